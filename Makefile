@@ -1,0 +1,146 @@
+# Makefile - builds lib/libmlops.a, every program in cmd/, the man pages and
+# the tests. `make check` and `make demo` install missing Debian packages
+# first (contrib/install-deps). SANITIZE=1 builds into build-san/ with
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+SHAREDIR = $(PREFIX)/share/mlops
+
+CC ?= cc
+FUZZ_CC ?= clang
+PKG_CONFIG ?= pkg-config
+PKGS = libgit2 yaml-0.1 sqlite3 zlib jansson libcrypto libmicrohttpd \
+       libcurl xgboost
+
+ifeq ($(SANITIZE),1)
+O ?= build-san
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+OPT = -O1
+else
+O ?= build
+SAN_FLAGS =
+OPT = -O2
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wno-missing-field-initializers
+CFLAGS ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 $(WARN) -D_GNU_SOURCE -DMLOPS_VERSION='"$(VERSION)"' \
+	     -DMLOPS_SHAREDIR='"$(SHAREDIR)"' -Ilib -I$(O)/gen \
+	     $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+ALL_LDFLAGS = -Wl,--as-needed $(SAN_FLAGS) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC = $(sort $(wildcard lib/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o) $(O)/gen/schema.o
+LIB = $(O)/lib/libmlops.a
+
+# A program is cmd/NAME.c plus, when it has one, the folder cmd/NAME/.
+PROGRAMS = $(sort $(basename $(notdir $(wildcard cmd/*.c))))
+BINS = $(PROGRAMS:%=$(O)/bin/%)
+
+UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
+UNIT = $(O)/tests/unit-tests
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
+SQL = $(sort $(wildcard share/sql/*.sql))
+MAN = $(wildcard man/man*/*.[0-9])
+
+.PHONY: all deps check demo bench fuzz install clean unit cli
+.DELETE_ON_ERROR:
+
+all: $(BINS)
+
+deps:
+	@contrib/install-deps $(if $(CI),--ci)
+
+$(O)/gen/schema.c: $(SQL) lib/gen-schema.sh
+	@mkdir -p $(@D)
+	sh lib/gen-schema.sh $(SQL) > $@
+
+$(O)/gen/schema.o: $(O)/gen/schema.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+define program_rule
+$(1)_SRC = cmd/$(1).c $(sort $(wildcard cmd/$(1)/*.c))
+$(O)/bin/$(1): $$($(1)_SRC:%.c=$(O)/%.o) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $(ALL_LDFLAGS) -o $$@ $$($(1)_SRC:%.c=$(O)/%.o) $(LIB) $(LIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+$(O)/gen/unit-suites.h: $(UNIT_SRC)
+	@mkdir -p $(@D)
+	sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/SUITE(\1)/p' \
+		$(UNIT_SRC) > $@
+
+$(O)/tests/unit/main.o: $(O)/gen/unit-suites.h
+$(O)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(UNIT): $(UNIT_SRC:%.c=$(O)/%.o) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_SRC:%.c=$(O)/%.o) $(LIB) \
+		$(CHECK_LIBS) $(LIBS)
+
+# Fuzz targets build the library sources again with clang's libFuzzer.
+$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(O)/gen/schema.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -g -O1 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) \
+		$(O)/gen/schema.c $(PKG_LIBS) -lpthread -lm
+
+unit: $(UNIT)
+	$(UNIT)
+
+cli: $(BINS)
+	tests/cli/run $(O)
+
+check: deps
+	@$(MAKE) --no-print-directory $(BINS) $(UNIT) $(FUZZ)
+	@tests/run-all $(O)
+
+fuzz: $(FUZZ)
+	tests/fuzz/run $(O) $${FUZZ_SECONDS:-300}
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BINS)
+	@contrib/demo/run $(O)/bin
+
+bench:
+	@contrib/install-deps --bench
+	@$(MAKE) --no-print-directory $(BINS)
+	@bench/run $(O)/bin
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	for m in $(MAN); do \
+		d=$(DESTDIR)$(MANDIR)/$$(basename $$(dirname $$m)); \
+		install -d $$d && install -m 644 $$m $$d || exit 1; \
+	done
+	cp -R share/. $(DESTDIR)$(SHAREDIR)/
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

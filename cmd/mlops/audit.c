@@ -1,0 +1,164 @@
+/* audit.c - `mlops audit log|verify`: read and check the audit trail. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "jsonio.h"
+#include "mlops.h"
+#include "table.h"
+#include "timefmt.h"
+
+static const char usage_log[] =
+	"usage: mlops audit log [--json] [--since TIME] [--user USER]\n"
+	"                       [--action ACTION]\n"
+	"\n"
+	"Show audit records, oldest first.\n"
+	"\n"
+	"  --json            one record per line, as stored\n"
+	"  --since TIME      only records at or after TIME (RFC 3339 or Unix\n"
+	"                    seconds)\n"
+	"  --user USER       only records of USER\n"
+	"  --action ACTION   only records of ACTION (a prefix ending in '.'\n"
+	"                    matches a family: 'registry.')\n";
+static const char usage_verify[] =
+	"usage: mlops audit verify\n"
+	"\n"
+	"Check the hash chain of the audit trail. Exit 0 when intact; 1,\n"
+	"naming the first record that does not follow, when a record was\n"
+	"edited, deleted, reordered or cut off the end.\n";
+const char usage_audit[] =
+	"usage: mlops audit log [--json] [--since TIME] [--user USER]\n"
+	"                       [--action ACTION]\n"
+	"       mlops audit verify\n";
+
+struct log_state {
+	int json;
+	int64_t since;
+	const char *user, *action;
+	struct table *table;
+};
+
+static int log_one(json_t *rec, void *arg)
+{
+	struct log_state *ls = arg;
+	const char *time = jsonio_str(rec, "time");
+	const char *action = jsonio_str(rec, "action");
+	int64_t t;
+	char seq[32];
+
+	if (ls->since != INT64_MIN &&
+	    (!time || time_parse(time, &t, NULL) < 0 || t < ls->since))
+		return 0;
+	if (ls->user && strcmp(ls->user, jsonio_str(rec, "user") ?
+			       jsonio_str(rec, "user") : "") != 0)
+		return 0;
+	if (ls->action && action) {
+		size_t n = strlen(ls->action);
+		int family = n && ls->action[n - 1] == '.';
+
+		if (family ? strncmp(action, ls->action, n) != 0 :
+		    strcmp(action, ls->action) != 0)
+			return 0;
+	}
+	if (ls->json)
+		return jsonio_print(stdout, rec, 0) < 0 ? -1 : 0;
+	snprintf(seq, sizeof(seq), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(rec, "seq")));
+	table_add(ls->table, (const char *const[]){
+		seq, time, jsonio_str(rec, "user"), jsonio_str(rec, "tool"),
+		action, jsonio_str(rec, "resource"),
+		jsonio_str(rec, "outcome") });
+	return 0;
+}
+
+static int cmd_log(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "action", required_argument, 0, 'a' },
+		{ "help", no_argument, 0, 'h' },
+		{ "json", no_argument, 0, 'j' },
+		{ "since", required_argument, 0, 's' },
+		{ "user", required_argument, 0, 'u' }, { 0, 0, 0, 0 }
+	};
+	static const char *const headers[] = {
+		"seq", "time", "user", "tool", "action", "resource", "outcome"
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct log_state ls = { 0, INT64_MIN, NULL, NULL, NULL };
+	struct store *st;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_log)) != -1)
+		switch (c) {
+		case 'a':
+			ls.action = optarg;
+			break;
+		case 'j':
+			ls.json = 1;
+			break;
+		case 's':
+			if (time_parse(optarg, &ls.since, &err) < 0)
+				return cli_usage(cli, usage_log, "--since: %s",
+						 err.msg);
+			break;
+		case 'u':
+			ls.user = optarg;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (optind != argc)
+		return cli_usage(cli, usage_log, "unexpected argument '%s'",
+				 argv[optind]);
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (!ls.json)
+		ls.table = table_new(7, headers);
+	ret = audit_each(st, log_one, &ls, &err);
+	if (ls.table)
+		table_print_free(ls.table, stdout);
+	return ret < 0 ? cli_fail(cli, &err) : 0;
+}
+
+static int cmd_verify(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf problem = BUF_INIT;
+	struct store *st;
+	int64_t count;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_verify))
+	       != -1)
+		return CLI_STATUS(c);
+	if (optind != argc)
+		return cli_usage(cli, usage_verify, "unexpected argument '%s'",
+				 argv[optind]);
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	ret = audit_verify(st, &count, &problem, &err);
+	if (ret < 0)
+		return cli_fail(cli, &err);
+	if (ret == MLOPS_EXIT_FINDING)
+		printf("%s\n", problem.s);
+	else
+		printf("audit trail intact: %" PRId64 " records\n", count);
+	buf_release(&problem);
+	return ret;
+}
+
+static const struct cli_verb audit_verbs[] = {
+	{ "log", cmd_log, usage_log, "show audit records" },
+	{ "verify", cmd_verify, usage_verify, "check the hash chain" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+int cmd_audit(int argc, char **argv, struct cli *cli)
+{
+	return cli_dispatch(argc - 1, argv + 1, cli, "mlops audit",
+			    audit_verbs);
+}

@@ -1,0 +1,17 @@
+/* mlops.h - the verbs of the `mlops` program, one file each in cmd/mlops/,
+ * dispatched from cmd/mlops.c. */
+#ifndef MLOPS_CMD_MLOPS_H
+#define MLOPS_CMD_MLOPS_H
+#include "cli.h"
+
+int cmd_object(int argc, char **argv, struct cli *cli);
+int cmd_fsck(int argc, char **argv, struct cli *cli);
+int cmd_gc(int argc, char **argv, struct cli *cli);
+int cmd_config(int argc, char **argv, struct cli *cli);
+int cmd_audit(int argc, char **argv, struct cli *cli);
+int cmd_event(int argc, char **argv, struct cli *cli);
+
+extern const char usage_object[], usage_fsck[], usage_gc[], usage_config[],
+	usage_audit[], usage_event[];
+
+#endif

@@ -1,0 +1,219 @@
+/* object.c - `mlops object put|get|ls`: the blob store by hand. Objects
+ * put this way are pinned (owner "pin") so that gc keeps them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "jsonio.h"
+#include "mlops.h"
+#include "object.h"
+#include "table.h"
+#include "xalloc.h"
+
+static const char usage_put[] =
+	"usage: mlops object put [FILE|-]...\n"
+	"\n"
+	"Store each FILE (default: standard input) as a blob and print its\n"
+	"SHA-256, one per line. Objects put by hand are pinned: gc keeps them.\n";
+static const char usage_get[] =
+	"usage: mlops object get [-o FILE] HASH\n"
+	"\n"
+	"Write the content of blob HASH to standard output, or with -o to\n"
+	"FILE (written only once the content is verified).\n"
+	"\n"
+	"  -o, --output FILE   write to FILE instead of standard output\n";
+static const char usage_ls[] =
+	"usage: mlops object ls [--json]\n"
+	"\n"
+	"List every blob with its stored (compressed) size and references.\n"
+	"\n"
+	"  --json   one JSON object per line\n";
+
+const char usage_object[] =
+	"usage: mlops object put [FILE|-]...\n"
+	"       mlops object get [-o FILE] HASH\n"
+	"       mlops object ls [--json]\n";
+
+static const struct option help_only[] = {
+	{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+};
+
+static int write_one(struct store *st, const char *path,
+		     char hash[HASH_HEX_LEN + 1], struct mlops_err *err)
+{
+	if (strcmp(path, "-") == 0)
+		return object_write_fd(st, STDIN_FILENO, "<stdin>", hash, NULL,
+				       err);
+	return object_write_file(st, path, hash, NULL, err);
+}
+
+static int cmd_put(int argc, char **argv, struct cli *cli)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct audit_entry entry = { "object.put", NULL, "success", NULL };
+	char (*hashes)[HASH_HEX_LEN + 1];
+	const char *const stdin_only[] = { "-" };
+	const char *const *paths;
+	struct store *st;
+	char *resource;
+	int c, n, ret = 0;
+
+	while ((c = cli_getopt(argc, argv, "h", help_only, cli, usage_put))
+	       != -1)
+		return CLI_STATUS(c);
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	n = optind < argc ? argc - optind : 1;
+	paths = optind < argc ? (const char *const *)argv + optind :
+		stdin_only;
+	hashes = xcalloc((size_t)n, sizeof(*hashes));
+	/* Blobs first, outside any transaction (they may be large), then
+	 * the pins in one: a failure leaves at most unreferenced blobs,
+	 * which gc removes. */
+	for (int i = 0; i < n && ret == 0; i++)
+		ret = write_one(st, paths[i], hashes[i], &err);
+	if (ret == 0)
+		ret = store_begin(st, &err);
+	for (int i = 0; i < n && ret == 0; i++)
+		ret = store_ref_add(st, hashes[i], "pin", &err);
+	if (ret == 0)
+		ret = store_commit(st, &err);
+	if (ret < 0) {
+		store_rollback(st);
+		free(hashes);
+		return cli_fail(cli, &err);
+	}
+	for (int i = 0; i < n; i++)
+		printf("%s\n", hashes[i]);
+	resource = n == 1 ? xstrdup(hashes[0]) : xasprintf("%d objects", n);
+	entry.resource = resource;
+	ret = audit_append(st, &entry, &err);
+	free(resource);
+	free(hashes);
+	return ret < 0 ? cli_fail(cli, &err) : 0;
+}
+
+static int cmd_get(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "output", required_argument, 0, 'o' }, { 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	const char *output = NULL;
+	struct store *st;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "ho:", opts, cli, usage_get)) != -1)
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_get, "expected one HASH");
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	fflush(stdout);
+	if (output)
+		ret = object_export_file(st, argv[optind], output, &err);
+	else
+		ret = object_read_fd(st, argv[optind], STDOUT_FILENO, &err);
+	return ret < 0 ? cli_fail(cli, &err) : 0;
+}
+
+struct ls_state {
+	struct store *st;
+	struct table *table;
+	int json;
+	sqlite3_stmt *refs;
+};
+
+static int ls_one(const char *hash, const char *path, uint64_t bytes,
+		  int64_t mtime, void *arg)
+{
+	struct ls_state *ls = arg;
+	char size[32], nrefs[32];
+	int64_t refs = 0;
+
+	(void)path;
+	(void)mtime;
+	if (!hash)
+		return 0;
+	sqlite3_reset(ls->refs);
+	sqlite3_bind_text(ls->refs, 1, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(ls->refs) == SQLITE_ROW)
+		refs = sqlite3_column_int64(ls->refs, 0);
+	if (ls->json) {
+		json_t *o = json_pack("{s:s,s:I,s:I}", "hash", hash,
+				      "stored_bytes", (json_int_t)bytes,
+				      "references", (json_int_t)refs);
+
+		jsonio_print(stdout, o, 0);
+		json_decref(o);
+		return 0;
+	}
+	snprintf(size, sizeof(size), "%" PRIu64, bytes);
+	snprintf(nrefs, sizeof(nrefs), "%" PRId64, refs);
+	table_add(ls->table, (const char *const[]){ hash, size, nrefs });
+	return 0;
+}
+
+static int cmd_ls(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
+	};
+	static const char *const headers[] = { "hash", "stored", "refs" };
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct ls_state ls = { 0 };
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_ls)) != -1)
+		switch (c) {
+		case 'j':
+			ls.json = 1;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (optind != argc)
+		return cli_usage(cli, usage_ls, "unexpected argument '%s'",
+				 argv[optind]);
+	if ((ret = cli_store(cli, &ls.st)) != 0)
+		return ret;
+	ret = store_prepare(ls.st, &ls.refs, "SELECT count(*) FROM object_ref "
+			    "WHERE hash = ?1", &err);
+	if (ret < 0)
+		return cli_fail(cli, &err);
+	if (!ls.json)
+		ls.table = table_new(3, headers);
+	ret = object_each(ls.st, ls_one, &ls, &err);
+	sqlite3_finalize(ls.refs);
+	if (ls.table)
+		table_print_free(ls.table, stdout);
+	return ret < 0 ? cli_fail(cli, &err) : 0;
+}
+
+static const struct cli_verb object_verbs[] = {
+	{ "put", cmd_put, usage_put, "store files as blobs, print hashes" },
+	{ "get", cmd_get, usage_get, "write a blob's content" },
+	{ "ls", cmd_ls, usage_ls, "list blobs" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+int cmd_object(int argc, char **argv, struct cli *cli)
+{
+	return cli_dispatch(argc - 1, argv + 1, cli, "mlops object",
+			    object_verbs);
+}

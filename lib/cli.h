@@ -1,0 +1,86 @@
+/* cli.h - what every program in cmd/ shares: global options, verb
+ * dispatch, help, error printing with the documented exit statuses, and a
+ * checked stdout. A program is a table of verbs handed to cli_main:
+ *
+ *	static const struct cli_verb verbs[] = {
+ *		{ "put", cmd_put, usage_put, "store a file as an object" },
+ *		{ NULL }
+ *	};
+ *	int main(int argc, char **argv)
+ *	{
+ *		return cli_main(argc, argv, "mlops-thing", verbs);
+ *	}
+ *
+ * cli_main parses the global options (--store DIR, -h/--help, --version)
+ * that come before the verb, then calls the verb with argv[0] = the verb
+ * name and getopt's state reset, so the verb parses its own options. */
+#ifndef MLOPS_CLI_H
+#define MLOPS_CLI_H
+#include <getopt.h>
+
+#include "err.h"
+#include "store.h"
+
+struct cli {
+	const char *prog;	/* "mlops-feature" */
+	const char *store_dir;	/* --store, or NULL */
+	struct store *st;	/* opened by cli_store, closed by cli_main */
+};
+
+struct cli_verb {
+	const char *name;
+	int (*run)(int argc, char **argv, struct cli *cli);
+	const char *usage;	/* "usage: mlops-x verb ...\n" + options */
+	const char *summary;	/* one line for the program's --help */
+};
+
+int cli_main(int argc, char **argv, const char *prog,
+	     const struct cli_verb *verbs);
+
+/* cli_main, calling fallback for a verb not in verbs (the dispatcher
+ * `mlops` runs mlops-VERB that way). */
+int cli_main_or(int argc, char **argv, const char *prog,
+		const struct cli_verb *verbs,
+		int (*fallback)(int argc, char **argv, struct cli *cli));
+
+/* Run verbs[i] matching argv[0] as a nested dispatch ("mlops object put"):
+ * prog_verb is "mlops object" for messages. */
+int cli_dispatch(int argc, char **argv, struct cli *cli,
+		 const char *prog_verb, const struct cli_verb *verbs);
+
+int cli_dispatch_or(int argc, char **argv, struct cli *cli,
+		    const char *prog_verb, const struct cli_verb *verbs,
+		    int (*fallback)(int argc, char **argv, struct cli *cli));
+
+/* Open the store (once); prints the error and returns its exit status,
+ * or 0 with *out set. */
+int cli_store(struct cli *cli, struct store **out);
+
+/* Print "prog: message" for err and return the exit status for it. */
+int cli_fail(const struct cli *cli, const struct mlops_err *err);
+/* Print "prog: message" and return the exit status for code. */
+int cli_error(const struct cli *cli, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Print a warning "prog: message" (no exit status involved). */
+void cli_warn(const struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* For a usage mistake: an optional message, then the usage text, on
+ * stderr; returns 2. fmt may be NULL. */
+int cli_usage(const struct cli *cli, const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* For -h: the usage text on stdout; returns 0. */
+int cli_help(const char *usage);
+
+/* The standard getopt_long loop head for a verb: handles -h/--help and
+ * unknown options. Returns the option, -1 at the end, or a value >= 1000
+ * that the caller must return as the exit status ((status) + 1000). */
+int cli_getopt(int argc, char **argv, const char *optstring,
+	       const struct option *longopts, const struct cli *cli,
+	       const char *usage);
+#define CLI_EXIT(c) ((c) >= 1000)
+#define CLI_STATUS(c) ((c) - 1000)
+
+/* Whether stdout/stderr is a terminal (for tables and progress). */
+int cli_stdout_is_tty(void);
+
+#endif

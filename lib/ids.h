@@ -1,0 +1,13 @@
+/* ids.h - random identifiers: UUIDs for events and short run IDs. */
+#ifndef MLOPS_IDS_H
+#define MLOPS_IDS_H
+#include <stddef.h>
+
+#define UUID_STR_LEN 37
+
+/* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
+void id_uuid4(char out[UUID_STR_LEN]);
+/* n random lowercase hex digits (n < size), NUL-terminated. */
+void id_random_hex(char *out, size_t n);
+
+#endif

@@ -1,0 +1,26 @@
+/* jsonio.h - thin helpers over jansson: load with positioned errors,
+ * write one JSON value per line (JSON Lines). */
+#ifndef MLOPS_JSONIO_H
+#define MLOPS_JSONIO_H
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* Parse data as one JSON value; name is used in "name:line:col: why". The
+ * caller owns *out. */
+int jsonio_parse(json_t **out, const char *data, size_t len,
+		 const char *name, struct mlops_err *err);
+/* Parse the file at path ("-": stdin), at most max bytes (0: 64 MiB). */
+int jsonio_load_file(json_t **out, const char *path, size_t max,
+		     struct mlops_err *err);
+/* Append v to out as compact JSON with sorted keys (no newline). */
+void jsonio_append(struct buf *out, const json_t *v);
+/* Write v and a newline to f, compact; pretty indents by 2. 0 or -1. */
+int jsonio_print(FILE *f, const json_t *v, int pretty);
+/* The string under key, or NULL when absent or not a string. */
+const char *jsonio_str(const json_t *obj, const char *key);
+
+#endif
