@@ -116,6 +116,30 @@ int regcmd_resolve(const struct cli *cli, struct store *st, const char *ref,
 	return 0;
 }
 
+int regcmd_parse_args(int argc, char **argv, struct cli *cli,
+		      const char *usage, int nargs, int *json,
+		      struct store **st)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
+	};
+	int c;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage)) != -1)
+		switch (c) {
+		case 'j':
+			*json = 1;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != nargs)
+		return cli_usage(cli, usage, nargs == 1 ? "expected one "
+				 "argument" : "expected %d arguments", nargs);
+	return cli_store(cli, st);
+}
+
 char *regcmd_name(const struct model_version *mv)
 {
 	return xasprintf("%s/%" PRId64, mv->group, mv->version);
@@ -316,30 +340,16 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 
 static int cmd_describe(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, 0, 'h' },
-		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
-	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct model_group *g = NULL;
 	json_t *o, *aliases = NULL, *alias;
 	struct store *st;
 	const char *key;
-	int c, json = 0, ret;
+	int json = 0, ret;
 	size_t i;
 
-	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_describe))
-	       != -1)
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		default:
-			return CLI_STATUS(c);
-		}
-	if (argc - optind != 1)
-		return cli_usage(cli, usage_describe, "expected one GROUP");
-	if ((ret = cli_store(cli, &st)) != 0)
+	if ((ret = regcmd_parse_args(argc, argv, cli, usage_describe, 1,
+				     &json, &st)) != 0)
 		return ret;
 	if (registry_group_get(st, argv[optind], &g, &err) < 0 ||
 	    registry_alias_list(st, argv[optind], &aliases, &err) < 0) {
@@ -572,27 +582,14 @@ static void print_version(const struct model_version *mv, json_t *history)
 
 static int cmd_show(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, 0, 'h' },
-		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
-	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct model_version *mv = NULL;
 	json_t *history = NULL;
 	struct store *st;
-	int c, json = 0, ret;
+	int json = 0, ret;
 
-	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_show)) != -1)
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		default:
-			return CLI_STATUS(c);
-		}
-	if (argc - optind != 1)
-		return cli_usage(cli, usage_show, "expected one model version");
-	if ((ret = cli_store(cli, &st)) != 0 ||
+	if ((ret = regcmd_parse_args(argc, argv, cli, usage_show, 1, &json,
+				     &st)) != 0 ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
 	if (registry_status_history(st, mv->group, mv->version, &history,
@@ -693,6 +690,9 @@ static const struct cli_verb verbs[] = {
 	  "version" },
 	{ "show", cmd_show, usage_show, "show a model version" },
 	{ "get", cmd_get, usage_get, "write a version's artifacts" },
+	{ "lineage", cmd_lineage, usage_lineage, "where a version came from" },
+	{ "diff", cmd_diff, usage_diff, "compare two versions (exit 1 when "
+	  "they differ)" },
 	{ "latest", cmd_latest, usage_latest, "print the newest GROUP/N" },
 	{ "approve", cmd_approve, usage_approve, "approve a version" },
 	{ "reject", cmd_reject, usage_reject, "reject a version" },

@@ -69,6 +69,22 @@ char *registry_ref_owner(const char *group, int64_t version)
 	return xasprintf("registry:%s/%" PRId64, group, version);
 }
 
+int registry_step(struct store *st, sqlite3_stmt *q, const char *what,
+		  struct mlops_err *err)
+{
+	int rc = sqlite3_step(q);
+	char *msg;
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	msg = xasprintf("cannot read %s", what);
+	rc = store_sql_error(st, msg, err);
+	free(msg);
+	return rc;
+}
+
 int registry_group_exists(struct store *st, const char *group,
 			  struct mlops_err *err)
 {
@@ -79,18 +95,12 @@ int registry_group_exists(struct store *st, const char *group,
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
-	switch (sqlite3_step(q)) {
-	case SQLITE_ROW:
-		break;
-	case SQLITE_DONE:
-		ret = mlops_err_set(err, MLOPS_ENOTFOUND,
-				    "model group '%s' not found", group);
-		break;
-	default:
-		ret = store_sql_error(st, "cannot read model groups", err);
-	}
+	ret = registry_step(st, q, "model groups", err);
 	sqlite3_finalize(q);
-	return ret;
+	if (ret == 0)
+		return mlops_err_set(err, MLOPS_ENOTFOUND,
+				     "model group '%s' not found", group);
+	return ret < 0 ? ret : 0;
 }
 
 int registry_version_status(struct store *st, const char *group,
@@ -105,22 +115,17 @@ int registry_version_status(struct store *st, const char *group,
 		return ret;
 	sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, version);
-	switch (sqlite3_step(q)) {
-	case SQLITE_ROW:
-		if (status)
-			*status = registry_column_dup(q, 0);
-		break;
-	case SQLITE_DONE:
-		ret = registry_group_exists(st, group, err);
-		if (ret == 0)
-			ret = mlops_err_set(err, MLOPS_ENOTFOUND,
-					    "model version %s/%" PRId64
-					    " not found", group, version);
-		break;
-	default:
-		ret = store_sql_error(st, "cannot read model versions", err);
-	}
+	ret = registry_step(st, q, "model versions", err);
+	if (ret == 1 && status)
+		*status = registry_column_dup(q, 0);
 	sqlite3_finalize(q);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+	/* Say which is missing: the group or the version. */
+	ret = registry_group_exists(st, group, err);
+	if (ret == 0)
+		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "model version %s/%"
+				    PRId64 " not found", group, version);
 	return ret;
 }
 
@@ -225,18 +230,15 @@ int registry_group_get(struct store *st, const char *name,
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	switch (sqlite3_step(q)) {
-	case SQLITE_ROW:
+	ret = registry_step(st, q, "model groups", err);
+	if (ret == 1) {
 		g = xcalloc(1, sizeof(*g));
 		group_from_row(g, q);
 		*out = g;
-		break;
-	case SQLITE_DONE:
+		ret = 0;
+	} else if (ret == 0) {
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND,
 				    "model group '%s' not found", name);
-		break;
-	default:
-		ret = store_sql_error(st, "cannot read model groups", err);
 	}
 	sqlite3_finalize(q);
 	return ret;
@@ -367,22 +369,19 @@ int registry_version_get(struct store *st, const char *group,
 		return ret;
 	sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, version);
-	switch (sqlite3_step(q)) {
-	case SQLITE_ROW:
+	ret = registry_step(st, q, "model versions", err);
+	if (ret == 1)
 		mv = version_from_row(q);
-		break;
-	case SQLITE_DONE:
-		/* Say which is missing: the group or the version. */
+	sqlite3_finalize(q);
+	if (ret == 0) {
+		/* Let the check name what is missing: group or version. */
 		ret = registry_version_status(st, group, version, NULL, err);
 		if (ret == 0)
-			ret = mlops_err_set(err, MLOPS_EINTERNAL,
-					    "%s/%" PRId64 " vanished", group,
-					    version);
-		break;
-	default:
-		ret = store_sql_error(st, "cannot read model versions", err);
+			ret = mlops_err_set(err, MLOPS_EINTERNAL, "%s/%" PRId64
+					    " vanished", group, version);
+	} else if (ret == 1) {
+		ret = 0;
 	}
-	sqlite3_finalize(q);
 	if (ret == 0)
 		ret = load_artifacts(st, mv, err);
 	if (ret == 0)
@@ -495,20 +494,14 @@ static int alias_version(struct store *st, const char *group,
 		return ret;
 	sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, alias, -1, SQLITE_STATIC);
-	switch (sqlite3_step(q)) {
-	case SQLITE_ROW:
+	ret = registry_step(st, q, "aliases", err);
+	if (ret == 1)
 		*version = sqlite3_column_int64(q, 0);
-		break;
-	case SQLITE_DONE:
-		ret = mlops_err_set(err, MLOPS_ENOTFOUND,
-				    "alias '%s' is not set in model group "
-				    "'%s'", alias, group);
-		break;
-	default:
-		ret = store_sql_error(st, "cannot read aliases", err);
-	}
 	sqlite3_finalize(q);
-	return ret;
+	if (ret == 0)
+		return mlops_err_set(err, MLOPS_ENOTFOUND, "alias '%s' is not "
+				     "set in model group '%s'", alias, group);
+	return ret < 0 ? ret : 0;
 }
 
 int registry_resolve(struct store *st, const char *ref,

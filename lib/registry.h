@@ -198,4 +198,17 @@ int registry_alias_list(struct store *st, const char *group, json_t **out,
 int registry_get_artifacts(struct store *st, const struct model_version *mv,
 			   const char *dir, struct mlops_err *err);
 
+/* The lineage report of a version: {group, version, status, lineage
+ * (commit, run, step, inputs, datasets), registered {user, time},
+ * approved {user, time, note} or null, history, origin}. */
+int registry_lineage_report(struct store *st, const struct model_version *mv,
+			    json_t **out, struct mlops_err *err);
+
+/* Compare two versions: {a, b, metrics, params, artifacts, differ}, each
+ * section an array of {key, a, b} sorted by key (nested metrics as dotted
+ * keys; metrics add "delta" = b - a when both are numbers). *differ is 1
+ * when anything differs. A new reference. */
+json_t *registry_diff(const struct model_version *a,
+		      const struct model_version *b, int *differ);
+
 #endif

@@ -12,6 +12,12 @@ char *registry_column_dup(sqlite3_stmt *q, int col);
 /* A JSON column parsed; an empty object for NULL or unparsable text. */
 json_t *registry_column_json(sqlite3_stmt *q, int col);
 
+/* Step q, which selects at most one row: 1 when it gave one (read its
+ * columns before finalising), 0 when none, or the negative code for
+ * "cannot read WHAT" with SQLite's message. */
+int registry_step(struct store *st, sqlite3_stmt *q, const char *what,
+		  struct mlops_err *err);
+
 /* Check that GROUP/version exists (MLOPS_ENOTFOUND naming it otherwise)
  * and put its status in *status (a new string) when status is not NULL. */
 int registry_version_status(struct store *st, const char *group,

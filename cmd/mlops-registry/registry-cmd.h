@@ -17,6 +17,11 @@ int cmd_alias(int argc, char **argv, struct cli *cli);
 extern const char usage_approve[], usage_reject[], usage_status[],
 	usage_alias[];
 
+/* inspect.c */
+int cmd_lineage(int argc, char **argv, struct cli *cli);
+int cmd_diff(int argc, char **argv, struct cli *cli);
+extern const char usage_lineage[], usage_diff[];
+
 /* Parse "KEY=VALUE" into obj[KEY] = "VALUE"; option names the flag for
  * the message. 0, or the usage exit status after printing usage. */
 int regcmd_add_kv(const struct cli *cli, const char *usage, json_t *obj,
@@ -26,6 +31,13 @@ int regcmd_add_kv(const struct cli *cli, const char *usage, json_t *obj,
  * NULL. Returns 0 or the exit status after printing the error. */
 int regcmd_audit(const struct cli *cli, struct store *st, const char *action,
 		 const char *resource, json_t *detail);
+
+/* The head of a verb whose only option is --json: parse the options,
+ * check that nargs arguments follow (from optind) and open the store.
+ * 0, or the exit status to return. */
+int regcmd_parse_args(int argc, char **argv, struct cli *cli,
+		      const char *usage, int nargs, int *json,
+		      struct store **st);
 
 /* Resolve ref into *out; 0, or the exit status after printing. */
 int regcmd_resolve(const struct cli *cli, struct store *st, const char *ref,
