@@ -22,7 +22,16 @@ struct xgb_model {
 
 static const char predict_config[] =
 	"{\"type\":0,\"training\":false,\"iteration_begin\":0,"
-	"\"iteration_end\":0,\"strict_shape\":false,\"missing\":NaN}";
+	"\"iteration_end\":0,\"strict_shape\":false,\"missing\":NaN,"
+	"\"cache_id\":0}";
+
+/* XGBoost's messages end with a stack trace: keep the first line. */
+static int first_line_len(const char *msg)
+{
+	size_t n = strcspn(msg, "\n");
+
+	return (int)(n > 400 ? 400 : n);
+}
 
 int xgb_model_load(struct xgb_model **out, const char *path,
 		   struct mlops_err *err)
@@ -43,7 +52,8 @@ int xgb_model_load(struct xgb_model **out, const char *path,
 	return 0;
 fail:
 	mlops_err_set(err, MLOPS_EINPUT, "%s: xgboost cannot load the model: "
-		      "%s", path, XGBGetLastError());
+		      "%.*s", path, first_line_len(XGBGetLastError()),
+		      XGBGetLastError());
 	xgb_model_free(m);
 	return err->code;
 }
@@ -75,7 +85,8 @@ int xgb_model_predict(struct xgb_model *m, const float *x, size_t nrows,
 		 (uintptr_t)x, nrows, m->nfeatures);
 	if (XGBoosterPredictFromDense(m->booster, iface, predict_config, NULL,
 				      &shape, &dim, &res) != 0)
-		return mlops_err_set(err, MLOPS_EINPUT, "xgboost: %s",
+		return mlops_err_set(err, MLOPS_EINPUT, "xgboost: %.*s",
+				     first_line_len(XGBGetLastError()),
 				     XGBGetLastError());
 	*nout = 1;
 	for (bst_ulong i = 1; i < dim; i++)

@@ -1,0 +1,535 @@
+/* mlops-deploy.c - serverless inference endpoints: create, update
+ * (blue/green), rollback, delete, list, describe, API keys; the gateway
+ * and the client are in mlops-deploy/. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "cli.h"
+#include "endpoint.h"
+#include "jsonio.h"
+#include "mlops-deploy/deploy.h"
+#include "num.h"
+#include "registry.h"
+#include "table.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+static const char usage_create[] =
+	"usage: mlops-deploy create ENDPOINT --model GROUP/N|GROUP@ALIAS\n"
+	"                           [--max-concurrency N] [--memory MB]\n"
+	"                           [--provisioned N] [--idle-timeout D]\n"
+	"                           [--capture PERCENT] [--timeout D]\n"
+	"                           [--max-payload SIZE] [--allow-unapproved]\n"
+	"\n"
+	"Deploy a registered model version to a new endpoint. The version\n"
+	"must be Approved unless --allow-unapproved is given.\n"
+	"\n"
+	"  --model REF            GROUP/N, GROUP@ALIAS or GROUP (latest)\n"
+	"  --max-concurrency N    workers (exec/http) at most, 1-200 (10)\n"
+	"  --memory MB            worker memory limit, 1024-6144 (2048)\n"
+	"  --provisioned N        workers kept warm (0: scale to zero)\n"
+	"  --idle-timeout D       stop a worker idle this long (60s)\n"
+	"  --capture PERCENT      capture this share of requests (0)\n"
+	"  --timeout D            answer within this or 504 (60s)\n"
+	"  --max-payload SIZE     larger bodies get 413 (4MB)\n"
+	"  --allow-unapproved     deploy a version that is not Approved\n";
+static const char usage_update[] =
+	"usage: mlops-deploy update [--allow-unapproved] ENDPOINT --model REF\n"
+	"\n"
+	"Serve another model version, blue/green: a running gateway starts\n"
+	"it, sends new requests to it once it answers and drains the old\n"
+	"one, which is kept for rollback.\n";
+static const char usage_rollback[] =
+	"usage: mlops-deploy rollback ENDPOINT\n"
+	"\n"
+	"Serve the version the last update replaced (blue/green again).\n";
+static const char usage_delete[] =
+	"usage: mlops-deploy delete ENDPOINT\n"
+	"\n"
+	"Delete the endpoint and its keys; captured data is kept.\n";
+static const char usage_list[] =
+	"usage: mlops-deploy list [--json]\n"
+	"\n"
+	"List endpoints. --json prints one JSON object per line.\n";
+static const char usage_describe[] =
+	"usage: mlops-deploy describe [--json] ENDPOINT\n"
+	"\n"
+	"Show an endpoint: model, settings, status and the counters its\n"
+	"gateway last wrote back.\n";
+static const char usage_key[] =
+	"usage: mlops-deploy key create ENDPOINT\n"
+	"\n"
+	"Print a new API key for ENDPOINT (only its SHA-256 is stored). Once\n"
+	"an endpoint has keys, requests need 'Authorization: Bearer KEY' or\n"
+	"'X-Api-Key: KEY'.\n";
+
+enum {
+	OPT_ALLOW = 1000, OPT_CAPTURE, OPT_IDLE, OPT_MAXCONC, OPT_MAXPAY,
+	OPT_MEMORY, OPT_MODEL, OPT_PROVISIONED, OPT_TIMEOUT, OPT_JSON
+};
+
+/* Resolve ref in the registry and check the approval gate. */
+static int resolve_model(struct cli *cli, struct store *st, const char *ref,
+			 int allow_unapproved, struct model_version **out)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct model_version *mv = NULL;
+
+	if (registry_resolve(st, ref, &mv, &err) < 0)
+		return cli_fail(cli, &err);
+	if (strcmp(mv->status, REGISTRY_APPROVED) != 0 && !allow_unapproved) {
+		cli_warn(cli, "%s/%" PRId64 " is %s, not Approved (approve "
+			 "it, or use --allow-unapproved)", mv->group,
+			 mv->version, mv->status);
+		model_version_free(mv);
+		return MLOPS_EXIT_FINDING;
+	}
+	*out = mv;
+	return 0;
+}
+
+/* The deploy_source for mv; free *ref and *arts after use. */
+static void source_of(const struct model_version *mv,
+		      struct deploy_source *src, char **ref,
+		      struct deploy_artifact **arts)
+{
+	*ref = xasprintf("%s/%" PRId64, mv->group, mv->version);
+	*arts = xcalloc(mv->nartifacts + 1, sizeof(**arts));
+	for (size_t i = 0; i < mv->nartifacts; i++) {
+		(*arts)[i].name = mv->artifacts[i].name;
+		(*arts)[i].hash = mv->artifacts[i].hash;
+	}
+	src->ref = *ref;
+	src->framework = mv->framework;
+	src->entry = mv->entry;
+	src->nartifacts = mv->nartifacts;
+	src->artifacts = *arts;
+}
+
+static int audit_done(struct cli *cli, struct store *st, const char *action,
+		      const char *endpoint, const char *model)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	json_t *detail = model ? json_pack("{s:s}", "model", model) : NULL;
+	struct audit_entry e = { action, endpoint, "success", detail };
+	int ret = audit_append(st, &e, &err);
+
+	json_decref(detail);
+	return ret < 0 ? cli_fail(cli, &err) : 0;
+}
+
+static int parse_duration_opt(struct cli *cli, const char *usage,
+			      const char *opt, const char *s, int64_t *out)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+
+	if (duration_parse(s, out, &err) < 0)
+		return cli_usage(cli, usage, "%s: %s", opt, err.msg);
+	return 0;
+}
+
+static int cmd_create(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "allow-unapproved", no_argument, 0, OPT_ALLOW },
+		{ "capture", required_argument, 0, OPT_CAPTURE },
+		{ "help", no_argument, 0, 'h' },
+		{ "idle-timeout", required_argument, 0, OPT_IDLE },
+		{ "max-concurrency", required_argument, 0, OPT_MAXCONC },
+		{ "max-payload", required_argument, 0, OPT_MAXPAY },
+		{ "memory", required_argument, 0, OPT_MEMORY },
+		{ "model", required_argument, 0, OPT_MODEL },
+		{ "provisioned", required_argument, 0, OPT_PROVISIONED },
+		{ "timeout", required_argument, 0, OPT_TIMEOUT },
+		{ 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct endpoint_settings set;
+	struct model_version *mv = NULL;
+	struct deploy_source src;
+	struct deploy_artifact *arts = NULL;
+	const char *model = NULL;
+	char *ref = NULL;
+	struct store *st;
+	int64_t v;
+	int c, allow = 0, ret;
+
+	endpoint_settings_default(&set);
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_create)) !=
+	       -1) {
+		ret = 0;
+		switch (c) {
+		case OPT_ALLOW:
+			allow = 1;
+			break;
+		case OPT_CAPTURE:
+			if (parse_double(optarg, &set.capture_pct, "--capture",
+					 &err) < 0)
+				return cli_usage(cli, usage_create, "%s",
+						 err.msg);
+			break;
+		case OPT_IDLE:
+			ret = parse_duration_opt(cli, usage_create,
+						 "--idle-timeout", optarg,
+						 &set.idle_timeout_us);
+			break;
+		case OPT_MAXCONC:
+		case OPT_MEMORY:
+		case OPT_PROVISIONED:
+			if (parse_int64(optarg, 0, 1000000, &v, c == OPT_MEMORY
+					? "--memory" : c == OPT_MAXCONC ?
+					"--max-concurrency" : "--provisioned",
+					&err) < 0)
+				return cli_usage(cli, usage_create, "%s",
+						 err.msg);
+			if (c == OPT_MEMORY)
+				set.memory_mb = (int)v;
+			else if (c == OPT_MAXCONC)
+				set.max_concurrency = (int)v;
+			else
+				set.provisioned = (int)v;
+			break;
+		case OPT_MAXPAY:
+			if (parse_size(optarg, &set.max_payload,
+				       "--max-payload", &err) < 0)
+				return cli_usage(cli, usage_create, "%s",
+						 err.msg);
+			break;
+		case OPT_MODEL:
+			model = optarg;
+			break;
+		case OPT_TIMEOUT:
+			ret = parse_duration_opt(cli, usage_create,
+						 "--timeout", optarg,
+						 &set.timeout_us);
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+		if (ret)
+			return ret;
+	}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_create, "expected one ENDPOINT");
+	if (!model)
+		return cli_usage(cli, usage_create, "--model is required");
+	if (endpoint_settings_check(&set, &err) < 0)
+		return cli_usage(cli, usage_create, "%s", err.msg);
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if ((ret = resolve_model(cli, st, model, allow, &mv)) != 0)
+		return ret;
+	source_of(mv, &src, &ref, &arts);
+	ret = endpoint_create(st, argv[optind], &set, &src, &err);
+	if (ret < 0)
+		ret = cli_fail(cli, &err);
+	else
+		ret = audit_done(cli, st, "deploy.create", argv[optind], ref);
+	if (ret == 0)
+		printf("%s: serving %s\n", argv[optind], ref);
+	free(ref);
+	free(arts);
+	model_version_free(mv);
+	return ret;
+}
+
+static int cmd_update(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "allow-unapproved", no_argument, 0, OPT_ALLOW },
+		{ "help", no_argument, 0, 'h' },
+		{ "model", required_argument, 0, OPT_MODEL }, { 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct model_version *mv = NULL;
+	struct deploy_source src;
+	struct deploy_artifact *arts = NULL;
+	const char *model = NULL;
+	char *ref = NULL;
+	struct store *st;
+	int c, allow = 0, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_update)) !=
+	       -1)
+		switch (c) {
+		case OPT_ALLOW:
+			allow = 1;
+			break;
+		case OPT_MODEL:
+			model = optarg;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_update, "expected one ENDPOINT");
+	if (!model)
+		return cli_usage(cli, usage_update, "--model is required");
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if ((ret = resolve_model(cli, st, model, allow, &mv)) != 0)
+		return ret;
+	source_of(mv, &src, &ref, &arts);
+	ret = endpoint_update(st, argv[optind], &src, &err);
+	if (ret < 0)
+		ret = cli_fail(cli, &err);
+	else
+		ret = audit_done(cli, st, "deploy.update", argv[optind], ref);
+	if (ret == 0)
+		printf("%s: serving %s\n", argv[optind], ref);
+	free(ref);
+	free(arts);
+	model_version_free(mv);
+	return ret;
+}
+
+static const struct option help_only[] = {
+	{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+};
+
+/* rollback and delete: one ENDPOINT, one library call. */
+static int simple_verb(int argc, char **argv, struct cli *cli,
+		       const char *usage, const char *action,
+		       int (*fn)(struct store *, const char *,
+				 struct mlops_err *))
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct store *st;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", help_only, cli, usage)) != -1)
+		return CLI_STATUS(c);
+	if (argc - optind != 1)
+		return cli_usage(cli, usage, "expected one ENDPOINT");
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (fn(st, argv[optind], &err) < 0)
+		return cli_fail(cli, &err);
+	return audit_done(cli, st, action, argv[optind], NULL);
+}
+
+static int cmd_rollback(int argc, char **argv, struct cli *cli)
+{
+	return simple_verb(argc, argv, cli, usage_rollback, "deploy.rollback",
+			   endpoint_rollback);
+}
+
+static int cmd_delete(int argc, char **argv, struct cli *cli)
+{
+	return simple_verb(argc, argv, cli, usage_delete, "deploy.delete",
+			   endpoint_delete);
+}
+
+static json_t *endpoint_json(const struct endpoint *e)
+{
+	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
+	json_t *o;
+
+	time_format(e->created_us, created);
+	time_format(e->updated_us, updated);
+	o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:{s:i,s:i,s:i,s:f,s:f,s:f,"
+		      "s:I},s:I,s:I,s:s,s:s,s:s}",
+		      "name", e->name, "model", e->cur.ref, "framework",
+		      e->cur.framework, "entry", e->cur.entry,
+		      "previous_model", e->prev.ref, "settings",
+		      "max_concurrency", e->set.max_concurrency, "memory_mb",
+		      e->set.memory_mb, "provisioned", e->set.provisioned,
+		      "idle_timeout_s",
+		      (double)e->set.idle_timeout_us / 1e6, "timeout_s",
+		      (double)e->set.timeout_us / 1e6, "capture_percent",
+		      e->set.capture_pct, "max_payload",
+		      (json_int_t)e->set.max_payload, "keys",
+		      (json_int_t)e->nkeys, "generation",
+		      (json_int_t)e->generation, "status", "InService",
+		      "created", created, "updated", updated);
+	if (e->stats_us) {
+		char when[TIME_RFC3339_MAX];
+
+		time_format(e->stats_us, when);
+		json_object_set_new(o, "counters", json_pack(
+			"{s:I,s:I,s:I,s:I,s:I,s:f,s:s}", "requests",
+			(json_int_t)e->requests, "errors",
+			(json_int_t)e->errors, "cold_starts",
+			(json_int_t)e->cold_starts, "captured",
+			(json_int_t)e->captured, "capture_dropped",
+			(json_int_t)e->capture_dropped,
+			"last_cold_start_s",
+			(double)e->last_cold_start_us / 1e6, "as_of", when));
+	}
+	return o;
+}
+
+static int cmd_list(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "json", no_argument, 0, OPT_JSON }, { 0, 0, 0, 0 }
+	};
+	static const char *const headers[] = { "endpoint", "model",
+		"framework", "max", "provisioned", "capture", "keys" };
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct endpoint **eps = NULL;
+	struct table *t = NULL;
+	struct store *st;
+	size_t n = 0;
+	int c, json = 0, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_list)) != -1)
+		switch (c) {
+		case OPT_JSON:
+			json = 1;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (optind != argc)
+		return cli_usage(cli, usage_list, "unexpected argument '%s'",
+				 argv[optind]);
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (endpoint_list(st, &eps, &n, &err) < 0)
+		return cli_fail(cli, &err);
+	if (!json)
+		t = table_new(7, headers);
+	for (size_t i = 0; i < n; i++) {
+		char max[16], prov[16], cap[32], keys[16];
+
+		if (json) {
+			json_t *o = endpoint_json(eps[i]);
+
+			jsonio_print(stdout, o, 0);
+			json_decref(o);
+			continue;
+		}
+		snprintf(max, sizeof(max), "%d", eps[i]->set.max_concurrency);
+		snprintf(prov, sizeof(prov), "%d", eps[i]->set.provisioned);
+		snprintf(cap, sizeof(cap), "%g%%", eps[i]->set.capture_pct);
+		snprintf(keys, sizeof(keys), "%zu", eps[i]->nkeys);
+		table_add(t, (const char *const[]){ eps[i]->name,
+			  eps[i]->cur.ref, eps[i]->cur.framework, max, prov,
+			  cap, keys });
+	}
+	if (t && table_print_free(t, stdout) < 0)
+		ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
+	endpoint_list_free(eps, n);
+	return ret;
+}
+
+static int cmd_describe(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "json", no_argument, 0, OPT_JSON }, { 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct endpoint *e = NULL;
+	struct store *st;
+	json_t *o;
+	int c, json = 0, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_describe)) !=
+	       -1)
+		switch (c) {
+		case OPT_JSON:
+			json = 1;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_describe, "expected one ENDPOINT");
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (endpoint_get(st, argv[optind], &e, &err) < 0)
+		return cli_fail(cli, &err);
+	o = endpoint_json(e);
+	if (json) {
+		jsonio_print(stdout, o, 1);
+	} else {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(o, key, v) {
+			if (json_is_object(v)) {
+				const char *k2;
+				json_t *v2;
+
+				json_object_foreach(v, k2, v2) {
+					char *s = json_dumps(v2,
+						JSON_ENCODE_ANY);
+
+					printf("%s.%s: %s\n", key, k2,
+					       json_is_string(v2) ?
+					       json_string_value(v2) : s);
+					free(s);
+				}
+				continue;
+			}
+			if (json_is_null(v))
+				continue;
+			if (json_is_string(v)) {
+				printf("%s: %s\n", key, json_string_value(v));
+			} else {
+				char *s = json_dumps(v, JSON_ENCODE_ANY);
+
+				printf("%s: %s\n", key, s);
+				free(s);
+			}
+		}
+	}
+	json_decref(o);
+	endpoint_free(e);
+	return 0;
+}
+
+static int cmd_key(int argc, char **argv, struct cli *cli)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	char key[ENDPOINT_KEY_LEN + 1];
+	struct store *st;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "+h", help_only, cli, usage_key)) !=
+	       -1)
+		return CLI_STATUS(c);
+	if (argc - optind != 2 || strcmp(argv[optind], "create") != 0)
+		return cli_usage(cli, usage_key, NULL);
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (endpoint_key_create(st, argv[optind + 1], key, &err) < 0)
+		return cli_fail(cli, &err);
+	ret = audit_done(cli, st, "deploy.key.create", argv[optind + 1],
+			 NULL);
+	if (ret == 0)
+		printf("%s\n", key);
+	return ret;
+}
+
+static const struct cli_verb verbs[] = {
+	{ "create", cmd_create, usage_create, "deploy a model version to a "
+	  "new endpoint" },
+	{ "update", cmd_update, usage_update, "serve another version "
+	  "(blue/green)" },
+	{ "rollback", cmd_rollback, usage_rollback, "serve the previous "
+	  "version again" },
+	{ "delete", cmd_delete, usage_delete, "delete an endpoint" },
+	{ "list", cmd_list, usage_list, "list endpoints" },
+	{ "describe", cmd_describe, usage_describe, "show an endpoint" },
+	{ "key", cmd_key, usage_key, "make an API key for an endpoint" },
+	{ "serve", cmd_serve, usage_serve, "run the HTTP gateway" },
+	{ "stop", cmd_stop, usage_stop, "stop a daemonised gateway" },
+	{ "invoke", cmd_invoke, usage_invoke, "send requests to an "
+	  "endpoint" },
+	{ "capture", cmd_capture, usage_capture, "print captured requests" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+int main(int argc, char **argv)
+{
+	return cli_main(argc, argv, "mlops-deploy", verbs);
+}

@@ -1,0 +1,278 @@
+/* serve.c - `mlops-deploy serve` runs the gateway, in the foreground or
+ * as a daemon with a pidfile; `mlops-deploy stop` stops a daemon and
+ * waits until it has drained and exited. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "deploy.h"
+#include "fsutil.h"
+#include "gateway.h"
+#include "num.h"
+#include "store.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+const char usage_serve[] =
+	"usage: mlops-deploy serve [--listen HOST:PORT] [--threads N]\n"
+	"                          [--daemon [--pidfile FILE]] [--log FILE]\n"
+	"\n"
+	"Serve every endpoint of the store over HTTP until SIGTERM, which\n"
+	"drains in-flight requests. Endpoint changes are picked up without\n"
+	"a restart (at once on SIGHUP).\n"
+	"\n"
+	"  --listen HOST:PORT   where to listen (127.0.0.1:8080; port 0 picks\n"
+	"                       a free one)\n"
+	"  --threads N          HTTP threads (one per core)\n"
+	"  --daemon             run in the background once listening\n"
+	"  --pidfile FILE       with --daemon (default .mlops/gateway.pid)\n"
+	"  --log FILE           append the log here (default: stderr, or\n"
+	"                       nowhere with --daemon)\n";
+const char usage_stop[] =
+	"usage: mlops-deploy stop [--pidfile FILE]\n"
+	"\n"
+	"Stop the gateway whose pid is in FILE (default .mlops/gateway.pid)\n"
+	"and wait until it has exited.\n";
+
+enum { OPT_DAEMON = 1000, OPT_LISTEN, OPT_LOG, OPT_PIDFILE, OPT_THREADS };
+
+struct serve_state {
+	const char *pidfile;
+	int notify_fd;		/* daemon: tells the parent we listen */
+};
+
+static void on_ready(void *arg, const char *url)
+{
+	struct serve_state *s = arg;
+	char line[512];
+	int n;
+
+	if (s->pidfile) {
+		char pid[32];
+
+		n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		write_file_atomic(s->pidfile, pid, (size_t)n, NULL);
+	}
+	if (s->notify_fd >= 0) {
+		n = snprintf(line, sizeof(line), "0 %s\n", url);
+		write_all(s->notify_fd, line, (size_t)n);
+		close(s->notify_fd);
+		s->notify_fd = -1;
+	} else {
+		printf("listening on %s\n", url);
+		fflush(stdout);
+	}
+}
+
+static char *default_pidfile(struct cli *cli)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	char *dir = NULL, *path;
+
+	if (store_discover(&dir, cli->store_dir, &err) < 0)
+		return NULL;
+	path = path_join(dir, "gateway.pid");
+	free(dir);
+	return path;
+}
+
+/* The parent of a daemon: wait for "0 URL" or "CODE message". */
+static int await_daemon(struct cli *cli, int fd, pid_t child)
+{
+	char line[1200];
+	ssize_t n, got = 0;
+
+	while (got < (ssize_t)sizeof(line) - 1 &&
+	       (n = read(fd, line + got, sizeof(line) - 1 - (size_t)got)) > 0)
+		got += n;
+	line[got] = '\0';
+	close(fd);
+	if (got > 2 && line[0] == '0' && line[1] == ' ') {
+		printf("listening on %s", line + 2);
+		return 0;
+	}
+	waitpid(child, NULL, 0);
+	if (got > 0) {
+		char *sp = strchr(line, ' ');
+		int code = atoi(line);
+
+		if (sp) {
+			sp[strcspn(sp, "\n")] = '\0';
+			return cli_error(cli, -code, "%s", sp + 1);
+		}
+	}
+	return cli_error(cli, MLOPS_EINTERNAL, "the gateway exited before "
+			 "listening");
+}
+
+int cmd_serve(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "daemon", no_argument, 0, OPT_DAEMON },
+		{ "help", no_argument, 0, 'h' },
+		{ "listen", required_argument, 0, OPT_LISTEN },
+		{ "log", required_argument, 0, OPT_LOG },
+		{ "pidfile", required_argument, 0, OPT_PIDFILE },
+		{ "threads", required_argument, 0, OPT_THREADS },
+		{ 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct gateway_conf conf = { .listen = "127.0.0.1:8080" };
+	struct serve_state state = { NULL, -1 };
+	const char *log_path = NULL, *pidfile = NULL;
+	char *store_dir = NULL, *pid_default = NULL;
+	FILE *log = NULL;
+	int64_t threads = 0;
+	int c, daemonize = 0, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_serve)) != -1)
+		switch (c) {
+		case OPT_DAEMON:
+			daemonize = 1;
+			break;
+		case OPT_LISTEN:
+			conf.listen = optarg;
+			break;
+		case OPT_LOG:
+			log_path = optarg;
+			break;
+		case OPT_PIDFILE:
+			pidfile = optarg;
+			break;
+		case OPT_THREADS:
+			if (parse_int64(optarg, 1, 1024, &threads, "--threads",
+					&err) < 0)
+				return cli_usage(cli, usage_serve, "%s",
+						 err.msg);
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (optind != argc)
+		return cli_usage(cli, usage_serve, "unexpected argument '%s'",
+				 argv[optind]);
+	if (store_discover(&store_dir, cli->store_dir, &err) < 0)
+		return cli_fail(cli, &err);
+	if (daemonize && !pidfile)
+		pidfile = pid_default = default_pidfile(cli);
+	if (log_path && !(log = fopen(log_path, "a"))) {
+		ret = cli_error(cli, MLOPS_EUSAGE, "cannot open '%s': %s",
+				log_path, strerror(errno));
+		goto out;
+	}
+	conf.store_dir = store_dir;
+	conf.threads = (int)threads;
+	conf.log = log ? log : daemonize ? NULL : stderr;
+	conf.on_ready = on_ready;
+	conf.arg = &state;
+	state.pidfile = pidfile;
+	if (daemonize) {
+		int fds[2];
+		pid_t pid;
+
+		if (pipe(fds) < 0) {
+			ret = cli_error(cli, MLOPS_EINTERNAL, "pipe: %s",
+					strerror(errno));
+			goto out;
+		}
+		fflush(stdout);
+		pid = fork();
+		if (pid > 0) {
+			close(fds[1]);
+			ret = await_daemon(cli, fds[0], pid);
+			goto out;
+		}
+		close(fds[0]);
+		state.notify_fd = fds[1];
+		setsid();
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		if (!log)
+			dup2(devnull, 2);
+		else
+			dup2(fileno(log), 2);
+		close(devnull);
+	}
+	ret = gateway_run(&conf, &err);
+	if (ret < 0) {
+		if (state.notify_fd >= 0) {
+			char line[1200];
+			int n = snprintf(line, sizeof(line), "%d %s\n",
+					 -ret, err.msg);
+
+			write_all(state.notify_fd, line, (size_t)n);
+		}
+		ret = cli_fail(cli, &err);
+	}
+	if (pidfile)
+		unlink(pidfile);
+out:
+	if (log)
+		fclose(log);
+	free(store_dir);
+	free(pid_default);
+	return ret;
+}
+
+int cmd_stop(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "pidfile", required_argument, 0, OPT_PIDFILE },
+		{ 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf b = BUF_INIT;
+	const char *pidfile = NULL;
+	char *pid_default = NULL;
+	int64_t pid, give_up;
+	int c, ret = 0;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_stop)) != -1)
+		switch (c) {
+		case OPT_PIDFILE:
+			pidfile = optarg;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (optind != argc)
+		return cli_usage(cli, usage_stop, "unexpected argument '%s'",
+				 argv[optind]);
+	if (!pidfile && !(pidfile = pid_default = default_pidfile(cli)))
+		return cli_error(cli, MLOPS_ENOTFOUND, "no store, and no "
+				 "--pidfile");
+	if (buf_read_file(&b, pidfile, 64, &err) < 0) {
+		ret = cli_error(cli, MLOPS_ENOTFOUND, "no gateway running "
+				"(cannot read '%s')", pidfile);
+		goto out;
+	}
+	b.s[strcspn(b.s, "\n")] = '\0';
+	if (parse_int64(b.s, 2, INT32_MAX, &pid, pidfile, &err) < 0) {
+		ret = cli_fail(cli, &err);
+		goto out;
+	}
+	if (kill((pid_t)pid, SIGTERM) < 0) {
+		ret = cli_error(cli, MLOPS_ENOTFOUND, "no gateway with pid %lld "
+				"(stale '%s')", (long long)pid, pidfile);
+		unlink(pidfile);
+		goto out;
+	}
+	give_up = time_mono_us() + 120 * TIME_US_PER_SEC;
+	while (kill((pid_t)pid, 0) == 0 && time_mono_us() < give_up)
+		usleep(20000);
+	if (kill((pid_t)pid, 0) == 0)
+		ret = cli_error(cli, MLOPS_EINTERNAL, "gateway %lld did not "
+				"exit", (long long)pid);
+out:
+	buf_release(&b);
+	free(pid_default);
+	return ret;
+}
