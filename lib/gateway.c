@@ -51,7 +51,7 @@ struct gw_req {
 	_Atomic int state;
 	char ctype[96];
 	struct buf body, out;
-	struct predio_rows rows;
+	struct predio_rows rows, pred;
 	struct pool_job job;
 	struct gw_req *next_free;
 	struct gw_req *next_all;
@@ -99,6 +99,8 @@ static void req_put(struct gw_req *r)
 		buf_release(&r->job.out);
 	if (r->rows.cap > ((size_t)1 << 18))
 		predio_rows_release(&r->rows);
+	if (r->pred.cap > ((size_t)1 << 18))
+		predio_rows_release(&r->pred);
 	r->next_free = free_reqs;
 	free_reqs = r;
 }
@@ -114,6 +116,7 @@ static void reqs_free_all(void)
 		buf_release(&r->out);
 		buf_release(&r->job.out);
 		predio_rows_release(&r->rows);
+		predio_rows_release(&r->pred);
 		free(r);
 	}
 	pthread_mutex_unlock(&all_reqs_lock);
@@ -293,8 +296,6 @@ static enum MHD_Result invoke_xgboost(struct gw_req *r)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct xgb_model *m = r->ver->xgb;
-	const float *pred;
-	size_t nout;
 	int json = strncmp(r->ctype, "application/json", 16) == 0;
 
 	if (!json && strncmp(r->ctype, "text/csv", 8) != 0)
@@ -303,14 +304,16 @@ static enum MHD_Result invoke_xgboost(struct gw_req *r)
 	if ((json ? predio_parse_json : predio_parse_csv)(&r->rows, r->body.s,
 	    r->body.len, xgb_model_nfeatures(m), &err) < 0)
 		return req_fail(r, 400, "%s", err.msg);
-	if (xgb_model_predict(m, r->rows.x, r->rows.nrows, &pred, &nout,
+	if (xgb_model_predict(m, r->rows.x, r->rows.nrows, &r->pred,
 			      &err) < 0)
 		return req_fail(r, 424, "%s", err.msg);
 	buf_reset(&r->out);
 	if (json)
-		predio_format_json(&r->out, pred, r->rows.nrows, nout);
+		predio_format_json(&r->out, r->pred.x, r->pred.nrows,
+				   r->pred.ncols);
 	else
-		predio_format_csv(&r->out, pred, r->rows.nrows, nout);
+		predio_format_csv(&r->out, r->pred.x, r->pred.nrows,
+				  r->pred.ncols);
 	return req_finish(r, 200, r->out.s, r->out.len,
 			  json ? "application/json" : "text/csv");
 }

@@ -181,6 +181,9 @@ void gw_render_endpoints(struct gateway *gw, struct buf *out)
 			if (v->error)
 				json_object_set_new(o, "error",
 						    json_string(v->error));
+			if (v->xgb)
+				json_object_set_new(o, "predictor",
+				    json_string(xgb_model_predictor(v->xgb)));
 			if (v->pool)
 				json_object_set_new(o, "workers",
 				    json_integer(pool_running(v->pool)));

@@ -174,6 +174,9 @@ static struct gw_version *version_load(struct gateway *gw,
 		v->kind = GW_XGBOOST;
 		if (xgb_model_load(&v->xgb, path, &err) < 0)
 			v->error = xstrdup(err.msg);
+		else
+			logf_(gw, "endpoint %s: %s predicts with %s", e->name,
+			      m->ref, xgb_model_predictor(v->xgb));
 		free(path);
 	} else if (strcmp(m->framework, "exec") == 0 ||
 		   strcmp(m->framework, "http") == 0) {

@@ -30,7 +30,7 @@ void predio_rows_release(struct predio_rows *rows)
 	rows->nrows = rows->ncols = rows->cap = 0;
 }
 
-static void rows_reserve(struct predio_rows *rows, size_t need)
+void predio_rows_reserve(struct predio_rows *rows, size_t need)
 {
 	if (need <= rows->cap)
 		return;
@@ -165,7 +165,7 @@ int predio_parse_csv(struct predio_rows *rows, const char *body, size_t len,
 				    "line %zu: more than %zu values (the model "
 				    "has %zu features)", line, rows->ncols,
 				    rows->ncols);
-			rows_reserve(rows, (row + 1) * (rows->ncols ?
+			predio_rows_reserve(rows, (row + 1) * (rows->ncols ?
 				     rows->ncols : col + 1));
 			if (f == fe)
 				v = NAN;
@@ -215,7 +215,7 @@ static int json_row(struct predio_rows *rows, size_t i, const json_t *r,
 		return mlops_err_set(err, MLOPS_EINPUT,
 		    "instance %zu: %zu values, the model expects %zu", i + 1,
 		    n, rows->ncols);
-	rows_reserve(rows, (i + 1) * rows->ncols);
+	predio_rows_reserve(rows, (i + 1) * rows->ncols);
 	for (size_t j = 0; j < n; j++) {
 		const json_t *v = json_array_get(r, j);
 		float *dst = &rows->x[i * rows->ncols + j];

@@ -22,6 +22,8 @@ struct predio_rows {
 #define PREDIO_ROWS_INIT { NULL, 0, 0, 0 }
 
 void predio_rows_release(struct predio_rows *rows);
+/* Make room for at least n floats in rows->x. */
+void predio_rows_reserve(struct predio_rows *rows, size_t n);
 
 /* Parse CSV rows into rows. ncols is the number of features each row
  * must have (0: whatever the first row has). Empty fields are missing
