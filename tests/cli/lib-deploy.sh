@@ -52,7 +52,7 @@ register_model() {
 # stopped when the test's shell exits, and after SECONDS (default 90)
 # in any case.
 start_gateway() {
-	GW_PORT=$(test_free_port) &&
+	GW_PORT=$(test_free_port)
 	timeout "${1:-90}" mlops-deploy serve --listen "127.0.0.1:$GW_PORT" \
 		--threads 2 --log gw.log >gw.out 2>&1 &
 	GW_PID=$!
