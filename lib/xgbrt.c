@@ -109,7 +109,7 @@ static void try_native(struct xgb_model *m)
 	}
 	if (xgb_trees_build(&m->trees, json, (size_t)len, &err) < 0) {
 		snprintf(m->predictor, sizeof(m->predictor), "xgboost "
-			 "(native evaluator: unsupported %s)", err.msg);
+			 "(native evaluator: unsupported %.200s)", err.msg);
 		return;
 	}
 	x = xcalloc(CHECK_ROWS * m->nfeatures, sizeof(*x));
