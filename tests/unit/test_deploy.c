@@ -1,0 +1,276 @@
+/* test_deploy.c - unit tests of the inference hot path and its helpers:
+ * predio.c (CSV/JSON to floats, the float printer), xgbtrees.c (against
+ * a hand-written model), capture.c (queue, files, reader) and the
+ * endpoint settings checks. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "capture.h"
+#include "endpoint.h"
+#include "predio.h"
+#include "timefmt.h"
+#include "xalloc.h"
+#include "xgbtrees.h"
+
+START_TEST(csv_rows_become_floats_with_missing_values)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct predio_rows r = PREDIO_ROWS_INIT;
+	const char body[] = "1,2.5,-3e2\r\n\n 0.1 ,,7\n";
+
+	ck_assert_int_eq(predio_parse_csv(&r, body, strlen(body), 3, &err), 0);
+	ck_assert_uint_eq(r.nrows, 2);
+	ck_assert_uint_eq(r.ncols, 3);
+	ck_assert(r.x[0] == 1.0f && r.x[1] == 2.5f && r.x[2] == -300.0f);
+	ck_assert(r.x[3] == 0.1f && isnan(r.x[4]) && r.x[5] == 7.0f);
+	predio_rows_release(&r);
+}
+END_TEST
+
+START_TEST(csv_numbers_round_like_numpy)
+{
+	/* Long mantissas and big exponents take strtod; all must equal
+	 * (float)strtod, which is what numpy's float64 -> float32 gives. */
+	static const char *const nums[] = { "0.1", "123456789012345678901",
+		"1e-30", "3.4028234e38", "-0.000000123456789", "9007199254740993",
+		"1.00000005960464477539", NULL };
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct predio_rows r = PREDIO_ROWS_INIT;
+
+	for (int i = 0; nums[i]; i++) {
+		ck_assert_int_eq(predio_parse_csv(&r, nums[i], strlen(nums[i]),
+						  1, &err), 0);
+		ck_assert_msg(r.x[0] == (float)strtod(nums[i], NULL), "%s",
+			      nums[i]);
+	}
+	predio_rows_release(&r);
+}
+END_TEST
+
+START_TEST(csv_errors_name_line_and_column)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct predio_rows r = PREDIO_ROWS_INIT;
+
+	ck_assert_int_eq(predio_parse_csv(&r, "1,2\n3,x\n", 8, 2, &err),
+			 MLOPS_EINPUT);
+	ck_assert_str_eq(err.msg, "line 2, column 2: 'x' is not a number");
+	ck_assert_int_eq(predio_parse_csv(&r, "1,2\n3\n", 6, 0, &err),
+			 MLOPS_EINPUT);
+	ck_assert_str_eq(err.msg, "line 2: 1 values, the model expects 2");
+	ck_assert_int_eq(predio_parse_csv(&r, "\n\n", 2, 2, &err),
+			 MLOPS_EINPUT);
+	ck_assert_int_eq(predio_parse_csv(&r, "1e", 2, 1, &err),
+			 MLOPS_EINPUT);
+	ck_assert_int_eq(predio_parse_csv(&r, "nan", 3, 1, &err),
+			 MLOPS_EINPUT);
+	predio_rows_release(&r);
+}
+END_TEST
+
+START_TEST(json_instances_in_three_shapes)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct predio_rows r = PREDIO_ROWS_INIT;
+	const char *a = "{\"instances\": [[1, 2], [3, null]]}";
+	const char *b = "{\"instances\": [{\"features\": [5, 6]}]}";
+	const char *c = "[7, 8]";
+
+	ck_assert_int_eq(predio_parse_json(&r, a, strlen(a), 2, &err), 0);
+	ck_assert_uint_eq(r.nrows, 2);
+	ck_assert(r.x[2] == 3.0f && isnan(r.x[3]));
+	ck_assert_int_eq(predio_parse_json(&r, b, strlen(b), 2, &err), 0);
+	ck_assert(r.nrows == 1 && r.x[1] == 6.0f);
+	ck_assert_int_eq(predio_parse_json(&r, c, strlen(c), 2, &err), 0);
+	ck_assert(r.nrows == 1 && r.x[0] == 7.0f);
+	ck_assert_int_eq(predio_parse_json(&r, "[[1]]", 5, 2, &err),
+			 MLOPS_EINPUT);
+	ck_assert_str_eq(err.msg, "instance 1: 1 values, the model expects 2");
+	predio_rows_release(&r);
+}
+END_TEST
+
+START_TEST(float_printer_reads_back_the_same_float)
+{
+	char out[PREDIO_FLOAT_MAX + 1];
+	uint32_t s = 12345;
+
+	for (int i = 0; i < 200000; i++) {
+		float v, back;
+		uint32_t bits;
+		size_t n;
+
+		s = s * 1664525u + 1013904223u;
+		bits = s;
+		memcpy(&v, &bits, sizeof(v));
+		if (isnan(v) || isinf(v))
+			continue;
+		n = predio_format_float(out, v);
+		out[n] = '\0';
+		back = strtof(out, NULL);
+		ck_assert_msg(back == v, "%.9g printed as %s", v, out);
+	}
+	ck_assert_uint_eq(predio_format_float(out, 0.5f), 3);
+	ck_assert(memcmp(out, "0.5", 3) == 0);
+	ck_assert_uint_eq(predio_format_float(out, -120.0f), 4);
+	ck_assert(memcmp(out, "-120", 4) == 0);
+	ck_assert_uint_eq(predio_format_float(out, 0.001953125f), 11);
+	ck_assert(memcmp(out, "0.001953125", 11) == 0);
+}
+END_TEST
+
+START_TEST(csv_and_json_answers)
+{
+	struct buf b = BUF_INIT;
+	const float p[] = { 0.25f, 1.0f, NAN, 2.0f };
+
+	predio_format_csv(&b, p, 2, 2);
+	ck_assert_str_eq(b.s, "0.25,1\nnan,2\n");
+	buf_reset(&b);
+	predio_format_json(&b, p, 2, 1);
+	ck_assert_str_eq(b.s, "{\"predictions\":[{\"score\":0.25},"
+			 "{\"score\":1}]}\n");
+	buf_release(&b);
+}
+END_TEST
+
+/* Two stumps on feature 1 (missing goes left in the first, right in the
+ * second) and a logistic objective with base_score 0.5. */
+static const char two_stumps[] =
+	"{\"learner\":{\"learner_model_param\":{\"base_score\":\"5E-1\","
+	"\"num_class\":\"0\",\"num_feature\":\"2\",\"num_target\":\"1\"},"
+	"\"objective\":{\"name\":\"binary:logistic\"},"
+	"\"gradient_booster\":{\"name\":\"gbtree\",\"model\":{\"trees\":["
+	"{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],"
+	"\"split_conditions\":[0.5,-1.0,1.0],\"split_indices\":[1,0,0],"
+	"\"default_left\":[1,0,0],\"split_type\":[0,0,0]},"
+	"{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],"
+	"\"split_conditions\":[0.5,0.25,0.5],\"split_indices\":[1,0,0],"
+	"\"default_left\":[0,0,0],\"split_type\":[0,0,0]}]}}}}";
+
+START_TEST(trees_walk_splits_ties_and_missing_values)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct xgb_trees *t = NULL;
+	const float x[] = { 9, 0.4f, 9, 0.5f, 9, NAN };
+	float out[3];
+
+	ck_assert_int_eq(xgb_trees_build(&t, two_stumps, strlen(two_stumps),
+					 &err), 0);
+	ck_assert_uint_eq(xgb_trees_nfeatures(t), 2);
+	xgb_trees_predict(t, x, 3, out);
+	/* below: -1 + 0.25; at the threshold: 1 + 0.5 (not < 0.5);
+	 * missing: left in tree 1 (-1), right in tree 2 (0.5). */
+	ck_assert(out[0] == 1.0f / (1.0f + expf(0.75f)));
+	ck_assert(out[1] == 1.0f / (1.0f + expf(-1.5f)));
+	ck_assert(out[2] == 1.0f / (1.0f + expf(0.5f)));
+	xgb_trees_free(t);
+}
+END_TEST
+
+START_TEST(trees_refuse_what_they_cannot_evaluate)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct xgb_trees *t = NULL;
+	char *dart = xstrdup(two_stumps), *multi = xstrdup(two_stumps);
+
+	memcpy(strstr(dart, "\"gbtree\""), "\"dart\"  ", 8);
+	ck_assert_int_eq(xgb_trees_build(&t, dart, strlen(dart), &err),
+			 MLOPS_EINPUT);
+	ck_assert_str_eq(err.msg, "booster 'dart'");
+	memcpy(strstr(multi, "\"num_class\":\"0\""), "\"num_class\":\"3\"",
+	       15);
+	ck_assert_int_eq(xgb_trees_build(&t, multi, strlen(multi), &err),
+			 MLOPS_EINPUT);
+	ck_assert_int_eq(xgb_trees_build(&t, "{}", 2, &err), MLOPS_EINPUT);
+	free(dart);
+	free(multi);
+}
+END_TEST
+
+static int count_record(json_t *rec, void *arg)
+{
+	const char *data = NULL;
+
+	json_unpack(rec, "{s:{s:{s:s}}}", "captureData", "endpointInput",
+		    "data", &data);
+	ck_assert_str_eq(data, "1,2\n");
+	(*(int *)arg)++;
+	return 0;
+}
+
+START_TEST(capture_writes_complete_files_and_reads_them_back)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
+	struct capture *c = NULL;
+	int64_t now = time_now_us();
+	int n = 0, dropped = 0;
+	char *cmd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(capture_start(&c, dir, 4, &err), 0);
+	/* A queue of 4: some of 1000 quick submits must be dropped, and
+	 * every one is either written or counted as dropped. */
+	for (int i = 0; i < 1000; i++)
+		dropped -= capture_submit(c, "ep", now, "text/csv", "1,2\n", 4,
+					  "text/csv", "0.5\n", 4);
+	ck_assert_int_eq(capture_dropped(c), dropped);
+	capture_stop(c);
+	ck_assert_int_eq(capture_each(dir, "ep", now - TIME_US_PER_SEC,
+				      now + TIME_US_PER_SEC,
+				      count_record, &n, &err), 0);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(n + dropped, 1000);
+	cmd = xasprintf("test $(find %s -name '.*part' | wc -l) = 0", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+END_TEST
+
+START_TEST(settings_follow_sagemaker_limits)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct endpoint_settings s;
+
+	endpoint_settings_default(&s);
+	ck_assert_int_eq(endpoint_settings_check(&s, &err), 0);
+	s.memory_mb = 3000;
+	ck_assert_int_eq(endpoint_settings_check(&s, &err), MLOPS_EUSAGE);
+	endpoint_settings_default(&s);
+	s.provisioned = 11;
+	ck_assert_int_eq(endpoint_settings_check(&s, &err), MLOPS_EUSAGE);
+	ck_assert(endpoint_valid_name("churn-web-2"));
+	ck_assert(!endpoint_valid_name("-churn"));
+	ck_assert(!endpoint_valid_name("churn/1"));
+	ck_assert(!endpoint_valid_name(""));
+}
+END_TEST
+
+Suite *suite_deploy(void);
+Suite *suite_deploy(void)
+{
+	Suite *s = suite_create("deploy");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, csv_rows_become_floats_with_missing_values);
+	tcase_add_test(tc, csv_numbers_round_like_numpy);
+	tcase_add_test(tc, csv_errors_name_line_and_column);
+	tcase_add_test(tc, json_instances_in_three_shapes);
+	tcase_add_test(tc, float_printer_reads_back_the_same_float);
+	tcase_add_test(tc, csv_and_json_answers);
+	tcase_add_test(tc, trees_walk_splits_ties_and_missing_values);
+	tcase_add_test(tc, trees_refuse_what_they_cannot_evaluate);
+	tcase_add_test(tc, capture_writes_complete_files_and_reads_them_back);
+	tcase_add_test(tc, settings_follow_sagemaker_limits);
+	suite_add_tcase(s, tc);
+	return s;
+}
