@@ -123,6 +123,42 @@ static int audit_done(struct cli *cli, struct store *st, const char *action,
 	return ret < 0 ? cli_fail(cli, &err) : 0;
 }
 
+/* Resolve model and deploy it to endpoint name: a new endpoint with
+ * settings set, or (set NULL) an update of an existing one. */
+static int deploy_version(struct cli *cli, const char *name,
+			  const char *model, int allow_unapproved,
+			  const struct endpoint_settings *set)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct model_version *mv = NULL;
+	struct deploy_source src;
+	struct deploy_artifact *arts = NULL;
+	char *ref = NULL;
+	struct store *st;
+	int ret;
+
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if ((ret = resolve_model(cli, st, model, allow_unapproved, &mv)) != 0)
+		return ret;
+	source_of(mv, &src, &ref, &arts);
+	if (set)
+		ret = endpoint_create(st, name, set, &src, &err);
+	else
+		ret = endpoint_update(st, name, &src, &err);
+	if (ret < 0)
+		ret = cli_fail(cli, &err);
+	else
+		ret = audit_done(cli, st, set ? "deploy.create" :
+				 "deploy.update", name, ref);
+	if (ret == 0)
+		printf("%s: serving %s\n", name, ref);
+	free(ref);
+	free(arts);
+	model_version_free(mv);
+	return ret;
+}
+
 static int parse_duration_opt(struct cli *cli, const char *usage,
 			      const char *opt, const char *s, int64_t *out)
 {
@@ -150,12 +186,7 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct endpoint_settings set;
-	struct model_version *mv = NULL;
-	struct deploy_source src;
-	struct deploy_artifact *arts = NULL;
 	const char *model = NULL;
-	char *ref = NULL;
-	struct store *st;
 	int64_t v;
 	int c, allow = 0, ret;
 
@@ -220,22 +251,7 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_create, "--model is required");
 	if (endpoint_settings_check(&set, &err) < 0)
 		return cli_usage(cli, usage_create, "%s", err.msg);
-	if ((ret = cli_store(cli, &st)) != 0)
-		return ret;
-	if ((ret = resolve_model(cli, st, model, allow, &mv)) != 0)
-		return ret;
-	source_of(mv, &src, &ref, &arts);
-	ret = endpoint_create(st, argv[optind], &set, &src, &err);
-	if (ret < 0)
-		ret = cli_fail(cli, &err);
-	else
-		ret = audit_done(cli, st, "deploy.create", argv[optind], ref);
-	if (ret == 0)
-		printf("%s: serving %s\n", argv[optind], ref);
-	free(ref);
-	free(arts);
-	model_version_free(mv);
-	return ret;
+	return deploy_version(cli, argv[optind], model, allow, &set);
 }
 
 static int cmd_update(int argc, char **argv, struct cli *cli)
@@ -245,14 +261,8 @@ static int cmd_update(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' },
 		{ "model", required_argument, 0, OPT_MODEL }, { 0, 0, 0, 0 }
 	};
-	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
-	struct deploy_source src;
-	struct deploy_artifact *arts = NULL;
 	const char *model = NULL;
-	char *ref = NULL;
-	struct store *st;
-	int c, allow = 0, ret;
+	int c, allow = 0;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_update)) !=
 	       -1)
@@ -270,22 +280,7 @@ static int cmd_update(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_update, "expected one ENDPOINT");
 	if (!model)
 		return cli_usage(cli, usage_update, "--model is required");
-	if ((ret = cli_store(cli, &st)) != 0)
-		return ret;
-	if ((ret = resolve_model(cli, st, model, allow, &mv)) != 0)
-		return ret;
-	source_of(mv, &src, &ref, &arts);
-	ret = endpoint_update(st, argv[optind], &src, &err);
-	if (ret < 0)
-		ret = cli_fail(cli, &err);
-	else
-		ret = audit_done(cli, st, "deploy.update", argv[optind], ref);
-	if (ret == 0)
-		printf("%s: serving %s\n", argv[optind], ref);
-	free(ref);
-	free(arts);
-	model_version_free(mv);
-	return ret;
+	return deploy_version(cli, argv[optind], model, allow, NULL);
 }
 
 static const struct option help_only[] = {

@@ -259,6 +259,22 @@ int endpoint_get(struct store *st, const char *name, struct endpoint **out,
 	return 0;
 }
 
+/* Run sql, whose ?1 is the endpoint name, to completion. */
+static int exec_by_name(struct store *st, const char *sql, const char *name,
+			const char *what, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, sql, err);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		ret = store_sql_error(st, what, err);
+	sqlite3_finalize(q);
+	return ret;
+}
+
 static int emit_change(struct store *st, const char *name,
 		       const char *action, const char *status,
 		       const char *model, const char *prev,
@@ -361,6 +377,23 @@ static int add_refs(struct store *st, const char *name,
 	return ret;
 }
 
+/* After the rows of a create or update: hold src's blobs (an update
+ * adds to the old version's, kept for rollback), emit, commit. */
+static int finish_change(struct store *st, const char *name,
+			 const struct deploy_source *src, const char *action,
+			 const char *model, const char *prev,
+			 struct mlops_err *err)
+{
+	int ret = add_refs(st, name, src, err);
+
+	if (ret == 0)
+		ret = emit_change(st, name, action, "InService", model, prev,
+				  err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	return ret;
+}
+
 int endpoint_create(struct store *st, const char *name,
 		    const struct endpoint_settings *set,
 		    const struct deploy_source *src, struct mlops_err *err)
@@ -423,12 +456,7 @@ int endpoint_create(struct store *st, const char *name,
 		ret = store_sql_error(st, "insert endpoint", err);
 		goto out;
 	}
-	ret = add_refs(st, name, src, err);
-	if (ret == 0)
-		ret = emit_change(st, name, "create", "InService", m.ref, NULL,
-				  err);
-	if (ret == 0)
-		ret = store_commit(st, err);
+	ret = finish_change(st, name, src, "create", m.ref, NULL, err);
 out:
 	sqlite3_finalize(q);
 	if (ret < 0)
@@ -477,13 +505,7 @@ int endpoint_update(struct store *st, const char *name,
 		ret = store_sql_error(st, "update endpoint", err);
 		goto out;
 	}
-	/* Keep the blobs of both versions: the previous is for rollback. */
-	ret = add_refs(st, name, src, err);
-	if (ret == 0)
-		ret = emit_change(st, name, "update", "InService", m.ref,
-				  e->cur.ref, err);
-	if (ret == 0)
-		ret = store_commit(st, err);
+	ret = finish_change(st, name, src, "update", m.ref, e->cur.ref, err);
 out:
 	sqlite3_finalize(q);
 	if (ret < 0)
@@ -570,7 +592,6 @@ int endpoint_delete(struct store *st, const char *name,
 		    struct mlops_err *err)
 {
 	struct endpoint *e = NULL;
-	sqlite3_stmt *q = NULL;
 	char *owner = xasprintf("endpoint:%s", name), *rel, *dir;
 	int ret;
 
@@ -578,23 +599,12 @@ int endpoint_delete(struct store *st, const char *name,
 		goto out;
 	if ((ret = endpoint_get(st, name, &e, err)) < 0)
 		goto out;
-	ret = store_prepare(st, &q, "DELETE FROM endpoint WHERE name = ?1",
-			    err);
-	if (ret < 0)
-		goto out;
-	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		ret = store_sql_error(st, "delete endpoint", err);
-		goto out;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	ret = store_prepare(st, &q, "DELETE FROM endpoint_stats WHERE "
-			    "endpoint = ?1", err);
-	if (ret == 0) {
-		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-		sqlite3_step(q);
-	}
+	ret = exec_by_name(st, "DELETE FROM endpoint WHERE name = ?1", name,
+			   "delete endpoint", err);
+	if (ret == 0)
+		ret = exec_by_name(st, "DELETE FROM endpoint_stats WHERE "
+				   "endpoint = ?1", name, "delete counters",
+				   err);
 	if (ret == 0)
 		ret = store_ref_drop(st, owner, err);
 	if (ret == 0)
@@ -612,7 +622,6 @@ int endpoint_delete(struct store *st, const char *name,
 		free(rel);
 	}
 out:
-	sqlite3_finalize(q);
 	if (ret < 0)
 		store_rollback(st);
 	endpoint_free(e);
@@ -652,15 +661,8 @@ int endpoint_key_create(struct store *st, const char *name,
 		ret = store_sql_error(st, "insert key", err);
 		goto out;
 	}
-	sqlite3_finalize(q);
-	q = NULL;
-	ret = store_prepare(st, &q, "UPDATE endpoint SET generation = "
-			    "generation + 1 WHERE name = ?1", err);
-	if (ret == 0) {
-		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "update endpoint", err);
-	}
+	ret = exec_by_name(st, "UPDATE endpoint SET generation = generation "
+			   "+ 1 WHERE name = ?1", name, "update endpoint", err);
 	if (ret == 0)
 		ret = emit_change(st, name, "key.create", "InService", NULL,
 				  NULL, err);

@@ -2,6 +2,7 @@
  * GET /metrics in the Prometheus text format, GET /endpoints as JSON.
  * Counters are relaxed atomics: exact totals, no ordering needed. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,28 +68,43 @@ static void render_codes(struct buf *out, const char *label,
 	}
 }
 
+/* One line per endpoint and status code of metric name. */
+static void render_codes_each(struct buf *out, const struct gw_routes *r,
+			      const char *name, int errors_only)
+{
+	char label[256];
+
+	for (size_t i = 0; r && i < r->n; i++) {
+		snprintf(label, sizeof(label), "%s{endpoint=\"%s\"", name,
+			 r->eps[i]->name);
+		render_codes(out, label, &r->eps[i]->n, errors_only);
+	}
+}
+
+/* One line per endpoint with the counter at offset in its counters. */
+static void render_counter_each(struct buf *out, const struct gw_routes *r,
+				const char *name, size_t offset)
+{
+	for (size_t i = 0; r && i < r->n; i++) {
+		const gw_counter *c = (const gw_counter *)(const void *)
+			((const char *)&r->eps[i]->n + offset);
+
+		buf_addf(out, "%s{endpoint=\"%s\"} %" PRIu64 "\n", name,
+			 r->eps[i]->name, (uint64_t)atomic_load(c));
+	}
+}
+
 void gw_render_metrics(struct gateway *gw, struct buf *out)
 {
 	struct gw_routes *r = atomic_load(&gw->routes);
 	size_t n = r ? r->n : 0;
-	char label[256];
 
 	metric_head(out, "mlops_requests_total", "counter",
 		    "Invocations answered, by endpoint and status code.");
-	for (size_t i = 0; i < n; i++) {
-		snprintf(label, sizeof(label),
-			 "mlops_requests_total{endpoint=\"%s\"",
-			 r->eps[i]->name);
-		render_codes(out, label, &r->eps[i]->n, 0);
-	}
+	render_codes_each(out, r, "mlops_requests_total", 0);
 	metric_head(out, "mlops_request_errors_total", "counter",
 		    "Invocations answered with an error status.");
-	for (size_t i = 0; i < n; i++) {
-		snprintf(label, sizeof(label),
-			 "mlops_request_errors_total{endpoint=\"%s\"",
-			 r->eps[i]->name);
-		render_codes(out, label, &r->eps[i]->n, 1);
-	}
+	render_codes_each(out, r, "mlops_request_errors_total", 1);
 	metric_head(out, "mlops_unrouted_requests_total", "counter",
 		    "Requests for no known endpoint or path.");
 	render_codes(out, "mlops_unrouted_requests_total{",
@@ -133,22 +149,16 @@ void gw_render_metrics(struct gateway *gw, struct buf *out)
 	}
 	metric_head(out, "mlops_cold_starts_total", "counter",
 		    "Worker starts a request had to wait for.");
-	for (size_t i = 0; i < n; i++)
-		buf_addf(out, "mlops_cold_starts_total{endpoint=\"%s\"} "
-			 "%" PRIu64 "\n", r->eps[i]->name,
-			 (uint64_t)atomic_load(&r->eps[i]->n.cold_starts));
+	render_counter_each(out, r, "mlops_cold_starts_total",
+			    offsetof(struct gw_counters, cold_starts));
 	metric_head(out, "mlops_captured_records_total", "counter",
 		    "Requests queued for data capture.");
-	for (size_t i = 0; i < n; i++)
-		buf_addf(out, "mlops_captured_records_total{endpoint=\"%s\"} "
-			 "%" PRIu64 "\n", r->eps[i]->name,
-			 (uint64_t)atomic_load(&r->eps[i]->n.captured));
+	render_counter_each(out, r, "mlops_captured_records_total",
+			    offsetof(struct gw_counters, captured));
 	metric_head(out, "mlops_capture_dropped_total", "counter",
 		    "Capture records dropped because the queue was full.");
-	for (size_t i = 0; i < n; i++)
-		buf_addf(out, "mlops_capture_dropped_total{endpoint=\"%s\"} "
-			 "%" PRIu64 "\n", r->eps[i]->name, (uint64_t)
-			 atomic_load(&r->eps[i]->n.capture_dropped));
+	render_counter_each(out, r, "mlops_capture_dropped_total",
+			    offsetof(struct gw_counters, capture_dropped));
 	if (gw->cap) {
 		metric_head(out, "mlops_capture_written_total", "counter",
 			    "Capture records written to files.");
