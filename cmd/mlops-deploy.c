@@ -320,6 +320,14 @@ static int cmd_delete(int argc, char **argv, struct cli *cli)
 			   endpoint_delete);
 }
 
+/* InService while a gateway writes its counters back (every 2 s),
+ * OutOfService otherwise. */
+static const char *endpoint_status(const struct endpoint *e)
+{
+	return e->stats_us && time_now_us() - e->stats_us <
+		10 * TIME_US_PER_SEC ? "InService" : "OutOfService";
+}
+
 static json_t *endpoint_json(const struct endpoint *e)
 {
 	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
@@ -340,8 +348,9 @@ static json_t *endpoint_json(const struct endpoint *e)
 		      e->set.capture_pct, "max_payload",
 		      (json_int_t)e->set.max_payload, "keys",
 		      (json_int_t)e->nkeys, "generation",
-		      (json_int_t)e->generation, "status", "InService",
-		      "created", created, "updated", updated);
+		      (json_int_t)e->generation, "status",
+		      endpoint_status(e), "created", created, "updated",
+		      updated);
 	if (e->stats_us) {
 		char when[TIME_RFC3339_MAX];
 

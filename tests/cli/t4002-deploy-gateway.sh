@@ -162,6 +162,9 @@ test_expect_success 'SIGTERM stops the gateway with status 0; counters written' 
 	mlops-deploy create churn --model churn/1 &&
 	start_gateway &&
 	curl -sf -H "Content-Type: text/csv" --data-binary @rows.csv "$URL/endpoints/churn/invocations" >/dev/null &&
+	mlops-deploy describe churn | grep "^status: OutOfService$" &&
+	sleep 2.5 &&
+	mlops-deploy describe churn | grep "^status: InService$" &&
 	kill -TERM $GW_PID &&
 	wait $GW_PID &&
 	grep "stopped" gw.log &&
