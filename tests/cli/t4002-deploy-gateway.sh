@@ -160,10 +160,13 @@ test_expect_success 'SIGTERM stops the gateway with status 0; counters written' 
 	train_model m.json &&
 	register_model churn m.json >/dev/null &&
 	mlops-deploy create churn --model churn/1 &&
+	mlops-deploy describe churn | grep "^status: OutOfService$" &&
 	start_gateway &&
 	curl -sf -H "Content-Type: text/csv" --data-binary @rows.csv "$URL/endpoints/churn/invocations" >/dev/null &&
-	mlops-deploy describe churn | grep "^status: OutOfService$" &&
-	sleep 2.5 &&
+	for i in $(seq 1 50); do
+		mlops-deploy describe churn | grep "^status: InService$" && break
+		sleep 0.1
+	done &&
 	mlops-deploy describe churn | grep "^status: InService$" &&
 	kill -TERM $GW_PID &&
 	wait $GW_PID &&
