@@ -1,0 +1,372 @@
+/* extsort.c - external merge sort of keyed records; see extsort.h.
+ *
+ * In memory, records sit one after another in an arena (8-byte aligned)
+ * and an index of (k0, offset) entries is sorted: first by a least
+ * significant digit radix sort on k0, skipping the byte positions that
+ * all keys share (row numbers and hashes sort in 2 to 8 passes), then by
+ * the full comparison within each stretch of equal k0, which is short in
+ * the uses we have (a hashed entity ID has a handful of records). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "extsort.h"
+#include "fsutil.h"
+#include "xalloc.h"
+
+#define RUN_BUFFER (1u << 20)
+
+struct entry {
+	uint64_t k0;
+	size_t off;
+};
+
+struct run {
+	FILE *f;
+	struct sort_rec *rec;	/* the current record, or NULL at the end */
+	size_t cap;
+};
+
+struct extsort {
+	char *tmpdir;
+	size_t budget;
+	char *arena;
+	size_t arena_len, arena_cap;
+	struct entry *entries, *scratch;
+	size_t n, cap;
+	int finished;
+	size_t next;		/* in-memory iteration */
+	struct run *runs;
+	size_t nruns, runs_cap;
+	size_t *heap;		/* run indices, a binary min-heap */
+	size_t heap_len;
+	struct sort_rec *last;	/* the record handed out by the merge */
+};
+
+struct extsort *extsort_new(const char *tmpdir, size_t budget)
+{
+	struct extsort *s = xcalloc(1, sizeof(*s));
+
+	s->tmpdir = xstrdup(tmpdir);
+	s->budget = budget < (1u << 20) ? (1u << 20) : budget;
+	return s;
+}
+
+void extsort_free(struct extsort *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nruns; i++) {
+		if (s->runs[i].f)
+			fclose(s->runs[i].f);
+		free(s->runs[i].rec);
+	}
+	free(s->runs);
+	free(s->heap);
+	free(s->arena);
+	free(s->entries);
+	free(s->scratch);
+	free(s->tmpdir);
+	free(s);
+}
+
+size_t extsort_runs(const struct extsort *s)
+{
+	return s->nruns;
+}
+
+static size_t rec_size(size_t keylen, size_t datalen)
+{
+	return (sizeof(struct sort_rec) + keylen + datalen + 7) & ~(size_t)7;
+}
+
+int sort_rec_cmp(const struct sort_rec *a, const struct sort_rec *b)
+{
+	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
+	int c;
+
+	if (a->k0 != b->k0)
+		return a->k0 < b->k0 ? -1 : 1;
+	if ((c = memcmp(a->data, b->data, n)) != 0)
+		return c;
+	if (a->keylen != b->keylen)
+		return a->keylen < b->keylen ? -1 : 1;
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1 ? -1 : 1;
+	if (a->k2 != b->k2)
+		return a->k2 < b->k2 ? -1 : 1;
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b, void *arena)
+{
+	const struct entry *x = a, *y = b;
+
+	return sort_rec_cmp((struct sort_rec *)((char *)arena + x->off),
+			    (struct sort_rec *)((char *)arena + y->off));
+}
+
+static void radix_sort(struct extsort *s)
+{
+	struct entry *src = s->entries, *dst;
+	uint64_t all_and = ~(uint64_t)0, all_or = 0;
+
+	s->scratch = xreallocarray(s->scratch, s->n ? s->n : 1,
+				   sizeof(*s->scratch));
+	dst = s->scratch;
+	for (size_t i = 0; i < s->n; i++) {
+		all_and &= src[i].k0;
+		all_or |= src[i].k0;
+	}
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = { 0 }, pos = 0;
+		struct entry *t;
+
+		/* A byte that every key shares leaves the order as it is. */
+		if (((all_and ^ all_or) >> shift & 0xff) == 0)
+			continue;
+		for (size_t i = 0; i < s->n; i++)
+			count[src[i].k0 >> shift & 0xff]++;
+		for (int d = 0; d < 256; d++) {
+			size_t c = count[d];
+
+			count[d] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < s->n; i++)
+			dst[count[src[i].k0 >> shift & 0xff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	s->entries = src;
+	s->scratch = dst;
+}
+
+static void sort_memory(struct extsort *s)
+{
+	size_t i = 0;
+
+	radix_sort(s);
+	while (i < s->n) {
+		size_t j = i + 1;
+
+		while (j < s->n && s->entries[j].k0 == s->entries[i].k0)
+			j++;
+		if (j - i < 12) {
+			for (size_t a = i + 1; a < j; a++) {
+				struct entry e = s->entries[a];
+				size_t b = a;
+
+				while (b > i && entry_cmp(&s->entries[b - 1],
+							  &e, s->arena) > 0) {
+					s->entries[b] = s->entries[b - 1];
+					b--;
+				}
+				s->entries[b] = e;
+			}
+		} else {
+			qsort_r(s->entries + i, j - i, sizeof(*s->entries),
+				entry_cmp, s->arena);
+		}
+		i = j;
+	}
+}
+
+/* Sort the records in memory and write them out as one more run. */
+static int spill(struct extsort *s, struct mlops_err *err)
+{
+	struct run *r;
+	char *path = NULL;
+	int fd;
+
+	sort_memory(s);
+	fd = tmpfile_open(s->tmpdir, "sort", &path, err);
+	if (fd < 0)
+		return fd;
+	unlink(path);
+	free(path);
+	ALLOC_GROW(s->runs, s->nruns + 1, s->runs_cap);
+	r = &s->runs[s->nruns++];
+	memset(r, 0, sizeof(*r));
+	r->f = fdopen(fd, "w+");
+	if (!r->f) {
+		close(fd);
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				       "cannot open a sort run");
+	}
+	setvbuf(r->f, NULL, _IOFBF, RUN_BUFFER);
+	for (size_t i = 0; i < s->n; i++) {
+		struct sort_rec *rec = (struct sort_rec *)(s->arena +
+							   s->entries[i].off);
+		size_t len = sizeof(*rec) + rec->keylen + rec->datalen;
+
+		if (fwrite(rec, 1, len, r->f) != len)
+			goto write_error;
+	}
+	if (fflush(r->f) != 0)
+		goto write_error;
+	s->n = 0;
+	s->arena_len = 0;
+	return 0;
+write_error:
+	return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+			       "cannot write a sort run in %s", s->tmpdir);
+}
+
+int extsort_add(struct extsort *s, uint64_t k0, const void *key,
+		size_t keylen, uint64_t k1, uint64_t k2, const void *data,
+		size_t datalen, struct mlops_err *err)
+{
+	size_t size = rec_size(keylen, datalen);
+	struct sort_rec *rec;
+	int ret;
+
+	if (s->n && s->arena_len + size + (s->n + 1) * 2 *
+	    sizeof(struct entry) > s->budget &&
+	    (ret = spill(s, err)) < 0)
+		return ret;
+	if (s->arena_len + size > s->arena_cap) {
+		size_t cap = s->arena_cap ? s->arena_cap : 1u << 16;
+
+		while (cap < s->arena_len + size)
+			cap *= 2;
+		s->arena = xrealloc(s->arena, cap);
+		s->arena_cap = cap;
+	}
+	rec = (struct sort_rec *)(s->arena + s->arena_len);
+	rec->k0 = k0;
+	rec->k1 = k1;
+	rec->k2 = k2;
+	rec->keylen = (uint32_t)keylen;
+	rec->datalen = (uint32_t)datalen;
+	if (keylen)
+		memcpy(rec->data, key, keylen);
+	if (datalen)
+		memcpy(rec->data + keylen, data, datalen);
+	ALLOC_GROW(s->entries, s->n + 1, s->cap);
+	s->entries[s->n].k0 = k0;
+	s->entries[s->n].off = s->arena_len;
+	s->n++;
+	s->arena_len += size;
+	return 0;
+}
+
+/* Read the next record of run r into r->rec (NULL at its end). */
+static int run_read(struct extsort *s, struct run *r, struct mlops_err *err)
+{
+	struct sort_rec head;
+	size_t body;
+
+	if (fread(&head, sizeof(head), 1, r->f) != 1) {
+		if (ferror(r->f))
+			goto read_error;
+		free(r->rec);
+		r->rec = NULL;
+		r->cap = 0;
+		return 0;
+	}
+	body = (size_t)head.keylen + head.datalen;
+	if (sizeof(head) + body > r->cap) {
+		r->cap = sizeof(head) + body;
+		free(r->rec);
+		r->rec = xmalloc(r->cap);
+	}
+	*r->rec = head;
+	if (body && fread(r->rec->data, 1, body, r->f) != body)
+		goto read_error;
+	return 0;
+read_error:
+	return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+			       "cannot read a sort run in %s", s->tmpdir);
+}
+
+static int heap_less(struct extsort *s, size_t a, size_t b)
+{
+	return sort_rec_cmp(s->runs[s->heap[a]].rec,
+			    s->runs[s->heap[b]].rec) < 0;
+}
+
+static void heap_down(struct extsort *s, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i, t;
+
+		if (l < s->heap_len && heap_less(s, l, m))
+			m = l;
+		if (r < s->heap_len && heap_less(s, r, m))
+			m = r;
+		if (m == i)
+			return;
+		t = s->heap[i];
+		s->heap[i] = s->heap[m];
+		s->heap[m] = t;
+		i = m;
+	}
+}
+
+int extsort_finish(struct extsort *s, struct mlops_err *err)
+{
+	int ret;
+
+	s->finished = 1;
+	if (s->nruns == 0) {
+		sort_memory(s);
+		free(s->scratch);
+		s->scratch = NULL;
+		return 0;
+	}
+	if (s->n && (ret = spill(s, err)) < 0)
+		return ret;
+	free(s->arena);
+	free(s->entries);
+	free(s->scratch);
+	s->arena = NULL;
+	s->entries = s->scratch = NULL;
+	s->arena_cap = s->cap = 0;
+	s->heap = xcalloc(s->nruns, sizeof(*s->heap));
+	for (size_t i = 0; i < s->nruns; i++) {
+		rewind(s->runs[i].f);
+		if ((ret = run_read(s, &s->runs[i], err)) < 0)
+			return ret;
+		if (s->runs[i].rec)
+			s->heap[s->heap_len++] = i;
+	}
+	for (size_t i = s->heap_len; i-- > 0;)
+		heap_down(s, i);
+	return 0;
+}
+
+int extsort_next(struct extsort *s, const struct sort_rec **out,
+		 struct mlops_err *err)
+{
+	struct run *r;
+	int ret;
+
+	if (s->nruns == 0) {
+		if (s->next >= s->n)
+			return 0;
+		*out = (struct sort_rec *)(s->arena +
+					   s->entries[s->next++].off);
+		return 1;
+	}
+	/* The record handed out last time is the top run's current one:
+	 * only now may that run move on. */
+	if (s->last) {
+		r = &s->runs[s->heap[0]];
+		if ((ret = run_read(s, r, err)) < 0)
+			return ret;
+		if (!r->rec)
+			s->heap[0] = s->heap[--s->heap_len];
+		if (s->heap_len)
+			heap_down(s, 0);
+		s->last = NULL;
+	}
+	if (s->heap_len == 0)
+		return 0;
+	s->last = s->runs[s->heap[0]].rec;
+	*out = s->last;
+	return 1;
+}
