@@ -26,11 +26,16 @@ test_expect_success 'blobs are zlib-compressed under objects/ab/cdef...' '
 	mlops object get "$h" | cmp - big
 '
 
-test_expect_success 'a large blob streams through in bounded memory' '
-	head -c 200000000 /dev/urandom >huge &&
-	h=$( (ulimit -v 400000; mlops object put huge) ) &&
-	(ulimit -v 400000; mlops object get "$h") | cmp - huge
-'
+if test -n "$MLOPS_SANITIZED"; then
+	test_skip 'a large blob streams through in bounded memory' \
+		'ulimit -v does not work with AddressSanitizer'
+else
+	test_expect_success 'a large blob streams through in bounded memory' '
+		head -c 200000000 /dev/urandom >huge &&
+		h=$( (ulimit -v 400000; mlops object put huge) ) &&
+		(ulimit -v 400000; mlops object get "$h") | cmp - huge
+	'
+fi
 
 test_expect_success 'get -o writes the file only once verified' '
 	echo content >f &&
