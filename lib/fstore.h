@@ -15,7 +15,7 @@
 struct fgroup_stats {
 	int64_t created_us;
 	char *created_by;	/* the caller frees (fgroup_stats_release) */
-	int64_t record_count;	/* rows ingested, deletes included */
+	int64_t record_count;	/* rows ingested (deletes not counted) */
 	int64_t online_count;	/* live records in the online store */
 	int64_t offline_files;
 	int64_t offline_bytes;	/* compressed bytes of the offline files */
