@@ -190,7 +190,11 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 
 	o.as_of_us = INT64_MAX;
 	while (ret == 0 && (c = cli_getopt(argc, argv, "a:e:f:hI:m:o:pT:",
-					   opts, cli, usage_dataset)) != -1)
+					   opts, cli, usage_dataset)) != -1) {
+		if (CLI_EXIT(c)) {
+			ret = CLI_STATUS(c);
+			goto out;
+		}
 		switch (c) {
 		case 'a':
 			ret = parse_time_opt(cli, usage_dataset, optarg,
@@ -222,9 +226,8 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 		case 'T':
 			o.time_column = optarg;
 			break;
-		default:
-			ret = CLI_STATUS(c);
 		}
+	}
 	if (ret == 0 && (argc - optind != 0 || !o.entities || nreqs == 0))
 		ret = cli_usage(cli, usage_dataset, !o.entities ?
 				"--entities is required" : nreqs == 0 ?
@@ -243,6 +246,7 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 		     pit_dataset(st, &o, &err)) < 0)
 			ret = cli_fail(cli, &err);
 	}
+out:
 	for (size_t i = 0; i < nreqs; i++)
 		pit_request_release(&reqs[i]);
 	free(reqs);
