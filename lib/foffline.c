@@ -18,23 +18,33 @@
 #include "timefmt.h"
 #include "xalloc.h"
 
-/* Files open for writing at once; ingesting many hours of data at once
- * closes the least recently used and starts a new file when its hour
- * comes back. */
+/* Rows wait in memory per hour of event time, up to PENDING_BUDGET bytes
+ * in all; past it the hours holding the most go to their files, so that
+ * data arriving in any time order still makes few, large files. At most
+ * MAX_OPEN_PARTS files are open at once (the least recently used is
+ * finished first), and a file takes no more flushes past
+ * OFFLINE_PART_ROWS rows. */
+#define PENDING_BUDGET (32u << 20)
 #define MAX_OPEN_PARTS 16
-#define FLUSH_BYTES (256u * 1024)
 #define EXTRA_COLUMNS 3
+#define NO_PART SIZE_MAX
 
 struct part {
 	int64_t hour;		/* event time in hours since the epoch */
 	char *tmp_path;
 	char *rel_path;		/* offline/GROUP/year=.../part-....csv.gz */
-	int fd;			/* -1 once closed */
+	int fd;			/* -1 once finished */
 	gzFile gz;
-	struct buf pending;	/* rows not yet handed to zlib */
 	int64_t rows, bytes;
 	uint64_t last_use;
 	int published;
+};
+
+struct bucket {
+	int64_t hour;
+	struct buf pending;	/* CSV rows not yet in a file */
+	int64_t pending_rows;
+	size_t part;		/* its file being written, or NO_PART */
 };
 
 struct offline_writer {
@@ -46,7 +56,12 @@ struct offline_writer {
 	char token[9];		/* tells this writer's files apart */
 	struct part *parts;
 	size_t n, cap, nopen;
-	size_t current;		/* the part used last, or n */
+	struct bucket *buckets;
+	size_t nbuckets, buckets_cap;
+	size_t *slots;		/* hour -> bucket index + 1; 0 is empty */
+	size_t nslots;
+	size_t last_bucket;	/* the bucket used last */
+	size_t pending;		/* bytes waiting in all buckets */
 	uint64_t clock;
 	char **fields;		/* a row: features, then the extra columns */
 	struct buf header;
@@ -73,6 +88,7 @@ struct offline_writer *offline_writer_new(struct store *st,
 	w->fields[g->nfeatures + 1] = "api_invocation_time";
 	w->fields[g->nfeatures + 2] = "is_deleted";
 	csv_write_record(&w->header, ncols, w->fields);
+	w->last_bucket = NO_PART;
 	return w;
 }
 
@@ -86,16 +102,45 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-/* Hand pending rows to zlib. */
-static int part_flush(struct part *p, struct mlops_err *err)
+static size_t slot_of(const struct offline_writer *w, int64_t hour)
 {
-	if (p->pending.len &&
-	    gzwrite(p->gz, p->pending.s, (unsigned)p->pending.len) !=
-	    (int)p->pending.len)
-		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot write "
-				     "'%s'", p->tmp_path);
-	buf_reset(&p->pending);
-	return 0;
+	size_t mask = w->nslots - 1;
+	size_t i = (size_t)(((uint64_t)hour * UINT64_C(0x9e3779b97f4a7c15))
+			    >> 32) & mask;
+
+	while (w->slots[i] && w->buckets[w->slots[i] - 1].hour != hour)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* The bucket of hour, made when new. */
+static struct bucket *bucket_for(struct offline_writer *w, int64_t hour)
+{
+	struct bucket *b;
+	size_t i;
+
+	if (w->last_bucket != NO_PART &&
+	    w->buckets[w->last_bucket].hour == hour)
+		return &w->buckets[w->last_bucket];
+	if (2 * (w->nbuckets + 1) > w->nslots) {
+		free(w->slots);
+		w->nslots = w->nslots ? 2 * w->nslots : 64;
+		w->slots = xcalloc(w->nslots, sizeof(*w->slots));
+		for (size_t k = 0; k < w->nbuckets; k++)
+			w->slots[slot_of(w, w->buckets[k].hour)] = k + 1;
+	}
+	i = slot_of(w, hour);
+	if (!w->slots[i]) {
+		ALLOC_GROW(w->buckets, w->nbuckets + 1, w->buckets_cap);
+		b = &w->buckets[w->nbuckets];
+		b->hour = hour;
+		buf_init(&b->pending);
+		b->pending_rows = 0;
+		b->part = NO_PART;
+		w->slots[i] = ++w->nbuckets;
+	}
+	w->last_bucket = w->slots[i] - 1;
+	return &w->buckets[w->last_bucket];
 }
 
 /* Finish the file of p: the gzip trailer, fsync, close. */
@@ -103,9 +148,9 @@ static int part_close(struct offline_writer *w, struct part *p,
 		      struct mlops_err *err)
 {
 	struct stat sb;
-	int ret = part_flush(p, err);
+	int ret = 0;
 
-	if (gzclose(p->gz) != Z_OK && ret == 0)
+	if (gzclose(p->gz) != Z_OK)
 		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot finish "
 				    "'%s'", p->tmp_path);
 	p->gz = NULL;
@@ -116,22 +161,21 @@ static int part_close(struct offline_writer *w, struct part *p,
 		p->bytes = sb.st_size;
 	close(p->fd);
 	p->fd = -1;
-	buf_release(&p->pending);
 	w->nopen--;
 	return ret;
 }
 
-static int part_open(struct offline_writer *w, int64_t hour,
+/* Start a new file for hour; its index goes to *out. */
+static int part_open(struct offline_writer *w, int64_t hour, size_t *out,
 		     struct mlops_err *err)
 {
 	char when[TIME_RFC3339_MAX];
 	struct part *p;
-	int fd, gzfd;
+	int fd, gzfd, ret;
 	char *tmp = NULL;
 
 	if (w->nopen >= MAX_OPEN_PARTS) {
 		struct part *lru = NULL;
-		int ret;
 
 		for (size_t i = 0; i < w->n; i++)
 			if (w->parts[i].fd >= 0 &&
@@ -150,68 +194,106 @@ static int part_open(struct offline_writer *w, int64_t hour,
 	p->hour = hour;
 	p->tmp_path = tmp;
 	p->fd = fd;
-	buf_init(&p->pending);
 	/* "YYYY-MM-DDTHH:..." gives the partition's fields. */
 	time_format(hour * 3600 * TIME_US_PER_SEC, when);
 	p->rel_path = xasprintf("offline/%s/year=%.4s/month=%.2s/day=%.2s/"
 				"hour=%.2s/part-%" PRId64 "-%s-%05zu.csv.gz",
 				w->g->name, when, when + 5, when + 8,
 				when + 11, w->write_time_us, w->token, w->n);
-	w->n++;
+	*out = w->n++;
 	w->nopen++;
 	p->gz = gzfd < 0 ? NULL : gzdopen(gzfd, "wb1");
 	if (!p->gz) {
 		if (gzfd >= 0)
 			close(gzfd);
+		close(fd);
+		p->fd = -1;
+		w->nopen--;
 		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot start "
 				     "'%s'", tmp);
 	}
-	gzbuffer(p->gz, 128 * 1024);
-	buf_add(&p->pending, w->header.s, w->header.len);
-	w->current = w->n - 1;
+	gzbuffer(p->gz, 64 * 1024);
+	if (gzwrite(p->gz, w->header.s, (unsigned)w->header.len) !=
+	    (int)w->header.len)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot write "
+				     "'%s'", tmp);
 	return 0;
+}
+
+/* Move the pending rows of b into its file. */
+static int bucket_flush(struct offline_writer *w, struct bucket *b,
+			struct mlops_err *err)
+{
+	struct part *p;
+	int ret;
+
+	if (!b->pending_rows)
+		return 0;
+	if (b->part != NO_PART && w->parts[b->part].fd >= 0 &&
+	    w->parts[b->part].rows >= OFFLINE_PART_ROWS &&
+	    (ret = part_close(w, &w->parts[b->part], err)) < 0)
+		return ret;
+	if ((b->part == NO_PART || w->parts[b->part].fd < 0) &&
+	    (ret = part_open(w, b->hour, &b->part, err)) < 0)
+		return ret;
+	p = &w->parts[b->part];
+	p->last_use = ++w->clock;
+	if (gzwrite(p->gz, b->pending.s, (unsigned)b->pending.len) !=
+	    (int)b->pending.len)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot write "
+				     "'%s'", p->tmp_path);
+	p->rows += b->pending_rows;
+	w->pending -= b->pending.len;
+	b->pending_rows = 0;
+	buf_release(&b->pending);
+	return 0;
+}
+
+static int by_pending_desc(const void *a, const void *b, void *arg)
+{
+	const struct bucket *buckets = arg;
+	size_t x = buckets[*(const size_t *)a].pending.len;
+	size_t y = buckets[*(const size_t *)b].pending.len;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Over budget: flush the fullest buckets until half of it is left. */
+static int flush_largest(struct offline_writer *w, struct mlops_err *err)
+{
+	size_t *order = xcalloc(w->nbuckets, sizeof(*order)), n = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < w->nbuckets; i++)
+		if (w->buckets[i].pending_rows)
+			order[n++] = i;
+	qsort_r(order, n, sizeof(*order), by_pending_desc, w->buckets);
+	for (size_t i = 0; i < n && ret == 0 && w->pending >
+	     PENDING_BUDGET / 2; i++)
+		ret = bucket_flush(w, &w->buckets[order[i]], err);
+	free(order);
+	return ret;
 }
 
 int offline_writer_add(struct offline_writer *w, char *const *values,
 		       int64_t event_time_us, int deleted,
 		       struct mlops_err *err)
 {
-	int64_t hour = floor_div(event_time_us, 3600 * TIME_US_PER_SEC);
 	const struct fgroup *g = w->g;
-	struct part *p = NULL;
-	int ret;
+	struct bucket *b = bucket_for(w, floor_div(event_time_us,
+						   3600 * TIME_US_PER_SEC));
+	size_t before = b->pending.len;
 
-	if (w->current < w->n && w->parts[w->current].fd >= 0 &&
-	    w->parts[w->current].hour == hour) {
-		p = &w->parts[w->current];
-	} else {
-		for (size_t i = 0; i < w->n; i++)
-			if (w->parts[i].fd >= 0 && w->parts[i].hour == hour) {
-				p = &w->parts[i];
-				w->current = i;
-				break;
-			}
-	}
-	if (p && p->rows >= OFFLINE_PART_ROWS) {
-		if ((ret = part_close(w, p, err)) < 0)
-			return ret;
-		p = NULL;
-	}
-	if (!p) {
-		if ((ret = part_open(w, hour, err)) < 0)
-			return ret;
-		p = &w->parts[w->current];
-	}
-	p->last_use = ++w->clock;
 	for (size_t i = 0; i < g->nfeatures; i++)
 		w->fields[i] = values[i];
 	w->fields[g->nfeatures] = w->write_time;
 	w->fields[g->nfeatures + 1] = w->write_time;
 	w->fields[g->nfeatures + 2] = deleted ? "true" : "false";
-	csv_write_record(&p->pending, g->nfeatures + EXTRA_COLUMNS, w->fields);
-	p->rows++;
-	if (p->pending.len >= FLUSH_BYTES)
-		return part_flush(p, err);
+	csv_write_record(&b->pending, g->nfeatures + EXTRA_COLUMNS, w->fields);
+	b->pending_rows++;
+	w->pending += b->pending.len - before;
+	if (w->pending > PENDING_BUDGET)
+		return flush_largest(w, err);
 	return 0;
 }
 
@@ -235,6 +317,8 @@ int offline_writer_publish(struct offline_writer *w, struct mlops_err *err)
 	sqlite3_stmt *q = NULL;
 	int ret = 0;
 
+	for (size_t i = 0; i < w->nbuckets && ret == 0; i++)
+		ret = bucket_flush(w, &w->buckets[i], err);
 	for (size_t i = 0; i < w->n && ret == 0; i++)
 		if (w->parts[i].fd >= 0)
 			ret = part_close(w, &w->parts[i], err);
@@ -266,18 +350,23 @@ int offline_writer_publish(struct offline_writer *w, struct mlops_err *err)
 	return ret;
 }
 
+/* Close p without finishing it (its content is being thrown away). */
+static void part_discard(struct offline_writer *w, struct part *p)
+{
+	if (p->fd < 0)
+		return;
+	gzclose(p->gz);
+	close(p->fd);
+	p->fd = -1;
+	w->nopen--;
+}
+
 void offline_writer_abort(struct offline_writer *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
 		struct part *p = &w->parts[i];
 
-		if (p->fd >= 0) {
-			gzclose(p->gz);
-			close(p->fd);
-			p->fd = -1;
-			buf_release(&p->pending);
-			w->nopen--;
-		}
+		part_discard(w, p);
 		if (p->published) {
 			char *path = store_path(w->st, p->rel_path);
 
@@ -298,14 +387,16 @@ void offline_writer_free(struct offline_writer *w)
 		struct part *p = &w->parts[i];
 
 		if (p->fd >= 0) {
-			gzclose(p->gz);
-			close(p->fd);
+			part_discard(w, p);
 			unlink(p->tmp_path);
 		}
-		buf_release(&p->pending);
 		free(p->tmp_path);
 		free(p->rel_path);
 	}
+	for (size_t i = 0; i < w->nbuckets; i++)
+		buf_release(&w->buckets[i].pending);
+	free(w->buckets);
+	free(w->slots);
 	free(w->parts);
 	free(w->fields);
 	free(w->tmpdir);

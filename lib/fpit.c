@@ -84,6 +84,7 @@ struct pit {
 	int fd;			/* the entity file, seekable */
 	char *spool;		/* its temporary copy, when stdin */
 	size_t id_col, time_col, ncols;
+	char *time_name;	/* the time column's name, for messages */
 	struct pit_group *groups;
 	size_t ngroups;
 	size_t part_index;	/* write order of the file being read */
@@ -231,6 +232,7 @@ static int entity_columns(struct pit *p, struct mlops_err *err)
 				    i < 0 ? "--id-column" : "--time-column");
 	p->id_col = (size_t)i;
 	p->time_col = (size_t)j;
+	p->time_name = xstrdup(tc);
 	csv_reader_free(r);
 	return ret;
 }
@@ -258,7 +260,7 @@ static int add_entities(struct pit *p, struct extsort *s,
 					    "(RFC 3339 or Unix seconds)",
 					    entity_name(p),
 					    csv_record_line(r),
-					    fields[p->time_col], when);
+					    p->time_name, when);
 			break;
 		}
 		if (*id && (ret = extsort_add(s, hash_id(id, strlen(id)), id,
@@ -551,6 +553,7 @@ int pit_dataset(struct store *st, const struct pit_opts *o,
 	if (p.fd >= 0)
 		close(p.fd);
 	free(p.spool);
+	free(p.time_name);
 	free(p.tmpdir);
 	free(p.values);
 	buf_release(&p.packed);

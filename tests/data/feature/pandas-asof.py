@@ -21,6 +21,14 @@ import sys
 import pandas as pd
 
 
+def to_time(col):
+    """RFC 3339 text or Unix seconds, as mlops reads event times."""
+    seconds = pd.to_numeric(col, errors="coerce")
+    if seconds.notna().all():
+        return pd.to_datetime(seconds, unit="s", utc=True)
+    return pd.to_datetime(col, utc=True)
+
+
 def main(argv):
     sep = argv.index("--")
     entities, ttl, id_col, time_col = argv[1:5]
@@ -47,14 +55,14 @@ def main(argv):
     right = pd.concat(parts, ignore_index=True).fillna("")
     for f in features:
         right.loc[right["_deleted"], f] = ""
-    right["_t"] = pd.to_datetime(right[time_col], utc=True)
+    right["_t"] = to_time(right[time_col])
     right = right.sort_values("_t", kind="mergesort")
     right = right[[id_col, "_t", "_deleted"] + features].rename(
         columns={f: f"{group}__{f}" for f in features})
 
     left = pd.read_csv(entities, **read)
     left["_row"] = range(len(left))
-    left["_t"] = pd.to_datetime(left[time_col], utc=True)
+    left["_t"] = to_time(left[time_col])
     left = left.sort_values("_t", kind="mergesort")
 
     out = pd.merge_asof(left, right, on="_t", by=id_col,
