@@ -113,7 +113,8 @@ static void radix_sort(struct extsort *s)
 	struct entry *src = s->entries, *dst;
 	uint64_t all_and = ~(uint64_t)0, all_or = 0;
 
-	s->scratch = xreallocarray(s->scratch, s->n ? s->n : 1,
+	/* The passes swap the two arrays, so both get the full capacity. */
+	s->scratch = xreallocarray(s->scratch, s->cap ? s->cap : 1,
 				   sizeof(*s->scratch));
 	dst = s->scratch;
 	for (size_t i = 0; i < s->n; i++) {
