@@ -166,4 +166,36 @@ test_expect_success 'bad entity files and requests: clear errors, exit 2/3/4' '
 	test_store_unchanged
 '
 
+if test -n "$MLOPS_SANITIZED"; then
+	test_skip 'a join larger than its memory runs in bounded memory' \
+		'ulimit -v does not work with AddressSanitizer'
+else
+	test_expect_success 'a join larger than its memory runs in bounded memory' '
+		cat >g.yaml <<-\YAML &&
+		name: big
+		record_identifier: id
+		event_time: t
+		features:
+		  - {name: id, type: string}
+		  - {name: t,  type: integral}
+		  - {name: v,  type: string}
+		YAML
+		mlops-feature create g.yaml &&
+		awk "BEGIN { srand(5); print \"id,t,v\";
+			for (i = 0; i < 400000; i++)
+				printf \"u%d,%d,value-%d-%s\n\", int(rand() * 50000),
+				       int(rand() * 1000000), i, \"padding-padding-padding\" }" >f.csv &&
+		mlops-feature ingest big f.csv >/dev/null &&
+		awk "BEGIN { srand(6); print \"id,t\";
+			for (i = 0; i < 200000; i++)
+				printf \"u%d,%d\n\", int(rand() * 60000), int(rand() * 1000000) }" >e.csv &&
+		(ulimit -v 120000; mlops-feature dataset --memory 4MB \
+			--entities e.csv --features big:v -o small.csv) &&
+		mlops-feature dataset --entities e.csv --features big:v -o large.csv &&
+		test_cmp large.csv small.csv &&
+		test_line_count = 200001 small.csv &&
+		test "$(grep -c ",value-" small.csv)" -gt 100000
+	'
+fi
+
 test_done
