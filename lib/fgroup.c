@@ -216,17 +216,13 @@ static struct fgroup *fgroup_new(void)
 	return g;
 }
 
-int fgroup_load_yaml_mem(struct fgroup **out, const char *data, size_t len,
-			 const char *name, struct mlops_err *err)
+/* Validate a loaded document into *out; frees doc. */
+static int from_doc(struct fgroup **out, struct spec_doc *doc,
+		    struct mlops_err *err)
 {
-	struct spec_doc *doc = NULL;
-	struct fgroup *g = NULL;
-	int ret;
+	struct fgroup *g = fgroup_new();
+	int ret = from_spec(g, doc, err);
 
-	if ((ret = spec_load_mem(&doc, data, len, name, err)) < 0)
-		return ret;
-	g = fgroup_new();
-	ret = from_spec(g, doc, err);
 	spec_free(doc);
 	if (ret < 0) {
 		fgroup_free(g);
@@ -236,24 +232,22 @@ int fgroup_load_yaml_mem(struct fgroup **out, const char *data, size_t len,
 	return 0;
 }
 
+int fgroup_load_yaml_mem(struct fgroup **out, const char *data, size_t len,
+			 const char *name, struct mlops_err *err)
+{
+	struct spec_doc *doc = NULL;
+	int ret = spec_load_mem(&doc, data, len, name, err);
+
+	return ret < 0 ? ret : from_doc(out, doc, err);
+}
+
 int fgroup_load_yaml(struct fgroup **out, const char *path,
 		     struct mlops_err *err)
 {
 	struct spec_doc *doc = NULL;
-	struct fgroup *g;
-	int ret;
+	int ret = spec_load_file(&doc, path, err);
 
-	if ((ret = spec_load_file(&doc, path, err)) < 0)
-		return ret;
-	g = fgroup_new();
-	ret = from_spec(g, doc, err);
-	spec_free(doc);
-	if (ret < 0) {
-		fgroup_free(g);
-		return ret;
-	}
-	*out = g;
-	return 0;
+	return ret < 0 ? ret : from_doc(out, doc, err);
 }
 
 json_t *fgroup_to_json(const struct fgroup *g)
