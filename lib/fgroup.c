@@ -339,7 +339,8 @@ int fgroup_check_value(const struct fgroup *g, size_t i, const char *v,
 					     "%s: \"%s\" is not a timestamp "
 					     "(RFC 3339 or Unix seconds)",
 					     f->name, v);
-		return 0;
+		/* ... and of the declared type too, for readers of the
+		 * offline store. */
 	}
 	errno = 0;
 	switch (f->type) {

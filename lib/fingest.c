@@ -191,6 +191,19 @@ static int ingest_csv(struct ingest *in, struct mlops_err *err)
 	return ret;
 }
 
+/* The shortest text that reads back as d: 0.1, not 0.10000000000000001. */
+static void add_double(struct buf *out, double d)
+{
+	char text[32];
+
+	for (int digits = 15; digits <= 17; digits++) {
+		snprintf(text, sizeof(text), "%.*g", digits, d);
+		if (strtod(text, NULL) == d)
+			break;
+	}
+	buf_addstr(out, text);
+}
+
 /* A JSON value as the text a CSV cell would hold. */
 static int json_text(struct ingest *in, const char *key, json_t *v,
 		     struct mlops_err *err)
@@ -207,7 +220,7 @@ static int json_text(struct ingest *in, const char *key, json_t *v,
 			 json_integer_value(v));
 		break;
 	case JSON_REAL:
-		buf_addf(&in->text, "%.17g", json_real_value(v));
+		add_double(&in->text, json_real_value(v));
 		break;
 	default:
 		return mlops_err_set(err, MLOPS_EINPUT, "%s: a JSON %s is not "

@@ -83,14 +83,14 @@ test_expect_success 'get --ids reads IDs from a file or stdin' '
 test_expect_success 'JSON Lines ingest: values by name, null is missing' '
 	make_group &&
 	cat >c.jsonl <<-EOF &&
-	{"customer_id": "c1", "event_time": "$(ago 2)", "age": 41, "balance": 1.25}
+	{"customer_id": "c1", "event_time": "$(ago 2)", "age": 41, "balance": 0.1}
 	{"customer_id": "c2", "event_time": $(date -d "$(ago 2)" +%s), "plan": null}
 	EOF
 	mlops-feature ingest customers c.jsonl &&
 	mlops-feature get customers c1 c2 >got &&
 	cat >expect <<-EOF &&
 	customer_id,event_time,age,balance,plan
-	c1,$(ago 2),41,1.25,
+	c1,$(ago 2),41,0.1,
 	c2,$(date -d "$(ago 2)" +%s),,,
 	EOF
 	test_cmp expect got

@@ -99,6 +99,11 @@ START_TEST(fgroup_checks_values_against_types)
 	ck_assert_int_eq(fgroup_check_value(g, 1, "2026-13-01T00:00:00Z",
 					    &err), MLOPS_EINPUT);
 	ck_assert_int_eq(fgroup_check_value(g, 0, "", &err), MLOPS_EINPUT);
+	/* An integral event time must be Unix seconds, not RFC 3339. */
+	g->features[1].type = FTYPE_INTEGRAL;
+	ck_assert_int_eq(fgroup_check_value(g, 1, "1767225600", &err), 0);
+	ck_assert_int_eq(fgroup_check_value(g, 1, "2026-01-01T00:00:00Z",
+					    &err), MLOPS_EINPUT);
 	fgroup_free(g);
 }
 END_TEST
