@@ -324,6 +324,24 @@ test_expect_success 'an offline-only group ingests and exports, no get' '
 	mlops-feature export clicks | grep "^1,2026-01-01T00:00:00Z,"
 '
 
+test_expect_success 'concurrent ingests wait their turn; nothing is lost' '
+	make_group &&
+	for k in 1 2 3 4; do
+		awk -v k=$k -v t="$(ago 1)" "BEGIN { print \"customer_id,event_time,age\";
+			for (i = 0; i < 5000; i++) printf \"k%d-%d,%s,%d\n\", k, i, t, k }" \
+			>in$k.csv || return 1
+	done &&
+	for k in 1 2 3 4; do
+		mlops-feature ingest customers in$k.csv >out$k 2>&1 &
+	done &&
+	wait &&
+	mlops-feature describe --json customers >d &&
+	jq -e ".record_count == 20000 and .online_count == 20000" d &&
+	test "$(mlops-feature export customers | wc -l)" = 20001 &&
+	mlops-feature get --features age customers k3-4999 | grep "^3$" &&
+	mlops audit verify
+'
+
 if test -n "$MLOPS_SANITIZED"; then
 	test_skip 'ingest streams: 300000 rows in bounded memory' \
 		'ulimit -v does not work with AddressSanitizer'
