@@ -69,6 +69,14 @@ test_expect_success 'put of a missing file fails and changes nothing' '
 	test_store_unchanged
 '
 
+test_expect_success 'put of a directory is bad input (exit 3), nothing stored' '
+	mkdir d &&
+	test_snapshot &&
+	test_expect_code 3 mlops object put d 2>err &&
+	grep "^mlops: .d. is a directory, not a file" err &&
+	test_store_unchanged
+'
+
 test_expect_success 'ls --json lists hash, size and references' '
 	echo a | mlops object put >/dev/null &&
 	mlops object ls --json >out &&
