@@ -150,11 +150,9 @@ static int open_entities(struct pit *p, struct mlops_err *err)
 	int in;
 
 	if (strcmp(path, "-") != 0) {
-		p->fd = open(path, O_RDONLY | O_CLOEXEC);
+		p->fd = file_open_input(path, err);
 		if (p->fd < 0)
-			return mlops_err_errno(err, errno == ENOENT ?
-					       MLOPS_ENOTFOUND : MLOPS_EINPUT,
-					       errno, "cannot open '%s'", path);
+			return p->fd;
 		if (fstat(p->fd, &sb) == 0 && S_ISREG(sb.st_mode))
 			return 0;
 		in = p->fd;

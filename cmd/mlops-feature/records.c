@@ -11,6 +11,7 @@
 #include "feature.h"
 #include "fingest.h"
 #include "fonline.h"
+#include "fsutil.h"
 #include "fstore.h"
 #include "jsonio.h"
 #include "num.h"
@@ -109,11 +110,9 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (strcmp(path, "-") != 0) {
 		o.name = path;
-		o.fd = open(path, O_RDONLY | O_CLOEXEC);
+		o.fd = file_open_input(path, &err);
 		if (o.fd < 0) {
-			ret = cli_error(cli, errno == ENOENT ? MLOPS_ENOTFOUND :
-					MLOPS_EINPUT, "cannot open '%s': %s",
-					path, strerror(errno));
+			ret = cli_fail(cli, &err);
 			goto out;
 		}
 	}
