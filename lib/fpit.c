@@ -119,6 +119,10 @@ static int resolve_group(struct pit *p, struct pit_group *pg,
 		return ret;
 	g = pg->g;
 	pg->sel = xcalloc(g->nfeatures, sizeof(*pg->sel));
+	if (!g->offline)
+		return mlops_err_set(err, MLOPS_ENOTFOUND, "feature group "
+				     "'%s' has no offline store to join",
+				     g->name);
 	if (req->nfeatures == 0) {
 		for (size_t i = 0; i < g->nfeatures; i++)
 			if (i != g->id_index && i != g->time_index)

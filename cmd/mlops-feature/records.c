@@ -14,7 +14,6 @@
 #include "fsutil.h"
 #include "fstore.h"
 #include "jsonio.h"
-#include "num.h"
 #include "timefmt.h"
 #include "xalloc.h"
 

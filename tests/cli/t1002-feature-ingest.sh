@@ -307,7 +307,7 @@ test_expect_success 'ddl prints Spark and Trino tables over the lake' '
 	test_expect_code 2 mlops-feature ddl --engine hive customers
 '
 
-test_expect_success 'an offline-only group ingests and exports, no get' '
+test_expect_success 'offline-only and online-only groups' '
 	cat >g.yaml <<-\YAML &&
 	name: clicks
 	record_identifier: id
@@ -321,7 +321,25 @@ test_expect_success 'an offline-only group ingests and exports, no get' '
 	printf "id,t\n1,2026-01-01T00:00:00Z\n" | mlops-feature ingest clicks &&
 	test_expect_code 4 mlops-feature get clicks 1 2>err &&
 	grep "no online store" err &&
-	mlops-feature export clicks | grep "^1,2026-01-01T00:00:00Z,"
+	mlops-feature export clicks | grep "^1,2026-01-01T00:00:00Z," &&
+	cat >o.yaml <<-\YAML &&
+	name: live
+	record_identifier: id
+	event_time: t
+	offline: false
+	features:
+	  - {name: id, type: string}
+	  - {name: t,  type: string}
+	  - {name: v,  type: string}
+	YAML
+	mlops-feature create o.yaml &&
+	printf "id,t,v\na,%s,1\n" "$(ago 1)" | mlops-feature ingest live &&
+	mlops-feature get live a | grep "^a," &&
+	! test -e "$MLOPS_STORE/offline/live" &&
+	printf "id,t\na,%s\n" "$(ago 0)" >e.csv &&
+	test_expect_code 4 mlops-feature dataset --entities e.csv \
+		--features live 2>err &&
+	grep "no offline store" err
 '
 
 test_expect_success 'concurrent ingests wait their turn; nothing is lost' '
