@@ -5,7 +5,13 @@
  * significant digit radix sort on k0, skipping the byte positions that
  * all keys share (row numbers and hashes sort in 2 to 8 passes), then by
  * the full comparison within each stretch of equal k0, which is short in
- * the uses we have (a hashed entity ID has a handful of records). */
+ * the uses we have (a hashed entity ID has a handful of records).
+ *
+ * A run on disk is just an unlinked file's descriptor; only while runs
+ * are merged does each get a read buffer, sized so that all of them
+ * together take about half the budget. At MAX_RUNS runs, they are first
+ * merged into one, so that neither memory nor descriptors grow with the
+ * input. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +22,8 @@
 #include "fsutil.h"
 #include "xalloc.h"
 
-#define RUN_BUFFER (1u << 20)
+#define WRITE_BUFFER (1u << 20)
+#define MAX_RUNS 128
 
 struct entry {
 	uint64_t k0;
@@ -24,7 +31,8 @@ struct entry {
 };
 
 struct run {
-	FILE *f;
+	int fd;			/* an unlinked temporary file */
+	FILE *f;		/* its reader while merging, else NULL */
 	struct sort_rec *rec;	/* the current record, or NULL at the end */
 	size_t cap;
 };
@@ -36,13 +44,15 @@ struct extsort {
 	size_t arena_len, arena_cap;
 	struct entry *entries, *scratch;
 	size_t n, cap;
-	int finished;
 	size_t next;		/* in-memory iteration */
 	struct run *runs;
 	size_t nruns, runs_cap;
+	size_t runs_written;	/* by spill, for extsort_runs */
+	size_t max_runs;	/* merge them into one past this */
 	size_t *heap;		/* run indices, a binary min-heap */
 	size_t heap_len;
 	struct sort_rec *last;	/* the record handed out by the merge */
+	int merging;		/* extsort_next reads the merge */
 };
 
 struct extsort *extsort_new(const char *tmpdir, size_t budget)
@@ -51,18 +61,22 @@ struct extsort *extsort_new(const char *tmpdir, size_t budget)
 
 	s->tmpdir = xstrdup(tmpdir);
 	s->budget = budget < (1u << 20) ? (1u << 20) : budget;
+	s->max_runs = MAX_RUNS;
 	return s;
 }
+
+void extsort_set_max_runs(struct extsort *s, size_t n)
+{
+	s->max_runs = n < 2 ? 2 : n;
+}
+
+static void merge_end(struct extsort *s);
 
 void extsort_free(struct extsort *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nruns; i++) {
-		if (s->runs[i].f)
-			fclose(s->runs[i].f);
-		free(s->runs[i].rec);
-	}
+	merge_end(s);
 	free(s->runs);
 	free(s->heap);
 	free(s->arena);
@@ -74,7 +88,7 @@ void extsort_free(struct extsort *s)
 
 size_t extsort_runs(const struct extsort *s)
 {
-	return s->nruns;
+	return s->runs_written;
 }
 
 static size_t rec_size(size_t keylen, size_t datalen)
@@ -176,45 +190,107 @@ static void sort_memory(struct extsort *s)
 	}
 }
 
-/* Sort the records in memory and write them out as one more run. */
-static int spill(struct extsort *s, struct mlops_err *err)
+/* A new unlinked temporary file and a 1 MiB buffered writer on it. */
+static int run_create(struct extsort *s, int *fd, FILE **f,
+		      struct mlops_err *err)
 {
-	struct run *r;
 	char *path = NULL;
-	int fd;
+	int wfd;
 
-	sort_memory(s);
-	fd = tmpfile_open(s->tmpdir, "sort", &path, err);
-	if (fd < 0)
-		return fd;
+	*fd = tmpfile_open(s->tmpdir, "sort", &path, err);
+	if (*fd < 0)
+		return *fd;
 	unlink(path);
 	free(path);
-	ALLOC_GROW(s->runs, s->nruns + 1, s->runs_cap);
-	r = &s->runs[s->nruns++];
-	memset(r, 0, sizeof(*r));
-	r->f = fdopen(fd, "w+");
-	if (!r->f) {
-		close(fd);
+	wfd = dup(*fd);
+	*f = wfd < 0 ? NULL : fdopen(wfd, "w");
+	if (!*f) {
+		if (wfd >= 0)
+			close(wfd);
+		close(*fd);
 		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 				       "cannot open a sort run");
 	}
-	setvbuf(r->f, NULL, _IOFBF, RUN_BUFFER);
-	for (size_t i = 0; i < s->n; i++) {
-		struct sort_rec *rec = (struct sort_rec *)(s->arena +
-							   s->entries[i].off);
-		size_t len = sizeof(*rec) + rec->keylen + rec->datalen;
+	setvbuf(*f, NULL, _IOFBF, WRITE_BUFFER);
+	return 0;
+}
 
-		if (fwrite(rec, 1, len, r->f) != len)
-			goto write_error;
+static int write_rec(struct extsort *s, FILE *f, const struct sort_rec *rec,
+		     struct mlops_err *err)
+{
+	size_t len = sizeof(*rec) + rec->keylen + rec->datalen;
+
+	if (fwrite(rec, 1, len, f) != len)
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				       "cannot write a sort run in %s",
+				       s->tmpdir);
+	return 0;
+}
+
+/* Finish writer f and list its file as one more run. */
+static int run_add(struct extsort *s, int fd, FILE *f, struct mlops_err *err)
+{
+	if (fclose(f) != 0) {
+		close(fd);
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				       "cannot write a sort run in %s",
+				       s->tmpdir);
 	}
-	if (fflush(r->f) != 0)
-		goto write_error;
+	ALLOC_GROW(s->runs, s->nruns + 1, s->runs_cap);
+	memset(&s->runs[s->nruns], 0, sizeof(*s->runs));
+	s->runs[s->nruns++].fd = fd;
+	return 0;
+}
+
+static int merge_begin(struct extsort *s, struct mlops_err *err);
+static int merge_next(struct extsort *s, const struct sort_rec **out,
+		      struct mlops_err *err);
+
+/* Too many runs: merge them all into one. */
+static int compact(struct extsort *s, struct mlops_err *err)
+{
+	const struct sort_rec *rec;
+	FILE *f = NULL;
+	int fd, ret;
+
+	if ((ret = run_create(s, &fd, &f, err)) < 0)
+		return ret;
+	if ((ret = merge_begin(s, err)) == 0)
+		while ((ret = merge_next(s, &rec, err)) == 1)
+			if ((ret = write_rec(s, f, rec, err)) < 0)
+				break;
+	merge_end(s);
+	if (ret < 0) {
+		fclose(f);
+		close(fd);
+		return ret;
+	}
+	return run_add(s, fd, f, err);
+}
+
+/* Sort the records in memory and write them out as one more run. */
+static int spill(struct extsort *s, struct mlops_err *err)
+{
+	FILE *f = NULL;
+	int fd, ret;
+
+	sort_memory(s);
+	if ((ret = run_create(s, &fd, &f, err)) < 0)
+		return ret;
+	for (size_t i = 0; i < s->n && ret == 0; i++)
+		ret = write_rec(s, f, (struct sort_rec *)(s->arena +
+						  s->entries[i].off), err);
+	if (ret < 0) {
+		fclose(f);
+		close(fd);
+		return ret;
+	}
 	s->n = 0;
 	s->arena_len = 0;
-	return 0;
-write_error:
-	return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-			       "cannot write a sort run in %s", s->tmpdir);
+	s->runs_written++;
+	if ((ret = run_add(s, fd, f, err)) < 0)
+		return ret;
+	return s->nruns >= s->max_runs ? compact(s, err) : 0;
 }
 
 int extsort_add(struct extsort *s, uint64_t k0, const void *key,
@@ -308,31 +384,36 @@ static void heap_down(struct extsort *s, size_t i)
 	}
 }
 
-int extsort_finish(struct extsort *s, struct mlops_err *err)
+/* Open a reader on every run, sharing half the budget among their
+ * buffers, and build the heap of their first records. */
+static int merge_begin(struct extsort *s, struct mlops_err *err)
 {
+	size_t bufsize = s->budget / 2 / (s->nruns ? s->nruns : 1);
 	int ret;
 
-	s->finished = 1;
-	if (s->nruns == 0) {
-		sort_memory(s);
-		free(s->scratch);
-		s->scratch = NULL;
-		return 0;
-	}
-	if (s->n && (ret = spill(s, err)) < 0)
-		return ret;
-	free(s->arena);
-	free(s->entries);
-	free(s->scratch);
-	s->arena = NULL;
-	s->entries = s->scratch = NULL;
-	s->arena_cap = s->cap = 0;
-	s->heap = xcalloc(s->nruns, sizeof(*s->heap));
+	if (bufsize < 16384)
+		bufsize = 16384;
+	if (bufsize > WRITE_BUFFER)
+		bufsize = WRITE_BUFFER;
+	free(s->heap);
+	s->heap = xcalloc(s->nruns ? s->nruns : 1, sizeof(*s->heap));
+	s->heap_len = 0;
+	s->last = NULL;
 	for (size_t i = 0; i < s->nruns; i++) {
-		rewind(s->runs[i].f);
-		if ((ret = run_read(s, &s->runs[i], err)) < 0)
+		struct run *r = &s->runs[i];
+		int fd = dup(r->fd);
+
+		if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+		    !(r->f = fdopen(fd, "r"))) {
+			if (fd >= 0)
+				close(fd);
+			return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+					       "cannot read a sort run");
+		}
+		setvbuf(r->f, NULL, _IOFBF, bufsize);
+		if ((ret = run_read(s, r, err)) < 0)
 			return ret;
-		if (s->runs[i].rec)
+		if (r->rec)
 			s->heap[s->heap_len++] = i;
 	}
 	for (size_t i = s->heap_len; i-- > 0;)
@@ -340,19 +421,12 @@ int extsort_finish(struct extsort *s, struct mlops_err *err)
 	return 0;
 }
 
-int extsort_next(struct extsort *s, const struct sort_rec **out,
-		 struct mlops_err *err)
+static int merge_next(struct extsort *s, const struct sort_rec **out,
+		      struct mlops_err *err)
 {
 	struct run *r;
 	int ret;
 
-	if (s->nruns == 0) {
-		if (s->next >= s->n)
-			return 0;
-		*out = (struct sort_rec *)(s->arena +
-					   s->entries[s->next++].off);
-		return 1;
-	}
 	/* The record handed out last time is the top run's current one:
 	 * only now may that run move on. */
 	if (s->last) {
@@ -369,5 +443,52 @@ int extsort_next(struct extsort *s, const struct sort_rec **out,
 		return 0;
 	s->last = s->runs[s->heap[0]].rec;
 	*out = s->last;
+	return 1;
+}
+
+/* Close and forget every run. */
+static void merge_end(struct extsort *s)
+{
+	for (size_t i = 0; i < s->nruns; i++) {
+		if (s->runs[i].f)
+			fclose(s->runs[i].f);
+		close(s->runs[i].fd);
+		free(s->runs[i].rec);
+	}
+	s->nruns = 0;
+	s->heap_len = 0;
+	s->last = NULL;
+}
+
+int extsort_finish(struct extsort *s, struct mlops_err *err)
+{
+	int ret;
+
+	if (s->nruns == 0) {
+		sort_memory(s);
+		free(s->scratch);
+		s->scratch = NULL;
+		return 0;
+	}
+	if (s->n && (ret = spill(s, err)) < 0)
+		return ret;
+	free(s->arena);
+	free(s->entries);
+	free(s->scratch);
+	s->arena = NULL;
+	s->entries = s->scratch = NULL;
+	s->arena_cap = s->cap = 0;
+	s->merging = 1;
+	return merge_begin(s, err);
+}
+
+int extsort_next(struct extsort *s, const struct sort_rec **out,
+		 struct mlops_err *err)
+{
+	if (s->merging)
+		return merge_next(s, out, err);
+	if (s->next >= s->n)
+		return 0;
+	*out = (struct sort_rec *)(s->arena + s->entries[s->next++].off);
 	return 1;
 }

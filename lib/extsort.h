@@ -47,7 +47,11 @@ int extsort_finish(struct extsort *s, struct mlops_err *err);
 int extsort_next(struct extsort *s, const struct sort_rec **out,
 		 struct mlops_err *err);
 
-/* How many runs went to disk (0 when everything fitted). */
+/* At n runs on disk (default 128, at least 2), merge them into one
+ * before going on: bounds open files and merge buffers. For tests. */
+void extsort_set_max_runs(struct extsort *s, size_t n);
+
+/* How many sorted runs went to disk (0 when everything fitted). */
 size_t extsort_runs(const struct extsort *s);
 
 /* The key comparison described above: <0, 0 or >0. */

@@ -174,6 +174,37 @@ START_TEST(extsort_merges_spilled_runs_in_order)
 }
 END_TEST
 
+/* With at most 3 runs at a time, the runs are merged again and again;
+ * every record still comes out once, in order. */
+START_TEST(extsort_compacts_many_runs)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct extsort *s = extsort_new("/tmp", 1);
+	const struct sort_rec *r;
+	uint64_t prev = 0, sum = 0, n = 0, total = 60000;
+	char pad[100] = { 0 };
+	int ret;
+
+	extsort_set_max_runs(s, 3);
+	for (uint64_t i = 0; i < total; i++)
+		ck_assert_int_eq(extsort_add(s, (i * 7919) % total, NULL, 0,
+					     0, 0, pad, sizeof(pad), &err), 0);
+	ck_assert_int_eq(extsort_finish(s, &err), 0);
+	ck_assert_uint_gt(extsort_runs(s), 5);
+	while ((ret = extsort_next(s, &r, &err)) == 1) {
+		if (n)
+			ck_assert(r->k0 > prev);
+		prev = r->k0;
+		sum += r->k0;
+		n++;
+	}
+	ck_assert_int_eq(ret, 0);
+	ck_assert(n == total);
+	ck_assert(sum == total * (total - 1) / 2);
+	extsort_free(s);
+}
+END_TEST
+
 START_TEST(extsort_sorts_in_memory_by_all_keys)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -206,6 +237,7 @@ Suite *suite_feature(void)
 	tcase_add_test(tc, fgroup_checks_values_against_types);
 	tcase_add_test(tc, fgroup_pack_round_trips_values);
 	tcase_add_test(tc, extsort_merges_spilled_runs_in_order);
+	tcase_add_test(tc, extsort_compacts_many_runs);
 	tcase_add_test(tc, extsort_sorts_in_memory_by_all_keys);
 	suite_add_tcase(s, tc);
 	return s;
