@@ -31,6 +31,13 @@ unset MLOPS_STORE
 # PATH.
 PYTHON=/usr/bin/python3
 
+# Built with AddressSanitizer? (make SANITIZE=1): memory limits do not
+# apply then, since ASan reserves terabytes of address space.
+MLOPS_SANITIZED=
+if ldd "$MLOPS_BIN/mlops" 2>/dev/null | grep -q libasan; then
+	MLOPS_SANITIZED=1
+fi
+
 test_count=0
 test_failed=0
 test_fixed=0
@@ -149,6 +156,23 @@ test_snapshot() {
 test_store_unchanged() {
 	test_snapshot .snapshot-after &&
 	test_cmp "${1:-.snapshot}" .snapshot-after
+}
+
+# readme_section TITLE: print the section of the README whose heading is
+# TITLE, up to the next heading, so that a test can run its examples.
+readme_section() {
+	awk -v title="$1" '
+		/^(-+|~+)$/ && prev == title { on = 1 }
+		/^-+$/ && prev != title && on == 1 && prev != "" { exit }
+		on { print prev }
+		{ prev = $0 }
+	' "$TEST_ROOT/README"
+}
+
+# readme_examples TITLE: the ```sh blocks of that README section.
+readme_examples() {
+	readme_section "$1" |
+		awk '/^```sh$/ { f = 1; next } /^```$/ { f = 0 } f'
 }
 
 # A free TCP port on 127.0.0.1, for servers the tests start.
