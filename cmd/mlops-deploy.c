@@ -63,10 +63,14 @@ static const char usage_describe[] =
 	"gateway last wrote back.\n";
 static const char usage_key[] =
 	"usage: mlops-deploy key create ENDPOINT\n"
+	"       mlops-deploy key list ENDPOINT\n"
+	"       mlops-deploy key delete ENDPOINT ID\n"
 	"\n"
-	"Print a new API key for ENDPOINT (only its SHA-256 is stored). Once\n"
-	"an endpoint has keys, requests need 'Authorization: Bearer KEY' or\n"
-	"'X-Api-Key: KEY'.\n";
+	"create prints a new API key for ENDPOINT (only its SHA-256 is\n"
+	"stored). Once an endpoint has keys, requests need\n"
+	"'Authorization: Bearer KEY' or 'X-Api-Key: KEY'. list shows each\n"
+	"key's ID (its first 8 hex digits), creation time and creator;\n"
+	"delete revokes one (the gateway stops accepting it within 0.2 s).\n";
 
 enum {
 	OPT_ALLOW = 1000, OPT_CAPTURE, OPT_IDLE, OPT_MAXCONC, OPT_MAXPAY,
@@ -491,24 +495,53 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	return 0;
 }
 
+static void print_key(const char *id, int64_t created_us,
+		      const char *created_by, void *arg)
+{
+	char when[TIME_RFC3339_MAX];
+
+	time_format(created_us, when);
+	table_add(arg, (const char *const[]){ id, when, created_by });
+}
+
 static int cmd_key(int argc, char **argv, struct cli *cli)
 {
+	static const char *const headers[] = { "id", "created", "by" };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char key[ENDPOINT_KEY_LEN + 1];
+	const char *verb, *name;
 	struct store *st;
-	int c, ret;
+	int c, ret, nargs;
 
 	while ((c = cli_getopt(argc, argv, "+h", help_only, cli, usage_key)) !=
 	       -1)
 		return CLI_STATUS(c);
-	if (argc - optind != 2 || strcmp(argv[optind], "create") != 0)
+	nargs = argc - optind;
+	verb = nargs > 0 ? argv[optind] : "";
+	if (!((strcmp(verb, "create") == 0 && nargs == 2) ||
+	      (strcmp(verb, "list") == 0 && nargs == 2) ||
+	      (strcmp(verb, "delete") == 0 && nargs == 3)))
 		return cli_usage(cli, usage_key, NULL);
+	name = argv[optind + 1];
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (endpoint_key_create(st, argv[optind + 1], key, &err) < 0)
+	if (verb[0] == 'l') {
+		struct table *t = table_new(3, headers);
+
+		ret = endpoint_key_each(st, name, print_key, t, &err);
+		if (table_print_free(t, stdout) < 0 && ret == 0)
+			return cli_error(cli, MLOPS_EINTERNAL, "cannot write "
+					 "output");
+		return ret < 0 ? cli_fail(cli, &err) : 0;
+	}
+	if (verb[0] == 'd') {
+		if (endpoint_key_delete(st, name, argv[optind + 2], &err) < 0)
+			return cli_fail(cli, &err);
+		return audit_done(cli, st, "deploy.key.delete", name, NULL);
+	}
+	if (endpoint_key_create(st, name, key, &err) < 0)
 		return cli_fail(cli, &err);
-	ret = audit_done(cli, st, "deploy.key.create", argv[optind + 1],
-			 NULL);
+	ret = audit_done(cli, st, "deploy.key.create", name, NULL);
 	if (ret == 0)
 		printf("%s\n", key);
 	return ret;
@@ -524,7 +557,7 @@ static const struct cli_verb verbs[] = {
 	{ "delete", cmd_delete, usage_delete, "delete an endpoint" },
 	{ "list", cmd_list, usage_list, "list endpoints" },
 	{ "describe", cmd_describe, usage_describe, "show an endpoint" },
-	{ "key", cmd_key, usage_key, "make an API key for an endpoint" },
+	{ "key", cmd_key, usage_key, "make, list and revoke API keys" },
 	{ "serve", cmd_serve, usage_serve, "run the HTTP gateway" },
 	{ "stop", cmd_stop, usage_stop, "stop a daemonised gateway" },
 	{ "invoke", cmd_invoke, usage_invoke, "send requests to an "

@@ -677,6 +677,68 @@ out:
 	return ret;
 }
 
+int endpoint_key_delete(struct store *st, const char *name, const char *id,
+			struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret;
+
+	if ((ret = store_begin(st, err)) < 0)
+		return ret;
+	ret = store_prepare(st, &q, "DELETE FROM endpoint_key WHERE endpoint "
+			    "= ?1 AND id = ?2", err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			ret = store_sql_error(st, "delete key", err);
+		else if (sqlite3_changes(st->db) == 0)
+			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint "
+					    "'%s' has no key '%s'", name, id);
+	}
+	sqlite3_finalize(q);
+	if (ret == 0)
+		ret = exec_by_name(st, "UPDATE endpoint SET generation = "
+				   "generation + 1 WHERE name = ?1", name,
+				   "update endpoint", err);
+	if (ret == 0)
+		ret = emit_change(st, name, "key.delete", "InService", NULL,
+				  NULL, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
+	return ret;
+}
+
+int endpoint_key_each(struct store *st, const char *name,
+		      void (*fn)(const char *id, int64_t created_us,
+				 const char *created_by, void *arg),
+		      void *arg, struct mlops_err *err)
+{
+	struct endpoint *e = NULL;
+	sqlite3_stmt *q = NULL;
+	int ret, rc;
+
+	if ((ret = endpoint_get(st, name, &e, err)) < 0)
+		return ret;
+	endpoint_free(e);
+	ret = store_prepare(st, &q, "SELECT id, created_us, created_by FROM "
+			    "endpoint_key WHERE endpoint = ?1 ORDER BY "
+			    "created_us, id", err);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		fn((const char *)sqlite3_column_text(q, 0),
+		   sqlite3_column_int64(q, 1),
+		   (const char *)sqlite3_column_text(q, 2), arg);
+	if (rc != SQLITE_DONE)
+		ret = store_sql_error(st, "list keys", err);
+	sqlite3_finalize(q);
+	return ret;
+}
+
 int endpoint_stats_put(struct store *st, const struct endpoint *e,
 		       struct mlops_err *err)
 {

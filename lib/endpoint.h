@@ -94,6 +94,17 @@ int endpoint_delete(struct store *st, const char *name,
 int endpoint_key_create(struct store *st, const char *name,
 			char key[ENDPOINT_KEY_LEN + 1], struct mlops_err *err);
 
+/* Revoke the key of name whose id (its first 8 hex digits after "mlk_")
+ * is id. MLOPS_ENOTFOUND when there is none. */
+int endpoint_key_delete(struct store *st, const char *name, const char *id,
+			struct mlops_err *err);
+/* Call fn(id, created_us, created_by) for each key of name, oldest
+ * first. */
+int endpoint_key_each(struct store *st, const char *name,
+		      void (*fn)(const char *id, int64_t created_us,
+				 const char *created_by, void *arg),
+		      void *arg, struct mlops_err *err);
+
 /* Load one endpoint (with keys and counters); MLOPS_ENOTFOUND. */
 int endpoint_get(struct store *st, const char *name, struct endpoint **out,
 		 struct mlops_err *err);

@@ -97,7 +97,7 @@ test_expect_success 'bad requests: 400 404 405 413 415 with JSON bodies' '
 	test_expect_code 4 mlops-deploy invoke nope --url "$URL" </dev/null 2>err
 '
 
-test_expect_success 'API keys: 401 without a valid key, Bearer or X-Api-Key' '
+test_expect_success 'API keys: 401 without a valid key; list and revoke' '
 	train_model m.json &&
 	register_model churn m.json >/dev/null &&
 	mlops-deploy create churn --model churn/1 &&
@@ -117,7 +117,22 @@ test_expect_success 'API keys: 401 without a valid key, Bearer or X-Api-Key' '
 	test "$(http_code POST "$URL/endpoints/open/invocations" -H "Content-Type: text/csv" --data-binary @rows.csv)" = 200 &&
 	test_expect_code 5 mlops-deploy invoke churn --url "$URL" <rows.csv 2>err &&
 	MLOPS_API_KEY=$key mlops-deploy invoke churn --url "$URL" <rows.csv >got &&
-	close_to got expect.txt
+	close_to got expect.txt &&
+	key2=$(mlops-deploy key create churn) &&
+	id=$(echo "$key" | cut -c5-12) &&
+	mlops-deploy key list churn >keys &&
+	test_line_count = 3 keys &&
+	grep "^$id	" keys &&
+	mlops-deploy key delete churn "$id" &&
+	for i in $(seq 1 100); do
+		test "$(http_code POST "$inv" -H "X-Api-Key: $key" -H "Content-Type: text/csv" --data-binary @rows.csv)" = 401 &&
+		break
+		sleep 0.05
+	done &&
+	test "$(http_code POST "$inv" -H "X-Api-Key: $key" -H "Content-Type: text/csv" --data-binary @rows.csv)" = 401 &&
+	test "$(http_code POST "$inv" -H "X-Api-Key: $key2" -H "Content-Type: text/csv" --data-binary @rows.csv)" = 200 &&
+	test_expect_code 4 mlops-deploy key delete churn "$id" 2>err &&
+	grep "has no key" err
 '
 
 test_expect_success 'a model XGBoost cannot load: 503, the others keep serving' '
