@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "capture.h"
 #include "fsutil.h"
@@ -59,6 +61,8 @@ struct capture {
 	pthread_t thread;
 	struct cap_file *files;
 	size_t nfiles, files_cap;
+	uint64_t seed[2], rng;	/* event IDs */
+	struct buf line;	/* the writer's line buffer */
 };
 
 int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
@@ -127,53 +131,134 @@ static struct record *queue_pop(struct capture *c)
 	return r;
 }
 
-/* The captureData member for one side: CSV and JSON stay readable text
- * (when they are valid UTF-8); anything else is base64. */
-static json_t *capture_side(const char *type, const char *data, size_t len,
-			    const char *mode)
+/* 1 when data[0..len) is valid UTF-8 (JSON strings must be). */
+static int utf8_valid(const unsigned char *p, size_t len)
 {
-	const char *encoding = "BASE64";
-	json_t *str = NULL;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			n = 1, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			n = 2, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			n = 3, cp = c & 0x07;
+		else
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if (i + k >= len || (p[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + k] & 0x3F);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/* Append data as the body of a JSON string (no quotes). */
+static void json_escape(struct buf *out, const char *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	buf_grow(out, len + 16);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (c == '"' || c == '\\') {
+			buf_addch(out, '\\');
+			buf_addch(out, c);
+		} else if (c == '\n') {
+			buf_add(out, "\\n", 2);
+		} else if (c == '\r') {
+			buf_add(out, "\\r", 2);
+		} else if (c == '\t') {
+			buf_add(out, "\\t", 2);
+		} else if (c < 0x20) {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4],
+				      hex[c & 15] };
+
+			buf_add(out, u, 6);
+		} else {
+			buf_addch(out, c);
+		}
+	}
+}
+
+/* One side of captureData: CSV and JSON stay readable text (when they
+ * are valid UTF-8); anything else is base64. */
+static void capture_side(struct buf *out, const char *type,
+			 const char *data, size_t len, const char *mode)
+{
+	const char *encoding = NULL;
 
 	if (strncmp(type, "text/csv", 8) == 0)
 		encoding = "CSV";
-	else if (strncmp(type, "application/json", 16) == 0 ||
-		 strncmp(type, "application/jsonlines", 21) == 0)
-		encoding = "JSON";
-	if (strcmp(encoding, "BASE64") != 0)
-		str = json_stringn(data, len);
-	if (!str) {
-		char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+	else if (strncmp(type, "application/json", 16) == 0)
+		encoding = "JSON";	/* also application/jsonlines */
+	if (encoding && !utf8_valid((const unsigned char *)data, len))
+		encoding = NULL;
+	buf_addstr(out, "{\"observedContentType\":\"");
+	json_escape(out, type, strlen(type));
+	buf_addf(out, "\",\"mode\":\"%s\",\"data\":\"", mode);
+	if (!encoding) {
+		size_t n = 4 * ((len + 2) / 3);
 
-		EVP_EncodeBlock((unsigned char *)b64,
+		buf_grow(out, n + 1);
+		EVP_EncodeBlock((unsigned char *)out->s + out->len,
 				(const unsigned char *)data, (int)len);
-		str = json_string(b64);
-		free(b64);
-		encoding = "BASE64";
+		out->len += n;
+		out->s[out->len] = '\0';
+	} else {
+		json_escape(out, data, len);
 	}
-	return json_pack("{s:s,s:s,s:o,s:s}", "observedContentType", type,
-			 "mode", mode, "data", str, "encoding", encoding);
+	buf_addf(out, "\",\"encoding\":\"%s\"}",
+		 encoding ? encoding : "BASE64");
 }
 
-static char *record_line(const struct record *r)
+/* A version 4 UUID from the writer's generator: unique, not secret. */
+static void event_id(struct capture *c, char out[UUID_STR_LEN])
+{
+	uint64_t a, b;
+
+	c->rng = c->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	a = c->rng ^ c->seed[0];
+	c->rng = c->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	b = c->rng ^ c->seed[1];
+	a = (a & ~0xF000ULL) | 0x4000ULL;
+	b = (b & ~(3ULL << 62)) | (2ULL << 62);
+	snprintf(out, UUID_STR_LEN, "%08x-%04x-%04x-%04x-%012llx",
+		 (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xFFFF),
+		 (unsigned)(a & 0xFFFF), (unsigned)(b >> 48),
+		 (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
+}
+
+/* The record's JSON line, keys in SageMaker's order, into line. */
+static void record_line(struct capture *c, const struct record *r,
+			struct buf *line)
 {
 	char uuid[UUID_STR_LEN], when[TIME_RFC3339_MAX];
-	json_t *doc;
-	char *line;
 
-	id_uuid4(uuid);
+	event_id(c, uuid);
 	time_format_ms(r->time_us, when);
-	doc = json_pack("{s:{s:o,s:o},s:{s:s,s:s},s:s}", "captureData",
-			"endpointInput",
-			capture_side(r->in_type, r->in, r->in_len, "INPUT"),
-			"endpointOutput",
-			capture_side(r->out_type, r->out, r->out_len,
-				     "OUTPUT"),
-			"eventMetadata", "eventId", uuid, "inferenceTime", when,
-			"eventVersion", "0");
-	line = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	return line;
+	buf_reset(line);
+	buf_addstr(line, "{\"captureData\":{\"endpointInput\":");
+	capture_side(line, r->in_type, r->in, r->in_len, "INPUT");
+	buf_addstr(line, ",\"endpointOutput\":");
+	capture_side(line, r->out_type, r->out, r->out_len, "OUTPUT");
+	buf_addf(line, "},\"eventMetadata\":{\"eventId\":\"%s\","
+		 "\"inferenceTime\":\"%s\"},\"eventVersion\":\"0\"}\n",
+		 uuid, when);
 }
 
 static void file_complete(struct cap_file *cf)
@@ -245,7 +330,6 @@ static int file_open(struct capture *c, struct cap_file *cf,
 static void record_write(struct capture *c, struct record *r)
 {
 	struct cap_file *cf = file_for(c, r->endpoint);
-	char *line;
 
 	if (cf->f && (cf->hour != r->time_us / (3600 * TIME_US_PER_SEC) ||
 		      cf->bytes >= FILE_MAX_BYTES))
@@ -255,11 +339,9 @@ static void record_write(struct capture *c, struct record *r)
 					  memory_order_relaxed);
 		return;
 	}
-	line = record_line(r);
-	cf->bytes += strlen(line) + 1;
-	fputs(line, cf->f);
-	putc('\n', cf->f);
-	free(line);
+	record_line(c, r, &c->line);
+	cf->bytes += c->line.len;
+	fwrite(c->line.s, 1, c->line.len, cf->f);
 	cf->last_us = time_mono_us();
 	atomic_fetch_add_explicit(&c->written, 1, memory_order_relaxed);
 }
@@ -312,12 +394,17 @@ int capture_start(struct capture **out, const char *dir, size_t queue_len,
 	while (n < queue_len)
 		n *= 2;
 	c->dir = xstrdup(dir);
+	buf_init(&c->line);
+	if (RAND_bytes((unsigned char *)c->seed, sizeof(c->seed)) != 1)
+		c->seed[0] = (uint64_t)time_now_us();
+	c->rng = c->seed[0] ^ c->seed[1];
 	c->slots = xcalloc(n, sizeof(*c->slots));
 	c->mask = n - 1;
 	for (size_t i = 0; i < n; i++)
 		atomic_init(&c->slots[i].seq, i);
 	e = pthread_create(&c->thread, NULL, writer_main, c);
 	if (e != 0) {
+		buf_release(&c->line);
 		free(c->slots);
 		free(c->dir);
 		free(c);
@@ -339,6 +426,7 @@ void capture_stop(struct capture *c)
 	free(c->files);
 	free(c->slots);
 	free(c->dir);
+	buf_release(&c->line);
 	free(c);
 }
 

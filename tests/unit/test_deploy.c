@@ -236,6 +236,63 @@ START_TEST(capture_writes_complete_files_and_reads_them_back)
 }
 END_TEST
 
+struct side_check {
+	const char *want_encoding, *want_data;
+	int seen;
+};
+
+static int check_side(json_t *rec, void *arg)
+{
+	struct side_check *sc = arg;
+	const char *enc = NULL, *data = NULL, *id = NULL;
+
+	ck_assert_int_eq(json_unpack(rec, "{s:{s:{s:s,s:s}},s:{s:s}}",
+				     "captureData", "endpointInput", "encoding",
+				     &enc, "data", &data, "eventMetadata",
+				     "eventId", &id), 0);
+	ck_assert_str_eq(enc, sc->want_encoding);
+	ck_assert_str_eq(data, sc->want_data);
+	ck_assert_uint_eq(strlen(id), 36);
+	ck_assert_int_eq(id[14], '4');
+	sc->seen++;
+	return 0;
+}
+
+START_TEST(capture_escapes_text_and_base64s_the_rest)
+{
+	static const struct { const char *type, *in, *enc, *data; } cases[] = {
+		{ "text/csv", "a\"b\\c\n\x01\t", "CSV", "a\"b\\c\n\x01\t" },
+		{ "application/json", "{\"k\": \"\xc3\xa9\"}", "JSON",
+		  "{\"k\": \"\xc3\xa9\"}" },
+		{ "text/csv", "\xff\xfe", "BASE64", "//4=" },
+		{ "text/csv", "\xed\xa0\x80", "BASE64", "7aCA" },
+		{ "image/png", "abc", "BASE64", "YWJj" },
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	int64_t now = time_now_us();
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char dir[] = "/tmp/mlops-test-capture.XXXXXX";
+		struct side_check sc = { cases[i].enc, cases[i].data, 0 };
+		struct capture *c = NULL;
+		char *cmd;
+
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		ck_assert_int_eq(capture_start(&c, dir, 8, &err), 0);
+		ck_assert_int_eq(capture_submit(c, "ep", now, cases[i].type,
+			cases[i].in, strlen(cases[i].in), "text/csv", "1\n",
+			2), 0);
+		capture_stop(c);
+		ck_assert_int_eq(capture_each(dir, "ep", 0, INT64_MAX,
+					      check_side, &sc, &err), 0);
+		ck_assert_int_eq(sc.seen, 1);
+		cmd = xasprintf("rm -rf '%s'", dir);
+		ck_assert_int_eq(system(cmd), 0);
+		free(cmd);
+	}
+}
+END_TEST
+
 START_TEST(settings_follow_sagemaker_limits)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -270,6 +327,7 @@ Suite *suite_deploy(void)
 	tcase_add_test(tc, trees_walk_splits_ties_and_missing_values);
 	tcase_add_test(tc, trees_refuse_what_they_cannot_evaluate);
 	tcase_add_test(tc, capture_writes_complete_files_and_reads_them_back);
+	tcase_add_test(tc, capture_escapes_text_and_base64s_the_rest);
 	tcase_add_test(tc, settings_follow_sagemaker_limits);
 	suite_add_tcase(s, tc);
 	return s;
