@@ -423,6 +423,30 @@ static enum MHD_Result begin_invoke(struct gateway *gw,
 	return MHD_YES;
 }
 
+/* Marks a GET of /ping, /endpoints or /metrics between its two calls. */
+static char deferred_get;
+
+/* GET /ping, /endpoints or /metrics. */
+static enum MHD_Result serve_get(struct gateway *gw, struct MHD_Connection *c,
+				 const char *url)
+{
+	struct buf b = BUF_INIT;
+	enum MHD_Result ret;
+	const char *type = "application/json";
+
+	if (url[1] == 'e') {
+		gw_render_endpoints(gw, &b);
+	} else if (url[1] == 'm') {
+		gw_render_metrics(gw, &b);
+		type = "text/plain; version=0.0.4";
+	} else {
+		type = NULL;
+	}
+	ret = respond(c, 200, b.s, b.len, type, NULL, 1);
+	buf_release(&b);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -435,6 +459,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
 
 	(void)version;
+	if (*con_cls == &deferred_get) {
+		/* Answered on the second call: queued on the first, MHD
+		 * would close the connection. */
+		*con_cls = NULL;
+		return serve_get(gw, c, url);
+	}
 	if (r) {
 		int state = atomic_load_explicit(&r->state,
 						 memory_order_acquire);
@@ -478,23 +508,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	}
 	if (strcmp(url, "/ping") == 0 || strcmp(url, "/endpoints") == 0 ||
 	    strcmp(url, "/metrics") == 0) {
-		struct buf b = BUF_INIT;
-		enum MHD_Result ret;
-		const char *type = "application/json";
-
 		if (!is_get)
 			return quick_fail(gw, c, 405, "use GET");
-		if (url[1] == 'e') {
-			gw_render_endpoints(gw, &b);
-		} else if (url[1] == 'm') {
-			gw_render_metrics(gw, &b);
-			type = "text/plain; version=0.0.4";
-		} else {
-			type = NULL;
-		}
-		ret = respond(c, 200, b.s, b.len, type, NULL, 1);
-		buf_release(&b);
-		return ret;
+		*con_cls = &deferred_get;
+		return MHD_YES;
 	}
 	return quick_fail(gw, c, 404, "no such path");
 }
@@ -507,7 +524,7 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 
 	(void)c;
 	(void)why;
-	if (!r)
+	if (!r || *con_cls == &deferred_get)
 		return;
 	if (r->counted_inflight)
 		atomic_fetch_sub(&r->ep->inflight, 1);
