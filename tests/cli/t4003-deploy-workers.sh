@@ -145,6 +145,23 @@ test_expect_success 'exec: past --timeout the request gets 504' '
 	echo 3.0 >want && test_cmp want got
 '
 
+test_expect_success 'SIGTERM lets an in-flight request finish, then exits 0' '
+	write_exec_worker &&
+	register_model sum worker.py exec "$PYTHON worker.py" >/dev/null &&
+	mlops-deploy create sum --model sum/1 &&
+	start_gateway || exit 1
+	echo 1 | mlops-deploy invoke sum --url "$URL" >/dev/null &&
+	{ curl -s -o slow.out -w "%{http_code}" -H "Content-Type: text/csv" \
+		-d sleep "$URL/endpoints/sum/invocations" >slow.code & } &&
+	sleep 0.3 &&
+	kill -TERM $GW_PID &&
+	wait $GW_PID &&
+	wait &&
+	test "$(cat slow.code)" = 200 &&
+	echo slept >want && test_cmp want slow.out &&
+	grep "stopped" gw.log
+'
+
 test_expect_success 'exec: an entry command that cannot start is a 502 naming why' '
 	write_exec_worker &&
 	register_model sum worker.py exec "/nonexistent/serve" >/dev/null &&
