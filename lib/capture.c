@@ -158,8 +158,9 @@ static int utf8_valid(const unsigned char *p, size_t len)
 				return 0;
 			cp = (cp << 6) | (p[i + k] & 0x3F);
 		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+		if (n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
+			return 0;	/* overlong, or a UTF-16 surrogate */
+		if (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))
 			return 0;
 		i += n + 1;
 	}

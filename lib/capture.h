@@ -4,9 +4,10 @@
  * Each record is one JSON line {"captureData": {"endpointInput":
  * {observedContentType, mode "INPUT", data, encoding}, "endpointOutput":
  * {... mode "OUTPUT" ...}}, "eventMetadata": {eventId, inferenceTime},
- * "eventVersion": "0"} in capture/ENDPOINT/YYYY/MM/DD/HH/ files (.jsonl). Request
- * threads hand records to a bounded lock-free queue and return at once;
- * one background thread writes them. When the queue is full the record
+ * "eventVersion": "0"} in .jsonl files under
+ * capture/ENDPOINT/YYYY/MM/DD/HH/. Request threads hand records to a
+ * bounded lock-free queue and return at once; one background thread
+ * writes them. When the queue is full the record
  * is dropped and counted, never the request. A file is written under a
  * hidden ".NAME.part" name and completed by renaming it to NAME.jsonl
  * when its hour ends, after a second without records, after 30 seconds,

@@ -172,7 +172,8 @@ int cmd_invoke(int argc, char **argv, struct cli *cli)
 
 		while (ret == 0 && (n = getline(&line, &cap, stdin)) > 0) {
 			ret = post_one(cli, h, line, (size_t)n, &resp);
-			if (ret == 0 && resp.len && resp.s[resp.len - 1] != '\n')
+			if (ret == 0 && resp.len &&
+			    resp.s[resp.len - 1] != '\n')
 				putchar('\n');
 		}
 		free(line);

@@ -260,8 +260,8 @@ int cmd_stop(int argc, char **argv, struct cli *cli)
 		goto out;
 	}
 	if (kill((pid_t)pid, SIGTERM) < 0) {
-		ret = cli_error(cli, MLOPS_ENOTFOUND, "no gateway with pid %lld "
-				"(stale '%s')", (long long)pid, pidfile);
+		ret = cli_error(cli, MLOPS_ENOTFOUND, "no gateway with pid "
+				"%lld (stale '%s')", (long long)pid, pidfile);
 		unlink(pidfile);
 		goto out;
 	}

@@ -37,7 +37,8 @@ START_TEST(csv_numbers_round_like_numpy)
 	/* Long mantissas and big exponents take strtod; all must equal
 	 * (float)strtod, which is what numpy's float64 -> float32 gives. */
 	static const char *const nums[] = { "0.1", "123456789012345678901",
-		"1e-30", "3.4028234e38", "-0.000000123456789", "9007199254740993",
+		"1e-30", "3.4028234e38", "-0.000000123456789",
+		"9007199254740993",
 		"1.00000005960464477539", NULL };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct predio_rows r = PREDIO_ROWS_INIT;
