@@ -662,15 +662,16 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 	ret = store_open_dir(&gw.st, conf->store_dir, "mlops-deploy", err);
 	if (ret < 0)
 		goto out;
+	/* Bind first: a port in use is reported before any model loads. */
+	if ((fd = listen_socket(conf->listen, &url, err)) < 0) {
+		ret = fd;
+		goto out;
+	}
 	if ((ret = gw_reload(&gw, err)) < 0)
 		goto out;
 	capdir = store_path(gw.st, "capture");
 	if ((ret = capture_start(&gw.cap, capdir, CAPTURE_QUEUE, err)) < 0)
 		goto out;
-	if ((fd = listen_socket(conf->listen, &url, err)) < 0) {
-		ret = fd;
-		goto out;
-	}
 	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
 			     MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
 			     on_request, &gw,
