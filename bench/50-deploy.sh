@@ -162,6 +162,12 @@ awk -v c1="$(ms $t0 $t1)" -v w="$(ms $t1 $t2)" -v c2="$(ms $t3 $t4)" 'BEGIN {
 	printf "exec endpoint (python3 worker importing xgboost), as seen by invoke:\n"
 	printf "  cold start %.1f ms, warm %.1f ms, after scale to zero %.1f ms\n",
 		c1 / 1000, w / 1000, c2 / 1000 }'
+# The gateway's own share of a cold start: a worker that is only sed.
+mlops-registry register bench-sed --artifact row.csv --framework exec \
+	--entry "sed -u s/^/ok,/" --status Approved >/dev/null
+mlops-deploy create bench-sed --model bench-sed/1 >/dev/null
+sleep 0.5
+mlops-deploy invoke bench-sed <row.csv >/dev/null
 kill -TERM $(echo $pids | cut -d" " -f1) 2>/dev/null || true
 sleep 1
 sqlite3 .mlops/mlops.db "SELECT endpoint, duration_us FROM endpoint_cold_start" |
