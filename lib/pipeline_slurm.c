@@ -152,7 +152,6 @@ static int slurm_start(struct engine *e, struct step_run *s,
 		goto out;
 	argv[argc++] = "sbatch";
 	argv[argc++] = "--parsable";
-	argv[argc++] = "--quiet";
 	argv[argc++] = name;
 	argv[argc++] = chdir_arg;
 	argv[argc++] = output;
