@@ -682,9 +682,10 @@ static int resolve_needs(struct loader *ld)
 	return 0;
 }
 
-/* Describe a cycle through step start into out: "a -> b -> a". */
+/* Find a path of needs from at back to start; its steps are pushed to
+ * path (*len of them) as the search unwinds, so the last is at's need. */
 static int find_cycle(const struct pipeline *p, size_t at, size_t start,
-		      int *seen, struct buf *out)
+		      int *seen, size_t *path, size_t *len)
 {
 	const struct pipeline_step *s = &p->steps[at];
 
@@ -694,8 +695,8 @@ static int find_cycle(const struct pipeline *p, size_t at, size_t start,
 	for (size_t k = 0; k < s->nneeds; k++) {
 		size_t n = s->need_idx[k];
 
-		if (n == start || find_cycle(p, n, start, seen, out)) {
-			buf_addf(out, " -> %s", p->steps[n].name);
+		if (n == start || find_cycle(p, n, start, seen, path, len)) {
+			path[(*len)++] = n;
 			return 1;
 		}
 	}
@@ -729,21 +730,28 @@ static int order_steps(struct loader *ld)
 	}
 	for (size_t i = 0; i < p->nsteps && done < p->nsteps; i++) {
 		struct buf cycle = BUF_INIT;
+		size_t *path, len = 0;
 		int *seen;
 
 		if (indeg[i] == (size_t)-1)
 			continue;
 		seen = xcalloc(p->nsteps, sizeof(*seen));
-		if (find_cycle(p, i, i, seen, &cycle)) {
+		path = xcalloc(p->nsteps + 1, sizeof(*path));
+		if (find_cycle(p, i, i, seen, path, &len)) {
+			while (len > 0)
+				buf_addf(&cycle, " -> %s",
+					 p->steps[path[--len]].name);
 			ret = spec_error(ld->src[i].doc, ld->src[i].needs,
 					 MLOPS_EINPUT, ld->err, "the steps "
 					 "form a cycle: %s%s", p->steps[i].name,
 					 cycle.s);
 			free(seen);
+			free(path);
 			buf_release(&cycle);
 			break;
 		}
 		free(seen);
+		free(path);
 		buf_release(&cycle);
 	}
 	free(indeg);
@@ -900,8 +908,12 @@ static int apply_overrides(struct pipeline *p, char *const *overrides,
 		ret = check_type(pp->type, eq + 1, what, err);
 		free(what);
 		free(name);
-		if (ret < 0)
-			return mlops_err_set(err, MLOPS_EUSAGE, "%s", err->msg);
+		if (ret < 0) {
+			char msg[sizeof(err->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			return mlops_err_set(err, MLOPS_EUSAGE, "%s", msg);
+		}
 		free(pp->value);
 		pp->value = xstrdup(eq + 1);
 	}
