@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "pipeline_expr.h"
 
 enum pipeline_type { PIPELINE_STRING, PIPELINE_INT, PIPELINE_FLOAT,
 		     PIPELINE_BOOL };
@@ -87,6 +88,11 @@ const struct pipeline_param *pipeline_find_param(const struct pipeline *p,
 						 const char *name);
 /* 1 when step a needs step b directly or through other steps. */
 int pipeline_step_depends_on(const struct pipeline *p, size_t a, size_t b);
+
+/* The value of a parameter as conditions see it: a number for int and
+ * float, a boolean, or a string (allocated in out->str). */
+void pipeline_param_value(const struct pipeline_param *pp,
+			  struct pexpr_value *out);
 
 /* "string", "int", "float" or "bool". */
 const char *pipeline_type_name(enum pipeline_type t);

@@ -568,20 +568,7 @@ static int resolve_runtime(const char *ref, struct pexpr_value *out,
 	if (!pp)
 		return mlops_err_set(err, MLOPS_EINPUT, "undefined parameter "
 				     "'%s'", ref);
-	switch (pp->type) {
-	case PIPELINE_INT:
-	case PIPELINE_FLOAT:
-		out->kind = PEXPR_NUM;
-		out->num = strtod(pp->value, NULL);
-		break;
-	case PIPELINE_BOOL:
-		out->kind = PEXPR_BOOL;
-		out->boolean = spec_scalar_bool(pp->value);
-		break;
-	default:
-		out->kind = PEXPR_STR;
-		out->str = xstrdup(pp->value);
-	}
+	pipeline_param_value(pp, out);
 	return 0;
 }
 
@@ -707,9 +694,10 @@ static int decide(struct engine *e, struct step_run *s,
 	return 1;
 }
 
-/* Restore s from the cache when a fresh entry exists: 1 on a hit. */
+/* Look s up in the cache: 1 when a fresh entry exists, and then, with
+ * restore, its outputs are put back and s has succeeded. */
 static int try_cache(struct engine *e, struct step_run *s,
-		     const struct pipeline_exec_opts *opts)
+		     const struct pipeline_exec_opts *opts, int restore)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct step_output *outs = NULL;
@@ -722,6 +710,8 @@ static int try_cache(struct engine *e, struct step_run *s,
 		return 0;
 	hit = pcache_lookup(e->st, s->key, s->def->cache_expire_us, &source,
 			    &props, &outs, &n, &err);
+	if (hit == 1 && !restore)
+		goto out;
 	if (hit == 1 && pcache_restore(e->st, e->workspace, outs, n,
 				       &err) < 0)
 		hit = -1;
@@ -739,6 +729,7 @@ static int try_cache(struct engine *e, struct step_run *s,
 		report(opts, "%s: cache hit, %zu output%s restored from run %s",
 		       s->def->name, n, n == 1 ? "" : "s", s->cache_source);
 	}
+out:
 	free(source);
 	json_decref(props);
 	pcache_outputs_free(outs, n);
@@ -1006,27 +997,6 @@ static int may_chain(const struct engine *e, const struct step_run *s)
 	return 1;
 }
 
-/* 1 when the cache holds a fresh entry for s (without restoring it). */
-static int cache_has(struct engine *e, struct step_run *s,
-		     const struct pipeline_exec_opts *opts)
-{
-	struct mlops_err err = MLOPS_ERR_INIT;
-	struct step_output *outs = NULL;
-	json_t *props = NULL;
-	char *source = NULL;
-	size_t n = 0;
-	int hit;
-
-	if (!opts->use_cache || !s->def->cache)
-		return 0;
-	hit = pcache_lookup(e->st, s->key, s->def->cache_expire_us, &source,
-			    &props, &outs, &n, &err);
-	free(source);
-	json_decref(props);
-	pcache_outputs_free(outs, n);
-	return hit == 1;
-}
-
 /* One pass: settle every step that can be settled now. Returns 1 when
  * something changed. */
 static int schedule(struct engine *e, const struct pipeline_exec_opts *opts,
@@ -1068,10 +1038,10 @@ static int schedule(struct engine *e, const struct pipeline_exec_opts *opts,
 				continue;
 		}
 		if (!s->cache_checked) {
-			if (ns == 0 && cache_has(e, s, opts))
+			if (ns == 0 && try_cache(e, s, opts, 0))
 				continue;	/* a hit waits for its needs */
 			s->cache_checked = 1;
-			if (ns == 1 && try_cache(e, s, opts)) {
+			if (ns == 1 && try_cache(e, s, opts, 1)) {
 				changed = 1;
 				continue;
 			}

@@ -207,7 +207,7 @@ static int is_our_hook(const char *path)
 	return ours;
 }
 
-static void add_shell_word(struct buf *b, const char *s)
+void pipeline_shell_quote(struct buf *b, const char *s)
 {
 	buf_addch(b, '\'');
 	for (; *s; s++)
@@ -269,13 +269,13 @@ static void hook_script(struct buf *b, const struct pipeline_hook_opts *o)
 		   "uninstall' removes it (and puts back a hook that\n# was "
 		   "here before).\n");
 	buf_addstr(b, "MLOPS_HOOK_PROGRAM=");
-	add_shell_word(b, o->program);
+	pipeline_shell_quote(b, o->program);
 	buf_addstr(b, "\nMLOPS_HOOK_STORE=");
-	add_shell_word(b, o->store);
+	pipeline_shell_quote(b, o->store);
 	buf_addstr(b, "\nMLOPS_HOOK_BRANCH=");
-	add_shell_word(b, o->branch);
+	pipeline_shell_quote(b, o->branch);
 	buf_addstr(b, "\nMLOPS_HOOK_FILE=");
-	add_shell_word(b, o->file);
+	pipeline_shell_quote(b, o->file);
 	buf_addf(b, "\nMLOPS_HOOK_WAIT=%d\n", o->wait ? 1 : 0);
 	buf_addstr(b, hook_body);
 }

@@ -6,6 +6,7 @@
 #ifndef MLOPS_PIPELINE_GIT_H
 #define MLOPS_PIPELINE_GIT_H
 
+#include "buf.h"
 #include "err.h"
 
 #define GIT_SHA_HEX 41
@@ -50,5 +51,9 @@ int pipeline_hook_install(const struct pipeline_hook_opts *o,
  * MLOPS_ENOTFOUND when no hook of ours is installed. */
 int pipeline_hook_uninstall(const char *repo, char **hook_path,
 			    struct mlops_err *err);
+
+/* Append s to b as one single-quoted shell word (for the scripts of
+ * hooks and Slurm jobs). */
+void pipeline_shell_quote(struct buf *b, const char *s);
 
 #endif

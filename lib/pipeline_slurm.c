@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "pipeline_git.h"
 #include "pipeline_executor.h"
 #include "timefmt.h"
 #include "xalloc.h"
@@ -78,18 +79,6 @@ static int capture(char *const argv[], struct buf *out, struct buf *errout,
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-/* Append s as a single-quoted shell word. */
-static void shell_quote(struct buf *b, const char *s)
-{
-	buf_addch(b, '\'');
-	for (; *s; s++)
-		if (*s == '\'')
-			buf_addstr(b, "'\\''");
-		else
-			buf_addch(b, *s);
-	buf_addch(b, '\'');
-}
-
 /* The job script of s: environment, workspace, command. */
 static int write_script(struct engine *e, struct step_run *s, char **out,
 			struct mlops_err *err)
@@ -106,13 +95,13 @@ static int write_script(struct engine *e, struct step_run *s, char **out,
 		const char *eq = strchr(s->env[i], '=');
 
 		buf_addf(&b, "export %.*s=", (int)(eq - s->env[i]), s->env[i]);
-		shell_quote(&b, eq + 1);
+		pipeline_shell_quote(&b, eq + 1);
 		buf_addch(&b, '\n');
 	}
 	buf_addstr(&b, "cd ");
-	shell_quote(&b, e->workspace);
+	pipeline_shell_quote(&b, e->workspace);
 	buf_addstr(&b, " || exit 127\nexec /bin/sh -c ");
-	shell_quote(&b, s->command);
+	pipeline_shell_quote(&b, s->command);
 	buf_addch(&b, '\n');
 	if (ret == 0)
 		ret = write_file_atomic(path, b.s, b.len, err);

@@ -42,6 +42,24 @@ struct loader {
 
 static const char *const type_names[] = { "string", "int", "float", "bool" };
 
+void pipeline_param_value(const struct pipeline_param *pp,
+			  struct pexpr_value *out)
+{
+	switch (pp->type) {
+	case PIPELINE_STRING:
+		out->kind = PEXPR_STR;
+		out->str = xstrdup(pp->value);
+		break;
+	case PIPELINE_BOOL:
+		out->kind = PEXPR_BOOL;
+		out->boolean = spec_scalar_bool(pp->value);
+		break;
+	default:
+		out->kind = PEXPR_NUM;
+		out->num = strtod(pp->value, NULL);
+	}
+}
+
 const char *pipeline_type_name(enum pipeline_type t)
 {
 	return type_names[t];
@@ -808,21 +826,8 @@ static int check_ref(const char *ref, struct pexpr_value *out, void *arg,
 		return mlops_err_set(err, MLOPS_EINPUT, "undefined parameter "
 				     "'%s' in '${%s}' (write $${ for a "
 				     "literal ${)", ref, ref);
-	if (!rc->in_condition)
-		return 0;
-	switch (pp->type) {
-	case PIPELINE_STRING:
-		out->kind = PEXPR_STR;
-		out->str = xstrdup(pp->value);
-		break;
-	case PIPELINE_BOOL:
-		out->kind = PEXPR_BOOL;
-		out->boolean = spec_scalar_bool(pp->value);
-		break;
-	default:
-		out->kind = PEXPR_NUM;
-		out->num = strtod(pp->value, NULL);
-	}
+	if (rc->in_condition)
+		pipeline_param_value(pp, out);
 	return 0;
 }
 
