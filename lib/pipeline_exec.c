@@ -90,8 +90,9 @@ void engine_sleep(struct engine *e, int64_t timeout_us)
 
 	if (timeout_us < 0)
 		timeout_us = 0;
-	if (!cancel_flag)
-		poll(&pfd, 1, (int)((timeout_us + 999) / 1000));
+	/* A signal that came before poll left a byte in the pipe, so poll
+	 * returns at once: no wake-up is lost. */
+	poll(&pfd, 1, (int)((timeout_us + 999) / 1000));
 	while (read(e->wake_fd, drain, sizeof(drain)) > 0)
 		;
 }

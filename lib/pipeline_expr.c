@@ -306,20 +306,23 @@ static int parse_in(struct parser *ps, struct pexpr_value *x)
 
 	if (!accept(ps, "["))
 		return fail(ps, "column %d: expected '[' after 'in'%s", "");
-	if (!accept(ps, "]"))
-		do {
-			struct pexpr_value item = { 0 };
-			int eq;
+	if (accept(ps, "]")) {
+		set_bool(x, unknown ? -1 : 0);
+		return 0;
+	}
+	do {
+		struct pexpr_value item = { 0 };
+		int eq;
 
-			ret = parse_primary(ps, &item);
-			if (ret == 0)
-				ret = compare(ps, "==", x, &item, &eq);
-			if (ret == 0 && eq < 0)
-				unknown = 1;
-			else if (ret == 0 && eq)
-				found = 1;
-			pexpr_value_release(&item);
-		} while (ret == 0 && accept(ps, ","));
+		ret = parse_primary(ps, &item);
+		if (ret == 0)
+			ret = compare(ps, "==", x, &item, &eq);
+		if (ret == 0 && eq < 0)
+			unknown = 1;
+		else if (ret == 0 && eq)
+			found = 1;
+		pexpr_value_release(&item);
+	} while (ret == 0 && accept(ps, ","));
 	if (ret == 0 && !accept(ps, "]"))
 		ret = fail(ps, "column %d: expected ']'%s", "");
 	if (ret == 0)
