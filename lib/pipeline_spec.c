@@ -843,6 +843,44 @@ static int check_text(struct ref_check *rc, const char *text,
 	return 0;
 }
 
+/* 1 when path stays inside the workspace: relative, no ".." part. */
+static int inside_workspace(const char *path)
+{
+	const char *p = path;
+
+	if (*path == '/' || !*path)
+		return 0;
+	while ((p = strstr(p, "..")) != NULL) {
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || !p[2]))
+			return 0;
+		p += 2;
+	}
+	return 1;
+}
+
+/* Outputs and the properties file are written back into the workspace
+ * on a cache hit, so they must name files inside it. */
+static int check_paths(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->p->nsteps; i++) {
+		const struct pipeline_step *s = &ld->p->steps[i];
+		const char *bad = NULL;
+
+		for (size_t k = 0; k < s->noutputs && !bad; k++)
+			if (!inside_workspace(s->outputs[k]))
+				bad = s->outputs[k];
+		if (!bad && s->properties && !inside_workspace(s->properties))
+			bad = s->properties;
+		if (bad)
+			return spec_error(ld->src[i].doc, ld->src[i].node,
+					  MLOPS_EINPUT, ld->err, "step '%s': "
+					  "'%s' is not a path inside the "
+					  "workspace (relative, without '..')",
+					  s->name, bad);
+	}
+	return 0;
+}
+
 static int check_refs(struct loader *ld)
 {
 	struct pipeline *p = ld->p;
@@ -991,6 +1029,8 @@ int pipeline_load_mem(struct pipeline **out, const char *data, size_t len,
 		ret = resolve_needs(&ld);
 	if (ret == 0)
 		ret = order_steps(&ld);
+	if (ret == 0)
+		ret = check_paths(&ld);
 	if (ret == 0)
 		ret = check_refs(&ld);
 out:

@@ -219,6 +219,12 @@ START_TEST(spec_errors_name_file_line_column)
 	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
 				    "retry: {attempts: 50}}\n"),
 			 "p.yaml:3:41: attempts: 50 is out of range (1 to 20)"));
+	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
+				    "outputs: [../evil]}\n"), "p.yaml:3:5: step "
+			 "'a': '../evil' is not a path inside the workspace"));
+	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
+				    "properties: /etc/x}\n"), "'/etc/x' is not a "
+			 "path inside"));
 	ck_assert(strstr(load_error("name: p\nparameters: {n: {type: "
 				    "complex}}\nsteps:\n  - {name: a, run: x}"
 				    "\n"), "unknown type 'complex'"));
