@@ -68,4 +68,7 @@ int pipeline_emit_run_event(struct store *st, const char *pipeline,
 			    const char *cur, const char *commit,
 			    const char *reason, struct mlops_err *err);
 
+/* scancel the Slurm job job_id, ignoring failures (a job that ended). */
+void pipeline_slurm_cancel_job(const char *job_id);
+
 #endif

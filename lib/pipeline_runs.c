@@ -305,7 +305,23 @@ int pipeline_run_cancel(struct store *st, const json_t *run, int *signalled,
 		*signalled = 1;
 		return 0;
 	}
-	/* The runner died without a word: record the run as stopped. */
+	/* The runner died without a word (SIGKILL, a crash): stop its
+	 * Slurm jobs, which would run on, and record the run as stopped.
+	 * Local steps of such a runner are not tracked by the store. */
+	{
+		size_t i;
+		json_t *step;
+
+		json_array_foreach(json_object_get(run, "steps"), i, step) {
+			const char *job = json_string_value(
+				json_object_get(step, "slurmJobId"));
+			const char *s = json_string_value(
+				json_object_get(step, "status"));
+
+			if (job && s && strcmp(s, "Executing") == 0)
+				pipeline_slurm_cancel_job(job);
+		}
+	}
 	ret = store_begin(st, err);
 	if (ret == 0)
 		ret = store_prepare(st, &q, "UPDATE pipeline_step SET status = "

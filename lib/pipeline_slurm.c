@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "pipeline_git.h"
+#include "pipeline_exec.h"
 #include "pipeline_executor.h"
 #include "timefmt.h"
 #include "xalloc.h"
@@ -279,16 +280,21 @@ out:
 	return ret;
 }
 
-static void slurm_kill(struct engine *e, struct step_run *s)
+void pipeline_slurm_cancel_job(const char *job_id)
 {
-	char *argv[] = { "scancel", s->job_id, NULL };
+	char *argv[] = { "scancel", (char *)job_id, NULL };
 	struct buf out = BUF_INIT;
 	struct mlops_err err = MLOPS_ERR_INIT;
 
+	capture(argv, &out, NULL, &err);
+	buf_release(&out);
+}
+
+static void slurm_kill(struct engine *e, struct step_run *s)
+{
 	(void)e;
 	if (s->job_id)
-		capture(argv, &out, NULL, &err);
-	buf_release(&out);
+		pipeline_slurm_cancel_job(s->job_id);
 }
 
 int executor_slurm_init(struct engine *e, struct mlops_err *err)

@@ -222,6 +222,28 @@ test_expect_success 'cancel RUN stops a run another process executes' '
 	mlops audit log | grep "pipeline.cancel"
 '
 
+test_expect_success 'cancel of a run whose process died marks it Stopped' '
+	cat >pipeline.yaml <<-\EOF
+	name: orphan
+	steps:
+	  - name: long
+	    run: sleep 2
+	EOF
+	mlops-pipeline run >id 2>/dev/null &
+	runner=$! &&
+	for i in $(seq 50); do test -s id && break; sleep 0.1; done &&
+	sleep 0.2 &&
+	kill -KILL $runner &&
+	{ wait $runner; true; } &&
+	mlops-pipeline show --json "$(cat id)" | jq -e ".status == \"Executing\"" &&
+	mlops-pipeline cancel "$(cat id)" >out &&
+	grep "Stopped" out &&
+	mlops-pipeline show --json "$(cat id)" >show.json &&
+	jq -e ".status == \"Stopped\" and .steps[0].status == \"Stopped\"" show.json &&
+	mlops event log --json --type "Pipeline Execution Status Change" |
+		tail -n 1 | jq -e ".detail.currentPipelineExecutionStatus == \"Stopped\""
+'
+
 test_expect_success 'retry RUN re-runs the failed steps and keeps the rest' '
 	cat >pipeline.yaml <<-EOF
 	name: retry
