@@ -191,9 +191,11 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 			a.file = optarg;
 			break;
 		case 'j':
-			if (parse_int64(optarg, 1, 1024, &jobs, "-j", &err) < 0) {
+			if (parse_int64(optarg, 1, 1024, &jobs, "-j",
+					&err) < 0) {
 				free(a.params);
-				return cli_usage(cli, usage_run, "%s", err.msg);
+				return cli_usage(cli, usage_run, "%s",
+						 err.msg);
 			}
 			a.opts.jobs = (int)jobs;
 			break;

@@ -133,11 +133,12 @@ int pipeline_check_inputs(const struct pipeline *p, const char *workspace,
 
 			if (has_glob(in) || strstr(in, "${"))
 				continue;
-			for (size_t j = 0; j < p->nsteps && !produced; j++)
-				for (size_t o = 0; o < p->steps[j].noutputs;
-				     o++)
-					produced |= strcmp(p->steps[j].outputs[o],
-							   in) == 0;
+			for (size_t j = 0; j < p->nsteps && !produced; j++) {
+				const struct pipeline_step *w = &p->steps[j];
+
+				for (size_t o = 0; o < w->noutputs; o++)
+					produced |= !strcmp(w->outputs[o], in);
+			}
 			if (produced)
 				continue;
 			path = path_join(workspace, in);
@@ -348,8 +349,9 @@ int pipeline_exec_create(struct store *st, const char *run_id,
 		free(owner);
 	}
 	if (ret == 0)
-		ret = pipeline_emit_run_event(st, p->name, run_id, NULL, "Executing",
-				     opts->git_commit, NULL, err);
+		ret = pipeline_emit_run_event(st, p->name, run_id, NULL,
+					      "Executing", opts->git_commit,
+					      NULL, err);
 	if (ret == 0)
 		ret = store_commit(st, err);
 	if (ret < 0) {
@@ -439,7 +441,8 @@ static int load_steps(struct engine *e, struct mlops_err *err)
 			s->exit_code = sqlite3_column_int(q, 5);
 	}
 	if (rc != SQLITE_DONE)
-		ret = store_sql_error(e->st, "cannot read the run's steps", err);
+		ret = store_sql_error(e->st, "cannot read the run's steps",
+				      err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -1151,9 +1154,10 @@ static int finish_run(struct engine *e, const char *prev,
 	}
 	sqlite3_finalize(q);
 	if (ret == 0)
-		ret = pipeline_emit_run_event(e->st, e->p->name, e->run_id, prev, status,
-				     e->git_commit, strcmp(status, "Succeeded")
-				     ? why : NULL, err);
+		ret = pipeline_emit_run_event(e->st, e->p->name, e->run_id,
+					      prev, status, e->git_commit,
+					      strcmp(status, "Succeeded") ?
+					      why : NULL, err);
 	if (ret == 0)
 		ret = store_commit(e->st, err);
 	if (ret < 0)
@@ -1202,9 +1206,10 @@ static int claim_run(struct engine *e, const char **prev, char **commit,
 		}
 		sqlite3_finalize(q);
 		if (ret == 0)
-			ret = pipeline_emit_run_event(e->st, e->p->name, e->run_id,
-					     prev_status, "Executing", *commit,
-					     NULL, err);
+			ret = pipeline_emit_run_event(e->st, e->p->name,
+						      e->run_id, prev_status,
+						      "Executing", *commit,
+						      NULL, err);
 	}
 	if (ret == 0)
 		ret = store_commit(e->st, err);

@@ -19,9 +19,14 @@
 	"spec_dir, overrides, params, git_commit, git_repo, jobs, " \
 	"use_cache, runner_pid, user, created_us, ended_us, failure_reason"
 
+static const char *run_str(const json_t *run, const char *key)
+{
+	return json_string_value(json_object_get(run, key));
+}
+
 static const char *run_id_of(const json_t *run)
 {
-	return json_string_value(json_object_get(run, "id"));
+	return run_str(run, "id");
 }
 
 static json_t *col_text(sqlite3_stmt *q, int i)
@@ -198,10 +203,11 @@ int pipeline_run_list(struct store *st, json_t **out, struct mlops_err *err)
 		sqlite3_reset(c);
 		sqlite3_bind_text(c, 1, run_id_of(run), -1, SQLITE_TRANSIENT);
 		while (sqlite3_step(c) == SQLITE_ROW) {
-			json_object_set_new(counts, (const char *)
-					    sqlite3_column_text(c, 0),
-					    json_integer(
-						    sqlite3_column_int64(c, 1)));
+			const char *status = (const char *)
+				sqlite3_column_text(c, 0);
+
+			json_object_set_new(counts, status, json_integer(
+					    sqlite3_column_int64(c, 1)));
 			hits += sqlite3_column_int64(c, 2);
 		}
 		json_object_set_new(run, "stepCounts", counts);
@@ -232,16 +238,13 @@ int pipeline_run_definition(struct store *st, const json_t *run,
 	overrides = xcalloc(n + 1, sizeof(*overrides));
 	for (size_t i = 0; i < n; i++)
 		overrides[i] = (char *)json_string_value(json_array_get(ov, i));
-	ret = object_read_mem(st, json_string_value(json_object_get(run,
-								    "specHash")),
-			      &spec, 16u << 20, err);
+	ret = object_read_mem(st, run_str(run, "specHash"), &spec, 16u << 20,
+			      err);
 	if (ret == 0)
 		ret = pipeline_load_mem(out, spec.s, spec.len,
-					json_string_value(json_object_get(
-						run, "specPath")),
-					json_string_value(json_object_get(
-						run, "specDir")),
-					overrides, n, err);
+					run_str(run, "specPath"),
+					run_str(run, "specDir"), overrides, n,
+					err);
 	free(overrides);
 	buf_release(&spec);
 	return ret;
@@ -348,12 +351,9 @@ int pipeline_run_cancel(struct store *st, const json_t *run, int *signalled,
 	}
 	sqlite3_finalize(q);
 	if (ret == 0)
-		ret = pipeline_emit_run_event(st, json_string_value(
-						      json_object_get(run,
-								      "pipeline")),
-					      id, "Executing", "Stopped",
-					      json_string_value(json_object_get(
-						      run, "gitCommit")),
+		ret = pipeline_emit_run_event(st, run_str(run, "pipeline"), id,
+					      "Executing", "Stopped",
+					      run_str(run, "gitCommit"),
 					      "cancelled", err);
 	if (ret == 0)
 		ret = store_commit(st, err);

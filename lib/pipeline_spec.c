@@ -266,7 +266,8 @@ static int load_params(const struct spec_doc *doc, const struct spec_node *map,
 		return ret;
 	*out = xcalloc(params->n ? params->n : 1, sizeof(**out));
 	for (size_t i = 0; i < params->n; i++) {
-		const struct spec_node *k = params->keys[i], *v = params->items[i];
+		const struct spec_node *k = params->keys[i];
+		const struct spec_node *v = params->items[i];
 		struct pipeline_param *pp = &(*out)[(*n)++];
 		const char *type = NULL, *def = NULL;
 		const struct spec_node *at = v;
@@ -293,9 +294,9 @@ static int load_params(const struct spec_doc *doc, const struct spec_node *map,
 		} else if (v->kind == SPEC_SCALAR) {
 			def = v->value;
 		} else {
-			return spec_error(doc, v, MLOPS_EINPUT, err, "parameter "
-					  "'%s' must be a value or {type, "
-					  "default}", k->value);
+			return spec_error(doc, v, MLOPS_EINPUT, err,
+					  "parameter '%s' must be a value or "
+					  "{type, default}", k->value);
 		}
 		pp->type = PIPELINE_STRING;
 		if (type) {
@@ -314,8 +315,8 @@ static int load_params(const struct spec_doc *doc, const struct spec_node *map,
 			int64_t iv;
 			double dv;
 
-			if (parse_int64(def, INT64_MIN, INT64_MAX, &iv, "", NULL)
-			    == 0)
+			if (parse_int64(def, INT64_MIN, INT64_MAX, &iv, "",
+					NULL) == 0)
 				pp->type = PIPELINE_INT;
 			else if (parse_double(def, &dv, "", NULL) == 0)
 				pp->type = PIPELINE_FLOAT;
@@ -391,9 +392,9 @@ static int parse_step_fields(struct loader *ld, const struct spec_doc *doc,
 		int on = spec_scalar_bool(cache->value);
 
 		if (on < 0)
-			return spec_error(doc, cache, MLOPS_EINPUT, err, "'cache'"
-					  " must be true, false or {expire: "
-					  "DURATION}");
+			return spec_error(doc, cache, MLOPS_EINPUT, err,
+					  "'cache' must be true, false or "
+					  "{expire: DURATION}");
 		s->cache = on;
 	} else if (cache) {
 		static const char *const keys[] = { "enabled", "expire", NULL };
@@ -452,7 +453,8 @@ static char *find_template(const struct loader *ld, const char *name)
 	size_t len = strlen(name);
 
 	if (strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".yaml")))
-		return name[0] == '/' ? xstrdup(name) : path_join(ld->dir, name);
+		return name[0] == '/' ? xstrdup(name) :
+			path_join(ld->dir, name);
 	buf_addf(&dirs, "%s/templates", ld->dir);
 	if (env && *env)
 		buf_addf(&dirs, ":%s", env);
@@ -600,9 +602,9 @@ static int apply_template(struct loader *ld, const struct spec_doc *doc,
 	}
 	for (size_t j = 0; j < ta.n; j++)
 		if (!ta.params[j].value) {
-			ret = spec_error(doc, with ? with : m, MLOPS_EINPUT, err,
-					 "template '%s' needs a value for '%s' "
-					 "(with: {%s: ...})", tnode->value,
+			ret = spec_error(doc, with ? with : m, MLOPS_EINPUT,
+					 err, "template '%s' needs a value for "
+					 "'%s' (with: {%s: ...})", tnode->value,
 					 ta.params[j].name, ta.params[j].name);
 			goto out;
 		}
@@ -897,7 +899,8 @@ static int check_refs(struct loader *ld)
 			ret = check_text(&rc, s->env[k].value, src->doc,
 					 src->node);
 		for (size_t k = 0; k < s->ninputs && ret == 0; k++)
-			ret = check_text(&rc, s->inputs[k], src->doc, src->node);
+			ret = check_text(&rc, s->inputs[k], src->doc,
+					 src->node);
 		for (size_t k = 0; k < s->noutputs && ret == 0; k++)
 			ret = check_text(&rc, s->outputs[k], src->doc,
 					 src->node);
@@ -934,16 +937,17 @@ static int apply_overrides(struct pipeline *p, char *const *overrides,
 		int ret;
 
 		if (!eq)
-			return mlops_err_set(err, MLOPS_EUSAGE, "-p '%s': write "
-					     "-p NAME=VALUE", overrides[i]);
+			return mlops_err_set(err, MLOPS_EUSAGE, "-p '%s': "
+					     "write -p NAME=VALUE",
+					     overrides[i]);
 		name = xstrndup(overrides[i], (size_t)(eq - overrides[i]));
 		for (size_t j = 0; j < p->nparams; j++)
 			if (strcmp(p->params[j].name, name) == 0)
 				pp = &p->params[j];
 		if (!pp) {
-			ret = mlops_err_set(err, MLOPS_EUSAGE, "-p %s: pipeline "
-					    "'%s' has no parameter '%s'", name,
-					    p->name, name);
+			ret = mlops_err_set(err, MLOPS_EUSAGE, "-p %s: "
+					    "pipeline '%s' has no parameter "
+					    "'%s'", name, p->name, name);
 			free(name);
 			return ret;
 		}
@@ -962,9 +966,10 @@ static int apply_overrides(struct pipeline *p, char *const *overrides,
 	}
 	for (size_t j = 0; j < p->nparams; j++)
 		if (!p->params[j].value)
-			return mlops_err_set(err, MLOPS_EUSAGE, "parameter '%s' "
-					     "has no default: give it with -p "
-					     "%s=VALUE", p->params[j].name,
+			return mlops_err_set(err, MLOPS_EUSAGE, "parameter "
+					     "'%s' has no default: give it "
+					     "with -p %s=VALUE",
+					     p->params[j].name,
 					     p->params[j].name);
 	return 0;
 }
