@@ -189,17 +189,33 @@ int pipeline_copy_tree(const char *src, const char *dest, const char *skip,
 }
 
 /* The hooks folder and the name of the hook for the repository at
- * repo_dir: post-receive when bare, post-commit otherwise. */
+ * repo_dir: post-receive when bare, post-commit otherwise. The folder is
+ * core.hooksPath when set (relative to the working tree, as git reads
+ * it), else GIT_DIR/hooks. */
 static int hook_location(const char *repo_dir, char **dir, const char **name,
 			 struct mlops_err *err)
 {
 	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	git_buf hooks = { 0 };
+	const char *base;
 
 	git_libgit2_init();
 	if (git_repository_open_ext(&repo, repo_dir, 0, NULL) < 0)
 		return git_fail(err, MLOPS_ENOTFOUND, repo_dir);
-	*dir = path_join(git_repository_path(repo), "hooks");
+	base = git_repository_workdir(repo);
+	if (!base)
+		base = git_repository_path(repo);
+	if (git_repository_config(&cfg, repo) == 0 &&
+	    git_config_get_path(&hooks, cfg, "core.hooksPath") == 0 &&
+	    hooks.ptr && *hooks.ptr)
+		*dir = hooks.ptr[0] == '/' ? xstrdup(hooks.ptr) :
+			path_join(base, hooks.ptr);
+	else
+		*dir = path_join(git_repository_path(repo), "hooks");
 	*name = git_repository_is_bare(repo) ? "post-receive" : "post-commit";
+	git_buf_dispose(&hooks);
+	git_config_free(cfg);
 	git_repository_free(repo);
 	return 0;
 }

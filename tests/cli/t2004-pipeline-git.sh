@@ -128,6 +128,16 @@ test_expect_success 'a user hook is kept and chained; installing twice is refuse
 	mlops audit log | grep "pipeline.hook.uninstall"
 '
 
+test_expect_success 'the hook goes where core.hooksPath says' '
+	make_repo &&
+	git -C repo config core.hooksPath githooks &&
+	mlops-pipeline hook install --repo repo --wait >out &&
+	grep "repo/githooks/post-commit" out &&
+	echo A4 >repo/a.txt &&
+	git -C repo commit -q -am four 2>/dev/null &&
+	test "$(mlops-pipeline list --json | jq length)" = 1
+'
+
 test_expect_success 'a push to a bare repository runs the pipeline in the background' '
 	make_repo &&
 	git init -q --bare -b main central.git &&
