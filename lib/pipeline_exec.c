@@ -1171,7 +1171,7 @@ static int claim_run(struct engine *e, const char **prev, char **commit,
 		     struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	static char prev_status[16];
+	char prev_status[16] = "";
 	int ret = store_begin(e->st, err);
 
 	if (ret == 0)
