@@ -94,6 +94,10 @@ int pipeline_step_depends_on(const struct pipeline *p, size_t a, size_t b);
 void pipeline_param_value(const struct pipeline_param *pp,
 			  struct pexpr_value *out);
 
+/* 1 when path stays inside a workspace: relative, without a ".." part.
+ * Outputs must, since a cache hit writes them back. */
+int pipeline_path_inside(const char *path);
+
 /* "string", "int", "float" or "bool". */
 const char *pipeline_type_name(enum pipeline_type t);
 

@@ -652,6 +652,10 @@ static int resolve_step(struct engine *e, struct step_run *s,
 		if (!s->outputs[i])
 			return err->code;
 		s->noutputs++;
+		if (!pipeline_path_inside(s->outputs[i]))
+			return mlops_err_set(err, MLOPS_EINPUT, "output '%s' "
+					     "is not a path inside the "
+					     "workspace", s->outputs[i]);
 	}
 	return 0;
 }

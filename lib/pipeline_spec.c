@@ -845,8 +845,7 @@ static int check_text(struct ref_check *rc, const char *text,
 	return 0;
 }
 
-/* 1 when path stays inside the workspace: relative, no ".." part. */
-static int inside_workspace(const char *path)
+int pipeline_path_inside(const char *path)
 {
 	const char *p = path;
 
@@ -869,9 +868,9 @@ static int check_paths(struct loader *ld)
 		const char *bad = NULL;
 
 		for (size_t k = 0; k < s->noutputs && !bad; k++)
-			if (!inside_workspace(s->outputs[k]))
+			if (!pipeline_path_inside(s->outputs[k]))
 				bad = s->outputs[k];
-		if (!bad && s->properties && !inside_workspace(s->properties))
+		if (!bad && s->properties && !pipeline_path_inside(s->properties))
 			bad = s->properties;
 		if (bad)
 			return spec_error(ld->src[i].doc, ld->src[i].node,

@@ -87,6 +87,21 @@ test_expect_success 'a failing job fails its dependents, chained with afterok' '
 	mlops-pipeline logs "$(cat id)" bad | grep failing
 '
 
+test_expect_success 'a step timeout cancels its job and fails the step' '
+	cat >pipeline.yaml <<-\EOF
+	name: sltime
+	steps:
+	  - name: slow
+	    run: sleep 120
+	    timeout: 2s
+	EOF
+	test_expect_code 1 mlops-pipeline run --executor slurm >id 2>err &&
+	grep "slow: failed: timed out after 2s" err &&
+	job=$(mlops-pipeline show --json "$(cat id)" | jq -r ".steps[0].slurmJobId") &&
+	for i in $(seq 50); do squeue -h -t all -j $job -o %T | grep -q CANCELLED && break; sleep 0.1; done &&
+	squeue -h -t all -j $job -o %T | grep CANCELLED
+'
+
 test_expect_success 'cancel stops the run with scancel' '
 	cat >pipeline.yaml <<-\EOF
 	name: sllong
