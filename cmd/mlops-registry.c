@@ -530,6 +530,9 @@ static void print_object(const char *title, const json_t *obj)
 		return;
 	printf("%s:\n", title);
 	json_object_foreach((json_t *)obj, key, v) {
+		/* An origin's history is shown by lineage, not here. */
+		if (json_is_array(v) && strcmp(key, "history") == 0)
+			continue;
 		if (json_is_string(v)) {
 			printf("  %-20s %s\n", key, json_string_value(v));
 		} else {
@@ -700,6 +703,12 @@ static const struct cli_verb verbs[] = {
 	  "status (exit 1 unless Approved)" },
 	{ "alias", cmd_alias, usage_alias, "name versions: champion, "
 	  "staging, ..." },
+	{ "export", cmd_export, usage_export, "write a version as a tar "
+	  "stream" },
+	{ "import", cmd_import, usage_import, "read a version from a tar "
+	  "stream" },
+	{ "card", cmd_card, usage_card, "model cards: create, set, show, "
+	  "status, history, export" },
 	{ NULL, NULL, NULL, NULL }
 };
 

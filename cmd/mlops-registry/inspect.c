@@ -67,12 +67,20 @@ static void print_lineage(const json_t *r)
 		       "");
 	else
 		print_pair("approved:", "-", NULL);
-	if (json_is_object(origin))
-		printf("%-12s %s %s, imported %s by %s\n", "origin:",
+	if (!json_is_object(origin))
+		return;
+	printf("%-12s %s %s, imported %s by %s\n", "origin:",
+	       jsonio_str(origin, "account"), jsonio_str(origin, "arn"),
+	       jsonio_str(origin, "imported"),
+	       jsonio_str(origin, "imported_by"));
+	appr = json_object_get(r, "approved_at_origin");
+	if (json_is_object(appr))
+		printf("%-12s %s by %s in %s%s%s\n", "approved:",
+		       jsonio_str(appr, "time"), jsonio_str(appr, "user"),
 		       jsonio_str(origin, "account"),
-		       jsonio_str(origin, "arn"),
-		       jsonio_str(origin, "imported"),
-		       jsonio_str(origin, "imported_by"));
+		       jsonio_str(appr, "note") ? ": " : "",
+		       jsonio_str(appr, "note") ? jsonio_str(appr, "note") :
+		       "");
 }
 
 int cmd_lineage(int argc, char **argv, struct cli *cli)

@@ -22,6 +22,15 @@ int cmd_lineage(int argc, char **argv, struct cli *cli);
 int cmd_diff(int argc, char **argv, struct cli *cli);
 extern const char usage_lineage[], usage_diff[];
 
+/* transfer.c */
+int cmd_export(int argc, char **argv, struct cli *cli);
+int cmd_import(int argc, char **argv, struct cli *cli);
+extern const char usage_export[], usage_import[];
+
+/* card.c */
+int cmd_card(int argc, char **argv, struct cli *cli);
+extern const char usage_card[];
+
 /* Parse "KEY=VALUE" into obj[KEY] = "VALUE"; option names the flag for
  * the message. 0, or the usage exit status after printing usage. */
 int regcmd_add_kv(const struct cli *cli, const char *usage, json_t *obj,
