@@ -105,7 +105,8 @@ $(UNIT): $(UNIT_SRC:%.c=$(O)/%.o) $(LIB)
 # Fuzz targets build the library sources again with clang's libFuzzer.
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(O)/gen/schema.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -g -O1 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
+	$(FUZZ_CC) -std=c11 -g -O1 -D_GNU_SOURCE \
+		-DMLOPS_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) \
 		$(O)/gen/schema.c $(PKG_LIBS) -lpthread -lm
 
