@@ -95,7 +95,8 @@ $(O)/gen/unit-suites.h: $(UNIT_SRC)
 $(O)/tests/unit/main.o: $(O)/gen/unit-suites.h
 $(O)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -MMD -MP \
+		-c -o $@ $<
 
 $(UNIT): $(UNIT_SRC:%.c=$(O)/%.o) $(LIB)
 	@mkdir -p $(@D)
@@ -105,8 +106,8 @@ $(UNIT): $(UNIT_SRC:%.c=$(O)/%.o) $(LIB)
 # Fuzz targets build the library sources again with clang's libFuzzer.
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(O)/gen/schema.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -g -O1 -D_GNU_SOURCE \
-		-DMLOPS_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS) \
+	$(FUZZ_CC) -std=c11 -g -O1 -D_GNU_SOURCE -DMLOPS_VERSION='"$(VERSION)"' \
+		-DMLOPS_SHAREDIR='"$(SHAREDIR)"' -Ilib $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) \
 		$(O)/gen/schema.c $(PKG_LIBS) -lpthread -lm
 

@@ -138,6 +138,8 @@ static json_t *make_record(struct store *st, const struct audit_entry *e,
 		      "resource", e->resource ? e->resource : "",
 		      "outcome", e->outcome ? e->outcome : "success",
 		      "env", st->env ? st->env : "dev", "prev", prev);
+	if (r && st->persona)
+		json_object_set_new(r, "persona", json_string(st->persona));
 	if (r && e->detail)
 		json_object_set(r, "detail", e->detail);
 	return r;

@@ -25,8 +25,9 @@ struct audit_entry {
 	json_t *detail;		/* optional, borrowed; strings/ints please */
 };
 
-/* Append one record for the store's tool and the acting user (and
- * persona, when roles are in use). Call after the mutation commits. */
+/* Append one record for the store's tool, the acting user and, when roles
+ * are in use (st->persona), the persona. Call after the mutation commits:
+ * the record says what happened, not what was attempted. */
 int audit_append(struct store *st, const struct audit_entry *e,
 		 struct mlops_err *err);
 

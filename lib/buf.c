@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "xalloc.h"
 
 char buf_empty[1];
@@ -147,13 +148,11 @@ int buf_read_fd(struct buf *b, int fd, size_t max, const char *what,
 int buf_read_file(struct buf *b, const char *path, size_t max,
 		  struct mlops_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = file_open_input(path, err);
 	int ret;
 
 	if (fd < 0)
-		return mlops_err_errno(err, errno == ENOENT ? MLOPS_ENOTFOUND :
-				       MLOPS_EINPUT, errno, "cannot open '%s'",
-				       path);
+		return fd;
 	ret = buf_read_fd(b, fd, max, path, err);
 	close(fd);
 	return ret;

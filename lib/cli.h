@@ -13,7 +13,11 @@
  *
  * cli_main parses the global options (--store DIR, -h/--help, --version)
  * that come before the verb, then calls the verb with argv[0] = the verb
- * name and getopt's state reset, so the verb parses its own options. */
+ * name and getopt's state reset, so the verb parses its own options.
+ *
+ * This is the command-line frame of cmd/, kept in lib/ so that every
+ * program links one copy: unlike the rest of lib/, it prints (help,
+ * messages) and its callers exit with what it returns. */
 #ifndef MLOPS_CLI_H
 #define MLOPS_CLI_H
 #include <getopt.h>

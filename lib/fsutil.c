@@ -98,6 +98,23 @@ int path_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int file_open_input(const char *path, struct mlops_err *err)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return mlops_err_errno(err, errno == ENOENT ? MLOPS_ENOTFOUND :
+				       MLOPS_EINPUT, errno, "cannot open '%s'",
+				       path);
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		close(fd);
+		return mlops_err_set(err, MLOPS_EINPUT,
+				     "'%s' is a directory, not a file", path);
+	}
+	return fd;
+}
+
 int mkdir_p(const char *dir, struct mlops_err *err)
 {
 	char *p = xstrdup(dir);

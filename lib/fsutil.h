@@ -20,6 +20,11 @@ char *path_absolute(const char *path);
 int path_exists(const char *path);
 int path_is_dir(const char *path);
 
+/* Open a file the user named, for reading: the fd, or MLOPS_ENOTFOUND
+ * when it does not exist, MLOPS_EINPUT when it cannot be read or is a
+ * directory, with "cannot open 'path': why". */
+int file_open_input(const char *path, struct mlops_err *err);
+
 /* Make dir and any missing parents, with mode 0777 & ~umask. */
 int mkdir_p(const char *dir, struct mlops_err *err);
 /* fsync the directory at path so that a rename in it is durable. */

@@ -171,19 +171,11 @@ int object_write_file(struct store *st, const char *path,
 		      char out[HASH_HEX_LEN + 1], uint64_t *size,
 		      struct mlops_err *err)
 {
-	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = file_open_input(path, err);
 	int ret;
 
 	if (fd < 0)
-		return mlops_err_errno(err, errno == ENOENT ? MLOPS_ENOTFOUND :
-				       MLOPS_EINPUT, errno, "cannot open '%s'",
-				       path);
-	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		close(fd);
-		return mlops_err_set(err, MLOPS_EINPUT,
-				     "'%s' is a directory, not a file", path);
-	}
+		return fd;
 	ret = object_write_fd(st, fd, path, out, size, err);
 	close(fd);
 	return ret;

@@ -427,10 +427,14 @@ static int emit_node(yaml_emitter_t *em, const struct spec_node *node)
 
 	switch (node->kind) {
 	case SPEC_SCALAR:
+		/* An empty plain scalar would vanish (an empty document
+		 * reads back as an empty map): quote it. */
 		yaml_scalar_event_initialize(&ev, NULL, NULL,
 					     (yaml_char_t *)node->value,
 					     (int)strlen(node->value), 1, 1,
-					     YAML_ANY_SCALAR_STYLE);
+					     node->value[0] ?
+					     YAML_ANY_SCALAR_STYLE :
+					     YAML_SINGLE_QUOTED_SCALAR_STYLE);
 		return yaml_emitter_emit(em, &ev);
 	case SPEC_SEQ:
 		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,

@@ -284,6 +284,7 @@ void store_close(struct store *st)
 	free(st->dir);
 	free(st->root);
 	free(st->env);
+	free(st->persona);
 	free(st);
 }
 

@@ -17,6 +17,8 @@ struct store {
 	sqlite3 *db;
 	char *env;		/* environment name, from config.yaml */
 	const char *tool;	/* "mlops", "mlops-feature", ...: for audit */
+	char *persona;		/* the acting persona once roles are in use,
+				 * else NULL; audit records carry it */
 };
 
 /* Find the store: explicit (--store) if given, else $MLOPS_STORE, else

@@ -31,6 +31,13 @@ unset MLOPS_STORE
 # PATH.
 PYTHON=/usr/bin/python3
 
+# Built with AddressSanitizer? (make SANITIZE=1): memory limits do not
+# apply then, since ASan reserves terabytes of address space.
+MLOPS_SANITIZED=
+if ldd "$MLOPS_BIN/mlops" 2>/dev/null | grep -q libasan; then
+	MLOPS_SANITIZED=1
+fi
+
 test_count=0
 test_failed=0
 test_fixed=0

@@ -1,0 +1,89 @@
+#!/bin/bash
+# t0003-fsck-gc.sh - fsck finds damage; gc removes what nothing references.
+. "$(dirname "$0")/test-lib.sh"
+
+blob_file() {
+	echo "$MLOPS_STORE/objects/$(echo "$1" | cut -c1-2)/$(echo "$1" | cut -c3-)"
+}
+
+test_expect_success 'fsck passes on a healthy store' '
+	seq 1 100 | mlops object put >/dev/null &&
+	mlops fsck >out 2>err &&
+	test_line_count = 0 out &&
+	grep "checked 1 objects and 2 audit records: 0 problems" err
+'
+
+test_expect_success 'fsck finds a flipped byte in a blob: exit 1' '
+	h=$(seq 1 1000 | mlops object put) &&
+	f=$(blob_file "$h") &&
+	chmod u+w "$f" &&
+	printf "\001" | dd of="$f" bs=1 seek=30 conv=notrunc 2>/dev/null &&
+	test_expect_code 1 mlops fsck >out &&
+	grep "object $h is corrupt" out
+'
+
+test_expect_success 'fsck finds a missing blob that the database names' '
+	h=$(echo pinned | mlops object put) &&
+	rm "$(blob_file "$h")" &&
+	test_expect_code 1 mlops fsck >out &&
+	grep "missing object $h (referenced by pin)" out
+'
+
+test_expect_success 'fsck finds a truncated audit log' '
+	echo a | mlops object put >/dev/null &&
+	echo b | mlops object put >/dev/null &&
+	head -n 1 "$MLOPS_STORE/audit.log" >short &&
+	cp short "$MLOPS_STORE/audit.log" &&
+	test_expect_code 1 mlops fsck >out &&
+	grep "audit: .*truncated" out
+'
+
+test_expect_success 'fsck finds a stray file among the objects' '
+	mkdir -p "$MLOPS_STORE/objects/zz" &&
+	echo junk >"$MLOPS_STORE/objects/zz/junk" &&
+	test_expect_code 1 mlops fsck >out &&
+	grep "stray file in objects/" out
+'
+
+test_expect_success 'gc keeps referenced blobs and removes the others' '
+	keep=$(echo keep | mlops object put) &&
+	mlops object get "$keep" >/dev/null &&
+	echo orphan >o &&
+	orphan=$(sha256sum o | cut -d" " -f1) &&
+	mkdir -p "$(dirname "$(blob_file "$orphan")")" &&
+	cp "$(blob_file "$keep")" "$(blob_file "$orphan")" &&
+	mlops gc --dry-run --grace 0 >out &&
+	grep "would remove $orphan" out &&
+	test -f "$(blob_file "$orphan")" &&
+	mlops gc --grace 0 >out 2>err &&
+	grep "removed $orphan" out &&
+	grep "removed 1 file" err &&
+	! test -f "$(blob_file "$orphan")" &&
+	mlops object get "$keep" >/dev/null &&
+	mlops fsck
+'
+
+test_expect_success 'gc leaves young unreferenced blobs alone (grace)' '
+	echo young >y &&
+	young=$(sha256sum y | cut -d" " -f1) &&
+	h=$(echo x | mlops object put) &&
+	mkdir -p "$(dirname "$(blob_file "$young")")" &&
+	cp "$(blob_file "$h")" "$(blob_file "$young")" &&
+	mlops gc >out &&
+	test -f "$(blob_file "$young")"
+'
+
+test_expect_success 'gc removes stale temporary files of interrupted writes' '
+	echo partial >"$MLOPS_STORE/tmp/object.AbCdEf" &&
+	touch -d "2 hours ago" "$MLOPS_STORE/tmp/object.AbCdEf" &&
+	mlops gc >out &&
+	grep "removed .*tmp/object.AbCdEf" out &&
+	! test -e "$MLOPS_STORE/tmp/object.AbCdEf"
+'
+
+test_expect_success 'gc --grace with a bad duration is a usage error' '
+	test_expect_code 2 mlops gc --grace soon 2>err &&
+	grep "is not a duration" err
+'
+
+test_done

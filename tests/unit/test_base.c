@@ -1,0 +1,211 @@
+/* test_base.c - unit tests of the small building blocks: err, buf,
+ * fsutil paths, num, timefmt, hash, ids. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "buf.h"
+#include "err.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "ids.h"
+#include "num.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+START_TEST(err_set_returns_code_and_prefix_keeps_message)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+
+	ck_assert_int_eq(mlops_err_set(&err, MLOPS_EINPUT, "line %d: bad", 4),
+			 MLOPS_EINPUT);
+	mlops_err_prefix(&err, "%s:", "f.csv");
+	ck_assert_str_eq(err.msg, "f.csv:line 4: bad");
+	ck_assert_int_eq(mlops_err_exit_status(MLOPS_EINPUT), 3);
+	ck_assert_int_eq(mlops_err_exit_status(MLOPS_EPERM), 5);
+	ck_assert_int_eq(mlops_err_exit_status(-99), 70);
+}
+END_TEST
+
+START_TEST(buf_addf_grows_past_first_allocation)
+{
+	struct buf b = BUF_INIT;
+
+	for (int i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	ck_assert_uint_eq(b.len, 3890);
+	ck_assert_uint_eq(strlen(b.s), b.len);
+	buf_release(&b);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_str_eq(b.s, "");
+}
+END_TEST
+
+START_TEST(buf_holds_nul_bytes_and_detaches)
+{
+	struct buf b = BUF_INIT;
+	size_t len;
+	char *s;
+
+	buf_add(&b, "a\0b", 3);
+	ck_assert_uint_eq(b.len, 3);
+	s = buf_detach(&b, &len);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_int_eq(memcmp(s, "a\0b", 4), 0);
+	ck_assert_uint_eq(b.len, 0);
+	free(s);
+}
+END_TEST
+
+START_TEST(path_helpers_normalise)
+{
+	char *p = path_join("a/", "/b");
+
+	ck_assert_str_eq(p, "a/b");
+	free(p);
+	p = path_dirname("x/y/z");
+	ck_assert_str_eq(p, "x/y");
+	free(p);
+	p = path_absolute("/a/./b//c/../d/");
+	ck_assert_str_eq(p, "/a/b/d");
+	free(p);
+	p = path_absolute("/..");
+	ck_assert_str_eq(p, "/");
+	free(p);
+}
+END_TEST
+
+START_TEST(numbers_are_strict)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	int64_t i;
+	double d;
+	uint64_t sz;
+
+	ck_assert_int_eq(parse_int64("42", 0, 100, &i, "n", &err), 0);
+	ck_assert_int_eq(i, 42);
+	ck_assert_int_eq(parse_int64("42x", 0, 100, &i, "n", &err),
+			 MLOPS_EINPUT);
+	ck_assert_int_eq(parse_int64("101", 0, 100, &i, "n", &err),
+			 MLOPS_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "out of range"));
+	ck_assert_int_eq(parse_int64(" 1", 0, 100, &i, "n", &err),
+			 MLOPS_EINPUT);
+	ck_assert_int_eq(parse_double("1e3", &d, "x", &err), 0);
+	ck_assert(d == 1000.0);
+	ck_assert_int_eq(parse_double("nan", &d, "x", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(parse_double("12,5", &d, "balance", &err),
+			 MLOPS_EINPUT);
+	ck_assert_str_eq(err.msg, "balance: \"12,5\" is not a number");
+	ck_assert_int_eq(parse_size("4MB", &sz, "s", &err), 0);
+	ck_assert_uint_eq(sz, 4u << 20);
+}
+END_TEST
+
+START_TEST(time_parses_rfc3339_and_unix_seconds)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	char out[TIME_RFC3339_MAX];
+	int64_t t;
+
+	ck_assert_int_eq(time_parse("2026-11-25T14:55:18Z", &t, &err), 0);
+	ck_assert_int_eq(t, INT64_C(1795618518) * TIME_US_PER_SEC);
+	ck_assert_int_eq(time_parse("1795618518", &t, &err), 0);
+	ck_assert_int_eq(t, INT64_C(1795618518) * TIME_US_PER_SEC);
+	ck_assert_int_eq(time_parse("2026-11-25T15:55:18.5+01:00", &t, &err),
+			 0);
+	ck_assert_int_eq(t, INT64_C(1795618518500000));
+	time_format(t, out);
+	ck_assert_str_eq(out, "2026-11-25T14:55:18.500000Z");
+	time_format_ms(t, out);
+	ck_assert_str_eq(out, "2026-11-25T14:55:18.500Z");
+	time_format(0, out);
+	ck_assert_str_eq(out, "1970-01-01T00:00:00Z");
+	ck_assert_int_eq(time_parse("2026-02-30T00:00:00Z", &t, &err),
+			 MLOPS_EINPUT);
+	ck_assert_int_eq(time_parse("yesterday", &t, &err), MLOPS_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "\"yesterday\" is not a "
+				     "timestamp"));
+}
+END_TEST
+
+START_TEST(time_round_trips_across_eras)
+{
+	char out[TIME_RFC3339_MAX];
+	int64_t t, back;
+
+	for (t = -INT64_C(5000000000); t < INT64_C(5000000000);
+	     t += INT64_C(86399123)) {
+		time_format(t * TIME_US_PER_SEC, out);
+		ck_assert_int_eq(time_parse(out, &back, NULL), 0);
+		ck_assert_int_eq(back, t * TIME_US_PER_SEC);
+	}
+}
+END_TEST
+
+START_TEST(durations_have_units)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	int64_t d;
+
+	ck_assert_int_eq(duration_parse("30d", &d, &err), 0);
+	ck_assert_int_eq(d, INT64_C(30) * 86400 * TIME_US_PER_SEC);
+	ck_assert_int_eq(duration_parse("250ms", &d, &err), 0);
+	ck_assert_int_eq(d, 250000);
+	ck_assert_int_eq(duration_parse("2", &d, &err), 0);
+	ck_assert_int_eq(d, 2 * TIME_US_PER_SEC);
+	ck_assert_int_eq(duration_parse("10 parsecs", &d, &err),
+			 MLOPS_EINPUT);
+	ck_assert_int_eq(duration_parse("-1s", &d, &err), MLOPS_EINPUT);
+}
+END_TEST
+
+START_TEST(sha256_matches_known_vectors)
+{
+	char hex[HASH_HEX_LEN + 1];
+
+	hash_hex("abc", 3, hex);
+	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a"
+			 "9cb410ff61f20015ad");
+	ck_assert(hash_is_valid(hex));
+	ck_assert(!hash_is_valid("BA7816"));
+	ck_assert(hash_equal_ct("abc", "abc", 3));
+	ck_assert(!hash_equal_ct("abc", "abd", 3));
+}
+END_TEST
+
+START_TEST(uuids_are_version_4)
+{
+	char a[UUID_STR_LEN], b[UUID_STR_LEN], h[17];
+
+	id_uuid4(a);
+	id_uuid4(b);
+	ck_assert_uint_eq(strlen(a), 36);
+	ck_assert_int_eq(a[14], '4');
+	ck_assert(strchr("89ab", a[19]) != NULL);
+	ck_assert_str_ne(a, b);
+	id_random_hex(h, 16);
+	ck_assert_uint_eq(strlen(h), 16);
+}
+END_TEST
+
+Suite *suite_base(void)
+{
+	Suite *s = suite_create("base");
+	TCase *tc = tcase_create("base");
+
+	tcase_add_test(tc, err_set_returns_code_and_prefix_keeps_message);
+	tcase_add_test(tc, buf_addf_grows_past_first_allocation);
+	tcase_add_test(tc, buf_holds_nul_bytes_and_detaches);
+	tcase_add_test(tc, path_helpers_normalise);
+	tcase_add_test(tc, numbers_are_strict);
+	tcase_add_test(tc, time_parses_rfc3339_and_unix_seconds);
+	tcase_add_test(tc, time_round_trips_across_eras);
+	tcase_add_test(tc, durations_have_units);
+	tcase_add_test(tc, sha256_matches_known_vectors);
+	tcase_add_test(tc, uuids_are_version_4);
+	suite_add_tcase(s, tc);
+	return s;
+}
