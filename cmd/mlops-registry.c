@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "audit.h"
 #include "jsonio.h"
@@ -138,6 +139,14 @@ int regcmd_parse_args(int argc, char **argv, struct cli *cli,
 		return cli_usage(cli, usage, nargs == 1 ? "expected one "
 				 "argument" : "expected %d arguments", nargs);
 	return cli_store(cli, st);
+}
+
+void regcmd_publish_mode(const char *path)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	chmod(path, 0666 & ~mask);
 }
 
 char *regcmd_name(const struct model_version *mv)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "identity.h"
 #include "jsonio.h"
 #include "object.h"
@@ -434,12 +435,10 @@ int registry_lineage_add_dataset(json_t *lineage, const char *path,
 	char chunk[65536];
 	json_t *datasets;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = file_open_input(path, err);
 
 	if (fd < 0)
-		return mlops_err_errno(err, errno == ENOENT ? MLOPS_ENOTFOUND :
-				       MLOPS_EINPUT, errno, "dataset '%s'",
-				       path);
+		return mlops_err_prefix(err, "dataset: ");
 	h = hash_begin();
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)

@@ -321,6 +321,8 @@ static int card_export(int argc, char **argv, struct cli *cli)
 			ret = cli_fail(cli, &err);
 		else if (!a.output || strcmp(a.output, "-") == 0)
 			fwrite(doc.s, 1, doc.len, stdout);
+		else
+			regcmd_publish_mode(a.output);
 	}
 	free(title);
 	buf_release(&doc);

@@ -52,6 +52,11 @@ int regcmd_parse_args(int argc, char **argv, struct cli *cli,
 int regcmd_resolve(const struct cli *cli, struct store *st, const char *ref,
 		   struct model_version **out);
 
+/* Give a file we wrote atomically (temporary files are 0600) the mode
+ * a new file would have under the umask: exports are meant to be
+ * shared. Best effort. */
+void regcmd_publish_mode(const char *path);
+
 /* "GROUP/N" of mv; the caller frees. */
 char *regcmd_name(const struct model_version *mv);
 

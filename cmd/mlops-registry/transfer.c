@@ -1,7 +1,5 @@
 /* transfer.c - `mlops-registry export|import`: a version as one tar
  * stream, from one store (environment) to another. */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +69,8 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		ret = fd < 0 ? fd : registry_export(st, mv, fd, &err);
 		if (ret == 0)
 			ret = tmpfile_commit(fd, tmp, output, &err);
+		if (ret == 0)
+			regcmd_publish_mode(output);
 		else if (fd >= 0) {
 			close(fd);
 			unlink(tmp);
@@ -114,10 +114,8 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	if (strcmp(path, "-") != 0 &&
-	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return cli_error(cli, errno == ENOENT ? MLOPS_ENOTFOUND :
-				 MLOPS_EINPUT, "cannot open '%s': %s", path,
-				 strerror(errno));
+	    (fd = file_open_input(path, &err)) < 0)
+		return cli_fail(cli, &err);
 	ret = registry_import(st, fd, strcmp(path, "-") == 0 ? "<stdin>" :
 			      path, status, &group, &version, &unchanged,
 			      &err);

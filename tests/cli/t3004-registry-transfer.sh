@@ -116,8 +116,9 @@ test_expect_success 'importing twice changes nothing' '
 test_expect_success 'the export is deterministic: the same version, the same bytes' '
 	make_version &&
 	mlops-registry export churn/1 >a.tar &&
-	mlops-registry export -o b.tar churn/1 &&
+	(umask 022 && mlops-registry export -o b.tar churn/1) &&
 	cmp a.tar b.tar &&
+	test "$(stat -c %a b.tar)" = 644 &&
 	tar tf a.tar >members &&
 	printf "%s\n" mlops-model/manifest.json mlops-model/artifacts/model.json \
 		mlops-model/artifacts/weights.bin mlops-model/card.json >expect &&

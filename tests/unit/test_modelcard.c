@@ -97,7 +97,6 @@ START_TEST(render_escapes_for_each_format)
 }
 END_TEST
 
-Suite *suite_modelcard(void);
 Suite *suite_modelcard(void)
 {
 	Suite *s = suite_create("modelcard");

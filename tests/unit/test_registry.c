@@ -3,43 +3,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <check.h>
 
+#include "fixture.h"
 #include "fsutil.h"
 #include "registry.h"
 #include "xalloc.h"
 
-static char tmpdir[64];
 static struct store *st;
 static char *artifact;
 
 static void setup(void)
 {
-	struct mlops_err err = MLOPS_ERR_INIT;
-	int created;
-	FILE *f;
-
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mlops-test-registry.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	ck_assert_int_eq(store_init(tmpdir, "test", &created, &err), 0);
-	ck_assert_int_eq(store_open(&st, tmpdir, "test", &err), 0);
-	artifact = path_join(tmpdir, "model.json");
-	f = fopen(artifact, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("{\"learner\":{}}\n", f);
-	fclose(f);
+	st = fixture_store_new();
+	artifact = path_join(st->root, "model.json");
+	fixture_write(artifact, "{\"learner\":{}}\n");
 	setenv("MLOPS_USER", "unit@example.com", 1);
 }
 
 static void teardown(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	store_close(st);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
+	fixture_store_free(st);
 	free(artifact);
 }
 
@@ -240,7 +225,6 @@ START_TEST(lineage_comes_from_the_pipeline_environment)
 }
 END_TEST
 
-Suite *suite_registry(void);
 Suite *suite_registry(void)
 {
 	Suite *s = suite_create("registry");

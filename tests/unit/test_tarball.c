@@ -201,7 +201,6 @@ START_TEST(corruption_and_truncation_are_found)
 }
 END_TEST
 
-Suite *suite_tarball(void);
 Suite *suite_tarball(void)
 {
 	Suite *s = suite_create("tarball");
