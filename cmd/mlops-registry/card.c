@@ -102,7 +102,7 @@ static int parse(int argc, char **argv, struct cli *cli, const char *usage,
 		}
 	if (argc - optind < min_args || argc - optind > max_args)
 		return cli_usage(cli, usage, "wrong number of arguments");
-	return 0;
+	return REGCMD_GO_ON;
 }
 
 /* Resolve the version argument; the caller frees *mv. */
@@ -137,6 +137,9 @@ static int card_create(int argc, char **argv, struct cli *cli)
 	struct store *st;
 	int ret = parse(argc, argv, cli, usage_card_create, 1, 1, &a);
 
+	if (ret != REGCMD_GO_ON)
+		return ret;
+	ret = 0;
 	if (ret == 0 && a.from &&
 	    modelcard_load_file(&from, a.from, &err) < 0)
 		return cli_fail(cli, &err);
@@ -163,6 +166,9 @@ static int card_set(int argc, char **argv, struct cli *cli)
 	struct store *st;
 	int ret = parse(argc, argv, cli, usage_card_set, 2, 1000, &a);
 
+	if (ret != REGCMD_GO_ON)
+		return ret;
+	ret = 0;
 	if (ret == 0)
 		ret = open_version(cli, argv[optind], &st, &mv);
 	if (ret == 0) {
@@ -195,6 +201,9 @@ static int card_show(int argc, char **argv, struct cli *cli)
 	char *title;
 	int ret = parse(argc, argv, cli, usage_card_show, 1, 1, &a);
 
+	if (ret != REGCMD_GO_ON)
+		return ret;
+	ret = 0;
 	if (ret == 0)
 		ret = open_version(cli, argv[optind], &st, &mv);
 	if (ret == 0 && registry_card_get(st, mv->group, mv->version,
@@ -224,6 +233,9 @@ static int card_status(int argc, char **argv, struct cli *cli)
 	struct store *st;
 	int ret = parse(argc, argv, cli, usage_card_status, 1, 2, &a);
 
+	if (ret != REGCMD_GO_ON)
+		return ret;
+	ret = 0;
 	if (ret == 0)
 		ret = open_version(cli, argv[optind], &st, &mv);
 	if (ret == 0 && argc - optind == 1) {
@@ -264,6 +276,9 @@ static int card_history(int argc, char **argv, struct cli *cli)
 	size_t i;
 	int ret = parse(argc, argv, cli, usage_card_history, 1, 1, &a);
 
+	if (ret != REGCMD_GO_ON)
+		return ret;
+	ret = 0;
 	if (ret == 0)
 		ret = open_version(cli, argv[optind], &st, &mv);
 	if (ret == 0 && registry_card_revisions(st, mv->group, mv->version,
@@ -306,6 +321,9 @@ static int card_export(int argc, char **argv, struct cli *cli)
 	char *title = NULL;
 	int ret = parse(argc, argv, cli, usage_card_export, 1, 1, &a);
 
+	if (ret != REGCMD_GO_ON)
+		return ret;
+	ret = 0;
 	if (ret == 0 && !a.format)
 		ret = cli_usage(cli, usage_card_export, "--format md|html is "
 				"needed");

@@ -92,7 +92,7 @@ int cmd_lineage(int argc, char **argv, struct cli *cli)
 	int json = 0, ret;
 
 	if ((ret = regcmd_parse_args(argc, argv, cli, usage_lineage, 1,
-				     &json, &st)) != 0 ||
+				     &json, &st)) != REGCMD_GO_ON ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
 	if (registry_lineage_report(st, mv, &report, &err) < 0)
@@ -157,8 +157,7 @@ int cmd_diff(int argc, char **argv, struct cli *cli)
 	json_t *d;
 
 	if ((ret = regcmd_parse_args(argc, argv, cli, usage_diff, 2, &json,
-				     &st))
-	    != 0 ||
+				     &st)) != REGCMD_GO_ON ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &a)) != 0 ||
 	    (ret = regcmd_resolve(cli, st, argv[optind + 1], &b)) != 0) {
 		model_version_free(a);

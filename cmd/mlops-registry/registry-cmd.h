@@ -31,6 +31,10 @@ extern const char usage_export[], usage_import[];
 int cmd_card(int argc, char **argv, struct cli *cli);
 extern const char usage_card[];
 
+/* What an argument parser returns when the verb should go on; any other
+ * value is the exit status to return at once (0 after --help). */
+#define REGCMD_GO_ON (-1)
+
 /* Parse "KEY=VALUE" into obj[KEY] = "VALUE"; option names the flag for
  * the message. 0, or the usage exit status after printing usage. */
 int regcmd_add_kv(const struct cli *cli, const char *usage, json_t *obj,
@@ -43,7 +47,7 @@ int regcmd_audit(const struct cli *cli, struct store *st, const char *action,
 
 /* The head of a verb whose only option is --json: parse the options,
  * check that nargs arguments follow (from optind) and open the store.
- * 0, or the exit status to return. */
+ * REGCMD_GO_ON, or the exit status to return. */
 int regcmd_parse_args(int argc, char **argv, struct cli *cli,
 		      const char *usage, int nargs, int *json,
 		      struct store **st);
