@@ -235,14 +235,15 @@ int registry_export(struct store *st, const struct model_version *mv,
 /* Read an export stream from fd (stream names it in messages) and
  * register its version under the same GROUP/N, keeping its lineage,
  * recording where it came from (origin) and taking its status, or
- * status when that is not NULL. The whole stream is read and checked
+ * status when that is not NULL. An artifact larger than max_size bytes
+ * (0: no limit) is refused. The whole stream is read and checked
  * (names, sizes, hashes, an exact member list) before anything is
  * written; a refused stream changes nothing (MLOPS_EINPUT). Importing a
  * version that is already here with the same content sets *unchanged;
  * with other content it is MLOPS_ENOTFOUND (a conflict). *group (new
  * string) and *version name the version. */
 int registry_import(struct store *st, int fd, const char *stream,
-		    const char *status, char **group, int64_t *version,
-		    int *unchanged, struct mlops_err *err);
+		    const char *status, uint64_t max_size, char **group,
+		    int64_t *version, int *unchanged, struct mlops_err *err);
 
 #endif

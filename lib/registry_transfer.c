@@ -6,6 +6,7 @@
  * refused stream leaves nothing behind but removed temporary files. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,6 +109,7 @@ struct incoming {
 	uint64_t *sizes;
 	char **tmp_paths;	/* where the artifacts were received */
 	json_t *card;		/* card revisions, or NULL */
+	uint64_t max_size;	/* largest artifact accepted; 0: any */
 };
 
 static void incoming_release(struct incoming *in)
@@ -185,7 +187,10 @@ static int check_manifest(struct incoming *in, const char *stream,
 	status = jsonio_str(model, "status");
 	fw = jsonio_str(model, "framework");
 	arts = json_object_get(model, "artifacts");
+	/* Numbers beyond 2^31 are no registry's: refuse them before they
+	 * push the group's counter towards overflow. */
 	if (!group || !registry_valid_group(group) || version < 1 ||
+	    version > INT32_MAX ||
 	    !status || !registry_valid_status(status) || !fw ||
 	    !jsonio_str(model, "created_by") ||
 	    !jsonio_str(model, "created") ||
@@ -220,6 +225,17 @@ static int check_manifest(struct incoming *in, const char *stream,
 				      "malformed", in->names[i] ?
 				      in->names[i] : "(no name)");
 		in->sizes[i] = (uint64_t)json_integer_value(size);
+		if (in->max_size && in->sizes[i] > in->max_size) {
+			char *why = xasprintf("oversize member: artifact '%s' "
+					      "is %" PRIu64 " bytes, more than "
+					      "the %" PRIu64 " allowed",
+					      in->names[i], in->sizes[i],
+					      in->max_size);
+
+			ret = refuse(err, stream, "%s", why);
+			free(why);
+			return ret;
+		}
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(in->names[j], in->names[i]) == 0)
 				return refuse(err, stream, "manifest: "
@@ -430,8 +446,8 @@ static int register_incoming(struct store *st, struct incoming *in,
 }
 
 int registry_import(struct store *st, int fd, const char *stream,
-		    const char *status, char **group, int64_t *version,
-		    int *unchanged, struct mlops_err *err)
+		    const char *status, uint64_t max_size, char **group,
+		    int64_t *version, int *unchanged, struct mlops_err *err)
 {
 	struct incoming in = { 0 };
 	struct model_version *mv = NULL;
@@ -443,6 +459,7 @@ int registry_import(struct store *st, int fd, const char *stream,
 				     "(PendingManualApproval, Approved or "
 				     "Rejected)", status);
 	tar_reader_init(&r, fd, stream);
+	in.max_size = max_size;
 	ret = receive(st, &r, &in, err);
 	if (ret < 0)
 		goto out;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "num.h"
 #include "registry-cmd.h"
 #include "xalloc.h"
 
@@ -19,7 +20,8 @@ const char usage_export[] =
 	"\n"
 	"  -o, --output FILE   write to FILE instead of standard output\n";
 const char usage_import[] =
-	"usage: mlops-registry import [--status STATUS] [FILE|-]\n"
+	"usage: mlops-registry import [--max-size SIZE] [--status STATUS]\n"
+	"                             [FILE|-]\n"
 	"\n"
 	"Read an export stream (default: standard input) and register its\n"
 	"version in this store under the same GROUP/N, keeping its lineage and\n"
@@ -27,6 +29,7 @@ const char usage_import[] =
 	"before anything is written. Importing the same version again changes\n"
 	"nothing.\n"
 	"\n"
+	"  --max-size SIZE   refuse artifacts larger than SIZE (100MB, 2GB)\n"
 	"  --status STATUS   the status here (default: the exported status)\n";
 
 int cmd_export(int argc, char **argv, struct cli *cli)
@@ -85,10 +88,12 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, 0, 'h' },
+		{ "max-size", required_argument, 0, 'M' },
 		{ "status", required_argument, 0, 's' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	const char *path = "-", *status = NULL;
+	uint64_t max_size = 0;
 	char *group = NULL, *name;
 	int c, fd = STDIN_FILENO, unchanged = 0, ret;
 	int64_t version = 0;
@@ -98,6 +103,12 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_import))
 	       != -1)
 		switch (c) {
+		case 'M':
+			if (parse_size(optarg, &max_size, "--max-size",
+				       &err) < 0)
+				return cli_usage(cli, usage_import, "%s",
+						 err.msg);
+			break;
 		case 's':
 			status = optarg;
 			break;
@@ -117,8 +128,8 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 	    (fd = file_open_input(path, &err)) < 0)
 		return cli_fail(cli, &err);
 	ret = registry_import(st, fd, strcmp(path, "-") == 0 ? "<stdin>" :
-			      path, status, &group, &version, &unchanged,
-			      &err);
+			      path, status, max_size, &group, &version,
+			      &unchanged, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (ret < 0)

@@ -196,6 +196,18 @@ for mode in flip oversize absolute dotdot symlink hardlink device missing extra;
 	'
 done
 
+test_expect_success 'import --max-size refuses larger artifacts, nothing written' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_snapshot ../.snap) &&
+	test_expect_code 3 mlops --store prod registry import --max-size 4KB good.tar 2>err &&
+	grep "oversize member: artifact .weights.bin. is 5000 bytes, more than the 4096 allowed" err &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap) &&
+	test_expect_code 2 mlops --store prod registry import --max-size lots good.tar &&
+	mlops --store prod registry import --max-size 1MB good.tar
+'
+
 test_expect_success 'a truncated stream is refused at every cut, nothing written' '
 	make_prod &&
 	make_version &&
