@@ -86,6 +86,32 @@ test_expect_success 'export | import moves a version between stores' '
 	mlops --store prod audit verify
 '
 
+test_expect_success 'a real XGBoost model predicts the same after export | import | get' '
+	make_prod &&
+	$PYTHON - <<-\EOF &&
+	import json, numpy as np, xgboost as xgb
+	rng = np.random.default_rng(1)
+	X = rng.normal(size=(200, 4)); y = (X[:, 0] > 0).astype(int)
+	m = xgb.XGBClassifier(n_estimators=5, max_depth=2).fit(X, y)
+	m.save_model("model.json")
+	np.savetxt("x.csv", X[:10], delimiter=",")
+	np.savetxt("want.txt", m.predict_proba(X[:10])[:, 1])
+	json.dump({"accuracy": float((m.predict(X) == y).mean())}, open("metrics.json", "w"))
+	EOF
+	mlops-registry register -a model.json --metrics metrics.json --status Approved churn &&
+	mlops-registry export churn/1 | mlops --store prod registry import &&
+	test_expect_code 4 mlops --store prod registry get -o served churn@champion 2>err &&
+	grep "alias .champion. is not set" err &&
+	mlops --store prod registry get -o served \
+		$(mlops --store prod registry latest --status Approved churn) &&
+	$PYTHON - <<-\EOF
+	import numpy as np, xgboost as xgb
+	m = xgb.XGBClassifier(); m.load_model("served/model.json")
+	got = m.predict_proba(np.loadtxt("x.csv", delimiter=","))[:, 1]
+	assert np.allclose(got, np.loadtxt("want.txt")), (got,)
+	EOF
+'
+
 test_expect_success 'the import keeps who approved it at the origin' '
 	make_prod &&
 	make_version &&
