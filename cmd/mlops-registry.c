@@ -375,6 +375,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	if (json) {
 		jsonio_print(stdout, o, 1);
 	} else {
+		char *latest, *approved;
 		json_t *v;
 
 		printf("group:        %s\n", g->name);
@@ -382,9 +383,12 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		       "-");
 		printf("created:      %s by %s\n", jsonio_str(o, "created"),
 		       g->created_by);
-		printf("versions:     %" PRId64 " (latest %" PRId64
-		       ", latest approved %" PRId64 ")\n", g->versions,
-		       g->latest, g->latest_approved);
+		latest = version_or_dash(g->latest);
+		approved = version_or_dash(g->latest_approved);
+		printf("versions:     %" PRId64 " (latest %s, latest approved "
+		       "%s)\n", g->versions, latest, approved);
+		free(latest);
+		free(approved);
 		json_object_foreach(g->tags, key, v)
 			printf("tag:          %s=%s\n", key,
 			       json_string_value(v));
