@@ -5,6 +5,7 @@
  * registers the version under its own number in one transaction. A
  * refused stream leaves nothing behind but removed temporary files. */
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -127,13 +128,21 @@ static void incoming_release(struct incoming *in)
 	json_decref(in->card);
 }
 
+/* MLOPS_EINPUT with "STREAM: why": a refused stream. */
 static int refuse(struct mlops_err *err, const char *stream, const char *fmt,
-		  const char *detail)
+		  ...) __attribute__((format(printf, 3, 4)));
+static int refuse(struct mlops_err *err, const char *stream, const char *fmt,
+		  ...)
 {
-	char *why = xasprintf(fmt, detail);
-	int ret = mlops_err_set(err, MLOPS_EINPUT, "%s: %s", stream, why);
+	struct buf why = BUF_INIT;
+	va_list ap;
+	int ret;
 
-	free(why);
+	va_start(ap, fmt);
+	buf_vaddf(&why, fmt, ap);
+	va_end(ap);
+	ret = mlops_err_set(err, MLOPS_EINPUT, "%s: %s", stream, why.s);
+	buf_release(&why);
 	return ret;
 }
 
@@ -175,12 +184,12 @@ static int check_manifest(struct incoming *in, const char *stream,
 	if (!json_is_object(m) ||
 	    strcmp(jsonio_str(m, "format") ? jsonio_str(m, "format") : "",
 		   EXPORT_FORMAT) != 0)
-		return refuse(err, stream, "not a model export (%s)",
-			      "manifest format is not " EXPORT_FORMAT);
+		return refuse(err, stream, "not a model export (manifest "
+			      "format is not " EXPORT_FORMAT ")");
 	if (json_integer_value(json_object_get(m, "format_version")) !=
 	    EXPORT_VERSION)
 		return refuse(err, stream, "unsupported export format "
-			      "version%s", "");
+			      "version");
 	model = json_object_get(m, "model");
 	group = jsonio_str(model, "group");
 	version = json_integer_value(json_object_get(model, "version"));
@@ -195,7 +204,7 @@ static int check_manifest(struct incoming *in, const char *stream,
 	    !jsonio_str(model, "created_by") ||
 	    !jsonio_str(model, "created") ||
 	    !json_is_array(arts) || json_array_size(arts) < 1)
-		return refuse(err, stream, "manifest: %s", "the model's group, "
+		return refuse(err, stream, "manifest: the model's group, "
 			      "version, status, framework, created, "
 			      "created_by or artifacts are missing or "
 			      "malformed");
@@ -225,17 +234,11 @@ static int check_manifest(struct incoming *in, const char *stream,
 				      "malformed", in->names[i] ?
 				      in->names[i] : "(no name)");
 		in->sizes[i] = (uint64_t)json_integer_value(size);
-		if (in->max_size && in->sizes[i] > in->max_size) {
-			char *why = xasprintf("oversize member: artifact '%s' "
-					      "is %" PRIu64 " bytes, more than "
-					      "the %" PRIu64 " allowed",
-					      in->names[i], in->sizes[i],
-					      in->max_size);
-
-			ret = refuse(err, stream, "%s", why);
-			free(why);
-			return ret;
-		}
+		if (in->max_size && in->sizes[i] > in->max_size)
+			return refuse(err, stream, "oversize member: artifact "
+				      "'%s' is %" PRIu64 " bytes, more than "
+				      "the %" PRIu64 " allowed", in->names[i],
+				      in->sizes[i], in->max_size);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(in->names[j], in->names[i]) == 0)
 				return refuse(err, stream, "manifest: "
@@ -270,12 +273,9 @@ static int receive_artifact(struct store *st, struct tar_reader *r,
 		goto out;
 	}
 	if (m.size != in->sizes[i]) {
-		char *why = xasprintf("member '%s' is %" PRIu64 " bytes, the "
-				      "manifest says %" PRIu64, m.name,
-				      m.size, in->sizes[i]);
-
-		ret = refuse(err, r->name, "%s", why);
-		free(why);
+		ret = refuse(err, r->name, "member '%s' is %" PRIu64 " bytes, "
+			     "the manifest says %" PRIu64, m.name, m.size,
+			     in->sizes[i]);
 		goto out;
 	}
 	fd = tmpfile_open(tmpdir, "import", &in->tmp_paths[i], err);
@@ -318,7 +318,7 @@ static int receive(struct store *st, struct tar_reader *r,
 	int ret = tar_next(r, &m, err);
 
 	if (ret == 0)
-		return refuse(err, r->name, "empty archive%s", "");
+		return refuse(err, r->name, "empty archive");
 	if (ret < 0)
 		return ret;
 	if (strcmp(m.name, MEMBER_MANIFEST) != 0)
@@ -338,7 +338,7 @@ static int receive(struct store *st, struct tar_reader *r,
 	if (card_revisions > 0) {
 		if (ret == 0 || strcmp(m.name, MEMBER_CARD) != 0)
 			return refuse(err, r->name, "expected the member "
-				      MEMBER_CARD "%s", "");
+				      MEMBER_CARD);
 		if ((ret = read_json_member(r, &m, &in->card, err)) < 0)
 			return ret;
 		if ((ret = modelcard_check_revisions(in->card, r->name,
