@@ -158,6 +158,23 @@ test_store_unchanged() {
 	test_cmp "${1:-.snapshot}" .snapshot-after
 }
 
+# readme_section TITLE: print the section of the README whose heading is
+# TITLE, up to the next heading, so that a test can run its examples.
+readme_section() {
+	awk -v title="$1" '
+		/^(-+|~+)$/ && prev == title { on = 1 }
+		/^-+$/ && prev != title && on == 1 && prev != "" { exit }
+		on { print prev }
+		{ prev = $0 }
+	' "$TEST_ROOT/README"
+}
+
+# readme_examples TITLE: the ```sh blocks of that README section.
+readme_examples() {
+	readme_section "$1" |
+		awk '/^```sh$/ { f = 1; next } /^```$/ { f = 0 } f'
+}
+
 # A free TCP port on 127.0.0.1, for servers the tests start.
 test_free_port() {
 	$PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -1,0 +1,275 @@
+/* groups.c - `mlops-feature create|list|describe|drop`: feature groups. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "feature.h"
+#include "fstore.h"
+#include "jsonio.h"
+#include "table.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+const char usage_create[] =
+	"usage: mlops-feature create FILE.yaml\n"
+	"\n"
+	"Create the feature group FILE defines (see mlops-feature-group(5));\n"
+	"FILE may be - for standard input.\n";
+const char usage_list[] =
+	"usage: mlops-feature list [--json]\n"
+	"\n"
+	"List feature groups with their record counts.\n"
+	"\n"
+	"  --json   one JSON object per group and line\n";
+const char usage_describe[] =
+	"usage: mlops-feature describe [--json] NAME\n"
+	"\n"
+	"Show group NAME: its definition, record count, online count,\n"
+	"offline size and last ingest.\n"
+	"\n"
+	"  --json   one JSON object\n";
+const char usage_drop[] =
+	"usage: mlops-feature drop --force NAME\n"
+	"\n"
+	"Remove group NAME with its online records and offline files.\n"
+	"\n"
+	"  -f, --force   really do it (refused without)\n";
+
+static const struct option json_opts[] = {
+	{ "help", no_argument, 0, 'h' }, { "json", no_argument, 0, 'j' },
+	{ 0, 0, 0, 0 }
+};
+
+int cmd_create(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct fgroup *g = NULL;
+	struct store *st;
+	json_t *def;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_create))
+	       != -1)
+		return CLI_STATUS(c);
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_create, NULL);
+	if (fgroup_load_yaml(&g, argv[optind], &err) < 0)
+		return cli_fail(cli, &err);
+	if ((ret = cli_store(cli, &st)) != 0)
+		goto out;
+	if (fstore_create(st, g, &err) < 0) {
+		ret = cli_fail(cli, &err);
+		goto out;
+	}
+	def = fgroup_to_json(g);
+	ret = feature_audit(cli, st, "feature.create", g->name, def);
+	json_decref(def);
+	if (ret == 0)
+		printf("created feature group '%s' (%zu features)\n", g->name,
+		       g->nfeatures);
+out:
+	fgroup_free(g);
+	return ret;
+}
+
+/* The definition and totals as one JSON object (the caller decrefs). */
+static json_t *group_json(const struct fgroup *g,
+			  const struct fgroup_stats *s)
+{
+	json_t *j = fgroup_to_json(g);
+	char when[TIME_RFC3339_MAX];
+
+	json_object_set_new(j, "record_count", json_integer(s->record_count));
+	json_object_set_new(j, "online_count", json_integer(s->online_count));
+	json_object_set_new(j, "offline_files",
+			    json_integer(s->offline_files));
+	json_object_set_new(j, "offline_bytes",
+			    json_integer(s->offline_bytes));
+	time_format(s->created_us, when);
+	json_object_set_new(j, "created", json_string(when));
+	json_object_set_new(j, "created_by", json_string(s->created_by));
+	if (s->last_ingest_us) {
+		time_format(s->last_ingest_us, when);
+		json_object_set_new(j, "last_ingest", json_string(when));
+	} else {
+		json_object_set_new(j, "last_ingest", json_null());
+	}
+	return j;
+}
+
+struct list_state {
+	struct store *st;
+	int json;
+	struct table *table;
+	struct mlops_err *err;
+};
+
+static int list_one(const struct fgroup *g, void *arg)
+{
+	struct list_state *ls = arg;
+	struct fgroup_stats s;
+	char nf[24], rec[24], onl[24], off[24], when[TIME_RFC3339_MAX];
+	int ret;
+
+	if ((ret = fstore_stats(ls->st, g, &s, ls->err)) < 0)
+		return ret;
+	if (ls->json) {
+		json_t *j = group_json(g, &s);
+
+		jsonio_print(stdout, j, 0);
+		json_decref(j);
+	} else {
+		const char *cells[6] = { g->name, nf, rec, onl, off, when };
+
+		snprintf(nf, sizeof(nf), "%zu", g->nfeatures);
+		snprintf(rec, sizeof(rec), "%" PRId64, s.record_count);
+		snprintf(onl, sizeof(onl), "%" PRId64, s.online_count);
+		snprintf(off, sizeof(off), "%" PRId64, s.offline_bytes);
+		if (s.last_ingest_us)
+			time_format(s.last_ingest_us, when);
+		else
+			cells[5] = NULL;
+		table_add(ls->table, cells);
+	}
+	fgroup_stats_release(&s);
+	return 0;
+}
+
+int cmd_list(int argc, char **argv, struct cli *cli)
+{
+	static const char *const headers[] = {
+		"name", "features", "records", "online", "offline_bytes",
+		"last_ingest"
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct list_state ls = { NULL, 0, NULL, &err };
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", json_opts, cli, usage_list))
+	       != -1)
+		switch (c) {
+		case 'j':
+			ls.json = 1;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 0)
+		return cli_usage(cli, usage_list, "too many arguments");
+	if ((ret = cli_store(cli, &ls.st)) != 0)
+		return ret;
+	if (!ls.json)
+		ls.table = table_new(6, headers);
+	ret = fstore_each(ls.st, list_one, &ls, &err);
+	if (ls.table && table_print_free(ls.table, stdout) < 0 && ret == 0)
+		return cli_error(cli, MLOPS_EINTERNAL, "cannot write the list");
+	return ret < 0 ? cli_fail(cli, &err) : 0;
+}
+
+static void describe_text(const struct fgroup *g,
+			  const struct fgroup_stats *s)
+{
+	char when[TIME_RFC3339_MAX];
+
+	printf("name: %s\n", g->name);
+	if (*g->description)
+		printf("description: %s\n", g->description);
+	printf("record_identifier: %s\nevent_time: %s\n",
+	       g->features[g->id_index].name,
+	       g->features[g->time_index].name);
+	if (g->ttl_us)
+		printf("ttl: %" PRId64 "s\n", g->ttl_us / TIME_US_PER_SEC);
+	printf("online: %s\noffline: %s\n", g->online ? "true" : "false",
+	       g->offline ? "true" : "false");
+	printf("features:\n");
+	for (size_t i = 0; i < g->nfeatures; i++)
+		printf("  - {name: %s, type: %s}\n", g->features[i].name,
+		       ftype_name(g->features[i].type));
+	time_format(s->created_us, when);
+	printf("created: %s by %s\n", when, s->created_by);
+	printf("record_count: %" PRId64 "\nonline_count: %" PRId64 "\n"
+	       "offline_files: %" PRId64 "\noffline_bytes: %" PRId64 "\n",
+	       s->record_count, s->online_count, s->offline_files,
+	       s->offline_bytes);
+	if (s->last_ingest_us)
+		time_format(s->last_ingest_us, when);
+	printf("last_ingest: %s\n", s->last_ingest_us ? when : "never");
+}
+
+int cmd_describe(int argc, char **argv, struct cli *cli)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct fgroup *g = NULL;
+	struct fgroup_stats s;
+	struct store *st;
+	int c, json = 0, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", json_opts, cli,
+			       usage_describe)) != -1)
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_describe, NULL);
+	if ((ret = feature_load_group(cli, argv[optind], &st, &g)) != 0)
+		return ret;
+	if (fstore_stats(st, g, &s, &err) < 0) {
+		fgroup_free(g);
+		return cli_fail(cli, &err);
+	}
+	if (json) {
+		json_t *j = group_json(g, &s);
+
+		jsonio_print(stdout, j, 1);
+		json_decref(j);
+	} else {
+		describe_text(g, &s);
+	}
+	fgroup_stats_release(&s);
+	fgroup_free(g);
+	return 0;
+}
+
+int cmd_drop(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, 0, 'f' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct fgroup *g = NULL;
+	struct store *st;
+	int c, force = 0, ret;
+
+	while ((c = cli_getopt(argc, argv, "fh", opts, cli, usage_drop)) != -1)
+		switch (c) {
+		case 'f':
+			force = 1;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_drop, NULL);
+	if ((ret = feature_load_group(cli, argv[optind], &st, &g)) != 0)
+		return ret;
+	if (!force) {
+		ret = cli_error(cli, MLOPS_EUSAGE, "dropping '%s' removes all "
+				"its records; use --force to do it", g->name);
+	} else if (fstore_drop(st, g, &err) < 0) {
+		ret = cli_fail(cli, &err);
+	} else {
+		ret = feature_audit(cli, st, "feature.drop", g->name, NULL);
+		if (ret == 0)
+			printf("dropped feature group '%s'\n", g->name);
+	}
+	fgroup_free(g);
+	return ret;
+}

@@ -1,0 +1,254 @@
+/* lake.c - `mlops-feature ddl|export|dataset`: the offline store as a
+ * table for other engines, as one CSV stream, and as point-in-time
+ * training datasets. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "feature.h"
+#include "foffline.h"
+#include "fpit.h"
+#include "num.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+#define DEFAULT_MEMORY "256MB"
+
+const char usage_ddl[] =
+	"usage: mlops-feature ddl [--engine spark|trino] GROUP\n"
+	"\n"
+	"Print a CREATE TABLE statement over the group's offline store\n"
+	"(Hive partitions year/month/day/hour of gzip CSV files).\n"
+	"\n"
+	"  --engine E   spark (default) or trino\n";
+const char usage_export[] =
+	"usage: mlops-feature export [--as-of T] GROUP\n"
+	"\n"
+	"Write the group's whole offline table, with write_time,\n"
+	"api_invocation_time and is_deleted, as one CSV stream.\n"
+	"\n"
+	"  --as-of T   only what was written at or before T\n";
+const char usage_dataset[] =
+	"usage: mlops-feature dataset --entities FILE --features GROUP[:F,...]\n"
+	"                             [--features ...] [--id-column C]\n"
+	"                             [--time-column C] [--as-of T]\n"
+	"                             [--plain-names] [--memory SIZE]\n"
+	"                             [-o FILE]\n"
+	"\n"
+	"Join to each entity row (an ID, a timestamp, any label columns) the\n"
+	"features each group had at that timestamp: the record with the\n"
+	"greatest event time at or before it, within the group's TTL, not\n"
+	"deleted. One output row per entity row, in input order; feature\n"
+	"columns are named GROUP__feature.\n"
+	"\n"
+	"  --entities FILE     CSV with a header (- for standard input)\n"
+	"  --features G:F,...  features of group G (G alone: all of them);\n"
+	"                      repeat for more groups\n"
+	"  --id-column C       the entity ID column (default: the first\n"
+	"                      group's record identifier)\n"
+	"  --time-column C     the timestamp column (default: the first\n"
+	"                      group's event time feature)\n"
+	"  --as-of T           ignore records written after T\n"
+	"  --plain-names       name columns by feature alone when unambiguous\n"
+	"  --memory SIZE       memory for sorting before spilling to disk\n"
+	"                      (default " DEFAULT_MEMORY ")\n"
+	"  -o, --output FILE   write FILE (atomically) instead of stdout\n";
+
+int cmd_ddl(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "engine", required_argument, 0, 'e' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	enum ddl_engine engine = DDL_SPARK;
+	struct buf out = BUF_INIT;
+	struct fgroup *g = NULL;
+	struct store *st;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "e:h", opts, cli, usage_ddl)) != -1)
+		switch (c) {
+		case 'e':
+			if (strcmp(optarg, "spark") == 0)
+				engine = DDL_SPARK;
+			else if (strcmp(optarg, "trino") == 0)
+				engine = DDL_TRINO;
+			else
+				return cli_usage(cli, usage_ddl, "unknown "
+						 "engine '%s'", optarg);
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_ddl, NULL);
+	if ((ret = feature_load_group(cli, argv[optind], &st, &g)) != 0)
+		return ret;
+	offline_ddl(&out, st, g, engine);
+	fwrite(out.s, 1, out.len, stdout);
+	buf_release(&out);
+	fgroup_free(g);
+	return 0;
+}
+
+static int parse_time_opt(struct cli *cli, const char *usage,
+			  const char *s, int64_t *out)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+
+	if (time_parse(s, out, &err) < 0)
+		return cli_usage(cli, usage, "%s", err.msg);
+	return 0;
+}
+
+int cmd_export(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "as-of", required_argument, 0, 'a' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	int64_t as_of = INT64_MAX;
+	struct fgroup *g = NULL;
+	struct store *st;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "a:h", opts, cli, usage_export))
+	       != -1)
+		switch (c) {
+		case 'a':
+			if ((ret = parse_time_opt(cli, usage_export, optarg,
+						  &as_of)) != 0)
+				return ret;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_export, NULL);
+	if ((ret = feature_load_group(cli, argv[optind], &st, &g)) != 0)
+		return ret;
+	if (offline_export(st, g, as_of, stdout, &err) < 0)
+		ret = cli_fail(cli, &err);
+	fgroup_free(g);
+	return ret;
+}
+
+/* Run the join into path atomically: a temporary file beside it,
+ * renamed when complete. */
+static int dataset_to_file(struct store *st, struct pit_opts *o,
+			   const char *path, struct mlops_err *err)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int ret;
+
+	o->out = fopen(tmp, "w");
+	if (!o->out) {
+		ret = mlops_err_errno(err, MLOPS_EUSAGE, errno,
+				      "cannot write '%s'", path);
+		free(tmp);
+		return ret;
+	}
+	ret = pit_dataset(st, o, err);
+	if (fclose(o->out) != 0 && ret == 0)
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				      "cannot write '%s'", path);
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				      "cannot rename to '%s'", path);
+	if (ret < 0)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+int cmd_dataset(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "as-of", required_argument, 0, 'a' },
+		{ "entities", required_argument, 0, 'e' },
+		{ "features", required_argument, 0, 'f' },
+		{ "help", no_argument, 0, 'h' },
+		{ "id-column", required_argument, 0, 'I' },
+		{ "memory", required_argument, 0, 'm' },
+		{ "output", required_argument, 0, 'o' },
+		{ "plain-names", no_argument, 0, 'p' },
+		{ "time-column", required_argument, 0, 'T' },
+		{ 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct pit_opts o = { NULL };
+	struct pit_request *reqs = NULL;
+	size_t nreqs = 0, cap = 0;
+	const char *output = NULL, *memory = DEFAULT_MEMORY;
+	uint64_t mem;
+	struct store *st;
+	int c, ret = 0;
+
+	o.as_of_us = INT64_MAX;
+	while (ret == 0 && (c = cli_getopt(argc, argv, "a:e:f:hI:m:o:pT:",
+					   opts, cli, usage_dataset)) != -1) {
+		if (CLI_EXIT(c)) {
+			ret = CLI_STATUS(c);
+			goto out;
+		}
+		switch (c) {
+		case 'a':
+			ret = parse_time_opt(cli, usage_dataset, optarg,
+					     &o.as_of_us);
+			break;
+		case 'e':
+			o.entities = optarg;
+			break;
+		case 'f':
+			ALLOC_GROW(reqs, nreqs + 1, cap);
+			if (pit_request_parse(&reqs[nreqs], optarg, &err) < 0)
+				ret = cli_usage(cli, usage_dataset, "%s",
+						err.msg);
+			else
+				nreqs++;
+			break;
+		case 'I':
+			o.id_column = optarg;
+			break;
+		case 'm':
+			memory = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'p':
+			o.plain_names = 1;
+			break;
+		case 'T':
+			o.time_column = optarg;
+			break;
+		}
+	}
+	if (ret == 0 && (argc - optind != 0 || !o.entities || nreqs == 0))
+		ret = cli_usage(cli, usage_dataset, !o.entities ?
+				"--entities is required" : nreqs == 0 ?
+				"--features is required" :
+				"too many arguments");
+	if (ret == 0 && parse_size(memory, &mem, "--memory", &err) < 0)
+		ret = cli_usage(cli, usage_dataset, "%s", err.msg);
+	if (ret == 0)
+		ret = cli_store(cli, &st);
+	if (ret == 0) {
+		o.requests = reqs;
+		o.nrequests = nreqs;
+		o.memory = (size_t)mem;
+		o.out = stdout;
+		if ((output ? dataset_to_file(st, &o, output, &err) :
+		     pit_dataset(st, &o, &err)) < 0)
+			ret = cli_fail(cli, &err);
+	}
+out:
+	for (size_t i = 0; i < nreqs; i++)
+		pit_request_release(&reqs[i]);
+	free(reqs);
+	return ret;
+}

@@ -1,0 +1,35 @@
+/* fonline.h - the online store: the latest record of each entity of a
+ * group, read by one point lookup on the primary key (group_id,
+ * record_id), and deletes as SageMaker's DeleteRecord does them. */
+#ifndef MLOPS_FONLINE_H
+#define MLOPS_FONLINE_H
+#include <stdint.h>
+
+#include "err.h"
+#include "fgroup.h"
+#include "store.h"
+
+struct online_reader;
+
+/* A reader of group g's online store, with its statement prepared once
+ * (g is borrowed and must outlive the reader). */
+int online_reader_new(struct online_reader **out, struct store *st,
+		      const struct fgroup *g, struct mlops_err *err);
+void online_reader_free(struct online_reader *r);
+
+/* Look up record id as of now_us: 1 with *values set to g->nfeatures
+ * strings (borrowed until the next call), 0 when the ID is absent,
+ * deleted or older than the group's TTL, or a negative code. */
+int online_get(struct online_reader *r, const char *id, int64_t now_us,
+	       char ***values, struct mlops_err *err);
+
+/* Delete record id at event time t_us. Soft: the row stays, marked
+ * deleted, without values; hard: the row goes. In both cases the offline
+ * store gets a row with is_deleted=true at t_us, all in one transaction
+ * with a "Feature Record Deleted" event. MLOPS_ENOTFOUND when the online
+ * store has no such record, or when it holds a newer one (the delete
+ * would be ignored, as SageMaker ignores it). */
+int online_delete(struct store *st, const struct fgroup *g, const char *id,
+		  int64_t t_us, int hard, struct mlops_err *err);
+
+#endif

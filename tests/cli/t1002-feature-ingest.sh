@@ -1,0 +1,379 @@
+#!/bin/bash
+# t1002-feature-ingest.sh - ingestion (CSV, JSON Lines, all or nothing,
+# --errors), the online store (get, TTL, upsert, delete) and the offline
+# store (partitions, gzip CSV, export, ddl).
+. "$(dirname "$0")/test-lib.sh"
+
+# A group "customers" with a 30-day TTL, online and offline.
+make_group() {
+	cat >customers.yaml <<-\YAML &&
+	name: customers
+	record_identifier: customer_id
+	event_time: event_time
+	features:
+	  - {name: customer_id, type: string}
+	  - {name: event_time,  type: string}
+	  - {name: age,         type: integral}
+	  - {name: balance,     type: fractional}
+	  - {name: plan,        type: string}
+	ttl: ${TTL:-30d}
+	YAML
+	sed -i "s/\${TTL:-30d}/${TTL:-30d}/" customers.yaml &&
+	mlops-feature create customers.yaml >/dev/null
+}
+
+# Recent event times, inside the TTL: now minus N hours, RFC 3339.
+ago() {
+	date -u -d "@$(( $(date +%s) - $1 * 3600 ))" +%Y-%m-%dT%H:00:00Z
+}
+
+test_expect_success 'ingest CSV, then get the latest record per ID' '
+	make_group &&
+	cat >c.csv <<-EOF &&
+	customer_id,event_time,age,balance,plan
+	c1,$(ago 5),30,12.5,gold
+	c2,$(ago 4),40,,silver
+	c1,$(ago 3),31,13.5,"gold, plus"
+	EOF
+	mlops-feature ingest customers c.csv >out &&
+	grep "customers: ingested 3 rows" out &&
+	mlops-feature get customers c1 c2 >got &&
+	cat >expect <<-EOF &&
+	customer_id,event_time,age,balance,plan
+	c1,$(ago 3),31,13.5,"gold, plus"
+	c2,$(ago 4),40,,silver
+	EOF
+	test_cmp expect got
+'
+
+test_expect_success 'get --json types values; --features picks columns' '
+	make_group &&
+	printf "customer_id,event_time,age,balance\nc1,%s,30,2.5\n" "$(ago 1)" |
+		mlops-feature ingest customers - &&
+	mlops-feature get --json customers c1 >got &&
+	jq -e ".age == 30 and .balance == 2.5 and .plan == null and
+		.customer_id == \"c1\"" got &&
+	mlops-feature get --features age,customer_id customers c1 >got &&
+	printf "age,customer_id\n30,c1\n" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'get of absent IDs prints nothing; none found exits 4' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,30\n" "$(ago 1)" |
+		mlops-feature ingest customers &&
+	mlops-feature get customers nope c1 >got &&
+	test_line_count = 2 got &&
+	test_expect_code 4 mlops-feature get customers nope >got &&
+	test_line_count = 0 got &&
+	test_expect_code 4 mlops-feature get customers-x c1 2>err &&
+	grep "feature group .customers-x. does not exist" err
+'
+
+test_expect_success 'get --ids reads IDs from a file or stdin' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,1\nc2,%s,2\nc3,%s,3\n" \
+		"$(ago 1)" "$(ago 1)" "$(ago 1)" | mlops-feature ingest customers &&
+	printf "c3\nc1\nmissing\n" | mlops-feature get --ids - \
+		--features age customers >got &&
+	printf "age\n3\n1\n" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'JSON Lines ingest: values by name, null is missing' '
+	make_group &&
+	cat >c.jsonl <<-EOF &&
+	{"customer_id": "c1", "event_time": "$(ago 2)", "age": 41, "balance": 0.1}
+	{"customer_id": "c2", "event_time": $(date -d "$(ago 2)" +%s), "plan": null}
+	EOF
+	mlops-feature ingest customers c.jsonl &&
+	mlops-feature get customers c1 c2 >got &&
+	cat >expect <<-EOF &&
+	customer_id,event_time,age,balance,plan
+	c1,$(ago 2),41,0.1,
+	c2,$(date -d "$(ago 2)" +%s),,,
+	EOF
+	test_cmp expect got
+'
+
+test_expect_success 'a newer record replaces, an older one does not' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,2\n" "$(ago 2)" |
+		mlops-feature ingest customers &&
+	printf "customer_id,event_time,age\nc1,%s,1\n" "$(ago 3)" |
+		mlops-feature ingest customers &&
+	test "$(mlops-feature get --features age customers c1 | tail -n 1)" = 2 &&
+	printf "customer_id,event_time,age\nc1,%s,3\n" "$(ago 2)" |
+		mlops-feature ingest customers &&
+	test "$(mlops-feature get --features age customers c1 | tail -n 1)" = 3
+'
+
+test_expect_success 'records older than the TTL are not returned' '
+	TTL=2h make_group &&
+	printf "customer_id,event_time,age\nold,%s,1\nnew,%s,2\n" \
+		"$(ago 3)" "$(ago 1)" | mlops-feature ingest customers &&
+	test_expect_code 4 mlops-feature get customers old &&
+	mlops-feature get customers new | grep "^new,"
+'
+
+test_expect_success 'a bad value fails the whole ingest with file:line: column' '
+	make_group &&
+	{
+		echo customer_id,event_time,age,balance &&
+		for i in 1 2 3; do echo "c$i,$(ago 1),$i,1.5"; done &&
+		echo "c4,$(ago 1),4,\"12,5\"" &&
+		echo "c5,$(ago 1),5,1"
+	} >customers.csv &&
+	test_snapshot &&
+	test_expect_code 3 mlops-feature ingest customers customers.csv 2>err &&
+	grep "^mlops-feature: customers.csv:5: balance: \"12,5\" is not a fractional$" err &&
+	test_store_unchanged &&
+	test -z "$(ls "$MLOPS_STORE/tmp")"
+'
+
+test_expect_success 'integral, timestamp and identifier errors are named' '
+	make_group &&
+	test_snapshot &&
+	printf "customer_id,event_time,age\nc1,%s,4.5\n" "$(ago 1)" >a.csv &&
+	test_expect_code 3 mlops-feature ingest customers a.csv 2>err &&
+	grep "a.csv:2: age: \"4.5\" is not an integral" err &&
+	printf "customer_id,event_time\nc1,yesterday\n" >b.csv &&
+	test_expect_code 3 mlops-feature ingest customers b.csv 2>err &&
+	grep "b.csv:2: event_time: \"yesterday\" is not a timestamp" err &&
+	printf "customer_id,event_time\n,%s\n" "$(ago 1)" >c.csv &&
+	test_expect_code 3 mlops-feature ingest customers c.csv 2>err &&
+	grep "c.csv:2: customer_id: a record identifier may not be missing" err &&
+	test_store_unchanged
+'
+
+test_expect_success 'unknown and missing columns, wrong field counts' '
+	make_group &&
+	test_snapshot &&
+	printf "customer_id,event_time,shoe_size\n" >a.csv &&
+	test_expect_code 3 mlops-feature ingest customers a.csv 2>err &&
+	grep "a.csv:1: unknown column .shoe_size." err &&
+	printf "customer_id,age\nc1,3\n" >b.csv &&
+	test_expect_code 3 mlops-feature ingest customers b.csv 2>err &&
+	grep "b.csv:1: missing column .event_time." err &&
+	printf "customer_id,event_time\nc1,%s,extra\n" "$(ago 1)" >c.csv &&
+	test_expect_code 3 mlops-feature ingest customers c.csv 2>err &&
+	grep "c.csv:2: expected 2 fields, found 3" err &&
+	echo "{\"customer_id\": \"c1\", \"event_time\": \"$(ago 1)\", \"x\": 1}" >d.jsonl &&
+	test_expect_code 3 mlops-feature ingest customers d.jsonl 2>err &&
+	grep "d.jsonl:1: unknown column .x." err &&
+	test_expect_code 4 mlops-feature ingest nope a.csv 2>err &&
+	grep "feature group .nope. does not exist" err &&
+	test_store_unchanged
+'
+
+test_expect_success '--errors writes rejected rows and ingests the rest' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,1\nc2,%s,x\nc3,%s,3\n" \
+		"$(ago 1)" "$(ago 1)" "$(ago 1)" >in.csv &&
+	test_expect_code 1 mlops-feature ingest --errors bad.csv customers \
+		in.csv >out 2>err &&
+	grep "ingested 2 rows" out &&
+	grep "rejected 1 rows into .bad.csv.; the first: in.csv:3: age" err &&
+	printf "customer_id,event_time,age\nc2,%s,x\n" "$(ago 1)" >expect &&
+	test_cmp expect bad.csv &&
+	mlops-feature get --features age customers c1 c2 c3 >got &&
+	printf "age\n1\n3\n" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'offline rows land in hourly partitions as gzip CSV' '
+	make_group &&
+	cat >c.csv <<-\EOF &&
+	customer_id,event_time,age,balance,plan
+	c1,2026-03-01T10:15:00Z,30,1.5,gold
+	c2,2026-03-01T10:45:00+01:00,40,,silver
+	c3,1772359200,50,2,bronze
+	EOF
+	mlops-feature ingest customers c.csv &&
+	cd "$MLOPS_STORE/offline/customers" &&
+	ls year=2026/month=03/day=01/hour=10/*.csv.gz &&
+	ls year=2026/month=03/day=01/hour=09/*.csv.gz &&
+	zcat year=2026/month=03/day=01/hour=10/*.csv.gz >rows &&
+	head -n 1 rows >header &&
+	echo "customer_id,event_time,age,balance,plan,write_time,api_invocation_time,is_deleted" >expect &&
+	test_cmp expect header &&
+	grep "^c1,2026-03-01T10:15:00Z,30,1.5,gold,.*Z,.*Z,false$" rows &&
+	grep "^c3,1772359200," rows &&
+	test "$(find . -name "*.tmp*" -o -name ".*" -type f | wc -l)" = 0
+'
+
+test_expect_success 'pandas reads the offline store as it is' '
+	make_group &&
+	printf "customer_id,event_time,age,balance\nc1,2026-03-01T10:15:00Z,30,1.5\nc2,2026-03-02T11:00:00Z,,2\n" |
+		mlops-feature ingest customers &&
+	$PYTHON -c "
+import glob, pandas as pd
+files = sorted(glob.glob(\"$MLOPS_STORE/offline/customers/year=*/month=*/day=*/hour=*/*.csv.gz\"))
+df = pd.concat(pd.read_csv(f) for f in files)
+assert len(df) == 2, df
+assert list(df.columns[-3:]) == [\"write_time\", \"api_invocation_time\", \"is_deleted\"]
+assert df[\"balance\"].sum() == 3.5
+assert not df[\"is_deleted\"].any()
+"
+'
+
+test_expect_success 'delete: soft and hard, both stop get and mark offline' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,1\nc2,%s,2\n" \
+		"$(ago 3)" "$(ago 3)" | mlops-feature ingest customers &&
+	mlops-feature delete --event-time "$(ago 2)" customers c1 &&
+	mlops-feature delete --hard --event-time "$(ago 2)" customers c2 &&
+	test_expect_code 4 mlops-feature get customers c1 c2 &&
+	n=$(sqlite3 "$MLOPS_STORE/mlops.db" "SELECT record_id || deleted FROM feature_online") &&
+	test "$n" = c11 &&
+	mlops-feature export customers >all &&
+	grep "^c1,$(ago 2),,,,.*,true$" all &&
+	grep "^c2,$(ago 2),,,,.*,true$" all &&
+	mlops audit log --json | grep "\"resource\":\"customers/c2\"" &&
+	mlops event log --json --type "Feature Record Deleted" >ev &&
+	jq -e "select(.detail.DeletionMode == \"HardDelete\") |
+		.detail.RecordIdentifierValueAsString == \"c2\"" ev
+'
+
+test_expect_success 'a delete older than the record, or of nothing, exits 4' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,1\n" "$(ago 1)" |
+		mlops-feature ingest customers &&
+	test_snapshot &&
+	test_expect_code 4 mlops-feature delete --event-time "$(ago 2)" \
+		customers c1 2>err &&
+	grep "newer event time" err &&
+	test_expect_code 4 mlops-feature delete --event-time "$(ago 0)" \
+		customers c9 2>err &&
+	grep "record .c9. of feature group .customers. does not exist" err &&
+	test_expect_code 2 mlops-feature delete customers c1 &&
+	test_store_unchanged
+'
+
+test_expect_success 'a re-ingested record comes back after a soft delete' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,1\n" "$(ago 3)" |
+		mlops-feature ingest customers &&
+	mlops-feature delete --event-time "$(ago 2)" customers c1 &&
+	printf "customer_id,event_time,age\nc1,%s,1\n" "$(ago 3)" |
+		mlops-feature ingest customers &&
+	test_expect_code 4 mlops-feature get customers c1 &&
+	printf "customer_id,event_time,age\nc1,%s,7\n" "$(ago 1)" |
+		mlops-feature ingest customers &&
+	mlops-feature get customers c1 | grep ",7,"
+'
+
+test_expect_success 'export --as-of shows the table as it was known then' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,2026-01-01T00:00:00Z,1\n" |
+		mlops-feature ingest customers &&
+	between=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) &&
+	sleep 0.01 &&
+	printf "customer_id,event_time,age\nc2,2026-01-02T00:00:00Z,2\n" |
+		mlops-feature ingest customers &&
+	mlops-feature export customers >all &&
+	test_line_count = 3 all &&
+	mlops-feature export --as-of "$between" customers >then &&
+	test_line_count = 2 then &&
+	grep "^c1," then &&
+	mlops-feature export --as-of 2000-01-01T00:00:00Z customers >none &&
+	test_line_count = 1 none
+'
+
+test_expect_success 'ingest is audited, emits one event, updates describe' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,1\nc2,%s,2\n" \
+		"$(ago 1)" "$(ago 1)" | mlops-feature ingest customers &&
+	test "$(mlops audit log --json | grep -c "\"action\":\"feature.ingest\"")" = 1 &&
+	mlops event log --json --type "Feature Group Ingestion" >ev &&
+	test_line_count = 1 ev &&
+	jq -e ".detail.Records == 2" ev &&
+	mlops-feature describe --json customers >d &&
+	jq -e ".record_count == 2 and .online_count == 2 and
+		.offline_files == 1 and .offline_bytes > 0 and
+		.last_ingest != null" d &&
+	mlops audit verify
+'
+
+test_expect_success 'ddl prints Spark and Trino tables over the lake' '
+	make_group &&
+	mlops-feature ddl customers >spark &&
+	grep "^CREATE TABLE customers ($" spark &&
+	grep "^  balance DOUBLE,$" spark &&
+	grep "PARTITIONED BY (year, month, day, hour)" spark &&
+	grep "LOCATION .file://$MLOPS_STORE/offline/customers." spark &&
+	mlops-feature ddl --engine trino customers >trino &&
+	grep "partitioned_by = ARRAY\[.year., .month., .day., .hour.\]" trino &&
+	test_expect_code 2 mlops-feature ddl --engine hive customers
+'
+
+test_expect_success 'offline-only and online-only groups' '
+	cat >g.yaml <<-\YAML &&
+	name: clicks
+	record_identifier: id
+	event_time: t
+	online: false
+	features:
+	  - {name: id, type: integral}
+	  - {name: t,  type: string}
+	YAML
+	mlops-feature create g.yaml &&
+	printf "id,t\n1,2026-01-01T00:00:00Z\n" | mlops-feature ingest clicks &&
+	test_expect_code 4 mlops-feature get clicks 1 2>err &&
+	grep "no online store" err &&
+	mlops-feature export clicks | grep "^1,2026-01-01T00:00:00Z," &&
+	cat >o.yaml <<-\YAML &&
+	name: live
+	record_identifier: id
+	event_time: t
+	offline: false
+	features:
+	  - {name: id, type: string}
+	  - {name: t,  type: string}
+	  - {name: v,  type: string}
+	YAML
+	mlops-feature create o.yaml &&
+	printf "id,t,v\na,%s,1\n" "$(ago 1)" | mlops-feature ingest live &&
+	mlops-feature get live a | grep "^a," &&
+	! test -e "$MLOPS_STORE/offline/live" &&
+	printf "id,t\na,%s\n" "$(ago 0)" >e.csv &&
+	test_expect_code 4 mlops-feature dataset --entities e.csv \
+		--features live 2>err &&
+	grep "no offline store" err
+'
+
+test_expect_success 'concurrent ingests wait their turn; nothing is lost' '
+	make_group &&
+	for k in 1 2 3 4; do
+		awk -v k=$k -v t="$(ago 1)" "BEGIN { print \"customer_id,event_time,age\";
+			for (i = 0; i < 5000; i++) printf \"k%d-%d,%s,%d\n\", k, i, t, k }" \
+			>in$k.csv || return 1
+	done &&
+	for k in 1 2 3 4; do
+		mlops-feature ingest customers in$k.csv >out$k 2>&1 &
+	done &&
+	wait &&
+	mlops-feature describe --json customers >d &&
+	jq -e ".record_count == 20000 and .online_count == 20000" d &&
+	test "$(mlops-feature export customers | wc -l)" = 20001 &&
+	mlops-feature get --features age customers k3-4999 | grep "^3$" &&
+	mlops audit verify
+'
+
+if test -n "$MLOPS_SANITIZED"; then
+	test_skip 'ingest streams: 300000 rows in bounded memory' \
+		'ulimit -v does not work with AddressSanitizer'
+else
+	test_expect_success 'ingest streams: 300000 rows in bounded memory' '
+		make_group &&
+		awk "BEGIN { print \"customer_id,event_time,age,balance,plan\";
+			for (i = 0; i < 300000; i++)
+				printf \"c%d,%d,%d,%d.5,p%d\n\", i, 1767225600 + i * 60, i % 90, i, i % 7 }" >big.csv &&
+		(ulimit -v 300000; mlops-feature ingest customers big.csv) &&
+		mlops-feature describe --json customers | jq -e ".record_count == 300000" &&
+		mlops-feature export customers | tail -n +2 | wc -l >n &&
+		test "$(cat n)" = 300000
+	'
+fi
+
+test_done
