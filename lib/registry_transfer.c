@@ -477,6 +477,15 @@ int registry_import(struct store *st, int fd, const char *stream,
 	} else if (ret == MLOPS_ENOTFOUND) {
 		mlops_err_clear(err);
 		ret = register_incoming(st, &in, status, stream, err);
+		/* Another import of the same version may have won the race
+		 * for the number: then this one is a repeat, not a conflict. */
+		if (ret == MLOPS_ENOTFOUND &&
+		    registry_version_get(st, in.group, in.version, &mv,
+					 NULL) == 0 && same_version(mv, &in)) {
+			mlops_err_clear(err);
+			*unchanged = 1;
+			ret = 0;
+		}
 	}
 	if (ret == 0) {
 		*group = xstrdup(in.group);
