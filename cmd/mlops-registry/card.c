@@ -57,13 +57,19 @@ const char usage_card[] =
 	"       mlops-registry card history [--json] GROUP/N\n"
 	"       mlops-registry card export --format md|html [-o FILE] GROUP/N\n";
 
-/* Options every card verb may take; each verb uses its own subset. */
+/* What every card verb parses: its options (each verb uses its own
+ * subset), and the version it is about, resolved in the store. */
 struct card_args {
 	const char *from, *format, *output;
 	int64_t revision;
 	int json;
+	struct store *st;
+	struct model_version *mv;	/* the caller frees it */
 };
 
+/* Parse the options, check that min_args to max_args arguments follow
+ * and resolve the first as the version. REGCMD_GO_ON, or the exit
+ * status to return. */
 static int parse(int argc, char **argv, struct cli *cli, const char *usage,
 		 int min_args, int max_args, struct card_args *a)
 {
@@ -102,27 +108,24 @@ static int parse(int argc, char **argv, struct cli *cli, const char *usage,
 		}
 	if (argc - optind < min_args || argc - optind > max_args)
 		return cli_usage(cli, usage, "wrong number of arguments");
+	/* export alone needs --format; a usage error comes before any lookup. */
+	if (usage == usage_card_export && !a->format)
+		return cli_usage(cli, usage, "--format md|html is needed");
+	if ((c = cli_store(cli, &a->st)) != 0 ||
+	    (c = regcmd_resolve(cli, a->st, argv[optind], &a->mv)) != 0)
+		return c;
 	return REGCMD_GO_ON;
 }
 
-/* Resolve the version argument; the caller frees *mv. */
-static int open_version(struct cli *cli, const char *ref, struct store **st,
-			struct model_version **mv)
+/* After a change: print the new revision and audit it. */
+static int finish_change(struct cli *cli, const struct card_args *a,
+			 const char *action, int64_t revision)
 {
-	int ret = cli_store(cli, st);
-
-	return ret ? ret : regcmd_resolve(cli, *st, ref, mv);
-}
-
-static int finish_change(struct cli *cli, struct store *st,
-			 const struct model_version *mv, const char *action,
-			 int64_t revision)
-{
-	char *name = regcmd_name(mv);
+	char *name = regcmd_name(a->mv);
 	int ret;
 
 	printf("%s card revision %" PRId64 "\n", name, revision);
-	ret = regcmd_audit(cli, st, action, name, NULL);
+	ret = regcmd_audit(cli, a->st, action, name, NULL);
 	free(name);
 	return ret;
 }
@@ -131,29 +134,19 @@ static int card_create(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct card_args a = { 0 };
-	struct model_version *mv = NULL;
 	json_t *from = NULL;
 	int64_t revision;
-	struct store *st;
 	int ret = parse(argc, argv, cli, usage_card_create, 1, 1, &a);
 
 	if (ret != REGCMD_GO_ON)
 		return ret;
-	ret = 0;
-	if (ret == 0 && a.from &&
-	    modelcard_load_file(&from, a.from, &err) < 0)
-		return cli_fail(cli, &err);
-	if (ret == 0)
-		ret = open_version(cli, argv[optind], &st, &mv);
-	if (ret == 0) {
-		if (registry_card_create(st, mv, from, &revision, &err) < 0)
-			ret = cli_fail(cli, &err);
-		else
-			ret = finish_change(cli, st, mv, "registry.card.create",
-					    revision);
-	}
+	if ((a.from && modelcard_load_file(&from, a.from, &err) < 0) ||
+	    registry_card_create(a.st, a.mv, from, &revision, &err) < 0)
+		ret = cli_fail(cli, &err);
+	else
+		ret = finish_change(cli, &a, "registry.card.create", revision);
 	json_decref(from);
-	model_version_free(mv);
+	model_version_free(a.mv);
 	return ret;
 }
 
@@ -161,65 +154,58 @@ static int card_set(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct card_args a = { 0 };
-	struct model_version *mv = NULL;
 	int64_t revision;
-	struct store *st;
 	int ret = parse(argc, argv, cli, usage_card_set, 2, 1000, &a);
 
 	if (ret != REGCMD_GO_ON)
 		return ret;
-	ret = 0;
-	if (ret == 0)
-		ret = open_version(cli, argv[optind], &st, &mv);
-	if (ret == 0) {
-		if (registry_card_set(st, mv->group, mv->version,
-				      (const char *const *)argv + optind + 1,
-				      (size_t)(argc - optind - 1), &revision,
-				      &err) < 0)
-			ret = cli_fail(cli, &err);
-		else
-			ret = finish_change(cli, st, mv, "registry.card.set",
-					    revision);
-	}
-	model_version_free(mv);
+	if (registry_card_set(a.st, a.mv->group, a.mv->version,
+			      (const char *const *)argv + optind + 1,
+			      (size_t)(argc - optind - 1), &revision, &err) < 0)
+		ret = cli_fail(cli, &err);
+	else
+		ret = finish_change(cli, &a, "registry.card.set", revision);
+	model_version_free(a.mv);
 	return ret;
 }
 
-static char *title_of(const struct model_version *mv)
+/* The card revision a.revision (0: the latest) rendered as format. */
+static int render(const struct card_args *a, const char *format,
+		  struct buf *doc, struct mlops_err *err)
 {
-	return regcmd_name(mv);
+	char *title = regcmd_name(a->mv);
+	json_t *card = NULL;
+	int ret = registry_card_get(a->st, a->mv->group, a->mv->version,
+				    a->revision, &card, err);
+
+	if (ret == 0)
+		ret = modelcard_render(doc, card, title, format, err);
+	json_decref(card);
+	free(title);
+	return ret;
 }
 
 static int card_show(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct card_args a = { 0 };
-	struct model_version *mv = NULL;
 	struct buf doc = BUF_INIT;
 	json_t *card = NULL;
-	struct store *st;
-	char *title;
 	int ret = parse(argc, argv, cli, usage_card_show, 1, 1, &a);
 
 	if (ret != REGCMD_GO_ON)
 		return ret;
 	ret = 0;
-	if (ret == 0)
-		ret = open_version(cli, argv[optind], &st, &mv);
-	if (ret == 0 && registry_card_get(st, mv->group, mv->version,
-					  a.revision, &card, &err) < 0)
-		ret = cli_fail(cli, &err);
-	if (ret == 0 && a.json) {
+	if (a.json && registry_card_get(a.st, a.mv->group, a.mv->version,
+					a.revision, &card, &err) == 0)
 		jsonio_print(stdout, card, 1);
-	} else if (ret == 0) {
-		title = title_of(mv);
-		modelcard_render(&doc, card, title, "md", &err);
+	else if (!a.json && render(&a, "md", &doc, &err) == 0)
 		fwrite(doc.s, 1, doc.len, stdout);
-		free(title);
-	}
+	else
+		ret = cli_fail(cli, &err);
 	buf_release(&doc);
 	json_decref(card);
-	model_version_free(mv);
+	model_version_free(a.mv);
 	return ret;
 }
 
@@ -227,38 +213,33 @@ static int card_status(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct card_args a = { 0 };
-	struct model_version *mv = NULL;
 	json_t *card = NULL;
 	int64_t revision;
-	struct store *st;
 	int ret = parse(argc, argv, cli, usage_card_status, 1, 2, &a);
 
 	if (ret != REGCMD_GO_ON)
 		return ret;
-	ret = 0;
-	if (ret == 0)
-		ret = open_version(cli, argv[optind], &st, &mv);
-	if (ret == 0 && argc - optind == 1) {
-		if (registry_card_get(st, mv->group, mv->version, 0, &card,
-				      &err) < 0)
-			ret = cli_fail(cli, &err);
-		else
+	if (argc - optind == 1) {
+		ret = registry_card_get(a.st, a.mv->group, a.mv->version, 0,
+					&card, &err);
+		if (ret == 0)
 			printf("%s\n", jsonio_str(card, "status"));
-	} else if (ret == 0) {
-		ret = registry_card_set_status(st, mv->group, mv->version,
-					       argv[optind + 1], &revision,
-					       &err);
-		if (ret < 0)
-			ret = cli_fail(cli, &err);
-		else if (ret == 1)
-			ret = printf("card is %s already\n",
-				     argv[optind + 1]) < 0;
-		else
-			ret = finish_change(cli, st, mv,
-					    "registry.card.status", revision);
+	} else {
+		ret = registry_card_set_status(a.st, a.mv->group,
+					       a.mv->version, argv[optind + 1],
+					       &revision, &err);
+		if (ret == 1) {
+			printf("card is %s already\n", argv[optind + 1]);
+			ret = 0;
+		} else if (ret == 0) {
+			ret = finish_change(cli, &a, "registry.card.status",
+					    revision);
+		}
 	}
+	if (ret < 0)
+		ret = cli_fail(cli, &err);
 	json_decref(card);
-	model_version_free(mv);
+	model_version_free(a.mv);
 	return ret;
 }
 
@@ -269,25 +250,24 @@ static int card_history(int argc, char **argv, struct cli *cli)
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct card_args a = { 0 };
-	struct model_version *mv = NULL;
 	json_t *revs = NULL, *r;
 	struct table *t;
-	struct store *st;
 	size_t i;
 	int ret = parse(argc, argv, cli, usage_card_history, 1, 1, &a);
 
 	if (ret != REGCMD_GO_ON)
 		return ret;
 	ret = 0;
-	if (ret == 0)
-		ret = open_version(cli, argv[optind], &st, &mv);
-	if (ret == 0 && registry_card_revisions(st, mv->group, mv->version,
-						&revs, &err) < 0)
+	if (registry_card_revisions(a.st, a.mv->group, a.mv->version, &revs,
+				    &err) < 0)
 		ret = cli_fail(cli, &err);
-	if (ret == 0 && !json_array_size(revs))
+	else if (!json_array_size(revs))
 		ret = cli_error(cli, MLOPS_ENOTFOUND, "%s/%" PRId64 " has no "
-				"model card", mv->group, mv->version);
-	if (ret == 0 && !a.json) {
+				"model card", a.mv->group, a.mv->version);
+	else if (a.json)
+		json_array_foreach(revs, i, r)
+			jsonio_print(stdout, r, 0);
+	else {
 		t = table_new(5, headers);
 		json_array_foreach(revs, i, r) {
 			char *num = xasprintf("%" JSON_INTEGER_FORMAT,
@@ -301,12 +281,9 @@ static int card_history(int argc, char **argv, struct cli *cli)
 			free(num);
 		}
 		table_print_free(t, stdout);
-	} else if (ret == 0) {
-		json_array_foreach(revs, i, r)
-			jsonio_print(stdout, r, 0);
 	}
 	json_decref(revs);
-	model_version_free(mv);
+	model_version_free(a.mv);
 	return ret;
 }
 
@@ -314,38 +291,26 @@ static int card_export(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct card_args a = { 0 };
-	struct model_version *mv = NULL;
 	struct buf doc = BUF_INIT;
-	json_t *card = NULL;
-	struct store *st;
-	char *title = NULL;
-	int ret = parse(argc, argv, cli, usage_card_export, 1, 1, &a);
+	int to_stdout, ret;
 
+	ret = parse(argc, argv, cli, usage_card_export, 1, 1, &a);
 	if (ret != REGCMD_GO_ON)
 		return ret;
-	ret = 0;
-	if (ret == 0 && !a.format)
-		ret = cli_usage(cli, usage_card_export, "--format md|html is "
-				"needed");
-	if (ret == 0)
-		ret = open_version(cli, argv[optind], &st, &mv);
-	if (ret == 0) {
-		title = title_of(mv);
-		if (registry_card_get(st, mv->group, mv->version, a.revision,
-				      &card, &err) < 0 ||
-		    modelcard_render(&doc, card, title, a.format, &err) < 0 ||
-		    (a.output && strcmp(a.output, "-") != 0 &&
-		     write_file_atomic(a.output, doc.s, doc.len, &err) < 0))
-			ret = cli_fail(cli, &err);
-		else if (!a.output || strcmp(a.output, "-") == 0)
+	to_stdout = !a.output || strcmp(a.output, "-") == 0;
+	if (render(&a, a.format, &doc, &err) < 0 ||
+	    (!to_stdout &&
+	     write_file_atomic(a.output, doc.s, doc.len, &err) < 0)) {
+		ret = cli_fail(cli, &err);
+	} else {
+		ret = 0;
+		if (to_stdout)
 			fwrite(doc.s, 1, doc.len, stdout);
 		else
 			regcmd_publish_mode(a.output);
 	}
-	free(title);
 	buf_release(&doc);
-	json_decref(card);
-	model_version_free(mv);
+	model_version_free(a.mv);
 	return ret;
 }
 
