@@ -1,0 +1,291 @@
+/* approval.c - `mlops-registry approve|reject|status|alias`: moving a
+ * version through PendingManualApproval, Approved and Rejected, and
+ * naming versions with aliases. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonio.h"
+#include "num.h"
+#include "registry-cmd.h"
+#include "table.h"
+#include "xalloc.h"
+
+const char usage_approve[] =
+	"usage: mlops-registry approve [--note TEXT] GROUP/N|GROUP@ALIAS\n"
+	"\n"
+	"Set a version's status to Approved, recording who, when and why, and\n"
+	"emit a \"Model Package State Change\" event (rules may deploy it).\n"
+	"\n"
+	"  -m, --note TEXT   why (kept in the approval history)\n";
+const char usage_reject[] =
+	"usage: mlops-registry reject [--note TEXT] GROUP/N|GROUP@ALIAS\n"
+	"\n"
+	"Set a version's status to Rejected, recording who, when and why.\n"
+	"\n"
+	"  -m, --note TEXT   why (kept in the approval history)\n";
+const char usage_status[] =
+	"usage: mlops-registry status [--history] [--json] GROUP/N|GROUP@ALIAS\n"
+	"\n"
+	"Print a version's approval status. Exit 0 when it is Approved, 1\n"
+	"otherwise, so that scripts can gate on it.\n"
+	"\n"
+	"  --history   every change: time, status, who, note\n"
+	"  --json      the status and its history as one JSON object\n";
+const char usage_alias[] =
+	"usage: mlops-registry alias set GROUP ALIAS [N]\n"
+	"       mlops-registry alias rm GROUP ALIAS\n"
+	"       mlops-registry alias list [--json] GROUP\n"
+	"\n"
+	"Name a version of GROUP (champion, staging, ...): GROUP@ALIAS is then\n"
+	"accepted wherever a version is. set without N names the latest\n"
+	"version; setting an alias again moves it.\n";
+
+static int change_status(int argc, char **argv, struct cli *cli,
+			 const char *usage, const char *status,
+			 const char *action)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "note", required_argument, 0, 'm' }, { 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct model_version *mv = NULL;
+	const char *note = NULL;
+	char *previous = NULL, *name;
+	struct store *st;
+	json_t *detail;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "hm:", opts, cli, usage)) != -1)
+		switch (c) {
+		case 'm':
+			note = optarg;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage, "expected one model version");
+	if ((ret = cli_store(cli, &st)) != 0 ||
+	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
+		return ret;
+	name = regcmd_name(mv);
+	ret = registry_set_status(st, mv->group, mv->version, status, note,
+				  &previous, &err);
+	if (ret < 0) {
+		ret = cli_fail(cli, &err);
+	} else if (ret == 1) {
+		printf("%s: already %s\n", name, status);
+		ret = 0;
+	} else {
+		printf("%s: %s -> %s\n", name, previous, status);
+		detail = json_pack("{s:s,s:s}", "previousStatus", previous,
+				   "status", status);
+		if (note)
+			json_object_set_new(detail, "note", json_string(note));
+		ret = regcmd_audit(cli, st, action, name, detail);
+		json_decref(detail);
+	}
+	free(previous);
+	free(name);
+	model_version_free(mv);
+	return ret;
+}
+
+int cmd_approve(int argc, char **argv, struct cli *cli)
+{
+	return change_status(argc, argv, cli, usage_approve,
+			     REGISTRY_APPROVED, "registry.approve");
+}
+
+int cmd_reject(int argc, char **argv, struct cli *cli)
+{
+	return change_status(argc, argv, cli, usage_reject,
+			     REGISTRY_REJECTED, "registry.reject");
+}
+
+int cmd_status(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "history", no_argument, 0, 'H' },
+		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct model_version *mv = NULL;
+	int c, history = 0, json = 0, ret;
+	json_t *changes = NULL, *h;
+	struct store *st;
+	size_t i;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_status))
+	       != -1)
+		switch (c) {
+		case 'H':
+			history = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_status, "expected one model version");
+	if ((ret = cli_store(cli, &st)) != 0 ||
+	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
+		return ret;
+	if ((history || json) &&
+	    registry_status_history(st, mv->group, mv->version, &changes,
+				    &err) < 0) {
+		model_version_free(mv);
+		return cli_fail(cli, &err);
+	}
+	if (json) {
+		json_t *o = json_pack("{s:s,s:I,s:s,s:O}", "group", mv->group,
+				      "version", (json_int_t)mv->version,
+				      "status", mv->status,
+				      "history", changes);
+
+		jsonio_print(stdout, o, 0);
+		json_decref(o);
+	} else if (history) {
+		json_array_foreach(changes, i, h) {
+			const char *note = jsonio_str(h, "note");
+
+			printf("%s\t%s\t%s\t%s\n", jsonio_str(h, "time"),
+			       jsonio_str(h, "status"), jsonio_str(h, "user"),
+			       note ? note : "");
+		}
+	} else {
+		printf("%s\n", mv->status);
+	}
+	ret = strcmp(mv->status, REGISTRY_APPROVED) == 0 ? 0 :
+		MLOPS_EXIT_FINDING;
+	json_decref(changes);
+	model_version_free(mv);
+	return ret;
+}
+
+static int alias_set(int argc, char **argv, struct cli *cli,
+		     struct store *st)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	const char *group = argv[0], *alias = argv[1];
+	int64_t version = 0;
+	char *name;
+	int ret;
+
+	if (argc == 3 && parse_int64(argv[2], 1, INT64_MAX, &version,
+				     "version", &err) < 0)
+		return cli_usage(cli, usage_alias, "%s", err.msg);
+	if (argc == 2) {
+		if (registry_latest(st, group, NULL, &version, &err) < 0)
+			return cli_fail(cli, &err);
+		if (!version)
+			return cli_error(cli, MLOPS_ENOTFOUND, "model group "
+					 "'%s' has no versions", group);
+	}
+	if (registry_alias_set(st, group, alias, version, &err) < 0)
+		return cli_fail(cli, &err);
+	printf("%s@%s -> %s/%" PRId64 "\n", group, alias, group, version);
+	name = xasprintf("%s@%s", group, alias);
+	ret = regcmd_audit(cli, st, "registry.alias.set", name, NULL);
+	free(name);
+	return ret;
+}
+
+static int alias_list(struct cli *cli, struct store *st, const char *group,
+		      int json)
+{
+	static const char *const headers[] = {
+		"alias", "version", "set", "by"
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	json_t *list, *a;
+	struct table *t;
+	size_t i;
+
+	if (registry_alias_list(st, group, &list, &err) < 0)
+		return cli_fail(cli, &err);
+	t = json ? NULL : table_new(4, headers);
+	json_array_foreach(list, i, a) {
+		char *version;
+
+		if (json) {
+			jsonio_print(stdout, a, 0);
+			continue;
+		}
+		version = xasprintf("%s/%" JSON_INTEGER_FORMAT, group,
+				    json_integer_value(json_object_get(
+					    a, "version")));
+		table_add(t, (const char *const[]){ jsonio_str(a, "alias"),
+			  version, jsonio_str(a, "set"),
+			  jsonio_str(a, "set_by") });
+		free(version);
+	}
+	if (t)
+		table_print_free(t, stdout);
+	json_decref(list);
+	return 0;
+}
+
+int cmd_alias(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	const char *sub;
+	struct store *st;
+	int c, json = 0, n, ret;
+	char *name;
+
+	while ((c = cli_getopt(argc, argv, "+h", opts, cli, usage_alias))
+	       != -1)
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (optind >= argc)
+		return cli_usage(cli, usage_alias, "expected set, rm or list");
+	sub = argv[optind++];
+	/* Options may also follow the sub-verb: alias list --json GROUP. */
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_alias))
+	       != -1)
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	n = argc - optind;
+	if (strcmp(sub, "set") == 0 && (n == 2 || n == 3)) {
+		if ((ret = cli_store(cli, &st)) != 0)
+			return ret;
+		return alias_set(n, argv + optind, cli, st);
+	}
+	if (strcmp(sub, "list") == 0 && n == 1) {
+		if ((ret = cli_store(cli, &st)) != 0)
+			return ret;
+		return alias_list(cli, st, argv[optind], json);
+	}
+	if (strcmp(sub, "rm") != 0 || n != 2)
+		return cli_usage(cli, usage_alias, "unexpected arguments to "
+				 "'alias %s'", sub);
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (registry_alias_rm(st, argv[optind], argv[optind + 1], &err) < 0)
+		return cli_fail(cli, &err);
+	name = xasprintf("%s@%s", argv[optind], argv[optind + 1]);
+	ret = regcmd_audit(cli, st, "registry.alias.rm", name, NULL);
+	free(name);
+	return ret;
+}

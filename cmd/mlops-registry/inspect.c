@@ -1,0 +1,182 @@
+/* inspect.c - `mlops-registry lineage|diff`: where a version came from,
+ * and how two versions differ. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonio.h"
+#include "registry-cmd.h"
+#include "table.h"
+#include "xalloc.h"
+
+const char usage_lineage[] =
+	"usage: mlops-registry lineage [--json] GROUP/N|GROUP@ALIAS\n"
+	"\n"
+	"Show where a version came from: the git commit, pipeline run and step,\n"
+	"the hashes of the step's inputs and datasets, who registered it and\n"
+	"who approved it, and the store it was imported from.\n"
+	"\n"
+	"  --json   as one JSON object\n";
+const char usage_diff[] =
+	"usage: mlops-registry diff [--json] GROUP/A GROUP/B\n"
+	"\n"
+	"Compare two versions' metrics (with deltas B - A), params and\n"
+	"artifacts side by side. Exit 1 when they differ, 0 when not, as\n"
+	"diff(1) does.\n"
+	"\n"
+	"  --json   as one JSON object\n";
+
+static void print_pair(const char *label, const char *a, const char *b)
+{
+	printf("%-12s %s%s%s\n", label, a, b ? "  " : "", b ? b : "");
+}
+
+static void print_lineage(const json_t *r)
+{
+	const json_t *lin = json_object_get(r, "lineage");
+	const json_t *reg = json_object_get(r, "registered");
+	const json_t *appr = json_object_get(r, "approved");
+	const json_t *origin = json_object_get(r, "origin");
+	const char *key, *fields[][2] = {
+		{ "commit:", "git_commit" }, { "run:", "run_id" },
+		{ "step:", "step" }
+	};
+	json_t *v;
+	size_t i;
+
+	printf("%-12s %s/%" JSON_INTEGER_FORMAT " (%s)\n", "model:",
+	       jsonio_str(r, "group"),
+	       json_integer_value(json_object_get(r, "version")),
+	       jsonio_str(r, "status"));
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		print_pair(fields[i][0], jsonio_str(lin, fields[i][1]) ?
+			   jsonio_str(lin, fields[i][1]) : "-", NULL);
+	json_object_foreach(json_object_get(lin, "inputs"), key, v)
+		print_pair("input:", key, json_string_value(v));
+	json_array_foreach(json_object_get(lin, "datasets"), i, v)
+		print_pair("dataset:", jsonio_str(v, "path"),
+			   jsonio_str(v, "hash"));
+	printf("%-12s %s by %s\n", "registered:", jsonio_str(reg, "time"),
+	       jsonio_str(reg, "user"));
+	if (json_is_object(appr))
+		printf("%-12s %s by %s%s%s\n", "approved:",
+		       jsonio_str(appr, "time"), jsonio_str(appr, "user"),
+		       jsonio_str(appr, "note") ? ": " : "",
+		       jsonio_str(appr, "note") ? jsonio_str(appr, "note") :
+		       "");
+	else
+		print_pair("approved:", "-", NULL);
+	if (!json_is_object(origin))
+		return;
+	printf("%-12s %s %s, imported %s by %s\n", "origin:",
+	       jsonio_str(origin, "account"), jsonio_str(origin, "arn"),
+	       jsonio_str(origin, "imported"),
+	       jsonio_str(origin, "imported_by"));
+	appr = json_object_get(r, "approved_at_origin");
+	if (json_is_object(appr))
+		printf("%-12s %s by %s in %s%s%s\n", "approved:",
+		       jsonio_str(appr, "time"), jsonio_str(appr, "user"),
+		       jsonio_str(origin, "account"),
+		       jsonio_str(appr, "note") ? ": " : "",
+		       jsonio_str(appr, "note") ? jsonio_str(appr, "note") :
+		       "");
+}
+
+int cmd_lineage(int argc, char **argv, struct cli *cli)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct model_version *mv = NULL;
+	json_t *report = NULL;
+	struct store *st;
+	int json = 0, ret;
+
+	if ((ret = regcmd_parse_args(argc, argv, cli, usage_lineage, 1,
+				     &json, &st)) != REGCMD_GO_ON ||
+	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
+		return ret;
+	if (registry_lineage_report(st, mv, &report, &err) < 0)
+		ret = cli_fail(cli, &err);
+	else if (json)
+		jsonio_print(stdout, report, 1);
+	else
+		print_lineage(report);
+	json_decref(report);
+	model_version_free(mv);
+	return ret;
+}
+
+static char *cell(const json_t *v)
+{
+	if (!v || json_is_null(v))
+		return xstrdup("-");
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (json_is_number(v))
+		return xasprintf("%.6g", json_number_value(v));
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+static void diff_rows(struct table *t, const char *kind, const json_t *rows)
+{
+	const json_t *row;
+	size_t i;
+
+	json_array_foreach(rows, i, row) {
+		const json_t *delta = json_object_get(row, "delta");
+		char *label = xasprintf("%s %s", kind, jsonio_str(row, "key"));
+		char *a = cell(json_object_get(row, "a"));
+		char *b = cell(json_object_get(row, "b"));
+
+		/* Hashes are long: a prefix tells them apart. */
+		if (strcmp(kind, "artifact") == 0) {
+			a[strnlen(a, 12)] = '\0';
+			b[strnlen(b, 12)] = '\0';
+		}
+		char *d;
+
+		d = delta ? xasprintf("%+.6g", json_number_value(delta)) :
+			xstrdup(json_equal(json_object_get(row, "a"),
+					   json_object_get(row, "b")) ?
+				"" : "differs");
+
+		table_add(t, (const char *const[]){ label, a, b, d });
+		free(label);
+		free(a);
+		free(b);
+		free(d);
+	}
+}
+
+int cmd_diff(int argc, char **argv, struct cli *cli)
+{
+	struct model_version *a = NULL, *b = NULL;
+	struct table *t;
+	struct store *st;
+	int json = 0, differ = 0, ret;
+	json_t *d;
+
+	if ((ret = regcmd_parse_args(argc, argv, cli, usage_diff, 2, &json,
+				     &st)) != REGCMD_GO_ON ||
+	    (ret = regcmd_resolve(cli, st, argv[optind], &a)) != 0 ||
+	    (ret = regcmd_resolve(cli, st, argv[optind + 1], &b)) != 0) {
+		model_version_free(a);
+		return ret;
+	}
+	d = registry_diff(a, b, &differ);
+	if (json) {
+		jsonio_print(stdout, d, 1);
+	} else {
+		t = table_new(4, (const char *const[]){ "",
+			      jsonio_str(d, "a"), jsonio_str(d, "b"),
+			      "delta" });
+		diff_rows(t, "metric", json_object_get(d, "metrics"));
+		diff_rows(t, "param", json_object_get(d, "params"));
+		diff_rows(t, "artifact", json_object_get(d, "artifacts"));
+		table_print_free(t, stdout);
+	}
+	json_decref(d);
+	model_version_free(a);
+	model_version_free(b);
+	return differ ? MLOPS_EXIT_FINDING : 0;
+}
