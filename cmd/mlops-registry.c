@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "audit.h"
 #include "jsonio.h"
@@ -137,7 +138,16 @@ int regcmd_parse_args(int argc, char **argv, struct cli *cli,
 	if (argc - optind != nargs)
 		return cli_usage(cli, usage, nargs == 1 ? "expected one "
 				 "argument" : "expected %d arguments", nargs);
-	return cli_store(cli, st);
+	c = cli_store(cli, st);
+	return c ? c : REGCMD_GO_ON;
+}
+
+void regcmd_publish_mode(const char *path)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	chmod(path, 0666 & ~mask);
 }
 
 char *regcmd_name(const struct model_version *mv)
@@ -156,25 +166,29 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 	const char *description = NULL;
 	json_t *tags = json_object();
 	struct store *st;
-	int c, ret = 0;
+	int c, ret = REGCMD_GO_ON;
 
-	while (ret == 0 && (c = cli_getopt(argc, argv, "h", opts, cli,
-					   usage_create)) != -1)
+	while (ret == REGCMD_GO_ON && (c = cli_getopt(argc, argv, "h", opts,
+						     cli, usage_create)) != -1)
 		switch (c) {
 		case 'd':
 			description = optarg;
 			break;
 		case 't':
-			ret = regcmd_add_kv(cli, usage_create, tags, "--tag",
-					    optarg);
+			if (regcmd_add_kv(cli, usage_create, tags, "--tag",
+					  optarg) != 0)
+				ret = 2;
 			break;
 		default:
 			ret = CLI_STATUS(c);
 		}
-	if (ret == 0 && argc - optind != 1)
+	if (ret == REGCMD_GO_ON && argc - optind != 1)
 		ret = cli_usage(cli, usage_create, "expected one GROUP");
-	if (ret == 0)
-		ret = cli_store(cli, &st);
+	if (ret != REGCMD_GO_ON) {
+		json_decref(tags);
+		return ret;
+	}
+	ret = cli_store(cli, &st);
 	if (ret == 0 && registry_group_create(st, argv[optind], description,
 					      tags, &err) < 0)
 		ret = cli_fail(cli, &err);
@@ -349,7 +363,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	size_t i;
 
 	if ((ret = regcmd_parse_args(argc, argv, cli, usage_describe, 1,
-				     &json, &st)) != 0)
+				     &json, &st)) != REGCMD_GO_ON)
 		return ret;
 	if (registry_group_get(st, argv[optind], &g, &err) < 0 ||
 	    registry_alias_list(st, argv[optind], &aliases, &err) < 0) {
@@ -361,6 +375,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	if (json) {
 		jsonio_print(stdout, o, 1);
 	} else {
+		char *latest, *approved;
 		json_t *v;
 
 		printf("group:        %s\n", g->name);
@@ -368,9 +383,12 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		       "-");
 		printf("created:      %s by %s\n", jsonio_str(o, "created"),
 		       g->created_by);
-		printf("versions:     %" PRId64 " (latest %" PRId64
-		       ", latest approved %" PRId64 ")\n", g->versions,
-		       g->latest, g->latest_approved);
+		latest = version_or_dash(g->latest);
+		approved = version_or_dash(g->latest_approved);
+		printf("versions:     %" PRId64 " (latest %s, latest approved "
+		       "%s)\n", g->versions, latest, approved);
+		free(latest);
+		free(approved);
 		json_object_foreach(g->tags, key, v)
 			printf("tag:          %s=%s\n", key,
 			       json_string_value(v));
@@ -412,10 +430,11 @@ static int register_parse(int argc, char **argv, struct cli *cli,
 		{ "param", required_argument, 0, 'p' },
 		{ "status", required_argument, 0, 's' }, { 0, 0, 0, 0 }
 	};
-	int c, ret = 0;
+	int c, ret = REGCMD_GO_ON;
 
-	while (ret == 0 && (c = cli_getopt(argc, argv, "a:h", opts, cli,
-					   usage_register)) != -1)
+	while (ret == REGCMD_GO_ON &&
+	       (c = cli_getopt(argc, argv, "a:h", opts, cli,
+			       usage_register)) != -1)
 		switch (c) {
 		case 'a':
 			ALLOC_GROW(ra->artifacts, ra->nartifacts + 1, ra->cap);
@@ -435,8 +454,9 @@ static int register_parse(int argc, char **argv, struct cli *cli,
 			nv->framework = optarg;
 			break;
 		case 'M':
-			ret = regcmd_add_kv(cli, usage_register, ra->meta,
-					    "--meta", optarg);
+			if (regcmd_add_kv(cli, usage_register, ra->meta,
+					  "--meta", optarg) != 0)
+				ret = 2;
 			break;
 		case 'm':
 			ra->metrics_file = optarg;
@@ -445,8 +465,9 @@ static int register_parse(int argc, char **argv, struct cli *cli,
 			nv->no_create = 1;
 			break;
 		case 'p':
-			ret = regcmd_add_kv(cli, usage_register, ra->params,
-					    "--param", optarg);
+			if (regcmd_add_kv(cli, usage_register, ra->params,
+					  "--param", optarg) != 0)
+				ret = 2;
 			break;
 		case 's':
 			nv->status = optarg;
@@ -454,16 +475,16 @@ static int register_parse(int argc, char **argv, struct cli *cli,
 		default:
 			ret = CLI_STATUS(c);
 		}
-	if (ret == 0 && argc - optind != 1)
+	if (ret == REGCMD_GO_ON && argc - optind != 1)
 		ret = cli_usage(cli, usage_register, "expected one GROUP");
-	if (ret == 0 && ra->nartifacts == 0)
+	if (ret == REGCMD_GO_ON && ra->nartifacts == 0)
 		ret = cli_usage(cli, usage_register, "at least one --artifact "
 				"is needed");
-	if (ret == 0 && nv->status && strcmp(nv->status, REGISTRY_PENDING)
+	if (ret == REGCMD_GO_ON && nv->status && strcmp(nv->status, REGISTRY_PENDING)
 	    != 0 && strcmp(nv->status, REGISTRY_APPROVED) != 0)
 		ret = cli_usage(cli, usage_register, "--status must be "
 				"PendingManualApproval or Approved");
-	if (ret == 0)
+	if (ret == REGCMD_GO_ON)
 		nv->group = argv[optind];
 	return ret;
 }
@@ -482,9 +503,9 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 	ra.params = json_object();
 	ra.meta = json_object();
 	ret = register_parse(argc, argv, cli, &nv, &ra);
-	if (ret == 0)
-		ret = cli_store(cli, &st);
-	if (ret != 0)
+	if (ret != REGCMD_GO_ON)
+		goto out;
+	if ((ret = cli_store(cli, &st)) != 0)
 		goto out;
 	if (ra.metrics_file &&
 	    (jsonio_load_file(&metrics, ra.metrics_file, 0, &err) < 0 ||
@@ -530,6 +551,9 @@ static void print_object(const char *title, const json_t *obj)
 		return;
 	printf("%s:\n", title);
 	json_object_foreach((json_t *)obj, key, v) {
+		/* An origin's history is shown by lineage, not here. */
+		if (json_is_array(v) && strcmp(key, "history") == 0)
+			continue;
 		if (json_is_string(v)) {
 			printf("  %-20s %s\n", key, json_string_value(v));
 		} else {
@@ -589,7 +613,7 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 	int json = 0, ret;
 
 	if ((ret = regcmd_parse_args(argc, argv, cli, usage_show, 1, &json,
-				     &st)) != 0 ||
+				     &st)) != REGCMD_GO_ON ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
 	if (registry_status_history(st, mv->group, mv->version, &history,
@@ -700,6 +724,12 @@ static const struct cli_verb verbs[] = {
 	  "status (exit 1 unless Approved)" },
 	{ "alias", cmd_alias, usage_alias, "name versions: champion, "
 	  "staging, ..." },
+	{ "export", cmd_export, usage_export, "write a version as a tar "
+	  "stream" },
+	{ "import", cmd_import, usage_import, "read a version from a tar "
+	  "stream" },
+	{ "card", cmd_card, usage_card, "model cards: create, set, show, "
+	  "status, history, export" },
 	{ NULL, NULL, NULL, NULL }
 };
 

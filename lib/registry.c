@@ -42,6 +42,20 @@ int registry_valid_alias(const char *name)
 	return 1;
 }
 
+int registry_valid_artifact_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > 100 || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] == '/' || name[i] == '\\' ||
+		    (unsigned char)name[i] < 0x20)
+			return 0;
+	return 1;
+}
+
 int registry_valid_status(const char *s)
 {
 	return strcmp(s, REGISTRY_PENDING) == 0 ||

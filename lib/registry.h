@@ -68,6 +68,10 @@ int registry_valid_group(const char *name);
 /* 1 when name may be an alias: a letter, then letters, digits, '_' or
  * '-', at most 63 in all. */
 int registry_valid_alias(const char *name);
+/* 1 when name may name an artifact: a plain file name of 1-100 bytes
+ * (it becomes a tar member name in exports), not "." or "..", without
+ * '/', '\\' or control characters. */
+int registry_valid_artifact_name(const char *name);
 /* 1 when s is one of the three approval statuses. */
 int registry_valid_status(const char *s);
 
@@ -92,6 +96,10 @@ struct registry_new_version {
 	const char *group;
 	const char *const *artifact_paths;	/* at least one */
 	size_t nartifacts;
+	/* Import only: the names to register the files under (instead of
+	 * their basenames) and the hashes they must have. */
+	const char *const *artifact_names;
+	const char *const *artifact_hashes;
 	const char *framework;	/* NULL: "xgboost" */
 	const char *entry;	/* or NULL */
 	json_t *metrics;	/* object of numbers (may nest), or NULL */
@@ -106,6 +114,13 @@ struct registry_new_version {
 	int64_t version;	/* 0: the group's next number; import only:
 				 * this exact number */
 	int no_create;		/* refuse a missing group */
+	const char *note;	/* for the first history row, or NULL */
+	/* Called inside the transaction, before commit, to add rows that
+	 * belong to the new version (an import's card revisions). */
+	int (*in_transaction)(struct store *st, const char *group,
+			      int64_t version, void *arg,
+			      struct mlops_err *err);
+	void *in_transaction_arg;
 };
 
 /* Register a new version: store the artifacts as blobs (verified), then
@@ -210,5 +225,25 @@ int registry_lineage_report(struct store *st, const struct model_version *mv,
  * when anything differs. A new reference. */
 json_t *registry_diff(const struct model_version *a,
 		      const struct model_version *b, int *differ);
+
+/* Write GROUP/N as an export tar stream to fd (mlops-registry-export(5)):
+ * manifest.json, the artifacts, card.json. Streams blobs without holding
+ * them in memory; the same version always gives the same bytes. */
+int registry_export(struct store *st, const struct model_version *mv,
+		    int fd, struct mlops_err *err);
+
+/* Read an export stream from fd (stream names it in messages) and
+ * register its version under the same GROUP/N, keeping its lineage,
+ * recording where it came from (origin) and taking its status, or
+ * status when that is not NULL. An artifact larger than max_size bytes
+ * (0: no limit) is refused. The whole stream is read and checked
+ * (names, sizes, hashes, an exact member list) before anything is
+ * written; a refused stream changes nothing (MLOPS_EINPUT). Importing a
+ * version that is already here with the same content sets *unchanged;
+ * with other content it is MLOPS_ENOTFOUND (a conflict). *group (new
+ * string) and *version name the version. */
+int registry_import(struct store *st, int fd, const char *stream,
+		    const char *status, uint64_t max_size, char **group,
+		    int64_t *version, int *unchanged, struct mlops_err *err);
 
 #endif

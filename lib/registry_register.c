@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "identity.h"
 #include "jsonio.h"
 #include "object.h"
@@ -103,6 +104,13 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+static const char *artifact_name(const struct registry_new_version *nv,
+				 size_t i)
+{
+	return nv->artifact_names ? nv->artifact_names[i] :
+		base_name(nv->artifact_paths[i]);
+}
+
 /* Everything that can be checked before a byte is written. */
 static int check_new_version(const struct registry_new_version *nv,
 			     struct mlops_err *err)
@@ -141,14 +149,15 @@ static int check_new_version(const struct registry_new_version *nv,
 		return mlops_err_set(err, MLOPS_EINPUT,
 				     "lineage must be an object");
 	for (size_t i = 0; i < nv->nartifacts; i++) {
-		const char *path = nv->artifact_paths[i], *name;
+		const char *path = nv->artifact_paths[i];
+		const char *name = artifact_name(nv, i);
 		struct stat sb;
 
-		name = base_name(path);
-		if (!*name || strcmp(name, ".") == 0 ||
-		    strcmp(name, "..") == 0)
+		if (!registry_valid_artifact_name(name))
 			return mlops_err_set(err, MLOPS_EUSAGE, "artifact "
-					     "'%s' does not name a file", path);
+					     "'%s': '%s' is not a usable file "
+					     "name (1-100 bytes, no control "
+					     "characters)", path, name);
 		if (stat(path, &sb) < 0)
 			return mlops_err_errno(err, errno == ENOENT ?
 					       MLOPS_ENOTFOUND : MLOPS_EINPUT,
@@ -161,8 +170,7 @@ static int check_new_version(const struct registry_new_version *nv,
 			return mlops_err_errno(err, MLOPS_EINPUT, errno,
 					       "artifact '%s'", path);
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(base_name(nv->artifact_paths[j]), name)
-			    == 0)
+			if (strcmp(artifact_name(nv, j), name) == 0)
 				return mlops_err_set(err, MLOPS_EUSAGE,
 						     "two artifacts are named "
 						     "'%s'; names must differ",
@@ -313,9 +321,12 @@ int registry_register(struct store *st, const struct registry_new_version *nv,
 {
 	struct model_artifact *arts = NULL;
 	const char *status = nv->status ? nv->status : REGISTRY_PENDING;
-	char *user = nv->created_by ? xstrdup(nv->created_by) :
-		identity_user();
-	int64_t now = nv->created_us ? nv->created_us : time_now_us();
+	/* An import keeps its creator and creation time; the history row
+	 * says who brought it here, and when. */
+	char *actor = identity_user();
+	const char *user = nv->created_by ? nv->created_by : actor;
+	int64_t now = time_now_us();
+	int64_t created = nv->created_us ? nv->created_us : now;
 	int64_t number = 0;
 	int ret = check_new_version(nv, err);
 
@@ -332,22 +343,32 @@ int registry_register(struct store *st, const struct registry_new_version *nv,
 	 * never a row naming a missing blob. */
 	arts = xcalloc(nv->nartifacts, sizeof(*arts));
 	for (size_t i = 0; ret == 0 && i < nv->nartifacts; i++) {
-		arts[i].name = (char *)base_name(nv->artifact_paths[i]);
+		arts[i].name = (char *)artifact_name(nv, i);
 		ret = object_write_file(st, nv->artifact_paths[i],
 					arts[i].hash, &arts[i].size, err);
+		if (ret == 0 && nv->artifact_hashes &&
+		    strcmp(arts[i].hash, nv->artifact_hashes[i]) != 0)
+			ret = mlops_err_set(err, MLOPS_EINPUT, "artifact '%s' "
+					    "has hash %s, not %s", arts[i].name,
+					    arts[i].hash,
+					    nv->artifact_hashes[i]);
 	}
 	if (ret == 0)
 		ret = store_begin(st, err);
 	if (ret == 0)
 		ret = take_number(st, nv, &number, err);
 	if (ret == 0)
-		ret = insert_version(st, nv, number, status, user, now, err);
+		ret = insert_version(st, nv, number, status, user, created,
+				     err);
 	if (ret == 0)
 		ret = insert_artifacts(st, nv, number, arts, err);
 	if (ret == 0)
 		ret = registry_record_status(st, nv->group, number, NULL,
-					     status, user, now, NULL, NULL,
-					     err);
+					     status, actor, now, nv->note,
+					     NULL, err);
+	if (ret == 0 && nv->in_transaction)
+		ret = nv->in_transaction(st, nv->group, number,
+					 nv->in_transaction_arg, err);
 	if (ret == 0)
 		ret = store_commit(st, err);
 	if (ret < 0)
@@ -356,7 +377,7 @@ int registry_register(struct store *st, const struct registry_new_version *nv,
 		*version = number;
 out:
 	free(arts);
-	free(user);
+	free(actor);
 	return ret;
 }
 
@@ -414,12 +435,10 @@ int registry_lineage_add_dataset(json_t *lineage, const char *path,
 	char chunk[65536];
 	json_t *datasets;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = file_open_input(path, err);
 
 	if (fd < 0)
-		return mlops_err_errno(err, errno == ENOENT ? MLOPS_ENOTFOUND :
-				       MLOPS_EINPUT, errno, "dataset '%s'",
-				       path);
+		return mlops_err_prefix(err, "dataset: ");
 	h = hash_begin();
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)

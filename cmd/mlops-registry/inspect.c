@@ -67,12 +67,20 @@ static void print_lineage(const json_t *r)
 		       "");
 	else
 		print_pair("approved:", "-", NULL);
-	if (json_is_object(origin))
-		printf("%-12s %s %s, imported %s by %s\n", "origin:",
+	if (!json_is_object(origin))
+		return;
+	printf("%-12s %s %s, imported %s by %s\n", "origin:",
+	       jsonio_str(origin, "account"), jsonio_str(origin, "arn"),
+	       jsonio_str(origin, "imported"),
+	       jsonio_str(origin, "imported_by"));
+	appr = json_object_get(r, "approved_at_origin");
+	if (json_is_object(appr))
+		printf("%-12s %s by %s in %s%s%s\n", "approved:",
+		       jsonio_str(appr, "time"), jsonio_str(appr, "user"),
 		       jsonio_str(origin, "account"),
-		       jsonio_str(origin, "arn"),
-		       jsonio_str(origin, "imported"),
-		       jsonio_str(origin, "imported_by"));
+		       jsonio_str(appr, "note") ? ": " : "",
+		       jsonio_str(appr, "note") ? jsonio_str(appr, "note") :
+		       "");
 }
 
 int cmd_lineage(int argc, char **argv, struct cli *cli)
@@ -84,7 +92,7 @@ int cmd_lineage(int argc, char **argv, struct cli *cli)
 	int json = 0, ret;
 
 	if ((ret = regcmd_parse_args(argc, argv, cli, usage_lineage, 1,
-				     &json, &st)) != 0 ||
+				     &json, &st)) != REGCMD_GO_ON ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
 	if (registry_lineage_report(st, mv, &report, &err) < 0)
@@ -149,8 +157,7 @@ int cmd_diff(int argc, char **argv, struct cli *cli)
 	json_t *d;
 
 	if ((ret = regcmd_parse_args(argc, argv, cli, usage_diff, 2, &json,
-				     &st))
-	    != 0 ||
+				     &st)) != REGCMD_GO_ON ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &a)) != 0 ||
 	    (ret = regcmd_resolve(cli, st, argv[optind + 1], &b)) != 0) {
 		model_version_free(a);

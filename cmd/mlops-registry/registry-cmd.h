@@ -22,6 +22,19 @@ int cmd_lineage(int argc, char **argv, struct cli *cli);
 int cmd_diff(int argc, char **argv, struct cli *cli);
 extern const char usage_lineage[], usage_diff[];
 
+/* transfer.c */
+int cmd_export(int argc, char **argv, struct cli *cli);
+int cmd_import(int argc, char **argv, struct cli *cli);
+extern const char usage_export[], usage_import[];
+
+/* card.c */
+int cmd_card(int argc, char **argv, struct cli *cli);
+extern const char usage_card[];
+
+/* What an argument parser returns when the verb should go on; any other
+ * value is the exit status to return at once (0 after --help). */
+#define REGCMD_GO_ON (-1)
+
 /* Parse "KEY=VALUE" into obj[KEY] = "VALUE"; option names the flag for
  * the message. 0, or the usage exit status after printing usage. */
 int regcmd_add_kv(const struct cli *cli, const char *usage, json_t *obj,
@@ -34,7 +47,7 @@ int regcmd_audit(const struct cli *cli, struct store *st, const char *action,
 
 /* The head of a verb whose only option is --json: parse the options,
  * check that nargs arguments follow (from optind) and open the store.
- * 0, or the exit status to return. */
+ * REGCMD_GO_ON, or the exit status to return. */
 int regcmd_parse_args(int argc, char **argv, struct cli *cli,
 		      const char *usage, int nargs, int *json,
 		      struct store **st);
@@ -42,6 +55,11 @@ int regcmd_parse_args(int argc, char **argv, struct cli *cli,
 /* Resolve ref into *out; 0, or the exit status after printing. */
 int regcmd_resolve(const struct cli *cli, struct store *st, const char *ref,
 		   struct model_version **out);
+
+/* Give a file we wrote atomically (temporary files are 0600) the mode
+ * a new file would have under the umask: exports are meant to be
+ * shared. Best effort. */
+void regcmd_publish_mode(const char *path);
 
 /* "GROUP/N" of mv; the caller frees. */
 char *regcmd_name(const struct model_version *mv);

@@ -256,6 +256,22 @@ test_expect_success 'every mutating command appends one audit record' '
 	mlops audit verify
 '
 
+test_expect_success '--help on every verb: its usage, exit 0, nothing done' '
+	test_snapshot &&
+	for verb in create describe list register show get lineage diff \
+		latest approve reject status alias export import; do
+		mlops-registry $verb --help >out 2>err &&
+		grep "^usage: mlops-registry $verb" out &&
+		! test -s err || return 1
+	done &&
+	for verb in create set show status history export; do
+		mlops-registry card $verb -h >out 2>err &&
+		grep "^usage: mlops-registry card $verb" out &&
+		! test -s err || return 1
+	done &&
+	test_store_unchanged
+'
+
 test_expect_success 'mlops registry runs mlops-registry' '
 	make_model &&
 	test "$(mlops registry register -a model.json churn)" = churn/1

@@ -50,4 +50,21 @@ test_expect_success 'concurrent approvals of different versions all land' '
 	test "$(mlops event log --json --source mlops.registry | wc -l)" = 12
 '
 
+test_expect_success 'concurrent imports of one version: one import, the rest unchanged' '
+	echo m >m.bin &&
+	mlops-registry register -a m.bin churn &&
+	mlops-registry export -o churn.tar churn/1 &&
+	mlops init --env prod prod >/dev/null &&
+	for i in 1 2 3 4 5 6; do
+		mlops --store prod registry import churn.tar >out$i 2>err$i &
+	done &&
+	wait &&
+	for i in 1 2 3 4 5 6; do
+		test "$(cat out$i)" = churn/1 || return 1
+	done &&
+	test "$(cat err? | grep -c "nothing changed")" = 5 &&
+	test "$(mlops --store prod registry list --json | jq -r .versions)" = 1 &&
+	test "$(mlops --store prod audit log | grep -c registry.import)" = 1
+'
+
 test_done

@@ -46,7 +46,7 @@ test_expect_success '--dataset records a dataset hash by hand' '
 		"$(sha256sum train.csv | cut -d" " -f1)" &&
 	test_snapshot &&
 	test_expect_code 4 mlops-registry register -a model.json --dataset nope.csv churn 2>err &&
-	grep "dataset .nope.csv." err &&
+	grep "dataset: cannot open .nope.csv.: No such file" err &&
 	test_store_unchanged
 '
 

@@ -3,43 +3,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <check.h>
 
+#include "fixture.h"
 #include "fsutil.h"
 #include "registry.h"
 #include "xalloc.h"
 
-static char tmpdir[64];
 static struct store *st;
 static char *artifact;
 
 static void setup(void)
 {
-	struct mlops_err err = MLOPS_ERR_INIT;
-	int created;
-	FILE *f;
-
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mlops-test-registry.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	ck_assert_int_eq(store_init(tmpdir, "test", &created, &err), 0);
-	ck_assert_int_eq(store_open(&st, tmpdir, "test", &err), 0);
-	artifact = path_join(tmpdir, "model.json");
-	f = fopen(artifact, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("{\"learner\":{}}\n", f);
-	fclose(f);
+	st = fixture_store_new();
+	artifact = path_join(st->root, "model.json");
+	fixture_write(artifact, "{\"learner\":{}}\n");
 	setenv("MLOPS_USER", "unit@example.com", 1);
 }
 
 static void teardown(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	store_close(st);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
+	fixture_store_free(st);
 	free(artifact);
 }
 
@@ -240,7 +225,85 @@ START_TEST(lineage_comes_from_the_pipeline_environment)
 }
 END_TEST
 
-Suite *suite_registry(void);
+START_TEST(diff_reports_deltas_and_differences)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct model_version *a = NULL, *b = NULL;
+	json_t *m1 = json_pack("{s:f,s:{s:f}}", "auc", 0.5, "eval", "rmse",
+			       2.0);
+	json_t *m2 = json_pack("{s:f,s:{s:f}}", "auc", 0.75, "eval", "rmse",
+			       2.0);
+	json_t *d, *row;
+	int differ;
+
+	register_one("churn", m1);
+	register_one("churn", m2);
+	ck_assert_int_eq(registry_resolve(st, "churn/1", &a, &err), 0);
+	ck_assert_int_eq(registry_resolve(st, "churn/2", &b, &err), 0);
+	d = registry_diff(a, b, &differ);
+	ck_assert_int_eq(differ, 1);
+	row = json_array_get(json_object_get(d, "metrics"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "key")), "auc");
+	ck_assert(json_real_value(json_object_get(row, "delta")) == 0.25);
+	row = json_array_get(json_object_get(d, "metrics"), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "key")),
+			 "eval.rmse");
+	json_decref(d);
+	d = registry_diff(a, a, &differ);
+	ck_assert_int_eq(differ, 0);
+	json_decref(d);
+	model_version_free(a);
+	model_version_free(b);
+	json_decref(m1);
+	json_decref(m2);
+}
+END_TEST
+
+START_TEST(export_then_import_into_another_store)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct store *other = fixture_store_new();
+	struct model_version *mv = NULL, *copy = NULL;
+	char *group = NULL;
+	int64_t version = 0;
+	int unchanged = -1;
+	FILE *f = tmpfile();
+
+	register_one("churn", NULL);
+	ck_assert_int_eq(registry_resolve(st, "churn/1", &mv, &err), 0);
+	ck_assert_int_eq(registry_export(st, mv, fileno(f), &err), 0);
+	rewind(f);
+	ck_assert_msg(registry_import(other, fileno(f), "t.tar", NULL, 0,
+				      &group, &version, &unchanged, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_str_eq(group, "churn");
+	ck_assert_int_eq(version, 1);
+	ck_assert_int_eq(unchanged, 0);
+	free(group);
+	ck_assert_int_eq(registry_resolve(other, "churn/1", &copy, &err), 0);
+	ck_assert_str_eq(copy->artifacts[0].hash, mv->artifacts[0].hash);
+	ck_assert_str_eq(copy->created_by, "unit@example.com");
+	ck_assert_str_eq(json_string_value(json_object_get(copy->origin,
+							   "account")),
+			 st->env);
+	rewind(f);
+	ck_assert_int_eq(registry_import(other, fileno(f), "t.tar", NULL, 10,
+					 &group, &version, &unchanged, &err),
+			 MLOPS_EINPUT);
+	ck_assert(strstr(err.msg, "oversize member") != NULL);
+	rewind(f);
+	ck_assert_int_eq(registry_import(other, fileno(f), "t.tar", NULL, 0,
+					 &group, &version, &unchanged, &err),
+			 0);
+	ck_assert_int_eq(unchanged, 1);
+	free(group);
+	fclose(f);
+	model_version_free(mv);
+	model_version_free(copy);
+	fixture_store_free(other);
+}
+END_TEST
+
 Suite *suite_registry(void)
 {
 	Suite *s = suite_create("registry");
@@ -254,6 +317,8 @@ Suite *suite_registry(void)
 	tcase_add_test(tc, resolve_names_what_is_missing);
 	tcase_add_test(tc, status_changes_are_kept_in_order);
 	tcase_add_test(tc, lineage_comes_from_the_pipeline_environment);
+	tcase_add_test(tc, diff_reports_deltas_and_differences);
+	tcase_add_test(tc, export_then_import_into_another_store);
 	suite_add_tcase(s, tc);
 	return s;
 }

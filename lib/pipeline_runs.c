@@ -1,0 +1,363 @@
+/* pipeline_runs.c - reading recorded runs, and cancelling one; see
+ * pipeline_runs.h. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "object.h"
+#include "pipeline_exec.h"
+#include "pipeline_runs.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+#define RUN_COLUMNS "id, pipeline, status, executor, spec_path, spec_hash, " \
+	"spec_dir, overrides, params, git_commit, git_repo, jobs, " \
+	"use_cache, runner_pid, user, created_us, ended_us, failure_reason"
+
+static const char *run_str(const json_t *run, const char *key)
+{
+	return json_string_value(json_object_get(run, key));
+}
+
+static const char *run_id_of(const json_t *run)
+{
+	return run_str(run, "id");
+}
+
+static json_t *col_text(sqlite3_stmt *q, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(q, i);
+
+	return v ? json_string(v) : json_null();
+}
+
+static json_t *col_time(sqlite3_stmt *q, int i)
+{
+	char t[TIME_RFC3339_MAX];
+
+	if (sqlite3_column_type(q, i) == SQLITE_NULL)
+		return json_null();
+	time_format_ms(sqlite3_column_int64(q, i), t);
+	return json_string(t);
+}
+
+static json_t *col_json(sqlite3_stmt *q, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(q, i);
+	json_t *j = v ? json_loads(v, 0, NULL) : NULL;
+
+	return j ? j : json_null();
+}
+
+static json_t *col_int(sqlite3_stmt *q, int i)
+{
+	if (sqlite3_column_type(q, i) == SQLITE_NULL)
+		return json_null();
+	return json_integer(sqlite3_column_int64(q, i));
+}
+
+/* Duration in seconds between two microsecond columns, or null. */
+static json_t *col_duration(sqlite3_stmt *q, int from, int to)
+{
+	if (sqlite3_column_type(q, from) == SQLITE_NULL ||
+	    sqlite3_column_type(q, to) == SQLITE_NULL)
+		return json_null();
+	/* milliseconds are what anyone reads */
+	return json_real((double)((sqlite3_column_int64(q, to) -
+				   sqlite3_column_int64(q, from)) / 1000) /
+			 1e3);
+}
+
+static json_t *run_row(sqlite3_stmt *q)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", col_text(q, 0));
+	json_object_set_new(o, "pipeline", col_text(q, 1));
+	json_object_set_new(o, "status", col_text(q, 2));
+	json_object_set_new(o, "executor", col_text(q, 3));
+	json_object_set_new(o, "specPath", col_text(q, 4));
+	json_object_set_new(o, "specHash", col_text(q, 5));
+	json_object_set_new(o, "specDir", col_text(q, 6));
+	json_object_set_new(o, "overrides", col_json(q, 7));
+	json_object_set_new(o, "parameters", col_json(q, 8));
+	json_object_set_new(o, "gitCommit", col_text(q, 9));
+	json_object_set_new(o, "gitRepo", col_text(q, 10));
+	json_object_set_new(o, "jobs", col_int(q, 11));
+	json_object_set_new(o, "cache", json_boolean(sqlite3_column_int(q,
+								       12)));
+	json_object_set_new(o, "runnerPid", col_int(q, 13));
+	json_object_set_new(o, "user", col_text(q, 14));
+	json_object_set_new(o, "created", col_time(q, 15));
+	json_object_set_new(o, "ended", col_time(q, 16));
+	json_object_set_new(o, "duration", col_duration(q, 15, 16));
+	json_object_set_new(o, "failureReason", col_text(q, 17));
+	return o;
+}
+
+static int add_steps(struct store *st, json_t *run, struct mlops_err *err)
+{
+	json_t *steps = json_array();
+	sqlite3_stmt *q = NULL;
+	int ret, rc;
+
+	ret = store_prepare(st, &q, "SELECT name, status, cache_key, "
+			    "cache_source, attempts, exit_code, job_id, "
+			    "properties, failure_reason, started_us, ended_us "
+			    "FROM pipeline_step WHERE run_id = ?1 ORDER BY "
+			    "position", err);
+	if (ret < 0) {
+		json_decref(steps);
+		return ret;
+	}
+	sqlite3_bind_text(q, 1, run_id_of(run), -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		json_t *s = json_object();
+
+		json_object_set_new(s, "name", col_text(q, 0));
+		json_object_set_new(s, "status", col_text(q, 1));
+		json_object_set_new(s, "cacheKey", col_text(q, 2));
+		json_object_set_new(s, "cacheHit", json_boolean(
+				    sqlite3_column_type(q, 3) != SQLITE_NULL));
+		json_object_set_new(s, "cacheSource", col_text(q, 3));
+		json_object_set_new(s, "attempts", col_int(q, 4));
+		json_object_set_new(s, "exitCode", col_int(q, 5));
+		json_object_set_new(s, "slurmJobId", col_text(q, 6));
+		json_object_set_new(s, "properties", col_json(q, 7));
+		json_object_set_new(s, "failureReason", col_text(q, 8));
+		json_object_set_new(s, "started", col_time(q, 9));
+		json_object_set_new(s, "ended", col_time(q, 10));
+		json_object_set_new(s, "duration", col_duration(q, 9, 10));
+		json_array_append_new(steps, s);
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_sql_error(st, "cannot read steps", err);
+	sqlite3_finalize(q);
+	json_object_set_new(run, "steps", steps);
+	return ret;
+}
+
+int pipeline_run_get(struct store *st, const char *id, json_t **out,
+		     struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	json_t *run = NULL;
+	char *pattern = xasprintf("%s*", id);
+	int ret, rc, n = 0;
+
+	/* An exact ID wins over a prefix of a longer one. */
+	ret = store_prepare(st, &q, "SELECT " RUN_COLUMNS " FROM pipeline_run"
+			    " WHERE id = ?1 OR id GLOB ?2 ORDER BY id != ?1, "
+			    "id LIMIT 2", err);
+	if (ret < 0)
+		goto out;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, pattern, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n++ == 0) {
+			run = run_row(q);
+			if (strcmp(run_id_of(run), id) == 0)
+				break;
+		}
+	}
+	if (!run)
+		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "no run '%s' (see "
+				    "'mlops-pipeline list')", id);
+	else if (n > 1)
+		ret = mlops_err_set(err, MLOPS_EUSAGE, "'%s' names more than "
+				    "one run: give more of its ID", id);
+	if (ret == 0)
+		ret = add_steps(st, run, err);
+	if (ret == 0) {
+		*out = run;
+		run = NULL;
+	}
+out:
+	json_decref(run);
+	sqlite3_finalize(q);
+	free(pattern);
+	return ret;
+}
+
+int pipeline_run_list(struct store *st, json_t **out, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL, *c = NULL;
+	json_t *list = json_array();
+	int ret, rc;
+
+	ret = store_prepare(st, &q, "SELECT " RUN_COLUMNS " FROM pipeline_run"
+			    " ORDER BY created_us, id", err);
+	if (ret == 0)
+		ret = store_prepare(st, &c, "SELECT status, count(*), "
+				    "count(cache_source) FROM pipeline_step "
+				    "WHERE run_id = ?1 GROUP BY status", err);
+	while (ret == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		json_t *run = run_row(q), *counts = json_object();
+		int64_t hits = 0;
+
+		sqlite3_reset(c);
+		sqlite3_bind_text(c, 1, run_id_of(run), -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(c) == SQLITE_ROW) {
+			const char *status = (const char *)
+				sqlite3_column_text(c, 0);
+
+			json_object_set_new(counts, status, json_integer(
+					    sqlite3_column_int64(c, 1)));
+			hits += sqlite3_column_int64(c, 2);
+		}
+		json_object_set_new(run, "stepCounts", counts);
+		json_object_set_new(run, "cacheHits", json_integer(hits));
+		json_array_append_new(list, run);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = store_sql_error(st, "cannot list runs", err);
+	sqlite3_finalize(q);
+	sqlite3_finalize(c);
+	if (ret < 0) {
+		json_decref(list);
+		return ret;
+	}
+	*out = list;
+	return 0;
+}
+
+int pipeline_run_definition(struct store *st, const json_t *run,
+			    struct pipeline **out, struct mlops_err *err)
+{
+	const json_t *ov = json_object_get(run, "overrides");
+	struct buf spec = BUF_INIT;
+	char **overrides;
+	size_t n = json_array_size(ov);
+	int ret;
+
+	overrides = xcalloc(n + 1, sizeof(*overrides));
+	for (size_t i = 0; i < n; i++)
+		overrides[i] = (char *)json_string_value(json_array_get(ov, i));
+	ret = object_read_mem(st, run_str(run, "specHash"), &spec, 16u << 20,
+			      err);
+	if (ret == 0)
+		ret = pipeline_load_mem(out, spec.s, spec.len,
+					run_str(run, "specPath"),
+					run_str(run, "specDir"), overrides, n,
+					err);
+	free(overrides);
+	buf_release(&spec);
+	return ret;
+}
+
+int pipeline_run_status(struct store *st, const char *id, char **status,
+			struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, "SELECT status FROM pipeline_run "
+				"WHERE id = ?1", err);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*status = xstrdup((const char *)sqlite3_column_text(q, 0));
+	else
+		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "no run '%s'", id);
+	sqlite3_finalize(q);
+	return ret;
+}
+
+/* 1 when pid is a live mlops-pipeline process. */
+static int runner_alive(json_int_t pid)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	if (pid <= 0 || kill((pid_t)pid, 0) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%lld/comm", (long long)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "mlops-pipeline", 14) == 0;
+}
+
+int pipeline_run_cancel(struct store *st, const json_t *run, int *signalled,
+			struct mlops_err *err)
+{
+	const char *id = run_id_of(run);
+	const char *status = json_string_value(json_object_get(run, "status"));
+	json_int_t pid = json_integer_value(json_object_get(run, "runnerPid"));
+	sqlite3_stmt *q = NULL;
+	int ret;
+
+	*signalled = 0;
+	if (strcmp(status, "Executing") != 0)
+		return mlops_err_set(err, MLOPS_ENOTFOUND, "run %s is not "
+				     "executing (it is %s)", id, status);
+	if (runner_alive(pid)) {
+		if (kill((pid_t)pid, SIGTERM) < 0)
+			return mlops_err_errno(err, errno == EPERM ?
+					       MLOPS_EPERM : MLOPS_EINTERNAL,
+					       errno, "cannot signal process "
+					       "%lld", (long long)pid);
+		*signalled = 1;
+		return 0;
+	}
+	/* The runner died without a word (SIGKILL, a crash): stop its
+	 * Slurm jobs, which would run on, and record the run as stopped.
+	 * Local steps of such a runner are not tracked by the store. */
+	{
+		size_t i;
+		json_t *step;
+
+		json_array_foreach(json_object_get(run, "steps"), i, step) {
+			const char *job = json_string_value(
+				json_object_get(step, "slurmJobId"));
+			const char *s = json_string_value(
+				json_object_get(step, "status"));
+
+			if (job && s && strcmp(s, "Executing") == 0)
+				pipeline_slurm_cancel_job(job);
+		}
+	}
+	ret = store_begin(st, err);
+	if (ret == 0)
+		ret = store_prepare(st, &q, "UPDATE pipeline_step SET status = "
+				    "'Stopped', failure_reason = 'the run was "
+				    "cancelled' WHERE run_id = ?1 AND status IN"
+				    " ('Pending', 'Executing')", err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			ret = store_sql_error(st, "cannot stop steps", err);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (ret == 0)
+		ret = store_prepare(st, &q, "UPDATE pipeline_run SET status = "
+				    "'Stopped', ended_us = ?2, failure_reason ="
+				    " 'cancelled (its process was gone)' WHERE "
+				    "id = ?1", err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, time_now_us());
+		if (sqlite3_step(q) != SQLITE_DONE)
+			ret = store_sql_error(st, "cannot stop the run", err);
+	}
+	sqlite3_finalize(q);
+	if (ret == 0)
+		ret = pipeline_emit_run_event(st, run_str(run, "pipeline"), id,
+					      "Executing", "Stopped",
+					      run_str(run, "gitCommit"),
+					      "cancelled", err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
+	return ret;
+}

@@ -1,0 +1,74 @@
+/* tarball.h - POSIX ustar streams: a writer for the few regular files of
+ * an export, and a strict reader for untrusted input.
+ *
+ * The writer emits only regular files (mode 0644, uid/gid 0, names split
+ * into prefix/name when longer than 100 bytes) and ends with two zero
+ * blocks. The reader accepts only what the writer could have written:
+ * POSIX "ustar\0" "00" headers with a correct checksum, regular files
+ * with octal sizes, and relative names without "." or ".." components or
+ * empty ones. Links, devices, directories, FIFOs, pax and GNU extension
+ * headers are refused, as is a stream that ends early or holds anything
+ * but zero blocks after its end. Every refusal is MLOPS_EINPUT naming the
+ * stream, the byte offset and why. */
+#ifndef MLOPS_TARBALL_H
+#define MLOPS_TARBALL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define TAR_BLOCK 512
+#define TAR_NAME_MAX 256	/* prefix (155) + '/' + name (100) */
+/* Largest member an 11-digit octal size field holds: 8 GiB - 1. */
+#define TAR_SIZE_MAX ((UINT64_C(1) << 33) - 1)
+
+struct tar_writer {
+	int fd;
+	uint64_t offset;	/* bytes written so far */
+};
+
+/* Write a header for a regular file of size bytes; the caller then writes
+ * exactly size bytes (tar_write_data, or straight to fd adding to
+ * offset) and calls tar_write_pad. MLOPS_EUSAGE for a name that does not
+ * fit or a size beyond TAR_SIZE_MAX. */
+int tar_write_header(struct tar_writer *w, const char *name, uint64_t size,
+		     int64_t mtime, struct mlops_err *err);
+int tar_write_data(struct tar_writer *w, const void *data, size_t len,
+		   struct mlops_err *err);
+/* Pad the member of size bytes just written to a whole block. */
+int tar_write_pad(struct tar_writer *w, uint64_t size,
+		  struct mlops_err *err);
+/* Header, data and padding for content held in memory. */
+int tar_write_mem(struct tar_writer *w, const char *name, const void *data,
+		  size_t len, int64_t mtime, struct mlops_err *err);
+/* The two zero blocks that end the archive. */
+int tar_write_end(struct tar_writer *w, struct mlops_err *err);
+
+struct tar_reader {
+	int fd;
+	const char *name;	/* the stream, for messages */
+	uint64_t offset;	/* bytes consumed so far */
+	uint64_t left;		/* data bytes of the current member unread */
+	uint64_t pad;		/* padding after them */
+};
+
+struct tar_member {
+	char name[TAR_NAME_MAX + 1];
+	uint64_t size;
+	int64_t mtime;
+};
+
+/* Start reading fd; name is for messages. */
+void tar_reader_init(struct tar_reader *r, int fd, const char *name);
+/* Move to the next member, skipping what is left of the current one.
+ * Returns 1 with *m filled, 0 at a proper end of the archive, or a
+ * negative code. */
+int tar_next(struct tar_reader *r, struct tar_member *m,
+	     struct mlops_err *err);
+/* Read up to len bytes of the current member's data into data; returns
+ * the count (0 at the member's end) or a negative code (a stream cut
+ * short is MLOPS_EINPUT). */
+int64_t tar_read(struct tar_reader *r, void *data, size_t len,
+		 struct mlops_err *err);
+
+#endif

@@ -1,0 +1,296 @@
+#!/bin/bash
+# t3004-registry-transfer.sh - export | import between two real stores:
+# idempotence, lineage and origin, cards; tampered and malicious tar
+# streams refused with nothing written.
+. "$(dirname "$0")/test-lib.sh"
+
+# A second store, "prod", beside the test's own ("test").
+make_prod() {
+	mlops init --env prod prod >/dev/null
+}
+
+# churn/1 in the test store: two artifacts, metrics, params, lineage, a
+# card, approved.
+make_version() {
+	echo '{"learner":{}}' >model.json &&
+	head -c 5000 /dev/urandom >weights.bin &&
+	echo '{"auc": 0.91}' >metrics.json &&
+	MLOPS_RUN_ID=run-7 MLOPS_STEP=train MLOPS_GIT_COMMIT=abc123 \
+		mlops-registry register -a model.json -a weights.bin \
+		--metrics metrics.json --param eta=0.1 churn >/dev/null &&
+	mlops-registry card create churn/1 >/dev/null &&
+	mlops-registry card set churn/1 intended_uses.risk_rating=Low >/dev/null &&
+	MLOPS_USER=lead@example.com mlops-registry approve -m ok churn/1 >/dev/null
+}
+
+# craft.py MODE IN OUT: rewrite a valid export IN into a bad one.
+write_crafter() {
+	cat >craft.py <<-\EOF
+	import io, sys, tarfile
+	mode, src, dst = sys.argv[1:4]
+	members = []
+	with tarfile.open(src, "r:") as t:
+	    for m in t.getmembers():
+	        members.append((m, t.extractfile(m).read()))
+	out = tarfile.open(dst, "w:", format=tarfile.USTAR_FORMAT)
+	def add(name, data, kind=tarfile.REGTYPE, link=""):
+	    i = tarfile.TarInfo(name); i.size = len(data); i.type = kind
+	    i.linkname = link; i.mode = 0o644
+	    out.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+	for m, data in members:
+	    name = m.name
+	    if "artifacts/weights.bin" in name:
+	        if mode == "flip":
+	            data = bytes([data[0] ^ 1]) + data[1:]
+	        elif mode == "oversize":
+	            data = data + b"x" * 4096
+	        elif mode == "absolute":
+	            name = "/tmp/evil"
+	        elif mode == "dotdot":
+	            name = "mlops-model/artifacts/../../evil"
+	        elif mode == "symlink":
+	            add(name, b"", tarfile.SYMTYPE, "/etc/passwd"); continue
+	        elif mode == "hardlink":
+	            add(name, b"", tarfile.LNKTYPE, "mlops-model/manifest.json"); continue
+	        elif mode == "device":
+	            add(name, b"", tarfile.CHRTYPE); continue
+	        elif mode == "missing":
+	            continue
+	    add(name, data)
+	if mode == "extra":
+	    add("mlops-model/artifacts/extra.sh", b"#!/bin/sh\n")
+	out.close()
+	EOF
+}
+
+test_expect_success 'export | import moves a version between stores' '
+	make_prod &&
+	make_version &&
+	mlops-registry export churn/1 |
+		mlops --store prod registry import >out &&
+	echo churn/1 >expect &&
+	test_cmp expect out &&
+	mlops --store prod registry show --json churn/1 >shown &&
+	test "$(jq -r .status shown)" = Approved &&
+	test "$(jq -r .metrics.auc shown)" = 0.91 &&
+	test "$(jq -r .params.eta shown)" = 0.1 &&
+	test "$(jq -r .lineage.run_id shown)" = run-7 &&
+	test "$(jq -r .lineage.git_commit shown)" = abc123 &&
+	test "$(jq -r .origin.account shown)" = test &&
+	test "$(jq -r .origin.arn shown)" = model-package/churn/1 &&
+	test "$(jq -r .created_by shown)" = tester@example.com &&
+	mlops --store prod registry get -o got churn/1 &&
+	cmp weights.bin got/weights.bin &&
+	cmp model.json got/model.json &&
+	mlops --store prod fsck &&
+	mlops --store prod audit verify
+'
+
+test_expect_success 'a real XGBoost model predicts the same after export | import | get' '
+	make_prod &&
+	$PYTHON - <<-\EOF &&
+	import json, numpy as np, xgboost as xgb
+	rng = np.random.default_rng(1)
+	X = rng.normal(size=(200, 4)); y = (X[:, 0] > 0).astype(int)
+	m = xgb.XGBClassifier(n_estimators=5, max_depth=2).fit(X, y)
+	m.save_model("model.json")
+	np.savetxt("x.csv", X[:10], delimiter=",")
+	np.savetxt("want.txt", m.predict_proba(X[:10])[:, 1])
+	json.dump({"accuracy": float((m.predict(X) == y).mean())}, open("metrics.json", "w"))
+	EOF
+	mlops-registry register -a model.json --metrics metrics.json --status Approved churn &&
+	mlops-registry export churn/1 | mlops --store prod registry import &&
+	test_expect_code 4 mlops --store prod registry get -o served churn@champion 2>err &&
+	grep "alias .champion. is not set" err &&
+	mlops --store prod registry get -o served \
+		$(mlops --store prod registry latest --status Approved churn) &&
+	$PYTHON - <<-\EOF
+	import numpy as np, xgboost as xgb
+	m = xgb.XGBClassifier(); m.load_model("served/model.json")
+	got = m.predict_proba(np.loadtxt("x.csv", delimiter=","))[:, 1]
+	assert np.allclose(got, np.loadtxt("want.txt")), (got,)
+	EOF
+'
+
+test_expect_success 'the import keeps who approved it at the origin' '
+	make_prod &&
+	make_version &&
+	mlops-registry export churn/1 | MLOPS_USER=ops@example.com \
+		mlops --store prod registry import &&
+	mlops --store prod registry lineage --json churn/1 >lin &&
+	test "$(jq -r .approved_at_origin.user lin)" = lead@example.com &&
+	test "$(jq -r .approved.user lin)" = ops@example.com &&
+	test "$(jq -r .approved.note lin)" = "imported from test" &&
+	mlops --store prod registry lineage churn/1 >text &&
+	grep "^origin: *test model-package/churn/1" text &&
+	grep "^approved: .* by lead@example.com in test: ok" text
+'
+
+test_expect_success 'importing twice changes nothing' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o churn.tar churn/1 &&
+	mlops --store prod registry import churn.tar &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_snapshot ../.snap) &&
+	mlops --store prod registry import churn.tar >out 2>err &&
+	echo churn/1 >expect &&
+	test_cmp expect out &&
+	grep "same content; nothing changed" err &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap)
+'
+
+test_expect_success 'the export is deterministic: the same version, the same bytes' '
+	make_version &&
+	mlops-registry export churn/1 >a.tar &&
+	(umask 022 && mlops-registry export -o b.tar churn/1) &&
+	cmp a.tar b.tar &&
+	test "$(stat -c %a b.tar)" = 644 &&
+	tar tf a.tar >members &&
+	printf "%s\n" mlops-model/manifest.json mlops-model/artifacts/model.json \
+		mlops-model/artifacts/weights.bin mlops-model/card.json >expect &&
+	test_cmp expect members
+'
+
+test_expect_success 'the card and its revisions travel with the version' '
+	make_prod &&
+	make_version &&
+	mlops-registry export churn/1 | mlops --store prod registry import &&
+	mlops --store prod registry card history --json churn/1 >revs &&
+	test_line_count = 2 revs &&
+	test "$(mlops --store prod registry card show --json churn/1 |
+		jq -r .content.intended_uses.risk_rating)" = Low
+'
+
+test_expect_success 'import --status sets the status in the target store' '
+	make_prod &&
+	make_version &&
+	mlops-registry export churn/1 |
+		mlops --store prod registry import --status PendingManualApproval &&
+	test_expect_code 1 mlops --store prod registry status churn/1 &&
+	mlops --store prod event log --json --source mlops.registry >events &&
+	test_line_count = 1 events &&
+	test "$(jq -r .detail.status events)" = PendingManualApproval &&
+	test "$(jq -r .account events)" = prod
+'
+
+test_expect_success 'a different version under the same number is a conflict' '
+	make_prod &&
+	make_version &&
+	echo other >other.bin &&
+	mlops --store prod registry register -a other.bin churn &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_snapshot ../.snap) &&
+	mlops-registry export churn/1 >churn.tar &&
+	test_expect_code 4 mlops --store prod registry import churn.tar 2>err &&
+	grep "churn/1 already exists in this store with other content" err &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap)
+'
+
+test_expect_success 'imported numbers do not come back for local registers' '
+	make_prod &&
+	make_version &&
+	for i in 2 3; do
+		mlops-registry register -a model.json churn >/dev/null || return 1
+	done &&
+	mlops-registry export churn/3 | mlops --store prod registry import &&
+	test "$(mlops --store prod registry register -a model.json churn)" = churn/4
+'
+
+# Each bad stream: exit 3, a message naming why, nothing written.
+for mode in flip oversize absolute dotdot symlink hardlink device missing extra; do
+	test_expect_success "a tampered stream ($mode) is refused, nothing written" '
+		make_prod &&
+		make_version &&
+		write_crafter &&
+		mlops-registry export -o good.tar churn/1 &&
+		$PYTHON craft.py '$mode' good.tar bad.tar &&
+		(cd prod && MLOPS_STORE=$PWD/.mlops test_snapshot ../.snap) &&
+		test_expect_code 3 mlops --store prod registry import bad.tar 2>err &&
+		case '$mode' in
+		flip) grep "hash mismatch in member .mlops-model/artifacts/weights.bin." err ;;
+		oversize) grep "weights.bin. is 9096 bytes, the manifest says 5000" err ;;
+		absolute) grep "unsafe member name: absolute path" err ;;
+		dotdot) grep "unsafe member name: .\.. or .\.\.. in the path" err ;;
+		symlink) grep "refused member type: symbolic link" err ;;
+		hardlink) grep "refused member type: hard link" err ;;
+		device) grep "refused member type: character device" err ;;
+		missing) grep "unexpected member .mlops-model/card.json." err ;;
+		extra) grep "unexpected member .mlops-model/artifacts/extra.sh." err ;;
+		esac &&
+		(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap) &&
+		test -z "$(ls prod/.mlops/tmp)" &&
+		! test -e /tmp/evil
+	'
+done
+
+test_expect_success 'import --max-size refuses larger artifacts, nothing written' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_snapshot ../.snap) &&
+	test_expect_code 3 mlops --store prod registry import --max-size 4KB good.tar 2>err &&
+	grep "oversize member: artifact .weights.bin. is 5000 bytes, more than the 4096 allowed" err &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap) &&
+	test_expect_code 2 mlops --store prod registry import --max-size lots good.tar &&
+	mlops --store prod registry import --max-size 1MB good.tar
+'
+
+test_expect_success 'a truncated stream is refused at every cut, nothing written' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	size=$(stat -c %s good.tar) &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_snapshot ../.snap) &&
+	for cut in 0 100 512 1500 3000 7000 $((size - 1024)) $((size - 1))
+	do
+		head -c $cut good.tar >cut.tar &&
+		test_expect_code 3 mlops --store prod registry import cut.tar 2>err &&
+		grep -E "truncated tar stream|empty archive|two zero blocks" err ||
+		return 1
+	done &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap)
+'
+
+test_expect_success 'a corrupt header, garbage after the end, a stranger tar: refused' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	cp good.tar bad.tar &&
+	printf "X" | dd of=bad.tar bs=1 seek=10 conv=notrunc 2>/dev/null &&
+	test_expect_code 3 mlops --store prod registry import bad.tar 2>err &&
+	grep "header checksum mismatch" err &&
+	{ cat good.tar; echo junk; } >junk.tar &&
+	test_expect_code 3 mlops --store prod registry import junk.tar 2>err &&
+	grep "data after the end of the archive" err &&
+	echo hello >hello.txt &&
+	tar --format=ustar -cf other.tar hello.txt &&
+	test_expect_code 3 mlops --store prod registry import other.tar 2>err &&
+	grep "the first member must be mlops-model/manifest.json" err &&
+	tar --format=gnu -cf gnu.tar hello.txt &&
+	test_expect_code 3 mlops --store prod registry import gnu.tar 2>err &&
+	grep "not a POSIX ustar header" err &&
+	test_expect_code 4 mlops --store prod registry import no-such.tar
+'
+
+test_expect_success 'a forged manifest is refused' '
+	make_prod &&
+	make_version &&
+	mkdir x &&
+	mlops-registry export -o good.tar churn/1 &&
+	(cd x && tar xf ../good.tar) &&
+	jq ".model.group = \"../etc\"" x/mlops-model/manifest.json >m &&
+	mv m x/mlops-model/manifest.json &&
+	(cd x && tar --format=ustar -cf ../forged.tar mlops-model/manifest.json \
+		mlops-model/artifacts/model.json mlops-model/artifacts/weights.bin \
+		mlops-model/card.json) &&
+	test_expect_code 3 mlops --store prod registry import forged.tar 2>err &&
+	grep "manifest: the model.s group" err
+'
+
+test_expect_success 'export of a missing version writes no file' '
+	make_version &&
+	test_expect_code 4 mlops-registry export -o x.tar churn/9 2>err &&
+	grep "churn/9 not found" err &&
+	! test -e x.tar
+'
+
+test_done
