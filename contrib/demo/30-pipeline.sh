@@ -17,12 +17,6 @@ for i in range(600):
     rows.append("%d,%.4f,%.4f" % (churn, tenure, calls))
 open("raw.csv", "w").write("churn,tenure,calls\n" + "\n".join(rows) + "\n")
 PY
-if command -v mlops-registry >/dev/null; then
-	register='template: register-model
-    with: {group: churn}'
-else
-	register='run: echo "would register model.json (mlops-registry is not installed)"'
-fi
 cat >pipeline.yaml <<EOF
 name: churn
 parameters:
@@ -46,7 +40,8 @@ steps:
   - name: register
     needs: [evaluate]
     when: \${steps.evaluate.properties.auc} >= \${min_auc}
-    $register
+    template: register-model
+    with: {group: churn-pipeline}
 EOF
 git add . && git commit -q -m "churn pipeline"
 
