@@ -298,13 +298,34 @@ test_expect_success 'ingest is audited, emits one event, updates describe' '
 test_expect_success 'ddl prints Spark and Trino tables over the lake' '
 	make_group &&
 	mlops-feature ddl customers >spark &&
-	grep "^CREATE TABLE customers ($" spark &&
-	grep "^  balance DOUBLE,$" spark &&
+	grep "^CREATE TABLE \`customers\` ($" spark &&
+	grep "^  \`balance\` DOUBLE,$" spark &&
 	grep "PARTITIONED BY (year, month, day, hour)" spark &&
 	grep "LOCATION .file://$MLOPS_STORE/offline/customers." spark &&
 	mlops-feature ddl --engine trino customers >trino &&
 	grep "partitioned_by = ARRAY\[.year., .month., .day., .hour.\]" trino &&
 	test_expect_code 2 mlops-feature ddl --engine hive customers
+'
+
+test_expect_success 'ddl quotes names that are not bare SQL identifiers' '
+	cat >ev.yaml <<-\YAML &&
+	name: user-events
+	record_identifier: user-id
+	event_time: select
+	features:
+	  - {name: user-id, type: string}
+	  - {name: select,  type: string}
+	YAML
+	mlops-feature create ev.yaml >/dev/null &&
+	mlops-feature ddl user-events >spark &&
+	grep "^CREATE TABLE \`user-events\` ($" spark &&
+	grep "^  \`user-id\` STRING,$" spark &&
+	grep "^  \`select\` STRING,$" spark &&
+	grep "^MSCK REPAIR TABLE \`user-events\`;$" spark &&
+	mlops-feature ddl --engine trino user-events >trino &&
+	grep "^CREATE TABLE \"user-events\" ($" trino &&
+	grep "^  \"user-id\" varchar,$" trino &&
+	grep "^  \"select\" varchar,$" trino
 '
 
 test_expect_success 'offline-only and online-only groups' '
