@@ -155,6 +155,14 @@ out:
 	return ret;
 }
 
+static int selected(const size_t *sel, size_t nsel, size_t f)
+{
+	for (size_t i = 0; i < nsel; i++)
+		if (sel[i] == f)
+			return 1;
+	return 0;
+}
+
 /* Features to print: --features a,b or all. */
 static int select_features(struct cli *cli, const struct fgroup *g,
 			   const char *list, size_t **sel, size_t *nsel)
@@ -177,9 +185,12 @@ static int select_features(struct cli *cli, const struct fgroup *g,
 		if (next)
 			*next++ = '\0';
 		f = fgroup_find(g, p);
-		if (f < 0 || *nsel >= g->nfeatures)
+		if (f < 0)
 			ret = cli_error(cli, MLOPS_ENOTFOUND, "feature group "
 					"'%s' has no feature '%s'", g->name, p);
+		else if (selected(*sel, *nsel, (size_t)f))
+			ret = cli_usage(cli, usage_get, "--features names "
+					"'%s' twice", p);
 		else
 			(*sel)[(*nsel)++] = (size_t)f;
 	}

@@ -58,6 +58,19 @@ test_expect_success 'get --json types values; --features picks columns' '
 	test_cmp expect got
 '
 
+test_expect_success 'get --features: a feature named twice is a usage error' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,30\n" "$(ago 1)" |
+		mlops-feature ingest customers - &&
+	test_expect_code 2 mlops-feature get \
+		--features age,plan,age,balance,customer_id,event_time \
+		customers c1 >got 2>err &&
+	grep "^mlops-feature: --features names .age. twice$" err &&
+	test_line_count = 0 got &&
+	test_expect_code 4 mlops-feature get --features age,nope customers c1 2>err &&
+	grep "feature group .customers. has no feature .nope.$" err
+'
+
 test_expect_success 'get of absent IDs prints nothing; none found exits 4' '
 	make_group &&
 	printf "customer_id,event_time,age\nc1,%s,30\n" "$(ago 1)" |
