@@ -194,6 +194,31 @@ test_expect_success '--errors writes rejected rows and ingests the rest' '
 	test_cmp expect got
 '
 
+test_expect_success '--errors takes rows with the wrong number of fields' '
+	make_group &&
+	now=$(ago 1) &&
+	cat >in.csv <<-EOF &&
+	customer_id,event_time,age
+	c1,$now,1,extra
+	c2,$now,2
+	c3,$now
+	EOF
+	test_expect_code 1 mlops-feature ingest --errors bad.csv customers \
+		in.csv >out 2>err &&
+	grep "ingested 1 rows" out &&
+	grep "rejected 2 rows into .bad.csv.; the first: in.csv:2: expected" err &&
+	printf "customer_id,event_time,age\nc1,%s,1,extra\nc3,%s\n" \
+		"$now" "$now" >expect &&
+	test_cmp expect bad.csv &&
+	mlops-feature get --features age customers c1 c2 c3 >got &&
+	printf "age\n2\n" >expect &&
+	test_cmp expect got &&
+	test_snapshot &&
+	test_expect_code 3 mlops-feature ingest customers in.csv 2>err &&
+	grep "in.csv:2: expected 3 fields, found 4" err &&
+	test_store_unchanged
+'
+
 test_expect_success 'offline rows land in hourly partitions as gzip CSV' '
 	make_group &&
 	cat >c.csv <<-\EOF &&
