@@ -123,6 +123,12 @@ test_expect_success 'two groups, --plain-names and column options' '
 	grep "output column .tag. appears twice" err
 '
 
+test_expect_success 'dataset --help says what a bare GROUP selects' '
+	mlops-feature dataset --help >help &&
+	grep "(G alone: all but its\$" help &&
+	grep "^ *identifier and event time)" help
+'
+
 test_expect_success '--as-of ignores records written later' '
 	load_txn &&
 	before=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) &&
