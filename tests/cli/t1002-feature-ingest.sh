@@ -273,6 +273,26 @@ test_expect_success 'delete: soft and hard, both stop get and mark offline' '
 		.detail.RecordIdentifierValueAsString == \"c2\"" ev
 '
 
+test_expect_success 'a hard delete removes a soft-deleted record' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,1\n" "$(ago 3)" |
+		mlops-feature ingest customers &&
+	mlops-feature delete --event-time "$(ago 2)" customers c1 &&
+	test_snapshot &&
+	test_expect_code 4 mlops-feature delete --event-time "$(ago 1)" \
+		customers c1 2>err &&
+	grep "does not exist (already deleted; --hard removes it)" err &&
+	test_store_unchanged &&
+	mlops-feature delete --hard --event-time "$(ago 1)" customers c1 &&
+	n=$(sqlite3 "$MLOPS_STORE/mlops.db" \
+		"SELECT count(*) FROM feature_online") &&
+	test "$n" = 0 &&
+	mlops-feature export customers >all &&
+	grep "^c1,$(ago 1),,,,.*,true$" all &&
+	test_expect_code 4 mlops-feature delete --hard --event-time "$(ago 0)" \
+		customers c1
+'
+
 test_expect_success 'a delete older than the record, or of nothing, exits 4' '
 	make_group &&
 	printf "customer_id,event_time,age\nc1,%s,1\n" "$(ago 1)" |
