@@ -418,7 +418,13 @@ test_expect_success 'offline-only and online-only groups' '
 	printf "id,t\na,%s\n" "$(ago 0)" >e.csv &&
 	test_expect_code 4 mlops-feature dataset --entities e.csv \
 		--features live 2>err &&
-	grep "no offline store" err
+	grep "no offline store" err &&
+	test_expect_code 4 mlops-feature export live >out 2>err &&
+	test_line_count = 0 out &&
+	grep "^mlops-feature: feature group .live. has no offline store$" err &&
+	test_expect_code 4 mlops-feature ddl live >out 2>err &&
+	test_line_count = 0 out &&
+	grep "^mlops-feature: feature group .live. has no offline store$" err
 '
 
 test_expect_success 'concurrent ingests wait their turn; nothing is lost' '
