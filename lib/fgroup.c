@@ -324,10 +324,10 @@ int fgroup_check_value(const struct fgroup *g, size_t i, const char *v,
 	if (!*v) {
 		if (i == g->id_index || i == g->time_index)
 			return mlops_err_set(err, MLOPS_EINPUT,
-					     "%s: a %s may not be missing",
+					     "%s: %s may not be missing",
 					     f->name, i == g->id_index ?
-					     "record identifier" :
-					     "event time");
+					     "a record identifier" :
+					     "an event time");
 		return 0;
 	}
 	if (i == g->time_index) {

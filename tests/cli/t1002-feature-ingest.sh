@@ -156,6 +156,9 @@ test_expect_success 'integral, timestamp and identifier errors are named' '
 	printf "customer_id,event_time\n,%s\n" "$(ago 1)" >c.csv &&
 	test_expect_code 3 mlops-feature ingest customers c.csv 2>err &&
 	grep "c.csv:2: customer_id: a record identifier may not be missing" err &&
+	printf "customer_id,event_time\nc1,\n" >d.csv &&
+	test_expect_code 3 mlops-feature ingest customers d.csv 2>err &&
+	grep "d.csv:2: event_time: an event time may not be missing" err &&
 	test_store_unchanged
 '
 
