@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -67,6 +68,16 @@ static enum ingest_format guess_format(const char *path)
 	return INGEST_CSV;
 }
 
+/* Whether path names the file open on fd: opening it for the rejected
+ * rows would truncate the input before a row is read. */
+static int same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+		a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int cmd_ingest(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -114,6 +125,11 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 			ret = cli_fail(cli, &err);
 			goto out;
 		}
+	}
+	if (errors && same_file(o.fd, errors)) {
+		ret = cli_usage(cli, usage_ingest, "--errors '%s' is the input "
+				"itself", errors);
+		goto out;
 	}
 	if (errors && !(o.errors = fopen(errors, "w"))) {
 		ret = cli_error(cli, MLOPS_EUSAGE, "cannot write '%s': %s",

@@ -197,6 +197,22 @@ test_expect_success '--errors writes rejected rows and ingests the rest' '
 	test_cmp expect got
 '
 
+test_expect_success '--errors refuses to overwrite the input' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,1\nc2,%s,x\n" \
+		"$(ago 1)" "$(ago 1)" >in.csv &&
+	cp in.csv expect &&
+	test_snapshot &&
+	test_expect_code 2 mlops-feature ingest --errors in.csv customers \
+		in.csv 2>err &&
+	grep "^mlops-feature: --errors .in.csv. is the input itself$" err &&
+	test_cmp expect in.csv &&
+	test_expect_code 2 mlops-feature ingest --errors ./in.csv customers \
+		<in.csv 2>err &&
+	test_cmp expect in.csv &&
+	test_store_unchanged
+'
+
 test_expect_success '--errors takes rows with the wrong number of fields' '
 	make_group &&
 	now=$(ago 1) &&
