@@ -247,13 +247,16 @@ static int json_row(struct ingest *in, const char *line, size_t len,
 {
 	const struct fgroup *g = in->g;
 	json_error_t jerr;
-	json_t *obj = json_loadb(line, len, JSON_DECODE_ANY, &jerr), *v;
+	json_t *obj = json_loadb(line, len, JSON_DECODE_ANY |
+				 JSON_REJECT_DUPLICATES, &jerr), *v;
 	const char *key;
 	int ret = 0, f;
 
 	if (!obj || !json_is_object(obj)) {
-		ret = mlops_err_set(err, MLOPS_EINPUT, "not a JSON object%s%s",
-				    obj ? "" : ": ", obj ? "" : jerr.text);
+		ret = obj ? mlops_err_set(err, MLOPS_EINPUT, "not a JSON "
+					  "object") :
+			mlops_err_set(err, MLOPS_EINPUT, "malformed JSON: %s",
+				      jerr.text);
 		json_decref(obj);
 		return ret;
 	}

@@ -109,6 +109,16 @@ test_expect_success 'JSON Lines ingest: values by name, null is missing' '
 	test_cmp expect got
 '
 
+test_expect_success 'JSON Lines: a key twice is refused, like a CSV column' '
+	make_group &&
+	printf "{\"customer_id\": \"c1\", \"event_time\": \"%s\", \"age\": 1, \"age\": 2}\n" \
+		"$(ago 2)" >dup.jsonl &&
+	test_snapshot &&
+	test_expect_code 3 mlops-feature ingest customers dup.jsonl 2>err &&
+	grep "^mlops-feature: dup.jsonl:1: malformed JSON: duplicate object key" err &&
+	test_store_unchanged
+'
+
 test_expect_success 'a newer record replaces, an older one does not' '
 	make_group &&
 	printf "customer_id,event_time,age\nc1,%s,2\n" "$(ago 2)" |
