@@ -324,10 +324,10 @@ int fgroup_check_value(const struct fgroup *g, size_t i, const char *v,
 	if (!*v) {
 		if (i == g->id_index || i == g->time_index)
 			return mlops_err_set(err, MLOPS_EINPUT,
-					     "%s: a %s may not be missing",
+					     "%s: %s may not be missing",
 					     f->name, i == g->id_index ?
-					     "record identifier" :
-					     "event time");
+					     "a record identifier" :
+					     "an event time");
 		return 0;
 	}
 	if (i == g->time_index) {
@@ -353,8 +353,10 @@ int fgroup_check_value(const struct fgroup *g, size_t i, const char *v,
 	case FTYPE_FRACTIONAL: {
 		double d = strtod(v, &end);
 
+		/* strtod also reads C's hex floats ("0x1p3"), which Spark,
+		 * Trino and pandas do not: decimal only. */
 		if (end == v || *end || errno == ERANGE || !isfinite(d) ||
-		    isspace((unsigned char)*v))
+		    isspace((unsigned char)*v) || strpbrk(v, "xX"))
 			break;
 		return 0;
 	}

@@ -94,10 +94,11 @@ static int store_row(struct ingest *in, int64_t t, struct mlops_err *err)
 	return 0;
 }
 
-/* A bad row: with an errors file, write raw (a JSONL line) or fields (a
- * CSV record) there and carry on; otherwise fail with "NAME:LINE: why". */
+/* A bad row: with an errors file, write raw (a JSONL line) or the
+ * nfields fields (a CSV record) there and carry on; otherwise fail with
+ * "NAME:LINE: why". */
 static int reject(struct ingest *in, long line, const char *raw,
-		  size_t raw_len, char *const *fields,
+		  size_t raw_len, size_t nfields, char *const *fields,
 		  struct mlops_err *err)
 {
 	FILE *f = in->o->errors;
@@ -117,7 +118,7 @@ static int reject(struct ingest *in, long line, const char *raw,
 			csv_fwrite_record(f, in->ncols, in->header);
 			in->header_written = 1;
 		}
-		csv_fwrite_record(f, in->ncols, fields);
+		csv_fwrite_record(f, nfields, fields);
 	}
 	if (ferror(f))
 		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot write the "
@@ -169,21 +170,29 @@ static int ingest_csv(struct ingest *in, struct mlops_err *err)
 	struct csv_reader *r = csv_reader_new(in->o->fd, in->o->name);
 	const struct fgroup *g = in->g;
 	char **names = NULL, **fields = NULL;
-	size_t ncols = 0;
+	size_t ncols = 0, n;
 	int64_t t;
 	int ret;
 
 	ret = csv_read_header(r, &ncols, &names, err);
 	if (ret == 0)
 		ret = map_header(in, ncols, names, err);
-	while (ret == 0 && (ret = csv_read_row(r, ncols, &fields, err)) == 1) {
-		for (size_t i = 0; i < g->nfeatures; i++)
-			in->values[i] = "";
-		for (size_t c = 0; c < ncols; c++)
-			in->values[in->col_feature[c]] = fields[c];
-		if ((ret = check_row(in, &t, err)) < 0)
-			ret = reject(in, csv_record_line(r), NULL, 0, fields,
-				     err);
+	/* csv_read, not csv_read_row: a row with the wrong number of
+	 * fields is a bad row like any other, rejected into --errors. */
+	while (ret == 0 && (ret = csv_read(r, &n, &fields, err)) == 1) {
+		if (n != ncols) {
+			ret = mlops_err_set(err, MLOPS_EINPUT, "expected %zu "
+					    "fields, found %zu", ncols, n);
+		} else {
+			for (size_t i = 0; i < g->nfeatures; i++)
+				in->values[i] = "";
+			for (size_t c = 0; c < ncols; c++)
+				in->values[in->col_feature[c]] = fields[c];
+			ret = check_row(in, &t, err);
+		}
+		if (ret < 0)
+			ret = reject(in, csv_record_line(r), NULL, 0, n,
+				     fields, err);
 		else
 			ret = store_row(in, t, err);
 	}
@@ -238,13 +247,16 @@ static int json_row(struct ingest *in, const char *line, size_t len,
 {
 	const struct fgroup *g = in->g;
 	json_error_t jerr;
-	json_t *obj = json_loadb(line, len, JSON_DECODE_ANY, &jerr), *v;
+	json_t *obj = json_loadb(line, len, JSON_DECODE_ANY |
+				 JSON_REJECT_DUPLICATES, &jerr), *v;
 	const char *key;
 	int ret = 0, f;
 
 	if (!obj || !json_is_object(obj)) {
-		ret = mlops_err_set(err, MLOPS_EINPUT, "not a JSON object%s%s",
-				    obj ? "" : ": ", obj ? "" : jerr.text);
+		ret = obj ? mlops_err_set(err, MLOPS_EINPUT, "not a JSON "
+					  "object") :
+			mlops_err_set(err, MLOPS_EINPUT, "malformed JSON: %s",
+				      jerr.text);
 		json_decref(obj);
 		return ret;
 	}
@@ -297,7 +309,8 @@ static int ingest_jsonl(struct ingest *in, struct mlops_err *err)
 		    (ret = check_row(in, &t, err)) == 0)
 			ret = store_row(in, t, err);
 		else if (ret < 0)
-			ret = reject(in, lineno, line, (size_t)len, NULL, err);
+			ret = reject(in, lineno, line, (size_t)len, 0, NULL,
+				     err);
 	}
 	if (ret == 0 && ferror(f))
 		ret = mlops_err_errno(err, MLOPS_EINPUT, errno,

@@ -547,10 +547,14 @@ void offline_ddl(struct buf *out, const struct store *st,
 		 const struct fgroup *g, enum ddl_engine engine)
 {
 	char *dir = fstore_offline_dir(st, g);
+	/* Names may hold '-' or be reserved words (a group "user-events", a
+	 * feature "select"): quote every identifier the engine's way. Names
+	 * never contain a quote (fgroup checks them). */
+	char q = engine == DDL_SPARK ? '`' : '"';
 
-	buf_addf(out, "CREATE TABLE %s (\n", g->name);
+	buf_addf(out, "CREATE TABLE %c%s%c (\n", q, g->name, q);
 	for (size_t i = 0; i < g->nfeatures; i++)
-		buf_addf(out, "  %s %s,\n", g->features[i].name,
+		buf_addf(out, "  %c%s%c %s,\n", q, g->features[i].name, q,
 			 sql_type(g->features[i].type, engine));
 	if (engine == DDL_SPARK) {
 		/* Spark's CSV source reads .csv.gz and Hive partition
@@ -564,7 +568,7 @@ void offline_ddl(struct buf *out, const struct store *st,
 			 "OPTIONS (header 'true')\n"
 			 "PARTITIONED BY (year, month, day, hour)\n"
 			 "LOCATION 'file://%s';\n"
-			 "MSCK REPAIR TABLE %s;\n", dir, g->name);
+			 "MSCK REPAIR TABLE `%s`;\n", dir, g->name);
 	} else {
 		buf_addf(out, "  write_time varchar,\n"
 			 "  api_invocation_time varchar,\n"

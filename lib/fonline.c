@@ -166,12 +166,14 @@ int online_delete(struct store *st, const struct fgroup *g, const char *id,
 		found = online_current(st, g, id, &cur_t, &deleted, err);
 		if ((ret = found) < 0)
 			goto out;
-		if (!found || deleted) {
+		/* A soft-deleted record stays in the online store until a
+		 * hard delete removes it, as in SageMaker. */
+		if (!found || (deleted && !hard)) {
 			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "record "
 					    "'%s' of feature group '%s' does "
 					    "not exist%s", id, g->name,
-					    deleted ? " (already deleted)" :
-					    "");
+					    deleted ? " (already deleted; "
+					    "--hard removes it)" : "");
 			goto out;
 		}
 		if (t_us < cur_t) {

@@ -211,7 +211,12 @@ static int find_column(size_t n, char **names, const char *want)
 	return -1;
 }
 
-/* Find the ID and time columns in the entity header. */
+static int output_header(struct pit *p, char **names, char ***out,
+			 size_t *n, struct mlops_err *err);
+static void free_header(char **cols, size_t n);
+
+/* Find the ID and time columns in the entity header, and check the
+ * output's column names before any work is done. */
 static int entity_columns(struct pit *p, struct mlops_err *err)
 {
 	const struct fgroup *g0 = p->groups[0].g;
@@ -235,6 +240,13 @@ static int entity_columns(struct pit *p, struct mlops_err *err)
 	p->id_col = (size_t)i;
 	p->time_col = (size_t)j;
 	p->time_name = xstrdup(tc);
+	if (ret == 0) {
+		char **cols = NULL;
+		size_t n = 0;
+
+		ret = output_header(p, names, &cols, &n, err);
+		free_header(cols, n);
+	}
 	csv_reader_free(r);
 	return ret;
 }
@@ -446,6 +458,13 @@ static int output_header(struct pit *p, char **names, char ***out,
 	return 0;
 }
 
+static void free_header(char **cols, size_t n)
+{
+	for (size_t i = 0; cols && i < n; i++)
+		free(cols[i]);
+	free(cols);
+}
+
 static int flush_out(struct pit *p, struct buf *out, struct mlops_err *err)
 {
 	if (out->len && fwrite(out->s, 1, out->len, p->o->out) != out->len)
@@ -507,9 +526,7 @@ static int write_rows(struct pit *p, struct mlops_err *err)
 	if (ret == 0)
 		ret = flush_out(p, &out, err);
 out:
-	for (size_t i = 0; cols && i < total; i++)
-		free(cols[i]);
-	free(cols);
+	free_header(cols, total);
 	free(row);
 	buf_release(&out);
 	csv_reader_free(r);

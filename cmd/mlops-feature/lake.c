@@ -45,8 +45,9 @@ const char usage_dataset[] =
 	"columns are named GROUP__feature.\n"
 	"\n"
 	"  --entities FILE     CSV with a header (- for standard input)\n"
-	"  --features G:F,...  features of group G (G alone: all of them);\n"
-	"                      repeat for more groups\n"
+	"  --features G:F,...  features of group G (G alone: all but its\n"
+	"                      identifier and event time); repeat for more\n"
+	"                      groups\n"
 	"  --id-column C       the entity ID column (default: the first\n"
 	"                      group's record identifier)\n"
 	"  --time-column C     the timestamp column (default: the first\n"
@@ -56,6 +57,22 @@ const char usage_dataset[] =
 	"  --memory SIZE       memory for sorting before spilling to disk\n"
 	"                      (default " DEFAULT_MEMORY ")\n"
 	"  -o, --output FILE   write FILE (atomically) instead of stdout\n";
+
+/* Load group name for a verb that reads its offline store: 0, or the
+ * exit status after printing why (an online-only group has none). */
+static int load_offline_group(struct cli *cli, const char *name,
+			      struct store **st, struct fgroup **g)
+{
+	int ret = feature_load_group(cli, name, st, g);
+
+	if (ret == 0 && !(*g)->offline) {
+		ret = cli_error(cli, MLOPS_ENOTFOUND, "feature group '%s' has "
+				"no offline store", (*g)->name);
+		fgroup_free(*g);
+		*g = NULL;
+	}
+	return ret;
+}
 
 int cmd_ddl(int argc, char **argv, struct cli *cli)
 {
@@ -85,7 +102,7 @@ int cmd_ddl(int argc, char **argv, struct cli *cli)
 		}
 	if (argc - optind != 1)
 		return cli_usage(cli, usage_ddl, NULL);
-	if ((ret = feature_load_group(cli, argv[optind], &st, &g)) != 0)
+	if ((ret = load_offline_group(cli, argv[optind], &st, &g)) != 0)
 		return ret;
 	offline_ddl(&out, st, g, engine);
 	fwrite(out.s, 1, out.len, stdout);
@@ -129,7 +146,7 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		}
 	if (argc - optind != 1)
 		return cli_usage(cli, usage_export, NULL);
-	if ((ret = feature_load_group(cli, argv[optind], &st, &g)) != 0)
+	if ((ret = load_offline_group(cli, argv[optind], &st, &g)) != 0)
 		return ret;
 	if (offline_export(st, g, as_of, stdout, &err) < 0)
 		ret = cli_fail(cli, &err);

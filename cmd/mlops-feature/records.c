@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -67,6 +68,16 @@ static enum ingest_format guess_format(const char *path)
 	return INGEST_CSV;
 }
 
+/* Whether path names the file open on fd: opening it for the rejected
+ * rows would truncate the input before a row is read. */
+static int same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+		a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int cmd_ingest(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -115,6 +126,11 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 			goto out;
 		}
 	}
+	if (errors && same_file(o.fd, errors)) {
+		ret = cli_usage(cli, usage_ingest, "--errors '%s' is the input "
+				"itself", errors);
+		goto out;
+	}
 	if (errors && !(o.errors = fopen(errors, "w"))) {
 		ret = cli_error(cli, MLOPS_EUSAGE, "cannot write '%s': %s",
 				errors, strerror(errno));
@@ -155,6 +171,14 @@ out:
 	return ret;
 }
 
+static int selected(const size_t *sel, size_t nsel, size_t f)
+{
+	for (size_t i = 0; i < nsel; i++)
+		if (sel[i] == f)
+			return 1;
+	return 0;
+}
+
 /* Features to print: --features a,b or all. */
 static int select_features(struct cli *cli, const struct fgroup *g,
 			   const char *list, size_t **sel, size_t *nsel)
@@ -177,9 +201,12 @@ static int select_features(struct cli *cli, const struct fgroup *g,
 		if (next)
 			*next++ = '\0';
 		f = fgroup_find(g, p);
-		if (f < 0 || *nsel >= g->nfeatures)
+		if (f < 0)
 			ret = cli_error(cli, MLOPS_ENOTFOUND, "feature group "
 					"'%s' has no feature '%s'", g->name, p);
+		else if (selected(*sel, *nsel, (size_t)f))
+			ret = cli_usage(cli, usage_get, "--features names "
+					"'%s' twice", p);
 		else
 			(*sel)[(*nsel)++] = (size_t)f;
 	}

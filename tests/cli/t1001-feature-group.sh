@@ -46,6 +46,16 @@ test_expect_success 'list and describe --json give the definition' '
 		d.json
 '
 
+test_expect_success 'ttl: a fraction of a unit, or bare seconds' '
+	write_customers &&
+	sed "s/^ttl: .*/ttl: 1.5d/; s/^name: .*/name: c1/" customers.yaml >a.yaml &&
+	sed "s/^ttl: .*/ttl: 90/; s/^name: .*/name: c2/" customers.yaml >b.yaml &&
+	mlops-feature create a.yaml &&
+	mlops-feature create b.yaml &&
+	mlops-feature describe c1 | grep "^ttl: 129600s$" &&
+	mlops-feature describe c2 | grep "^ttl: 90s$"
+'
+
 test_expect_success 'create is audited and emits a state change event' '
 	write_customers &&
 	mlops-feature create customers.yaml &&

@@ -58,6 +58,19 @@ test_expect_success 'get --json types values; --features picks columns' '
 	test_cmp expect got
 '
 
+test_expect_success 'get --features: a feature named twice is a usage error' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,30\n" "$(ago 1)" |
+		mlops-feature ingest customers - &&
+	test_expect_code 2 mlops-feature get \
+		--features age,plan,age,balance,customer_id,event_time \
+		customers c1 >got 2>err &&
+	grep "^mlops-feature: --features names .age. twice$" err &&
+	test_line_count = 0 got &&
+	test_expect_code 4 mlops-feature get --features age,nope customers c1 2>err &&
+	grep "feature group .customers. has no feature .nope.$" err
+'
+
 test_expect_success 'get of absent IDs prints nothing; none found exits 4' '
 	make_group &&
 	printf "customer_id,event_time,age\nc1,%s,30\n" "$(ago 1)" |
@@ -94,6 +107,16 @@ test_expect_success 'JSON Lines ingest: values by name, null is missing' '
 	c2,$(date -d "$(ago 2)" +%s),,,
 	EOF
 	test_cmp expect got
+'
+
+test_expect_success 'JSON Lines: a key twice is refused, like a CSV column' '
+	make_group &&
+	printf "{\"customer_id\": \"c1\", \"event_time\": \"%s\", \"age\": 1, \"age\": 2}\n" \
+		"$(ago 2)" >dup.jsonl &&
+	test_snapshot &&
+	test_expect_code 3 mlops-feature ingest customers dup.jsonl 2>err &&
+	grep "^mlops-feature: dup.jsonl:1: malformed JSON: duplicate object key" err &&
+	test_store_unchanged
 '
 
 test_expect_success 'a newer record replaces, an older one does not' '
@@ -143,6 +166,9 @@ test_expect_success 'integral, timestamp and identifier errors are named' '
 	printf "customer_id,event_time\n,%s\n" "$(ago 1)" >c.csv &&
 	test_expect_code 3 mlops-feature ingest customers c.csv 2>err &&
 	grep "c.csv:2: customer_id: a record identifier may not be missing" err &&
+	printf "customer_id,event_time\nc1,\n" >d.csv &&
+	test_expect_code 3 mlops-feature ingest customers d.csv 2>err &&
+	grep "d.csv:2: event_time: an event time may not be missing" err &&
 	test_store_unchanged
 '
 
@@ -179,6 +205,47 @@ test_expect_success '--errors writes rejected rows and ingests the rest' '
 	mlops-feature get --features age customers c1 c2 c3 >got &&
 	printf "age\n1\n3\n" >expect &&
 	test_cmp expect got
+'
+
+test_expect_success '--errors refuses to overwrite the input' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,1\nc2,%s,x\n" \
+		"$(ago 1)" "$(ago 1)" >in.csv &&
+	cp in.csv expect &&
+	test_snapshot &&
+	test_expect_code 2 mlops-feature ingest --errors in.csv customers \
+		in.csv 2>err &&
+	grep "^mlops-feature: --errors .in.csv. is the input itself$" err &&
+	test_cmp expect in.csv &&
+	test_expect_code 2 mlops-feature ingest --errors ./in.csv customers \
+		<in.csv 2>err &&
+	test_cmp expect in.csv &&
+	test_store_unchanged
+'
+
+test_expect_success '--errors takes rows with the wrong number of fields' '
+	make_group &&
+	now=$(ago 1) &&
+	cat >in.csv <<-EOF &&
+	customer_id,event_time,age
+	c1,$now,1,extra
+	c2,$now,2
+	c3,$now
+	EOF
+	test_expect_code 1 mlops-feature ingest --errors bad.csv customers \
+		in.csv >out 2>err &&
+	grep "ingested 1 rows" out &&
+	grep "rejected 2 rows into .bad.csv.; the first: in.csv:2: expected" err &&
+	printf "customer_id,event_time,age\nc1,%s,1,extra\nc3,%s\n" \
+		"$now" "$now" >expect &&
+	test_cmp expect bad.csv &&
+	mlops-feature get --features age customers c1 c2 c3 >got &&
+	printf "age\n2\n" >expect &&
+	test_cmp expect got &&
+	test_snapshot &&
+	test_expect_code 3 mlops-feature ingest customers in.csv 2>err &&
+	grep "in.csv:2: expected 3 fields, found 4" err &&
+	test_store_unchanged
 '
 
 test_expect_success 'offline rows land in hourly partitions as gzip CSV' '
@@ -233,6 +300,26 @@ test_expect_success 'delete: soft and hard, both stop get and mark offline' '
 	mlops event log --json --type "Feature Record Deleted" >ev &&
 	jq -e "select(.detail.DeletionMode == \"HardDelete\") |
 		.detail.RecordIdentifierValueAsString == \"c2\"" ev
+'
+
+test_expect_success 'a hard delete removes a soft-deleted record' '
+	make_group &&
+	printf "customer_id,event_time,age\nc1,%s,1\n" "$(ago 3)" |
+		mlops-feature ingest customers &&
+	mlops-feature delete --event-time "$(ago 2)" customers c1 &&
+	test_snapshot &&
+	test_expect_code 4 mlops-feature delete --event-time "$(ago 1)" \
+		customers c1 2>err &&
+	grep "does not exist (already deleted; --hard removes it)" err &&
+	test_store_unchanged &&
+	mlops-feature delete --hard --event-time "$(ago 1)" customers c1 &&
+	n=$(sqlite3 "$MLOPS_STORE/mlops.db" \
+		"SELECT count(*) FROM feature_online") &&
+	test "$n" = 0 &&
+	mlops-feature export customers >all &&
+	grep "^c1,$(ago 1),,,,.*,true$" all &&
+	test_expect_code 4 mlops-feature delete --hard --event-time "$(ago 0)" \
+		customers c1
 '
 
 test_expect_success 'a delete older than the record, or of nothing, exits 4' '
@@ -298,13 +385,34 @@ test_expect_success 'ingest is audited, emits one event, updates describe' '
 test_expect_success 'ddl prints Spark and Trino tables over the lake' '
 	make_group &&
 	mlops-feature ddl customers >spark &&
-	grep "^CREATE TABLE customers ($" spark &&
-	grep "^  balance DOUBLE,$" spark &&
+	grep "^CREATE TABLE \`customers\` ($" spark &&
+	grep "^  \`balance\` DOUBLE,$" spark &&
 	grep "PARTITIONED BY (year, month, day, hour)" spark &&
 	grep "LOCATION .file://$MLOPS_STORE/offline/customers." spark &&
 	mlops-feature ddl --engine trino customers >trino &&
 	grep "partitioned_by = ARRAY\[.year., .month., .day., .hour.\]" trino &&
 	test_expect_code 2 mlops-feature ddl --engine hive customers
+'
+
+test_expect_success 'ddl quotes names that are not bare SQL identifiers' '
+	cat >ev.yaml <<-\YAML &&
+	name: user-events
+	record_identifier: user-id
+	event_time: select
+	features:
+	  - {name: user-id, type: string}
+	  - {name: select,  type: string}
+	YAML
+	mlops-feature create ev.yaml >/dev/null &&
+	mlops-feature ddl user-events >spark &&
+	grep "^CREATE TABLE \`user-events\` ($" spark &&
+	grep "^  \`user-id\` STRING,$" spark &&
+	grep "^  \`select\` STRING,$" spark &&
+	grep "^MSCK REPAIR TABLE \`user-events\`;$" spark &&
+	mlops-feature ddl --engine trino user-events >trino &&
+	grep "^CREATE TABLE \"user-events\" ($" trino &&
+	grep "^  \"user-id\" varchar,$" trino &&
+	grep "^  \"select\" varchar,$" trino
 '
 
 test_expect_success 'offline-only and online-only groups' '
@@ -339,7 +447,13 @@ test_expect_success 'offline-only and online-only groups' '
 	printf "id,t\na,%s\n" "$(ago 0)" >e.csv &&
 	test_expect_code 4 mlops-feature dataset --entities e.csv \
 		--features live 2>err &&
-	grep "no offline store" err
+	grep "no offline store" err &&
+	test_expect_code 4 mlops-feature export live >out 2>err &&
+	test_line_count = 0 out &&
+	grep "^mlops-feature: feature group .live. has no offline store$" err &&
+	test_expect_code 4 mlops-feature ddl live >out 2>err &&
+	test_line_count = 0 out &&
+	grep "^mlops-feature: feature group .live. has no offline store$" err
 '
 
 test_expect_success 'concurrent ingests wait their turn; nothing is lost' '

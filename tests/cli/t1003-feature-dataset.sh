@@ -123,6 +123,12 @@ test_expect_success 'two groups, --plain-names and column options' '
 	grep "output column .tag. appears twice" err
 '
 
+test_expect_success 'dataset --help says what a bare GROUP selects' '
+	mlops-feature dataset --help >help &&
+	grep "(G alone: all but its\$" help &&
+	grep "^ *identifier and event time)" help
+'
+
 test_expect_success '--as-of ignores records written later' '
 	load_txn &&
 	before=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) &&
@@ -164,6 +170,17 @@ test_expect_success 'bad entity files and requests: clear errors, exit 2/3/4' '
 	test_expect_code 2 mlops-feature dataset --entities cols.csv \
 		--features "txn:a,,b" &&
 	test_store_unchanged
+'
+
+test_expect_success 'a clash of output columns is refused before any join' '
+	load_txn &&
+	printf "user_id,ts,txn__tag\nu1,2026-01-01T00:00:00Z,x\nu2,soon,y\n" \
+		>clash.csv &&
+	test_expect_code 2 mlops-feature dataset --entities clash.csv \
+		--features txn:tag -o out.csv 2>err &&
+	grep "^mlops-feature: output column .txn__tag. appears twice$" err &&
+	! test -e out.csv &&
+	test -z "$(ls -A "$MLOPS_STORE/tmp")"
 '
 
 if test -n "$MLOPS_SANITIZED"; then

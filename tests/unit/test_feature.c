@@ -96,6 +96,9 @@ START_TEST(fgroup_checks_values_against_types)
 	ck_assert_str_eq(err.msg, "age: \"4.5\" is not an integral");
 	ck_assert_int_eq(fgroup_check_value(g, 3, "12,5", &err), MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "balance: \"12,5\" is not a fractional");
+	ck_assert_int_eq(fgroup_check_value(g, 3, "1.5e-3", &err), 0);
+	ck_assert_int_eq(fgroup_check_value(g, 3, "0x1p3", &err), MLOPS_EINPUT);
+	ck_assert_str_eq(err.msg, "balance: \"0x1p3\" is not a fractional");
 	ck_assert_int_eq(fgroup_check_value(g, 1, "2026-13-01T00:00:00Z",
 					    &err), MLOPS_EINPUT);
 	ck_assert_int_eq(fgroup_check_value(g, 0, "", &err), MLOPS_EINPUT);
