@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "xalloc.h"
 
 static void vmessage(const struct cli *cli, const char *fmt, va_list ap)
 {
@@ -125,8 +126,21 @@ int cli_dispatch_or(int argc, char **argv, struct cli *cli,
 	}
 	for (const struct cli_verb *v = verbs; v->name; v++)
 		if (strcmp(v->name, argv[0]) == 0) {
+			/* getopt names argv[0] in its messages: make that
+			 * "mlops-feature ingest", not a bare "ingest".
+			 * Verbs without usage pass argv on to another
+			 * program (mlops feature ...) and keep it. */
+			char *verb = argv[0];
+			char *name = xasprintf("%s %s", prog_verb, verb);
+			int status;
+
+			if (v->usage)
+				argv[0] = name;
 			optind = 0;	/* re-initialise GNU getopt */
-			return v->run(argc, argv, cli);
+			status = v->run(argc, argv, cli);
+			argv[0] = verb;
+			free(name);
+			return status;
 		}
 	if (fallback)
 		return fallback(argc, argv, cli);
