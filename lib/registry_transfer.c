@@ -408,7 +408,8 @@ static int register_incoming(struct store *st, struct incoming *in,
 		return mlops_err_prefix(err, "%s: manifest: ", stream);
 	}
 	time_format(time_now_us(), now);
-	origin = json_pack("{s:s,s:O,s:O,s:s,s:s,s:O}",
+	/* "O?": a manifest without arn or history still notes its origin. */
+	origin = json_pack("{s:s,s:O?,s:O,s:s,s:s,s:O?}",
 			   "account", source ? source : "unknown",
 			   "arn", json_object_get(model, "arn"),
 			   "status", json_object_get(model, "status"),

@@ -286,6 +286,29 @@ test_expect_success 'a forged manifest is refused' '
 	grep "manifest: the model.s group" err
 '
 
+# forge_manifest JQ-FILTER: forged.tar, good.tar with its manifest rewritten.
+forge_manifest() {
+	rm -rf x && mkdir x &&
+	(cd x && tar xf ../good.tar) &&
+	jq "$1" x/mlops-model/manifest.json >m &&
+	mv m x/mlops-model/manifest.json &&
+	(cd x && tar --format=ustar -cf ../forged.tar mlops-model/manifest.json \
+		mlops-model/artifacts/model.json mlops-model/artifacts/weights.bin \
+		mlops-model/card.json)
+}
+
+test_expect_success 'a manifest without arn or history still notes its origin' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	forge_manifest "del(.model.arn) | del(.history)" &&
+	mlops --store prod registry import forged.tar &&
+	mlops --store prod registry lineage --json churn/1 >lin &&
+	test "$(jq -r .origin.account lin)" = test &&
+	mlops --store prod registry lineage churn/1 >out &&
+	grep "^origin: *test -, imported" out
+'
+
 test_expect_success 'export of a missing version writes no file' '
 	make_version &&
 	test_expect_code 4 mlops-registry export -o x.tar churn/9 2>err &&
