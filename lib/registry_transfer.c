@@ -438,6 +438,13 @@ static int register_incoming(struct store *st, struct incoming *in,
 	nv.in_transaction = insert_card;
 	nv.in_transaction_arg = in->card;
 	ret = registry_register(st, &nv, &version, err);
+	/* What register calls usage (an unknown framework, a missing entry)
+	 * is, in a stream, bad input data. */
+	if (ret == MLOPS_EUSAGE) {
+		ret = MLOPS_EINPUT;
+		if (err)
+			err->code = ret;
+	}
 	if (ret < 0)
 		mlops_err_prefix(err, "%s: ", stream);
 	json_decref(origin);

@@ -309,6 +309,20 @@ test_expect_success 'a manifest without arn or history still notes its origin' '
 	grep "^origin: *test -, imported" out
 '
 
+test_expect_success 'a manifest with an unknown framework is bad input (3)' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_snapshot ../.snap) &&
+	forge_manifest ".model.framework = \"pytorch\"" &&
+	test_expect_code 3 mlops --store prod registry import forged.tar 2>err &&
+	grep "forged.tar: unknown framework .pytorch." err &&
+	forge_manifest ".model.framework = \"exec\" | del(.model.entry)" &&
+	test_expect_code 3 mlops --store prod registry import forged.tar 2>err &&
+	grep "framework .exec. needs --entry" err &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap)
+'
+
 test_expect_success 'export of a missing version writes no file' '
 	make_version &&
 	test_expect_code 4 mlops-registry export -o x.tar churn/9 2>err &&
