@@ -274,6 +274,9 @@ static json_t *typed_value(const struct card_field *f, const char *key,
 	case CARD_STRING:
 	case CARD_ENUM:
 		v = json_string(value);
+		if (!v)
+			mlops_err_set(err, MLOPS_EINPUT, "card field '%s': the "
+				      "value is not valid UTF-8", key);
 		break;
 	case CARD_NUMBER:
 		if (parse_double(value, &d, key, err) == 0)
@@ -357,9 +360,11 @@ int modelcard_set(json_t *content, const char *key, const char *value,
 			json_array_append_new(at, v);
 		else if (json_is_array(at))
 			json_array_set_new(at, (size_t)index, v);
-		else
-			json_object_set_new(at, part, v);
-		ret = modelcard_validate(work, "card", err);
+		else if (json_object_set_new(at, part, v) < 0)
+			ret = mlops_err_set(err, MLOPS_EINPUT, "card field "
+					    "'%s' is not valid UTF-8", path.s);
+		if (ret == 0)
+			ret = modelcard_validate(work, "card", err);
 	}
 	if (ret == 0)
 		json_object_update(content, work);

@@ -110,6 +110,21 @@ test_expect_success 'card set: unknown field or wrong type is exit 3, nothing ch
 	test_store_unchanged
 '
 
+test_expect_success 'card set: a value or map key not in UTF-8 is exit 3, no revision' '
+	register &&
+	mlops-registry card create churn/1 &&
+	test_snapshot &&
+	bad=$(printf "caf\351") &&
+	test_expect_code 3 mlops-registry card set churn/1 \
+		"model_overview.model_name=$bad" 2>err &&
+	grep "card field .model_overview.model_name.: the value is not valid UTF-8" err &&
+	test_expect_code 3 mlops-registry card set churn/1 \
+		"additional_information.custom_details.$bad=x" 2>err &&
+	grep "is not valid UTF-8" err &&
+	test "$(mlops-registry card show --json churn/1 | jq .revision)" = 1 &&
+	test_store_unchanged
+'
+
 test_expect_success 'every change is a revision; old revisions stay readable' '
 	register &&
 	mlops-registry card create churn/1 &&
