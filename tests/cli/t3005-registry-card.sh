@@ -150,7 +150,7 @@ test_expect_success 'an Archived card is read-only but still exports' '
 	test "$(mlops-registry card status churn/1)" = Archived &&
 	test_snapshot &&
 	test_expect_code 4 mlops-registry card set churn/1 intended_uses.risk_rating=Low 2>err &&
-	grep "the card is Archived and read-only" err &&
+	grep "churn/1: the card is Archived and read-only" err &&
 	test_expect_code 4 mlops-registry card status churn/1 Draft 2>err &&
 	grep "Archived and read-only" err &&
 	test_store_unchanged &&
