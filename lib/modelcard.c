@@ -10,6 +10,7 @@
 #include "modelcard.h"
 #include "num.h"
 #include "spec.h"
+#include "timefmt.h"
 #include "xalloc.h"
 
 enum card_kind {
@@ -503,6 +504,7 @@ int modelcard_check_revisions(const json_t *revisions, const char *name,
 				     "must be an array", name);
 	json_array_foreach(revisions, i, r) {
 		const char *status = jsonio_str(r, "status");
+		int64_t time_us;
 		int ret;
 
 		if (json_integer_value(json_object_get(r, "revision")) !=
@@ -513,6 +515,11 @@ int modelcard_check_revisions(const json_t *revisions, const char *name,
 			return mlops_err_set(err, MLOPS_EINPUT, "%s: card "
 					     "revision %zu is malformed", name,
 					     i + 1);
+		/* Now, not when the revision is stored: by then the
+		 * artifacts are blobs already. */
+		if (time_parse(jsonio_str(r, "time"), &time_us, err) < 0)
+			return mlops_err_prefix(err, "%s: card revision %zu: ",
+						name, i + 1);
 		ret = modelcard_validate(json_object_get(r, "content"), name,
 					 err);
 		if (ret < 0)

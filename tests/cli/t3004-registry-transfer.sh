@@ -323,6 +323,22 @@ test_expect_success 'a manifest with an unknown framework is bad input (3)' '
 	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap)
 '
 
+test_expect_success 'a card revision with a bad time is refused before any blob' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_snapshot ../.snap) &&
+	forge_manifest . &&
+	jq ".[0].time = \"bogus\"" x/mlops-model/card.json >c &&
+	mv c x/mlops-model/card.json &&
+	(cd x && tar --format=ustar -cf ../forged.tar mlops-model/manifest.json \
+		mlops-model/artifacts/model.json mlops-model/artifacts/weights.bin \
+		mlops-model/card.json) &&
+	test_expect_code 3 mlops --store prod registry import forged.tar 2>err &&
+	grep "forged.tar: card revision 1: .bogus. is not a timestamp" err &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap)
+'
+
 test_expect_success 'export of a missing version writes no file' '
 	make_version &&
 	test_expect_code 4 mlops-registry export -o x.tar churn/9 2>err &&
