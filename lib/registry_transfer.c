@@ -176,7 +176,7 @@ static int check_manifest(struct incoming *in, const char *stream,
 			  struct mlops_err *err)
 {
 	const json_t *m = in->manifest, *model, *arts, *a;
-	const char *group, *status, *fw;
+	const char *group, *status, *fw, *twice;
 	json_int_t version;
 	size_t i;
 	int ret;
@@ -239,12 +239,11 @@ static int check_manifest(struct incoming *in, const char *stream,
 				      "'%s' is %" PRIu64 " bytes, more than "
 				      "the %" PRIu64 " allowed", in->names[i],
 				      in->sizes[i], in->max_size);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(in->names[j], in->names[i]) == 0)
-				return refuse(err, stream, "manifest: "
-					      "artifact '%s' is listed twice",
-					      in->names[i]);
 	}
+	twice = registry_duplicate_name(in->names, in->nartifacts);
+	if (twice)
+		return refuse(err, stream, "manifest: artifact '%s' is listed "
+			      "twice", twice);
 	return 0;
 }
 

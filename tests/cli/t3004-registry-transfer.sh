@@ -290,7 +290,7 @@ test_expect_success 'a forged manifest is refused' '
 forge_manifest() {
 	rm -rf x && mkdir x &&
 	(cd x && tar xf ../good.tar) &&
-	jq "$1" x/mlops-model/manifest.json >m &&
+	jq -c "$1" x/mlops-model/manifest.json >m &&
 	mv m x/mlops-model/manifest.json &&
 	(cd x && tar --format=ustar -cf ../forged.tar mlops-model/manifest.json \
 		mlops-model/artifacts/model.json mlops-model/artifacts/weights.bin \
@@ -337,6 +337,25 @@ test_expect_success 'a card revision with a bad time is refused before any blob'
 	test_expect_code 3 mlops --store prod registry import forged.tar 2>err &&
 	grep "forged.tar: card revision 1: .bogus. is not a timestamp" err &&
 	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap)
+'
+
+# A 16 MB manifest listing 150000 artifacts: checking its names pairwise
+# took minutes; sorted, it is refused at once. The timeout is a hang
+# guard, far above the time it takes.
+test_expect_success 'a manifest listing very many artifacts is refused promptly' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	forge_manifest "def art(i): {name: \"a\(i)\", hash: (\"0\" * 64), size: 0};
+		.model.artifacts = [range(150000) | art(.)]" &&
+	test_expect_code 3 timeout 60 mlops --store prod registry import \
+		forged.tar 2>err &&
+	grep "unexpected member .mlops-model/artifacts/model.json." err &&
+	forge_manifest "def art(i): {name: \"a\(i % 149999)\", hash: (\"0\" * 64), size: 0};
+		.model.artifacts = [range(150000) | art(.)]" &&
+	test_expect_code 3 timeout 60 mlops --store prod registry import \
+		forged.tar 2>err &&
+	grep "manifest: artifact .a0. is listed twice" err
 '
 
 test_expect_success 'export of a missing version writes no file' '
