@@ -86,13 +86,31 @@ int regcmd_add_kv(const struct cli *cli, const char *usage, json_t *obj,
 {
 	const char *eq = strchr(arg, '=');
 	char *key;
+	int ret;
 
 	if (!eq || eq == arg)
 		return cli_usage(cli, usage, "%s '%s': expected KEY=VALUE",
 				 option, arg);
 	key = xstrndup(arg, (size_t)(eq - arg));
-	json_object_set_new(obj, key, json_string(eq + 1));
+	/* Fails, with nothing set, when KEY or VALUE is not UTF-8. */
+	ret = json_object_set_new(obj, key, json_string(eq + 1));
 	free(key);
+	if (ret < 0)
+		return cli_usage(cli, usage, "%s '%s': not valid UTF-8", option,
+				 arg);
+	return 0;
+}
+
+int regcmd_text(const struct cli *cli, const char *usage, const char *option,
+		const char *arg, const char **out)
+{
+	json_t *text = json_string(arg);
+
+	if (!text)
+		return cli_usage(cli, usage, "%s: the text is not valid UTF-8",
+				 option);
+	json_decref(text);
+	*out = arg;
 	return 0;
 }
 
@@ -172,7 +190,9 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 						     cli, usage_create)) != -1)
 		switch (c) {
 		case 'd':
-			description = optarg;
+			if (regcmd_text(cli, usage_create, "--description",
+					optarg, &description) != 0)
+				ret = 2;
 			break;
 		case 't':
 			if (regcmd_add_kv(cli, usage_create, tags, "--tag",
@@ -445,10 +465,14 @@ static int register_parse(int argc, char **argv, struct cli *cli,
 			ra->datasets[ra->ndatasets++] = optarg;
 			break;
 		case 'd':
-			nv->description = optarg;
+			if (regcmd_text(cli, usage_register, "--description",
+					optarg, &nv->description) != 0)
+				ret = 2;
 			break;
 		case 'e':
-			nv->entry = optarg;
+			if (regcmd_text(cli, usage_register, "--entry", optarg,
+					&nv->entry) != 0)
+				ret = 2;
 			break;
 		case 'f':
 			nv->framework = optarg;

@@ -10,6 +10,7 @@
 #include "modelcard.h"
 #include "num.h"
 #include "spec.h"
+#include "timefmt.h"
 #include "xalloc.h"
 
 enum card_kind {
@@ -274,6 +275,9 @@ static json_t *typed_value(const struct card_field *f, const char *key,
 	case CARD_STRING:
 	case CARD_ENUM:
 		v = json_string(value);
+		if (!v)
+			mlops_err_set(err, MLOPS_EINPUT, "card field '%s': the "
+				      "value is not valid UTF-8", key);
 		break;
 	case CARD_NUMBER:
 		if (parse_double(value, &d, key, err) == 0)
@@ -357,9 +361,11 @@ int modelcard_set(json_t *content, const char *key, const char *value,
 			json_array_append_new(at, v);
 		else if (json_is_array(at))
 			json_array_set_new(at, (size_t)index, v);
-		else
-			json_object_set_new(at, part, v);
-		ret = modelcard_validate(work, "card", err);
+		else if (json_object_set_new(at, part, v) < 0)
+			ret = mlops_err_set(err, MLOPS_EINPUT, "card field "
+					    "'%s' is not valid UTF-8", path.s);
+		if (ret == 0)
+			ret = modelcard_validate(work, "card", err);
 	}
 	if (ret == 0)
 		json_object_update(content, work);
@@ -498,6 +504,7 @@ int modelcard_check_revisions(const json_t *revisions, const char *name,
 				     "must be an array", name);
 	json_array_foreach(revisions, i, r) {
 		const char *status = jsonio_str(r, "status");
+		int64_t time_us;
 		int ret;
 
 		if (json_integer_value(json_object_get(r, "revision")) !=
@@ -508,6 +515,11 @@ int modelcard_check_revisions(const json_t *revisions, const char *name,
 			return mlops_err_set(err, MLOPS_EINPUT, "%s: card "
 					     "revision %zu is malformed", name,
 					     i + 1);
+		/* Now, not when the revision is stored: by then the
+		 * artifacts are blobs already. */
+		if (time_parse(jsonio_str(r, "time"), &time_us, err) < 0)
+			return mlops_err_prefix(err, "%s: card revision %zu: ",
+						name, i + 1);
 		ret = modelcard_validate(json_object_get(r, "content"), name,
 					 err);
 		if (ret < 0)

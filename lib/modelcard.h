@@ -50,8 +50,8 @@ int modelcard_load_file(json_t **out, const char *path,
 /* Merge src into dst: objects recursively, anything else replaced. */
 void modelcard_merge(json_t *dst, const json_t *src);
 
-/* Check an array of card revisions (from an import): each well formed,
- * numbered 1, 2, 3..., its content valid. */
+/* Check an array of card revisions (from an import): each well formed
+ * (its time a timestamp), numbered 1, 2, 3..., its content valid. */
 int modelcard_check_revisions(const json_t *revisions, const char *name,
 			      struct mlops_err *err);
 

@@ -56,6 +56,28 @@ int registry_valid_artifact_name(const char *name)
 	return 1;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char *registry_duplicate_name(const char *const *names, size_t n)
+{
+	const char **sorted;
+	const char *twice = NULL;
+
+	if (n < 2)
+		return NULL;
+	sorted = xcalloc(n, sizeof(*sorted));
+	memcpy(sorted, names, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), compare_names);
+	for (size_t i = 1; !twice && i < n; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			twice = sorted[i];
+	free(sorted);
+	return twice;
+}
+
 int registry_valid_status(const char *s)
 {
 	return strcmp(s, REGISTRY_PENDING) == 0 ||

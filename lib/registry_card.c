@@ -140,9 +140,10 @@ struct card_change {
 
 /* Work out the next revision's status, content and change text from the
  * latest one; 1 when there is nothing to do. */
-static int apply(struct store *st, const struct card_change *c,
-		 const json_t *latest, char **status, json_t **content,
-		 struct buf *change, struct mlops_err *err)
+static int apply(struct store *st, const char *group, int64_t version,
+		 const struct card_change *c, const json_t *latest,
+		 char **status, json_t **content, struct buf *change,
+		 struct mlops_err *err)
 {
 	json_t *report = NULL;
 	int ret;
@@ -165,8 +166,9 @@ static int apply(struct store *st, const struct card_change *c,
 		return modelcard_validate(*content, "card", err);
 	}
 	if (strcmp(jsonio_str(latest, "status"), MODELCARD_ARCHIVED) == 0)
-		return mlops_err_set(err, MLOPS_ENOTFOUND, "the card is "
-				     "Archived and read-only");
+		return mlops_err_set(err, MLOPS_ENOTFOUND, "%s/%" PRId64 ": "
+				     "the card is Archived and read-only",
+				     group, version);
 	*content = json_deep_copy(json_object_get(latest, "content"));
 	if (c->status) {
 		if (strcmp(jsonio_str(latest, "status"), c->status) == 0)
@@ -218,7 +220,8 @@ static int change_card(struct store *st, const char *group, int64_t version,
 		next = json_integer_value(json_object_get(latest,
 							  "revision")) + 1;
 	if (ret == 0)
-		ret = apply(st, c, latest, &status, &content, &change, err);
+		ret = apply(st, group, version, c, latest, &status, &content,
+			    &change, err);
 	if (ret == 0) {
 		user = identity_user();
 		ret = insert(st, group, version, next, status, content,

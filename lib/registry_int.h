@@ -36,6 +36,10 @@ int registry_record_status(struct store *st, const char *group,
 			   int64_t time_us, const char *note, json_t *extra,
 			   struct mlops_err *err);
 
+/* A name that occurs twice among names[0..n), or NULL. Sorts a copy, so
+ * that a manifest listing many artifacts cannot cost n^2 comparisons. */
+const char *registry_duplicate_name(const char *const *names, size_t n);
+
 /* "registry:GROUP/N", the owner of a version's blobs; the caller frees. */
 char *registry_ref_owner(const char *group, int64_t version);
 

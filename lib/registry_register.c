@@ -111,6 +111,23 @@ static const char *artifact_name(const struct registry_new_version *nv,
 		base_name(nv->artifact_paths[i]);
 }
 
+static int check_names_differ(const struct registry_new_version *nv,
+			      struct mlops_err *err)
+{
+	const char **names = xcalloc(nv->nartifacts, sizeof(*names));
+	const char *twice;
+	int ret = 0;
+
+	for (size_t i = 0; i < nv->nartifacts; i++)
+		names[i] = artifact_name(nv, i);
+	twice = registry_duplicate_name(names, nv->nartifacts);
+	if (twice)
+		ret = mlops_err_set(err, MLOPS_EUSAGE, "two artifacts are "
+				    "named '%s'; names must differ", twice);
+	free(names);
+	return ret;
+}
+
 /* Everything that can be checked before a byte is written. */
 static int check_new_version(const struct registry_new_version *nv,
 			     struct mlops_err *err)
@@ -169,14 +186,8 @@ static int check_new_version(const struct registry_new_version *nv,
 		if (access(path, R_OK) < 0)
 			return mlops_err_errno(err, MLOPS_EINPUT, errno,
 					       "artifact '%s'", path);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(artifact_name(nv, j), name) == 0)
-				return mlops_err_set(err, MLOPS_EUSAGE,
-						     "two artifacts are named "
-						     "'%s'; names must differ",
-						     name);
 	}
-	return 0;
+	return check_names_differ(nv, err);
 }
 
 /* Inside the transaction: make the group when allowed, and take the

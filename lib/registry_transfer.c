@@ -176,7 +176,7 @@ static int check_manifest(struct incoming *in, const char *stream,
 			  struct mlops_err *err)
 {
 	const json_t *m = in->manifest, *model, *arts, *a;
-	const char *group, *status, *fw;
+	const char *group, *status, *fw, *twice;
 	json_int_t version;
 	size_t i;
 	int ret;
@@ -239,12 +239,11 @@ static int check_manifest(struct incoming *in, const char *stream,
 				      "'%s' is %" PRIu64 " bytes, more than "
 				      "the %" PRIu64 " allowed", in->names[i],
 				      in->sizes[i], in->max_size);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(in->names[j], in->names[i]) == 0)
-				return refuse(err, stream, "manifest: "
-					      "artifact '%s' is listed twice",
-					      in->names[i]);
 	}
+	twice = registry_duplicate_name(in->names, in->nartifacts);
+	if (twice)
+		return refuse(err, stream, "manifest: artifact '%s' is listed "
+			      "twice", twice);
 	return 0;
 }
 
@@ -408,7 +407,8 @@ static int register_incoming(struct store *st, struct incoming *in,
 		return mlops_err_prefix(err, "%s: manifest: ", stream);
 	}
 	time_format(time_now_us(), now);
-	origin = json_pack("{s:s,s:O,s:O,s:s,s:s,s:O}",
+	/* "O?": a manifest without arn or history still notes its origin. */
+	origin = json_pack("{s:s,s:O?,s:O,s:s,s:s,s:O?}",
 			   "account", source ? source : "unknown",
 			   "arn", json_object_get(model, "arn"),
 			   "status", json_object_get(model, "status"),
@@ -437,6 +437,13 @@ static int register_incoming(struct store *st, struct incoming *in,
 	nv.in_transaction = insert_card;
 	nv.in_transaction_arg = in->card;
 	ret = registry_register(st, &nv, &version, err);
+	/* What register calls usage (an unknown framework, a missing entry)
+	 * is, in a stream, bad input data. */
+	if (ret == MLOPS_EUSAGE) {
+		ret = MLOPS_EINPUT;
+		if (err)
+			err->code = ret;
+	}
 	if (ret < 0)
 		mlops_err_prefix(err, "%s: ", stream);
 	json_decref(origin);

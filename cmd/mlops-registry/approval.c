@@ -61,7 +61,9 @@ static int change_status(int argc, char **argv, struct cli *cli,
 	while ((c = cli_getopt(argc, argv, "hm:", opts, cli, usage)) != -1)
 		switch (c) {
 		case 'm':
-			note = optarg;
+			if (regcmd_text(cli, usage, "--note", optarg,
+					&note) != 0)
+				return 2;
 			break;
 		default:
 			return CLI_STATUS(c);

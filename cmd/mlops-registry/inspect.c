@@ -32,6 +32,14 @@ static void print_pair(const char *label, const char *a, const char *b)
 	printf("%-12s %s%s%s\n", label, a, b ? "  " : "", b ? b : "");
 }
 
+/* obj's string at key, or "-": imported reports may lack any field. */
+static const char *str_or_dash(const json_t *obj, const char *key)
+{
+	const char *s = jsonio_str(obj, key);
+
+	return s ? s : "-";
+}
+
 static void print_lineage(const json_t *r)
 {
 	const json_t *lin = json_object_get(r, "lineage");
@@ -50,18 +58,17 @@ static void print_lineage(const json_t *r)
 	       json_integer_value(json_object_get(r, "version")),
 	       jsonio_str(r, "status"));
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		print_pair(fields[i][0], jsonio_str(lin, fields[i][1]) ?
-			   jsonio_str(lin, fields[i][1]) : "-", NULL);
+		print_pair(fields[i][0], str_or_dash(lin, fields[i][1]), NULL);
 	json_object_foreach(json_object_get(lin, "inputs"), key, v)
 		print_pair("input:", key, json_string_value(v));
 	json_array_foreach(json_object_get(lin, "datasets"), i, v)
-		print_pair("dataset:", jsonio_str(v, "path"),
-			   jsonio_str(v, "hash"));
-	printf("%-12s %s by %s\n", "registered:", jsonio_str(reg, "time"),
-	       jsonio_str(reg, "user"));
+		print_pair("dataset:", str_or_dash(v, "path"),
+			   str_or_dash(v, "hash"));
+	printf("%-12s %s by %s\n", "registered:", str_or_dash(reg, "time"),
+	       str_or_dash(reg, "user"));
 	if (json_is_object(appr))
 		printf("%-12s %s by %s%s%s\n", "approved:",
-		       jsonio_str(appr, "time"), jsonio_str(appr, "user"),
+		       str_or_dash(appr, "time"), str_or_dash(appr, "user"),
 		       jsonio_str(appr, "note") ? ": " : "",
 		       jsonio_str(appr, "note") ? jsonio_str(appr, "note") :
 		       "");
@@ -70,14 +77,14 @@ static void print_lineage(const json_t *r)
 	if (!json_is_object(origin))
 		return;
 	printf("%-12s %s %s, imported %s by %s\n", "origin:",
-	       jsonio_str(origin, "account"), jsonio_str(origin, "arn"),
-	       jsonio_str(origin, "imported"),
-	       jsonio_str(origin, "imported_by"));
+	       str_or_dash(origin, "account"), str_or_dash(origin, "arn"),
+	       str_or_dash(origin, "imported"),
+	       str_or_dash(origin, "imported_by"));
 	appr = json_object_get(r, "approved_at_origin");
 	if (json_is_object(appr))
 		printf("%-12s %s by %s in %s%s%s\n", "approved:",
-		       jsonio_str(appr, "time"), jsonio_str(appr, "user"),
-		       jsonio_str(origin, "account"),
+		       str_or_dash(appr, "time"), str_or_dash(appr, "user"),
+		       str_or_dash(origin, "account"),
 		       jsonio_str(appr, "note") ? ": " : "",
 		       jsonio_str(appr, "note") ? jsonio_str(appr, "note") :
 		       "");

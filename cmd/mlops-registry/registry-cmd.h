@@ -39,6 +39,10 @@ extern const char usage_card[];
  * the message. 0, or the usage exit status after printing usage. */
 int regcmd_add_kv(const struct cli *cli, const char *usage, json_t *obj,
 		  const char *option, const char *arg);
+/* *out = arg when it is UTF-8 text (it ends up in JSON output); else
+ * the usage exit status after printing usage. */
+int regcmd_text(const struct cli *cli, const char *usage, const char *option,
+		const char *arg, const char **out);
 
 /* Append a "success" audit record for action on resource; detail may be
  * NULL. Returns 0 or the exit status after printing the error. */

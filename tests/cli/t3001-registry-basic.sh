@@ -233,6 +233,27 @@ test_expect_success 'bad input: precise message, exit status, nothing changed' '
 	test_store_unchanged
 '
 
+test_expect_success 'text that is not UTF-8 is refused, not silently dropped' '
+	make_model &&
+	mlops-registry register -a model.json churn &&
+	test_snapshot &&
+	bad=$(printf "caf\351") &&
+	test_expect_code 2 mlops-registry register -a model.json \
+		--param "eta=$bad" churn 2>err &&
+	grep "^mlops-registry: --param .eta=.*: not valid UTF-8" err &&
+	test_expect_code 2 mlops-registry register -a model.json \
+		--meta "$bad=1" churn 2>err &&
+	grep "^mlops-registry: --meta .*: not valid UTF-8" err &&
+	test_expect_code 2 mlops-registry register -a model.json \
+		--description "$bad" churn 2>err &&
+	grep "^mlops-registry: --description: the text is not valid UTF-8" err &&
+	test_expect_code 2 mlops-registry create --tag "a=$bad" other 2>err &&
+	grep "^mlops-registry: --tag .a=.*: not valid UTF-8" err &&
+	test_expect_code 2 mlops-registry approve -m "$bad" churn/1 2>err &&
+	grep "^mlops-registry: --note: the text is not valid UTF-8" err &&
+	test_store_unchanged
+'
+
 test_expect_success 'versions are immutable in the database itself' '
 	make_model &&
 	mlops-registry register -a model.json churn &&

@@ -271,19 +271,73 @@ test_expect_success 'a corrupt header, garbage after the end, a stranger tar: re
 	test_expect_code 4 mlops --store prod registry import no-such.tar
 '
 
+# forge MEMBER JQ-FILTER: forged.tar, good.tar with mlops-model/MEMBER
+# (manifest.json or card.json) rewritten by jq.
+forge() {
+	rm -rf x && mkdir x &&
+	(cd x && tar xf ../good.tar) &&
+	jq -c "$2" "x/mlops-model/$1" >m &&
+	mv m "x/mlops-model/$1" &&
+	(cd x && tar --format=ustar -cf ../forged.tar mlops-model/manifest.json \
+		mlops-model/artifacts/model.json mlops-model/artifacts/weights.bin \
+		mlops-model/card.json)
+}
+
 test_expect_success 'a forged manifest is refused' '
 	make_prod &&
 	make_version &&
-	mkdir x &&
 	mlops-registry export -o good.tar churn/1 &&
-	(cd x && tar xf ../good.tar) &&
-	jq ".model.group = \"../etc\"" x/mlops-model/manifest.json >m &&
-	mv m x/mlops-model/manifest.json &&
-	(cd x && tar --format=ustar -cf ../forged.tar mlops-model/manifest.json \
-		mlops-model/artifacts/model.json mlops-model/artifacts/weights.bin \
-		mlops-model/card.json) &&
+	forge manifest.json ".model.group = \"../etc\"" &&
 	test_expect_code 3 mlops --store prod registry import forged.tar 2>err &&
 	grep "manifest: the model.s group" err
+'
+
+test_expect_success 'a manifest without arn or history still notes its origin' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	forge manifest.json "del(.model.arn) | del(.history)" &&
+	mlops --store prod registry import forged.tar &&
+	mlops --store prod registry lineage --json churn/1 >lin &&
+	test "$(jq -r .origin.account lin)" = test &&
+	mlops --store prod registry lineage churn/1 >out &&
+	grep "^origin: *test -, imported" out
+'
+
+test_expect_success 'what register refuses in a stream is exit 3, before any blob' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_snapshot ../.snap) &&
+	forge manifest.json ".model.framework = \"pytorch\"" &&
+	test_expect_code 3 mlops --store prod registry import forged.tar 2>err &&
+	grep "forged.tar: unknown framework .pytorch." err &&
+	forge manifest.json ".model.framework = \"exec\" | del(.model.entry)" &&
+	test_expect_code 3 mlops --store prod registry import forged.tar 2>err &&
+	grep "framework .exec. needs --entry" err &&
+	forge card.json ".[0].time = \"bogus\"" &&
+	test_expect_code 3 mlops --store prod registry import forged.tar 2>err &&
+	grep "forged.tar: card revision 1: .bogus. is not a timestamp" err &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap)
+'
+
+# A 16 MB manifest listing 150000 artifacts: checking its names pairwise
+# took minutes; sorted, it is refused at once. The timeout is a hang
+# guard, far above the time it takes.
+test_expect_success 'a manifest listing very many artifacts is refused promptly' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	forge manifest.json "def art(i): {name: \"a\(i)\", hash: (\"0\" * 64), size: 0};
+		.model.artifacts = [range(150000) | art(.)]" &&
+	test_expect_code 3 timeout 60 mlops --store prod registry import \
+		forged.tar 2>err &&
+	grep "unexpected member .mlops-model/artifacts/model.json." err &&
+	forge manifest.json "def art(i): {name: \"a\(i % 149999)\", hash: (\"0\" * 64), size: 0};
+		.model.artifacts = [range(150000) | art(.)]" &&
+	test_expect_code 3 timeout 60 mlops --store prod registry import \
+		forged.tar 2>err &&
+	grep "manifest: artifact .a0. is listed twice" err
 '
 
 test_expect_success 'export of a missing version writes no file' '

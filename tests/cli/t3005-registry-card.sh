@@ -110,6 +110,21 @@ test_expect_success 'card set: unknown field or wrong type is exit 3, nothing ch
 	test_store_unchanged
 '
 
+test_expect_success 'card set: a value or map key not in UTF-8 is exit 3, no revision' '
+	register &&
+	mlops-registry card create churn/1 &&
+	test_snapshot &&
+	bad=$(printf "caf\351") &&
+	test_expect_code 3 mlops-registry card set churn/1 \
+		"model_overview.model_name=$bad" 2>err &&
+	grep "card field .model_overview.model_name.: the value is not valid UTF-8" err &&
+	test_expect_code 3 mlops-registry card set churn/1 \
+		"additional_information.custom_details.$bad=x" 2>err &&
+	grep "is not valid UTF-8" err &&
+	test "$(mlops-registry card show --json churn/1 | jq .revision)" = 1 &&
+	test_store_unchanged
+'
+
 test_expect_success 'every change is a revision; old revisions stay readable' '
 	register &&
 	mlops-registry card create churn/1 &&
@@ -135,7 +150,7 @@ test_expect_success 'an Archived card is read-only but still exports' '
 	test "$(mlops-registry card status churn/1)" = Archived &&
 	test_snapshot &&
 	test_expect_code 4 mlops-registry card set churn/1 intended_uses.risk_rating=Low 2>err &&
-	grep "the card is Archived and read-only" err &&
+	grep "churn/1: the card is Archived and read-only" err &&
 	test_expect_code 4 mlops-registry card status churn/1 Draft 2>err &&
 	grep "Archived and read-only" err &&
 	test_store_unchanged &&

@@ -9,6 +9,7 @@
 #include "fixture.h"
 #include "fsutil.h"
 #include "registry.h"
+#include "registry_int.h"
 #include "xalloc.h"
 
 static struct store *st;
@@ -110,6 +111,22 @@ START_TEST(metrics_must_be_numbers_at_every_leaf)
 	json_decref(ok);
 	json_decref(bad);
 	json_decref(arr);
+}
+END_TEST
+
+START_TEST(duplicate_names_are_found_in_any_order)
+{
+	const char *none[] = { "b", "a", "c" };
+	const char *some[] = { "c", "a", "b", "a" };
+
+	ck_assert_ptr_null(registry_duplicate_name(none, 0));
+	ck_assert_ptr_null(registry_duplicate_name(none, 1));
+	ck_assert_ptr_null(registry_duplicate_name(none, 3));
+	ck_assert_str_eq(registry_duplicate_name(some, 4), "a");
+	ck_assert_str_eq(registry_duplicate_name(some, 4), "a");
+	/* The caller's order is kept: only a copy is sorted. */
+	ck_assert_str_eq(some[0], "c");
+	ck_assert_str_eq(some[3], "a");
 }
 END_TEST
 
@@ -313,6 +330,7 @@ Suite *suite_registry(void)
 	tcase_add_test(tc, group_names_follow_sagemaker);
 	tcase_add_test(tc, parse_ref_reads_the_three_forms);
 	tcase_add_test(tc, metrics_must_be_numbers_at_every_leaf);
+	tcase_add_test(tc, duplicate_names_are_found_in_any_order);
 	tcase_add_test(tc, register_then_resolve_every_form);
 	tcase_add_test(tc, resolve_names_what_is_missing);
 	tcase_add_test(tc, status_changes_are_kept_in_order);
