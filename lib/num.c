@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "num.h"
@@ -34,8 +35,10 @@ int parse_double(const char *s, double *out, const char *what,
 
 	errno = 0;
 	v = strtod(s, &end);
+	/* strtod also reads C's hex floats ("0x1p3"), which no CSV or JSON
+	 * reader downstream does: decimal only. */
 	if (end == s || *end || errno == ERANGE || !isfinite(v) ||
-	    isspace((unsigned char)*s))
+	    isspace((unsigned char)*s) || strpbrk(s, "xX"))
 		return mlops_err_set(err, MLOPS_EINPUT,
 				     "%s: \"%s\" is not a number", what, s);
 	*out = v;

@@ -96,6 +96,7 @@ START_TEST(numbers_are_strict)
 	ck_assert_int_eq(parse_double("1e3", &d, "x", &err), 0);
 	ck_assert(d == 1000.0);
 	ck_assert_int_eq(parse_double("nan", &d, "x", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(parse_double("0x1p3", &d, "x", &err), MLOPS_EINPUT);
 	ck_assert_int_eq(parse_double("12,5", &d, "balance", &err),
 			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "balance: \"12,5\" is not a number");
