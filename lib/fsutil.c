@@ -168,7 +168,12 @@ int tmpfile_open(const char *dir, const char *prefix, char **tmp_path,
 	int fd = mkostemp(tmpl, O_CLOEXEC);
 
 	if (fd < 0) {
-		int ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+		/* Often a directory the user named (-o DIR/FILE): say so
+		 * with the status of a missing or forbidden path. */
+		int code = errno == ENOENT || errno == ENOTDIR ?
+			MLOPS_ENOTFOUND : errno == EACCES || errno == EPERM ||
+			errno == EROFS ? MLOPS_EPERM : MLOPS_EINTERNAL;
+		int ret = mlops_err_errno(err, code, errno,
 					  "cannot create a temporary file "
 					  "in '%s'", dir);
 		free(tmpl);

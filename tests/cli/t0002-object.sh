@@ -55,6 +55,13 @@ test_expect_success 'a flipped byte is found on read: error, exit 70' '
 	! test -e out
 '
 
+test_expect_success 'get -o into a missing directory: exit 4, nothing written' '
+	echo content >f &&
+	h=$(mlops object put f) &&
+	test_expect_code 4 mlops object get -o no/such/dir/f "$h" 2>err &&
+	grep "cannot create a temporary file in .no/such/dir.: No such file" err
+'
+
 test_expect_success 'get of a missing or malformed hash: exit 4 and 2' '
 	test_expect_code 4 mlops object get $(echo x | sha256sum | cut -d" " -f1) 2>err &&
 	grep "not found" err &&
