@@ -293,6 +293,10 @@ test_expect_success 'list and show: table, JSON, prefix IDs, unknown run' '
 	id=$(mlops-pipeline run 2>/dev/null) &&
 	mlops-pipeline list >list &&
 	grep "^$id	churn	Succeeded" list &&
+	head -n 1 list | tr "\t" "\n" >columns &&
+	mlops-pipeline list --help >help &&
+	grep -q "^run$" columns && grep -q "^cached$" columns &&
+	grep -q "cache hits" help &&
 	mlops-pipeline list --json | jq -e "length == 1 and .[0].id == \"$id\"" &&
 	mlops-pipeline show "$(echo $id | cut -c1-18)" >show &&
 	grep "^status: *Succeeded" show &&
