@@ -9,33 +9,26 @@ make_repo() {
 	git init -q -b main repo &&
 	git -C repo config user.email t@example.com &&
 	git -C repo config user.name T &&
-	(cd repo && $PYTHON -c "
-import random
-random.seed(7)
-rows = []
-for i in range(300):
-    x = random.random()
-    rows.append(\"%d,%.4f,%.4f\" % (int(x + 0.2 * random.random() > 0.6), x, random.random()))
-open(\"train.csv\", \"w\").write(\"label,x,z\n\" + \"\n\".join(rows[:200]) + \"\n\")
-open(\"test.csv\", \"w\").write(\"label,x,z\n\" + \"\n\".join(rows[200:]) + \"\n\")
-") &&
+	$PYTHON - repo <<-\PY &&
+	import random, sys
+	random.seed(7)
+	xs = [random.random() for _ in range(300)]
+	rows = ["%d,%.4f,%.4f" % (x + 0.2 * random.random() > 0.6, x, random.random())
+	        for x in xs]
+	for name, part in (("train", rows[:200]), ("test", rows[200:])):
+	    with open("%s/%s.csv" % (sys.argv[1], name), "w") as f:
+	        f.write("label,x,z\n" + "\n".join(part) + "\n")
+	PY
 	cat >repo/pipeline.yaml <<-EOF &&
 	name: tpl
 	parameters:
 	  min_auc: {type: float, default: 0.7}
 	steps:
-	  - name: train
-	    template: train-xgboost
-	    with: {rounds: 10, python: $PYTHON}
-	  - name: evaluate
-	    needs: [train]
-	    template: evaluate-binary-classifier
-	    with: {python: $PYTHON}
-	  - name: publish
-	    needs: [evaluate]
-	    template: register-model
-	    with: {group: churn}
-	    when: \${steps.evaluate.properties.auc} >= \${min_auc}
+	  - {name: train, template: train-xgboost, with: {rounds: 10, python: $PYTHON}}
+	  - {name: evaluate, needs: [train], template: evaluate-binary-classifier,
+	     with: {python: $PYTHON}}
+	  - {name: publish, needs: [evaluate], template: register-model,
+	     with: {group: churn}, when: "\${steps.evaluate.properties.auc} >= \${min_auc}"}
 	EOF
 	git -C repo add . && git -C repo commit -q -m data
 }
