@@ -49,4 +49,5 @@ test_expect_success 'the versions the README registers record their runs' '
 		".lineage.git_commit == \$c and .lineage.run_id == \$r" l2.json
 '
 
+rm -rf "$TRASH_ROOT/bin"
 test_done
