@@ -248,6 +248,12 @@ START_TEST(spec_errors_name_file_line_column)
 	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
 				    "properties: /etc/x}\n"), "'/etc/x' is not a "
 			 "path inside"));
+	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
+				    "inputs: [/data/raw.csv]}\n"), "p.yaml:3:5: "
+			 "step 'a': '/data/raw.csv' is not a path inside"));
+	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
+				    "inputs: [d/../../mlops.db]}\n"),
+			 "'d/../../mlops.db' is not a path inside"));
 	ck_assert(strstr(load_error("name: p\nparameters: {n: {type: "
 				    "complex}}\nsteps:\n  - {name: a, run: x}"
 				    "\n"), "unknown type 'complex'"));
