@@ -143,9 +143,17 @@ static int prepare(struct store *st, struct run_args *a, const char *ws,
 						a->nparams, err);
 		if (ret == 0)
 			ret = pipeline_copy_tree(*spec_dir, ws, st->dir, err);
-		if (ret == 0 && pipeline_git_head(*spec_dir, sha,
-						  &ignored) == 0)
-			a->opts.git_commit = sha;
+		/* The copy holds HEAD only when nothing under it differs
+		 * from HEAD: else recording HEAD would lie about lineage. */
+		if (ret == 0) {
+			int head = pipeline_git_head(*spec_dir, sha, &ignored);
+
+			if (head == 0)
+				a->opts.git_commit = sha;
+			else if (head == 1)
+				fprintf(stderr, "mlops-pipeline: %s: the run "
+					"records no commit\n", ignored.msg);
+		}
 	}
 	if (ret == 0)
 		ret = pipeline_check_inputs(*p, ws, err);

@@ -73,6 +73,9 @@ static int signals_install(struct mlops_err *err)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
+	/* A reader of the status lines that goes away (| head) must not kill
+	 * the runner mid-run: the run would stay Executing. */
+	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
 
@@ -81,6 +84,7 @@ static void signals_restore(void)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
 }
 
 void engine_sleep(struct engine *e, int64_t timeout_us)

@@ -118,8 +118,13 @@ struct parser {
 	pexpr_resolve_fn fn;
 	void *arg;
 	int skip;
+	int depth;	/* parentheses and nots open: bounds the recursion */
 	struct mlops_err *err;
 };
+
+/* Deeper nesting than any condition needs; the recursion stays far
+ * from the end of the stack. */
+#define PEXPR_MAX_DEPTH 64
 
 static int fail(struct parser *ps, const char *fmt, const char *what)
 {
@@ -149,6 +154,16 @@ static int accept(struct parser *ps, const char *tok)
 }
 
 static int parse_or(struct parser *ps, struct pexpr_value *out);
+
+/* Enter one level of nesting: an error past PEXPR_MAX_DEPTH. */
+static int nest(struct parser *ps)
+{
+	if (++ps->depth <= PEXPR_MAX_DEPTH)
+		return 0;
+	return mlops_err_set(ps->err, MLOPS_EINPUT, "column %d: nested more "
+			     "than %d deep", (int)(ps->p - ps->src) + 1,
+			     PEXPR_MAX_DEPTH);
+}
 
 static int parse_string(struct parser *ps, struct pexpr_value *out)
 {
@@ -190,9 +205,12 @@ static int parse_primary(struct parser *ps, struct pexpr_value *out)
 
 	skip_space(ps);
 	if (accept(ps, "(")) {
-		ret = parse_or(ps, out);
+		ret = nest(ps);
+		if (ret == 0)
+			ret = parse_or(ps, out);
 		if (ret == 0 && !accept(ps, ")"))
 			ret = fail(ps, "column %d: expected ')'%s", "");
+		ps->depth--;
 		return ret;
 	}
 	if (ps->p[0] == '$' && ps->p[1] == '{')
@@ -370,7 +388,10 @@ static int parse_not(struct parser *ps, struct pexpr_value *out)
 
 	if (!accept(ps, "not"))
 		return parse_comparison(ps, out);
-	ret = parse_not(ps, out);
+	ret = nest(ps);
+	if (ret == 0)
+		ret = parse_not(ps, out);
+	ps->depth--;
 	if (ret == 0)
 		ret = need_bool(ps, out, "not");
 	if (ret == 0 && out->kind == PEXPR_BOOL)
@@ -426,7 +447,7 @@ static int parse_or(struct parser *ps, struct pexpr_value *out)
 int pexpr_eval(int *out, const char *cond, pexpr_resolve_fn fn, void *arg,
 	       struct mlops_err *err)
 {
-	struct parser ps = { cond, cond, fn, arg, 0, err };
+	struct parser ps = { cond, cond, fn, arg, 0, 0, err };
 	struct pexpr_value v = { 0 };
 	int ret = parse_or(&ps, &v);
 

@@ -80,20 +80,88 @@ out:
 	return ret;
 }
 
+/* Whether a status entry is in a store folder (.mlops), which the
+ * workspace copy leaves out as well. */
+static int in_store(const char *path)
+{
+	const char *p = path, *slash;
+
+	for (;;) {
+		if (strncmp(p, ".mlops", 6) == 0 && (p[6] == '/' || !p[6]))
+			return 1;
+		if (!(slash = strchr(p, '/')))
+			return 0;
+		p = slash + 1;
+	}
+}
+
+/* The first file under the pathspec that differs from HEAD, into err:
+ * 1, or 0 when there is none. */
+static int find_change(git_repository *repo, const char *rel,
+		       const char *dir, struct mlops_err *err)
+{
+	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+	git_status_list *list = NULL;
+	char *spec[1] = { (char *)rel };
+	int ret = 0;
+
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED;
+	if (*rel) {
+		opts.pathspec.strings = spec;
+		opts.pathspec.count = 1;
+	}
+	if (git_status_list_new(&list, repo, &opts) < 0)
+		return git_fail(err, MLOPS_EINTERNAL, dir);
+	for (size_t i = 0; ret == 0 && i < git_status_list_entrycount(list);
+	     i++) {
+		const git_status_entry *e = git_status_byindex(list, i);
+		const git_diff_delta *d = e->index_to_workdir ?
+			e->index_to_workdir : e->head_to_index;
+		const char *path = d ? (d->new_file.path ? d->new_file.path :
+					d->old_file.path) : NULL;
+
+		if (e->status == GIT_STATUS_CURRENT ||
+		    (e->status & GIT_STATUS_IGNORED) || !path ||
+		    in_store(path))
+			continue;
+		ret = 1;
+		mlops_err_set(err, MLOPS_ENOTFOUND, "'%s' has uncommitted "
+			      "changes ('%s')", dir, path);
+	}
+	git_status_list_free(list);
+	return ret;
+}
+
 int pipeline_git_head(const char *dir, char sha[GIT_SHA_HEX],
 		      struct mlops_err *err)
 {
 	git_repository *repo = NULL;
+	char *real = NULL, *top = NULL;
+	const char *rel = "";
 	git_oid oid;
 	int ret = 0;
+	size_t n;
 
 	git_libgit2_init();
 	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0 ||
-	    git_reference_name_to_id(&oid, repo, "HEAD") < 0)
-		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "'%s' is in no git "
-				    "repository with commits", dir);
-	else
+	    !git_repository_workdir(repo) ||
+	    git_reference_name_to_id(&oid, repo, "HEAD") < 0) {
+		git_repository_free(repo);
+		return mlops_err_set(err, MLOPS_ENOTFOUND, "'%s' is in no git "
+				     "working tree with commits", dir);
+	}
+	/* Only the files under dir go into the workspace: only they must
+	 * match HEAD. */
+	real = realpath(dir, NULL);
+	top = realpath(git_repository_workdir(repo), NULL);
+	n = top ? strlen(top) : 0;
+	if (real && top && strncmp(real, top, n) == 0 && real[n] == '/')
+		rel = real + n + 1;
+	ret = find_change(repo, rel, dir, err);
+	if (ret == 0)
 		git_oid_tostr(sha, GIT_SHA_HEX, &oid);
+	free(real);
+	free(top);
 	git_repository_free(repo);
 	return ret;
 }

@@ -19,8 +19,11 @@ int pipeline_git_checkout(const char *repo_dir, const char *rev,
 			  const char *dest, char sha[GIT_SHA_HEX],
 			  struct mlops_err *err);
 
-/* The HEAD commit of the repository holding dir, into sha: 0, or
- * MLOPS_ENOTFOUND when dir is in no repository or HEAD is unborn. */
+/* The HEAD commit of the repository holding dir, into sha, when the files
+ * under dir are those of that commit: 0. 1 when a file under dir differs
+ * from HEAD (modified, staged, deleted or untracked; ignored files and
+ * .mlops folders aside): err names it and sha is left alone. A negative
+ * code when dir is in no working tree, HEAD is unborn or git fails. */
 int pipeline_git_head(const char *dir, char sha[GIT_SHA_HEX],
 		      struct mlops_err *err);
 

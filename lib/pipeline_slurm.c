@@ -51,6 +51,7 @@ static int capture(char *const argv[], struct buf *out, struct buf *errout,
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
 		if (null_fd >= 0)
 			dup2(null_fd, STDIN_FILENO);
 		dup2(po[1], STDOUT_FILENO);

@@ -860,13 +860,17 @@ int pipeline_path_inside(const char *path)
 }
 
 /* Outputs and the properties file are written back into the workspace
- * on a cache hit, so they must name files inside it. */
+ * on a cache hit, so they must name files inside it; inputs are read
+ * from it (outside it, '..' would reach into the store). */
 static int check_paths(struct loader *ld)
 {
 	for (size_t i = 0; i < ld->p->nsteps; i++) {
 		const struct pipeline_step *s = &ld->p->steps[i];
 		const char *bad = NULL;
 
+		for (size_t k = 0; k < s->ninputs && !bad; k++)
+			if (!pipeline_path_inside(s->inputs[k]))
+				bad = s->inputs[k];
 		for (size_t k = 0; k < s->noutputs && !bad; k++)
 			if (!pipeline_path_inside(s->outputs[k]))
 				bad = s->outputs[k];

@@ -16,8 +16,8 @@
 const char usage_list[] =
 	"usage: mlops-pipeline list [--json]\n"
 	"\n"
-	"List runs, oldest first: ID, pipeline, status, steps, commit, start\n"
-	"time and duration.\n"
+	"List runs, oldest first: ID, pipeline, status, steps per status,\n"
+	"cache hits, commit, start time and duration.\n"
 	"\n"
 	"  --json   a JSON array\n";
 const char usage_show[] =

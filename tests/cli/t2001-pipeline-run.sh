@@ -202,6 +202,25 @@ test_expect_success 'SIGTERM cancels the run: children killed, run Stopped' '
 	jq -e ".status == \"Stopped\" and ([.steps[].status] | unique) == [\"Stopped\"]" show.json
 '
 
+test_expect_success 'a reader that goes away does not kill the run' '
+	cat >pipeline.yaml <<-\EOF &&
+	name: pipe
+	steps:
+	  - {name: a, run: "sleep 0.3; yes | head -n 3 >a.txt", outputs: [a.txt]}
+	  - {name: b, needs: [a], run: "echo b >b.txt", outputs: [b.txt]}
+	EOF
+	mlops-pipeline run 2>&1 | head -n 1 >id &&
+	id=$(cat id) &&
+	for i in $(seq 50); do
+		mlops-pipeline show --json "$id" >show.json &&
+		jq -e ".status != \"Executing\"" show.json >/dev/null && break
+		sleep 0.1
+	done &&
+	jq -e ".status == \"Succeeded\"" show.json &&
+	test_line_count = 3 "$MLOPS_STORE/runs/$id/a.txt" &&
+	test "$(cat "$MLOPS_STORE/runs/$id/b.txt")" = b
+'
+
 test_expect_success 'cancel RUN stops a run another process executes' '
 	cat >pipeline.yaml <<-\EOF
 	name: long
@@ -274,6 +293,10 @@ test_expect_success 'list and show: table, JSON, prefix IDs, unknown run' '
 	id=$(mlops-pipeline run 2>/dev/null) &&
 	mlops-pipeline list >list &&
 	grep "^$id	churn	Succeeded" list &&
+	head -n 1 list | tr "\t" "\n" >columns &&
+	mlops-pipeline list --help >help &&
+	grep -q "^run$" columns && grep -q "^cached$" columns &&
+	grep -q "cache hits" help &&
 	mlops-pipeline list --json | jq -e "length == 1 and .[0].id == \"$id\"" &&
 	mlops-pipeline show "$(echo $id | cut -c1-18)" >show &&
 	grep "^status: *Succeeded" show &&

@@ -52,6 +52,14 @@ test_expect_success 'an unknown need is named at its position' '
 	expect_invalid "pipeline.yaml:5:13: step .a. needs .prep., which is not a step"
 '
 
+test_expect_success 'an input outside the workspace is refused, not "missing"' '
+	echo data >raw.csv &&
+	printf "name: p\nsteps:\n  - name: a\n    run: cat $PWD/raw.csv\n    inputs: [$PWD/raw.csv]\n" >pipeline.yaml &&
+	expect_invalid "pipeline.yaml:3:5: step .a.: .$PWD/raw.csv. is not a path inside the workspace" &&
+	printf "name: p\nsteps:\n  - name: a\n    run: \"true\"\n    inputs: [../../mlops.db]\n" >pipeline.yaml &&
+	expect_invalid "step .a.: .\.\./\.\./mlops.db. is not a path inside the workspace"
+'
+
 test_expect_success 'an undefined parameter in a command is refused' '
 	printf "name: p\nsteps:\n  - name: a\n    run: echo \${rounds}\n" >pipeline.yaml &&
 	expect_invalid "pipeline.yaml:4:10: undefined parameter .rounds."

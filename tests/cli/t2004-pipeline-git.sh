@@ -60,6 +60,39 @@ test_expect_success 'run --commit runs a clean checkout of that commit' '
 		jq -e ".detail.gitCommit == \"$first\""
 '
 
+test_expect_success 'a run of a working tree records HEAD only when it matches HEAD' '
+	make_repo &&
+	head=$(git -C repo rev-parse HEAD) &&
+	id=$(mlops-pipeline run -f repo/pipeline.yaml 2>err) &&
+	! grep "records no commit" err &&
+	mlops-pipeline show --json $id | jq -e ".gitCommit == \"$head\"" &&
+	test "$(cat $MLOPS_STORE/runs/$id/commit.txt)" = "$head" &&
+	echo changed >repo/a.txt &&
+	id=$(mlops-pipeline run -f repo/pipeline.yaml 2>err) &&
+	grep "uncommitted changes (.a.txt.): the run records no commit" err &&
+	mlops-pipeline show --json $id | jq -e ".gitCommit == null" &&
+	test "$(cat $MLOPS_STORE/runs/$id/commit.txt)" = "" &&
+	git -C repo checkout -q a.txt &&
+	echo new >repo/new.txt &&
+	id=$(mlops-pipeline run -f repo/pipeline.yaml 2>err) &&
+	grep "uncommitted changes (.new.txt.)" err &&
+	mlops-pipeline show --json $id | jq -e ".gitCommit == null"
+'
+
+test_expect_success 'only the pipeline'"'"'s folder must match HEAD; a store in it does not count' '
+	make_repo &&
+	mkdir repo/sub &&
+	git -C repo mv pipeline.yaml a.txt b.txt sub/ &&
+	git -C repo commit -q -m sub &&
+	head=$(git -C repo rev-parse HEAD) &&
+	echo elsewhere >repo/other.txt &&
+	mlops init repo/sub >/dev/null &&
+	id=$(MLOPS_STORE=$PWD/repo/sub/.mlops mlops-pipeline run -f repo/sub/pipeline.yaml 2>err) &&
+	! grep "records no commit" err &&
+	MLOPS_STORE=$PWD/repo/sub/.mlops mlops-pipeline show --json $id |
+		jq -e ".gitCommit == \"$head\""
+'
+
 test_expect_success 'run --commit of an unknown revision or file: exit 4, nothing recorded' '
 	make_repo &&
 	test_snapshot &&

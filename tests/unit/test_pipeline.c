@@ -110,6 +110,29 @@ START_TEST(conditions_report_errors_with_columns)
 }
 END_TEST
 
+/* Nesting is bounded: a deep condition is an error, not a stack
+ * overflow. */
+START_TEST(conditions_bound_their_nesting)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_int_eq(eval("((((not not (true))))) and not (not false)"),
+			 0);
+	for (int i = 0; i < 100000; i++)
+		buf_addch(&b, '(');
+	buf_addstr(&b, "true");
+	for (int i = 0; i < 100000; i++)
+		buf_addch(&b, ')');
+	ck_assert(strstr(eval_error(b.s), "column 66: nested more than 64"));
+	buf_reset(&b);
+	for (int i = 0; i < 100000; i++)
+		buf_addstr(&b, "not ");
+	buf_addstr(&b, "true");
+	ck_assert(strstr(eval_error(b.s), "nested more than 64 deep"));
+	buf_release(&b);
+}
+END_TEST
+
 START_TEST(substitution_formats_values_and_escapes)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -225,6 +248,12 @@ START_TEST(spec_errors_name_file_line_column)
 	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
 				    "properties: /etc/x}\n"), "'/etc/x' is not a "
 			 "path inside"));
+	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
+				    "inputs: [/data/raw.csv]}\n"), "p.yaml:3:5: "
+			 "step 'a': '/data/raw.csv' is not a path inside"));
+	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
+				    "inputs: [d/../../mlops.db]}\n"),
+			 "'d/../../mlops.db' is not a path inside"));
 	ck_assert(strstr(load_error("name: p\nparameters: {n: {type: "
 				    "complex}}\nsteps:\n  - {name: a, run: x}"
 				    "\n"), "unknown type 'complex'"));
@@ -242,6 +271,7 @@ Suite *suite_pipeline(void)
 	tcase_add_test(tc, conditions_combine_with_and_or_not_in);
 	tcase_add_test(tc, conditions_short_circuit_unresolved_operands);
 	tcase_add_test(tc, conditions_report_errors_with_columns);
+	tcase_add_test(tc, conditions_bound_their_nesting);
 	tcase_add_test(tc, substitution_formats_values_and_escapes);
 	tcase_add_test(tc, spec_orders_steps_after_their_needs);
 	tcase_add_test(tc, spec_reads_parameters_retry_cache_timeout);

@@ -1,0 +1,83 @@
+#!/bin/bash
+# t2007-pipeline-registry.sh - the shipped register-model template with the
+# real mlops-registry: a version registered from a pipeline step records
+# the run's lineage (run, step, commit, the hashes of the step's inputs).
+. "$(dirname "$0")/test-lib.sh"
+
+# A git repository with a tiny data set and a pipeline of the templates.
+make_repo() {
+	git init -q -b main repo &&
+	git -C repo config user.email t@example.com &&
+	git -C repo config user.name T &&
+	$PYTHON - repo <<-\PY &&
+	import random, sys
+	random.seed(7)
+	xs = [random.random() for _ in range(300)]
+	rows = ["%d,%.4f,%.4f" % (x + 0.2 * random.random() > 0.6, x, random.random())
+	        for x in xs]
+	for name, part in (("train", rows[:200]), ("test", rows[200:])):
+	    with open("%s/%s.csv" % (sys.argv[1], name), "w") as f:
+	        f.write("label,x,z\n" + "\n".join(part) + "\n")
+	PY
+	cat >repo/pipeline.yaml <<-EOF &&
+	name: tpl
+	parameters:
+	  min_auc: {type: float, default: 0.7}
+	steps:
+	  - {name: train, template: train-xgboost, with: {rounds: 10, python: $PYTHON}}
+	  - {name: evaluate, needs: [train], template: evaluate-binary-classifier,
+	     with: {python: $PYTHON}}
+	  - {name: publish, needs: [evaluate], template: register-model,
+	     with: {group: churn}, when: "\${steps.evaluate.properties.auc} >= \${min_auc}"}
+	EOF
+	git -C repo add . && git -C repo commit -q -m data
+}
+
+test_expect_success 'register-model registers the run'"'"'s model with its metrics' '
+	make_repo &&
+	id=$(mlops-pipeline run -f repo/pipeline.yaml 2>err) &&
+	grep "publish: succeeded" err &&
+	ws=$MLOPS_STORE/runs/$id &&
+	mlops-registry list --json churn >list.json &&
+	test_line_count = 1 list.json &&
+	mlops-registry get -o got churn/1 &&
+	cmp got/model.json "$ws/model.json" &&
+	mlops-registry show --json churn/1 >show.json &&
+	jq -e --slurpfile e "$ws/evaluation.json" \
+		".metrics.auc == \$e[0].auc and .metrics.rows == 100" show.json &&
+	jq -e ".framework == \"xgboost\"" show.json
+'
+
+test_expect_success 'the version'"'"'s lineage names the run, step, commit and input hashes' '
+	make_repo &&
+	id=$(mlops-pipeline run -f repo/pipeline.yaml 2>err) &&
+	ws=$MLOPS_STORE/runs/$id &&
+	commit=$(git -C repo rev-parse HEAD) &&
+	mlops-registry lineage --json churn/1 >l.json &&
+	jq -e --arg c "$commit" --arg r "$id" \
+		".lineage.git_commit == \$c and .lineage.run_id == \$r and
+		 .lineage.step == \"publish\"" l.json &&
+	for f in model.json evaluation.json; do
+		h=$(sha256sum "$ws/$f" | cut -d" " -f1) &&
+		jq -e --arg f $f --arg h $h ".lineage.inputs[\$f] == \$h" l.json ||
+		return 1
+	done &&
+	mlops-registry lineage churn/1 >l.txt &&
+	grep "^run: *$id\$" l.txt &&
+	grep "^step: *publish\$" l.txt &&
+	grep "^commit: *$commit\$" l.txt &&
+	grep "^input: *model.json  *$(sha256sum "$ws/model.json" | cut -d" " -f1)\$" l.txt
+'
+
+test_expect_success 'a run of a clean checkout (--commit) records that commit' '
+	make_repo &&
+	c1=$(git -C repo rev-parse HEAD) &&
+	echo "# second" >>repo/pipeline.yaml &&
+	git -C repo commit -q -am second &&
+	id=$(mlops-pipeline run --repo repo --commit HEAD~1 2>err) &&
+	mlops-registry lineage --json churn/1 >l.json &&
+	jq -e --arg c "$c1" --arg r "$id" \
+		".lineage.git_commit == \$c and .lineage.run_id == \$r" l.json
+'
+
+test_done
