@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
@@ -160,9 +161,13 @@ static enum MHD_Result respond(struct MHD_Connection *c, int status,
 }
 
 /* {"error": kind, "message": msg} into out (JSON-escaped by hand: the
- * message is ours, but may quote user input). */
+ * message is ours, but may quote user input). A message that is not
+ * valid UTF-8 (it quotes the request's bytes, or cut a character in
+ * two) gets '?' for its non-ASCII bytes: the body must stay JSON. */
 static void error_body(struct buf *out, const char *kind, const char *msg)
 {
+	json_t *valid = json_string(msg);
+
 	buf_reset(out);
 	buf_addf(out, "{\"error\":\"%s\",\"message\":\"", kind);
 	for (const char *p = msg; *p; p++) {
@@ -173,9 +178,10 @@ static void error_body(struct buf *out, const char *kind, const char *msg)
 		if (ch < 0x20)
 			buf_addf(out, "\\u%04x", ch);
 		else
-			buf_addch(out, ch);
+			buf_addch(out, ch >= 0x80 && !valid ? '?' : ch);
 	}
 	buf_addstr(out, "\"}\n");
+	json_decref(valid);
 }
 
 static const char *error_kind(int status)

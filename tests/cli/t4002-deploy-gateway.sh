@@ -97,6 +97,22 @@ test_expect_success 'bad requests: 400 404 405 413 415 with JSON bodies' '
 	test_expect_code 4 mlops-deploy invoke nope --url "$URL" </dev/null 2>err
 '
 
+
+test_expect_success 'error bodies stay JSON when they quote bytes that are not UTF-8' '
+	train_model m.json &&
+	register_model churn m.json >/dev/null &&
+	mlops-deploy create churn --model churn/1 &&
+	start_gateway &&
+	inv=$URL/endpoints/churn/invocations &&
+	printf "1,2,\\377\\376x,4,5" >bad.csv &&
+	test "$(http_code POST "$inv" -H "Content-Type: text/csv" --data-binary @bad.csv)" = 400 &&
+	$PYTHON -c "import json; m = json.load(open(\"body.out\", \"rb\"))[\"message\"]; assert m == \"line 1, column 3: ??x is not a number\".replace(\"??x\", \"\\x27??x\\x27\"), m" &&
+	printf "1,2,\\303\\251,4,5" >utf8.csv &&
+	test "$(http_code POST "$inv" -H "Content-Type: text/csv" --data-binary @utf8.csv)" = 400 &&
+	$PYTHON -c "import json; m = json.load(open(\"body.out\", \"rb\"))[\"message\"]; assert \"\\u00e9\" in m, m" &&
+	test "$(http_code POST "$URL/invocations" -H "$(printf "X-Mlops-Endpoint: \\377")" -d 1)" = 404 &&
+	$PYTHON -c "import json; json.load(open(\"body.out\", \"rb\"))"
+'
 test_expect_success 'API keys: 401 without a valid key; list and revoke' '
 	train_model m.json &&
 	register_model churn m.json >/dev/null &&
