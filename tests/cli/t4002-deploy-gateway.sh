@@ -94,7 +94,10 @@ test_expect_success 'bad requests: 400 404 405 413 415 with JSON bodies' '
 	close_to got expect.txt &&
 	test_expect_code 3 mlops-deploy invoke churn --url "$URL" --body big 2>err &&
 	grep "HTTP 413" err &&
-	test_expect_code 4 mlops-deploy invoke nope --url "$URL" </dev/null 2>err
+	test_expect_code 4 mlops-deploy invoke nope --url "$URL" </dev/null 2>err &&
+	closed=$(test_free_port) &&
+	test_expect_code 70 mlops-deploy invoke churn --url "http://127.0.0.1:$closed" <rows.csv 2>err &&
+	grep "^mlops-deploy: http://127.0.0.1:$closed/endpoints/churn/invocations: Could.*connect" err
 '
 
 
