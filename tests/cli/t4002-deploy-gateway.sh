@@ -230,6 +230,9 @@ test_expect_success 'serve --daemon writes a pidfile; stop drains and waits' '
 	grep "listening on http://127.0.0.1:$port" out &&
 	pid=$(cat "$MLOPS_STORE/gateway.pid") &&
 	trap "kill $pid 2>/dev/null" EXIT &&
+	test_expect_code 4 mlops-deploy serve --daemon --listen 127.0.0.1:$port 2>err &&
+	grep "Address already in use" err &&
+	test "$(cat "$MLOPS_STORE/gateway.pid")" = $pid &&
 	mlops-deploy invoke churn <rows.csv >got &&
 	close_to got expect.txt &&
 	mlops-deploy stop &&
