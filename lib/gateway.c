@@ -33,6 +33,8 @@
 #include "xalloc.h"
 
 #define CAPTURE_QUEUE 65536
+/* Past the max payload, skip this much before closing the connection. */
+#define MAX_SKIP ((uint64_t)64 << 20)
 #define INVOKE_PREFIX "/endpoints/"
 #define INVOKE_SUFFIX "/invocations"
 
@@ -46,7 +48,7 @@ struct gw_req {
 	struct gw_version *ver;
 	struct MHD_Connection *conn;
 	int64_t t0, t0_real;
-	uint64_t max_payload;
+	uint64_t max_payload, skipped;
 	int64_t timeout_us;
 	int capture, too_big, counted_inflight;
 	_Atomic int state;
@@ -83,6 +85,7 @@ static struct gw_req *req_get(struct gateway *gw)
 	r->ep = NULL;
 	r->ver = NULL;
 	r->capture = r->too_big = r->counted_inflight = 0;
+	r->skipped = 0;
 	atomic_store_explicit(&r->state, REQ_READING, memory_order_relaxed);
 	buf_reset(&r->body);
 	buf_reset(&r->out);
@@ -478,10 +481,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (state == REQ_DONE)
 			return invoke_done(r);
 		if (*upload_size) {
-			if (r->body.len + *upload_size > r->max_payload)
+			if (r->too_big || r->body.len + *upload_size >
+			    r->max_payload) {
+				/* Skip the rest, to answer 413 at its end;
+				 * a body that does not end (chunked) is cut
+				 * off once MAX_SKIP bytes were skipped. */
 				r->too_big = 1;
-			else
+				r->skipped += *upload_size;
+				if (r->skipped > MAX_SKIP) {
+					gw_count(&r->ep->n, 413,
+						 time_mono_us() - r->t0);
+					return MHD_NO;
+				}
+			} else {
 				buf_add(&r->body, upload, *upload_size);
+			}
 			*upload_size = 0;
 			return MHD_YES;
 		}

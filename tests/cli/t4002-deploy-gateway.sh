@@ -90,6 +90,21 @@ test_expect_success 'bad requests: 400 404 405 413 415 with JSON bodies' '
 	test "$(http_code POST "$inv" -H "Content-Type: text/csv" --data-binary @big)" = 413 &&
 	grep "PayloadTooLarge" body.out &&
 	test "$(http_code POST "$inv" -H "Content-Type: text/csv" -H "Transfer-Encoding: chunked" --data-binary @big)" = 413 &&
+	# A chunked body that never ends is cut off, not read forever.
+	$PYTHON - "$GW_PORT" <<-\PY &&
+	import socket, sys, time
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+	s.sendall(b"POST /endpoints/churn/invocations HTTP/1.1\r\nHost: x\r\n"
+	          b"Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n")
+	chunk = b"%x\r\n%s\r\n" % (1 << 20, b"1" * (1 << 20))
+	try:
+	    for i in range(1000):
+	        s.sendall(chunk)
+	    sys.exit("the gateway read 1 GB of an endless body")
+	except (BrokenPipeError, ConnectionResetError):
+	    pass
+	PY
+	curl -s "$URL/metrics" | grep "^mlops_requests_total{endpoint=\"churn\",code=\"413\"} 3$" &&
 	curl -sf -H "Content-Type: text/csv" --data-binary @rows.csv "$inv" >got &&
 	close_to got expect.txt &&
 	test_expect_code 3 mlops-deploy invoke churn --url "$URL" --body big 2>err &&
