@@ -31,6 +31,7 @@
 
 struct record {
 	int64_t time_us;
+	size_t size;		/* of the allocation, for queued_bytes */
 	size_t in_len, out_len;
 	char *endpoint, *in_type, *out_type, *in, *out;	/* into data[] */
 	char data[];
@@ -56,6 +57,8 @@ struct capture {
 	size_t mask;
 	atomic_size_t head;	/* next slot producers claim */
 	size_t tail;		/* next slot the writer reads */
+	atomic_size_t queued_bytes;	/* held by queued records */
+	size_t max_bytes;
 	atomic_int stop;
 	atomic_uint_fast64_t written, dropped;
 	pthread_t thread;
@@ -73,8 +76,19 @@ int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
 	       not = strlen(out_type) + 1;
 	size_t pos = atomic_load_explicit(&c->head, memory_order_relaxed);
 	struct slot *s;
+	size_t size = sizeof(struct record) + ne + nit + not + in_len +
+		      out_len + 2;
 	struct record *r;
 
+	if (atomic_fetch_add_explicit(&c->queued_bytes, size,
+				      memory_order_relaxed) + size >
+	    c->max_bytes) {
+		atomic_fetch_sub_explicit(&c->queued_bytes, size,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->dropped, 1,
+					  memory_order_relaxed);
+		return -1;
+	}
 	for (;;) {
 		s = &c->slots[pos & c->mask];
 		size_t seq = atomic_load_explicit(&s->seq,
@@ -87,6 +101,8 @@ int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
 			    memory_order_relaxed))
 				break;
 		} else if (diff < 0) {
+			atomic_fetch_sub_explicit(&c->queued_bytes, size,
+						  memory_order_relaxed);
 			atomic_fetch_add_explicit(&c->dropped, 1,
 						  memory_order_relaxed);
 			return -1;
@@ -95,7 +111,8 @@ int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
 						   memory_order_relaxed);
 		}
 	}
-	r = xmalloc(sizeof(*r) + ne + nit + not + in_len + out_len + 2);
+	r = xmalloc(size);
+	r->size = size;
 	r->time_us = time_us;
 	r->in_len = in_len;
 	r->out_len = out_len;
@@ -372,6 +389,8 @@ static void *writer_main(void *arg)
 
 		while ((r = queue_pop(c)) != NULL) {
 			record_write(c, r);
+			atomic_fetch_sub_explicit(&c->queued_bytes, r->size,
+						  memory_order_relaxed);
 			free(r);
 			if (++n % 256 == 0)
 				files_complete_due(c, 0);
@@ -395,6 +414,7 @@ int capture_start(struct capture **out, const char *dir, size_t queue_len,
 	while (n < queue_len)
 		n *= 2;
 	c->dir = xstrdup(dir);
+	c->max_bytes = CAPTURE_MAX_BYTES;
 	buf_init(&c->line);
 	if (RAND_bytes((unsigned char *)c->seed, sizeof(c->seed)) != 1)
 		c->seed[0] = (uint64_t)time_now_us();
@@ -414,6 +434,11 @@ int capture_start(struct capture **out, const char *dir, size_t queue_len,
 	}
 	*out = c;
 	return 0;
+}
+
+void capture_limit_bytes(struct capture *c, size_t max_bytes)
+{
+	c->max_bytes = max_bytes;
 }
 
 void capture_stop(struct capture *c)

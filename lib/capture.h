@@ -27,11 +27,17 @@ struct capture;
  * a queue of queue_len records (rounded up to a power of two). */
 int capture_start(struct capture **out, const char *dir, size_t queue_len,
 		  struct mlops_err *err);
+/* Bound the bytes queued records may hold (CAPTURE_MAX_BYTES unless
+ * set): past it records are dropped, so that big bodies arriving faster
+ * than the writer writes cannot grow the gateway without bound. */
+#define CAPTURE_MAX_BYTES ((size_t)256 << 20)
+void capture_limit_bytes(struct capture *c, size_t max_bytes);
 /* Write what is queued, complete every file, stop the thread and free. */
 void capture_stop(struct capture *c);
 
 /* Queue one record; never blocks. Returns 0, or -1 when the queue was
- * full and the record was dropped. The data is copied. */
+ * full (in records or bytes) and the record was dropped. The data is
+ * copied. */
 int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
 		   const char *in_type, const void *in, size_t in_len,
 		   const char *out_type, const void *out, size_t out_len);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
@@ -32,6 +33,8 @@
 #include "xalloc.h"
 
 #define CAPTURE_QUEUE 65536
+/* Past the max payload, skip this much before closing the connection. */
+#define MAX_SKIP ((uint64_t)64 << 20)
 #define INVOKE_PREFIX "/endpoints/"
 #define INVOKE_SUFFIX "/invocations"
 
@@ -45,7 +48,7 @@ struct gw_req {
 	struct gw_version *ver;
 	struct MHD_Connection *conn;
 	int64_t t0, t0_real;
-	uint64_t max_payload;
+	uint64_t max_payload, skipped;
 	int64_t timeout_us;
 	int capture, too_big, counted_inflight;
 	_Atomic int state;
@@ -82,6 +85,7 @@ static struct gw_req *req_get(struct gateway *gw)
 	r->ep = NULL;
 	r->ver = NULL;
 	r->capture = r->too_big = r->counted_inflight = 0;
+	r->skipped = 0;
 	atomic_store_explicit(&r->state, REQ_READING, memory_order_relaxed);
 	buf_reset(&r->body);
 	buf_reset(&r->out);
@@ -160,9 +164,13 @@ static enum MHD_Result respond(struct MHD_Connection *c, int status,
 }
 
 /* {"error": kind, "message": msg} into out (JSON-escaped by hand: the
- * message is ours, but may quote user input). */
+ * message is ours, but may quote user input). A message that is not
+ * valid UTF-8 (it quotes the request's bytes, or cut a character in
+ * two) gets '?' for its non-ASCII bytes: the body must stay JSON. */
 static void error_body(struct buf *out, const char *kind, const char *msg)
 {
+	json_t *valid = json_string(msg);
+
 	buf_reset(out);
 	buf_addf(out, "{\"error\":\"%s\",\"message\":\"", kind);
 	for (const char *p = msg; *p; p++) {
@@ -173,9 +181,10 @@ static void error_body(struct buf *out, const char *kind, const char *msg)
 		if (ch < 0x20)
 			buf_addf(out, "\\u%04x", ch);
 		else
-			buf_addch(out, ch);
+			buf_addch(out, ch >= 0x80 && !valid ? '?' : ch);
 	}
 	buf_addstr(out, "\"}\n");
+	json_decref(valid);
 }
 
 static const char *error_kind(int status)
@@ -472,10 +481,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (state == REQ_DONE)
 			return invoke_done(r);
 		if (*upload_size) {
-			if (r->body.len + *upload_size > r->max_payload)
+			if (r->too_big || r->body.len + *upload_size >
+			    r->max_payload) {
+				/* Skip the rest, to answer 413 at its end;
+				 * a body that does not end (chunked) is cut
+				 * off once MAX_SKIP bytes were skipped. */
 				r->too_big = 1;
-			else
+				r->skipped += *upload_size;
+				if (r->skipped > MAX_SKIP) {
+					gw_count(&r->ep->n, 413,
+						 time_mono_us() - r->t0);
+					return MHD_NO;
+				}
+			} else {
 				buf_add(&r->body, upload, *upload_size);
+			}
 			*upload_size = 0;
 			return MHD_YES;
 		}

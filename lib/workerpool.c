@@ -58,7 +58,10 @@ static void set_error(struct pool_job *job, int status, const char *kind,
 		      const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Answer job with status and {"error": kind, "message": ...}. */
+/* Answer job with status and {"error": kind, "message": ...}. The
+ * message may quote the worker's output, which need not be UTF-8 (or
+ * was cut inside a character): then its non-ASCII bytes become '?', as
+ * JSON strings must be UTF-8. */
 static void set_error(struct pool_job *job, int status, const char *kind,
 		      const char *fmt, ...)
 {
@@ -71,6 +74,12 @@ static void set_error(struct pool_job *job, int status, const char *kind,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	o = json_pack("{s:s,s:s}", "error", kind, "message", msg);
+	if (!o) {
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		o = json_pack("{s:s,s:s}", "error", kind, "message", msg);
+	}
 	s = json_dumps(o, JSON_COMPACT);
 	buf_reset(&job->out);
 	buf_addstr(&job->out, s);

@@ -3,12 +3,14 @@
  * the monitor and for copying to another store. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "capture.h"
 #include "deploy.h"
 #include "endpoint.h"
+#include "fsutil.h"
 #include "timefmt.h"
 
 const char usage_capture[] =
@@ -31,6 +33,24 @@ static int print_record(json_t *rec, void *arg)
 	puts(s);
 	free(s);
 	return 0;
+}
+
+/* A name that is neither an endpoint nor has captured records (those
+ * of a deleted endpoint stay readable) is a typo: not found, rather
+ * than an empty answer a monitor would take for "no traffic". */
+static int capture_check_endpoint(struct store *st, const char *dir,
+				  const char *name, struct mlops_err *err)
+{
+	struct endpoint *e = NULL;
+	char *top = path_join(dir, name);
+	int ret = 0;
+
+	if (access(top, F_OK) != 0) {
+		ret = endpoint_get(st, name, &e, err);
+		endpoint_free(e);
+	}
+	free(top);
+	return ret;
 }
 
 int cmd_capture(int argc, char **argv, struct cli *cli)
@@ -68,8 +88,10 @@ int cmd_capture(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	dir = store_path(st, "capture");
-	ret = capture_each(dir, argv[optind], since, until, print_record,
-			   NULL, &err);
+	ret = capture_check_endpoint(st, dir, argv[optind], &err);
+	if (ret == 0)
+		ret = capture_each(dir, argv[optind], since, until,
+				   print_record, NULL, &err);
 	free(dir);
 	if (ret < 0)
 		return cli_fail(cli, &err);

@@ -88,9 +88,14 @@ static int post_one(struct cli *cli, CURL *h, const char *body, size_t len,
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	res = curl_easy_perform(h);
-	if (res != CURLE_OK)
-		return cli_error(cli, MLOPS_EINTERNAL, "%s", curl_easy_strerror(
-				 res));
+	if (res != CURLE_OK) {
+		const char *url = NULL;
+
+		curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url);
+		return cli_error(cli, MLOPS_EINTERNAL, "%s: %s",
+				 url ? url : "the gateway",
+				 curl_easy_strerror(res));
+	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	if (code < 200 || code > 299) {
 		fprintf(stderr, "%s: HTTP %ld: %.*s", cli->prog, code,

@@ -70,6 +70,19 @@ static void on_ready(void *arg, const char *url)
 	}
 }
 
+/* Remove the pidfile if it still names this process: a gateway that
+ * failed to start, or one whose pidfile another gateway took over, must
+ * not remove the running gateway's (then 'stop' could not find it). */
+static void pidfile_remove_own(const char *path)
+{
+	struct buf b = BUF_INIT;
+
+	if (buf_read_file(&b, path, 64, NULL) == 0 &&
+	    strtol(b.s, NULL, 10) == (long)getpid())
+		unlink(path);
+	buf_release(&b);
+}
+
 static char *default_pidfile(struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -212,7 +225,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		ret = cli_fail(cli, &err);
 	}
 	if (pidfile)
-		unlink(pidfile);
+		pidfile_remove_own(pidfile);
 out:
 	if (log)
 		fclose(log);

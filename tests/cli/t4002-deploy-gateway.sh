@@ -90,13 +90,47 @@ test_expect_success 'bad requests: 400 404 405 413 415 with JSON bodies' '
 	test "$(http_code POST "$inv" -H "Content-Type: text/csv" --data-binary @big)" = 413 &&
 	grep "PayloadTooLarge" body.out &&
 	test "$(http_code POST "$inv" -H "Content-Type: text/csv" -H "Transfer-Encoding: chunked" --data-binary @big)" = 413 &&
+	# A chunked body that never ends is cut off, not read forever.
+	$PYTHON - "$GW_PORT" <<-\PY &&
+	import socket, sys, time
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+	s.sendall(b"POST /endpoints/churn/invocations HTTP/1.1\r\nHost: x\r\n"
+	          b"Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n")
+	chunk = b"%x\r\n%s\r\n" % (1 << 20, b"1" * (1 << 20))
+	try:
+	    for i in range(1000):
+	        s.sendall(chunk)
+	    sys.exit("the gateway read 1 GB of an endless body")
+	except (BrokenPipeError, ConnectionResetError):
+	    pass
+	PY
+	curl -s "$URL/metrics" | grep "^mlops_requests_total{endpoint=\"churn\",code=\"413\"} 3$" &&
 	curl -sf -H "Content-Type: text/csv" --data-binary @rows.csv "$inv" >got &&
 	close_to got expect.txt &&
 	test_expect_code 3 mlops-deploy invoke churn --url "$URL" --body big 2>err &&
 	grep "HTTP 413" err &&
-	test_expect_code 4 mlops-deploy invoke nope --url "$URL" </dev/null 2>err
+	test_expect_code 4 mlops-deploy invoke nope --url "$URL" </dev/null 2>err &&
+	closed=$(test_free_port) &&
+	test_expect_code 70 mlops-deploy invoke churn --url "http://127.0.0.1:$closed" <rows.csv 2>err &&
+	grep "^mlops-deploy: http://127.0.0.1:$closed/endpoints/churn/invocations: Could.*connect" err
 '
 
+
+test_expect_success 'error bodies stay JSON when they quote bytes that are not UTF-8' '
+	train_model m.json &&
+	register_model churn m.json >/dev/null &&
+	mlops-deploy create churn --model churn/1 &&
+	start_gateway &&
+	inv=$URL/endpoints/churn/invocations &&
+	printf "1,2,\\377\\376x,4,5" >bad.csv &&
+	test "$(http_code POST "$inv" -H "Content-Type: text/csv" --data-binary @bad.csv)" = 400 &&
+	$PYTHON -c "import json; m = json.load(open(\"body.out\", \"rb\"))[\"message\"]; assert m == \"line 1, column 3: ??x is not a number\".replace(\"??x\", \"\\x27??x\\x27\"), m" &&
+	printf "1,2,\\303\\251,4,5" >utf8.csv &&
+	test "$(http_code POST "$inv" -H "Content-Type: text/csv" --data-binary @utf8.csv)" = 400 &&
+	$PYTHON -c "import json; m = json.load(open(\"body.out\", \"rb\"))[\"message\"]; assert \"\\u00e9\" in m, m" &&
+	test "$(http_code POST "$URL/invocations" -H "$(printf "X-Mlops-Endpoint: \\377")" -d 1)" = 404 &&
+	$PYTHON -c "import json; json.load(open(\"body.out\", \"rb\"))"
+'
 test_expect_success 'API keys: 401 without a valid key; list and revoke' '
 	train_model m.json &&
 	register_model churn m.json >/dev/null &&
@@ -211,6 +245,9 @@ test_expect_success 'serve --daemon writes a pidfile; stop drains and waits' '
 	grep "listening on http://127.0.0.1:$port" out &&
 	pid=$(cat "$MLOPS_STORE/gateway.pid") &&
 	trap "kill $pid 2>/dev/null" EXIT &&
+	test_expect_code 4 mlops-deploy serve --daemon --listen 127.0.0.1:$port 2>err &&
+	grep "Address already in use" err &&
+	test "$(cat "$MLOPS_STORE/gateway.pid")" = $pid &&
 	mlops-deploy invoke churn <rows.csv >got &&
 	close_to got expect.txt &&
 	mlops-deploy stop &&

@@ -133,6 +133,18 @@ test_expect_success 'exec: a worker that dies fails its request (502) and is res
 	echo 3.0 >want && test_cmp want got
 '
 
+test_expect_success 'exec: a model error quoting bytes that are not UTF-8 is a 424' '
+	echo "an echo worker" >echo.txt &&
+	register_model echo echo.txt exec "sed -u \"s/^/ERROR: bad value /\"" >/dev/null &&
+	mlops-deploy create echo --model echo/1 &&
+	start_gateway &&
+	printf "caf\\303" >bad.csv &&
+	test "$(http_code POST "$URL/endpoints/echo/invocations" -H "Content-Type: text/csv" --data-binary @bad.csv)" = 424 &&
+	grep "{\"error\":\"ModelError\",\"message\":\"bad value caf?\"}" body.out &&
+	test "$(http_code POST "$URL/endpoints/echo/invocations" -d abc)" = 424 &&
+	grep "bad value abc" body.out
+'
+
 test_expect_success 'exec: past --timeout the request gets 504' '
 	write_exec_worker &&
 	register_model sum worker.py exec "$PYTHON worker.py" >/dev/null &&

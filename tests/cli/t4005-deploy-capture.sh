@@ -67,8 +67,15 @@ test_expect_success 'capture prints records in a time range' '
 	test_line_count = 3 recent &&
 	mlops-deploy capture --until 2000-01-01T00:00:00Z churn >old &&
 	test_line_count = 0 old &&
-	mlops-deploy capture nope >none &&
+	test_expect_code 4 mlops-deploy capture nope >none 2>err &&
 	test_line_count = 0 none &&
+	grep "mlops-deploy: no endpoint .nope." err &&
+	mlops-deploy create quiet --model churn/1 &&
+	mlops-deploy capture quiet >none &&
+	test_line_count = 0 none &&
+	mlops-deploy delete churn &&
+	mlops-deploy capture churn >after &&
+	test_cmp all after &&
 	test_expect_code 2 mlops-deploy capture --since yesterday churn 2>err
 '
 

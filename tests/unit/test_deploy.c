@@ -205,14 +205,33 @@ static int count_record(json_t *rec, void *arg)
 	return 0;
 }
 
+/* The records of endpoint "ep" written under dir around now, once the
+ * writer stopped (no file left in progress); removes dir. */
+static int count_and_remove(const char *dir, int64_t now)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	int n = 0;
+	char *cmd;
+
+	ck_assert_int_eq(capture_each(dir, "ep", now - TIME_US_PER_SEC,
+				      now + TIME_US_PER_SEC,
+				      count_record, &n, &err), 0);
+	cmd = xasprintf("test $(find %s -name '.*part' | wc -l) = 0", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	return n;
+}
+
 START_TEST(capture_writes_complete_files_and_reads_them_back)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
 	struct capture *c = NULL;
 	int64_t now = time_now_us();
-	int n = 0, dropped = 0;
-	char *cmd;
+	int n, dropped = 0;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(capture_start(&c, dir, 4, &err), 0);
@@ -223,17 +242,33 @@ START_TEST(capture_writes_complete_files_and_reads_them_back)
 					  "text/csv", "0.5\n", 4);
 	ck_assert_int_eq(capture_dropped(c), dropped);
 	capture_stop(c);
-	ck_assert_int_eq(capture_each(dir, "ep", now - TIME_US_PER_SEC,
-				      now + TIME_US_PER_SEC,
-				      count_record, &n, &err), 0);
+	n = count_and_remove(dir, now);
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(n + dropped, 1000);
-	cmd = xasprintf("test $(find %s -name '.*part' | wc -l) = 0", dir);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-	cmd = xasprintf("rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
+}
+END_TEST
+
+START_TEST(capture_drops_what_exceeds_its_byte_bound)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
+	static char big[4096];
+	struct capture *c = NULL;
+	int64_t now = time_now_us();
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	memset(big, '1', sizeof(big));
+	ck_assert_int_eq(capture_start(&c, dir, 1024, &err), 0);
+	capture_limit_bytes(c, 2048);
+	/* The queue has room for 1024 records, but not for 4 KB of body. */
+	ck_assert_int_eq(capture_submit(c, "ep", now, "text/csv", big,
+					sizeof(big), "text/csv", "0.5\n", 4),
+			 -1);
+	ck_assert_int_eq(capture_dropped(c), 1);
+	ck_assert_int_eq(capture_submit(c, "ep", now, "text/csv", "1,2\n", 4,
+					"text/csv", "0.5\n", 4), 0);
+	capture_stop(c);
+	ck_assert_int_eq(count_and_remove(dir, now), 1);
 }
 END_TEST
 
@@ -328,6 +363,7 @@ Suite *suite_deploy(void)
 	tcase_add_test(tc, trees_walk_splits_ties_and_missing_values);
 	tcase_add_test(tc, trees_refuse_what_they_cannot_evaluate);
 	tcase_add_test(tc, capture_writes_complete_files_and_reads_them_back);
+	tcase_add_test(tc, capture_drops_what_exceeds_its_byte_bound);
 	tcase_add_test(tc, capture_escapes_text_and_base64s_the_rest);
 	tcase_add_test(tc, settings_follow_sagemaker_limits);
 	suite_add_tcase(s, tc);
