@@ -90,15 +90,50 @@ int store_discover(char **out, const char *explicit_dir,
 			     "$MLOPS_STORE)");
 }
 
+/* err from result rc of a call on db: SQLite's message for the last
+ * error, or the text of rc when db holds none (a fault injected by a
+ * test shim, or a step that failed before touching the database). */
+static int db_error(sqlite3 *db, int rc, const char *what,
+		    struct mlops_err *err)
+{
+	int code = MLOPS_EINTERNAL;
+	const char *msg;
+
+	if (sqlite3_errcode(db) != SQLITE_OK)
+		rc = sqlite3_extended_errcode(db);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		code = MLOPS_ENOTFOUND;
+	msg = sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) :
+		sqlite3_errstr(rc);
+	return mlops_err_set(err, code, "%s: %s", what, msg);
+}
+
 int store_sql_error(struct store *st, const char *what,
 		    struct mlops_err *err)
 {
-	int rc = sqlite3_extended_errcode(st->db);
-	int code = MLOPS_EINTERNAL;
+	return db_error(st->db, sqlite3_extended_errcode(st->db), what, err);
+}
 
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		code = MLOPS_ENOTFOUND;
-	return mlops_err_set(err, code, "%s: %s", what, sqlite3_errmsg(st->db));
+int store_step(sqlite3_stmt *q, const char *what, struct mlops_err *err)
+{
+	int rc = sqlite3_step(q);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_error(sqlite3_db_handle(q), rc, what, err);
+}
+
+int store_step_done(sqlite3_stmt *q, const char *what,
+		    struct mlops_err *err)
+{
+	int ret = store_step(q, what, err);
+
+	if (ret == 1)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "%s: the statement "
+				     "returned a row", what);
+	return ret;
 }
 
 int store_prepare(struct store *st, sqlite3_stmt **out, const char *sql,
@@ -149,12 +184,14 @@ int store_schema_version(struct store *st, int *out, struct mlops_err *err)
 	sqlite3_stmt *q = NULL;
 	int ret = store_prepare(st, &q, "PRAGMA user_version", err);
 
-	if (ret == 0) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			*out = sqlite3_column_int(q, 0);
-		else
-			ret = store_sql_error(st, "cannot read the schema "
-					      "version", err);
+	if (ret == 0)
+		ret = store_step(q, "cannot read the schema version", err);
+	if (ret == 1) {
+		*out = sqlite3_column_int(q, 0);
+		ret = 0;
+	} else if (ret == 0) {
+		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot read the "
+				    "schema version: no result");
 	}
 	sqlite3_finalize(q);
 	return ret;

@@ -65,6 +65,14 @@ int store_exec(struct store *st, const char *sql, struct mlops_err *err);
 int store_sql_error(struct store *st, const char *what,
 		    struct mlops_err *err);
 
+/* Step q once. Returns 1 when it gave a row, 0 when it is done (no more
+ * rows), or a negative code with err set to "what: SQLite's message" for
+ * any other result: an error is never taken for "no row". */
+int store_step(sqlite3_stmt *q, const char *what, struct mlops_err *err);
+/* Step a statement that returns no rows: 0 when done, else negative. */
+int store_step_done(sqlite3_stmt *q, const char *what,
+		    struct mlops_err *err);
+
 /* Record that owner holds the blob hash, or no longer holds any (drop
  * all of owner's). Call inside the transaction that writes owner's rows. */
 int store_ref_add(struct store *st, const char *hash, const char *owner,

@@ -136,6 +136,7 @@ struct ls_state {
 	struct table *table;
 	int json;
 	sqlite3_stmt *refs;
+	struct mlops_err *err;
 };
 
 static int ls_one(const char *hash, const char *path, uint64_t bytes,
@@ -144,6 +145,7 @@ static int ls_one(const char *hash, const char *path, uint64_t bytes,
 	struct ls_state *ls = arg;
 	char size[32], nrefs[32];
 	int64_t refs = 0;
+	int ret;
 
 	(void)path;
 	(void)mtime;
@@ -151,7 +153,11 @@ static int ls_one(const char *hash, const char *path, uint64_t bytes,
 		return 0;
 	sqlite3_reset(ls->refs);
 	sqlite3_bind_text(ls->refs, 1, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(ls->refs) == SQLITE_ROW)
+	ret = store_step(ls->refs, "cannot count references to a blob",
+			 ls->err);
+	if (ret < 0)
+		return ret;
+	if (ret == 1)
 		refs = sqlite3_column_int64(ls->refs, 0);
 	if (ls->json) {
 		json_t *o = json_pack("{s:s,s:I,s:I}", "hash", hash,
@@ -192,6 +198,7 @@ static int cmd_ls(int argc, char **argv, struct cli *cli)
 				 argv[optind]);
 	if ((ret = cli_store(cli, &ls.st)) != 0)
 		return ret;
+	ls.err = &err;
 	ret = store_prepare(ls.st, &ls.refs, "SELECT count(*) FROM object_ref "
 			    "WHERE hash = ?1", &err);
 	if (ret < 0)

@@ -158,6 +158,17 @@ test_store_unchanged() {
 	test_cmp "${1:-.snapshot}" .snapshot-after
 }
 
+# sqlite_fault PATTERN CMD...: run CMD with every sqlite3_step of a
+# statement whose SQL contains PATTERN failing with SQLITE_IOERR, through
+# the LD_PRELOAD shim tests/tools/sqlite-fault.c. SQLITE_FAULT_AFTER,
+# _COUNT, _CODE, _PREPARE, _KILL and _LOG, set by the caller, pass through.
+SQLITE_FAULT_SO=$(cd "$MLOPS_BIN/.." && pwd)/tests/sqlite-fault.so
+sqlite_fault() {
+	SQLITE_FAULT_MATCH=$1 LD_PRELOAD=$SQLITE_FAULT_SO \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		"${@:2}"
+}
+
 # readme_section TITLE: print the section of the README whose heading is
 # TITLE, up to the next heading, so that a test can run its examples.
 readme_section() {
