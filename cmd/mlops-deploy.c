@@ -146,9 +146,11 @@ static int deploy_version(struct cli *cli, const char *name,
 	if ((ret = resolve_model(cli, st, model, allow_unapproved, &mv)) != 0)
 		return ret;
 	source_of(mv, &src, &ref, &arts);
-	if (set)
+	ret = audit_intend(st, set ? "deploy.create" : "deploy.update", name,
+			   &err);
+	if (ret == 0 && set)
 		ret = endpoint_create(st, name, set, &src, &err);
-	else
+	else if (ret == 0)
 		ret = endpoint_update(st, name, &src, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
@@ -307,7 +309,8 @@ static int simple_verb(int argc, char **argv, struct cli *cli,
 		return cli_usage(cli, usage, "expected one ENDPOINT");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (fn(st, argv[optind], &err) < 0)
+	if (audit_intend(st, action, argv[optind], &err) < 0 ||
+	    fn(st, argv[optind], &err) < 0)
 		return cli_fail(cli, &err);
 	return audit_done(cli, st, action, argv[optind], NULL);
 }
@@ -534,6 +537,9 @@ static int cmd_key(int argc, char **argv, struct cli *cli)
 					 "output");
 		return ret < 0 ? cli_fail(cli, &err) : 0;
 	}
+	if (audit_intend(st, verb[0] == 'd' ? "deploy.key.delete" :
+			 "deploy.key.create", name, &err) < 0)
+		return cli_fail(cli, &err);
 	if (verb[0] == 'd') {
 		if (endpoint_key_delete(st, name, argv[optind + 2], &err) < 0)
 			return cli_fail(cli, &err);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "xalloc.h"
 
@@ -19,6 +20,7 @@ int cli_fail(const struct cli *cli, const struct mlops_err *err)
 {
 	fprintf(stderr, "%s: %s\n", cli->prog,
 		err->msg[0] ? err->msg : "unknown error");
+	audit_fail(cli->st, err);	/* a declared change that failed */
 	return mlops_err_exit_status(err->code);
 }
 

@@ -174,18 +174,26 @@ int registry_group_create(struct store *st, const char *name,
 	struct buf tags_text = BUF_INIT;
 	sqlite3_stmt *q = NULL;
 	char *user;
-	int ret;
+	int ret, own;
 
 	if (!registry_valid_group(name))
 		return mlops_err_set(err, MLOPS_EUSAGE,
 				     "'%s' is not a valid model group name "
 				     "(1-63 letters, digits and inner '-')",
 				     name);
-	ret = store_prepare(st, &q, "INSERT INTO registry_group (name, "
-			    "description, tags, created_by, created_us) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5)", err);
-	if (ret < 0)
+	/* Its own transaction unless called inside one (register). */
+	own = sqlite3_get_autocommit(st->db);
+	ret = own ? store_begin(st, err) : 0;
+	if (ret == 0)
+		ret = store_prepare(st, &q, "INSERT INTO registry_group (name, "
+				    "description, tags, created_by, "
+				    "created_us) VALUES (?1, ?2, ?3, ?4, ?5)",
+				    err);
+	if (ret < 0) {
+		if (own)
+			store_rollback(st);
 		return ret;
+	}
 	user = identity_user();
 	if (tags)
 		jsonio_append(&tags_text, tags);
@@ -207,6 +215,10 @@ int registry_group_create(struct store *st, const char *name,
 					      "group", err);
 	}
 	sqlite3_finalize(q);
+	if (own && ret == 0)
+		ret = store_commit(st, err);
+	if (own && ret < 0)
+		store_rollback(st);
 	buf_release(&tags_text);
 	free(user);
 	return ret;

@@ -162,9 +162,64 @@ int store_begin(struct store *st, struct mlops_err *err)
 	return store_exec(st, "BEGIN IMMEDIATE", err);
 }
 
+/* Write the declared audit record into the open transaction. */
+static int put_pending_audit(struct store *st, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, "INSERT OR REPLACE INTO audit_pending "
+				"(token, record, created_us) VALUES (?1, ?2, "
+				"CAST((julianday('now') - 2440587.5) * "
+				"86400000000 AS INTEGER))", err);
+
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, st->audit_token, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, st->audit_record, -1, SQLITE_STATIC);
+		ret = store_step_done(q, "cannot record the audit record of "
+				      "the change", err);
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int store_audit_drop(struct store *st, const char *token,
+		     struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, "DELETE FROM audit_pending WHERE "
+				"token = ?1", err);
+
+	/* The record is in audit.log already, so this commit skips its
+	 * fsync (it would double the cost of every command): the next
+	 * commit's sync covers it. Lost to a power failure before that,
+	 * the row comes back; if its record is the log's last, the next
+	 * append only drops it, else it is appended again, recovered. */
+	st->audit_writing = 1;
+	if (ret == 0)
+		ret = store_exec(st, "PRAGMA synchronous = NORMAL", err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
+		ret = store_step_done(q, "cannot clear a pending audit record",
+				      err);
+		store_exec(st, "PRAGMA synchronous = FULL", err);
+	}
+	st->audit_writing = 0;
+	sqlite3_finalize(q);
+	return ret;
+}
+
 int store_commit(struct store *st, struct mlops_err *err)
 {
-	return store_exec(st, "COMMIT", err);
+	int ret = 0;
+
+	if (st->audit_record)
+		ret = put_pending_audit(st, err);
+	st->audit_writing = 1;
+	if (ret == 0)
+		ret = store_exec(st, "COMMIT", err);
+	st->audit_writing = 0;
+	if (ret == 0 && st->audit_record)
+		st->audit_committed = 1;
+	return ret;
 }
 
 void store_rollback(struct store *st)
@@ -237,6 +292,17 @@ static int migrate(struct store *st, struct mlops_err *err)
 	return ret;
 }
 
+/* While an audit record is declared, a transaction may commit only
+ * through store_commit(), which writes the record with it: a statement
+ * run outside a transaction (its own autocommit) is rolled back instead
+ * of committing a change without its record. */
+static int commit_hook(void *arg)
+{
+	const struct store *st = arg;
+
+	return st->audit_record && !st->audit_writing;
+}
+
 static int open_db(struct store *st, int create, struct mlops_err *err)
 {
 	char *path = path_join(st->dir, STORE_DB);
@@ -253,6 +319,7 @@ static int open_db(struct store *st, int create, struct mlops_err *err)
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_commit_hook(st->db, commit_hook, st);
 	/* journal_mode=WAL is persistent; the others hold per connection.
 	 * synchronous=FULL: a committed mutation survives power loss. */
 	ret = store_exec(st, "PRAGMA journal_mode = WAL;"
@@ -317,11 +384,21 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	store_rollback(st);
+	/* A command that committed under a declared audit record and ends
+	 * without appending it decided there was nothing to record (an
+	 * "already so"): the record must not be recovered as a change. */
+	if (st->audit_committed) {
+		struct mlops_err err = MLOPS_ERR_INIT;
+
+		store_audit_drop(st, st->audit_token, &err);
+	}
 	sqlite3_close_v2(st->db);
 	free(st->dir);
 	free(st->root);
 	free(st->env);
 	free(st->persona);
+	free(st->audit_token);
+	free(st->audit_record);
 	free(st);
 }
 

@@ -19,6 +19,12 @@ struct store {
 	const char *tool;	/* "mlops", "mlops-feature", ...: for audit */
 	char *persona;		/* the acting persona once roles are in use,
 				 * else NULL; audit records carry it */
+	/* The audit record declared by audit_intend(), which every
+	 * store_commit() writes into audit_pending with the change. */
+	char *audit_token;	/* its key there, random */
+	char *audit_record;	/* its fields, JSON text */
+	int audit_committed;	/* a transaction committed it */
+	int audit_writing;	/* a commit that may go without it */
 };
 
 /* Find the store: explicit (--store) if given, else $MLOPS_STORE, else
@@ -49,10 +55,17 @@ void store_close(struct store *st);
 char *store_path(const struct store *st, const char *rel);
 
 /* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. store_rollback is
- * safe to call when no transaction is open. */
+ * safe to call when no transaction is open. Once audit_intend() declared
+ * the command's audit record, store_commit() writes it in the same
+ * transaction (see audit.h). */
 int store_begin(struct store *st, struct mlops_err *err);
 int store_commit(struct store *st, struct mlops_err *err);
 void store_rollback(struct store *st);
+
+/* Remove the pending audit record token (see audit.h) once audit.log
+ * holds it, or once its command ended with nothing to record. */
+int store_audit_drop(struct store *st, const char *token,
+		     struct mlops_err *err);
 
 /* Prepare sql, or set err with SQLite's message. */
 int store_prepare(struct store *st, sqlite3_stmt **out, const char *sql,

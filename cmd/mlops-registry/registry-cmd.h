@@ -67,5 +67,8 @@ void regcmd_publish_mode(const char *path);
 
 /* "GROUP/N" of mv; the caller frees. */
 char *regcmd_name(const struct model_version *mv);
+/* audit_intend() for action on mv, named as regcmd_name() does. */
+int regcmd_intend(struct store *st, const char *action,
+		  const struct model_version *mv, struct mlops_err *err);
 
 #endif

@@ -193,6 +193,10 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	json_array_foreach(events, i, ev)
 		if (ret == 0)
 			ret = event_normalise(st, ev, name, &err);
+	entry.resource = json_array_size(events) == 1 ?
+		jsonio_str(json_array_get(events, 0), "id") : "events";
+	if (ret == 0)
+		ret = audit_intend(st, entry.action, entry.resource, &err);
 	if (ret == 0)
 		ret = store_begin(st, &err);
 	json_array_foreach(events, i, ev)
@@ -207,8 +211,6 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	}
 	json_array_foreach(events, i, ev)
 		printf("%s\n", jsonio_str(ev, "id"));
-	entry.resource = json_array_size(events) == 1 ?
-		jsonio_str(json_array_get(events, 0), "id") : "events";
 	ret = audit_append(st, &entry, &err);
 	json_decref(events);
 	return ret < 0 ? cli_fail(cli, &err) : 0;

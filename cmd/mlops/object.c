@@ -79,6 +79,9 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	 * which gc removes. */
 	for (int i = 0; i < n && ret == 0; i++)
 		ret = write_one(st, paths[i], hashes[i], &err);
+	resource = n == 1 ? xstrdup(hashes[0]) : xasprintf("%d objects", n);
+	if (ret == 0)
+		ret = audit_intend(st, entry.action, resource, &err);
 	if (ret == 0)
 		ret = store_begin(st, &err);
 	for (int i = 0; i < n && ret == 0; i++)
@@ -87,12 +90,12 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 		ret = store_commit(st, &err);
 	if (ret < 0) {
 		store_rollback(st);
+		free(resource);
 		free(hashes);
 		return cli_fail(cli, &err);
 	}
 	for (int i = 0; i < n; i++)
 		printf("%s\n", hashes[i]);
-	resource = n == 1 ? xstrdup(hashes[0]) : xasprintf("%d objects", n);
 	entry.resource = resource;
 	ret = audit_append(st, &entry, &err);
 	free(resource);
