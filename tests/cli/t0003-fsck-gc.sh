@@ -81,6 +81,32 @@ test_expect_success 'gc removes stale temporary files of interrupted writes' '
 	! test -e "$MLOPS_STORE/tmp/object.AbCdEf"
 '
 
+test_expect_success 'fsck and the next command report a killed writer'"'"'s temporary files' '
+	dead=$(sh -c "echo \$\$") &&
+	echo partial >"$MLOPS_STORE/tmp/part.$dead.AbCdEf" &&
+	echo mine >"$MLOPS_STORE/tmp/part.$$.GhIjKl" &&
+	test_expect_code 1 mlops fsck >out 2>err &&
+	grep "temporary file tmp/part.$dead.AbCdEf (8 bytes) was left by a killed command" out &&
+	! grep "part.$$\." out &&
+	echo x | mlops object put >/dev/null 2>err &&
+	grep "^mlops: tmp/ holds 1 file (8 bytes) left by killed commands" err &&
+	rm "$MLOPS_STORE/tmp/part.$$.GhIjKl"
+'
+
+test_expect_success 'gc applies its grace to each temporary file'"'"'s own age' '
+	dead=$(sh -c "echo \$\$") &&
+	echo old >"$MLOPS_STORE/tmp/part.$dead.Old000" &&
+	echo new >"$MLOPS_STORE/tmp/part.$dead.New000" &&
+	touch -d "2 hours ago" "$MLOPS_STORE/tmp/part.$dead.Old000" &&
+	mlops gc >out &&
+	grep "removed .*tmp/part.$dead.Old000" out &&
+	! grep "New000" out &&
+	test -e "$MLOPS_STORE/tmp/part.$dead.New000" &&
+	mlops gc --grace 0 >out &&
+	grep "removed .*tmp/part.$dead.New000" out &&
+	mlops fsck
+'
+
 test_expect_success 'gc stops, removing nothing, when the reference query fails' '
 	h=$(echo pinned | mlops object put) &&
 	echo orphan >o &&
