@@ -67,7 +67,7 @@ test_expect_success 'fsck finds a committed change whose record cannot be append
 	mlops fsck
 '
 
-test_expect_success 'a refused ingest is audited as a failure with its reason' '
+make_group() {
 	cat >g.yaml <<-\YAML &&
 	name: g
 	record_identifier: id
@@ -77,7 +77,26 @@ test_expect_success 'a refused ingest is audited as a failure with its reason' '
 	  - {name: t,  type: string}
 	  - {name: n,  type: integral}
 	YAML
-	mlops-feature create g.yaml >/dev/null &&
+	mlops-feature create g.yaml >/dev/null
+}
+
+test_expect_success 'an ingest killed right after its commit is still audited' '
+	make_group &&
+	seq 1 50000 | sed "s/.*/&,2026-01-01T00:00:00Z,&/" |
+		sed "1i id,t,n" >in.csv &&
+	test_expect_code 137 env SQLITE_FAULT_KILL=1 \
+		SQLITE_FAULT_MATCH="SELECT token, record FROM audit_pending" \
+		LD_PRELOAD="$SQLITE_FAULT_SO" mlops-feature ingest g in.csv &&
+	mlops-feature get g 50000 >got &&
+	grep "^50000," got &&
+	mlops audit log --json >log &&
+	jq -e "select(.action == \"feature.ingest\") |
+		.resource == \"g\" and .recovered == true" log &&
+	mlops fsck
+'
+
+test_expect_success 'a refused ingest is audited as a failure with its reason' '
+	make_group &&
 	printf "id,t,n\na,2026-01-01T00:00:00Z,x\n" >bad.csv &&
 	test_expect_code 3 mlops-feature ingest g bad.csv 2>err &&
 	mlops audit log --json >log &&
