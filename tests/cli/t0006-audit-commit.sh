@@ -32,9 +32,9 @@ test_expect_success 'killed at audit_append (gdb): audit log still shows the cha
 test_expect_success 'SIGKILL right after the commit: the next writer appends the record' '
 	echo weights >a.bin &&
 	mlops-registry create g >/dev/null &&
-	test_expect_code 137 env SQLITE_FAULT_KILL=1 \
-		SQLITE_FAULT_MATCH="SELECT token, record FROM audit_pending" \
-		LD_PRELOAD="$SQLITE_FAULT_SO" mlops-registry register -a a.bin g &&
+	SQLITE_FAULT_KILL=1 test_expect_code 137 \
+		sqlite_fault "SELECT token, record FROM audit_pending" \
+		mlops-registry register -a a.bin g &&
 	test "$(pending)" = 1 &&
 	! grep registry.register "$MLOPS_STORE/audit.log" &&
 	echo x | mlops object put >/dev/null &&
@@ -45,9 +45,9 @@ test_expect_success 'SIGKILL right after the commit: the next writer appends the
 '
 
 test_expect_success 'SIGKILL after the append, before the row goes: no record twice' '
-	test_expect_code 137 env SQLITE_FAULT_KILL=1 \
-		SQLITE_FAULT_MATCH="DELETE FROM audit_pending" \
-		LD_PRELOAD="$SQLITE_FAULT_SO" mlops-registry create g &&
+	SQLITE_FAULT_KILL=1 test_expect_code 137 \
+		sqlite_fault "DELETE FROM audit_pending" \
+		mlops-registry create g &&
 	test "$(pending)" = 1 &&
 	test "$(grep -c registry.create "$MLOPS_STORE/audit.log")" = 1 &&
 	mlops audit verify &&
@@ -58,9 +58,9 @@ test_expect_success 'SIGKILL after the append, before the row goes: no record tw
 '
 
 test_expect_success 'fsck finds a committed change whose record cannot be appended' '
-	test_expect_code 137 env SQLITE_FAULT_KILL=1 \
-		SQLITE_FAULT_MATCH="SELECT token, record FROM audit_pending" \
-		LD_PRELOAD="$SQLITE_FAULT_SO" mlops-registry create g &&
+	SQLITE_FAULT_KILL=1 test_expect_code 137 \
+		sqlite_fault "SELECT token, record FROM audit_pending" \
+		mlops-registry create g &&
 	test_expect_code 1 sqlite_fault "SELECT token, record FROM audit_pending" \
 		mlops fsck >out &&
 	grep "audit: 1 committed change has no record in audit.log yet" out &&
@@ -84,9 +84,9 @@ test_expect_success 'an ingest killed right after its commit is still audited' '
 	make_group &&
 	seq 1 50000 | sed "s/.*/&,2026-01-01T00:00:00Z,&/" |
 		sed "1i id,t,n" >in.csv &&
-	test_expect_code 137 env SQLITE_FAULT_KILL=1 \
-		SQLITE_FAULT_MATCH="SELECT token, record FROM audit_pending" \
-		LD_PRELOAD="$SQLITE_FAULT_SO" mlops-feature ingest g in.csv &&
+	SQLITE_FAULT_KILL=1 test_expect_code 137 \
+		sqlite_fault "SELECT token, record FROM audit_pending" \
+		mlops-feature ingest g in.csv &&
 	mlops-feature get g 50000 >got &&
 	grep "^50000," got &&
 	mlops audit log --json >log &&
