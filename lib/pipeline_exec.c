@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "fstore.h"
 #include "fsutil.h"
 #include "identity.h"
 #include "ids.h"
@@ -154,6 +155,32 @@ int pipeline_check_inputs(const struct pipeline *p, const char *workspace,
 						     in, s->name);
 			}
 			free(path);
+		}
+	}
+	return 0;
+}
+
+int pipeline_check_features(const struct pipeline *p, struct store *st,
+			    struct mlops_err *err)
+{
+	for (size_t i = 0; i < p->nsteps; i++) {
+		const struct pipeline_step *s = &p->steps[i];
+
+		for (size_t k = 0; k < s->nfeatures; k++) {
+			char *state = NULL;
+			int ret = fstore_data_state(st, s->features[k], &state,
+						    err);
+
+			free(state);
+			if (ret == MLOPS_ENOTFOUND)
+				return mlops_err_set(err, MLOPS_EINPUT, "%s: "
+						     "step '%s' reads feature "
+						     "group '%s', which does "
+						     "not exist",
+						     s->feature_where[k],
+						     s->name, s->features[k]);
+			if (ret < 0)
+				return ret;
 		}
 	}
 	return 0;
