@@ -240,6 +240,36 @@ out:
 	return ret;
 }
 
+int pcache_outputs_json(struct engine *e, struct step_run *s,
+			const struct step_output *outs, size_t n,
+			struct mlops_err *err)
+{
+	json_t *o = json_object();
+	struct buf json = BUF_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, outs[i].path,
+				    json_string(outs[i].hash));
+	for (size_t i = 0; !outs && i < s->noutputs && ret == 0; i++) {
+		char *path = path_join(e->workspace, s->outputs[i]);
+		char hex[HASH_HEX_LEN + 1];
+
+		ret = hash_file(path, s->outputs[i], hex, err);
+		if (ret == 0)
+			json_object_set_new(o, s->outputs[i],
+					    json_string(hex));
+		free(path);
+	}
+	if (ret == 0) {
+		jsonio_append(&json, o);
+		free(s->outputs_json);
+		s->outputs_json = buf_detach(&json, NULL);
+	}
+	json_decref(o);
+	return ret;
+}
+
 int pcache_lookup(struct store *st, const char *key, int64_t expire_us,
 		  char **source, json_t **props, struct step_output **outs,
 		  size_t *n, struct mlops_err *err)

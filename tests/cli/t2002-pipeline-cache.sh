@@ -173,17 +173,7 @@ ingest_customers() {
 # A feature group "customers", two steps reading it (one through a
 # template), and one that does not.
 write_feature_dag() {
-	cat >customers.yaml <<-\YAML &&
-	name: customers
-	record_identifier: customer_id
-	event_time: event_time
-	features:
-	  - {name: customer_id, type: string}
-	  - {name: event_time,  type: string}
-	  - {name: age,         type: integral}
-	YAML
-	mlops-feature create customers.yaml >/dev/null &&
-	ingest_customers "c1,2026-01-01T00:00:00Z,30\n" &&
+	test_customers_group &&
 	mkdir -p counts templates &&
 	cat >templates/reader.yaml <<-EOF &&
 	template: reader
