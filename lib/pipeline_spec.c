@@ -186,14 +186,14 @@ static int check_type(enum pipeline_type t, const char *text,
 	}
 }
 
-/* A sequence of scalars (or one scalar) into a string vector. */
+/* "file:line:col" of node n of doc. */
 static char *where_of(const struct spec_doc *doc, const struct spec_node *n)
 {
 	return xasprintf("%s:%d:%d", doc->name, n->line, n->col);
 }
 
-/* key: a value or a list of values, into *out; with where, the position
- * of each value too (a parallel array). */
+/* key: a sequence of scalars (or one scalar) into a string vector *out;
+ * with where, the position of each value too (a parallel array). */
 static int get_list_at(const struct spec_doc *doc, const struct spec_node *map,
 		       const char *key, char ***out, char ***where,
 		       size_t *n, struct mlops_err *err)
@@ -897,7 +897,7 @@ static int split_features(struct loader *ld)
 		s->feature_where = xcalloc(s->ninputs + 1,
 					   sizeof(*s->feature_where));
 		for (size_t k = 0; k < s->ninputs; k++) {
-			const char *name = s->inputs[k] + plen;
+			const char *name;
 
 			if (strncmp(s->inputs[k], PIPELINE_FEATURE_PREFIX,
 				    plen) != 0) {
@@ -905,6 +905,7 @@ static int split_features(struct loader *ld)
 				s->input_where[w++] = s->input_where[k];
 				continue;
 			}
+			name = s->inputs[k] + plen;
 			if (!fgroup_valid_name(name)) {
 				int ret = mlops_err_set(
 					ld->err, MLOPS_EINPUT, "%s: step '%s':"

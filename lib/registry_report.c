@@ -77,9 +77,9 @@ static int training_step(struct store *st, const struct model_version *mv,
 		if (is_artifact(mv, json_string_value(v)))
 			return 0;	/* made elsewhere, read here */
 	if (step)
-		*out = json_pack("{s:s,s:s,s:O}", "run_id", run, "step", step,
-				 "inputs", json_is_object(inputs) ? inputs :
-				 json_object());
+		*out = json_pack("{s:s,s:s,s:o}", "run_id", run, "step", step,
+				 "inputs", json_is_object(inputs) ?
+				 json_incref(inputs) : json_object());
 	return 0;
 }
 
