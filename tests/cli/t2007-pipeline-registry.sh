@@ -120,7 +120,10 @@ test_expect_success 'the card names the step that made the model and what it rea
 	printf "%s\n" "feature:customers $state" \
 		"train.csv sha256:$(sha256sum train.csv | cut -d" " -f1)" >expect &&
 	test_cmp expect got &&
-	jq -e ".content.additional_information.custom_details.pipeline_step == \"publish\"" card
+	jq -e ".content.additional_information.custom_details.pipeline_step == \"publish\"" card &&
+	mlops-registry lineage churn/1 >l.txt &&
+	grep "^trained by:  *run/$id/fit\$" l.txt &&
+	grep "^trained on:  *feature:customers  *$state\$" l.txt
 '
 
 test_expect_success 'a fit restored from the cache is still the training step' '
