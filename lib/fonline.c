@@ -47,9 +47,9 @@ void online_reader_free(struct online_reader *r)
 }
 
 int online_get(struct online_reader *r, const char *id, int64_t now_us,
-	       char ***values, struct mlops_err *err)
+	       char ***values, int64_t *event_time_us, struct mlops_err *err)
 {
-	int rc, ret = 0;
+	int rc, ret = ONLINE_ABSENT;
 
 	sqlite3_reset(r->q);
 	sqlite3_bind_text(r->q, 2, id, -1, SQLITE_STATIC);
@@ -57,16 +57,23 @@ int online_get(struct online_reader *r, const char *id, int64_t now_us,
 	if (rc == SQLITE_ROW) {
 		int64_t t = sqlite3_column_int64(r->q, 0);
 
-		if (sqlite3_column_int(r->q, 1) ||
-		    (r->g->ttl_us && now_us - t > r->g->ttl_us))
+		if (event_time_us)
+			*event_time_us = t;
+		if (sqlite3_column_int(r->q, 1)) {
+			ret = ONLINE_DELETED;
 			goto out;
+		}
+		if (r->g->ttl_us && now_us - t > r->g->ttl_us) {
+			ret = ONLINE_EXPIRED;
+			goto out;
+		}
 		ret = fgroup_unpack(sqlite3_column_blob(r->q, 2),
 				    (size_t)sqlite3_column_bytes(r->q, 2),
 				    r->g->nfeatures, r->values, &r->scratch,
 				    err);
 		if (ret == 0) {
 			*values = r->values;
-			ret = 1;
+			ret = ONLINE_FOUND;
 		}
 	} else if (rc != SQLITE_DONE) {
 		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot read the "

@@ -55,7 +55,12 @@ test_expect_success 'get --json types values; --features picks columns' '
 		.customer_id == \"c1\"" got &&
 	mlops-feature get --features age,customer_id customers c1 >got &&
 	printf "age,customer_id\n30,c1\n" >expect &&
-	test_cmp expect got
+	test_cmp expect got &&
+	mlops-feature get --features age customers c1 >got &&
+	printf "customer_id,age\nc1,30\n" >expect &&
+	test_cmp expect got &&
+	mlops-feature get --json --features age customers c1 >got &&
+	jq -e ". == {\"customer_id\": \"c1\", \"age\": 30}" got
 '
 
 test_expect_success 'get --features: a feature named twice is a usage error' '
@@ -71,14 +76,24 @@ test_expect_success 'get --features: a feature named twice is a usage error' '
 	grep "feature group .customers. has no feature .nope.$" err
 '
 
-test_expect_success 'get of absent IDs prints nothing; none found exits 4' '
+test_expect_success 'get names each ID; a missing one is said, exit 1 or 4' '
 	make_group &&
-	printf "customer_id,event_time,age\nc1,%s,30\n" "$(ago 1)" |
-		mlops-feature ingest customers &&
-	mlops-feature get customers nope c1 >got &&
-	test_line_count = 2 got &&
-	test_expect_code 4 mlops-feature get customers nope >got &&
+	printf "customer_id,event_time,age\nc5,%s,30\nc6,%s,31\n" \
+		"$(ago 1)" "$(ago 1)" | mlops-feature ingest customers &&
+	test_expect_code 1 mlops-feature get --features age customers \
+		c5 nosuch c6 >got 2>err &&
+	printf "customer_id,age\nc5,30\nc6,31\n" >expect &&
+	test_cmp expect got &&
+	echo "mlops-feature: record '"'nosuch'"' of feature group '"'customers'"' does not exist" >expect &&
+	test_cmp expect err &&
+	test_expect_code 1 mlops-feature get --json --features age customers \
+		c5 nosuch c6 >got 2>err2 &&
+	test_cmp expect err2 &&
+	jq -s -e ". == [{\"customer_id\": \"c5\", \"age\": 30},
+		{\"customer_id\": \"c6\", \"age\": 31}]" got &&
+	test_expect_code 4 mlops-feature get customers nope >got 2>err &&
 	test_line_count = 0 got &&
+	grep "^mlops-feature: record .nope. of feature group .customers. does not exist$" err &&
 	test_expect_code 4 mlops-feature get customers-x c1 2>err &&
 	grep "feature group .customers-x. does not exist" err
 '
@@ -87,10 +102,14 @@ test_expect_success 'get --ids reads IDs from a file or stdin' '
 	make_group &&
 	printf "customer_id,event_time,age\nc1,%s,1\nc2,%s,2\nc3,%s,3\n" \
 		"$(ago 1)" "$(ago 1)" "$(ago 1)" | mlops-feature ingest customers &&
-	printf "c3\nc1\nmissing\n" | mlops-feature get --ids - \
-		--features age customers >got &&
-	printf "age\n3\n1\n" >expect &&
-	test_cmp expect got
+	printf "c3\nc1\nmissing\n" | test_expect_code 1 mlops-feature get \
+		--ids - --features age customers >got 2>err &&
+	printf "customer_id,age\nc3,3\nc1,1\n" >expect &&
+	test_cmp expect got &&
+	grep "record .missing. of feature group .customers. does not exist" err &&
+	: >none &&
+	mlops-feature get --ids none customers >got &&
+	test_line_count = 0 got
 '
 
 test_expect_success 'JSON Lines ingest: values by name, null is missing' '
@@ -125,18 +144,24 @@ test_expect_success 'a newer record replaces, an older one does not' '
 		mlops-feature ingest customers &&
 	printf "customer_id,event_time,age\nc1,%s,1\n" "$(ago 3)" |
 		mlops-feature ingest customers &&
-	test "$(mlops-feature get --features age customers c1 | tail -n 1)" = 2 &&
+	test "$(mlops-feature get --features age customers c1 | tail -n 1)" = c1,2 &&
 	printf "customer_id,event_time,age\nc1,%s,3\n" "$(ago 2)" |
 		mlops-feature ingest customers &&
-	test "$(mlops-feature get --features age customers c1 | tail -n 1)" = 3
+	test "$(mlops-feature get --features age customers c1 | tail -n 1)" = c1,3
 '
 
 test_expect_success 'records older than the TTL are not returned' '
 	TTL=2h make_group &&
 	printf "customer_id,event_time,age\nold,%s,1\nnew,%s,2\n" \
 		"$(ago 3)" "$(ago 1)" | mlops-feature ingest customers &&
-	test_expect_code 4 mlops-feature get customers old &&
-	mlops-feature get customers new | grep "^new,"
+	test_expect_code 4 mlops-feature get customers old >got 2>err &&
+	test_line_count = 0 got &&
+	expires=$(date -u -d "@$(( $(date +%s) - 3600 ))" +%Y-%m-%dT%H:00:00Z) &&
+	grep "^mlops-feature: record .old. of feature group .customers. expired at $expires (its event time plus the TTL)$" err &&
+	test_expect_code 1 mlops-feature get customers old new >got 2>err &&
+	grep "^new," got &&
+	test_line_count = 2 got &&
+	grep "record .old. .* expired at" err
 '
 
 test_expect_success 'a bad value fails the whole ingest with file:line: column' '
@@ -202,8 +227,9 @@ test_expect_success '--errors writes rejected rows and ingests the rest' '
 	grep "rejected 1 rows into .bad.csv.; the first: in.csv:3: age" err &&
 	printf "customer_id,event_time,age\nc2,%s,x\n" "$(ago 1)" >expect &&
 	test_cmp expect bad.csv &&
-	mlops-feature get --features age customers c1 c2 c3 >got &&
-	printf "age\n1\n3\n" >expect &&
+	test_expect_code 1 mlops-feature get --features age customers \
+		c1 c2 c3 >got &&
+	printf "customer_id,age\nc1,1\nc3,3\n" >expect &&
 	test_cmp expect got
 '
 
@@ -239,8 +265,9 @@ test_expect_success '--errors takes rows with the wrong number of fields' '
 	printf "customer_id,event_time,age\nc1,%s,1,extra\nc3,%s\n" \
 		"$now" "$now" >expect &&
 	test_cmp expect bad.csv &&
-	mlops-feature get --features age customers c1 c2 c3 >got &&
-	printf "age\n2\n" >expect &&
+	test_expect_code 1 mlops-feature get --features age customers \
+		c1 c2 c3 >got &&
+	printf "customer_id,age\nc2,2\n" >expect &&
 	test_cmp expect got &&
 	test_snapshot &&
 	test_expect_code 3 mlops-feature ingest customers in.csv 2>err &&
@@ -290,7 +317,9 @@ test_expect_success 'delete: soft and hard, both stop get and mark offline' '
 		"$(ago 3)" "$(ago 3)" | mlops-feature ingest customers &&
 	mlops-feature delete --event-time "$(ago 2)" customers c1 &&
 	mlops-feature delete --hard --event-time "$(ago 2)" customers c2 &&
-	test_expect_code 4 mlops-feature get customers c1 c2 &&
+	test_expect_code 4 mlops-feature get customers c1 c2 2>err &&
+	grep "^mlops-feature: record .c1. of feature group .customers. is deleted$" err &&
+	grep "^mlops-feature: record .c2. of feature group .customers. does not exist$" err &&
 	n=$(sqlite3 "$MLOPS_STORE/mlops.db" "SELECT record_id || deleted FROM feature_online") &&
 	test "$n" = c11 &&
 	mlops-feature export customers >all &&
@@ -470,7 +499,7 @@ test_expect_success 'concurrent ingests wait their turn; nothing is lost' '
 	mlops-feature describe --json customers >d &&
 	jq -e ".record_count == 20000 and .online_count == 20000" d &&
 	test "$(mlops-feature export customers | wc -l)" = 20001 &&
-	mlops-feature get --features age customers k3-4999 | grep "^3$" &&
+	mlops-feature get --features age customers k3-4999 | grep "^k3-4999,3$" &&
 	mlops audit verify
 '
 
