@@ -139,7 +139,9 @@ static int online_apply_delete(struct store *st, const struct fgroup *g,
 	return ret;
 }
 
-/* The offline marker: the ID, the delete's event time, nothing else. */
+/* The offline marker: the ID, the delete's event time in the group's
+ * format (ISO 8601 for a string event time, else Unix seconds), nothing
+ * else. */
 static int offline_delete_marker(struct offline_writer *w,
 				 const struct fgroup *g, const char *id,
 				 int64_t t_us, struct mlops_err *err)
@@ -150,7 +152,10 @@ static int offline_delete_marker(struct offline_writer *w,
 
 	for (size_t i = 0; i < g->nfeatures; i++)
 		values[i] = "";
-	time_format(t_us, when);
+	if (g->features[g->time_index].type == FTYPE_STRING)
+		time_format(t_us, when);
+	else
+		time_format_unix(t_us, when);
 	values[g->id_index] = (char *)id;
 	values[g->time_index] = when;
 	ret = offline_writer_add(w, values, t_us, 1, err);
@@ -167,6 +172,13 @@ int online_delete(struct store *st, const struct fgroup *g, const char *id,
 	json_t *detail = NULL;
 	int ret, found = 0, deleted = 0;
 
+	if (g->features[g->time_index].type == FTYPE_INTEGRAL &&
+	    t_us % TIME_US_PER_SEC != 0)
+		return mlops_err_set(err, MLOPS_EINPUT, "the delete's event "
+				     "time has a fraction of a second, but "
+				     "event time '%s' of feature group '%s' "
+				     "is integral",
+				     g->features[g->time_index].name, g->name);
 	if ((ret = store_begin(st, err)) < 0)
 		return ret;
 	if (g->online) {

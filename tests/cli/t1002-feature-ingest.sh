@@ -12,14 +12,21 @@ make_group() {
 	event_time: event_time
 	features:
 	  - {name: customer_id, type: string}
-	  - {name: event_time,  type: string}
+	  - {name: event_time,  type: ${ET:-string}}
 	  - {name: age,         type: integral}
 	  - {name: balance,     type: fractional}
 	  - {name: plan,        type: string}
 	ttl: ${TTL:-30d}
 	YAML
-	sed -i "s/\${TTL:-30d}/${TTL:-30d}/" customers.yaml &&
+	sed -i -e "s/\${TTL:-30d}/${TTL:-30d}/" \
+		-e "s/\${ET:-string}/${ET:-string}/" customers.yaml &&
 	mlops-feature create customers.yaml >/dev/null
+}
+
+# Ingest of FILE into customers fails as bad input, saying PATTERN.
+ingest_refused() {
+	test_expect_code 3 mlops-feature ingest customers "$1" 2>err &&
+	grep "$2" err
 }
 
 # Recent event times, inside the TTL: now minus N hours, RFC 3339.
@@ -116,14 +123,14 @@ test_expect_success 'JSON Lines ingest: values by name, null is missing' '
 	make_group &&
 	cat >c.jsonl <<-EOF &&
 	{"customer_id": "c1", "event_time": "$(ago 2)", "age": 41, "balance": 0.1}
-	{"customer_id": "c2", "event_time": $(date -d "$(ago 2)" +%s), "plan": null}
+	{"customer_id": "c2", "event_time": "$(ago 2)", "plan": null}
 	EOF
 	mlops-feature ingest customers c.jsonl &&
 	mlops-feature get customers c1 c2 >got &&
 	cat >expect <<-EOF &&
 	customer_id,event_time,age,balance,plan
 	c1,$(ago 2),41,0.1,
-	c2,$(date -d "$(ago 2)" +%s),,,
+	c2,$(ago 2),,,
 	EOF
 	test_cmp expect got
 '
@@ -136,6 +143,59 @@ test_expect_success 'JSON Lines: a key twice is refused, like a CSV column' '
 	test_expect_code 3 mlops-feature ingest customers dup.jsonl 2>err &&
 	grep "^mlops-feature: dup.jsonl:1: malformed JSON: duplicate object key" err &&
 	test_store_unchanged
+'
+
+test_expect_success 'a string event time is ISO 8601, not Unix seconds' '
+	make_group &&
+	test_snapshot &&
+	t=$(date -d "$(ago 1)" +%s) &&
+	printf "customer_id,event_time\nc1,%s\nc2,%s\n" "$(ago 1)" "$t" >mixed.csv &&
+	ingest_refused mixed.csv "^mlops-feature: mixed.csv:3: event_time: \"$t\" is not an ISO 8601 time such as 2026-01-31T12:00:00Z (the event time is a string; Unix seconds need an integral or fractional one)$" &&
+	printf "{\"customer_id\": \"c1\", \"event_time\": %s}\n" "$t" >n.jsonl &&
+	ingest_refused n.jsonl "^mlops-feature: n.jsonl:1: event_time: \"$t\" is not an ISO 8601" &&
+	for bad in 2026-03-01t10:00:00Z 2026-03-01T10:00:00z \
+		"2026-03-01 10:00:00Z" 2026-03-01T10:00:60Z; do
+		printf "customer_id,event_time\nc1,%s\n" "$bad" >bad.csv &&
+		ingest_refused bad.csv \
+			"bad.csv:2: event_time: .* is not an ISO 8601 time" ||
+		return 1
+	done &&
+	test_store_unchanged &&
+	test_expect_code 1 mlops-feature ingest --errors rej.csv customers \
+		mixed.csv 2>err &&
+	printf "customer_id,event_time\nc2,%s\n" "$t" >expect &&
+	test_cmp expect rej.csv &&
+	printf "customer_id,event_time\nc3,2026-03-01T10:45:00.25+01:00\n" |
+		mlops-feature ingest customers &&
+	mlops-feature export customers | cut -d, -f2 | tail -n +2 >times &&
+	test_line_count = 2 times &&
+	! grep -v "^[0-9-]*T[0-9:.]*\(Z\|+01:00\)$" times
+'
+
+test_expect_success 'an integral or fractional event time is Unix seconds' '
+	ET=integral make_group &&
+	test_snapshot &&
+	printf "customer_id,event_time\nc1,1772359200\nc2,2026-03-01T10:00:00Z\n" >i.csv &&
+	ingest_refused i.csv "^mlops-feature: i.csv:3: event_time: \"2026-03-01T10:00:00Z\" is not Unix seconds such as 1769860800 (the event time is integral)$" &&
+	printf "customer_id,event_time\nc1,1772359200.5\n" >f.csv &&
+	ingest_refused f.csv "f.csv:2: event_time: \"1772359200.5\" is not Unix seconds" &&
+	test_store_unchanged &&
+	printf "customer_id,event_time,age\nc1,1772359200,1\n" |
+		mlops-feature ingest customers &&
+	test_expect_code 3 mlops-feature delete \
+		--event-time 2026-03-01T11:00:00.5Z customers c1 2>err &&
+	grep "fraction of a second, but event time .event_time. of feature group .customers. is integral" err &&
+	mlops-feature delete --event-time 2026-03-01T11:00:00Z customers c1 &&
+	mlops-feature export customers >all &&
+	grep "^c1,1772362800,,,,.*,true$" all &&
+	mlops-feature drop --force customers >/dev/null &&
+	ET=fractional make_group &&
+	printf "customer_id,event_time\nc1,1772359200\nc2,1772359200.25\nc3,2026-03-01T10:00:00Z\n" >x.csv &&
+	ingest_refused x.csv "x.csv:4: event_time: \"2026-03-01T10:00:00Z\" is not Unix seconds such as 1769860800.25 (the event time is fractional)" &&
+	head -n 3 x.csv | mlops-feature ingest customers &&
+	mlops-feature delete --event-time 2026-03-01T11:00:00.5Z customers c2 &&
+	mlops-feature export customers >all &&
+	grep "^c2,1772362800.5,,,,.*,true$" all
 '
 
 test_expect_success 'a newer record replaces, an older one does not' '
@@ -187,7 +247,7 @@ test_expect_success 'integral, timestamp and identifier errors are named' '
 	grep "a.csv:2: age: \"4.5\" is not an integral" err &&
 	printf "customer_id,event_time\nc1,yesterday\n" >b.csv &&
 	test_expect_code 3 mlops-feature ingest customers b.csv 2>err &&
-	grep "b.csv:2: event_time: \"yesterday\" is not a timestamp" err &&
+	grep "b.csv:2: event_time: \"yesterday\" is not an ISO 8601 time" err &&
 	printf "customer_id,event_time\n,%s\n" "$(ago 1)" >c.csv &&
 	test_expect_code 3 mlops-feature ingest customers c.csv 2>err &&
 	grep "c.csv:2: customer_id: a record identifier may not be missing" err &&
@@ -281,7 +341,7 @@ test_expect_success 'offline rows land in hourly partitions as gzip CSV' '
 	customer_id,event_time,age,balance,plan
 	c1,2026-03-01T10:15:00Z,30,1.5,gold
 	c2,2026-03-01T10:45:00+01:00,40,,silver
-	c3,1772359200,50,2,bronze
+	c3,2026-03-01T10:00:00.5Z,50,2,bronze
 	EOF
 	mlops-feature ingest customers c.csv &&
 	cd "$MLOPS_STORE/offline/customers" &&
@@ -292,7 +352,7 @@ test_expect_success 'offline rows land in hourly partitions as gzip CSV' '
 	echo "customer_id,event_time,age,balance,plan,write_time,api_invocation_time,is_deleted" >expect &&
 	test_cmp expect header &&
 	grep "^c1,2026-03-01T10:15:00Z,30,1.5,gold,.*Z,.*Z,false$" rows &&
-	grep "^c3,1772359200," rows &&
+	grep "^c3,2026-03-01T10:00:00.5Z," rows &&
 	test "$(find . -name "*.tmp*" -o -name ".*" -type f | wc -l)" = 0
 '
 
@@ -508,7 +568,7 @@ if test -n "$MLOPS_SANITIZED"; then
 		'ulimit -v does not work with AddressSanitizer'
 else
 	test_expect_success 'ingest streams: 300000 rows in bounded memory' '
-		make_group &&
+		ET=integral make_group &&
 		awk "BEGIN { print \"customer_id,event_time,age,balance,plan\";
 			for (i = 0; i < 300000; i++)
 				printf \"c%d,%d,%d,%d.5,p%d\n\", i, 1767225600 + i * 60, i % 90, i, i % 7 }" >big.csv &&
