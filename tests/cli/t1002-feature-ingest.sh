@@ -477,10 +477,45 @@ test_expect_success 'ddl prints Spark and Trino tables over the lake' '
 	grep "^CREATE TABLE \`customers\` ($" spark &&
 	grep "^  \`balance\` DOUBLE,$" spark &&
 	grep "PARTITIONED BY (year, month, day, hour)" spark &&
-	grep "LOCATION .file://$MLOPS_STORE/offline/customers." spark &&
+	grep "LOCATION .file://$MLOPS_STORE/offline/customers.$" spark &&
+	grep "^OPTIONS (header .true., multiLine .true., escape .\".)$" spark &&
+	grep "^MSCK REPAIR TABLE \`customers\`;$" spark &&
 	mlops-feature ddl --engine trino customers >trino &&
 	grep "partitioned_by = ARRAY\[.year., .month., .day., .hour.\]" trino &&
-	test_expect_code 2 mlops-feature ddl --engine hive customers
+	grep "^CREATE TABLE \"default\".\"customers\" ($" trino &&
+	grep "^CALL system.sync_partition_metadata(.default., .customers., .FULL.);$" trino &&
+	mlops-feature ddl --engine trino --schema lake customers >trino &&
+	grep "^CREATE TABLE \"lake\".\"customers\" ($" trino &&
+	grep "^CALL system.sync_partition_metadata(.lake., .customers., .FULL.);$" trino &&
+	mlops-feature ddl --schema lake customers >spark &&
+	grep "^CREATE TABLE \`lake\`.\`customers\` ($" spark &&
+	grep "^MSCK REPAIR TABLE \`lake\`.\`customers\`;$" spark &&
+	test_expect_code 2 mlops-feature ddl --engine hive customers &&
+	test_expect_code 2 mlops-feature ddl --schema "a\"b" customers 2>err &&
+	grep "schema .a\"b. must be a letter or digit" err
+'
+
+# A store in a folder named  it's \ x  (a quote, a backslash, spaces):
+# Spark escapes with a backslash, Trino and DuckDB double the quote.
+test_expect_success 'ddl writes a store path with quotes as each engine wants' '
+	mkdir "it'"'"'s \\ x" &&
+	mlops init "it'"'"'s \\ x" >/dev/null &&
+	MLOPS_STORE="$PWD/it'"'"'s \\ x/.mlops" &&
+	make_group &&
+	mlops-feature ddl customers >spark &&
+	grep -F "LOCATION '"'"'file://$PWD/it\'"'"'s \\\\ x/.mlops/offline/customers'"'"'" spark &&
+	mlops-feature ddl --engine trino customers >trino &&
+	grep -F "external_location = '"'"'file://$PWD/it'"''"'s \\ x/.mlops/offline/customers'"'"'," trino &&
+	mlops-feature ddl --engine duckdb customers >duckdb &&
+	grep -F "FROM read_csv('"'"'$PWD/it'"''"'s \\ x/.mlops/offline/customers/year=*/" duckdb &&
+	mkdir "glob[1]" &&
+	mlops init "glob[1]" >/dev/null &&
+	MLOPS_STORE="$PWD/glob[1]/.mlops" &&
+	make_group &&
+	mlops-feature ddl --engine trino customers >/dev/null &&
+	test_expect_code 3 mlops-feature ddl --engine duckdb customers >out 2>err &&
+	test_line_count = 0 out &&
+	grep "has a glob character (\*, ?, \[ or {) in its path, which DuckDB" err
 '
 
 test_expect_success 'ddl quotes names that are not bare SQL identifiers' '
@@ -499,7 +534,7 @@ test_expect_success 'ddl quotes names that are not bare SQL identifiers' '
 	grep "^  \`select\` STRING,$" spark &&
 	grep "^MSCK REPAIR TABLE \`user-events\`;$" spark &&
 	mlops-feature ddl --engine trino user-events >trino &&
-	grep "^CREATE TABLE \"user-events\" ($" trino &&
+	grep "^CREATE TABLE \"default\".\"user-events\" ($" trino &&
 	grep "^  \"user-id\" varchar,$" trino &&
 	grep "^  \"select\" varchar,$" trino
 '
