@@ -515,7 +515,15 @@ test_expect_success 'ddl writes a store path with quotes as each engine wants' '
 	mlops-feature ddl --engine trino customers >/dev/null &&
 	test_expect_code 3 mlops-feature ddl --engine duckdb customers >out 2>err &&
 	test_line_count = 0 out &&
-	grep "has a glob character (\*, ?, \[ or {) in its path, which DuckDB" err
+	grep "has a glob character (\*, ?, \[ or {) in its path, which DuckDB" err &&
+	nl="$(printf "a\nb")" &&
+	mkdir "$nl" &&
+	mlops init "$nl" >/dev/null &&
+	MLOPS_STORE="$PWD/$nl/.mlops" &&
+	make_group &&
+	test_expect_code 3 mlops-feature ddl customers >out 2>err &&
+	test_line_count = 0 out &&
+	grep "offline folder of .customers. has a control character in its path" err
 '
 
 test_expect_success 'ddl quotes names that are not bare SQL identifiers' '
