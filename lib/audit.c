@@ -440,6 +440,9 @@ void audit_fail(struct store *st, const struct mlops_err *failure)
 	e.outcome = failure->code == MLOPS_EPERM ? "denied" : "failure";
 	e.detail = json_pack("{s:s,s:i}", "error", failure->msg,
 			     "status", mlops_err_exit_status(failure->code));
+	if (!e.detail)	/* the message quotes bytes that are not UTF-8 */
+		e.detail = json_pack("{s:i}", "status",
+				     mlops_err_exit_status(failure->code));
 	if (e.action && e.detail)
 		audit_append(st, &e, &err);
 	json_decref(e.detail);

@@ -108,6 +108,16 @@ test_expect_success 'a refused ingest is audited as a failure with its reason' '
 	mlops audit verify
 '
 
+test_expect_success 'a failure whose message is not UTF-8 is still audited' '
+	make_group &&
+	printf "id,t,\377\n" >bad.csv &&
+	test_expect_code 3 mlops-feature ingest g bad.csv 2>err &&
+	grep "unknown column" err &&
+	mlops audit log --json >log &&
+	jq -e "select(.action == \"feature.ingest\") |
+		.outcome == \"failure\" and .detail.status == 3" log
+'
+
 test_expect_success 'a change with nothing to do leaves no record and no row' '
 	echo weights >a.bin &&
 	mlops-registry create g >/dev/null &&
