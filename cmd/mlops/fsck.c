@@ -15,16 +15,19 @@ const char usage_fsck[] =
 	"\n"
 	"Verify the database, the schema version, every blob (its content\n"
 	"must match its hash), every reference from the database to a blob,\n"
-	"and the audit chain. Each problem is printed on standard output;\n"
-	"the exit status is 1 when there is any, 0 when there is none.\n";
+	"the audit chain, changes committed without their audit record, and\n"
+	"temporary files left by killed commands. Each problem is printed on\n"
+	"standard output; the exit status is 1 when there is any, 0 when\n"
+	"there is none, 70 when a check could not run.\n";
 
 const char usage_gc[] =
 	"usage: mlops gc [--dry-run] [--grace DURATION]\n"
 	"\n"
 	"Remove blobs that nothing references, and temporary files left by\n"
-	"interrupted writes, when they are older than the grace period (so\n"
-	"that a blob being written right now is kept). Prints what it\n"
-	"removed and the bytes freed.\n"
+	"interrupted writes, each when its own age passes the grace period\n"
+	"(so that a blob being written right now is kept). Everything is\n"
+	"decided before anything is removed. Prints what it removed and the\n"
+	"bytes freed.\n"
 	"\n"
 	"  -n, --dry-run       list what would go, remove nothing\n"
 	"  --grace DURATION    keep what is younger than this (default 1h;\n"
