@@ -130,9 +130,9 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	ret = audit_intend(st, "registry.import", path, &err);
 	if (ret == 0)
-		ret = registry_import(st, fd, strcmp(path, "-") == 0 ? "<stdin>" :
-			      path, status, max_size, &group, &version,
-			      &unchanged, &err);
+		ret = registry_import(st, fd, strcmp(path, "-") == 0 ?
+				      "<stdin>" : path, status, max_size,
+				      &group, &version, &unchanged, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (ret < 0)
