@@ -63,14 +63,26 @@ static const char usage_describe[] =
 	"gateway last wrote back.\n";
 static const char usage_key[] =
 	"usage: mlops-deploy key create ENDPOINT\n"
-	"       mlops-deploy key list ENDPOINT\n"
+	"       mlops-deploy key list [--json] ENDPOINT\n"
 	"       mlops-deploy key delete ENDPOINT ID\n"
 	"\n"
-	"create prints a new API key for ENDPOINT (only its SHA-256 is\n"
-	"stored). Once an endpoint has keys, requests need\n"
-	"'Authorization: Bearer KEY' or 'X-Api-Key: KEY'. list shows each\n"
-	"key's ID (its first 8 hex digits), creation time and creator;\n"
-	"delete revokes one (the gateway stops accepting it within 0.2 s).\n";
+	"API keys. Once an endpoint has keys, requests need\n"
+	"'Authorization: Bearer KEY' or 'X-Api-Key: KEY'.\n";
+static const char usage_key_create[] =
+	"usage: mlops-deploy key create ENDPOINT\n"
+	"\n"
+	"Print a new API key for ENDPOINT (only its SHA-256 is stored).\n"
+	"Once an endpoint has keys, requests need 'Authorization: Bearer\n"
+	"KEY' or 'X-Api-Key: KEY'.\n";
+static const char usage_key_list[] =
+	"usage: mlops-deploy key list [--json] ENDPOINT\n"
+	"\n"
+	"Show each key's ID (its first 8 hex digits), creation time and\n"
+	"creator. --json prints one JSON object per line.\n";
+static const char usage_key_delete[] =
+	"usage: mlops-deploy key delete ENDPOINT ID\n"
+	"\n"
+	"Revoke a key (the gateway stops accepting it within 0.2 s).\n";
 
 enum {
 	OPT_ALLOW = 1000, OPT_CAPTURE, OPT_IDLE, OPT_MAXCONC, OPT_MAXPAY,
@@ -495,57 +507,92 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	return 0;
 }
 
+struct key_out {
+	struct table *table;	/* NULL: JSON Lines */
+};
+
 static void print_key(const char *id, int64_t created_us,
 		      const char *created_by, void *arg)
 {
+	struct key_out *ko = arg;
 	char when[TIME_RFC3339_MAX];
+	json_t *o;
 
 	time_format(created_us, when);
-	table_add(arg, (const char *const[]){ id, when, created_by });
+	if (ko->table) {
+		table_add(ko->table, (const char *const[]){ id, when,
+			  created_by });
+		return;
+	}
+	o = json_pack("{s:s,s:s,s:s}", "id", id, "created", when,
+		      "created_by", created_by);
+	jsonio_print(stdout, o, 0);
+	json_decref(o);
 }
 
-static int cmd_key(int argc, char **argv, struct cli *cli)
+static int cmd_key_create(int argc, char **argv, struct cli *cli)
 {
-	static const char *const headers[] = { "id", "created", "by" };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char key[ENDPOINT_KEY_LEN + 1];
-	const char *verb, *name;
 	struct store *st;
-	int c, ret, nargs;
+	int ret;
 
-	while ((c = cli_getopt(argc, argv, "+h", help_only, cli, usage_key)) !=
-	       -1)
-		return CLI_STATUS(c);
-	nargs = argc - optind;
-	verb = nargs > 0 ? argv[optind] : "";
-	if (!((strcmp(verb, "create") == 0 && nargs == 2) ||
-	      (strcmp(verb, "list") == 0 && nargs == 2) ||
-	      (strcmp(verb, "delete") == 0 && nargs == 3)))
-		return cli_usage(cli, usage_key, NULL);
-	name = argv[optind + 1];
+	ret = cli_plain_args(argc, argv, cli, usage_key_create, 1, NULL);
+	if (ret >= 0)
+		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (verb[0] == 'l') {
-		struct table *t = table_new(3, headers);
-
-		ret = endpoint_key_each(st, name, print_key, t, &err);
-		if (table_print_free(t, stdout) < 0 && ret == 0)
-			return cli_error(cli, MLOPS_EINTERNAL, "cannot write "
-					 "output");
-		return ret < 0 ? cli_fail(cli, &err) : 0;
-	}
-	if (verb[0] == 'd') {
-		if (endpoint_key_delete(st, name, argv[optind + 2], &err) < 0)
-			return cli_fail(cli, &err);
-		return audit_done(cli, st, "deploy.key.delete", name, NULL);
-	}
-	if (endpoint_key_create(st, name, key, &err) < 0)
+	if (endpoint_key_create(st, argv[optind], key, &err) < 0)
 		return cli_fail(cli, &err);
-	ret = audit_done(cli, st, "deploy.key.create", name, NULL);
+	ret = audit_done(cli, st, "deploy.key.create", argv[optind], NULL);
 	if (ret == 0)
 		printf("%s\n", key);
 	return ret;
 }
+
+static int cmd_key_list(int argc, char **argv, struct cli *cli)
+{
+	static const char *const headers[] = { "id", "created", "by" };
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct key_out ko = { NULL };
+	struct store *st;
+	int json = 0, ret;
+
+	ret = cli_plain_args(argc, argv, cli, usage_key_list, 1, &json);
+	if (ret >= 0)
+		return ret;
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (!json)
+		ko.table = table_new(3, headers);
+	ret = endpoint_key_each(st, argv[optind], print_key, &ko, &err);
+	if (ko.table && table_print_free(ko.table, stdout) < 0 && ret == 0)
+		return cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
+	return ret < 0 ? cli_fail(cli, &err) : 0;
+}
+
+static int cmd_key_delete(int argc, char **argv, struct cli *cli)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct store *st;
+	int ret;
+
+	ret = cli_plain_args(argc, argv, cli, usage_key_delete, 2, NULL);
+	if (ret >= 0)
+		return ret;
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
+		return cli_fail(cli, &err);
+	return audit_done(cli, st, "deploy.key.delete", argv[optind], NULL);
+}
+
+static const struct cli_verb key_verbs[] = {
+	{ "create", cmd_key_create, usage_key_create, "make an API key" },
+	{ "list", cmd_key_list, usage_key_list, "list an endpoint's keys" },
+	{ "delete", cmd_key_delete, usage_key_delete, "revoke a key" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
 
 static const struct cli_verb verbs[] = {
 	{ "create", cmd_create, usage_create, "deploy a model version to a "
@@ -557,7 +604,8 @@ static const struct cli_verb verbs[] = {
 	{ "delete", cmd_delete, usage_delete, "delete an endpoint" },
 	{ "list", cmd_list, usage_list, "list endpoints" },
 	{ "describe", cmd_describe, usage_describe, "show an endpoint" },
-	{ "key", cmd_key, usage_key, "make, list and revoke API keys" },
+	{ "key", NULL, usage_key, "make, list and revoke API keys",
+	  key_verbs },
 	{ "serve", cmd_serve, usage_serve, "run the HTTP gateway" },
 	{ "stop", cmd_stop, usage_stop, "stop a daemonised gateway" },
 	{ "invoke", cmd_invoke, usage_invoke, "send requests to an "

@@ -752,8 +752,8 @@ static const struct cli_verb verbs[] = {
 	  "stream" },
 	{ "import", cmd_import, usage_import, "read a version from a tar "
 	  "stream" },
-	{ "card", cmd_card, usage_card, "model cards: create, set, show, "
-	  "status, history, export" },
+	{ "card", NULL, usage_card, "model cards: create, set, show, "
+	  "status, history, export", card_verbs },
 	{ NULL, NULL, NULL, NULL }
 };
 

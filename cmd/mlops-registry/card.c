@@ -314,7 +314,7 @@ static int card_export(int argc, char **argv, struct cli *cli)
 	return ret;
 }
 
-static const struct cli_verb card_verbs[] = {
+const struct cli_verb card_verbs[] = {
 	{ "create", card_create, usage_card_create, "make a version's card" },
 	{ "set", card_set, usage_card_set, "set card fields by dotted key" },
 	{ "show", card_show, usage_card_show, "show the card" },
@@ -323,9 +323,3 @@ static const struct cli_verb card_verbs[] = {
 	{ "export", card_export, usage_card_export, "write it as Markdown or HTML" },
 	{ NULL, NULL, NULL, NULL }
 };
-
-int cmd_card(int argc, char **argv, struct cli *cli)
-{
-	return cli_dispatch(argc - 1, argv + 1, cli, "mlops-registry card",
-			    card_verbs);
-}

@@ -28,7 +28,7 @@ int cmd_import(int argc, char **argv, struct cli *cli);
 extern const char usage_export[], usage_import[];
 
 /* card.c */
-int cmd_card(int argc, char **argv, struct cli *cli);
+extern const struct cli_verb card_verbs[];
 extern const char usage_card[];
 
 /* What an argument parser returns when the verb should go on; any other

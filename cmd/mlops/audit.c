@@ -151,14 +151,8 @@ static int cmd_verify(int argc, char **argv, struct cli *cli)
 	return ret;
 }
 
-static const struct cli_verb audit_verbs[] = {
+const struct cli_verb audit_verbs[] = {
 	{ "log", cmd_log, usage_log, "show audit records" },
 	{ "verify", cmd_verify, usage_verify, "check the hash chain" },
 	{ NULL, NULL, NULL, NULL }
 };
-
-int cmd_audit(int argc, char **argv, struct cli *cli)
-{
-	return cli_dispatch(argc - 1, argv + 1, cli, "mlops audit",
-			    audit_verbs);
-}

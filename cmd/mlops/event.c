@@ -214,14 +214,8 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	return ret < 0 ? cli_fail(cli, &err) : 0;
 }
 
-static const struct cli_verb event_verbs[] = {
+const struct cli_verb event_verbs[] = {
 	{ "log", cmd_log, usage_log, "show events" },
 	{ "put", cmd_put, usage_put, "record events given as JSON" },
 	{ NULL, NULL, NULL, NULL }
 };
-
-int cmd_event(int argc, char **argv, struct cli *cli)
-{
-	return cli_dispatch(argc - 1, argv + 1, cli, "mlops event",
-			    event_verbs);
-}

@@ -205,15 +205,9 @@ static int cmd_ls(int argc, char **argv, struct cli *cli)
 	return ret < 0 ? cli_fail(cli, &err) : 0;
 }
 
-static const struct cli_verb object_verbs[] = {
+const struct cli_verb object_verbs[] = {
 	{ "put", cmd_put, usage_put, "store files as blobs, print hashes" },
 	{ "get", cmd_get, usage_get, "write a blob's content" },
 	{ "ls", cmd_ls, usage_ls, "list blobs" },
 	{ NULL, NULL, NULL, NULL }
 };
-
-int cmd_object(int argc, char **argv, struct cli *cli)
-{
-	return cli_dispatch(argc - 1, argv + 1, cli, "mlops object",
-			    object_verbs);
-}

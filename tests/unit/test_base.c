@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "err.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -192,6 +193,49 @@ START_TEST(uuids_are_version_4)
 }
 END_TEST
 
+/* getopt_long's answer for one option of a verb, as cli_getopt gives it. */
+static int one_option(const struct option *opts, const char *arg)
+{
+	char *argv[] = { "verb", (char *)arg, NULL };
+	struct cli cli = { "test", NULL, NULL };
+
+	optind = 0;
+	opterr = 0;
+	return cli_getopt(2, argv, "h", opts, &cli, "usage: test verb\n");
+}
+
+START_TEST(cli_stops_are_never_options)
+{
+	/* Numbered as mlops-deploy's options once were, from 1000 up. */
+	static const struct option opts[] = {
+		{ "allow", no_argument, 0, 1000 },
+		{ "capture", required_argument, 0, 1001 },
+		{ "help", no_argument, 0, 'h' },
+		{ "idle", required_argument, 0, 1002 }, { 0, 0, 0, 0 }
+	};
+	static const struct option negative[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "odd", no_argument, 0, -4 }, { 0, 0, 0, 0 }
+	};
+	int c;
+
+	c = one_option(opts, "--help");
+	ck_assert(CLI_EXIT(c));
+	ck_assert_int_eq(CLI_STATUS(c), 0);
+	c = one_option(opts, "--bogus");
+	ck_assert(CLI_EXIT(c));
+	ck_assert_int_eq(CLI_STATUS(c), 2);
+	ck_assert_int_eq(one_option(opts, "--allow"), 1000);
+	ck_assert_int_eq(one_option(opts, "--idle=1s"), 1002);
+	/* A table that claims the frame's range is refused outright. */
+	c = one_option(negative, "--odd");
+	ck_assert(CLI_EXIT(c));
+	ck_assert_int_eq(CLI_STATUS(c), 70);
+	/* An option the verb forgot to handle is an internal error. */
+	ck_assert_int_eq(CLI_STATUS(1001), 70);
+}
+END_TEST
+
 Suite *suite_base(void)
 {
 	Suite *s = suite_create("base");
@@ -207,6 +251,7 @@ Suite *suite_base(void)
 	tcase_add_test(tc, durations_have_units);
 	tcase_add_test(tc, sha256_matches_known_vectors);
 	tcase_add_test(tc, uuids_are_version_4);
+	tcase_add_test(tc, cli_stops_are_never_options);
 	suite_add_tcase(s, tc);
 	return s;
 }

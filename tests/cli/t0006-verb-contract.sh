@@ -1,0 +1,147 @@
+#!/bin/bash
+# t0006-verb-contract.sh - every verb of every program keeps the frame's
+# contract: VERB --help prints its usage on stdout and exits 0, VERB
+# --no-such-flag exits 2 with a message, and neither touches the store.
+# The verbs are read from each program's --help (the frame lists them
+# from the program's own verb table, nested ones too), so a new verb is
+# walked without editing this script.
+. "$(dirname "$0")/test-lib.sh"
+
+PROGRAMS="mlops mlops-feature mlops-pipeline mlops-registry mlops-deploy"
+
+# A store with something in every part, so that a verb that ignored
+# --help would have something to change: a pinned blob, a setting, a
+# feature group with records, a model group with an Approved version
+# (churn/1) and a pending one (churn/2), an endpoint with a key, events.
+populate() {
+	echo blob >blob && mlops object put blob >/dev/null &&
+	mlops config set defaults.capture 0 &&
+	cat >g.yaml <<-\YAML &&
+	name: customers
+	record_identifier: customer_id
+	event_time: event_time
+	features:
+	  - {name: customer_id, type: string}
+	  - {name: event_time,  type: string}
+	  - {name: age,         type: integral}
+	YAML
+	mlops-feature create g.yaml >/dev/null &&
+	printf "customer_id,event_time,age\nc1,2026-01-01T00:00:00Z,30\n" |
+		mlops-feature ingest customers - >/dev/null 2>&1 &&
+	echo "cat" >worker.sh &&
+	mlops-registry register churn --artifact worker.sh --framework exec \
+		--entry "sh worker.sh" --status Approved >/dev/null &&
+	mlops-registry register churn --artifact worker.sh --framework exec \
+		--entry "sh worker.sh" >/dev/null &&
+	mlops-deploy create web --model churn/1 >/dev/null &&
+	mlops-deploy key create web >/dev/null &&
+	echo "{\"detail-type\": \"Test\", \"source\": \"t0006\", \"detail\": {}}" |
+		mlops event put >/dev/null
+}
+
+# verbs_of PROG: every verb PROG lists in its --help, one a line
+# ("object put" for a nested one).
+verbs_of() {
+	"$1" --help | sed -n '/^Verbs:$/,/^$/{ /^  /{ s/^  //; s/  .*//; p; }; }'
+}
+
+# walk PROG ARG WANT: run "PROG VERB ARG" for every verb; each must exit
+# WANT and leave the store as it was. Prints every verb that does not,
+# and fails if one does not. check_out and check_err judge the output.
+walk() {
+	prog=$1 arg=$2 want=$3 bad=0
+	verbs_of "$prog" >verbs &&
+	test_line_count -ge 3 verbs || return 1
+	while read -r verb; do
+		# $verb unquoted: a nested verb is two words.
+		timeout 60 "$prog" $verb "$arg" </dev/null >out 2>err
+		status=$?
+		if [ $status -ne "$want" ]; then
+			echo "$prog $verb $arg: exit $status, not $want"
+			cat err
+			bad=1
+		elif ! check_out "$verb" || ! check_err; then
+			echo "$prog $verb $arg: wrong output"
+			cat out err
+			bad=1
+		fi
+		if ! test_store_unchanged >diff; then
+			echo "$prog $verb $arg: changed the store"
+			cat diff
+			bad=1
+			test_snapshot
+		fi
+	done <verbs
+	return $bad
+}
+
+test_expect_success 'every program lists nested verbs in its --help' '
+	mlops --help >out &&
+	grep "^  object put  *store files" out &&
+	grep "^  config list " out &&
+	mlops-deploy --help | grep "^  key create  *make an API key" &&
+	mlops-registry --help | grep "^  card create " &&
+	mlops-pipeline --help | grep "^  hook install " &&
+	verbs_of mlops >verbs &&
+	grep -x "audit verify" verbs &&
+	grep -x "init" verbs
+'
+
+test_expect_success 'VERB --help: usage on stdout, exit 0, store unchanged' '
+	populate &&
+	test_snapshot &&
+	check_out() {
+		head -n 1 out | grep -q "^usage: .*${1##* }"
+	} &&
+	check_err() {
+		! test -s err
+	} &&
+	for p in $PROGRAMS; do
+		walk $p --help 0 || return 1
+	done
+'
+
+test_expect_success 'VERB --no-such-flag: exit 2 with a message, store unchanged' '
+	populate &&
+	test_snapshot &&
+	check_out() {
+		! test -s out
+	} &&
+	check_err() {
+		grep -q -- "no-such-flag" err
+	} &&
+	for p in $PROGRAMS; do
+		walk $p --no-such-flag 2 || return 1
+	done
+'
+
+test_expect_success '--help after arguments still only helps (approval gate)' '
+	populate &&
+	test_snapshot &&
+	mlops-deploy create ep --model churn/2 --help >out &&
+	grep "^usage: mlops-deploy create" out &&
+	mlops-deploy update web --model churn/2 --help >out &&
+	grep "^usage: mlops-deploy update" out &&
+	mlops-deploy update web --model churn/2 --allow-unapproved --help \
+		>out &&
+	test_store_unchanged &&
+	test_expect_code 2 mlops-deploy create ep --model churn/2 --bogus \
+		2>err &&
+	grep "bogus" err &&
+	test_store_unchanged
+'
+
+test_expect_success 'serve --help and serve --bogus start no gateway' '
+	port=$(test_free_port) &&
+	timeout 20 mlops-deploy serve --listen 127.0.0.1:$port --pidfile gw.pid \
+		--daemon --help >out &&
+	grep "^usage: mlops-deploy serve" out &&
+	test_expect_code 2 timeout 20 mlops-deploy serve \
+		--listen 127.0.0.1:$port --pidfile gw.pid --daemon --bogus \
+		2>err &&
+	grep "bogus" err &&
+	! test -e gw.pid &&
+	! curl -s "http://127.0.0.1:$port/ping"
+'
+
+test_done
