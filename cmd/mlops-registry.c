@@ -713,6 +713,11 @@ static int cmd_get(int argc, char **argv, struct cli *cli)
 		switch (c) {
 		case 'o':
 			dir = optarg;
+			if (!cli_output(dir))
+				return cli_usage(cli, usage_get, "-o -: "
+						 "artifacts are files in a "
+						 "directory, not one stream "
+						 "(see 'export')");
 			break;
 		default:
 			return CLI_STATUS(c);

@@ -60,6 +60,11 @@ int cli_help(const char *usage)
 	return 0;
 }
 
+const char *cli_output(const char *arg)
+{
+	return strcmp(arg, "-") == 0 ? NULL : arg;
+}
+
 int cli_stdout_is_tty(void)
 {
 	return isatty(STDOUT_FILENO);

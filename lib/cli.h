@@ -113,6 +113,10 @@ enum { CLI_OPT_LONG = 256 };
 int cli_plain_args(int argc, char **argv, const struct cli *cli,
 		   const char *usage, int nargs, int *json);
 
+/* The file an -o/--output option names: arg, or NULL for "-", which
+ * means standard output for every verb of every program. */
+const char *cli_output(const char *arg);
+
 /* Whether stdout/stderr is a terminal (for tables and progress). */
 int cli_stdout_is_tty(void);
 

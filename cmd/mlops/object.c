@@ -28,7 +28,8 @@ static const char usage_get[] =
 	"Write the content of blob HASH to standard output, or with -o to\n"
 	"FILE (written only once the content is verified).\n"
 	"\n"
-	"  -o, --output FILE   write to FILE instead of standard output\n";
+	"  -o, --output FILE   write to FILE instead of standard output\n"
+	"                      (- is standard output)\n";
 static const char usage_ls[] =
 	"usage: mlops object ls [--json]\n"
 	"\n"
@@ -114,7 +115,7 @@ static int cmd_get(int argc, char **argv, struct cli *cli)
 	while ((c = cli_getopt(argc, argv, "ho:", opts, cli, usage_get)) != -1)
 		switch (c) {
 		case 'o':
-			output = optarg;
+			output = cli_output(optarg);
 			break;
 		default:
 			return CLI_STATUS(c);

@@ -144,4 +144,36 @@ test_expect_success 'serve --help and serve --bogus start no gateway' '
 	! curl -s "http://127.0.0.1:$port/ping"
 '
 
+test_expect_success '-o - is standard output, never a file named -' '
+	populate &&
+	h=$(echo hello | mlops object put) &&
+	mlops object get -o - "$h" >out &&
+	echo hello >expect &&
+	test_cmp expect out &&
+	printf "customer_id,event_time\nc1,2026-02-01T00:00:00Z\n" >e.csv &&
+	mlops-feature dataset --entities e.csv --features customers -o - >out &&
+	grep "^c1,2026-02-01T00:00:00Z,30$" out &&
+	! test -e ./- &&
+	test_snapshot &&
+	test_expect_code 2 mlops-registry get -o - churn/1 2>err &&
+	grep -- "-o -" err &&
+	! test -e ./- &&
+	test_store_unchanged
+'
+
+test_expect_success 'dataset -o into a missing directory exits 4, leaves nothing' '
+	populate &&
+	printf "customer_id,event_time\nc1,2026-02-01T00:00:00Z\n" >e.csv &&
+	test_expect_code 4 mlops-feature dataset --entities e.csv \
+		--features customers -o no/such/dir/x.csv 2>err &&
+	grep "no/such/dir" err &&
+	mkdir d &&
+	mlops-feature dataset --entities e.csv --features customers \
+		-o d/x.csv &&
+	grep "^c1,2026-02-01T00:00:00Z,30$" d/x.csv &&
+	ls -A d >files &&
+	echo x.csv >expect &&
+	test_cmp expect files
+'
+
 test_done
