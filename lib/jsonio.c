@@ -8,13 +8,20 @@
 int jsonio_parse(json_t **out, const char *data, size_t len,
 		 const char *name, struct mlops_err *err)
 {
+	return jsonio_parse_at(out, data, len, name, 1, err);
+}
+
+int jsonio_parse_at(json_t **out, const char *data, size_t len,
+		    const char *name, int first_line, struct mlops_err *err)
+{
 	json_error_t jerr;
 	json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES |
 			       JSON_ALLOW_NUL, &jerr);
 
 	if (!v)
 		return mlops_err_set(err, MLOPS_EINPUT, "%s:%d:%d: %s", name,
-				     jerr.line < 1 ? 1 : jerr.line,
+				     first_line - 1 +
+				     (jerr.line < 1 ? 1 : jerr.line),
 				     jerr.column < 1 ? 1 : jerr.column,
 				     jerr.text);
 	*out = v;

@@ -13,6 +13,10 @@
  * caller owns *out. */
 int jsonio_parse(json_t **out, const char *data, size_t len,
 		 const char *name, struct mlops_err *err);
+/* jsonio_parse for data that begins on line first_line of name (one line
+ * of a JSON Lines file): errors say name:line:col within the file. */
+int jsonio_parse_at(json_t **out, const char *data, size_t len,
+		    const char *name, int first_line, struct mlops_err *err);
 /* Parse the file at path ("-": stdin), at most max bytes (0: 64 MiB). */
 int jsonio_load_file(json_t **out, const char *path, size_t max,
 		     struct mlops_err *err);

@@ -176,4 +176,20 @@ test_expect_success 'dataset -o into a missing directory exits 4, leaves nothing
 	test_cmp expect files
 '
 
+test_expect_success 'event put names file:line:column in every error' '
+	ok="{\"source\": \"a\", \"detail-type\": \"T\", \"detail\": {}}" &&
+	printf "%s\n{\"sou\n" "$ok" >ev2.jsonl &&
+	test_snapshot &&
+	test_expect_code 3 mlops event put ev2.jsonl 2>err &&
+	grep "^mlops: ev2.jsonl:2:5: " err &&
+	printf "%s\n  {\"source\": \"a\", \"detail-type\": 7, \"detail\": {}}\n" \
+		"$ok" >ev3.jsonl &&
+	test_expect_code 3 mlops event put ev3.jsonl 2>err &&
+	grep "^mlops: ev3.jsonl:2:3: \"detail-type\" must be" err &&
+	printf "\n {\"source\": \"a\",\n  \"detail\": {}}\n" >ev4.json &&
+	test_expect_code 3 mlops event put ev4.json 2>err &&
+	grep "^mlops: ev4.json:2:2: \"detail-type\" must be" err &&
+	test_store_unchanged
+'
+
 test_done
