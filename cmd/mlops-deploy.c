@@ -303,11 +303,14 @@ static const struct option help_only[] = {
 	{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
-/* rollback and delete: one ENDPOINT, one library call. */
+/* rollback and delete: one ENDPOINT, one library call, then report
+ * prints what it did. */
 static int simple_verb(int argc, char **argv, struct cli *cli,
 		       const char *usage, const char *action,
 		       int (*fn)(struct store *, const char *,
-				 struct mlops_err *))
+				 struct mlops_err *),
+		       int (*report)(struct cli *, struct store *,
+				     const char *))
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct store *st;
@@ -321,19 +324,43 @@ static int simple_verb(int argc, char **argv, struct cli *cli,
 		return ret;
 	if (fn(st, argv[optind], &err) < 0)
 		return cli_fail(cli, &err);
-	return audit_done(cli, st, action, argv[optind], NULL);
+	ret = audit_done(cli, st, action, argv[optind], NULL);
+	if (ret == 0)
+		ret = report(cli, st, argv[optind]);
+	return ret;
+}
+
+/* What rollback did: the version the endpoint serves now. */
+static int report_serving(struct cli *cli, struct store *st, const char *name)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct endpoint *e = NULL;
+
+	if (endpoint_get(st, name, &e, &err) < 0)
+		return cli_fail(cli, &err);
+	printf("%s: serving %s\n", name, e->cur.ref);
+	endpoint_free(e);
+	return 0;
+}
+
+static int report_deleted(struct cli *cli, struct store *st, const char *name)
+{
+	(void)cli;
+	(void)st;
+	printf("%s: deleted\n", name);
+	return 0;
 }
 
 static int cmd_rollback(int argc, char **argv, struct cli *cli)
 {
 	return simple_verb(argc, argv, cli, usage_rollback, "deploy.rollback",
-			   endpoint_rollback);
+			   endpoint_rollback, report_serving);
 }
 
 static int cmd_delete(int argc, char **argv, struct cli *cli)
 {
 	return simple_verb(argc, argv, cli, usage_delete, "deploy.delete",
-			   endpoint_delete);
+			   endpoint_delete, report_deleted);
 }
 
 /* InService while a gateway writes its counters back (every 2 s),
@@ -422,7 +449,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		if (json) {
 			json_t *o = endpoint_json(eps[i]);
 
-			jsonio_print(stdout, o, 0);
+			jsonio_print(stdout, o);
 			json_decref(o);
 			continue;
 		}
@@ -438,6 +465,22 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
 	endpoint_list_free(eps, n);
 	return ret;
+}
+
+/* "key: value" for people: a string bare, any other value as JSON. */
+static void print_field(const char *parent, const char *key, const json_t *v)
+{
+	struct buf s = BUF_INIT;
+
+	if (json_is_string(v))
+		buf_addf(&s, "%s", json_string_value(v));
+	else
+		jsonio_format(&s, v);
+	if (parent)
+		printf("%s.%s: %s\n", parent, key, s.s);
+	else
+		printf("%s: %s\n", key, s.s);
+	buf_release(&s);
 }
 
 static int cmd_describe(int argc, char **argv, struct cli *cli)
@@ -469,7 +512,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	o = endpoint_json(e);
 	if (json) {
-		jsonio_print(stdout, o, 1);
+		jsonio_print(stdout, o);
 	} else {
 		const char *key;
 		json_t *v;
@@ -479,26 +522,10 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 				const char *k2;
 				json_t *v2;
 
-				json_object_foreach(v, k2, v2) {
-					char *s = json_dumps(v2,
-						JSON_ENCODE_ANY);
-
-					printf("%s.%s: %s\n", key, k2,
-					       json_is_string(v2) ?
-					       json_string_value(v2) : s);
-					free(s);
-				}
-				continue;
-			}
-			if (json_is_null(v))
-				continue;
-			if (json_is_string(v)) {
-				printf("%s: %s\n", key, json_string_value(v));
-			} else {
-				char *s = json_dumps(v, JSON_ENCODE_ANY);
-
-				printf("%s: %s\n", key, s);
-				free(s);
+				json_object_foreach(v, k2, v2)
+					print_field(key, k2, v2);
+			} else if (!json_is_null(v)) {
+				print_field(NULL, key, v);
 			}
 		}
 	}
@@ -526,7 +553,7 @@ static void print_key(const char *id, int64_t created_us,
 	}
 	o = json_pack("{s:s,s:s,s:s}", "id", id, "created", when,
 		      "created_by", created_by);
-	jsonio_print(stdout, o, 0);
+	jsonio_print(stdout, o);
 	json_decref(o);
 }
 
@@ -584,7 +611,10 @@ static int cmd_key_delete(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
 		return cli_fail(cli, &err);
-	return audit_done(cli, st, "deploy.key.delete", argv[optind], NULL);
+	ret = audit_done(cli, st, "deploy.key.delete", argv[optind], NULL);
+	if (ret == 0)
+		printf("%s: key %s revoked\n", argv[optind], argv[optind + 1]);
+	return ret;
 }
 
 static const struct cli_verb key_verbs[] = {

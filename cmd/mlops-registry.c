@@ -215,6 +215,8 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 	if (ret == 0)
 		ret = regcmd_audit(cli, st, "registry.create", argv[optind],
 				   NULL);
+	if (ret == 0)
+		printf("created model group '%s'\n", argv[optind]);
 	json_decref(tags);
 	return ret;
 }
@@ -261,7 +263,7 @@ static int list_groups(struct cli *cli, struct store *st, int json)
 		if (json) {
 			json_t *o = group_json(&gs[i]);
 
-			jsonio_print(stdout, o, 0);
+			jsonio_print(stdout, o);
 			json_decref(o);
 			continue;
 		}
@@ -318,7 +320,7 @@ static int list_versions(struct cli *cli, struct store *st, const char *group,
 		if (json) {
 			json_t *o = model_version_json(mvs[i]);
 
-			jsonio_print(stdout, o, 0);
+			jsonio_print(stdout, o);
 			json_decref(o);
 			continue;
 		}
@@ -393,7 +395,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	o = group_json(g);
 	json_object_set(o, "aliases", aliases);
 	if (json) {
-		jsonio_print(stdout, o, 1);
+		jsonio_print(stdout, o);
 	} else {
 		char *latest, *approved;
 		json_t *v;
@@ -649,7 +651,7 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 		json_t *o = model_version_json(mv);
 
 		json_object_set(o, "history", history);
-		jsonio_print(stdout, o, 1);
+		jsonio_print(stdout, o);
 		json_decref(o);
 	} else {
 		print_version(mv, history);

@@ -151,7 +151,7 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 				      "status", mv->status,
 				      "history", changes);
 
-		jsonio_print(stdout, o, 0);
+		jsonio_print(stdout, o);
 		json_decref(o);
 	} else if (history) {
 		json_array_foreach(changes, i, h) {
@@ -217,7 +217,7 @@ static int alias_list(struct cli *cli, struct store *st, const char *group,
 		char *version;
 
 		if (json) {
-			jsonio_print(stdout, a, 0);
+			jsonio_print(stdout, a);
 			continue;
 		}
 		version = xasprintf("%s/%" JSON_INTEGER_FORMAT, group,
@@ -288,6 +288,8 @@ int cmd_alias(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	name = xasprintf("%s@%s", argv[optind], argv[optind + 1]);
 	ret = regcmd_audit(cli, st, "registry.alias.rm", name, NULL);
+	if (ret == 0)
+		printf("%s: removed\n", name);
 	free(name);
 	return ret;
 }

@@ -198,7 +198,7 @@ static int card_show(int argc, char **argv, struct cli *cli)
 	ret = 0;
 	if (a.json && registry_card_get(a.st, a.mv->group, a.mv->version,
 					a.revision, &card, &err) == 0)
-		jsonio_print(stdout, card, 1);
+		jsonio_print(stdout, card);
 	else if (!a.json && render(&a, "md", &doc, &err) == 0)
 		fwrite(doc.s, 1, doc.len, stdout);
 	else
@@ -266,7 +266,7 @@ static int card_history(int argc, char **argv, struct cli *cli)
 				"model card", a.mv->group, a.mv->version);
 	else if (a.json)
 		json_array_foreach(revs, i, r)
-			jsonio_print(stdout, r, 0);
+			jsonio_print(stdout, r);
 	else {
 		t = table_new(5, headers);
 		json_array_foreach(revs, i, r) {

@@ -45,7 +45,7 @@ static void print_pair(const char *key, const char *value, void *arg)
 		return;
 	}
 	o = json_pack("{s:s,s:s}", "key", key, "value", value);
-	jsonio_print(stdout, o, 0);
+	jsonio_print(stdout, o);
 	json_decref(o);
 }
 
@@ -110,7 +110,13 @@ static int config_write(int argc, char **argv, struct cli *cli, int set)
 	entry.resource = argv[optind];
 	if (ret == 0)
 		ret = audit_append(st, &entry, &err);
-	return ret < 0 ? cli_fail(cli, &err) : 0;
+	if (ret < 0)
+		return cli_fail(cli, &err);
+	if (set)
+		printf("%s: set to %s\n", argv[optind], argv[optind + 1]);
+	else
+		printf("%s: unset\n", argv[optind]);
+	return 0;
 }
 
 static int cmd_set(int argc, char **argv, struct cli *cli)

@@ -51,7 +51,7 @@ static int log_one(int64_t seq, json_t *ev, void *arg)
 	size_t i;
 
 	if (ls->json)
-		return jsonio_print(stdout, ev, 0) < 0 ? -1 : 0;
+		return jsonio_print(stdout, ev) < 0 ? -1 : 0;
 	json_array_foreach(json_object_get(ev, "resources"), i, r)
 		buf_addf(&resources, "%s%s", i ? "," : "",
 			 json_string_value(r));

@@ -159,7 +159,7 @@ static int ls_one(const char *hash, const char *path, uint64_t bytes,
 				      "stored_bytes", (json_int_t)bytes,
 				      "references", (json_int_t)refs);
 
-		jsonio_print(stdout, o, 0);
+		jsonio_print(stdout, o);
 		json_decref(o);
 		return 0;
 	}

@@ -192,4 +192,82 @@ test_expect_success 'event put names file:line:column in every error' '
 	test_store_unchanged
 '
 
+# says LINE CMD...: CMD succeeds, prints exactly LINE on stdout and
+# nothing on stderr.
+says() {
+	want=$1 &&
+	shift &&
+	"$@" >out 2>err &&
+	echo "$want" >expect &&
+	test_cmp expect out &&
+	test_line_count = 0 err
+}
+
+test_expect_success 'a change verb says what it did on stdout, tallies on stderr' '
+	populate &&
+	says "a.b: set to 1" mlops config set a.b 1 &&
+	says "a.b: unset" mlops config unset a.b &&
+	says "customers/c1: deleted (soft)" mlops-feature delete \
+		--event-time 2026-01-02T00:00:00Z customers c1 &&
+	says "created model group '"'"'other'"'"'" mlops-registry create other &&
+	says "churn@champion -> churn/1" mlops-registry alias set churn \
+		champion 1 &&
+	says "churn@champion: removed" mlops-registry alias rm churn champion &&
+	says "web: serving churn/2" mlops-deploy update web --model churn/2 \
+		--allow-unapproved &&
+	says "web: serving churn/1" mlops-deploy rollback web &&
+	id=$(mlops-deploy key list --json web | jq -r .id) &&
+	says "web: key $id revoked" mlops-deploy key delete web "$id" &&
+	says "web: deleted" mlops-deploy delete web &&
+	mlops audit verify >out 2>err &&
+	test_line_count = 0 out &&
+	grep "^mlops: audit trail intact: [0-9]* records$" err &&
+	mlops fsck >out 2>err &&
+	test_line_count = 0 out &&
+	grep "^mlops: checked .* 0 problems$" err &&
+	mlops gc >out 2>err &&
+	test_line_count = 0 out &&
+	grep "^mlops: removed 0 files" err
+'
+
+# json_lines CMD...: CMD prints JSON Lines: one or more lines, each one
+# JSON object, and no number longer than it needs to be (a time in
+# seconds has at most 6 decimals, a double at most 17 digits).
+json_lines() {
+	"$@" >out &&
+	test -s out &&
+	jq -c . out >compact &&
+	test "$(wc -l <out)" = "$(wc -l <compact)" &&
+	jq -e -s "all(.[]; type == \"object\")" out >/dev/null &&
+	! grep -E "[0-9]\.[0-9]{7,}" out
+}
+
+test_expect_success '--json on list and show verbs is JSON Lines' '
+	populate &&
+	printf "name: tiny\nsteps:\n  - name: a\n    run: \"true\"\n" \
+		>pipeline.yaml &&
+	mlops-pipeline run 2>/dev/null &&
+	mlops-pipeline run --no-cache 2>/dev/null &&
+	json_lines mlops-pipeline list --json &&
+	test_line_count = 2 out &&
+	json_lines mlops-pipeline show --json "$(jq -r .id <out | head -n 1)" &&
+	json_lines mlops-deploy describe --json web &&
+	grep "\"idle_timeout_s\":60.0," out &&
+	json_lines mlops-deploy list --json &&
+	json_lines mlops-deploy key list --json web &&
+	jq -e ".id and .created and .created_by" out &&
+	json_lines mlops config list --json &&
+	grep -x "{\"key\":\"defaults.capture\",\"value\":\"0\"}" out &&
+	json_lines mlops object ls --json &&
+	json_lines mlops audit log --json &&
+	json_lines mlops event log --json &&
+	json_lines mlops-feature list --json &&
+	json_lines mlops-feature describe --json customers &&
+	json_lines mlops-registry list --json &&
+	json_lines mlops-registry describe --json churn &&
+	json_lines mlops-registry show --json churn/1 &&
+	json_lines mlops-registry lineage --json churn/1 &&
+	json_lines mlops-registry diff --json churn/1 churn/2
+'
+
 test_done

@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "ids.h"
+#include "jsonio.h"
 #include "num.h"
 #include "timefmt.h"
 #include "xalloc.h"
@@ -236,6 +237,40 @@ START_TEST(cli_stops_are_never_options)
 }
 END_TEST
 
+/* jsonio_format of v, then v freed. */
+static char *formatted(json_t *v)
+{
+	struct buf b = BUF_INIT;
+
+	jsonio_format(&b, v);
+	json_decref(v);
+	return buf_detach(&b, NULL);
+}
+
+START_TEST(json_output_is_one_line_with_shortest_reals)
+{
+	static const struct { double d; const char *text; } reals[] = {
+		{ 9.779, "9.779" }, { 4.203713, "4.203713" }, { 0.1, "0.1" },
+		{ 5, "5.0" }, { -0.5, "-0.5" }, { 1e300, "1e+300" },
+		{ 1.0 / 3, "0.3333333333333333" }, { 60, "60.0" },
+		{ 0.30000000000000004, "0.30000000000000004" },
+	};
+	char *s;
+
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+		s = formatted(json_real(reals[i].d));
+		ck_assert_str_eq(s, reals[i].text);
+		ck_assert(strtod(s, NULL) == reals[i].d);
+		free(s);
+	}
+	s = formatted(json_pack("{s:s,s:[i,f,b,n],s:{s:f}}", "na\"me\n",
+				"x\xc3\xa9", "a", 1, 2.5, 1, "o", "d", 9.779));
+	ck_assert_str_eq(s, "{\"na\\\"me\\n\":\"x\xc3\xa9\",\"a\":"
+			 "[1,2.5,true,null],\"o\":{\"d\":9.779}}");
+	free(s);
+}
+END_TEST
+
 Suite *suite_base(void)
 {
 	Suite *s = suite_create("base");
@@ -252,6 +287,7 @@ Suite *suite_base(void)
 	tcase_add_test(tc, sha256_matches_known_vectors);
 	tcase_add_test(tc, uuids_are_version_4);
 	tcase_add_test(tc, cli_stops_are_never_options);
+	tcase_add_test(tc, json_output_is_one_line_with_shortest_reals);
 	suite_add_tcase(s, tc);
 	return s;
 }
