@@ -94,13 +94,12 @@ int cli_help(const char *usage);
  * The frame owns every negative value and a verb's options own the rest:
  * cli_getopt refuses (a stop with status 70) a longopts table that gives
  * an option a negative val, so no option, however it is numbered, can
- * be taken for a stop, and no stop for an option. A verb's long-only
- * options may take any val from CLI_OPT_LONG up (past every short option
- * character). */
+ * be taken for a stop, and no stop for an option. A verb numbers its
+ * long-only options as it likes from 256 up, past every short option
+ * character (mlops-deploy starts at 1000). */
 int cli_getopt(int argc, char **argv, const char *optstring,
 	       const struct option *longopts, const struct cli *cli,
 	       const char *usage);
-enum { CLI_OPT_LONG = 256 };
 #define CLI_EXIT(c) ((c) < -1)
 /* The exit status for a stop; 70 for an option the verb does not handle
  * (its switch fell through to default). */
