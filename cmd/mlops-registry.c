@@ -753,8 +753,8 @@ static const struct cli_verb verbs[] = {
 	{ "reject", cmd_reject, usage_reject, "reject a version" },
 	{ "status", cmd_status, usage_status, "show a version's approval "
 	  "status (exit 1 unless Approved)" },
-	{ "alias", cmd_alias, usage_alias, "name versions: champion, "
-	  "staging, ..." },
+	{ "alias", NULL, usage_alias, "name versions: champion, "
+	  "staging, ...", alias_verbs },
 	{ "export", cmd_export, usage_export, "write a version as a tar "
 	  "stream" },
 	{ "import", cmd_import, usage_import, "read a version from a tar "

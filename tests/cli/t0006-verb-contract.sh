@@ -81,6 +81,7 @@ test_expect_success 'every program lists nested verbs in its --help' '
 	grep "^  config list " out &&
 	mlops-deploy --help | grep "^  key create  *make an API key" &&
 	mlops-registry --help | grep "^  card create " &&
+	mlops-registry --help | grep "^  alias set " &&
 	mlops-pipeline --help | grep "^  hook install " &&
 	verbs_of mlops >verbs &&
 	grep -x "audit verify" verbs &&
