@@ -125,6 +125,13 @@ test_expect_success '--help after arguments still only helps (approval gate)' '
 	grep "^usage: mlops-deploy update" out &&
 	mlops-deploy update web --model churn/2 --allow-unapproved --help \
 		>out &&
+	mlops-registry approve churn/2 --help >out &&
+	grep "^usage: mlops-registry approve" out &&
+	mlops-deploy delete web --help >out &&
+	mlops-deploy key create web --help >out &&
+	mlops-feature drop --force customers --help >out &&
+	mlops config set a.b 1 --help >out &&
+	grep "^usage: mlops config set" out &&
 	test_store_unchanged &&
 	test_expect_code 2 mlops-deploy create ep --model churn/2 --bogus \
 		2>err &&
