@@ -139,23 +139,10 @@ int regcmd_parse_args(int argc, char **argv, struct cli *cli,
 		      const char *usage, int nargs, int *json,
 		      struct store **st)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, 0, 'h' },
-		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
-	};
-	int c;
+	int c = cli_plain_args(argc, argv, cli, usage, nargs, json);
 
-	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage)) != -1)
-		switch (c) {
-		case 'j':
-			*json = 1;
-			break;
-		default:
-			return CLI_STATUS(c);
-		}
-	if (argc - optind != nargs)
-		return cli_usage(cli, usage, nargs == 1 ? "expected one "
-				 "argument" : "expected %d arguments", nargs);
+	if (c >= 0)
+		return c;
 	c = cli_store(cli, st);
 	return c ? c : REGCMD_GO_ON;
 }
