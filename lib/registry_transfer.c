@@ -29,7 +29,8 @@
 #define EXPORT_DIR "mlops-model"
 #define MEMBER_MANIFEST EXPORT_DIR "/manifest.json"
 #define MEMBER_CARD EXPORT_DIR "/card.json"
-#define MEMBER_ARTIFACTS EXPORT_DIR "/artifacts/"
+#define MEMBER_ARTIFACTS_DIR EXPORT_DIR "/artifacts"
+#define MEMBER_ARTIFACTS MEMBER_ARTIFACTS_DIR "/"
 /* The JSON members are small; anything bigger is not ours. */
 #define JSON_MEMBER_MAX (16u * 1024 * 1024)
 
@@ -100,30 +101,45 @@ int registry_export(struct store *st, const struct model_version *mv,
 
 /* ---- import ---- */
 
+/* An artifact member as received, before it is matched to the manifest. */
+struct received {
+	char *name;		/* the artifact's name, without the folder */
+	char *tmp_path;		/* where its content was written */
+	uint64_t size;
+	char hash[HASH_HEX_LEN + 1];
+};
+
 struct incoming {
-	json_t *manifest;	/* the whole manifest */
+	json_t *manifest;	/* the whole manifest, or NULL until read */
 	json_t *model;		/* manifest.model, borrowed */
 	const char *group;
 	int64_t version;
 	size_t nartifacts;
 	const char **names, **hashes;	/* borrowed from model */
 	uint64_t *sizes;
-	char **tmp_paths;	/* where the artifacts were received */
+	json_t *listed;		/* artifact name -> index in names */
+	const char **paths;	/* received files in names' order, borrowed */
+	struct received *got;	/* artifact members, in stream order */
+	size_t ngot;
+	json_t *seen;		/* names of the members read so far */
 	json_t *card;		/* card revisions, or NULL */
 	uint64_t max_size;	/* largest artifact accepted; 0: any */
 };
 
 static void incoming_release(struct incoming *in)
 {
-	for (size_t i = 0; i < in->nartifacts; i++)
-		if (in->tmp_paths[i]) {
-			unlink(in->tmp_paths[i]);
-			free(in->tmp_paths[i]);
-		}
-	free(in->tmp_paths);
+	for (size_t i = 0; i < in->ngot; i++) {
+		unlink(in->got[i].tmp_path);
+		free(in->got[i].tmp_path);
+		free(in->got[i].name);
+	}
+	free(in->got);
+	free(in->paths);
 	free(in->names);
 	free(in->hashes);
 	free(in->sizes);
+	json_decref(in->listed);
+	json_decref(in->seen);
 	json_decref(in->manifest);
 	json_decref(in->card);
 }
@@ -156,11 +172,13 @@ static int read_json_member(struct tar_reader *r, const struct tar_member *m,
 	if (m->size > JSON_MEMBER_MAX)
 		return refuse(err, r->name, "oversize member '%s'", m->name);
 	buf_grow(&text, (size_t)m->size);
-	while (ret == 0 && (n = tar_read(r, text.s + text.len,
-					 (size_t)m->size - text.len, err)) > 0)
+	while ((n = tar_read(r, text.s + text.len,
+			     (size_t)m->size - text.len, err)) > 0)
 		buf_setlen(&text, text.len + (size_t)n);
 	if (n < 0)
 		ret = (int)n;
+	else if (text.len != m->size)
+		ret = refuse(err, r->name, "member '%s' ends early", m->name);
 	if (ret == 0) {
 		char *name = xasprintf("%s: %s", r->name, m->name);
 
@@ -219,7 +237,6 @@ static int check_manifest(struct incoming *in, const char *stream,
 	in->names = xcalloc(in->nartifacts, sizeof(*in->names));
 	in->hashes = xcalloc(in->nartifacts, sizeof(*in->hashes));
 	in->sizes = xcalloc(in->nartifacts, sizeof(*in->sizes));
-	in->tmp_paths = xcalloc(in->nartifacts, sizeof(*in->tmp_paths));
 	json_array_foreach(arts, i, a) {
 		json_t *size = json_object_get(a, "size");
 
@@ -244,116 +261,194 @@ static int check_manifest(struct incoming *in, const char *stream,
 	if (twice)
 		return refuse(err, stream, "manifest: artifact '%s' is listed "
 			      "twice", twice);
+	/* A hash table, so that each member is matched in constant time
+	 * however many artifacts a hostile manifest lists. */
+	in->listed = json_object();
+	for (i = 0; i < in->nartifacts; i++)
+		json_object_set_new(in->listed, in->names[i],
+				    json_integer((json_int_t)i));
 	return 0;
 }
 
-/* Receive one artifact member into a temporary file, hashing it. */
+/* Check an artifact member of size bytes against the manifest, when it
+ * has been read: listed, and of the listed size. */
+static int check_member(const struct incoming *in, const char *stream,
+			const char *name, uint64_t size,
+			struct mlops_err *err)
+{
+	json_t *i;
+
+	if (in->max_size && size > in->max_size)
+		return refuse(err, stream, "oversize member: artifact '%s' is "
+			      "%" PRIu64 " bytes, more than the %" PRIu64
+			      " allowed", name, size, in->max_size);
+	if (!in->manifest)
+		return 0;
+	i = json_object_get(in->listed, name);
+	if (!i)
+		return refuse(err, stream, "unexpected member '"
+			      MEMBER_ARTIFACTS "%s'", name);
+	if (size != in->sizes[json_integer_value(i)])
+		return refuse(err, stream, "member '" MEMBER_ARTIFACTS "%s' is "
+			      "%" PRIu64 " bytes, the manifest says %" PRIu64,
+			      name, size, in->sizes[json_integer_value(i)]);
+	return 0;
+}
+
+/* Receive an artifact member into a temporary file, hashing it. */
 static int receive_artifact(struct store *st, struct tar_reader *r,
-			    struct incoming *in, size_t i,
+			    struct incoming *in, const struct tar_member *m,
 			    struct mlops_err *err)
 {
-	struct tar_member m;
-	char *want = xasprintf(MEMBER_ARTIFACTS "%s", in->names[i]);
-	char *tmpdir = store_path(st, "tmp");
-	char hex[HASH_HEX_LEN + 1];
-	struct hash_ctx *h = NULL;
-	char *chunk = NULL;
-	int fd = -1, ret = tar_next(r, &m, err);
-	int64_t n = 0;
+	const char *name = m->name + strlen(MEMBER_ARTIFACTS);
+	char *tmpdir = NULL, *chunk = NULL;
+	struct received *got;
+	struct hash_ctx *h;
+	int fd, ret = 0;
+	int64_t n;
 
-	if (ret == 0)
-		ret = refuse(err, r->name, "artifact '%s' is missing",
-			     in->names[i]);
-	if (ret < 0)
-		goto out;
-	ret = 0;
-	if (strcmp(m.name, want) != 0) {
-		ret = refuse(err, r->name, "unexpected member '%s'", m.name);
-		goto out;
-	}
-	if (m.size != in->sizes[i]) {
-		ret = refuse(err, r->name, "member '%s' is %" PRIu64 " bytes, "
-			     "the manifest says %" PRIu64, m.name, m.size,
-			     in->sizes[i]);
-		goto out;
-	}
-	fd = tmpfile_open(tmpdir, "import", &in->tmp_paths[i], err);
-	if (fd < 0) {
-		ret = fd;
-		goto out;
-	}
+	if (!registry_valid_artifact_name(name))
+		return refuse(err, r->name, "unexpected member '%s'", m->name);
+	if ((ret = check_member(in, r->name, name, m->size, err)) < 0)
+		return ret;
+	tmpdir = store_path(st, "tmp");
+	in->got = xrealloc(in->got, (in->ngot + 1) * sizeof(*in->got));
+	got = &in->got[in->ngot];
+	memset(got, 0, sizeof(*got));
+	fd = tmpfile_open(tmpdir, "import", &got->tmp_path, err);
+	free(tmpdir);
+	if (fd < 0)
+		return fd;
+	/* Counted now, so that the file goes whatever happens next. */
+	in->ngot++;
+	got->name = xstrdup(name);
 	h = hash_begin();
 	chunk = xmalloc(1 << 20);
 	while ((n = tar_read(r, chunk, 1 << 20, err)) > 0) {
 		hash_update(h, chunk, (size_t)n);
+		got->size += (uint64_t)n;
 		if (write_all(fd, chunk, (size_t)n) < 0) {
 			ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 					      "cannot write '%s'",
-					      in->tmp_paths[i]);
+					      got->tmp_path);
 			break;
 		}
 	}
 	if (n < 0)
 		ret = (int)n;
-	hash_end(h, hex);
-	if (ret == 0 && strcmp(hex, in->hashes[i]) != 0)
-		ret = refuse(err, r->name, "hash mismatch in member '%s'",
-			     m.name);
-out:
-	if (fd >= 0)
-		close(fd);
+	hash_end(h, got->hash);
+	if (ret == 0 && got->size != m->size)
+		ret = refuse(err, r->name, "member '%s' ends early", m->name);
+	close(fd);
 	free(chunk);
-	free(tmpdir);
-	free(want);
 	return ret;
 }
 
-/* Read and check the whole stream; nothing reaches the store. */
+static int receive_manifest(struct tar_reader *r, struct incoming *in,
+			    const struct tar_member *m, struct mlops_err *err)
+{
+	int ret = read_json_member(r, m, &in->manifest, err);
+
+	if (ret == 0)
+		ret = check_manifest(in, r->name, err);
+	/* Artifacts that came before it are checked now. */
+	for (size_t i = 0; ret == 0 && i < in->ngot; i++)
+		ret = check_member(in, r->name, in->got[i].name,
+				   in->got[i].size, err);
+	return ret;
+}
+
+static int receive_card(struct tar_reader *r, struct incoming *in,
+			const struct tar_member *m, struct mlops_err *err)
+{
+	int ret = read_json_member(r, m, &in->card, err);
+
+	return ret < 0 ? ret : modelcard_check_revisions(in->card, r->name,
+							  err);
+}
+
+/* After the stream: every listed artifact came, with its hash, and the
+ * card the manifest announces. */
+static int check_complete(struct incoming *in, const char *stream,
+			  struct mlops_err *err)
+{
+	json_int_t card_revisions;
+	json_t *got = json_object();
+	int ret = 0;
+
+	for (size_t i = 0; i < in->ngot; i++)
+		json_object_set_new(got, in->got[i].name,
+				    json_integer((json_int_t)i));
+	in->paths = xcalloc(in->nartifacts, sizeof(*in->paths));
+	for (size_t i = 0; ret == 0 && i < in->nartifacts; i++) {
+		json_t *k = json_object_get(got, in->names[i]);
+		const struct received *r = k ? &in->got[json_integer_value(k)] :
+			NULL;
+
+		if (!r)
+			ret = refuse(err, stream, "artifact '%s' is missing",
+				     in->names[i]);
+		else if (strcmp(r->hash, in->hashes[i]) != 0)
+			ret = refuse(err, stream, "hash mismatch in member '"
+				     MEMBER_ARTIFACTS "%s'", in->names[i]);
+		else
+			in->paths[i] = r->tmp_path;
+	}
+	json_decref(got);
+	if (ret < 0)
+		return ret;
+	card_revisions = json_integer_value(json_object_get(in->manifest,
+							    "card_revisions"));
+	if (card_revisions > 0 && !in->card)
+		return refuse(err, stream, "expected the member " MEMBER_CARD);
+	if (card_revisions <= 0 && in->card)
+		return refuse(err, stream, "unexpected member '" MEMBER_CARD
+			      "'");
+	if (in->card && json_array_size(in->card) != (size_t)card_revisions)
+		return refuse(err, stream, "%s has a different number of "
+			      "revisions than the manifest says", MEMBER_CARD);
+	return 0;
+}
+
+/* Read and check the whole stream, its members in any order, with or
+ * without directory entries; nothing reaches the store. */
 static int receive(struct store *st, struct tar_reader *r,
 		   struct incoming *in, struct mlops_err *err)
 {
 	struct tar_member m;
-	json_int_t card_revisions;
-	int ret = tar_next(r, &m, err);
+	size_t members = 0;
+	int ret;
 
-	if (ret == 0)
-		return refuse(err, r->name, "empty archive");
-	if (ret < 0)
-		return ret;
-	if (strcmp(m.name, MEMBER_MANIFEST) != 0)
-		return refuse(err, r->name, "the first member must be "
-			      MEMBER_MANIFEST ", not '%s'", m.name);
-	if ((ret = read_json_member(r, &m, &in->manifest, err)) < 0 ||
-	    (ret = check_manifest(in, r->name, err)) < 0)
-		return ret;
-	for (size_t i = 0; i < in->nartifacts; i++)
-		if ((ret = receive_artifact(st, r, in, i, err)) < 0)
-			return ret;
-	card_revisions = json_integer_value(json_object_get(in->manifest,
-							    "card_revisions"));
-	ret = tar_next(r, &m, err);
-	if (ret < 0)
-		return ret;
-	if (card_revisions > 0) {
-		if (ret == 0 || strcmp(m.name, MEMBER_CARD) != 0)
-			return refuse(err, r->name, "expected the member "
-				      MEMBER_CARD);
-		if ((ret = read_json_member(r, &m, &in->card, err)) < 0)
-			return ret;
-		if ((ret = modelcard_check_revisions(in->card, r->name,
-						     err)) < 0)
-			return ret;
-		if (json_array_size(in->card) != (size_t)card_revisions)
-			return refuse(err, r->name, "%s has a different number "
-				      "of revisions than the manifest says",
-				      MEMBER_CARD);
-		ret = tar_next(r, &m, err);
+	in->seen = json_object();
+	while ((ret = tar_next(r, &m, err)) == 1) {
+		members++;
+		if (json_object_get(in->seen, m.name))
+			return refuse(err, r->name, "member '%s' appears "
+				      "twice", m.name);
+		json_object_set_new(in->seen, m.name, json_true());
+		if (m.dir && (strcmp(m.name, EXPORT_DIR) == 0 ||
+			      strcmp(m.name, MEMBER_ARTIFACTS_DIR) == 0))
+			continue;
+		if (!m.dir && strcmp(m.name, MEMBER_MANIFEST) == 0)
+			ret = receive_manifest(r, in, &m, err);
+		else if (!m.dir && strcmp(m.name, MEMBER_CARD) == 0)
+			ret = receive_card(r, in, &m, err);
+		else if (!m.dir && strncmp(m.name, MEMBER_ARTIFACTS,
+					   strlen(MEMBER_ARTIFACTS)) == 0)
+			ret = receive_artifact(st, r, in, &m, err);
+		else
+			ret = refuse(err, r->name, "unexpected member '%s'",
+				     m.name);
 		if (ret < 0)
 			return ret;
 	}
-	if (ret > 0)
-		return refuse(err, r->name, "unexpected member '%s'", m.name);
-	return 0;
+	if (ret < 0)
+		return ret;
+	if (!members)
+		return refuse(err, r->name, "empty archive");
+	if (!in->manifest)
+		return refuse(err, r->name, "no member " MEMBER_MANIFEST);
+	return check_complete(in, r->name, err);
 }
 
 /* Is the version already here the same as the one coming in? */
@@ -418,7 +513,7 @@ static int register_incoming(struct store *st, struct incoming *in,
 	note = xasprintf("imported from %s", source ? source : "unknown");
 	nv.group = in->group;
 	nv.version = in->version;
-	nv.artifact_paths = (const char *const *)in->tmp_paths;
+	nv.artifact_paths = in->paths;
 	nv.artifact_names = in->names;
 	nv.artifact_hashes = in->hashes;
 	nv.nartifacts = in->nartifacts;
@@ -465,9 +560,11 @@ int registry_import(struct store *st, int fd, const char *stream,
 		return mlops_err_set(err, MLOPS_EUSAGE, "unknown status '%s' "
 				     "(PendingManualApproval, Approved or "
 				     "Rejected)", status);
-	tar_reader_init(&r, fd, stream);
 	in.max_size = max_size;
-	ret = receive(st, &r, &in, err);
+	ret = tar_reader_open(&r, fd, stream, err);
+	if (ret == 0)
+		ret = receive(st, &r, &in, err);
+	tar_reader_release(&r);
 	if (ret < 0)
 		goto out;
 	*unchanged = 0;
