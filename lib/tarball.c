@@ -4,6 +4,7 @@
  * POSIX.1-1988 ustar. */
 #include <errno.h>
 #include <inttypes.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,23 +210,33 @@ static int failed(struct tar_reader *r, uint64_t at, struct mlops_err *err)
 		   "not a tar archive", why);
 }
 
-int tar_reader_open(struct tar_reader *r, int fd, const char *name,
-		    struct mlops_err *err)
+/* libarchive converts the names it reads to the charset of the locale,
+ * and fails on a UTF-8 pax name (how tar tools write names that are not
+ * ASCII) in the C locale programs start in. The reader's calls run in
+ * C.UTF-8 instead, for this thread only: the program's locale is not
+ * libarchive's to change. */
+static locale_t enter(const struct tar_reader *r)
 {
-	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	r->name = name;
-	r->chunk = xmalloc(TAR_CHUNK);
-	r->tail = xmalloc(TAR_TAIL);
+	return r->utf8 ? uselocale(r->utf8) : (locale_t)0;
+}
+
+static void leave(locale_t old)
+{
+	if (old)
+		uselocale(old);
+}
+
+static int start_reading(struct tar_reader *r, struct mlops_err *err)
+{
 	r->a = archive_read_new();
 	if (!r->a)
 		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot start "
-				     "reading %s: out of memory", name);
+				     "reading %s: out of memory", r->name);
 	/* Tar alone, in all its dialects; no decompression filters: a
 	 * stream is read as it is, or refused. */
 	if (archive_read_support_format_tar(r->a) != ARCHIVE_OK)
 		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot start "
-				     "reading %s: %s", name,
+				     "reading %s: %s", r->name,
 				     archive_error_string(r->a));
 	/* Opening reads the first header to recognise the format. */
 	if (archive_read_open(r->a, r, NULL, feed, NULL) != ARCHIVE_OK)
@@ -233,10 +244,30 @@ int tar_reader_open(struct tar_reader *r, int fd, const char *name,
 	return 0;
 }
 
+int tar_reader_open(struct tar_reader *r, int fd, const char *name,
+		    struct mlops_err *err)
+{
+	locale_t old;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->name = name;
+	r->chunk = xmalloc(TAR_CHUNK);
+	r->tail = xmalloc(TAR_TAIL);
+	r->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	old = enter(r);
+	ret = start_reading(r, err);
+	leave(old);
+	return ret;
+}
+
 void tar_reader_release(struct tar_reader *r)
 {
 	if (r->a)
 		archive_read_free(r->a);
+	if (r->utf8)
+		freelocale(r->utf8);
 	free(r->chunk);
 	free(r->tail);
 	memset(r, 0, sizeof(*r));
@@ -335,8 +366,8 @@ static int read_end(struct tar_reader *r, uint64_t start,
 	return 0;
 }
 
-int tar_next(struct tar_reader *r, struct tar_member *m,
-	     struct mlops_err *err)
+static int next_member(struct tar_reader *r, struct tar_member *m,
+		       struct mlops_err *err)
 {
 	struct archive_entry *e;
 	const char *name, *why;
@@ -384,11 +415,23 @@ int tar_next(struct tar_reader *r, struct tar_member *m,
 	return 1;
 }
 
+int tar_next(struct tar_reader *r, struct tar_member *m,
+	     struct mlops_err *err)
+{
+	locale_t old = enter(r);
+	int ret = next_member(r, m, err);
+
+	leave(old);
+	return ret;
+}
+
 int64_t tar_read(struct tar_reader *r, void *data, size_t len,
 		 struct mlops_err *err)
 {
+	locale_t old = enter(r);
 	la_ssize_t n = archive_read_data(r->a, data, len);
 
+	leave(old);
 	/* A member cut short is an error, never a short count. */
 	if (n < 0)
 		return failed(r, consumed(r), err);

@@ -14,6 +14,7 @@
  * refusal is MLOPS_EINPUT naming the stream, the byte offset and why. */
 #ifndef MLOPS_TARBALL_H
 #define MLOPS_TARBALL_H
+#include <locale.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,7 @@ struct tar_reader {
 	uint64_t in;		/* bytes handed to libarchive */
 	unsigned char *chunk;	/* what each read of fd fills */
 	unsigned char *tail;	/* the last bytes handed, at offset % size */
+	locale_t utf8;		/* C.UTF-8 for libarchive's calls, or 0 */
 };
 
 struct tar_member {

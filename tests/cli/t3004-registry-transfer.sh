@@ -344,6 +344,20 @@ test_expect_success 'an export re-packed by GNU tar or Python imports' '
 	done
 '
 
+# Tar tools write a name that is not ASCII in a pax record, in UTF-8,
+# which libarchive would convert to the C locale the programs run in.
+test_expect_success 'a UTF-8 artifact name survives a pax re-pack' '
+	make_prod &&
+	echo hi >modèle.bin &&
+	mlops-registry register -a modèle.bin churn &&
+	mlops-registry export -o good.tar churn/1 &&
+	mkdir x &&
+	(cd x && tar xf ../good.tar && tar --format=pax -cf ../pax.tar mlops-model) &&
+	LC_ALL=C mlops --store prod registry import pax.tar &&
+	mlops --store prod registry get -o got churn/1 &&
+	cmp modèle.bin got/modèle.bin
+'
+
 # repack.py MODE IN OUT: a valid export IN re-packed by tarfile's default
 # (pax) format with a twist.
 write_repacker() {
