@@ -55,24 +55,30 @@ int registry_export(struct store *st, const struct model_version *mv,
 {
 	struct tar_writer w = { fd, 0 };
 	int64_t mtime = mv->created_us / TIME_US_PER_SEC;
-	json_t *manifest, *history = NULL, *card = NULL;
+	json_t *manifest, *history = NULL, *approvals = NULL, *card = NULL;
 	int ret = registry_status_history(st, mv->group, mv->version,
 					  &history, err);
 
+	if (ret == 0)
+		ret = registry_approvals(st, mv, &approvals, err);
 	if (ret == 0)
 		ret = registry_card_revisions(st, mv->group, mv->version, &card,
 					      err);
 	if (ret < 0) {
 		json_decref(history);
+		json_decref(approvals);
 		return ret;
 	}
-	/* No export time: exporting a version twice gives the same bytes. */
-	manifest = json_pack("{s:s,s:i,s:{s:s},s:o,s:O,s:I}",
+	/* No export time: exporting a version twice gives the same bytes.
+	 * history is this store's alone, for importers that predate
+	 * approvals, the record of every store it has been through. */
+	manifest = json_pack("{s:s,s:i,s:{s:s},s:o,s:O,s:o,s:I}",
 			     "format", EXPORT_FORMAT,
 			     "format_version", EXPORT_VERSION,
 			     "source", "account", st->env,
 			     "model", model_version_json(mv),
 			     "history", history,
+			     "approvals", approvals,
 			     "card_revisions",
 			     (json_int_t)json_array_size(card));
 	ret = write_json_member(&w, MEMBER_MANIFEST, manifest, mtime, err);
@@ -123,6 +129,7 @@ struct incoming {
 	size_t ngot;
 	json_t *seen;		/* names of the members read so far */
 	json_t *card;		/* card revisions, or NULL */
+	json_t *approvals;	/* the record the manifest carries, checked */
 	uint64_t max_size;	/* largest artifact accepted; 0: any */
 };
 
@@ -142,6 +149,7 @@ static void incoming_release(struct incoming *in)
 	json_decref(in->seen);
 	json_decref(in->manifest);
 	json_decref(in->card);
+	json_decref(in->approvals);
 }
 
 /* MLOPS_EINPUT with "STREAM: why": a refused stream. */
@@ -187,6 +195,15 @@ static int read_json_member(struct tar_reader *r, const struct tar_member *m,
 	}
 	buf_release(&text);
 	return ret;
+}
+
+/* The environment the manifest says it was exported from. */
+static const char *source_account(const json_t *manifest)
+{
+	const char *s = jsonio_str(json_object_get(manifest, "source"),
+				   "account");
+
+	return s ? s : "unknown";
 }
 
 /* The manifest must describe a version this store could have written. */
@@ -257,6 +274,10 @@ static int check_manifest(struct incoming *in, const char *stream,
 				      "the %" PRIu64 " allowed", in->names[i],
 				      in->sizes[i], in->max_size);
 	}
+	ret = registry_approvals_check(m, source_account(m), &in->approvals,
+				       err);
+	if (ret < 0)
+		return mlops_err_prefix(err, "%s: ", stream);
 	twice = registry_duplicate_name(in->names, in->nartifacts);
 	if (twice)
 		return refuse(err, stream, "manifest: artifact '%s' is listed "
@@ -489,8 +510,7 @@ static int register_incoming(struct store *st, struct incoming *in,
 {
 	struct registry_new_version nv = { 0 };
 	const json_t *model = in->model;
-	const char *source = jsonio_str(json_object_get(in->manifest,
-							"source"), "account");
+	const char *source = source_account(in->manifest);
 	char now[TIME_RFC3339_MAX];
 	char *user = identity_user(), *note;
 	int64_t created_us, version;
@@ -502,15 +522,16 @@ static int register_incoming(struct store *st, struct incoming *in,
 		return mlops_err_prefix(err, "%s: manifest: ", stream);
 	}
 	time_format(time_now_us(), now);
-	/* "O?": a manifest without arn or history still notes its origin. */
-	origin = json_pack("{s:s,s:O?,s:O,s:s,s:s,s:O?}",
-			   "account", source ? source : "unknown",
+	/* "O?": a manifest without arn still notes its origin. The
+	 * approvals are the record before this store; its own import is
+	 * the first row of its status history. */
+	origin = json_pack("{s:s,s:O?,s:O,s:s,s:s,s:O}",
+			   "account", source,
 			   "arn", json_object_get(model, "arn"),
 			   "status", json_object_get(model, "status"),
 			   "imported_by", user, "imported", now,
-			   "history", json_object_get(in->manifest,
-						      "history"));
-	note = xasprintf("imported from %s", source ? source : "unknown");
+			   "approvals", in->approvals);
+	note = xasprintf("imported from %s", source);
 	nv.group = in->group;
 	nv.version = in->version;
 	nv.artifact_paths = in->paths;

@@ -118,12 +118,75 @@ test_expect_success 'the import keeps who approved it at the origin' '
 	mlops-registry export churn/1 | MLOPS_USER=ops@example.com \
 		mlops --store prod registry import &&
 	mlops --store prod registry lineage --json churn/1 >lin &&
-	test "$(jq -r .approved_at_origin.user lin)" = lead@example.com &&
-	test "$(jq -r .approved.user lin)" = ops@example.com &&
-	test "$(jq -r .approved.note lin)" = "imported from test" &&
+	test "$(jq -r .approved.user lin)" = lead@example.com &&
+	test "$(jq -r .approved.environment lin)" = test &&
+	test "$(jq -r .approved.note lin)" = ok &&
+	test "$(jq -r ".approvals[-1].action" lin)" = imported &&
+	test "$(jq -r ".approvals[-1].user" lin)" = ops@example.com &&
 	mlops --store prod registry lineage churn/1 >text &&
 	grep "^origin: *test model-package/churn/1" text &&
 	grep "^approved: .* by lead@example.com in test: ok" text
+'
+
+# dev -> staging -> prod, as the reference architecture promotes: lead
+# approves in dev ("test" here), ops imports into staging for review,
+# carol approves there, ops2 imports into prod.
+promote() {
+	mlops init --env staging staging >/dev/null &&
+	make_prod &&
+	make_version &&
+	mlops-registry export churn/1 | MLOPS_USER=ops@example.com \
+		mlops --store staging registry import \
+		--status PendingManualApproval &&
+	MLOPS_USER=carol@example.com mlops --store staging registry \
+		approve -m "soak ok" churn/1 &&
+	mlops --store staging registry export churn/1 |
+		MLOPS_USER=ops2@example.com mlops --store prod registry import
+}
+
+test_expect_success 'promotion dev -> staging -> prod keeps every approval' '
+	promote &&
+	mlops --store prod registry status --json churn/1 >st &&
+	jq -c ".approvals[] | [.environment, .action, .status, .user,
+		.comment, .from]" st >got &&
+	cat >expect <<-\EOF &&
+	["test","registered","PendingManualApproval","tester@example.com",null,null]
+	["test","approved","Approved","lead@example.com","ok",null]
+	["staging","imported","PendingManualApproval","ops@example.com",null,"test"]
+	["staging","approved","Approved","carol@example.com","soak ok",null]
+	["prod","imported","Approved","ops2@example.com",null,"staging"]
+	EOF
+	test_cmp expect got &&
+	jq -r ".approvals[].time" st >times &&
+	test_line_count = 5 times &&
+	! grep -v "^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T" times &&
+	mlops --store prod registry status --history churn/1 >hist &&
+	test_line_count = 5 hist &&
+	grep "  test  approved by lead@example.com: ok$" hist &&
+	grep "  staging  imported from test as PendingManualApproval by ops@example.com$" hist &&
+	grep "  staging  approved by carol@example.com: soak ok$" hist &&
+	grep "  prod  imported from staging as Approved by ops2@example.com$" hist &&
+	mlops --store prod registry show churn/1 >show &&
+	sed -n "/^history:/,\$p" show >shown &&
+	test_line_count = 6 shown &&
+	grep "^  .*  staging  approved by carol@example.com: soak ok$" shown &&
+	mlops --store prod registry lineage --json churn/1 >lin &&
+	test "$(jq -r .approved.user lin)" = carol@example.com &&
+	test "$(jq -r .approved.environment lin)" = staging &&
+	mlops --store prod registry lineage churn/1 >text &&
+	grep "^approved: .* by carol@example.com in staging: soak ok" text
+'
+
+test_expect_success 'an import taking the exported status approves nothing' '
+	mlops init --env staging staging >/dev/null &&
+	make_version &&
+	mlops-registry export churn/1 | MLOPS_USER=ops@example.com \
+		mlops --store staging registry import &&
+	mlops --store staging registry status --json churn/1 >st &&
+	test "$(jq -r ".approvals | map(select(.user == \"ops@example.com\")) |
+		map(.action) | join(\",\")" st)" = imported &&
+	test "$(jq -r ".history[0].user" st)" = ops@example.com &&
+	test "$(jq -r ".history[0].note" st)" = "imported from test"
 '
 
 test_expect_success 'importing twice changes nothing' '
@@ -270,10 +333,12 @@ test_expect_success 'a corrupt header, garbage after the end, a stranger tar: re
 	printf "X" | dd of=bad.tar bs=1 seek=10 conv=notrunc 2>/dev/null &&
 	test_expect_code 3 mlops --store prod registry import bad.tar 2>err &&
 	grep "bad.tar: byte 0: not a tar archive" err &&
+	msize=$(tar tvf good.tar | sed -n "1s/^[^ ]* [^ ]* *\([0-9]*\) .*/\1/p") &&
+	second=$((512 + (msize + 511) / 512 * 512)) &&
 	cp good.tar bad.tar &&
-	printf "X" | dd of=bad.tar bs=1 seek=2058 conv=notrunc 2>/dev/null &&
+	printf "X" | dd of=bad.tar bs=1 seek=$((second + 10)) conv=notrunc 2>/dev/null &&
 	test_expect_code 3 mlops --store prod registry import bad.tar 2>err &&
-	grep "bad.tar: byte 2048: damaged tar stream" err &&
+	grep "bad.tar: byte $second: damaged tar stream" err &&
 	{ cat good.tar; echo junk; } >junk.tar &&
 	test_expect_code 3 mlops --store prod registry import junk.tar 2>err &&
 	grep "data after the end of the archive" err &&
@@ -443,12 +508,83 @@ test_expect_success 'a manifest without arn or history still notes its origin' '
 	make_prod &&
 	make_version &&
 	mlops-registry export -o good.tar churn/1 &&
-	forge manifest.json "del(.model.arn) | del(.history)" &&
+	forge manifest.json "del(.model.arn) | del(.history) | del(.approvals)" &&
 	mlops --store prod registry import forged.tar &&
 	mlops --store prod registry lineage --json churn/1 >lin &&
 	test "$(jq -r .origin.account lin)" = test &&
+	test "$(jq -c "[.approvals[] | [.environment, .action]]" lin)" = \
+		"[[\"prod\",\"imported\"]]" &&
+	test "$(jq -r .approved lin)" = null &&
 	mlops --store prod registry lineage churn/1 >out &&
 	grep "^origin: *test -, imported" out
+'
+
+# What an export carried before approvals: the source store's status
+# history alone, an import from further back named in its first note.
+test_expect_success 'an old manifest with only a status history imports' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	forge manifest.json "del(.approvals) |
+		.history[0].note = \"imported from dev\"" &&
+	MLOPS_USER=ops@example.com mlops --store prod registry import forged.tar &&
+	mlops --store prod registry status --json churn/1 >st &&
+	jq -c ".approvals[] | [.environment, .action, .user, .from]" st >got &&
+	cat >expect <<-\EOF &&
+	["test","imported","tester@example.com","dev"]
+	["test","approved","lead@example.com",null]
+	["prod","imported","ops@example.com","test"]
+	EOF
+	test_cmp expect got &&
+	mlops --store prod registry export churn/1 |
+		mlops --store prod registry import
+'
+
+# A store that imported before approvals kept the source's status history
+# in the origin: it reads as the source's records, and exports them on.
+test_expect_success 'a version imported before approvals shows its origin history' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	MLOPS_USER=ops@example.com mlops --store prod registry import good.tar &&
+	tar xOf good.tar mlops-model/manifest.json | jq -c .history >old &&
+	db=prod/.mlops/mlops.db &&
+	trigger=$(sqlite3 $db "SELECT sql FROM sqlite_master
+		WHERE name = \"registry_version_immutable\"") &&
+	sqlite3 $db "DROP TRIGGER registry_version_immutable;
+		UPDATE registry_version SET origin = json_remove(json_set(origin,
+		\"\$.history\", json(readfile(\"old\"))), \"\$.approvals\");
+		$trigger;" &&
+	mlops --store prod registry show --json churn/1 >shown &&
+	test "$(jq -r ".origin.approvals" shown)" = null &&
+	jq -c "[.approvals[] | [.environment, .action, .user]]" shown >got &&
+	echo "[[\"test\",\"registered\",\"tester@example.com\"],[\"test\",\"approved\",\"lead@example.com\"],[\"prod\",\"imported\",\"ops@example.com\"]]" >expect &&
+	test_cmp expect got &&
+	mlops --store prod registry export churn/1 >again.tar &&
+	tar xOf again.tar mlops-model/manifest.json | jq -c "[.approvals[] | [.environment, .action, .user]]" >got &&
+	test_cmp expect got
+'
+
+test_expect_success 'a forged approval record is refused, nothing written' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_snapshot ../.snap) &&
+	for filter in ".approvals[1].action = \"blessed\"" \
+		".approvals[0].time = \"yesterday\"" \
+		".approvals[1].user = \"\"" \
+		".approvals[1].environment = \"a\nb\"" \
+		".approvals[1].from = \"dev\"" \
+		".approvals = {}" \
+		"del(.approvals) | .history[1].status = \"Blessed\""
+	do
+		forge manifest.json "$filter" &&
+		test_expect_code 3 mlops --store prod registry import \
+			forged.tar 2>err &&
+		grep "forged.tar: manifest: \(approval record\|history record\|approvals\)" err ||
+		return 1
+	done &&
+	(cd prod && MLOPS_STORE=$PWD/.mlops test_store_unchanged ../.snap)
 '
 
 test_expect_success 'what register refuses in a stream is exit 3, before any blob' '
