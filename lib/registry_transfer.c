@@ -31,6 +31,9 @@
 #define MEMBER_CARD EXPORT_DIR "/card.json"
 #define MEMBER_ARTIFACTS_DIR EXPORT_DIR "/artifacts"
 #define MEMBER_ARTIFACTS MEMBER_ARTIFACTS_DIR "/"
+/* Artifacts that come before the manifest are kept in temporary files
+ * unchecked; a stream of many tiny ones would fill the disk's inodes. */
+#define UNLISTED_MAX 4096
 /* The JSON members are small; anything bigger is not ours. */
 #define JSON_MEMBER_MAX (16u * 1024 * 1024)
 
@@ -332,6 +335,9 @@ static int receive_artifact(struct store *st, struct tar_reader *r,
 		return refuse(err, r->name, "unexpected member '%s'", m->name);
 	if ((ret = check_member(in, r->name, name, m->size, err)) < 0)
 		return ret;
+	if (!in->manifest && in->ngot >= UNLISTED_MAX)
+		return refuse(err, r->name, "more than %d artifacts before "
+			      MEMBER_MANIFEST, UNLISTED_MAX);
 	tmpdir = store_path(st, "tmp");
 	in->got = xrealloc(in->got, (in->ngot + 1) * sizeof(*in->got));
 	got = &in->got[in->ngot];

@@ -470,6 +470,19 @@ for mode in twice dir longlink longname extra; do
 	'
 done
 
+test_expect_success 'many artifacts before the manifest are refused' '
+	make_prod &&
+	$PYTHON - <<-\EOF &&
+	import io, tarfile
+	with tarfile.open("many.tar", "w") as t:
+	    for i in range(4097):
+	        t.addfile(tarfile.TarInfo("mlops-model/artifacts/a%d" % i), io.BytesIO())
+	EOF
+	test_expect_code 3 mlops --store prod registry import many.tar 2>err &&
+	grep "more than 4096 artifacts before mlops-model/manifest.json" err &&
+	test -z "$(ls prod/.mlops/tmp)"
+'
+
 test_expect_success 'import --max-size refuses an artifact that comes before the manifest' '
 	make_prod &&
 	make_version &&
