@@ -226,7 +226,11 @@ int registry_get_artifacts(struct store *st, const struct model_version *mv,
  * (commit, run, step, inputs, datasets), registered {user, time},
  * approved {environment, user, time, note} (the latest approval in any
  * environment) or null, history (this store's), approvals (the record
- * of registry_approvals), origin}. */
+ * of registry_approvals), training, origin}. training is the step that
+ * made the version's artifacts, {run_id, step, inputs}, or null when
+ * unknown: the step of the run that wrote one of them (as the run
+ * recorded it), else the registering step, unless an artifact was among
+ * that step's inputs. */
 int registry_lineage_report(struct store *st, const struct model_version *mv,
 			    json_t **out, struct mlops_err *err);
 

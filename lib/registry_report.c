@@ -7,22 +7,79 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jsonio.h"
+#include "pipeline_runs.h"
+#include "registry.h"
 #include "registry_int.h"
 #include "timefmt.h"
 #include "xalloc.h"
+
+/* 1 when a registered artifact of mv has the SHA-256 hash. */
+static int is_artifact(const struct model_version *mv, const char *hash)
+{
+	for (size_t i = 0; hash && i < mv->nartifacts; i++)
+		if (strcmp(mv->artifacts[i].hash, hash) == 0)
+			return 1;
+	return 0;
+}
+
+/* The step that trained mv, {run_id, step, inputs}, or JSON null. It is
+ * the step of the run the version was registered from that wrote one of
+ * its artifacts, as the run recorded it; failing that, the registering
+ * step itself when it wrote the artifacts (none was among its inputs). */
+static int training_step(struct store *st, const struct model_version *mv,
+			 json_t **out, struct mlops_err *err)
+{
+	const char *run = jsonio_str(mv->lineage, "run_id");
+	const char *step = jsonio_str(mv->lineage, "step");
+	json_t *inputs = json_object_get(mv->lineage, "inputs"), *v;
+	const char *key;
+
+	*out = json_null();
+	if (!run)
+		return 0;
+	for (size_t i = 0; i < mv->nartifacts; i++) {
+		json_t *read = NULL;
+		char *name = NULL;
+		int ret = pipeline_run_find_producer(st, run,
+						     mv->artifacts[i].hash,
+						     &name, &read, err);
+
+		if (ret < 0)
+			return ret;
+		if (ret == 1) {
+			*out = json_pack("{s:s,s:s,s:o}", "run_id", run,
+					 "step", name, "inputs", read ? read :
+					 json_object());
+			free(name);
+			return 0;
+		}
+	}
+	json_object_foreach(inputs, key, v)
+		if (is_artifact(mv, json_string_value(v)))
+			return 0;	/* made elsewhere, read here */
+	if (step)
+		*out = json_pack("{s:s,s:s,s:o}", "run_id", run, "step", step,
+				 "inputs", json_is_object(inputs) ?
+				 json_incref(inputs) : json_object());
+	return 0;
+}
 
 int registry_lineage_report(struct store *st, const struct model_version *mv,
 			    json_t **out, struct mlops_err *err)
 {
 	char created[TIME_RFC3339_MAX];
-	json_t *history = NULL, *approvals = NULL, *report;
+	json_t *history = NULL, *approvals = NULL, *report, *training = NULL;
 	int ret = registry_status_history(st, mv->group, mv->version,
 					  &history, err);
 
 	if (ret == 0)
 		ret = registry_approvals(st, mv, &approvals, err);
+	if (ret == 0)
+		ret = training_step(st, mv, &training, err);
 	if (ret < 0) {
 		json_decref(history);
+		json_decref(approvals);
 		return ret;
 	}
 	time_format(mv->created_us, created);
@@ -37,6 +94,7 @@ int registry_lineage_report(struct store *st, const struct model_version *mv,
 			   "approved", registry_approvals_latest(approvals),
 			   "history", history,
 			   "approvals", approvals);
+	json_object_set_new(report, "training", training);
 	json_object_set(report, "origin", mv->origin ? mv->origin :
 			json_null());
 	*out = report;

@@ -174,7 +174,10 @@ test_expect_success 'promotion dev -> staging -> prod keeps every approval' '
 	test "$(jq -r .approved.user lin)" = carol@example.com &&
 	test "$(jq -r .approved.environment lin)" = staging &&
 	mlops --store prod registry lineage churn/1 >text &&
-	grep "^approved: .* by carol@example.com in staging: soak ok" text
+	grep "^approved: .* by carol@example.com in staging: soak ok" text &&
+	mlops --store prod registry card show --json churn/1 >card &&
+	test "$(jq -r .content.additional_information.custom_details.approved_by card)" = \
+		carol@example.com
 '
 
 test_expect_success 'an import taking the exported status approves nothing' '
