@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "bounds.h"
 #include "buf.h"
 #include "cli.h"
 #include "fsutil.h"
@@ -119,8 +120,8 @@ static int prepare(struct store *st, struct run_args *a, const char *ws,
 		char *path = path_join(ws, a->file);
 
 		ret = pipeline_git_checkout(a->repo, a->commit, ws, sha, err);
-		if (ret == 0 && (ret = buf_read_file(spec, path, 16u << 20,
-						     err)) < 0)
+		if (ret == 0 && (ret = buf_read_file(spec, path,
+						     MLOPS_MAX_SPEC, err)) < 0)
 			mlops_err_set(err, MLOPS_ENOTFOUND, "commit %.12s has "
 				      "no '%s'", sha, a->file);
 		if (ret == 0)
@@ -136,7 +137,7 @@ static int prepare(struct store *st, struct run_args *a, const char *ws,
 
 		*spec_dir = path_dirname(abs);
 		free(abs);
-		ret = buf_read_file(spec, a->file, 16u << 20, err);
+		ret = buf_read_file(spec, a->file, MLOPS_MAX_SPEC, err);
 		if (ret == 0)
 			ret = pipeline_load_mem(p, spec->s, spec->len, a->file,
 						*spec_dir, a->params,

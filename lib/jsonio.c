@@ -1,9 +1,10 @@
 /* jsonio.c - jansson loading with positioned errors, and JSON output. */
 #include <string.h>
 
+#include "bounds.h"
 #include "jsonio.h"
 
-#define JSONIO_DEFAULT_MAX (64u * 1024 * 1024)
+#define JSONIO_DEFAULT_MAX MLOPS_MAX_JSON
 
 int jsonio_parse(json_t **out, const char *data, size_t len,
 		 const char *name, struct mlops_err *err)

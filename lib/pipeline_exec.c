@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "event.h"
 #include "fsutil.h"
@@ -822,7 +823,8 @@ static int read_properties(struct engine *e, struct step_run *s,
 				    " its properties file '%s'", s->def->name,
 				    s->def->properties);
 	else
-		ret = jsonio_load_file(&s->props, path, 16u << 20, err);
+		ret = jsonio_load_file(&s->props, path, MLOPS_MAX_JSON,
+				       err);
 	if (ret < 0 && path_exists(path))
 		mlops_err_prefix(err, "properties of step '%s' are not JSON: ",
 				 s->def->name);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "object.h"
 #include "pipeline_exec.h"
@@ -246,8 +247,8 @@ int pipeline_run_definition(struct store *st, const json_t *run,
 	overrides = xcalloc(n + 1, sizeof(*overrides));
 	for (size_t i = 0; i < n; i++)
 		overrides[i] = (char *)json_string_value(json_array_get(ov, i));
-	ret = object_read_mem(st, run_str(run, "specHash"), &spec, 16u << 20,
-			      err);
+	ret = object_read_mem(st, run_str(run, "specHash"), &spec,
+			      MLOPS_MAX_SPEC, err);
 	if (ret == 0)
 		ret = pipeline_load_mem(out, spec.s, spec.len,
 					run_str(run, "specPath"),
