@@ -19,8 +19,7 @@
 #define MLOPS_MAX_SPEC_NODES 1000000
 #define MLOPS_MAX_SPEC_DEPTH 64
 
-/* A JSON document read whole: metrics, step properties, an event, an
- * import manifest. */
+/* A JSON document read whole: metrics, step properties, an event. */
 #define MLOPS_MAX_JSON ((size_t)64 << 20)
 
 #endif
