@@ -125,6 +125,8 @@ static void supervise(struct engine *e, struct step_run *s, int log_fd,
 	/* Hold nothing of the runner's: the store, other steps' pipes, and
 	 * above all the run's lock, which says whether the runner lives. */
 	close_range(3, ~0u, 0);
+	if (getppid() != runner)	/* it died before prctl */
+		_exit(127);
 	step = fork();
 	if (step < 0) {
 		dprintf(STDERR_FILENO, "mlops-pipeline: cannot fork: %s\n",
