@@ -321,6 +321,23 @@ test_expect_success 'retry RUN re-runs the failed steps and keeps the rest' '
 	grep "only a Failed or Stopped run" err
 '
 
+test_expect_success 'retry refuses a run whose lock another process holds' '
+	cat >pipeline.yaml <<-EOF
+	name: held
+	steps:
+	  - name: only
+	    run: test -f $PWD/fixed
+	EOF
+	test_expect_code 1 mlops-pipeline run >id 2>/dev/null &&
+	touch fixed &&
+	lock=$MLOPS_STORE/runs/$(cat id)/.runner.lock &&
+	test -f "$lock" &&
+	test_expect_code 4 flock -o "$lock" mlops-pipeline retry "$(cat id)" 2>err &&
+	grep "another process is executing the run" err &&
+	mlops-pipeline show --json "$(cat id)" | jq -e ".status == \"Failed\"" &&
+	mlops-pipeline retry "$(cat id)" >/dev/null 2>&1
+'
+
 test_expect_success 'list and show: table, JSON, prefix IDs, unknown run' '
 	write_churn &&
 	id=$(mlops-pipeline run 2>/dev/null) &&
