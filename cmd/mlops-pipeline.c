@@ -158,6 +158,8 @@ static int prepare(struct store *st, struct run_args *a, const char *ws,
 	}
 	if (ret == 0)
 		ret = pipeline_check_inputs(*p, ws, err);
+	if (ret == 0)
+		ret = pipeline_check_features(*p, st, err);
 	return ret;
 }
 
