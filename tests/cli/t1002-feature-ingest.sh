@@ -646,7 +646,10 @@ test_expect_success 'CSV and JSON Lines share one record bound (16 MiB)' '
 	grep "wide.jsonl:1: a line longer than 16777216 bytes" err.jsonl &&
 	write_wide jsonl 1000000 >ok.jsonl &&
 	mlops-feature ingest customers ok.jsonl >out &&
-	grep "ingested 1 row" out
+	grep "ingested 1 row" out &&
+	{ echo c1 && head -c 17000000 /dev/zero | tr "\\0" x; } >ids &&
+	test_expect_code 3 mlops-feature get --ids ids customers >/dev/null 2>err &&
+	grep "ids:2: a line longer than 16777216 bytes" err
 '
 
 test_done
