@@ -402,7 +402,8 @@ static const struct cli_verb verbs[] = {
 	{ "validate", cmd_validate, usage_validate, "check a pipeline file" },
 	{ "graph", cmd_graph, usage_graph, "print the pipeline as Graphviz "
 	  "DOT" },
-	{ "hook", cmd_hook, usage_hook, "install or remove the git hook" },
+	{ "hook", NULL, usage_hook, "install or remove the git hook",
+	  hook_verbs },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -113,7 +113,7 @@ int cmd_lineage(int argc, char **argv, struct cli *cli)
 	if (registry_lineage_report(st, mv, &report, &err) < 0)
 		ret = cli_fail(cli, &err);
 	else if (json)
-		jsonio_print(stdout, report, 1);
+		jsonio_print(stdout, report);
 	else
 		print_lineage(report);
 	json_decref(report);
@@ -180,7 +180,7 @@ int cmd_diff(int argc, char **argv, struct cli *cli)
 	}
 	d = registry_diff(a, b, &differ);
 	if (json) {
-		jsonio_print(stdout, d, 1);
+		jsonio_print(stdout, d);
 	} else {
 		t = table_new(4, (const char *const[]){ "",
 			      jsonio_str(d, "a"), jsonio_str(d, "b"),
