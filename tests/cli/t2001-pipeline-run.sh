@@ -285,7 +285,7 @@ test_expect_success 'a run whose runner died reads Failed, not Executing' '
 	kill -KILL $runner &&
 	{ wait $runner; true; } &&
 	mlops-pipeline list --json >list.json &&
-	jq -e ".[0].status == \"Failed\"" list.json &&
+	jq -se ".[0].status == \"Failed\"" list.json &&
 	mlops-pipeline show --json "$(cat id)" >show.json &&
 	jq -e ".status == \"Failed\" and
 		(.failureReason | test(\"runner .* is gone\")) and
