@@ -536,11 +536,20 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 	nv.params = ra.params;
 	nv.meta = ra.meta;
 	nv.lineage = lineage;
-	if (registry_register(st, &nv, &version, &err) < 0)
+	if ((ret = registry_register(st, &nv, &version, &err)) < 0)
 		goto fail;
 	name = xasprintf("%s/%" PRId64, nv.group, version);
 	printf("%s\n", name);
-	ret = regcmd_audit(cli, st, "registry.register", name, NULL);
+	if (ret == REGISTRY_ALREADY) {
+		/* A retried pipeline step: nothing changed, nothing to audit. */
+		fprintf(stderr, "%s: %s already holds these artifacts from "
+			"run %s step %s\n", cli->prog, name,
+			json_string_value(json_object_get(lineage, "run_id")),
+			json_string_value(json_object_get(lineage, "step")));
+		ret = 0;
+	} else {
+		ret = regcmd_audit(cli, st, "registry.register", name, NULL);
+	}
 	free(name);
 	goto out;
 fail:

@@ -128,7 +128,11 @@ struct registry_new_version {
  * inside BEGIN IMMEDIATE so that concurrent registrations get distinct,
  * consecutive numbers), write its rows and emit the event. *version gets
  * its number. Bad input is MLOPS_EINPUT/MLOPS_EUSAGE, a missing artifact
- * or group (with no_create) MLOPS_ENOTFOUND; nothing is changed then. */
+ * or group (with no_create) MLOPS_ENOTFOUND; nothing is changed then.
+ * When the lineage names a pipeline run and step that already registered
+ * the same artifacts (names and hashes) in the group, nothing is added:
+ * *version gets that version and the result is REGISTRY_ALREADY. */
+#define REGISTRY_ALREADY 1
 int registry_register(struct store *st, const struct registry_new_version *nv,
 		      int64_t *version, struct mlops_err *err);
 

@@ -520,6 +520,21 @@ test_expect_success 'a forged manifest is refused' '
 	grep "manifest: the model.s group" err
 '
 
+test_expect_success 'a NUL in a manifest string is refused, not truncated' '
+	make_prod &&
+	make_version &&
+	mlops-registry export -o good.tar churn/1 &&
+	forge manifest.json ".model.artifacts[0].name |= . + \"\\u0000x\"" &&
+	grep -F "\\u0000x" x/mlops-model/manifest.json &&
+	test_expect_code 3 mlops --store prod registry import forged.tar 2>err &&
+	grep "manifest.json:1:[0-9]*: a NUL character (.u0000) in a string" err &&
+	test_expect_code 4 mlops --store prod registry show churn/1 &&
+	printf "%s\n" "{\"auc\\u0000x\": 1}" >m.json &&
+	test_expect_code 3 mlops-registry register --metrics m.json \
+		--artifact model.json churn 2>err &&
+	grep "m.json:1:[0-9]*: a NUL character" err
+'
+
 test_expect_success 'a manifest without arn or history still notes its origin' '
 	make_prod &&
 	make_version &&
