@@ -149,23 +149,10 @@ int regcmd_parse_args(int argc, char **argv, struct cli *cli,
 		      const char *usage, int nargs, int *json,
 		      struct store **st)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, 0, 'h' },
-		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
-	};
-	int c;
+	int c = cli_plain_args(argc, argv, cli, usage, nargs, json);
 
-	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage)) != -1)
-		switch (c) {
-		case 'j':
-			*json = 1;
-			break;
-		default:
-			return CLI_STATUS(c);
-		}
-	if (argc - optind != nargs)
-		return cli_usage(cli, usage, nargs == 1 ? "expected one "
-				 "argument" : "expected %d arguments", nargs);
+	if (c >= 0)
+		return c;
 	c = cli_store(cli, st);
 	return c ? c : REGCMD_GO_ON;
 }
@@ -227,6 +214,8 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 	if (ret == 0)
 		ret = regcmd_audit(cli, st, "registry.create", argv[optind],
 				   NULL);
+	if (ret == 0)
+		printf("created model group '%s'\n", argv[optind]);
 	json_decref(tags);
 	return ret;
 }
@@ -273,7 +262,7 @@ static int list_groups(struct cli *cli, struct store *st, int json)
 		if (json) {
 			json_t *o = group_json(&gs[i]);
 
-			jsonio_print(stdout, o, 0);
+			jsonio_print(stdout, o);
 			json_decref(o);
 			continue;
 		}
@@ -330,7 +319,7 @@ static int list_versions(struct cli *cli, struct store *st, const char *group,
 		if (json) {
 			json_t *o = model_version_json(mvs[i]);
 
-			jsonio_print(stdout, o, 0);
+			jsonio_print(stdout, o);
 			json_decref(o);
 			continue;
 		}
@@ -405,7 +394,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	o = group_json(g);
 	json_object_set(o, "aliases", aliases);
 	if (json) {
-		jsonio_print(stdout, o, 1);
+		jsonio_print(stdout, o);
 	} else {
 		char *latest, *approved;
 		json_t *v;
@@ -559,12 +548,22 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 	nv.params = ra.params;
 	nv.meta = ra.meta;
 	nv.lineage = lineage;
-	if (audit_intend(st, "registry.register", nv.group, &err) < 0 ||
-	    registry_register(st, &nv, &version, &err) < 0)
+	if ((ret = audit_intend(st, "registry.register", nv.group,
+				&err)) < 0 ||
+	    (ret = registry_register(st, &nv, &version, &err)) < 0)
 		goto fail;
 	name = xasprintf("%s/%" PRId64, nv.group, version);
 	printf("%s\n", name);
-	ret = regcmd_audit(cli, st, "registry.register", name, NULL);
+	if (ret == REGISTRY_ALREADY) {
+		/* A retried pipeline step: nothing changed, nothing to audit. */
+		fprintf(stderr, "%s: %s already holds these artifacts from "
+			"run %s step %s\n", cli->prog, name,
+			json_string_value(json_object_get(lineage, "run_id")),
+			json_string_value(json_object_get(lineage, "step")));
+		ret = 0;
+	} else {
+		ret = regcmd_audit(cli, st, "registry.register", name, NULL);
+	}
 	free(name);
 	goto out;
 fail:
@@ -588,8 +587,9 @@ static void print_object(const char *title, const json_t *obj)
 		return;
 	printf("%s:\n", title);
 	json_object_foreach((json_t *)obj, key, v) {
-		/* An origin's history is shown by lineage, not here. */
-		if (json_is_array(v) && strcmp(key, "history") == 0)
+		/* An origin's record is shown under history. */
+		if (json_is_array(v) && (strcmp(key, "history") == 0 ||
+					 strcmp(key, "approvals") == 0))
 			continue;
 		if (json_is_string(v)) {
 			printf("  %-20s %s\n", key, json_string_value(v));
@@ -605,7 +605,7 @@ static void print_object(const char *title, const json_t *obj)
 	}
 }
 
-static void print_version(const struct model_version *mv, json_t *history)
+static void print_version(const struct model_version *mv, json_t *approvals)
 {
 	char created[TIME_RFC3339_MAX];
 	json_t *h;
@@ -632,20 +632,15 @@ static void print_version(const struct model_version *mv, json_t *history)
 	if (mv->origin)
 		print_object("origin", mv->origin);
 	printf("history:\n");
-	json_array_foreach(history, i, h) {
-		const char *note = jsonio_str(h, "note");
-
-		printf("  %s  %-21s %s%s%s\n", jsonio_str(h, "time"),
-		       jsonio_str(h, "status"), jsonio_str(h, "user"),
-		       note ? ": " : "", note ? note : "");
-	}
+	json_array_foreach(approvals, i, h)
+		regcmd_print_approval("  ", h);
 }
 
 static int cmd_show(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct model_version *mv = NULL;
-	json_t *history = NULL;
+	json_t *history = NULL, *approvals = NULL;
 	struct store *st;
 	int json = 0, ret;
 
@@ -654,7 +649,9 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
 	if (registry_status_history(st, mv->group, mv->version, &history,
-				    &err) < 0) {
+				    &err) < 0 ||
+	    registry_approvals(st, mv, &approvals, &err) < 0) {
+		json_decref(history);
 		model_version_free(mv);
 		return cli_fail(cli, &err);
 	}
@@ -662,12 +659,14 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 		json_t *o = model_version_json(mv);
 
 		json_object_set(o, "history", history);
-		jsonio_print(stdout, o, 1);
+		json_object_set(o, "approvals", approvals);
+		jsonio_print(stdout, o);
 		json_decref(o);
 	} else {
-		print_version(mv, history);
+		print_version(mv, approvals);
 	}
 	json_decref(history);
+	json_decref(approvals);
 	model_version_free(mv);
 	return 0;
 }
@@ -726,6 +725,11 @@ static int cmd_get(int argc, char **argv, struct cli *cli)
 		switch (c) {
 		case 'o':
 			dir = optarg;
+			if (!cli_output(dir))
+				return cli_usage(cli, usage_get, "-o -: "
+						 "artifacts are files in a "
+						 "directory, not one stream "
+						 "(see 'export')");
 			break;
 		default:
 			return CLI_STATUS(c);
@@ -759,14 +763,14 @@ static const struct cli_verb verbs[] = {
 	{ "reject", cmd_reject, usage_reject, "reject a version" },
 	{ "status", cmd_status, usage_status, "show a version's approval "
 	  "status (exit 1 unless Approved)" },
-	{ "alias", cmd_alias, usage_alias, "name versions: champion, "
-	  "staging, ..." },
+	{ "alias", NULL, usage_alias, "name versions: champion, "
+	  "staging, ...", alias_verbs },
 	{ "export", cmd_export, usage_export, "write a version as a tar "
 	  "stream" },
 	{ "import", cmd_import, usage_import, "read a version from a tar "
 	  "stream" },
-	{ "card", cmd_card, usage_card, "model cards: create, set, show, "
-	  "status, history, export" },
+	{ "card", NULL, usage_card, "model cards: create, set, show, "
+	  "status, history, export", card_verbs },
 	{ NULL, NULL, NULL, NULL }
 };
 

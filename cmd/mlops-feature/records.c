@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "bounds.h"
 #include "csv.h"
 #include "feature.h"
 #include "fingest.h"
@@ -285,7 +286,7 @@ static int get_one(struct get_state *gs, const char *id,
 			json_object_set_new(j, f->name, typed(f->type,
 						values[gs->sel[i]]));
 		}
-		jsonio_print(stdout, j, 0);
+		jsonio_print(stdout, j);
 		json_decref(j);
 		return 0;
 	}
@@ -306,22 +307,30 @@ static int get_from_file(struct get_state *gs, const char *path,
 			 struct mlops_err *err)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct buf line = BUF_INIT;
+	long lineno = 0;
 	int ret = 0;
 
 	if (!f)
 		return mlops_err_errno(err, errno == ENOENT ? MLOPS_ENOTFOUND :
 				       MLOPS_EINPUT, errno, "cannot open '%s'",
 				       path);
-	while (ret == 0 && (n = getline(&line, &cap, f)) >= 0) {
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n)
-			ret = get_one(gs, line, err);
+	/* An ID per line: a line is a record, with the record bound. */
+	while (ret == 0) {
+		int got = buf_getline(&line, f, MLOPS_MAX_RECORD, err);
+
+		if (got < 0)
+			ret = mlops_err_prefix(err, "%s:%ld: ", path,
+					       lineno + 1);
+		if (got <= 0)
+			break;
+		lineno++;
+		while (line.len && line.s[line.len - 1] == '\r')
+			buf_setlen(&line, line.len - 1);
+		if (line.len)
+			ret = get_one(gs, line.s, err);
 	}
-	free(line);
+	buf_release(&line);
 	if (f != stdin)
 		fclose(f);
 	return ret;
@@ -443,6 +452,8 @@ int cmd_delete(int argc, char **argv, struct cli *cli)
 	detail = json_pack("{s:s,s:s}", "event_time", when, "mode",
 			   hard ? "hard" : "soft");
 	ret = feature_audit(cli, st, "feature.delete", resource, detail);
+	if (ret == 0)
+		printf("%s: deleted (%s)\n", resource, hard ? "hard" : "soft");
 	json_decref(detail);
 	free(resource);
 out:

@@ -13,7 +13,6 @@
 int cmd_approve(int argc, char **argv, struct cli *cli);
 int cmd_reject(int argc, char **argv, struct cli *cli);
 int cmd_status(int argc, char **argv, struct cli *cli);
-int cmd_alias(int argc, char **argv, struct cli *cli);
 extern const char usage_approve[], usage_reject[], usage_status[],
 	usage_alias[];
 
@@ -28,7 +27,7 @@ int cmd_import(int argc, char **argv, struct cli *cli);
 extern const char usage_export[], usage_import[];
 
 /* card.c */
-int cmd_card(int argc, char **argv, struct cli *cli);
+extern const struct cli_verb card_verbs[], alias_verbs[];
 extern const char usage_card[];
 
 /* What an argument parser returns when the verb should go on; any other
@@ -64,6 +63,11 @@ int regcmd_resolve(const struct cli *cli, struct store *st, const char *ref,
  * a new file would have under the umask: exports are meant to be
  * shared. Best effort. */
 void regcmd_publish_mode(const char *path);
+
+/* Print one record of registry_approvals as a line, after indent:
+ * "TIME  ENV  approved by USER: comment", "imported from ENV as STATUS
+ * by USER", ... */
+void regcmd_print_approval(const char *indent, const json_t *record);
 
 /* "GROUP/N" of mv; the caller frees. */
 char *regcmd_name(const struct model_version *mv);
