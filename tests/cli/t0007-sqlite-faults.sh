@@ -1,7 +1,7 @@
 #!/bin/bash
 # t0007-sqlite-faults.sh - a failing SQLite step is an error wherever it
 # happens, never "no row": lookups across the tools under the fault shim
-# (tests/tools/sqlite-fault.c). gc and fsck are in t0003, audit in t0006.
+# (tests/tools/sqlite-fault.c). gc and fsck are in t0003, audit in t0008.
 . "$(dirname "$0")/test-lib.sh"
 
 write_pipeline() {

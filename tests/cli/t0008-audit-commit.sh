@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0006-audit-commit.sh - a change is committed with its audit record: a
+# t0008-audit-commit.sh - a change is committed with its audit record: a
 # command killed between its commit and its append to audit.log leaves the
 # record in the database, and the next reader or writer of the trail puts
 # it in the log; refusals and failures are audited too.
