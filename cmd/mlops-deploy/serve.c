@@ -95,15 +95,23 @@ static char *default_pidfile(struct cli *cli)
 	return path;
 }
 
-/* The parent of a daemon: wait for "0 URL" or "CODE message". */
+/* The parent of a daemon: wait for the line "0 URL" or "CODE message",
+ * or for the end of the pipe (the child died). The line is enough: a
+ * descriptor that leaked to a grandchild must not keep us waiting. */
 static int await_daemon(struct cli *cli, int fd, pid_t child)
 {
 	char line[1200];
 	ssize_t n, got = 0;
 
 	while (got < (ssize_t)sizeof(line) - 1 &&
-	       (n = read(fd, line + got, sizeof(line) - 1 - (size_t)got)) > 0)
+	       !memchr(line, '\n', (size_t)got)) {
+		n = read(fd, line + got, sizeof(line) - 1 - (size_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
 		got += n;
+	}
 	line[got] = '\0';
 	close(fd);
 	if (got > 2 && line[0] == '0' && line[1] == ' ') {
@@ -174,7 +182,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	if (daemonize && !pidfile)
 		pidfile = pid_default = default_pidfile(cli);
-	if (log_path && !(log = fopen(log_path, "a"))) {
+	if (log_path && !(log = fopen(log_path, "ae"))) {
 		ret = cli_error(cli, MLOPS_EUSAGE, "cannot open '%s': %s",
 				log_path, strerror(errno));
 		goto out;
@@ -189,7 +197,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		int fds[2];
 		pid_t pid;
 
-		if (pipe(fds) < 0) {
+		if (pipe2(fds, O_CLOEXEC) < 0) {
 			ret = cli_error(cli, MLOPS_EINTERNAL, "pipe: %s",
 					strerror(errno));
 			goto out;
@@ -204,7 +212,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		close(fds[0]);
 		state.notify_fd = fds[1];
 		setsid();
-		int devnull = open("/dev/null", O_RDWR);
+		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 		dup2(devnull, 0);
 		dup2(devnull, 1);
 		if (!log)
