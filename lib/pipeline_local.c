@@ -30,7 +30,7 @@ static const char *const hook_vars[] = {
 
 static void child(struct engine *e, struct step_run *s, int log_fd)
 {
-	int null_fd = open("/dev/null", O_RDONLY);
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sigset_t none;
 
 	setpgid(0, 0);

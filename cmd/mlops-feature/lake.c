@@ -162,7 +162,7 @@ static int dataset_to_file(struct store *st, struct pit_opts *o,
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int ret;
 
-	o->out = fopen(tmp, "w");
+	o->out = fopen(tmp, "we");
 	if (!o->out) {
 		ret = mlops_err_errno(err, MLOPS_EUSAGE, errno,
 				      "cannot write '%s'", path);

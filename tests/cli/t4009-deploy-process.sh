@@ -99,4 +99,35 @@ test_expect_success 'workers of a daemon inherit no descriptor either' '
 	no_fds fds.* &&
 	timeout 60 mlops-deploy stop
 '
+# not_cloexec PID: the descriptors above 2 of PID without close-on-exec,
+# as list-fds.py prints them.
+not_cloexec() {
+	for f in /proc/$1/fdinfo/*; do
+		fd=${f##*/}
+		test "$fd" -gt 2 || continue
+		flags=$(sed -n "s/^flags:[[:space:]]*//p" "$f") || continue
+		test $((0$flags & 02000000)) = 0 &&
+			echo "$fd $(readlink /proc/$1/fd/$fd)"
+	done
+	return 0
+}
+
+# Without the http runtime: libcurl keeps a socket pair that is not
+# close-on-exec (which is why workers get only 0, 1 and 2).
+test_expect_success 'the gateway opens every descriptor close-on-exec' '
+	provisioned_endpoints &&
+	mlops-deploy delete hw &&
+	mlops-deploy create cap --model ex/1 --capture 100 &&
+	$PYTHON "$TEST_DIRECTORY/list-fds.py" inherited &&
+	port=$(test_free_port) &&
+	stop_on_exit "$MLOPS_STORE/gateway.pid" &&
+	timeout 60 mlops-deploy serve --daemon --listen 127.0.0.1:$port \
+		--log gw.log >out &&
+	echo 1,2 | mlops-deploy invoke cap >got &&
+	echo echo:1,2 >want && test_cmp want got &&
+	ls "$MLOPS_STORE"/capture/cap/*/*/*/*/.*.part &&
+	not_cloexec $(cat "$MLOPS_STORE/gateway.pid") >open &&
+	sort inherited >want && sort open >got && test_cmp want got &&
+	timeout 60 mlops-deploy stop
+'
 test_done
