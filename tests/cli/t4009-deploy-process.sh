@@ -41,9 +41,9 @@ provisioned_endpoints() {
 	mlops-deploy create hw --model hw/1 --provisioned 1
 }
 
-# Kill the daemon of pidfile $1 when the test's shell exits.
+# Kill the daemons of the pidfiles named when the test's shell exits.
 stop_on_exit() {
-	trap "test -s $1 && kill \$(cat $1) 2>/dev/null" EXIT
+	trap "for f in $*; do test -s \$f && kill \$(cat \$f); done 2>/dev/null" EXIT
 }
 
 test_expect_success 'serve --daemon returns at once with provisioned exec and http workers' '
@@ -129,5 +129,99 @@ test_expect_success 'the gateway opens every descriptor close-on-exec' '
 	not_cloexec $(cat "$MLOPS_STORE/gateway.pid") >open &&
 	sort inherited >want && sort open >got && test_cmp want got &&
 	timeout 60 mlops-deploy stop
+'
+# status ENDPOINT: the status describe shows.
+status() {
+	mlops-deploy describe "$1" | sed -n "s/^status: //p"
+}
+
+# An exec endpoint "ex" that echoes each line.
+echo_endpoint() {
+	echo "an echo worker" >ex.txt &&
+	register_model ex ex.txt exec "sed -u s/^/echo:/" >/dev/null &&
+	mlops-deploy create ex --model ex/1
+}
+
+test_expect_success 'describe is true as soon as serve --daemon or stop returns' '
+	echo_endpoint &&
+	test "$(status ex)" = OutOfService &&
+	port=$(test_free_port) &&
+	stop_on_exit "$MLOPS_STORE/gateway.pid" &&
+	mlops-deploy serve --daemon --listen 127.0.0.1:$port >out &&
+	test "$(status ex)" = InService &&
+	mlops-deploy list --json | jq -e "select(.name == \"ex\") | .status == \"InService\"" &&
+	mlops-deploy stop &&
+	test "$(status ex)" = OutOfService &&
+	! ls "$MLOPS_STORE/gateways/"*.json 2>/dev/null
+'
+
+test_expect_success 'describe is true once /ping answers and once the gateway exited' '
+	echo_endpoint &&
+	start_gateway &&
+	test "$(status ex)" = InService &&
+	kill -TERM $GW_PID && wait $GW_PID &&
+	test "$(status ex)" = OutOfService
+'
+
+test_expect_success 'describe: a change is Creating or Updating until the gateway applies it' '
+	echo_endpoint &&
+	start_gateway &&
+	register_model ex ex.txt exec "sed -u s/^/echo2:/" >/dev/null &&
+	mlops-deploy create ex2 --model ex/1 &&
+	case $(status ex2) in Creating|InService) ;; *) false ;; esac &&
+	mlops-deploy update ex --model ex/2 &&
+	case $(status ex) in Updating|InService) ;; *) false ;; esac &&
+	for i in $(seq 1 600); do
+		test "$(status ex)" = InService &&
+		test "$(status ex2)" = InService && break
+		sleep 0.1
+	done &&
+	test "$(status ex)" = InService && test "$(status ex2)" = InService
+'
+
+test_expect_success 'describe: a killed gateway is OutOfService at once' '
+	echo_endpoint &&
+	port=$(test_free_port) &&
+	stop_on_exit "$MLOPS_STORE/gateway.pid" &&
+	mlops-deploy serve --daemon --listen 127.0.0.1:$port >out &&
+	test "$(status ex)" = InService &&
+	pid=$(cat "$MLOPS_STORE/gateway.pid") &&
+	kill -KILL $pid && rm "$MLOPS_STORE/gateway.pid" &&
+	while process_alive $pid; do sleep 0.05; done &&
+	test "$(status ex)" = OutOfService &&
+	test_expect_code 4 mlops-deploy stop 2>err &&
+	grep "no gateway running" err
+'
+
+test_expect_success 'stop finds a gateway started with a custom pidfile' '
+	echo_endpoint &&
+	port=$(test_free_port) &&
+	stop_on_exit "$PWD/custom.pid" &&
+	mlops-deploy serve --daemon --pidfile custom.pid \
+		--listen 127.0.0.1:$port >out &&
+	pid=$(cat custom.pid) &&
+	! test -e "$MLOPS_STORE/gateway.pid" &&
+	timeout 60 mlops-deploy stop &&
+	! process_alive $pid &&
+	! test -e custom.pid &&
+	test "$(status ex)" = OutOfService &&
+	test_expect_code 4 mlops-deploy stop 2>err &&
+	grep "no gateway running" err
+'
+
+test_expect_success 'stop stops every gateway of the store, --pidfile only its own' '
+	echo_endpoint &&
+	p1=$(test_free_port) && p2=$(test_free_port) && p3=$(test_free_port) &&
+	stop_on_exit one.pid two.pid three.pid &&
+	mlops-deploy serve --daemon --pidfile one.pid --listen 127.0.0.1:$p1 &&
+	mlops-deploy serve --daemon --pidfile two.pid --listen 127.0.0.1:$p2 &&
+	mlops-deploy serve --daemon --pidfile three.pid --listen 127.0.0.1:$p3 &&
+	pids=$(cat one.pid two.pid three.pid) &&
+	timeout 60 mlops-deploy stop --pidfile one.pid &&
+	! test -e one.pid && test -e two.pid && test -e three.pid &&
+	test "$(status ex)" = InService &&
+	timeout 60 mlops-deploy stop &&
+	for p in $pids; do ! process_alive $p || exit 1; done &&
+	test "$(status ex)" = OutOfService
 '
 test_done
