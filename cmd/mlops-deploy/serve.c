@@ -38,8 +38,8 @@ const char usage_serve[] =
 const char usage_stop[] =
 	"usage: mlops-deploy stop [--pidfile FILE]\n"
 	"\n"
-	"Stop the gateway whose pid is in FILE (default .mlops/gateway.pid)\n"
-	"and wait until it has exited.\n";
+	"Stop the gateway whose pid is in FILE, or without --pidfile every\n"
+	"gateway of the store on this host, and wait until they have exited.\n";
 
 enum { OPT_DAEMON = 1000, OPT_LISTEN, OPT_LOG, OPT_PIDFILE, OPT_THREADS };
 
