@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,9 @@ static int alive_since(long pid, int64_t start)
 	char state;
 	int64_t now_start;
 
-	if (pid <= 0)
+	/* Never 0, -1 or what a cast would make so: kill() would signal
+	 * groups or every process. */
+	if (pid < 2 || pid > INT32_MAX)
 		return 0;
 	if (proc_stat(pid, &state, &now_start) < 0)
 		return kill((pid_t)pid, 0) == 0 || errno == EPERM;

@@ -422,6 +422,9 @@ START_TEST(gateway_records_of_dead_or_silent_gateways_do_not_count)
 	/* Our pid with another start time: a process that reused the pid
 	 * of a dead gateway (this replaces our own record). */
 	reused = record_put(st->dir, host, (long)getpid(), 1);
+	/* Pids kill() would take for a group or for every process. */
+	free(record_put(st->dir, host, -1, -1));
+	free(record_put(st->dir, host, 4294967295L, -1));
 	/* Another host's gateway: alive while its record is fresh. */
 	far = record_put(st->dir, "elsewhere", 42, 5);
 	ck_assert_int_eq(gwrec_list(st->dir, &recs, &n, &err), 0);
