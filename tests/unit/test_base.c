@@ -132,6 +132,41 @@ START_TEST(time_parses_rfc3339_and_unix_seconds)
 }
 END_TEST
 
+/* What a string event time may be, and the Unix seconds of the others:
+ * each the one form every engine reading the offline store takes. */
+START_TEST(time_iso8601_and_unix_forms_are_strict)
+{
+	char out[TIME_RFC3339_MAX];
+	int64_t t;
+
+	ck_assert_int_eq(time_parse_iso8601("2026-11-25T14:55:18Z", &t), 0);
+	ck_assert_int_eq(t, INT64_C(1795618518) * TIME_US_PER_SEC);
+	ck_assert_int_eq(time_parse_iso8601("2026-11-25T15:55:18.5+01:00",
+					    &t), 0);
+	ck_assert_int_eq(t, INT64_C(1795618518500000));
+	ck_assert_int_eq(time_parse_iso8601("1795618518", &t), -1);
+	ck_assert_int_eq(time_parse_iso8601("2026-11-25t14:55:18Z", &t), -1);
+	ck_assert_int_eq(time_parse_iso8601("2026-11-25T14:55:18z", &t), -1);
+	ck_assert_int_eq(time_parse_iso8601("2026-11-25 14:55:18Z", &t), -1);
+	ck_assert_int_eq(time_parse_iso8601("2026-12-31T23:59:60Z", &t), -1);
+	ck_assert_int_eq(time_parse_unix("1795618518.25", &t), 0);
+	ck_assert_int_eq(t, INT64_C(1795618518250000));
+	ck_assert_int_eq(time_parse_unix("2026-11-25T14:55:18Z", &t), -1);
+	time_format_unix(INT64_C(1795618518) * TIME_US_PER_SEC, out);
+	ck_assert_str_eq(out, "1795618518");
+	time_format_unix(INT64_C(1795618518250000), out);
+	ck_assert_str_eq(out, "1795618518.25");
+	time_format_unix(INT64_C(1795618518000001), out);
+	ck_assert_str_eq(out, "1795618518.000001");
+	time_format_unix(-250000, out);
+	ck_assert_str_eq(out, "-0.25");
+	time_format_unix(INT64_C(-1250000), out);
+	ck_assert_str_eq(out, "-1.25");
+	ck_assert_int_eq(time_parse_unix(out, &t), 0);
+	ck_assert_int_eq(t, INT64_C(-1250000));
+}
+END_TEST
+
 START_TEST(time_round_trips_across_eras)
 {
 	char out[TIME_RFC3339_MAX];
@@ -203,6 +238,7 @@ Suite *suite_base(void)
 	tcase_add_test(tc, path_helpers_normalise);
 	tcase_add_test(tc, numbers_are_strict);
 	tcase_add_test(tc, time_parses_rfc3339_and_unix_seconds);
+	tcase_add_test(tc, time_iso8601_and_unix_forms_are_strict);
 	tcase_add_test(tc, time_round_trips_across_eras);
 	tcase_add_test(tc, durations_have_units);
 	tcase_add_test(tc, sha256_matches_known_vectors);
