@@ -179,6 +179,17 @@ test_expect_success 'describe: a change is Creating or Updating until the gatewa
 	test "$(status ex)" = InService && test "$(status ex2)" = InService
 '
 
+test_expect_success 'describe: a version that cannot load is Failed' '
+	echo "not a model" >bad.json &&
+	register_model bad bad.json >/dev/null &&
+	mlops-deploy create bad --model bad/1 &&
+	echo_endpoint &&
+	start_gateway &&
+	test "$(http_code POST "$URL/endpoints/bad/invocations" -d 1)" = 503 &&
+	test "$(status bad)" = Failed &&
+	test "$(status ex)" = InService
+'
+
 test_expect_success 'describe: a killed gateway is OutOfService at once' '
 	echo_endpoint &&
 	port=$(test_free_port) &&
