@@ -212,6 +212,8 @@ int online_delete(struct store *st, const struct fgroup *g, const char *id,
 		    (ret = offline_writer_publish(w, err)) < 0)
 			goto out;
 	}
+	if ((ret = fstore_data_changed(st, g, err)) < 0)
+		goto out;
 	time_format(t_us, when);
 	detail = json_pack("{s:s,s:s,s:s}", "RecordIdentifierValueAsString",
 			   id, "EventTime", when, "DeletionMode",

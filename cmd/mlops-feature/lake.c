@@ -2,15 +2,18 @@
  * table for other engines, as one CSV stream, and as point-in-time
  * training datasets. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fddl.h"
 #include "feature.h"
 #include "foffline.h"
+#include "fsutil.h"
 #include "fpit.h"
 #include "num.h"
 #include "timefmt.h"
@@ -63,7 +66,8 @@ const char usage_dataset[] =
 	"  --plain-names       name columns by feature alone when unambiguous\n"
 	"  --memory SIZE       memory for sorting before spilling to disk\n"
 	"                      (default " DEFAULT_MEMORY ")\n"
-	"  -o, --output FILE   write FILE (atomically) instead of stdout\n";
+	"  -o, --output FILE   write FILE (atomically) instead of stdout\n"
+	"                      (- is stdout)\n";
 
 /* Load group name for a verb that reads its offline store: 0, or the
  * exit status after printing why (an online-only group has none). */
@@ -172,29 +176,38 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 }
 
 /* Run the join into path atomically: a temporary file beside it,
- * renamed when complete. */
+ * fsynced and renamed when complete. */
 static int dataset_to_file(struct store *st, struct pit_opts *o,
 			   const char *path, struct mlops_err *err)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int ret;
+	char *dir = path_dirname(path);
+	char *tmp = NULL;
+	int fd, ret;
 
-	o->out = fopen(tmp, "we");
+	fd = tmpfile_open(dir, ".mlops-dataset", &tmp, err);
+	free(dir);
+	if (fd < 0)
+		return fd;
+	fchmod(fd, 0644);
+	o->out = fdopen(fcntl(fd, F_DUPFD_CLOEXEC, 0), "w");
 	if (!o->out) {
-		ret = mlops_err_errno(err, MLOPS_EUSAGE, errno,
-				      "cannot write '%s'", path);
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				      "cannot write '%s'", tmp);
+		close(fd);
+		unlink(tmp);
 		free(tmp);
 		return ret;
 	}
 	ret = pit_dataset(st, o, err);
 	if (fclose(o->out) != 0 && ret == 0)
 		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-				      "cannot write '%s'", path);
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-				      "cannot rename to '%s'", path);
-	if (ret < 0)
+				      "cannot write '%s'", tmp);
+	if (ret == 0) {
+		ret = tmpfile_commit(fd, tmp, path, err);
+	} else {
+		close(fd);
 		unlink(tmp);
+	}
 	free(tmp);
 	return ret;
 }
@@ -252,7 +265,7 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 			memory = optarg;
 			break;
 		case 'o':
-			output = optarg;
+			output = cli_output(optarg);
 			break;
 		case 'p':
 			o.plain_names = 1;

@@ -282,7 +282,7 @@ static int get_one(struct get_state *gs, const char *id,
 			json_object_set_new(j, f->name, typed(f->type,
 						values[gs->sel[i]]));
 		}
-		jsonio_print(stdout, j, 0);
+		jsonio_print(stdout, j);
 		json_decref(j);
 		return 0;
 	}
@@ -438,6 +438,8 @@ int cmd_delete(int argc, char **argv, struct cli *cli)
 	detail = json_pack("{s:s,s:s}", "event_time", when, "mode",
 			   hard ? "hard" : "soft");
 	ret = feature_audit(cli, st, "feature.delete", resource, detail);
+	if (ret == 0)
+		printf("%s: deleted (%s)\n", resource, hard ? "hard" : "soft");
 	json_decref(detail);
 	free(resource);
 out:
