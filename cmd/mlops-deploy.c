@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "endpoint.h"
+#include "gwrecord.h"
 #include "jsonio.h"
 #include "mlops-deploy/deploy.h"
 #include "num.h"
@@ -363,15 +364,24 @@ static int cmd_delete(int argc, char **argv, struct cli *cli)
 			   endpoint_delete, report_deleted);
 }
 
-/* InService while a gateway writes its counters back (every 2 s),
- * OutOfService otherwise. */
-static const char *endpoint_status(const struct endpoint *e)
+/* The gateways serving the store, for endpoint_json's status. */
+struct gateways {
+	struct gwrec *recs;
+	size_t n;
+};
+
+static int gateways_load(struct cli *cli, struct store *st,
+			 struct gateways *gws)
 {
-	return e->stats_us && time_now_us() - e->stats_us <
-		10 * TIME_US_PER_SEC ? "InService" : "OutOfService";
+	struct mlops_err err = MLOPS_ERR_INIT;
+
+	if (gwrec_list(st->dir, &gws->recs, &gws->n, &err) < 0)
+		return cli_fail(cli, &err);
+	return 0;
 }
 
-static json_t *endpoint_json(const struct endpoint *e)
+static json_t *endpoint_json(const struct endpoint *e,
+			     const struct gateways *gws)
 {
 	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
 	json_t *o;
@@ -392,7 +402,8 @@ static json_t *endpoint_json(const struct endpoint *e)
 		      (json_int_t)e->set.max_payload, "keys",
 		      (json_int_t)e->nkeys, "generation",
 		      (json_int_t)e->generation, "status",
-		      endpoint_status(e), "created", created, "updated",
+		      gwrec_status(gws->recs, gws->n, e->name, e->generation),
+		      "created", created, "updated",
 		      updated);
 	if (e->stats_us) {
 		char when[TIME_RFC3339_MAX];
@@ -420,6 +431,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 	static const char *const headers[] = { "endpoint", "model",
 		"framework", "max", "provisioned", "capture", "keys" };
 	struct mlops_err err = MLOPS_ERR_INIT;
+	struct gateways gws = { NULL, 0 };
 	struct endpoint **eps = NULL;
 	struct table *t = NULL;
 	struct store *st;
@@ -441,13 +453,17 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (endpoint_list(st, &eps, &n, &err) < 0)
 		return cli_fail(cli, &err);
+	if (json && (ret = gateways_load(cli, st, &gws)) != 0) {
+		endpoint_list_free(eps, n);
+		return ret;
+	}
 	if (!json)
 		t = table_new(7, headers);
 	for (size_t i = 0; i < n; i++) {
 		char max[16], prov[16], cap[32], keys[16];
 
 		if (json) {
-			json_t *o = endpoint_json(eps[i]);
+			json_t *o = endpoint_json(eps[i], &gws);
 
 			jsonio_print(stdout, o);
 			json_decref(o);
@@ -464,6 +480,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 	if (t && table_print_free(t, stdout) < 0)
 		ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
 	endpoint_list_free(eps, n);
+	gwrec_list_free(gws.recs, gws.n);
 	return ret;
 }
 
@@ -490,6 +507,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		{ "json", no_argument, 0, OPT_JSON }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
+	struct gateways gws = { NULL, 0 };
 	struct endpoint *e = NULL;
 	struct store *st;
 	json_t *o;
@@ -510,7 +528,11 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (endpoint_get(st, argv[optind], &e, &err) < 0)
 		return cli_fail(cli, &err);
-	o = endpoint_json(e);
+	if ((ret = gateways_load(cli, st, &gws)) != 0) {
+		endpoint_free(e);
+		return ret;
+	}
+	o = endpoint_json(e, &gws);
 	if (json) {
 		jsonio_print(stdout, o);
 	} else {
@@ -531,6 +553,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	}
 	json_decref(o);
 	endpoint_free(e);
+	gwrec_list_free(gws.recs, gws.n);
 	return 0;
 }
 

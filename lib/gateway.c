@@ -27,6 +27,7 @@
 
 #include "fsutil.h"
 #include "gwint.h"
+#include "gwrecord.h"
 #include "hash.h"
 #include "predio.h"
 #include "timefmt.h"
@@ -625,9 +626,51 @@ static int64_t data_version(struct store *st)
 	return v;
 }
 
+/* This gateway's record in the store (see gwrecord.h). */
+struct gw_self {
+	char *path;
+	const char *url;
+	struct buf last;	/* what the record holds */
+};
+
+/* Write the record anew when what the gateway serves has changed. */
+static int self_record(struct gateway *gw, struct gw_self *self,
+		       struct mlops_err *err)
+{
+	struct gw_routes *r = atomic_load(&gw->routes);
+	size_t n = r ? r->n : 0;
+	struct gwrec_endpoint *eps = xcalloc(n + 1, sizeof(*eps));
+	int ret;
+
+	for (size_t i = 0; i < n; i++) {
+		struct gw_version *v = atomic_load(&r->eps[i]->active);
+		struct gw_conf *c = atomic_load(&r->eps[i]->conf);
+
+		eps[i].name = r->eps[i]->name;
+		eps[i].model = v ? v->ref : NULL;
+		eps[i].generation = c->generation;
+		eps[i].failed = !v || v->error;
+	}
+	ret = gwrec_write(self->path, &self->last, self->url, eps, n, err);
+	free(eps);
+	return ret;
+}
+
+/* Remove path if it holds url: another gateway may have taken it over. */
+static void unlink_if_holds(const char *path, const char *url)
+{
+	struct buf b = BUF_INIT;
+
+	if (buf_read_file(&b, path, 4096, NULL) == 0 &&
+	    strcmp(b.s, url) == 0)
+		unlink(path);
+	buf_release(&b);
+}
+
 /* Serve until SIGTERM/SIGINT: reload on change or SIGHUP, sweep what
  * is retired, write counters every two seconds. */
-static void control_loop(struct gateway *gw, const sigset_t *sigs)
+static void control_loop(struct gateway *gw, const sigset_t *sigs,
+			 struct gw_self *self)
 {
 	const struct timespec tick = { 0, 200000000 };
 	int64_t seen = data_version(gw->st), last_flush = time_mono_us();
@@ -644,10 +687,14 @@ static void control_loop(struct gateway *gw, const sigset_t *sigs)
 			if (gw_reload(gw, &err) < 0 && gw->conf->log)
 				fprintf(gw->conf->log, "mlops-deploy: reload: "
 					"%s\n", err.msg);
+			if (self_record(gw, self, &err) < 0 && gw->conf->log)
+				fprintf(gw->conf->log, "mlops-deploy: %s\n",
+					err.msg);
 		}
 		gw_retire_sweep(gw, 0);
 		if (time_mono_us() - last_flush >= 2 * TIME_US_PER_SEC) {
 			gw_flush_stats(gw);
+			gwrec_touch(self->path);
 			last_flush = time_mono_us();
 		}
 	}
@@ -665,6 +712,7 @@ static int thread_count(int asked)
 int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 {
 	struct gateway gw = { 0 };
+	struct gw_self self = { NULL, NULL, BUF_INIT };
 	struct MHD_Daemon *d = NULL;
 	sigset_t sigs;
 	char *url = NULL, *capdir = NULL, *urlfile = NULL;
@@ -692,6 +740,13 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 	capdir = store_path(gw.st, "capture");
 	if ((ret = capture_start(&gw.cap, capdir, CAPTURE_QUEUE, err)) < 0)
 		goto out;
+	/* The record before the first answer and before on_ready: once
+	 * /ping answers or serve returns, describe and stop see us. */
+	gwrec_prune(gw.st->dir);
+	self.path = gwrec_own_path(gw.st->dir);
+	self.url = url;
+	if ((ret = self_record(&gw, &self, err)) < 0)
+		goto out;
 	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
 			     MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
 			     on_request, &gw,
@@ -714,7 +769,7 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 			"threads\n", url, thread_count(conf->threads));
 	if (conf->on_ready)
 		conf->on_ready(conf->arg, url);
-	control_loop(&gw, &sigs);
+	control_loop(&gw, &sigs, &self);
 	/* Drain: stop accepting, let in-flight requests finish. */
 	{
 		int64_t give_up = time_mono_us() + gw.max_timeout_us +
@@ -737,7 +792,9 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (urlfile)
-		unlink(urlfile);
+		unlink_if_holds(urlfile, url);
+	if (self.path)
+		unlink(self.path);
 	if (gw.st && ret == 0)
 		gw_flush_stats(&gw);
 	capture_stop(gw.cap);
@@ -751,5 +808,7 @@ out:
 	free(url);
 	free(capdir);
 	free(urlfile);
+	free(self.path);
+	buf_release(&self.last);
 	return ret;
 }

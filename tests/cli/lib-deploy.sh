@@ -67,6 +67,15 @@ start_gateway() {
 	return 1
 }
 
+# process_alive PID: PID runs; a zombie (exited, not yet reaped by
+# init) does not.
+process_alive() {
+	case $(ps -o stat= -p "$1") in
+	""|Z*) return 1 ;;
+	esac
+	return 0
+}
+
 # wait_for_model ENDPOINT REF: until GET /endpoints shows REF serving
 # ENDPOINT (the gateway polls the store).
 wait_for_model() {
