@@ -40,10 +40,16 @@ static const char usage_create[] =
 	"  --allow-unapproved     deploy a version that is not Approved\n";
 static const char usage_update[] =
 	"usage: mlops-deploy update [--allow-unapproved] ENDPOINT --model REF\n"
+	"       mlops-deploy update ENDPOINT --public|--require-key\n"
 	"\n"
 	"Serve another model version, blue/green: a running gateway starts\n"
 	"it, sends new requests to it once it answers and drains the old\n"
-	"one, which is kept for rollback.\n";
+	"one, which is kept for rollback.\n"
+	"\n"
+	"  --public        serve requests without an API key (the endpoint\n"
+	"                  must have no key left)\n"
+	"  --require-key   refuse requests without a valid API key, even\n"
+	"                  while the endpoint has none (then all get 401)\n";
 static const char usage_rollback[] =
 	"usage: mlops-deploy rollback ENDPOINT\n"
 	"\n"
@@ -67,14 +73,17 @@ static const char usage_key[] =
 	"       mlops-deploy key delete ENDPOINT ID\n"
 	"\n"
 	"create prints a new API key for ENDPOINT (only its SHA-256 is\n"
-	"stored). Once an endpoint has keys, requests need\n"
-	"'Authorization: Bearer KEY' or 'X-Api-Key: KEY'. list shows each\n"
-	"key's ID (its first 8 hex digits), creation time and creator;\n"
-	"delete revokes one (the gateway stops accepting it within 0.2 s).\n";
+	"stored). From then on, requests need 'Authorization: Bearer KEY'\n"
+	"or 'X-Api-Key: KEY'. list shows each key's ID (its first 8 hex\n"
+	"digits), creation time and creator; delete revokes one (the gateway\n"
+	"stops accepting it within 0.2 s). Revoking the last key does not\n"
+	"make the endpoint public: it refuses every request until\n"
+	"'mlops-deploy update ENDPOINT --public'.\n";
 
 enum {
 	OPT_ALLOW = 1000, OPT_CAPTURE, OPT_IDLE, OPT_MAXCONC, OPT_MAXPAY,
-	OPT_MEMORY, OPT_MODEL, OPT_PROVISIONED, OPT_TIMEOUT, OPT_JSON
+	OPT_MEMORY, OPT_MODEL, OPT_PROVISIONED, OPT_TIMEOUT, OPT_JSON,
+	OPT_PUBLIC, OPT_REQUIRE_KEY
 };
 
 /* Resolve ref in the registry and check the approval gate. */
@@ -263,10 +272,15 @@ static int cmd_update(int argc, char **argv, struct cli *cli)
 	static const struct option opts[] = {
 		{ "allow-unapproved", no_argument, 0, OPT_ALLOW },
 		{ "help", no_argument, 0, 'h' },
-		{ "model", required_argument, 0, OPT_MODEL }, { 0, 0, 0, 0 }
+		{ "model", required_argument, 0, OPT_MODEL },
+		{ "public", no_argument, 0, OPT_PUBLIC },
+		{ "require-key", no_argument, 0, OPT_REQUIRE_KEY },
+		{ 0, 0, 0, 0 }
 	};
+	struct mlops_err err = MLOPS_ERR_INIT;
 	const char *model = NULL;
-	int c, allow = 0;
+	struct store *st;
+	int c, allow = 0, auth = -1, ret;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_update)) !=
 	       -1)
@@ -277,14 +291,37 @@ static int cmd_update(int argc, char **argv, struct cli *cli)
 		case OPT_MODEL:
 			model = optarg;
 			break;
+		case OPT_PUBLIC:
+		case OPT_REQUIRE_KEY:
+			if (auth == (c == OPT_PUBLIC))
+				return cli_usage(cli, usage_update, "--public "
+						 "and --require-key exclude "
+						 "each other");
+			auth = c == OPT_REQUIRE_KEY;
+			break;
 		default:
 			return CLI_STATUS(c);
 		}
 	if (argc - optind != 1)
 		return cli_usage(cli, usage_update, "expected one ENDPOINT");
-	if (!model)
-		return cli_usage(cli, usage_update, "--model is required");
-	return deploy_version(cli, argv[optind], model, allow, NULL);
+	if (!model && auth < 0)
+		return cli_usage(cli, usage_update, "--model, --public or "
+				 "--require-key is required");
+	if (model && (ret = deploy_version(cli, argv[optind], model, allow,
+					   NULL)) != 0)
+		return ret;
+	if (auth < 0)
+		return 0;
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (endpoint_set_auth(st, argv[optind], auth, &err) < 0)
+		return cli_fail(cli, &err);
+	ret = audit_done(cli, st, auth ? "deploy.auth.key" :
+			 "deploy.auth.public", argv[optind], NULL);
+	if (ret == 0)
+		printf("%s: %s\n", argv[optind], auth ? "requires an API key" :
+		       "public");
+	return ret;
 }
 
 static const struct option help_only[] = {
@@ -340,7 +377,7 @@ static json_t *endpoint_json(const struct endpoint *e)
 	time_format(e->created_us, created);
 	time_format(e->updated_us, updated);
 	o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:{s:i,s:i,s:i,s:f,s:f,s:f,"
-		      "s:I},s:I,s:I,s:s,s:s,s:s}",
+		      "s:I},s:I,s:s,s:I,s:s,s:s,s:s}",
 		      "name", e->name, "model", e->cur.ref, "framework",
 		      e->cur.framework, "entry", e->cur.entry,
 		      "previous_model", e->prev.ref, "settings",
@@ -351,7 +388,8 @@ static json_t *endpoint_json(const struct endpoint *e)
 		      (double)e->set.timeout_us / 1e6, "capture_percent",
 		      e->set.capture_pct, "max_payload",
 		      (json_int_t)e->set.max_payload, "keys",
-		      (json_int_t)e->nkeys, "generation",
+		      (json_int_t)e->nkeys, "auth", e->key_required ? "key" :
+		      "public", "generation",
 		      (json_int_t)e->generation, "status",
 		      endpoint_status(e), "created", created, "updated",
 		      updated);

@@ -270,7 +270,8 @@ static enum MHD_Result quick_fail(struct gateway *gw,
 }
 
 /* Check the request's API key against the endpoint's, in constant time
- * for each stored key and over all of them. */
+ * for each stored key and over all of them. An endpoint that needs a
+ * key and has none refuses every request. */
 static int key_ok(struct MHD_Connection *c, const struct gw_conf *conf)
 {
 	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -281,7 +282,7 @@ static int key_ok(struct MHD_Connection *c, const struct gw_conf *conf)
 	unsigned int mdlen = 0;
 	int ok = 0;
 
-	if (!conf->nkeys)
+	if (!conf->key_required)
 		return 1;
 	if (!key && auth && strncasecmp(auth, "Bearer ", 7) == 0)
 		key = auth + 7;

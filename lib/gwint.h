@@ -51,6 +51,7 @@ struct gw_conf {
 	struct endpoint_settings set;
 	uint32_t capture_below;		/* capture when rand32 < this */
 	int capture_all;
+	int key_required;		/* 0: public */
 	size_t nkeys;
 	unsigned char (*keys)[32];
 };
