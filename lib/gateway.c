@@ -199,6 +199,7 @@ static const char *error_kind(int status)
 	case 415: return "UnsupportedMediaType";
 	case 424: return "ModelError";
 	case 429: return "TooManyRequests";
+	case 501: return "NotImplemented";
 	case 502: return "WorkerDied";
 	case 503: return "ModelNotReady";
 	case 504: return "Timeout";
@@ -302,13 +303,27 @@ static void job_done(struct pool_job *job)
 	MHD_resume_connection(r->conn);
 }
 
+/* 1 when the media type of ctype is want, whatever its parameters
+ * ("text/csv; charset=utf-8" is text/csv; "text/csvx" is not). */
+static int media_type_is(const char *ctype, const char *want)
+{
+	size_t n = strlen(want);
+
+	ctype += strspn(ctype, " \t");
+	if (strncasecmp(ctype, want, n) != 0)
+		return 0;
+	ctype += n;
+	ctype += strspn(ctype, " \t");
+	return *ctype == '\0' || *ctype == ';';
+}
+
 static enum MHD_Result invoke_xgboost(struct gw_req *r)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct xgb_model *m = r->ver->xgb;
-	int json = strncmp(r->ctype, "application/json", 16) == 0;
+	int json = media_type_is(r->ctype, "application/json");
 
-	if (!json && strncmp(r->ctype, "text/csv", 8) != 0)
+	if (!json && !media_type_is(r->ctype, "text/csv"))
 		return req_fail(r, 415, "content type '%s' is not supported: "
 				"use text/csv or application/json", r->ctype);
 	if ((json ? predio_parse_json : predio_parse_csv)(&r->rows, r->body.s,
@@ -457,6 +472,60 @@ static enum MHD_Result serve_get(struct gateway *gw, struct MHD_Connection *c,
 	return ret;
 }
 
+/* How the request says its body is framed. */
+struct framing {
+	int nlength, nencoding;
+	const char *length, *encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
+				     const char *key, const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->nlength++;
+		f->length = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->nencoding++;
+		f->encoding = value;
+	}
+	return MHD_YES;
+}
+
+/* Refuse a body whose end two parsers could see in different places
+ * (RFC 9112 section 6.3), which would let it smuggle a request past
+ * whatever sits in front of the gateway, and a transfer coding other
+ * than chunked, whose end libmicrohttpd cannot find. Answered on the
+ * first call, so libmicrohttpd closes the connection after it. Sets
+ * *has_body. */
+static enum MHD_Result check_framing(struct gateway *gw,
+				     struct MHD_Connection *c, int *has_body,
+				     int *refused)
+{
+	struct framing f = { 0 };
+	char msg[200];
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	*has_body = f.nencoding || (f.length && strcmp(f.length, "0") != 0);
+	*refused = 1;
+	if (f.nlength > 1)
+		return quick_fail(gw, c, 400, "several Content-Length headers");
+	if (f.nencoding > 1 || (f.nencoding &&
+	    strcasecmp(f.encoding, "chunked") != 0)) {
+		snprintf(msg, sizeof(msg), "Transfer-Encoding '%.100s' is not "
+			 "supported: send the body as it is, or chunked",
+			 f.nencoding > 1 ? "(several headers)" : f.encoding);
+		return quick_fail(gw, c, 501, msg);
+	}
+	if (f.nlength && f.nencoding)
+		return quick_fail(gw, c, 400, "both Content-Length and "
+				  "Transfer-Encoding");
+	*refused = 0;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -467,6 +536,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	size_t ulen = strlen(url);
 	int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	int has_body, refused;
+	enum MHD_Result ret;
 
 	(void)version;
 	if (*con_cls == &deferred_get) {
@@ -503,6 +574,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return invoke(r);
 	}
 	/* The first call, with the headers only. */
+	ret = check_framing(gw, c, &has_body, &refused);
+	if (refused)
+		return ret;
 	if (ulen > strlen(INVOKE_PREFIX) + strlen(INVOKE_SUFFIX) &&
 	    strncmp(url, INVOKE_PREFIX, strlen(INVOKE_PREFIX)) == 0 &&
 	    strcmp(url + ulen - strlen(INVOKE_SUFFIX), INVOKE_SUFFIX) == 0) {
@@ -531,6 +605,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	    strcmp(url, "/metrics") == 0) {
 		if (!is_get)
 			return quick_fail(gw, c, 405, "use GET");
+		/* A body is not read: answer now, which closes the
+		 * connection after the answer. */
+		if (has_body)
+			return serve_get(gw, c, url);
 		*con_cls = &deferred_get;
 		return MHD_YES;
 	}

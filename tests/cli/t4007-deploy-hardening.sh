@@ -47,4 +47,86 @@ test_expect_success 'revoking the last key fails closed until --public' '
 	grep "model, --public or --require-key" err
 '
 
+# raw_http REQUEST: send REQUEST (printf escapes) to the gateway on one
+# connection and print each status line of what comes back before it
+# closes (or 10 s pass).
+raw_http() {
+	$PYTHON - "$GW_PORT" "$1" <<-'PY'
+	import re, socket, sys, time
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+	s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+	s.settimeout(10)
+	got, end = b"", time.time() + 10
+	while time.time() < end:
+	    try:
+	        b = s.recv(65536)
+	    except socket.timeout:
+	        break
+	    if not b:
+	        break
+	    got += b
+	for line in re.findall(rb"HTTP/1\.[01] [0-9]{3}[^\r\n]*", got):
+	    print(line.decode())
+	PY
+}
+
+test_expect_success 'several Content-Length, or with Transfer-Encoding: 400 and close' '
+	train_model m.json &&
+	register_model churn m.json >/dev/null &&
+	mlops-deploy create churn --model churn/1 &&
+	start_gateway &&
+	p="POST /endpoints/churn/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n" &&
+	smuggled="GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" &&
+	raw_http "${p}Content-Length: 5\r\nContent-Length: 40\r\n\r\n1,2,3$smuggled" >got &&
+	echo "HTTP/1.1 400 Bad Request" >want &&
+	test_cmp want got &&
+	raw_http "${p}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$smuggled" >got &&
+	test_cmp want got &&
+	raw_http "${p}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n$smuggled" >got &&
+	test_cmp want got &&
+	curl -s "$URL/metrics" | grep "code=\"400\"" &&
+	raw_http "${p}Content-Length: 9\r\n\r\n1,2,3,4,5GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >got &&
+	printf "HTTP/1.1 200 OK\nHTTP/1.1 200 OK\n" >want &&
+	test_cmp want got
+'
+
+test_expect_success 'Transfer-Encoding other than chunked: 501 at once' '
+	train_model m.json &&
+	register_model churn m.json >/dev/null &&
+	mlops-deploy create churn --model churn/1 &&
+	start_gateway &&
+	inv=$URL/endpoints/churn/invocations C="Content-Type: text/csv" &&
+	test "$(http_code POST "$inv" -m 5 -H "$C" -H "Transfer-Encoding: gzip" --data-binary @rows.csv)" = 501 &&
+	grep "\"NotImplemented\".*Transfer-Encoding .gzip. is not supported" body.out &&
+	test "$(http_code POST "$inv" -m 5 -H "$C" -H "Transfer-Encoding: gzip, chunked" --data-binary @rows.csv)" = 501 &&
+	test "$(http_code POST "$inv" -m 5 -H "$C" -H "Transfer-Encoding: chunked" --data-binary @rows.csv)" = 200 &&
+	close_to body.out expect.txt
+'
+
+test_expect_success 'GET with a body is answered, on /ping /metrics /endpoints' '
+	train_model m.json &&
+	register_model churn m.json >/dev/null &&
+	mlops-deploy create churn --model churn/1 &&
+	start_gateway &&
+	test "$(http_code GET "$URL/ping" -m 5 --data-binary x)" = 200 &&
+	test "$(http_code GET "$URL/metrics" -m 5 --data-binary x)" = 200 &&
+	grep "^mlops_" body.out &&
+	test "$(http_code GET "$URL/endpoints" -m 5 --data-binary x)" = 200 &&
+	grep "\"name\":\"churn\"" body.out &&
+	test "$(http_code GET "$URL/ping" -m 5 -H "Transfer-Encoding: chunked" --data-binary x)" = 200
+'
+
+test_expect_success 'content types are matched exactly, parameters aside' '
+	train_model m.json &&
+	register_model churn m.json >/dev/null &&
+	mlops-deploy create churn --model churn/1 &&
+	start_gateway &&
+	inv=$URL/endpoints/churn/invocations &&
+	test "$(http_code POST "$inv" -H "Content-Type: text/csvx" --data-binary @rows.csv)" = 415 &&
+	test "$(http_code POST "$inv" -H "Content-Type: application/jsonp" -d "{\"instances\":[[1,2,3,4,5]]}")" = 415 &&
+	test "$(http_code POST "$inv" -H "Content-Type: text/csv; charset=utf-8" --data-binary @rows.csv)" = 200 &&
+	test "$(http_code POST "$inv" -H "Content-Type: Text/CSV ;header=absent" --data-binary @rows.csv)" = 200 &&
+	test "$(http_code POST "$inv" -H "Content-Type: application/json; charset=utf-8" -d "{\"instances\":[[1,2,3,4,5]]}")" = 200
+'
+
 test_done
