@@ -49,8 +49,9 @@ struct gw_req {
 	struct MHD_Connection *conn;
 	int64_t t0, t0_real;
 	uint64_t max_payload, skipped;
+	uint64_t reserved;		/* of gw->buffered */
 	int64_t timeout_us;
-	int capture, too_big, counted_inflight;
+	int capture, too_big, over_budget, counted_inflight;
 	_Atomic int state;
 	char ctype[96];
 	struct buf body, out;
@@ -84,8 +85,8 @@ static struct gw_req *req_get(struct gateway *gw)
 	r->gw = gw;
 	r->ep = NULL;
 	r->ver = NULL;
-	r->capture = r->too_big = r->counted_inflight = 0;
-	r->skipped = 0;
+	r->capture = r->too_big = r->over_budget = r->counted_inflight = 0;
+	r->skipped = r->reserved = 0;
 	atomic_store_explicit(&r->state, REQ_READING, memory_order_relaxed);
 	buf_reset(&r->body);
 	buf_reset(&r->out);
@@ -237,6 +238,14 @@ static enum MHD_Result req_finish(struct gw_req *r, int status,
 		       r->ver ? r->ver->ref : NULL, 0);
 }
 
+static enum MHD_Result req_fail_as(struct gw_req *r, int status,
+				   const char *kind, const char *msg)
+{
+	error_body(&r->out, kind, msg);
+	return req_finish(r, status, r->out.s, r->out.len,
+			  "application/json");
+}
+
 static enum MHD_Result req_fail(struct gw_req *r, int status,
 				const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -250,9 +259,115 @@ static enum MHD_Result req_fail(struct gw_req *r, int status,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	error_body(&r->out, error_kind(status), msg);
-	return req_finish(r, status, r->out.s, r->out.len,
-			  "application/json");
+	return req_fail_as(r, status, error_kind(status), msg);
+}
+
+/* 503 for a body past the gateway's bound on buffered bodies. */
+static enum MHD_Result req_fail_full(struct gw_req *r)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "the gateway holds its maximum of %llu "
+		 "bytes of request bodies: retry later",
+		 (unsigned long long)r->gw->max_buffered);
+	return req_fail_as(r, 503, "BodyBufferFull", msg);
+}
+
+/* Reserve n more body bytes for r under the gateway's bound. */
+static int reserve(struct gw_req *r, uint64_t n)
+{
+	struct gateway *gw = r->gw;
+	uint_fast64_t cur = atomic_load_explicit(&gw->buffered,
+						 memory_order_relaxed);
+
+	do {
+		if (n > gw->max_buffered || cur > gw->max_buffered - n)
+			return -1;
+	} while (!atomic_compare_exchange_weak(&gw->buffered, &cur,
+					       cur + n));
+	r->reserved += n;
+	return 0;
+}
+
+/* One open connection, for the deadline sweep. */
+struct gw_conn {
+	MHD_socket fd;
+	_Atomic int64_t deadline_us;	/* monotonic; 0: none */
+	struct gw_conn *prev, *next;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *c,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct gateway *gw = cls;
+	struct gw_conn *k = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+			c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		k = xcalloc(1, sizeof(*k));
+		k->fd = info ? info->connect_fd : MHD_INVALID_SOCKET;
+		atomic_init(&k->deadline_us, time_mono_us() +
+			    gw->header_timeout_us);
+		pthread_mutex_lock(&gw->conns_lock);
+		k->next = gw->conns;
+		if (k->next)
+			k->next->prev = k;
+		gw->conns = k;
+		pthread_mutex_unlock(&gw->conns_lock);
+		*socket_context = k;
+		return;
+	}
+	if (!k)
+		return;
+	pthread_mutex_lock(&gw->conns_lock);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		gw->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	pthread_mutex_unlock(&gw->conns_lock);
+	free(k);
+	*socket_context = NULL;
+}
+
+/* Give c a deadline us from now (0: none) to send what it owes. */
+static void conn_deadline(struct MHD_Connection *c, int64_t us)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct gw_conn *k = info ? info->socket_context : NULL;
+
+	if (k)
+		atomic_store_explicit(&k->deadline_us, us ? time_mono_us() +
+				      us : 0, memory_order_relaxed);
+}
+
+/* Close every connection past its deadline. shutdown() ends its stream,
+ * so its libmicrohttpd thread closes it; the lock keeps the socket from
+ * being closed and its number reused meanwhile, as libmicrohttpd tells
+ * on_connection before it closes a socket. */
+static void conns_sweep(struct gateway *gw)
+{
+	int64_t now = time_mono_us();
+
+	pthread_mutex_lock(&gw->conns_lock);
+	for (struct gw_conn *k = gw->conns; k; k = k->next) {
+		int64_t d = atomic_load_explicit(&k->deadline_us,
+						 memory_order_relaxed);
+
+		if (d && now >= d && k->fd != MHD_INVALID_SOCKET) {
+			shutdown(k->fd, SHUT_RDWR);
+			atomic_store_explicit(&k->deadline_us, 0,
+					      memory_order_relaxed);
+			atomic_fetch_add_explicit(&gw->timed_out, 1,
+						  memory_order_relaxed);
+		}
+	}
+	pthread_mutex_unlock(&gw->conns_lock);
 }
 
 /* Answer a request that has no context (no body read). */
@@ -373,6 +488,9 @@ static enum MHD_Result invoke_worker(struct gw_req *r)
 /* The whole body is in: predict, or hand over to the workers. */
 static enum MHD_Result invoke(struct gw_req *r)
 {
+	conn_deadline(r->conn, 0);
+	if (r->over_budget)
+		return req_fail_full(r);
 	if (r->too_big)
 		return req_fail(r, 413, "the body exceeds the endpoint's "
 				"maximum payload of %llu bytes",
@@ -444,6 +562,14 @@ static enum MHD_Result begin_invoke(struct gateway *gw,
 	if (len_hdr && strtoull(len_hdr, NULL, 10) > r->max_payload) {
 		r->too_big = 1;
 		return invoke(r);
+	}
+	/* Reserve a declared body whole, before a byte of it is read. */
+	if (len_hdr) {
+		uint64_t n = strtoull(len_hdr, NULL, 10);
+
+		if (reserve(r, n) < 0)
+			return req_fail_full(r);
+		buf_grow(&r->body, (size_t)n);
 	}
 	return MHD_YES;
 }
@@ -553,27 +679,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (state == REQ_DONE)
 			return invoke_done(r);
 		if (*upload_size) {
-			if (r->too_big || r->body.len + *upload_size >
-			    r->max_payload) {
-				/* Skip the rest, to answer 413 at its end;
-				 * a body that does not end (chunked) is cut
-				 * off once MAX_SKIP bytes were skipped. */
-				r->too_big = 1;
-				r->skipped += *upload_size;
-				if (r->skipped > MAX_SKIP) {
-					gw_count(&r->ep->n, 413,
-						 time_mono_us() - r->t0);
-					return MHD_NO;
-				}
-			} else {
-				buf_add(&r->body, upload, *upload_size);
-			}
+			size_t n = *upload_size;
+
 			*upload_size = 0;
+			if (r->body.len + n > r->max_payload)
+				r->too_big = 1;
+			if (!r->too_big && !r->over_budget &&
+			    r->body.len + n > r->reserved &&
+			    reserve(r, r->body.len + n - r->reserved) < 0)
+				r->over_budget = 1;
+			if (!r->too_big && !r->over_budget) {
+				buf_add(&r->body, upload, n);
+				return MHD_YES;
+			}
+			/* Skip the rest, to answer 413 or 503 at its
+			 * end; a body that does not end (chunked) is cut
+			 * off once MAX_SKIP bytes were skipped. */
+			r->skipped += n;
+			if (r->skipped > MAX_SKIP) {
+				gw_count(&r->ep->n, r->too_big ? 413 : 503,
+					 time_mono_us() - r->t0);
+				return MHD_NO;
+			}
 			return MHD_YES;
 		}
 		return invoke(r);
 	}
 	/* The first call, with the headers only. */
+	conn_deadline(c, gw->body_timeout_us);
 	ret = check_framing(gw, c, &has_body, &refused);
 	if (refused)
 		return ret;
@@ -621,10 +754,12 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 	struct gateway *gw = cls;
 	struct gw_req *r = *con_cls;
 
-	(void)c;
 	(void)why;
+	/* The next request's headers are due from now. */
+	conn_deadline(c, gw->header_timeout_us);
 	if (!r || *con_cls == &deferred_get)
 		return;
+	atomic_fetch_sub(&gw->buffered, r->reserved);
 	if (r->counted_inflight)
 		atomic_fetch_sub(&r->ep->inflight, 1);
 	if (r->ver)
@@ -725,6 +860,7 @@ static void control_loop(struct gateway *gw, const sigset_t *sigs)
 					"%s\n", err.msg);
 		}
 		gw_retire_sweep(gw, 0);
+		conns_sweep(gw);
 		if (time_mono_us() - last_flush >= 2 * TIME_US_PER_SEC) {
 			gw_flush_stats(gw);
 			last_flush = time_mono_us();
@@ -757,7 +893,18 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	gw.conf = conf;
+	gw.max_connections = conf->max_connections ? conf->max_connections :
+			     GATEWAY_DEFAULT_MAX_CONNECTIONS;
+	gw.max_per_client = conf->max_per_client ? conf->max_per_client :
+			    GATEWAY_DEFAULT_MAX_PER_CLIENT;
+	gw.header_timeout_us = conf->header_timeout_us > 0 ?
+		conf->header_timeout_us : GATEWAY_DEFAULT_HEADER_TIMEOUT_US;
+	gw.body_timeout_us = conf->body_timeout_us > 0 ?
+		conf->body_timeout_us : GATEWAY_DEFAULT_BODY_TIMEOUT_US;
+	gw.max_buffered = conf->max_buffered ? conf->max_buffered :
+			  GATEWAY_DEFAULT_MAX_BUFFERED;
 	pthread_mutex_init(&gw.cold_lock, NULL);
+	pthread_mutex_init(&gw.conns_lock, NULL);
 	ret = store_open_dir(&gw.st, conf->store_dir, "mlops-deploy", err);
 	if (ret < 0)
 		goto out;
@@ -778,8 +925,11 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 			     MHD_OPTION_THREAD_POOL_SIZE,
 			     (unsigned)thread_count(conf->threads),
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)10000,
+			     MHD_OPTION_CONNECTION_LIMIT, gw.max_connections,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			     gw.max_per_client,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &gw,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &gw,
 			     MHD_OPTION_END);
 	if (!d) {
 		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot start the "
@@ -826,6 +976,7 @@ out:
 	free(gw.cold);
 	store_close(gw.st);
 	pthread_mutex_destroy(&gw.cold_lock);
+	pthread_mutex_destroy(&gw.conns_lock);
 	curl_global_cleanup();
 	free(url);
 	free(capdir);

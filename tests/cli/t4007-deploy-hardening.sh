@@ -129,4 +129,99 @@ test_expect_success 'content types are matched exactly, parameters aside' '
 	test "$(http_code POST "$inv" -H "Content-Type: application/json; charset=utf-8" -d "{\"instances\":[[1,2,3,4,5]]}")" = 200
 '
 
+# trickle HOW N: open N connections to the gateway and send one byte
+# on each every 0.1 s, of a request's headers (HOW=headers) or of a
+# declared 100-byte body (HOW=body); print how many seconds passed until
+# the gateway had closed all of them (or "open" after 20 s).
+trickle() {
+	$PYTHON - "$GW_PORT" "$1" "$2" <<-'PY'
+	import socket, sys, time
+	port, how, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+	head = b"POST /endpoints/churn/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\n"
+	socks = []
+	for i in range(n):
+	    s = socket.create_connection(("127.0.0.1", port))
+	    if how == "body":
+	        s.sendall(head)
+	    s.setblocking(False)
+	    socks.append(s)
+	start = time.time()
+	while socks and time.time() - start < 20:
+	    for s in list(socks):
+	        try:
+	            if s.recv(1024) == b"":
+	                raise ConnectionError
+	            continue
+	        except BlockingIOError:
+	            pass
+	        except OSError:
+	            socks.remove(s)
+	            continue
+	        try:
+	            s.send(b"1" if how == "body" else head[:1])
+	        except OSError:
+	            socks.remove(s)
+	    time.sleep(0.1)
+	print("open" if socks else "%.1f" % (time.time() - start))
+	PY
+}
+
+test_expect_success 'trickled headers or bodies are cut off at their deadline' '
+	train_model m.json &&
+	register_model churn m.json >/dev/null &&
+	mlops-deploy create churn --model churn/1 &&
+	GW_OPTS="--header-timeout 1s --body-timeout 2s" start_gateway &&
+	t=$(trickle headers 3) &&
+	echo "headers closed after $t s" &&
+	test "$t" != open && test "${t%.*}" -ge 1 && test "${t%.*}" -lt 5 &&
+	t=$(trickle body 3) &&
+	echo "bodies closed after $t s" &&
+	test "$t" != open && test "${t%.*}" -ge 2 && test "${t%.*}" -lt 6 &&
+	curl -s "$URL/metrics" | grep "^mlops_connections_timed_out_total 6$" &&
+	test "$(http_code POST "$URL/endpoints/churn/invocations" -H "Content-Type: text/csv" --data-binary @rows.csv)" = 200
+'
+
+test_expect_success 'connections per client address are bounded' '
+	train_model m.json &&
+	register_model churn m.json >/dev/null &&
+	mlops-deploy create churn --model churn/1 &&
+	GW_OPTS="--max-per-client 4 --header-timeout 2s" start_gateway &&
+	{ trickle headers 4 >t & tp=$!; } &&
+	for i in $(seq 1 100); do
+		test "$(curl -s -o /dev/null -w "%{http_code}" "$URL/ping")" = 000 && break
+		sleep 0.05
+	done &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" "$URL/ping")" = 000 &&
+	wait $tp &&
+	test "$(cat t)" != open &&
+	test "$(http_code GET "$URL/ping")" = 200
+'
+
+test_expect_success 'bodies buffered across connections are bounded: 503' '
+	train_model m.json &&
+	register_model churn m.json >/dev/null &&
+	mlops-deploy create churn --model churn/1 &&
+	GW_OPTS="--max-buffered 64KB --body-timeout 3s" start_gateway &&
+	inv=$URL/endpoints/churn/invocations C="Content-Type: text/csv" &&
+	{ $PYTHON - "$GW_PORT" >held <<-\PY & tp=$!; } &&
+	import socket, sys, time
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+	s.sendall(b"POST /endpoints/churn/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 60000\r\n\r\n1,2")
+	s.settimeout(10)
+	print(s.recv(100).decode() or "closed")
+	PY
+	for i in $(seq 1 100); do
+		curl -s "$URL/metrics" | grep "^mlops_buffered_body_bytes 60000$" && break
+		sleep 0.05
+	done &&
+	head -c 10000 /dev/zero | tr "\\0" 1 >big &&
+	test "$(http_code POST "$inv" -H "$C" --data-binary @big)" = 503 &&
+	grep "\"BodyBufferFull\".*maximum of 65536 bytes" body.out &&
+	test "$(http_code POST "$inv" -H "$C" -H "Transfer-Encoding: chunked" --data-binary @big)" = 503 &&
+	test "$(http_code POST "$inv" -H "$C" --data-binary @rows.csv)" = 200 &&
+	wait $tp &&
+	grep closed held &&
+	curl -s "$URL/metrics" | grep "^mlops_buffered_body_bytes 0$"
+'
+
 test_done
