@@ -273,15 +273,25 @@ static enum MHD_Result req_fail_full(struct gw_req *r)
 	return req_fail_as(r, 503, "BodyBufferFull", msg);
 }
 
-/* Reserve n more body bytes for r under the gateway's bound. */
+/* Reserve n more body bytes for r under the gateway's bound. A body
+ * past SMALL_BODY may fill only 7/8 of it: the rest is kept for small
+ * ones (the usual inference request), so that connections holding large
+ * bodies cannot refuse every request; one client address, at
+ * GATEWAY_DEFAULT_MAX_PER_CLIENT connections of small bodies, holds
+ * 16 MB, less than the 32 MB eighth of the default bound. */
+#define SMALL_BODY ((uint64_t)64 << 10)
+
 static int reserve(struct gw_req *r, uint64_t n)
 {
 	struct gateway *gw = r->gw;
+	uint64_t limit = gw->max_buffered;
 	uint_fast64_t cur = atomic_load_explicit(&gw->buffered,
 						 memory_order_relaxed);
 
+	if (r->reserved + n > SMALL_BODY)
+		limit -= limit / 8;
 	do {
-		if (n > gw->max_buffered || cur > gw->max_buffered - n)
+		if (n > limit || cur > limit - n)
 			return -1;
 	} while (!atomic_compare_exchange_weak(&gw->buffered, &cur,
 					       cur + n));
