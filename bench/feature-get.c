@@ -90,7 +90,8 @@ int main(int argc, char **argv)
 		snprintf(id, sizeof(id), "%s%ld", argv[4], rand() % nids);
 		t0 = now_us();
 		ret = cli ? run_cli(argv[3], id) :
-			online_get(r, id, time_now_us(), &values, &err);
+			online_get(r, id, time_now_us(), &values, NULL,
+				   &err);
 		lat[i] = now_us() - t0;
 		if (ret != (cli ? 0 : 1)) {
 			fprintf(stderr, "feature-get: no record '%s'\n", id);

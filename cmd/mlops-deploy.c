@@ -69,16 +69,30 @@ static const char usage_describe[] =
 	"gateway last wrote back.\n";
 static const char usage_key[] =
 	"usage: mlops-deploy key create ENDPOINT\n"
-	"       mlops-deploy key list ENDPOINT\n"
+	"       mlops-deploy key list [--json] ENDPOINT\n"
 	"       mlops-deploy key delete ENDPOINT ID\n"
 	"\n"
-	"create prints a new API key for ENDPOINT (only its SHA-256 is\n"
-	"stored). From then on, requests need 'Authorization: Bearer KEY'\n"
-	"or 'X-Api-Key: KEY'. list shows each key's ID (its first 8 hex\n"
-	"digits), creation time and creator; delete revokes one (the gateway\n"
-	"stops accepting it within 0.2 s). Revoking the last key does not\n"
-	"make the endpoint public: it refuses every request until\n"
-	"'mlops-deploy update ENDPOINT --public'.\n";
+	"API keys. Once an endpoint has had a key, requests need\n"
+	"'Authorization: Bearer KEY' or 'X-Api-Key: KEY', even after its\n"
+	"last key is revoked, until 'mlops-deploy update ENDPOINT --public'.\n";
+static const char usage_key_create[] =
+	"usage: mlops-deploy key create ENDPOINT\n"
+	"\n"
+	"Print a new API key for ENDPOINT (only its SHA-256 is stored).\n"
+	"From then on, requests need 'Authorization: Bearer KEY' or\n"
+	"'X-Api-Key: KEY'.\n";
+static const char usage_key_list[] =
+	"usage: mlops-deploy key list [--json] ENDPOINT\n"
+	"\n"
+	"Show each key's ID (its first 8 hex digits), creation time and\n"
+	"creator. --json prints one JSON object per line.\n";
+static const char usage_key_delete[] =
+	"usage: mlops-deploy key delete ENDPOINT ID\n"
+	"\n"
+	"Revoke a key (the gateway stops accepting it within 0.2 s).\n"
+	"Revoking the last key does not make the endpoint public: it\n"
+	"refuses every request until 'mlops-deploy update ENDPOINT\n"
+	"--public'.\n";
 
 enum {
 	OPT_ALLOW = 1000, OPT_CAPTURE, OPT_IDLE, OPT_MAXCONC, OPT_MAXPAY,
@@ -328,11 +342,14 @@ static const struct option help_only[] = {
 	{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
-/* rollback and delete: one ENDPOINT, one library call. */
+/* rollback and delete: one ENDPOINT, one library call, then report
+ * prints what it did. */
 static int simple_verb(int argc, char **argv, struct cli *cli,
 		       const char *usage, const char *action,
 		       int (*fn)(struct store *, const char *,
-				 struct mlops_err *))
+				 struct mlops_err *),
+		       int (*report)(struct cli *, struct store *,
+				     const char *))
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct store *st;
@@ -346,19 +363,43 @@ static int simple_verb(int argc, char **argv, struct cli *cli,
 		return ret;
 	if (fn(st, argv[optind], &err) < 0)
 		return cli_fail(cli, &err);
-	return audit_done(cli, st, action, argv[optind], NULL);
+	ret = audit_done(cli, st, action, argv[optind], NULL);
+	if (ret == 0)
+		ret = report(cli, st, argv[optind]);
+	return ret;
+}
+
+/* What rollback did: the version the endpoint serves now. */
+static int report_serving(struct cli *cli, struct store *st, const char *name)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct endpoint *e = NULL;
+
+	if (endpoint_get(st, name, &e, &err) < 0)
+		return cli_fail(cli, &err);
+	printf("%s: serving %s\n", name, e->cur.ref);
+	endpoint_free(e);
+	return 0;
+}
+
+static int report_deleted(struct cli *cli, struct store *st, const char *name)
+{
+	(void)cli;
+	(void)st;
+	printf("%s: deleted\n", name);
+	return 0;
 }
 
 static int cmd_rollback(int argc, char **argv, struct cli *cli)
 {
 	return simple_verb(argc, argv, cli, usage_rollback, "deploy.rollback",
-			   endpoint_rollback);
+			   endpoint_rollback, report_serving);
 }
 
 static int cmd_delete(int argc, char **argv, struct cli *cli)
 {
 	return simple_verb(argc, argv, cli, usage_delete, "deploy.delete",
-			   endpoint_delete);
+			   endpoint_delete, report_deleted);
 }
 
 /* InService while a gateway writes its counters back (every 2 s),
@@ -448,7 +489,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		if (json) {
 			json_t *o = endpoint_json(eps[i]);
 
-			jsonio_print(stdout, o, 0);
+			jsonio_print(stdout, o);
 			json_decref(o);
 			continue;
 		}
@@ -464,6 +505,22 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
 	endpoint_list_free(eps, n);
 	return ret;
+}
+
+/* "key: value" for people: a string bare, any other value as JSON. */
+static void print_field(const char *parent, const char *key, const json_t *v)
+{
+	struct buf s = BUF_INIT;
+
+	if (json_is_string(v))
+		buf_addf(&s, "%s", json_string_value(v));
+	else
+		jsonio_format(&s, v);
+	if (parent)
+		printf("%s.%s: %s\n", parent, key, s.s);
+	else
+		printf("%s: %s\n", key, s.s);
+	buf_release(&s);
 }
 
 static int cmd_describe(int argc, char **argv, struct cli *cli)
@@ -495,7 +552,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	o = endpoint_json(e);
 	if (json) {
-		jsonio_print(stdout, o, 1);
+		jsonio_print(stdout, o);
 	} else {
 		const char *key;
 		json_t *v;
@@ -505,26 +562,10 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 				const char *k2;
 				json_t *v2;
 
-				json_object_foreach(v, k2, v2) {
-					char *s = json_dumps(v2,
-						JSON_ENCODE_ANY);
-
-					printf("%s.%s: %s\n", key, k2,
-					       json_is_string(v2) ?
-					       json_string_value(v2) : s);
-					free(s);
-				}
-				continue;
-			}
-			if (json_is_null(v))
-				continue;
-			if (json_is_string(v)) {
-				printf("%s: %s\n", key, json_string_value(v));
-			} else {
-				char *s = json_dumps(v, JSON_ENCODE_ANY);
-
-				printf("%s: %s\n", key, s);
-				free(s);
+				json_object_foreach(v, k2, v2)
+					print_field(key, k2, v2);
+			} else if (!json_is_null(v)) {
+				print_field(NULL, key, v);
 			}
 		}
 	}
@@ -533,57 +574,95 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	return 0;
 }
 
+struct key_out {
+	struct table *table;	/* NULL: JSON Lines */
+};
+
 static void print_key(const char *id, int64_t created_us,
 		      const char *created_by, void *arg)
 {
+	struct key_out *ko = arg;
 	char when[TIME_RFC3339_MAX];
+	json_t *o;
 
 	time_format(created_us, when);
-	table_add(arg, (const char *const[]){ id, when, created_by });
+	if (ko->table) {
+		table_add(ko->table, (const char *const[]){ id, when,
+			  created_by });
+		return;
+	}
+	o = json_pack("{s:s,s:s,s:s}", "id", id, "created", when,
+		      "created_by", created_by);
+	jsonio_print(stdout, o);
+	json_decref(o);
 }
 
-static int cmd_key(int argc, char **argv, struct cli *cli)
+static int cmd_key_create(int argc, char **argv, struct cli *cli)
 {
-	static const char *const headers[] = { "id", "created", "by" };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char key[ENDPOINT_KEY_LEN + 1];
-	const char *verb, *name;
 	struct store *st;
-	int c, ret, nargs;
+	int ret;
 
-	while ((c = cli_getopt(argc, argv, "+h", help_only, cli, usage_key)) !=
-	       -1)
-		return CLI_STATUS(c);
-	nargs = argc - optind;
-	verb = nargs > 0 ? argv[optind] : "";
-	if (!((strcmp(verb, "create") == 0 && nargs == 2) ||
-	      (strcmp(verb, "list") == 0 && nargs == 2) ||
-	      (strcmp(verb, "delete") == 0 && nargs == 3)))
-		return cli_usage(cli, usage_key, NULL);
-	name = argv[optind + 1];
+	ret = cli_plain_args(argc, argv, cli, usage_key_create, 1, NULL);
+	if (ret >= 0)
+		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (verb[0] == 'l') {
-		struct table *t = table_new(3, headers);
-
-		ret = endpoint_key_each(st, name, print_key, t, &err);
-		if (table_print_free(t, stdout) < 0 && ret == 0)
-			return cli_error(cli, MLOPS_EINTERNAL, "cannot write "
-					 "output");
-		return ret < 0 ? cli_fail(cli, &err) : 0;
-	}
-	if (verb[0] == 'd') {
-		if (endpoint_key_delete(st, name, argv[optind + 2], &err) < 0)
-			return cli_fail(cli, &err);
-		return audit_done(cli, st, "deploy.key.delete", name, NULL);
-	}
-	if (endpoint_key_create(st, name, key, &err) < 0)
+	if (endpoint_key_create(st, argv[optind], key, &err) < 0)
 		return cli_fail(cli, &err);
-	ret = audit_done(cli, st, "deploy.key.create", name, NULL);
+	ret = audit_done(cli, st, "deploy.key.create", argv[optind], NULL);
 	if (ret == 0)
 		printf("%s\n", key);
 	return ret;
 }
+
+static int cmd_key_list(int argc, char **argv, struct cli *cli)
+{
+	static const char *const headers[] = { "id", "created", "by" };
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct key_out ko = { NULL };
+	struct store *st;
+	int json = 0, ret;
+
+	ret = cli_plain_args(argc, argv, cli, usage_key_list, 1, &json);
+	if (ret >= 0)
+		return ret;
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (!json)
+		ko.table = table_new(3, headers);
+	ret = endpoint_key_each(st, argv[optind], print_key, &ko, &err);
+	if (ko.table && table_print_free(ko.table, stdout) < 0 && ret == 0)
+		return cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
+	return ret < 0 ? cli_fail(cli, &err) : 0;
+}
+
+static int cmd_key_delete(int argc, char **argv, struct cli *cli)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct store *st;
+	int ret;
+
+	ret = cli_plain_args(argc, argv, cli, usage_key_delete, 2, NULL);
+	if (ret >= 0)
+		return ret;
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
+		return cli_fail(cli, &err);
+	ret = audit_done(cli, st, "deploy.key.delete", argv[optind], NULL);
+	if (ret == 0)
+		printf("%s: key %s revoked\n", argv[optind], argv[optind + 1]);
+	return ret;
+}
+
+static const struct cli_verb key_verbs[] = {
+	{ "create", cmd_key_create, usage_key_create, "make an API key" },
+	{ "list", cmd_key_list, usage_key_list, "list an endpoint's keys" },
+	{ "delete", cmd_key_delete, usage_key_delete, "revoke a key" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
 
 static const struct cli_verb verbs[] = {
 	{ "create", cmd_create, usage_create, "deploy a model version to a "
@@ -595,7 +674,8 @@ static const struct cli_verb verbs[] = {
 	{ "delete", cmd_delete, usage_delete, "delete an endpoint" },
 	{ "list", cmd_list, usage_list, "list endpoints" },
 	{ "describe", cmd_describe, usage_describe, "show an endpoint" },
-	{ "key", cmd_key, usage_key, "make, list and revoke API keys" },
+	{ "key", NULL, usage_key, "make, list and revoke API keys",
+	  key_verbs },
 	{ "serve", cmd_serve, usage_serve, "run the HTTP gateway" },
 	{ "stop", cmd_stop, usage_stop, "stop a daemonised gateway" },
 	{ "invoke", cmd_invoke, usage_invoke, "send requests to an "

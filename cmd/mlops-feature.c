@@ -45,7 +45,7 @@ static const struct cli_verb verbs[] = {
 	{ "delete", cmd_delete, usage_delete, "delete a record (soft or "
 	  "hard)" },
 	{ "ddl", cmd_ddl, usage_ddl, "CREATE TABLE over the offline store "
-	  "(Spark, Trino)" },
+	  "(Spark, Trino, DuckDB)" },
 	{ "export", cmd_export, usage_export, "the whole offline table as "
 	  "CSV" },
 	{ "dataset", cmd_dataset, usage_dataset, "a point-in-time correct "

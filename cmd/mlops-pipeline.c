@@ -157,6 +157,8 @@ static int prepare(struct store *st, struct run_args *a, const char *ws,
 	}
 	if (ret == 0)
 		ret = pipeline_check_inputs(*p, ws, err);
+	if (ret == 0)
+		ret = pipeline_check_features(*p, st, err);
 	return ret;
 }
 
@@ -392,7 +394,8 @@ static const struct cli_verb verbs[] = {
 	{ "validate", cmd_validate, usage_validate, "check a pipeline file" },
 	{ "graph", cmd_graph, usage_graph, "print the pipeline as Graphviz "
 	  "DOT" },
-	{ "hook", cmd_hook, usage_hook, "install or remove the git hook" },
+	{ "hook", NULL, usage_hook, "install or remove the git hook",
+	  hook_verbs },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -139,23 +139,10 @@ int regcmd_parse_args(int argc, char **argv, struct cli *cli,
 		      const char *usage, int nargs, int *json,
 		      struct store **st)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, 0, 'h' },
-		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
-	};
-	int c;
+	int c = cli_plain_args(argc, argv, cli, usage, nargs, json);
 
-	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage)) != -1)
-		switch (c) {
-		case 'j':
-			*json = 1;
-			break;
-		default:
-			return CLI_STATUS(c);
-		}
-	if (argc - optind != nargs)
-		return cli_usage(cli, usage, nargs == 1 ? "expected one "
-				 "argument" : "expected %d arguments", nargs);
+	if (c >= 0)
+		return c;
 	c = cli_store(cli, st);
 	return c ? c : REGCMD_GO_ON;
 }
@@ -215,6 +202,8 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 	if (ret == 0)
 		ret = regcmd_audit(cli, st, "registry.create", argv[optind],
 				   NULL);
+	if (ret == 0)
+		printf("created model group '%s'\n", argv[optind]);
 	json_decref(tags);
 	return ret;
 }
@@ -261,7 +250,7 @@ static int list_groups(struct cli *cli, struct store *st, int json)
 		if (json) {
 			json_t *o = group_json(&gs[i]);
 
-			jsonio_print(stdout, o, 0);
+			jsonio_print(stdout, o);
 			json_decref(o);
 			continue;
 		}
@@ -318,7 +307,7 @@ static int list_versions(struct cli *cli, struct store *st, const char *group,
 		if (json) {
 			json_t *o = model_version_json(mvs[i]);
 
-			jsonio_print(stdout, o, 0);
+			jsonio_print(stdout, o);
 			json_decref(o);
 			continue;
 		}
@@ -393,7 +382,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	o = group_json(g);
 	json_object_set(o, "aliases", aliases);
 	if (json) {
-		jsonio_print(stdout, o, 1);
+		jsonio_print(stdout, o);
 	} else {
 		char *latest, *approved;
 		json_t *v;
@@ -649,7 +638,7 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 		json_t *o = model_version_json(mv);
 
 		json_object_set(o, "history", history);
-		jsonio_print(stdout, o, 1);
+		jsonio_print(stdout, o);
 		json_decref(o);
 	} else {
 		print_version(mv, history);
@@ -713,6 +702,11 @@ static int cmd_get(int argc, char **argv, struct cli *cli)
 		switch (c) {
 		case 'o':
 			dir = optarg;
+			if (!cli_output(dir))
+				return cli_usage(cli, usage_get, "-o -: "
+						 "artifacts are files in a "
+						 "directory, not one stream "
+						 "(see 'export')");
 			break;
 		default:
 			return CLI_STATUS(c);
@@ -746,14 +740,14 @@ static const struct cli_verb verbs[] = {
 	{ "reject", cmd_reject, usage_reject, "reject a version" },
 	{ "status", cmd_status, usage_status, "show a version's approval "
 	  "status (exit 1 unless Approved)" },
-	{ "alias", cmd_alias, usage_alias, "name versions: champion, "
-	  "staging, ..." },
+	{ "alias", NULL, usage_alias, "name versions: champion, "
+	  "staging, ...", alias_verbs },
 	{ "export", cmd_export, usage_export, "write a version as a tar "
 	  "stream" },
 	{ "import", cmd_import, usage_import, "read a version from a tar "
 	  "stream" },
-	{ "card", cmd_card, usage_card, "model cards: create, set, show, "
-	  "status, history, export" },
+	{ "card", NULL, usage_card, "model cards: create, set, show, "
+	  "status, history, export", card_verbs },
 	{ NULL, NULL, NULL, NULL }
 };
 

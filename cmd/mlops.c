@@ -123,13 +123,16 @@ static int run_program(int argc, char **argv, struct cli *cli)
 static const struct cli_verb verbs[] = {
 	{ "init", cmd_init, usage_init, "make a store, or check an existing "
 	  "one" },
-	{ "object", cmd_object, usage_object, "put, get and list blobs" },
+	{ "object", NULL, usage_object, "put, get and list blobs",
+	  object_verbs },
 	{ "fsck", cmd_fsck, usage_fsck, "verify every blob, reference and the "
 	  "audit chain" },
 	{ "gc", cmd_gc, usage_gc, "remove blobs that nothing references" },
-	{ "config", cmd_config, usage_config, "get and set store settings" },
-	{ "audit", cmd_audit, usage_audit, "show and verify the audit trail" },
-	{ "event", cmd_event, usage_event, "show and put events" },
+	{ "config", NULL, usage_config, "get and set store settings",
+	  config_verbs },
+	{ "audit", NULL, usage_audit, "show and verify the audit trail",
+	  audit_verbs },
+	{ "event", NULL, usage_event, "show and put events", event_verbs },
 	{ "feature", run_program, NULL, "the feature store (mlops-feature)" },
 	{ "pipeline", run_program, NULL, "pipelines (mlops-pipeline)" },
 	{ "registry", run_program, NULL, "the model registry "

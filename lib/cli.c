@@ -60,22 +60,66 @@ int cli_help(const char *usage)
 	return 0;
 }
 
+const char *cli_output(const char *arg)
+{
+	return strcmp(arg, "-") == 0 ? NULL : arg;
+}
+
 int cli_stdout_is_tty(void)
 {
 	return isatty(STDOUT_FILENO);
+}
+
+/* A stop with this exit status: below -1, where no option can be. */
+static int stop(int status)
+{
+	return -2 - status;
 }
 
 int cli_getopt(int argc, char **argv, const char *optstring,
 	       const struct option *longopts, const struct cli *cli,
 	       const char *usage)
 {
-	int c = getopt_long(argc, argv, optstring, longopts, NULL);
+	int c;
 
+	for (const struct option *o = longopts; o && o->name; o++)
+		if (!o->flag && o->val < 0) {
+			fprintf(stderr, "%s: internal error: option '--%s' has "
+				"the negative code %d, which the verb frame "
+				"keeps for itself\n", cli->prog, o->name,
+				o->val);
+			return stop(70);
+		}
+	c = getopt_long(argc, argv, optstring, longopts, NULL);
 	if (c == 'h')
-		return 1000 + cli_help(usage);
+		return stop(cli_help(usage));
 	if (c == '?' || c == ':')
-		return 1000 + cli_usage(cli, usage, NULL);
+		return stop(cli_usage(cli, usage, NULL));
 	return c;
+}
+
+int cli_plain_args(int argc, char **argv, const struct cli *cli,
+		   const char *usage, int nargs, int *json)
+{
+	static const struct option help_only[] = {
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	static const struct option help_json[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
+	};
+	int c;
+
+	while ((c = cli_getopt(argc, argv, "h", json ? help_json : help_only,
+			       cli, usage)) != -1) {
+		if (c != 'j')
+			return CLI_STATUS(c);
+		*json = 1;
+	}
+	if (argc - optind != nargs)
+		return cli_usage(cli, usage, nargs == 1 ? "expected one "
+				 "argument" : "expected %d arguments", nargs);
+	return -1;
 }
 
 int cli_store(struct cli *cli, struct store **out)
@@ -89,18 +133,52 @@ int cli_store(struct cli *cli, struct store **out)
 	return 0;
 }
 
-static void print_overview(FILE *f, const char *prog,
-			   const struct cli_verb *verbs)
+static size_t name_width(const struct cli_verb *verbs, size_t prefix)
 {
 	size_t w = 0;
 
-	fprintf(f, "usage: %s [--store DIR] VERB [options] [args]\n"
-		"       %s VERB --help\n\nVerbs:\n", prog, prog);
-	for (const struct cli_verb *v = verbs; v->name; v++)
-		if (strlen(v->name) > w)
-			w = strlen(v->name);
-	for (const struct cli_verb *v = verbs; v->name; v++)
-		fprintf(f, "  %-*s  %s\n", (int)w, v->name, v->summary);
+	for (const struct cli_verb *v = verbs; v->name; v++) {
+		size_t n = prefix + strlen(v->name);
+
+		if (n > w)
+			w = n;
+		if (v->sub && name_width(v->sub, n + 1) > w)
+			w = name_width(v->sub, n + 1);
+	}
+	return w;
+}
+
+static void print_verbs(FILE *f, const struct cli_verb *verbs,
+			const char *prefix, int w)
+{
+	for (const struct cli_verb *v = verbs; v->name; v++) {
+		char *name = xasprintf("%s%s", prefix, v->name);
+
+		fprintf(f, "  %-*s  %s\n", w, name, v->summary);
+		if (v->sub) {
+			char *sub = xasprintf("%s ", name);
+
+			print_verbs(f, v->sub, sub, w);
+			free(sub);
+		}
+		free(name);
+	}
+}
+
+/* The program's overview (group_usage NULL), or a verb group's: its
+ * synopsis and its verbs. */
+static void print_overview(FILE *f, const char *prog,
+			   const char *group_usage,
+			   const struct cli_verb *verbs)
+{
+	if (group_usage)
+		fprintf(f, "%s\nVerbs:\n", group_usage);
+	else
+		fprintf(f, "usage: %s [--store DIR] VERB [options] [args]\n"
+			"       %s VERB --help\n\nVerbs:\n", prog, prog);
+	print_verbs(f, verbs, "", (int)name_width(verbs, 0));
+	if (group_usage)
+		return;
 	fprintf(f, "\nGlobal options:\n"
 		"  --store DIR   use the store at DIR (default: $MLOPS_STORE, "
 		"else the\n"
@@ -109,19 +187,15 @@ static void print_overview(FILE *f, const char *prog,
 		"  --version     show the version\n");
 }
 
-int cli_dispatch(int argc, char **argv, struct cli *cli,
-		 const char *prog_verb, const struct cli_verb *verbs)
-{
-	return cli_dispatch_or(argc, argv, cli, prog_verb, verbs, NULL);
-}
-
-int cli_dispatch_or(int argc, char **argv, struct cli *cli,
-		    const char *prog_verb, const struct cli_verb *verbs,
+static int dispatch(int argc, char **argv, struct cli *cli,
+		    const char *prog_verb, const char *group_usage,
+		    const struct cli_verb *verbs,
 		    int (*fallback)(int argc, char **argv, struct cli *cli))
 {
 	if (argc < 1 || strcmp(argv[0], "-h") == 0 ||
 	    strcmp(argv[0], "--help") == 0) {
-		print_overview(argc < 1 ? stderr : stdout, prog_verb, verbs);
+		print_overview(argc < 1 ? stderr : stdout, prog_verb,
+			       group_usage, verbs);
 		return argc < 1 ? 2 : 0;
 	}
 	for (const struct cli_verb *v = verbs; v->name; v++)
@@ -134,6 +208,13 @@ int cli_dispatch_or(int argc, char **argv, struct cli *cli,
 			char *name = xasprintf("%s %s", prog_verb, verb);
 			int status;
 
+			if (v->sub) {
+				status = dispatch(argc - 1, argv + 1, cli,
+						  name, v->usage, v->sub,
+						  NULL);
+				free(name);
+				return status;
+			}
 			if (v->usage)
 				argv[0] = name;
 			optind = 0;	/* re-initialise GNU getopt */
@@ -147,6 +228,19 @@ int cli_dispatch_or(int argc, char **argv, struct cli *cli,
 	fprintf(stderr, "%s: '%s' is not a verb of %s (see '%s --help')\n",
 		cli->prog, argv[0], prog_verb, prog_verb);
 	return 2;
+}
+
+int cli_dispatch(int argc, char **argv, struct cli *cli,
+		 const char *prog_verb, const struct cli_verb *verbs)
+{
+	return dispatch(argc, argv, cli, prog_verb, NULL, verbs, NULL);
+}
+
+int cli_dispatch_or(int argc, char **argv, struct cli *cli,
+		    const char *prog_verb, const struct cli_verb *verbs,
+		    int (*fallback)(int argc, char **argv, struct cli *cli))
+{
+	return dispatch(argc, argv, cli, prog_verb, NULL, verbs, fallback);
 }
 
 /* Flush stdout and report a failed write: a full disk is no success. */
@@ -183,7 +277,7 @@ int cli_main_or(int argc, char **argv, const char *prog,
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
 		switch (c) {
 		case 'h':
-			print_overview(stdout, prog, verbs);
+			print_overview(stdout, prog, NULL, verbs);
 			return finish_stdout(&cli, 0);
 		case 's':
 			cli.store_dir = optarg;
@@ -192,11 +286,11 @@ int cli_main_or(int argc, char **argv, const char *prog,
 			printf("%s %s\n", prog, MLOPS_VERSION);
 			return finish_stdout(&cli, 0);
 		default:
-			print_overview(stderr, prog, verbs);
+			print_overview(stderr, prog, NULL, verbs);
 			return 2;
 		}
 	if (optind >= argc) {
-		print_overview(stderr, prog, verbs);
+		print_overview(stderr, prog, NULL, verbs);
 		return 2;
 	}
 	status = cli_dispatch_or(argc - optind, argv + optind, &cli, prog,

@@ -315,6 +315,34 @@ damaged:
 	return MLOPS_EINTERNAL;
 }
 
+/* The event time's format follows its type, as in SageMaker: a string
+ * is ISO 8601, an integral or fractional is Unix seconds. One format per
+ * group keeps every offline file readable the same way: engines that
+ * cast the column read the other format as NULL. */
+static int check_event_time(const struct feature_def *f, const char *v,
+			    struct mlops_err *err)
+{
+	int64_t t;
+
+	if (f->type == FTYPE_STRING) {
+		if (time_parse_iso8601(v, &t) == 0)
+			return 0;
+		return mlops_err_set(err, MLOPS_EINPUT, "%s: \"%s\" is not "
+				     "an ISO 8601 time such as "
+				     "2026-01-31T12:00:00Z (the event time is "
+				     "a string; Unix seconds need an integral "
+				     "or fractional one)", f->name, v);
+	}
+	if (time_parse_unix(v, &t) == 0 &&
+	    (f->type == FTYPE_FRACTIONAL || !strchr(v, '.')))
+		return 0;
+	return mlops_err_set(err, MLOPS_EINPUT, "%s: \"%s\" is not Unix "
+			     "seconds such as %s (the event time is %s)",
+			     f->name, v, f->type == FTYPE_INTEGRAL ?
+			     "1769860800" : "1769860800.25",
+			     ftype_name(f->type));
+}
+
 int fgroup_check_value(const struct fgroup *g, size_t i, const char *v,
 		       struct mlops_err *err)
 {
@@ -330,18 +358,8 @@ int fgroup_check_value(const struct fgroup *g, size_t i, const char *v,
 					     "an event time");
 		return 0;
 	}
-	if (i == g->time_index) {
-		int64_t t;
-		struct mlops_err terr = MLOPS_ERR_INIT;
-
-		if (time_parse(v, &t, &terr) < 0)
-			return mlops_err_set(err, MLOPS_EINPUT,
-					     "%s: \"%s\" is not a timestamp "
-					     "(RFC 3339 or Unix seconds)",
-					     f->name, v);
-		/* ... and of the declared type too, for readers of the
-		 * offline store. */
-	}
+	if (i == g->time_index)
+		return check_event_time(f, v, err);
 	errno = 0;
 	switch (f->type) {
 	case FTYPE_INTEGRAL:

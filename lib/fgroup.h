@@ -58,7 +58,9 @@ int fgroup_find(const struct fgroup *g, const char *name);
 const char *ftype_name(enum ftype t);
 
 /* Check value v (NUL-terminated; "" is missing) for feature i: 0, or
- * MLOPS_EINPUT with 'name: "v" is not a fractional'. */
+ * MLOPS_EINPUT with 'name: "v" is not a fractional'. The event time must
+ * have its type's one format: ISO 8601 for a string (strictly, see
+ * time_parse_iso8601), Unix seconds for an integral or fractional. */
 int fgroup_check_value(const struct fgroup *g, size_t i, const char *v,
 		       struct mlops_err *err);
 

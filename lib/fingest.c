@@ -329,6 +329,7 @@ static int finish(struct ingest *in, struct mlops_err *err)
 
 	ret = store_prepare(in->st, &q, "UPDATE feature_group SET "
 			    "record_count = record_count + ?2, "
+			    "data_version = data_version + (?2 > 0), "
 			    "last_ingest_us = ?3 WHERE id = ?1", err);
 	if (ret < 0)
 		return ret;

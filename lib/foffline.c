@@ -1,5 +1,5 @@
 /* foffline.c - the offline store's files: the partition writer, the
- * reader's list of files, export and DDL; see foffline.h. */
+ * reader's list of files and export; see foffline.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -533,56 +533,4 @@ int offline_export(struct store *st, const struct fgroup *g,
 	}
 	buf_release(&x.data);
 	return ret;
-}
-
-static const char *sql_type(enum ftype t, enum ddl_engine engine)
-{
-	if (engine == DDL_TRINO)
-		return "varchar";	/* Trino's Hive CSV reads text only */
-	return t == FTYPE_INTEGRAL ? "BIGINT" : t == FTYPE_FRACTIONAL ?
-		"DOUBLE" : "STRING";
-}
-
-void offline_ddl(struct buf *out, const struct store *st,
-		 const struct fgroup *g, enum ddl_engine engine)
-{
-	char *dir = fstore_offline_dir(st, g);
-	/* Names may hold '-' or be reserved words (a group "user-events", a
-	 * feature "select"): quote every identifier the engine's way. Names
-	 * never contain a quote (fgroup checks them). */
-	char q = engine == DDL_SPARK ? '`' : '"';
-
-	buf_addf(out, "CREATE TABLE %c%s%c (\n", q, g->name, q);
-	for (size_t i = 0; i < g->nfeatures; i++)
-		buf_addf(out, "  %c%s%c %s,\n", q, g->features[i].name, q,
-			 sql_type(g->features[i].type, engine));
-	if (engine == DDL_SPARK) {
-		/* Spark's CSV source reads .csv.gz and Hive partition
-		 * folders as they are. */
-		buf_addf(out, "  write_time TIMESTAMP,\n"
-			 "  api_invocation_time TIMESTAMP,\n"
-			 "  is_deleted BOOLEAN,\n"
-			 "  year STRING, month STRING, day STRING, "
-			 "hour STRING\n)\n"
-			 "USING CSV\n"
-			 "OPTIONS (header 'true')\n"
-			 "PARTITIONED BY (year, month, day, hour)\n"
-			 "LOCATION 'file://%s';\n"
-			 "MSCK REPAIR TABLE `%s`;\n", dir, g->name);
-	} else {
-		buf_addf(out, "  write_time varchar,\n"
-			 "  api_invocation_time varchar,\n"
-			 "  is_deleted varchar,\n"
-			 "  year varchar, month varchar, day varchar, "
-			 "hour varchar\n)\n"
-			 "WITH (\n"
-			 "  format = 'CSV',\n"
-			 "  skip_header_line_count = 1,\n"
-			 "  external_location = 'file://%s',\n"
-			 "  partitioned_by = ARRAY['year', 'month', 'day', "
-			 "'hour']\n);\n"
-			 "CALL system.sync_partition_metadata('default', "
-			 "'%s', 'FULL');\n", dir, g->name);
-	}
-	free(dir);
 }

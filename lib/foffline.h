@@ -68,9 +68,4 @@ int offline_read_part(const char *path, struct buf *out,
 int offline_export(struct store *st, const struct fgroup *g,
 		   int64_t as_of_us, FILE *f, struct mlops_err *err);
 
-enum ddl_engine { DDL_SPARK, DDL_TRINO };
-/* Append a CREATE TABLE statement over the group's offline folder. */
-void offline_ddl(struct buf *out, const struct store *st,
-		 const struct fgroup *g, enum ddl_engine engine);
-
 #endif

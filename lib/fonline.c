@@ -47,9 +47,9 @@ void online_reader_free(struct online_reader *r)
 }
 
 int online_get(struct online_reader *r, const char *id, int64_t now_us,
-	       char ***values, struct mlops_err *err)
+	       char ***values, int64_t *event_time_us, struct mlops_err *err)
 {
-	int rc, ret = 0;
+	int rc, ret = ONLINE_ABSENT;
 
 	sqlite3_reset(r->q);
 	sqlite3_bind_text(r->q, 2, id, -1, SQLITE_STATIC);
@@ -57,16 +57,23 @@ int online_get(struct online_reader *r, const char *id, int64_t now_us,
 	if (rc == SQLITE_ROW) {
 		int64_t t = sqlite3_column_int64(r->q, 0);
 
-		if (sqlite3_column_int(r->q, 1) ||
-		    (r->g->ttl_us && now_us - t > r->g->ttl_us))
+		if (event_time_us)
+			*event_time_us = t;
+		if (sqlite3_column_int(r->q, 1)) {
+			ret = ONLINE_DELETED;
 			goto out;
+		}
+		if (r->g->ttl_us && now_us - t > r->g->ttl_us) {
+			ret = ONLINE_EXPIRED;
+			goto out;
+		}
 		ret = fgroup_unpack(sqlite3_column_blob(r->q, 2),
 				    (size_t)sqlite3_column_bytes(r->q, 2),
 				    r->g->nfeatures, r->values, &r->scratch,
 				    err);
 		if (ret == 0) {
 			*values = r->values;
-			ret = 1;
+			ret = ONLINE_FOUND;
 		}
 	} else if (rc != SQLITE_DONE) {
 		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot read the "
@@ -132,7 +139,9 @@ static int online_apply_delete(struct store *st, const struct fgroup *g,
 	return ret;
 }
 
-/* The offline marker: the ID, the delete's event time, nothing else. */
+/* The offline marker: the ID, the delete's event time in the group's
+ * format (ISO 8601 for a string event time, else Unix seconds), nothing
+ * else. */
 static int offline_delete_marker(struct offline_writer *w,
 				 const struct fgroup *g, const char *id,
 				 int64_t t_us, struct mlops_err *err)
@@ -143,7 +152,10 @@ static int offline_delete_marker(struct offline_writer *w,
 
 	for (size_t i = 0; i < g->nfeatures; i++)
 		values[i] = "";
-	time_format(t_us, when);
+	if (g->features[g->time_index].type == FTYPE_STRING)
+		time_format(t_us, when);
+	else
+		time_format_unix(t_us, when);
 	values[g->id_index] = (char *)id;
 	values[g->time_index] = when;
 	ret = offline_writer_add(w, values, t_us, 1, err);
@@ -160,6 +172,13 @@ int online_delete(struct store *st, const struct fgroup *g, const char *id,
 	json_t *detail = NULL;
 	int ret, found = 0, deleted = 0;
 
+	if (g->features[g->time_index].type == FTYPE_INTEGRAL &&
+	    t_us % TIME_US_PER_SEC != 0)
+		return mlops_err_set(err, MLOPS_EINPUT, "the delete's event "
+				     "time has a fraction of a second, but "
+				     "event time '%s' of feature group '%s' "
+				     "is integral",
+				     g->features[g->time_index].name, g->name);
 	if ((ret = store_begin(st, err)) < 0)
 		return ret;
 	if (g->online) {
@@ -193,6 +212,8 @@ int online_delete(struct store *st, const struct fgroup *g, const char *id,
 		    (ret = offline_writer_publish(w, err)) < 0)
 			goto out;
 	}
+	if ((ret = fstore_data_changed(st, g, err)) < 0)
+		goto out;
 	time_format(t_us, when);
 	detail = json_pack("{s:s,s:s,s:s}", "RecordIdentifierValueAsString",
 			   id, "EventTime", when, "DeletionMode",

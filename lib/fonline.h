@@ -17,11 +17,21 @@ int online_reader_new(struct online_reader **out, struct store *st,
 		      const struct fgroup *g, struct mlops_err *err);
 void online_reader_free(struct online_reader *r);
 
-/* Look up record id as of now_us: 1 with *values set to g->nfeatures
- * strings (borrowed until the next call), 0 when the ID is absent,
- * deleted or older than the group's TTL, or a negative code. */
+/* What online_get found for an ID. */
+enum online_state {
+	ONLINE_ABSENT,		/* no record (never ingested, hard-deleted) */
+	ONLINE_FOUND,
+	ONLINE_DELETED,		/* soft-deleted */
+	ONLINE_EXPIRED		/* its event time is older than the TTL */
+};
+
+/* Look up record id as of now_us: ONLINE_FOUND with *values set to
+ * g->nfeatures strings (borrowed until the next call), another state
+ * when there is no live record, or a negative code. *event_time_us is
+ * the stored record's event time (for ONLINE_FOUND, ONLINE_DELETED and
+ * ONLINE_EXPIRED) when event_time_us is not NULL. */
 int online_get(struct online_reader *r, const char *id, int64_t now_us,
-	       char ***values, struct mlops_err *err);
+	       char ***values, int64_t *event_time_us, struct mlops_err *err);
 
 /* Delete record id at event time t_us. Soft: the row stays, marked
  * deleted, without values; hard: the row goes. In both cases the offline

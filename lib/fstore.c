@@ -97,25 +97,35 @@ static int row_group(sqlite3_stmt *q, int id_col, int def_col,
 	return ret;
 }
 
+/* Run sql (one row of feature_group, by name as ?1) into *q: 0 on a
+ * row, which *q holds; MLOPS_ENOTFOUND when there is no such group. The
+ * caller finalizes *q either way. */
+static int group_row(struct store *st, const char *sql, const char *name,
+		     sqlite3_stmt **q, struct mlops_err *err)
+{
+	int ret = store_prepare(st, q, sql, err), rc;
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(*q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(*q);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return mlops_err_set(err, MLOPS_ENOTFOUND, "feature group '%s' "
+				     "does not exist", name);
+	return store_sql_error(st, "cannot read feature groups", err);
+}
+
 int fstore_load(struct store *st, const char *name, struct fgroup **out,
 		struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	int ret, rc;
+	int ret = group_row(st, "SELECT id, definition FROM feature_group "
+			    "WHERE name = ?1", name, &q, err);
 
-	ret = store_prepare(st, &q, "SELECT id, definition FROM "
-			    "feature_group WHERE name = ?1", err);
-	if (ret < 0)
-		return ret;
-	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
+	if (ret == 0)
 		ret = row_group(q, 0, 1, out, err);
-	else if (rc == SQLITE_DONE)
-		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "feature group '%s' "
-				    "does not exist", name);
-	else
-		ret = store_sql_error(st, "cannot read feature groups", err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -178,6 +188,38 @@ int fstore_stats(struct store *st, const struct fgroup *g,
 		out->offline_files = sqlite3_column_int64(q, 5);
 		out->offline_bytes = sqlite3_column_int64(q, 6);
 	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int fstore_data_state(struct store *st, const char *name, char **out,
+		      struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = group_row(st, "SELECT data_version, created_us FROM "
+			    "feature_group WHERE name = ?1", name, &q, err);
+
+	if (ret == 0)
+		*out = xasprintf("%lld@%lld",
+				 (long long)sqlite3_column_int64(q, 0),
+				 (long long)sqlite3_column_int64(q, 1));
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int fstore_data_changed(struct store *st, const struct fgroup *g,
+			struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret;
+
+	ret = store_prepare(st, &q, "UPDATE feature_group SET data_version "
+			    "= data_version + 1 WHERE id = ?1", err);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(q, 1, g->id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		ret = store_sql_error(st, "cannot update the group", err);
 	sqlite3_finalize(q);
 	return ret;
 }

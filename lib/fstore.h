@@ -47,6 +47,18 @@ void fgroup_stats_release(struct fgroup_stats *s);
 int fstore_drop(struct store *st, const struct fgroup *g,
 		struct mlops_err *err);
 
+/* The state of group name's data as "DATA_VERSION@CREATED_US" (the
+ * caller frees): it changes with every ingest that stores rows and every
+ * record delete, and differs between a dropped group and one made again
+ * under its name. MLOPS_ENOTFOUND when there is no such group. */
+int fstore_data_state(struct store *st, const char *name, char **out,
+		      struct mlops_err *err);
+
+/* Inside the caller's transaction: note that group g's data changed
+ * (see fstore_data_state). */
+int fstore_data_changed(struct store *st, const struct fgroup *g,
+			struct mlops_err *err);
+
 /* offline/GROUP relative to the store, and absolute; the caller frees. */
 char *fstore_offline_dir(const struct store *st, const struct fgroup *g);
 

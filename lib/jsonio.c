@@ -1,4 +1,6 @@
 /* jsonio.c - jansson loading with positioned errors, and JSON output. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonio.h"
@@ -8,13 +10,20 @@
 int jsonio_parse(json_t **out, const char *data, size_t len,
 		 const char *name, struct mlops_err *err)
 {
+	return jsonio_parse_at(out, data, len, name, 1, err);
+}
+
+int jsonio_parse_at(json_t **out, const char *data, size_t len,
+		    const char *name, int first_line, struct mlops_err *err)
+{
 	json_error_t jerr;
 	json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES |
 			       JSON_ALLOW_NUL, &jerr);
 
 	if (!v)
 		return mlops_err_set(err, MLOPS_EINPUT, "%s:%d:%d: %s", name,
-				     jerr.line < 1 ? 1 : jerr.line,
+				     first_line - 1 +
+				     (jerr.line < 1 ? 1 : jerr.line),
 				     jerr.column < 1 ? 1 : jerr.column,
 				     jerr.text);
 	*out = v;
@@ -52,14 +61,89 @@ void jsonio_append(struct buf *out, const json_t *v)
 			   JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
 }
 
-int jsonio_print(FILE *f, const json_t *v, int pretty)
+/* The shortest %g form of d that strtod reads back as d, in positional
+ * notation while the integer part has at most 17 digits (60.0, not
+ * 6e+01); always with a '.' or an exponent, so that it reads back as a
+ * real, as jansson writes them. */
+static void format_real(struct buf *out, double d)
 {
-	size_t flags = JSON_ENCODE_ANY | JSON_REAL_PRECISION(17) |
-		(pretty ? JSON_INDENT(2) | JSON_SORT_KEYS : JSON_COMPACT);
+	char s[40];
+	int p, whole = 1;
 
-	if (json_dumpf(v, f, flags) < 0 || fputc('\n', f) == EOF)
-		return -1;
-	return 0;
+	for (p = 1; p < 17; p++) {
+		snprintf(s, sizeof(s), "%.*g", p, d);
+		if (strtod(s, NULL) == d)
+			break;
+	}
+	for (double a = d < 0 ? -d : d; a >= 10 && whole < 17; a /= 10)
+		whole++;
+	if (whole > p && (d < 0 ? -d : d) < 1e17)
+		p = whole;
+	snprintf(s, sizeof(s), "%.*g", p, d);
+	buf_add(out, s, strlen(s));
+	if (!strpbrk(s, ".eEn"))	/* "n": inf and nan have no dot */
+		buf_add(out, ".0", 2);
+}
+
+static void format_string(struct buf *out, const char *s, size_t len)
+{
+	json_t *str = json_stringn_nocheck(s, len);
+
+	json_dump_callback(str, dump_cb, out, JSON_ENCODE_ANY);
+	json_decref(str);
+}
+
+void jsonio_format(struct buf *out, const json_t *v)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		buf_add(out, "{", 1);
+		i = 0;
+		json_object_foreach((json_t *)v, key, x) {
+			if (i++)
+				buf_add(out, ",", 1);
+			format_string(out, key, strlen(key));
+			buf_add(out, ":", 1);
+			jsonio_format(out, x);
+		}
+		buf_add(out, "}", 1);
+		break;
+	case JSON_ARRAY:
+		buf_add(out, "[", 1);
+		json_array_foreach(v, i, x) {
+			if (i)
+				buf_add(out, ",", 1);
+			jsonio_format(out, x);
+		}
+		buf_add(out, "]", 1);
+		break;
+	case JSON_STRING:
+		format_string(out, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_REAL:
+		format_real(out, json_real_value(v));
+		break;
+	default:	/* integers, true, false, null: one way to write each */
+		json_dump_callback(v, dump_cb, out, JSON_ENCODE_ANY);
+		break;
+	}
+}
+
+int jsonio_print(FILE *f, const json_t *v)
+{
+	struct buf line = BUF_INIT;
+	int ret = 0;
+
+	jsonio_format(&line, v);
+	buf_add(&line, "\n", 1);
+	if (fwrite(line.s, 1, line.len, f) != line.len)
+		ret = -1;
+	buf_release(&line);
+	return ret;
 }
 
 const char *jsonio_str(const json_t *obj, const char *key)

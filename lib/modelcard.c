@@ -578,26 +578,47 @@ static json_t *overview(const struct model_version *mv)
 	return o;
 }
 
-static json_t *training(const struct model_version *mv)
+/* Add "what hash" to datasets unless a dataset with that hash (or a
+ * registered artifact, which is no training data) is there already. */
+static void add_dataset(json_t *datasets, json_t *seen,
+			const struct model_version *mv, const char *what,
+			const char *hash)
 {
-	const json_t *lin = mv->lineage, *v;
+	if (!what || !hash || json_object_get(seen, hash))
+		return;
+	for (size_t i = 0; i < mv->nartifacts; i++)
+		if (strcmp(mv->artifacts[i].hash, hash) == 0)
+			return;
+	json_object_set_new(seen, hash, json_true());
+	/* A feature group's "hash" is its ingest state, not a SHA-256. */
+	if (strncmp(what, "feature:", 8) == 0)
+		json_array_append_new(datasets, json_sprintf("%s %s", what,
+							     hash));
+	else
+		json_array_append_new(datasets, json_sprintf(
+			"%s sha256:%s", what, hash));
+}
+
+/* What trained the model, from lineage: the training step of the report
+ * (see registry_lineage_report), the datasets it read, and the datasets
+ * given to register, each once. */
+static json_t *training(const struct model_version *mv, const json_t *report)
+{
+	const json_t *train = json_object_get(report, "training"), *v;
 	json_t *job = json_object(), *datasets = json_array();
-	json_t *hyper = json_array();
+	json_t *hyper = json_array(), *seen = json_object();
 	const char *key;
 	size_t i;
 
-	if (jsonio_str(lin, "run_id"))
+	if (jsonio_str(train, "run_id") && jsonio_str(train, "step"))
 		json_object_set_new(job, "training_arn", json_sprintf(
-			"run/%s/%s", jsonio_str(lin, "run_id"),
-			jsonio_str(lin, "step") ? jsonio_str(lin, "step") :
-			"-"));
-	json_array_foreach(json_object_get(lin, "datasets"), i, v)
-		json_array_append_new(datasets, json_sprintf(
-			"%s sha256:%s", jsonio_str(v, "path"),
-			jsonio_str(v, "hash")));
-	json_object_foreach(json_object_get(lin, "inputs"), key, v)
-		json_array_append_new(datasets, json_sprintf(
-			"%s %s", key, json_string_value(v)));
+			"run/%s/%s", jsonio_str(train, "run_id"),
+			jsonio_str(train, "step")));
+	json_object_foreach(json_object_get(train, "inputs"), key, v)
+		add_dataset(datasets, seen, mv, key, json_string_value(v));
+	json_array_foreach(json_object_get(mv->lineage, "datasets"), i, v)
+		add_dataset(datasets, seen, mv, jsonio_str(v, "path"),
+			    jsonio_str(v, "hash"));
 	json_object_foreach(mv->params, key, v)
 		json_array_append_new(hyper, json_pack("{s:s,s:O}", "name", key,
 						       "value", v));
@@ -607,7 +628,30 @@ static json_t *training(const struct model_version *mv)
 		json_object_set(job, "hyper_parameters", hyper);
 	json_decref(datasets);
 	json_decref(hyper);
+	json_decref(seen);
 	return json_pack("{s:o}", "training_job_details", job);
+}
+
+void modelcard_set_approval(json_t *content, const char *status,
+			    const json_t *approved)
+{
+	json_t *info = json_object_get(content, "additional_information");
+	json_t *custom;
+
+	if (!json_is_object(info)) {
+		info = json_object();
+		json_object_set_new(content, "additional_information", info);
+	}
+	custom = json_object_get(info, "custom_details");
+	if (!json_is_object(custom)) {
+		custom = json_object();
+		json_object_set_new(info, "custom_details", custom);
+	}
+	json_object_set_new(custom, "approval_status", json_string(status));
+	json_object_del(custom, "approved_by");
+	json_object_del(custom, "approved");
+	set_str(custom, "approved_by", jsonio_str(approved, "user"));
+	set_str(custom, "approved", jsonio_str(approved, "time"));
 }
 
 json_t *modelcard_populate(const struct model_version *mv,
@@ -623,16 +667,14 @@ json_t *modelcard_populate(const struct model_version *mv,
 	set_str(custom, "pipeline_step", jsonio_str(mv->lineage, "step"));
 	set_str(custom, "registered_by", jsonio_str(reg, "user"));
 	set_str(custom, "registered", jsonio_str(reg, "time"));
-	set_str(custom, "approval_status", mv->status);
-	set_str(custom, "approved_by", jsonio_str(approved, "user"));
-	set_str(custom, "approved", jsonio_str(approved, "time"));
 	set_str(custom, "imported_from", jsonio_str(mv->origin, "account"));
 	content = json_pack("{s:o,s:{s:s},s:o,s:{s:o}}",
 			    "model_overview", overview(mv),
 			    "intended_uses", "risk_rating", "Unknown",
-			    "training_details", training(mv),
+			    "training_details", training(mv, report),
 			    "additional_information", "custom_details",
 			    custom);
+	modelcard_set_approval(content, mv->status, approved);
 	add_metrics(data, mv->metrics, &path);
 	if (json_array_size(data))
 		json_object_set_new(content, "evaluation_details", json_pack(

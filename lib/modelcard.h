@@ -42,6 +42,14 @@ int modelcard_set(json_t *content, const char *key, const char *value,
 json_t *modelcard_populate(const struct model_version *mv,
 			   const json_t *report);
 
+/* Set the fields of content that follow the version's approval, in
+ * additional_information.custom_details: approval_status (status) and
+ * approved_by, approved (from approved, {user, time}, or removed when it
+ * is null). The registry calls it whenever it hands a card out, so that
+ * a card never shows a status the version has left. */
+void modelcard_set_approval(json_t *content, const char *status,
+			    const json_t *approved);
+
 /* Load card content from a .json file or a YAML file (any other name),
  * YAML scalars typed by the schema; "path:line:col" in errors. */
 int modelcard_load_file(json_t **out, const char *path,

@@ -36,6 +36,10 @@ struct pipeline_step {
 	size_t *need_idx;	/* needs as indexes into pipeline.steps */
 	char **inputs;		/* files or globs, relative to the workspace */
 	size_t ninputs;
+	char **input_where;	/* "file:line:col" of each input */
+	char **features;	/* feature groups read (feature:GROUP) */
+	size_t nfeatures;
+	char **feature_where;	/* "file:line:col" of each */
 	char **outputs;		/* files the step writes */
 	size_t noutputs;
 	char *properties;	/* the JSON file of properties, or NULL */
@@ -79,6 +83,9 @@ int pipeline_load_file(struct pipeline **out, const char *path,
 		       char *const *overrides, size_t noverrides,
 		       struct mlops_err *err);
 void pipeline_free(struct pipeline *p);
+
+/* The prefix of an input that names a feature group: "feature:GROUP". */
+#define PIPELINE_FEATURE_PREFIX "feature:"
 
 /* The step named name, or NULL. */
 struct pipeline_step *pipeline_find_step(const struct pipeline *p,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fstore.h"
 #include "fsutil.h"
 #include "hash.h"
 #include "jsonio.h"
@@ -149,6 +150,24 @@ int pcache_key(struct engine *e, struct step_run *s, struct mlops_err *err)
 			json_object_set_new(inputs, files[i], json_string(hex));
 		free(path);
 	}
+	/* A feature group stands for its data by its state, which every
+	 * ingest and delete changes: new data invalidates exactly the steps
+	 * that read the group. */
+	for (size_t i = 0; i < d->nfeatures && ret == 0; i++) {
+		char *state = NULL;
+
+		ret = fstore_data_state(e->st, d->features[i], &state, err);
+		if (ret == 0) {
+			char *key = xasprintf(PIPELINE_FEATURE_PREFIX "%s",
+					      d->features[i]);
+
+			json_object_set_new(inputs, key, json_string(state));
+			free(key);
+		} else {
+			mlops_err_prefix(err, "step '%s': ", d->name);
+		}
+		free(state);
+	}
 	if (ret < 0)
 		goto out;
 	h = hash_begin();
@@ -193,6 +212,15 @@ int pcache_key(struct engine *e, struct step_run *s, struct mlops_err *err)
 		hash_field(h, "sha256", json_string_value(
 				   json_object_get(inputs, files[i])));
 	}
+	for (size_t i = 0; i < d->nfeatures; i++) {
+		char *key = xasprintf(PIPELINE_FEATURE_PREFIX "%s",
+				      d->features[i]);
+
+		hash_field(h, "feature", d->features[i]);
+		hash_field(h, "state", json_string_value(
+				   json_object_get(inputs, key)));
+		free(key);
+	}
 	for (size_t i = 0; i < d->nneeds; i++) {
 		const struct step_run *n = &e->steps[d->need_idx[i]];
 
@@ -209,6 +237,36 @@ out:
 	free(files);
 	json_decref(used);
 	json_decref(inputs);
+	return ret;
+}
+
+int pcache_outputs_json(struct engine *e, struct step_run *s,
+			const struct step_output *outs, size_t n,
+			struct mlops_err *err)
+{
+	json_t *o = json_object();
+	struct buf json = BUF_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, outs[i].path,
+				    json_string(outs[i].hash));
+	for (size_t i = 0; !outs && i < s->noutputs && ret == 0; i++) {
+		char *path = path_join(e->workspace, s->outputs[i]);
+		char hex[HASH_HEX_LEN + 1];
+
+		ret = hash_file(path, s->outputs[i], hex, err);
+		if (ret == 0)
+			json_object_set_new(o, s->outputs[i],
+					    json_string(hex));
+		free(path);
+	}
+	if (ret == 0) {
+		jsonio_append(&json, o);
+		free(s->outputs_json);
+		s->outputs_json = buf_detach(&json, NULL);
+	}
+	json_decref(o);
 	return ret;
 }
 

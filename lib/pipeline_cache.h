@@ -45,6 +45,13 @@ int pcache_collect(struct engine *e, struct step_run *s,
 int pcache_record(struct engine *e, struct step_run *s,
 		  struct mlops_err *err);
 
+/* Set s->outputs_json to {path: sha256} of s's declared outputs: from
+ * outs (n of them, as collected or restored) when given, else by reading
+ * the files in the workspace. A missing output is MLOPS_EINPUT. */
+int pcache_outputs_json(struct engine *e, struct step_run *s,
+			const struct step_output *outs, size_t n,
+			struct mlops_err *err);
+
 void pcache_outputs_free(struct step_output *outs, size_t n);
 
 #endif

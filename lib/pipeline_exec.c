@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "fstore.h"
 #include "fsutil.h"
 #include "identity.h"
 #include "ids.h"
@@ -154,6 +155,32 @@ int pipeline_check_inputs(const struct pipeline *p, const char *workspace,
 						     in, s->name);
 			}
 			free(path);
+		}
+	}
+	return 0;
+}
+
+int pipeline_check_features(const struct pipeline *p, struct store *st,
+			    struct mlops_err *err)
+{
+	for (size_t i = 0; i < p->nsteps; i++) {
+		const struct pipeline_step *s = &p->steps[i];
+
+		for (size_t k = 0; k < s->nfeatures; k++) {
+			char *state = NULL;
+			int ret = fstore_data_state(st, s->features[k], &state,
+						    err);
+
+			free(state);
+			if (ret == MLOPS_ENOTFOUND)
+				return mlops_err_set(err, MLOPS_EINPUT, "%s: "
+						     "step '%s' reads feature "
+						     "group '%s', which does "
+						     "not exist",
+						     s->feature_where[k],
+						     s->name, s->features[k]);
+			if (ret < 0)
+				return ret;
 		}
 	}
 	return 0;
@@ -470,6 +497,7 @@ static void step_release(struct step_run *s)
 		free(s->outputs[i]);
 	free(s->outputs);
 	free(s->inputs_json);
+	free(s->outputs_json);
 	free(s->cache_source);
 	free(s->job_id);
 	free(s->reason);
@@ -724,8 +752,9 @@ static int try_cache(struct engine *e, struct step_run *s,
 			    &props, &outs, &n, &err);
 	if (hit == 1 && !restore)
 		goto out;
-	if (hit == 1 && pcache_restore(e->st, e->workspace, outs, n,
-				       &err) < 0)
+	if (hit == 1 && (pcache_restore(e->st, e->workspace, outs, n,
+					&err) < 0 ||
+			 pcache_outputs_json(e, s, outs, n, &err) < 0))
 		hit = -1;
 	if (hit < 0)
 		report(opts, "%s: cache not used: %s", s->def->name, err.msg);
@@ -839,7 +868,8 @@ void engine_attempt_done(struct engine *e, struct step_run *s,
 	if (exit_code == 0) {
 		if (read_properties(e, s, &err) == 0 &&
 		    (!s->key[0] || !s->def->cache || !opts->use_cache ||
-		     pcache_collect(e, s, &err) == 0)) {
+		     pcache_collect(e, s, &err) == 0) &&
+		    pcache_outputs_json(e, s, s->save, s->nsave, &err) == 0) {
 			set_status(s, "Succeeded", NULL);
 			report(opts, "%s: succeeded in %.2fs", s->def->name,
 			       secs);
@@ -901,6 +931,8 @@ static int write_step(struct engine *e, struct step_run *s,
 	bind_opt_int(q, 10, s->ended_us, s->final && s->ended_us);
 	sqlite3_bind_text(q, 11, e->run_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 12, s->def->name, -1, SQLITE_STATIC);
+	bind_opt_text(q, 13, s->inputs_json);
+	bind_opt_text(q, 14, s->outputs_json);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		ret = store_sql_error(e->st, "cannot record a step", err);
 	if (ret == 0 && strcmp(s->status, "Succeeded") == 0 && s->save) {
@@ -936,8 +968,11 @@ static int flush(struct engine *e, struct mlops_err *err)
 				    " = ?3, attempts = ?4, exit_code = ?5, "
 				    "job_id = ?6, properties = ?7, "
 				    "failure_reason = ?8, started_us = ?9, "
-				    "ended_us = ?10 WHERE run_id = ?11 AND "
-				    "name = ?12", err);
+				    "ended_us = ?10, inputs = coalesce(?13, "
+				    "inputs), outputs = CASE ?1 WHEN "
+				    "'Succeeded' THEN coalesce(?14, outputs) "
+				    "END WHERE run_id = ?11 AND name = ?12",
+				    err);
 	for (size_t i = 0; ret == 0 && i < e->p->nsteps; i++)
 		if (e->steps[i].dirty)
 			ret = write_step(e, &e->steps[i], q, err);

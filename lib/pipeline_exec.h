@@ -39,6 +39,12 @@ void pipeline_run_id_new(char out[PIPELINE_RUN_ID_MAX]);
 int pipeline_check_inputs(const struct pipeline *p, const char *workspace,
 			  struct mlops_err *err);
 
+/* Check that each feature group p's steps read (inputs: feature:GROUP)
+ * exists in st: MLOPS_EINPUT with the file:line:column of the first that
+ * does not. */
+int pipeline_check_features(const struct pipeline *p, struct store *st,
+			    struct mlops_err *err);
+
 /* Record a new run: the pipeline file (spec, spec_len) as a blob, the run
  * row and one Pending row per step, in one transaction with the
  * "Executing" event. workspace (a folder made by the caller, e.g. under

@@ -35,6 +35,8 @@ struct step_run {
 	char **outputs;		/* declared outputs, after substitution */
 	size_t noutputs;
 	char *inputs_json;	/* {path: sha256} of the inputs it read */
+	char *outputs_json;	/* {path: sha256} of its outputs, once
+				 * it succeeded */
 	char **env;		/* "NAME=value" for the step */
 	size_t nenv;
 	char key[HASH_HEX_LEN + 1];	/* "" while unknown or uncached */

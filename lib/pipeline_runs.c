@@ -108,9 +108,9 @@ static int add_steps(struct store *st, json_t *run, struct mlops_err *err)
 
 	ret = store_prepare(st, &q, "SELECT name, status, cache_key, "
 			    "cache_source, attempts, exit_code, job_id, "
-			    "properties, failure_reason, started_us, ended_us "
-			    "FROM pipeline_step WHERE run_id = ?1 ORDER BY "
-			    "position", err);
+			    "properties, failure_reason, started_us, ended_us, "
+			    "inputs, outputs FROM pipeline_step WHERE run_id ="
+			    " ?1 ORDER BY position", err);
 	if (ret < 0) {
 		json_decref(steps);
 		return ret;
@@ -133,6 +133,8 @@ static int add_steps(struct store *st, json_t *run, struct mlops_err *err)
 		json_object_set_new(s, "started", col_time(q, 9));
 		json_object_set_new(s, "ended", col_time(q, 10));
 		json_object_set_new(s, "duration", col_duration(q, 9, 10));
+		json_object_set_new(s, "inputs", col_json(q, 11));
+		json_object_set_new(s, "outputs", col_json(q, 12));
 		json_array_append_new(steps, s);
 	}
 	if (rc != SQLITE_DONE)
@@ -140,6 +142,38 @@ static int add_steps(struct store *st, json_t *run, struct mlops_err *err)
 	sqlite3_finalize(q);
 	json_object_set_new(run, "steps", steps);
 	return ret;
+}
+
+int pipeline_run_find_producer(struct store *st, const char *run_id,
+				const char *hash, char **step, json_t **inputs,
+				struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret, rc, found = 0;
+
+	ret = store_prepare(st, &q, "SELECT s.name, s.inputs FROM "
+			    "pipeline_step s, json_each(CASE WHEN "
+			    "json_valid(s.outputs) THEN s.outputs END) o "
+			    "WHERE s.run_id = ?1 AND o.value = ?2 ORDER BY "
+			    "s.position LIMIT 1", err);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		json_t *in = col_json(q, 1);
+
+		*step = xstrdup((const char *)sqlite3_column_text(q, 0));
+		*inputs = json_is_object(in) ? in : NULL;
+		if (!*inputs)
+			json_decref(in);
+		found = 1;
+	} else if (rc != SQLITE_DONE) {
+		ret = store_sql_error(st, "cannot read steps", err);
+	}
+	sqlite3_finalize(q);
+	return ret < 0 ? ret : found;
 }
 
 int pipeline_run_get(struct store *st, const char *id, json_t **out,

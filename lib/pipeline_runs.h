@@ -33,6 +33,15 @@ int pipeline_run_definition(struct store *st, const json_t *run,
 int pipeline_run_cancel(struct store *st, const json_t *run, int *signalled,
 			struct mlops_err *err);
 
+/* The step of run run_id that wrote an output whose SHA-256 is hash
+ * (first in file order): 1 with *step (its name; the caller frees) and
+ * *inputs (what it read, {path: sha256 or feature state}; a new
+ * reference, NULL when not recorded); 0 when no step of the run is known
+ * to have written it (or there is no such run). */
+int pipeline_run_find_producer(struct store *st, const char *run_id,
+				const char *hash, char **step, json_t **inputs,
+				struct mlops_err *err);
+
 /* The current status of run id into *status (caller frees). */
 int pipeline_run_status(struct store *st, const char *id, char **status,
 			struct mlops_err *err);

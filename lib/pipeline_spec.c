@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fgroup.h"
 #include "fsutil.h"
 #include "num.h"
 #include "pipeline.h"
@@ -89,6 +90,9 @@ static void step_release(struct pipeline_step *s)
 	strv_free(s->needs, s->nneeds);
 	free(s->need_idx);
 	strv_free(s->inputs, s->ninputs);
+	strv_free(s->input_where, s->ninputs);
+	strv_free(s->features, s->nfeatures);
+	strv_free(s->feature_where, s->nfeatures);
 	strv_free(s->outputs, s->noutputs);
 	free(s->properties);
 	free(s->when);
@@ -182,35 +186,55 @@ static int check_type(enum pipeline_type t, const char *text,
 	}
 }
 
-/* A sequence of scalars (or one scalar) into a string vector. */
+/* "file:line:col" of node n of doc. */
+static char *where_of(const struct spec_doc *doc, const struct spec_node *n)
+{
+	return xasprintf("%s:%d:%d", doc->name, n->line, n->col);
+}
+
+/* key: a sequence of scalars (or one scalar) into a string vector *out;
+ * with where, the position of each value too (a parallel array). */
+static int get_list_at(const struct spec_doc *doc, const struct spec_node *map,
+		       const char *key, char ***out, char ***where,
+		       size_t *n, struct mlops_err *err)
+{
+	const struct spec_node *v = spec_get(map, key);
+	size_t count;
+
+	if (!v)
+		return 0;
+	if (where)
+		strv_free(*where, *n);
+	strv_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	if (v->kind != SPEC_SCALAR && v->kind != SPEC_SEQ)
+		return spec_error(doc, v, MLOPS_EINPUT, err, "'%s' must be a "
+				  "list", key);
+	count = v->kind == SPEC_SCALAR ? 1 : v->n;
+	*out = xcalloc(count ? count : 1, sizeof(**out));
+	if (where)
+		*where = xcalloc(count ? count : 1, sizeof(**where));
+	for (size_t i = 0; i < count; i++) {
+		const struct spec_node *item = v->kind == SPEC_SCALAR ? v :
+			v->items[i];
+
+		if (item->kind != SPEC_SCALAR)
+			return spec_error(doc, item, MLOPS_EINPUT, err,
+					  "each item of '%s' must be a single "
+					  "value", key);
+		if (where)
+			(*where)[*n] = where_of(doc, item);
+		(*out)[(*n)++] = xstrdup(item->value);
+	}
+	return 0;
+}
+
 static int get_list(const struct spec_doc *doc, const struct spec_node *map,
 		    const char *key, char ***out, size_t *n,
 		    struct mlops_err *err)
 {
-	const struct spec_node *v = spec_get(map, key);
-
-	if (!v)
-		return 0;
-	strv_free(*out, *n);
-	*out = NULL;
-	*n = 0;
-	if (v->kind == SPEC_SCALAR) {
-		*out = xcalloc(1, sizeof(**out));
-		(*out)[(*n)++] = xstrdup(v->value);
-		return 0;
-	}
-	if (v->kind != SPEC_SEQ)
-		return spec_error(doc, v, MLOPS_EINPUT, err, "'%s' must be a "
-				  "list", key);
-	*out = xcalloc(v->n ? v->n : 1, sizeof(**out));
-	for (size_t i = 0; i < v->n; i++) {
-		if (v->items[i]->kind != SPEC_SCALAR)
-			return spec_error(doc, v->items[i], MLOPS_EINPUT, err,
-					  "each item of '%s' must be a single "
-					  "value", key);
-		(*out)[(*n)++] = xstrdup(v->items[i]->value);
-	}
-	return 0;
+	return get_list_at(doc, map, key, out, NULL, n, err);
 }
 
 /* env: {NAME: value, ...}, merged over what kv holds already. */
@@ -355,8 +379,8 @@ static int parse_step_fields(struct loader *ld, const struct spec_doc *doc,
 	    (ret = spec_get_str(doc, m, "properties", 0, &props, err)) < 0 ||
 	    (ret = spec_get_str(doc, m, "when", 0, &when, err)) < 0 ||
 	    (ret = spec_get_str(doc, m, "timeout", 0, &timeout, err)) < 0 ||
-	    (ret = get_list(doc, m, "inputs", &s->inputs, &s->ninputs,
-			    err)) < 0 ||
+	    (ret = get_list_at(doc, m, "inputs", &s->inputs, &s->input_where,
+			       &s->ninputs, err)) < 0 ||
 	    (ret = get_list(doc, m, "outputs", &s->outputs, &s->noutputs,
 			    err)) < 0 ||
 	    (ret = get_env(doc, m, &s->env, &s->nenv, err)) < 0)
@@ -377,8 +401,7 @@ static int parse_step_fields(struct loader *ld, const struct spec_doc *doc,
 		free(s->when);
 		free(s->when_where);
 		s->when = xstrdup(when);
-		s->when_where = xasprintf("%s:%d:%d", doc->name, w->line,
-					  w->col);
+		s->when_where = where_of(doc, w);
 		src->when_doc = doc;
 		src->when = w;
 	}
@@ -859,6 +882,55 @@ int pipeline_path_inside(const char *path)
 	return 1;
 }
 
+/* Move the inputs that name feature groups (feature:GROUP) out of the
+ * file inputs. Their names are literal, so that a store can check them
+ * before anything runs. */
+static int split_features(struct loader *ld)
+{
+	const size_t plen = strlen(PIPELINE_FEATURE_PREFIX);
+
+	for (size_t i = 0; i < ld->p->nsteps; i++) {
+		struct pipeline_step *s = &ld->p->steps[i];
+		size_t w = 0;
+
+		s->features = xcalloc(s->ninputs + 1, sizeof(*s->features));
+		s->feature_where = xcalloc(s->ninputs + 1,
+					   sizeof(*s->feature_where));
+		for (size_t k = 0; k < s->ninputs; k++) {
+			const char *name;
+
+			if (strncmp(s->inputs[k], PIPELINE_FEATURE_PREFIX,
+				    plen) != 0) {
+				s->inputs[w] = s->inputs[k];
+				s->input_where[w++] = s->input_where[k];
+				continue;
+			}
+			name = s->inputs[k] + plen;
+			if (!fgroup_valid_name(name)) {
+				int ret = mlops_err_set(
+					ld->err, MLOPS_EINPUT, "%s: step '%s':"
+					" '%s' does not name a feature group "
+					"(feature:GROUP, the group's name "
+					"written out)", s->input_where[k],
+					s->name, s->inputs[k]);
+
+				for (size_t j = k; j < s->ninputs; j++) {
+					s->inputs[w] = s->inputs[j];
+					s->input_where[w++] =
+						s->input_where[j];
+				}
+				s->ninputs = w;
+				return ret;
+			}
+			s->features[s->nfeatures] = xstrdup(name);
+			s->feature_where[s->nfeatures++] = s->input_where[k];
+			free(s->inputs[k]);
+		}
+		s->ninputs = w;
+	}
+	return 0;
+}
+
 /* Outputs and the properties file are written back into the workspace
  * on a cache hit, so they must name files inside it; inputs are read
  * from it (outside it, '..' would reach into the store). */
@@ -1037,6 +1109,8 @@ int pipeline_load_mem(struct pipeline **out, const char *data, size_t len,
 		ret = resolve_needs(&ld);
 	if (ret == 0)
 		ret = order_steps(&ld);
+	if (ret == 0)
+		ret = split_features(&ld);
 	if (ret == 0)
 		ret = check_paths(&ld);
 	if (ret == 0)

@@ -215,7 +215,11 @@ int registry_get_artifacts(struct store *st, const struct model_version *mv,
 
 /* The lineage report of a version: {group, version, status, lineage
  * (commit, run, step, inputs, datasets), registered {user, time},
- * approved {user, time, note} or null, history, origin}. */
+ * approved {user, time, note} or null, history, training, origin}.
+ * training is the step that made the version's artifacts, {run_id, step,
+ * inputs}, or null when unknown: the step of the run that wrote one of
+ * them (as the run recorded it), else the registering step, unless an
+ * artifact was among that step's inputs. */
 int registry_lineage_report(struct store *st, const struct model_version *mv,
 			    json_t **out, struct mlops_err *err);
 

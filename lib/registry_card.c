@@ -46,25 +46,40 @@ static int no_card(const char *group, int64_t version, int64_t revision,
 			     version);
 }
 
+/* The approval fields of a card follow the version's status as it is
+ * now, whichever revision is read: a card written before the version was
+ * approved or rejected must not show the status it had then. */
 int registry_card_get(struct store *st, const char *group, int64_t version,
 		      int64_t revision, json_t **out, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	int ret = registry_version_status(st, group, version, NULL, err);
+	json_t *history = NULL, *approved;
+	char *status = NULL;
+	int ret = registry_version_status(st, group, version, &status, err);
 
+	if (ret == 0)
+		ret = registry_status_history(st, group, version, &history,
+					      err);
 	if (ret == 0)
 		ret = store_prepare(st, &q, CARD_COLUMNS "AND (?3 = 0 OR "
 				    "revision = ?3) ORDER BY revision DESC "
 				    "LIMIT 1", err);
-	if (ret < 0)
-		return ret;
-	sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, version);
-	sqlite3_bind_int64(q, 3, revision);
-	ret = registry_step(st, q, "model cards", err);
-	if (ret == 1)
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, version);
+		sqlite3_bind_int64(q, 3, revision);
+		ret = registry_step(st, q, "model cards", err);
+	}
+	if (ret == 1) {
 		*out = revision_from_row(q);
+		approved = registry_latest_approval(history);
+		modelcard_set_approval(json_object_get(*out, "content"),
+				       status, approved);
+		json_decref(approved);
+	}
 	sqlite3_finalize(q);
+	json_decref(history);
+	free(status);
 	if (ret == 0)
 		return no_card(group, version, revision, err);
 	return ret < 0 ? ret : 0;

@@ -23,6 +23,9 @@ int registry_step(struct store *st, sqlite3_stmt *q, const char *what,
 int registry_version_status(struct store *st, const char *group,
 			    int64_t version, char **status,
 			    struct mlops_err *err);
+/* The latest approval in a status history (registry_status_history's),
+ * {user, time, note}, or JSON null. A new reference. */
+json_t *registry_latest_approval(const json_t *history);
 /* Check that group exists: MLOPS_ENOTFOUND naming it otherwise. */
 int registry_group_exists(struct store *st, const char *group,
 			  struct mlops_err *err);

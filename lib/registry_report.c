@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jsonio.h"
+#include "pipeline_runs.h"
 #include "registry.h"
+#include "registry_int.h"
 #include "timefmt.h"
 #include "xalloc.h"
 
-/* The latest approval in a status history, or JSON null. */
-static json_t *latest_approval(const json_t *history)
+json_t *registry_latest_approval(const json_t *history)
 {
 	json_t *approved = json_null(), *h;
 	size_t i;
@@ -30,16 +32,71 @@ static json_t *latest_approval(const json_t *history)
 	return approved;
 }
 
+/* 1 when a registered artifact of mv has the SHA-256 hash. */
+static int is_artifact(const struct model_version *mv, const char *hash)
+{
+	for (size_t i = 0; hash && i < mv->nartifacts; i++)
+		if (strcmp(mv->artifacts[i].hash, hash) == 0)
+			return 1;
+	return 0;
+}
+
+/* The step that trained mv, {run_id, step, inputs}, or JSON null. It is
+ * the step of the run the version was registered from that wrote one of
+ * its artifacts, as the run recorded it; failing that, the registering
+ * step itself when it wrote the artifacts (none was among its inputs). */
+static int training_step(struct store *st, const struct model_version *mv,
+			 json_t **out, struct mlops_err *err)
+{
+	const char *run = jsonio_str(mv->lineage, "run_id");
+	const char *step = jsonio_str(mv->lineage, "step");
+	json_t *inputs = json_object_get(mv->lineage, "inputs"), *v;
+	const char *key;
+
+	*out = json_null();
+	if (!run)
+		return 0;
+	for (size_t i = 0; i < mv->nartifacts; i++) {
+		json_t *read = NULL;
+		char *name = NULL;
+		int ret = pipeline_run_find_producer(st, run,
+						     mv->artifacts[i].hash,
+						     &name, &read, err);
+
+		if (ret < 0)
+			return ret;
+		if (ret == 1) {
+			*out = json_pack("{s:s,s:s,s:o}", "run_id", run,
+					 "step", name, "inputs", read ? read :
+					 json_object());
+			free(name);
+			return 0;
+		}
+	}
+	json_object_foreach(inputs, key, v)
+		if (is_artifact(mv, json_string_value(v)))
+			return 0;	/* made elsewhere, read here */
+	if (step)
+		*out = json_pack("{s:s,s:s,s:o}", "run_id", run, "step", step,
+				 "inputs", json_is_object(inputs) ?
+				 json_incref(inputs) : json_object());
+	return 0;
+}
+
 int registry_lineage_report(struct store *st, const struct model_version *mv,
 			    json_t **out, struct mlops_err *err)
 {
 	char created[TIME_RFC3339_MAX];
-	json_t *history = NULL, *report;
+	json_t *history = NULL, *report, *training = NULL;
 	int ret = registry_status_history(st, mv->group, mv->version,
 					  &history, err);
 
-	if (ret < 0)
+	if (ret == 0)
+		ret = training_step(st, mv, &training, err);
+	if (ret < 0) {
+		json_decref(history);
 		return ret;
+	}
 	time_format(mv->created_us, created);
 	report = json_pack("{s:s,s:I,s:s,s:O,s:{s:s,s:s},s:o,s:o}",
 			   "group", mv->group,
@@ -48,13 +105,14 @@ int registry_lineage_report(struct store *st, const struct model_version *mv,
 			   "lineage", mv->lineage,
 			   "registered", "user", mv->created_by,
 			   "time", created,
-			   "approved", latest_approval(history),
+			   "approved", registry_latest_approval(history),
 			   "history", history);
+	json_object_set_new(report, "training", training);
 	json_object_set(report, "origin", mv->origin ? mv->origin :
 			json_null());
 	/* Who approved it where it came from, before it was imported. */
 	json_object_set_new(report, "approved_at_origin", mv->origin ?
-			    latest_approval(json_object_get(mv->origin,
+			    registry_latest_approval(json_object_get(mv->origin,
 							    "history")) :
 			    json_null());
 	*out = report;

@@ -106,7 +106,10 @@ static int parse_unix(const char *s, int64_t *out)
 	return 0;
 }
 
-static int parse_rfc3339(const char *s, int64_t *out)
+/* RFC 3339; strict: only ISO 8601's common form, with an upper-case
+ * 'T' and 'Z' and no leap second, which every reader of the offline
+ * store takes (DuckDB reads "t", "z" or ":60" as NULL). */
+static int parse_rfc3339(const char *s, int64_t *out, int strict)
 {
 	const char *p = s;
 	int y, mo, d, h, mi, sec, oh = 0, om = 0;
@@ -115,14 +118,14 @@ static int parse_rfc3339(const char *s, int64_t *out)
 	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
 	    *p++ != '-' || digits(&p, 2, &d))
 		return -1;
-	if (*p != 'T' && *p != 't' && *p != ' ')
+	if (*p != 'T' && (strict || (*p != 't' && *p != ' ')))
 		return -1;
 	p++;
 	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
 	    *p++ != ':' || digits(&p, 2, &sec))
 		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-	    h > 23 || mi > 59 || sec > 60)
+	    h > 23 || mi > 59 || sec > (strict ? 59 : 60))
 		return -1;
 	if (*p == '.') {
 		int64_t scale = 100000;
@@ -136,7 +139,7 @@ static int parse_rfc3339(const char *s, int64_t *out)
 			p++;
 		}
 	}
-	if (*p == 'Z' || *p == 'z') {
+	if (*p == 'Z' || (*p == 'z' && !strict)) {
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		int sign = *p++ == '-' ? -1 : 1;
@@ -159,11 +162,45 @@ static int parse_rfc3339(const char *s, int64_t *out)
 
 int time_parse(const char *s, int64_t *out, struct mlops_err *err)
 {
-	if (parse_rfc3339(s, out) == 0 || parse_unix(s, out) == 0)
+	if (parse_rfc3339(s, out, 0) == 0 || parse_unix(s, out) == 0)
 		return 0;
 	return mlops_err_set(err, MLOPS_EINPUT,
 			     "\"%s\" is not a timestamp (RFC 3339 such as "
 			     "2026-01-31T12:00:00Z, or Unix seconds)", s);
+}
+
+int time_parse_iso8601(const char *s, int64_t *out)
+{
+	return parse_rfc3339(s, out, 1);
+}
+
+int time_parse_unix(const char *s, int64_t *out)
+{
+	return parse_unix(s, out);
+}
+
+void time_format_unix(int64_t us, char out[TIME_RFC3339_MAX])
+{
+	int64_t secs = us / TIME_US_PER_SEC, frac = us % TIME_US_PER_SEC;
+	const char *sign = "";
+	int digits = 6;
+
+	if (frac == 0) {
+		snprintf(out, TIME_RFC3339_MAX, "%lld", (long long)secs);
+		return;
+	}
+	if (us < 0) {
+		/* -0.25 has no whole seconds to carry the sign. */
+		sign = "-";
+		secs = -secs;
+		frac = -frac;
+	}
+	while (frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	snprintf(out, TIME_RFC3339_MAX, "%s%lld.%0*lld", sign,
+		 (long long)secs, digits, (long long)frac);
 }
 
 static void format(int64_t us, char out[TIME_RFC3339_MAX], int style)

@@ -22,6 +22,14 @@ int64_t time_mono_us(void);
 /* Parse RFC 3339 or Unix seconds into *out; 0, or MLOPS_EINPUT with a
  * message naming s. */
 int time_parse(const char *s, int64_t *out, struct mlops_err *err);
+/* Only ISO 8601's common form "2026-11-25T14:55:18[.25](Z|+hh:mm)", as
+ * a string event time must be: 0, or -1. */
+int time_parse_iso8601(const char *s, int64_t *out);
+/* Only Unix seconds ("1764082518", "1764082518.25"): 0, or -1. */
+int time_parse_unix(const char *s, int64_t *out);
+/* Format as Unix seconds, with the fraction only when there is one
+ * ("1764082518", "1764082518.25"). */
+void time_format_unix(int64_t us, char out[TIME_RFC3339_MAX]);
 /* Format as RFC 3339 UTC: seconds when the fraction is zero, else
  * microseconds ("2026-11-25T14:55:18.250000Z"). */
 void time_format(int64_t us, char out[TIME_RFC3339_MAX]);

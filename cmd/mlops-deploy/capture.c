@@ -11,6 +11,7 @@
 #include "deploy.h"
 #include "endpoint.h"
 #include "fsutil.h"
+#include "jsonio.h"
 #include "timefmt.h"
 
 const char usage_capture[] =
@@ -27,12 +28,8 @@ enum { OPT_SINCE = 1000, OPT_UNTIL };
 
 static int print_record(json_t *rec, void *arg)
 {
-	char *s = json_dumps(rec, JSON_COMPACT);
-
 	(void)arg;
-	puts(s);
-	free(s);
-	return 0;
+	return jsonio_print(stdout, rec);
 }
 
 /* A name that is neither an endpoint nor has captured records (those

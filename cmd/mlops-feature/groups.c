@@ -119,7 +119,7 @@ static int list_one(const struct fgroup *g, void *arg)
 	if (ls->json) {
 		json_t *j = group_json(g, &s);
 
-		jsonio_print(stdout, j, 0);
+		jsonio_print(stdout, j);
 		json_decref(j);
 	} else {
 		const char *cells[6] = { g->name, nf, rec, onl, off, when };
@@ -227,7 +227,7 @@ int cmd_describe(int argc, char **argv, struct cli *cli)
 	if (json) {
 		json_t *j = group_json(g, &s);
 
-		jsonio_print(stdout, j, 1);
+		jsonio_print(stdout, j);
 		json_decref(j);
 	} else {
 		describe_text(g, &s);

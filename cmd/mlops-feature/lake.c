@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "fddl.h"
 #include "feature.h"
 #include "foffline.h"
+#include "fsutil.h"
 #include "fpit.h"
 #include "num.h"
 #include "timefmt.h"
@@ -18,12 +21,18 @@
 #define DEFAULT_MEMORY "256MB"
 
 const char usage_ddl[] =
-	"usage: mlops-feature ddl [--engine spark|trino] GROUP\n"
+	"usage: mlops-feature ddl [--engine spark|trino|duckdb]\n"
+	"                         [--schema SCHEMA] GROUP\n"
 	"\n"
-	"Print a CREATE TABLE statement over the group's offline store\n"
-	"(Hive partitions year/month/day/hour of gzip CSV files).\n"
+	"Print the SQL statements, each ending in \";\" and a newline, that\n"
+	"make the group's offline store (Hive partitions year/month/day/hour\n"
+	"of gzip CSV files) a table: CREATE TABLE for Spark and Trino, a\n"
+	"view over read_csv for DuckDB. A delete is a row with is_deleted\n"
+	"true and no feature values.\n"
 	"\n"
-	"  --engine E   spark (default) or trino\n";
+	"  --engine E        spark (default), trino or duckdb\n"
+	"  --schema SCHEMA   make the table in SCHEMA (default: the\n"
+	"                    session's; for trino: default)\n";
 const char usage_export[] =
 	"usage: mlops-feature export [--as-of T] GROUP\n"
 	"\n"
@@ -56,7 +65,8 @@ const char usage_dataset[] =
 	"  --plain-names       name columns by feature alone when unambiguous\n"
 	"  --memory SIZE       memory for sorting before spilling to disk\n"
 	"                      (default " DEFAULT_MEMORY ")\n"
-	"  -o, --output FILE   write FILE (atomically) instead of stdout\n";
+	"  -o, --output FILE   write FILE (atomically) instead of stdout\n"
+	"                      (- is stdout)\n";
 
 /* Load group name for a verb that reads its offline store: 0, or the
  * exit status after printing why (an online-only group has none). */
@@ -78,24 +88,32 @@ int cmd_ddl(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
 		{ "engine", required_argument, 0, 'e' },
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "help", no_argument, 0, 'h' },
+		{ "schema", required_argument, 0, 's' }, { 0, 0, 0, 0 }
 	};
+	struct mlops_err err = MLOPS_ERR_INIT;
 	enum ddl_engine engine = DDL_SPARK;
+	const char *schema = NULL;
 	struct buf out = BUF_INIT;
 	struct fgroup *g = NULL;
 	struct store *st;
 	int c, ret;
 
-	while ((c = cli_getopt(argc, argv, "e:h", opts, cli, usage_ddl)) != -1)
+	while ((c = cli_getopt(argc, argv, "e:hs:", opts, cli, usage_ddl))
+	       != -1)
 		switch (c) {
 		case 'e':
-			if (strcmp(optarg, "spark") == 0)
-				engine = DDL_SPARK;
-			else if (strcmp(optarg, "trino") == 0)
-				engine = DDL_TRINO;
-			else
+			if (ddl_engine_parse(optarg, &engine) < 0)
 				return cli_usage(cli, usage_ddl, "unknown "
 						 "engine '%s'", optarg);
+			break;
+		case 's':
+			if (!fgroup_valid_name(optarg))
+				return cli_usage(cli, usage_ddl, "schema '%s' "
+						 "must be a letter or digit, "
+						 "then up to 63 letters, "
+						 "digits, '_' or '-'", optarg);
+			schema = optarg;
 			break;
 		default:
 			return CLI_STATUS(c);
@@ -104,11 +122,13 @@ int cmd_ddl(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_ddl, NULL);
 	if ((ret = load_offline_group(cli, argv[optind], &st, &g)) != 0)
 		return ret;
-	offline_ddl(&out, st, g, engine);
-	fwrite(out.s, 1, out.len, stdout);
+	if (ddl_print(&out, st, g, engine, schema, &err) < 0)
+		ret = cli_fail(cli, &err);
+	else
+		fwrite(out.s, 1, out.len, stdout);
 	buf_release(&out);
 	fgroup_free(g);
-	return 0;
+	return ret;
 }
 
 static int parse_time_opt(struct cli *cli, const char *usage,
@@ -155,29 +175,38 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 }
 
 /* Run the join into path atomically: a temporary file beside it,
- * renamed when complete. */
+ * fsynced and renamed when complete. */
 static int dataset_to_file(struct store *st, struct pit_opts *o,
 			   const char *path, struct mlops_err *err)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int ret;
+	char *dir = path_dirname(path);
+	char *tmp = NULL;
+	int fd, ret;
 
-	o->out = fopen(tmp, "w");
+	fd = tmpfile_open(dir, ".mlops-dataset", &tmp, err);
+	free(dir);
+	if (fd < 0)
+		return fd;
+	fchmod(fd, 0644);
+	o->out = fdopen(dup(fd), "w");
 	if (!o->out) {
-		ret = mlops_err_errno(err, MLOPS_EUSAGE, errno,
-				      "cannot write '%s'", path);
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				      "cannot write '%s'", tmp);
+		close(fd);
+		unlink(tmp);
 		free(tmp);
 		return ret;
 	}
 	ret = pit_dataset(st, o, err);
 	if (fclose(o->out) != 0 && ret == 0)
 		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-				      "cannot write '%s'", path);
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-				      "cannot rename to '%s'", path);
-	if (ret < 0)
+				      "cannot write '%s'", tmp);
+	if (ret == 0) {
+		ret = tmpfile_commit(fd, tmp, path, err);
+	} else {
+		close(fd);
 		unlink(tmp);
+	}
 	free(tmp);
 	return ret;
 }
@@ -235,7 +264,7 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 			memory = optarg;
 			break;
 		case 'o':
-			output = optarg;
+			output = cli_output(optarg);
 			break;
 		case 'p':
 			o.plain_names = 1;

@@ -35,10 +35,13 @@ const char usage_get[] =
 	"                         GROUP [ID...]\n"
 	"\n"
 	"Print the latest record of each ID from the online store: CSV with\n"
-	"a header, or JSON Lines. IDs absent, deleted or older than the TTL\n"
-	"print nothing; exit 4 when none was found.\n"
+	"a header, or JSON Lines; every row holds the record identifier. An\n"
+	"ID absent, deleted or older than the TTL prints no row but a line\n"
+	"on standard error; exit 1 when some were not found, 4 when none\n"
+	"was.\n"
 	"\n"
-	"  --features F,...   only these features (default: all)\n"
+	"  --features F,...   only these features, after the record\n"
+	"                     identifier unless named (default: all)\n"
 	"  --ids FILE         read more IDs from FILE, one per line\n"
 	"  --json             JSON Lines with typed values\n";
 const char usage_delete[] =
@@ -221,7 +224,7 @@ struct get_state {
 	size_t *sel, nsel;
 	int json;
 	char **row;
-	int64_t now, found;
+	int64_t now, found, missing;
 };
 
 static json_t *typed(enum ftype t, const char *v)
@@ -235,14 +238,39 @@ static json_t *typed(enum ftype t, const char *v)
 	return json_string(v);
 }
 
+/* Say on stderr why id has no row, so that no ID goes missing silently
+ * whatever the output format. */
+static void report_missing(struct get_state *gs, const char *id,
+			   int state, int64_t t)
+{
+	char expired[TIME_RFC3339_MAX];
+
+	gs->missing++;
+	if (state == ONLINE_EXPIRED) {
+		time_format(t + gs->g->ttl_us, expired);
+		cli_warn(gs->cli, "record '%s' of feature group '%s' expired "
+			 "at %s (its event time plus the TTL)", id,
+			 gs->g->name, expired);
+	} else {
+		cli_warn(gs->cli, "record '%s' of feature group '%s' %s", id,
+			 gs->g->name, state == ONLINE_DELETED ? "is deleted" :
+			 "does not exist");
+	}
+}
+
 static int get_one(struct get_state *gs, const char *id,
 		   struct mlops_err *err)
 {
 	char **values;
-	int ret = online_get(gs->r, id, gs->now, &values, err);
+	int64_t t = 0;
+	int ret = online_get(gs->r, id, gs->now, &values, &t, err);
 
-	if (ret <= 0)
+	if (ret < 0)
 		return ret;
+	if (ret != ONLINE_FOUND) {
+		report_missing(gs, id, ret, t);
+		return 0;
+	}
 	gs->found++;
 	if (gs->json) {
 		json_t *j = json_object();
@@ -254,7 +282,7 @@ static int get_one(struct get_state *gs, const char *id,
 			json_object_set_new(j, f->name, typed(f->type,
 						values[gs->sel[i]]));
 		}
-		jsonio_print(stdout, j, 0);
+		jsonio_print(stdout, j);
 		json_decref(j);
 		return 0;
 	}
@@ -338,6 +366,13 @@ int cmd_get(int argc, char **argv, struct cli *cli)
 	}
 	if ((ret = select_features(cli, g, features, &gs.sel, &gs.nsel)) != 0)
 		goto out;
+	/* Every row names its ID: the record identifier comes first unless
+	 * --features placed it. */
+	if (!selected(gs.sel, gs.nsel, g->id_index)) {
+		memmove(gs.sel + 1, gs.sel, gs.nsel * sizeof(*gs.sel));
+		gs.sel[0] = g->id_index;
+		gs.nsel++;
+	}
 	if (online_reader_new(&gs.r, st, g, &err) < 0) {
 		ret = cli_fail(cli, &err);
 		goto out;
@@ -350,8 +385,8 @@ int cmd_get(int argc, char **argv, struct cli *cli)
 		ret = get_from_file(&gs, ids, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
-	else if (gs.found == 0)
-		ret = 4;
+	else if (gs.missing)
+		ret = gs.found ? MLOPS_EXIT_FINDING : -MLOPS_ENOTFOUND;
 out:
 	online_reader_free(gs.r);
 	free(gs.sel);
@@ -403,6 +438,8 @@ int cmd_delete(int argc, char **argv, struct cli *cli)
 	detail = json_pack("{s:s,s:s}", "event_time", when, "mode",
 			   hard ? "hard" : "soft");
 	ret = feature_audit(cli, st, "feature.delete", resource, detail);
+	if (ret == 0)
+		printf("%s: deleted (%s)\n", resource, hard ? "hard" : "soft");
 	json_decref(detail);
 	free(resource);
 out:

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "pipeline.h"
+#include "pipeline_exec.h"
 #include "pipeline_runs.h"
 #include "verbs.h"
 
@@ -63,6 +64,21 @@ int cmd_validate(int argc, char **argv, struct cli *cli)
 	free(params);
 	if (c < 0)
 		return cli_fail(cli, &err);
+	/* Feature groups live in the store: a pipeline that reads them is
+	 * valid only against one. */
+	for (size_t i = 0; i < p->nsteps && c == 0; i++)
+		if (p->steps[i].nfeatures) {
+			struct store *st;
+
+			c = cli_store(cli, &st);
+			if (c == 0 && pipeline_check_features(p, st, &err) < 0)
+				c = cli_fail(cli, &err);
+			break;
+		}
+	if (c != 0) {
+		pipeline_free(p);
+		return c;
+	}
 	printf("%s: pipeline '%s' is valid: %zu step%s, %zu parameter%s\n",
 	       file, p->name, p->nsteps, p->nsteps == 1 ? "" : "s",
 	       p->nparams, p->nparams == 1 ? "" : "s");

@@ -137,14 +137,8 @@ static int cmd_uninstall(int argc, char **argv, struct cli *cli)
 	return ret;
 }
 
-static const struct cli_verb hook_verbs[] = {
+const struct cli_verb hook_verbs[] = {
 	{ "install", cmd_install, usage_install, "install the git hook" },
 	{ "uninstall", cmd_uninstall, usage_uninstall, "remove it" },
 	{ NULL, NULL, NULL, NULL }
 };
-
-int cmd_hook(int argc, char **argv, struct cli *cli)
-{
-	return cli_dispatch(argc - 1, argv + 1, cli, "mlops-pipeline hook",
-			    hook_verbs);
-}

@@ -98,7 +98,8 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 	if (pipeline_run_list(st, &list, &err) < 0)
 		return cli_fail(cli, &err);
 	if (json) {
-		jsonio_print(stdout, list, 1);
+		json_array_foreach(list, i, run)
+			jsonio_print(stdout, run);
 		json_decref(list);
 		return 0;
 	}
@@ -148,7 +149,7 @@ int cmd_show(int argc, char **argv, struct cli *cli)
 	if (pipeline_run_get(st, argv[optind], &run, &err) < 0)
 		return cli_fail(cli, &err);
 	if (json) {
-		jsonio_print(stdout, run, 1);
+		jsonio_print(stdout, run);
 		json_decref(run);
 		return 0;
 	}

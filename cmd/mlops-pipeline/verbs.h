@@ -14,7 +14,7 @@ int cmd_logs(int argc, char **argv, struct cli *cli);
 int cmd_validate(int argc, char **argv, struct cli *cli);
 int cmd_graph(int argc, char **argv, struct cli *cli);
 /* hook.c */
-int cmd_hook(int argc, char **argv, struct cli *cli);
+extern const struct cli_verb hook_verbs[];
 
 extern const char usage_list[], usage_show[], usage_logs[], usage_validate[],
 	usage_graph[], usage_hook[];

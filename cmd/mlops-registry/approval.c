@@ -39,8 +39,21 @@ const char usage_alias[] =
 	"       mlops-registry alias list [--json] GROUP\n"
 	"\n"
 	"Name a version of GROUP (champion, staging, ...): GROUP@ALIAS is then\n"
-	"accepted wherever a version is. set without N names the latest\n"
-	"version; setting an alias again moves it.\n";
+	"accepted wherever a version is.\n";
+static const char usage_alias_set[] =
+	"usage: mlops-registry alias set GROUP ALIAS [N]\n"
+	"\n"
+	"Point GROUP@ALIAS at version N, by default the latest; setting an\n"
+	"alias again moves it.\n";
+static const char usage_alias_rm[] =
+	"usage: mlops-registry alias rm GROUP ALIAS\n"
+	"\n"
+	"Remove the alias; the version stays.\n";
+static const char usage_alias_list[] =
+	"usage: mlops-registry alias list [--json] GROUP\n"
+	"\n"
+	"List GROUP's aliases: alias, version, when and by whom set.\n"
+	"--json prints one JSON object per line.\n";
 
 static int change_status(int argc, char **argv, struct cli *cli,
 			 const char *usage, const char *status,
@@ -151,7 +164,7 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 				      "status", mv->status,
 				      "history", changes);
 
-		jsonio_print(stdout, o, 0);
+		jsonio_print(stdout, o);
 		json_decref(o);
 	} else if (history) {
 		json_array_foreach(changes, i, h) {
@@ -171,19 +184,33 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 	return ret;
 }
 
-static int alias_set(int argc, char **argv, struct cli *cli,
-		     struct store *st)
+static int cmd_alias_set(int argc, char **argv, struct cli *cli)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	const char *group = argv[0], *alias = argv[1];
+	const char *group, *alias;
 	int64_t version = 0;
+	struct store *st;
 	char *name;
-	int ret;
+	int c, n, ret;
 
-	if (argc == 3 && parse_int64(argv[2], 1, INT64_MAX, &version,
-				     "version", &err) < 0)
-		return cli_usage(cli, usage_alias, "%s", err.msg);
-	if (argc == 2) {
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_alias_set))
+	       != -1)
+		return CLI_STATUS(c);
+	n = argc - optind;
+	if (n != 2 && n != 3)
+		return cli_usage(cli, usage_alias_set, "expected GROUP, ALIAS "
+				 "and maybe N");
+	group = argv[optind];
+	alias = argv[optind + 1];
+	if (n == 3 && parse_int64(argv[optind + 2], 1, INT64_MAX, &version,
+				  "version", &err) < 0)
+		return cli_usage(cli, usage_alias_set, "%s", err.msg);
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (n == 2) {
 		if (registry_latest(st, group, NULL, &version, &err) < 0)
 			return cli_fail(cli, &err);
 		if (!version)
@@ -217,7 +244,7 @@ static int alias_list(struct cli *cli, struct store *st, const char *group,
 		char *version;
 
 		if (json) {
-			jsonio_print(stdout, a, 0);
+			jsonio_print(stdout, a);
 			continue;
 		}
 		version = xasprintf("%s/%" JSON_INTEGER_FORMAT, group,
@@ -234,60 +261,43 @@ static int alias_list(struct cli *cli, struct store *st, const char *group,
 	return 0;
 }
 
-int cmd_alias(int argc, char **argv, struct cli *cli)
+static int cmd_alias_list(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, 0, 'h' },
-		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
-	};
-	struct mlops_err err = MLOPS_ERR_INIT;
-	const char *sub;
 	struct store *st;
-	int c, json = 0, n, ret;
-	char *name;
+	int json = 0;
+	int ret = regcmd_parse_args(argc, argv, cli, usage_alias_list, 1,
+				    &json, &st);
 
-	while ((c = cli_getopt(argc, argv, "+h", opts, cli, usage_alias))
-	       != -1)
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		default:
-			return CLI_STATUS(c);
-		}
-	if (optind >= argc)
-		return cli_usage(cli, usage_alias, "expected set, rm or list");
-	sub = argv[optind++];
-	/* Options may also follow the sub-verb: alias list --json GROUP. */
-	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_alias))
-	       != -1)
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		default:
-			return CLI_STATUS(c);
-		}
-	n = argc - optind;
-	if (strcmp(sub, "set") == 0 && (n == 2 || n == 3)) {
-		if ((ret = cli_store(cli, &st)) != 0)
-			return ret;
-		return alias_set(n, argv + optind, cli, st);
-	}
-	if (strcmp(sub, "list") == 0 && n == 1) {
-		if ((ret = cli_store(cli, &st)) != 0)
-			return ret;
-		return alias_list(cli, st, argv[optind], json);
-	}
-	if (strcmp(sub, "rm") != 0 || n != 2)
-		return cli_usage(cli, usage_alias, "unexpected arguments to "
-				 "'alias %s'", sub);
+	if (ret != REGCMD_GO_ON)
+		return ret;
+	return alias_list(cli, st, argv[optind], json);
+}
+
+static int cmd_alias_rm(int argc, char **argv, struct cli *cli)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct store *st;
+	char *name;
+	int ret = cli_plain_args(argc, argv, cli, usage_alias_rm, 2, NULL);
+
+	if (ret >= 0)
+		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	if (registry_alias_rm(st, argv[optind], argv[optind + 1], &err) < 0)
 		return cli_fail(cli, &err);
 	name = xasprintf("%s@%s", argv[optind], argv[optind + 1]);
 	ret = regcmd_audit(cli, st, "registry.alias.rm", name, NULL);
+	if (ret == 0)
+		printf("%s: removed\n", name);
 	free(name);
 	return ret;
 }
+
+const struct cli_verb alias_verbs[] = {
+	{ "set", cmd_alias_set, usage_alias_set, "point an alias at a "
+	  "version" },
+	{ "rm", cmd_alias_rm, usage_alias_rm, "remove an alias" },
+	{ "list", cmd_alias_list, usage_alias_list, "list a group's aliases" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};

@@ -198,7 +198,7 @@ static int card_show(int argc, char **argv, struct cli *cli)
 	ret = 0;
 	if (a.json && registry_card_get(a.st, a.mv->group, a.mv->version,
 					a.revision, &card, &err) == 0)
-		jsonio_print(stdout, card, 1);
+		jsonio_print(stdout, card);
 	else if (!a.json && render(&a, "md", &doc, &err) == 0)
 		fwrite(doc.s, 1, doc.len, stdout);
 	else
@@ -266,7 +266,7 @@ static int card_history(int argc, char **argv, struct cli *cli)
 				"model card", a.mv->group, a.mv->version);
 	else if (a.json)
 		json_array_foreach(revs, i, r)
-			jsonio_print(stdout, r, 0);
+			jsonio_print(stdout, r);
 	else {
 		t = table_new(5, headers);
 		json_array_foreach(revs, i, r) {
@@ -314,7 +314,7 @@ static int card_export(int argc, char **argv, struct cli *cli)
 	return ret;
 }
 
-static const struct cli_verb card_verbs[] = {
+const struct cli_verb card_verbs[] = {
 	{ "create", card_create, usage_card_create, "make a version's card" },
 	{ "set", card_set, usage_card_set, "set card fields by dotted key" },
 	{ "show", card_show, usage_card_show, "show the card" },
@@ -323,9 +323,3 @@ static const struct cli_verb card_verbs[] = {
 	{ "export", card_export, usage_card_export, "write it as Markdown or HTML" },
 	{ NULL, NULL, NULL, NULL }
 };
-
-int cmd_card(int argc, char **argv, struct cli *cli)
-{
-	return cli_dispatch(argc - 1, argv + 1, cli, "mlops-registry card",
-			    card_verbs);
-}

@@ -46,6 +46,7 @@ static void print_lineage(const json_t *r)
 	const json_t *reg = json_object_get(r, "registered");
 	const json_t *appr = json_object_get(r, "approved");
 	const json_t *origin = json_object_get(r, "origin");
+	const json_t *train = json_object_get(r, "training");
 	const char *key, *fields[][2] = {
 		{ "commit:", "git_commit" }, { "run:", "run_id" },
 		{ "step:", "step" }
@@ -64,6 +65,13 @@ static void print_lineage(const json_t *r)
 	json_array_foreach(json_object_get(lin, "datasets"), i, v)
 		print_pair("dataset:", str_or_dash(v, "path"),
 			   str_or_dash(v, "hash"));
+	if (json_is_object(train)) {
+		printf("%-12s run/%s/%s\n", "trained by:",
+		       str_or_dash(train, "run_id"),
+		       str_or_dash(train, "step"));
+		json_object_foreach(json_object_get(train, "inputs"), key, v)
+			print_pair("trained on:", key, json_string_value(v));
+	}
 	printf("%-12s %s by %s\n", "registered:", str_or_dash(reg, "time"),
 	       str_or_dash(reg, "user"));
 	if (json_is_object(appr))
@@ -105,7 +113,7 @@ int cmd_lineage(int argc, char **argv, struct cli *cli)
 	if (registry_lineage_report(st, mv, &report, &err) < 0)
 		ret = cli_fail(cli, &err);
 	else if (json)
-		jsonio_print(stdout, report, 1);
+		jsonio_print(stdout, report);
 	else
 		print_lineage(report);
 	json_decref(report);
@@ -172,7 +180,7 @@ int cmd_diff(int argc, char **argv, struct cli *cli)
 	}
 	d = registry_diff(a, b, &differ);
 	if (json) {
-		jsonio_print(stdout, d, 1);
+		jsonio_print(stdout, d);
 	} else {
 		t = table_new(4, (const char *const[]){ "",
 			      jsonio_str(d, "a"), jsonio_str(d, "b"),

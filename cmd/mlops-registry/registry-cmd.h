@@ -13,7 +13,6 @@
 int cmd_approve(int argc, char **argv, struct cli *cli);
 int cmd_reject(int argc, char **argv, struct cli *cli);
 int cmd_status(int argc, char **argv, struct cli *cli);
-int cmd_alias(int argc, char **argv, struct cli *cli);
 extern const char usage_approve[], usage_reject[], usage_status[],
 	usage_alias[];
 
@@ -28,7 +27,7 @@ int cmd_import(int argc, char **argv, struct cli *cli);
 extern const char usage_export[], usage_import[];
 
 /* card.c */
-int cmd_card(int argc, char **argv, struct cli *cli);
+extern const struct cli_verb card_verbs[], alias_verbs[];
 extern const char usage_card[];
 
 /* What an argument parser returns when the verb should go on; any other

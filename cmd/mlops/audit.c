@@ -62,7 +62,7 @@ static int log_one(json_t *rec, void *arg)
 			return 0;
 	}
 	if (ls->json)
-		return jsonio_print(stdout, rec, 0) < 0 ? -1 : 0;
+		return jsonio_print(stdout, rec) < 0 ? -1 : 0;
 	snprintf(seq, sizeof(seq), "%" JSON_INTEGER_FORMAT,
 		 json_integer_value(json_object_get(rec, "seq")));
 	table_add(ls->table, (const char *const[]){
@@ -143,22 +143,18 @@ static int cmd_verify(int argc, char **argv, struct cli *cli)
 	ret = audit_verify(st, &count, &problem, &err);
 	if (ret < 0)
 		return cli_fail(cli, &err);
+	/* As fsck: what it found on stdout, the tally on stderr. */
 	if (ret == MLOPS_EXIT_FINDING)
 		printf("%s\n", problem.s);
 	else
-		printf("audit trail intact: %" PRId64 " records\n", count);
+		fprintf(stderr, "%s: audit trail intact: %" PRId64 " records\n",
+			cli->prog, count);
 	buf_release(&problem);
 	return ret;
 }
 
-static const struct cli_verb audit_verbs[] = {
+const struct cli_verb audit_verbs[] = {
 	{ "log", cmd_log, usage_log, "show audit records" },
 	{ "verify", cmd_verify, usage_verify, "check the hash chain" },
 	{ NULL, NULL, NULL, NULL }
 };
-
-int cmd_audit(int argc, char **argv, struct cli *cli)
-{
-	return cli_dispatch(argc - 1, argv + 1, cli, "mlops audit",
-			    audit_verbs);
-}

@@ -4,78 +4,135 @@
 
 #include "audit.h"
 #include "config.h"
+#include "jsonio.h"
 #include "mlops.h"
 
 const char usage_config[] =
 	"usage: mlops config get KEY\n"
 	"       mlops config set KEY VALUE\n"
 	"       mlops config unset KEY\n"
-	"       mlops config list\n"
+	"       mlops config list [--json]\n"
 	"\n"
 	"Read and change the store's settings (config.yaml) by dotted keys,\n"
 	"such as 'environment' or 'defaults.capture'. 'get' exits 4 when the\n"
 	"key is not set. 'set' rewrites config.yaml (comments are not kept).\n";
 
+static const char usage_get[] =
+	"usage: mlops config get KEY\n"
+	"\n"
+	"Print the value at the dotted KEY; exit 4 when it is not set.\n";
+static const char usage_set[] =
+	"usage: mlops config set KEY VALUE\n"
+	"\n"
+	"Set KEY to VALUE, rewriting config.yaml (comments are not kept).\n";
+static const char usage_unset[] =
+	"usage: mlops config unset KEY\n"
+	"\n"
+	"Remove KEY from config.yaml.\n";
+static const char usage_list[] =
+	"usage: mlops config list [--json]\n"
+	"\n"
+	"Print every setting as KEY=VALUE, or with --json as one\n"
+	"{\"key\": ..., \"value\": ...} object per line.\n";
+
 static void print_pair(const char *key, const char *value, void *arg)
 {
-	(void)arg;
-	printf("%s=%s\n", key, value);
+	int *json = arg;
+	json_t *o;
+
+	if (!*json) {
+		printf("%s=%s\n", key, value);
+		return;
+	}
+	o = json_pack("{s:s,s:s}", "key", key, "value", value);
+	jsonio_print(stdout, o);
+	json_decref(o);
 }
 
-int cmd_config(int argc, char **argv, struct cli *cli)
+static int config_read(int argc, char **argv, struct cli *cli, int list)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
-	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct audit_entry entry = { NULL, NULL, "success", NULL };
 	struct spec_doc *cfg = NULL;
+	const char *value;
 	struct store *st;
-	const char *verb;
-	int c, ret, nargs;
+	int json = 0, ret;
 
-	optind = 0;
-	while ((c = cli_getopt(argc, argv, "+h", opts, cli, usage_config))
-	       != -1)
-		return CLI_STATUS(c);
-	if (optind >= argc)
-		return cli_usage(cli, usage_config, NULL);
-	verb = argv[optind++];
-	nargs = argc - optind;
-	if (!((strcmp(verb, "get") == 0 && nargs == 1) ||
-	      (strcmp(verb, "set") == 0 && nargs == 2) ||
-	      (strcmp(verb, "unset") == 0 && nargs == 1) ||
-	      (strcmp(verb, "list") == 0 && nargs == 0)))
-		return cli_usage(cli, usage_config, "config %s: wrong "
-				 "arguments", verb);
+	ret = list ? cli_plain_args(argc, argv, cli, usage_list, 0, &json) :
+		cli_plain_args(argc, argv, cli, usage_get, 1, NULL);
+	if (ret >= 0)
+		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (strcmp(verb, "get") == 0 || strcmp(verb, "list") == 0) {
-		const char *value;
-
-		if (config_load(&cfg, st->dir, &err) < 0)
-			return cli_fail(cli, &err);
-		if (strcmp(verb, "list") == 0) {
-			config_each(cfg, print_pair, NULL);
-			spec_free(cfg);
-			return 0;
-		}
-		value = config_get(cfg, argv[optind]);
-		if (value)
-			printf("%s\n", value);
+	if (config_load(&cfg, st->dir, &err) < 0)
+		return cli_fail(cli, &err);
+	if (list) {
+		config_each(cfg, print_pair, &json);
 		spec_free(cfg);
-		return value ? 0 : cli_error(cli, MLOPS_ENOTFOUND,
-					     "'%s' is not set", argv[optind]);
+		return 0;
 	}
-	if (strcmp(verb, "set") == 0) {
+	value = config_get(cfg, argv[optind]);
+	if (value)
+		printf("%s\n", value);
+	spec_free(cfg);
+	return value ? 0 : cli_error(cli, MLOPS_ENOTFOUND, "'%s' is not set",
+				     argv[optind]);
+}
+
+static int cmd_get(int argc, char **argv, struct cli *cli)
+{
+	return config_read(argc, argv, cli, 0);
+}
+
+static int cmd_list(int argc, char **argv, struct cli *cli)
+{
+	return config_read(argc, argv, cli, 1);
+}
+
+/* set (value given) and unset (value NULL). */
+static int config_write(int argc, char **argv, struct cli *cli, int set)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct audit_entry entry = { set ? "config.set" : "config.unset",
+		NULL, "success", NULL };
+	struct store *st;
+	int ret;
+
+	ret = cli_plain_args(argc, argv, cli, set ? usage_set : usage_unset,
+			     set ? 2 : 1, NULL);
+	if (ret >= 0)
+		return ret;
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (set)
 		ret = config_set(st->dir, argv[optind], argv[optind + 1], &err);
-		entry.action = "config.set";
-	} else {
+	else
 		ret = config_unset(st->dir, argv[optind], &err);
-		entry.action = "config.unset";
-	}
 	entry.resource = argv[optind];
 	if (ret == 0)
 		ret = audit_append(st, &entry, &err);
-	return ret < 0 ? cli_fail(cli, &err) : 0;
+	if (ret < 0)
+		return cli_fail(cli, &err);
+	if (set)
+		printf("%s: set to %s\n", argv[optind], argv[optind + 1]);
+	else
+		printf("%s: unset\n", argv[optind]);
+	return 0;
 }
+
+static int cmd_set(int argc, char **argv, struct cli *cli)
+{
+	return config_write(argc, argv, cli, 1);
+}
+
+static int cmd_unset(int argc, char **argv, struct cli *cli)
+{
+	return config_write(argc, argv, cli, 0);
+}
+
+const struct cli_verb config_verbs[] = {
+	{ "get", cmd_get, usage_get, "print a setting" },
+	{ "set", cmd_set, usage_set, "change a setting" },
+	{ "unset", cmd_unset, usage_unset, "remove a setting" },
+	{ "list", cmd_list, usage_list, "print every setting" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};

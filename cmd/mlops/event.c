@@ -51,7 +51,7 @@ static int log_one(int64_t seq, json_t *ev, void *arg)
 	size_t i;
 
 	if (ls->json)
-		return jsonio_print(stdout, ev, 0) < 0 ? -1 : 0;
+		return jsonio_print(stdout, ev) < 0 ? -1 : 0;
 	json_array_foreach(json_object_get(ev, "resources"), i, r)
 		buf_addf(&resources, "%s%s", i ? "," : "",
 			 json_string_value(r));
@@ -120,44 +120,65 @@ static int cmd_log(int argc, char **argv, struct cli *cli)
 	return ret < 0 ? cli_fail(cli, &err) : 0;
 }
 
-/* Parse input as one JSON value, or else as JSON Lines, into an array. */
-static int parse_events(json_t **out, const struct buf *in, const char *name,
-			struct mlops_err *err)
+/* Where the JSON value begins that follows blanks from p, the start of
+ * line `line`, as "name:line:col". */
+static json_t *position(const char *name, int line, const char *p,
+			const char *end)
 {
-	json_t *all = json_array(), *one = NULL;
+	const char *start = p;
+
+	for (; p < end && strchr(" \t\r\n", *p); p++)
+		if (*p == '\n') {
+			line++;
+			start = p + 1;
+		}
+	return json_sprintf("%s:%d:%ld", name, line, (long)(p - start) + 1);
+}
+
+/* Parse input as one JSON value, or else as JSON Lines, into an array;
+ * *where gets each event's position in the input, for messages. */
+static int parse_events(json_t **out, json_t **where, const struct buf *in,
+			const char *name, struct mlops_err *err)
+{
+	json_t *all = json_array(), *pos = json_array(), *one = NULL;
 	const char *line = in->s, *end = in->s + in->len;
-	long lineno = 0;
+	int lineno = 0;
 	int ret;
 
 	if (jsonio_parse(&one, in->s, in->len, name, err) == 0) {
 		json_array_append_new(all, one);
+		json_array_append_new(pos, position(name, 1, in->s, end));
 		*out = all;
+		*where = pos;
 		return 0;
 	}
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
-		char *where;
 
 		lineno++;
 		if (strspn(line, " \t\r") < len) {
-			where = xasprintf("%s:%ld", name, lineno);
-			ret = jsonio_parse(&one, line, len, where, err);
-			free(where);
+			ret = jsonio_parse_at(&one, line, len, name, lineno,
+					      err);
 			if (ret < 0) {
 				json_decref(all);
+				json_decref(pos);
 				return ret;
 			}
 			json_array_append_new(all, one);
+			json_array_append_new(pos, position(name, lineno, line,
+							       line + len));
 		}
 		line += len + 1;
 	}
 	if (json_array_size(all) == 0) {
 		json_decref(all);
+		json_decref(pos);
 		return mlops_err_set(err, MLOPS_EINPUT, "%s: no event given",
 				     name);
 	}
 	*out = all;
+	*where = pos;
 	return 0;
 }
 
@@ -170,7 +191,7 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	struct audit_entry entry = { "event.put", NULL, "success", NULL };
 	struct buf in = BUF_INIT;
 	const char *path = "-", *name;
-	json_t *events = NULL, *ev;
+	json_t *events = NULL, *where = NULL, *ev;
 	struct store *st;
 	size_t i;
 	int c, ret;
@@ -188,11 +209,12 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 		buf_read_fd(&in, STDIN_FILENO, 64u << 20, name, &err) :
 		buf_read_file(&in, path, 64u << 20, &err);
 	if (ret == 0)
-		ret = parse_events(&events, &in, name, &err);
+		ret = parse_events(&events, &where, &in, name, &err);
 	buf_release(&in);
 	json_array_foreach(events, i, ev)
 		if (ret == 0)
-			ret = event_normalise(st, ev, name, &err);
+			ret = event_normalise(st, ev, json_string_value(
+				json_array_get(where, i)), &err);
 	if (ret == 0)
 		ret = store_begin(st, &err);
 	json_array_foreach(events, i, ev)
@@ -203,6 +225,7 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	if (ret < 0) {
 		store_rollback(st);
 		json_decref(events);
+		json_decref(where);
 		return cli_fail(cli, &err);
 	}
 	json_array_foreach(events, i, ev)
@@ -211,17 +234,12 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 		jsonio_str(json_array_get(events, 0), "id") : "events";
 	ret = audit_append(st, &entry, &err);
 	json_decref(events);
+	json_decref(where);
 	return ret < 0 ? cli_fail(cli, &err) : 0;
 }
 
-static const struct cli_verb event_verbs[] = {
+const struct cli_verb event_verbs[] = {
 	{ "log", cmd_log, usage_log, "show events" },
 	{ "put", cmd_put, usage_put, "record events given as JSON" },
 	{ NULL, NULL, NULL, NULL }
 };
-
-int cmd_event(int argc, char **argv, struct cli *cli)
-{
-	return cli_dispatch(argc - 1, argv + 1, cli, "mlops event",
-			    event_verbs);
-}

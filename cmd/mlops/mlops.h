@@ -4,14 +4,13 @@
 #define MLOPS_CMD_MLOPS_H
 #include "cli.h"
 
-int cmd_object(int argc, char **argv, struct cli *cli);
 int cmd_fsck(int argc, char **argv, struct cli *cli);
 int cmd_gc(int argc, char **argv, struct cli *cli);
-int cmd_config(int argc, char **argv, struct cli *cli);
-int cmd_audit(int argc, char **argv, struct cli *cli);
-int cmd_event(int argc, char **argv, struct cli *cli);
 
 extern const char usage_object[], usage_fsck[], usage_gc[], usage_config[],
 	usage_audit[], usage_event[];
+/* The nested verbs: mlops object put, mlops config get, ... */
+extern const struct cli_verb object_verbs[], config_verbs[], audit_verbs[],
+	event_verbs[];
 
 #endif

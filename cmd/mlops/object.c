@@ -28,7 +28,8 @@ static const char usage_get[] =
 	"Write the content of blob HASH to standard output, or with -o to\n"
 	"FILE (written only once the content is verified).\n"
 	"\n"
-	"  -o, --output FILE   write to FILE instead of standard output\n";
+	"  -o, --output FILE   write to FILE instead of standard output\n"
+	"                      (- is standard output)\n";
 static const char usage_ls[] =
 	"usage: mlops object ls [--json]\n"
 	"\n"
@@ -114,7 +115,7 @@ static int cmd_get(int argc, char **argv, struct cli *cli)
 	while ((c = cli_getopt(argc, argv, "ho:", opts, cli, usage_get)) != -1)
 		switch (c) {
 		case 'o':
-			output = optarg;
+			output = cli_output(optarg);
 			break;
 		default:
 			return CLI_STATUS(c);
@@ -158,7 +159,7 @@ static int ls_one(const char *hash, const char *path, uint64_t bytes,
 				      "stored_bytes", (json_int_t)bytes,
 				      "references", (json_int_t)refs);
 
-		jsonio_print(stdout, o, 0);
+		jsonio_print(stdout, o);
 		json_decref(o);
 		return 0;
 	}
@@ -205,15 +206,9 @@ static int cmd_ls(int argc, char **argv, struct cli *cli)
 	return ret < 0 ? cli_fail(cli, &err) : 0;
 }
 
-static const struct cli_verb object_verbs[] = {
+const struct cli_verb object_verbs[] = {
 	{ "put", cmd_put, usage_put, "store files as blobs, print hashes" },
 	{ "get", cmd_get, usage_get, "write a blob's content" },
 	{ "ls", cmd_ls, usage_ls, "list blobs" },
 	{ NULL, NULL, NULL, NULL }
 };
-
-int cmd_object(int argc, char **argv, struct cli *cli)
-{
-	return cli_dispatch(argc - 1, argv + 1, cli, "mlops object",
-			    object_verbs);
-}

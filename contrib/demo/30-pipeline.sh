@@ -57,7 +57,7 @@ echo "# every commit on main runs the pipeline (here in the foreground)"
 run mlops-pipeline hook install --wait
 sed -i 's/rounds:  {type: int, default: 30}/rounds:  {type: int, default: 40}/' pipeline.yaml
 run git commit -q -am "train 40 rounds"
-last=$(mlops-pipeline list --json | jq -r '.[-1].id')
+last=$(mlops-pipeline list --json | jq -s -r '.[-1].id')
 run mlops-pipeline show "$last"
 run mlops-pipeline logs "$last" evaluate
 run mlops-pipeline list

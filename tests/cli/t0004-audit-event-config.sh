@@ -10,7 +10,7 @@ test_expect_success 'every mutating command appends one audit record' '
 	grep "\"action\":\"store.init\"" out &&
 	grep "\"action\":\"object.put\"" out &&
 	grep "\"action\":\"config.set\".*\"user\":\"tester@example.com\"" out &&
-	mlops audit verify >out &&
+	mlops audit verify 2>out &&
 	grep "intact: 3 records" out
 '
 
@@ -46,7 +46,7 @@ test_expect_success 'concurrent appends keep one unbroken chain' '
 		(for j in $(seq 1 25); do mlops config set k$i.j$j $j || exit 1; done) &
 	done &&
 	wait &&
-	mlops audit verify >out &&
+	mlops audit verify 2>out &&
 	grep "intact: 101 records" out
 '
 

@@ -12,14 +12,21 @@ make_group() {
 	event_time: event_time
 	features:
 	  - {name: customer_id, type: string}
-	  - {name: event_time,  type: string}
+	  - {name: event_time,  type: ${ET:-string}}
 	  - {name: age,         type: integral}
 	  - {name: balance,     type: fractional}
 	  - {name: plan,        type: string}
 	ttl: ${TTL:-30d}
 	YAML
-	sed -i "s/\${TTL:-30d}/${TTL:-30d}/" customers.yaml &&
+	sed -i -e "s/\${TTL:-30d}/${TTL:-30d}/" \
+		-e "s/\${ET:-string}/${ET:-string}/" customers.yaml &&
 	mlops-feature create customers.yaml >/dev/null
+}
+
+# Ingest of FILE into customers fails as bad input, saying PATTERN.
+ingest_refused() {
+	test_expect_code 3 mlops-feature ingest customers "$1" 2>err &&
+	grep "$2" err
 }
 
 # Recent event times, inside the TTL: now minus N hours, RFC 3339.
@@ -55,7 +62,12 @@ test_expect_success 'get --json types values; --features picks columns' '
 		.customer_id == \"c1\"" got &&
 	mlops-feature get --features age,customer_id customers c1 >got &&
 	printf "age,customer_id\n30,c1\n" >expect &&
-	test_cmp expect got
+	test_cmp expect got &&
+	mlops-feature get --features age customers c1 >got &&
+	printf "customer_id,age\nc1,30\n" >expect &&
+	test_cmp expect got &&
+	mlops-feature get --json --features age customers c1 >got &&
+	jq -e ". == {\"customer_id\": \"c1\", \"age\": 30}" got
 '
 
 test_expect_success 'get --features: a feature named twice is a usage error' '
@@ -71,14 +83,24 @@ test_expect_success 'get --features: a feature named twice is a usage error' '
 	grep "feature group .customers. has no feature .nope.$" err
 '
 
-test_expect_success 'get of absent IDs prints nothing; none found exits 4' '
+test_expect_success 'get names each ID; a missing one is said, exit 1 or 4' '
 	make_group &&
-	printf "customer_id,event_time,age\nc1,%s,30\n" "$(ago 1)" |
-		mlops-feature ingest customers &&
-	mlops-feature get customers nope c1 >got &&
-	test_line_count = 2 got &&
-	test_expect_code 4 mlops-feature get customers nope >got &&
+	printf "customer_id,event_time,age\nc5,%s,30\nc6,%s,31\n" \
+		"$(ago 1)" "$(ago 1)" | mlops-feature ingest customers &&
+	test_expect_code 1 mlops-feature get --features age customers \
+		c5 nosuch c6 >got 2>err &&
+	printf "customer_id,age\nc5,30\nc6,31\n" >expect &&
+	test_cmp expect got &&
+	echo "mlops-feature: record '"'nosuch'"' of feature group '"'customers'"' does not exist" >expect &&
+	test_cmp expect err &&
+	test_expect_code 1 mlops-feature get --json --features age customers \
+		c5 nosuch c6 >got 2>err2 &&
+	test_cmp expect err2 &&
+	jq -s -e ". == [{\"customer_id\": \"c5\", \"age\": 30},
+		{\"customer_id\": \"c6\", \"age\": 31}]" got &&
+	test_expect_code 4 mlops-feature get customers nope >got 2>err &&
 	test_line_count = 0 got &&
+	grep "^mlops-feature: record .nope. of feature group .customers. does not exist$" err &&
 	test_expect_code 4 mlops-feature get customers-x c1 2>err &&
 	grep "feature group .customers-x. does not exist" err
 '
@@ -87,24 +109,28 @@ test_expect_success 'get --ids reads IDs from a file or stdin' '
 	make_group &&
 	printf "customer_id,event_time,age\nc1,%s,1\nc2,%s,2\nc3,%s,3\n" \
 		"$(ago 1)" "$(ago 1)" "$(ago 1)" | mlops-feature ingest customers &&
-	printf "c3\nc1\nmissing\n" | mlops-feature get --ids - \
-		--features age customers >got &&
-	printf "age\n3\n1\n" >expect &&
-	test_cmp expect got
+	printf "c3\nc1\nmissing\n" | test_expect_code 1 mlops-feature get \
+		--ids - --features age customers >got 2>err &&
+	printf "customer_id,age\nc3,3\nc1,1\n" >expect &&
+	test_cmp expect got &&
+	grep "record .missing. of feature group .customers. does not exist" err &&
+	: >none &&
+	mlops-feature get --ids none customers >got &&
+	test_line_count = 0 got
 '
 
 test_expect_success 'JSON Lines ingest: values by name, null is missing' '
 	make_group &&
 	cat >c.jsonl <<-EOF &&
 	{"customer_id": "c1", "event_time": "$(ago 2)", "age": 41, "balance": 0.1}
-	{"customer_id": "c2", "event_time": $(date -d "$(ago 2)" +%s), "plan": null}
+	{"customer_id": "c2", "event_time": "$(ago 2)", "plan": null}
 	EOF
 	mlops-feature ingest customers c.jsonl &&
 	mlops-feature get customers c1 c2 >got &&
 	cat >expect <<-EOF &&
 	customer_id,event_time,age,balance,plan
 	c1,$(ago 2),41,0.1,
-	c2,$(date -d "$(ago 2)" +%s),,,
+	c2,$(ago 2),,,
 	EOF
 	test_cmp expect got
 '
@@ -119,24 +145,83 @@ test_expect_success 'JSON Lines: a key twice is refused, like a CSV column' '
 	test_store_unchanged
 '
 
+test_expect_success 'a string event time is ISO 8601, not Unix seconds' '
+	make_group &&
+	test_snapshot &&
+	t=$(date -d "$(ago 1)" +%s) &&
+	printf "customer_id,event_time\nc1,%s\nc2,%s\n" "$(ago 1)" "$t" >mixed.csv &&
+	ingest_refused mixed.csv "^mlops-feature: mixed.csv:3: event_time: \"$t\" is not an ISO 8601 time such as 2026-01-31T12:00:00Z (the event time is a string; Unix seconds need an integral or fractional one)$" &&
+	printf "{\"customer_id\": \"c1\", \"event_time\": %s}\n" "$t" >n.jsonl &&
+	ingest_refused n.jsonl "^mlops-feature: n.jsonl:1: event_time: \"$t\" is not an ISO 8601" &&
+	for bad in 2026-03-01t10:00:00Z 2026-03-01T10:00:00z \
+		"2026-03-01 10:00:00Z" 2026-03-01T10:00:60Z; do
+		printf "customer_id,event_time\nc1,%s\n" "$bad" >bad.csv &&
+		ingest_refused bad.csv \
+			"bad.csv:2: event_time: .* is not an ISO 8601 time" ||
+		return 1
+	done &&
+	test_store_unchanged &&
+	test_expect_code 1 mlops-feature ingest --errors rej.csv customers \
+		mixed.csv 2>err &&
+	printf "customer_id,event_time\nc2,%s\n" "$t" >expect &&
+	test_cmp expect rej.csv &&
+	printf "customer_id,event_time\nc3,2026-03-01T10:45:00.25+01:00\n" |
+		mlops-feature ingest customers &&
+	mlops-feature export customers | cut -d, -f2 | tail -n +2 >times &&
+	test_line_count = 2 times &&
+	! grep -v "^[0-9-]*T[0-9:.]*\(Z\|+01:00\)$" times
+'
+
+test_expect_success 'an integral or fractional event time is Unix seconds' '
+	ET=integral make_group &&
+	test_snapshot &&
+	printf "customer_id,event_time\nc1,1772359200\nc2,2026-03-01T10:00:00Z\n" >i.csv &&
+	ingest_refused i.csv "^mlops-feature: i.csv:3: event_time: \"2026-03-01T10:00:00Z\" is not Unix seconds such as 1769860800 (the event time is integral)$" &&
+	printf "customer_id,event_time\nc1,1772359200.5\n" >f.csv &&
+	ingest_refused f.csv "f.csv:2: event_time: \"1772359200.5\" is not Unix seconds" &&
+	test_store_unchanged &&
+	printf "customer_id,event_time,age\nc1,1772359200,1\n" |
+		mlops-feature ingest customers &&
+	test_expect_code 3 mlops-feature delete \
+		--event-time 2026-03-01T11:00:00.5Z customers c1 2>err &&
+	grep "fraction of a second, but event time .event_time. of feature group .customers. is integral" err &&
+	mlops-feature delete --event-time 2026-03-01T11:00:00Z customers c1 &&
+	mlops-feature export customers >all &&
+	grep "^c1,1772362800,,,,.*,true$" all &&
+	mlops-feature drop --force customers >/dev/null &&
+	ET=fractional make_group &&
+	printf "customer_id,event_time\nc1,1772359200\nc2,1772359200.25\nc3,2026-03-01T10:00:00Z\n" >x.csv &&
+	ingest_refused x.csv "x.csv:4: event_time: \"2026-03-01T10:00:00Z\" is not Unix seconds such as 1769860800.25 (the event time is fractional)" &&
+	head -n 3 x.csv | mlops-feature ingest customers &&
+	mlops-feature delete --event-time 2026-03-01T11:00:00.5Z customers c2 &&
+	mlops-feature export customers >all &&
+	grep "^c2,1772362800.5,,,,.*,true$" all
+'
+
 test_expect_success 'a newer record replaces, an older one does not' '
 	make_group &&
 	printf "customer_id,event_time,age\nc1,%s,2\n" "$(ago 2)" |
 		mlops-feature ingest customers &&
 	printf "customer_id,event_time,age\nc1,%s,1\n" "$(ago 3)" |
 		mlops-feature ingest customers &&
-	test "$(mlops-feature get --features age customers c1 | tail -n 1)" = 2 &&
+	test "$(mlops-feature get --features age customers c1 | tail -n 1)" = c1,2 &&
 	printf "customer_id,event_time,age\nc1,%s,3\n" "$(ago 2)" |
 		mlops-feature ingest customers &&
-	test "$(mlops-feature get --features age customers c1 | tail -n 1)" = 3
+	test "$(mlops-feature get --features age customers c1 | tail -n 1)" = c1,3
 '
 
 test_expect_success 'records older than the TTL are not returned' '
 	TTL=2h make_group &&
 	printf "customer_id,event_time,age\nold,%s,1\nnew,%s,2\n" \
 		"$(ago 3)" "$(ago 1)" | mlops-feature ingest customers &&
-	test_expect_code 4 mlops-feature get customers old &&
-	mlops-feature get customers new | grep "^new,"
+	test_expect_code 4 mlops-feature get customers old >got 2>err &&
+	test_line_count = 0 got &&
+	expires=$(date -u -d "@$(( $(date +%s) - 3600 ))" +%Y-%m-%dT%H:00:00Z) &&
+	grep "^mlops-feature: record .old. of feature group .customers. expired at $expires (its event time plus the TTL)$" err &&
+	test_expect_code 1 mlops-feature get customers old new >got 2>err &&
+	grep "^new," got &&
+	test_line_count = 2 got &&
+	grep "record .old. .* expired at" err
 '
 
 test_expect_success 'a bad value fails the whole ingest with file:line: column' '
@@ -162,7 +247,7 @@ test_expect_success 'integral, timestamp and identifier errors are named' '
 	grep "a.csv:2: age: \"4.5\" is not an integral" err &&
 	printf "customer_id,event_time\nc1,yesterday\n" >b.csv &&
 	test_expect_code 3 mlops-feature ingest customers b.csv 2>err &&
-	grep "b.csv:2: event_time: \"yesterday\" is not a timestamp" err &&
+	grep "b.csv:2: event_time: \"yesterday\" is not an ISO 8601 time" err &&
 	printf "customer_id,event_time\n,%s\n" "$(ago 1)" >c.csv &&
 	test_expect_code 3 mlops-feature ingest customers c.csv 2>err &&
 	grep "c.csv:2: customer_id: a record identifier may not be missing" err &&
@@ -202,8 +287,9 @@ test_expect_success '--errors writes rejected rows and ingests the rest' '
 	grep "rejected 1 rows into .bad.csv.; the first: in.csv:3: age" err &&
 	printf "customer_id,event_time,age\nc2,%s,x\n" "$(ago 1)" >expect &&
 	test_cmp expect bad.csv &&
-	mlops-feature get --features age customers c1 c2 c3 >got &&
-	printf "age\n1\n3\n" >expect &&
+	test_expect_code 1 mlops-feature get --features age customers \
+		c1 c2 c3 >got &&
+	printf "customer_id,age\nc1,1\nc3,3\n" >expect &&
 	test_cmp expect got
 '
 
@@ -239,8 +325,9 @@ test_expect_success '--errors takes rows with the wrong number of fields' '
 	printf "customer_id,event_time,age\nc1,%s,1,extra\nc3,%s\n" \
 		"$now" "$now" >expect &&
 	test_cmp expect bad.csv &&
-	mlops-feature get --features age customers c1 c2 c3 >got &&
-	printf "age\n2\n" >expect &&
+	test_expect_code 1 mlops-feature get --features age customers \
+		c1 c2 c3 >got &&
+	printf "customer_id,age\nc2,2\n" >expect &&
 	test_cmp expect got &&
 	test_snapshot &&
 	test_expect_code 3 mlops-feature ingest customers in.csv 2>err &&
@@ -254,7 +341,7 @@ test_expect_success 'offline rows land in hourly partitions as gzip CSV' '
 	customer_id,event_time,age,balance,plan
 	c1,2026-03-01T10:15:00Z,30,1.5,gold
 	c2,2026-03-01T10:45:00+01:00,40,,silver
-	c3,1772359200,50,2,bronze
+	c3,2026-03-01T10:00:00.5Z,50,2,bronze
 	EOF
 	mlops-feature ingest customers c.csv &&
 	cd "$MLOPS_STORE/offline/customers" &&
@@ -265,7 +352,7 @@ test_expect_success 'offline rows land in hourly partitions as gzip CSV' '
 	echo "customer_id,event_time,age,balance,plan,write_time,api_invocation_time,is_deleted" >expect &&
 	test_cmp expect header &&
 	grep "^c1,2026-03-01T10:15:00Z,30,1.5,gold,.*Z,.*Z,false$" rows &&
-	grep "^c3,1772359200," rows &&
+	grep "^c3,2026-03-01T10:00:00.5Z," rows &&
 	test "$(find . -name "*.tmp*" -o -name ".*" -type f | wc -l)" = 0
 '
 
@@ -290,7 +377,9 @@ test_expect_success 'delete: soft and hard, both stop get and mark offline' '
 		"$(ago 3)" "$(ago 3)" | mlops-feature ingest customers &&
 	mlops-feature delete --event-time "$(ago 2)" customers c1 &&
 	mlops-feature delete --hard --event-time "$(ago 2)" customers c2 &&
-	test_expect_code 4 mlops-feature get customers c1 c2 &&
+	test_expect_code 4 mlops-feature get customers c1 c2 2>err &&
+	grep "^mlops-feature: record .c1. of feature group .customers. is deleted$" err &&
+	grep "^mlops-feature: record .c2. of feature group .customers. does not exist$" err &&
 	n=$(sqlite3 "$MLOPS_STORE/mlops.db" "SELECT record_id || deleted FROM feature_online") &&
 	test "$n" = c11 &&
 	mlops-feature export customers >all &&
@@ -388,10 +477,53 @@ test_expect_success 'ddl prints Spark and Trino tables over the lake' '
 	grep "^CREATE TABLE \`customers\` ($" spark &&
 	grep "^  \`balance\` DOUBLE,$" spark &&
 	grep "PARTITIONED BY (year, month, day, hour)" spark &&
-	grep "LOCATION .file://$MLOPS_STORE/offline/customers." spark &&
+	grep "LOCATION .file://$MLOPS_STORE/offline/customers.$" spark &&
+	grep "^OPTIONS (header .true., multiLine .true., escape .\".)$" spark &&
+	grep "^MSCK REPAIR TABLE \`customers\`;$" spark &&
 	mlops-feature ddl --engine trino customers >trino &&
 	grep "partitioned_by = ARRAY\[.year., .month., .day., .hour.\]" trino &&
-	test_expect_code 2 mlops-feature ddl --engine hive customers
+	grep "^CREATE TABLE \"default\".\"customers\" ($" trino &&
+	grep "^CALL system.sync_partition_metadata(.default., .customers., .FULL.);$" trino &&
+	mlops-feature ddl --engine trino --schema lake customers >trino &&
+	grep "^CREATE TABLE \"lake\".\"customers\" ($" trino &&
+	grep "^CALL system.sync_partition_metadata(.lake., .customers., .FULL.);$" trino &&
+	mlops-feature ddl --schema lake customers >spark &&
+	grep "^CREATE TABLE \`lake\`.\`customers\` ($" spark &&
+	grep "^MSCK REPAIR TABLE \`lake\`.\`customers\`;$" spark &&
+	test_expect_code 2 mlops-feature ddl --engine hive customers &&
+	test_expect_code 2 mlops-feature ddl --schema "a\"b" customers 2>err &&
+	grep "schema .a\"b. must be a letter or digit" err
+'
+
+# A store in a folder named  it's \ x  (a quote, a backslash, spaces):
+# Spark escapes with a backslash, Trino and DuckDB double the quote.
+test_expect_success 'ddl writes a store path with quotes as each engine wants' '
+	mkdir "it'"'"'s \\ x" &&
+	mlops init "it'"'"'s \\ x" >/dev/null &&
+	MLOPS_STORE="$PWD/it'"'"'s \\ x/.mlops" &&
+	make_group &&
+	mlops-feature ddl customers >spark &&
+	grep -F "LOCATION '"'"'file://$PWD/it\'"'"'s \\\\ x/.mlops/offline/customers'"'"'" spark &&
+	mlops-feature ddl --engine trino customers >trino &&
+	grep -F "external_location = '"'"'file://$PWD/it'"''"'s \\ x/.mlops/offline/customers'"'"'," trino &&
+	mlops-feature ddl --engine duckdb customers >duckdb &&
+	grep -F "FROM read_csv('"'"'$PWD/it'"''"'s \\ x/.mlops/offline/customers/year=*/" duckdb &&
+	mkdir "glob[1]" &&
+	mlops init "glob[1]" >/dev/null &&
+	MLOPS_STORE="$PWD/glob[1]/.mlops" &&
+	make_group &&
+	mlops-feature ddl --engine trino customers >/dev/null &&
+	test_expect_code 3 mlops-feature ddl --engine duckdb customers >out 2>err &&
+	test_line_count = 0 out &&
+	grep "has a glob character (\*, ?, \[ or {) in its path, which DuckDB" err &&
+	nl="$(printf "a\nb")" &&
+	mkdir "$nl" &&
+	mlops init "$nl" >/dev/null &&
+	MLOPS_STORE="$PWD/$nl/.mlops" &&
+	make_group &&
+	test_expect_code 3 mlops-feature ddl customers >out 2>err &&
+	test_line_count = 0 out &&
+	grep "offline folder of .customers. has a control character in its path" err
 '
 
 test_expect_success 'ddl quotes names that are not bare SQL identifiers' '
@@ -410,7 +542,7 @@ test_expect_success 'ddl quotes names that are not bare SQL identifiers' '
 	grep "^  \`select\` STRING,$" spark &&
 	grep "^MSCK REPAIR TABLE \`user-events\`;$" spark &&
 	mlops-feature ddl --engine trino user-events >trino &&
-	grep "^CREATE TABLE \"user-events\" ($" trino &&
+	grep "^CREATE TABLE \"default\".\"user-events\" ($" trino &&
 	grep "^  \"user-id\" varchar,$" trino &&
 	grep "^  \"select\" varchar,$" trino
 '
@@ -470,7 +602,7 @@ test_expect_success 'concurrent ingests wait their turn; nothing is lost' '
 	mlops-feature describe --json customers >d &&
 	jq -e ".record_count == 20000 and .online_count == 20000" d &&
 	test "$(mlops-feature export customers | wc -l)" = 20001 &&
-	mlops-feature get --features age customers k3-4999 | grep "^3$" &&
+	mlops-feature get --features age customers k3-4999 | grep "^k3-4999,3$" &&
 	mlops audit verify
 '
 
@@ -479,7 +611,7 @@ if test -n "$MLOPS_SANITIZED"; then
 		'ulimit -v does not work with AddressSanitizer'
 else
 	test_expect_success 'ingest streams: 300000 rows in bounded memory' '
-		make_group &&
+		ET=integral make_group &&
 		awk "BEGIN { print \"customer_id,event_time,age,balance,plan\";
 			for (i = 0; i < 300000; i++)
 				printf \"c%d,%d,%d,%d.5,p%d\n\", i, 1767225600 + i * 60, i % 90, i, i % 7 }" >big.csv &&

@@ -297,7 +297,7 @@ test_expect_success 'list and show: table, JSON, prefix IDs, unknown run' '
 	mlops-pipeline list --help >help &&
 	grep -q "^run$" columns && grep -q "^cached$" columns &&
 	grep -q "cache hits" help &&
-	mlops-pipeline list --json | jq -e "length == 1 and .[0].id == \"$id\"" &&
+	mlops-pipeline list --json | jq -s -e "length == 1 and .[0].id == \"$id\"" &&
 	mlops-pipeline show "$(echo $id | cut -c1-18)" >show &&
 	grep "^status: *Succeeded" show &&
 	grep "^register	Succeeded" show &&

@@ -164,4 +164,92 @@ test_expect_success 'a declared output the step did not write fails the step' '
 	test "$(sqlite3 "$MLOPS_STORE/mlops.db" "SELECT count(*) FROM pipeline_cache")" = 0
 '
 
+# Ingest rows (lines "ID,TIME,AGE\n") into the group "customers".
+ingest_customers() {
+	printf "customer_id,event_time,age\n$1" |
+		mlops-feature ingest customers - >/dev/null
+}
+
+# A feature group "customers", two steps reading it (one through a
+# template), and one that does not.
+write_feature_dag() {
+	test_customers_group &&
+	mkdir -p counts templates &&
+	cat >templates/reader.yaml <<-EOF &&
+	template: reader
+	parameters:
+	  group: {type: string}
+	step:
+	  inputs: ["feature:\${group}"]
+	  run: echo t >>$PWD/counts/t; echo "\$MLOPS_STEP_INPUTS" >t.out
+	  outputs: [t.out]
+	EOF
+	cat >pipeline.yaml <<-EOF
+	name: feat
+	steps:
+	  - name: train
+	    inputs: [feature:customers]
+	    run: echo train >>$PWD/counts/train; ls \$MLOPS_STORE/offline/customers >train.out
+	    outputs: [train.out]
+	  - {name: t, template: reader, with: {group: customers}}
+	  - name: other
+	    run: echo other >>$PWD/counts/other; echo x >other.out
+	    outputs: [other.out]
+	EOF
+}
+
+test_expect_success 'a new ingest re-runs exactly the steps that read the group' '
+	write_feature_dag &&
+	mlops-pipeline run >/dev/null 2>&1 &&
+	mlops-pipeline run >/dev/null 2>err &&
+	test "$(grep -c "cache hit" err)" = 3 &&
+	ingest_customers "c2,2026-01-02T00:00:00Z,40\n" &&
+	id=$(mlops-pipeline run 2>err) &&
+	test "$(runs_of train)" = 2 && test "$(runs_of t)" = 2 &&
+	test "$(runs_of other)" = 1 &&
+	grep "other: cache hit" err &&
+	jq -e ".[\"feature:customers\"] | test(\"^2@[0-9]+$\")" \
+		"$MLOPS_STORE/runs/$id/t.out" &&
+	mlops-feature delete --event-time 2026-01-03T00:00:00Z customers c1 &&
+	mlops-pipeline run >/dev/null 2>&1 &&
+	test "$(runs_of train)" = 3 && test "$(runs_of other)" = 1 &&
+	mlops-pipeline run >/dev/null 2>&1 &&
+	test "$(runs_of train)" = 3
+'
+
+test_expect_success 'an ingest that stores no row keeps the cache' '
+	write_feature_dag &&
+	mlops-pipeline run >/dev/null 2>&1 &&
+	ingest_customers "" &&
+	mlops-pipeline run >/dev/null 2>&1 &&
+	test "$(runs_of train)" = 1
+'
+
+test_expect_success 'a dropped and re-made group is new data' '
+	write_feature_dag &&
+	mlops-pipeline run >/dev/null 2>&1 &&
+	mlops-feature drop --force customers >/dev/null &&
+	mlops-feature create customers.yaml >/dev/null &&
+	ingest_customers "c1,2026-01-01T00:00:00Z,30\n" &&
+	mlops-pipeline run >/dev/null 2>&1 &&
+	test "$(runs_of train)" = 2
+'
+
+test_expect_success 'an unknown feature group is a positioned error, nothing runs' '
+	write_feature_dag &&
+	sed -i "s/feature:customers/feature:nosuch/" pipeline.yaml &&
+	test_expect_code 3 mlops-pipeline validate 2>err &&
+	grep "pipeline.yaml:4:14: step .train. reads feature group .nosuch., which does not exist" err &&
+	test_expect_code 3 mlops-pipeline run 2>err &&
+	grep "pipeline.yaml:4:14: step .train. reads" err &&
+	test ! -e counts/other &&
+	sed -i "s/feature:nosuch/\"feature:no such\"/" pipeline.yaml &&
+	test_expect_code 3 mlops-pipeline validate 2>err &&
+	grep "pipeline.yaml:4:14: step .train.: .feature:no such. does not name a feature group" err &&
+	sed -i "s/\"feature:no such\"/feature:customers/" pipeline.yaml &&
+	sed -i "s/group: customers/group: gone/" pipeline.yaml &&
+	test_expect_code 3 mlops-pipeline validate 2>err &&
+	grep "templates/reader.yaml:5:12: step .t. reads feature group .gone." err
+'
+
 test_done

@@ -38,7 +38,7 @@ runs_of() {
 }
 
 last_run() {
-	mlops-pipeline list --json | jq -r ".[-1].id"
+	mlops-pipeline list --json | jq -s -r ".[-1].id"
 }
 
 test_expect_success 'run --commit runs a clean checkout of that commit' '
@@ -136,7 +136,7 @@ test_expect_success 'the hook runs only for its branch' '
 	git -C repo checkout -q -b topic &&
 	echo t >repo/t.txt && git -C repo add t.txt &&
 	git -C repo commit -q -m topic 2>/dev/null &&
-	test "$(mlops-pipeline list --json | jq length)" = 0
+	test "$(mlops-pipeline list --json | jq -s length)" = 0
 '
 
 test_expect_success 'a user hook is kept and chained; installing twice is refused; uninstall restores it' '
@@ -150,7 +150,7 @@ test_expect_success 'a user hook is kept and chained; installing twice is refuse
 	echo A3 >repo/a.txt &&
 	git -C repo commit -q -am three 2>/dev/null &&
 	grep "^user-hook" user-hook.log &&
-	test "$(mlops-pipeline list --json | jq length)" = 1 &&
+	test "$(mlops-pipeline list --json | jq -s length)" = 1 &&
 	mlops-pipeline hook uninstall --repo repo >out &&
 	grep "removed" out &&
 	test_cmp user-hook.orig repo/.git/hooks/post-commit &&
@@ -168,7 +168,7 @@ test_expect_success 'the hook goes where core.hooksPath says' '
 	grep "repo/githooks/post-commit" out &&
 	echo A4 >repo/a.txt &&
 	git -C repo commit -q -am four 2>/dev/null &&
-	test "$(mlops-pipeline list --json | jq length)" = 1
+	test "$(mlops-pipeline list --json | jq -s length)" = 1
 '
 
 test_expect_success 'a push to a bare repository runs the pipeline in the background' '
@@ -180,14 +180,14 @@ test_expect_success 'a push to a bare repository runs the pipeline in the backgr
 	grep "in the background" push.err &&
 	c=$(git -C repo rev-parse HEAD) &&
 	for i in $(seq 100); do
-		test "$(mlops-pipeline list --json | jq -r ".[0].status // empty")" = Succeeded && break
+		test "$(mlops-pipeline list --json | jq -s -r ".[0].status // empty")" = Succeeded && break
 		sleep 0.1
 	done &&
-	mlops-pipeline list --json | jq -e "length == 1 and .[0].gitCommit == \"$c\" and .[0].status == \"Succeeded\"" &&
+	mlops-pipeline list --json | jq -s -e "length == 1 and .[0].gitCommit == \"$c\" and .[0].status == \"Succeeded\"" &&
 	grep "run .* Succeeded" "$MLOPS_STORE/logs/pipeline-hook.log" &&
 	git -C repo checkout -q -b other && git -C repo push -q ../central.git other 2>/dev/null &&
 	sleep 0.5 &&
-	test "$(mlops-pipeline list --json | jq length)" = 1
+	test "$(mlops-pipeline list --json | jq -s length)" = 1
 '
 
 test_done

@@ -39,7 +39,7 @@ test_expect_success 'the versions the README registers record their runs' '
 	readme_examples "$SECTION" >ex.sh &&
 	bash -e ex.sh >out 2>&1 &&
 	(cd churn && git rev-parse HEAD~1 HEAD) >commits &&
-	mlops-pipeline list --json >runs.json &&
+	mlops-pipeline list --json | jq -s . >runs.json &&
 	test "$(jq length runs.json)" = 3 &&
 	mlops-registry lineage --json churn/1 >l1.json &&
 	jq -e --arg c "$(sed -n 1p commits)" --arg r "$(jq -r ".[0].id" runs.json)" \

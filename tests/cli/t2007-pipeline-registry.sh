@@ -80,4 +80,60 @@ test_expect_success 'a run of a clean checkout (--commit) records that commit' '
 		".lineage.git_commit == \$c and .lineage.run_id == \$r" l.json
 '
 
+# fit -> score -> publish, where publish reads the model, the scores and
+# the training data, and names the data again with --dataset; fit also
+# reads the feature group "customers".
+make_card_pipeline() {
+	test_customers_group &&
+	seq 1 20 >train.csv &&
+	cat >pipeline.yaml <<-\EOF
+	name: card
+	steps:
+	  - name: fit
+	    inputs: [train.csv, feature:customers]
+	    run: echo "{\"learner\":{},\"rows\":$(wc -l <train.csv)}" >model.json
+	    outputs: [model.json]
+	  - name: score
+	    needs: [fit]
+	    run: echo "{\"auc\":0.9}" >evaluation.json
+	    outputs: [evaluation.json]
+	  - name: publish
+	    needs: [score]
+	    inputs: [model.json, evaluation.json, train.csv]
+	    cache: false
+	    run: mlops-registry register -a model.json --metrics evaluation.json --dataset train.csv churn
+	EOF
+}
+
+test_expect_success 'the card names the step that made the model and what it read, once' '
+	make_card_pipeline &&
+	id=$(mlops-pipeline run 2>err) &&
+	mlops-registry card create churn/1 >/dev/null &&
+	mlops-registry card show --json churn/1 >card &&
+	jq -r ".content.training_details.training_job_details.training_arn" card >arn &&
+	echo "run/$id/fit" >expect && test_cmp expect arn &&
+	state=$(jq -r ".steps[0].inputs[\"feature:customers\"]" \
+		<(mlops-pipeline show --json $id)) &&
+	echo "$state" | grep -E "^1@[0-9]+$" &&
+	jq -r ".content.training_details.training_job_details.training_datasets[]" card |
+		sort >got &&
+	printf "%s\n" "feature:customers $state" \
+		"train.csv sha256:$(sha256sum train.csv | cut -d" " -f1)" >expect &&
+	test_cmp expect got &&
+	jq -e ".content.additional_information.custom_details.pipeline_step == \"publish\"" card &&
+	mlops-registry lineage churn/1 >l.txt &&
+	grep "^trained by:  *run/$id/fit\$" l.txt &&
+	grep "^trained on:  *feature:customers  *$state\$" l.txt
+'
+
+test_expect_success 'a fit restored from the cache is still the training step' '
+	make_card_pipeline &&
+	mlops-pipeline run >/dev/null 2>&1 &&
+	id2=$(mlops-pipeline run 2>err) &&
+	grep "fit: cache hit" err &&
+	mlops-registry card create churn/2 >/dev/null &&
+	test "$(mlops-registry card show --json churn/2 |
+		jq -r .content.training_details.training_job_details.training_arn)" = "run/$id2/fit"
+'
+
 test_done

@@ -211,4 +211,32 @@ test_expect_success 'card changes are audited' '
 	grep "registry.card.status	churn/1" log
 '
 
+test_expect_success 'the card follows approval and rejection made after it' '
+	register &&
+	mlops-registry card create churn/1 >/dev/null &&
+	custom=.content.additional_information.custom_details &&
+	test "$(mlops-registry card show --json churn/1 | jq -r $custom.approval_status)" = PendingManualApproval &&
+	MLOPS_USER=alice mlops-registry approve churn/1 >/dev/null &&
+	mlops-registry card show --json churn/1 >card &&
+	test "$(jq -r $custom.approval_status card)" = Approved &&
+	test "$(jq -r $custom.approved_by card)" = alice &&
+	mlops-registry card export --format md churn/1 >card.md &&
+	grep "Approved" card.md &&
+	! grep "PendingManualApproval" card.md &&
+	mlops-registry reject churn/1 >/dev/null &&
+	test "$(mlops-registry card show --json --revision 1 churn/1 |
+		jq -r $custom.approval_status)" = Rejected &&
+	mlops-registry card set churn/1 intended_uses.risk_rating=Low &&
+	test "$(mlops-registry card show --json churn/1 | jq -r $custom.approval_status)" = Rejected
+'
+
+test_expect_success 'register outside a pipeline: the registering step trained it' '
+	register &&
+	mlops-registry card create churn/1 >/dev/null &&
+	mlops-registry card show --json churn/1 >card &&
+	jq -r ".content.training_details.training_job_details.training_datasets[]" card >got &&
+	echo "train.csv sha256:$(sha256sum train.csv | cut -d" " -f1)" >expect &&
+	test_cmp expect got
+'
+
 test_done

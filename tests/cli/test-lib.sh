@@ -180,6 +180,23 @@ test_free_port() {
 	$PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# A small feature group "customers" (customer_id, event_time, age) with
+# one record, c1 aged 30, for tests that read a group from elsewhere.
+test_customers_group() {
+	cat >customers.yaml <<-\YAML &&
+	name: customers
+	record_identifier: customer_id
+	event_time: event_time
+	features:
+	  - {name: customer_id, type: string}
+	  - {name: event_time,  type: string}
+	  - {name: age,         type: integral}
+	YAML
+	mlops-feature create customers.yaml >/dev/null &&
+	printf "customer_id,event_time,age\nc1,2026-01-01T00:00:00Z,30\n" |
+		mlops-feature ingest customers - >/dev/null
+}
+
 test_done() {
 	say "1..$test_count"
 	say "# $TEST_NAME: $((test_count - test_failed - test_broken - test_skipped)) passed, $test_failed failed, $test_skipped skipped"

@@ -7,10 +7,12 @@
 #include <check.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "err.h"
 #include "fsutil.h"
 #include "hash.h"
 #include "ids.h"
+#include "jsonio.h"
 #include "num.h"
 #include "timefmt.h"
 #include "xalloc.h"
@@ -132,6 +134,41 @@ START_TEST(time_parses_rfc3339_and_unix_seconds)
 }
 END_TEST
 
+/* What a string event time may be, and the Unix seconds of the others:
+ * each the one form every engine reading the offline store takes. */
+START_TEST(time_iso8601_and_unix_forms_are_strict)
+{
+	char out[TIME_RFC3339_MAX];
+	int64_t t;
+
+	ck_assert_int_eq(time_parse_iso8601("2026-11-25T14:55:18Z", &t), 0);
+	ck_assert_int_eq(t, INT64_C(1795618518) * TIME_US_PER_SEC);
+	ck_assert_int_eq(time_parse_iso8601("2026-11-25T15:55:18.5+01:00",
+					    &t), 0);
+	ck_assert_int_eq(t, INT64_C(1795618518500000));
+	ck_assert_int_eq(time_parse_iso8601("1795618518", &t), -1);
+	ck_assert_int_eq(time_parse_iso8601("2026-11-25t14:55:18Z", &t), -1);
+	ck_assert_int_eq(time_parse_iso8601("2026-11-25T14:55:18z", &t), -1);
+	ck_assert_int_eq(time_parse_iso8601("2026-11-25 14:55:18Z", &t), -1);
+	ck_assert_int_eq(time_parse_iso8601("2026-12-31T23:59:60Z", &t), -1);
+	ck_assert_int_eq(time_parse_unix("1795618518.25", &t), 0);
+	ck_assert_int_eq(t, INT64_C(1795618518250000));
+	ck_assert_int_eq(time_parse_unix("2026-11-25T14:55:18Z", &t), -1);
+	time_format_unix(INT64_C(1795618518) * TIME_US_PER_SEC, out);
+	ck_assert_str_eq(out, "1795618518");
+	time_format_unix(INT64_C(1795618518250000), out);
+	ck_assert_str_eq(out, "1795618518.25");
+	time_format_unix(INT64_C(1795618518000001), out);
+	ck_assert_str_eq(out, "1795618518.000001");
+	time_format_unix(-250000, out);
+	ck_assert_str_eq(out, "-0.25");
+	time_format_unix(INT64_C(-1250000), out);
+	ck_assert_str_eq(out, "-1.25");
+	ck_assert_int_eq(time_parse_unix(out, &t), 0);
+	ck_assert_int_eq(t, INT64_C(-1250000));
+}
+END_TEST
+
 START_TEST(time_round_trips_across_eras)
 {
 	char out[TIME_RFC3339_MAX];
@@ -192,6 +229,83 @@ START_TEST(uuids_are_version_4)
 }
 END_TEST
 
+/* getopt_long's answer for one option of a verb, as cli_getopt gives it. */
+static int one_option(const struct option *opts, const char *arg)
+{
+	char *argv[] = { "verb", (char *)arg, NULL };
+	struct cli cli = { "test", NULL, NULL };
+
+	optind = 0;
+	opterr = 0;
+	return cli_getopt(2, argv, "h", opts, &cli, "usage: test verb\n");
+}
+
+START_TEST(cli_stops_are_never_options)
+{
+	/* Numbered as mlops-deploy's options once were, from 1000 up. */
+	static const struct option opts[] = {
+		{ "allow", no_argument, 0, 1000 },
+		{ "capture", required_argument, 0, 1001 },
+		{ "help", no_argument, 0, 'h' },
+		{ "idle", required_argument, 0, 1002 }, { 0, 0, 0, 0 }
+	};
+	static const struct option negative[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "odd", no_argument, 0, -4 }, { 0, 0, 0, 0 }
+	};
+	int c;
+
+	c = one_option(opts, "--help");
+	ck_assert(CLI_EXIT(c));
+	ck_assert_int_eq(CLI_STATUS(c), 0);
+	c = one_option(opts, "--bogus");
+	ck_assert(CLI_EXIT(c));
+	ck_assert_int_eq(CLI_STATUS(c), 2);
+	ck_assert_int_eq(one_option(opts, "--allow"), 1000);
+	ck_assert_int_eq(one_option(opts, "--idle=1s"), 1002);
+	/* A table that claims the frame's range is refused outright. */
+	c = one_option(negative, "--odd");
+	ck_assert(CLI_EXIT(c));
+	ck_assert_int_eq(CLI_STATUS(c), 70);
+	/* An option the verb forgot to handle is an internal error. */
+	ck_assert_int_eq(CLI_STATUS(1001), 70);
+}
+END_TEST
+
+/* jsonio_format of v, then v freed. */
+static char *formatted(json_t *v)
+{
+	struct buf b = BUF_INIT;
+
+	jsonio_format(&b, v);
+	json_decref(v);
+	return buf_detach(&b, NULL);
+}
+
+START_TEST(json_output_is_one_line_with_shortest_reals)
+{
+	static const struct { double d; const char *text; } reals[] = {
+		{ 9.779, "9.779" }, { 4.203713, "4.203713" }, { 0.1, "0.1" },
+		{ 5, "5.0" }, { -0.5, "-0.5" }, { 1e300, "1e+300" },
+		{ 1.0 / 3, "0.3333333333333333" }, { 60, "60.0" },
+		{ 0.30000000000000004, "0.30000000000000004" },
+	};
+	char *s;
+
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+		s = formatted(json_real(reals[i].d));
+		ck_assert_str_eq(s, reals[i].text);
+		ck_assert(strtod(s, NULL) == reals[i].d);
+		free(s);
+	}
+	s = formatted(json_pack("{s:s,s:[i,f,b,n],s:{s:f}}", "na\"me\n",
+				"x\xc3\xa9", "a", 1, 2.5, 1, "o", "d", 9.779));
+	ck_assert_str_eq(s, "{\"na\\\"me\\n\":\"x\xc3\xa9\",\"a\":"
+			 "[1,2.5,true,null],\"o\":{\"d\":9.779}}");
+	free(s);
+}
+END_TEST
+
 Suite *suite_base(void)
 {
 	Suite *s = suite_create("base");
@@ -203,10 +317,13 @@ Suite *suite_base(void)
 	tcase_add_test(tc, path_helpers_normalise);
 	tcase_add_test(tc, numbers_are_strict);
 	tcase_add_test(tc, time_parses_rfc3339_and_unix_seconds);
+	tcase_add_test(tc, time_iso8601_and_unix_forms_are_strict);
 	tcase_add_test(tc, time_round_trips_across_eras);
 	tcase_add_test(tc, durations_have_units);
 	tcase_add_test(tc, sha256_matches_known_vectors);
 	tcase_add_test(tc, uuids_are_version_4);
+	tcase_add_test(tc, cli_stops_are_never_options);
+	tcase_add_test(tc, json_output_is_one_line_with_shortest_reals);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -102,11 +102,23 @@ START_TEST(fgroup_checks_values_against_types)
 	ck_assert_int_eq(fgroup_check_value(g, 1, "2026-13-01T00:00:00Z",
 					    &err), MLOPS_EINPUT);
 	ck_assert_int_eq(fgroup_check_value(g, 0, "", &err), MLOPS_EINPUT);
+	/* A string event time must be ISO 8601, not Unix seconds. */
+	ck_assert_int_eq(fgroup_check_value(g, 1, "2026-01-01T00:00:00Z",
+					    &err), 0);
+	ck_assert_int_eq(fgroup_check_value(g, 1, "1767225600", &err),
+			 MLOPS_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "is not an ISO 8601 time"));
 	/* An integral event time must be Unix seconds, not RFC 3339. */
 	g->features[1].type = FTYPE_INTEGRAL;
 	ck_assert_int_eq(fgroup_check_value(g, 1, "1767225600", &err), 0);
 	ck_assert_int_eq(fgroup_check_value(g, 1, "2026-01-01T00:00:00Z",
 					    &err), MLOPS_EINPUT);
+	ck_assert_int_eq(fgroup_check_value(g, 1, "1767225600.5", &err),
+			 MLOPS_EINPUT);
+	g->features[1].type = FTYPE_FRACTIONAL;
+	ck_assert_int_eq(fgroup_check_value(g, 1, "1767225600.5", &err), 0);
+	ck_assert_int_eq(fgroup_check_value(g, 1, "1.7e9", &err),
+			 MLOPS_EINPUT);
 	fgroup_free(g);
 }
 END_TEST

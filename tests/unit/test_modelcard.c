@@ -97,6 +97,57 @@ START_TEST(render_escapes_for_each_format)
 }
 END_TEST
 
+START_TEST(populate_lists_training_datasets_once)
+{
+	static const char a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaa";
+	static const char t[] = "tttttttttttttttttttttttttttttttttttttttttttt"
+		"tttttttttttttttttttt";
+	struct model_artifact art = { "model.json", "", 3 };
+	struct model_version mv = { "churn", 1, "Approved", "xgboost", NULL,
+				    1, &art, NULL, NULL, NULL, NULL, NULL,
+				    NULL, "me", 0 };
+	json_t *report, *content, *job, *custom;
+
+	memcpy(art.hash, a, sizeof(a));
+	mv.metrics = json_object();
+	mv.params = json_object();
+	mv.meta = json_object();
+	mv.lineage = json_pack("{s:s,s:s,s:{s:s,s:s},s:[{s:s,s:s}]}",
+			       "run_id", "r1", "step", "publish", "inputs",
+			       "model.json", a, "train.csv", t, "datasets",
+			       "path", "./train.csv", "hash", t);
+	report = json_pack("{s:{s:s,s:s,s:{s:s,s:s}},s:{s:s,s:s}}",
+			   "training", "run_id", "r1", "step", "fit",
+			   "inputs", "train.csv", t, "feature:customers",
+			   "3@17", "approved", "user", "alice", "time", "T");
+	content = modelcard_populate(&mv, report);
+	job = json_object_get(json_object_get(content, "training_details"),
+			      "training_job_details");
+	ck_assert_str_eq(json_string_value(json_object_get(job,
+							   "training_arn")),
+			 "run/r1/fit");
+	ck_assert_uint_eq(json_array_size(json_object_get(
+		job, "training_datasets")), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(
+		job, "training_datasets"), 1)), "feature:customers 3@17");
+	custom = json_object_get(json_object_get(content,
+		"additional_information"), "custom_details");
+	ck_assert_str_eq(json_string_value(json_object_get(
+		custom, "approval_status")), "Approved");
+	modelcard_set_approval(content, "Rejected", json_null());
+	ck_assert_str_eq(json_string_value(json_object_get(
+		custom, "approval_status")), "Rejected");
+	ck_assert_ptr_null(json_object_get(custom, "approved_by"));
+	json_decref(content);
+	json_decref(report);
+	json_decref(mv.lineage);
+	json_decref(mv.metrics);
+	json_decref(mv.params);
+	json_decref(mv.meta);
+}
+END_TEST
+
 Suite *suite_modelcard(void)
 {
 	Suite *s = suite_create("modelcard");
@@ -105,6 +156,7 @@ Suite *suite_modelcard(void)
 	tcase_add_test(tc, validate_names_the_offending_field);
 	tcase_add_test(tc, set_types_values_by_the_schema);
 	tcase_add_test(tc, render_escapes_for_each_format);
+	tcase_add_test(tc, populate_lists_training_datasets_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -223,6 +223,35 @@ static const char *load_error(const char *yaml)
 	return err.msg;
 }
 
+START_TEST(spec_splits_feature_inputs_from_files)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct pipeline *p;
+	const char *yaml =
+		"name: p\n"
+		"steps:\n"
+		"  - name: a\n"
+		"    run: x\n"
+		"    inputs: [a.csv, feature:customers, \"b*.csv\",\n"
+		"             feature:orders-2]\n";
+
+	ck_assert_msg(load(&p, yaml, NULL, 0, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(p->steps[0].ninputs, 2);
+	ck_assert_str_eq(p->steps[0].inputs[0], "a.csv");
+	ck_assert_str_eq(p->steps[0].inputs[1], "b*.csv");
+	ck_assert_uint_eq(p->steps[0].nfeatures, 2);
+	ck_assert_str_eq(p->steps[0].features[0], "customers");
+	ck_assert_str_eq(p->steps[0].feature_where[0], "p.yaml:5:21");
+	ck_assert_str_eq(p->steps[0].features[1], "orders-2");
+	ck_assert_str_eq(p->steps[0].feature_where[1], "p.yaml:6:14");
+	pipeline_free(p);
+	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
+				    "inputs: [a.csv, \"feature:${g}\"]}\n"),
+			 "p.yaml:3:39: step 'a': 'feature:${g}' does not name "
+			 "a feature group"));
+}
+END_TEST
+
 START_TEST(spec_errors_name_file_line_column)
 {
 	ck_assert_str_eq(load_error("name: p\nsteps:\n  - {name: a, rn: x}\n"),
@@ -276,6 +305,7 @@ Suite *suite_pipeline(void)
 	tcase_add_test(tc, spec_orders_steps_after_their_needs);
 	tcase_add_test(tc, spec_reads_parameters_retry_cache_timeout);
 	tcase_add_test(tc, spec_errors_name_file_line_column);
+	tcase_add_test(tc, spec_splits_feature_inputs_from_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
