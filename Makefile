@@ -13,7 +13,7 @@ CC ?= cc
 FUZZ_CC ?= clang
 PKG_CONFIG ?= pkg-config
 PKGS = libgit2 yaml-0.1 sqlite3 zlib jansson libcrypto libmicrohttpd \
-       libcurl xgboost
+       libcurl xgboost libarchive
 
 ifeq ($(SANITIZE),1)
 O ?= build-san

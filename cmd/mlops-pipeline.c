@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "bounds.h"
 #include "buf.h"
 #include "cli.h"
 #include "fsutil.h"
@@ -119,8 +120,8 @@ static int prepare(struct store *st, struct run_args *a, const char *ws,
 		char *path = path_join(ws, a->file);
 
 		ret = pipeline_git_checkout(a->repo, a->commit, ws, sha, err);
-		if (ret == 0 && (ret = buf_read_file(spec, path, 16u << 20,
-						     err)) < 0)
+		if (ret == 0 && (ret = buf_read_file(spec, path,
+						     MLOPS_MAX_SPEC, err)) < 0)
 			mlops_err_set(err, MLOPS_ENOTFOUND, "commit %.12s has "
 				      "no '%s'", sha, a->file);
 		if (ret == 0)
@@ -136,7 +137,7 @@ static int prepare(struct store *st, struct run_args *a, const char *ws,
 
 		*spec_dir = path_dirname(abs);
 		free(abs);
-		ret = buf_read_file(spec, a->file, 16u << 20, err);
+		ret = buf_read_file(spec, a->file, MLOPS_MAX_SPEC, err);
 		if (ret == 0)
 			ret = pipeline_load_mem(p, spec->s, spec->len, a->file,
 						*spec_dir, a->params,
@@ -175,7 +176,8 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 		{ "repo", required_argument, 0, 'R' }, { 0, 0, 0, 0 }
 	};
 	struct run_args a = { "pipeline.yaml", NULL, NULL, NULL, 0,
-			      { "local", 0, 1, NULL, NULL, progress, NULL } };
+			      { "local", 0, 1, NULL, NULL, progress, NULL,
+				-1 } };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char run_id[PIPELINE_RUN_ID_MAX], sha[GIT_SHA_HEX] = "";
 	struct pipeline *p = NULL;
@@ -245,6 +247,10 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 	if (ret == 0)
 		ret = prepare(st, &a, ws, final_ws, &p, &spec, &spec_dir, sha,
 			      &err);
+	/* Locked before the run is recorded Executing, so that no one
+	 * takes it for a run whose runner is gone. */
+	if (ret == 0)
+		ret = pipeline_run_lock(ws, &a.opts.lock_fd, &err);
 	if (ret == 0)
 		ret = pipeline_exec_create(st, run_id, p, spec.s, spec.len,
 					   spec_dir, a.params, a.nparams, ws,
@@ -262,6 +268,8 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 	if (ret == 0)
 		fprintf(stderr, "%s: run %s %s\n", cli->prog, run_id, status);
 out:
+	if (a.opts.lock_fd >= 0)
+		close(a.opts.lock_fd);
 	pipeline_free(p);
 	buf_release(&spec);
 	free(a.params);
@@ -279,7 +287,7 @@ static int cmd_retry(int argc, char **argv, struct cli *cli)
 		{ "jobs", required_argument, 0, 'j' }, { 0, 0, 0, 0 }
 	};
 	struct pipeline_exec_opts o = { "local", 0, 1, NULL, NULL, progress,
-					NULL };
+					NULL, -1 };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct pipeline *p = NULL;
 	const char *status = "Failed", *id, *was;

@@ -536,11 +536,20 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 	nv.params = ra.params;
 	nv.meta = ra.meta;
 	nv.lineage = lineage;
-	if (registry_register(st, &nv, &version, &err) < 0)
+	if ((ret = registry_register(st, &nv, &version, &err)) < 0)
 		goto fail;
 	name = xasprintf("%s/%" PRId64, nv.group, version);
 	printf("%s\n", name);
-	ret = regcmd_audit(cli, st, "registry.register", name, NULL);
+	if (ret == REGISTRY_ALREADY) {
+		/* A retried pipeline step: nothing changed, nothing to audit. */
+		fprintf(stderr, "%s: %s already holds these artifacts from "
+			"run %s step %s\n", cli->prog, name,
+			json_string_value(json_object_get(lineage, "run_id")),
+			json_string_value(json_object_get(lineage, "step")));
+		ret = 0;
+	} else {
+		ret = regcmd_audit(cli, st, "registry.register", name, NULL);
+	}
 	free(name);
 	goto out;
 fail:
@@ -564,8 +573,9 @@ static void print_object(const char *title, const json_t *obj)
 		return;
 	printf("%s:\n", title);
 	json_object_foreach((json_t *)obj, key, v) {
-		/* An origin's history is shown by lineage, not here. */
-		if (json_is_array(v) && strcmp(key, "history") == 0)
+		/* An origin's record is shown under history. */
+		if (json_is_array(v) && (strcmp(key, "history") == 0 ||
+					 strcmp(key, "approvals") == 0))
 			continue;
 		if (json_is_string(v)) {
 			printf("  %-20s %s\n", key, json_string_value(v));
@@ -581,7 +591,7 @@ static void print_object(const char *title, const json_t *obj)
 	}
 }
 
-static void print_version(const struct model_version *mv, json_t *history)
+static void print_version(const struct model_version *mv, json_t *approvals)
 {
 	char created[TIME_RFC3339_MAX];
 	json_t *h;
@@ -608,20 +618,15 @@ static void print_version(const struct model_version *mv, json_t *history)
 	if (mv->origin)
 		print_object("origin", mv->origin);
 	printf("history:\n");
-	json_array_foreach(history, i, h) {
-		const char *note = jsonio_str(h, "note");
-
-		printf("  %s  %-21s %s%s%s\n", jsonio_str(h, "time"),
-		       jsonio_str(h, "status"), jsonio_str(h, "user"),
-		       note ? ": " : "", note ? note : "");
-	}
+	json_array_foreach(approvals, i, h)
+		regcmd_print_approval("  ", h);
 }
 
 static int cmd_show(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct model_version *mv = NULL;
-	json_t *history = NULL;
+	json_t *history = NULL, *approvals = NULL;
 	struct store *st;
 	int json = 0, ret;
 
@@ -630,7 +635,9 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
 	if (registry_status_history(st, mv->group, mv->version, &history,
-				    &err) < 0) {
+				    &err) < 0 ||
+	    registry_approvals(st, mv, &approvals, &err) < 0) {
+		json_decref(history);
 		model_version_free(mv);
 		return cli_fail(cli, &err);
 	}
@@ -638,12 +645,14 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 		json_t *o = model_version_json(mv);
 
 		json_object_set(o, "history", history);
+		json_object_set(o, "approvals", approvals);
 		jsonio_print(stdout, o);
 		json_decref(o);
 	} else {
-		print_version(mv, history);
+		print_version(mv, approvals);
 	}
 	json_decref(history);
+	json_decref(approvals);
 	model_version_free(mv);
 	return 0;
 }

@@ -157,3 +157,26 @@ int buf_read_file(struct buf *b, const char *path, size_t max,
 	close(fd);
 	return ret;
 }
+
+int buf_getline(struct buf *b, FILE *f, size_t max, struct mlops_err *err)
+{
+	int c = EOF;
+
+	buf_reset(b);
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (b->len >= max) {
+			buf_reset(b);
+			return mlops_err_set(err, MLOPS_EINPUT, "a line longer "
+					     "than %zu bytes", max);
+		}
+		if (b->len + 1 >= b->cap)
+			buf_grow(b, b->cap ? b->cap : 256);
+		b->s[b->len++] = (char)c;
+	}
+	if (b->cap)
+		b->s[b->len] = '\0';
+	if (ferror(f))
+		return mlops_err_errno(err, MLOPS_EINPUT, errno,
+				       "cannot read a line");
+	return c != EOF || b->len > 0;
+}

@@ -7,6 +7,7 @@
 #define MLOPS_BUF_H
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -44,5 +45,10 @@ int buf_read_fd(struct buf *b, int fd, size_t max, const char *what,
 /* Append the whole file at path (at most max bytes, 0: no limit). */
 int buf_read_file(struct buf *b, const char *path, size_t max,
 		  struct mlops_err *err);
+/* Read the next line of f into b, replacing what b held, without its
+ * '\n': 1 when a line was read, 0 at the end of f. A line longer than
+ * max bytes is MLOPS_EINPUT, found without reading more of it than that;
+ * a read error is MLOPS_EINPUT too. */
+int buf_getline(struct buf *b, FILE *f, size_t max, struct mlops_err *err);
 
 #endif

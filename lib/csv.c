@@ -19,12 +19,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "csv.h"
 #include "xalloc.h"
 
 #define CSV_CHUNK 65536
-#define CSV_DEFAULT_MAX_RECORD ((size_t)16 << 20)
 
 enum csv_state {
 	S_RECORD,	/* between records, where blank lines are skipped */
@@ -80,7 +80,7 @@ static struct csv_reader *reader_alloc(const char *name)
 	r->name = xstrdup(strcmp(name, "-") ? name : "<stdin>");
 	r->fd = -1;
 	r->in = "";
-	r->max_record = CSV_DEFAULT_MAX_RECORD;
+	r->max_record = MLOPS_MAX_RECORD;
 	r->line = 1;
 	r->rec_line = 0;
 	return r;

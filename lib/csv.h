@@ -48,8 +48,8 @@ struct csv_reader *csv_reader_new_mem(const char *data, size_t len,
 void csv_reader_free(struct csv_reader *r);
 
 /* Limit the size of one record (the bytes of its fields plus one per
- * field, about its size on disk) to max bytes, 16 MiB by default. A larger
- * record fails with MLOPS_EINPUT. */
+ * field, about its size on disk) to max bytes, MLOPS_MAX_RECORD (16 MiB,
+ * bounds.h) by default. A larger record fails with MLOPS_EINPUT. */
 void csv_reader_set_max_record(struct csv_reader *r, size_t max);
 
 /* Read the next record. Returns 1 and sets *nfields (at least 1) and

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "bounds.h"
 #include "csv.h"
 #include "fingest.h"
 #include "foffline.h"
@@ -285,12 +286,12 @@ static int ingest_jsonl(struct ingest *in, struct mlops_err *err)
 {
 	int fd = dup(in->o->fd);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	struct buf lb = BUF_INIT;
+	char *line;
+	size_t len;
 	long lineno = 0;
 	int64_t t;
-	int ret = 0;
+	int ret = 0, got;
 
 	if (!f) {
 		if (fd >= 0)
@@ -299,11 +300,20 @@ static int ingest_jsonl(struct ingest *in, struct mlops_err *err)
 				       "cannot read '%s'", in->o->name);
 	}
 	in->offsets = xcalloc(in->g->nfeatures, sizeof(*in->offsets));
-	while (ret == 0 && (len = getline(&line, &cap, f)) >= 0) {
+	/* A line is a record: the bound is the CSV reader's. */
+	while (ret == 0 && (got = buf_getline(&lb, f, MLOPS_MAX_RECORD,
+					      err)) != 0) {
 		lineno++;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		if (got < 0) {
+			ret = got;
+			mlops_err_prefix(err, "%s:%ld: ", in->o->name, lineno);
+			break;
+		}
+		line = lb.s;
+		len = lb.len;
+		while (len && line[len - 1] == '\r')
 			line[--len] = '\0';
-		if (strspn(line, " \t") == (size_t)len)
+		if (strspn(line, " \t") == len)
 			continue;
 		if ((ret = json_row(in, line, (size_t)len, err)) == 0 &&
 		    (ret = check_row(in, &t, err)) == 0)
@@ -312,10 +322,7 @@ static int ingest_jsonl(struct ingest *in, struct mlops_err *err)
 			ret = reject(in, lineno, line, (size_t)len, 0, NULL,
 				     err);
 	}
-	if (ret == 0 && ferror(f))
-		ret = mlops_err_errno(err, MLOPS_EINPUT, errno,
-				      "cannot read '%s'", in->o->name);
-	free(line);
+	buf_release(&lb);
 	fclose(f);
 	return ret;
 }

@@ -3,9 +3,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "jsonio.h"
 
-#define JSONIO_DEFAULT_MAX (64u * 1024 * 1024)
+#define JSONIO_DEFAULT_MAX MLOPS_MAX_JSON
+
+static const char *parse_why(const json_error_t *jerr)
+{
+	switch (json_error_code(jerr)) {
+	case json_error_null_character:
+		return "a NUL character (\\u0000) in a string";
+	case json_error_null_byte_in_key:
+		return "a NUL character (\\u0000) in a key";
+	default:
+		return jerr->text;
+	}
+}
 
 int jsonio_parse(json_t **out, const char *data, size_t len,
 		 const char *name, struct mlops_err *err)
@@ -17,15 +30,18 @@ int jsonio_parse_at(json_t **out, const char *data, size_t len,
 		    const char *name, int first_line, struct mlops_err *err)
 {
 	json_error_t jerr;
-	json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES |
-			       JSON_ALLOW_NUL, &jerr);
+	/* Without JSON_ALLOW_NUL, jansson refuses "\u0000" in strings: a
+	 * C string would end there ("model.json\u0000x" read as
+	 * "model.json"), so a name or value could say one thing and be
+	 * checked as another. */
+	json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!v)
 		return mlops_err_set(err, MLOPS_EINPUT, "%s:%d:%d: %s", name,
 				     first_line - 1 +
 				     (jerr.line < 1 ? 1 : jerr.line),
 				     jerr.column < 1 ? 1 : jerr.column,
-				     jerr.text);
+				     parse_why(&jerr));
 	*out = v;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "jsonio.h"
 #include "modelcard.h"
 #include "num.h"
@@ -464,7 +465,7 @@ int modelcard_load_file(json_t **out, const char *path,
 	int ret;
 
 	if (n > 5 && strcmp(path + n - 5, ".json") == 0)
-		ret = jsonio_load_file(&v, path, 0, err);
+		ret = jsonio_load_file(&v, path, MLOPS_MAX_SPEC, err);
 	else if ((ret = spec_load_file(&doc, path, err)) == 0)
 		ret = from_yaml(doc, doc->root, &card_root, &v, err);
 	spec_free(doc);

@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "event.h"
 #include "fstore.h"
@@ -397,6 +399,30 @@ int pipeline_exec_create(struct store *st, const char *run_id,
 	free(runs);
 	free(dest);
 	free(user);
+	return ret;
+}
+
+int pipeline_run_lock(const char *workspace, int *fd, struct mlops_err *err)
+{
+	char *path = path_join(workspace, PIPELINE_RUN_LOCK);
+	int ret = 0, lfd;
+
+	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lfd < 0) {
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				      "cannot open '%s'", path);
+	} else if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+		ret = errno == EWOULDBLOCK ?
+			mlops_err_set(err, MLOPS_ENOTFOUND, "another process "
+				      "is executing the run ('%s' is locked)",
+				      path) :
+			mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+					"cannot lock '%s'", path);
+		close(lfd);
+	} else {
+		*fd = lfd;
+	}
+	free(path);
 	return ret;
 }
 
@@ -826,7 +852,8 @@ static int read_properties(struct engine *e, struct step_run *s,
 				    " its properties file '%s'", s->def->name,
 				    s->def->properties);
 	else
-		ret = jsonio_load_file(&s->props, path, 16u << 20, err);
+		ret = jsonio_load_file(&s->props, path, MLOPS_MAX_JSON,
+				       err);
 	if (ret < 0 && path_exists(path))
 		mlops_err_prefix(err, "properties of step '%s' are not JSON: ",
 				 s->def->name);
@@ -1270,7 +1297,7 @@ int pipeline_exec_run(struct store *st, const char *run_id,
 	struct engine e = { 0 };
 	const char *prev = NULL;
 	char *commit = NULL, *logs;
-	int jobs = opts->jobs, ret, stopping = 0;
+	int jobs = opts->jobs, ret, stopping = 0, lock_fd = opts->lock_fd;
 
 	if (jobs <= 0)
 		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -1291,6 +1318,11 @@ int pipeline_exec_run(struct store *st, const char *run_id,
 	logs = path_join(e.workspace, "logs");
 	ret = mkdir_p(logs, err);
 	free(logs);
+	/* Hold the lock from before the run reads Executing until it has
+	 * recorded its end: a run that reads Executing while nobody holds it
+	 * lost its runner (see pipeline_runs.c). */
+	if (ret == 0 && lock_fd < 0)
+		ret = pipeline_run_lock(e.workspace, &lock_fd, err);
 	if (ret == 0)
 		ret = claim_run(&e, &prev, &commit, err);
 	e.git_commit = commit;
@@ -1329,6 +1361,8 @@ int pipeline_exec_run(struct store *st, const char *run_id,
 		*status = run_outcome(&e);
 		ret = finish_run(&e, prev, *status, err);
 	}
+	if (lock_fd >= 0 && lock_fd != opts->lock_fd)
+		close(lock_fd);
 	signals_restore();
 	for (size_t i = 0; i < p->nsteps; i++)
 		step_release(&e.steps[i]);

@@ -27,7 +27,19 @@ struct pipeline_exec_opts {
 	/* One line per status change, for stderr; may be NULL. */
 	void (*progress)(const char *line, void *arg);
 	void *progress_arg;
+	/* The run's lock, taken by the caller (pipeline_run_lock) before
+	 * pipeline_exec_create; -1: pipeline_exec_run takes it. */
+	int lock_fd;
 };
+
+/* The file a runner holds locked (flock) for as long as it executes a run,
+ * in the run's workspace: whoever can lock it knows the runner is gone. */
+#define PIPELINE_RUN_LOCK ".runner.lock"
+
+/* Lock the run whose workspace is workspace (which may still be the
+ * folder pipeline_exec_create renames) into *fd, to close when the run
+ * ends: MLOPS_ENOTFOUND when another process executes it. */
+int pipeline_run_lock(const char *workspace, int *fd, struct mlops_err *err);
 
 /* A new run ID: UTC time to the second, '-', 6 random hex digits, so IDs
  * sort by start time. */

@@ -3,13 +3,23 @@
  * workspace, stdout and stderr appended to logs/STEP.log. A timeout or a
  * cancel signals the whole group (TERM, then KILL after a grace period),
  * so the step's children go too. Ends are found with waitpid, woken by
- * SIGCHLD through the scheduler's self-pipe. */
+ * SIGCHLD through the scheduler's self-pipe.
+ *
+ * Steps die with their runner. A runner killed with SIGKILL runs no
+ * handler, so the group leader of each attempt is a small supervisor,
+ * not the step: it forks the step into its own group, waits for it, and
+ * exits as the step did; when the runner goes (PR_SET_PDEATHSIG wakes it,
+ * a once-a-second getppid() check backs that up), it kills the group,
+ * itself included. The supervisor ignores SIGTERM and SIGINT, so the
+ * runner's TERM to the group stops the step and the supervisor then
+ * reports how the step ended. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,22 +38,17 @@ static const char *const hook_vars[] = {
 	"GIT_OBJECT_DIRECTORY", "GIT_QUARANTINE_PATH", NULL
 };
 
-static void child(struct engine *e, struct step_run *s, int log_fd)
+/* The step itself: a shell running the command in the workspace, its
+ * standard streams already set up by the supervisor. */
+static void exec_step(struct engine *e, struct step_run *s)
 {
-	int null_fd = open("/dev/null", O_RDONLY);
 	sigset_t none;
 
-	setpgid(0, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
-	if (null_fd >= 0)
-		dup2(null_fd, STDIN_FILENO);
-	dup2(log_fd, STDOUT_FILENO);
-	dup2(log_fd, STDERR_FILENO);
 	if (chdir(e->workspace) < 0) {
 		dprintf(STDERR_FILENO, "mlops-pipeline: cannot enter %s: %s\n",
 			e->workspace, strerror(errno));
@@ -59,12 +64,94 @@ static void child(struct engine *e, struct step_run *s, int log_fd)
 	_exit(127);
 }
 
+/* Exit as the step ended: with its status, or by its signal. */
+static void exit_like(int status)
+{
+	sigset_t none;
+	int sig;
+
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	sig = WTERMSIG(status);
+	signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+/* The runner is gone: stop the step's group as a timeout would (TERM,
+ * then KILL after the grace period), the supervisor going last. */
+static void kill_orphaned(pid_t step, const sigset_t *wake)
+{
+	int64_t until = time_mono_us() + KILL_GRACE_US;
+	int status;
+
+	kill(0, SIGTERM);
+	kill(0, SIGCONT);
+	while (waitpid(step, &status, WNOHANG) == 0 &&
+	       time_mono_us() < until) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		sigtimedwait(wake, NULL, &ts);
+	}
+	kill(0, SIGKILL);
+	_exit(127);
+}
+
+/* The child of the runner: leader of the attempt's process group. */
+static void supervise(struct engine *e, struct step_run *s, int log_fd,
+		      pid_t runner)
+{
+	int null_fd = open("/dev/null", O_RDONLY);
+	sigset_t wake;
+	pid_t step;
+	int status;
+
+	setpgid(0, 0);
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGCHLD);
+	sigaddset(&wake, SIGHUP);
+	sigprocmask(SIG_BLOCK, &wake, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGHUP);
+	if (null_fd >= 0)
+		dup2(null_fd, STDIN_FILENO);
+	dup2(log_fd, STDOUT_FILENO);
+	dup2(log_fd, STDERR_FILENO);
+	/* Hold nothing of the runner's: the store, other steps' pipes, and
+	 * above all the run's lock, which says whether the runner lives. */
+	close_range(3, ~0u, 0);
+	if (getppid() != runner)	/* it died before prctl */
+		_exit(127);
+	step = fork();
+	if (step < 0) {
+		dprintf(STDERR_FILENO, "mlops-pipeline: cannot fork: %s\n",
+			strerror(errno));
+		_exit(127);
+	}
+	if (step == 0)
+		exec_step(e, s);
+	for (;;) {
+		struct timespec ts = { 1, 0 };
+
+		if (waitpid(step, &status, WNOHANG) == step)
+			exit_like(status);
+		if (getppid() != runner)
+			kill_orphaned(step, &wake);
+		sigtimedwait(&wake, NULL, &ts);
+	}
+}
+
 static int local_start(struct engine *e, struct step_run *s,
 		       struct mlops_err *err)
 {
 	char *log = engine_log_path(e, s);
 	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	pid_t pid;
+	pid_t pid, runner;
 
 	if (fd < 0) {
 		int ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
@@ -78,6 +165,7 @@ static int local_start(struct engine *e, struct step_run *s,
 		dprintf(fd, "--- mlops-pipeline: attempt %d of %d ---\n",
 			s->attempt, s->def->attempts);
 	fflush(NULL);
+	runner = getpid();
 	pid = fork();
 	if (pid < 0) {
 		close(fd);
@@ -85,7 +173,7 @@ static int local_start(struct engine *e, struct step_run *s,
 				       "cannot fork");
 	}
 	if (pid == 0)
-		child(e, s, fd);
+		supervise(e, s, fd, runner);
 	setpgid(pid, pid);	/* also here: no race with kill(-pid) */
 	close(fd);
 	s->pid = pid;
@@ -150,6 +238,12 @@ static void local_release(struct engine *e)
 
 	if (!ls)
 		return;
+	/* A run that ends on an error leaves no step behind. */
+	for (size_t i = 0; i < e->p->nsteps; i++)
+		if (e->steps[i].running && e->steps[i].pid > 0) {
+			kill(-e->steps[i].pid, SIGKILL);
+			waitpid(e->steps[i].pid, NULL, 0);
+		}
 	free(ls->kill_at);
 	free(ls);
 	e->ex.state = NULL;

@@ -1,13 +1,16 @@
 /* pipeline_runs.c - reading recorded runs, and cancelling one; see
  * pipeline_runs.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "object.h"
 #include "pipeline_exec.h"
@@ -184,6 +187,9 @@ int pipeline_run_get(struct store *st, const char *id, json_t **out,
 	char *pattern = xasprintf("%s*", id);
 	int ret, rc, n = 0;
 
+	ret = pipeline_runs_reap(st, err);
+	if (ret < 0)
+		goto out;
 	/* An exact ID wins over a prefix of a longer one. */
 	ret = store_prepare(st, &q, "SELECT " RUN_COLUMNS " FROM pipeline_run"
 			    " WHERE id = ?1 OR id GLOB ?2 ORDER BY id != ?1, "
@@ -224,8 +230,11 @@ int pipeline_run_list(struct store *st, json_t **out, struct mlops_err *err)
 	json_t *list = json_array();
 	int ret, rc;
 
-	ret = store_prepare(st, &q, "SELECT " RUN_COLUMNS " FROM pipeline_run"
-			    " ORDER BY created_us, id", err);
+	ret = pipeline_runs_reap(st, err);
+	if (ret == 0)
+		ret = store_prepare(st, &q, "SELECT " RUN_COLUMNS " FROM "
+				    "pipeline_run ORDER BY created_us, id",
+				    err);
 	if (ret == 0)
 		ret = store_prepare(st, &c, "SELECT status, count(*), "
 				    "count(cache_source) FROM pipeline_step "
@@ -272,8 +281,8 @@ int pipeline_run_definition(struct store *st, const json_t *run,
 	overrides = xcalloc(n + 1, sizeof(*overrides));
 	for (size_t i = 0; i < n; i++)
 		overrides[i] = (char *)json_string_value(json_array_get(ov, i));
-	ret = object_read_mem(st, run_str(run, "specHash"), &spec, 16u << 20,
-			      err);
+	ret = object_read_mem(st, run_str(run, "specHash"), &spec,
+			      MLOPS_MAX_SPEC, err);
 	if (ret == 0)
 		ret = pipeline_load_mem(out, spec.s, spec.len,
 					run_str(run, "specPath"),
@@ -288,9 +297,11 @@ int pipeline_run_status(struct store *st, const char *id, char **status,
 			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	int ret = store_prepare(st, &q, "SELECT status FROM pipeline_run "
-				"WHERE id = ?1", err);
+	int ret = pipeline_runs_reap(st, err);
 
+	if (ret == 0)
+		ret = store_prepare(st, &q, "SELECT status FROM pipeline_run "
+				    "WHERE id = ?1", err);
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
@@ -320,14 +331,149 @@ static int runner_alive(json_int_t pid)
 	return strncmp(comm, "mlops-pipeline", 14) == 0;
 }
 
+/* End a run whose runner is gone as status (Failed or Stopped), for
+ * reason: its Slurm jobs, which would run on, are cancelled; its steps
+ * still Executing get status and reason, the Pending ones are Stopped.
+ * Nothing changes when the run no longer reads Executing. */
+static int end_orphaned_run(struct store *st, const char *id,
+			    const char *pipeline, const char *commit,
+			    const char *status, const char *reason,
+			    struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret, rc;
+
+	ret = store_prepare(st, &q, "SELECT job_id FROM pipeline_step WHERE "
+			    "run_id = ?1 AND status = 'Executing' AND job_id "
+			    "IS NOT NULL", err);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		pipeline_slurm_cancel_job((const char *)
+					  sqlite3_column_text(q, 0));
+	if (rc != SQLITE_DONE)
+		ret = store_sql_error(st, "cannot read steps", err);
+	sqlite3_finalize(q);
+	q = NULL;
+	if (ret == 0)
+		ret = store_begin(st, err);
+	if (ret == 0)
+		ret = store_prepare(st, &q, "UPDATE pipeline_step SET status = "
+				    "CASE status WHEN 'Executing' THEN ?2 ELSE "
+				    "'Stopped' END, "
+				    "failure_reason = ?3, ended_us = ?4 WHERE "
+				    "run_id = ?1 AND status IN ('Pending', "
+				    "'Executing') AND EXISTS (SELECT 1 FROM "
+				    "pipeline_run WHERE id = ?1 AND status = "
+				    "'Executing')", err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, status, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, reason, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, time_now_us());
+		if (sqlite3_step(q) != SQLITE_DONE)
+			ret = store_sql_error(st, "cannot end steps", err);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (ret == 0)
+		ret = store_prepare(st, &q, "UPDATE pipeline_run SET status = "
+				    "?2, ended_us = ?3, failure_reason = ?4 "
+				    "WHERE id = ?1 AND status = 'Executing'",
+				    err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, status, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, time_now_us());
+		sqlite3_bind_text(q, 4, reason, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			ret = store_sql_error(st, "cannot end the run", err);
+	}
+	sqlite3_finalize(q);
+	if (ret == 0 && sqlite3_changes(st->db) == 1)
+		ret = pipeline_emit_run_event(st, pipeline, id, "Executing",
+					      status, commit, reason, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
+	return ret;
+}
+
+/* Whether the runner of the Executing run id is gone: 1 with *lock_fd
+ * holding the run's lock (shared) so that no retry takes the run over
+ * while it is being ended, 0 when it lives. A run with no lock file was
+ * started before runs had one: its recorded process decides. */
+static int runner_gone(struct store *st, const char *id, json_int_t pid,
+		       int *lock_fd)
+{
+	char *path = xasprintf("%s/runs/%s/%s", st->dir, id,
+			       PIPELINE_RUN_LOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	free(path);
+	*lock_fd = -1;
+	if (fd < 0)
+		return !runner_alive(pid);
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		close(fd);
+		return 0;
+	}
+	*lock_fd = fd;
+	return 1;
+}
+
+int pipeline_runs_reap(struct store *st, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	json_t *runs = json_array(), *r;
+	size_t i;
+	int ret, rc;
+
+	ret = store_prepare(st, &q, "SELECT id, pipeline, git_commit, "
+			    "runner_pid FROM pipeline_run WHERE status = "
+			    "'Executing'", err);
+	while (ret == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		json_array_append_new(runs, json_pack("[s,s,o,I]",
+			(const char *)sqlite3_column_text(q, 0),
+			(const char *)sqlite3_column_text(q, 1),
+			col_text(q, 2), (json_int_t)sqlite3_column_int64(q, 3)));
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = store_sql_error(st, "cannot list runs", err);
+	sqlite3_finalize(q);
+	json_array_foreach(runs, i, r) {
+		json_int_t pid = json_integer_value(json_array_get(r, 3));
+		char *reason;
+		int fd;
+
+		if (ret < 0)
+			break;
+		if (!runner_gone(st, json_string_value(json_array_get(r, 0)),
+				 pid, &fd))
+			continue;
+		reason = xasprintf("its runner (process %lld) is gone",
+				   (long long)pid);
+		ret = end_orphaned_run(st, json_string_value(
+					json_array_get(r, 0)),
+				       json_string_value(json_array_get(r, 1)),
+				       json_string_value(json_array_get(r, 2)),
+				       "Failed", reason, err);
+		free(reason);
+		if (fd >= 0)
+			close(fd);
+	}
+	json_decref(runs);
+	return ret;
+}
+
 int pipeline_run_cancel(struct store *st, const json_t *run, int *signalled,
 			struct mlops_err *err)
 {
 	const char *id = run_id_of(run);
 	const char *status = json_string_value(json_object_get(run, "status"));
 	json_int_t pid = json_integer_value(json_object_get(run, "runnerPid"));
-	sqlite3_stmt *q = NULL;
-	int ret;
+	int ret, fd;
 
 	*signalled = 0;
 	if (strcmp(status, "Executing") != 0)
@@ -342,56 +488,15 @@ int pipeline_run_cancel(struct store *st, const json_t *run, int *signalled,
 		*signalled = 1;
 		return 0;
 	}
-	/* The runner died without a word (SIGKILL, a crash): stop its
-	 * Slurm jobs, which would run on, and record the run as stopped.
-	 * Local steps of such a runner are not tracked by the store. */
-	{
-		size_t i;
-		json_t *step;
-
-		json_array_foreach(json_object_get(run, "steps"), i, step) {
-			const char *job = json_string_value(
-				json_object_get(step, "slurmJobId"));
-			const char *s = json_string_value(
-				json_object_get(step, "status"));
-
-			if (job && s && strcmp(s, "Executing") == 0)
-				pipeline_slurm_cancel_job(job);
-		}
-	}
-	ret = store_begin(st, err);
-	if (ret == 0)
-		ret = store_prepare(st, &q, "UPDATE pipeline_step SET status = "
-				    "'Stopped', failure_reason = 'the run was "
-				    "cancelled' WHERE run_id = ?1 AND status IN"
-				    " ('Pending', 'Executing')", err);
-	if (ret == 0) {
-		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot stop steps", err);
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if (ret == 0)
-		ret = store_prepare(st, &q, "UPDATE pipeline_run SET status = "
-				    "'Stopped', ended_us = ?2, failure_reason ="
-				    " 'cancelled (its process was gone)' WHERE "
-				    "id = ?1", err);
-	if (ret == 0) {
-		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 2, time_now_us());
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot stop the run", err);
-	}
-	sqlite3_finalize(q);
-	if (ret == 0)
-		ret = pipeline_emit_run_event(st, run_str(run, "pipeline"), id,
-					      "Executing", "Stopped",
-					      run_str(run, "gitCommit"),
-					      "cancelled", err);
-	if (ret == 0)
-		ret = store_commit(st, err);
-	if (ret < 0)
-		store_rollback(st);
+	/* The runner died without a word between the look-up and now. */
+	if (!runner_gone(st, id, pid, &fd))
+		return mlops_err_set(err, MLOPS_ENOTFOUND, "run %s changed "
+				     "hands while being cancelled: look again",
+				     id);
+	ret = end_orphaned_run(st, id, run_str(run, "pipeline"),
+			       run_str(run, "gitCommit"), "Stopped",
+			       "cancelled (its process was gone)", err);
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }

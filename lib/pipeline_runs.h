@@ -10,6 +10,12 @@
 #include "pipeline.h"
 #include "store.h"
 
+/* Mark Failed every run that reads Executing but whose runner is gone
+ * (killed, crashed): nobody holds its lock (PIPELINE_RUN_LOCK). The
+ * look-ups below do this first, so that no run stays Executing for want
+ * of a process to end it. */
+int pipeline_runs_reap(struct store *st, struct mlops_err *err);
+
 /* The run whose ID is id or starts with id, as a JSON object with the
  * fields of mlops-pipeline show --json (id, pipeline, status, executor,
  * gitCommit, parameters, created, ended, failureReason, ... and steps[]

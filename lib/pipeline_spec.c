@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "fgroup.h"
 #include "fsutil.h"
@@ -1135,7 +1136,7 @@ int pipeline_load_file(struct pipeline **out, const char *path,
 {
 	struct buf content = BUF_INIT;
 	char *dir = path_dirname(path);
-	int ret = buf_read_file(&content, path, 16u << 20, err);
+	int ret = buf_read_file(&content, path, MLOPS_MAX_SPEC, err);
 
 	if (ret == 0)
 		ret = pipeline_load_mem(out, content.s, content.len, path, dir,

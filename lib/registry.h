@@ -128,7 +128,11 @@ struct registry_new_version {
  * inside BEGIN IMMEDIATE so that concurrent registrations get distinct,
  * consecutive numbers), write its rows and emit the event. *version gets
  * its number. Bad input is MLOPS_EINPUT/MLOPS_EUSAGE, a missing artifact
- * or group (with no_create) MLOPS_ENOTFOUND; nothing is changed then. */
+ * or group (with no_create) MLOPS_ENOTFOUND; nothing is changed then.
+ * When the lineage names a pipeline run and step that already registered
+ * the same artifacts (names and hashes) in the group, nothing is added:
+ * *version gets that version and the result is REGISTRY_ALREADY. */
+#define REGISTRY_ALREADY 1
 int registry_register(struct store *st, const struct registry_new_version *nv,
 		      int64_t *version, struct mlops_err *err);
 
@@ -196,6 +200,15 @@ int registry_status_history(struct store *st, const char *group,
 			    int64_t version, json_t **out,
 			    struct mlops_err *err);
 
+/* The approval record of a version across environments, oldest first:
+ * what its origin carried from the stores before this one, then this
+ * store's own changes. Each record is {environment, action, status (the
+ * version's after it), user, time, comment}; action is registered,
+ * approved, rejected, pending (set back) or imported, and an import adds
+ * from (the environment it came from). A new reference in *out. */
+int registry_approvals(struct store *st, const struct model_version *mv,
+		       json_t **out, struct mlops_err *err);
+
 /* Point alias at GROUP/version (moving it when set); aliases are names
  * like champion or staging. */
 int registry_alias_set(struct store *st, const char *group,
@@ -215,11 +228,13 @@ int registry_get_artifacts(struct store *st, const struct model_version *mv,
 
 /* The lineage report of a version: {group, version, status, lineage
  * (commit, run, step, inputs, datasets), registered {user, time},
- * approved {user, time, note} or null, history, training, origin}.
- * training is the step that made the version's artifacts, {run_id, step,
- * inputs}, or null when unknown: the step of the run that wrote one of
- * them (as the run recorded it), else the registering step, unless an
- * artifact was among that step's inputs. */
+ * approved {environment, user, time, note} (the latest approval in any
+ * environment) or null, history (this store's), approvals (the record
+ * of registry_approvals), training, origin}. training is the step that
+ * made the version's artifacts, {run_id, step, inputs}, or null when
+ * unknown: the step of the run that wrote one of them (as the run
+ * recorded it), else the registering step, unless an artifact was among
+ * that step's inputs. */
 int registry_lineage_report(struct store *st, const struct model_version *mv,
 			    json_t **out, struct mlops_err *err);
 

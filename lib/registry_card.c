@@ -52,14 +52,14 @@ static int no_card(const char *group, int64_t version, int64_t revision,
 int registry_card_get(struct store *st, const char *group, int64_t version,
 		      int64_t revision, json_t **out, struct mlops_err *err)
 {
+	struct model_version *mv = NULL;
 	sqlite3_stmt *q = NULL;
-	json_t *history = NULL, *approved;
-	char *status = NULL;
-	int ret = registry_version_status(st, group, version, &status, err);
+	json_t *approvals = NULL, *approved;
+	int ret = registry_version_get(st, group, version, &mv, err);
 
+	/* Approved where, by whom: an import approves nothing. */
 	if (ret == 0)
-		ret = registry_status_history(st, group, version, &history,
-					      err);
+		ret = registry_approvals(st, mv, &approvals, err);
 	if (ret == 0)
 		ret = store_prepare(st, &q, CARD_COLUMNS "AND (?3 = 0 OR "
 				    "revision = ?3) ORDER BY revision DESC "
@@ -72,14 +72,14 @@ int registry_card_get(struct store *st, const char *group, int64_t version,
 	}
 	if (ret == 1) {
 		*out = revision_from_row(q);
-		approved = registry_latest_approval(history);
+		approved = registry_approvals_latest(approvals);
 		modelcard_set_approval(json_object_get(*out, "content"),
-				       status, approved);
+				       mv->status, approved);
 		json_decref(approved);
 	}
 	sqlite3_finalize(q);
-	json_decref(history);
-	free(status);
+	json_decref(approvals);
+	model_version_free(mv);
 	if (ret == 0)
 		return no_card(group, version, revision, err);
 	return ret < 0 ? ret : 0;

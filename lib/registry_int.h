@@ -23,9 +23,6 @@ int registry_step(struct store *st, sqlite3_stmt *q, const char *what,
 int registry_version_status(struct store *st, const char *group,
 			    int64_t version, char **status,
 			    struct mlops_err *err);
-/* The latest approval in a status history (registry_status_history's),
- * {user, time, note}, or JSON null. A new reference. */
-json_t *registry_latest_approval(const json_t *history);
 /* Check that group exists: MLOPS_ENOTFOUND naming it otherwise. */
 int registry_group_exists(struct store *st, const char *group,
 			  struct mlops_err *err);
@@ -38,6 +35,18 @@ int registry_record_status(struct store *st, const char *group,
 			   const char *status, const char *user,
 			   int64_t time_us, const char *note, json_t *extra,
 			   struct mlops_err *err);
+
+/* The approval record an export manifest carries (registry_approvals):
+ * its approvals, each checked and copied field by field, or for a
+ * manifest written before them, its status history read as records of
+ * the environment source; none when it has neither. A new reference in
+ * *out, or MLOPS_EINPUT naming the bad record. */
+int registry_approvals_check(const json_t *manifest, const char *source,
+			     json_t **out, struct mlops_err *err);
+/* The latest approval among records, as {environment, user, time, note},
+ * or JSON null: an approval, or a registration as Approved; an import
+ * approves nothing. A new reference. */
+json_t *registry_approvals_latest(const json_t *records);
 
 /* A name that occurs twice among names[0..n), or NULL. Sorts a copy, so
  * that a manifest listing many artifacts cannot cost n^2 comparisons. */

@@ -327,6 +327,84 @@ static int insert_artifacts(struct store *st,
 	return ret;
 }
 
+/* 1 when version of nv's group holds exactly arts (names and hashes, in
+ * order), 0 when not. */
+static int same_artifacts(struct store *st, const char *group,
+			  int64_t version, const struct model_artifact *arts,
+			  size_t n, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	size_t i = 0;
+	int ret, rc, same = 1;
+
+	ret = store_prepare(st, &q, "SELECT name, hash FROM registry_artifact "
+			    "WHERE grp = ?1 AND version = ?2 ORDER BY seq",
+			    err);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, version);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (i >= n || strcmp((const char *)sqlite3_column_text(q, 0),
+				     arts[i].name) != 0 ||
+		    strcmp((const char *)sqlite3_column_text(q, 1),
+			   arts[i].hash) != 0)
+			same = 0;
+		i++;
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_sql_error(st, "cannot read artifacts", err);
+	sqlite3_finalize(q);
+	return ret < 0 ? ret : same && i == n;
+}
+
+/* Inside the transaction: the version that the same pipeline run and
+ * step already registered in nv's group with the same artifacts, into
+ * *found (0: none). A step that is retried (its attempt failed after
+ * registering, or its runner died) must find it rather than register the
+ * model a second time. */
+static int find_run_step_version(struct store *st,
+				 const struct registry_new_version *nv,
+				 const struct model_artifact *arts,
+				 int64_t *found, struct mlops_err *err)
+{
+	const char *run = json_string_value(json_object_get(nv->lineage,
+							    "run_id"));
+	const char *step = json_string_value(json_object_get(nv->lineage,
+							     "step"));
+	sqlite3_stmt *q = NULL;
+	int ret, rc = SQLITE_DONE;
+
+	*found = 0;
+	if (!run || !step || nv->version || nv->origin)
+		return 0;
+	ret = store_prepare(st, &q, "SELECT version FROM registry_version "
+			    "WHERE grp = ?1 AND json_extract(lineage, "
+			    "'$.run_id') = ?2 AND json_extract(lineage, "
+			    "'$.step') = ?3 ORDER BY version", err);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(q, 1, nv->group, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, run, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, step, -1, SQLITE_STATIC);
+	while (!*found && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t v = sqlite3_column_int64(q, 0);
+
+		ret = same_artifacts(st, nv->group, v, arts, nv->nartifacts,
+				     err);
+		if (ret < 0)
+			break;
+		if (ret == 1)
+			*found = v;
+		ret = 0;
+	}
+	if (ret == 0 && !*found && rc != SQLITE_DONE)
+		ret = store_sql_error(st, "cannot look up the run's versions",
+				      err);
+	sqlite3_finalize(q);
+	return ret;
+}
+
 int registry_register(struct store *st, const struct registry_new_version *nv,
 		      int64_t *version, struct mlops_err *err)
 {
@@ -338,7 +416,7 @@ int registry_register(struct store *st, const struct registry_new_version *nv,
 	const char *user = nv->created_by ? nv->created_by : actor;
 	int64_t now = time_now_us();
 	int64_t created = nv->created_us ? nv->created_us : now;
-	int64_t number = 0;
+	int64_t number = 0, existing = 0;
 	int ret = check_new_version(nv, err);
 
 	/* Fail early, before any blob is written, for a missing group. */
@@ -366,6 +444,14 @@ int registry_register(struct store *st, const struct registry_new_version *nv,
 	}
 	if (ret == 0)
 		ret = store_begin(st, err);
+	if (ret == 0)
+		ret = find_run_step_version(st, nv, arts, &existing, err);
+	if (ret == 0 && existing) {
+		store_rollback(st);
+		*version = existing;
+		ret = REGISTRY_ALREADY;
+		goto out;
+	}
 	if (ret == 0)
 		ret = take_number(st, nv, &number, err);
 	if (ret == 0)

@@ -14,24 +14,6 @@
 #include "timefmt.h"
 #include "xalloc.h"
 
-json_t *registry_latest_approval(const json_t *history)
-{
-	json_t *approved = json_null(), *h;
-	size_t i;
-
-	json_array_foreach(history, i, h)
-		if (strcmp(json_string_value(json_object_get(h, "status")) ?
-			   json_string_value(json_object_get(h, "status")) :
-			   "", REGISTRY_APPROVED) == 0) {
-			json_decref(approved);
-			approved = json_pack("{s:O,s:O,s:O}",
-					     "user", json_object_get(h, "user"),
-					     "time", json_object_get(h, "time"),
-					     "note", json_object_get(h, "note"));
-		}
-	return approved;
-}
-
 /* 1 when a registered artifact of mv has the SHA-256 hash. */
 static int is_artifact(const struct model_version *mv, const char *hash)
 {
@@ -87,34 +69,34 @@ int registry_lineage_report(struct store *st, const struct model_version *mv,
 			    json_t **out, struct mlops_err *err)
 {
 	char created[TIME_RFC3339_MAX];
-	json_t *history = NULL, *report, *training = NULL;
+	json_t *history = NULL, *approvals = NULL, *report, *training = NULL;
 	int ret = registry_status_history(st, mv->group, mv->version,
 					  &history, err);
 
 	if (ret == 0)
+		ret = registry_approvals(st, mv, &approvals, err);
+	if (ret == 0)
 		ret = training_step(st, mv, &training, err);
 	if (ret < 0) {
 		json_decref(history);
+		json_decref(approvals);
 		return ret;
 	}
 	time_format(mv->created_us, created);
-	report = json_pack("{s:s,s:I,s:s,s:O,s:{s:s,s:s},s:o,s:o}",
+	/* Who approved it, where: an import approves nothing. */
+	report = json_pack("{s:s,s:I,s:s,s:O,s:{s:s,s:s},s:o,s:o,s:o}",
 			   "group", mv->group,
 			   "version", (json_int_t)mv->version,
 			   "status", mv->status,
 			   "lineage", mv->lineage,
 			   "registered", "user", mv->created_by,
 			   "time", created,
-			   "approved", registry_latest_approval(history),
-			   "history", history);
+			   "approved", registry_approvals_latest(approvals),
+			   "history", history,
+			   "approvals", approvals);
 	json_object_set_new(report, "training", training);
 	json_object_set(report, "origin", mv->origin ? mv->origin :
 			json_null());
-	/* Who approved it where it came from, before it was imported. */
-	json_object_set_new(report, "approved_at_origin", mv->origin ?
-			    registry_latest_approval(json_object_get(mv->origin,
-							    "history")) :
-			    json_null());
 	*out = report;
 	return 0;
 }

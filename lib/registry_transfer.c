@@ -29,7 +29,11 @@
 #define EXPORT_DIR "mlops-model"
 #define MEMBER_MANIFEST EXPORT_DIR "/manifest.json"
 #define MEMBER_CARD EXPORT_DIR "/card.json"
-#define MEMBER_ARTIFACTS EXPORT_DIR "/artifacts/"
+#define MEMBER_ARTIFACTS_DIR EXPORT_DIR "/artifacts"
+#define MEMBER_ARTIFACTS MEMBER_ARTIFACTS_DIR "/"
+/* Artifacts that come before the manifest are kept in temporary files
+ * unchecked; a stream of many tiny ones would fill the disk's inodes. */
+#define UNLISTED_MAX 4096
 /* The JSON members are small; anything bigger is not ours. */
 #define JSON_MEMBER_MAX (16u * 1024 * 1024)
 
@@ -54,24 +58,30 @@ int registry_export(struct store *st, const struct model_version *mv,
 {
 	struct tar_writer w = { fd, 0 };
 	int64_t mtime = mv->created_us / TIME_US_PER_SEC;
-	json_t *manifest, *history = NULL, *card = NULL;
+	json_t *manifest, *history = NULL, *approvals = NULL, *card = NULL;
 	int ret = registry_status_history(st, mv->group, mv->version,
 					  &history, err);
 
+	if (ret == 0)
+		ret = registry_approvals(st, mv, &approvals, err);
 	if (ret == 0)
 		ret = registry_card_revisions(st, mv->group, mv->version, &card,
 					      err);
 	if (ret < 0) {
 		json_decref(history);
+		json_decref(approvals);
 		return ret;
 	}
-	/* No export time: exporting a version twice gives the same bytes. */
-	manifest = json_pack("{s:s,s:i,s:{s:s},s:o,s:O,s:I}",
+	/* No export time: exporting a version twice gives the same bytes.
+	 * history is this store's alone, for importers that predate
+	 * approvals, the record of every store it has been through. */
+	manifest = json_pack("{s:s,s:i,s:{s:s},s:o,s:O,s:o,s:I}",
 			     "format", EXPORT_FORMAT,
 			     "format_version", EXPORT_VERSION,
 			     "source", "account", st->env,
 			     "model", model_version_json(mv),
 			     "history", history,
+			     "approvals", approvals,
 			     "card_revisions",
 			     (json_int_t)json_array_size(card));
 	ret = write_json_member(&w, MEMBER_MANIFEST, manifest, mtime, err);
@@ -100,32 +110,49 @@ int registry_export(struct store *st, const struct model_version *mv,
 
 /* ---- import ---- */
 
+/* An artifact member as received, before it is matched to the manifest. */
+struct received {
+	char *name;		/* the artifact's name, without the folder */
+	char *tmp_path;		/* where its content was written */
+	uint64_t size;
+	char hash[HASH_HEX_LEN + 1];
+};
+
 struct incoming {
-	json_t *manifest;	/* the whole manifest */
+	json_t *manifest;	/* the whole manifest, or NULL until read */
 	json_t *model;		/* manifest.model, borrowed */
 	const char *group;
 	int64_t version;
 	size_t nartifacts;
 	const char **names, **hashes;	/* borrowed from model */
 	uint64_t *sizes;
-	char **tmp_paths;	/* where the artifacts were received */
+	json_t *listed;		/* artifact name -> index in names */
+	const char **paths;	/* received files in names' order, borrowed */
+	struct received *got;	/* artifact members, in stream order */
+	size_t ngot;
+	json_t *seen;		/* names of the members read so far */
 	json_t *card;		/* card revisions, or NULL */
+	json_t *approvals;	/* the record the manifest carries, checked */
 	uint64_t max_size;	/* largest artifact accepted; 0: any */
 };
 
 static void incoming_release(struct incoming *in)
 {
-	for (size_t i = 0; i < in->nartifacts; i++)
-		if (in->tmp_paths[i]) {
-			unlink(in->tmp_paths[i]);
-			free(in->tmp_paths[i]);
-		}
-	free(in->tmp_paths);
+	for (size_t i = 0; i < in->ngot; i++) {
+		unlink(in->got[i].tmp_path);
+		free(in->got[i].tmp_path);
+		free(in->got[i].name);
+	}
+	free(in->got);
+	free(in->paths);
 	free(in->names);
 	free(in->hashes);
 	free(in->sizes);
+	json_decref(in->listed);
+	json_decref(in->seen);
 	json_decref(in->manifest);
 	json_decref(in->card);
+	json_decref(in->approvals);
 }
 
 /* MLOPS_EINPUT with "STREAM: why": a refused stream. */
@@ -156,11 +183,13 @@ static int read_json_member(struct tar_reader *r, const struct tar_member *m,
 	if (m->size > JSON_MEMBER_MAX)
 		return refuse(err, r->name, "oversize member '%s'", m->name);
 	buf_grow(&text, (size_t)m->size);
-	while (ret == 0 && (n = tar_read(r, text.s + text.len,
-					 (size_t)m->size - text.len, err)) > 0)
+	while ((n = tar_read(r, text.s + text.len,
+			     (size_t)m->size - text.len, err)) > 0)
 		buf_setlen(&text, text.len + (size_t)n);
 	if (n < 0)
 		ret = (int)n;
+	else if (text.len != m->size)
+		ret = refuse(err, r->name, "member '%s' ends early", m->name);
 	if (ret == 0) {
 		char *name = xasprintf("%s: %s", r->name, m->name);
 
@@ -169,6 +198,15 @@ static int read_json_member(struct tar_reader *r, const struct tar_member *m,
 	}
 	buf_release(&text);
 	return ret;
+}
+
+/* The environment the manifest says it was exported from. */
+static const char *source_account(const json_t *manifest)
+{
+	const char *s = jsonio_str(json_object_get(manifest, "source"),
+				   "account");
+
+	return s ? s : "unknown";
 }
 
 /* The manifest must describe a version this store could have written. */
@@ -219,7 +257,6 @@ static int check_manifest(struct incoming *in, const char *stream,
 	in->names = xcalloc(in->nartifacts, sizeof(*in->names));
 	in->hashes = xcalloc(in->nartifacts, sizeof(*in->hashes));
 	in->sizes = xcalloc(in->nartifacts, sizeof(*in->sizes));
-	in->tmp_paths = xcalloc(in->nartifacts, sizeof(*in->tmp_paths));
 	json_array_foreach(arts, i, a) {
 		json_t *size = json_object_get(a, "size");
 
@@ -240,120 +277,205 @@ static int check_manifest(struct incoming *in, const char *stream,
 				      "the %" PRIu64 " allowed", in->names[i],
 				      in->sizes[i], in->max_size);
 	}
+	ret = registry_approvals_check(m, source_account(m), &in->approvals,
+				       err);
+	if (ret < 0)
+		return mlops_err_prefix(err, "%s: ", stream);
 	twice = registry_duplicate_name(in->names, in->nartifacts);
 	if (twice)
 		return refuse(err, stream, "manifest: artifact '%s' is listed "
 			      "twice", twice);
+	/* A hash table, so that each member is matched in constant time
+	 * however many artifacts a hostile manifest lists. */
+	in->listed = json_object();
+	for (i = 0; i < in->nartifacts; i++)
+		json_object_set_new(in->listed, in->names[i],
+				    json_integer((json_int_t)i));
 	return 0;
 }
 
-/* Receive one artifact member into a temporary file, hashing it. */
+/* Check an artifact member of size bytes against the manifest, when it
+ * has been read: listed, and of the listed size. */
+static int check_member(const struct incoming *in, const char *stream,
+			const char *name, uint64_t size,
+			struct mlops_err *err)
+{
+	json_t *i;
+
+	if (in->max_size && size > in->max_size)
+		return refuse(err, stream, "oversize member: artifact '%s' is "
+			      "%" PRIu64 " bytes, more than the %" PRIu64
+			      " allowed", name, size, in->max_size);
+	if (!in->manifest)
+		return 0;
+	i = json_object_get(in->listed, name);
+	if (!i)
+		return refuse(err, stream, "unexpected member '"
+			      MEMBER_ARTIFACTS "%s'", name);
+	if (size != in->sizes[json_integer_value(i)])
+		return refuse(err, stream, "member '" MEMBER_ARTIFACTS "%s' is "
+			      "%" PRIu64 " bytes, the manifest says %" PRIu64,
+			      name, size, in->sizes[json_integer_value(i)]);
+	return 0;
+}
+
+/* Receive an artifact member into a temporary file, hashing it. */
 static int receive_artifact(struct store *st, struct tar_reader *r,
-			    struct incoming *in, size_t i,
+			    struct incoming *in, const struct tar_member *m,
 			    struct mlops_err *err)
 {
-	struct tar_member m;
-	char *want = xasprintf(MEMBER_ARTIFACTS "%s", in->names[i]);
-	char *tmpdir = store_path(st, "tmp");
-	char hex[HASH_HEX_LEN + 1];
-	struct hash_ctx *h = NULL;
-	char *chunk = NULL;
-	int fd = -1, ret = tar_next(r, &m, err);
-	int64_t n = 0;
+	const char *name = m->name + strlen(MEMBER_ARTIFACTS);
+	char *tmpdir = NULL, *chunk = NULL;
+	struct received *got;
+	struct hash_ctx *h;
+	int fd, ret = 0;
+	int64_t n;
 
-	if (ret == 0)
-		ret = refuse(err, r->name, "artifact '%s' is missing",
-			     in->names[i]);
-	if (ret < 0)
-		goto out;
-	ret = 0;
-	if (strcmp(m.name, want) != 0) {
-		ret = refuse(err, r->name, "unexpected member '%s'", m.name);
-		goto out;
-	}
-	if (m.size != in->sizes[i]) {
-		ret = refuse(err, r->name, "member '%s' is %" PRIu64 " bytes, "
-			     "the manifest says %" PRIu64, m.name, m.size,
-			     in->sizes[i]);
-		goto out;
-	}
-	fd = tmpfile_open(tmpdir, "import", &in->tmp_paths[i], err);
-	if (fd < 0) {
-		ret = fd;
-		goto out;
-	}
+	if (!registry_valid_artifact_name(name))
+		return refuse(err, r->name, "unexpected member '%s'", m->name);
+	if ((ret = check_member(in, r->name, name, m->size, err)) < 0)
+		return ret;
+	if (!in->manifest && in->ngot >= UNLISTED_MAX)
+		return refuse(err, r->name, "more than %d artifacts before "
+			      MEMBER_MANIFEST, UNLISTED_MAX);
+	tmpdir = store_path(st, "tmp");
+	in->got = xrealloc(in->got, (in->ngot + 1) * sizeof(*in->got));
+	got = &in->got[in->ngot];
+	memset(got, 0, sizeof(*got));
+	fd = tmpfile_open(tmpdir, "import", &got->tmp_path, err);
+	free(tmpdir);
+	if (fd < 0)
+		return fd;
+	/* Counted now, so that the file goes whatever happens next. */
+	in->ngot++;
+	got->name = xstrdup(name);
 	h = hash_begin();
 	chunk = xmalloc(1 << 20);
 	while ((n = tar_read(r, chunk, 1 << 20, err)) > 0) {
 		hash_update(h, chunk, (size_t)n);
+		got->size += (uint64_t)n;
 		if (write_all(fd, chunk, (size_t)n) < 0) {
 			ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 					      "cannot write '%s'",
-					      in->tmp_paths[i]);
+					      got->tmp_path);
 			break;
 		}
 	}
 	if (n < 0)
 		ret = (int)n;
-	hash_end(h, hex);
-	if (ret == 0 && strcmp(hex, in->hashes[i]) != 0)
-		ret = refuse(err, r->name, "hash mismatch in member '%s'",
-			     m.name);
-out:
-	if (fd >= 0)
-		close(fd);
+	hash_end(h, got->hash);
+	if (ret == 0 && got->size != m->size)
+		ret = refuse(err, r->name, "member '%s' ends early", m->name);
+	close(fd);
 	free(chunk);
-	free(tmpdir);
-	free(want);
 	return ret;
 }
 
-/* Read and check the whole stream; nothing reaches the store. */
+static int receive_manifest(struct tar_reader *r, struct incoming *in,
+			    const struct tar_member *m, struct mlops_err *err)
+{
+	int ret = read_json_member(r, m, &in->manifest, err);
+
+	if (ret == 0)
+		ret = check_manifest(in, r->name, err);
+	/* Artifacts that came before it are checked now. */
+	for (size_t i = 0; ret == 0 && i < in->ngot; i++)
+		ret = check_member(in, r->name, in->got[i].name,
+				   in->got[i].size, err);
+	return ret;
+}
+
+static int receive_card(struct tar_reader *r, struct incoming *in,
+			const struct tar_member *m, struct mlops_err *err)
+{
+	int ret = read_json_member(r, m, &in->card, err);
+
+	return ret < 0 ? ret : modelcard_check_revisions(in->card, r->name,
+							  err);
+}
+
+/* After the stream: every listed artifact came, with its hash, and the
+ * card the manifest announces. */
+static int check_complete(struct incoming *in, const char *stream,
+			  struct mlops_err *err)
+{
+	json_int_t card_revisions;
+	json_t *got = json_object();
+	int ret = 0;
+
+	for (size_t i = 0; i < in->ngot; i++)
+		json_object_set_new(got, in->got[i].name,
+				    json_integer((json_int_t)i));
+	in->paths = xcalloc(in->nartifacts, sizeof(*in->paths));
+	for (size_t i = 0; ret == 0 && i < in->nartifacts; i++) {
+		json_t *k = json_object_get(got, in->names[i]);
+		const struct received *r = k ? &in->got[json_integer_value(k)] :
+			NULL;
+
+		if (!r)
+			ret = refuse(err, stream, "artifact '%s' is missing",
+				     in->names[i]);
+		else if (strcmp(r->hash, in->hashes[i]) != 0)
+			ret = refuse(err, stream, "hash mismatch in member '"
+				     MEMBER_ARTIFACTS "%s'", in->names[i]);
+		else
+			in->paths[i] = r->tmp_path;
+	}
+	json_decref(got);
+	if (ret < 0)
+		return ret;
+	card_revisions = json_integer_value(json_object_get(in->manifest,
+							    "card_revisions"));
+	if (card_revisions > 0 && !in->card)
+		return refuse(err, stream, "expected the member " MEMBER_CARD);
+	if (card_revisions <= 0 && in->card)
+		return refuse(err, stream, "unexpected member '" MEMBER_CARD
+			      "'");
+	if (in->card && json_array_size(in->card) != (size_t)card_revisions)
+		return refuse(err, stream, "%s has a different number of "
+			      "revisions than the manifest says", MEMBER_CARD);
+	return 0;
+}
+
+/* Read and check the whole stream, its members in any order, with or
+ * without directory entries; nothing reaches the store. */
 static int receive(struct store *st, struct tar_reader *r,
 		   struct incoming *in, struct mlops_err *err)
 {
 	struct tar_member m;
-	json_int_t card_revisions;
-	int ret = tar_next(r, &m, err);
+	size_t members = 0;
+	int ret;
 
-	if (ret == 0)
-		return refuse(err, r->name, "empty archive");
-	if (ret < 0)
-		return ret;
-	if (strcmp(m.name, MEMBER_MANIFEST) != 0)
-		return refuse(err, r->name, "the first member must be "
-			      MEMBER_MANIFEST ", not '%s'", m.name);
-	if ((ret = read_json_member(r, &m, &in->manifest, err)) < 0 ||
-	    (ret = check_manifest(in, r->name, err)) < 0)
-		return ret;
-	for (size_t i = 0; i < in->nartifacts; i++)
-		if ((ret = receive_artifact(st, r, in, i, err)) < 0)
-			return ret;
-	card_revisions = json_integer_value(json_object_get(in->manifest,
-							    "card_revisions"));
-	ret = tar_next(r, &m, err);
-	if (ret < 0)
-		return ret;
-	if (card_revisions > 0) {
-		if (ret == 0 || strcmp(m.name, MEMBER_CARD) != 0)
-			return refuse(err, r->name, "expected the member "
-				      MEMBER_CARD);
-		if ((ret = read_json_member(r, &m, &in->card, err)) < 0)
-			return ret;
-		if ((ret = modelcard_check_revisions(in->card, r->name,
-						     err)) < 0)
-			return ret;
-		if (json_array_size(in->card) != (size_t)card_revisions)
-			return refuse(err, r->name, "%s has a different number "
-				      "of revisions than the manifest says",
-				      MEMBER_CARD);
-		ret = tar_next(r, &m, err);
+	in->seen = json_object();
+	while ((ret = tar_next(r, &m, err)) == 1) {
+		members++;
+		if (json_object_get(in->seen, m.name))
+			return refuse(err, r->name, "member '%s' appears "
+				      "twice", m.name);
+		json_object_set_new(in->seen, m.name, json_true());
+		if (m.dir && (strcmp(m.name, EXPORT_DIR) == 0 ||
+			      strcmp(m.name, MEMBER_ARTIFACTS_DIR) == 0))
+			continue;
+		if (!m.dir && strcmp(m.name, MEMBER_MANIFEST) == 0)
+			ret = receive_manifest(r, in, &m, err);
+		else if (!m.dir && strcmp(m.name, MEMBER_CARD) == 0)
+			ret = receive_card(r, in, &m, err);
+		else if (!m.dir && strncmp(m.name, MEMBER_ARTIFACTS,
+					   strlen(MEMBER_ARTIFACTS)) == 0)
+			ret = receive_artifact(st, r, in, &m, err);
+		else
+			ret = refuse(err, r->name, "unexpected member '%s'",
+				     m.name);
 		if (ret < 0)
 			return ret;
 	}
-	if (ret > 0)
-		return refuse(err, r->name, "unexpected member '%s'", m.name);
-	return 0;
+	if (ret < 0)
+		return ret;
+	if (!members)
+		return refuse(err, r->name, "empty archive");
+	if (!in->manifest)
+		return refuse(err, r->name, "no member " MEMBER_MANIFEST);
+	return check_complete(in, r->name, err);
 }
 
 /* Is the version already here the same as the one coming in? */
@@ -394,8 +516,7 @@ static int register_incoming(struct store *st, struct incoming *in,
 {
 	struct registry_new_version nv = { 0 };
 	const json_t *model = in->model;
-	const char *source = jsonio_str(json_object_get(in->manifest,
-							"source"), "account");
+	const char *source = source_account(in->manifest);
 	char now[TIME_RFC3339_MAX];
 	char *user = identity_user(), *note;
 	int64_t created_us, version;
@@ -407,18 +528,19 @@ static int register_incoming(struct store *st, struct incoming *in,
 		return mlops_err_prefix(err, "%s: manifest: ", stream);
 	}
 	time_format(time_now_us(), now);
-	/* "O?": a manifest without arn or history still notes its origin. */
-	origin = json_pack("{s:s,s:O?,s:O,s:s,s:s,s:O?}",
-			   "account", source ? source : "unknown",
+	/* "O?": a manifest without arn still notes its origin. The
+	 * approvals are the record before this store; its own import is
+	 * the first row of its status history. */
+	origin = json_pack("{s:s,s:O?,s:O,s:s,s:s,s:O}",
+			   "account", source,
 			   "arn", json_object_get(model, "arn"),
 			   "status", json_object_get(model, "status"),
 			   "imported_by", user, "imported", now,
-			   "history", json_object_get(in->manifest,
-						      "history"));
-	note = xasprintf("imported from %s", source ? source : "unknown");
+			   "approvals", in->approvals);
+	note = xasprintf("imported from %s", source);
 	nv.group = in->group;
 	nv.version = in->version;
-	nv.artifact_paths = (const char *const *)in->tmp_paths;
+	nv.artifact_paths = in->paths;
 	nv.artifact_names = in->names;
 	nv.artifact_hashes = in->hashes;
 	nv.nartifacts = in->nartifacts;
@@ -465,9 +587,11 @@ int registry_import(struct store *st, int fd, const char *stream,
 		return mlops_err_set(err, MLOPS_EUSAGE, "unknown status '%s' "
 				     "(PendingManualApproval, Approved or "
 				     "Rejected)", status);
-	tar_reader_init(&r, fd, stream);
 	in.max_size = max_size;
-	ret = receive(st, &r, &in, err);
+	ret = tar_reader_open(&r, fd, stream, err);
+	if (ret == 0)
+		ret = receive(st, &r, &in, err);
+	tar_reader_release(&r);
 	if (ret < 0)
 		goto out;
 	*unchanged = 0;

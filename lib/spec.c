@@ -9,19 +9,17 @@
 
 #include <yaml.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "num.h"
 #include "spec.h"
 #include "xalloc.h"
 
-#define SPEC_MAX_DEPTH 64
-#define SPEC_MAX_NODES 1000000
-#define SPEC_MAX_FILE (64u * 1024 * 1024)
-
 struct builder {
 	yaml_document_t *ydoc;
 	const char *name;
 	size_t nodes;
+	size_t bytes;	/* scalar bytes built, each alias counted again */
 	struct mlops_err *err;
 };
 
@@ -65,16 +63,27 @@ static int build(struct builder *b, yaml_node_t *y, int depth,
 	struct spec_node *node;
 	int ret = 0;
 
-	if (depth > SPEC_MAX_DEPTH || ++b->nodes > SPEC_MAX_NODES)
+	if (depth > MLOPS_MAX_SPEC_DEPTH || ++b->nodes > MLOPS_MAX_SPEC_NODES)
 		return mlops_err_set(b->err, MLOPS_EINPUT,
 				     "%s:%zu:%zu: %s", b->name,
 				     y->start_mark.line + 1,
 				     y->start_mark.column + 1,
-				     depth > SPEC_MAX_DEPTH ?
+				     depth > MLOPS_MAX_SPEC_DEPTH ?
 				     "nesting is too deep" :
 				     "too many nodes (alias expansion?)");
 	switch (y->type) {
 	case YAML_SCALAR_NODE:
+		/* A 1 MB scalar named by a thousand aliases is a gigabyte:
+		 * bound what aliases expand to, not only how many nodes. */
+		b->bytes += y->data.scalar.length;
+		if (b->bytes > MLOPS_MAX_SPEC)
+			return mlops_err_set(b->err, MLOPS_EINPUT,
+					     "%s:%zu:%zu: the values expand "
+					     "to more than %zu bytes (alias "
+					     "expansion?)", b->name,
+					     y->start_mark.line + 1,
+					     y->start_mark.column + 1,
+					     MLOPS_MAX_SPEC);
 		node = node_new(SPEC_SCALAR, y);
 		node->value = xstrndup((char *)y->data.scalar.value,
 				       y->data.scalar.length);
@@ -140,11 +149,15 @@ int spec_load_mem(struct spec_doc **out, const char *data, size_t len,
 {
 	yaml_parser_t parser;
 	yaml_document_t ydoc;
-	struct spec_doc *doc = xcalloc(1, sizeof(*doc));
-	struct builder b = { &ydoc, name, 0, err };
+	struct spec_doc *doc;
+	struct builder b = { &ydoc, name, 0, 0, err };
 	yaml_node_t *root;
 	int ret = 0;
 
+	if (len > MLOPS_MAX_SPEC)
+		return mlops_err_set(err, MLOPS_EINPUT, "%s: larger than %zu "
+				     "bytes", name, MLOPS_MAX_SPEC);
+	doc = xcalloc(1, sizeof(*doc));
 	doc->name = xstrdup(name);
 	if (!yaml_parser_initialize(&parser)) {
 		spec_free(doc);
@@ -195,9 +208,9 @@ int spec_load_file(struct spec_doc **out, const char *path,
 
 	if (strcmp(path, "-") == 0) {
 		name = "<stdin>";
-		ret = buf_read_fd(&content, 0, SPEC_MAX_FILE, name, err);
+		ret = buf_read_fd(&content, 0, MLOPS_MAX_SPEC, name, err);
 	} else {
-		ret = buf_read_file(&content, path, SPEC_MAX_FILE, err);
+		ret = buf_read_file(&content, path, MLOPS_MAX_SPEC, err);
 	}
 	if (ret == 0)
 		ret = spec_load_mem(out, content.s, content.len, name, err);

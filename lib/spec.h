@@ -3,8 +3,9 @@
  * "pipeline.yaml:12:5: unknown key 'nedds'".
  *
  * Only the first document of a file is read. Anchors and aliases are
- * expanded; nesting deeper than 64 levels or more than 1,000,000 nodes
- * (an alias bomb) is refused. */
+ * expanded; a file larger than MLOPS_MAX_SPEC, values that expand to more
+ * bytes than that, nesting deeper than MLOPS_MAX_SPEC_DEPTH or more than
+ * MLOPS_MAX_SPEC_NODES nodes (alias bombs) are refused (bounds.h). */
 #ifndef MLOPS_SPEC_H
 #define MLOPS_SPEC_H
 #include <stddef.h>

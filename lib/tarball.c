@@ -1,13 +1,21 @@
-/* tarball.c - writing and strictly reading ustar streams; see tarball.h
- * for what is accepted. Field offsets are those of POSIX.1-1988 ustar. */
+/* tarball.c - writing ustar streams ourselves, so that an export is the
+ * same bytes every time, and strictly reading any tar through libarchive;
+ * see tarball.h for what is accepted. Field offsets are those of
+ * POSIX.1-1988 ustar. */
 #include <errno.h>
 #include <inttypes.h>
+#include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "fsutil.h"
 #include "tarball.h"
+#include "xalloc.h"
 
 enum {
 	OFF_NAME = 0, LEN_NAME = 100,
@@ -134,11 +142,46 @@ int tar_write_end(struct tar_writer *w, struct mlops_err *err)
 
 /* ---- reading ---- */
 
-void tar_reader_init(struct tar_reader *r, int fd, const char *name)
+/* Each read of the stream asks for at most TAR_CHUNK bytes. At the end of
+ * the archive libarchive has been handed at most one chunk and two blocks
+ * beyond what it consumed; the tail ring keeps that much, so that those
+ * bytes can be checked for trailing garbage. */
+#define TAR_CHUNK (64 * 1024)
+#define TAR_TAIL (TAR_CHUNK + 4 * TAR_BLOCK)
+
+static la_ssize_t feed(struct archive *a, void *arg, const void **out)
 {
-	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	r->name = name;
+	struct tar_reader *r = arg;
+	ssize_t n;
+	size_t at, first;
+
+	if (r->eof)
+		return 0;
+	do
+		n = read(r->fd, r->chunk, TAR_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		r->read_errno = errno;
+		archive_set_error(a, errno, "cannot read %s", r->name);
+		return -1;
+	}
+	if (n == 0)
+		r->eof = 1;
+	at = (size_t)(r->in % TAR_TAIL);
+	first = TAR_TAIL - at < (size_t)n ? TAR_TAIL - at : (size_t)n;
+	memcpy(r->tail + at, r->chunk, first);
+	memcpy(r->tail, r->chunk + first, (size_t)n - first);
+	r->in += (uint64_t)n;
+	*out = r->chunk;
+	return n;
+}
+
+/* Bytes of the stream consumed so far. */
+static uint64_t consumed(struct tar_reader *r)
+{
+	la_int64_t n = archive_filter_bytes(r->a, 0);
+
+	return n < 0 ? 0 : (uint64_t)n;
 }
 
 static int bad(struct tar_reader *r, uint64_t at, struct mlops_err *err,
@@ -149,79 +192,85 @@ static int bad(struct tar_reader *r, uint64_t at, struct mlops_err *err,
 			     detail ? detail : "");
 }
 
-/* Read up to len bytes; fewer only at the end of the stream. */
-static int64_t read_some(struct tar_reader *r, void *data, size_t len,
-			 struct mlops_err *err)
+/* libarchive refused the stream at byte at (of the header it was
+ * reading, or where it stopped): say why in our words where we can. */
+static int failed(struct tar_reader *r, uint64_t at, struct mlops_err *err)
 {
-	size_t got = 0;
+	const char *why = archive_error_string(r->a);
 
-	while (got < len) {
-		ssize_t n = read(r->fd, (char *)data + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-					       "cannot read %s", r->name);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	r->offset += got;
-	return (int64_t)got;
+	if (r->read_errno)
+		return mlops_err_errno(err, MLOPS_EINTERNAL, r->read_errno,
+				       "cannot read %s", r->name);
+	if (r->eof && !r->in)
+		return bad(r, 0, err, "empty stream", NULL);
+	/* It asked for more than the stream held. */
+	if (r->eof)
+		return bad(r, r->in, err, "truncated tar stream", why);
+	return bad(r, at, err, r->started ? "damaged tar stream" :
+		   "not a tar archive", why);
 }
 
-static int read_exact(struct tar_reader *r, void *data, size_t len,
-		      struct mlops_err *err)
+/* libarchive converts the names it reads to the charset of the locale,
+ * and fails on a UTF-8 pax name (how tar tools write names that are not
+ * ASCII) in the C locale programs start in. The reader's calls run in
+ * C.UTF-8 instead, for this thread only: the program's locale is not
+ * libarchive's to change. */
+static locale_t enter(const struct tar_reader *r)
 {
-	uint64_t at = r->offset;
-	int64_t n = read_some(r, data, len, err);
+	return r->utf8 ? uselocale(r->utf8) : (locale_t)0;
+}
 
-	if (n < 0)
-		return (int)n;
-	if ((size_t)n < len)
-		return bad(r, at + (uint64_t)n, err, "truncated tar stream",
-			   NULL);
+static void leave(locale_t old)
+{
+	if (old)
+		uselocale(old);
+}
+
+static int start_reading(struct tar_reader *r, struct mlops_err *err)
+{
+	r->a = archive_read_new();
+	if (!r->a)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot start "
+				     "reading %s: out of memory", r->name);
+	/* Tar alone, in all its dialects; no decompression filters: a
+	 * stream is read as it is, or refused. */
+	if (archive_read_support_format_tar(r->a) != ARCHIVE_OK)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot start "
+				     "reading %s: %s", r->name,
+				     archive_error_string(r->a));
+	/* Opening reads the first header to recognise the format. */
+	if (archive_read_open(r->a, r, NULL, feed, NULL) != ARCHIVE_OK)
+		return failed(r, 0, err);
 	return 0;
 }
 
-static int skip(struct tar_reader *r, uint64_t n, struct mlops_err *err)
+int tar_reader_open(struct tar_reader *r, int fd, const char *name,
+		    struct mlops_err *err)
 {
-	unsigned char chunk[16 * TAR_BLOCK];
+	locale_t old;
+	int ret;
 
-	while (n) {
-		size_t part = n < sizeof(chunk) ? (size_t)n : sizeof(chunk);
-		int ret = read_exact(r, chunk, part, err);
-
-		if (ret < 0)
-			return ret;
-		n -= part;
-	}
-	return 0;
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->name = name;
+	r->chunk = xmalloc(TAR_CHUNK);
+	r->tail = xmalloc(TAR_TAIL);
+	r->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	old = enter(r);
+	ret = start_reading(r, err);
+	leave(old);
+	return ret;
 }
 
-/* A numeric field: octal digits, optionally led by spaces and ended by
- * NUL or space. Base-256 and anything else are refused. */
-static int parse_octal(const unsigned char *f, size_t len, uint64_t *out)
+void tar_reader_release(struct tar_reader *r)
 {
-	size_t i = 0;
-	uint64_t v = 0;
-	int digits = 0;
-
-	while (i < len && f[i] == ' ')
-		i++;
-	for (; i < len && f[i] >= '0' && f[i] <= '7'; i++, digits++) {
-		if (v > (UINT64_MAX >> 3))
-			return -1;
-		v = v * 8 + (uint64_t)(f[i] - '0');
-	}
-	for (; i < len; i++)
-		if (f[i] != '\0' && f[i] != ' ')
-			return -1;
-	if (!digits)
-		return -1;
-	*out = v;
-	return 0;
+	if (r->a)
+		archive_read_free(r->a);
+	if (r->utf8)
+		freelocale(r->utf8);
+	free(r->chunk);
+	free(r->tail);
+	memset(r, 0, sizeof(*r));
 }
 
 /* A relative path of plain components. */
@@ -251,102 +300,140 @@ static const char *unsafe_name(const char *name)
 	return NULL;
 }
 
-static const char *type_name(unsigned char t)
+/* Why a member of this type is refused, or NULL for a regular file or a
+ * directory. */
+static const char *refused_type(struct archive_entry *e)
 {
-	switch (t) {
-	case '1': return "hard link";
-	case '2': return "symbolic link";
-	case '3': return "character device";
-	case '4': return "block device";
-	case '5': return "directory";
-	case '6': return "FIFO";
-	case '7': return "contiguous file";
-	case 'x': case 'g': return "pax extended header";
-	case 'L': case 'K': return "GNU long name";
-	default: return "unknown member type";
+	if (archive_entry_hardlink(e))
+		return "hard link";
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG:
+		return archive_entry_sparse_count(e) > 0 ? "sparse file" :
+			NULL;
+	case AE_IFDIR:
+		return NULL;
+	case AE_IFLNK:
+		return "symbolic link";
+	case AE_IFCHR:
+		return "character device";
+	case AE_IFBLK:
+		return "block device";
+	case AE_IFIFO:
+		return "FIFO";
+	case AE_IFSOCK:
+		return "socket";
+	default:
+		return "unknown member type";
 	}
 }
 
-/* After the first zero block: a second one, then only zeros or EOF. */
-static int read_end(struct tar_reader *r, struct mlops_err *err)
+/* libarchive has met the end of the archive having consumed the stream
+ * up to end, from start before the end-of-archive header. It accepts one
+ * zero block, or none, as the end; we want two, then only zeros to the
+ * end of the stream (tar pads its output to whole records). */
+static int read_end(struct tar_reader *r, uint64_t start,
+		    struct mlops_err *err)
 {
-	unsigned char block[TAR_BLOCK];
-	uint64_t at = r->offset;
-	int64_t n = read_some(r, block, sizeof(block), err);
+	uint64_t end = consumed(r);
+	ssize_t n;
 
-	if (n < 0)
-		return (int)n;
-	if (n < TAR_BLOCK || memcmp(block, zero_block, TAR_BLOCK) != 0)
-		return bad(r, at, err, "the archive does not end with two "
+	if (end - start < 2 * TAR_BLOCK)
+		return bad(r, start, err, "the archive does not end with two "
 			   "zero blocks", NULL);
-	for (;;) {
-		at = r->offset;
-		n = read_some(r, block, sizeof(block), err);
-		if (n <= 0)
-			return (int)n;
-		for (int64_t i = 0; i < n; i++)
-			if (block[i])
-				return bad(r, at + (uint64_t)i, err, "data after "
-					   "the end of the archive", NULL);
+	if (r->in - end > TAR_TAIL)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "%s: cannot check "
+				     "the end of the archive", r->name);
+	for (uint64_t at = end; at < r->in; at++)
+		if (r->tail[at % TAR_TAIL])
+			return bad(r, at, err, "data after the end of the "
+				   "archive", NULL);
+	while (!r->eof) {
+		do
+			n = read(r->fd, r->chunk, TAR_CHUNK);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+					       "cannot read %s", r->name);
+		if (n == 0)
+			r->eof = 1;
+		for (ssize_t i = 0; i < n; i++)
+			if (r->chunk[i])
+				return bad(r, r->in + (uint64_t)i, err, "data "
+					   "after the end of the archive",
+					   NULL);
+		r->in += (uint64_t)n;
 	}
+	return 0;
+}
+
+static int next_member(struct tar_reader *r, struct tar_member *m,
+		       struct mlops_err *err)
+{
+	struct archive_entry *e;
+	const char *name, *why;
+	uint64_t start, at;
+	size_t len;
+	int rc;
+
+	/* Skip the rest of the member and its padding first, so that the
+	 * end-of-archive header starts where consumed() says. */
+	if (r->started && archive_read_data_skip(r->a) != ARCHIVE_OK)
+		return failed(r, consumed(r), err);
+	start = consumed(r);
+	rc = archive_read_next_header(r->a, &e);
+	if (rc == ARCHIVE_EOF)
+		return read_end(r, start, err);
+	/* A warning too: an unreadable pax record or name is no archive
+	 * we could trust. */
+	if (rc != ARCHIVE_OK)
+		return failed(r, start, err);
+	r->started = 1;
+	at = (uint64_t)archive_read_header_position(r->a);
+	if ((why = refused_type(e)) != NULL)
+		return bad(r, at, err, "refused member type", why);
+	name = archive_entry_pathname(e);
+	if (!name)
+		name = archive_entry_pathname_utf8(e);
+	if (!name)
+		return bad(r, at, err, "unsafe member name", "unreadable");
+	len = strlen(name);
+	if (archive_entry_filetype(e) == AE_IFDIR && len > 1 &&
+	    name[len - 1] == '/')
+		len--;
+	if (len > TAR_NAME_MAX)
+		return bad(r, at, err, "unsafe member name", "longer than "
+			   "256 bytes");
+	memset(m, 0, sizeof(*m));
+	memcpy(m->name, name, len);
+	if ((why = unsafe_name(m->name)) != NULL)
+		return bad(r, at, err, "unsafe member name", why);
+	if (archive_entry_size(e) < 0)
+		return bad(r, at, err, "malformed size field", NULL);
+	m->dir = archive_entry_filetype(e) == AE_IFDIR;
+	m->size = m->dir ? 0 : (uint64_t)archive_entry_size(e);
+	m->mtime = archive_entry_mtime(e);
+	return 1;
 }
 
 int tar_next(struct tar_reader *r, struct tar_member *m,
 	     struct mlops_err *err)
 {
-	unsigned char h[TAR_BLOCK];
-	uint64_t at, sum, size, mtime;
-	const char *why;
-	size_t plen, nlen;
-	int ret = skip(r, r->left + r->pad, err);
+	locale_t old = enter(r);
+	int ret = next_member(r, m, err);
 
-	r->left = r->pad = 0;
-	if (ret < 0)
-		return ret;
-	at = r->offset;
-	if ((ret = read_exact(r, h, sizeof(h), err)) < 0)
-		return ret;
-	if (memcmp(h, zero_block, TAR_BLOCK) == 0)
-		return read_end(r, err);
-	if (memcmp(h + OFF_MAGIC, "ustar", 6) != 0 ||
-	    memcmp(h + OFF_VERSION, "00", 2) != 0)
-		return bad(r, at, err, "not a POSIX ustar header", NULL);
-	if (parse_octal(h + OFF_CHKSUM, LEN_CHKSUM, &sum) < 0 ||
-	    sum != checksum(h))
-		return bad(r, at, err, "header checksum mismatch", NULL);
-	if (h[OFF_TYPE] != '0' && h[OFF_TYPE] != '\0')
-		return bad(r, at, err, "refused member type",
-			   type_name(h[OFF_TYPE]));
-	if (parse_octal(h + OFF_SIZE, LEN_SIZE, &size) < 0 ||
-	    parse_octal(h + OFF_MTIME, LEN_MTIME, &mtime) < 0)
-		return bad(r, at, err, "malformed size or time field", NULL);
-	plen = strnlen((const char *)h + OFF_PREFIX, LEN_PREFIX);
-	nlen = strnlen((const char *)h + OFF_NAME, LEN_NAME);
-	memset(m, 0, sizeof(*m));
-	memcpy(m->name, h + OFF_PREFIX, plen);
-	if (plen)
-		m->name[plen++] = '/';
-	memcpy(m->name + plen, h + OFF_NAME, nlen);
-	if ((why = unsafe_name(m->name)) != NULL)
-		return bad(r, at, err, "unsafe member name", why);
-	m->size = size;
-	m->mtime = (int64_t)(mtime > INT64_MAX ? INT64_MAX : mtime);
-	r->left = size;
-	r->pad = (TAR_BLOCK - size % TAR_BLOCK) % TAR_BLOCK;
-	return 1;
+	leave(old);
+	return ret;
 }
 
 int64_t tar_read(struct tar_reader *r, void *data, size_t len,
 		 struct mlops_err *err)
 {
-	size_t part = r->left < len ? (size_t)r->left : len;
-	int ret;
+	locale_t old = enter(r);
+	la_ssize_t n = archive_read_data(r->a, data, len);
 
-	if (!part)
-		return 0;
-	ret = read_exact(r, data, part, err);
-	if (ret < 0)
-		return ret;
-	r->left -= part;
-	return (int64_t)part;
+	leave(old);
+	/* A member cut short is an error, never a short count. */
+	if (n < 0)
+		return failed(r, consumed(r), err);
+	return (int64_t)n;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "csv.h"
 #include "feature.h"
 #include "fingest.h"
@@ -303,22 +304,30 @@ static int get_from_file(struct get_state *gs, const char *path,
 			 struct mlops_err *err)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct buf line = BUF_INIT;
+	long lineno = 0;
 	int ret = 0;
 
 	if (!f)
 		return mlops_err_errno(err, errno == ENOENT ? MLOPS_ENOTFOUND :
 				       MLOPS_EINPUT, errno, "cannot open '%s'",
 				       path);
-	while (ret == 0 && (n = getline(&line, &cap, f)) >= 0) {
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n)
-			ret = get_one(gs, line, err);
+	/* An ID per line: a line is a record, with the record bound. */
+	while (ret == 0) {
+		int got = buf_getline(&line, f, MLOPS_MAX_RECORD, err);
+
+		if (got < 0)
+			ret = mlops_err_prefix(err, "%s:%ld: ", path,
+					       lineno + 1);
+		if (got <= 0)
+			break;
+		lineno++;
+		while (line.len && line.s[line.len - 1] == '\r')
+			buf_setlen(&line, line.len - 1);
+		if (line.len)
+			ret = get_one(gs, line.s, err);
 	}
-	free(line);
+	buf_release(&line);
 	if (f != stdin)
 		fclose(f);
 	return ret;

@@ -31,8 +31,10 @@ const char usage_status[] =
 	"Print a version's approval status. Exit 0 when it is Approved, 1\n"
 	"otherwise, so that scripts can gate on it.\n"
 	"\n"
-	"  --history   every change: time, status, who, note\n"
-	"  --json      the status and its history as one JSON object\n";
+	"  --history   every change in every environment it came through:\n"
+	"              time, environment, what, who, note\n"
+	"  --json      the status, this store's history and the approvals\n"
+	"              of every environment as one JSON object\n";
 const char usage_alias[] =
 	"usage: mlops-registry alias set GROUP ALIAS [N]\n"
 	"       mlops-registry alias rm GROUP ALIAS\n"
@@ -54,6 +56,26 @@ static const char usage_alias_list[] =
 	"\n"
 	"List GROUP's aliases: alias, version, when and by whom set.\n"
 	"--json prints one JSON object per line.\n";
+
+void regcmd_print_approval(const char *indent, const json_t *r)
+{
+	const char *action = jsonio_str(r, "action");
+	const char *comment = jsonio_str(r, "comment");
+	const char *status = jsonio_str(r, "status");
+
+	printf("%s%s  %s  ", indent, jsonio_str(r, "time"),
+	       jsonio_str(r, "environment"));
+	if (strcmp(action, "imported") == 0)
+		printf("imported from %s as %s", jsonio_str(r, "from"), status);
+	else if (strcmp(action, "registered") == 0)
+		printf("registered as %s", status);
+	else if (strcmp(action, "pending") == 0)
+		printf("set back to %s", status);
+	else
+		fputs(action, stdout);
+	printf(" by %s%s%s\n", jsonio_str(r, "user"), comment ? ": " : "",
+	       comment ? comment : "");
+}
 
 static int change_status(int argc, char **argv, struct cli *cli,
 			 const char *usage, const char *status,
@@ -131,7 +153,7 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct model_version *mv = NULL;
 	int c, history = 0, json = 0, ret;
-	json_t *changes = NULL, *h;
+	json_t *changes = NULL, *approvals = NULL, *h;
 	struct store *st;
 	size_t i;
 
@@ -153,33 +175,34 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
 	if ((history || json) &&
-	    registry_status_history(st, mv->group, mv->version, &changes,
-				    &err) < 0) {
+	    (registry_status_history(st, mv->group, mv->version, &changes,
+				     &err) < 0 ||
+	     registry_approvals(st, mv, &approvals, &err) < 0)) {
+		json_decref(changes);
 		model_version_free(mv);
 		return cli_fail(cli, &err);
 	}
 	if (json) {
-		json_t *o = json_pack("{s:s,s:I,s:s,s:O}", "group", mv->group,
-				      "version", (json_int_t)mv->version,
+		json_t *o = json_pack("{s:s,s:I,s:s,s:O,s:O}", "group",
+				      mv->group, "version",
+				      (json_int_t)mv->version,
 				      "status", mv->status,
-				      "history", changes);
+				      "history", changes,
+				      "approvals", approvals);
 
 		jsonio_print(stdout, o);
 		json_decref(o);
 	} else if (history) {
-		json_array_foreach(changes, i, h) {
-			const char *note = jsonio_str(h, "note");
-
-			printf("%s\t%s\t%s\t%s\n", jsonio_str(h, "time"),
-			       jsonio_str(h, "status"), jsonio_str(h, "user"),
-			       note ? note : "");
-		}
+		/* Every environment's record, not only this store's. */
+		json_array_foreach(approvals, i, h)
+			regcmd_print_approval("", h);
 	} else {
 		printf("%s\n", mv->status);
 	}
 	ret = strcmp(mv->status, REGISTRY_APPROVED) == 0 ? 0 :
 		MLOPS_EXIT_FINDING;
 	json_decref(changes);
+	json_decref(approvals);
 	model_version_free(mv);
 	return ret;
 }

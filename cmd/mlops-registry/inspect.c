@@ -75,8 +75,9 @@ static void print_lineage(const json_t *r)
 	printf("%-12s %s by %s\n", "registered:", str_or_dash(reg, "time"),
 	       str_or_dash(reg, "user"));
 	if (json_is_object(appr))
-		printf("%-12s %s by %s%s%s\n", "approved:",
+		printf("%-12s %s by %s in %s%s%s\n", "approved:",
 		       str_or_dash(appr, "time"), str_or_dash(appr, "user"),
+		       str_or_dash(appr, "environment"),
 		       jsonio_str(appr, "note") ? ": " : "",
 		       jsonio_str(appr, "note") ? jsonio_str(appr, "note") :
 		       "");
@@ -88,14 +89,6 @@ static void print_lineage(const json_t *r)
 	       str_or_dash(origin, "account"), str_or_dash(origin, "arn"),
 	       str_or_dash(origin, "imported"),
 	       str_or_dash(origin, "imported_by"));
-	appr = json_object_get(r, "approved_at_origin");
-	if (json_is_object(appr))
-		printf("%-12s %s by %s in %s%s%s\n", "approved:",
-		       str_or_dash(appr, "time"), str_or_dash(appr, "user"),
-		       str_or_dash(origin, "account"),
-		       jsonio_str(appr, "note") ? ": " : "",
-		       jsonio_str(appr, "note") ? jsonio_str(appr, "note") :
-		       "");
 }
 
 int cmd_lineage(int argc, char **argv, struct cli *cli)

@@ -64,6 +64,11 @@ int regcmd_resolve(const struct cli *cli, struct store *st, const char *ref,
  * shared. Best effort. */
 void regcmd_publish_mode(const char *path);
 
+/* Print one record of registry_approvals as a line, after indent:
+ * "TIME  ENV  approved by USER: comment", "imported from ENV as STATUS
+ * by USER", ... */
+void regcmd_print_approval(const char *indent, const json_t *record);
+
 /* "GROUP/N" of mv; the caller frees. */
 char *regcmd_name(const struct model_version *mv);
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "bounds.h"
 #include "event.h"
 #include "jsonio.h"
 #include "mlops.h"
@@ -206,8 +207,8 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	ret = strcmp(path, "-") == 0 ?
-		buf_read_fd(&in, STDIN_FILENO, 64u << 20, name, &err) :
-		buf_read_file(&in, path, 64u << 20, &err);
+		buf_read_fd(&in, STDIN_FILENO, MLOPS_MAX_JSON, name, &err) :
+		buf_read_file(&in, path, MLOPS_MAX_JSON, &err);
 	if (ret == 0)
 		ret = parse_events(&events, &where, &in, name, &err);
 	buf_release(&in);

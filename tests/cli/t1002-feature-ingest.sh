@@ -622,4 +622,34 @@ else
 	'
 fi
 
+# One record of SIZE bytes of plan, as CSV or JSON Lines.
+write_wide() {
+	$PYTHON - "$1" "$2" <<-\PY
+	import sys
+	fmt, size = sys.argv[1], int(sys.argv[2])
+	plan = "p" * size
+	if fmt == "csv":
+	    print("customer_id,event_time,age,balance,plan")
+	    print("c1,2026-01-01T00:00:00Z,1,1.5," + plan)
+	else:
+	    print("{\"customer_id\": \"c1\", \"event_time\": \"2026-01-01T00:00:00Z\", \"plan\": \"%s\"}" % plan)
+	PY
+}
+
+test_expect_success 'CSV and JSON Lines share one record bound (16 MiB)' '
+	make_group &&
+	write_wide csv 17000000 >wide.csv &&
+	write_wide jsonl 17000000 >wide.jsonl &&
+	test_expect_code 3 mlops-feature ingest customers wide.csv 2>err.csv &&
+	grep "larger than 16777216 bytes" err.csv &&
+	test_expect_code 3 mlops-feature ingest customers wide.jsonl 2>err.jsonl &&
+	grep "wide.jsonl:1: a line longer than 16777216 bytes" err.jsonl &&
+	write_wide jsonl 1000000 >ok.jsonl &&
+	mlops-feature ingest customers ok.jsonl >out &&
+	grep "ingested 1 row" out &&
+	{ echo c1 && head -c 17000000 /dev/zero | tr "\\0" x; } >ids &&
+	test_expect_code 3 mlops-feature get --ids ids customers >/dev/null 2>err &&
+	grep "ids:2: a line longer than 16777216 bytes" err
+'
+
 test_done

@@ -241,26 +241,59 @@ test_expect_success 'cancel RUN stops a run another process executes' '
 	mlops audit log | grep "pipeline.cancel"
 '
 
-test_expect_success 'cancel of a run whose process died marks it Stopped' '
+# Wait (up to about 20 s) until command succeeds.
+wait_for() {
+	for i in $(seq 200); do "$@" && return 0; sleep 0.1; done
+	"$@"
+}
+
+test_expect_success 'a SIGKILLed runner takes its steps with it' '
 	cat >pipeline.yaml <<-\EOF
 	name: orphan
 	steps:
 	  - name: long
-	    run: sleep 2
+	    run: echo $$ >long.pid; sleep 4 & echo $! >sleep.pid; wait; touch late
+	    timeout: 2s
 	EOF
 	mlops-pipeline run >id 2>/dev/null &
 	runner=$! &&
-	for i in $(seq 50); do test -s id && break; sleep 0.1; done &&
-	sleep 0.2 &&
+	wait_for test -s id &&
+	ws=$MLOPS_STORE/runs/$(cat id) &&
+	wait_for test -s "$ws/sleep.pid" &&
 	kill -KILL $runner &&
 	{ wait $runner; true; } &&
+	wait_for eval "! process_alive $(cat "$ws/long.pid")" &&
+	wait_for eval "! process_alive $(cat "$ws/sleep.pid")" &&
+	! test -e "$ws/late"
+'
+
+test_expect_success 'a run whose runner died reads Failed, not Executing' '
+	cat >pipeline.yaml <<-\EOF
+	name: orphan
+	steps:
+	  - name: long
+	    run: echo $$ >long.pid; sleep 300
+	  - name: next
+	    needs: [long]
+	    run: echo next
+	EOF
+	mlops-pipeline run >id 2>/dev/null &
+	runner=$! &&
+	wait_for test -s id &&
+	wait_for test -s "$MLOPS_STORE/runs/$(cat id)/long.pid" &&
 	mlops-pipeline show --json "$(cat id)" | jq -e ".status == \"Executing\"" &&
-	mlops-pipeline cancel "$(cat id)" >out &&
-	grep "Stopped" out &&
+	kill -KILL $runner &&
+	{ wait $runner; true; } &&
+	mlops-pipeline list --json >list.json &&
+	jq -se ".[0].status == \"Failed\"" list.json &&
 	mlops-pipeline show --json "$(cat id)" >show.json &&
-	jq -e ".status == \"Stopped\" and .steps[0].status == \"Stopped\"" show.json &&
+	jq -e ".status == \"Failed\" and
+		(.failureReason | test(\"runner .* is gone\")) and
+		.steps[0].status == \"Failed\" and .steps[1].status == \"Stopped\"" show.json &&
 	mlops event log --json --type "Pipeline Execution Status Change" |
-		tail -n 1 | jq -e ".detail.currentPipelineExecutionStatus == \"Stopped\""
+		tail -n 1 | jq -e ".detail.currentPipelineExecutionStatus == \"Failed\"" &&
+	test_expect_code 4 mlops-pipeline cancel "$(cat id)" 2>err &&
+	grep "it is Failed" err
 '
 
 test_expect_success 'retry RUN re-runs the failed steps and keeps the rest' '
@@ -286,6 +319,23 @@ test_expect_success 'retry RUN re-runs the failed steps and keeps the rest' '
 	mlops-pipeline show --json "$(cat id)" | jq -e ".status == \"Succeeded\"" &&
 	test_expect_code 4 mlops-pipeline retry "$(cat id)" 2>err &&
 	grep "only a Failed or Stopped run" err
+'
+
+test_expect_success 'retry refuses a run whose lock another process holds' '
+	cat >pipeline.yaml <<-EOF
+	name: held
+	steps:
+	  - name: only
+	    run: test -f $PWD/fixed
+	EOF
+	test_expect_code 1 mlops-pipeline run >id 2>/dev/null &&
+	touch fixed &&
+	lock=$MLOPS_STORE/runs/$(cat id)/.runner.lock &&
+	test -f "$lock" &&
+	test_expect_code 4 flock -o "$lock" mlops-pipeline retry "$(cat id)" 2>err &&
+	grep "another process is executing the run" err &&
+	mlops-pipeline show --json "$(cat id)" | jq -e ".status == \"Failed\"" &&
+	mlops-pipeline retry "$(cat id)" >/dev/null 2>&1
 '
 
 test_expect_success 'list and show: table, JSON, prefix IDs, unknown run' '

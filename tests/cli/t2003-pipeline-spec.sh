@@ -276,4 +276,25 @@ test_expect_success 'graph prints DOT; --run colors by status' '
 	if command -v dot >/dev/null; then dot -Tsvg run.dot >run.svg && grep -q "<svg" run.svg; fi
 '
 
+# A 1 MB scalar named by 3,000 aliases: 3 GB once expanded.
+write_alias_bomb() {
+	$PYTHON - >bomb.yaml <<-\PY
+	print("name: bomb")
+	print("d: &a \"%s\"" % ("x" * 1000000))
+	print("b: [%s]" % ", ".join(["*a"] * 3000))
+	PY
+}
+
+test_expect_success 'a large scalar named by many aliases is refused at once' '
+	write_alias_bomb &&
+	test_expect_code 3 mlops-pipeline validate -f bomb.yaml 2>err &&
+	grep "bomb.yaml:2:4: the values expand to more than 4194304 bytes" err &&
+	test_expect_code 3 mlops-feature create bomb.yaml 2>err &&
+	grep "expand to more than" err &&
+	echo m >m.bin &&
+	mlops-registry register --framework exec --entry cat --artifact m.bin m &&
+	test_expect_code 3 mlops-registry card create --from bomb.yaml m/1 2>err &&
+	grep "expand to more than" err
+'
+
 test_done

@@ -80,6 +80,38 @@ test_expect_success 'a run of a clean checkout (--commit) records that commit' '
 		".lineage.git_commit == \$c and .lineage.run_id == \$r" l.json
 '
 
+test_expect_success 'a retried register step finds its version, makes no second' '
+	cat >pipeline.yaml <<-EOF &&
+	name: again
+	steps:
+	  - name: train
+	    run: echo model >model.bin
+	    outputs: [model.bin]
+	  - name: publish
+	    needs: [train]
+	    cache: false
+	    run: >-
+	      mlops-registry register --framework exec --entry cat
+	      --artifact model.bin churn && test -f $PWD/fixed
+	    retry: {attempts: 2, backoff: 10ms}
+	EOF
+	test_expect_code 1 mlops-pipeline run >id 2>err &&
+	grep "publish: failed" err &&
+	mlops-pipeline logs "$(cat id)" publish >log &&
+	test $(grep -c "^churn/1$" log) = 2 &&
+	grep "churn/1 already holds these artifacts from run $(cat id) step publish" log &&
+	touch fixed &&
+	mlops-pipeline retry "$(cat id)" >/dev/null 2>err &&
+	mlops-registry list --json churn >list.json &&
+	test_line_count = 1 list.json &&
+	mlops audit log | grep -c "registry.register" >n &&
+	test "$(cat n)" = 1 &&
+	echo other >model2.bin &&
+	MLOPS_RUN_ID=$(cat id) MLOPS_STEP=publish mlops-registry register \
+		--framework exec --entry cat --artifact model2.bin churn >v &&
+	test "$(cat v)" = churn/2
+'
+
 # fit -> score -> publish, where publish reads the model, the scores and
 # the training data, and names the data again with --dataset; fit also
 # reads the feature group "customers".

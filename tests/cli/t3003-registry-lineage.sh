@@ -32,7 +32,7 @@ test_expect_success 'lineage names who approved, with the note' '
 	mlops-registry register -a model.json churn &&
 	MLOPS_USER=lead@example.com mlops-registry approve -m "signed off" churn/1 &&
 	mlops-registry lineage churn/1 >text &&
-	grep "^approved: .* by lead@example.com: signed off" text &&
+	grep "^approved: .* by lead@example.com in test: signed off" text &&
 	grep "^registered: .* by tester@example.com" text
 '
 

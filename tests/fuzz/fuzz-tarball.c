@@ -1,6 +1,7 @@
-/* fuzz-tarball.c - libFuzzer target for the strict ustar reader: any
- * input must be read member by member, or refused with an error, without
- * a crash, a leak or a read past the input. */
+/* fuzz-tarball.c - libFuzzer target for the strict tar reader (libarchive
+ * with our checks of types, names, the end of the archive and what follows
+ * it): any input must be read member by member, or refused with an error,
+ * without a crash, a leak or a read past the input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -25,7 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(fd);
 		return 0;
 	}
-	tar_reader_init(&r, fd, "fuzz");
+	if (tar_reader_open(&r, fd, "fuzz", &err) < 0) {
+		tar_reader_release(&r);
+		close(fd);
+		return 0;
+	}
 	while (tar_next(&r, &m, &err) == 1) {
 		int64_t n;
 
@@ -37,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n < 0)
 			break;
 	}
+	tar_reader_release(&r);
 	close(fd);
 	return 0;
 }

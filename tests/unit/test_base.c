@@ -45,6 +45,32 @@ START_TEST(buf_addf_grows_past_first_allocation)
 }
 END_TEST
 
+START_TEST(buf_getline_reads_lines_and_stops_at_the_bound)
+{
+	static const char text[] = "one\ntw\0o\n\nlast";
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf b = BUF_INIT;
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+
+	ck_assert_int_eq(buf_getline(&b, f, 8, &err), 1);
+	ck_assert_str_eq(b.s, "one");
+	ck_assert_int_eq(buf_getline(&b, f, 8, &err), 1);
+	ck_assert_uint_eq(b.len, 4);
+	ck_assert_int_eq(memcmp(b.s, "tw\0o", 5), 0);
+	ck_assert_int_eq(buf_getline(&b, f, 8, &err), 1);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_int_eq(buf_getline(&b, f, 8, &err), 1);
+	ck_assert_str_eq(b.s, "last");
+	ck_assert_int_eq(buf_getline(&b, f, 8, &err), 0);
+	fclose(f);
+	f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	ck_assert_int_eq(buf_getline(&b, f, 2, &err), MLOPS_EINPUT);
+	ck_assert_str_eq(err.msg, "a line longer than 2 bytes");
+	fclose(f);
+	buf_release(&b);
+}
+END_TEST
+
 START_TEST(buf_holds_nul_bytes_and_detaches)
 {
 	struct buf b = BUF_INIT;
@@ -314,6 +340,7 @@ Suite *suite_base(void)
 	tcase_add_test(tc, err_set_returns_code_and_prefix_keeps_message);
 	tcase_add_test(tc, buf_addf_grows_past_first_allocation);
 	tcase_add_test(tc, buf_holds_nul_bytes_and_detaches);
+	tcase_add_test(tc, buf_getline_reads_lines_and_stops_at_the_bound);
 	tcase_add_test(tc, path_helpers_normalise);
 	tcase_add_test(tc, numbers_are_strict);
 	tcase_add_test(tc, time_parses_rfc3339_and_unix_seconds);

@@ -8,6 +8,7 @@
 
 #include "fixture.h"
 #include "fsutil.h"
+#include "jsonio.h"
 #include "registry.h"
 #include "registry_int.h"
 #include "xalloc.h"
@@ -281,6 +282,7 @@ START_TEST(export_then_import_into_another_store)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct store *other = fixture_store_new();
 	struct model_version *mv = NULL, *copy = NULL;
+	json_t *approvals = NULL, *last;
 	char *group = NULL;
 	int64_t version = 0;
 	int unchanged = -1;
@@ -303,6 +305,17 @@ START_TEST(export_then_import_into_another_store)
 	ck_assert_str_eq(json_string_value(json_object_get(copy->origin,
 							   "account")),
 			 st->env);
+	/* The source's registration, then the import, which approves
+	 * nothing. */
+	ck_assert_int_eq(registry_approvals(other, copy, &approvals, &err), 0);
+	ck_assert_uint_eq(json_array_size(approvals), 2);
+	last = json_array_get(approvals, 1);
+	ck_assert_str_eq(jsonio_str(last, "action"), "imported");
+	ck_assert_str_eq(jsonio_str(last, "from"), st->env);
+	ck_assert_str_eq(jsonio_str(last, "environment"), other->env);
+	ck_assert_str_eq(jsonio_str(json_array_get(approvals, 0), "action"),
+			 "registered");
+	json_decref(approvals);
 	rewind(f);
 	ck_assert_int_eq(registry_import(other, fileno(f), "t.tar", NULL, 10,
 					 &group, &version, &unchanged, &err),

@@ -4,6 +4,7 @@
 
 #include <check.h>
 
+#include "bounds.h"
 #include "spec.h"
 
 static struct spec_doc *load(const char *yaml)
@@ -132,6 +133,41 @@ START_TEST(alias_bombs_and_deep_nesting_are_refused)
 }
 END_TEST
 
+START_TEST(aliases_of_a_large_scalar_are_bounded_in_bytes)
+{
+	struct buf yaml = BUF_INIT;
+
+	/* 1 MB named by 3,000 aliases: few nodes, 3 GB once expanded. */
+	buf_addstr(&yaml, "a: &a \"");
+	for (int i = 0; i < 1000 * 1000; i++)
+		buf_addch(&yaml, 'x');
+	buf_addstr(&yaml, "\"\nb: [*a");
+	for (int i = 1; i < 3000; i++)
+		buf_addstr(&yaml, ", *a");
+	buf_addstr(&yaml, "]\n");
+	load_fails(yaml.s, "expand to more than 4194304 bytes");
+	buf_release(&yaml);
+}
+END_TEST
+
+START_TEST(a_spec_larger_than_the_bound_is_refused)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct spec_doc *doc = NULL;
+	struct buf yaml = BUF_INIT;
+
+	buf_addstr(&yaml, "description: ");
+	while (yaml.len <= MLOPS_MAX_SPEC)
+		buf_addstr(&yaml, "0123456789abcdef");
+	buf_addch(&yaml, '\n');
+	ck_assert_int_eq(spec_load_mem(&doc, yaml.s, yaml.len, "big.yaml",
+				       &err), MLOPS_EINPUT);
+	ck_assert_ptr_null(doc);
+	ck_assert_ptr_nonnull(strstr(err.msg, "larger than 4194304 bytes"));
+	buf_release(&yaml);
+}
+END_TEST
+
 START_TEST(empty_file_is_an_empty_map_and_emit_round_trips)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -162,6 +198,8 @@ Suite *suite_spec(void)
 	tcase_add_test(tc, unknown_and_duplicate_keys_are_reported);
 	tcase_add_test(tc, typed_lookups_check_types);
 	tcase_add_test(tc, alias_bombs_and_deep_nesting_are_refused);
+	tcase_add_test(tc, aliases_of_a_large_scalar_are_bounded_in_bytes);
+	tcase_add_test(tc, a_spec_larger_than_the_bound_is_refused);
 	tcase_add_test(tc, empty_file_is_an_empty_map_and_emit_round_trips);
 	suite_add_tcase(s, tc);
 	return s;
