@@ -1,4 +1,4 @@
--- 0006-endpoint-auth.sql - an endpoint's key policy, so that revoking
+-- 0007-endpoint-auth.sql - an endpoint's key policy, so that revoking
 -- its last API key does not open it: 'public' serves anyone, 'key'
 -- needs a valid key (and, with no key left, refuses everyone).
 -- Creating a key makes an endpoint 'key'; only `mlops-deploy update
