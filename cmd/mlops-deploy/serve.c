@@ -23,6 +23,9 @@
 const char usage_serve[] =
 	"usage: mlops-deploy serve [--listen HOST:PORT] [--threads N]\n"
 	"                          [--daemon [--pidfile FILE]] [--log FILE]\n"
+	"                          [--max-connections N] [--max-per-client N]\n"
+	"                          [--header-timeout D] [--body-timeout D]\n"
+	"                          [--max-buffered SIZE]\n"
 	"\n"
 	"Serve every endpoint of the store over HTTP until SIGTERM, which\n"
 	"drains in-flight requests. Endpoint changes are picked up without\n"
@@ -34,14 +37,26 @@ const char usage_serve[] =
 	"  --daemon             run in the background once listening\n"
 	"  --pidfile FILE       with --daemon (default .mlops/gateway.pid)\n"
 	"  --log FILE           append the log here (default: stderr, or\n"
-	"                       nowhere with --daemon)\n";
+	"                       nowhere with --daemon)\n"
+	"  --max-connections N  open connections at most (10000)\n"
+	"  --max-per-client N   open connections per client address (256)\n"
+	"  --header-timeout D   close a connection that has not sent a\n"
+	"                       request's headers within D of opening or of\n"
+	"                       its last answer (30s)\n"
+	"  --body-timeout D     close one that has not sent the body within\n"
+	"                       D of its headers (60s)\n"
+	"  --max-buffered SIZE  request bodies held at once, across all\n"
+	"                       connections; past it, 503 (256MB)\n";
 const char usage_stop[] =
 	"usage: mlops-deploy stop [--pidfile FILE]\n"
 	"\n"
 	"Stop the gateway whose pid is in FILE, or without --pidfile every\n"
 	"gateway of the store on this host, and wait until they have exited.\n";
 
-enum { OPT_DAEMON = 1000, OPT_LISTEN, OPT_LOG, OPT_PIDFILE, OPT_THREADS };
+enum {
+	OPT_DAEMON = 1000, OPT_LISTEN, OPT_LOG, OPT_PIDFILE, OPT_THREADS,
+	OPT_MAXCONN, OPT_PERCLIENT, OPT_HEADERTO, OPT_BODYTO, OPT_MAXBUF
+};
 
 struct serve_state {
 	const char *pidfile;
@@ -142,10 +157,16 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		{ "log", required_argument, 0, OPT_LOG },
 		{ "pidfile", required_argument, 0, OPT_PIDFILE },
 		{ "threads", required_argument, 0, OPT_THREADS },
+		{ "max-connections", required_argument, 0, OPT_MAXCONN },
+		{ "max-per-client", required_argument, 0, OPT_PERCLIENT },
+		{ "header-timeout", required_argument, 0, OPT_HEADERTO },
+		{ "body-timeout", required_argument, 0, OPT_BODYTO },
+		{ "max-buffered", required_argument, 0, OPT_MAXBUF },
 		{ 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct gateway_conf conf = { .listen = "127.0.0.1:8080" };
+	int64_t lim;
 	struct serve_state state = { NULL, -1 };
 	const char *log_path = NULL, *pidfile = NULL;
 	char *store_dir = NULL, *pid_default = NULL;
@@ -172,6 +193,42 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 					&err) < 0)
 				return cli_usage(cli, usage_serve, "%s",
 						 err.msg);
+			break;
+		case OPT_MAXCONN:
+		case OPT_PERCLIENT:
+			if (parse_int64(optarg, 1, 1000000, &lim,
+					c == OPT_MAXCONN ?
+					"--max-connections" :
+					"--max-per-client", &err) < 0)
+				return cli_usage(cli, usage_serve, "%s",
+						 err.msg);
+			*(c == OPT_MAXCONN ? &conf.max_connections :
+			  &conf.max_per_client) = (unsigned)lim;
+			break;
+		case OPT_HEADERTO:
+		case OPT_BODYTO: {
+			const char *name = c == OPT_HEADERTO ?
+					   "--header-timeout" : "--body-timeout";
+
+			if (duration_parse(optarg, &lim, &err) < 0)
+				return cli_usage(cli, usage_serve, "%s: %s",
+						 name, err.msg);
+			if (lim <= 0)
+				return cli_usage(cli, usage_serve, "%s: must be "
+						 "more than 0", name);
+			*(c == OPT_HEADERTO ? &conf.header_timeout_us :
+			  &conf.body_timeout_us) = lim;
+			break;
+		}
+		case OPT_MAXBUF:
+			if (parse_size(optarg, &conf.max_buffered,
+				       "--max-buffered", &err) < 0)
+				return cli_usage(cli, usage_serve, "%s",
+						 err.msg);
+			if (!conf.max_buffered)
+				return cli_usage(cli, usage_serve,
+						 "--max-buffered: must be more "
+						 "than 0");
 			break;
 		default:
 			return CLI_STATUS(c);
