@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "endpoint.h"
+#include "gwrecord.h"
 #include "jsonio.h"
 #include "mlops-deploy/deploy.h"
 #include "num.h"
@@ -40,10 +41,16 @@ static const char usage_create[] =
 	"  --allow-unapproved     deploy a version that is not Approved\n";
 static const char usage_update[] =
 	"usage: mlops-deploy update [--allow-unapproved] ENDPOINT --model REF\n"
+	"       mlops-deploy update ENDPOINT --public|--require-key\n"
 	"\n"
 	"Serve another model version, blue/green: a running gateway starts\n"
 	"it, sends new requests to it once it answers and drains the old\n"
-	"one, which is kept for rollback.\n";
+	"one, which is kept for rollback.\n"
+	"\n"
+	"  --public        serve requests without an API key (the endpoint\n"
+	"                  must have no key left)\n"
+	"  --require-key   refuse requests without a valid API key, even\n"
+	"                  while the endpoint has none (then all get 401)\n";
 static const char usage_rollback[] =
 	"usage: mlops-deploy rollback ENDPOINT\n"
 	"\n"
@@ -66,14 +73,15 @@ static const char usage_key[] =
 	"       mlops-deploy key list [--json] ENDPOINT\n"
 	"       mlops-deploy key delete ENDPOINT ID\n"
 	"\n"
-	"API keys. Once an endpoint has keys, requests need\n"
-	"'Authorization: Bearer KEY' or 'X-Api-Key: KEY'.\n";
+	"API keys. Once an endpoint has had a key, requests need\n"
+	"'Authorization: Bearer KEY' or 'X-Api-Key: KEY', even after its\n"
+	"last key is revoked, until 'mlops-deploy update ENDPOINT --public'.\n";
 static const char usage_key_create[] =
 	"usage: mlops-deploy key create ENDPOINT\n"
 	"\n"
 	"Print a new API key for ENDPOINT (only its SHA-256 is stored).\n"
-	"Once an endpoint has keys, requests need 'Authorization: Bearer\n"
-	"KEY' or 'X-Api-Key: KEY'.\n";
+	"From then on, requests need 'Authorization: Bearer KEY' or\n"
+	"'X-Api-Key: KEY'.\n";
 static const char usage_key_list[] =
 	"usage: mlops-deploy key list [--json] ENDPOINT\n"
 	"\n"
@@ -82,11 +90,15 @@ static const char usage_key_list[] =
 static const char usage_key_delete[] =
 	"usage: mlops-deploy key delete ENDPOINT ID\n"
 	"\n"
-	"Revoke a key (the gateway stops accepting it within 0.2 s).\n";
+	"Revoke a key (the gateway stops accepting it within 0.2 s).\n"
+	"Revoking the last key does not make the endpoint public: it\n"
+	"refuses every request until 'mlops-deploy update ENDPOINT\n"
+	"--public'.\n";
 
 enum {
 	OPT_ALLOW = 1000, OPT_CAPTURE, OPT_IDLE, OPT_MAXCONC, OPT_MAXPAY,
-	OPT_MEMORY, OPT_MODEL, OPT_PROVISIONED, OPT_TIMEOUT, OPT_JSON
+	OPT_MEMORY, OPT_MODEL, OPT_PROVISIONED, OPT_TIMEOUT, OPT_JSON,
+	OPT_PUBLIC, OPT_REQUIRE_KEY
 };
 
 /* Resolve ref in the registry and check the approval gate. */
@@ -277,10 +289,15 @@ static int cmd_update(int argc, char **argv, struct cli *cli)
 	static const struct option opts[] = {
 		{ "allow-unapproved", no_argument, 0, OPT_ALLOW },
 		{ "help", no_argument, 0, 'h' },
-		{ "model", required_argument, 0, OPT_MODEL }, { 0, 0, 0, 0 }
+		{ "model", required_argument, 0, OPT_MODEL },
+		{ "public", no_argument, 0, OPT_PUBLIC },
+		{ "require-key", no_argument, 0, OPT_REQUIRE_KEY },
+		{ 0, 0, 0, 0 }
 	};
+	struct mlops_err err = MLOPS_ERR_INIT;
 	const char *model = NULL;
-	int c, allow = 0;
+	struct store *st;
+	int c, allow = 0, auth = -1, ret;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_update)) !=
 	       -1)
@@ -291,14 +308,37 @@ static int cmd_update(int argc, char **argv, struct cli *cli)
 		case OPT_MODEL:
 			model = optarg;
 			break;
+		case OPT_PUBLIC:
+		case OPT_REQUIRE_KEY:
+			if (auth == (c == OPT_PUBLIC))
+				return cli_usage(cli, usage_update, "--public "
+						 "and --require-key exclude "
+						 "each other");
+			auth = c == OPT_REQUIRE_KEY;
+			break;
 		default:
 			return CLI_STATUS(c);
 		}
 	if (argc - optind != 1)
 		return cli_usage(cli, usage_update, "expected one ENDPOINT");
-	if (!model)
-		return cli_usage(cli, usage_update, "--model is required");
-	return deploy_version(cli, argv[optind], model, allow, NULL);
+	if (!model && auth < 0)
+		return cli_usage(cli, usage_update, "--model, --public or "
+				 "--require-key is required");
+	if (model && (ret = deploy_version(cli, argv[optind], model, allow,
+					   NULL)) != 0)
+		return ret;
+	if (auth < 0)
+		return 0;
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (endpoint_set_auth(st, argv[optind], auth, &err) < 0)
+		return cli_fail(cli, &err);
+	ret = audit_done(cli, st, auth ? "deploy.auth.key" :
+			 "deploy.auth.public", argv[optind], NULL);
+	if (ret == 0)
+		printf("%s: %s\n", argv[optind], auth ? "requires an API key" :
+		       "public");
+	return ret;
 }
 
 static const struct option help_only[] = {
@@ -366,15 +406,24 @@ static int cmd_delete(int argc, char **argv, struct cli *cli)
 			   endpoint_delete, report_deleted);
 }
 
-/* InService while a gateway writes its counters back (every 2 s),
- * OutOfService otherwise. */
-static const char *endpoint_status(const struct endpoint *e)
+/* The gateways serving the store, for endpoint_json's status. */
+struct gateways {
+	struct gwrec *recs;
+	size_t n;
+};
+
+static int gateways_load(struct cli *cli, struct store *st,
+			 struct gateways *gws)
 {
-	return e->stats_us && time_now_us() - e->stats_us <
-		10 * TIME_US_PER_SEC ? "InService" : "OutOfService";
+	struct mlops_err err = MLOPS_ERR_INIT;
+
+	if (gwrec_list(st->dir, &gws->recs, &gws->n, &err) < 0)
+		return cli_fail(cli, &err);
+	return 0;
 }
 
-static json_t *endpoint_json(const struct endpoint *e)
+static json_t *endpoint_json(const struct endpoint *e,
+			     const struct gateways *gws)
 {
 	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
 	json_t *o;
@@ -382,7 +431,7 @@ static json_t *endpoint_json(const struct endpoint *e)
 	time_format(e->created_us, created);
 	time_format(e->updated_us, updated);
 	o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:{s:i,s:i,s:i,s:f,s:f,s:f,"
-		      "s:I},s:I,s:I,s:s,s:s,s:s}",
+		      "s:I},s:I,s:s,s:I,s:s,s:s,s:s}",
 		      "name", e->name, "model", e->cur.ref, "framework",
 		      e->cur.framework, "entry", e->cur.entry,
 		      "previous_model", e->prev.ref, "settings",
@@ -393,9 +442,11 @@ static json_t *endpoint_json(const struct endpoint *e)
 		      (double)e->set.timeout_us / 1e6, "capture_percent",
 		      e->set.capture_pct, "max_payload",
 		      (json_int_t)e->set.max_payload, "keys",
-		      (json_int_t)e->nkeys, "generation",
+		      (json_int_t)e->nkeys, "auth", e->key_required ? "key" :
+		      "public", "generation",
 		      (json_int_t)e->generation, "status",
-		      endpoint_status(e), "created", created, "updated",
+		      gwrec_status(gws->recs, gws->n, e->name, e->generation),
+		      "created", created, "updated",
 		      updated);
 	if (e->stats_us) {
 		char when[TIME_RFC3339_MAX];
@@ -423,6 +474,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 	static const char *const headers[] = { "endpoint", "model",
 		"framework", "max", "provisioned", "capture", "keys" };
 	struct mlops_err err = MLOPS_ERR_INIT;
+	struct gateways gws = { NULL, 0 };
 	struct endpoint **eps = NULL;
 	struct table *t = NULL;
 	struct store *st;
@@ -444,13 +496,17 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (endpoint_list(st, &eps, &n, &err) < 0)
 		return cli_fail(cli, &err);
+	if (json && (ret = gateways_load(cli, st, &gws)) != 0) {
+		endpoint_list_free(eps, n);
+		return ret;
+	}
 	if (!json)
 		t = table_new(7, headers);
 	for (size_t i = 0; i < n; i++) {
 		char max[16], prov[16], cap[32], keys[16];
 
 		if (json) {
-			json_t *o = endpoint_json(eps[i]);
+			json_t *o = endpoint_json(eps[i], &gws);
 
 			jsonio_print(stdout, o);
 			json_decref(o);
@@ -467,6 +523,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 	if (t && table_print_free(t, stdout) < 0)
 		ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
 	endpoint_list_free(eps, n);
+	gwrec_list_free(gws.recs, gws.n);
 	return ret;
 }
 
@@ -493,6 +550,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		{ "json", no_argument, 0, OPT_JSON }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
+	struct gateways gws = { NULL, 0 };
 	struct endpoint *e = NULL;
 	struct store *st;
 	json_t *o;
@@ -513,7 +571,11 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (endpoint_get(st, argv[optind], &e, &err) < 0)
 		return cli_fail(cli, &err);
-	o = endpoint_json(e);
+	if ((ret = gateways_load(cli, st, &gws)) != 0) {
+		endpoint_free(e);
+		return ret;
+	}
+	o = endpoint_json(e, &gws);
 	if (json) {
 		jsonio_print(stdout, o);
 	} else {
@@ -534,6 +596,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	}
 	json_decref(o);
 	endpoint_free(e);
+	gwrec_list_free(gws.recs, gws.n);
 	return 0;
 }
 

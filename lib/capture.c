@@ -297,7 +297,7 @@ static int file_open(struct capture *c, struct cap_file *cf,
 	cf->final = xasprintf("%s/%02d-%02d-%03d-%s.jsonl", dir, tm.tm_min,
 			      tm.tm_sec, (int)(time_us / 1000 % 1000), rnd);
 	free(dir);
-	cf->f = fopen(cf->part, "w");
+	cf->f = fopen(cf->part, "we");
 	if (!cf->f) {
 		free(cf->part);
 		free(cf->final);
@@ -451,7 +451,7 @@ struct capture_walk {
 static int read_file_records(struct capture_walk *w, const char *path,
 			     struct mlops_err *err)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;

@@ -23,7 +23,7 @@
 	"prev_framework, prev_entry, prev_model_dir, prev_artifact, " \
 	"max_concurrency, memory_mb, provisioned, idle_timeout_us, " \
 	"capture_pct, timeout_us, max_payload, generation, created_us, " \
-	"created_by, updated_us"
+	"created_by, updated_us, auth"
 
 void endpoint_settings_default(struct endpoint_settings *s)
 {
@@ -142,6 +142,8 @@ static struct endpoint *endpoint_from_row(sqlite3_stmt *q)
 	e->created_us = sqlite3_column_int64(q, 19);
 	e->created_by = col_str(q, 20);
 	e->updated_us = sqlite3_column_int64(q, 21);
+	e->key_required = strcmp((const char *)sqlite3_column_text(q, 22),
+				 "key") == 0;
 	return e;
 }
 
@@ -664,8 +666,11 @@ int endpoint_key_create(struct store *st, const char *name,
 		ret = store_sql_error(st, "insert key", err);
 		goto out;
 	}
+	/* From now on the endpoint needs a key, even once its last key
+	 * is revoked: only endpoint_set_auth() opens it again. */
 	ret = exec_by_name(st, "UPDATE endpoint SET generation = generation "
-			   "+ 1 WHERE name = ?1", name, "update endpoint", err);
+			   "+ 1, auth = 'key' WHERE name = ?1", name,
+			   "update endpoint", err);
 	if (ret == 0)
 		ret = emit_change(st, name, "key.create", "InService", NULL,
 				  NULL, err);
@@ -711,6 +716,38 @@ int endpoint_key_delete(struct store *st, const char *name, const char *id,
 		ret = store_commit(st, err);
 	if (ret < 0)
 		store_rollback(st);
+	return ret;
+}
+
+int endpoint_set_auth(struct store *st, const char *name, int key_required,
+		      struct mlops_err *err)
+{
+	struct endpoint *e = NULL;
+	int ret;
+
+	if ((ret = store_begin(st, err)) < 0)
+		return ret;
+	ret = endpoint_get(st, name, &e, err);
+	if (ret == 0 && !key_required && e->nkeys)
+		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint '%s' has "
+				    "%zu API key%s: revoke %s before making it "
+				    "public", name, e->nkeys, e->nkeys == 1 ?
+				    "" : "s", e->nkeys == 1 ? "it" : "them");
+	if (ret == 0)
+		ret = exec_by_name(st, key_required ? "UPDATE endpoint SET "
+				   "generation = generation + 1, auth = 'key' "
+				   "WHERE name = ?1" : "UPDATE endpoint SET "
+				   "generation = generation + 1, auth = "
+				   "'public' WHERE name = ?1", name,
+				   "update endpoint", err);
+	if (ret == 0)
+		ret = emit_change(st, name, key_required ? "auth.key" :
+				  "auth.public", "InService", NULL, NULL, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
+	endpoint_free(e);
 	return ret;
 }
 

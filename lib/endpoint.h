@@ -49,6 +49,7 @@ struct endpoint {
 	struct endpoint_settings set;
 	int64_t generation, created_us, updated_us;
 	char *created_by;
+	int key_required;		/* 0: public; 1: needs one of keys */
 	size_t nkeys;
 	unsigned char (*keys)[32];	/* SHA-256 of each API key */
 	/* Counters from the last gateway that served it (stats_us 0: none). */
@@ -93,6 +94,13 @@ int endpoint_delete(struct store *st, const char *name,
  * (shown once); only its SHA-256 is stored. */
 int endpoint_key_create(struct store *st, const char *name,
 			char key[ENDPOINT_KEY_LEN + 1], struct mlops_err *err);
+
+/* Set name's key policy: key_required 1 refuses requests without a
+ * valid key (all of them when it has no key); 0 makes it public, which
+ * is MLOPS_ENOTFOUND while it has keys. Creating a key sets it to 1;
+ * revoking keys never changes it. */
+int endpoint_set_auth(struct store *st, const char *name, int key_required,
+		      struct mlops_err *err);
 
 /* Revoke the key of name whose id (its first 8 hex digits after "mlk_")
  * is id. MLOPS_ENOTFOUND when there is none. */

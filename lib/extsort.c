@@ -13,6 +13,7 @@
  * merged into one, so that neither memory nor descriptors grow with the
  * input. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,7 +203,7 @@ static int run_create(struct extsort *s, int *fd, FILE **f,
 		return *fd;
 	unlink(path);
 	free(path);
-	wfd = dup(*fd);
+	wfd = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
 	*f = wfd < 0 ? NULL : fdopen(wfd, "w");
 	if (!*f) {
 		if (wfd >= 0)
@@ -401,7 +402,7 @@ static int merge_begin(struct extsort *s, struct mlops_err *err)
 	s->last = NULL;
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct run *r = &s->runs[i];
-		int fd = dup(r->fd);
+		int fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
 
 		if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
 		    !(r->f = fdopen(fd, "r"))) {

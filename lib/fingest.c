@@ -1,6 +1,7 @@
 /* fingest.c - streaming ingestion into the online and offline stores;
  * see fingest.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,7 +300,7 @@ static int json_row(struct ingest *in, const char *line, size_t len,
 
 static int ingest_jsonl(struct ingest *in, struct mlops_err *err)
 {
-	int fd = dup(in->o->fd);
+	int fd = fcntl(in->o->fd, F_DUPFD_CLOEXEC, 0);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	struct buf lb = BUF_INIT;
 	char *line;

@@ -190,7 +190,7 @@ static int part_open(struct offline_writer *w, int64_t hour, size_t *out,
 	fd = tmpfile_open(w->tmpdir, "part", &tmp, err);
 	if (fd < 0)
 		return fd;
-	gzfd = dup(fd);
+	gzfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	ALLOC_GROW(w->parts, w->n + 1, w->cap);
 	p = &w->parts[w->n];
 	memset(p, 0, sizeof(*p));
@@ -460,7 +460,7 @@ int offline_each_part(struct store *st, const struct fgroup *g,
 int offline_read_part(const char *path, struct buf *out,
 		      struct mlops_err *err)
 {
-	gzFile gz = gzopen(path, "rb");
+	gzFile gz = gzopen(path, "rbe");
 	int n;
 
 	if (!gz)

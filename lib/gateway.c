@@ -27,6 +27,7 @@
 
 #include "fsutil.h"
 #include "gwint.h"
+#include "gwrecord.h"
 #include "hash.h"
 #include "predio.h"
 #include "timefmt.h"
@@ -49,8 +50,9 @@ struct gw_req {
 	struct MHD_Connection *conn;
 	int64_t t0, t0_real;
 	uint64_t max_payload, skipped;
+	uint64_t reserved;		/* of gw->buffered */
 	int64_t timeout_us;
-	int capture, too_big, counted_inflight;
+	int capture, too_big, over_budget, counted_inflight;
 	_Atomic int state;
 	char ctype[96];
 	struct buf body, out;
@@ -84,8 +86,8 @@ static struct gw_req *req_get(struct gateway *gw)
 	r->gw = gw;
 	r->ep = NULL;
 	r->ver = NULL;
-	r->capture = r->too_big = r->counted_inflight = 0;
-	r->skipped = 0;
+	r->capture = r->too_big = r->over_budget = r->counted_inflight = 0;
+	r->skipped = r->reserved = 0;
 	atomic_store_explicit(&r->state, REQ_READING, memory_order_relaxed);
 	buf_reset(&r->body);
 	buf_reset(&r->out);
@@ -199,6 +201,7 @@ static const char *error_kind(int status)
 	case 415: return "UnsupportedMediaType";
 	case 424: return "ModelError";
 	case 429: return "TooManyRequests";
+	case 501: return "NotImplemented";
 	case 502: return "WorkerDied";
 	case 503: return "ModelNotReady";
 	case 504: return "Timeout";
@@ -236,6 +239,14 @@ static enum MHD_Result req_finish(struct gw_req *r, int status,
 		       r->ver ? r->ver->ref : NULL, 0);
 }
 
+static enum MHD_Result req_fail_as(struct gw_req *r, int status,
+				   const char *kind, const char *msg)
+{
+	error_body(&r->out, kind, msg);
+	return req_finish(r, status, r->out.s, r->out.len,
+			  "application/json");
+}
+
 static enum MHD_Result req_fail(struct gw_req *r, int status,
 				const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -249,9 +260,125 @@ static enum MHD_Result req_fail(struct gw_req *r, int status,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	error_body(&r->out, error_kind(status), msg);
-	return req_finish(r, status, r->out.s, r->out.len,
-			  "application/json");
+	return req_fail_as(r, status, error_kind(status), msg);
+}
+
+/* 503 for a body past the gateway's bound on buffered bodies. */
+static enum MHD_Result req_fail_full(struct gw_req *r)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "the gateway holds its maximum of %llu "
+		 "bytes of request bodies: retry later",
+		 (unsigned long long)r->gw->max_buffered);
+	return req_fail_as(r, 503, "BodyBufferFull", msg);
+}
+
+/* Reserve n more body bytes for r under the gateway's bound. A body
+ * past SMALL_BODY may fill only 7/8 of it: the rest is kept for small
+ * ones (the usual inference request), so that connections holding large
+ * bodies cannot refuse every request; one client address, at
+ * GATEWAY_DEFAULT_MAX_PER_CLIENT connections of small bodies, holds
+ * 16 MB, less than the 32 MB eighth of the default bound. */
+#define SMALL_BODY ((uint64_t)64 << 10)
+
+static int reserve(struct gw_req *r, uint64_t n)
+{
+	struct gateway *gw = r->gw;
+	uint64_t limit = gw->max_buffered;
+	uint_fast64_t cur = atomic_load_explicit(&gw->buffered,
+						 memory_order_relaxed);
+
+	if (r->reserved + n > SMALL_BODY)
+		limit -= limit / 8;
+	do {
+		if (n > limit || cur > limit - n)
+			return -1;
+	} while (!atomic_compare_exchange_weak(&gw->buffered, &cur,
+					       cur + n));
+	r->reserved += n;
+	return 0;
+}
+
+/* One open connection, for the deadline sweep. */
+struct gw_conn {
+	MHD_socket fd;
+	_Atomic int64_t deadline_us;	/* monotonic; 0: none */
+	struct gw_conn *prev, *next;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *c,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct gateway *gw = cls;
+	struct gw_conn *k = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+			c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		k = xcalloc(1, sizeof(*k));
+		k->fd = info ? info->connect_fd : MHD_INVALID_SOCKET;
+		atomic_init(&k->deadline_us, time_mono_us() +
+			    gw->header_timeout_us);
+		pthread_mutex_lock(&gw->conns_lock);
+		k->next = gw->conns;
+		if (k->next)
+			k->next->prev = k;
+		gw->conns = k;
+		pthread_mutex_unlock(&gw->conns_lock);
+		*socket_context = k;
+		return;
+	}
+	if (!k)
+		return;
+	pthread_mutex_lock(&gw->conns_lock);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		gw->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	pthread_mutex_unlock(&gw->conns_lock);
+	free(k);
+	*socket_context = NULL;
+}
+
+/* Give c a deadline us from now (0: none) to send what it owes. */
+static void conn_deadline(struct MHD_Connection *c, int64_t us)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct gw_conn *k = info ? info->socket_context : NULL;
+
+	if (k)
+		atomic_store_explicit(&k->deadline_us, us ? time_mono_us() +
+				      us : 0, memory_order_relaxed);
+}
+
+/* Close every connection past its deadline. shutdown() ends its stream,
+ * so its libmicrohttpd thread closes it; the lock keeps the socket from
+ * being closed and its number reused meanwhile, as libmicrohttpd tells
+ * on_connection before it closes a socket. */
+static void conns_sweep(struct gateway *gw)
+{
+	int64_t now = time_mono_us();
+
+	pthread_mutex_lock(&gw->conns_lock);
+	for (struct gw_conn *k = gw->conns; k; k = k->next) {
+		int64_t d = atomic_load_explicit(&k->deadline_us,
+						 memory_order_relaxed);
+
+		if (d && now >= d && k->fd != MHD_INVALID_SOCKET) {
+			shutdown(k->fd, SHUT_RDWR);
+			atomic_store_explicit(&k->deadline_us, 0,
+					      memory_order_relaxed);
+			atomic_fetch_add_explicit(&gw->timed_out, 1,
+						  memory_order_relaxed);
+		}
+	}
+	pthread_mutex_unlock(&gw->conns_lock);
 }
 
 /* Answer a request that has no context (no body read). */
@@ -270,7 +397,8 @@ static enum MHD_Result quick_fail(struct gateway *gw,
 }
 
 /* Check the request's API key against the endpoint's, in constant time
- * for each stored key and over all of them. */
+ * for each stored key and over all of them. An endpoint that needs a
+ * key and has none refuses every request. */
 static int key_ok(struct MHD_Connection *c, const struct gw_conf *conf)
 {
 	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -281,7 +409,7 @@ static int key_ok(struct MHD_Connection *c, const struct gw_conf *conf)
 	unsigned int mdlen = 0;
 	int ok = 0;
 
-	if (!conf->nkeys)
+	if (!conf->key_required)
 		return 1;
 	if (!key && auth && strncasecmp(auth, "Bearer ", 7) == 0)
 		key = auth + 7;
@@ -301,13 +429,27 @@ static void job_done(struct pool_job *job)
 	MHD_resume_connection(r->conn);
 }
 
+/* 1 when the media type of ctype is want, whatever its parameters
+ * ("text/csv; charset=utf-8" is text/csv; "text/csvx" is not). */
+static int media_type_is(const char *ctype, const char *want)
+{
+	size_t n = strlen(want);
+
+	ctype += strspn(ctype, " \t");
+	if (strncasecmp(ctype, want, n) != 0)
+		return 0;
+	ctype += n;
+	ctype += strspn(ctype, " \t");
+	return *ctype == '\0' || *ctype == ';';
+}
+
 static enum MHD_Result invoke_xgboost(struct gw_req *r)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct xgb_model *m = r->ver->xgb;
-	int json = strncmp(r->ctype, "application/json", 16) == 0;
+	int json = media_type_is(r->ctype, "application/json");
 
-	if (!json && strncmp(r->ctype, "text/csv", 8) != 0)
+	if (!json && !media_type_is(r->ctype, "text/csv"))
 		return req_fail(r, 415, "content type '%s' is not supported: "
 				"use text/csv or application/json", r->ctype);
 	if ((json ? predio_parse_json : predio_parse_csv)(&r->rows, r->body.s,
@@ -357,6 +499,9 @@ static enum MHD_Result invoke_worker(struct gw_req *r)
 /* The whole body is in: predict, or hand over to the workers. */
 static enum MHD_Result invoke(struct gw_req *r)
 {
+	conn_deadline(r->conn, 0);
+	if (r->over_budget)
+		return req_fail_full(r);
 	if (r->too_big)
 		return req_fail(r, 413, "the body exceeds the endpoint's "
 				"maximum payload of %llu bytes",
@@ -429,6 +574,14 @@ static enum MHD_Result begin_invoke(struct gateway *gw,
 		r->too_big = 1;
 		return invoke(r);
 	}
+	/* Reserve a declared body whole, before a byte of it is read. */
+	if (len_hdr) {
+		uint64_t n = strtoull(len_hdr, NULL, 10);
+
+		if (reserve(r, n) < 0)
+			return req_fail_full(r);
+		buf_grow(&r->body, (size_t)n);
+	}
 	return MHD_YES;
 }
 
@@ -456,6 +609,60 @@ static enum MHD_Result serve_get(struct gateway *gw, struct MHD_Connection *c,
 	return ret;
 }
 
+/* How the request says its body is framed. */
+struct framing {
+	int nlength, nencoding;
+	const char *length, *encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
+				     const char *key, const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->nlength++;
+		f->length = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->nencoding++;
+		f->encoding = value;
+	}
+	return MHD_YES;
+}
+
+/* Refuse a body whose end two parsers could see in different places
+ * (RFC 9112 section 6.3), which would let it smuggle a request past
+ * whatever sits in front of the gateway, and a transfer coding other
+ * than chunked, whose end libmicrohttpd cannot find. Answered on the
+ * first call, so libmicrohttpd closes the connection after it. Sets
+ * *has_body. */
+static enum MHD_Result check_framing(struct gateway *gw,
+				     struct MHD_Connection *c, int *has_body,
+				     int *refused)
+{
+	struct framing f = { 0 };
+	char msg[200];
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	*has_body = f.nencoding || (f.length && strcmp(f.length, "0") != 0);
+	*refused = 1;
+	if (f.nlength > 1)
+		return quick_fail(gw, c, 400, "several Content-Length headers");
+	if (f.nencoding > 1 || (f.nencoding &&
+	    strcasecmp(f.encoding, "chunked") != 0)) {
+		snprintf(msg, sizeof(msg), "Transfer-Encoding '%.100s' is not "
+			 "supported: send the body as it is, or chunked",
+			 f.nencoding > 1 ? "(several headers)" : f.encoding);
+		return quick_fail(gw, c, 501, msg);
+	}
+	if (f.nlength && f.nencoding)
+		return quick_fail(gw, c, 400, "both Content-Length and "
+				  "Transfer-Encoding");
+	*refused = 0;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -466,6 +673,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	size_t ulen = strlen(url);
 	int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	int has_body, refused;
+	enum MHD_Result ret;
 
 	(void)version;
 	if (*con_cls == &deferred_get) {
@@ -481,27 +690,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (state == REQ_DONE)
 			return invoke_done(r);
 		if (*upload_size) {
-			if (r->too_big || r->body.len + *upload_size >
-			    r->max_payload) {
-				/* Skip the rest, to answer 413 at its end;
-				 * a body that does not end (chunked) is cut
-				 * off once MAX_SKIP bytes were skipped. */
-				r->too_big = 1;
-				r->skipped += *upload_size;
-				if (r->skipped > MAX_SKIP) {
-					gw_count(&r->ep->n, 413,
-						 time_mono_us() - r->t0);
-					return MHD_NO;
-				}
-			} else {
-				buf_add(&r->body, upload, *upload_size);
-			}
+			size_t n = *upload_size;
+
 			*upload_size = 0;
+			if (r->body.len + n > r->max_payload)
+				r->too_big = 1;
+			if (!r->too_big && !r->over_budget &&
+			    r->body.len + n > r->reserved &&
+			    reserve(r, r->body.len + n - r->reserved) < 0)
+				r->over_budget = 1;
+			if (!r->too_big && !r->over_budget) {
+				buf_add(&r->body, upload, n);
+				return MHD_YES;
+			}
+			/* Skip the rest, to answer 413 or 503 at its
+			 * end; a body that does not end (chunked) is cut
+			 * off once MAX_SKIP bytes were skipped. */
+			r->skipped += n;
+			if (r->skipped > MAX_SKIP) {
+				gw_count(&r->ep->n, r->too_big ? 413 : 503,
+					 time_mono_us() - r->t0);
+				return MHD_NO;
+			}
 			return MHD_YES;
 		}
 		return invoke(r);
 	}
 	/* The first call, with the headers only. */
+	conn_deadline(c, gw->body_timeout_us);
+	ret = check_framing(gw, c, &has_body, &refused);
+	if (refused)
+		return ret;
 	if (ulen > strlen(INVOKE_PREFIX) + strlen(INVOKE_SUFFIX) &&
 	    strncmp(url, INVOKE_PREFIX, strlen(INVOKE_PREFIX)) == 0 &&
 	    strcmp(url + ulen - strlen(INVOKE_SUFFIX), INVOKE_SUFFIX) == 0) {
@@ -530,6 +749,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	    strcmp(url, "/metrics") == 0) {
 		if (!is_get)
 			return quick_fail(gw, c, 405, "use GET");
+		/* A body is not read: answer now, which closes the
+		 * connection after the answer. */
+		if (has_body)
+			return serve_get(gw, c, url);
 		*con_cls = &deferred_get;
 		return MHD_YES;
 	}
@@ -542,10 +765,12 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 	struct gateway *gw = cls;
 	struct gw_req *r = *con_cls;
 
-	(void)c;
 	(void)why;
+	/* The next request's headers are due from now. */
+	conn_deadline(c, gw->header_timeout_us);
 	if (!r || *con_cls == &deferred_get)
 		return;
+	atomic_fetch_sub(&gw->buffered, r->reserved);
 	if (r->counted_inflight)
 		atomic_fetch_sub(&r->ep->inflight, 1);
 	if (r->ver)
@@ -628,9 +853,51 @@ static int64_t data_version(struct store *st)
 	return v;
 }
 
+/* This gateway's record in the store (see gwrecord.h). */
+struct gw_self {
+	char *path;
+	const char *url;
+	struct buf last;	/* what the record holds */
+};
+
+/* Write the record anew when what the gateway serves has changed. */
+static int self_record(struct gateway *gw, struct gw_self *self,
+		       struct mlops_err *err)
+{
+	struct gw_routes *r = atomic_load(&gw->routes);
+	size_t n = r ? r->n : 0;
+	struct gwrec_endpoint *eps = xcalloc(n + 1, sizeof(*eps));
+	int ret;
+
+	for (size_t i = 0; i < n; i++) {
+		struct gw_version *v = atomic_load(&r->eps[i]->active);
+		struct gw_conf *c = atomic_load(&r->eps[i]->conf);
+
+		eps[i].name = r->eps[i]->name;
+		eps[i].model = v ? v->ref : NULL;
+		eps[i].generation = c->generation;
+		eps[i].failed = !v || v->error;
+	}
+	ret = gwrec_write(self->path, &self->last, self->url, eps, n, err);
+	free(eps);
+	return ret;
+}
+
+/* Remove path if it holds url: another gateway may have taken it over. */
+static void unlink_if_holds(const char *path, const char *url)
+{
+	struct buf b = BUF_INIT;
+
+	if (buf_read_file(&b, path, 4096, NULL) == 0 &&
+	    strcmp(b.s, url) == 0)
+		unlink(path);
+	buf_release(&b);
+}
+
 /* Serve until SIGTERM/SIGINT: reload on change or SIGHUP, sweep what
  * is retired, write counters every two seconds. */
-static void control_loop(struct gateway *gw, const sigset_t *sigs)
+static void control_loop(struct gateway *gw, const sigset_t *sigs,
+			 struct gw_self *self)
 {
 	const struct timespec tick = { 0, 200000000 };
 	int64_t seen = data_version(gw->st), last_flush = time_mono_us();
@@ -647,10 +914,15 @@ static void control_loop(struct gateway *gw, const sigset_t *sigs)
 			if (gw_reload(gw, &err) < 0 && gw->conf->log)
 				fprintf(gw->conf->log, "mlops-deploy: reload: "
 					"%s\n", err.msg);
+			if (self_record(gw, self, &err) < 0 && gw->conf->log)
+				fprintf(gw->conf->log, "mlops-deploy: %s\n",
+					err.msg);
 		}
 		gw_retire_sweep(gw, 0);
+		conns_sweep(gw);
 		if (time_mono_us() - last_flush >= 2 * TIME_US_PER_SEC) {
 			gw_flush_stats(gw);
+			gwrec_touch(self->path);
 			last_flush = time_mono_us();
 		}
 	}
@@ -668,6 +940,7 @@ static int thread_count(int asked)
 int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 {
 	struct gateway gw = { 0 };
+	struct gw_self self = { NULL, NULL, BUF_INIT };
 	struct MHD_Daemon *d = NULL;
 	sigset_t sigs;
 	char *url = NULL, *capdir = NULL, *urlfile = NULL;
@@ -681,7 +954,18 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	gw.conf = conf;
+	gw.max_connections = conf->max_connections ? conf->max_connections :
+			     GATEWAY_DEFAULT_MAX_CONNECTIONS;
+	gw.max_per_client = conf->max_per_client ? conf->max_per_client :
+			    GATEWAY_DEFAULT_MAX_PER_CLIENT;
+	gw.header_timeout_us = conf->header_timeout_us > 0 ?
+		conf->header_timeout_us : GATEWAY_DEFAULT_HEADER_TIMEOUT_US;
+	gw.body_timeout_us = conf->body_timeout_us > 0 ?
+		conf->body_timeout_us : GATEWAY_DEFAULT_BODY_TIMEOUT_US;
+	gw.max_buffered = conf->max_buffered ? conf->max_buffered :
+			  GATEWAY_DEFAULT_MAX_BUFFERED;
 	pthread_mutex_init(&gw.cold_lock, NULL);
+	pthread_mutex_init(&gw.conns_lock, NULL);
 	ret = store_open_dir(&gw.st, conf->store_dir, "mlops-deploy", err);
 	if (ret < 0)
 		goto out;
@@ -695,6 +979,13 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 	capdir = store_path(gw.st, "capture");
 	if ((ret = capture_start(&gw.cap, capdir, CAPTURE_QUEUE, err)) < 0)
 		goto out;
+	/* The record before the first answer and before on_ready: once
+	 * /ping answers or serve returns, describe and stop see us. */
+	gwrec_prune(gw.st->dir);
+	self.path = gwrec_own_path(gw.st->dir);
+	self.url = url;
+	if ((ret = self_record(&gw, &self, err)) < 0)
+		goto out;
 	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
 			     MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
 			     on_request, &gw,
@@ -702,8 +993,11 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 			     MHD_OPTION_THREAD_POOL_SIZE,
 			     (unsigned)thread_count(conf->threads),
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)10000,
+			     MHD_OPTION_CONNECTION_LIMIT, gw.max_connections,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			     gw.max_per_client,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &gw,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &gw,
 			     MHD_OPTION_END);
 	if (!d) {
 		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot start the "
@@ -717,7 +1011,7 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 			"threads\n", url, thread_count(conf->threads));
 	if (conf->on_ready)
 		conf->on_ready(conf->arg, url);
-	control_loop(&gw, &sigs);
+	control_loop(&gw, &sigs, &self);
 	/* Drain: stop accepting, let in-flight requests finish. */
 	{
 		int64_t give_up = time_mono_us() + gw.max_timeout_us +
@@ -740,7 +1034,9 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (urlfile)
-		unlink(urlfile);
+		unlink_if_holds(urlfile, url);
+	if (self.path)
+		unlink(self.path);
 	if (gw.st && ret == 0)
 		gw_flush_stats(&gw);
 	capture_stop(gw.cap);
@@ -750,9 +1046,12 @@ out:
 	free(gw.cold);
 	store_close(gw.st);
 	pthread_mutex_destroy(&gw.cold_lock);
+	pthread_mutex_destroy(&gw.conns_lock);
 	curl_global_cleanup();
 	free(url);
 	free(capdir);
 	free(urlfile);
+	free(self.path);
+	buf_release(&self.last);
 	return ret;
 }

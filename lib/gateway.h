@@ -12,14 +12,30 @@
  * a new version gets traffic once it answers, the old one drains. */
 #ifndef MLOPS_GATEWAY_H
 #define MLOPS_GATEWAY_H
+#include <stdint.h>
 #include <stdio.h>
 
 #include "err.h"
+
+#define GATEWAY_DEFAULT_MAX_CONNECTIONS 10000
+#define GATEWAY_DEFAULT_MAX_PER_CLIENT 256
+#define GATEWAY_DEFAULT_HEADER_TIMEOUT_US (30 * INT64_C(1000000))
+#define GATEWAY_DEFAULT_BODY_TIMEOUT_US (60 * INT64_C(1000000))
+#define GATEWAY_DEFAULT_MAX_BUFFERED ((uint64_t)256 << 20)
 
 struct gateway_conf {
 	const char *store_dir;	/* the .mlops directory */
 	const char *listen;	/* "127.0.0.1:8080"; port 0 picks one */
 	int threads;		/* 0: one per core */
+	/* Limits against clients that hold connections or memory (0 takes
+	 * the GATEWAY_DEFAULT_* value). A connection must send a request's
+	 * headers within header_timeout_us of opening or of its previous
+	 * answer, and the body within body_timeout_us of the headers,
+	 * whatever trickles in, else it is closed. Bodies buffered across
+	 * all connections stay under max_buffered bytes: past it, 503. */
+	unsigned max_connections, max_per_client;
+	int64_t header_timeout_us, body_timeout_us;
+	uint64_t max_buffered;
 	FILE *log;		/* where to log, one line per event */
 	/* Called once listening, with the base URL ("http://host:port"). */
 	void (*on_ready)(void *arg, const char *url);

@@ -26,7 +26,7 @@
 enum gw_kind { GW_XGBOOST, GW_EXEC, GW_HTTP };
 
 /* Status codes counted one by one; anything else counts as the last. */
-#define GW_NCODES 14
+#define GW_NCODES 15
 extern const int gw_codes[GW_NCODES];
 /* Latency histogram bucket bounds in microseconds; the last is +Inf. */
 #define GW_NBUCKETS 18
@@ -51,6 +51,7 @@ struct gw_conf {
 	struct endpoint_settings set;
 	uint32_t capture_below;		/* capture when rand32 < this */
 	int capture_all;
+	int key_required;		/* 0: public */
 	size_t nkeys;
 	unsigned char (*keys)[32];
 };
@@ -94,8 +95,18 @@ struct gw_cold_start {
 	int64_t time_us, duration_us;
 };
 
+struct gw_conn;
+
 struct gateway {
 	const struct gateway_conf *conf;
+	/* conf's limits, defaults applied */
+	unsigned max_connections, max_per_client;
+	int64_t header_timeout_us, body_timeout_us;
+	uint64_t max_buffered;
+	atomic_uint_fast64_t buffered;	/* body bytes reserved */
+	gw_counter timed_out;		/* connections closed by deadline */
+	pthread_mutex_t conns_lock;	/* guards conns */
+	struct gw_conn *conns;		/* every open connection */
 	struct store *st;
 	struct capture *cap;
 	_Atomic(struct gw_routes *) routes;

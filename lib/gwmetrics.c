@@ -12,7 +12,7 @@
 #include "jsonio.h"
 
 const int gw_codes[GW_NCODES] = { 200, 400, 401, 404, 405, 411, 413,
-	415, 424, 429, 502, 503, 504, 500 };
+	415, 424, 429, 501, 502, 503, 504, 500 };
 
 const int64_t gw_bucket_us[GW_NBUCKETS] = { 25, 50, 100, 250, 500, 1000,
 	2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
@@ -109,6 +109,15 @@ void gw_render_metrics(struct gateway *gw, struct buf *out)
 		    "Requests for no known endpoint or path.");
 	render_codes(out, "mlops_unrouted_requests_total{",
 		     &gw->unrouted, 0);
+	metric_head(out, "mlops_connections_timed_out_total", "counter",
+		    "Connections closed for not sending a request's headers "
+		    "or body in time.");
+	buf_addf(out, "mlops_connections_timed_out_total %" PRIu64 "\n",
+		 (uint64_t)atomic_load(&gw->timed_out));
+	metric_head(out, "mlops_buffered_body_bytes", "gauge",
+		    "Request body bytes buffered across connections.");
+	buf_addf(out, "mlops_buffered_body_bytes %" PRIu64 "\n",
+		 (uint64_t)atomic_load(&gw->buffered));
 	metric_head(out, "mlops_request_duration_seconds", "histogram",
 		    "Time from request headers to response, per endpoint.");
 	for (size_t i = 0; i < n; i++) {

@@ -128,6 +128,7 @@ static struct gw_conf *conf_from(const struct endpoint *e)
 	c->capture_all = e->set.capture_pct >= 100;
 	c->capture_below = (uint32_t)(e->set.capture_pct / 100.0 *
 				      4294967296.0);
+	c->key_required = e->key_required;
 	c->nkeys = e->nkeys;
 	if (e->nkeys) {
 		c->keys = xcalloc(e->nkeys, sizeof(*c->keys));

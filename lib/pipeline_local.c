@@ -103,7 +103,7 @@ static void kill_orphaned(pid_t step, const sigset_t *wake)
 static void supervise(struct engine *e, struct step_run *s, int log_fd,
 		      pid_t runner)
 {
-	int null_fd = open("/dev/null", O_RDONLY);
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sigset_t wake;
 	pid_t step;
 	int status;

@@ -326,7 +326,7 @@ static int runner_alive(json_int_t pid)
 	if (pid <= 0 || kill((pid_t)pid, 0) < 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%lld/comm", (long long)pid);
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (!f)
 		return 0;
 	if (!fgets(comm, sizeof(comm), f))

@@ -46,7 +46,7 @@ static int capture(char *const argv[], struct buf *out, struct buf *errout,
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		int null_fd = open("/dev/null", O_RDONLY);
+		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);

@@ -149,16 +149,29 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* In a child about to exec: close every descriptor from 3 up to (not
+ * including) limit. Async-signal-safe. */
+static void close_from_3(int limit)
+{
+	if (close_range(3, ~0U, 0) == 0)
+		return;
+	for (int fd = 3; fd < limit; fd++)
+		close(fd);
+}
+
 /* Fork and exec the entry command. Everything the child needs is built
  * before fork: a threaded parent's child may only make async-signal-safe
- * calls. */
+ * calls. The worker gets descriptors 0, 1 and 2 and nothing else: ours
+ * are close-on-exec, but libraries open some that are not (libcurl's
+ * wake-up socket pair), and what the gateway inherited is not the
+ * worker's either. */
 static int worker_spawn(struct worker *w, char *errmsg, size_t errlen)
 {
 	const struct pool_conf *c = &w->p->conf;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, devnull;
 	char port[16], *script, **env;
 	size_t nkept;
-	struct rlimit mem;
+	struct rlimit mem, nofile;
 	sigset_t none;
 
 	if (c->kind == POOL_EXEC &&
@@ -182,6 +195,9 @@ static int worker_spawn(struct worker *w, char *errmsg, size_t errlen)
 	env = worker_env(w, &nkept);
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	mem.rlim_cur = mem.rlim_max = (rlim_t)c->memory_mb << 20;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0 ||
+	    nofile.rlim_cur > 65536)
+		nofile.rlim_cur = 65536;
 	sigemptyset(&none);
 	w->pid = fork();
 	if (w->pid == 0) {
@@ -199,6 +215,7 @@ static int worker_spawn(struct worker *w, char *errmsg, size_t errlen)
 			dup2(devnull, 0);
 			dup2(2, 1);
 		}
+		close_from_3((int)nofile.rlim_cur);
 		execve("/bin/sh", argv, env);
 		_exit(127);
 	}

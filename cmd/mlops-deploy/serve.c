@@ -14,6 +14,7 @@
 #include "deploy.h"
 #include "fsutil.h"
 #include "gateway.h"
+#include "gwrecord.h"
 #include "num.h"
 #include "store.h"
 #include "timefmt.h"
@@ -22,6 +23,9 @@
 const char usage_serve[] =
 	"usage: mlops-deploy serve [--listen HOST:PORT] [--threads N]\n"
 	"                          [--daemon [--pidfile FILE]] [--log FILE]\n"
+	"                          [--max-connections N] [--max-per-client N]\n"
+	"                          [--header-timeout D] [--body-timeout D]\n"
+	"                          [--max-buffered SIZE]\n"
 	"\n"
 	"Serve every endpoint of the store over HTTP until SIGTERM, which\n"
 	"drains in-flight requests. Endpoint changes are picked up without\n"
@@ -33,14 +37,26 @@ const char usage_serve[] =
 	"  --daemon             run in the background once listening\n"
 	"  --pidfile FILE       with --daemon (default .mlops/gateway.pid)\n"
 	"  --log FILE           append the log here (default: stderr, or\n"
-	"                       nowhere with --daemon)\n";
+	"                       nowhere with --daemon)\n"
+	"  --max-connections N  open connections at most (10000)\n"
+	"  --max-per-client N   open connections per client address (256)\n"
+	"  --header-timeout D   close a connection that has not sent a\n"
+	"                       request's headers within D of opening or of\n"
+	"                       its last answer (30s)\n"
+	"  --body-timeout D     close one that has not sent the body within\n"
+	"                       D of its headers (60s)\n"
+	"  --max-buffered SIZE  request bodies held at once, across all\n"
+	"                       connections; past it, 503 (256MB)\n";
 const char usage_stop[] =
 	"usage: mlops-deploy stop [--pidfile FILE]\n"
 	"\n"
-	"Stop the gateway whose pid is in FILE (default .mlops/gateway.pid)\n"
-	"and wait until it has exited.\n";
+	"Stop the gateway whose pid is in FILE, or without --pidfile every\n"
+	"gateway of the store on this host, and wait until they have exited.\n";
 
-enum { OPT_DAEMON = 1000, OPT_LISTEN, OPT_LOG, OPT_PIDFILE, OPT_THREADS };
+enum {
+	OPT_DAEMON = 1000, OPT_LISTEN, OPT_LOG, OPT_PIDFILE, OPT_THREADS,
+	OPT_MAXCONN, OPT_PERCLIENT, OPT_HEADERTO, OPT_BODYTO, OPT_MAXBUF
+};
 
 struct serve_state {
 	const char *pidfile;
@@ -95,15 +111,23 @@ static char *default_pidfile(struct cli *cli)
 	return path;
 }
 
-/* The parent of a daemon: wait for "0 URL" or "CODE message". */
+/* The parent of a daemon: wait for the line "0 URL" or "CODE message",
+ * or for the end of the pipe (the child died). The line is enough: a
+ * descriptor that leaked to a grandchild must not keep us waiting. */
 static int await_daemon(struct cli *cli, int fd, pid_t child)
 {
 	char line[1200];
 	ssize_t n, got = 0;
 
 	while (got < (ssize_t)sizeof(line) - 1 &&
-	       (n = read(fd, line + got, sizeof(line) - 1 - (size_t)got)) > 0)
+	       !memchr(line, '\n', (size_t)got)) {
+		n = read(fd, line + got, sizeof(line) - 1 - (size_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
 		got += n;
+	}
 	line[got] = '\0';
 	close(fd);
 	if (got > 2 && line[0] == '0' && line[1] == ' ') {
@@ -133,10 +157,16 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		{ "log", required_argument, 0, OPT_LOG },
 		{ "pidfile", required_argument, 0, OPT_PIDFILE },
 		{ "threads", required_argument, 0, OPT_THREADS },
+		{ "max-connections", required_argument, 0, OPT_MAXCONN },
+		{ "max-per-client", required_argument, 0, OPT_PERCLIENT },
+		{ "header-timeout", required_argument, 0, OPT_HEADERTO },
+		{ "body-timeout", required_argument, 0, OPT_BODYTO },
+		{ "max-buffered", required_argument, 0, OPT_MAXBUF },
 		{ 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct gateway_conf conf = { .listen = "127.0.0.1:8080" };
+	int64_t lim;
 	struct serve_state state = { NULL, -1 };
 	const char *log_path = NULL, *pidfile = NULL;
 	char *store_dir = NULL, *pid_default = NULL;
@@ -164,6 +194,42 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 				return cli_usage(cli, usage_serve, "%s",
 						 err.msg);
 			break;
+		case OPT_MAXCONN:
+		case OPT_PERCLIENT:
+			if (parse_int64(optarg, 1, 1000000, &lim,
+					c == OPT_MAXCONN ?
+					"--max-connections" :
+					"--max-per-client", &err) < 0)
+				return cli_usage(cli, usage_serve, "%s",
+						 err.msg);
+			*(c == OPT_MAXCONN ? &conf.max_connections :
+			  &conf.max_per_client) = (unsigned)lim;
+			break;
+		case OPT_HEADERTO:
+		case OPT_BODYTO: {
+			const char *name = c == OPT_HEADERTO ?
+					   "--header-timeout" : "--body-timeout";
+
+			if (duration_parse(optarg, &lim, &err) < 0)
+				return cli_usage(cli, usage_serve, "%s: %s",
+						 name, err.msg);
+			if (lim <= 0)
+				return cli_usage(cli, usage_serve, "%s: must be "
+						 "more than 0", name);
+			*(c == OPT_HEADERTO ? &conf.header_timeout_us :
+			  &conf.body_timeout_us) = lim;
+			break;
+		}
+		case OPT_MAXBUF:
+			if (parse_size(optarg, &conf.max_buffered,
+				       "--max-buffered", &err) < 0)
+				return cli_usage(cli, usage_serve, "%s",
+						 err.msg);
+			if (!conf.max_buffered)
+				return cli_usage(cli, usage_serve,
+						 "--max-buffered: must be more "
+						 "than 0");
+			break;
 		default:
 			return CLI_STATUS(c);
 		}
@@ -174,7 +240,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	if (daemonize && !pidfile)
 		pidfile = pid_default = default_pidfile(cli);
-	if (log_path && !(log = fopen(log_path, "a"))) {
+	if (log_path && !(log = fopen(log_path, "ae"))) {
 		ret = cli_error(cli, MLOPS_EUSAGE, "cannot open '%s': %s",
 				log_path, strerror(errno));
 		goto out;
@@ -189,7 +255,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		int fds[2];
 		pid_t pid;
 
-		if (pipe(fds) < 0) {
+		if (pipe2(fds, O_CLOEXEC) < 0) {
 			ret = cli_error(cli, MLOPS_EINTERNAL, "pipe: %s",
 					strerror(errno));
 			goto out;
@@ -204,7 +270,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		close(fds[0]);
 		state.notify_fd = fds[1];
 		setsid();
-		int devnull = open("/dev/null", O_RDWR);
+		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 		dup2(devnull, 0);
 		dup2(devnull, 1);
 		if (!log)
@@ -234,6 +300,71 @@ out:
 	return ret;
 }
 
+/* The pid in pidfile into *pid: 0, or exit status 4 (no such file, or
+ * no such process: the file is stale and removed) or 3. */
+static int pid_from_file(struct cli *cli, const char *pidfile, long *pid)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf b = BUF_INIT;
+	int64_t v;
+	int ret = 0;
+
+	if (buf_read_file(&b, pidfile, 64, &err) < 0) {
+		ret = cli_error(cli, MLOPS_ENOTFOUND, "no gateway running "
+				"(cannot read '%s')", pidfile);
+		goto out;
+	}
+	b.s[strcspn(b.s, "\n")] = '\0';
+	if (parse_int64(b.s, 2, INT32_MAX, &v, pidfile, &err) < 0) {
+		ret = cli_fail(cli, &err);
+		goto out;
+	}
+	if (!gwrec_alive((long)v)) {
+		ret = cli_error(cli, MLOPS_ENOTFOUND, "no gateway with pid "
+				"%lld (stale '%s')", (long long)v, pidfile);
+		unlink(pidfile);
+		goto out;
+	}
+	*pid = (long)v;
+out:
+	buf_release(&b);
+	return ret;
+}
+
+/* The pids of the gateways of the store that run on this host, found
+ * through their records: 0, or an exit status when there is none. */
+static int pids_from_store(struct cli *cli, long **pids, size_t *n)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct gwrec *recs = NULL;
+	char *dir = NULL;
+	size_t nrecs = 0, remote = 0;
+	int ret;
+
+	if (store_discover(&dir, cli->store_dir, &err) < 0)
+		return cli_fail(cli, &err);
+	ret = gwrec_list(dir, &recs, &nrecs, &err);
+	free(dir);
+	if (ret < 0)
+		return cli_fail(cli, &err);
+	*pids = xcalloc(nrecs + 1, sizeof(**pids));
+	*n = 0;
+	for (size_t i = 0; i < nrecs; i++) {
+		if (recs[i].local)
+			(*pids)[(*n)++] = recs[i].pid;
+		else
+			remote++;
+	}
+	gwrec_list_free(recs, nrecs);
+	if (*n)
+		return 0;
+	if (remote)
+		return cli_error(cli, MLOPS_ENOTFOUND, "no gateway running on "
+				 "this host (%zu on others: stop them "
+				 "there)", remote);
+	return cli_error(cli, MLOPS_ENOTFOUND, "no gateway running");
+}
+
 int cmd_stop(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -241,12 +372,11 @@ int cmd_stop(int argc, char **argv, struct cli *cli)
 		{ "pidfile", required_argument, 0, OPT_PIDFILE },
 		{ 0, 0, 0, 0 }
 	};
-	struct mlops_err err = MLOPS_ERR_INIT;
-	struct buf b = BUF_INIT;
 	const char *pidfile = NULL;
-	char *pid_default = NULL;
-	int64_t pid, give_up;
-	int c, ret = 0;
+	long *pids = NULL;
+	size_t n = 0;
+	int64_t give_up;
+	int c, ret, left;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_stop)) != -1)
 		switch (c) {
@@ -259,33 +389,32 @@ int cmd_stop(int argc, char **argv, struct cli *cli)
 	if (optind != argc)
 		return cli_usage(cli, usage_stop, "unexpected argument '%s'",
 				 argv[optind]);
-	if (!pidfile && !(pidfile = pid_default = default_pidfile(cli)))
-		return cli_error(cli, MLOPS_ENOTFOUND, "no store, and no "
-				 "--pidfile");
-	if (buf_read_file(&b, pidfile, 64, &err) < 0) {
-		ret = cli_error(cli, MLOPS_ENOTFOUND, "no gateway running "
-				"(cannot read '%s')", pidfile);
-		goto out;
+	if (pidfile) {
+		pids = xcalloc(1, sizeof(*pids));
+		ret = pid_from_file(cli, pidfile, &pids[0]);
+		n = 1;
+	} else {
+		ret = pids_from_store(cli, &pids, &n);
 	}
-	b.s[strcspn(b.s, "\n")] = '\0';
-	if (parse_int64(b.s, 2, INT32_MAX, &pid, pidfile, &err) < 0) {
-		ret = cli_fail(cli, &err);
+	if (ret)
 		goto out;
-	}
-	if (kill((pid_t)pid, SIGTERM) < 0) {
-		ret = cli_error(cli, MLOPS_ENOTFOUND, "no gateway with pid "
-				"%lld (stale '%s')", (long long)pid, pidfile);
-		unlink(pidfile);
-		goto out;
-	}
+	for (size_t i = 0; i < n; i++)
+		kill((pid_t)pids[i], SIGTERM);
+	/* Each drains its in-flight requests (up to the longest endpoint
+	 * timeout) and removes its record before it exits. */
 	give_up = time_mono_us() + 120 * TIME_US_PER_SEC;
-	while (kill((pid_t)pid, 0) == 0 && time_mono_us() < give_up)
-		usleep(20000);
-	if (kill((pid_t)pid, 0) == 0)
-		ret = cli_error(cli, MLOPS_EINTERNAL, "gateway %lld did not "
-				"exit", (long long)pid);
+	do {
+		left = 0;
+		for (size_t i = 0; i < n; i++)
+			left += gwrec_alive(pids[i]);
+		if (left)
+			usleep(20000);
+	} while (left && time_mono_us() < give_up);
+	for (size_t i = 0; i < n; i++)
+		if (gwrec_alive(pids[i]))
+			ret = cli_error(cli, MLOPS_EINTERNAL, "gateway %ld did "
+					"not exit", pids[i]);
 out:
-	buf_release(&b);
-	free(pid_default);
+	free(pids);
 	return ret;
 }

@@ -2,6 +2,7 @@
  * table for other engines, as one CSV stream, and as point-in-time
  * training datasets. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +189,7 @@ static int dataset_to_file(struct store *st, struct pit_opts *o,
 	if (fd < 0)
 		return fd;
 	fchmod(fd, 0644);
-	o->out = fdopen(dup(fd), "w");
+	o->out = fdopen(fcntl(fd, F_DUPFD_CLOEXEC, 0), "w");
 	if (!o->out) {
 		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 				      "cannot write '%s'", tmp);

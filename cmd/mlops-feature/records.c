@@ -136,7 +136,7 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 				"itself", errors);
 		goto out;
 	}
-	if (errors && !(o.errors = fopen(errors, "w"))) {
+	if (errors && !(o.errors = fopen(errors, "we"))) {
 		ret = cli_error(cli, MLOPS_EUSAGE, "cannot write '%s': %s",
 				errors, strerror(errno));
 		goto out;
@@ -306,7 +306,7 @@ static int get_one(struct get_state *gs, const char *id,
 static int get_from_file(struct get_state *gs, const char *path,
 			 struct mlops_err *err)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
 	struct buf line = BUF_INIT;
 	long lineno = 0;
 	int ret = 0;

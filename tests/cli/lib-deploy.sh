@@ -47,14 +47,15 @@ register_model() {
 	fi
 }
 
-# start_gateway [SECONDS]: serve this store on a free port in the
+# start_gateway [SECONDS]: serve this store on a free port (with the
+# serve options in $GW_OPTS, if any) in the
 # background; sets $URL and $GW_PID, logs to gw.log. The gateway is
 # stopped when the test's shell exits, and after SECONDS (default 90)
 # in any case.
 start_gateway() {
 	GW_PORT=$(test_free_port)
 	timeout "${1:-90}" mlops-deploy serve --listen "127.0.0.1:$GW_PORT" \
-		--threads 2 --log gw.log >gw.out 2>&1 &
+		--threads 2 $GW_OPTS --log gw.log >gw.out 2>&1 &
 	GW_PID=$!
 	trap 'kill $GW_PID 2>/dev/null; wait $GW_PID 2>/dev/null' EXIT
 	URL=http://127.0.0.1:$GW_PORT
@@ -65,6 +66,15 @@ start_gateway() {
 	echo >&2 "start_gateway: no answer on $URL"
 	cat gw.out gw.log >&2
 	return 1
+}
+
+# process_alive PID: PID runs; a zombie (exited, not yet reaped by
+# init) does not.
+process_alive() {
+	case $(ps -o stat= -p "$1") in
+	""|Z*) return 1 ;;
+	esac
+	return 0
 }
 
 # wait_for_model ENDPOINT REF: until GET /endpoints shows REF serving

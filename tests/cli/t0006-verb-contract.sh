@@ -7,7 +7,8 @@
 # walked without editing this script.
 . "$(dirname "$0")/test-lib.sh"
 
-PROGRAMS="mlops mlops-feature mlops-pipeline mlops-registry mlops-deploy"
+# Every program the build made, so a new program is walked too.
+PROGRAMS=$(cd "$MLOPS_BIN" && ls mlops mlops-*)
 
 # A store with something in every part, so that a verb that ignored
 # --help would have something to change: a pinned blob, a setting, a
@@ -16,18 +17,7 @@ PROGRAMS="mlops mlops-feature mlops-pipeline mlops-registry mlops-deploy"
 populate() {
 	echo blob >blob && mlops object put blob >/dev/null &&
 	mlops config set defaults.capture 0 &&
-	cat >g.yaml <<-\YAML &&
-	name: customers
-	record_identifier: customer_id
-	event_time: event_time
-	features:
-	  - {name: customer_id, type: string}
-	  - {name: event_time,  type: string}
-	  - {name: age,         type: integral}
-	YAML
-	mlops-feature create g.yaml >/dev/null &&
-	printf "customer_id,event_time,age\nc1,2026-01-01T00:00:00Z,30\n" |
-		mlops-feature ingest customers - >/dev/null 2>&1 &&
+	test_customers_group 2>/dev/null &&
 	echo "cat" >worker.sh &&
 	mlops-registry register churn --artifact worker.sh --framework exec \
 		--entry "sh worker.sh" --status Approved >/dev/null &&

@@ -251,7 +251,7 @@ test_expect_success 'serve --daemon writes a pidfile; stop drains and waits' '
 	mlops-deploy invoke churn <rows.csv >got &&
 	close_to got expect.txt &&
 	mlops-deploy stop &&
-	! kill -0 $pid 2>/dev/null &&
+	! process_alive $pid &&
 	! test -e "$MLOPS_STORE/gateway.pid" &&
 	test_expect_code 4 mlops-deploy stop 2>err
 '

@@ -1,17 +1,22 @@
 /* test_deploy.c - unit tests of the inference hot path and its helpers:
  * predio.c (CSV/JSON to floats, the float printer), xgbtrees.c (against
- * a hand-written model), capture.c (queue, files, reader) and the
- * endpoint settings checks. */
+ * a hand-written model), capture.c (queue, files, reader), the
+ * endpoint settings checks and gateway records (gwrecord.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
 
 #include "capture.h"
 #include "endpoint.h"
+#include "fixture.h"
+#include "gwrecord.h"
 #include "predio.h"
 #include "timefmt.h"
 #include "xalloc.h"
@@ -348,6 +353,105 @@ START_TEST(settings_follow_sagemaker_limits)
 }
 END_TEST
 
+START_TEST(gateway_status_is_the_best_any_gateway_gives)
+{
+	struct gwrec_endpoint a[] = { { "web", "m/1", 3, 0 },
+				      { "bad", "m/1", 1, 1 } };
+	struct gwrec_endpoint b[] = { { "web", "m/1", 2, 0 } };
+	struct gwrec recs[] = { { 1, 1, "h", "u", 2, a },
+				{ 2, 1, "h", "u", 1, b } };
+
+	ck_assert_str_eq(gwrec_status(recs, 0, "web", 3), "OutOfService");
+	ck_assert_str_eq(gwrec_status(recs, 2, "web", 3), "InService");
+	ck_assert_str_eq(gwrec_status(recs + 1, 1, "web", 3), "Updating");
+	ck_assert_str_eq(gwrec_status(recs, 2, "web", 4), "Updating");
+	ck_assert_str_eq(gwrec_status(recs, 2, "new", 1), "Creating");
+	ck_assert_str_eq(gwrec_status(recs, 1, "bad", 1), "Failed");
+	ck_assert_str_eq(gwrec_status(recs, 2, "bad", 1), "Creating");
+}
+END_TEST
+
+/* Write a record as another gateway would; returns its path. */
+static char *record_put(const char *dir, const char *host, long pid,
+			long start)
+{
+	char *path = xasprintf("%s/%s/%s-%ld.json", dir, GWREC_DIR, host,
+			       pid);
+	char *body = xasprintf("{\"pid\":%ld,\"host\":\"%s\",\"start\":%ld,"
+			       "\"url\":\"http://x\",\"endpoints\":[]}",
+			       pid, host, start);
+
+	fixture_write(path, body);
+	free(body);
+	return path;
+}
+
+START_TEST(gateway_records_of_dead_or_silent_gateways_do_not_count)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct store *st = fixture_store_new();
+	struct gwrec_endpoint ep = { "web", "m/1", 7, 0 };
+	struct buf last = BUF_INIT;
+	struct gwrec *recs = NULL;
+	struct timeval old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	char *own = gwrec_own_path(st->dir), *host, *dead, *reused, *far;
+	size_t n = 0;
+	pid_t child;
+
+	ck_assert_int_eq(gwrec_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	gwrec_list_free(recs, n);
+	ck_assert_int_eq(gwrec_write(own, &last, "http://me", &ep, 1, &err),
+			 0);
+	ck_assert_int_eq(gwrec_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(recs[0].pid, getpid());
+	ck_assert(recs[0].local);
+	ck_assert_str_eq(recs[0].url, "http://me");
+	ck_assert_uint_eq(recs[0].n, 1);
+	ck_assert_int_eq(recs[0].eps[0].generation, 7);
+	host = xstrdup(recs[0].host);
+	gwrec_list_free(recs, n);
+
+	/* A gateway that exited without removing its record. */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	dead = record_put(st->dir, host, (long)child, -1);
+	/* Our pid with another start time: a process that reused the pid
+	 * of a dead gateway (this replaces our own record). */
+	reused = record_put(st->dir, host, (long)getpid(), 1);
+	/* Pids kill() would take for a group or for every process. */
+	free(record_put(st->dir, host, -1, -1));
+	free(record_put(st->dir, host, 4294967295L, -1));
+	/* Another host's gateway: alive while its record is fresh. */
+	far = record_put(st->dir, "elsewhere", 42, 5);
+	ck_assert_int_eq(gwrec_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(recs[0].host, "elsewhere");
+	ck_assert(!recs[0].local);
+	gwrec_list_free(recs, n);
+	ck_assert_int_eq(utimes(far, old), 0);
+	ck_assert_int_eq(gwrec_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	gwrec_list_free(recs, n);
+
+	/* prune removes this host's dead records only. */
+	gwrec_prune(st->dir);
+	ck_assert(access(dead, F_OK) != 0);
+	ck_assert(access(reused, F_OK) != 0);
+	ck_assert(access(far, F_OK) == 0);
+	free(dead);
+	free(reused);
+	free(far);
+	free(host);
+	free(own);
+	buf_release(&last);
+	fixture_store_free(st);
+}
+END_TEST
+
 Suite *suite_deploy(void);
 Suite *suite_deploy(void)
 {
@@ -366,6 +470,8 @@ Suite *suite_deploy(void)
 	tcase_add_test(tc, capture_drops_what_exceeds_its_byte_bound);
 	tcase_add_test(tc, capture_escapes_text_and_base64s_the_rest);
 	tcase_add_test(tc, settings_follow_sagemaker_limits);
+	tcase_add_test(tc, gateway_status_is_the_best_any_gateway_gives);
+	tcase_add_test(tc, gateway_records_of_dead_or_silent_gateways_do_not_count);
 	suite_add_tcase(s, tc);
 	return s;
 }
