@@ -839,10 +839,9 @@ static int listen_socket(const char *listen_on, char **url,
 
 static int64_t data_version(struct store *st)
 {
+	struct mlops_err err = MLOPS_ERR_INIT;
 	sqlite3_stmt *q = NULL;
 	int64_t v = -1;
-
-	struct mlops_err err = MLOPS_ERR_INIT;
 
 	/* -1 on an error: the caller takes a changed version as a reason
 	 * to reload, which then reports the error. */
