@@ -1,4 +1,4 @@
--- 0007-audit-pending.sql - the audit record of a change, committed with it.
+-- 0008-audit-pending.sql - the audit record of a change, committed with it.
 -- A command that is about to change the store declares its audit record
 -- (audit_intend()); every transaction it commits writes the record here,
 -- so that no change is committed without one. Once the record is in
