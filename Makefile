@@ -50,6 +50,8 @@ BINS = $(PROGRAMS:%=$(O)/bin/%)
 
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT = $(O)/tests/unit-tests
+# LD_PRELOAD shims that inject faults, for the shell tests (tests/tools/).
+TOOLS = $(O)/tests/sqlite-fault.so
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 SQL = $(sort $(wildcard share/sql/*.sql))
@@ -58,7 +60,7 @@ MAN = $(wildcard man/man*/*.[0-9])
 .PHONY: all deps check demo bench fuzz install clean unit cli
 .DELETE_ON_ERROR:
 
-all: $(BINS)
+all: $(BINS) $(TOOLS)
 
 deps:
 	@contrib/install-deps $(if $(CI),--ci)
@@ -103,6 +105,11 @@ $(UNIT): $(UNIT_SRC:%.c=$(O)/%.o) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_SRC:%.c=$(O)/%.o) $(LIB) \
 		$(CHECK_LIBS) $(LIBS)
 
+$(O)/tests/%.so: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) $(CFLAGS) -fPIC \
+		-shared -o $@ $< -ldl
+
 # Fuzz targets build the library sources again with clang's libFuzzer.
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(O)/gen/schema.c
 	@mkdir -p $(@D)
@@ -114,11 +121,11 @@ $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(O)/gen/schema.c
 unit: $(UNIT)
 	$(UNIT)
 
-cli: $(BINS)
+cli: $(BINS) $(TOOLS)
 	tests/cli/run $(O)
 
 check: deps
-	@$(MAKE) --no-print-directory $(BINS) $(UNIT) $(FUZZ)
+	@$(MAKE) --no-print-directory $(BINS) $(TOOLS) $(UNIT) $(FUZZ)
 	@tests/run-all $(O)
 
 fuzz: $(FUZZ)

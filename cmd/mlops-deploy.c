@@ -170,9 +170,11 @@ static int deploy_version(struct cli *cli, const char *name,
 	if ((ret = resolve_model(cli, st, model, allow_unapproved, &mv)) != 0)
 		return ret;
 	source_of(mv, &src, &ref, &arts);
-	if (set)
+	ret = audit_intend(st, set ? "deploy.create" : "deploy.update", name,
+			   &err);
+	if (ret == 0 && set)
 		ret = endpoint_create(st, name, set, &src, &err);
-	else
+	else if (ret == 0)
 		ret = endpoint_update(st, name, &src, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
@@ -362,7 +364,8 @@ static int simple_verb(int argc, char **argv, struct cli *cli,
 		return cli_usage(cli, usage, "expected one ENDPOINT");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (fn(st, argv[optind], &err) < 0)
+	if (audit_intend(st, action, argv[optind], &err) < 0 ||
+	    fn(st, argv[optind], &err) < 0)
 		return cli_fail(cli, &err);
 	ret = audit_done(cli, st, action, argv[optind], NULL);
 	if (ret == 0)
@@ -632,7 +635,8 @@ static int cmd_key_create(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (endpoint_key_create(st, argv[optind], key, &err) < 0)
+	if (audit_intend(st, "deploy.key.create", argv[optind], &err) < 0 ||
+	    endpoint_key_create(st, argv[optind], key, &err) < 0)
 		return cli_fail(cli, &err);
 	ret = audit_done(cli, st, "deploy.key.create", argv[optind], NULL);
 	if (ret == 0)
@@ -672,7 +676,8 @@ static int cmd_key_delete(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
+	if (audit_intend(st, "deploy.key.delete", argv[optind], &err) < 0 ||
+	    endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
 		return cli_fail(cli, &err);
 	ret = audit_done(cli, st, "deploy.key.delete", argv[optind], NULL);
 	if (ret == 0)

@@ -252,6 +252,8 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 	if (ret == 0)
 		ret = pipeline_run_lock(ws, &a.opts.lock_fd, &err);
 	if (ret == 0)
+		ret = audit_intend(st, "pipeline.run", run_id, &err);
+	if (ret == 0)
 		ret = pipeline_exec_create(st, run_id, p, spec.s, spec.len,
 					   spec_dir, a.params, a.nparams, ws,
 					   &a.opts, &err);
@@ -332,7 +334,9 @@ static int cmd_retry(int argc, char **argv, struct cli *cli)
 		goto out;
 	printf("%s\n", id);
 	fflush(stdout);
-	ret = pipeline_exec_run(st, id, p, &o, &status, &err);
+	ret = audit_intend(st, "pipeline.retry", id, &err);
+	if (ret == 0)
+		ret = pipeline_exec_run(st, id, p, &o, &status, &err);
 	if (ret == 0)
 		ret = audit_run(st, "pipeline.retry", id, p->name, status,
 				json_string_value(json_object_get(run,
@@ -370,6 +374,9 @@ static int cmd_cancel(int argc, char **argv, struct cli *cli)
 	ret = pipeline_run_get(st, argv[optind], &run, &err);
 	if (ret == 0) {
 		id = json_string_value(json_object_get(run, "id"));
+		ret = audit_intend(st, entry.action, id, &err);
+	}
+	if (ret == 0) {
 		ret = pipeline_run_cancel(st, run, &signalled, &err);
 	}
 	/* The runner stops its steps and records the end: wait for it. */

@@ -114,6 +114,16 @@ int regcmd_text(const struct cli *cli, const char *usage, const char *option,
 	return 0;
 }
 
+int regcmd_intend(struct store *st, const char *action,
+		  const struct model_version *mv, struct mlops_err *err)
+{
+	char *name = regcmd_name(mv);
+	int ret = audit_intend(st, action, name, err);
+
+	free(name);
+	return ret;
+}
+
 int regcmd_audit(const struct cli *cli, struct store *st, const char *action,
 		 const char *resource, json_t *detail)
 {
@@ -196,8 +206,10 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 		return ret;
 	}
 	ret = cli_store(cli, &st);
-	if (ret == 0 && registry_group_create(st, argv[optind], description,
-					      tags, &err) < 0)
+	if (ret == 0 && (audit_intend(st, "registry.create", argv[optind],
+				      &err) < 0 ||
+			 registry_group_create(st, argv[optind], description,
+					       tags, &err) < 0))
 		ret = cli_fail(cli, &err);
 	if (ret == 0)
 		ret = regcmd_audit(cli, st, "registry.create", argv[optind],
@@ -536,7 +548,9 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 	nv.params = ra.params;
 	nv.meta = ra.meta;
 	nv.lineage = lineage;
-	if ((ret = registry_register(st, &nv, &version, &err)) < 0)
+	if ((ret = audit_intend(st, "registry.register", nv.group,
+				&err)) < 0 ||
+	    (ret = registry_register(st, &nv, &version, &err)) < 0)
 		goto fail;
 	name = xasprintf("%s/%" PRId64, nv.group, version);
 	printf("%s\n", name);

@@ -23,6 +23,7 @@
 #include "fsutil.h"
 #include "ids.h"
 #include "timefmt.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define FILE_IDLE_US	(1 * TIME_US_PER_SEC)
@@ -148,42 +149,6 @@ static struct record *queue_pop(struct capture *c)
 	return r;
 }
 
-/* 1 when data[0..len) is valid UTF-8 (JSON strings must be). */
-static int utf8_valid(const unsigned char *p, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = p[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			n = 1, cp = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			n = 2, cp = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			n = 3, cp = c & 0x07;
-		else
-			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if (i + k >= len || (p[i + k] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3F);
-		}
-		if (n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
-			return 0;	/* overlong, or a UTF-16 surrogate */
-		if (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
 /* Append data as the body of a JSON string (no quotes). */
 static void json_escape(struct buf *out, const char *data, size_t len)
 {
@@ -224,7 +189,7 @@ static void capture_side(struct buf *out, const char *type,
 		encoding = "CSV";
 	else if (strncmp(type, "application/json", 16) == 0)
 		encoding = "JSON";	/* also application/jsonlines */
-	if (encoding && !utf8_valid((const unsigned char *)data, len))
+	if (encoding && !utf8_valid(data, len))
 		encoding = NULL;
 	buf_addstr(out, "{\"observedContentType\":\"");
 	json_escape(out, type, strlen(type));

@@ -1,11 +1,14 @@
 /* cli.c - the shared command-line frame of every program; see cli.h. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
+#include "fsck.h"
 #include "xalloc.h"
 
 static void vmessage(const struct cli *cli, const char *fmt, va_list ap)
@@ -19,6 +22,7 @@ int cli_fail(const struct cli *cli, const struct mlops_err *err)
 {
 	fprintf(stderr, "%s: %s\n", cli->prog,
 		err->msg[0] ? err->msg : "unknown error");
+	audit_fail(cli->st, err);	/* a declared change that failed */
 	return mlops_err_exit_status(err->code);
 }
 
@@ -125,10 +129,20 @@ int cli_plain_args(int argc, char **argv, const struct cli *cli,
 int cli_store(struct cli *cli, struct store **out)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
+	uint64_t bytes;
+	long stale;
 
-	if (!cli->st && store_open(&cli->st, cli->store_dir, cli->prog,
-				   &err) < 0)
-		return cli_fail(cli, &err);
+	if (!cli->st) {
+		if (store_open(&cli->st, cli->store_dir, cli->prog, &err) < 0)
+			return cli_fail(cli, &err);
+		/* Say so when killed commands left temporary files, which
+		 * may be large (an offline partition per hour ingested). */
+		if (tmp_stale(cli->st, &stale, &bytes, &err) == 0 && stale)
+			cli_warn(cli, "tmp/ holds %ld file%s (%" PRIu64
+				 " bytes) left by killed commands; 'mlops gc' "
+				 "removes them", stale, stale == 1 ? "" : "s",
+				 bytes);
+	}
 	*out = cli->st;
 	return 0;
 }

@@ -189,7 +189,9 @@ static int endpoint_load_extra(struct store *st, struct endpoint *e,
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, e->name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW) {
+	ret = store_step(q, "cannot read endpoint statistics", err);
+	if (ret == 1) {
+		ret = 0;
 		e->requests = sqlite3_column_int64(q, 0);
 		e->errors = sqlite3_column_int64(q, 1);
 		e->cold_starts = sqlite3_column_int64(q, 2);
@@ -199,7 +201,7 @@ static int endpoint_load_extra(struct store *st, struct endpoint *e,
 		e->last_cold_start_us = sqlite3_column_int64(q, 6);
 	}
 	sqlite3_finalize(q);
-	return 0;
+	return ret;
 }
 
 int endpoint_list(struct store *st, struct endpoint ***out, size_t *n,
@@ -421,11 +423,12 @@ int endpoint_create(struct store *st, const char *name,
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW) {
+	ret = store_step(q, "cannot look up the endpoint", err);
+	if (ret == 1)
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint '%s' "
 				    "already exists (use 'update')", name);
+	if (ret < 0)
 		goto out;
-	}
 	sqlite3_finalize(q);
 	q = NULL;
 	if ((ret = materialise(st, name, src, &m, err)) < 0)

@@ -15,6 +15,7 @@
 #include "foffline.h"
 #include "fstore.h"
 #include "timefmt.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define PROGRESS_EVERY 65536
@@ -167,6 +168,20 @@ static int map_header(struct ingest *in, size_t ncols, char **names,
 	return 0;
 }
 
+/* Refuse a field that is not UTF-8: stored, it could not be returned as
+ * JSON (jansson drops such strings), so `get --json` would lose it. */
+static int check_utf8(const struct ingest *in, size_t n,
+		      char *const *fields, struct mlops_err *err)
+{
+	for (size_t c = 0; c < n; c++)
+		if (!utf8_valid(fields[c], strlen(fields[c])))
+			return mlops_err_set(err, MLOPS_EINPUT, "column '%s' "
+					     "(field %zu): the value is not "
+					     "valid UTF-8", in->header[c],
+					     c + 1);
+	return 0;
+}
+
 static int ingest_csv(struct ingest *in, struct mlops_err *err)
 {
 	struct csv_reader *r = csv_reader_new(in->o->fd, in->o->name);
@@ -185,7 +200,7 @@ static int ingest_csv(struct ingest *in, struct mlops_err *err)
 		if (n != ncols) {
 			ret = mlops_err_set(err, MLOPS_EINPUT, "expected %zu "
 					    "fields, found %zu", ncols, n);
-		} else {
+		} else if ((ret = check_utf8(in, n, fields, err)) == 0) {
 			for (size_t i = 0; i < g->nfeatures; i++)
 				in->values[i] = "";
 			for (size_t c = 0; c < ncols; c++)

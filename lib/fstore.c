@@ -176,9 +176,12 @@ int fstore_stats(struct store *st, const struct fgroup *g,
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_int64(q, 1, g->id);
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		ret = store_sql_error(st, "cannot read the group", err);
-	} else {
+	ret = store_step(q, "cannot read the group", err);
+	if (ret == 0) {
+		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "feature group '%s' "
+				    "does not exist", g->name);
+	} else if (ret == 1) {
+		ret = 0;
 		out->created_us = sqlite3_column_int64(q, 0);
 		out->created_by = xstrdup((const char *)
 					  sqlite3_column_text(q, 1));

@@ -164,7 +164,10 @@ int fsync_dir(const char *dir, struct mlops_err *err)
 int tmpfile_open(const char *dir, const char *prefix, char **tmp_path,
 		 struct mlops_err *err)
 {
-	char *tmpl = xasprintf("%s/%s.XXXXXX", dir, prefix);
+	/* The writer's process id in the name tells fsck and the next
+	 * command whether a leftover belongs to a killed command. */
+	char *tmpl = xasprintf("%s/%s.%ld.XXXXXX", dir, prefix,
+			       (long)getpid());
 	int fd = mkostemp(tmpl, O_CLOEXEC);
 
 	if (fd < 0) {

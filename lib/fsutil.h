@@ -30,8 +30,10 @@ int mkdir_p(const char *dir, struct mlops_err *err);
 /* fsync the directory at path so that a rename in it is durable. */
 int fsync_dir(const char *dir, struct mlops_err *err);
 
-/* Open a new temporary file in dir named PREFIX.XXXXXX; stores its path in
- * *tmp_path (the caller frees it) and returns the fd, or a negative code. */
+/* Open a new temporary file in dir named PREFIX.PID.XXXXXX, PID being
+ * this process's (so that a killed writer's leftovers are known); stores
+ * its path in *tmp_path (the caller frees it) and returns the fd, or a
+ * negative code. */
 int tmpfile_open(const char *dir, const char *prefix, char **tmp_path,
 		 struct mlops_err *err);
 /* fsync fd, close it and rename tmp_path over path, then fsync the

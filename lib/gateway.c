@@ -839,12 +839,14 @@ static int listen_socket(const char *listen_on, char **url,
 
 static int64_t data_version(struct store *st)
 {
+	struct mlops_err err = MLOPS_ERR_INIT;
 	sqlite3_stmt *q = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &q,
-			       NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
+	/* -1 on an error: the caller takes a changed version as a reason
+	 * to reload, which then reports the error. */
+	if (store_prepare(st, &q, "PRAGMA data_version", &err) == 0 &&
+	    store_step(q, "cannot read the data version", &err) == 1)
 		v = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	return v;

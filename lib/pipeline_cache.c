@@ -286,7 +286,8 @@ int pcache_lookup(struct store *st, const char *key, int64_t expire_us,
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW) {
+	ret = store_step(q, "cannot read the step cache", err);
+	if (ret == 1) {
 		int64_t created = sqlite3_column_int64(q, 2);
 		const char *ptext = (const char *)sqlite3_column_text(q, 1);
 
@@ -294,9 +295,12 @@ int pcache_lookup(struct store *st, const char *key, int64_t expire_us,
 		run = xstrdup((const char *)sqlite3_column_text(q, 0));
 		if (hit && ptext)
 			pj = json_loads(ptext, 0, NULL);
+		ret = 0;
 	}
 	sqlite3_finalize(q);
 	q = NULL;
+	if (ret < 0)
+		hit = 0;
 	if (hit)
 		ret = store_prepare(st, &q, "SELECT path, hash, mode FROM "
 				    "pipeline_cache_output WHERE key = ?1 "

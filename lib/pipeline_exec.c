@@ -1249,12 +1249,14 @@ static int claim_run(struct engine *e, const char **prev, char **commit,
 				    "pipeline_run WHERE id = ?1", err);
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, e->run_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_ROW) {
+		ret = store_step(q, "cannot read the run", err);
+		if (ret == 0) {
 			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "no run '%s'",
 					    e->run_id);
-		} else {
+		} else if (ret == 1) {
 			const char *c = (const char *)sqlite3_column_text(q, 1);
 
+			ret = 0;
 			snprintf(prev_status, sizeof(prev_status), "%s",
 				 (const char *)sqlite3_column_text(q, 0));
 			*commit = c ? xstrdup(c) : NULL;

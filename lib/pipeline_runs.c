@@ -245,7 +245,8 @@ int pipeline_run_list(struct store *st, json_t **out, struct mlops_err *err)
 
 		sqlite3_reset(c);
 		sqlite3_bind_text(c, 1, run_id_of(run), -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(c) == SQLITE_ROW) {
+		while ((ret = store_step(c, "cannot count the steps of a "
+					 "run", err)) == 1) {
 			const char *status = (const char *)
 				sqlite3_column_text(c, 0);
 
@@ -305,10 +306,13 @@ int pipeline_run_status(struct store *st, const char *id, char **status,
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW)
+	ret = store_step(q, "cannot read the run", err);
+	if (ret == 1) {
 		*status = xstrdup((const char *)sqlite3_column_text(q, 0));
-	else
+		ret = 0;
+	} else if (ret == 0) {
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "no run '%s'", id);
+	}
 	sqlite3_finalize(q);
 	return ret;
 }

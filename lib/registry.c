@@ -108,17 +108,12 @@ char *registry_ref_owner(const char *group, int64_t version)
 int registry_step(struct store *st, sqlite3_stmt *q, const char *what,
 		  struct mlops_err *err)
 {
-	int rc = sqlite3_step(q);
-	char *msg;
+	char *msg = xasprintf("cannot read %s", what);
+	int ret = store_step(q, msg, err);
 
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	msg = xasprintf("cannot read %s", what);
-	rc = store_sql_error(st, msg, err);
+	(void)st;
 	free(msg);
-	return rc;
+	return ret;
 }
 
 int registry_group_exists(struct store *st, const char *group,
@@ -174,18 +169,26 @@ int registry_group_create(struct store *st, const char *name,
 	struct buf tags_text = BUF_INIT;
 	sqlite3_stmt *q = NULL;
 	char *user;
-	int ret;
+	int ret, own;
 
 	if (!registry_valid_group(name))
 		return mlops_err_set(err, MLOPS_EUSAGE,
 				     "'%s' is not a valid model group name "
 				     "(1-63 letters, digits and inner '-')",
 				     name);
-	ret = store_prepare(st, &q, "INSERT INTO registry_group (name, "
-			    "description, tags, created_by, created_us) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5)", err);
-	if (ret < 0)
+	/* Its own transaction unless called inside one (register). */
+	own = sqlite3_get_autocommit(st->db);
+	ret = own ? store_begin(st, err) : 0;
+	if (ret == 0)
+		ret = store_prepare(st, &q, "INSERT INTO registry_group (name, "
+				    "description, tags, created_by, "
+				    "created_us) VALUES (?1, ?2, ?3, ?4, ?5)",
+				    err);
+	if (ret < 0) {
+		if (own)
+			store_rollback(st);
 		return ret;
+	}
 	user = identity_user();
 	if (tags)
 		jsonio_append(&tags_text, tags);
@@ -207,6 +210,10 @@ int registry_group_create(struct store *st, const char *name,
 					      "group", err);
 	}
 	sqlite3_finalize(q);
+	if (own && ret == 0)
+		ret = store_commit(st, err);
+	if (own && ret < 0)
+		store_rollback(st);
 	buf_release(&tags_text);
 	free(user);
 	return ret;
@@ -476,10 +483,12 @@ int registry_latest(struct store *st, const char *group, const char *status,
 		return ret;
 	sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, status, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW)
+	*version = 0;
+	ret = store_step(q, "cannot read model versions", err);
+	if (ret == 1) {	/* max() always gives one row */
 		*version = sqlite3_column_int64(q, 0);
-	else
-		ret = store_sql_error(st, "cannot read model versions", err);
+		ret = 0;
+	}
 	sqlite3_finalize(q);
 	return ret;
 }

@@ -212,10 +212,14 @@ static int take_number(struct store *st, const struct registry_new_version *nv,
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, nv->group, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW)
+	ret = store_step(q, "cannot number the version", err);
+	if (ret == 1) {
 		next = sqlite3_column_int64(q, 0);
-	else
-		ret = store_sql_error(st, "cannot number the version", err);
+		ret = 0;
+	} else if (ret == 0) {	/* the group was checked just before */
+		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot number the "
+				    "version: group '%s' vanished", nv->group);
+	}
 	sqlite3_finalize(q);
 	if (ret < 0)
 		return ret;

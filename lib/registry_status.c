@@ -218,12 +218,16 @@ int registry_alias_rm(struct store *st, const char *group, const char *alias,
 	int ret = check_alias(alias, err);
 
 	if (ret == 0)
+		ret = store_begin(st, err);
+	if (ret == 0)
 		ret = registry_group_exists(st, group, err);
 	if (ret == 0)
 		ret = store_prepare(st, &q, "DELETE FROM registry_alias WHERE "
 				    "grp = ?1 AND alias = ?2", err);
-	if (ret < 0)
+	if (ret < 0) {
+		store_rollback(st);
 		return ret;
+	}
 	sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, alias, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
@@ -232,6 +236,10 @@ int registry_alias_rm(struct store *st, const char *group, const char *alias,
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "alias '%s' is not "
 				    "set in model group '%s'", alias, group);
 	sqlite3_finalize(q);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
 	return ret;
 }
 

@@ -90,15 +90,50 @@ int store_discover(char **out, const char *explicit_dir,
 			     "$MLOPS_STORE)");
 }
 
+/* err from result rc of a call on db: SQLite's message for the last
+ * error, or the text of rc when db holds none (a fault injected by a
+ * test shim, or a step that failed before touching the database). */
+static int db_error(sqlite3 *db, int rc, const char *what,
+		    struct mlops_err *err)
+{
+	int code = MLOPS_EINTERNAL;
+	const char *msg;
+
+	if (sqlite3_errcode(db) != SQLITE_OK)
+		rc = sqlite3_extended_errcode(db);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		code = MLOPS_ENOTFOUND;
+	msg = sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) :
+		sqlite3_errstr(rc);
+	return mlops_err_set(err, code, "%s: %s", what, msg);
+}
+
 int store_sql_error(struct store *st, const char *what,
 		    struct mlops_err *err)
 {
-	int rc = sqlite3_extended_errcode(st->db);
-	int code = MLOPS_EINTERNAL;
+	return db_error(st->db, sqlite3_extended_errcode(st->db), what, err);
+}
 
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		code = MLOPS_ENOTFOUND;
-	return mlops_err_set(err, code, "%s: %s", what, sqlite3_errmsg(st->db));
+int store_step(sqlite3_stmt *q, const char *what, struct mlops_err *err)
+{
+	int rc = sqlite3_step(q);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_error(sqlite3_db_handle(q), rc, what, err);
+}
+
+int store_step_done(sqlite3_stmt *q, const char *what,
+		    struct mlops_err *err)
+{
+	int ret = store_step(q, what, err);
+
+	if (ret == 1)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "%s: the statement "
+				     "returned a row", what);
+	return ret;
 }
 
 int store_prepare(struct store *st, sqlite3_stmt **out, const char *sql,
@@ -127,9 +162,64 @@ int store_begin(struct store *st, struct mlops_err *err)
 	return store_exec(st, "BEGIN IMMEDIATE", err);
 }
 
+/* Write the declared audit record into the open transaction. */
+static int put_pending_audit(struct store *st, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, "INSERT OR REPLACE INTO audit_pending "
+				"(token, record, created_us) VALUES (?1, ?2, "
+				"CAST((julianday('now') - 2440587.5) * "
+				"86400000000 AS INTEGER))", err);
+
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, st->audit_token, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, st->audit_record, -1, SQLITE_STATIC);
+		ret = store_step_done(q, "cannot record the audit record of "
+				      "the change", err);
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int store_audit_drop(struct store *st, const char *token,
+		     struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, "DELETE FROM audit_pending WHERE "
+				"token = ?1", err);
+
+	/* The record is in audit.log already, so this commit skips its
+	 * fsync (it would double the cost of every command): the next
+	 * commit's sync covers it. Lost to a power failure before that,
+	 * the row comes back; if its record is the log's last, the next
+	 * append only drops it, else it is appended again, recovered. */
+	st->audit_writing = 1;
+	if (ret == 0)
+		ret = store_exec(st, "PRAGMA synchronous = NORMAL", err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
+		ret = store_step_done(q, "cannot clear a pending audit record",
+				      err);
+		store_exec(st, "PRAGMA synchronous = FULL", err);
+	}
+	st->audit_writing = 0;
+	sqlite3_finalize(q);
+	return ret;
+}
+
 int store_commit(struct store *st, struct mlops_err *err)
 {
-	return store_exec(st, "COMMIT", err);
+	int ret = 0;
+
+	if (st->audit_record)
+		ret = put_pending_audit(st, err);
+	st->audit_writing = 1;
+	if (ret == 0)
+		ret = store_exec(st, "COMMIT", err);
+	st->audit_writing = 0;
+	if (ret == 0 && st->audit_record)
+		st->audit_committed = 1;
+	return ret;
 }
 
 void store_rollback(struct store *st)
@@ -149,12 +239,14 @@ int store_schema_version(struct store *st, int *out, struct mlops_err *err)
 	sqlite3_stmt *q = NULL;
 	int ret = store_prepare(st, &q, "PRAGMA user_version", err);
 
-	if (ret == 0) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			*out = sqlite3_column_int(q, 0);
-		else
-			ret = store_sql_error(st, "cannot read the schema "
-					      "version", err);
+	if (ret == 0)
+		ret = store_step(q, "cannot read the schema version", err);
+	if (ret == 1) {
+		*out = sqlite3_column_int(q, 0);
+		ret = 0;
+	} else if (ret == 0) {
+		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot read the "
+				    "schema version: no result");
 	}
 	sqlite3_finalize(q);
 	return ret;
@@ -200,6 +292,17 @@ static int migrate(struct store *st, struct mlops_err *err)
 	return ret;
 }
 
+/* While an audit record is declared, a transaction may commit only
+ * through store_commit(), which writes the record with it: a statement
+ * run outside a transaction (its own autocommit) is rolled back instead
+ * of committing a change without its record. */
+static int commit_hook(void *arg)
+{
+	const struct store *st = arg;
+
+	return st->audit_record && !st->audit_writing;
+}
+
 static int open_db(struct store *st, int create, struct mlops_err *err)
 {
 	char *path = path_join(st->dir, STORE_DB);
@@ -216,6 +319,7 @@ static int open_db(struct store *st, int create, struct mlops_err *err)
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_commit_hook(st->db, commit_hook, st);
 	/* journal_mode=WAL is persistent; the others hold per connection.
 	 * synchronous=FULL: a committed mutation survives power loss. */
 	ret = store_exec(st, "PRAGMA journal_mode = WAL;"
@@ -280,11 +384,21 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	store_rollback(st);
+	/* A command that committed under a declared audit record and ends
+	 * without appending it decided there was nothing to record (an
+	 * "already so"): the record must not be recovered as a change. */
+	if (st->audit_committed) {
+		struct mlops_err err = MLOPS_ERR_INIT;
+
+		store_audit_drop(st, st->audit_token, &err);
+	}
 	sqlite3_close_v2(st->db);
 	free(st->dir);
 	free(st->root);
 	free(st->env);
 	free(st->persona);
+	free(st->audit_token);
+	free(st->audit_record);
 	free(st);
 }
 

@@ -19,6 +19,12 @@ struct store {
 	const char *tool;	/* "mlops", "mlops-feature", ...: for audit */
 	char *persona;		/* the acting persona once roles are in use,
 				 * else NULL; audit records carry it */
+	/* The audit record declared by audit_intend(), which every
+	 * store_commit() writes into audit_pending with the change. */
+	char *audit_token;	/* its key there, random */
+	char *audit_record;	/* its fields, JSON text */
+	int audit_committed;	/* a transaction committed it */
+	int audit_writing;	/* a commit that may go without it */
 };
 
 /* Find the store: explicit (--store) if given, else $MLOPS_STORE, else
@@ -49,10 +55,17 @@ void store_close(struct store *st);
 char *store_path(const struct store *st, const char *rel);
 
 /* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. store_rollback is
- * safe to call when no transaction is open. */
+ * safe to call when no transaction is open. Once audit_intend() declared
+ * the command's audit record, store_commit() writes it in the same
+ * transaction (see audit.h). */
 int store_begin(struct store *st, struct mlops_err *err);
 int store_commit(struct store *st, struct mlops_err *err);
 void store_rollback(struct store *st);
+
+/* Remove the pending audit record token (see audit.h) once audit.log
+ * holds it, or once its command ended with nothing to record. */
+int store_audit_drop(struct store *st, const char *token,
+		     struct mlops_err *err);
 
 /* Prepare sql, or set err with SQLite's message. */
 int store_prepare(struct store *st, sqlite3_stmt **out, const char *sql,
@@ -63,6 +76,14 @@ int store_exec(struct store *st, const char *sql, struct mlops_err *err);
  * constraint violation becomes MLOPS_ENOTFOUND (a conflict), a full or
  * read-only disk MLOPS_EINTERNAL. Returns the code. */
 int store_sql_error(struct store *st, const char *what,
+		    struct mlops_err *err);
+
+/* Step q once. Returns 1 when it gave a row, 0 when it is done (no more
+ * rows), or a negative code with err set to "what: SQLite's message" for
+ * any other result: an error is never taken for "no row". */
+int store_step(sqlite3_stmt *q, const char *what, struct mlops_err *err);
+/* Step a statement that returns no rows: 0 when done, else negative. */
+int store_step_done(sqlite3_stmt *q, const char *what,
 		    struct mlops_err *err);
 
 /* Record that owner holds the blob hash, or no longer holds any (drop

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "audit.h"
 #include "feature.h"
 #include "fstore.h"
 #include "jsonio.h"
@@ -60,7 +61,8 @@ int cmd_create(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	if ((ret = cli_store(cli, &st)) != 0)
 		goto out;
-	if (fstore_create(st, g, &err) < 0) {
+	if (audit_intend(st, "feature.create", g->name, &err) < 0 ||
+	    fstore_create(st, g, &err) < 0) {
 		ret = cli_fail(cli, &err);
 		goto out;
 	}
@@ -263,7 +265,8 @@ int cmd_drop(int argc, char **argv, struct cli *cli)
 	if (!force) {
 		ret = cli_error(cli, MLOPS_EUSAGE, "dropping '%s' removes all "
 				"its records; use --force to do it", g->name);
-	} else if (fstore_drop(st, g, &err) < 0) {
+	} else if (audit_intend(st, "feature.drop", g->name, &err) < 0 ||
+		   fstore_drop(st, g, &err) < 0) {
 		ret = cli_fail(cli, &err);
 	} else {
 		ret = feature_audit(cli, st, "feature.drop", g->name, NULL);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "bounds.h"
 #include "csv.h"
 #include "feature.h"
@@ -144,7 +145,9 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 		o.progress = show_progress;
 		o.progress_arg = g->name;
 	}
-	ret = fingest_run(st, g, &o, &res, &err);
+	ret = audit_intend(st, "feature.ingest", g->name, &err);
+	if (ret == 0)
+		ret = fingest_run(st, g, &o, &res, &err);
 	if (o.progress && res.rows >= 65536)
 		fputc('\n', stderr);
 	if (o.errors && fclose(o.errors) != 0 && ret == 0)
@@ -439,11 +442,13 @@ int cmd_delete(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_delete, "%s", err.msg);
 	if ((ret = feature_load_group(cli, argv[optind], &st, &g)) != 0)
 		return ret;
-	if (online_delete(st, g, argv[optind + 1], t, hard, &err) < 0) {
+	resource = xasprintf("%s/%s", g->name, argv[optind + 1]);
+	if (audit_intend(st, "feature.delete", resource, &err) < 0 ||
+	    online_delete(st, g, argv[optind + 1], t, hard, &err) < 0) {
+		free(resource);
 		ret = cli_fail(cli, &err);
 		goto out;
 	}
-	resource = xasprintf("%s/%s", g->name, argv[optind + 1]);
 	detail = json_pack("{s:s,s:s}", "event_time", when, "mode",
 			   hard ? "hard" : "soft");
 	ret = feature_audit(cli, st, "feature.delete", resource, detail);

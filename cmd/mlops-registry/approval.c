@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "jsonio.h"
 #include "num.h"
 #include "registry-cmd.h"
@@ -109,8 +110,10 @@ static int change_status(int argc, char **argv, struct cli *cli,
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
 	name = regcmd_name(mv);
-	ret = registry_set_status(st, mv->group, mv->version, status, note,
-				  &previous, &err);
+	ret = audit_intend(st, action, name, &err);
+	if (ret == 0)
+		ret = registry_set_status(st, mv->group, mv->version, status,
+					  note, &previous, &err);
 	if (ret < 0) {
 		ret = cli_fail(cli, &err);
 	} else if (ret == 1) {
@@ -240,10 +243,13 @@ static int cmd_alias_set(int argc, char **argv, struct cli *cli)
 			return cli_error(cli, MLOPS_ENOTFOUND, "model group "
 					 "'%s' has no versions", group);
 	}
-	if (registry_alias_set(st, group, alias, version, &err) < 0)
-		return cli_fail(cli, &err);
-	printf("%s@%s -> %s/%" PRId64 "\n", group, alias, group, version);
 	name = xasprintf("%s@%s", group, alias);
+	if (audit_intend(st, "registry.alias.set", name, &err) < 0 ||
+	    registry_alias_set(st, group, alias, version, &err) < 0) {
+		free(name);
+		return cli_fail(cli, &err);
+	}
+	printf("%s@%s -> %s/%" PRId64 "\n", group, alias, group, version);
 	ret = regcmd_audit(cli, st, "registry.alias.set", name, NULL);
 	free(name);
 	return ret;
@@ -307,9 +313,12 @@ static int cmd_alias_rm(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (registry_alias_rm(st, argv[optind], argv[optind + 1], &err) < 0)
-		return cli_fail(cli, &err);
 	name = xasprintf("%s@%s", argv[optind], argv[optind + 1]);
+	if (audit_intend(st, "registry.alias.rm", name, &err) < 0 ||
+	    registry_alias_rm(st, argv[optind], argv[optind + 1], &err) < 0) {
+		free(name);
+		return cli_fail(cli, &err);
+	}
 	ret = regcmd_audit(cli, st, "registry.alias.rm", name, NULL);
 	if (ret == 0)
 		printf("%s: removed\n", name);

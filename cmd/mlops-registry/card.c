@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "fsutil.h"
 #include "jsonio.h"
 #include "modelcard.h"
@@ -141,6 +142,7 @@ static int card_create(int argc, char **argv, struct cli *cli)
 	if (ret != REGCMD_GO_ON)
 		return ret;
 	if ((a.from && modelcard_load_file(&from, a.from, &err) < 0) ||
+	    regcmd_intend(a.st, "registry.card.create", a.mv, &err) < 0 ||
 	    registry_card_create(a.st, a.mv, from, &revision, &err) < 0)
 		ret = cli_fail(cli, &err);
 	else
@@ -159,7 +161,8 @@ static int card_set(int argc, char **argv, struct cli *cli)
 
 	if (ret != REGCMD_GO_ON)
 		return ret;
-	if (registry_card_set(a.st, a.mv->group, a.mv->version,
+	if (regcmd_intend(a.st, "registry.card.set", a.mv, &err) < 0 ||
+	    registry_card_set(a.st, a.mv->group, a.mv->version,
 			      (const char *const *)argv + optind + 1,
 			      (size_t)(argc - optind - 1), &revision, &err) < 0)
 		ret = cli_fail(cli, &err);
@@ -225,9 +228,12 @@ static int card_status(int argc, char **argv, struct cli *cli)
 		if (ret == 0)
 			printf("%s\n", jsonio_str(card, "status"));
 	} else {
-		ret = registry_card_set_status(a.st, a.mv->group,
-					       a.mv->version, argv[optind + 1],
-					       &revision, &err);
+		ret = regcmd_intend(a.st, "registry.card.status", a.mv, &err);
+		if (ret == 0)
+			ret = registry_card_set_status(a.st, a.mv->group,
+						       a.mv->version,
+						       argv[optind + 1],
+						       &revision, &err);
 		if (ret == 1) {
 			printf("card is %s already\n", argv[optind + 1]);
 			ret = 0;

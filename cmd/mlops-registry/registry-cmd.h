@@ -71,5 +71,8 @@ void regcmd_print_approval(const char *indent, const json_t *record);
 
 /* "GROUP/N" of mv; the caller frees. */
 char *regcmd_name(const struct model_version *mv);
+/* audit_intend() for action on mv, named as regcmd_name() does. */
+int regcmd_intend(struct store *st, const char *action,
+		  const struct model_version *mv, struct mlops_err *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "fsutil.h"
 #include "num.h"
 #include "registry-cmd.h"
@@ -128,9 +129,11 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 	if (strcmp(path, "-") != 0 &&
 	    (fd = file_open_input(path, &err)) < 0)
 		return cli_fail(cli, &err);
-	ret = registry_import(st, fd, strcmp(path, "-") == 0 ? "<stdin>" :
-			      path, status, max_size, &group, &version,
-			      &unchanged, &err);
+	ret = audit_intend(st, "registry.import", path, &err);
+	if (ret == 0)
+		ret = registry_import(st, fd, strcmp(path, "-") == 0 ?
+				      "<stdin>" : path, status, max_size,
+				      &group, &version, &unchanged, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (ret < 0)

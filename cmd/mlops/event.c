@@ -216,6 +216,10 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 		if (ret == 0)
 			ret = event_normalise(st, ev, json_string_value(
 				json_array_get(where, i)), &err);
+	entry.resource = json_array_size(events) == 1 ?
+		jsonio_str(json_array_get(events, 0), "id") : "events";
+	if (ret == 0)
+		ret = audit_intend(st, entry.action, entry.resource, &err);
 	if (ret == 0)
 		ret = store_begin(st, &err);
 	json_array_foreach(events, i, ev)
@@ -231,8 +235,6 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	}
 	json_array_foreach(events, i, ev)
 		printf("%s\n", jsonio_str(ev, "id"));
-	entry.resource = json_array_size(events) == 1 ?
-		jsonio_str(json_array_get(events, 0), "id") : "events";
 	ret = audit_append(st, &entry, &err);
 	json_decref(events);
 	json_decref(where);

@@ -80,6 +80,9 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	 * which gc removes. */
 	for (int i = 0; i < n && ret == 0; i++)
 		ret = write_one(st, paths[i], hashes[i], &err);
+	resource = n == 1 ? xstrdup(hashes[0]) : xasprintf("%d objects", n);
+	if (ret == 0)
+		ret = audit_intend(st, entry.action, resource, &err);
 	if (ret == 0)
 		ret = store_begin(st, &err);
 	for (int i = 0; i < n && ret == 0; i++)
@@ -88,12 +91,12 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 		ret = store_commit(st, &err);
 	if (ret < 0) {
 		store_rollback(st);
+		free(resource);
 		free(hashes);
 		return cli_fail(cli, &err);
 	}
 	for (int i = 0; i < n; i++)
 		printf("%s\n", hashes[i]);
-	resource = n == 1 ? xstrdup(hashes[0]) : xasprintf("%d objects", n);
 	entry.resource = resource;
 	ret = audit_append(st, &entry, &err);
 	free(resource);
@@ -137,6 +140,7 @@ struct ls_state {
 	struct table *table;
 	int json;
 	sqlite3_stmt *refs;
+	struct mlops_err *err;
 };
 
 static int ls_one(const char *hash, const char *path, uint64_t bytes,
@@ -145,6 +149,7 @@ static int ls_one(const char *hash, const char *path, uint64_t bytes,
 	struct ls_state *ls = arg;
 	char size[32], nrefs[32];
 	int64_t refs = 0;
+	int ret;
 
 	(void)path;
 	(void)mtime;
@@ -152,7 +157,11 @@ static int ls_one(const char *hash, const char *path, uint64_t bytes,
 		return 0;
 	sqlite3_reset(ls->refs);
 	sqlite3_bind_text(ls->refs, 1, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(ls->refs) == SQLITE_ROW)
+	ret = store_step(ls->refs, "cannot count references to a blob",
+			 ls->err);
+	if (ret < 0)
+		return ret;
+	if (ret == 1)
 		refs = sqlite3_column_int64(ls->refs, 0);
 	if (ls->json) {
 		json_t *o = json_pack("{s:s,s:I,s:I}", "hash", hash,
@@ -193,6 +202,7 @@ static int cmd_ls(int argc, char **argv, struct cli *cli)
 				 argv[optind]);
 	if ((ret = cli_store(cli, &ls.st)) != 0)
 		return ret;
+	ls.err = &err;
 	ret = store_prepare(ls.st, &ls.refs, "SELECT count(*) FROM object_ref "
 			    "WHERE hash = ?1", &err);
 	if (ret < 0)

@@ -23,7 +23,9 @@ test_expect_success 'SIGKILL while a blob is written: fsck passes, old state' '
 	{ wait $pid; test $? = 137; } &&
 	test "$(count_objects)" = 1 &&
 	test "$(ls "$MLOPS_STORE/tmp" | wc -l)" = 1 &&
-	mlops fsck &&
+	test_expect_code 1 mlops fsck >out &&
+	grep "temporary file tmp/object.$pid.* was left by a killed command" out &&
+	test_line_count = 1 out &&
 	mlops gc --grace 0 >/dev/null &&
 	test "$(ls "$MLOPS_STORE/tmp" | wc -l)" = 0 &&
 	mlops fsck

@@ -148,14 +148,27 @@ test_line_count() {
 }
 
 # Die unless the store is byte-for-byte unchanged since test_snapshot.
+# The audit trail is left out: a refused change is audited as a failure.
 test_snapshot() {
 	(cd "$MLOPS_STORE" && find . -path ./tmp -prune -o -type f \
-		! -name '*-shm' ! -name '*.lock' -print0 | sort -z |
+		! -name '*-shm' ! -name '*.lock' ! -name 'audit.*' -print0 |
+		sort -z |
 		xargs -0 sha256sum; sqlite3 mlops.db .dump) >"${1:-.snapshot}"
 }
 test_store_unchanged() {
 	test_snapshot .snapshot-after &&
 	test_cmp "${1:-.snapshot}" .snapshot-after
+}
+
+# sqlite_fault PATTERN CMD...: run CMD with every sqlite3_step of a
+# statement whose SQL contains PATTERN failing with SQLITE_IOERR, through
+# the LD_PRELOAD shim tests/tools/sqlite-fault.c. SQLITE_FAULT_AFTER,
+# _COUNT, _CODE, _PREPARE, _KILL and _LOG, set by the caller, pass through.
+SQLITE_FAULT_SO=$(cd "$MLOPS_BIN/.." && pwd)/tests/sqlite-fault.so
+sqlite_fault() {
+	SQLITE_FAULT_MATCH=$1 LD_PRELOAD=$SQLITE_FAULT_SO \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		"${@:2}"
 }
 
 # readme_section TITLE: print the section of the README whose heading is
