@@ -40,7 +40,7 @@ ALL_CFLAGS = -std=c11 $(WARN) -D_GNU_SOURCE -DMLOPS_VERSION='"$(VERSION)"' \
 ALL_LDFLAGS = -Wl,--as-needed $(SAN_FLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC = $(sort $(wildcard lib/*.c))
+LIB_SRC = $(sort $(wildcard lib/*/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o) $(O)/gen/schema.o
 LIB = $(O)/lib/libmlops.a
 
@@ -65,9 +65,9 @@ all: $(BINS) $(TOOLS)
 deps:
 	@contrib/install-deps $(if $(CI),--ci)
 
-$(O)/gen/schema.c: $(SQL) lib/gen-schema.sh
+$(O)/gen/schema.c: $(SQL) lib/core/gen-schema.sh
 	@mkdir -p $(@D)
-	sh lib/gen-schema.sh $(SQL) > $@
+	sh lib/core/gen-schema.sh $(SQL) > $@
 
 $(O)/gen/schema.o: $(O)/gen/schema.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

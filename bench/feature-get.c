@@ -14,9 +14,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "fonline.h"
-#include "fstore.h"
-#include "timefmt.h"
+#include "feature/online.h"
+#include "feature/feature.h"
+#include "core/timefmt.h"
 
 extern char **environ;
 

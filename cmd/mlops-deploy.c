@@ -8,17 +8,17 @@
 
 #include <jansson.h>
 
-#include "audit.h"
-#include "cli.h"
-#include "endpoint.h"
-#include "gwrecord.h"
-#include "jsonio.h"
+#include "core/audit.h"
+#include "core/cli.h"
+#include "deploy/endpoint.h"
+#include "deploy/gateway_record.h"
+#include "core/jsonio.h"
 #include "mlops-deploy/deploy.h"
-#include "num.h"
-#include "registry.h"
-#include "table.h"
-#include "timefmt.h"
-#include "xalloc.h"
+#include "core/num.h"
+#include "registry/registry.h"
+#include "core/table.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
 
 static const char usage_create[] =
 	"usage: mlops-deploy create ENDPOINT --model GROUP/N|GROUP@ALIAS\n"

@@ -2,9 +2,9 @@
  * store, the offline store and point-in-time datasets. The verbs live in
  * cmd/mlops-feature/; the work is lib/'s (fgroup, fstore, fingest,
  * fonline, foffline, fpit). */
-#include "audit.h"
-#include "cli.h"
-#include "fstore.h"
+#include "core/audit.h"
+#include "core/cli.h"
+#include "feature/feature.h"
 #include "mlops-feature/feature.h"
 
 int feature_load_group(struct cli *cli, const char *name,

@@ -9,19 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "bounds.h"
-#include "buf.h"
-#include "cli.h"
-#include "fsutil.h"
+#include "core/audit.h"
+#include "core/bounds.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/fsutil.h"
 #include "mlops-pipeline/verbs.h"
-#include "num.h"
-#include "pipeline.h"
-#include "pipeline_exec.h"
-#include "pipeline_git.h"
-#include "pipeline_runs.h"
-#include "timefmt.h"
-#include "xalloc.h"
+#include "core/num.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/exec.h"
+#include "pipeline/git.h"
+#include "pipeline/runs.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
 
 static const char usage_run[] =
 	"usage: mlops-pipeline run [-f FILE] [-p NAME=VALUE]... [-j N]\n"

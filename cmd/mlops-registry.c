@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "audit.h"
-#include "jsonio.h"
+#include "core/audit.h"
+#include "core/jsonio.h"
 #include "mlops-registry/registry-cmd.h"
-#include "table.h"
-#include "timefmt.h"
-#include "xalloc.h"
+#include "core/table.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
 
 static const char usage_create[] =
 	"usage: mlops-registry create [--description TEXT] [--tag K=V]... GROUP\n"

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "cli.h"
-#include "fsutil.h"
+#include "core/audit.h"
+#include "core/cli.h"
+#include "core/fsutil.h"
 #include "mlops/mlops.h"
-#include "store.h"
-#include "xalloc.h"
+#include "core/store.h"
+#include "core/xalloc.h"
 
 static const char usage_init[] =
 	"usage: mlops init [--env NAME] [DIR]\n"

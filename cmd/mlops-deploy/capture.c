@@ -7,12 +7,12 @@
 
 #include <jansson.h>
 
-#include "capture.h"
+#include "deploy/capture.h"
 #include "deploy.h"
-#include "endpoint.h"
-#include "fsutil.h"
-#include "jsonio.h"
-#include "timefmt.h"
+#include "deploy/endpoint.h"
+#include "core/fsutil.h"
+#include "core/jsonio.h"
+#include "core/timefmt.h"
 
 const char usage_capture[] =
 	"usage: mlops-deploy capture [--since T] [--until T] ENDPOINT\n"

@@ -2,7 +2,7 @@
  * the gateway (serve, stop), the client (invoke) and capture reading. */
 #ifndef MLOPS_CMD_DEPLOY_H
 #define MLOPS_CMD_DEPLOY_H
-#include "cli.h"
+#include "core/cli.h"
 
 int cmd_serve(int argc, char **argv, struct cli *cli);
 int cmd_stop(int argc, char **argv, struct cli *cli);

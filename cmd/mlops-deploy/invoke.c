@@ -9,11 +9,11 @@
 
 #include <curl/curl.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "deploy.h"
-#include "fsutil.h"
-#include "store.h"
-#include "xalloc.h"
+#include "core/fsutil.h"
+#include "core/store.h"
+#include "core/xalloc.h"
 
 const char usage_invoke[] =
 	"usage: mlops-deploy invoke [--body FILE|-] [--content-type T]\n"

@@ -12,13 +12,13 @@
 #include <unistd.h>
 
 #include "deploy.h"
-#include "fsutil.h"
-#include "gateway.h"
-#include "gwrecord.h"
-#include "num.h"
-#include "store.h"
-#include "timefmt.h"
-#include "xalloc.h"
+#include "core/fsutil.h"
+#include "deploy/gateway.h"
+#include "deploy/gateway_record.h"
+#include "core/num.h"
+#include "core/store.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
 
 const char usage_serve[] =
 	"usage: mlops-deploy serve [--listen HOST:PORT] [--threads N]\n"

@@ -3,8 +3,8 @@
  * records.c (ingest, get, delete) and lake.c (ddl, export, dataset). */
 #ifndef MLOPS_CMD_FEATURE_H
 #define MLOPS_CMD_FEATURE_H
-#include "cli.h"
-#include "fgroup.h"
+#include "core/cli.h"
+#include "feature/group.h"
 
 int cmd_create(int argc, char **argv, struct cli *cli);
 int cmd_list(int argc, char **argv, struct cli *cli);

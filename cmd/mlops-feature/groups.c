@@ -3,13 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "audit.h"
+#include "core/audit.h"
 #include "feature.h"
-#include "fstore.h"
-#include "jsonio.h"
-#include "table.h"
-#include "timefmt.h"
-#include "xalloc.h"
+#include "feature/feature.h"
+#include "core/jsonio.h"
+#include "core/table.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
 
 const char usage_create[] =
 	"usage: mlops-feature create FILE.yaml\n"

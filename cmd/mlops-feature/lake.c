@@ -10,14 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fddl.h"
+#include "feature/ddl.h"
 #include "feature.h"
-#include "foffline.h"
-#include "fsutil.h"
-#include "fpit.h"
-#include "num.h"
-#include "timefmt.h"
-#include "xalloc.h"
+#include "feature/offline.h"
+#include "core/fsutil.h"
+#include "feature/pit.h"
+#include "core/num.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
 
 #define DEFAULT_MEMORY "256MB"
 

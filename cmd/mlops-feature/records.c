@@ -8,17 +8,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "bounds.h"
-#include "csv.h"
+#include "core/audit.h"
+#include "core/bounds.h"
+#include "core/csv.h"
 #include "feature.h"
-#include "fingest.h"
-#include "fonline.h"
-#include "fsutil.h"
-#include "fstore.h"
-#include "jsonio.h"
-#include "timefmt.h"
-#include "xalloc.h"
+#include "feature/ingest.h"
+#include "feature/online.h"
+#include "core/fsutil.h"
+#include "feature/feature.h"
+#include "core/jsonio.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
 
 const char usage_ingest[] =
 	"usage: mlops-feature ingest [--format csv|jsonl] [--errors FILE]\n"

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "pipeline.h"
-#include "pipeline_exec.h"
-#include "pipeline_runs.h"
+#include "core/buf.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/exec.h"
+#include "pipeline/runs.h"
 #include "verbs.h"
 
 const char usage_validate[] =

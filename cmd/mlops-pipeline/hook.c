@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "fsutil.h"
-#include "pipeline_git.h"
+#include "core/audit.h"
+#include "core/fsutil.h"
+#include "pipeline/git.h"
 #include "verbs.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 static const char usage_install[] =
 	"usage: mlops-pipeline hook install [--repo DIR] [--branch BRANCH]\n"

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "jsonio.h"
-#include "pipeline_runs.h"
-#include "table.h"
+#include "core/buf.h"
+#include "core/jsonio.h"
+#include "pipeline/runs.h"
+#include "core/table.h"
 #include "verbs.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 const char usage_list[] =
 	"usage: mlops-pipeline list [--json]\n"

@@ -4,7 +4,7 @@
 #define MLOPS_CMD_PIPELINE_VERBS_H
 #include <jansson.h>
 
-#include "cli.h"
+#include "core/cli.h"
 
 /* show.c */
 int cmd_list(int argc, char **argv, struct cli *cli);

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "jsonio.h"
-#include "num.h"
+#include "core/audit.h"
+#include "core/jsonio.h"
+#include "core/num.h"
 #include "registry-cmd.h"
-#include "table.h"
-#include "xalloc.h"
+#include "core/table.h"
+#include "core/xalloc.h"
 
 const char usage_approve[] =
 	"usage: mlops-registry approve [--note TEXT] GROUP/N|GROUP@ALIAS\n"

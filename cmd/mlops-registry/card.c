@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "fsutil.h"
-#include "jsonio.h"
-#include "modelcard.h"
-#include "num.h"
+#include "core/audit.h"
+#include "core/fsutil.h"
+#include "core/jsonio.h"
+#include "registry/modelcard.h"
+#include "core/num.h"
 #include "registry-cmd.h"
-#include "registry_card.h"
-#include "table.h"
-#include "xalloc.h"
+#include "registry/card.h"
+#include "core/table.h"
+#include "core/xalloc.h"
 
 static const char usage_card_create[] =
 	"usage: mlops-registry card create [--from FILE.json|FILE.yaml] GROUP/N\n"

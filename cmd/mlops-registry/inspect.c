@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonio.h"
+#include "core/jsonio.h"
 #include "registry-cmd.h"
-#include "table.h"
-#include "xalloc.h"
+#include "core/table.h"
+#include "core/xalloc.h"
 
 const char usage_lineage[] =
 	"usage: mlops-registry lineage [--json] GROUP/N|GROUP@ALIAS\n"

@@ -6,8 +6,8 @@
 #define MLOPS_REGISTRY_CMD_H
 #include <jansson.h>
 
-#include "cli.h"
-#include "registry.h"
+#include "core/cli.h"
+#include "registry/registry.h"
 
 /* approval.c */
 int cmd_approve(int argc, char **argv, struct cli *cli);

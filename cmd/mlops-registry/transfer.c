@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "fsutil.h"
-#include "num.h"
+#include "core/audit.h"
+#include "core/fsutil.h"
+#include "core/num.h"
 #include "registry-cmd.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 const char usage_export[] =
 	"usage: mlops-registry export [-o FILE] GROUP/N|GROUP@ALIAS\n"

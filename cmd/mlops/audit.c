@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
-#include "jsonio.h"
+#include "core/audit.h"
+#include "core/jsonio.h"
 #include "mlops.h"
-#include "table.h"
-#include "timefmt.h"
+#include "core/table.h"
+#include "core/timefmt.h"
 
 static const char usage_log[] =
 	"usage: mlops audit log [--json] [--since TIME] [--user USER]\n"

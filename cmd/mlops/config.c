@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
-#include "config.h"
-#include "jsonio.h"
+#include "core/audit.h"
+#include "core/config.h"
+#include "core/jsonio.h"
 #include "mlops.h"
 
 const char usage_config[] =

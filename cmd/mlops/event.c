@@ -5,15 +5,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "bounds.h"
-#include "event.h"
-#include "jsonio.h"
+#include "core/audit.h"
+#include "core/bounds.h"
+#include "core/event.h"
+#include "core/jsonio.h"
 #include "mlops.h"
-#include "num.h"
-#include "table.h"
-#include "timefmt.h"
-#include "xalloc.h"
+#include "core/num.h"
+#include "core/table.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
 
 static const char usage_log[] =
 	"usage: mlops event log [--json] [--source SOURCE] [--type DETAIL-TYPE]\n"

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "fsck.h"
+#include "core/audit.h"
+#include "core/fsck.h"
 #include "mlops.h"
-#include "timefmt.h"
+#include "core/timefmt.h"
 
 const char usage_fsck[] =
 	"usage: mlops fsck\n"

@@ -2,7 +2,7 @@
  * dispatched from cmd/mlops.c. */
 #ifndef MLOPS_CMD_MLOPS_H
 #define MLOPS_CMD_MLOPS_H
-#include "cli.h"
+#include "core/cli.h"
 
 int cmd_fsck(int argc, char **argv, struct cli *cli);
 int cmd_gc(int argc, char **argv, struct cli *cli);

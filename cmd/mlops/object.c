@@ -10,12 +10,12 @@
 
 #include <jansson.h>
 
-#include "audit.h"
-#include "jsonio.h"
+#include "core/audit.h"
+#include "core/jsonio.h"
 #include "mlops.h"
-#include "object.h"
-#include "table.h"
-#include "xalloc.h"
+#include "core/object.h"
+#include "core/table.h"
+#include "core/xalloc.h"
 
 static const char usage_put[] =
 	"usage: mlops object put [FILE|-]...\n"

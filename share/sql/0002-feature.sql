@@ -8,7 +8,7 @@
 CREATE TABLE feature_group (
 	id		INTEGER PRIMARY KEY,
 	name		TEXT NOT NULL UNIQUE,
-	definition	TEXT NOT NULL,		-- JSON, see lib/fgroup.c
+	definition	TEXT NOT NULL,		-- JSON, see lib/feature/group.c
 	created_us	INTEGER NOT NULL,
 	created_by	TEXT NOT NULL,
 	record_count	INTEGER NOT NULL DEFAULT 0,	-- rows ingested

@@ -1,4 +1,4 @@
-/* fuzz-csv.c - libFuzzer target for lib/csv.c.
+/* fuzz-csv.c - libFuzzer target for lib/core/csv.c.
  *
  * Reads the input as CSV; every record read is written back with
  * csv_write_record and read again, which must give the same fields, one
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "csv.h"
+#include "core/buf.h"
+#include "core/csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

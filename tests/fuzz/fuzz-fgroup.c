@@ -1,4 +1,4 @@
-/* fuzz-fgroup.c - libFuzzer target for lib/fgroup.c.
+/* fuzz-fgroup.c - libFuzzer target for lib/feature/group.c.
  *
  * Loads the input as a feature group definition. A definition that
  * validates must survive the round trip through its stored JSON with the
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fgroup.h"
-#include "xalloc.h"
+#include "feature/group.h"
+#include "core/xalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

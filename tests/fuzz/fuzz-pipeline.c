@@ -1,5 +1,5 @@
-/* fuzz-pipeline.c - libFuzzer target for lib/pipeline_spec.c and
- * lib/pipeline_expr.c.
+/* fuzz-pipeline.c - libFuzzer target for lib/pipeline/spec.c and
+ * lib/pipeline/expr.c.
  *
  * Loads the input as a pipeline.yaml (validation included: needs, cycles,
  * references, conditions), and evaluates it as a condition and as a text
@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "pipeline.h"
-#include "pipeline_expr.h"
-#include "xalloc.h"
+#include "core/buf.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/expr.h"
+#include "core/xalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

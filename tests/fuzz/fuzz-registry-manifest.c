@@ -13,9 +13,9 @@
 
 #include <jansson.h>
 
-#include "registry.h"
-#include "tarball.h"
-#include "xalloc.h"
+#include "registry/registry.h"
+#include "core/tarball.h"
+#include "core/xalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

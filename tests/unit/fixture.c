@@ -6,8 +6,8 @@
 #include <check.h>
 
 #include "fixture.h"
-#include "fsutil.h"
-#include "xalloc.h"
+#include "core/fsutil.h"
+#include "core/xalloc.h"
 
 struct store *fixture_store_new(void)
 {

@@ -2,7 +2,7 @@
  * directory, removed afterwards. */
 #ifndef MLOPS_TEST_FIXTURE_H
 #define MLOPS_TEST_FIXTURE_H
-#include "store.h"
+#include "core/store.h"
 
 /* Make and open a new store under a mkdtemp(3) directory; never NULL (the
  * test fails instead). */

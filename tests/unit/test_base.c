@@ -6,16 +6,16 @@
 
 #include <check.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "ids.h"
-#include "jsonio.h"
-#include "num.h"
-#include "timefmt.h"
-#include "xalloc.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/hash.h"
+#include "core/ids.h"
+#include "core/jsonio.h"
+#include "core/num.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
 
 START_TEST(err_set_returns_code_and_prefix_keeps_message)
 {

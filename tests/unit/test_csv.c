@@ -1,4 +1,4 @@
-/* test_csv.c - the CSV reader and writer (lib/csv.c).
+/* test_csv.c - the CSV reader and writer (lib/core/csv.c).
  *
  * Most reader tests describe what was read as text, one line per record:
  * "LINE:field|field", with LF, CR, '|' and '\' escaped, or "error: MSG".
@@ -11,9 +11,9 @@
 
 #include <check.h>
 
-#include "buf.h"
-#include "csv.h"
-#include "xalloc.h"
+#include "core/buf.h"
+#include "core/csv.h"
+#include "core/xalloc.h"
 
 static void add_escaped(struct buf *out, const char *s, size_t len)
 {

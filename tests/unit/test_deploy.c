@@ -13,14 +13,14 @@
 
 #include <check.h>
 
-#include "capture.h"
-#include "endpoint.h"
+#include "deploy/capture.h"
+#include "deploy/endpoint.h"
 #include "fixture.h"
-#include "gwrecord.h"
-#include "predio.h"
-#include "timefmt.h"
-#include "xalloc.h"
-#include "xgbtrees.h"
+#include "deploy/gateway_record.h"
+#include "deploy/predio.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
+#include "deploy/xgbtrees.h"
 
 START_TEST(csv_rows_become_floats_with_missing_values)
 {

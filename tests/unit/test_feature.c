@@ -7,9 +7,9 @@
 
 #include <check.h>
 
-#include "extsort.h"
-#include "fgroup.h"
-#include "xalloc.h"
+#include "core/extsort.h"
+#include "feature/group.h"
+#include "core/xalloc.h"
 
 static const char good_yaml[] =
 	"name: customers\n"

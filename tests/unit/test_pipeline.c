@@ -1,15 +1,15 @@
-/* test_pipeline.c - unit tests of lib/pipeline_expr.c (substitution and
- * conditions) and lib/pipeline_spec.c (loading and validation), which need
+/* test_pipeline.c - unit tests of lib/pipeline/expr.c (substitution and
+ * conditions) and lib/pipeline/spec.c (loading and validation), which need
  * no store. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <check.h>
 
-#include "buf.h"
-#include "pipeline.h"
-#include "pipeline_expr.h"
-#include "xalloc.h"
+#include "core/buf.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/expr.h"
+#include "core/xalloc.h"
 
 /* A resolver over a few fixed values: x=3, pi=3.14, s='abc', t=true. */
 static int fixed(const char *ref, struct pexpr_value *out, void *arg,

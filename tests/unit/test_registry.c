@@ -7,11 +7,11 @@
 #include <check.h>
 
 #include "fixture.h"
-#include "fsutil.h"
-#include "jsonio.h"
-#include "registry.h"
-#include "registry_int.h"
-#include "xalloc.h"
+#include "core/fsutil.h"
+#include "core/jsonio.h"
+#include "registry/registry.h"
+#include "registry/internal.h"
+#include "core/xalloc.h"
 
 static struct store *st;
 static char *artifact;

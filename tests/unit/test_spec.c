@@ -4,8 +4,8 @@
 
 #include <check.h>
 
-#include "bounds.h"
-#include "spec.h"
+#include "core/bounds.h"
+#include "core/spec.h"
 
 static struct spec_doc *load(const char *yaml)
 {

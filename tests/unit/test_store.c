@@ -8,14 +8,14 @@
 
 #include <check.h>
 
-#include "audit.h"
-#include "config.h"
-#include "event.h"
+#include "core/audit.h"
+#include "core/config.h"
+#include "core/event.h"
 #include "fixture.h"
-#include "fsutil.h"
-#include "jsonio.h"
-#include "object.h"
-#include "xalloc.h"
+#include "core/fsutil.h"
+#include "core/jsonio.h"
+#include "core/object.h"
+#include "core/xalloc.h"
 
 START_TEST(new_store_is_at_latest_schema_in_wal_mode)
 {

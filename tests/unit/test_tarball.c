@@ -1,4 +1,4 @@
-/* test_tarball.c - unit tests of lib/tarball.c: what the writer makes
+/* test_tarball.c - unit tests of lib/core/tarball.c: what the writer makes
  * the reader (libarchive) takes back, and the reader refuses what it
  * must. */
 #include <stdio.h>
@@ -8,8 +8,8 @@
 
 #include <check.h>
 
-#include "tarball.h"
-#include "xalloc.h"
+#include "core/tarball.h"
+#include "core/xalloc.h"
 
 /* Write members into a memory file; returns its fd, rewound. */
 static int archive(const char *const *names, const char *const *data,

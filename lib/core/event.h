@@ -1,0 +1,44 @@
+/* event.h - events in the EventBridge envelope, kept in the store's event
+ * table: {version "0", id, detail-type, source, account (the store's
+ * environment), time, region "local", resources [], detail {}}.
+ * Rules that react to events read this table (a later issue). */
+#ifndef MLOPS_EVENT_H
+#define MLOPS_EVENT_H
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "core/store.h"
+
+/* Build and record an event. source is "mlops.registry" and the like;
+ * resources (an array of strings) and detail (an object) are borrowed and
+ * may be NULL. Runs inside the caller's transaction when one is open, so
+ * that the event commits with the change it describes. The envelope is
+ * stored in *out when out is not NULL (the caller decrefs it). */
+int event_emit(struct store *st, const char *source, const char *detail_type,
+	       json_t *resources, json_t *detail, json_t **out,
+	       struct mlops_err *err);
+
+/* Check a user-supplied envelope and fill what it may leave out (id, time,
+ * version, account, region, resources). name is for messages. */
+int event_normalise(struct store *st, json_t *ev, const char *name,
+		    struct mlops_err *err);
+/* Record an envelope that event_normalise accepted. */
+int event_put(struct store *st, json_t *ev, struct mlops_err *err);
+
+struct event_filter {
+	const char *source;		/* exact match, or NULL */
+	const char *detail_type;	/* exact match, or NULL */
+	int64_t since_us;		/* INT64_MIN: no bound */
+	int64_t after_seq;		/* only seq > after_seq */
+	int64_t limit;			/* 0: no limit; else the newest N */
+};
+#define EVENT_FILTER_INIT { NULL, NULL, INT64_MIN, 0, 0 }
+
+/* Call fn(seq, envelope) for each matching event, oldest first. */
+int event_each(struct store *st, const struct event_filter *f,
+	       int (*fn)(int64_t seq, json_t *ev, void *arg), void *arg,
+	       struct mlops_err *err);
+
+#endif

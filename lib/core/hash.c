@@ -1,0 +1,71 @@
+/* hash.c - SHA-256 hex digests via OpenSSL libcrypto. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "core/hash.h"
+
+struct hash_ctx {
+	EVP_MD_CTX *md;
+};
+
+struct hash_ctx *hash_begin(void)
+{
+	struct hash_ctx *h = malloc(sizeof(*h));
+
+	if (!h || !(h->md = EVP_MD_CTX_new()) ||
+	    EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
+		fprintf(stderr, "mlops: cannot start a SHA-256 digest\n");
+		exit(70);
+	}
+	return h;
+}
+
+void hash_update(struct hash_ctx *h, const void *data, size_t len)
+{
+	if (len)
+		EVP_DigestUpdate(h->md, data, len);
+}
+
+void hash_end(struct hash_ctx *h, char hex[HASH_HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_DigestFinal_ex(h->md, md, &n);
+	for (unsigned int i = 0; i < n && i < HASH_HEX_LEN / 2; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[HASH_HEX_LEN] = '\0';
+	EVP_MD_CTX_free(h->md);
+	free(h);
+}
+
+void hash_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1])
+{
+	struct hash_ctx *h = hash_begin();
+
+	hash_update(h, data, len);
+	hash_end(h, hex);
+}
+
+int hash_is_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < HASH_HEX_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[i] == '\0';
+}
+
+int hash_equal_ct(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}

@@ -1,0 +1,545 @@
+/* capture.c - the data capture writer and reader (see capture.h).
+ *
+ * The queue is Vyukov's bounded multi-producer queue: a producer claims a
+ * slot with one compare-and-swap and publishes it with a release store;
+ * the single consumer needs no atomic read-modify-write at all. When it
+ * finds the queue empty, the writer sleeps 2 ms: capture is never urgent,
+ * and producers then never have to wake anybody (no syscall, no lock). */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "deploy/capture.h"
+#include "core/fsutil.h"
+#include "core/ids.h"
+#include "core/timefmt.h"
+#include "core/utf8.h"
+#include "core/xalloc.h"
+
+#define FILE_IDLE_US	(1 * TIME_US_PER_SEC)
+#define FILE_AGE_US	(30 * TIME_US_PER_SEC)
+#define FILE_MAX_BYTES	((size_t)64 << 20)
+
+struct record {
+	int64_t time_us;
+	size_t size;		/* of the allocation, for queued_bytes */
+	size_t in_len, out_len;
+	char *endpoint, *in_type, *out_type, *in, *out;	/* into data[] */
+	char data[];
+};
+
+struct slot {
+	atomic_size_t seq;
+	struct record *rec;
+};
+
+struct cap_file {
+	char *endpoint;
+	int64_t hour;		/* time_us / 3600 s of the records */
+	FILE *f;
+	char *part, *final;
+	int64_t opened_us, last_us;
+	size_t bytes;
+};
+
+struct capture {
+	char *dir;
+	struct slot *slots;
+	size_t mask;
+	atomic_size_t head;	/* next slot producers claim */
+	size_t tail;		/* next slot the writer reads */
+	atomic_size_t queued_bytes;	/* held by queued records */
+	size_t max_bytes;
+	atomic_int stop;
+	atomic_uint_fast64_t written, dropped;
+	pthread_t thread;
+	struct cap_file *files;
+	size_t nfiles, files_cap;
+	uint64_t seed[2], rng;	/* event IDs */
+	struct buf line;	/* the writer's line buffer */
+};
+
+int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
+		   const char *in_type, const void *in, size_t in_len,
+		   const char *out_type, const void *out, size_t out_len)
+{
+	size_t ne = strlen(endpoint) + 1, nit = strlen(in_type) + 1,
+	       not = strlen(out_type) + 1;
+	size_t pos = atomic_load_explicit(&c->head, memory_order_relaxed);
+	struct slot *s;
+	size_t size = sizeof(struct record) + ne + nit + not + in_len +
+		      out_len + 2;
+	struct record *r;
+
+	if (atomic_fetch_add_explicit(&c->queued_bytes, size,
+				      memory_order_relaxed) + size >
+	    c->max_bytes) {
+		atomic_fetch_sub_explicit(&c->queued_bytes, size,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->dropped, 1,
+					  memory_order_relaxed);
+		return -1;
+	}
+	for (;;) {
+		s = &c->slots[pos & c->mask];
+		size_t seq = atomic_load_explicit(&s->seq,
+						  memory_order_acquire);
+		intptr_t diff = (intptr_t)seq - (intptr_t)pos;
+
+		if (diff == 0) {
+			if (atomic_compare_exchange_weak_explicit(&c->head,
+			    &pos, pos + 1, memory_order_relaxed,
+			    memory_order_relaxed))
+				break;
+		} else if (diff < 0) {
+			atomic_fetch_sub_explicit(&c->queued_bytes, size,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&c->dropped, 1,
+						  memory_order_relaxed);
+			return -1;
+		} else {
+			pos = atomic_load_explicit(&c->head,
+						   memory_order_relaxed);
+		}
+	}
+	r = xmalloc(size);
+	r->size = size;
+	r->time_us = time_us;
+	r->in_len = in_len;
+	r->out_len = out_len;
+	r->endpoint = r->data;
+	r->in_type = r->endpoint + ne;
+	r->out_type = r->in_type + nit;
+	r->in = r->out_type + not;
+	r->out = r->in + in_len + 1;
+	memcpy(r->endpoint, endpoint, ne);
+	memcpy(r->in_type, in_type, nit);
+	memcpy(r->out_type, out_type, not);
+	memcpy(r->in, in, in_len);
+	r->in[in_len] = '\0';
+	memcpy(r->out, out, out_len);
+	r->out[out_len] = '\0';
+	s->rec = r;
+	atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+	return 0;
+}
+
+static struct record *queue_pop(struct capture *c)
+{
+	struct slot *s = &c->slots[c->tail & c->mask];
+	size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+	struct record *r;
+
+	if (seq != c->tail + 1)
+		return NULL;
+	r = s->rec;
+	atomic_store_explicit(&s->seq, c->tail + c->mask + 1,
+			      memory_order_release);
+	c->tail++;
+	return r;
+}
+
+/* Append data as the body of a JSON string (no quotes). */
+static void json_escape(struct buf *out, const char *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	buf_grow(out, len + 16);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (c == '"' || c == '\\') {
+			buf_addch(out, '\\');
+			buf_addch(out, c);
+		} else if (c == '\n') {
+			buf_add(out, "\\n", 2);
+		} else if (c == '\r') {
+			buf_add(out, "\\r", 2);
+		} else if (c == '\t') {
+			buf_add(out, "\\t", 2);
+		} else if (c < 0x20) {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4],
+				      hex[c & 15] };
+
+			buf_add(out, u, 6);
+		} else {
+			buf_addch(out, c);
+		}
+	}
+}
+
+/* One side of captureData: CSV and JSON stay readable text (when they
+ * are valid UTF-8); anything else is base64. */
+static void capture_side(struct buf *out, const char *type,
+			 const char *data, size_t len, const char *mode)
+{
+	const char *encoding = NULL;
+
+	if (strncmp(type, "text/csv", 8) == 0)
+		encoding = "CSV";
+	else if (strncmp(type, "application/json", 16) == 0)
+		encoding = "JSON";	/* also application/jsonlines */
+	if (encoding && !utf8_valid(data, len))
+		encoding = NULL;
+	buf_addstr(out, "{\"observedContentType\":\"");
+	json_escape(out, type, strlen(type));
+	buf_addf(out, "\",\"mode\":\"%s\",\"data\":\"", mode);
+	if (!encoding) {
+		size_t n = 4 * ((len + 2) / 3);
+
+		buf_grow(out, n + 1);
+		EVP_EncodeBlock((unsigned char *)out->s + out->len,
+				(const unsigned char *)data, (int)len);
+		out->len += n;
+		out->s[out->len] = '\0';
+	} else {
+		json_escape(out, data, len);
+	}
+	buf_addf(out, "\",\"encoding\":\"%s\"}",
+		 encoding ? encoding : "BASE64");
+}
+
+/* A version 4 UUID from the writer's generator: unique, not secret. */
+static void event_id(struct capture *c, char out[UUID_STR_LEN])
+{
+	uint64_t a, b;
+
+	c->rng = c->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	a = c->rng ^ c->seed[0];
+	c->rng = c->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	b = c->rng ^ c->seed[1];
+	a = (a & ~0xF000ULL) | 0x4000ULL;
+	b = (b & ~(3ULL << 62)) | (2ULL << 62);
+	snprintf(out, UUID_STR_LEN, "%08x-%04x-%04x-%04x-%012llx",
+		 (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xFFFF),
+		 (unsigned)(a & 0xFFFF), (unsigned)(b >> 48),
+		 (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
+}
+
+/* The record's JSON line, keys in SageMaker's order, into line. */
+static void record_line(struct capture *c, const struct record *r,
+			struct buf *line)
+{
+	char uuid[UUID_STR_LEN], when[TIME_RFC3339_MAX];
+
+	event_id(c, uuid);
+	time_format_ms(r->time_us, when);
+	buf_reset(line);
+	buf_addstr(line, "{\"captureData\":{\"endpointInput\":");
+	capture_side(line, r->in_type, r->in, r->in_len, "INPUT");
+	buf_addstr(line, ",\"endpointOutput\":");
+	capture_side(line, r->out_type, r->out, r->out_len, "OUTPUT");
+	buf_addf(line, "},\"eventMetadata\":{\"eventId\":\"%s\","
+		 "\"inferenceTime\":\"%s\"},\"eventVersion\":\"0\"}\n",
+		 uuid, when);
+}
+
+static void file_complete(struct cap_file *cf)
+{
+	if (!cf->f)
+		return;
+	if (fflush(cf->f) == 0)
+		fsync(fileno(cf->f));
+	fclose(cf->f);
+	cf->f = NULL;
+	if (rename(cf->part, cf->final) == 0) {
+		char *dir = path_dirname(cf->final);
+
+		fsync_dir(dir, NULL);
+		free(dir);
+	}
+	free(cf->part);
+	free(cf->final);
+	cf->part = cf->final = NULL;
+}
+
+static struct cap_file *file_for(struct capture *c, const char *endpoint)
+{
+	for (size_t i = 0; i < c->nfiles; i++)
+		if (strcmp(c->files[i].endpoint, endpoint) == 0)
+			return &c->files[i];
+	ALLOC_GROW(c->files, c->nfiles + 1, c->files_cap);
+	memset(&c->files[c->nfiles], 0, sizeof(c->files[0]));
+	c->files[c->nfiles].endpoint = xstrdup(endpoint);
+	return &c->files[c->nfiles++];
+}
+
+static int file_open(struct capture *c, struct cap_file *cf,
+		     int64_t time_us)
+{
+	time_t t = (time_t)(time_us / TIME_US_PER_SEC);
+	char rnd[9];
+	struct tm tm;
+	char *dir;
+
+	gmtime_r(&t, &tm);
+	id_random_hex(rnd, 8);
+	dir = xasprintf("%s/%s/%04d/%02d/%02d/%02d", c->dir, cf->endpoint,
+			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			tm.tm_hour);
+	if (mkdir_p(dir, NULL) < 0) {
+		free(dir);
+		return -1;
+	}
+	cf->part = xasprintf("%s/.%02d-%02d-%03d-%s.jsonl.part", dir,
+			     tm.tm_min, tm.tm_sec,
+			     (int)(time_us / 1000 % 1000), rnd);
+	cf->final = xasprintf("%s/%02d-%02d-%03d-%s.jsonl", dir, tm.tm_min,
+			      tm.tm_sec, (int)(time_us / 1000 % 1000), rnd);
+	free(dir);
+	cf->f = fopen(cf->part, "we");
+	if (!cf->f) {
+		free(cf->part);
+		free(cf->final);
+		cf->part = cf->final = NULL;
+		return -1;
+	}
+	cf->hour = time_us / (3600 * TIME_US_PER_SEC);
+	cf->opened_us = time_mono_us();
+	cf->bytes = 0;
+	return 0;
+}
+
+static void record_write(struct capture *c, struct record *r)
+{
+	struct cap_file *cf = file_for(c, r->endpoint);
+
+	if (cf->f && (cf->hour != r->time_us / (3600 * TIME_US_PER_SEC) ||
+		      cf->bytes >= FILE_MAX_BYTES))
+		file_complete(cf);
+	if (!cf->f && file_open(c, cf, r->time_us) < 0) {
+		atomic_fetch_add_explicit(&c->dropped, 1,
+					  memory_order_relaxed);
+		return;
+	}
+	record_line(c, r, &c->line);
+	cf->bytes += c->line.len;
+	fwrite(c->line.s, 1, c->line.len, cf->f);
+	cf->last_us = time_mono_us();
+	atomic_fetch_add_explicit(&c->written, 1, memory_order_relaxed);
+}
+
+static void files_complete_due(struct capture *c, int all)
+{
+	int64_t now = time_mono_us();
+
+	for (size_t i = 0; i < c->nfiles; i++) {
+		struct cap_file *cf = &c->files[i];
+
+		if (cf->f && (all || now - cf->last_us >= FILE_IDLE_US ||
+			      now - cf->opened_us >= FILE_AGE_US))
+			file_complete(cf);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct capture *c = arg;
+	const struct timespec nap = { 0, 2000000 };
+
+	for (;;) {
+		int stopping = atomic_load(&c->stop);
+		struct record *r;
+		int n = 0;
+
+		while ((r = queue_pop(c)) != NULL) {
+			record_write(c, r);
+			atomic_fetch_sub_explicit(&c->queued_bytes, r->size,
+						  memory_order_relaxed);
+			free(r);
+			if (++n % 256 == 0)
+				files_complete_due(c, 0);
+		}
+		files_complete_due(c, 0);
+		if (stopping)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	files_complete_due(c, 1);
+	return NULL;
+}
+
+int capture_start(struct capture **out, const char *dir, size_t queue_len,
+		  struct mlops_err *err)
+{
+	struct capture *c = xcalloc(1, sizeof(*c));
+	size_t n = 2;
+	int e;
+
+	while (n < queue_len)
+		n *= 2;
+	c->dir = xstrdup(dir);
+	c->max_bytes = CAPTURE_MAX_BYTES;
+	buf_init(&c->line);
+	if (RAND_bytes((unsigned char *)c->seed, sizeof(c->seed)) != 1)
+		c->seed[0] = (uint64_t)time_now_us();
+	c->rng = c->seed[0] ^ c->seed[1];
+	c->slots = xcalloc(n, sizeof(*c->slots));
+	c->mask = n - 1;
+	for (size_t i = 0; i < n; i++)
+		atomic_init(&c->slots[i].seq, i);
+	e = pthread_create(&c->thread, NULL, writer_main, c);
+	if (e != 0) {
+		buf_release(&c->line);
+		free(c->slots);
+		free(c->dir);
+		free(c);
+		return mlops_err_errno(err, MLOPS_EINTERNAL, e,
+				       "cannot start the capture writer");
+	}
+	*out = c;
+	return 0;
+}
+
+void capture_limit_bytes(struct capture *c, size_t max_bytes)
+{
+	c->max_bytes = max_bytes;
+}
+
+void capture_stop(struct capture *c)
+{
+	if (!c)
+		return;
+	atomic_store(&c->stop, 1);
+	pthread_join(c->thread, NULL);
+	for (size_t i = 0; i < c->nfiles; i++)
+		free(c->files[i].endpoint);
+	free(c->files);
+	free(c->slots);
+	free(c->dir);
+	buf_release(&c->line);
+	free(c);
+}
+
+uint64_t capture_written(const struct capture *c)
+{
+	return atomic_load_explicit(&c->written, memory_order_relaxed);
+}
+
+uint64_t capture_dropped(const struct capture *c)
+{
+	return atomic_load_explicit(&c->dropped, memory_order_relaxed);
+}
+
+/* Sorted visible entries of dir (NULL-safe scandir wrapper). */
+static int list_dir(const char *dir, struct dirent ***out)
+{
+	int n = scandir(dir, out, NULL, alphasort);
+
+	if (n < 0)
+		*out = NULL;
+	return n < 0 ? 0 : n;
+}
+
+struct capture_walk {
+	int64_t since_us, until_us;
+	int (*fn)(json_t *record, void *arg);
+	void *arg;
+	int stopped;
+};
+
+static int read_file_records(struct capture_walk *w, const char *path,
+			     struct mlops_err *err)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	int ret = 0;
+
+	if (!f)
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				       "cannot open %s", path);
+	while (ret == 0 && !w->stopped && (n = getline(&line, &cap, f)) > 0) {
+		json_error_t jerr;
+		json_t *rec = json_loadb(line, (size_t)n, 0, &jerr);
+		const char *when = NULL;
+		int64_t t;
+
+		lineno++;
+		if (rec)
+			json_unpack(rec, "{s:{s:s}}", "eventMetadata",
+				    "inferenceTime", &when);
+		if (!rec || !when || time_parse(when, &t, NULL) < 0) {
+			ret = mlops_err_set(err, MLOPS_EINPUT, "%s:%zu: not a "
+					    "capture record", path, lineno);
+		} else if (t >= w->since_us && t < w->until_us &&
+			   w->fn(rec, w->arg)) {
+			w->stopped = 1;
+		}
+		json_decref(rec);
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/* Walk the YYYY/MM/DD/HH levels below dir, depth 0 being the year. */
+static int walk_level(struct capture_walk *w, const char *dir, int depth,
+		      int *tm_parts, struct mlops_err *err)
+{
+	struct dirent **ents;
+	int n = list_dir(dir, &ents), ret = 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char *path = path_join(dir, name);
+
+		if (name[0] == '.' || ret < 0 || w->stopped) {
+			/* hidden, in progress, or done */
+		} else if (depth == 4) {
+			size_t len = strlen(name);
+
+			if (len > 6 && strcmp(name + len - 6, ".jsonl") == 0)
+				ret = read_file_records(w, path, err);
+		} else {
+			char *end;
+			long v = strtol(name, &end, 10);
+			int keep = *end == '\0';
+
+			tm_parts[depth] = (int)v;
+			if (keep && depth == 3) {
+				struct tm tm = { 0 };
+				int64_t start;
+
+				tm.tm_year = tm_parts[0] - 1900;
+				tm.tm_mon = tm_parts[1] - 1;
+				tm.tm_mday = tm_parts[2];
+				tm.tm_hour = tm_parts[3];
+				start = (int64_t)timegm(&tm) * TIME_US_PER_SEC;
+				keep = start < w->until_us && start +
+					3600 * TIME_US_PER_SEC > w->since_us;
+			}
+			if (keep)
+				ret = walk_level(w, path, depth + 1, tm_parts,
+						 err);
+		}
+		free(path);
+		free(ents[i]);
+	}
+	free(ents);
+	return ret;
+}
+
+int capture_each(const char *dir, const char *endpoint, int64_t since_us,
+		 int64_t until_us, int (*fn)(json_t *record, void *arg),
+		 void *arg, struct mlops_err *err)
+{
+	struct capture_walk w = { since_us, until_us, fn, arg, 0 };
+	int tm_parts[4] = { 0 };
+	char *top = path_join(dir, endpoint);
+	int ret = walk_level(&w, top, 0, tm_parts, err);
+
+	free(top);
+	return ret;
+}

@@ -1,0 +1,1056 @@
+/* gateway.c - the HTTP side of the gateway and its control loop (see
+ * gateway.h; the endpoint table is gwroutes.c's, counters gwmetrics.c's).
+ *
+ * The hot path, an xgboost invocation, costs: one request context taken
+ * from a per-thread free list (so no malloc once warm), the body copied
+ * into its reused buffer, CSV parsed straight into its reused float
+ * matrix, one XGBoost call, predictions printed into its reused output
+ * buffer, and libmicrohttpd's own response object. No lock is taken:
+ * routes, settings and versions are read through atomic pointers, and
+ * counters are relaxed atomic adds. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+
+#include "core/fsutil.h"
+#include "deploy/gateway_int.h"
+#include "deploy/gateway_record.h"
+#include "core/hash.h"
+#include "deploy/predio.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
+
+#define CAPTURE_QUEUE 65536
+/* Past the max payload, skip this much before closing the connection. */
+#define MAX_SKIP ((uint64_t)64 << 20)
+#define INVOKE_PREFIX "/endpoints/"
+#define INVOKE_SUFFIX "/invocations"
+
+enum req_state { REQ_READING, REQ_WAITING, REQ_DONE };
+
+/* One invocation, from headers to the completed response. Reused: a
+ * thread keeps a free list, and each buffer keeps its allocation. */
+struct gw_req {
+	struct gateway *gw;
+	struct gw_endpoint *ep;
+	struct gw_version *ver;
+	struct MHD_Connection *conn;
+	int64_t t0, t0_real;
+	uint64_t max_payload, skipped;
+	uint64_t reserved;		/* of gw->buffered */
+	int64_t timeout_us;
+	int capture, too_big, over_budget, counted_inflight;
+	_Atomic int state;
+	char ctype[96];
+	struct buf body, out;
+	struct predio_rows rows, pred;
+	struct pool_job job;
+	struct gw_req *next_free;
+	struct gw_req *next_all;
+};
+
+static _Thread_local struct gw_req *free_reqs;
+static _Thread_local uint64_t rng_state;
+static pthread_mutex_t all_reqs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gw_req *all_reqs;
+
+static struct gw_req *req_get(struct gateway *gw)
+{
+	struct gw_req *r = free_reqs;
+
+	if (r) {
+		free_reqs = r->next_free;
+	} else {
+		r = xcalloc(1, sizeof(*r));
+		buf_init(&r->body);
+		buf_init(&r->out);
+		buf_init(&r->job.out);
+		pthread_mutex_lock(&all_reqs_lock);
+		r->next_all = all_reqs;
+		all_reqs = r;
+		pthread_mutex_unlock(&all_reqs_lock);
+	}
+	r->gw = gw;
+	r->ep = NULL;
+	r->ver = NULL;
+	r->capture = r->too_big = r->over_budget = r->counted_inflight = 0;
+	r->skipped = r->reserved = 0;
+	atomic_store_explicit(&r->state, REQ_READING, memory_order_relaxed);
+	buf_reset(&r->body);
+	buf_reset(&r->out);
+	return r;
+}
+
+static void req_put(struct gw_req *r)
+{
+	/* Keep big buffers from pinning memory after a huge request. */
+	if (r->body.cap > ((size_t)1 << 20))
+		buf_release(&r->body);
+	if (r->out.cap > ((size_t)1 << 20))
+		buf_release(&r->out);
+	if (r->job.out.cap > ((size_t)1 << 20))
+		buf_release(&r->job.out);
+	if (r->rows.cap > ((size_t)1 << 18))
+		predio_rows_release(&r->rows);
+	if (r->pred.cap > ((size_t)1 << 18))
+		predio_rows_release(&r->pred);
+	r->next_free = free_reqs;
+	free_reqs = r;
+}
+
+static void reqs_free_all(void)
+{
+	pthread_mutex_lock(&all_reqs_lock);
+	while (all_reqs) {
+		struct gw_req *r = all_reqs;
+
+		all_reqs = r->next_all;
+		buf_release(&r->body);
+		buf_release(&r->out);
+		buf_release(&r->job.out);
+		predio_rows_release(&r->rows);
+		predio_rows_release(&r->pred);
+		free(r);
+	}
+	pthread_mutex_unlock(&all_reqs_lock);
+}
+
+static uint32_t rand32(void)
+{
+	/* xorshift64*, seeded per thread: a capture decision, not crypto. */
+	if (!rng_state)
+		rng_state = (uint64_t)time_mono_us() * 0x9E3779B97F4A7C15ULL |
+			    1;
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+/* Queue a response; body must outlive it unless copy is set. */
+static enum MHD_Result respond(struct MHD_Connection *c, int status,
+			       const char *body, size_t len,
+			       const char *ctype, const char *model, int copy)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, (void *)body,
+		copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	if (ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					ctype);
+	if (model)
+		MHD_add_response_header(resp, "X-Mlops-Model", model);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+					"POST");
+	ret = MHD_queue_response(c, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* {"error": kind, "message": msg} into out (JSON-escaped by hand: the
+ * message is ours, but may quote user input). A message that is not
+ * valid UTF-8 (it quotes the request's bytes, or cut a character in
+ * two) gets '?' for its non-ASCII bytes: the body must stay JSON. */
+static void error_body(struct buf *out, const char *kind, const char *msg)
+{
+	json_t *valid = json_string(msg);
+
+	buf_reset(out);
+	buf_addf(out, "{\"error\":\"%s\",\"message\":\"", kind);
+	for (const char *p = msg; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '"' || ch == '\\')
+			buf_addch(out, '\\');
+		if (ch < 0x20)
+			buf_addf(out, "\\u%04x", ch);
+		else
+			buf_addch(out, ch >= 0x80 && !valid ? '?' : ch);
+	}
+	buf_addstr(out, "\"}\n");
+	json_decref(valid);
+}
+
+static const char *error_kind(int status)
+{
+	switch (status) {
+	case 400: return "InvalidInput";
+	case 401: return "Unauthorized";
+	case 404: return "NotFound";
+	case 405: return "MethodNotAllowed";
+	case 411: return "LengthRequired";
+	case 413: return "PayloadTooLarge";
+	case 415: return "UnsupportedMediaType";
+	case 424: return "ModelError";
+	case 429: return "TooManyRequests";
+	case 501: return "NotImplemented";
+	case 502: return "WorkerDied";
+	case 503: return "ModelNotReady";
+	case 504: return "Timeout";
+	default: return "InternalError";
+	}
+}
+
+static void req_capture(struct gw_req *r, const char *out,
+			size_t out_len, const char *out_type)
+{
+	if (!r->capture || !r->gw->cap)
+		return;
+	if (capture_submit(r->gw->cap, r->ep->name, r->t0_real, r->ctype,
+			   r->body.s, r->body.len, out_type, out,
+			   out_len) == 0)
+		atomic_fetch_add_explicit(&r->ep->n.captured, 1,
+					  memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&r->ep->n.capture_dropped, 1,
+					  memory_order_relaxed);
+}
+
+/* Answer an invocation: count it, capture it, queue the response from
+ * r's output buffer. */
+static enum MHD_Result req_finish(struct gw_req *r, int status,
+				  const char *body, size_t len,
+				  const char *ctype)
+{
+	struct gw_counters *n = r->ep ? &r->ep->n : &r->gw->unrouted;
+
+	gw_count(n, status, time_mono_us() - r->t0);
+	if (status == 200)
+		req_capture(r, body, len, ctype);
+	return respond(r->conn, status, body, len, ctype,
+		       r->ver ? r->ver->ref : NULL, 0);
+}
+
+static enum MHD_Result req_fail_as(struct gw_req *r, int status,
+				   const char *kind, const char *msg)
+{
+	error_body(&r->out, kind, msg);
+	return req_finish(r, status, r->out.s, r->out.len,
+			  "application/json");
+}
+
+static enum MHD_Result req_fail(struct gw_req *r, int status,
+				const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum MHD_Result req_fail(struct gw_req *r, int status,
+				const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return req_fail_as(r, status, error_kind(status), msg);
+}
+
+/* 503 for a body past the gateway's bound on buffered bodies. */
+static enum MHD_Result req_fail_full(struct gw_req *r)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "the gateway holds its maximum of %llu "
+		 "bytes of request bodies: retry later",
+		 (unsigned long long)r->gw->max_buffered);
+	return req_fail_as(r, 503, "BodyBufferFull", msg);
+}
+
+/* Reserve n more body bytes for r under the gateway's bound. A body
+ * past SMALL_BODY may fill only 7/8 of it: the rest is kept for small
+ * ones (the usual inference request), so that connections holding large
+ * bodies cannot refuse every request; one client address, at
+ * GATEWAY_DEFAULT_MAX_PER_CLIENT connections of small bodies, holds
+ * 16 MB, less than the 32 MB eighth of the default bound. */
+#define SMALL_BODY ((uint64_t)64 << 10)
+
+static int reserve(struct gw_req *r, uint64_t n)
+{
+	struct gateway *gw = r->gw;
+	uint64_t limit = gw->max_buffered;
+	uint_fast64_t cur = atomic_load_explicit(&gw->buffered,
+						 memory_order_relaxed);
+
+	if (r->reserved + n > SMALL_BODY)
+		limit -= limit / 8;
+	do {
+		if (n > limit || cur > limit - n)
+			return -1;
+	} while (!atomic_compare_exchange_weak(&gw->buffered, &cur,
+					       cur + n));
+	r->reserved += n;
+	return 0;
+}
+
+/* One open connection, for the deadline sweep. */
+struct gw_conn {
+	MHD_socket fd;
+	_Atomic int64_t deadline_us;	/* monotonic; 0: none */
+	struct gw_conn *prev, *next;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *c,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct gateway *gw = cls;
+	struct gw_conn *k = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+			c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		k = xcalloc(1, sizeof(*k));
+		k->fd = info ? info->connect_fd : MHD_INVALID_SOCKET;
+		atomic_init(&k->deadline_us, time_mono_us() +
+			    gw->header_timeout_us);
+		pthread_mutex_lock(&gw->conns_lock);
+		k->next = gw->conns;
+		if (k->next)
+			k->next->prev = k;
+		gw->conns = k;
+		pthread_mutex_unlock(&gw->conns_lock);
+		*socket_context = k;
+		return;
+	}
+	if (!k)
+		return;
+	pthread_mutex_lock(&gw->conns_lock);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		gw->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	pthread_mutex_unlock(&gw->conns_lock);
+	free(k);
+	*socket_context = NULL;
+}
+
+/* Give c a deadline us from now (0: none) to send what it owes. */
+static void conn_deadline(struct MHD_Connection *c, int64_t us)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct gw_conn *k = info ? info->socket_context : NULL;
+
+	if (k)
+		atomic_store_explicit(&k->deadline_us, us ? time_mono_us() +
+				      us : 0, memory_order_relaxed);
+}
+
+/* Close every connection past its deadline. shutdown() ends its stream,
+ * so its libmicrohttpd thread closes it; the lock keeps the socket from
+ * being closed and its number reused meanwhile, as libmicrohttpd tells
+ * on_connection before it closes a socket. */
+static void conns_sweep(struct gateway *gw)
+{
+	int64_t now = time_mono_us();
+
+	pthread_mutex_lock(&gw->conns_lock);
+	for (struct gw_conn *k = gw->conns; k; k = k->next) {
+		int64_t d = atomic_load_explicit(&k->deadline_us,
+						 memory_order_relaxed);
+
+		if (d && now >= d && k->fd != MHD_INVALID_SOCKET) {
+			shutdown(k->fd, SHUT_RDWR);
+			atomic_store_explicit(&k->deadline_us, 0,
+					      memory_order_relaxed);
+			atomic_fetch_add_explicit(&gw->timed_out, 1,
+						  memory_order_relaxed);
+		}
+	}
+	pthread_mutex_unlock(&gw->conns_lock);
+}
+
+/* Answer a request that has no context (no body read). */
+static enum MHD_Result quick_fail(struct gateway *gw,
+				  struct MHD_Connection *c, int status,
+				  const char *msg)
+{
+	struct buf b = BUF_INIT;
+	enum MHD_Result ret;
+
+	gw_count(&gw->unrouted, status, 0);
+	error_body(&b, error_kind(status), msg);
+	ret = respond(c, status, b.s, b.len, "application/json", NULL, 1);
+	buf_release(&b);
+	return ret;
+}
+
+/* Check the request's API key against the endpoint's, in constant time
+ * for each stored key and over all of them. An endpoint that needs a
+ * key and has none refuses every request. */
+static int key_ok(struct MHD_Connection *c, const struct gw_conf *conf)
+{
+	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      "X-Api-Key");
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						       "Authorization");
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int ok = 0;
+
+	if (!conf->key_required)
+		return 1;
+	if (!key && auth && strncasecmp(auth, "Bearer ", 7) == 0)
+		key = auth + 7;
+	if (!key || EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(),
+			       NULL) != 1 || mdlen != 32)
+		return 0;
+	for (size_t i = 0; i < conf->nkeys; i++)
+		ok |= hash_equal_ct(md, conf->keys[i], 32);
+	return ok;
+}
+
+static void job_done(struct pool_job *job)
+{
+	struct gw_req *r = job->arg;
+
+	atomic_store_explicit(&r->state, REQ_DONE, memory_order_release);
+	MHD_resume_connection(r->conn);
+}
+
+/* 1 when the media type of ctype is want, whatever its parameters
+ * ("text/csv; charset=utf-8" is text/csv; "text/csvx" is not). */
+static int media_type_is(const char *ctype, const char *want)
+{
+	size_t n = strlen(want);
+
+	ctype += strspn(ctype, " \t");
+	if (strncasecmp(ctype, want, n) != 0)
+		return 0;
+	ctype += n;
+	ctype += strspn(ctype, " \t");
+	return *ctype == '\0' || *ctype == ';';
+}
+
+static enum MHD_Result invoke_xgboost(struct gw_req *r)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct xgb_model *m = r->ver->xgb;
+	int json = media_type_is(r->ctype, "application/json");
+
+	if (!json && !media_type_is(r->ctype, "text/csv"))
+		return req_fail(r, 415, "content type '%s' is not supported: "
+				"use text/csv or application/json", r->ctype);
+	if ((json ? predio_parse_json : predio_parse_csv)(&r->rows, r->body.s,
+	    r->body.len, xgb_model_nfeatures(m), &err) < 0)
+		return req_fail(r, 400, "%s", err.msg);
+	if (xgb_model_predict(m, r->rows.x, r->rows.nrows, &r->pred,
+			      &err) < 0)
+		return req_fail(r, 424, "%s", err.msg);
+	buf_reset(&r->out);
+	if (json)
+		predio_format_json(&r->out, r->pred.x, r->pred.nrows,
+				   r->pred.ncols);
+	else
+		predio_format_csv(&r->out, r->pred.x, r->pred.nrows,
+				  r->pred.ncols);
+	return req_finish(r, 200, r->out.s, r->out.len,
+			  json ? "application/json" : "text/csv");
+}
+
+static enum MHD_Result invoke_worker(struct gw_req *r)
+{
+	struct gw_endpoint *ep = r->ep;
+	struct gw_conf *conf = atomic_load_explicit(&ep->conf,
+						    memory_order_acquire);
+	long n = atomic_fetch_add(&ep->inflight, 1);
+
+	if (n >= conf->set.max_concurrency) {
+		atomic_fetch_sub(&ep->inflight, 1);
+		return req_fail(r, 429, "endpoint '%s' is at its maximum "
+				"concurrency (%d)", ep->name,
+				conf->set.max_concurrency);
+	}
+	r->counted_inflight = 1;
+	r->job.body = r->body.s;
+	r->job.len = r->body.len;
+	r->job.content_type = r->ctype;
+	r->job.deadline_us = r->t0 + r->timeout_us;
+	r->job.done = job_done;
+	r->job.arg = r;
+	r->job.status = 0;
+	atomic_store(&r->state, REQ_WAITING);
+	MHD_suspend_connection(r->conn);
+	pool_submit(r->ver->pool, &r->job);
+	return MHD_YES;
+}
+
+/* The whole body is in: predict, or hand over to the workers. */
+static enum MHD_Result invoke(struct gw_req *r)
+{
+	conn_deadline(r->conn, 0);
+	if (r->over_budget)
+		return req_fail_full(r);
+	if (r->too_big)
+		return req_fail(r, 413, "the body exceeds the endpoint's "
+				"maximum payload of %llu bytes",
+				(unsigned long long)r->max_payload);
+	r->ver = atomic_load_explicit(&r->ep->active, memory_order_acquire);
+	if (!r->ver)
+		return req_fail(r, 404, "no endpoint '%s'", r->ep->name);
+	atomic_fetch_add(&r->ver->inflight, 1);
+	if (r->ver->error)
+		return req_fail(r, 503, "%s", r->ver->error);
+	if (r->body.len == 0)
+		return req_fail(r, 400, "empty body");
+	if (r->ver->kind == GW_XGBOOST)
+		return invoke_xgboost(r);
+	return invoke_worker(r);
+}
+
+/* After the worker answered and the connection was resumed. */
+static enum MHD_Result invoke_done(struct gw_req *r)
+{
+	struct pool_job *j = &r->job;
+
+	if (j->status != 200) {
+		gw_count(&r->ep->n, j->status, time_mono_us() - r->t0);
+		return respond(r->conn, j->status, j->out.s, j->out.len,
+			       j->out_type, r->ver->ref, 0);
+	}
+	return req_finish(r, 200, j->out.s, j->out.len, j->out_type);
+}
+
+/* Headers are in: route, authenticate, size-check. */
+static enum MHD_Result begin_invoke(struct gateway *gw,
+				    struct MHD_Connection *c,
+				    const char *name, size_t name_len,
+				    void **con_cls)
+{
+	const char *len_hdr, *ctype;
+	struct gw_endpoint *ep = gw_lookup(gw, name, name_len);
+	struct gw_conf *conf;
+	struct gw_req *r;
+
+	if (!ep || !atomic_load(&ep->active)) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "no endpoint '%.*s'",
+			 (int)(name_len > 100 ? 100 : name_len), name);
+		return quick_fail(gw, c, 404, msg);
+	}
+	r = req_get(gw);
+	*con_cls = r;
+	atomic_fetch_add(&gw->inflight, 1);
+	r->ep = ep;
+	r->conn = c;
+	r->t0 = time_mono_us();
+	r->t0_real = time_now_us();
+	conf = atomic_load_explicit(&ep->conf, memory_order_acquire);
+	r->max_payload = conf->set.max_payload;
+	r->timeout_us = conf->set.timeout_us;
+	r->capture = conf->capture_all ||
+		(conf->capture_below && rand32() < conf->capture_below);
+	ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					    MHD_HTTP_HEADER_CONTENT_TYPE);
+	snprintf(r->ctype, sizeof(r->ctype), "%s", ctype ? ctype : "text/csv");
+	if (!key_ok(c, conf))
+		return req_fail(r, 401, "a valid API key is required "
+				"(Authorization: Bearer KEY or X-Api-Key)");
+	len_hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					      MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (len_hdr && strtoull(len_hdr, NULL, 10) > r->max_payload) {
+		r->too_big = 1;
+		return invoke(r);
+	}
+	/* Reserve a declared body whole, before a byte of it is read. */
+	if (len_hdr) {
+		uint64_t n = strtoull(len_hdr, NULL, 10);
+
+		if (reserve(r, n) < 0)
+			return req_fail_full(r);
+		buf_grow(&r->body, (size_t)n);
+	}
+	return MHD_YES;
+}
+
+/* Marks a GET of /ping, /endpoints or /metrics between its two calls. */
+static char deferred_get;
+
+/* GET /ping, /endpoints or /metrics. */
+static enum MHD_Result serve_get(struct gateway *gw, struct MHD_Connection *c,
+				 const char *url)
+{
+	struct buf b = BUF_INIT;
+	enum MHD_Result ret;
+	const char *type = "application/json";
+
+	if (url[1] == 'e') {
+		gw_render_endpoints(gw, &b);
+	} else if (url[1] == 'm') {
+		gw_render_metrics(gw, &b);
+		type = "text/plain; version=0.0.4";
+	} else {
+		type = NULL;
+	}
+	ret = respond(c, 200, b.s, b.len, type, NULL, 1);
+	buf_release(&b);
+	return ret;
+}
+
+/* How the request says its body is framed. */
+struct framing {
+	int nlength, nencoding;
+	const char *length, *encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
+				     const char *key, const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->nlength++;
+		f->length = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->nencoding++;
+		f->encoding = value;
+	}
+	return MHD_YES;
+}
+
+/* Refuse a body whose end two parsers could see in different places
+ * (RFC 9112 section 6.3), which would let it smuggle a request past
+ * whatever sits in front of the gateway, and a transfer coding other
+ * than chunked, whose end libmicrohttpd cannot find. Answered on the
+ * first call, so libmicrohttpd closes the connection after it. Sets
+ * *has_body. */
+static enum MHD_Result check_framing(struct gateway *gw,
+				     struct MHD_Connection *c, int *has_body,
+				     int *refused)
+{
+	struct framing f = { 0 };
+	char msg[200];
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	*has_body = f.nencoding || (f.length && strcmp(f.length, "0") != 0);
+	*refused = 1;
+	if (f.nlength > 1)
+		return quick_fail(gw, c, 400, "several Content-Length headers");
+	if (f.nencoding > 1 || (f.nencoding &&
+	    strcasecmp(f.encoding, "chunked") != 0)) {
+		snprintf(msg, sizeof(msg), "Transfer-Encoding '%.100s' is not "
+			 "supported: send the body as it is, or chunked",
+			 f.nencoding > 1 ? "(several headers)" : f.encoding);
+		return quick_fail(gw, c, 501, msg);
+	}
+	if (f.nlength && f.nencoding)
+		return quick_fail(gw, c, 400, "both Content-Length and "
+				  "Transfer-Encoding");
+	*refused = 0;
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct gateway *gw = cls;
+	struct gw_req *r = *con_cls;
+	size_t ulen = strlen(url);
+	int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	int has_body, refused;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (*con_cls == &deferred_get) {
+		/* Answered on the second call: queued on the first, MHD
+		 * would close the connection. */
+		*con_cls = NULL;
+		return serve_get(gw, c, url);
+	}
+	if (r) {
+		int state = atomic_load_explicit(&r->state,
+						 memory_order_acquire);
+
+		if (state == REQ_DONE)
+			return invoke_done(r);
+		if (*upload_size) {
+			size_t n = *upload_size;
+
+			*upload_size = 0;
+			if (r->body.len + n > r->max_payload)
+				r->too_big = 1;
+			if (!r->too_big && !r->over_budget &&
+			    r->body.len + n > r->reserved &&
+			    reserve(r, r->body.len + n - r->reserved) < 0)
+				r->over_budget = 1;
+			if (!r->too_big && !r->over_budget) {
+				buf_add(&r->body, upload, n);
+				return MHD_YES;
+			}
+			/* Skip the rest, to answer 413 or 503 at its
+			 * end; a body that does not end (chunked) is cut
+			 * off once MAX_SKIP bytes were skipped. */
+			r->skipped += n;
+			if (r->skipped > MAX_SKIP) {
+				gw_count(&r->ep->n, r->too_big ? 413 : 503,
+					 time_mono_us() - r->t0);
+				return MHD_NO;
+			}
+			return MHD_YES;
+		}
+		return invoke(r);
+	}
+	/* The first call, with the headers only. */
+	conn_deadline(c, gw->body_timeout_us);
+	ret = check_framing(gw, c, &has_body, &refused);
+	if (refused)
+		return ret;
+	if (ulen > strlen(INVOKE_PREFIX) + strlen(INVOKE_SUFFIX) &&
+	    strncmp(url, INVOKE_PREFIX, strlen(INVOKE_PREFIX)) == 0 &&
+	    strcmp(url + ulen - strlen(INVOKE_SUFFIX), INVOKE_SUFFIX) == 0) {
+		const char *name = url + strlen(INVOKE_PREFIX);
+		size_t nlen = ulen - strlen(INVOKE_PREFIX) -
+			      strlen(INVOKE_SUFFIX);
+
+		if (!is_post)
+			return quick_fail(gw, c, 405, "invocations take POST");
+		if (memchr(name, '/', nlen))
+			return quick_fail(gw, c, 404, "no such path");
+		return begin_invoke(gw, c, name, nlen, con_cls);
+	}
+	if (strcmp(url, INVOKE_SUFFIX) == 0) {
+		const char *name = MHD_lookup_connection_value(c,
+			MHD_HEADER_KIND, "X-Mlops-Endpoint");
+
+		if (!is_post)
+			return quick_fail(gw, c, 405, "invocations take POST");
+		if (!name)
+			return quick_fail(gw, c, 400, "POST /invocations needs "
+					  "an X-Mlops-Endpoint header");
+		return begin_invoke(gw, c, name, strlen(name), con_cls);
+	}
+	if (strcmp(url, "/ping") == 0 || strcmp(url, "/endpoints") == 0 ||
+	    strcmp(url, "/metrics") == 0) {
+		if (!is_get)
+			return quick_fail(gw, c, 405, "use GET");
+		/* A body is not read: answer now, which closes the
+		 * connection after the answer. */
+		if (has_body)
+			return serve_get(gw, c, url);
+		*con_cls = &deferred_get;
+		return MHD_YES;
+	}
+	return quick_fail(gw, c, 404, "no such path");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c,
+			 void **con_cls, enum MHD_RequestTerminationCode why)
+{
+	struct gateway *gw = cls;
+	struct gw_req *r = *con_cls;
+
+	(void)why;
+	/* The next request's headers are due from now. */
+	conn_deadline(c, gw->header_timeout_us);
+	if (!r || *con_cls == &deferred_get)
+		return;
+	atomic_fetch_sub(&gw->buffered, r->reserved);
+	if (r->counted_inflight)
+		atomic_fetch_sub(&r->ep->inflight, 1);
+	if (r->ver)
+		atomic_fetch_sub(&r->ver->inflight, 1);
+	*con_cls = NULL;
+	req_put(r);
+	atomic_fetch_sub(&gw->inflight, 1);
+}
+
+/* Bind host:port ourselves, for a precise error and for port 0. */
+static int listen_socket(const char *listen_on, char **url,
+			 struct mlops_err *err)
+{
+	char host[256];
+	const char *colon = strrchr(listen_on, ':');
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char port_s[16], addr_s[INET6_ADDRSTRLEN];
+	int fd, one = 1, e;
+
+	if (!colon || colon == listen_on || (size_t)(colon - listen_on) >=
+	    sizeof(host))
+		return mlops_err_set(err, MLOPS_EUSAGE, "--listen '%s': "
+				     "expected HOST:PORT", listen_on);
+	memcpy(host, listen_on, (size_t)(colon - listen_on));
+	host[colon - listen_on] = '\0';
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	e = getaddrinfo(host, colon + 1, &hints, &ai);
+	if (e != 0)
+		return mlops_err_set(err, MLOPS_EUSAGE, "--listen '%s': %s",
+				     listen_on, gai_strerror(e));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		freeaddrinfo(ai);
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno, "socket");
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+		e = errno;
+		close(fd);
+		freeaddrinfo(ai);
+		return mlops_err_errno(err, e == EADDRINUSE ? MLOPS_ENOTFOUND :
+				       MLOPS_EINTERNAL, e, "cannot listen on "
+				       "%s", listen_on);
+	}
+	freeaddrinfo(ai);
+	getsockname(fd, (struct sockaddr *)&ss, &sslen);
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, addr_s, sizeof(addr_s));
+		snprintf(port_s, sizeof(port_s), "%d", ntohs(a->sin6_port));
+		*url = xasprintf("http://[%s]:%s", addr_s, port_s);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, addr_s, sizeof(addr_s));
+		snprintf(port_s, sizeof(port_s), "%d", ntohs(a->sin_port));
+		*url = xasprintf("http://%s:%s", addr_s, port_s);
+	}
+	return fd;
+}
+
+static int64_t data_version(struct store *st)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	sqlite3_stmt *q = NULL;
+	int64_t v = -1;
+
+	/* -1 on an error: the caller takes a changed version as a reason
+	 * to reload, which then reports the error. */
+	if (store_prepare(st, &q, "PRAGMA data_version", &err) == 0 &&
+	    store_step(q, "cannot read the data version", &err) == 1)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* This gateway's record in the store (see gwrecord.h). */
+struct gw_self {
+	char *path;
+	const char *url;
+	struct buf last;	/* what the record holds */
+};
+
+/* Write the record anew when what the gateway serves has changed. */
+static int self_record(struct gateway *gw, struct gw_self *self,
+		       struct mlops_err *err)
+{
+	struct gw_routes *r = atomic_load(&gw->routes);
+	size_t n = r ? r->n : 0;
+	struct gwrec_endpoint *eps = xcalloc(n + 1, sizeof(*eps));
+	int ret;
+
+	for (size_t i = 0; i < n; i++) {
+		struct gw_version *v = atomic_load(&r->eps[i]->active);
+		struct gw_conf *c = atomic_load(&r->eps[i]->conf);
+
+		eps[i].name = r->eps[i]->name;
+		eps[i].model = v ? v->ref : NULL;
+		eps[i].generation = c->generation;
+		eps[i].failed = !v || v->error;
+	}
+	ret = gwrec_write(self->path, &self->last, self->url, eps, n, err);
+	free(eps);
+	return ret;
+}
+
+/* Remove path if it holds url: another gateway may have taken it over. */
+static void unlink_if_holds(const char *path, const char *url)
+{
+	struct buf b = BUF_INIT;
+
+	if (buf_read_file(&b, path, 4096, NULL) == 0 &&
+	    strcmp(b.s, url) == 0)
+		unlink(path);
+	buf_release(&b);
+}
+
+/* Serve until SIGTERM/SIGINT: reload on change or SIGHUP, sweep what
+ * is retired, write counters every two seconds. */
+static void control_loop(struct gateway *gw, const sigset_t *sigs,
+			 struct gw_self *self)
+{
+	const struct timespec tick = { 0, 200000000 };
+	int64_t seen = data_version(gw->st), last_flush = time_mono_us();
+
+	for (;;) {
+		struct mlops_err err = MLOPS_ERR_INIT;
+		int sig = sigtimedwait(sigs, NULL, &tick);
+		int64_t v = data_version(gw->st);
+
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig == SIGHUP || v != seen) {
+			seen = v;
+			if (gw_reload(gw, &err) < 0 && gw->conf->log)
+				fprintf(gw->conf->log, "mlops-deploy: reload: "
+					"%s\n", err.msg);
+			if (self_record(gw, self, &err) < 0 && gw->conf->log)
+				fprintf(gw->conf->log, "mlops-deploy: %s\n",
+					err.msg);
+		}
+		gw_retire_sweep(gw, 0);
+		conns_sweep(gw);
+		if (time_mono_us() - last_flush >= 2 * TIME_US_PER_SEC) {
+			gw_flush_stats(gw);
+			gwrec_touch(self->path);
+			last_flush = time_mono_us();
+		}
+	}
+}
+
+static int thread_count(int asked)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (asked > 0)
+		return asked;
+	return n > 0 ? (int)n : 1;
+}
+
+int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
+{
+	struct gateway gw = { 0 };
+	struct gw_self self = { NULL, NULL, BUF_INIT };
+	struct MHD_Daemon *d = NULL;
+	sigset_t sigs;
+	char *url = NULL, *capdir = NULL, *urlfile = NULL;
+	int fd = -1, ret;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	gw.conf = conf;
+	gw.max_connections = conf->max_connections ? conf->max_connections :
+			     GATEWAY_DEFAULT_MAX_CONNECTIONS;
+	gw.max_per_client = conf->max_per_client ? conf->max_per_client :
+			    GATEWAY_DEFAULT_MAX_PER_CLIENT;
+	gw.header_timeout_us = conf->header_timeout_us > 0 ?
+		conf->header_timeout_us : GATEWAY_DEFAULT_HEADER_TIMEOUT_US;
+	gw.body_timeout_us = conf->body_timeout_us > 0 ?
+		conf->body_timeout_us : GATEWAY_DEFAULT_BODY_TIMEOUT_US;
+	gw.max_buffered = conf->max_buffered ? conf->max_buffered :
+			  GATEWAY_DEFAULT_MAX_BUFFERED;
+	pthread_mutex_init(&gw.cold_lock, NULL);
+	pthread_mutex_init(&gw.conns_lock, NULL);
+	ret = store_open_dir(&gw.st, conf->store_dir, "mlops-deploy", err);
+	if (ret < 0)
+		goto out;
+	/* Bind first: a port in use is reported before any model loads. */
+	if ((fd = listen_socket(conf->listen, &url, err)) < 0) {
+		ret = fd;
+		goto out;
+	}
+	if ((ret = gw_reload(&gw, err)) < 0)
+		goto out;
+	capdir = store_path(gw.st, "capture");
+	if ((ret = capture_start(&gw.cap, capdir, CAPTURE_QUEUE, err)) < 0)
+		goto out;
+	/* The record before the first answer and before on_ready: once
+	 * /ping answers or serve returns, describe and stop see us. */
+	gwrec_prune(gw.st->dir);
+	self.path = gwrec_own_path(gw.st->dir);
+	self.url = url;
+	if ((ret = self_record(&gw, &self, err)) < 0)
+		goto out;
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
+			     MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+			     on_request, &gw,
+			     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+			     MHD_OPTION_THREAD_POOL_SIZE,
+			     (unsigned)thread_count(conf->threads),
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+			     MHD_OPTION_CONNECTION_LIMIT, gw.max_connections,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			     gw.max_per_client,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &gw,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &gw,
+			     MHD_OPTION_END);
+	if (!d) {
+		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot start the "
+				    "HTTP server on %s", conf->listen);
+		goto out;
+	}
+	urlfile = store_path(gw.st, "gateway.url");
+	write_file_atomic(urlfile, url, strlen(url), NULL);
+	if (conf->log)
+		fprintf(conf->log, "mlops-deploy: listening on %s with %d "
+			"threads\n", url, thread_count(conf->threads));
+	if (conf->on_ready)
+		conf->on_ready(conf->arg, url);
+	control_loop(&gw, &sigs, &self);
+	/* Drain: stop accepting, let in-flight requests finish. */
+	{
+		int64_t give_up = time_mono_us() + gw.max_timeout_us +
+				  5 * TIME_US_PER_SEC;
+		MHD_socket lfd = MHD_quiesce_daemon(d);
+
+		if (lfd != MHD_INVALID_SOCKET)
+			close(lfd);
+		fd = -1;
+		while (atomic_load(&gw.inflight) > 0 &&
+		       time_mono_us() < give_up)
+			usleep(10000);
+		if (conf->log)
+			fprintf(conf->log, "mlops-deploy: stopped\n");
+	}
+	ret = 0;
+out:
+	if (d)
+		MHD_stop_daemon(d);
+	if (fd >= 0)
+		close(fd);
+	if (urlfile)
+		unlink_if_holds(urlfile, url);
+	if (self.path)
+		unlink(self.path);
+	if (gw.st && ret == 0)
+		gw_flush_stats(&gw);
+	capture_stop(gw.cap);
+	gw_retire_sweep(&gw, 1);
+	gw_free_all(&gw);
+	reqs_free_all();
+	free(gw.cold);
+	store_close(gw.st);
+	pthread_mutex_destroy(&gw.cold_lock);
+	pthread_mutex_destroy(&gw.conns_lock);
+	curl_global_cleanup();
+	free(url);
+	free(capdir);
+	free(urlfile);
+	free(self.path);
+	buf_release(&self.last);
+	return ret;
+}

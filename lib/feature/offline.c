@@ -1,0 +1,536 @@
+/* foffline.c - the offline store's files: the partition writer, the
+ * reader's list of files and export; see foffline.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "core/csv.h"
+#include "feature/offline.h"
+#include "feature/feature.h"
+#include "core/fsutil.h"
+#include "core/ids.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
+
+/* Rows wait in memory per hour of event time, up to PENDING_BUDGET bytes
+ * in all; past it the hours holding the most go to their files, so that
+ * data arriving in any time order still makes few, large files. At most
+ * MAX_OPEN_PARTS files are open at once (the least recently used is
+ * finished first), and a file takes no more flushes past
+ * OFFLINE_PART_ROWS rows. */
+#define PENDING_BUDGET (32u << 20)
+#define MAX_OPEN_PARTS 16
+#define EXTRA_COLUMNS 3
+#define NO_PART SIZE_MAX
+
+struct part {
+	int64_t hour;		/* event time in hours since the epoch */
+	char *tmp_path;
+	char *rel_path;		/* offline/GROUP/year=.../part-....csv.gz */
+	int fd;			/* -1 once finished */
+	gzFile gz;
+	int64_t rows, bytes;
+	uint64_t last_use;
+	int published;
+};
+
+struct bucket {
+	int64_t hour;
+	struct buf pending;	/* CSV rows not yet in a file */
+	int64_t pending_rows;
+	size_t part;		/* its file being written, or NO_PART */
+};
+
+struct offline_writer {
+	struct store *st;
+	const struct fgroup *g;
+	int64_t write_time_us;
+	char write_time[TIME_RFC3339_MAX];
+	char *tmpdir;
+	char token[9];		/* tells this writer's files apart */
+	struct part *parts;
+	size_t n, cap, nopen;
+	struct bucket *buckets;
+	size_t nbuckets, buckets_cap;
+	size_t *slots;		/* hour -> bucket index + 1; 0 is empty */
+	size_t nslots;
+	size_t last_bucket;	/* the bucket used last */
+	size_t pending;		/* bytes waiting in all buckets */
+	uint64_t clock;
+	char **fields;		/* a row: features, then the extra columns */
+	struct buf header;
+};
+
+struct offline_writer *offline_writer_new(struct store *st,
+					  const struct fgroup *g,
+					  int64_t write_time_us)
+{
+	struct offline_writer *w = xcalloc(1, sizeof(*w));
+	size_t ncols = g->nfeatures + EXTRA_COLUMNS;
+
+	w->st = st;
+	w->g = g;
+	w->write_time_us = write_time_us;
+	time_format(write_time_us, w->write_time);
+	w->tmpdir = store_path(st, "tmp");
+	id_random_hex(w->token, 8);
+	w->fields = xcalloc(ncols, sizeof(*w->fields));
+	buf_init(&w->header);
+	for (size_t i = 0; i < g->nfeatures; i++)
+		w->fields[i] = g->features[i].name;
+	w->fields[g->nfeatures] = "write_time";
+	w->fields[g->nfeatures + 1] = "api_invocation_time";
+	w->fields[g->nfeatures + 2] = "is_deleted";
+	csv_write_record(&w->header, ncols, w->fields);
+	w->last_bucket = NO_PART;
+	return w;
+}
+
+size_t offline_writer_files(const struct offline_writer *w)
+{
+	return w->n;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+static size_t slot_of(const struct offline_writer *w, int64_t hour)
+{
+	size_t mask = w->nslots - 1;
+	size_t i = (size_t)(((uint64_t)hour * UINT64_C(0x9e3779b97f4a7c15))
+			    >> 32) & mask;
+
+	while (w->slots[i] && w->buckets[w->slots[i] - 1].hour != hour)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* The bucket of hour, made when new. */
+static struct bucket *bucket_for(struct offline_writer *w, int64_t hour)
+{
+	struct bucket *b;
+	size_t i;
+
+	if (w->last_bucket != NO_PART &&
+	    w->buckets[w->last_bucket].hour == hour)
+		return &w->buckets[w->last_bucket];
+	if (2 * (w->nbuckets + 1) > w->nslots) {
+		free(w->slots);
+		w->nslots = w->nslots ? 2 * w->nslots : 64;
+		w->slots = xcalloc(w->nslots, sizeof(*w->slots));
+		for (size_t k = 0; k < w->nbuckets; k++)
+			w->slots[slot_of(w, w->buckets[k].hour)] = k + 1;
+	}
+	i = slot_of(w, hour);
+	if (!w->slots[i]) {
+		ALLOC_GROW(w->buckets, w->nbuckets + 1, w->buckets_cap);
+		b = &w->buckets[w->nbuckets];
+		b->hour = hour;
+		buf_init(&b->pending);
+		b->pending_rows = 0;
+		b->part = NO_PART;
+		w->slots[i] = ++w->nbuckets;
+	}
+	w->last_bucket = w->slots[i] - 1;
+	return &w->buckets[w->last_bucket];
+}
+
+/* Finish the file of p: the gzip trailer, then close. Its data reaches
+ * the disk with everything else at publish time (one syncfs instead of
+ * an fsync per file and per folder, which dominated ingests touching
+ * many hours). */
+static int part_close(struct offline_writer *w, struct part *p,
+		      struct mlops_err *err)
+{
+	struct stat sb;
+	int ret = 0;
+
+	if (gzclose(p->gz) != Z_OK)
+		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot finish "
+				    "'%s'", p->tmp_path);
+	p->gz = NULL;
+	if (ret == 0 && fstat(p->fd, &sb) < 0)
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				      "cannot write '%s'", p->tmp_path);
+	if (ret == 0)
+		p->bytes = sb.st_size;
+	close(p->fd);
+	p->fd = -1;
+	w->nopen--;
+	return ret;
+}
+
+/* Start a new file for hour; its index goes to *out. */
+static int part_open(struct offline_writer *w, int64_t hour, size_t *out,
+		     struct mlops_err *err)
+{
+	char when[TIME_RFC3339_MAX];
+	struct part *p;
+	int fd, gzfd, ret;
+	char *tmp = NULL;
+
+	if (w->nopen >= MAX_OPEN_PARTS) {
+		struct part *lru = NULL;
+
+		for (size_t i = 0; i < w->n; i++)
+			if (w->parts[i].fd >= 0 &&
+			    (!lru || w->parts[i].last_use < lru->last_use))
+				lru = &w->parts[i];
+		if ((ret = part_close(w, lru, err)) < 0)
+			return ret;
+	}
+	fd = tmpfile_open(w->tmpdir, "part", &tmp, err);
+	if (fd < 0)
+		return fd;
+	gzfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	ALLOC_GROW(w->parts, w->n + 1, w->cap);
+	p = &w->parts[w->n];
+	memset(p, 0, sizeof(*p));
+	p->hour = hour;
+	p->tmp_path = tmp;
+	p->fd = fd;
+	/* "YYYY-MM-DDTHH:..." gives the partition's fields. */
+	time_format(hour * 3600 * TIME_US_PER_SEC, when);
+	p->rel_path = xasprintf("offline/%s/year=%.4s/month=%.2s/day=%.2s/"
+				"hour=%.2s/part-%" PRId64 "-%s-%05zu.csv.gz",
+				w->g->name, when, when + 5, when + 8,
+				when + 11, w->write_time_us, w->token, w->n);
+	*out = w->n++;
+	w->nopen++;
+	p->gz = gzfd < 0 ? NULL : gzdopen(gzfd, "wb1");
+	if (!p->gz) {
+		if (gzfd >= 0)
+			close(gzfd);
+		close(fd);
+		p->fd = -1;
+		w->nopen--;
+		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot start "
+				     "'%s'", tmp);
+	}
+	gzbuffer(p->gz, 64 * 1024);
+	if (gzwrite(p->gz, w->header.s, (unsigned)w->header.len) !=
+	    (int)w->header.len)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot write "
+				     "'%s'", tmp);
+	return 0;
+}
+
+/* Move the pending rows of b into its file. */
+static int bucket_flush(struct offline_writer *w, struct bucket *b,
+			struct mlops_err *err)
+{
+	struct part *p;
+	int ret;
+
+	if (!b->pending_rows)
+		return 0;
+	if (b->part != NO_PART && w->parts[b->part].fd >= 0 &&
+	    w->parts[b->part].rows >= OFFLINE_PART_ROWS &&
+	    (ret = part_close(w, &w->parts[b->part], err)) < 0)
+		return ret;
+	if ((b->part == NO_PART || w->parts[b->part].fd < 0) &&
+	    (ret = part_open(w, b->hour, &b->part, err)) < 0)
+		return ret;
+	p = &w->parts[b->part];
+	p->last_use = ++w->clock;
+	if (gzwrite(p->gz, b->pending.s, (unsigned)b->pending.len) !=
+	    (int)b->pending.len)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "cannot write "
+				     "'%s'", p->tmp_path);
+	p->rows += b->pending_rows;
+	w->pending -= b->pending.len;
+	b->pending_rows = 0;
+	buf_release(&b->pending);
+	return 0;
+}
+
+static int by_pending_desc(const void *a, const void *b, void *arg)
+{
+	const struct bucket *buckets = arg;
+	size_t x = buckets[*(const size_t *)a].pending.len;
+	size_t y = buckets[*(const size_t *)b].pending.len;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Over budget: flush the fullest buckets until half of it is left. */
+static int flush_largest(struct offline_writer *w, struct mlops_err *err)
+{
+	size_t *order = xcalloc(w->nbuckets, sizeof(*order)), n = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < w->nbuckets; i++)
+		if (w->buckets[i].pending_rows)
+			order[n++] = i;
+	qsort_r(order, n, sizeof(*order), by_pending_desc, w->buckets);
+	for (size_t i = 0; i < n && ret == 0 && w->pending >
+	     PENDING_BUDGET / 2; i++)
+		ret = bucket_flush(w, &w->buckets[order[i]], err);
+	free(order);
+	return ret;
+}
+
+int offline_writer_add(struct offline_writer *w, char *const *values,
+		       int64_t event_time_us, int deleted,
+		       struct mlops_err *err)
+{
+	const struct fgroup *g = w->g;
+	struct bucket *b = bucket_for(w, floor_div(event_time_us,
+						   3600 * TIME_US_PER_SEC));
+	size_t before = b->pending.len;
+
+	for (size_t i = 0; i < g->nfeatures; i++)
+		w->fields[i] = values[i];
+	w->fields[g->nfeatures] = w->write_time;
+	w->fields[g->nfeatures + 1] = w->write_time;
+	w->fields[g->nfeatures + 2] = deleted ? "true" : "false";
+	csv_write_record(&b->pending, g->nfeatures + EXTRA_COLUMNS, w->fields);
+	b->pending_rows++;
+	w->pending += b->pending.len - before;
+	if (w->pending > PENDING_BUDGET)
+		return flush_largest(w, err);
+	return 0;
+}
+
+static int list_part(struct offline_writer *w, sqlite3_stmt *q,
+		     const struct part *p, struct mlops_err *err)
+{
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, w->g->id);
+	sqlite3_bind_text(q, 2, p->rel_path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, p->rows);
+	sqlite3_bind_int64(q, 4, p->bytes);
+	sqlite3_bind_int64(q, 5, w->write_time_us);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return store_sql_error(w->st, "cannot list an offline file",
+				       err);
+	return 0;
+}
+
+/* Make the files and their renames durable before the transaction that
+ * lists them commits. */
+static int sync_store(struct offline_writer *w, struct mlops_err *err)
+{
+	int fd = open(w->st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0 || syncfs(fd) < 0)
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
+				      "sync the offline files of '%s'",
+				      w->g->name);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int offline_writer_publish(struct offline_writer *w, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < w->nbuckets && ret == 0; i++)
+		ret = bucket_flush(w, &w->buckets[i], err);
+	for (size_t i = 0; i < w->n && ret == 0; i++)
+		if (w->parts[i].fd >= 0)
+			ret = part_close(w, &w->parts[i], err);
+	if (ret == 0)
+		ret = store_prepare(w->st, &q, "INSERT INTO feature_part "
+				    "(group_id, path, rows, bytes, "
+				    "write_time_us) VALUES (?1, ?2, ?3, ?4, "
+				    "?5)", err);
+	for (size_t i = 0; i < w->n && ret == 0; i++) {
+		struct part *p = &w->parts[i];
+		char *path = store_path(w->st, p->rel_path);
+		char *dir = path_dirname(path);
+
+		if ((ret = list_part(w, q, p, err)) == 0 &&
+		    (ret = mkdir_p(dir, err)) == 0) {
+			if (rename(p->tmp_path, path) < 0)
+				ret = mlops_err_errno(err, MLOPS_EINTERNAL,
+						      errno, "cannot rename "
+						      "'%s'", p->tmp_path);
+			else
+				p->published = 1;
+		}
+		free(path);
+		free(dir);
+	}
+	sqlite3_finalize(q);
+	if (ret == 0 && w->n)
+		ret = sync_store(w, err);
+	return ret;
+}
+
+/* Close p without finishing it (its content is being thrown away). */
+static void part_discard(struct offline_writer *w, struct part *p)
+{
+	if (p->fd < 0)
+		return;
+	gzclose(p->gz);
+	close(p->fd);
+	p->fd = -1;
+	w->nopen--;
+}
+
+void offline_writer_abort(struct offline_writer *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct part *p = &w->parts[i];
+
+		part_discard(w, p);
+		if (p->published) {
+			char *path = store_path(w->st, p->rel_path);
+
+			unlink(path);
+			free(path);
+			p->published = 0;
+		} else {
+			unlink(p->tmp_path);
+		}
+	}
+}
+
+void offline_writer_free(struct offline_writer *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->n; i++) {
+		struct part *p = &w->parts[i];
+
+		if (p->fd >= 0) {
+			part_discard(w, p);
+			unlink(p->tmp_path);
+		}
+		free(p->tmp_path);
+		free(p->rel_path);
+	}
+	for (size_t i = 0; i < w->nbuckets; i++)
+		buf_release(&w->buckets[i].pending);
+	free(w->buckets);
+	free(w->slots);
+	free(w->parts);
+	free(w->fields);
+	free(w->tmpdir);
+	buf_release(&w->header);
+	free(w);
+}
+
+int offline_each_part(struct store *st, const struct fgroup *g,
+		      int64_t as_of_us,
+		      int (*fn)(const struct offline_part *p, void *arg),
+		      void *arg, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret, rc;
+
+	ret = store_prepare(st, &q, "SELECT id, path, rows, write_time_us "
+			    "FROM feature_part WHERE group_id = ?1 AND "
+			    "write_time_us <= ?2 ORDER BY id", err);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(q, 1, g->id);
+	sqlite3_bind_int64(q, 2, as_of_us);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct offline_part p;
+
+		p.id = sqlite3_column_int64(q, 0);
+		p.path = store_path(st, (const char *)
+				    sqlite3_column_text(q, 1));
+		p.rows = sqlite3_column_int64(q, 2);
+		p.write_time_us = sqlite3_column_int64(q, 3);
+		ret = fn(&p, arg);
+		free(p.path);
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_sql_error(st, "cannot list offline files", err);
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int offline_read_part(const char *path, struct buf *out,
+		      struct mlops_err *err)
+{
+	gzFile gz = gzopen(path, "rbe");
+	int n;
+
+	if (!gz)
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				       "cannot open '%s'", path);
+	gzbuffer(gz, 256 * 1024);
+	do {
+		buf_grow(out, 1u << 20);
+		n = gzread(gz, out->s + out->len, 1u << 20);
+		if (n > 0)
+			buf_setlen(out, out->len + (size_t)n);
+	} while (n > 0);
+	if (n < 0) {
+		int zerr;
+		const char *why = gzerror(gz, &zerr);
+
+		mlops_err_set(err, MLOPS_EINTERNAL, "cannot read '%s': %s",
+			      path, why);
+		gzclose(gz);
+		return MLOPS_EINTERNAL;
+	}
+	gzclose(gz);
+	return 0;
+}
+
+struct export_state {
+	FILE *f;
+	struct buf data;
+	int header_done;
+	struct mlops_err *err;
+};
+
+static int export_part(const struct offline_part *p, void *arg)
+{
+	struct export_state *x = arg;
+	const char *body;
+	int ret;
+
+	buf_reset(&x->data);
+	if ((ret = offline_read_part(p->path, &x->data, x->err)) < 0)
+		return ret;
+	/* Header names are plain feature names: no quoted newlines. */
+	body = memchr(x->data.s, '\n', x->data.len);
+	body = body ? body + 1 : x->data.s + x->data.len;
+	if (!x->header_done) {
+		body = x->data.s;
+		x->header_done = 1;
+	}
+	if (fwrite(body, 1, (size_t)(x->data.s + x->data.len - body), x->f)
+	    != (size_t)(x->data.s + x->data.len - body))
+		return mlops_err_errno(x->err, MLOPS_EINTERNAL, errno,
+				       "cannot write the export");
+	return 0;
+}
+
+int offline_export(struct store *st, const struct fgroup *g,
+		   int64_t as_of_us, FILE *f, struct mlops_err *err)
+{
+	struct export_state x = { f, BUF_INIT, 0, err };
+	int ret = offline_each_part(st, g, as_of_us, export_part, &x, err);
+
+	if (ret == 0 && !x.header_done) {
+		/* No file yet: still one header, so readers see the columns. */
+		struct offline_writer *w = offline_writer_new(st, g, 0);
+
+		if (fwrite(w->header.s, 1, w->header.len, f) != w->header.len)
+			ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+					      "cannot write the export");
+		offline_writer_free(w);
+	}
+	buf_release(&x.data);
+	return ret;
+}

@@ -1,0 +1,71 @@
+/* foffline.h - the offline store (the data lake): gzip CSV files with a
+ * header under offline/GROUP/year=YYYY/month=MM/day=DD/hour=HH/, one
+ * partition per hour of event time, with SageMaker's extra columns
+ * write_time, api_invocation_time and is_deleted.
+ *
+ * Files are never appended to: a writer fills temporary files in the
+ * store's tmp/ folder and renames each whole file into its partition
+ * when the ingest commits, so Spark, Trino, DuckDB or pandas only ever
+ * see complete files. The feature_part table lists the files in write
+ * order; readers go by that list, so a file left by a crash between
+ * rename and commit is never read. */
+#ifndef MLOPS_FOFFLINE_H
+#define MLOPS_FOFFLINE_H
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "feature/group.h"
+#include "core/store.h"
+
+/* The most rows in one file: bounds a reader's memory per file. */
+#define OFFLINE_PART_ROWS 250000
+
+struct offline_writer;
+
+/* A writer for group g; every row gets write_time_us as write_time and
+ * api_invocation_time. */
+struct offline_writer *offline_writer_new(struct store *st,
+					  const struct fgroup *g,
+					  int64_t write_time_us);
+/* Add a row: g->nfeatures values ("" is missing), its parsed event time
+ * and whether it marks a delete. */
+int offline_writer_add(struct offline_writer *w, char *const *values,
+		       int64_t event_time_us, int deleted,
+		       struct mlops_err *err);
+/* Inside the caller's transaction: finish the files, list them in
+ * feature_part and rename them into place. If the transaction then fails
+ * to commit, call offline_writer_abort to remove them again. */
+int offline_writer_publish(struct offline_writer *w, struct mlops_err *err);
+/* Remove every file this writer made (temporary or published). */
+void offline_writer_abort(struct offline_writer *w);
+/* How many files were written. */
+size_t offline_writer_files(const struct offline_writer *w);
+void offline_writer_free(struct offline_writer *w);
+
+/* One offline file as readers see it. */
+struct offline_part {
+	int64_t id;		/* write order */
+	char *path;		/* absolute */
+	int64_t rows;
+	int64_t write_time_us;
+};
+
+/* Call fn for each file of group g in write order, skipping those
+ * written after as_of_us (INT64_MAX: none). fn returns non-zero to stop. */
+int offline_each_part(struct store *st, const struct fgroup *g,
+		      int64_t as_of_us,
+		      int (*fn)(const struct offline_part *p, void *arg),
+		      void *arg, struct mlops_err *err);
+
+/* Decompress the gzip file at path into out (appended). */
+int offline_read_part(const char *path, struct buf *out,
+		      struct mlops_err *err);
+
+/* Write the group's whole offline table to f as one CSV stream with one
+ * header, as known at as_of_us (INT64_MAX: now). */
+int offline_export(struct store *st, const struct fgroup *g,
+		   int64_t as_of_us, FILE *f, struct mlops_err *err);
+
+#endif

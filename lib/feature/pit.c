@@ -1,0 +1,583 @@
+/* fpit.c - point-in-time joins by external sort and merge; see fpit.h.
+ *
+ * Sort keys: k0 is a 64-bit hash of the ID (so that the radix sort does
+ * most of the work and equal IDs meet), the key bytes are the ID itself
+ * (hash collisions stay apart), k1 the event time with its sign bit
+ * flipped (so that unsigned order is time order), and k2 the tie-breaker:
+ * a feature row's write order (file, then row), or for an entity row its
+ * row number with the top bit set, so that at equal times every feature
+ * row comes first: allow_exact_matches. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/csv.h"
+#include "core/extsort.h"
+#include "feature/group.h"
+#include "feature/offline.h"
+#include "feature/pit.h"
+#include "feature/feature.h"
+#include "core/fsutil.h"
+#include "core/timefmt.h"
+#include "core/xalloc.h"
+
+#define ENTITY_BIT (UINT64_C(1) << 63)
+#define OUT_FLUSH (64u * 1024)
+
+int pit_request_parse(struct pit_request *req, const char *arg,
+		      struct mlops_err *err)
+{
+	char *colon, *p;
+	size_t cap = 0;
+
+	memset(req, 0, sizeof(*req));
+	req->text = xstrdup(arg);
+	req->group = req->text;
+	colon = strchr(req->text, ':');
+	if (colon) {
+		*colon = '\0';
+		for (p = colon + 1; p; ) {
+			char *comma = strchr(p, ',');
+
+			if (comma)
+				*comma = '\0';
+			if (!*p)
+				goto bad;
+			ALLOC_GROW(req->features, req->nfeatures + 1, cap);
+			req->features[req->nfeatures++] = p;
+			p = comma ? comma + 1 : NULL;
+		}
+	}
+	if (!*req->group)
+		goto bad;
+	return 0;
+bad:
+	pit_request_release(req);
+	return mlops_err_set(err, MLOPS_EUSAGE, "'%s' is not GROUP or "
+			     "GROUP:feature,feature", arg);
+}
+
+void pit_request_release(struct pit_request *req)
+{
+	free(req->features);
+	free(req->text);
+	memset(req, 0, sizeof(*req));
+}
+
+/* One requested group, resolved. */
+struct pit_group {
+	struct fgroup *g;
+	size_t nsel;
+	size_t *sel;		/* feature indices to output */
+	struct extsort *answers;	/* (row number) -> packed values */
+	const struct sort_rec *next;	/* its next answer, or NULL */
+	struct buf vals;	/* the current row's values of this group */
+};
+
+struct pit {
+	struct store *st;
+	const struct pit_opts *o;
+	char *tmpdir;
+	int fd;			/* the entity file, seekable */
+	char *spool;		/* its temporary copy, when stdin */
+	size_t id_col, time_col, ncols;
+	char *time_name;	/* the time column's name, for messages */
+	struct pit_group *groups;
+	size_t ngroups;
+	size_t part_index;	/* write order of the file being read */
+	struct buf packed, data, last, last_id;
+	char **values;
+};
+
+static uint64_t hash_id(const char *s, size_t n)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h ^ (h >> 29);
+}
+
+static uint64_t time_key(int64_t t)
+{
+	return (uint64_t)t ^ ENTITY_BIT;
+}
+
+static int resolve_group(struct pit *p, struct pit_group *pg,
+			 const struct pit_request *req,
+			 struct mlops_err *err)
+{
+	struct fgroup *g;
+	int ret;
+
+	if ((ret = fstore_load(p->st, req->group, &pg->g, err)) < 0)
+		return ret;
+	g = pg->g;
+	pg->sel = xcalloc(g->nfeatures, sizeof(*pg->sel));
+	if (!g->offline)
+		return mlops_err_set(err, MLOPS_ENOTFOUND, "feature group "
+				     "'%s' has no offline store to join",
+				     g->name);
+	if (req->nfeatures == 0) {
+		for (size_t i = 0; i < g->nfeatures; i++)
+			if (i != g->id_index && i != g->time_index)
+				pg->sel[pg->nsel++] = i;
+		return 0;
+	}
+	if (req->nfeatures > g->nfeatures)
+		return mlops_err_set(err, MLOPS_EUSAGE, "too many features "
+				     "for group '%s'", g->name);
+	for (size_t i = 0; i < req->nfeatures; i++) {
+		int f = fgroup_find(g, req->features[i]);
+
+		if (f < 0)
+			return mlops_err_set(err, MLOPS_ENOTFOUND, "feature "
+					     "group '%s' has no feature '%s'",
+					     g->name, req->features[i]);
+		pg->sel[pg->nsel++] = (size_t)f;
+	}
+	return 0;
+}
+
+/* Make the entity file seekable: stdin or a pipe is copied to tmp/. */
+static int open_entities(struct pit *p, struct mlops_err *err)
+{
+	const char *path = p->o->entities;
+	struct stat sb;
+	char buf[65536];
+	ssize_t n;
+	int in;
+
+	if (strcmp(path, "-") != 0) {
+		p->fd = file_open_input(path, err);
+		if (p->fd < 0)
+			return p->fd;
+		if (fstat(p->fd, &sb) == 0 && S_ISREG(sb.st_mode))
+			return 0;
+		in = p->fd;
+	} else {
+		in = STDIN_FILENO;
+	}
+	p->fd = tmpfile_open(p->tmpdir, "entities", &p->spool, err);
+	if (p->fd < 0)
+		return p->fd;
+	unlink(p->spool);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write_all(p->fd, buf, (size_t)n) < 0)
+			return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+					       "cannot copy the entities");
+	if (in != STDIN_FILENO)
+		close(in);
+	if (n < 0)
+		return mlops_err_errno(err, MLOPS_EINPUT, errno,
+				       "cannot read '%s'", path);
+	return 0;
+}
+
+static const char *entity_name(const struct pit *p)
+{
+	return strcmp(p->o->entities, "-") == 0 ? "<stdin>" : p->o->entities;
+}
+
+/* Open a reader on the entity file from its start, past the header. */
+static int rewind_entities(struct pit *p, struct csv_reader **out,
+			   size_t *ncols, char ***names,
+			   struct mlops_err *err)
+{
+	int ret;
+
+	if (lseek(p->fd, 0, SEEK_SET) < 0)
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				       "cannot rewind '%s'", entity_name(p));
+	*out = csv_reader_new(p->fd, entity_name(p));
+	ret = csv_read_header(*out, ncols, names, err);
+	if (ret < 0) {
+		csv_reader_free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+static int find_column(size_t n, char **names, const char *want)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], want) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int output_header(struct pit *p, char **names, char ***out,
+			 size_t *n, struct mlops_err *err);
+static void free_header(char **cols, size_t n);
+
+/* Find the ID and time columns in the entity header, and check the
+ * output's column names before any work is done. */
+static int entity_columns(struct pit *p, struct mlops_err *err)
+{
+	const struct fgroup *g0 = p->groups[0].g;
+	const char *idc = p->o->id_column ? p->o->id_column :
+		g0->features[g0->id_index].name;
+	const char *tc = p->o->time_column ? p->o->time_column :
+		g0->features[g0->time_index].name;
+	struct csv_reader *r = NULL;
+	char **names;
+	int ret, i, j;
+
+	if ((ret = rewind_entities(p, &r, &p->ncols, &names, err)) < 0)
+		return ret;
+	i = find_column(p->ncols, names, idc);
+	j = find_column(p->ncols, names, tc);
+	if (i < 0 || j < 0)
+		ret = mlops_err_set(err, MLOPS_EINPUT, "%s:1: no %s column "
+				    "'%s' (see %s)", entity_name(p),
+				    i < 0 ? "ID" : "time", i < 0 ? idc : tc,
+				    i < 0 ? "--id-column" : "--time-column");
+	p->id_col = (size_t)i;
+	p->time_col = (size_t)j;
+	p->time_name = xstrdup(tc);
+	if (ret == 0) {
+		char **cols = NULL;
+		size_t n = 0;
+
+		ret = output_header(p, names, &cols, &n, err);
+		free_header(cols, n);
+	}
+	csv_reader_free(r);
+	return ret;
+}
+
+/* Sort every entity row into s by (ID, time), marked as an entity. */
+static int add_entities(struct pit *p, struct extsort *s,
+			struct mlops_err *err)
+{
+	struct csv_reader *r = NULL;
+	char **fields;
+	size_t ncols;
+	uint64_t row = 0;
+	int64_t t;
+	int ret;
+
+	if ((ret = rewind_entities(p, &r, &ncols, &fields, err)) < 0)
+		return ret;
+	while ((ret = csv_read_row(r, ncols, &fields, err)) == 1) {
+		const char *id = fields[p->id_col];
+		const char *when = fields[p->time_col];
+
+		if (time_parse(when, &t, err) < 0) {
+			ret = mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: %s: "
+					    "\"%s\" is not a timestamp "
+					    "(RFC 3339 or Unix seconds)",
+					    entity_name(p),
+					    csv_record_line(r),
+					    p->time_name, when);
+			break;
+		}
+		if (*id && (ret = extsort_add(s, hash_id(id, strlen(id)), id,
+					      strlen(id), time_key(t),
+					      ENTITY_BIT | row, NULL, 0,
+					      err)) < 0)
+			break;
+		row++;
+	}
+	csv_reader_free(r);
+	return ret;
+}
+
+/* Column positions in an offline file. */
+struct part_cols {
+	int id, time, deleted;
+	int *sel;
+};
+
+static int map_part(const struct pit_group *pg, size_t n, char **names,
+		    struct part_cols *pc, const char *path,
+		    struct mlops_err *err)
+{
+	const struct fgroup *g = pg->g;
+
+	pc->id = find_column(n, names, g->features[g->id_index].name);
+	pc->time = find_column(n, names, g->features[g->time_index].name);
+	pc->deleted = find_column(n, names, "is_deleted");
+	if (pc->id < 0 || pc->time < 0 || pc->deleted < 0)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "%s: not an "
+				     "offline file of '%s'", path, g->name);
+	for (size_t i = 0; i < pg->nsel; i++)
+		pc->sel[i] = find_column(n, names,
+					 g->features[pg->sel[i]].name);
+	return 0;
+}
+
+struct part_ctx {
+	struct pit *p;
+	struct pit_group *pg;
+	struct extsort *s;
+	struct mlops_err *err;
+};
+
+/* Sort every row of one offline file into s. */
+static int add_part(const struct offline_part *part, void *arg)
+{
+	struct part_ctx *c = arg;
+	struct pit *p = c->p;
+	struct pit_group *pg = c->pg;
+	struct csv_reader *r;
+	struct part_cols pc;
+	char **fields;
+	size_t ncols;
+	uint64_t row = 0, order = (uint64_t)p->part_index++ << 32;
+	int64_t t;
+	int ret;
+
+	buf_reset(&p->data);
+	if ((ret = offline_read_part(part->path, &p->data, c->err)) < 0)
+		return ret;
+	pc.sel = xcalloc(pg->nsel ? pg->nsel : 1, sizeof(int));
+	r = csv_reader_new_mem(p->data.s, p->data.len, part->path);
+	if ((ret = csv_read_header(r, &ncols, &fields, c->err)) == 0)
+		ret = map_part(pg, ncols, fields, &pc, part->path, c->err);
+	while (ret == 0 &&
+	       (ret = csv_read_row(r, ncols, &fields, c->err)) == 1) {
+		const char *id = fields[pc.id];
+
+		if (time_parse(fields[pc.time], &t, c->err) < 0) {
+			ret = mlops_err_prefix(c->err, "%s:%ld: ", part->path,
+					       csv_record_line(r));
+			break;
+		}
+		/* Payload: the deleted flag, then the selected values. */
+		buf_reset(&p->packed);
+		buf_addch(&p->packed, strcmp(fields[pc.deleted], "true") == 0);
+		for (size_t i = 0; i < pg->nsel; i++)
+			p->values[i] = pc.sel[i] < 0 ? "" : fields[pc.sel[i]];
+		fgroup_pack(&p->packed, pg->nsel, p->values);
+		ret = extsort_add(c->s, hash_id(id, strlen(id)), id,
+				  strlen(id), time_key(t), order | row++,
+				  p->packed.s, p->packed.len, c->err);
+	}
+	csv_reader_free(r);
+	free(pc.sel);
+	return ret < 0 ? ret : 0;
+}
+
+/* Walk the sorted (ID, time) stream and keep, for each entity row, the
+ * last feature row before it of the same ID. */
+static int pick_answers(struct pit *p, struct pit_group *pg,
+			struct extsort *s, struct mlops_err *err)
+{
+	const struct sort_rec *r;
+	uint64_t cur_hash = 0;
+	int64_t last_t = 0;
+	int have_last = 0, ret;
+
+	while ((ret = extsort_next(s, &r, err)) == 1) {
+		if (r->k0 != cur_hash || r->keylen != p->last_id.len ||
+		    memcmp(r->data, p->last_id.s, r->keylen) != 0) {
+			cur_hash = r->k0;
+			buf_reset(&p->last_id);
+			buf_add(&p->last_id, r->data, r->keylen);
+			have_last = 0;
+		}
+		if (!(r->k2 & ENTITY_BIT)) {
+			buf_reset(&p->last);
+			buf_add(&p->last, r->data + r->keylen, r->datalen);
+			last_t = (int64_t)(r->k1 ^ ENTITY_BIT);
+			have_last = 1;
+			continue;
+		}
+		if (!have_last || p->last.s[0] ||
+		    (pg->g->ttl_us && (int64_t)(r->k1 ^ ENTITY_BIT) - last_t >
+		     pg->g->ttl_us))
+			continue;
+		ret = extsort_add(pg->answers, r->k2 & ~ENTITY_BIT, NULL, 0,
+				  0, 0, p->last.s + 1, p->last.len - 1, err);
+		if (ret < 0)
+			return ret;
+	}
+	return ret;
+}
+
+static int join_group(struct pit *p, struct pit_group *pg,
+		      struct mlops_err *err)
+{
+	struct extsort *s = extsort_new(p->tmpdir, p->o->memory / 2);
+	struct part_ctx c = { p, pg, s, err };
+	int ret;
+
+	pg->answers = extsort_new(p->tmpdir, p->o->memory / 4);
+	p->values = xreallocarray(p->values, pg->nsel ? pg->nsel : 1,
+				  sizeof(*p->values));
+	p->part_index = 0;
+	if ((ret = add_entities(p, s, err)) == 0 &&
+	    (ret = offline_each_part(p->st, pg->g, p->o->as_of_us, add_part,
+				     &c, err)) == 0 &&
+	    (ret = extsort_finish(s, err)) == 0 &&
+	    (ret = pick_answers(p, pg, s, err)) == 0)
+		ret = extsort_finish(pg->answers, err);
+	extsort_free(s);
+	return ret;
+}
+
+/* The output header: entity columns, then GROUP__feature (or plain). */
+static int output_header(struct pit *p, char **names, char ***out,
+			 size_t *n, struct mlops_err *err)
+{
+	size_t total = p->ncols, k = 0;
+	char **cols;
+
+	for (size_t i = 0; i < p->ngroups; i++)
+		total += p->groups[i].nsel;
+	cols = xcalloc(total, sizeof(*cols));
+	for (size_t i = 0; i < p->ncols; i++)
+		cols[k++] = xstrdup(names[i]);
+	for (size_t i = 0; i < p->ngroups; i++) {
+		const struct pit_group *pg = &p->groups[i];
+
+		for (size_t j = 0; j < pg->nsel; j++)
+			cols[k++] = p->o->plain_names ?
+				xstrdup(pg->g->features[pg->sel[j]].name) :
+				xasprintf("%s__%s", pg->g->name,
+					  pg->g->features[pg->sel[j]].name);
+	}
+	*out = cols;
+	*n = total;
+	for (size_t i = p->ncols; i < total; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(cols[i], cols[j]) == 0)
+				return mlops_err_set(err, MLOPS_EUSAGE,
+						     "output column '%s' "
+						     "appears twice%s",
+						     cols[i],
+						     p->o->plain_names ?
+						     " (drop --plain-names)" :
+						     "");
+	return 0;
+}
+
+static void free_header(char **cols, size_t n)
+{
+	for (size_t i = 0; cols && i < n; i++)
+		free(cols[i]);
+	free(cols);
+}
+
+static int flush_out(struct pit *p, struct buf *out, struct mlops_err *err)
+{
+	if (out->len && fwrite(out->s, 1, out->len, p->o->out) != out->len)
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				       "cannot write the dataset");
+	buf_reset(out);
+	return 0;
+}
+
+/* The final pass: each entity row with its answers, in input order. */
+static int write_rows(struct pit *p, struct mlops_err *err)
+{
+	struct csv_reader *r = NULL;
+	struct buf out = BUF_INIT;
+	char **fields, **cols = NULL, **row = NULL;
+	size_t ncols, total = 0, k;
+	uint64_t rowno = 0;
+	int ret;
+
+	if ((ret = rewind_entities(p, &r, &ncols, &fields, err)) < 0)
+		return ret;
+	if ((ret = output_header(p, fields, &cols, &total, err)) < 0)
+		goto out;
+	csv_write_record(&out, total, cols);
+	row = xcalloc(total, sizeof(*row));
+	for (size_t i = 0; i < p->ngroups; i++)
+		if ((ret = extsort_next(p->groups[i].answers,
+					&p->groups[i].next, err)) < 0)
+			goto out;
+		else if (ret == 0)
+			p->groups[i].next = NULL;
+	while ((ret = csv_read_row(r, ncols, &fields, err)) == 1) {
+		for (k = 0; k < ncols; k++)
+			row[k] = fields[k];
+		for (size_t i = 0; i < p->ngroups; i++) {
+			struct pit_group *pg = &p->groups[i];
+
+			for (size_t j = 0; j < pg->nsel; j++)
+				row[k + j] = "";
+			if (pg->next && pg->next->k0 == rowno) {
+				ret = fgroup_unpack(pg->next->data,
+						    pg->next->datalen,
+						    pg->nsel, row + k,
+						    &pg->vals, err);
+				if (ret < 0 ||
+				    (ret = extsort_next(pg->answers,
+							&pg->next, err)) < 0)
+					goto out;
+				if (ret == 0)
+					pg->next = NULL;
+			}
+			k += pg->nsel;
+		}
+		csv_write_record(&out, total, row);
+		rowno++;
+		if (out.len >= OUT_FLUSH && (ret = flush_out(p, &out, err)) < 0)
+			goto out;
+	}
+	if (ret == 0)
+		ret = flush_out(p, &out, err);
+out:
+	free_header(cols, total);
+	free(row);
+	buf_release(&out);
+	csv_reader_free(r);
+	return ret;
+}
+
+int pit_dataset(struct store *st, const struct pit_opts *o,
+		struct mlops_err *err)
+{
+	struct pit p = { st, o };
+	int ret = 0;
+
+	p.fd = -1;
+	p.tmpdir = store_path(st, "tmp");
+	buf_init(&p.packed);
+	buf_init(&p.data);
+	buf_init(&p.last);
+	buf_init(&p.last_id);
+	p.groups = xcalloc(o->nrequests, sizeof(*p.groups));
+	for (size_t i = 0; i < o->nrequests; i++)
+		buf_init(&p.groups[i].vals);
+	for (size_t i = 0; i < o->nrequests && ret == 0; i++) {
+		ret = resolve_group(&p, &p.groups[i], &o->requests[i], err);
+		p.ngroups++;
+	}
+	if (ret == 0 && p.ngroups == 0)
+		ret = mlops_err_set(err, MLOPS_EUSAGE, "no --features given");
+	if (ret == 0)
+		ret = open_entities(&p, err);
+	if (ret == 0)
+		ret = entity_columns(&p, err);
+	for (size_t i = 0; i < p.ngroups && ret == 0; i++)
+		ret = join_group(&p, &p.groups[i], err);
+	if (ret == 0)
+		ret = write_rows(&p, err);
+	for (size_t i = 0; i < p.ngroups; i++) {
+		fgroup_free(p.groups[i].g);
+		free(p.groups[i].sel);
+		extsort_free(p.groups[i].answers);
+		buf_release(&p.groups[i].vals);
+	}
+	free(p.groups);
+	if (p.fd >= 0)
+		close(p.fd);
+	free(p.spool);
+	free(p.time_name);
+	free(p.tmpdir);
+	free(p.values);
+	buf_release(&p.packed);
+	buf_release(&p.data);
+	buf_release(&p.last);
+	buf_release(&p.last_id);
+	return ret;
+}

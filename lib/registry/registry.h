@@ -1,0 +1,268 @@
+/* registry.h - the model registry: model groups, numbered immutable
+ * versions with their artifacts, metrics, params and lineage, the
+ * approval status with its history, and aliases (champion, staging).
+ *
+ * A version is named "GROUP/N"; "GROUP@ALIAS" and "GROUP" (its latest
+ * version) are accepted wherever one is. Artifacts are blobs in the
+ * object store, owned by "registry:GROUP/N" in object_ref. Every status
+ * change, including the one a registration makes, is recorded in the
+ * history and emits a "Model Package State Change" event from source
+ * "mlops.registry" in the same transaction. Audit records are the
+ * caller's (cmd/) job, after commit. */
+#ifndef MLOPS_REGISTRY_H
+#define MLOPS_REGISTRY_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "core/hash.h"
+#include "core/store.h"
+
+#define REGISTRY_EVENT_SOURCE "mlops.registry"
+#define REGISTRY_EVENT_TYPE "Model Package State Change"
+
+#define REGISTRY_PENDING "PendingManualApproval"
+#define REGISTRY_APPROVED "Approved"
+#define REGISTRY_REJECTED "Rejected"
+
+struct model_artifact {
+	char *name;			/* file name as registered, basename */
+	char hash[HASH_HEX_LEN + 1];
+	uint64_t size;
+};
+
+struct model_version {
+	char *group;
+	int64_t version;
+	char *status;		/* "PendingManualApproval" | "Approved" |
+				 * "Rejected" */
+	char *framework;	/* "xgboost" | "exec" | "http" */
+	char *entry;		/* the --entry command, or NULL */
+	size_t nartifacts;
+	struct model_artifact *artifacts;
+	json_t *metrics, *params, *meta;	/* objects, never NULL */
+	json_t *lineage;	/* object, never NULL: commit, run, step,
+				 * inputs, datasets */
+	json_t *origin;		/* where an import came from, or NULL */
+	char *description;	/* or NULL */
+	char *created_by;
+	int64_t created_us;
+};
+
+struct model_group {
+	char *name;
+	char *description;	/* or NULL */
+	json_t *tags;		/* object of strings, never NULL */
+	char *created_by;
+	int64_t created_us;
+	int64_t versions;	/* how many */
+	int64_t latest;		/* 0 when there is none */
+	int64_t latest_approved;	/* 0 when there is none */
+};
+
+/* 1 when name is a valid group name, as SageMaker's:
+ * [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}. */
+int registry_valid_group(const char *name);
+/* 1 when name may be an alias: a letter, then letters, digits, '_' or
+ * '-', at most 63 in all. */
+int registry_valid_alias(const char *name);
+/* 1 when name may name an artifact: a plain file name of 1-100 bytes
+ * (it becomes a tar member name in exports), not "." or "..", without
+ * '/', '\\' or control characters. */
+int registry_valid_artifact_name(const char *name);
+/* 1 when s is one of the three approval statuses. */
+int registry_valid_status(const char *s);
+
+/* Make a group; tags (an object of strings, borrowed) may be NULL.
+ * MLOPS_ENOTFOUND (a conflict) when it exists. */
+int registry_group_create(struct store *st, const char *name,
+			  const char *description, json_t *tags,
+			  struct mlops_err *err);
+/* Read one group with its version counts; free with model_group_free. */
+int registry_group_get(struct store *st, const char *name,
+		       struct model_group **out, struct mlops_err *err);
+/* Every group, by name: *out is an array of *n groups; free it with
+ * model_group_list_free. */
+int registry_group_list(struct store *st, struct model_group **out,
+			size_t *n, struct mlops_err *err);
+void model_group_release(struct model_group *g);
+void model_group_free(struct model_group *g);
+void model_group_list_free(struct model_group *gs, size_t n);
+
+/* What registry_register needs. Everything is borrowed. */
+struct registry_new_version {
+	const char *group;
+	const char *const *artifact_paths;	/* at least one */
+	size_t nartifacts;
+	/* Import only: the names to register the files under (instead of
+	 * their basenames) and the hashes they must have. */
+	const char *const *artifact_names;
+	const char *const *artifact_hashes;
+	const char *framework;	/* NULL: "xgboost" */
+	const char *entry;	/* or NULL */
+	json_t *metrics;	/* object of numbers (may nest), or NULL */
+	json_t *params;		/* object of strings, or NULL */
+	json_t *meta;		/* object of strings, or NULL */
+	json_t *lineage;	/* object, or NULL */
+	json_t *origin;		/* import only: where it came from */
+	const char *status;	/* NULL: PendingManualApproval */
+	const char *description;	/* or NULL */
+	const char *created_by;	/* NULL: the acting user */
+	int64_t created_us;	/* 0: now */
+	int64_t version;	/* 0: the group's next number; import only:
+				 * this exact number */
+	int no_create;		/* refuse a missing group */
+	const char *note;	/* for the first history row, or NULL */
+	/* Called inside the transaction, before commit, to add rows that
+	 * belong to the new version (an import's card revisions). */
+	int (*in_transaction)(struct store *st, const char *group,
+			      int64_t version, void *arg,
+			      struct mlops_err *err);
+	void *in_transaction_arg;
+};
+
+/* Register a new version: store the artifacts as blobs (verified), then
+ * in one transaction number the version (the group's next number, taken
+ * inside BEGIN IMMEDIATE so that concurrent registrations get distinct,
+ * consecutive numbers), write its rows and emit the event. *version gets
+ * its number. Bad input is MLOPS_EINPUT/MLOPS_EUSAGE, a missing artifact
+ * or group (with no_create) MLOPS_ENOTFOUND; nothing is changed then.
+ * When the lineage names a pipeline run and step that already registered
+ * the same artifacts (names and hashes) in the group, nothing is added:
+ * *version gets that version and the result is REGISTRY_ALREADY. */
+#define REGISTRY_ALREADY 1
+int registry_register(struct store *st, const struct registry_new_version *nv,
+		      int64_t *version, struct mlops_err *err);
+
+/* Check that metrics is a JSON object whose leaves are all numbers
+ * (objects may nest); name is for messages. MLOPS_EINPUT otherwise. */
+int registry_check_metrics(const json_t *metrics, const char *name,
+			   struct mlops_err *err);
+
+/* The lineage of a step of a pipeline run, from the environment:
+ * MLOPS_RUN_ID, MLOPS_STEP, MLOPS_GIT_COMMIT and MLOPS_STEP_INPUTS (a JSON
+ * object of input path -> hash). *out is a new object (empty outside a
+ * pipeline); a malformed MLOPS_STEP_INPUTS is MLOPS_EINPUT. */
+int registry_lineage_from_env(json_t **out, struct mlops_err *err);
+/* Add {"path": path, "hash": sha256 of the file} to lineage.datasets. */
+int registry_lineage_add_dataset(json_t *lineage, const char *path,
+				 struct mlops_err *err);
+
+/* Parse a reference without looking it up: GROUP/N sets *version, GROUP@A
+ * sets *alias (pointing into ref), GROUP alone leaves both 0/NULL. *group
+ * is a new string. MLOPS_EUSAGE for a malformed reference. */
+int registry_parse_ref(const char *ref, char **group, int64_t *version,
+		       const char **alias, struct mlops_err *err);
+
+/* Resolve "GROUP/N", "GROUP@ALIAS" or "GROUP" (latest version) to a
+ * version; MLOPS_ENOTFOUND naming what is missing, MLOPS_EUSAGE for a
+ * malformed reference. The caller frees with model_version_free. */
+int registry_resolve(struct store *st, const char *ref,
+		     struct model_version **out, struct mlops_err *err);
+/* Load GROUP/N exactly. */
+int registry_version_get(struct store *st, const char *group,
+			 int64_t version, struct model_version **out,
+			 struct mlops_err *err);
+void model_version_free(struct model_version *mv);
+
+/* The versions of group, oldest first, only those with status when it is
+ * not NULL; *out is an array of *n pointers, freed with
+ * model_version_list_free. MLOPS_ENOTFOUND for a missing group. */
+int registry_version_list(struct store *st, const char *group,
+			  const char *status, struct model_version ***out,
+			  size_t *n, struct mlops_err *err);
+void model_version_list_free(struct model_version **mvs, size_t n);
+
+/* The newest version of group, with status when it is not NULL; 0 in
+ * *version when there is none (not an error: the group exists). */
+int registry_latest(struct store *st, const char *group, const char *status,
+		    int64_t *version, struct mlops_err *err);
+
+/* The version as JSON (the shape of `show --json` and of exports): group,
+ * version, arn, status, framework, entry, artifacts, metrics, params,
+ * meta, lineage, origin, description, created_by, created (RFC 3339).
+ * A new reference. */
+json_t *model_version_json(const struct model_version *mv);
+
+/* Move a version to status (Approved or Rejected, or back to
+ * PendingManualApproval), recording who (the acting user), when and note,
+ * and emitting the event. *previous (may be NULL) gets the old status,
+ * a new string. Returns 0 when changed, 1 when the version already had
+ * that status (nothing recorded). */
+int registry_set_status(struct store *st, const char *group, int64_t version,
+			const char *status, const char *note,
+			char **previous, struct mlops_err *err);
+/* The status history of a version, oldest first: an array of objects
+ * {previous, status, user, time, note}. A new reference in *out. */
+int registry_status_history(struct store *st, const char *group,
+			    int64_t version, json_t **out,
+			    struct mlops_err *err);
+
+/* The approval record of a version across environments, oldest first:
+ * what its origin carried from the stores before this one, then this
+ * store's own changes. Each record is {environment, action, status (the
+ * version's after it), user, time, comment}; action is registered,
+ * approved, rejected, pending (set back) or imported, and an import adds
+ * from (the environment it came from). A new reference in *out. */
+int registry_approvals(struct store *st, const struct model_version *mv,
+		       json_t **out, struct mlops_err *err);
+
+/* Point alias at GROUP/version (moving it when set); aliases are names
+ * like champion or staging. */
+int registry_alias_set(struct store *st, const char *group,
+		       const char *alias, int64_t version,
+		       struct mlops_err *err);
+/* Remove an alias; MLOPS_ENOTFOUND when it is not set. */
+int registry_alias_rm(struct store *st, const char *group, const char *alias,
+		      struct mlops_err *err);
+/* The aliases of group: an array of {alias, version, set_by, set}. */
+int registry_alias_list(struct store *st, const char *group, json_t **out,
+			struct mlops_err *err);
+
+/* Write the artifacts of mv into dir (made if missing), each verified
+ * before it appears under its name. */
+int registry_get_artifacts(struct store *st, const struct model_version *mv,
+			   const char *dir, struct mlops_err *err);
+
+/* The lineage report of a version: {group, version, status, lineage
+ * (commit, run, step, inputs, datasets), registered {user, time},
+ * approved {environment, user, time, note} (the latest approval in any
+ * environment) or null, history (this store's), approvals (the record
+ * of registry_approvals), training, origin}. training is the step that
+ * made the version's artifacts, {run_id, step, inputs}, or null when
+ * unknown: the step of the run that wrote one of them (as the run
+ * recorded it), else the registering step, unless an artifact was among
+ * that step's inputs. */
+int registry_lineage_report(struct store *st, const struct model_version *mv,
+			    json_t **out, struct mlops_err *err);
+
+/* Compare two versions: {a, b, metrics, params, artifacts, differ}, each
+ * section an array of {key, a, b} sorted by key (nested metrics as dotted
+ * keys; metrics add "delta" = b - a when both are numbers). *differ is 1
+ * when anything differs. A new reference. */
+json_t *registry_diff(const struct model_version *a,
+		      const struct model_version *b, int *differ);
+
+/* Write GROUP/N as an export tar stream to fd (mlops-registry-export(5)):
+ * manifest.json, the artifacts, card.json. Streams blobs without holding
+ * them in memory; the same version always gives the same bytes. */
+int registry_export(struct store *st, const struct model_version *mv,
+		    int fd, struct mlops_err *err);
+
+/* Read an export stream from fd (stream names it in messages) and
+ * register its version under the same GROUP/N, keeping its lineage,
+ * recording where it came from (origin) and taking its status, or
+ * status when that is not NULL. An artifact larger than max_size bytes
+ * (0: no limit) is refused. The whole stream is read and checked
+ * (names, sizes, hashes, an exact member list) before anything is
+ * written; a refused stream changes nothing (MLOPS_EINPUT). Importing a
+ * version that is already here with the same content sets *unchanged;
+ * with other content it is MLOPS_ENOTFOUND (a conflict). *group (new
+ * string) and *version name the version. */
+int registry_import(struct store *st, int fd, const char *stream,
+		    const char *status, uint64_t max_size, char **group,
+		    int64_t *version, int *unchanged, struct mlops_err *err);
+
+#endif
