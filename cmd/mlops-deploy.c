@@ -12,10 +12,10 @@
 #include "core/cli.h"
 #include "deploy/endpoint.h"
 #include "deploy/gateway_record.h"
+#include "deploy/source.h"
 #include "core/jsonio.h"
 #include "mlops-deploy/deploy.h"
 #include "core/num.h"
-#include "registry/registry.h"
 #include "core/table.h"
 #include "core/timefmt.h"
 #include "core/xalloc.h"
@@ -103,40 +103,21 @@ enum {
 
 /* Resolve ref in the registry and check the approval gate. */
 static int resolve_model(struct cli *cli, struct store *st, const char *ref,
-			 int allow_unapproved, struct model_version **out)
+			 int allow_unapproved, struct deploy_resolved *out)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
 
-	if (registry_resolve(st, ref, &mv, &err) < 0)
+	if (deploy_resolve(st, ref, out, &err) < 0) {
+		deploy_resolved_release(out);
 		return cli_fail(cli, &err);
-	if (strcmp(mv->status, REGISTRY_APPROVED) != 0 && !allow_unapproved) {
-		cli_warn(cli, "%s/%" PRId64 " is %s, not Approved (approve "
-			 "it, or use --allow-unapproved)", mv->group,
-			 mv->version, mv->status);
-		model_version_free(mv);
+	}
+	if (!deploy_resolved_approved(out) && !allow_unapproved) {
+		cli_warn(cli, "%s is %s, not Approved (approve it, or use "
+			 "--allow-unapproved)", out->ref, out->mv->status);
+		deploy_resolved_release(out);
 		return MLOPS_EXIT_FINDING;
 	}
-	*out = mv;
 	return 0;
-}
-
-/* The deploy_source for mv; free *ref and *arts after use. */
-static void source_of(const struct model_version *mv,
-		      struct deploy_source *src, char **ref,
-		      struct deploy_artifact **arts)
-{
-	*ref = xasprintf("%s/%" PRId64, mv->group, mv->version);
-	*arts = xcalloc(mv->nartifacts + 1, sizeof(**arts));
-	for (size_t i = 0; i < mv->nartifacts; i++) {
-		(*arts)[i].name = mv->artifacts[i].name;
-		(*arts)[i].hash = mv->artifacts[i].hash;
-	}
-	src->ref = *ref;
-	src->framework = mv->framework;
-	src->entry = mv->entry;
-	src->nartifacts = mv->nartifacts;
-	src->artifacts = *arts;
 }
 
 static int audit_done(struct cli *cli, struct store *st, const char *action,
@@ -158,34 +139,28 @@ static int deploy_version(struct cli *cli, const char *name,
 			  const struct endpoint_settings *set)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
-	struct deploy_source src;
-	struct deploy_artifact *arts = NULL;
-	char *ref = NULL;
+	struct deploy_resolved res;
 	struct store *st;
 	int ret;
 
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if ((ret = resolve_model(cli, st, model, allow_unapproved, &mv)) != 0)
+	if ((ret = resolve_model(cli, st, model, allow_unapproved, &res)) != 0)
 		return ret;
-	source_of(mv, &src, &ref, &arts);
 	ret = audit_intend(st, set ? "deploy.create" : "deploy.update", name,
 			   &err);
 	if (ret == 0 && set)
-		ret = endpoint_create(st, name, set, &src, &err);
+		ret = endpoint_create(st, name, set, &res.src, &err);
 	else if (ret == 0)
-		ret = endpoint_update(st, name, &src, &err);
+		ret = endpoint_update(st, name, &res.src, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
 	else
 		ret = audit_done(cli, st, set ? "deploy.create" :
-				 "deploy.update", name, ref);
+				 "deploy.update", name, res.ref);
 	if (ret == 0)
-		printf("%s: serving %s\n", name, ref);
-	free(ref);
-	free(arts);
-	model_version_free(mv);
+		printf("%s: serving %s\n", name, res.ref);
+	deploy_resolved_release(&res);
 	return ret;
 }
 

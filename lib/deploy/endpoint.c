@@ -87,7 +87,7 @@ static char *col_str(sqlite3_stmt *q, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-static void model_release(struct endpoint_model *m)
+void endpoint_model_release(struct endpoint_model *m)
 {
 	free(m->ref);
 	free(m->framework);
@@ -102,8 +102,8 @@ void endpoint_free(struct endpoint *e)
 	if (!e)
 		return;
 	free(e->name);
-	model_release(&e->cur);
-	model_release(&e->prev);
+	endpoint_model_release(&e->cur);
+	endpoint_model_release(&e->prev);
 	free(e->created_by);
 	free(e->keys);
 	free(e);
@@ -320,9 +320,9 @@ static int is_model_file(const char *name)
 
 /* Export src's artifacts into endpoints/NAME/GROUP-N/ and describe the
  * result in m. Blobs are verified on the way out. */
-static int materialise(struct store *st, const char *name,
-		       const struct deploy_source *src,
-		       struct endpoint_model *m, struct mlops_err *err)
+int endpoint_materialise(struct store *st, const char *name,
+			 const struct deploy_source *src,
+			 struct endpoint_model *m, struct mlops_err *err)
 {
 	char *leaf = xstrdup(src->ref), *dir;
 	int ret = 0;
@@ -431,7 +431,7 @@ int endpoint_create(struct store *st, const char *name,
 		goto out;
 	sqlite3_finalize(q);
 	q = NULL;
-	if ((ret = materialise(st, name, src, &m, err)) < 0)
+	if ((ret = endpoint_materialise(st, name, src, &m, err)) < 0)
 		goto out;
 	ret = store_prepare(st, &q, "INSERT INTO endpoint (name, model, "
 			    "framework, entry, model_dir, artifact, "
@@ -466,7 +466,7 @@ out:
 	sqlite3_finalize(q);
 	if (ret < 0)
 		store_rollback(st);
-	model_release(&m);
+	endpoint_model_release(&m);
 	free(user);
 	return ret;
 }
@@ -488,7 +488,7 @@ int endpoint_update(struct store *st, const char *name,
 				    "already serves %s", name, src->ref);
 		goto out;
 	}
-	if ((ret = materialise(st, name, src, &m, err)) < 0)
+	if ((ret = endpoint_materialise(st, name, src, &m, err)) < 0)
 		goto out;
 	ret = store_prepare(st, &q, "UPDATE endpoint SET prev_model = model, "
 			    "prev_framework = framework, prev_entry = entry, "
@@ -515,7 +515,7 @@ out:
 	sqlite3_finalize(q);
 	if (ret < 0)
 		store_rollback(st);
-	model_release(&m);
+	endpoint_model_release(&m);
 	endpoint_free(e);
 	return ret;
 }
@@ -567,8 +567,7 @@ out:
 	return ret;
 }
 
-/* Remove dir and everything below it (the materialised artifacts). */
-static void remove_tree(const char *dir)
+void endpoint_remove_tree(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -584,7 +583,7 @@ static void remove_tree(const char *dir)
 			continue;
 		p = path_join(dir, de->d_name);
 		if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-			remove_tree(p);
+			endpoint_remove_tree(p);
 		else
 			unlink(p);
 		free(p);
@@ -622,7 +621,7 @@ int endpoint_delete(struct store *st, const char *name,
 		 * until it reloads, and loaded models stay in memory. */
 		rel = xasprintf("endpoints/%s", name);
 		dir = store_path(st, rel);
-		remove_tree(dir);
+		endpoint_remove_tree(dir);
 		free(dir);
 		free(rel);
 	}

@@ -69,6 +69,16 @@ struct deploy_source {
 	const struct deploy_artifact *artifacts;
 };
 
+/* Export src's artifacts into endpoints/NAME/GROUP-N/ (blobs verified on
+ * the way out) and describe the result in *m, which the caller releases
+ * with endpoint_model_release, also on failure. */
+int endpoint_materialise(struct store *st, const char *name,
+			 const struct deploy_source *src,
+			 struct endpoint_model *m, struct mlops_err *err);
+void endpoint_model_release(struct endpoint_model *m);
+/* Remove dir and everything below it (materialised artifacts). */
+void endpoint_remove_tree(const char *dir);
+
 /* 1 when name may name an endpoint: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}. */
 int endpoint_valid_name(const char *name);
 

@@ -1,0 +1,74 @@
+/* shadow.h - shadow tests as the store keeps them (mlops-shadow): a
+ * candidate model version that a running gateway sends a copy of a
+ * sample of an endpoint's requests to, after production answered them.
+ * This module starts, lists, stops and ends tests; the gateway
+ * (deploy/gateway_shadow.c) mirrors requests and writes back counters
+ * and paired records. State changes emit "Shadow Test State Change"
+ * events (source mlops.shadow) in their transaction; auditing is the
+ * caller's. */
+#ifndef MLOPS_SHADOW_H
+#define MLOPS_SHADOW_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/store.h"
+#include "deploy/endpoint.h"
+
+#define SHADOW_SOURCE "mlops.shadow"
+#define SHADOW_DEFAULT_DURATION_US (7 * 86400 * INT64_C(1000000))
+#define SHADOW_MAX_DURATION_US (30 * 86400 * INT64_C(1000000))
+#define SHADOW_DEFAULT_MAX_PAIRS 100000
+#define SHADOW_MAX_PAIRS 10000000
+
+struct shadow_test {
+	char *name, *endpoint;
+	char *production;		/* "GROUP/N" production served */
+	struct endpoint_model model;	/* the shadow version */
+	double sample_pct;
+	int64_t max_pairs;
+	char *status;	/* "Running" | "Completed" | "Stopped" | "Promoted" */
+	int64_t start_us, end_us;	/* end_us: scheduled end */
+	int64_t ended_us;		/* 0 while running */
+	char *created_by;
+	int64_t mirrored, shed, pairs_seen, pairs_kept;
+	char *error;			/* the gateway's, or NULL */
+};
+
+struct shadow_start_req {
+	const char *name;		/* NULL: ENDPOINT-YYYYMMDDHHMMSS */
+	const char *endpoint;
+	const struct deploy_source *src;
+	double sample_pct;		/* 0-100 */
+	int64_t duration_us;		/* 1 s to 30 days */
+	int64_t max_pairs;		/* 1 to SHADOW_MAX_PAIRS */
+};
+
+/* Start a test: the endpoint must exist and serve another version, and
+ * have no running test; the shadow's artifacts are materialised beside
+ * the endpoint's, and an xgboost model must load. *name_out gets the
+ * test's name (the caller frees it). MLOPS_EUSAGE for a bad sample,
+ * duration or name, MLOPS_ENOTFOUND for a missing endpoint or a
+ * conflict, MLOPS_EINPUT for a model that does not load. */
+int shadow_start(struct store *st, const struct shadow_start_req *req,
+		 char **name_out, struct mlops_err *err);
+
+/* Mark Completed every running test whose end time has passed (with its
+ * event). Every mlops-shadow command calls it first. */
+int shadow_expire(struct store *st, struct mlops_err *err);
+
+/* End a running test with status ("Stopped" or "Promoted").
+ * MLOPS_ENOTFOUND when there is no such test or it is not running. */
+int shadow_end(struct store *st, const char *name, const char *status,
+	       struct mlops_err *err);
+
+/* Load one test; MLOPS_ENOTFOUND. */
+int shadow_get(struct store *st, const char *name, struct shadow_test **out,
+	       struct mlops_err *err);
+/* Load all, newest first. */
+int shadow_list(struct store *st, struct shadow_test ***out, size_t *n,
+		struct mlops_err *err);
+void shadow_test_free(struct shadow_test *t);
+void shadow_list_free(struct shadow_test **ts, size_t n);
+
+#endif
