@@ -224,19 +224,40 @@ static void req_capture(struct gw_req *r, const char *out,
 					  memory_order_relaxed);
 }
 
+/* After production's response is queued: hand a copy of the request and
+ * of its answer to the endpoint's shadow test, if it runs one and the
+ * request reached the model. Never waits (see gateway_shadow.c). */
+static void req_mirror(struct gw_req *r, int status, const char *out,
+		       size_t len, int64_t us)
+{
+	struct gw_shadow *sh;
+
+	if (!r->ep || !r->ver || r->too_big || r->over_budget ||
+	    !r->body.len)
+		return;
+	sh = atomic_load_explicit(&r->ep->shadow, memory_order_acquire);
+	if (sh)
+		gw_shadow_mirror(sh, r->ctype, r->body.s, r->body.len, status,
+				 out, len, us, r->t0_real);
+}
+
 /* Answer an invocation: count it, capture it, queue the response from
- * r's output buffer. */
+ * r's output buffer, then mirror it. */
 static enum MHD_Result req_finish(struct gw_req *r, int status,
 				  const char *body, size_t len,
 				  const char *ctype)
 {
 	struct gw_counters *n = r->ep ? &r->ep->n : &r->gw->unrouted;
+	int64_t us = time_mono_us() - r->t0;
+	enum MHD_Result ret;
 
-	gw_count(n, status, time_mono_us() - r->t0);
+	gw_count(n, status, us);
 	if (status == 200)
 		req_capture(r, body, len, ctype);
-	return respond(r->conn, status, body, len, ctype,
-		       r->ver ? r->ver->ref : NULL, 0);
+	ret = respond(r->conn, status, body, len, ctype,
+		      r->ver ? r->ver->ref : NULL, 0);
+	req_mirror(r, status, body, len, us);
+	return ret;
 }
 
 static enum MHD_Result req_fail_as(struct gw_req *r, int status,
@@ -443,30 +464,48 @@ static int media_type_is(const char *ctype, const char *want)
 	return *ctype == '\0' || *ctype == ';';
 }
 
-static enum MHD_Result invoke_xgboost(struct gw_req *r)
+int gw_xgb_answer(struct xgb_model *m, const char *ctype, const char *body,
+		  size_t len, struct predio_rows *rows,
+		  struct predio_rows *pred, struct buf *out,
+		  const char **out_type, char *msg, size_t msg_size)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct xgb_model *m = r->ver->xgb;
-	int json = media_type_is(r->ctype, "application/json");
+	int json = media_type_is(ctype, "application/json");
 
-	if (!json && !media_type_is(r->ctype, "text/csv"))
-		return req_fail(r, 415, "content type '%s' is not supported: "
-				"use text/csv or application/json", r->ctype);
-	if ((json ? predio_parse_json : predio_parse_csv)(&r->rows, r->body.s,
-	    r->body.len, xgb_model_nfeatures(m), &err) < 0)
-		return req_fail(r, 400, "%s", err.msg);
-	if (xgb_model_predict(m, r->rows.x, r->rows.nrows, &r->pred,
-			      &err) < 0)
-		return req_fail(r, 424, "%s", err.msg);
-	buf_reset(&r->out);
+	if (!json && !media_type_is(ctype, "text/csv")) {
+		snprintf(msg, msg_size, "content type '%s' is not supported: "
+			 "use text/csv or application/json", ctype);
+		return 415;
+	}
+	if ((json ? predio_parse_json : predio_parse_csv)(rows, body, len,
+	    xgb_model_nfeatures(m), &err) < 0) {
+		snprintf(msg, msg_size, "%s", err.msg);
+		return 400;
+	}
+	if (xgb_model_predict(m, rows->x, rows->nrows, pred, &err) < 0) {
+		snprintf(msg, msg_size, "%s", err.msg);
+		return 424;
+	}
+	buf_reset(out);
 	if (json)
-		predio_format_json(&r->out, r->pred.x, r->pred.nrows,
-				   r->pred.ncols);
+		predio_format_json(out, pred->x, pred->nrows, pred->ncols);
 	else
-		predio_format_csv(&r->out, r->pred.x, r->pred.nrows,
-				  r->pred.ncols);
-	return req_finish(r, 200, r->out.s, r->out.len,
-			  json ? "application/json" : "text/csv");
+		predio_format_csv(out, pred->x, pred->nrows, pred->ncols);
+	*out_type = json ? "application/json" : "text/csv";
+	return 200;
+}
+
+static enum MHD_Result invoke_xgboost(struct gw_req *r)
+{
+	const char *type = NULL;
+	char msg[1024];
+	int status = gw_xgb_answer(r->ver->xgb, r->ctype, r->body.s,
+				   r->body.len, &r->rows, &r->pred, &r->out,
+				   &type, msg, sizeof(msg));
+
+	if (status != 200)
+		return req_fail(r, status, "%s", msg);
+	return req_finish(r, 200, r->out.s, r->out.len, type);
 }
 
 static enum MHD_Result invoke_worker(struct gw_req *r)
@@ -525,9 +564,14 @@ static enum MHD_Result invoke_done(struct gw_req *r)
 	struct pool_job *j = &r->job;
 
 	if (j->status != 200) {
-		gw_count(&r->ep->n, j->status, time_mono_us() - r->t0);
-		return respond(r->conn, j->status, j->out.s, j->out.len,
-			       j->out_type, r->ver->ref, 0);
+		int64_t us = time_mono_us() - r->t0;
+		enum MHD_Result ret;
+
+		gw_count(&r->ep->n, j->status, us);
+		ret = respond(r->conn, j->status, j->out.s, j->out.len,
+			      j->out_type, r->ver->ref, 0);
+		req_mirror(r, j->status, j->out.s, j->out.len, us);
+		return ret;
 	}
 	return req_finish(r, 200, j->out.s, j->out.len, j->out_type);
 }

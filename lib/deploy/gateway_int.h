@@ -21,6 +21,7 @@
 #include "deploy/gateway.h"
 #include "core/store.h"
 #include "deploy/pool.h"
+#include "deploy/predio.h"
 #include "deploy/xgb.h"
 
 enum gw_kind { GW_XGBOOST, GW_EXEC, GW_HTTP };
@@ -63,6 +64,7 @@ struct gw_version {
 	struct xgb_model *xgb;
 	struct pool *pool;
 	char *error;		/* why it cannot serve (503), or NULL */
+	int shadow;		/* a shadow test's: not production's counts */
 	atomic_long inflight;
 	struct gw_endpoint *ep;
 	struct gateway *gw;
@@ -74,6 +76,8 @@ struct gw_endpoint {
 	_Atomic(struct gw_version *) active;
 	atomic_long inflight;		/* exec/http requests in flight */
 	struct gw_counters n;
+	/* The running shadow test, or NULL (gateway_shadow.c). */
+	_Atomic(struct gw_shadow *) shadow;
 	char *update_error;		/* under gateway's cold_lock */
 	int deleted;			/* control thread only */
 };
@@ -96,6 +100,7 @@ struct gw_cold_start {
 };
 
 struct gw_conn;
+struct gw_shadow;
 
 struct gateway {
 	const struct gateway_conf *conf;
@@ -135,6 +140,44 @@ void gw_free_all(struct gateway *gw);
 /* Find an endpoint by name (request threads). */
 struct gw_endpoint *gw_lookup(struct gateway *gw, const char *name,
 			      size_t len);
+
+/* One line to the gateway's log, with the time. */
+void gw_logf(struct gateway *gw, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Put ptr aside, to be freed by free_fn once its grace time passed (and
+ * *inflight is zero, if given). Control thread. */
+void gw_retire(struct gateway *gw, void *ptr, void (*free_fn)(void *),
+	       atomic_long *inflight);
+/* Load model m of endpoint e for gep (shadow: for its shadow test, whose
+ * cold starts are not production's). A version that cannot serve
+ * carries its error. warm: start a worker and wait until it answers. */
+struct gw_version *gw_version_load(struct gateway *gw,
+				   struct gw_endpoint *gep,
+				   const struct endpoint *e,
+				   const struct endpoint_model *m, int warm,
+				   int shadow);
+void gw_version_free(void *v);
+/* Predict body with m into out (type in *out_type): 200, or the error
+ * status (415, 400, 424) with msg set. */
+int gw_xgb_answer(struct xgb_model *m, const char *ctype, const char *body,
+		  size_t len, struct predio_rows *rows,
+		  struct predio_rows *pred, struct buf *out,
+		  const char **out_type, char *msg, size_t msg_size);
+
+/* Shadow tests (gateway_shadow.c). Control thread: start and stop the
+ * tests the store says run on the endpoints of r (eps, n: the endpoint
+ * rows it was built from); write counters and paired records back
+ * (inside the caller's transaction); stop and free one at the end. */
+void gw_shadow_reload(struct gateway *gw, struct gw_routes *r,
+		      struct endpoint **eps, size_t n);
+int gw_shadow_flush(struct gateway *gw, struct mlops_err *err);
+void gw_shadow_free(void *sh);
+/* Request threads: queue a copy of one answered request for the shadow,
+ * or count it shed. Never blocks on the shadow. */
+void gw_shadow_mirror(struct gw_shadow *sh, const char *ctype,
+		      const char *in, size_t in_len, int status,
+		      const char *out, size_t out_len, int64_t latency_us,
+		      int64_t time_us);
 
 void gw_render_metrics(struct gateway *gw, struct buf *out);
 void gw_render_endpoints(struct gateway *gw, struct buf *out);
