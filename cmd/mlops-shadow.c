@@ -15,6 +15,7 @@
 #include "core/table.h"
 #include "core/timefmt.h"
 #include "deploy/source.h"
+#include "shadow/report.h"
 #include "shadow/shadow.h"
 
 static const char usage_start[] =
@@ -50,9 +51,30 @@ static const char usage_stop[] =
 	"\n"
 	"End a running test; gateways stop mirroring within a second.\n";
 
+static const char usage_report[] =
+	"usage: mlops-shadow report [--json] [--format text|md|html]\n"
+	"                           [--threshold T] [--tolerance X]\n"
+	"                           [--max-latency-ratio R]\n"
+	"                           [--max-error-rate E]\n"
+	"                           [--min-agreement A] TEST\n"
+	"\n"
+	"Compare production and shadow on the test's paired records:\n"
+	"requests, errors by status, latency, agreement of outputs. Exits\n"
+	"1 when the shadow is worse than production beyond the limits.\n"
+	"\n"
+	"  --json                  the report as one JSON object\n"
+	"  --format F              text (default), md or html\n"
+	"  --threshold T           a single score is class 1 from T (0.5)\n"
+	"  --tolerance X           values within X agree (1e-6)\n"
+	"  --max-latency-ratio R   shadow p90 / production p90 (1.2)\n"
+	"  --max-error-rate E      shadow error rate above production's\n"
+	"                          (0.001)\n"
+	"  --min-agreement A       share of rows of the same class (0.99)\n";
+
 enum {
 	OPT_ALLOW = 1000, OPT_DURATION, OPT_JSON, OPT_MAXPAIRS, OPT_MODEL,
-	OPT_NAME, OPT_SAMPLE
+	OPT_NAME, OPT_SAMPLE, OPT_FORMAT, OPT_THRESHOLD, OPT_TOLERANCE,
+	OPT_MAXLAT, OPT_MAXERR, OPT_MINAGREE
 };
 
 static int audit_done(struct cli *cli, struct store *st, const char *action,
@@ -308,12 +330,241 @@ static int cmd_stop(int argc, char **argv, struct cli *cli)
 	return ret;
 }
 
+enum fmt { FMT_TEXT, FMT_MD, FMT_HTML };
+
+/* A number of the report for people: "-" for none. */
+static void fmt_num(char *out, size_t n, json_t *v, const char *spec)
+{
+	if (json_is_integer(v))
+		snprintf(out, n, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+	else if (json_is_number(v))
+		snprintf(out, n, spec, json_number_value(v));
+	else
+		snprintf(out, n, "-");
+}
+
+static void row_out(enum fmt f, const char *label, const char *a,
+		    const char *b)
+{
+	if (f == FMT_MD)
+		printf("| %s | %s | %s |\n", label, a, b);
+	else if (f == FMT_HTML)
+		printf("<tr><th>%s</th><td>%s</td><td>%s</td></tr>\n", label,
+		       a, b);
+	else
+		printf("%-22s %16s %16s\n", label, a, b);
+}
+
+/* One line of a side-by-side table: path a.b in production and shadow. */
+static void row_sides(enum fmt f, json_t *rep, const char *label,
+		      const char *k1, const char *k2, const char *spec)
+{
+	char a[64], b[64];
+	json_t *p = json_object_get(json_object_get(rep, "production"), k1);
+	json_t *s = json_object_get(json_object_get(rep, "shadow"), k1);
+
+	if (k2) {
+		p = json_object_get(p, k2);
+		s = json_object_get(s, k2);
+	}
+	fmt_num(a, sizeof(a), p, spec);
+	fmt_num(b, sizeof(b), s, spec);
+	if (strcmp(k1, "status") == 0) {	/* a code one side never had */
+		if (!p)
+			snprintf(a, sizeof(a), "0");
+		if (!s)
+			snprintf(b, sizeof(b), "0");
+	}
+	row_out(f, label, a, b);
+}
+
+static void print_report(json_t *rep, enum fmt f)
+{
+	json_t *ag = json_object_get(rep, "agreement");
+	json_t *num = json_object_get(ag, "numeric");
+	json_t *cls = json_object_get(ag, "classes");
+	json_t *codes = json_object(), *v, *row;
+	const char *key;
+	size_t i, j;
+	char a[64], title[512];
+
+	snprintf(title, sizeof(title), "Shadow test %s on %s: %s vs %s (%s)",
+		 json_string_value(json_object_get(rep, "test")),
+		 json_string_value(json_object_get(rep, "endpoint")),
+		 json_string_value(json_object_get(rep, "production_model")),
+		 json_string_value(json_object_get(rep, "shadow_model")),
+		 json_string_value(json_object_get(rep, "status")));
+	if (f == FMT_HTML)
+		printf("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+		       "<title>%s</title></head><body>\n<h1>%s</h1>\n"
+		       "<table>\n<tr><th></th><th>production</th>"
+		       "<th>shadow</th></tr>\n", title, title);
+	else if (f == FMT_MD)
+		printf("# %s\n\n| | production | shadow |\n|---|---:|---:|\n",
+		       title);
+	else
+		printf("%s\n\n%-22s %16s %16s\n", title, "", "production",
+		       "shadow");
+	row_sides(f, rep, "requests", "requests", NULL, "%g");
+	row_sides(f, rep, "errors", "errors", NULL, "%g");
+	json_object_update(codes, json_object_get(json_object_get(rep,
+			   "production"), "status"));
+	json_object_update(codes, json_object_get(json_object_get(rep,
+			   "shadow"), "status"));
+	json_object_foreach(codes, key, v) {
+		char label[32];
+
+		snprintf(label, sizeof(label), "status %s", key);
+		row_sides(f, rep, label, "status", key, "%g");
+	}
+	json_decref(codes);
+	row_sides(f, rep, "latency p50 (ms)", "latency_ms", "p50", "%.3f");
+	row_sides(f, rep, "latency p90 (ms)", "latency_ms", "p90", "%.3f");
+	row_sides(f, rep, "latency p99 (ms)", "latency_ms", "p99", "%.3f");
+	if (f == FMT_HTML)
+		printf("</table>\n<h2>Agreement</h2>\n<table>\n");
+	else if (f == FMT_MD)
+		printf("\n## Agreement\n\n| | value | |\n|---|---:|---|\n");
+	else
+		printf("\nagreement\n");
+	fmt_num(a, sizeof(a), json_object_get(ag, "pairs_compared"), "%g");
+	row_out(f, "pairs compared", a, "");
+	fmt_num(a, sizeof(a), json_object_get(ag, "values"), "%g");
+	row_out(f, "values", a, "");
+	fmt_num(a, sizeof(a), json_object_get(num, "mean_abs_diff"), "%.6g");
+	row_out(f, "mean abs difference", a, "");
+	fmt_num(a, sizeof(a), json_object_get(num, "max_abs_diff"), "%.6g");
+	row_out(f, "max abs difference", a, "");
+	fmt_num(a, sizeof(a), json_object_get(num, "within_tolerance"),
+		"%.4f");
+	row_out(f, "within tolerance", a, "");
+	fmt_num(a, sizeof(a), json_object_get(num, "pearson"), "%.6f");
+	row_out(f, "Pearson r", a, "");
+	fmt_num(a, sizeof(a), json_object_get(num, "ks_statistic"), "%.6f");
+	row_out(f, "KS statistic", a, "");
+	fmt_num(a, sizeof(a), json_object_get(num, "ks_pvalue"), "%.6g");
+	row_out(f, "KS p-value", a, "");
+	fmt_num(a, sizeof(a), json_object_get(cls, "agreement"), "%.4f");
+	row_out(f, "class agreement", a, "");
+	json_array_foreach(json_object_get(cls, "confusion"), i, row) {
+		char label[48], cells[512] = "";
+		size_t used = 0;
+
+		snprintf(label, sizeof(label), "production class %zu", i);
+		json_array_foreach(row, j, v)
+			used += (size_t)snprintf(cells + used,
+				sizeof(cells) - used, "%s%" JSON_INTEGER_FORMAT,
+				j ? " " : "", json_integer_value(v));
+		row_out(f, label, cells, "(shadow 0..k)");
+	}
+	if (f == FMT_HTML)
+		printf("</table>\n<p>");
+	else
+		printf("\n");
+	if (json_is_true(json_object_get(rep, "worse"))) {
+		printf("shadow is worse than production:");
+		json_array_foreach(json_object_get(rep, "reasons"), i, v)
+			printf("%s%s", i ? "; " : " ", json_string_value(v));
+		printf("\n");
+	} else {
+		printf("shadow is within the limits\n");
+	}
+	if (f == FMT_HTML)
+		printf("</p></body></html>\n");
+}
+
+static int cmd_report(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, 0, OPT_FORMAT },
+		{ "help", no_argument, 0, 'h' },
+		{ "json", no_argument, 0, OPT_JSON },
+		{ "max-error-rate", required_argument, 0, OPT_MAXERR },
+		{ "max-latency-ratio", required_argument, 0, OPT_MAXLAT },
+		{ "min-agreement", required_argument, 0, OPT_MINAGREE },
+		{ "threshold", required_argument, 0, OPT_THRESHOLD },
+		{ "tolerance", required_argument, 0, OPT_TOLERANCE },
+		{ 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct shadow_limits lim = SHADOW_LIMITS_INIT;
+	enum fmt f = FMT_TEXT;
+	struct store *st;
+	json_t *rep = NULL;
+	int c, json = 0, worse = 0, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_report)) !=
+	       -1) {
+		double *target = NULL;
+		const char *what = NULL;
+
+		switch (c) {
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				f = FMT_TEXT;
+			else if (strcmp(optarg, "md") == 0)
+				f = FMT_MD;
+			else if (strcmp(optarg, "html") == 0)
+				f = FMT_HTML;
+			else
+				return cli_usage(cli, usage_report, "--format "
+						 "must be text, md or html");
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_MAXERR:
+			target = &lim.max_error_rate;
+			what = "--max-error-rate";
+			break;
+		case OPT_MAXLAT:
+			target = &lim.max_latency_ratio;
+			what = "--max-latency-ratio";
+			break;
+		case OPT_MINAGREE:
+			target = &lim.min_agreement;
+			what = "--min-agreement";
+			break;
+		case OPT_THRESHOLD:
+			target = &lim.threshold;
+			what = "--threshold";
+			break;
+		case OPT_TOLERANCE:
+			target = &lim.tolerance;
+			what = "--tolerance";
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+		if (target && (parse_double(optarg, target, what, &err) < 0 ||
+			       !(*target >= 0)))
+			return cli_usage(cli, usage_report, "%s", err.msg[0] ?
+					 err.msg : "a limit must be a number "
+					 "from 0");
+	}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_report, "expected one TEST");
+	if ((ret = open_store(cli, &st)) != 0)
+		return ret;
+	if (shadow_report(st, argv[optind], &lim, &rep, &worse, &err) < 0)
+		return cli_fail(cli, &err);
+	if (json)
+		jsonio_print(stdout, rep);
+	else
+		print_report(rep, f);
+	json_decref(rep);
+	return worse ? MLOPS_EXIT_FINDING : 0;
+}
+
 static const struct cli_verb verbs[] = {
 	{ "start", cmd_start, usage_start, "start a shadow test on an "
 	  "endpoint" },
 	{ "list", cmd_list, usage_list, "list shadow tests" },
 	{ "status", cmd_status, usage_status, "show a shadow test" },
 	{ "stop", cmd_stop, usage_stop, "end a running shadow test" },
+	{ "report", cmd_report, usage_report, "compare production and "
+	  "shadow" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
