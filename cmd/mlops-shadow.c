@@ -51,6 +51,12 @@ static const char usage_stop[] =
 	"\n"
 	"End a running test; gateways stop mirroring within a second.\n";
 
+static const char usage_promote[] =
+	"usage: mlops-shadow promote TEST\n"
+	"\n"
+	"Make a running test's version the endpoint's model, through\n"
+	"mlops-deploy's blue/green update (no failed request), and end\n"
+	"the test.\n";
 static const char usage_report[] =
 	"usage: mlops-shadow report [--json] [--format text|md|html]\n"
 	"                           [--threshold T] [--tolerance X]\n"
@@ -330,6 +336,40 @@ static int cmd_stop(int argc, char **argv, struct cli *cli)
 	return ret;
 }
 
+static int cmd_promote(int argc, char **argv, struct cli *cli)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct shadow_test *t = NULL;
+	struct deploy_resolved res = { 0 };
+	struct store *st;
+	int ret;
+
+	ret = cli_plain_args(argc, argv, cli, usage_promote, 1, NULL);
+	if (ret >= 0)
+		return ret;
+	if ((ret = open_store(cli, &st)) != 0)
+		return ret;
+	ret = shadow_get(st, argv[optind], &t, &err);
+	if (ret == 0)
+		ret = deploy_resolve(st, t->model.ref, &res, &err);
+	if (ret == 0)
+		ret = audit_intend(st, "shadow.promote", argv[optind], &err);
+	if (ret == 0)
+		ret = shadow_promote(st, argv[optind], &res.src, &err);
+	if (ret < 0)
+		ret = cli_fail(cli, &err);
+	else
+		ret = audit_done(cli, st, "shadow.promote", argv[optind],
+				 json_pack("{s:s,s:s}", "endpoint",
+					   t->endpoint, "model", res.ref));
+	if (ret == 0)
+		printf("%s: promoted; %s serves %s\n", argv[optind],
+		       t->endpoint, res.ref);
+	deploy_resolved_release(&res);
+	shadow_test_free(t);
+	return ret;
+}
+
 enum fmt { FMT_TEXT, FMT_MD, FMT_HTML };
 
 /* A number of the report for people: "-" for none. */
@@ -563,6 +603,8 @@ static const struct cli_verb verbs[] = {
 	{ "list", cmd_list, usage_list, "list shadow tests" },
 	{ "status", cmd_status, usage_status, "show a shadow test" },
 	{ "stop", cmd_stop, usage_stop, "end a running shadow test" },
+	{ "promote", cmd_promote, usage_promote, "make the shadow version "
+	  "the endpoint's model" },
 	{ "report", cmd_report, usage_report, "compare production and "
 	  "shadow" },
 	{ NULL, NULL, NULL, NULL, NULL }

@@ -471,16 +471,14 @@ out:
 	return ret;
 }
 
-int endpoint_update(struct store *st, const char *name,
-		    const struct deploy_source *src, struct mlops_err *err)
+int endpoint_update_txn(struct store *st, const char *name,
+			const struct deploy_source *src, struct mlops_err *err)
 {
 	struct endpoint *e = NULL;
 	struct endpoint_model m = { 0 };
 	sqlite3_stmt *q = NULL;
 	int ret;
 
-	if ((ret = store_begin(st, err)) < 0)
-		return ret;
 	if ((ret = endpoint_get(st, name, &e, err)) < 0)
 		goto out;
 	if (strcmp(e->cur.ref, src->ref) == 0) {
@@ -510,13 +508,29 @@ int endpoint_update(struct store *st, const char *name,
 		ret = store_sql_error(st, "update endpoint", err);
 		goto out;
 	}
-	ret = finish_change(st, name, src, "update", m.ref, e->cur.ref, err);
+	ret = add_refs(st, name, src, err);
+	if (ret == 0)
+		ret = emit_change(st, name, "update", "InService", m.ref,
+				  e->cur.ref, err);
 out:
 	sqlite3_finalize(q);
-	if (ret < 0)
-		store_rollback(st);
 	endpoint_model_release(&m);
 	endpoint_free(e);
+	return ret;
+}
+
+int endpoint_update(struct store *st, const char *name,
+		    const struct deploy_source *src, struct mlops_err *err)
+{
+	int ret = store_begin(st, err);
+
+	if (ret < 0)
+		return ret;
+	ret = endpoint_update_txn(st, name, src, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
 	return ret;
 }
 

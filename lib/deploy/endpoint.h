@@ -91,6 +91,11 @@ int endpoint_create(struct store *st, const char *name,
  * rollback. */
 int endpoint_update(struct store *st, const char *name,
 		    const struct deploy_source *src, struct mlops_err *err);
+/* endpoint_update inside the caller's open transaction (which it
+ * neither commits nor rolls back). */
+int endpoint_update_txn(struct store *st, const char *name,
+			const struct deploy_source *src,
+			struct mlops_err *err);
 /* Swap the current and the previous version. MLOPS_ENOTFOUND when there
  * is no previous version. */
 int endpoint_rollback(struct store *st, const char *name,

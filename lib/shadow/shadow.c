@@ -210,8 +210,10 @@ int shadow_expire(struct store *st, struct mlops_err *err)
 	return ret;
 }
 
-int shadow_end(struct store *st, const char *name, const char *status,
-	       struct mlops_err *err)
+/* End running test name with status; with src, first make src the
+ * endpoint's version. One transaction. */
+static int end_test(struct store *st, const char *name, const char *status,
+		    const struct deploy_source *src, struct mlops_err *err)
 {
 	struct shadow_test *t = NULL;
 	int ret = store_begin(st, err);
@@ -223,6 +225,12 @@ int shadow_end(struct store *st, const char *name, const char *status,
 	if (ret == 0 && strcmp(t->status, "Running") != 0)
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "shadow test '%s' "
 				    "is not running (%s)", name, t->status);
+	if (ret == 0 && src && strcmp(src->ref, t->model.ref) != 0)
+		ret = mlops_err_set(err, MLOPS_EINTERNAL, "shadow test '%s' "
+				    "tests %s, not %s", name, t->model.ref,
+				    src->ref);
+	if (ret == 0 && src)
+		ret = endpoint_update_txn(st, t->endpoint, src, err);
 	if (ret == 0)
 		ret = set_status(st, t, status, time_now_us(), err);
 	if (ret == 0)
@@ -231,6 +239,18 @@ int shadow_end(struct store *st, const char *name, const char *status,
 		store_rollback(st);
 	shadow_test_free(t);
 	return ret;
+}
+
+int shadow_end(struct store *st, const char *name, const char *status,
+	       struct mlops_err *err)
+{
+	return end_test(st, name, status, NULL, err);
+}
+
+int shadow_promote(struct store *st, const char *name,
+		   const struct deploy_source *src, struct mlops_err *err)
+{
+	return end_test(st, name, "Promoted", src, err);
 }
 
 static int check_request(const struct shadow_start_req *req,

@@ -62,6 +62,13 @@ int shadow_expire(struct store *st, struct mlops_err *err);
 int shadow_end(struct store *st, const char *name, const char *status,
 	       struct mlops_err *err);
 
+/* Promote a running test: its version becomes the endpoint's (src, as
+ * endpoint_update; the gateway switches blue/green) and the test ends
+ * as Promoted, in one transaction. MLOPS_ENOTFOUND when the test is
+ * not running. */
+int shadow_promote(struct store *st, const char *name,
+		   const struct deploy_source *src, struct mlops_err *err);
+
 /* Load one test; MLOPS_ENOTFOUND. */
 int shadow_get(struct store *st, const char *name, struct shadow_test **out,
 	       struct mlops_err *err);

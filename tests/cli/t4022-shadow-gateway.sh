@@ -121,4 +121,36 @@ test_expect_success 'a shadow that sleeps 2 s or crashes changes nothing for pro
 	test "$(errors web 60)" = 0
 '
 
+test_expect_success 'promote switches blue/green with no failed request' '
+	setup &&
+	mlops-shadow start web --model churn/2 --name t1 &&
+	wait_log "shadow test t1: mirroring" &&
+	head -1 rows.csv >body.csv || exit 1
+	load_client 4 web body.csv >seen &
+	client=$!
+	sleep 1 &&
+	mlops-shadow promote t1 >out &&
+	grep "t1: promoted; web serves churn/2" out &&
+	wait_for_model web churn/2 &&
+	sleep 1 &&
+	wait $client &&
+	cat seen &&
+	! grep -v "^200 " seen &&
+	grep "^200 churn/1 [0-9]" seen &&
+	grep "^200 churn/2 [0-9]" seen &&
+	wait_log "shadow test t1: ended" &&
+	mlops-shadow status t1 | grep "^status: Promoted$" &&
+	mlops-deploy describe web | grep "^previous_model: churn/1$" &&
+	mlops event log --json --source mlops.shadow | grep "\"Status\": *\"Promoted\"" &&
+	mlops audit log | grep "shadow.promote" &&
+	test_expect_code 4 mlops-shadow promote t1 2>err &&
+	grep "not running (Promoted)" err &&
+	mlops-shadow start web --model churn/1 --name t2 &&
+	mlops-shadow stop t2 &&
+	test_snapshot &&
+	test_expect_code 4 mlops-shadow promote t2 2>err &&
+	grep "not running (Stopped)" err &&
+	test_store_unchanged
+'
+
 test_done
