@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "core/buf.h"
 #include "deploy/capture.h"
 #include "deploy/endpoint.h"
@@ -172,6 +174,8 @@ void gw_shadow_reload(struct gateway *gw, struct gw_routes *r,
 		      struct endpoint **eps, size_t n);
 int gw_shadow_flush(struct gateway *gw, struct mlops_err *err);
 void gw_shadow_free(void *sh);
+/* {"test", "model", "sample_percent", "error"?} for GET /endpoints. */
+json_t *gw_shadow_json(struct gw_shadow *sh);
 /* Request threads: queue a copy of one answered request for the shadow,
  * or count it shed. Never blocks on the shadow. */
 void gw_shadow_mirror(struct gw_shadow *sh, const char *ctype,

@@ -207,6 +207,9 @@ void gw_render_endpoints(struct gateway *gw, struct buf *out)
 				json_object_set_new(o, "workers",
 				    json_integer(pool_running(v->pool)));
 		}
+		if (atomic_load(&gep->shadow))
+			json_object_set_new(o, "shadow", gw_shadow_json(
+				atomic_load(&gep->shadow)));
 		pthread_mutex_lock(&gw->cold_lock);
 		if (gep->update_error)
 			json_object_set_new(o, "update_error",

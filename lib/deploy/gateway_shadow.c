@@ -57,6 +57,7 @@ struct shadow_thread {
 
 struct gw_shadow {
 	char *test;
+	double sample_pct;
 	int64_t end_us;
 	uint32_t sample_below;
 	int sample_all;
@@ -418,6 +419,7 @@ static struct gw_shadow *shadow_new(struct gateway *gw,
 	sh->gw = gw;
 	sh->test = xstrdup(row->name);
 	sh->end_us = row->end_us;
+	sh->sample_pct = row->sample_pct;
 	sh->sample_all = row->sample_pct >= 100;
 	sh->sample_below = (uint32_t)(row->sample_pct / 100.0 * 4294967296.0);
 	sh->timeout_us = e->set.timeout_us;
@@ -452,6 +454,16 @@ static struct gw_shadow *shadow_new(struct gateway *gw,
 	gw_logf(gw, "shadow test %s: mirroring %g%% of %s to %s", sh->test,
 		row->sample_pct, e->name, row->m.ref);
 	return sh;
+}
+
+json_t *gw_shadow_json(struct gw_shadow *sh)
+{
+	json_t *o = json_pack("{s:s,s:s,s:f}", "test", sh->test, "model",
+			      sh->ver->ref, "sample_percent", sh->sample_pct);
+
+	if (sh->error)
+		json_object_set_new(o, "error", json_string(sh->error));
+	return o;
 }
 
 static void rows_free(struct test_row *rows, size_t n)
