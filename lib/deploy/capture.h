@@ -3,9 +3,12 @@
  *
  * Each record is one JSON line {"captureData": {"endpointInput":
  * {observedContentType, mode "INPUT", data, encoding}, "endpointOutput":
- * {... mode "OUTPUT" ...}}, "eventMetadata": {eventId, inferenceTime},
- * "eventVersion": "0"} in .jsonl files under
- * capture/ENDPOINT/YYYY/MM/DD/HH/. Request threads hand records to a
+ * {... mode "OUTPUT" ...}}, "eventMetadata": {eventId, inferenceTime,
+ * variant, shadow?}, "eventVersion": "0"} in .jsonl files under
+ * capture/ENDPOINT/YYYY/MM/DD/HH/, one file per model version
+ * ("variant", GROUP/N, as SageMaker keeps captures per variant) and
+ * side: MM-SS-mmm-RANDOM.GROUP-N.jsonl for production's answers,
+ * ...GROUP-N.shadow.jsonl for a shadow test's (with "shadow": true). Request threads hand records to a
  * bounded lock-free queue and return at once; one background thread
  * writes them. When the queue is full the record
  * is dropped and counted, never the request. A file is written under a
@@ -35,10 +38,12 @@ void capture_limit_bytes(struct capture *c, size_t max_bytes);
 /* Write what is queued, complete every file, stop the thread and free. */
 void capture_stop(struct capture *c);
 
-/* Queue one record; never blocks. Returns 0, or -1 when the queue was
- * full (in records or bytes) and the record was dropped. The data is
- * copied. */
-int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
+/* Queue one record of endpoint answered by model version variant
+ * ("GROUP/N"; shadow: by a shadow test's version); never blocks.
+ * Returns 0, or -1 when the queue was full (in records or bytes) and the
+ * record was dropped. The data is copied. */
+int capture_submit(struct capture *c, const char *endpoint,
+		   const char *variant, int shadow, int64_t time_us,
 		   const char *in_type, const void *in, size_t in_len,
 		   const char *out_type, const void *out, size_t out_len);
 
@@ -46,11 +51,20 @@ int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
 uint64_t capture_written(const struct capture *c);
 uint64_t capture_dropped(const struct capture *c);
 
-/* Call fn for each record of endpoint under dir whose inferenceTime is in
- * [since_us, until_us), files in time order. fn returns non-zero to
- * stop. A malformed line is MLOPS_EINPUT naming the file and line. */
+/* Call fn for each production record of endpoint under dir whose
+ * inferenceTime is in [since_us, until_us), files in time order. fn
+ * returns non-zero to stop. A malformed line is MLOPS_EINPUT naming the
+ * file and line. */
 int capture_each(const char *dir, const char *endpoint, int64_t since_us,
 		 int64_t until_us, int (*fn)(json_t *record, void *arg),
 		 void *arg, struct mlops_err *err);
+/* capture_each for the records which selects: production's, shadow
+ * tests', or both. */
+#define CAPTURE_PRODUCTION 1
+#define CAPTURE_SHADOW 2
+int capture_each_of(const char *dir, const char *endpoint, int which,
+		    int64_t since_us, int64_t until_us,
+		    int (*fn)(json_t *record, void *arg), void *arg,
+		    struct mlops_err *err);
 
 #endif

@@ -214,7 +214,8 @@ static void req_capture(struct gw_req *r, const char *out,
 {
 	if (!r->capture || !r->gw->cap)
 		return;
-	if (capture_submit(r->gw->cap, r->ep->name, r->t0_real, r->ctype,
+	if (capture_submit(r->gw->cap, r->ep->name, r->ver->ref, 0,
+			   r->t0_real, r->ctype,
 			   r->body.s, r->body.len, out_type, out,
 			   out_len) == 0)
 		atomic_fetch_add_explicit(&r->ep->n.captured, 1,
@@ -238,7 +239,8 @@ static void req_mirror(struct gw_req *r, int status, const char *out,
 	sh = atomic_load_explicit(&r->ep->shadow, memory_order_acquire);
 	if (sh)
 		gw_shadow_mirror(sh, r->ctype, r->body.s, r->body.len, status,
-				 out, len, us, r->t0_real);
+				 out, len, us, r->t0_real,
+				 r->capture && r->gw->cap);
 }
 
 /* Answer an invocation: count it, capture it, queue the response from

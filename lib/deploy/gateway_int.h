@@ -177,11 +177,12 @@ void gw_shadow_free(void *sh);
 /* {"test", "model", "sample_percent", "error"?} for GET /endpoints. */
 json_t *gw_shadow_json(struct gw_shadow *sh);
 /* Request threads: queue a copy of one answered request for the shadow,
- * or count it shed. Never blocks on the shadow. */
+ * or count it shed. Never blocks on the shadow. capture: production
+ * captured the request, so capture the shadow's answer too. */
 void gw_shadow_mirror(struct gw_shadow *sh, const char *ctype,
 		      const char *in, size_t in_len, int status,
 		      const char *out, size_t out_len, int64_t latency_us,
-		      int64_t time_us);
+		      int64_t time_us, int capture);
 
 void gw_render_metrics(struct gateway *gw, struct buf *out);
 void gw_render_endpoints(struct gateway *gw, struct buf *out);

@@ -35,9 +35,9 @@
 struct shadow_job {
 	struct shadow_job *next;
 	char request_id[UUID_STR_LEN];
-	char ctype[96];
+	char ctype[96], shadow_type[96];
 	int64_t time_us;
-	int prod_status, shadow_status;
+	int prod_status, shadow_status, capture;
 	int64_t prod_latency_us, shadow_latency_us;
 	size_t in_len, prod_len, size;
 	char *in, *prod_out;		/* into data[] */
@@ -111,7 +111,7 @@ static void jobs_free(struct shadow_job *j)
 void gw_shadow_mirror(struct gw_shadow *sh, const char *ctype,
 		      const char *in, size_t in_len, int status,
 		      const char *out, size_t out_len, int64_t latency_us,
-		      int64_t time_us)
+		      int64_t time_us, int capture)
 {
 	struct shadow_job *j;
 	size_t size;
@@ -148,6 +148,7 @@ void gw_shadow_mirror(struct gw_shadow *sh, const char *ctype,
 	j->time_us = time_us;
 	j->prod_status = status;
 	j->prod_latency_us = latency_us;
+	j->capture = capture;
 	buf_init(&j->shadow_out);
 	pthread_mutex_lock(&sh->lock);
 	if (sh->tail)
@@ -188,6 +189,9 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 		if (j->shadow_status != 200) {
 			buf_reset(&j->shadow_out);
 			buf_addstr(&j->shadow_out, msg);
+		} else {
+			snprintf(j->shadow_type, sizeof(j->shadow_type), "%s",
+				 type);
 		}
 	} else {
 		struct pool_job *pj = &t->pj;
@@ -208,8 +212,15 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 		pthread_mutex_unlock(&t->lock);
 		j->shadow_status = pj->status;
 		buf_add(&j->shadow_out, pj->out.s, pj->out.len);
+		snprintf(j->shadow_type, sizeof(j->shadow_type), "%s",
+			 pj->out_type);
 	}
 	j->shadow_latency_us = time_mono_us() - t0;
+	if (j->capture && j->shadow_status == 200)
+		capture_submit(sh->gw->cap, v->ep->name, v->ref, 1, j->time_us,
+			       j->ctype, j->in, j->in_len,
+			       j->shadow_type[0] ? j->shadow_type : j->ctype,
+			       j->shadow_out.s, j->shadow_out.len);
 }
 
 static void *shadow_main(void *arg)

@@ -121,6 +121,40 @@ test_expect_success 'a shadow that sleeps 2 s or crashes changes nothing for pro
 	test "$(errors web 60)" = 0
 '
 
+test_expect_success 'captures name the version that answered, shadow ones marked' '
+	train_model m1.json 5 10 &&
+	train_model m2.json 5 12 &&
+	register_model churn m1.json >/dev/null &&
+	register_model churn m2.json >/dev/null &&
+	mlops-deploy create web --model churn/1 --capture 100 >/dev/null &&
+	start_gateway &&
+	mlops-shadow start web --model churn/2 --name t1 &&
+	wait_log "shadow test t1: mirroring" &&
+	mlops-deploy invoke web --lines <rows.csv >answers &&
+	wait_status t1 mirrored 20 &&
+	kill $GW_PID && wait $GW_PID;
+	find .mlops/capture -name "*.jsonl" >files &&
+	grep "/web/[0-9/]*/[0-9-]*-[0-9a-f]*\.churn-1\.jsonl$" files &&
+	grep "/web/[0-9/]*/[0-9-]*-[0-9a-f]*\.churn-2\.shadow\.jsonl$" files &&
+	cat $(grep "churn-1.jsonl$" files) >prod.jsonl &&
+	cat $(grep "shadow.jsonl$" files) >shadow.jsonl &&
+	$PYTHON - <<-\PY &&
+	import json
+	p = [json.loads(l) for l in open("prod.jsonl")]
+	s = [json.loads(l) for l in open("shadow.jsonl")]
+	assert len(p) == 20 and len(s) == 20, (len(p), len(s))
+	assert all(r["eventMetadata"]["variant"] == "churn/1" for r in p)
+	assert all("shadow" not in r["eventMetadata"] for r in p)
+	assert all(r["eventMetadata"]["variant"] == "churn/2" for r in s)
+	assert all(r["eventMetadata"]["shadow"] is True for r in s)
+	ins = sorted(r["captureData"]["endpointInput"]["data"] for r in p)
+	assert ins == sorted(r["captureData"]["endpointInput"]["data"] for r in s)
+	PY
+	mlops-deploy capture web >captured &&
+	test_line_count = 20 captured &&
+	! grep "\"shadow\"" captured
+'
+
 test_expect_success 'promote switches blue/green with no failed request' '
 	setup &&
 	mlops-shadow start web --model churn/2 --name t1 &&
