@@ -57,6 +57,18 @@ static const char usage_promote[] =
 	"Make a running test's version the endpoint's model, through\n"
 	"mlops-deploy's blue/green update (no failed request), and end\n"
 	"the test.\n";
+static const char usage_replay[] =
+	"usage: mlops-shadow replay ENDPOINT --model GROUP/N|GROUP@ALIAS\n"
+	"                           [--since T] [--until T] [--name TEST]\n"
+	"                           [--max-pairs N]\n"
+	"\n"
+	"Replay the endpoint's captured requests through the model version,\n"
+	"in this process and as fast as it answers, and record the pairs\n"
+	"as a completed test for 'mlops-shadow report'. No live traffic.\n"
+	"\n"
+	"  --since T, --until T   captured in [T, T) (RFC 3339 or Unix time)\n"
+	"  --name TEST            (ENDPOINT-replay-YYYYMMDDHHMMSS)\n"
+	"  --max-pairs N          pairs kept, a reservoir beyond (100000)\n";
 static const char usage_report[] =
 	"usage: mlops-shadow report [--json] [--format text|md|html]\n"
 	"                           [--threshold T] [--tolerance X]\n"
@@ -80,7 +92,7 @@ static const char usage_report[] =
 enum {
 	OPT_ALLOW = 1000, OPT_DURATION, OPT_JSON, OPT_MAXPAIRS, OPT_MODEL,
 	OPT_NAME, OPT_SAMPLE, OPT_FORMAT, OPT_THRESHOLD, OPT_TOLERANCE,
-	OPT_MAXLAT, OPT_MAXERR, OPT_MINAGREE
+	OPT_MAXLAT, OPT_MAXERR, OPT_MINAGREE, OPT_SINCE, OPT_UNTIL
 };
 
 static int audit_done(struct cli *cli, struct store *st, const char *action,
@@ -214,8 +226,9 @@ static json_t *test_json(const struct shadow_test *t)
 
 	time_format(t->start_us, start);
 	time_format(t->end_us, end);
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:s,s:I,s:I,s:I,"
-		      "s:I,s:I,s:s}", "name", t->name, "endpoint",
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:s,s:I,s:I,"
+		      "s:I,s:I,s:I,s:s}", "name", t->name, "kind", t->kind,
+		      "endpoint",
 		      t->endpoint, "production", t->production, "model",
 		      t->model.ref, "framework", t->model.framework,
 		      "sample_percent", t->sample_pct, "status", t->status,
@@ -367,6 +380,87 @@ static int cmd_promote(int argc, char **argv, struct cli *cli)
 		       t->endpoint, res.ref);
 	deploy_resolved_release(&res);
 	shadow_test_free(t);
+	return ret;
+}
+
+static int cmd_replay(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "max-pairs", required_argument, 0, OPT_MAXPAIRS },
+		{ "model", required_argument, 0, OPT_MODEL },
+		{ "name", required_argument, 0, OPT_NAME },
+		{ "since", required_argument, 0, OPT_SINCE },
+		{ "until", required_argument, 0, OPT_UNTIL },
+		{ 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct shadow_replay_req req = { .since_us = INT64_MIN,
+		.until_us = INT64_MAX, .max_pairs = SHADOW_DEFAULT_MAX_PAIRS };
+	struct deploy_resolved res;
+	const char *model = NULL;
+	struct store *st;
+	char *name = NULL;
+	int64_t n = 0;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_replay)) !=
+	       -1) {
+		int bad = 0;
+
+		switch (c) {
+		case OPT_MAXPAIRS:
+			bad = parse_int64(optarg, 1, SHADOW_MAX_PAIRS,
+					  &req.max_pairs, "--max-pairs",
+					  &err) < 0;
+			break;
+		case OPT_MODEL:
+			model = optarg;
+			break;
+		case OPT_NAME:
+			req.name = optarg;
+			break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			bad = time_parse(optarg, c == OPT_SINCE ?
+					 &req.since_us : &req.until_us,
+					 &err) < 0;
+			if (bad)
+				mlops_err_prefix(&err, "%s: ", c == OPT_SINCE ?
+						 "--since" : "--until");
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+		if (bad)
+			return cli_usage(cli, usage_replay, "%s", err.msg);
+	}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_replay, "expected one ENDPOINT");
+	if (!model)
+		return cli_usage(cli, usage_replay, "--model is required");
+	req.endpoint = argv[optind];
+	if ((ret = open_store(cli, &st)) != 0)
+		return ret;
+	if (deploy_resolve(st, model, &res, &err) < 0) {
+		deploy_resolved_release(&res);
+		return cli_fail(cli, &err);
+	}
+	req.src = &res.src;
+	ret = audit_intend(st, "shadow.replay", req.endpoint, &err);
+	if (ret == 0)
+		ret = shadow_replay(st, &req, &name, &n, &err);
+	if (ret < 0)
+		ret = cli_fail(cli, &err);
+	else
+		ret = audit_done(cli, st, "shadow.replay", name, json_pack(
+			"{s:s,s:s,s:I}", "endpoint", req.endpoint, "model",
+			res.ref, "requests", (json_int_t)n));
+	if (ret == 0)
+		printf("%s: replayed %" PRId64 " captured requests of %s "
+		       "through %s\n", name, n, req.endpoint, res.ref);
+	free(name);
+	deploy_resolved_release(&res);
 	return ret;
 }
 
@@ -605,6 +699,8 @@ static const struct cli_verb verbs[] = {
 	{ "stop", cmd_stop, usage_stop, "end a running shadow test" },
 	{ "promote", cmd_promote, usage_promote, "make the shadow version "
 	  "the endpoint's model" },
+	{ "replay", cmd_replay, usage_replay, "replay captured requests "
+	  "through a version, offline" },
 	{ "report", cmd_report, usage_report, "compare production and "
 	  "shadow" },
 	{ NULL, NULL, NULL, NULL, NULL }

@@ -452,56 +452,11 @@ static void job_done(struct pool_job *job)
 	MHD_resume_connection(r->conn);
 }
 
-/* 1 when the media type of ctype is want, whatever its parameters
- * ("text/csv; charset=utf-8" is text/csv; "text/csvx" is not). */
-static int media_type_is(const char *ctype, const char *want)
-{
-	size_t n = strlen(want);
-
-	ctype += strspn(ctype, " \t");
-	if (strncasecmp(ctype, want, n) != 0)
-		return 0;
-	ctype += n;
-	ctype += strspn(ctype, " \t");
-	return *ctype == '\0' || *ctype == ';';
-}
-
-int gw_xgb_answer(struct xgb_model *m, const char *ctype, const char *body,
-		  size_t len, struct predio_rows *rows,
-		  struct predio_rows *pred, struct buf *out,
-		  const char **out_type, char *msg, size_t msg_size)
-{
-	struct mlops_err err = MLOPS_ERR_INIT;
-	int json = media_type_is(ctype, "application/json");
-
-	if (!json && !media_type_is(ctype, "text/csv")) {
-		snprintf(msg, msg_size, "content type '%s' is not supported: "
-			 "use text/csv or application/json", ctype);
-		return 415;
-	}
-	if ((json ? predio_parse_json : predio_parse_csv)(rows, body, len,
-	    xgb_model_nfeatures(m), &err) < 0) {
-		snprintf(msg, msg_size, "%s", err.msg);
-		return 400;
-	}
-	if (xgb_model_predict(m, rows->x, rows->nrows, pred, &err) < 0) {
-		snprintf(msg, msg_size, "%s", err.msg);
-		return 424;
-	}
-	buf_reset(out);
-	if (json)
-		predio_format_json(out, pred->x, pred->nrows, pred->ncols);
-	else
-		predio_format_csv(out, pred->x, pred->nrows, pred->ncols);
-	*out_type = json ? "application/json" : "text/csv";
-	return 200;
-}
-
 static enum MHD_Result invoke_xgboost(struct gw_req *r)
 {
 	const char *type = NULL;
 	char msg[1024];
-	int status = gw_xgb_answer(r->ver->xgb, r->ctype, r->body.s,
+	int status = xgb_answer(r->ver->xgb, r->ctype, r->body.s,
 				   r->body.len, &r->rows, &r->pred, &r->out,
 				   &type, msg, sizeof(msg));
 

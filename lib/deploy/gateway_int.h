@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "core/buf.h"
+#include "deploy/answer.h"
 #include "deploy/capture.h"
 #include "deploy/endpoint.h"
 #include "deploy/gateway.h"
@@ -159,13 +160,6 @@ struct gw_version *gw_version_load(struct gateway *gw,
 				   const struct endpoint_model *m, int warm,
 				   int shadow);
 void gw_version_free(void *v);
-/* Predict body with m into out (type in *out_type): 200, or the error
- * status (415, 400, 424) with msg set. */
-int gw_xgb_answer(struct xgb_model *m, const char *ctype, const char *body,
-		  size_t len, struct predio_rows *rows,
-		  struct predio_rows *pred, struct buf *out,
-		  const char **out_type, char *msg, size_t msg_size);
-
 /* Shadow tests (gateway_shadow.c). Control thread: start and stop the
  * tests the store says run on the endpoints of r (eps, n: the endpoint
  * rows it was built from); write counters and paired records back

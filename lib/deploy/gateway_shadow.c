@@ -182,10 +182,10 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 		const char *type = NULL;
 		char msg[1024];
 
-		j->shadow_status = gw_xgb_answer(v->xgb, j->ctype, j->in,
-						 j->in_len, &t->rows, &t->pred,
-						 &j->shadow_out, &type, msg,
-						 sizeof(msg));
+		j->shadow_status = xgb_answer(v->xgb, j->ctype, j->in,
+					      j->in_len, &t->rows, &t->pred,
+					      &j->shadow_out, &type, msg,
+					      sizeof(msg));
 		if (j->shadow_status != 200) {
 			buf_reset(&j->shadow_out);
 			buf_addstr(&j->shadow_out, msg);

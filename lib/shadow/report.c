@@ -228,7 +228,8 @@ static void side_add(struct side *sd, int status, int64_t lat_us)
 	sd->requests++;
 	if (status != 200)
 		sd->errors++;
-	dvec_push(&sd->lat, (double)lat_us / 1000.0);
+	if (lat_us >= 0)	/* a replay does not know production's */
+		dvec_push(&sd->lat, (double)lat_us / 1000.0);
 	for (i = 0; i < sd->ncodes && sd->codes[i] != status; i++)
 		;
 	if (i == sd->ncodes && sd->ncodes < 32)

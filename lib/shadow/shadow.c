@@ -13,6 +13,7 @@
 #include "core/timefmt.h"
 #include "core/xalloc.h"
 #include "deploy/xgb.h"
+#include "shadow/internal.h"
 #include "shadow/shadow.h"
 
 #define TEST_COLUMNS \
@@ -20,7 +21,7 @@
 	"t.model_dir, t.artifact, t.sample_pct, t.max_pairs, t.status, " \
 	"t.start_us, t.end_us, t.ended_us, t.created_by, t.mirrored, " \
 	"t.shed, t.pairs_seen, t.error, (SELECT count(*) FROM shadow_pair p " \
-	"WHERE p.test = t.name)"
+	"WHERE p.test = t.name), t.kind"
 
 static char *col_str(sqlite3_stmt *q, int i)
 {
@@ -53,6 +54,7 @@ static struct shadow_test *test_from_row(sqlite3_stmt *q)
 	t->pairs_seen = sqlite3_column_int64(q, 17);
 	t->error = col_str(q, 18);
 	t->pairs_kept = sqlite3_column_int64(q, 19);
+	t->kind = col_str(q, 20);
 	return t;
 }
 
@@ -67,6 +69,7 @@ void shadow_test_free(struct shadow_test *t)
 	free(t->status);
 	free(t->created_by);
 	free(t->error);
+	free(t->kind);
 	free(t);
 }
 
@@ -134,7 +137,7 @@ int shadow_get(struct store *st, const char *name, struct shadow_test **out,
 	return 0;
 }
 
-static int emit(struct store *st, const struct shadow_test *t,
+int shadow_emit(struct store *st, const struct shadow_test *t,
 		const char *status, struct mlops_err *err)
 {
 	char *res = xasprintf("shadow-test/%s", t->name);
@@ -174,7 +177,7 @@ static int set_status(struct store *st, const struct shadow_test *t,
 	if (ret == 0)
 		ret = store_ref_drop(st, owner, err);
 	if (ret == 0)
-		ret = emit(st, t, status, err);
+		ret = shadow_emit(st, t, status, err);
 	free(owner);
 	return ret;
 }
@@ -276,7 +279,7 @@ static int check_request(const struct shadow_start_req *req,
 /* The shadow must be able to serve: an xgboost model loads here; an
  * exec or http one needs its command (whether it starts, the gateway
  * finds out, and status shows). */
-static int check_loads(struct store *st, const struct endpoint_model *m,
+int shadow_check_loads(struct store *st, const struct endpoint_model *m,
 		       struct mlops_err *err)
 {
 	struct xgb_model *x = NULL;
@@ -301,22 +304,23 @@ static int check_loads(struct store *st, const struct endpoint_model *m,
 	return ret;
 }
 
-static int insert_test(struct store *st, const char *name,
-		       const struct shadow_start_req *req,
-		       const struct endpoint *e, const struct endpoint_model *m,
-		       struct mlops_err *err)
+int shadow_insert(struct store *st, const char *name,
+		  const struct endpoint *e, const struct endpoint_model *m,
+		  double sample_pct, int64_t max_pairs, int64_t duration_us,
+		  const char *kind, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	char *user = identity_user();
 	int64_t now = time_now_us();
+	int replay = strcmp(kind, "replay") == 0;
 	int ret;
 
 	ret = store_prepare(st, &q, "INSERT INTO shadow_test (name, endpoint, "
 			    "production, model, framework, entry, model_dir, "
 			    "artifact, sample_pct, max_pairs, status, "
-			    "start_us, end_us, created_by) VALUES (?1, ?2, "
-			    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'Running', "
-			    "?11, ?12, ?13)", err);
+			    "start_us, end_us, ended_us, created_by, kind) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+			    "?11, ?12, ?13, ?14, ?15, ?16)", err);
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, e->name, -1, SQLITE_STATIC);
@@ -326,11 +330,16 @@ static int insert_test(struct store *st, const char *name,
 		sqlite3_bind_text(q, 6, m->entry, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 7, m->model_dir, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 8, m->artifact, -1, SQLITE_STATIC);
-		sqlite3_bind_double(q, 9, req->sample_pct);
-		sqlite3_bind_int64(q, 10, req->max_pairs);
-		sqlite3_bind_int64(q, 11, now);
-		sqlite3_bind_int64(q, 12, now + req->duration_us);
-		sqlite3_bind_text(q, 13, user, -1, SQLITE_STATIC);
+		sqlite3_bind_double(q, 9, sample_pct);
+		sqlite3_bind_int64(q, 10, max_pairs);
+		sqlite3_bind_text(q, 11, replay ? "Completed" : "Running", -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(q, 12, now);
+		sqlite3_bind_int64(q, 13, now + duration_us);
+		if (replay)
+			sqlite3_bind_int64(q, 14, now);
+		sqlite3_bind_text(q, 15, user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 16, kind, -1, SQLITE_STATIC);
 		ret = store_step_done(q, "insert shadow test", err);
 		if (ret < 0)
 			mlops_err_prefix(err, "shadow test '%s': ", name);
@@ -340,7 +349,7 @@ static int insert_test(struct store *st, const char *name,
 	return ret;
 }
 
-static char *default_name(const char *endpoint)
+char *shadow_default_name(const char *endpoint, const char *infix)
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -348,11 +357,10 @@ static char *default_name(const char *endpoint)
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-	return xasprintf("%.40s-%s", endpoint, stamp);
+	return xasprintf("%.40s-%s%s", endpoint, infix, stamp);
 }
 
-/* The folder endpoint_materialise fills for ref. */
-static char *model_dir_of(struct store *st, const char *endpoint,
+char *shadow_model_dir(struct store *st, const char *endpoint,
 			  const char *ref)
 {
 	char *leaf = xasprintf("endpoints/%s/%s", endpoint, ref), *dir;
@@ -378,7 +386,7 @@ int shadow_start(struct store *st, const struct shadow_start_req *req,
 
 	if ((ret = check_request(req, err)) < 0)
 		return ret;
-	name = req->name ? xstrdup(req->name) : default_name(req->endpoint);
+	name = req->name ? xstrdup(req->name) : shadow_default_name(req->endpoint, "");
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
 	if ((ret = expire_in_txn(st, err)) < 0 ||
@@ -400,11 +408,13 @@ int shadow_start(struct store *st, const struct shadow_start_req *req,
 				    running[0]->name);
 	if (ret < 0)
 		goto out;
-	dir = model_dir_of(st, e->name, req->src->ref);
+	dir = shadow_model_dir(st, e->name, req->src->ref);
 	fresh = access(dir, F_OK) != 0;
 	if ((ret = endpoint_materialise(st, e->name, req->src, &m, err)) < 0 ||
-	    (ret = check_loads(st, &m, err)) < 0 ||
-	    (ret = insert_test(st, name, req, e, &m, err)) < 0)
+	    (ret = shadow_check_loads(st, &m, err)) < 0 ||
+	    (ret = shadow_insert(st, name, e, &m, req->sample_pct,
+				   req->max_pairs, req->duration_us, "live",
+				   err)) < 0)
 		goto out;
 	owner = xasprintf("shadow:%s", name);
 	for (size_t i = 0; i < req->src->nartifacts && ret == 0; i++)
@@ -414,7 +424,7 @@ int shadow_start(struct store *st, const struct shadow_start_req *req,
 		struct shadow_test t = { .name = name, .endpoint = e->name,
 			.production = e->cur.ref, .model = m };
 
-		ret = emit(st, &t, "Running", err);
+		ret = shadow_emit(st, &t, "Running", err);
 	}
 	if (ret == 0)
 		ret = store_commit(st, err);

@@ -33,6 +33,7 @@ struct shadow_test {
 	char *created_by;
 	int64_t mirrored, shed, pairs_seen, pairs_kept;
 	char *error;			/* the gateway's, or NULL */
+	char *kind;			/* "live" | "replay" */
 };
 
 struct shadow_start_req {
@@ -68,6 +69,24 @@ int shadow_end(struct store *st, const char *name, const char *status,
  * not running. */
 int shadow_promote(struct store *st, const char *name,
 		   const struct deploy_source *src, struct mlops_err *err);
+
+struct shadow_replay_req {
+	const char *name;		/* NULL: ENDPOINT-replay-YYYYMMDDHHMMSS */
+	const char *endpoint;
+	const struct deploy_source *src;
+	int64_t since_us, until_us;	/* captured in [since, until) */
+	int64_t max_pairs;
+};
+
+/* Replay the endpoint's captured production requests (see
+ * mlops-capture(5)) through src, in this process, as fast as it
+ * answers, and record the result as a completed test of kind "replay"
+ * whose pairs hold the captured answer as production's (latency -1:
+ * not known) and src's. *name_out gets its name (the caller frees it),
+ * *count the requests replayed. MLOPS_EINPUT for a version that does
+ * not load or start, or a malformed capture. */
+int shadow_replay(struct store *st, const struct shadow_replay_req *req,
+		  char **name_out, int64_t *count, struct mlops_err *err);
 
 /* Load one test; MLOPS_ENOTFOUND. */
 int shadow_get(struct store *st, const char *name, struct shadow_test **out,

@@ -26,7 +26,9 @@ CREATE TABLE shadow_test (
 	mirrored	INTEGER NOT NULL DEFAULT 0,	-- answered by the shadow
 	shed		INTEGER NOT NULL DEFAULT 0,	-- sampled, not mirrored
 	pairs_seen	INTEGER NOT NULL DEFAULT 0,	-- for reservoir sampling
-	error		TEXT			-- why the shadow cannot serve
+	error		TEXT,			-- why the shadow cannot serve
+	kind		TEXT NOT NULL DEFAULT 'live'	-- 'replay': offline, over
+			CHECK (kind IN ('live', 'replay'))	-- captured requests
 );
 CREATE UNIQUE INDEX shadow_test_running ON shadow_test (endpoint)
 	WHERE status = 'Running';

@@ -145,4 +145,51 @@ test_expect_success 'a live test: the report matches numpy and scipy on its pair
 	grep "^p=" out
 '
 
+test_expect_success 'replay over a capture gives the live test agreement figures' '
+	train_model m1.json 5 10 &&
+	train_model m2.json 5 12 &&
+	register_model churn m1.json >/dev/null &&
+	register_model churn m2.json >/dev/null &&
+	mlops-deploy create web --model churn/1 --capture 100 >/dev/null &&
+	mlops-shadow start web --model churn/2 --name t1 >/dev/null &&
+	start_gateway &&
+	wait_for_model web churn/1 &&
+	for i in $(seq 1 400); do
+		curl -s "$URL/endpoints" | grep -q "\"test\": *\"t1\"" && break
+		sleep 0.05
+	done &&
+	for i in 1 2 3; do
+		mlops-deploy invoke web --lines <rows.csv >/dev/null || return 1
+	done &&
+	kill $GW_PID && wait $GW_PID &&
+	mlops-shadow stop t1 &&
+	mlops-shadow replay web --model churn/2 --name r1 >out &&
+	grep "r1: replayed 60 captured requests of web through churn/2" out &&
+	mlops-shadow status --json r1 >r1.json &&
+	grep "\"kind\": *\"replay\"" r1.json &&
+	grep "\"status\": *\"Completed\"" r1.json &&
+	mlops-shadow report --json t1 --min-agreement 0 \
+		--max-latency-ratio 1e9 >live.json &&
+	mlops-shadow report --json r1 --min-agreement 0 \
+		--max-latency-ratio 1e9 >replay.json &&
+	$PYTHON - <<-\PY &&
+	import json, math
+	a = json.load(open("live.json"))["agreement"]
+	b = json.load(open("replay.json"))["agreement"]
+	assert a["pairs_compared"] == b["pairs_compared"] == 60, (a, b)
+	assert a["classes"] == b["classes"], (a["classes"], b["classes"])
+	for k, v in a["numeric"].items():
+	    assert math.isclose(v, b["numeric"][k], rel_tol=1e-12,
+	                        abs_tol=1e-15), (k, v, b["numeric"][k])
+	r = json.load(open("replay.json"))
+	assert r["production"]["latency_ms"]["p50"] is None
+	assert r["shadow"]["latency_ms"]["p50"] is not None
+	PY
+	test_expect_code 4 mlops-shadow replay nope --model churn/2 &&
+	test_expect_code 2 mlops-shadow replay web 2>err &&
+	grep -- "--model is required" err &&
+	test_expect_code 2 mlops-shadow replay web --model churn/2 \
+		--since yesterday
+'
+
 test_done
