@@ -70,7 +70,7 @@ struct gw_shadow {
 	size_t queued, queued_bytes;
 	struct shadow_job *done_head;	/* finished, for the store */
 	size_t ndone;
-	int stopping;
+	int stopping, idle;		/* idle: threads waiting for a job */
 	uint64_t mirrored, shed;	/* since the last write-back */
 	int error_written;
 	struct shadow_thread threads[MAX_THREADS];
@@ -88,6 +88,20 @@ static uint64_t rand64(void)
 	rng ^= rng << 25;
 	rng ^= rng >> 27;
 	return rng * 0x2545F4914F6CDD1DULL;
+}
+
+/* A version 4 UUID from this thread's generator: unique, not secret,
+ * and no system call per request. */
+static void request_id(char out[UUID_STR_LEN])
+{
+	uint64_t a = rand64(), b = rand64();
+
+	a = (a & ~0xF000ULL) | 0x4000ULL;
+	b = (b & ~(3ULL << 62)) | (2ULL << 62);
+	snprintf(out, UUID_STR_LEN, "%08x-%04x-%04x-%04x-%012llx",
+		 (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xFFFF),
+		 (unsigned)(a & 0xFFFF), (unsigned)(b >> 48),
+		 (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
 }
 
 static void job_free(struct shadow_job *j)
@@ -156,7 +170,9 @@ void gw_shadow_mirror(struct gw_shadow *sh, const char *ctype,
 	else
 		sh->head = j;
 	sh->tail = j;
-	pthread_cond_signal(&sh->cond);
+	/* A busy thread takes the job when done: no wake-up, no syscall. */
+	if (sh->idle)
+		pthread_cond_signal(&sh->cond);
 	pthread_mutex_unlock(&sh->lock);
 }
 
@@ -177,7 +193,7 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 	struct gw_version *v = sh->ver;
 	int64_t t0 = time_mono_us();
 
-	id_uuid4(j->request_id);
+	request_id(j->request_id);
 	if (v->kind == GW_XGBOOST) {
 		const char *type = NULL;
 		char msg[1024];
@@ -232,8 +248,11 @@ static void *shadow_main(void *arg)
 		struct shadow_job *j;
 
 		pthread_mutex_lock(&sh->lock);
-		while (!sh->head && !sh->stopping)
+		while (!sh->head && !sh->stopping) {
+			sh->idle++;
 			pthread_cond_wait(&sh->cond, &sh->lock);
+			sh->idle--;
+		}
 		if (sh->stopping) {
 			pthread_mutex_unlock(&sh->lock);
 			break;
