@@ -15,9 +15,9 @@
 #include "deploy/source.h"
 #include "core/jsonio.h"
 #include "mlops-deploy/deploy.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "core/table.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 static const char usage_create[] =
@@ -136,7 +136,7 @@ static int audit_done(struct cli *cli, struct store *st, const char *action,
  * settings set, or (set NULL) an update of an existing one. */
 static int deploy_version(struct cli *cli, const char *name,
 			  const char *model, int allow_unapproved,
-			  const struct endpoint_settings *set)
+			  const struct deploy_endpoint_settings *set)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct deploy_resolved res;
@@ -150,9 +150,9 @@ static int deploy_version(struct cli *cli, const char *name,
 	ret = audit_intend(st, set ? "deploy.create" : "deploy.update", name,
 			   &err);
 	if (ret == 0 && set)
-		ret = endpoint_create(st, name, set, &res.src, &err);
+		ret = deploy_endpoint_create(st, name, set, &res.src, &err);
 	else if (ret == 0)
-		ret = endpoint_update(st, name, &res.src, &err);
+		ret = deploy_endpoint_update(st, name, &res.src, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
 	else
@@ -169,7 +169,7 @@ static int parse_duration_opt(struct cli *cli, const char *usage,
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 
-	if (duration_parse(s, out, &err) < 0)
+	if (time_parse_duration(s, out, &err) < 0)
 		return cli_usage(cli, usage, "%s: %s", opt, err.msg);
 	return 0;
 }
@@ -190,12 +190,12 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 		{ 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct endpoint_settings set;
+	struct deploy_endpoint_settings set;
 	const char *model = NULL;
 	int64_t v;
 	int c, allow = 0, ret;
 
-	endpoint_settings_default(&set);
+	deploy_endpoint_settings_default(&set);
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_create)) !=
 	       -1) {
 		ret = 0;
@@ -254,7 +254,7 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_create, "expected one ENDPOINT");
 	if (!model)
 		return cli_usage(cli, usage_create, "--model is required");
-	if (endpoint_settings_check(&set, &err) < 0)
+	if (deploy_endpoint_settings_check(&set, &err) < 0)
 		return cli_usage(cli, usage_create, "%s", err.msg);
 	return deploy_version(cli, argv[optind], model, allow, &set);
 }
@@ -306,7 +306,7 @@ static int cmd_update(int argc, char **argv, struct cli *cli)
 		return 0;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (endpoint_set_auth(st, argv[optind], auth, &err) < 0)
+	if (deploy_endpoint_set_auth(st, argv[optind], auth, &err) < 0)
 		return cli_fail(cli, &err);
 	ret = audit_done(cli, st, auth ? "deploy.auth.key" :
 			 "deploy.auth.public", argv[optind], NULL);
@@ -352,12 +352,12 @@ static int simple_verb(int argc, char **argv, struct cli *cli,
 static int report_serving(struct cli *cli, struct store *st, const char *name)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct endpoint *e = NULL;
+	struct deploy_endpoint *e = NULL;
 
-	if (endpoint_get(st, name, &e, &err) < 0)
+	if (deploy_endpoint_get(st, name, &e, &err) < 0)
 		return cli_fail(cli, &err);
 	printf("%s: serving %s\n", name, e->cur.ref);
-	endpoint_free(e);
+	deploy_endpoint_free(e);
 	return 0;
 }
 
@@ -372,18 +372,18 @@ static int report_deleted(struct cli *cli, struct store *st, const char *name)
 static int cmd_rollback(int argc, char **argv, struct cli *cli)
 {
 	return simple_verb(argc, argv, cli, usage_rollback, "deploy.rollback",
-			   endpoint_rollback, report_serving);
+			   deploy_endpoint_rollback, report_serving);
 }
 
 static int cmd_delete(int argc, char **argv, struct cli *cli)
 {
 	return simple_verb(argc, argv, cli, usage_delete, "deploy.delete",
-			   endpoint_delete, report_deleted);
+			   deploy_endpoint_delete, report_deleted);
 }
 
 /* The gateways serving the store, for endpoint_json's status. */
 struct gateways {
-	struct gwrec *recs;
+	struct deploy_gateway_record *recs;
 	size_t n;
 };
 
@@ -392,12 +392,12 @@ static int gateways_load(struct cli *cli, struct store *st,
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 
-	if (gwrec_list(st->dir, &gws->recs, &gws->n, &err) < 0)
+	if (deploy_gateway_record_list(st->dir, &gws->recs, &gws->n, &err) < 0)
 		return cli_fail(cli, &err);
 	return 0;
 }
 
-static json_t *endpoint_json(const struct endpoint *e,
+static json_t *endpoint_json(const struct deploy_endpoint *e,
 			     const struct gateways *gws)
 {
 	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
@@ -420,7 +420,7 @@ static json_t *endpoint_json(const struct endpoint *e,
 		      (json_int_t)e->nkeys, "auth", e->key_required ? "key" :
 		      "public", "generation",
 		      (json_int_t)e->generation, "status",
-		      gwrec_status(gws->recs, gws->n, e->name, e->generation),
+		      deploy_gateway_record_status(gws->recs, gws->n, e->name, e->generation),
 		      "created", created, "updated",
 		      updated);
 	if (e->stats_us) {
@@ -450,7 +450,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		"framework", "max", "provisioned", "capture", "keys" };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct gateways gws = { NULL, 0 };
-	struct endpoint **eps = NULL;
+	struct deploy_endpoint **eps = NULL;
 	struct table *t = NULL;
 	struct store *st;
 	size_t n = 0;
@@ -469,10 +469,10 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 				 argv[optind]);
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (endpoint_list(st, &eps, &n, &err) < 0)
+	if (deploy_endpoint_list(st, &eps, &n, &err) < 0)
 		return cli_fail(cli, &err);
 	if (json && (ret = gateways_load(cli, st, &gws)) != 0) {
-		endpoint_list_free(eps, n);
+		deploy_endpoint_list_free(eps, n);
 		return ret;
 	}
 	if (!json)
@@ -497,8 +497,8 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 	}
 	if (t && table_print_free(t, stdout) < 0)
 		ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
-	endpoint_list_free(eps, n);
-	gwrec_list_free(gws.recs, gws.n);
+	deploy_endpoint_list_free(eps, n);
+	deploy_gateway_record_list_free(gws.recs, gws.n);
 	return ret;
 }
 
@@ -526,7 +526,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct gateways gws = { NULL, 0 };
-	struct endpoint *e = NULL;
+	struct deploy_endpoint *e = NULL;
 	struct store *st;
 	json_t *o;
 	int c, json = 0, ret;
@@ -544,10 +544,10 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_describe, "expected one ENDPOINT");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (endpoint_get(st, argv[optind], &e, &err) < 0)
+	if (deploy_endpoint_get(st, argv[optind], &e, &err) < 0)
 		return cli_fail(cli, &err);
 	if ((ret = gateways_load(cli, st, &gws)) != 0) {
-		endpoint_free(e);
+		deploy_endpoint_free(e);
 		return ret;
 	}
 	o = endpoint_json(e, &gws);
@@ -570,8 +570,8 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		}
 	}
 	json_decref(o);
-	endpoint_free(e);
-	gwrec_list_free(gws.recs, gws.n);
+	deploy_endpoint_free(e);
+	deploy_gateway_record_list_free(gws.recs, gws.n);
 	return 0;
 }
 
@@ -601,7 +601,7 @@ static void print_key(const char *id, int64_t created_us,
 static int cmd_key_create(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	char key[ENDPOINT_KEY_LEN + 1];
+	char key[DEPLOY_ENDPOINT_KEY_LEN + 1];
 	struct store *st;
 	int ret;
 
@@ -611,7 +611,7 @@ static int cmd_key_create(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	if (audit_intend(st, "deploy.key.create", argv[optind], &err) < 0 ||
-	    endpoint_key_create(st, argv[optind], key, &err) < 0)
+	    deploy_endpoint_key_create(st, argv[optind], key, &err) < 0)
 		return cli_fail(cli, &err);
 	ret = audit_done(cli, st, "deploy.key.create", argv[optind], NULL);
 	if (ret == 0)
@@ -634,7 +634,7 @@ static int cmd_key_list(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (!json)
 		ko.table = table_new(3, headers);
-	ret = endpoint_key_each(st, argv[optind], print_key, &ko, &err);
+	ret = deploy_endpoint_key_each(st, argv[optind], print_key, &ko, &err);
 	if (ko.table && table_print_free(ko.table, stdout) < 0 && ret == 0)
 		return cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
 	return ret < 0 ? cli_fail(cli, &err) : 0;
@@ -652,7 +652,7 @@ static int cmd_key_delete(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	if (audit_intend(st, "deploy.key.delete", argv[optind], &err) < 0 ||
-	    endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
+	    deploy_endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
 		return cli_fail(cli, &err);
 	ret = audit_done(cli, st, "deploy.key.delete", argv[optind], NULL);
 	if (ret == 0)

@@ -11,9 +11,9 @@
 #include "core/audit.h"
 #include "core/cli.h"
 #include "core/jsonio.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "core/table.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "deploy/source.h"
 #include "shadow/report.h"
 #include "shadow/shadow.h"
@@ -185,7 +185,7 @@ static int cmd_start(int argc, char **argv, struct cli *cli)
 			allow = 1;
 			break;
 		case OPT_DURATION:
-			bad = duration_parse(optarg, &req.duration_us,
+			bad = time_parse_duration(optarg, &req.duration_us,
 					     &err) < 0;
 			if (bad)
 				mlops_err_prefix(&err, "--duration: ");

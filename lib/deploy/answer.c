@@ -20,8 +20,8 @@ int media_type_is(const char *ctype, const char *want)
 	return *ctype == '\0' || *ctype == ';';
 }
 
-int xgb_answer(struct xgb_model *m, const char *ctype, const char *body,
-	       size_t len, struct predio_rows *rows, struct predio_rows *pred,
+int xgb_answer(struct deploy_xgb_model *m, const char *ctype, const char *body,
+	       size_t len, struct deploy_predio_rows *rows, struct deploy_predio_rows *pred,
 	       struct buf *out, const char **out_type, char *msg,
 	       size_t msg_size)
 {
@@ -33,20 +33,20 @@ int xgb_answer(struct xgb_model *m, const char *ctype, const char *body,
 			 "use text/csv or application/json", ctype);
 		return 415;
 	}
-	if ((json ? predio_parse_json : predio_parse_csv)(rows, body, len,
-	    xgb_model_nfeatures(m), &err) < 0) {
+	if ((json ? deploy_predio_parse_json : deploy_predio_parse_csv)(rows, body, len,
+	    deploy_xgb_model_nfeatures(m), &err) < 0) {
 		snprintf(msg, msg_size, "%s", err.msg);
 		return 400;
 	}
-	if (xgb_model_predict(m, rows->x, rows->nrows, pred, &err) < 0) {
+	if (deploy_xgb_model_predict(m, rows->x, rows->nrows, pred, &err) < 0) {
 		snprintf(msg, msg_size, "%s", err.msg);
 		return 424;
 	}
 	buf_reset(out);
 	if (json)
-		predio_format_json(out, pred->x, pred->nrows, pred->ncols);
+		deploy_predio_format_json(out, pred->x, pred->nrows, pred->ncols);
 	else
-		predio_format_csv(out, pred->x, pred->nrows, pred->ncols);
+		deploy_predio_format_csv(out, pred->x, pred->nrows, pred->ncols);
 	*out_type = json ? "application/json" : "text/csv";
 	return 200;
 }

@@ -16,8 +16,8 @@ int media_type_is(const char *ctype, const char *want);
 /* Predict body (text/csv or application/json) with m into out, its type
  * in *out_type, using rows and pred as scratch: 200, or the error status
  * (415, 400, 424) with msg set. */
-int xgb_answer(struct xgb_model *m, const char *ctype, const char *body,
-	       size_t len, struct predio_rows *rows, struct predio_rows *pred,
+int xgb_answer(struct deploy_xgb_model *m, const char *ctype, const char *body,
+	       size_t len, struct deploy_predio_rows *rows, struct deploy_predio_rows *pred,
 	       struct buf *out, const char **out_type, char *msg,
 	       size_t msg_size);
 

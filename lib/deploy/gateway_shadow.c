@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ids.h"
-#include "core/timefmt.h"
+#include "core/id.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 #include "deploy/gateway_int.h"
 
@@ -51,8 +51,8 @@ struct shadow_thread {
 	pthread_mutex_t lock;		/* for the pool job's done */
 	pthread_cond_t cond;
 	int done;
-	struct pool_job pj;
-	struct predio_rows rows, pred;
+	struct deploy_pool_job pj;
+	struct deploy_predio_rows rows, pred;
 };
 
 struct gw_shadow {
@@ -61,7 +61,7 @@ struct gw_shadow {
 	int64_t end_us;
 	uint32_t sample_below;
 	int sample_all;
-	struct gw_version *ver;
+	struct deploy_gateway_version *ver;
 	char *error;			/* why it cannot serve, or NULL */
 	int64_t timeout_us;
 	pthread_mutex_t lock;		/* guards what follows */
@@ -75,7 +75,7 @@ struct gw_shadow {
 	int error_written;
 	struct shadow_thread threads[MAX_THREADS];
 	int nthreads;
-	struct gateway *gw;
+	struct deploy_gateway *gw;
 };
 
 static _Thread_local uint64_t rng;
@@ -176,7 +176,7 @@ void gw_shadow_mirror(struct gw_shadow *sh, const char *ctype,
 	pthread_mutex_unlock(&sh->lock);
 }
 
-static void pool_done(struct pool_job *pj)
+static void pool_done(struct deploy_pool_job *pj)
 {
 	struct shadow_thread *t = pj->arg;
 
@@ -190,7 +190,7 @@ static void pool_done(struct pool_job *pj)
 static void run_job(struct shadow_thread *t, struct shadow_job *j)
 {
 	struct gw_shadow *sh = t->sh;
-	struct gw_version *v = sh->ver;
+	struct deploy_gateway_version *v = sh->ver;
 	int64_t t0 = time_mono_us();
 
 	request_id(j->request_id);
@@ -210,7 +210,7 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 				 type);
 		}
 	} else {
-		struct pool_job *pj = &t->pj;
+		struct deploy_pool_job *pj = &t->pj;
 
 		buf_reset(&pj->out);
 		pj->body = j->in;
@@ -221,7 +221,7 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 		pj->done = pool_done;
 		pj->arg = t;
 		t->done = 0;
-		pool_submit(v->pool, pj);
+		deploy_pool_submit(v->pool, pj);
 		pthread_mutex_lock(&t->lock);
 		while (!t->done)
 			pthread_cond_wait(&t->cond, &t->lock);
@@ -233,7 +233,7 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 	}
 	j->shadow_latency_us = time_mono_us() - t0;
 	if (j->capture && j->shadow_status == 200)
-		capture_submit(sh->gw->cap, v->ep->name, v->ref, 1, j->time_us,
+		deploy_capture_submit(sh->gw->cap, v->ep->name, v->ref, 1, j->time_us,
 			       j->ctype, j->in, j->in_len,
 			       j->shadow_type[0] ? j->shadow_type : j->ctype,
 			       j->shadow_out.s, j->shadow_out.len);
@@ -282,7 +282,7 @@ static void *shadow_main(void *arg)
 
 /* Write sh's counters and finished jobs to the store (in the caller's
  * transaction). */
-static int shadow_write(struct gateway *gw, struct gw_shadow *sh,
+static int shadow_write(struct deploy_gateway *gw, struct gw_shadow *sh,
 			struct mlops_err *err)
 {
 	struct shadow_job *done;
@@ -366,9 +366,9 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
-int gw_shadow_flush(struct gateway *gw, struct mlops_err *err)
+int gw_shadow_flush(struct deploy_gateway *gw, struct mlops_err *err)
 {
-	struct gw_routes *r = atomic_load(&gw->routes);
+	struct deploy_gateway_routes *r = atomic_load(&gw->routes);
 	int ret = 0;
 
 	for (size_t i = 0; r && i < r->n && ret == 0; i++) {
@@ -384,7 +384,7 @@ void gw_shadow_free(void *p)
 {
 	struct gw_shadow *sh = p;
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct gateway *gw;
+	struct deploy_gateway *gw;
 	int ret;
 
 	if (!sh)
@@ -401,8 +401,8 @@ void gw_shadow_free(void *p)
 		pthread_mutex_destroy(&t->lock);
 		pthread_cond_destroy(&t->cond);
 		buf_release(&t->pj.out);
-		predio_rows_release(&t->rows);
-		predio_rows_release(&t->pred);
+		deploy_predio_rows_release(&t->rows);
+		deploy_predio_rows_release(&t->pred);
 	}
 	/* What finished is kept; what was still queued is shed. */
 	sh->shed += sh->queued;
@@ -427,7 +427,7 @@ void gw_shadow_free(void *p)
 
 struct test_row {
 	char *name, *endpoint;
-	struct endpoint_model m;
+	struct deploy_endpoint_model m;
 	double sample_pct;
 	int64_t end_us;
 };
@@ -439,9 +439,9 @@ static char *col_dup(sqlite3_stmt *q, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-static struct gw_shadow *shadow_new(struct gateway *gw,
-				    struct gw_endpoint *gep,
-				    const struct endpoint *e,
+static struct gw_shadow *shadow_new(struct deploy_gateway *gw,
+				    struct deploy_gateway_endpoint *gep,
+				    const struct deploy_endpoint *e,
 				    const struct test_row *row)
 {
 	struct gw_shadow *sh = xcalloc(1, sizeof(*sh));
@@ -506,8 +506,8 @@ static void rows_free(struct test_row *rows, size_t n)
 	free(rows);
 }
 
-void gw_shadow_reload(struct gateway *gw, struct gw_routes *r,
-		      struct endpoint **eps, size_t n)
+void gw_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r,
+		      struct deploy_endpoint **eps, size_t n)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct test_row *rows = NULL;
@@ -544,10 +544,10 @@ void gw_shadow_reload(struct gateway *gw, struct gw_routes *r,
 		return;
 	}
 	for (size_t i = 0; i < r->n; i++) {
-		struct gw_endpoint *gep = r->eps[i];
+		struct deploy_gateway_endpoint *gep = r->eps[i];
 		struct gw_shadow *cur = atomic_load(&gep->shadow);
 		const struct test_row *row = NULL;
-		const struct endpoint *e = NULL;
+		const struct deploy_endpoint *e = NULL;
 
 		for (size_t k = 0; k < nrows && !row; k++)
 			if (strcmp(rows[k].endpoint, gep->name) == 0)

@@ -10,7 +10,7 @@
 int deploy_resolve(struct store *st, const char *ref,
 		   struct deploy_resolved *out, struct mlops_err *err)
 {
-	struct model_version *mv;
+	struct registry_version *mv;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -38,7 +38,7 @@ int deploy_resolved_approved(const struct deploy_resolved *r)
 
 void deploy_resolved_release(struct deploy_resolved *r)
 {
-	model_version_free(r->mv);
+	registry_version_free(r->mv);
 	free(r->ref);
 	free(r->arts);
 	memset(r, 0, sizeof(*r));

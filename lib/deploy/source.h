@@ -1,6 +1,6 @@
 /* source.h - what to deploy, resolved from the registry: a model
  * version (GROUP/N, GROUP@ALIAS or GROUP) as a deploy_source for
- * endpoint_create, endpoint_update and shadow tests. */
+ * deploy_endpoint_create, deploy_endpoint_update and shadow tests. */
 #ifndef MLOPS_DEPLOY_SOURCE_H
 #define MLOPS_DEPLOY_SOURCE_H
 #include "core/err.h"
@@ -9,10 +9,10 @@
 #include "registry/registry.h"
 
 struct deploy_resolved {
-	struct model_version *mv;
+	struct registry_version *mv;
 	char *ref;			/* "GROUP/N" */
-	struct deploy_artifact *arts;
-	struct deploy_source src;	/* points into the fields above */
+	struct deploy_endpoint_artifact *arts;
+	struct deploy_endpoint_source src;	/* points into the fields above */
 };
 
 /* Resolve ref through the registry into *out (released with

@@ -8,12 +8,12 @@ int shadow_emit(struct store *st, const struct shadow_test *t,
 		const char *status, struct mlops_err *err);
 /* MLOPS_EINPUT unless m can serve (an xgboost model loads; an exec or
  * http one has a command). */
-int shadow_check_loads(struct store *st, const struct endpoint_model *m,
+int shadow_check_loads(struct store *st, const struct deploy_endpoint_model *m,
 		       struct mlops_err *err);
 /* Insert test name of e with model m: kind "live" Running for
  * duration_us, or "replay", Completed now. */
 int shadow_insert(struct store *st, const char *name,
-		  const struct endpoint *e, const struct endpoint_model *m,
+		  const struct deploy_endpoint *e, const struct deploy_endpoint_model *m,
 		  double sample_pct, int64_t max_pairs, int64_t duration_us,
 		  const char *kind, struct mlops_err *err);
 /* ENDPOINT-INFIXYYYYMMDDHHMMSS (UTC); the caller frees it. */

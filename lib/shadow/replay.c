@@ -12,8 +12,8 @@
 
 #include <openssl/evp.h>
 
-#include "core/fsutil.h"
-#include "core/timefmt.h"
+#include "core/fs.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 #include "deploy/answer.h"
 #include "deploy/capture.h"
@@ -30,10 +30,10 @@ struct pair {
 
 struct replay {
 	struct store *st;
-	const struct endpoint *e;
-	struct xgb_model *xgb;
-	struct pool *pool;
-	struct predio_rows rows, pred;
+	const struct deploy_endpoint *e;
+	struct deploy_xgb_model *xgb;
+	struct deploy_pool *pool;
+	struct deploy_predio_rows rows, pred;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int done;
@@ -84,7 +84,7 @@ static int side_data(json_t *side, struct buf *out, const char **type)
 	return 0;
 }
 
-static void job_done(struct pool_job *job)
+static void job_done(struct deploy_pool_job *job)
 {
 	struct replay *rp = job->arg;
 
@@ -111,14 +111,14 @@ static void answer(struct replay *rp, struct pair *p)
 			buf_addstr(&p->out, msg);
 		}
 	} else {
-		struct pool_job job = { .body = p->in.s, .len = p->in.len,
+		struct deploy_pool_job job = { .body = p->in.s, .len = p->in.len,
 			.content_type = p->ctype,
 			.deadline_us = t0 + rp->e->set.timeout_us,
 			.done = job_done, .arg = rp };
 
 		buf_init(&job.out);
 		rp->done = 0;
-		pool_submit(rp->pool, &job);
+		deploy_pool_submit(rp->pool, &job);
 		pthread_mutex_lock(&rp->lock);
 		while (!rp->done)
 			pthread_cond_wait(&rp->cond, &rp->lock);
@@ -220,18 +220,18 @@ static int write_pairs(struct replay *rp, const char *name,
 }
 
 /* Load the candidate: xgboost in process, else a warm worker pool. */
-static int candidate_load(struct replay *rp, const struct endpoint_model *m,
+static int candidate_load(struct replay *rp, const struct deploy_endpoint_model *m,
 			  const char *dir, struct mlops_err *err)
 {
 	int ret;
 
 	if (strcmp(m->framework, "xgboost") == 0) {
-		char *path = path_join(dir, m->artifact ? m->artifact : "");
+		char *path = fs_path_join(dir, m->artifact ? m->artifact : "");
 
-		ret = xgb_model_load(&rp->xgb, path, err);
+		ret = deploy_xgb_model_load(&rp->xgb, path, err);
 		free(path);
 	} else {
-		struct pool_conf pc = {
+		struct deploy_pool_conf pc = {
 			.kind = m->framework[0] == 'e' ? POOL_EXEC : POOL_HTTP,
 			.entry = m->entry, .model_dir = dir,
 			.endpoint = rp->e->name, .model = m->ref,
@@ -241,9 +241,9 @@ static int candidate_load(struct replay *rp, const struct endpoint_model *m,
 			.timeout_us = rp->e->set.timeout_us,
 		};
 
-		ret = pool_create(&rp->pool, &pc, err);
+		ret = deploy_pool_create(&rp->pool, &pc, err);
 		if (ret == 0)
-			ret = pool_warm(rp->pool, 1, 240 * TIME_US_PER_SEC,
+			ret = deploy_pool_warm(rp->pool, 1, 240 * TIME_US_PER_SEC,
 					err);
 	}
 	if (ret < 0) {
@@ -259,12 +259,12 @@ int shadow_replay(struct store *st, const struct shadow_replay_req *req,
 {
 	struct replay rp = { .st = st, .max_pairs = req->max_pairs,
 			     .rng = (uint64_t)time_mono_us() | 1, .err = err };
-	struct endpoint *e = NULL;
-	struct endpoint_model m = { 0 };
+	struct deploy_endpoint *e = NULL;
+	struct deploy_endpoint_model m = { 0 };
 	char *name = NULL, *dir = NULL, *capdir = NULL;
 	int ret;
 
-	if (req->name && !endpoint_valid_name(req->name))
+	if (req->name && !deploy_endpoint_valid_name(req->name))
 		return mlops_err_set(err, MLOPS_EUSAGE, "'%s' is not a valid "
 				     "test name (letters, digits and hyphens, "
 				     "at most 63)", req->name);
@@ -272,7 +272,7 @@ int shadow_replay(struct store *st, const struct shadow_replay_req *req,
 	pthread_cond_init(&rp.cond, NULL);
 	name = req->name ? xstrdup(req->name) :
 	       shadow_default_name(req->endpoint, "replay-");
-	if ((ret = endpoint_get(st, req->endpoint, &e, err)) < 0)
+	if ((ret = deploy_endpoint_get(st, req->endpoint, &e, err)) < 0)
 		goto out;
 	rp.e = e;
 	if ((ret = endpoint_materialise(st, e->name, req->src, &m, err)) < 0)
@@ -282,7 +282,7 @@ int shadow_replay(struct store *st, const struct shadow_replay_req *req,
 		goto out;
 	rp.pairs = xcalloc((size_t)req->max_pairs, sizeof(*rp.pairs));
 	capdir = store_path(st, "capture");
-	ret = capture_each(capdir, e->name, req->since_us, req->until_us,
+	ret = deploy_capture_each(capdir, e->name, req->since_us, req->until_us,
 			   on_record, &rp, err);
 	if (ret == 0)
 		ret = rp.ret;
@@ -313,14 +313,14 @@ out:
 	for (int64_t i = 0; rp.pairs && i < req->max_pairs; i++)
 		pair_release(&rp.pairs[i]);
 	free(rp.pairs);
-	xgb_model_free(rp.xgb);
-	pool_free(rp.pool);
-	predio_rows_release(&rp.rows);
-	predio_rows_release(&rp.pred);
+	deploy_xgb_model_free(rp.xgb);
+	deploy_pool_free(rp.pool);
+	deploy_predio_rows_release(&rp.rows);
+	deploy_predio_rows_release(&rp.pred);
 	pthread_mutex_destroy(&rp.lock);
 	pthread_cond_destroy(&rp.cond);
 	endpoint_model_release(&m);
-	endpoint_free(e);
+	deploy_endpoint_free(e);
 	free(capdir);
 	free(dir);
 	free(name);

@@ -8,9 +8,9 @@
 #include <jansson.h>
 
 #include "core/event.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/identity.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 #include "deploy/xgb.h"
 #include "shadow/internal.h"
@@ -216,7 +216,7 @@ int shadow_expire(struct store *st, struct mlops_err *err)
 /* End running test name with status; with src, first make src the
  * endpoint's version. One transaction. */
 static int end_test(struct store *st, const char *name, const char *status,
-		    const struct deploy_source *src, struct mlops_err *err)
+		    const struct deploy_endpoint_source *src, struct mlops_err *err)
 {
 	struct shadow_test *t = NULL;
 	int ret = store_begin(st, err);
@@ -251,7 +251,7 @@ int shadow_end(struct store *st, const char *name, const char *status,
 }
 
 int shadow_promote(struct store *st, const char *name,
-		   const struct deploy_source *src, struct mlops_err *err)
+		   const struct deploy_endpoint_source *src, struct mlops_err *err)
 {
 	return end_test(st, name, "Promoted", src, err);
 }
@@ -259,7 +259,7 @@ int shadow_promote(struct store *st, const char *name,
 static int check_request(const struct shadow_start_req *req,
 			 struct mlops_err *err)
 {
-	if (req->name && !endpoint_valid_name(req->name))
+	if (req->name && !deploy_endpoint_valid_name(req->name))
 		return mlops_err_set(err, MLOPS_EUSAGE, "'%s' is not a valid "
 				     "test name (letters, digits and hyphens, "
 				     "at most 63)", req->name);
@@ -279,10 +279,10 @@ static int check_request(const struct shadow_start_req *req,
 /* The shadow must be able to serve: an xgboost model loads here; an
  * exec or http one needs its command (whether it starts, the gateway
  * finds out, and status shows). */
-int shadow_check_loads(struct store *st, const struct endpoint_model *m,
+int shadow_check_loads(struct store *st, const struct deploy_endpoint_model *m,
 		       struct mlops_err *err)
 {
-	struct xgb_model *x = NULL;
+	struct deploy_xgb_model *x = NULL;
 	char *dir, *path;
 	int ret;
 
@@ -291,21 +291,21 @@ int shadow_check_loads(struct store *st, const struct endpoint_model *m,
 			"%s model needs an entry command", m->ref,
 			m->framework);
 	dir = store_path(st, m->model_dir);
-	path = path_join(dir, m->artifact ? m->artifact : "");
-	ret = xgb_model_load(&x, path, err);
+	path = fs_path_join(dir, m->artifact ? m->artifact : "");
+	ret = deploy_xgb_model_load(&x, path, err);
 	if (ret < 0) {
 		ret = MLOPS_EINPUT;
 		err->code = ret;
 		mlops_err_prefix(err, "%s fails to load: ", m->ref);
 	}
-	xgb_model_free(x);
+	deploy_xgb_model_free(x);
 	free(path);
 	free(dir);
 	return ret;
 }
 
 int shadow_insert(struct store *st, const char *name,
-		  const struct endpoint *e, const struct endpoint_model *m,
+		  const struct deploy_endpoint *e, const struct deploy_endpoint_model *m,
 		  double sample_pct, int64_t max_pairs, int64_t duration_us,
 		  const char *kind, struct mlops_err *err)
 {
@@ -377,8 +377,8 @@ char *shadow_model_dir(struct store *st, const char *endpoint,
 int shadow_start(struct store *st, const struct shadow_start_req *req,
 		 char **name_out, struct mlops_err *err)
 {
-	struct endpoint *e = NULL;
-	struct endpoint_model m = { 0 };
+	struct deploy_endpoint *e = NULL;
+	struct deploy_endpoint_model m = { 0 };
 	struct shadow_test **running = NULL;
 	size_t nrunning = 0;
 	char *name = NULL, *owner = NULL, *dir = NULL;
@@ -390,7 +390,7 @@ int shadow_start(struct store *st, const struct shadow_start_req *req,
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
 	if ((ret = expire_in_txn(st, err)) < 0 ||
-	    (ret = endpoint_get(st, req->endpoint, &e, err)) < 0)
+	    (ret = deploy_endpoint_get(st, req->endpoint, &e, err)) < 0)
 		goto out;
 	if (strcmp(e->cur.ref, req->src->ref) == 0) {
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint '%s' "
@@ -441,7 +441,7 @@ out:
 	}
 	shadow_list_free(running, nrunning);
 	endpoint_model_release(&m);
-	endpoint_free(e);
+	deploy_endpoint_free(e);
 	free(owner);
 	free(name);
 	return ret;

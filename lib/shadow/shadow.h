@@ -24,7 +24,7 @@
 struct shadow_test {
 	char *name, *endpoint;
 	char *production;		/* "GROUP/N" production served */
-	struct endpoint_model model;	/* the shadow version */
+	struct deploy_endpoint_model model;	/* the shadow version */
 	double sample_pct;
 	int64_t max_pairs;
 	char *status;	/* "Running" | "Completed" | "Stopped" | "Promoted" */
@@ -39,7 +39,7 @@ struct shadow_test {
 struct shadow_start_req {
 	const char *name;		/* NULL: ENDPOINT-YYYYMMDDHHMMSS */
 	const char *endpoint;
-	const struct deploy_source *src;
+	const struct deploy_endpoint_source *src;
 	double sample_pct;		/* 0-100 */
 	int64_t duration_us;		/* 1 s to 30 days */
 	int64_t max_pairs;		/* 1 to SHADOW_MAX_PAIRS */
@@ -64,16 +64,16 @@ int shadow_end(struct store *st, const char *name, const char *status,
 	       struct mlops_err *err);
 
 /* Promote a running test: its version becomes the endpoint's (src, as
- * endpoint_update; the gateway switches blue/green) and the test ends
+ * deploy_endpoint_update; the gateway switches blue/green) and the test ends
  * as Promoted, in one transaction. MLOPS_ENOTFOUND when the test is
  * not running. */
 int shadow_promote(struct store *st, const char *name,
-		   const struct deploy_source *src, struct mlops_err *err);
+		   const struct deploy_endpoint_source *src, struct mlops_err *err);
 
 struct shadow_replay_req {
 	const char *name;		/* NULL: ENDPOINT-replay-YYYYMMDDHHMMSS */
 	const char *endpoint;
-	const struct deploy_source *src;
+	const struct deploy_endpoint_source *src;
 	int64_t since_us, until_us;	/* captured in [since, until) */
 	int64_t max_pairs;
 };
