@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature/feature.h"
+#include "feature/ddl.h"
 #include "feature/feature.h"
 #include "core/xalloc.h"
 

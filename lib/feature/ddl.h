@@ -9,7 +9,7 @@
 #define MLOPS_FEATURE_DDL_H
 #include "core/buf.h"
 #include "core/err.h"
-#include "feature/feature.h"
+#include "feature/group.h"
 #include "core/store.h"
 
 enum feature_ddl_engine { DDL_SPARK, DDL_TRINO, DDL_DUCKDB };

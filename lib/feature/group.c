@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature/feature.h"
+#include "feature/group.h"
 #include "core/spec.h"
 #include "core/time.h"
 #include "core/xalloc.h"

@@ -11,7 +11,7 @@
 
 #include "core/bounds.h"
 #include "core/csv.h"
-#include "feature/feature.h"
+#include "feature/ingest.h"
 #include "feature/offline.h"
 #include "feature/feature.h"
 #include "core/time.h"

@@ -15,7 +15,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
-#include "feature/feature.h"
+#include "feature/group.h"
 #include "core/store.h"
 
 enum feature_ingest_format { INGEST_CSV, INGEST_JSONL };

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "feature/offline.h"
-#include "feature/feature.h"
+#include "feature/online.h"
 #include "feature/feature.h"
 #include "core/time.h"
 #include "core/xalloc.h"

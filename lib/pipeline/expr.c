@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/pipeline.h"
+#include "pipeline/expr.h"
 #include "core/xalloc.h"
 
 void pipeline_expr_value_release(struct pipeline_expr_value *v)

@@ -13,8 +13,8 @@
 #include "core/bounds.h"
 #include "core/buf.h"
 #include "core/object.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/pipeline.h"
+#include "pipeline/exec.h"
+#include "pipeline/runs.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 

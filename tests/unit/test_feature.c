@@ -8,7 +8,7 @@
 #include <check.h>
 
 #include "core/extsort.h"
-#include "feature/feature.h"
+#include "feature/group.h"
 #include "core/xalloc.h"
 
 static const char good_yaml[] =

@@ -11,11 +11,11 @@
 
 #include "core/bounds.h"
 #include "core/buf.h"
-#include "feature/feature.h"
+#include "feature/group.h"
 #include "core/fs.h"
 #include "core/parse.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/pipeline.h"
+#include "pipeline/expr.h"
 #include "core/spec.h"
 #include "core/time.h"
 #include "core/xalloc.h"
