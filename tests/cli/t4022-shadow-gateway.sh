@@ -121,6 +121,22 @@ test_expect_success 'a shadow that sleeps 2 s or crashes changes nothing for pro
 	test "$(errors web 60)" = 0
 '
 
+test_expect_success 'a shadow that cannot start mirrors nothing and says why' '
+	setup &&
+	mlops-deploy invoke web --lines <rows.csv >before &&
+	register_model churn m2.json http "/nonexistent/serve" >/dev/null &&
+	mlops-shadow start web --model churn/3 --name t1 &&
+	wait_log "shadow test t1: churn/3 cannot serve" &&
+	mlops-deploy invoke web --lines <rows.csv >after &&
+	cmp before after &&
+	wait_status t1 shed 20 &&
+	mlops-shadow status --json t1 >s.json &&
+	grep "\"error\": *\"churn/3 cannot serve" s.json &&
+	grep "\"mirrored\": *0" s.json &&
+	curl -s "$URL/endpoints" | grep "\"error\": *\"churn/3 cannot serve" &&
+	test "$(errors web 40)" = 0
+'
+
 test_expect_success 'captures name the version that answered, shadow ones marked' '
 	train_model m1.json 5 10 &&
 	train_model m2.json 5 12 &&
