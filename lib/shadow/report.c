@@ -248,7 +248,8 @@ static json_t *side_json(struct side *sd)
 	json_t *codes = json_object();
 	char key[16];
 
-	qsort(sd->lat.v, sd->lat.n, sizeof(double), cmp_double);
+	if (sd->lat.n)	/* a replay has no production latency at all */
+		qsort(sd->lat.v, sd->lat.n, sizeof(double), cmp_double);
 	for (size_t i = 0; i < sd->ncodes; i++) {
 		snprintf(key, sizeof(key), "%d", sd->codes[i]);
 		json_object_set_new(codes, key,
@@ -345,8 +346,10 @@ static json_t *agree_json(struct agree *ag, const struct shadow_limits *lim)
 		sbb += y * y;
 	}
 	r = saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : NAN;
-	memcpy(a, ag->a.v, n * sizeof(*a));
-	memcpy(b, ag->b.v, n * sizeof(*b));
+	if (n) {
+		memcpy(a, ag->a.v, n * sizeof(*a));
+		memcpy(b, ag->b.v, n * sizeof(*b));
+	}
 	d = n ? shadow_ks_stat(a, n, b, n) : NAN;
 	p = n ? shadow_ks_pvalue(d, n) : NAN;
 	free(a);

@@ -111,6 +111,8 @@ test_expect_success 'k classes: the k x k confusion and agreement' '
 
 test_expect_success 'the report gates: exit 1 beyond limits, 0 within' '
 	setup &&
+	mlops-shadow report t1 >empty &&
+	grep "^KS p-value  *-" empty && grep "^requests  *0  *0$" empty &&
 	put_pairs binary 300 &&
 	test_expect_code 1 mlops-shadow report t1 >out &&
 	grep "shadow is worse than production: .*error rate" out &&
