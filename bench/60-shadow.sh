@@ -5,6 +5,7 @@
 # and without again, in one gateway run. The goal is production within
 # 10% of its throughput while shadowing everything; what the shadow
 # cannot keep up with is shed and counted, never queued.
+# BENCH_MAX_PAIRS (100000) bounds the paired records the gateway keeps.
 set -e
 DUR=${BENCH_SECONDS:-5}
 CONNS=${BENCH_CONNS:-64}
@@ -70,7 +71,8 @@ run() {
 	rps_=$2 p99_=$4
 }
 run "no shadow" && rps_1=$rps_ p99_1=$p99_
-mlops-shadow start bench --model bench/2 --sample 100 --name b >/dev/null
+mlops-shadow start bench --model bench/2 --sample 100 --name b \
+	--max-pairs "${BENCH_MAX_PAIRS:-100000}" >/dev/null
 wait_shadow yes
 run "100% shadow to bench/2" && rps_2=$rps_ p99_2=$p99_
 mlops-shadow stop b >/dev/null
