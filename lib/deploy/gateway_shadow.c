@@ -34,7 +34,7 @@
 
 struct shadow_job {
 	struct shadow_job *next;
-	char request_id[UUID_STR_LEN];
+	char request_id[ID_UUID_LEN];
 	char ctype[96], shadow_type[96];
 	int64_t time_us;
 	int prod_status, shadow_status, capture;
@@ -92,13 +92,13 @@ static uint64_t rand64(void)
 
 /* A version 4 UUID from this thread's generator: unique, not secret,
  * and no system call per request. */
-static void request_id(char out[UUID_STR_LEN])
+static void request_id(char out[ID_UUID_LEN])
 {
 	uint64_t a = rand64(), b = rand64();
 
 	a = (a & ~0xF000ULL) | 0x4000ULL;
 	b = (b & ~(3ULL << 62)) | (2ULL << 62);
-	snprintf(out, UUID_STR_LEN, "%08x-%04x-%04x-%04x-%012llx",
+	snprintf(out, ID_UUID_LEN, "%08x-%04x-%04x-%04x-%012llx",
 		 (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xFFFF),
 		 (unsigned)(a & 0xFFFF), (unsigned)(b >> 48),
 		 (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
@@ -194,7 +194,7 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 	int64_t t0 = time_mono_us();
 
 	request_id(j->request_id);
-	if (v->kind == GW_XGBOOST) {
+	if (v->kind == DEPLOY_GATEWAY_XGBOOST) {
 		const char *type = NULL;
 		char msg[1024];
 
@@ -462,7 +462,7 @@ static struct gw_shadow *shadow_new(struct deploy_gateway *gw,
 		gw_logf(gw, "shadow test %s: %s", sh->test, sh->error);
 		return sh;
 	}
-	sh->nthreads = sh->ver->kind == GW_XGBOOST ? 1 :
+	sh->nthreads = sh->ver->kind == DEPLOY_GATEWAY_XGBOOST ? 1 :
 		       e->set.max_concurrency < MAX_THREADS ?
 		       e->set.max_concurrency : MAX_THREADS;
 	for (int i = 0; i < sh->nthreads; i++) {

@@ -5,7 +5,7 @@
 #define MLOPS_DEPLOY_SOURCE_H
 #include "core/err.h"
 #include "core/store.h"
-#include "deploy/endpoint.h"
+#include "deploy/deploy.h"
 #include "registry/registry.h"
 
 struct deploy_resolved {

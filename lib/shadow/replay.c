@@ -16,7 +16,7 @@
 #include "core/time.h"
 #include "core/xalloc.h"
 #include "deploy/answer.h"
-#include "deploy/capture.h"
+#include "deploy/deploy.h"
 #include "deploy/pool.h"
 #include "shadow/internal.h"
 
@@ -232,7 +232,7 @@ static int candidate_load(struct replay *rp, const struct deploy_endpoint_model 
 		free(path);
 	} else {
 		struct deploy_pool_conf pc = {
-			.kind = m->framework[0] == 'e' ? POOL_EXEC : POOL_HTTP,
+			.kind = m->framework[0] == 'e' ? DEPLOY_POOL_EXEC : DEPLOY_POOL_HTTP,
 			.entry = m->entry, .model_dir = dir,
 			.endpoint = rp->e->name, .model = m->ref,
 			.max_workers = 1, .provisioned = 0,

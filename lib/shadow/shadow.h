@@ -13,7 +13,7 @@
 
 #include "core/err.h"
 #include "core/store.h"
-#include "deploy/endpoint.h"
+#include "deploy/deploy.h"
 
 #define SHADOW_SOURCE "mlops.shadow"
 #define SHADOW_DEFAULT_DURATION_US (7 * 86400 * INT64_C(1000000))
