@@ -153,7 +153,7 @@ $(O)/fuzz/tests/fuzz/%.o: tests/fuzz/%.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP \
 		-c -o $@ $<
 
-$(O)/fuzz/fuzz-%: $(O)/fuzz/tests/fuzz/fuzz-%.o $(FUZZ_LIB)
+$(FUZZ): $(O)/fuzz/%: $(O)/fuzz/tests/fuzz/%.o $(FUZZ_LIB)
 	$(FUZZ_CC) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_LIB) \
 		$(PKG_LIBS) -lpthread -lm
 
