@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature/ddl.h"
+#include "feature/feature.h"
 #include "feature/feature.h"
 #include "core/xalloc.h"
 
@@ -27,22 +27,22 @@ static const char *const partition_type[] = { "STRING", "varchar",
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-int ddl_engine_parse(const char *s, enum ddl_engine *out)
+int feature_ddl_engine_parse(const char *s, enum feature_ddl_engine *out)
 {
 	for (size_t i = 0; i < NELEM(engine_names); i++)
 		if (strcmp(s, engine_names[i]) == 0) {
-			*out = (enum ddl_engine)i;
+			*out = (enum feature_ddl_engine)i;
 			return 0;
 		}
 	return -1;
 }
 
-static const char *feature_type(enum ftype t, enum ddl_engine engine)
+static const char *feature_type(enum feature_group_type t, enum feature_ddl_engine engine)
 {
 	static const char *const types[][3] = {
-		[FTYPE_INTEGRAL] = { "BIGINT", "varchar", "BIGINT" },
-		[FTYPE_FRACTIONAL] = { "DOUBLE", "varchar", "DOUBLE" },
-		[FTYPE_STRING] = { "STRING", "varchar", "VARCHAR" },
+		[FEATURE_GROUP_INTEGRAL] = { "BIGINT", "varchar", "BIGINT" },
+		[FEATURE_GROUP_FRACTIONAL] = { "DOUBLE", "varchar", "DOUBLE" },
+		[FEATURE_GROUP_STRING] = { "STRING", "varchar", "VARCHAR" },
 	};
 
 	return types[t][engine];
@@ -50,17 +50,17 @@ static const char *feature_type(enum ftype t, enum ddl_engine engine)
 
 struct ddl {
 	struct buf *out;
-	const struct fgroup *g;
-	enum ddl_engine engine;
+	const struct feature_group *g;
+	enum feature_ddl_engine engine;
 	const char *schema;
 };
 
 /* Names may hold '-' or be reserved words (a group "user-events", a
  * feature "select"): quote every identifier the engine's way. Names never
- * contain a quote (fgroup_valid_name). */
+ * contain a quote (feature_group_valid_name). */
 static void add_ident(struct ddl *d, const char *name)
 {
-	char q = d->engine == DDL_SPARK ? '`' : '"';
+	char q = d->engine == FEATURE_DDL_SPARK ? '`' : '"';
 
 	buf_addf(d->out, "%c%s%c", q, name, q);
 }
@@ -84,9 +84,9 @@ static void add_literal(struct ddl *d, const char *prefix, const char *s,
 	buf_addstr(d->out, prefix);
 	for (; *s; s++) {
 		if (*s == '\'')
-			buf_addstr(d->out, d->engine == DDL_SPARK ? "\\'" :
+			buf_addstr(d->out, d->engine == FEATURE_DDL_SPARK ? "\\'" :
 				   "''");
-		else if (*s == '\\' && d->engine == DDL_SPARK)
+		else if (*s == '\\' && d->engine == FEATURE_DDL_SPARK)
 			buf_addstr(d->out, "\\\\");
 		else
 			buf_addch(d->out, *s);
@@ -122,7 +122,7 @@ static void add_column(struct ddl *d, const char *lead, const char *name,
  * SELECT list. */
 static void add_column_list(struct ddl *d, int typed)
 {
-	const struct fgroup *g = d->g;
+	const struct feature_group *g = d->g;
 
 	for (size_t i = 0; i < g->nfeatures; i++)
 		add_column(d, "  ", g->features[i].name, typed ?
@@ -197,7 +197,7 @@ static void add_trino(struct ddl *d, const char *dir)
  * Trino's folder scans do. */
 static void add_duckdb(struct ddl *d, const char *dir)
 {
-	const struct fgroup *g = d->g;
+	const struct feature_group *g = d->g;
 
 	buf_addstr(d->out, "CREATE VIEW ");
 	add_table(d);
@@ -229,12 +229,12 @@ static void add_duckdb(struct ddl *d, const char *dir)
 	buf_addstr(d->out, ";\n");
 }
 
-int ddl_print(struct buf *out, const struct store *st,
-	      const struct fgroup *g, enum ddl_engine engine,
+int feature_ddl_print(struct buf *out, const struct store *st,
+	      const struct feature_group *g, enum feature_ddl_engine engine,
 	      const char *schema, struct mlops_err *err)
 {
 	struct ddl d = { out, g, engine, schema };
-	char *dir = fstore_offline_dir(st, g);
+	char *dir = feature_data_dir(st, g);
 	int ret = 0;
 
 	/* A newline could end a statement early for a reader splitting
@@ -244,15 +244,15 @@ int ddl_print(struct buf *out, const struct store *st,
 			ret = mlops_err_set(err, MLOPS_EINPUT, "the offline "
 					    "folder of '%s' has a control "
 					    "character in its path", g->name);
-	if (ret == 0 && engine == DDL_DUCKDB && strpbrk(dir, "*?[{"))
+	if (ret == 0 && engine == FEATURE_DDL_DUCKDB && strpbrk(dir, "*?[{"))
 		ret = mlops_err_set(err, MLOPS_EINPUT, "the offline folder "
 				    "'%s' has a glob character (*, ?, [ or {) "
 				    "in its path, which DuckDB's read_csv "
 				    "would expand", dir);
 	if (ret == 0) {
-		if (engine == DDL_SPARK)
+		if (engine == FEATURE_DDL_SPARK)
 			add_spark(&d, dir);
-		else if (engine == DDL_TRINO)
+		else if (engine == FEATURE_DDL_TRINO)
 			add_trino(&d, dir);
 		else
 			add_duckdb(&d, dir);

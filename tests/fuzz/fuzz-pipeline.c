@@ -13,23 +13,23 @@
 
 #include "core/buf.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/expr.h"
+#include "pipeline/pipeline.h"
 #include "core/xalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int fixed(const char *ref, struct pexpr_value *out, void *arg,
+static int fixed(const char *ref, struct pipeline_expr_value *out, void *arg,
 		 struct mlops_err *err)
 {
 	(void)arg;
 	if (strcmp(ref, "n") == 0) {
-		out->kind = PEXPR_NUM;
+		out->kind = PIPELINE_EXPR_NUM;
 		out->num = 1.5;
 	} else if (strcmp(ref, "s") == 0) {
-		out->kind = PEXPR_STR;
+		out->kind = PIPELINE_EXPR_STR;
 		out->str = xstrdup("abc");
 	} else if (strcmp(ref, "b") == 0) {
-		out->kind = PEXPR_BOOL;
+		out->kind = PIPELINE_EXPR_BOOL;
 		out->boolean = 1;
 	} else {
 		return mlops_err_set(err, MLOPS_EINPUT, "no '%s'", ref);
@@ -64,10 +64,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pipeline_free(p);
 	}
 	buf_add(&text, data, size);	/* NUL-terminated copy */
-	if (pexpr_eval(&value, text.s, fixed, NULL, &err) == 0 &&
+	if (pipeline_expr_eval(&value, text.s, fixed, NULL, &err) == 0 &&
 	    value != 0 && value != 1)
 		abort();
-	pexpr_subst(&out, text.s, fixed, NULL, &err);
+	pipeline_expr_subst(&out, text.s, fixed, NULL, &err);
 	buf_release(&out);
 	buf_release(&text);
 	return 0;
