@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "deploy/deploy.h"
+#include "deploy/endpoint.h"
 #include "core/event.h"
 #include "core/fs.h"
 #include "core/identity.h"

@@ -11,7 +11,7 @@
 
 #include "core/bounds.h"
 #include "core/csv.h"
-#include "feature/feature.h"
+#include "feature/ingest.h"
 #include "feature/offline.h"
 #include "feature/feature.h"
 #include "core/time.h"
@@ -395,7 +395,7 @@ int feature_ingest_run(struct store *st, const struct feature_group *g,
 		goto out;
 	if ((ret = prepare(&in, err)) < 0)
 		goto out;
-	ret = opts->format == FEATURE_INGEST_CSV ? ingest_csv(&in, err) :
+	ret = opts->format == INGEST_CSV ? ingest_csv(&in, err) :
 		ingest_jsonl(&in, err);
 	if (ret < 0)
 		goto out;

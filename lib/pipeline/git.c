@@ -17,7 +17,7 @@
 
 #include "core/buf.h"
 #include "core/fs.h"
-#include "pipeline/pipeline.h"
+#include "pipeline/git.h"
 #include "core/xalloc.h"
 
 #define HOOK_MARKER "# mlops-pipeline hook v1"
