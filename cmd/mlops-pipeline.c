@@ -17,9 +17,6 @@
 #include "mlops-pipeline/verbs.h"
 #include "core/parse.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/exec.h"
-#include "pipeline/git.h"
-#include "pipeline/runs.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 

@@ -10,11 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "feature/ddl.h"
+#include "feature/feature.h"
 #include "feature.h"
-#include "feature/offline.h"
 #include "core/fs.h"
-#include "feature/pit.h"
 #include "core/parse.h"
 #include "core/time.h"
 #include "core/xalloc.h"

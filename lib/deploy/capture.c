@@ -1,4 +1,4 @@
-/* capture.c - the data capture writer and reader (see capture.h).
+/* capture.c - the data capture writer and reader (see deploy.h).
  *
  * The queue is Vyukov's bounded multi-producer queue: a producer claims a
  * slot with one compare-and-swap and publishes it with a release store;
@@ -19,7 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "deploy/capture.h"
+#include "deploy/deploy.h"
 #include "core/fs.h"
 #include "core/id.h"
 #include "core/time.h"

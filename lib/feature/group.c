@@ -1,4 +1,4 @@
-/* fgroup.c - feature group definitions: YAML loading and validation,
+/* group.c - feature group definitions: YAML loading and validation,
  * canonical JSON, value type checks and the online record packing. */
 #include <ctype.h>
 #include <errno.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/spec.h"
 #include "core/time.h"
 #include "core/xalloc.h"

@@ -1,9 +1,8 @@
-/* fonline.c - online store reads and deletes; see fonline.h. */
+/* online.c - online store reads and deletes; see feature.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "feature/offline.h"
-#include "feature/online.h"
 #include "feature/feature.h"
 #include "core/time.h"
 #include "core/xalloc.h"

@@ -1,4 +1,4 @@
-/* pipeline_expr.c - ${...} substitution and `when:` conditions, evaluated
+/* expr.c - ${...} substitution and `when:` conditions, evaluated
  * by a recursive-descent parser as it reads (conditions are one line, so
  * no tree is built). Short-circuit: the operand that does not decide an
  * and/or is parsed without resolving its references, so a condition may
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/expr.h"
+#include "pipeline/pipeline.h"
 #include "core/xalloc.h"
 
 void pipeline_expr_value_release(struct pipeline_expr_value *v)

@@ -1,14 +1,14 @@
 /* modelcard.c - the model card schema table and what works from it:
  * validation, dotted-key edits, YAML loading typed by the schema, and
  * the content the registry fills in itself. Rendering is in
- * registry_modelcard_render.c. */
+ * modelcard_render.c. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/bounds.h"
 #include "core/jsonio.h"
-#include "registry/modelcard.h"
+#include "registry/registry.h"
 #include "core/parse.h"
 #include "core/spec.h"
 #include "core/time.h"
