@@ -84,12 +84,14 @@ int deploy_endpoint_valid_name(const char *name);
 /* Create endpoint name serving src, materialising its artifacts from the
  * object store into endpoints/NAME/. MLOPS_ENOTFOUND when it exists. */
 int deploy_endpoint_create(struct store *st, const char *name,
-		    const struct deploy_endpoint_settings *set,
-		    const struct deploy_endpoint_source *src, struct mlops_err *err);
+			   const struct deploy_endpoint_settings *set,
+			   const struct deploy_endpoint_source *src,
+			   struct mlops_err *err);
 /* Serve src instead; the current version becomes the one kept for
  * rollback. */
 int deploy_endpoint_update(struct store *st, const char *name,
-		    const struct deploy_endpoint_source *src, struct mlops_err *err);
+			   const struct deploy_endpoint_source *src,
+			   struct mlops_err *err);
 /* Swap the current and the previous version. MLOPS_ENOTFOUND when there
  * is no previous version. */
 int deploy_endpoint_rollback(struct store *st, const char *name,
@@ -102,19 +104,20 @@ int deploy_endpoint_delete(struct store *st, const char *name,
 /* Make a new API key for name: key gets DEPLOY_ENDPOINT_KEY_LEN characters
  * (shown once); only its SHA-256 is stored. */
 int deploy_endpoint_key_create(struct store *st, const char *name,
-			char key[DEPLOY_ENDPOINT_KEY_LEN + 1], struct mlops_err *err);
+			       char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
+			       struct mlops_err *err);
 
 /* Set name's key policy: key_required 1 refuses requests without a
  * valid key (all of them when it has no key); 0 makes it public, which
  * is MLOPS_ENOTFOUND while it has keys. Creating a key sets it to 1;
  * revoking keys never changes it. */
-int deploy_endpoint_set_auth(struct store *st, const char *name, int key_required,
-		      struct mlops_err *err);
+int deploy_endpoint_set_auth(struct store *st, const char *name,
+			     int key_required, struct mlops_err *err);
 
 /* Revoke the key of name whose id (its first 8 hex digits after "mlk_")
  * is id. MLOPS_ENOTFOUND when there is none. */
-int deploy_endpoint_key_delete(struct store *st, const char *name, const char *id,
-			struct mlops_err *err);
+int deploy_endpoint_key_delete(struct store *st, const char *name,
+			       const char *id, struct mlops_err *err);
 /* Call fn(id, created_us, created_by) for each key of name, oldest
  * first. */
 int deploy_endpoint_key_each(struct store *st, const char *name,
@@ -123,11 +126,11 @@ int deploy_endpoint_key_each(struct store *st, const char *name,
 		      void *arg, struct mlops_err *err);
 
 /* Load one endpoint (with keys and counters); MLOPS_ENOTFOUND. */
-int deploy_endpoint_get(struct store *st, const char *name, struct deploy_endpoint **out,
-		 struct mlops_err *err);
+int deploy_endpoint_get(struct store *st, const char *name,
+			struct deploy_endpoint **out, struct mlops_err *err);
 /* Load all, sorted by name. */
-int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out, size_t *n,
-		  struct mlops_err *err);
+int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
+			 size_t *n, struct mlops_err *err);
 void deploy_endpoint_free(struct deploy_endpoint *e);
 void deploy_endpoint_list_free(struct deploy_endpoint **eps, size_t n);
 
@@ -151,11 +154,11 @@ int deploy_endpoint_cold_start_add(struct store *st, const char *name,
  * when the store changes (or on SIGHUP) and switches models blue/green:
  * a new version gets traffic once it answers, the old one drains. */
 
-#define GATEWAY_DEFAULT_MAX_CONNECTIONS 10000
-#define GATEWAY_DEFAULT_MAX_PER_CLIENT 256
-#define GATEWAY_DEFAULT_HEADER_TIMEOUT_US (30 * INT64_C(1000000))
-#define GATEWAY_DEFAULT_BODY_TIMEOUT_US (60 * INT64_C(1000000))
-#define GATEWAY_DEFAULT_MAX_BUFFERED ((uint64_t)256 << 20)
+#define DEPLOY_GATEWAY_DEFAULT_MAX_CONNECTIONS 10000
+#define DEPLOY_GATEWAY_DEFAULT_MAX_PER_CLIENT 256
+#define DEPLOY_GATEWAY_DEFAULT_HEADER_TIMEOUT_US (30 * INT64_C(1000000))
+#define DEPLOY_GATEWAY_DEFAULT_BODY_TIMEOUT_US (60 * INT64_C(1000000))
+#define DEPLOY_GATEWAY_DEFAULT_MAX_BUFFERED ((uint64_t)256 << 20)
 
 struct deploy_gateway_conf {
 	const char *store_dir;	/* the .mlops directory */
@@ -181,7 +184,8 @@ struct deploy_gateway_conf {
  * Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (call it
  * before any other thread exists) and ignores SIGPIPE. A port in use or
  * a store that cannot be opened is an error before on_ready. */
-int deploy_gateway_run(const struct deploy_gateway_conf *conf, struct mlops_err *err);
+int deploy_gateway_run(const struct deploy_gateway_conf *conf,
+		       struct mlops_err *err);
 
 /* gateway_record.c: the record each running gateway keeps in its store,
  * gateways/HOST-PID.json: its pid, host and URL, and the endpoints it
@@ -221,17 +225,20 @@ struct deploy_gateway_record {
  * in no particular order; none when there is no record. A record that
  * cannot be read or parsed is skipped (it is being replaced, or is not
  * ours). The caller frees *out with deploy_gateway_record_list_free. */
-int deploy_gateway_record_list(const char *store_dir, struct deploy_gateway_record **out, size_t *n,
-	       struct mlops_err *err);
-void deploy_gateway_record_list_free(struct deploy_gateway_record *recs, size_t n);
+int deploy_gateway_record_list(const char *store_dir,
+			       struct deploy_gateway_record **out, size_t *n,
+			       struct mlops_err *err);
+void deploy_gateway_record_list_free(struct deploy_gateway_record *recs,
+				     size_t n);
 
 /* The status of endpoint name at generation as the live gateways serve
  * it: "InService" (some gateway serves that generation), "Updating" (a
  * gateway serves an older one), "Creating" (a gateway runs but has not
  * loaded the endpoint yet), "Failed" (its version cannot serve), or
  * "OutOfService" (no gateway runs). A static string. */
-const char *deploy_gateway_record_status(const struct deploy_gateway_record *recs, size_t n,
-			 const char *name, int64_t generation);
+const char *deploy_gateway_record_status(
+	const struct deploy_gateway_record *recs, size_t n, const char *name,
+	int64_t generation);
 
 /* Is process pid running on this host (a zombie is not)? */
 int deploy_gateway_record_alive(long pid);
@@ -240,11 +247,11 @@ int deploy_gateway_record_alive(long pid);
 char *deploy_gateway_record_own_path(const char *store_dir);
 
 /* Write this process's record: pid, url and eps, to path (from
- * deploy_gateway_record_own_path), unless it already holds exactly that (last keeps what
- * was written). */
-int deploy_gateway_record_write(const char *path, struct buf *last, const char *url,
-		const struct deploy_gateway_record_endpoint *eps, size_t n,
-		struct mlops_err *err);
+ * deploy_gateway_record_own_path), unless it already holds exactly that
+ * (last keeps what was written). */
+int deploy_gateway_record_write(const char *path, struct buf *last,
+	const char *url, const struct deploy_gateway_record_endpoint *eps,
+	size_t n, struct mlops_err *err);
 
 /* Mark the record at path as fresh (for gateways on other hosts). */
 void deploy_gateway_record_touch(const char *path);
@@ -271,8 +278,8 @@ struct deploy_capture;
 
 /* Start a writer for files under dir (the store's capture/ folder), with
  * a queue of queue_len records (rounded up to a power of two). */
-int deploy_capture_start(struct deploy_capture **out, const char *dir, size_t queue_len,
-		  struct mlops_err *err);
+int deploy_capture_start(struct deploy_capture **out, const char *dir,
+			 size_t queue_len, struct mlops_err *err);
 /* Bound the bytes queued records may hold (DEPLOY_CAPTURE_MAX_BYTES unless
  * set): past it records are dropped, so that big bodies arriving faster
  * than the writer writes cannot grow the gateway without bound. */
@@ -284,9 +291,10 @@ void deploy_capture_stop(struct deploy_capture *c);
 /* Queue one record; never blocks. Returns 0, or -1 when the queue was
  * full (in records or bytes) and the record was dropped. The data is
  * copied. */
-int deploy_capture_submit(struct deploy_capture *c, const char *endpoint, int64_t time_us,
-		   const char *in_type, const void *in, size_t in_len,
-		   const char *out_type, const void *out, size_t out_len);
+int deploy_capture_submit(struct deploy_capture *c, const char *endpoint,
+			  int64_t time_us, const char *in_type, const void *in,
+			  size_t in_len, const char *out_type, const void *out,
+			  size_t out_len);
 
 /* Records written to files so far, and dropped so far. */
 uint64_t deploy_capture_written(const struct deploy_capture *c);

@@ -25,7 +25,11 @@
  * Types follow SageMaker: integral (int64), fractional (double), string.
  * An empty value is a missing value, whatever the type. */
 
-enum feature_group_type { FTYPE_INTEGRAL, FTYPE_FRACTIONAL, FTYPE_STRING };
+enum feature_group_type {
+	FEATURE_GROUP_INTEGRAL,
+	FEATURE_GROUP_FRACTIONAL,
+	FEATURE_GROUP_STRING
+};
 
 struct feature_group_def {
 	char *name;
@@ -54,8 +58,9 @@ extern const char *const feature_group_reserved_names[];
 int feature_group_load_yaml(struct feature_group **out, const char *path,
 		     struct mlops_err *err);
 /* The same from YAML text in memory; name is for messages. */
-int feature_group_load_yaml_mem(struct feature_group **out, const char *data, size_t len,
-			 const char *name, struct mlops_err *err);
+int feature_group_load_yaml_mem(struct feature_group **out, const char *data,
+				size_t len, const char *name,
+				struct mlops_err *err);
 
 /* The definition as a JSON object (the caller decrefs), and back. */
 json_t *feature_group_to_json(const struct feature_group *g);
@@ -72,8 +77,8 @@ const char *feature_group_type_name(enum feature_group_type t);
  * MLOPS_EINPUT with 'name: "v" is not a fractional'. The event time must
  * have its type's one format: ISO 8601 for a string (strictly, see
  * time_parse_iso8601), Unix seconds for an integral or fractional. */
-int feature_group_check_value(const struct feature_group *g, size_t i, const char *v,
-		       struct mlops_err *err);
+int feature_group_check_value(const struct feature_group *g, size_t i,
+			      const char *v, struct mlops_err *err);
 
 /* 1 when s may name a group or a feature: a letter or digit, then up to
  * 63 letters, digits, '_' or '-'. */
@@ -103,7 +108,8 @@ struct feature_stats {
 /* Create group g (its id is set) and emit its "Feature Group State
  * Change" event, in one transaction. MLOPS_ENOTFOUND (a conflict) when
  * the name is taken. */
-int feature_create(struct store *st, struct feature_group *g, struct mlops_err *err);
+int feature_create(struct store *st, struct feature_group *g,
+		   struct mlops_err *err);
 
 /* Load group name into *out (the caller frees with feature_group_free);
  * MLOPS_ENOTFOUND "feature group 'x' does not exist". */
@@ -154,25 +160,28 @@ struct feature_online_reader;
 
 /* A reader of group g's online store, with its statement prepared once
  * (g is borrowed and must outlive the reader). */
-int feature_online_reader_new(struct feature_online_reader **out, struct store *st,
-		      const struct feature_group *g, struct mlops_err *err);
+int feature_online_reader_new(struct feature_online_reader **out,
+			      struct store *st, const struct feature_group *g,
+			      struct mlops_err *err);
 void feature_online_reader_free(struct feature_online_reader *r);
 
 /* What feature_online_get found for an ID. */
 enum feature_online_state {
-	ONLINE_ABSENT,		/* no record (never ingested, hard-deleted) */
-	ONLINE_FOUND,
-	ONLINE_DELETED,		/* soft-deleted */
-	ONLINE_EXPIRED		/* its event time is older than the TTL */
+	FEATURE_ONLINE_ABSENT,	/* no record (never ingested, hard-deleted) */
+	FEATURE_ONLINE_FOUND,
+	FEATURE_ONLINE_DELETED,	/* soft-deleted */
+	FEATURE_ONLINE_EXPIRED	/* its event time is older than the TTL */
 };
 
-/* Look up record id as of now_us: ONLINE_FOUND with *values set to
+/* Look up record id as of now_us: FEATURE_ONLINE_FOUND with *values set to
  * g->nfeatures strings (borrowed until the next call), another state
  * when there is no live record, or a negative code. *event_time_us is
- * the stored record's event time (for ONLINE_FOUND, ONLINE_DELETED and
- * ONLINE_EXPIRED) when event_time_us is not NULL. */
-int feature_online_get(struct feature_online_reader *r, const char *id, int64_t now_us,
-	       char ***values, int64_t *event_time_us, struct mlops_err *err);
+ * the stored record's event time (for FEATURE_ONLINE_FOUND,
+ * FEATURE_ONLINE_DELETED and FEATURE_ONLINE_EXPIRED) when event_time_us
+ * is not NULL. */
+int feature_online_get(struct feature_online_reader *r, const char *id,
+		       int64_t now_us, char ***values, int64_t *event_time_us,
+		       struct mlops_err *err);
 
 /* Delete record id at event time t_us. Soft: the row stays, marked
  * deleted, without values; hard: the row goes. In both cases the offline
@@ -180,8 +189,9 @@ int feature_online_get(struct feature_online_reader *r, const char *id, int64_t 
  * with a "Feature Record Deleted" event. MLOPS_ENOTFOUND when the online
  * store has no such record, or when it holds a newer one (the delete
  * would be ignored, as SageMaker ignores it). */
-int feature_online_delete(struct store *st, const struct feature_group *g, const char *id,
-		  int64_t t_us, int hard, struct mlops_err *err);
+int feature_online_delete(struct store *st, const struct feature_group *g,
+			  const char *id, int64_t t_us, int hard,
+			  struct mlops_err *err);
 
 /* offline.c: reading the offline store: its files in write order,
  * one file decompressed, or the whole table as one CSV stream. */
@@ -201,9 +211,9 @@ struct feature_offline_part {
 /* Call fn for each file of group g in write order, skipping those
  * written after as_of_us (INT64_MAX: none). fn returns non-zero to stop. */
 int feature_offline_each_part(struct store *st, const struct feature_group *g,
-		      int64_t as_of_us,
-		      int (*fn)(const struct feature_offline_part *p, void *arg),
-		      void *arg, struct mlops_err *err);
+			      int64_t as_of_us,
+			      int (*fn)(const struct feature_offline_part *p,
+			      void *arg), void *arg, struct mlops_err *err);
 
 /* Decompress the gzip file at path into out (appended). */
 int feature_offline_read_part(const char *path, struct buf *out,
@@ -226,7 +236,7 @@ int feature_offline_export(struct store *st, const struct feature_group *g,
  * (upsert: a record replaces the stored one when its event time is newer
  * or equal), the offline files, the group's totals and one event. */
 
-enum feature_ingest_format { INGEST_CSV, INGEST_JSONL };
+enum feature_ingest_format { FEATURE_INGEST_CSV, FEATURE_INGEST_JSONL };
 
 struct feature_ingest_opts {
 	int fd;			/* the input, read to its end (not closed) */
@@ -249,8 +259,9 @@ struct feature_ingest_result {
 
 /* Ingest the input of opts into group g. */
 int feature_ingest_run(struct store *st, const struct feature_group *g,
-		const struct feature_ingest_opts *opts, struct feature_ingest_result *res,
-		struct mlops_err *err);
+		       const struct feature_ingest_opts *opts,
+		       struct feature_ingest_result *res,
+		       struct mlops_err *err);
 
 /* pit.c: point-in-time correct training datasets.
  *
@@ -307,7 +318,11 @@ int feature_pit_dataset(struct store *st, const struct feature_pit_opts *o,
  * partition columns year, month, day and hour; a delete is a row with
  * is_deleted true and no feature values (SageMaker's offline marker). */
 
-enum feature_ddl_engine { DDL_SPARK, DDL_TRINO, DDL_DUCKDB };
+enum feature_ddl_engine {
+	FEATURE_DDL_SPARK,
+	FEATURE_DDL_TRINO,
+	FEATURE_DDL_DUCKDB
+};
 
 /* The engine named s ("spark", "trino", "duckdb") into *out: 0, or -1. */
 int feature_ddl_engine_parse(const char *s, enum feature_ddl_engine *out);

@@ -394,7 +394,7 @@ int feature_ingest_run(struct store *st, const struct feature_group *g,
 		goto out;
 	if ((ret = prepare(&in, err)) < 0)
 		goto out;
-	ret = opts->format == INGEST_CSV ? ingest_csv(&in, err) :
+	ret = opts->format == FEATURE_INGEST_CSV ? ingest_csv(&in, err) :
 		ingest_jsonl(&in, err);
 	if (ret < 0)
 		goto out;

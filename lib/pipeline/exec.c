@@ -108,7 +108,7 @@ char *pipeline_exec_log_path(const struct pipeline_exec *e, const struct pipelin
 	return xasprintf("%s/logs/%s.log", e->workspace, s->def->name);
 }
 
-void pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX])
+void pipeline_exec_run_id_new(char out[PIPELINE_EXEC_RUN_ID_MAX])
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -116,7 +116,7 @@ void pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX])
 
 	gmtime_r(&now, &tm);
 	id_random_hex(hex, 6);
-	snprintf(out, PIPELINE_RUN_ID_MAX, "%04d%02d%02dT%02d%02d%02d-%s",
+	snprintf(out, PIPELINE_EXEC_RUN_ID_MAX, "%04d%02d%02dT%02d%02d%02d-%s",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		 tm.tm_min, tm.tm_sec, hex);
 }
@@ -403,7 +403,7 @@ int pipeline_exec_create(struct store *st, const char *run_id,
 
 int pipeline_exec_lock(const char *workspace, int *fd, struct mlops_err *err)
 {
-	char *path = fs_path_join(workspace, PIPELINE_RUN_LOCK);
+	char *path = fs_path_join(workspace, PIPELINE_EXEC_LOCK_FILE);
 	int ret = 0, lfd;
 
 	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -609,13 +609,13 @@ static int resolve_runtime(const char *ref, struct pipeline_expr_value *out,
 					    "no property '%s' in %s", sname,
 					    path, d->properties);
 		else if (json_is_number(v)) {
-			out->kind = PEXPR_NUM;
+			out->kind = PIPELINE_EXPR_NUM;
 			out->num = json_number_value(v);
 		} else if (json_is_string(v)) {
-			out->kind = PEXPR_STR;
+			out->kind = PIPELINE_EXPR_STR;
 			out->str = xstrdup(json_string_value(v));
 		} else if (json_is_boolean(v)) {
-			out->kind = PEXPR_BOOL;
+			out->kind = PIPELINE_EXPR_BOOL;
 			out->boolean = json_is_true(v);
 		} else {
 			ret = mlops_err_set(err, MLOPS_EINPUT, "property '%s' "

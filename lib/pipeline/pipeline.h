@@ -30,45 +30,47 @@
  * literal "${". */
 
 enum pipeline_expr_kind {
-	PEXPR_UNKNOWN,		/* not known before the run (validation) */
-	PEXPR_NUM,
-	PEXPR_STR,
-	PEXPR_BOOL
+	PIPELINE_EXPR_UNKNOWN,	/* not known before the run (validation) */
+	PIPELINE_EXPR_NUM,
+	PIPELINE_EXPR_STR,
+	PIPELINE_EXPR_BOOL
 };
 
 struct pipeline_expr_value {
 	enum pipeline_expr_kind kind;
 	double num;
-	char *str;		/* PEXPR_STR: owned by the value */
+	char *str;		/* PIPELINE_EXPR_STR: owned by the value */
 	int boolean;
 };
 
 /* Resolve ref, the text between "${" and "}", into *out (str allocated).
- * A resolver used for validation may answer PEXPR_UNKNOWN. Returns 0 or a
- * negative code with err set. */
-typedef int (*pipeline_expr_resolve_fn)(const char *ref, struct pipeline_expr_value *out,
-				void *arg, struct mlops_err *err);
+ * A resolver used for validation may answer PIPELINE_EXPR_UNKNOWN.
+ * Returns 0 or a negative code with err set. */
+typedef int (*pipeline_expr_resolve_fn)(const char *ref,
+	     struct pipeline_expr_value *out, void *arg, struct mlops_err *err);
 
 void pipeline_expr_value_release(struct pipeline_expr_value *v);
 /* A value as text: numbers without a trailing ".0" when integral. */
-void pipeline_expr_value_format(const struct pipeline_expr_value *v, struct buf *out);
+void pipeline_expr_value_format(const struct pipeline_expr_value *v,
+				struct buf *out);
 
 /* Append text to out with each ${ref} replaced by its value as text.
  * An unterminated "${" is MLOPS_EINPUT. */
-int pipeline_expr_subst(struct buf *out, const char *text, pipeline_expr_resolve_fn fn,
-		void *arg, struct mlops_err *err);
+int pipeline_expr_subst(struct buf *out, const char *text,
+			pipeline_expr_resolve_fn fn, void *arg,
+			struct mlops_err *err);
 
 /* Call fn with each reference in text (text of a substitution or of a
  * condition); stops at the first non-zero return and returns it. */
-int pipeline_expr_each_ref(const char *text, int (*fn)(const char *ref, void *arg),
-		   void *arg);
+int pipeline_expr_each_ref(const char *text, int (*fn)(const char *ref,
+			   void *arg), void *arg);
 
 /* Evaluate the condition cond into *out (0 or 1). With a validating
- * resolver that answers PEXPR_UNKNOWN, this checks the syntax and the
+ * resolver that answers PIPELINE_EXPR_UNKNOWN, this checks the syntax and the
  * references only, and *out is -1. Errors (syntax, comparing a number
  * with a string) are MLOPS_EINPUT, with the column in cond. */
-int pipeline_expr_eval(int *out, const char *cond, pipeline_expr_resolve_fn fn, void *arg,
-	       struct mlops_err *err);
+int pipeline_expr_eval(int *out, const char *cond, pipeline_expr_resolve_fn fn,
+		       void *arg, struct mlops_err *err);
 
 /* pipeline.c: the definition. */
 
@@ -235,7 +237,7 @@ void pipeline_git_shell_quote(struct buf *b, const char *s);
  * SIGINT and SIGTERM cancel a run that pipeline_exec_run is executing:
  * its steps are killed and the run ends Stopped. */
 
-#define PIPELINE_RUN_ID_MAX 64
+#define PIPELINE_EXEC_RUN_ID_MAX 64
 
 struct pipeline_exec_opts {
 	const char *executor;	/* "local" (default) or "slurm" */
@@ -253,7 +255,7 @@ struct pipeline_exec_opts {
 
 /* The file a runner holds locked (flock) for as long as it executes a run,
  * in the run's workspace: whoever can lock it knows the runner is gone. */
-#define PIPELINE_RUN_LOCK ".runner.lock"
+#define PIPELINE_EXEC_LOCK_FILE ".runner.lock"
 
 /* Lock the run whose workspace is workspace (which may still be the
  * folder pipeline_exec_create renames) into *fd, to close when the run
@@ -262,7 +264,7 @@ int pipeline_exec_lock(const char *workspace, int *fd, struct mlops_err *err);
 
 /* A new run ID: UTC time to the second, '-', 6 random hex digits, so IDs
  * sort by start time. */
-void pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX]);
+void pipeline_exec_run_id_new(char out[PIPELINE_EXEC_RUN_ID_MAX]);
 
 /* Check that each literal input of p (a path without glob characters that
  * no step declares as an output) exists under workspace: MLOPS_EINPUT
@@ -310,7 +312,7 @@ int pipeline_exec_emit_event(struct store *st, const char *pipeline,
  * executes. Runs are given by ID or by a unique prefix of one. */
 
 /* Mark Failed every run that reads Executing but whose runner is gone
- * (killed, crashed): nobody holds its lock (PIPELINE_RUN_LOCK). The
+ * (killed, crashed): nobody holds its lock (PIPELINE_EXEC_LOCK_FILE). The
  * look-ups below do this first, so that no run stays Executing for want
  * of a process to end it. */
 int pipeline_runs_reap(struct store *st, struct mlops_err *err);

@@ -413,7 +413,7 @@ static int runner_gone(struct store *st, const char *id, json_int_t pid,
 		       int *lock_fd)
 {
 	char *path = xasprintf("%s/runs/%s/%s", st->dir, id,
-			       PIPELINE_RUN_LOCK);
+			       PIPELINE_EXEC_LOCK_FILE);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	free(path);

@@ -1,7 +1,7 @@
 /* modelcard.c - the model card schema table and what works from it:
  * validation, dotted-key edits, YAML loading typed by the schema, and
  * the content the registry fills in itself. Rendering is in
- * modelcard_render.c. */
+ * registry_modelcard_render.c. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>

@@ -219,11 +219,11 @@ int registry_status_alias_set(struct store *st, const char *group,
 		       const char *alias, int64_t version,
 		       struct mlops_err *err);
 /* Remove an alias; MLOPS_ENOTFOUND when it is not set. */
-int registry_status_alias_rm(struct store *st, const char *group, const char *alias,
-		      struct mlops_err *err);
+int registry_status_alias_rm(struct store *st, const char *group,
+			     const char *alias, struct mlops_err *err);
 /* The aliases of group: an array of {alias, version, set_by, set}. */
-int registry_status_alias_list(struct store *st, const char *group, json_t **out,
-			struct mlops_err *err);
+int registry_status_alias_list(struct store *st, const char *group,
+			       json_t **out, struct mlops_err *err);
 
 /* Write the artifacts of mv into dir (made if missing), each verified
  * before it appears under its name. */
@@ -252,8 +252,9 @@ json_t *registry_report_diff(const struct registry_version *a,
 /* Write GROUP/N as an export tar stream to fd (mlops-registry-export(5)):
  * manifest.json, the artifacts, card.json. Streams blobs without holding
  * them in memory; the same version always gives the same bytes. */
-int registry_transfer_export(struct store *st, const struct registry_version *mv,
-		    int fd, struct mlops_err *err);
+int registry_transfer_export(struct store *st,
+			     const struct registry_version *mv, int fd,
+			     struct mlops_err *err);
 
 /* Read an export stream from fd (stream names it in messages) and
  * register its version under the same GROUP/N, keeping its lineage,
@@ -288,7 +289,8 @@ int registry_card_create(struct store *st, const struct registry_version *mv,
 int registry_card_get(struct store *st, const char *group, int64_t version,
 		      int64_t revision, json_t **out, struct mlops_err *err);
 
-/* Apply n "KEY=VALUE" edits (see registry_modelcard_set) as one new revision. */
+/* Apply n "KEY=VALUE" edits (see registry_modelcard_set) as one new
+ * revision. */
 int registry_card_set(struct store *st, const char *group, int64_t version,
 		      const char *const *assignments, size_t n,
 		      int64_t *revision, struct mlops_err *err);
@@ -365,8 +367,8 @@ void registry_modelcard_merge(json_t *dst, const json_t *src);
 
 /* Check an array of card revisions (from an import): each well formed
  * (its time a timestamp), numbered 1, 2, 3..., its content valid. */
-int registry_modelcard_check_revisions(const json_t *revisions, const char *name,
-			      struct mlops_err *err);
+int registry_modelcard_check_revisions(const json_t *revisions,
+				       const char *name, struct mlops_err *err);
 
 /* Render a card revision for people: format "md" or "html" (one
  * self-contained page, no external assets). title names the model. */
