@@ -11,7 +11,6 @@
 #include "core/audit.h"
 #include "core/cli.h"
 #include "deploy/deploy.h"
-#include "deploy/deploy.h"
 #include "deploy/source.h"
 #include "core/jsonio.h"
 #include "mlops-deploy/deploy.h"

@@ -1,4 +1,4 @@
-/* capture.c - the data capture writer and reader (see capture.h).
+/* capture.c - the data capture writer and reader (see deploy.h).
  *
  * The queue is Vyukov's bounded multi-producer queue: a producer claims a
  * slot with one compare-and-swap and publishes it with a release store;
@@ -532,8 +532,8 @@ static int walk_level(struct capture_walk *w, const char *dir, int depth,
 				strcmp(name + len - 13, ".shadow.jsonl") == 0;
 
 			if (len > 6 && strcmp(name + len - 6, ".jsonl") == 0 &&
-			    (w->which & (shadow ? CAPTURE_SHADOW :
-					 CAPTURE_PRODUCTION)))
+			    (w->which & (shadow ? DEPLOY_CAPTURE_SHADOW :
+					 DEPLOY_CAPTURE_PRODUCTION)))
 				ret = read_file_records(w, path, err);
 		} else {
 			char *end;
@@ -568,11 +568,11 @@ int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
 		 int64_t until_us, int (*fn)(json_t *record, void *arg),
 		 void *arg, struct mlops_err *err)
 {
-	return capture_each_of(dir, endpoint, CAPTURE_PRODUCTION, since_us,
+	return deploy_capture_each_of(dir, endpoint, DEPLOY_CAPTURE_PRODUCTION, since_us,
 			       until_us, fn, arg, err);
 }
 
-int capture_each_of(const char *dir, const char *endpoint, int which,
+int deploy_capture_each_of(const char *dir, const char *endpoint, int which,
 		    int64_t since_us, int64_t until_us,
 		    int (*fn)(json_t *record, void *arg), void *arg,
 		    struct mlops_err *err)

@@ -1,4 +1,4 @@
-/* endpoint.c - endpoints in the store (see endpoint.h). */
+/* endpoint.c - endpoints in the store (see deploy.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -87,7 +87,7 @@ static char *col_str(sqlite3_stmt *q, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-void endpoint_model_release(struct deploy_endpoint_model *m)
+void deploy_endpoint_model_release(struct deploy_endpoint_model *m)
 {
 	free(m->ref);
 	free(m->framework);
@@ -102,8 +102,8 @@ void deploy_endpoint_free(struct deploy_endpoint *e)
 	if (!e)
 		return;
 	free(e->name);
-	endpoint_model_release(&e->cur);
-	endpoint_model_release(&e->prev);
+	deploy_endpoint_model_release(&e->cur);
+	deploy_endpoint_model_release(&e->prev);
 	free(e->created_by);
 	free(e->keys);
 	free(e);
@@ -320,7 +320,7 @@ static int is_model_file(const char *name)
 
 /* Export src's artifacts into endpoints/NAME/GROUP-N/ and describe the
  * result in m. Blobs are verified on the way out. */
-int endpoint_materialise(struct store *st, const char *name,
+int deploy_endpoint_materialise(struct store *st, const char *name,
 			 const struct deploy_endpoint_source *src,
 			 struct deploy_endpoint_model *m, struct mlops_err *err)
 {
@@ -431,7 +431,7 @@ int deploy_endpoint_create(struct store *st, const char *name,
 		goto out;
 	sqlite3_finalize(q);
 	q = NULL;
-	if ((ret = endpoint_materialise(st, name, src, &m, err)) < 0)
+	if ((ret = deploy_endpoint_materialise(st, name, src, &m, err)) < 0)
 		goto out;
 	ret = store_prepare(st, &q, "INSERT INTO endpoint (name, model, "
 			    "framework, entry, model_dir, artifact, "
@@ -466,12 +466,12 @@ out:
 	sqlite3_finalize(q);
 	if (ret < 0)
 		store_rollback(st);
-	endpoint_model_release(&m);
+	deploy_endpoint_model_release(&m);
 	free(user);
 	return ret;
 }
 
-int endpoint_update_txn(struct store *st, const char *name,
+int deploy_endpoint_update_txn(struct store *st, const char *name,
 			const struct deploy_endpoint_source *src, struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
@@ -486,7 +486,7 @@ int endpoint_update_txn(struct store *st, const char *name,
 				    "already serves %s", name, src->ref);
 		goto out;
 	}
-	if ((ret = endpoint_materialise(st, name, src, &m, err)) < 0)
+	if ((ret = deploy_endpoint_materialise(st, name, src, &m, err)) < 0)
 		goto out;
 	ret = store_prepare(st, &q, "UPDATE endpoint SET prev_model = model, "
 			    "prev_framework = framework, prev_entry = entry, "
@@ -514,7 +514,7 @@ int endpoint_update_txn(struct store *st, const char *name,
 				  e->cur.ref, err);
 out:
 	sqlite3_finalize(q);
-	endpoint_model_release(&m);
+	deploy_endpoint_model_release(&m);
 	deploy_endpoint_free(e);
 	return ret;
 }
@@ -526,7 +526,7 @@ int deploy_endpoint_update(struct store *st, const char *name,
 
 	if (ret < 0)
 		return ret;
-	ret = endpoint_update_txn(st, name, src, err);
+	ret = deploy_endpoint_update_txn(st, name, src, err);
 	if (ret == 0)
 		ret = store_commit(st, err);
 	if (ret < 0)
@@ -581,7 +581,7 @@ out:
 	return ret;
 }
 
-void endpoint_remove_tree(const char *dir)
+void deploy_endpoint_remove_tree(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -597,7 +597,7 @@ void endpoint_remove_tree(const char *dir)
 			continue;
 		p = fs_path_join(dir, de->d_name);
 		if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-			endpoint_remove_tree(p);
+			deploy_endpoint_remove_tree(p);
 		else
 			unlink(p);
 		free(p);
@@ -635,7 +635,7 @@ int deploy_endpoint_delete(struct store *st, const char *name,
 		 * until it reloads, and loaded models stay in memory. */
 		rel = xasprintf("endpoints/%s", name);
 		dir = store_path(st, rel);
-		endpoint_remove_tree(dir);
+		deploy_endpoint_remove_tree(dir);
 		free(dir);
 		free(rel);
 	}

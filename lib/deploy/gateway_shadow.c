@@ -501,7 +501,7 @@ static void rows_free(struct test_row *rows, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(rows[i].name);
 		free(rows[i].endpoint);
-		endpoint_model_release(&rows[i].m);
+		deploy_endpoint_model_release(&rows[i].m);
 	}
 	free(rows);
 }

@@ -18,7 +18,7 @@ int shadow_insert(struct store *st, const char *name,
 		  const char *kind, struct mlops_err *err);
 /* ENDPOINT-INFIXYYYYMMDDHHMMSS (UTC); the caller frees it. */
 char *shadow_default_name(const char *endpoint, const char *infix);
-/* The folder endpoint_materialise fills for ref under endpoint. */
+/* The folder deploy_endpoint_materialise fills for ref under endpoint. */
 char *shadow_model_dir(struct store *st, const char *endpoint,
 		       const char *ref);
 

@@ -275,7 +275,7 @@ int shadow_replay(struct store *st, const struct shadow_replay_req *req,
 	if ((ret = deploy_endpoint_get(st, req->endpoint, &e, err)) < 0)
 		goto out;
 	rp.e = e;
-	if ((ret = endpoint_materialise(st, e->name, req->src, &m, err)) < 0)
+	if ((ret = deploy_endpoint_materialise(st, e->name, req->src, &m, err)) < 0)
 		goto out;
 	dir = store_path(st, m.model_dir);
 	if ((ret = candidate_load(&rp, &m, dir, err)) < 0)
@@ -319,7 +319,7 @@ out:
 	deploy_predio_rows_release(&rp.pred);
 	pthread_mutex_destroy(&rp.lock);
 	pthread_cond_destroy(&rp.cond);
-	endpoint_model_release(&m);
+	deploy_endpoint_model_release(&m);
 	deploy_endpoint_free(e);
 	free(capdir);
 	free(dir);

@@ -65,7 +65,7 @@ void shadow_test_free(struct shadow_test *t)
 	free(t->name);
 	free(t->endpoint);
 	free(t->production);
-	endpoint_model_release(&t->model);
+	deploy_endpoint_model_release(&t->model);
 	free(t->status);
 	free(t->created_by);
 	free(t->error);
@@ -233,7 +233,7 @@ static int end_test(struct store *st, const char *name, const char *status,
 				    "tests %s, not %s", name, t->model.ref,
 				    src->ref);
 	if (ret == 0 && src)
-		ret = endpoint_update_txn(st, t->endpoint, src, err);
+		ret = deploy_endpoint_update_txn(st, t->endpoint, src, err);
 	if (ret == 0)
 		ret = set_status(st, t, status, time_now_us(), err);
 	if (ret == 0)
@@ -410,7 +410,7 @@ int shadow_start(struct store *st, const struct shadow_start_req *req,
 		goto out;
 	dir = shadow_model_dir(st, e->name, req->src->ref);
 	fresh = access(dir, F_OK) != 0;
-	if ((ret = endpoint_materialise(st, e->name, req->src, &m, err)) < 0 ||
+	if ((ret = deploy_endpoint_materialise(st, e->name, req->src, &m, err)) < 0 ||
 	    (ret = shadow_check_loads(st, &m, err)) < 0 ||
 	    (ret = shadow_insert(st, name, e, &m, req->sample_pct,
 				   req->max_pairs, req->duration_us, "live",
@@ -433,14 +433,14 @@ out:
 		store_rollback(st);
 	/* A failed start leaves the store as it found it. */
 	if (ret < 0 && fresh)
-		endpoint_remove_tree(dir);
+		deploy_endpoint_remove_tree(dir);
 	free(dir);
 	if (ret == 0) {
 		*name_out = name;
 		name = NULL;
 	}
 	shadow_list_free(running, nrunning);
-	endpoint_model_release(&m);
+	deploy_endpoint_model_release(&m);
 	deploy_endpoint_free(e);
 	free(owner);
 	free(name);
