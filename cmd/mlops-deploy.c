@@ -11,10 +11,10 @@
 #include "core/audit.h"
 #include "core/cli.h"
 #include "deploy/deploy.h"
-#include "deploy/source.h"
 #include "core/jsonio.h"
 #include "mlops-deploy/deploy.h"
 #include "core/parse.h"
+#include "registry/registry.h"
 #include "core/table.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -102,18 +102,18 @@ enum {
 
 /* Resolve ref in the registry and check the approval gate. */
 static int resolve_model(struct cli *cli, struct store *st, const char *ref,
-			 int allow_unapproved, struct deploy_resolved *out)
+			 int allow_unapproved, struct deploy_source_resolved *out)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 
-	if (deploy_resolve(st, ref, out, &err) < 0) {
-		deploy_resolved_release(out);
+	if (deploy_source_resolve(st, ref, out, &err) < 0) {
+		deploy_source_release(out);
 		return cli_fail(cli, &err);
 	}
-	if (!deploy_resolved_approved(out) && !allow_unapproved) {
+	if (!deploy_source_approved(out) && !allow_unapproved) {
 		cli_warn(cli, "%s is %s, not Approved (approve it, or use "
 			 "--allow-unapproved)", out->ref, out->mv->status);
-		deploy_resolved_release(out);
+		deploy_source_release(out);
 		return MLOPS_EXIT_FINDING;
 	}
 	return 0;
@@ -138,7 +138,7 @@ static int deploy_version(struct cli *cli, const char *name,
 			  const struct deploy_endpoint_settings *set)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct deploy_resolved res;
+	struct deploy_source_resolved res;
 	struct store *st;
 	int ret;
 
@@ -159,7 +159,7 @@ static int deploy_version(struct cli *cli, const char *name,
 				 "deploy.update", name, res.ref);
 	if (ret == 0)
 		printf("%s: serving %s\n", name, res.ref);
-	deploy_resolved_release(&res);
+	deploy_source_release(&res);
 	return ret;
 }
 

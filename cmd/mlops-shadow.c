@@ -12,10 +12,9 @@
 #include "core/cli.h"
 #include "core/jsonio.h"
 #include "core/parse.h"
+#include "registry/registry.h"
 #include "core/table.h"
 #include "core/time.h"
-#include "deploy/source.h"
-#include "shadow/report.h"
 #include "shadow/shadow.h"
 
 static const char usage_start[] =
@@ -121,21 +120,21 @@ static int start_test(struct cli *cli, struct shadow_start_req *req,
 		      const char *model, int allow)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct deploy_resolved res;
+	struct deploy_source_resolved res;
 	struct store *st;
 	char *name = NULL;
 	int ret;
 
 	if ((ret = open_store(cli, &st)) != 0)
 		return ret;
-	if (deploy_resolve(st, model, &res, &err) < 0) {
-		deploy_resolved_release(&res);
+	if (deploy_source_resolve(st, model, &res, &err) < 0) {
+		deploy_source_release(&res);
 		return cli_fail(cli, &err);
 	}
-	if (!deploy_resolved_approved(&res) && !allow) {
+	if (!deploy_source_approved(&res) && !allow) {
 		cli_warn(cli, "%s is %s, not Approved (approve it, or use "
 			 "--allow-unapproved)", res.ref, res.mv->status);
-		deploy_resolved_release(&res);
+		deploy_source_release(&res);
 		return MLOPS_EXIT_FINDING;
 	}
 	req->src = &res.src;
@@ -153,7 +152,7 @@ static int start_test(struct cli *cli, struct shadow_start_req *req,
 		printf("%s: shadowing %s with %s (%g%% of requests)\n", name,
 		       req->endpoint, res.ref, req->sample_pct);
 	free(name);
-	deploy_resolved_release(&res);
+	deploy_source_release(&res);
 	return ret;
 }
 
@@ -353,7 +352,7 @@ static int cmd_promote(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct shadow_test *t = NULL;
-	struct deploy_resolved res = { 0 };
+	struct deploy_source_resolved res = { 0 };
 	struct store *st;
 	int ret;
 
@@ -364,7 +363,7 @@ static int cmd_promote(int argc, char **argv, struct cli *cli)
 		return ret;
 	ret = shadow_get(st, argv[optind], &t, &err);
 	if (ret == 0)
-		ret = deploy_resolve(st, t->model.ref, &res, &err);
+		ret = deploy_source_resolve(st, t->model.ref, &res, &err);
 	if (ret == 0)
 		ret = audit_intend(st, "shadow.promote", argv[optind], &err);
 	if (ret == 0)
@@ -378,7 +377,7 @@ static int cmd_promote(int argc, char **argv, struct cli *cli)
 	if (ret == 0)
 		printf("%s: promoted; %s serves %s\n", argv[optind],
 		       t->endpoint, res.ref);
-	deploy_resolved_release(&res);
+	deploy_source_release(&res);
 	shadow_test_free(t);
 	return ret;
 }
@@ -397,7 +396,7 @@ static int cmd_replay(int argc, char **argv, struct cli *cli)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct shadow_replay_req req = { .since_us = INT64_MIN,
 		.until_us = INT64_MAX, .max_pairs = SHADOW_DEFAULT_MAX_PAIRS };
-	struct deploy_resolved res;
+	struct deploy_source_resolved res;
 	const char *model = NULL;
 	struct store *st;
 	char *name = NULL;
@@ -442,8 +441,8 @@ static int cmd_replay(int argc, char **argv, struct cli *cli)
 	req.endpoint = argv[optind];
 	if ((ret = open_store(cli, &st)) != 0)
 		return ret;
-	if (deploy_resolve(st, model, &res, &err) < 0) {
-		deploy_resolved_release(&res);
+	if (deploy_source_resolve(st, model, &res, &err) < 0) {
+		deploy_source_release(&res);
 		return cli_fail(cli, &err);
 	}
 	req.src = &res.src;
@@ -460,7 +459,7 @@ static int cmd_replay(int argc, char **argv, struct cli *cli)
 		printf("%s: replayed %" PRId64 " captured requests of %s "
 		       "through %s\n", name, n, req.endpoint, res.ref);
 	free(name);
-	deploy_resolved_release(&res);
+	deploy_source_release(&res);
 	return ret;
 }
 
@@ -622,7 +621,7 @@ static int cmd_report(int argc, char **argv, struct cli *cli)
 		{ 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct shadow_limits lim = SHADOW_LIMITS_INIT;
+	struct shadow_report_limits lim = SHADOW_REPORT_LIMITS_INIT;
 	enum fmt f = FMT_TEXT;
 	struct store *st;
 	json_t *rep = NULL;

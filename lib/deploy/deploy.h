@@ -338,4 +338,39 @@ int deploy_capture_each_of(const char *dir, const char *endpoint, int which,
 			   int (*fn)(json_t *record, void *arg), void *arg,
 			   struct mlops_err *err);
 
+/* source.c: what to deploy, resolved from the registry: a model version
+ * (GROUP/N, GROUP@ALIAS or GROUP) as a deploy_endpoint_source for
+ * deploy_endpoint_create, deploy_endpoint_update and shadow tests. */
+struct registry_version;
+struct deploy_source_resolved {
+	struct registry_version *mv;
+	char *ref;			/* "GROUP/N" */
+	struct deploy_endpoint_artifact *arts;
+	struct deploy_endpoint_source src;	/* points into the above */
+};
+/* Resolve ref through the registry into *out (released with
+ * deploy_source_release, also on failure). */
+int deploy_source_resolve(struct store *st, const char *ref,
+			  struct deploy_source_resolved *out,
+			  struct mlops_err *err);
+/* 1 when the version is Approved (the gate of create and update). */
+int deploy_source_approved(const struct deploy_source_resolved *r);
+void deploy_source_release(struct deploy_source_resolved *r);
+
+/* answer.c: one model version answering requests in the calling process
+ * (for replays): xgboost through the gateway's own code, exec and http
+ * through one worker started with e's settings. */
+struct deploy_answer;
+/* Load m (its artifacts in dir) for endpoint e; MLOPS_EINPUT when it
+ * fails to load or start. */
+int deploy_answer_open(struct deploy_answer **out,
+		       const struct deploy_endpoint *e,
+		       const struct deploy_endpoint_model *m, const char *dir,
+		       struct mlops_err *err);
+/* Answer body (of type ctype) into out: the HTTP status, with the error
+ * message in out when it is not 200. */
+int deploy_answer_run(struct deploy_answer *a, const char *ctype,
+		      const char *body, size_t len, struct buf *out);
+void deploy_answer_close(struct deploy_answer *a);
+
 #endif

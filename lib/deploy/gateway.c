@@ -231,14 +231,14 @@ static void req_capture(struct gw_req *r, const char *out,
 static void req_mirror(struct gw_req *r, int status, const char *out,
 		       size_t len, int64_t us)
 {
-	struct gw_shadow *sh;
+	struct deploy_gateway_shadow *sh;
 
 	if (!r->ep || !r->ver || r->too_big || r->over_budget ||
 	    !r->body.len)
 		return;
 	sh = atomic_load_explicit(&r->ep->shadow, memory_order_acquire);
 	if (sh)
-		gw_shadow_mirror(sh, r->ctype, r->body.s, r->body.len, status,
+		deploy_gateway_shadow_mirror(sh, r->ctype, r->body.s, r->body.len, status,
 				 out, len, us, r->t0_real,
 				 r->capture && r->gw->cap);
 }
@@ -456,7 +456,7 @@ static enum MHD_Result invoke_xgboost(struct gw_req *r)
 {
 	const char *type = NULL;
 	char msg[1024];
-	int status = xgb_answer(r->ver->xgb, r->ctype, r->body.s,
+	int status = deploy_answer_xgb(r->ver->xgb, r->ctype, r->body.s,
 				   r->body.len, &r->rows, &r->pred, &r->out,
 				   &type, msg, sizeof(msg));
 

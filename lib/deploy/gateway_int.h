@@ -81,7 +81,7 @@ struct deploy_gateway_endpoint {
 	atomic_long inflight;		/* exec/http requests in flight */
 	struct deploy_gateway_counters n;
 	/* The running shadow test, or NULL (gateway_shadow.c). */
-	_Atomic(struct gw_shadow *) shadow;
+	_Atomic(struct deploy_gateway_shadow *) shadow;
 	char *update_error;		/* under gateway's cold_lock */
 	int deleted;			/* control thread only */
 };
@@ -104,7 +104,7 @@ struct deploy_gateway_cold_start {
 };
 
 struct deploy_gateway_conn;
-struct gw_shadow;
+struct deploy_gateway_shadow;
 
 struct deploy_gateway {
 	const struct deploy_gateway_conf *conf;
@@ -146,35 +146,35 @@ struct deploy_gateway_endpoint *deploy_gateway_routes_lookup(struct deploy_gatew
 			      size_t len);
 
 /* One line to the gateway's log, with the time. */
-void gw_logf(struct deploy_gateway *gw, const char *fmt, ...)
+void deploy_gateway_routes_logf(struct deploy_gateway *gw, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Put ptr aside, to be freed by free_fn once its grace time passed (and
  * *inflight is zero, if given). Control thread. */
-void gw_retire(struct deploy_gateway *gw, void *ptr, void (*free_fn)(void *),
+void deploy_gateway_routes_retire(struct deploy_gateway *gw, void *ptr, void (*free_fn)(void *),
 	       atomic_long *inflight);
 /* Load model m of endpoint e for gep (shadow: for its shadow test, whose
  * cold starts are not production's). A version that cannot serve
  * carries its error. warm: start a worker and wait until it answers. */
-struct deploy_gateway_version *gw_version_load(struct deploy_gateway *gw,
+struct deploy_gateway_version *deploy_gateway_routes_version_load(struct deploy_gateway *gw,
 				   struct deploy_gateway_endpoint *gep,
 				   const struct deploy_endpoint *e,
 				   const struct deploy_endpoint_model *m, int warm,
 				   int shadow);
-void gw_version_free(void *v);
+void deploy_gateway_routes_version_free(void *v);
 /* Shadow tests (gateway_shadow.c). Control thread: start and stop the
  * tests the store says run on the endpoints of r (eps, n: the endpoint
  * rows it was built from); write counters and paired records back
  * (inside the caller's transaction); stop and free one at the end. */
-void gw_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r,
+void deploy_gateway_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r,
 		      struct deploy_endpoint **eps, size_t n);
-int gw_shadow_flush(struct deploy_gateway *gw, struct mlops_err *err);
-void gw_shadow_free(void *sh);
+int deploy_gateway_shadow_flush(struct deploy_gateway *gw, struct mlops_err *err);
+void deploy_gateway_shadow_free(void *sh);
 /* {"test", "model", "sample_percent", "error"?} for GET /endpoints. */
-json_t *gw_shadow_json(struct gw_shadow *sh);
+json_t *deploy_gateway_shadow_json(struct deploy_gateway_shadow *sh);
 /* Request threads: queue a copy of one answered request for the shadow,
  * or count it shed. Never blocks on the shadow. capture: production
  * captured the request, so capture the shadow's answer too. */
-void gw_shadow_mirror(struct gw_shadow *sh, const char *ctype,
+void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh, const char *ctype,
 		      const char *in, size_t in_len, int status,
 		      const char *out, size_t out_len, int64_t latency_us,
 		      int64_t time_us, int capture);

@@ -16,7 +16,7 @@
 /* A new exec/http version must answer within this to get traffic. */
 #define WARM_LIMIT_US (240 * TIME_US_PER_SEC)
 
-void gw_logf(struct deploy_gateway *gw, const char *fmt, ...)
+void deploy_gateway_routes_logf(struct deploy_gateway *gw, const char *fmt, ...)
 {
 	char when[TIME_RFC3339_MAX];
 	va_list ap;
@@ -56,7 +56,7 @@ struct deploy_gateway_endpoint *deploy_gateway_routes_lookup(struct deploy_gatew
 	return NULL;
 }
 
-void gw_retire(struct deploy_gateway *gw, void *ptr, void (*free_fn)(void *),
+void deploy_gateway_routes_retire(struct deploy_gateway *gw, void *ptr, void (*free_fn)(void *),
 	       atomic_long *inflight)
 {
 	if (!ptr)
@@ -92,7 +92,7 @@ static void conf_free(void *p)
 	free(c);
 }
 
-void gw_version_free(void *p)
+void deploy_gateway_routes_version_free(void *p)
 {
 	struct deploy_gateway_version *v = p;
 
@@ -150,7 +150,7 @@ static void on_cold_start(void *arg, int64_t duration_us)
 }
 
 /* A version that cannot serve answers 503 with its error. */
-struct deploy_gateway_version *gw_version_load(struct deploy_gateway *gw,
+struct deploy_gateway_version *deploy_gateway_routes_version_load(struct deploy_gateway *gw,
 				   struct deploy_gateway_endpoint *gep,
 				   const struct deploy_endpoint *e,
 				   const struct deploy_endpoint_model *m, int warm,
@@ -173,7 +173,7 @@ struct deploy_gateway_version *gw_version_load(struct deploy_gateway *gw,
 		if (deploy_xgb_model_load(&v->xgb, path, &err) < 0)
 			v->error = xstrdup(err.msg);
 		else
-			gw_logf(gw, "endpoint %s: %s predicts with %s", e->name,
+			deploy_gateway_routes_logf(gw, "endpoint %s: %s predicts with %s", e->name,
 			      m->ref, deploy_xgb_model_predictor(v->xgb));
 		free(path);
 	} else if (strcmp(m->framework, "exec") == 0 ||
@@ -203,7 +203,7 @@ struct deploy_gateway_version *gw_version_load(struct deploy_gateway *gw,
 				     m->framework);
 	}
 	if (v->error)
-		gw_logf(gw, "endpoint %s: %s cannot serve: %s", e->name, m->ref,
+		deploy_gateway_routes_logf(gw, "endpoint %s: %s cannot serve: %s", e->name, m->ref,
 		      v->error);
 	return v;
 }
@@ -226,10 +226,10 @@ static struct deploy_gateway_endpoint *endpoint_new(struct deploy_gateway *gw,
 
 	gep->name = xstrdup(e->name);
 	atomic_store(&gep->conf, conf_from(e));
-	atomic_store(&gep->active, gw_version_load(gw, gep, e, &e->cur, 0, 0));
+	atomic_store(&gep->active, deploy_gateway_routes_version_load(gw, gep, e, &e->cur, 0, 0));
 	ALLOC_GROW(gw->all, gw->nall + 1, gw->all_cap);
 	gw->all[gw->nall++] = gep;
-	gw_logf(gw, "endpoint %s: serving %s (%s)", e->name, e->cur.ref,
+	deploy_gateway_routes_logf(gw, "endpoint %s: serving %s (%s)", e->name, e->cur.ref,
 	      e->cur.framework);
 	return gep;
 }
@@ -254,24 +254,24 @@ static void endpoint_change(struct deploy_gateway *gw, struct deploy_gateway_end
 	if (old_conf->generation == e->generation)
 		return;
 	atomic_store(&gep->conf, conf_from(e));
-	gw_retire(gw, old_conf, conf_free, NULL);
+	deploy_gateway_routes_retire(gw, old_conf, conf_free, NULL);
 	if (cur && !same_model(cur, &e->cur, gw->st->dir)) {
 		struct deploy_gateway_version *next;
 
-		gw_logf(gw, "endpoint %s: starting %s to replace %s", e->name,
+		deploy_gateway_routes_logf(gw, "endpoint %s: starting %s to replace %s", e->name,
 		      e->cur.ref, cur->ref);
-		next = gw_version_load(gw, gep, e, &e->cur, 1, 0);
+		next = deploy_gateway_routes_version_load(gw, gep, e, &e->cur, 1, 0);
 		if (next->error && !cur->error) {
 			/* Keep serving the old version. */
 			set_update_error(gw, gep, xasprintf("update to %s "
 				"failed: %s", e->cur.ref, next->error));
-			gw_version_free(next);
+			deploy_gateway_routes_version_free(next);
 			return;
 		}
 		set_update_error(gw, gep, NULL);
 		atomic_store(&gep->active, next);
-		gw_retire(gw, cur, gw_version_free, &cur->inflight);
-		gw_logf(gw, "endpoint %s: switched to %s; draining %s", e->name,
+		deploy_gateway_routes_retire(gw, cur, deploy_gateway_routes_version_free, &cur->inflight);
+		deploy_gateway_routes_logf(gw, "endpoint %s: switched to %s; draining %s", e->name,
 		      e->cur.ref, cur->ref);
 	} else if (cur && cur->pool) {
 		deploy_pool_set_scaling(cur->pool, e->set.provisioned,
@@ -327,15 +327,15 @@ int deploy_gateway_routes_reload(struct deploy_gateway *gw, struct mlops_err *er
 							       NULL);
 
 			gep->deleted = 1;
-			gw_retire(gw, v, gw_version_free, v ? &v->inflight :
+			deploy_gateway_routes_retire(gw, v, deploy_gateway_routes_version_free, v ? &v->inflight :
 				  NULL);
-			gw_retire(gw, atomic_exchange(&gep->shadow, NULL),
-				  gw_shadow_free, NULL);
-			gw_logf(gw, "endpoint %s: deleted", gep->name);
+			deploy_gateway_routes_retire(gw, atomic_exchange(&gep->shadow, NULL),
+				  deploy_gateway_shadow_free, NULL);
+			deploy_gateway_routes_logf(gw, "endpoint %s: deleted", gep->name);
 		}
 	}
-	gw_shadow_reload(gw, next, eps, n);
-	gw_retire(gw, old, routes_free, NULL);
+	deploy_gateway_shadow_reload(gw, next, eps, n);
+	deploy_gateway_routes_retire(gw, old, routes_free, NULL);
 	deploy_endpoint_list_free(eps, n);
 	return 0;
 }
@@ -368,7 +368,7 @@ void deploy_gateway_routes_flush_stats(struct deploy_gateway *gw)
 		ret = deploy_endpoint_stats_put(gw->st, &e, &err);
 	}
 	if (ret == 0)
-		ret = gw_shadow_flush(gw, &err);
+		ret = deploy_gateway_shadow_flush(gw, &err);
 	for (size_t i = 0; i < ncold && ret == 0; i++)
 		ret = deploy_endpoint_cold_start_add(gw->st, cold[i].endpoint,
 					      cold[i].model, cold[i].time_us,
@@ -377,7 +377,7 @@ void deploy_gateway_routes_flush_stats(struct deploy_gateway *gw)
 		ret = store_commit(gw->st, &err);
 	if (ret < 0) {
 		store_rollback(gw->st);
-		gw_logf(gw, "cannot write counters: %s", err.msg);
+		deploy_gateway_routes_logf(gw, "cannot write counters: %s", err.msg);
 	}
 	for (size_t i = 0; i < ncold; i++) {
 		free(cold[i].endpoint);
@@ -392,8 +392,8 @@ void deploy_gateway_routes_free_all(struct deploy_gateway *gw)
 	for (size_t i = 0; i < gw->nall; i++) {
 		struct deploy_gateway_endpoint *gep = gw->all[i];
 
-		gw_version_free(atomic_load(&gep->active));
-		gw_shadow_free(atomic_load(&gep->shadow));
+		deploy_gateway_routes_version_free(atomic_load(&gep->active));
+		deploy_gateway_shadow_free(atomic_load(&gep->shadow));
 		conf_free(atomic_load(&gep->conf));
 		free(gep->update_error);
 		free(gep->name);

@@ -46,7 +46,7 @@ struct shadow_job {
 };
 
 struct shadow_thread {
-	struct gw_shadow *sh;
+	struct deploy_gateway_shadow *sh;
 	pthread_t tid;
 	pthread_mutex_t lock;		/* for the pool job's done */
 	pthread_cond_t cond;
@@ -55,7 +55,7 @@ struct shadow_thread {
 	struct deploy_predio_rows rows, pred;
 };
 
-struct gw_shadow {
+struct deploy_gateway_shadow {
 	char *test;
 	double sample_pct;
 	int64_t end_us;
@@ -122,7 +122,7 @@ static void jobs_free(struct shadow_job *j)
 	}
 }
 
-void gw_shadow_mirror(struct gw_shadow *sh, const char *ctype,
+void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh, const char *ctype,
 		      const char *in, size_t in_len, int status,
 		      const char *out, size_t out_len, int64_t latency_us,
 		      int64_t time_us, int capture)
@@ -189,7 +189,7 @@ static void pool_done(struct deploy_pool_job *pj)
 /* Answer j with the shadow version, timing the model call. */
 static void run_job(struct shadow_thread *t, struct shadow_job *j)
 {
-	struct gw_shadow *sh = t->sh;
+	struct deploy_gateway_shadow *sh = t->sh;
 	struct deploy_gateway_version *v = sh->ver;
 	int64_t t0 = time_mono_us();
 
@@ -198,7 +198,7 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 		const char *type = NULL;
 		char msg[1024];
 
-		j->shadow_status = xgb_answer(v->xgb, j->ctype, j->in,
+		j->shadow_status = deploy_answer_xgb(v->xgb, j->ctype, j->in,
 					      j->in_len, &t->rows, &t->pred,
 					      &j->shadow_out, &type, msg,
 					      sizeof(msg));
@@ -242,7 +242,7 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 static void *shadow_main(void *arg)
 {
 	struct shadow_thread *t = arg;
-	struct gw_shadow *sh = t->sh;
+	struct deploy_gateway_shadow *sh = t->sh;
 
 	for (;;) {
 		struct shadow_job *j;
@@ -282,7 +282,7 @@ static void *shadow_main(void *arg)
 
 /* Write sh's counters and finished jobs to the store (in the caller's
  * transaction). */
-static int shadow_write(struct deploy_gateway *gw, struct gw_shadow *sh,
+static int shadow_write(struct deploy_gateway *gw, struct deploy_gateway_shadow *sh,
 			struct mlops_err *err)
 {
 	struct shadow_job *done;
@@ -366,13 +366,13 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
-int gw_shadow_flush(struct deploy_gateway *gw, struct mlops_err *err)
+int deploy_gateway_shadow_flush(struct deploy_gateway *gw, struct mlops_err *err)
 {
 	struct deploy_gateway_routes *r = atomic_load(&gw->routes);
 	int ret = 0;
 
 	for (size_t i = 0; r && i < r->n && ret == 0; i++) {
-		struct gw_shadow *sh = atomic_load(&r->eps[i]->shadow);
+		struct deploy_gateway_shadow *sh = atomic_load(&r->eps[i]->shadow);
 
 		if (sh)
 			ret = shadow_write(gw, sh, err);
@@ -380,9 +380,9 @@ int gw_shadow_flush(struct deploy_gateway *gw, struct mlops_err *err)
 	return ret;
 }
 
-void gw_shadow_free(void *p)
+void deploy_gateway_shadow_free(void *p)
 {
-	struct gw_shadow *sh = p;
+	struct deploy_gateway_shadow *sh = p;
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct deploy_gateway *gw;
 	int ret;
@@ -413,11 +413,11 @@ void gw_shadow_free(void *p)
 		ret = store_commit(gw->st, &err);
 	if (ret < 0) {
 		store_rollback(gw->st);
-		gw_logf(gw, "shadow test %s: cannot write its records: %s",
+		deploy_gateway_routes_logf(gw, "shadow test %s: cannot write its records: %s",
 			sh->test, err.msg);
 	}
 	jobs_free(sh->head);
-	gw_version_free(sh->ver);
+	deploy_gateway_routes_version_free(sh->ver);
 	pthread_mutex_destroy(&sh->lock);
 	pthread_cond_destroy(&sh->cond);
 	free(sh->error);
@@ -439,12 +439,12 @@ static char *col_dup(sqlite3_stmt *q, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-static struct gw_shadow *shadow_new(struct deploy_gateway *gw,
+static struct deploy_gateway_shadow *shadow_new(struct deploy_gateway *gw,
 				    struct deploy_gateway_endpoint *gep,
 				    const struct deploy_endpoint *e,
 				    const struct test_row *row)
 {
-	struct gw_shadow *sh = xcalloc(1, sizeof(*sh));
+	struct deploy_gateway_shadow *sh = xcalloc(1, sizeof(*sh));
 
 	sh->gw = gw;
 	sh->test = xstrdup(row->name);
@@ -455,11 +455,11 @@ static struct gw_shadow *shadow_new(struct deploy_gateway *gw,
 	sh->timeout_us = e->set.timeout_us;
 	pthread_mutex_init(&sh->lock, NULL);
 	pthread_cond_init(&sh->cond, NULL);
-	sh->ver = gw_version_load(gw, gep, e, &row->m, 1, 1);
+	sh->ver = deploy_gateway_routes_version_load(gw, gep, e, &row->m, 1, 1);
 	if (sh->ver->error) {
 		sh->error = xasprintf("%s cannot serve: %s", row->m.ref,
 				      sh->ver->error);
-		gw_logf(gw, "shadow test %s: %s", sh->test, sh->error);
+		deploy_gateway_routes_logf(gw, "shadow test %s: %s", sh->test, sh->error);
 		return sh;
 	}
 	sh->nthreads = sh->ver->kind == DEPLOY_GATEWAY_XGBOOST ? 1 :
@@ -481,12 +481,12 @@ static struct gw_shadow *shadow_new(struct deploy_gateway *gw,
 	}
 	if (sh->nthreads == 0)
 		sh->error = xstrdup("cannot start a shadow thread");
-	gw_logf(gw, "shadow test %s: mirroring %g%% of %s to %s", sh->test,
+	deploy_gateway_routes_logf(gw, "shadow test %s: mirroring %g%% of %s to %s", sh->test,
 		row->sample_pct, e->name, row->m.ref);
 	return sh;
 }
 
-json_t *gw_shadow_json(struct gw_shadow *sh)
+json_t *deploy_gateway_shadow_json(struct deploy_gateway_shadow *sh)
 {
 	json_t *o = json_pack("{s:s,s:s,s:f}", "test", sh->test, "model",
 			      sh->ver->ref, "sample_percent", sh->sample_pct);
@@ -506,7 +506,7 @@ static void rows_free(struct test_row *rows, size_t n)
 	free(rows);
 }
 
-void gw_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r,
+void deploy_gateway_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r,
 		      struct deploy_endpoint **eps, size_t n)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -539,13 +539,13 @@ void gw_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r
 		ret = store_sql_error(gw->st, "read shadow tests", &err);
 	sqlite3_finalize(q);
 	if (ret < 0) {
-		gw_logf(gw, "cannot read shadow tests: %s", err.msg);
+		deploy_gateway_routes_logf(gw, "cannot read shadow tests: %s", err.msg);
 		rows_free(rows, nrows);
 		return;
 	}
 	for (size_t i = 0; i < r->n; i++) {
 		struct deploy_gateway_endpoint *gep = r->eps[i];
-		struct gw_shadow *cur = atomic_load(&gep->shadow);
+		struct deploy_gateway_shadow *cur = atomic_load(&gep->shadow);
 		const struct test_row *row = NULL;
 		const struct deploy_endpoint *e = NULL;
 
@@ -559,8 +559,8 @@ void gw_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r
 			continue;
 		if (cur) {
 			atomic_store(&gep->shadow, NULL);
-			gw_retire(gw, cur, gw_shadow_free, NULL);
-			gw_logf(gw, "shadow test %s: ended", cur->test);
+			deploy_gateway_routes_retire(gw, cur, deploy_gateway_shadow_free, NULL);
+			deploy_gateway_routes_logf(gw, "shadow test %s: ended", cur->test);
 		}
 		if (row && e)
 			atomic_store_explicit(&gep->shadow,

@@ -5,10 +5,11 @@
 #include <string.h>
 
 #include "core/xalloc.h"
-#include "deploy/source.h"
+#include "deploy/deploy.h"
+#include "registry/registry.h"
 
-int deploy_resolve(struct store *st, const char *ref,
-		   struct deploy_resolved *out, struct mlops_err *err)
+int deploy_source_resolve(struct store *st, const char *ref,
+		   struct deploy_source_resolved *out, struct mlops_err *err)
 {
 	struct registry_version *mv;
 	int ret;
@@ -31,12 +32,12 @@ int deploy_resolve(struct store *st, const char *ref,
 	return 0;
 }
 
-int deploy_resolved_approved(const struct deploy_resolved *r)
+int deploy_source_approved(const struct deploy_source_resolved *r)
 {
 	return strcmp(r->mv->status, REGISTRY_APPROVED) == 0;
 }
 
-void deploy_resolved_release(struct deploy_resolved *r)
+void deploy_source_release(struct deploy_source_resolved *r)
 {
 	registry_version_free(r->mv);
 	free(r->ref);

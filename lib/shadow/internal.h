@@ -1,4 +1,4 @@
-/* internal.h - what shadow.c lends replay.c; not for other modules. */
+/* internal.h - private to lib/shadow: what shadow.c lends replay.c. */
 #ifndef MLOPS_SHADOW_INTERNAL_H
 #define MLOPS_SHADOW_INTERNAL_H
 #include "shadow/shadow.h"
@@ -8,7 +8,8 @@ int shadow_emit(struct store *st, const struct shadow_test *t,
 		const char *status, struct mlops_err *err);
 /* MLOPS_EINPUT unless m can serve (an xgboost model loads; an exec or
  * http one has a command). */
-int shadow_check_loads(struct store *st, const struct deploy_endpoint_model *m,
+int shadow_check_loads(struct store *st, const struct deploy_endpoint *e,
+		       const struct deploy_endpoint_model *m,
 		       struct mlops_err *err);
 /* Insert test name of e with model m: kind "live" Running for
  * duration_us, or "replay", Completed now. */

@@ -1,11 +1,9 @@
 /* replay.c - the offline shadow test (see shadow_replay in shadow.h):
  * the endpoint's captured production requests replayed through a
  * candidate version in this process, and recorded as a completed test
- * whose pairs `mlops-shadow report` reads like a live test's. xgboost
- * versions answer in process through the gateway's own code
- * (deploy/answer.h); exec and http ones through a worker pool with
- * the endpoint's settings, one request at a time. */
-#include <pthread.h>
+ * whose pairs `mlops-shadow report` reads like a live test's. The version
+ * answers through deploy_answer: xgboost in process with the gateway's
+ * own code, exec and http through one worker, a request at a time. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,9 +13,7 @@
 #include "core/fs.h"
 #include "core/time.h"
 #include "core/xalloc.h"
-#include "deploy/answer.h"
 #include "deploy/deploy.h"
-#include "deploy/pool.h"
 #include "shadow/internal.h"
 
 struct pair {
@@ -31,12 +27,7 @@ struct pair {
 struct replay {
 	struct store *st;
 	const struct deploy_endpoint *e;
-	struct deploy_xgb_model *xgb;
-	struct deploy_pool *pool;
-	struct deploy_predio_rows rows, pred;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int done;
+	struct deploy_answer *ans;
 	struct pair *pairs;		/* a reservoir of max_pairs */
 	int64_t max_pairs, seen;
 	uint64_t rng;
@@ -84,49 +75,13 @@ static int side_data(json_t *side, struct buf *out, const char **type)
 	return 0;
 }
 
-static void job_done(struct deploy_pool_job *job)
-{
-	struct replay *rp = job->arg;
-
-	pthread_mutex_lock(&rp->lock);
-	rp->done = 1;
-	pthread_cond_signal(&rp->cond);
-	pthread_mutex_unlock(&rp->lock);
-}
-
 /* The candidate's answer to p's input. */
 static void answer(struct replay *rp, struct pair *p)
 {
 	int64_t t0 = time_mono_us();
 
-	if (rp->xgb) {
-		const char *type = NULL;
-		char msg[1024];
-
-		p->status = xgb_answer(rp->xgb, p->ctype, p->in.s, p->in.len,
-				       &rp->rows, &rp->pred, &p->out, &type,
-				       msg, sizeof(msg));
-		if (p->status != 200) {
-			buf_reset(&p->out);
-			buf_addstr(&p->out, msg);
-		}
-	} else {
-		struct deploy_pool_job job = { .body = p->in.s, .len = p->in.len,
-			.content_type = p->ctype,
-			.deadline_us = t0 + rp->e->set.timeout_us,
-			.done = job_done, .arg = rp };
-
-		buf_init(&job.out);
-		rp->done = 0;
-		deploy_pool_submit(rp->pool, &job);
-		pthread_mutex_lock(&rp->lock);
-		while (!rp->done)
-			pthread_cond_wait(&rp->cond, &rp->lock);
-		pthread_mutex_unlock(&rp->lock);
-		p->status = job.status;
-		buf_add(&p->out, job.out.s, job.out.len);
-		buf_release(&job.out);
-	}
+	p->status = deploy_answer_run(rp->ans, p->ctype, p->in.s, p->in.len,
+				      &p->out);
 	p->latency_us = time_mono_us() - t0;
 }
 
@@ -219,41 +174,6 @@ static int write_pairs(struct replay *rp, const char *name,
 	return ret;
 }
 
-/* Load the candidate: xgboost in process, else a warm worker pool. */
-static int candidate_load(struct replay *rp, const struct deploy_endpoint_model *m,
-			  const char *dir, struct mlops_err *err)
-{
-	int ret;
-
-	if (strcmp(m->framework, "xgboost") == 0) {
-		char *path = fs_path_join(dir, m->artifact ? m->artifact : "");
-
-		ret = deploy_xgb_model_load(&rp->xgb, path, err);
-		free(path);
-	} else {
-		struct deploy_pool_conf pc = {
-			.kind = m->framework[0] == 'e' ? DEPLOY_POOL_EXEC : DEPLOY_POOL_HTTP,
-			.entry = m->entry, .model_dir = dir,
-			.endpoint = rp->e->name, .model = m->ref,
-			.max_workers = 1, .provisioned = 0,
-			.memory_mb = rp->e->set.memory_mb,
-			.idle_timeout_us = rp->e->set.idle_timeout_us,
-			.timeout_us = rp->e->set.timeout_us,
-		};
-
-		ret = deploy_pool_create(&rp->pool, &pc, err);
-		if (ret == 0)
-			ret = deploy_pool_warm(rp->pool, 1, 240 * TIME_US_PER_SEC,
-					err);
-	}
-	if (ret < 0) {
-		err->code = MLOPS_EINPUT;
-		mlops_err_prefix(err, "%s fails to load or start: ", m->ref);
-		return MLOPS_EINPUT;
-	}
-	return 0;
-}
-
 int shadow_replay(struct store *st, const struct shadow_replay_req *req,
 		  char **name_out, int64_t *count, struct mlops_err *err)
 {
@@ -268,8 +188,6 @@ int shadow_replay(struct store *st, const struct shadow_replay_req *req,
 		return mlops_err_set(err, MLOPS_EUSAGE, "'%s' is not a valid "
 				     "test name (letters, digits and hyphens, "
 				     "at most 63)", req->name);
-	pthread_mutex_init(&rp.lock, NULL);
-	pthread_cond_init(&rp.cond, NULL);
 	name = req->name ? xstrdup(req->name) :
 	       shadow_default_name(req->endpoint, "replay-");
 	if ((ret = deploy_endpoint_get(st, req->endpoint, &e, err)) < 0)
@@ -278,7 +196,7 @@ int shadow_replay(struct store *st, const struct shadow_replay_req *req,
 	if ((ret = deploy_endpoint_materialise(st, e->name, req->src, &m, err)) < 0)
 		goto out;
 	dir = store_path(st, m.model_dir);
-	if ((ret = candidate_load(&rp, &m, dir, err)) < 0)
+	if ((ret = deploy_answer_open(&rp.ans, e, &m, dir, err)) < 0)
 		goto out;
 	rp.pairs = xcalloc((size_t)req->max_pairs, sizeof(*rp.pairs));
 	capdir = store_path(st, "capture");
@@ -313,12 +231,7 @@ out:
 	for (int64_t i = 0; rp.pairs && i < req->max_pairs; i++)
 		pair_release(&rp.pairs[i]);
 	free(rp.pairs);
-	deploy_xgb_model_free(rp.xgb);
-	deploy_pool_free(rp.pool);
-	deploy_predio_rows_release(&rp.rows);
-	deploy_predio_rows_release(&rp.pred);
-	pthread_mutex_destroy(&rp.lock);
-	pthread_cond_destroy(&rp.cond);
+	deploy_answer_close(rp.ans);
 	deploy_endpoint_model_release(&m);
 	deploy_endpoint_free(e);
 	free(capdir);

@@ -1,4 +1,4 @@
-/* report.c - a shadow test's report (see report.h). Every figure comes
+/* report.c - a shadow test's report (see shadow.h). Every figure comes
  * from the paired records, so a report can be recomputed at any time;
  * request counts also show what the gateway mirrored and shed. Outputs
  * are compared when both sides answered 200 with the same shape: CSV
@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "core/xalloc.h"
-#include "shadow/report.h"
 #include "shadow/shadow.h"
 
 #define MAX_CLASSES 64
@@ -50,7 +49,7 @@ static double percentile(const double *v, size_t n, double q)
 	return v[lo] + (v[lo + 1] - v[lo]) * frac;
 }
 
-double shadow_ks_stat(double *a, size_t n1, double *b, size_t n2)
+double shadow_report_ks_stat(double *a, size_t n1, double *b, size_t n2)
 {
 	size_t i = 0, j = 0;
 	double d = 0;
@@ -106,7 +105,7 @@ static double kolmogorov_sf(double x)
 	return s < 0 ? 0 : s > 1 ? 1 : s;
 }
 
-double shadow_ks_pvalue(double d, size_t n)
+double shadow_report_ks_pvalue(double d, size_t n)
 {
 	size_t h;
 
@@ -318,7 +317,7 @@ out:
 	free(b.v);
 }
 
-static json_t *agree_json(struct agree *ag, const struct shadow_limits *lim)
+static json_t *agree_json(struct agree *ag, const struct shadow_report_limits *lim)
 {
 	size_t n = ag->a.n, k = ag->cols == 1 ? 2 : ag->cols;
 	double sad = 0, max = 0, within = 0, ma = 0, mb = 0, sab = 0, saa = 0,
@@ -350,8 +349,8 @@ static json_t *agree_json(struct agree *ag, const struct shadow_limits *lim)
 		memcpy(a, ag->a.v, n * sizeof(*a));
 		memcpy(b, ag->b.v, n * sizeof(*b));
 	}
-	d = n ? shadow_ks_stat(a, n, b, n) : NAN;
-	p = n ? shadow_ks_pvalue(d, n) : NAN;
+	d = n ? shadow_report_ks_stat(a, n, b, n) : NAN;
+	p = n ? shadow_report_ks_pvalue(d, n) : NAN;
 	free(a);
 	free(b);
 	for (size_t x = 0; x < k && n; x++) {
@@ -392,7 +391,7 @@ static double get_num(json_t *o, const char *a, const char *b,
 }
 
 /* The verdict: the reasons the shadow is worse, as an array. */
-static json_t *verdict(json_t *rep, const struct shadow_limits *lim)
+static json_t *verdict(json_t *rep, const struct shadow_report_limits *lim)
 {
 	json_t *why = json_array();
 	double pp90 = get_num(rep, "production", "latency_ms", "p90");
@@ -425,7 +424,7 @@ static json_t *verdict(json_t *rep, const struct shadow_limits *lim)
 }
 
 int shadow_report(struct store *st, const char *name,
-		  const struct shadow_limits *lim, json_t **out, int *worse,
+		  const struct shadow_report_limits *lim, json_t **out, int *worse,
 		  struct mlops_err *err)
 {
 	struct shadow_test *t = NULL;

@@ -12,7 +12,6 @@
 #include "core/identity.h"
 #include "core/time.h"
 #include "core/xalloc.h"
-#include "deploy/xgb.h"
 #include "shadow/internal.h"
 #include "shadow/shadow.h"
 
@@ -279,11 +278,12 @@ static int check_request(const struct shadow_start_req *req,
 /* The shadow must be able to serve: an xgboost model loads here; an
  * exec or http one needs its command (whether it starts, the gateway
  * finds out, and status shows). */
-int shadow_check_loads(struct store *st, const struct deploy_endpoint_model *m,
+int shadow_check_loads(struct store *st, const struct deploy_endpoint *e,
+		       const struct deploy_endpoint_model *m,
 		       struct mlops_err *err)
 {
-	struct deploy_xgb_model *x = NULL;
-	char *dir, *path;
+	struct deploy_answer *a = NULL;
+	char *dir;
 	int ret;
 
 	if (strcmp(m->framework, "xgboost") != 0)
@@ -291,15 +291,8 @@ int shadow_check_loads(struct store *st, const struct deploy_endpoint_model *m,
 			"%s model needs an entry command", m->ref,
 			m->framework);
 	dir = store_path(st, m->model_dir);
-	path = fs_path_join(dir, m->artifact ? m->artifact : "");
-	ret = deploy_xgb_model_load(&x, path, err);
-	if (ret < 0) {
-		ret = MLOPS_EINPUT;
-		err->code = ret;
-		mlops_err_prefix(err, "%s fails to load: ", m->ref);
-	}
-	deploy_xgb_model_free(x);
-	free(path);
+	ret = deploy_answer_open(&a, e, m, dir, err);
+	deploy_answer_close(a);
 	free(dir);
 	return ret;
 }
@@ -411,7 +404,7 @@ int shadow_start(struct store *st, const struct shadow_start_req *req,
 	dir = shadow_model_dir(st, e->name, req->src->ref);
 	fresh = access(dir, F_OK) != 0;
 	if ((ret = deploy_endpoint_materialise(st, e->name, req->src, &m, err)) < 0 ||
-	    (ret = shadow_check_loads(st, &m, err)) < 0 ||
+	    (ret = shadow_check_loads(st, e, &m, err)) < 0 ||
 	    (ret = shadow_insert(st, name, e, &m, req->sample_pct,
 				   req->max_pairs, req->duration_us, "live",
 				   err)) < 0)
