@@ -1,4 +1,4 @@
--- 0009-shadow.sql - shadow tests (mlops-shadow): a candidate model
+-- 0010-shadow.sql - shadow tests (mlops-shadow): a candidate model
 -- version gets a copy of a sample of an endpoint's live requests while
 -- production answers them; the gateway keeps paired records of both.
 
