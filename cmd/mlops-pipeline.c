@@ -239,7 +239,10 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 		free(a.params);
 		return ret;
 	}
-	pipeline_run_id_new(run_id);
+	if ((ret = pipeline_run_id_new(run_id, &err)) < 0) {
+		free(a.params);
+		return cli_fail(cli, &err);
+	}
 	tmp = store_path(st, "tmp");
 	ws = xasprintf("%s/run-%s", tmp, run_id);
 	final_ws = xasprintf("%s/runs/%s", st->dir, run_id);

@@ -358,14 +358,19 @@ int audit_intend(struct store *st, const char *action, const char *resource,
 		return mlops_err_set(err, MLOPS_EINPUT, "cannot audit '%s': "
 				     "the resource or user is not valid "
 				     "UTF-8", action);
+	if (!st->audit_token) {
+		int ret = id_random_hex(token, 32, err);
+
+		if (ret < 0) {
+			json_decref(rec);
+			return ret;
+		}
+		st->audit_token = xstrdup(token);
+	}
 	jsonio_append(&text, rec);
 	json_decref(rec);
 	free(st->audit_record);
 	st->audit_record = buf_detach(&text, NULL);
-	if (!st->audit_token) {
-		id_random_hex(token, 32);
-		st->audit_token = xstrdup(token);
-	}
 	return 0;
 }
 

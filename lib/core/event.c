@@ -42,7 +42,8 @@ int event_emit(struct store *st, const char *source, const char *detail_type,
 	json_t *ev;
 	int ret;
 
-	id_uuid4(id);
+	if ((ret = id_uuid4(id, err)) < 0)
+		return ret;
 	time_format_ms(t, now);
 	ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:O}",
 		       "version", "0", "id", id, "detail-type", detail_type,
@@ -147,7 +148,8 @@ int event_normalise(struct store *st, json_t *ev, const char *name,
 	if (!json_object_get(ev, "id")) {
 		char id[UUID_STR_LEN];
 
-		id_uuid4(id);
+		if ((ret = id_uuid4(id, err)) < 0)
+			return ret;
 		json_object_set_new(ev, "id", json_string(id));
 	} else if ((ret = require_string(ev, "id", name, err)) < 0) {
 		return ret;

@@ -643,7 +643,10 @@ int endpoint_key_create(struct store *st, const char *name,
 	int ret;
 
 	memcpy(key, "mlk_", 4);
-	id_random_hex(key + 4, ENDPOINT_KEY_LEN - 4);
+	if ((ret = id_random_hex(key + 4, ENDPOINT_KEY_LEN - 4, err)) < 0) {
+		free(user);
+		return ret;
+	}
 	key[ENDPOINT_KEY_LEN] = '\0';
 	hash_hex(key, ENDPOINT_KEY_LEN, hex);
 	memcpy(id, key + 4, 8);

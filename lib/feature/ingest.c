@@ -386,11 +386,12 @@ int fingest_run(struct store *st, const struct fgroup *g,
 	in.values = xcalloc(g->nfeatures, sizeof(*in.values));
 	buf_init(&in.packed);
 	buf_init(&in.text);
-	if (g->offline)
-		in.w = offline_writer_new(st, g, res->write_time_us);
 	/* A bigger page cache keeps the online table's B-tree in memory
 	 * while millions of rows go in. */
-	if ((ret = store_exec(st, "PRAGMA cache_size = -65536", err)) < 0 ||
+	if ((g->offline && (ret = offline_writer_new(&in.w, st, g,
+						     res->write_time_us,
+						     err)) < 0) ||
+	    (ret = store_exec(st, "PRAGMA cache_size = -65536", err)) < 0 ||
 	    (ret = store_begin(st, err)) < 0)
 		goto out;
 	if ((ret = prepare(&in, err)) < 0)

@@ -24,11 +24,12 @@
 
 struct offline_writer;
 
-/* A writer for group g; every row gets write_time_us as write_time and
- * api_invocation_time. */
-struct offline_writer *offline_writer_new(struct store *st,
-					  const struct fgroup *g,
-					  int64_t write_time_us);
+/* A writer for group g into *out; every row gets write_time_us as
+ * write_time and api_invocation_time. MLOPS_EINTERNAL when no random
+ * token for its file names can be had. */
+int offline_writer_new(struct offline_writer **out, struct store *st,
+		       const struct fgroup *g, int64_t write_time_us,
+		       struct mlops_err *err);
 /* Add a row: g->nfeatures values ("" is missing), its parsed event time
  * and whether it marks a delete. */
 int offline_writer_add(struct offline_writer *w, char *const *values,

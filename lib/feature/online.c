@@ -207,8 +207,8 @@ int online_delete(struct store *st, const struct fgroup *g, const char *id,
 			goto out;
 	}
 	if (g->offline) {
-		w = offline_writer_new(st, g, now);
-		if ((ret = offline_delete_marker(w, g, id, t_us, err)) < 0 ||
+		if ((ret = offline_writer_new(&w, st, g, now, err)) < 0 ||
+		    (ret = offline_delete_marker(w, g, id, t_us, err)) < 0 ||
 		    (ret = offline_writer_publish(w, err)) < 0)
 			goto out;
 	}
