@@ -10,7 +10,6 @@
 
 #include <jansson.h>
 
-#include "core/audit.h"
 #include "core/jsonio.h"
 #include "mlops.h"
 #include "core/object.h"
@@ -58,12 +57,10 @@ static int write_one(struct store *st, const char *path,
 static int cmd_put(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct audit_entry entry = { "object.put", NULL, "success", NULL };
 	char (*hashes)[HASH_HEX_LEN + 1];
 	const char *const stdin_only[] = { "-" };
 	const char *const *paths;
 	struct store *st;
-	char *resource;
 	int c, n, ret = 0;
 
 	while ((c = cli_getopt(argc, argv, "h", help_only, cli, usage_put))
@@ -80,28 +77,17 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	 * which gc removes. */
 	for (int i = 0; i < n && ret == 0; i++)
 		ret = write_one(st, paths[i], hashes[i], &err);
-	resource = n == 1 ? xstrdup(hashes[0]) : xasprintf("%d objects", n);
 	if (ret == 0)
-		ret = audit_intend(st, entry.action, resource, &err);
-	if (ret == 0)
-		ret = store_begin(st, &err);
-	for (int i = 0; i < n && ret == 0; i++)
-		ret = store_ref_add(st, hashes[i], "pin", &err);
-	if (ret == 0)
-		ret = store_commit(st, &err);
+		ret = object_pin(st, (const char (*)[HASH_HEX_LEN + 1])hashes,
+				 (size_t)n, &err);
 	if (ret < 0) {
-		store_rollback(st);
-		free(resource);
 		free(hashes);
 		return cli_fail(cli, &err);
 	}
 	for (int i = 0; i < n; i++)
 		printf("%s\n", hashes[i]);
-	entry.resource = resource;
-	ret = audit_append(st, &entry, &err);
-	free(resource);
 	free(hashes);
-	return ret < 0 ? cli_fail(cli, &err) : 0;
+	return 0;
 }
 
 static int cmd_get(int argc, char **argv, struct cli *cli)

@@ -455,6 +455,25 @@ void audit_fail(struct store *st, const struct mlops_err *failure)
 	intent_clear(st);
 }
 
+void audit_cancel(struct store *st)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+
+	if (st->audit_committed)
+		store_audit_drop(st, st->audit_token, &err);
+	intent_clear(st);
+}
+
+int audit_done(struct store *st, int ret, const struct audit_entry *e,
+	       struct mlops_err *err)
+{
+	if (ret < 0) {
+		audit_fail(st, err);
+		return ret;
+	}
+	return audit_append(st, e, err);
+}
+
 int audit_pending_count(struct store *st, long *out, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;

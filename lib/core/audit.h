@@ -56,6 +56,19 @@ int audit_append(struct store *st, const struct audit_entry *e,
  * command fails anyway); a no-op without a declared record. */
 void audit_fail(struct store *st, const struct mlops_err *failure);
 
+/* The end of a change declared by audit_intend(), called by the library
+ * function that made it, so that every caller audits alike: when ret is
+ * 0, append e (see audit_append()); when ret is negative, with err
+ * holding the failure, record the declared change "denied" or "failure"
+ * (see audit_fail()). Returns ret, or the append's error. */
+int audit_done(struct store *st, int ret, const struct audit_entry *e,
+	       struct mlops_err *err);
+
+/* The change declared by audit_intend() turned out to be no change (the
+ * state asked for was there already): forget the declaration, and drop
+ * its pending record if a transaction committed one. Best effort. */
+void audit_cancel(struct store *st);
+
 /* Append to audit.log the pending records of changes whose command died
  * between its commit and its audit_append(), each marked "recovered":
  * true; *recovered gets their number. */

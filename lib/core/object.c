@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include "core/audit.h"
 #include "core/fsutil.h"
 #include "core/object.h"
 #include "core/xalloc.h"
@@ -20,6 +21,27 @@
 char *object_path(const struct store *st, const char *hash)
 {
 	return xasprintf("%s/objects/%.2s/%s", st->dir, hash, hash + 2);
+}
+
+int object_pin(struct store *st, const char (*hashes)[HASH_HEX_LEN + 1],
+	       size_t n, struct mlops_err *err)
+{
+	char *resource = n == 1 ? xstrdup(hashes[0]) :
+		xasprintf("%zu objects", n);
+	struct audit_entry e = { "object.put", resource, "success", NULL };
+	int ret = audit_intend(st, e.action, resource, err);
+
+	if (ret == 0)
+		ret = store_begin(st, err);
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = store_ref_add(st, hashes[i], "pin", err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
+	ret = audit_done(st, ret, &e, err);
+	free(resource);
+	return ret;
 }
 
 int object_exists(struct store *st, const char *hash)

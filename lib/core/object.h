@@ -46,6 +46,12 @@ int object_export_file(struct store *st, const char *hash, const char *path,
 int object_verify(struct store *st, const char *hash, uint64_t *size,
 		  struct mlops_err *err);
 
+/* Pin the n blobs of hashes (written already) so that gc keeps them, in
+ * one transaction audited as "object.put" of the one hash, or of
+ * "N objects". */
+int object_pin(struct store *st, const char (*hashes)[HASH_HEX_LEN + 1],
+	       size_t n, struct mlops_err *err);
+
 int object_exists(struct store *st, const char *hash);
 /* The blob's file path; the caller frees. */
 char *object_path(const struct store *st, const char *hash);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/audit.h"
 #include "core/event.h"
 #include "core/fsutil.h"
 #include "feature/feature.h"
@@ -30,7 +31,8 @@ int fstore_emit(struct store *st, const struct fgroup *g,
 	return ret;
 }
 
-int fstore_create(struct store *st, struct fgroup *g, struct mlops_err *err)
+static int group_insert(struct store *st, struct fgroup *g,
+			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	json_t *def = fgroup_to_json(g);
@@ -75,6 +77,19 @@ out:
 	json_decref(detail);
 	buf_release(&text);
 	free(user);
+	return ret;
+}
+
+int fstore_create(struct store *st, struct fgroup *g, struct mlops_err *err)
+{
+	struct audit_entry e = { "feature.create", g->name, "success", NULL };
+	int ret = audit_intend(st, e.action, g->name, err);
+
+	if (ret == 0)
+		ret = group_insert(st, g, err);
+	e.detail = fgroup_to_json(g);
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
 	return ret;
 }
 
@@ -251,8 +266,8 @@ static int remove_entry(const char *path, const struct stat *sb, int flag,
 	return remove(path) < 0 ? -1 : 0;
 }
 
-int fstore_drop(struct store *st, const struct fgroup *g,
-		struct mlops_err *err)
+static int group_delete(struct store *st, const struct fgroup *g,
+			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	json_t *detail = json_pack("{s:s}", "FeatureGroupStatus", "Deleted");
@@ -289,4 +304,15 @@ out:
 	json_decref(detail);
 	free(dir);
 	return ret;
+}
+
+int fstore_drop(struct store *st, const struct fgroup *g,
+		struct mlops_err *err)
+{
+	struct audit_entry e = { "feature.drop", g->name, "success", NULL };
+	int ret = audit_intend(st, e.action, g->name, err);
+
+	if (ret == 0)
+		ret = group_delete(st, g, err);
+	return audit_done(st, ret, &e, err);
 }

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/audit.h"
 #include "core/bounds.h"
 #include "core/csv.h"
 #include "feature/ingest.h"
@@ -374,9 +375,9 @@ static int finish(struct ingest *in, struct mlops_err *err)
 	return ret;
 }
 
-int fingest_run(struct store *st, const struct fgroup *g,
-		const struct ingest_opts *opts, struct ingest_result *res,
-		struct mlops_err *err)
+static int ingest_run(struct store *st, const struct fgroup *g,
+		      const struct ingest_opts *opts,
+		      struct ingest_result *res, struct mlops_err *err)
 {
 	struct ingest in = { st, g, opts, res };
 	int ret;
@@ -426,5 +427,24 @@ out:
 	free(in.offsets);
 	buf_release(&in.packed);
 	buf_release(&in.text);
+	return ret;
+}
+
+int fingest_run(struct store *st, const struct fgroup *g,
+		const struct ingest_opts *opts, struct ingest_result *res,
+		struct mlops_err *err)
+{
+	struct audit_entry e = { "feature.ingest", g->name, "success", NULL };
+	int ret = audit_intend(st, e.action, g->name, err);
+
+	if (ret == 0)
+		ret = ingest_run(st, g, opts, res, err);
+	else
+		memset(res, 0, sizeof(*res));
+	e.detail = json_pack("{s:I,s:I,s:s}", "rows", (json_int_t)res->rows,
+			     "rejected", (json_int_t)res->rejected, "source",
+			     opts->name);
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
 	return ret;
 }

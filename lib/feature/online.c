@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/audit.h"
 #include "feature/offline.h"
 #include "feature/online.h"
 #include "feature/feature.h"
@@ -163,8 +164,9 @@ static int offline_delete_marker(struct offline_writer *w,
 	return ret;
 }
 
-int online_delete(struct store *st, const struct fgroup *g, const char *id,
-		  int64_t t_us, int hard, struct mlops_err *err)
+static int record_delete(struct store *st, const struct fgroup *g,
+			 const char *id, int64_t t_us, int hard,
+			 struct mlops_err *err)
 {
 	struct offline_writer *w = NULL;
 	char when[TIME_RFC3339_MAX];
@@ -230,5 +232,24 @@ out:
 	}
 	offline_writer_free(w);
 	json_decref(detail);
+	return ret;
+}
+
+int online_delete(struct store *st, const struct fgroup *g, const char *id,
+		  int64_t t_us, int hard, struct mlops_err *err)
+{
+	char *resource = xasprintf("%s/%s", g->name, id);
+	struct audit_entry e = { "feature.delete", resource, "success", NULL };
+	char when[TIME_RFC3339_MAX];
+	int ret = audit_intend(st, e.action, resource, err);
+
+	if (ret == 0)
+		ret = record_delete(st, g, id, t_us, hard, err);
+	time_format(t_us, when);
+	e.detail = json_pack("{s:s,s:s}", "event_time", when, "mode",
+			     hard ? "hard" : "soft");
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
+	free(resource);
 	return ret;
 }
