@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/store.h"
 
 #define GIT_SHA_HEX 41
 
@@ -47,13 +48,15 @@ struct pipeline_hook_opts {
  * HOOK.mlops-chained) and run first. *hook_path gets the hook's path (the
  * caller frees). Installing over our own hook is MLOPS_ENOTFOUND
  * (conflicting state). */
-int pipeline_hook_install(const struct pipeline_hook_opts *o,
+int pipeline_hook_install(struct store *st, const struct pipeline_hook_opts *o,
 			  char **hook_path, struct mlops_err *err);
 
 /* Remove what install put there and restore a chained user hook;
- * MLOPS_ENOTFOUND when no hook of ours is installed. */
-int pipeline_hook_uninstall(const char *repo, char **hook_path,
-			    struct mlops_err *err);
+ * MLOPS_ENOTFOUND when no hook of ours is installed. Both are audited in
+ * st ("pipeline.hook.install", "pipeline.hook.uninstall" of the hook's
+ * path), their failures too. */
+int pipeline_hook_uninstall(struct store *st, const char *repo,
+			    char **hook_path, struct mlops_err *err);
 
 /* Append s to b as one single-quoted shell word (for the scripts of
  * hooks and Slurm jobs). */
