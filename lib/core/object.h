@@ -52,6 +52,14 @@ int object_verify(struct store *st, const char *hash, uint64_t *size,
 int object_pin(struct store *st, const char (*hashes)[HASH_HEX_LEN + 1],
 	       size_t n, struct mlops_err *err);
 
+/* Call fn for each blob with its compressed bytes and the number of
+ * references to it; fn returns non-zero to stop (that value is
+ * returned). */
+int object_list(struct store *st,
+		int (*fn)(const char *hash, uint64_t bytes, int64_t refs,
+			  void *arg),
+		void *arg, struct mlops_err *err);
+
 int object_exists(struct store *st, const char *hash);
 /* The blob's file path; the caller frees. */
 char *object_path(const struct store *st, const char *hash);
