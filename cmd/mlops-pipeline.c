@@ -11,15 +11,15 @@
 #include "core/bounds.h"
 #include "core/buf.h"
 #include "core/cli.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "mlops-pipeline/verbs.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/exec.h"
 #include "pipeline/git.h"
 #include "pipeline/launch.h"
 #include "pipeline/runs.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 static const char usage_run[] =

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "pipeline/git.h"
 #include "verbs.h"
 #include "core/xalloc.h"
@@ -48,7 +48,7 @@ static int cmd_install(int argc, char **argv, struct cli *cli)
 		{ "repo", required_argument, 0, 'r' },
 		{ "wait", no_argument, 0, 'w' }, { 0, 0, 0, 0 }
 	};
-	struct pipeline_hook_opts o = { ".", "main", "pipeline.yaml", NULL,
+	struct pipeline_git_hook_opts o = { ".", "main", "pipeline.yaml", NULL,
 					NULL, 0 };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char exe[PATH_MAX], *path = NULL;
@@ -85,7 +85,7 @@ static int cmd_install(int argc, char **argv, struct cli *cli)
 	exe[n] = '\0';
 	o.program = exe;
 	o.store = st->dir;
-	if (pipeline_hook_install(st, &o, &path, &err) < 0)
+	if (pipeline_git_hook_install(st, &o, &path, &err) < 0)
 		return cli_fail(cli, &err);
 	printf("installed %s: runs %s for commits on %s (store %s)%s\n", path,
 	       o.file, o.branch, st->dir, o.wait ? " in the foreground" : "");
@@ -118,7 +118,7 @@ static int cmd_uninstall(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_uninstall, "unexpected argument");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (pipeline_hook_uninstall(st, repo, &path, &err) < 0)
+	if (pipeline_git_hook_uninstall(st, repo, &path, &err) < 0)
 		return cli_fail(cli, &err);
 	printf("removed the mlops-pipeline hook %s\n", path);
 	free(path);

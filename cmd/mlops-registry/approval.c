@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/jsonio.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "registry-cmd.h"
 #include "core/table.h"
 #include "core/xalloc.h"
@@ -85,7 +85,7 @@ static int change_status(int argc, char **argv, struct cli *cli,
 		{ "note", required_argument, 0, 'm' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	const char *note = NULL;
 	char *previous = NULL, *name;
 	struct store *st;
@@ -107,7 +107,7 @@ static int change_status(int argc, char **argv, struct cli *cli,
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
 	name = regcmd_name(mv);
-	ret = registry_set_status(st, mv->group, mv->version, status, note,
+	ret = registry_status_set(st, mv->group, mv->version, status, note,
 				  &previous, &err);
 	if (ret < 0) {
 		ret = cli_fail(cli, &err);
@@ -119,7 +119,7 @@ static int change_status(int argc, char **argv, struct cli *cli,
 	}
 	free(previous);
 	free(name);
-	model_version_free(mv);
+	registry_version_free(mv);
 	return ret;
 }
 
@@ -143,7 +143,7 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	int c, history = 0, json = 0, ret;
 	json_t *changes = NULL, *approvals = NULL, *h;
 	struct store *st;
@@ -171,7 +171,7 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 				     &err) < 0 ||
 	     registry_approvals(st, mv, &approvals, &err) < 0)) {
 		json_decref(changes);
-		model_version_free(mv);
+		registry_version_free(mv);
 		return cli_fail(cli, &err);
 	}
 	if (json) {
@@ -195,7 +195,7 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 		MLOPS_EXIT_FINDING;
 	json_decref(changes);
 	json_decref(approvals);
-	model_version_free(mv);
+	registry_version_free(mv);
 	return ret;
 }
 
@@ -231,7 +231,7 @@ static int cmd_alias_set(int argc, char **argv, struct cli *cli)
 			return cli_error(cli, MLOPS_ENOTFOUND, "model group "
 					 "'%s' has no versions", group);
 	}
-	if (registry_alias_set(st, group, alias, version, &err) < 0)
+	if (registry_status_alias_set(st, group, alias, version, &err) < 0)
 		return cli_fail(cli, &err);
 	printf("%s@%s -> %s/%" PRId64 "\n", group, alias, group, version);
 	return 0;
@@ -248,7 +248,7 @@ static int alias_list(struct cli *cli, struct store *st, const char *group,
 	struct table *t;
 	size_t i;
 
-	if (registry_alias_list(st, group, &list, &err) < 0)
+	if (registry_status_alias_list(st, group, &list, &err) < 0)
 		return cli_fail(cli, &err);
 	t = json ? NULL : table_new(4, headers);
 	json_array_foreach(list, i, a) {
@@ -294,7 +294,7 @@ static int cmd_alias_rm(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (registry_alias_rm(st, argv[optind], argv[optind + 1], &err) < 0)
+	if (registry_status_alias_rm(st, argv[optind], argv[optind + 1], &err) < 0)
 		return cli_fail(cli, &err);
 	printf("%s@%s: removed\n", argv[optind], argv[optind + 1]);
 	return 0;

@@ -7,7 +7,7 @@
 
 #include "core/fsck.h"
 #include "mlops.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 
 const char usage_fsck[] =
 	"usage: mlops fsck\n"
@@ -69,7 +69,7 @@ struct gc_print {
 	int dry_run;
 };
 
-static void print_removed(const struct gc_item *it, void *arg)
+static void print_removed(const struct fsck_gc_item *it, void *arg)
 {
 	const struct gc_print *pr = arg;
 
@@ -104,7 +104,7 @@ int cmd_gc(int argc, char **argv, struct cli *cli)
 			pr.dry_run = 1;
 			break;
 		case 'g':
-			if (duration_parse(optarg, &grace, &err) < 0)
+			if (time_parse_duration(optarg, &grace, &err) < 0)
 				return cli_usage(cli, usage_gc, "--grace: %s",
 						 err.msg);
 			break;

@@ -4,7 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
-#include "core/ids.h"
+#include "core/id.h"
 
 static int random_bytes(unsigned char *b, size_t n, struct mlops_err *err)
 {

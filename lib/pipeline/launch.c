@@ -10,7 +10,7 @@
 #include "core/audit.h"
 #include "core/bounds.h"
 #include "core/buf.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/xalloc.h"
 #include "pipeline/git.h"
 #include "pipeline/launch.h"
@@ -62,13 +62,13 @@ static void warn_no_commit(const struct pipeline_launch *a, const char *why)
  * a copy of the pipeline file's folder. */
 static int prepare(struct store *st, struct pipeline_launch *a, const char *ws,
 		   const char *final_ws, struct pipeline **p, struct buf *spec,
-		   char **spec_dir, char sha[GIT_SHA_HEX],
+		   char **spec_dir, char sha[PIPELINE_GIT_SHA_HEX],
 		   struct mlops_err *err)
 {
 	int ret;
 
 	if (a->commit) {
-		char *path = path_join(ws, a->file);
+		char *path = fs_path_join(ws, a->file);
 
 		ret = pipeline_git_checkout(a->repo, a->commit, ws, sha, err);
 		if (ret == 0 && (ret = buf_read_file(spec, path,
@@ -83,10 +83,10 @@ static int prepare(struct store *st, struct pipeline_launch *a, const char *ws,
 		a->opts.git_commit = sha;
 		a->opts.git_repo = a->repo;
 	} else {
-		char *abs = path_absolute(a->file);
+		char *abs = fs_path_absolute(a->file);
 		struct mlops_err ignored = MLOPS_ERR_INIT;
 
-		*spec_dir = path_dirname(abs);
+		*spec_dir = fs_path_dirname(abs);
 		free(abs);
 		ret = buf_read_file(spec, a->file, MLOPS_MAX_SPEC, err);
 		if (ret == 0)
@@ -94,7 +94,7 @@ static int prepare(struct store *st, struct pipeline_launch *a, const char *ws,
 						*spec_dir, a->params,
 						a->nparams, err);
 		if (ret == 0)
-			ret = pipeline_copy_tree(*spec_dir, ws, st->dir, err);
+			ret = pipeline_git_copy_tree(*spec_dir, ws, st->dir, err);
 		/* The copy holds HEAD only when nothing under it differs
 		 * from HEAD: else recording HEAD would lie about lineage. */
 		if (ret == 0) {
@@ -107,35 +107,35 @@ static int prepare(struct store *st, struct pipeline_launch *a, const char *ws,
 		}
 	}
 	if (ret == 0)
-		ret = pipeline_check_inputs(*p, ws, err);
+		ret = pipeline_exec_check_inputs(*p, ws, err);
 	if (ret == 0)
-		ret = pipeline_check_features(*p, st, err);
+		ret = pipeline_exec_check_features(*p, st, err);
 	return ret;
 }
 
 int pipeline_launch_run(struct store *st, struct pipeline_launch *a,
 			const char **status, struct mlops_err *err)
 {
-	char run_id[PIPELINE_RUN_ID_MAX], sha[GIT_SHA_HEX] = "";
+	char run_id[PIPELINE_RUN_ID_MAX], sha[PIPELINE_GIT_SHA_HEX] = "";
 	struct pipeline *p = NULL;
 	struct buf spec = BUF_INIT;
 	char *ws = NULL, *tmp = NULL, *final_ws = NULL, *spec_dir = NULL;
 	int ret;
 
 	*status = "Failed";
-	if ((ret = pipeline_run_id_new(run_id, err)) < 0)
+	if ((ret = pipeline_exec_run_id_new(run_id, err)) < 0)
 		return ret;
 	tmp = store_path(st, "tmp");
 	ws = xasprintf("%s/run-%s", tmp, run_id);
 	final_ws = xasprintf("%s/runs/%s", st->dir, run_id);
-	ret = mkdir_p(ws, err);
+	ret = fs_mkdir_p(ws, err);
 	if (ret == 0)
 		ret = prepare(st, a, ws, final_ws, &p, &spec, &spec_dir, sha,
 			      err);
 	/* Locked before the run is recorded Executing, so that no one
 	 * takes it for a run whose runner is gone. */
 	if (ret == 0)
-		ret = pipeline_run_lock(ws, &a->opts.lock_fd, err);
+		ret = pipeline_exec_lock(ws, &a->opts.lock_fd, err);
 	if (ret == 0)
 		ret = audit_intend(st, "pipeline.run", run_id, err);
 	if (ret == 0)
@@ -183,7 +183,7 @@ int pipeline_launch_retry(struct store *st, const char *ref,
 	int ret;
 
 	*status = "Failed";
-	ret = pipeline_run_get(st, ref, &run, err);
+	ret = pipeline_runs_get(st, ref, &run, err);
 	if (ret < 0)
 		return ret;
 	id = json_string_value(json_object_get(run, "id"));
@@ -201,7 +201,7 @@ int pipeline_launch_retry(struct store *st, const char *ref,
 	o.git_commit = NULL;
 	o.git_repo = NULL;
 	o.lock_fd = -1;
-	ret = pipeline_run_definition(st, run, &p, err);
+	ret = pipeline_runs_definition(st, run, &p, err);
 	if (ret < 0)
 		goto out;
 	if (a->started)
@@ -234,19 +234,19 @@ int pipeline_launch_cancel(struct store *st, const char *ref, char **id,
 	json_t *run = NULL;
 	int ret, signalled = 0;
 
-	ret = pipeline_run_get(st, ref, &run, err);
+	ret = pipeline_runs_get(st, ref, &run, err);
 	if (ret < 0)
 		return ret;
 	e.resource = json_string_value(json_object_get(run, "id"));
 	ret = audit_intend(st, e.action, e.resource, err);
 	if (ret == 0)
-		ret = pipeline_run_cancel(st, run, &signalled, err);
+		ret = pipeline_runs_cancel(st, run, &signalled, err);
 	/* The runner stops its steps and records the end: wait for it. */
 	for (int i = 0; ret == 0 && signalled &&
 	     i < CANCEL_WAIT_US / CANCEL_POLL_US; i++) {
 		free(cur);
 		cur = NULL;
-		ret = pipeline_run_status(st, e.resource, &cur, err);
+		ret = pipeline_runs_status(st, e.resource, &cur, err);
 		if (ret == 0 && strcmp(cur, "Executing") != 0)
 			break;
 		usleep(CANCEL_POLL_US);

@@ -46,7 +46,7 @@ int pipeline_launch_retry(struct store *st, const char *ref,
 			  const struct pipeline_launch *a,
 			  const char **status, struct mlops_err *err);
 
-/* Stop the executing run ref (see pipeline_run_cancel()) and, when its
+/* Stop the executing run ref (see pipeline_runs_cancel()) and, when its
  * runner was signalled, wait (up to a minute) until the runner records
  * the end. *id gets the run's ID and *status its status then ("Stopped"
  * when no runner was left), new strings. Audited as "pipeline.cancel". */

@@ -9,10 +9,10 @@
 #include "core/event.h"
 #include "core/identity.h"
 #include "registry/internal.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
-int registry_record_status(struct store *st, const char *group,
+int registry_status_record(struct store *st, const char *group,
 			   int64_t version, const char *previous,
 			   const char *status, const char *user,
 			   int64_t time_us, const char *note, json_t *extra,
@@ -101,7 +101,7 @@ static int set_status_txn(struct store *st, const char *group,
 					      err);
 	}
 	if (ret == 0)
-		ret = registry_record_status(st, group, version, old, status,
+		ret = registry_status_record(st, group, version, old, status,
 					     user, time_now_us(), note, NULL,
 					     err);
 	if (ret == 0)
@@ -245,7 +245,7 @@ static int alias_rm_txn(struct store *st, const char *group,
 	return ret;
 }
 
-int registry_alias_list(struct store *st, const char *group, json_t **out,
+int registry_status_alias_list(struct store *st, const char *group, json_t **out,
 			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -282,7 +282,7 @@ int registry_alias_list(struct store *st, const char *group, json_t **out,
 /* The changes above, each audited here so that every caller records it
  * alike: declared before the change (the record commits with it), then
  * appended, or recorded as the failure where one is decided. */
-int registry_set_status(struct store *st, const char *group, int64_t version,
+int registry_status_set(struct store *st, const char *group, int64_t version,
 			const char *status, const char *note,
 			char **previous, struct mlops_err *err)
 {
@@ -318,7 +318,7 @@ int registry_set_status(struct store *st, const char *group, int64_t version,
 	return ret;
 }
 
-int registry_alias_set(struct store *st, const char *group,
+int registry_status_alias_set(struct store *st, const char *group,
 		       const char *alias, int64_t version,
 		       struct mlops_err *err)
 {
@@ -333,7 +333,7 @@ int registry_alias_set(struct store *st, const char *group,
 	return ret;
 }
 
-int registry_alias_rm(struct store *st, const char *group, const char *alias,
+int registry_status_alias_rm(struct store *st, const char *group, const char *alias,
 		      struct mlops_err *err)
 {
 	char *name = xasprintf("%s@%s", group, alias);
