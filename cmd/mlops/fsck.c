@@ -93,8 +93,8 @@ int cmd_gc(int argc, char **argv, struct cli *cli)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	int64_t grace = 3600 * TIME_US_PER_SEC;
 	struct gc_print pr = { cli->prog, 0 };
-	struct gc_callbacks cb = { print_removed, print_failed, &pr };
-	struct gc_result res;
+	struct fsck_gc_callbacks cb = { print_removed, print_failed, &pr };
+	struct fsck_gc_result res;
 	struct store *st;
 	int c, ret;
 
@@ -116,7 +116,7 @@ int cmd_gc(int argc, char **argv, struct cli *cli)
 				 argv[optind]);
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	ret = gc_run(st, (time_now_us() - grace) / TIME_US_PER_SEC,
+	ret = fsck_gc_run(st, (time_now_us() - grace) / TIME_US_PER_SEC,
 		     pr.dry_run, &cb, &res, &err);
 	if (ret < 0 && !res.removed && !res.failures)
 		return cli_fail(cli, &err);	/* nothing done */

@@ -360,12 +360,12 @@ void fsck_gc_plan_release(struct fsck_gc_plan *plan)
 
 /* Decide everything first, so that an error while deciding removes
  * nothing; then remove item by item, each checked once more. */
-int gc_run(struct store *st, int64_t cutoff, int dry_run,
-	   const struct gc_callbacks *cb, struct gc_result *out,
+int fsck_gc_run(struct store *st, int64_t cutoff, int dry_run,
+	   const struct fsck_gc_callbacks *cb, struct fsck_gc_result *out,
 	   struct mlops_err *err)
 {
 	struct fsck_gc_plan plan = FSCK_GC_PLAN_INIT;
-	struct gc_result res = { 0, 0, 0 };
+	struct fsck_gc_result res = { 0, 0, 0 };
 	struct audit_entry entry = { "store.gc", NULL, "success", NULL };
 	struct mlops_err item_err = MLOPS_ERR_INIT;
 	char resource[64];

@@ -74,7 +74,7 @@ int fsck_gc_remove(struct store *st, const struct fsck_gc_item *it,
 	      struct mlops_err *err);
 void fsck_gc_plan_release(struct fsck_gc_plan *plan);
 
-struct gc_callbacks {
+struct fsck_gc_callbacks {
 	/* An item removed (or, with dry_run, that would be). */
 	void (*removed)(const struct fsck_gc_item *it, void *arg);
 	/* A file that could not be removed; the others still are. */
@@ -82,7 +82,7 @@ struct gc_callbacks {
 	void *arg;
 };
 
-struct gc_result {
+struct fsck_gc_result {
 	long removed;		/* files removed (or that would be) */
 	uint64_t bytes;		/* their bytes */
 	long failures;		/* files that could not be removed */
@@ -94,8 +94,8 @@ struct gc_result {
  * in every case. Returns 0 when every item was handled (failures are
  * counted, not errors), or a negative code when the plan or the database
  * failed (what was removed before stays removed, and is audited). */
-int gc_run(struct store *st, int64_t cutoff, int dry_run,
-	   const struct gc_callbacks *cb, struct gc_result *out,
+int fsck_gc_run(struct store *st, int64_t cutoff, int dry_run,
+	   const struct fsck_gc_callbacks *cb, struct fsck_gc_result *out,
 	   struct mlops_err *err);
 
 #endif
