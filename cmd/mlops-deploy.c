@@ -371,12 +371,14 @@ static int report_deleted(struct cli *cli, struct store *st, const char *name)
 
 static int cmd_rollback(int argc, char **argv, struct cli *cli)
 {
-	return simple_verb(argc, argv, cli, usage_rollback, deploy_endpoint_rollback, report_serving);
+	return simple_verb(argc, argv, cli, usage_rollback,
+			   deploy_endpoint_rollback, report_serving);
 }
 
 static int cmd_delete(int argc, char **argv, struct cli *cli)
 {
-	return simple_verb(argc, argv, cli, usage_delete, deploy_endpoint_delete, report_deleted);
+	return simple_verb(argc, argv, cli, usage_delete,
+			   deploy_endpoint_delete, report_deleted);
 }
 
 /* The gateways serving the store, for endpoint_json's status. */
@@ -646,7 +648,8 @@ static int cmd_key_delete(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (deploy_endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
+	if (deploy_endpoint_key_delete(st, argv[optind], argv[optind + 1],
+				       &err) < 0)
 		return cli_fail(cli, &err);
 	printf("%s: key %s revoked\n", argv[optind], argv[optind + 1]);
 	return 0;

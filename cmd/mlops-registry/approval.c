@@ -294,7 +294,8 @@ static int cmd_alias_rm(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (registry_status_alias_rm(st, argv[optind], argv[optind + 1], &err) < 0)
+	if (registry_status_alias_rm(st, argv[optind], argv[optind + 1],
+				     &err) < 0)
 		return cli_fail(cli, &err);
 	printf("%s@%s: removed\n", argv[optind], argv[optind + 1]);
 	return 0;

@@ -401,7 +401,8 @@ static int finish_change(struct store *st, const char *name,
 
 static int create_txn(struct store *st, const char *name,
 		      const struct deploy_endpoint_settings *set,
-		      const struct deploy_endpoint_source *src, struct mlops_err *err)
+		      const struct deploy_endpoint_source *src,
+		      struct mlops_err *err)
 {
 	struct deploy_endpoint_model m = { 0 };
 	sqlite3_stmt *q = NULL;
@@ -473,7 +474,8 @@ out:
 }
 
 static int update_txn(struct store *st, const char *name,
-		      const struct deploy_endpoint_source *src, struct mlops_err *err)
+		      const struct deploy_endpoint_source *src,
+		      struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
 	struct deploy_endpoint_model m = { 0 };
@@ -645,7 +647,8 @@ static int key_create_txn(struct store *st, const char *name,
 	int ret;
 
 	memcpy(key, "mlk_", 4);
-	if ((ret = id_random_hex(key + 4, DEPLOY_ENDPOINT_KEY_LEN - 4, err)) < 0) {
+	ret = id_random_hex(key + 4, DEPLOY_ENDPOINT_KEY_LEN - 4, err);
+	if (ret < 0) {
 		free(user);
 		return ret;
 	}
@@ -773,8 +776,9 @@ static int audit_end(struct store *st, int ret, const char *action,
 }
 
 int deploy_endpoint_create(struct store *st, const char *name,
-		    const struct deploy_endpoint_settings *set,
-		    const struct deploy_endpoint_source *src, struct mlops_err *err)
+			   const struct deploy_endpoint_settings *set,
+			   const struct deploy_endpoint_source *src,
+			   struct mlops_err *err)
 {
 	int ret = audit_intend(st, "deploy.create", name, err);
 
@@ -784,7 +788,8 @@ int deploy_endpoint_create(struct store *st, const char *name,
 }
 
 int deploy_endpoint_update(struct store *st, const char *name,
-		    const struct deploy_endpoint_source *src, struct mlops_err *err)
+			   const struct deploy_endpoint_source *src,
+			   struct mlops_err *err)
 {
 	int ret = audit_intend(st, "deploy.update", name, err);
 
@@ -794,7 +799,7 @@ int deploy_endpoint_update(struct store *st, const char *name,
 }
 
 int deploy_endpoint_rollback(struct store *st, const char *name,
-		      struct mlops_err *err)
+			     struct mlops_err *err)
 {
 	int ret = audit_intend(st, "deploy.rollback", name, err);
 
@@ -804,7 +809,7 @@ int deploy_endpoint_rollback(struct store *st, const char *name,
 }
 
 int deploy_endpoint_delete(struct store *st, const char *name,
-		    struct mlops_err *err)
+			   struct mlops_err *err)
 {
 	int ret = audit_intend(st, "deploy.delete", name, err);
 
@@ -814,7 +819,8 @@ int deploy_endpoint_delete(struct store *st, const char *name,
 }
 
 int deploy_endpoint_key_create(struct store *st, const char *name,
-			char key[DEPLOY_ENDPOINT_KEY_LEN + 1], struct mlops_err *err)
+			       char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
+			       struct mlops_err *err)
 {
 	int ret = audit_intend(st, "deploy.key.create", name, err);
 
@@ -823,8 +829,8 @@ int deploy_endpoint_key_create(struct store *st, const char *name,
 	return audit_end(st, ret, "deploy.key.create", name, NULL, err);
 }
 
-int deploy_endpoint_key_delete(struct store *st, const char *name, const char *id,
-			struct mlops_err *err)
+int deploy_endpoint_key_delete(struct store *st, const char *name,
+			       const char *id, struct mlops_err *err)
 {
 	int ret = audit_intend(st, "deploy.key.delete", name, err);
 
@@ -833,8 +839,8 @@ int deploy_endpoint_key_delete(struct store *st, const char *name, const char *i
 	return audit_end(st, ret, "deploy.key.delete", name, NULL, err);
 }
 
-int deploy_endpoint_set_auth(struct store *st, const char *name, int key_required,
-		      struct mlops_err *err)
+int deploy_endpoint_set_auth(struct store *st, const char *name,
+			     int key_required, struct mlops_err *err)
 {
 	const char *action = key_required ? "deploy.auth.key" :
 		"deploy.auth.public";

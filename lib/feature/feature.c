@@ -80,7 +80,8 @@ out:
 	return ret;
 }
 
-int feature_create(struct store *st, struct feature_group *g, struct mlops_err *err)
+int feature_create(struct store *st, struct feature_group *g,
+		   struct mlops_err *err)
 {
 	struct audit_entry e = { "feature.create", g->name, "success", NULL };
 	int ret = audit_intend(st, e.action, g->name, err);
@@ -307,7 +308,7 @@ out:
 }
 
 int feature_drop(struct store *st, const struct feature_group *g,
-		struct mlops_err *err)
+		 struct mlops_err *err)
 {
 	struct audit_entry e = { "feature.drop", g->name, "success", NULL };
 	int ret = audit_intend(st, e.action, g->name, err);

@@ -431,8 +431,9 @@ out:
 }
 
 int feature_ingest_run(struct store *st, const struct feature_group *g,
-		const struct feature_ingest_opts *opts, struct feature_ingest_result *res,
-		struct mlops_err *err)
+		       const struct feature_ingest_opts *opts,
+		       struct feature_ingest_result *res,
+		       struct mlops_err *err)
 {
 	struct audit_entry e = { "feature.ingest", g->name, "success", NULL };
 	int ret = audit_intend(st, e.action, g->name, err);

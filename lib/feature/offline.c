@@ -67,9 +67,9 @@ struct feature_offline_writer {
 	struct buf header;
 };
 
-int feature_offline_writer_new(struct feature_offline_writer **out, struct store *st,
-		       const struct feature_group *g, int64_t write_time_us,
-		       struct mlops_err *err)
+int feature_offline_writer_new(struct feature_offline_writer **out,
+			       struct store *st, const struct feature_group *g,
+			       int64_t write_time_us, struct mlops_err *err)
 {
 	struct feature_offline_writer *w;
 	size_t ncols = g->nfeatures + EXTRA_COLUMNS;

@@ -209,7 +209,8 @@ static int record_delete(struct store *st, const struct feature_group *g,
 			goto out;
 	}
 	if (g->offline) {
-		if ((ret = feature_offline_writer_new(&w, st, g, now, err)) < 0 ||
+		if ((ret = feature_offline_writer_new(&w, st, g, now,
+						      err)) < 0 ||
 		    (ret = offline_delete_marker(w, g, id, t_us, err)) < 0 ||
 		    (ret = feature_offline_writer_publish(w, err)) < 0)
 			goto out;
@@ -235,8 +236,9 @@ out:
 	return ret;
 }
 
-int feature_online_delete(struct store *st, const struct feature_group *g, const char *id,
-		  int64_t t_us, int hard, struct mlops_err *err)
+int feature_online_delete(struct store *st, const struct feature_group *g,
+			  const char *id, int64_t t_us, int hard,
+			  struct mlops_err *err)
 {
 	char *resource = xasprintf("%s/%s", g->name, id);
 	struct audit_entry e = { "feature.delete", resource, "success", NULL };

@@ -109,7 +109,8 @@ char *pipeline_exec_log_path(const struct pipeline_exec *e, const struct pipelin
 	return xasprintf("%s/logs/%s.log", e->workspace, s->def->name);
 }
 
-int pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX], struct mlops_err *err)
+int pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX],
+			     struct mlops_err *err)
 {
 	time_t now = time(NULL);
 	struct tm tm;

@@ -43,7 +43,8 @@ int pipeline_exec_lock(const char *workspace, int *fd, struct mlops_err *err);
 
 /* A new run ID: UTC time to the second, '-', 6 random hex digits, so IDs
  * sort by start time. */
-int pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX], struct mlops_err *err);
+int pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX],
+			     struct mlops_err *err);
 
 /* Check that each literal input of p (a path without glob characters that
  * no step declares as an output) exists under workspace: MLOPS_EINPUT

@@ -465,7 +465,8 @@ static int audit_hook(struct store *st, const char *action, int ret,
 	return audit_done(st, ret, &e, err);
 }
 
-int pipeline_git_hook_install(struct store *st, const struct pipeline_git_hook_opts *o,
+int pipeline_git_hook_install(struct store *st,
+			      const struct pipeline_git_hook_opts *o,
 			  char **hook_path, struct mlops_err *err)
 {
 	const char *action = "pipeline.hook.install";

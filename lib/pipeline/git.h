@@ -48,7 +48,8 @@ struct pipeline_git_hook_opts {
  * HOOK.mlops-chained) and run first. *hook_path gets the hook's path (the
  * caller frees). Installing over our own hook is MLOPS_ENOTFOUND
  * (conflicting state). */
-int pipeline_git_hook_install(struct store *st, const struct pipeline_git_hook_opts *o,
+int pipeline_git_hook_install(struct store *st,
+			      const struct pipeline_git_hook_opts *o,
 			  char **hook_path, struct mlops_err *err);
 
 /* Remove what install put there and restore a chained user hook;

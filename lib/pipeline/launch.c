@@ -94,7 +94,8 @@ static int prepare(struct store *st, struct pipeline_launch *a, const char *ws,
 						*spec_dir, a->params,
 						a->nparams, err);
 		if (ret == 0)
-			ret = pipeline_git_copy_tree(*spec_dir, ws, st->dir, err);
+			ret = pipeline_git_copy_tree(*spec_dir, ws, st->dir,
+						     err);
 		/* The copy holds HEAD only when nothing under it differs
 		 * from HEAD: else recording HEAD would lie about lineage. */
 		if (ret == 0) {

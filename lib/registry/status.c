@@ -333,8 +333,8 @@ int registry_status_alias_set(struct store *st, const char *group,
 	return ret;
 }
 
-int registry_status_alias_rm(struct store *st, const char *group, const char *alias,
-		      struct mlops_err *err)
+int registry_status_alias_rm(struct store *st, const char *group,
+			     const char *alias, struct mlops_err *err)
 {
 	char *name = xasprintf("%s@%s", group, alias);
 	struct audit_entry e = { "registry.alias.rm", name, "success", NULL };
