@@ -14,7 +14,13 @@
  * (audit_intend()), and from there to audit.log; a command killed between
  * the two leaves the row, which the next append, `audit log` or `audit
  * verify` moves to the log. A record so moved has "recovered": true, and
- * every record of a declared change has the change's "txn" token. */
+ * every record of a declared change has the change's "txn" token.
+ *
+ * Who audits: the library function that commits a change declares its
+ * record (audit_intend()) and ends with audit_done(), so that every
+ * caller - a command, an event rule's command, an import - records the
+ * change alike, and a refusal is recorded where it is decided. Commands
+ * never audit, except `mlops init`, whose store does not exist before. */
 #ifndef MLOPS_AUDIT_H
 #define MLOPS_AUDIT_H
 #include <stdint.h>
