@@ -14,7 +14,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "feature/online.h"
+#include "feature/feature.h"
 #include "feature/feature.h"
 #include "core/time.h"
 

@@ -9,8 +9,8 @@
 #include <jansson.h>
 
 #include "core/cli.h"
-#include "deploy/endpoint.h"
-#include "deploy/gateway_record.h"
+#include "deploy/deploy.h"
+#include "deploy/deploy.h"
 #include "core/jsonio.h"
 #include "mlops-deploy/deploy.h"
 #include "core/parse.h"

@@ -15,10 +15,10 @@
 #include "mlops-pipeline/verbs.h"
 #include "core/parse.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/exec.h"
-#include "pipeline/git.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/launch.h"
-#include "pipeline/runs.h"
+#include "pipeline/pipeline.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 
@@ -67,7 +67,7 @@ static void progress(const char *line, void *arg)
  * the closing line. */
 static void started(const char *run_id, void *arg)
 {
-	snprintf(arg, PIPELINE_RUN_ID_MAX, "%s", run_id);
+	snprintf(arg, PIPELINE_EXEC_RUN_ID_MAX, "%s", run_id);
 	printf("%s\n", run_id);
 	fflush(stdout);
 }
@@ -84,7 +84,7 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 		{ "param", required_argument, 0, 'p' },
 		{ "repo", required_argument, 0, 'R' }, { 0, 0, 0, 0 }
 	};
-	char run_id[PIPELINE_RUN_ID_MAX] = "";
+	char run_id[PIPELINE_EXEC_RUN_ID_MAX] = "";
 	struct pipeline_launch a = { "pipeline.yaml", NULL, NULL, NULL, 0,
 				     { "local", 0, 1, NULL, NULL, progress,
 				       NULL, -1 }, started, run_id };
@@ -158,7 +158,7 @@ static int cmd_retry(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' },
 		{ "jobs", required_argument, 0, 'j' }, { 0, 0, 0, 0 }
 	};
-	char run_id[PIPELINE_RUN_ID_MAX] = "";
+	char run_id[PIPELINE_EXEC_RUN_ID_MAX] = "";
 	struct pipeline_launch a = { NULL, NULL, NULL, NULL, 0,
 				     { "local", 0, 1, NULL, NULL, progress,
 				       NULL, -1 }, started, run_id };

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "core/fs.h"
-#include "pipeline/git.h"
+#include "pipeline/pipeline.h"
 #include "verbs.h"
 #include "core/xalloc.h"
 

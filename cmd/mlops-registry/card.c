@@ -7,10 +7,10 @@
 
 #include "core/fs.h"
 #include "core/jsonio.h"
-#include "registry/modelcard.h"
+#include "registry/registry.h"
 #include "core/parse.h"
 #include "registry-cmd.h"
-#include "registry/card.h"
+#include "registry/registry.h"
 #include "core/table.h"
 #include "core/xalloc.h"
 

@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "core/audit.h"
-#include "deploy/endpoint.h"
+#include "deploy/deploy.h"
 #include "core/event.h"
 #include "core/fs.h"
 #include "core/identity.h"

@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "core/fs.h"
-#include "deploy/gateway_record.h"
+#include "deploy/deploy.h"
 #include "core/jsonio.h"
 #include "core/xalloc.h"
 

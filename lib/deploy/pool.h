@@ -25,7 +25,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-enum deploy_pool_kind { POOL_EXEC, POOL_HTTP };
+enum deploy_pool_kind { DEPLOY_POOL_EXEC, DEPLOY_POOL_HTTP };
 
 struct deploy_pool_conf {
 	enum deploy_pool_kind kind;

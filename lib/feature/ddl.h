@@ -9,10 +9,10 @@
 #define MLOPS_FEATURE_DDL_H
 #include "core/buf.h"
 #include "core/err.h"
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/store.h"
 
-enum feature_ddl_engine { DDL_SPARK, DDL_TRINO, DDL_DUCKDB };
+enum feature_ddl_engine { FEATURE_DDL_SPARK, FEATURE_DDL_TRINO, FEATURE_DDL_DUCKDB };
 
 /* The engine named s ("spark", "trino", "duckdb") into *out: 0, or -1. */
 int feature_ddl_engine_parse(const char *s, enum feature_ddl_engine *out);

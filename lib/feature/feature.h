@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/store.h"
 
 #define FEATURE_EVENT_SOURCE "mlops.feature"

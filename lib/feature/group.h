@@ -14,7 +14,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-enum feature_group_type { FTYPE_INTEGRAL, FTYPE_FRACTIONAL, FTYPE_STRING };
+enum feature_group_type { FEATURE_GROUP_INTEGRAL, FEATURE_GROUP_FRACTIONAL, FEATURE_GROUP_STRING };
 
 struct feature_group_def {
 	char *name;

@@ -12,7 +12,7 @@
 #include "core/audit.h"
 #include "core/bounds.h"
 #include "core/csv.h"
-#include "feature/ingest.h"
+#include "feature/feature.h"
 #include "feature/offline.h"
 #include "feature/feature.h"
 #include "core/time.h"
@@ -397,7 +397,7 @@ static int ingest_run(struct store *st, const struct feature_group *g,
 		goto out;
 	if ((ret = prepare(&in, err)) < 0)
 		goto out;
-	ret = opts->format == INGEST_CSV ? ingest_csv(&in, err) :
+	ret = opts->format == FEATURE_INGEST_CSV ? ingest_csv(&in, err) :
 		ingest_jsonl(&in, err);
 	if (ret < 0)
 		goto out;

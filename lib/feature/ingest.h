@@ -15,10 +15,10 @@
 #include <stdio.h>
 
 #include "core/err.h"
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/store.h"
 
-enum feature_ingest_format { INGEST_CSV, INGEST_JSONL };
+enum feature_ingest_format { FEATURE_INGEST_CSV, FEATURE_INGEST_JSONL };
 
 struct feature_ingest_opts {
 	int fd;			/* the input, read to its end (not closed) */

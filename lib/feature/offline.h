@@ -16,7 +16,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/store.h"
 
 /* The most rows in one file: bounds a reader's memory per file. */

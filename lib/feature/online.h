@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/store.h"
 
 struct feature_online_reader;
@@ -19,17 +19,17 @@ void feature_online_reader_free(struct feature_online_reader *r);
 
 /* What feature_online_get found for an ID. */
 enum feature_online_state {
-	ONLINE_ABSENT,		/* no record (never ingested, hard-deleted) */
-	ONLINE_FOUND,
-	ONLINE_DELETED,		/* soft-deleted */
-	ONLINE_EXPIRED		/* its event time is older than the TTL */
+	FEATURE_ONLINE_ABSENT,		/* no record (never ingested, hard-deleted) */
+	FEATURE_ONLINE_FOUND,
+	FEATURE_ONLINE_DELETED,		/* soft-deleted */
+	FEATURE_ONLINE_EXPIRED		/* its event time is older than the TTL */
 };
 
-/* Look up record id as of now_us: ONLINE_FOUND with *values set to
+/* Look up record id as of now_us: FEATURE_ONLINE_FOUND with *values set to
  * g->nfeatures strings (borrowed until the next call), another state
  * when there is no live record, or a negative code. *event_time_us is
- * the stored record's event time (for ONLINE_FOUND, ONLINE_DELETED and
- * ONLINE_EXPIRED) when event_time_us is not NULL. */
+ * the stored record's event time (for FEATURE_ONLINE_FOUND, FEATURE_ONLINE_DELETED and
+ * FEATURE_ONLINE_EXPIRED) when event_time_us is not NULL. */
 int feature_online_get(struct feature_online_reader *r, const char *id, int64_t now_us,
 	       char ***values, int64_t *event_time_us, struct mlops_err *err);
 

@@ -16,9 +16,9 @@
 
 #include "core/csv.h"
 #include "core/extsort.h"
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "feature/offline.h"
-#include "feature/pit.h"
+#include "feature/feature.h"
 #include "feature/feature.h"
 #include "core/fs.h"
 #include "core/time.h"

@@ -16,7 +16,7 @@
 #include "core/jsonio.h"
 #include "core/object.h"
 #include "pipeline/cache.h"
-#include "pipeline/expr.h"
+#include "pipeline/pipeline.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 

@@ -29,9 +29,9 @@
 #include "core/jsonio.h"
 #include "core/object.h"
 #include "pipeline/cache.h"
-#include "pipeline/exec.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/executor.h"
-#include "pipeline/expr.h"
+#include "pipeline/pipeline.h"
 #include "core/spec.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -109,7 +109,7 @@ char *pipeline_exec_log_path(const struct pipeline_exec *e, const struct pipelin
 	return xasprintf("%s/logs/%s.log", e->workspace, s->def->name);
 }
 
-int pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX],
+int pipeline_exec_run_id_new(char out[PIPELINE_EXEC_RUN_ID_MAX],
 			     struct mlops_err *err)
 {
 	time_t now = time(NULL);
@@ -120,7 +120,7 @@ int pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX],
 	if (ret < 0)
 		return ret;
 	gmtime_r(&now, &tm);
-	snprintf(out, PIPELINE_RUN_ID_MAX, "%04d%02d%02dT%02d%02d%02d-%s",
+	snprintf(out, PIPELINE_EXEC_RUN_ID_MAX, "%04d%02d%02dT%02d%02d%02d-%s",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		 tm.tm_min, tm.tm_sec, hex);
 	return 0;
@@ -408,7 +408,7 @@ int pipeline_exec_create(struct store *st, const char *run_id,
 
 int pipeline_exec_lock(const char *workspace, int *fd, struct mlops_err *err)
 {
-	char *path = fs_path_join(workspace, PIPELINE_RUN_LOCK);
+	char *path = fs_path_join(workspace, PIPELINE_EXEC_LOCK_FILE);
 	int ret = 0, lfd;
 
 	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -614,13 +614,13 @@ static int resolve_runtime(const char *ref, struct pipeline_expr_value *out,
 					    "no property '%s' in %s", sname,
 					    path, d->properties);
 		else if (json_is_number(v)) {
-			out->kind = PEXPR_NUM;
+			out->kind = PIPELINE_EXPR_NUM;
 			out->num = json_number_value(v);
 		} else if (json_is_string(v)) {
-			out->kind = PEXPR_STR;
+			out->kind = PIPELINE_EXPR_STR;
 			out->str = xstrdup(json_string_value(v));
 		} else if (json_is_boolean(v)) {
-			out->kind = PEXPR_BOOL;
+			out->kind = PIPELINE_EXPR_BOOL;
 			out->boolean = json_is_true(v);
 		} else {
 			ret = mlops_err_set(err, MLOPS_EINPUT, "property '%s' "

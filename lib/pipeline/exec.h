@@ -16,7 +16,7 @@
 #include "pipeline/pipeline.h"
 #include "core/store.h"
 
-#define PIPELINE_RUN_ID_MAX 64
+#define PIPELINE_EXEC_RUN_ID_MAX 64
 
 struct pipeline_exec_opts {
 	const char *executor;	/* "local" (default) or "slurm" */
@@ -34,7 +34,7 @@ struct pipeline_exec_opts {
 
 /* The file a runner holds locked (flock) for as long as it executes a run,
  * in the run's workspace: whoever can lock it knows the runner is gone. */
-#define PIPELINE_RUN_LOCK ".runner.lock"
+#define PIPELINE_EXEC_LOCK_FILE ".runner.lock"
 
 /* Lock the run whose workspace is workspace (which may still be the
  * folder pipeline_exec_create renames) into *fd, to close when the run
@@ -43,7 +43,7 @@ int pipeline_exec_lock(const char *workspace, int *fd, struct mlops_err *err);
 
 /* A new run ID: UTC time to the second, '-', 6 random hex digits, so IDs
  * sort by start time. */
-int pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX],
+int pipeline_exec_run_id_new(char out[PIPELINE_EXEC_RUN_ID_MAX],
 			     struct mlops_err *err);
 
 /* Check that each literal input of p (a path without glob characters that

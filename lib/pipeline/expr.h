@@ -15,21 +15,21 @@
 #include "core/err.h"
 
 enum pipeline_expr_kind {
-	PEXPR_UNKNOWN,		/* not known before the run (validation) */
-	PEXPR_NUM,
-	PEXPR_STR,
-	PEXPR_BOOL
+	PIPELINE_EXPR_UNKNOWN,		/* not known before the run (validation) */
+	PIPELINE_EXPR_NUM,
+	PIPELINE_EXPR_STR,
+	PIPELINE_EXPR_BOOL
 };
 
 struct pipeline_expr_value {
 	enum pipeline_expr_kind kind;
 	double num;
-	char *str;		/* PEXPR_STR: owned by the value */
+	char *str;		/* PIPELINE_EXPR_STR: owned by the value */
 	int boolean;
 };
 
 /* Resolve ref, the text between "${" and "}", into *out (str allocated).
- * A resolver used for validation may answer PEXPR_UNKNOWN. Returns 0 or a
+ * A resolver used for validation may answer PIPELINE_EXPR_UNKNOWN. Returns 0 or a
  * negative code with err set. */
 typedef int (*pipeline_expr_resolve_fn)(const char *ref, struct pipeline_expr_value *out,
 				void *arg, struct mlops_err *err);
@@ -49,7 +49,7 @@ int pipeline_expr_each_ref(const char *text, int (*fn)(const char *ref, void *ar
 		   void *arg);
 
 /* Evaluate the condition cond into *out (0 or 1). With a validating
- * resolver that answers PEXPR_UNKNOWN, this checks the syntax and the
+ * resolver that answers PIPELINE_EXPR_UNKNOWN, this checks the syntax and the
  * references only, and *out is -1. Errors (syntax, comparing a number
  * with a string) are MLOPS_EINPUT, with the column in cond. */
 int pipeline_expr_eval(int *out, const char *cond, pipeline_expr_resolve_fn fn, void *arg,

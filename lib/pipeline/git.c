@@ -18,7 +18,7 @@
 #include "core/audit.h"
 #include "core/buf.h"
 #include "core/fs.h"
-#include "pipeline/git.h"
+#include "pipeline/pipeline.h"
 #include "core/xalloc.h"
 
 #define HOOK_MARKER "# mlops-pipeline hook v1"

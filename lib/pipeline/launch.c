@@ -12,9 +12,9 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/xalloc.h"
-#include "pipeline/git.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/launch.h"
-#include "pipeline/runs.h"
+#include "pipeline/pipeline.h"
 
 static int rm_entry(const char *path, const struct stat *sb, int flag,
 		    struct FTW *ftw)
@@ -117,7 +117,7 @@ static int prepare(struct store *st, struct pipeline_launch *a, const char *ws,
 int pipeline_launch_run(struct store *st, struct pipeline_launch *a,
 			const char **status, struct mlops_err *err)
 {
-	char run_id[PIPELINE_RUN_ID_MAX], sha[PIPELINE_GIT_SHA_HEX] = "";
+	char run_id[PIPELINE_EXEC_RUN_ID_MAX], sha[PIPELINE_GIT_SHA_HEX] = "";
 	struct pipeline *p = NULL;
 	struct buf spec = BUF_INIT;
 	char *ws = NULL, *tmp = NULL, *final_ws = NULL, *spec_dir = NULL;

@@ -8,7 +8,7 @@
 
 #include "core/err.h"
 #include "core/store.h"
-#include "pipeline/exec.h"
+#include "pipeline/pipeline.h"
 
 struct pipeline_launch {
 	const char *file;	/* the pipeline file; with commit, its path

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
-#include "pipeline/expr.h"
+#include "pipeline/pipeline.h"
 
 enum pipeline_type { PIPELINE_STRING, PIPELINE_INT, PIPELINE_FLOAT,
 		     PIPELINE_BOOL };

@@ -13,8 +13,8 @@
 #include "core/bounds.h"
 #include "core/buf.h"
 #include "core/object.h"
-#include "pipeline/exec.h"
-#include "pipeline/runs.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 
@@ -413,7 +413,7 @@ static int runner_gone(struct store *st, const char *id, json_int_t pid,
 		       int *lock_fd)
 {
 	char *path = xasprintf("%s/runs/%s/%s", st->dir, id,
-			       PIPELINE_RUN_LOCK);
+			       PIPELINE_EXEC_LOCK_FILE);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	free(path);

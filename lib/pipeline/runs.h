@@ -11,7 +11,7 @@
 #include "core/store.h"
 
 /* Mark Failed every run that reads Executing but whose runner is gone
- * (killed, crashed): nobody holds its lock (PIPELINE_RUN_LOCK). The
+ * (killed, crashed): nobody holds its lock (PIPELINE_EXEC_LOCK_FILE). The
  * look-ups below do this first, so that no run stays Executing for want
  * of a process to end it. */
 int pipeline_runs_reap(struct store *st, struct mlops_err *err);

@@ -18,8 +18,8 @@
 
 #include "core/buf.h"
 #include "core/fs.h"
-#include "pipeline/git.h"
-#include "pipeline/exec.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/executor.h"
 #include "core/time.h"
 #include "core/xalloc.h"

@@ -8,7 +8,7 @@
 
 #include "core/buf.h"
 #include "core/jsonio.h"
-#include "pipeline/runs.h"
+#include "pipeline/pipeline.h"
 #include "registry/registry.h"
 #include "registry/internal.h"
 #include "core/time.h"

@@ -13,10 +13,10 @@
 
 #include <check.h>
 
-#include "deploy/capture.h"
-#include "deploy/endpoint.h"
+#include "deploy/deploy.h"
+#include "deploy/deploy.h"
 #include "fixture.h"
-#include "deploy/gateway_record.h"
+#include "deploy/deploy.h"
 #include "deploy/predio.h"
 #include "core/time.h"
 #include "core/xalloc.h"
