@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "feature/feature.h"
-#include "feature/feature.h"
 #include "core/time.h"
 
 extern char **environ;

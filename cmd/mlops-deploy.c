@@ -10,7 +10,6 @@
 
 #include "core/cli.h"
 #include "deploy/deploy.h"
-#include "deploy/deploy.h"
 #include "core/jsonio.h"
 #include "mlops-deploy/deploy.h"
 #include "core/parse.h"

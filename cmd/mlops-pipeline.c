@@ -15,10 +15,6 @@
 #include "mlops-pipeline/verbs.h"
 #include "core/parse.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/launch.h"
-#include "pipeline/pipeline.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 

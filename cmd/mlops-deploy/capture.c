@@ -9,7 +9,6 @@
 
 #include "deploy/deploy.h"
 #include "deploy.h"
-#include "deploy/deploy.h"
 #include "core/fs.h"
 #include "core/jsonio.h"
 #include "core/time.h"

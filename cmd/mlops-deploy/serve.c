@@ -14,7 +14,6 @@
 #include "deploy.h"
 #include "core/fs.h"
 #include "deploy/deploy.h"
-#include "deploy/deploy.h"
 #include "core/parse.h"
 #include "core/store.h"
 #include "core/time.h"

@@ -12,9 +12,7 @@
 
 #include "feature/feature.h"
 #include "feature.h"
-#include "feature/offline.h"
 #include "core/fs.h"
-#include "feature/feature.h"
 #include "core/parse.h"
 #include "core/time.h"
 #include "core/xalloc.h"

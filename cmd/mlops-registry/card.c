@@ -10,7 +10,6 @@
 #include "registry/registry.h"
 #include "core/parse.h"
 #include "registry-cmd.h"
-#include "registry/registry.h"
 #include "core/table.h"
 #include "core/xalloc.h"
 

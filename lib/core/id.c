@@ -1,4 +1,4 @@
-/* ids.c - random identifiers from OpenSSL's CSPRNG. */
+/* id.c - random identifiers from OpenSSL's CSPRNG. */
 #include <stdio.h>
 
 #include <openssl/err.h>

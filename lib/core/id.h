@@ -1,4 +1,4 @@
-/* ids.h - random identifiers: UUIDs for events and short run IDs. */
+/* id.h - random identifiers: UUIDs for events and short run IDs. */
 #ifndef MLOPS_ID_H
 #define MLOPS_ID_H
 #include <stddef.h>

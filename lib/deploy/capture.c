@@ -1,4 +1,4 @@
-/* capture.c - the data capture writer and reader (see capture.h).
+/* capture.c - the data capture writer and reader (see deploy.h).
  *
  * The queue is Vyukov's bounded multi-producer queue: a producer claims a
  * slot with one compare-and-swap and publishes it with a release store;

@@ -1,4 +1,4 @@
-/* endpoint.c - endpoints in the store (see endpoint.h). */
+/* endpoint.c - endpoints in the store (see deploy.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* gateway.c - the HTTP side of the gateway and its control loop (see
- * gateway.h; the endpoint table is gwroutes.c's, counters gwmetrics.c's).
+ * deploy.h; the endpoint table is gateway_routes.c's, counters gateway_metrics.c's).
  *
  * The hot path, an xgboost invocation, costs: one request context taken
  * from a per-thread free list (so no malloc once warm), the body copied
@@ -852,7 +852,7 @@ static int64_t data_version(struct store *st)
 	return v;
 }
 
-/* This gateway's record in the store (see gwrecord.h). */
+/* This gateway's record in the store (see deploy.h). */
 struct gw_self {
 	char *path;
 	const char *url;

@@ -1,5 +1,5 @@
-/* gwint.h - the gateway's internal state, shared by gateway.c (HTTP),
- * gwroutes.c (the endpoint table and model versions) and gwmetrics.c
+/* gateway_int.h - the gateway's internal state, shared by gateway.c (HTTP),
+ * gateway_routes.c (the endpoint table and model versions) and gateway_metrics.c
  * (/metrics and /endpoints). Not for use outside the gateway.
  *
  * What request threads read is published through atomic pointers and
@@ -7,7 +7,10 @@
  * (struct deploy_gateway_endpoint_conf) and its active version. The control thread replaces
  * them and frees the old ones after a grace time (and, for a version,
  * once its in-flight count is zero). Endpoint structs themselves live
- * until the gateway stops, so their counters survive reloads. */
+ * until the gateway stops, so their counters survive reloads.
+ *
+ * Private to lib/deploy (gateway.c, gateway_metrics.c,
+ * gateway_routes.c). */
 #ifndef MLOPS_DEPLOY_GATEWAY_INT_H
 #define MLOPS_DEPLOY_GATEWAY_INT_H
 #include <pthread.h>
@@ -16,8 +19,6 @@
 #include <stdio.h>
 
 #include "core/buf.h"
-#include "deploy/deploy.h"
-#include "deploy/deploy.h"
 #include "deploy/deploy.h"
 #include "core/store.h"
 #include "deploy/pool.h"

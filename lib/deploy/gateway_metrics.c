@@ -1,4 +1,4 @@
-/* gwmetrics.c - the gateway's counters and what it shows of them:
+/* gateway_metrics.c - the gateway's counters and what it shows of them:
  * GET /metrics in the Prometheus text format, GET /endpoints as JSON.
  * Counters are relaxed atomics: exact totals, no ordering needed. */
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* gwrecord.c - the records of running gateways (see gwrecord.h). A
+/* gateway_record.c - the records of running gateways (see deploy.h). A
  * record is small JSON written atomically; readers take what they can
  * parse and judge liveness themselves, so no lock is needed. */
 #include <dirent.h>

@@ -1,8 +1,8 @@
-/* gwroutes.c - the gateway's endpoint table: loading model versions,
+/* gateway_routes.c - the gateway's endpoint table: loading model versions,
  * applying changes from the store (blue/green switches), retiring what
  * request threads may still hold, and writing counters back. All of it
  * runs on the control thread; request threads only read what it
- * publishes (see gwint.h). */
+ * publishes (see gateway_int.h). */
 #include <stdlib.h>
 #include <string.h>
 

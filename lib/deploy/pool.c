@@ -1,4 +1,4 @@
-/* workerpool.c - exec and http worker processes (see workerpool.h).
+/* pool.c - exec and http worker processes (see pool.h).
  *
  * Locking: one mutex per pool guards the job queue and the counters;
  * a worker holds it only to take a job or to change a counter, never

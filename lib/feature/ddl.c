@@ -1,10 +1,9 @@
-/* fddl.c - CREATE TABLE or VIEW over a group's offline folder for Spark
- * SQL, Trino and DuckDB; see fddl.h. Only text is made here: the tests
+/* ddl.c - CREATE TABLE or VIEW over a group's offline folder for Spark
+ * SQL, Trino and DuckDB; see feature.h. Only text is made here: the tests
  * run the DuckDB output on a real DuckDB (t1005). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature/feature.h"
 #include "feature/feature.h"
 #include "core/xalloc.h"
 

@@ -1,4 +1,4 @@
-/* fgroup.c - feature group definitions: YAML loading and validation,
+/* group.c - feature group definitions: YAML loading and validation,
  * canonical JSON, value type checks and the online record packing. */
 #include <ctype.h>
 #include <errno.h>

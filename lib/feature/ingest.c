@@ -1,5 +1,5 @@
-/* fingest.c - streaming ingestion into the online and offline stores;
- * see fingest.h. */
+/* ingest.c - streaming ingestion into the online and offline stores;
+ * see feature.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,7 +14,6 @@
 #include "core/csv.h"
 #include "feature/feature.h"
 #include "feature/offline.h"
-#include "feature/feature.h"
 #include "core/time.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"

@@ -1,10 +1,9 @@
-/* fonline.c - online store reads and deletes; see fonline.h. */
+/* online.c - online store reads and deletes; see feature.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/audit.h"
 #include "feature/offline.h"
-#include "feature/feature.h"
 #include "feature/feature.h"
 #include "core/time.h"
 #include "core/xalloc.h"

@@ -1,5 +1,5 @@
-/* pipeline_cache.c - step cache keys, look-ups, restores and records; see
- * pipeline_cache.h. */
+/* cache.c - step cache keys, look-ups, restores and records; see
+ * cache.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>

@@ -1,10 +1,10 @@
-/* pipeline_exec.c - the scheduler of a pipeline run: decides for each
+/* exec.c - the scheduler of a pipeline run: decides for each
  * step, once what it needs is done, whether it is skipped (condition),
  * restored from the cache or started on the executor; retries, times out
  * and cancels; and writes every change to the store with its event. The
  * writes of one pass over the steps share one transaction, so a run whose
  * steps all hit the cache costs a handful of commits, not one per step.
- * See pipeline_exec.h. */
+ * See pipeline.h. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +31,6 @@
 #include "pipeline/cache.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/executor.h"
-#include "pipeline/pipeline.h"
 #include "core/spec.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -1326,7 +1325,7 @@ int pipeline_exec_run(struct store *st, const char *run_id,
 	free(logs);
 	/* Hold the lock from before the run reads Executing until it has
 	 * recorded its end: a run that reads Executing while nobody holds it
-	 * lost its runner (see pipeline_runs.c). */
+	 * lost its runner (see runs.c). */
 	if (ret == 0 && lock_fd < 0)
 		ret = pipeline_exec_lock(e.workspace, &lock_fd, err);
 	if (ret == 0)

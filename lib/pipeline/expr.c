@@ -1,4 +1,4 @@
-/* pipeline_expr.c - ${...} substitution and `when:` conditions, evaluated
+/* expr.c - ${...} substitution and `when:` conditions, evaluated
  * by a recursive-descent parser as it reads (conditions are one line, so
  * no tree is built). Short-circuit: the operand that does not decide an
  * and/or is parsed without resolving its references, so a condition may

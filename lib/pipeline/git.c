@@ -1,6 +1,6 @@
-/* pipeline_git.c - filling a run's workspace (a libgit2 checkout of one
+/* git.c - filling a run's workspace (a libgit2 checkout of one
  * commit, or a copy of the pipeline's folder) and installing the git
- * hooks that start runs; see pipeline_git.h. */
+ * hooks that start runs; see pipeline.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* launch.c - starting, retrying and stopping runs; see launch.h. Moved
+/* launch.c - starting, retrying and stopping runs; see pipeline.h. Moved
  * from cmd/mlops-pipeline.c, so that what these verbs decide is the
  * library's, audited where the run changes. */
 #include <ftw.h>
@@ -12,8 +12,6 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/xalloc.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/launch.h"
 #include "pipeline/pipeline.h"
 
 static int rm_entry(const char *path, const struct stat *sb, int flag,

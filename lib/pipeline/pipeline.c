@@ -1,4 +1,4 @@
-/* pipeline_spec.c - load pipeline.yaml into struct pipeline: keys checked,
+/* pipeline.c - load pipeline.yaml into struct pipeline: keys checked,
  * parameters typed, templates expanded, needs resolved and ordered (cycles
  * refused) and every ${...} reference checked, each error with
  * file:line:column. The format is mlops-pipeline.yaml(5). */
@@ -14,7 +14,6 @@
 #include "feature/feature.h"
 #include "core/fs.h"
 #include "core/parse.h"
-#include "pipeline/pipeline.h"
 #include "pipeline/pipeline.h"
 #include "core/spec.h"
 #include "core/time.h"

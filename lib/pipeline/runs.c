@@ -1,5 +1,5 @@
-/* pipeline_runs.c - reading recorded runs, and cancelling one; see
- * pipeline_runs.h. */
+/* runs.c - reading recorded runs, and cancelling one; see
+ * pipeline.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 #include "core/buf.h"
 #include "core/object.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/pipeline.h"
+#include "pipeline/executor.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 

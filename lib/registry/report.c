@@ -1,4 +1,4 @@
-/* registry_report.c - what is derived from registered versions rather
+/* report.c - what is derived from registered versions rather
  * than stored: the lineage report (where a version came from, who
  * registered and who approved it) and the diff of two versions' metrics,
  * params and artifacts. */

@@ -13,7 +13,6 @@
 
 #include "core/buf.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/pipeline.h"
 #include "core/xalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

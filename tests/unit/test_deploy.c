@@ -1,7 +1,7 @@
 /* test_deploy.c - unit tests of the inference hot path and its helpers:
  * predio.c (CSV/JSON to floats, the float printer), xgbtrees.c (against
  * a hand-written model), capture.c (queue, files, reader), the
- * endpoint settings checks and gateway records (gwrecord.c). */
+ * endpoint settings checks and gateway records (gateway_record.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +14,7 @@
 #include <check.h>
 
 #include "deploy/deploy.h"
-#include "deploy/deploy.h"
 #include "fixture.h"
-#include "deploy/deploy.h"
 #include "deploy/predio.h"
 #include "core/time.h"
 #include "core/xalloc.h"

@@ -1,5 +1,5 @@
 /* test_feature.c - unit tests of the feature store's library parts:
- * group definitions (fgroup.c) and the external sort (extsort.c). */
+ * group definitions (group.c) and the external sort (extsort.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,6 @@
 
 #include "core/buf.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/pipeline.h"
 #include "core/xalloc.h"
 
 /* A resolver over a few fixed values: x=3, pi=3.14, s='abc', t=true. */
