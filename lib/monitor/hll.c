@@ -1,0 +1,61 @@
+/* hll.c - HyperLogLog distinct counting (sketch.h) and the hash it and
+ * the exact distinct tables use. */
+#include <math.h>
+#include <string.h>
+
+#include "monitor/sketch.h"
+
+uint64_t sketch_hash(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	/* FNV-1a, then the splitmix64 finaliser so that every output bit
+	 * depends on every input bit (HLL reads the top bits). */
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return h;
+}
+
+void hll_init(struct hll *h)
+{
+	memset(h->reg, 0, sizeof(h->reg));
+}
+
+void hll_add_hash(struct hll *h, uint64_t hash)
+{
+	uint32_t idx = (uint32_t)(hash >> (64 - HLL_P));
+	uint64_t rest = hash << HLL_P;
+	uint8_t rank = 1;
+
+	while (rank <= 64 - HLL_P && !(rest & (1ull << 63))) {
+		rank++;
+		rest <<= 1;
+	}
+	if (rank > h->reg[idx])
+		h->reg[idx] = rank;
+}
+
+double hll_estimate(const struct hll *h)
+{
+	double m = HLL_M, sum = 0, e;
+	unsigned zeros = 0;
+
+	for (unsigned i = 0; i < HLL_M; i++) {
+		sum += ldexp(1.0, -h->reg[i]);
+		zeros += h->reg[i] == 0;
+	}
+	e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+	/* Linear counting is the better estimate while registers are
+	 * still empty (below 2.5 m). */
+	if (e <= 2.5 * m && zeros > 0)
+		e = m * log(m / zeros);
+	return e;
+}

@@ -1,0 +1,103 @@
+/* monitor.h - Model Monitor on one machine: profiles of a dataset in one
+ * streaming pass (statistics.json and constraints.json in Model
+ * Monitor's formats), and the checks of new data against such a
+ * baseline (constraint_violations.json). Formats: mlops-monitor(5). */
+#ifndef MLOPS_MONITOR_H
+#define MLOPS_MONITOR_H
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "monitor/sketch.h"
+
+/* Up to this many distinct values of a column are counted exactly (and
+ * listed as categorical buckets); past it, distinct_count is HyperLogLog's
+ * estimate and values not yet seen are no longer tallied one by one. */
+#define MON_DISTINCT_CAP 1024
+/* A String column with at most this many distinct values gets a domain
+ * constraint (string_constraints.domains). */
+#define MON_DOMAIN_MAX 20
+
+enum mon_type { MON_UNKNOWN, MON_INTEGRAL, MON_FRACTIONAL, MON_STRING };
+
+struct mon_distinct {
+	char *value;		/* NULL for an empty slot */
+	uint64_t hash;
+	uint64_t count;
+};
+
+struct mon_column {
+	char *name;
+	uint64_t n_missing, n_integral, n_fractional, n_string;
+	/* Over the values that read as numbers. */
+	uint64_t n_num;
+	double sum, mean, m2, min, max;
+	struct kll kll;
+	/* Exact counts of the first MON_DISTINCT_CAP distinct values. */
+	struct mon_distinct *dist;
+	size_t ndist, dist_slots;
+	int dist_overflow;
+	struct hll hll;
+};
+
+struct mon_profile {
+	uint64_t item_count;
+	size_t ncols;
+	struct mon_column *cols;
+};
+
+enum mon_format { MON_CSV, MON_JSONL };
+
+/* Profile the data read from fd (name is used in messages) in one pass:
+ * CSV with a header row, CSV without one (header = 0; the columns are
+ * then _c0, _c1, ... as Spark names them) or JSON Lines of flat objects
+ * (columns from the first object; null is missing). MLOPS_EINPUT, with
+ * "name:LINE: why", for an empty input, bad CSV or JSON, a record of the
+ * wrong width, or text that is not UTF-8. */
+int mon_profile_read(struct mon_profile *out, int fd, const char *name,
+		     enum mon_format format, int header,
+		     struct mlops_err *err);
+void mon_profile_release(struct mon_profile *p);
+
+/* The type Model Monitor infers for a column: Unknown when every value
+ * is missing, String when any value is not a number, Fractional when any
+ * number has a fraction or exponent, else Integral. */
+enum mon_type mon_column_type(const struct mon_column *c);
+const char *mon_type_name(enum mon_type t);
+uint64_t mon_column_distinct(const struct mon_column *c);
+
+/* statistics.json and constraints.json for p. The caller owns them. */
+json_t *mon_statistics_json(const struct mon_profile *p);
+json_t *mon_constraints_json(const struct mon_profile *p);
+
+/* Write each named JSON value to DIR/NAME, creating DIR. Every file is
+ * rendered before the first is written, and each is replaced atomically,
+ * so a failure leaves no file half-written. */
+int mon_write_files(const char *dir, size_t n, const char *const *names,
+		    json_t *const *values, struct mlops_err *err);
+
+/* A baseline: statistics.json and constraints.json of a directory,
+ * checked for the fields the checks read. */
+struct mon_baseline {
+	json_t *statistics;
+	json_t *constraints;
+};
+
+/* Load DIR/statistics.json and DIR/constraints.json. MLOPS_ENOTFOUND
+ * when one is missing, MLOPS_EINPUT when one is not JSON (a truncated
+ * file) or lacks a field the checks need, naming file and field. */
+int mon_baseline_load(struct mon_baseline *out, const char *dir,
+		      struct mlops_err *err);
+void mon_baseline_release(struct mon_baseline *b);
+
+/* Check the profile cur against the baseline: Model Monitor's
+ * missing_column_check, extra_column_check, data_type_check,
+ * completeness_check, non_negative_check, categorical_values_check and
+ * baseline_drift_check. Returns constraint_violations.json
+ * ({"violations": [...]}, possibly empty), owned by the caller, or NULL
+ * with err set when the baseline names a feature in a malformed way. */
+json_t *mon_check(const struct mon_baseline *b, const struct mon_profile *cur,
+		  struct mlops_err *err);
+
+#endif
