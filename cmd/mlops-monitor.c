@@ -1,5 +1,6 @@
 /* mlops-monitor.c - Model Monitor: baselines of a dataset and checks of
  * new data against them. The work is lib/monitor's. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include "core/cli.h"
 #include "core/fsutil.h"
 #include "core/jsonio.h"
+#include "core/num.h"
 #include "monitor/monitor.h"
 
 static const char usage_baseline[] =
@@ -24,7 +26,8 @@ static const char usage_baseline[] =
 	"  --header        the CSV's first row names the columns (default)\n"
 	"  --no-header     it does not: the columns are _c0, _c1, ...\n"
 	"  -o, --output DIR  where to write (default: the current "
-	"directory)\n";
+	"directory;\n"
+	"                  - prints each file as one line of JSON instead)\n";
 
 static const char usage_check[] =
 	"usage: mlops-monitor check [--format csv|jsonl] "
@@ -42,7 +45,8 @@ static const char usage_check[] =
 	"csv)\n"
 	"  --header, --no-header   as for baseline\n"
 	"  -o, --output DIR  where to write (default: the current "
-	"directory)\n";
+	"directory;\n"
+	"                  - prints each file as one line of JSON instead)\n";
 
 struct data_opts {
 	const char *data, *format, *out, *baseline;
@@ -107,24 +111,41 @@ static int parse_data_opts(struct data_opts *o, int argc, char **argv,
 	return -1;
 }
 
-static int profile(struct mon_profile *p, const struct data_opts *o,
-		   struct cli *cli)
+/* Profile the file at path (the options give its format); with keep,
+ * keep its numbers too. */
+static int profile(struct mon_profile *p, const char *path,
+		   const struct data_opts *o, int keep, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	size_t n = strlen(o->data);
+	size_t n = strlen(path);
 	enum mon_format f = MON_CSV;
 	int fd = STDIN_FILENO, ret;
 
 	if (o->format ? strcmp(o->format, "jsonl") == 0 :
-	    n > 6 && strcmp(o->data + n - 6, ".jsonl") == 0)
+	    n > 6 && strcmp(path + n - 6, ".jsonl") == 0)
 		f = MON_JSONL;
-	if (strcmp(o->data, "-") != 0 &&
-	    (fd = file_open_input(o->data, &err)) < 0)
+	if (strcmp(path, "-") != 0 &&
+	    (fd = file_open_input(path, &err)) < 0)
 		return cli_fail(cli, &err);
-	ret = mon_profile_read(p, fd, o->data, f, o->header, &err);
+	ret = keep ? mon_profile_read_values(p, fd, path, f, o->header, &err) :
+		mon_profile_read(p, fd, path, f, o->header, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return ret < 0 ? cli_fail(cli, &err) : 0;
+}
+
+/* Write the documents into dir, or for "-" print each as one line of
+ * JSON on standard output, in the order named. */
+static int write_docs(const char *dir, size_t n, const char *const *names,
+		      json_t *const *docs, struct mlops_err *err)
+{
+	if (cli_output(dir))
+		return mon_write_files(dir, n, names, docs, err);
+	for (size_t i = 0; i < n; i++)
+		if (jsonio_print(stdout, docs[i]) < 0)
+			return mlops_err_set(err, MLOPS_EINTERNAL,
+					     "cannot write to standard output");
+	return 0;
 }
 
 static int cmd_baseline(int argc, char **argv, struct cli *cli)
@@ -140,12 +161,12 @@ static int cmd_baseline(int argc, char **argv, struct cli *cli)
 	if ((ret = parse_data_opts(&o, argc, argv, cli, usage_baseline, 0))
 	    != -1)
 		return ret;
-	if ((ret = profile(&p, &o, cli)) != 0)
+	if ((ret = profile(&p, o.data, &o, 0, cli)) != 0)
 		return ret;
 	docs[0] = mon_statistics_json(&p);
 	docs[1] = mon_constraints_json(&p);
 	mon_profile_release(&p);
-	ret = mon_write_files(o.out, 2, names, docs, &err);
+	ret = write_docs(o.out, 2, names, docs, &err);
 	json_decref(docs[0]);
 	json_decref(docs[1]);
 	return ret < 0 ? cli_fail(cli, &err) : 0;
@@ -168,7 +189,7 @@ static int cmd_check(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (mon_baseline_load(&b, o.baseline, &err) < 0)
 		return cli_fail(cli, &err);
-	if ((ret = profile(&p, &o, cli)) != 0) {
+	if ((ret = profile(&p, o.data, &o, 0, cli)) != 0) {
 		mon_baseline_release(&b);
 		return ret;
 	}
@@ -176,7 +197,7 @@ static int cmd_check(int argc, char **argv, struct cli *cli)
 	docs[1] = mon_statistics_json(&p);
 	mon_profile_release(&p);
 	mon_baseline_release(&b);
-	ret = docs[0] ? mon_write_files(o.out, 2, names, docs, &err) :
+	ret = docs[0] ? write_docs(o.out, 2, names, docs, &err) :
 		err.code;
 	json_decref(docs[1]);
 	if (ret < 0) {
@@ -185,11 +206,153 @@ static int cmd_check(int argc, char **argv, struct cli *cli)
 	}
 	nviol = json_array_size(json_object_get(docs[0], "violations"));
 	json_array_foreach(json_object_get(docs[0], "violations"), i, v)
-		printf("%s\t%s\t%s\n", jsonio_str(v, "feature_name"),
-		       jsonio_str(v, "constraint_check_type"),
-		       jsonio_str(v, "description"));
+		if (cli_output(o.out))
+				printf("%s\t%s\t%s\n", jsonio_str(v, "feature_name"),
+			       jsonio_str(v, "constraint_check_type"),
+			       jsonio_str(v, "description"));
 	json_decref(docs[0]);
 	return nviol ? MLOPS_EXIT_FINDING : 0;
+}
+
+static const char usage_drift[] =
+	"usage: mlops-monitor drift [--format csv|jsonl] "
+	"[--header|--no-header] [--json]\n"
+	"                           [--method M] [--threshold X]\n"
+	"                           --reference FILE --data FILE|-\n"
+	"\n"
+	"Measure, feature by feature, how far the data has moved from the\n"
+	"reference sample (the training data), from the values themselves.\n"
+	"Prints feature, method, statistic and p-value (- when the method\n"
+	"has none), tab-separated.\n"
+	"\n"
+	"  --data FILE       the current data; - is standard input\n"
+	"  --json            JSON Lines\n"
+	"  --method M        ks (default), psi, js, chi2 or wasserstein\n"
+	"  --reference FILE  the reference data\n"
+	"  --threshold X     exit 1 when a statistic exceeds X\n"
+	"  --format, --header, --no-header   as for baseline\n";
+
+static int print_drift(const char *feature, enum mon_method m,
+		       const struct mon_drift *d, int json)
+{
+	json_t *j;
+	int ret;
+
+	if (!json) {
+		printf("%s\t%s\t%.17g\t", feature, mon_method_name(m),
+		       d->statistic);
+		if (isnan(d->p_value))
+			printf("-\n");
+		else
+			printf("%.17g\n", d->p_value);
+		return 0;
+	}
+	j = json_pack("{s:s,s:s,s:f,s:I,s:I}", "feature", feature,
+		      "method", mon_method_name(m), "statistic", d->statistic,
+		      "n_reference", (json_int_t)d->n_reference,
+		      "n_current", (json_int_t)d->n_current);
+	if (!isnan(d->p_value))
+		json_object_set_new(j, "p_value", json_real(d->p_value));
+	ret = jsonio_print(stdout, j);
+	json_decref(j);
+	return ret;
+}
+
+enum { OPT_JSON = 300, OPT_METHOD, OPT_REFERENCE, OPT_THRESHOLD };
+
+static int cmd_drift(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, 0, 'd' },
+		{ "format", required_argument, 0, 'F' },
+		{ "header", no_argument, 0, OPT_HEADER },
+		{ "help", no_argument, 0, 'h' },
+		{ "json", no_argument, 0, OPT_JSON },
+		{ "method", required_argument, 0, OPT_METHOD },
+		{ "no-header", no_argument, 0, OPT_NO_HEADER },
+		{ "reference", required_argument, 0, OPT_REFERENCE },
+		{ "threshold", required_argument, 0, OPT_THRESHOLD },
+		{ 0, 0, 0, 0 }
+	};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct data_opts o = { 0 };
+	struct mon_profile ref, cur;
+	enum mon_method m = MON_KS;
+	const char *reference = NULL, *threshold_arg = NULL;
+	double threshold = 0;
+	int c, json = 0, ret, over = 0;
+
+	o.header = 1;
+	while ((c = cli_getopt(argc, argv, "d:F:h", opts, cli, usage_drift))
+	       != -1)
+		switch (c) {
+		case 'd':
+			o.data = optarg;
+			break;
+		case 'F':
+			o.format = optarg;
+			break;
+		case OPT_HEADER:
+			o.header = 1;
+			break;
+		case OPT_NO_HEADER:
+			o.header = 0;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_METHOD:
+			if (mon_method_parse(optarg, &m) < 0)
+				return cli_usage(cli, usage_drift, "unknown "
+						 "method '%s'", optarg);
+			break;
+		case OPT_REFERENCE:
+			reference = optarg;
+			break;
+		case OPT_THRESHOLD:
+			threshold_arg = optarg;
+			if (parse_double(optarg, &threshold, "--threshold",
+					 &err) < 0)
+				return cli_usage(cli, usage_drift, "%s",
+						 err.msg);
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc != optind)
+		return cli_usage(cli, usage_drift, "unexpected argument '%s'",
+				 argv[optind]);
+	if (!o.data || !reference)
+		return cli_usage(cli, usage_drift, "--reference and --data "
+				 "are required");
+	if (o.format && strcmp(o.format, "csv") != 0 &&
+	    strcmp(o.format, "jsonl") != 0)
+		return cli_usage(cli, usage_drift, "unknown format '%s'",
+				 o.format);
+	if ((ret = profile(&ref, reference, &o, 1, cli)) != 0)
+		return ret;
+	if ((ret = profile(&cur, o.data, &o, 1, cli)) != 0) {
+		mon_profile_release(&ref);
+		return ret;
+	}
+	for (size_t i = 0; i < ref.ncols && ret == 0; i++)
+		for (size_t j = 0; j < cur.ncols && ret == 0; j++) {
+			struct mon_drift d;
+
+			if (strcmp(ref.cols[i].name, cur.cols[j].name) != 0 ||
+			    !mon_drift(&d, m, &ref.cols[i], &cur.cols[j]))
+				continue;
+			if (print_drift(ref.cols[i].name, m, &d, json) < 0)
+				ret = cli_error(cli, MLOPS_EINTERNAL, "cannot "
+						"write to standard output");
+			if (threshold_arg && d.statistic > threshold)
+				over = 1;
+		}
+	mon_profile_release(&ref);
+	mon_profile_release(&cur);
+	if (ret == 0 && over)
+		return MLOPS_EXIT_FINDING;
+	return ret;
 }
 
 static const struct cli_verb verbs[] = {
@@ -197,6 +360,8 @@ static const struct cli_verb verbs[] = {
 	  "constraints.json of a dataset" },
 	{ "check", cmd_check, usage_check, "check data against a baseline "
 	  "(constraint_violations.json)" },
+	{ "drift", cmd_drift, usage_drift, "distances between a reference "
+	  "sample and the data (KS, PSI, JS, chi2, Wasserstein)" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -77,19 +77,6 @@ static const struct mon_column *find_column(const struct mon_profile *p,
 	return NULL;
 }
 
-/* The count of value in c's exact table (0 when absent). */
-static uint64_t value_count(const struct mon_column *c, const char *value)
-{
-	size_t len = strlen(value);
-	uint64_t h = sketch_hash(value, len);
-
-	for (size_t i = h & (c->dist_slots - 1); c->dist[i].value;
-	     i = (i + 1) & (c->dist_slots - 1))
-		if (c->dist[i].hash == h && strcmp(c->dist[i].value, value) == 0)
-			return c->dist[i].count;
-	return 0;
-}
-
 /* L-infinity between the baseline's categorical frequencies and c's.
  * Values past c's exact table have each a frequency below 1/CAP of the
  * rest, so they are left out. */
@@ -107,7 +94,7 @@ static double categorical_linf(const json_t *buckets,
 		const char *v = jsonio_str(b, "value");
 		double pb = num_or(b, "count", 0) / total, pc;
 
-		pc = v ? (double)value_count(c, v) / (double)present : 0;
+		pc = v ? (double)mon_column_count(c, v) / (double)present : 0;
 		if (fabs(pb - pc) > d)
 			d = fabs(pb - pc);
 	}
@@ -202,7 +189,7 @@ static void check_domain(json_t *out, const struct thresholds *t,
 		const char *v = json_string_value(json_array_get(domains, i));
 
 		if (v)
-			inside += value_count(c, v);
+			inside += mon_column_count(c, v);
 	}
 	if ((double)(present - inside) / (double)present > t->domain)
 		violation(out, c->name, "categorical_values_check", "Value "

@@ -39,12 +39,17 @@ struct mon_column {
 	size_t ndist, dist_slots;
 	int dist_overflow;
 	struct hll hll;
+	/* Every number read, in order, when the profile was read with
+	 * keep_values; else NULL. */
+	double *values;
+	size_t nvalues, values_cap;
 };
 
 struct mon_profile {
 	uint64_t item_count;
 	size_t ncols;
 	struct mon_column *cols;
+	int keep;		/* keep every number (values) */
 };
 
 enum mon_format { MON_CSV, MON_JSONL };
@@ -58,6 +63,11 @@ enum mon_format { MON_CSV, MON_JSONL };
 int mon_profile_read(struct mon_profile *out, int fd, const char *name,
 		     enum mon_format format, int header,
 		     struct mlops_err *err);
+/* mon_profile_read that also keeps every number of every column (for
+ * mon_drift): memory grows with the rows. */
+int mon_profile_read_values(struct mon_profile *out, int fd,
+			    const char *name, enum mon_format format,
+			    int header, struct mlops_err *err);
 void mon_profile_release(struct mon_profile *p);
 
 /* The type Model Monitor infers for a column: Unknown when every value
@@ -66,6 +76,9 @@ void mon_profile_release(struct mon_profile *p);
 enum mon_type mon_column_type(const struct mon_column *c);
 const char *mon_type_name(enum mon_type t);
 uint64_t mon_column_distinct(const struct mon_column *c);
+/* How often value occurs in c's exact table: 0 when it never occurred,
+ * or occurred only after the table was full. */
+uint64_t mon_column_count(const struct mon_column *c, const char *value);
 
 /* statistics.json and constraints.json for p. The caller owns them. */
 json_t *mon_statistics_json(const struct mon_profile *p);
@@ -99,5 +112,32 @@ void mon_baseline_release(struct mon_baseline *b);
  * with err set when the baseline names a feature in a malformed way. */
 json_t *mon_check(const struct mon_baseline *b, const struct mon_profile *cur,
 		  struct mlops_err *err);
+
+/* The two-sample Kolmogorov-Smirnov statistic of a[0..n1) and b[0..n2),
+ * two-sided, and its p-value in *pvalue, as scipy.stats.ks_2samp
+ * computes them (ks.c says how). Sorts a and b in place. NaN for an
+ * empty sample. */
+double mon_ks_2samp(double *a, size_t n1, double *b, size_t n2,
+		    double *pvalue);
+
+enum mon_method { MON_KS, MON_PSI, MON_JS, MON_CHI2, MON_WASSERSTEIN };
+
+/* "ks" ... into *out: 0, or -1 for an unknown name. */
+int mon_method_parse(const char *s, enum mon_method *out);
+const char *mon_method_name(enum mon_method m);
+
+struct mon_drift {
+	double statistic;
+	double p_value;		/* NaN for methods without one */
+	uint64_t n_reference, n_current;
+};
+
+/* The distance by method m between the reference column ref and the
+ * current column cur (both read with keep_values): ks and wasserstein
+ * for numeric columns, chi2 for String ones, psi and js for both (over
+ * the reference's deciles, or over the categories). Returns 1 with *out
+ * set, or 0 when m does not apply to the columns' types. */
+int mon_drift(struct mon_drift *out, enum mon_method m,
+	      const struct mon_column *ref, const struct mon_column *cur);
 
 #endif

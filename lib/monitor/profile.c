@@ -36,6 +36,7 @@ static void column_release(struct mon_column *c)
 	for (size_t i = 0; i < c->dist_slots; i++)
 		free(c->dist[i].value);
 	free(c->dist);
+	free(c->values);
 }
 
 void mon_profile_release(struct mon_profile *p)
@@ -115,7 +116,8 @@ static int classify(const char *s, size_t len, double *v)
 }
 
 static int add_value(struct mon_column *c, const char *s, size_t len,
-		     const char *name, long line, struct mlops_err *err)
+		     int keep, const char *name, long line,
+		     struct mlops_err *err)
 {
 	double v;
 	int kind;
@@ -148,6 +150,10 @@ static int add_value(struct mon_column *c, const char *s, size_t len,
 		if (v > c->max)
 			c->max = v;
 		kll_add(&c->kll, v);
+		if (keep) {
+			ALLOC_GROW(c->values, c->nvalues + 1, c->values_cap);
+			c->values[c->nvalues++] = v;
+		}
 	}
 	count_value(c, s, len);
 	return 0;
@@ -213,8 +219,8 @@ static int read_csv(struct mon_profile *p, int fd, const char *name,
 		p->item_count++;
 		for (size_t i = 0; i < n && ret > 0; i++)
 			if (add_value(&p->cols[i], fields[i],
-				      csv_field_len(r, i), name, line,
-				      err) < 0)
+				      csv_field_len(r, i), p->keep, name,
+				      line, err) < 0)
 				ret = err->code;
 		if (ret > 0)
 			ret = csv_read_row(r, n, &fields, err);
@@ -326,7 +332,7 @@ static int read_jsonl(struct mon_profile *p, int fd, const char *name,
 					p->cols[i].name);
 			else
 				ret = add_value(&p->cols[i], s, strlen(s),
-						name, lineno, err);
+						p->keep, name, lineno, err);
 		}
 		json_decref(obj);
 		if (ret < 0)
@@ -340,13 +346,14 @@ static int read_jsonl(struct mon_profile *p, int fd, const char *name,
 	return ret;
 }
 
-int mon_profile_read(struct mon_profile *out, int fd, const char *name,
-		     enum mon_format format, int header,
-		     struct mlops_err *err)
+static int profile_read(struct mon_profile *out, int fd, const char *name,
+			enum mon_format format, int header, int keep,
+			struct mlops_err *err)
 {
 	struct mon_profile p = { 0 };
 	int ret;
 
+	p.keep = keep;
 	if (format == MON_JSONL)
 		ret = read_jsonl(&p, fd, name, err);
 	else
@@ -357,6 +364,20 @@ int mon_profile_read(struct mon_profile *out, int fd, const char *name,
 	}
 	*out = p;
 	return 0;
+}
+
+int mon_profile_read(struct mon_profile *out, int fd, const char *name,
+		     enum mon_format format, int header,
+		     struct mlops_err *err)
+{
+	return profile_read(out, fd, name, format, header, 0, err);
+}
+
+int mon_profile_read_values(struct mon_profile *out, int fd,
+			    const char *name, enum mon_format format,
+			    int header, struct mlops_err *err)
+{
+	return profile_read(out, fd, name, format, header, 1, err);
 }
 
 enum mon_type mon_column_type(const struct mon_column *c)
@@ -383,4 +404,16 @@ uint64_t mon_column_distinct(const struct mon_column *c)
 	if (!c->dist_overflow)
 		return c->ndist;
 	return (uint64_t)llround(hll_estimate(&c->hll));
+}
+
+uint64_t mon_column_count(const struct mon_column *c, const char *value)
+{
+	size_t len = strlen(value);
+	uint64_t h = sketch_hash(value, len);
+
+	for (size_t i = h & (c->dist_slots - 1); c->dist[i].value;
+	     i = (i + 1) & (c->dist_slots - 1))
+		if (c->dist[i].hash == h && strcmp(c->dist[i].value, value) == 0)
+			return c->dist[i].count;
+	return 0;
 }
