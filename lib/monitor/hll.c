@@ -33,12 +33,10 @@ void hll_add_hash(struct hll *h, uint64_t hash)
 {
 	uint32_t idx = (uint32_t)(hash >> (64 - HLL_P));
 	uint64_t rest = hash << HLL_P;
-	uint8_t rank = 1;
-
-	while (rank <= 64 - HLL_P && !(rest & (1ull << 63))) {
-		rank++;
-		rest <<= 1;
-	}
+	/* The position of the first 1 bit after the index bits, or 51 when
+	 * they are all 0. */
+	uint8_t rank = rest ? (uint8_t)(__builtin_clzll(rest) + 1) :
+		(uint8_t)(64 - HLL_P + 1);
 	if (rank > h->reg[idx])
 		h->reg[idx] = rank;
 }

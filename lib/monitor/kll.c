@@ -109,24 +109,48 @@ static void level_push(struct kll_level *l, double v)
 	l->items[l->n++] = v;
 }
 
+/* Merge the n sorted items at src into level l, which is sorted. */
+static void level_merge(struct kll_level *l, const double *src, size_t n)
+{
+	size_t i, j, k;
+
+	ALLOC_GROW(l->items, l->n + n, l->cap);
+	/* From the back, so that no scratch space is needed. */
+	i = l->n;
+	j = n;
+	k = l->n + n;
+	while (j > 0) {
+		if (i > 0 && l->items[i - 1] > src[j - 1])
+			l->items[--k] = l->items[--i];
+		else
+			l->items[--k] = src[--j];
+	}
+	l->n += n;
+}
+
+/* Levels above 0 are kept sorted (what comes up is merged in), so only
+ * level 0 is ever sorted. */
 static void compress(struct kll *s)
 {
 	for (size_t h = 0; h < s->nlevels; h++) {
 		struct kll_level *l;
-		size_t start, keep;
+		size_t start, keep, n = 0;
 
 		if (s->levels[h].n < level_capacity(s, h))
 			continue;
 		if (h + 1 >= s->nlevels)
 			grow(s);
 		l = &s->levels[h];
-		sort_doubles(l->items, l->n);
-		/* An odd item out stays (the smallest), the rest pair up. */
+		if (h == 0)
+			sort_doubles(l->items, l->n);
+		/* An odd item out stays (the smallest), the rest pair up;
+		 * the chosen half is gathered in place, in order. */
 		keep = l->n % 2;
 		start = keep + (size_t)coin(s);
 		for (size_t i = start; i < l->n; i += 2)
-			level_push(&s->levels[h + 1], l->items[i]);
-		s->size -= l->n - keep - (l->n - keep) / 2;
+			l->items[keep + n++] = l->items[i];
+		level_merge(&s->levels[h + 1], l->items + keep, n);
+		s->size -= l->n - keep - n;
 		l->n = keep;
 		return;
 	}
@@ -287,6 +311,9 @@ int kll_from_json(struct kll *out, const json_t *j, const char *what,
 			s.count += (uint64_t)1 << h;
 		}
 	}
+	/* Keep the invariant of levels above 0 whatever wrote the file. */
+	for (h = 1; h < s.nlevels; h++)
+		sort_doubles(s.levels[h].items, s.levels[h].n);
 	*out = s;
 	return 0;
 }

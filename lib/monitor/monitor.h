@@ -23,6 +23,7 @@ enum mon_type { MON_UNKNOWN, MON_INTEGRAL, MON_FRACTIONAL, MON_STRING };
 
 struct mon_distinct {
 	char *value;		/* NULL for an empty slot */
+	size_t len;		/* of value */
 	uint64_t hash;
 	uint64_t count;
 };

@@ -65,11 +65,12 @@ static void count_value(struct mon_column *c, const char *s, size_t len)
 			memcpy(d->value, s, len);
 			d->value[len] = '\0';
 			d->hash = h;
+			d->len = len;
 			d->count = 1;
 			c->ndist++;
 			return;
 		}
-		if (d->hash == h && strlen(d->value) == len &&
+		if (d->hash == h && d->len == len &&
 		    memcmp(d->value, s, len) == 0) {
 			d->count++;
 			return;
