@@ -232,6 +232,15 @@ static const char usage_drift[] =
 	"  --threshold X     exit 1 when a statistic exceeds X\n"
 	"  --format, --header, --no-header   as for baseline\n";
 
+/* d in the shortest form that reads back as d, as --json prints it. */
+static void add_real(struct buf *b, double d)
+{
+	json_t *r = json_real(d);
+
+	jsonio_format(b, r);
+	json_decref(r);
+}
+
 static int print_drift(const char *feature, enum mon_method m,
 		       const struct mon_drift *d, int json)
 {
@@ -239,13 +248,19 @@ static int print_drift(const char *feature, enum mon_method m,
 	int ret;
 
 	if (!json) {
-		printf("%s\t%s\t%.17g\t", feature, mon_method_name(m),
-		       d->statistic);
+		struct buf line = BUF_INIT;
+
+		buf_addf(&line, "%s\t%s\t", feature, mon_method_name(m));
+		add_real(&line, d->statistic);
+		buf_addch(&line, '\t');
 		if (isnan(d->p_value))
-			printf("-\n");
+			buf_addch(&line, '-');
 		else
-			printf("%.17g\n", d->p_value);
-		return 0;
+			add_real(&line, d->p_value);
+		buf_addch(&line, '\n');
+		ret = fwrite(line.s, 1, line.len, stdout) == line.len ? 0 : -1;
+		buf_release(&line);
+		return ret;
 	}
 	j = json_pack("{s:s,s:s,s:f,s:I,s:I}", "feature", feature,
 		      "method", mon_method_name(m), "statistic", d->statistic,

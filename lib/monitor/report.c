@@ -37,9 +37,11 @@ static json_t *numerical_json(const struct mon_column *c, uint64_t items)
 			"count", upto - below));
 		below = upto;
 	}
+	/* The mean as sum / count, as Deequ and pandas have it; Welford's
+	 * running mean only serves the variance. */
 	return json_pack("{s:o,s:f,s:f,s:f,s:f,s:f,s:{s:{s:o,s:o}}}",
 			 "common", common_json(c, items),
-			 "mean", c->mean, "sum", c->sum,
+			 "mean", c->sum / (double)c->n_num, "sum", c->sum,
 			 "std_dev", sqrt(c->m2 / (double)c->n_num),
 			 "min", c->min, "max", c->max,
 			 "distribution", "kll", "buckets", buckets,
