@@ -9,6 +9,7 @@
 #include "core/fsutil.h"
 #include "core/jsonio.h"
 #include "core/num.h"
+#include "mlops-monitor/verbs.h"
 #include "monitor/monitor.h"
 
 static const char usage_baseline[] =
@@ -370,6 +371,15 @@ static int cmd_drift(int argc, char **argv, struct cli *cli)
 	return ret;
 }
 
+static const struct cli_verb schedule_verbs[] = {
+	{ "create", cmd_schedule_create, usage_schedule_create, "check an "
+	  "endpoint's capture against a baseline every interval" },
+	{ "list", cmd_schedule_list, usage_schedule_list, "list schedules" },
+	{ "rm", cmd_schedule_rm, usage_schedule_rm, "remove a schedule and "
+	  "its executions" },
+	{ NULL, NULL, NULL, NULL }
+};
+
 static const struct cli_verb verbs[] = {
 	{ "baseline", cmd_baseline, usage_baseline, "statistics.json and "
 	  "constraints.json of a dataset" },
@@ -377,6 +387,13 @@ static const struct cli_verb verbs[] = {
 	  "(constraint_violations.json)" },
 	{ "drift", cmd_drift, usage_drift, "distances between a reference "
 	  "sample and the data (KS, PSI, JS, chi2, Wasserstein)" },
+	{ "schedule", NULL, usage_schedule, "monitoring schedules",
+	  schedule_verbs },
+	{ "run-due", cmd_run_due, usage_run_due, "run the schedules whose "
+	  "window has ended (for cron)" },
+	{ "executions", cmd_executions, usage_executions, "a schedule's "
+	  "executions" },
+	{ "show", cmd_show, usage_show, "one execution" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -71,6 +71,16 @@ int mon_profile_read_values(struct mon_profile *out, int fd,
 			    int header, struct mlops_err *err);
 void mon_profile_release(struct mon_profile *p);
 
+/* Profiles built row by row (what run-due does with captured requests):
+ * begin with n columns named names (NULL: _c0, _c1, ...), then add rows
+ * of exactly n fields of lens[i] bytes; name and line are for messages.
+ * MLOPS_EINPUT for a repeated column name or text that is not UTF-8. */
+int mon_profile_begin(struct mon_profile *p, size_t n, char *const *names,
+		      const char *name, struct mlops_err *err);
+int mon_profile_add_row(struct mon_profile *p, char *const *fields,
+			const size_t *lens, const char *name, long line,
+			struct mlops_err *err);
+
 /* The type Model Monitor infers for a column: Unknown when every value
  * is missing, String when any value is not a number, Fractional when any
  * number has a fraction or exponent, else Integral. */

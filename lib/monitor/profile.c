@@ -418,3 +418,27 @@ uint64_t mon_column_count(const struct mon_column *c, const char *value)
 			return c->dist[i].count;
 	return 0;
 }
+
+int mon_profile_begin(struct mon_profile *p, size_t n, char *const *names,
+		      const char *name, struct mlops_err *err)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	ret = set_columns(p, n, names, name, err);
+	if (ret < 0)
+		mon_profile_release(p);
+	return ret;
+}
+
+int mon_profile_add_row(struct mon_profile *p, char *const *fields,
+			const size_t *lens, const char *name, long line,
+			struct mlops_err *err)
+{
+	p->item_count++;
+	for (size_t i = 0; i < p->ncols; i++)
+		if (add_value(&p->cols[i], fields[i], lens[i], p->keep, name,
+			      line, err) < 0)
+			return err->code;
+	return 0;
+}
