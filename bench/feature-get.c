@@ -1,6 +1,6 @@
 /* feature-get.c - online get latency for bench/20-feature.sh: times
  * single-key lookups of random entities, either through the library
- * (online_get, one prepared statement, as a server embedding lib/ would)
+ * (feature_online_get, one prepared statement, as a server embedding lib/ would)
  * or through the CLI (one `mlops-feature get` process per key), and
  * prints "p50_us p99_us mean_us".
  *
@@ -16,7 +16,7 @@
 
 #include "feature/online.h"
 #include "feature/feature.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 
 extern char **environ;
 
@@ -58,9 +58,9 @@ static int run_cli(const char *group, const char *id)
 int main(int argc, char **argv)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct online_reader *r = NULL;
+	struct feature_online_reader *r = NULL;
 	struct store *st = NULL;
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 	double *lat, sum = 0;
 	long nids, samples;
 	int cli;
@@ -76,8 +76,8 @@ int main(int argc, char **argv)
 	samples = atol(argv[6]);
 	lat = calloc((size_t)samples, sizeof(*lat));
 	if (store_open(&st, argv[2], "bench", &err) < 0 ||
-	    fstore_load(st, argv[3], &g, &err) < 0 ||
-	    online_reader_new(&r, st, g, &err) < 0) {
+	    feature_load(st, argv[3], &g, &err) < 0 ||
+	    feature_online_reader_new(&r, st, g, &err) < 0) {
 		fprintf(stderr, "feature-get: %s\n", err.msg);
 		return 1;
 	}
@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 		snprintf(id, sizeof(id), "%s%ld", argv[4], rand() % nids);
 		t0 = now_us();
 		ret = cli ? run_cli(argv[3], id) :
-			online_get(r, id, time_now_us(), &values, NULL,
+			feature_online_get(r, id, time_now_us(), &values, NULL,
 				   &err);
 		lat[i] = now_us() - t0;
 		if (ret != (cli ? 0 : 1)) {
@@ -102,8 +102,8 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)samples, sizeof(*lat), by_value);
 	printf("%.2f %.2f %.2f\n", lat[samples / 2],
 	       lat[(size_t)((double)samples * 0.99)], sum / (double)samples);
-	online_reader_free(r);
-	fgroup_free(g);
+	feature_online_reader_free(r);
+	feature_group_free(g);
 	store_close(st);
 	free(lat);
 	return 0;

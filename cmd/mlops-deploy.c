@@ -14,10 +14,10 @@
 #include "deploy/gateway_record.h"
 #include "core/jsonio.h"
 #include "mlops-deploy/deploy.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "registry/registry.h"
 #include "core/table.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 static const char usage_create[] =
@@ -103,10 +103,10 @@ enum {
 
 /* Resolve ref in the registry and check the approval gate. */
 static int resolve_model(struct cli *cli, struct store *st, const char *ref,
-			 int allow_unapproved, struct model_version **out)
+			 int allow_unapproved, struct registry_version **out)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 
 	if (registry_resolve(st, ref, &mv, &err) < 0)
 		return cli_fail(cli, &err);
@@ -114,7 +114,7 @@ static int resolve_model(struct cli *cli, struct store *st, const char *ref,
 		cli_warn(cli, "%s/%" PRId64 " is %s, not Approved (approve "
 			 "it, or use --allow-unapproved)", mv->group,
 			 mv->version, mv->status);
-		model_version_free(mv);
+		registry_version_free(mv);
 		return MLOPS_EXIT_FINDING;
 	}
 	*out = mv;
@@ -122,9 +122,9 @@ static int resolve_model(struct cli *cli, struct store *st, const char *ref,
 }
 
 /* The deploy_source for mv; free *ref and *arts after use. */
-static void source_of(const struct model_version *mv,
-		      struct deploy_source *src, char **ref,
-		      struct deploy_artifact **arts)
+static void source_of(const struct registry_version *mv,
+		      struct deploy_endpoint_source *src, char **ref,
+		      struct deploy_endpoint_artifact **arts)
 {
 	*ref = xasprintf("%s/%" PRId64, mv->group, mv->version);
 	*arts = xcalloc(mv->nartifacts + 1, sizeof(**arts));
@@ -155,12 +155,12 @@ static int audit_done(struct cli *cli, struct store *st, const char *action,
  * settings set, or (set NULL) an update of an existing one. */
 static int deploy_version(struct cli *cli, const char *name,
 			  const char *model, int allow_unapproved,
-			  const struct endpoint_settings *set)
+			  const struct deploy_endpoint_settings *set)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
-	struct deploy_source src;
-	struct deploy_artifact *arts = NULL;
+	struct registry_version *mv = NULL;
+	struct deploy_endpoint_source src;
+	struct deploy_endpoint_artifact *arts = NULL;
 	char *ref = NULL;
 	struct store *st;
 	int ret;
@@ -173,9 +173,9 @@ static int deploy_version(struct cli *cli, const char *name,
 	ret = audit_intend(st, set ? "deploy.create" : "deploy.update", name,
 			   &err);
 	if (ret == 0 && set)
-		ret = endpoint_create(st, name, set, &src, &err);
+		ret = deploy_endpoint_create(st, name, set, &src, &err);
 	else if (ret == 0)
-		ret = endpoint_update(st, name, &src, &err);
+		ret = deploy_endpoint_update(st, name, &src, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
 	else
@@ -185,7 +185,7 @@ static int deploy_version(struct cli *cli, const char *name,
 		printf("%s: serving %s\n", name, ref);
 	free(ref);
 	free(arts);
-	model_version_free(mv);
+	registry_version_free(mv);
 	return ret;
 }
 
@@ -194,7 +194,7 @@ static int parse_duration_opt(struct cli *cli, const char *usage,
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 
-	if (duration_parse(s, out, &err) < 0)
+	if (time_parse_duration(s, out, &err) < 0)
 		return cli_usage(cli, usage, "%s: %s", opt, err.msg);
 	return 0;
 }
@@ -215,12 +215,12 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 		{ 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct endpoint_settings set;
+	struct deploy_endpoint_settings set;
 	const char *model = NULL;
 	int64_t v;
 	int c, allow = 0, ret;
 
-	endpoint_settings_default(&set);
+	deploy_endpoint_settings_default(&set);
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_create)) !=
 	       -1) {
 		ret = 0;
@@ -279,7 +279,7 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_create, "expected one ENDPOINT");
 	if (!model)
 		return cli_usage(cli, usage_create, "--model is required");
-	if (endpoint_settings_check(&set, &err) < 0)
+	if (deploy_endpoint_settings_check(&set, &err) < 0)
 		return cli_usage(cli, usage_create, "%s", err.msg);
 	return deploy_version(cli, argv[optind], model, allow, &set);
 }
@@ -331,7 +331,7 @@ static int cmd_update(int argc, char **argv, struct cli *cli)
 		return 0;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (endpoint_set_auth(st, argv[optind], auth, &err) < 0)
+	if (deploy_endpoint_set_auth(st, argv[optind], auth, &err) < 0)
 		return cli_fail(cli, &err);
 	ret = audit_done(cli, st, auth ? "deploy.auth.key" :
 			 "deploy.auth.public", argv[optind], NULL);
@@ -377,12 +377,12 @@ static int simple_verb(int argc, char **argv, struct cli *cli,
 static int report_serving(struct cli *cli, struct store *st, const char *name)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct endpoint *e = NULL;
+	struct deploy_endpoint *e = NULL;
 
-	if (endpoint_get(st, name, &e, &err) < 0)
+	if (deploy_endpoint_get(st, name, &e, &err) < 0)
 		return cli_fail(cli, &err);
 	printf("%s: serving %s\n", name, e->cur.ref);
-	endpoint_free(e);
+	deploy_endpoint_free(e);
 	return 0;
 }
 
@@ -397,18 +397,18 @@ static int report_deleted(struct cli *cli, struct store *st, const char *name)
 static int cmd_rollback(int argc, char **argv, struct cli *cli)
 {
 	return simple_verb(argc, argv, cli, usage_rollback, "deploy.rollback",
-			   endpoint_rollback, report_serving);
+			   deploy_endpoint_rollback, report_serving);
 }
 
 static int cmd_delete(int argc, char **argv, struct cli *cli)
 {
 	return simple_verb(argc, argv, cli, usage_delete, "deploy.delete",
-			   endpoint_delete, report_deleted);
+			   deploy_endpoint_delete, report_deleted);
 }
 
 /* The gateways serving the store, for endpoint_json's status. */
 struct gateways {
-	struct gwrec *recs;
+	struct deploy_gateway_record *recs;
 	size_t n;
 };
 
@@ -417,12 +417,12 @@ static int gateways_load(struct cli *cli, struct store *st,
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 
-	if (gwrec_list(st->dir, &gws->recs, &gws->n, &err) < 0)
+	if (deploy_gateway_record_list(st->dir, &gws->recs, &gws->n, &err) < 0)
 		return cli_fail(cli, &err);
 	return 0;
 }
 
-static json_t *endpoint_json(const struct endpoint *e,
+static json_t *endpoint_json(const struct deploy_endpoint *e,
 			     const struct gateways *gws)
 {
 	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
@@ -445,7 +445,7 @@ static json_t *endpoint_json(const struct endpoint *e,
 		      (json_int_t)e->nkeys, "auth", e->key_required ? "key" :
 		      "public", "generation",
 		      (json_int_t)e->generation, "status",
-		      gwrec_status(gws->recs, gws->n, e->name, e->generation),
+		      deploy_gateway_record_status(gws->recs, gws->n, e->name, e->generation),
 		      "created", created, "updated",
 		      updated);
 	if (e->stats_us) {
@@ -475,7 +475,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		"framework", "max", "provisioned", "capture", "keys" };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct gateways gws = { NULL, 0 };
-	struct endpoint **eps = NULL;
+	struct deploy_endpoint **eps = NULL;
 	struct table *t = NULL;
 	struct store *st;
 	size_t n = 0;
@@ -494,10 +494,10 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 				 argv[optind]);
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (endpoint_list(st, &eps, &n, &err) < 0)
+	if (deploy_endpoint_list(st, &eps, &n, &err) < 0)
 		return cli_fail(cli, &err);
 	if (json && (ret = gateways_load(cli, st, &gws)) != 0) {
-		endpoint_list_free(eps, n);
+		deploy_endpoint_list_free(eps, n);
 		return ret;
 	}
 	if (!json)
@@ -522,8 +522,8 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 	}
 	if (t && table_print_free(t, stdout) < 0)
 		ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
-	endpoint_list_free(eps, n);
-	gwrec_list_free(gws.recs, gws.n);
+	deploy_endpoint_list_free(eps, n);
+	deploy_gateway_record_list_free(gws.recs, gws.n);
 	return ret;
 }
 
@@ -551,7 +551,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct gateways gws = { NULL, 0 };
-	struct endpoint *e = NULL;
+	struct deploy_endpoint *e = NULL;
 	struct store *st;
 	json_t *o;
 	int c, json = 0, ret;
@@ -569,10 +569,10 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_describe, "expected one ENDPOINT");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (endpoint_get(st, argv[optind], &e, &err) < 0)
+	if (deploy_endpoint_get(st, argv[optind], &e, &err) < 0)
 		return cli_fail(cli, &err);
 	if ((ret = gateways_load(cli, st, &gws)) != 0) {
-		endpoint_free(e);
+		deploy_endpoint_free(e);
 		return ret;
 	}
 	o = endpoint_json(e, &gws);
@@ -595,8 +595,8 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		}
 	}
 	json_decref(o);
-	endpoint_free(e);
-	gwrec_list_free(gws.recs, gws.n);
+	deploy_endpoint_free(e);
+	deploy_gateway_record_list_free(gws.recs, gws.n);
 	return 0;
 }
 
@@ -626,7 +626,7 @@ static void print_key(const char *id, int64_t created_us,
 static int cmd_key_create(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	char key[ENDPOINT_KEY_LEN + 1];
+	char key[DEPLOY_ENDPOINT_KEY_LEN + 1];
 	struct store *st;
 	int ret;
 
@@ -636,7 +636,7 @@ static int cmd_key_create(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	if (audit_intend(st, "deploy.key.create", argv[optind], &err) < 0 ||
-	    endpoint_key_create(st, argv[optind], key, &err) < 0)
+	    deploy_endpoint_key_create(st, argv[optind], key, &err) < 0)
 		return cli_fail(cli, &err);
 	ret = audit_done(cli, st, "deploy.key.create", argv[optind], NULL);
 	if (ret == 0)
@@ -659,7 +659,7 @@ static int cmd_key_list(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (!json)
 		ko.table = table_new(3, headers);
-	ret = endpoint_key_each(st, argv[optind], print_key, &ko, &err);
+	ret = deploy_endpoint_key_each(st, argv[optind], print_key, &ko, &err);
 	if (ko.table && table_print_free(ko.table, stdout) < 0 && ret == 0)
 		return cli_error(cli, MLOPS_EINTERNAL, "cannot write output");
 	return ret < 0 ? cli_fail(cli, &err) : 0;
@@ -677,7 +677,7 @@ static int cmd_key_delete(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	if (audit_intend(st, "deploy.key.delete", argv[optind], &err) < 0 ||
-	    endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
+	    deploy_endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
 		return cli_fail(cli, &err);
 	ret = audit_done(cli, st, "deploy.key.delete", argv[optind], NULL);
 	if (ret == 0)

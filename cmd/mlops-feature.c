@@ -8,14 +8,14 @@
 #include "mlops-feature/feature.h"
 
 int feature_load_group(struct cli *cli, const char *name,
-		       struct store **st, struct fgroup **g)
+		       struct store **st, struct feature_group **g)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	int ret;
 
 	if ((ret = cli_store(cli, st)) != 0)
 		return ret;
-	if (fstore_load(*st, name, g, &err) < 0)
+	if (feature_load(*st, name, g, &err) < 0)
 		return cli_fail(cli, &err);
 	return 0;
 }

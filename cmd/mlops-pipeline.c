@@ -13,14 +13,14 @@
 #include "core/bounds.h"
 #include "core/buf.h"
 #include "core/cli.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "mlops-pipeline/verbs.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/exec.h"
 #include "pipeline/git.h"
 #include "pipeline/runs.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 static const char usage_run[] =
@@ -111,13 +111,13 @@ struct run_args {
  * a copy of the pipeline file's folder. */
 static int prepare(struct store *st, struct run_args *a, const char *ws,
 		   const char *final_ws, struct pipeline **p, struct buf *spec,
-		   char **spec_dir, char sha[GIT_SHA_HEX],
+		   char **spec_dir, char sha[PIPELINE_GIT_SHA_HEX],
 		   struct mlops_err *err)
 {
 	int ret;
 
 	if (a->commit) {
-		char *path = path_join(ws, a->file);
+		char *path = fs_path_join(ws, a->file);
 
 		ret = pipeline_git_checkout(a->repo, a->commit, ws, sha, err);
 		if (ret == 0 && (ret = buf_read_file(spec, path,
@@ -132,10 +132,10 @@ static int prepare(struct store *st, struct run_args *a, const char *ws,
 		a->opts.git_commit = sha;
 		a->opts.git_repo = a->repo;
 	} else {
-		char *abs = path_absolute(a->file);
+		char *abs = fs_path_absolute(a->file);
 		struct mlops_err ignored = MLOPS_ERR_INIT;
 
-		*spec_dir = path_dirname(abs);
+		*spec_dir = fs_path_dirname(abs);
 		free(abs);
 		ret = buf_read_file(spec, a->file, MLOPS_MAX_SPEC, err);
 		if (ret == 0)
@@ -143,7 +143,7 @@ static int prepare(struct store *st, struct run_args *a, const char *ws,
 						*spec_dir, a->params,
 						a->nparams, err);
 		if (ret == 0)
-			ret = pipeline_copy_tree(*spec_dir, ws, st->dir, err);
+			ret = pipeline_git_copy_tree(*spec_dir, ws, st->dir, err);
 		/* The copy holds HEAD only when nothing under it differs
 		 * from HEAD: else recording HEAD would lie about lineage. */
 		if (ret == 0) {
@@ -157,9 +157,9 @@ static int prepare(struct store *st, struct run_args *a, const char *ws,
 		}
 	}
 	if (ret == 0)
-		ret = pipeline_check_inputs(*p, ws, err);
+		ret = pipeline_exec_check_inputs(*p, ws, err);
 	if (ret == 0)
-		ret = pipeline_check_features(*p, st, err);
+		ret = pipeline_exec_check_features(*p, st, err);
 	return ret;
 }
 
@@ -179,7 +179,7 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 			      { "local", 0, 1, NULL, NULL, progress, NULL,
 				-1 } };
 	struct mlops_err err = MLOPS_ERR_INIT;
-	char run_id[PIPELINE_RUN_ID_MAX], sha[GIT_SHA_HEX] = "";
+	char run_id[PIPELINE_RUN_ID_MAX], sha[PIPELINE_GIT_SHA_HEX] = "";
 	struct pipeline *p = NULL;
 	struct buf spec = BUF_INIT;
 	char *ws = NULL, *tmp = NULL, *final_ws = NULL, *spec_dir = NULL;
@@ -239,18 +239,18 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 		free(a.params);
 		return ret;
 	}
-	pipeline_run_id_new(run_id);
+	pipeline_exec_run_id_new(run_id);
 	tmp = store_path(st, "tmp");
 	ws = xasprintf("%s/run-%s", tmp, run_id);
 	final_ws = xasprintf("%s/runs/%s", st->dir, run_id);
-	ret = mkdir_p(ws, &err);
+	ret = fs_mkdir_p(ws, &err);
 	if (ret == 0)
 		ret = prepare(st, &a, ws, final_ws, &p, &spec, &spec_dir, sha,
 			      &err);
 	/* Locked before the run is recorded Executing, so that no one
 	 * takes it for a run whose runner is gone. */
 	if (ret == 0)
-		ret = pipeline_run_lock(ws, &a.opts.lock_fd, &err);
+		ret = pipeline_exec_lock(ws, &a.opts.lock_fd, &err);
 	if (ret == 0)
 		ret = audit_intend(st, "pipeline.run", run_id, &err);
 	if (ret == 0)
@@ -314,7 +314,7 @@ static int cmd_retry(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_retry, "expected one RUN");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	ret = pipeline_run_get(st, argv[optind], &run, &err);
+	ret = pipeline_runs_get(st, argv[optind], &run, &err);
 	if (ret < 0)
 		return cli_fail(cli, &err);
 	id = json_string_value(json_object_get(run, "id"));
@@ -329,7 +329,7 @@ static int cmd_retry(int argc, char **argv, struct cli *cli)
 	o.jobs = jobs ? (int)jobs :
 		(int)json_integer_value(json_object_get(run, "jobs"));
 	o.use_cache = json_is_true(json_object_get(run, "cache"));
-	ret = pipeline_run_definition(st, run, &p, &err);
+	ret = pipeline_runs_definition(st, run, &p, &err);
 	if (ret < 0)
 		goto out;
 	printf("%s\n", id);
@@ -371,19 +371,19 @@ static int cmd_cancel(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_cancel, "expected one RUN");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	ret = pipeline_run_get(st, argv[optind], &run, &err);
+	ret = pipeline_runs_get(st, argv[optind], &run, &err);
 	if (ret == 0) {
 		id = json_string_value(json_object_get(run, "id"));
 		ret = audit_intend(st, entry.action, id, &err);
 	}
 	if (ret == 0) {
-		ret = pipeline_run_cancel(st, run, &signalled, &err);
+		ret = pipeline_runs_cancel(st, run, &signalled, &err);
 	}
 	/* The runner stops its steps and records the end: wait for it. */
 	for (int i = 0; ret == 0 && signalled && i < 600; i++) {
 		free(status);
 		status = NULL;
-		ret = pipeline_run_status(st, id, &status, &err);
+		ret = pipeline_runs_status(st, id, &status, &err);
 		if (ret == 0 && strcmp(status, "Executing") != 0)
 			break;
 		usleep(100000);

@@ -12,7 +12,7 @@
 #include "core/jsonio.h"
 #include "mlops-registry/registry-cmd.h"
 #include "core/table.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 static const char usage_create[] =
@@ -115,7 +115,7 @@ int regcmd_text(const struct cli *cli, const char *usage, const char *option,
 }
 
 int regcmd_intend(struct store *st, const char *action,
-		  const struct model_version *mv, struct mlops_err *err)
+		  const struct registry_version *mv, struct mlops_err *err)
 {
 	char *name = regcmd_name(mv);
 	int ret = audit_intend(st, action, name, err);
@@ -136,7 +136,7 @@ int regcmd_audit(const struct cli *cli, struct store *st, const char *action,
 }
 
 int regcmd_resolve(const struct cli *cli, struct store *st, const char *ref,
-		   struct model_version **out)
+		   struct registry_version **out)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 
@@ -165,7 +165,7 @@ void regcmd_publish_mode(const char *path)
 	chmod(path, 0666 & ~mask);
 }
 
-char *regcmd_name(const struct model_version *mv)
+char *regcmd_name(const struct registry_version *mv)
 {
 	return xasprintf("%s/%" PRId64, mv->group, mv->version);
 }
@@ -225,7 +225,7 @@ static char *version_or_dash(int64_t v)
 	return v ? xasprintf("%" PRId64, v) : xstrdup("-");
 }
 
-static json_t *group_json(const struct model_group *g)
+static json_t *group_json(const struct registry_group *g)
 {
 	char created[TIME_RFC3339_MAX];
 	json_t *o;
@@ -249,7 +249,7 @@ static int list_groups(struct cli *cli, struct store *st, int json)
 		"group", "versions", "latest", "approved", "description"
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_group *gs;
+	struct registry_group *gs;
 	struct table *t;
 	size_t n;
 
@@ -277,7 +277,7 @@ static int list_groups(struct cli *cli, struct store *st, int json)
 	}
 	if (t)
 		table_print_free(t, stdout);
-	model_group_list_free(gs, n);
+	registry_group_list_free(gs, n);
 	return 0;
 }
 
@@ -305,7 +305,7 @@ static int list_versions(struct cli *cli, struct store *st, const char *group,
 		"version", "status", "framework", "created", "by", "metrics"
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version **mvs;
+	struct registry_version **mvs;
 	struct buf summary = BUF_INIT;
 	struct table *t;
 	size_t n;
@@ -317,7 +317,7 @@ static int list_versions(struct cli *cli, struct store *st, const char *group,
 		char created[TIME_RFC3339_MAX], *name;
 
 		if (json) {
-			json_t *o = model_version_json(mvs[i]);
+			json_t *o = registry_version_json(mvs[i]);
 
 			jsonio_print(stdout, o);
 			json_decref(o);
@@ -333,7 +333,7 @@ static int list_versions(struct cli *cli, struct store *st, const char *group,
 	if (t)
 		table_print_free(t, stdout);
 	buf_release(&summary);
-	model_version_list_free(mvs, n);
+	registry_version_list_free(mvs, n);
 	return 0;
 }
 
@@ -376,7 +376,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 static int cmd_describe(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_group *g = NULL;
+	struct registry_group *g = NULL;
 	json_t *o, *aliases = NULL, *alias;
 	struct store *st;
 	const char *key;
@@ -387,8 +387,8 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 				     &json, &st)) != REGCMD_GO_ON)
 		return ret;
 	if (registry_group_get(st, argv[optind], &g, &err) < 0 ||
-	    registry_alias_list(st, argv[optind], &aliases, &err) < 0) {
-		model_group_free(g);
+	    registry_status_alias_list(st, argv[optind], &aliases, &err) < 0) {
+		registry_group_free(g);
 		return cli_fail(cli, &err);
 	}
 	o = group_json(g);
@@ -421,7 +421,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 	}
 	json_decref(o);
 	json_decref(aliases);
-	model_group_free(g);
+	registry_group_free(g);
 	return 0;
 }
 
@@ -534,12 +534,12 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 		goto out;
 	if (ra.metrics_file &&
 	    (jsonio_load_file(&metrics, ra.metrics_file, 0, &err) < 0 ||
-	     registry_check_metrics(metrics, ra.metrics_file, &err) < 0))
+	     registry_register_check_metrics(metrics, ra.metrics_file, &err) < 0))
 		goto fail;
-	if (registry_lineage_from_env(&lineage, &err) < 0)
+	if (registry_register_lineage_from_env(&lineage, &err) < 0)
 		goto fail;
 	for (size_t i = 0; i < ra.ndatasets; i++)
-		if (registry_lineage_add_dataset(lineage, ra.datasets[i],
+		if (registry_register_lineage_add_dataset(lineage, ra.datasets[i],
 						 &err) < 0)
 			goto fail;
 	nv.artifact_paths = ra.artifacts;
@@ -605,7 +605,7 @@ static void print_object(const char *title, const json_t *obj)
 	}
 }
 
-static void print_version(const struct model_version *mv, json_t *approvals)
+static void print_version(const struct registry_version *mv, json_t *approvals)
 {
 	char created[TIME_RFC3339_MAX];
 	json_t *h;
@@ -639,7 +639,7 @@ static void print_version(const struct model_version *mv, json_t *approvals)
 static int cmd_show(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	json_t *history = NULL, *approvals = NULL;
 	struct store *st;
 	int json = 0, ret;
@@ -652,11 +652,11 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 				    &err) < 0 ||
 	    registry_approvals(st, mv, &approvals, &err) < 0) {
 		json_decref(history);
-		model_version_free(mv);
+		registry_version_free(mv);
 		return cli_fail(cli, &err);
 	}
 	if (json) {
-		json_t *o = model_version_json(mv);
+		json_t *o = registry_version_json(mv);
 
 		json_object_set(o, "history", history);
 		json_object_set(o, "approvals", approvals);
@@ -667,7 +667,7 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 	}
 	json_decref(history);
 	json_decref(approvals);
-	model_version_free(mv);
+	registry_version_free(mv);
 	return 0;
 }
 
@@ -716,7 +716,7 @@ static int cmd_get(int argc, char **argv, struct cli *cli)
 		{ "output", required_argument, 0, 'o' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	const char *dir = ".";
 	struct store *st;
 	int c, ret;
@@ -743,7 +743,7 @@ static int cmd_get(int argc, char **argv, struct cli *cli)
 		ret = cli_fail(cli, &err);
 	for (size_t i = 0; ret == 0 && i < mv->nartifacts; i++)
 		printf("%s/%s\n", dir, mv->artifacts[i].name);
-	model_version_free(mv);
+	registry_version_free(mv);
 	return ret;
 }
 

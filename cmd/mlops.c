@@ -11,7 +11,7 @@
 
 #include "core/audit.h"
 #include "core/cli.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "mlops/mlops.h"
 #include "core/store.h"
 #include "core/xalloc.h"
@@ -51,7 +51,7 @@ static int cmd_init(int argc, char **argv, struct cli *cli)
 		".";
 	if (store_init(dir, env, &created, &err) < 0)
 		return cli_fail(cli, &err);
-	abs = path_absolute(dir);
+	abs = fs_path_absolute(dir);
 	ret = store_open(&st, abs, cli->prog, &err);
 	if (ret == 0) {
 		entry.resource = st->dir;
@@ -76,7 +76,7 @@ static char *self_dir(void)
 	if (n <= 0)
 		return NULL;
 	path[n] = '\0';
-	return path_dirname(path);
+	return fs_path_dirname(path);
 }
 
 /* Execute mlops-VERB with the remaining arguments; --store is passed on
@@ -88,7 +88,7 @@ static int run_program(int argc, char **argv, struct cli *cli)
 	char **args = xcalloc((size_t)argc + 1, sizeof(*args));
 
 	if (cli->store_dir) {
-		char *abs = path_absolute(cli->store_dir);
+		char *abs = fs_path_absolute(cli->store_dir);
 
 		setenv("MLOPS_STORE", abs, 1);
 		free(abs);
@@ -98,7 +98,7 @@ static int run_program(int argc, char **argv, struct cli *cli)
 		args[i] = argv[i];
 	fflush(stdout);
 	if (dir) {
-		char *beside = path_join(dir, name);
+		char *beside = fs_path_join(dir, name);
 
 		if (access(beside, X_OK) == 0)
 			execv(beside, args);

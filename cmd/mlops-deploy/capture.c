@@ -10,9 +10,9 @@
 #include "deploy/capture.h"
 #include "deploy.h"
 #include "deploy/endpoint.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/jsonio.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 
 const char usage_capture[] =
 	"usage: mlops-deploy capture [--since T] [--until T] ENDPOINT\n"
@@ -38,13 +38,13 @@ static int print_record(json_t *rec, void *arg)
 static int capture_check_endpoint(struct store *st, const char *dir,
 				  const char *name, struct mlops_err *err)
 {
-	struct endpoint *e = NULL;
-	char *top = path_join(dir, name);
+	struct deploy_endpoint *e = NULL;
+	char *top = fs_path_join(dir, name);
 	int ret = 0;
 
 	if (access(top, F_OK) != 0) {
-		ret = endpoint_get(st, name, &e, err);
-		endpoint_free(e);
+		ret = deploy_endpoint_get(st, name, &e, err);
+		deploy_endpoint_free(e);
 	}
 	free(top);
 	return ret;
@@ -79,7 +79,7 @@ int cmd_capture(int argc, char **argv, struct cli *cli)
 		}
 	if (argc - optind != 1)
 		return cli_usage(cli, usage_capture, "expected one ENDPOINT");
-	if (!endpoint_valid_name(argv[optind]))
+	if (!deploy_endpoint_valid_name(argv[optind]))
 		return cli_usage(cli, usage_capture, "'%s' is not an endpoint "
 				 "name", argv[optind]);
 	if ((ret = cli_store(cli, &st)) != 0)
@@ -87,7 +87,7 @@ int cmd_capture(int argc, char **argv, struct cli *cli)
 	dir = store_path(st, "capture");
 	ret = capture_check_endpoint(st, dir, argv[optind], &err);
 	if (ret == 0)
-		ret = capture_each(dir, argv[optind], since, until,
+		ret = deploy_capture_each(dir, argv[optind], since, until,
 				   print_record, NULL, &err);
 	free(dir);
 	if (ret < 0)

@@ -11,7 +11,7 @@
 
 #include "core/buf.h"
 #include "deploy.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/store.h"
 #include "core/xalloc.h"
 
@@ -49,7 +49,7 @@ static char *gateway_url(struct cli *cli)
 	if (env && *env)
 		return xstrdup(env);
 	if (store_discover(&dir, cli->store_dir, &err) == 0) {
-		path = path_join(dir, "gateway.url");
+		path = fs_path_join(dir, "gateway.url");
 		if (buf_read_file(&b, path, 1024, &err) == 0 && b.len) {
 			free(path);
 			free(dir);

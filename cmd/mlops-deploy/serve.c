@@ -12,12 +12,12 @@
 #include <unistd.h>
 
 #include "deploy.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "deploy/gateway.h"
 #include "deploy/gateway_record.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "core/store.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 const char usage_serve[] =
@@ -73,11 +73,11 @@ static void on_ready(void *arg, const char *url)
 		char pid[32];
 
 		n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		write_file_atomic(s->pidfile, pid, (size_t)n, NULL);
+		fs_write_file_atomic(s->pidfile, pid, (size_t)n, NULL);
 	}
 	if (s->notify_fd >= 0) {
 		n = snprintf(line, sizeof(line), "0 %s\n", url);
-		write_all(s->notify_fd, line, (size_t)n);
+		fs_write_all(s->notify_fd, line, (size_t)n);
 		close(s->notify_fd);
 		s->notify_fd = -1;
 	} else {
@@ -106,7 +106,7 @@ static char *default_pidfile(struct cli *cli)
 
 	if (store_discover(&dir, cli->store_dir, &err) < 0)
 		return NULL;
-	path = path_join(dir, "gateway.pid");
+	path = fs_path_join(dir, "gateway.pid");
 	free(dir);
 	return path;
 }
@@ -165,7 +165,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		{ 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct gateway_conf conf = { .listen = "127.0.0.1:8080" };
+	struct deploy_gateway_conf conf = { .listen = "127.0.0.1:8080" };
 	int64_t lim;
 	struct serve_state state = { NULL, -1 };
 	const char *log_path = NULL, *pidfile = NULL;
@@ -210,7 +210,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 			const char *name = c == OPT_HEADERTO ?
 					   "--header-timeout" : "--body-timeout";
 
-			if (duration_parse(optarg, &lim, &err) < 0)
+			if (time_parse_duration(optarg, &lim, &err) < 0)
 				return cli_usage(cli, usage_serve, "%s: %s",
 						 name, err.msg);
 			if (lim <= 0)
@@ -279,14 +279,14 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 			dup2(fileno(log), 2);
 		close(devnull);
 	}
-	ret = gateway_run(&conf, &err);
+	ret = deploy_gateway_run(&conf, &err);
 	if (ret < 0) {
 		if (state.notify_fd >= 0) {
 			char line[1200];
 			int n = snprintf(line, sizeof(line), "%d %s\n",
 					 -ret, err.msg);
 
-			write_all(state.notify_fd, line, (size_t)n);
+			fs_write_all(state.notify_fd, line, (size_t)n);
 		}
 		ret = cli_fail(cli, &err);
 	}
@@ -319,7 +319,7 @@ static int pid_from_file(struct cli *cli, const char *pidfile, long *pid)
 		ret = cli_fail(cli, &err);
 		goto out;
 	}
-	if (!gwrec_alive((long)v)) {
+	if (!deploy_gateway_record_alive((long)v)) {
 		ret = cli_error(cli, MLOPS_ENOTFOUND, "no gateway with pid "
 				"%lld (stale '%s')", (long long)v, pidfile);
 		unlink(pidfile);
@@ -336,14 +336,14 @@ out:
 static int pids_from_store(struct cli *cli, long **pids, size_t *n)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct gwrec *recs = NULL;
+	struct deploy_gateway_record *recs = NULL;
 	char *dir = NULL;
 	size_t nrecs = 0, remote = 0;
 	int ret;
 
 	if (store_discover(&dir, cli->store_dir, &err) < 0)
 		return cli_fail(cli, &err);
-	ret = gwrec_list(dir, &recs, &nrecs, &err);
+	ret = deploy_gateway_record_list(dir, &recs, &nrecs, &err);
 	free(dir);
 	if (ret < 0)
 		return cli_fail(cli, &err);
@@ -355,7 +355,7 @@ static int pids_from_store(struct cli *cli, long **pids, size_t *n)
 		else
 			remote++;
 	}
-	gwrec_list_free(recs, nrecs);
+	deploy_gateway_record_list_free(recs, nrecs);
 	if (*n)
 		return 0;
 	if (remote)
@@ -406,12 +406,12 @@ int cmd_stop(int argc, char **argv, struct cli *cli)
 	do {
 		left = 0;
 		for (size_t i = 0; i < n; i++)
-			left += gwrec_alive(pids[i]);
+			left += deploy_gateway_record_alive(pids[i]);
 		if (left)
 			usleep(20000);
 	} while (left && time_mono_us() < give_up);
 	for (size_t i = 0; i < n; i++)
-		if (gwrec_alive(pids[i]))
+		if (deploy_gateway_record_alive(pids[i]))
 			ret = cli_error(cli, MLOPS_EINTERNAL, "gateway %ld did "
 					"not exit", pids[i]);
 out:

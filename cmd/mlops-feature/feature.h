@@ -24,7 +24,7 @@ extern const char usage_create[], usage_list[], usage_describe[],
 /* Open the store and load group name: 0, or the exit status after
  * printing the error. The caller frees *g. */
 int feature_load_group(struct cli *cli, const char *name,
-		       struct store **st, struct fgroup **g);
+		       struct store **st, struct feature_group **g);
 
 /* Append one audit record for the verb; returns the exit status. */
 int feature_audit(struct cli *cli, struct store *st, const char *action,

@@ -8,7 +8,7 @@
 #include "feature/feature.h"
 #include "core/jsonio.h"
 #include "core/table.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 const char usage_create[] =
@@ -47,7 +47,7 @@ int cmd_create(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 	struct store *st;
 	json_t *def;
 	int c, ret;
@@ -57,31 +57,31 @@ int cmd_create(int argc, char **argv, struct cli *cli)
 		return CLI_STATUS(c);
 	if (argc - optind != 1)
 		return cli_usage(cli, usage_create, NULL);
-	if (fgroup_load_yaml(&g, argv[optind], &err) < 0)
+	if (feature_group_load_yaml(&g, argv[optind], &err) < 0)
 		return cli_fail(cli, &err);
 	if ((ret = cli_store(cli, &st)) != 0)
 		goto out;
 	if (audit_intend(st, "feature.create", g->name, &err) < 0 ||
-	    fstore_create(st, g, &err) < 0) {
+	    feature_create(st, g, &err) < 0) {
 		ret = cli_fail(cli, &err);
 		goto out;
 	}
-	def = fgroup_to_json(g);
+	def = feature_group_to_json(g);
 	ret = feature_audit(cli, st, "feature.create", g->name, def);
 	json_decref(def);
 	if (ret == 0)
 		printf("created feature group '%s' (%zu features)\n", g->name,
 		       g->nfeatures);
 out:
-	fgroup_free(g);
+	feature_group_free(g);
 	return ret;
 }
 
 /* The definition and totals as one JSON object (the caller decrefs). */
-static json_t *group_json(const struct fgroup *g,
-			  const struct fgroup_stats *s)
+static json_t *group_json(const struct feature_group *g,
+			  const struct feature_stats *s)
 {
-	json_t *j = fgroup_to_json(g);
+	json_t *j = feature_group_to_json(g);
 	char when[TIME_RFC3339_MAX];
 
 	json_object_set_new(j, "record_count", json_integer(s->record_count));
@@ -109,14 +109,14 @@ struct list_state {
 	struct mlops_err *err;
 };
 
-static int list_one(const struct fgroup *g, void *arg)
+static int list_one(const struct feature_group *g, void *arg)
 {
 	struct list_state *ls = arg;
-	struct fgroup_stats s;
+	struct feature_stats s;
 	char nf[24], rec[24], onl[24], off[24], when[TIME_RFC3339_MAX];
 	int ret;
 
-	if ((ret = fstore_stats(ls->st, g, &s, ls->err)) < 0)
+	if ((ret = feature_stats(ls->st, g, &s, ls->err)) < 0)
 		return ret;
 	if (ls->json) {
 		json_t *j = group_json(g, &s);
@@ -136,7 +136,7 @@ static int list_one(const struct fgroup *g, void *arg)
 			cells[5] = NULL;
 		table_add(ls->table, cells);
 	}
-	fgroup_stats_release(&s);
+	feature_stats_release(&s);
 	return 0;
 }
 
@@ -165,14 +165,14 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (!ls.json)
 		ls.table = table_new(6, headers);
-	ret = fstore_each(ls.st, list_one, &ls, &err);
+	ret = feature_each(ls.st, list_one, &ls, &err);
 	if (ls.table && table_print_free(ls.table, stdout) < 0 && ret == 0)
 		return cli_error(cli, MLOPS_EINTERNAL, "cannot write the list");
 	return ret < 0 ? cli_fail(cli, &err) : 0;
 }
 
-static void describe_text(const struct fgroup *g,
-			  const struct fgroup_stats *s)
+static void describe_text(const struct feature_group *g,
+			  const struct feature_stats *s)
 {
 	char when[TIME_RFC3339_MAX];
 
@@ -189,7 +189,7 @@ static void describe_text(const struct fgroup *g,
 	printf("features:\n");
 	for (size_t i = 0; i < g->nfeatures; i++)
 		printf("  - {name: %s, type: %s}\n", g->features[i].name,
-		       ftype_name(g->features[i].type));
+		       feature_group_type_name(g->features[i].type));
 	time_format(s->created_us, when);
 	printf("created: %s by %s\n", when, s->created_by);
 	printf("record_count: %" PRId64 "\nonline_count: %" PRId64 "\n"
@@ -204,8 +204,8 @@ static void describe_text(const struct fgroup *g,
 int cmd_describe(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct fgroup *g = NULL;
-	struct fgroup_stats s;
+	struct feature_group *g = NULL;
+	struct feature_stats s;
 	struct store *st;
 	int c, json = 0, ret;
 
@@ -222,8 +222,8 @@ int cmd_describe(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_describe, NULL);
 	if ((ret = feature_load_group(cli, argv[optind], &st, &g)) != 0)
 		return ret;
-	if (fstore_stats(st, g, &s, &err) < 0) {
-		fgroup_free(g);
+	if (feature_stats(st, g, &s, &err) < 0) {
+		feature_group_free(g);
 		return cli_fail(cli, &err);
 	}
 	if (json) {
@@ -234,8 +234,8 @@ int cmd_describe(int argc, char **argv, struct cli *cli)
 	} else {
 		describe_text(g, &s);
 	}
-	fgroup_stats_release(&s);
-	fgroup_free(g);
+	feature_stats_release(&s);
+	feature_group_free(g);
 	return 0;
 }
 
@@ -246,7 +246,7 @@ int cmd_drop(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 	struct store *st;
 	int c, force = 0, ret;
 
@@ -266,13 +266,13 @@ int cmd_drop(int argc, char **argv, struct cli *cli)
 		ret = cli_error(cli, MLOPS_EUSAGE, "dropping '%s' removes all "
 				"its records; use --force to do it", g->name);
 	} else if (audit_intend(st, "feature.drop", g->name, &err) < 0 ||
-		   fstore_drop(st, g, &err) < 0) {
+		   feature_drop(st, g, &err) < 0) {
 		ret = cli_fail(cli, &err);
 	} else {
 		ret = feature_audit(cli, st, "feature.drop", g->name, NULL);
 		if (ret == 0)
 			printf("dropped feature group '%s'\n", g->name);
 	}
-	fgroup_free(g);
+	feature_group_free(g);
 	return ret;
 }

@@ -13,10 +13,10 @@
 #include "feature/ddl.h"
 #include "feature.h"
 #include "feature/offline.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "feature/pit.h"
-#include "core/num.h"
-#include "core/timefmt.h"
+#include "core/parse.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define DEFAULT_MEMORY "256MB"
@@ -72,14 +72,14 @@ const char usage_dataset[] =
 /* Load group name for a verb that reads its offline store: 0, or the
  * exit status after printing why (an online-only group has none). */
 static int load_offline_group(struct cli *cli, const char *name,
-			      struct store **st, struct fgroup **g)
+			      struct store **st, struct feature_group **g)
 {
 	int ret = feature_load_group(cli, name, st, g);
 
 	if (ret == 0 && !(*g)->offline) {
 		ret = cli_error(cli, MLOPS_ENOTFOUND, "feature group '%s' has "
 				"no offline store", (*g)->name);
-		fgroup_free(*g);
+		feature_group_free(*g);
 		*g = NULL;
 	}
 	return ret;
@@ -93,10 +93,10 @@ int cmd_ddl(int argc, char **argv, struct cli *cli)
 		{ "schema", required_argument, 0, 's' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	enum ddl_engine engine = DDL_SPARK;
+	enum feature_ddl_engine engine = DDL_SPARK;
 	const char *schema = NULL;
 	struct buf out = BUF_INIT;
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 	struct store *st;
 	int c, ret;
 
@@ -104,12 +104,12 @@ int cmd_ddl(int argc, char **argv, struct cli *cli)
 	       != -1)
 		switch (c) {
 		case 'e':
-			if (ddl_engine_parse(optarg, &engine) < 0)
+			if (feature_ddl_engine_parse(optarg, &engine) < 0)
 				return cli_usage(cli, usage_ddl, "unknown "
 						 "engine '%s'", optarg);
 			break;
 		case 's':
-			if (!fgroup_valid_name(optarg))
+			if (!feature_group_valid_name(optarg))
 				return cli_usage(cli, usage_ddl, "schema '%s' "
 						 "must be a letter or digit, "
 						 "then up to 63 letters, "
@@ -123,12 +123,12 @@ int cmd_ddl(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_ddl, NULL);
 	if ((ret = load_offline_group(cli, argv[optind], &st, &g)) != 0)
 		return ret;
-	if (ddl_print(&out, st, g, engine, schema, &err) < 0)
+	if (feature_ddl_print(&out, st, g, engine, schema, &err) < 0)
 		ret = cli_fail(cli, &err);
 	else
 		fwrite(out.s, 1, out.len, stdout);
 	buf_release(&out);
-	fgroup_free(g);
+	feature_group_free(g);
 	return ret;
 }
 
@@ -150,7 +150,7 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	int64_t as_of = INT64_MAX;
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 	struct store *st;
 	int c, ret;
 
@@ -169,22 +169,22 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_export, NULL);
 	if ((ret = load_offline_group(cli, argv[optind], &st, &g)) != 0)
 		return ret;
-	if (offline_export(st, g, as_of, stdout, &err) < 0)
+	if (feature_offline_export(st, g, as_of, stdout, &err) < 0)
 		ret = cli_fail(cli, &err);
-	fgroup_free(g);
+	feature_group_free(g);
 	return ret;
 }
 
 /* Run the join into path atomically: a temporary file beside it,
  * fsynced and renamed when complete. */
-static int dataset_to_file(struct store *st, struct pit_opts *o,
+static int dataset_to_file(struct store *st, struct feature_pit_opts *o,
 			   const char *path, struct mlops_err *err)
 {
-	char *dir = path_dirname(path);
+	char *dir = fs_path_dirname(path);
 	char *tmp = NULL;
 	int fd, ret;
 
-	fd = tmpfile_open(dir, ".mlops-dataset", &tmp, err);
+	fd = fs_tmpfile_open(dir, ".mlops-dataset", &tmp, err);
 	free(dir);
 	if (fd < 0)
 		return fd;
@@ -198,12 +198,12 @@ static int dataset_to_file(struct store *st, struct pit_opts *o,
 		free(tmp);
 		return ret;
 	}
-	ret = pit_dataset(st, o, err);
+	ret = feature_pit_dataset(st, o, err);
 	if (fclose(o->out) != 0 && ret == 0)
 		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 				      "cannot write '%s'", tmp);
 	if (ret == 0) {
-		ret = tmpfile_commit(fd, tmp, path, err);
+		ret = fs_tmpfile_commit(fd, tmp, path, err);
 	} else {
 		close(fd);
 		unlink(tmp);
@@ -227,8 +227,8 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 		{ 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct pit_opts o = { NULL };
-	struct pit_request *reqs = NULL;
+	struct feature_pit_opts o = { NULL };
+	struct feature_pit_request *reqs = NULL;
 	size_t nreqs = 0, cap = 0;
 	const char *output = NULL, *memory = DEFAULT_MEMORY;
 	uint64_t mem;
@@ -252,7 +252,7 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 			break;
 		case 'f':
 			ALLOC_GROW(reqs, nreqs + 1, cap);
-			if (pit_request_parse(&reqs[nreqs], optarg, &err) < 0)
+			if (feature_pit_request_parse(&reqs[nreqs], optarg, &err) < 0)
 				ret = cli_usage(cli, usage_dataset, "%s",
 						err.msg);
 			else
@@ -290,12 +290,12 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 		o.memory = (size_t)mem;
 		o.out = stdout;
 		if ((output ? dataset_to_file(st, &o, output, &err) :
-		     pit_dataset(st, &o, &err)) < 0)
+		     feature_pit_dataset(st, &o, &err)) < 0)
 			ret = cli_fail(cli, &err);
 	}
 out:
 	for (size_t i = 0; i < nreqs; i++)
-		pit_request_release(&reqs[i]);
+		feature_pit_request_release(&reqs[i]);
 	free(reqs);
 	return ret;
 }

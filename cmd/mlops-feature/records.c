@@ -14,10 +14,10 @@
 #include "feature.h"
 #include "feature/ingest.h"
 #include "feature/online.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "feature/feature.h"
 #include "core/jsonio.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 const char usage_ingest[] =
@@ -63,7 +63,7 @@ static void show_progress(int64_t rows, void *arg)
 	fprintf(stderr, "\r%s: %" PRId64 " rows", (const char *)arg, rows);
 }
 
-static enum ingest_format guess_format(const char *path)
+static enum feature_ingest_format guess_format(const char *path)
 {
 	size_t n = strlen(path);
 
@@ -91,10 +91,10 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct ingest_opts o = { STDIN_FILENO, "<stdin>", INGEST_CSV };
-	struct ingest_result res;
+	struct feature_ingest_opts o = { STDIN_FILENO, "<stdin>", INGEST_CSV };
+	struct feature_ingest_result res;
 	const char *format = NULL, *errors = NULL, *path = "-";
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 	struct store *st;
 	json_t *detail;
 	int c, ret;
@@ -125,7 +125,7 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (strcmp(path, "-") != 0) {
 		o.name = path;
-		o.fd = file_open_input(path, &err);
+		o.fd = fs_open_input(path, &err);
 		if (o.fd < 0) {
 			ret = cli_fail(cli, &err);
 			goto out;
@@ -147,7 +147,7 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 	}
 	ret = audit_intend(st, "feature.ingest", g->name, &err);
 	if (ret == 0)
-		ret = fingest_run(st, g, &o, &res, &err);
+		ret = feature_ingest_run(st, g, &o, &res, &err);
 	if (o.progress && res.rows >= 65536)
 		fputc('\n', stderr);
 	if (o.errors && fclose(o.errors) != 0 && ret == 0)
@@ -174,7 +174,7 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 out:
 	if (o.fd != STDIN_FILENO && o.fd >= 0)
 		close(o.fd);
-	fgroup_free(g);
+	feature_group_free(g);
 	return ret;
 }
 
@@ -187,7 +187,7 @@ static int selected(const size_t *sel, size_t nsel, size_t f)
 }
 
 /* Features to print: --features a,b or all. */
-static int select_features(struct cli *cli, const struct fgroup *g,
+static int select_features(struct cli *cli, const struct feature_group *g,
 			   const char *list, size_t **sel, size_t *nsel)
 {
 	char *copy, *p, *next;
@@ -207,7 +207,7 @@ static int select_features(struct cli *cli, const struct fgroup *g,
 		next = strchr(p, ',');
 		if (next)
 			*next++ = '\0';
-		f = fgroup_find(g, p);
+		f = feature_group_find(g, p);
 		if (f < 0)
 			ret = cli_error(cli, MLOPS_ENOTFOUND, "feature group "
 					"'%s' has no feature '%s'", g->name, p);
@@ -223,15 +223,15 @@ static int select_features(struct cli *cli, const struct fgroup *g,
 
 struct get_state {
 	struct cli *cli;
-	const struct fgroup *g;
-	struct online_reader *r;
+	const struct feature_group *g;
+	struct feature_online_reader *r;
 	size_t *sel, nsel;
 	int json;
 	char **row;
 	int64_t now, found, missing;
 };
 
-static json_t *typed(enum ftype t, const char *v)
+static json_t *typed(enum feature_group_type t, const char *v)
 {
 	if (!*v)
 		return json_null();
@@ -267,7 +267,7 @@ static int get_one(struct get_state *gs, const char *id,
 {
 	char **values;
 	int64_t t = 0;
-	int ret = online_get(gs->r, id, gs->now, &values, &t, err);
+	int ret = feature_online_get(gs->r, id, gs->now, &values, &t, err);
 
 	if (ret < 0)
 		return ret;
@@ -280,7 +280,7 @@ static int get_one(struct get_state *gs, const char *id,
 		json_t *j = json_object();
 
 		for (size_t i = 0; i < gs->nsel; i++) {
-			const struct feature_def *f =
+			const struct feature_group_def *f =
 				&gs->g->features[gs->sel[i]];
 
 			json_object_set_new(j, f->name, typed(f->type,
@@ -347,7 +347,7 @@ int cmd_get(int argc, char **argv, struct cli *cli)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct get_state gs = { cli };
 	const char *features = NULL, *ids = NULL;
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 	struct store *st;
 	int c, ret;
 
@@ -385,7 +385,7 @@ int cmd_get(int argc, char **argv, struct cli *cli)
 		gs.sel[0] = g->id_index;
 		gs.nsel++;
 	}
-	if (online_reader_new(&gs.r, st, g, &err) < 0) {
+	if (feature_online_reader_new(&gs.r, st, g, &err) < 0) {
 		ret = cli_fail(cli, &err);
 		goto out;
 	}
@@ -400,10 +400,10 @@ int cmd_get(int argc, char **argv, struct cli *cli)
 	else if (gs.missing)
 		ret = gs.found ? MLOPS_EXIT_FINDING : -MLOPS_ENOTFOUND;
 out:
-	online_reader_free(gs.r);
+	feature_online_reader_free(gs.r);
 	free(gs.sel);
 	free(gs.row);
-	fgroup_free(g);
+	feature_group_free(g);
 	return ret;
 }
 
@@ -416,7 +416,7 @@ int cmd_delete(int argc, char **argv, struct cli *cli)
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	const char *when = NULL;
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 	struct store *st;
 	json_t *detail;
 	char *resource;
@@ -444,7 +444,7 @@ int cmd_delete(int argc, char **argv, struct cli *cli)
 		return ret;
 	resource = xasprintf("%s/%s", g->name, argv[optind + 1]);
 	if (audit_intend(st, "feature.delete", resource, &err) < 0 ||
-	    online_delete(st, g, argv[optind + 1], t, hard, &err) < 0) {
+	    feature_online_delete(st, g, argv[optind + 1], t, hard, &err) < 0) {
 		free(resource);
 		ret = cli_fail(cli, &err);
 		goto out;
@@ -457,6 +457,6 @@ int cmd_delete(int argc, char **argv, struct cli *cli)
 	json_decref(detail);
 	free(resource);
 out:
-	fgroup_free(g);
+	feature_group_free(g);
 	return ret;
 }

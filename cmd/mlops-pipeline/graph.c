@@ -71,7 +71,7 @@ int cmd_validate(int argc, char **argv, struct cli *cli)
 			struct store *st;
 
 			c = cli_store(cli, &st);
-			if (c == 0 && pipeline_check_features(p, st, &err) < 0)
+			if (c == 0 && pipeline_exec_check_features(p, st, &err) < 0)
 				c = cli_fail(cli, &err);
 			break;
 		}
@@ -213,9 +213,9 @@ int cmd_graph(int argc, char **argv, struct cli *cli)
 	if (run_id) {
 		if ((ret = cli_store(cli, &st)) != 0)
 			return ret;
-		ret = pipeline_run_get(st, run_id, &run, &err);
+		ret = pipeline_runs_get(st, run_id, &run, &err);
 		if (ret == 0)
-			ret = pipeline_run_definition(st, run, &p, &err);
+			ret = pipeline_runs_definition(st, run, &p, &err);
 	} else {
 		ret = pipeline_load_file(&p, file, NULL, 0, &err);
 	}

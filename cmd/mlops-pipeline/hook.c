@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "core/audit.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "pipeline/git.h"
 #include "verbs.h"
 #include "core/xalloc.h"
@@ -61,7 +61,7 @@ static int cmd_install(int argc, char **argv, struct cli *cli)
 		{ "repo", required_argument, 0, 'r' },
 		{ "wait", no_argument, 0, 'w' }, { 0, 0, 0, 0 }
 	};
-	struct pipeline_hook_opts o = { ".", "main", "pipeline.yaml", NULL,
+	struct pipeline_git_hook_opts o = { ".", "main", "pipeline.yaml", NULL,
 					NULL, 0 };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char exe[PATH_MAX], *path = NULL;
@@ -98,7 +98,7 @@ static int cmd_install(int argc, char **argv, struct cli *cli)
 	exe[n] = '\0';
 	o.program = exe;
 	o.store = st->dir;
-	if (pipeline_hook_install(&o, &path, &err) < 0)
+	if (pipeline_git_hook_install(&o, &path, &err) < 0)
 		return cli_fail(cli, &err);
 	printf("installed %s: runs %s for commits on %s (store %s)%s\n", path,
 	       o.file, o.branch, st->dir, o.wait ? " in the foreground" : "");
@@ -129,7 +129,7 @@ static int cmd_uninstall(int argc, char **argv, struct cli *cli)
 		}
 	if (optind != argc)
 		return cli_usage(cli, usage_uninstall, "unexpected argument");
-	if (pipeline_hook_uninstall(repo, &path, &err) < 0)
+	if (pipeline_git_hook_uninstall(repo, &path, &err) < 0)
 		return cli_fail(cli, &err);
 	printf("removed the mlops-pipeline hook %s\n", path);
 	ret = audit_hook(cli, "pipeline.hook.uninstall", path, &err);

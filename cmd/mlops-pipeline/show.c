@@ -95,7 +95,7 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (pipeline_run_list(st, &list, &err) < 0)
+	if (pipeline_runs_list(st, &list, &err) < 0)
 		return cli_fail(cli, &err);
 	if (json) {
 		json_array_foreach(list, i, run)
@@ -146,7 +146,7 @@ int cmd_show(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (pipeline_run_get(st, argv[optind], &run, &err) < 0)
+	if (pipeline_runs_get(st, argv[optind], &run, &err) < 0)
 		return cli_fail(cli, &err);
 	if (json) {
 		jsonio_print(stdout, run);
@@ -246,7 +246,7 @@ int cmd_logs(int argc, char **argv, struct cli *cli)
 		only = argv[optind + 1];
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (pipeline_run_get(st, argv[optind], &run, &err) < 0)
+	if (pipeline_runs_get(st, argv[optind], &run, &err) < 0)
 		return cli_fail(cli, &err);
 	id = str(run, "id");
 	steps = json_object_get(run, "steps");
@@ -271,7 +271,7 @@ int cmd_logs(int argc, char **argv, struct cli *cli)
 		char *status = NULL;
 		int running;
 
-		ret = pipeline_run_status(st, id, &status, &err);
+		ret = pipeline_runs_status(st, id, &status, &err);
 		if (ret < 0) {
 			ret = cli_fail(cli, &err);
 			break;

@@ -8,7 +8,7 @@
 
 #include "core/audit.h"
 #include "core/jsonio.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "registry-cmd.h"
 #include "core/table.h"
 #include "core/xalloc.h"
@@ -87,7 +87,7 @@ static int change_status(int argc, char **argv, struct cli *cli,
 		{ "note", required_argument, 0, 'm' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	const char *note = NULL;
 	char *previous = NULL, *name;
 	struct store *st;
@@ -112,7 +112,7 @@ static int change_status(int argc, char **argv, struct cli *cli,
 	name = regcmd_name(mv);
 	ret = audit_intend(st, action, name, &err);
 	if (ret == 0)
-		ret = registry_set_status(st, mv->group, mv->version, status,
+		ret = registry_status_set(st, mv->group, mv->version, status,
 					  note, &previous, &err);
 	if (ret < 0) {
 		ret = cli_fail(cli, &err);
@@ -130,7 +130,7 @@ static int change_status(int argc, char **argv, struct cli *cli,
 	}
 	free(previous);
 	free(name);
-	model_version_free(mv);
+	registry_version_free(mv);
 	return ret;
 }
 
@@ -154,7 +154,7 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	int c, history = 0, json = 0, ret;
 	json_t *changes = NULL, *approvals = NULL, *h;
 	struct store *st;
@@ -182,7 +182,7 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 				     &err) < 0 ||
 	     registry_approvals(st, mv, &approvals, &err) < 0)) {
 		json_decref(changes);
-		model_version_free(mv);
+		registry_version_free(mv);
 		return cli_fail(cli, &err);
 	}
 	if (json) {
@@ -206,7 +206,7 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 		MLOPS_EXIT_FINDING;
 	json_decref(changes);
 	json_decref(approvals);
-	model_version_free(mv);
+	registry_version_free(mv);
 	return ret;
 }
 
@@ -245,7 +245,7 @@ static int cmd_alias_set(int argc, char **argv, struct cli *cli)
 	}
 	name = xasprintf("%s@%s", group, alias);
 	if (audit_intend(st, "registry.alias.set", name, &err) < 0 ||
-	    registry_alias_set(st, group, alias, version, &err) < 0) {
+	    registry_status_alias_set(st, group, alias, version, &err) < 0) {
 		free(name);
 		return cli_fail(cli, &err);
 	}
@@ -266,7 +266,7 @@ static int alias_list(struct cli *cli, struct store *st, const char *group,
 	struct table *t;
 	size_t i;
 
-	if (registry_alias_list(st, group, &list, &err) < 0)
+	if (registry_status_alias_list(st, group, &list, &err) < 0)
 		return cli_fail(cli, &err);
 	t = json ? NULL : table_new(4, headers);
 	json_array_foreach(list, i, a) {
@@ -315,7 +315,7 @@ static int cmd_alias_rm(int argc, char **argv, struct cli *cli)
 		return ret;
 	name = xasprintf("%s@%s", argv[optind], argv[optind + 1]);
 	if (audit_intend(st, "registry.alias.rm", name, &err) < 0 ||
-	    registry_alias_rm(st, argv[optind], argv[optind + 1], &err) < 0) {
+	    registry_status_alias_rm(st, argv[optind], argv[optind + 1], &err) < 0) {
 		free(name);
 		return cli_fail(cli, &err);
 	}

@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "core/audit.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/jsonio.h"
 #include "registry/modelcard.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "registry-cmd.h"
 #include "registry/card.h"
 #include "core/table.h"
@@ -65,7 +65,7 @@ struct card_args {
 	int64_t revision;
 	int json;
 	struct store *st;
-	struct model_version *mv;	/* the caller frees it */
+	struct registry_version *mv;	/* the caller frees it */
 };
 
 /* Parse the options, check that min_args to max_args arguments follow
@@ -141,14 +141,14 @@ static int card_create(int argc, char **argv, struct cli *cli)
 
 	if (ret != REGCMD_GO_ON)
 		return ret;
-	if ((a.from && modelcard_load_file(&from, a.from, &err) < 0) ||
+	if ((a.from && registry_modelcard_load_file(&from, a.from, &err) < 0) ||
 	    regcmd_intend(a.st, "registry.card.create", a.mv, &err) < 0 ||
 	    registry_card_create(a.st, a.mv, from, &revision, &err) < 0)
 		ret = cli_fail(cli, &err);
 	else
 		ret = finish_change(cli, &a, "registry.card.create", revision);
 	json_decref(from);
-	model_version_free(a.mv);
+	registry_version_free(a.mv);
 	return ret;
 }
 
@@ -168,7 +168,7 @@ static int card_set(int argc, char **argv, struct cli *cli)
 		ret = cli_fail(cli, &err);
 	else
 		ret = finish_change(cli, &a, "registry.card.set", revision);
-	model_version_free(a.mv);
+	registry_version_free(a.mv);
 	return ret;
 }
 
@@ -182,7 +182,7 @@ static int render(const struct card_args *a, const char *format,
 				    a->revision, &card, err);
 
 	if (ret == 0)
-		ret = modelcard_render(doc, card, title, format, err);
+		ret = registry_modelcard_render(doc, card, title, format, err);
 	json_decref(card);
 	free(title);
 	return ret;
@@ -208,7 +208,7 @@ static int card_show(int argc, char **argv, struct cli *cli)
 		ret = cli_fail(cli, &err);
 	buf_release(&doc);
 	json_decref(card);
-	model_version_free(a.mv);
+	registry_version_free(a.mv);
 	return ret;
 }
 
@@ -245,7 +245,7 @@ static int card_status(int argc, char **argv, struct cli *cli)
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
 	json_decref(card);
-	model_version_free(a.mv);
+	registry_version_free(a.mv);
 	return ret;
 }
 
@@ -289,7 +289,7 @@ static int card_history(int argc, char **argv, struct cli *cli)
 		table_print_free(t, stdout);
 	}
 	json_decref(revs);
-	model_version_free(a.mv);
+	registry_version_free(a.mv);
 	return ret;
 }
 
@@ -306,7 +306,7 @@ static int card_export(int argc, char **argv, struct cli *cli)
 	to_stdout = !a.output || strcmp(a.output, "-") == 0;
 	if (render(&a, a.format, &doc, &err) < 0 ||
 	    (!to_stdout &&
-	     write_file_atomic(a.output, doc.s, doc.len, &err) < 0)) {
+	     fs_write_file_atomic(a.output, doc.s, doc.len, &err) < 0)) {
 		ret = cli_fail(cli, &err);
 	} else {
 		ret = 0;
@@ -316,7 +316,7 @@ static int card_export(int argc, char **argv, struct cli *cli)
 			regcmd_publish_mode(a.output);
 	}
 	buf_release(&doc);
-	model_version_free(a.mv);
+	registry_version_free(a.mv);
 	return ret;
 }
 

@@ -94,7 +94,7 @@ static void print_lineage(const json_t *r)
 int cmd_lineage(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	json_t *report = NULL;
 	struct store *st;
 	int json = 0, ret;
@@ -103,14 +103,14 @@ int cmd_lineage(int argc, char **argv, struct cli *cli)
 				     &json, &st)) != REGCMD_GO_ON ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
-	if (registry_lineage_report(st, mv, &report, &err) < 0)
+	if (registry_report_lineage(st, mv, &report, &err) < 0)
 		ret = cli_fail(cli, &err);
 	else if (json)
 		jsonio_print(stdout, report);
 	else
 		print_lineage(report);
 	json_decref(report);
-	model_version_free(mv);
+	registry_version_free(mv);
 	return ret;
 }
 
@@ -158,7 +158,7 @@ static void diff_rows(struct table *t, const char *kind, const json_t *rows)
 
 int cmd_diff(int argc, char **argv, struct cli *cli)
 {
-	struct model_version *a = NULL, *b = NULL;
+	struct registry_version *a = NULL, *b = NULL;
 	struct table *t;
 	struct store *st;
 	int json = 0, differ = 0, ret;
@@ -168,10 +168,10 @@ int cmd_diff(int argc, char **argv, struct cli *cli)
 				     &st)) != REGCMD_GO_ON ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &a)) != 0 ||
 	    (ret = regcmd_resolve(cli, st, argv[optind + 1], &b)) != 0) {
-		model_version_free(a);
+		registry_version_free(a);
 		return ret;
 	}
-	d = registry_diff(a, b, &differ);
+	d = registry_report_diff(a, b, &differ);
 	if (json) {
 		jsonio_print(stdout, d);
 	} else {
@@ -184,7 +184,7 @@ int cmd_diff(int argc, char **argv, struct cli *cli)
 		table_print_free(t, stdout);
 	}
 	json_decref(d);
-	model_version_free(a);
-	model_version_free(b);
+	registry_version_free(a);
+	registry_version_free(b);
 	return differ ? MLOPS_EXIT_FINDING : 0;
 }

@@ -57,7 +57,7 @@ int regcmd_parse_args(int argc, char **argv, struct cli *cli,
 
 /* Resolve ref into *out; 0, or the exit status after printing. */
 int regcmd_resolve(const struct cli *cli, struct store *st, const char *ref,
-		   struct model_version **out);
+		   struct registry_version **out);
 
 /* Give a file we wrote atomically (temporary files are 0600) the mode
  * a new file would have under the umask: exports are meant to be
@@ -70,9 +70,9 @@ void regcmd_publish_mode(const char *path);
 void regcmd_print_approval(const char *indent, const json_t *record);
 
 /* "GROUP/N" of mv; the caller frees. */
-char *regcmd_name(const struct model_version *mv);
+char *regcmd_name(const struct registry_version *mv);
 /* audit_intend() for action on mv, named as regcmd_name() does. */
 int regcmd_intend(struct store *st, const char *action,
-		  const struct model_version *mv, struct mlops_err *err);
+		  const struct registry_version *mv, struct mlops_err *err);
 
 #endif

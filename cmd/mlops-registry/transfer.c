@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "core/audit.h"
-#include "core/fsutil.h"
-#include "core/num.h"
+#include "core/fs.h"
+#include "core/parse.h"
 #include "registry-cmd.h"
 #include "core/xalloc.h"
 
@@ -41,7 +41,7 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		{ "output", required_argument, 0, 'o' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	const char *output = NULL;
 	char *tmp = NULL, *dir;
 	struct store *st;
@@ -66,14 +66,14 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (!output) {
 		fflush(stdout);
-		ret = registry_export(st, mv, STDOUT_FILENO, &err);
+		ret = registry_transfer_export(st, mv, STDOUT_FILENO, &err);
 	} else {
-		dir = path_dirname(output);
-		fd = tmpfile_open(dir, ".export", &tmp, &err);
+		dir = fs_path_dirname(output);
+		fd = fs_tmpfile_open(dir, ".export", &tmp, &err);
 		free(dir);
-		ret = fd < 0 ? fd : registry_export(st, mv, fd, &err);
+		ret = fd < 0 ? fd : registry_transfer_export(st, mv, fd, &err);
 		if (ret == 0)
-			ret = tmpfile_commit(fd, tmp, output, &err);
+			ret = fs_tmpfile_commit(fd, tmp, output, &err);
 		if (ret == 0)
 			regcmd_publish_mode(output);
 		else if (fd >= 0) {
@@ -82,7 +82,7 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		}
 	}
 	free(tmp);
-	model_version_free(mv);
+	registry_version_free(mv);
 	return ret < 0 ? cli_fail(cli, &err) : 0;
 }
 
@@ -127,11 +127,11 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	if (strcmp(path, "-") != 0 &&
-	    (fd = file_open_input(path, &err)) < 0)
+	    (fd = fs_open_input(path, &err)) < 0)
 		return cli_fail(cli, &err);
 	ret = audit_intend(st, "registry.import", path, &err);
 	if (ret == 0)
-		ret = registry_import(st, fd, strcmp(path, "-") == 0 ?
+		ret = registry_transfer_import(st, fd, strcmp(path, "-") == 0 ?
 				      "<stdin>" : path, status, max_size,
 				      &group, &version, &unchanged, &err);
 	if (fd != STDIN_FILENO)

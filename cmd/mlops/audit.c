@@ -7,7 +7,7 @@
 #include "core/jsonio.h"
 #include "mlops.h"
 #include "core/table.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 
 static const char usage_log[] =
 	"usage: mlops audit log [--json] [--since TIME] [--user USER]\n"

@@ -10,9 +10,9 @@
 #include "core/event.h"
 #include "core/jsonio.h"
 #include "mlops.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "core/table.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 static const char usage_log[] =

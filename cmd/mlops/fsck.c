@@ -8,7 +8,7 @@
 #include "core/audit.h"
 #include "core/fsck.h"
 #include "mlops.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 
 const char usage_fsck[] =
 	"usage: mlops fsck\n"
@@ -73,7 +73,7 @@ int cmd_gc(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct gc_plan plan = GC_PLAN_INIT;
+	struct fsck_gc_plan plan = FSCK_GC_PLAN_INIT;
 	int64_t grace = 3600 * TIME_US_PER_SEC;
 	struct audit_entry entry = { "store.gc", NULL, "success", NULL };
 	char resource[64];
@@ -88,7 +88,7 @@ int cmd_gc(int argc, char **argv, struct cli *cli)
 			dry_run = 1;
 			break;
 		case 'g':
-			if (duration_parse(optarg, &grace, &err) < 0)
+			if (time_parse_duration(optarg, &grace, &err) < 0)
 				return cli_usage(cli, usage_gc, "--grace: %s",
 						 err.msg);
 			break;
@@ -102,13 +102,13 @@ int cmd_gc(int argc, char **argv, struct cli *cli)
 		return ret;
 	/* Decide everything first: an error while deciding removes
 	 * nothing. */
-	if (gc_plan_make(&plan, st, (time_now_us() - grace) /
+	if (fsck_gc_plan_make(&plan, st, (time_now_us() - grace) /
 			 TIME_US_PER_SEC, &err) < 0)
 		return cli_fail(cli, &err);
 	for (size_t i = 0; i < plan.n; i++) {
-		const struct gc_item *it = &plan.items[i];
+		const struct fsck_gc_item *it = &plan.items[i];
 
-		ret = dry_run ? 0 : gc_remove(st, it, &err);
+		ret = dry_run ? 0 : fsck_gc_remove(st, it, &err);
 		if (ret == 1)
 			continue;	/* referenced since the plan */
 		if (ret < 0 || ret == 2) {
@@ -123,7 +123,7 @@ int cmd_gc(int argc, char **argv, struct cli *cli)
 		removed++;
 		bytes += it->bytes;
 	}
-	gc_plan_release(&plan);
+	fsck_gc_plan_release(&plan);
 	fprintf(stderr, "%s: %s %ld file%s, %" PRIu64 " bytes\n", cli->prog,
 		dry_run ? "would remove" : "removed", removed,
 		removed == 1 ? "" : "s", bytes);

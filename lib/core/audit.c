@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include "core/audit.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/hash.h"
 #include "core/identity.h"
-#include "core/ids.h"
+#include "core/id.h"
 #include "core/jsonio.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define AUDIT_LOG "audit.log"
@@ -239,7 +239,7 @@ static int log_add(struct audit_log *lg, json_t *rec, struct mlops_err *err)
 	memcpy(lg->prev, hash, sizeof(lg->prev));
 	buf_reset(&line);
 	buf_addf(&line, "%lld %s\n", (long long)lg->seq, hash);
-	ret = write_file_atomic(lg->head_path, line.s, line.len, err);
+	ret = fs_write_file_atomic(lg->head_path, line.s, line.len, err);
 	buf_release(&line);
 	return ret;
 }

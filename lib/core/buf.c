@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/xalloc.h"
 
 char buf_empty[1];
@@ -148,7 +148,7 @@ int buf_read_fd(struct buf *b, int fd, size_t max, const char *what,
 int buf_read_file(struct buf *b, const char *path, size_t max,
 		  struct mlops_err *err)
 {
-	int fd = file_open_input(path, err);
+	int fd = fs_open_input(path, err);
 	int ret;
 
 	if (fd < 0)

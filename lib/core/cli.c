@@ -137,7 +137,7 @@ int cli_store(struct cli *cli, struct store **out)
 			return cli_fail(cli, &err);
 		/* Say so when killed commands left temporary files, which
 		 * may be large (an offline partition per hour ingested). */
-		if (tmp_stale(cli->st, &stale, &bytes, &err) == 0 && stale)
+		if (fsck_tmp_stale(cli->st, &stale, &bytes, &err) == 0 && stale)
 			cli_warn(cli, "tmp/ holds %ld file%s (%" PRIu64
 				 " bytes) left by killed commands; 'mlops gc' "
 				 "removes them", stale, stale == 1 ? "" : "s",

@@ -8,7 +8,7 @@
 
 #include "core/buf.h"
 #include "core/config.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/xalloc.h"
 
 int config_valid_env(const char *name)
@@ -30,10 +30,10 @@ int config_valid_env(const char *name)
 int config_load(struct spec_doc **out, const char *store_dir,
 		struct mlops_err *err)
 {
-	char *path = path_join(store_dir, CONFIG_FILE);
+	char *path = fs_path_join(store_dir, CONFIG_FILE);
 	int ret;
 
-	if (!path_exists(path))
+	if (!fs_exists(path))
 		ret = spec_load_mem(out, "", 0, path, err);
 	else
 		ret = spec_load_file(out, path, err);
@@ -137,8 +137,8 @@ static int check_value(const char *key, const char *value,
 static int edit(const char *store_dir, const char *key, const char *value,
 		struct mlops_err *err)
 {
-	char *lock_path = path_join(store_dir, CONFIG_FILE ".lock");
-	char *path = path_join(store_dir, CONFIG_FILE);
+	char *lock_path = fs_path_join(store_dir, CONFIG_FILE ".lock");
+	char *path = fs_path_join(store_dir, CONFIG_FILE);
 	struct spec_doc *cfg = NULL;
 	struct buf out = BUF_INIT;
 	struct spec_node *map;
@@ -191,7 +191,7 @@ static int edit(const char *store_dir, const char *key, const char *value,
 	buf_addstr(&out, "# mlops store settings; see mlops-store(5).\n");
 	ret = spec_emit(cfg->root, &out, err);
 	if (ret == 0)
-		ret = write_file_atomic(path, out.s, out.len, err);
+		ret = fs_write_file_atomic(path, out.s, out.len, err);
 out:
 	if (fd >= 0)
 		close(fd);

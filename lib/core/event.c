@@ -3,9 +3,9 @@
 
 #include "core/buf.h"
 #include "core/event.h"
-#include "core/ids.h"
+#include "core/id.h"
 #include "core/jsonio.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 
 static int insert(struct store *st, json_t *ev, int64_t time_us,
 		  struct mlops_err *err)

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "core/extsort.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/xalloc.h"
 
 #define WRITE_BUFFER (1u << 20)
@@ -34,7 +34,7 @@ struct entry {
 struct run {
 	int fd;			/* an unlinked temporary file */
 	FILE *f;		/* its reader while merging, else NULL */
-	struct sort_rec *rec;	/* the current record, or NULL at the end */
+	struct extsort_rec *rec;	/* the current record, or NULL at the end */
 	size_t cap;
 };
 
@@ -52,7 +52,7 @@ struct extsort {
 	size_t max_runs;	/* merge them into one past this */
 	size_t *heap;		/* run indices, a binary min-heap */
 	size_t heap_len;
-	struct sort_rec *last;	/* the record handed out by the merge */
+	struct extsort_rec *last;	/* the record handed out by the merge */
 	int merging;		/* extsort_next reads the merge */
 };
 
@@ -94,10 +94,10 @@ size_t extsort_runs(const struct extsort *s)
 
 static size_t rec_size(size_t keylen, size_t datalen)
 {
-	return (sizeof(struct sort_rec) + keylen + datalen + 7) & ~(size_t)7;
+	return (sizeof(struct extsort_rec) + keylen + datalen + 7) & ~(size_t)7;
 }
 
-int sort_rec_cmp(const struct sort_rec *a, const struct sort_rec *b)
+int extsort_rec_cmp(const struct extsort_rec *a, const struct extsort_rec *b)
 {
 	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
 	int c;
@@ -119,8 +119,8 @@ static int entry_cmp(const void *a, const void *b, void *arena)
 {
 	const struct entry *x = a, *y = b;
 
-	return sort_rec_cmp((struct sort_rec *)((char *)arena + x->off),
-			    (struct sort_rec *)((char *)arena + y->off));
+	return extsort_rec_cmp((struct extsort_rec *)((char *)arena + x->off),
+			    (struct extsort_rec *)((char *)arena + y->off));
 }
 
 static void radix_sort(struct extsort *s)
@@ -198,7 +198,7 @@ static int run_create(struct extsort *s, int *fd, FILE **f,
 	char *path = NULL;
 	int wfd;
 
-	*fd = tmpfile_open(s->tmpdir, "sort", &path, err);
+	*fd = fs_tmpfile_open(s->tmpdir, "sort", &path, err);
 	if (*fd < 0)
 		return *fd;
 	unlink(path);
@@ -216,7 +216,7 @@ static int run_create(struct extsort *s, int *fd, FILE **f,
 	return 0;
 }
 
-static int write_rec(struct extsort *s, FILE *f, const struct sort_rec *rec,
+static int write_rec(struct extsort *s, FILE *f, const struct extsort_rec *rec,
 		     struct mlops_err *err)
 {
 	size_t len = sizeof(*rec) + rec->keylen + rec->datalen;
@@ -244,13 +244,13 @@ static int run_add(struct extsort *s, int fd, FILE *f, struct mlops_err *err)
 }
 
 static int merge_begin(struct extsort *s, struct mlops_err *err);
-static int merge_next(struct extsort *s, const struct sort_rec **out,
+static int merge_next(struct extsort *s, const struct extsort_rec **out,
 		      struct mlops_err *err);
 
 /* Too many runs: merge them all into one. */
 static int compact(struct extsort *s, struct mlops_err *err)
 {
-	const struct sort_rec *rec;
+	const struct extsort_rec *rec;
 	FILE *f = NULL;
 	int fd, ret;
 
@@ -279,7 +279,7 @@ static int spill(struct extsort *s, struct mlops_err *err)
 	if ((ret = run_create(s, &fd, &f, err)) < 0)
 		return ret;
 	for (size_t i = 0; i < s->n && ret == 0; i++)
-		ret = write_rec(s, f, (struct sort_rec *)(s->arena +
+		ret = write_rec(s, f, (struct extsort_rec *)(s->arena +
 						  s->entries[i].off), err);
 	if (ret < 0) {
 		fclose(f);
@@ -299,7 +299,7 @@ int extsort_add(struct extsort *s, uint64_t k0, const void *key,
 		size_t datalen, struct mlops_err *err)
 {
 	size_t size = rec_size(keylen, datalen);
-	struct sort_rec *rec;
+	struct extsort_rec *rec;
 	int ret;
 
 	if (s->n && s->arena_len + size + (s->n + 1) * 2 *
@@ -314,7 +314,7 @@ int extsort_add(struct extsort *s, uint64_t k0, const void *key,
 		s->arena = xrealloc(s->arena, cap);
 		s->arena_cap = cap;
 	}
-	rec = (struct sort_rec *)(s->arena + s->arena_len);
+	rec = (struct extsort_rec *)(s->arena + s->arena_len);
 	rec->k0 = k0;
 	rec->k1 = k1;
 	rec->k2 = k2;
@@ -335,7 +335,7 @@ int extsort_add(struct extsort *s, uint64_t k0, const void *key,
 /* Read the next record of run r into r->rec (NULL at its end). */
 static int run_read(struct extsort *s, struct run *r, struct mlops_err *err)
 {
-	struct sort_rec head;
+	struct extsort_rec head;
 	size_t body;
 
 	if (fread(&head, sizeof(head), 1, r->f) != 1) {
@@ -363,7 +363,7 @@ read_error:
 
 static int heap_less(struct extsort *s, size_t a, size_t b)
 {
-	return sort_rec_cmp(s->runs[s->heap[a]].rec,
+	return extsort_rec_cmp(s->runs[s->heap[a]].rec,
 			    s->runs[s->heap[b]].rec) < 0;
 }
 
@@ -422,7 +422,7 @@ static int merge_begin(struct extsort *s, struct mlops_err *err)
 	return 0;
 }
 
-static int merge_next(struct extsort *s, const struct sort_rec **out,
+static int merge_next(struct extsort *s, const struct extsort_rec **out,
 		      struct mlops_err *err)
 {
 	struct run *r;
@@ -483,13 +483,13 @@ int extsort_finish(struct extsort *s, struct mlops_err *err)
 	return merge_begin(s, err);
 }
 
-int extsort_next(struct extsort *s, const struct sort_rec **out,
+int extsort_next(struct extsort *s, const struct extsort_rec **out,
 		 struct mlops_err *err)
 {
 	if (s->merging)
 		return merge_next(s, out, err);
 	if (s->next >= s->n)
 		return 0;
-	*out = (struct sort_rec *)(s->arena + s->entries[s->next++].off);
+	*out = (struct extsort_rec *)(s->arena + s->entries[s->next++].off);
 	return 1;
 }

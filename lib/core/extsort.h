@@ -21,7 +21,7 @@
 
 struct extsort;
 
-struct sort_rec {
+struct extsort_rec {
 	uint64_t k0, k1, k2;
 	uint32_t keylen;	/* bytes of key at data[0] */
 	uint32_t datalen;	/* payload bytes at data[keylen] */
@@ -44,7 +44,7 @@ int extsort_add(struct extsort *s, uint64_t k0, const void *key,
 int extsort_finish(struct extsort *s, struct mlops_err *err);
 /* The next record in order in *out (borrowed until the next call): 1, 0
  * at the end, or a negative code. */
-int extsort_next(struct extsort *s, const struct sort_rec **out,
+int extsort_next(struct extsort *s, const struct extsort_rec **out,
 		 struct mlops_err *err);
 
 /* At n runs on disk (default 128, at least 2), merge them into one
@@ -55,6 +55,6 @@ void extsort_set_max_runs(struct extsort *s, size_t n);
 size_t extsort_runs(const struct extsort *s);
 
 /* The key comparison described above: <0, 0 or >0. */
-int sort_rec_cmp(const struct sort_rec *a, const struct sort_rec *b);
+int extsort_rec_cmp(const struct extsort_rec *a, const struct extsort_rec *b);
 
 #endif

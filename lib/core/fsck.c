@@ -1,5 +1,5 @@
 /* fsck.c - verify a store and plan its garbage collection; see fsck.h.
- * The temporary files of tmp/ are named by tmpfile_open() with their
+ * The temporary files of tmp/ are named by fs_tmpfile_open() with their
  * writer's process id, so that a killed writer's leftovers are told from
  * a running one's without waiting for them to age. */
 #include <dirent.h>
@@ -14,9 +14,9 @@
 #include "core/audit.h"
 #include "core/buf.h"
 #include "core/fsck.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/object.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 /* A temporary file without a writer's id is stale past this age. */
@@ -120,7 +120,7 @@ static int check_refs(struct fsck_state *fs, struct mlops_err *err)
 	return ret;
 }
 
-static int check_tmp_one(const struct tmp_file *f, void *arg)
+static int check_tmp_one(const struct fsck_tmp_file *f, void *arg)
 {
 	struct fsck_state *fs = arg;
 
@@ -145,7 +145,7 @@ int fsck_run(struct store *st, void (*fn)(const char *msg, void *arg),
 	if (ret == 0)
 		ret = check_refs(&fs, err);
 	if (ret == 0)
-		ret = tmp_each(st, check_tmp_one, &fs, err);
+		ret = fsck_tmp_each(st, check_tmp_one, &fs, err);
 	if (ret == 0) {
 		ret = audit_verify(st, &out->audit_records, &audit_problem,
 				   err);
@@ -157,7 +157,7 @@ int fsck_run(struct store *st, void (*fn)(const char *msg, void *arg),
 	return ret;
 }
 
-/* The writer's process id in a name made by tmpfile_open(),
+/* The writer's process id in a name made by fs_tmpfile_open(),
  * PREFIX.PID.XXXXXX, or 0 when there is none. */
 static long tmp_writer(const char *name)
 {
@@ -180,7 +180,7 @@ static int writer_gone(long pid)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-int tmp_each(struct store *st, int (*fn)(const struct tmp_file *f, void *arg),
+int fsck_tmp_each(struct store *st, int (*fn)(const struct fsck_tmp_file *f, void *arg),
 	     void *arg, struct mlops_err *err)
 {
 	char *dir = store_path(st, "tmp");
@@ -197,7 +197,7 @@ int tmp_each(struct store *st, int (*fn)(const struct tmp_file *f, void *arg),
 		return ret;
 	}
 	while (ret == 0 && (e = readdir(d))) {
-		struct tmp_file f = { e->d_name, NULL, 0, 0, 0 };
+		struct fsck_tmp_file f = { e->d_name, NULL, 0, 0, 0 };
 		struct stat sb;
 		char *path;
 		long pid;
@@ -205,7 +205,7 @@ int tmp_each(struct store *st, int (*fn)(const struct tmp_file *f, void *arg),
 		if (e->d_name[0] == '.' && (!e->d_name[1] ||
 		    (e->d_name[1] == '.' && !e->d_name[2])))
 			continue;
-		path = path_join(dir, e->d_name);
+		path = fs_path_join(dir, e->d_name);
 		if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
 			f.path = path;
 			f.bytes = (uint64_t)sb.st_size;
@@ -227,7 +227,7 @@ struct stale_count {
 	uint64_t bytes;
 };
 
-static int count_stale(const struct tmp_file *f, void *arg)
+static int count_stale(const struct fsck_tmp_file *f, void *arg)
 {
 	struct stale_count *c = arg;
 
@@ -238,11 +238,11 @@ static int count_stale(const struct tmp_file *f, void *arg)
 	return 0;
 }
 
-int tmp_stale(struct store *st, long *files, uint64_t *bytes,
+int fsck_tmp_stale(struct store *st, long *files, uint64_t *bytes,
 	      struct mlops_err *err)
 {
 	struct stale_count c = { 0, 0 };
-	int ret = tmp_each(st, count_stale, &c, err);
+	int ret = fsck_tmp_each(st, count_stale, &c, err);
 
 	*files = c.files;
 	*bytes = c.bytes;
@@ -250,16 +250,16 @@ int tmp_stale(struct store *st, long *files, uint64_t *bytes,
 }
 
 struct gc_state {
-	struct gc_plan *plan;
+	struct fsck_gc_plan *plan;
 	sqlite3_stmt *ref;
 	int64_t cutoff;
 	struct mlops_err *err;
 };
 
-static void plan_add(struct gc_plan *plan, const char *hash, const char *path,
+static void plan_add(struct fsck_gc_plan *plan, const char *hash, const char *path,
 		     uint64_t bytes)
 {
-	struct gc_item *it;
+	struct fsck_gc_item *it;
 
 	ALLOC_GROW(plan->items, plan->n + 1, plan->cap);
 	it = &plan->items[plan->n++];
@@ -297,7 +297,7 @@ static int plan_object(const char *hash, const char *path, uint64_t bytes,
 	return ret < 0 ? ret : 0;
 }
 
-static int plan_tmp(const struct tmp_file *f, void *arg)
+static int plan_tmp(const struct fsck_tmp_file *f, void *arg)
 {
 	struct gc_state *gc = arg;
 
@@ -309,7 +309,7 @@ static int plan_tmp(const struct tmp_file *f, void *arg)
 static const char ref_sql[] =
 	"SELECT 1 FROM object_ref WHERE hash = ?1 LIMIT 1";
 
-int gc_plan_make(struct gc_plan *plan, struct store *st, int64_t cutoff,
+int fsck_gc_plan_make(struct fsck_gc_plan *plan, struct store *st, int64_t cutoff,
 		 struct mlops_err *err)
 {
 	struct gc_state gc = { plan, NULL, cutoff, err };
@@ -318,14 +318,14 @@ int gc_plan_make(struct gc_plan *plan, struct store *st, int64_t cutoff,
 	if (ret == 0)
 		ret = object_each(st, plan_object, &gc, err);
 	if (ret == 0)
-		ret = tmp_each(st, plan_tmp, &gc, err);
+		ret = fsck_tmp_each(st, plan_tmp, &gc, err);
 	sqlite3_finalize(gc.ref);
 	if (ret < 0)
-		gc_plan_release(plan);
+		fsck_gc_plan_release(plan);
 	return ret;
 }
 
-int gc_remove(struct store *st, const struct gc_item *it,
+int fsck_gc_remove(struct store *st, const struct fsck_gc_item *it,
 	      struct mlops_err *err)
 {
 	if (it->hash) {
@@ -346,7 +346,7 @@ int gc_remove(struct store *st, const struct gc_item *it,
 	return 0;
 }
 
-void gc_plan_release(struct gc_plan *plan)
+void fsck_gc_plan_release(struct fsck_gc_plan *plan)
 {
 	for (size_t i = 0; i < plan->n; i++) {
 		free(plan->items[i].hash);

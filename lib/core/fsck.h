@@ -27,7 +27,7 @@ int fsck_run(struct store *st, void (*problem)(const char *msg, void *arg),
 	     void *arg, struct fsck_result *out, struct mlops_err *err);
 
 /* A temporary file in the store's tmp/ folder. */
-struct tmp_file {
+struct fsck_tmp_file {
 	const char *name;	/* its name inside tmp/ */
 	const char *path;	/* its full path */
 	uint64_t bytes;
@@ -37,41 +37,41 @@ struct tmp_file {
 
 /* Call fn for each regular file in tmp/; fn returns non-zero to stop
  * (that value is returned). A file is stale when the process named in it
- * (see tmpfile_open()) no longer runs on this machine, or, for a name
+ * (see fs_tmpfile_open()) no longer runs on this machine, or, for a name
  * without one, when it is older than an hour. */
-int tmp_each(struct store *st, int (*fn)(const struct tmp_file *f, void *arg),
+int fsck_tmp_each(struct store *st, int (*fn)(const struct fsck_tmp_file *f, void *arg),
 	     void *arg, struct mlops_err *err);
 
 /* Count the stale temporary files and their bytes. */
-int tmp_stale(struct store *st, long *files, uint64_t *bytes,
+int fsck_tmp_stale(struct store *st, long *files, uint64_t *bytes,
 	      struct mlops_err *err);
 
-struct gc_item {
+struct fsck_gc_item {
 	char *what;		/* a blob's hash, or the file's path */
 	char *hash;		/* the blob's hash; NULL for other files */
 	char *path;
 	uint64_t bytes;
 };
 
-struct gc_plan {
-	struct gc_item *items;
+struct fsck_gc_plan {
+	struct fsck_gc_item *items;
 	size_t n, cap;
 };
-#define GC_PLAN_INIT { NULL, 0, 0 }
+#define FSCK_GC_PLAN_INIT { NULL, 0, 0 }
 
 /* Decide what gc removes: blobs that nothing references, stray files in
  * objects/ and temporary files in tmp/, each only when its own
  * modification time is at or before cutoff (seconds). Removes nothing. On
  * an error plan is left empty. */
-int gc_plan_make(struct gc_plan *plan, struct store *st, int64_t cutoff,
+int fsck_gc_plan_make(struct fsck_gc_plan *plan, struct store *st, int64_t cutoff,
 		 struct mlops_err *err);
 /* Remove one planned item. A blob is looked up once more first: if a
  * reference to it was committed since the plan was made, it is kept and 1
  * is returned. 0 when removed; 2 with err set when this file could not be
  * removed (the others may be); negative with err set when the database
  * failed (stop). */
-int gc_remove(struct store *st, const struct gc_item *it,
+int fsck_gc_remove(struct store *st, const struct fsck_gc_item *it,
 	      struct mlops_err *err);
-void gc_plan_release(struct gc_plan *plan);
+void fsck_gc_plan_release(struct fsck_gc_plan *plan);
 
 #endif

@@ -11,7 +11,7 @@
 
 #include <zlib.h>
 
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/object.h"
 #include "core/xalloc.h"
 
@@ -30,7 +30,7 @@ int object_exists(struct store *st, const char *hash)
 	if (!hash_is_valid(hash))
 		return 0;
 	path = object_path(st, hash);
-	yes = path_exists(path);
+	yes = fs_exists(path);
 	free(path);
 	return yes;
 }
@@ -40,16 +40,16 @@ static int install(struct store *st, int fd, const char *tmp,
 		   const char *hash, struct mlops_err *err)
 {
 	char *path = object_path(st, hash);
-	char *dir = path_dirname(path);
+	char *dir = fs_path_dirname(path);
 	int ret = 0;
 
-	if (path_exists(path)) {
+	if (fs_exists(path)) {
 		close(fd);
 		unlink(tmp);
 	} else {
-		ret = mkdir_p(dir, err);
+		ret = fs_mkdir_p(dir, err);
 		if (ret == 0)
-			ret = tmpfile_commit(fd, tmp, path, err);
+			ret = fs_tmpfile_commit(fd, tmp, path, err);
 		else {
 			close(fd);
 			unlink(tmp);
@@ -104,7 +104,7 @@ static int write_from(struct store *st, struct source *src, const char *name,
 				    "cannot initialise zlib");
 		goto out;
 	}
-	fd = tmpfile_open(tmpdir, "object", &tmp, err);
+	fd = fs_tmpfile_open(tmpdir, "object", &tmp, err);
 	if (fd < 0) {
 		ret = fd;
 		goto out;
@@ -126,7 +126,7 @@ static int write_from(struct store *st, struct source *src, const char *name,
 			z.next_out = zout;
 			z.avail_out = CHUNK;
 			deflate(&z, flush);
-			if (write_all(fd, zout, CHUNK - z.avail_out) < 0) {
+			if (fs_write_all(fd, zout, CHUNK - z.avail_out) < 0) {
 				ret = mlops_err_errno(err, MLOPS_EINTERNAL,
 						      errno, "cannot write "
 						      "'%s'", tmp);
@@ -171,7 +171,7 @@ int object_write_file(struct store *st, const char *path,
 		      char out[HASH_HEX_LEN + 1], uint64_t *size,
 		      struct mlops_err *err)
 {
-	int fd = file_open_input(path, err);
+	int fd = fs_open_input(path, err);
 	int ret;
 
 	if (fd < 0)
@@ -257,7 +257,7 @@ static int read_into(struct store *st, const char *hash, struct sink *sink,
 			got = CHUNK - z.avail_out;
 			hash_update(h, zout, got);
 			total += got;
-			if (sink->fd >= 0 && write_all(sink->fd, zout,
+			if (sink->fd >= 0 && fs_write_all(sink->fd, zout,
 						       got) < 0) {
 				ret = mlops_err_errno(err, MLOPS_EINTERNAL,
 						      errno, "cannot write "
@@ -336,11 +336,11 @@ int object_verify(struct store *st, const char *hash, uint64_t *size,
 int object_export_file(struct store *st, const char *hash, const char *path,
 		       struct mlops_err *err)
 {
-	char *dir = path_dirname(path);
+	char *dir = fs_path_dirname(path);
 	char *tmp = NULL;
 	int fd, ret;
 
-	fd = tmpfile_open(dir, ".mlops-export", &tmp, err);
+	fd = fs_tmpfile_open(dir, ".mlops-export", &tmp, err);
 	free(dir);
 	if (fd < 0)
 		return fd;
@@ -350,7 +350,7 @@ int object_export_file(struct store *st, const char *hash, const char *path,
 		unlink(tmp);
 	} else {
 		fchmod(fd, 0644);
-		ret = tmpfile_commit(fd, tmp, path, err);
+		ret = fs_tmpfile_commit(fd, tmp, path, err);
 	}
 	free(tmp);
 	return ret;
@@ -379,7 +379,7 @@ int object_each(struct store *st,
 
 		if (d->d_name[0] == '.')
 			continue;
-		sub = path_join(objects, d->d_name);
+		sub = fs_path_join(objects, d->d_name);
 		dir = opendir(sub);
 		while (dir && ret == 0 && (e = readdir(dir))) {
 			char hash[2 * 256 + 1];
@@ -393,7 +393,7 @@ int object_each(struct store *st,
 			snprintf(hash, sizeof(hash), "%s%s", d->d_name,
 				 e->d_name);
 			valid = strlen(d->d_name) == 2 && hash_is_valid(hash);
-			path = path_join(sub, e->d_name);
+			path = fs_path_join(sub, e->d_name);
 			if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode))
 				ret = fn(valid ? hash : NULL, path,
 					 (uint64_t)sb.st_size,

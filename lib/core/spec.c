@@ -11,7 +11,7 @@
 
 #include "core/bounds.h"
 #include "core/buf.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "core/spec.h"
 #include "core/xalloc.h"
 

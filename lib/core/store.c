@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/schema.h"
 #include "core/store.h"
 #include "core/xalloc.h"
@@ -23,8 +23,8 @@ static const char *const store_subdirs[] = {
 /* 1 when dir looks like a .mlops directory (it holds the database). */
 static int is_store_dir(const char *dir)
 {
-	char *db = path_join(dir, STORE_DB);
-	int yes = path_exists(db);
+	char *db = fs_path_join(dir, STORE_DB);
+	int yes = fs_exists(db);
 
 	free(db);
 	return yes;
@@ -33,12 +33,12 @@ static int is_store_dir(const char *dir)
 /* dir itself when it is a store, else dir/.mlops when that is one. */
 static char *store_at(const char *dir)
 {
-	char *abs = path_absolute(dir);
+	char *abs = fs_path_absolute(dir);
 	char *sub;
 
 	if (is_store_dir(abs))
 		return abs;
-	sub = path_join(abs, STORE_DIRNAME);
+	sub = fs_path_join(abs, STORE_DIRNAME);
 	free(abs);
 	if (is_store_dir(sub))
 		return sub;
@@ -65,7 +65,7 @@ int store_discover(char **out, const char *explicit_dir,
 		*out = found;
 		return 0;
 	}
-	dir = path_absolute(".");
+	dir = fs_path_absolute(".");
 	for (;;) {
 		char *slash;
 
@@ -305,7 +305,7 @@ static int commit_hook(void *arg)
 
 static int open_db(struct store *st, int create, struct mlops_err *err)
 {
-	char *path = path_join(st->dir, STORE_DB);
+	char *path = fs_path_join(st->dir, STORE_DB);
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 		(create ? SQLITE_OPEN_CREATE : 0);
 	int ret = 0;
@@ -352,8 +352,8 @@ int store_open_dir(struct store **out, const char *dir, const char *tool,
 	struct store *st = xcalloc(1, sizeof(*st));
 	int ret;
 
-	st->dir = path_absolute(dir);
-	st->root = path_dirname(st->dir);
+	st->dir = fs_path_absolute(dir);
+	st->root = fs_path_dirname(st->dir);
 	st->tool = tool;
 	ret = open_db(st, 0, err);
 	if (ret == 0)
@@ -404,13 +404,13 @@ void store_close(struct store *st)
 
 char *store_path(const struct store *st, const char *rel)
 {
-	return path_join(st->dir, rel);
+	return fs_path_join(st->dir, rel);
 }
 
 int store_init(const char *dir, const char *env, int *created,
 	       struct mlops_err *err)
 {
-	char *abs = path_absolute(dir);
+	char *abs = fs_path_absolute(dir);
 	struct store st = { 0 };
 	char *cfg = NULL;
 	int ret;
@@ -423,25 +423,25 @@ int store_init(const char *dir, const char *env, int *created,
 		goto out;
 	}
 	st.dir = is_store_dir(abs) ? xstrdup(abs) :
-		path_join(abs, STORE_DIRNAME);
+		fs_path_join(abs, STORE_DIRNAME);
 	*created = !is_store_dir(st.dir);
-	ret = mkdir_p(st.dir, err);
+	ret = fs_mkdir_p(st.dir, err);
 	for (int i = 0; ret == 0 && store_subdirs[i]; i++) {
-		char *sub = path_join(st.dir, store_subdirs[i]);
+		char *sub = fs_path_join(st.dir, store_subdirs[i]);
 
-		ret = mkdir_p(sub, err);
+		ret = fs_mkdir_p(sub, err);
 		free(sub);
 	}
 	if (ret < 0)
 		goto out;
-	cfg = path_join(st.dir, CONFIG_FILE);
-	if (!path_exists(cfg) || env)
+	cfg = fs_path_join(st.dir, CONFIG_FILE);
+	if (!fs_exists(cfg) || env)
 		ret = config_set(st.dir, "environment", env ? env : "dev",
 				 err);
 	if (ret == 0)
 		ret = open_db(&st, 1, err);
 	if (ret == 0)
-		ret = fsync_dir(st.dir, err);
+		ret = fs_sync_dir(st.dir, err);
 out:
 	if (st.db)
 		sqlite3_close_v2(st.db);

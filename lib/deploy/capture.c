@@ -20,9 +20,9 @@
 #include <openssl/rand.h>
 
 #include "deploy/capture.h"
-#include "core/fsutil.h"
-#include "core/ids.h"
-#include "core/timefmt.h"
+#include "core/fs.h"
+#include "core/id.h"
+#include "core/time.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
 
@@ -52,7 +52,7 @@ struct cap_file {
 	size_t bytes;
 };
 
-struct capture {
+struct deploy_capture {
 	char *dir;
 	struct slot *slots;
 	size_t mask;
@@ -69,7 +69,7 @@ struct capture {
 	struct buf line;	/* the writer's line buffer */
 };
 
-int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
+int deploy_capture_submit(struct deploy_capture *c, const char *endpoint, int64_t time_us,
 		   const char *in_type, const void *in, size_t in_len,
 		   const char *out_type, const void *out, size_t out_len)
 {
@@ -134,7 +134,7 @@ int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
 	return 0;
 }
 
-static struct record *queue_pop(struct capture *c)
+static struct record *queue_pop(struct deploy_capture *c)
 {
 	struct slot *s = &c->slots[c->tail & c->mask];
 	size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
@@ -210,7 +210,7 @@ static void capture_side(struct buf *out, const char *type,
 }
 
 /* A version 4 UUID from the writer's generator: unique, not secret. */
-static void event_id(struct capture *c, char out[UUID_STR_LEN])
+static void event_id(struct deploy_capture *c, char out[UUID_STR_LEN])
 {
 	uint64_t a, b;
 
@@ -227,7 +227,7 @@ static void event_id(struct capture *c, char out[UUID_STR_LEN])
 }
 
 /* The record's JSON line, keys in SageMaker's order, into line. */
-static void record_line(struct capture *c, const struct record *r,
+static void record_line(struct deploy_capture *c, const struct record *r,
 			struct buf *line)
 {
 	char uuid[UUID_STR_LEN], when[TIME_RFC3339_MAX];
@@ -253,9 +253,9 @@ static void file_complete(struct cap_file *cf)
 	fclose(cf->f);
 	cf->f = NULL;
 	if (rename(cf->part, cf->final) == 0) {
-		char *dir = path_dirname(cf->final);
+		char *dir = fs_path_dirname(cf->final);
 
-		fsync_dir(dir, NULL);
+		fs_sync_dir(dir, NULL);
 		free(dir);
 	}
 	free(cf->part);
@@ -263,7 +263,7 @@ static void file_complete(struct cap_file *cf)
 	cf->part = cf->final = NULL;
 }
 
-static struct cap_file *file_for(struct capture *c, const char *endpoint)
+static struct cap_file *file_for(struct deploy_capture *c, const char *endpoint)
 {
 	for (size_t i = 0; i < c->nfiles; i++)
 		if (strcmp(c->files[i].endpoint, endpoint) == 0)
@@ -274,7 +274,7 @@ static struct cap_file *file_for(struct capture *c, const char *endpoint)
 	return &c->files[c->nfiles++];
 }
 
-static int file_open(struct capture *c, struct cap_file *cf,
+static int file_open(struct deploy_capture *c, struct cap_file *cf,
 		     int64_t time_us)
 {
 	time_t t = (time_t)(time_us / TIME_US_PER_SEC);
@@ -287,7 +287,7 @@ static int file_open(struct capture *c, struct cap_file *cf,
 	dir = xasprintf("%s/%s/%04d/%02d/%02d/%02d", c->dir, cf->endpoint,
 			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 			tm.tm_hour);
-	if (mkdir_p(dir, NULL) < 0) {
+	if (fs_mkdir_p(dir, NULL) < 0) {
 		free(dir);
 		return -1;
 	}
@@ -310,7 +310,7 @@ static int file_open(struct capture *c, struct cap_file *cf,
 	return 0;
 }
 
-static void record_write(struct capture *c, struct record *r)
+static void record_write(struct deploy_capture *c, struct record *r)
 {
 	struct cap_file *cf = file_for(c, r->endpoint);
 
@@ -329,7 +329,7 @@ static void record_write(struct capture *c, struct record *r)
 	atomic_fetch_add_explicit(&c->written, 1, memory_order_relaxed);
 }
 
-static void files_complete_due(struct capture *c, int all)
+static void files_complete_due(struct deploy_capture *c, int all)
 {
 	int64_t now = time_mono_us();
 
@@ -344,7 +344,7 @@ static void files_complete_due(struct capture *c, int all)
 
 static void *writer_main(void *arg)
 {
-	struct capture *c = arg;
+	struct deploy_capture *c = arg;
 	const struct timespec nap = { 0, 2000000 };
 
 	for (;;) {
@@ -369,17 +369,17 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int capture_start(struct capture **out, const char *dir, size_t queue_len,
+int deploy_capture_start(struct deploy_capture **out, const char *dir, size_t queue_len,
 		  struct mlops_err *err)
 {
-	struct capture *c = xcalloc(1, sizeof(*c));
+	struct deploy_capture *c = xcalloc(1, sizeof(*c));
 	size_t n = 2;
 	int e;
 
 	while (n < queue_len)
 		n *= 2;
 	c->dir = xstrdup(dir);
-	c->max_bytes = CAPTURE_MAX_BYTES;
+	c->max_bytes = DEPLOY_CAPTURE_MAX_BYTES;
 	buf_init(&c->line);
 	if (RAND_bytes((unsigned char *)c->seed, sizeof(c->seed)) != 1)
 		c->seed[0] = (uint64_t)time_now_us();
@@ -401,12 +401,12 @@ int capture_start(struct capture **out, const char *dir, size_t queue_len,
 	return 0;
 }
 
-void capture_limit_bytes(struct capture *c, size_t max_bytes)
+void deploy_capture_limit_bytes(struct deploy_capture *c, size_t max_bytes)
 {
 	c->max_bytes = max_bytes;
 }
 
-void capture_stop(struct capture *c)
+void deploy_capture_stop(struct deploy_capture *c)
 {
 	if (!c)
 		return;
@@ -421,12 +421,12 @@ void capture_stop(struct capture *c)
 	free(c);
 }
 
-uint64_t capture_written(const struct capture *c)
+uint64_t deploy_capture_written(const struct deploy_capture *c)
 {
 	return atomic_load_explicit(&c->written, memory_order_relaxed);
 }
 
-uint64_t capture_dropped(const struct capture *c)
+uint64_t deploy_capture_dropped(const struct deploy_capture *c)
 {
 	return atomic_load_explicit(&c->dropped, memory_order_relaxed);
 }
@@ -493,7 +493,7 @@ static int walk_level(struct capture_walk *w, const char *dir, int depth,
 
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
-		char *path = path_join(dir, name);
+		char *path = fs_path_join(dir, name);
 
 		if (name[0] == '.' || ret < 0 || w->stopped) {
 			/* hidden, in progress, or done */
@@ -531,13 +531,13 @@ static int walk_level(struct capture_walk *w, const char *dir, int depth,
 	return ret;
 }
 
-int capture_each(const char *dir, const char *endpoint, int64_t since_us,
+int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
 		 int64_t until_us, int (*fn)(json_t *record, void *arg),
 		 void *arg, struct mlops_err *err)
 {
 	struct capture_walk w = { since_us, until_us, fn, arg, 0 };
 	int tm_parts[4] = { 0 };
-	char *top = path_join(dir, endpoint);
+	char *top = fs_path_join(dir, endpoint);
 	int ret = walk_level(&w, top, 0, tm_parts, err);
 
 	free(top);

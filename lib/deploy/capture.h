@@ -12,8 +12,8 @@
  * hidden ".NAME.part" name and completed by renaming it to NAME.jsonl
  * when its hour ends, after a second without records, after 30 seconds,
  * at 64 MB, and when the writer stops; readers only see whole files. */
-#ifndef MLOPS_CAPTURE_H
-#define MLOPS_CAPTURE_H
+#ifndef MLOPS_DEPLOY_CAPTURE_H
+#define MLOPS_DEPLOY_CAPTURE_H
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,35 +21,35 @@
 
 #include "core/err.h"
 
-struct capture;
+struct deploy_capture;
 
 /* Start a writer for files under dir (the store's capture/ folder), with
  * a queue of queue_len records (rounded up to a power of two). */
-int capture_start(struct capture **out, const char *dir, size_t queue_len,
+int deploy_capture_start(struct deploy_capture **out, const char *dir, size_t queue_len,
 		  struct mlops_err *err);
-/* Bound the bytes queued records may hold (CAPTURE_MAX_BYTES unless
+/* Bound the bytes queued records may hold (DEPLOY_CAPTURE_MAX_BYTES unless
  * set): past it records are dropped, so that big bodies arriving faster
  * than the writer writes cannot grow the gateway without bound. */
-#define CAPTURE_MAX_BYTES ((size_t)256 << 20)
-void capture_limit_bytes(struct capture *c, size_t max_bytes);
+#define DEPLOY_CAPTURE_MAX_BYTES ((size_t)256 << 20)
+void deploy_capture_limit_bytes(struct deploy_capture *c, size_t max_bytes);
 /* Write what is queued, complete every file, stop the thread and free. */
-void capture_stop(struct capture *c);
+void deploy_capture_stop(struct deploy_capture *c);
 
 /* Queue one record; never blocks. Returns 0, or -1 when the queue was
  * full (in records or bytes) and the record was dropped. The data is
  * copied. */
-int capture_submit(struct capture *c, const char *endpoint, int64_t time_us,
+int deploy_capture_submit(struct deploy_capture *c, const char *endpoint, int64_t time_us,
 		   const char *in_type, const void *in, size_t in_len,
 		   const char *out_type, const void *out, size_t out_len);
 
 /* Records written to files so far, and dropped so far. */
-uint64_t capture_written(const struct capture *c);
-uint64_t capture_dropped(const struct capture *c);
+uint64_t deploy_capture_written(const struct deploy_capture *c);
+uint64_t deploy_capture_dropped(const struct deploy_capture *c);
 
 /* Call fn for each record of endpoint under dir whose inferenceTime is in
  * [since_us, until_us), files in time order. fn returns non-zero to
  * stop. A malformed line is MLOPS_EINPUT naming the file and line. */
-int capture_each(const char *dir, const char *endpoint, int64_t since_us,
+int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
 		 int64_t until_us, int (*fn)(json_t *record, void *arg),
 		 void *arg, struct mlops_err *err);
 

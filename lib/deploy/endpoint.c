@@ -11,11 +11,11 @@
 
 #include "deploy/endpoint.h"
 #include "core/event.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/identity.h"
-#include "core/ids.h"
+#include "core/id.h"
 #include "core/object.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define ENDPOINT_COLUMNS \
@@ -25,7 +25,7 @@
 	"capture_pct, timeout_us, max_payload, generation, created_us, " \
 	"created_by, updated_us, auth"
 
-void endpoint_settings_default(struct endpoint_settings *s)
+void deploy_endpoint_settings_default(struct deploy_endpoint_settings *s)
 {
 	s->max_concurrency = 10;
 	s->memory_mb = 2048;
@@ -36,7 +36,7 @@ void endpoint_settings_default(struct endpoint_settings *s)
 	s->max_payload = (uint64_t)4 << 20;
 }
 
-int endpoint_settings_check(const struct endpoint_settings *s,
+int deploy_endpoint_settings_check(const struct deploy_endpoint_settings *s,
 			    struct mlops_err *err)
 {
 	if (s->max_concurrency < 1 || s->max_concurrency > 200)
@@ -66,7 +66,7 @@ int endpoint_settings_check(const struct endpoint_settings *s,
 	return 0;
 }
 
-int endpoint_valid_name(const char *name)
+int deploy_endpoint_valid_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -87,7 +87,7 @@ static char *col_str(sqlite3_stmt *q, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-static void model_release(struct endpoint_model *m)
+static void model_release(struct deploy_endpoint_model *m)
 {
 	free(m->ref);
 	free(m->framework);
@@ -97,7 +97,7 @@ static void model_release(struct endpoint_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void endpoint_free(struct endpoint *e)
+void deploy_endpoint_free(struct deploy_endpoint *e)
 {
 	if (!e)
 		return;
@@ -109,16 +109,16 @@ void endpoint_free(struct endpoint *e)
 	free(e);
 }
 
-void endpoint_list_free(struct endpoint **eps, size_t n)
+void deploy_endpoint_list_free(struct deploy_endpoint **eps, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		endpoint_free(eps[i]);
+		deploy_endpoint_free(eps[i]);
 	free(eps);
 }
 
-static struct endpoint *endpoint_from_row(sqlite3_stmt *q)
+static struct deploy_endpoint *endpoint_from_row(sqlite3_stmt *q)
 {
-	struct endpoint *e = xcalloc(1, sizeof(*e));
+	struct deploy_endpoint *e = xcalloc(1, sizeof(*e));
 
 	e->name = col_str(q, 0);
 	e->cur.ref = col_str(q, 1);
@@ -160,7 +160,7 @@ static int hex_to_bytes(const char *hex, unsigned char out[32])
 }
 
 /* Keys and counters of e. */
-static int endpoint_load_extra(struct store *st, struct endpoint *e,
+static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 			       struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -204,10 +204,10 @@ static int endpoint_load_extra(struct store *st, struct endpoint *e,
 	return ret;
 }
 
-int endpoint_list(struct store *st, struct endpoint ***out, size_t *n,
+int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out, size_t *n,
 		  struct mlops_err *err)
 {
-	struct endpoint **eps = NULL;
+	struct deploy_endpoint **eps = NULL;
 	sqlite3_stmt *q = NULL;
 	size_t count = 0, cap = 0;
 	int ret, rc;
@@ -226,7 +226,7 @@ int endpoint_list(struct store *st, struct endpoint ***out, size_t *n,
 	for (size_t i = 0; i < count && ret == 0; i++)
 		ret = endpoint_load_extra(st, eps[i], err);
 	if (ret < 0) {
-		endpoint_list_free(eps, count);
+		deploy_endpoint_list_free(eps, count);
 		return ret;
 	}
 	*out = eps;
@@ -234,10 +234,10 @@ int endpoint_list(struct store *st, struct endpoint ***out, size_t *n,
 	return 0;
 }
 
-int endpoint_get(struct store *st, const char *name, struct endpoint **out,
+int deploy_endpoint_get(struct store *st, const char *name, struct deploy_endpoint **out,
 		 struct mlops_err *err)
 {
-	struct endpoint *e = NULL;
+	struct deploy_endpoint *e = NULL;
 	sqlite3_stmt *q = NULL;
 	int ret, rc;
 
@@ -256,7 +256,7 @@ int endpoint_get(struct store *st, const char *name, struct endpoint **out,
 			store_sql_error(st, "read endpoint", err);
 	ret = endpoint_load_extra(st, e, err);
 	if (ret < 0) {
-		endpoint_free(e);
+		deploy_endpoint_free(e);
 		return ret;
 	}
 	*out = e;
@@ -295,7 +295,7 @@ static int emit_change(struct store *st, const char *name,
 	if (prev)
 		json_object_set_new(detail, "previous_model",
 				    json_string(prev));
-	ret = event_emit(st, ENDPOINT_SOURCE, "Endpoint State Change",
+	ret = event_emit(st, DEPLOY_ENDPOINT_SOURCE, "Endpoint State Change",
 			 resources, detail, NULL, err);
 	json_decref(resources);
 	json_decref(detail);
@@ -321,8 +321,8 @@ static int is_model_file(const char *name)
 /* Export src's artifacts into endpoints/NAME/GROUP-N/ and describe the
  * result in m. Blobs are verified on the way out. */
 static int materialise(struct store *st, const char *name,
-		       const struct deploy_source *src,
-		       struct endpoint_model *m, struct mlops_err *err)
+		       const struct deploy_endpoint_source *src,
+		       struct deploy_endpoint_model *m, struct mlops_err *err)
 {
 	char *leaf = xstrdup(src->ref), *dir;
 	int ret = 0;
@@ -339,9 +339,9 @@ static int materialise(struct store *st, const char *name,
 		return mlops_err_set(err, MLOPS_EINPUT, "%s: an xgboost model "
 				     "needs a model file artifact", src->ref);
 	dir = store_path(st, m->model_dir);
-	ret = mkdir_p(dir, err);
+	ret = fs_mkdir_p(dir, err);
 	for (size_t i = 0; i < src->nartifacts && ret == 0; i++) {
-		const struct deploy_artifact *a = &src->artifacts[i];
+		const struct deploy_endpoint_artifact *a = &src->artifacts[i];
 		const char *base = strrchr(a->name, '/');
 		char *path;
 
@@ -352,7 +352,7 @@ static int materialise(struct store *st, const char *name,
 					    a->name);
 			break;
 		}
-		path = path_join(dir, base);
+		path = fs_path_join(dir, base);
 		ret = object_export_file(st, a->hash, path, err);
 		free(path);
 		if (ret < 0)
@@ -370,7 +370,7 @@ static int materialise(struct store *st, const char *name,
 }
 
 static int add_refs(struct store *st, const char *name,
-		    const struct deploy_source *src, struct mlops_err *err)
+		    const struct deploy_endpoint_source *src, struct mlops_err *err)
 {
 	char *owner = xasprintf("endpoint:%s", name);
 	int ret = 0;
@@ -384,7 +384,7 @@ static int add_refs(struct store *st, const char *name,
 /* After the rows of a create or update: hold src's blobs (an update
  * adds to the old version's, kept for rollback), emit, commit. */
 static int finish_change(struct store *st, const char *name,
-			 const struct deploy_source *src, const char *action,
+			 const struct deploy_endpoint_source *src, const char *action,
 			 const char *model, const char *prev,
 			 struct mlops_err *err)
 {
@@ -398,23 +398,23 @@ static int finish_change(struct store *st, const char *name,
 	return ret;
 }
 
-int endpoint_create(struct store *st, const char *name,
-		    const struct endpoint_settings *set,
-		    const struct deploy_source *src, struct mlops_err *err)
+int deploy_endpoint_create(struct store *st, const char *name,
+		    const struct deploy_endpoint_settings *set,
+		    const struct deploy_endpoint_source *src, struct mlops_err *err)
 {
-	struct endpoint_model m = { 0 };
+	struct deploy_endpoint_model m = { 0 };
 	sqlite3_stmt *q = NULL;
 	char *user = identity_user();
 	int64_t now = time_now_us();
 	int ret;
 
-	if (!endpoint_valid_name(name)) {
+	if (!deploy_endpoint_valid_name(name)) {
 		ret = mlops_err_set(err, MLOPS_EUSAGE, "'%s' is not a valid "
 				    "endpoint name (letters, digits and "
 				    "hyphens, at most 63)", name);
 		goto out;
 	}
-	if ((ret = endpoint_settings_check(set, err)) < 0)
+	if ((ret = deploy_endpoint_settings_check(set, err)) < 0)
 		goto out;
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
@@ -471,17 +471,17 @@ out:
 	return ret;
 }
 
-int endpoint_update(struct store *st, const char *name,
-		    const struct deploy_source *src, struct mlops_err *err)
+int deploy_endpoint_update(struct store *st, const char *name,
+		    const struct deploy_endpoint_source *src, struct mlops_err *err)
 {
-	struct endpoint *e = NULL;
-	struct endpoint_model m = { 0 };
+	struct deploy_endpoint *e = NULL;
+	struct deploy_endpoint_model m = { 0 };
 	sqlite3_stmt *q = NULL;
 	int ret;
 
 	if ((ret = store_begin(st, err)) < 0)
 		return ret;
-	if ((ret = endpoint_get(st, name, &e, err)) < 0)
+	if ((ret = deploy_endpoint_get(st, name, &e, err)) < 0)
 		goto out;
 	if (strcmp(e->cur.ref, src->ref) == 0) {
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint '%s' "
@@ -516,19 +516,19 @@ out:
 	if (ret < 0)
 		store_rollback(st);
 	model_release(&m);
-	endpoint_free(e);
+	deploy_endpoint_free(e);
 	return ret;
 }
 
-int endpoint_rollback(struct store *st, const char *name,
+int deploy_endpoint_rollback(struct store *st, const char *name,
 		      struct mlops_err *err)
 {
-	struct endpoint *e = NULL;
+	struct deploy_endpoint *e = NULL;
 	int ret;
 
 	if ((ret = store_begin(st, err)) < 0)
 		return ret;
-	if ((ret = endpoint_get(st, name, &e, err)) < 0)
+	if ((ret = deploy_endpoint_get(st, name, &e, err)) < 0)
 		goto out;
 	if (!e->prev.ref) {
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint '%s' has "
@@ -563,7 +563,7 @@ int endpoint_rollback(struct store *st, const char *name,
 out:
 	if (ret < 0)
 		store_rollback(st);
-	endpoint_free(e);
+	deploy_endpoint_free(e);
 	return ret;
 }
 
@@ -582,7 +582,7 @@ static void remove_tree(const char *dir)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		p = path_join(dir, de->d_name);
+		p = fs_path_join(dir, de->d_name);
 		if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
 			remove_tree(p);
 		else
@@ -593,16 +593,16 @@ static void remove_tree(const char *dir)
 	rmdir(dir);
 }
 
-int endpoint_delete(struct store *st, const char *name,
+int deploy_endpoint_delete(struct store *st, const char *name,
 		    struct mlops_err *err)
 {
-	struct endpoint *e = NULL;
+	struct deploy_endpoint *e = NULL;
 	char *owner = xasprintf("endpoint:%s", name), *rel, *dir;
 	int ret;
 
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
-	if ((ret = endpoint_get(st, name, &e, err)) < 0)
+	if ((ret = deploy_endpoint_get(st, name, &e, err)) < 0)
 		goto out;
 	ret = exec_by_name(st, "DELETE FROM endpoint WHERE name = ?1", name,
 			   "delete endpoint", err);
@@ -629,28 +629,28 @@ int endpoint_delete(struct store *st, const char *name,
 out:
 	if (ret < 0)
 		store_rollback(st);
-	endpoint_free(e);
+	deploy_endpoint_free(e);
 	free(owner);
 	return ret;
 }
 
-int endpoint_key_create(struct store *st, const char *name,
-			char key[ENDPOINT_KEY_LEN + 1], struct mlops_err *err)
+int deploy_endpoint_key_create(struct store *st, const char *name,
+			char key[DEPLOY_ENDPOINT_KEY_LEN + 1], struct mlops_err *err)
 {
 	char hex[HASH_HEX_LEN + 1], id[9], *user = identity_user();
-	struct endpoint *e = NULL;
+	struct deploy_endpoint *e = NULL;
 	sqlite3_stmt *q = NULL;
 	int ret;
 
 	memcpy(key, "mlk_", 4);
-	id_random_hex(key + 4, ENDPOINT_KEY_LEN - 4);
-	key[ENDPOINT_KEY_LEN] = '\0';
-	hash_hex(key, ENDPOINT_KEY_LEN, hex);
+	id_random_hex(key + 4, DEPLOY_ENDPOINT_KEY_LEN - 4);
+	key[DEPLOY_ENDPOINT_KEY_LEN] = '\0';
+	hash_hex(key, DEPLOY_ENDPOINT_KEY_LEN, hex);
 	memcpy(id, key + 4, 8);
 	id[8] = '\0';
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
-	if ((ret = endpoint_get(st, name, &e, err)) < 0)
+	if ((ret = deploy_endpoint_get(st, name, &e, err)) < 0)
 		goto out;
 	ret = store_prepare(st, &q, "INSERT INTO endpoint_key (id, endpoint, "
 			    "hash, created_us, created_by) VALUES (?1, ?2, ?3, "
@@ -667,7 +667,7 @@ int endpoint_key_create(struct store *st, const char *name,
 		goto out;
 	}
 	/* From now on the endpoint needs a key, even once its last key
-	 * is revoked: only endpoint_set_auth() opens it again. */
+	 * is revoked: only deploy_endpoint_set_auth() opens it again. */
 	ret = exec_by_name(st, "UPDATE endpoint SET generation = generation "
 			   "+ 1, auth = 'key' WHERE name = ?1", name,
 			   "update endpoint", err);
@@ -680,12 +680,12 @@ out:
 	sqlite3_finalize(q);
 	if (ret < 0)
 		store_rollback(st);
-	endpoint_free(e);
+	deploy_endpoint_free(e);
 	free(user);
 	return ret;
 }
 
-int endpoint_key_delete(struct store *st, const char *name, const char *id,
+int deploy_endpoint_key_delete(struct store *st, const char *name, const char *id,
 			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -719,15 +719,15 @@ int endpoint_key_delete(struct store *st, const char *name, const char *id,
 	return ret;
 }
 
-int endpoint_set_auth(struct store *st, const char *name, int key_required,
+int deploy_endpoint_set_auth(struct store *st, const char *name, int key_required,
 		      struct mlops_err *err)
 {
-	struct endpoint *e = NULL;
+	struct deploy_endpoint *e = NULL;
 	int ret;
 
 	if ((ret = store_begin(st, err)) < 0)
 		return ret;
-	ret = endpoint_get(st, name, &e, err);
+	ret = deploy_endpoint_get(st, name, &e, err);
 	if (ret == 0 && !key_required && e->nkeys)
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint '%s' has "
 				    "%zu API key%s: revoke %s before making it "
@@ -747,22 +747,22 @@ int endpoint_set_auth(struct store *st, const char *name, int key_required,
 		ret = store_commit(st, err);
 	if (ret < 0)
 		store_rollback(st);
-	endpoint_free(e);
+	deploy_endpoint_free(e);
 	return ret;
 }
 
-int endpoint_key_each(struct store *st, const char *name,
+int deploy_endpoint_key_each(struct store *st, const char *name,
 		      void (*fn)(const char *id, int64_t created_us,
 				 const char *created_by, void *arg),
 		      void *arg, struct mlops_err *err)
 {
-	struct endpoint *e = NULL;
+	struct deploy_endpoint *e = NULL;
 	sqlite3_stmt *q = NULL;
 	int ret, rc;
 
-	if ((ret = endpoint_get(st, name, &e, err)) < 0)
+	if ((ret = deploy_endpoint_get(st, name, &e, err)) < 0)
 		return ret;
-	endpoint_free(e);
+	deploy_endpoint_free(e);
 	ret = store_prepare(st, &q, "SELECT id, created_us, created_by FROM "
 			    "endpoint_key WHERE endpoint = ?1 ORDER BY "
 			    "created_us, id", err);
@@ -779,7 +779,7 @@ int endpoint_key_each(struct store *st, const char *name,
 	return ret;
 }
 
-int endpoint_stats_put(struct store *st, const struct endpoint *e,
+int deploy_endpoint_stats_put(struct store *st, const struct deploy_endpoint *e,
 		       struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -803,7 +803,7 @@ int endpoint_stats_put(struct store *st, const struct endpoint *e,
 	return ret;
 }
 
-int endpoint_cold_start_add(struct store *st, const char *name,
+int deploy_endpoint_cold_start_add(struct store *st, const char *name,
 			    const char *model, int64_t time_us,
 			    int64_t duration_us, struct mlops_err *err)
 {

@@ -25,12 +25,12 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "deploy/gateway_int.h"
 #include "deploy/gateway_record.h"
 #include "core/hash.h"
 #include "deploy/predio.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define CAPTURE_QUEUE 65536
@@ -44,9 +44,9 @@ enum req_state { REQ_READING, REQ_WAITING, REQ_DONE };
 /* One invocation, from headers to the completed response. Reused: a
  * thread keeps a free list, and each buffer keeps its allocation. */
 struct gw_req {
-	struct gateway *gw;
-	struct gw_endpoint *ep;
-	struct gw_version *ver;
+	struct deploy_gateway *gw;
+	struct deploy_gateway_endpoint *ep;
+	struct deploy_gateway_version *ver;
 	struct MHD_Connection *conn;
 	int64_t t0, t0_real;
 	uint64_t max_payload, skipped;
@@ -56,8 +56,8 @@ struct gw_req {
 	_Atomic int state;
 	char ctype[96];
 	struct buf body, out;
-	struct predio_rows rows, pred;
-	struct pool_job job;
+	struct deploy_predio_rows rows, pred;
+	struct deploy_pool_job job;
 	struct gw_req *next_free;
 	struct gw_req *next_all;
 };
@@ -67,7 +67,7 @@ static _Thread_local uint64_t rng_state;
 static pthread_mutex_t all_reqs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gw_req *all_reqs;
 
-static struct gw_req *req_get(struct gateway *gw)
+static struct gw_req *req_get(struct deploy_gateway *gw)
 {
 	struct gw_req *r = free_reqs;
 
@@ -104,9 +104,9 @@ static void req_put(struct gw_req *r)
 	if (r->job.out.cap > ((size_t)1 << 20))
 		buf_release(&r->job.out);
 	if (r->rows.cap > ((size_t)1 << 18))
-		predio_rows_release(&r->rows);
+		deploy_predio_rows_release(&r->rows);
 	if (r->pred.cap > ((size_t)1 << 18))
-		predio_rows_release(&r->pred);
+		deploy_predio_rows_release(&r->pred);
 	r->next_free = free_reqs;
 	free_reqs = r;
 }
@@ -121,8 +121,8 @@ static void reqs_free_all(void)
 		buf_release(&r->body);
 		buf_release(&r->out);
 		buf_release(&r->job.out);
-		predio_rows_release(&r->rows);
-		predio_rows_release(&r->pred);
+		deploy_predio_rows_release(&r->rows);
+		deploy_predio_rows_release(&r->pred);
 		free(r);
 	}
 	pthread_mutex_unlock(&all_reqs_lock);
@@ -214,7 +214,7 @@ static void req_capture(struct gw_req *r, const char *out,
 {
 	if (!r->capture || !r->gw->cap)
 		return;
-	if (capture_submit(r->gw->cap, r->ep->name, r->t0_real, r->ctype,
+	if (deploy_capture_submit(r->gw->cap, r->ep->name, r->t0_real, r->ctype,
 			   r->body.s, r->body.len, out_type, out,
 			   out_len) == 0)
 		atomic_fetch_add_explicit(&r->ep->n.captured, 1,
@@ -230,9 +230,9 @@ static enum MHD_Result req_finish(struct gw_req *r, int status,
 				  const char *body, size_t len,
 				  const char *ctype)
 {
-	struct gw_counters *n = r->ep ? &r->ep->n : &r->gw->unrouted;
+	struct deploy_gateway_counters *n = r->ep ? &r->ep->n : &r->gw->unrouted;
 
-	gw_count(n, status, time_mono_us() - r->t0);
+	deploy_gateway_metrics_count(n, status, time_mono_us() - r->t0);
 	if (status == 200)
 		req_capture(r, body, len, ctype);
 	return respond(r->conn, status, body, len, ctype,
@@ -284,7 +284,7 @@ static enum MHD_Result req_fail_full(struct gw_req *r)
 
 static int reserve(struct gw_req *r, uint64_t n)
 {
-	struct gateway *gw = r->gw;
+	struct deploy_gateway *gw = r->gw;
 	uint64_t limit = gw->max_buffered;
 	uint_fast64_t cur = atomic_load_explicit(&gw->buffered,
 						 memory_order_relaxed);
@@ -301,18 +301,18 @@ static int reserve(struct gw_req *r, uint64_t n)
 }
 
 /* One open connection, for the deadline sweep. */
-struct gw_conn {
+struct deploy_gateway_conn {
 	MHD_socket fd;
 	_Atomic int64_t deadline_us;	/* monotonic; 0: none */
-	struct gw_conn *prev, *next;
+	struct deploy_gateway_conn *prev, *next;
 };
 
 static void on_connection(void *cls, struct MHD_Connection *c,
 			  void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	struct gateway *gw = cls;
-	struct gw_conn *k = *socket_context;
+	struct deploy_gateway *gw = cls;
+	struct deploy_gateway_conn *k = *socket_context;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *info = MHD_get_connection_info(
@@ -350,7 +350,7 @@ static void conn_deadline(struct MHD_Connection *c, int64_t us)
 {
 	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c,
 		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct gw_conn *k = info ? info->socket_context : NULL;
+	struct deploy_gateway_conn *k = info ? info->socket_context : NULL;
 
 	if (k)
 		atomic_store_explicit(&k->deadline_us, us ? time_mono_us() +
@@ -361,12 +361,12 @@ static void conn_deadline(struct MHD_Connection *c, int64_t us)
  * so its libmicrohttpd thread closes it; the lock keeps the socket from
  * being closed and its number reused meanwhile, as libmicrohttpd tells
  * on_connection before it closes a socket. */
-static void conns_sweep(struct gateway *gw)
+static void conns_sweep(struct deploy_gateway *gw)
 {
 	int64_t now = time_mono_us();
 
 	pthread_mutex_lock(&gw->conns_lock);
-	for (struct gw_conn *k = gw->conns; k; k = k->next) {
+	for (struct deploy_gateway_conn *k = gw->conns; k; k = k->next) {
 		int64_t d = atomic_load_explicit(&k->deadline_us,
 						 memory_order_relaxed);
 
@@ -382,14 +382,14 @@ static void conns_sweep(struct gateway *gw)
 }
 
 /* Answer a request that has no context (no body read). */
-static enum MHD_Result quick_fail(struct gateway *gw,
+static enum MHD_Result quick_fail(struct deploy_gateway *gw,
 				  struct MHD_Connection *c, int status,
 				  const char *msg)
 {
 	struct buf b = BUF_INIT;
 	enum MHD_Result ret;
 
-	gw_count(&gw->unrouted, status, 0);
+	deploy_gateway_metrics_count(&gw->unrouted, status, 0);
 	error_body(&b, error_kind(status), msg);
 	ret = respond(c, status, b.s, b.len, "application/json", NULL, 1);
 	buf_release(&b);
@@ -399,7 +399,7 @@ static enum MHD_Result quick_fail(struct gateway *gw,
 /* Check the request's API key against the endpoint's, in constant time
  * for each stored key and over all of them. An endpoint that needs a
  * key and has none refuses every request. */
-static int key_ok(struct MHD_Connection *c, const struct gw_conf *conf)
+static int key_ok(struct MHD_Connection *c, const struct deploy_gateway_endpoint_conf *conf)
 {
 	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						      "X-Api-Key");
@@ -421,7 +421,7 @@ static int key_ok(struct MHD_Connection *c, const struct gw_conf *conf)
 	return ok;
 }
 
-static void job_done(struct pool_job *job)
+static void job_done(struct deploy_pool_job *job)
 {
 	struct gw_req *r = job->arg;
 
@@ -446,24 +446,24 @@ static int media_type_is(const char *ctype, const char *want)
 static enum MHD_Result invoke_xgboost(struct gw_req *r)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct xgb_model *m = r->ver->xgb;
+	struct deploy_xgb_model *m = r->ver->xgb;
 	int json = media_type_is(r->ctype, "application/json");
 
 	if (!json && !media_type_is(r->ctype, "text/csv"))
 		return req_fail(r, 415, "content type '%s' is not supported: "
 				"use text/csv or application/json", r->ctype);
-	if ((json ? predio_parse_json : predio_parse_csv)(&r->rows, r->body.s,
-	    r->body.len, xgb_model_nfeatures(m), &err) < 0)
+	if ((json ? deploy_predio_parse_json : deploy_predio_parse_csv)(&r->rows, r->body.s,
+	    r->body.len, deploy_xgb_model_nfeatures(m), &err) < 0)
 		return req_fail(r, 400, "%s", err.msg);
-	if (xgb_model_predict(m, r->rows.x, r->rows.nrows, &r->pred,
+	if (deploy_xgb_model_predict(m, r->rows.x, r->rows.nrows, &r->pred,
 			      &err) < 0)
 		return req_fail(r, 424, "%s", err.msg);
 	buf_reset(&r->out);
 	if (json)
-		predio_format_json(&r->out, r->pred.x, r->pred.nrows,
+		deploy_predio_format_json(&r->out, r->pred.x, r->pred.nrows,
 				   r->pred.ncols);
 	else
-		predio_format_csv(&r->out, r->pred.x, r->pred.nrows,
+		deploy_predio_format_csv(&r->out, r->pred.x, r->pred.nrows,
 				  r->pred.ncols);
 	return req_finish(r, 200, r->out.s, r->out.len,
 			  json ? "application/json" : "text/csv");
@@ -471,8 +471,8 @@ static enum MHD_Result invoke_xgboost(struct gw_req *r)
 
 static enum MHD_Result invoke_worker(struct gw_req *r)
 {
-	struct gw_endpoint *ep = r->ep;
-	struct gw_conf *conf = atomic_load_explicit(&ep->conf,
+	struct deploy_gateway_endpoint *ep = r->ep;
+	struct deploy_gateway_endpoint_conf *conf = atomic_load_explicit(&ep->conf,
 						    memory_order_acquire);
 	long n = atomic_fetch_add(&ep->inflight, 1);
 
@@ -492,7 +492,7 @@ static enum MHD_Result invoke_worker(struct gw_req *r)
 	r->job.status = 0;
 	atomic_store(&r->state, REQ_WAITING);
 	MHD_suspend_connection(r->conn);
-	pool_submit(r->ver->pool, &r->job);
+	deploy_pool_submit(r->ver->pool, &r->job);
 	return MHD_YES;
 }
 
@@ -522,10 +522,10 @@ static enum MHD_Result invoke(struct gw_req *r)
 /* After the worker answered and the connection was resumed. */
 static enum MHD_Result invoke_done(struct gw_req *r)
 {
-	struct pool_job *j = &r->job;
+	struct deploy_pool_job *j = &r->job;
 
 	if (j->status != 200) {
-		gw_count(&r->ep->n, j->status, time_mono_us() - r->t0);
+		deploy_gateway_metrics_count(&r->ep->n, j->status, time_mono_us() - r->t0);
 		return respond(r->conn, j->status, j->out.s, j->out.len,
 			       j->out_type, r->ver->ref, 0);
 	}
@@ -533,14 +533,14 @@ static enum MHD_Result invoke_done(struct gw_req *r)
 }
 
 /* Headers are in: route, authenticate, size-check. */
-static enum MHD_Result begin_invoke(struct gateway *gw,
+static enum MHD_Result begin_invoke(struct deploy_gateway *gw,
 				    struct MHD_Connection *c,
 				    const char *name, size_t name_len,
 				    void **con_cls)
 {
 	const char *len_hdr, *ctype;
-	struct gw_endpoint *ep = gw_lookup(gw, name, name_len);
-	struct gw_conf *conf;
+	struct deploy_gateway_endpoint *ep = deploy_gateway_routes_lookup(gw, name, name_len);
+	struct deploy_gateway_endpoint_conf *conf;
 	struct gw_req *r;
 
 	if (!ep || !atomic_load(&ep->active)) {
@@ -589,7 +589,7 @@ static enum MHD_Result begin_invoke(struct gateway *gw,
 static char deferred_get;
 
 /* GET /ping, /endpoints or /metrics. */
-static enum MHD_Result serve_get(struct gateway *gw, struct MHD_Connection *c,
+static enum MHD_Result serve_get(struct deploy_gateway *gw, struct MHD_Connection *c,
 				 const char *url)
 {
 	struct buf b = BUF_INIT;
@@ -597,9 +597,9 @@ static enum MHD_Result serve_get(struct gateway *gw, struct MHD_Connection *c,
 	const char *type = "application/json";
 
 	if (url[1] == 'e') {
-		gw_render_endpoints(gw, &b);
+		deploy_gateway_metrics_render_endpoints(gw, &b);
 	} else if (url[1] == 'm') {
-		gw_render_metrics(gw, &b);
+		deploy_gateway_metrics_render(gw, &b);
 		type = "text/plain; version=0.0.4";
 	} else {
 		type = NULL;
@@ -637,7 +637,7 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
  * than chunked, whose end libmicrohttpd cannot find. Answered on the
  * first call, so libmicrohttpd closes the connection after it. Sets
  * *has_body. */
-static enum MHD_Result check_framing(struct gateway *gw,
+static enum MHD_Result check_framing(struct deploy_gateway *gw,
 				     struct MHD_Connection *c, int *has_body,
 				     int *refused)
 {
@@ -668,7 +668,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
-	struct gateway *gw = cls;
+	struct deploy_gateway *gw = cls;
 	struct gw_req *r = *con_cls;
 	size_t ulen = strlen(url);
 	int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
@@ -708,7 +708,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			 * off once MAX_SKIP bytes were skipped. */
 			r->skipped += n;
 			if (r->skipped > MAX_SKIP) {
-				gw_count(&r->ep->n, r->too_big ? 413 : 503,
+				deploy_gateway_metrics_count(&r->ep->n, r->too_big ? 413 : 503,
 					 time_mono_us() - r->t0);
 				return MHD_NO;
 			}
@@ -762,7 +762,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 static void on_completed(void *cls, struct MHD_Connection *c,
 			 void **con_cls, enum MHD_RequestTerminationCode why)
 {
-	struct gateway *gw = cls;
+	struct deploy_gateway *gw = cls;
 	struct gw_req *r = *con_cls;
 
 	(void)why;
@@ -860,24 +860,24 @@ struct gw_self {
 };
 
 /* Write the record anew when what the gateway serves has changed. */
-static int self_record(struct gateway *gw, struct gw_self *self,
+static int self_record(struct deploy_gateway *gw, struct gw_self *self,
 		       struct mlops_err *err)
 {
-	struct gw_routes *r = atomic_load(&gw->routes);
+	struct deploy_gateway_routes *r = atomic_load(&gw->routes);
 	size_t n = r ? r->n : 0;
-	struct gwrec_endpoint *eps = xcalloc(n + 1, sizeof(*eps));
+	struct deploy_gateway_record_endpoint *eps = xcalloc(n + 1, sizeof(*eps));
 	int ret;
 
 	for (size_t i = 0; i < n; i++) {
-		struct gw_version *v = atomic_load(&r->eps[i]->active);
-		struct gw_conf *c = atomic_load(&r->eps[i]->conf);
+		struct deploy_gateway_version *v = atomic_load(&r->eps[i]->active);
+		struct deploy_gateway_endpoint_conf *c = atomic_load(&r->eps[i]->conf);
 
 		eps[i].name = r->eps[i]->name;
 		eps[i].model = v ? v->ref : NULL;
 		eps[i].generation = c->generation;
 		eps[i].failed = !v || v->error;
 	}
-	ret = gwrec_write(self->path, &self->last, self->url, eps, n, err);
+	ret = deploy_gateway_record_write(self->path, &self->last, self->url, eps, n, err);
 	free(eps);
 	return ret;
 }
@@ -895,7 +895,7 @@ static void unlink_if_holds(const char *path, const char *url)
 
 /* Serve until SIGTERM/SIGINT: reload on change or SIGHUP, sweep what
  * is retired, write counters every two seconds. */
-static void control_loop(struct gateway *gw, const sigset_t *sigs,
+static void control_loop(struct deploy_gateway *gw, const sigset_t *sigs,
 			 struct gw_self *self)
 {
 	const struct timespec tick = { 0, 200000000 };
@@ -910,18 +910,18 @@ static void control_loop(struct gateway *gw, const sigset_t *sigs,
 			break;
 		if (sig == SIGHUP || v != seen) {
 			seen = v;
-			if (gw_reload(gw, &err) < 0 && gw->conf->log)
+			if (deploy_gateway_routes_reload(gw, &err) < 0 && gw->conf->log)
 				fprintf(gw->conf->log, "mlops-deploy: reload: "
 					"%s\n", err.msg);
 			if (self_record(gw, self, &err) < 0 && gw->conf->log)
 				fprintf(gw->conf->log, "mlops-deploy: %s\n",
 					err.msg);
 		}
-		gw_retire_sweep(gw, 0);
+		deploy_gateway_routes_retire_sweep(gw, 0);
 		conns_sweep(gw);
 		if (time_mono_us() - last_flush >= 2 * TIME_US_PER_SEC) {
-			gw_flush_stats(gw);
-			gwrec_touch(self->path);
+			deploy_gateway_routes_flush_stats(gw);
+			deploy_gateway_record_touch(self->path);
 			last_flush = time_mono_us();
 		}
 	}
@@ -936,9 +936,9 @@ static int thread_count(int asked)
 	return n > 0 ? (int)n : 1;
 }
 
-int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
+int deploy_gateway_run(const struct deploy_gateway_conf *conf, struct mlops_err *err)
 {
-	struct gateway gw = { 0 };
+	struct deploy_gateway gw = { 0 };
 	struct gw_self self = { NULL, NULL, BUF_INIT };
 	struct MHD_Daemon *d = NULL;
 	sigset_t sigs;
@@ -973,15 +973,15 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 		ret = fd;
 		goto out;
 	}
-	if ((ret = gw_reload(&gw, err)) < 0)
+	if ((ret = deploy_gateway_routes_reload(&gw, err)) < 0)
 		goto out;
 	capdir = store_path(gw.st, "capture");
-	if ((ret = capture_start(&gw.cap, capdir, CAPTURE_QUEUE, err)) < 0)
+	if ((ret = deploy_capture_start(&gw.cap, capdir, CAPTURE_QUEUE, err)) < 0)
 		goto out;
 	/* The record before the first answer and before on_ready: once
 	 * /ping answers or serve returns, describe and stop see us. */
-	gwrec_prune(gw.st->dir);
-	self.path = gwrec_own_path(gw.st->dir);
+	deploy_gateway_record_prune(gw.st->dir);
+	self.path = deploy_gateway_record_own_path(gw.st->dir);
 	self.url = url;
 	if ((ret = self_record(&gw, &self, err)) < 0)
 		goto out;
@@ -1004,7 +1004,7 @@ int gateway_run(const struct gateway_conf *conf, struct mlops_err *err)
 		goto out;
 	}
 	urlfile = store_path(gw.st, "gateway.url");
-	write_file_atomic(urlfile, url, strlen(url), NULL);
+	fs_write_file_atomic(urlfile, url, strlen(url), NULL);
 	if (conf->log)
 		fprintf(conf->log, "mlops-deploy: listening on %s with %d "
 			"threads\n", url, thread_count(conf->threads));
@@ -1037,10 +1037,10 @@ out:
 	if (self.path)
 		unlink(self.path);
 	if (gw.st && ret == 0)
-		gw_flush_stats(&gw);
-	capture_stop(gw.cap);
-	gw_retire_sweep(&gw, 1);
-	gw_free_all(&gw);
+		deploy_gateway_routes_flush_stats(&gw);
+	deploy_capture_stop(gw.cap);
+	deploy_gateway_routes_retire_sweep(&gw, 1);
+	deploy_gateway_routes_free_all(&gw);
 	reqs_free_all();
 	free(gw.cold);
 	store_close(gw.st);

@@ -10,8 +10,8 @@
  * never holds a gateway thread. The gateway rereads the endpoint table
  * when the store changes (or on SIGHUP) and switches models blue/green:
  * a new version gets traffic once it answers, the old one drains. */
-#ifndef MLOPS_GATEWAY_H
-#define MLOPS_GATEWAY_H
+#ifndef MLOPS_DEPLOY_GATEWAY_H
+#define MLOPS_DEPLOY_GATEWAY_H
 #include <stdint.h>
 #include <stdio.h>
 
@@ -23,7 +23,7 @@
 #define GATEWAY_DEFAULT_BODY_TIMEOUT_US (60 * INT64_C(1000000))
 #define GATEWAY_DEFAULT_MAX_BUFFERED ((uint64_t)256 << 20)
 
-struct gateway_conf {
+struct deploy_gateway_conf {
 	const char *store_dir;	/* the .mlops directory */
 	const char *listen;	/* "127.0.0.1:8080"; port 0 picks one */
 	int threads;		/* 0: one per core */
@@ -47,6 +47,6 @@ struct gateway_conf {
  * Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (call it
  * before any other thread exists) and ignores SIGPIPE. A port in use or
  * a store that cannot be opened is an error before on_ready. */
-int gateway_run(const struct gateway_conf *conf, struct mlops_err *err);
+int deploy_gateway_run(const struct deploy_gateway_conf *conf, struct mlops_err *err);
 
 #endif

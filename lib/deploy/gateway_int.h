@@ -4,12 +4,12 @@
  *
  * What request threads read is published through atomic pointers and
  * never changed in place: the routes array, each endpoint's settings
- * (struct gw_conf) and its active version. The control thread replaces
+ * (struct deploy_gateway_endpoint_conf) and its active version. The control thread replaces
  * them and frees the old ones after a grace time (and, for a version,
  * once its in-flight count is zero). Endpoint structs themselves live
  * until the gateway stops, so their counters survive reloads. */
-#ifndef MLOPS_GWINT_H
-#define MLOPS_GWINT_H
+#ifndef MLOPS_DEPLOY_GATEWAY_INT_H
+#define MLOPS_DEPLOY_GATEWAY_INT_H
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -23,32 +23,32 @@
 #include "deploy/pool.h"
 #include "deploy/xgb.h"
 
-enum gw_kind { GW_XGBOOST, GW_EXEC, GW_HTTP };
+enum deploy_gateway_kind { GW_XGBOOST, GW_EXEC, GW_HTTP };
 
 /* Status codes counted one by one; anything else counts as the last. */
 #define GW_NCODES 15
-extern const int gw_codes[GW_NCODES];
+extern const int deploy_gateway_metrics_codes[GW_NCODES];
 /* Latency histogram bucket bounds in microseconds; the last is +Inf. */
 #define GW_NBUCKETS 18
-extern const int64_t gw_bucket_us[GW_NBUCKETS];
+extern const int64_t deploy_gateway_metrics_bucket_us[GW_NBUCKETS];
 
-typedef atomic_uint_fast64_t gw_counter;
+typedef atomic_uint_fast64_t deploy_gateway_counter;
 
-struct gw_counters {
-	gw_counter by_code[GW_NCODES];
-	gw_counter bucket[GW_NBUCKETS];
-	gw_counter sum_us;
-	gw_counter cold_starts, captured, capture_dropped;
+struct deploy_gateway_counters {
+	deploy_gateway_counter by_code[GW_NCODES];
+	deploy_gateway_counter bucket[GW_NBUCKETS];
+	deploy_gateway_counter sum_us;
+	deploy_gateway_counter cold_starts, captured, capture_dropped;
 };
 
 /* Count one answered request. */
-void gw_count(struct gw_counters *c, int status, int64_t us);
-uint64_t gw_total(const struct gw_counters *c, int errors_only);
+void deploy_gateway_metrics_count(struct deploy_gateway_counters *c, int status, int64_t us);
+uint64_t deploy_gateway_metrics_total(const struct deploy_gateway_counters *c, int errors_only);
 
 /* An endpoint's settings and keys, immutable once published. */
-struct gw_conf {
+struct deploy_gateway_endpoint_conf {
 	int64_t generation;
-	struct endpoint_settings set;
+	struct deploy_endpoint_settings set;
 	uint32_t capture_below;		/* capture when rand32 < this */
 	int capture_all;
 	int key_required;		/* 0: public */
@@ -57,86 +57,86 @@ struct gw_conf {
 };
 
 /* One model version loaded for an endpoint. */
-struct gw_version {
+struct deploy_gateway_version {
 	char *ref, *framework, *model_dir;	/* model_dir: absolute */
-	enum gw_kind kind;
-	struct xgb_model *xgb;
-	struct pool *pool;
+	enum deploy_gateway_kind kind;
+	struct deploy_xgb_model *xgb;
+	struct deploy_pool *pool;
 	char *error;		/* why it cannot serve (503), or NULL */
 	atomic_long inflight;
-	struct gw_endpoint *ep;
-	struct gateway *gw;
+	struct deploy_gateway_endpoint *ep;
+	struct deploy_gateway *gw;
 };
 
-struct gw_endpoint {
+struct deploy_gateway_endpoint {
 	char *name;
-	_Atomic(struct gw_conf *) conf;
-	_Atomic(struct gw_version *) active;
+	_Atomic(struct deploy_gateway_endpoint_conf *) conf;
+	_Atomic(struct deploy_gateway_version *) active;
 	atomic_long inflight;		/* exec/http requests in flight */
-	struct gw_counters n;
+	struct deploy_gateway_counters n;
 	char *update_error;		/* under gateway's cold_lock */
 	int deleted;			/* control thread only */
 };
 
-struct gw_routes {
+struct deploy_gateway_routes {
 	size_t n;
-	struct gw_endpoint **eps;	/* sorted by name */
+	struct deploy_gateway_endpoint **eps;	/* sorted by name */
 };
 
-struct gw_retired {
+struct deploy_gateway_retired {
 	void *ptr;
 	void (*free_fn)(void *ptr);
 	atomic_long *inflight;		/* wait for zero too, or NULL */
 	int64_t at_us;
 };
 
-struct gw_cold_start {
+struct deploy_gateway_cold_start {
 	char *endpoint, *model;
 	int64_t time_us, duration_us;
 };
 
-struct gw_conn;
+struct deploy_gateway_conn;
 
-struct gateway {
-	const struct gateway_conf *conf;
+struct deploy_gateway {
+	const struct deploy_gateway_conf *conf;
 	/* conf's limits, defaults applied */
 	unsigned max_connections, max_per_client;
 	int64_t header_timeout_us, body_timeout_us;
 	uint64_t max_buffered;
 	atomic_uint_fast64_t buffered;	/* body bytes reserved */
-	gw_counter timed_out;		/* connections closed by deadline */
+	deploy_gateway_counter timed_out;		/* connections closed by deadline */
 	pthread_mutex_t conns_lock;	/* guards conns */
-	struct gw_conn *conns;		/* every open connection */
+	struct deploy_gateway_conn *conns;		/* every open connection */
 	struct store *st;
-	struct capture *cap;
-	_Atomic(struct gw_routes *) routes;
+	struct deploy_capture *cap;
+	_Atomic(struct deploy_gateway_routes *) routes;
 	/* Every endpoint ever loaded (deleted ones too): freed at the end. */
-	struct gw_endpoint **all;
+	struct deploy_gateway_endpoint **all;
 	size_t nall, all_cap;
-	struct gw_retired *retired;
+	struct deploy_gateway_retired *retired;
 	size_t nretired, retired_cap;
 	pthread_mutex_t cold_lock;	/* guards cold[], update_error */
-	struct gw_cold_start *cold;
+	struct deploy_gateway_cold_start *cold;
 	size_t ncold, cold_cap;
-	struct gw_counters unrouted;	/* 404/405/400 before routing */
+	struct deploy_gateway_counters unrouted;	/* 404/405/400 before routing */
 	atomic_long inflight;		/* requests being handled */
 	int64_t max_timeout_us;
 };
 
 /* Control thread: reread the endpoint table and apply changes. */
-int gw_reload(struct gateway *gw, struct mlops_err *err);
+int deploy_gateway_routes_reload(struct deploy_gateway *gw, struct mlops_err *err);
 /* Free what is retired and past its grace time (all: everything, at
  * the end, after the HTTP server stopped). */
-void gw_retire_sweep(struct gateway *gw, int all);
+void deploy_gateway_routes_retire_sweep(struct deploy_gateway *gw, int all);
 /* Write counters and cold starts to the store. */
-void gw_flush_stats(struct gateway *gw);
+void deploy_gateway_routes_flush_stats(struct deploy_gateway *gw);
 /* Free every endpoint and version (after the HTTP server stopped). */
-void gw_free_all(struct gateway *gw);
+void deploy_gateway_routes_free_all(struct deploy_gateway *gw);
 /* Find an endpoint by name (request threads). */
-struct gw_endpoint *gw_lookup(struct gateway *gw, const char *name,
+struct deploy_gateway_endpoint *deploy_gateway_routes_lookup(struct deploy_gateway *gw, const char *name,
 			      size_t len);
 
-void gw_render_metrics(struct gateway *gw, struct buf *out);
-void gw_render_endpoints(struct gateway *gw, struct buf *out);
+void deploy_gateway_metrics_render(struct deploy_gateway *gw, struct buf *out);
+void deploy_gateway_metrics_render_endpoints(struct deploy_gateway *gw, struct buf *out);
 
 #endif

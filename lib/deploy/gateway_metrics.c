@@ -11,26 +11,26 @@
 #include "deploy/gateway_int.h"
 #include "core/jsonio.h"
 
-const int gw_codes[GW_NCODES] = { 200, 400, 401, 404, 405, 411, 413,
+const int deploy_gateway_metrics_codes[GW_NCODES] = { 200, 400, 401, 404, 405, 411, 413,
 	415, 424, 429, 501, 502, 503, 504, 500 };
 
-const int64_t gw_bucket_us[GW_NBUCKETS] = { 25, 50, 100, 250, 500, 1000,
+const int64_t deploy_gateway_metrics_bucket_us[GW_NBUCKETS] = { 25, 50, 100, 250, 500, 1000,
 	2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
 	2500000, 10000000, INT64_MAX };
 
 static int code_index(int status)
 {
 	for (int i = 0; i < GW_NCODES - 1; i++)
-		if (gw_codes[i] == status)
+		if (deploy_gateway_metrics_codes[i] == status)
 			return i;
 	return GW_NCODES - 1;
 }
 
-void gw_count(struct gw_counters *c, int status, int64_t us)
+void deploy_gateway_metrics_count(struct deploy_gateway_counters *c, int status, int64_t us)
 {
 	int b = 0;
 
-	while (us > gw_bucket_us[b])
+	while (us > deploy_gateway_metrics_bucket_us[b])
 		b++;
 	atomic_fetch_add_explicit(&c->by_code[code_index(status)], 1,
 				  memory_order_relaxed);
@@ -39,7 +39,7 @@ void gw_count(struct gw_counters *c, int status, int64_t us)
 				  memory_order_relaxed);
 }
 
-uint64_t gw_total(const struct gw_counters *c, int errors_only)
+uint64_t deploy_gateway_metrics_total(const struct deploy_gateway_counters *c, int errors_only)
 {
 	uint64_t n = 0;
 
@@ -56,7 +56,7 @@ static void metric_head(struct buf *out, const char *name, const char *type,
 }
 
 static void render_codes(struct buf *out, const char *label,
-			 const struct gw_counters *c, int errors_only)
+			 const struct deploy_gateway_counters *c, int errors_only)
 {
 	for (int i = errors_only ? 1 : 0; i < GW_NCODES; i++) {
 		uint64_t v = atomic_load(&c->by_code[i]);
@@ -64,12 +64,12 @@ static void render_codes(struct buf *out, const char *label,
 		if (v)
 			buf_addf(out, "%s%scode=\"%d\"} %" PRIu64 "\n", label,
 				 *label && label[strlen(label) - 1] != '{' ?
-				 "," : "", gw_codes[i], v);
+				 "," : "", deploy_gateway_metrics_codes[i], v);
 	}
 }
 
 /* One line per endpoint and status code of metric name. */
-static void render_codes_each(struct buf *out, const struct gw_routes *r,
+static void render_codes_each(struct buf *out, const struct deploy_gateway_routes *r,
 			      const char *name, int errors_only)
 {
 	char label[256];
@@ -82,11 +82,11 @@ static void render_codes_each(struct buf *out, const struct gw_routes *r,
 }
 
 /* One line per endpoint with the counter at offset in its counters. */
-static void render_counter_each(struct buf *out, const struct gw_routes *r,
+static void render_counter_each(struct buf *out, const struct deploy_gateway_routes *r,
 				const char *name, size_t offset)
 {
 	for (size_t i = 0; r && i < r->n; i++) {
-		const gw_counter *c = (const gw_counter *)(const void *)
+		const deploy_gateway_counter *c = (const deploy_gateway_counter *)(const void *)
 			((const char *)&r->eps[i]->n + offset);
 
 		buf_addf(out, "%s{endpoint=\"%s\"} %" PRIu64 "\n", name,
@@ -94,9 +94,9 @@ static void render_counter_each(struct buf *out, const struct gw_routes *r,
 	}
 }
 
-void gw_render_metrics(struct gateway *gw, struct buf *out)
+void deploy_gateway_metrics_render(struct deploy_gateway *gw, struct buf *out)
 {
-	struct gw_routes *r = atomic_load(&gw->routes);
+	struct deploy_gateway_routes *r = atomic_load(&gw->routes);
 	size_t n = r ? r->n : 0;
 
 	metric_head(out, "mlops_requests_total", "counter",
@@ -121,7 +121,7 @@ void gw_render_metrics(struct gateway *gw, struct buf *out)
 	metric_head(out, "mlops_request_duration_seconds", "histogram",
 		    "Time from request headers to response, per endpoint.");
 	for (size_t i = 0; i < n; i++) {
-		const struct gw_counters *c = &r->eps[i]->n;
+		const struct deploy_gateway_counters *c = &r->eps[i]->n;
 		uint64_t cum = 0;
 
 		for (int b = 0; b < GW_NBUCKETS; b++) {
@@ -134,7 +134,7 @@ void gw_render_metrics(struct gateway *gw, struct buf *out)
 				buf_addf(out, "mlops_request_duration_seconds_"
 					 "bucket{endpoint=\"%s\",le=\"%g\"} "
 					 "%" PRIu64 "\n", r->eps[i]->name,
-					 (double)gw_bucket_us[b] / 1e6, cum);
+					 (double)deploy_gateway_metrics_bucket_us[b] / 1e6, cum);
 		}
 		buf_addf(out, "mlops_request_duration_seconds_sum{endpoint="
 			 "\"%s\"} %.6f\n", r->eps[i]->name,
@@ -150,41 +150,41 @@ void gw_render_metrics(struct gateway *gw, struct buf *out)
 	metric_head(out, "mlops_workers", "gauge",
 		    "Worker processes running (exec/http endpoints).");
 	for (size_t i = 0; i < n; i++) {
-		struct gw_version *v = atomic_load(&r->eps[i]->active);
+		struct deploy_gateway_version *v = atomic_load(&r->eps[i]->active);
 
 		buf_addf(out, "mlops_workers{endpoint=\"%s\"} %d\n",
 			 r->eps[i]->name, v && v->pool ?
-			 pool_running(v->pool) : 0);
+			 deploy_pool_running(v->pool) : 0);
 	}
 	metric_head(out, "mlops_cold_starts_total", "counter",
 		    "Worker starts a request had to wait for.");
 	render_counter_each(out, r, "mlops_cold_starts_total",
-			    offsetof(struct gw_counters, cold_starts));
+			    offsetof(struct deploy_gateway_counters, cold_starts));
 	metric_head(out, "mlops_captured_records_total", "counter",
 		    "Requests queued for data capture.");
 	render_counter_each(out, r, "mlops_captured_records_total",
-			    offsetof(struct gw_counters, captured));
+			    offsetof(struct deploy_gateway_counters, captured));
 	metric_head(out, "mlops_capture_dropped_total", "counter",
 		    "Capture records dropped because the queue was full.");
 	render_counter_each(out, r, "mlops_capture_dropped_total",
-			    offsetof(struct gw_counters, capture_dropped));
+			    offsetof(struct deploy_gateway_counters, capture_dropped));
 	if (gw->cap) {
 		metric_head(out, "mlops_capture_written_total", "counter",
 			    "Capture records written to files.");
 		buf_addf(out, "mlops_capture_written_total %" PRIu64 "\n",
-			 capture_written(gw->cap));
+			 deploy_capture_written(gw->cap));
 	}
 }
 
-void gw_render_endpoints(struct gateway *gw, struct buf *out)
+void deploy_gateway_metrics_render_endpoints(struct deploy_gateway *gw, struct buf *out)
 {
-	struct gw_routes *r = atomic_load(&gw->routes);
+	struct deploy_gateway_routes *r = atomic_load(&gw->routes);
 	json_t *list = json_array();
 
 	for (size_t i = 0; r && i < r->n; i++) {
-		struct gw_endpoint *gep = r->eps[i];
-		struct gw_version *v = atomic_load(&gep->active);
-		struct gw_conf *c = atomic_load(&gep->conf);
+		struct deploy_gateway_endpoint *gep = r->eps[i];
+		struct deploy_gateway_version *v = atomic_load(&gep->active);
+		struct deploy_gateway_endpoint_conf *c = atomic_load(&gep->conf);
 		json_t *o = json_pack("{s:s,s:I,s:i,s:I}", "name", gep->name,
 				      "generation", (json_int_t)c->generation,
 				      "max_concurrency",
@@ -202,10 +202,10 @@ void gw_render_endpoints(struct gateway *gw, struct buf *out)
 						    json_string(v->error));
 			if (v->xgb)
 				json_object_set_new(o, "predictor",
-				    json_string(xgb_model_predictor(v->xgb)));
+				    json_string(deploy_xgb_model_predictor(v->xgb)));
 			if (v->pool)
 				json_object_set_new(o, "workers",
-				    json_integer(pool_running(v->pool)));
+				    json_integer(deploy_pool_running(v->pool)));
 		}
 		pthread_mutex_lock(&gw->cold_lock);
 		if (gep->update_error)

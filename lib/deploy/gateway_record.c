@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "deploy/gateway_record.h"
 #include "core/jsonio.h"
 #include "core/xalloc.h"
@@ -83,22 +83,22 @@ static int alive_since(long pid, int64_t start)
 	       (start < 0 || now_start == start);
 }
 
-int gwrec_alive(long pid)
+int deploy_gateway_record_alive(long pid)
 {
 	return alive_since(pid, -1);
 }
 
-char *gwrec_own_path(const char *store_dir)
+char *deploy_gateway_record_own_path(const char *store_dir)
 {
 	char host[256];
 
 	host_name(host);
-	return xasprintf("%s/%s/%s-%ld.json", store_dir, GWREC_DIR, host,
+	return xasprintf("%s/%s/%s-%ld.json", store_dir, DEPLOY_GATEWAY_RECORD_DIR, host,
 			 (long)getpid());
 }
 
-int gwrec_write(const char *path, struct buf *last, const char *url,
-		const struct gwrec_endpoint *eps, size_t n,
+int deploy_gateway_record_write(const char *path, struct buf *last, const char *url,
+		const struct deploy_gateway_record_endpoint *eps, size_t n,
 		struct mlops_err *err)
 {
 	char host[256], state;
@@ -126,11 +126,11 @@ int gwrec_write(const char *path, struct buf *last, const char *url,
 		buf_release(&b);
 		return 0;
 	}
-	dir = path_dirname(path);
-	ret = mkdir_p(dir, err);
+	dir = fs_path_dirname(path);
+	ret = fs_mkdir_p(dir, err);
 	free(dir);
 	if (ret == 0)
-		ret = write_file_atomic(path, b.s, b.len, err);
+		ret = fs_write_file_atomic(path, b.s, b.len, err);
 	if (ret == 0) {
 		buf_release(last);
 		*last = b;
@@ -140,12 +140,12 @@ int gwrec_write(const char *path, struct buf *last, const char *url,
 	return ret;
 }
 
-void gwrec_touch(const char *path)
+void deploy_gateway_record_touch(const char *path)
 {
 	utimensat(AT_FDCWD, path, NULL, 0);
 }
 
-static void rec_release(struct gwrec *r)
+static void rec_release(struct deploy_gateway_record *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->eps[i].name);
@@ -156,7 +156,7 @@ static void rec_release(struct gwrec *r)
 	free(r->url);
 }
 
-void gwrec_list_free(struct gwrec *recs, size_t n)
+void deploy_gateway_record_list_free(struct deploy_gateway_record *recs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		rec_release(&recs[i]);
@@ -164,7 +164,7 @@ void gwrec_list_free(struct gwrec *recs, size_t n)
 }
 
 /* Parse the record at path into *r: 0, or -1 when it is not one. */
-static int rec_load(struct gwrec *r, const char *path, int64_t *start)
+static int rec_load(struct deploy_gateway_record *r, const char *path, int64_t *start)
 {
 	json_t *o = NULL, *eps, *e;
 	const char *host, *url;
@@ -208,11 +208,11 @@ static int rec_load(struct gwrec *r, const char *path, int64_t *start)
  * dead_fn (when not NULL) with the path of each local one that is dead.
  * fn takes the record. */
 static int rec_each(const char *store_dir,
-		    void (*fn)(struct gwrec *r, void *arg),
+		    void (*fn)(struct deploy_gateway_record *r, void *arg),
 		    void (*dead_fn)(const char *path), void *arg,
 		    struct mlops_err *err)
 {
-	char *dir = path_join(store_dir, GWREC_DIR);
+	char *dir = fs_path_join(store_dir, DEPLOY_GATEWAY_RECORD_DIR);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	char host[256];
@@ -228,7 +228,7 @@ static int rec_each(const char *store_dir,
 	host_name(host);
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
-		struct gwrec r;
+		struct deploy_gateway_record r;
 		struct stat sb;
 		int64_t start;
 		char *path;
@@ -237,7 +237,7 @@ static int rec_each(const char *store_dir,
 		if (de->d_name[0] == '.' || len < 6 ||
 		    strcmp(de->d_name + len - 5, ".json") != 0)
 			continue;
-		path = path_join(dir, de->d_name);
+		path = fs_path_join(dir, de->d_name);
 		if (rec_load(&r, path, &start) < 0 ||
 		    stat(path, &sb) < 0) {
 			free(path);
@@ -247,7 +247,7 @@ static int rec_each(const char *store_dir,
 		if (r.local)
 			alive = alive_since(r.pid, start);
 		else
-			alive = time(NULL) - sb.st_mtime < GWREC_STALE_S;
+			alive = time(NULL) - sb.st_mtime < DEPLOY_GATEWAY_RECORD_STALE_S;
 		if (alive) {
 			fn(&r, arg);
 		} else {
@@ -263,11 +263,11 @@ static int rec_each(const char *store_dir,
 }
 
 struct rec_vec {
-	struct gwrec *v;
+	struct deploy_gateway_record *v;
 	size_t n, cap;
 };
 
-static void rec_take(struct gwrec *r, void *arg)
+static void rec_take(struct deploy_gateway_record *r, void *arg)
 {
 	struct rec_vec *vec = arg;
 
@@ -275,14 +275,14 @@ static void rec_take(struct gwrec *r, void *arg)
 	vec->v[vec->n++] = *r;
 }
 
-int gwrec_list(const char *store_dir, struct gwrec **out, size_t *n,
+int deploy_gateway_record_list(const char *store_dir, struct deploy_gateway_record **out, size_t *n,
 	       struct mlops_err *err)
 {
 	struct rec_vec vec = { NULL, 0, 0 };
 	int ret = rec_each(store_dir, rec_take, NULL, &vec, err);
 
 	if (ret < 0) {
-		gwrec_list_free(vec.v, vec.n);
+		deploy_gateway_record_list_free(vec.v, vec.n);
 		return ret;
 	}
 	*out = vec.v;
@@ -290,7 +290,7 @@ int gwrec_list(const char *store_dir, struct gwrec **out, size_t *n,
 	return 0;
 }
 
-static void rec_drop(struct gwrec *r, void *arg)
+static void rec_drop(struct deploy_gateway_record *r, void *arg)
 {
 	(void)arg;
 	rec_release(r);
@@ -301,12 +301,12 @@ static void rec_unlink(const char *path)
 	unlink(path);
 }
 
-void gwrec_prune(const char *store_dir)
+void deploy_gateway_record_prune(const char *store_dir)
 {
 	rec_each(store_dir, rec_drop, rec_unlink, NULL, NULL);
 }
 
-const char *gwrec_status(const struct gwrec *recs, size_t n,
+const char *deploy_gateway_record_status(const struct deploy_gateway_record *recs, size_t n,
 			 const char *name, int64_t generation)
 {
 	/* From worst to best: with several gateways, the best one tells. */
@@ -318,7 +318,7 @@ const char *gwrec_status(const struct gwrec *recs, size_t n,
 		int s = 2;	/* Creating: not loaded yet */
 
 		for (size_t j = 0; j < recs[i].n; j++) {
-			const struct gwrec_endpoint *e = &recs[i].eps[j];
+			const struct deploy_gateway_record_endpoint *e = &recs[i].eps[j];
 
 			if (strcmp(e->name, name) != 0)
 				continue;

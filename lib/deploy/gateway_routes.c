@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "deploy/gateway_int.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 /* Versions and settings stay readable this long after replacement. */
@@ -16,10 +16,10 @@
 /* A new exec/http version must answer within this to get traffic. */
 #define WARM_LIMIT_US (240 * TIME_US_PER_SEC)
 
-static void logf_(struct gateway *gw, const char *fmt, ...)
+static void logf_(struct deploy_gateway *gw, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void logf_(struct gateway *gw, const char *fmt, ...)
+static void logf_(struct deploy_gateway *gw, const char *fmt, ...)
 {
 	char when[TIME_RFC3339_MAX];
 	va_list ap;
@@ -35,10 +35,10 @@ static void logf_(struct gateway *gw, const char *fmt, ...)
 	fflush(gw->conf->log);
 }
 
-struct gw_endpoint *gw_lookup(struct gateway *gw, const char *name,
+struct deploy_gateway_endpoint *deploy_gateway_routes_lookup(struct deploy_gateway *gw, const char *name,
 			      size_t len)
 {
-	struct gw_routes *r = atomic_load_explicit(&gw->routes,
+	struct deploy_gateway_routes *r = atomic_load_explicit(&gw->routes,
 						   memory_order_acquire);
 	size_t lo = 0, hi = r ? r->n : 0;
 
@@ -59,23 +59,23 @@ struct gw_endpoint *gw_lookup(struct gateway *gw, const char *name,
 	return NULL;
 }
 
-static void retire(struct gateway *gw, void *ptr, void (*free_fn)(void *),
+static void retire(struct deploy_gateway *gw, void *ptr, void (*free_fn)(void *),
 		   atomic_long *inflight)
 {
 	if (!ptr)
 		return;
 	ALLOC_GROW(gw->retired, gw->nretired + 1, gw->retired_cap);
-	gw->retired[gw->nretired++] = (struct gw_retired){ ptr, free_fn,
+	gw->retired[gw->nretired++] = (struct deploy_gateway_retired){ ptr, free_fn,
 		inflight, time_mono_us() };
 }
 
-void gw_retire_sweep(struct gateway *gw, int all)
+void deploy_gateway_routes_retire_sweep(struct deploy_gateway *gw, int all)
 {
 	int64_t now = time_mono_us();
 	size_t k = 0;
 
 	for (size_t i = 0; i < gw->nretired; i++) {
-		struct gw_retired *r = &gw->retired[i];
+		struct deploy_gateway_retired *r = &gw->retired[i];
 
 		if (all || (now - r->at_us >= GRACE_US && (!r->inflight ||
 		    atomic_load(r->inflight) == 0)))
@@ -88,7 +88,7 @@ void gw_retire_sweep(struct gateway *gw, int all)
 
 static void conf_free(void *p)
 {
-	struct gw_conf *c = p;
+	struct deploy_gateway_endpoint_conf *c = p;
 
 	if (c)
 		free(c->keys);
@@ -97,12 +97,12 @@ static void conf_free(void *p)
 
 static void version_free(void *p)
 {
-	struct gw_version *v = p;
+	struct deploy_gateway_version *v = p;
 
 	if (!v)
 		return;
-	pool_free(v->pool);
-	xgb_model_free(v->xgb);
+	deploy_pool_free(v->pool);
+	deploy_xgb_model_free(v->xgb);
 	free(v->ref);
 	free(v->framework);
 	free(v->model_dir);
@@ -112,16 +112,16 @@ static void version_free(void *p)
 
 static void routes_free(void *p)
 {
-	struct gw_routes *r = p;
+	struct deploy_gateway_routes *r = p;
 
 	if (r)
 		free(r->eps);
 	free(r);
 }
 
-static struct gw_conf *conf_from(const struct endpoint *e)
+static struct deploy_gateway_endpoint_conf *conf_from(const struct deploy_endpoint *e)
 {
-	struct gw_conf *c = xcalloc(1, sizeof(*c));
+	struct deploy_gateway_endpoint_conf *c = xcalloc(1, sizeof(*c));
 
 	c->generation = e->generation;
 	c->set = e->set;
@@ -139,13 +139,13 @@ static struct gw_conf *conf_from(const struct endpoint *e)
 
 static void on_cold_start(void *arg, int64_t duration_us)
 {
-	struct gw_version *v = arg;
-	struct gateway *gw = v->gw;
+	struct deploy_gateway_version *v = arg;
+	struct deploy_gateway *gw = v->gw;
 
 	atomic_fetch_add(&v->ep->n.cold_starts, 1);
 	pthread_mutex_lock(&gw->cold_lock);
 	ALLOC_GROW(gw->cold, gw->ncold + 1, gw->cold_cap);
-	gw->cold[gw->ncold++] = (struct gw_cold_start){
+	gw->cold[gw->ncold++] = (struct deploy_gateway_cold_start){
 		xstrdup(v->ep->name), xstrdup(v->ref), time_now_us(),
 		duration_us };
 	pthread_mutex_unlock(&gw->cold_lock);
@@ -154,15 +154,15 @@ static void on_cold_start(void *arg, int64_t duration_us)
 /* Load model m of e. A version that cannot serve carries its error and
  * answers 503 with it. warm: start a worker and wait until it answers
  * (a blue/green switch). */
-static struct gw_version *version_load(struct gateway *gw,
-				       struct gw_endpoint *gep,
-				       const struct endpoint *e,
-				       const struct endpoint_model *m,
+static struct deploy_gateway_version *version_load(struct deploy_gateway *gw,
+				       struct deploy_gateway_endpoint *gep,
+				       const struct deploy_endpoint *e,
+				       const struct deploy_endpoint_model *m,
 				       int warm)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct gw_version *v = xcalloc(1, sizeof(*v));
-	char *dir = path_join(gw->st->dir, m->model_dir);
+	struct deploy_gateway_version *v = xcalloc(1, sizeof(*v));
+	char *dir = fs_path_join(gw->st->dir, m->model_dir);
 
 	v->ref = xstrdup(m->ref);
 	v->framework = xstrdup(m->framework);
@@ -170,18 +170,18 @@ static struct gw_version *version_load(struct gateway *gw,
 	v->ep = gep;
 	v->gw = gw;
 	if (strcmp(m->framework, "xgboost") == 0) {
-		char *path = path_join(dir, m->artifact ? m->artifact : "");
+		char *path = fs_path_join(dir, m->artifact ? m->artifact : "");
 
 		v->kind = GW_XGBOOST;
-		if (xgb_model_load(&v->xgb, path, &err) < 0)
+		if (deploy_xgb_model_load(&v->xgb, path, &err) < 0)
 			v->error = xstrdup(err.msg);
 		else
 			logf_(gw, "endpoint %s: %s predicts with %s", e->name,
-			      m->ref, xgb_model_predictor(v->xgb));
+			      m->ref, deploy_xgb_model_predictor(v->xgb));
 		free(path);
 	} else if (strcmp(m->framework, "exec") == 0 ||
 		   strcmp(m->framework, "http") == 0) {
-		struct pool_conf pc = {
+		struct deploy_pool_conf pc = {
 			.kind = m->framework[0] == 'e' ? POOL_EXEC : POOL_HTTP,
 			.entry = m->entry, .model_dir = dir,
 			.endpoint = e->name, .model = m->ref,
@@ -197,8 +197,8 @@ static struct gw_version *version_load(struct gateway *gw,
 		if (!m->entry)
 			v->error = xasprintf("%s: a %s model needs an entry "
 					     "command", m->ref, m->framework);
-		else if (pool_create(&v->pool, &pc, &err) < 0 ||
-			 (warm && pool_warm(v->pool, 1, WARM_LIMIT_US,
+		else if (deploy_pool_create(&v->pool, &pc, &err) < 0 ||
+			 (warm && deploy_pool_warm(v->pool, 1, WARM_LIMIT_US,
 					    &err) < 0))
 			v->error = xstrdup(err.msg);
 	} else {
@@ -211,10 +211,10 @@ static struct gw_version *version_load(struct gateway *gw,
 	return v;
 }
 
-static int same_model(const struct gw_version *v,
-		      const struct endpoint_model *m, const char *store_dir)
+static int same_model(const struct deploy_gateway_version *v,
+		      const struct deploy_endpoint_model *m, const char *store_dir)
 {
-	char *dir = path_join(store_dir, m->model_dir);
+	char *dir = fs_path_join(store_dir, m->model_dir);
 	int same = strcmp(v->ref, m->ref) == 0 &&
 		   strcmp(v->model_dir, dir) == 0;
 
@@ -222,10 +222,10 @@ static int same_model(const struct gw_version *v,
 	return same;
 }
 
-static struct gw_endpoint *endpoint_new(struct gateway *gw,
-					const struct endpoint *e)
+static struct deploy_gateway_endpoint *endpoint_new(struct deploy_gateway *gw,
+					const struct deploy_endpoint *e)
 {
-	struct gw_endpoint *gep = xcalloc(1, sizeof(*gep));
+	struct deploy_gateway_endpoint *gep = xcalloc(1, sizeof(*gep));
 
 	gep->name = xstrdup(e->name);
 	atomic_store(&gep->conf, conf_from(e));
@@ -238,7 +238,7 @@ static struct gw_endpoint *endpoint_new(struct gateway *gw,
 }
 
 /* Take msg as the endpoint's update error (shown by /endpoints). */
-static void set_update_error(struct gateway *gw, struct gw_endpoint *gep,
+static void set_update_error(struct deploy_gateway *gw, struct deploy_gateway_endpoint *gep,
 			     char *msg)
 {
 	pthread_mutex_lock(&gw->cold_lock);
@@ -248,18 +248,18 @@ static void set_update_error(struct gateway *gw, struct gw_endpoint *gep,
 }
 
 /* Apply a changed row to a live endpoint. */
-static void endpoint_change(struct gateway *gw, struct gw_endpoint *gep,
-			    const struct endpoint *e)
+static void endpoint_change(struct deploy_gateway *gw, struct deploy_gateway_endpoint *gep,
+			    const struct deploy_endpoint *e)
 {
-	struct gw_conf *old_conf = atomic_load(&gep->conf);
-	struct gw_version *cur = atomic_load(&gep->active);
+	struct deploy_gateway_endpoint_conf *old_conf = atomic_load(&gep->conf);
+	struct deploy_gateway_version *cur = atomic_load(&gep->active);
 
 	if (old_conf->generation == e->generation)
 		return;
 	atomic_store(&gep->conf, conf_from(e));
 	retire(gw, old_conf, conf_free, NULL);
 	if (cur && !same_model(cur, &e->cur, gw->st->dir)) {
-		struct gw_version *next;
+		struct deploy_gateway_version *next;
 
 		logf_(gw, "endpoint %s: starting %s to replace %s", e->name,
 		      e->cur.ref, cur->ref);
@@ -277,33 +277,33 @@ static void endpoint_change(struct gateway *gw, struct gw_endpoint *gep,
 		logf_(gw, "endpoint %s: switched to %s; draining %s", e->name,
 		      e->cur.ref, cur->ref);
 	} else if (cur && cur->pool) {
-		pool_set_scaling(cur->pool, e->set.provisioned,
+		deploy_pool_set_scaling(cur->pool, e->set.provisioned,
 				 e->set.idle_timeout_us);
 	}
 }
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp((*(struct gw_endpoint *const *)a)->name,
-		      (*(struct gw_endpoint *const *)b)->name);
+	return strcmp((*(struct deploy_gateway_endpoint *const *)a)->name,
+		      (*(struct deploy_gateway_endpoint *const *)b)->name);
 }
 
-int gw_reload(struct gateway *gw, struct mlops_err *err)
+int deploy_gateway_routes_reload(struct deploy_gateway *gw, struct mlops_err *err)
 {
-	struct gw_routes *old = atomic_load(&gw->routes);
-	struct gw_routes *next = xcalloc(1, sizeof(*next));
-	struct endpoint **eps = NULL;
+	struct deploy_gateway_routes *old = atomic_load(&gw->routes);
+	struct deploy_gateway_routes *next = xcalloc(1, sizeof(*next));
+	struct deploy_endpoint **eps = NULL;
 	size_t n = 0;
 	int ret;
 
-	ret = endpoint_list(gw->st, &eps, &n, err);
+	ret = deploy_endpoint_list(gw->st, &eps, &n, err);
 	if (ret < 0) {
 		free(next);
 		return ret;
 	}
 	next->eps = xcalloc(n ? n : 1, sizeof(*next->eps));
 	for (size_t i = 0; i < n; i++) {
-		struct gw_endpoint *gep = NULL;
+		struct deploy_gateway_endpoint *gep = NULL;
 
 		for (size_t j = 0; old && j < old->n && !gep; j++)
 			if (strcmp(old->eps[j]->name, eps[i]->name) == 0)
@@ -320,13 +320,13 @@ int gw_reload(struct gateway *gw, struct mlops_err *err)
 	atomic_store_explicit(&gw->routes, next, memory_order_release);
 	/* Endpoints gone from the table: stop their versions. */
 	for (size_t j = 0; old && j < old->n; j++) {
-		struct gw_endpoint *gep = old->eps[j];
+		struct deploy_gateway_endpoint *gep = old->eps[j];
 		int kept = 0;
 
 		for (size_t i = 0; i < next->n && !kept; i++)
 			kept = next->eps[i] == gep;
 		if (!kept) {
-			struct gw_version *v = atomic_exchange(&gep->active,
+			struct deploy_gateway_version *v = atomic_exchange(&gep->active,
 							       NULL);
 
 			gep->deleted = 1;
@@ -335,15 +335,15 @@ int gw_reload(struct gateway *gw, struct mlops_err *err)
 		}
 	}
 	retire(gw, old, routes_free, NULL);
-	endpoint_list_free(eps, n);
+	deploy_endpoint_list_free(eps, n);
 	return 0;
 }
 
-void gw_flush_stats(struct gateway *gw)
+void deploy_gateway_routes_flush_stats(struct deploy_gateway *gw)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct gw_routes *r = atomic_load(&gw->routes);
-	struct gw_cold_start *cold;
+	struct deploy_gateway_routes *r = atomic_load(&gw->routes);
+	struct deploy_gateway_cold_start *cold;
 	size_t ncold;
 	int ret;
 
@@ -355,19 +355,19 @@ void gw_flush_stats(struct gateway *gw)
 	pthread_mutex_unlock(&gw->cold_lock);
 	ret = store_begin(gw->st, &err);
 	for (size_t i = 0; r && i < r->n && ret == 0; i++) {
-		struct gw_endpoint *gep = r->eps[i];
-		struct endpoint e = { .name = gep->name };
+		struct deploy_gateway_endpoint *gep = r->eps[i];
+		struct deploy_endpoint e = { .name = gep->name };
 
-		e.requests = (int64_t)gw_total(&gep->n, 0);
-		e.errors = (int64_t)gw_total(&gep->n, 1);
+		e.requests = (int64_t)deploy_gateway_metrics_total(&gep->n, 0);
+		e.errors = (int64_t)deploy_gateway_metrics_total(&gep->n, 1);
 		e.cold_starts = (int64_t)atomic_load(&gep->n.cold_starts);
 		e.captured = (int64_t)atomic_load(&gep->n.captured);
 		e.capture_dropped =
 			(int64_t)atomic_load(&gep->n.capture_dropped);
-		ret = endpoint_stats_put(gw->st, &e, &err);
+		ret = deploy_endpoint_stats_put(gw->st, &e, &err);
 	}
 	for (size_t i = 0; i < ncold && ret == 0; i++)
-		ret = endpoint_cold_start_add(gw->st, cold[i].endpoint,
+		ret = deploy_endpoint_cold_start_add(gw->st, cold[i].endpoint,
 					      cold[i].model, cold[i].time_us,
 					      cold[i].duration_us, &err);
 	if (ret == 0)
@@ -383,11 +383,11 @@ void gw_flush_stats(struct gateway *gw)
 	free(cold);
 }
 
-void gw_free_all(struct gateway *gw)
+void deploy_gateway_routes_free_all(struct deploy_gateway *gw)
 {
 	routes_free(atomic_exchange(&gw->routes, NULL));
 	for (size_t i = 0; i < gw->nall; i++) {
-		struct gw_endpoint *gep = gw->all[i];
+		struct deploy_gateway_endpoint *gep = gw->all[i];
 
 		version_free(atomic_load(&gep->active));
 		conf_free(atomic_load(&gep->conf));

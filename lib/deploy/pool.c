@@ -23,7 +23,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "deploy/pool.h"
 #include "core/xalloc.h"
 
@@ -32,19 +32,19 @@ extern char **environ;
 #define STARTUP_LIMIT_US (240 * TIME_US_PER_SEC)	/* SageMaker's 4 min */
 #define STOP_GRACE_US (5 * TIME_US_PER_SEC)
 
-struct pool {
-	struct pool_conf conf;		/* strings owned */
+struct deploy_pool {
+	struct deploy_pool_conf conf;		/* strings owned */
 	pthread_mutex_t lock;
 	pthread_cond_t work;		/* a job arrived, or stopping */
 	pthread_cond_t changed;		/* a worker became ready or exited */
-	struct pool_job *head, *tail;
+	struct deploy_pool_job *head, *tail;
 	size_t queued;
 	int nthreads, nidle, nready, start_failures, stopping;
 	char start_error[512];
 };
 
 struct worker {
-	struct pool *p;
+	struct deploy_pool *p;
 	int warm;		/* start the process before any job */
 	pid_t pid;		/* 0: no process */
 	int to_fd, from_fd;	/* exec: its stdin and stdout */
@@ -54,7 +54,7 @@ struct worker {
 	int ready;		/* counted in the pool's nready */
 };
 
-static void set_error(struct pool_job *job, int status, const char *kind,
+static void set_error(struct deploy_pool_job *job, int status, const char *kind,
 		      const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -62,7 +62,7 @@ static void set_error(struct pool_job *job, int status, const char *kind,
  * message may quote the worker's output, which need not be UTF-8 (or
  * was cut inside a character): then its non-ASCII bytes become '?', as
  * JSON strings must be UTF-8. */
-static void set_error(struct pool_job *job, int status, const char *kind,
+static void set_error(struct deploy_pool_job *job, int status, const char *kind,
 		      const char *fmt, ...)
 {
 	char msg[768];
@@ -114,7 +114,7 @@ static char **worker_env(const struct worker *w, size_t *nkept)
 	static const char *const ours[] = { "MLOPS_ENDPOINT=", "MLOPS_MODEL=",
 		"MLOPS_MODEL_DIR=", "SM_MODEL_DIR=", "SAGEMAKER_BIND_TO_PORT=",
 		"PORT=", NULL };
-	const struct pool_conf *c = &w->p->conf;
+	const struct deploy_pool_conf *c = &w->p->conf;
 	size_t n = 0, k = 0;
 	char **env;
 
@@ -167,7 +167,7 @@ static void close_from_3(int limit)
  * worker's either. */
 static int worker_spawn(struct worker *w, char *errmsg, size_t errlen)
 {
-	const struct pool_conf *c = &w->p->conf;
+	const struct deploy_pool_conf *c = &w->p->conf;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, devnull;
 	char port[16], *script, **env;
 	size_t nkept;
@@ -361,7 +361,7 @@ static int worker_start(struct worker *w, char *errmsg, size_t errlen)
 
 /* Send the job's non-blank lines and read as many response lines,
  * writing and reading at once so that neither pipe can fill up. */
-static void exec_run(struct worker *w, struct pool_job *job)
+static void exec_run(struct worker *w, struct deploy_pool_job *job)
 {
 	const char *p = job->body, *end = job->body + job->len;
 	size_t nreq = 0, nresp = 0, written = 0, scanned = 0;
@@ -454,7 +454,7 @@ static void exec_run(struct worker *w, struct pool_job *job)
 		 job->content_type);
 }
 
-static void http_run(struct worker *w, struct pool_job *job)
+static void http_run(struct worker *w, struct deploy_pool_job *job)
 {
 	char url[64], ctype[128], errmsg[256];
 	struct curl_slist *hdr = NULL;
@@ -515,9 +515,9 @@ static void http_run(struct worker *w, struct pool_job *job)
 		 rtype ? rtype : "application/octet-stream");
 }
 
-static void worker_run(struct worker *w, struct pool_job *job)
+static void worker_run(struct worker *w, struct deploy_pool_job *job)
 {
-	const struct pool_conf *c = &w->p->conf;
+	const struct deploy_pool_conf *c = &w->p->conf;
 	int64_t t0 = time_mono_us();
 	int cold = 0;
 	char errmsg[512];
@@ -554,7 +554,7 @@ static void deadline_in(struct timespec *ts, int64_t us)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct pool *p = w->p;
+	struct deploy_pool *p = w->p;
 	char errmsg[512];
 
 	if (w->warm && worker_start(w, errmsg, sizeof(errmsg)) < 0) {
@@ -566,7 +566,7 @@ static void *worker_main(void *arg)
 	}
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		struct pool_job *job;
+		struct deploy_pool_job *job;
 		int timed_out = 0;
 
 		while (!p->head && !p->stopping && !timed_out) {
@@ -607,7 +607,7 @@ static void *worker_main(void *arg)
 }
 
 /* Start one worker thread; called with the lock held. */
-static int worker_add(struct pool *p, int warm)
+static int worker_add(struct deploy_pool *p, int warm)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
 	pthread_attr_t attr;
@@ -631,10 +631,10 @@ static int worker_add(struct pool *p, int warm)
 	return 0;
 }
 
-int pool_create(struct pool **out, const struct pool_conf *conf,
+int deploy_pool_create(struct deploy_pool **out, const struct deploy_pool_conf *conf,
 		struct mlops_err *err)
 {
-	struct pool *p = xcalloc(1, sizeof(*p));
+	struct deploy_pool *p = xcalloc(1, sizeof(*p));
 	pthread_condattr_t ca;
 
 	(void)err;
@@ -657,7 +657,7 @@ int pool_create(struct pool **out, const struct pool_conf *conf,
 	return 0;
 }
 
-int pool_warm(struct pool *p, int n, int64_t timeout_us,
+int deploy_pool_warm(struct deploy_pool *p, int n, int64_t timeout_us,
 	      struct mlops_err *err)
 {
 	struct timespec ts;
@@ -682,7 +682,7 @@ int pool_warm(struct pool *p, int n, int64_t timeout_us,
 	return ret;
 }
 
-void pool_submit(struct pool *p, struct pool_job *job)
+void deploy_pool_submit(struct deploy_pool *p, struct deploy_pool_job *job)
 {
 	job->next = NULL;
 	pthread_mutex_lock(&p->lock);
@@ -698,7 +698,7 @@ void pool_submit(struct pool *p, struct pool_job *job)
 	pthread_mutex_unlock(&p->lock);
 }
 
-int pool_running(struct pool *p)
+int deploy_pool_running(struct deploy_pool *p)
 {
 	int n;
 
@@ -708,7 +708,7 @@ int pool_running(struct pool *p)
 	return n;
 }
 
-void pool_set_scaling(struct pool *p, int provisioned,
+void deploy_pool_set_scaling(struct deploy_pool *p, int provisioned,
 		      int64_t idle_timeout_us)
 {
 	pthread_mutex_lock(&p->lock);
@@ -720,7 +720,7 @@ void pool_set_scaling(struct pool *p, int provisioned,
 	pthread_mutex_unlock(&p->lock);
 }
 
-void pool_free(struct pool *p)
+void deploy_pool_free(struct deploy_pool *p)
 {
 	if (!p)
 		return;

@@ -18,17 +18,17 @@
  * process is killed and replaced. Processes run in their own process
  * group, in the model directory, with a memory limit, and die with the
  * gateway (PR_SET_PDEATHSIG). */
-#ifndef MLOPS_WORKERPOOL_H
-#define MLOPS_WORKERPOOL_H
+#ifndef MLOPS_DEPLOY_POOL_H
+#define MLOPS_DEPLOY_POOL_H
 #include <stdint.h>
 
 #include "core/buf.h"
 #include "core/err.h"
 
-enum pool_kind { POOL_EXEC, POOL_HTTP };
+enum deploy_pool_kind { POOL_EXEC, POOL_HTTP };
 
-struct pool_conf {
-	enum pool_kind kind;
+struct deploy_pool_conf {
+	enum deploy_pool_kind kind;
 	const char *entry;		/* the command, run by /bin/sh */
 	const char *model_dir;		/* its working directory */
 	const char *endpoint, *model;	/* for its environment */
@@ -43,7 +43,7 @@ struct pool_conf {
 
 /* One request. The caller fills the input fields and done, and keeps
  * the job alive until done is called (from a worker thread). */
-struct pool_job {
+struct deploy_pool_job {
 	const char *body;
 	size_t len;
 	const char *content_type;
@@ -51,31 +51,31 @@ struct pool_job {
 	int status;		/* out: the HTTP status to answer */
 	struct buf out;		/* out: the response body */
 	char out_type[96];	/* out: its content type */
-	void (*done)(struct pool_job *job);
+	void (*done)(struct deploy_pool_job *job);
 	void *arg;
-	struct pool_job *next;	/* private */
+	struct deploy_pool_job *next;	/* private */
 };
 
-struct pool;
+struct deploy_pool;
 
 /* Make a pool; conf's strings are copied. Starts the provisioned
  * workers in the background. */
-int pool_create(struct pool **out, const struct pool_conf *conf,
+int deploy_pool_create(struct deploy_pool **out, const struct deploy_pool_conf *conf,
 		struct mlops_err *err);
 /* Start workers until n are running and ready (for a blue/green switch:
  * the new version answers before it gets traffic), waiting at most
  * timeout_us. MLOPS_EINPUT when a worker cannot start. */
-int pool_warm(struct pool *p, int n, int64_t timeout_us,
+int deploy_pool_warm(struct deploy_pool *p, int n, int64_t timeout_us,
 	      struct mlops_err *err);
 /* Hand a job to the pool. The caller guarantees at most max_workers jobs
  * in flight, so a job never waits for more than a cold start. */
-void pool_submit(struct pool *p, struct pool_job *job);
+void deploy_pool_submit(struct deploy_pool *p, struct deploy_pool_job *job);
 /* Worker processes running now. */
-int pool_running(struct pool *p);
+int deploy_pool_running(struct deploy_pool *p);
 /* Change the idle timeout and provisioned count of a live pool. */
-void pool_set_scaling(struct pool *p, int provisioned,
+void deploy_pool_set_scaling(struct deploy_pool *p, int provisioned,
 		      int64_t idle_timeout_us);
 /* Stop every worker (after their current request) and free. */
-void pool_free(struct pool *p);
+void deploy_pool_free(struct deploy_pool *p);
 
 #endif

@@ -23,14 +23,14 @@ static const double pow10_exact[] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
 };
 
-void predio_rows_release(struct predio_rows *rows)
+void deploy_predio_rows_release(struct deploy_predio_rows *rows)
 {
 	free(rows->x);
 	rows->x = NULL;
 	rows->nrows = rows->ncols = rows->cap = 0;
 }
 
-void predio_rows_reserve(struct predio_rows *rows, size_t need)
+void deploy_predio_rows_reserve(struct deploy_predio_rows *rows, size_t need)
 {
 	if (need <= rows->cap)
 		return;
@@ -127,7 +127,7 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-int predio_parse_csv(struct predio_rows *rows, const char *body, size_t len,
+int deploy_predio_parse_csv(struct deploy_predio_rows *rows, const char *body, size_t len,
 		     size_t ncols, struct mlops_err *err)
 {
 	const char *p = body, *end = body + len;
@@ -165,7 +165,7 @@ int predio_parse_csv(struct predio_rows *rows, const char *body, size_t len,
 				    "line %zu: more than %zu values (the model "
 				    "has %zu features)", line, rows->ncols,
 				    rows->ncols);
-			predio_rows_reserve(rows, (row + 1) * (rows->ncols ?
+			deploy_predio_rows_reserve(rows, (row + 1) * (rows->ncols ?
 				     rows->ncols : col + 1));
 			if (f == fe)
 				v = NAN;
@@ -198,7 +198,7 @@ int predio_parse_csv(struct predio_rows *rows, const char *body, size_t len,
 }
 
 /* One JSON row (an array of numbers) into row i of rows. */
-static int json_row(struct predio_rows *rows, size_t i, const json_t *r,
+static int json_row(struct deploy_predio_rows *rows, size_t i, const json_t *r,
 		    struct mlops_err *err)
 {
 	size_t n;
@@ -215,7 +215,7 @@ static int json_row(struct predio_rows *rows, size_t i, const json_t *r,
 		return mlops_err_set(err, MLOPS_EINPUT,
 		    "instance %zu: %zu values, the model expects %zu", i + 1,
 		    n, rows->ncols);
-	predio_rows_reserve(rows, (i + 1) * rows->ncols);
+	deploy_predio_rows_reserve(rows, (i + 1) * rows->ncols);
 	for (size_t j = 0; j < n; j++) {
 		const json_t *v = json_array_get(r, j);
 		float *dst = &rows->x[i * rows->ncols + j];
@@ -232,7 +232,7 @@ static int json_row(struct predio_rows *rows, size_t i, const json_t *r,
 	return 0;
 }
 
-int predio_parse_json(struct predio_rows *rows, const char *body,
+int deploy_predio_parse_json(struct deploy_predio_rows *rows, const char *body,
 		      size_t len, size_t ncols, struct mlops_err *err)
 {
 	json_error_t jerr;
@@ -270,7 +270,7 @@ int predio_parse_json(struct predio_rows *rows, const char *body,
 	return ret;
 }
 
-size_t predio_format_float(char *out, float f)
+size_t deploy_predio_format_float(char *out, float f)
 {
 	double v = f;
 	char digits[10];
@@ -293,7 +293,7 @@ size_t predio_format_float(char *out, float f)
 	e10 = (int)floor(log10(v));
 	if (isinf(v) || e10 < -14 || e10 > 14)
 		return (size_t)(p - out) + (size_t)snprintf(p,
-			PREDIO_FLOAT_MAX - 1, "%.9g", v);
+			DEPLOY_PREDIO_FLOAT_MAX - 1, "%.9g", v);
 	/* Nine significant digits: m = round(v * 10^(8 - e10)). */
 	for (int pass = 0; pass < 2; pass++) {
 		int s = 8 - e10;
@@ -317,7 +317,7 @@ size_t predio_format_float(char *out, float f)
 		nd--;
 	if (e10 >= 9 || e10 < -5)
 		return (size_t)(p - out) + (size_t)snprintf(p,
-			PREDIO_FLOAT_MAX - 1, "%.9g", v);
+			DEPLOY_PREDIO_FLOAT_MAX - 1, "%.9g", v);
 	if (e10 >= 0) {
 		for (int i = 0; i <= e10; i++)
 			*p++ = i < nd ? digits[i] : '0';
@@ -337,23 +337,23 @@ size_t predio_format_float(char *out, float f)
 	return (size_t)(p - out);
 }
 
-void predio_format_csv(struct buf *out, const float *pred, size_t nrows,
+void deploy_predio_format_csv(struct buf *out, const float *pred, size_t nrows,
 		       size_t nout)
 {
-	buf_grow(out, nrows * nout * (PREDIO_FLOAT_MAX + 1));
+	buf_grow(out, nrows * nout * (DEPLOY_PREDIO_FLOAT_MAX + 1));
 	for (size_t i = 0; i < nrows; i++)
 		for (size_t j = 0; j < nout; j++) {
-			out->len += predio_format_float(out->s + out->len,
+			out->len += deploy_predio_format_float(out->s + out->len,
 							pred[i * nout + j]);
 			out->s[out->len++] = j + 1 < nout ? ',' : '\n';
 		}
 	out->s[out->len] = '\0';
 }
 
-void predio_format_json(struct buf *out, const float *pred, size_t nrows,
+void deploy_predio_format_json(struct buf *out, const float *pred, size_t nrows,
 			size_t nout)
 {
-	buf_grow(out, 32 + nrows * (nout * (PREDIO_FLOAT_MAX + 1) + 16));
+	buf_grow(out, 32 + nrows * (nout * (DEPLOY_PREDIO_FLOAT_MAX + 1) + 16));
 	buf_addstr(out, "{\"predictions\":[");
 	for (size_t i = 0; i < nrows; i++) {
 		buf_addstr(out, i ? ",{\"score\":" : "{\"score\":");
@@ -368,7 +368,7 @@ void predio_format_json(struct buf *out, const float *pred, size_t nrows,
 				buf_addstr(out, "null");
 				continue;
 			}
-			out->len += predio_format_float(out->s + out->len, v);
+			out->len += deploy_predio_format_float(out->s + out->len, v);
 			out->s[out->len] = '\0';
 		}
 		if (nout > 1)

@@ -20,10 +20,10 @@
 
 #define CHECK_ROWS 512
 
-struct xgb_model {
+struct deploy_xgb_model {
 	BoosterHandle booster;
 	size_t nfeatures;
-	struct xgb_trees *trees;	/* the fast path, or NULL */
+	struct deploy_xgbtrees *trees;	/* the fast path, or NULL */
 	char predictor[256];
 };
 
@@ -40,8 +40,8 @@ static int first_line_len(const char *msg)
 	return (int)(n > 400 ? 400 : n);
 }
 
-static int api_predict(struct xgb_model *m, const float *x, size_t nrows,
-		       struct predio_rows *out, struct mlops_err *err)
+static int api_predict(struct deploy_xgb_model *m, const float *x, size_t nrows,
+		       struct deploy_predio_rows *out, struct mlops_err *err)
 {
 	char iface[192];
 	const bst_ulong *shape = NULL;
@@ -59,7 +59,7 @@ static int api_predict(struct xgb_model *m, const float *x, size_t nrows,
 				     XGBGetLastError());
 	for (bst_ulong i = 1; i < dim; i++)
 		nout *= (size_t)shape[i];
-	predio_rows_reserve(out, nrows * nout);
+	deploy_predio_rows_reserve(out, nrows * nout);
 	memcpy(out->x, res, nrows * nout * sizeof(*res));
 	out->nrows = nrows;
 	out->ncols = nout;
@@ -68,11 +68,11 @@ static int api_predict(struct xgb_model *m, const float *x, size_t nrows,
 
 /* Rows that exercise the trees: split thresholds exactly (ties), values
  * near them, missing values and ordinary numbers, from a fixed seed. */
-static void check_rows(const struct xgb_trees *t, size_t nf, float *x)
+static void check_rows(const struct deploy_xgbtrees *t, size_t nf, float *x)
 {
 	const unsigned *feat;
 	size_t nth;
-	const float *th = xgb_trees_thresholds(t, &feat, &nth);
+	const float *th = deploy_xgbtrees_thresholds(t, &feat, &nth);
 	uint64_t s = 0x2545F4914F6CDD1DULL;
 
 	for (size_t i = 0; i < CHECK_ROWS * nf; i++) {
@@ -93,10 +93,10 @@ static void check_rows(const struct xgb_trees *t, size_t nf, float *x)
 
 /* Use the native evaluator when it supports the model and agrees with
  * XGBoost; say why not otherwise. */
-static void try_native(struct xgb_model *m)
+static void try_native(struct deploy_xgb_model *m)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct predio_rows want = PREDIO_ROWS_INIT;
+	struct deploy_predio_rows want = DEPLOY_PREDIO_ROWS_INIT;
 	const char *json = NULL;
 	bst_ulong len = 0;
 	float *x, *got;
@@ -107,7 +107,7 @@ static void try_native(struct xgb_model *m)
 			 "(cannot dump the model)");
 		return;
 	}
-	if (xgb_trees_build(&m->trees, json, (size_t)len, &err) < 0) {
+	if (deploy_xgbtrees_build(&m->trees, json, (size_t)len, &err) < 0) {
 		snprintf(m->predictor, sizeof(m->predictor), "xgboost "
 			 "(native evaluator: unsupported %.200s)", err.msg);
 		return;
@@ -115,13 +115,13 @@ static void try_native(struct xgb_model *m)
 	x = xcalloc(CHECK_ROWS * m->nfeatures, sizeof(*x));
 	got = xcalloc(CHECK_ROWS, sizeof(*got));
 	check_rows(m->trees, m->nfeatures, x);
-	xgb_trees_predict(m->trees, x, CHECK_ROWS, got);
-	if (xgb_trees_nfeatures(m->trees) != m->nfeatures ||
+	deploy_xgbtrees_predict(m->trees, x, CHECK_ROWS, got);
+	if (deploy_xgbtrees_nfeatures(m->trees) != m->nfeatures ||
 	    api_predict(m, x, CHECK_ROWS, &want, &err) < 0 ||
 	    want.ncols != 1) {
 		snprintf(m->predictor, sizeof(m->predictor), "xgboost "
 			 "(native evaluator: cannot compare)");
-		xgb_trees_free(m->trees);
+		deploy_xgbtrees_free(m->trees);
 		m->trees = NULL;
 	}
 	for (size_t i = 0; m->trees && i < CHECK_ROWS; i++) {
@@ -131,21 +131,21 @@ static void try_native(struct xgb_model *m)
 			snprintf(m->predictor, sizeof(m->predictor), "xgboost "
 				 "(native evaluator differs on a test row: "
 				 "%.9g, xgboost %.9g)", got[i], want.x[i]);
-			xgb_trees_free(m->trees);
+			deploy_xgbtrees_free(m->trees);
 			m->trees = NULL;
 		}
 	}
 	if (m->trees)
 		snprintf(m->predictor, sizeof(m->predictor), "native");
-	predio_rows_release(&want);
+	deploy_predio_rows_release(&want);
 	free(x);
 	free(got);
 }
 
-int xgb_model_load(struct xgb_model **out, const char *path,
+int deploy_xgb_model_load(struct deploy_xgb_model **out, const char *path,
 		   struct mlops_err *err)
 {
-	struct xgb_model *m = xcalloc(1, sizeof(*m));
+	struct deploy_xgb_model *m = xcalloc(1, sizeof(*m));
 	bst_ulong nf = 0;
 
 	if (XGBoosterCreate(NULL, 0, &m->booster) != 0)
@@ -164,37 +164,37 @@ fail:
 	mlops_err_set(err, MLOPS_EINPUT, "%s: xgboost cannot load the model: "
 		      "%.*s", path, first_line_len(XGBGetLastError()),
 		      XGBGetLastError());
-	xgb_model_free(m);
+	deploy_xgb_model_free(m);
 	return err->code;
 }
 
-void xgb_model_free(struct xgb_model *m)
+void deploy_xgb_model_free(struct deploy_xgb_model *m)
 {
 	if (!m)
 		return;
 	if (m->booster)
 		XGBoosterFree(m->booster);
-	xgb_trees_free(m->trees);
+	deploy_xgbtrees_free(m->trees);
 	free(m);
 }
 
-size_t xgb_model_nfeatures(const struct xgb_model *m)
+size_t deploy_xgb_model_nfeatures(const struct deploy_xgb_model *m)
 {
 	return m->nfeatures;
 }
 
-const char *xgb_model_predictor(const struct xgb_model *m)
+const char *deploy_xgb_model_predictor(const struct deploy_xgb_model *m)
 {
 	return m->predictor;
 }
 
-int xgb_model_predict(struct xgb_model *m, const float *x, size_t nrows,
-		      struct predio_rows *out, struct mlops_err *err)
+int deploy_xgb_model_predict(struct deploy_xgb_model *m, const float *x, size_t nrows,
+		      struct deploy_predio_rows *out, struct mlops_err *err)
 {
 	if (!m->trees)
 		return api_predict(m, x, nrows, out, err);
-	predio_rows_reserve(out, nrows);
-	xgb_trees_predict(m->trees, x, nrows, out->x);
+	deploy_predio_rows_reserve(out, nrows);
+	deploy_xgbtrees_predict(m->trees, x, nrows, out->x);
 	out->nrows = nrows;
 	out->ncols = 1;
 	return 0;

@@ -21,7 +21,7 @@ struct xnode {
 
 enum transform { T_IDENTITY, T_SIGMOID, T_EXP };
 
-struct xgb_trees {
+struct deploy_xgbtrees {
 	struct xnode *nodes;
 	size_t nnodes;
 	uint32_t *tree_start;	/* index of each tree's root in nodes */
@@ -34,7 +34,7 @@ struct xgb_trees {
 	size_t nthresholds;
 };
 
-void xgb_trees_free(struct xgb_trees *t)
+void deploy_xgbtrees_free(struct deploy_xgbtrees *t)
 {
 	if (!t)
 		return;
@@ -45,12 +45,12 @@ void xgb_trees_free(struct xgb_trees *t)
 	free(t);
 }
 
-size_t xgb_trees_nfeatures(const struct xgb_trees *t)
+size_t deploy_xgbtrees_nfeatures(const struct deploy_xgbtrees *t)
 {
 	return t->nfeatures;
 }
 
-const float *xgb_trees_thresholds(const struct xgb_trees *t,
+const float *deploy_xgbtrees_thresholds(const struct deploy_xgbtrees *t,
 				  const unsigned **features, size_t *n)
 {
 	*features = t->threshold_features;
@@ -96,7 +96,7 @@ static int objective_of(const char *name, enum transform *tr)
 }
 
 /* Append one tree's nodes. */
-static int add_tree(struct xgb_trees *t, size_t *cap, size_t *tcap,
+static int add_tree(struct deploy_xgbtrees *t, size_t *cap, size_t *tcap,
 		    const json_t *tree, struct mlops_err *err)
 {
 	const json_t *left = json_object_get(tree, "left_children");
@@ -144,10 +144,10 @@ static int add_tree(struct xgb_trees *t, size_t *cap, size_t *tcap,
 	return 0;
 }
 
-int xgb_trees_build(struct xgb_trees **out, const char *json, size_t len,
+int deploy_xgbtrees_build(struct deploy_xgbtrees **out, const char *json, size_t len,
 		    struct mlops_err *err)
 {
-	struct xgb_trees *t = xcalloc(1, sizeof(*t));
+	struct deploy_xgbtrees *t = xcalloc(1, sizeof(*t));
 	json_t *doc = json_loadb(json, len, 0, NULL), *learner, *param,
 	       *booster, *trees, *obj;
 	const char *objective = NULL, *bname = NULL;
@@ -213,7 +213,7 @@ int xgb_trees_build(struct xgb_trees **out, const char *json, size_t len,
 out:
 	json_decref(doc);
 	if (ret < 0) {
-		xgb_trees_free(t);
+		deploy_xgbtrees_free(t);
 		return ret;
 	}
 	*out = t;
@@ -236,7 +236,7 @@ static float tree_leaf(const struct xnode *n, const float *row)
 	return n[i].value;
 }
 
-void xgb_trees_predict(const struct xgb_trees *t, const float *x,
+void deploy_xgbtrees_predict(const struct deploy_xgbtrees *t, const float *x,
 		       size_t nrows, float *out)
 {
 	for (size_t r = 0; r < nrows; r++) {

@@ -12,30 +12,30 @@
  * XGBoost's own predictor. Sums are accumulated in float in tree order,
  * as XGBoost's CPU predictor does, so results agree to the last bit or
  * nearly; xgbrt.c checks that on sample rows before trusting it. */
-#ifndef MLOPS_XGBTREES_H
-#define MLOPS_XGBTREES_H
+#ifndef MLOPS_DEPLOY_XGBTREES_H
+#define MLOPS_DEPLOY_XGBTREES_H
 #include <stddef.h>
 
 #include "core/err.h"
 
-struct xgb_trees;
+struct deploy_xgbtrees;
 
 /* Build from the model's JSON (XGBoosterSaveModelToBuffer, format
  * json). MLOPS_EINPUT saying why when the model is not supported. */
-int xgb_trees_build(struct xgb_trees **out, const char *json, size_t len,
+int deploy_xgbtrees_build(struct deploy_xgbtrees **out, const char *json, size_t len,
 		    struct mlops_err *err);
-void xgb_trees_free(struct xgb_trees *t);
+void deploy_xgbtrees_free(struct deploy_xgbtrees *t);
 
-size_t xgb_trees_nfeatures(const struct xgb_trees *t);
+size_t deploy_xgbtrees_nfeatures(const struct deploy_xgbtrees *t);
 
 /* Predict nrows rows of x (nfeatures columns, NaN missing) into out
  * (nrows floats). Thread safe: t is never written. */
-void xgb_trees_predict(const struct xgb_trees *t, const float *x,
+void deploy_xgbtrees_predict(const struct deploy_xgbtrees *t, const float *x,
 		       size_t nrows, float *out);
 
 /* Split thresholds of the model, for building test rows: *n of them,
  * borrowed, with the feature of each in *features. */
-const float *xgb_trees_thresholds(const struct xgb_trees *t,
+const float *deploy_xgbtrees_thresholds(const struct deploy_xgbtrees *t,
 				  const unsigned **features, size_t *n);
 
 #endif

@@ -27,17 +27,17 @@ static const char *const partition_type[] = { "STRING", "varchar",
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-int ddl_engine_parse(const char *s, enum ddl_engine *out)
+int feature_ddl_engine_parse(const char *s, enum feature_ddl_engine *out)
 {
 	for (size_t i = 0; i < NELEM(engine_names); i++)
 		if (strcmp(s, engine_names[i]) == 0) {
-			*out = (enum ddl_engine)i;
+			*out = (enum feature_ddl_engine)i;
 			return 0;
 		}
 	return -1;
 }
 
-static const char *feature_type(enum ftype t, enum ddl_engine engine)
+static const char *feature_type(enum feature_group_type t, enum feature_ddl_engine engine)
 {
 	static const char *const types[][3] = {
 		[FTYPE_INTEGRAL] = { "BIGINT", "varchar", "BIGINT" },
@@ -50,14 +50,14 @@ static const char *feature_type(enum ftype t, enum ddl_engine engine)
 
 struct ddl {
 	struct buf *out;
-	const struct fgroup *g;
-	enum ddl_engine engine;
+	const struct feature_group *g;
+	enum feature_ddl_engine engine;
 	const char *schema;
 };
 
 /* Names may hold '-' or be reserved words (a group "user-events", a
  * feature "select"): quote every identifier the engine's way. Names never
- * contain a quote (fgroup_valid_name). */
+ * contain a quote (feature_group_valid_name). */
 static void add_ident(struct ddl *d, const char *name)
 {
 	char q = d->engine == DDL_SPARK ? '`' : '"';
@@ -122,7 +122,7 @@ static void add_column(struct ddl *d, const char *lead, const char *name,
  * SELECT list. */
 static void add_column_list(struct ddl *d, int typed)
 {
-	const struct fgroup *g = d->g;
+	const struct feature_group *g = d->g;
 
 	for (size_t i = 0; i < g->nfeatures; i++)
 		add_column(d, "  ", g->features[i].name, typed ?
@@ -197,7 +197,7 @@ static void add_trino(struct ddl *d, const char *dir)
  * Trino's folder scans do. */
 static void add_duckdb(struct ddl *d, const char *dir)
 {
-	const struct fgroup *g = d->g;
+	const struct feature_group *g = d->g;
 
 	buf_addstr(d->out, "CREATE VIEW ");
 	add_table(d);
@@ -229,12 +229,12 @@ static void add_duckdb(struct ddl *d, const char *dir)
 	buf_addstr(d->out, ";\n");
 }
 
-int ddl_print(struct buf *out, const struct store *st,
-	      const struct fgroup *g, enum ddl_engine engine,
+int feature_ddl_print(struct buf *out, const struct store *st,
+	      const struct feature_group *g, enum feature_ddl_engine engine,
 	      const char *schema, struct mlops_err *err)
 {
 	struct ddl d = { out, g, engine, schema };
-	char *dir = fstore_offline_dir(st, g);
+	char *dir = feature_data_dir(st, g);
 	int ret = 0;
 
 	/* A newline could end a statement early for a reader splitting

@@ -7,14 +7,14 @@
 #include <unistd.h>
 
 #include "core/event.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "feature/feature.h"
 #include "core/identity.h"
 #include "core/jsonio.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
-int fstore_emit(struct store *st, const struct fgroup *g,
+int feature_emit(struct store *st, const struct feature_group *g,
 		const char *detail_type, json_t *detail,
 		struct mlops_err *err)
 {
@@ -30,10 +30,10 @@ int fstore_emit(struct store *st, const struct fgroup *g,
 	return ret;
 }
 
-int fstore_create(struct store *st, struct fgroup *g, struct mlops_err *err)
+int feature_create(struct store *st, struct feature_group *g, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	json_t *def = fgroup_to_json(g);
+	json_t *def = feature_group_to_json(g);
 	json_t *detail = json_pack("{s:s}", "FeatureGroupStatus", "Created");
 	struct buf text = BUF_INIT;
 	char *user = identity_user();
@@ -63,7 +63,7 @@ int fstore_create(struct store *st, struct fgroup *g, struct mlops_err *err)
 		goto out;
 	}
 	g->id = sqlite3_last_insert_rowid(st->db);
-	if ((ret = fstore_emit(st, g, "Feature Group State Change", detail,
+	if ((ret = feature_emit(st, g, "Feature Group State Change", detail,
 			       err)) < 0)
 		goto out;
 	ret = store_commit(st, err);
@@ -80,7 +80,7 @@ out:
 
 /* Parse a definition column into a group with its id. */
 static int row_group(sqlite3_stmt *q, int id_col, int def_col,
-		     struct fgroup **out, struct mlops_err *err)
+		     struct feature_group **out, struct mlops_err *err)
 {
 	const char *text = (const char *)sqlite3_column_text(q, def_col);
 	json_t *def = NULL;
@@ -90,7 +90,7 @@ static int row_group(sqlite3_stmt *q, int id_col, int def_col,
 			   "feature_group.definition", err);
 	if (ret < 0)
 		return mlops_err_set(err, MLOPS_EINTERNAL, "%s", err->msg);
-	ret = fgroup_from_json(out, def, err);
+	ret = feature_group_from_json(out, def, err);
 	json_decref(def);
 	if (ret == 0)
 		(*out)->id = sqlite3_column_int64(q, id_col);
@@ -117,7 +117,7 @@ static int group_row(struct store *st, const char *sql, const char *name,
 	return store_sql_error(st, "cannot read feature groups", err);
 }
 
-int fstore_load(struct store *st, const char *name, struct fgroup **out,
+int feature_load(struct store *st, const char *name, struct feature_group **out,
 		struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -130,8 +130,8 @@ int fstore_load(struct store *st, const char *name, struct fgroup **out,
 	return ret;
 }
 
-int fstore_each(struct store *st,
-		int (*fn)(const struct fgroup *g, void *arg), void *arg,
+int feature_each(struct store *st,
+		int (*fn)(const struct feature_group *g, void *arg), void *arg,
 		struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -142,12 +142,12 @@ int fstore_each(struct store *st,
 	if (ret < 0)
 		return ret;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct fgroup *g = NULL;
+		struct feature_group *g = NULL;
 
 		if ((ret = row_group(q, 0, 1, &g, err)) < 0)
 			break;
 		ret = fn(g, arg);
-		fgroup_free(g);
+		feature_group_free(g);
 		if (ret)
 			break;
 	}
@@ -157,8 +157,8 @@ int fstore_each(struct store *st,
 	return ret;
 }
 
-int fstore_stats(struct store *st, const struct fgroup *g,
-		 struct fgroup_stats *out, struct mlops_err *err)
+int feature_stats(struct store *st, const struct feature_group *g,
+		 struct feature_stats *out, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret;
@@ -195,7 +195,7 @@ int fstore_stats(struct store *st, const struct fgroup *g,
 	return ret;
 }
 
-int fstore_data_state(struct store *st, const char *name, char **out,
+int feature_data_state(struct store *st, const char *name, char **out,
 		      struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -210,7 +210,7 @@ int fstore_data_state(struct store *st, const char *name, char **out,
 	return ret;
 }
 
-int fstore_data_changed(struct store *st, const struct fgroup *g,
+int feature_data_changed(struct store *st, const struct feature_group *g,
 			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -227,13 +227,13 @@ int fstore_data_changed(struct store *st, const struct fgroup *g,
 	return ret;
 }
 
-void fgroup_stats_release(struct fgroup_stats *s)
+void feature_stats_release(struct feature_stats *s)
 {
 	free(s->created_by);
 	s->created_by = NULL;
 }
 
-char *fstore_offline_dir(const struct store *st, const struct fgroup *g)
+char *feature_data_dir(const struct store *st, const struct feature_group *g)
 {
 	char *rel = xasprintf("offline/%s", g->name);
 	char *abs = store_path(st, rel);
@@ -251,7 +251,7 @@ static int remove_entry(const char *path, const struct stat *sb, int flag,
 	return remove(path) < 0 ? -1 : 0;
 }
 
-int fstore_drop(struct store *st, const struct fgroup *g,
+int feature_drop(struct store *st, const struct feature_group *g,
 		struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -270,14 +270,14 @@ int fstore_drop(struct store *st, const struct fgroup *g,
 		ret = store_sql_error(st, "cannot drop the group", err);
 		goto out;
 	}
-	if ((ret = fstore_emit(st, g, "Feature Group State Change", detail,
+	if ((ret = feature_emit(st, g, "Feature Group State Change", detail,
 			       err)) < 0 ||
 	    (ret = store_commit(st, err)) < 0)
 		goto out;
 	/* The rows are gone, so no reader looks at these files any more;
 	 * a failure here leaves files that nothing lists. */
-	dir = fstore_offline_dir(st, g);
-	if (path_exists(dir) &&
+	dir = feature_data_dir(st, g);
+	if (fs_exists(dir) &&
 	    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 				      "group dropped, but cannot remove '%s'",

@@ -8,10 +8,10 @@
 
 #include "feature/group.h"
 #include "core/spec.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
-const char *const fgroup_reserved_names[] = {
+const char *const feature_group_reserved_names[] = {
 	"write_time", "api_invocation_time", "is_deleted",
 	"year", "month", "day", "hour", NULL
 };
@@ -19,22 +19,22 @@ const char *const fgroup_reserved_names[] = {
 static const char *const type_names[] = { "integral", "fractional",
 					  "string" };
 
-const char *ftype_name(enum ftype t)
+const char *feature_group_type_name(enum feature_group_type t)
 {
 	return type_names[t];
 }
 
-static int ftype_parse(const char *s, enum ftype *out)
+static int ftype_parse(const char *s, enum feature_group_type *out)
 {
 	for (size_t i = 0; i < sizeof(type_names) / sizeof(*type_names); i++)
 		if (strcmp(s, type_names[i]) == 0) {
-			*out = (enum ftype)i;
+			*out = (enum feature_group_type)i;
 			return 0;
 		}
 	return -1;
 }
 
-int fgroup_valid_name(const char *s)
+int feature_group_valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -47,7 +47,7 @@ int fgroup_valid_name(const char *s)
 	return 1;
 }
 
-void fgroup_free(struct fgroup *g)
+void feature_group_free(struct feature_group *g)
 {
 	if (!g)
 		return;
@@ -59,7 +59,7 @@ void fgroup_free(struct fgroup *g)
 	free(g);
 }
 
-int fgroup_find(const struct fgroup *g, const char *name)
+int feature_group_find(const struct feature_group *g, const char *name)
 {
 	for (size_t i = 0; i < g->nfeatures; i++)
 		if (strcmp(g->features[i].name, name) == 0)
@@ -69,14 +69,14 @@ int fgroup_find(const struct fgroup *g, const char *name)
 
 static int is_reserved(const char *name)
 {
-	for (const char *const *r = fgroup_reserved_names; *r; r++)
+	for (const char *const *r = feature_group_reserved_names; *r; r++)
 		if (strcmp(*r, name) == 0)
 			return 1;
 	return 0;
 }
 
 /* Read the features: list into g, checking names, types and duplicates. */
-static int load_features(struct fgroup *g, const struct spec_doc *doc,
+static int load_features(struct feature_group *g, const struct spec_doc *doc,
 			 const struct spec_node *list, struct mlops_err *err)
 {
 	static const char *const keys[] = { "name", "type", NULL };
@@ -98,7 +98,7 @@ static int load_features(struct fgroup *g, const struct spec_doc *doc,
 		    (ret = spec_get_str(doc, f, "name", 1, &name, err)) < 0 ||
 		    (ret = spec_get_str(doc, f, "type", 1, &type, err)) < 0)
 			return ret;
-		if (!fgroup_valid_name(name))
+		if (!feature_group_valid_name(name))
 			return spec_error(doc, spec_get(f, "name"),
 					  MLOPS_EINPUT, err,
 					  "feature name '%s' must be a letter "
@@ -109,7 +109,7 @@ static int load_features(struct fgroup *g, const struct spec_doc *doc,
 					  MLOPS_EINPUT, err,
 					  "feature name '%s' is reserved for "
 					  "the offline store", name);
-		if (fgroup_find(g, name) >= 0)
+		if (feature_group_find(g, name) >= 0)
 			return spec_error(doc, spec_get(f, "name"),
 					  MLOPS_EINPUT, err,
 					  "duplicate feature name '%s'", name);
@@ -126,7 +126,7 @@ static int load_features(struct fgroup *g, const struct spec_doc *doc,
 }
 
 /* Find the feature a role key (record_identifier, event_time) names. */
-static int find_role(const struct fgroup *g, const struct spec_doc *doc,
+static int find_role(const struct feature_group *g, const struct spec_doc *doc,
 		     const struct spec_node *root, const char *key,
 		     size_t *out, struct mlops_err *err)
 {
@@ -135,7 +135,7 @@ static int find_role(const struct fgroup *g, const struct spec_doc *doc,
 
 	if ((ret = spec_get_str(doc, root, key, 1, &name, err)) < 0)
 		return ret;
-	if ((i = fgroup_find(g, name)) < 0)
+	if ((i = feature_group_find(g, name)) < 0)
 		return spec_error(doc, spec_get(root, key), MLOPS_EINPUT, err,
 				  "%s '%s' is not among the features", key,
 				  name);
@@ -143,7 +143,7 @@ static int find_role(const struct fgroup *g, const struct spec_doc *doc,
 	return 0;
 }
 
-static int from_spec(struct fgroup *g, const struct spec_doc *doc,
+static int from_spec(struct feature_group *g, const struct spec_doc *doc,
 		     struct mlops_err *err)
 {
 	static const char *const keys[] = {
@@ -164,7 +164,7 @@ static int from_spec(struct fgroup *g, const struct spec_doc *doc,
 	    || (ret = spec_get_bool(doc, root, "offline", 0, &g->offline,
 				    err)) < 0)
 		return ret;
-	if (!fgroup_valid_name(name))
+	if (!feature_group_valid_name(name))
 		return spec_error(doc, spec_get(root, "name"), MLOPS_EINPUT,
 				  err, "group name '%s' must be a letter or "
 				  "digit, then up to 63 letters, digits, '_' "
@@ -193,7 +193,7 @@ static int from_spec(struct fgroup *g, const struct spec_doc *doc,
 	if (ttl) {
 		struct mlops_err terr = MLOPS_ERR_INIT;
 
-		if (duration_parse(ttl, &g->ttl_us, &terr) < 0 ||
+		if (time_parse_duration(ttl, &g->ttl_us, &terr) < 0 ||
 		    g->ttl_us <= 0)
 			return spec_error(doc, spec_get(root, "ttl"),
 					  MLOPS_EINPUT, err, "ttl '%s' is not "
@@ -207,9 +207,9 @@ static int from_spec(struct fgroup *g, const struct spec_doc *doc,
 	return 0;
 }
 
-static struct fgroup *fgroup_new(void)
+static struct feature_group *fgroup_new(void)
 {
-	struct fgroup *g = xcalloc(1, sizeof(*g));
+	struct feature_group *g = xcalloc(1, sizeof(*g));
 
 	g->online = 1;
 	g->offline = 1;
@@ -217,22 +217,22 @@ static struct fgroup *fgroup_new(void)
 }
 
 /* Validate a loaded document into *out; frees doc. */
-static int from_doc(struct fgroup **out, struct spec_doc *doc,
+static int from_doc(struct feature_group **out, struct spec_doc *doc,
 		    struct mlops_err *err)
 {
-	struct fgroup *g = fgroup_new();
+	struct feature_group *g = fgroup_new();
 	int ret = from_spec(g, doc, err);
 
 	spec_free(doc);
 	if (ret < 0) {
-		fgroup_free(g);
+		feature_group_free(g);
 		return ret;
 	}
 	*out = g;
 	return 0;
 }
 
-int fgroup_load_yaml_mem(struct fgroup **out, const char *data, size_t len,
+int feature_group_load_yaml_mem(struct feature_group **out, const char *data, size_t len,
 			 const char *name, struct mlops_err *err)
 {
 	struct spec_doc *doc = NULL;
@@ -241,7 +241,7 @@ int fgroup_load_yaml_mem(struct fgroup **out, const char *data, size_t len,
 	return ret < 0 ? ret : from_doc(out, doc, err);
 }
 
-int fgroup_load_yaml(struct fgroup **out, const char *path,
+int feature_group_load_yaml(struct feature_group **out, const char *path,
 		     struct mlops_err *err)
 {
 	struct spec_doc *doc = NULL;
@@ -250,14 +250,14 @@ int fgroup_load_yaml(struct fgroup **out, const char *path,
 	return ret < 0 ? ret : from_doc(out, doc, err);
 }
 
-json_t *fgroup_to_json(const struct fgroup *g)
+json_t *feature_group_to_json(const struct feature_group *g)
 {
 	json_t *features = json_array();
 
 	for (size_t i = 0; i < g->nfeatures; i++)
 		json_array_append_new(features, json_pack("{s:s,s:s}",
 			"name", g->features[i].name,
-			"type", ftype_name(g->features[i].type)));
+			"type", feature_group_type_name(g->features[i].type)));
 	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:b,s:b}",
 			 "name", g->name, "description", g->description,
 			 "record_identifier", g->features[g->id_index].name,
@@ -266,10 +266,10 @@ json_t *fgroup_to_json(const struct fgroup *g)
 			 "online", g->online, "offline", g->offline);
 }
 
-int fgroup_from_json(struct fgroup **out, const json_t *def,
+int feature_group_from_json(struct feature_group **out, const json_t *def,
 		     struct mlops_err *err)
 {
-	struct fgroup *g = fgroup_new();
+	struct feature_group *g = fgroup_new();
 	const char *name = NULL, *desc = NULL, *rid = NULL, *et = NULL;
 	json_t *features = NULL, *f;
 	json_int_t ttl = 0;
@@ -300,8 +300,8 @@ int fgroup_from_json(struct fgroup **out, const json_t *def,
 		g->features[i].name = xstrdup(fname);
 		g->nfeatures++;
 	}
-	id_i = fgroup_find(g, rid);
-	time_i = fgroup_find(g, et);
+	id_i = feature_group_find(g, rid);
+	time_i = feature_group_find(g, et);
 	if (id_i < 0 || time_i < 0)
 		goto damaged;
 	g->id_index = (size_t)id_i;
@@ -311,7 +311,7 @@ int fgroup_from_json(struct fgroup **out, const json_t *def,
 damaged:
 	mlops_err_set(err, MLOPS_EINTERNAL, "the stored definition of "
 		      "feature group '%s' is damaged", name ? name : "?");
-	fgroup_free(g);
+	feature_group_free(g);
 	return MLOPS_EINTERNAL;
 }
 
@@ -319,7 +319,7 @@ damaged:
  * is ISO 8601, an integral or fractional is Unix seconds. One format per
  * group keeps every offline file readable the same way: engines that
  * cast the column read the other format as NULL. */
-static int check_event_time(const struct feature_def *f, const char *v,
+static int check_event_time(const struct feature_group_def *f, const char *v,
 			    struct mlops_err *err)
 {
 	int64_t t;
@@ -340,13 +340,13 @@ static int check_event_time(const struct feature_def *f, const char *v,
 			     "seconds such as %s (the event time is %s)",
 			     f->name, v, f->type == FTYPE_INTEGRAL ?
 			     "1769860800" : "1769860800.25",
-			     ftype_name(f->type));
+			     feature_group_type_name(f->type));
 }
 
-int fgroup_check_value(const struct fgroup *g, size_t i, const char *v,
+int feature_group_check_value(const struct feature_group *g, size_t i, const char *v,
 		       struct mlops_err *err)
 {
-	const struct feature_def *f = &g->features[i];
+	const struct feature_group_def *f = &g->features[i];
 	char *end;
 
 	if (!*v) {
@@ -383,10 +383,10 @@ int fgroup_check_value(const struct fgroup *g, size_t i, const char *v,
 	}
 	return mlops_err_set(err, MLOPS_EINPUT, "%s: \"%s\" is not %s %s",
 			     f->name, v, f->type == FTYPE_INTEGRAL ? "an" : "a",
-			     ftype_name(f->type));
+			     feature_group_type_name(f->type));
 }
 
-void fgroup_pack(struct buf *out, size_t n, char *const *values)
+void feature_group_pack(struct buf *out, size_t n, char *const *values)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t len = values[i] ? strlen(values[i]) : 0;
@@ -401,7 +401,7 @@ void fgroup_pack(struct buf *out, size_t n, char *const *values)
 	}
 }
 
-int fgroup_unpack(const void *data, size_t len, size_t n, char **values,
+int feature_group_unpack(const void *data, size_t len, size_t n, char **values,
 		  struct buf *scratch, struct mlops_err *err)
 {
 	const unsigned char *p = data, *end = p + len;

@@ -14,7 +14,7 @@
 #include "feature/ingest.h"
 #include "feature/offline.h"
 #include "feature/feature.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
 
@@ -22,11 +22,11 @@
 
 struct ingest {
 	struct store *st;
-	const struct fgroup *g;
-	const struct ingest_opts *o;
-	struct ingest_result *res;
+	const struct feature_group *g;
+	const struct feature_ingest_opts *o;
+	struct feature_ingest_result *res;
 	sqlite3_stmt *upsert;
-	struct offline_writer *w;
+	struct feature_offline_writer *w;
 	char **values;		/* g->nfeatures, "" when missing */
 	int *col_feature;	/* CSV column -> feature index */
 	size_t ncols;
@@ -61,11 +61,11 @@ static int prepare(struct ingest *in, struct mlops_err *err)
  * "column: why" and the event time parsed into *t. */
 static int check_row(struct ingest *in, int64_t *t, struct mlops_err *err)
 {
-	const struct fgroup *g = in->g;
+	const struct feature_group *g = in->g;
 	int ret;
 
 	for (size_t i = 0; i < g->nfeatures; i++)
-		if ((ret = fgroup_check_value(g, i, in->values[i], err)) < 0)
+		if ((ret = feature_group_check_value(g, i, in->values[i], err)) < 0)
 			return ret;
 	return time_parse(in->values[g->time_index], t, err);
 }
@@ -73,12 +73,12 @@ static int check_row(struct ingest *in, int64_t *t, struct mlops_err *err)
 /* Write a checked row to the online and offline stores. */
 static int store_row(struct ingest *in, int64_t t, struct mlops_err *err)
 {
-	const struct fgroup *g = in->g;
+	const struct feature_group *g = in->g;
 	int ret;
 
 	if (g->online) {
 		buf_reset(&in->packed);
-		fgroup_pack(&in->packed, g->nfeatures, in->values);
+		feature_group_pack(&in->packed, g->nfeatures, in->values);
 		sqlite3_bind_text(in->upsert, 2, in->values[g->id_index], -1,
 				  SQLITE_STATIC);
 		sqlite3_bind_int64(in->upsert, 3, t);
@@ -90,7 +90,7 @@ static int store_row(struct ingest *in, int64_t t, struct mlops_err *err)
 		sqlite3_reset(in->upsert);
 	}
 	if (g->offline &&
-	    (ret = offline_writer_add(in->w, in->values, t, 0, err)) < 0)
+	    (ret = feature_offline_writer_add(in->w, in->values, t, 0, err)) < 0)
 		return ret;
 	if (++in->res->rows % PROGRESS_EVERY == 0 && in->o->progress)
 		in->o->progress(in->res->rows, in->o->progress_arg);
@@ -133,14 +133,14 @@ static int reject(struct ingest *in, long line, const char *raw,
 static int map_header(struct ingest *in, size_t ncols, char **names,
 		      struct mlops_err *err)
 {
-	const struct fgroup *g = in->g;
+	const struct feature_group *g = in->g;
 	int id_seen = 0, time_seen = 0;
 
 	in->ncols = ncols;
 	in->col_feature = xcalloc(ncols ? ncols : 1, sizeof(int));
 	in->header = xcalloc(ncols ? ncols : 1, sizeof(char *));
 	for (size_t c = 0; c < ncols; c++) {
-		int f = fgroup_find(g, names[c]);
+		int f = feature_group_find(g, names[c]);
 
 		in->header[c] = xstrdup(names[c]);
 		if (f < 0)
@@ -185,7 +185,7 @@ static int check_utf8(const struct ingest *in, size_t n,
 static int ingest_csv(struct ingest *in, struct mlops_err *err)
 {
 	struct csv_reader *r = csv_reader_new(in->o->fd, in->o->name);
-	const struct fgroup *g = in->g;
+	const struct feature_group *g = in->g;
 	char **names = NULL, **fields = NULL;
 	size_t ncols = 0, n;
 	int64_t t;
@@ -262,7 +262,7 @@ static int json_text(struct ingest *in, const char *key, json_t *v,
 static int json_row(struct ingest *in, const char *line, size_t len,
 		    struct mlops_err *err)
 {
-	const struct fgroup *g = in->g;
+	const struct feature_group *g = in->g;
 	json_error_t jerr;
 	json_t *obj = json_loadb(line, len, JSON_DECODE_ANY |
 				 JSON_REJECT_DUPLICATES, &jerr), *v;
@@ -281,7 +281,7 @@ static int json_row(struct ingest *in, const char *line, size_t len,
 	for (size_t i = 0; i < g->nfeatures; i++)
 		in->offsets[i] = SIZE_MAX;
 	json_object_foreach(obj, key, v) {
-		if ((f = fgroup_find(g, key)) < 0) {
+		if ((f = feature_group_find(g, key)) < 0) {
 			ret = mlops_err_set(err, MLOPS_EINPUT, "unknown column "
 					    "'%s' (not a feature of '%s')",
 					    key, g->name);
@@ -368,14 +368,14 @@ static int finish(struct ingest *in, struct mlops_err *err)
 			   (json_int_t)in->res->rows, "Rejected",
 			   (json_int_t)in->res->rejected, "OfflineFiles",
 			   (json_int_t)in->res->files);
-	ret = fstore_emit(in->st, in->g, "Feature Group Ingestion", detail,
+	ret = feature_emit(in->st, in->g, "Feature Group Ingestion", detail,
 			  err);
 	json_decref(detail);
 	return ret;
 }
 
-int fingest_run(struct store *st, const struct fgroup *g,
-		const struct ingest_opts *opts, struct ingest_result *res,
+int feature_ingest_run(struct store *st, const struct feature_group *g,
+		const struct feature_ingest_opts *opts, struct feature_ingest_result *res,
 		struct mlops_err *err)
 {
 	struct ingest in = { st, g, opts, res };
@@ -387,7 +387,7 @@ int fingest_run(struct store *st, const struct fgroup *g,
 	buf_init(&in.packed);
 	buf_init(&in.text);
 	if (g->offline)
-		in.w = offline_writer_new(st, g, res->write_time_us);
+		in.w = feature_offline_writer_new(st, g, res->write_time_us);
 	/* A bigger page cache keeps the online table's B-tree in memory
 	 * while millions of rows go in. */
 	if ((ret = store_exec(st, "PRAGMA cache_size = -65536", err)) < 0 ||
@@ -400,9 +400,9 @@ int fingest_run(struct store *st, const struct fgroup *g,
 	if (ret < 0)
 		goto out;
 	if (in.w) {
-		if ((ret = offline_writer_publish(in.w, err)) < 0)
+		if ((ret = feature_offline_writer_publish(in.w, err)) < 0)
 			goto out;
-		res->files = (int64_t)offline_writer_files(in.w);
+		res->files = (int64_t)feature_offline_writer_files(in.w);
 	}
 	if ((ret = finish(&in, err)) < 0)
 		goto out;
@@ -413,10 +413,10 @@ out:
 		in.upsert = NULL;
 		store_rollback(st);
 		if (in.w)
-			offline_writer_abort(in.w);
+			feature_offline_writer_abort(in.w);
 	}
 	sqlite3_finalize(in.upsert);
-	offline_writer_free(in.w);
+	feature_offline_writer_free(in.w);
 	for (size_t c = 0; in.header && c < in.ncols; c++)
 		free(in.header[c]);
 	free(in.header);

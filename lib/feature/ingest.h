@@ -9,8 +9,8 @@
  * case the rest is ingested. One transaction writes the online store
  * (upsert: a record replaces the stored one when its event time is newer
  * or equal), the offline files, the group's totals and one event. */
-#ifndef MLOPS_FINGEST_H
-#define MLOPS_FINGEST_H
+#ifndef MLOPS_FEATURE_INGEST_H
+#define MLOPS_FEATURE_INGEST_H
 #include <stdint.h>
 #include <stdio.h>
 
@@ -18,12 +18,12 @@
 #include "feature/group.h"
 #include "core/store.h"
 
-enum ingest_format { INGEST_CSV, INGEST_JSONL };
+enum feature_ingest_format { INGEST_CSV, INGEST_JSONL };
 
-struct ingest_opts {
+struct feature_ingest_opts {
 	int fd;			/* the input, read to its end (not closed) */
 	const char *name;	/* the input's name in messages */
-	enum ingest_format format;
+	enum feature_ingest_format format;
 	FILE *errors;		/* rejected rows go here; NULL: all or
 				 * nothing */
 	/* Called every 65536 rows when not NULL (for a progress line). */
@@ -31,7 +31,7 @@ struct ingest_opts {
 	void *progress_arg;
 };
 
-struct ingest_result {
+struct feature_ingest_result {
 	int64_t rows;		/* ingested */
 	int64_t rejected;	/* written to opts.errors */
 	int64_t files;		/* offline files written */
@@ -40,8 +40,8 @@ struct ingest_result {
 };
 
 /* Ingest the input of opts into group g. */
-int fingest_run(struct store *st, const struct fgroup *g,
-		const struct ingest_opts *opts, struct ingest_result *res,
+int feature_ingest_run(struct store *st, const struct feature_group *g,
+		const struct feature_ingest_opts *opts, struct feature_ingest_result *res,
 		struct mlops_err *err);
 
 #endif

@@ -13,9 +13,9 @@
 #include "core/csv.h"
 #include "feature/offline.h"
 #include "feature/feature.h"
-#include "core/fsutil.h"
-#include "core/ids.h"
-#include "core/timefmt.h"
+#include "core/fs.h"
+#include "core/id.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 /* Rows wait in memory per hour of event time, up to PENDING_BUDGET bytes
@@ -23,7 +23,7 @@
  * data arriving in any time order still makes few, large files. At most
  * MAX_OPEN_PARTS files are open at once (the least recently used is
  * finished first), and a file takes no more flushes past
- * OFFLINE_PART_ROWS rows. */
+ * FEATURE_OFFLINE_PART_ROWS rows. */
 #define PENDING_BUDGET (32u << 20)
 #define MAX_OPEN_PARTS 16
 #define EXTRA_COLUMNS 3
@@ -47,9 +47,9 @@ struct bucket {
 	size_t part;		/* its file being written, or NO_PART */
 };
 
-struct offline_writer {
+struct feature_offline_writer {
 	struct store *st;
-	const struct fgroup *g;
+	const struct feature_group *g;
 	int64_t write_time_us;
 	char write_time[TIME_RFC3339_MAX];
 	char *tmpdir;
@@ -67,11 +67,11 @@ struct offline_writer {
 	struct buf header;
 };
 
-struct offline_writer *offline_writer_new(struct store *st,
-					  const struct fgroup *g,
+struct feature_offline_writer *feature_offline_writer_new(struct store *st,
+					  const struct feature_group *g,
 					  int64_t write_time_us)
 {
-	struct offline_writer *w = xcalloc(1, sizeof(*w));
+	struct feature_offline_writer *w = xcalloc(1, sizeof(*w));
 	size_t ncols = g->nfeatures + EXTRA_COLUMNS;
 
 	w->st = st;
@@ -92,7 +92,7 @@ struct offline_writer *offline_writer_new(struct store *st,
 	return w;
 }
 
-size_t offline_writer_files(const struct offline_writer *w)
+size_t feature_offline_writer_files(const struct feature_offline_writer *w)
 {
 	return w->n;
 }
@@ -102,7 +102,7 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-static size_t slot_of(const struct offline_writer *w, int64_t hour)
+static size_t slot_of(const struct feature_offline_writer *w, int64_t hour)
 {
 	size_t mask = w->nslots - 1;
 	size_t i = (size_t)(((uint64_t)hour * UINT64_C(0x9e3779b97f4a7c15))
@@ -114,7 +114,7 @@ static size_t slot_of(const struct offline_writer *w, int64_t hour)
 }
 
 /* The bucket of hour, made when new. */
-static struct bucket *bucket_for(struct offline_writer *w, int64_t hour)
+static struct bucket *bucket_for(struct feature_offline_writer *w, int64_t hour)
 {
 	struct bucket *b;
 	size_t i;
@@ -147,7 +147,7 @@ static struct bucket *bucket_for(struct offline_writer *w, int64_t hour)
  * the disk with everything else at publish time (one syncfs instead of
  * an fsync per file and per folder, which dominated ingests touching
  * many hours). */
-static int part_close(struct offline_writer *w, struct part *p,
+static int part_close(struct feature_offline_writer *w, struct part *p,
 		      struct mlops_err *err)
 {
 	struct stat sb;
@@ -169,7 +169,7 @@ static int part_close(struct offline_writer *w, struct part *p,
 }
 
 /* Start a new file for hour; its index goes to *out. */
-static int part_open(struct offline_writer *w, int64_t hour, size_t *out,
+static int part_open(struct feature_offline_writer *w, int64_t hour, size_t *out,
 		     struct mlops_err *err)
 {
 	char when[TIME_RFC3339_MAX];
@@ -187,7 +187,7 @@ static int part_open(struct offline_writer *w, int64_t hour, size_t *out,
 		if ((ret = part_close(w, lru, err)) < 0)
 			return ret;
 	}
-	fd = tmpfile_open(w->tmpdir, "part", &tmp, err);
+	fd = fs_tmpfile_open(w->tmpdir, "part", &tmp, err);
 	if (fd < 0)
 		return fd;
 	gzfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -224,7 +224,7 @@ static int part_open(struct offline_writer *w, int64_t hour, size_t *out,
 }
 
 /* Move the pending rows of b into its file. */
-static int bucket_flush(struct offline_writer *w, struct bucket *b,
+static int bucket_flush(struct feature_offline_writer *w, struct bucket *b,
 			struct mlops_err *err)
 {
 	struct part *p;
@@ -233,7 +233,7 @@ static int bucket_flush(struct offline_writer *w, struct bucket *b,
 	if (!b->pending_rows)
 		return 0;
 	if (b->part != NO_PART && w->parts[b->part].fd >= 0 &&
-	    w->parts[b->part].rows >= OFFLINE_PART_ROWS &&
+	    w->parts[b->part].rows >= FEATURE_OFFLINE_PART_ROWS &&
 	    (ret = part_close(w, &w->parts[b->part], err)) < 0)
 		return ret;
 	if ((b->part == NO_PART || w->parts[b->part].fd < 0) &&
@@ -262,7 +262,7 @@ static int by_pending_desc(const void *a, const void *b, void *arg)
 }
 
 /* Over budget: flush the fullest buckets until half of it is left. */
-static int flush_largest(struct offline_writer *w, struct mlops_err *err)
+static int flush_largest(struct feature_offline_writer *w, struct mlops_err *err)
 {
 	size_t *order = xcalloc(w->nbuckets, sizeof(*order)), n = 0;
 	int ret = 0;
@@ -278,11 +278,11 @@ static int flush_largest(struct offline_writer *w, struct mlops_err *err)
 	return ret;
 }
 
-int offline_writer_add(struct offline_writer *w, char *const *values,
+int feature_offline_writer_add(struct feature_offline_writer *w, char *const *values,
 		       int64_t event_time_us, int deleted,
 		       struct mlops_err *err)
 {
-	const struct fgroup *g = w->g;
+	const struct feature_group *g = w->g;
 	struct bucket *b = bucket_for(w, floor_div(event_time_us,
 						   3600 * TIME_US_PER_SEC));
 	size_t before = b->pending.len;
@@ -300,7 +300,7 @@ int offline_writer_add(struct offline_writer *w, char *const *values,
 	return 0;
 }
 
-static int list_part(struct offline_writer *w, sqlite3_stmt *q,
+static int list_part(struct feature_offline_writer *w, sqlite3_stmt *q,
 		     const struct part *p, struct mlops_err *err)
 {
 	sqlite3_reset(q);
@@ -317,7 +317,7 @@ static int list_part(struct offline_writer *w, sqlite3_stmt *q,
 
 /* Make the files and their renames durable before the transaction that
  * lists them commits. */
-static int sync_store(struct offline_writer *w, struct mlops_err *err)
+static int sync_store(struct feature_offline_writer *w, struct mlops_err *err)
 {
 	int fd = open(w->st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int ret = 0;
@@ -331,7 +331,7 @@ static int sync_store(struct offline_writer *w, struct mlops_err *err)
 	return ret;
 }
 
-int offline_writer_publish(struct offline_writer *w, struct mlops_err *err)
+int feature_offline_writer_publish(struct feature_offline_writer *w, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret = 0;
@@ -349,10 +349,10 @@ int offline_writer_publish(struct offline_writer *w, struct mlops_err *err)
 	for (size_t i = 0; i < w->n && ret == 0; i++) {
 		struct part *p = &w->parts[i];
 		char *path = store_path(w->st, p->rel_path);
-		char *dir = path_dirname(path);
+		char *dir = fs_path_dirname(path);
 
 		if ((ret = list_part(w, q, p, err)) == 0 &&
-		    (ret = mkdir_p(dir, err)) == 0) {
+		    (ret = fs_mkdir_p(dir, err)) == 0) {
 			if (rename(p->tmp_path, path) < 0)
 				ret = mlops_err_errno(err, MLOPS_EINTERNAL,
 						      errno, "cannot rename "
@@ -370,7 +370,7 @@ int offline_writer_publish(struct offline_writer *w, struct mlops_err *err)
 }
 
 /* Close p without finishing it (its content is being thrown away). */
-static void part_discard(struct offline_writer *w, struct part *p)
+static void part_discard(struct feature_offline_writer *w, struct part *p)
 {
 	if (p->fd < 0)
 		return;
@@ -380,7 +380,7 @@ static void part_discard(struct offline_writer *w, struct part *p)
 	w->nopen--;
 }
 
-void offline_writer_abort(struct offline_writer *w)
+void feature_offline_writer_abort(struct feature_offline_writer *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
 		struct part *p = &w->parts[i];
@@ -398,7 +398,7 @@ void offline_writer_abort(struct offline_writer *w)
 	}
 }
 
-void offline_writer_free(struct offline_writer *w)
+void feature_offline_writer_free(struct feature_offline_writer *w)
 {
 	if (!w)
 		return;
@@ -423,9 +423,9 @@ void offline_writer_free(struct offline_writer *w)
 	free(w);
 }
 
-int offline_each_part(struct store *st, const struct fgroup *g,
+int feature_offline_each_part(struct store *st, const struct feature_group *g,
 		      int64_t as_of_us,
-		      int (*fn)(const struct offline_part *p, void *arg),
+		      int (*fn)(const struct feature_offline_part *p, void *arg),
 		      void *arg, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -439,7 +439,7 @@ int offline_each_part(struct store *st, const struct fgroup *g,
 	sqlite3_bind_int64(q, 1, g->id);
 	sqlite3_bind_int64(q, 2, as_of_us);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct offline_part p;
+		struct feature_offline_part p;
 
 		p.id = sqlite3_column_int64(q, 0);
 		p.path = store_path(st, (const char *)
@@ -457,7 +457,7 @@ int offline_each_part(struct store *st, const struct fgroup *g,
 	return ret;
 }
 
-int offline_read_part(const char *path, struct buf *out,
+int feature_offline_read_part(const char *path, struct buf *out,
 		      struct mlops_err *err)
 {
 	gzFile gz = gzopen(path, "rbe");
@@ -493,14 +493,14 @@ struct export_state {
 	struct mlops_err *err;
 };
 
-static int export_part(const struct offline_part *p, void *arg)
+static int export_part(const struct feature_offline_part *p, void *arg)
 {
 	struct export_state *x = arg;
 	const char *body;
 	int ret;
 
 	buf_reset(&x->data);
-	if ((ret = offline_read_part(p->path, &x->data, x->err)) < 0)
+	if ((ret = feature_offline_read_part(p->path, &x->data, x->err)) < 0)
 		return ret;
 	/* Header names are plain feature names: no quoted newlines. */
 	body = memchr(x->data.s, '\n', x->data.len);
@@ -516,20 +516,20 @@ static int export_part(const struct offline_part *p, void *arg)
 	return 0;
 }
 
-int offline_export(struct store *st, const struct fgroup *g,
+int feature_offline_export(struct store *st, const struct feature_group *g,
 		   int64_t as_of_us, FILE *f, struct mlops_err *err)
 {
 	struct export_state x = { f, BUF_INIT, 0, err };
-	int ret = offline_each_part(st, g, as_of_us, export_part, &x, err);
+	int ret = feature_offline_each_part(st, g, as_of_us, export_part, &x, err);
 
 	if (ret == 0 && !x.header_done) {
 		/* No file yet: still one header, so readers see the columns. */
-		struct offline_writer *w = offline_writer_new(st, g, 0);
+		struct feature_offline_writer *w = feature_offline_writer_new(st, g, 0);
 
 		if (fwrite(w->header.s, 1, w->header.len, f) != w->header.len)
 			ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 					      "cannot write the export");
-		offline_writer_free(w);
+		feature_offline_writer_free(w);
 	}
 	buf_release(&x.data);
 	return ret;

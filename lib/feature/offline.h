@@ -9,8 +9,8 @@
  * see complete files. The feature_part table lists the files in write
  * order; readers go by that list, so a file left by a crash between
  * rename and commit is never read. */
-#ifndef MLOPS_FOFFLINE_H
-#define MLOPS_FOFFLINE_H
+#ifndef MLOPS_FEATURE_OFFLINE_H
+#define MLOPS_FEATURE_OFFLINE_H
 #include <stdint.h>
 #include <stdio.h>
 
@@ -20,32 +20,32 @@
 #include "core/store.h"
 
 /* The most rows in one file: bounds a reader's memory per file. */
-#define OFFLINE_PART_ROWS 250000
+#define FEATURE_OFFLINE_PART_ROWS 250000
 
-struct offline_writer;
+struct feature_offline_writer;
 
 /* A writer for group g; every row gets write_time_us as write_time and
  * api_invocation_time. */
-struct offline_writer *offline_writer_new(struct store *st,
-					  const struct fgroup *g,
+struct feature_offline_writer *feature_offline_writer_new(struct store *st,
+					  const struct feature_group *g,
 					  int64_t write_time_us);
 /* Add a row: g->nfeatures values ("" is missing), its parsed event time
  * and whether it marks a delete. */
-int offline_writer_add(struct offline_writer *w, char *const *values,
+int feature_offline_writer_add(struct feature_offline_writer *w, char *const *values,
 		       int64_t event_time_us, int deleted,
 		       struct mlops_err *err);
 /* Inside the caller's transaction: finish the files, list them in
  * feature_part and rename them into place. If the transaction then fails
- * to commit, call offline_writer_abort to remove them again. */
-int offline_writer_publish(struct offline_writer *w, struct mlops_err *err);
+ * to commit, call feature_offline_writer_abort to remove them again. */
+int feature_offline_writer_publish(struct feature_offline_writer *w, struct mlops_err *err);
 /* Remove every file this writer made (temporary or published). */
-void offline_writer_abort(struct offline_writer *w);
+void feature_offline_writer_abort(struct feature_offline_writer *w);
 /* How many files were written. */
-size_t offline_writer_files(const struct offline_writer *w);
-void offline_writer_free(struct offline_writer *w);
+size_t feature_offline_writer_files(const struct feature_offline_writer *w);
+void feature_offline_writer_free(struct feature_offline_writer *w);
 
 /* One offline file as readers see it. */
-struct offline_part {
+struct feature_offline_part {
 	int64_t id;		/* write order */
 	char *path;		/* absolute */
 	int64_t rows;
@@ -54,18 +54,18 @@ struct offline_part {
 
 /* Call fn for each file of group g in write order, skipping those
  * written after as_of_us (INT64_MAX: none). fn returns non-zero to stop. */
-int offline_each_part(struct store *st, const struct fgroup *g,
+int feature_offline_each_part(struct store *st, const struct feature_group *g,
 		      int64_t as_of_us,
-		      int (*fn)(const struct offline_part *p, void *arg),
+		      int (*fn)(const struct feature_offline_part *p, void *arg),
 		      void *arg, struct mlops_err *err);
 
 /* Decompress the gzip file at path into out (appended). */
-int offline_read_part(const char *path, struct buf *out,
+int feature_offline_read_part(const char *path, struct buf *out,
 		      struct mlops_err *err);
 
 /* Write the group's whole offline table to f as one CSV stream with one
  * header, as known at as_of_us (INT64_MAX: now). */
-int offline_export(struct store *st, const struct fgroup *g,
+int feature_offline_export(struct store *st, const struct feature_group *g,
 		   int64_t as_of_us, FILE *f, struct mlops_err *err);
 
 #endif

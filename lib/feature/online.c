@@ -5,20 +5,20 @@
 #include "feature/offline.h"
 #include "feature/online.h"
 #include "feature/feature.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
-struct online_reader {
-	const struct fgroup *g;
+struct feature_online_reader {
+	const struct feature_group *g;
 	sqlite3_stmt *q;
 	char **values;
 	struct buf scratch;
 };
 
-int online_reader_new(struct online_reader **out, struct store *st,
-		      const struct fgroup *g, struct mlops_err *err)
+int feature_online_reader_new(struct feature_online_reader **out, struct store *st,
+		      const struct feature_group *g, struct mlops_err *err)
 {
-	struct online_reader *r = xcalloc(1, sizeof(*r));
+	struct feature_online_reader *r = xcalloc(1, sizeof(*r));
 	int ret;
 
 	ret = store_prepare(st, &r->q, "SELECT event_time_us, deleted, "
@@ -36,7 +36,7 @@ int online_reader_new(struct online_reader **out, struct store *st,
 	return 0;
 }
 
-void online_reader_free(struct online_reader *r)
+void feature_online_reader_free(struct feature_online_reader *r)
 {
 	if (!r)
 		return;
@@ -46,7 +46,7 @@ void online_reader_free(struct online_reader *r)
 	free(r);
 }
 
-int online_get(struct online_reader *r, const char *id, int64_t now_us,
+int feature_online_get(struct feature_online_reader *r, const char *id, int64_t now_us,
 	       char ***values, int64_t *event_time_us, struct mlops_err *err)
 {
 	int rc, ret = ONLINE_ABSENT;
@@ -67,7 +67,7 @@ int online_get(struct online_reader *r, const char *id, int64_t now_us,
 			ret = ONLINE_EXPIRED;
 			goto out;
 		}
-		ret = fgroup_unpack(sqlite3_column_blob(r->q, 2),
+		ret = feature_group_unpack(sqlite3_column_blob(r->q, 2),
 				    (size_t)sqlite3_column_bytes(r->q, 2),
 				    r->g->nfeatures, r->values, &r->scratch,
 				    err);
@@ -86,7 +86,7 @@ out:
 }
 
 /* The online row's event time and deleted flag: 1 found, 0 absent. */
-static int online_current(struct store *st, const struct fgroup *g,
+static int online_current(struct store *st, const struct feature_group *g,
 			  const char *id, int64_t *t, int *deleted,
 			  struct mlops_err *err)
 {
@@ -112,7 +112,7 @@ static int online_current(struct store *st, const struct fgroup *g,
 	return ret;
 }
 
-static int online_apply_delete(struct store *st, const struct fgroup *g,
+static int online_apply_delete(struct store *st, const struct feature_group *g,
 			       const char *id, int64_t t_us, int64_t now,
 			       int hard, struct mlops_err *err)
 {
@@ -142,8 +142,8 @@ static int online_apply_delete(struct store *st, const struct fgroup *g,
 /* The offline marker: the ID, the delete's event time in the group's
  * format (ISO 8601 for a string event time, else Unix seconds), nothing
  * else. */
-static int offline_delete_marker(struct offline_writer *w,
-				 const struct fgroup *g, const char *id,
+static int offline_delete_marker(struct feature_offline_writer *w,
+				 const struct feature_group *g, const char *id,
 				 int64_t t_us, struct mlops_err *err)
 {
 	char **values = xcalloc(g->nfeatures, sizeof(*values));
@@ -158,15 +158,15 @@ static int offline_delete_marker(struct offline_writer *w,
 		time_format_unix(t_us, when);
 	values[g->id_index] = (char *)id;
 	values[g->time_index] = when;
-	ret = offline_writer_add(w, values, t_us, 1, err);
+	ret = feature_offline_writer_add(w, values, t_us, 1, err);
 	free(values);
 	return ret;
 }
 
-int online_delete(struct store *st, const struct fgroup *g, const char *id,
+int feature_online_delete(struct store *st, const struct feature_group *g, const char *id,
 		  int64_t t_us, int hard, struct mlops_err *err)
 {
-	struct offline_writer *w = NULL;
+	struct feature_offline_writer *w = NULL;
 	char when[TIME_RFC3339_MAX];
 	int64_t now = time_now_us(), cur_t = 0;
 	json_t *detail = NULL;
@@ -207,18 +207,18 @@ int online_delete(struct store *st, const struct fgroup *g, const char *id,
 			goto out;
 	}
 	if (g->offline) {
-		w = offline_writer_new(st, g, now);
+		w = feature_offline_writer_new(st, g, now);
 		if ((ret = offline_delete_marker(w, g, id, t_us, err)) < 0 ||
-		    (ret = offline_writer_publish(w, err)) < 0)
+		    (ret = feature_offline_writer_publish(w, err)) < 0)
 			goto out;
 	}
-	if ((ret = fstore_data_changed(st, g, err)) < 0)
+	if ((ret = feature_data_changed(st, g, err)) < 0)
 		goto out;
 	time_format(t_us, when);
 	detail = json_pack("{s:s,s:s,s:s}", "RecordIdentifierValueAsString",
 			   id, "EventTime", when, "DeletionMode",
 			   hard ? "HardDelete" : "SoftDelete");
-	if ((ret = fstore_emit(st, g, "Feature Record Deleted", detail,
+	if ((ret = feature_emit(st, g, "Feature Record Deleted", detail,
 			       err)) < 0)
 		goto out;
 	ret = store_commit(st, err);
@@ -226,9 +226,9 @@ out:
 	if (ret < 0) {
 		store_rollback(st);
 		if (w)
-			offline_writer_abort(w);
+			feature_offline_writer_abort(w);
 	}
-	offline_writer_free(w);
+	feature_offline_writer_free(w);
 	json_decref(detail);
 	return ret;
 }

@@ -20,14 +20,14 @@
 #include "feature/offline.h"
 #include "feature/pit.h"
 #include "feature/feature.h"
-#include "core/fsutil.h"
-#include "core/timefmt.h"
+#include "core/fs.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define ENTITY_BIT (UINT64_C(1) << 63)
 #define OUT_FLUSH (64u * 1024)
 
-int pit_request_parse(struct pit_request *req, const char *arg,
+int feature_pit_request_parse(struct feature_pit_request *req, const char *arg,
 		      struct mlops_err *err)
 {
 	char *colon, *p;
@@ -55,12 +55,12 @@ int pit_request_parse(struct pit_request *req, const char *arg,
 		goto bad;
 	return 0;
 bad:
-	pit_request_release(req);
+	feature_pit_request_release(req);
 	return mlops_err_set(err, MLOPS_EUSAGE, "'%s' is not GROUP or "
 			     "GROUP:feature,feature", arg);
 }
 
-void pit_request_release(struct pit_request *req)
+void feature_pit_request_release(struct feature_pit_request *req)
 {
 	free(req->features);
 	free(req->text);
@@ -69,17 +69,17 @@ void pit_request_release(struct pit_request *req)
 
 /* One requested group, resolved. */
 struct pit_group {
-	struct fgroup *g;
+	struct feature_group *g;
 	size_t nsel;
 	size_t *sel;		/* feature indices to output */
 	struct extsort *answers;	/* (row number) -> packed values */
-	const struct sort_rec *next;	/* its next answer, or NULL */
+	const struct extsort_rec *next;	/* its next answer, or NULL */
 	struct buf vals;	/* the current row's values of this group */
 };
 
 struct pit {
 	struct store *st;
-	const struct pit_opts *o;
+	const struct feature_pit_opts *o;
 	char *tmpdir;
 	int fd;			/* the entity file, seekable */
 	char *spool;		/* its temporary copy, when stdin */
@@ -109,13 +109,13 @@ static uint64_t time_key(int64_t t)
 }
 
 static int resolve_group(struct pit *p, struct pit_group *pg,
-			 const struct pit_request *req,
+			 const struct feature_pit_request *req,
 			 struct mlops_err *err)
 {
-	struct fgroup *g;
+	struct feature_group *g;
 	int ret;
 
-	if ((ret = fstore_load(p->st, req->group, &pg->g, err)) < 0)
+	if ((ret = feature_load(p->st, req->group, &pg->g, err)) < 0)
 		return ret;
 	g = pg->g;
 	pg->sel = xcalloc(g->nfeatures, sizeof(*pg->sel));
@@ -133,7 +133,7 @@ static int resolve_group(struct pit *p, struct pit_group *pg,
 		return mlops_err_set(err, MLOPS_EUSAGE, "too many features "
 				     "for group '%s'", g->name);
 	for (size_t i = 0; i < req->nfeatures; i++) {
-		int f = fgroup_find(g, req->features[i]);
+		int f = feature_group_find(g, req->features[i]);
 
 		if (f < 0)
 			return mlops_err_set(err, MLOPS_ENOTFOUND, "feature "
@@ -154,7 +154,7 @@ static int open_entities(struct pit *p, struct mlops_err *err)
 	int in;
 
 	if (strcmp(path, "-") != 0) {
-		p->fd = file_open_input(path, err);
+		p->fd = fs_open_input(path, err);
 		if (p->fd < 0)
 			return p->fd;
 		if (fstat(p->fd, &sb) == 0 && S_ISREG(sb.st_mode))
@@ -163,12 +163,12 @@ static int open_entities(struct pit *p, struct mlops_err *err)
 	} else {
 		in = STDIN_FILENO;
 	}
-	p->fd = tmpfile_open(p->tmpdir, "entities", &p->spool, err);
+	p->fd = fs_tmpfile_open(p->tmpdir, "entities", &p->spool, err);
 	if (p->fd < 0)
 		return p->fd;
 	unlink(p->spool);
 	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write_all(p->fd, buf, (size_t)n) < 0)
+		if (fs_write_all(p->fd, buf, (size_t)n) < 0)
 			return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 					       "cannot copy the entities");
 	if (in != STDIN_FILENO)
@@ -219,7 +219,7 @@ static void free_header(char **cols, size_t n);
  * output's column names before any work is done. */
 static int entity_columns(struct pit *p, struct mlops_err *err)
 {
-	const struct fgroup *g0 = p->groups[0].g;
+	const struct feature_group *g0 = p->groups[0].g;
 	const char *idc = p->o->id_column ? p->o->id_column :
 		g0->features[g0->id_index].name;
 	const char *tc = p->o->time_column ? p->o->time_column :
@@ -298,7 +298,7 @@ static int map_part(const struct pit_group *pg, size_t n, char **names,
 		    struct part_cols *pc, const char *path,
 		    struct mlops_err *err)
 {
-	const struct fgroup *g = pg->g;
+	const struct feature_group *g = pg->g;
 
 	pc->id = find_column(n, names, g->features[g->id_index].name);
 	pc->time = find_column(n, names, g->features[g->time_index].name);
@@ -320,7 +320,7 @@ struct part_ctx {
 };
 
 /* Sort every row of one offline file into s. */
-static int add_part(const struct offline_part *part, void *arg)
+static int add_part(const struct feature_offline_part *part, void *arg)
 {
 	struct part_ctx *c = arg;
 	struct pit *p = c->p;
@@ -334,7 +334,7 @@ static int add_part(const struct offline_part *part, void *arg)
 	int ret;
 
 	buf_reset(&p->data);
-	if ((ret = offline_read_part(part->path, &p->data, c->err)) < 0)
+	if ((ret = feature_offline_read_part(part->path, &p->data, c->err)) < 0)
 		return ret;
 	pc.sel = xcalloc(pg->nsel ? pg->nsel : 1, sizeof(int));
 	r = csv_reader_new_mem(p->data.s, p->data.len, part->path);
@@ -354,7 +354,7 @@ static int add_part(const struct offline_part *part, void *arg)
 		buf_addch(&p->packed, strcmp(fields[pc.deleted], "true") == 0);
 		for (size_t i = 0; i < pg->nsel; i++)
 			p->values[i] = pc.sel[i] < 0 ? "" : fields[pc.sel[i]];
-		fgroup_pack(&p->packed, pg->nsel, p->values);
+		feature_group_pack(&p->packed, pg->nsel, p->values);
 		ret = extsort_add(c->s, hash_id(id, strlen(id)), id,
 				  strlen(id), time_key(t), order | row++,
 				  p->packed.s, p->packed.len, c->err);
@@ -369,7 +369,7 @@ static int add_part(const struct offline_part *part, void *arg)
 static int pick_answers(struct pit *p, struct pit_group *pg,
 			struct extsort *s, struct mlops_err *err)
 {
-	const struct sort_rec *r;
+	const struct extsort_rec *r;
 	uint64_t cur_hash = 0;
 	int64_t last_t = 0;
 	int have_last = 0, ret;
@@ -413,7 +413,7 @@ static int join_group(struct pit *p, struct pit_group *pg,
 				  sizeof(*p->values));
 	p->part_index = 0;
 	if ((ret = add_entities(p, s, err)) == 0 &&
-	    (ret = offline_each_part(p->st, pg->g, p->o->as_of_us, add_part,
+	    (ret = feature_offline_each_part(p->st, pg->g, p->o->as_of_us, add_part,
 				     &c, err)) == 0 &&
 	    (ret = extsort_finish(s, err)) == 0 &&
 	    (ret = pick_answers(p, pg, s, err)) == 0)
@@ -505,7 +505,7 @@ static int write_rows(struct pit *p, struct mlops_err *err)
 			for (size_t j = 0; j < pg->nsel; j++)
 				row[k + j] = "";
 			if (pg->next && pg->next->k0 == rowno) {
-				ret = fgroup_unpack(pg->next->data,
+				ret = feature_group_unpack(pg->next->data,
 						    pg->next->datalen,
 						    pg->nsel, row + k,
 						    &pg->vals, err);
@@ -533,7 +533,7 @@ out:
 	return ret;
 }
 
-int pit_dataset(struct store *st, const struct pit_opts *o,
+int feature_pit_dataset(struct store *st, const struct feature_pit_opts *o,
 		struct mlops_err *err)
 {
 	struct pit p = { st, o };
@@ -563,7 +563,7 @@ int pit_dataset(struct store *st, const struct pit_opts *o,
 	if (ret == 0)
 		ret = write_rows(&p, err);
 	for (size_t i = 0; i < p.ngroups; i++) {
-		fgroup_free(p.groups[i].g);
+		feature_group_free(p.groups[i].g);
 		free(p.groups[i].sel);
 		extsort_free(p.groups[i].answers);
 		buf_release(&p.groups[i].vals);

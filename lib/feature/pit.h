@@ -15,8 +15,8 @@
  * entity after feature, write order), one linear scan picks each
  * entity's record, and a second sort by entity row number lines the
  * answers up with a final pass over the entity file. */
-#ifndef MLOPS_FPIT_H
-#define MLOPS_FPIT_H
+#ifndef MLOPS_FEATURE_PIT_H
+#define MLOPS_FEATURE_PIT_H
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,18 +24,18 @@
 #include "core/err.h"
 #include "core/store.h"
 
-struct pit_request {
+struct feature_pit_request {
 	char *group;		/* points into text */
 	size_t nfeatures;	/* 0: every feature but ID and event time */
 	char **features;	/* point into text */
 	char *text;		/* owned */
 };
 
-struct pit_opts {
+struct feature_pit_opts {
 	const char *entities;	/* path, or "-" for stdin */
 	const char *id_column;	/* NULL: the first group's identifier */
 	const char *time_column; /* NULL: the first group's event time */
-	const struct pit_request *requests;
+	const struct feature_pit_request *requests;
 	size_t nrequests;
 	int64_t as_of_us;	/* INT64_MAX: everything */
 	int plain_names;	/* feature names without "GROUP__" */
@@ -44,13 +44,13 @@ struct pit_opts {
 };
 
 /* Parse "GROUP:feat1,feat2" (or "GROUP" for all features) into req;
- * release it with pit_request_release. MLOPS_EUSAGE when malformed. */
-int pit_request_parse(struct pit_request *req, const char *arg,
+ * release it with feature_pit_request_release. MLOPS_EUSAGE when malformed. */
+int feature_pit_request_parse(struct feature_pit_request *req, const char *arg,
 		      struct mlops_err *err);
-void pit_request_release(struct pit_request *req);
+void feature_pit_request_release(struct feature_pit_request *req);
 
 /* Build the dataset and write it as CSV to o->out. */
-int pit_dataset(struct store *st, const struct pit_opts *o,
+int feature_pit_dataset(struct store *st, const struct feature_pit_opts *o,
 		struct mlops_err *err);
 
 #endif

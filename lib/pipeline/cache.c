@@ -11,16 +11,16 @@
 
 #include "core/buf.h"
 #include "feature/feature.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/hash.h"
 #include "core/jsonio.h"
 #include "core/object.h"
 #include "pipeline/cache.h"
 #include "pipeline/expr.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
-void pcache_outputs_free(struct step_output *outs, size_t n)
+void pipeline_cache_outputs_free(struct pipeline_exec_output *outs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(outs[i].path);
@@ -58,7 +58,7 @@ static int cmp_str(const void *a, const void *b)
 /* Expand the step's inputs (globs, relative to the workspace) into a
  * sorted list without duplicates. A pattern that matches nothing is an
  * error: the step would run on data that is not there. */
-static int expand_inputs(struct engine *e, struct step_run *s, char ***out,
+static int expand_inputs(struct pipeline_exec *e, struct pipeline_exec_step *s, char ***out,
 			 size_t *n, struct mlops_err *err)
 {
 	size_t prefix = strlen(e->workspace) + 1, cap = 0;
@@ -67,7 +67,7 @@ static int expand_inputs(struct engine *e, struct step_run *s, char ***out,
 
 	*n = 0;
 	for (size_t i = 0; i < s->def->ninputs && ret == 0; i++) {
-		char *pattern = path_join(e->workspace, s->def->inputs[i]);
+		char *pattern = fs_path_join(e->workspace, s->def->inputs[i]);
 		glob_t g;
 		int rc = glob(pattern, GLOB_NOSORT, NULL, &g);
 
@@ -127,7 +127,7 @@ static int collect_param(const char *ref, void *arg)
 	return 0;
 }
 
-int pcache_key(struct engine *e, struct step_run *s, struct mlops_err *err)
+int pipeline_cache_key(struct pipeline_exec *e, struct pipeline_exec_step *s, struct mlops_err *err)
 {
 	const struct pipeline *p = e->p;
 	const struct pipeline_step *d = s->def;
@@ -142,7 +142,7 @@ int pcache_key(struct engine *e, struct step_run *s, struct mlops_err *err)
 
 	ret = expand_inputs(e, s, &files, &nfiles, err);
 	for (size_t i = 0; i < nfiles && ret == 0; i++) {
-		char *path = path_join(e->workspace, files[i]);
+		char *path = fs_path_join(e->workspace, files[i]);
 		char hex[HASH_HEX_LEN + 1];
 
 		ret = hash_file(path, files[i], hex, err);
@@ -156,7 +156,7 @@ int pcache_key(struct engine *e, struct step_run *s, struct mlops_err *err)
 	for (size_t i = 0; i < d->nfeatures && ret == 0; i++) {
 		char *state = NULL;
 
-		ret = fstore_data_state(e->st, d->features[i], &state, err);
+		ret = feature_data_state(e->st, d->features[i], &state, err);
 		if (ret == 0) {
 			char *key = xasprintf(PIPELINE_FEATURE_PREFIX "%s",
 					      d->features[i]);
@@ -184,17 +184,17 @@ int pcache_key(struct engine *e, struct step_run *s, struct mlops_err *err)
 		if (strncmp(env[i], "MLOPS_", 6) != 0)
 			hash_field(h, "env", env[i]);
 	free(env);
-	pexpr_each_ref(d->run, collect_param, used);
+	pipeline_expr_each_ref(d->run, collect_param, used);
 	if (d->when)
-		pexpr_each_ref(d->when, collect_param, used);
+		pipeline_expr_each_ref(d->when, collect_param, used);
 	for (size_t i = 0; i < d->nenv; i++)
-		pexpr_each_ref(d->env[i].value, collect_param, used);
+		pipeline_expr_each_ref(d->env[i].value, collect_param, used);
 	for (size_t i = 0; i < p->nenv; i++)
-		pexpr_each_ref(p->env[i].value, collect_param, used);
+		pipeline_expr_each_ref(p->env[i].value, collect_param, used);
 	for (size_t i = 0; i < d->ninputs; i++)
-		pexpr_each_ref(d->inputs[i], collect_param, used);
+		pipeline_expr_each_ref(d->inputs[i], collect_param, used);
 	for (size_t i = 0; i < d->noutputs; i++)
-		pexpr_each_ref(d->outputs[i], collect_param, used);
+		pipeline_expr_each_ref(d->outputs[i], collect_param, used);
 	json_object_foreach(used, name, v) {	/* in reference order */
 		const struct pipeline_param *pp = pipeline_find_param(p, name);
 
@@ -222,7 +222,7 @@ int pcache_key(struct engine *e, struct step_run *s, struct mlops_err *err)
 		free(key);
 	}
 	for (size_t i = 0; i < d->nneeds; i++) {
-		const struct step_run *n = &e->steps[d->need_idx[i]];
+		const struct pipeline_exec_step *n = &e->steps[d->need_idx[i]];
 
 		hash_field(h, "need", n->def->name);
 		hash_field(h, "key", n->key[0] ? n->key : n->status);
@@ -240,8 +240,8 @@ out:
 	return ret;
 }
 
-int pcache_outputs_json(struct engine *e, struct step_run *s,
-			const struct step_output *outs, size_t n,
+int pipeline_cache_outputs_json(struct pipeline_exec *e, struct pipeline_exec_step *s,
+			const struct pipeline_exec_output *outs, size_t n,
 			struct mlops_err *err)
 {
 	json_t *o = json_object();
@@ -252,7 +252,7 @@ int pcache_outputs_json(struct engine *e, struct step_run *s,
 		json_object_set_new(o, outs[i].path,
 				    json_string(outs[i].hash));
 	for (size_t i = 0; !outs && i < s->noutputs && ret == 0; i++) {
-		char *path = path_join(e->workspace, s->outputs[i]);
+		char *path = fs_path_join(e->workspace, s->outputs[i]);
 		char hex[HASH_HEX_LEN + 1];
 
 		ret = hash_file(path, s->outputs[i], hex, err);
@@ -270,12 +270,12 @@ int pcache_outputs_json(struct engine *e, struct step_run *s,
 	return ret;
 }
 
-int pcache_lookup(struct store *st, const char *key, int64_t expire_us,
-		  char **source, json_t **props, struct step_output **outs,
+int pipeline_cache_lookup(struct store *st, const char *key, int64_t expire_us,
+		  char **source, json_t **props, struct pipeline_exec_output **outs,
 		  size_t *n, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	struct step_output *list = NULL;
+	struct pipeline_exec_output *list = NULL;
 	size_t count = 0, cap = 0;
 	char *run = NULL;
 	json_t *pj = NULL;
@@ -334,20 +334,20 @@ int pcache_lookup(struct store *st, const char *key, int64_t expire_us,
 	}
 	free(run);
 	json_decref(pj);
-	pcache_outputs_free(list, count);
+	pipeline_cache_outputs_free(list, count);
 	return ret;
 }
 
-int pcache_restore(struct store *st, const char *workspace,
-		   const struct step_output *outs, size_t n,
+int pipeline_cache_restore(struct store *st, const char *workspace,
+		   const struct pipeline_exec_output *outs, size_t n,
 		   struct mlops_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		char *path = path_join(workspace, outs[i].path);
-		char *dir = path_dirname(path);
+		char *path = fs_path_join(workspace, outs[i].path);
+		char *dir = fs_path_dirname(path);
 		char *tmp = xasprintf("%s.mlops-restore.%ld", path,
 				      (long)getpid());
-		int fd, ret = mkdir_p(dir, err);
+		int fd, ret = fs_mkdir_p(dir, err);
 
 		free(dir);
 		fd = ret < 0 ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC |
@@ -377,15 +377,15 @@ int pcache_restore(struct store *st, const char *workspace,
 	return 0;
 }
 
-int pcache_collect(struct engine *e, struct step_run *s,
+int pipeline_cache_collect(struct pipeline_exec *e, struct pipeline_exec_step *s,
 		   struct mlops_err *err)
 {
-	pcache_outputs_free(s->save, s->nsave);
+	pipeline_cache_outputs_free(s->save, s->nsave);
 	s->save = xcalloc(s->noutputs + 1, sizeof(*s->save));
 	s->nsave = 0;
 	for (size_t i = 0; i < s->noutputs; i++) {
-		char *path = path_join(e->workspace, s->outputs[i]);
-		struct step_output *o = &s->save[s->nsave];
+		char *path = fs_path_join(e->workspace, s->outputs[i]);
+		struct pipeline_exec_output *o = &s->save[s->nsave];
 		struct stat sb;
 		int ret = 0;
 
@@ -406,7 +406,7 @@ int pcache_collect(struct engine *e, struct step_run *s,
 	return 0;
 }
 
-int pcache_record(struct engine *e, struct step_run *s,
+int pipeline_cache_record(struct pipeline_exec *e, struct pipeline_exec_step *s,
 		  struct mlops_err *err)
 {
 	struct buf props = BUF_INIT;

@@ -23,9 +23,9 @@
 #include "core/buf.h"
 #include "core/event.h"
 #include "feature/feature.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/identity.h"
-#include "core/ids.h"
+#include "core/id.h"
 #include "core/jsonio.h"
 #include "core/object.h"
 #include "pipeline/cache.h"
@@ -33,7 +33,7 @@
 #include "pipeline/executor.h"
 #include "pipeline/expr.h"
 #include "core/spec.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define EVENT_SOURCE "mlops.pipeline"
@@ -56,7 +56,7 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-int engine_cancel_requested(void)
+int pipeline_exec_cancel_requested(void)
 {
 	return cancel_flag;
 }
@@ -90,7 +90,7 @@ static void signals_restore(void)
 	signal(SIGPIPE, SIG_DFL);
 }
 
-void engine_sleep(struct engine *e, int64_t timeout_us)
+void pipeline_exec_sleep(struct pipeline_exec *e, int64_t timeout_us)
 {
 	struct pollfd pfd = { e->wake_fd, POLLIN, 0 };
 	char drain[64];
@@ -104,12 +104,12 @@ void engine_sleep(struct engine *e, int64_t timeout_us)
 		;
 }
 
-char *engine_log_path(const struct engine *e, const struct step_run *s)
+char *pipeline_exec_log_path(const struct pipeline_exec *e, const struct pipeline_exec_step *s)
 {
 	return xasprintf("%s/logs/%s.log", e->workspace, s->def->name);
 }
 
-void pipeline_run_id_new(char out[PIPELINE_RUN_ID_MAX])
+void pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX])
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -127,7 +127,7 @@ static int has_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
-int pipeline_check_inputs(const struct pipeline *p, const char *workspace,
+int pipeline_exec_check_inputs(const struct pipeline *p, const char *workspace,
 			  struct mlops_err *err)
 {
 	for (size_t i = 0; i < p->nsteps; i++) {
@@ -148,8 +148,8 @@ int pipeline_check_inputs(const struct pipeline *p, const char *workspace,
 			}
 			if (produced)
 				continue;
-			path = path_join(workspace, in);
-			if (!path_exists(path)) {
+			path = fs_path_join(workspace, in);
+			if (!fs_exists(path)) {
 				free(path);
 				return mlops_err_set(err, MLOPS_EINPUT, "%s: "
 						     "input '%s' of step '%s' "
@@ -162,7 +162,7 @@ int pipeline_check_inputs(const struct pipeline *p, const char *workspace,
 	return 0;
 }
 
-int pipeline_check_features(const struct pipeline *p, struct store *st,
+int pipeline_exec_check_features(const struct pipeline *p, struct store *st,
 			    struct mlops_err *err)
 {
 	for (size_t i = 0; i < p->nsteps; i++) {
@@ -170,7 +170,7 @@ int pipeline_check_features(const struct pipeline *p, struct store *st,
 
 		for (size_t k = 0; k < s->nfeatures; k++) {
 			char *state = NULL;
-			int ret = fstore_data_state(st, s->features[k], &state,
+			int ret = feature_data_state(st, s->features[k], &state,
 						    err);
 
 			free(state);
@@ -196,7 +196,7 @@ static const char *execution_arn(struct buf *b, const char *pipeline,
 	return b->s;
 }
 
-int pipeline_emit_run_event(struct store *st, const char *pipeline,
+int pipeline_exec_emit_event(struct store *st, const char *pipeline,
 			  const char *run_id, const char *prev,
 			  const char *cur, const char *commit,
 			  const char *reason, struct mlops_err *err)
@@ -238,7 +238,7 @@ static json_t *time_json(int64_t us)
 	return json_string(t);
 }
 
-static int emit_step_event(struct engine *e, struct step_run *s,
+static int emit_step_event(struct pipeline_exec *e, struct pipeline_exec_step *s,
 			   struct mlops_err *err)
 {
 	struct buf arn = BUF_INIT;
@@ -318,7 +318,7 @@ int pipeline_exec_create(struct store *st, const char *run_id,
 	struct buf params = BUF_INIT, ov = BUF_INIT;
 	json_t *pj = params_json(p), *oj = json_array();
 	char *runs = store_path(st, "runs");
-	char *dest = path_join(runs, run_id);
+	char *dest = fs_path_join(runs, run_id);
 	char *user = identity_user();
 	sqlite3_stmt *q = NULL;
 	int ret;
@@ -382,14 +382,14 @@ int pipeline_exec_create(struct store *st, const char *run_id,
 		free(owner);
 	}
 	if (ret == 0)
-		ret = pipeline_emit_run_event(st, p->name, run_id, NULL,
+		ret = pipeline_exec_emit_event(st, p->name, run_id, NULL,
 					      "Executing", opts->git_commit,
 					      NULL, err);
 	if (ret == 0)
 		ret = store_commit(st, err);
 	if (ret < 0) {
 		store_rollback(st);
-		if (path_exists(dest) && !path_exists(workspace))
+		if (fs_exists(dest) && !fs_exists(workspace))
 			rename(dest, workspace);	/* the caller cleans */
 	}
 	json_decref(pj);
@@ -402,9 +402,9 @@ int pipeline_exec_create(struct store *st, const char *run_id,
 	return ret;
 }
 
-int pipeline_run_lock(const char *workspace, int *fd, struct mlops_err *err)
+int pipeline_exec_lock(const char *workspace, int *fd, struct mlops_err *err)
 {
-	char *path = path_join(workspace, PIPELINE_RUN_LOCK);
+	char *path = fs_path_join(workspace, PIPELINE_RUN_LOCK);
 	int ret = 0, lfd;
 
 	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -428,7 +428,7 @@ int pipeline_run_lock(const char *workspace, int *fd, struct mlops_err *err)
 
 /* ---- the state of a run's steps ---------------------------------- */
 
-/* The options of the run being executed, for engine_attempt_done(),
+/* The options of the run being executed, for pipeline_exec_attempt_done(),
  * which executors call. */
 static const struct pipeline_exec_opts *current_opts;
 
@@ -454,7 +454,7 @@ static const char *static_status(const char *s)
 
 /* Load the recorded steps of the run: a retry keeps the Succeeded and
  * Skipped ones (with their keys and properties) and runs the others. */
-static int load_steps(struct engine *e, struct mlops_err *err)
+static int load_steps(struct pipeline_exec *e, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret, rc;
@@ -472,7 +472,7 @@ static int load_steps(struct engine *e, struct mlops_err *err)
 		const char *props = (const char *)sqlite3_column_text(q, 3);
 		const char *src = (const char *)sqlite3_column_text(q, 6);
 		struct pipeline_step *d = pipeline_find_step(e->p, name);
-		struct step_run *s;
+		struct pipeline_exec_step *s;
 
 		if (!d)
 			continue;
@@ -504,7 +504,7 @@ static int load_steps(struct engine *e, struct mlops_err *err)
 	return ret;
 }
 
-static void step_clear_attempt(struct step_run *s)
+static void step_clear_attempt(struct pipeline_exec_step *s)
 {
 	free(s->job_id);
 	s->job_id = NULL;
@@ -513,7 +513,7 @@ static void step_clear_attempt(struct step_run *s)
 	s->deadline_us = 0;
 }
 
-static void step_release(struct step_run *s)
+static void step_release(struct pipeline_exec_step *s)
 {
 	free(s->command);
 	for (size_t i = 0; i < s->nenv; i++)
@@ -528,7 +528,7 @@ static void step_release(struct step_run *s)
 	free(s->job_id);
 	free(s->reason);
 	json_decref(s->props);
-	pcache_outputs_free(s->save, s->nsave);
+	pipeline_cache_outputs_free(s->save, s->nsave);
 }
 
 static void report(const struct pipeline_exec_opts *opts, const char *fmt,
@@ -549,7 +549,7 @@ static void report(const struct pipeline_exec_opts *opts, const char *fmt,
 	buf_release(&line);
 }
 
-static void set_status(struct step_run *s, const char *status,
+static void set_status(struct pipeline_exec_step *s, const char *status,
 		       const char *reason)
 {
 	s->status = status;
@@ -566,8 +566,8 @@ static void set_status(struct step_run *s, const char *status,
 /* ---- references at run time -------------------------------------- */
 
 struct resolve_ctx {
-	struct engine *e;
-	const struct step_run *s;
+	struct pipeline_exec *e;
+	const struct pipeline_exec_step *s;
 };
 
 /* Follow a dotted path ("metrics.auc", "scores.0") into JSON. */
@@ -589,7 +589,7 @@ static json_t *json_path(json_t *v, const char *path)
 	return v;
 }
 
-static int resolve_runtime(const char *ref, struct pexpr_value *out,
+static int resolve_runtime(const char *ref, struct pipeline_expr_value *out,
 			   void *arg, struct mlops_err *err)
 {
 	struct resolve_ctx *rc = arg;
@@ -600,7 +600,7 @@ static int resolve_runtime(const char *ref, struct pexpr_value *out,
 		const char *name = ref + 6, *dot = strchr(name, '.');
 		char *sname = xstrndup(name, (size_t)(dot - name));
 		const struct pipeline_step *d = pipeline_find_step(p, sname);
-		const struct step_run *src = &rc->e->steps[d - p->steps];
+		const struct pipeline_exec_step *src = &rc->e->steps[d - p->steps];
 		const char *path = dot + strlen(".properties.");
 		json_t *v = json_path(src->props, path);
 		int ret = 0;
@@ -639,14 +639,14 @@ static char *subst(struct resolve_ctx *rc, const char *text,
 {
 	struct buf b = BUF_INIT;
 
-	if (pexpr_subst(&b, text, resolve_runtime, rc, err) < 0) {
+	if (pipeline_expr_subst(&b, text, resolve_runtime, rc, err) < 0) {
 		buf_release(&b);
 		return NULL;
 	}
 	return buf_detach(&b, NULL);
 }
 
-static void env_add(struct step_run *s, size_t *cap, char *kv)
+static void env_add(struct pipeline_exec_step *s, size_t *cap, char *kv)
 {
 	const char *eq = strchr(kv, '=');
 	size_t n = (size_t)(eq - kv) + 1;
@@ -662,7 +662,7 @@ static void env_add(struct step_run *s, size_t *cap, char *kv)
 }
 
 /* Resolve the step's command, environment and outputs. */
-static int resolve_step(struct engine *e, struct step_run *s,
+static int resolve_step(struct pipeline_exec *e, struct pipeline_exec_step *s,
 			struct mlops_err *err)
 {
 	struct resolve_ctx rc = { e, s };
@@ -721,7 +721,7 @@ static int resolve_step(struct engine *e, struct step_run *s,
 /* Evaluate the condition, resolve the step and compute its key. Returns
  * 1 when the step is to run (or be restored), 0 when it was skipped or
  * failed here. */
-static int decide(struct engine *e, struct step_run *s,
+static int decide(struct pipeline_exec *e, struct pipeline_exec_step *s,
 		  const struct pipeline_exec_opts *opts)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -731,7 +731,7 @@ static int decide(struct engine *e, struct step_run *s,
 
 	s->decided = 1;
 	if (s->def->when &&
-	    pexpr_eval(&value, s->def->when, resolve_runtime, &rc, &err) < 0) {
+	    pipeline_expr_eval(&value, s->def->when, resolve_runtime, &rc, &err) < 0) {
 		msg = xasprintf("condition (%s): %s", s->def->when_where,
 				err.msg);
 		set_status(s, "Failed", msg);
@@ -746,7 +746,7 @@ static int decide(struct engine *e, struct step_run *s,
 		free(msg);
 		return 0;
 	}
-	if (resolve_step(e, s, &err) < 0 || pcache_key(e, s, &err) < 0) {
+	if (resolve_step(e, s, &err) < 0 || pipeline_cache_key(e, s, &err) < 0) {
 		set_status(s, "Failed", err.msg);
 		report(opts, "%s: failed: %s", s->def->name, err.msg);
 		return 0;
@@ -762,11 +762,11 @@ static int decide(struct engine *e, struct step_run *s,
 
 /* Look s up in the cache: 1 when a fresh entry exists, and then, with
  * restore, its outputs are put back and s has succeeded. */
-static int try_cache(struct engine *e, struct step_run *s,
+static int try_cache(struct pipeline_exec *e, struct pipeline_exec_step *s,
 		     const struct pipeline_exec_opts *opts, int restore)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct step_output *outs = NULL;
+	struct pipeline_exec_output *outs = NULL;
 	json_t *props = NULL;
 	char *source = NULL;
 	size_t n = 0;
@@ -774,13 +774,13 @@ static int try_cache(struct engine *e, struct step_run *s,
 
 	if (!opts->use_cache || !s->def->cache)
 		return 0;
-	hit = pcache_lookup(e->st, s->key, s->def->cache_expire_us, &source,
+	hit = pipeline_cache_lookup(e->st, s->key, s->def->cache_expire_us, &source,
 			    &props, &outs, &n, &err);
 	if (hit == 1 && !restore)
 		goto out;
-	if (hit == 1 && (pcache_restore(e->st, e->workspace, outs, n,
+	if (hit == 1 && (pipeline_cache_restore(e->st, e->workspace, outs, n,
 					&err) < 0 ||
-			 pcache_outputs_json(e, s, outs, n, &err) < 0))
+			 pipeline_cache_outputs_json(e, s, outs, n, &err) < 0))
 		hit = -1;
 	if (hit < 0)
 		report(opts, "%s: cache not used: %s", s->def->name, err.msg);
@@ -799,11 +799,11 @@ static int try_cache(struct engine *e, struct step_run *s,
 out:
 	free(source);
 	json_decref(props);
-	pcache_outputs_free(outs, n);
+	pipeline_cache_outputs_free(outs, n);
 	return hit == 1;
 }
 
-static int start_attempt(struct engine *e, struct step_run *s,
+static int start_attempt(struct pipeline_exec *e, struct pipeline_exec_step *s,
 			 const struct pipeline_exec_opts *opts)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -836,7 +836,7 @@ static int start_attempt(struct engine *e, struct step_run *s,
 }
 
 /* Read the step's properties file after it succeeded. */
-static int read_properties(struct engine *e, struct step_run *s,
+static int read_properties(struct pipeline_exec *e, struct pipeline_exec_step *s,
 			   struct mlops_err *err)
 {
 	char *path;
@@ -844,28 +844,28 @@ static int read_properties(struct engine *e, struct step_run *s,
 
 	if (!s->def->properties)
 		return 0;
-	path = path_join(e->workspace, s->def->properties);
+	path = fs_path_join(e->workspace, s->def->properties);
 	json_decref(s->props);
 	s->props = NULL;
-	if (!path_exists(path))
+	if (!fs_exists(path))
 		ret = mlops_err_set(err, MLOPS_EINPUT, "step '%s' did not write"
 				    " its properties file '%s'", s->def->name,
 				    s->def->properties);
 	else
 		ret = jsonio_load_file(&s->props, path, MLOPS_MAX_JSON,
 				       err);
-	if (ret < 0 && path_exists(path))
+	if (ret < 0 && fs_exists(path))
 		mlops_err_prefix(err, "properties of step '%s' are not JSON: ",
 				 s->def->name);
 	free(path);
 	return ret;
 }
 
-static const char *failed_need(const struct engine *e,
-			       const struct step_run *s)
+static const char *failed_need(const struct pipeline_exec *e,
+			       const struct pipeline_exec_step *s)
 {
 	for (size_t k = 0; k < s->def->nneeds; k++) {
-		const struct step_run *n = &e->steps[s->def->need_idx[k]];
+		const struct pipeline_exec_step *n = &e->steps[s->def->need_idx[k]];
 
 		if (n->final && strcmp(n->status, "Succeeded") != 0 &&
 		    strcmp(n->status, "Skipped") != 0)
@@ -874,7 +874,7 @@ static const char *failed_need(const struct engine *e,
 	return NULL;
 }
 
-void engine_attempt_done(struct engine *e, struct step_run *s,
+void pipeline_exec_attempt_done(struct pipeline_exec *e, struct pipeline_exec_step *s,
 			 int exit_code)
 {
 	const struct pipeline_exec_opts *opts = current_opts;
@@ -895,8 +895,8 @@ void engine_attempt_done(struct engine *e, struct step_run *s,
 	if (exit_code == 0) {
 		if (read_properties(e, s, &err) == 0 &&
 		    (!s->key[0] || !s->def->cache || !opts->use_cache ||
-		     pcache_collect(e, s, &err) == 0) &&
-		    pcache_outputs_json(e, s, s->save, s->nsave, &err) == 0) {
+		     pipeline_cache_collect(e, s, &err) == 0) &&
+		    pipeline_cache_outputs_json(e, s, s->save, s->nsave, &err) == 0) {
 			set_status(s, "Succeeded", NULL);
 			report(opts, "%s: succeeded in %.2fs", s->def->name,
 			       secs);
@@ -917,7 +917,7 @@ void engine_attempt_done(struct engine *e, struct step_run *s,
 	} else {
 		msg = xasprintf("exited with status %d", exit_code);
 	}
-	if (s->attempt < s->def->attempts && !engine_cancel_requested()) {
+	if (s->attempt < s->def->attempts && !pipeline_exec_cancel_requested()) {
 		int64_t wait = s->def->backoff_us << (s->attempt - 1);
 
 		s->next_try_us = time_mono_us() + wait;
@@ -936,7 +936,7 @@ void engine_attempt_done(struct engine *e, struct step_run *s,
 
 /* ---- writing the state -------------------------------------------- */
 
-static int write_step(struct engine *e, struct step_run *s,
+static int write_step(struct pipeline_exec *e, struct pipeline_exec_step *s,
 		      sqlite3_stmt *q, struct mlops_err *err)
 {
 	struct buf props = BUF_INIT;
@@ -963,9 +963,9 @@ static int write_step(struct engine *e, struct step_run *s,
 	if (sqlite3_step(q) != SQLITE_DONE)
 		ret = store_sql_error(e->st, "cannot record a step", err);
 	if (ret == 0 && strcmp(s->status, "Succeeded") == 0 && s->save) {
-		ret = pcache_record(e, s, err);
+		ret = pipeline_cache_record(e, s, err);
 		if (ret == 0) {
-			pcache_outputs_free(s->save, s->nsave);
+			pipeline_cache_outputs_free(s->save, s->nsave);
 			s->save = NULL;
 			s->nsave = 0;
 		}
@@ -979,7 +979,7 @@ static int write_step(struct engine *e, struct step_run *s,
 }
 
 /* Write every changed step in one transaction. */
-static int flush(struct engine *e, struct mlops_err *err)
+static int flush(struct pipeline_exec *e, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int any = 0, ret;
@@ -1019,12 +1019,12 @@ static int flush(struct engine *e, struct mlops_err *err)
 
 /* 0: wait; 1: every need succeeded; -1: a need failed or stopped;
  * -2: a need was skipped. */
-static int needs_state(const struct engine *e, const struct step_run *s)
+static int needs_state(const struct pipeline_exec *e, const struct pipeline_exec_step *s)
 {
 	int ready = 1;
 
 	for (size_t k = 0; k < s->def->nneeds; k++) {
-		const struct step_run *n = &e->steps[s->def->need_idx[k]];
+		const struct pipeline_exec_step *n = &e->steps[s->def->need_idx[k]];
 
 		if (!n->final)
 			ready = 0;
@@ -1040,7 +1040,7 @@ static int needs_state(const struct engine *e, const struct step_run *s)
  * while what it needs still runs, when nothing about it depends on their
  * results: no condition, no properties read, no input that an earlier
  * step writes, no retries upstream, and a cache miss. */
-static int may_chain(const struct engine *e, const struct step_run *s)
+static int may_chain(const struct pipeline_exec *e, const struct pipeline_exec_step *s)
 {
 	const struct pipeline_step *d = s->def;
 
@@ -1051,7 +1051,7 @@ static int may_chain(const struct engine *e, const struct step_run *s)
 		if (strstr(d->env[i].value, "${steps."))
 			return 0;
 	for (size_t k = 0; k < d->nneeds; k++) {
-		const struct step_run *n = &e->steps[d->need_idx[k]];
+		const struct pipeline_exec_step *n = &e->steps[d->need_idx[k]];
 
 		if (n->final ? strcmp(n->status, "Succeeded") != 0 :
 		    !n->running || !n->job_id || n->def->attempts > 1)
@@ -1073,13 +1073,13 @@ static int may_chain(const struct engine *e, const struct step_run *s)
 
 /* One pass: settle every step that can be settled now. Returns 1 when
  * something changed. */
-static int schedule(struct engine *e, const struct pipeline_exec_opts *opts,
+static int schedule(struct pipeline_exec *e, const struct pipeline_exec_opts *opts,
 		    int jobs)
 {
 	int changed = 0;
 
 	for (size_t oi = 0; oi < e->p->nsteps; oi++) {
-		struct step_run *s = &e->steps[e->p->order[oi]];
+		struct pipeline_exec_step *s = &e->steps[e->p->order[oi]];
 		int ns;
 
 		if (s->final || s->running)
@@ -1128,12 +1128,12 @@ static int schedule(struct engine *e, const struct pipeline_exec_opts *opts,
 	return changed;
 }
 
-static int64_t next_wakeup(const struct engine *e)
+static int64_t next_wakeup(const struct pipeline_exec *e)
 {
 	int64_t now = time_mono_us(), wake = now + 500000;
 
 	for (size_t i = 0; i < e->p->nsteps; i++) {
-		const struct step_run *s = &e->steps[i];
+		const struct pipeline_exec_step *s = &e->steps[i];
 
 		if (s->running && s->deadline_us && s->deadline_us < wake)
 			wake = s->deadline_us;
@@ -1144,12 +1144,12 @@ static int64_t next_wakeup(const struct engine *e)
 	return wake < now ? 0 : wake - now;
 }
 
-static void kill_timed_out(struct engine *e)
+static void kill_timed_out(struct pipeline_exec *e)
 {
 	int64_t now = time_mono_us();
 
 	for (size_t i = 0; i < e->p->nsteps; i++) {
-		struct step_run *s = &e->steps[i];
+		struct pipeline_exec_step *s = &e->steps[i];
 
 		if (s->running && s->deadline_us && now >= s->deadline_us &&
 		    !s->timed_out) {
@@ -1159,10 +1159,10 @@ static void kill_timed_out(struct engine *e)
 	}
 }
 
-static void stop_all(struct engine *e, const struct pipeline_exec_opts *opts)
+static void stop_all(struct pipeline_exec *e, const struct pipeline_exec_opts *opts)
 {
 	for (size_t i = 0; i < e->p->nsteps; i++) {
-		struct step_run *s = &e->steps[i];
+		struct pipeline_exec_step *s = &e->steps[i];
 
 		if (s->running) {
 			s->stop_requested = 1;
@@ -1175,7 +1175,7 @@ static void stop_all(struct engine *e, const struct pipeline_exec_opts *opts)
 	       e->nrunning == 1 ? "" : "s");
 }
 
-static const char *run_outcome(const struct engine *e)
+static const char *run_outcome(const struct pipeline_exec *e)
 {
 	const char *status = "Succeeded";
 
@@ -1190,7 +1190,7 @@ static const char *run_outcome(const struct engine *e)
 	return status;
 }
 
-static int finish_run(struct engine *e, const char *prev,
+static int finish_run(struct pipeline_exec *e, const char *prev,
 		      const char *status, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -1198,7 +1198,7 @@ static int finish_run(struct engine *e, const char *prev,
 	int ret;
 
 	for (size_t i = 0; i < e->p->nsteps && !why; i++) {
-		const struct step_run *st = &e->steps[e->p->order[i]];
+		const struct pipeline_exec_step *st = &e->steps[e->p->order[i]];
 
 		if (strcmp(st->status, "Failed") == 0)
 			why = xasprintf("step '%s': %s", st->def->name,
@@ -1224,7 +1224,7 @@ static int finish_run(struct engine *e, const char *prev,
 	}
 	sqlite3_finalize(q);
 	if (ret == 0)
-		ret = pipeline_emit_run_event(e->st, e->p->name, e->run_id,
+		ret = pipeline_exec_emit_event(e->st, e->p->name, e->run_id,
 					      prev, status, e->git_commit,
 					      strcmp(status, "Succeeded") ?
 					      why : NULL, err);
@@ -1237,7 +1237,7 @@ static int finish_run(struct engine *e, const char *prev,
 }
 
 /* Mark the run Executing again (a retry) and take it over. */
-static int claim_run(struct engine *e, const char **prev, char **commit,
+static int claim_run(struct pipeline_exec *e, const char **prev, char **commit,
 		     struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -1278,7 +1278,7 @@ static int claim_run(struct engine *e, const char **prev, char **commit,
 		}
 		sqlite3_finalize(q);
 		if (ret == 0)
-			ret = pipeline_emit_run_event(e->st, e->p->name,
+			ret = pipeline_exec_emit_event(e->st, e->p->name,
 						      e->run_id, prev_status,
 						      "Executing", *commit,
 						      NULL, err);
@@ -1296,7 +1296,7 @@ int pipeline_exec_run(struct store *st, const char *run_id,
 		      const struct pipeline_exec_opts *opts,
 		      const char **status, struct mlops_err *err)
 {
-	struct engine e = { 0 };
+	struct pipeline_exec e = { 0 };
 	const char *prev = NULL;
 	char *commit = NULL, *logs;
 	int jobs = opts->jobs, ret, stopping = 0, lock_fd = opts->lock_fd;
@@ -1317,14 +1317,14 @@ int pipeline_exec_run(struct store *st, const char *run_id,
 		e.steps[i].exit_code = -1;
 	}
 	current_opts = opts;
-	logs = path_join(e.workspace, "logs");
-	ret = mkdir_p(logs, err);
+	logs = fs_path_join(e.workspace, "logs");
+	ret = fs_mkdir_p(logs, err);
 	free(logs);
 	/* Hold the lock from before the run reads Executing until it has
 	 * recorded its end: a run that reads Executing while nobody holds it
 	 * lost its runner (see pipeline_runs.c). */
 	if (ret == 0 && lock_fd < 0)
-		ret = pipeline_run_lock(e.workspace, &lock_fd, err);
+		ret = pipeline_exec_lock(e.workspace, &lock_fd, err);
 	if (ret == 0)
 		ret = claim_run(&e, &prev, &commit, err);
 	e.git_commit = commit;
@@ -1332,15 +1332,15 @@ int pipeline_exec_run(struct store *st, const char *run_id,
 		ret = load_steps(&e, err);
 	if (ret == 0)
 		ret = strcmp(opts->executor, "slurm") == 0 ?
-			executor_slurm_init(&e, err) :
-			executor_local_init(&e, err);
+			pipeline_slurm_init(&e, err) :
+			pipeline_local_init(&e, err);
 	if (ret == 0)
 		ret = signals_install(err);
 	e.wake_fd = wake_pipe[0];
 	while (ret == 0) {
 		int done = 1;
 
-		if (engine_cancel_requested() && !stopping) {
+		if (pipeline_exec_cancel_requested() && !stopping) {
 			stopping = 1;
 			stop_all(&e, opts);
 		}

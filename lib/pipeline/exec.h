@@ -27,7 +27,7 @@ struct pipeline_exec_opts {
 	/* One line per status change, for stderr; may be NULL. */
 	void (*progress)(const char *line, void *arg);
 	void *progress_arg;
-	/* The run's lock, taken by the caller (pipeline_run_lock) before
+	/* The run's lock, taken by the caller (pipeline_exec_lock) before
 	 * pipeline_exec_create; -1: pipeline_exec_run takes it. */
 	int lock_fd;
 };
@@ -39,22 +39,22 @@ struct pipeline_exec_opts {
 /* Lock the run whose workspace is workspace (which may still be the
  * folder pipeline_exec_create renames) into *fd, to close when the run
  * ends: MLOPS_ENOTFOUND when another process executes it. */
-int pipeline_run_lock(const char *workspace, int *fd, struct mlops_err *err);
+int pipeline_exec_lock(const char *workspace, int *fd, struct mlops_err *err);
 
 /* A new run ID: UTC time to the second, '-', 6 random hex digits, so IDs
  * sort by start time. */
-void pipeline_run_id_new(char out[PIPELINE_RUN_ID_MAX]);
+void pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX]);
 
 /* Check that each literal input of p (a path without glob characters that
  * no step declares as an output) exists under workspace: MLOPS_EINPUT
  * naming the first that does not. */
-int pipeline_check_inputs(const struct pipeline *p, const char *workspace,
+int pipeline_exec_check_inputs(const struct pipeline *p, const char *workspace,
 			  struct mlops_err *err);
 
 /* Check that each feature group p's steps read (inputs: feature:GROUP)
  * exists in st: MLOPS_EINPUT with the file:line:column of the first that
  * does not. */
-int pipeline_check_features(const struct pipeline *p, struct store *st,
+int pipeline_exec_check_features(const struct pipeline *p, struct store *st,
 			    struct mlops_err *err);
 
 /* Record a new run: the pipeline file (spec, spec_len) as a blob, the run
@@ -81,7 +81,7 @@ int pipeline_exec_run(struct store *st, const char *run_id,
  * mlops.pipeline) for run_id going from prev (NULL: none) to cur; commit
  * and reason may be NULL. Call inside the transaction that changes the
  * run. */
-int pipeline_emit_run_event(struct store *st, const char *pipeline,
+int pipeline_exec_emit_event(struct store *st, const char *pipeline,
 			    const char *run_id, const char *prev,
 			    const char *cur, const char *commit,
 			    const char *reason, struct mlops_err *err);

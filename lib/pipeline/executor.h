@@ -15,13 +15,13 @@
 #include "core/store.h"
 
 /* One declared output as stored in the cache. */
-struct step_output {
+struct pipeline_exec_output {
 	char *path;
 	char hash[HASH_HEX_LEN + 1];
 	unsigned mode;
 };
 
-struct step_run {
+struct pipeline_exec_step {
 	const struct pipeline_step *def;
 	size_t idx;
 	const char *status;	/* static string: "Pending", "Executing"... */
@@ -52,53 +52,53 @@ struct step_run {
 	int exit_code;		/* -1: none */
 	json_t *props;		/* the properties JSON, once known */
 	char *reason;		/* failure or skip reason */
-	struct step_output *save;	/* outputs to record in the cache */
+	struct pipeline_exec_output *save;	/* outputs to record in the cache */
 	size_t nsave;
 };
 
-struct engine;
+struct pipeline_exec;
 
 /* An executor starts attempts and reports their ends through
- * engine_attempt_done(). */
-struct executor {
+ * pipeline_exec_attempt_done(). */
+struct pipeline_executor {
 	const char *name;
-	int (*start)(struct engine *e, struct step_run *s,
+	int (*start)(struct pipeline_exec *e, struct pipeline_exec_step *s,
 		     struct mlops_err *err);
 	/* Wait at most timeout_us for attempts to end (or a signal). */
-	int (*wait)(struct engine *e, int64_t timeout_us,
+	int (*wait)(struct pipeline_exec *e, int64_t timeout_us,
 		    struct mlops_err *err);
 	/* Kill the running attempt of s (timeout or cancel). */
-	void (*kill)(struct engine *e, struct step_run *s);
-	void (*release)(struct engine *e);
+	void (*kill)(struct pipeline_exec *e, struct pipeline_exec_step *s);
+	void (*release)(struct pipeline_exec *e);
 	void *state;
 };
 
-struct engine {
+struct pipeline_exec {
 	struct store *st;
 	const struct pipeline *p;
 	const char *run_id;
 	char *workspace;	/* runs/RUN */
 	const char *git_commit;
-	struct step_run *steps;
+	struct pipeline_exec_step *steps;
 	size_t nrunning;
-	struct executor ex;
+	struct pipeline_executor ex;
 	int wake_fd;		/* read end of the self-pipe */
 };
 
 /* An attempt of s ended with exit_code (-1 when killed by a signal). */
-void engine_attempt_done(struct engine *e, struct step_run *s,
+void pipeline_exec_attempt_done(struct pipeline_exec *e, struct pipeline_exec_step *s,
 			 int exit_code);
 /* 1 once SIGINT or SIGTERM asked the run to stop. */
-int engine_cancel_requested(void);
+int pipeline_exec_cancel_requested(void);
 /* Sleep until the self-pipe is written (a signal) or timeout_us passes;
  * drains the pipe. */
-void engine_sleep(struct engine *e, int64_t timeout_us);
+void pipeline_exec_sleep(struct pipeline_exec *e, int64_t timeout_us);
 /* The log file of s: WORKSPACE/logs/STEP.log; the caller frees. */
-char *engine_log_path(const struct engine *e, const struct step_run *s);
+char *pipeline_exec_log_path(const struct pipeline_exec *e, const struct pipeline_exec_step *s);
 
 /* Set e->ex up for e's run: local processes, or Slurm jobs (which fails
  * when sbatch cannot be found). */
-int executor_local_init(struct engine *e, struct mlops_err *err);
-int executor_slurm_init(struct engine *e, struct mlops_err *err);
+int pipeline_local_init(struct pipeline_exec *e, struct mlops_err *err);
+int pipeline_slurm_init(struct pipeline_exec *e, struct mlops_err *err);
 
 #endif

@@ -12,14 +12,14 @@
 #include "pipeline/expr.h"
 #include "core/xalloc.h"
 
-void pexpr_value_release(struct pexpr_value *v)
+void pipeline_expr_value_release(struct pipeline_expr_value *v)
 {
 	free(v->str);
 	v->str = NULL;
 	v->kind = PEXPR_UNKNOWN;
 }
 
-void pexpr_value_format(const struct pexpr_value *v, struct buf *out)
+void pipeline_expr_value_format(const struct pipeline_expr_value *v, struct buf *out)
 {
 	switch (v->kind) {
 	case PEXPR_NUM:
@@ -46,14 +46,14 @@ static const char *ref_end(const char *text)
 	return strchr(text, '}');
 }
 
-int pexpr_subst(struct buf *out, const char *text, pexpr_resolve_fn fn,
+int pipeline_expr_subst(struct buf *out, const char *text, pipeline_expr_resolve_fn fn,
 		void *arg, struct mlops_err *err)
 {
 	const char *p = text;
 
 	while (*p) {
 		const char *end;
-		struct pexpr_value v = { 0 };
+		struct pipeline_expr_value v = { 0 };
 		char *ref;
 		int ret;
 
@@ -76,14 +76,14 @@ int pexpr_subst(struct buf *out, const char *text, pexpr_resolve_fn fn,
 		free(ref);
 		if (ret < 0)
 			return ret;
-		pexpr_value_format(&v, out);
-		pexpr_value_release(&v);
+		pipeline_expr_value_format(&v, out);
+		pipeline_expr_value_release(&v);
 		p = end + 1;
 	}
 	return 0;
 }
 
-int pexpr_each_ref(const char *text, int (*fn)(const char *ref, void *arg),
+int pipeline_expr_each_ref(const char *text, int (*fn)(const char *ref, void *arg),
 		   void *arg)
 {
 	const char *p = text;
@@ -115,7 +115,7 @@ int pexpr_each_ref(const char *text, int (*fn)(const char *ref, void *arg),
 struct parser {
 	const char *src;
 	const char *p;
-	pexpr_resolve_fn fn;
+	pipeline_expr_resolve_fn fn;
 	void *arg;
 	int skip;
 	int depth;	/* parentheses and nots open: bounds the recursion */
@@ -153,7 +153,7 @@ static int accept(struct parser *ps, const char *tok)
 	return 1;
 }
 
-static int parse_or(struct parser *ps, struct pexpr_value *out);
+static int parse_or(struct parser *ps, struct pipeline_expr_value *out);
 
 /* Enter one level of nesting: an error past PEXPR_MAX_DEPTH. */
 static int nest(struct parser *ps)
@@ -165,7 +165,7 @@ static int nest(struct parser *ps)
 			     PEXPR_MAX_DEPTH);
 }
 
-static int parse_string(struct parser *ps, struct pexpr_value *out)
+static int parse_string(struct parser *ps, struct pipeline_expr_value *out)
 {
 	char quote = *ps->p++;
 	const char *start = ps->p;
@@ -180,7 +180,7 @@ static int parse_string(struct parser *ps, struct pexpr_value *out)
 	return 0;
 }
 
-static int parse_ref(struct parser *ps, struct pexpr_value *out)
+static int parse_ref(struct parser *ps, struct pipeline_expr_value *out)
 {
 	const char *end = ref_end(ps->p + 2);
 	char *ref;
@@ -198,7 +198,7 @@ static int parse_ref(struct parser *ps, struct pexpr_value *out)
 	return ret;
 }
 
-static int parse_primary(struct parser *ps, struct pexpr_value *out)
+static int parse_primary(struct parser *ps, struct pipeline_expr_value *out)
 {
 	char *end;
 	int ret;
@@ -251,7 +251,7 @@ static int parse_primary(struct parser *ps, struct pexpr_value *out)
 	return fail(ps, "column %d: unexpected '%.1s'", ps->p);
 }
 
-static const char *kind_name(enum pexpr_kind k)
+static const char *kind_name(enum pipeline_expr_kind k)
 {
 	switch (k) {
 	case PEXPR_NUM:
@@ -267,7 +267,7 @@ static const char *kind_name(enum pexpr_kind k)
 
 /* Compare a and b with op ("==", "<", ...) into *out (-1 if unknown). */
 static int compare(struct parser *ps, const char *op,
-		   const struct pexpr_value *a, const struct pexpr_value *b,
+		   const struct pipeline_expr_value *a, const struct pipeline_expr_value *b,
 		   int *out)
 {
 	int c;
@@ -306,9 +306,9 @@ static int compare(struct parser *ps, const char *op,
 	return 0;
 }
 
-static void set_bool(struct pexpr_value *v, int b)
+static void set_bool(struct pipeline_expr_value *v, int b)
 {
-	pexpr_value_release(v);
+	pipeline_expr_value_release(v);
 	if (b < 0) {
 		v->kind = PEXPR_UNKNOWN;
 		return;
@@ -318,7 +318,7 @@ static void set_bool(struct pexpr_value *v, int b)
 }
 
 /* `x in [a, b, ...]`: true when x equals one of the items. */
-static int parse_in(struct parser *ps, struct pexpr_value *x)
+static int parse_in(struct parser *ps, struct pipeline_expr_value *x)
 {
 	int found = 0, unknown = x->kind == PEXPR_UNKNOWN, ret = 0;
 
@@ -329,7 +329,7 @@ static int parse_in(struct parser *ps, struct pexpr_value *x)
 		return 0;
 	}
 	do {
-		struct pexpr_value item = { 0 };
+		struct pipeline_expr_value item = { 0 };
 		int eq;
 
 		ret = parse_primary(ps, &item);
@@ -339,7 +339,7 @@ static int parse_in(struct parser *ps, struct pexpr_value *x)
 			unknown = 1;
 		else if (ret == 0 && eq)
 			found = 1;
-		pexpr_value_release(&item);
+		pipeline_expr_value_release(&item);
 	} while (ret == 0 && accept(ps, ","));
 	if (ret == 0 && !accept(ps, "]"))
 		ret = fail(ps, "column %d: expected ']'%s", "");
@@ -348,11 +348,11 @@ static int parse_in(struct parser *ps, struct pexpr_value *x)
 	return ret;
 }
 
-static int parse_comparison(struct parser *ps, struct pexpr_value *out)
+static int parse_comparison(struct parser *ps, struct pipeline_expr_value *out)
 {
 	static const char *const ops[] = { "==", "!=", "<=", ">=", "<", ">",
 					   NULL };
-	struct pexpr_value right = { 0 };
+	struct pipeline_expr_value right = { 0 };
 	int ret = parse_primary(ps, out), result;
 
 	if (ret < 0)
@@ -367,13 +367,13 @@ static int parse_comparison(struct parser *ps, struct pexpr_value *out)
 			ret = compare(ps, ops[i], out, &right, &result);
 		if (ret == 0)
 			set_bool(out, result);
-		pexpr_value_release(&right);
+		pipeline_expr_value_release(&right);
 		return ret;
 	}
 	return 0;
 }
 
-static int need_bool(struct parser *ps, const struct pexpr_value *v,
+static int need_bool(struct parser *ps, const struct pipeline_expr_value *v,
 		     const char *op)
 {
 	if (v->kind == PEXPR_BOOL || v->kind == PEXPR_UNKNOWN)
@@ -382,7 +382,7 @@ static int need_bool(struct parser *ps, const struct pexpr_value *v,
 		    op);
 }
 
-static int parse_not(struct parser *ps, struct pexpr_value *out)
+static int parse_not(struct parser *ps, struct pipeline_expr_value *out)
 {
 	int ret;
 
@@ -401,14 +401,14 @@ static int parse_not(struct parser *ps, struct pexpr_value *out)
 
 /* One level of and/or: operands from next, joined by word. The right
  * operand is parsed with skip when the left one decides already. */
-static int parse_chain(struct parser *ps, struct pexpr_value *out,
+static int parse_chain(struct parser *ps, struct pipeline_expr_value *out,
 		       const char *word, int decides,
-		       int (*next)(struct parser *, struct pexpr_value *))
+		       int (*next)(struct parser *, struct pipeline_expr_value *))
 {
 	int ret = next(ps, out);
 
 	while (ret == 0 && accept(ps, word)) {
-		struct pexpr_value right = { 0 };
+		struct pipeline_expr_value right = { 0 };
 		int decided = out->kind == PEXPR_BOOL &&
 			out->boolean == decides;
 
@@ -429,26 +429,26 @@ static int parse_chain(struct parser *ps, struct pexpr_value *out,
 			else
 				set_bool(out, !decides);
 		}
-		pexpr_value_release(&right);
+		pipeline_expr_value_release(&right);
 	}
 	return ret;
 }
 
-static int parse_and(struct parser *ps, struct pexpr_value *out)
+static int parse_and(struct parser *ps, struct pipeline_expr_value *out)
 {
 	return parse_chain(ps, out, "and", 0, parse_not);
 }
 
-static int parse_or(struct parser *ps, struct pexpr_value *out)
+static int parse_or(struct parser *ps, struct pipeline_expr_value *out)
 {
 	return parse_chain(ps, out, "or", 1, parse_and);
 }
 
-int pexpr_eval(int *out, const char *cond, pexpr_resolve_fn fn, void *arg,
+int pipeline_expr_eval(int *out, const char *cond, pipeline_expr_resolve_fn fn, void *arg,
 	       struct mlops_err *err)
 {
 	struct parser ps = { cond, cond, fn, arg, 0, 0, err };
-	struct pexpr_value v = { 0 };
+	struct pipeline_expr_value v = { 0 };
 	int ret = parse_or(&ps, &v);
 
 	if (ret == 0) {
@@ -461,6 +461,6 @@ int pexpr_eval(int *out, const char *cond, pexpr_resolve_fn fn, void *arg,
 				    "not true or false", kind_name(v.kind));
 	if (ret == 0)
 		*out = v.kind == PEXPR_BOOL ? v.boolean : -1;
-	pexpr_value_release(&v);
+	pipeline_expr_value_release(&v);
 	return ret;
 }

@@ -16,7 +16,7 @@
 #include <linux/fs.h>
 
 #include "core/buf.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "pipeline/git.h"
 #include "core/xalloc.h"
 
@@ -32,7 +32,7 @@ static int git_fail(struct mlops_err *err, int code, const char *what)
 }
 
 int pipeline_git_checkout(const char *repo_dir, const char *rev,
-			  const char *dest, char sha[GIT_SHA_HEX],
+			  const char *dest, char sha[PIPELINE_GIT_SHA_HEX],
 			  struct mlops_err *err)
 {
 	git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
@@ -70,7 +70,7 @@ int pipeline_git_checkout(const char *repo_dir, const char *rev,
 			       "commit");
 		goto out;
 	}
-	git_oid_tostr(sha, GIT_SHA_HEX, git_commit_id(commit));
+	git_oid_tostr(sha, PIPELINE_GIT_SHA_HEX, git_commit_id(commit));
 out:
 	git_index_free(empty);
 	git_tree_free(tree);
@@ -132,7 +132,7 @@ static int find_change(git_repository *repo, const char *rel,
 	return ret;
 }
 
-int pipeline_git_head(const char *dir, char sha[GIT_SHA_HEX],
+int pipeline_git_head(const char *dir, char sha[PIPELINE_GIT_SHA_HEX],
 		      struct mlops_err *err)
 {
 	git_repository *repo = NULL;
@@ -159,7 +159,7 @@ int pipeline_git_head(const char *dir, char sha[GIT_SHA_HEX],
 		rel = real + n + 1;
 	ret = find_change(repo, rel, dir, err);
 	if (ret == 0)
-		git_oid_tostr(sha, GIT_SHA_HEX, &oid);
+		git_oid_tostr(sha, PIPELINE_GIT_SHA_HEX, &oid);
 	free(real);
 	free(top);
 	git_repository_free(repo);
@@ -188,7 +188,7 @@ static int copy_file(const char *from, const char *to, mode_t mode,
 		n = 0;
 	else
 		while (ret == 0 && (n = read(in, chunk, sizeof(chunk))) > 0)
-			if (write_all(out, chunk, (size_t)n) < 0)
+			if (fs_write_all(out, chunk, (size_t)n) < 0)
 				ret = mlops_err_errno(err, MLOPS_EINTERNAL,
 						      errno, "cannot write "
 						      "'%s'", to);
@@ -202,7 +202,7 @@ static int copy_file(const char *from, const char *to, mode_t mode,
 	return ret;
 }
 
-int pipeline_copy_tree(const char *src, const char *dest, const char *skip,
+int pipeline_git_copy_tree(const char *src, const char *dest, const char *skip,
 		       struct mlops_err *err)
 {
 	DIR *d = opendir(src);
@@ -220,8 +220,8 @@ int pipeline_copy_tree(const char *src, const char *dest, const char *skip,
 		if (!strcmp(name, ".") || !strcmp(name, "..") ||
 		    !strcmp(name, ".git") || !strcmp(name, ".mlops"))
 			continue;
-		from = path_join(src, name);
-		to = path_join(dest, name);
+		from = fs_path_join(src, name);
+		to = fs_path_join(dest, name);
 		if (lstat(from, &sb) < 0) {
 			ret = mlops_err_errno(err, MLOPS_EINPUT, errno,
 					      "cannot read '%s'", from);
@@ -233,7 +233,7 @@ int pipeline_copy_tree(const char *src, const char *dest, const char *skip,
 						      errno, "cannot make '%s'",
 						      to);
 			else
-				ret = pipeline_copy_tree(from, to, skip, err);
+				ret = pipeline_git_copy_tree(from, to, skip, err);
 		} else if (S_ISLNK(sb.st_mode)) {
 			char target[PATH_MAX];
 			ssize_t n = readlink(from, target, sizeof(target) - 1);
@@ -278,9 +278,9 @@ static int hook_location(const char *repo_dir, char **dir, const char **name,
 	    git_config_get_path(&hooks, cfg, "core.hooksPath") == 0 &&
 	    hooks.ptr && *hooks.ptr)
 		*dir = hooks.ptr[0] == '/' ? xstrdup(hooks.ptr) :
-			path_join(base, hooks.ptr);
+			fs_path_join(base, hooks.ptr);
 	else
-		*dir = path_join(git_repository_path(repo), "hooks");
+		*dir = fs_path_join(git_repository_path(repo), "hooks");
 	*name = git_repository_is_bare(repo) ? "post-receive" : "post-commit";
 	git_buf_dispose(&hooks);
 	git_config_free(cfg);
@@ -299,7 +299,7 @@ static int is_our_hook(const char *path)
 	return ours;
 }
 
-void pipeline_shell_quote(struct buf *b, const char *s)
+void pipeline_git_shell_quote(struct buf *b, const char *s)
 {
 	buf_addch(b, '\'');
 	for (; *s; s++)
@@ -352,7 +352,7 @@ static const char hook_body[] =
 	"fi\n"
 	"exit $status\n";
 
-static void hook_script(struct buf *b, const struct pipeline_hook_opts *o)
+static void hook_script(struct buf *b, const struct pipeline_git_hook_opts *o)
 {
 	buf_addstr(b, "#!/bin/sh\n" HOOK_MARKER "\n"
 		   "# Installed by 'mlops-pipeline hook install': runs the "
@@ -361,18 +361,18 @@ static void hook_script(struct buf *b, const struct pipeline_hook_opts *o)
 		   "uninstall' removes it (and puts back a hook that\n# was "
 		   "here before).\n");
 	buf_addstr(b, "MLOPS_HOOK_PROGRAM=");
-	pipeline_shell_quote(b, o->program);
+	pipeline_git_shell_quote(b, o->program);
 	buf_addstr(b, "\nMLOPS_HOOK_STORE=");
-	pipeline_shell_quote(b, o->store);
+	pipeline_git_shell_quote(b, o->store);
 	buf_addstr(b, "\nMLOPS_HOOK_BRANCH=");
-	pipeline_shell_quote(b, o->branch);
+	pipeline_git_shell_quote(b, o->branch);
 	buf_addstr(b, "\nMLOPS_HOOK_FILE=");
-	pipeline_shell_quote(b, o->file);
+	pipeline_git_shell_quote(b, o->file);
 	buf_addf(b, "\nMLOPS_HOOK_WAIT=%d\n", o->wait ? 1 : 0);
 	buf_addstr(b, hook_body);
 }
 
-int pipeline_hook_install(const struct pipeline_hook_opts *o,
+int pipeline_git_hook_install(const struct pipeline_git_hook_opts *o,
 			  char **hook_path, struct mlops_err *err)
 {
 	struct buf script = BUF_INIT;
@@ -382,9 +382,9 @@ int pipeline_hook_install(const struct pipeline_hook_opts *o,
 
 	if (ret < 0)
 		return ret;
-	path = path_join(dir, name);
+	path = fs_path_join(dir, name);
 	chained = xasprintf("%s%s", path, CHAINED_SUFFIX);
-	ret = mkdir_p(dir, err);
+	ret = fs_mkdir_p(dir, err);
 	if (ret == 0 && is_our_hook(path)) {
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "the mlops-pipeline "
 				    "hook is already installed in '%s' (run "
@@ -392,8 +392,8 @@ int pipeline_hook_install(const struct pipeline_hook_opts *o,
 				    path);
 		goto out;
 	}
-	if (ret == 0 && path_exists(path)) {
-		if (path_exists(chained)) {
+	if (ret == 0 && fs_exists(path)) {
+		if (fs_exists(chained)) {
 			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "both '%s' "
 					    "and '%s' exist: move one away",
 					    path, chained);
@@ -405,7 +405,7 @@ int pipeline_hook_install(const struct pipeline_hook_opts *o,
 	}
 	hook_script(&script, o);
 	if (ret == 0)
-		ret = write_file_atomic(path, script.s, script.len, err);
+		ret = fs_write_file_atomic(path, script.s, script.len, err);
 	if (ret == 0 && chmod(path, 0755) < 0)
 		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "chmod '%s'",
 				      path);
@@ -421,7 +421,7 @@ out:
 	return ret;
 }
 
-int pipeline_hook_uninstall(const char *repo, char **hook_path,
+int pipeline_git_hook_uninstall(const char *repo, char **hook_path,
 			    struct mlops_err *err)
 {
 	const char *name;
@@ -430,17 +430,17 @@ int pipeline_hook_uninstall(const char *repo, char **hook_path,
 
 	if (ret < 0)
 		return ret;
-	path = path_join(dir, name);
+	path = fs_path_join(dir, name);
 	chained = xasprintf("%s%s", path, CHAINED_SUFFIX);
 	if (!is_our_hook(path))
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "no mlops-pipeline "
 				    "hook is installed in '%s'%s", path,
-				    path_exists(path) ? " (the hook there is "
+				    fs_exists(path) ? " (the hook there is "
 				    "not ours: left alone)" : "");
 	else if (unlink(path) < 0)
 		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
 				      "remove '%s'", path);
-	else if (path_exists(chained) && rename(chained, path) < 0)
+	else if (fs_exists(chained) && rename(chained, path) < 0)
 		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
 				      "restore '%s'", chained);
 	if (ret == 0) {

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "pipeline/executor.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define KILL_GRACE_US (2 * TIME_US_PER_SEC)
@@ -40,7 +40,7 @@ static const char *const hook_vars[] = {
 
 /* The step itself: a shell running the command in the workspace, its
  * standard streams already set up by the supervisor. */
-static void exec_step(struct engine *e, struct step_run *s)
+static void exec_step(struct pipeline_exec *e, struct pipeline_exec_step *s)
 {
 	sigset_t none;
 
@@ -100,7 +100,7 @@ static void kill_orphaned(pid_t step, const sigset_t *wake)
 }
 
 /* The child of the runner: leader of the attempt's process group. */
-static void supervise(struct engine *e, struct step_run *s, int log_fd,
+static void supervise(struct pipeline_exec *e, struct pipeline_exec_step *s, int log_fd,
 		      pid_t runner)
 {
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -146,10 +146,10 @@ static void supervise(struct engine *e, struct step_run *s, int log_fd,
 	}
 }
 
-static int local_start(struct engine *e, struct step_run *s,
+static int local_start(struct pipeline_exec *e, struct pipeline_exec_step *s,
 		       struct mlops_err *err)
 {
-	char *log = engine_log_path(e, s);
+	char *log = pipeline_exec_log_path(e, s);
 	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	pid_t pid, runner;
 
@@ -185,7 +185,7 @@ struct local_state {
 	int64_t *kill_at;	/* per step: when to send KILL, or 0 */
 };
 
-static void local_kill(struct engine *e, struct step_run *s)
+static void local_kill(struct pipeline_exec *e, struct pipeline_exec_step *s)
 {
 	struct local_state *ls = e->ex.state;
 
@@ -196,7 +196,7 @@ static void local_kill(struct engine *e, struct step_run *s)
 	ls->kill_at[s->idx] = time_mono_us() + KILL_GRACE_US;
 }
 
-static int local_wait(struct engine *e, int64_t timeout_us,
+static int local_wait(struct pipeline_exec *e, int64_t timeout_us,
 		      struct mlops_err *err)
 {
 	struct local_state *ls = e->ex.state;
@@ -214,17 +214,17 @@ static int local_wait(struct engine *e, int64_t timeout_us,
 				timeout_us = ls->kill_at[i] - now;
 			}
 		}
-	engine_sleep(e, timeout_us);
+	pipeline_exec_sleep(e, timeout_us);
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (size_t i = 0; i < e->p->nsteps; i++) {
-			struct step_run *s = &e->steps[i];
+			struct pipeline_exec_step *s = &e->steps[i];
 
 			if (!s->running || s->pid != pid)
 				continue;
 			/* the leader is gone; make sure its group is too */
 			kill(-pid, SIGKILL);
 			ls->kill_at[i] = 0;
-			engine_attempt_done(e, s, WIFEXITED(status) ?
+			pipeline_exec_attempt_done(e, s, WIFEXITED(status) ?
 					    WEXITSTATUS(status) : -1);
 			break;
 		}
@@ -232,7 +232,7 @@ static int local_wait(struct engine *e, int64_t timeout_us,
 	return 0;
 }
 
-static void local_release(struct engine *e)
+static void local_release(struct pipeline_exec *e)
 {
 	struct local_state *ls = e->ex.state;
 
@@ -249,10 +249,10 @@ static void local_release(struct engine *e)
 	e->ex.state = NULL;
 }
 
-int executor_local_init(struct engine *e, struct mlops_err *err)
+int pipeline_local_init(struct pipeline_exec *e, struct mlops_err *err)
 {
 	struct local_state *ls = xcalloc(1, sizeof(*ls));
-	struct executor *ex = &e->ex;
+	struct pipeline_executor *ex = &e->ex;
 
 	(void)err;
 	ls->kill_at = xcalloc(e->p->nsteps + 1, sizeof(*ls->kill_at));

@@ -99,7 +99,7 @@ int pipeline_step_depends_on(const struct pipeline *p, size_t a, size_t b);
 /* The value of a parameter as conditions see it: a number for int and
  * float, a boolean, or a string (allocated in out->str). */
 void pipeline_param_value(const struct pipeline_param *pp,
-			  struct pexpr_value *out);
+			  struct pipeline_expr_value *out);
 
 /* 1 when path stays inside a workspace: relative, without a ".." part.
  * Outputs must, since a cache hit writes them back. */

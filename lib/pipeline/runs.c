@@ -15,7 +15,7 @@
 #include "core/object.h"
 #include "pipeline/exec.h"
 #include "pipeline/runs.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define RUN_COLUMNS "id, pipeline, status, executor, spec_path, spec_hash, " \
@@ -147,7 +147,7 @@ static int add_steps(struct store *st, json_t *run, struct mlops_err *err)
 	return ret;
 }
 
-int pipeline_run_find_producer(struct store *st, const char *run_id,
+int pipeline_runs_find_producer(struct store *st, const char *run_id,
 				const char *hash, char **step, json_t **inputs,
 				struct mlops_err *err)
 {
@@ -179,7 +179,7 @@ int pipeline_run_find_producer(struct store *st, const char *run_id,
 	return ret < 0 ? ret : found;
 }
 
-int pipeline_run_get(struct store *st, const char *id, json_t **out,
+int pipeline_runs_get(struct store *st, const char *id, json_t **out,
 		     struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -224,7 +224,7 @@ out:
 	return ret;
 }
 
-int pipeline_run_list(struct store *st, json_t **out, struct mlops_err *err)
+int pipeline_runs_list(struct store *st, json_t **out, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL, *c = NULL;
 	json_t *list = json_array();
@@ -270,7 +270,7 @@ int pipeline_run_list(struct store *st, json_t **out, struct mlops_err *err)
 	return 0;
 }
 
-int pipeline_run_definition(struct store *st, const json_t *run,
+int pipeline_runs_definition(struct store *st, const json_t *run,
 			    struct pipeline **out, struct mlops_err *err)
 {
 	const json_t *ov = json_object_get(run, "overrides");
@@ -294,7 +294,7 @@ int pipeline_run_definition(struct store *st, const json_t *run,
 	return ret;
 }
 
-int pipeline_run_status(struct store *st, const char *id, char **status,
+int pipeline_runs_status(struct store *st, const char *id, char **status,
 			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -396,7 +396,7 @@ static int end_orphaned_run(struct store *st, const char *id,
 	}
 	sqlite3_finalize(q);
 	if (ret == 0 && sqlite3_changes(st->db) == 1)
-		ret = pipeline_emit_run_event(st, pipeline, id, "Executing",
+		ret = pipeline_exec_emit_event(st, pipeline, id, "Executing",
 					      status, commit, reason, err);
 	if (ret == 0)
 		ret = store_commit(st, err);
@@ -471,7 +471,7 @@ int pipeline_runs_reap(struct store *st, struct mlops_err *err)
 	return ret;
 }
 
-int pipeline_run_cancel(struct store *st, const json_t *run, int *signalled,
+int pipeline_runs_cancel(struct store *st, const json_t *run, int *signalled,
 			struct mlops_err *err)
 {
 	const char *id = run_id_of(run);

@@ -21,22 +21,22 @@ int pipeline_runs_reap(struct store *st, struct mlops_err *err);
  * gitCommit, parameters, created, ended, failureReason, ... and steps[]
  * in file order). MLOPS_ENOTFOUND when none matches, MLOPS_EUSAGE when
  * the prefix is ambiguous. The caller decrefs *out. */
-int pipeline_run_get(struct store *st, const char *id, json_t **out,
+int pipeline_runs_get(struct store *st, const char *id, json_t **out,
 		     struct mlops_err *err);
 
 /* Every run, oldest first, as an array of the objects above without
  * their steps but with a step count per status. */
-int pipeline_run_list(struct store *st, json_t **out, struct mlops_err *err);
+int pipeline_runs_list(struct store *st, json_t **out, struct mlops_err *err);
 
 /* Load the pipeline definition a run was made from (the file as it was,
  * and its -p values). */
-int pipeline_run_definition(struct store *st, const json_t *run,
+int pipeline_runs_definition(struct store *st, const json_t *run,
 			    struct pipeline **out, struct mlops_err *err);
 
 /* Ask the process executing run to stop (SIGTERM), or, when that process
  * is gone, mark the run and its unfinished steps Stopped here. *signalled
  * says which. A run that is not Executing is MLOPS_ENOTFOUND. */
-int pipeline_run_cancel(struct store *st, const json_t *run, int *signalled,
+int pipeline_runs_cancel(struct store *st, const json_t *run, int *signalled,
 			struct mlops_err *err);
 
 /* The step of run run_id that wrote an output whose SHA-256 is hash
@@ -44,12 +44,12 @@ int pipeline_run_cancel(struct store *st, const json_t *run, int *signalled,
  * *inputs (what it read, {path: sha256 or feature state}; a new
  * reference, NULL when not recorded); 0 when no step of the run is known
  * to have written it (or there is no such run). */
-int pipeline_run_find_producer(struct store *st, const char *run_id,
+int pipeline_runs_find_producer(struct store *st, const char *run_id,
 				const char *hash, char **step, json_t **inputs,
 				struct mlops_err *err);
 
 /* The current status of run id into *status (caller frees). */
-int pipeline_run_status(struct store *st, const char *id, char **status,
+int pipeline_runs_status(struct store *st, const char *id, char **status,
 			struct mlops_err *err);
 
 #endif

@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "pipeline/git.h"
 #include "pipeline/exec.h"
 #include "pipeline/executor.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define POLL_US (250 * 1000)
@@ -82,13 +82,13 @@ static int capture(char *const argv[], struct buf *out, struct buf *errout,
 }
 
 /* The job script of s: environment, workspace, command. */
-static int write_script(struct engine *e, struct step_run *s, char **out,
+static int write_script(struct pipeline_exec *e, struct pipeline_exec_step *s, char **out,
 			struct mlops_err *err)
 {
 	struct buf b = BUF_INIT;
-	char *dir = path_join(e->workspace, ".slurm");
+	char *dir = fs_path_join(e->workspace, ".slurm");
 	char *path = xasprintf("%s/%s.%d.sh", dir, s->def->name, s->attempt);
-	int ret = mkdir_p(dir, err);
+	int ret = fs_mkdir_p(dir, err);
 
 	buf_addstr(&b, "#!/bin/sh\n# mlops-pipeline: one attempt of a step, "
 		   "run by Slurm\nunset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE "
@@ -97,16 +97,16 @@ static int write_script(struct engine *e, struct step_run *s, char **out,
 		const char *eq = strchr(s->env[i], '=');
 
 		buf_addf(&b, "export %.*s=", (int)(eq - s->env[i]), s->env[i]);
-		pipeline_shell_quote(&b, eq + 1);
+		pipeline_git_shell_quote(&b, eq + 1);
 		buf_addch(&b, '\n');
 	}
 	buf_addstr(&b, "cd ");
-	pipeline_shell_quote(&b, e->workspace);
+	pipeline_git_shell_quote(&b, e->workspace);
 	buf_addstr(&b, " || exit 127\nexec /bin/sh -c ");
-	pipeline_shell_quote(&b, s->command);
+	pipeline_git_shell_quote(&b, s->command);
 	buf_addch(&b, '\n');
 	if (ret == 0)
-		ret = write_file_atomic(path, b.s, b.len, err);
+		ret = fs_write_file_atomic(path, b.s, b.len, err);
 	if (ret == 0 && chmod(path, 0755) < 0)
 		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "chmod %s",
 				      path);
@@ -120,11 +120,11 @@ static int write_script(struct engine *e, struct step_run *s, char **out,
 	return 0;
 }
 
-static int slurm_start(struct engine *e, struct step_run *s,
+static int slurm_start(struct pipeline_exec *e, struct pipeline_exec_step *s,
 		       struct mlops_err *err)
 {
 	struct buf out = BUF_INIT, errout = BUF_INIT, deps = BUF_INIT;
-	char *script = NULL, *log = engine_log_path(e, s);
+	char *script = NULL, *log = pipeline_exec_log_path(e, s);
 	char *output = xasprintf("--output=%s", log);
 	char *name = xasprintf("--job-name=mlops-%s", s->def->name);
 	char *chdir_arg = xasprintf("--chdir=%s", e->workspace);
@@ -133,7 +133,7 @@ static int slurm_start(struct engine *e, struct step_run *s,
 	int argc = 0, ret;
 
 	for (size_t k = 0; k < s->def->nneeds; k++) {
-		const struct step_run *n = &e->steps[s->def->need_idx[k]];
+		const struct pipeline_exec_step *n = &e->steps[s->def->need_idx[k]];
 
 		if (n->running && n->job_id)
 			buf_addf(&deps, ":%s", n->job_id);
@@ -235,7 +235,7 @@ static const char *find_state(const char *lines, const char *id,
 	return NULL;
 }
 
-static int slurm_wait(struct engine *e, int64_t timeout_us,
+static int slurm_wait(struct pipeline_exec *e, int64_t timeout_us,
 		      struct mlops_err *err)
 {
 	struct buf ids = BUF_INIT, out = BUF_INIT;
@@ -243,7 +243,7 @@ static int slurm_wait(struct engine *e, int64_t timeout_us,
 			 "-j", NULL, NULL };
 	int ret = 0;
 
-	engine_sleep(e, timeout_us < POLL_US ? timeout_us : POLL_US);
+	pipeline_exec_sleep(e, timeout_us < POLL_US ? timeout_us : POLL_US);
 	for (size_t i = 0; i < e->p->nsteps; i++)
 		if (e->steps[i].running && e->steps[i].job_id)
 			buf_addf(&ids, "%s%s", ids.len ? "," : "",
@@ -256,7 +256,7 @@ static int slurm_wait(struct engine *e, int64_t timeout_us,
 		goto out;
 	ret = 0;
 	for (size_t i = 0; i < e->p->nsteps; i++) {
-		struct step_run *s = &e->steps[i];
+		struct pipeline_exec_step *s = &e->steps[i];
 		char state[32] = "", reason[64] = "";
 		int code;
 
@@ -273,7 +273,7 @@ static int slurm_wait(struct engine *e, int64_t timeout_us,
 			code = -1;
 		if (strcmp(state, "TIMEOUT") == 0)
 			s->timed_out = 1;
-		engine_attempt_done(e, s, code);
+		pipeline_exec_attempt_done(e, s, code);
 	}
 out:
 	buf_release(&ids);
@@ -291,14 +291,14 @@ void pipeline_slurm_cancel_job(const char *job_id)
 	buf_release(&out);
 }
 
-static void slurm_kill(struct engine *e, struct step_run *s)
+static void slurm_kill(struct pipeline_exec *e, struct pipeline_exec_step *s)
 {
 	(void)e;
 	if (s->job_id)
 		pipeline_slurm_cancel_job(s->job_id);
 }
 
-int executor_slurm_init(struct engine *e, struct mlops_err *err)
+int pipeline_slurm_init(struct pipeline_exec *e, struct mlops_err *err)
 {
 	char *argv[] = { "sbatch", "--version", NULL };
 	struct buf out = BUF_INIT;

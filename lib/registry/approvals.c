@@ -11,7 +11,7 @@
 
 #include "core/jsonio.h"
 #include "registry/internal.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 
 #define IMPORT_NOTE "imported from "
 /* Longest environment, user or comment taken from a stream. */
@@ -108,7 +108,7 @@ static json_t *carried(const json_t *origin)
 	return json_array();
 }
 
-int registry_approvals(struct store *st, const struct model_version *mv,
+int registry_approvals(struct store *st, const struct registry_version *mv,
 		       json_t **out, struct mlops_err *err)
 {
 	json_t *history = NULL, *all, *local;

@@ -12,7 +12,7 @@
 #include "registry/modelcard.h"
 #include "registry/card.h"
 #include "registry/internal.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define CARD_COLUMNS \
@@ -52,7 +52,7 @@ static int no_card(const char *group, int64_t version, int64_t revision,
 int registry_card_get(struct store *st, const char *group, int64_t version,
 		      int64_t revision, json_t **out, struct mlops_err *err)
 {
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	sqlite3_stmt *q = NULL;
 	json_t *approvals = NULL, *approved;
 	int ret = registry_version_get(st, group, version, &mv, err);
@@ -73,13 +73,13 @@ int registry_card_get(struct store *st, const char *group, int64_t version,
 	if (ret == 1) {
 		*out = revision_from_row(q);
 		approved = registry_approvals_latest(approvals);
-		modelcard_set_approval(json_object_get(*out, "content"),
+		registry_modelcard_set_approval(json_object_get(*out, "content"),
 				       mv->status, approved);
 		json_decref(approved);
 	}
 	sqlite3_finalize(q);
 	json_decref(approvals);
-	model_version_free(mv);
+	registry_version_free(mv);
 	if (ret == 0)
 		return no_card(group, version, revision, err);
 	return ret < 0 ? ret : 0;
@@ -147,7 +147,7 @@ static int insert(struct store *st, const char *group, int64_t version,
 /* What a change makes of the latest revision (NULL: there is none). */
 struct card_change {
 	const json_t *from;			/* create */
-	const struct model_version *mv;		/* create */
+	const struct registry_version *mv;		/* create */
 	const char *const *assignments;		/* set */
 	size_t n;
 	const char *status;			/* status */
@@ -168,19 +168,19 @@ static int apply(struct store *st, const char *group, int64_t version,
 			return mlops_err_set(err, MLOPS_ENOTFOUND, "%s/%"
 					     PRId64 " has a model card already",
 					     c->mv->group, c->mv->version);
-		ret = registry_lineage_report(st, c->mv, &report, err);
+		ret = registry_report_lineage(st, c->mv, &report, err);
 		if (ret < 0)
 			return ret;
-		*content = modelcard_populate(c->mv, report);
+		*content = registry_modelcard_populate(c->mv, report);
 		json_decref(report);
 		if (c->from)
-			modelcard_merge(*content, c->from);
-		*status = xstrdup(MODELCARD_DRAFT);
+			registry_modelcard_merge(*content, c->from);
+		*status = xstrdup(REGISTRY_MODELCARD_DRAFT);
 		buf_addstr(change, c->from ? "create (with --from)" :
 			   "create");
-		return modelcard_validate(*content, "card", err);
+		return registry_modelcard_validate(*content, "card", err);
 	}
-	if (strcmp(jsonio_str(latest, "status"), MODELCARD_ARCHIVED) == 0)
+	if (strcmp(jsonio_str(latest, "status"), REGISTRY_MODELCARD_ARCHIVED) == 0)
 		return mlops_err_set(err, MLOPS_ENOTFOUND, "%s/%" PRId64 ": "
 				     "the card is Archived and read-only",
 				     group, version);
@@ -203,7 +203,7 @@ static int apply(struct store *st, const char *group, int64_t version,
 			return mlops_err_set(err, MLOPS_EUSAGE, "'%s': "
 					     "expected KEY=VALUE", a);
 		key = xstrndup(a, (size_t)(eq - a));
-		ret = modelcard_set(*content, key, eq + 1, err);
+		ret = registry_modelcard_set(*content, key, eq + 1, err);
 		buf_addf(change, " %s", key);
 		free(key);
 		if (ret < 0)
@@ -256,7 +256,7 @@ static int change_card(struct store *st, const char *group, int64_t version,
 	return ret;
 }
 
-int registry_card_create(struct store *st, const struct model_version *mv,
+int registry_card_create(struct store *st, const struct registry_version *mv,
 			 const json_t *from, int64_t *revision,
 			 struct mlops_err *err)
 {
@@ -280,7 +280,7 @@ int registry_card_set_status(struct store *st, const char *group,
 {
 	struct card_change c = { NULL, NULL, NULL, 0, status };
 
-	if (!modelcard_valid_status(status))
+	if (!registry_modelcard_valid_status(status))
 		return mlops_err_set(err, MLOPS_EUSAGE, "unknown card status "
 				     "'%s' (Draft, PendingReview, Approved or "
 				     "Archived)", status);

@@ -16,7 +16,7 @@
 /* Make the card of mv, status Draft: what the registry knows, with from
  * (card content, borrowed, may be NULL) merged over it. A card that
  * exists already is MLOPS_ENOTFOUND (a conflict). *revision gets 1. */
-int registry_card_create(struct store *st, const struct model_version *mv,
+int registry_card_create(struct store *st, const struct registry_version *mv,
 			 const json_t *from, int64_t *revision,
 			 struct mlops_err *err);
 
@@ -26,7 +26,7 @@ int registry_card_create(struct store *st, const struct model_version *mv,
 int registry_card_get(struct store *st, const char *group, int64_t version,
 		      int64_t revision, json_t **out, struct mlops_err *err);
 
-/* Apply n "KEY=VALUE" edits (see modelcard_set) as one new revision. */
+/* Apply n "KEY=VALUE" edits (see registry_modelcard_set) as one new revision. */
 int registry_card_set(struct store *st, const char *group, int64_t version,
 		      const char *const *assignments, size_t n,
 		      int64_t *revision, struct mlops_err *err);
@@ -43,7 +43,7 @@ int registry_card_revisions(struct store *st, const char *group,
 			    struct mlops_err *err);
 
 /* Inside the caller's transaction: store revisions (checked with
- * modelcard_check_revisions) as the card of GROUP/version. */
+ * registry_modelcard_check_revisions) as the card of GROUP/version. */
 int registry_card_insert_revisions(struct store *st, const char *group,
 				   int64_t version, const json_t *revisions,
 				   struct mlops_err *err);

@@ -1,8 +1,8 @@
 /* registry_int.h - what the registry's own files share and nobody else
  * should call: loading rows into structs and recording a status change
  * with its event. */
-#ifndef MLOPS_REGISTRY_INT_H
-#define MLOPS_REGISTRY_INT_H
+#ifndef MLOPS_REGISTRY_INTERNAL_H
+#define MLOPS_REGISTRY_INTERNAL_H
 #include <sqlite3.h>
 
 #include "registry/registry.h"
@@ -30,7 +30,7 @@ int registry_group_exists(struct store *st, const char *group,
 /* Inside the caller's transaction: append a row to the status history of
  * GROUP/version (previous is NULL for a registration) and emit the
  * state-change event. extra (borrowed, may be NULL) adds detail fields. */
-int registry_record_status(struct store *st, const char *group,
+int registry_status_record(struct store *st, const char *group,
 			   int64_t version, const char *previous,
 			   const char *status, const char *user,
 			   int64_t time_us, const char *note, json_t *extra,

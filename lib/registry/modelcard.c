@@ -1,7 +1,7 @@
 /* modelcard.c - the model card schema table and what works from it:
  * validation, dotted-key edits, YAML loading typed by the schema, and
  * the content the registry fills in itself. Rendering is in
- * modelcard_render.c. */
+ * registry_modelcard_render.c. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +9,9 @@
 #include "core/bounds.h"
 #include "core/jsonio.h"
 #include "registry/modelcard.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "core/spec.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 enum card_kind {
@@ -140,7 +140,7 @@ static const struct card_field section_fields[] = {
 };
 static const struct card_field card_root = F_OBJ(NULL, section_fields);
 
-int modelcard_valid_status(const char *s)
+int registry_modelcard_valid_status(const char *s)
 {
 	for (const char *const *v = card_statuses; *v; v++)
 		if (strcmp(*v, s) == 0)
@@ -251,7 +251,7 @@ static int check(const json_t *v, const struct card_field *f,
 	return ret;
 }
 
-int modelcard_validate(const json_t *content, const char *name,
+int registry_modelcard_validate(const json_t *content, const char *name,
 		       struct mlops_err *err)
 {
 	struct buf path = BUF_INIT;
@@ -299,7 +299,7 @@ static json_t *typed_value(const struct card_field *f, const char *key,
 	return v;
 }
 
-int modelcard_set(json_t *content, const char *key, const char *value,
+int registry_modelcard_set(json_t *content, const char *key, const char *value,
 		  struct mlops_err *err)
 {
 	const struct card_field *f = &card_root;
@@ -366,7 +366,7 @@ int modelcard_set(json_t *content, const char *key, const char *value,
 			ret = mlops_err_set(err, MLOPS_EINPUT, "card field "
 					    "'%s' is not valid UTF-8", path.s);
 		if (ret == 0)
-			ret = modelcard_validate(work, "card", err);
+			ret = registry_modelcard_validate(work, "card", err);
 	}
 	if (ret == 0)
 		json_object_update(content, work);
@@ -456,7 +456,7 @@ static int from_yaml(const struct spec_doc *doc, const struct spec_node *n,
 	return 0;
 }
 
-int modelcard_load_file(json_t **out, const char *path,
+int registry_modelcard_load_file(json_t **out, const char *path,
 			struct mlops_err *err)
 {
 	size_t n = strlen(path);
@@ -470,7 +470,7 @@ int modelcard_load_file(json_t **out, const char *path,
 		ret = from_yaml(doc, doc->root, &card_root, &v, err);
 	spec_free(doc);
 	if (ret == 0)
-		ret = modelcard_validate(v, path, err);
+		ret = registry_modelcard_validate(v, path, err);
 	if (ret < 0) {
 		json_decref(v);
 		return ret;
@@ -479,7 +479,7 @@ int modelcard_load_file(json_t **out, const char *path,
 	return 0;
 }
 
-void modelcard_merge(json_t *dst, const json_t *src)
+void registry_modelcard_merge(json_t *dst, const json_t *src)
 {
 	const char *key;
 	json_t *v;
@@ -488,13 +488,13 @@ void modelcard_merge(json_t *dst, const json_t *src)
 		json_t *old = json_object_get(dst, key);
 
 		if (json_is_object(old) && json_is_object(v))
-			modelcard_merge(old, v);
+			registry_modelcard_merge(old, v);
 		else
 			json_object_set(dst, key, v);
 	}
 }
 
-int modelcard_check_revisions(const json_t *revisions, const char *name,
+int registry_modelcard_check_revisions(const json_t *revisions, const char *name,
 			      struct mlops_err *err)
 {
 	const json_t *r;
@@ -510,7 +510,7 @@ int modelcard_check_revisions(const json_t *revisions, const char *name,
 
 		if (json_integer_value(json_object_get(r, "revision")) !=
 		    (json_int_t)i + 1 || !status ||
-		    !modelcard_valid_status(status) ||
+		    !registry_modelcard_valid_status(status) ||
 		    !jsonio_str(r, "user") || !jsonio_str(r, "time") ||
 		    !jsonio_str(r, "change"))
 			return mlops_err_set(err, MLOPS_EINPUT, "%s: card "
@@ -521,7 +521,7 @@ int modelcard_check_revisions(const json_t *revisions, const char *name,
 		if (time_parse(jsonio_str(r, "time"), &time_us, err) < 0)
 			return mlops_err_prefix(err, "%s: card revision %zu: ",
 						name, i + 1);
-		ret = modelcard_validate(json_object_get(r, "content"), name,
+		ret = registry_modelcard_validate(json_object_get(r, "content"), name,
 					 err);
 		if (ret < 0)
 			return ret;
@@ -557,7 +557,7 @@ static void add_metrics(json_t *data, const json_t *metrics, struct buf *path)
 	}
 }
 
-static json_t *overview(const struct model_version *mv)
+static json_t *overview(const struct registry_version *mv)
 {
 	json_t *o = json_object(), *arts = json_array();
 
@@ -582,7 +582,7 @@ static json_t *overview(const struct model_version *mv)
 /* Add "what hash" to datasets unless a dataset with that hash (or a
  * registered artifact, which is no training data) is there already. */
 static void add_dataset(json_t *datasets, json_t *seen,
-			const struct model_version *mv, const char *what,
+			const struct registry_version *mv, const char *what,
 			const char *hash)
 {
 	if (!what || !hash || json_object_get(seen, hash))
@@ -601,9 +601,9 @@ static void add_dataset(json_t *datasets, json_t *seen,
 }
 
 /* What trained the model, from lineage: the training step of the report
- * (see registry_lineage_report), the datasets it read, and the datasets
+ * (see registry_report_lineage), the datasets it read, and the datasets
  * given to register, each once. */
-static json_t *training(const struct model_version *mv, const json_t *report)
+static json_t *training(const struct registry_version *mv, const json_t *report)
 {
 	const json_t *train = json_object_get(report, "training"), *v;
 	json_t *job = json_object(), *datasets = json_array();
@@ -633,7 +633,7 @@ static json_t *training(const struct model_version *mv, const json_t *report)
 	return json_pack("{s:o}", "training_job_details", job);
 }
 
-void modelcard_set_approval(json_t *content, const char *status,
+void registry_modelcard_set_approval(json_t *content, const char *status,
 			    const json_t *approved)
 {
 	json_t *info = json_object_get(content, "additional_information");
@@ -655,7 +655,7 @@ void modelcard_set_approval(json_t *content, const char *status,
 	set_str(custom, "approved", jsonio_str(approved, "time"));
 }
 
-json_t *modelcard_populate(const struct model_version *mv,
+json_t *registry_modelcard_populate(const struct registry_version *mv,
 			   const json_t *report)
 {
 	const json_t *approved = json_object_get(report, "approved");
@@ -675,7 +675,7 @@ json_t *modelcard_populate(const struct model_version *mv,
 			    "training_details", training(mv, report),
 			    "additional_information", "custom_details",
 			    custom);
-	modelcard_set_approval(content, mv->status, approved);
+	registry_modelcard_set_approval(content, mv->status, approved);
 	add_metrics(data, mv->metrics, &path);
 	if (json_array_size(data))
 		json_object_set_new(content, "evaluation_details", json_pack(

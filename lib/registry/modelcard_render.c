@@ -1,4 +1,4 @@
-/* modelcard_render.c - a model card revision as a document for people:
+/* registry_modelcard_render.c - a model card revision as a document for people:
  * Markdown, or one self-contained HTML page (inline style, no external
  * assets, everything escaped). Both walk the content the same way:
  * sections become headings, scalar fields a list of "Label: value",
@@ -255,7 +255,7 @@ static const char *const sections[] = {
 	NULL
 };
 
-int modelcard_render(struct buf *out, const json_t *revision,
+int registry_modelcard_render(struct buf *out, const json_t *revision,
 		     const char *title, const char *format,
 		     struct mlops_err *err)
 {

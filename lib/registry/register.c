@@ -10,12 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/identity.h"
 #include "core/jsonio.h"
 #include "core/object.h"
 #include "registry/internal.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 /* SageMaker's CustomerMetadataProperties limits. */
@@ -49,7 +49,7 @@ static int check_metrics_in(const json_t *v, struct buf *path,
 	return 0;
 }
 
-int registry_check_metrics(const json_t *metrics, const char *name,
+int registry_register_check_metrics(const json_t *metrics, const char *name,
 			   struct mlops_err *err)
 {
 	struct buf path = BUF_INIT;
@@ -157,7 +157,7 @@ static int check_new_version(const struct registry_new_version *nv,
 				     "(PendingManualApproval, Approved or "
 				     "Rejected)", nv->status);
 	if (nv->metrics &&
-	    (ret = registry_check_metrics(nv->metrics, "metrics", err)) < 0)
+	    (ret = registry_register_check_metrics(nv->metrics, "metrics", err)) < 0)
 		return ret;
 	if ((ret = check_strings(nv->params, "param", 0, err)) < 0 ||
 	    (ret = check_strings(nv->meta, "meta", 1, err)) < 0)
@@ -303,7 +303,7 @@ static int insert_version(struct store *st,
 static int insert_artifacts(struct store *st,
 			    const struct registry_new_version *nv,
 			    int64_t version,
-			    const struct model_artifact *arts,
+			    const struct registry_artifact *arts,
 			    struct mlops_err *err)
 {
 	char *owner = registry_ref_owner(nv->group, version);
@@ -334,7 +334,7 @@ static int insert_artifacts(struct store *st,
 /* 1 when version of nv's group holds exactly arts (names and hashes, in
  * order), 0 when not. */
 static int same_artifacts(struct store *st, const char *group,
-			  int64_t version, const struct model_artifact *arts,
+			  int64_t version, const struct registry_artifact *arts,
 			  size_t n, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -369,7 +369,7 @@ static int same_artifacts(struct store *st, const char *group,
  * model a second time. */
 static int find_run_step_version(struct store *st,
 				 const struct registry_new_version *nv,
-				 const struct model_artifact *arts,
+				 const struct registry_artifact *arts,
 				 int64_t *found, struct mlops_err *err)
 {
 	const char *run = json_string_value(json_object_get(nv->lineage,
@@ -412,7 +412,7 @@ static int find_run_step_version(struct store *st,
 int registry_register(struct store *st, const struct registry_new_version *nv,
 		      int64_t *version, struct mlops_err *err)
 {
-	struct model_artifact *arts = NULL;
+	struct registry_artifact *arts = NULL;
 	const char *status = nv->status ? nv->status : REGISTRY_PENDING;
 	/* An import keeps its creator and creation time; the history row
 	 * says who brought it here, and when. */
@@ -464,7 +464,7 @@ int registry_register(struct store *st, const struct registry_new_version *nv,
 	if (ret == 0)
 		ret = insert_artifacts(st, nv, number, arts, err);
 	if (ret == 0)
-		ret = registry_record_status(st, nv->group, number, NULL,
+		ret = registry_status_record(st, nv->group, number, NULL,
 					     status, actor, now, nv->note,
 					     NULL, err);
 	if (ret == 0 && nv->in_transaction)
@@ -492,7 +492,7 @@ static void set_env_string(json_t *o, const char *key, const char *var)
 		json_object_set_new(o, key, json_string(v));
 }
 
-int registry_lineage_from_env(json_t **out, struct mlops_err *err)
+int registry_register_lineage_from_env(json_t **out, struct mlops_err *err)
 {
 	const char *inputs = getenv("MLOPS_STEP_INPUTS");
 	json_t *lineage = json_object();
@@ -528,7 +528,7 @@ int registry_lineage_from_env(json_t **out, struct mlops_err *err)
 	return 0;
 }
 
-int registry_lineage_add_dataset(json_t *lineage, const char *path,
+int registry_register_lineage_add_dataset(json_t *lineage, const char *path,
 				 struct mlops_err *err)
 {
 	char hex[HASH_HEX_LEN + 1];
@@ -536,7 +536,7 @@ int registry_lineage_add_dataset(json_t *lineage, const char *path,
 	char chunk[65536];
 	json_t *datasets;
 	ssize_t n;
-	int fd = file_open_input(path, err);
+	int fd = fs_open_input(path, err);
 
 	if (fd < 0)
 		return mlops_err_prefix(err, "dataset: ");

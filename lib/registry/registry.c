@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/identity.h"
 #include "core/jsonio.h"
-#include "core/num.h"
+#include "core/parse.h"
 #include "core/object.h"
 #include "registry/internal.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 int registry_valid_group(const char *name)
@@ -219,7 +219,7 @@ int registry_group_create(struct store *st, const char *name,
 	return ret;
 }
 
-void model_group_release(struct model_group *g)
+void registry_group_release(struct registry_group *g)
 {
 	if (!g)
 		return;
@@ -230,16 +230,16 @@ void model_group_release(struct model_group *g)
 	memset(g, 0, sizeof(*g));
 }
 
-void model_group_free(struct model_group *g)
+void registry_group_free(struct registry_group *g)
 {
-	model_group_release(g);
+	registry_group_release(g);
 	free(g);
 }
 
-void model_group_list_free(struct model_group *gs, size_t n)
+void registry_group_list_free(struct registry_group *gs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		model_group_release(&gs[i]);
+		registry_group_release(&gs[i]);
 	free(gs);
 }
 
@@ -250,7 +250,7 @@ void model_group_list_free(struct model_group *gs, size_t n)
 	"(SELECT max(version) FROM registry_version v WHERE v.grp = g.name " \
 	"AND v.status = 'Approved') FROM registry_group g "
 
-static void group_from_row(struct model_group *g, sqlite3_stmt *q)
+static void group_from_row(struct registry_group *g, sqlite3_stmt *q)
 {
 	g->name = registry_column_dup(q, 0);
 	g->description = registry_column_dup(q, 1);
@@ -263,10 +263,10 @@ static void group_from_row(struct model_group *g, sqlite3_stmt *q)
 }
 
 int registry_group_get(struct store *st, const char *name,
-		       struct model_group **out, struct mlops_err *err)
+		       struct registry_group **out, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	struct model_group *g;
+	struct registry_group *g;
 	int ret = store_prepare(st, &q, GROUP_COLUMNS "WHERE g.name = ?1",
 				err);
 
@@ -287,10 +287,10 @@ int registry_group_get(struct store *st, const char *name,
 	return ret;
 }
 
-int registry_group_list(struct store *st, struct model_group **out,
+int registry_group_list(struct store *st, struct registry_group **out,
 			size_t *n, struct mlops_err *err)
 {
-	struct model_group *gs = NULL;
+	struct registry_group *gs = NULL;
 	size_t count = 0, cap = 0;
 	sqlite3_stmt *q = NULL;
 	int rc, ret = store_prepare(st, &q, GROUP_COLUMNS "ORDER BY g.name",
@@ -305,7 +305,7 @@ int registry_group_list(struct store *st, struct model_group **out,
 	}
 	if (rc != SQLITE_DONE) {
 		ret = store_sql_error(st, "cannot read model groups", err);
-		model_group_list_free(gs, count);
+		registry_group_list_free(gs, count);
 	} else {
 		*out = gs;
 		*n = count;
@@ -316,7 +316,7 @@ int registry_group_list(struct store *st, struct model_group **out,
 
 /* ---- versions ---- */
 
-void model_version_free(struct model_version *mv)
+void registry_version_free(struct registry_version *mv)
 {
 	if (!mv)
 		return;
@@ -337,10 +337,10 @@ void model_version_free(struct model_version *mv)
 	free(mv);
 }
 
-void model_version_list_free(struct model_version **mvs, size_t n)
+void registry_version_list_free(struct registry_version **mvs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		model_version_free(mvs[i]);
+		registry_version_free(mvs[i]);
 	free(mvs);
 }
 
@@ -349,9 +349,9 @@ void model_version_list_free(struct model_version **mvs, size_t n)
 	"meta, lineage, origin, description, created_by, created_us " \
 	"FROM registry_version "
 
-static struct model_version *version_from_row(sqlite3_stmt *q)
+static struct registry_version *version_from_row(sqlite3_stmt *q)
 {
-	struct model_version *mv = xcalloc(1, sizeof(*mv));
+	struct registry_version *mv = xcalloc(1, sizeof(*mv));
 
 	mv->group = registry_column_dup(q, 0);
 	mv->version = sqlite3_column_int64(q, 1);
@@ -370,7 +370,7 @@ static struct model_version *version_from_row(sqlite3_stmt *q)
 	return mv;
 }
 
-static int load_artifacts(struct store *st, struct model_version *mv,
+static int load_artifacts(struct store *st, struct registry_version *mv,
 			  struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -384,7 +384,7 @@ static int load_artifacts(struct store *st, struct model_version *mv,
 	sqlite3_bind_text(q, 1, mv->group, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, mv->version);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct model_artifact *a;
+		struct registry_artifact *a;
 
 		ALLOC_GROW(mv->artifacts, mv->nartifacts + 1, cap);
 		a = &mv->artifacts[mv->nartifacts++];
@@ -400,10 +400,10 @@ static int load_artifacts(struct store *st, struct model_version *mv,
 }
 
 int registry_version_get(struct store *st, const char *group,
-			 int64_t version, struct model_version **out,
+			 int64_t version, struct registry_version **out,
 			 struct mlops_err *err)
 {
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	sqlite3_stmt *q = NULL;
 	int ret = store_prepare(st, &q, VERSION_COLUMNS
 				"WHERE grp = ?1 AND version = ?2", err);
@@ -430,15 +430,15 @@ int registry_version_get(struct store *st, const char *group,
 	if (ret == 0)
 		*out = mv;
 	else
-		model_version_free(mv);
+		registry_version_free(mv);
 	return ret;
 }
 
 int registry_version_list(struct store *st, const char *group,
-			  const char *status, struct model_version ***out,
+			  const char *status, struct registry_version ***out,
 			  size_t *n, struct mlops_err *err)
 {
-	struct model_version **mvs = NULL;
+	struct registry_version **mvs = NULL;
 	size_t count = 0, cap = 0;
 	sqlite3_stmt *q = NULL;
 	int rc, ret = registry_group_exists(st, group, err);
@@ -461,7 +461,7 @@ int registry_version_list(struct store *st, const char *group,
 	for (size_t i = 0; ret == 0 && i < count; i++)
 		ret = load_artifacts(st, mvs[i], err);
 	if (ret < 0) {
-		model_version_list_free(mvs, count);
+		registry_version_list_free(mvs, count);
 		return ret;
 	}
 	*out = mvs;
@@ -550,7 +550,7 @@ static int alias_version(struct store *st, const char *group,
 }
 
 int registry_resolve(struct store *st, const char *ref,
-		     struct model_version **out, struct mlops_err *err)
+		     struct registry_version **out, struct mlops_err *err)
 {
 	const char *alias;
 	char *group;
@@ -576,7 +576,7 @@ int registry_resolve(struct store *st, const char *ref,
 
 /* ---- output ---- */
 
-json_t *model_version_json(const struct model_version *mv)
+json_t *registry_version_json(const struct registry_version *mv)
 {
 	char created[TIME_RFC3339_MAX];
 	json_t *arts = json_array();
@@ -605,13 +605,13 @@ json_t *model_version_json(const struct model_version *mv)
 	return o;
 }
 
-int registry_get_artifacts(struct store *st, const struct model_version *mv,
+int registry_get_artifacts(struct store *st, const struct registry_version *mv,
 			   const char *dir, struct mlops_err *err)
 {
-	int ret = mkdir_p(dir, err);
+	int ret = fs_mkdir_p(dir, err);
 
 	for (size_t i = 0; ret == 0 && i < mv->nartifacts; i++) {
-		char *path = path_join(dir, mv->artifacts[i].name);
+		char *path = fs_path_join(dir, mv->artifacts[i].name);
 
 		ret = object_export_file(st, mv->artifacts[i].hash, path, err);
 		free(path);

@@ -27,13 +27,13 @@
 #define REGISTRY_APPROVED "Approved"
 #define REGISTRY_REJECTED "Rejected"
 
-struct model_artifact {
+struct registry_artifact {
 	char *name;			/* file name as registered, basename */
 	char hash[HASH_HEX_LEN + 1];
 	uint64_t size;
 };
 
-struct model_version {
+struct registry_version {
 	char *group;
 	int64_t version;
 	char *status;		/* "PendingManualApproval" | "Approved" |
@@ -41,7 +41,7 @@ struct model_version {
 	char *framework;	/* "xgboost" | "exec" | "http" */
 	char *entry;		/* the --entry command, or NULL */
 	size_t nartifacts;
-	struct model_artifact *artifacts;
+	struct registry_artifact *artifacts;
 	json_t *metrics, *params, *meta;	/* objects, never NULL */
 	json_t *lineage;	/* object, never NULL: commit, run, step,
 				 * inputs, datasets */
@@ -51,7 +51,7 @@ struct model_version {
 	int64_t created_us;
 };
 
-struct model_group {
+struct registry_group {
 	char *name;
 	char *description;	/* or NULL */
 	json_t *tags;		/* object of strings, never NULL */
@@ -80,16 +80,16 @@ int registry_valid_status(const char *s);
 int registry_group_create(struct store *st, const char *name,
 			  const char *description, json_t *tags,
 			  struct mlops_err *err);
-/* Read one group with its version counts; free with model_group_free. */
+/* Read one group with its version counts; free with registry_group_free. */
 int registry_group_get(struct store *st, const char *name,
-		       struct model_group **out, struct mlops_err *err);
+		       struct registry_group **out, struct mlops_err *err);
 /* Every group, by name: *out is an array of *n groups; free it with
- * model_group_list_free. */
-int registry_group_list(struct store *st, struct model_group **out,
+ * registry_group_list_free. */
+int registry_group_list(struct store *st, struct registry_group **out,
 			size_t *n, struct mlops_err *err);
-void model_group_release(struct model_group *g);
-void model_group_free(struct model_group *g);
-void model_group_list_free(struct model_group *gs, size_t n);
+void registry_group_release(struct registry_group *g);
+void registry_group_free(struct registry_group *g);
+void registry_group_list_free(struct registry_group *gs, size_t n);
 
 /* What registry_register needs. Everything is borrowed. */
 struct registry_new_version {
@@ -138,16 +138,16 @@ int registry_register(struct store *st, const struct registry_new_version *nv,
 
 /* Check that metrics is a JSON object whose leaves are all numbers
  * (objects may nest); name is for messages. MLOPS_EINPUT otherwise. */
-int registry_check_metrics(const json_t *metrics, const char *name,
+int registry_register_check_metrics(const json_t *metrics, const char *name,
 			   struct mlops_err *err);
 
 /* The lineage of a step of a pipeline run, from the environment:
  * MLOPS_RUN_ID, MLOPS_STEP, MLOPS_GIT_COMMIT and MLOPS_STEP_INPUTS (a JSON
  * object of input path -> hash). *out is a new object (empty outside a
  * pipeline); a malformed MLOPS_STEP_INPUTS is MLOPS_EINPUT. */
-int registry_lineage_from_env(json_t **out, struct mlops_err *err);
+int registry_register_lineage_from_env(json_t **out, struct mlops_err *err);
 /* Add {"path": path, "hash": sha256 of the file} to lineage.datasets. */
-int registry_lineage_add_dataset(json_t *lineage, const char *path,
+int registry_register_lineage_add_dataset(json_t *lineage, const char *path,
 				 struct mlops_err *err);
 
 /* Parse a reference without looking it up: GROUP/N sets *version, GROUP@A
@@ -158,22 +158,22 @@ int registry_parse_ref(const char *ref, char **group, int64_t *version,
 
 /* Resolve "GROUP/N", "GROUP@ALIAS" or "GROUP" (latest version) to a
  * version; MLOPS_ENOTFOUND naming what is missing, MLOPS_EUSAGE for a
- * malformed reference. The caller frees with model_version_free. */
+ * malformed reference. The caller frees with registry_version_free. */
 int registry_resolve(struct store *st, const char *ref,
-		     struct model_version **out, struct mlops_err *err);
+		     struct registry_version **out, struct mlops_err *err);
 /* Load GROUP/N exactly. */
 int registry_version_get(struct store *st, const char *group,
-			 int64_t version, struct model_version **out,
+			 int64_t version, struct registry_version **out,
 			 struct mlops_err *err);
-void model_version_free(struct model_version *mv);
+void registry_version_free(struct registry_version *mv);
 
 /* The versions of group, oldest first, only those with status when it is
  * not NULL; *out is an array of *n pointers, freed with
- * model_version_list_free. MLOPS_ENOTFOUND for a missing group. */
+ * registry_version_list_free. MLOPS_ENOTFOUND for a missing group. */
 int registry_version_list(struct store *st, const char *group,
-			  const char *status, struct model_version ***out,
+			  const char *status, struct registry_version ***out,
 			  size_t *n, struct mlops_err *err);
-void model_version_list_free(struct model_version **mvs, size_t n);
+void registry_version_list_free(struct registry_version **mvs, size_t n);
 
 /* The newest version of group, with status when it is not NULL; 0 in
  * *version when there is none (not an error: the group exists). */
@@ -184,14 +184,14 @@ int registry_latest(struct store *st, const char *group, const char *status,
  * version, arn, status, framework, entry, artifacts, metrics, params,
  * meta, lineage, origin, description, created_by, created (RFC 3339).
  * A new reference. */
-json_t *model_version_json(const struct model_version *mv);
+json_t *registry_version_json(const struct registry_version *mv);
 
 /* Move a version to status (Approved or Rejected, or back to
  * PendingManualApproval), recording who (the acting user), when and note,
  * and emitting the event. *previous (may be NULL) gets the old status,
  * a new string. Returns 0 when changed, 1 when the version already had
  * that status (nothing recorded). */
-int registry_set_status(struct store *st, const char *group, int64_t version,
+int registry_status_set(struct store *st, const char *group, int64_t version,
 			const char *status, const char *note,
 			char **previous, struct mlops_err *err);
 /* The status history of a version, oldest first: an array of objects
@@ -206,24 +206,24 @@ int registry_status_history(struct store *st, const char *group,
  * version's after it), user, time, comment}; action is registered,
  * approved, rejected, pending (set back) or imported, and an import adds
  * from (the environment it came from). A new reference in *out. */
-int registry_approvals(struct store *st, const struct model_version *mv,
+int registry_approvals(struct store *st, const struct registry_version *mv,
 		       json_t **out, struct mlops_err *err);
 
 /* Point alias at GROUP/version (moving it when set); aliases are names
  * like champion or staging. */
-int registry_alias_set(struct store *st, const char *group,
+int registry_status_alias_set(struct store *st, const char *group,
 		       const char *alias, int64_t version,
 		       struct mlops_err *err);
 /* Remove an alias; MLOPS_ENOTFOUND when it is not set. */
-int registry_alias_rm(struct store *st, const char *group, const char *alias,
+int registry_status_alias_rm(struct store *st, const char *group, const char *alias,
 		      struct mlops_err *err);
 /* The aliases of group: an array of {alias, version, set_by, set}. */
-int registry_alias_list(struct store *st, const char *group, json_t **out,
+int registry_status_alias_list(struct store *st, const char *group, json_t **out,
 			struct mlops_err *err);
 
 /* Write the artifacts of mv into dir (made if missing), each verified
  * before it appears under its name. */
-int registry_get_artifacts(struct store *st, const struct model_version *mv,
+int registry_get_artifacts(struct store *st, const struct registry_version *mv,
 			   const char *dir, struct mlops_err *err);
 
 /* The lineage report of a version: {group, version, status, lineage
@@ -235,20 +235,20 @@ int registry_get_artifacts(struct store *st, const struct model_version *mv,
  * unknown: the step of the run that wrote one of them (as the run
  * recorded it), else the registering step, unless an artifact was among
  * that step's inputs. */
-int registry_lineage_report(struct store *st, const struct model_version *mv,
+int registry_report_lineage(struct store *st, const struct registry_version *mv,
 			    json_t **out, struct mlops_err *err);
 
 /* Compare two versions: {a, b, metrics, params, artifacts, differ}, each
  * section an array of {key, a, b} sorted by key (nested metrics as dotted
  * keys; metrics add "delta" = b - a when both are numbers). *differ is 1
  * when anything differs. A new reference. */
-json_t *registry_diff(const struct model_version *a,
-		      const struct model_version *b, int *differ);
+json_t *registry_report_diff(const struct registry_version *a,
+		      const struct registry_version *b, int *differ);
 
 /* Write GROUP/N as an export tar stream to fd (mlops-registry-export(5)):
  * manifest.json, the artifacts, card.json. Streams blobs without holding
  * them in memory; the same version always gives the same bytes. */
-int registry_export(struct store *st, const struct model_version *mv,
+int registry_transfer_export(struct store *st, const struct registry_version *mv,
 		    int fd, struct mlops_err *err);
 
 /* Read an export stream from fd (stream names it in messages) and
@@ -261,7 +261,7 @@ int registry_export(struct store *st, const struct model_version *mv,
  * version that is already here with the same content sets *unchanged;
  * with other content it is MLOPS_ENOTFOUND (a conflict). *group (new
  * string) and *version name the version. */
-int registry_import(struct store *st, int fd, const char *stream,
+int registry_transfer_import(struct store *st, int fd, const char *stream,
 		    const char *status, uint64_t max_size, char **group,
 		    int64_t *version, int *unchanged, struct mlops_err *err);
 

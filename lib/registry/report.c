@@ -11,11 +11,11 @@
 #include "pipeline/runs.h"
 #include "registry/registry.h"
 #include "registry/internal.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 /* 1 when a registered artifact of mv has the SHA-256 hash. */
-static int is_artifact(const struct model_version *mv, const char *hash)
+static int is_artifact(const struct registry_version *mv, const char *hash)
 {
 	for (size_t i = 0; hash && i < mv->nartifacts; i++)
 		if (strcmp(mv->artifacts[i].hash, hash) == 0)
@@ -27,7 +27,7 @@ static int is_artifact(const struct model_version *mv, const char *hash)
  * the step of the run the version was registered from that wrote one of
  * its artifacts, as the run recorded it; failing that, the registering
  * step itself when it wrote the artifacts (none was among its inputs). */
-static int training_step(struct store *st, const struct model_version *mv,
+static int training_step(struct store *st, const struct registry_version *mv,
 			 json_t **out, struct mlops_err *err)
 {
 	const char *run = jsonio_str(mv->lineage, "run_id");
@@ -41,7 +41,7 @@ static int training_step(struct store *st, const struct model_version *mv,
 	for (size_t i = 0; i < mv->nartifacts; i++) {
 		json_t *read = NULL;
 		char *name = NULL;
-		int ret = pipeline_run_find_producer(st, run,
+		int ret = pipeline_runs_find_producer(st, run,
 						     mv->artifacts[i].hash,
 						     &name, &read, err);
 
@@ -65,7 +65,7 @@ static int training_step(struct store *st, const struct model_version *mv,
 	return 0;
 }
 
-int registry_lineage_report(struct store *st, const struct model_version *mv,
+int registry_report_lineage(struct store *st, const struct registry_version *mv,
 			    json_t **out, struct mlops_err *err)
 {
 	char created[TIME_RFC3339_MAX];
@@ -179,7 +179,7 @@ static json_t *compare(const json_t *a, const json_t *b, int numeric,
 	return rows;
 }
 
-static json_t *artifact_map(const struct model_version *mv)
+static json_t *artifact_map(const struct registry_version *mv)
 {
 	json_t *o = json_object();
 
@@ -189,8 +189,8 @@ static json_t *artifact_map(const struct model_version *mv)
 	return o;
 }
 
-json_t *registry_diff(const struct model_version *a,
-		      const struct model_version *b, int *differ)
+json_t *registry_report_diff(const struct registry_version *a,
+		      const struct registry_version *b, int *differ)
 {
 	json_t *arts_a = artifact_map(a), *arts_b = artifact_map(b);
 	json_t *d;

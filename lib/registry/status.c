@@ -8,10 +8,10 @@
 #include "core/event.h"
 #include "core/identity.h"
 #include "registry/internal.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
-int registry_record_status(struct store *st, const char *group,
+int registry_status_record(struct store *st, const char *group,
 			   int64_t version, const char *previous,
 			   const char *status, const char *user,
 			   int64_t time_us, const char *note, json_t *extra,
@@ -66,7 +66,7 @@ int registry_record_status(struct store *st, const char *group,
 	return ret;
 }
 
-int registry_set_status(struct store *st, const char *group, int64_t version,
+int registry_status_set(struct store *st, const char *group, int64_t version,
 			const char *status, const char *note,
 			char **previous, struct mlops_err *err)
 {
@@ -99,7 +99,7 @@ int registry_set_status(struct store *st, const char *group, int64_t version,
 					      err);
 	}
 	if (ret == 0)
-		ret = registry_record_status(st, group, version, old, status,
+		ret = registry_status_record(st, group, version, old, status,
 					     user, time_now_us(), note, NULL,
 					     err);
 	if (ret == 0)
@@ -174,7 +174,7 @@ static int check_alias(const char *alias, struct mlops_err *err)
 	return 0;
 }
 
-int registry_alias_set(struct store *st, const char *group,
+int registry_status_alias_set(struct store *st, const char *group,
 		       const char *alias, int64_t version,
 		       struct mlops_err *err)
 {
@@ -211,7 +211,7 @@ int registry_alias_set(struct store *st, const char *group,
 	return ret;
 }
 
-int registry_alias_rm(struct store *st, const char *group, const char *alias,
+int registry_status_alias_rm(struct store *st, const char *group, const char *alias,
 		      struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -243,7 +243,7 @@ int registry_alias_rm(struct store *st, const char *group, const char *alias,
 	return ret;
 }
 
-int registry_alias_list(struct store *st, const char *group, json_t **out,
+int registry_status_alias_list(struct store *st, const char *group, json_t **out,
 			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/hash.h"
 #include "core/identity.h"
 #include "core/jsonio.h"
@@ -20,8 +20,8 @@
 #include "core/object.h"
 #include "registry/card.h"
 #include "registry/internal.h"
-#include "core/tarball.h"
-#include "core/timefmt.h"
+#include "core/tar.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 #define EXPORT_FORMAT "mlops-model-export"
@@ -53,7 +53,7 @@ static int write_json_member(struct tar_writer *w, const char *name,
 	return ret;
 }
 
-int registry_export(struct store *st, const struct model_version *mv,
+int registry_transfer_export(struct store *st, const struct registry_version *mv,
 		    int fd, struct mlops_err *err)
 {
 	struct tar_writer w = { fd, 0 };
@@ -79,14 +79,14 @@ int registry_export(struct store *st, const struct model_version *mv,
 			     "format", EXPORT_FORMAT,
 			     "format_version", EXPORT_VERSION,
 			     "source", "account", st->env,
-			     "model", model_version_json(mv),
+			     "model", registry_version_json(mv),
 			     "history", history,
 			     "approvals", approvals,
 			     "card_revisions",
 			     (json_int_t)json_array_size(card));
 	ret = write_json_member(&w, MEMBER_MANIFEST, manifest, mtime, err);
 	for (size_t i = 0; ret == 0 && i < mv->nartifacts; i++) {
-		const struct model_artifact *a = &mv->artifacts[i];
+		const struct registry_artifact *a = &mv->artifacts[i];
 		char *name = xasprintf(MEMBER_ARTIFACTS "%s", a->name);
 
 		ret = tar_write_header(&w, name, a->size, mtime, err);
@@ -246,7 +246,7 @@ static int check_manifest(struct incoming *in, const char *stream,
 			      "version, status, framework, created, "
 			      "created_by or artifacts are missing or "
 			      "malformed");
-	ret = registry_check_metrics(json_object_get(model, "metrics"),
+	ret = registry_register_check_metrics(json_object_get(model, "metrics"),
 				     "manifest", err);
 	if (ret < 0)
 		return mlops_err_prefix(err, "%s: ", stream);
@@ -342,7 +342,7 @@ static int receive_artifact(struct store *st, struct tar_reader *r,
 	in->got = xrealloc(in->got, (in->ngot + 1) * sizeof(*in->got));
 	got = &in->got[in->ngot];
 	memset(got, 0, sizeof(*got));
-	fd = tmpfile_open(tmpdir, "import", &got->tmp_path, err);
+	fd = fs_tmpfile_open(tmpdir, "import", &got->tmp_path, err);
 	free(tmpdir);
 	if (fd < 0)
 		return fd;
@@ -354,7 +354,7 @@ static int receive_artifact(struct store *st, struct tar_reader *r,
 	while ((n = tar_read(r, chunk, 1 << 20, err)) > 0) {
 		hash_update(h, chunk, (size_t)n);
 		got->size += (uint64_t)n;
-		if (write_all(fd, chunk, (size_t)n) < 0) {
+		if (fs_write_all(fd, chunk, (size_t)n) < 0) {
 			ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 					      "cannot write '%s'",
 					      got->tmp_path);
@@ -390,7 +390,7 @@ static int receive_card(struct tar_reader *r, struct incoming *in,
 {
 	int ret = read_json_member(r, m, &in->card, err);
 
-	return ret < 0 ? ret : modelcard_check_revisions(in->card, r->name,
+	return ret < 0 ? ret : registry_modelcard_check_revisions(in->card, r->name,
 							  err);
 }
 
@@ -479,7 +479,7 @@ static int receive(struct store *st, struct tar_reader *r,
 }
 
 /* Is the version already here the same as the one coming in? */
-static int same_version(const struct model_version *mv,
+static int same_version(const struct registry_version *mv,
 			const struct incoming *in)
 {
 	const json_t *model = in->model;
@@ -574,12 +574,12 @@ static int register_incoming(struct store *st, struct incoming *in,
 	return ret;
 }
 
-int registry_import(struct store *st, int fd, const char *stream,
+int registry_transfer_import(struct store *st, int fd, const char *stream,
 		    const char *status, uint64_t max_size, char **group,
 		    int64_t *version, int *unchanged, struct mlops_err *err)
 {
 	struct incoming in = { 0 };
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	struct tar_reader r;
 	int ret;
 
@@ -623,7 +623,7 @@ int registry_import(struct store *st, int fd, const char *stream,
 		*version = in.version;
 	}
 out:
-	model_version_free(mv);
+	registry_version_free(mv);
 	incoming_release(&in);
 	return ret;
 }

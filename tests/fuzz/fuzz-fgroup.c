@@ -14,13 +14,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_json_round_trip(const struct fgroup *g)
+static void check_json_round_trip(const struct feature_group *g)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct fgroup *back = NULL;
-	json_t *j = fgroup_to_json(g);
+	struct feature_group *back = NULL;
+	json_t *j = feature_group_to_json(g);
 
-	if (fgroup_from_json(&back, j, &err) < 0 ||
+	if (feature_group_from_json(&back, j, &err) < 0 ||
 	    back->nfeatures != g->nfeatures ||
 	    back->id_index != g->id_index ||
 	    back->time_index != g->time_index || back->ttl_us != g->ttl_us ||
@@ -31,7 +31,7 @@ static void check_json_round_trip(const struct fgroup *g)
 		    back->features[i].type != g->features[i].type)
 			abort();
 	json_decref(j);
-	fgroup_free(back);
+	feature_group_free(back);
 }
 
 static void check_pack_round_trip(const uint8_t *data, size_t size)
@@ -51,8 +51,8 @@ static void check_pack_round_trip(const uint8_t *data, size_t size)
 			*nl++ = '\0';
 		p = nl;
 	}
-	fgroup_pack(&packed, n, values);
-	if (fgroup_unpack(packed.s, packed.len, n, back, &scratch, &err) < 0)
+	feature_group_pack(&packed, n, values);
+	if (feature_group_unpack(packed.s, packed.len, n, back, &scratch, &err) < 0)
 		abort();
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(back[i], values[i]) != 0)
@@ -67,12 +67,12 @@ static void check_pack_round_trip(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 
-	if (fgroup_load_yaml_mem(&g, (const char *)data, size, "fuzz.yaml",
+	if (feature_group_load_yaml_mem(&g, (const char *)data, size, "fuzz.yaml",
 				 &err) == 0) {
 		check_json_round_trip(g);
-		fgroup_free(g);
+		feature_group_free(g);
 	} else if (err.code != MLOPS_EINPUT) {
 		abort();
 	}

@@ -18,7 +18,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int fixed(const char *ref, struct pexpr_value *out, void *arg,
+static int fixed(const char *ref, struct pipeline_expr_value *out, void *arg,
 		 struct mlops_err *err)
 {
 	(void)arg;
@@ -64,10 +64,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pipeline_free(p);
 	}
 	buf_add(&text, data, size);	/* NUL-terminated copy */
-	if (pexpr_eval(&value, text.s, fixed, NULL, &err) == 0 &&
+	if (pipeline_expr_eval(&value, text.s, fixed, NULL, &err) == 0 &&
 	    value != 0 && value != 1)
 		abort();
-	pexpr_subst(&out, text.s, fixed, NULL, &err);
+	pipeline_expr_subst(&out, text.s, fixed, NULL, &err);
 	buf_release(&out);
 	buf_release(&text);
 	return 0;

@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "registry/registry.h"
-#include "core/tarball.h"
+#include "core/tar.h"
 #include "core/xalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		write_artifacts(&w, data, size);
 		tar_write_end(&w, &err);
 		lseek(fd, 0, SEEK_SET);
-		ret = registry_import(st, fd, "fuzz.tar", NULL, 0, &group,
+		ret = registry_transfer_import(st, fd, "fuzz.tar", NULL, 0, &group,
 				      &version, &unchanged, &err);
 		if (ret < 0 && strncmp(err.msg, "fuzz.tar", 8) != 0 &&
 		    ret != MLOPS_EINTERNAL)

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/tarball.h"
+#include "core/tar.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

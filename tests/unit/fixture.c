@@ -6,7 +6,7 @@
 #include <check.h>
 
 #include "fixture.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/xalloc.h"
 
 struct store *fixture_store_new(void)

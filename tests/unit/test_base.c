@@ -9,12 +9,12 @@
 #include "core/buf.h"
 #include "core/cli.h"
 #include "core/err.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/hash.h"
-#include "core/ids.h"
+#include "core/id.h"
 #include "core/jsonio.h"
-#include "core/num.h"
-#include "core/timefmt.h"
+#include "core/parse.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 START_TEST(err_set_returns_code_and_prefix_keeps_message)
@@ -89,17 +89,17 @@ END_TEST
 
 START_TEST(path_helpers_normalise)
 {
-	char *p = path_join("a/", "/b");
+	char *p = fs_path_join("a/", "/b");
 
 	ck_assert_str_eq(p, "a/b");
 	free(p);
-	p = path_dirname("x/y/z");
+	p = fs_path_dirname("x/y/z");
 	ck_assert_str_eq(p, "x/y");
 	free(p);
-	p = path_absolute("/a/./b//c/../d/");
+	p = fs_path_absolute("/a/./b//c/../d/");
 	ck_assert_str_eq(p, "/a/b/d");
 	free(p);
-	p = path_absolute("/..");
+	p = fs_path_absolute("/..");
 	ck_assert_str_eq(p, "/");
 	free(p);
 }
@@ -214,15 +214,15 @@ START_TEST(durations_have_units)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	int64_t d;
 
-	ck_assert_int_eq(duration_parse("30d", &d, &err), 0);
+	ck_assert_int_eq(time_parse_duration("30d", &d, &err), 0);
 	ck_assert_int_eq(d, INT64_C(30) * 86400 * TIME_US_PER_SEC);
-	ck_assert_int_eq(duration_parse("250ms", &d, &err), 0);
+	ck_assert_int_eq(time_parse_duration("250ms", &d, &err), 0);
 	ck_assert_int_eq(d, 250000);
-	ck_assert_int_eq(duration_parse("2", &d, &err), 0);
+	ck_assert_int_eq(time_parse_duration("2", &d, &err), 0);
 	ck_assert_int_eq(d, 2 * TIME_US_PER_SEC);
-	ck_assert_int_eq(duration_parse("10 parsecs", &d, &err),
+	ck_assert_int_eq(time_parse_duration("10 parsecs", &d, &err),
 			 MLOPS_EINPUT);
-	ck_assert_int_eq(duration_parse("-1s", &d, &err), MLOPS_EINPUT);
+	ck_assert_int_eq(time_parse_duration("-1s", &d, &err), MLOPS_EINPUT);
 }
 END_TEST
 

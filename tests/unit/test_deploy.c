@@ -18,22 +18,22 @@
 #include "fixture.h"
 #include "deploy/gateway_record.h"
 #include "deploy/predio.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 #include "deploy/xgbtrees.h"
 
 START_TEST(csv_rows_become_floats_with_missing_values)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct predio_rows r = PREDIO_ROWS_INIT;
+	struct deploy_predio_rows r = DEPLOY_PREDIO_ROWS_INIT;
 	const char body[] = "1,2.5,-3e2\r\n\n 0.1 ,,7\n";
 
-	ck_assert_int_eq(predio_parse_csv(&r, body, strlen(body), 3, &err), 0);
+	ck_assert_int_eq(deploy_predio_parse_csv(&r, body, strlen(body), 3, &err), 0);
 	ck_assert_uint_eq(r.nrows, 2);
 	ck_assert_uint_eq(r.ncols, 3);
 	ck_assert(r.x[0] == 1.0f && r.x[1] == 2.5f && r.x[2] == -300.0f);
 	ck_assert(r.x[3] == 0.1f && isnan(r.x[4]) && r.x[5] == 7.0f);
-	predio_rows_release(&r);
+	deploy_predio_rows_release(&r);
 }
 END_TEST
 
@@ -46,64 +46,64 @@ START_TEST(csv_numbers_round_like_numpy)
 		"9007199254740993",
 		"1.00000005960464477539", NULL };
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct predio_rows r = PREDIO_ROWS_INIT;
+	struct deploy_predio_rows r = DEPLOY_PREDIO_ROWS_INIT;
 
 	for (int i = 0; nums[i]; i++) {
-		ck_assert_int_eq(predio_parse_csv(&r, nums[i], strlen(nums[i]),
+		ck_assert_int_eq(deploy_predio_parse_csv(&r, nums[i], strlen(nums[i]),
 						  1, &err), 0);
 		ck_assert_msg(r.x[0] == (float)strtod(nums[i], NULL), "%s",
 			      nums[i]);
 	}
-	predio_rows_release(&r);
+	deploy_predio_rows_release(&r);
 }
 END_TEST
 
 START_TEST(csv_errors_name_line_and_column)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct predio_rows r = PREDIO_ROWS_INIT;
+	struct deploy_predio_rows r = DEPLOY_PREDIO_ROWS_INIT;
 
-	ck_assert_int_eq(predio_parse_csv(&r, "1,2\n3,x\n", 8, 2, &err),
+	ck_assert_int_eq(deploy_predio_parse_csv(&r, "1,2\n3,x\n", 8, 2, &err),
 			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "line 2, column 2: 'x' is not a number");
-	ck_assert_int_eq(predio_parse_csv(&r, "1,2\n3\n", 6, 0, &err),
+	ck_assert_int_eq(deploy_predio_parse_csv(&r, "1,2\n3\n", 6, 0, &err),
 			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "line 2: 1 values, the model expects 2");
-	ck_assert_int_eq(predio_parse_csv(&r, "\n\n", 2, 2, &err),
+	ck_assert_int_eq(deploy_predio_parse_csv(&r, "\n\n", 2, 2, &err),
 			 MLOPS_EINPUT);
-	ck_assert_int_eq(predio_parse_csv(&r, "1e", 2, 1, &err),
+	ck_assert_int_eq(deploy_predio_parse_csv(&r, "1e", 2, 1, &err),
 			 MLOPS_EINPUT);
-	ck_assert_int_eq(predio_parse_csv(&r, "nan", 3, 1, &err),
+	ck_assert_int_eq(deploy_predio_parse_csv(&r, "nan", 3, 1, &err),
 			 MLOPS_EINPUT);
-	predio_rows_release(&r);
+	deploy_predio_rows_release(&r);
 }
 END_TEST
 
 START_TEST(json_instances_in_three_shapes)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct predio_rows r = PREDIO_ROWS_INIT;
+	struct deploy_predio_rows r = DEPLOY_PREDIO_ROWS_INIT;
 	const char *a = "{\"instances\": [[1, 2], [3, null]]}";
 	const char *b = "{\"instances\": [{\"features\": [5, 6]}]}";
 	const char *c = "[7, 8]";
 
-	ck_assert_int_eq(predio_parse_json(&r, a, strlen(a), 2, &err), 0);
+	ck_assert_int_eq(deploy_predio_parse_json(&r, a, strlen(a), 2, &err), 0);
 	ck_assert_uint_eq(r.nrows, 2);
 	ck_assert(r.x[2] == 3.0f && isnan(r.x[3]));
-	ck_assert_int_eq(predio_parse_json(&r, b, strlen(b), 2, &err), 0);
+	ck_assert_int_eq(deploy_predio_parse_json(&r, b, strlen(b), 2, &err), 0);
 	ck_assert(r.nrows == 1 && r.x[1] == 6.0f);
-	ck_assert_int_eq(predio_parse_json(&r, c, strlen(c), 2, &err), 0);
+	ck_assert_int_eq(deploy_predio_parse_json(&r, c, strlen(c), 2, &err), 0);
 	ck_assert(r.nrows == 1 && r.x[0] == 7.0f);
-	ck_assert_int_eq(predio_parse_json(&r, "[[1]]", 5, 2, &err),
+	ck_assert_int_eq(deploy_predio_parse_json(&r, "[[1]]", 5, 2, &err),
 			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "instance 1: 1 values, the model expects 2");
-	predio_rows_release(&r);
+	deploy_predio_rows_release(&r);
 }
 END_TEST
 
 START_TEST(float_printer_reads_back_the_same_float)
 {
-	char out[PREDIO_FLOAT_MAX + 1];
+	char out[DEPLOY_PREDIO_FLOAT_MAX + 1];
 	uint32_t s = 12345;
 
 	for (int i = 0; i < 200000; i++) {
@@ -116,16 +116,16 @@ START_TEST(float_printer_reads_back_the_same_float)
 		memcpy(&v, &bits, sizeof(v));
 		if (isnan(v) || isinf(v))
 			continue;
-		n = predio_format_float(out, v);
+		n = deploy_predio_format_float(out, v);
 		out[n] = '\0';
 		back = strtof(out, NULL);
 		ck_assert_msg(back == v, "%.9g printed as %s", v, out);
 	}
-	ck_assert_uint_eq(predio_format_float(out, 0.5f), 3);
+	ck_assert_uint_eq(deploy_predio_format_float(out, 0.5f), 3);
 	ck_assert(memcmp(out, "0.5", 3) == 0);
-	ck_assert_uint_eq(predio_format_float(out, -120.0f), 4);
+	ck_assert_uint_eq(deploy_predio_format_float(out, -120.0f), 4);
 	ck_assert(memcmp(out, "-120", 4) == 0);
-	ck_assert_uint_eq(predio_format_float(out, 0.001953125f), 11);
+	ck_assert_uint_eq(deploy_predio_format_float(out, 0.001953125f), 11);
 	ck_assert(memcmp(out, "0.001953125", 11) == 0);
 }
 END_TEST
@@ -135,10 +135,10 @@ START_TEST(csv_and_json_answers)
 	struct buf b = BUF_INIT;
 	const float p[] = { 0.25f, 1.0f, NAN, 2.0f };
 
-	predio_format_csv(&b, p, 2, 2);
+	deploy_predio_format_csv(&b, p, 2, 2);
 	ck_assert_str_eq(b.s, "0.25,1\nnan,2\n");
 	buf_reset(&b);
-	predio_format_json(&b, p, 2, 1);
+	deploy_predio_format_json(&b, p, 2, 1);
 	ck_assert_str_eq(b.s, "{\"predictions\":[{\"score\":0.25},"
 			 "{\"score\":1}]}\n");
 	buf_release(&b);
@@ -162,38 +162,38 @@ static const char two_stumps[] =
 START_TEST(trees_walk_splits_ties_and_missing_values)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct xgb_trees *t = NULL;
+	struct deploy_xgbtrees *t = NULL;
 	const float x[] = { 9, 0.4f, 9, 0.5f, 9, NAN };
 	float out[3];
 
-	ck_assert_int_eq(xgb_trees_build(&t, two_stumps, strlen(two_stumps),
+	ck_assert_int_eq(deploy_xgbtrees_build(&t, two_stumps, strlen(two_stumps),
 					 &err), 0);
-	ck_assert_uint_eq(xgb_trees_nfeatures(t), 2);
-	xgb_trees_predict(t, x, 3, out);
+	ck_assert_uint_eq(deploy_xgbtrees_nfeatures(t), 2);
+	deploy_xgbtrees_predict(t, x, 3, out);
 	/* below: -1 + 0.25; at the threshold: 1 + 0.5 (not < 0.5);
 	 * missing: left in tree 1 (-1), right in tree 2 (0.5). */
 	ck_assert(out[0] == 1.0f / (1.0f + expf(0.75f)));
 	ck_assert(out[1] == 1.0f / (1.0f + expf(-1.5f)));
 	ck_assert(out[2] == 1.0f / (1.0f + expf(0.5f)));
-	xgb_trees_free(t);
+	deploy_xgbtrees_free(t);
 }
 END_TEST
 
 START_TEST(trees_refuse_what_they_cannot_evaluate)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct xgb_trees *t = NULL;
+	struct deploy_xgbtrees *t = NULL;
 	char *dart = xstrdup(two_stumps), *multi = xstrdup(two_stumps);
 
 	memcpy(strstr(dart, "\"gbtree\""), "\"dart\"  ", 8);
-	ck_assert_int_eq(xgb_trees_build(&t, dart, strlen(dart), &err),
+	ck_assert_int_eq(deploy_xgbtrees_build(&t, dart, strlen(dart), &err),
 			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "booster 'dart'");
 	memcpy(strstr(multi, "\"num_class\":\"0\""), "\"num_class\":\"3\"",
 	       15);
-	ck_assert_int_eq(xgb_trees_build(&t, multi, strlen(multi), &err),
+	ck_assert_int_eq(deploy_xgbtrees_build(&t, multi, strlen(multi), &err),
 			 MLOPS_EINPUT);
-	ck_assert_int_eq(xgb_trees_build(&t, "{}", 2, &err), MLOPS_EINPUT);
+	ck_assert_int_eq(deploy_xgbtrees_build(&t, "{}", 2, &err), MLOPS_EINPUT);
 	free(dart);
 	free(multi);
 }
@@ -218,7 +218,7 @@ static int count_and_remove(const char *dir, int64_t now)
 	int n = 0;
 	char *cmd;
 
-	ck_assert_int_eq(capture_each(dir, "ep", now - TIME_US_PER_SEC,
+	ck_assert_int_eq(deploy_capture_each(dir, "ep", now - TIME_US_PER_SEC,
 				      now + TIME_US_PER_SEC,
 				      count_record, &n, &err), 0);
 	cmd = xasprintf("test $(find %s -name '.*part' | wc -l) = 0", dir);
@@ -234,19 +234,19 @@ START_TEST(capture_writes_complete_files_and_reads_them_back)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
-	struct capture *c = NULL;
+	struct deploy_capture *c = NULL;
 	int64_t now = time_now_us();
 	int n, dropped = 0;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(capture_start(&c, dir, 4, &err), 0);
+	ck_assert_int_eq(deploy_capture_start(&c, dir, 4, &err), 0);
 	/* A queue of 4: some of 1000 quick submits must be dropped, and
 	 * every one is either written or counted as dropped. */
 	for (int i = 0; i < 1000; i++)
-		dropped -= capture_submit(c, "ep", now, "text/csv", "1,2\n", 4,
+		dropped -= deploy_capture_submit(c, "ep", now, "text/csv", "1,2\n", 4,
 					  "text/csv", "0.5\n", 4);
-	ck_assert_int_eq(capture_dropped(c), dropped);
-	capture_stop(c);
+	ck_assert_int_eq(deploy_capture_dropped(c), dropped);
+	deploy_capture_stop(c);
 	n = count_and_remove(dir, now);
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(n + dropped, 1000);
@@ -258,21 +258,21 @@ START_TEST(capture_drops_what_exceeds_its_byte_bound)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
 	static char big[4096];
-	struct capture *c = NULL;
+	struct deploy_capture *c = NULL;
 	int64_t now = time_now_us();
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	memset(big, '1', sizeof(big));
-	ck_assert_int_eq(capture_start(&c, dir, 1024, &err), 0);
-	capture_limit_bytes(c, 2048);
+	ck_assert_int_eq(deploy_capture_start(&c, dir, 1024, &err), 0);
+	deploy_capture_limit_bytes(c, 2048);
 	/* The queue has room for 1024 records, but not for 4 KB of body. */
-	ck_assert_int_eq(capture_submit(c, "ep", now, "text/csv", big,
+	ck_assert_int_eq(deploy_capture_submit(c, "ep", now, "text/csv", big,
 					sizeof(big), "text/csv", "0.5\n", 4),
 			 -1);
-	ck_assert_int_eq(capture_dropped(c), 1);
-	ck_assert_int_eq(capture_submit(c, "ep", now, "text/csv", "1,2\n", 4,
+	ck_assert_int_eq(deploy_capture_dropped(c), 1);
+	ck_assert_int_eq(deploy_capture_submit(c, "ep", now, "text/csv", "1,2\n", 4,
 					"text/csv", "0.5\n", 4), 0);
-	capture_stop(c);
+	deploy_capture_stop(c);
 	ck_assert_int_eq(count_and_remove(dir, now), 1);
 }
 END_TEST
@@ -315,16 +315,16 @@ START_TEST(capture_escapes_text_and_base64s_the_rest)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char dir[] = "/tmp/mlops-test-capture.XXXXXX";
 		struct side_check sc = { cases[i].enc, cases[i].data, 0 };
-		struct capture *c = NULL;
+		struct deploy_capture *c = NULL;
 		char *cmd;
 
 		ck_assert_ptr_nonnull(mkdtemp(dir));
-		ck_assert_int_eq(capture_start(&c, dir, 8, &err), 0);
-		ck_assert_int_eq(capture_submit(c, "ep", now, cases[i].type,
+		ck_assert_int_eq(deploy_capture_start(&c, dir, 8, &err), 0);
+		ck_assert_int_eq(deploy_capture_submit(c, "ep", now, cases[i].type,
 			cases[i].in, strlen(cases[i].in), "text/csv", "1\n",
 			2), 0);
-		capture_stop(c);
-		ck_assert_int_eq(capture_each(dir, "ep", 0, INT64_MAX,
+		deploy_capture_stop(c);
+		ck_assert_int_eq(deploy_capture_each(dir, "ep", 0, INT64_MAX,
 					      check_side, &sc, &err), 0);
 		ck_assert_int_eq(sc.seen, 1);
 		cmd = xasprintf("rm -rf '%s'", dir);
@@ -337,37 +337,37 @@ END_TEST
 START_TEST(settings_follow_sagemaker_limits)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct endpoint_settings s;
+	struct deploy_endpoint_settings s;
 
-	endpoint_settings_default(&s);
-	ck_assert_int_eq(endpoint_settings_check(&s, &err), 0);
+	deploy_endpoint_settings_default(&s);
+	ck_assert_int_eq(deploy_endpoint_settings_check(&s, &err), 0);
 	s.memory_mb = 3000;
-	ck_assert_int_eq(endpoint_settings_check(&s, &err), MLOPS_EUSAGE);
-	endpoint_settings_default(&s);
+	ck_assert_int_eq(deploy_endpoint_settings_check(&s, &err), MLOPS_EUSAGE);
+	deploy_endpoint_settings_default(&s);
 	s.provisioned = 11;
-	ck_assert_int_eq(endpoint_settings_check(&s, &err), MLOPS_EUSAGE);
-	ck_assert(endpoint_valid_name("churn-web-2"));
-	ck_assert(!endpoint_valid_name("-churn"));
-	ck_assert(!endpoint_valid_name("churn/1"));
-	ck_assert(!endpoint_valid_name(""));
+	ck_assert_int_eq(deploy_endpoint_settings_check(&s, &err), MLOPS_EUSAGE);
+	ck_assert(deploy_endpoint_valid_name("churn-web-2"));
+	ck_assert(!deploy_endpoint_valid_name("-churn"));
+	ck_assert(!deploy_endpoint_valid_name("churn/1"));
+	ck_assert(!deploy_endpoint_valid_name(""));
 }
 END_TEST
 
 START_TEST(gateway_status_is_the_best_any_gateway_gives)
 {
-	struct gwrec_endpoint a[] = { { "web", "m/1", 3, 0 },
+	struct deploy_gateway_record_endpoint a[] = { { "web", "m/1", 3, 0 },
 				      { "bad", "m/1", 1, 1 } };
-	struct gwrec_endpoint b[] = { { "web", "m/1", 2, 0 } };
-	struct gwrec recs[] = { { 1, 1, "h", "u", 2, a },
+	struct deploy_gateway_record_endpoint b[] = { { "web", "m/1", 2, 0 } };
+	struct deploy_gateway_record recs[] = { { 1, 1, "h", "u", 2, a },
 				{ 2, 1, "h", "u", 1, b } };
 
-	ck_assert_str_eq(gwrec_status(recs, 0, "web", 3), "OutOfService");
-	ck_assert_str_eq(gwrec_status(recs, 2, "web", 3), "InService");
-	ck_assert_str_eq(gwrec_status(recs + 1, 1, "web", 3), "Updating");
-	ck_assert_str_eq(gwrec_status(recs, 2, "web", 4), "Updating");
-	ck_assert_str_eq(gwrec_status(recs, 2, "new", 1), "Creating");
-	ck_assert_str_eq(gwrec_status(recs, 1, "bad", 1), "Failed");
-	ck_assert_str_eq(gwrec_status(recs, 2, "bad", 1), "Creating");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 0, "web", 3), "OutOfService");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "web", 3), "InService");
+	ck_assert_str_eq(deploy_gateway_record_status(recs + 1, 1, "web", 3), "Updating");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "web", 4), "Updating");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "new", 1), "Creating");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 1, "bad", 1), "Failed");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "bad", 1), "Creating");
 }
 END_TEST
 
@@ -375,7 +375,7 @@ END_TEST
 static char *record_put(const char *dir, const char *host, long pid,
 			long start)
 {
-	char *path = xasprintf("%s/%s/%s-%ld.json", dir, GWREC_DIR, host,
+	char *path = xasprintf("%s/%s/%s-%ld.json", dir, DEPLOY_GATEWAY_RECORD_DIR, host,
 			       pid);
 	char *body = xasprintf("{\"pid\":%ld,\"host\":\"%s\",\"start\":%ld,"
 			       "\"url\":\"http://x\",\"endpoints\":[]}",
@@ -390,20 +390,20 @@ START_TEST(gateway_records_of_dead_or_silent_gateways_do_not_count)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct store *st = fixture_store_new();
-	struct gwrec_endpoint ep = { "web", "m/1", 7, 0 };
+	struct deploy_gateway_record_endpoint ep = { "web", "m/1", 7, 0 };
 	struct buf last = BUF_INIT;
-	struct gwrec *recs = NULL;
+	struct deploy_gateway_record *recs = NULL;
 	struct timeval old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
-	char *own = gwrec_own_path(st->dir), *host, *dead, *reused, *far;
+	char *own = deploy_gateway_record_own_path(st->dir), *host, *dead, *reused, *far;
 	size_t n = 0;
 	pid_t child;
 
-	ck_assert_int_eq(gwrec_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err), 0);
 	ck_assert_uint_eq(n, 0);
-	gwrec_list_free(recs, n);
-	ck_assert_int_eq(gwrec_write(own, &last, "http://me", &ep, 1, &err),
+	deploy_gateway_record_list_free(recs, n);
+	ck_assert_int_eq(deploy_gateway_record_write(own, &last, "http://me", &ep, 1, &err),
 			 0);
-	ck_assert_int_eq(gwrec_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(recs[0].pid, getpid());
 	ck_assert(recs[0].local);
@@ -411,7 +411,7 @@ START_TEST(gateway_records_of_dead_or_silent_gateways_do_not_count)
 	ck_assert_uint_eq(recs[0].n, 1);
 	ck_assert_int_eq(recs[0].eps[0].generation, 7);
 	host = xstrdup(recs[0].host);
-	gwrec_list_free(recs, n);
+	deploy_gateway_record_list_free(recs, n);
 
 	/* A gateway that exited without removing its record. */
 	child = fork();
@@ -427,18 +427,18 @@ START_TEST(gateway_records_of_dead_or_silent_gateways_do_not_count)
 	free(record_put(st->dir, host, 4294967295L, -1));
 	/* Another host's gateway: alive while its record is fresh. */
 	far = record_put(st->dir, "elsewhere", 42, 5);
-	ck_assert_int_eq(gwrec_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(recs[0].host, "elsewhere");
 	ck_assert(!recs[0].local);
-	gwrec_list_free(recs, n);
+	deploy_gateway_record_list_free(recs, n);
 	ck_assert_int_eq(utimes(far, old), 0);
-	ck_assert_int_eq(gwrec_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err), 0);
 	ck_assert_uint_eq(n, 0);
-	gwrec_list_free(recs, n);
+	deploy_gateway_record_list_free(recs, n);
 
 	/* prune removes this host's dead records only. */
-	gwrec_prune(st->dir);
+	deploy_gateway_record_prune(st->dir);
 	ck_assert(access(dead, F_OK) != 0);
 	ck_assert(access(reused, F_OK) != 0);
 	ck_assert(access(far, F_OK) == 0);

@@ -22,15 +22,15 @@ static const char good_yaml[] =
 	"  - {name: balance, type: fractional}\n"
 	"ttl: 30d\n";
 
-static int load(const char *yaml, struct fgroup **g, struct mlops_err *err)
+static int load(const char *yaml, struct feature_group **g, struct mlops_err *err)
 {
-	return fgroup_load_yaml_mem(g, yaml, strlen(yaml), "g.yaml", err);
+	return feature_group_load_yaml_mem(g, yaml, strlen(yaml), "g.yaml", err);
 }
 
 START_TEST(fgroup_loads_and_round_trips_through_json)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct fgroup *g = NULL, *back = NULL;
+	struct feature_group *g = NULL, *back = NULL;
 	json_t *j;
 
 	ck_assert_int_eq(load(good_yaml, &g, &err), 0);
@@ -40,21 +40,21 @@ START_TEST(fgroup_loads_and_round_trips_through_json)
 	ck_assert_uint_eq(g->time_index, 1);
 	ck_assert(g->ttl_us == INT64_C(30) * 86400 * 1000000);
 	ck_assert(g->online && g->offline);
-	j = fgroup_to_json(g);
-	ck_assert_int_eq(fgroup_from_json(&back, j, &err), 0);
+	j = feature_group_to_json(g);
+	ck_assert_int_eq(feature_group_from_json(&back, j, &err), 0);
 	ck_assert_str_eq(back->features[3].name, "balance");
 	ck_assert_int_eq(back->features[3].type, FTYPE_FRACTIONAL);
 	ck_assert(back->ttl_us == g->ttl_us);
 	json_decref(j);
-	fgroup_free(g);
-	fgroup_free(back);
+	feature_group_free(g);
+	feature_group_free(back);
 }
 END_TEST
 
 static void expect_error(const char *yaml, const char *msg)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 
 	ck_assert_int_eq(load(yaml, &g, &err), MLOPS_EINPUT);
 	ck_assert_msg(strstr(err.msg, msg), "'%s' lacks '%s'", err.msg, msg);
@@ -87,39 +87,39 @@ END_TEST
 START_TEST(fgroup_checks_values_against_types)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct fgroup *g = NULL;
+	struct feature_group *g = NULL;
 
 	ck_assert_int_eq(load(good_yaml, &g, &err), 0);
-	ck_assert_int_eq(fgroup_check_value(g, 2, "42", &err), 0);
-	ck_assert_int_eq(fgroup_check_value(g, 2, "", &err), 0);
-	ck_assert_int_eq(fgroup_check_value(g, 2, "4.5", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(feature_group_check_value(g, 2, "42", &err), 0);
+	ck_assert_int_eq(feature_group_check_value(g, 2, "", &err), 0);
+	ck_assert_int_eq(feature_group_check_value(g, 2, "4.5", &err), MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "age: \"4.5\" is not an integral");
-	ck_assert_int_eq(fgroup_check_value(g, 3, "12,5", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(feature_group_check_value(g, 3, "12,5", &err), MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "balance: \"12,5\" is not a fractional");
-	ck_assert_int_eq(fgroup_check_value(g, 3, "1.5e-3", &err), 0);
-	ck_assert_int_eq(fgroup_check_value(g, 3, "0x1p3", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(feature_group_check_value(g, 3, "1.5e-3", &err), 0);
+	ck_assert_int_eq(feature_group_check_value(g, 3, "0x1p3", &err), MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "balance: \"0x1p3\" is not a fractional");
-	ck_assert_int_eq(fgroup_check_value(g, 1, "2026-13-01T00:00:00Z",
+	ck_assert_int_eq(feature_group_check_value(g, 1, "2026-13-01T00:00:00Z",
 					    &err), MLOPS_EINPUT);
-	ck_assert_int_eq(fgroup_check_value(g, 0, "", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(feature_group_check_value(g, 0, "", &err), MLOPS_EINPUT);
 	/* A string event time must be ISO 8601, not Unix seconds. */
-	ck_assert_int_eq(fgroup_check_value(g, 1, "2026-01-01T00:00:00Z",
+	ck_assert_int_eq(feature_group_check_value(g, 1, "2026-01-01T00:00:00Z",
 					    &err), 0);
-	ck_assert_int_eq(fgroup_check_value(g, 1, "1767225600", &err),
+	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600", &err),
 			 MLOPS_EINPUT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "is not an ISO 8601 time"));
 	/* An integral event time must be Unix seconds, not RFC 3339. */
 	g->features[1].type = FTYPE_INTEGRAL;
-	ck_assert_int_eq(fgroup_check_value(g, 1, "1767225600", &err), 0);
-	ck_assert_int_eq(fgroup_check_value(g, 1, "2026-01-01T00:00:00Z",
+	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600", &err), 0);
+	ck_assert_int_eq(feature_group_check_value(g, 1, "2026-01-01T00:00:00Z",
 					    &err), MLOPS_EINPUT);
-	ck_assert_int_eq(fgroup_check_value(g, 1, "1767225600.5", &err),
+	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600.5", &err),
 			 MLOPS_EINPUT);
 	g->features[1].type = FTYPE_FRACTIONAL;
-	ck_assert_int_eq(fgroup_check_value(g, 1, "1767225600.5", &err), 0);
-	ck_assert_int_eq(fgroup_check_value(g, 1, "1.7e9", &err),
+	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600.5", &err), 0);
+	ck_assert_int_eq(feature_group_check_value(g, 1, "1.7e9", &err),
 			 MLOPS_EINPUT);
-	fgroup_free(g);
+	feature_group_free(g);
 }
 END_TEST
 
@@ -134,14 +134,14 @@ START_TEST(fgroup_pack_round_trips_values)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	in[2] = big;
-	fgroup_pack(&packed, 4, in);
-	ck_assert_int_eq(fgroup_unpack(packed.s, packed.len, 4, out, &scratch,
+	feature_group_pack(&packed, 4, in);
+	ck_assert_int_eq(feature_group_unpack(packed.s, packed.len, 4, out, &scratch,
 				       &err), 0);
 	ck_assert_str_eq(out[0], "a");
 	ck_assert_str_eq(out[1], "");
 	ck_assert_str_eq(out[2], big);
 	ck_assert_str_eq(out[3], in[3]);
-	ck_assert_int_eq(fgroup_unpack(packed.s, packed.len - 1, 4, out,
+	ck_assert_int_eq(feature_group_unpack(packed.s, packed.len - 1, 4, out,
 				       &scratch, &err), MLOPS_EINTERNAL);
 	buf_release(&packed);
 	buf_release(&scratch);
@@ -154,8 +154,8 @@ START_TEST(extsort_merges_spilled_runs_in_order)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct extsort *s = extsort_new("/tmp", 1);
-	const struct sort_rec *r;
-	struct sort_rec *prev = NULL;
+	const struct extsort_rec *r;
+	struct extsort_rec *prev = NULL;
 	size_t n = 0, total = 100000;
 	char key[32], data[64];
 	int ret;
@@ -175,7 +175,7 @@ START_TEST(extsort_merges_spilled_runs_in_order)
 		size_t len = sizeof(*r) + r->keylen + r->datalen;
 
 		if (prev)
-			ck_assert_int_le(sort_rec_cmp(prev, r), 0);
+			ck_assert_int_le(extsort_rec_cmp(prev, r), 0);
 		ck_assert_uint_eq(r->datalen, r->k2 % 64);
 		free(prev);
 		prev = xmalloc(len);
@@ -195,7 +195,7 @@ START_TEST(extsort_compacts_many_runs)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct extsort *s = extsort_new("/tmp", 1);
-	const struct sort_rec *r;
+	const struct extsort_rec *r;
 	uint64_t prev = 0, sum = 0, n = 0, total = 60000;
 	char pad[100] = { 0 };
 	int ret;
@@ -224,7 +224,7 @@ START_TEST(extsort_sorts_in_memory_by_all_keys)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct extsort *s = extsort_new("/tmp", 64u << 20);
-	const struct sort_rec *r;
+	const struct extsort_rec *r;
 	uint64_t expect_k2[] = { 3, 1, 2, 0 };
 	size_t i = 0;
 

@@ -19,14 +19,14 @@ START_TEST(validate_names_the_offending_field)
 				  1);
 	json_t *section = json_pack("{s:s}", "nonsense", "x");
 
-	ck_assert_int_eq(modelcard_validate(ok, "c", &err), 0);
-	ck_assert_int_eq(modelcard_validate(unknown, "c", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_modelcard_validate(ok, "c", &err), 0);
+	ck_assert_int_eq(registry_modelcard_validate(unknown, "c", &err), MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "c: card field 'model_overview.colour' is "
 			 "not in the model card schema");
-	ck_assert_int_eq(modelcard_validate(typed, "c", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_modelcard_validate(typed, "c", &err), MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "c: card field 'evaluation_details.0.name' "
 			 "must be a string");
-	ck_assert_int_eq(modelcard_validate(section, "c", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_modelcard_validate(section, "c", &err), MLOPS_EINPUT);
 	json_decref(ok);
 	json_decref(unknown);
 	json_decref(typed);
@@ -39,33 +39,33 @@ START_TEST(set_types_values_by_the_schema)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	json_t *c = json_object();
 
-	ck_assert_int_eq(modelcard_set(c, "model_overview.model_version", "7",
+	ck_assert_int_eq(registry_modelcard_set(c, "model_overview.model_version", "7",
 				       &err), 0);
 	ck_assert(json_is_number(json_object_get(json_object_get(
 		c, "model_overview"), "model_version")));
-	ck_assert_int_eq(modelcard_set(c, "evaluation_details.0.name", "a",
+	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.0.name", "a",
 				       &err), 0);
-	ck_assert_int_eq(modelcard_set(c, "evaluation_details.1.name", "b",
+	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.1.name", "b",
 				       &err), 0);
-	ck_assert_int_eq(modelcard_set(c, "evaluation_details.0.name", "A",
+	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.0.name", "A",
 				       &err), 0);
 	ck_assert_uint_eq(json_array_size(json_object_get(
 		c, "evaluation_details")), 2);
-	ck_assert_int_eq(modelcard_set(c, "training_details.training_job_"
+	ck_assert_int_eq(registry_modelcard_set(c, "training_details.training_job_"
 				       "details.training_datasets",
 				       "[\"s3://x\"]", &err), 0);
-	ck_assert_int_eq(modelcard_set(c, "additional_information."
+	ck_assert_int_eq(registry_modelcard_set(c, "additional_information."
 				       "custom_details.k", "v", &err), 0);
 	/* Failures leave the content as it was. */
-	ck_assert_int_eq(modelcard_set(c, "model_overview.model_version", "x",
+	ck_assert_int_eq(registry_modelcard_set(c, "model_overview.model_version", "x",
 				       &err), MLOPS_EINPUT);
-	ck_assert_int_eq(modelcard_set(c, "intended_uses.risk_rating", "Huge",
+	ck_assert_int_eq(registry_modelcard_set(c, "intended_uses.risk_rating", "Huge",
 				       &err), MLOPS_EINPUT);
-	ck_assert_int_eq(modelcard_set(c, "evaluation_details.5.name", "x",
+	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.5.name", "x",
 				       &err), MLOPS_EINPUT);
-	ck_assert_int_eq(modelcard_set(c, "model_overview.model_name.x", "x",
+	ck_assert_int_eq(registry_modelcard_set(c, "model_overview.model_name.x", "x",
 				       &err), MLOPS_EINPUT);
-	ck_assert_int_eq(modelcard_set(c, "additional_information."
+	ck_assert_int_eq(registry_modelcard_set(c, "additional_information."
 				       "custom_details.k.deeper", "x", &err),
 			 MLOPS_EINPUT);
 	ck_assert_ptr_null(json_object_get(c, "intended_uses"));
@@ -85,11 +85,11 @@ START_TEST(render_escapes_for_each_format)
 				"intended_uses", "purpose_of_model",
 				"a <b> | c");
 
-	ck_assert_int_eq(modelcard_render(&md, rev, "m/1", "md", &err), 0);
+	ck_assert_int_eq(registry_modelcard_render(&md, rev, "m/1", "md", &err), 0);
 	ck_assert_ptr_nonnull(strstr(md.s, "a \\<b> \\| c"));
-	ck_assert_int_eq(modelcard_render(&html, rev, "m/1", "html", &err), 0);
+	ck_assert_int_eq(registry_modelcard_render(&html, rev, "m/1", "html", &err), 0);
 	ck_assert_ptr_nonnull(strstr(html.s, "a &lt;b&gt; | c"));
-	ck_assert_int_eq(modelcard_render(&md, rev, "m/1", "pdf", &err),
+	ck_assert_int_eq(registry_modelcard_render(&md, rev, "m/1", "pdf", &err),
 			 MLOPS_EUSAGE);
 	buf_release(&md);
 	buf_release(&html);
@@ -103,8 +103,8 @@ START_TEST(populate_lists_training_datasets_once)
 		"aaaaaaaaaaaaaaaaaaa";
 	static const char t[] = "tttttttttttttttttttttttttttttttttttttttttttt"
 		"tttttttttttttttttttt";
-	struct model_artifact art = { "model.json", "", 3 };
-	struct model_version mv = { "churn", 1, "Approved", "xgboost", NULL,
+	struct registry_artifact art = { "model.json", "", 3 };
+	struct registry_version mv = { "churn", 1, "Approved", "xgboost", NULL,
 				    1, &art, NULL, NULL, NULL, NULL, NULL,
 				    NULL, "me", 0 };
 	json_t *report, *content, *job, *custom;
@@ -121,7 +121,7 @@ START_TEST(populate_lists_training_datasets_once)
 			   "training", "run_id", "r1", "step", "fit",
 			   "inputs", "train.csv", t, "feature:customers",
 			   "3@17", "approved", "user", "alice", "time", "T");
-	content = modelcard_populate(&mv, report);
+	content = registry_modelcard_populate(&mv, report);
 	job = json_object_get(json_object_get(content, "training_details"),
 			      "training_job_details");
 	ck_assert_str_eq(json_string_value(json_object_get(job,
@@ -135,7 +135,7 @@ START_TEST(populate_lists_training_datasets_once)
 		"additional_information"), "custom_details");
 	ck_assert_str_eq(json_string_value(json_object_get(
 		custom, "approval_status")), "Approved");
-	modelcard_set_approval(content, "Rejected", json_null());
+	registry_modelcard_set_approval(content, "Rejected", json_null());
 	ck_assert_str_eq(json_string_value(json_object_get(
 		custom, "approval_status")), "Rejected");
 	ck_assert_ptr_null(json_object_get(custom, "approved_by"));

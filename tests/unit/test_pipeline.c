@@ -12,7 +12,7 @@
 #include "core/xalloc.h"
 
 /* A resolver over a few fixed values: x=3, pi=3.14, s='abc', t=true. */
-static int fixed(const char *ref, struct pexpr_value *out, void *arg,
+static int fixed(const char *ref, struct pipeline_expr_value *out, void *arg,
 		 struct mlops_err *err)
 {
 	(void)arg;
@@ -39,7 +39,7 @@ static int eval(const char *cond)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	int v = -2;
 
-	ck_assert_msg(pexpr_eval(&v, cond, fixed, NULL, &err) == 0,
+	ck_assert_msg(pipeline_expr_eval(&v, cond, fixed, NULL, &err) == 0,
 		      "%s: %s", cond, err.msg);
 	return v;
 }
@@ -50,7 +50,7 @@ static const char *eval_error(const char *cond)
 	int v;
 
 	mlops_err_clear(&err);
-	ck_assert_msg(pexpr_eval(&v, cond, fixed, NULL, &err) < 0,
+	ck_assert_msg(pipeline_expr_eval(&v, cond, fixed, NULL, &err) < 0,
 		      "%s evaluated", cond);
 	return err.msg;
 }
@@ -138,12 +138,12 @@ START_TEST(substitution_formats_values_and_escapes)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct buf b = BUF_INIT;
 
-	ck_assert_int_eq(pexpr_subst(&b, "n=${x} pi=${pi} s=${s} t=${t} "
+	ck_assert_int_eq(pipeline_expr_subst(&b, "n=${x} pi=${pi} s=${s} t=${t} "
 				     "lit=$${x} $HOME", fixed, NULL, &err), 0);
 	ck_assert_str_eq(b.s, "n=3 pi=3.1400000000000001 s=abc t=true "
 			 "lit=${x} $HOME");
 	buf_reset(&b);
-	ck_assert_int_eq(pexpr_subst(&b, "bad ${x", fixed, NULL, &err),
+	ck_assert_int_eq(pipeline_expr_subst(&b, "bad ${x", fixed, NULL, &err),
 			 MLOPS_EINPUT);
 	ck_assert(strstr(err.msg, "unterminated '${' at column 5"));
 	buf_release(&b);

@@ -7,7 +7,7 @@
 #include <check.h>
 
 #include "fixture.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/jsonio.h"
 #include "registry/registry.h"
 #include "registry/internal.h"
@@ -19,7 +19,7 @@ static char *artifact;
 static void setup(void)
 {
 	st = fixture_store_new();
-	artifact = path_join(st->root, "model.json");
+	artifact = fs_path_join(st->root, "model.json");
 	fixture_write(artifact, "{\"learner\":{}}\n");
 	setenv("MLOPS_USER", "unit@example.com", 1);
 }
@@ -105,10 +105,10 @@ START_TEST(metrics_must_be_numbers_at_every_leaf)
 	json_t *bad = json_pack("{s:{s:s}}", "loss", "val", "x");
 	json_t *arr = json_pack("[i]", 1);
 
-	ck_assert_int_eq(registry_check_metrics(ok, "m", &err), 0);
-	ck_assert_int_eq(registry_check_metrics(bad, "m", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_register_check_metrics(ok, "m", &err), 0);
+	ck_assert_int_eq(registry_register_check_metrics(bad, "m", &err), MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "m: metric 'loss.val' is not a number");
-	ck_assert_int_eq(registry_check_metrics(arr, "m", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_register_check_metrics(arr, "m", &err), MLOPS_EINPUT);
 	json_decref(ok);
 	json_decref(bad);
 	json_decref(arr);
@@ -134,7 +134,7 @@ END_TEST
 START_TEST(register_then_resolve_every_form)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 	json_t *metrics = json_pack("{s:f}", "auc", 0.75);
 
 	ck_assert_int_eq(register_one("churn", metrics), 1);
@@ -152,15 +152,15 @@ START_TEST(register_then_resolve_every_form)
 	ck_assert(json_is_object(mv->params));
 	ck_assert(json_is_object(mv->meta));
 	ck_assert_str_eq(mv->created_by, "unit@example.com");
-	model_version_free(mv);
+	registry_version_free(mv);
 	ck_assert_int_eq(registry_resolve(st, "churn", &mv, &err), 0);
 	ck_assert_int_eq(mv->version, 2);
-	model_version_free(mv);
-	ck_assert_int_eq(registry_alias_set(st, "churn", "champion", 1, &err),
+	registry_version_free(mv);
+	ck_assert_int_eq(registry_status_alias_set(st, "churn", "champion", 1, &err),
 			 0);
 	ck_assert_int_eq(registry_resolve(st, "churn@champion", &mv, &err), 0);
 	ck_assert_int_eq(mv->version, 1);
-	model_version_free(mv);
+	registry_version_free(mv);
 	json_decref(metrics);
 }
 END_TEST
@@ -168,7 +168,7 @@ END_TEST
 START_TEST(resolve_names_what_is_missing)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *mv = NULL;
+	struct registry_version *mv = NULL;
 
 	ck_assert_int_eq(registry_resolve(st, "churn/1", &mv, &err),
 			 MLOPS_ENOTFOUND);
@@ -194,15 +194,15 @@ START_TEST(status_changes_are_kept_in_order)
 	char *previous = NULL;
 
 	register_one("churn", NULL);
-	ck_assert_int_eq(registry_set_status(st, "churn", 1, REGISTRY_APPROVED,
+	ck_assert_int_eq(registry_status_set(st, "churn", 1, REGISTRY_APPROVED,
 					     "good", &previous, &err), 0);
 	ck_assert_str_eq(previous, REGISTRY_PENDING);
 	free(previous);
-	ck_assert_int_eq(registry_set_status(st, "churn", 1, REGISTRY_APPROVED,
+	ck_assert_int_eq(registry_status_set(st, "churn", 1, REGISTRY_APPROVED,
 					     NULL, NULL, &err), 1);
-	ck_assert_int_eq(registry_set_status(st, "churn", 1, "Deployed", NULL,
+	ck_assert_int_eq(registry_status_set(st, "churn", 1, "Deployed", NULL,
 					     NULL, &err), MLOPS_EUSAGE);
-	ck_assert_int_eq(registry_set_status(st, "churn", 5, REGISTRY_APPROVED,
+	ck_assert_int_eq(registry_status_set(st, "churn", 5, REGISTRY_APPROVED,
 					     NULL, NULL, &err),
 			 MLOPS_ENOTFOUND);
 	ck_assert_int_eq(registry_status_history(st, "churn", 1, &history,
@@ -223,18 +223,18 @@ START_TEST(lineage_comes_from_the_pipeline_environment)
 	setenv("MLOPS_STEP", "train", 1);
 	setenv("MLOPS_GIT_COMMIT", "abc", 1);
 	setenv("MLOPS_STEP_INPUTS", "{\"data.csv\":\"ff\"}", 1);
-	ck_assert_int_eq(registry_lineage_from_env(&lineage, &err), 0);
+	ck_assert_int_eq(registry_register_lineage_from_env(&lineage, &err), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(lineage, "step")),
 			 "train");
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
 		lineage, "inputs"), "data.csv")), "ff");
-	ck_assert_int_eq(registry_lineage_add_dataset(lineage, artifact, &err),
+	ck_assert_int_eq(registry_register_lineage_add_dataset(lineage, artifact, &err),
 			 0);
 	ck_assert_uint_eq(json_array_size(json_object_get(lineage,
 							  "datasets")), 1);
 	json_decref(lineage);
 	setenv("MLOPS_STEP_INPUTS", "[1]", 1);
-	ck_assert_int_eq(registry_lineage_from_env(&lineage, &err),
+	ck_assert_int_eq(registry_register_lineage_from_env(&lineage, &err),
 			 MLOPS_EINPUT);
 	unsetenv("MLOPS_RUN_ID");
 	unsetenv("MLOPS_STEP");
@@ -246,7 +246,7 @@ END_TEST
 START_TEST(diff_reports_deltas_and_differences)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct model_version *a = NULL, *b = NULL;
+	struct registry_version *a = NULL, *b = NULL;
 	json_t *m1 = json_pack("{s:f,s:{s:f}}", "auc", 0.5, "eval", "rmse",
 			       2.0);
 	json_t *m2 = json_pack("{s:f,s:{s:f}}", "auc", 0.75, "eval", "rmse",
@@ -258,7 +258,7 @@ START_TEST(diff_reports_deltas_and_differences)
 	register_one("churn", m2);
 	ck_assert_int_eq(registry_resolve(st, "churn/1", &a, &err), 0);
 	ck_assert_int_eq(registry_resolve(st, "churn/2", &b, &err), 0);
-	d = registry_diff(a, b, &differ);
+	d = registry_report_diff(a, b, &differ);
 	ck_assert_int_eq(differ, 1);
 	row = json_array_get(json_object_get(d, "metrics"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(row, "key")), "auc");
@@ -267,11 +267,11 @@ START_TEST(diff_reports_deltas_and_differences)
 	ck_assert_str_eq(json_string_value(json_object_get(row, "key")),
 			 "eval.rmse");
 	json_decref(d);
-	d = registry_diff(a, a, &differ);
+	d = registry_report_diff(a, a, &differ);
 	ck_assert_int_eq(differ, 0);
 	json_decref(d);
-	model_version_free(a);
-	model_version_free(b);
+	registry_version_free(a);
+	registry_version_free(b);
 	json_decref(m1);
 	json_decref(m2);
 }
@@ -281,7 +281,7 @@ START_TEST(export_then_import_into_another_store)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct store *other = fixture_store_new();
-	struct model_version *mv = NULL, *copy = NULL;
+	struct registry_version *mv = NULL, *copy = NULL;
 	json_t *approvals = NULL, *last;
 	char *group = NULL;
 	int64_t version = 0;
@@ -290,9 +290,9 @@ START_TEST(export_then_import_into_another_store)
 
 	register_one("churn", NULL);
 	ck_assert_int_eq(registry_resolve(st, "churn/1", &mv, &err), 0);
-	ck_assert_int_eq(registry_export(st, mv, fileno(f), &err), 0);
+	ck_assert_int_eq(registry_transfer_export(st, mv, fileno(f), &err), 0);
 	rewind(f);
-	ck_assert_msg(registry_import(other, fileno(f), "t.tar", NULL, 0,
+	ck_assert_msg(registry_transfer_import(other, fileno(f), "t.tar", NULL, 0,
 				      &group, &version, &unchanged, &err) == 0,
 		      "%s", err.msg);
 	ck_assert_str_eq(group, "churn");
@@ -317,19 +317,19 @@ START_TEST(export_then_import_into_another_store)
 			 "registered");
 	json_decref(approvals);
 	rewind(f);
-	ck_assert_int_eq(registry_import(other, fileno(f), "t.tar", NULL, 10,
+	ck_assert_int_eq(registry_transfer_import(other, fileno(f), "t.tar", NULL, 10,
 					 &group, &version, &unchanged, &err),
 			 MLOPS_EINPUT);
 	ck_assert(strstr(err.msg, "oversize member") != NULL);
 	rewind(f);
-	ck_assert_int_eq(registry_import(other, fileno(f), "t.tar", NULL, 0,
+	ck_assert_int_eq(registry_transfer_import(other, fileno(f), "t.tar", NULL, 0,
 					 &group, &version, &unchanged, &err),
 			 0);
 	ck_assert_int_eq(unchanged, 1);
 	free(group);
 	fclose(f);
-	model_version_free(mv);
-	model_version_free(copy);
+	registry_version_free(mv);
+	registry_version_free(copy);
 	fixture_store_free(other);
 }
 END_TEST

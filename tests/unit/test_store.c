@@ -12,7 +12,7 @@
 #include "core/config.h"
 #include "core/event.h"
 #include "fixture.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/jsonio.h"
 #include "core/object.h"
 #include "core/xalloc.h"
@@ -82,7 +82,7 @@ START_TEST(an_old_schema_is_migrated_and_a_newer_one_refused)
 	/* Put it back so the fixture can clean up through a store. */
 	{
 		sqlite3 *db;
-		char *path = path_join(dir, "mlops.db");
+		char *path = fs_path_join(dir, "mlops.db");
 
 		char *pragma = xasprintf("PRAGMA user_version = %d",
 					 store_schema_latest());
@@ -148,7 +148,7 @@ START_TEST(a_corrupt_or_truncated_blob_is_an_error)
 				 0);
 		p2 = object_path(st, h2);
 		ck_assert_int_eq(buf_read_file(&other, p2, 0, &err), 0);
-		ck_assert_int_eq(write_file_atomic(path, other.s, other.len,
+		ck_assert_int_eq(fs_write_file_atomic(path, other.s, other.len,
 						   &err), 0);
 		free(p2);
 		buf_release(&other);

@@ -8,7 +8,7 @@
 
 #include <check.h>
 
-#include "core/tarball.h"
+#include "core/tar.h"
 #include "core/xalloc.h"
 
 /* Write members into a memory file; returns its fd, rewound. */

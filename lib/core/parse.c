@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/num.h"
+#include "core/parse.h"
 
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out,
 		const char *what, struct mlops_err *err)

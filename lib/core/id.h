@@ -1,6 +1,6 @@
 /* ids.h - random identifiers: UUIDs for events and short run IDs. */
-#ifndef MLOPS_IDS_H
-#define MLOPS_IDS_H
+#ifndef MLOPS_ID_H
+#define MLOPS_ID_H
 #include <stddef.h>
 
 #define UUID_STR_LEN 37

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/timefmt.h"
+#include "core/time.h"
 
 int64_t time_now_us(void)
 {
@@ -247,7 +247,7 @@ void time_format_ms(int64_t us, char out[TIME_RFC3339_MAX])
 	format(us, out, 1);
 }
 
-int duration_parse(const char *s, int64_t *out, struct mlops_err *err)
+int time_parse_duration(const char *s, int64_t *out, struct mlops_err *err)
 {
 	static const struct {
 		const char *unit;

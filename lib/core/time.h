@@ -4,8 +4,8 @@
  * RFC 3339 ("2026-11-25T14:55:18Z", optional fraction, "Z" or "+hh:mm")
  * and Unix seconds ("1764082518" or "1764082518.25"). Durations are a
  * number with a unit: "250ms", "30s", "10m", "2h", "30d", "1w". */
-#ifndef MLOPS_TIMEFMT_H
-#define MLOPS_TIMEFMT_H
+#ifndef MLOPS_TIME_H
+#define MLOPS_TIME_H
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +37,6 @@ void time_format(int64_t us, char out[TIME_RFC3339_MAX]);
 void time_format_ms(int64_t us, char out[TIME_RFC3339_MAX]);
 
 /* Parse a duration into microseconds; a bare number means seconds. */
-int duration_parse(const char *s, int64_t *out, struct mlops_err *err);
+int time_parse_duration(const char *s, int64_t *out, struct mlops_err *err);
 
 #endif

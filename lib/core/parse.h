@@ -1,6 +1,6 @@
 /* num.h - strict number parsing: the whole string must be the number. */
-#ifndef MLOPS_NUM_H
-#define MLOPS_NUM_H
+#ifndef MLOPS_PARSE_H
+#define MLOPS_PARSE_H
 #include <stdint.h>
 
 #include "core/err.h"

@@ -13,8 +13,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "core/fsutil.h"
-#include "core/tarball.h"
+#include "core/fs.h"
+#include "core/tar.h"
 #include "core/xalloc.h"
 
 enum {
@@ -75,7 +75,7 @@ static int split_name(const char *name, unsigned char *h)
 static int write_bytes(struct tar_writer *w, const void *data, size_t len,
 		       struct mlops_err *err)
 {
-	if (write_all(w->fd, data, len) < 0)
+	if (fs_write_all(w->fd, data, len) < 0)
 		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 				       "cannot write the tar stream");
 	w->offset += len;

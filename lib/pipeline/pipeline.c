@@ -12,12 +12,12 @@
 #include "core/bounds.h"
 #include "core/buf.h"
 #include "feature/group.h"
-#include "core/fsutil.h"
-#include "core/num.h"
+#include "core/fs.h"
+#include "core/parse.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/expr.h"
 #include "core/spec.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 
 /* Where the fields of one step were written, for messages about them
@@ -45,7 +45,7 @@ struct loader {
 static const char *const type_names[] = { "string", "int", "float", "bool" };
 
 void pipeline_param_value(const struct pipeline_param *pp,
-			  struct pexpr_value *out)
+			  struct pipeline_expr_value *out)
 {
 	switch (pp->type) {
 	case PIPELINE_STRING:
@@ -407,7 +407,7 @@ static int parse_step_fields(struct loader *ld, const struct spec_doc *doc,
 		src->when = w;
 	}
 	if (timeout) {
-		ret = duration_parse(timeout, &s->timeout_us, err);
+		ret = time_parse_duration(timeout, &s->timeout_us, err);
 		if (ret < 0)
 			return spec_error(doc, spec_get(m, "timeout"), ret, err,
 					  "timeout: %s", err->msg);
@@ -432,7 +432,7 @@ static int parse_step_fields(struct loader *ld, const struct spec_doc *doc,
 		    (ret = spec_get_str(doc, cache, "expire", 0, &expire,
 					err)) < 0)
 			return ret;
-		if (expire && (ret = duration_parse(expire, &s->cache_expire_us,
+		if (expire && (ret = time_parse_duration(expire, &s->cache_expire_us,
 						    err)) < 0)
 			return spec_error(doc, spec_get(cache, "expire"), ret,
 					  err, "cache expire: %s", err->msg);
@@ -452,7 +452,7 @@ static int parse_step_fields(struct loader *ld, const struct spec_doc *doc,
 					err)) < 0)
 			return ret;
 		s->attempts = (int)attempts;
-		if (backoff && (ret = duration_parse(backoff, &s->backoff_us,
+		if (backoff && (ret = time_parse_duration(backoff, &s->backoff_us,
 						     err)) < 0)
 			return spec_error(doc, spec_get(retry, "backoff"), ret,
 					  err, "retry backoff: %s", err->msg);
@@ -478,7 +478,7 @@ static char *find_template(const struct loader *ld, const char *name)
 
 	if (strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".yaml")))
 		return name[0] == '/' ? xstrdup(name) :
-			path_join(ld->dir, name);
+			fs_path_join(ld->dir, name);
 	buf_addf(&dirs, "%s/templates", ld->dir);
 	if (env && *env)
 		buf_addf(&dirs, ":%s", env);
@@ -487,9 +487,9 @@ static char *find_template(const struct loader *ld, const char *name)
 		char *bin, *build;
 
 		exe[n] = '\0';
-		bin = path_dirname(exe);
-		build = path_dirname(bin);
-		d = path_dirname(build);
+		bin = fs_path_dirname(exe);
+		build = fs_path_dirname(bin);
+		d = fs_path_dirname(build);
 		buf_addf(&dirs, ":%s/share/templates:%s/../share/mlops/"
 			 "templates", d, bin);
 		free(d);
@@ -501,7 +501,7 @@ static char *find_template(const struct loader *ld, const char *name)
 	     d = strtok_r(NULL, ":", &save)) {
 		char *path = xasprintf("%s/%s.yaml", d, name);
 
-		if (path_exists(path))
+		if (fs_exists(path))
 			found = path;
 		else
 			free(path);
@@ -516,7 +516,7 @@ struct template_args {
 	size_t n;
 };
 
-static int template_resolve(const char *ref, struct pexpr_value *out,
+static int template_resolve(const char *ref, struct pipeline_expr_value *out,
 			    void *arg, struct mlops_err *err)
 {
 	struct template_args *ta = arg;
@@ -536,7 +536,7 @@ static void template_subst(char **s, struct template_args *ta)
 {
 	struct buf b = BUF_INIT;
 
-	if (!*s || pexpr_subst(&b, *s, template_resolve, ta, NULL) < 0) {
+	if (!*s || pipeline_expr_subst(&b, *s, template_resolve, ta, NULL) < 0) {
 		buf_release(&b);
 		return;
 	}
@@ -811,7 +811,7 @@ struct ref_check {
 	struct mlops_err *err;
 };
 
-static int check_ref(const char *ref, struct pexpr_value *out, void *arg,
+static int check_ref(const char *ref, struct pipeline_expr_value *out, void *arg,
 		     struct mlops_err *err)
 {
 	struct ref_check *rc = arg;
@@ -861,7 +861,7 @@ static int check_text(struct ref_check *rc, const char *text,
 		      const struct spec_doc *doc, const struct spec_node *at)
 {
 	struct buf scratch = BUF_INIT;
-	int ret = pexpr_subst(&scratch, text, check_ref, rc, rc->err);
+	int ret = pipeline_expr_subst(&scratch, text, check_ref, rc, rc->err);
 
 	buf_release(&scratch);
 	if (ret < 0)
@@ -907,7 +907,7 @@ static int split_features(struct loader *ld)
 				continue;
 			}
 			name = s->inputs[k] + plen;
-			if (!fgroup_valid_name(name)) {
+			if (!feature_group_valid_name(name)) {
 				int ret = mlops_err_set(
 					ld->err, MLOPS_EINPUT, "%s: step '%s':"
 					" '%s' does not name a feature group "
@@ -982,7 +982,7 @@ static int check_refs(struct loader *ld)
 					 src->node);
 		if (ret == 0 && s->when) {
 			rc.in_condition = 1;
-			ret = pexpr_eval(&value, s->when, check_ref, &rc,
+			ret = pipeline_expr_eval(&value, s->when, check_ref, &rc,
 					 ld->err);
 			if (ret < 0)
 				ret = spec_error(src->when_doc, src->when, ret,
@@ -1135,7 +1135,7 @@ int pipeline_load_file(struct pipeline **out, const char *path,
 		       struct mlops_err *err)
 {
 	struct buf content = BUF_INIT;
-	char *dir = path_dirname(path);
+	char *dir = fs_path_dirname(path);
 	int ret = buf_read_file(&content, path, MLOPS_MAX_SPEC, err);
 
 	if (ret == 0)

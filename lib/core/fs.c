@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/xalloc.h"
 
-char *path_join(const char *a, const char *b)
+char *fs_path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);
 
@@ -24,7 +24,7 @@ char *path_join(const char *a, const char *b)
 	return xasprintf("%.*s/%s", (int)la, a, b);
 }
 
-char *path_dirname(const char *path)
+char *fs_path_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -68,7 +68,7 @@ static void normalise(char *p)
 	*out = '\0';
 }
 
-char *path_absolute(const char *path)
+char *fs_path_absolute(const char *path)
 {
 	char cwd[PATH_MAX];
 	char *abs;
@@ -78,27 +78,27 @@ char *path_absolute(const char *path)
 	} else {
 		if (!getcwd(cwd, sizeof(cwd)))
 			return xstrdup(path);
-		abs = path_join(cwd, path);
+		abs = fs_path_join(cwd, path);
 	}
 	normalise(abs);
 	return abs;
 }
 
-int path_exists(const char *path)
+int fs_exists(const char *path)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0;
 }
 
-int path_is_dir(const char *path)
+int fs_is_dir(const char *path)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int file_open_input(const char *path, struct mlops_err *err)
+int fs_open_input(const char *path, struct mlops_err *err)
 {
 	struct stat sb;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -115,7 +115,7 @@ int file_open_input(const char *path, struct mlops_err *err)
 	return fd;
 }
 
-int mkdir_p(const char *dir, struct mlops_err *err)
+int fs_mkdir_p(const char *dir, struct mlops_err *err)
 {
 	char *p = xstrdup(dir);
 	int ret = 0;
@@ -136,14 +136,14 @@ int mkdir_p(const char *dir, struct mlops_err *err)
 		if (!saved)
 			break;
 	}
-	if (ret == 0 && !path_is_dir(dir))
+	if (ret == 0 && !fs_is_dir(dir))
 		ret = mlops_err_set(err, MLOPS_EINTERNAL,
 				    "'%s' exists and is not a directory", dir);
 	free(p);
 	return ret;
 }
 
-int fsync_dir(const char *dir, struct mlops_err *err)
+int fs_sync_dir(const char *dir, struct mlops_err *err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -161,7 +161,7 @@ int fsync_dir(const char *dir, struct mlops_err *err)
 	return 0;
 }
 
-int tmpfile_open(const char *dir, const char *prefix, char **tmp_path,
+int fs_tmpfile_open(const char *dir, const char *prefix, char **tmp_path,
 		 struct mlops_err *err)
 {
 	/* The writer's process id in the name tells fsck and the next
@@ -186,7 +186,7 @@ int tmpfile_open(const char *dir, const char *prefix, char **tmp_path,
 	return fd;
 }
 
-int tmpfile_commit(int fd, const char *tmp_path, const char *path,
+int fs_tmpfile_commit(int fd, const char *tmp_path, const char *path,
 		   struct mlops_err *err)
 {
 	char *dir;
@@ -212,13 +212,13 @@ int tmpfile_commit(int fd, const char *tmp_path, const char *path,
 		unlink(tmp_path);
 		return ret;
 	}
-	dir = path_dirname(path);
-	ret = fsync_dir(dir, err);
+	dir = fs_path_dirname(path);
+	ret = fs_sync_dir(dir, err);
 	free(dir);
 	return ret;
 }
 
-int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -236,18 +236,18 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len,
+int fs_write_file_atomic(const char *path, const void *data, size_t len,
 		      struct mlops_err *err)
 {
-	char *dir = path_dirname(path);
+	char *dir = fs_path_dirname(path);
 	char *tmp = NULL;
 	int fd, ret;
 
-	fd = tmpfile_open(dir, ".tmp", &tmp, err);
+	fd = fs_tmpfile_open(dir, ".tmp", &tmp, err);
 	free(dir);
 	if (fd < 0)
 		return fd;
-	if (write_all(fd, data, len) < 0) {
+	if (fs_write_all(fd, data, len) < 0) {
 		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 				      "cannot write '%s'", tmp);
 		close(fd);
@@ -255,7 +255,7 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 		free(tmp);
 		return ret;
 	}
-	ret = tmpfile_commit(fd, tmp, path, err);
+	ret = fs_tmpfile_commit(fd, tmp, path, err);
 	free(tmp);
 	return ret;
 }

@@ -4,7 +4,7 @@
 
 #include <openssl/rand.h>
 
-#include "core/ids.h"
+#include "core/id.h"
 
 static void random_bytes(unsigned char *b, size_t n)
 {

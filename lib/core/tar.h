@@ -12,8 +12,8 @@
  * stream that is not tar, is damaged or ends early, that lacks the two
  * zero blocks of the end, or holds anything but zeros after them. Every
  * refusal is MLOPS_EINPUT naming the stream, the byte offset and why. */
-#ifndef MLOPS_TARBALL_H
-#define MLOPS_TARBALL_H
+#ifndef MLOPS_TAR_H
+#define MLOPS_TAR_H
 #include <locale.h>
 #include <stddef.h>
 #include <stdint.h>
