@@ -6,48 +6,46 @@
 #include "core/audit.h"
 #include "core/jsonio.h"
 #include "core/table.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "verbs.h"
 #include "monitor/schedule.h"
 
 const char usage_schedule[] =
-	"usage: mlops-monitor schedule create|list|rm ...\n";
+    "usage: mlops-monitor schedule create|list|rm ...\n";
 const char usage_schedule_create[] =
-	"usage: mlops-monitor schedule create [--every DURATION] "
-	"[--type data]\n"
-	"                                     --endpoint E --baseline DIR "
-	"NAME\n"
-	"\n"
-	"Check what endpoint E captures against the baseline in DIR every\n"
-	"DURATION (default 1h, at least 1m), when run-due is called.\n"
-	"\n"
-	"  --baseline DIR   a directory mlops-monitor baseline wrote\n"
-	"  --endpoint E     the endpoint whose capture is checked\n"
-	"  --every D        the window: 1m, 15m, 1h, 1d ... (default 1h)\n"
-	"  --type data      data quality (the only type so far)\n";
+    "usage: mlops-monitor schedule create [--every DURATION] "
+    "[--type data]\n"
+    "                                     --endpoint E --baseline DIR "
+    "NAME\n"
+    "\n"
+    "Check what endpoint E captures against the baseline in DIR every\n"
+    "DURATION (default 1h, at least 1m), when run-due is called.\n"
+    "\n"
+    "  --baseline DIR   a directory mlops-monitor baseline wrote\n"
+    "  --endpoint E     the endpoint whose capture is checked\n"
+    "  --every D        the window: 1m, 15m, 1h, 1d ... (default 1h)\n"
+    "  --type data      data quality (the only type so far)\n";
 const char usage_schedule_list[] =
-	"usage: mlops-monitor schedule list [--json]\n";
-const char usage_schedule_rm[] =
-	"usage: mlops-monitor schedule rm NAME\n";
+    "usage: mlops-monitor schedule list [--json]\n";
+const char usage_schedule_rm[] = "usage: mlops-monitor schedule rm NAME\n";
 const char usage_run_due[] =
-	"usage: mlops-monitor run-due [--now TIME]\n"
-	"\n"
-	"Run every window of every schedule that has ended and has not run,\n"
-	"oldest first; made to be called from cron every minute. Prints one\n"
-	"line per execution. Exits 0 at once when another run-due is\n"
-	"running; 1 when an execution found violations or failed.\n"
-	"\n"
-	"  --now TIME   act as if it were TIME (RFC 3339 or Unix seconds)\n";
+    "usage: mlops-monitor run-due [--now TIME]\n"
+    "\n"
+    "Run every window of every schedule that has ended and has not run,\n"
+    "oldest first; made to be called from cron every minute. Prints one\n"
+    "line per execution. Exits 0 at once when another run-due is\n"
+    "running; 1 when an execution found violations or failed.\n"
+    "\n"
+    "  --now TIME   act as if it were TIME (RFC 3339 or Unix seconds)\n";
 const char usage_executions[] =
-	"usage: mlops-monitor executions [--json] NAME\n";
-const char usage_show[] =
-	"usage: mlops-monitor show EXECUTION\n";
+    "usage: mlops-monitor executions [--json] NAME\n";
+const char usage_show[] = "usage: mlops-monitor show EXECUTION\n";
 
 static int audit_done(struct cli *cli, struct store *st, const char *action,
 		      const char *resource, json_t *detail)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct audit_entry e = { action, resource, "success", detail };
+	struct audit_entry e = {action, resource, "success", detail};
 
 	if (audit_append(st, &e, &err) < 0)
 		return cli_fail(cli, &err);
@@ -69,12 +67,12 @@ static int audited(struct cli *cli, struct store *st, const char *action,
 int cmd_schedule_create(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
-		{ "baseline", required_argument, 0, 'b' },
-		{ "endpoint", required_argument, 0, 'e' },
-		{ "every", required_argument, 0, 'E' },
-		{ "help", no_argument, 0, 'h' },
-		{ "type", required_argument, 0, 't' }, { 0, 0, 0, 0 }
-	};
+	    {"baseline", required_argument, 0, 'b'},
+	    {"endpoint", required_argument, 0, 'e'},
+	    {"every", required_argument, 0, 'E'},
+	    {"help", no_argument, 0, 'h'},
+	    {"type", required_argument, 0, 't'},
+	    {0, 0, 0, 0}};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	const char *baseline = NULL, *endpoint = NULL, *every = "1h";
 	int64_t interval;
@@ -103,15 +101,14 @@ int cmd_schedule_create(int argc, char **argv, struct cli *cli)
 		}
 	if (argc - optind != 1 || !baseline || !endpoint)
 		return cli_usage(cli, usage_schedule_create, NULL);
-	if (duration_parse(every, &interval, &err) < 0)
+	if (time_parse_duration(every, &interval, &err) < 0)
 		return cli_usage(cli, usage_schedule_create, "%s", err.msg);
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (audit_intend(st, "monitor.schedule.create", argv[optind],
-			 &err) < 0)
+	if (audit_intend(st, "monitor.schedule.create", argv[optind], &err) < 0)
 		return cli_fail(cli, &err);
-	ret = mon_schedule_create(st, argv[optind], endpoint, baseline,
-				  interval, &err);
+	ret = monitor_schedule_create(st, argv[optind], endpoint, baseline,
+				      interval, &err);
 	if ((ret = audited(cli, st, "monitor.schedule.create", argv[optind],
 			   ret, &err)) != 0)
 		return ret;
@@ -131,7 +128,7 @@ int cmd_schedule_rm(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (audit_intend(st, "monitor.schedule.rm", argv[optind], &err) < 0)
 		return cli_fail(cli, &err);
-	ret = mon_schedule_delete(st, argv[optind], &err);
+	ret = monitor_schedule_delete(st, argv[optind], &err);
 	if ((ret = audited(cli, st, "monitor.schedule.rm", argv[optind], ret,
 			   &err)) != 0)
 		return ret;
@@ -139,7 +136,7 @@ int cmd_schedule_rm(int argc, char **argv, struct cli *cli)
 	return 0;
 }
 
-static json_t *schedule_json(const struct mon_schedule *s)
+static json_t *schedule_json(const struct monitor_schedule *s)
 {
 	char next[TIME_RFC3339_MAX];
 
@@ -147,27 +144,27 @@ static json_t *schedule_json(const struct mon_schedule *s)
 	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "name", s->name,
 			 "endpoint", s->endpoint, "baseline", s->baseline,
 			 "type", s->type, "interval_seconds",
-			 (json_int_t)(s->interval_us / 1000000),
-			 "next_run", next);
+			 (json_int_t)(s->interval_us / 1000000), "next_run",
+			 next);
 }
 
 int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 {
-	static const char *const head[] = { "name", "endpoint", "every",
-					    "next run", "baseline" };
+	static const char *const head[] = {"name", "endpoint", "every",
+					   "next run", "baseline"};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct mon_schedule *v;
+	struct monitor_schedule *v;
 	struct store *st;
 	struct table *t = NULL;
 	size_t n;
-	int json = 0, ret = cli_plain_args(argc, argv, cli,
-					   usage_schedule_list, 0, &json);
+	int json = 0, ret = cli_plain_args(argc, argv, cli, usage_schedule_list,
+					   0, &json);
 
 	if (ret != -1)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (mon_schedule_list(st, &v, &n, &err) < 0)
+	if (monitor_schedule_list(st, &v, &n, &err) < 0)
 		return cli_fail(cli, &err);
 	if (!json)
 		t = table_new(5, head);
@@ -176,7 +173,8 @@ int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 
 		if (json) {
 			if (jsonio_print(stdout, j) < 0)
-				ret = cli_error(cli, MLOPS_EINTERNAL, "cannot "
+				ret = cli_error(cli, MLOPS_EINTERNAL,
+						"cannot "
 						"write to standard output");
 		} else {
 			char every[32];
@@ -194,9 +192,10 @@ int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 		json_decref(j);
 	}
 	if (t && table_print_free(t, stdout) < 0 && ret == 0)
-		ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write to "
+		ret = cli_error(cli, MLOPS_EINTERNAL,
+				"cannot write to "
 				"standard output");
-	mon_schedule_list_free(v, n);
+	monitor_schedule_list_free(v, n);
 	return ret;
 }
 
@@ -207,8 +206,7 @@ static void print_execution(const json_t *e)
 	       jsonio_str(e, "monitoringScheduleName"),
 	       jsonio_str(e, "monitoringExecutionStatus"),
 	       (long long)json_integer_value(json_object_get(e, "items")),
-	       (long long)json_integer_value(json_object_get(e,
-							     "violations")));
+	       (long long)json_integer_value(json_object_get(e, "violations")));
 }
 
 static int on_execution(const json_t *exec, void *arg)
@@ -224,17 +222,16 @@ static int on_execution(const json_t *exec, void *arg)
 
 int cmd_run_due(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, 0, 'h' },
-		{ "now", required_argument, 0, 'n' }, { 0, 0, 0, 0 }
-	};
+	static const struct option opts[] = {{"help", no_argument, 0, 'h'},
+					     {"now", required_argument, 0, 'n'},
+					     {0, 0, 0, 0}};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	int64_t now = time_now_us();
 	struct store *st;
 	int c, ret, findings = 0;
 
-	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_run_due))
-	       != -1)
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_run_due)) !=
+	       -1)
 		switch (c) {
 		case 'n':
 			if (time_parse(optarg, &now, &err) < 0)
@@ -250,8 +247,8 @@ int cmd_run_due(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (audit_intend(st, "monitor.run-due", "schedules", &err) < 0)
 		return cli_fail(cli, &err);
-	ret = mon_run_due(st, now, on_execution, &findings, &err);
-	if (ret == MON_BUSY) {
+	ret = monitor_schedule_run_due(st, now, on_execution, &findings, &err);
+	if (ret == MONITOR_SCHEDULE_BUSY) {
 		cli_warn(cli, "another run-due is running; nothing to do");
 		return 0;
 	}
@@ -259,7 +256,8 @@ int cmd_run_due(int argc, char **argv, struct cli *cli)
 			   &err)) != 0)
 		return ret;
 	if (fflush(stdout) != 0)
-		return cli_error(cli, MLOPS_EINTERNAL, "cannot write to "
+		return cli_error(cli, MLOPS_EINTERNAL,
+				 "cannot write to "
 				 "standard output");
 	return findings ? MLOPS_EXIT_FINDING : 0;
 }
@@ -270,16 +268,17 @@ int cmd_executions(int argc, char **argv, struct cli *cli)
 	struct store *st;
 	json_t *list, *e;
 	size_t i;
-	int json = 0, ret = cli_plain_args(argc, argv, cli, usage_executions,
-					   1, &json);
+	int json = 0,
+	    ret = cli_plain_args(argc, argv, cli, usage_executions, 1, &json);
 
 	if (ret != -1)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (mon_executions(st, argv[optind], &list, &err) < 0)
+	if (monitor_schedule_executions(st, argv[optind], &list, &err) < 0)
 		return cli_fail(cli, &err);
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		if (json)
 			jsonio_print(stdout, e);
 		else
@@ -300,10 +299,12 @@ int cmd_show(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (mon_execution_get(st, argv[optind], &e, &err) < 0)
+	if (monitor_schedule_execution_get(st, argv[optind], &e, &err) < 0)
 		return cli_fail(cli, &err);
 	ret = jsonio_print(stdout, e);
 	json_decref(e);
-	return ret < 0 ? cli_error(cli, MLOPS_EINTERNAL, "cannot write to "
-				   "standard output") : 0;
+	return ret < 0 ? cli_error(cli, MLOPS_EINTERNAL,
+				   "cannot write to "
+				   "standard output")
+		       : 0;
 }

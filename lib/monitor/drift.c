@@ -1,5 +1,5 @@
 /* drift.c - per-feature distances between a reference sample and a
- * current one, from the values themselves (mon_profile_read with
+ * current one, from the values themselves (monitor_profile_read with
  * keep_values): Kolmogorov-Smirnov (ks.c), the population stability
  * index, the Jensen-Shannon distance, Pearson's chi-square on categories
  * and the Wasserstein distance. */
@@ -90,7 +90,8 @@ static double wasserstein(double *a, size_t n1, double *b, size_t n2)
 
 		if (started)
 			s += fabs((double)i / (double)n1 -
-				  (double)j / (double)n2) * (v - prev);
+				  (double)j / (double)n2) *
+			     (v - prev);
 		while (i < n1 && a[i] == v)
 			i++;
 		while (j < n2 && b[j] == v)
@@ -149,8 +150,8 @@ struct cats {
 	double *ref, *cur;
 };
 
-static void categories(struct cats *out, const struct mon_column *r,
-		       const struct mon_column *c)
+static void categories(struct cats *out, const struct monitor_profile_column *r,
+		       const struct monitor_profile_column *c)
 {
 	size_t n = 0;
 
@@ -159,11 +160,12 @@ static void categories(struct cats *out, const struct mon_column *r,
 	for (size_t i = 0; i < r->dist_slots; i++)
 		if (r->dist[i].value) {
 			out->ref[n] = (double)r->dist[i].count;
-			out->cur[n++] = (double)mon_column_count(c,
-							    r->dist[i].value);
+			out->cur[n++] = (double)monitor_profile_column_count(
+			    c, r->dist[i].value);
 		}
 	for (size_t i = 0; i < c->dist_slots; i++)
-		if (c->dist[i].value && !mon_column_count(r, c->dist[i].value)) {
+		if (c->dist[i].value &&
+		    !monitor_profile_column_count(r, c->dist[i].value)) {
 			out->ref[n] = 0;
 			out->cur[n++] = (double)c->dist[i].count;
 		}
@@ -183,8 +185,8 @@ static double chi2_test(const struct cats *t, double *pvalue)
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		double col = t->ref[i] + t->cur[i];
-		double obs[2] = { t->ref[i], t->cur[i] };
-		double rows[2] = { nr, nc };
+		double obs[2] = {t->ref[i], t->cur[i]};
+		double rows[2] = {nr, nc};
 
 		for (int r = 0; r < 2; r++) {
 			double e = rows[r] * col / (nr + nc);
@@ -209,32 +211,37 @@ static void shares(double *v, size_t n)
 		v[i] = total > 0 ? v[i] / total : 0;
 }
 
-static const char *const method_names[] = { "ks", "psi", "js", "chi2",
-					    "wasserstein" };
+static const char *const method_names[] = {"ks", "psi", "js", "chi2",
+					   "wasserstein"};
 
-int mon_method_parse(const char *s, enum mon_method *out)
+int monitor_drift_method_parse(const char *s, enum monitor_drift_method *out)
 {
 	for (size_t i = 0; i < sizeof(method_names) / sizeof(*method_names);
 	     i++)
 		if (strcmp(s, method_names[i]) == 0) {
-			*out = (enum mon_method)i;
+			*out = (enum monitor_drift_method)i;
 			return 0;
 		}
 	return -1;
 }
 
-const char *mon_method_name(enum mon_method m)
+const char *monitor_drift_method_name(enum monitor_drift_method m)
 {
 	return method_names[m];
 }
 
-int mon_drift(struct mon_drift *out, enum mon_method m,
-	      const struct mon_column *ref, const struct mon_column *cur)
+int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
+		  const struct monitor_profile_column *ref,
+		  const struct monitor_profile_column *cur)
 {
-	enum mon_type tr = mon_column_type(ref), tc = mon_column_type(cur);
-	int numeric = (tr == MON_INTEGRAL || tr == MON_FRACTIONAL) &&
-		(tc == MON_INTEGRAL || tc == MON_FRACTIONAL);
-	int strings = tr == MON_STRING && tc == MON_STRING;
+	enum monitor_profile_type tr = monitor_profile_column_type(ref),
+				  tc = monitor_profile_column_type(cur);
+	int numeric = (tr == MONITOR_PROFILE_INTEGRAL ||
+		       tr == MONITOR_PROFILE_FRACTIONAL) &&
+		      (tc == MONITOR_PROFILE_INTEGRAL ||
+		       tc == MONITOR_PROFILE_FRACTIONAL);
+	int strings =
+	    tr == MONITOR_PROFILE_STRING && tc == MONITOR_PROFILE_STRING;
 	double *a, *b;
 
 	memset(out, 0, sizeof(*out));
@@ -244,26 +251,27 @@ int mon_drift(struct mon_drift *out, enum mon_method m,
 	if (strings) {
 		struct cats t;
 
-		if (m == MON_KS || m == MON_WASSERSTEIN)
+		if (m == MONITOR_DRIFT_KS || m == MONITOR_DRIFT_WASSERSTEIN)
 			return 0;
 		categories(&t, ref, cur);
-		out->n_reference = ref->n_string + ref->n_integral +
-			ref->n_fractional;
-		out->n_current = cur->n_string + cur->n_integral +
-			cur->n_fractional;
-		if (m == MON_CHI2) {
+		out->n_reference =
+		    ref->n_string + ref->n_integral + ref->n_fractional;
+		out->n_current =
+		    cur->n_string + cur->n_integral + cur->n_fractional;
+		if (m == MONITOR_DRIFT_CHI2) {
 			out->statistic = chi2_test(&t, &out->p_value);
 		} else {
 			shares(t.ref, t.n);
 			shares(t.cur, t.n);
-			out->statistic = m == MON_PSI ? psi(t.ref, t.cur, t.n) :
-				js(t.ref, t.cur, t.n);
+			out->statistic = m == MONITOR_DRIFT_PSI
+					     ? psi(t.ref, t.cur, t.n)
+					     : js(t.ref, t.cur, t.n);
 		}
 		free(t.ref);
 		free(t.cur);
 		return 1;
 	}
-	if (!numeric || m == MON_CHI2 || !ref->n_num || !cur->n_num)
+	if (!numeric || m == MONITOR_DRIFT_CHI2 || !ref->n_num || !cur->n_num)
 		return 0;
 	/* The methods sort; work on copies so that the columns stay as
 	 * read. */
@@ -271,18 +279,17 @@ int mon_drift(struct mon_drift *out, enum mon_method m,
 	b = xmalloc(cur->nvalues * sizeof(*b));
 	memcpy(a, ref->values, ref->nvalues * sizeof(*a));
 	memcpy(b, cur->values, cur->nvalues * sizeof(*b));
-	if (m == MON_KS) {
-		out->statistic = mon_ks_2samp(a, ref->nvalues, b,
-					      cur->nvalues, &out->p_value);
-	} else if (m == MON_WASSERSTEIN) {
-		out->statistic = wasserstein(a, ref->nvalues, b,
-					     cur->nvalues);
+	if (m == MONITOR_DRIFT_KS) {
+		out->statistic = monitor_ks_2samp(a, ref->nvalues, b,
+						  cur->nvalues, &out->p_value);
+	} else if (m == MONITOR_DRIFT_WASSERSTEIN) {
+		out->statistic = wasserstein(a, ref->nvalues, b, cur->nvalues);
 	} else {
 		double pr[PSI_BINS], pc[PSI_BINS];
 
 		decile_shares(a, ref->nvalues, b, cur->nvalues, pr, pc);
-		out->statistic = m == MON_PSI ? psi(pr, pc, PSI_BINS) :
-			js(pr, pc, PSI_BINS);
+		out->statistic = m == MONITOR_DRIFT_PSI ? psi(pr, pc, PSI_BINS)
+							: js(pr, pc, PSI_BINS);
 	}
 	free(a);
 	free(b);

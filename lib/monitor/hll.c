@@ -5,7 +5,7 @@
 
 #include "monitor/sketch.h"
 
-uint64_t sketch_hash(const void *data, size_t len)
+uint64_t monitor_hll_hash(const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -24,29 +24,29 @@ uint64_t sketch_hash(const void *data, size_t len)
 	return h;
 }
 
-void hll_init(struct hll *h)
+void monitor_hll_init(struct monitor_hll *h)
 {
 	memset(h->reg, 0, sizeof(h->reg));
 }
 
-void hll_add_hash(struct hll *h, uint64_t hash)
+void monitor_hll_add_hash(struct monitor_hll *h, uint64_t hash)
 {
-	uint32_t idx = (uint32_t)(hash >> (64 - HLL_P));
-	uint64_t rest = hash << HLL_P;
+	uint32_t idx = (uint32_t)(hash >> (64 - MONITOR_HLL_P));
+	uint64_t rest = hash << MONITOR_HLL_P;
 	/* The position of the first 1 bit after the index bits, or 51 when
 	 * they are all 0. */
-	uint8_t rank = rest ? (uint8_t)(__builtin_clzll(rest) + 1) :
-		(uint8_t)(64 - HLL_P + 1);
+	uint8_t rank = rest ? (uint8_t)(__builtin_clzll(rest) + 1)
+			    : (uint8_t)(64 - MONITOR_HLL_P + 1);
 	if (rank > h->reg[idx])
 		h->reg[idx] = rank;
 }
 
-double hll_estimate(const struct hll *h)
+double monitor_hll_estimate(const struct monitor_hll *h)
 {
-	double m = HLL_M, sum = 0, e;
+	double m = MONITOR_HLL_M, sum = 0, e;
 	unsigned zeros = 0;
 
-	for (unsigned i = 0; i < HLL_M; i++) {
+	for (unsigned i = 0; i < MONITOR_HLL_M; i++) {
 		sum += ldexp(1.0, -h->reg[i]);
 		zeros += h->reg[i] == 0;
 	}

@@ -11,7 +11,7 @@
 #include "core/xalloc.h"
 #include "monitor/sketch.h"
 
-static size_t level_capacity(const struct kll *s, size_t h)
+static size_t level_capacity(const struct monitor_kll *s, size_t h)
 {
 	size_t depth = s->nlevels - h - 1;
 	size_t cap = (size_t)ceil(pow(s->c, (double)depth) * s->k) + 1;
@@ -19,10 +19,10 @@ static size_t level_capacity(const struct kll *s, size_t h)
 	return cap < 2 ? 2 : cap;
 }
 
-static void grow(struct kll *s)
+static void grow(struct monitor_kll *s)
 {
-	s->levels = xreallocarray(s->levels, s->nlevels + 1,
-				  sizeof(*s->levels));
+	s->levels =
+	    xreallocarray(s->levels, s->nlevels + 1, sizeof(*s->levels));
 	memset(&s->levels[s->nlevels], 0, sizeof(*s->levels));
 	s->nlevels++;
 	s->max_size = 0;
@@ -30,7 +30,7 @@ static void grow(struct kll *s)
 		s->max_size += level_capacity(s, h);
 }
 
-void kll_init(struct kll *s, unsigned k, double c)
+void monitor_kll_init(struct monitor_kll *s, unsigned k, double c)
 {
 	memset(s, 0, sizeof(*s));
 	s->k = k;
@@ -39,7 +39,7 @@ void kll_init(struct kll *s, unsigned k, double c)
 	grow(s);
 }
 
-void kll_release(struct kll *s)
+void monitor_kll_release(struct monitor_kll *s)
 {
 	for (size_t h = 0; h < s->nlevels; h++)
 		free(s->levels[h].items);
@@ -47,7 +47,7 @@ void kll_release(struct kll *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int coin(struct kll *s)
+static int coin(struct monitor_kll *s)
 {
 	/* xorshift64*: enough for a fair, reproducible coin. */
 	s->rng ^= s->rng >> 12;
@@ -103,14 +103,15 @@ static void sort_doubles(double *a, size_t n)
 	}
 }
 
-static void level_push(struct kll_level *l, double v)
+static void level_push(struct monitor_kll_level *l, double v)
 {
 	ALLOC_GROW(l->items, l->n + 1, l->cap);
 	l->items[l->n++] = v;
 }
 
 /* Merge the n sorted items at src into level l, which is sorted. */
-static void level_merge(struct kll_level *l, const double *src, size_t n)
+static void level_merge(struct monitor_kll_level *l, const double *src,
+			size_t n)
 {
 	size_t i, j, k;
 
@@ -130,10 +131,10 @@ static void level_merge(struct kll_level *l, const double *src, size_t n)
 
 /* Levels above 0 are kept sorted (what comes up is merged in), so only
  * level 0 is ever sorted. */
-static void compress(struct kll *s)
+static void compress(struct monitor_kll *s)
 {
 	for (size_t h = 0; h < s->nlevels; h++) {
-		struct kll_level *l;
+		struct monitor_kll_level *l;
 		size_t start, keep, n = 0;
 
 		if (s->levels[h].n < level_capacity(s, h))
@@ -156,7 +157,7 @@ static void compress(struct kll *s)
 	}
 }
 
-void kll_add(struct kll *s, double v)
+void monitor_kll_add(struct monitor_kll *s, double v)
 {
 	level_push(&s->levels[0], v);
 	s->size++;
@@ -179,7 +180,8 @@ static int witem_cmp(const void *a, const void *b)
 
 /* Every item held with its weight, sorted by value; *total is the sum of
  * the weights. The caller frees the array. */
-static struct witem *weighted(const struct kll *s, size_t *n, double *total)
+static struct witem *weighted(const struct monitor_kll *s, size_t *n,
+			      double *total)
 {
 	struct witem *w = xcalloc(s->size ? s->size : 1, sizeof(*w));
 	size_t m = 0;
@@ -197,7 +199,7 @@ static struct witem *weighted(const struct kll *s, size_t *n, double *total)
 	return w;
 }
 
-double kll_cdf(const struct kll *s, double v)
+double monitor_kll_cdf(const struct monitor_kll *s, double v)
 {
 	double total, below = 0;
 	size_t n;
@@ -209,7 +211,7 @@ double kll_cdf(const struct kll *s, double v)
 	return total > 0 ? below / total : 0;
 }
 
-double kll_quantile(const struct kll *s, double q)
+double monitor_kll_quantile(const struct monitor_kll *s, double q)
 {
 	double total, acc = 0, r = NAN;
 	size_t n;
@@ -225,7 +227,8 @@ double kll_quantile(const struct kll *s, double q)
 	return r;
 }
 
-double kll_linf(const struct kll *a, const struct kll *b)
+double monitor_kll_linf(const struct monitor_kll *a,
+			const struct monitor_kll *b)
 {
 	double ta, tb, ca = 0, cb = 0, d = 0;
 	size_t na, nb, i = 0, j = 0;
@@ -238,8 +241,8 @@ double kll_linf(const struct kll *a, const struct kll *b)
 		return ta <= 0 && tb <= 0 ? 0 : 1;
 	}
 	while (i < na || j < nb) {
-		double v = i < na && (j >= nb || wa[i].v <= wb[j].v) ?
-			wa[i].v : wb[j].v;
+		double v = i < na && (j >= nb || wa[i].v <= wb[j].v) ? wa[i].v
+								     : wb[j].v;
 
 		while (i < na && wa[i].v == v)
 			ca += wa[i++].w;
@@ -253,7 +256,7 @@ double kll_linf(const struct kll *a, const struct kll *b)
 	return d;
 }
 
-json_t *kll_to_json(const struct kll *s)
+json_t *monitor_kll_to_json(const struct monitor_kll *s)
 {
 	json_t *data = json_array();
 
@@ -262,21 +265,21 @@ json_t *kll_to_json(const struct kll *s)
 
 		for (size_t i = 0; i < s->levels[h].n; i++)
 			json_array_append_new(lv,
-				json_real(s->levels[h].items[i]));
+					      json_real(s->levels[h].items[i]));
 		json_array_append_new(data, lv);
 	}
 	return json_pack("{s:{s:f,s:i},s:o}", "parameters", "c", s->c, "k",
 			 (json_int_t)s->k, "data", data);
 }
 
-int kll_from_json(struct kll *out, const json_t *j, const char *what,
-		  struct mlops_err *err)
+int monitor_kll_from_json(struct monitor_kll *out, const json_t *j,
+			  const char *what, struct mlops_err *err)
 {
 	json_t *params = json_object_get(j, "parameters");
 	json_t *data = json_object_get(j, "data");
 	json_t *jk = json_object_get(params, "k");
 	json_t *jc = json_object_get(params, "c");
-	struct kll s;
+	struct monitor_kll s;
 	size_t h;
 	json_t *lv;
 
@@ -284,27 +287,35 @@ int kll_from_json(struct kll *out, const json_t *j, const char *what,
 	    json_integer_value(jk) < 8 || json_integer_value(jk) > 1 << 20 ||
 	    json_number_value(jc) <= 0 || json_number_value(jc) >= 1 ||
 	    !json_is_array(data) || json_array_size(data) > 64)
-		return mlops_err_set(err, MLOPS_EINPUT, "%s: malformed KLL "
-				     "sketch (parameters k, c and data)", what);
-	kll_init(&s, (unsigned)json_integer_value(jk), json_number_value(jc));
-	json_array_foreach(data, h, lv) {
+		return mlops_err_set(err, MLOPS_EINPUT,
+				     "%s: malformed KLL "
+				     "sketch (parameters k, c and data)",
+				     what);
+	monitor_kll_init(&s, (unsigned)json_integer_value(jk),
+			 json_number_value(jc));
+	json_array_foreach(data, h, lv)
+	{
 		size_t i;
 		json_t *x;
 
 		if (!json_is_array(lv)) {
-			kll_release(&s);
-			return mlops_err_set(err, MLOPS_EINPUT, "%s: sketch "
-					     "level %zu is not an array", what,
-					     h);
+			monitor_kll_release(&s);
+			return mlops_err_set(err, MLOPS_EINPUT,
+					     "%s: sketch "
+					     "level %zu is not an array",
+					     what, h);
 		}
 		while (s.nlevels <= h)
 			grow(&s);
-		json_array_foreach(lv, i, x) {
+		json_array_foreach(lv, i, x)
+		{
 			if (!json_is_number(x)) {
-				kll_release(&s);
-				return mlops_err_set(err, MLOPS_EINPUT,
-					"%s: sketch level %zu item %zu is not "
-					"a number", what, h, i);
+				monitor_kll_release(&s);
+				return mlops_err_set(
+				    err, MLOPS_EINPUT,
+				    "%s: sketch level %zu item %zu is not "
+				    "a number",
+				    what, h, i);
 			}
 			level_push(&s.levels[h], json_number_value(x));
 			s.size++;

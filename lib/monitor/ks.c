@@ -50,7 +50,7 @@ static double prob_outside_square(int64_t n, int64_t h)
 
 		for (int64_t j = 0; j < h; j++)
 			p1 = (double)(n - k * h - j) * p1 /
-				(double)(n + k * h + j + 1);
+			     (double)(n + k * h + j + 1);
 		p = p1 * (1 - p);
 	}
 	return 2 * p;
@@ -100,12 +100,13 @@ static double prob_outside_band(int64_t m, int64_t n, int64_t g, int64_t h)
 			int64_t j = jj + minj;
 
 			val = (a[jj + minj - lastminj] * (double)i +
-			       val * (double)j) / (double)(i + j);
+			       val * (double)j) /
+			      (double)(i + j);
 			a[jj] = val;
 		}
 		curlen = maxj - minj;
-		for (int64_t j = curlen; j < curlen + (lastlen - curlen) &&
-		     j < lena; j++)
+		for (int64_t j = curlen;
+		     j < curlen + (lastlen - curlen) && j < lena; j++)
 			a[j] = 1;
 	}
 	r = a[maxj - minj - 1];
@@ -131,15 +132,14 @@ static double smirnov_sf(int64_t n, double x)
 		if (1 - e <= 0)
 			continue;
 		t = lnf - lgamma((double)v + 1) - lgamma((double)(n - v) + 1) +
-			(double)(v - 1) * log(e) + (double)(n - v) * log1p(-e);
+		    (double)(v - 1) * log(e) + (double)(n - v) * log1p(-e);
 		p += exp(t);
 	}
 	return p * x;
 }
 
 /* out = a b for m x m matrices. */
-static void mat_mul(double *out, const double *a, const double *b,
-		    int64_t m)
+static void mat_mul(double *out, const double *a, const double *b, int64_t m)
 {
 	for (int64_t i = 0; i < m; i++)
 		for (int64_t j = 0; j < m; j++) {
@@ -262,7 +262,7 @@ static double pelz_good_cdf(int64_t n, double x)
 	k2 += k2x * pi2 * sqrt2pi / (-36 * z2 * z);
 	k3 += k3x * pi2 * sqrt2pi / (216 * z6);
 	return k0 + k1 / sqrt((double)n) + k2 / (double)n +
-		k3 / ((double)n * sqrt((double)n));
+	       k3 / ((double)n * sqrt((double)n));
 }
 
 static double clip01(double p)
@@ -313,8 +313,8 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-double mon_ks_2samp(double *a, size_t n1, double *b, size_t n2,
-		    double *pvalue)
+double monitor_ks_2samp(double *a, size_t n1, double *b, size_t n2,
+			double *pvalue)
 {
 	double d = 0;
 	size_t i = 0, j = 0;
@@ -351,8 +351,9 @@ double mon_ks_2samp(double *a, size_t n1, double *b, size_t n2,
 			*pvalue = 1;
 			return d;
 		}
-		p = n1 == n2 ? prob_outside_square((int64_t)n1, h) :
-			prob_outside_band((int64_t)n1, (int64_t)n2, g, h);
+		p = n1 == n2
+			? prob_outside_square((int64_t)n1, h)
+			: prob_outside_band((int64_t)n1, (int64_t)n2, g, h);
 		if (isfinite(p) && p >= 0 && p <= 1) {
 			*pvalue = p;
 			return d;

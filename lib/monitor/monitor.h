@@ -14,46 +14,52 @@
 /* Up to this many distinct values of a column are counted exactly (and
  * listed as categorical buckets); past it, distinct_count is HyperLogLog's
  * estimate and values not yet seen are no longer tallied one by one. */
-#define MON_DISTINCT_CAP 1024
+#define MONITOR_PROFILE_DISTINCT_CAP 1024
 /* A String column with at most this many distinct values gets a domain
  * constraint (string_constraints.domains). */
-#define MON_DOMAIN_MAX 20
+#define MONITOR_REPORT_DOMAIN_MAX 20
 
-enum mon_type { MON_UNKNOWN, MON_INTEGRAL, MON_FRACTIONAL, MON_STRING };
+enum monitor_profile_type {
+	MONITOR_PROFILE_UNKNOWN,
+	MONITOR_PROFILE_INTEGRAL,
+	MONITOR_PROFILE_FRACTIONAL,
+	MONITOR_PROFILE_STRING
+};
 
-struct mon_distinct {
-	char *value;		/* NULL for an empty slot */
-	size_t len;		/* of value */
+struct monitor_profile_distinct {
+	char *value; /* NULL for an empty slot */
+	size_t len;  /* of value */
 	uint64_t hash;
 	uint64_t count;
 };
 
-struct mon_column {
+struct monitor_profile_column {
 	char *name;
 	uint64_t n_missing, n_integral, n_fractional, n_string;
 	/* Over the values that read as numbers. */
 	uint64_t n_num;
 	double sum, mean, m2, min, max;
-	struct kll kll;
-	/* Exact counts of the first MON_DISTINCT_CAP distinct values. */
-	struct mon_distinct *dist;
+	struct monitor_kll kll;
+	/* Exact counts of the first MONITOR_PROFILE_DISTINCT_CAP distinct
+	 * values. */
+	struct monitor_profile_distinct *dist;
 	size_t ndist, dist_slots;
 	int dist_overflow;
-	struct hll hll;
+	struct monitor_hll hll;
 	/* Every number read, in order, when the profile was read with
 	 * keep_values; else NULL. */
 	double *values;
 	size_t nvalues, values_cap;
 };
 
-struct mon_profile {
+struct monitor_profile {
 	uint64_t item_count;
 	size_t ncols;
-	struct mon_column *cols;
-	int keep;		/* keep every number (values) */
+	struct monitor_profile_column *cols;
+	int keep; /* keep every number (values) */
 };
 
-enum mon_format { MON_CSV, MON_JSONL };
+enum monitor_profile_format { MONITOR_PROFILE_CSV, MONITOR_PROFILE_JSONL };
 
 /* Profile the data read from fd (name is used in messages) in one pass:
  * CSV with a header row, CSV without one (header = 0; the columns are
@@ -61,49 +67,54 @@ enum mon_format { MON_CSV, MON_JSONL };
  * (columns from the first object; null is missing). MLOPS_EINPUT, with
  * "name:LINE: why", for an empty input, bad CSV or JSON, a record of the
  * wrong width, or text that is not UTF-8. */
-int mon_profile_read(struct mon_profile *out, int fd, const char *name,
-		     enum mon_format format, int header,
-		     struct mlops_err *err);
-/* mon_profile_read that also keeps every number of every column (for
- * mon_drift): memory grows with the rows. */
-int mon_profile_read_values(struct mon_profile *out, int fd,
-			    const char *name, enum mon_format format,
-			    int header, struct mlops_err *err);
-void mon_profile_release(struct mon_profile *p);
+int monitor_profile_read(struct monitor_profile *out, int fd, const char *name,
+			 enum monitor_profile_format format, int header,
+			 struct mlops_err *err);
+/* monitor_profile_read that also keeps every number of every column (for
+ * monitor_drift): memory grows with the rows. */
+int monitor_profile_read_values(struct monitor_profile *out, int fd,
+				const char *name,
+				enum monitor_profile_format format, int header,
+				struct mlops_err *err);
+void monitor_profile_release(struct monitor_profile *p);
 
 /* Profiles built row by row (what run-due does with captured requests):
  * begin with n columns named names (NULL: _c0, _c1, ...), then add rows
  * of exactly n fields of lens[i] bytes; name and line are for messages.
  * MLOPS_EINPUT for a repeated column name or text that is not UTF-8. */
-int mon_profile_begin(struct mon_profile *p, size_t n, char *const *names,
-		      const char *name, struct mlops_err *err);
-int mon_profile_add_row(struct mon_profile *p, char *const *fields,
-			const size_t *lens, const char *name, long line,
-			struct mlops_err *err);
+int monitor_profile_begin(struct monitor_profile *p, size_t n,
+			  char *const *names, const char *name,
+			  struct mlops_err *err);
+int monitor_profile_add_row(struct monitor_profile *p, char *const *fields,
+			    const size_t *lens, const char *name, long line,
+			    struct mlops_err *err);
 
 /* The type Model Monitor infers for a column: Unknown when every value
  * is missing, String when any value is not a number, Fractional when any
  * number has a fraction or exponent, else Integral. */
-enum mon_type mon_column_type(const struct mon_column *c);
-const char *mon_type_name(enum mon_type t);
-uint64_t mon_column_distinct(const struct mon_column *c);
+enum monitor_profile_type
+monitor_profile_column_type(const struct monitor_profile_column *c);
+const char *monitor_profile_type_name(enum monitor_profile_type t);
+uint64_t
+monitor_profile_column_distinct(const struct monitor_profile_column *c);
 /* How often value occurs in c's exact table: 0 when it never occurred,
  * or occurred only after the table was full. */
-uint64_t mon_column_count(const struct mon_column *c, const char *value);
+uint64_t monitor_profile_column_count(const struct monitor_profile_column *c,
+				      const char *value);
 
 /* statistics.json and constraints.json for p. The caller owns them. */
-json_t *mon_statistics_json(const struct mon_profile *p);
-json_t *mon_constraints_json(const struct mon_profile *p);
+json_t *monitor_report_statistics(const struct monitor_profile *p);
+json_t *monitor_report_constraints(const struct monitor_profile *p);
 
 /* Write each named JSON value to DIR/NAME, creating DIR. Every file is
  * rendered before the first is written, and each is replaced atomically,
  * so a failure leaves no file half-written. */
-int mon_write_files(const char *dir, size_t n, const char *const *names,
-		    json_t *const *values, struct mlops_err *err);
+int monitor_report_write(const char *dir, size_t n, const char *const *names,
+			 json_t *const *values, struct mlops_err *err);
 
 /* A baseline: statistics.json and constraints.json of a directory,
  * checked for the fields the checks read. */
-struct mon_baseline {
+struct monitor_report_baseline {
 	json_t *statistics;
 	json_t *constraints;
 };
@@ -111,9 +122,9 @@ struct mon_baseline {
 /* Load DIR/statistics.json and DIR/constraints.json. MLOPS_ENOTFOUND
  * when one is missing, MLOPS_EINPUT when one is not JSON (a truncated
  * file) or lacks a field the checks need, naming file and field. */
-int mon_baseline_load(struct mon_baseline *out, const char *dir,
-		      struct mlops_err *err);
-void mon_baseline_release(struct mon_baseline *b);
+int monitor_report_baseline_load(struct monitor_report_baseline *out,
+				 const char *dir, struct mlops_err *err);
+void monitor_report_baseline_release(struct monitor_report_baseline *b);
 
 /* Check the profile cur against the baseline: Model Monitor's
  * missing_column_check, extra_column_check, data_type_check,
@@ -121,25 +132,31 @@ void mon_baseline_release(struct mon_baseline *b);
  * baseline_drift_check. Returns constraint_violations.json
  * ({"violations": [...]}, possibly empty), owned by the caller, or NULL
  * with err set when the baseline names a feature in a malformed way. */
-json_t *mon_check(const struct mon_baseline *b, const struct mon_profile *cur,
-		  struct mlops_err *err);
+json_t *monitor_check(const struct monitor_report_baseline *b,
+		      const struct monitor_profile *cur, struct mlops_err *err);
 
 /* The two-sample Kolmogorov-Smirnov statistic of a[0..n1) and b[0..n2),
  * two-sided, and its p-value in *pvalue, as scipy.stats.ks_2samp
  * computes them (ks.c says how). Sorts a and b in place. NaN for an
  * empty sample. */
-double mon_ks_2samp(double *a, size_t n1, double *b, size_t n2,
-		    double *pvalue);
+double monitor_ks_2samp(double *a, size_t n1, double *b, size_t n2,
+			double *pvalue);
 
-enum mon_method { MON_KS, MON_PSI, MON_JS, MON_CHI2, MON_WASSERSTEIN };
+enum monitor_drift_method {
+	MONITOR_DRIFT_KS,
+	MONITOR_DRIFT_PSI,
+	MONITOR_DRIFT_JS,
+	MONITOR_DRIFT_CHI2,
+	MONITOR_DRIFT_WASSERSTEIN
+};
 
 /* "ks" ... into *out: 0, or -1 for an unknown name. */
-int mon_method_parse(const char *s, enum mon_method *out);
-const char *mon_method_name(enum mon_method m);
+int monitor_drift_method_parse(const char *s, enum monitor_drift_method *out);
+const char *monitor_drift_method_name(enum monitor_drift_method m);
 
-struct mon_drift {
+struct monitor_drift {
 	double statistic;
-	double p_value;		/* NaN for methods without one */
+	double p_value; /* NaN for methods without one */
 	uint64_t n_reference, n_current;
 };
 
@@ -148,7 +165,8 @@ struct mon_drift {
  * for numeric columns, chi2 for String ones, psi and js for both (over
  * the reference's deciles, or over the categories). Returns 1 with *out
  * set, or 0 when m does not apply to the columns' types. */
-int mon_drift(struct mon_drift *out, enum mon_method m,
-	      const struct mon_column *ref, const struct mon_column *cur);
+int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
+		  const struct monitor_profile_column *ref,
+		  const struct monitor_profile_column *cur);
 
 #endif

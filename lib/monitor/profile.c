@@ -1,7 +1,7 @@
 /* profile.c - one streaming pass over a dataset into per-column
  * summaries: counts by type, mean and variance by Welford's method, a KLL
- * sketch of the numbers, exact value counts up to MON_DISTINCT_CAP and a
- * HyperLogLog of every value. Memory depends on the number of columns,
+ * sketch of the numbers, exact value counts up to
+ * MONITOR_PROFILE_DISTINCT_CAP and a HyperLogLog of every value. Memory depends on the number of columns,
  * never on the number of rows. */
 #include <errno.h>
 #include <math.h>
@@ -17,29 +17,29 @@
 #include "core/xalloc.h"
 #include "monitor/monitor.h"
 
-static void column_init(struct mon_column *c, const char *name)
+static void column_init(struct monitor_profile_column *c, const char *name)
 {
 	memset(c, 0, sizeof(*c));
 	c->name = xstrdup(name);
 	c->min = INFINITY;
 	c->max = -INFINITY;
-	kll_init(&c->kll, KLL_DEFAULT_K, KLL_DEFAULT_C);
-	c->dist_slots = 2 * MON_DISTINCT_CAP;
+	monitor_kll_init(&c->kll, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	c->dist_slots = 2 * MONITOR_PROFILE_DISTINCT_CAP;
 	c->dist = xcalloc(c->dist_slots, sizeof(*c->dist));
-	hll_init(&c->hll);
+	monitor_hll_init(&c->hll);
 }
 
-static void column_release(struct mon_column *c)
+static void column_release(struct monitor_profile_column *c)
 {
 	free(c->name);
-	kll_release(&c->kll);
+	monitor_kll_release(&c->kll);
 	for (size_t i = 0; i < c->dist_slots; i++)
 		free(c->dist[i].value);
 	free(c->dist);
 	free(c->values);
 }
 
-void mon_profile_release(struct mon_profile *p)
+void monitor_profile_release(struct monitor_profile *p)
 {
 	for (size_t i = 0; i < p->ncols; i++)
 		column_release(&p->cols[i]);
@@ -47,17 +47,18 @@ void mon_profile_release(struct mon_profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void count_value(struct mon_column *c, const char *s, size_t len)
+static void count_value(struct monitor_profile_column *c, const char *s,
+			size_t len)
 {
-	uint64_t h = sketch_hash(s, len);
+	uint64_t h = monitor_hll_hash(s, len);
 	size_t i = h & (c->dist_slots - 1);
 
-	hll_add_hash(&c->hll, h);
+	monitor_hll_add_hash(&c->hll, h);
 	for (;;) {
-		struct mon_distinct *d = &c->dist[i];
+		struct monitor_profile_distinct *d = &c->dist[i];
 
 		if (!d->value) {
-			if (c->ndist >= MON_DISTINCT_CAP) {
+			if (c->ndist >= MONITOR_PROFILE_DISTINCT_CAP) {
 				c->dist_overflow = 1;
 				return;
 			}
@@ -96,8 +97,8 @@ static int classify(const char *s, size_t len, double *v)
 		if (len <= 18) {
 			long long x = 0;
 
-			for (size_t j = (s[0] == '-' || s[0] == '+');
-			     j < len; j++)
+			for (size_t j = (s[0] == '-' || s[0] == '+'); j < len;
+			     j++)
 				x = x * 10 + (s[j] - '0');
 			*v = (double)(s[0] == '-' ? -x : x);
 		} else {
@@ -116,8 +117,8 @@ static int classify(const char *s, size_t len, double *v)
 	return 2;
 }
 
-static int add_value(struct mon_column *c, const char *s, size_t len,
-		     int keep, const char *name, long line,
+static int add_value(struct monitor_profile_column *c, const char *s,
+		     size_t len, int keep, const char *name, long line,
 		     struct mlops_err *err)
 {
 	double v;
@@ -130,9 +131,10 @@ static int add_value(struct mon_column *c, const char *s, size_t len,
 	kind = classify(s, len, &v);
 	if (kind == 0) {
 		if (!utf8_valid(s, len))
-			return mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: column "
-					     "'%s': value is not UTF-8", name,
-					     line, c->name);
+			return mlops_err_set(err, MLOPS_EINPUT,
+					     "%s:%ld: column "
+					     "'%s': value is not UTF-8",
+					     name, line, c->name);
 		c->n_string++;
 	} else {
 		double d;
@@ -150,7 +152,7 @@ static int add_value(struct mon_column *c, const char *s, size_t len,
 			c->min = v;
 		if (v > c->max)
 			c->max = v;
-		kll_add(&c->kll, v);
+		monitor_kll_add(&c->kll, v);
 		if (keep) {
 			ALLOC_GROW(c->values, c->nvalues + 1, c->values_cap);
 			c->values[c->nvalues++] = v;
@@ -160,15 +162,16 @@ static int add_value(struct mon_column *c, const char *s, size_t len,
 	return 0;
 }
 
-static int set_columns(struct mon_profile *p, size_t n, char *const *names,
+static int set_columns(struct monitor_profile *p, size_t n, char *const *names,
 		       const char *name, struct mlops_err *err)
 {
 	p->cols = xcalloc(n ? n : 1, sizeof(*p->cols));
 	for (size_t i = 0; i < n; i++) {
 		if (names && !utf8_valid(names[i], strlen(names[i])))
-			return mlops_err_set(err, MLOPS_EINPUT, "%s: column "
-					     "%zu: name is not UTF-8", name,
-					     i + 1);
+			return mlops_err_set(err, MLOPS_EINPUT,
+					     "%s: column "
+					     "%zu: name is not UTF-8",
+					     name, i + 1);
 		if (names) {
 			column_init(&p->cols[i], names[i]);
 		} else {
@@ -182,13 +185,14 @@ static int set_columns(struct mon_profile *p, size_t n, char *const *names,
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(p->cols[i].name, p->cols[j].name) == 0)
-				return mlops_err_set(err, MLOPS_EINPUT,
-					"%s: column '%s' appears twice", name,
-					p->cols[i].name);
+				return mlops_err_set(
+				    err, MLOPS_EINPUT,
+				    "%s: column '%s' appears twice", name,
+				    p->cols[i].name);
 	return 0;
 }
 
-static int read_csv(struct mon_profile *p, int fd, const char *name,
+static int read_csv(struct monitor_profile *p, int fd, const char *name,
 		    int header, struct mlops_err *err)
 {
 	struct csv_reader *r = csv_reader_new(fd, name);
@@ -209,8 +213,8 @@ static int read_csv(struct mon_profile *p, int fd, const char *name,
 	} else {
 		ret = csv_read(r, &n, &fields, err);
 		if (ret == 0)
-			ret = mlops_err_set(err, MLOPS_EINPUT, "%s: no data rows",
-					    name);
+			ret = mlops_err_set(err, MLOPS_EINPUT,
+					    "%s: no data rows", name);
 		if (ret > 0 && set_columns(p, n, NULL, name, err) < 0)
 			ret = err->code;
 	}
@@ -220,15 +224,15 @@ static int read_csv(struct mon_profile *p, int fd, const char *name,
 		p->item_count++;
 		for (size_t i = 0; i < n && ret > 0; i++)
 			if (add_value(&p->cols[i], fields[i],
-				      csv_field_len(r, i), p->keep, name,
-				      line, err) < 0)
+				      csv_field_len(r, i), p->keep, name, line,
+				      err) < 0)
 				ret = err->code;
 		if (ret > 0)
 			ret = csv_read_row(r, n, &fields, err);
 	}
 	if (ret == 0 && p->item_count == 0)
-		ret = mlops_err_set(err, MLOPS_EINPUT, "%s: no data rows",
-				    name);
+		ret =
+		    mlops_err_set(err, MLOPS_EINPUT, "%s: no data rows", name);
 out:
 	csv_reader_free(r);
 	return ret;
@@ -236,8 +240,7 @@ out:
 
 /* One JSON value as the text a CSV file would hold for it; NULL for
  * null (missing) and for arrays and objects, which are not flat. */
-static const char *json_text(const json_t *v, char *num, size_t size,
-			     int *flat)
+static const char *json_text(const json_t *v, char *num, size_t size, int *flat)
 {
 	*flat = 1;
 	switch (json_typeof(v)) {
@@ -261,7 +264,7 @@ static const char *json_text(const json_t *v, char *num, size_t size,
 	}
 }
 
-static int read_jsonl(struct mon_profile *p, int fd, const char *name,
+static int read_jsonl(struct monitor_profile *p, int fd, const char *name,
 		      struct mlops_err *err)
 {
 	FILE *f = fdopen(dup(fd), "r");
@@ -284,22 +287,24 @@ static int read_jsonl(struct mon_profile *p, int fd, const char *name,
 		lineno++;
 		if (line.len == 0)
 			continue;
-		ret = jsonio_parse_at(&obj, line.s, line.len, name,
-				      (int)lineno, err);
+		ret = jsonio_parse_at(&obj, line.s, line.len, name, (int)lineno,
+				      err);
 		if (ret < 0)
 			break;
 		if (!json_is_object(obj)) {
 			json_decref(obj);
-			ret = mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: not a "
-					    "JSON object", name, lineno);
+			ret = mlops_err_set(err, MLOPS_EINPUT,
+					    "%s:%ld: not a "
+					    "JSON object",
+					    name, lineno);
 			break;
 		}
 		if (p->item_count == 0) {
 			size_t n = json_object_size(obj), i = 0;
 			char **names = xcalloc(n ? n : 1, sizeof(*names));
 
-			json_object_foreach(obj, key, v)
-				names[i++] = (char *)key;
+			json_object_foreach(obj, key, v) names[i++] =
+			    (char *)key;
 			ret = set_columns(p, n, names, name, err);
 			free(names);
 			if (ret < 0) {
@@ -308,16 +313,19 @@ static int read_jsonl(struct mon_profile *p, int fd, const char *name,
 			}
 		}
 		p->item_count++;
-		json_object_foreach(obj, key, v) {
+		json_object_foreach(obj, key, v)
+		{
 			size_t i;
 
 			for (i = 0; i < p->ncols; i++)
 				if (strcmp(p->cols[i].name, key) == 0)
 					break;
 			if (i == p->ncols) {
-				ret = mlops_err_set(err, MLOPS_EINPUT,
-					"%s:%ld: key '%s' is not in the first "
-					"record", name, lineno, key);
+				ret = mlops_err_set(
+				    err, MLOPS_EINPUT,
+				    "%s:%ld: key '%s' is not in the first "
+				    "record",
+				    name, lineno, key);
 				break;
 			}
 		}
@@ -327,10 +335,11 @@ static int read_jsonl(struct mon_profile *p, int fd, const char *name,
 			v = json_object_get(obj, p->cols[i].name);
 			s = v ? json_text(v, num, sizeof(num), &flat) : "";
 			if (v && !flat)
-				ret = mlops_err_set(err, MLOPS_EINPUT,
-					"%s:%ld: key '%s' is not a flat "
-					"value", name, lineno,
-					p->cols[i].name);
+				ret = mlops_err_set(
+				    err, MLOPS_EINPUT,
+				    "%s:%ld: key '%s' is not a flat "
+				    "value",
+				    name, lineno, p->cols[i].name);
 			else
 				ret = add_value(&p->cols[i], s, strlen(s),
 						p->keep, name, lineno, err);
@@ -340,100 +349,105 @@ static int read_jsonl(struct mon_profile *p, int fd, const char *name,
 			break;
 	}
 	if (ret == 0 && p->item_count == 0)
-		ret = mlops_err_set(err, MLOPS_EINPUT, "%s: no data rows",
-				    name);
+		ret =
+		    mlops_err_set(err, MLOPS_EINPUT, "%s: no data rows", name);
 	buf_release(&line);
 	fclose(f);
 	return ret;
 }
 
-static int profile_read(struct mon_profile *out, int fd, const char *name,
-			enum mon_format format, int header, int keep,
-			struct mlops_err *err)
+static int profile_read(struct monitor_profile *out, int fd, const char *name,
+			enum monitor_profile_format format, int header,
+			int keep, struct mlops_err *err)
 {
-	struct mon_profile p = { 0 };
+	struct monitor_profile p = {0};
 	int ret;
 
 	p.keep = keep;
-	if (format == MON_JSONL)
+	if (format == MONITOR_PROFILE_JSONL)
 		ret = read_jsonl(&p, fd, name, err);
 	else
 		ret = read_csv(&p, fd, name, header, err);
 	if (ret < 0) {
-		mon_profile_release(&p);
+		monitor_profile_release(&p);
 		return ret;
 	}
 	*out = p;
 	return 0;
 }
 
-int mon_profile_read(struct mon_profile *out, int fd, const char *name,
-		     enum mon_format format, int header,
-		     struct mlops_err *err)
+int monitor_profile_read(struct monitor_profile *out, int fd, const char *name,
+			 enum monitor_profile_format format, int header,
+			 struct mlops_err *err)
 {
 	return profile_read(out, fd, name, format, header, 0, err);
 }
 
-int mon_profile_read_values(struct mon_profile *out, int fd,
-			    const char *name, enum mon_format format,
-			    int header, struct mlops_err *err)
+int monitor_profile_read_values(struct monitor_profile *out, int fd,
+				const char *name,
+				enum monitor_profile_format format, int header,
+				struct mlops_err *err)
 {
 	return profile_read(out, fd, name, format, header, 1, err);
 }
 
-enum mon_type mon_column_type(const struct mon_column *c)
+enum monitor_profile_type
+monitor_profile_column_type(const struct monitor_profile_column *c)
 {
 	if (c->n_string > 0)
-		return MON_STRING;
+		return MONITOR_PROFILE_STRING;
 	if (c->n_fractional > 0)
-		return MON_FRACTIONAL;
+		return MONITOR_PROFILE_FRACTIONAL;
 	if (c->n_integral > 0)
-		return MON_INTEGRAL;
-	return MON_UNKNOWN;
+		return MONITOR_PROFILE_INTEGRAL;
+	return MONITOR_PROFILE_UNKNOWN;
 }
 
-const char *mon_type_name(enum mon_type t)
+const char *monitor_profile_type_name(enum monitor_profile_type t)
 {
-	static const char *const names[] = { "Unknown", "Integral",
-					     "Fractional", "String" };
+	static const char *const names[] = {"Unknown", "Integral", "Fractional",
+					    "String"};
 
 	return names[t];
 }
 
-uint64_t mon_column_distinct(const struct mon_column *c)
+uint64_t monitor_profile_column_distinct(const struct monitor_profile_column *c)
 {
 	if (!c->dist_overflow)
 		return c->ndist;
-	return (uint64_t)llround(hll_estimate(&c->hll));
+	return (uint64_t)llround(monitor_hll_estimate(&c->hll));
 }
 
-uint64_t mon_column_count(const struct mon_column *c, const char *value)
+uint64_t monitor_profile_column_count(const struct monitor_profile_column *c,
+				      const char *value)
 {
 	size_t len = strlen(value);
-	uint64_t h = sketch_hash(value, len);
+	uint64_t h = monitor_hll_hash(value, len);
 
 	for (size_t i = h & (c->dist_slots - 1); c->dist[i].value;
 	     i = (i + 1) & (c->dist_slots - 1))
-		if (c->dist[i].hash == h && strcmp(c->dist[i].value, value) == 0)
+		if (c->dist[i].hash == h &&
+		    strcmp(c->dist[i].value, value) == 0)
 			return c->dist[i].count;
 	return 0;
 }
 
-int mon_profile_begin(struct mon_profile *p, size_t n, char *const *names,
-		      const char *name, struct mlops_err *err)
+int monitor_profile_begin(struct monitor_profile *p, size_t n,
+			  char *const *names, const char *name,
+			  struct mlops_err *err)
 {
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	ret = set_columns(p, n, names, name, err);
 	if (ret < 0)
-		mon_profile_release(p);
+		monitor_profile_release(p);
 	return ret;
 }
 
-int mon_profile_add_row(struct mon_profile *p, char *const *fields,
-			const size_t *lens, const char *name, long line,
-			struct mlops_err *err)
+int monitor_profile_add_row(struct monitor_profile *p, char *const *fields,
+			    const size_t *lens, const char *name, long line,
+			    struct mlops_err *err)
 {
 	p->item_count++;
 	for (size_t i = 0; i < p->ncols; i++)

@@ -12,17 +12,17 @@
 #include <unistd.h>
 
 #include "core/csv.h"
-#include "core/fsutil.h"
+#include "core/fs.h"
 #include "core/identity.h"
 #include "core/event.h"
 #include "core/jsonio.h"
-#include "core/timefmt.h"
+#include "core/time.h"
 #include "core/xalloc.h"
 #include "deploy/capture.h"
 #include "deploy/endpoint.h"
 #include "monitor/schedule.h"
 
-void mon_schedule_release(struct mon_schedule *s)
+void monitor_schedule_release(struct monitor_schedule *s)
 {
 	free(s->name);
 	free(s->endpoint);
@@ -32,39 +32,44 @@ void mon_schedule_release(struct mon_schedule *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int mon_schedule_create(struct store *st, const char *name,
-			const char *endpoint, const char *baseline,
-			int64_t interval_us, struct mlops_err *err)
+int monitor_schedule_create(struct store *st, const char *name,
+			    const char *endpoint, const char *baseline,
+			    int64_t interval_us, struct mlops_err *err)
 {
-	struct mon_baseline b;
-	struct endpoint *e = NULL;
+	struct monitor_report_baseline b;
+	struct deploy_endpoint *e = NULL;
 	sqlite3_stmt *q = NULL;
 	char *dir = NULL, *user = NULL;
 	int64_t now = time_now_us();
 	int ret;
 
-	if (!endpoint_valid_name(name))
-		return mlops_err_set(err, MLOPS_EUSAGE, "'%s' is not a valid "
+	if (!deploy_endpoint_valid_name(name))
+		return mlops_err_set(err, MLOPS_EUSAGE,
+				     "'%s' is not a valid "
 				     "schedule name (letters, digits and "
-				     "hyphens, at most 63)", name);
+				     "hyphens, at most 63)",
+				     name);
 	if (interval_us < 60 * 1000000ll)
-		return mlops_err_set(err, MLOPS_EUSAGE, "the interval must be "
+		return mlops_err_set(err, MLOPS_EUSAGE,
+				     "the interval must be "
 				     "at least one minute");
-	if ((ret = endpoint_get(st, endpoint, &e, err)) < 0)
+	if ((ret = deploy_endpoint_get(st, endpoint, &e, err)) < 0)
 		return ret;
-	endpoint_free(e);
-	if ((ret = mon_baseline_load(&b, baseline, err)) < 0)
+	deploy_endpoint_free(e);
+	if ((ret = monitor_report_baseline_load(&b, baseline, err)) < 0)
 		return ret;
-	mon_baseline_release(&b);
-	dir = path_absolute(baseline);
+	monitor_report_baseline_release(&b);
+	dir = fs_path_absolute(baseline);
 	user = identity_user();
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
-	ret = store_prepare(st, &q, "INSERT INTO monitor_schedule (name, "
+	ret = store_prepare(st, &q,
+			    "INSERT INTO monitor_schedule (name, "
 			    "endpoint, baseline, type, interval_us, "
 			    "next_start_us, created_us, created_by) VALUES "
 			    "(?1, ?2, ?3, 'data', ?4, ?5, ?6, ?7) "
-			    "ON CONFLICT (name) DO NOTHING", err);
+			    "ON CONFLICT (name) DO NOTHING",
+			    err);
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
@@ -78,8 +83,10 @@ int mon_schedule_create(struct store *st, const char *name,
 	sqlite3_bind_text(q, 7, user, -1, SQLITE_STATIC);
 	ret = store_step(q, "cannot add the schedule", err);
 	if (ret == 0 && sqlite3_changes(st->db) == 0)
-		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "schedule '%s' "
-				    "already exists", name);
+		ret = mlops_err_set(err, MLOPS_ENOTFOUND,
+				    "schedule '%s' "
+				    "already exists",
+				    name);
 	if (ret == 0)
 		ret = store_commit(st, err);
 out:
@@ -91,15 +98,17 @@ out:
 	return ret;
 }
 
-int mon_schedule_delete(struct store *st, const char *name,
-			struct mlops_err *err)
+int monitor_schedule_delete(struct store *st, const char *name,
+			    struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret = store_begin(st, err);
 
 	if (ret == 0)
-		ret = store_prepare(st, &q, "DELETE FROM monitor_schedule "
-				    "WHERE name = ?1", err);
+		ret = store_prepare(st, &q,
+				    "DELETE FROM monitor_schedule "
+				    "WHERE name = ?1",
+				    err);
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 		ret = store_step(q, "cannot delete the schedule", err);
@@ -122,20 +131,22 @@ static char *column_text(sqlite3_stmt *q, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-int mon_schedule_list(struct store *st, struct mon_schedule **out,
-		      size_t *n, struct mlops_err *err)
+int monitor_schedule_list(struct store *st, struct monitor_schedule **out,
+			  size_t *n, struct mlops_err *err)
 {
-	struct mon_schedule *v = NULL;
+	struct monitor_schedule *v = NULL;
 	size_t len = 0, cap = 0;
 	sqlite3_stmt *q = NULL;
-	int ret = store_prepare(st, &q, "SELECT name, endpoint, baseline, "
+	int ret = store_prepare(st, &q,
+				"SELECT name, endpoint, baseline, "
 				"type, interval_us, next_start_us, "
 				"created_us, created_by FROM "
-				"monitor_schedule ORDER BY name", err);
+				"monitor_schedule ORDER BY name",
+				err);
 
 	while (ret == 0 &&
 	       (ret = store_step(q, "cannot list schedules", err)) == 1) {
-		struct mon_schedule *s;
+		struct monitor_schedule *s;
 
 		ALLOC_GROW(v, len + 1, cap);
 		s = &v[len++];
@@ -151,7 +162,7 @@ int mon_schedule_list(struct store *st, struct mon_schedule **out,
 	}
 	sqlite3_finalize(q);
 	if (ret < 0) {
-		mon_schedule_list_free(v, len);
+		monitor_schedule_list_free(v, len);
 		return ret;
 	}
 	*out = v;
@@ -159,20 +170,20 @@ int mon_schedule_list(struct store *st, struct mon_schedule **out,
 	return 0;
 }
 
-void mon_schedule_list_free(struct mon_schedule *v, size_t n)
+void monitor_schedule_list_free(struct monitor_schedule *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		mon_schedule_release(&v[i]);
+		monitor_schedule_release(&v[i]);
 	free(v);
 }
 
 /* What one window's capture becomes: a profile of the CSV rows of the
  * requests, columns named after the baseline's features in order. */
 struct window {
-	struct mon_profile p;
+	struct monitor_profile p;
 	int started;
-	const json_t *features;	/* the baseline's statistics features */
-	int64_t skipped;	/* requests that were not CSV */
+	const json_t *features; /* the baseline's statistics features */
+	int64_t skipped;        /* requests that were not CSV */
 	struct mlops_err err;
 	int failed;
 };
@@ -203,28 +214,29 @@ static int add_request(json_t *record, void *arg)
 			char **names = xcalloc(n, sizeof(*names));
 
 			for (size_t i = 0; i < n; i++) {
-				const char *f = jsonio_str(json_array_get(
-					w->features, i), "name");
+				const char *f = jsonio_str(
+				    json_array_get(w->features, i), "name");
 
-				names[i] = f ? xstrdup(f) :
-					xasprintf("_c%zu", i);
+				names[i] =
+				    f ? xstrdup(f) : xasprintf("_c%zu", i);
 			}
-			ret = mon_profile_begin(&w->p, n, names, "capture",
-						&w->err);
+			ret = monitor_profile_begin(&w->p, n, names, "capture",
+						    &w->err);
 			for (size_t i = 0; i < n; i++)
 				free(names[i]);
 			free(names);
 			w->started = ret == 0;
 		} else if (n != w->p.ncols) {
-			ret = mlops_err_set(&w->err, MLOPS_EINPUT, "a captured "
+			ret = mlops_err_set(&w->err, MLOPS_EINPUT,
+					    "a captured "
 					    "request has %zu fields, earlier "
-					    "ones %zu", n, w->p.ncols);
+					    "ones %zu",
+					    n, w->p.ncols);
 		}
 		if (ret >= 0)
-			ret = mon_profile_add_row(&w->p, fields, lens,
-						  "capture",
-						  (long)w->p.item_count + 1,
-						  &w->err);
+			ret = monitor_profile_add_row(
+			    &w->p, fields, lens, "capture",
+			    (long)w->p.item_count + 1, &w->err);
 		free(lens);
 		if (ret < 0)
 			break;
@@ -254,56 +266,58 @@ static char *execution_id(const char *schedule, int64_t start_us)
 /* Run one window of s: profile, check, write the report, then record the
  * execution, advance the schedule and emit the event in one
  * transaction. *exec gets the execution's JSON. */
-static int run_window(struct store *st, const struct mon_schedule *s,
+static int run_window(struct store *st, const struct monitor_schedule *s,
 		      json_t **exec, struct mlops_err *err)
 {
-	static const char *const names[] = { "constraint_violations.json",
-					     "statistics.json" };
-	struct window w = { .err = MLOPS_ERR_INIT };
-	struct mon_baseline b = { NULL, NULL };
+	static const char *const names[] = {"constraint_violations.json",
+					    "statistics.json"};
+	struct window w = {.err = MLOPS_ERR_INIT};
+	struct monitor_report_baseline b = {NULL, NULL};
 	int64_t start = s->next_start_us, end = start + s->interval_us;
 	char *id = execution_id(s->name, start), *rel = NULL, *dir = NULL;
 	char *capdir = store_path(st, "capture");
 	const char *status, *failure = NULL;
-	json_t *docs[2] = { NULL, NULL }, *resources, *res;
+	json_t *docs[2] = {NULL, NULL}, *resources, *res;
 	char ts[TIME_RFC3339_MAX], te[TIME_RFC3339_MAX];
 	size_t nviol = 0;
 	sqlite3_stmt *q = NULL;
 	int ret;
 
-	if (mon_baseline_load(&b, s->baseline, &w.err) < 0) {
+	if (monitor_report_baseline_load(&b, s->baseline, &w.err) < 0) {
 		w.failed = 1;
 	} else {
 		w.features = json_object_get(b.statistics, "features");
-		if (capture_each(capdir, s->endpoint, start, end, add_request,
-				 &w, &w.err) < 0)
+		if (deploy_capture_each(capdir, s->endpoint, start, end,
+					add_request, &w, &w.err) < 0)
 			w.failed = 1;
 	}
 	if (!w.failed && !w.started) {
 		w.failed = 1;
-		mlops_err_set(&w.err, MLOPS_EINPUT, "no captured CSV request "
+		mlops_err_set(&w.err, MLOPS_EINPUT,
+			      "no captured CSV request "
 			      "in the window");
 	}
 	if (!w.failed) {
-		docs[0] = mon_check(&b, &w.p, &w.err);
+		docs[0] = monitor_check(&b, &w.p, &w.err);
 		w.failed = docs[0] == NULL;
 	}
 	if (!w.failed) {
-		docs[1] = mon_statistics_json(&w.p);
+		docs[1] = monitor_report_statistics(&w.p);
 		rel = xasprintf("monitoring/%s/%s", s->name, id);
 		dir = store_path(st, rel);
-		if (mon_write_files(dir, 2, names, docs, &w.err) < 0)
+		if (monitor_report_write(dir, 2, names, docs, &w.err) < 0)
 			w.failed = 1;
-		nviol = json_array_size(json_object_get(docs[0],
-							"violations"));
+		nviol = json_array_size(json_object_get(docs[0], "violations"));
 	}
-	status = w.failed ? "Failed" : nviol ? "CompletedWithViolations" :
-		"Completed";
+	status = w.failed ? "Failed"
+		 : nviol  ? "CompletedWithViolations"
+			  : "Completed";
 	if (w.failed)
 		failure = w.err.msg;
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
-	ret = store_prepare(st, &q, "INSERT INTO monitor_execution (id, "
+	ret = store_prepare(st, &q,
+			    "INSERT INTO monitor_execution (id, "
 			    "schedule, window_start_us, window_end_us, status, "
 			    "items, violations, report, failure, ran_us) "
 			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -325,9 +339,11 @@ static int run_window(struct store *st, const struct mon_schedule *s,
 	sqlite3_finalize(q);
 	q = NULL;
 	if (ret == 0)
-		ret = store_prepare(st, &q, "UPDATE monitor_schedule SET "
+		ret = store_prepare(st, &q,
+				    "UPDATE monitor_schedule SET "
 				    "next_start_us = ?2 WHERE name = ?1 AND "
-				    "next_start_us = ?3", err);
+				    "next_start_us = ?3",
+				    err);
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, s->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 2, end);
@@ -349,8 +365,10 @@ static int run_window(struct store *st, const struct mon_schedule *s,
 		json_object_set_new(res, "report", json_string(dir));
 	if (ret == 0) {
 		resources = json_pack("[s]", s->name);
-		ret = event_emit(st, "mlops.monitor", "Monitoring Execution "
-				 "Status Change", resources, res, NULL, err);
+		ret = event_emit(st, "mlops.monitor",
+				 "Monitoring Execution "
+				 "Status Change",
+				 resources, res, NULL, err);
 		json_decref(resources);
 	}
 	if (ret == 0)
@@ -365,9 +383,9 @@ out:
 	sqlite3_finalize(q);
 	json_decref(docs[0]);
 	json_decref(docs[1]);
-	mon_baseline_release(&b);
+	monitor_report_baseline_release(&b);
 	if (w.started)
-		mon_profile_release(&w.p);
+		monitor_profile_release(&w.p);
 	free(id);
 	free(rel);
 	free(dir);
@@ -375,29 +393,32 @@ out:
 	return ret;
 }
 
-int mon_run_due(struct store *st, int64_t now_us,
-		int (*fn)(const json_t *exec, void *arg), void *arg,
-		struct mlops_err *err)
+int monitor_schedule_run_due(struct store *st, int64_t now_us,
+			     int (*fn)(const json_t *exec, void *arg),
+			     void *arg, struct mlops_err *err)
 {
 	char *lock = store_path(st, "monitor.lock");
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	struct mon_schedule *v = NULL;
+	struct monitor_schedule *v = NULL;
 	size_t n = 0;
 	int ret;
 
 	if (fd < 0) {
-		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
-				      "open '%s'", lock);
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				      "cannot "
+				      "open '%s'",
+				      lock);
 		free(lock);
 		return ret;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		ret = errno == EWOULDBLOCK ? MON_BUSY :
-			mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-					"cannot lock '%s'", lock);
+		ret = errno == EWOULDBLOCK
+			  ? MONITOR_SCHEDULE_BUSY
+			  : mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+					    "cannot lock '%s'", lock);
 		goto out;
 	}
-	if ((ret = mon_schedule_list(st, &v, &n, err)) < 0)
+	if ((ret = monitor_schedule_list(st, &v, &n, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < n && ret == 0; i++)
 		while (ret == 0 &&
@@ -413,7 +434,7 @@ int mon_run_due(struct store *st, int64_t now_us,
 			json_decref(exec);
 		}
 out:
-	mon_schedule_list_free(v, n);
+	monitor_schedule_list_free(v, n);
 	close(fd);
 	free(lock);
 	return ret;
@@ -426,49 +447,57 @@ static json_t *execution_json(sqlite3_stmt *q)
 
 	time_format(sqlite3_column_int64(q, 2), ts);
 	time_format(sqlite3_column_int64(q, 3), te);
-	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
-		      "executionId", (const char *)sqlite3_column_text(q, 0),
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "executionId",
+		      (const char *)sqlite3_column_text(q, 0),
 		      "monitoringScheduleName",
-		      (const char *)sqlite3_column_text(q, 1),
-		      "windowStart", ts, "windowEnd", te,
-		      "monitoringExecutionStatus",
-		      (const char *)sqlite3_column_text(q, 4),
-		      "items", (json_int_t)sqlite3_column_int64(q, 5),
-		      "violations", (json_int_t)sqlite3_column_int64(q, 6));
+		      (const char *)sqlite3_column_text(q, 1), "windowStart",
+		      ts, "windowEnd", te, "monitoringExecutionStatus",
+		      (const char *)sqlite3_column_text(q, 4), "items",
+		      (json_int_t)sqlite3_column_int64(q, 5), "violations",
+		      (json_int_t)sqlite3_column_int64(q, 6));
 	if (sqlite3_column_type(q, 7) != SQLITE_NULL)
-		json_object_set_new(j, "report", json_string(
-			(const char *)sqlite3_column_text(q, 7)));
+		json_object_set_new(
+		    j, "report",
+		    json_string((const char *)sqlite3_column_text(q, 7)));
 	if (sqlite3_column_type(q, 8) != SQLITE_NULL)
-		json_object_set_new(j, "failureReason", json_string(
-			(const char *)sqlite3_column_text(q, 8)));
+		json_object_set_new(
+		    j, "failureReason",
+		    json_string((const char *)sqlite3_column_text(q, 8)));
 	return j;
 }
 
-#define EXEC_COLUMNS "SELECT id, schedule, window_start_us, window_end_us, " \
+#define EXEC_COLUMNS                                                           \
+	"SELECT id, schedule, window_start_us, window_end_us, "                \
 	"status, items, violations, report, failure FROM monitor_execution "
 
-int mon_executions(struct store *st, const char *schedule, json_t **out,
-		   struct mlops_err *err)
+int monitor_schedule_executions(struct store *st, const char *schedule,
+				json_t **out, struct mlops_err *err)
 {
 	json_t *list = json_array();
 	sqlite3_stmt *q = NULL;
-	int ret = store_prepare(st, &q, "SELECT 1 FROM monitor_schedule "
-				"WHERE name = ?1", err);
+	int ret = store_prepare(st, &q,
+				"SELECT 1 FROM monitor_schedule "
+				"WHERE name = ?1",
+				err);
 
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, schedule, -1, SQLITE_STATIC);
 		ret = store_step(q, "cannot look up the schedule", err);
 		if (ret == 0)
-			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "no schedule "
-					    "'%s'", schedule);
+			ret = mlops_err_set(err, MLOPS_ENOTFOUND,
+					    "no schedule "
+					    "'%s'",
+					    schedule);
 		else if (ret == 1)
 			ret = 0;
 	}
 	sqlite3_finalize(q);
 	q = NULL;
 	if (ret == 0)
-		ret = store_prepare(st, &q, EXEC_COLUMNS "WHERE schedule = ?1 "
-				    "ORDER BY window_start_us", err);
+		ret = store_prepare(st, &q,
+				    EXEC_COLUMNS "WHERE schedule = ?1 "
+						 "ORDER BY window_start_us",
+				    err);
 	if (ret == 0)
 		sqlite3_bind_text(q, 1, schedule, -1, SQLITE_STATIC);
 	while (ret == 0 &&
@@ -485,8 +514,8 @@ int mon_executions(struct store *st, const char *schedule, json_t **out,
 	return 0;
 }
 
-int mon_execution_get(struct store *st, const char *id, json_t **out,
-		      struct mlops_err *err)
+int monitor_schedule_execution_get(struct store *st, const char *id,
+				   json_t **out, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret = store_prepare(st, &q, EXEC_COLUMNS "WHERE id = ?1", err);

@@ -24,55 +24,56 @@
 
 #include "core/err.h"
 
-#define KLL_DEFAULT_K 2048
-#define KLL_DEFAULT_C 0.64
+#define MONITOR_KLL_DEFAULT_K 2048
+#define MONITOR_KLL_DEFAULT_C 0.64
 
-struct kll_level {
+struct monitor_kll_level {
 	double *items;
 	size_t n, cap;
 };
 
-struct kll {
+struct monitor_kll {
 	unsigned k;
 	double c;
-	struct kll_level *levels;
+	struct monitor_kll_level *levels;
 	size_t nlevels;
-	uint64_t count;		/* items added (the total weight) */
-	size_t size;		/* items held over all levels */
-	size_t max_size;	/* compress when size reaches it */
+	uint64_t count;  /* items added (the total weight) */
+	size_t size;     /* items held over all levels */
+	size_t max_size; /* compress when size reaches it */
 	uint64_t rng;
 };
 
-void kll_init(struct kll *s, unsigned k, double c);
-void kll_release(struct kll *s);
-void kll_add(struct kll *s, double v);
+void monitor_kll_init(struct monitor_kll *s, unsigned k, double c);
+void monitor_kll_release(struct monitor_kll *s);
+void monitor_kll_add(struct monitor_kll *s, double v);
 /* The estimated fraction of added items <= v (0 for an empty sketch). */
-double kll_cdf(const struct kll *s, double v);
+double monitor_kll_cdf(const struct monitor_kll *s, double v);
 /* The estimated q-quantile, 0 <= q <= 1 (NaN for an empty sketch). */
-double kll_quantile(const struct kll *s, double q);
+double monitor_kll_quantile(const struct monitor_kll *s, double q);
 /* {"parameters": {"c", "k"}, "data": [[level 0 items], [level 1], ...]},
  * Model Monitor's sketch object. The caller owns the result. */
-json_t *kll_to_json(const struct kll *s);
-/* Rebuild a sketch from kll_to_json's form; MLOPS_EINPUT naming what
+json_t *monitor_kll_to_json(const struct monitor_kll *s);
+/* Rebuild a sketch from monitor_kll_to_json's form; MLOPS_EINPUT naming what
  * when it is malformed. */
-int kll_from_json(struct kll *out, const json_t *j, const char *what,
-		  struct mlops_err *err);
+int monitor_kll_from_json(struct monitor_kll *out, const json_t *j,
+			  const char *what, struct mlops_err *err);
 /* The largest |cdf_a - cdf_b| over every value either sketch holds: the
  * L-infinity distance Model Monitor compares with its threshold. */
-double kll_linf(const struct kll *a, const struct kll *b);
+double monitor_kll_linf(const struct monitor_kll *a,
+			const struct monitor_kll *b);
 
-#define HLL_P 14
-#define HLL_M (1u << HLL_P)
+#define MONITOR_HLL_P 14
+#define MONITOR_HLL_M (1u << MONITOR_HLL_P)
 
-struct hll {
-	uint8_t reg[HLL_M];
+struct monitor_hll {
+	uint8_t reg[MONITOR_HLL_M];
 };
 
-void hll_init(struct hll *h);
-void hll_add_hash(struct hll *h, uint64_t hash);
-double hll_estimate(const struct hll *h);
+void monitor_hll_init(struct monitor_hll *h);
+void monitor_hll_add_hash(struct monitor_hll *h, uint64_t hash);
+double monitor_hll_estimate(const struct monitor_hll *h);
 
 /* A 64-bit hash of len bytes, well mixed in every bit. */
-uint64_t sketch_hash(const void *data, size_t len);
+uint64_t monitor_hll_hash(const void *data, size_t len);
 
 #endif

@@ -22,98 +22,102 @@ static double scrambled(uint64_t i, uint64_t n)
 START_TEST(kll_rank_error_within_half_a_percent)
 {
 	const uint64_t n = 1000000;
-	struct kll s;
+	struct monitor_kll s;
 	double worst = 0;
 
-	kll_init(&s, KLL_DEFAULT_K, KLL_DEFAULT_C);
+	monitor_kll_init(&s, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
 	for (uint64_t i = 0; i < n; i++)
-		kll_add(&s, scrambled(i, n));
+		monitor_kll_add(&s, scrambled(i, n));
 	ck_assert_uint_eq(s.count, n);
 	/* Bounded memory: about k / (1 - c) items, whatever n is. */
-	ck_assert_uint_le(s.size, 2 * KLL_DEFAULT_K / (1 - KLL_DEFAULT_C));
+	ck_assert_uint_le(s.size, 2 * MONITOR_KLL_DEFAULT_K /
+				      (1 - MONITOR_KLL_DEFAULT_C));
 	for (int p = 1; p < 100; p++) {
 		double v = (double)n * p / 100;
 		double truth = (v + 1) / (double)n;
-		double e = fabs(kll_cdf(&s, v) - truth);
-		double q = kll_quantile(&s, p / 100.0) / (double)n;
+		double e = fabs(monitor_kll_cdf(&s, v) - truth);
+		double q = monitor_kll_quantile(&s, p / 100.0) / (double)n;
 
 		worst = fmax(worst, e);
 		ck_assert_double_le(fabs(q - p / 100.0), 0.005);
 	}
 	ck_assert_double_le(worst, 0.005);
-	kll_release(&s);
+	monitor_kll_release(&s);
 }
 END_TEST
 
 START_TEST(kll_small_inputs_are_exact)
 {
-	struct kll s;
+	struct monitor_kll s;
 
-	kll_init(&s, KLL_DEFAULT_K, KLL_DEFAULT_C);
-	ck_assert_double_eq(kll_cdf(&s, 1), 0);
+	monitor_kll_init(&s, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	ck_assert_double_eq(monitor_kll_cdf(&s, 1), 0);
 	for (int i = 1; i <= 100; i++)
-		kll_add(&s, i);
-	ck_assert_double_eq(kll_cdf(&s, 50), 0.5);
-	ck_assert_double_eq(kll_quantile(&s, 0.25), 25);
-	ck_assert_double_eq(kll_quantile(&s, 1), 100);
-	kll_release(&s);
+		monitor_kll_add(&s, i);
+	ck_assert_double_eq(monitor_kll_cdf(&s, 50), 0.5);
+	ck_assert_double_eq(monitor_kll_quantile(&s, 0.25), 25);
+	ck_assert_double_eq(monitor_kll_quantile(&s, 1), 100);
+	monitor_kll_release(&s);
 }
 END_TEST
 
 START_TEST(kll_json_round_trip_and_distance)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct kll a, b, c;
+	struct monitor_kll a, b, c;
 	json_t *j;
 
-	kll_init(&a, 64, KLL_DEFAULT_C);
-	kll_init(&c, 64, KLL_DEFAULT_C);
+	monitor_kll_init(&a, 64, MONITOR_KLL_DEFAULT_C);
+	monitor_kll_init(&c, 64, MONITOR_KLL_DEFAULT_C);
 	for (int i = 0; i < 10000; i++) {
-		kll_add(&a, scrambled((uint64_t)i, 10000));
-		kll_add(&c, scrambled((uint64_t)i, 10000) + 5000);
+		monitor_kll_add(&a, scrambled((uint64_t)i, 10000));
+		monitor_kll_add(&c, scrambled((uint64_t)i, 10000) + 5000);
 	}
-	j = kll_to_json(&a);
-	ck_assert_int_eq(kll_from_json(&b, j, "t", &err), 0);
+	j = monitor_kll_to_json(&a);
+	ck_assert_int_eq(monitor_kll_from_json(&b, j, "t", &err), 0);
 	ck_assert_uint_eq(b.size, a.size);
-	ck_assert_double_eq(kll_cdf(&a, 1234), kll_cdf(&b, 1234));
-	ck_assert_double_eq(kll_linf(&a, &b), 0);
+	ck_assert_double_eq(monitor_kll_cdf(&a, 1234),
+			    monitor_kll_cdf(&b, 1234));
+	ck_assert_double_eq(monitor_kll_linf(&a, &b), 0);
 	/* Half the mass of one lies past all of the other. */
-	ck_assert_double_le(fabs(kll_linf(&a, &c) - 0.5), 0.05);
+	ck_assert_double_le(fabs(monitor_kll_linf(&a, &c) - 0.5), 0.05);
 	json_decref(j);
 	j = json_pack("{s:{s:i},s:[]}", "parameters", "k", 64, "data");
-	ck_assert_int_eq(kll_from_json(&b, j, "t", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(monitor_kll_from_json(&b, j, "t", &err), MLOPS_EINPUT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "t: malformed KLL sketch"));
 	json_decref(j);
-	kll_release(&a);
-	kll_release(&b);
-	kll_release(&c);
+	monitor_kll_release(&a);
+	monitor_kll_release(&b);
+	monitor_kll_release(&c);
 }
 END_TEST
 
 START_TEST(hll_estimates_within_three_percent)
 {
-	static const unsigned sizes[] = { 10, 1000, 50000, 1000000 };
+	static const unsigned sizes[] = {10, 1000, 50000, 1000000};
 
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
-		struct hll *h = malloc(sizeof(*h));
+		struct monitor_hll *h = malloc(sizeof(*h));
 		char key[32];
 
-		hll_init(h);
+		monitor_hll_init(h);
 		for (unsigned i = 0; i < sizes[k]; i++) {
 			int n = snprintf(key, sizeof(key), "v%u", i);
 
-			hll_add_hash(h, sketch_hash(key, (size_t)n));
+			monitor_hll_add_hash(h,
+					     monitor_hll_hash(key, (size_t)n));
 			/* Repeats change nothing. */
-			hll_add_hash(h, sketch_hash(key, (size_t)n));
+			monitor_hll_add_hash(h,
+					     monitor_hll_hash(key, (size_t)n));
 		}
-		ck_assert_double_le(fabs(hll_estimate(h) - sizes[k]),
+		ck_assert_double_le(fabs(monitor_hll_estimate(h) - sizes[k]),
 				    0.03 * sizes[k] + 0.5);
 		free(h);
 	}
 }
 END_TEST
 
-static void profile_of(struct mon_profile *p, const char *csv, int want)
+static void profile_of(struct monitor_profile *p, const char *csv, int want)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	FILE *f = tmpfile();
@@ -121,33 +125,39 @@ static void profile_of(struct mon_profile *p, const char *csv, int want)
 	fputs(csv, f);
 	fflush(f);
 	rewind(f);
-	ck_assert_int_eq(mon_profile_read(p, fileno(f), "t.csv", MON_CSV, 1,
-					  &err), want);
+	ck_assert_int_eq(monitor_profile_read(p, fileno(f), "t.csv",
+					      MONITOR_PROFILE_CSV, 1, &err),
+			 want);
 	fclose(f);
 }
 
 START_TEST(types_are_inferred_as_deequ_does)
 {
-	struct mon_profile p;
+	struct monitor_profile p;
 
 	profile_of(&p, "i,f,s,u,e\n1,1.5,a,,-2\n-3,2,1,,1e3\n+4,,x,,\n", 0);
 	ck_assert_uint_eq(p.item_count, 3);
-	ck_assert_int_eq(mon_column_type(&p.cols[0]), MON_INTEGRAL);
-	ck_assert_int_eq(mon_column_type(&p.cols[1]), MON_FRACTIONAL);
-	ck_assert_int_eq(mon_column_type(&p.cols[2]), MON_STRING);
-	ck_assert_int_eq(mon_column_type(&p.cols[3]), MON_UNKNOWN);
-	ck_assert_int_eq(mon_column_type(&p.cols[4]), MON_FRACTIONAL);
+	ck_assert_int_eq(monitor_profile_column_type(&p.cols[0]),
+			 MONITOR_PROFILE_INTEGRAL);
+	ck_assert_int_eq(monitor_profile_column_type(&p.cols[1]),
+			 MONITOR_PROFILE_FRACTIONAL);
+	ck_assert_int_eq(monitor_profile_column_type(&p.cols[2]),
+			 MONITOR_PROFILE_STRING);
+	ck_assert_int_eq(monitor_profile_column_type(&p.cols[3]),
+			 MONITOR_PROFILE_UNKNOWN);
+	ck_assert_int_eq(monitor_profile_column_type(&p.cols[4]),
+			 MONITOR_PROFILE_FRACTIONAL);
 	ck_assert_double_eq(p.cols[0].sum, 2);
 	ck_assert_double_eq(p.cols[0].min, -3);
 	ck_assert_uint_eq(p.cols[1].n_missing, 1);
-	ck_assert_uint_eq(mon_column_distinct(&p.cols[2]), 3);
-	mon_profile_release(&p);
+	ck_assert_uint_eq(monitor_profile_column_distinct(&p.cols[2]), 3);
+	monitor_profile_release(&p);
 }
 END_TEST
 
 START_TEST(distinct_counts_switch_to_hyperloglog_past_the_cap)
 {
-	struct mon_profile p;
+	struct monitor_profile p;
 	char *csv = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&csv, &len);
@@ -158,10 +168,12 @@ START_TEST(distinct_counts_switch_to_hyperloglog_past_the_cap)
 	fclose(f);
 	profile_of(&p, csv, 0);
 	ck_assert_int_eq(p.cols[0].dist_overflow, 1);
-	ck_assert_uint_eq(p.cols[0].ndist, MON_DISTINCT_CAP);
-	ck_assert_uint_le(llabs((long long)mon_column_distinct(&p.cols[0]) -
-				20000), 600);
-	mon_profile_release(&p);
+	ck_assert_uint_eq(p.cols[0].ndist, MONITOR_PROFILE_DISTINCT_CAP);
+	ck_assert_uint_le(
+	    llabs((long long)monitor_profile_column_distinct(&p.cols[0]) -
+		  20000),
+	    600);
+	monitor_profile_release(&p);
 	free(csv);
 }
 END_TEST
@@ -169,50 +181,48 @@ END_TEST
 START_TEST(check_finds_each_violation_type)
 {
 	static const char *const want[] = {
-		"a:data_type_check", "a:non_negative_check",
-		"b:completeness_check", "b:baseline_drift_check",
-		"c:categorical_values_check",
-		"c:baseline_drift_check", "d:missing_column_check",
-		"e:extra_column_check"
-	};
+	    "a:data_type_check",          "a:non_negative_check",
+	    "b:completeness_check",       "b:baseline_drift_check",
+	    "c:categorical_values_check", "c:baseline_drift_check",
+	    "d:missing_column_check",     "e:extra_column_check"};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct mon_profile base, cur;
-	struct mon_baseline b;
+	struct monitor_profile base, cur;
+	struct monitor_report_baseline b;
 	json_t *v, *x;
 	size_t i;
 
 	profile_of(&base, "a,b,c,d\n1,1,x,1\n2,2,x,1\n3,3,y,1\n4,4,x,1\n", 0);
 	profile_of(&cur, "a,b,c,e\n-1,1,z,1\nq,,z,1\n3,3,x,1\n4,4,x,1\n", 0);
-	b.statistics = mon_statistics_json(&base);
-	b.constraints = mon_constraints_json(&base);
-	v = mon_check(&b, &cur, &err);
+	b.statistics = monitor_report_statistics(&base);
+	b.constraints = monitor_report_constraints(&base);
+	v = monitor_check(&b, &cur, &err);
 	ck_assert_ptr_nonnull(v);
 	ck_assert_uint_eq(json_array_size(json_object_get(v, "violations")),
 			  sizeof(want) / sizeof(*want));
-	json_array_foreach(json_object_get(v, "violations"), i, x) {
+	json_array_foreach(json_object_get(v, "violations"), i, x)
+	{
 		char got[128];
 
 		snprintf(got, sizeof(got), "%s:%s",
 			 json_string_value(json_object_get(x, "feature_name")),
-			 json_string_value(json_object_get(x,
-				"constraint_check_type")));
+			 json_string_value(
+			     json_object_get(x, "constraint_check_type")));
 		ck_assert_str_eq(got, want[i]);
 	}
 	json_decref(v);
 	/* The data of the baseline itself violates nothing. */
-	v = mon_check(&b, &base, &err);
-	ck_assert_uint_eq(json_array_size(json_object_get(v, "violations")),
-			  0);
+	v = monitor_check(&b, &base, &err);
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "violations")), 0);
 	json_decref(v);
-	mon_baseline_release(&b);
-	mon_profile_release(&base);
-	mon_profile_release(&cur);
+	monitor_report_baseline_release(&b);
+	monitor_profile_release(&base);
+	monitor_profile_release(&cur);
 }
 END_TEST
 
 START_TEST(bad_input_is_refused_with_its_line)
 {
-	struct mon_profile p;
+	struct monitor_profile p;
 
 	profile_of(&p, "", MLOPS_EINPUT);
 	profile_of(&p, "a,b\n", MLOPS_EINPUT);
