@@ -13,41 +13,41 @@
 #include "monitor/monitor.h"
 
 static const char usage_baseline[] =
-    "usage: mlops-monitor baseline [--format csv|jsonl] "
-    "[--header|--no-header]\n"
-    "                              [-o DIR] --data FILE|-\n"
-    "\n"
-    "Profile FILE in one streaming pass and write Model Monitor's\n"
-    "statistics.json and constraints.json into DIR.\n"
-    "\n"
-    "  --data FILE     the dataset, CSV or JSON Lines; - is standard "
-    "input\n"
-    "  --format FMT    csv or jsonl (default: jsonl for *.jsonl, else "
-    "csv)\n"
-    "  --header        the CSV's first row names the columns (default)\n"
-    "  --no-header     it does not: the columns are _c0, _c1, ...\n"
-    "  -o, --output DIR  where to write (default: the current "
-    "directory;\n"
-    "                  - prints each file as one line of JSON instead)\n";
+	"usage: mlops-monitor baseline [--format csv|jsonl] "
+	"[--header|--no-header]\n"
+	"                              [-o DIR] --data FILE|-\n"
+	"\n"
+	"Profile FILE in one streaming pass and write Model Monitor's\n"
+	"statistics.json and constraints.json into DIR.\n"
+	"\n"
+	"  --data FILE     the dataset, CSV or JSON Lines; - is standard "
+	"input\n"
+	"  --format FMT    csv or jsonl (default: jsonl for *.jsonl, else "
+	"csv)\n"
+	"  --header        the CSV's first row names the columns (default)\n"
+	"  --no-header     it does not: the columns are _c0, _c1, ...\n"
+	"  -o, --output DIR  where to write (default: the current "
+	"directory;\n"
+	"                  - prints each file as one line of JSON instead)\n";
 
 static const char usage_check[] =
-    "usage: mlops-monitor check [--format csv|jsonl] "
-    "[--header|--no-header]\n"
-    "                           [-o DIR] --baseline DIR --data FILE|-\n"
-    "\n"
-    "Profile FILE, check it against the baseline in DIR and write\n"
-    "constraint_violations.json and the data's statistics.json into the\n"
-    "output directory. Prints one line per violation; exit 1 when there\n"
-    "is any.\n"
-    "\n"
-    "  --baseline DIR  the directory baseline wrote\n"
-    "  --data FILE     the data to check; - is standard input\n"
-    "  --format FMT    csv or jsonl (default: jsonl for *.jsonl, else "
-    "csv)\n"
-    "  --header, --no-header   as for baseline\n"
-    "  -o, --output DIR  where to write (default: the current "
-    "directory;\n"
-    "                  - prints each file as one line of JSON instead)\n";
+	"usage: mlops-monitor check [--format csv|jsonl] "
+	"[--header|--no-header]\n"
+	"                           [-o DIR] --baseline DIR --data FILE|-\n"
+	"\n"
+	"Profile FILE, check it against the baseline in DIR and write\n"
+	"constraint_violations.json and the data's statistics.json into the\n"
+	"output directory. Prints one line per violation; exit 1 when there\n"
+	"is any.\n"
+	"\n"
+	"  --baseline DIR  the directory baseline wrote\n"
+	"  --data FILE     the data to check; - is standard input\n"
+	"  --format FMT    csv or jsonl (default: jsonl for *.jsonl, else "
+	"csv)\n"
+	"  --header, --no-header   as for baseline\n"
+	"  -o, --output DIR  where to write (default: the current "
+	"directory;\n"
+	"                  - prints each file as one line of JSON instead)\n";
 
 struct data_opts {
 	const char *data, *format, *out, *baseline;
@@ -215,22 +215,22 @@ static int cmd_check(int argc, char **argv, struct cli *cli)
 }
 
 static const char usage_drift[] =
-    "usage: mlops-monitor drift [--format csv|jsonl] "
-    "[--header|--no-header] [--json]\n"
-    "                           [--method M] [--threshold X]\n"
-    "                           --reference FILE --data FILE|-\n"
-    "\n"
-    "Measure, feature by feature, how far the data has moved from the\n"
-    "reference sample (the training data), from the values themselves.\n"
-    "Prints feature, method, statistic and p-value (- when the method\n"
-    "has none), tab-separated.\n"
-    "\n"
-    "  --data FILE       the current data; - is standard input\n"
-    "  --json            JSON Lines\n"
-    "  --method M        ks (default), psi, js, chi2 or wasserstein\n"
-    "  --reference FILE  the reference data\n"
-    "  --threshold X     exit 1 when a statistic exceeds X\n"
-    "  --format, --header, --no-header   as for baseline\n";
+	"usage: mlops-monitor drift [--format csv|jsonl] "
+	"[--header|--no-header] [--json]\n"
+	"                           [--method M] [--threshold X]\n"
+	"                           --reference FILE --data FILE|-\n"
+	"\n"
+	"Measure, feature by feature, how far the data has moved from the\n"
+	"reference sample (the training data), from the values themselves.\n"
+	"Prints feature, method, statistic and p-value (- when the method\n"
+	"has none), tab-separated.\n"
+	"\n"
+	"  --data FILE       the current data; - is standard input\n"
+	"  --json            JSON Lines\n"
+	"  --method M        ks (default), psi, js, chi2 or wasserstein\n"
+	"  --reference FILE  the reference data\n"
+	"  --threshold X     exit 1 when a statistic exceeds X\n"
+	"  --format, --header, --no-header   as for baseline\n";
 
 /* d in the shortest form that reads back as d, as --json prints it. */
 static void add_real(struct buf *b, double d)
@@ -375,34 +375,32 @@ static int cmd_drift(int argc, char **argv, struct cli *cli)
 }
 
 static const struct cli_verb schedule_verbs[] = {
-    {"create", cmd_schedule_create, usage_schedule_create,
-     "check an "
-     "endpoint's capture against a baseline every interval"},
-    {"list", cmd_schedule_list, usage_schedule_list, "list schedules"},
-    {"rm", cmd_schedule_rm, usage_schedule_rm,
-     "remove a schedule and "
-     "its executions"},
-    {NULL, NULL, NULL, NULL}};
+	{ "create", cmd_schedule_create, usage_schedule_create, "check an "
+	  "endpoint's capture against a baseline every interval" },
+	{ "list", cmd_schedule_list, usage_schedule_list, "list schedules" },
+	{ "rm", cmd_schedule_rm, usage_schedule_rm, "remove a schedule and "
+	  "its executions" },
+	{ NULL, NULL, NULL, NULL }
+};
 
 static const struct cli_verb verbs[] = {
-    {"baseline", cmd_baseline, usage_baseline,
-     "statistics.json and "
-     "constraints.json of a dataset"},
-    {"check", cmd_check, usage_check,
-     "check data against a baseline "
-     "(constraint_violations.json)"},
-    {"drift", cmd_drift, usage_drift,
-     "distances between a reference "
-     "sample and the data (KS, PSI, JS, chi2, Wasserstein)"},
-    {"schedule", NULL, usage_schedule, "monitoring schedules", schedule_verbs},
-    {"run-due", cmd_run_due, usage_run_due,
-     "run the schedules whose "
-     "window has ended (for cron)"},
-    {"executions", cmd_executions, usage_executions,
-     "a schedule's "
-     "executions"},
-    {"show", cmd_show, usage_show, "one execution"},
-    {NULL, NULL, NULL, NULL}};
+	{ "baseline", cmd_baseline, usage_baseline, "statistics.json and "
+	  "constraints.json of a dataset" },
+	{ "check", cmd_check, usage_check, "check data against a baseline "
+	  "(constraint_violations.json)" },
+	{ "drift", cmd_drift, usage_drift, "distances between a reference "
+	  "sample and the data (KS, PSI, JS, chi2, Wasserstein)" },
+	{ "quality", cmd_quality, usage_quality, "model quality metrics from "
+	  "predictions and ground truth" },
+	{ "schedule", NULL, usage_schedule, "monitoring schedules",
+	  schedule_verbs },
+	{ "run-due", cmd_run_due, usage_run_due, "run the schedules whose "
+	  "window has ended (for cron)" },
+	{ "executions", cmd_executions, usage_executions, "a schedule's "
+	  "executions" },
+	{ "show", cmd_show, usage_show, "one execution" },
+	{ NULL, NULL, NULL, NULL }
+};
 
 int main(int argc, char **argv)
 {

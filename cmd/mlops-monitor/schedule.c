@@ -11,34 +11,34 @@
 #include "monitor/schedule.h"
 
 const char usage_schedule[] =
-    "usage: mlops-monitor schedule create|list|rm ...\n";
+	"usage: mlops-monitor schedule create|list|rm ...\n";
 const char usage_schedule_create[] =
-    "usage: mlops-monitor schedule create [--every DURATION] "
-    "[--type data]\n"
-    "                                     --endpoint E --baseline DIR "
-    "NAME\n"
-    "\n"
-    "Check what endpoint E captures against the baseline in DIR every\n"
-    "DURATION (default 1h, at least 1m), when run-due is called.\n"
-    "\n"
-    "  --baseline DIR   a directory mlops-monitor baseline wrote\n"
-    "  --endpoint E     the endpoint whose capture is checked\n"
-    "  --every D        the window: 1m, 15m, 1h, 1d ... (default 1h)\n"
-    "  --type data      data quality (the only type so far)\n";
+	"usage: mlops-monitor schedule create [--every DURATION] "
+	"[--type data]\n"
+	"                                     --endpoint E --baseline DIR "
+	"NAME\n"
+	"\n"
+	"Check what endpoint E captures against the baseline in DIR every\n"
+	"DURATION (default 1h, at least 1m), when run-due is called.\n"
+	"\n"
+	"  --baseline DIR   a directory mlops-monitor baseline wrote\n"
+	"  --endpoint E     the endpoint whose capture is checked\n"
+	"  --every D        the window: 1m, 15m, 1h, 1d ... (default 1h)\n"
+	"  --type data      data quality (the only type so far)\n";
 const char usage_schedule_list[] =
-    "usage: mlops-monitor schedule list [--json]\n";
+	"usage: mlops-monitor schedule list [--json]\n";
 const char usage_schedule_rm[] = "usage: mlops-monitor schedule rm NAME\n";
 const char usage_run_due[] =
-    "usage: mlops-monitor run-due [--now TIME]\n"
-    "\n"
-    "Run every window of every schedule that has ended and has not run,\n"
-    "oldest first; made to be called from cron every minute. Prints one\n"
-    "line per execution. Exits 0 at once when another run-due is\n"
-    "running; 1 when an execution found violations or failed.\n"
-    "\n"
-    "  --now TIME   act as if it were TIME (RFC 3339 or Unix seconds)\n";
+	"usage: mlops-monitor run-due [--now TIME]\n"
+	"\n"
+	"Run every window of every schedule that has ended and has not run,\n"
+	"oldest first; made to be called from cron every minute. Prints one\n"
+	"line per execution. Exits 0 at once when another run-due is\n"
+	"running; 1 when an execution found violations or failed.\n"
+	"\n"
+	"  --now TIME   act as if it were TIME (RFC 3339 or Unix seconds)\n";
 const char usage_executions[] =
-    "usage: mlops-monitor executions [--json] NAME\n";
+	"usage: mlops-monitor executions [--json] NAME\n";
 const char usage_show[] = "usage: mlops-monitor show EXECUTION\n";
 
 static int audit_done(struct cli *cli, struct store *st, const char *action,

@@ -4,13 +4,15 @@
 #include "core/cli.h"
 
 extern const char usage_schedule[], usage_schedule_create[],
-    usage_schedule_list[], usage_schedule_rm[], usage_run_due[],
-    usage_executions[], usage_show[];
+	usage_schedule_list[], usage_schedule_rm[], usage_run_due[],
+	usage_executions[], usage_show[];
 int cmd_schedule_create(int argc, char **argv, struct cli *cli);
 int cmd_schedule_list(int argc, char **argv, struct cli *cli);
 int cmd_schedule_rm(int argc, char **argv, struct cli *cli);
 int cmd_run_due(int argc, char **argv, struct cli *cli);
 int cmd_executions(int argc, char **argv, struct cli *cli);
 int cmd_show(int argc, char **argv, struct cli *cli);
+extern const char usage_quality[];
+int cmd_quality(int argc, char **argv, struct cli *cli);
 
 #endif

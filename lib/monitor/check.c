@@ -38,7 +38,7 @@ static void read_thresholds(struct thresholds *t, const json_t *constraints)
 
 static void violation(json_t *list, const char *feature, const char *type,
 		      const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 4, 5)));
 
 static void violation(json_t *list, const char *feature, const char *type,
 		      const char *fmt, ...)
