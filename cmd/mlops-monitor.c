@@ -399,6 +399,8 @@ static const struct cli_verb verbs[] = {
 	{ "executions", cmd_executions, usage_executions, "a schedule's "
 	  "executions" },
 	{ "show", cmd_show, usage_show, "one execution" },
+	{ "dashboard", cmd_dashboard, usage_dashboard, "every model, "
+	  "endpoint and schedule, with alerts" },
 	{ NULL, NULL, NULL, NULL }
 };
 
