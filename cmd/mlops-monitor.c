@@ -2,23 +2,28 @@
  * new data against them. The work is lib/monitor's. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/cli.h"
+#include "core/audit.h"
 #include "core/fs.h"
 #include "core/jsonio.h"
 #include "core/parse.h"
 #include "mlops-monitor/verbs.h"
+#include "monitor/baseline.h"
 #include "monitor/monitor.h"
 
 static const char usage_baseline[] =
 	"usage: mlops-monitor baseline [--format csv|jsonl] "
 	"[--header|--no-header]\n"
-	"                              [-o DIR] --data FILE|-\n"
+	"                              [-o DIR] [--register GROUP/N] "
+	"--data FILE|-\n"
 	"\n"
 	"Profile FILE in one streaming pass and write Model Monitor's\n"
-	"statistics.json and constraints.json into DIR.\n"
+	"statistics.json and constraints.json into DIR; with --register,\n"
+	"attach them to that model version.\n"
 	"\n"
 	"  --data FILE     the dataset, CSV or JSON Lines; - is standard "
 	"input\n"
@@ -28,7 +33,8 @@ static const char usage_baseline[] =
 	"  --no-header     it does not: the columns are _c0, _c1, ...\n"
 	"  -o, --output DIR  where to write (default: the current "
 	"directory;\n"
-	"                  - prints each file as one line of JSON instead)\n";
+	"                  - prints each file as one line of JSON instead)\n"
+	"  --register GROUP/N  keep the baseline with the model version\n";
 
 static const char usage_check[] =
 	"usage: mlops-monitor check [--format csv|jsonl] "
@@ -40,7 +46,8 @@ static const char usage_check[] =
 	"output directory. Prints one line per violation; exit 1 when there\n"
 	"is any.\n"
 	"\n"
-	"  --baseline DIR  the directory baseline wrote\n"
+	"  --baseline DIR  the directory baseline wrote, or GROUP/N for\n"
+	"                  the baseline registered with that version\n"
 	"  --data FILE     the data to check; - is standard input\n"
 	"  --format FMT    csv or jsonl (default: jsonl for *.jsonl, else "
 	"csv)\n"
@@ -50,7 +57,7 @@ static const char usage_check[] =
 	"                  - prints each file as one line of JSON instead)\n";
 
 struct data_opts {
-	const char *data, *format, *out, *baseline;
+	const char *data, *format, *out, *baseline, *reg;
 	int header;
 };
 
@@ -67,12 +74,13 @@ static int parse_data_opts(struct data_opts *o, int argc, char **argv,
 	    {"help", no_argument, 0, 'h'},
 	    {"no-header", no_argument, 0, OPT_NO_HEADER},
 	    {"output", required_argument, 0, 'o'},
+	    {"register", required_argument, 0, 'r'},
 	    {0, 0, 0, 0}};
 	int c;
 
 	o->header = 1;
 	o->out = ".";
-	while ((c = cli_getopt(argc, argv, "b:d:F:ho:", opts, cli, usage)) !=
+	while ((c = cli_getopt(argc, argv, "b:d:F:ho:r:", opts, cli, usage)) !=
 	       -1)
 		switch (c) {
 		case 'b':
@@ -81,6 +89,12 @@ static int parse_data_opts(struct data_opts *o, int argc, char **argv,
 						 "unknown option "
 						 "'--baseline'");
 			o->baseline = optarg;
+			break;
+		case 'r':
+			if (baseline)
+				return cli_usage(cli, usage, "unknown option "
+						 "'--register'");
+			o->reg = optarg;
 			break;
 		case 'd':
 			o->data = optarg;
@@ -150,6 +164,55 @@ static int write_docs(const char *dir, size_t n, const char *const *names,
 	return 0;
 }
 
+/* Attach the baseline in dir to the model version ref. */
+static int register_baseline(struct cli *cli, const char *dir,
+			     const char *ref)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct audit_entry e = {"monitor.baseline.register", ref, "success",
+				NULL};
+	struct store *st;
+	char *resolved = NULL;
+	int ret;
+
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (audit_intend(st, e.action, ref, &err) < 0)
+		return cli_fail(cli, &err);
+	if (monitor_baseline_register(st, dir, ref, &resolved, &err) < 0) {
+		audit_fail(st, &err);
+		return cli_fail(cli, &err);
+	}
+	e.resource = resolved;
+	ret = audit_append(st, &e, &err) < 0 ? cli_fail(cli, &err) : 0;
+	if (ret == 0)
+		printf("baseline of %s: registered\n", resolved);
+	free(resolved);
+	return ret;
+}
+
+/* The directory of the baseline arg names: a directory, or else a model
+ * version (GROUP/N, GROUP@ALIAS) whose registered baseline is written
+ * back into the store. *out is arg or a new string in *owned. */
+static int baseline_dir(struct cli *cli, const char *arg, const char **out,
+			char **owned)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct store *st;
+	int ret;
+
+	*owned = NULL;
+	*out = arg;
+	if (!monitor_baseline_is_ref(arg))
+		return 0;
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (monitor_baseline_materialise(st, arg, owned, &err) < 0)
+		return cli_fail(cli, &err);
+	*out = *owned;
+	return 0;
+}
+
 static int cmd_baseline(int argc, char **argv, struct cli *cli)
 {
 	static const char *const names[] = {"statistics.json",
@@ -168,10 +231,15 @@ static int cmd_baseline(int argc, char **argv, struct cli *cli)
 	docs[0] = monitor_report_statistics(&p);
 	docs[1] = monitor_report_constraints(&p);
 	monitor_profile_release(&p);
+	if (o.reg && !cli_output(o.out))
+		return cli_usage(cli, usage_baseline, "--register needs the "
+				 "files: -o DIR, not -o -");
 	ret = write_docs(o.out, 2, names, docs, &err);
 	json_decref(docs[0]);
 	json_decref(docs[1]);
-	return ret < 0 ? cli_fail(cli, &err) : 0;
+	if (ret < 0)
+		return cli_fail(cli, &err);
+	return o.reg ? register_baseline(cli, o.out, o.reg) : 0;
 }
 
 static int cmd_check(int argc, char **argv, struct cli *cli)
@@ -183,12 +251,18 @@ static int cmd_check(int argc, char **argv, struct cli *cli)
 	struct monitor_report_baseline b;
 	struct monitor_profile p;
 	json_t *docs[2], *v;
+	const char *dir;
+	char *owned;
 	size_t i, nviol;
 	int ret;
 
 	if ((ret = parse_data_opts(&o, argc, argv, cli, usage_check, 1)) != -1)
 		return ret;
-	if (monitor_report_baseline_load(&b, o.baseline, &err) < 0)
+	if ((ret = baseline_dir(cli, o.baseline, &dir, &owned)) != 0)
+		return ret;
+	ret = monitor_report_baseline_load(&b, dir, &err);
+	free(owned);
+	if (ret < 0)
 		return cli_fail(cli, &err);
 	if ((ret = profile(&p, o.data, &o, 0, cli)) != 0) {
 		monitor_report_baseline_release(&b);

@@ -20,6 +20,7 @@
 #include "core/xalloc.h"
 #include "deploy/capture.h"
 #include "deploy/endpoint.h"
+#include "monitor/baseline.h"
 #include "monitor/schedule.h"
 
 void monitor_schedule_release(struct monitor_schedule *s)
@@ -56,10 +57,22 @@ int monitor_schedule_create(struct store *st, const char *name,
 	if ((ret = deploy_endpoint_get(st, endpoint, &e, err)) < 0)
 		return ret;
 	deploy_endpoint_free(e);
-	if ((ret = monitor_report_baseline_load(&b, baseline, err)) < 0)
+	/* A model version's baseline is named as such and written back
+	 * at each run, so that registering a new one takes effect. */
+	if (monitor_baseline_is_ref(baseline)) {
+		ret = monitor_baseline_materialise(st, baseline, &dir, err);
+		free(dir);
+		dir = ret == 0 ? xstrdup(baseline) : NULL;
+	} else {
+		dir = fs_path_absolute(baseline);
+		ret = monitor_report_baseline_load(&b, dir, err);
+		if (ret == 0)
+			monitor_report_baseline_release(&b);
+	}
+	if (ret < 0) {
+		free(dir);
 		return ret;
-	monitor_report_baseline_release(&b);
-	dir = fs_path_absolute(baseline);
+	}
 	user = identity_user();
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
@@ -275,7 +288,7 @@ static int run_window(struct store *st, const struct monitor_schedule *s,
 	struct monitor_report_baseline b = {NULL, NULL};
 	int64_t start = s->next_start_us, end = start + s->interval_us;
 	char *id = execution_id(s->name, start), *rel = NULL, *dir = NULL;
-	char *capdir = store_path(st, "capture");
+	char *capdir = store_path(st, "capture"), *bdir = NULL;
 	const char *status, *failure = NULL;
 	json_t *docs[2] = {NULL, NULL}, *resources, *res;
 	char ts[TIME_RFC3339_MAX], te[TIME_RFC3339_MAX];
@@ -283,7 +296,15 @@ static int run_window(struct store *st, const struct monitor_schedule *s,
 	sqlite3_stmt *q = NULL;
 	int ret;
 
-	if (monitor_report_baseline_load(&b, s->baseline, &w.err) < 0) {
+	if (monitor_baseline_is_ref(s->baseline)) {
+		if (monitor_baseline_materialise(st, s->baseline, &bdir,
+						 &w.err) < 0)
+			w.failed = 1;
+	} else {
+		bdir = xstrdup(s->baseline);
+	}
+	if (w.failed ||
+	    monitor_report_baseline_load(&b, bdir, &w.err) < 0) {
 		w.failed = 1;
 	} else {
 		w.features = json_object_get(b.statistics, "features");
@@ -390,6 +411,7 @@ out:
 	free(rel);
 	free(dir);
 	free(capdir);
+	free(bdir);
 	return ret;
 }
 

@@ -32,3 +32,17 @@ CREATE TABLE monitor_execution (
 );
 CREATE INDEX monitor_execution_schedule ON monitor_execution (schedule,
 	window_start_us);
+
+-- A baseline attached to a model version (mlops-monitor baseline
+-- --register): the two files as blobs, held through blob_ref by the
+-- owner "monitor-baseline:GROUP/N".
+CREATE TABLE monitor_baseline (
+	grp		TEXT NOT NULL,
+	version		INTEGER NOT NULL,
+	statistics	TEXT NOT NULL CHECK (length(statistics) = 64),
+	constraints	TEXT NOT NULL CHECK (length(constraints) = 64),
+	created_us	INTEGER NOT NULL,
+	created_by	TEXT NOT NULL,
+	PRIMARY KEY (grp, version),
+	FOREIGN KEY (grp, version) REFERENCES registry_version (grp, version)
+);

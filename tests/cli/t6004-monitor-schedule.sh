@@ -99,4 +99,33 @@ test_expect_success 'two run-due at once never run a window twice' '
 	test "$(sort -u ab | wc -l)" = "$(wc -l <ab)"
 '
 
+test_expect_success 'a baseline registered with a model version' '
+	setup &&
+	mlops-monitor baseline --data train.csv -o reg --register churn/1 >out &&
+	grep "baseline of churn/1: registered" out &&
+	mlops audit log | grep "monitor.baseline.register	churn/1	success" &&
+	test_expect_code 4 mlops-monitor baseline --data train.csv -o reg2 \
+		--register churn/9 2>err &&
+	grep "churn" err &&
+	test_expect_code 2 mlops-monitor baseline --data train.csv -o - \
+		--register churn/1 &&
+	printf "age,spend\n31,-2\n" >today.csv &&
+	test_expect_code 1 mlops-monitor check --baseline churn/1 \
+		--data today.csv -o chk >viol &&
+	grep "^spend	non_negative_check" viol &&
+	test_expect_code 4 mlops-monitor check --baseline churn/2 \
+		--data today.csv -o chk2 2>err &&
+	mlops-monitor schedule create byref --endpoint web --baseline churn/1 &&
+	mlops-monitor schedule list --json | jq -e "select(.name == \"byref\") |
+		.baseline == \"churn/1\"" &&
+	test_expect_code 1 mlops-monitor run-due --now "$later" >out &&
+	grep "^byref-.*CompletedWithViolations	3 items" out &&
+	mlops fsck &&
+	rm -rf reg .mlops/monitoring/baselines &&
+	mlops gc --grace 0 >/dev/null &&
+	test_expect_code 1 mlops-monitor check --baseline churn/1 \
+		--data today.csv -o chk3 >viol &&
+	grep "^spend	non_negative_check" viol
+'
+
 test_done
