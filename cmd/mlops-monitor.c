@@ -466,6 +466,8 @@ static const struct cli_verb verbs[] = {
 	  "sample and the data (KS, PSI, JS, chi2, Wasserstein)" },
 	{ "quality", cmd_quality, usage_quality, "model quality metrics from "
 	  "predictions and ground truth" },
+	{ "attribution", cmd_attribution, usage_attribution, "feature "
+	  "attribution drift of an XGBoost model (SHAP, NDCG)" },
 	{ "schedule", NULL, usage_schedule, "monitoring schedules",
 	  schedule_verbs },
 	{ "run-due", cmd_run_due, usage_run_due, "run the schedules whose "

@@ -12,7 +12,8 @@ int cmd_schedule_rm(int argc, char **argv, struct cli *cli);
 int cmd_run_due(int argc, char **argv, struct cli *cli);
 int cmd_executions(int argc, char **argv, struct cli *cli);
 int cmd_show(int argc, char **argv, struct cli *cli);
-extern const char usage_quality[], usage_dashboard[];
+extern const char usage_quality[], usage_dashboard[], usage_attribution[];
+int cmd_attribution(int argc, char **argv, struct cli *cli);
 int cmd_dashboard(int argc, char **argv, struct cli *cli);
 int cmd_quality(int argc, char **argv, struct cli *cli);
 
