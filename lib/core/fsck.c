@@ -201,17 +201,24 @@ int fsck_tmp_each(struct store *st, int (*fn)(const struct fsck_tmp_file *f, voi
 		struct stat sb;
 		char *path;
 		long pid;
+		int gone;
 
 		if (e->d_name[0] == '.' && (!e->d_name[1] ||
 		    (e->d_name[1] == '.' && !e->d_name[2])))
 			continue;
 		path = fs_path_join(dir, e->d_name);
+		/* Ask whether the writer is gone before looking at the file:
+		 * a writer renames its file away before it exits, so a file
+		 * still there after its writer went was left behind, while
+		 * the other order reports the file a live writer was just
+		 * installing as it exited. */
+		pid = tmp_writer(e->d_name);
+		gone = pid > 0 && writer_gone(pid);
 		if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
 			f.path = path;
 			f.bytes = (uint64_t)sb.st_size;
 			f.mtime = sb.st_mtime;
-			pid = tmp_writer(e->d_name);
-			f.stale = pid > 0 ? writer_gone(pid) :
+			f.stale = pid > 0 ? gone :
 				now - f.mtime > TMP_UNNAMED_STALE_SECONDS;
 			ret = fn(&f, arg);
 		}
