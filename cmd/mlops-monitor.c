@@ -226,14 +226,14 @@ static int cmd_baseline(int argc, char **argv, struct cli *cli)
 	if ((ret = parse_data_opts(&o, argc, argv, cli, usage_baseline, 0)) !=
 	    -1)
 		return ret;
+	if (o.reg && !cli_output(o.out))
+		return cli_usage(cli, usage_baseline, "--register needs the "
+				 "files: -o DIR, not -o -");
 	if ((ret = profile(&p, o.data, &o, 0, cli)) != 0)
 		return ret;
 	docs[0] = monitor_report_statistics(&p);
 	docs[1] = monitor_report_constraints(&p);
 	monitor_profile_release(&p);
-	if (o.reg && !cli_output(o.out))
-		return cli_usage(cli, usage_baseline, "--register needs the "
-				 "files: -o DIR, not -o -");
 	ret = write_docs(o.out, 2, names, docs, &err);
 	json_decref(docs[0]);
 	json_decref(docs[1]);
