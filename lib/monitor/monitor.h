@@ -124,6 +124,11 @@ struct monitor_report_baseline {
  * file) or lacks a field the checks need, naming file and field. */
 int monitor_report_baseline_load(struct monitor_report_baseline *out,
 				 const char *dir, struct mlops_err *err);
+/* Check that doc (either file) has what the checks read: a features
+ * array whose every entry has a name and an inferred_type. name is for
+ * messages. MLOPS_EINPUT. */
+int monitor_report_baseline_check(const json_t *doc, const char *name,
+				  struct mlops_err *err);
 void monitor_report_baseline_release(struct monitor_report_baseline *b);
 
 /* Check the profile cur against the baseline: Model Monitor's

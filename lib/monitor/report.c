@@ -202,11 +202,30 @@ int monitor_report_write(const char *dir, size_t n, const char *const *names,
 	return ret;
 }
 
+int monitor_report_baseline_check(const json_t *doc, const char *name,
+				  struct mlops_err *err)
+{
+	json_t *features = json_object_get(doc, "features");
+
+	if (!json_is_array(features))
+		return mlops_err_set(err, MLOPS_EINPUT,
+				     "%s: no 'features' array", name);
+	for (size_t i = 0; i < json_array_size(features); i++) {
+		json_t *f = json_array_get(features, i);
+
+		if (!jsonio_str(f, "name") || !jsonio_str(f, "inferred_type"))
+			return mlops_err_set(err, MLOPS_EINPUT,
+					     "%s: feature %zu lacks 'name' "
+					     "or 'inferred_type'", name, i + 1);
+	}
+	return 0;
+}
+
 static int load_one(json_t **out, const char *dir, const char *file,
 		    struct mlops_err *err)
 {
 	char *path = fs_path_join(dir, file);
-	json_t *j = NULL, *features;
+	json_t *j = NULL;
 	int ret;
 
 	if (!fs_exists(path)) {
@@ -217,25 +236,10 @@ static int load_one(json_t **out, const char *dir, const char *file,
 		goto out;
 	}
 	ret = jsonio_load_file(&j, path, 0, err);
+	if (ret == 0)
+		ret = monitor_report_baseline_check(j, path, err);
 	if (ret < 0)
 		goto out;
-	features = json_object_get(j, "features");
-	if (!json_is_array(features)) {
-		ret = mlops_err_set(err, MLOPS_EINPUT,
-				    "%s: no 'features' array", path);
-		goto out;
-	}
-	for (size_t i = 0; i < json_array_size(features); i++) {
-		json_t *f = json_array_get(features, i);
-
-		if (!jsonio_str(f, "name") || !jsonio_str(f, "inferred_type")) {
-			ret = mlops_err_set(err, MLOPS_EINPUT,
-					    "%s: feature %zu "
-					    "lacks 'name' or 'inferred_type'",
-					    path, i + 1);
-			goto out;
-		}
-	}
 	*out = j;
 	j = NULL;
 out:
