@@ -106,6 +106,31 @@ static int classify(const char *s, size_t len, double *v)
 		}
 		return 1;
 	}
+	if (i < len && s[i] == '.') {
+		/* Clinger's fast path: with at most 15 digits the mantissa
+		 * and 10^frac are exact doubles, so one division rounds
+		 * correctly, as strtod would. */
+		static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
+			1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+			1e15 };
+		size_t j = i + 1, ndig = 0, frac;
+		long long m = 0;
+
+		while (j < len && s[j] >= '0' && s[j] <= '9')
+			j++;
+		frac = j - i - 1;
+		for (size_t k = (s[0] == '-' || s[0] == '+'); k < j; k++)
+			if (s[k] != '.') {
+				m = m * 10 + (s[k] - '0');
+				ndig++;
+			}
+		if (j == len && ndig > 0 && ndig <= 15) {
+			*v = (double)m / p10[frac];
+			if (s[0] == '-')
+				*v = -*v;
+			return 2;
+		}
+	}
 	/* strtod also takes "nan", "inf" and hex, which are text here. */
 	for (size_t j = 0; j < len; j++)
 		if (!strchr("0123456789+-.eE", s[j]))

@@ -232,6 +232,55 @@ START_TEST(bad_input_is_refused_with_its_line)
 }
 END_TEST
 
+START_TEST(numbers_read_exactly_as_strtod_reads_them)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_profile p;
+	char *csv = NULL, **strs = calloc(100000, sizeof(*strs));
+	size_t len = 0;
+	FILE *f = open_memstream(&csv, &len);
+	uint64_t x = 88172645463325252ull;
+
+	fputs("x\n", f);
+	for (int i = 0; i < 100000; i++) {
+		char s[64];
+		int ip, fd;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ip = (int)(x % 100000000);
+		fd = (int)((x >> 32) % 17);
+		/* Up to 8 + 16 digits: both sides of the fast path. */
+		snprintf(s, sizeof(s), "%s%d.%0*llu", x & 1 ? "-" : "", ip, fd,
+			 fd ? (unsigned long long)((x >> 20) %
+			 (uint64_t)pow(10, fd)) : 0ull);
+		if (fd == 0)
+			strcat(s, "0");
+		strs[i] = strdup(s);
+		fprintf(f, "%s\n", s);
+	}
+	fclose(f);
+	f = tmpfile();
+	fwrite(csv, 1, len, f);
+	fflush(f);
+	rewind(f);
+	ck_assert_int_eq(monitor_profile_read_values(&p, fileno(f), "t.csv",
+						     MONITOR_PROFILE_CSV, 1,
+						     &err), 0);
+	fclose(f);
+	ck_assert_uint_eq(p.cols[0].nvalues, 100000);
+	for (int i = 0; i < 100000; i++) {
+		ck_assert_msg(p.cols[0].values[i] == strtod(strs[i], NULL),
+			      "%s", strs[i]);
+		free(strs[i]);
+	}
+	free(strs);
+	free(csv);
+	monitor_profile_release(&p);
+}
+END_TEST
+
 Suite *suite_monitor(void)
 {
 	Suite *s = suite_create("monitor");
@@ -246,6 +295,7 @@ Suite *suite_monitor(void)
 	tcase_add_test(tc, distinct_counts_switch_to_hyperloglog_past_the_cap);
 	tcase_add_test(tc, check_finds_each_violation_type);
 	tcase_add_test(tc, bad_input_is_refused_with_its_line);
+	tcase_add_test(tc, numbers_read_exactly_as_strtod_reads_them);
 	suite_add_tcase(s, tc);
 	return s;
 }
