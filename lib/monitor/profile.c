@@ -120,10 +120,8 @@ static int classify(const char *s, size_t len, double *v)
 			j++;
 		frac = j - i - 1;
 		for (size_t k = (s[0] == '-' || s[0] == '+'); k < j; k++)
-			if (s[k] != '.') {
+			if (s[k] != '.' && ++ndig <= 15)
 				m = m * 10 + (s[k] - '0');
-				ndig++;
-			}
 		if (j == len && ndig > 0 && ndig <= 15) {
 			*v = (double)m / p10[frac];
 			if (s[0] == '-')
