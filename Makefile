@@ -2,6 +2,12 @@
 # the tests. `make check` and `make demo` install missing Debian packages
 # first (contrib/install-deps). SANITIZE=1 builds into build-san/ with
 # AddressSanitizer and UndefinedBehaviorSanitizer.
+#
+# The library is every lib/DOMAIN/*.c (a new file or folder needs no edit
+# here), compiled once per flavour into an archive that the programs and
+# tests of that flavour link: $(O)/lib/libmlops.a (normal, or sanitized
+# with SANITIZE=1) and $(O)/fuzz/lib/libmlops-fuzz.a (clang's libFuzzer
+# instrumentation with ASan and UBSan) for the fuzz targets.
 
 VERSION = 0.1.0
 PREFIX ?= /usr/local
@@ -43,6 +49,8 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 LIB_SRC = $(sort $(wildcard lib/*/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o) $(O)/gen/schema.o
 LIB = $(O)/lib/libmlops.a
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(O)/fuzz/%.o) $(O)/fuzz/gen/schema.o
+FUZZ_LIB = $(O)/fuzz/lib/libmlops-fuzz.a
 
 # A program is cmd/NAME.c plus, when it has one, the folder cmd/NAME/.
 PROGRAMS = $(sort $(basename $(notdir $(wildcard cmd/*.c))))
@@ -57,7 +65,7 @@ FUZZ = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 SQL = $(sort $(wildcard share/sql/*.sql))
 MAN = $(wildcard man/man*/*.[0-9])
 
-.PHONY: all deps check demo bench fuzz install clean unit cli
+.PHONY: all deps check demo bench fuzz install clean unit cli FORCE
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(TOOLS)
@@ -70,16 +78,29 @@ $(O)/gen/schema.c: $(SQL) lib/core/gen-schema.sh
 	sh lib/core/gen-schema.sh $(SQL) > $@
 
 $(O)/gen/schema.o: $(O)/gen/schema.c
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIB): $(LIB_OBJ)
+# An archive is made afresh, since `ar r` on an old one would replace a
+# member by another of the same base name (lib/core/spec.o and
+# lib/pipeline/spec.o), and again when its list of members changes
+# (ARCHIVE.members, rewritten only then), so a removed source leaves it.
+$(LIB): $(LIB_OBJ) $(LIB).members
+$(LIB).members: MEMBERS = $(LIB_OBJ)
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ) $(FUZZ_LIB).members
+$(FUZZ_LIB).members: MEMBERS = $(FUZZ_LIB_OBJ)
+
+$(LIB) $(FUZZ_LIB):
 	@mkdir -p $(@D)
 	rm -f $@
-	ar rcs $@ $(LIB_OBJ)
+	ar rcs $@ $(filter %.o,$^)
+
+%.members: FORCE
+	@mkdir -p $(@D)
+	@echo '$(MEMBERS)' | cmp -s - $@ || echo '$(MEMBERS)' >$@
 
 define program_rule
 $(1)_SRC = cmd/$(1).c $(sort $(wildcard cmd/$(1)/*.c))
@@ -110,13 +131,31 @@ $(O)/tests/%.so: tests/tools/%.c
 	$(CC) -std=c11 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) $(CFLAGS) -fPIC \
 		-shared -o $@ $< -ldl
 
-# Fuzz targets build the library sources again with clang's libFuzzer.
-$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(O)/gen/schema.c
+# The fuzz flavour: the library is instrumented with
+# -fsanitize=fuzzer-no-link (libFuzzer's way for code without a main) and
+# each target, built with -fsanitize=fuzzer, links it.
+FUZZ_CFLAGS = -std=c11 -g -O1 -D_GNU_SOURCE -DMLOPS_VERSION='"$(VERSION)"' \
+	      -DMLOPS_SHAREDIR='"$(SHAREDIR)"' -Ilib -I$(O)/gen $(PKG_CFLAGS)
+FUZZ_SAN = address,undefined
+FUZZ_LIB_CC = $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
+	      -MMD -MP
+
+$(O)/fuzz/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -g -O1 -D_GNU_SOURCE -DMLOPS_VERSION='"$(VERSION)"' \
-		-DMLOPS_SHAREDIR='"$(SHAREDIR)"' -Ilib $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) \
-		$(O)/gen/schema.c $(PKG_LIBS) -lpthread -lm
+	$(FUZZ_LIB_CC) -c -o $@ $<
+
+$(O)/fuzz/gen/schema.o: $(O)/gen/schema.c
+	@mkdir -p $(@D)
+	$(FUZZ_LIB_CC) -c -o $@ $<
+
+$(O)/fuzz/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP \
+		-c -o $@ $<
+
+$(FUZZ): $(O)/fuzz/%: $(O)/fuzz/tests/fuzz/%.o $(FUZZ_LIB)
+	$(FUZZ_CC) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_LIB) \
+		$(PKG_LIBS) -lpthread -lm
 
 unit: $(UNIT)
 	$(UNIT)

@@ -66,7 +66,7 @@ awk -v s="$ingest_s" -v kb="$ingest_kb" -v n="$ingest_rows" 'BEGIN {
 	printf "  %.2f s, %.0f rows/s, peak RSS %.0f MB\n", s, n / s, kb / 1024 }'
 echo "online get, single key, over $ids entities:"
 printf "  %-22s %10s %10s %10s\n" "" "p50 us" "p99 us" "mean us"
-printf "  %-22s %10s %10s %10s\n" "library (online_get)" "$lib_p50" "$lib_p99" "$lib_mean"
+printf "  %-22s %10s %10s %10s\n" "library (feature_online_get)" "$lib_p50" "$lib_p99" "$lib_mean"
 printf "  %-22s %10s %10s %10s\n" "CLI (one process)" "$cli_p50" "$cli_p99" "$cli_mean"
 
 # The join: entity rows and feature rows over half as many IDs as

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "feature/online.h"
 #include "feature/feature.h"
 #include "core/time.h"
 

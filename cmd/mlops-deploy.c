@@ -10,8 +10,7 @@
 
 #include "core/audit.h"
 #include "core/cli.h"
-#include "deploy/endpoint.h"
-#include "deploy/gateway_record.h"
+#include "deploy/deploy.h"
 #include "core/jsonio.h"
 #include "mlops-deploy/deploy.h"
 #include "core/parse.h"

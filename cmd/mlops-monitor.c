@@ -12,7 +12,6 @@
 #include "core/jsonio.h"
 #include "core/parse.h"
 #include "mlops-monitor/verbs.h"
-#include "monitor/baseline.h"
 #include "monitor/monitor.h"
 
 static const char usage_baseline[] =

@@ -17,9 +17,6 @@
 #include "mlops-pipeline/verbs.h"
 #include "core/parse.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/exec.h"
-#include "pipeline/git.h"
-#include "pipeline/runs.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 
@@ -179,7 +176,7 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 			      { "local", 0, 1, NULL, NULL, progress, NULL,
 				-1 } };
 	struct mlops_err err = MLOPS_ERR_INIT;
-	char run_id[PIPELINE_RUN_ID_MAX], sha[PIPELINE_GIT_SHA_HEX] = "";
+	char run_id[PIPELINE_EXEC_RUN_ID_MAX], sha[PIPELINE_GIT_SHA_HEX] = "";
 	struct pipeline *p = NULL;
 	struct buf spec = BUF_INIT;
 	char *ws = NULL, *tmp = NULL, *final_ws = NULL, *spec_dir = NULL;

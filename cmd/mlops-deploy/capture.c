@@ -7,9 +7,8 @@
 
 #include <jansson.h>
 
-#include "deploy/capture.h"
+#include "deploy/deploy.h"
 #include "deploy.h"
-#include "deploy/endpoint.h"
 #include "core/fs.h"
 #include "core/jsonio.h"
 #include "core/time.h"

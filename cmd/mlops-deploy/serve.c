@@ -13,8 +13,7 @@
 
 #include "deploy.h"
 #include "core/fs.h"
-#include "deploy/gateway.h"
-#include "deploy/gateway_record.h"
+#include "deploy/deploy.h"
 #include "core/parse.h"
 #include "core/store.h"
 #include "core/time.h"

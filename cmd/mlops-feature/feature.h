@@ -4,7 +4,7 @@
 #ifndef MLOPS_CMD_FEATURE_H
 #define MLOPS_CMD_FEATURE_H
 #include "core/cli.h"
-#include "feature/group.h"
+#include "feature/feature.h"
 
 int cmd_create(int argc, char **argv, struct cli *cli);
 int cmd_list(int argc, char **argv, struct cli *cli);

@@ -10,11 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "feature/ddl.h"
+#include "feature/feature.h"
 #include "feature.h"
-#include "feature/offline.h"
 #include "core/fs.h"
-#include "feature/pit.h"
 #include "core/parse.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -93,7 +91,7 @@ int cmd_ddl(int argc, char **argv, struct cli *cli)
 		{ "schema", required_argument, 0, 's' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	enum feature_ddl_engine engine = DDL_SPARK;
+	enum feature_ddl_engine engine = FEATURE_DDL_SPARK;
 	const char *schema = NULL;
 	struct buf out = BUF_INIT;
 	struct feature_group *g = NULL;

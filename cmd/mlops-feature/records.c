@@ -12,10 +12,8 @@
 #include "core/bounds.h"
 #include "core/csv.h"
 #include "feature.h"
-#include "feature/ingest.h"
-#include "feature/online.h"
-#include "core/fs.h"
 #include "feature/feature.h"
+#include "core/fs.h"
 #include "core/jsonio.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -69,8 +67,8 @@ static enum feature_ingest_format guess_format(const char *path)
 
 	if ((n > 6 && strcmp(path + n - 6, ".jsonl") == 0) ||
 	    (n > 7 && strcmp(path + n - 7, ".ndjson") == 0))
-		return INGEST_JSONL;
-	return INGEST_CSV;
+		return FEATURE_INGEST_JSONL;
+	return FEATURE_INGEST_CSV;
 }
 
 /* Whether path names the file open on fd: opening it for the rejected
@@ -91,7 +89,7 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct feature_ingest_opts o = { STDIN_FILENO, "<stdin>", INGEST_CSV };
+	struct feature_ingest_opts o = { STDIN_FILENO, "<stdin>", FEATURE_INGEST_CSV };
 	struct feature_ingest_result res;
 	const char *format = NULL, *errors = NULL, *path = "-";
 	struct feature_group *g = NULL;
@@ -119,8 +117,8 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 	    strcmp(format, "jsonl") != 0)
 		return cli_usage(cli, usage_ingest, "unknown format '%s'",
 				 format);
-	o.format = format ? (strcmp(format, "csv") == 0 ? INGEST_CSV :
-			     INGEST_JSONL) : guess_format(path);
+	o.format = format ? (strcmp(format, "csv") == 0 ? FEATURE_INGEST_CSV :
+			     FEATURE_INGEST_JSONL) : guess_format(path);
 	if ((ret = feature_load_group(cli, argv[optind], &st, &g)) != 0)
 		return ret;
 	if (strcmp(path, "-") != 0) {
@@ -235,9 +233,9 @@ static json_t *typed(enum feature_group_type t, const char *v)
 {
 	if (!*v)
 		return json_null();
-	if (t == FTYPE_INTEGRAL)
+	if (t == FEATURE_GROUP_INTEGRAL)
 		return json_integer(strtoll(v, NULL, 10));
-	if (t == FTYPE_FRACTIONAL)
+	if (t == FEATURE_GROUP_FRACTIONAL)
 		return json_real(strtod(v, NULL));
 	return json_string(v);
 }
@@ -250,14 +248,14 @@ static void report_missing(struct get_state *gs, const char *id,
 	char expired[TIME_RFC3339_MAX];
 
 	gs->missing++;
-	if (state == ONLINE_EXPIRED) {
+	if (state == FEATURE_ONLINE_EXPIRED) {
 		time_format(t + gs->g->ttl_us, expired);
 		cli_warn(gs->cli, "record '%s' of feature group '%s' expired "
 			 "at %s (its event time plus the TTL)", id,
 			 gs->g->name, expired);
 	} else {
 		cli_warn(gs->cli, "record '%s' of feature group '%s' %s", id,
-			 gs->g->name, state == ONLINE_DELETED ? "is deleted" :
+			 gs->g->name, state == FEATURE_ONLINE_DELETED ? "is deleted" :
 			 "does not exist");
 	}
 }
@@ -271,7 +269,7 @@ static int get_one(struct get_state *gs, const char *id,
 
 	if (ret < 0)
 		return ret;
-	if (ret != ONLINE_FOUND) {
+	if (ret != FEATURE_ONLINE_FOUND) {
 		report_missing(gs, id, ret, t);
 		return 0;
 	}

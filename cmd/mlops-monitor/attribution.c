@@ -6,7 +6,7 @@
 #include "core/fs.h"
 #include "core/jsonio.h"
 #include "core/parse.h"
-#include "monitor/attribution.h"
+#include "monitor/monitor.h"
 #include "verbs.h"
 
 const char usage_attribution[] =

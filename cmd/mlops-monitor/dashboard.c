@@ -10,7 +10,7 @@
 #include "core/jsonio.h"
 #include "core/parse.h"
 #include "core/table.h"
-#include "monitor/dashboard.h"
+#include "monitor/monitor.h"
 #include "verbs.h"
 
 const char usage_dashboard[] =

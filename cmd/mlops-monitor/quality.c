@@ -8,7 +8,6 @@
 #include "core/jsonio.h"
 #include "core/parse.h"
 #include "monitor/monitor.h"
-#include "monitor/quality.h"
 #include "verbs.h"
 
 const char usage_quality[] =

@@ -8,7 +8,7 @@
 #include "core/table.h"
 #include "core/time.h"
 #include "verbs.h"
-#include "monitor/schedule.h"
+#include "monitor/monitor.h"
 
 const char usage_schedule[] =
 	"usage: mlops-monitor schedule create|list|rm ...\n";

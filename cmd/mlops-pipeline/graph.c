@@ -6,8 +6,6 @@
 
 #include "core/buf.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/exec.h"
-#include "pipeline/runs.h"
 #include "verbs.h"
 
 const char usage_validate[] =

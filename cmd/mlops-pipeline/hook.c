@@ -9,7 +9,7 @@
 
 #include "core/audit.h"
 #include "core/fs.h"
-#include "pipeline/git.h"
+#include "pipeline/pipeline.h"
 #include "verbs.h"
 #include "core/xalloc.h"
 

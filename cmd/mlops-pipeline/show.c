@@ -8,7 +8,7 @@
 
 #include "core/buf.h"
 #include "core/jsonio.h"
-#include "pipeline/runs.h"
+#include "pipeline/pipeline.h"
 #include "core/table.h"
 #include "verbs.h"
 #include "core/xalloc.h"

@@ -8,10 +8,9 @@
 #include "core/audit.h"
 #include "core/fs.h"
 #include "core/jsonio.h"
-#include "registry/modelcard.h"
+#include "registry/registry.h"
 #include "core/parse.h"
 #include "registry-cmd.h"
-#include "registry/card.h"
 #include "core/table.h"
 #include "core/xalloc.h"
 

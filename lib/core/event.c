@@ -37,7 +37,7 @@ int event_emit(struct store *st, const char *source, const char *detail_type,
 	       json_t *resources, json_t *detail, json_t **out,
 	       struct mlops_err *err)
 {
-	char id[UUID_STR_LEN], now[TIME_RFC3339_MAX];
+	char id[ID_UUID_LEN], now[TIME_RFC3339_MAX];
 	int64_t t = time_now_us();
 	json_t *ev;
 	int ret;
@@ -145,7 +145,7 @@ int event_normalise(struct store *st, json_t *ev, const char *name,
 		json_object_set_new(ev, "time", json_string(now));
 	}
 	if (!json_object_get(ev, "id")) {
-		char id[UUID_STR_LEN];
+		char id[ID_UUID_LEN];
 
 		id_uuid4(id);
 		json_object_set_new(ev, "id", json_string(id));

@@ -1,4 +1,4 @@
-/* fsutil.c - path helpers and atomic file replacement. */
+/* fs.c - path helpers and atomic file replacement. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

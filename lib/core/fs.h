@@ -1,4 +1,4 @@
-/* fsutil.h - paths and crash-safe file writes.
+/* fs.h - paths and crash-safe file writes.
  *
  * A file is replaced atomically by writing a temporary file beside it,
  * fsyncing it, renaming it over the target and fsyncing the directory, so

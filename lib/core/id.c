@@ -1,4 +1,4 @@
-/* ids.c - random identifiers from OpenSSL's CSPRNG. */
+/* id.c - random identifiers from OpenSSL's CSPRNG. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,14 +14,14 @@ static void random_bytes(unsigned char *b, size_t n)
 	}
 }
 
-void id_uuid4(char out[UUID_STR_LEN])
+void id_uuid4(char out[ID_UUID_LEN])
 {
 	unsigned char b[16];
 
 	random_bytes(b, sizeof(b));
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, UUID_STR_LEN,
+	snprintf(out, ID_UUID_LEN,
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 		 "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
 		 b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],

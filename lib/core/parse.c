@@ -1,4 +1,4 @@
-/* num.c - strict integer, double and size parsing. */
+/* parse.c - strict integer, double and size parsing. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* num.h - strict number parsing: the whole string must be the number. */
+/* parse.h - strict number parsing: the whole string must be the number. */
 #ifndef MLOPS_PARSE_H
 #define MLOPS_PARSE_H
 #include <stdint.h>

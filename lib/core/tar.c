@@ -1,6 +1,6 @@
-/* tarball.c - writing ustar streams ourselves, so that an export is the
+/* tar.c - writing ustar streams ourselves, so that an export is the
  * same bytes every time, and strictly reading any tar through libarchive;
- * see tarball.h for what is accepted. Field offsets are those of
+ * see tar.h for what is accepted. Field offsets are those of
  * POSIX.1-1988 ustar. */
 #include <errno.h>
 #include <inttypes.h>

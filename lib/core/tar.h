@@ -1,4 +1,4 @@
-/* tarball.h - tar streams: a writer for the few regular files of an
+/* tar.h - tar streams: a writer for the few regular files of an
  * export (deterministic POSIX ustar), and a strict reader for untrusted
  * input built on libarchive.
  *

@@ -1,4 +1,4 @@
-/* timefmt.c - RFC 3339 and Unix-seconds timestamps, durations. */
+/* time.c - RFC 3339 and Unix-seconds timestamps, durations. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* timefmt.h - timestamps and durations.
+/* time.h - timestamps and durations.
  *
  * Times are int64 microseconds since the Unix epoch, UTC. Text forms are
  * RFC 3339 ("2026-11-25T14:55:18Z", optional fraction, "Z" or "+hh:mm")

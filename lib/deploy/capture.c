@@ -1,4 +1,4 @@
-/* capture.c - the data capture writer and reader (see capture.h).
+/* capture.c - the data capture writer and reader (see deploy.h).
  *
  * The queue is Vyukov's bounded multi-producer queue: a producer claims a
  * slot with one compare-and-swap and publishes it with a release store;
@@ -19,7 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "deploy/capture.h"
+#include "deploy/deploy.h"
 #include "core/fs.h"
 #include "core/id.h"
 #include "core/time.h"
@@ -210,7 +210,7 @@ static void capture_side(struct buf *out, const char *type,
 }
 
 /* A version 4 UUID from the writer's generator: unique, not secret. */
-static void event_id(struct deploy_capture *c, char out[UUID_STR_LEN])
+static void event_id(struct deploy_capture *c, char out[ID_UUID_LEN])
 {
 	uint64_t a, b;
 
@@ -220,7 +220,7 @@ static void event_id(struct deploy_capture *c, char out[UUID_STR_LEN])
 	b = c->rng ^ c->seed[1];
 	a = (a & ~0xF000ULL) | 0x4000ULL;
 	b = (b & ~(3ULL << 62)) | (2ULL << 62);
-	snprintf(out, UUID_STR_LEN, "%08x-%04x-%04x-%04x-%012llx",
+	snprintf(out, ID_UUID_LEN, "%08x-%04x-%04x-%04x-%012llx",
 		 (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xFFFF),
 		 (unsigned)(a & 0xFFFF), (unsigned)(b >> 48),
 		 (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
@@ -230,7 +230,7 @@ static void event_id(struct deploy_capture *c, char out[UUID_STR_LEN])
 static void record_line(struct deploy_capture *c, const struct record *r,
 			struct buf *line)
 {
-	char uuid[UUID_STR_LEN], when[TIME_RFC3339_MAX];
+	char uuid[ID_UUID_LEN], when[TIME_RFC3339_MAX];
 
 	event_id(c, uuid);
 	time_format_ms(r->time_us, when);

@@ -1,4 +1,4 @@
-/* endpoint.c - endpoints in the store (see endpoint.h). */
+/* endpoint.c - endpoints in the store (see deploy.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "deploy/endpoint.h"
+#include "deploy/deploy.h"
 #include "core/event.h"
 #include "core/fs.h"
 #include "core/identity.h"

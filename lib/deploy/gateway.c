@@ -1,5 +1,5 @@
 /* gateway.c - the HTTP side of the gateway and its control loop (see
- * gateway.h; the endpoint table is gwroutes.c's, counters gwmetrics.c's).
+ * deploy.h; the endpoint table is gateway_routes.c's, counters gateway_metrics.c's).
  *
  * The hot path, an xgboost invocation, costs: one request context taken
  * from a per-thread free list (so no malloc once warm), the body copied
@@ -27,7 +27,7 @@
 
 #include "core/fs.h"
 #include "deploy/gateway_int.h"
-#include "deploy/gateway_record.h"
+#include "deploy/deploy.h"
 #include "core/hash.h"
 #include "deploy/predio.h"
 #include "core/time.h"
@@ -278,7 +278,7 @@ static enum MHD_Result req_fail_full(struct gw_req *r)
  * past SMALL_BODY may fill only 7/8 of it: the rest is kept for small
  * ones (the usual inference request), so that connections holding large
  * bodies cannot refuse every request; one client address, at
- * GATEWAY_DEFAULT_MAX_PER_CLIENT connections of small bodies, holds
+ * DEPLOY_GATEWAY_DEFAULT_MAX_PER_CLIENT connections of small bodies, holds
  * 16 MB, less than the 32 MB eighth of the default bound. */
 #define SMALL_BODY ((uint64_t)64 << 10)
 
@@ -514,7 +514,7 @@ static enum MHD_Result invoke(struct gw_req *r)
 		return req_fail(r, 503, "%s", r->ver->error);
 	if (r->body.len == 0)
 		return req_fail(r, 400, "empty body");
-	if (r->ver->kind == GW_XGBOOST)
+	if (r->ver->kind == DEPLOY_GATEWAY_XGBOOST)
 		return invoke_xgboost(r);
 	return invoke_worker(r);
 }
@@ -852,7 +852,7 @@ static int64_t data_version(struct store *st)
 	return v;
 }
 
-/* This gateway's record in the store (see gwrecord.h). */
+/* This gateway's record in the store (see deploy.h). */
 struct gw_self {
 	char *path;
 	const char *url;
@@ -954,15 +954,15 @@ int deploy_gateway_run(const struct deploy_gateway_conf *conf, struct mlops_err 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	gw.conf = conf;
 	gw.max_connections = conf->max_connections ? conf->max_connections :
-			     GATEWAY_DEFAULT_MAX_CONNECTIONS;
+			     DEPLOY_GATEWAY_DEFAULT_MAX_CONNECTIONS;
 	gw.max_per_client = conf->max_per_client ? conf->max_per_client :
-			    GATEWAY_DEFAULT_MAX_PER_CLIENT;
+			    DEPLOY_GATEWAY_DEFAULT_MAX_PER_CLIENT;
 	gw.header_timeout_us = conf->header_timeout_us > 0 ?
-		conf->header_timeout_us : GATEWAY_DEFAULT_HEADER_TIMEOUT_US;
+		conf->header_timeout_us : DEPLOY_GATEWAY_DEFAULT_HEADER_TIMEOUT_US;
 	gw.body_timeout_us = conf->body_timeout_us > 0 ?
-		conf->body_timeout_us : GATEWAY_DEFAULT_BODY_TIMEOUT_US;
+		conf->body_timeout_us : DEPLOY_GATEWAY_DEFAULT_BODY_TIMEOUT_US;
 	gw.max_buffered = conf->max_buffered ? conf->max_buffered :
-			  GATEWAY_DEFAULT_MAX_BUFFERED;
+			  DEPLOY_GATEWAY_DEFAULT_MAX_BUFFERED;
 	pthread_mutex_init(&gw.cold_lock, NULL);
 	pthread_mutex_init(&gw.conns_lock, NULL);
 	ret = store_open_dir(&gw.st, conf->store_dir, "mlops-deploy", err);

@@ -1,5 +1,5 @@
-/* gwint.h - the gateway's internal state, shared by gateway.c (HTTP),
- * gwroutes.c (the endpoint table and model versions) and gwmetrics.c
+/* gateway_int.h - the gateway's internal state, shared by gateway.c (HTTP),
+ * gateway_routes.c (the endpoint table and model versions) and gateway_metrics.c
  * (/metrics and /endpoints). Not for use outside the gateway.
  *
  * What request threads read is published through atomic pointers and
@@ -7,7 +7,10 @@
  * (struct deploy_gateway_endpoint_conf) and its active version. The control thread replaces
  * them and frees the old ones after a grace time (and, for a version,
  * once its in-flight count is zero). Endpoint structs themselves live
- * until the gateway stops, so their counters survive reloads. */
+ * until the gateway stops, so their counters survive reloads.
+ *
+ * Private to lib/deploy (gateway.c, gateway_metrics.c,
+ * gateway_routes.c). */
 #ifndef MLOPS_DEPLOY_GATEWAY_INT_H
 #define MLOPS_DEPLOY_GATEWAY_INT_H
 #include <pthread.h>
@@ -16,27 +19,25 @@
 #include <stdio.h>
 
 #include "core/buf.h"
-#include "deploy/capture.h"
-#include "deploy/endpoint.h"
-#include "deploy/gateway.h"
+#include "deploy/deploy.h"
 #include "core/store.h"
 #include "deploy/pool.h"
 #include "deploy/xgb.h"
 
-enum deploy_gateway_kind { GW_XGBOOST, GW_EXEC, GW_HTTP };
+enum deploy_gateway_kind { DEPLOY_GATEWAY_XGBOOST, DEPLOY_GATEWAY_EXEC, DEPLOY_GATEWAY_HTTP };
 
 /* Status codes counted one by one; anything else counts as the last. */
-#define GW_NCODES 15
-extern const int deploy_gateway_metrics_codes[GW_NCODES];
+#define DEPLOY_GATEWAY_NCODES 15
+extern const int deploy_gateway_metrics_codes[DEPLOY_GATEWAY_NCODES];
 /* Latency histogram bucket bounds in microseconds; the last is +Inf. */
-#define GW_NBUCKETS 18
-extern const int64_t deploy_gateway_metrics_bucket_us[GW_NBUCKETS];
+#define DEPLOY_GATEWAY_NBUCKETS 18
+extern const int64_t deploy_gateway_metrics_bucket_us[DEPLOY_GATEWAY_NBUCKETS];
 
 typedef atomic_uint_fast64_t deploy_gateway_counter;
 
 struct deploy_gateway_counters {
-	deploy_gateway_counter by_code[GW_NCODES];
-	deploy_gateway_counter bucket[GW_NBUCKETS];
+	deploy_gateway_counter by_code[DEPLOY_GATEWAY_NCODES];
+	deploy_gateway_counter bucket[DEPLOY_GATEWAY_NBUCKETS];
 	deploy_gateway_counter sum_us;
 	deploy_gateway_counter cold_starts, captured, capture_dropped;
 };

@@ -1,4 +1,4 @@
-/* gwmetrics.c - the gateway's counters and what it shows of them:
+/* gateway_metrics.c - the gateway's counters and what it shows of them:
  * GET /metrics in the Prometheus text format, GET /endpoints as JSON.
  * Counters are relaxed atomics: exact totals, no ordering needed. */
 #include <inttypes.h>
@@ -11,19 +11,19 @@
 #include "deploy/gateway_int.h"
 #include "core/jsonio.h"
 
-const int deploy_gateway_metrics_codes[GW_NCODES] = { 200, 400, 401, 404, 405, 411, 413,
+const int deploy_gateway_metrics_codes[DEPLOY_GATEWAY_NCODES] = { 200, 400, 401, 404, 405, 411, 413,
 	415, 424, 429, 501, 502, 503, 504, 500 };
 
-const int64_t deploy_gateway_metrics_bucket_us[GW_NBUCKETS] = { 25, 50, 100, 250, 500, 1000,
+const int64_t deploy_gateway_metrics_bucket_us[DEPLOY_GATEWAY_NBUCKETS] = { 25, 50, 100, 250, 500, 1000,
 	2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
 	2500000, 10000000, INT64_MAX };
 
 static int code_index(int status)
 {
-	for (int i = 0; i < GW_NCODES - 1; i++)
+	for (int i = 0; i < DEPLOY_GATEWAY_NCODES - 1; i++)
 		if (deploy_gateway_metrics_codes[i] == status)
 			return i;
-	return GW_NCODES - 1;
+	return DEPLOY_GATEWAY_NCODES - 1;
 }
 
 void deploy_gateway_metrics_count(struct deploy_gateway_counters *c, int status, int64_t us)
@@ -43,7 +43,7 @@ uint64_t deploy_gateway_metrics_total(const struct deploy_gateway_counters *c, i
 {
 	uint64_t n = 0;
 
-	for (int i = errors_only ? 1 : 0; i < GW_NCODES; i++)
+	for (int i = errors_only ? 1 : 0; i < DEPLOY_GATEWAY_NCODES; i++)
 		n += atomic_load_explicit(&c->by_code[i],
 					  memory_order_relaxed);
 	return n;
@@ -58,7 +58,7 @@ static void metric_head(struct buf *out, const char *name, const char *type,
 static void render_codes(struct buf *out, const char *label,
 			 const struct deploy_gateway_counters *c, int errors_only)
 {
-	for (int i = errors_only ? 1 : 0; i < GW_NCODES; i++) {
+	for (int i = errors_only ? 1 : 0; i < DEPLOY_GATEWAY_NCODES; i++) {
 		uint64_t v = atomic_load(&c->by_code[i]);
 
 		if (v)
@@ -124,9 +124,9 @@ void deploy_gateway_metrics_render(struct deploy_gateway *gw, struct buf *out)
 		const struct deploy_gateway_counters *c = &r->eps[i]->n;
 		uint64_t cum = 0;
 
-		for (int b = 0; b < GW_NBUCKETS; b++) {
+		for (int b = 0; b < DEPLOY_GATEWAY_NBUCKETS; b++) {
 			cum += atomic_load(&c->bucket[b]);
-			if (b == GW_NBUCKETS - 1)
+			if (b == DEPLOY_GATEWAY_NBUCKETS - 1)
 				buf_addf(out, "mlops_request_duration_seconds_"
 					 "bucket{endpoint=\"%s\",le=\"+Inf\"} "
 					 "%" PRIu64 "\n", r->eps[i]->name, cum);

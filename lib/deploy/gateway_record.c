@@ -1,4 +1,4 @@
-/* gwrecord.c - the records of running gateways (see gwrecord.h). A
+/* gateway_record.c - the records of running gateways (see deploy.h). A
  * record is small JSON written atomically; readers take what they can
  * parse and judge liveness themselves, so no lock is needed. */
 #include <dirent.h>
@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "core/fs.h"
-#include "deploy/gateway_record.h"
+#include "deploy/deploy.h"
 #include "core/jsonio.h"
 #include "core/xalloc.h"
 

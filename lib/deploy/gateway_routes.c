@@ -1,8 +1,8 @@
-/* gwroutes.c - the gateway's endpoint table: loading model versions,
+/* gateway_routes.c - the gateway's endpoint table: loading model versions,
  * applying changes from the store (blue/green switches), retiring what
  * request threads may still hold, and writing counters back. All of it
  * runs on the control thread; request threads only read what it
- * publishes (see gwint.h). */
+ * publishes (see gateway_int.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,7 +172,7 @@ static struct deploy_gateway_version *version_load(struct deploy_gateway *gw,
 	if (strcmp(m->framework, "xgboost") == 0) {
 		char *path = fs_path_join(dir, m->artifact ? m->artifact : "");
 
-		v->kind = GW_XGBOOST;
+		v->kind = DEPLOY_GATEWAY_XGBOOST;
 		if (deploy_xgb_model_load(&v->xgb, path, &err) < 0)
 			v->error = xstrdup(err.msg);
 		else
@@ -182,7 +182,7 @@ static struct deploy_gateway_version *version_load(struct deploy_gateway *gw,
 	} else if (strcmp(m->framework, "exec") == 0 ||
 		   strcmp(m->framework, "http") == 0) {
 		struct deploy_pool_conf pc = {
-			.kind = m->framework[0] == 'e' ? POOL_EXEC : POOL_HTTP,
+			.kind = m->framework[0] == 'e' ? DEPLOY_POOL_EXEC : DEPLOY_POOL_HTTP,
 			.entry = m->entry, .model_dir = dir,
 			.endpoint = e->name, .model = m->ref,
 			.max_workers = e->set.max_concurrency,
@@ -193,7 +193,7 @@ static struct deploy_gateway_version *version_load(struct deploy_gateway *gw,
 			.on_cold_start = on_cold_start, .arg = v,
 		};
 
-		v->kind = pc.kind == POOL_EXEC ? GW_EXEC : GW_HTTP;
+		v->kind = pc.kind == DEPLOY_POOL_EXEC ? DEPLOY_GATEWAY_EXEC : DEPLOY_GATEWAY_HTTP;
 		if (!m->entry)
 			v->error = xasprintf("%s: a %s model needs an entry "
 					     "command", m->ref, m->framework);

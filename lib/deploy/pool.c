@@ -1,4 +1,4 @@
-/* workerpool.c - exec and http worker processes (see workerpool.h).
+/* pool.c - exec and http worker processes (see pool.h).
  *
  * Locking: one mutex per pool guards the job queue and the counters;
  * a worker holds it only to take a job or to change a counter, never
@@ -135,7 +135,7 @@ static char **worker_env(const struct worker *w, size_t *nkept)
 	env[k++] = xasprintf("MLOPS_MODEL=%s", c->model);
 	env[k++] = xasprintf("MLOPS_MODEL_DIR=%s", c->model_dir);
 	env[k++] = xasprintf("SM_MODEL_DIR=%s", c->model_dir);
-	if (c->kind == POOL_HTTP) {
+	if (c->kind == DEPLOY_POOL_HTTP) {
 		env[k++] = xasprintf("SAGEMAKER_BIND_TO_PORT=%d", w->port);
 		env[k++] = xasprintf("PORT=%d", w->port);
 	}
@@ -174,23 +174,23 @@ static int worker_spawn(struct worker *w, char *errmsg, size_t errlen)
 	struct rlimit mem, nofile;
 	sigset_t none;
 
-	if (c->kind == POOL_EXEC &&
+	if (c->kind == DEPLOY_POOL_EXEC &&
 	    (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)) {
 		snprintf(errmsg, errlen, "pipe: %s", strerror(errno));
 		close_fd(&in[0]);
 		close_fd(&in[1]);
 		return -1;
 	}
-	if (c->kind == POOL_HTTP && (w->port = free_port()) < 0) {
+	if (c->kind == DEPLOY_POOL_HTTP && (w->port = free_port()) < 0) {
 		snprintf(errmsg, errlen, "no free port on 127.0.0.1");
 		return -1;
 	}
 	snprintf(port, sizeof(port), "%d", w->port);
-	script = xasprintf(c->kind == POOL_HTTP ? "exec %s \"$@\"" :
+	script = xasprintf(c->kind == DEPLOY_POOL_HTTP ? "exec %s \"$@\"" :
 			   "exec %s", c->entry);
 	char *argv[] = { "/bin/sh", "-c", script, "mlops-worker", "--port",
 			 port, NULL };
-	if (c->kind == POOL_EXEC)
+	if (c->kind == DEPLOY_POOL_EXEC)
 		argv[4] = NULL;
 	env = worker_env(w, &nkept);
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -208,7 +208,7 @@ static int worker_spawn(struct worker *w, char *errmsg, size_t errlen)
 		if (chdir(c->model_dir) < 0)
 			_exit(126);
 		setrlimit(RLIMIT_AS, &mem);
-		if (c->kind == POOL_EXEC) {
+		if (c->kind == DEPLOY_POOL_EXEC) {
 			dup2(in[0], 0);
 			dup2(out[1], 1);
 		} else {
@@ -344,7 +344,7 @@ static int worker_start(struct worker *w, char *errmsg, size_t errlen)
 {
 	if (worker_spawn(w, errmsg, errlen) < 0)
 		return -1;
-	if (w->p->conf.kind == POOL_HTTP) {
+	if (w->p->conf.kind == DEPLOY_POOL_HTTP) {
 		if (http_wait_ready(w, errmsg, errlen) < 0) {
 			worker_stop(w);
 			return -1;
@@ -529,7 +529,7 @@ static void worker_run(struct worker *w, struct deploy_pool_job *job)
 		}
 		cold = 1;
 	}
-	if (c->kind == POOL_EXEC)
+	if (c->kind == DEPLOY_POOL_EXEC)
 		exec_run(w, job);
 	else
 		http_run(w, job);

@@ -1,4 +1,4 @@
-/* workerpool.h - the exec and http model runtimes, with serverless
+/* pool.h - the exec and http model runtimes, with serverless
  * semantics: worker processes start when requests need them (a cold
  * start, timed), at most max_workers of them; a worker idle for the idle
  * timeout stops (scale to zero) unless it is one of the provisioned ones,
@@ -17,7 +17,10 @@
  * starts a new process; a request past its timeout gets 504 and the
  * process is killed and replaced. Processes run in their own process
  * group, in the model directory, with a memory limit, and die with the
- * gateway (PR_SET_PDEATHSIG). */
+ * gateway (PR_SET_PDEATHSIG).
+ *
+ * Private to lib/deploy (the gateway, through gateway_int.h, and
+ * pool.c). */
 #ifndef MLOPS_DEPLOY_POOL_H
 #define MLOPS_DEPLOY_POOL_H
 #include <stdint.h>
@@ -25,7 +28,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-enum deploy_pool_kind { POOL_EXEC, POOL_HTTP };
+enum deploy_pool_kind { DEPLOY_POOL_EXEC, DEPLOY_POOL_HTTP };
 
 struct deploy_pool_conf {
 	enum deploy_pool_kind kind;

@@ -3,7 +3,9 @@
  * container) and JSON ({"instances": [[...], ...]}) parsed straight into
  * a dense float matrix, and predictions printed back with a fast float
  * printer. This is the gateway's hot path: no allocation once the
- * caller's buffers have grown to the request size. */
+ * caller's buffers have grown to the request size.
+ *
+ * Private to lib/deploy (gateway.c, xgb.h and predio.c). */
 #ifndef MLOPS_DEPLOY_PREDIO_H
 #define MLOPS_DEPLOY_PREDIO_H
 #include <stddef.h>

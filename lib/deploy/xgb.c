@@ -1,5 +1,5 @@
-/* xgbrt.c - XGBoost models through the C API (libxgboost 1.7), with the
- * native tree evaluator as the fast path (see xgbrt.h).
+/* xgb.c - XGBoost models through the C API (libxgboost 1.7), with the
+ * native tree evaluator as the fast path (see xgb.h).
  *
  * XGBoost's path is in-place prediction (XGBoosterPredictFromDense): no
  * DMatrix, results in a per-thread buffer inside the booster, safe from

@@ -1,9 +1,12 @@
-/* xgbrt.h - the native xgboost runtime: a model file (XGBoost JSON or
+/* xgb.h - the native xgboost runtime: a model file (XGBoost JSON or
  * UBJ) loaded once through the XGBoost C API and predicted from many
  * threads at once. When the model is one xgbtrees.c can evaluate, and it
  * agrees with XGBoost on a few hundred test rows, predictions use that
  * (about 15 times cheaper per call); otherwise XGBoost's in-place
- * prediction, which XGBoost documents as thread safe. */
+ * prediction, which XGBoost documents as thread safe.
+ *
+ * Private to lib/deploy (the gateway, through gateway_int.h, and
+ * xgb.c). */
 #ifndef MLOPS_DEPLOY_XGB_H
 #define MLOPS_DEPLOY_XGB_H
 #include <stddef.h>

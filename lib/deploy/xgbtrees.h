@@ -8,10 +8,12 @@
  * It handles what most served models are: gbtree boosters with
  * numerical splits, one output, and the common objectives
  * (squared/absolute/pseudo-Huber error, logistic, logitraw, Poisson,
- * gamma, Tweedie). Anything else is refused, and xgbrt.c then keeps
+ * gamma, Tweedie). Anything else is refused, and xgb.c then keeps
  * XGBoost's own predictor. Sums are accumulated in float in tree order,
  * as XGBoost's CPU predictor does, so results agree to the last bit or
- * nearly; xgbrt.c checks that on sample rows before trusting it. */
+ * nearly; xgb.c checks that on sample rows before trusting it.
+ *
+ * Private to lib/deploy (xgb.c and xgbtrees.c). */
 #ifndef MLOPS_DEPLOY_XGBTREES_H
 #define MLOPS_DEPLOY_XGBTREES_H
 #include <stddef.h>

@@ -1,10 +1,9 @@
-/* fddl.c - CREATE TABLE or VIEW over a group's offline folder for Spark
- * SQL, Trino and DuckDB; see fddl.h. Only text is made here: the tests
+/* ddl.c - CREATE TABLE or VIEW over a group's offline folder for Spark
+ * SQL, Trino and DuckDB; see feature.h. Only text is made here: the tests
  * run the DuckDB output on a real DuckDB (t1005). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature/ddl.h"
 #include "feature/feature.h"
 #include "core/xalloc.h"
 
@@ -40,9 +39,9 @@ int feature_ddl_engine_parse(const char *s, enum feature_ddl_engine *out)
 static const char *feature_type(enum feature_group_type t, enum feature_ddl_engine engine)
 {
 	static const char *const types[][3] = {
-		[FTYPE_INTEGRAL] = { "BIGINT", "varchar", "BIGINT" },
-		[FTYPE_FRACTIONAL] = { "DOUBLE", "varchar", "DOUBLE" },
-		[FTYPE_STRING] = { "STRING", "varchar", "VARCHAR" },
+		[FEATURE_GROUP_INTEGRAL] = { "BIGINT", "varchar", "BIGINT" },
+		[FEATURE_GROUP_FRACTIONAL] = { "DOUBLE", "varchar", "DOUBLE" },
+		[FEATURE_GROUP_STRING] = { "STRING", "varchar", "VARCHAR" },
 	};
 
 	return types[t][engine];
@@ -60,7 +59,7 @@ struct ddl {
  * contain a quote (feature_group_valid_name). */
 static void add_ident(struct ddl *d, const char *name)
 {
-	char q = d->engine == DDL_SPARK ? '`' : '"';
+	char q = d->engine == FEATURE_DDL_SPARK ? '`' : '"';
 
 	buf_addf(d->out, "%c%s%c", q, name, q);
 }
@@ -84,9 +83,9 @@ static void add_literal(struct ddl *d, const char *prefix, const char *s,
 	buf_addstr(d->out, prefix);
 	for (; *s; s++) {
 		if (*s == '\'')
-			buf_addstr(d->out, d->engine == DDL_SPARK ? "\\'" :
+			buf_addstr(d->out, d->engine == FEATURE_DDL_SPARK ? "\\'" :
 				   "''");
-		else if (*s == '\\' && d->engine == DDL_SPARK)
+		else if (*s == '\\' && d->engine == FEATURE_DDL_SPARK)
 			buf_addstr(d->out, "\\\\");
 		else
 			buf_addch(d->out, *s);
@@ -244,15 +243,15 @@ int feature_ddl_print(struct buf *out, const struct store *st,
 			ret = mlops_err_set(err, MLOPS_EINPUT, "the offline "
 					    "folder of '%s' has a control "
 					    "character in its path", g->name);
-	if (ret == 0 && engine == DDL_DUCKDB && strpbrk(dir, "*?[{"))
+	if (ret == 0 && engine == FEATURE_DDL_DUCKDB && strpbrk(dir, "*?[{"))
 		ret = mlops_err_set(err, MLOPS_EINPUT, "the offline folder "
 				    "'%s' has a glob character (*, ?, [ or {) "
 				    "in its path, which DuckDB's read_csv "
 				    "would expand", dir);
 	if (ret == 0) {
-		if (engine == DDL_SPARK)
+		if (engine == FEATURE_DDL_SPARK)
 			add_spark(&d, dir);
-		else if (engine == DDL_TRINO)
+		else if (engine == FEATURE_DDL_TRINO)
 			add_trino(&d, dir);
 		else
 			add_duckdb(&d, dir);

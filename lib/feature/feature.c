@@ -1,4 +1,4 @@
-/* fstore.c - feature groups in the store's database; see fstore.h. */
+/* feature.c - feature groups in the store's database; see feature.h. */
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* fgroup.c - feature group definitions: YAML loading and validation,
+/* group.c - feature group definitions: YAML loading and validation,
  * canonical JSON, value type checks and the online record packing. */
 #include <ctype.h>
 #include <errno.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/spec.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -185,7 +185,7 @@ static int from_spec(struct feature_group *g, const struct spec_doc *doc,
 		return spec_error(doc, spec_get(root, "event_time"),
 				  MLOPS_EINPUT, err, "event_time must not be "
 				  "the record_identifier");
-	if (g->features[g->id_index].type == FTYPE_FRACTIONAL)
+	if (g->features[g->id_index].type == FEATURE_GROUP_FRACTIONAL)
 		return spec_error(doc, spec_get(root, "record_identifier"),
 				  MLOPS_EINPUT, err, "record_identifier '%s' "
 				  "must be a string or integral",
@@ -324,7 +324,7 @@ static int check_event_time(const struct feature_group_def *f, const char *v,
 {
 	int64_t t;
 
-	if (f->type == FTYPE_STRING) {
+	if (f->type == FEATURE_GROUP_STRING) {
 		if (time_parse_iso8601(v, &t) == 0)
 			return 0;
 		return mlops_err_set(err, MLOPS_EINPUT, "%s: \"%s\" is not "
@@ -334,11 +334,11 @@ static int check_event_time(const struct feature_group_def *f, const char *v,
 				     "or fractional one)", f->name, v);
 	}
 	if (time_parse_unix(v, &t) == 0 &&
-	    (f->type == FTYPE_FRACTIONAL || !strchr(v, '.')))
+	    (f->type == FEATURE_GROUP_FRACTIONAL || !strchr(v, '.')))
 		return 0;
 	return mlops_err_set(err, MLOPS_EINPUT, "%s: \"%s\" is not Unix "
 			     "seconds such as %s (the event time is %s)",
-			     f->name, v, f->type == FTYPE_INTEGRAL ?
+			     f->name, v, f->type == FEATURE_GROUP_INTEGRAL ?
 			     "1769860800" : "1769860800.25",
 			     feature_group_type_name(f->type));
 }
@@ -362,13 +362,13 @@ int feature_group_check_value(const struct feature_group *g, size_t i, const cha
 		return check_event_time(f, v, err);
 	errno = 0;
 	switch (f->type) {
-	case FTYPE_INTEGRAL:
+	case FEATURE_GROUP_INTEGRAL:
 		(void)strtoll(v, &end, 10);
 		if (end == v || *end || errno == ERANGE ||
 		    isspace((unsigned char)*v))
 			break;
 		return 0;
-	case FTYPE_FRACTIONAL: {
+	case FEATURE_GROUP_FRACTIONAL: {
 		double d = strtod(v, &end);
 
 		/* strtod also reads C's hex floats ("0x1p3"), which Spark,
@@ -378,11 +378,11 @@ int feature_group_check_value(const struct feature_group *g, size_t i, const cha
 			break;
 		return 0;
 	}
-	case FTYPE_STRING:
+	case FEATURE_GROUP_STRING:
 		return 0;
 	}
 	return mlops_err_set(err, MLOPS_EINPUT, "%s: \"%s\" is not %s %s",
-			     f->name, v, f->type == FTYPE_INTEGRAL ? "an" : "a",
+			     f->name, v, f->type == FEATURE_GROUP_INTEGRAL ? "an" : "a",
 			     feature_group_type_name(f->type));
 }
 

@@ -1,5 +1,5 @@
-/* fingest.c - streaming ingestion into the online and offline stores;
- * see fingest.h. */
+/* ingest.c - streaming ingestion into the online and offline stores;
+ * see feature.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,9 +11,8 @@
 
 #include "core/bounds.h"
 #include "core/csv.h"
-#include "feature/ingest.h"
-#include "feature/offline.h"
 #include "feature/feature.h"
+#include "feature/offline.h"
 #include "core/time.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
@@ -395,7 +394,7 @@ int feature_ingest_run(struct store *st, const struct feature_group *g,
 		goto out;
 	if ((ret = prepare(&in, err)) < 0)
 		goto out;
-	ret = opts->format == INGEST_CSV ? ingest_csv(&in, err) :
+	ret = opts->format == FEATURE_INGEST_CSV ? ingest_csv(&in, err) :
 		ingest_jsonl(&in, err);
 	if (ret < 0)
 		goto out;

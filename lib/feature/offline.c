@@ -1,5 +1,5 @@
-/* foffline.c - the offline store's files: the partition writer, the
- * reader's list of files and export; see foffline.h. */
+/* offline.c - the offline store's files: the partition writer, the
+ * reader's list of files and export; see offline.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* foffline.h - the offline store (the data lake): gzip CSV files with a
+/* offline.h - the offline store (the data lake): gzip CSV files with a
  * header under offline/GROUP/year=YYYY/month=MM/day=DD/hour=HH/, one
  * partition per hour of event time, with SageMaker's extra columns
  * write_time, api_invocation_time and is_deleted.
@@ -8,7 +8,10 @@
  * when the ingest commits, so Spark, Trino, DuckDB or pandas only ever
  * see complete files. The feature_part table lists the files in write
  * order; readers go by that list, so a file left by a crash between
- * rename and commit is never read. */
+ * rename and commit is never read.
+ *
+ * Private to lib/feature (ingest.c, online.c, pit.c, offline.c); the
+ * readers of the offline store are declared in feature.h. */
 #ifndef MLOPS_FEATURE_OFFLINE_H
 #define MLOPS_FEATURE_OFFLINE_H
 #include <stdint.h>
@@ -16,7 +19,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/store.h"
 
 /* The most rows in one file: bounds a reader's memory per file. */
@@ -43,29 +46,5 @@ void feature_offline_writer_abort(struct feature_offline_writer *w);
 /* How many files were written. */
 size_t feature_offline_writer_files(const struct feature_offline_writer *w);
 void feature_offline_writer_free(struct feature_offline_writer *w);
-
-/* One offline file as readers see it. */
-struct feature_offline_part {
-	int64_t id;		/* write order */
-	char *path;		/* absolute */
-	int64_t rows;
-	int64_t write_time_us;
-};
-
-/* Call fn for each file of group g in write order, skipping those
- * written after as_of_us (INT64_MAX: none). fn returns non-zero to stop. */
-int feature_offline_each_part(struct store *st, const struct feature_group *g,
-		      int64_t as_of_us,
-		      int (*fn)(const struct feature_offline_part *p, void *arg),
-		      void *arg, struct mlops_err *err);
-
-/* Decompress the gzip file at path into out (appended). */
-int feature_offline_read_part(const char *path, struct buf *out,
-		      struct mlops_err *err);
-
-/* Write the group's whole offline table to f as one CSV stream with one
- * header, as known at as_of_us (INT64_MAX: now). */
-int feature_offline_export(struct store *st, const struct feature_group *g,
-		   int64_t as_of_us, FILE *f, struct mlops_err *err);
 
 #endif

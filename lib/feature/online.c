@@ -1,9 +1,8 @@
-/* fonline.c - online store reads and deletes; see fonline.h. */
+/* online.c - online store reads and deletes; see feature.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "feature/offline.h"
-#include "feature/online.h"
 #include "feature/feature.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -49,7 +48,7 @@ void feature_online_reader_free(struct feature_online_reader *r)
 int feature_online_get(struct feature_online_reader *r, const char *id, int64_t now_us,
 	       char ***values, int64_t *event_time_us, struct mlops_err *err)
 {
-	int rc, ret = ONLINE_ABSENT;
+	int rc, ret = FEATURE_ONLINE_ABSENT;
 
 	sqlite3_reset(r->q);
 	sqlite3_bind_text(r->q, 2, id, -1, SQLITE_STATIC);
@@ -60,11 +59,11 @@ int feature_online_get(struct feature_online_reader *r, const char *id, int64_t 
 		if (event_time_us)
 			*event_time_us = t;
 		if (sqlite3_column_int(r->q, 1)) {
-			ret = ONLINE_DELETED;
+			ret = FEATURE_ONLINE_DELETED;
 			goto out;
 		}
 		if (r->g->ttl_us && now_us - t > r->g->ttl_us) {
-			ret = ONLINE_EXPIRED;
+			ret = FEATURE_ONLINE_EXPIRED;
 			goto out;
 		}
 		ret = feature_group_unpack(sqlite3_column_blob(r->q, 2),
@@ -73,7 +72,7 @@ int feature_online_get(struct feature_online_reader *r, const char *id, int64_t 
 				    err);
 		if (ret == 0) {
 			*values = r->values;
-			ret = ONLINE_FOUND;
+			ret = FEATURE_ONLINE_FOUND;
 		}
 	} else if (rc != SQLITE_DONE) {
 		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot read the "
@@ -152,7 +151,7 @@ static int offline_delete_marker(struct feature_offline_writer *w,
 
 	for (size_t i = 0; i < g->nfeatures; i++)
 		values[i] = "";
-	if (g->features[g->time_index].type == FTYPE_STRING)
+	if (g->features[g->time_index].type == FEATURE_GROUP_STRING)
 		time_format(t_us, when);
 	else
 		time_format_unix(t_us, when);
@@ -172,7 +171,7 @@ int feature_online_delete(struct store *st, const struct feature_group *g, const
 	json_t *detail = NULL;
 	int ret, found = 0, deleted = 0;
 
-	if (g->features[g->time_index].type == FTYPE_INTEGRAL &&
+	if (g->features[g->time_index].type == FEATURE_GROUP_INTEGRAL &&
 	    t_us % TIME_US_PER_SEC != 0)
 		return mlops_err_set(err, MLOPS_EINPUT, "the delete's event "
 				     "time has a fraction of a second, but "

@@ -1,4 +1,4 @@
-/* fpit.c - point-in-time joins by external sort and merge; see fpit.h.
+/* pit.c - point-in-time joins by external sort and merge; see feature.h.
  *
  * Sort keys: k0 is a 64-bit hash of the ID (so that the radix sort does
  * most of the work and equal IDs meet), the key bytes are the ID itself
@@ -16,10 +16,8 @@
 
 #include "core/csv.h"
 #include "core/extsort.h"
-#include "feature/group.h"
-#include "feature/offline.h"
-#include "feature/pit.h"
 #include "feature/feature.h"
+#include "feature/offline.h"
 #include "core/fs.h"
 #include "core/time.h"
 #include "core/xalloc.h"

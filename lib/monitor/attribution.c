@@ -12,7 +12,7 @@
 
 #include "core/csv.h"
 #include "core/xalloc.h"
-#include "monitor/attribution.h"
+#include "monitor/monitor.h"
 
 /* Read a CSV of numbers with a header into a row-major matrix; an empty
  * field is NaN (missing, for XGBoost). */

@@ -10,7 +10,6 @@
 #include "core/object.h"
 #include "core/time.h"
 #include "core/xalloc.h"
-#include "monitor/baseline.h"
 #include "monitor/monitor.h"
 #include "registry/registry.h"
 

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "monitor/sketch.h"
+#include "monitor/monitor.h"
 
 uint64_t monitor_hll_hash(const void *data, size_t len)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/xalloc.h"
-#include "monitor/sketch.h"
+#include "monitor/monitor.h"
 
 static size_t level_capacity(const struct monitor_kll *s, size_t h)
 {

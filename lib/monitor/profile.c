@@ -1,8 +1,8 @@
 /* profile.c - one streaming pass over a dataset into per-column
  * summaries: counts by type, mean and variance by Welford's method, a KLL
  * sketch of the numbers, exact value counts up to
- * MONITOR_PROFILE_DISTINCT_CAP and a HyperLogLog of every value. Memory depends on the number of columns,
- * never on the number of rows. */
+ * MONITOR_PROFILE_DISTINCT_CAP and a HyperLogLog of every value. Memory
+ * depends on the number of columns, never on the number of rows. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

@@ -10,8 +10,7 @@
 
 #include "core/csv.h"
 #include "core/xalloc.h"
-#include "monitor/quality.h"
-#include "monitor/sketch.h"
+#include "monitor/monitor.h"
 
 struct label {
 	char *id, *value;

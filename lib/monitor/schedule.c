@@ -18,10 +18,8 @@
 #include "core/jsonio.h"
 #include "core/time.h"
 #include "core/xalloc.h"
-#include "deploy/capture.h"
-#include "deploy/endpoint.h"
-#include "monitor/baseline.h"
-#include "monitor/schedule.h"
+#include "deploy/deploy.h"
+#include "monitor/monitor.h"
 
 void monitor_schedule_release(struct monitor_schedule *s)
 {

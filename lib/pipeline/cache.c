@@ -1,5 +1,5 @@
-/* pipeline_cache.c - step cache keys, look-ups, restores and records; see
- * pipeline_cache.h. */
+/* cache.c - step cache keys, look-ups, restores and records; see
+ * cache.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -16,7 +16,7 @@
 #include "core/jsonio.h"
 #include "core/object.h"
 #include "pipeline/cache.h"
-#include "pipeline/expr.h"
+#include "pipeline/pipeline.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 

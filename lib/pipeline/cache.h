@@ -1,10 +1,12 @@
-/* pipeline_cache.h - the step cache. A step's key is the SHA-256 over its
+/* cache.h - the step cache. A step's key is the SHA-256 over its
  * resolved definition (command after substitution, environment, the
  * parameters it refers to, its declared outputs and properties file), the
  * content of its inputs (files and globs, sorted) and the keys of the
  * steps it needs. A successful step's outputs are stored as blobs held by
  * object_ref owner "cache:KEY"; a later step with the same key gets them
- * back byte for byte instead of running. Private to the scheduler. */
+ * back byte for byte instead of running. Private to the scheduler.
+ *
+ * Private to lib/pipeline (exec.c and cache.c). */
 #ifndef MLOPS_PIPELINE_CACHE_H
 #define MLOPS_PIPELINE_CACHE_H
 #include <stddef.h>

@@ -1,10 +1,10 @@
-/* pipeline_exec.c - the scheduler of a pipeline run: decides for each
+/* exec.c - the scheduler of a pipeline run: decides for each
  * step, once what it needs is done, whether it is skipped (condition),
  * restored from the cache or started on the executor; retries, times out
  * and cancels; and writes every change to the store with its event. The
  * writes of one pass over the steps share one transaction, so a run whose
  * steps all hit the cache costs a handful of commits, not one per step.
- * See pipeline_exec.h. */
+ * See pipeline.h. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +29,8 @@
 #include "core/jsonio.h"
 #include "core/object.h"
 #include "pipeline/cache.h"
-#include "pipeline/exec.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/executor.h"
-#include "pipeline/expr.h"
 #include "core/spec.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -109,7 +108,7 @@ char *pipeline_exec_log_path(const struct pipeline_exec *e, const struct pipelin
 	return xasprintf("%s/logs/%s.log", e->workspace, s->def->name);
 }
 
-void pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX])
+void pipeline_exec_run_id_new(char out[PIPELINE_EXEC_RUN_ID_MAX])
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -117,7 +116,7 @@ void pipeline_exec_run_id_new(char out[PIPELINE_RUN_ID_MAX])
 
 	gmtime_r(&now, &tm);
 	id_random_hex(hex, 6);
-	snprintf(out, PIPELINE_RUN_ID_MAX, "%04d%02d%02dT%02d%02d%02d-%s",
+	snprintf(out, PIPELINE_EXEC_RUN_ID_MAX, "%04d%02d%02dT%02d%02d%02d-%s",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		 tm.tm_min, tm.tm_sec, hex);
 }
@@ -404,7 +403,7 @@ int pipeline_exec_create(struct store *st, const char *run_id,
 
 int pipeline_exec_lock(const char *workspace, int *fd, struct mlops_err *err)
 {
-	char *path = fs_path_join(workspace, PIPELINE_RUN_LOCK);
+	char *path = fs_path_join(workspace, PIPELINE_EXEC_LOCK_FILE);
 	int ret = 0, lfd;
 
 	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -610,13 +609,13 @@ static int resolve_runtime(const char *ref, struct pipeline_expr_value *out,
 					    "no property '%s' in %s", sname,
 					    path, d->properties);
 		else if (json_is_number(v)) {
-			out->kind = PEXPR_NUM;
+			out->kind = PIPELINE_EXPR_NUM;
 			out->num = json_number_value(v);
 		} else if (json_is_string(v)) {
-			out->kind = PEXPR_STR;
+			out->kind = PIPELINE_EXPR_STR;
 			out->str = xstrdup(json_string_value(v));
 		} else if (json_is_boolean(v)) {
-			out->kind = PEXPR_BOOL;
+			out->kind = PIPELINE_EXPR_BOOL;
 			out->boolean = json_is_true(v);
 		} else {
 			ret = mlops_err_set(err, MLOPS_EINPUT, "property '%s' "
@@ -1322,7 +1321,7 @@ int pipeline_exec_run(struct store *st, const char *run_id,
 	free(logs);
 	/* Hold the lock from before the run reads Executing until it has
 	 * recorded its end: a run that reads Executing while nobody holds it
-	 * lost its runner (see pipeline_runs.c). */
+	 * lost its runner (see runs.c). */
 	if (ret == 0 && lock_fd < 0)
 		ret = pipeline_exec_lock(e.workspace, &lock_fd, err);
 	if (ret == 0)

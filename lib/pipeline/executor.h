@@ -1,7 +1,9 @@
-/* pipeline_executor.h - what the scheduler (pipeline_exec.c) and its
- * executors (pipeline_local.c: processes; pipeline_slurm.c: Slurm jobs)
+/* executor.h - what the scheduler (exec.c) and its
+ * executors (local.c: processes; slurm.c: Slurm jobs)
  * share: the state of each step of a run, and the executor interface.
- * Private to those files. */
+ * Private to those files.
+ *
+ * Private to lib/pipeline (exec.c, cache.c, local.c, slurm.c, runs.c). */
 #ifndef MLOPS_PIPELINE_EXECUTOR_H
 #define MLOPS_PIPELINE_EXECUTOR_H
 #include <stdint.h>
@@ -100,5 +102,8 @@ char *pipeline_exec_log_path(const struct pipeline_exec *e, const struct pipelin
  * when sbatch cannot be found). */
 int pipeline_local_init(struct pipeline_exec *e, struct mlops_err *err);
 int pipeline_slurm_init(struct pipeline_exec *e, struct mlops_err *err);
+
+/* scancel the Slurm job job_id, ignoring failures (a job that ended). */
+void pipeline_slurm_cancel_job(const char *job_id);
 
 #endif

@@ -1,4 +1,4 @@
-/* pipeline_expr.c - ${...} substitution and `when:` conditions, evaluated
+/* expr.c - ${...} substitution and `when:` conditions, evaluated
  * by a recursive-descent parser as it reads (conditions are one line, so
  * no tree is built). Short-circuit: the operand that does not decide an
  * and/or is parsed without resolving its references, so a condition may
@@ -9,29 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/expr.h"
+#include "pipeline/pipeline.h"
 #include "core/xalloc.h"
 
 void pipeline_expr_value_release(struct pipeline_expr_value *v)
 {
 	free(v->str);
 	v->str = NULL;
-	v->kind = PEXPR_UNKNOWN;
+	v->kind = PIPELINE_EXPR_UNKNOWN;
 }
 
 void pipeline_expr_value_format(const struct pipeline_expr_value *v, struct buf *out)
 {
 	switch (v->kind) {
-	case PEXPR_NUM:
+	case PIPELINE_EXPR_NUM:
 		if (v->num == floor(v->num) && fabs(v->num) < 1e15)
 			buf_addf(out, "%.0f", v->num);
 		else
 			buf_addf(out, "%.17g", v->num);
 		break;
-	case PEXPR_STR:
+	case PIPELINE_EXPR_STR:
 		buf_addstr(out, v->str);
 		break;
-	case PEXPR_BOOL:
+	case PIPELINE_EXPR_BOOL:
 		buf_addstr(out, v->boolean ? "true" : "false");
 		break;
 	default:
@@ -174,7 +174,7 @@ static int parse_string(struct parser *ps, struct pipeline_expr_value *out)
 		ps->p++;
 	if (!*ps->p)
 		return fail(ps, "column %d: unterminated string%s", "");
-	out->kind = PEXPR_STR;
+	out->kind = PIPELINE_EXPR_STR;
 	out->str = xstrndup(start, (size_t)(ps->p - start));
 	ps->p++;
 	return 0;
@@ -191,7 +191,7 @@ static int parse_ref(struct parser *ps, struct pipeline_expr_value *out)
 	ref = xstrndup(ps->p + 2, (size_t)(end - ps->p - 2));
 	ps->p = end + 1;
 	if (ps->skip)
-		out->kind = PEXPR_UNKNOWN;
+		out->kind = PIPELINE_EXPR_UNKNOWN;
 	else
 		ret = ps->fn(ref, out, ps->arg, ps->err);
 	free(ref);
@@ -218,7 +218,7 @@ static int parse_primary(struct parser *ps, struct pipeline_expr_value *out)
 	if (*ps->p == '\'' || *ps->p == '"')
 		return parse_string(ps, out);
 	if (accept(ps, "true") || accept(ps, "false")) {
-		out->kind = PEXPR_BOOL;
+		out->kind = PIPELINE_EXPR_BOOL;
 		out->boolean = ps->p[-1] == 'e' && ps->p[-2] == 'u';
 		return 0;
 	}
@@ -227,7 +227,7 @@ static int parse_primary(struct parser *ps, struct pipeline_expr_value *out)
 
 		if (end == ps->p || !isfinite(v))
 			return fail(ps, "column %d: malformed number%s", "");
-		out->kind = PEXPR_NUM;
+		out->kind = PIPELINE_EXPR_NUM;
 		out->num = v;
 		ps->p = end;
 		return 0;
@@ -254,11 +254,11 @@ static int parse_primary(struct parser *ps, struct pipeline_expr_value *out)
 static const char *kind_name(enum pipeline_expr_kind k)
 {
 	switch (k) {
-	case PEXPR_NUM:
+	case PIPELINE_EXPR_NUM:
 		return "a number";
-	case PEXPR_STR:
+	case PIPELINE_EXPR_STR:
 		return "a string";
-	case PEXPR_BOOL:
+	case PIPELINE_EXPR_BOOL:
 		return "a boolean";
 	default:
 		return "unknown";
@@ -273,7 +273,7 @@ static int compare(struct parser *ps, const char *op,
 	int c;
 
 	*out = -1;
-	if (a->kind == PEXPR_UNKNOWN || b->kind == PEXPR_UNKNOWN)
+	if (a->kind == PIPELINE_EXPR_UNKNOWN || b->kind == PIPELINE_EXPR_UNKNOWN)
 		return 0;
 	if (a->kind != b->kind) {
 		char what[96];
@@ -282,12 +282,12 @@ static int compare(struct parser *ps, const char *op,
 			 kind_name(b->kind));
 		return fail(ps, "column %d: cannot compare %s", what);
 	}
-	if (a->kind == PEXPR_BOOL && op[0] != '=' && op[0] != '!')
+	if (a->kind == PIPELINE_EXPR_BOOL && op[0] != '=' && op[0] != '!')
 		return fail(ps, "column %d: booleans only compare with == and "
 			    "!=%s", "");
-	if (a->kind == PEXPR_NUM)
+	if (a->kind == PIPELINE_EXPR_NUM)
 		c = a->num < b->num ? -1 : a->num > b->num;
-	else if (a->kind == PEXPR_STR)
+	else if (a->kind == PIPELINE_EXPR_STR)
 		c = strcmp(a->str, b->str);
 	else
 		c = a->boolean - b->boolean;
@@ -310,17 +310,17 @@ static void set_bool(struct pipeline_expr_value *v, int b)
 {
 	pipeline_expr_value_release(v);
 	if (b < 0) {
-		v->kind = PEXPR_UNKNOWN;
+		v->kind = PIPELINE_EXPR_UNKNOWN;
 		return;
 	}
-	v->kind = PEXPR_BOOL;
+	v->kind = PIPELINE_EXPR_BOOL;
 	v->boolean = b;
 }
 
 /* `x in [a, b, ...]`: true when x equals one of the items. */
 static int parse_in(struct parser *ps, struct pipeline_expr_value *x)
 {
-	int found = 0, unknown = x->kind == PEXPR_UNKNOWN, ret = 0;
+	int found = 0, unknown = x->kind == PIPELINE_EXPR_UNKNOWN, ret = 0;
 
 	if (!accept(ps, "["))
 		return fail(ps, "column %d: expected '[' after 'in'%s", "");
@@ -376,7 +376,7 @@ static int parse_comparison(struct parser *ps, struct pipeline_expr_value *out)
 static int need_bool(struct parser *ps, const struct pipeline_expr_value *v,
 		     const char *op)
 {
-	if (v->kind == PEXPR_BOOL || v->kind == PEXPR_UNKNOWN)
+	if (v->kind == PIPELINE_EXPR_BOOL || v->kind == PIPELINE_EXPR_UNKNOWN)
 		return 0;
 	return fail(ps, "column %d: '%s' needs true or false on each side",
 		    op);
@@ -394,7 +394,7 @@ static int parse_not(struct parser *ps, struct pipeline_expr_value *out)
 	ps->depth--;
 	if (ret == 0)
 		ret = need_bool(ps, out, "not");
-	if (ret == 0 && out->kind == PEXPR_BOOL)
+	if (ret == 0 && out->kind == PIPELINE_EXPR_BOOL)
 		out->boolean = !out->boolean;
 	return ret;
 }
@@ -409,7 +409,7 @@ static int parse_chain(struct parser *ps, struct pipeline_expr_value *out,
 
 	while (ret == 0 && accept(ps, word)) {
 		struct pipeline_expr_value right = { 0 };
-		int decided = out->kind == PEXPR_BOOL &&
+		int decided = out->kind == PIPELINE_EXPR_BOOL &&
 			out->boolean == decides;
 
 		ret = need_bool(ps, out, word);
@@ -420,11 +420,11 @@ static int parse_chain(struct parser *ps, struct pipeline_expr_value *out,
 		if (ret == 0)
 			ret = need_bool(ps, &right, word);
 		if (ret == 0 && !decided) {
-			if (right.kind == PEXPR_BOOL &&
+			if (right.kind == PIPELINE_EXPR_BOOL &&
 			    right.boolean == decides)
 				set_bool(out, decides);
-			else if (out->kind == PEXPR_UNKNOWN ||
-				 right.kind == PEXPR_UNKNOWN)
+			else if (out->kind == PIPELINE_EXPR_UNKNOWN ||
+				 right.kind == PIPELINE_EXPR_UNKNOWN)
 				set_bool(out, -1);
 			else
 				set_bool(out, !decides);
@@ -456,11 +456,11 @@ int pipeline_expr_eval(int *out, const char *cond, pipeline_expr_resolve_fn fn, 
 		if (*ps.p)
 			ret = fail(&ps, "column %d: unexpected '%s'", ps.p);
 	}
-	if (ret == 0 && v.kind != PEXPR_BOOL && v.kind != PEXPR_UNKNOWN)
+	if (ret == 0 && v.kind != PIPELINE_EXPR_BOOL && v.kind != PIPELINE_EXPR_UNKNOWN)
 		ret = mlops_err_set(err, MLOPS_EINPUT, "the condition is %s, "
 				    "not true or false", kind_name(v.kind));
 	if (ret == 0)
-		*out = v.kind == PEXPR_BOOL ? v.boolean : -1;
+		*out = v.kind == PIPELINE_EXPR_BOOL ? v.boolean : -1;
 	pipeline_expr_value_release(&v);
 	return ret;
 }

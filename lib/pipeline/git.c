@@ -1,6 +1,6 @@
-/* pipeline_git.c - filling a run's workspace (a libgit2 checkout of one
+/* git.c - filling a run's workspace (a libgit2 checkout of one
  * commit, or a copy of the pipeline's folder) and installing the git
- * hooks that start runs; see pipeline_git.h. */
+ * hooks that start runs; see pipeline.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 
 #include "core/buf.h"
 #include "core/fs.h"
-#include "pipeline/git.h"
+#include "pipeline/pipeline.h"
 #include "core/xalloc.h"
 
 #define HOOK_MARKER "# mlops-pipeline hook v1"

@@ -1,4 +1,4 @@
-/* pipeline_local.c - the local executor: each attempt of a step is
+/* local.c - the local executor: each attempt of a step is
  * `sh -c COMMAND` forked into its own process group in the run's
  * workspace, stdout and stderr appended to logs/STEP.log. A timeout or a
  * cancel signals the whole group (TERM, then KILL after a grace period),

@@ -1,4 +1,4 @@
-/* pipeline_spec.c - load pipeline.yaml into struct pipeline: keys checked,
+/* pipeline.c - load pipeline.yaml into struct pipeline: keys checked,
  * parameters typed, templates expanded, needs resolved and ordered (cycles
  * refused) and every ${...} reference checked, each error with
  * file:line:column. The format is mlops-pipeline.yaml(5). */
@@ -11,11 +11,10 @@
 
 #include "core/bounds.h"
 #include "core/buf.h"
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/fs.h"
 #include "core/parse.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/expr.h"
 #include "core/spec.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -49,15 +48,15 @@ void pipeline_param_value(const struct pipeline_param *pp,
 {
 	switch (pp->type) {
 	case PIPELINE_STRING:
-		out->kind = PEXPR_STR;
+		out->kind = PIPELINE_EXPR_STR;
 		out->str = xstrdup(pp->value);
 		break;
 	case PIPELINE_BOOL:
-		out->kind = PEXPR_BOOL;
+		out->kind = PIPELINE_EXPR_BOOL;
 		out->boolean = spec_scalar_bool(pp->value);
 		break;
 	default:
-		out->kind = PEXPR_NUM;
+		out->kind = PIPELINE_EXPR_NUM;
 		out->num = strtod(pp->value, NULL);
 	}
 }
@@ -522,7 +521,7 @@ static int template_resolve(const char *ref, struct pipeline_expr_value *out,
 	struct template_args *ta = arg;
 
 	(void)err;
-	out->kind = PEXPR_STR;
+	out->kind = PIPELINE_EXPR_STR;
 	for (size_t i = 0; i < ta->n; i++)
 		if (strcmp(ta->params[i].name, ref) == 0) {
 			out->str = xstrdup(ta->params[i].value);
@@ -818,7 +817,7 @@ static int check_ref(const char *ref, struct pipeline_expr_value *out, void *arg
 	const struct pipeline *p = rc->ld->p;
 	const struct pipeline_param *pp;
 
-	out->kind = PEXPR_UNKNOWN;
+	out->kind = PIPELINE_EXPR_UNKNOWN;
 	if (strncmp(ref, "steps.", 6) == 0) {
 		const char *name = ref + 6, *dot = strchr(name, '.');
 		char *sname = xstrndup(name, dot ? (size_t)(dot - name) :

@@ -1,5 +1,5 @@
-/* pipeline_runs.c - reading recorded runs, and cancelling one; see
- * pipeline_runs.h. */
+/* runs.c - reading recorded runs, and cancelling one; see
+ * pipeline.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,8 +13,8 @@
 #include "core/bounds.h"
 #include "core/buf.h"
 #include "core/object.h"
-#include "pipeline/exec.h"
-#include "pipeline/runs.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/executor.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 
@@ -413,7 +413,7 @@ static int runner_gone(struct store *st, const char *id, json_int_t pid,
 		       int *lock_fd)
 {
 	char *path = xasprintf("%s/runs/%s/%s", st->dir, id,
-			       PIPELINE_RUN_LOCK);
+			       PIPELINE_EXEC_LOCK_FILE);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	free(path);

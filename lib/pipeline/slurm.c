@@ -1,4 +1,4 @@
-/* pipeline_slurm.c - the Slurm executor: each attempt of a step becomes a
+/* slurm.c - the Slurm executor: each attempt of a step becomes a
  * batch job (sbatch) running a small script that sets the step's
  * environment and runs `sh -c COMMAND` in the run's workspace, which must
  * sit on storage the compute nodes share. A step submitted while what it
@@ -18,8 +18,7 @@
 
 #include "core/buf.h"
 #include "core/fs.h"
-#include "pipeline/git.h"
-#include "pipeline/exec.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/executor.h"
 #include "core/time.h"
 #include "core/xalloc.h"

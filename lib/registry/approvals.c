@@ -1,7 +1,7 @@
-/* registry_approvals.c - the approval record of a version across
+/* approvals.c - the approval record of a version across
  * environments: who registered, approved, rejected or imported it, in
  * which store and when. A store keeps only its own status changes
- * (registry_status.c); an imported version carries the record of the
+ * (status.c); an imported version carries the record of the
  * stores before it in its origin. The two together are the version's
  * record, which an export passes on whole, so that production still
  * says who approved a model in dev, and that staging imported it rather

@@ -1,5 +1,5 @@
-/* registry_card.c - storing model card revisions in registry_card; see
- * registry_card.h. Each change reads the latest revision and appends the
+/* card.c - storing model card revisions in registry_card; see
+ * registry.h. Each change reads the latest revision and appends the
  * next inside one BEGIN IMMEDIATE transaction, so concurrent edits are
  * serialised and none is lost. */
 #include <inttypes.h>
@@ -9,8 +9,7 @@
 #include "core/buf.h"
 #include "core/identity.h"
 #include "core/jsonio.h"
-#include "registry/modelcard.h"
-#include "registry/card.h"
+#include "registry/registry.h"
 #include "registry/internal.h"
 #include "core/time.h"
 #include "core/xalloc.h"

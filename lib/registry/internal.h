@@ -1,6 +1,8 @@
-/* registry_int.h - what the registry's own files share and nobody else
+/* internal.h - what the registry's own files share and nobody else
  * should call: loading rows into structs and recording a status change
- * with its event. */
+ * with its event.
+ *
+ * Private to lib/registry (the registry files). */
 #ifndef MLOPS_REGISTRY_INTERNAL_H
 #define MLOPS_REGISTRY_INTERNAL_H
 #include <sqlite3.h>

@@ -8,7 +8,7 @@
 
 #include "core/bounds.h"
 #include "core/jsonio.h"
-#include "registry/modelcard.h"
+#include "registry/registry.h"
 #include "core/parse.h"
 #include "core/spec.h"
 #include "core/time.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/jsonio.h"
-#include "registry/modelcard.h"
+#include "registry/registry.h"
 #include "core/xalloc.h"
 
 struct emitter {

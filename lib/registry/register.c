@@ -1,4 +1,4 @@
-/* registry_register.c - registering a model version: checking what is
+/* register.c - registering a model version: checking what is
  * given (artifacts, metrics, params, metadata), storing the artifacts as
  * blobs, numbering the version inside the write transaction, and the
  * lineage a pipeline step leaves in the environment. */

@@ -1,7 +1,7 @@
 /* registry.c - reading the model registry: names, groups, references
  * ("GROUP/N", "GROUP@ALIAS", "GROUP"), versions and their artifacts.
- * Registration is registry_register.c's job; status and aliases are
- * registry_status.c's. */
+ * Registration is register.c's job; status and aliases are
+ * status.c's. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>

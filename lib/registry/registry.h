@@ -8,7 +8,10 @@
  * change, including the one a registration makes, is recorded in the
  * history and emits a "Model Package State Change" event from source
  * "mlops.registry" in the same transaction. Audit records are the
- * caller's (cmd/) job, after commit. */
+ * caller's (cmd/) job, after commit.
+ *
+ * The public header of lib/registry: cmd/, tests and other domains include
+ * this one; the other headers of lib/registry are private to it. */
 #ifndef MLOPS_REGISTRY_H
 #define MLOPS_REGISTRY_H
 #include <stddef.h>
@@ -16,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/store.h"
@@ -215,11 +219,11 @@ int registry_status_alias_set(struct store *st, const char *group,
 		       const char *alias, int64_t version,
 		       struct mlops_err *err);
 /* Remove an alias; MLOPS_ENOTFOUND when it is not set. */
-int registry_status_alias_rm(struct store *st, const char *group, const char *alias,
-		      struct mlops_err *err);
+int registry_status_alias_rm(struct store *st, const char *group,
+			     const char *alias, struct mlops_err *err);
 /* The aliases of group: an array of {alias, version, set_by, set}. */
-int registry_status_alias_list(struct store *st, const char *group, json_t **out,
-			struct mlops_err *err);
+int registry_status_alias_list(struct store *st, const char *group,
+			       json_t **out, struct mlops_err *err);
 
 /* Write the artifacts of mv into dir (made if missing), each verified
  * before it appears under its name. */
@@ -248,8 +252,9 @@ json_t *registry_report_diff(const struct registry_version *a,
 /* Write GROUP/N as an export tar stream to fd (mlops-registry-export(5)):
  * manifest.json, the artifacts, card.json. Streams blobs without holding
  * them in memory; the same version always gives the same bytes. */
-int registry_transfer_export(struct store *st, const struct registry_version *mv,
-		    int fd, struct mlops_err *err);
+int registry_transfer_export(struct store *st,
+			     const struct registry_version *mv, int fd,
+			     struct mlops_err *err);
 
 /* Read an export stream from fd (stream names it in messages) and
  * register its version under the same GROUP/N, keeping its lineage,
@@ -264,5 +269,111 @@ int registry_transfer_export(struct store *st, const struct registry_version *mv
 int registry_transfer_import(struct store *st, int fd, const char *stream,
 		    const char *status, uint64_t max_size, char **group,
 		    int64_t *version, int *unchanged, struct mlops_err *err);
+
+/* card.c: the model card of each registered version, kept as
+ * immutable revisions: every change (create, a field edit, a status
+ * change) is a new revision numbered 1, 2, 3...; older ones stay
+ * readable. An Archived card is read-only. The content's schema and
+ * rendering are registry.h's job. */
+
+/* Make the card of mv, status Draft: what the registry knows, with from
+ * (card content, borrowed, may be NULL) merged over it. A card that
+ * exists already is MLOPS_ENOTFOUND (a conflict). *revision gets 1. */
+int registry_card_create(struct store *st, const struct registry_version *mv,
+			 const json_t *from, int64_t *revision,
+			 struct mlops_err *err);
+
+/* The card revision (0: the latest) of GROUP/version as {revision,
+ * status, content, change, user, time}; MLOPS_ENOTFOUND when there is
+ * no card, or no such revision. A new reference. */
+int registry_card_get(struct store *st, const char *group, int64_t version,
+		      int64_t revision, json_t **out, struct mlops_err *err);
+
+/* Apply n "KEY=VALUE" edits (see registry_modelcard_set) as one new
+ * revision. */
+int registry_card_set(struct store *st, const char *group, int64_t version,
+		      const char *const *assignments, size_t n,
+		      int64_t *revision, struct mlops_err *err);
+
+/* Move the card to status as a new revision; 1 (nothing written) when it
+ * has that status already. Archived cards accept no change at all. */
+int registry_card_set_status(struct store *st, const char *group,
+			     int64_t version, const char *status,
+			     int64_t *revision, struct mlops_err *err);
+
+/* Every revision, oldest first (an empty array when there is no card). */
+int registry_card_revisions(struct store *st, const char *group,
+			    int64_t version, json_t **out,
+			    struct mlops_err *err);
+
+/* Inside the caller's transaction: store revisions (checked with
+ * registry_modelcard_check_revisions) as the card of GROUP/version. */
+int registry_card_insert_revisions(struct store *st, const char *group,
+				   int64_t version, const json_t *revisions,
+				   struct mlops_err *err);
+
+/* modelcard.c: model card content after SageMaker's model card JSON
+ * schema (v0.1.0): the sections model_overview, intended_uses,
+ * business_details, training_details, evaluation_details and
+ * additional_information, checked field by field against a schema table;
+ * dotted-key edits typed by that schema; what the registry can fill in
+ * by itself; and rendering as Markdown or self-contained HTML.
+ *
+ * A card revision, as stored and exported, is the object {revision,
+ * status, content, change, user, time}. Storage is registry.h's. */
+
+#define REGISTRY_MODELCARD_DRAFT "Draft"
+#define REGISTRY_MODELCARD_ARCHIVED "Archived"
+
+/* 1 for Draft, PendingReview, Approved or Archived. */
+int registry_modelcard_valid_status(const char *s);
+
+/* Check content against the schema: only known fields, each of its type
+ * (enums such as risk_rating among their values). name is for messages;
+ * MLOPS_EINPUT names the first offending field by its dotted path. */
+int registry_modelcard_validate(const json_t *content, const char *name,
+		       struct mlops_err *err);
+
+/* Set the field at a dotted key ("intended_uses.risk_rating",
+ * "evaluation_details.0.name", "additional_information.custom_details.x")
+ * to value, converted to the field's type: text for strings, a number,
+ * true/false, an enum value, or JSON for objects and arrays. An index
+ * equal to an array's length appends. A key not in the schema, or a
+ * value of the wrong type, is MLOPS_EINPUT and leaves content alone. */
+int registry_modelcard_set(json_t *content, const char *key, const char *value,
+		  struct mlops_err *err);
+
+/* What the registry knows about mv, as card content: ids, version,
+ * framework, artifacts, params, metrics, lineage and who registered and
+ * approved it. report is registry_report_lineage's. A new reference. */
+json_t *registry_modelcard_populate(const struct registry_version *mv,
+			   const json_t *report);
+
+/* Set the fields of content that follow the version's approval, in
+ * additional_information.custom_details: approval_status (status) and
+ * approved_by, approved (from approved, {user, time}, or removed when it
+ * is null). The registry calls it whenever it hands a card out, so that
+ * a card never shows a status the version has left. */
+void registry_modelcard_set_approval(json_t *content, const char *status,
+			    const json_t *approved);
+
+/* Load card content from a .json file or a YAML file (any other name),
+ * YAML scalars typed by the schema; "path:line:col" in errors. */
+int registry_modelcard_load_file(json_t **out, const char *path,
+			struct mlops_err *err);
+
+/* Merge src into dst: objects recursively, anything else replaced. */
+void registry_modelcard_merge(json_t *dst, const json_t *src);
+
+/* Check an array of card revisions (from an import): each well formed
+ * (its time a timestamp), numbered 1, 2, 3..., its content valid. */
+int registry_modelcard_check_revisions(const json_t *revisions,
+				       const char *name, struct mlops_err *err);
+
+/* Render a card revision for people: format "md" or "html" (one
+ * self-contained page, no external assets). title names the model. */
+int registry_modelcard_render(struct buf *out, const json_t *revision,
+		     const char *title, const char *format,
+		     struct mlops_err *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* registry_report.c - what is derived from registered versions rather
+/* report.c - what is derived from registered versions rather
  * than stored: the lineage report (where a version came from, who
  * registered and who approved it) and the diff of two versions' metrics,
  * params and artifacts. */
@@ -8,7 +8,7 @@
 
 #include "core/buf.h"
 #include "core/jsonio.h"
-#include "pipeline/runs.h"
+#include "pipeline/pipeline.h"
 #include "registry/registry.h"
 #include "registry/internal.h"
 #include "core/time.h"

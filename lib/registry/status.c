@@ -1,4 +1,4 @@
-/* registry_status.c - the approval status of model versions, its
+/* status.c - the approval status of model versions, its
  * append-only history with the "Model Package State Change" events, and
  * aliases (champion, staging) that name a version of a group. */
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* registry_transfer.c - moving a model version between stores as one tar
+/* transfer.c - moving a model version between stores as one tar
  * stream (mlops-registry-export(5)): export writes the manifest, the
  * artifacts and the card revisions; import reads the whole stream into
  * temporary files, checking every name, size and hash, and only then
@@ -16,9 +16,8 @@
 #include "core/hash.h"
 #include "core/identity.h"
 #include "core/jsonio.h"
-#include "registry/modelcard.h"
+#include "registry/registry.h"
 #include "core/object.h"
-#include "registry/card.h"
 #include "registry/internal.h"
 #include "core/tar.h"
 #include "core/time.h"

@@ -1,4 +1,4 @@
-/* fuzz-fgroup.c - libFuzzer target for lib/feature/group.c.
+/* fuzz-group.c - libFuzzer target for lib/feature/group.c.
  *
  * Loads the input as a feature group definition. A definition that
  * validates must survive the round trip through its stored JSON with the
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/xalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

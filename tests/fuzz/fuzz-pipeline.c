@@ -13,7 +13,6 @@
 
 #include "core/buf.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/expr.h"
 #include "core/xalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,13 +22,13 @@ static int fixed(const char *ref, struct pipeline_expr_value *out, void *arg,
 {
 	(void)arg;
 	if (strcmp(ref, "n") == 0) {
-		out->kind = PEXPR_NUM;
+		out->kind = PIPELINE_EXPR_NUM;
 		out->num = 1.5;
 	} else if (strcmp(ref, "s") == 0) {
-		out->kind = PEXPR_STR;
+		out->kind = PIPELINE_EXPR_STR;
 		out->str = xstrdup("abc");
 	} else if (strcmp(ref, "b") == 0) {
-		out->kind = PEXPR_BOOL;
+		out->kind = PIPELINE_EXPR_BOOL;
 		out->boolean = 1;
 	} else {
 		return mlops_err_set(err, MLOPS_EINPUT, "no '%s'", ref);

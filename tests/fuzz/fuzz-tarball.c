@@ -1,4 +1,4 @@
-/* fuzz-tarball.c - libFuzzer target for the strict tar reader (libarchive
+/* fuzz-tar.c - libFuzzer target for the strict tar reader (libarchive
  * with our checks of types, names, the end of the archive and what follows
  * it): any input must be read member by member, or refused with an error,
  * without a crash, a leak or a read past the input. */

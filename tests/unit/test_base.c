@@ -242,7 +242,7 @@ END_TEST
 
 START_TEST(uuids_are_version_4)
 {
-	char a[UUID_STR_LEN], b[UUID_STR_LEN], h[17];
+	char a[ID_UUID_LEN], b[ID_UUID_LEN], h[17];
 
 	id_uuid4(a);
 	id_uuid4(b);

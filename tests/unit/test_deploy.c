@@ -1,7 +1,7 @@
 /* test_deploy.c - unit tests of the inference hot path and its helpers:
  * predio.c (CSV/JSON to floats, the float printer), xgbtrees.c (against
  * a hand-written model), capture.c (queue, files, reader), the
- * endpoint settings checks and gateway records (gwrecord.c). */
+ * endpoint settings checks and gateway records (gateway_record.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +13,8 @@
 
 #include <check.h>
 
-#include "deploy/capture.h"
-#include "deploy/endpoint.h"
+#include "deploy/deploy.h"
 #include "fixture.h"
-#include "deploy/gateway_record.h"
 #include "deploy/predio.h"
 #include "core/time.h"
 #include "core/xalloc.h"

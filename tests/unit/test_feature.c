@@ -1,5 +1,5 @@
 /* test_feature.c - unit tests of the feature store's library parts:
- * group definitions (fgroup.c) and the external sort (extsort.c). */
+ * group definitions (group.c) and the external sort (extsort.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include <check.h>
 
 #include "core/extsort.h"
-#include "feature/group.h"
+#include "feature/feature.h"
 #include "core/xalloc.h"
 
 static const char good_yaml[] =
@@ -43,7 +43,7 @@ START_TEST(fgroup_loads_and_round_trips_through_json)
 	j = feature_group_to_json(g);
 	ck_assert_int_eq(feature_group_from_json(&back, j, &err), 0);
 	ck_assert_str_eq(back->features[3].name, "balance");
-	ck_assert_int_eq(back->features[3].type, FTYPE_FRACTIONAL);
+	ck_assert_int_eq(back->features[3].type, FEATURE_GROUP_FRACTIONAL);
 	ck_assert(back->ttl_us == g->ttl_us);
 	json_decref(j);
 	feature_group_free(g);
@@ -109,13 +109,13 @@ START_TEST(fgroup_checks_values_against_types)
 			 MLOPS_EINPUT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "is not an ISO 8601 time"));
 	/* An integral event time must be Unix seconds, not RFC 3339. */
-	g->features[1].type = FTYPE_INTEGRAL;
+	g->features[1].type = FEATURE_GROUP_INTEGRAL;
 	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600", &err), 0);
 	ck_assert_int_eq(feature_group_check_value(g, 1, "2026-01-01T00:00:00Z",
 					    &err), MLOPS_EINPUT);
 	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600.5", &err),
 			 MLOPS_EINPUT);
-	g->features[1].type = FTYPE_FRACTIONAL;
+	g->features[1].type = FEATURE_GROUP_FRACTIONAL;
 	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600.5", &err), 0);
 	ck_assert_int_eq(feature_group_check_value(g, 1, "1.7e9", &err),
 			 MLOPS_EINPUT);

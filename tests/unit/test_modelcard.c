@@ -4,7 +4,7 @@
 
 #include <check.h>
 
-#include "registry/modelcard.h"
+#include "registry/registry.h"
 
 START_TEST(validate_names_the_offending_field)
 {

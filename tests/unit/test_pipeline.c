@@ -8,7 +8,6 @@
 
 #include "core/buf.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/expr.h"
 #include "core/xalloc.h"
 
 /* A resolver over a few fixed values: x=3, pi=3.14, s='abc', t=true. */
@@ -17,16 +16,16 @@ static int fixed(const char *ref, struct pipeline_expr_value *out, void *arg,
 {
 	(void)arg;
 	if (strcmp(ref, "x") == 0) {
-		out->kind = PEXPR_NUM;
+		out->kind = PIPELINE_EXPR_NUM;
 		out->num = 3;
 	} else if (strcmp(ref, "pi") == 0) {
-		out->kind = PEXPR_NUM;
+		out->kind = PIPELINE_EXPR_NUM;
 		out->num = 3.14;
 	} else if (strcmp(ref, "s") == 0) {
-		out->kind = PEXPR_STR;
+		out->kind = PIPELINE_EXPR_STR;
 		out->str = xstrdup("abc");
 	} else if (strcmp(ref, "t") == 0) {
-		out->kind = PEXPR_BOOL;
+		out->kind = PIPELINE_EXPR_BOOL;
 		out->boolean = 1;
 	} else {
 		return mlops_err_set(err, MLOPS_EINPUT, "no '%s'", ref);

@@ -1,0 +1,310 @@
+/* deploy.h - the public interface of lib/deploy, what cmd/, tests and
+ * other domains include: endpoints and their keys, the HTTP gateway that
+ * serves them, the gateway records that say which gateway is alive, and
+ * data capture. The other headers of lib/deploy are private to it. */
+#ifndef MLOPS_DEPLOY_H
+#define MLOPS_DEPLOY_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/hash.h"
+#include "core/store.h"
+
+/* endpoint.c: inference endpoints as the store keeps them: which model
+ * version each serves (and which it replaced, for rollback), its
+ * serverless settings, its API keys (SHA-256 only), and the counters a
+ * running gateway writes back. Changes bump the endpoint's generation,
+ * which is how gateways notice them, and emit "Endpoint State Change"
+ * events (source mlops.deploy) in the same transaction. Auditing is the
+ * caller's, after commit. */
+
+#define DEPLOY_ENDPOINT_SOURCE "mlops.deploy"
+#define DEPLOY_ENDPOINT_KEY_LEN 52	/* "mlk_" + 48 hex digits */
+
+struct deploy_endpoint_settings {
+	int max_concurrency;		/* 1-200 */
+	int memory_mb;			/* 1024-6144 */
+	int provisioned;		/* 0-max_concurrency */
+	int64_t idle_timeout_us;
+	int64_t timeout_us;
+	double capture_pct;		/* 0-100 */
+	uint64_t max_payload;		/* bytes */
+};
+
+/* max 10, 2048 MB, none provisioned, idle 60 s, timeout 60 s, no
+ * capture, 4 MB payloads: SageMaker's serverless defaults and limits. */
+void deploy_endpoint_settings_default(struct deploy_endpoint_settings *s);
+/* Check ranges; MLOPS_EUSAGE naming the option. */
+int deploy_endpoint_settings_check(const struct deploy_endpoint_settings *s,
+			    struct mlops_err *err);
+
+/* One deployed model version. */
+struct deploy_endpoint_model {
+	char *ref;		/* "GROUP/N"; NULL for no model */
+	char *framework;	/* "xgboost" | "exec" | "http" */
+	char *entry;		/* command, or NULL */
+	char *model_dir;	/* store-relative folder of its artifacts */
+	char *artifact;		/* the model file (xgboost), or NULL */
+};
+
+struct deploy_endpoint {
+	char *name;
+	struct deploy_endpoint_model cur, prev;
+	struct deploy_endpoint_settings set;
+	int64_t generation, created_us, updated_us;
+	char *created_by;
+	int key_required;		/* 0: public; 1: needs one of keys */
+	size_t nkeys;
+	unsigned char (*keys)[32];	/* SHA-256 of each API key */
+	/* Counters from the last gateway that served it (stats_us 0: none). */
+	int64_t requests, errors, cold_starts, captured, capture_dropped;
+	int64_t stats_us, last_cold_start_us;
+};
+
+/* What to deploy, as the registry resolved it. */
+struct deploy_endpoint_artifact {
+	const char *name;
+	const char *hash;
+};
+struct deploy_endpoint_source {
+	const char *ref;		/* "GROUP/N" */
+	const char *framework, *entry;
+	size_t nartifacts;
+	const struct deploy_endpoint_artifact *artifacts;
+};
+
+/* 1 when name may name an endpoint: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}. */
+int deploy_endpoint_valid_name(const char *name);
+
+/* Create endpoint name serving src, materialising its artifacts from the
+ * object store into endpoints/NAME/. MLOPS_ENOTFOUND when it exists. */
+int deploy_endpoint_create(struct store *st, const char *name,
+			   const struct deploy_endpoint_settings *set,
+			   const struct deploy_endpoint_source *src,
+			   struct mlops_err *err);
+/* Serve src instead; the current version becomes the one kept for
+ * rollback. */
+int deploy_endpoint_update(struct store *st, const char *name,
+			   const struct deploy_endpoint_source *src,
+			   struct mlops_err *err);
+/* Swap the current and the previous version. MLOPS_ENOTFOUND when there
+ * is no previous version. */
+int deploy_endpoint_rollback(struct store *st, const char *name,
+		      struct mlops_err *err);
+/* Delete the endpoint, its keys and its materialised artifacts (captured
+ * data is kept). */
+int deploy_endpoint_delete(struct store *st, const char *name,
+		    struct mlops_err *err);
+
+/* Make a new API key for name: key gets DEPLOY_ENDPOINT_KEY_LEN characters
+ * (shown once); only its SHA-256 is stored. */
+int deploy_endpoint_key_create(struct store *st, const char *name,
+			       char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
+			       struct mlops_err *err);
+
+/* Set name's key policy: key_required 1 refuses requests without a
+ * valid key (all of them when it has no key); 0 makes it public, which
+ * is MLOPS_ENOTFOUND while it has keys. Creating a key sets it to 1;
+ * revoking keys never changes it. */
+int deploy_endpoint_set_auth(struct store *st, const char *name,
+			     int key_required, struct mlops_err *err);
+
+/* Revoke the key of name whose id (its first 8 hex digits after "mlk_")
+ * is id. MLOPS_ENOTFOUND when there is none. */
+int deploy_endpoint_key_delete(struct store *st, const char *name,
+			       const char *id, struct mlops_err *err);
+/* Call fn(id, created_us, created_by) for each key of name, oldest
+ * first. */
+int deploy_endpoint_key_each(struct store *st, const char *name,
+		      void (*fn)(const char *id, int64_t created_us,
+				 const char *created_by, void *arg),
+		      void *arg, struct mlops_err *err);
+
+/* Load one endpoint (with keys and counters); MLOPS_ENOTFOUND. */
+int deploy_endpoint_get(struct store *st, const char *name,
+			struct deploy_endpoint **out, struct mlops_err *err);
+/* Load all, sorted by name. */
+int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
+			 size_t *n, struct mlops_err *err);
+void deploy_endpoint_free(struct deploy_endpoint *e);
+void deploy_endpoint_list_free(struct deploy_endpoint **eps, size_t n);
+
+/* For gateways: write back counters, and record one cold start. */
+int deploy_endpoint_stats_put(struct store *st, const struct deploy_endpoint *e,
+		       struct mlops_err *err);
+int deploy_endpoint_cold_start_add(struct store *st, const char *name,
+			    const char *model, int64_t time_us,
+			    int64_t duration_us, struct mlops_err *err);
+
+/* gateway.c: the HTTP gateway that serves every endpoint of a store
+ * (`mlops-deploy serve`): POST /endpoints/NAME/invocations (or
+ * /invocations with X-Mlops-Endpoint), GET /ping, GET /endpoints (JSON),
+ * GET /metrics (Prometheus text).
+ *
+ * libmicrohttpd runs a pool of epoll threads, one per core by default.
+ * xgboost endpoints are predicted on those threads, with no lock and no
+ * allocation per request once warm; exec and http endpoints suspend the
+ * connection and hand the request to their worker pool, so a slow model
+ * never holds a gateway thread. The gateway rereads the endpoint table
+ * when the store changes (or on SIGHUP) and switches models blue/green:
+ * a new version gets traffic once it answers, the old one drains. */
+
+#define DEPLOY_GATEWAY_DEFAULT_MAX_CONNECTIONS 10000
+#define DEPLOY_GATEWAY_DEFAULT_MAX_PER_CLIENT 256
+#define DEPLOY_GATEWAY_DEFAULT_HEADER_TIMEOUT_US (30 * INT64_C(1000000))
+#define DEPLOY_GATEWAY_DEFAULT_BODY_TIMEOUT_US (60 * INT64_C(1000000))
+#define DEPLOY_GATEWAY_DEFAULT_MAX_BUFFERED ((uint64_t)256 << 20)
+
+struct deploy_gateway_conf {
+	const char *store_dir;	/* the .mlops directory */
+	const char *listen;	/* "127.0.0.1:8080"; port 0 picks one */
+	int threads;		/* 0: one per core */
+	/* Limits against clients that hold connections or memory (0 takes
+	 * the GATEWAY_DEFAULT_* value). A connection must send a request's
+	 * headers within header_timeout_us of opening or of its previous
+	 * answer, and the body within body_timeout_us of the headers,
+	 * whatever trickles in, else it is closed. Bodies buffered across
+	 * all connections stay under max_buffered bytes: past it, 503. */
+	unsigned max_connections, max_per_client;
+	int64_t header_timeout_us, body_timeout_us;
+	uint64_t max_buffered;
+	FILE *log;		/* where to log, one line per event */
+	/* Called once listening, with the base URL ("http://host:port"). */
+	void (*on_ready)(void *arg, const char *url);
+	void *arg;
+};
+
+/* Serve until SIGTERM or SIGINT, then stop accepting, let in-flight
+ * requests finish (up to the longest endpoint timeout) and return 0.
+ * Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (call it
+ * before any other thread exists) and ignores SIGPIPE. A port in use or
+ * a store that cannot be opened is an error before on_ready. */
+int deploy_gateway_run(const struct deploy_gateway_conf *conf,
+		       struct mlops_err *err);
+
+/* gateway_record.c: the record each running gateway keeps in its store,
+ * gateways/HOST-PID.json: its pid, host and URL, and the endpoints it
+ * serves with the generation and state of each. `describe` tells an
+ * endpoint's status from the records, `stop` finds gateways through
+ * them whatever their pidfile.
+ *
+ * A gateway writes its record before it reports that it listens,
+ * rewrites it when what it serves changes, touches it every 2 s and
+ * removes it before it exits; so the records are true when `serve` or
+ * `stop` returns. The record of a gateway that was killed stays behind
+ * but counts as dead: on this host when its process is gone (or the pid
+ * names another process), on another host when it was not touched for
+ * DEPLOY_GATEWAY_RECORD_STALE_S seconds. */
+
+#define DEPLOY_GATEWAY_RECORD_DIR "gateways"
+#define DEPLOY_GATEWAY_RECORD_STALE_S 10
+
+/* One endpoint as a gateway serves it. */
+struct deploy_gateway_record_endpoint {
+	char *name;
+	char *model;		/* the version answering, "GROUP/N" */
+	int64_t generation;	/* of the endpoint's row it applied */
+	int failed;		/* that version cannot serve (503) */
+};
+
+/* One live gateway. */
+struct deploy_gateway_record {
+	long pid;
+	int local;		/* runs on this host */
+	char *host, *url;
+	size_t n;
+	struct deploy_gateway_record_endpoint *eps;
+};
+
+/* The live gateways of the store at store_dir (its .mlops directory),
+ * in no particular order; none when there is no record. A record that
+ * cannot be read or parsed is skipped (it is being replaced, or is not
+ * ours). The caller frees *out with deploy_gateway_record_list_free. */
+int deploy_gateway_record_list(const char *store_dir,
+			       struct deploy_gateway_record **out, size_t *n,
+			       struct mlops_err *err);
+void deploy_gateway_record_list_free(struct deploy_gateway_record *recs,
+				     size_t n);
+
+/* The status of endpoint name at generation as the live gateways serve
+ * it: "InService" (some gateway serves that generation), "Updating" (a
+ * gateway serves an older one), "Creating" (a gateway runs but has not
+ * loaded the endpoint yet), "Failed" (its version cannot serve), or
+ * "OutOfService" (no gateway runs). A static string. */
+const char *deploy_gateway_record_status(
+	const struct deploy_gateway_record *recs, size_t n, const char *name,
+	int64_t generation);
+
+/* Is process pid running on this host (a zombie is not)? */
+int deploy_gateway_record_alive(long pid);
+
+/* The path of this process's record in store_dir; the caller frees. */
+char *deploy_gateway_record_own_path(const char *store_dir);
+
+/* Write this process's record: pid, url and eps, to path (from
+ * deploy_gateway_record_own_path), unless it already holds exactly that
+ * (last keeps what was written). */
+int deploy_gateway_record_write(const char *path, struct buf *last,
+	const char *url, const struct deploy_gateway_record_endpoint *eps,
+	size_t n, struct mlops_err *err);
+
+/* Mark the record at path as fresh (for gateways on other hosts). */
+void deploy_gateway_record_touch(const char *path);
+
+/* Remove the records of gateways of this host that are dead. */
+void deploy_gateway_record_prune(const char *store_dir);
+
+/* capture.c: endpoint data capture in SageMaker's format, written off
+ * the request path.
+ *
+ * Each record is one JSON line {"captureData": {"endpointInput":
+ * {observedContentType, mode "INPUT", data, encoding}, "endpointOutput":
+ * {... mode "OUTPUT" ...}}, "eventMetadata": {eventId, inferenceTime},
+ * "eventVersion": "0"} in .jsonl files under
+ * capture/ENDPOINT/YYYY/MM/DD/HH/. Request threads hand records to a
+ * bounded lock-free queue and return at once; one background thread
+ * writes them. When the queue is full the record
+ * is dropped and counted, never the request. A file is written under a
+ * hidden ".NAME.part" name and completed by renaming it to NAME.jsonl
+ * when its hour ends, after a second without records, after 30 seconds,
+ * at 64 MB, and when the writer stops; readers only see whole files. */
+
+struct deploy_capture;
+
+/* Start a writer for files under dir (the store's capture/ folder), with
+ * a queue of queue_len records (rounded up to a power of two). */
+int deploy_capture_start(struct deploy_capture **out, const char *dir,
+			 size_t queue_len, struct mlops_err *err);
+/* Bound the bytes queued records may hold (DEPLOY_CAPTURE_MAX_BYTES unless
+ * set): past it records are dropped, so that big bodies arriving faster
+ * than the writer writes cannot grow the gateway without bound. */
+#define DEPLOY_CAPTURE_MAX_BYTES ((size_t)256 << 20)
+void deploy_capture_limit_bytes(struct deploy_capture *c, size_t max_bytes);
+/* Write what is queued, complete every file, stop the thread and free. */
+void deploy_capture_stop(struct deploy_capture *c);
+
+/* Queue one record; never blocks. Returns 0, or -1 when the queue was
+ * full (in records or bytes) and the record was dropped. The data is
+ * copied. */
+int deploy_capture_submit(struct deploy_capture *c, const char *endpoint,
+			  int64_t time_us, const char *in_type, const void *in,
+			  size_t in_len, const char *out_type, const void *out,
+			  size_t out_len);
+
+/* Records written to files so far, and dropped so far. */
+uint64_t deploy_capture_written(const struct deploy_capture *c);
+uint64_t deploy_capture_dropped(const struct deploy_capture *c);
+
+/* Call fn for each record of endpoint under dir whose inferenceTime is in
+ * [since_us, until_us), files in time order. fn returns non-zero to
+ * stop. A malformed line is MLOPS_EINPUT naming the file and line. */
+int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
+		 int64_t until_us, int (*fn)(json_t *record, void *arg),
+		 void *arg, struct mlops_err *err);
+
+#endif
