@@ -8,7 +8,6 @@
 
 #include <jansson.h>
 
-#include "core/audit.h"
 #include "core/cli.h"
 #include "deploy/deploy.h"
 #include "core/jsonio.h"
@@ -102,7 +101,8 @@ enum {
 
 /* Resolve ref in the registry and check the approval gate. */
 static int resolve_model(struct cli *cli, struct store *st, const char *ref,
-			 int allow_unapproved, struct deploy_source_resolved *out)
+			 int allow_unapproved,
+			 struct deploy_source_resolved *out)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 
@@ -119,20 +119,6 @@ static int resolve_model(struct cli *cli, struct store *st, const char *ref,
 	return 0;
 }
 
-static int audit_done(struct cli *cli, struct store *st, const char *action,
-		      const char *endpoint, const char *model)
-{
-	struct mlops_err err = MLOPS_ERR_INIT;
-	json_t *detail = model ? json_pack("{s:s}", "model", model) : NULL;
-	struct audit_entry e = { action, endpoint, "success", detail };
-	int ret = audit_append(st, &e, &err);
-
-	json_decref(detail);
-	return ret < 0 ? cli_fail(cli, &err) : 0;
-}
-
-/* Resolve model and deploy it to endpoint name: a new endpoint with
- * settings set, or (set NULL) an update of an existing one. */
 static int deploy_version(struct cli *cli, const char *name,
 			  const char *model, int allow_unapproved,
 			  const struct deploy_endpoint_settings *set)
@@ -146,18 +132,13 @@ static int deploy_version(struct cli *cli, const char *name,
 		return ret;
 	if ((ret = resolve_model(cli, st, model, allow_unapproved, &res)) != 0)
 		return ret;
-	ret = audit_intend(st, set ? "deploy.create" : "deploy.update", name,
-			   &err);
-	if (ret == 0 && set)
+	if (set)
 		ret = deploy_endpoint_create(st, name, set, &res.src, &err);
-	else if (ret == 0)
+	else
 		ret = deploy_endpoint_update(st, name, &res.src, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
 	else
-		ret = audit_done(cli, st, set ? "deploy.create" :
-				 "deploy.update", name, res.ref);
-	if (ret == 0)
 		printf("%s: serving %s\n", name, res.ref);
 	deploy_source_release(&res);
 	return ret;
@@ -307,12 +288,9 @@ static int cmd_update(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (deploy_endpoint_set_auth(st, argv[optind], auth, &err) < 0)
 		return cli_fail(cli, &err);
-	ret = audit_done(cli, st, auth ? "deploy.auth.key" :
-			 "deploy.auth.public", argv[optind], NULL);
-	if (ret == 0)
-		printf("%s: %s\n", argv[optind], auth ? "requires an API key" :
-		       "public");
-	return ret;
+	printf("%s: %s\n", argv[optind], auth ? "requires an API key" :
+	       "public");
+	return 0;
 }
 
 static const struct option help_only[] = {
@@ -322,7 +300,7 @@ static const struct option help_only[] = {
 /* rollback and delete: one ENDPOINT, one library call, then report
  * prints what it did. */
 static int simple_verb(int argc, char **argv, struct cli *cli,
-		       const char *usage, const char *action,
+		       const char *usage,
 		       int (*fn)(struct store *, const char *,
 				 struct mlops_err *),
 		       int (*report)(struct cli *, struct store *,
@@ -338,13 +316,9 @@ static int simple_verb(int argc, char **argv, struct cli *cli,
 		return cli_usage(cli, usage, "expected one ENDPOINT");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (audit_intend(st, action, argv[optind], &err) < 0 ||
-	    fn(st, argv[optind], &err) < 0)
+	if (fn(st, argv[optind], &err) < 0)
 		return cli_fail(cli, &err);
-	ret = audit_done(cli, st, action, argv[optind], NULL);
-	if (ret == 0)
-		ret = report(cli, st, argv[optind]);
-	return ret;
+	return report(cli, st, argv[optind]);
 }
 
 /* What rollback did: the version the endpoint serves now. */
@@ -370,13 +344,13 @@ static int report_deleted(struct cli *cli, struct store *st, const char *name)
 
 static int cmd_rollback(int argc, char **argv, struct cli *cli)
 {
-	return simple_verb(argc, argv, cli, usage_rollback, "deploy.rollback",
+	return simple_verb(argc, argv, cli, usage_rollback,
 			   deploy_endpoint_rollback, report_serving);
 }
 
 static int cmd_delete(int argc, char **argv, struct cli *cli)
 {
-	return simple_verb(argc, argv, cli, usage_delete, "deploy.delete",
+	return simple_verb(argc, argv, cli, usage_delete,
 			   deploy_endpoint_delete, report_deleted);
 }
 
@@ -609,13 +583,10 @@ static int cmd_key_create(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (audit_intend(st, "deploy.key.create", argv[optind], &err) < 0 ||
-	    deploy_endpoint_key_create(st, argv[optind], key, &err) < 0)
+	if (deploy_endpoint_key_create(st, argv[optind], key, &err) < 0)
 		return cli_fail(cli, &err);
-	ret = audit_done(cli, st, "deploy.key.create", argv[optind], NULL);
-	if (ret == 0)
-		printf("%s\n", key);
-	return ret;
+	printf("%s\n", key);
+	return 0;
 }
 
 static int cmd_key_list(int argc, char **argv, struct cli *cli)
@@ -650,13 +621,11 @@ static int cmd_key_delete(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (audit_intend(st, "deploy.key.delete", argv[optind], &err) < 0 ||
-	    deploy_endpoint_key_delete(st, argv[optind], argv[optind + 1], &err) < 0)
+	if (deploy_endpoint_key_delete(st, argv[optind], argv[optind + 1],
+				       &err) < 0)
 		return cli_fail(cli, &err);
-	ret = audit_done(cli, st, "deploy.key.delete", argv[optind], NULL);
-	if (ret == 0)
-		printf("%s: key %s revoked\n", argv[optind], argv[optind + 1]);
-	return ret;
+	printf("%s: key %s revoked\n", argv[optind], argv[optind + 1]);
+	return 0;
 }
 
 static const struct cli_verb key_verbs[] = {

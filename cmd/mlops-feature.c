@@ -2,7 +2,6 @@
  * store, the offline store and point-in-time datasets. The verbs live in
  * cmd/mlops-feature/; the work is lib/'s (fgroup, fstore, fingest,
  * fonline, foffline, fpit). */
-#include "core/audit.h"
 #include "core/cli.h"
 #include "feature/feature.h"
 #include "mlops-feature/feature.h"
@@ -16,17 +15,6 @@ int feature_load_group(struct cli *cli, const char *name,
 	if ((ret = cli_store(cli, st)) != 0)
 		return ret;
 	if (feature_load(*st, name, g, &err) < 0)
-		return cli_fail(cli, &err);
-	return 0;
-}
-
-int feature_audit(struct cli *cli, struct store *st, const char *action,
-		  const char *resource, json_t *detail)
-{
-	struct mlops_err err = MLOPS_ERR_INIT;
-	struct audit_entry e = { action, resource, "success", detail };
-
-	if (audit_append(st, &e, &err) < 0)
 		return cli_fail(cli, &err);
 	return 0;
 }

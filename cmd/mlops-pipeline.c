@@ -3,13 +3,11 @@
  * cancel runs live here; list/show/logs, validate/graph and hook in
  * cmd/mlops-pipeline/. See mlops-pipeline(1) and mlops-pipeline.yaml(5). */
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/audit.h"
 #include "core/bounds.h"
 #include "core/buf.h"
 #include "core/cli.h"
@@ -61,103 +59,13 @@ static void progress(const char *line, void *arg)
 	fprintf(stderr, "%s: %s\n", (const char *)arg, line);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
+/* Print the run's ID first, as soon as it is recorded, and keep it for
+ * the closing line. */
+static void started(const char *run_id, void *arg)
 {
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int audit_run(struct store *st, const char *action,
-		     const char *run_id, const char *pipeline,
-		     const char *status, const char *commit,
-		     struct mlops_err *err)
-{
-	json_t *detail = json_pack("{s:s,s:s}", "pipeline", pipeline,
-				   "status", status);
-	struct audit_entry entry = { action, run_id, strcmp(status,
-							    "Succeeded") ?
-				     "failure" : "success", detail };
-	int ret;
-
-	if (commit)
-		json_object_set_new(detail, "gitCommit", json_string(commit));
-	ret = audit_append(st, &entry, err);
-	json_decref(detail);
-	return ret;
-}
-
-struct run_args {
-	const char *file;
-	const char *commit;
-	const char *repo;
-	char **params;
-	size_t nparams;
-	struct pipeline_exec_opts opts;
-};
-
-/* Fill the workspace and load the pipeline: a checkout of the commit, or
- * a copy of the pipeline file's folder. */
-static int prepare(struct store *st, struct run_args *a, const char *ws,
-		   const char *final_ws, struct pipeline **p, struct buf *spec,
-		   char **spec_dir, char sha[PIPELINE_GIT_SHA_HEX],
-		   struct mlops_err *err)
-{
-	int ret;
-
-	if (a->commit) {
-		char *path = fs_path_join(ws, a->file);
-
-		ret = pipeline_git_checkout(a->repo, a->commit, ws, sha, err);
-		if (ret == 0 && (ret = buf_read_file(spec, path,
-						     MLOPS_MAX_SPEC, err)) < 0)
-			mlops_err_set(err, MLOPS_ENOTFOUND, "commit %.12s has "
-				      "no '%s'", sha, a->file);
-		if (ret == 0)
-			ret = pipeline_load_mem(p, spec->s, spec->len, a->file,
-						ws, a->params, a->nparams, err);
-		free(path);
-		*spec_dir = xstrdup(final_ws);
-		a->opts.git_commit = sha;
-		a->opts.git_repo = a->repo;
-	} else {
-		char *abs = fs_path_absolute(a->file);
-		struct mlops_err ignored = MLOPS_ERR_INIT;
-
-		*spec_dir = fs_path_dirname(abs);
-		free(abs);
-		ret = buf_read_file(spec, a->file, MLOPS_MAX_SPEC, err);
-		if (ret == 0)
-			ret = pipeline_load_mem(p, spec->s, spec->len, a->file,
-						*spec_dir, a->params,
-						a->nparams, err);
-		if (ret == 0)
-			ret = pipeline_git_copy_tree(*spec_dir, ws, st->dir, err);
-		/* The copy holds HEAD only when nothing under it differs
-		 * from HEAD: else recording HEAD would lie about lineage. */
-		if (ret == 0) {
-			int head = pipeline_git_head(*spec_dir, sha, &ignored);
-
-			if (head == 0)
-				a->opts.git_commit = sha;
-			else if (head == 1)
-				fprintf(stderr, "mlops-pipeline: %s: the run "
-					"records no commit\n", ignored.msg);
-		}
-	}
-	if (ret == 0)
-		ret = pipeline_exec_check_inputs(*p, ws, err);
-	if (ret == 0)
-		ret = pipeline_exec_check_features(*p, st, err);
-	return ret;
+	snprintf(arg, PIPELINE_EXEC_RUN_ID_MAX, "%s", run_id);
+	printf("%s\n", run_id);
+	fflush(stdout);
 }
 
 static int cmd_run(int argc, char **argv, struct cli *cli)
@@ -172,14 +80,11 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 		{ "param", required_argument, 0, 'p' },
 		{ "repo", required_argument, 0, 'R' }, { 0, 0, 0, 0 }
 	};
-	struct run_args a = { "pipeline.yaml", NULL, NULL, NULL, 0,
-			      { "local", 0, 1, NULL, NULL, progress, NULL,
-				-1 } };
+	char run_id[PIPELINE_EXEC_RUN_ID_MAX] = "";
+	struct pipeline_launch a = { "pipeline.yaml", NULL, NULL, NULL, 0,
+				     { "local", 0, 1, NULL, NULL, progress,
+				       NULL, -1 }, started, run_id };
 	struct mlops_err err = MLOPS_ERR_INIT;
-	char run_id[PIPELINE_EXEC_RUN_ID_MAX], sha[PIPELINE_GIT_SHA_HEX] = "";
-	struct pipeline *p = NULL;
-	struct buf spec = BUF_INIT;
-	char *ws = NULL, *tmp = NULL, *final_ws = NULL, *spec_dir = NULL;
 	const char *status = "Failed";
 	struct store *st;
 	int64_t jobs;
@@ -236,46 +141,10 @@ static int cmd_run(int argc, char **argv, struct cli *cli)
 		free(a.params);
 		return ret;
 	}
-	pipeline_exec_run_id_new(run_id);
-	tmp = store_path(st, "tmp");
-	ws = xasprintf("%s/run-%s", tmp, run_id);
-	final_ws = xasprintf("%s/runs/%s", st->dir, run_id);
-	ret = fs_mkdir_p(ws, &err);
-	if (ret == 0)
-		ret = prepare(st, &a, ws, final_ws, &p, &spec, &spec_dir, sha,
-			      &err);
-	/* Locked before the run is recorded Executing, so that no one
-	 * takes it for a run whose runner is gone. */
-	if (ret == 0)
-		ret = pipeline_exec_lock(ws, &a.opts.lock_fd, &err);
-	if (ret == 0)
-		ret = audit_intend(st, "pipeline.run", run_id, &err);
-	if (ret == 0)
-		ret = pipeline_exec_create(st, run_id, p, spec.s, spec.len,
-					   spec_dir, a.params, a.nparams, ws,
-					   &a.opts, &err);
-	if (ret < 0) {
-		remove_tree(ws);
-		goto out;
-	}
-	printf("%s\n", run_id);
-	fflush(stdout);
-	ret = pipeline_exec_run(st, run_id, p, &a.opts, &status, &err);
-	if (ret == 0)
-		ret = audit_run(st, "pipeline.run", run_id, p->name, status,
-				a.opts.git_commit, &err);
+	ret = pipeline_launch_run(st, &a, &status, &err);
 	if (ret == 0)
 		fprintf(stderr, "%s: run %s %s\n", cli->prog, run_id, status);
-out:
-	if (a.opts.lock_fd >= 0)
-		close(a.opts.lock_fd);
-	pipeline_free(p);
-	buf_release(&spec);
 	free(a.params);
-	free(ws);
-	free(tmp);
-	free(final_ws);
-	free(spec_dir);
 	return ret < 0 ? cli_fail(cli, &err) : pipeline_run_exit(status);
 }
 
@@ -285,17 +154,17 @@ static int cmd_retry(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' },
 		{ "jobs", required_argument, 0, 'j' }, { 0, 0, 0, 0 }
 	};
-	struct pipeline_exec_opts o = { "local", 0, 1, NULL, NULL, progress,
-					NULL, -1 };
+	char run_id[PIPELINE_EXEC_RUN_ID_MAX] = "";
+	struct pipeline_launch a = { NULL, NULL, NULL, NULL, 0,
+				     { "local", 0, 1, NULL, NULL, progress,
+				       NULL, -1 }, started, run_id };
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct pipeline *p = NULL;
-	const char *status = "Failed", *id, *was;
-	json_t *run = NULL;
+	const char *status = "Failed";
 	struct store *st;
 	int64_t jobs = 0;
 	int c, ret;
 
-	o.progress_arg = (void *)cli->prog;
+	a.opts.progress_arg = (void *)cli->prog;
 	while ((c = cli_getopt(argc, argv, "hj:", opts, cli, usage_retry))
 	       != -1)
 		switch (c) {
@@ -311,40 +180,12 @@ static int cmd_retry(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_retry, "expected one RUN");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	ret = pipeline_runs_get(st, argv[optind], &run, &err);
+	a.opts.jobs = (int)jobs;
+	ret = pipeline_launch_retry(st, argv[optind], &a, &status, &err);
 	if (ret < 0)
 		return cli_fail(cli, &err);
-	id = json_string_value(json_object_get(run, "id"));
-	was = json_string_value(json_object_get(run, "status"));
-	if (strcmp(was, "Failed") != 0 && strcmp(was, "Stopped") != 0) {
-		ret = mlops_err_set(&err, MLOPS_ENOTFOUND, "run %s is %s: only "
-				    "a Failed or Stopped run can be retried",
-				    id, was);
-		goto out;
-	}
-	o.executor = json_string_value(json_object_get(run, "executor"));
-	o.jobs = jobs ? (int)jobs :
-		(int)json_integer_value(json_object_get(run, "jobs"));
-	o.use_cache = json_is_true(json_object_get(run, "cache"));
-	ret = pipeline_runs_definition(st, run, &p, &err);
-	if (ret < 0)
-		goto out;
-	printf("%s\n", id);
-	fflush(stdout);
-	ret = audit_intend(st, "pipeline.retry", id, &err);
-	if (ret == 0)
-		ret = pipeline_exec_run(st, id, p, &o, &status, &err);
-	if (ret == 0)
-		ret = audit_run(st, "pipeline.retry", id, p->name, status,
-				json_string_value(json_object_get(run,
-								  "gitCommit")),
-				&err);
-	if (ret == 0)
-		fprintf(stderr, "%s: run %s %s\n", cli->prog, id, status);
-out:
-	pipeline_free(p);
-	json_decref(run);
-	return ret < 0 ? cli_fail(cli, &err) : pipeline_run_exit(status);
+	fprintf(stderr, "%s: run %s %s\n", cli->prog, run_id, status);
+	return pipeline_run_exit(status);
 }
 
 static int cmd_cancel(int argc, char **argv, struct cli *cli)
@@ -353,13 +194,9 @@ static int cmd_cancel(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct audit_entry entry = { "pipeline.cancel", NULL, "success",
-				     NULL };
-	char *status = NULL;
-	json_t *run = NULL;
+	char *id = NULL, *status = NULL;
 	struct store *st;
-	int c, ret, signalled = 0;
-	const char *id = NULL;
+	int c, ret;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_cancel))
 	       != -1)
@@ -368,34 +205,13 @@ static int cmd_cancel(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_cancel, "expected one RUN");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	ret = pipeline_runs_get(st, argv[optind], &run, &err);
-	if (ret == 0) {
-		id = json_string_value(json_object_get(run, "id"));
-		ret = audit_intend(st, entry.action, id, &err);
-	}
-	if (ret == 0) {
-		ret = pipeline_runs_cancel(st, run, &signalled, &err);
-	}
-	/* The runner stops its steps and records the end: wait for it. */
-	for (int i = 0; ret == 0 && signalled && i < 600; i++) {
-		free(status);
-		status = NULL;
-		ret = pipeline_runs_status(st, id, &status, &err);
-		if (ret == 0 && strcmp(status, "Executing") != 0)
-			break;
-		usleep(100000);
-	}
-	if (ret == 0) {
-		entry.resource = id;
-		ret = audit_append(st, &entry, &err);
-	}
-	if (ret == 0)
-		printf("%s %s\n", id, status ? status : "Stopped");
+	if (pipeline_launch_cancel(st, argv[optind], &id, &status, &err) < 0)
+		return cli_fail(cli, &err);
+	printf("%s %s\n", id, status);
+	free(id);
 	free(status);
-	json_decref(run);
-	return ret < 0 ? cli_fail(cli, &err) : 0;
+	return 0;
 }
-
 static const struct cli_verb verbs[] = {
 	{ "run", cmd_run, usage_run, "run a pipeline" },
 	{ "list", cmd_list, usage_list, "list runs" },

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/audit.h"
 #include "core/jsonio.h"
 #include "mlops-registry/registry-cmd.h"
 #include "core/table.h"
@@ -114,27 +113,6 @@ int regcmd_text(const struct cli *cli, const char *usage, const char *option,
 	return 0;
 }
 
-int regcmd_intend(struct store *st, const char *action,
-		  const struct registry_version *mv, struct mlops_err *err)
-{
-	char *name = regcmd_name(mv);
-	int ret = audit_intend(st, action, name, err);
-
-	free(name);
-	return ret;
-}
-
-int regcmd_audit(const struct cli *cli, struct store *st, const char *action,
-		 const char *resource, json_t *detail)
-{
-	struct mlops_err err = MLOPS_ERR_INIT;
-	struct audit_entry entry = { action, resource, "success", detail };
-
-	if (audit_append(st, &entry, &err) < 0)
-		return cli_fail(cli, &err);
-	return 0;
-}
-
 int regcmd_resolve(const struct cli *cli, struct store *st, const char *ref,
 		   struct registry_version **out)
 {
@@ -206,14 +184,9 @@ static int cmd_create(int argc, char **argv, struct cli *cli)
 		return ret;
 	}
 	ret = cli_store(cli, &st);
-	if (ret == 0 && (audit_intend(st, "registry.create", argv[optind],
-				      &err) < 0 ||
-			 registry_group_create(st, argv[optind], description,
-					       tags, &err) < 0))
+	if (ret == 0 && registry_group_create(st, argv[optind], description,
+					      tags, &err) < 0)
 		ret = cli_fail(cli, &err);
-	if (ret == 0)
-		ret = regcmd_audit(cli, st, "registry.create", argv[optind],
-				   NULL);
 	if (ret == 0)
 		printf("created model group '%s'\n", argv[optind]);
 	json_decref(tags);
@@ -548,9 +521,7 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 	nv.params = ra.params;
 	nv.meta = ra.meta;
 	nv.lineage = lineage;
-	if ((ret = audit_intend(st, "registry.register", nv.group,
-				&err)) < 0 ||
-	    (ret = registry_register(st, &nv, &version, &err)) < 0)
+	if ((ret = registry_register(st, &nv, &version, &err)) < 0)
 		goto fail;
 	name = xasprintf("%s/%" PRId64, nv.group, version);
 	printf("%s\n", name);
@@ -560,10 +531,8 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 			"run %s step %s\n", cli->prog, name,
 			json_string_value(json_object_get(lineage, "run_id")),
 			json_string_value(json_object_get(lineage, "step")));
-		ret = 0;
-	} else {
-		ret = regcmd_audit(cli, st, "registry.register", name, NULL);
 	}
+	ret = 0;
 	free(name);
 	goto out;
 fail:

@@ -94,8 +94,8 @@ enum {
 	OPT_MAXLAT, OPT_MAXERR, OPT_MINAGREE, OPT_SINCE, OPT_UNTIL
 };
 
-static int audit_done(struct cli *cli, struct store *st, const char *action,
-		      const char *test, json_t *detail)
+static int audit_success(struct cli *cli, struct store *st, const char *action,
+			 const char *test, json_t *detail)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct audit_entry e = { action, test, "success", detail };
@@ -145,7 +145,7 @@ static int start_test(struct cli *cli, struct shadow_start_req *req,
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
 	else
-		ret = audit_done(cli, st, "shadow.start", name, json_pack(
+		ret = audit_success(cli, st, "shadow.start", name, json_pack(
 			"{s:s,s:s,s:f}", "endpoint", req->endpoint, "model",
 			res.ref, "sample_percent", req->sample_pct));
 	if (ret == 0)
@@ -342,7 +342,7 @@ static int cmd_stop(int argc, char **argv, struct cli *cli)
 	if (audit_intend(st, "shadow.stop", argv[optind], &err) < 0 ||
 	    shadow_end(st, argv[optind], "Stopped", &err) < 0)
 		return cli_fail(cli, &err);
-	ret = audit_done(cli, st, "shadow.stop", argv[optind], NULL);
+	ret = audit_success(cli, st, "shadow.stop", argv[optind], NULL);
 	if (ret == 0)
 		printf("%s: stopped\n", argv[optind]);
 	return ret;
@@ -371,7 +371,7 @@ static int cmd_promote(int argc, char **argv, struct cli *cli)
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
 	else
-		ret = audit_done(cli, st, "shadow.promote", argv[optind],
+		ret = audit_success(cli, st, "shadow.promote", argv[optind],
 				 json_pack("{s:s,s:s}", "endpoint",
 					   t->endpoint, "model", res.ref));
 	if (ret == 0)
@@ -452,7 +452,7 @@ static int cmd_replay(int argc, char **argv, struct cli *cli)
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
 	else
-		ret = audit_done(cli, st, "shadow.replay", name, json_pack(
+		ret = audit_success(cli, st, "shadow.replay", name, json_pack(
 			"{s:s,s:s,s:I}", "endpoint", req.endpoint, "model",
 			res.ref, "requests", (json_int_t)n));
 	if (ret == 0)

@@ -51,6 +51,10 @@ static int cmd_init(int argc, char **argv, struct cli *cli)
 		".";
 	if (store_init(dir, env, &created, &err) < 0)
 		return cli_fail(cli, &err);
+	/* The one record appended in cmd/: store_init() makes the folder,
+	 * the database and the log the record goes into, so there is no
+	 * store to audit in until it has returned, and nothing of a store
+	 * it failed to make to audit in either. */
 	abs = fs_path_absolute(dir);
 	ret = store_open(&st, abs, cli->prog, &err);
 	if (ret == 0) {

@@ -26,8 +26,4 @@ extern const char usage_create[], usage_list[], usage_describe[],
 int feature_load_group(struct cli *cli, const char *name,
 		       struct store **st, struct feature_group **g);
 
-/* Append one audit record for the verb; returns the exit status. */
-int feature_audit(struct cli *cli, struct store *st, const char *action,
-		  const char *resource, json_t *detail);
-
 #endif

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/audit.h"
 #include "feature.h"
 #include "feature/feature.h"
 #include "core/jsonio.h"
@@ -49,7 +48,6 @@ int cmd_create(int argc, char **argv, struct cli *cli)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct feature_group *g = NULL;
 	struct store *st;
-	json_t *def;
 	int c, ret;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_create))
@@ -61,16 +59,11 @@ int cmd_create(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	if ((ret = cli_store(cli, &st)) != 0)
 		goto out;
-	if (audit_intend(st, "feature.create", g->name, &err) < 0 ||
-	    feature_create(st, g, &err) < 0) {
+	if (feature_create(st, g, &err) < 0) {
 		ret = cli_fail(cli, &err);
 		goto out;
 	}
-	def = feature_group_to_json(g);
-	ret = feature_audit(cli, st, "feature.create", g->name, def);
-	json_decref(def);
-	if (ret == 0)
-		printf("created feature group '%s' (%zu features)\n", g->name,
+	printf("created feature group '%s' (%zu features)\n", g->name,
 		       g->nfeatures);
 out:
 	feature_group_free(g);
@@ -265,13 +258,10 @@ int cmd_drop(int argc, char **argv, struct cli *cli)
 	if (!force) {
 		ret = cli_error(cli, MLOPS_EUSAGE, "dropping '%s' removes all "
 				"its records; use --force to do it", g->name);
-	} else if (audit_intend(st, "feature.drop", g->name, &err) < 0 ||
-		   feature_drop(st, g, &err) < 0) {
+	} else if (feature_drop(st, g, &err) < 0) {
 		ret = cli_fail(cli, &err);
 	} else {
-		ret = feature_audit(cli, st, "feature.drop", g->name, NULL);
-		if (ret == 0)
-			printf("dropped feature group '%s'\n", g->name);
+		printf("dropped feature group '%s'\n", g->name);
 	}
 	feature_group_free(g);
 	return ret;

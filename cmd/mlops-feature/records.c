@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/audit.h"
 #include "core/bounds.h"
 #include "core/csv.h"
 #include "feature.h"
@@ -94,7 +93,6 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 	const char *format = NULL, *errors = NULL, *path = "-";
 	struct feature_group *g = NULL;
 	struct store *st;
-	json_t *detail;
 	int c, ret;
 
 	while ((c = cli_getopt(argc, argv, "e:F:h", opts, cli, usage_ingest))
@@ -143,9 +141,7 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 		o.progress = show_progress;
 		o.progress_arg = g->name;
 	}
-	ret = audit_intend(st, "feature.ingest", g->name, &err);
-	if (ret == 0)
-		ret = feature_ingest_run(st, g, &o, &res, &err);
+	ret = feature_ingest_run(st, g, &o, &res, &err);
 	if (o.progress && res.rows >= 65536)
 		fputc('\n', stderr);
 	if (o.errors && fclose(o.errors) != 0 && ret == 0)
@@ -155,13 +151,6 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 		ret = cli_fail(cli, &err);
 		goto out;
 	}
-	detail = json_pack("{s:I,s:I,s:s}", "rows", (json_int_t)res.rows,
-			   "rejected", (json_int_t)res.rejected, "source",
-			   o.name);
-	ret = feature_audit(cli, st, "feature.ingest", g->name, detail);
-	json_decref(detail);
-	if (ret)
-		goto out;
 	printf("%s: ingested %" PRId64 " rows into %" PRId64 " offline "
 	       "files\n", g->name, res.rows, res.files);
 	if (res.rejected) {
@@ -416,7 +405,6 @@ int cmd_delete(int argc, char **argv, struct cli *cli)
 	const char *when = NULL;
 	struct feature_group *g = NULL;
 	struct store *st;
-	json_t *detail;
 	char *resource;
 	int64_t t;
 	int c, hard = 0, ret;
@@ -441,18 +429,12 @@ int cmd_delete(int argc, char **argv, struct cli *cli)
 	if ((ret = feature_load_group(cli, argv[optind], &st, &g)) != 0)
 		return ret;
 	resource = xasprintf("%s/%s", g->name, argv[optind + 1]);
-	if (audit_intend(st, "feature.delete", resource, &err) < 0 ||
-	    feature_online_delete(st, g, argv[optind + 1], t, hard, &err) < 0) {
+	if (feature_online_delete(st, g, argv[optind + 1], t, hard, &err) < 0) {
 		free(resource);
 		ret = cli_fail(cli, &err);
 		goto out;
 	}
-	detail = json_pack("{s:s,s:s}", "event_time", when, "mode",
-			   hard ? "hard" : "soft");
-	ret = feature_audit(cli, st, "feature.delete", resource, detail);
-	if (ret == 0)
-		printf("%s: deleted (%s)\n", resource, hard ? "hard" : "soft");
-	json_decref(detail);
+	printf("%s: deleted (%s)\n", resource, hard ? "hard" : "soft");
 	free(resource);
 out:
 	feature_group_free(g);

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/audit.h"
 #include "core/fs.h"
 #include "pipeline/pipeline.h"
 #include "verbs.h"
@@ -39,18 +38,6 @@ const char usage_hook[] =
 	"usage: mlops-pipeline hook install [--repo DIR] [--branch BRANCH]\n"
 	"                                   [-f FILE] [--wait]\n"
 	"       mlops-pipeline hook uninstall [--repo DIR]\n";
-
-static int audit_hook(struct cli *cli, const char *action, const char *path,
-		      struct mlops_err *err)
-{
-	struct audit_entry entry = { action, path, "success", NULL };
-	struct store *st;
-	int ret = cli_store(cli, &st);
-
-	if (ret != 0)
-		return ret;
-	return audit_append(st, &entry, err) < 0 ? cli_fail(cli, err) : 0;
-}
 
 static int cmd_install(int argc, char **argv, struct cli *cli)
 {
@@ -98,13 +85,12 @@ static int cmd_install(int argc, char **argv, struct cli *cli)
 	exe[n] = '\0';
 	o.program = exe;
 	o.store = st->dir;
-	if (pipeline_git_hook_install(&o, &path, &err) < 0)
+	if (pipeline_git_hook_install(st, &o, &path, &err) < 0)
 		return cli_fail(cli, &err);
 	printf("installed %s: runs %s for commits on %s (store %s)%s\n", path,
 	       o.file, o.branch, st->dir, o.wait ? " in the foreground" : "");
-	ret = audit_hook(cli, "pipeline.hook.install", path, &err);
 	free(path);
-	return ret;
+	return 0;
 }
 
 static int cmd_uninstall(int argc, char **argv, struct cli *cli)
@@ -116,6 +102,7 @@ static int cmd_uninstall(int argc, char **argv, struct cli *cli)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	const char *repo = ".";
 	char *path = NULL;
+	struct store *st;
 	int c, ret;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_uninstall))
@@ -129,12 +116,13 @@ static int cmd_uninstall(int argc, char **argv, struct cli *cli)
 		}
 	if (optind != argc)
 		return cli_usage(cli, usage_uninstall, "unexpected argument");
-	if (pipeline_git_hook_uninstall(repo, &path, &err) < 0)
+	if ((ret = cli_store(cli, &st)) != 0)
+		return ret;
+	if (pipeline_git_hook_uninstall(st, repo, &path, &err) < 0)
 		return cli_fail(cli, &err);
 	printf("removed the mlops-pipeline hook %s\n", path);
-	ret = audit_hook(cli, "pipeline.hook.uninstall", path, &err);
 	free(path);
-	return ret;
+	return 0;
 }
 
 const struct cli_verb hook_verbs[] = {

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/audit.h"
 #include "core/jsonio.h"
 #include "core/parse.h"
 #include "registry-cmd.h"
@@ -79,8 +78,7 @@ void regcmd_print_approval(const char *indent, const json_t *r)
 }
 
 static int change_status(int argc, char **argv, struct cli *cli,
-			 const char *usage, const char *status,
-			 const char *action)
+			 const char *usage, const char *status)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, 0, 'h' },
@@ -91,7 +89,6 @@ static int change_status(int argc, char **argv, struct cli *cli,
 	const char *note = NULL;
 	char *previous = NULL, *name;
 	struct store *st;
-	json_t *detail;
 	int c, ret;
 
 	while ((c = cli_getopt(argc, argv, "hm:", opts, cli, usage)) != -1)
@@ -110,10 +107,8 @@ static int change_status(int argc, char **argv, struct cli *cli,
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
 	name = regcmd_name(mv);
-	ret = audit_intend(st, action, name, &err);
-	if (ret == 0)
-		ret = registry_status_set(st, mv->group, mv->version, status,
-					  note, &previous, &err);
+	ret = registry_status_set(st, mv->group, mv->version, status, note,
+				  &previous, &err);
 	if (ret < 0) {
 		ret = cli_fail(cli, &err);
 	} else if (ret == 1) {
@@ -121,12 +116,6 @@ static int change_status(int argc, char **argv, struct cli *cli,
 		ret = 0;
 	} else {
 		printf("%s: %s -> %s\n", name, previous, status);
-		detail = json_pack("{s:s,s:s}", "previousStatus", previous,
-				   "status", status);
-		if (note)
-			json_object_set_new(detail, "note", json_string(note));
-		ret = regcmd_audit(cli, st, action, name, detail);
-		json_decref(detail);
 	}
 	free(previous);
 	free(name);
@@ -137,13 +126,13 @@ static int change_status(int argc, char **argv, struct cli *cli,
 int cmd_approve(int argc, char **argv, struct cli *cli)
 {
 	return change_status(argc, argv, cli, usage_approve,
-			     REGISTRY_APPROVED, "registry.approve");
+			     REGISTRY_APPROVED);
 }
 
 int cmd_reject(int argc, char **argv, struct cli *cli)
 {
 	return change_status(argc, argv, cli, usage_reject,
-			     REGISTRY_REJECTED, "registry.reject");
+			     REGISTRY_REJECTED);
 }
 
 int cmd_status(int argc, char **argv, struct cli *cli)
@@ -219,7 +208,6 @@ static int cmd_alias_set(int argc, char **argv, struct cli *cli)
 	const char *group, *alias;
 	int64_t version = 0;
 	struct store *st;
-	char *name;
 	int c, n, ret;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_alias_set))
@@ -243,16 +231,10 @@ static int cmd_alias_set(int argc, char **argv, struct cli *cli)
 			return cli_error(cli, MLOPS_ENOTFOUND, "model group "
 					 "'%s' has no versions", group);
 	}
-	name = xasprintf("%s@%s", group, alias);
-	if (audit_intend(st, "registry.alias.set", name, &err) < 0 ||
-	    registry_status_alias_set(st, group, alias, version, &err) < 0) {
-		free(name);
+	if (registry_status_alias_set(st, group, alias, version, &err) < 0)
 		return cli_fail(cli, &err);
-	}
 	printf("%s@%s -> %s/%" PRId64 "\n", group, alias, group, version);
-	ret = regcmd_audit(cli, st, "registry.alias.set", name, NULL);
-	free(name);
-	return ret;
+	return 0;
 }
 
 static int alias_list(struct cli *cli, struct store *st, const char *group,
@@ -306,24 +288,17 @@ static int cmd_alias_rm(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct store *st;
-	char *name;
 	int ret = cli_plain_args(argc, argv, cli, usage_alias_rm, 2, NULL);
 
 	if (ret >= 0)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	name = xasprintf("%s@%s", argv[optind], argv[optind + 1]);
-	if (audit_intend(st, "registry.alias.rm", name, &err) < 0 ||
-	    registry_status_alias_rm(st, argv[optind], argv[optind + 1], &err) < 0) {
-		free(name);
+	if (registry_status_alias_rm(st, argv[optind], argv[optind + 1],
+				     &err) < 0)
 		return cli_fail(cli, &err);
-	}
-	ret = regcmd_audit(cli, st, "registry.alias.rm", name, NULL);
-	if (ret == 0)
-		printf("%s: removed\n", name);
-	free(name);
-	return ret;
+	printf("%s@%s: removed\n", argv[optind], argv[optind + 1]);
+	return 0;
 }
 
 const struct cli_verb alias_verbs[] = {

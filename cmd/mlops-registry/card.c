@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/audit.h"
 #include "core/fs.h"
 #include "core/jsonio.h"
 #include "registry/registry.h"
@@ -117,17 +116,14 @@ static int parse(int argc, char **argv, struct cli *cli, const char *usage,
 	return REGCMD_GO_ON;
 }
 
-/* After a change: print the new revision and audit it. */
-static int finish_change(struct cli *cli, const struct card_args *a,
-			 const char *action, int64_t revision)
+/* After a change: print the new revision. */
+static int finish_change(const struct card_args *a, int64_t revision)
 {
 	char *name = regcmd_name(a->mv);
-	int ret;
 
 	printf("%s card revision %" PRId64 "\n", name, revision);
-	ret = regcmd_audit(cli, a->st, action, name, NULL);
 	free(name);
-	return ret;
+	return 0;
 }
 
 static int card_create(int argc, char **argv, struct cli *cli)
@@ -141,11 +137,10 @@ static int card_create(int argc, char **argv, struct cli *cli)
 	if (ret != REGCMD_GO_ON)
 		return ret;
 	if ((a.from && registry_modelcard_load_file(&from, a.from, &err) < 0) ||
-	    regcmd_intend(a.st, "registry.card.create", a.mv, &err) < 0 ||
 	    registry_card_create(a.st, a.mv, from, &revision, &err) < 0)
 		ret = cli_fail(cli, &err);
 	else
-		ret = finish_change(cli, &a, "registry.card.create", revision);
+		ret = finish_change(&a, revision);
 	json_decref(from);
 	registry_version_free(a.mv);
 	return ret;
@@ -160,13 +155,12 @@ static int card_set(int argc, char **argv, struct cli *cli)
 
 	if (ret != REGCMD_GO_ON)
 		return ret;
-	if (regcmd_intend(a.st, "registry.card.set", a.mv, &err) < 0 ||
-	    registry_card_set(a.st, a.mv->group, a.mv->version,
+	if (registry_card_set(a.st, a.mv->group, a.mv->version,
 			      (const char *const *)argv + optind + 1,
 			      (size_t)(argc - optind - 1), &revision, &err) < 0)
 		ret = cli_fail(cli, &err);
 	else
-		ret = finish_change(cli, &a, "registry.card.set", revision);
+		ret = finish_change(&a, revision);
 	registry_version_free(a.mv);
 	return ret;
 }
@@ -227,18 +221,14 @@ static int card_status(int argc, char **argv, struct cli *cli)
 		if (ret == 0)
 			printf("%s\n", jsonio_str(card, "status"));
 	} else {
-		ret = regcmd_intend(a.st, "registry.card.status", a.mv, &err);
-		if (ret == 0)
-			ret = registry_card_set_status(a.st, a.mv->group,
-						       a.mv->version,
-						       argv[optind + 1],
-						       &revision, &err);
+		ret = registry_card_set_status(a.st, a.mv->group,
+					       a.mv->version, argv[optind + 1],
+					       &revision, &err);
 		if (ret == 1) {
 			printf("card is %s already\n", argv[optind + 1]);
 			ret = 0;
 		} else if (ret == 0) {
-			ret = finish_change(cli, &a, "registry.card.status",
-					    revision);
+			ret = finish_change(&a, revision);
 		}
 	}
 	if (ret < 0)

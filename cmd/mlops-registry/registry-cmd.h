@@ -43,11 +43,6 @@ int regcmd_add_kv(const struct cli *cli, const char *usage, json_t *obj,
 int regcmd_text(const struct cli *cli, const char *usage, const char *option,
 		const char *arg, const char **out);
 
-/* Append a "success" audit record for action on resource; detail may be
- * NULL. Returns 0 or the exit status after printing the error. */
-int regcmd_audit(const struct cli *cli, struct store *st, const char *action,
-		 const char *resource, json_t *detail);
-
 /* The head of a verb whose only option is --json: parse the options,
  * check that nargs arguments follow (from optind) and open the store.
  * REGCMD_GO_ON, or the exit status to return. */
@@ -71,8 +66,5 @@ void regcmd_print_approval(const char *indent, const json_t *record);
 
 /* "GROUP/N" of mv; the caller frees. */
 char *regcmd_name(const struct registry_version *mv);
-/* audit_intend() for action on mv, named as regcmd_name() does. */
-int regcmd_intend(struct store *st, const char *action,
-		  const struct registry_version *mv, struct mlops_err *err);
 
 #endif

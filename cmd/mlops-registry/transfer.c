@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/audit.h"
 #include "core/fs.h"
 #include "core/parse.h"
 #include "registry-cmd.h"
@@ -100,7 +99,6 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 	int c, fd = STDIN_FILENO, unchanged = 0, ret;
 	int64_t version = 0;
 	struct store *st;
-	json_t *detail;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_import))
 	       != -1)
@@ -129,9 +127,7 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 	if (strcmp(path, "-") != 0 &&
 	    (fd = fs_open_input(path, &err)) < 0)
 		return cli_fail(cli, &err);
-	ret = audit_intend(st, "registry.import", path, &err);
-	if (ret == 0)
-		ret = registry_transfer_import(st, fd, strcmp(path, "-") == 0 ?
+	ret = registry_transfer_import(st, fd, strcmp(path, "-") == 0 ?
 				      "<stdin>" : path, status, max_size,
 				      &group, &version, &unchanged, &err);
 	if (fd != STDIN_FILENO)
@@ -140,14 +136,9 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	name = xasprintf("%s/%" PRId64, group, version);
 	printf("%s\n", name);
-	if (unchanged) {
+	if (unchanged)
 		cli_warn(cli, "%s is here already with the same content; "
 			 "nothing changed", name);
-	} else {
-		detail = json_pack("{s:s}", "from", path);
-		ret = regcmd_audit(cli, st, "registry.import", name, detail);
-		json_decref(detail);
-	}
 	free(name);
 	free(group);
 	return ret;

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/audit.h"
 #include "core/config.h"
 #include "core/jsonio.h"
 #include "mlops.h"
@@ -92,8 +91,6 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 static int config_write(int argc, char **argv, struct cli *cli, int set)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct audit_entry entry = { set ? "config.set" : "config.unset",
-		NULL, "success", NULL };
 	struct store *st;
 	int ret;
 
@@ -103,13 +100,8 @@ static int config_write(int argc, char **argv, struct cli *cli, int set)
 		return ret;
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (set)
-		ret = config_set(st->dir, argv[optind], argv[optind + 1], &err);
-	else
-		ret = config_unset(st->dir, argv[optind], &err);
-	entry.resource = argv[optind];
-	if (ret == 0)
-		ret = audit_append(st, &entry, &err);
+	ret = config_change(st, argv[optind], set ? argv[optind + 1] : NULL,
+			    &err);
 	if (ret < 0)
 		return cli_fail(cli, &err);
 	if (set)

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/audit.h"
 #include "core/bounds.h"
 #include "core/event.h"
 #include "core/jsonio.h"
@@ -189,7 +188,6 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct audit_entry entry = { "event.put", NULL, "success", NULL };
 	struct buf in = BUF_INIT;
 	const char *path = "-", *name;
 	json_t *events = NULL, *where = NULL, *ev;
@@ -216,29 +214,18 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 		if (ret == 0)
 			ret = event_normalise(st, ev, json_string_value(
 				json_array_get(where, i)), &err);
-	entry.resource = json_array_size(events) == 1 ?
-		jsonio_str(json_array_get(events, 0), "id") : "events";
 	if (ret == 0)
-		ret = audit_intend(st, entry.action, entry.resource, &err);
-	if (ret == 0)
-		ret = store_begin(st, &err);
-	json_array_foreach(events, i, ev)
-		if (ret == 0)
-			ret = event_put(st, ev, &err);
-	if (ret == 0)
-		ret = store_commit(st, &err);
+		ret = event_put_all(st, events, &err);
 	if (ret < 0) {
-		store_rollback(st);
 		json_decref(events);
 		json_decref(where);
 		return cli_fail(cli, &err);
 	}
 	json_array_foreach(events, i, ev)
 		printf("%s\n", jsonio_str(ev, "id"));
-	ret = audit_append(st, &entry, &err);
 	json_decref(events);
 	json_decref(where);
-	return ret < 0 ? cli_fail(cli, &err) : 0;
+	return 0;
 }
 
 const struct cli_verb event_verbs[] = {

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/audit.h"
 #include "core/fsck.h"
 #include "mlops.h"
 #include "core/time.h"
@@ -65,6 +64,25 @@ int cmd_fsck(int argc, char **argv, struct cli *cli)
 	return res.problems ? MLOPS_EXIT_FINDING : 0;
 }
 
+struct gc_print {
+	const char *prog;
+	int dry_run;
+};
+
+static void print_removed(const struct fsck_gc_item *it, void *arg)
+{
+	const struct gc_print *pr = arg;
+
+	printf("%s %s\n", pr->dry_run ? "would remove" : "removed", it->what);
+}
+
+static void print_failed(const char *msg, void *arg)
+{
+	const struct gc_print *pr = arg;
+
+	fprintf(stderr, "%s: %s\n", pr->prog, msg);
+}
+
 int cmd_gc(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -73,19 +91,17 @@ int cmd_gc(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct fsck_gc_plan plan = FSCK_GC_PLAN_INIT;
 	int64_t grace = 3600 * TIME_US_PER_SEC;
-	struct audit_entry entry = { "store.gc", NULL, "success", NULL };
-	char resource[64];
+	struct gc_print pr = { cli->prog, 0 };
+	struct fsck_gc_callbacks cb = { print_removed, print_failed, &pr };
+	struct fsck_gc_result res;
 	struct store *st;
-	long removed = 0;
-	uint64_t bytes = 0;
-	int c, dry_run = 0, failed = 0, ret;
+	int c, ret;
 
 	while ((c = cli_getopt(argc, argv, "hn", opts, cli, usage_gc)) != -1)
 		switch (c) {
 		case 'n':
-			dry_run = 1;
+			pr.dry_run = 1;
 			break;
 		case 'g':
 			if (time_parse_duration(optarg, &grace, &err) < 0)
@@ -100,38 +116,14 @@ int cmd_gc(int argc, char **argv, struct cli *cli)
 				 argv[optind]);
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	/* Decide everything first: an error while deciding removes
-	 * nothing. */
-	if (fsck_gc_plan_make(&plan, st, (time_now_us() - grace) /
-			 TIME_US_PER_SEC, &err) < 0)
-		return cli_fail(cli, &err);
-	for (size_t i = 0; i < plan.n; i++) {
-		const struct fsck_gc_item *it = &plan.items[i];
-
-		ret = dry_run ? 0 : fsck_gc_remove(st, it, &err);
-		if (ret == 1)
-			continue;	/* referenced since the plan */
-		if (ret < 0 || ret == 2) {
-			fprintf(stderr, "%s: %s\n", cli->prog, err.msg);
-			failed = 1;
-			if (ret < 0)
-				break;	/* the database failed: stop */
-			continue;
-		}
-		printf("%s %s\n", dry_run ? "would remove" : "removed",
-		       it->what);
-		removed++;
-		bytes += it->bytes;
-	}
-	fsck_gc_plan_release(&plan);
+	ret = fsck_gc_run(st, (time_now_us() - grace) / TIME_US_PER_SEC,
+		     pr.dry_run, &cb, &res, &err);
+	if (ret < 0 && !res.removed && !res.failures)
+		return cli_fail(cli, &err);	/* nothing done */
 	fprintf(stderr, "%s: %s %ld file%s, %" PRIu64 " bytes\n", cli->prog,
-		dry_run ? "would remove" : "removed", removed,
-		removed == 1 ? "" : "s", bytes);
-	if (!dry_run && removed) {
-		snprintf(resource, sizeof(resource), "%ld files", removed);
-		entry.resource = resource;
-		if (audit_append(st, &entry, &err) < 0)
-			return cli_fail(cli, &err);
-	}
-	return failed ? 70 : 0;
+		pr.dry_run ? "would remove" : "removed", res.removed,
+		res.removed == 1 ? "" : "s", res.bytes);
+	if (ret < 0)
+		return cli_fail(cli, &err);
+	return res.failures ? 70 : 0;
 }

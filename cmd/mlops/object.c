@@ -10,7 +10,6 @@
 
 #include <jansson.h>
 
-#include "core/audit.h"
 #include "core/jsonio.h"
 #include "mlops.h"
 #include "core/object.h"
@@ -58,12 +57,10 @@ static int write_one(struct store *st, const char *path,
 static int cmd_put(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct audit_entry entry = { "object.put", NULL, "success", NULL };
 	char (*hashes)[HASH_HEX_LEN + 1];
 	const char *const stdin_only[] = { "-" };
 	const char *const *paths;
 	struct store *st;
-	char *resource;
 	int c, n, ret = 0;
 
 	while ((c = cli_getopt(argc, argv, "h", help_only, cli, usage_put))
@@ -80,28 +77,17 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	 * which gc removes. */
 	for (int i = 0; i < n && ret == 0; i++)
 		ret = write_one(st, paths[i], hashes[i], &err);
-	resource = n == 1 ? xstrdup(hashes[0]) : xasprintf("%d objects", n);
 	if (ret == 0)
-		ret = audit_intend(st, entry.action, resource, &err);
-	if (ret == 0)
-		ret = store_begin(st, &err);
-	for (int i = 0; i < n && ret == 0; i++)
-		ret = store_ref_add(st, hashes[i], "pin", &err);
-	if (ret == 0)
-		ret = store_commit(st, &err);
+		ret = object_pin(st, (const char (*)[HASH_HEX_LEN + 1])hashes,
+				 (size_t)n, &err);
 	if (ret < 0) {
-		store_rollback(st);
-		free(resource);
 		free(hashes);
 		return cli_fail(cli, &err);
 	}
 	for (int i = 0; i < n; i++)
 		printf("%s\n", hashes[i]);
-	entry.resource = resource;
-	ret = audit_append(st, &entry, &err);
-	free(resource);
 	free(hashes);
-	return ret < 0 ? cli_fail(cli, &err) : 0;
+	return 0;
 }
 
 static int cmd_get(int argc, char **argv, struct cli *cli)
@@ -136,33 +122,15 @@ static int cmd_get(int argc, char **argv, struct cli *cli)
 }
 
 struct ls_state {
-	struct store *st;
 	struct table *table;
 	int json;
-	sqlite3_stmt *refs;
-	struct mlops_err *err;
 };
 
-static int ls_one(const char *hash, const char *path, uint64_t bytes,
-		  int64_t mtime, void *arg)
+static int ls_one(const char *hash, uint64_t bytes, int64_t refs, void *arg)
 {
 	struct ls_state *ls = arg;
 	char size[32], nrefs[32];
-	int64_t refs = 0;
-	int ret;
 
-	(void)path;
-	(void)mtime;
-	if (!hash)
-		return 0;
-	sqlite3_reset(ls->refs);
-	sqlite3_bind_text(ls->refs, 1, hash, -1, SQLITE_STATIC);
-	ret = store_step(ls->refs, "cannot count references to a blob",
-			 ls->err);
-	if (ret < 0)
-		return ret;
-	if (ret == 1)
-		refs = sqlite3_column_int64(ls->refs, 0);
 	if (ls->json) {
 		json_t *o = json_pack("{s:s,s:I,s:I}", "hash", hash,
 				      "stored_bytes", (json_int_t)bytes,
@@ -187,6 +155,7 @@ static int cmd_ls(int argc, char **argv, struct cli *cli)
 	static const char *const headers[] = { "hash", "stored", "refs" };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct ls_state ls = { 0 };
+	struct store *st;
 	int c, ret;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_ls)) != -1)
@@ -200,17 +169,11 @@ static int cmd_ls(int argc, char **argv, struct cli *cli)
 	if (optind != argc)
 		return cli_usage(cli, usage_ls, "unexpected argument '%s'",
 				 argv[optind]);
-	if ((ret = cli_store(cli, &ls.st)) != 0)
+	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	ls.err = &err;
-	ret = store_prepare(ls.st, &ls.refs, "SELECT count(*) FROM object_ref "
-			    "WHERE hash = ?1", &err);
-	if (ret < 0)
-		return cli_fail(cli, &err);
 	if (!ls.json)
 		ls.table = table_new(3, headers);
-	ret = object_each(ls.st, ls_one, &ls, &err);
-	sqlite3_finalize(ls.refs);
+	ret = object_list(st, ls_one, &ls, &err);
 	if (ls.table)
 		table_print_free(ls.table, stdout);
 	return ret < 0 ? cli_fail(cli, &err) : 0;

@@ -358,14 +358,19 @@ int audit_intend(struct store *st, const char *action, const char *resource,
 		return mlops_err_set(err, MLOPS_EINPUT, "cannot audit '%s': "
 				     "the resource or user is not valid "
 				     "UTF-8", action);
+	if (!st->audit_token) {
+		int ret = id_random_hex(token, 32, err);
+
+		if (ret < 0) {
+			json_decref(rec);
+			return ret;
+		}
+		st->audit_token = xstrdup(token);
+	}
 	jsonio_append(&text, rec);
 	json_decref(rec);
 	free(st->audit_record);
 	st->audit_record = buf_detach(&text, NULL);
-	if (!st->audit_token) {
-		id_random_hex(token, 32);
-		st->audit_token = xstrdup(token);
-	}
 	return 0;
 }
 
@@ -448,6 +453,25 @@ void audit_fail(struct store *st, const struct mlops_err *failure)
 	json_decref(e.detail);
 	json_decref(intent);
 	intent_clear(st);
+}
+
+void audit_cancel(struct store *st)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+
+	if (st->audit_committed)
+		store_audit_drop(st, st->audit_token, &err);
+	intent_clear(st);
+}
+
+int audit_done(struct store *st, int ret, const struct audit_entry *e,
+	       struct mlops_err *err)
+{
+	if (ret < 0) {
+		audit_fail(st, err);
+		return ret;
+	}
+	return audit_append(st, e, err);
 }
 
 int audit_pending_count(struct store *st, long *out, struct mlops_err *err)

@@ -14,7 +14,13 @@
  * (audit_intend()), and from there to audit.log; a command killed between
  * the two leaves the row, which the next append, `audit log` or `audit
  * verify` moves to the log. A record so moved has "recovered": true, and
- * every record of a declared change has the change's "txn" token. */
+ * every record of a declared change has the change's "txn" token.
+ *
+ * Who audits: the library function that commits a change declares its
+ * record (audit_intend()) and ends with audit_done(), so that every
+ * caller - a command, an event rule's command, an import - records the
+ * change alike, and a refusal is recorded where it is decided. Commands
+ * never audit, except `mlops init`, whose store does not exist before. */
 #ifndef MLOPS_AUDIT_H
 #define MLOPS_AUDIT_H
 #include <stdint.h>
@@ -55,6 +61,19 @@ int audit_append(struct store *st, const struct audit_entry *e,
  * (MLOPS_EPERM) or "failure" and the error as detail. Best effort (the
  * command fails anyway); a no-op without a declared record. */
 void audit_fail(struct store *st, const struct mlops_err *failure);
+
+/* The end of a change declared by audit_intend(), called by the library
+ * function that made it, so that every caller audits alike: when ret is
+ * 0, append e (see audit_append()); when ret is negative, with err
+ * holding the failure, record the declared change "denied" or "failure"
+ * (see audit_fail()). Returns ret, or the append's error. */
+int audit_done(struct store *st, int ret, const struct audit_entry *e,
+	       struct mlops_err *err);
+
+/* The change declared by audit_intend() turned out to be no change (the
+ * state asked for was there already): forget the declaration, and drop
+ * its pending record if a transaction committed one. Best effort. */
+void audit_cancel(struct store *st);
 
 /* Append to audit.log the pending records of changes whose command died
  * between its commit and its audit_append(), each marked "recovered":

@@ -24,10 +24,8 @@ void buf_grow(struct buf *b, size_t n)
 {
 	size_t need, cap;
 
-	if (n > SIZE_MAX - b->len - 1) {
-		fprintf(stderr, "mlops: buffer size overflow\n");
-		exit(70);
-	}
+	if (n > SIZE_MAX - b->len - 1)
+		xalloc_die("buffer size overflow");
 	need = b->len + n + 1;
 	if (need <= b->cap)
 		return;

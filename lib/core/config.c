@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "core/audit.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/fs.h"
@@ -221,4 +222,17 @@ int config_unset(const char *store_dir, const char *key,
 		return mlops_err_set(err, MLOPS_EUSAGE,
 				     "'%s' is not a valid key", key);
 	return edit(store_dir, key, NULL, err);
+}
+
+int config_change(struct store *st, const char *key, const char *value,
+		  struct mlops_err *err)
+{
+	struct audit_entry e = { value ? "config.set" : "config.unset", key,
+		"success", NULL };
+	int ret = audit_intend(st, e.action, key, err);
+
+	if (ret == 0)
+		ret = value ? config_set(st->dir, key, value, err) :
+			config_unset(st->dir, key, err);
+	return audit_done(st, ret, &e, err);
 }

@@ -27,6 +27,14 @@ int config_set(const char *store_dir, const char *key, const char *value,
 /* Remove key; MLOPS_ENOTFOUND when it is not set. */
 int config_unset(const char *store_dir, const char *key,
 		 struct mlops_err *err);
+struct store;
+/* config_set() (value given) or config_unset() (value NULL) on the
+ * store's config.yaml, audited as "config.set" or "config.unset" of key,
+ * its failure too. The change is a file, not a transaction: a crash
+ * between the rename and the append leaves the change without its
+ * record. */
+int config_change(struct store *st, const char *key, const char *value,
+		  struct mlops_err *err);
 /* 1 when name may be an environment name: [A-Za-z0-9][A-Za-z0-9_-]{0,62}. */
 int config_valid_env(const char *name);
 

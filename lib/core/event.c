@@ -1,6 +1,7 @@
 /* event.c - emit, validate and query EventBridge-style events. */
 #include <string.h>
 
+#include "core/audit.h"
 #include "core/buf.h"
 #include "core/event.h"
 #include "core/id.h"
@@ -42,7 +43,8 @@ int event_emit(struct store *st, const char *source, const char *detail_type,
 	json_t *ev;
 	int ret;
 
-	id_uuid4(id);
+	if ((ret = id_uuid4(id, err)) < 0)
+		return ret;
 	time_format_ms(t, now);
 	ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:O}",
 		       "version", "0", "id", id, "detail-type", detail_type,
@@ -147,7 +149,8 @@ int event_normalise(struct store *st, json_t *ev, const char *name,
 	if (!json_object_get(ev, "id")) {
 		char id[ID_UUID_LEN];
 
-		id_uuid4(id);
+		if ((ret = id_uuid4(id, err)) < 0)
+			return ret;
 		json_object_set_new(ev, "id", json_string(id));
 	} else if ((ret = require_string(ev, "id", name, err)) < 0) {
 		return ret;
@@ -175,6 +178,28 @@ int event_put(struct store *st, json_t *ev, struct mlops_err *err)
 		mlops_err_set(err, MLOPS_ENOTFOUND, "an event with id %s "
 			      "already exists", jsonio_str(ev, "id"));
 	return ret;
+}
+
+int event_put_all(struct store *st, json_t *events, struct mlops_err *err)
+{
+	struct audit_entry e = { "event.put", NULL, "success", NULL };
+	json_t *ev;
+	size_t i;
+	int ret;
+
+	e.resource = json_array_size(events) == 1 ?
+		jsonio_str(json_array_get(events, 0), "id") : "events";
+	ret = audit_intend(st, e.action, e.resource, err);
+	if (ret == 0)
+		ret = store_begin(st, err);
+	json_array_foreach(events, i, ev)
+		if (ret == 0)
+			ret = event_put(st, ev, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
+	return audit_done(st, ret, &e, err);
 }
 
 int event_each(struct store *st, const struct event_filter *f,

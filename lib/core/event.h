@@ -24,8 +24,13 @@ int event_emit(struct store *st, const char *source, const char *detail_type,
  * version, account, region, resources). name is for messages. */
 int event_normalise(struct store *st, json_t *ev, const char *name,
 		    struct mlops_err *err);
-/* Record an envelope that event_normalise accepted. */
+/* Record an envelope that event_normalise accepted, in the caller's
+ * transaction (or its own statement). */
 int event_put(struct store *st, json_t *ev, struct mlops_err *err);
+/* Record the envelopes of the array events (each accepted by
+ * event_normalise) in one transaction, audited as "event.put" of the one
+ * event's id, or of "events". */
+int event_put_all(struct store *st, json_t *events, struct mlops_err *err);
 
 struct event_filter {
 	const char *source;		/* exact match, or NULL */

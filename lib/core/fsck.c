@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -362,4 +363,56 @@ void fsck_gc_plan_release(struct fsck_gc_plan *plan)
 	free(plan->items);
 	plan->items = NULL;
 	plan->n = plan->cap = 0;
+}
+
+/* Decide everything first, so that an error while deciding removes
+ * nothing; then remove item by item, each checked once more. */
+int fsck_gc_run(struct store *st, int64_t cutoff, int dry_run,
+	   const struct fsck_gc_callbacks *cb, struct fsck_gc_result *out,
+	   struct mlops_err *err)
+{
+	struct fsck_gc_plan plan = FSCK_GC_PLAN_INIT;
+	struct fsck_gc_result res = { 0, 0, 0 };
+	struct audit_entry entry = { "store.gc", NULL, "success", NULL };
+	struct mlops_err item_err = MLOPS_ERR_INIT;
+	char resource[64];
+	int ret = fsck_gc_plan_make(&plan, st, cutoff, err);
+
+	for (size_t i = 0; ret == 0 && i < plan.n; i++) {
+		const struct fsck_gc_item *it = &plan.items[i];
+		int done = dry_run ? 0 : fsck_gc_remove(st, it, &item_err);
+
+		if (done == 1)
+			continue;	/* referenced since the plan */
+		if (done < 0) {
+			/* The database failed: stop. */
+			*err = item_err;
+			ret = done;
+			break;
+		}
+		if (done == 2) {
+			res.failures++;
+			if (cb->failed)
+				cb->failed(item_err.msg, cb->arg);
+			continue;
+		}
+		if (cb->removed)
+			cb->removed(it, cb->arg);
+		res.removed++;
+		res.bytes += it->bytes;
+	}
+	fsck_gc_plan_release(&plan);
+	/* What was removed is recorded even when the database stopped the
+	 * rest. */
+	if (!dry_run && res.removed) {
+		int aret;
+
+		snprintf(resource, sizeof(resource), "%ld files", res.removed);
+		entry.resource = resource;
+		aret = audit_append(st, &entry, ret < 0 ? &item_err : err);
+		if (ret == 0)
+			ret = aret;
+	}
+	*out = res;
+	return ret;
 }

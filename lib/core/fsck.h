@@ -74,4 +74,28 @@ int fsck_gc_remove(struct store *st, const struct fsck_gc_item *it,
 	      struct mlops_err *err);
 void fsck_gc_plan_release(struct fsck_gc_plan *plan);
 
+struct fsck_gc_callbacks {
+	/* An item removed (or, with dry_run, that would be). */
+	void (*removed)(const struct fsck_gc_item *it, void *arg);
+	/* A file that could not be removed; the others still are. */
+	void (*failed)(const char *msg, void *arg);
+	void *arg;
+};
+
+struct fsck_gc_result {
+	long removed;		/* files removed (or that would be) */
+	uint64_t bytes;		/* their bytes */
+	long failures;		/* files that could not be removed */
+};
+
+/* Collect the garbage: plan (see fsck_gc_plan_make()), then remove each item
+ * unless dry_run, calling cb for each. When anything was removed, appends
+ * the "store.gc" audit record, resource "N files". *out gets the counts
+ * in every case. Returns 0 when every item was handled (failures are
+ * counted, not errors), or a negative code when the plan or the database
+ * failed (what was removed before stays removed, and is audited). */
+int fsck_gc_run(struct store *st, int64_t cutoff, int dry_run,
+	   const struct fsck_gc_callbacks *cb, struct fsck_gc_result *out,
+	   struct mlops_err *err);
+
 #endif

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "core/hash.h"
+#include "core/xalloc.h"
 
 struct hash_ctx {
 	EVP_MD_CTX *md;
@@ -14,13 +15,14 @@ struct hash_ctx {
 
 struct hash_ctx *hash_begin(void)
 {
-	struct hash_ctx *h = malloc(sizeof(*h));
+	struct hash_ctx *h = xmalloc(sizeof(*h));
 
-	if (!h || !(h->md = EVP_MD_CTX_new()) ||
-	    EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
-		fprintf(stderr, "mlops: cannot start a SHA-256 digest\n");
-		exit(70);
-	}
+	/* SHA-256 is built into libcrypto's default provider: starting a
+	 * digest fails only when OpenSSL cannot allocate its context, so it
+	 * ends like any other allocation failure. */
+	if (!(h->md = EVP_MD_CTX_new()) ||
+	    EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1)
+		xalloc_die("cannot start a SHA-256 digest");
 	return h;
 }
 

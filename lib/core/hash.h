@@ -7,7 +7,8 @@
 
 struct hash_ctx;
 
-/* Start a digest; never NULL (exits 70 when OpenSSL cannot allocate). */
+/* Start a digest; never NULL (exits 70 through xalloc_die() when OpenSSL
+ * cannot allocate). */
 struct hash_ctx *hash_begin(void);
 void hash_update(struct hash_ctx *h, const void *data, size_t len);
 /* Finish into hex (HASH_HEX_LEN + 1 bytes) and free h. */

@@ -1,24 +1,32 @@
 /* id.c - random identifiers from OpenSSL's CSPRNG. */
 #include <stdio.h>
-#include <stdlib.h>
 
+#include <openssl/err.h>
 #include <openssl/rand.h>
 
 #include "core/id.h"
 
-static void random_bytes(unsigned char *b, size_t n)
+static int random_bytes(unsigned char *b, size_t n, struct mlops_err *err)
 {
-	if (RAND_bytes(b, (int)n) != 1) {
-		fprintf(stderr, "mlops: cannot get random bytes\n");
-		exit(70);
-	}
+	char why[256] = "the generator is not seeded";
+	unsigned long e;
+
+	if (RAND_bytes(b, (int)n) == 1)
+		return 0;
+	if ((e = ERR_get_error()) != 0)
+		ERR_error_string_n(e, why, sizeof(why));
+	ERR_clear_error();
+	return mlops_err_set(err, MLOPS_EINTERNAL, "cannot get random bytes: "
+			     "%s", why);
 }
 
-void id_uuid4(char out[ID_UUID_LEN])
+int id_uuid4(char out[ID_UUID_LEN], struct mlops_err *err)
 {
 	unsigned char b[16];
+	int ret = random_bytes(b, sizeof(b), err);
 
-	random_bytes(b, sizeof(b));
+	if (ret < 0)
+		return ret;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	snprintf(out, ID_UUID_LEN,
@@ -26,17 +34,22 @@ void id_uuid4(char out[ID_UUID_LEN])
 		 "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
 		 b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
 		 b[14], b[15]);
+	return 0;
 }
 
-void id_random_hex(char *out, size_t n)
+int id_random_hex(char *out, size_t n, struct mlops_err *err)
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char b[64];
+	int ret;
 
 	while (n > 0) {
 		size_t k = n > 2 * sizeof(b) ? sizeof(b) : (n + 1) / 2;
 
-		random_bytes(b, k);
+		if ((ret = random_bytes(b, k, err)) < 0) {
+			*out = '\0';
+			return ret;
+		}
 		for (size_t i = 0; i < k && n > 0; i++) {
 			*out++ = digits[b[i] >> 4];
 			if (--n > 0) {
@@ -46,4 +59,5 @@ void id_random_hex(char *out, size_t n)
 		}
 	}
 	*out = '\0';
+	return 0;
 }

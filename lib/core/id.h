@@ -3,11 +3,15 @@
 #define MLOPS_ID_H
 #include <stddef.h>
 
+#include "core/err.h"
+
 #define ID_UUID_LEN 37
 
-/* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
-void id_uuid4(char out[ID_UUID_LEN]);
-/* n random lowercase hex digits (n < size), NUL-terminated. */
-void id_random_hex(char *out, size_t n);
+/* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
+ * MLOPS_EINTERNAL when the random generator fails. */
+int id_uuid4(char out[ID_UUID_LEN], struct mlops_err *err);
+/* n random lowercase hex digits (n < size), NUL-terminated.
+ * MLOPS_EINTERNAL when the random generator fails. */
+int id_random_hex(char *out, size_t n, struct mlops_err *err);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include "core/audit.h"
 #include "core/fs.h"
 #include "core/object.h"
 #include "core/xalloc.h"
@@ -20,6 +21,71 @@
 char *object_path(const struct store *st, const char *hash)
 {
 	return xasprintf("%s/objects/%.2s/%s", st->dir, hash, hash + 2);
+}
+
+int object_pin(struct store *st, const char (*hashes)[HASH_HEX_LEN + 1],
+	       size_t n, struct mlops_err *err)
+{
+	char *resource = n == 1 ? xstrdup(hashes[0]) :
+		xasprintf("%zu objects", n);
+	struct audit_entry e = { "object.put", resource, "success", NULL };
+	int ret = audit_intend(st, e.action, resource, err);
+
+	if (ret == 0)
+		ret = store_begin(st, err);
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = store_ref_add(st, hashes[i], "pin", err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
+	ret = audit_done(st, ret, &e, err);
+	free(resource);
+	return ret;
+}
+
+struct list_state {
+	int (*fn)(const char *hash, uint64_t bytes, int64_t refs, void *arg);
+	void *arg;
+	sqlite3_stmt *refs;
+	struct mlops_err *err;
+};
+
+static int list_one(const char *hash, const char *path, uint64_t bytes,
+		    int64_t mtime, void *arg)
+{
+	struct list_state *ls = arg;
+	int64_t refs = 0;
+	int ret;
+
+	(void)path;
+	(void)mtime;
+	if (!hash)
+		return 0;
+	sqlite3_reset(ls->refs);
+	sqlite3_bind_text(ls->refs, 1, hash, -1, SQLITE_STATIC);
+	ret = store_step(ls->refs, "cannot count references to a blob",
+			 ls->err);
+	if (ret < 0)
+		return ret;
+	if (ret == 1)
+		refs = sqlite3_column_int64(ls->refs, 0);
+	return ls->fn(hash, bytes, refs, ls->arg);
+}
+
+int object_list(struct store *st,
+		int (*fn)(const char *hash, uint64_t bytes, int64_t refs,
+			  void *arg),
+		void *arg, struct mlops_err *err)
+{
+	struct list_state ls = { fn, arg, NULL, err };
+	int ret = store_prepare(st, &ls.refs, "SELECT count(*) FROM "
+				"object_ref WHERE hash = ?1", err);
+
+	if (ret == 0)
+		ret = object_each(st, list_one, &ls, err);
+	sqlite3_finalize(ls.refs);
+	return ret;
 }
 
 int object_exists(struct store *st, const char *hash)

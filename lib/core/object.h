@@ -46,6 +46,20 @@ int object_export_file(struct store *st, const char *hash, const char *path,
 int object_verify(struct store *st, const char *hash, uint64_t *size,
 		  struct mlops_err *err);
 
+/* Pin the n blobs of hashes (written already) so that gc keeps them, in
+ * one transaction audited as "object.put" of the one hash, or of
+ * "N objects". */
+int object_pin(struct store *st, const char (*hashes)[HASH_HEX_LEN + 1],
+	       size_t n, struct mlops_err *err);
+
+/* Call fn for each blob with its compressed bytes and the number of
+ * references to it; fn returns non-zero to stop (that value is
+ * returned). */
+int object_list(struct store *st,
+		int (*fn)(const char *hash, uint64_t bytes, int64_t refs,
+			  void *arg),
+		void *arg, struct mlops_err *err);
+
 int object_exists(struct store *st, const char *hash);
 /* The blob's file path; the caller frees. */
 char *object_path(const struct store *st, const char *hash);

@@ -7,6 +7,12 @@
 
 #include "core/xalloc.h"
 
+void xalloc_die(const char *what)
+{
+	fprintf(stderr, "mlops: out of memory: %s\n", what);
+	exit(70);
+}
+
 static void out_of_memory(size_t n)
 {
 	fprintf(stderr, "mlops: out of memory allocating %zu bytes\n", n);

@@ -1,8 +1,15 @@
 /* xalloc.h - allocation that cannot fail: on exhaustion the process exits
- * with status 70 after a message, the one place lib/ exits. */
+ * with status 70 after a message, the one place lib/ exits. Other code
+ * whose only failure is memory exhaustion (a buffer's size overflowing,
+ * a library that cannot allocate its context) ends through xalloc_die(),
+ * so that there is one abort path; any other failure is an error returned
+ * through struct mlops_err. */
 #ifndef MLOPS_XALLOC_H
 #define MLOPS_XALLOC_H
 #include <stddef.h>
+
+/* Print "mlops: out of memory: WHAT" and exit 70. */
+void xalloc_die(const char *what) __attribute__((noreturn));
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);

@@ -304,8 +304,11 @@ static int file_open(struct deploy_capture *c, struct cap_file *cf,
 	for (char *p = leaf; *p; p++)
 		if (*p == '/')
 			*p = '-';
+	if (id_random_hex(rnd, 8, NULL) < 0) {
+		free(leaf);
+		return -1;
+	}
 	gmtime_r(&t, &tm);
-	id_random_hex(rnd, 8);
 	dir = xasprintf("%s/%s/%04d/%02d/%02d/%02d", c->dir, cf->endpoint,
 			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 			tm.tm_hour);

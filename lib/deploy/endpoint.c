@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/audit.h"
 #include "deploy/deploy.h"
 #include "core/event.h"
 #include "core/fs.h"
@@ -398,9 +399,10 @@ static int finish_change(struct store *st, const char *name,
 	return ret;
 }
 
-int deploy_endpoint_create(struct store *st, const char *name,
-		    const struct deploy_endpoint_settings *set,
-		    const struct deploy_endpoint_source *src, struct mlops_err *err)
+static int create_txn(struct store *st, const char *name,
+		      const struct deploy_endpoint_settings *set,
+		      const struct deploy_endpoint_source *src,
+		      struct mlops_err *err)
 {
 	struct deploy_endpoint_model m = { 0 };
 	sqlite3_stmt *q = NULL;
@@ -472,7 +474,8 @@ out:
 }
 
 int deploy_endpoint_update_txn(struct store *st, const char *name,
-			const struct deploy_endpoint_source *src, struct mlops_err *err)
+			       const struct deploy_endpoint_source *src,
+			       struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
 	struct deploy_endpoint_model m = { 0 };
@@ -519,8 +522,10 @@ out:
 	return ret;
 }
 
-int deploy_endpoint_update(struct store *st, const char *name,
-		    const struct deploy_endpoint_source *src, struct mlops_err *err)
+/* deploy_endpoint_update_txn in a transaction of its own. */
+static int update_txn(struct store *st, const char *name,
+		      const struct deploy_endpoint_source *src,
+		      struct mlops_err *err)
 {
 	int ret = store_begin(st, err);
 
@@ -534,8 +539,8 @@ int deploy_endpoint_update(struct store *st, const char *name,
 	return ret;
 }
 
-int deploy_endpoint_rollback(struct store *st, const char *name,
-		      struct mlops_err *err)
+static int rollback_txn(struct store *st, const char *name,
+			struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
 	int ret;
@@ -606,8 +611,8 @@ void deploy_endpoint_remove_tree(const char *dir)
 	rmdir(dir);
 }
 
-int deploy_endpoint_delete(struct store *st, const char *name,
-		    struct mlops_err *err)
+static int delete_txn(struct store *st, const char *name,
+		      struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
 	char *owner = xasprintf("endpoint:%s", name), *rel, *dir;
@@ -647,8 +652,9 @@ out:
 	return ret;
 }
 
-int deploy_endpoint_key_create(struct store *st, const char *name,
-			char key[DEPLOY_ENDPOINT_KEY_LEN + 1], struct mlops_err *err)
+static int key_create_txn(struct store *st, const char *name,
+			  char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
+			  struct mlops_err *err)
 {
 	char hex[HASH_HEX_LEN + 1], id[9], *user = identity_user();
 	struct deploy_endpoint *e = NULL;
@@ -656,7 +662,11 @@ int deploy_endpoint_key_create(struct store *st, const char *name,
 	int ret;
 
 	memcpy(key, "mlk_", 4);
-	id_random_hex(key + 4, DEPLOY_ENDPOINT_KEY_LEN - 4);
+	ret = id_random_hex(key + 4, DEPLOY_ENDPOINT_KEY_LEN - 4, err);
+	if (ret < 0) {
+		free(user);
+		return ret;
+	}
 	key[DEPLOY_ENDPOINT_KEY_LEN] = '\0';
 	hash_hex(key, DEPLOY_ENDPOINT_KEY_LEN, hex);
 	memcpy(id, key + 4, 8);
@@ -698,8 +708,8 @@ out:
 	return ret;
 }
 
-int deploy_endpoint_key_delete(struct store *st, const char *name, const char *id,
-			struct mlops_err *err)
+static int key_delete_txn(struct store *st, const char *name,
+			  const char *id, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret;
@@ -732,8 +742,8 @@ int deploy_endpoint_key_delete(struct store *st, const char *name, const char *i
 	return ret;
 }
 
-int deploy_endpoint_set_auth(struct store *st, const char *name, int key_required,
-		      struct mlops_err *err)
+static int set_auth_txn(struct store *st, const char *name, int key_required,
+			struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
 	int ret;
@@ -762,6 +772,98 @@ int deploy_endpoint_set_auth(struct store *st, const char *name, int key_require
 		store_rollback(st);
 	deploy_endpoint_free(e);
 	return ret;
+}
+
+/* The changes to an endpoint, each audited by the function that makes it
+ * so that every caller (the CLI, an event rule's command, a sync) records
+ * it alike: declared before the change, so that the record commits with
+ * it; appended after, or recorded as a failure where one is decided. */
+static int audit_end(struct store *st, int ret, const char *action,
+		     const char *name, const char *model,
+		     struct mlops_err *err)
+{
+	json_t *detail = model ? json_pack("{s:s}", "model", model) : NULL;
+	struct audit_entry e = { action, name, "success", detail };
+
+	ret = audit_done(st, ret, &e, err);
+	json_decref(detail);
+	return ret;
+}
+
+int deploy_endpoint_create(struct store *st, const char *name,
+			   const struct deploy_endpoint_settings *set,
+			   const struct deploy_endpoint_source *src,
+			   struct mlops_err *err)
+{
+	int ret = audit_intend(st, "deploy.create", name, err);
+
+	if (ret == 0)
+		ret = create_txn(st, name, set, src, err);
+	return audit_end(st, ret, "deploy.create", name, src->ref, err);
+}
+
+int deploy_endpoint_update(struct store *st, const char *name,
+			   const struct deploy_endpoint_source *src,
+			   struct mlops_err *err)
+{
+	int ret = audit_intend(st, "deploy.update", name, err);
+
+	if (ret == 0)
+		ret = update_txn(st, name, src, err);
+	return audit_end(st, ret, "deploy.update", name, src->ref, err);
+}
+
+int deploy_endpoint_rollback(struct store *st, const char *name,
+			     struct mlops_err *err)
+{
+	int ret = audit_intend(st, "deploy.rollback", name, err);
+
+	if (ret == 0)
+		ret = rollback_txn(st, name, err);
+	return audit_end(st, ret, "deploy.rollback", name, NULL, err);
+}
+
+int deploy_endpoint_delete(struct store *st, const char *name,
+			   struct mlops_err *err)
+{
+	int ret = audit_intend(st, "deploy.delete", name, err);
+
+	if (ret == 0)
+		ret = delete_txn(st, name, err);
+	return audit_end(st, ret, "deploy.delete", name, NULL, err);
+}
+
+int deploy_endpoint_key_create(struct store *st, const char *name,
+			       char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
+			       struct mlops_err *err)
+{
+	int ret = audit_intend(st, "deploy.key.create", name, err);
+
+	if (ret == 0)
+		ret = key_create_txn(st, name, key, err);
+	return audit_end(st, ret, "deploy.key.create", name, NULL, err);
+}
+
+int deploy_endpoint_key_delete(struct store *st, const char *name,
+			       const char *id, struct mlops_err *err)
+{
+	int ret = audit_intend(st, "deploy.key.delete", name, err);
+
+	if (ret == 0)
+		ret = key_delete_txn(st, name, id, err);
+	return audit_end(st, ret, "deploy.key.delete", name, NULL, err);
+}
+
+int deploy_endpoint_set_auth(struct store *st, const char *name,
+			     int key_required, struct mlops_err *err)
+{
+	const char *action = key_required ? "deploy.auth.key" :
+		"deploy.auth.public";
+	int ret = audit_intend(st, action, name, err);
+
+	if (ret == 0)
+		ret = set_auth_txn(st, name, key_required, err);
+	return audit_end(st, ret, action, name, NULL, err);
 }
 
 int deploy_endpoint_key_each(struct store *st, const char *name,

@@ -40,7 +40,7 @@ struct deploy_pool {
 	struct deploy_pool_job *head, *tail;
 	size_t queued;
 	int nthreads, nidle, nready, start_failures, stopping;
-	char start_error[512];
+	struct mlops_err start_error;	/* the last warm start's failure */
 };
 
 struct worker {
@@ -165,7 +165,7 @@ static void close_from_3(int limit)
  * are close-on-exec, but libraries open some that are not (libcurl's
  * wake-up socket pair), and what the gateway inherited is not the
  * worker's either. */
-static int worker_spawn(struct worker *w, char *errmsg, size_t errlen)
+static int worker_spawn(struct worker *w, struct mlops_err *err)
 {
 	const struct deploy_pool_conf *c = &w->p->conf;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, devnull;
@@ -176,14 +176,16 @@ static int worker_spawn(struct worker *w, char *errmsg, size_t errlen)
 
 	if (c->kind == DEPLOY_POOL_EXEC &&
 	    (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)) {
-		snprintf(errmsg, errlen, "pipe: %s", strerror(errno));
+		int ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+					  "pipe");
+
 		close_fd(&in[0]);
 		close_fd(&in[1]);
-		return -1;
+		return ret;
 	}
 	if (c->kind == DEPLOY_POOL_HTTP && (w->port = free_port()) < 0) {
-		snprintf(errmsg, errlen, "no free port on 127.0.0.1");
-		return -1;
+		return mlops_err_set(err, MLOPS_EINTERNAL,
+				     "no free port on 127.0.0.1");
 	}
 	snprintf(port, sizeof(port), "%d", w->port);
 	script = xasprintf(c->kind == DEPLOY_POOL_HTTP ? "exec %s \"$@\"" :
@@ -227,11 +229,13 @@ static int worker_spawn(struct worker *w, char *errmsg, size_t errlen)
 	close_fd(&in[0]);
 	close_fd(&out[1]);
 	if (w->pid < 0) {
-		snprintf(errmsg, errlen, "fork: %s", strerror(errno));
+		int ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+					  "fork");
+
 		w->pid = 0;
 		close_fd(&in[1]);
 		close_fd(&out[0]);
-		return -1;
+		return ret;
 	}
 	w->to_fd = in[1];
 	w->from_fd = out[0];
@@ -243,8 +247,8 @@ static int worker_spawn(struct worker *w, char *errmsg, size_t errlen)
 	return 0;
 }
 
-/* Has the process exited? Reaps it and describes how in errmsg. */
-static int worker_exited(struct worker *w, char *errmsg, size_t errlen)
+/* Has the process exited? Reaps it and describes how in err. */
+static int worker_exited(struct worker *w, struct mlops_err *err)
 {
 	int status;
 
@@ -252,11 +256,11 @@ static int worker_exited(struct worker *w, char *errmsg, size_t errlen)
 		return 0;
 	w->pid = 0;
 	if (WIFEXITED(status))
-		snprintf(errmsg, errlen, "worker exited with status %d",
-			 WEXITSTATUS(status));
+		mlops_err_set(err, MLOPS_EINTERNAL, "worker exited with "
+			      "status %d", WEXITSTATUS(status));
 	else
-		snprintf(errmsg, errlen, "worker killed by signal %d",
-			 WTERMSIG(status));
+		mlops_err_set(err, MLOPS_EINTERNAL, "worker killed by "
+			      "signal %d", WTERMSIG(status));
 	return 1;
 }
 
@@ -300,13 +304,13 @@ static size_t curl_sink(char *data, size_t size, size_t n, void *arg)
 }
 
 /* GET /ping until it answers 200, the process dies, or the limit. */
-static int http_wait_ready(struct worker *w, char *errmsg, size_t errlen)
+static int http_wait_ready(struct worker *w, struct mlops_err *err)
 {
 	int64_t give_up = time_mono_us() + STARTUP_LIMIT_US;
 	char url[64];
 	struct buf sink = BUF_INIT;
 	CURL *ping = curl_easy_init();
-	int ret = -1;
+	int ret = MLOPS_EINTERNAL;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ping", w->port);
 	curl_easy_setopt(ping, CURLOPT_URL, url);
@@ -324,12 +328,13 @@ static int http_wait_ready(struct worker *w, char *errmsg, size_t errlen)
 			break;
 		}
 		buf_reset(&sink);
-		if (worker_exited(w, errmsg, errlen))
+		if (worker_exited(w, err))
 			break;
 		if (time_mono_us() > give_up) {
-			snprintf(errmsg, errlen, "worker did not answer GET "
-				 "/ping within %d s",
-				 (int)(STARTUP_LIMIT_US / TIME_US_PER_SEC));
+			mlops_err_set(err, MLOPS_EINTERNAL, "worker did not "
+				      "answer GET /ping within %d s",
+				      (int)(STARTUP_LIMIT_US /
+					    TIME_US_PER_SEC));
 			break;
 		}
 		usleep(10000);
@@ -340,14 +345,16 @@ static int http_wait_ready(struct worker *w, char *errmsg, size_t errlen)
 }
 
 /* Start the process and, for http, wait until it is healthy. */
-static int worker_start(struct worker *w, char *errmsg, size_t errlen)
+static int worker_start(struct worker *w, struct mlops_err *err)
 {
-	if (worker_spawn(w, errmsg, errlen) < 0)
-		return -1;
+	int ret = worker_spawn(w, err);
+
+	if (ret < 0)
+		return ret;
 	if (w->p->conf.kind == DEPLOY_POOL_HTTP) {
-		if (http_wait_ready(w, errmsg, errlen) < 0) {
+		if ((ret = http_wait_ready(w, err)) < 0) {
 			worker_stop(w);
-			return -1;
+			return ret;
 		}
 		w->curl = curl_easy_init();
 	}
@@ -365,7 +372,7 @@ static void exec_run(struct worker *w, struct deploy_pool_job *job)
 {
 	const char *p = job->body, *end = job->body + job->len;
 	size_t nreq = 0, nresp = 0, written = 0, scanned = 0;
-	char errmsg[256];
+	struct mlops_err err = MLOPS_ERR_INIT;
 
 	buf_reset(&w->wbuf);
 	buf_reset(&w->rbuf);
@@ -425,10 +432,10 @@ static void exec_run(struct worker *w, struct deploy_pool_job *job)
 	if (nresp < nreq) {
 		/* EOF or a broken pipe: the process died. */
 		usleep(1000);
-		if (!worker_exited(w, errmsg, sizeof(errmsg)))
-			snprintf(errmsg, sizeof(errmsg), "worker closed its "
-				 "output");
-		set_error(job, 502, "WorkerDied", "%s", errmsg);
+		if (!worker_exited(w, &err))
+			mlops_err_set(&err, MLOPS_EINTERNAL, "worker closed "
+				      "its output");
+		set_error(job, 502, "WorkerDied", "%s", err.msg);
 		worker_stop(w);
 		return;
 	}
@@ -456,7 +463,8 @@ static void exec_run(struct worker *w, struct deploy_pool_job *job)
 
 static void http_run(struct worker *w, struct deploy_pool_job *job)
 {
-	char url[64], ctype[128], errmsg[256];
+	char url[64], ctype[128];
+	struct mlops_err err = MLOPS_ERR_INIT;
 	struct curl_slist *hdr = NULL;
 	int64_t left = job->deadline_us - time_mono_us();
 	const char *rtype = NULL;
@@ -491,10 +499,11 @@ static void http_run(struct worker *w, struct deploy_pool_job *job)
 	}
 	if (res != CURLE_OK) {
 		usleep(1000);
-		if (!worker_exited(w, errmsg, sizeof(errmsg)))
-			snprintf(errmsg, sizeof(errmsg), "worker unreachable: "
-				 "%s", curl_easy_strerror(res));
-		set_error(job, 502, "WorkerDied", "%s", errmsg);
+		if (!worker_exited(w, &err))
+			mlops_err_set(&err, MLOPS_EINTERNAL, "worker "
+				      "unreachable: %s",
+				      curl_easy_strerror(res));
+		set_error(job, 502, "WorkerDied", "%s", err.msg);
 		worker_stop(w);
 		return;
 	}
@@ -520,11 +529,12 @@ static void worker_run(struct worker *w, struct deploy_pool_job *job)
 	const struct deploy_pool_conf *c = &w->p->conf;
 	int64_t t0 = time_mono_us();
 	int cold = 0;
-	char errmsg[512];
+	struct mlops_err err = MLOPS_ERR_INIT;
 
 	if (!w->pid) {
-		if (worker_start(w, errmsg, sizeof(errmsg)) < 0) {
-			set_error(job, 502, "WorkerStartFailed", "%s", errmsg);
+		if (worker_start(w, &err) < 0) {
+			set_error(job, 502, "WorkerStartFailed", "%s",
+				  err.msg);
 			return;
 		}
 		cold = 1;
@@ -537,7 +547,7 @@ static void worker_run(struct worker *w, struct deploy_pool_job *job)
 		c->on_cold_start(c->arg, time_mono_us() - t0);
 	/* A worker that died is replaced at once, warm for the next. */
 	if (!w->pid && !w->p->stopping)
-		worker_start(w, errmsg, sizeof(errmsg));
+		worker_start(w, &err);
 }
 
 static void deadline_in(struct timespec *ts, int64_t us)
@@ -555,12 +565,12 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct deploy_pool *p = w->p;
-	char errmsg[512];
+	struct mlops_err err = MLOPS_ERR_INIT;
 
-	if (w->warm && worker_start(w, errmsg, sizeof(errmsg)) < 0) {
+	if (w->warm && worker_start(w, &err) < 0) {
 		pthread_mutex_lock(&p->lock);
 		p->start_failures++;
-		snprintf(p->start_error, sizeof(p->start_error), "%s", errmsg);
+		p->start_error = err;
 		pthread_cond_broadcast(&p->changed);
 		pthread_mutex_unlock(&p->lock);
 	}
@@ -674,7 +684,7 @@ int deploy_pool_warm(struct deploy_pool *p, int n, int64_t timeout_us,
 			break;
 	if (p->start_failures)
 		ret = mlops_err_set(err, MLOPS_EINPUT, "%s: %s",
-				    p->conf.model, p->start_error);
+				    p->conf.model, p->start_error.msg);
 	else if (p->nready < n)
 		ret = mlops_err_set(err, MLOPS_EINPUT, "%s: the worker did "
 				    "not become ready in time", p->conf.model);

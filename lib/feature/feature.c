@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/audit.h"
 #include "core/event.h"
 #include "core/fs.h"
 #include "feature/feature.h"
@@ -30,7 +31,8 @@ int feature_emit(struct store *st, const struct feature_group *g,
 	return ret;
 }
 
-int feature_create(struct store *st, struct feature_group *g, struct mlops_err *err)
+static int group_insert(struct store *st, struct feature_group *g,
+			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	json_t *def = feature_group_to_json(g);
@@ -75,6 +77,20 @@ out:
 	json_decref(detail);
 	buf_release(&text);
 	free(user);
+	return ret;
+}
+
+int feature_create(struct store *st, struct feature_group *g,
+		   struct mlops_err *err)
+{
+	struct audit_entry e = { "feature.create", g->name, "success", NULL };
+	int ret = audit_intend(st, e.action, g->name, err);
+
+	if (ret == 0)
+		ret = group_insert(st, g, err);
+	e.detail = feature_group_to_json(g);
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
 	return ret;
 }
 
@@ -251,8 +267,8 @@ static int remove_entry(const char *path, const struct stat *sb, int flag,
 	return remove(path) < 0 ? -1 : 0;
 }
 
-int feature_drop(struct store *st, const struct feature_group *g,
-		struct mlops_err *err)
+static int group_delete(struct store *st, const struct feature_group *g,
+			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	json_t *detail = json_pack("{s:s}", "FeatureGroupStatus", "Deleted");
@@ -289,4 +305,15 @@ out:
 	json_decref(detail);
 	free(dir);
 	return ret;
+}
+
+int feature_drop(struct store *st, const struct feature_group *g,
+		 struct mlops_err *err)
+{
+	struct audit_entry e = { "feature.drop", g->name, "success", NULL };
+	int ret = audit_intend(st, e.action, g->name, err);
+
+	if (ret == 0)
+		ret = group_delete(st, g, err);
+	return audit_done(st, ret, &e, err);
 }

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/audit.h"
 #include "core/bounds.h"
 #include "core/csv.h"
 #include "feature/feature.h"
@@ -373,9 +374,9 @@ static int finish(struct ingest *in, struct mlops_err *err)
 	return ret;
 }
 
-int feature_ingest_run(struct store *st, const struct feature_group *g,
-		const struct feature_ingest_opts *opts, struct feature_ingest_result *res,
-		struct mlops_err *err)
+static int ingest_run(struct store *st, const struct feature_group *g,
+		      const struct feature_ingest_opts *opts,
+		      struct feature_ingest_result *res, struct mlops_err *err)
 {
 	struct ingest in = { st, g, opts, res };
 	int ret;
@@ -385,11 +386,12 @@ int feature_ingest_run(struct store *st, const struct feature_group *g,
 	in.values = xcalloc(g->nfeatures, sizeof(*in.values));
 	buf_init(&in.packed);
 	buf_init(&in.text);
-	if (g->offline)
-		in.w = feature_offline_writer_new(st, g, res->write_time_us);
 	/* A bigger page cache keeps the online table's B-tree in memory
 	 * while millions of rows go in. */
-	if ((ret = store_exec(st, "PRAGMA cache_size = -65536", err)) < 0 ||
+	if ((g->offline && (ret = feature_offline_writer_new(&in.w, st, g,
+						     res->write_time_us,
+						     err)) < 0) ||
+	    (ret = store_exec(st, "PRAGMA cache_size = -65536", err)) < 0 ||
 	    (ret = store_begin(st, err)) < 0)
 		goto out;
 	if ((ret = prepare(&in, err)) < 0)
@@ -424,5 +426,25 @@ out:
 	free(in.offsets);
 	buf_release(&in.packed);
 	buf_release(&in.text);
+	return ret;
+}
+
+int feature_ingest_run(struct store *st, const struct feature_group *g,
+		       const struct feature_ingest_opts *opts,
+		       struct feature_ingest_result *res,
+		       struct mlops_err *err)
+{
+	struct audit_entry e = { "feature.ingest", g->name, "success", NULL };
+	int ret = audit_intend(st, e.action, g->name, err);
+
+	if (ret == 0)
+		ret = ingest_run(st, g, opts, res, err);
+	else
+		memset(res, 0, sizeof(*res));
+	e.detail = json_pack("{s:I,s:I,s:s}", "rows", (json_int_t)res->rows,
+			     "rejected", (json_int_t)res->rejected, "source",
+			     opts->name);
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
 	return ret;
 }

@@ -67,19 +67,24 @@ struct feature_offline_writer {
 	struct buf header;
 };
 
-struct feature_offline_writer *feature_offline_writer_new(struct store *st,
-					  const struct feature_group *g,
-					  int64_t write_time_us)
+int feature_offline_writer_new(struct feature_offline_writer **out,
+			       struct store *st, const struct feature_group *g,
+			       int64_t write_time_us, struct mlops_err *err)
 {
-	struct feature_offline_writer *w = xcalloc(1, sizeof(*w));
+	struct feature_offline_writer *w;
 	size_t ncols = g->nfeatures + EXTRA_COLUMNS;
+	char token[sizeof(w->token)];
+	int ret = id_random_hex(token, 8, err);
 
+	if (ret < 0)
+		return ret;
+	w = xcalloc(1, sizeof(*w));
+	memcpy(w->token, token, sizeof(token));
 	w->st = st;
 	w->g = g;
 	w->write_time_us = write_time_us;
 	time_format(write_time_us, w->write_time);
 	w->tmpdir = store_path(st, "tmp");
-	id_random_hex(w->token, 8);
 	w->fields = xcalloc(ncols, sizeof(*w->fields));
 	buf_init(&w->header);
 	for (size_t i = 0; i < g->nfeatures; i++)
@@ -89,7 +94,8 @@ struct feature_offline_writer *feature_offline_writer_new(struct store *st,
 	w->fields[g->nfeatures + 2] = "is_deleted";
 	csv_write_record(&w->header, ncols, w->fields);
 	w->last_bucket = NO_PART;
-	return w;
+	*out = w;
+	return 0;
 }
 
 size_t feature_offline_writer_files(const struct feature_offline_writer *w)
@@ -524,13 +530,16 @@ int feature_offline_export(struct store *st, const struct feature_group *g,
 
 	if (ret == 0 && !x.header_done) {
 		/* No file yet: still one header, so readers see the columns. */
-		struct feature_offline_writer *w = feature_offline_writer_new(st, g, 0);
+		struct feature_offline_writer *w;
 
+		if ((ret = feature_offline_writer_new(&w, st, g, 0, err)) < 0)
+			goto out;
 		if (fwrite(w->header.s, 1, w->header.len, f) != w->header.len)
 			ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 					      "cannot write the export");
 		feature_offline_writer_free(w);
 	}
+out:
 	buf_release(&x.data);
 	return ret;
 }

@@ -27,11 +27,12 @@
 
 struct feature_offline_writer;
 
-/* A writer for group g; every row gets write_time_us as write_time and
- * api_invocation_time. */
-struct feature_offline_writer *feature_offline_writer_new(struct store *st,
-					  const struct feature_group *g,
-					  int64_t write_time_us);
+/* A writer for group g into *out; every row gets write_time_us as
+ * write_time and api_invocation_time. MLOPS_EINTERNAL when no random
+ * token for its file names can be had. */
+int feature_offline_writer_new(struct feature_offline_writer **out,
+			       struct store *st, const struct feature_group *g,
+			       int64_t write_time_us, struct mlops_err *err);
 /* Add a row: g->nfeatures values ("" is missing), its parsed event time
  * and whether it marks a delete. */
 int feature_offline_writer_add(struct feature_offline_writer *w, char *const *values,

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/audit.h"
 #include "feature/offline.h"
 #include "feature/feature.h"
 #include "core/time.h"
@@ -162,8 +163,9 @@ static int offline_delete_marker(struct feature_offline_writer *w,
 	return ret;
 }
 
-int feature_online_delete(struct store *st, const struct feature_group *g, const char *id,
-		  int64_t t_us, int hard, struct mlops_err *err)
+static int record_delete(struct store *st, const struct feature_group *g,
+			 const char *id, int64_t t_us, int hard,
+			 struct mlops_err *err)
 {
 	struct feature_offline_writer *w = NULL;
 	char when[TIME_RFC3339_MAX];
@@ -206,8 +208,9 @@ int feature_online_delete(struct store *st, const struct feature_group *g, const
 			goto out;
 	}
 	if (g->offline) {
-		w = feature_offline_writer_new(st, g, now);
-		if ((ret = offline_delete_marker(w, g, id, t_us, err)) < 0 ||
+		if ((ret = feature_offline_writer_new(&w, st, g, now,
+						      err)) < 0 ||
+		    (ret = offline_delete_marker(w, g, id, t_us, err)) < 0 ||
 		    (ret = feature_offline_writer_publish(w, err)) < 0)
 			goto out;
 	}
@@ -229,5 +232,25 @@ out:
 	}
 	feature_offline_writer_free(w);
 	json_decref(detail);
+	return ret;
+}
+
+int feature_online_delete(struct store *st, const struct feature_group *g,
+			  const char *id, int64_t t_us, int hard,
+			  struct mlops_err *err)
+{
+	char *resource = xasprintf("%s/%s", g->name, id);
+	struct audit_entry e = { "feature.delete", resource, "success", NULL };
+	char when[TIME_RFC3339_MAX];
+	int ret = audit_intend(st, e.action, resource, err);
+
+	if (ret == 0)
+		ret = record_delete(st, g, id, t_us, hard, err);
+	time_format(t_us, when);
+	e.detail = json_pack("{s:s,s:s}", "event_time", when, "mode",
+			     hard ? "hard" : "soft");
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
+	free(resource);
 	return ret;
 }

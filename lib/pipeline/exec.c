@@ -108,17 +108,21 @@ char *pipeline_exec_log_path(const struct pipeline_exec *e, const struct pipelin
 	return xasprintf("%s/logs/%s.log", e->workspace, s->def->name);
 }
 
-void pipeline_exec_run_id_new(char out[PIPELINE_EXEC_RUN_ID_MAX])
+int pipeline_exec_run_id_new(char out[PIPELINE_EXEC_RUN_ID_MAX],
+			     struct mlops_err *err)
 {
 	time_t now = time(NULL);
 	struct tm tm;
 	char hex[8];
+	int ret = id_random_hex(hex, 6, err);
 
+	if (ret < 0)
+		return ret;
 	gmtime_r(&now, &tm);
-	id_random_hex(hex, 6);
 	snprintf(out, PIPELINE_EXEC_RUN_ID_MAX, "%04d%02d%02dT%02d%02d%02d-%s",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		 tm.tm_min, tm.tm_sec, hex);
+	return 0;
 }
 
 static int has_glob(const char *s)

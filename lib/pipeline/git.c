@@ -15,6 +15,7 @@
 #include <git2.h>
 #include <linux/fs.h>
 
+#include "core/audit.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "pipeline/pipeline.h"
@@ -372,8 +373,8 @@ static void hook_script(struct buf *b, const struct pipeline_git_hook_opts *o)
 	buf_addstr(b, hook_body);
 }
 
-int pipeline_git_hook_install(const struct pipeline_git_hook_opts *o,
-			  char **hook_path, struct mlops_err *err)
+static int hook_install(const struct pipeline_git_hook_opts *o,
+			char **hook_path, struct mlops_err *err)
 {
 	struct buf script = BUF_INIT;
 	const char *name;
@@ -421,8 +422,8 @@ out:
 	return ret;
 }
 
-int pipeline_git_hook_uninstall(const char *repo, char **hook_path,
-			    struct mlops_err *err)
+static int hook_uninstall(const char *repo, char **hook_path,
+			  struct mlops_err *err)
 {
 	const char *name;
 	char *dir = NULL, *path, *chained;
@@ -451,4 +452,39 @@ int pipeline_git_hook_uninstall(const char *repo, char **hook_path,
 	free(path);
 	free(chained);
 	return ret;
+}
+
+/* The hook is a file in the repository, not in the store: there is no
+ * transaction for its record to commit with, so the record is appended
+ * after the change (or the failure recorded) here, for every caller. */
+static int audit_hook(struct store *st, const char *action, int ret,
+		      const char *path, struct mlops_err *err)
+{
+	struct audit_entry e = { action, path, "success", NULL };
+
+	return audit_done(st, ret, &e, err);
+}
+
+int pipeline_git_hook_install(struct store *st,
+			      const struct pipeline_git_hook_opts *o,
+			  char **hook_path, struct mlops_err *err)
+{
+	const char *action = "pipeline.hook.install";
+	int ret = audit_intend(st, action, o->repo, err);
+
+	if (ret == 0)
+		ret = hook_install(o, hook_path, err);
+	return audit_hook(st, action, ret, ret == 0 ? *hook_path : o->repo,
+			  err);
+}
+
+int pipeline_git_hook_uninstall(struct store *st, const char *repo,
+			    char **hook_path, struct mlops_err *err)
+{
+	const char *action = "pipeline.hook.uninstall";
+	int ret = audit_intend(st, action, repo, err);
+
+	if (ret == 0)
+		ret = hook_uninstall(repo, hook_path, err);
+	return audit_hook(st, action, ret, ret == 0 ? *hook_path : repo, err);
 }

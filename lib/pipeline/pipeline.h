@@ -214,13 +214,16 @@ struct pipeline_git_hook_opts {
  * HOOK.mlops-chained) and run first. *hook_path gets the hook's path (the
  * caller frees). Installing over our own hook is MLOPS_ENOTFOUND
  * (conflicting state). */
-int pipeline_git_hook_install(const struct pipeline_git_hook_opts *o,
-			  char **hook_path, struct mlops_err *err);
+int pipeline_git_hook_install(struct store *st,
+			      const struct pipeline_git_hook_opts *o,
+			      char **hook_path, struct mlops_err *err);
 
 /* Remove what install put there and restore a chained user hook;
- * MLOPS_ENOTFOUND when no hook of ours is installed. */
-int pipeline_git_hook_uninstall(const char *repo, char **hook_path,
-			    struct mlops_err *err);
+ * MLOPS_ENOTFOUND when no hook of ours is installed. Both are audited in
+ * st ("pipeline.hook.install", "pipeline.hook.uninstall" of the hook's
+ * path), their failures too. */
+int pipeline_git_hook_uninstall(struct store *st, const char *repo,
+				char **hook_path, struct mlops_err *err);
 
 /* Append s to b as one single-quoted shell word (for the scripts of
  * hooks and Slurm jobs). */
@@ -264,7 +267,8 @@ int pipeline_exec_lock(const char *workspace, int *fd, struct mlops_err *err);
 
 /* A new run ID: UTC time to the second, '-', 6 random hex digits, so IDs
  * sort by start time. */
-void pipeline_exec_run_id_new(char out[PIPELINE_EXEC_RUN_ID_MAX]);
+int pipeline_exec_run_id_new(char out[PIPELINE_EXEC_RUN_ID_MAX],
+			     struct mlops_err *err);
 
 /* Check that each literal input of p (a path without glob characters that
  * no step declares as an output) exists under workspace: MLOPS_EINPUT
@@ -352,5 +356,54 @@ int pipeline_runs_find_producer(struct store *st, const char *run_id,
 /* The current status of run id into *status (caller frees). */
 int pipeline_runs_status(struct store *st, const char *id, char **status,
 			struct mlops_err *err);
+
+/* launch.c: starting, retrying and stopping runs: what `mlops-pipeline
+ * run`, `retry` and `cancel` decide (the workspace a run gets, the commit
+ * its lineage records, which runs may be retried, how long a cancel
+ * waits), each audited there, so that the commands only parse and
+ * print. */
+
+struct pipeline_launch {
+	const char *file;	/* the pipeline file; with commit, its path
+				 * inside the repository */
+	const char *commit;	/* run a clean checkout of it, or NULL */
+	const char *repo;	/* the repository of commit */
+	char **params;		/* NAME=VALUE overrides */
+	size_t nparams;
+	/* How to execute; progress also gets the warnings (a run that
+	 * records no commit). For a retry, jobs 0 keeps the run's own. */
+	struct pipeline_exec_opts opts;
+	/* Called once the run is recorded, before it executes (to print
+	 * its ID); may be NULL. */
+	void (*started)(const char *run_id, void *arg);
+	void *started_arg;
+};
+
+/* Run a->file as a new run: a new run ID, a workspace filled with a
+ * checkout of a->commit from a->repo, or else with a copy of the file's
+ * folder (recording its HEAD as the run's commit only when nothing in the
+ * folder differs from it), the pipeline loaded and its inputs and
+ * feature groups checked, the run locked, recorded and executed. Audited
+ * as "pipeline.run" of the run ID, "success" when it succeeded, else
+ * "failure". *status gets the run's final status. A failure before the
+ * run is recorded removes its workspace. */
+int pipeline_launch_run(struct store *st, struct pipeline_launch *a,
+			const char **status, struct mlops_err *err);
+
+/* Run a Failed or Stopped run (ref: an ID or an unambiguous prefix) again
+ * in its workspace with its own executor, cache setting and, unless
+ * a->opts.jobs is set, parallelism: steps that succeeded or were skipped
+ * are kept. Any other run is MLOPS_ENOTFOUND. Uses only a->opts.jobs,
+ * a->opts.progress and a->started of a. Audited as "pipeline.retry". */
+int pipeline_launch_retry(struct store *st, const char *ref,
+			  const struct pipeline_launch *a,
+			  const char **status, struct mlops_err *err);
+
+/* Stop the executing run ref (see pipeline_runs_cancel()) and, when its
+ * runner was signalled, wait (up to a minute) until the runner records
+ * the end. *id gets the run's ID and *status its status then ("Stopped"
+ * when no runner was left), new strings. Audited as "pipeline.cancel". */
+int pipeline_launch_cancel(struct store *st, const char *ref, char **id,
+			   char **status, struct mlops_err *err);
 
 #endif

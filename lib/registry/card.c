@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/audit.h"
 #include "core/buf.h"
 #include "core/identity.h"
 #include "core/jsonio.h"
@@ -255,13 +256,35 @@ static int change_card(struct store *st, const char *group, int64_t version,
 	return ret;
 }
 
+/* change_card() audited as action, so that every caller records it
+ * alike; a change to the state the card has already records nothing. */
+static int audited_change(struct store *st, const char *action,
+			  const char *group, int64_t version,
+			  const struct card_change *c, int64_t *revision,
+			  struct mlops_err *err)
+{
+	char *name = xasprintf("%s/%" PRId64, group, version);
+	struct audit_entry e = { action, name, "success", NULL };
+	int ret = audit_intend(st, action, name, err);
+
+	if (ret == 0)
+		ret = change_card(st, group, version, c, revision, err);
+	if (ret == 1)
+		audit_cancel(st);
+	else
+		ret = audit_done(st, ret, &e, err);
+	free(name);
+	return ret;
+}
+
 int registry_card_create(struct store *st, const struct registry_version *mv,
 			 const json_t *from, int64_t *revision,
 			 struct mlops_err *err)
 {
 	struct card_change c = { from, mv, NULL, 0, NULL };
 
-	return change_card(st, mv->group, mv->version, &c, revision, err);
+	return audited_change(st, "registry.card.create", mv->group,
+			      mv->version, &c, revision, err);
 }
 
 int registry_card_set(struct store *st, const char *group, int64_t version,
@@ -270,7 +293,8 @@ int registry_card_set(struct store *st, const char *group, int64_t version,
 {
 	struct card_change c = { NULL, NULL, assignments, n, NULL };
 
-	return change_card(st, group, version, &c, revision, err);
+	return audited_change(st, "registry.card.set", group, version, &c,
+			      revision, err);
 }
 
 int registry_card_set_status(struct store *st, const char *group,
@@ -283,7 +307,8 @@ int registry_card_set_status(struct store *st, const char *group,
 		return mlops_err_set(err, MLOPS_EUSAGE, "unknown card status "
 				     "'%s' (Draft, PendingReview, Approved or "
 				     "Archived)", status);
-	return change_card(st, group, version, &c, revision, err);
+	return audited_change(st, "registry.card.status", group, version, &c,
+			      revision, err);
 }
 
 int registry_card_insert_revisions(struct store *st, const char *group,

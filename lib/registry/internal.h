@@ -25,6 +25,17 @@ int registry_step(struct store *st, sqlite3_stmt *q, const char *what,
 int registry_version_status(struct store *st, const char *group,
 			    int64_t version, char **status,
 			    struct mlops_err *err);
+/* registry_group_create() without its audit record, in the caller's
+ * transaction when one is open (a registration's), else in its own. */
+int registry_group_insert(struct store *st, const char *name,
+			  const char *description, json_t *tags,
+			  struct mlops_err *err);
+/* registry_register() without its audit record, for an import (which
+ * records itself). */
+int registry_register_version(struct store *st,
+			      const struct registry_new_version *nv,
+			      int64_t *version, struct mlops_err *err);
+
 /* Check that group exists: MLOPS_ENOTFOUND naming it otherwise. */
 int registry_group_exists(struct store *st, const char *group,
 			  struct mlops_err *err);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/audit.h"
 #include "core/fs.h"
 #include "core/identity.h"
 #include "core/jsonio.h"
@@ -202,7 +203,7 @@ static int take_number(struct store *st, const struct registry_new_version *nv,
 
 	if (ret == MLOPS_ENOTFOUND && !nv->no_create) {
 		mlops_err_clear(err);
-		ret = registry_group_create(st, nv->group, NULL, NULL, err);
+		ret = registry_group_insert(st, nv->group, NULL, NULL, err);
 	} else if (ret == MLOPS_ENOTFOUND) {
 		mlops_err_prefix(err, "--no-create: ");
 	}
@@ -409,8 +410,9 @@ static int find_run_step_version(struct store *st,
 	return ret;
 }
 
-int registry_register(struct store *st, const struct registry_new_version *nv,
-		      int64_t *version, struct mlops_err *err)
+int registry_register_version(struct store *st,
+			      const struct registry_new_version *nv,
+			      int64_t *version, struct mlops_err *err)
 {
 	struct registry_artifact *arts = NULL;
 	const char *status = nv->status ? nv->status : REGISTRY_PENDING;
@@ -479,6 +481,29 @@ int registry_register(struct store *st, const struct registry_new_version *nv,
 out:
 	free(arts);
 	free(actor);
+	return ret;
+}
+
+int registry_register(struct store *st, const struct registry_new_version *nv,
+		      int64_t *version, struct mlops_err *err)
+{
+	struct audit_entry e = { "registry.register", NULL, "success", NULL };
+	char *name = NULL;
+	int ret = audit_intend(st, e.action, nv->group, err);
+
+	if (ret == 0)
+		ret = registry_register_version(st, nv, version, err);
+	if (ret == REGISTRY_ALREADY) {
+		/* A retried pipeline step: nothing changed, nothing to
+		 * audit. */
+		audit_cancel(st);
+		return ret;
+	}
+	if (ret == 0)
+		e.resource = name = xasprintf("%s/%" PRId64, nv->group,
+					      *version);
+	ret = audit_done(st, ret, &e, err);
+	free(name);
 	return ret;
 }
 

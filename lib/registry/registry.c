@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/audit.h"
 #include "core/fs.h"
 #include "core/identity.h"
 #include "core/jsonio.h"
@@ -162,7 +163,7 @@ int registry_version_status(struct store *st, const char *group,
 
 /* ---- groups ---- */
 
-int registry_group_create(struct store *st, const char *name,
+int registry_group_insert(struct store *st, const char *name,
 			  const char *description, json_t *tags,
 			  struct mlops_err *err)
 {
@@ -217,6 +218,18 @@ int registry_group_create(struct store *st, const char *name,
 	buf_release(&tags_text);
 	free(user);
 	return ret;
+}
+
+int registry_group_create(struct store *st, const char *name,
+			  const char *description, json_t *tags,
+			  struct mlops_err *err)
+{
+	struct audit_entry e = { "registry.create", name, "success", NULL };
+	int ret = audit_intend(st, e.action, name, err);
+
+	if (ret == 0)
+		ret = registry_group_insert(st, name, description, tags, err);
+	return audit_done(st, ret, &e, err);
 }
 
 void registry_group_release(struct registry_group *g)

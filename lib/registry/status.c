@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/audit.h"
 #include "core/event.h"
 #include "core/identity.h"
 #include "registry/internal.h"
@@ -66,9 +67,10 @@ int registry_status_record(struct store *st, const char *group,
 	return ret;
 }
 
-int registry_status_set(struct store *st, const char *group, int64_t version,
-			const char *status, const char *note,
-			char **previous, struct mlops_err *err)
+static int set_status_txn(struct store *st, const char *group,
+			  int64_t version, const char *status,
+			  const char *note, char **previous,
+			  struct mlops_err *err)
 {
 	char *old = NULL, *user = NULL;
 	sqlite3_stmt *q = NULL;
@@ -174,9 +176,9 @@ static int check_alias(const char *alias, struct mlops_err *err)
 	return 0;
 }
 
-int registry_status_alias_set(struct store *st, const char *group,
-		       const char *alias, int64_t version,
-		       struct mlops_err *err)
+static int alias_set_txn(struct store *st, const char *group,
+			 const char *alias, int64_t version,
+			 struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	char *user = NULL;
@@ -211,8 +213,8 @@ int registry_status_alias_set(struct store *st, const char *group,
 	return ret;
 }
 
-int registry_status_alias_rm(struct store *st, const char *group, const char *alias,
-		      struct mlops_err *err)
+static int alias_rm_txn(struct store *st, const char *group,
+			const char *alias, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret = check_alias(alias, err);
@@ -274,5 +276,73 @@ int registry_status_alias_list(struct store *st, const char *group, json_t **out
 		*out = list;
 	}
 	sqlite3_finalize(q);
+	return ret;
+}
+
+/* The changes above, each audited here so that every caller records it
+ * alike: declared before the change (the record commits with it), then
+ * appended, or recorded as the failure where one is decided. */
+int registry_status_set(struct store *st, const char *group, int64_t version,
+			const char *status, const char *note,
+			char **previous, struct mlops_err *err)
+{
+	const char *action = strcmp(status, REGISTRY_APPROVED) == 0 ?
+		"registry.approve" : strcmp(status, REGISTRY_REJECTED) == 0 ?
+		"registry.reject" : "registry.status";
+	char *name = xasprintf("%s/%" PRId64, group, version), *old = NULL;
+	struct audit_entry e = { action, name, "success", NULL };
+	int ret = audit_intend(st, action, name, err);
+
+	if (ret == 0)
+		ret = set_status_txn(st, group, version, status, note, &old,
+				     err);
+	if (ret == 1) {
+		audit_cancel(st);	/* already so */
+	} else {
+		if (ret == 0) {
+			e.detail = json_pack("{s:s,s:s}", "previousStatus",
+					     old, "status", status);
+			if (note)
+				json_object_set_new(e.detail, "note",
+						    json_string(note));
+		}
+		ret = audit_done(st, ret, &e, err);
+	}
+	if (ret >= 0 && previous) {
+		*previous = old;
+		old = NULL;
+	}
+	json_decref(e.detail);
+	free(old);
+	free(name);
+	return ret;
+}
+
+int registry_status_alias_set(struct store *st, const char *group,
+		       const char *alias, int64_t version,
+		       struct mlops_err *err)
+{
+	char *name = xasprintf("%s@%s", group, alias);
+	struct audit_entry e = { "registry.alias.set", name, "success", NULL };
+	int ret = audit_intend(st, e.action, name, err);
+
+	if (ret == 0)
+		ret = alias_set_txn(st, group, alias, version, err);
+	ret = audit_done(st, ret, &e, err);
+	free(name);
+	return ret;
+}
+
+int registry_status_alias_rm(struct store *st, const char *group,
+			     const char *alias, struct mlops_err *err)
+{
+	char *name = xasprintf("%s@%s", group, alias);
+	struct audit_entry e = { "registry.alias.rm", name, "success", NULL };
+	int ret = audit_intend(st, e.action, name, err);
+
+	if (ret == 0)
+		ret = alias_rm_txn(st, group, alias, err);
+	ret = audit_done(st, ret, &e, err);
+	free(name);
 	return ret;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/audit.h"
 #include "core/fs.h"
 #include "core/hash.h"
 #include "core/identity.h"
@@ -557,7 +558,7 @@ static int register_incoming(struct store *st, struct incoming *in,
 	nv.note = note;
 	nv.in_transaction = insert_card;
 	nv.in_transaction_arg = in->card;
-	ret = registry_register(st, &nv, &version, err);
+	ret = registry_register_version(st, &nv, &version, err);
 	/* What register calls usage (an unknown framework, a missing entry)
 	 * is, in a stream, bad input data. */
 	if (ret == MLOPS_EUSAGE) {
@@ -573,9 +574,10 @@ static int register_incoming(struct store *st, struct incoming *in,
 	return ret;
 }
 
-int registry_transfer_import(struct store *st, int fd, const char *stream,
-		    const char *status, uint64_t max_size, char **group,
-		    int64_t *version, int *unchanged, struct mlops_err *err)
+static int import_stream(struct store *st, int fd, const char *stream,
+			 const char *status, uint64_t max_size, char **group,
+			 int64_t *version, int *unchanged,
+			 struct mlops_err *err)
 {
 	struct incoming in = { 0 };
 	struct registry_version *mv = NULL;
@@ -624,5 +626,31 @@ int registry_transfer_import(struct store *st, int fd, const char *stream,
 out:
 	registry_version_free(mv);
 	incoming_release(&in);
+	return ret;
+}
+
+int registry_transfer_import(struct store *st, int fd, const char *stream,
+		    const char *status, uint64_t max_size, char **group,
+		    int64_t *version, int *unchanged, struct mlops_err *err)
+{
+	struct audit_entry e = { "registry.import", NULL, "success", NULL };
+	char *name = NULL;
+	int ret = audit_intend(st, e.action, stream, err);
+
+	if (ret == 0)
+		ret = import_stream(st, fd, stream, status, max_size, group,
+				    version, unchanged, err);
+	if (ret == 0 && *unchanged) {
+		audit_cancel(st);
+		return 0;
+	}
+	if (ret == 0) {
+		e.resource = name = xasprintf("%s/%" PRId64, *group,
+					      *version);
+		e.detail = json_pack("{s:s}", "from", stream);
+	}
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
+	free(name);
 	return ret;
 }

@@ -27,6 +27,15 @@ test_expect_success 'audit log filters by user, action and time' '
 	grep "is not a timestamp" err
 '
 
+test_expect_success 'a refused config set is audited as a failure' '
+	test_expect_code 3 mlops config set environment "no spaces" 2>err &&
+	grep "is not a valid name" err &&
+	mlops audit log --action config.set --json >out &&
+	test_line_count = 1 out &&
+	jq -e "select(.resource == \"environment\" and .outcome == \"failure\"
+		and .detail.status == 3)" out
+'
+
 test_expect_success 'audit verify finds an edited record: exit 1 naming it' '
 	mlops config set a 1 && mlops config set b 2 &&
 	sed -i "2s/config.set/config.xxx/" "$MLOPS_STORE/audit.log" &&

@@ -161,6 +161,17 @@ test_expect_success 'a user hook is kept and chained; installing twice is refuse
 	mlops audit log | grep "pipeline.hook.uninstall"
 '
 
+test_expect_success 'hook uninstall without its store changes nothing' '
+	make_repo &&
+	mlops-pipeline hook install --repo repo >/dev/null &&
+	cp repo/.git/hooks/post-commit hook.orig &&
+	test_must_fail mlops-pipeline --store "$PWD/nowhere" hook uninstall \
+		--repo repo 2>err &&
+	test_cmp hook.orig repo/.git/hooks/post-commit &&
+	mlops-pipeline hook uninstall --repo repo >/dev/null &&
+	test "$(mlops audit log --action pipeline.hook. --json | jq -s length)" = 2
+'
+
 test_expect_success 'the hook goes where core.hooksPath says' '
 	make_repo &&
 	git -C repo config core.hooksPath githooks &&

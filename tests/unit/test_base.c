@@ -244,13 +244,13 @@ START_TEST(uuids_are_version_4)
 {
 	char a[ID_UUID_LEN], b[ID_UUID_LEN], h[17];
 
-	id_uuid4(a);
-	id_uuid4(b);
+	ck_assert_int_eq(id_uuid4(a, NULL), 0);
+	ck_assert_int_eq(id_uuid4(b, NULL), 0);
 	ck_assert_uint_eq(strlen(a), 36);
 	ck_assert_int_eq(a[14], '4');
 	ck_assert(strchr("89ab", a[19]) != NULL);
 	ck_assert_str_ne(a, b);
-	id_random_hex(h, 16);
+	ck_assert_int_eq(id_random_hex(h, 16, NULL), 0);
 	ck_assert_uint_eq(strlen(h), 16);
 }
 END_TEST

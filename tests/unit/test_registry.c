@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "fixture.h"
+#include "core/audit.h"
 #include "core/fs.h"
 #include "core/jsonio.h"
 #include "registry/registry.h"
@@ -277,6 +278,40 @@ START_TEST(diff_reports_deltas_and_differences)
 }
 END_TEST
 
+/* Collect "action resource outcome" of each audit record. */
+static int collect_audit(json_t *rec, void *arg)
+{
+	buf_addf(arg, "%s %s %s\n", jsonio_str(rec, "action"),
+		 jsonio_str(rec, "resource"), jsonio_str(rec, "outcome"));
+	return 0;
+}
+
+START_TEST(library_changes_audit_themselves)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf log = BUF_INIT;
+	int64_t v;
+
+	/* No command around: the library records what it changes, what it
+	 * refuses, and nothing for what was so already. */
+	ck_assert_int_eq(registry_group_create(st, "churn", NULL, NULL, &err),
+			 0);
+	ck_assert_int_eq(registry_group_create(st, "churn", NULL, NULL, &err),
+			 MLOPS_ENOTFOUND);
+	v = register_one("churn", NULL);
+	ck_assert_int_eq(registry_status_set(st, "churn", v, "Approved", NULL,
+					     NULL, &err), 0);
+	ck_assert_int_eq(registry_status_set(st, "churn", v, "Approved", NULL,
+					     NULL, &err), 1);
+	ck_assert_int_eq(audit_each(st, collect_audit, &log, &err), 0);
+	ck_assert_str_eq(log.s, "registry.create churn success\n"
+			 "registry.create churn failure\n"
+			 "registry.register churn/1 success\n"
+			 "registry.approve churn/1 success\n");
+	buf_release(&log);
+}
+END_TEST
+
 START_TEST(export_then_import_into_another_store)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -350,6 +385,7 @@ Suite *suite_registry(void)
 	tcase_add_test(tc, lineage_comes_from_the_pipeline_environment);
 	tcase_add_test(tc, diff_reports_deltas_and_differences);
 	tcase_add_test(tc, export_then_import_into_another_store);
+	tcase_add_test(tc, library_changes_audit_themselves);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,391 @@
+/* monitor.h - the public header of lib/monitor: Model Monitor on one
+ * machine. Streaming profiles of a dataset (statistics.json and
+ * constraints.json in Model Monitor's formats), the checks of new data
+ * against such a baseline, drift tests, model quality, feature
+ * attribution drift, schedules over an endpoint's capture, baselines
+ * kept with model versions, and the model dashboard. Formats:
+ * mlops-monitor(5). Each section below says which file implements it. */
+#ifndef MLOPS_MONITOR_H
+#define MLOPS_MONITOR_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/store.h"
+
+/* Sketches (kll.c, hll.c): the bounded-memory summaries behind a
+ * baseline, a KLL quantile sketch and a HyperLogLog distinct counter.
+ *
+ * KLL (Karnin, Lang, Liberty 2016) keeps a stack of compactors; level h
+ * holds items of weight 2^h, and a full level is sorted and every other
+ * item (odd or even, by a coin) moves up. With k = 2048 and c = 0.64
+ * (Deequ's defaults, which Model Monitor uses) it keeps about
+ * k / (1 - c) = 5,700 items whatever the input size, and the rank of any
+ * value it reports is within 0.5% of the true rank with high
+ * probability (the rank error of KLL is about 2.3 / k^0.97, 0.14% for
+ * k = 2048; tests/unit/test_monitor.c checks 0.5% on a million items).
+ * The coin is a fixed-seed generator, so a sketch of the same input is
+ * the same every time.
+ *
+ * HyperLogLog (Flajolet et al. 2007) with 2^14 one-byte registers and
+ * linear counting for small cardinalities: a relative standard error of
+ * 1.04 / 2^7 = 0.81% in 16 KiB. */
+#define MONITOR_KLL_DEFAULT_K 2048
+#define MONITOR_KLL_DEFAULT_C 0.64
+
+struct monitor_kll_level {
+	double *items;
+	size_t n, cap;
+};
+
+struct monitor_kll {
+	unsigned k;
+	double c;
+	struct monitor_kll_level *levels;
+	size_t nlevels;
+	uint64_t count;  /* items added (the total weight) */
+	size_t size;     /* items held over all levels */
+	size_t max_size; /* compress when size reaches it */
+	uint64_t rng;
+};
+
+void monitor_kll_init(struct monitor_kll *s, unsigned k, double c);
+void monitor_kll_release(struct monitor_kll *s);
+void monitor_kll_add(struct monitor_kll *s, double v);
+/* The estimated fraction of added items <= v (0 for an empty sketch). */
+double monitor_kll_cdf(const struct monitor_kll *s, double v);
+/* The estimated q-quantile, 0 <= q <= 1 (NaN for an empty sketch). */
+double monitor_kll_quantile(const struct monitor_kll *s, double q);
+/* {"parameters": {"c", "k"}, "data": [[level 0 items], [level 1], ...]},
+ * Model Monitor's sketch object. The caller owns the result. */
+json_t *monitor_kll_to_json(const struct monitor_kll *s);
+/* Rebuild a sketch from monitor_kll_to_json's form; MLOPS_EINPUT naming what
+ * when it is malformed. */
+int monitor_kll_from_json(struct monitor_kll *out, const json_t *j,
+			  const char *what, struct mlops_err *err);
+/* The largest |cdf_a - cdf_b| over every value either sketch holds: the
+ * L-infinity distance Model Monitor compares with its threshold. */
+double monitor_kll_linf(const struct monitor_kll *a,
+			const struct monitor_kll *b);
+
+#define MONITOR_HLL_P 14
+#define MONITOR_HLL_M (1u << MONITOR_HLL_P)
+
+struct monitor_hll {
+	uint8_t reg[MONITOR_HLL_M];
+};
+
+void monitor_hll_init(struct monitor_hll *h);
+void monitor_hll_add_hash(struct monitor_hll *h, uint64_t hash);
+double monitor_hll_estimate(const struct monitor_hll *h);
+
+/* A 64-bit hash of len bytes, well mixed in every bit. */
+uint64_t monitor_hll_hash(const void *data, size_t len);
+
+/* Up to this many distinct values of a column are counted exactly (and
+ * listed as categorical buckets); past it, distinct_count is HyperLogLog's
+ * estimate and values not yet seen are no longer tallied one by one. */
+#define MONITOR_PROFILE_DISTINCT_CAP 1024
+/* A String column with at most this many distinct values gets a domain
+ * constraint (string_constraints.domains). */
+#define MONITOR_REPORT_DOMAIN_MAX 20
+
+enum monitor_profile_type {
+	MONITOR_PROFILE_UNKNOWN,
+	MONITOR_PROFILE_INTEGRAL,
+	MONITOR_PROFILE_FRACTIONAL,
+	MONITOR_PROFILE_STRING
+};
+
+struct monitor_profile_distinct {
+	char *value; /* NULL for an empty slot */
+	size_t len;  /* of value */
+	uint64_t hash;
+	uint64_t count;
+};
+
+struct monitor_profile_column {
+	char *name;
+	uint64_t n_missing, n_integral, n_fractional, n_string;
+	/* Over the values that read as numbers. */
+	uint64_t n_num;
+	double sum, mean, m2, min, max;
+	struct monitor_kll kll;
+	/* Exact counts of the first MONITOR_PROFILE_DISTINCT_CAP distinct
+	 * values. */
+	struct monitor_profile_distinct *dist;
+	size_t ndist, dist_slots;
+	int dist_overflow;
+	struct monitor_hll hll;
+	/* Every number read, in order, when the profile was read with
+	 * keep_values; else NULL. */
+	double *values;
+	size_t nvalues, values_cap;
+};
+
+struct monitor_profile {
+	uint64_t item_count;
+	size_t ncols;
+	struct monitor_profile_column *cols;
+	int keep; /* keep every number (values) */
+};
+
+enum monitor_profile_format { MONITOR_PROFILE_CSV, MONITOR_PROFILE_JSONL };
+
+/* Profile the data read from fd (name is used in messages) in one pass:
+ * CSV with a header row, CSV without one (header = 0; the columns are
+ * then _c0, _c1, ... as Spark names them) or JSON Lines of flat objects
+ * (columns from the first object; null is missing). MLOPS_EINPUT, with
+ * "name:LINE: why", for an empty input, bad CSV or JSON, a record of the
+ * wrong width, or text that is not UTF-8. */
+int monitor_profile_read(struct monitor_profile *out, int fd, const char *name,
+			 enum monitor_profile_format format, int header,
+			 struct mlops_err *err);
+/* monitor_profile_read that also keeps every number of every column (for
+ * monitor_drift): memory grows with the rows. */
+int monitor_profile_read_values(struct monitor_profile *out, int fd,
+				const char *name,
+				enum monitor_profile_format format, int header,
+				struct mlops_err *err);
+void monitor_profile_release(struct monitor_profile *p);
+
+/* Profiles built row by row (what run-due does with captured requests):
+ * begin with n columns named names (NULL: _c0, _c1, ...), then add rows
+ * of exactly n fields of lens[i] bytes; name and line are for messages.
+ * MLOPS_EINPUT for a repeated column name or text that is not UTF-8. */
+int monitor_profile_begin(struct monitor_profile *p, size_t n,
+			  char *const *names, const char *name,
+			  struct mlops_err *err);
+int monitor_profile_add_row(struct monitor_profile *p, char *const *fields,
+			    const size_t *lens, const char *name, long line,
+			    struct mlops_err *err);
+
+/* The type Model Monitor infers for a column: Unknown when every value
+ * is missing, String when any value is not a number, Fractional when any
+ * number has a fraction or exponent, else Integral. */
+enum monitor_profile_type
+monitor_profile_column_type(const struct monitor_profile_column *c);
+const char *monitor_profile_type_name(enum monitor_profile_type t);
+uint64_t
+monitor_profile_column_distinct(const struct monitor_profile_column *c);
+/* How often value occurs in c's exact table: 0 when it never occurred,
+ * or occurred only after the table was full. */
+uint64_t monitor_profile_column_count(const struct monitor_profile_column *c,
+				      const char *value);
+
+/* statistics.json and constraints.json for p. The caller owns them. */
+json_t *monitor_report_statistics(const struct monitor_profile *p);
+json_t *monitor_report_constraints(const struct monitor_profile *p);
+
+/* Write each named JSON value to DIR/NAME, creating DIR. Every file is
+ * rendered before the first is written, and each is replaced atomically,
+ * so a failure leaves no file half-written. */
+int monitor_report_write(const char *dir, size_t n, const char *const *names,
+			 json_t *const *values, struct mlops_err *err);
+
+/* A baseline: statistics.json and constraints.json of a directory,
+ * checked for the fields the checks read. */
+struct monitor_report_baseline {
+	json_t *statistics;
+	json_t *constraints;
+};
+
+/* Load DIR/statistics.json and DIR/constraints.json. MLOPS_ENOTFOUND
+ * when one is missing, MLOPS_EINPUT when one is not JSON (a truncated
+ * file) or lacks a field the checks need, naming file and field. */
+int monitor_report_baseline_load(struct monitor_report_baseline *out,
+				 const char *dir, struct mlops_err *err);
+/* Check that doc (either file) has what the checks read: a features
+ * array whose every entry has a name and an inferred_type. name is for
+ * messages. MLOPS_EINPUT. */
+int monitor_report_baseline_check(const json_t *doc, const char *name,
+				  struct mlops_err *err);
+void monitor_report_baseline_release(struct monitor_report_baseline *b);
+
+/* Check the profile cur against the baseline: Model Monitor's
+ * missing_column_check, extra_column_check, data_type_check,
+ * completeness_check, non_negative_check, categorical_values_check and
+ * baseline_drift_check. Returns constraint_violations.json
+ * ({"violations": [...]}, possibly empty), owned by the caller, or NULL
+ * with err set when the baseline names a feature in a malformed way. */
+json_t *monitor_check(const struct monitor_report_baseline *b,
+		      const struct monitor_profile *cur, struct mlops_err *err);
+
+/* The two-sample Kolmogorov-Smirnov statistic of a[0..n1) and b[0..n2),
+ * two-sided, and its p-value in *pvalue, as scipy.stats.ks_2samp
+ * computes them (ks.c says how). Sorts a and b in place. NaN for an
+ * empty sample. */
+double monitor_ks_2samp(double *a, size_t n1, double *b, size_t n2,
+			double *pvalue);
+
+enum monitor_drift_method {
+	MONITOR_DRIFT_KS,
+	MONITOR_DRIFT_PSI,
+	MONITOR_DRIFT_JS,
+	MONITOR_DRIFT_CHI2,
+	MONITOR_DRIFT_WASSERSTEIN
+};
+
+/* "ks" ... into *out: 0, or -1 for an unknown name. */
+int monitor_drift_method_parse(const char *s, enum monitor_drift_method *out);
+const char *monitor_drift_method_name(enum monitor_drift_method m);
+
+struct monitor_drift {
+	double statistic;
+	double p_value; /* NaN for methods without one */
+	uint64_t n_reference, n_current;
+};
+
+/* The distance by method m between the reference column ref and the
+ * current column cur (both read with keep_values): ks and wasserstein
+ * for numeric columns, chi2 for String ones, psi and js for both (over
+ * the reference's deciles, or over the categories). Returns 1 with *out
+ * set, or 0 when m does not apply to the columns' types. */
+int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
+		  const struct monitor_profile_column *ref,
+		  const struct monitor_profile_column *cur);
+
+/* Baselines attached to model versions (baseline.c). */
+/* Attach the baseline in dir (statistics.json and constraints.json,
+ * checked as monitor_report_baseline_load checks them) to the model
+ * version ref ("GROUP/N", "GROUP@ALIAS" or "GROUP"), replacing any
+ * earlier one: the files become blobs held by the version. *resolved
+ * (the caller frees it) gets "GROUP/N". MLOPS_ENOTFOUND for a missing
+ * version or file. */
+int monitor_baseline_register(struct store *st, const char *dir,
+			      const char *ref, char **resolved,
+			      struct mlops_err *err);
+
+/* 1 when arg names a model version (GROUP/N, GROUP@ALIAS) rather than
+ * a directory: it is not a directory, has a '/' or '@', and does not
+ * start with '/' or '.'. */
+int monitor_baseline_is_ref(const char *arg);
+
+/* The directory holding the baseline of ref: the files, verified, under
+ * the store's monitoring/baselines/GROUP/N/. The caller frees *out.
+ * MLOPS_ENOTFOUND when the version has no baseline. */
+int monitor_baseline_materialise(struct store *st, const char *ref,
+				 char **out, struct mlops_err *err);
+
+/* Schedules (schedule.c): monitoring schedules over endpoint data capture, and
+ * their executions (schedule.c). */
+struct monitor_schedule {
+	char *name, *endpoint, *baseline, *type, *created_by;
+	int64_t interval_us, next_start_us, created_us;
+};
+
+void monitor_schedule_release(struct monitor_schedule *s);
+
+/* Add schedule name checking endpoint's capture against the baseline
+ * directory every interval_us (at least a minute), windows aligned on
+ * multiples of the interval since the epoch. MLOPS_EUSAGE for a bad name
+ * or interval, MLOPS_ENOTFOUND for a missing endpoint or baseline or a
+ * name already taken, MLOPS_EINPUT for a malformed baseline. */
+int monitor_schedule_create(struct store *st, const char *name,
+			    const char *endpoint, const char *baseline,
+			    int64_t interval_us, struct mlops_err *err);
+/* MLOPS_ENOTFOUND when there is no such schedule. Its executions go
+ * with it (their report files stay until removed by hand). */
+int monitor_schedule_delete(struct store *st, const char *name,
+			    struct mlops_err *err);
+/* Every schedule, by name; free with monitor_schedule_list_free. */
+int monitor_schedule_list(struct store *st, struct monitor_schedule **out,
+			  size_t *n, struct mlops_err *err);
+void monitor_schedule_list_free(struct monitor_schedule *v, size_t n);
+
+/* monitor_schedule_run_due's result when another run-due holds the lock. */
+#define MONITOR_SCHEDULE_BUSY 1
+
+/* Run every window of every schedule that ended by now_us, oldest first,
+ * under the store's monitor.lock: returns MONITOR_SCHEDULE_BUSY at once
+ * when another process holds it. Each window profiles the CSV requests
+ * the endpoint captured in it, checks them against the baseline, writes the report
+ * under monitoring/SCHEDULE/ID/, and records the execution (Completed,
+ * CompletedWithViolations, or Failed with a reason, for instance a window
+ * with no CSV request), advances the schedule and emits the event
+ * "Monitoring Execution Status Change" from mlops.monitor, in one
+ * transaction. fn is called with each execution's JSON. */
+int monitor_schedule_run_due(struct store *st, int64_t now_us,
+			     int (*fn)(const json_t *exec, void *arg),
+			     void *arg, struct mlops_err *err);
+
+/* The executions of schedule, oldest first, as a JSON array (the caller
+ * owns it); MLOPS_ENOTFOUND for no such schedule. */
+int monitor_schedule_executions(struct store *st, const char *schedule,
+				json_t **out, struct mlops_err *err);
+/* One execution by id; MLOPS_ENOTFOUND. */
+int monitor_schedule_execution_get(struct store *st, const char *id,
+				   json_t **out, struct mlops_err *err);
+
+/* Model quality against ground truth (quality.c). */
+enum monitor_quality_problem {
+	MONITOR_QUALITY_BINARY,
+	MONITOR_QUALITY_REGRESSION,
+	MONITOR_QUALITY_MULTICLASS
+};
+
+/* Join the labels CSV (columns inference_id and label) read from
+ * label_fd to the predictions CSV (inference_id and, for binary, score,
+ * the probability of class 1; else prediction) read from pred_fd, and
+ * compute the metrics as sklearn.metrics does: binary (a score at or
+ * above threshold predicts 1): confusion matrix, accuracy, precision,
+ * recall, f1, auc, log_loss; regression: mae, mse, rmse, r2;
+ * multiclass: confusion matrix, accuracy, weighted precision, recall
+ * and f1. *out is Model Monitor's model quality statistics (the caller
+ * owns it); *unmatched counts labels whose inference id no prediction
+ * has. MLOPS_EINPUT for a missing column, a bad number, a repeated
+ * inference id, or no label matching any prediction. */
+int monitor_quality_compute(json_t **out, enum monitor_quality_problem pb,
+			    int pred_fd, const char *pred_file, int label_fd,
+			    const char *label_file, double threshold,
+			    uint64_t *unmatched, struct mlops_err *err);
+
+/* Hold the statistics against Model Monitor's model quality constraints
+ * ({"binary_classification_constraints": {"accuracy": {"threshold": X,
+ * "comparison_operator": "LessThanThreshold"}, ...}}). Returns
+ * {"violations": [{metric_name, constraint_check_type, description}]},
+ * or NULL with MLOPS_EINPUT for a malformed constraint. */
+json_t *monitor_quality_check(const json_t *stats, const json_t *constraints,
+			      struct mlops_err *err);
+
+/* The model dashboard (dashboard.c): one view of every model version,
+ * endpoint and monitoring schedule of a store, with alerts. */
+/* Collect the dashboard: {"models": [{group, version, status,
+ * endpoints: [...]}], "endpoints": [{name, model, requests, errors,
+ * error_rate}], "schedules": [{name, endpoint, executions: [{start,
+ * status, violations}], last: {...} or null}], "alerts": [{kind,
+ * subject, message}]}. Alerts: a schedule whose last execution found
+ * violations or failed; an endpoint whose error rate (errors / requests
+ * from the gateway's counters) exceeds max_error_rate; an endpoint
+ * serving a model that no schedule monitors. The caller owns *out. */
+int monitor_dashboard_collect(json_t **out, struct store *st,
+			      double max_error_rate, struct mlops_err *err);
+
+/* The dashboard as one self-contained HTML page: inline CSS, an SVG
+ * chart of each schedule's violations per execution drawn here, no
+ * script, no external asset; every text escaped. */
+void monitor_dashboard_html(struct buf *out, const json_t *d);
+
+/* Feature attribution drift (attribution.c). */
+/* NDCG of the ranking by cur against the relevances base, over the
+ * top k of n features: sum of base[r_i] / log2(i + 2) over the current
+ * ranking r, divided by the same sum over the baseline's own ranking
+ * (1 when every baseline attribution is 0). */
+double monitor_attribution_ndcg(const double *base, const double *cur,
+				size_t n, size_t k);
+
+/* Mean |SHAP| per feature of the XGBoost model at path model on the
+ * baseline CSV and on the current CSV (the same numeric columns with a
+ * header, in the model's feature order; an empty field is missing), and
+ * the NDCG of the current ranking over the top_k features (0: all).
+ * *out is {"ndcg", "top_k", "features": [{name, baseline, current}]}.
+ * MLOPS_EINPUT for a model XGBoost cannot load or explain, columns that
+ * differ, or a field that is not a number. */
+int monitor_attribution_drift(json_t **out, const char *model,
+			      int base_fd, const char *base_file,
+			      int cur_fd, const char *cur_file, size_t top_k,
+			      struct mlops_err *err);
+
+#endif

@@ -1,0 +1,301 @@
+/* test_monitor.c - unit tests of lib/monitor: the KLL sketch's rank
+ * error and bounded size, HyperLogLog's accuracy, type inference and the
+ * checks of a profile against a baseline. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "monitor/monitor.h"
+
+/* A permutation of 0..n-1 (n prime-free of 48271's factors): the items
+ * arrive in a scrambled order, so the sketch cannot profit from sorted
+ * input. */
+static double scrambled(uint64_t i, uint64_t n)
+{
+	return (double)((i * 48271u) % n);
+}
+
+START_TEST(kll_rank_error_within_half_a_percent)
+{
+	const uint64_t n = 1000000;
+	struct monitor_kll s;
+	double worst = 0;
+
+	monitor_kll_init(&s, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	for (uint64_t i = 0; i < n; i++)
+		monitor_kll_add(&s, scrambled(i, n));
+	ck_assert_uint_eq(s.count, n);
+	/* Bounded memory: about k / (1 - c) items, whatever n is. */
+	ck_assert_uint_le(s.size, 2 * MONITOR_KLL_DEFAULT_K /
+				      (1 - MONITOR_KLL_DEFAULT_C));
+	for (int p = 1; p < 100; p++) {
+		double v = (double)n * p / 100;
+		double truth = (v + 1) / (double)n;
+		double e = fabs(monitor_kll_cdf(&s, v) - truth);
+		double q = monitor_kll_quantile(&s, p / 100.0) / (double)n;
+
+		worst = fmax(worst, e);
+		ck_assert_double_le(fabs(q - p / 100.0), 0.005);
+	}
+	ck_assert_double_le(worst, 0.005);
+	monitor_kll_release(&s);
+}
+END_TEST
+
+START_TEST(kll_small_inputs_are_exact)
+{
+	struct monitor_kll s;
+
+	monitor_kll_init(&s, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	ck_assert_double_eq(monitor_kll_cdf(&s, 1), 0);
+	for (int i = 1; i <= 100; i++)
+		monitor_kll_add(&s, i);
+	ck_assert_double_eq(monitor_kll_cdf(&s, 50), 0.5);
+	ck_assert_double_eq(monitor_kll_quantile(&s, 0.25), 25);
+	ck_assert_double_eq(monitor_kll_quantile(&s, 1), 100);
+	monitor_kll_release(&s);
+}
+END_TEST
+
+START_TEST(kll_json_round_trip_and_distance)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_kll a, b, c;
+	json_t *j;
+
+	monitor_kll_init(&a, 64, MONITOR_KLL_DEFAULT_C);
+	monitor_kll_init(&c, 64, MONITOR_KLL_DEFAULT_C);
+	for (int i = 0; i < 10000; i++) {
+		monitor_kll_add(&a, scrambled((uint64_t)i, 10000));
+		monitor_kll_add(&c, scrambled((uint64_t)i, 10000) + 5000);
+	}
+	j = monitor_kll_to_json(&a);
+	ck_assert_int_eq(monitor_kll_from_json(&b, j, "t", &err), 0);
+	ck_assert_uint_eq(b.size, a.size);
+	ck_assert_double_eq(monitor_kll_cdf(&a, 1234),
+			    monitor_kll_cdf(&b, 1234));
+	ck_assert_double_eq(monitor_kll_linf(&a, &b), 0);
+	/* Half the mass of one lies past all of the other. */
+	ck_assert_double_le(fabs(monitor_kll_linf(&a, &c) - 0.5), 0.05);
+	json_decref(j);
+	j = json_pack("{s:{s:i},s:[]}", "parameters", "k", 64, "data");
+	ck_assert_int_eq(monitor_kll_from_json(&b, j, "t", &err), MLOPS_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "t: malformed KLL sketch"));
+	json_decref(j);
+	monitor_kll_release(&a);
+	monitor_kll_release(&b);
+	monitor_kll_release(&c);
+}
+END_TEST
+
+START_TEST(hll_estimates_within_three_percent)
+{
+	static const unsigned sizes[] = {10, 1000, 50000, 1000000};
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+		struct monitor_hll *h = malloc(sizeof(*h));
+		char key[32];
+
+		monitor_hll_init(h);
+		for (unsigned i = 0; i < sizes[k]; i++) {
+			int n = snprintf(key, sizeof(key), "v%u", i);
+
+			monitor_hll_add_hash(h,
+					     monitor_hll_hash(key, (size_t)n));
+			/* Repeats change nothing. */
+			monitor_hll_add_hash(h,
+					     monitor_hll_hash(key, (size_t)n));
+		}
+		ck_assert_double_le(fabs(monitor_hll_estimate(h) - sizes[k]),
+				    0.03 * sizes[k] + 0.5);
+		free(h);
+	}
+}
+END_TEST
+
+static void profile_of(struct monitor_profile *p, const char *csv, int want)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	FILE *f = tmpfile();
+
+	fputs(csv, f);
+	fflush(f);
+	rewind(f);
+	ck_assert_int_eq(monitor_profile_read(p, fileno(f), "t.csv",
+					      MONITOR_PROFILE_CSV, 1, &err),
+			 want);
+	fclose(f);
+}
+
+START_TEST(types_are_inferred_as_deequ_does)
+{
+	struct monitor_profile p;
+
+	profile_of(&p, "i,f,s,u,e\n1,1.5,a,,-2\n-3,2,1,,1e3\n+4,,x,,\n", 0);
+	ck_assert_uint_eq(p.item_count, 3);
+	ck_assert_int_eq(monitor_profile_column_type(&p.cols[0]),
+			 MONITOR_PROFILE_INTEGRAL);
+	ck_assert_int_eq(monitor_profile_column_type(&p.cols[1]),
+			 MONITOR_PROFILE_FRACTIONAL);
+	ck_assert_int_eq(monitor_profile_column_type(&p.cols[2]),
+			 MONITOR_PROFILE_STRING);
+	ck_assert_int_eq(monitor_profile_column_type(&p.cols[3]),
+			 MONITOR_PROFILE_UNKNOWN);
+	ck_assert_int_eq(monitor_profile_column_type(&p.cols[4]),
+			 MONITOR_PROFILE_FRACTIONAL);
+	ck_assert_double_eq(p.cols[0].sum, 2);
+	ck_assert_double_eq(p.cols[0].min, -3);
+	ck_assert_uint_eq(p.cols[1].n_missing, 1);
+	ck_assert_uint_eq(monitor_profile_column_distinct(&p.cols[2]), 3);
+	monitor_profile_release(&p);
+}
+END_TEST
+
+START_TEST(distinct_counts_switch_to_hyperloglog_past_the_cap)
+{
+	struct monitor_profile p;
+	char *csv = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&csv, &len);
+
+	fputs("id\n", f);
+	for (int i = 0; i < 20000; i++)
+		fprintf(f, "k%d\n", i);
+	fclose(f);
+	profile_of(&p, csv, 0);
+	ck_assert_int_eq(p.cols[0].dist_overflow, 1);
+	ck_assert_uint_eq(p.cols[0].ndist, MONITOR_PROFILE_DISTINCT_CAP);
+	ck_assert_uint_le(
+	    llabs((long long)monitor_profile_column_distinct(&p.cols[0]) -
+		  20000),
+	    600);
+	monitor_profile_release(&p);
+	free(csv);
+}
+END_TEST
+
+START_TEST(check_finds_each_violation_type)
+{
+	static const char *const want[] = {
+	    "a:data_type_check",          "a:non_negative_check",
+	    "b:completeness_check",       "b:baseline_drift_check",
+	    "c:categorical_values_check", "c:baseline_drift_check",
+	    "d:missing_column_check",     "e:extra_column_check"};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_profile base, cur;
+	struct monitor_report_baseline b;
+	json_t *v, *x;
+	size_t i;
+
+	profile_of(&base, "a,b,c,d\n1,1,x,1\n2,2,x,1\n3,3,y,1\n4,4,x,1\n", 0);
+	profile_of(&cur, "a,b,c,e\n-1,1,z,1\nq,,z,1\n3,3,x,1\n4,4,x,1\n", 0);
+	b.statistics = monitor_report_statistics(&base);
+	b.constraints = monitor_report_constraints(&base);
+	v = monitor_check(&b, &cur, &err);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "violations")),
+			  sizeof(want) / sizeof(*want));
+	json_array_foreach(json_object_get(v, "violations"), i, x)
+	{
+		char got[128];
+
+		snprintf(got, sizeof(got), "%s:%s",
+			 json_string_value(json_object_get(x, "feature_name")),
+			 json_string_value(
+			     json_object_get(x, "constraint_check_type")));
+		ck_assert_str_eq(got, want[i]);
+	}
+	json_decref(v);
+	/* The data of the baseline itself violates nothing. */
+	v = monitor_check(&b, &base, &err);
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "violations")), 0);
+	json_decref(v);
+	monitor_report_baseline_release(&b);
+	monitor_profile_release(&base);
+	monitor_profile_release(&cur);
+}
+END_TEST
+
+START_TEST(bad_input_is_refused_with_its_line)
+{
+	struct monitor_profile p;
+
+	profile_of(&p, "", MLOPS_EINPUT);
+	profile_of(&p, "a,b\n", MLOPS_EINPUT);
+	profile_of(&p, "a,a\n1,2\n", MLOPS_EINPUT);
+	profile_of(&p, "a,b\n1,2\n3\n", MLOPS_EINPUT);
+	profile_of(&p, "a\nok\n\xff\n", MLOPS_EINPUT);
+}
+END_TEST
+
+START_TEST(numbers_read_exactly_as_strtod_reads_them)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_profile p;
+	char *csv = NULL, **strs = calloc(100000, sizeof(*strs));
+	size_t len = 0;
+	FILE *f = open_memstream(&csv, &len);
+	uint64_t x = 88172645463325252ull;
+
+	fputs("x\n", f);
+	for (int i = 0; i < 100000; i++) {
+		char s[64];
+		int ip, fd;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ip = (int)(x % 100000000);
+		fd = (int)((x >> 32) % 17);
+		/* Up to 8 + 16 digits: both sides of the fast path. */
+		snprintf(s, sizeof(s), "%s%d.%0*llu", x & 1 ? "-" : "", ip, fd,
+			 fd ? (unsigned long long)((x >> 20) %
+			 (uint64_t)pow(10, fd)) : 0ull);
+		if (fd == 0)
+			strcat(s, "0");
+		strs[i] = strdup(s);
+		fprintf(f, "%s\n", s);
+	}
+	fclose(f);
+	f = tmpfile();
+	fwrite(csv, 1, len, f);
+	fflush(f);
+	rewind(f);
+	ck_assert_int_eq(monitor_profile_read_values(&p, fileno(f), "t.csv",
+						     MONITOR_PROFILE_CSV, 1,
+						     &err), 0);
+	fclose(f);
+	ck_assert_uint_eq(p.cols[0].nvalues, 100000);
+	for (int i = 0; i < 100000; i++) {
+		ck_assert_msg(p.cols[0].values[i] == strtod(strs[i], NULL),
+			      "%s", strs[i]);
+		free(strs[i]);
+	}
+	free(strs);
+	free(csv);
+	monitor_profile_release(&p);
+}
+END_TEST
+
+Suite *suite_monitor(void)
+{
+	Suite *s = suite_create("monitor");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, kll_rank_error_within_half_a_percent);
+	tcase_add_test(tc, kll_small_inputs_are_exact);
+	tcase_add_test(tc, kll_json_round_trip_and_distance);
+	tcase_add_test(tc, hll_estimates_within_three_percent);
+	tcase_add_test(tc, types_are_inferred_as_deequ_does);
+	tcase_add_test(tc, distinct_counts_switch_to_hyperloglog_past_the_cap);
+	tcase_add_test(tc, check_finds_each_violation_type);
+	tcase_add_test(tc, bad_input_is_refused_with_its_line);
+	tcase_add_test(tc, numbers_read_exactly_as_strtod_reads_them);
+	suite_add_tcase(s, tc);
+	return s;
+}
