@@ -1,4 +1,4 @@
-# 60-shadow.sh - what a shadow test costs production: requests/s and
+# 70-shadow.sh - what a shadow test costs production: requests/s and
 # latency of one endpoint (XGBoost, 100 trees, depth 6, 20 features,
 # one-row CSV requests, wrk at 64 connections) without a shadow, with
 # 100% of requests mirrored to a second XGBoost model of the same size,
@@ -55,7 +55,7 @@ wait_shadow() {
 		fi
 		sleep 0.05
 	done
-	echo "60-shadow: the gateway did not pick up the change" >&2
+	echo "70-shadow: the gateway did not pick up the change" >&2
 	return 1
 }
 
