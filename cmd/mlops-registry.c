@@ -15,7 +15,8 @@
 #include "core/xalloc.h"
 
 static const char usage_create[] =
-	"usage: mlops-registry create [--description TEXT] [--tag K=V]... GROUP\n"
+	"usage: mlops-registry create [--description TEXT] [--tag K=V]... "
+	    "GROUP\n"
 	"\n"
 	"Make a model group (registering into a missing group makes it too).\n"
 	"\n"
@@ -63,7 +64,8 @@ static const char usage_register[] =
 static const char usage_show[] =
 	"usage: mlops-registry show [--json] GROUP/N|GROUP@ALIAS|GROUP\n"
 	"\n"
-	"Show a model version: status, artifacts, metrics, params, lineage and\n"
+	"Show a model version: status, artifacts, metrics, params, lineage "
+	"and\n"
 	"the approval history.\n"
 	"\n"
 	"  --json   as one JSON object\n";
@@ -478,8 +480,9 @@ static int register_parse(int argc, char **argv, struct cli *cli,
 	if (ret == REGCMD_GO_ON && ra->nartifacts == 0)
 		ret = cli_usage(cli, usage_register, "at least one --artifact "
 				"is needed");
-	if (ret == REGCMD_GO_ON && nv->status && strcmp(nv->status, REGISTRY_PENDING)
-	    != 0 && strcmp(nv->status, REGISTRY_APPROVED) != 0)
+	if (ret == REGCMD_GO_ON && nv->status &&
+	    strcmp(nv->status, REGISTRY_PENDING) != 0 &&
+	    strcmp(nv->status, REGISTRY_APPROVED) != 0)
 		ret = cli_usage(cli, usage_register, "--status must be "
 				"PendingManualApproval or Approved");
 	if (ret == REGCMD_GO_ON)
@@ -507,13 +510,15 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 		goto out;
 	if (ra.metrics_file &&
 	    (jsonio_load_file(&metrics, ra.metrics_file, 0, &err) < 0 ||
-	     registry_register_check_metrics(metrics, ra.metrics_file, &err) < 0))
+	     registry_register_check_metrics(metrics, ra.metrics_file,
+					     &err) < 0))
 		goto fail;
 	if (registry_register_lineage_from_env(&lineage, &err) < 0)
 		goto fail;
 	for (size_t i = 0; i < ra.ndatasets; i++)
-		if (registry_register_lineage_add_dataset(lineage, ra.datasets[i],
-						 &err) < 0)
+		if (registry_register_lineage_add_dataset(lineage,
+							  ra.datasets[i],
+							  &err) < 0)
 			goto fail;
 	nv.artifact_paths = ra.artifacts;
 	nv.nartifacts = ra.nartifacts;
@@ -526,7 +531,8 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 	name = xasprintf("%s/%" PRId64, nv.group, version);
 	printf("%s\n", name);
 	if (ret == REGISTRY_ALREADY) {
-		/* A retried pipeline step: nothing changed, nothing to audit. */
+		/* A retried pipeline step: nothing changed, nothing to
+		 * audit. */
 		fprintf(stderr, "%s: %s already holds these artifacts from "
 			"run %s step %s\n", cli->prog, name,
 			json_string_value(json_object_get(lineage, "run_id")),

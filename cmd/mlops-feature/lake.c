@@ -40,7 +40,8 @@ const char usage_export[] =
 	"\n"
 	"  --as-of T   only what was written at or before T\n";
 const char usage_dataset[] =
-	"usage: mlops-feature dataset --entities FILE --features GROUP[:F,...]\n"
+	"usage: mlops-feature dataset --entities FILE "
+	    "--features GROUP[:F,...]\n"
 	"                             [--features ...] [--id-column C]\n"
 	"                             [--time-column C] [--as-of T]\n"
 	"                             [--plain-names] [--memory SIZE]\n"
@@ -250,7 +251,8 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 			break;
 		case 'f':
 			ALLOC_GROW(reqs, nreqs + 1, cap);
-			if (feature_pit_request_parse(&reqs[nreqs], optarg, &err) < 0)
+			if (feature_pit_request_parse(&reqs[nreqs], optarg,
+						      &err) < 0)
 				ret = cli_usage(cli, usage_dataset, "%s",
 						err.msg);
 			else

@@ -88,7 +88,8 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct feature_ingest_opts o = { STDIN_FILENO, "<stdin>", FEATURE_INGEST_CSV };
+	struct feature_ingest_opts o = { STDIN_FILENO, "<stdin>",
+					 FEATURE_INGEST_CSV };
 	struct feature_ingest_result res;
 	const char *format = NULL, *errors = NULL, *path = "-";
 	struct feature_group *g = NULL;
@@ -244,7 +245,8 @@ static void report_missing(struct get_state *gs, const char *id,
 			 gs->g->name, expired);
 	} else {
 		cli_warn(gs->cli, "record '%s' of feature group '%s' %s", id,
-			 gs->g->name, state == FEATURE_ONLINE_DELETED ? "is deleted" :
+			 gs->g->name,
+			 state == FEATURE_ONLINE_DELETED ? "is deleted" :
 			 "does not exist");
 	}
 }

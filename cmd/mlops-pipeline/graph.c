@@ -69,7 +69,8 @@ int cmd_validate(int argc, char **argv, struct cli *cli)
 			struct store *st;
 
 			c = cli_store(cli, &st);
-			if (c == 0 && pipeline_exec_check_features(p, st, &err) < 0)
+			if (c == 0 &&
+			    pipeline_exec_check_features(p, st, &err) < 0)
 				c = cli_fail(cli, &err);
 			break;
 		}

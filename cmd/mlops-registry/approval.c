@@ -26,7 +26,8 @@ const char usage_reject[] =
 	"\n"
 	"  -m, --note TEXT   why (kept in the approval history)\n";
 const char usage_status[] =
-	"usage: mlops-registry status [--history] [--json] GROUP/N|GROUP@ALIAS\n"
+	"usage: mlops-registry status [--history] [--json] "
+	    "GROUP/N|GROUP@ALIAS\n"
 	"\n"
 	"Print a version's approval status. Exit 0 when it is Approved, 1\n"
 	"otherwise, so that scripts can gate on it.\n"
@@ -40,7 +41,8 @@ const char usage_alias[] =
 	"       mlops-registry alias rm GROUP ALIAS\n"
 	"       mlops-registry alias list [--json] GROUP\n"
 	"\n"
-	"Name a version of GROUP (champion, staging, ...): GROUP@ALIAS is then\n"
+	"Name a version of GROUP (champion, staging, ...): GROUP@ALIAS is "
+	"then\n"
 	"accepted wherever a version is.\n";
 static const char usage_alias_set[] =
 	"usage: mlops-registry alias set GROUP ALIAS [N]\n"
@@ -162,7 +164,8 @@ int cmd_status(int argc, char **argv, struct cli *cli)
 			return CLI_STATUS(c);
 		}
 	if (argc - optind != 1)
-		return cli_usage(cli, usage_status, "expected one model version");
+		return cli_usage(cli, usage_status,
+				 "expected one model version");
 	if ((ret = cli_store(cli, &st)) != 0 ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;

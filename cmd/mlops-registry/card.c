@@ -14,7 +14,8 @@
 #include "core/xalloc.h"
 
 static const char usage_card_create[] =
-	"usage: mlops-registry card create [--from FILE.json|FILE.yaml] GROUP/N\n"
+	"usage: mlops-registry card create [--from FILE.json|FILE.yaml] "
+	    "GROUP/N\n"
 	"\n"
 	"Make the model card of a version, status Draft, filled in with what\n"
 	"the registry knows (id, version, framework, artifacts, params,\n"
@@ -54,7 +55,8 @@ const char usage_card[] =
 	"       mlops-registry card show [--json] [--revision N] GROUP/N\n"
 	"       mlops-registry card status GROUP/N [STATUS]\n"
 	"       mlops-registry card history [--json] GROUP/N\n"
-	"       mlops-registry card export --format md|html [-o FILE] GROUP/N\n";
+	"       mlops-registry card export --format md|html [-o FILE] "
+	    "GROUP/N\n";
 
 /* What every card verb parses: its options (each verb uses its own
  * subset), and the version it is about, resolved in the store. */
@@ -107,7 +109,8 @@ static int parse(int argc, char **argv, struct cli *cli, const char *usage,
 		}
 	if (argc - optind < min_args || argc - optind > max_args)
 		return cli_usage(cli, usage, "wrong number of arguments");
-	/* export alone needs --format; a usage error comes before any lookup. */
+	/* export alone needs --format; a usage error comes before any
+	 * lookup. */
 	if (usage == usage_card_export && !a->format)
 		return cli_usage(cli, usage, "--format md|html is needed");
 	if ((c = cli_store(cli, &a->st)) != 0 ||
@@ -266,8 +269,8 @@ static int card_history(int argc, char **argv, struct cli *cli)
 		t = table_new(5, headers);
 		json_array_foreach(revs, i, r) {
 			char *num = xasprintf("%" JSON_INTEGER_FORMAT,
-					      json_integer_value(json_object_get(
-						      r, "revision")));
+				json_integer_value(
+					json_object_get(r, "revision")));
 
 			table_add(t, (const char *const[]){ num,
 				  jsonio_str(r, "time"), jsonio_str(r, "user"),
@@ -313,8 +316,10 @@ const struct cli_verb card_verbs[] = {
 	{ "create", card_create, usage_card_create, "make a version's card" },
 	{ "set", card_set, usage_card_set, "set card fields by dotted key" },
 	{ "show", card_show, usage_card_show, "show the card" },
-	{ "status", card_status, usage_card_status, "show or change its status" },
+	{ "status", card_status, usage_card_status,
+	  "show or change its status" },
 	{ "history", card_history, usage_card_history, "list its revisions" },
-	{ "export", card_export, usage_card_export, "write it as Markdown or HTML" },
+	{ "export", card_export, usage_card_export,
+	  "write it as Markdown or HTML" },
 	{ NULL, NULL, NULL, NULL }
 };

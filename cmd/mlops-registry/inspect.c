@@ -13,7 +13,8 @@
 const char usage_lineage[] =
 	"usage: mlops-registry lineage [--json] GROUP/N|GROUP@ALIAS\n"
 	"\n"
-	"Show where a version came from: the git commit, pipeline run and step,\n"
+	"Show where a version came from: the git commit, pipeline run and "
+	"step,\n"
 	"the hashes of the step's inputs and datasets, who registered it and\n"
 	"who approved it, and the store it was imported from.\n"
 	"\n"

@@ -14,7 +14,8 @@
 const char usage_export[] =
 	"usage: mlops-registry export [-o FILE] GROUP/N|GROUP@ALIAS\n"
 	"\n"
-	"Write a version (manifest with metadata, lineage and approval history,\n"
+	"Write a version (manifest with metadata, lineage and approval "
+	"history,\n"
 	"its artifacts, its model card) as one tar stream to standard output,\n"
 	"or to FILE, written atomically. See mlops-registry-export(5).\n"
 	"\n"
@@ -23,7 +24,8 @@ const char usage_import[] =
 	"usage: mlops-registry import [--max-size SIZE] [--status STATUS]\n"
 	"                             [FILE|-]\n"
 	"\n"
-	"Read an export stream (default: standard input; any tar tool's archive\n"
+	"Read an export stream (default: standard input; any tar tool's "
+	"archive\n"
 	"of its members, in any order) and register its version in this store\n"
 	"under the same GROUP/N, keeping its lineage and approval record and\n"
 	"noting the import. Every name, size and hash is checked before\n"
@@ -56,7 +58,8 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 			return CLI_STATUS(c);
 		}
 	if (argc - optind != 1)
-		return cli_usage(cli, usage_export, "expected one model version");
+		return cli_usage(cli, usage_export,
+				 "expected one model version");
 	if (!output && isatty(STDOUT_FILENO))
 		return cli_usage(cli, usage_export, "refusing to write a tar "
 				 "stream to a terminal; use -o FILE or a pipe");
@@ -116,7 +119,8 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 			return CLI_STATUS(c);
 		}
 	if (argc - optind > 1)
-		return cli_usage(cli, usage_import, "expected at most one FILE");
+		return cli_usage(cli, usage_import,
+				 "expected at most one FILE");
 	if (status && !registry_valid_status(status))
 		return cli_usage(cli, usage_import, "unknown status '%s'",
 				 status);

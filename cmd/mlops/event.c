@@ -15,7 +15,8 @@
 #include "core/xalloc.h"
 
 static const char usage_log[] =
-	"usage: mlops event log [--json] [--source SOURCE] [--type DETAIL-TYPE]\n"
+	"usage: mlops event log [--json] [--source SOURCE] "
+	    "[--type DETAIL-TYPE]\n"
 	"                       [--since TIME] [--limit N]\n"
 	"\n"
 	"Show events, oldest first.\n"
@@ -33,7 +34,8 @@ static const char usage_put[] =
 	"id, time, account, region and resources are filled in when absent.\n"
 	"All are checked before any is recorded. Prints each event's id.\n";
 const char usage_event[] =
-	"usage: mlops event log [--json] [--source SOURCE] [--type DETAIL-TYPE]\n"
+	"usage: mlops event log [--json] [--source SOURCE] "
+	    "[--type DETAIL-TYPE]\n"
 	"                       [--since TIME] [--limit N]\n"
 	"       mlops event put [FILE|-]\n";
 

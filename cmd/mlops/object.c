@@ -20,7 +20,8 @@ static const char usage_put[] =
 	"usage: mlops object put [FILE|-]...\n"
 	"\n"
 	"Store each FILE (default: standard input) as a blob and print its\n"
-	"SHA-256, one per line. Objects put by hand are pinned: gc keeps them.\n";
+	"SHA-256, one per line. Objects put by hand are pinned: "
+	"gc keeps them.\n";
 static const char usage_get[] =
 	"usage: mlops object get [-o FILE] HASH\n"
 	"\n"

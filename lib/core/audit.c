@@ -20,7 +20,8 @@
 
 #define AUDIT_LOG "audit.log"
 #define AUDIT_HEAD "audit.head"
-#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZERO_HASH "00000000000000000000000000000000" \
+	"00000000000000000000000000000000"
 #define HASH_SUFFIX_LEN (sizeof(",\"hash\":\"\"}") - 1 + HASH_HEX_LEN)
 #define AUDIT_MAX_LINE (1024 * 1024)
 
@@ -652,8 +653,9 @@ int audit_verify(struct store *st, int64_t *count, struct buf *problem,
 		}
 	}
 	if (head == 0 && seq < head_seq) {
-		buf_addf(problem, "audit.log ends at record %lld but audit.head "
-			 "records %lld: the log was truncated", seq, head_seq);
+		buf_addf(problem, "audit.log ends at record %lld but "
+			 "audit.head records %lld: the log was truncated",
+			 seq, head_seq);
 		ret = MLOPS_EXIT_FINDING;
 	}
 out:

@@ -34,7 +34,8 @@ struct entry {
 struct run {
 	int fd;			/* an unlinked temporary file */
 	FILE *f;		/* its reader while merging, else NULL */
-	struct extsort_rec *rec;	/* the current record, or NULL at the end */
+	struct extsort_rec *rec;	/* the current record, or NULL at
+					 * the end */
 	size_t cap;
 };
 

@@ -181,8 +181,9 @@ static int writer_gone(long pid)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-int fsck_tmp_each(struct store *st, int (*fn)(const struct fsck_tmp_file *f, void *arg),
-	     void *arg, struct mlops_err *err)
+int fsck_tmp_each(struct store *st,
+		  int (*fn)(const struct fsck_tmp_file *f, void *arg),
+		  void *arg, struct mlops_err *err)
 {
 	char *dir = store_path(st, "tmp");
 	int64_t now = time_now_us() / TIME_US_PER_SEC;
@@ -264,8 +265,8 @@ struct gc_state {
 	struct mlops_err *err;
 };
 
-static void plan_add(struct fsck_gc_plan *plan, const char *hash, const char *path,
-		     uint64_t bytes)
+static void plan_add(struct fsck_gc_plan *plan, const char *hash,
+		     const char *path, uint64_t bytes)
 {
 	struct fsck_gc_item *it;
 
@@ -317,8 +318,8 @@ static int plan_tmp(const struct fsck_tmp_file *f, void *arg)
 static const char ref_sql[] =
 	"SELECT 1 FROM object_ref WHERE hash = ?1 LIMIT 1";
 
-int fsck_gc_plan_make(struct fsck_gc_plan *plan, struct store *st, int64_t cutoff,
-		 struct mlops_err *err)
+int fsck_gc_plan_make(struct fsck_gc_plan *plan, struct store *st,
+		      int64_t cutoff, struct mlops_err *err)
 {
 	struct gc_state gc = { plan, NULL, cutoff, err };
 	int ret = store_prepare(st, &gc.ref, ref_sql, err);

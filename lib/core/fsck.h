@@ -39,8 +39,9 @@ struct fsck_tmp_file {
  * (that value is returned). A file is stale when the process named in it
  * (see fs_tmpfile_open()) no longer runs on this machine, or, for a name
  * without one, when it is older than an hour. */
-int fsck_tmp_each(struct store *st, int (*fn)(const struct fsck_tmp_file *f, void *arg),
-	     void *arg, struct mlops_err *err);
+int fsck_tmp_each(struct store *st,
+		  int (*fn)(const struct fsck_tmp_file *f, void *arg),
+		  void *arg, struct mlops_err *err);
 
 /* Count the stale temporary files and their bytes. */
 int fsck_tmp_stale(struct store *st, long *files, uint64_t *bytes,
@@ -63,8 +64,8 @@ struct fsck_gc_plan {
  * objects/ and temporary files in tmp/, each only when its own
  * modification time is at or before cutoff (seconds). Removes nothing. On
  * an error plan is left empty. */
-int fsck_gc_plan_make(struct fsck_gc_plan *plan, struct store *st, int64_t cutoff,
-		 struct mlops_err *err);
+int fsck_gc_plan_make(struct fsck_gc_plan *plan, struct store *st,
+		      int64_t cutoff, struct mlops_err *err);
 /* Remove one planned item. A blob is looked up once more first: if a
  * reference to it was committed since the plan was made, it is kept and 1
  * is returned. 0 when removed; 2 with err set when this file could not be

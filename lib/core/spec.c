@@ -117,7 +117,8 @@ static int build(struct builder *b, yaml_node_t *y, int depth,
 		node->keys = xcalloc(count ? count : 1, sizeof(*node->keys));
 		node->items = xcalloc(count ? count : 1, sizeof(*node->items));
 		for (; p < y->data.mapping.pairs.top && !ret; p++) {
-			yaml_node_t *k = yaml_document_get_node(b->ydoc, p->key);
+			yaml_node_t *k = yaml_document_get_node(b->ydoc,
+								p->key);
 			yaml_node_t *v = yaml_document_get_node(b->ydoc,
 								p->value);
 			size_t i = node->n++;

@@ -20,7 +20,8 @@ struct spec_node {
 	enum spec_kind kind;
 	int line, col;			/* 1-based position in the file */
 	char *value;			/* SPEC_SCALAR: the text; else NULL */
-	int plain;			/* SPEC_SCALAR: written without quotes */
+	int plain;			/* SPEC_SCALAR: written without
+					 * quotes */
 	size_t n;			/* SPEC_MAP/SEQ: number of entries */
 	struct spec_node **keys;	/* SPEC_MAP: key scalars */
 	struct spec_node **items;	/* SPEC_MAP: values; SPEC_SEQ: items */

@@ -27,7 +27,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 			size_t new_cap_ = (cap) ? (cap) * 2 : 8; \
 			while (new_cap_ < (need)) \
 				new_cap_ *= 2; \
-			(arr) = xreallocarray((arr), new_cap_, sizeof(*(arr))); \
+			(arr) = xreallocarray((arr), new_cap_, \
+						      sizeof(*(arr))); \
 			(cap) = new_cap_; \
 		} \
 	} while (0)

@@ -36,7 +36,8 @@ int feature_ddl_engine_parse(const char *s, enum feature_ddl_engine *out)
 	return -1;
 }
 
-static const char *feature_type(enum feature_group_type t, enum feature_ddl_engine engine)
+static const char *feature_type(enum feature_group_type t,
+				enum feature_ddl_engine engine)
 {
 	static const char *const types[][3] = {
 		[FEATURE_GROUP_INTEGRAL] = { "BIGINT", "varchar", "BIGINT" },
@@ -83,8 +84,8 @@ static void add_literal(struct ddl *d, const char *prefix, const char *s,
 	buf_addstr(d->out, prefix);
 	for (; *s; s++) {
 		if (*s == '\'')
-			buf_addstr(d->out, d->engine == FEATURE_DDL_SPARK ? "\\'" :
-				   "''");
+			buf_addstr(d->out, d->engine == FEATURE_DDL_SPARK ?
+				   "\\'" : "''");
 		else if (*s == '\\' && d->engine == FEATURE_DDL_SPARK)
 			buf_addstr(d->out, "\\\\");
 		else

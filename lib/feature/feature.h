@@ -42,7 +42,8 @@ struct feature_group {
 	char *description;	/* "" when absent */
 	size_t nfeatures;
 	struct feature_group_def *features;	/* in definition order */
-	size_t id_index;	/* features[id_index] is the record_identifier */
+	size_t id_index;	/* features[id_index] is the
+				 * record_identifier */
 	size_t time_index;	/* features[time_index] is the event_time */
 	int64_t ttl_us;		/* 0: records never expire */
 	int online, offline;	/* which stores the group keeps */

@@ -93,7 +93,8 @@ static int load_features(struct feature_group *g, const struct spec_doc *doc,
 		const char *name = NULL, *type = NULL;
 		struct spec_node *type_node;
 
-		if ((ret = spec_expect(doc, f, SPEC_MAP, "a feature", err)) < 0 ||
+		if ((ret = spec_expect(doc, f, SPEC_MAP, "a feature",
+				       err)) < 0 ||
 		    (ret = spec_check_keys(doc, f, keys, err)) < 0 ||
 		    (ret = spec_get_str(doc, f, "name", 1, &name, err)) < 0 ||
 		    (ret = spec_get_str(doc, f, "type", 1, &type, err)) < 0)
@@ -232,8 +233,9 @@ static int from_doc(struct feature_group **out, struct spec_doc *doc,
 	return 0;
 }
 
-int feature_group_load_yaml_mem(struct feature_group **out, const char *data, size_t len,
-			 const char *name, struct mlops_err *err)
+int feature_group_load_yaml_mem(struct feature_group **out, const char *data,
+				size_t len, const char *name,
+				struct mlops_err *err)
 {
 	struct spec_doc *doc = NULL;
 	int ret = spec_load_mem(&doc, data, len, name, err);
@@ -343,8 +345,8 @@ static int check_event_time(const struct feature_group_def *f, const char *v,
 			     feature_group_type_name(f->type));
 }
 
-int feature_group_check_value(const struct feature_group *g, size_t i, const char *v,
-		       struct mlops_err *err)
+int feature_group_check_value(const struct feature_group *g, size_t i,
+			      const char *v, struct mlops_err *err)
 {
 	const struct feature_group_def *f = &g->features[i];
 	char *end;
@@ -382,7 +384,8 @@ int feature_group_check_value(const struct feature_group *g, size_t i, const cha
 		return 0;
 	}
 	return mlops_err_set(err, MLOPS_EINPUT, "%s: \"%s\" is not %s %s",
-			     f->name, v, f->type == FEATURE_GROUP_INTEGRAL ? "an" : "a",
+			     f->name, v,
+			     f->type == FEATURE_GROUP_INTEGRAL ? "an" : "a",
 			     feature_group_type_name(f->type));
 }
 
@@ -393,7 +396,8 @@ void feature_group_pack(struct buf *out, size_t n, char *const *values)
 		size_t v = len;
 
 		do {
-			buf_addch(out, (int)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
+			buf_addch(out,
+				  (int)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
 			v >>= 7;
 		} while (v);
 		if (len)

@@ -65,7 +65,8 @@ static int check_row(struct ingest *in, int64_t *t, struct mlops_err *err)
 	int ret;
 
 	for (size_t i = 0; i < g->nfeatures; i++)
-		if ((ret = feature_group_check_value(g, i, in->values[i], err)) < 0)
+		if ((ret = feature_group_check_value(g, i, in->values[i],
+						     err)) < 0)
 			return ret;
 	return time_parse(in->values[g->time_index], t, err);
 }
@@ -90,7 +91,8 @@ static int store_row(struct ingest *in, int64_t t, struct mlops_err *err)
 		sqlite3_reset(in->upsert);
 	}
 	if (g->offline &&
-	    (ret = feature_offline_writer_add(in->w, in->values, t, 0, err)) < 0)
+	    (ret = feature_offline_writer_add(in->w, in->values, t, 0,
+					      err)) < 0)
 		return ret;
 	if (++in->res->rows % PROGRESS_EVERY == 0 && in->o->progress)
 		in->o->progress(in->res->rows, in->o->progress_arg);

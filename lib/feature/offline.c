@@ -175,8 +175,8 @@ static int part_close(struct feature_offline_writer *w, struct part *p,
 }
 
 /* Start a new file for hour; its index goes to *out. */
-static int part_open(struct feature_offline_writer *w, int64_t hour, size_t *out,
-		     struct mlops_err *err)
+static int part_open(struct feature_offline_writer *w, int64_t hour,
+		     size_t *out, struct mlops_err *err)
 {
 	char when[TIME_RFC3339_MAX];
 	struct part *p;
@@ -268,7 +268,8 @@ static int by_pending_desc(const void *a, const void *b, void *arg)
 }
 
 /* Over budget: flush the fullest buckets until half of it is left. */
-static int flush_largest(struct feature_offline_writer *w, struct mlops_err *err)
+static int flush_largest(struct feature_offline_writer *w,
+			 struct mlops_err *err)
 {
 	size_t *order = xcalloc(w->nbuckets, sizeof(*order)), n = 0;
 	int ret = 0;
@@ -284,9 +285,9 @@ static int flush_largest(struct feature_offline_writer *w, struct mlops_err *err
 	return ret;
 }
 
-int feature_offline_writer_add(struct feature_offline_writer *w, char *const *values,
-		       int64_t event_time_us, int deleted,
-		       struct mlops_err *err)
+int feature_offline_writer_add(struct feature_offline_writer *w,
+			       char *const *values, int64_t event_time_us,
+			       int deleted, struct mlops_err *err)
 {
 	const struct feature_group *g = w->g;
 	struct bucket *b = bucket_for(w, floor_div(event_time_us,
@@ -337,7 +338,8 @@ static int sync_store(struct feature_offline_writer *w, struct mlops_err *err)
 	return ret;
 }
 
-int feature_offline_writer_publish(struct feature_offline_writer *w, struct mlops_err *err)
+int feature_offline_writer_publish(struct feature_offline_writer *w,
+				   struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret = 0;
@@ -430,9 +432,10 @@ void feature_offline_writer_free(struct feature_offline_writer *w)
 }
 
 int feature_offline_each_part(struct store *st, const struct feature_group *g,
-		      int64_t as_of_us,
-		      int (*fn)(const struct feature_offline_part *p, void *arg),
-		      void *arg, struct mlops_err *err)
+			      int64_t as_of_us,
+			      int (*fn)(const struct feature_offline_part *p,
+					void *arg),
+			      void *arg, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret, rc;
@@ -526,7 +529,8 @@ int feature_offline_export(struct store *st, const struct feature_group *g,
 		   int64_t as_of_us, FILE *f, struct mlops_err *err)
 {
 	struct export_state x = { f, BUF_INIT, 0, err };
-	int ret = feature_offline_each_part(st, g, as_of_us, export_part, &x, err);
+	int ret = feature_offline_each_part(st, g, as_of_us, export_part,
+					    &x, err);
 
 	if (ret == 0 && !x.header_done) {
 		/* No file yet: still one header, so readers see the columns. */

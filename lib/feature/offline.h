@@ -35,13 +35,14 @@ int feature_offline_writer_new(struct feature_offline_writer **out,
 			       int64_t write_time_us, struct mlops_err *err);
 /* Add a row: g->nfeatures values ("" is missing), its parsed event time
  * and whether it marks a delete. */
-int feature_offline_writer_add(struct feature_offline_writer *w, char *const *values,
-		       int64_t event_time_us, int deleted,
-		       struct mlops_err *err);
+int feature_offline_writer_add(struct feature_offline_writer *w,
+			       char *const *values, int64_t event_time_us,
+			       int deleted, struct mlops_err *err);
 /* Inside the caller's transaction: finish the files, list them in
  * feature_part and rename them into place. If the transaction then fails
  * to commit, call feature_offline_writer_abort to remove them again. */
-int feature_offline_writer_publish(struct feature_offline_writer *w, struct mlops_err *err);
+int feature_offline_writer_publish(struct feature_offline_writer *w,
+				   struct mlops_err *err);
 /* Remove every file this writer made (temporary or published). */
 void feature_offline_writer_abort(struct feature_offline_writer *w);
 /* How many files were written. */

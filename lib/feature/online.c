@@ -15,8 +15,9 @@ struct feature_online_reader {
 	struct buf scratch;
 };
 
-int feature_online_reader_new(struct feature_online_reader **out, struct store *st,
-		      const struct feature_group *g, struct mlops_err *err)
+int feature_online_reader_new(struct feature_online_reader **out,
+			      struct store *st, const struct feature_group *g,
+			      struct mlops_err *err)
 {
 	struct feature_online_reader *r = xcalloc(1, sizeof(*r));
 	int ret;
@@ -46,8 +47,9 @@ void feature_online_reader_free(struct feature_online_reader *r)
 	free(r);
 }
 
-int feature_online_get(struct feature_online_reader *r, const char *id, int64_t now_us,
-	       char ***values, int64_t *event_time_us, struct mlops_err *err)
+int feature_online_get(struct feature_online_reader *r, const char *id,
+		       int64_t now_us, char ***values, int64_t *event_time_us,
+		       struct mlops_err *err)
 {
 	int rc, ret = FEATURE_ONLINE_ABSENT;
 

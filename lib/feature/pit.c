@@ -411,8 +411,8 @@ static int join_group(struct pit *p, struct pit_group *pg,
 				  sizeof(*p->values));
 	p->part_index = 0;
 	if ((ret = add_entities(p, s, err)) == 0 &&
-	    (ret = feature_offline_each_part(p->st, pg->g, p->o->as_of_us, add_part,
-				     &c, err)) == 0 &&
+	    (ret = feature_offline_each_part(p->st, pg->g, p->o->as_of_us,
+					     add_part, &c, err)) == 0 &&
 	    (ret = extsort_finish(s, err)) == 0 &&
 	    (ret = pick_answers(p, pg, s, err)) == 0)
 		ret = extsort_finish(pg->answers, err);

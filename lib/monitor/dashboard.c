@@ -21,7 +21,8 @@ static int collect_models(json_t *models, struct store *st,
 	sqlite3_stmt *q = NULL;
 	int ret = store_prepare(st, &q, "SELECT v.grp, v.version, v.status, "
 				"(SELECT json_group_array(e.name) FROM "
-				"endpoint e WHERE e.model = v.grp || '/' || v.version) "
+				"endpoint e WHERE e.model = v.grp || '/' || "
+				"v.version) "
 				"FROM registry_version v ORDER BY v.grp, "
 				"v.version", err);
 

@@ -301,12 +301,12 @@ void monitor_schedule_list_free(struct monitor_schedule *v, size_t n);
 /* Run every window of every schedule that ended by now_us, oldest first,
  * under the store's monitor.lock: returns MONITOR_SCHEDULE_BUSY at once
  * when another process holds it. Each window profiles the CSV requests
- * the endpoint captured in it, checks them against the baseline, writes the report
- * under monitoring/SCHEDULE/ID/, and records the execution (Completed,
- * CompletedWithViolations, or Failed with a reason, for instance a window
- * with no CSV request), advances the schedule and emits the event
- * "Monitoring Execution Status Change" from mlops.monitor, in one
- * transaction. fn is called with each execution's JSON. */
+ * the endpoint captured in it, checks them against the baseline, writes
+ * the report under monitoring/SCHEDULE/ID/, and records the execution
+ * (Completed, CompletedWithViolations, or Failed with a reason, for
+ * instance a window with no CSV request), advances the schedule and
+ * emits the event "Monitoring Execution Status Change" from mlops.monitor,
+ * in one transaction. fn is called with each execution's JSON. */
 int monitor_schedule_run_due(struct store *st, int64_t now_us,
 			     int (*fn)(const json_t *exec, void *arg),
 			     void *arg, struct mlops_err *err);

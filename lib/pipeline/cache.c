@@ -58,8 +58,9 @@ static int cmp_str(const void *a, const void *b)
 /* Expand the step's inputs (globs, relative to the workspace) into a
  * sorted list without duplicates. A pattern that matches nothing is an
  * error: the step would run on data that is not there. */
-static int expand_inputs(struct pipeline_exec *e, struct pipeline_exec_step *s, char ***out,
-			 size_t *n, struct mlops_err *err)
+static int expand_inputs(struct pipeline_exec *e,
+			 struct pipeline_exec_step *s, char ***out, size_t *n,
+			 struct mlops_err *err)
 {
 	size_t prefix = strlen(e->workspace) + 1, cap = 0;
 	char **files = NULL;
@@ -127,7 +128,8 @@ static int collect_param(const char *ref, void *arg)
 	return 0;
 }
 
-int pipeline_cache_key(struct pipeline_exec *e, struct pipeline_exec_step *s, struct mlops_err *err)
+int pipeline_cache_key(struct pipeline_exec *e, struct pipeline_exec_step *s,
+		       struct mlops_err *err)
 {
 	const struct pipeline *p = e->p;
 	const struct pipeline_step *d = s->def;
@@ -240,9 +242,10 @@ out:
 	return ret;
 }
 
-int pipeline_cache_outputs_json(struct pipeline_exec *e, struct pipeline_exec_step *s,
-			const struct pipeline_exec_output *outs, size_t n,
-			struct mlops_err *err)
+int pipeline_cache_outputs_json(struct pipeline_exec *e,
+				struct pipeline_exec_step *s,
+				const struct pipeline_exec_output *outs,
+				size_t n, struct mlops_err *err)
 {
 	json_t *o = json_object();
 	struct buf json = BUF_INIT;
@@ -271,8 +274,9 @@ int pipeline_cache_outputs_json(struct pipeline_exec *e, struct pipeline_exec_st
 }
 
 int pipeline_cache_lookup(struct store *st, const char *key, int64_t expire_us,
-		  char **source, json_t **props, struct pipeline_exec_output **outs,
-		  size_t *n, struct mlops_err *err)
+			  char **source, json_t **props,
+			  struct pipeline_exec_output **outs, size_t *n,
+			  struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	struct pipeline_exec_output *list = NULL;
@@ -377,8 +381,8 @@ int pipeline_cache_restore(struct store *st, const char *workspace,
 	return 0;
 }
 
-int pipeline_cache_collect(struct pipeline_exec *e, struct pipeline_exec_step *s,
-		   struct mlops_err *err)
+int pipeline_cache_collect(struct pipeline_exec *e,
+			   struct pipeline_exec_step *s, struct mlops_err *err)
 {
 	pipeline_cache_outputs_free(s->save, s->nsave);
 	s->save = xcalloc(s->noutputs + 1, sizeof(*s->save));

@@ -103,7 +103,8 @@ void pipeline_exec_sleep(struct pipeline_exec *e, int64_t timeout_us)
 		;
 }
 
-char *pipeline_exec_log_path(const struct pipeline_exec *e, const struct pipeline_exec_step *s)
+char *pipeline_exec_log_path(const struct pipeline_exec *e,
+			     const struct pipeline_exec_step *s)
 {
 	return xasprintf("%s/logs/%s.log", e->workspace, s->def->name);
 }
@@ -241,8 +242,8 @@ static json_t *time_json(int64_t us)
 	return json_string(t);
 }
 
-static int emit_step_event(struct pipeline_exec *e, struct pipeline_exec_step *s,
-			   struct mlops_err *err)
+static int emit_step_event(struct pipeline_exec *e,
+			   struct pipeline_exec_step *s, struct mlops_err *err)
 {
 	struct buf arn = BUF_INIT;
 	json_t *detail, *res;
@@ -603,7 +604,8 @@ static int resolve_runtime(const char *ref, struct pipeline_expr_value *out,
 		const char *name = ref + 6, *dot = strchr(name, '.');
 		char *sname = xstrndup(name, (size_t)(dot - name));
 		const struct pipeline_step *d = pipeline_find_step(p, sname);
-		const struct pipeline_exec_step *src = &rc->e->steps[d - p->steps];
+		const struct pipeline_exec_step *src =
+			&rc->e->steps[d - p->steps];
 		const char *path = dot + strlen(".properties.");
 		json_t *v = json_path(src->props, path);
 		int ret = 0;
@@ -734,7 +736,8 @@ static int decide(struct pipeline_exec *e, struct pipeline_exec_step *s,
 
 	s->decided = 1;
 	if (s->def->when &&
-	    pipeline_expr_eval(&value, s->def->when, resolve_runtime, &rc, &err) < 0) {
+	    pipeline_expr_eval(&value, s->def->when, resolve_runtime, &rc,
+			       &err) < 0) {
 		msg = xasprintf("condition (%s): %s", s->def->when_where,
 				err.msg);
 		set_status(s, "Failed", msg);
@@ -749,7 +752,8 @@ static int decide(struct pipeline_exec *e, struct pipeline_exec_step *s,
 		free(msg);
 		return 0;
 	}
-	if (resolve_step(e, s, &err) < 0 || pipeline_cache_key(e, s, &err) < 0) {
+	if (resolve_step(e, s, &err) < 0 ||
+	    pipeline_cache_key(e, s, &err) < 0) {
 		set_status(s, "Failed", err.msg);
 		report(opts, "%s: failed: %s", s->def->name, err.msg);
 		return 0;
@@ -777,8 +781,8 @@ static int try_cache(struct pipeline_exec *e, struct pipeline_exec_step *s,
 
 	if (!opts->use_cache || !s->def->cache)
 		return 0;
-	hit = pipeline_cache_lookup(e->st, s->key, s->def->cache_expire_us, &source,
-			    &props, &outs, &n, &err);
+	hit = pipeline_cache_lookup(e->st, s->key, s->def->cache_expire_us,
+				    &source, &props, &outs, &n, &err);
 	if (hit == 1 && !restore)
 		goto out;
 	if (hit == 1 && (pipeline_cache_restore(e->st, e->workspace, outs, n,
@@ -839,8 +843,8 @@ static int start_attempt(struct pipeline_exec *e, struct pipeline_exec_step *s,
 }
 
 /* Read the step's properties file after it succeeded. */
-static int read_properties(struct pipeline_exec *e, struct pipeline_exec_step *s,
-			   struct mlops_err *err)
+static int read_properties(struct pipeline_exec *e,
+			   struct pipeline_exec_step *s, struct mlops_err *err)
 {
 	char *path;
 	int ret;
@@ -868,7 +872,8 @@ static const char *failed_need(const struct pipeline_exec *e,
 			       const struct pipeline_exec_step *s)
 {
 	for (size_t k = 0; k < s->def->nneeds; k++) {
-		const struct pipeline_exec_step *n = &e->steps[s->def->need_idx[k]];
+		const struct pipeline_exec_step *n =
+			&e->steps[s->def->need_idx[k]];
 
 		if (n->final && strcmp(n->status, "Succeeded") != 0 &&
 		    strcmp(n->status, "Skipped") != 0)
@@ -877,8 +882,8 @@ static const char *failed_need(const struct pipeline_exec *e,
 	return NULL;
 }
 
-void pipeline_exec_attempt_done(struct pipeline_exec *e, struct pipeline_exec_step *s,
-			 int exit_code)
+void pipeline_exec_attempt_done(struct pipeline_exec *e,
+				struct pipeline_exec_step *s, int exit_code)
 {
 	const struct pipeline_exec_opts *opts = current_opts;
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -899,7 +904,8 @@ void pipeline_exec_attempt_done(struct pipeline_exec *e, struct pipeline_exec_st
 		if (read_properties(e, s, &err) == 0 &&
 		    (!s->key[0] || !s->def->cache || !opts->use_cache ||
 		     pipeline_cache_collect(e, s, &err) == 0) &&
-		    pipeline_cache_outputs_json(e, s, s->save, s->nsave, &err) == 0) {
+		    pipeline_cache_outputs_json(e, s, s->save, s->nsave,
+						&err) == 0) {
 			set_status(s, "Succeeded", NULL);
 			report(opts, "%s: succeeded in %.2fs", s->def->name,
 			       secs);
@@ -920,7 +926,8 @@ void pipeline_exec_attempt_done(struct pipeline_exec *e, struct pipeline_exec_st
 	} else {
 		msg = xasprintf("exited with status %d", exit_code);
 	}
-	if (s->attempt < s->def->attempts && !pipeline_exec_cancel_requested()) {
+	if (s->attempt < s->def->attempts &&
+	    !pipeline_exec_cancel_requested()) {
 		int64_t wait = s->def->backoff_us << (s->attempt - 1);
 
 		s->next_try_us = time_mono_us() + wait;
@@ -1022,12 +1029,14 @@ static int flush(struct pipeline_exec *e, struct mlops_err *err)
 
 /* 0: wait; 1: every need succeeded; -1: a need failed or stopped;
  * -2: a need was skipped. */
-static int needs_state(const struct pipeline_exec *e, const struct pipeline_exec_step *s)
+static int needs_state(const struct pipeline_exec *e,
+		       const struct pipeline_exec_step *s)
 {
 	int ready = 1;
 
 	for (size_t k = 0; k < s->def->nneeds; k++) {
-		const struct pipeline_exec_step *n = &e->steps[s->def->need_idx[k]];
+		const struct pipeline_exec_step *n =
+			&e->steps[s->def->need_idx[k]];
 
 		if (!n->final)
 			ready = 0;
@@ -1043,7 +1052,8 @@ static int needs_state(const struct pipeline_exec *e, const struct pipeline_exec
  * while what it needs still runs, when nothing about it depends on their
  * results: no condition, no properties read, no input that an earlier
  * step writes, no retries upstream, and a cache miss. */
-static int may_chain(const struct pipeline_exec *e, const struct pipeline_exec_step *s)
+static int may_chain(const struct pipeline_exec *e,
+		     const struct pipeline_exec_step *s)
 {
 	const struct pipeline_step *d = s->def;
 
@@ -1076,8 +1086,8 @@ static int may_chain(const struct pipeline_exec *e, const struct pipeline_exec_s
 
 /* One pass: settle every step that can be settled now. Returns 1 when
  * something changed. */
-static int schedule(struct pipeline_exec *e, const struct pipeline_exec_opts *opts,
-		    int jobs)
+static int schedule(struct pipeline_exec *e,
+		    const struct pipeline_exec_opts *opts, int jobs)
 {
 	int changed = 0;
 
@@ -1162,7 +1172,8 @@ static void kill_timed_out(struct pipeline_exec *e)
 	}
 }
 
-static void stop_all(struct pipeline_exec *e, const struct pipeline_exec_opts *opts)
+static void stop_all(struct pipeline_exec *e,
+		     const struct pipeline_exec_opts *opts)
 {
 	for (size_t i = 0; i < e->p->nsteps; i++) {
 		struct pipeline_exec_step *s = &e->steps[i];

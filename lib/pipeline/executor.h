@@ -54,7 +54,8 @@ struct pipeline_exec_step {
 	int exit_code;		/* -1: none */
 	json_t *props;		/* the properties JSON, once known */
 	char *reason;		/* failure or skip reason */
-	struct pipeline_exec_output *save;	/* outputs to record in the cache */
+	struct pipeline_exec_output *save;	/* outputs to record in the
+						 * cache */
 	size_t nsave;
 };
 
@@ -88,15 +89,16 @@ struct pipeline_exec {
 };
 
 /* An attempt of s ended with exit_code (-1 when killed by a signal). */
-void pipeline_exec_attempt_done(struct pipeline_exec *e, struct pipeline_exec_step *s,
-			 int exit_code);
+void pipeline_exec_attempt_done(struct pipeline_exec *e,
+				struct pipeline_exec_step *s, int exit_code);
 /* 1 once SIGINT or SIGTERM asked the run to stop. */
 int pipeline_exec_cancel_requested(void);
 /* Sleep until the self-pipe is written (a signal) or timeout_us passes;
  * drains the pipe. */
 void pipeline_exec_sleep(struct pipeline_exec *e, int64_t timeout_us);
 /* The log file of s: WORKSPACE/logs/STEP.log; the caller frees. */
-char *pipeline_exec_log_path(const struct pipeline_exec *e, const struct pipeline_exec_step *s);
+char *pipeline_exec_log_path(const struct pipeline_exec *e,
+			     const struct pipeline_exec_step *s);
 
 /* Set e->ex up for e's run: local processes, or Slurm jobs (which fails
  * when sbatch cannot be found). */

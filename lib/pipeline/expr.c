@@ -19,7 +19,8 @@ void pipeline_expr_value_release(struct pipeline_expr_value *v)
 	v->kind = PIPELINE_EXPR_UNKNOWN;
 }
 
-void pipeline_expr_value_format(const struct pipeline_expr_value *v, struct buf *out)
+void pipeline_expr_value_format(const struct pipeline_expr_value *v,
+				struct buf *out)
 {
 	switch (v->kind) {
 	case PIPELINE_EXPR_NUM:
@@ -46,8 +47,9 @@ static const char *ref_end(const char *text)
 	return strchr(text, '}');
 }
 
-int pipeline_expr_subst(struct buf *out, const char *text, pipeline_expr_resolve_fn fn,
-		void *arg, struct mlops_err *err)
+int pipeline_expr_subst(struct buf *out, const char *text,
+			pipeline_expr_resolve_fn fn, void *arg,
+			struct mlops_err *err)
 {
 	const char *p = text;
 
@@ -83,8 +85,8 @@ int pipeline_expr_subst(struct buf *out, const char *text, pipeline_expr_resolve
 	return 0;
 }
 
-int pipeline_expr_each_ref(const char *text, int (*fn)(const char *ref, void *arg),
-		   void *arg)
+int pipeline_expr_each_ref(const char *text,
+			   int (*fn)(const char *ref, void *arg), void *arg)
 {
 	const char *p = text;
 
@@ -267,13 +269,14 @@ static const char *kind_name(enum pipeline_expr_kind k)
 
 /* Compare a and b with op ("==", "<", ...) into *out (-1 if unknown). */
 static int compare(struct parser *ps, const char *op,
-		   const struct pipeline_expr_value *a, const struct pipeline_expr_value *b,
-		   int *out)
+		   const struct pipeline_expr_value *a,
+		   const struct pipeline_expr_value *b, int *out)
 {
 	int c;
 
 	*out = -1;
-	if (a->kind == PIPELINE_EXPR_UNKNOWN || b->kind == PIPELINE_EXPR_UNKNOWN)
+	if (a->kind == PIPELINE_EXPR_UNKNOWN ||
+	    b->kind == PIPELINE_EXPR_UNKNOWN)
 		return 0;
 	if (a->kind != b->kind) {
 		char what[96];
@@ -403,7 +406,8 @@ static int parse_not(struct parser *ps, struct pipeline_expr_value *out)
  * operand is parsed with skip when the left one decides already. */
 static int parse_chain(struct parser *ps, struct pipeline_expr_value *out,
 		       const char *word, int decides,
-		       int (*next)(struct parser *, struct pipeline_expr_value *))
+		       int (*next)(struct parser *,
+				   struct pipeline_expr_value *))
 {
 	int ret = next(ps, out);
 
@@ -444,8 +448,8 @@ static int parse_or(struct parser *ps, struct pipeline_expr_value *out)
 	return parse_chain(ps, out, "or", 1, parse_and);
 }
 
-int pipeline_expr_eval(int *out, const char *cond, pipeline_expr_resolve_fn fn, void *arg,
-	       struct mlops_err *err)
+int pipeline_expr_eval(int *out, const char *cond, pipeline_expr_resolve_fn fn,
+		       void *arg, struct mlops_err *err)
 {
 	struct parser ps = { cond, cond, fn, arg, 0, 0, err };
 	struct pipeline_expr_value v = { 0 };
@@ -456,7 +460,8 @@ int pipeline_expr_eval(int *out, const char *cond, pipeline_expr_resolve_fn fn, 
 		if (*ps.p)
 			ret = fail(&ps, "column %d: unexpected '%s'", ps.p);
 	}
-	if (ret == 0 && v.kind != PIPELINE_EXPR_BOOL && v.kind != PIPELINE_EXPR_UNKNOWN)
+	if (ret == 0 && v.kind != PIPELINE_EXPR_BOOL &&
+	    v.kind != PIPELINE_EXPR_UNKNOWN)
 		ret = mlops_err_set(err, MLOPS_EINPUT, "the condition is %s, "
 				    "not true or false", kind_name(v.kind));
 	if (ret == 0)

@@ -234,7 +234,8 @@ int pipeline_git_copy_tree(const char *src, const char *dest, const char *skip,
 						      errno, "cannot make '%s'",
 						      to);
 			else
-				ret = pipeline_git_copy_tree(from, to, skip, err);
+				ret = pipeline_git_copy_tree(from, to, skip,
+							     err);
 		} else if (S_ISLNK(sb.st_mode)) {
 			char target[PATH_MAX];
 			ssize_t n = readlink(from, target, sizeof(target) - 1);

@@ -100,8 +100,8 @@ static void kill_orphaned(pid_t step, const sigset_t *wake)
 }
 
 /* The child of the runner: leader of the attempt's process group. */
-static void supervise(struct pipeline_exec *e, struct pipeline_exec_step *s, int log_fd,
-		      pid_t runner)
+static void supervise(struct pipeline_exec *e, struct pipeline_exec_step *s,
+		      int log_fd, pid_t runner)
 {
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sigset_t wake;

@@ -431,8 +431,9 @@ static int parse_step_fields(struct loader *ld, const struct spec_doc *doc,
 		    (ret = spec_get_str(doc, cache, "expire", 0, &expire,
 					err)) < 0)
 			return ret;
-		if (expire && (ret = time_parse_duration(expire, &s->cache_expire_us,
-						    err)) < 0)
+		if (expire &&
+		    (ret = time_parse_duration(expire, &s->cache_expire_us,
+					       err)) < 0)
 			return spec_error(doc, spec_get(cache, "expire"), ret,
 					  err, "cache expire: %s", err->msg);
 	}
@@ -451,8 +452,9 @@ static int parse_step_fields(struct loader *ld, const struct spec_doc *doc,
 					err)) < 0)
 			return ret;
 		s->attempts = (int)attempts;
-		if (backoff && (ret = time_parse_duration(backoff, &s->backoff_us,
-						     err)) < 0)
+		if (backoff &&
+		    (ret = time_parse_duration(backoff, &s->backoff_us,
+					       err)) < 0)
 			return spec_error(doc, spec_get(retry, "backoff"), ret,
 					  err, "retry backoff: %s", err->msg);
 	}
@@ -535,7 +537,8 @@ static void template_subst(char **s, struct template_args *ta)
 {
 	struct buf b = BUF_INIT;
 
-	if (!*s || pipeline_expr_subst(&b, *s, template_resolve, ta, NULL) < 0) {
+	if (!*s ||
+	    pipeline_expr_subst(&b, *s, template_resolve, ta, NULL) < 0) {
 		buf_release(&b);
 		return;
 	}
@@ -810,8 +813,8 @@ struct ref_check {
 	struct mlops_err *err;
 };
 
-static int check_ref(const char *ref, struct pipeline_expr_value *out, void *arg,
-		     struct mlops_err *err)
+static int check_ref(const char *ref, struct pipeline_expr_value *out,
+		     void *arg, struct mlops_err *err)
 {
 	struct ref_check *rc = arg;
 	const struct pipeline *p = rc->ld->p;
@@ -946,7 +949,8 @@ static int check_paths(struct loader *ld)
 		for (size_t k = 0; k < s->noutputs && !bad; k++)
 			if (!pipeline_path_inside(s->outputs[k]))
 				bad = s->outputs[k];
-		if (!bad && s->properties && !pipeline_path_inside(s->properties))
+		if (!bad && s->properties &&
+		    !pipeline_path_inside(s->properties))
 			bad = s->properties;
 		if (bad)
 			return spec_error(ld->src[i].doc, ld->src[i].node,
@@ -981,8 +985,8 @@ static int check_refs(struct loader *ld)
 					 src->node);
 		if (ret == 0 && s->when) {
 			rc.in_condition = 1;
-			ret = pipeline_expr_eval(&value, s->when, check_ref, &rc,
-					 ld->err);
+			ret = pipeline_expr_eval(&value, s->when, check_ref,
+						 &rc, ld->err);
 			if (ret < 0)
 				ret = spec_error(src->when_doc, src->when, ret,
 						 ld->err, "condition: %s",

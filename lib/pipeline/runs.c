@@ -442,7 +442,8 @@ int pipeline_runs_reap(struct store *st, struct mlops_err *err)
 		json_array_append_new(runs, json_pack("[s,s,o,I]",
 			(const char *)sqlite3_column_text(q, 0),
 			(const char *)sqlite3_column_text(q, 1),
-			col_text(q, 2), (json_int_t)sqlite3_column_int64(q, 3)));
+			col_text(q, 2),
+			(json_int_t)sqlite3_column_int64(q, 3)));
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = store_sql_error(st, "cannot list runs", err);
 	sqlite3_finalize(q);

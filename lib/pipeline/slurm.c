@@ -81,8 +81,8 @@ static int capture(char *const argv[], struct buf *out, struct buf *errout,
 }
 
 /* The job script of s: environment, workspace, command. */
-static int write_script(struct pipeline_exec *e, struct pipeline_exec_step *s, char **out,
-			struct mlops_err *err)
+static int write_script(struct pipeline_exec *e, struct pipeline_exec_step *s,
+			char **out, struct mlops_err *err)
 {
 	struct buf b = BUF_INIT;
 	char *dir = fs_path_join(e->workspace, ".slurm");
@@ -132,7 +132,8 @@ static int slurm_start(struct pipeline_exec *e, struct pipeline_exec_step *s,
 	int argc = 0, ret;
 
 	for (size_t k = 0; k < s->def->nneeds; k++) {
-		const struct pipeline_exec_step *n = &e->steps[s->def->need_idx[k]];
+		const struct pipeline_exec_step *n =
+			&e->steps[s->def->need_idx[k]];
 
 		if (n->running && n->job_id)
 			buf_addf(&deps, ":%s", n->job_id);

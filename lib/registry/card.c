@@ -73,8 +73,8 @@ int registry_card_get(struct store *st, const char *group, int64_t version,
 	if (ret == 1) {
 		*out = revision_from_row(q);
 		approved = registry_approvals_latest(approvals);
-		registry_modelcard_set_approval(json_object_get(*out, "content"),
-				       mv->status, approved);
+		registry_modelcard_set_approval(
+			json_object_get(*out, "content"), mv->status, approved);
 		json_decref(approved);
 	}
 	sqlite3_finalize(q);
@@ -180,7 +180,8 @@ static int apply(struct store *st, const char *group, int64_t version,
 			   "create");
 		return registry_modelcard_validate(*content, "card", err);
 	}
-	if (strcmp(jsonio_str(latest, "status"), REGISTRY_MODELCARD_ARCHIVED) == 0)
+	if (strcmp(jsonio_str(latest, "status"),
+		   REGISTRY_MODELCARD_ARCHIVED) == 0)
 		return mlops_err_set(err, MLOPS_ENOTFOUND, "%s/%" PRId64 ": "
 				     "the card is Archived and read-only",
 				     group, version);

@@ -331,7 +331,8 @@ int registry_modelcard_set(json_t *content, const char *key, const char *value,
 		} else if (f->kind == CARD_MAP && !rest) {
 			f = &string_item[0];
 		} else {
-			ret = mlops_err_set(err, MLOPS_EINPUT, "card field '%s' "
+			ret = mlops_err_set(err, MLOPS_EINPUT,
+					    "card field '%s' "
 					    "is not in the model card schema",
 					    path.s);
 			break;
@@ -494,8 +495,8 @@ void registry_modelcard_merge(json_t *dst, const json_t *src)
 	}
 }
 
-int registry_modelcard_check_revisions(const json_t *revisions, const char *name,
-			      struct mlops_err *err)
+int registry_modelcard_check_revisions(const json_t *revisions,
+				       const char *name, struct mlops_err *err)
 {
 	const json_t *r;
 	size_t i;
@@ -521,8 +522,8 @@ int registry_modelcard_check_revisions(const json_t *revisions, const char *name
 		if (time_parse(jsonio_str(r, "time"), &time_us, err) < 0)
 			return mlops_err_prefix(err, "%s: card revision %zu: ",
 						name, i + 1);
-		ret = registry_modelcard_validate(json_object_get(r, "content"), name,
-					 err);
+		ret = registry_modelcard_validate(json_object_get(r, "content"),
+						  name, err);
 		if (ret < 0)
 			return ret;
 	}

@@ -159,9 +159,11 @@ static void table(struct emitter *e, const json_t *arr)
 			int seen = 0;
 
 			json_array_foreach(columns, j, col)
-				seen |= strcmp(json_string_value(col), key) == 0;
+				seen |= strcmp(json_string_value(col),
+					       key) == 0;
 			if (!seen)
-				json_array_append_new(columns, json_string(key));
+				json_array_append_new(columns,
+						      json_string(key));
 		}
 	buf_addstr(e->out, e->html ? "<table>\n<tr>" : "|");
 	json_array_foreach(columns, j, col) {
@@ -235,7 +237,8 @@ static void object(struct emitter *e, const json_t *o, int level)
 }
 
 static const char html_head[] =
-	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	"<meta charset=\"utf-8\">\n"
 	"<title>";
 static const char html_style[] =
 	"</title>\n<style>\n"

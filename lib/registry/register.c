@@ -158,7 +158,8 @@ static int check_new_version(const struct registry_new_version *nv,
 				     "(PendingManualApproval, Approved or "
 				     "Rejected)", nv->status);
 	if (nv->metrics &&
-	    (ret = registry_register_check_metrics(nv->metrics, "metrics", err)) < 0)
+	    (ret = registry_register_check_metrics(nv->metrics, "metrics",
+						   err)) < 0)
 		return ret;
 	if ((ret = check_strings(nv->params, "param", 0, err)) < 0 ||
 	    (ret = check_strings(nv->meta, "meta", 1, err)) < 0)

@@ -196,7 +196,8 @@ json_t *registry_report_diff(const struct registry_version *a,
 	json_t *d;
 
 	*differ = 0;
-	d = json_pack("{s:o,s:o,s:o}", "metrics", compare(a->metrics, b->metrics, 1, differ),
+	d = json_pack("{s:o,s:o,s:o}",
+		      "metrics", compare(a->metrics, b->metrics, 1, differ),
 		      "params", compare(a->params, b->params, 0, differ),
 		      "artifacts", compare(arts_a, arts_b, 0, differ));
 	json_object_set_new(d, "a", json_sprintf("%s/%" PRId64, a->group,

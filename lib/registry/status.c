@@ -245,8 +245,8 @@ static int alias_rm_txn(struct store *st, const char *group,
 	return ret;
 }
 
-int registry_status_alias_list(struct store *st, const char *group, json_t **out,
-			struct mlops_err *err)
+int registry_status_alias_list(struct store *st, const char *group,
+			       json_t **out, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	json_t *list;

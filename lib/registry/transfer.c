@@ -53,8 +53,9 @@ static int write_json_member(struct tar_writer *w, const char *name,
 	return ret;
 }
 
-int registry_transfer_export(struct store *st, const struct registry_version *mv,
-		    int fd, struct mlops_err *err)
+int registry_transfer_export(struct store *st,
+			     const struct registry_version *mv, int fd,
+			     struct mlops_err *err)
 {
 	struct tar_writer w = { fd, 0 };
 	int64_t mtime = mv->created_us / TIME_US_PER_SEC;
@@ -390,8 +391,8 @@ static int receive_card(struct tar_reader *r, struct incoming *in,
 {
 	int ret = read_json_member(r, m, &in->card, err);
 
-	return ret < 0 ? ret : registry_modelcard_check_revisions(in->card, r->name,
-							  err);
+	return ret < 0 ? ret :
+	       registry_modelcard_check_revisions(in->card, r->name, err);
 }
 
 /* After the stream: every listed artifact came, with its hash, and the

@@ -52,7 +52,8 @@ static void check_pack_round_trip(const uint8_t *data, size_t size)
 		p = nl;
 	}
 	feature_group_pack(&packed, n, values);
-	if (feature_group_unpack(packed.s, packed.len, n, back, &scratch, &err) < 0)
+	if (feature_group_unpack(packed.s, packed.len, n, back, &scratch,
+				 &err) < 0)
 		abort();
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(back[i], values[i]) != 0)
@@ -69,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct feature_group *g = NULL;
 
-	if (feature_group_load_yaml_mem(&g, (const char *)data, size, "fuzz.yaml",
-				 &err) == 0) {
+	if (feature_group_load_yaml_mem(&g, (const char *)data, size,
+					"fuzz.yaml", &err) == 0) {
 		check_json_round_trip(g);
 		feature_group_free(g);
 	} else if (err.code != MLOPS_EINPUT) {

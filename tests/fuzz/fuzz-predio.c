@@ -1,7 +1,7 @@
 /* fuzz-predio.c - libFuzzer target for the gateway's request parsers:
- * whatever the body, deploy_predio_parse_csv and deploy_predio_parse_json must return
- * 0 or MLOPS_EINPUT, never crash, and a success must fill exactly
- * nrows x ncols floats. The first byte picks the feature count. */
+ * whatever the body, deploy_predio_parse_csv and deploy_predio_parse_json
+ * must return 0 or MLOPS_EINPUT, never crash, and a success must fill
+ * exactly nrows x ncols floats. The first byte picks the feature count. */
 #include <stddef.h>
 #include <stdint.h>
 

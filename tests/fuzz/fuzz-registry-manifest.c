@@ -94,8 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		write_artifacts(&w, data, size);
 		tar_write_end(&w, &err);
 		lseek(fd, 0, SEEK_SET);
-		ret = registry_transfer_import(st, fd, "fuzz.tar", NULL, 0, &group,
-				      &version, &unchanged, &err);
+		ret = registry_transfer_import(st, fd, "fuzz.tar", NULL, 0,
+					       &group, &version, &unchanged,
+					       &err);
 		if (ret < 0 && strncmp(err.msg, "fuzz.tar", 8) != 0 &&
 		    ret != MLOPS_EINTERNAL)
 			abort();	/* refusals name the stream */

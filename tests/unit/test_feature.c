@@ -22,9 +22,11 @@ static const char good_yaml[] =
 	"  - {name: balance, type: fractional}\n"
 	"ttl: 30d\n";
 
-static int load(const char *yaml, struct feature_group **g, struct mlops_err *err)
+static int load(const char *yaml, struct feature_group **g,
+		struct mlops_err *err)
 {
-	return feature_group_load_yaml_mem(g, yaml, strlen(yaml), "g.yaml", err);
+	return feature_group_load_yaml_mem(g, yaml, strlen(yaml), "g.yaml",
+					   err);
 }
 
 START_TEST(fgroup_loads_and_round_trips_through_json)
@@ -92,16 +94,20 @@ START_TEST(fgroup_checks_values_against_types)
 	ck_assert_int_eq(load(good_yaml, &g, &err), 0);
 	ck_assert_int_eq(feature_group_check_value(g, 2, "42", &err), 0);
 	ck_assert_int_eq(feature_group_check_value(g, 2, "", &err), 0);
-	ck_assert_int_eq(feature_group_check_value(g, 2, "4.5", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(feature_group_check_value(g, 2, "4.5", &err),
+			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "age: \"4.5\" is not an integral");
-	ck_assert_int_eq(feature_group_check_value(g, 3, "12,5", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(feature_group_check_value(g, 3, "12,5", &err),
+			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "balance: \"12,5\" is not a fractional");
 	ck_assert_int_eq(feature_group_check_value(g, 3, "1.5e-3", &err), 0);
-	ck_assert_int_eq(feature_group_check_value(g, 3, "0x1p3", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(feature_group_check_value(g, 3, "0x1p3", &err),
+			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "balance: \"0x1p3\" is not a fractional");
 	ck_assert_int_eq(feature_group_check_value(g, 1, "2026-13-01T00:00:00Z",
 					    &err), MLOPS_EINPUT);
-	ck_assert_int_eq(feature_group_check_value(g, 0, "", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(feature_group_check_value(g, 0, "", &err),
+			 MLOPS_EINPUT);
 	/* A string event time must be ISO 8601, not Unix seconds. */
 	ck_assert_int_eq(feature_group_check_value(g, 1, "2026-01-01T00:00:00Z",
 					    &err), 0);
@@ -110,13 +116,15 @@ START_TEST(fgroup_checks_values_against_types)
 	ck_assert_ptr_nonnull(strstr(err.msg, "is not an ISO 8601 time"));
 	/* An integral event time must be Unix seconds, not RFC 3339. */
 	g->features[1].type = FEATURE_GROUP_INTEGRAL;
-	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600", &err), 0);
+	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600", &err),
+			 0);
 	ck_assert_int_eq(feature_group_check_value(g, 1, "2026-01-01T00:00:00Z",
 					    &err), MLOPS_EINPUT);
 	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600.5", &err),
 			 MLOPS_EINPUT);
 	g->features[1].type = FEATURE_GROUP_FRACTIONAL;
-	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600.5", &err), 0);
+	ck_assert_int_eq(feature_group_check_value(g, 1, "1767225600.5",
+						   &err), 0);
 	ck_assert_int_eq(feature_group_check_value(g, 1, "1.7e9", &err),
 			 MLOPS_EINPUT);
 	feature_group_free(g);
@@ -135,8 +143,8 @@ START_TEST(fgroup_pack_round_trips_values)
 	big[sizeof(big) - 1] = '\0';
 	in[2] = big;
 	feature_group_pack(&packed, 4, in);
-	ck_assert_int_eq(feature_group_unpack(packed.s, packed.len, 4, out, &scratch,
-				       &err), 0);
+	ck_assert_int_eq(feature_group_unpack(packed.s, packed.len, 4, out,
+					      &scratch, &err), 0);
 	ck_assert_str_eq(out[0], "a");
 	ck_assert_str_eq(out[1], "");
 	ck_assert_str_eq(out[2], big);

@@ -20,13 +20,16 @@ START_TEST(validate_names_the_offending_field)
 	json_t *section = json_pack("{s:s}", "nonsense", "x");
 
 	ck_assert_int_eq(registry_modelcard_validate(ok, "c", &err), 0);
-	ck_assert_int_eq(registry_modelcard_validate(unknown, "c", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_modelcard_validate(unknown, "c", &err),
+			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "c: card field 'model_overview.colour' is "
 			 "not in the model card schema");
-	ck_assert_int_eq(registry_modelcard_validate(typed, "c", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_modelcard_validate(typed, "c", &err),
+			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "c: card field 'evaluation_details.0.name' "
 			 "must be a string");
-	ck_assert_int_eq(registry_modelcard_validate(section, "c", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_modelcard_validate(section, "c", &err),
+			 MLOPS_EINPUT);
 	json_decref(ok);
 	json_decref(unknown);
 	json_decref(typed);
@@ -39,32 +42,36 @@ START_TEST(set_types_values_by_the_schema)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	json_t *c = json_object();
 
-	ck_assert_int_eq(registry_modelcard_set(c, "model_overview.model_version", "7",
-				       &err), 0);
+	ck_assert_int_eq(registry_modelcard_set(c,
+						"model_overview.model_version",
+						"7", &err), 0);
 	ck_assert(json_is_number(json_object_get(json_object_get(
 		c, "model_overview"), "model_version")));
-	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.0.name", "a",
-				       &err), 0);
-	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.1.name", "b",
-				       &err), 0);
-	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.0.name", "A",
-				       &err), 0);
+	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.0.name",
+						"a", &err), 0);
+	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.1.name",
+						"b", &err), 0);
+	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.0.name",
+						"A", &err), 0);
 	ck_assert_uint_eq(json_array_size(json_object_get(
 		c, "evaluation_details")), 2);
-	ck_assert_int_eq(registry_modelcard_set(c, "training_details.training_job_"
-				       "details.training_datasets",
-				       "[\"s3://x\"]", &err), 0);
+	ck_assert_int_eq(registry_modelcard_set(c,
+						"training_details.training_"
+						"job_details.training_datasets",
+						"[\"s3://x\"]", &err), 0);
 	ck_assert_int_eq(registry_modelcard_set(c, "additional_information."
 				       "custom_details.k", "v", &err), 0);
 	/* Failures leave the content as it was. */
-	ck_assert_int_eq(registry_modelcard_set(c, "model_overview.model_version", "x",
-				       &err), MLOPS_EINPUT);
-	ck_assert_int_eq(registry_modelcard_set(c, "intended_uses.risk_rating", "Huge",
-				       &err), MLOPS_EINPUT);
-	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.5.name", "x",
-				       &err), MLOPS_EINPUT);
-	ck_assert_int_eq(registry_modelcard_set(c, "model_overview.model_name.x", "x",
-				       &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_modelcard_set(c,
+						"model_overview.model_version",
+						"x", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_modelcard_set(c, "intended_uses.risk_rating",
+						"Huge", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_modelcard_set(c, "evaluation_details.5.name",
+						"x", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_modelcard_set(c,
+						"model_overview.model_name.x",
+						"x", &err), MLOPS_EINPUT);
 	ck_assert_int_eq(registry_modelcard_set(c, "additional_information."
 				       "custom_details.k.deeper", "x", &err),
 			 MLOPS_EINPUT);
@@ -85,12 +92,14 @@ START_TEST(render_escapes_for_each_format)
 				"intended_uses", "purpose_of_model",
 				"a <b> | c");
 
-	ck_assert_int_eq(registry_modelcard_render(&md, rev, "m/1", "md", &err), 0);
+	ck_assert_int_eq(registry_modelcard_render(&md, rev, "m/1", "md", &err),
+			 0);
 	ck_assert_ptr_nonnull(strstr(md.s, "a \\<b> \\| c"));
-	ck_assert_int_eq(registry_modelcard_render(&html, rev, "m/1", "html", &err), 0);
+	ck_assert_int_eq(registry_modelcard_render(&html, rev, "m/1", "html",
+						   &err), 0);
 	ck_assert_ptr_nonnull(strstr(html.s, "a &lt;b&gt; | c"));
-	ck_assert_int_eq(registry_modelcard_render(&md, rev, "m/1", "pdf", &err),
-			 MLOPS_EUSAGE);
+	ck_assert_int_eq(registry_modelcard_render(&md, rev, "m/1", "pdf",
+						   &err), MLOPS_EUSAGE);
 	buf_release(&md);
 	buf_release(&html);
 	json_decref(rev);

@@ -137,8 +137,9 @@ START_TEST(substitution_formats_values_and_escapes)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct buf b = BUF_INIT;
 
-	ck_assert_int_eq(pipeline_expr_subst(&b, "n=${x} pi=${pi} s=${s} t=${t} "
-				     "lit=$${x} $HOME", fixed, NULL, &err), 0);
+	ck_assert_int_eq(pipeline_expr_subst(&b, "n=${x} pi=${pi} s=${s} "
+					     "t=${t} lit=$${x} $HOME", fixed,
+					     NULL, &err), 0);
 	ck_assert_str_eq(b.s, "n=3 pi=3.1400000000000001 s=abc t=true "
 			 "lit=${x} $HOME");
 	buf_reset(&b);
@@ -269,16 +270,19 @@ START_TEST(spec_errors_name_file_line_column)
 			 "step 'a' has no 'run'"));
 	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
 				    "retry: {attempts: 50}}\n"),
-			 "p.yaml:3:41: attempts: 50 is out of range (1 to 20)"));
+			 "p.yaml:3:41: attempts: 50 is out of range "
+			 "(1 to 20)"));
 	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
-				    "outputs: [../evil]}\n"), "p.yaml:3:5: step "
-			 "'a': '../evil' is not a path inside the workspace"));
+				    "outputs: [../evil]}\n"),
+			 "p.yaml:3:5: step 'a': '../evil' is not a path "
+			 "inside the workspace"));
 	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
-				    "properties: /etc/x}\n"), "'/etc/x' is not a "
-			 "path inside"));
+				    "properties: /etc/x}\n"),
+			 "'/etc/x' is not a path inside"));
 	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
-				    "inputs: [/data/raw.csv]}\n"), "p.yaml:3:5: "
-			 "step 'a': '/data/raw.csv' is not a path inside"));
+				    "inputs: [/data/raw.csv]}\n"),
+			 "p.yaml:3:5: step 'a': '/data/raw.csv' is not a path "
+			 "inside"));
 	ck_assert(strstr(load_error("name: p\nsteps:\n  - {name: a, run: x, "
 				    "inputs: [d/../../mlops.db]}\n"),
 			 "'d/../../mlops.db' is not a path inside"));

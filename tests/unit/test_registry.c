@@ -58,9 +58,11 @@ START_TEST(group_names_follow_sagemaker)
 	ck_assert(!registry_valid_group("churn_model"));
 	ck_assert(!registry_valid_group("churn/1"));
 	ck_assert(registry_valid_group(
-		"a23456789012345678901234567890123456789012345678901234567890123"));
+		"a2345678901234567890123456789012"
+		"3456789012345678901234567890123"));
 	ck_assert(!registry_valid_group(
-		"a234567890123456789012345678901234567890123456789012345678901234"));
+		"a2345678901234567890123456789012"
+		"34567890123456789012345678901234"));
 }
 END_TEST
 
@@ -107,9 +109,11 @@ START_TEST(metrics_must_be_numbers_at_every_leaf)
 	json_t *arr = json_pack("[i]", 1);
 
 	ck_assert_int_eq(registry_register_check_metrics(ok, "m", &err), 0);
-	ck_assert_int_eq(registry_register_check_metrics(bad, "m", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_register_check_metrics(bad, "m", &err),
+			 MLOPS_EINPUT);
 	ck_assert_str_eq(err.msg, "m: metric 'loss.val' is not a number");
-	ck_assert_int_eq(registry_register_check_metrics(arr, "m", &err), MLOPS_EINPUT);
+	ck_assert_int_eq(registry_register_check_metrics(arr, "m", &err),
+			 MLOPS_EINPUT);
 	json_decref(ok);
 	json_decref(bad);
 	json_decref(arr);
@@ -157,8 +161,8 @@ START_TEST(register_then_resolve_every_form)
 	ck_assert_int_eq(registry_resolve(st, "churn", &mv, &err), 0);
 	ck_assert_int_eq(mv->version, 2);
 	registry_version_free(mv);
-	ck_assert_int_eq(registry_status_alias_set(st, "churn", "champion", 1, &err),
-			 0);
+	ck_assert_int_eq(registry_status_alias_set(st, "churn", "champion", 1,
+						   &err), 0);
 	ck_assert_int_eq(registry_resolve(st, "churn@champion", &mv, &err), 0);
 	ck_assert_int_eq(mv->version, 1);
 	registry_version_free(mv);
@@ -229,7 +233,8 @@ START_TEST(lineage_comes_from_the_pipeline_environment)
 			 "train");
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
 		lineage, "inputs"), "data.csv")), "ff");
-	ck_assert_int_eq(registry_register_lineage_add_dataset(lineage, artifact, &err),
+	ck_assert_int_eq(registry_register_lineage_add_dataset(lineage,
+							       artifact, &err),
 			 0);
 	ck_assert_uint_eq(json_array_size(json_object_get(lineage,
 							  "datasets")), 1);
@@ -327,8 +332,9 @@ START_TEST(export_then_import_into_another_store)
 	ck_assert_int_eq(registry_resolve(st, "churn/1", &mv, &err), 0);
 	ck_assert_int_eq(registry_transfer_export(st, mv, fileno(f), &err), 0);
 	rewind(f);
-	ck_assert_msg(registry_transfer_import(other, fileno(f), "t.tar", NULL, 0,
-				      &group, &version, &unchanged, &err) == 0,
+	ck_assert_msg(registry_transfer_import(other, fileno(f), "t.tar",
+					       NULL, 0, &group, &version,
+					       &unchanged, &err) == 0,
 		      "%s", err.msg);
 	ck_assert_str_eq(group, "churn");
 	ck_assert_int_eq(version, 1);
@@ -352,13 +358,15 @@ START_TEST(export_then_import_into_another_store)
 			 "registered");
 	json_decref(approvals);
 	rewind(f);
-	ck_assert_int_eq(registry_transfer_import(other, fileno(f), "t.tar", NULL, 10,
-					 &group, &version, &unchanged, &err),
+	ck_assert_int_eq(registry_transfer_import(other, fileno(f), "t.tar",
+						  NULL, 10, &group, &version,
+						  &unchanged, &err),
 			 MLOPS_EINPUT);
 	ck_assert(strstr(err.msg, "oversize member") != NULL);
 	rewind(f);
-	ck_assert_int_eq(registry_transfer_import(other, fileno(f), "t.tar", NULL, 0,
-					 &group, &version, &unchanged, &err),
+	ck_assert_int_eq(registry_transfer_import(other, fileno(f), "t.tar",
+						  NULL, 0, &group, &version,
+						  &unchanged, &err),
 			 0);
 	ck_assert_int_eq(unchanged, 1);
 	free(group);
