@@ -10,9 +10,7 @@
 set -e
 DUR=${BENCH_SECONDS:-5}
 cores=$(nproc)
-free_port() {
-	$PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. "$BENCH_DIR/lib-wrk.sh"
 pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -98,22 +96,6 @@ url_c=http://127.0.0.1:$pc/resp.txt
 sleep 0.3
 echo "prediction: gateway $(tr -d '\n' <a.out), gunicorn+flask" \
 	"$(tr -d '\n' <b.out), nginx file $(curl -s -d x $url_c | tr -d '\n')"
-
-# wrk_run URL CONNS: "req/s p50_us p99_us non2xx"
-wrk_run() {
-	wrk -t$([ "$2" -gt 1 ] && echo 2 || echo 1) -c"$2" -d"${DUR}s" \
-		-s post.lua --latency "$1" | awk '
-	function us(s) {
-		if (s ~ /us$/) return s + 0
-		if (s ~ /ms$/) return s * 1000
-		if (s ~ /s$/) return s * 1000000
-		return s
-	}
-	/^ +50%/ { p50 = us($2) } /^ +99%/ { p99 = us($2) }
-	/^Requests\/sec/ { rps = $2 }
-	/Non-2xx/ { bad = $NF }
-	END { printf "%.0f %.0f %.0f %d\n", rps, p50, p99, bad }'
-}
 
 printf "%-30s %6s %10s %10s %10s\n" server conns req/s p50_us p99_us
 for c in 1 64; do

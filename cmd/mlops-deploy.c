@@ -101,72 +101,46 @@ enum {
 
 /* Resolve ref in the registry and check the approval gate. */
 static int resolve_model(struct cli *cli, struct store *st, const char *ref,
-			 int allow_unapproved, struct registry_version **out)
+			 int allow_unapproved,
+			 struct deploy_source_resolved *out)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct registry_version *mv = NULL;
 
-	if (registry_resolve(st, ref, &mv, &err) < 0)
+	if (deploy_source_resolve(st, ref, out, &err) < 0) {
+		deploy_source_release(out);
 		return cli_fail(cli, &err);
-	if (strcmp(mv->status, REGISTRY_APPROVED) != 0 && !allow_unapproved) {
-		cli_warn(cli, "%s/%" PRId64 " is %s, not Approved (approve "
-			 "it, or use --allow-unapproved)", mv->group,
-			 mv->version, mv->status);
-		registry_version_free(mv);
+	}
+	if (!deploy_source_approved(out) && !allow_unapproved) {
+		cli_warn(cli, "%s is %s, not Approved (approve it, or use "
+			 "--allow-unapproved)", out->ref, out->mv->status);
+		deploy_source_release(out);
 		return MLOPS_EXIT_FINDING;
 	}
-	*out = mv;
 	return 0;
 }
 
-/* The deploy_source for mv; free *ref and *arts after use. */
-static void source_of(const struct registry_version *mv,
-		      struct deploy_endpoint_source *src, char **ref,
-		      struct deploy_endpoint_artifact **arts)
-{
-	*ref = xasprintf("%s/%" PRId64, mv->group, mv->version);
-	*arts = xcalloc(mv->nartifacts + 1, sizeof(**arts));
-	for (size_t i = 0; i < mv->nartifacts; i++) {
-		(*arts)[i].name = mv->artifacts[i].name;
-		(*arts)[i].hash = mv->artifacts[i].hash;
-	}
-	src->ref = *ref;
-	src->framework = mv->framework;
-	src->entry = mv->entry;
-	src->nartifacts = mv->nartifacts;
-	src->artifacts = *arts;
-}
-
-/* Resolve model and deploy it to endpoint name: a new endpoint with
- * settings set, or (set NULL) an update of an existing one. */
 static int deploy_version(struct cli *cli, const char *name,
 			  const char *model, int allow_unapproved,
 			  const struct deploy_endpoint_settings *set)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct registry_version *mv = NULL;
-	struct deploy_endpoint_source src;
-	struct deploy_endpoint_artifact *arts = NULL;
-	char *ref = NULL;
+	struct deploy_source_resolved res;
 	struct store *st;
 	int ret;
 
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if ((ret = resolve_model(cli, st, model, allow_unapproved, &mv)) != 0)
+	if ((ret = resolve_model(cli, st, model, allow_unapproved, &res)) != 0)
 		return ret;
-	source_of(mv, &src, &ref, &arts);
 	if (set)
-		ret = deploy_endpoint_create(st, name, set, &src, &err);
+		ret = deploy_endpoint_create(st, name, set, &res.src, &err);
 	else
-		ret = deploy_endpoint_update(st, name, &src, &err);
+		ret = deploy_endpoint_update(st, name, &res.src, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
 	else
-		printf("%s: serving %s\n", name, ref);
-	free(ref);
-	free(arts);
-	registry_version_free(mv);
+		printf("%s: serving %s\n", name, res.ref);
+	deploy_source_release(&res);
 	return ret;
 }
 

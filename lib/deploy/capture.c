@@ -34,7 +34,9 @@ struct record {
 	int64_t time_us;
 	size_t size;		/* of the allocation, for queued_bytes */
 	size_t in_len, out_len;
-	char *endpoint, *in_type, *out_type, *in, *out;	/* into data[] */
+	int shadow;
+	char *endpoint, *variant, *in_type, *out_type, *in, *out;
+					/* into data[] */
 	char data[];
 };
 
@@ -44,7 +46,8 @@ struct slot {
 };
 
 struct cap_file {
-	char *endpoint;
+	char *endpoint, *variant;
+	int shadow;
 	int64_t hour;		/* time_us / 3600 s of the records */
 	FILE *f;
 	char *part, *final;
@@ -69,15 +72,16 @@ struct deploy_capture {
 	struct buf line;	/* the writer's line buffer */
 };
 
-int deploy_capture_submit(struct deploy_capture *c, const char *endpoint, int64_t time_us,
+int deploy_capture_submit(struct deploy_capture *c, const char *endpoint,
+		   const char *variant, int shadow, int64_t time_us,
 		   const char *in_type, const void *in, size_t in_len,
 		   const char *out_type, const void *out, size_t out_len)
 {
-	size_t ne = strlen(endpoint) + 1, nit = strlen(in_type) + 1,
-	       not = strlen(out_type) + 1;
+	size_t ne = strlen(endpoint) + 1, nv = strlen(variant) + 1,
+	       nit = strlen(in_type) + 1, not = strlen(out_type) + 1;
 	size_t pos = atomic_load_explicit(&c->head, memory_order_relaxed);
 	struct slot *s;
-	size_t size = sizeof(struct record) + ne + nit + not + in_len +
+	size_t size = sizeof(struct record) + ne + nv + nit + not + in_len +
 		      out_len + 2;
 	struct record *r;
 
@@ -117,12 +121,15 @@ int deploy_capture_submit(struct deploy_capture *c, const char *endpoint, int64_
 	r->time_us = time_us;
 	r->in_len = in_len;
 	r->out_len = out_len;
+	r->shadow = shadow;
 	r->endpoint = r->data;
-	r->in_type = r->endpoint + ne;
+	r->variant = r->endpoint + ne;
+	r->in_type = r->variant + nv;
 	r->out_type = r->in_type + nit;
 	r->in = r->out_type + not;
 	r->out = r->in + in_len + 1;
 	memcpy(r->endpoint, endpoint, ne);
+	memcpy(r->variant, variant, nv);
 	memcpy(r->in_type, in_type, nit);
 	memcpy(r->out_type, out_type, not);
 	memcpy(r->in, in, in_len);
@@ -240,8 +247,10 @@ static void record_line(struct deploy_capture *c, const struct record *r,
 	buf_addstr(line, ",\"endpointOutput\":");
 	capture_side(line, r->out_type, r->out, r->out_len, "OUTPUT");
 	buf_addf(line, "},\"eventMetadata\":{\"eventId\":\"%s\","
-		 "\"inferenceTime\":\"%s\"},\"eventVersion\":\"0\"}\n",
-		 uuid, when);
+		 "\"inferenceTime\":\"%s\",\"variant\":\"", uuid, when);
+	json_escape(line, r->variant, strlen(r->variant));
+	buf_addf(line, "\"%s},\"eventVersion\":\"0\"}\n",
+		 r->shadow ? ",\"shadow\":true" : "");
 }
 
 static void file_complete(struct cap_file *cf)
@@ -263,15 +272,23 @@ static void file_complete(struct cap_file *cf)
 	cf->part = cf->final = NULL;
 }
 
-static struct cap_file *file_for(struct deploy_capture *c, const char *endpoint)
+/* The open file of r's endpoint, variant and side. */
+static struct cap_file *file_for(struct deploy_capture *c, const struct record *r)
 {
+	struct cap_file *cf;
+
 	for (size_t i = 0; i < c->nfiles; i++)
-		if (strcmp(c->files[i].endpoint, endpoint) == 0)
+		if (strcmp(c->files[i].endpoint, r->endpoint) == 0 &&
+		    strcmp(c->files[i].variant, r->variant) == 0 &&
+		    c->files[i].shadow == r->shadow)
 			return &c->files[i];
 	ALLOC_GROW(c->files, c->nfiles + 1, c->files_cap);
-	memset(&c->files[c->nfiles], 0, sizeof(c->files[0]));
-	c->files[c->nfiles].endpoint = xstrdup(endpoint);
-	return &c->files[c->nfiles++];
+	cf = &c->files[c->nfiles++];
+	memset(cf, 0, sizeof(*cf));
+	cf->endpoint = xstrdup(r->endpoint);
+	cf->variant = xstrdup(r->variant);
+	cf->shadow = r->shadow;
+	return cf;
 }
 
 static int file_open(struct deploy_capture *c, struct cap_file *cf,
@@ -280,24 +297,34 @@ static int file_open(struct deploy_capture *c, struct cap_file *cf,
 	time_t t = (time_t)(time_us / TIME_US_PER_SEC);
 	char rnd[9];
 	struct tm tm;
-	char *dir;
+	char *dir, *leaf = xasprintf("%s%s", cf->variant,
+				     cf->shadow ? ".shadow" : "");
 
-	if (id_random_hex(rnd, 8, NULL) < 0)
+	/* The variant in the name: GROUP/N as GROUP-N. */
+	for (char *p = leaf; *p; p++)
+		if (*p == '/')
+			*p = '-';
+	if (id_random_hex(rnd, 8, NULL) < 0) {
+		free(leaf);
 		return -1;
+	}
 	gmtime_r(&t, &tm);
 	dir = xasprintf("%s/%s/%04d/%02d/%02d/%02d", c->dir, cf->endpoint,
 			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 			tm.tm_hour);
 	if (fs_mkdir_p(dir, NULL) < 0) {
 		free(dir);
+		free(leaf);
 		return -1;
 	}
-	cf->part = xasprintf("%s/.%02d-%02d-%03d-%s.jsonl.part", dir,
+	cf->part = xasprintf("%s/.%02d-%02d-%03d-%s.%s.jsonl.part", dir,
 			     tm.tm_min, tm.tm_sec,
-			     (int)(time_us / 1000 % 1000), rnd);
-	cf->final = xasprintf("%s/%02d-%02d-%03d-%s.jsonl", dir, tm.tm_min,
-			      tm.tm_sec, (int)(time_us / 1000 % 1000), rnd);
+			     (int)(time_us / 1000 % 1000), rnd, leaf);
+	cf->final = xasprintf("%s/%02d-%02d-%03d-%s.%s.jsonl", dir,
+			      tm.tm_min, tm.tm_sec,
+			      (int)(time_us / 1000 % 1000), rnd, leaf);
 	free(dir);
+	free(leaf);
 	cf->f = fopen(cf->part, "we");
 	if (!cf->f) {
 		free(cf->part);
@@ -313,7 +340,7 @@ static int file_open(struct deploy_capture *c, struct cap_file *cf,
 
 static void record_write(struct deploy_capture *c, struct record *r)
 {
-	struct cap_file *cf = file_for(c, r->endpoint);
+	struct cap_file *cf = file_for(c, r);
 
 	if (cf->f && (cf->hour != r->time_us / (3600 * TIME_US_PER_SEC) ||
 		      cf->bytes >= FILE_MAX_BYTES))
@@ -413,8 +440,10 @@ void deploy_capture_stop(struct deploy_capture *c)
 		return;
 	atomic_store(&c->stop, 1);
 	pthread_join(c->thread, NULL);
-	for (size_t i = 0; i < c->nfiles; i++)
+	for (size_t i = 0; i < c->nfiles; i++) {
 		free(c->files[i].endpoint);
+		free(c->files[i].variant);
+	}
 	free(c->files);
 	free(c->slots);
 	free(c->dir);
@@ -444,6 +473,7 @@ static int list_dir(const char *dir, struct dirent ***out)
 
 struct capture_walk {
 	int64_t since_us, until_us;
+	int which;
 	int (*fn)(json_t *record, void *arg);
 	void *arg;
 	int stopped;
@@ -501,7 +531,12 @@ static int walk_level(struct capture_walk *w, const char *dir, int depth,
 		} else if (depth == 4) {
 			size_t len = strlen(name);
 
-			if (len > 6 && strcmp(name + len - 6, ".jsonl") == 0)
+			int shadow = len > 13 &&
+				strcmp(name + len - 13, ".shadow.jsonl") == 0;
+
+			if (len > 6 && strcmp(name + len - 6, ".jsonl") == 0 &&
+			    (w->which & (shadow ? DEPLOY_CAPTURE_SHADOW :
+					 DEPLOY_CAPTURE_PRODUCTION)))
 				ret = read_file_records(w, path, err);
 		} else {
 			char *end;
@@ -536,7 +571,16 @@ int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
 		 int64_t until_us, int (*fn)(json_t *record, void *arg),
 		 void *arg, struct mlops_err *err)
 {
-	struct capture_walk w = { since_us, until_us, fn, arg, 0 };
+	return deploy_capture_each_of(dir, endpoint, DEPLOY_CAPTURE_PRODUCTION, since_us,
+			       until_us, fn, arg, err);
+}
+
+int deploy_capture_each_of(const char *dir, const char *endpoint, int which,
+		    int64_t since_us, int64_t until_us,
+		    int (*fn)(json_t *record, void *arg), void *arg,
+		    struct mlops_err *err)
+{
+	struct capture_walk w = { since_us, until_us, which, fn, arg, 0 };
 	int tm_parts[4] = { 0 };
 	char *top = fs_path_join(dir, endpoint);
 	int ret = walk_level(&w, top, 0, tm_parts, err);

@@ -78,6 +78,17 @@ struct deploy_endpoint_source {
 	const struct deploy_endpoint_artifact *artifacts;
 };
 
+/* Export src's artifacts into endpoints/NAME/GROUP-N/ (blobs verified on
+ * the way out) and describe the result in *m, which the caller releases
+ * with deploy_endpoint_model_release, also on failure. */
+int deploy_endpoint_materialise(struct store *st, const char *name,
+				const struct deploy_endpoint_source *src,
+				struct deploy_endpoint_model *m,
+				struct mlops_err *err);
+void deploy_endpoint_model_release(struct deploy_endpoint_model *m);
+/* Remove dir and everything below it (materialised artifacts). */
+void deploy_endpoint_remove_tree(const char *dir);
+
 /* 1 when name may name an endpoint: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}. */
 int deploy_endpoint_valid_name(const char *name);
 
@@ -92,6 +103,11 @@ int deploy_endpoint_create(struct store *st, const char *name,
 int deploy_endpoint_update(struct store *st, const char *name,
 			   const struct deploy_endpoint_source *src,
 			   struct mlops_err *err);
+/* deploy_endpoint_update inside the caller's open transaction (which it
+ * neither commits nor rolls back). */
+int deploy_endpoint_update_txn(struct store *st, const char *name,
+			       const struct deploy_endpoint_source *src,
+			       struct mlops_err *err);
 /* Swap the current and the previous version. MLOPS_ENOTFOUND when there
  * is no previous version. */
 int deploy_endpoint_rollback(struct store *st, const char *name,
@@ -264,9 +280,13 @@ void deploy_gateway_record_prune(const char *store_dir);
  *
  * Each record is one JSON line {"captureData": {"endpointInput":
  * {observedContentType, mode "INPUT", data, encoding}, "endpointOutput":
- * {... mode "OUTPUT" ...}}, "eventMetadata": {eventId, inferenceTime},
- * "eventVersion": "0"} in .jsonl files under
- * capture/ENDPOINT/YYYY/MM/DD/HH/. Request threads hand records to a
+ * {... mode "OUTPUT" ...}}, "eventMetadata": {eventId, inferenceTime,
+ * variant, shadow?}, "eventVersion": "0"} in .jsonl files under
+ * capture/ENDPOINT/YYYY/MM/DD/HH/, one file per model version
+ * ("variant", GROUP/N, as SageMaker keeps captures per variant) and
+ * side: MM-SS-mmm-RANDOM.GROUP-N.jsonl for production's answers,
+ * ...GROUP-N.shadow.jsonl for a shadow test's (with "shadow": true).
+ * Request threads hand records to a
  * bounded lock-free queue and return at once; one background thread
  * writes them. When the queue is full the record
  * is dropped and counted, never the request. A file is written under a
@@ -288,23 +308,69 @@ void deploy_capture_limit_bytes(struct deploy_capture *c, size_t max_bytes);
 /* Write what is queued, complete every file, stop the thread and free. */
 void deploy_capture_stop(struct deploy_capture *c);
 
-/* Queue one record; never blocks. Returns 0, or -1 when the queue was
- * full (in records or bytes) and the record was dropped. The data is
- * copied. */
+/* Queue one record of endpoint answered by model version variant
+ * ("GROUP/N"; shadow: by a shadow test's version); never blocks.
+ * Returns 0, or -1 when the queue was full (in records or bytes) and the
+ * record was dropped. The data is copied. */
 int deploy_capture_submit(struct deploy_capture *c, const char *endpoint,
-			  int64_t time_us, const char *in_type, const void *in,
-			  size_t in_len, const char *out_type, const void *out,
+			  const char *variant, int shadow, int64_t time_us,
+			  const char *in_type, const void *in, size_t in_len,
+			  const char *out_type, const void *out,
 			  size_t out_len);
 
 /* Records written to files so far, and dropped so far. */
 uint64_t deploy_capture_written(const struct deploy_capture *c);
 uint64_t deploy_capture_dropped(const struct deploy_capture *c);
 
-/* Call fn for each record of endpoint under dir whose inferenceTime is in
- * [since_us, until_us), files in time order. fn returns non-zero to
- * stop. A malformed line is MLOPS_EINPUT naming the file and line. */
+/* Call fn for each production record of endpoint under dir whose
+ * inferenceTime is in [since_us, until_us), files in time order. fn
+ * returns non-zero to stop. A malformed line is MLOPS_EINPUT naming the
+ * file and line. */
 int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
 		 int64_t until_us, int (*fn)(json_t *record, void *arg),
 		 void *arg, struct mlops_err *err);
+/* deploy_capture_each for the records which selects: production's,
+ * shadow tests', or both. */
+#define DEPLOY_CAPTURE_PRODUCTION 1
+#define DEPLOY_CAPTURE_SHADOW 2
+int deploy_capture_each_of(const char *dir, const char *endpoint, int which,
+			   int64_t since_us, int64_t until_us,
+			   int (*fn)(json_t *record, void *arg), void *arg,
+			   struct mlops_err *err);
+
+/* source.c: what to deploy, resolved from the registry: a model version
+ * (GROUP/N, GROUP@ALIAS or GROUP) as a deploy_endpoint_source for
+ * deploy_endpoint_create, deploy_endpoint_update and shadow tests. */
+struct registry_version;
+struct deploy_source_resolved {
+	struct registry_version *mv;
+	char *ref;			/* "GROUP/N" */
+	struct deploy_endpoint_artifact *arts;
+	struct deploy_endpoint_source src;	/* points into the above */
+};
+/* Resolve ref through the registry into *out (released with
+ * deploy_source_release, also on failure). */
+int deploy_source_resolve(struct store *st, const char *ref,
+			  struct deploy_source_resolved *out,
+			  struct mlops_err *err);
+/* 1 when the version is Approved (the gate of create and update). */
+int deploy_source_approved(const struct deploy_source_resolved *r);
+void deploy_source_release(struct deploy_source_resolved *r);
+
+/* answer.c: one model version answering requests in the calling process
+ * (for replays): xgboost through the gateway's own code, exec and http
+ * through one worker started with e's settings. */
+struct deploy_answer;
+/* Load m (its artifacts in dir) for endpoint e; MLOPS_EINPUT when it
+ * fails to load or start. */
+int deploy_answer_open(struct deploy_answer **out,
+		       const struct deploy_endpoint *e,
+		       const struct deploy_endpoint_model *m, const char *dir,
+		       struct mlops_err *err);
+/* Answer body (of type ctype) into out: the HTTP status, with the error
+ * message in out when it is not 200. */
+int deploy_answer_run(struct deploy_answer *a, const char *ctype,
+		      const char *body, size_t len, struct buf *out);
+void deploy_answer_close(struct deploy_answer *a);
 
 #endif

@@ -88,7 +88,7 @@ static char *col_str(sqlite3_stmt *q, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-static void model_release(struct deploy_endpoint_model *m)
+void deploy_endpoint_model_release(struct deploy_endpoint_model *m)
 {
 	free(m->ref);
 	free(m->framework);
@@ -103,8 +103,8 @@ void deploy_endpoint_free(struct deploy_endpoint *e)
 	if (!e)
 		return;
 	free(e->name);
-	model_release(&e->cur);
-	model_release(&e->prev);
+	deploy_endpoint_model_release(&e->cur);
+	deploy_endpoint_model_release(&e->prev);
 	free(e->created_by);
 	free(e->keys);
 	free(e);
@@ -321,9 +321,9 @@ static int is_model_file(const char *name)
 
 /* Export src's artifacts into endpoints/NAME/GROUP-N/ and describe the
  * result in m. Blobs are verified on the way out. */
-static int materialise(struct store *st, const char *name,
-		       const struct deploy_endpoint_source *src,
-		       struct deploy_endpoint_model *m, struct mlops_err *err)
+int deploy_endpoint_materialise(struct store *st, const char *name,
+			 const struct deploy_endpoint_source *src,
+			 struct deploy_endpoint_model *m, struct mlops_err *err)
 {
 	char *leaf = xstrdup(src->ref), *dir;
 	int ret = 0;
@@ -433,7 +433,7 @@ static int create_txn(struct store *st, const char *name,
 		goto out;
 	sqlite3_finalize(q);
 	q = NULL;
-	if ((ret = materialise(st, name, src, &m, err)) < 0)
+	if ((ret = deploy_endpoint_materialise(st, name, src, &m, err)) < 0)
 		goto out;
 	ret = store_prepare(st, &q, "INSERT INTO endpoint (name, model, "
 			    "framework, entry, model_dir, artifact, "
@@ -468,22 +468,20 @@ out:
 	sqlite3_finalize(q);
 	if (ret < 0)
 		store_rollback(st);
-	model_release(&m);
+	deploy_endpoint_model_release(&m);
 	free(user);
 	return ret;
 }
 
-static int update_txn(struct store *st, const char *name,
-		      const struct deploy_endpoint_source *src,
-		      struct mlops_err *err)
+int deploy_endpoint_update_txn(struct store *st, const char *name,
+			       const struct deploy_endpoint_source *src,
+			       struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
 	struct deploy_endpoint_model m = { 0 };
 	sqlite3_stmt *q = NULL;
 	int ret;
 
-	if ((ret = store_begin(st, err)) < 0)
-		return ret;
 	if ((ret = deploy_endpoint_get(st, name, &e, err)) < 0)
 		goto out;
 	if (strcmp(e->cur.ref, src->ref) == 0) {
@@ -491,7 +489,7 @@ static int update_txn(struct store *st, const char *name,
 				    "already serves %s", name, src->ref);
 		goto out;
 	}
-	if ((ret = materialise(st, name, src, &m, err)) < 0)
+	if ((ret = deploy_endpoint_materialise(st, name, src, &m, err)) < 0)
 		goto out;
 	ret = store_prepare(st, &q, "UPDATE endpoint SET prev_model = model, "
 			    "prev_framework = framework, prev_entry = entry, "
@@ -513,13 +511,31 @@ static int update_txn(struct store *st, const char *name,
 		ret = store_sql_error(st, "update endpoint", err);
 		goto out;
 	}
-	ret = finish_change(st, name, src, "update", m.ref, e->cur.ref, err);
+	ret = add_refs(st, name, src, err);
+	if (ret == 0)
+		ret = emit_change(st, name, "update", "InService", m.ref,
+				  e->cur.ref, err);
 out:
 	sqlite3_finalize(q);
+	deploy_endpoint_model_release(&m);
+	deploy_endpoint_free(e);
+	return ret;
+}
+
+/* deploy_endpoint_update_txn in a transaction of its own. */
+static int update_txn(struct store *st, const char *name,
+		      const struct deploy_endpoint_source *src,
+		      struct mlops_err *err)
+{
+	int ret = store_begin(st, err);
+
+	if (ret < 0)
+		return ret;
+	ret = deploy_endpoint_update_txn(st, name, src, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
 	if (ret < 0)
 		store_rollback(st);
-	model_release(&m);
-	deploy_endpoint_free(e);
 	return ret;
 }
 
@@ -570,8 +586,7 @@ out:
 	return ret;
 }
 
-/* Remove dir and everything below it (the materialised artifacts). */
-static void remove_tree(const char *dir)
+void deploy_endpoint_remove_tree(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -587,7 +602,7 @@ static void remove_tree(const char *dir)
 			continue;
 		p = fs_path_join(dir, de->d_name);
 		if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-			remove_tree(p);
+			deploy_endpoint_remove_tree(p);
 		else
 			unlink(p);
 		free(p);
@@ -625,7 +640,7 @@ static int delete_txn(struct store *st, const char *name,
 		 * until it reloads, and loaded models stay in memory. */
 		rel = xasprintf("endpoints/%s", name);
 		dir = store_path(st, rel);
-		remove_tree(dir);
+		deploy_endpoint_remove_tree(dir);
 		free(dir);
 		free(rel);
 	}

@@ -214,7 +214,8 @@ static void req_capture(struct gw_req *r, const char *out,
 {
 	if (!r->capture || !r->gw->cap)
 		return;
-	if (deploy_capture_submit(r->gw->cap, r->ep->name, r->t0_real, r->ctype,
+	if (deploy_capture_submit(r->gw->cap, r->ep->name, r->ver->ref, 0,
+			   r->t0_real, r->ctype,
 			   r->body.s, r->body.len, out_type, out,
 			   out_len) == 0)
 		atomic_fetch_add_explicit(&r->ep->n.captured, 1,
@@ -224,19 +225,41 @@ static void req_capture(struct gw_req *r, const char *out,
 					  memory_order_relaxed);
 }
 
+/* After production's response is queued: hand a copy of the request and
+ * of its answer to the endpoint's shadow test, if it runs one and the
+ * request reached the model. Never waits (see gateway_shadow.c). */
+static void req_mirror(struct gw_req *r, int status, const char *out,
+		       size_t len, int64_t us)
+{
+	struct deploy_gateway_shadow *sh;
+
+	if (!r->ep || !r->ver || r->too_big || r->over_budget ||
+	    !r->body.len)
+		return;
+	sh = atomic_load_explicit(&r->ep->shadow, memory_order_acquire);
+	if (sh)
+		deploy_gateway_shadow_mirror(sh, r->ctype, r->body.s, r->body.len, status,
+				 out, len, us, r->t0_real,
+				 r->capture && r->gw->cap);
+}
+
 /* Answer an invocation: count it, capture it, queue the response from
- * r's output buffer. */
+ * r's output buffer, then mirror it. */
 static enum MHD_Result req_finish(struct gw_req *r, int status,
 				  const char *body, size_t len,
 				  const char *ctype)
 {
 	struct deploy_gateway_counters *n = r->ep ? &r->ep->n : &r->gw->unrouted;
+	int64_t us = time_mono_us() - r->t0;
+	enum MHD_Result ret;
 
-	deploy_gateway_metrics_count(n, status, time_mono_us() - r->t0);
+	deploy_gateway_metrics_count(n, status, us);
 	if (status == 200)
 		req_capture(r, body, len, ctype);
-	return respond(r->conn, status, body, len, ctype,
-		       r->ver ? r->ver->ref : NULL, 0);
+	ret = respond(r->conn, status, body, len, ctype,
+		      r->ver ? r->ver->ref : NULL, 0);
+	req_mirror(r, status, body, len, us);
+	return ret;
 }
 
 static enum MHD_Result req_fail_as(struct gw_req *r, int status,
@@ -429,44 +452,17 @@ static void job_done(struct deploy_pool_job *job)
 	MHD_resume_connection(r->conn);
 }
 
-/* 1 when the media type of ctype is want, whatever its parameters
- * ("text/csv; charset=utf-8" is text/csv; "text/csvx" is not). */
-static int media_type_is(const char *ctype, const char *want)
-{
-	size_t n = strlen(want);
-
-	ctype += strspn(ctype, " \t");
-	if (strncasecmp(ctype, want, n) != 0)
-		return 0;
-	ctype += n;
-	ctype += strspn(ctype, " \t");
-	return *ctype == '\0' || *ctype == ';';
-}
-
 static enum MHD_Result invoke_xgboost(struct gw_req *r)
 {
-	struct mlops_err err = MLOPS_ERR_INIT;
-	struct deploy_xgb_model *m = r->ver->xgb;
-	int json = media_type_is(r->ctype, "application/json");
+	const char *type = NULL;
+	char msg[1024];
+	int status = deploy_answer_xgb(r->ver->xgb, r->ctype, r->body.s,
+				   r->body.len, &r->rows, &r->pred, &r->out,
+				   &type, msg, sizeof(msg));
 
-	if (!json && !media_type_is(r->ctype, "text/csv"))
-		return req_fail(r, 415, "content type '%s' is not supported: "
-				"use text/csv or application/json", r->ctype);
-	if ((json ? deploy_predio_parse_json : deploy_predio_parse_csv)(&r->rows, r->body.s,
-	    r->body.len, deploy_xgb_model_nfeatures(m), &err) < 0)
-		return req_fail(r, 400, "%s", err.msg);
-	if (deploy_xgb_model_predict(m, r->rows.x, r->rows.nrows, &r->pred,
-			      &err) < 0)
-		return req_fail(r, 424, "%s", err.msg);
-	buf_reset(&r->out);
-	if (json)
-		deploy_predio_format_json(&r->out, r->pred.x, r->pred.nrows,
-				   r->pred.ncols);
-	else
-		deploy_predio_format_csv(&r->out, r->pred.x, r->pred.nrows,
-				  r->pred.ncols);
-	return req_finish(r, 200, r->out.s, r->out.len,
-			  json ? "application/json" : "text/csv");
+	if (status != 200)
+		return req_fail(r, status, "%s", msg);
+	return req_finish(r, 200, r->out.s, r->out.len, type);
 }
 
 static enum MHD_Result invoke_worker(struct gw_req *r)
@@ -525,9 +521,14 @@ static enum MHD_Result invoke_done(struct gw_req *r)
 	struct deploy_pool_job *j = &r->job;
 
 	if (j->status != 200) {
-		deploy_gateway_metrics_count(&r->ep->n, j->status, time_mono_us() - r->t0);
-		return respond(r->conn, j->status, j->out.s, j->out.len,
-			       j->out_type, r->ver->ref, 0);
+		int64_t us = time_mono_us() - r->t0;
+		enum MHD_Result ret;
+
+		deploy_gateway_metrics_count(&r->ep->n, j->status, us);
+		ret = respond(r->conn, j->status, j->out.s, j->out.len,
+			      j->out_type, r->ver->ref, 0);
+		req_mirror(r, j->status, j->out.s, j->out.len, us);
+		return ret;
 	}
 	return req_finish(r, 200, j->out.s, j->out.len, j->out_type);
 }

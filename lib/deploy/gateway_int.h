@@ -18,10 +18,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "core/buf.h"
+#include "deploy/answer.h"
 #include "deploy/deploy.h"
 #include "core/store.h"
 #include "deploy/pool.h"
+#include "deploy/predio.h"
 #include "deploy/xgb.h"
 
 enum deploy_gateway_kind { DEPLOY_GATEWAY_XGBOOST, DEPLOY_GATEWAY_EXEC, DEPLOY_GATEWAY_HTTP };
@@ -64,6 +68,7 @@ struct deploy_gateway_version {
 	struct deploy_xgb_model *xgb;
 	struct deploy_pool *pool;
 	char *error;		/* why it cannot serve (503), or NULL */
+	int shadow;		/* a shadow test's: not production's counts */
 	atomic_long inflight;
 	struct deploy_gateway_endpoint *ep;
 	struct deploy_gateway *gw;
@@ -75,6 +80,8 @@ struct deploy_gateway_endpoint {
 	_Atomic(struct deploy_gateway_version *) active;
 	atomic_long inflight;		/* exec/http requests in flight */
 	struct deploy_gateway_counters n;
+	/* The running shadow test, or NULL (gateway_shadow.c). */
+	_Atomic(struct deploy_gateway_shadow *) shadow;
 	char *update_error;		/* under gateway's cold_lock */
 	int deleted;			/* control thread only */
 };
@@ -97,6 +104,7 @@ struct deploy_gateway_cold_start {
 };
 
 struct deploy_gateway_conn;
+struct deploy_gateway_shadow;
 
 struct deploy_gateway {
 	const struct deploy_gateway_conf *conf;
@@ -136,6 +144,40 @@ void deploy_gateway_routes_free_all(struct deploy_gateway *gw);
 /* Find an endpoint by name (request threads). */
 struct deploy_gateway_endpoint *deploy_gateway_routes_lookup(struct deploy_gateway *gw, const char *name,
 			      size_t len);
+
+/* One line to the gateway's log, with the time. */
+void deploy_gateway_routes_logf(struct deploy_gateway *gw, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Put ptr aside, to be freed by free_fn once its grace time passed (and
+ * *inflight is zero, if given). Control thread. */
+void deploy_gateway_routes_retire(struct deploy_gateway *gw, void *ptr, void (*free_fn)(void *),
+	       atomic_long *inflight);
+/* Load model m of endpoint e for gep (shadow: for its shadow test, whose
+ * cold starts are not production's). A version that cannot serve
+ * carries its error. warm: start a worker and wait until it answers. */
+struct deploy_gateway_version *deploy_gateway_routes_version_load(struct deploy_gateway *gw,
+				   struct deploy_gateway_endpoint *gep,
+				   const struct deploy_endpoint *e,
+				   const struct deploy_endpoint_model *m, int warm,
+				   int shadow);
+void deploy_gateway_routes_version_free(void *v);
+/* Shadow tests (gateway_shadow.c). Control thread: start and stop the
+ * tests the store says run on the endpoints of r (eps, n: the endpoint
+ * rows it was built from); write counters and paired records back
+ * (inside the caller's transaction); stop and free one at the end. */
+void deploy_gateway_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r,
+		      struct deploy_endpoint **eps, size_t n);
+int deploy_gateway_shadow_flush(struct deploy_gateway *gw, struct mlops_err *err);
+void deploy_gateway_shadow_free(void *sh);
+/* {"test", "model", "sample_percent", "error"?} for GET /endpoints. */
+json_t *deploy_gateway_shadow_json(struct deploy_gateway_shadow *sh);
+/* Request threads: queue a copy of one answered request for the shadow,
+ * or count it shed. Never blocks on the shadow. capture: production
+ * captured the request, so capture the shadow's answer too. */
+void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh, const char *ctype,
+		      const char *in, size_t in_len, int status,
+		      const char *out, size_t out_len, int64_t latency_us,
+		      int64_t time_us, int capture);
 
 void deploy_gateway_metrics_render(struct deploy_gateway *gw, struct buf *out);
 void deploy_gateway_metrics_render_endpoints(struct deploy_gateway *gw, struct buf *out);

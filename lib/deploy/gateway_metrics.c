@@ -207,6 +207,9 @@ void deploy_gateway_metrics_render_endpoints(struct deploy_gateway *gw, struct b
 				json_object_set_new(o, "workers",
 				    json_integer(deploy_pool_running(v->pool)));
 		}
+		if (atomic_load(&gep->shadow))
+			json_object_set_new(o, "shadow", deploy_gateway_shadow_json(
+				atomic_load(&gep->shadow)));
 		pthread_mutex_lock(&gw->cold_lock);
 		if (gep->update_error)
 			json_object_set_new(o, "update_error",

@@ -16,10 +16,7 @@
 /* A new exec/http version must answer within this to get traffic. */
 #define WARM_LIMIT_US (240 * TIME_US_PER_SEC)
 
-static void logf_(struct deploy_gateway *gw, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void logf_(struct deploy_gateway *gw, const char *fmt, ...)
+void deploy_gateway_routes_logf(struct deploy_gateway *gw, const char *fmt, ...)
 {
 	char when[TIME_RFC3339_MAX];
 	va_list ap;
@@ -59,8 +56,8 @@ struct deploy_gateway_endpoint *deploy_gateway_routes_lookup(struct deploy_gatew
 	return NULL;
 }
 
-static void retire(struct deploy_gateway *gw, void *ptr, void (*free_fn)(void *),
-		   atomic_long *inflight)
+void deploy_gateway_routes_retire(struct deploy_gateway *gw, void *ptr, void (*free_fn)(void *),
+	       atomic_long *inflight)
 {
 	if (!ptr)
 		return;
@@ -95,7 +92,7 @@ static void conf_free(void *p)
 	free(c);
 }
 
-static void version_free(void *p)
+void deploy_gateway_routes_version_free(void *p)
 {
 	struct deploy_gateway_version *v = p;
 
@@ -142,7 +139,8 @@ static void on_cold_start(void *arg, int64_t duration_us)
 	struct deploy_gateway_version *v = arg;
 	struct deploy_gateway *gw = v->gw;
 
-	atomic_fetch_add(&v->ep->n.cold_starts, 1);
+	if (!v->shadow)
+		atomic_fetch_add(&v->ep->n.cold_starts, 1);
 	pthread_mutex_lock(&gw->cold_lock);
 	ALLOC_GROW(gw->cold, gw->ncold + 1, gw->cold_cap);
 	gw->cold[gw->ncold++] = (struct deploy_gateway_cold_start){
@@ -151,14 +149,12 @@ static void on_cold_start(void *arg, int64_t duration_us)
 	pthread_mutex_unlock(&gw->cold_lock);
 }
 
-/* Load model m of e. A version that cannot serve carries its error and
- * answers 503 with it. warm: start a worker and wait until it answers
- * (a blue/green switch). */
-static struct deploy_gateway_version *version_load(struct deploy_gateway *gw,
-				       struct deploy_gateway_endpoint *gep,
-				       const struct deploy_endpoint *e,
-				       const struct deploy_endpoint_model *m,
-				       int warm)
+/* A version that cannot serve answers 503 with its error. */
+struct deploy_gateway_version *deploy_gateway_routes_version_load(struct deploy_gateway *gw,
+				   struct deploy_gateway_endpoint *gep,
+				   const struct deploy_endpoint *e,
+				   const struct deploy_endpoint_model *m, int warm,
+				   int shadow)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct deploy_gateway_version *v = xcalloc(1, sizeof(*v));
@@ -169,6 +165,7 @@ static struct deploy_gateway_version *version_load(struct deploy_gateway *gw,
 	v->model_dir = dir;
 	v->ep = gep;
 	v->gw = gw;
+	v->shadow = shadow;
 	if (strcmp(m->framework, "xgboost") == 0) {
 		char *path = fs_path_join(dir, m->artifact ? m->artifact : "");
 
@@ -176,7 +173,7 @@ static struct deploy_gateway_version *version_load(struct deploy_gateway *gw,
 		if (deploy_xgb_model_load(&v->xgb, path, &err) < 0)
 			v->error = xstrdup(err.msg);
 		else
-			logf_(gw, "endpoint %s: %s predicts with %s", e->name,
+			deploy_gateway_routes_logf(gw, "endpoint %s: %s predicts with %s", e->name,
 			      m->ref, deploy_xgb_model_predictor(v->xgb));
 		free(path);
 	} else if (strcmp(m->framework, "exec") == 0 ||
@@ -206,7 +203,7 @@ static struct deploy_gateway_version *version_load(struct deploy_gateway *gw,
 				     m->framework);
 	}
 	if (v->error)
-		logf_(gw, "endpoint %s: %s cannot serve: %s", e->name, m->ref,
+		deploy_gateway_routes_logf(gw, "endpoint %s: %s cannot serve: %s", e->name, m->ref,
 		      v->error);
 	return v;
 }
@@ -229,10 +226,10 @@ static struct deploy_gateway_endpoint *endpoint_new(struct deploy_gateway *gw,
 
 	gep->name = xstrdup(e->name);
 	atomic_store(&gep->conf, conf_from(e));
-	atomic_store(&gep->active, version_load(gw, gep, e, &e->cur, 0));
+	atomic_store(&gep->active, deploy_gateway_routes_version_load(gw, gep, e, &e->cur, 0, 0));
 	ALLOC_GROW(gw->all, gw->nall + 1, gw->all_cap);
 	gw->all[gw->nall++] = gep;
-	logf_(gw, "endpoint %s: serving %s (%s)", e->name, e->cur.ref,
+	deploy_gateway_routes_logf(gw, "endpoint %s: serving %s (%s)", e->name, e->cur.ref,
 	      e->cur.framework);
 	return gep;
 }
@@ -257,24 +254,24 @@ static void endpoint_change(struct deploy_gateway *gw, struct deploy_gateway_end
 	if (old_conf->generation == e->generation)
 		return;
 	atomic_store(&gep->conf, conf_from(e));
-	retire(gw, old_conf, conf_free, NULL);
+	deploy_gateway_routes_retire(gw, old_conf, conf_free, NULL);
 	if (cur && !same_model(cur, &e->cur, gw->st->dir)) {
 		struct deploy_gateway_version *next;
 
-		logf_(gw, "endpoint %s: starting %s to replace %s", e->name,
+		deploy_gateway_routes_logf(gw, "endpoint %s: starting %s to replace %s", e->name,
 		      e->cur.ref, cur->ref);
-		next = version_load(gw, gep, e, &e->cur, 1);
+		next = deploy_gateway_routes_version_load(gw, gep, e, &e->cur, 1, 0);
 		if (next->error && !cur->error) {
 			/* Keep serving the old version. */
 			set_update_error(gw, gep, xasprintf("update to %s "
 				"failed: %s", e->cur.ref, next->error));
-			version_free(next);
+			deploy_gateway_routes_version_free(next);
 			return;
 		}
 		set_update_error(gw, gep, NULL);
 		atomic_store(&gep->active, next);
-		retire(gw, cur, version_free, &cur->inflight);
-		logf_(gw, "endpoint %s: switched to %s; draining %s", e->name,
+		deploy_gateway_routes_retire(gw, cur, deploy_gateway_routes_version_free, &cur->inflight);
+		deploy_gateway_routes_logf(gw, "endpoint %s: switched to %s; draining %s", e->name,
 		      e->cur.ref, cur->ref);
 	} else if (cur && cur->pool) {
 		deploy_pool_set_scaling(cur->pool, e->set.provisioned,
@@ -330,11 +327,15 @@ int deploy_gateway_routes_reload(struct deploy_gateway *gw, struct mlops_err *er
 							       NULL);
 
 			gep->deleted = 1;
-			retire(gw, v, version_free, v ? &v->inflight : NULL);
-			logf_(gw, "endpoint %s: deleted", gep->name);
+			deploy_gateway_routes_retire(gw, v, deploy_gateway_routes_version_free, v ? &v->inflight :
+				  NULL);
+			deploy_gateway_routes_retire(gw, atomic_exchange(&gep->shadow, NULL),
+				  deploy_gateway_shadow_free, NULL);
+			deploy_gateway_routes_logf(gw, "endpoint %s: deleted", gep->name);
 		}
 	}
-	retire(gw, old, routes_free, NULL);
+	deploy_gateway_shadow_reload(gw, next, eps, n);
+	deploy_gateway_routes_retire(gw, old, routes_free, NULL);
 	deploy_endpoint_list_free(eps, n);
 	return 0;
 }
@@ -366,6 +367,8 @@ void deploy_gateway_routes_flush_stats(struct deploy_gateway *gw)
 			(int64_t)atomic_load(&gep->n.capture_dropped);
 		ret = deploy_endpoint_stats_put(gw->st, &e, &err);
 	}
+	if (ret == 0)
+		ret = deploy_gateway_shadow_flush(gw, &err);
 	for (size_t i = 0; i < ncold && ret == 0; i++)
 		ret = deploy_endpoint_cold_start_add(gw->st, cold[i].endpoint,
 					      cold[i].model, cold[i].time_us,
@@ -374,7 +377,7 @@ void deploy_gateway_routes_flush_stats(struct deploy_gateway *gw)
 		ret = store_commit(gw->st, &err);
 	if (ret < 0) {
 		store_rollback(gw->st);
-		logf_(gw, "cannot write counters: %s", err.msg);
+		deploy_gateway_routes_logf(gw, "cannot write counters: %s", err.msg);
 	}
 	for (size_t i = 0; i < ncold; i++) {
 		free(cold[i].endpoint);
@@ -389,7 +392,8 @@ void deploy_gateway_routes_free_all(struct deploy_gateway *gw)
 	for (size_t i = 0; i < gw->nall; i++) {
 		struct deploy_gateway_endpoint *gep = gw->all[i];
 
-		version_free(atomic_load(&gep->active));
+		deploy_gateway_routes_version_free(atomic_load(&gep->active));
+		deploy_gateway_shadow_free(atomic_load(&gep->shadow));
 		conf_free(atomic_load(&gep->conf));
 		free(gep->update_error);
 		free(gep->name);

@@ -114,3 +114,31 @@ close_to() {
 	        assert abs(u - v) <= 1e-6, "row %d: %r vs %r" % (i, u, v)
 	PY
 }
+
+# load_client SECONDS ENDPOINT BODY: 4 threads with kept-alive
+# connections posting BODY; prints "STATUS MODEL" counts at the end.
+load_client() {
+	$PYTHON - "$URL" "$@" <<-'PY'
+	import http.client, sys, threading, time, collections, urllib.parse
+	url, secs, ep, body = sys.argv[1], float(sys.argv[2]), sys.argv[3], open(sys.argv[4], "rb").read()
+	u = urllib.parse.urlparse(url)
+	seen = collections.Counter(); lock = threading.Lock()
+	end = time.time() + secs
+	def run():
+	    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+	    while time.time() < end:
+	        try:
+	            c.request("POST", "/endpoints/%s/invocations" % ep, body, {"Content-Type": "text/csv"})
+	            r = c.getresponse(); r.read()
+	            key = "%d %s" % (r.status, r.getheader("X-Mlops-Model"))
+	        except Exception as e:
+	            key = "error " + type(e).__name__
+	            c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+	        with lock:
+	            seen[key] += 1
+	ts = [threading.Thread(target=run) for _ in range(4)]
+	[t.start() for t in ts]; [t.join() for t in ts]
+	for k, v in sorted(seen.items()):
+	    print(k, v)
+	PY
+}

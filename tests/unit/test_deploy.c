@@ -241,7 +241,7 @@ START_TEST(capture_writes_complete_files_and_reads_them_back)
 	/* A queue of 4: some of 1000 quick submits must be dropped, and
 	 * every one is either written or counted as dropped. */
 	for (int i = 0; i < 1000; i++)
-		dropped -= deploy_capture_submit(c, "ep", now, "text/csv", "1,2\n", 4,
+		dropped -= deploy_capture_submit(c, "ep", "g/1", 0, now, "text/csv", "1,2\n", 4,
 					  "text/csv", "0.5\n", 4);
 	ck_assert_int_eq(deploy_capture_dropped(c), dropped);
 	deploy_capture_stop(c);
@@ -264,11 +264,11 @@ START_TEST(capture_drops_what_exceeds_its_byte_bound)
 	ck_assert_int_eq(deploy_capture_start(&c, dir, 1024, &err), 0);
 	deploy_capture_limit_bytes(c, 2048);
 	/* The queue has room for 1024 records, but not for 4 KB of body. */
-	ck_assert_int_eq(deploy_capture_submit(c, "ep", now, "text/csv", big,
+	ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now, "text/csv", big,
 					sizeof(big), "text/csv", "0.5\n", 4),
 			 -1);
 	ck_assert_int_eq(deploy_capture_dropped(c), 1);
-	ck_assert_int_eq(deploy_capture_submit(c, "ep", now, "text/csv", "1,2\n", 4,
+	ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now, "text/csv", "1,2\n", 4,
 					"text/csv", "0.5\n", 4), 0);
 	deploy_capture_stop(c);
 	ck_assert_int_eq(count_and_remove(dir, now), 1);
@@ -318,7 +318,7 @@ START_TEST(capture_escapes_text_and_base64s_the_rest)
 
 		ck_assert_ptr_nonnull(mkdtemp(dir));
 		ck_assert_int_eq(deploy_capture_start(&c, dir, 8, &err), 0);
-		ck_assert_int_eq(deploy_capture_submit(c, "ep", now, cases[i].type,
+		ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now, cases[i].type,
 			cases[i].in, strlen(cases[i].in), "text/csv", "1\n",
 			2), 0);
 		deploy_capture_stop(c);

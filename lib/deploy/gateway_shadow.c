@@ -1,0 +1,571 @@
+/* gateway_shadow.c - the gateway's side of shadow tests (see
+ * shadow/shadow.h for the test record): a copy of a sample of an
+ * endpoint's requests, taken after production's response is queued,
+ * goes to the shadow version; both answers are kept as paired records.
+ *
+ * Production never waits for the shadow: a request thread copies the
+ * request and production's answer into a job and appends it to the
+ * test's bounded queue under a mutex held for a few instructions; when
+ * the queue is full (in jobs or bytes) the job is shed and counted.
+ * The shadow's own threads, at most its endpoint's max concurrency
+ * (one for xgboost), take jobs from the queue and run them on the same
+ * runtimes as production: xgboost in process, exec and http through a
+ * worker pool of its own with the endpoint's serverless settings. The
+ * shadow's latency is measured in its thread around the model call, as
+ * production's is measured inside the gateway.
+ *
+ * Finished jobs wait, bounded, for the control thread, which writes them
+ * every two seconds as paired records into shadow_pair: a reservoir
+ * sample (algorithm R) of at most max_pairs per test, so that slot k
+ * holds a uniform sample of all pairs seen. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/id.h"
+#include "core/time.h"
+#include "core/xalloc.h"
+#include "deploy/gateway_int.h"
+
+#define QUEUE_JOBS 1024
+#define QUEUE_BYTES ((size_t)64 << 20)
+#define PENDING_MAX 65536
+#define MAX_THREADS 8
+
+struct shadow_job {
+	struct shadow_job *next;
+	char request_id[ID_UUID_LEN];
+	char ctype[96], shadow_type[96];
+	int64_t time_us;
+	int prod_status, shadow_status, capture;
+	int64_t prod_latency_us, shadow_latency_us;
+	size_t in_len, prod_len, size;
+	char *in, *prod_out;		/* into data[] */
+	struct buf shadow_out;
+	char data[];
+};
+
+struct shadow_thread {
+	struct deploy_gateway_shadow *sh;
+	pthread_t tid;
+	pthread_mutex_t lock;		/* for the pool job's done */
+	pthread_cond_t cond;
+	int done;
+	struct deploy_pool_job pj;
+	struct deploy_predio_rows rows, pred;
+};
+
+struct deploy_gateway_shadow {
+	char *test;
+	double sample_pct;
+	int64_t end_us;
+	uint32_t sample_below;
+	int sample_all;
+	struct deploy_gateway_version *ver;
+	char *error;			/* why it cannot serve, or NULL */
+	int64_t timeout_us;
+	pthread_mutex_t lock;		/* guards what follows */
+	pthread_cond_t cond;
+	struct shadow_job *head, *tail;	/* queued */
+	size_t queued, queued_bytes;
+	struct shadow_job *done_head;	/* finished, for the store */
+	size_t ndone;
+	int stopping, idle;		/* idle: threads waiting for a job */
+	uint64_t mirrored, shed;	/* since the last write-back */
+	int error_written;
+	struct shadow_thread threads[MAX_THREADS];
+	int nthreads;
+	struct deploy_gateway *gw;
+};
+
+static _Thread_local uint64_t rng;
+
+static uint64_t rand64(void)
+{
+	if (!rng)
+		rng = (uint64_t)time_mono_us() * 0x9E3779B97F4A7C15ULL | 1;
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545F4914F6CDD1DULL;
+}
+
+/* A version 4 UUID from this thread's generator: unique, not secret,
+ * and no system call per request. */
+static void request_id(char out[ID_UUID_LEN])
+{
+	uint64_t a = rand64(), b = rand64();
+
+	a = (a & ~0xF000ULL) | 0x4000ULL;
+	b = (b & ~(3ULL << 62)) | (2ULL << 62);
+	snprintf(out, ID_UUID_LEN, "%08x-%04x-%04x-%04x-%012llx",
+		 (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xFFFF),
+		 (unsigned)(a & 0xFFFF), (unsigned)(b >> 48),
+		 (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
+}
+
+static void job_free(struct shadow_job *j)
+{
+	if (!j)
+		return;
+	buf_release(&j->shadow_out);
+	free(j);
+}
+
+static void jobs_free(struct shadow_job *j)
+{
+	while (j) {
+		struct shadow_job *next = j->next;
+
+		job_free(j);
+		j = next;
+	}
+}
+
+void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh, const char *ctype,
+		      const char *in, size_t in_len, int status,
+		      const char *out, size_t out_len, int64_t latency_us,
+		      int64_t time_us, int capture)
+{
+	struct shadow_job *j;
+	size_t size;
+
+	if (time_us >= sh->end_us)
+		return;
+	if (!sh->sample_all && (uint32_t)(rand64() >> 32) >= sh->sample_below)
+		return;
+	size = sizeof(*j) + in_len + out_len + 2;
+	pthread_mutex_lock(&sh->lock);
+	if (sh->stopping || sh->error || sh->queued >= QUEUE_JOBS ||
+	    sh->queued_bytes + size > QUEUE_BYTES) {
+		sh->shed++;
+		pthread_mutex_unlock(&sh->lock);
+		return;
+	}
+	sh->queued++;
+	sh->queued_bytes += size;
+	pthread_mutex_unlock(&sh->lock);
+	/* Copy outside the lock; the slot is reserved. */
+	j = xmalloc(size);
+	memset(j, 0, sizeof(*j));
+	j->size = size;
+	j->in = j->data;
+	j->prod_out = j->data + in_len + 1;
+	memcpy(j->in, in, in_len);
+	j->in[in_len] = '\0';
+	if (out_len)
+		memcpy(j->prod_out, out, out_len);
+	j->prod_out[out_len] = '\0';
+	j->in_len = in_len;
+	j->prod_len = out_len;
+	snprintf(j->ctype, sizeof(j->ctype), "%s", ctype);
+	j->time_us = time_us;
+	j->prod_status = status;
+	j->prod_latency_us = latency_us;
+	j->capture = capture;
+	buf_init(&j->shadow_out);
+	pthread_mutex_lock(&sh->lock);
+	if (sh->tail)
+		sh->tail->next = j;
+	else
+		sh->head = j;
+	sh->tail = j;
+	/* A busy thread takes the job when done: no wake-up, no syscall. */
+	if (sh->idle)
+		pthread_cond_signal(&sh->cond);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+static void pool_done(struct deploy_pool_job *pj)
+{
+	struct shadow_thread *t = pj->arg;
+
+	pthread_mutex_lock(&t->lock);
+	t->done = 1;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Answer j with the shadow version, timing the model call. */
+static void run_job(struct shadow_thread *t, struct shadow_job *j)
+{
+	struct deploy_gateway_shadow *sh = t->sh;
+	struct deploy_gateway_version *v = sh->ver;
+	int64_t t0 = time_mono_us();
+
+	request_id(j->request_id);
+	if (v->kind == DEPLOY_GATEWAY_XGBOOST) {
+		const char *type = NULL;
+		char msg[1024];
+
+		j->shadow_status = deploy_answer_xgb(v->xgb, j->ctype, j->in,
+					      j->in_len, &t->rows, &t->pred,
+					      &j->shadow_out, &type, msg,
+					      sizeof(msg));
+		if (j->shadow_status != 200) {
+			buf_reset(&j->shadow_out);
+			buf_addstr(&j->shadow_out, msg);
+		} else {
+			snprintf(j->shadow_type, sizeof(j->shadow_type), "%s",
+				 type);
+		}
+	} else {
+		struct deploy_pool_job *pj = &t->pj;
+
+		buf_reset(&pj->out);
+		pj->body = j->in;
+		pj->len = j->in_len;
+		pj->content_type = j->ctype;
+		pj->deadline_us = t0 + sh->timeout_us;
+		pj->status = 0;
+		pj->done = pool_done;
+		pj->arg = t;
+		t->done = 0;
+		deploy_pool_submit(v->pool, pj);
+		pthread_mutex_lock(&t->lock);
+		while (!t->done)
+			pthread_cond_wait(&t->cond, &t->lock);
+		pthread_mutex_unlock(&t->lock);
+		j->shadow_status = pj->status;
+		buf_add(&j->shadow_out, pj->out.s, pj->out.len);
+		snprintf(j->shadow_type, sizeof(j->shadow_type), "%s",
+			 pj->out_type);
+	}
+	j->shadow_latency_us = time_mono_us() - t0;
+	if (j->capture && j->shadow_status == 200)
+		deploy_capture_submit(sh->gw->cap, v->ep->name, v->ref, 1, j->time_us,
+			       j->ctype, j->in, j->in_len,
+			       j->shadow_type[0] ? j->shadow_type : j->ctype,
+			       j->shadow_out.s, j->shadow_out.len);
+}
+
+static void *shadow_main(void *arg)
+{
+	struct shadow_thread *t = arg;
+	struct deploy_gateway_shadow *sh = t->sh;
+
+	for (;;) {
+		struct shadow_job *j;
+
+		pthread_mutex_lock(&sh->lock);
+		while (!sh->head && !sh->stopping) {
+			sh->idle++;
+			pthread_cond_wait(&sh->cond, &sh->lock);
+			sh->idle--;
+		}
+		if (sh->stopping) {
+			pthread_mutex_unlock(&sh->lock);
+			break;
+		}
+		j = sh->head;
+		sh->head = j->next;
+		if (!sh->head)
+			sh->tail = NULL;
+		j->next = NULL;
+		pthread_mutex_unlock(&sh->lock);
+		run_job(t, j);
+		pthread_mutex_lock(&sh->lock);
+		sh->queued--;
+		sh->queued_bytes -= j->size;
+		sh->mirrored++;
+		if (sh->ndone < PENDING_MAX) {
+			j->next = sh->done_head;
+			sh->done_head = j;
+			sh->ndone++;
+			j = NULL;
+		}
+		pthread_mutex_unlock(&sh->lock);
+		job_free(j);
+	}
+	return NULL;
+}
+
+/* Write sh's counters and finished jobs to the store (in the caller's
+ * transaction). */
+static int shadow_write(struct deploy_gateway *gw, struct deploy_gateway_shadow *sh,
+			struct mlops_err *err)
+{
+	struct shadow_job *done;
+	uint64_t mirrored, shed;
+	sqlite3_stmt *q = NULL, *ins = NULL;
+	int64_t seen = 0, max_pairs = 0;
+	int ret, write_error;
+
+	pthread_mutex_lock(&sh->lock);
+	done = sh->done_head;
+	sh->done_head = NULL;
+	sh->ndone = 0;
+	mirrored = sh->mirrored;
+	shed = sh->shed;
+	sh->mirrored = sh->shed = 0;
+	write_error = sh->error && !sh->error_written;
+	pthread_mutex_unlock(&sh->lock);
+	ret = store_prepare(gw->st, &q, "SELECT pairs_seen, max_pairs FROM "
+			    "shadow_test WHERE name = ?1", err);
+	if (ret < 0)
+		goto out;
+	sqlite3_bind_text(q, 1, sh->test, -1, SQLITE_STATIC);
+	ret = store_step(q, "read shadow test", err);
+	if (ret <= 0)
+		goto out;	/* the test is gone: nothing to keep */
+	seen = sqlite3_column_int64(q, 0);
+	max_pairs = sqlite3_column_int64(q, 1);
+	sqlite3_finalize(q);
+	q = NULL;
+	ret = store_prepare(gw->st, &ins, "INSERT OR REPLACE INTO shadow_pair "
+			    "(test, slot, request_id, time_us, content_type, "
+			    "input, prod_status, prod_latency_us, prod_output, "
+			    "shadow_status, shadow_latency_us, shadow_output) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+			    "?11, ?12)", err);
+	for (struct shadow_job *j = done; j && ret == 0; j = j->next) {
+		int64_t slot = seen < max_pairs ? seen :
+			       (int64_t)(rand64() % (uint64_t)(seen + 1));
+
+		seen++;
+		if (slot >= max_pairs)
+			continue;
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, sh->test, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, slot);
+		sqlite3_bind_text(ins, 3, j->request_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 4, j->time_us);
+		sqlite3_bind_text(ins, 5, j->ctype, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(ins, 6, j->in, (int)j->in_len,
+				  SQLITE_STATIC);
+		sqlite3_bind_int(ins, 7, j->prod_status);
+		sqlite3_bind_int64(ins, 8, j->prod_latency_us);
+		sqlite3_bind_blob(ins, 9, j->prod_out, (int)j->prod_len,
+				  SQLITE_STATIC);
+		sqlite3_bind_int(ins, 10, j->shadow_status);
+		sqlite3_bind_int64(ins, 11, j->shadow_latency_us);
+		sqlite3_bind_blob(ins, 12, j->shadow_out.s,
+				  (int)j->shadow_out.len, SQLITE_STATIC);
+		ret = store_step_done(ins, "insert shadow pair", err);
+	}
+	if (ret < 0)
+		goto out;
+	ret = store_prepare(gw->st, &q, "UPDATE shadow_test SET pairs_seen = "
+			    "?2, mirrored = mirrored + ?3, shed = shed + ?4, "
+			    "error = coalesce(?5, error) WHERE name = ?1", err);
+	if (ret < 0)
+		goto out;
+	sqlite3_bind_text(q, 1, sh->test, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, seen);
+	sqlite3_bind_int64(q, 3, (int64_t)mirrored);
+	sqlite3_bind_int64(q, 4, (int64_t)shed);
+	if (write_error)
+		sqlite3_bind_text(q, 5, sh->error, -1, SQLITE_STATIC);
+	ret = store_step_done(q, "update shadow test", err);
+	if (ret == 0 && write_error)
+		sh->error_written = 1;
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(ins);
+	jobs_free(done);
+	return ret < 0 ? ret : 0;
+}
+
+int deploy_gateway_shadow_flush(struct deploy_gateway *gw, struct mlops_err *err)
+{
+	struct deploy_gateway_routes *r = atomic_load(&gw->routes);
+	int ret = 0;
+
+	for (size_t i = 0; r && i < r->n && ret == 0; i++) {
+		struct deploy_gateway_shadow *sh = atomic_load(&r->eps[i]->shadow);
+
+		if (sh)
+			ret = shadow_write(gw, sh, err);
+	}
+	return ret;
+}
+
+void deploy_gateway_shadow_free(void *p)
+{
+	struct deploy_gateway_shadow *sh = p;
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct deploy_gateway *gw;
+	int ret;
+
+	if (!sh)
+		return;
+	gw = sh->gw;
+	pthread_mutex_lock(&sh->lock);
+	sh->stopping = 1;
+	pthread_cond_broadcast(&sh->cond);
+	pthread_mutex_unlock(&sh->lock);
+	for (int i = 0; i < sh->nthreads; i++) {
+		struct shadow_thread *t = &sh->threads[i];
+
+		pthread_join(t->tid, NULL);
+		pthread_mutex_destroy(&t->lock);
+		pthread_cond_destroy(&t->cond);
+		buf_release(&t->pj.out);
+		deploy_predio_rows_release(&t->rows);
+		deploy_predio_rows_release(&t->pred);
+	}
+	/* What finished is kept; what was still queued is shed. */
+	sh->shed += sh->queued;
+	ret = store_begin(gw->st, &err);
+	if (ret == 0)
+		ret = shadow_write(gw, sh, &err);
+	if (ret == 0)
+		ret = store_commit(gw->st, &err);
+	if (ret < 0) {
+		store_rollback(gw->st);
+		deploy_gateway_routes_logf(gw, "shadow test %s: cannot write its records: %s",
+			sh->test, err.msg);
+	}
+	jobs_free(sh->head);
+	deploy_gateway_routes_version_free(sh->ver);
+	pthread_mutex_destroy(&sh->lock);
+	pthread_cond_destroy(&sh->cond);
+	free(sh->error);
+	free(sh->test);
+	free(sh);
+}
+
+struct test_row {
+	char *name, *endpoint;
+	struct deploy_endpoint_model m;
+	double sample_pct;
+	int64_t end_us;
+};
+
+static char *col_dup(sqlite3_stmt *q, int i)
+{
+	const unsigned char *s = sqlite3_column_text(q, i);
+
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+static struct deploy_gateway_shadow *shadow_new(struct deploy_gateway *gw,
+				    struct deploy_gateway_endpoint *gep,
+				    const struct deploy_endpoint *e,
+				    const struct test_row *row)
+{
+	struct deploy_gateway_shadow *sh = xcalloc(1, sizeof(*sh));
+
+	sh->gw = gw;
+	sh->test = xstrdup(row->name);
+	sh->end_us = row->end_us;
+	sh->sample_pct = row->sample_pct;
+	sh->sample_all = row->sample_pct >= 100;
+	sh->sample_below = (uint32_t)(row->sample_pct / 100.0 * 4294967296.0);
+	sh->timeout_us = e->set.timeout_us;
+	pthread_mutex_init(&sh->lock, NULL);
+	pthread_cond_init(&sh->cond, NULL);
+	sh->ver = deploy_gateway_routes_version_load(gw, gep, e, &row->m, 1, 1);
+	if (sh->ver->error) {
+		sh->error = xasprintf("%s cannot serve: %s", row->m.ref,
+				      sh->ver->error);
+		deploy_gateway_routes_logf(gw, "shadow test %s: %s", sh->test, sh->error);
+		return sh;
+	}
+	sh->nthreads = sh->ver->kind == DEPLOY_GATEWAY_XGBOOST ? 1 :
+		       e->set.max_concurrency < MAX_THREADS ?
+		       e->set.max_concurrency : MAX_THREADS;
+	for (int i = 0; i < sh->nthreads; i++) {
+		struct shadow_thread *t = &sh->threads[i];
+
+		t->sh = sh;
+		pthread_mutex_init(&t->lock, NULL);
+		pthread_cond_init(&t->cond, NULL);
+		buf_init(&t->pj.out);
+		if (pthread_create(&t->tid, NULL, shadow_main, t) != 0) {
+			pthread_mutex_destroy(&t->lock);
+			pthread_cond_destroy(&t->cond);
+			sh->nthreads = i;
+			break;
+		}
+	}
+	if (sh->nthreads == 0)
+		sh->error = xstrdup("cannot start a shadow thread");
+	deploy_gateway_routes_logf(gw, "shadow test %s: mirroring %g%% of %s to %s", sh->test,
+		row->sample_pct, e->name, row->m.ref);
+	return sh;
+}
+
+json_t *deploy_gateway_shadow_json(struct deploy_gateway_shadow *sh)
+{
+	json_t *o = json_pack("{s:s,s:s,s:f}", "test", sh->test, "model",
+			      sh->ver->ref, "sample_percent", sh->sample_pct);
+
+	if (sh->error)
+		json_object_set_new(o, "error", json_string(sh->error));
+	return o;
+}
+
+static void rows_free(struct test_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].name);
+		free(rows[i].endpoint);
+		deploy_endpoint_model_release(&rows[i].m);
+	}
+	free(rows);
+}
+
+void deploy_gateway_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r,
+		      struct deploy_endpoint **eps, size_t n)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct test_row *rows = NULL;
+	size_t nrows = 0, cap = 0;
+	sqlite3_stmt *q = NULL;
+	int ret, rc;
+
+	ret = store_prepare(gw->st, &q, "SELECT name, endpoint, model, "
+			    "framework, entry, model_dir, artifact, "
+			    "sample_pct, end_us FROM shadow_test WHERE "
+			    "status = 'Running'", &err);
+	while (ret == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct test_row *t;
+
+		ALLOC_GROW(rows, nrows + 1, cap);
+		t = &rows[nrows++];
+		memset(t, 0, sizeof(*t));
+		t->name = col_dup(q, 0);
+		t->m.ref = col_dup(q, 2);
+		t->m.framework = col_dup(q, 3);
+		t->m.entry = col_dup(q, 4);
+		t->m.model_dir = col_dup(q, 5);
+		t->m.artifact = col_dup(q, 6);
+		t->sample_pct = sqlite3_column_double(q, 7);
+		t->end_us = sqlite3_column_int64(q, 8);
+		t->endpoint = col_dup(q, 1);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = store_sql_error(gw->st, "read shadow tests", &err);
+	sqlite3_finalize(q);
+	if (ret < 0) {
+		deploy_gateway_routes_logf(gw, "cannot read shadow tests: %s", err.msg);
+		rows_free(rows, nrows);
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		struct deploy_gateway_endpoint *gep = r->eps[i];
+		struct deploy_gateway_shadow *cur = atomic_load(&gep->shadow);
+		const struct test_row *row = NULL;
+		const struct deploy_endpoint *e = NULL;
+
+		for (size_t k = 0; k < nrows && !row; k++)
+			if (strcmp(rows[k].endpoint, gep->name) == 0)
+				row = &rows[k];
+		for (size_t k = 0; k < n && !e; k++)
+			if (strcmp(eps[k]->name, gep->name) == 0)
+				e = eps[k];
+		if (cur && row && strcmp(cur->test, row->name) == 0)
+			continue;
+		if (cur) {
+			atomic_store(&gep->shadow, NULL);
+			deploy_gateway_routes_retire(gw, cur, deploy_gateway_shadow_free, NULL);
+			deploy_gateway_routes_logf(gw, "shadow test %s: ended", cur->test);
+		}
+		if (row && e)
+			atomic_store_explicit(&gep->shadow,
+					      shadow_new(gw, gep, e, row),
+					      memory_order_release);
+	}
+	rows_free(rows, nrows);
+}
