@@ -8,7 +8,6 @@
 
 #include <jansson.h>
 
-#include "core/audit.h"
 #include "core/cli.h"
 #include "core/jsonio.h"
 #include "core/parse.h"
@@ -94,17 +93,6 @@ enum {
 	OPT_MAXLAT, OPT_MAXERR, OPT_MINAGREE, OPT_SINCE, OPT_UNTIL
 };
 
-static int audit_success(struct cli *cli, struct store *st, const char *action,
-			 const char *test, json_t *detail)
-{
-	struct mlops_err err = MLOPS_ERR_INIT;
-	struct audit_entry e = { action, test, "success", detail };
-	int ret = audit_append(st, &e, &err);
-
-	json_decref(detail);
-	return ret < 0 ? cli_fail(cli, &err) : 0;
-}
-
 /* Open the store and complete the tests whose time is over. */
 static int open_store(struct cli *cli, struct store **st)
 {
@@ -138,16 +126,9 @@ static int start_test(struct cli *cli, struct shadow_start_req *req,
 		return MLOPS_EXIT_FINDING;
 	}
 	req->src = &res.src;
-	ret = audit_intend(st, "shadow.start", req->name ? req->name :
-			   req->endpoint, &err);
-	if (ret == 0)
-		ret = shadow_start(st, req, &name, &err);
+	ret = shadow_start(st, req, &name, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
-	else
-		ret = audit_success(cli, st, "shadow.start", name, json_pack(
-			"{s:s,s:s,s:f}", "endpoint", req->endpoint, "model",
-			res.ref, "sample_percent", req->sample_pct));
 	if (ret == 0)
 		printf("%s: shadowing %s with %s (%g%% of requests)\n", name,
 		       req->endpoint, res.ref, req->sample_pct);
@@ -339,13 +320,10 @@ static int cmd_stop(int argc, char **argv, struct cli *cli)
 		return ret;
 	if ((ret = open_store(cli, &st)) != 0)
 		return ret;
-	if (audit_intend(st, "shadow.stop", argv[optind], &err) < 0 ||
-	    shadow_end(st, argv[optind], "Stopped", &err) < 0)
+	if (shadow_end(st, argv[optind], "Stopped", &err) < 0)
 		return cli_fail(cli, &err);
-	ret = audit_success(cli, st, "shadow.stop", argv[optind], NULL);
-	if (ret == 0)
-		printf("%s: stopped\n", argv[optind]);
-	return ret;
+	printf("%s: stopped\n", argv[optind]);
+	return 0;
 }
 
 static int cmd_promote(int argc, char **argv, struct cli *cli)
@@ -365,15 +343,9 @@ static int cmd_promote(int argc, char **argv, struct cli *cli)
 	if (ret == 0)
 		ret = deploy_source_resolve(st, t->model.ref, &res, &err);
 	if (ret == 0)
-		ret = audit_intend(st, "shadow.promote", argv[optind], &err);
-	if (ret == 0)
 		ret = shadow_promote(st, argv[optind], &res.src, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
-	else
-		ret = audit_success(cli, st, "shadow.promote", argv[optind],
-				 json_pack("{s:s,s:s}", "endpoint",
-					   t->endpoint, "model", res.ref));
 	if (ret == 0)
 		printf("%s: promoted; %s serves %s\n", argv[optind],
 		       t->endpoint, res.ref);
@@ -446,15 +418,9 @@ static int cmd_replay(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	}
 	req.src = &res.src;
-	ret = audit_intend(st, "shadow.replay", req.endpoint, &err);
-	if (ret == 0)
-		ret = shadow_replay(st, &req, &name, &n, &err);
+	ret = shadow_replay(st, &req, &name, &n, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
-	else
-		ret = audit_success(cli, st, "shadow.replay", name, json_pack(
-			"{s:s,s:s,s:I}", "endpoint", req.endpoint, "model",
-			res.ref, "requests", (json_int_t)n));
 	if (ret == 0)
 		printf("%s: replayed %" PRId64 " captured requests of %s "
 		       "through %s\n", name, n, req.endpoint, res.ref);

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/audit.h"
 #include "core/fs.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -174,7 +175,7 @@ static int write_pairs(struct replay *rp, const char *name,
 	return ret;
 }
 
-int shadow_replay(struct store *st, const struct shadow_replay_req *req,
+static int replay(struct store *st, const struct shadow_replay_req *req,
 		  char **name_out, int64_t *count, struct mlops_err *err)
 {
 	struct replay rp = { .st = st, .max_pairs = req->max_pairs,
@@ -237,5 +238,33 @@ out:
 	free(capdir);
 	free(dir);
 	free(name);
+	return ret;
+}
+
+int shadow_replay(struct store *st, const struct shadow_replay_req *req,
+		  char **name_out, int64_t *count, struct mlops_err *err)
+{
+	struct audit_entry e = { "shadow.replay", req->endpoint, "success",
+				 NULL };
+	char *name = NULL;
+	int64_t n = 0;
+	int ret = audit_intend(st, e.action, e.resource, err);
+
+	if (ret == 0)
+		ret = replay(st, req, &name, &n, err);
+	if (ret == 0) {
+		e.resource = name;
+		e.detail = json_pack("{s:s,s:s,s:I}", "endpoint",
+				     req->endpoint, "model", req->src->ref,
+				     "requests", (json_int_t)n);
+	}
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
+	if (ret == 0) {
+		*name_out = name;
+		*count = n;
+	} else {
+		free(name);
+	}
 	return ret;
 }

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "core/audit.h"
 #include "core/event.h"
 #include "core/fs.h"
 #include "core/identity.h"
@@ -183,7 +184,8 @@ static int set_status(struct store *st, const struct shadow_test *t,
 
 /* Complete the running tests past their end (in the caller's
  * transaction). */
-static int expire_in_txn(struct store *st, struct mlops_err *err)
+static int expire_in_txn(struct store *st, size_t *completed,
+			 struct mlops_err *err)
 {
 	struct shadow_test **ts = NULL;
 	size_t n = 0;
@@ -193,22 +195,54 @@ static int expire_in_txn(struct store *st, struct mlops_err *err)
 	ret = load_tests(st, "SELECT " TEST_COLUMNS " FROM shadow_test t "
 			 "WHERE t.status = 'Running'", NULL, &ts, &n, err);
 	for (size_t i = 0; i < n && ret == 0; i++)
-		if (ts[i]->end_us <= now)
+		if (ts[i]->end_us <= now) {
 			ret = set_status(st, ts[i], "Completed",
 					 ts[i]->end_us, err);
+			if (ret == 0 && completed)
+				(*completed)++;
+		}
 	shadow_list_free(ts, n);
 	return ret;
 }
 
 int shadow_expire(struct store *st, struct mlops_err *err)
 {
-	int ret = store_begin(st, err);
+	struct audit_entry e = { "shadow.complete", "tests", "success",
+				 NULL };
+	size_t completed = 0;
+	sqlite3_stmt *q = NULL;
+	int ret;
 
+	/* Most commands find nothing due: read before writing, so that they
+	 * leave the store untouched. */
+	ret = store_prepare(st, &q, "SELECT 1 FROM shadow_test WHERE status "
+			    "= 'Running' AND end_us <= ?1 LIMIT 1", err);
+	if (ret == 0) {
+		sqlite3_bind_int64(q, 1, time_now_us());
+		ret = store_step(q, "cannot read shadow tests", err);
+	}
+	sqlite3_finalize(q);
+	if (ret <= 0)
+		return ret;
+	ret = audit_intend(st, e.action, e.resource, err);
+	if (ret < 0)
+		return ret;
+	ret = store_begin(st, err);
 	if (ret == 0)
-		ret = expire_in_txn(st, err);
+		ret = expire_in_txn(st, &completed, err);
 	if (ret == 0)
-		return store_commit(st, err);
-	store_rollback(st);
+		ret = store_commit(st, err);
+	else
+		store_rollback(st);
+	if (ret == 0 && completed == 0) {
+		audit_cancel(st);	/* nothing was due: no change */
+		return 0;
+	}
+	if (ret == 0)
+		e.detail = json_pack("{s:I}", "completed",
+				     (json_int_t)completed);
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
 	return ret;
 }
 
@@ -221,7 +255,7 @@ static int end_test(struct store *st, const char *name, const char *status,
 	int ret = store_begin(st, err);
 
 	if (ret == 0)
-		ret = expire_in_txn(st, err);
+		ret = expire_in_txn(st, NULL, err);
 	if (ret == 0)
 		ret = shadow_get(st, name, &t, err);
 	if (ret == 0 && strcmp(t->status, "Running") != 0)
@@ -246,13 +280,32 @@ static int end_test(struct store *st, const char *name, const char *status,
 int shadow_end(struct store *st, const char *name, const char *status,
 	       struct mlops_err *err)
 {
-	return end_test(st, name, status, NULL, err);
+	struct audit_entry e = { "shadow.stop", name, "success", NULL };
+	int ret = audit_intend(st, e.action, name, err);
+
+	if (ret == 0)
+		ret = end_test(st, name, status, NULL, err);
+	if (ret == 0)
+		e.detail = json_pack("{s:s}", "status", status);
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
+	return ret;
 }
 
 int shadow_promote(struct store *st, const char *name,
-		   const struct deploy_endpoint_source *src, struct mlops_err *err)
+		   const struct deploy_endpoint_source *src,
+		   struct mlops_err *err)
 {
-	return end_test(st, name, "Promoted", src, err);
+	struct audit_entry e = { "shadow.promote", name, "success", NULL };
+	int ret = audit_intend(st, e.action, name, err);
+
+	if (ret == 0)
+		ret = end_test(st, name, "Promoted", src, err);
+	if (ret == 0)
+		e.detail = json_pack("{s:s}", "model", src->ref);
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
+	return ret;
 }
 
 static int check_request(const struct shadow_start_req *req,
@@ -367,8 +420,8 @@ char *shadow_model_dir(struct store *st, const char *endpoint,
 	return dir;
 }
 
-int shadow_start(struct store *st, const struct shadow_start_req *req,
-		 char **name_out, struct mlops_err *err)
+static int start_test(struct store *st, const struct shadow_start_req *req,
+		      char **name_out, struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
 	struct deploy_endpoint_model m = { 0 };
@@ -382,7 +435,7 @@ int shadow_start(struct store *st, const struct shadow_start_req *req,
 	name = req->name ? xstrdup(req->name) : shadow_default_name(req->endpoint, "");
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
-	if ((ret = expire_in_txn(st, err)) < 0 ||
+	if ((ret = expire_in_txn(st, NULL, err)) < 0 ||
 	    (ret = deploy_endpoint_get(st, req->endpoint, &e, err)) < 0)
 		goto out;
 	if (strcmp(e->cur.ref, req->src->ref) == 0) {
@@ -437,5 +490,31 @@ out:
 	deploy_endpoint_free(e);
 	free(owner);
 	free(name);
+	return ret;
+}
+
+int shadow_start(struct store *st, const struct shadow_start_req *req,
+		 char **name_out, struct mlops_err *err)
+{
+	struct audit_entry e = { "shadow.start", NULL, "success", NULL };
+	char *name = NULL;
+	int ret;
+
+	e.resource = req->name ? req->name : req->endpoint;
+	ret = audit_intend(st, e.action, e.resource, err);
+	if (ret == 0)
+		ret = start_test(st, req, &name, err);
+	if (ret == 0) {
+		e.resource = name;
+		e.detail = json_pack("{s:s,s:s,s:f}", "endpoint",
+				     req->endpoint, "model", req->src->ref,
+				     "sample_percent", req->sample_pct);
+	}
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
+	if (ret == 0)
+		*name_out = name;
+	else
+		free(name);
 	return ret;
 }

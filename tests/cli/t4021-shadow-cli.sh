@@ -62,6 +62,25 @@ test_expect_success 'a test ends by itself when its duration is over' '
 	mlops-shadow start web --model churn/2 --name t2
 '
 
+test_expect_success 'the library audits: a completion once, a refusal as failure' '
+	setup &&
+	mlops-shadow start web --model churn/2 --name t1 --duration 1s &&
+	for i in $(seq 1 100); do
+		mlops-shadow status t1 | grep -q "^status: Completed$" && break
+		sleep 0.05
+	done &&
+	mlops-shadow list >/dev/null &&
+	mlops audit log >log &&
+	grep -c "shadow.complete" log >n &&
+	test "$(cat n)" = 1 &&
+	mlops-shadow start web --model churn/2 --name t2 >/dev/null &&
+	test_expect_code 4 mlops-shadow start web --model churn/2 --name t3 &&
+	mlops audit log --json >log.json &&
+	grep "\"shadow.start\"" log.json | grep "\"t3\"" |
+		grep "\"failure\"" &&
+	mlops audit verify
+'
+
 test_expect_success 'the approval gate applies as for mlops-deploy update' '
 	setup &&
 	mlops-registry register churn --artifact m2.json >/dev/null &&
