@@ -393,7 +393,8 @@ static json_t *endpoint_json(const struct deploy_endpoint *e,
 		      (json_int_t)e->nkeys, "auth", e->key_required ? "key" :
 		      "public", "generation",
 		      (json_int_t)e->generation, "status",
-		      deploy_gateway_record_status(gws->recs, gws->n, e->name, e->generation),
+		      deploy_gateway_record_status(gws->recs, gws->n, e->name,
+						   e->generation),
 		      "created", created, "updated",
 		      updated);
 	if (e->stats_us) {

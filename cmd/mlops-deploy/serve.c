@@ -207,14 +207,15 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		case OPT_HEADERTO:
 		case OPT_BODYTO: {
 			const char *name = c == OPT_HEADERTO ?
-					   "--header-timeout" : "--body-timeout";
+				"--header-timeout" : "--body-timeout";
 
 			if (time_parse_duration(optarg, &lim, &err) < 0)
 				return cli_usage(cli, usage_serve, "%s: %s",
 						 name, err.msg);
 			if (lim <= 0)
-				return cli_usage(cli, usage_serve, "%s: must be "
-						 "more than 0", name);
+				return cli_usage(cli, usage_serve,
+						 "%s: must be more than 0",
+						 name);
 			*(c == OPT_HEADERTO ? &conf.header_timeout_us :
 			  &conf.body_timeout_us) = lim;
 			break;

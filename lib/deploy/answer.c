@@ -28,10 +28,11 @@ int deploy_answer_media_type_is(const char *ctype, const char *want)
 	return *ctype == '\0' || *ctype == ';';
 }
 
-int deploy_answer_xgb(struct deploy_xgb_model *m, const char *ctype, const char *body,
-	       size_t len, struct deploy_predio_rows *rows, struct deploy_predio_rows *pred,
-	       struct buf *out, const char **out_type, char *msg,
-	       size_t msg_size)
+int deploy_answer_xgb(struct deploy_xgb_model *m, const char *ctype,
+		      const char *body, size_t len,
+		      struct deploy_predio_rows *rows,
+		      struct deploy_predio_rows *pred, struct buf *out,
+		      const char **out_type, char *msg, size_t msg_size)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	int json = deploy_answer_media_type_is(ctype, "application/json");
@@ -41,8 +42,8 @@ int deploy_answer_xgb(struct deploy_xgb_model *m, const char *ctype, const char 
 			 "use text/csv or application/json", ctype);
 		return 415;
 	}
-	if ((json ? deploy_predio_parse_json : deploy_predio_parse_csv)(rows, body, len,
-	    deploy_xgb_model_nfeatures(m), &err) < 0) {
+	if ((json ? deploy_predio_parse_json : deploy_predio_parse_csv)(rows,
+	    body, len, deploy_xgb_model_nfeatures(m), &err) < 0) {
 		snprintf(msg, msg_size, "%s", err.msg);
 		return 400;
 	}
@@ -52,9 +53,11 @@ int deploy_answer_xgb(struct deploy_xgb_model *m, const char *ctype, const char 
 	}
 	buf_reset(out);
 	if (json)
-		deploy_predio_format_json(out, pred->x, pred->nrows, pred->ncols);
+		deploy_predio_format_json(out, pred->x, pred->nrows,
+					  pred->ncols);
 	else
-		deploy_predio_format_csv(out, pred->x, pred->nrows, pred->ncols);
+		deploy_predio_format_csv(out, pred->x, pred->nrows,
+					 pred->ncols);
 	*out_type = json ? "application/json" : "text/csv";
 	return 200;
 }

@@ -17,9 +17,10 @@ int deploy_answer_media_type_is(const char *ctype, const char *want);
 /* Predict body (text/csv or application/json) with m into out, its type
  * in *out_type, using rows and pred as scratch: 200, or the error status
  * (415, 400, 424) with msg set. */
-int deploy_answer_xgb(struct deploy_xgb_model *m, const char *ctype, const char *body,
-	       size_t len, struct deploy_predio_rows *rows, struct deploy_predio_rows *pred,
-	       struct buf *out, const char **out_type, char *msg,
-	       size_t msg_size);
+int deploy_answer_xgb(struct deploy_xgb_model *m, const char *ctype,
+		      const char *body, size_t len,
+		      struct deploy_predio_rows *rows,
+		      struct deploy_predio_rows *pred, struct buf *out,
+		      const char **out_type, char *msg, size_t msg_size);
 
 #endif

@@ -273,7 +273,8 @@ static void file_complete(struct cap_file *cf)
 }
 
 /* The open file of r's endpoint, variant and side. */
-static struct cap_file *file_for(struct deploy_capture *c, const struct record *r)
+static struct cap_file *file_for(struct deploy_capture *c,
+				 const struct record *r)
 {
 	struct cap_file *cf;
 
@@ -397,8 +398,8 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int deploy_capture_start(struct deploy_capture **out, const char *dir, size_t queue_len,
-		  struct mlops_err *err)
+int deploy_capture_start(struct deploy_capture **out, const char *dir,
+			 size_t queue_len, struct mlops_err *err)
 {
 	struct deploy_capture *c = xcalloc(1, sizeof(*c));
 	size_t n = 2;
@@ -571,8 +572,8 @@ int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
 		 int64_t until_us, int (*fn)(json_t *record, void *arg),
 		 void *arg, struct mlops_err *err)
 {
-	return deploy_capture_each_of(dir, endpoint, DEPLOY_CAPTURE_PRODUCTION, since_us,
-			       until_us, fn, arg, err);
+	return deploy_capture_each_of(dir, endpoint, DEPLOY_CAPTURE_PRODUCTION,
+				      since_us, until_us, fn, arg, err);
 }
 
 int deploy_capture_each_of(const char *dir, const char *endpoint, int which,

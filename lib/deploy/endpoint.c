@@ -205,8 +205,8 @@ static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 	return ret;
 }
 
-int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out, size_t *n,
-		  struct mlops_err *err)
+int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
+			 size_t *n, struct mlops_err *err)
 {
 	struct deploy_endpoint **eps = NULL;
 	sqlite3_stmt *q = NULL;
@@ -235,8 +235,8 @@ int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out, size_t
 	return 0;
 }
 
-int deploy_endpoint_get(struct store *st, const char *name, struct deploy_endpoint **out,
-		 struct mlops_err *err)
+int deploy_endpoint_get(struct store *st, const char *name,
+			struct deploy_endpoint **out, struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
 	sqlite3_stmt *q = NULL;
@@ -371,7 +371,8 @@ int deploy_endpoint_materialise(struct store *st, const char *name,
 }
 
 static int add_refs(struct store *st, const char *name,
-		    const struct deploy_endpoint_source *src, struct mlops_err *err)
+		    const struct deploy_endpoint_source *src,
+		    struct mlops_err *err)
 {
 	char *owner = xasprintf("endpoint:%s", name);
 	int ret = 0;
@@ -385,9 +386,9 @@ static int add_refs(struct store *st, const char *name,
 /* After the rows of a create or update: hold src's blobs (an update
  * adds to the old version's, kept for rollback), emit, commit. */
 static int finish_change(struct store *st, const char *name,
-			 const struct deploy_endpoint_source *src, const char *action,
-			 const char *model, const char *prev,
-			 struct mlops_err *err)
+			 const struct deploy_endpoint_source *src,
+			 const char *action, const char *model,
+			 const char *prev, struct mlops_err *err)
 {
 	int ret = add_refs(st, name, src, err);
 

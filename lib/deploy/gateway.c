@@ -1,5 +1,6 @@
 /* gateway.c - the HTTP side of the gateway and its control loop (see
- * deploy.h; the endpoint table is gateway_routes.c's, counters gateway_metrics.c's).
+ * deploy.h; the endpoint table is gateway_routes.c's, counters
+ * gateway_metrics.c's).
  *
  * The hot path, an xgboost invocation, costs: one request context taken
  * from a per-thread free list (so no malloc once warm), the body copied
@@ -238,9 +239,10 @@ static void req_mirror(struct gw_req *r, int status, const char *out,
 		return;
 	sh = atomic_load_explicit(&r->ep->shadow, memory_order_acquire);
 	if (sh)
-		deploy_gateway_shadow_mirror(sh, r->ctype, r->body.s, r->body.len, status,
-				 out, len, us, r->t0_real,
-				 r->capture && r->gw->cap);
+		deploy_gateway_shadow_mirror(sh, r->ctype, r->body.s,
+					     r->body.len, status, out, len, us,
+					     r->t0_real,
+					     r->capture && r->gw->cap);
 }
 
 /* Answer an invocation: count it, capture it, queue the response from
@@ -249,7 +251,8 @@ static enum MHD_Result req_finish(struct gw_req *r, int status,
 				  const char *body, size_t len,
 				  const char *ctype)
 {
-	struct deploy_gateway_counters *n = r->ep ? &r->ep->n : &r->gw->unrouted;
+	struct deploy_gateway_counters *n =
+		r->ep ? &r->ep->n : &r->gw->unrouted;
 	int64_t us = time_mono_us() - r->t0;
 	enum MHD_Result ret;
 
@@ -422,7 +425,8 @@ static enum MHD_Result quick_fail(struct deploy_gateway *gw,
 /* Check the request's API key against the endpoint's, in constant time
  * for each stored key and over all of them. An endpoint that needs a
  * key and has none refuses every request. */
-static int key_ok(struct MHD_Connection *c, const struct deploy_gateway_endpoint_conf *conf)
+static int key_ok(struct MHD_Connection *c,
+		  const struct deploy_gateway_endpoint_conf *conf)
 {
 	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						      "X-Api-Key");
@@ -468,8 +472,8 @@ static enum MHD_Result invoke_xgboost(struct gw_req *r)
 static enum MHD_Result invoke_worker(struct gw_req *r)
 {
 	struct deploy_gateway_endpoint *ep = r->ep;
-	struct deploy_gateway_endpoint_conf *conf = atomic_load_explicit(&ep->conf,
-						    memory_order_acquire);
+	struct deploy_gateway_endpoint_conf *conf =
+		atomic_load_explicit(&ep->conf, memory_order_acquire);
 	long n = atomic_fetch_add(&ep->inflight, 1);
 
 	if (n >= conf->set.max_concurrency) {
@@ -540,7 +544,8 @@ static enum MHD_Result begin_invoke(struct deploy_gateway *gw,
 				    void **con_cls)
 {
 	const char *len_hdr, *ctype;
-	struct deploy_gateway_endpoint *ep = deploy_gateway_routes_lookup(gw, name, name_len);
+	struct deploy_gateway_endpoint *ep =
+		deploy_gateway_routes_lookup(gw, name, name_len);
 	struct deploy_gateway_endpoint_conf *conf;
 	struct gw_req *r;
 
@@ -590,8 +595,8 @@ static enum MHD_Result begin_invoke(struct deploy_gateway *gw,
 static char deferred_get;
 
 /* GET /ping, /endpoints or /metrics. */
-static enum MHD_Result serve_get(struct deploy_gateway *gw, struct MHD_Connection *c,
-				 const char *url)
+static enum MHD_Result serve_get(struct deploy_gateway *gw,
+				 struct MHD_Connection *c, const char *url)
 {
 	struct buf b = BUF_INIT;
 	enum MHD_Result ret;
@@ -709,8 +714,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			 * off once MAX_SKIP bytes were skipped. */
 			r->skipped += n;
 			if (r->skipped > MAX_SKIP) {
-				deploy_gateway_metrics_count(&r->ep->n, r->too_big ? 413 : 503,
-					 time_mono_us() - r->t0);
+				deploy_gateway_metrics_count(&r->ep->n,
+					r->too_big ? 413 : 503,
+					time_mono_us() - r->t0);
 				return MHD_NO;
 			}
 			return MHD_YES;
@@ -866,19 +872,23 @@ static int self_record(struct deploy_gateway *gw, struct gw_self *self,
 {
 	struct deploy_gateway_routes *r = atomic_load(&gw->routes);
 	size_t n = r ? r->n : 0;
-	struct deploy_gateway_record_endpoint *eps = xcalloc(n + 1, sizeof(*eps));
+	struct deploy_gateway_record_endpoint *eps =
+		xcalloc(n + 1, sizeof(*eps));
 	int ret;
 
 	for (size_t i = 0; i < n; i++) {
-		struct deploy_gateway_version *v = atomic_load(&r->eps[i]->active);
-		struct deploy_gateway_endpoint_conf *c = atomic_load(&r->eps[i]->conf);
+		struct deploy_gateway_version *v =
+			atomic_load(&r->eps[i]->active);
+		struct deploy_gateway_endpoint_conf *c =
+			atomic_load(&r->eps[i]->conf);
 
 		eps[i].name = r->eps[i]->name;
 		eps[i].model = v ? v->ref : NULL;
 		eps[i].generation = c->generation;
 		eps[i].failed = !v || v->error;
 	}
-	ret = deploy_gateway_record_write(self->path, &self->last, self->url, eps, n, err);
+	ret = deploy_gateway_record_write(self->path, &self->last, self->url,
+					  eps, n, err);
 	free(eps);
 	return ret;
 }
@@ -911,7 +921,8 @@ static void control_loop(struct deploy_gateway *gw, const sigset_t *sigs,
 			break;
 		if (sig == SIGHUP || v != seen) {
 			seen = v;
-			if (deploy_gateway_routes_reload(gw, &err) < 0 && gw->conf->log)
+			if (deploy_gateway_routes_reload(gw, &err) < 0 &&
+			    gw->conf->log)
 				fprintf(gw->conf->log, "mlops-deploy: reload: "
 					"%s\n", err.msg);
 			if (self_record(gw, self, &err) < 0 && gw->conf->log)
@@ -937,7 +948,8 @@ static int thread_count(int asked)
 	return n > 0 ? (int)n : 1;
 }
 
-int deploy_gateway_run(const struct deploy_gateway_conf *conf, struct mlops_err *err)
+int deploy_gateway_run(const struct deploy_gateway_conf *conf,
+		       struct mlops_err *err)
 {
 	struct deploy_gateway gw = { 0 };
 	struct gw_self self = { NULL, NULL, BUF_INIT };
@@ -959,7 +971,8 @@ int deploy_gateway_run(const struct deploy_gateway_conf *conf, struct mlops_err 
 	gw.max_per_client = conf->max_per_client ? conf->max_per_client :
 			    DEPLOY_GATEWAY_DEFAULT_MAX_PER_CLIENT;
 	gw.header_timeout_us = conf->header_timeout_us > 0 ?
-		conf->header_timeout_us : DEPLOY_GATEWAY_DEFAULT_HEADER_TIMEOUT_US;
+		conf->header_timeout_us :
+		DEPLOY_GATEWAY_DEFAULT_HEADER_TIMEOUT_US;
 	gw.body_timeout_us = conf->body_timeout_us > 0 ?
 		conf->body_timeout_us : DEPLOY_GATEWAY_DEFAULT_BODY_TIMEOUT_US;
 	gw.max_buffered = conf->max_buffered ? conf->max_buffered :
@@ -977,7 +990,8 @@ int deploy_gateway_run(const struct deploy_gateway_conf *conf, struct mlops_err 
 	if ((ret = deploy_gateway_routes_reload(&gw, err)) < 0)
 		goto out;
 	capdir = store_path(gw.st, "capture");
-	if ((ret = deploy_capture_start(&gw.cap, capdir, CAPTURE_QUEUE, err)) < 0)
+	if ((ret = deploy_capture_start(&gw.cap, capdir, CAPTURE_QUEUE,
+					err)) < 0)
 		goto out;
 	/* The record before the first answer and before on_ready: once
 	 * /ping answers or serve returns, describe and stop see us. */

@@ -1,13 +1,15 @@
 /* gateway_int.h - the gateway's internal state, shared by gateway.c (HTTP),
- * gateway_routes.c (the endpoint table and model versions) and gateway_metrics.c
- * (/metrics and /endpoints). Not for use outside the gateway.
+ * gateway_routes.c (the endpoint table and model versions) and
+ * gateway_metrics.c (/metrics and /endpoints). Not for use outside the
+ * gateway.
  *
  * What request threads read is published through atomic pointers and
  * never changed in place: the routes array, each endpoint's settings
- * (struct deploy_gateway_endpoint_conf) and its active version. The control thread replaces
- * them and frees the old ones after a grace time (and, for a version,
- * once its in-flight count is zero). Endpoint structs themselves live
- * until the gateway stops, so their counters survive reloads.
+ * (struct deploy_gateway_endpoint_conf) and its active version. The
+ * control thread replaces them and frees the old ones after a grace
+ * time (and, for a version, once its in-flight count is zero). Endpoint
+ * structs themselves live until the gateway stops, so their counters
+ * survive reloads.
  *
  * Private to lib/deploy (gateway.c, gateway_metrics.c,
  * gateway_routes.c). */
@@ -28,7 +30,8 @@
 #include "deploy/predio.h"
 #include "deploy/xgb.h"
 
-enum deploy_gateway_kind { DEPLOY_GATEWAY_XGBOOST, DEPLOY_GATEWAY_EXEC, DEPLOY_GATEWAY_HTTP };
+enum deploy_gateway_kind { DEPLOY_GATEWAY_XGBOOST, DEPLOY_GATEWAY_EXEC,
+			   DEPLOY_GATEWAY_HTTP };
 
 /* Status codes counted one by one; anything else counts as the last. */
 #define DEPLOY_GATEWAY_NCODES 15
@@ -47,8 +50,10 @@ struct deploy_gateway_counters {
 };
 
 /* Count one answered request. */
-void deploy_gateway_metrics_count(struct deploy_gateway_counters *c, int status, int64_t us);
-uint64_t deploy_gateway_metrics_total(const struct deploy_gateway_counters *c, int errors_only);
+void deploy_gateway_metrics_count(struct deploy_gateway_counters *c, int status,
+				  int64_t us);
+uint64_t deploy_gateway_metrics_total(const struct deploy_gateway_counters *c,
+				      int errors_only);
 
 /* An endpoint's settings and keys, immutable once published. */
 struct deploy_gateway_endpoint_conf {
@@ -113,9 +118,10 @@ struct deploy_gateway {
 	int64_t header_timeout_us, body_timeout_us;
 	uint64_t max_buffered;
 	atomic_uint_fast64_t buffered;	/* body bytes reserved */
-	deploy_gateway_counter timed_out;		/* connections closed by deadline */
+	/* connections closed by deadline */
+	deploy_gateway_counter timed_out;
 	pthread_mutex_t conns_lock;	/* guards conns */
-	struct deploy_gateway_conn *conns;		/* every open connection */
+	struct deploy_gateway_conn *conns;	/* every open connection */
 	struct store *st;
 	struct deploy_capture *cap;
 	_Atomic(struct deploy_gateway_routes *) routes;
@@ -127,13 +133,15 @@ struct deploy_gateway {
 	pthread_mutex_t cold_lock;	/* guards cold[], update_error */
 	struct deploy_gateway_cold_start *cold;
 	size_t ncold, cold_cap;
-	struct deploy_gateway_counters unrouted;	/* 404/405/400 before routing */
+	/* 404/405/400 before routing */
+	struct deploy_gateway_counters unrouted;
 	atomic_long inflight;		/* requests being handled */
 	int64_t max_timeout_us;
 };
 
 /* Control thread: reread the endpoint table and apply changes. */
-int deploy_gateway_routes_reload(struct deploy_gateway *gw, struct mlops_err *err);
+int deploy_gateway_routes_reload(struct deploy_gateway *gw,
+				 struct mlops_err *err);
 /* Free what is retired and past its grace time (all: everything, at
  * the end, after the HTTP server stopped). */
 void deploy_gateway_routes_retire_sweep(struct deploy_gateway *gw, int all);
@@ -142,44 +150,51 @@ void deploy_gateway_routes_flush_stats(struct deploy_gateway *gw);
 /* Free every endpoint and version (after the HTTP server stopped). */
 void deploy_gateway_routes_free_all(struct deploy_gateway *gw);
 /* Find an endpoint by name (request threads). */
-struct deploy_gateway_endpoint *deploy_gateway_routes_lookup(struct deploy_gateway *gw, const char *name,
-			      size_t len);
+struct deploy_gateway_endpoint *
+deploy_gateway_routes_lookup(struct deploy_gateway *gw, const char *name,
+			     size_t len);
 
 /* One line to the gateway's log, with the time. */
 void deploy_gateway_routes_logf(struct deploy_gateway *gw, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Put ptr aside, to be freed by free_fn once its grace time passed (and
  * *inflight is zero, if given). Control thread. */
-void deploy_gateway_routes_retire(struct deploy_gateway *gw, void *ptr, void (*free_fn)(void *),
-	       atomic_long *inflight);
+void deploy_gateway_routes_retire(struct deploy_gateway *gw, void *ptr,
+				  void (*free_fn)(void *),
+				  atomic_long *inflight);
 /* Load model m of endpoint e for gep (shadow: for its shadow test, whose
  * cold starts are not production's). A version that cannot serve
  * carries its error. warm: start a worker and wait until it answers. */
-struct deploy_gateway_version *deploy_gateway_routes_version_load(struct deploy_gateway *gw,
+struct deploy_gateway_version *
+deploy_gateway_routes_version_load(struct deploy_gateway *gw,
 				   struct deploy_gateway_endpoint *gep,
 				   const struct deploy_endpoint *e,
-				   const struct deploy_endpoint_model *m, int warm,
-				   int shadow);
+				   const struct deploy_endpoint_model *m,
+				   int warm, int shadow);
 void deploy_gateway_routes_version_free(void *v);
 /* Shadow tests (gateway_shadow.c). Control thread: start and stop the
  * tests the store says run on the endpoints of r (eps, n: the endpoint
  * rows it was built from); write counters and paired records back
  * (inside the caller's transaction); stop and free one at the end. */
-void deploy_gateway_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r,
-		      struct deploy_endpoint **eps, size_t n);
-int deploy_gateway_shadow_flush(struct deploy_gateway *gw, struct mlops_err *err);
+void deploy_gateway_shadow_reload(struct deploy_gateway *gw,
+				  struct deploy_gateway_routes *r,
+				  struct deploy_endpoint **eps, size_t n);
+int deploy_gateway_shadow_flush(struct deploy_gateway *gw,
+				struct mlops_err *err);
 void deploy_gateway_shadow_free(void *sh);
 /* {"test", "model", "sample_percent", "error"?} for GET /endpoints. */
 json_t *deploy_gateway_shadow_json(struct deploy_gateway_shadow *sh);
 /* Request threads: queue a copy of one answered request for the shadow,
  * or count it shed. Never blocks on the shadow. capture: production
  * captured the request, so capture the shadow's answer too. */
-void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh, const char *ctype,
-		      const char *in, size_t in_len, int status,
-		      const char *out, size_t out_len, int64_t latency_us,
-		      int64_t time_us, int capture);
+void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
+				  const char *ctype, const char *in,
+				  size_t in_len, int status, const char *out,
+				  size_t out_len, int64_t latency_us,
+				  int64_t time_us, int capture);
 
 void deploy_gateway_metrics_render(struct deploy_gateway *gw, struct buf *out);
-void deploy_gateway_metrics_render_endpoints(struct deploy_gateway *gw, struct buf *out);
+void deploy_gateway_metrics_render_endpoints(struct deploy_gateway *gw,
+					     struct buf *out);
 
 #endif

@@ -11,12 +11,12 @@
 #include "deploy/gateway_int.h"
 #include "core/jsonio.h"
 
-const int deploy_gateway_metrics_codes[DEPLOY_GATEWAY_NCODES] = { 200, 400, 401, 404, 405, 411, 413,
-	415, 424, 429, 501, 502, 503, 504, 500 };
+const int deploy_gateway_metrics_codes[DEPLOY_GATEWAY_NCODES] = { 200, 400, 401,
+	404, 405, 411, 413, 415, 424, 429, 501, 502, 503, 504, 500 };
 
-const int64_t deploy_gateway_metrics_bucket_us[DEPLOY_GATEWAY_NBUCKETS] = { 25, 50, 100, 250, 500, 1000,
-	2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
-	2500000, 10000000, INT64_MAX };
+const int64_t deploy_gateway_metrics_bucket_us[DEPLOY_GATEWAY_NBUCKETS] = { 25,
+	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
+	250000, 500000, 1000000, 2500000, 10000000, INT64_MAX };
 
 static int code_index(int status)
 {
@@ -26,7 +26,8 @@ static int code_index(int status)
 	return DEPLOY_GATEWAY_NCODES - 1;
 }
 
-void deploy_gateway_metrics_count(struct deploy_gateway_counters *c, int status, int64_t us)
+void deploy_gateway_metrics_count(struct deploy_gateway_counters *c, int status,
+				  int64_t us)
 {
 	int b = 0;
 
@@ -39,7 +40,8 @@ void deploy_gateway_metrics_count(struct deploy_gateway_counters *c, int status,
 				  memory_order_relaxed);
 }
 
-uint64_t deploy_gateway_metrics_total(const struct deploy_gateway_counters *c, int errors_only)
+uint64_t deploy_gateway_metrics_total(const struct deploy_gateway_counters *c,
+				      int errors_only)
 {
 	uint64_t n = 0;
 
@@ -56,7 +58,8 @@ static void metric_head(struct buf *out, const char *name, const char *type,
 }
 
 static void render_codes(struct buf *out, const char *label,
-			 const struct deploy_gateway_counters *c, int errors_only)
+			 const struct deploy_gateway_counters *c,
+			 int errors_only)
 {
 	for (int i = errors_only ? 1 : 0; i < DEPLOY_GATEWAY_NCODES; i++) {
 		uint64_t v = atomic_load(&c->by_code[i]);
@@ -69,7 +72,8 @@ static void render_codes(struct buf *out, const char *label,
 }
 
 /* One line per endpoint and status code of metric name. */
-static void render_codes_each(struct buf *out, const struct deploy_gateway_routes *r,
+static void render_codes_each(struct buf *out,
+			      const struct deploy_gateway_routes *r,
 			      const char *name, int errors_only)
 {
 	char label[256];
@@ -82,11 +86,13 @@ static void render_codes_each(struct buf *out, const struct deploy_gateway_route
 }
 
 /* One line per endpoint with the counter at offset in its counters. */
-static void render_counter_each(struct buf *out, const struct deploy_gateway_routes *r,
+static void render_counter_each(struct buf *out,
+				const struct deploy_gateway_routes *r,
 				const char *name, size_t offset)
 {
 	for (size_t i = 0; r && i < r->n; i++) {
-		const deploy_gateway_counter *c = (const deploy_gateway_counter *)(const void *)
+		const deploy_gateway_counter *c =
+			(const deploy_gateway_counter *)(const void *)
 			((const char *)&r->eps[i]->n + offset);
 
 		buf_addf(out, "%s{endpoint=\"%s\"} %" PRIu64 "\n", name,
@@ -134,7 +140,9 @@ void deploy_gateway_metrics_render(struct deploy_gateway *gw, struct buf *out)
 				buf_addf(out, "mlops_request_duration_seconds_"
 					 "bucket{endpoint=\"%s\",le=\"%g\"} "
 					 "%" PRIu64 "\n", r->eps[i]->name,
-					 (double)deploy_gateway_metrics_bucket_us[b] / 1e6, cum);
+					 (double)
+					 deploy_gateway_metrics_bucket_us[b] /
+					 1e6, cum);
 		}
 		buf_addf(out, "mlops_request_duration_seconds_sum{endpoint="
 			 "\"%s\"} %.6f\n", r->eps[i]->name,
@@ -150,7 +158,8 @@ void deploy_gateway_metrics_render(struct deploy_gateway *gw, struct buf *out)
 	metric_head(out, "mlops_workers", "gauge",
 		    "Worker processes running (exec/http endpoints).");
 	for (size_t i = 0; i < n; i++) {
-		struct deploy_gateway_version *v = atomic_load(&r->eps[i]->active);
+		struct deploy_gateway_version *v =
+			atomic_load(&r->eps[i]->active);
 
 		buf_addf(out, "mlops_workers{endpoint=\"%s\"} %d\n",
 			 r->eps[i]->name, v && v->pool ?
@@ -159,7 +168,8 @@ void deploy_gateway_metrics_render(struct deploy_gateway *gw, struct buf *out)
 	metric_head(out, "mlops_cold_starts_total", "counter",
 		    "Worker starts a request had to wait for.");
 	render_counter_each(out, r, "mlops_cold_starts_total",
-			    offsetof(struct deploy_gateway_counters, cold_starts));
+			    offsetof(struct deploy_gateway_counters,
+				     cold_starts));
 	metric_head(out, "mlops_captured_records_total", "counter",
 		    "Requests queued for data capture.");
 	render_counter_each(out, r, "mlops_captured_records_total",
@@ -167,7 +177,8 @@ void deploy_gateway_metrics_render(struct deploy_gateway *gw, struct buf *out)
 	metric_head(out, "mlops_capture_dropped_total", "counter",
 		    "Capture records dropped because the queue was full.");
 	render_counter_each(out, r, "mlops_capture_dropped_total",
-			    offsetof(struct deploy_gateway_counters, capture_dropped));
+			    offsetof(struct deploy_gateway_counters,
+				     capture_dropped));
 	if (gw->cap) {
 		metric_head(out, "mlops_capture_written_total", "counter",
 			    "Capture records written to files.");
@@ -176,7 +187,8 @@ void deploy_gateway_metrics_render(struct deploy_gateway *gw, struct buf *out)
 	}
 }
 
-void deploy_gateway_metrics_render_endpoints(struct deploy_gateway *gw, struct buf *out)
+void deploy_gateway_metrics_render_endpoints(struct deploy_gateway *gw,
+					     struct buf *out)
 {
 	struct deploy_gateway_routes *r = atomic_load(&gw->routes);
 	json_t *list = json_array();
@@ -184,7 +196,8 @@ void deploy_gateway_metrics_render_endpoints(struct deploy_gateway *gw, struct b
 	for (size_t i = 0; r && i < r->n; i++) {
 		struct deploy_gateway_endpoint *gep = r->eps[i];
 		struct deploy_gateway_version *v = atomic_load(&gep->active);
-		struct deploy_gateway_endpoint_conf *c = atomic_load(&gep->conf);
+		struct deploy_gateway_endpoint_conf *c =
+			atomic_load(&gep->conf);
 		json_t *o = json_pack("{s:s,s:I,s:i,s:I}", "name", gep->name,
 				      "generation", (json_int_t)c->generation,
 				      "max_concurrency",
@@ -201,15 +214,16 @@ void deploy_gateway_metrics_render_endpoints(struct deploy_gateway *gw, struct b
 				json_object_set_new(o, "error",
 						    json_string(v->error));
 			if (v->xgb)
-				json_object_set_new(o, "predictor",
-				    json_string(deploy_xgb_model_predictor(v->xgb)));
+				json_object_set_new(o, "predictor", json_string(
+				    deploy_xgb_model_predictor(v->xgb)));
 			if (v->pool)
 				json_object_set_new(o, "workers",
 				    json_integer(deploy_pool_running(v->pool)));
 		}
 		if (atomic_load(&gep->shadow))
-			json_object_set_new(o, "shadow", deploy_gateway_shadow_json(
-				atomic_load(&gep->shadow)));
+			json_object_set_new(o, "shadow",
+				deploy_gateway_shadow_json(
+					atomic_load(&gep->shadow)));
 		pthread_mutex_lock(&gw->cold_lock);
 		if (gep->update_error)
 			json_object_set_new(o, "update_error",

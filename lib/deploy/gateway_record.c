@@ -93,11 +93,12 @@ char *deploy_gateway_record_own_path(const char *store_dir)
 	char host[256];
 
 	host_name(host);
-	return xasprintf("%s/%s/%s-%ld.json", store_dir, DEPLOY_GATEWAY_RECORD_DIR, host,
-			 (long)getpid());
+	return xasprintf("%s/%s/%s-%ld.json", store_dir,
+			 DEPLOY_GATEWAY_RECORD_DIR, host, (long)getpid());
 }
 
-int deploy_gateway_record_write(const char *path, struct buf *last, const char *url,
+int deploy_gateway_record_write(const char *path, struct buf *last,
+		const char *url,
 		const struct deploy_gateway_record_endpoint *eps, size_t n,
 		struct mlops_err *err)
 {
@@ -156,7 +157,8 @@ static void rec_release(struct deploy_gateway_record *r)
 	free(r->url);
 }
 
-void deploy_gateway_record_list_free(struct deploy_gateway_record *recs, size_t n)
+void deploy_gateway_record_list_free(struct deploy_gateway_record *recs,
+				     size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		rec_release(&recs[i]);
@@ -164,7 +166,8 @@ void deploy_gateway_record_list_free(struct deploy_gateway_record *recs, size_t 
 }
 
 /* Parse the record at path into *r: 0, or -1 when it is not one. */
-static int rec_load(struct deploy_gateway_record *r, const char *path, int64_t *start)
+static int rec_load(struct deploy_gateway_record *r, const char *path,
+		    int64_t *start)
 {
 	json_t *o = NULL, *eps, *e;
 	const char *host, *url;
@@ -247,7 +250,8 @@ static int rec_each(const char *store_dir,
 		if (r.local)
 			alive = alive_since(r.pid, start);
 		else
-			alive = time(NULL) - sb.st_mtime < DEPLOY_GATEWAY_RECORD_STALE_S;
+			alive = time(NULL) - sb.st_mtime <
+				DEPLOY_GATEWAY_RECORD_STALE_S;
 		if (alive) {
 			fn(&r, arg);
 		} else {
@@ -275,8 +279,9 @@ static void rec_take(struct deploy_gateway_record *r, void *arg)
 	vec->v[vec->n++] = *r;
 }
 
-int deploy_gateway_record_list(const char *store_dir, struct deploy_gateway_record **out, size_t *n,
-	       struct mlops_err *err)
+int deploy_gateway_record_list(const char *store_dir,
+			       struct deploy_gateway_record **out, size_t *n,
+			       struct mlops_err *err)
 {
 	struct rec_vec vec = { NULL, 0, 0 };
 	int ret = rec_each(store_dir, rec_take, NULL, &vec, err);
@@ -306,8 +311,9 @@ void deploy_gateway_record_prune(const char *store_dir)
 	rec_each(store_dir, rec_drop, rec_unlink, NULL, NULL);
 }
 
-const char *deploy_gateway_record_status(const struct deploy_gateway_record *recs, size_t n,
-			 const char *name, int64_t generation)
+const char *
+deploy_gateway_record_status(const struct deploy_gateway_record *recs,
+			     size_t n, const char *name, int64_t generation)
 {
 	/* From worst to best: with several gateways, the best one tells. */
 	static const char *const rank[] = { "OutOfService", "Failed",
@@ -318,7 +324,8 @@ const char *deploy_gateway_record_status(const struct deploy_gateway_record *rec
 		int s = 2;	/* Creating: not loaded yet */
 
 		for (size_t j = 0; j < recs[i].n; j++) {
-			const struct deploy_gateway_record_endpoint *e = &recs[i].eps[j];
+			const struct deploy_gateway_record_endpoint *e =
+				&recs[i].eps[j];
 
 			if (strcmp(e->name, name) != 0)
 				continue;

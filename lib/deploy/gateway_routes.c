@@ -32,8 +32,9 @@ void deploy_gateway_routes_logf(struct deploy_gateway *gw, const char *fmt, ...)
 	fflush(gw->conf->log);
 }
 
-struct deploy_gateway_endpoint *deploy_gateway_routes_lookup(struct deploy_gateway *gw, const char *name,
-			      size_t len)
+struct deploy_gateway_endpoint *
+deploy_gateway_routes_lookup(struct deploy_gateway *gw, const char *name,
+			     size_t len)
 {
 	struct deploy_gateway_routes *r = atomic_load_explicit(&gw->routes,
 						   memory_order_acquire);
@@ -56,14 +57,15 @@ struct deploy_gateway_endpoint *deploy_gateway_routes_lookup(struct deploy_gatew
 	return NULL;
 }
 
-void deploy_gateway_routes_retire(struct deploy_gateway *gw, void *ptr, void (*free_fn)(void *),
-	       atomic_long *inflight)
+void deploy_gateway_routes_retire(struct deploy_gateway *gw, void *ptr,
+				  void (*free_fn)(void *),
+				  atomic_long *inflight)
 {
 	if (!ptr)
 		return;
 	ALLOC_GROW(gw->retired, gw->nretired + 1, gw->retired_cap);
-	gw->retired[gw->nretired++] = (struct deploy_gateway_retired){ ptr, free_fn,
-		inflight, time_mono_us() };
+	gw->retired[gw->nretired++] = (struct deploy_gateway_retired){ ptr,
+		free_fn, inflight, time_mono_us() };
 }
 
 void deploy_gateway_routes_retire_sweep(struct deploy_gateway *gw, int all)
@@ -116,7 +118,8 @@ static void routes_free(void *p)
 	free(r);
 }
 
-static struct deploy_gateway_endpoint_conf *conf_from(const struct deploy_endpoint *e)
+static struct deploy_gateway_endpoint_conf *
+conf_from(const struct deploy_endpoint *e)
 {
 	struct deploy_gateway_endpoint_conf *c = xcalloc(1, sizeof(*c));
 
@@ -150,11 +153,12 @@ static void on_cold_start(void *arg, int64_t duration_us)
 }
 
 /* A version that cannot serve answers 503 with its error. */
-struct deploy_gateway_version *deploy_gateway_routes_version_load(struct deploy_gateway *gw,
+struct deploy_gateway_version *
+deploy_gateway_routes_version_load(struct deploy_gateway *gw,
 				   struct deploy_gateway_endpoint *gep,
 				   const struct deploy_endpoint *e,
-				   const struct deploy_endpoint_model *m, int warm,
-				   int shadow)
+				   const struct deploy_endpoint_model *m,
+				   int warm, int shadow)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct deploy_gateway_version *v = xcalloc(1, sizeof(*v));
@@ -173,13 +177,15 @@ struct deploy_gateway_version *deploy_gateway_routes_version_load(struct deploy_
 		if (deploy_xgb_model_load(&v->xgb, path, &err) < 0)
 			v->error = xstrdup(err.msg);
 		else
-			deploy_gateway_routes_logf(gw, "endpoint %s: %s predicts with %s", e->name,
-			      m->ref, deploy_xgb_model_predictor(v->xgb));
+			deploy_gateway_routes_logf(gw,
+				"endpoint %s: %s predicts with %s", e->name,
+				m->ref, deploy_xgb_model_predictor(v->xgb));
 		free(path);
 	} else if (strcmp(m->framework, "exec") == 0 ||
 		   strcmp(m->framework, "http") == 0) {
 		struct deploy_pool_conf pc = {
-			.kind = m->framework[0] == 'e' ? DEPLOY_POOL_EXEC : DEPLOY_POOL_HTTP,
+			.kind = m->framework[0] == 'e' ? DEPLOY_POOL_EXEC :
+							 DEPLOY_POOL_HTTP,
 			.entry = m->entry, .model_dir = dir,
 			.endpoint = e->name, .model = m->ref,
 			.max_workers = e->set.max_concurrency,
@@ -190,7 +196,8 @@ struct deploy_gateway_version *deploy_gateway_routes_version_load(struct deploy_
 			.on_cold_start = on_cold_start, .arg = v,
 		};
 
-		v->kind = pc.kind == DEPLOY_POOL_EXEC ? DEPLOY_GATEWAY_EXEC : DEPLOY_GATEWAY_HTTP;
+		v->kind = pc.kind == DEPLOY_POOL_EXEC ? DEPLOY_GATEWAY_EXEC :
+			  DEPLOY_GATEWAY_HTTP;
 		if (!m->entry)
 			v->error = xasprintf("%s: a %s model needs an entry "
 					     "command", m->ref, m->framework);
@@ -203,13 +210,15 @@ struct deploy_gateway_version *deploy_gateway_routes_version_load(struct deploy_
 				     m->framework);
 	}
 	if (v->error)
-		deploy_gateway_routes_logf(gw, "endpoint %s: %s cannot serve: %s", e->name, m->ref,
-		      v->error);
+		deploy_gateway_routes_logf(gw,
+					   "endpoint %s: %s cannot serve: %s",
+					   e->name, m->ref, v->error);
 	return v;
 }
 
 static int same_model(const struct deploy_gateway_version *v,
-		      const struct deploy_endpoint_model *m, const char *store_dir)
+		      const struct deploy_endpoint_model *m,
+		      const char *store_dir)
 {
 	char *dir = fs_path_join(store_dir, m->model_dir);
 	int same = strcmp(v->ref, m->ref) == 0 &&
@@ -226,17 +235,19 @@ static struct deploy_gateway_endpoint *endpoint_new(struct deploy_gateway *gw,
 
 	gep->name = xstrdup(e->name);
 	atomic_store(&gep->conf, conf_from(e));
-	atomic_store(&gep->active, deploy_gateway_routes_version_load(gw, gep, e, &e->cur, 0, 0));
+	atomic_store(&gep->active,
+		     deploy_gateway_routes_version_load(gw, gep, e, &e->cur,
+							0, 0));
 	ALLOC_GROW(gw->all, gw->nall + 1, gw->all_cap);
 	gw->all[gw->nall++] = gep;
-	deploy_gateway_routes_logf(gw, "endpoint %s: serving %s (%s)", e->name, e->cur.ref,
-	      e->cur.framework);
+	deploy_gateway_routes_logf(gw, "endpoint %s: serving %s (%s)", e->name,
+				   e->cur.ref, e->cur.framework);
 	return gep;
 }
 
 /* Take msg as the endpoint's update error (shown by /endpoints). */
-static void set_update_error(struct deploy_gateway *gw, struct deploy_gateway_endpoint *gep,
-			     char *msg)
+static void set_update_error(struct deploy_gateway *gw,
+			     struct deploy_gateway_endpoint *gep, char *msg)
 {
 	pthread_mutex_lock(&gw->cold_lock);
 	free(gep->update_error);
@@ -245,7 +256,8 @@ static void set_update_error(struct deploy_gateway *gw, struct deploy_gateway_en
 }
 
 /* Apply a changed row to a live endpoint. */
-static void endpoint_change(struct deploy_gateway *gw, struct deploy_gateway_endpoint *gep,
+static void endpoint_change(struct deploy_gateway *gw,
+			    struct deploy_gateway_endpoint *gep,
 			    const struct deploy_endpoint *e)
 {
 	struct deploy_gateway_endpoint_conf *old_conf = atomic_load(&gep->conf);
@@ -258,9 +270,11 @@ static void endpoint_change(struct deploy_gateway *gw, struct deploy_gateway_end
 	if (cur && !same_model(cur, &e->cur, gw->st->dir)) {
 		struct deploy_gateway_version *next;
 
-		deploy_gateway_routes_logf(gw, "endpoint %s: starting %s to replace %s", e->name,
-		      e->cur.ref, cur->ref);
-		next = deploy_gateway_routes_version_load(gw, gep, e, &e->cur, 1, 0);
+		deploy_gateway_routes_logf(gw,
+			"endpoint %s: starting %s to replace %s", e->name,
+			e->cur.ref, cur->ref);
+		next = deploy_gateway_routes_version_load(gw, gep, e, &e->cur,
+							  1, 0);
 		if (next->error && !cur->error) {
 			/* Keep serving the old version. */
 			set_update_error(gw, gep, xasprintf("update to %s "
@@ -270,9 +284,12 @@ static void endpoint_change(struct deploy_gateway *gw, struct deploy_gateway_end
 		}
 		set_update_error(gw, gep, NULL);
 		atomic_store(&gep->active, next);
-		deploy_gateway_routes_retire(gw, cur, deploy_gateway_routes_version_free, &cur->inflight);
-		deploy_gateway_routes_logf(gw, "endpoint %s: switched to %s; draining %s", e->name,
-		      e->cur.ref, cur->ref);
+		deploy_gateway_routes_retire(gw, cur,
+					     deploy_gateway_routes_version_free,
+					     &cur->inflight);
+		deploy_gateway_routes_logf(gw,
+			"endpoint %s: switched to %s; draining %s", e->name,
+			e->cur.ref, cur->ref);
 	} else if (cur && cur->pool) {
 		deploy_pool_set_scaling(cur->pool, e->set.provisioned,
 				 e->set.idle_timeout_us);
@@ -285,7 +302,8 @@ static int by_name(const void *a, const void *b)
 		      (*(struct deploy_gateway_endpoint *const *)b)->name);
 }
 
-int deploy_gateway_routes_reload(struct deploy_gateway *gw, struct mlops_err *err)
+int deploy_gateway_routes_reload(struct deploy_gateway *gw,
+				 struct mlops_err *err)
 {
 	struct deploy_gateway_routes *old = atomic_load(&gw->routes);
 	struct deploy_gateway_routes *next = xcalloc(1, sizeof(*next));
@@ -323,15 +341,18 @@ int deploy_gateway_routes_reload(struct deploy_gateway *gw, struct mlops_err *er
 		for (size_t i = 0; i < next->n && !kept; i++)
 			kept = next->eps[i] == gep;
 		if (!kept) {
-			struct deploy_gateway_version *v = atomic_exchange(&gep->active,
-							       NULL);
+			struct deploy_gateway_version *v =
+				atomic_exchange(&gep->active, NULL);
 
 			gep->deleted = 1;
-			deploy_gateway_routes_retire(gw, v, deploy_gateway_routes_version_free, v ? &v->inflight :
-				  NULL);
-			deploy_gateway_routes_retire(gw, atomic_exchange(&gep->shadow, NULL),
-				  deploy_gateway_shadow_free, NULL);
-			deploy_gateway_routes_logf(gw, "endpoint %s: deleted", gep->name);
+			deploy_gateway_routes_retire(gw, v,
+				deploy_gateway_routes_version_free,
+				v ? &v->inflight : NULL);
+			deploy_gateway_routes_retire(gw,
+				atomic_exchange(&gep->shadow, NULL),
+				deploy_gateway_shadow_free, NULL);
+			deploy_gateway_routes_logf(gw, "endpoint %s: deleted",
+						   gep->name);
 		}
 	}
 	deploy_gateway_shadow_reload(gw, next, eps, n);
@@ -377,7 +398,8 @@ void deploy_gateway_routes_flush_stats(struct deploy_gateway *gw)
 		ret = store_commit(gw->st, &err);
 	if (ret < 0) {
 		store_rollback(gw->st);
-		deploy_gateway_routes_logf(gw, "cannot write counters: %s", err.msg);
+		deploy_gateway_routes_logf(gw, "cannot write counters: %s",
+					   err.msg);
 	}
 	for (size_t i = 0; i < ncold; i++) {
 		free(cold[i].endpoint);

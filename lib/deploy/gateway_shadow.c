@@ -122,10 +122,11 @@ static void jobs_free(struct shadow_job *j)
 	}
 }
 
-void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh, const char *ctype,
-		      const char *in, size_t in_len, int status,
-		      const char *out, size_t out_len, int64_t latency_us,
-		      int64_t time_us, int capture)
+void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
+				  const char *ctype, const char *in,
+				  size_t in_len, int status, const char *out,
+				  size_t out_len, int64_t latency_us,
+				  int64_t time_us, int capture)
 {
 	struct shadow_job *j;
 	size_t size;
@@ -233,10 +234,11 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 	}
 	j->shadow_latency_us = time_mono_us() - t0;
 	if (j->capture && j->shadow_status == 200)
-		deploy_capture_submit(sh->gw->cap, v->ep->name, v->ref, 1, j->time_us,
-			       j->ctype, j->in, j->in_len,
-			       j->shadow_type[0] ? j->shadow_type : j->ctype,
-			       j->shadow_out.s, j->shadow_out.len);
+		deploy_capture_submit(sh->gw->cap, v->ep->name, v->ref, 1,
+				      j->time_us, j->ctype, j->in, j->in_len,
+				      j->shadow_type[0] ? j->shadow_type :
+							  j->ctype,
+				      j->shadow_out.s, j->shadow_out.len);
 }
 
 static void *shadow_main(void *arg)
@@ -282,8 +284,8 @@ static void *shadow_main(void *arg)
 
 /* Write sh's counters and finished jobs to the store (in the caller's
  * transaction). */
-static int shadow_write(struct deploy_gateway *gw, struct deploy_gateway_shadow *sh,
-			struct mlops_err *err)
+static int shadow_write(struct deploy_gateway *gw,
+			struct deploy_gateway_shadow *sh, struct mlops_err *err)
 {
 	struct shadow_job *done;
 	uint64_t mirrored, shed;
@@ -366,13 +368,15 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
-int deploy_gateway_shadow_flush(struct deploy_gateway *gw, struct mlops_err *err)
+int deploy_gateway_shadow_flush(struct deploy_gateway *gw,
+				struct mlops_err *err)
 {
 	struct deploy_gateway_routes *r = atomic_load(&gw->routes);
 	int ret = 0;
 
 	for (size_t i = 0; r && i < r->n && ret == 0; i++) {
-		struct deploy_gateway_shadow *sh = atomic_load(&r->eps[i]->shadow);
+		struct deploy_gateway_shadow *sh =
+			atomic_load(&r->eps[i]->shadow);
 
 		if (sh)
 			ret = shadow_write(gw, sh, err);
@@ -413,7 +417,8 @@ void deploy_gateway_shadow_free(void *p)
 		ret = store_commit(gw->st, &err);
 	if (ret < 0) {
 		store_rollback(gw->st);
-		deploy_gateway_routes_logf(gw, "shadow test %s: cannot write its records: %s",
+		deploy_gateway_routes_logf(gw,
+			"shadow test %s: cannot write its records: %s",
 			sh->test, err.msg);
 	}
 	jobs_free(sh->head);
@@ -459,7 +464,8 @@ static struct deploy_gateway_shadow *shadow_new(struct deploy_gateway *gw,
 	if (sh->ver->error) {
 		sh->error = xasprintf("%s cannot serve: %s", row->m.ref,
 				      sh->ver->error);
-		deploy_gateway_routes_logf(gw, "shadow test %s: %s", sh->test, sh->error);
+		deploy_gateway_routes_logf(gw, "shadow test %s: %s", sh->test,
+					   sh->error);
 		return sh;
 	}
 	sh->nthreads = sh->ver->kind == DEPLOY_GATEWAY_XGBOOST ? 1 :
@@ -481,8 +487,10 @@ static struct deploy_gateway_shadow *shadow_new(struct deploy_gateway *gw,
 	}
 	if (sh->nthreads == 0)
 		sh->error = xstrdup("cannot start a shadow thread");
-	deploy_gateway_routes_logf(gw, "shadow test %s: mirroring %g%% of %s to %s", sh->test,
-		row->sample_pct, e->name, row->m.ref);
+	deploy_gateway_routes_logf(gw,
+				   "shadow test %s: mirroring %g%% of %s to %s",
+				   sh->test, row->sample_pct, e->name,
+				   row->m.ref);
 	return sh;
 }
 
@@ -506,8 +514,9 @@ static void rows_free(struct test_row *rows, size_t n)
 	free(rows);
 }
 
-void deploy_gateway_shadow_reload(struct deploy_gateway *gw, struct deploy_gateway_routes *r,
-		      struct deploy_endpoint **eps, size_t n)
+void deploy_gateway_shadow_reload(struct deploy_gateway *gw,
+				  struct deploy_gateway_routes *r,
+				  struct deploy_endpoint **eps, size_t n)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct test_row *rows = NULL;
@@ -539,7 +548,8 @@ void deploy_gateway_shadow_reload(struct deploy_gateway *gw, struct deploy_gatew
 		ret = store_sql_error(gw->st, "read shadow tests", &err);
 	sqlite3_finalize(q);
 	if (ret < 0) {
-		deploy_gateway_routes_logf(gw, "cannot read shadow tests: %s", err.msg);
+		deploy_gateway_routes_logf(gw, "cannot read shadow tests: %s",
+					   err.msg);
 		rows_free(rows, nrows);
 		return;
 	}
@@ -559,8 +569,11 @@ void deploy_gateway_shadow_reload(struct deploy_gateway *gw, struct deploy_gatew
 			continue;
 		if (cur) {
 			atomic_store(&gep->shadow, NULL);
-			deploy_gateway_routes_retire(gw, cur, deploy_gateway_shadow_free, NULL);
-			deploy_gateway_routes_logf(gw, "shadow test %s: ended", cur->test);
+			deploy_gateway_routes_retire(gw, cur,
+						     deploy_gateway_shadow_free,
+						     NULL);
+			deploy_gateway_routes_logf(gw, "shadow test %s: ended",
+						   cur->test);
 		}
 		if (row && e)
 			atomic_store_explicit(&gep->shadow,

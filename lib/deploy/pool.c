@@ -641,8 +641,9 @@ static int worker_add(struct deploy_pool *p, int warm)
 	return 0;
 }
 
-int deploy_pool_create(struct deploy_pool **out, const struct deploy_pool_conf *conf,
-		struct mlops_err *err)
+int deploy_pool_create(struct deploy_pool **out,
+		       const struct deploy_pool_conf *conf,
+		       struct mlops_err *err)
 {
 	struct deploy_pool *p = xcalloc(1, sizeof(*p));
 	pthread_condattr_t ca;

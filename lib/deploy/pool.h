@@ -63,8 +63,9 @@ struct deploy_pool;
 
 /* Make a pool; conf's strings are copied. Starts the provisioned
  * workers in the background. */
-int deploy_pool_create(struct deploy_pool **out, const struct deploy_pool_conf *conf,
-		struct mlops_err *err);
+int deploy_pool_create(struct deploy_pool **out,
+		       const struct deploy_pool_conf *conf,
+		       struct mlops_err *err);
 /* Start workers until n are running and ready (for a blue/green switch:
  * the new version answers before it gets traffic), waiting at most
  * timeout_us. MLOPS_EINPUT when a worker cannot start. */

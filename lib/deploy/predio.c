@@ -127,8 +127,8 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-int deploy_predio_parse_csv(struct deploy_predio_rows *rows, const char *body, size_t len,
-		     size_t ncols, struct mlops_err *err)
+int deploy_predio_parse_csv(struct deploy_predio_rows *rows, const char *body,
+			    size_t len, size_t ncols, struct mlops_err *err)
 {
 	const char *p = body, *end = body + len;
 	size_t row = 0, line = 0;
@@ -165,8 +165,8 @@ int deploy_predio_parse_csv(struct deploy_predio_rows *rows, const char *body, s
 				    "line %zu: more than %zu values (the model "
 				    "has %zu features)", line, rows->ncols,
 				    rows->ncols);
-			deploy_predio_rows_reserve(rows, (row + 1) * (rows->ncols ?
-				     rows->ncols : col + 1));
+			deploy_predio_rows_reserve(rows, (row + 1) *
+				(rows->ncols ? rows->ncols : col + 1));
 			if (f == fe)
 				v = NAN;
 			else if (number_parse(f, (size_t)(fe - f), &v) < 0)
@@ -343,8 +343,8 @@ void deploy_predio_format_csv(struct buf *out, const float *pred, size_t nrows,
 	buf_grow(out, nrows * nout * (DEPLOY_PREDIO_FLOAT_MAX + 1));
 	for (size_t i = 0; i < nrows; i++)
 		for (size_t j = 0; j < nout; j++) {
-			out->len += deploy_predio_format_float(out->s + out->len,
-							pred[i * nout + j]);
+			out->len += deploy_predio_format_float(
+				out->s + out->len, pred[i * nout + j]);
 			out->s[out->len++] = j + 1 < nout ? ',' : '\n';
 		}
 	out->s[out->len] = '\0';
@@ -368,7 +368,8 @@ void deploy_predio_format_json(struct buf *out, const float *pred, size_t nrows,
 				buf_addstr(out, "null");
 				continue;
 			}
-			out->len += deploy_predio_format_float(out->s + out->len, v);
+			out->len += deploy_predio_format_float(
+				out->s + out->len, v);
 			out->s[out->len] = '\0';
 		}
 		if (nout > 1)

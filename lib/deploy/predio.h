@@ -31,8 +31,8 @@ void deploy_predio_rows_reserve(struct deploy_predio_rows *rows, size_t n);
  * must have (0: whatever the first row has). Empty fields are missing
  * values; blank lines are skipped. MLOPS_EINPUT says which row and
  * column is wrong and why. */
-int deploy_predio_parse_csv(struct deploy_predio_rows *rows, const char *body, size_t len,
-		     size_t ncols, struct mlops_err *err);
+int deploy_predio_parse_csv(struct deploy_predio_rows *rows, const char *body,
+			    size_t len, size_t ncols, struct mlops_err *err);
 
 /* Parse {"instances": [[...], ...]} (rows may also be
  * {"features": [...]}, and a bare top-level array of rows is accepted);

@@ -188,8 +188,9 @@ const char *deploy_xgb_model_predictor(const struct deploy_xgb_model *m)
 	return m->predictor;
 }
 
-int deploy_xgb_model_predict(struct deploy_xgb_model *m, const float *x, size_t nrows,
-		      struct deploy_predio_rows *out, struct mlops_err *err)
+int deploy_xgb_model_predict(struct deploy_xgb_model *m, const float *x,
+			     size_t nrows, struct deploy_predio_rows *out,
+			     struct mlops_err *err)
 {
 	if (!m->trees)
 		return api_predict(m, x, nrows, out, err);

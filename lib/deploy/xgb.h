@@ -30,7 +30,8 @@ const char *deploy_xgb_model_predictor(const struct deploy_xgb_model *m);
 /* Predict nrows rows of x (row-major, nfeatures columns, NaN missing) in
  * one call into out (nrows x out->ncols outputs; out's buffer is reused
  * and grown). MLOPS_EINPUT (a model error) with XGBoost's message. */
-int deploy_xgb_model_predict(struct deploy_xgb_model *m, const float *x, size_t nrows,
-		      struct deploy_predio_rows *out, struct mlops_err *err);
+int deploy_xgb_model_predict(struct deploy_xgb_model *m, const float *x,
+			     size_t nrows, struct deploy_predio_rows *out,
+			     struct mlops_err *err);
 
 #endif

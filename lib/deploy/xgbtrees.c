@@ -144,8 +144,8 @@ static int add_tree(struct deploy_xgbtrees *t, size_t *cap, size_t *tcap,
 	return 0;
 }
 
-int deploy_xgbtrees_build(struct deploy_xgbtrees **out, const char *json, size_t len,
-		    struct mlops_err *err)
+int deploy_xgbtrees_build(struct deploy_xgbtrees **out, const char *json,
+			  size_t len, struct mlops_err *err)
 {
 	struct deploy_xgbtrees *t = xcalloc(1, sizeof(*t));
 	json_t *doc = json_loadb(json, len, 0, NULL), *learner, *param,

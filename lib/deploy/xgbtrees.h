@@ -24,8 +24,8 @@ struct deploy_xgbtrees;
 
 /* Build from the model's JSON (XGBoosterSaveModelToBuffer, format
  * json). MLOPS_EINPUT saying why when the model is not supported. */
-int deploy_xgbtrees_build(struct deploy_xgbtrees **out, const char *json, size_t len,
-		    struct mlops_err *err);
+int deploy_xgbtrees_build(struct deploy_xgbtrees **out, const char *json,
+			  size_t len, struct mlops_err *err);
 void deploy_xgbtrees_free(struct deploy_xgbtrees *t);
 
 size_t deploy_xgbtrees_nfeatures(const struct deploy_xgbtrees *t);

@@ -14,9 +14,10 @@ int shadow_check_loads(struct store *st, const struct deploy_endpoint *e,
 /* Insert test name of e with model m: kind "live" Running for
  * duration_us, or "replay", Completed now. */
 int shadow_insert(struct store *st, const char *name,
-		  const struct deploy_endpoint *e, const struct deploy_endpoint_model *m,
-		  double sample_pct, int64_t max_pairs, int64_t duration_us,
-		  const char *kind, struct mlops_err *err);
+		  const struct deploy_endpoint *e,
+		  const struct deploy_endpoint_model *m, double sample_pct,
+		  int64_t max_pairs, int64_t duration_us, const char *kind,
+		  struct mlops_err *err);
 /* ENDPOINT-INFIXYYYYMMDDHHMMSS (UTC); the caller frees it. */
 char *shadow_default_name(const char *endpoint, const char *infix);
 /* The folder deploy_endpoint_materialise fills for ref under endpoint. */

@@ -194,7 +194,8 @@ static int replay(struct store *st, const struct shadow_replay_req *req,
 	if ((ret = deploy_endpoint_get(st, req->endpoint, &e, err)) < 0)
 		goto out;
 	rp.e = e;
-	if ((ret = deploy_endpoint_materialise(st, e->name, req->src, &m, err)) < 0)
+	if ((ret = deploy_endpoint_materialise(st, e->name, req->src, &m,
+					       err)) < 0)
 		goto out;
 	dir = store_path(st, m.model_dir);
 	if ((ret = deploy_answer_open(&rp.ans, e, &m, dir, err)) < 0)

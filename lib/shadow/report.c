@@ -317,7 +317,8 @@ out:
 	free(b.v);
 }
 
-static json_t *agree_json(struct agree *ag, const struct shadow_report_limits *lim)
+static json_t *agree_json(struct agree *ag,
+			  const struct shadow_report_limits *lim)
 {
 	size_t n = ag->a.n, k = ag->cols == 1 ? 2 : ag->cols;
 	double sad = 0, max = 0, within = 0, ma = 0, mb = 0, sab = 0, saa = 0,
@@ -424,8 +425,8 @@ static json_t *verdict(json_t *rep, const struct shadow_report_limits *lim)
 }
 
 int shadow_report(struct store *st, const char *name,
-		  const struct shadow_report_limits *lim, json_t **out, int *worse,
-		  struct mlops_err *err)
+		  const struct shadow_report_limits *lim, json_t **out,
+		  int *worse, struct mlops_err *err)
 {
 	struct shadow_test *t = NULL;
 	struct side prod = { 0 }, shad = { 0 };
@@ -444,7 +445,8 @@ int shadow_report(struct store *st, const char *name,
 		goto out;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int ps = sqlite3_column_int(q, 0), ss = sqlite3_column_int(q, 3);
+		int ps = sqlite3_column_int(q, 0),
+		    ss = sqlite3_column_int(q, 3);
 
 		side_add(&prod, ps, sqlite3_column_int64(q, 1));
 		side_add(&shad, ss, sqlite3_column_int64(q, 4));

@@ -249,7 +249,8 @@ int shadow_expire(struct store *st, struct mlops_err *err)
 /* End running test name with status; with src, first make src the
  * endpoint's version. One transaction. */
 static int end_test(struct store *st, const char *name, const char *status,
-		    const struct deploy_endpoint_source *src, struct mlops_err *err)
+		    const struct deploy_endpoint_source *src,
+		    struct mlops_err *err)
 {
 	struct shadow_test *t = NULL;
 	int ret = store_begin(st, err);
@@ -351,9 +352,10 @@ int shadow_check_loads(struct store *st, const struct deploy_endpoint *e,
 }
 
 int shadow_insert(struct store *st, const char *name,
-		  const struct deploy_endpoint *e, const struct deploy_endpoint_model *m,
-		  double sample_pct, int64_t max_pairs, int64_t duration_us,
-		  const char *kind, struct mlops_err *err)
+		  const struct deploy_endpoint *e,
+		  const struct deploy_endpoint_model *m, double sample_pct,
+		  int64_t max_pairs, int64_t duration_us, const char *kind,
+		  struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	char *user = identity_user();
@@ -432,7 +434,8 @@ static int start_test(struct store *st, const struct shadow_start_req *req,
 
 	if ((ret = check_request(req, err)) < 0)
 		return ret;
-	name = req->name ? xstrdup(req->name) : shadow_default_name(req->endpoint, "");
+	name = req->name ? xstrdup(req->name) :
+			   shadow_default_name(req->endpoint, "");
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
 	if ((ret = expire_in_txn(st, NULL, err)) < 0 ||
@@ -456,7 +459,8 @@ static int start_test(struct store *st, const struct shadow_start_req *req,
 		goto out;
 	dir = shadow_model_dir(st, e->name, req->src->ref);
 	fresh = access(dir, F_OK) != 0;
-	if ((ret = deploy_endpoint_materialise(st, e->name, req->src, &m, err)) < 0 ||
+	if ((ret = deploy_endpoint_materialise(st, e->name, req->src, &m,
+					       err)) < 0 ||
 	    (ret = shadow_check_loads(st, e, &m, err)) < 0 ||
 	    (ret = shadow_insert(st, name, e, &m, req->sample_pct,
 				   req->max_pairs, req->duration_us, "live",

@@ -70,10 +70,12 @@ int shadow_end(struct store *st, const char *name, const char *status,
  * as Promoted, in one transaction. MLOPS_ENOTFOUND when the test is
  * not running. */
 int shadow_promote(struct store *st, const char *name,
-		   const struct deploy_endpoint_source *src, struct mlops_err *err);
+		   const struct deploy_endpoint_source *src,
+		   struct mlops_err *err);
 
 struct shadow_replay_req {
-	const char *name;		/* NULL: ENDPOINT-replay-YYYYMMDDHHMMSS */
+	/* NULL: ENDPOINT-replay-YYYYMMDDHHMMSS */
+	const char *name;
 	const char *endpoint;
 	const struct deploy_endpoint_source *src;
 	int64_t since_us, until_us;	/* captured in [since, until) */
@@ -116,8 +118,8 @@ struct shadow_report_limits {
  * decrefs; see mlops-shadow(1) for its fields) and set *worse to 1
  * when the shadow is worse than production beyond lim. */
 int shadow_report(struct store *st, const char *name,
-		  const struct shadow_report_limits *lim, json_t **out, int *worse,
-		  struct mlops_err *err);
+		  const struct shadow_report_limits *lim, json_t **out,
+		  int *worse, struct mlops_err *err);
 
 /* The p-value of the two-sample Kolmogorov-Smirnov statistic d of two
  * samples of n values each (outputs are paired, so the sizes are

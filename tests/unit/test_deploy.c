@@ -26,7 +26,8 @@ START_TEST(csv_rows_become_floats_with_missing_values)
 	struct deploy_predio_rows r = DEPLOY_PREDIO_ROWS_INIT;
 	const char body[] = "1,2.5,-3e2\r\n\n 0.1 ,,7\n";
 
-	ck_assert_int_eq(deploy_predio_parse_csv(&r, body, strlen(body), 3, &err), 0);
+	ck_assert_int_eq(deploy_predio_parse_csv(&r, body, strlen(body), 3,
+						 &err), 0);
 	ck_assert_uint_eq(r.nrows, 2);
 	ck_assert_uint_eq(r.ncols, 3);
 	ck_assert(r.x[0] == 1.0f && r.x[1] == 2.5f && r.x[2] == -300.0f);
@@ -47,8 +48,9 @@ START_TEST(csv_numbers_round_like_numpy)
 	struct deploy_predio_rows r = DEPLOY_PREDIO_ROWS_INIT;
 
 	for (int i = 0; nums[i]; i++) {
-		ck_assert_int_eq(deploy_predio_parse_csv(&r, nums[i], strlen(nums[i]),
-						  1, &err), 0);
+		ck_assert_int_eq(deploy_predio_parse_csv(&r, nums[i],
+							 strlen(nums[i]), 1,
+							 &err), 0);
 		ck_assert_msg(r.x[0] == (float)strtod(nums[i], NULL), "%s",
 			      nums[i]);
 	}
@@ -85,12 +87,15 @@ START_TEST(json_instances_in_three_shapes)
 	const char *b = "{\"instances\": [{\"features\": [5, 6]}]}";
 	const char *c = "[7, 8]";
 
-	ck_assert_int_eq(deploy_predio_parse_json(&r, a, strlen(a), 2, &err), 0);
+	ck_assert_int_eq(deploy_predio_parse_json(&r, a, strlen(a), 2, &err),
+			 0);
 	ck_assert_uint_eq(r.nrows, 2);
 	ck_assert(r.x[2] == 3.0f && isnan(r.x[3]));
-	ck_assert_int_eq(deploy_predio_parse_json(&r, b, strlen(b), 2, &err), 0);
+	ck_assert_int_eq(deploy_predio_parse_json(&r, b, strlen(b), 2, &err),
+			 0);
 	ck_assert(r.nrows == 1 && r.x[1] == 6.0f);
-	ck_assert_int_eq(deploy_predio_parse_json(&r, c, strlen(c), 2, &err), 0);
+	ck_assert_int_eq(deploy_predio_parse_json(&r, c, strlen(c), 2, &err),
+			 0);
 	ck_assert(r.nrows == 1 && r.x[0] == 7.0f);
 	ck_assert_int_eq(deploy_predio_parse_json(&r, "[[1]]", 5, 2, &err),
 			 MLOPS_EINPUT);
@@ -164,8 +169,8 @@ START_TEST(trees_walk_splits_ties_and_missing_values)
 	const float x[] = { 9, 0.4f, 9, 0.5f, 9, NAN };
 	float out[3];
 
-	ck_assert_int_eq(deploy_xgbtrees_build(&t, two_stumps, strlen(two_stumps),
-					 &err), 0);
+	ck_assert_int_eq(deploy_xgbtrees_build(&t, two_stumps,
+					       strlen(two_stumps), &err), 0);
 	ck_assert_uint_eq(deploy_xgbtrees_nfeatures(t), 2);
 	deploy_xgbtrees_predict(t, x, 3, out);
 	/* below: -1 + 0.25; at the threshold: 1 + 0.5 (not < 0.5);
@@ -191,7 +196,8 @@ START_TEST(trees_refuse_what_they_cannot_evaluate)
 	       15);
 	ck_assert_int_eq(deploy_xgbtrees_build(&t, multi, strlen(multi), &err),
 			 MLOPS_EINPUT);
-	ck_assert_int_eq(deploy_xgbtrees_build(&t, "{}", 2, &err), MLOPS_EINPUT);
+	ck_assert_int_eq(deploy_xgbtrees_build(&t, "{}", 2, &err),
+			 MLOPS_EINPUT);
 	free(dart);
 	free(multi);
 }
@@ -241,8 +247,9 @@ START_TEST(capture_writes_complete_files_and_reads_them_back)
 	/* A queue of 4: some of 1000 quick submits must be dropped, and
 	 * every one is either written or counted as dropped. */
 	for (int i = 0; i < 1000; i++)
-		dropped -= deploy_capture_submit(c, "ep", "g/1", 0, now, "text/csv", "1,2\n", 4,
-					  "text/csv", "0.5\n", 4);
+		dropped -= deploy_capture_submit(c, "ep", "g/1", 0, now,
+						 "text/csv", "1,2\n", 4,
+						 "text/csv", "0.5\n", 4);
 	ck_assert_int_eq(deploy_capture_dropped(c), dropped);
 	deploy_capture_stop(c);
 	n = count_and_remove(dir, now);
@@ -264,12 +271,13 @@ START_TEST(capture_drops_what_exceeds_its_byte_bound)
 	ck_assert_int_eq(deploy_capture_start(&c, dir, 1024, &err), 0);
 	deploy_capture_limit_bytes(c, 2048);
 	/* The queue has room for 1024 records, but not for 4 KB of body. */
-	ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now, "text/csv", big,
-					sizeof(big), "text/csv", "0.5\n", 4),
-			 -1);
+	ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now,
+					       "text/csv", big, sizeof(big),
+					       "text/csv", "0.5\n", 4), -1);
 	ck_assert_int_eq(deploy_capture_dropped(c), 1);
-	ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now, "text/csv", "1,2\n", 4,
-					"text/csv", "0.5\n", 4), 0);
+	ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now,
+					       "text/csv", "1,2\n", 4,
+					       "text/csv", "0.5\n", 4), 0);
 	deploy_capture_stop(c);
 	ck_assert_int_eq(count_and_remove(dir, now), 1);
 }
@@ -318,9 +326,9 @@ START_TEST(capture_escapes_text_and_base64s_the_rest)
 
 		ck_assert_ptr_nonnull(mkdtemp(dir));
 		ck_assert_int_eq(deploy_capture_start(&c, dir, 8, &err), 0);
-		ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now, cases[i].type,
-			cases[i].in, strlen(cases[i].in), "text/csv", "1\n",
-			2), 0);
+		ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now,
+			cases[i].type, cases[i].in, strlen(cases[i].in),
+			"text/csv", "1\n", 2), 0);
 		deploy_capture_stop(c);
 		ck_assert_int_eq(deploy_capture_each(dir, "ep", 0, INT64_MAX,
 					      check_side, &sc, &err), 0);
@@ -340,10 +348,12 @@ START_TEST(settings_follow_sagemaker_limits)
 	deploy_endpoint_settings_default(&s);
 	ck_assert_int_eq(deploy_endpoint_settings_check(&s, &err), 0);
 	s.memory_mb = 3000;
-	ck_assert_int_eq(deploy_endpoint_settings_check(&s, &err), MLOPS_EUSAGE);
+	ck_assert_int_eq(deploy_endpoint_settings_check(&s, &err),
+			 MLOPS_EUSAGE);
 	deploy_endpoint_settings_default(&s);
 	s.provisioned = 11;
-	ck_assert_int_eq(deploy_endpoint_settings_check(&s, &err), MLOPS_EUSAGE);
+	ck_assert_int_eq(deploy_endpoint_settings_check(&s, &err),
+			 MLOPS_EUSAGE);
 	ck_assert(deploy_endpoint_valid_name("churn-web-2"));
 	ck_assert(!deploy_endpoint_valid_name("-churn"));
 	ck_assert(!deploy_endpoint_valid_name("churn/1"));
@@ -359,13 +369,20 @@ START_TEST(gateway_status_is_the_best_any_gateway_gives)
 	struct deploy_gateway_record recs[] = { { 1, 1, "h", "u", 2, a },
 				{ 2, 1, "h", "u", 1, b } };
 
-	ck_assert_str_eq(deploy_gateway_record_status(recs, 0, "web", 3), "OutOfService");
-	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "web", 3), "InService");
-	ck_assert_str_eq(deploy_gateway_record_status(recs + 1, 1, "web", 3), "Updating");
-	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "web", 4), "Updating");
-	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "new", 1), "Creating");
-	ck_assert_str_eq(deploy_gateway_record_status(recs, 1, "bad", 1), "Failed");
-	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "bad", 1), "Creating");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 0, "web", 3),
+			 "OutOfService");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "web", 3),
+			 "InService");
+	ck_assert_str_eq(deploy_gateway_record_status(recs + 1, 1, "web", 3),
+			 "Updating");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "web", 4),
+			 "Updating");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "new", 1),
+			 "Creating");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 1, "bad", 1),
+			 "Failed");
+	ck_assert_str_eq(deploy_gateway_record_status(recs, 2, "bad", 1),
+			 "Creating");
 }
 END_TEST
 
@@ -373,8 +390,8 @@ END_TEST
 static char *record_put(const char *dir, const char *host, long pid,
 			long start)
 {
-	char *path = xasprintf("%s/%s/%s-%ld.json", dir, DEPLOY_GATEWAY_RECORD_DIR, host,
-			       pid);
+	char *path = xasprintf("%s/%s/%s-%ld.json", dir,
+			       DEPLOY_GATEWAY_RECORD_DIR, host, pid);
 	char *body = xasprintf("{\"pid\":%ld,\"host\":\"%s\",\"start\":%ld,"
 			       "\"url\":\"http://x\",\"endpoints\":[]}",
 			       pid, host, start);
@@ -392,16 +409,19 @@ START_TEST(gateway_records_of_dead_or_silent_gateways_do_not_count)
 	struct buf last = BUF_INIT;
 	struct deploy_gateway_record *recs = NULL;
 	struct timeval old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
-	char *own = deploy_gateway_record_own_path(st->dir), *host, *dead, *reused, *far;
+	char *own = deploy_gateway_record_own_path(st->dir), *host, *dead,
+	     *reused, *far;
 	size_t n = 0;
 	pid_t child;
 
-	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err),
+			 0);
 	ck_assert_uint_eq(n, 0);
 	deploy_gateway_record_list_free(recs, n);
-	ck_assert_int_eq(deploy_gateway_record_write(own, &last, "http://me", &ep, 1, &err),
+	ck_assert_int_eq(deploy_gateway_record_write(own, &last, "http://me",
+						     &ep, 1, &err), 0);
+	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err),
 			 0);
-	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(recs[0].pid, getpid());
 	ck_assert(recs[0].local);
@@ -425,13 +445,15 @@ START_TEST(gateway_records_of_dead_or_silent_gateways_do_not_count)
 	free(record_put(st->dir, host, 4294967295L, -1));
 	/* Another host's gateway: alive while its record is fresh. */
 	far = record_put(st->dir, "elsewhere", 42, 5);
-	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err),
+			 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(recs[0].host, "elsewhere");
 	ck_assert(!recs[0].local);
 	deploy_gateway_record_list_free(recs, n);
 	ck_assert_int_eq(utimes(far, old), 0);
-	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err), 0);
+	ck_assert_int_eq(deploy_gateway_record_list(st->dir, &recs, &n, &err),
+			 0);
 	ck_assert_uint_eq(n, 0);
 	deploy_gateway_record_list_free(recs, n);
 
@@ -469,7 +491,8 @@ Suite *suite_deploy(void)
 	tcase_add_test(tc, capture_escapes_text_and_base64s_the_rest);
 	tcase_add_test(tc, settings_follow_sagemaker_limits);
 	tcase_add_test(tc, gateway_status_is_the_best_any_gateway_gives);
-	tcase_add_test(tc, gateway_records_of_dead_or_silent_gateways_do_not_count);
+	tcase_add_test(tc,
+		       gateway_records_of_dead_or_silent_gateways_do_not_count);
 	suite_add_tcase(s, tc);
 	return s;
 }
