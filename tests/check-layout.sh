@@ -144,7 +144,10 @@ if [ -n "$build" ]; then
 			echo "$o: missing (build first)"
 			continue
 		fi
-		nm --defined-only "$o" | awk '$2 ~ /^[TDBRVW]$/ { print $3 }' |
+		# Symbols the compiler makes (AddressSanitizer's __odr_asan.X,
+		# a static's X.0) are nobody's name.
+		nm --defined-only "$o" |
+		awk '$2 ~ /^[TDBRVW]$/ && $3 !~ /^__|\./ { print $3 }' |
 		awk -v file="$s" -v table="$prefixes" '
 		BEGIN {
 			n = split(table, rows, "\n")
