@@ -105,18 +105,14 @@ static int resolve_model(struct cli *cli, struct store *st, const char *ref,
 			 struct deploy_source_resolved *out)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
+	int ret = deploy_source_resolve_gated(st, ref, allow_unapproved, out,
+					      &err);
 
-	if (deploy_source_resolve(st, ref, out, &err) < 0) {
-		deploy_source_release(out);
+	if (ret < 0)
 		return cli_fail(cli, &err);
-	}
-	if (!deploy_source_approved(out) && !allow_unapproved) {
-		cli_warn(cli, "%s is %s, not Approved (approve it, or use "
-			 "--allow-unapproved)", out->ref, out->mv->status);
-		deploy_source_release(out);
-		return MLOPS_EXIT_FINDING;
-	}
-	return 0;
+	if (ret > 0)
+		cli_warn(cli, "%s", err.msg);
+	return ret;
 }
 
 static int deploy_version(struct cli *cli, const char *name,

@@ -115,15 +115,12 @@ static int start_test(struct cli *cli, struct shadow_start_req *req,
 
 	if ((ret = open_store(cli, &st)) != 0)
 		return ret;
-	if (deploy_source_resolve(st, model, &res, &err) < 0) {
-		deploy_source_release(&res);
+	ret = deploy_source_resolve_gated(st, model, allow, &res, &err);
+	if (ret < 0)
 		return cli_fail(cli, &err);
-	}
-	if (!deploy_source_approved(&res) && !allow) {
-		cli_warn(cli, "%s is %s, not Approved (approve it, or use "
-			 "--allow-unapproved)", res.ref, res.mv->status);
-		deploy_source_release(&res);
-		return MLOPS_EXIT_FINDING;
+	if (ret > 0) {
+		cli_warn(cli, "%s", err.msg);
+		return ret;
 	}
 	req->src = &res.src;
 	ret = shadow_start(st, req, &name, &err);

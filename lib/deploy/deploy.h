@@ -353,8 +353,14 @@ struct deploy_source_resolved {
 int deploy_source_resolve(struct store *st, const char *ref,
 			  struct deploy_source_resolved *out,
 			  struct mlops_err *err);
-/* 1 when the version is Approved (the gate of create and update). */
-int deploy_source_approved(const struct deploy_source_resolved *r);
+/* deploy_source_resolve, then the approval gate of create, update and
+ * shadow tests: unless allow_unapproved, a version that is not Approved
+ * returns MLOPS_EXIT_FINDING with err saying so. On any non-zero result
+ * *out is released already. */
+int deploy_source_resolve_gated(struct store *st, const char *ref,
+				int allow_unapproved,
+				struct deploy_source_resolved *out,
+				struct mlops_err *err);
 void deploy_source_release(struct deploy_source_resolved *r);
 
 /* answer.c: one model version answering requests in the calling process

@@ -32,9 +32,24 @@ int deploy_source_resolve(struct store *st, const char *ref,
 	return 0;
 }
 
-int deploy_source_approved(const struct deploy_source_resolved *r)
+int deploy_source_resolve_gated(struct store *st, const char *ref,
+				int allow_unapproved,
+				struct deploy_source_resolved *out,
+				struct mlops_err *err)
 {
-	return strcmp(r->mv->status, REGISTRY_APPROVED) == 0;
+	int ret = deploy_source_resolve(st, ref, out, err);
+
+	if (ret == 0 && !allow_unapproved &&
+	    strcmp(out->mv->status, REGISTRY_APPROVED) != 0) {
+		/* A finding, not an error: the message, and exit 1. */
+		ret = mlops_err_set(err, MLOPS_EXIT_FINDING, "%s is %s, not "
+				    "Approved (approve it, or use "
+				    "--allow-unapproved)", out->ref,
+				    out->mv->status);
+	}
+	if (ret != 0)
+		deploy_source_release(out);
+	return ret;
 }
 
 void deploy_source_release(struct deploy_source_resolved *r)
