@@ -136,7 +136,8 @@ static const struct cli_verb verbs[] = {
 	  config_verbs },
 	{ "audit", NULL, usage_audit, "show and verify the audit trail",
 	  audit_verbs },
-	{ "event", NULL, usage_event, "show and put events", event_verbs },
+	{ "event", NULL, usage_event, "events, and rules that react to them",
+	  event_verbs },
 	{ "feature", run_program, NULL, "the feature store (mlops-feature)" },
 	{ "pipeline", run_program, NULL, "pipelines (mlops-pipeline)" },
 	{ "registry", run_program, NULL, "the model registry "
