@@ -88,6 +88,25 @@ static const json_t *lookup(const json_t *ev, const char *path, size_t n)
 	return v;
 }
 
+/* Whether s (after "${") starts with a field of the envelope, followed
+ * by '.' or '}': only those are ours to replace. */
+static int envelope_field(const char *s)
+{
+	static const char *const fields[] = {
+		"version", "id", "detail-type", "source", "account", "time",
+		"region", "resources", "detail", NULL
+	};
+
+	for (int i = 0; fields[i]; i++) {
+		size_t n = strlen(fields[i]);
+
+		if (strncmp(s, fields[i], n) == 0 &&
+		    (s[n] == '.' || s[n] == '}'))
+			return 1;
+	}
+	return 0;
+}
+
 int governance_dispatch_expand(char **out, const char *target,
 			       const json_t *event, struct mlops_err *err)
 {
@@ -105,6 +124,12 @@ int governance_dispatch_expand(char **out, const char *target,
 		}
 		if (p[0] != '$' || p[1] != '{') {
 			buf_addch(&b, *p++);
+			continue;
+		}
+		if (!envelope_field(p + 2)) {
+			/* the shell's own ${VAR}, ${VAR:-x} */
+			buf_addstr(&b, "${");
+			p += 2;
 			continue;
 		}
 		end = strchr(p, '}');
@@ -427,6 +452,8 @@ static void exec_target(struct store *st, const struct delivery *d,
 {
 	char num[32];
 
+	if (chdir(st->root) < 0)
+		_exit(126);
 	set_env("MLOPS_STORE", st->dir);
 	set_env("MLOPS_EVENT_ID", jsonio_str(ev, "id"));
 	set_env("MLOPS_EVENT_SOURCE", jsonio_str(ev, "source"));
@@ -675,7 +702,7 @@ static int finish(struct store *st, const struct delivery *d, int status,
 		e.detail = json_pack("{s:s,s:I}", "event",
 				     json_string_value(json_object_get(outcome,
 								       "event")),
-				     (json_int_t)(reason ? failures :
+				     "attempts", (json_int_t)(reason ? failures :
 						  d->attempts + 1));
 		if (reason)
 			json_object_set_new(e.detail, "reason",

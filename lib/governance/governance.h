@@ -107,8 +107,10 @@ int governance_dispatch_redrive(struct store *st, int64_t id,
 				struct mlops_err *err);
 /* Replace each ${PATH} in target (PATH: dotted fields of the envelope,
  * "detail.model.name", array items by index) by the value there, quoted
- * for sh; "$${" is a literal "${". *out is the caller's. MLOPS_EINPUT
- * naming a field the event lacks. */
+ * for sh; "$${" is a literal "${", and ${X} where X is not a field of
+ * the envelope (version, id, detail-type, source, account, time, region,
+ * resources, detail) is left to the shell. *out is the caller's.
+ * MLOPS_EINPUT naming a field the event lacks. */
 int governance_dispatch_expand(char **out, const char *target,
 			       const json_t *event, struct mlops_err *err);
 

@@ -262,9 +262,10 @@ START_TEST(targets_get_event_fields_quoted_for_the_shell)
 	char *out = NULL;
 
 	ck_assert_int_eq(governance_dispatch_expand(&out, "echo ${detail.a} "
-		"${detail.n} ${detail.m.k.1} ${source} $${x} $HOME", ev,
-		&err), 0);
-	ck_assert_str_eq(out, "echo 'x'\\''y' '3' 'q' 's' ${x} $HOME");
+		"${detail.n} ${detail.m.k.1} ${source} $${x} $HOME ${HOME:-h}",
+		ev, &err), 0);
+	ck_assert_str_eq(out, "echo 'x'\\''y' '3' 'q' 's' ${x} $HOME "
+			 "${HOME:-h}");
 	free(out);
 	out = NULL;
 	ck_assert_int_eq(governance_dispatch_expand(&out, "echo ${detail.b}",

@@ -1,0 +1,31 @@
+# lib-event.sh - helpers for the event rule tests (t50xx).
+
+# wait_for COMMAND...: until COMMAND succeeds, for at most 30 s (a loaded
+# machine), looking every 20 ms; then fails showing what it waited for.
+wait_for() {
+	for i in $(seq 1 1500); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	echo >&2 "wait_for: gave up on: $*"
+	return 1
+}
+
+# dispatch_idle: no dispatch pass holds or waits for the store's locks
+# (background passes included), so the store may be read or removed.
+dispatch_idle() {
+	d=$MLOPS_STORE/events
+	{ [ ! -e "$d/run.lock" ] || flock -n "$d/run.lock" true; } &&
+	{ [ ! -e "$d/queue.lock" ] || flock -n "$d/queue.lock" true; }
+}
+
+# lines FILE: the number of lines of FILE, 0 when it does not exist.
+lines() {
+	if [ -e "$1" ]; then wc -l <"$1"; else echo 0; fi
+}
+
+# put_event SOURCE DETAIL-TYPE DETAIL-JSON: record one event, print its id.
+put_event() {
+	printf '{"source":"%s","detail-type":"%s","detail":%s}\n' "$1" "$2" \
+		"$3" | mlops event put
+}
