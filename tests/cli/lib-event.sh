@@ -1,14 +1,23 @@
 # lib-event.sh - helpers for the event rule tests (t50xx).
 
-# wait_for COMMAND...: until COMMAND succeeds, for at most 30 s (a loaded
+# wait_for COMMAND...: until COMMAND succeeds, for at most 60 s (a loaded
 # machine), looking every 20 ms; then fails showing what it waited for.
 wait_for() {
-	for i in $(seq 1 1500); do
+	for i in $(seq 1 3000); do
 		"$@" && return 0
 		sleep 0.02
 	done
 	echo >&2 "wait_for: gave up on: $*"
 	return 1
+}
+
+# wait_lines FILE N: until FILE has N lines (or more: then fail).
+wait_lines() {
+	wait_for has_lines "$1" "$2" &&
+	test "$(lines "$1")" -eq "$2"
+}
+has_lines() {
+	test "$(lines "$1")" -ge "$2"
 }
 
 # dispatch_idle: no dispatch pass holds or waits for the store's locks
