@@ -38,3 +38,8 @@ put_event() {
 	printf '{"source":"%s","detail-type":"%s","detail":%s}\n' "$1" "$2" \
 		"$3" | mlops event put
 }
+
+# lock_held FILE: some process holds a flock on FILE.
+lock_held() {
+	! flock -n "$1" true
+}
