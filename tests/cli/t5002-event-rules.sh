@@ -19,7 +19,7 @@ test_expect_success 'add, list, show: the rule as given, audited' '
 	mlops event rule show approved >show &&
 	grep "^pattern: *{\"source\":\[\"mlops.registry\"\]}$" show &&
 	mlops audit log --action event.rule.add --json >audit &&
-	jq -e "select(.resource == \"approved\" and .outcome == \"success\")" audit
+	jq -se "any(.[]; .resource == \"approved\" and .outcome == \"success\")" audit
 '
 
 test_expect_success 'a rule name twice is refused (exit 4), the first kept' '
@@ -28,7 +28,7 @@ test_expect_success 'a rule name twice is refused (exit 4), the first kept' '
 	grep "rule .r1. already exists" err &&
 	test "$(mlops event rule show --json r1 | jq -r .target)" = true &&
 	mlops audit log --action event.rule.add --json >audit &&
-	jq -e "select(.resource == \"r1\" and .outcome == \"failure\")" audit
+	jq -se "any(.[]; .resource == \"r1\" and .outcome == \"failure\")" audit
 '
 
 test_expect_success 'bad input: pattern with its position, names, flags' '

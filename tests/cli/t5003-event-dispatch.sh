@@ -74,7 +74,7 @@ test_expect_success 'a failing target is retried with doubling backoff, then dea
 	mlops event dead-letters >table &&
 	grep "flaky	3	.*exit status 3: broken pipe" table &&
 	mlops audit log --action event.deliver --json >audit &&
-	jq -e "select(.resource == \"flaky/1\" and .outcome == \"failure\")" audit
+	jq -se "any(.[]; .resource == \"flaky/1\" and .outcome == \"failure\")" audit
 '
 
 test_expect_success 'redrive delivers a dead letter again, once' '
@@ -146,7 +146,8 @@ test_expect_success 'dispatch --follow delivers as events come, stops on SIGTERM
 	wait_lines calls 2 &&
 	kill -TERM "$(cat pid)" &&
 	wait_for test ! -e /proc/$(cat pid) &&
-	jq -e "select(.outcome == \"delivered\") | .latency < 30" out &&
+	jq -se "length == 2 and all(.[]; .outcome == \"delivered\" and
+		.latency < 30)" out &&
 	test_expect_code 2 mlops event dispatch extra &&
 	mlops event dispatch --help | grep -- "--follow"
 '
