@@ -376,7 +376,8 @@ static int load_pattern(json_t **out, const char *arg, struct mlops_err *err)
 	int ret = read_json_arg(&text, arg, &name, err);
 
 	if (ret == 0)
-		ret = governance_pattern_parse(out, text.s, text.len, name, err);
+		ret = governance_pattern_parse(out, text.s, text.len, name,
+					       err);
 	buf_release(&text);
 	return ret;
 }

@@ -314,6 +314,7 @@ static int scan(struct store *st, struct mlops_err *err)
 struct delivery {
 	int64_t id, seq, attempts;
 	char *rule, *target, *body;
+	char *user;		/* who added the rule: the target acts as */
 	int64_t retries, backoff_us, event_us;
 	int lock_fd;
 };
@@ -323,6 +324,7 @@ static void delivery_release(struct delivery *d)
 	free(d->rule);
 	free(d->target);
 	free(d->body);
+	free(d->user);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	memset(d, 0, sizeof(*d));
@@ -381,9 +383,9 @@ static int claim(struct store *st, struct delivery *d, int64_t now,
 	}
 	ret = store_prepare(st, &q, "SELECT d.event_seq, d.rule, d.attempts, "
 			    "r.target, r.retries, r.backoff_us, e.body, "
-			    "e.time_us FROM event_delivery d JOIN event_rule r "
-			    "ON r.name = d.rule JOIN event e ON e.seq = "
-			    "d.event_seq WHERE d.id = ?1", err);
+			    "e.time_us, r.created_by FROM event_delivery d "
+			    "JOIN event_rule r ON r.name = d.rule JOIN event e "
+			    "ON e.seq = d.event_seq WHERE d.id = ?1", err);
 	if (ret == 0) {
 		sqlite3_bind_int64(q, 1, d->id);
 		ret = store_step(q, "cannot read a delivery", err);
@@ -400,6 +402,7 @@ static int claim(struct store *st, struct delivery *d, int64_t now,
 		d->backoff_us = sqlite3_column_int64(q, 5);
 		d->body = xstrdup((const char *)sqlite3_column_text(q, 6));
 		d->event_us = sqlite3_column_int64(q, 7);
+		d->user = xstrdup((const char *)sqlite3_column_text(q, 8));
 		ret = 0;
 	}
 	sqlite3_finalize(q);
@@ -455,6 +458,7 @@ static void exec_target(struct store *st, const struct delivery *d,
 	if (chdir(st->root) < 0)
 		_exit(126);
 	set_env("MLOPS_STORE", st->dir);
+	set_env("MLOPS_USER", d->user);
 	set_env("MLOPS_EVENT_ID", jsonio_str(ev, "id"));
 	set_env("MLOPS_EVENT_SOURCE", jsonio_str(ev, "source"));
 	set_env("MLOPS_EVENT_DETAIL_TYPE", jsonio_str(ev, "detail-type"));
@@ -698,12 +702,12 @@ static int finish(struct store *st, const struct delivery *d, int status,
 		if (ret == 0)
 			audit_cancel(st);
 	} else {
+		json_int_t runs = reason ? failures : d->attempts + 1;
+
 		e.outcome = reason ? "failure" : "success";
 		e.detail = json_pack("{s:s,s:I}", "event",
-				     json_string_value(json_object_get(outcome,
-								       "event")),
-				     "attempts", (json_int_t)(reason ? failures :
-						  d->attempts + 1));
+				     jsonio_str(outcome, "event"), "attempts",
+				     runs);
 		if (reason)
 			json_object_set_new(e.detail, "reason",
 					    json_string(reason));
@@ -720,7 +724,7 @@ static int deliver(struct store *st, struct delivery *d,
 		   struct mlops_err *err)
 {
 	json_t *outcome, *ev;
-	char *reason = NULL;
+	char *reason = NULL, *prev_user;
 	int64_t started = time_now_us();
 	int status, ret = claim(st, d, started, err);
 
@@ -736,8 +740,17 @@ static int deliver(struct store *st, struct delivery *d,
 			    "seq", (json_int_t)d->seq, "event",
 			    ev ? jsonio_str(ev, "id") : "", "rule", d->rule);
 	json_decref(ev);
+	/* The delivery is the rule's doing: audit it as its owner's. */
+	prev_user = getenv("MLOPS_USER") ? xstrdup(getenv("MLOPS_USER")) :
+		NULL;
+	setenv("MLOPS_USER", d->user, 1);
 	ret = finish(st, d, reason && status == -1 ? -1 : status, reason,
 		     started, outcome, err);
+	if (prev_user)
+		setenv("MLOPS_USER", prev_user, 1);
+	else
+		unsetenv("MLOPS_USER");
+	free(prev_user);
 	if (ret == 0 && o->report)
 		o->report(outcome, o->arg);
 	json_decref(outcome);

@@ -73,7 +73,7 @@ int governance_rule_rm(struct store *st, const char *name,
 
 struct governance_dispatch_opts {
 	int follow;	/* keep running, waiting for new events */
-	int coalesce;	/* a background pass: see governance_dispatch_run */
+	int coalesce;	/* a background pass (governance_dispatch_run) */
 	/* Stop (after the delivery under way) once *stop is set. */
 	volatile sig_atomic_t *stop;
 	/* Called with each delivery's outcome: {id, seq, event, rule,

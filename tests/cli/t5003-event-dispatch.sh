@@ -30,6 +30,16 @@ test_expect_success 'the target gets the event on stdin and MLOPS_EVENT_*' '
 	test "$(cat pwd.txt)" = "$(dirname "$MLOPS_STORE")"
 '
 
+test_expect_success 'a target acts as the user who added its rule' '
+	MLOPS_USER=alice@example.com mlops event rule add r --pattern "{}" \
+		--target "echo \$MLOPS_USER >user.txt" &&
+	MLOPS_USER=bob@example.com put_event t x "{}" >/dev/null &&
+	MLOPS_USER=carol@example.com mlops event dispatch >/dev/null &&
+	test "$(cat user.txt)" = alice@example.com &&
+	mlops audit log --action event.deliver --json | jq -e ".user == \"alice@example.com\"" &&
+	mlops audit log --action event.put --json | jq -e ".user == \"bob@example.com\""
+'
+
 test_expect_success '${detail.FIELD} is replaced, quoted for the shell' '
 	mlops event rule add r --pattern "{}" \
 		--target "printf \"%s|\" \${detail.name} \${detail.n} \${source} \${resources.0} >out.txt" &&

@@ -10,7 +10,8 @@
 #include "governance/governance.h"
 
 /* EventBridge's EC2 example event (eb-event-patterns). */
-#define EC2 "{\"version\":\"0\",\"id\":\"6a7e8feb-b491-4cf7-a9f1-bf3703467718\"," \
+#define EC2 "{\"version\":\"0\"," \
+	"\"id\":\"6a7e8feb-b491-4cf7-a9f1-bf3703467718\"," \
 	"\"detail-type\":\"EC2 Instance State-change Notification\"," \
 	"\"source\":\"aws.ec2\",\"account\":\"111122223333\"," \
 	"\"time\":\"2017-12-22T18:43:48Z\",\"region\":\"us-west-1\"," \
@@ -18,21 +19,24 @@
 	"i-1234567890abcdef0\"],\"detail\":{\"instance-id\":" \
 	"\"i-1234567890abcdef0\",\"state\":\"terminated\"}}"
 /* The Auto Scaling example (eb-event-patterns-null-values). */
-#define ASG "{\"version\":\"0\",\"id\":\"3e3c153a-8339-4e30-8c35-687ebef853fe\"," \
+#define ASG "{\"version\":\"0\"," \
+	"\"id\":\"3e3c153a-8339-4e30-8c35-687ebef853fe\"," \
 	"\"detail-type\":\"EC2 Instance Launch Successful\"," \
 	"\"source\":\"aws.autoscaling\",\"account\":\"123456789012\"," \
 	"\"time\":\"2015-11-11T21:31:47Z\",\"region\":\"us-east-1\"," \
 	"\"resources\":[],\"detail\":{\"eventVersion\":\"\"," \
 	"\"responseElements\":null}}"
 /* The exists example (content filtering). */
-#define PENDING "{\"version\":\"0\",\"id\":\"7bf73129-1428-4cd3-a780-95db273d1602\"," \
+#define PENDING "{\"version\":\"0\"," \
+	"\"id\":\"7bf73129-1428-4cd3-a780-95db273d1602\"," \
 	"\"detail-type\":\"EC2 Instance State-change Notification\"," \
 	"\"source\":\"aws.ec2\",\"account\":\"123456789012\"," \
 	"\"time\":\"2015-11-11T21:29:54Z\",\"region\":\"us-east-1\"," \
 	"\"resources\":[\"arn:aws:ec2:us-east-1:123456789012:instance/" \
 	"i-abcd1111\"],\"detail\":{\"instance-id\":\"i-abcd1111\"," \
 	"\"state\":\"pending\"}}"
-#define CCOUNT "{\"detail-type\":[\"EC2 Instance State-change Notification\"]," \
+#define CCOUNT "{\"detail-type\":" \
+	"[\"EC2 Instance State-change Notification\"]," \
 	"\"resources\":[\"arn:aws:ec2:us-east-1:123456789012:instance/" \
 	"i-02ebd4584a2ebd341\"],\"detail\":{\"c-count\":{\"c1\":100}}}"
 #define COMPLEX "{\"time\":[{\"prefix\":\"2017-10-02\"}],\"detail\":{" \
