@@ -271,7 +271,7 @@ int event_each(struct store *st, const struct event_filter *f,
 
 /* ---- waiting for events ---- */
 
-static int last_seq(struct store *st, int64_t *out, struct mlops_err *err)
+int event_last_seq(struct store *st, int64_t *out, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret = store_prepare(st, &q, "SELECT coalesce(max(seq), 0) FROM "
@@ -304,7 +304,7 @@ int event_wait(struct store *st, int64_t after_seq, int64_t timeout_us,
 		struct pollfd p = { fd, POLLIN, 0 };
 		char drain[4096];
 
-		ret = last_seq(st, &seq, err);
+		ret = event_last_seq(st, &seq, err);
 		if (ret < 0)
 			break;
 		if (seq > after_seq) {

@@ -48,6 +48,9 @@ int event_each(struct store *st, const struct event_filter *f,
 	       int (*fn)(int64_t seq, json_t *ev, void *arg), void *arg,
 	       struct mlops_err *err);
 
+/* The seq of the newest event (0 when there is none). */
+int event_last_seq(struct store *st, int64_t *out, struct mlops_err *err);
+
 /* Wait until the store holds an event after after_seq (1), or until
  * timeout_us has passed or *stop (may be NULL) is set (0). Sleeps on
  * inotify(7) over the store's directory, so a new commit wakes it at

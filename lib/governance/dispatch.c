@@ -227,6 +227,26 @@ static int add_delivery(sqlite3_stmt *ins, int64_t seq, const char *rule,
 	return store_step_done(ins, "cannot record a delivery", err);
 }
 
+/* How far dispatchers have matched the event log. */
+static int read_cursor(struct store *st, int64_t *out, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, "SELECT seq FROM "
+				"event_dispatch_cursor WHERE id = 1", err);
+
+	if (ret == 0)
+		ret = store_step(q, "cannot read the cursor", err);
+	if (ret == 0)
+		ret = mlops_err_set(err, MLOPS_EINTERNAL, "the dispatch cursor "
+				    "is missing");
+	if (ret == 1) {
+		*out = sqlite3_column_int64(q, 0);
+		ret = 0;
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
 /* Match up to SCAN_BATCH events after the cursor in one transaction;
  * *more tells whether there may be more. */
 static int scan_batch(struct store *st, int *more, struct mlops_err *err)
@@ -239,16 +259,7 @@ static int scan_batch(struct store *st, int *more, struct mlops_err *err)
 
 	*more = 0;
 	if (ret == 0)
-		ret = store_prepare(st, &cur, "SELECT seq FROM "
-				    "event_dispatch_cursor WHERE id = 1", err);
-	if (ret == 0 &&
-	    (ret = store_step(cur, "cannot read the cursor", err)) == 1) {
-		cursor = sqlite3_column_int64(cur, 0);
-		ret = 0;
-	} else if (ret == 0) {
-		ret = mlops_err_set(err, MLOPS_EINTERNAL, "the dispatch cursor "
-				    "is missing");
-	}
+		ret = read_cursor(st, &cursor, err);
 	if (ret == 0)
 		ret = load_rules(st, &rules, &nrules, err);
 	if (ret == 0)
@@ -281,8 +292,6 @@ static int scan_batch(struct store *st, int *more, struct mlops_err *err)
 	}
 	sqlite3_finalize(q);
 	sqlite3_finalize(ins);
-	sqlite3_finalize(cur);
-	cur = NULL;
 	if (ret == 0 && nevents > 0)
 		ret = store_prepare(st, &cur, "UPDATE event_dispatch_cursor "
 				    "SET seq = ?1 WHERE id = 1", err);
@@ -801,22 +810,6 @@ static int run_one(struct store *st, const char *lock_path,
 	return ret < 0 ? ret : 0;
 }
 
-static int max_seq(struct store *st, int64_t *out, struct mlops_err *err)
-{
-	sqlite3_stmt *q = NULL;
-	int ret = store_prepare(st, &q, "SELECT seq FROM "
-				"event_dispatch_cursor WHERE id = 1", err);
-
-	if (ret == 0)
-		ret = store_step(q, "cannot read the cursor", err);
-	if (ret == 1) {
-		*out = sqlite3_column_int64(q, 0);
-		ret = 0;
-	}
-	sqlite3_finalize(q);
-	return ret;
-}
-
 /* Take the coalescing locks of a background pass: 1 to go on, 0 when a
  * pass already waits (it will see our events). */
 static int coalesce(struct store *st, int *run_fd, struct mlops_err *err)
@@ -889,7 +882,7 @@ int governance_dispatch_run(struct store *st,
 			wait_us = FOLLOW_TICK_US;
 		if (wait_us <= 0)
 			continue;
-		ret = max_seq(st, &seq, err);
+		ret = read_cursor(st, &seq, err);
 		if (ret == 0)
 			ret = event_wait(st, seq, wait_us, o->stop, err);
 		ret = ret < 0 ? ret : 0;

@@ -183,22 +183,17 @@ static int check_operator(struct check *c, const json_t *o)
 
 static int check_object(struct check *c, const json_t *p, int top);
 
-static int check_values(struct check *c, const json_t *a)
+/* Check each item of array a with one, its index added to the path. */
+static int check_items(struct check *c, const json_t *a,
+		       int (*one)(struct check *c, const json_t *v))
 {
 	size_t len = c->path.len, i;
 	json_t *v;
 	int ret = 0;
 
-	if (json_array_size(a) == 0)
-		return fault(c, "%s", "an empty array matches nothing");
 	json_array_foreach(a, i, v) {
 		buf_addf(&c->path, "[%zu]", i);
-		if (json_is_object(v))
-			ret = check_operator(c, v);
-		else if (!is_scalar(v))
-			ret = fault(c, "%s", "a value to match is a string, "
-				    "number, true, false, null or an operator "
-				    "object");
+		ret = one(c, v);
 		buf_setlen(&c->path, len);
 		if (ret < 0)
 			return ret;
@@ -206,23 +201,34 @@ static int check_values(struct check *c, const json_t *a)
 	return 0;
 }
 
+static int check_value(struct check *c, const json_t *v)
+{
+	if (json_is_object(v))
+		return check_operator(c, v);
+	if (!is_scalar(v))
+		return fault(c, "%s", "a value to match is a string, number, "
+			     "true, false, null or an operator object");
+	return 0;
+}
+
+static int check_nested(struct check *c, const json_t *v)
+{
+	return check_object(c, v, 0);
+}
+
+static int check_values(struct check *c, const json_t *a)
+{
+	if (json_array_size(a) == 0)
+		return fault(c, "%s", "an empty array matches nothing");
+	return check_items(c, a, check_value);
+}
+
 static int check_or(struct check *c, const json_t *a)
 {
-	size_t len = c->path.len, i;
-	json_t *v;
-	int ret = 0;
-
 	if (json_array_size(a) < 1)
 		return fault(c, "%s", "\"$or\" takes a non-empty array of "
 			     "patterns");
-	json_array_foreach(a, i, v) {
-		buf_addf(&c->path, "[%zu]", i);
-		ret = check_object(c, v, 0);
-		buf_setlen(&c->path, len);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+	return check_items(c, a, check_nested);
 }
 
 static int check_object(struct check *c, const json_t *p, int top)

@@ -10,6 +10,7 @@
 #include "core/audit.h"
 #include "core/bounds.h"
 #include "core/buf.h"
+#include "core/event.h"
 #include "core/fs.h"
 #include "core/identity.h"
 #include "core/jsonio.h"
@@ -190,22 +191,6 @@ int governance_rule_load(struct governance_rule *r, const char *path,
 
 /* ---- the table ---- */
 
-static int last_seq(struct store *st, int64_t *out, struct mlops_err *err)
-{
-	sqlite3_stmt *q = NULL;
-	int ret = store_prepare(st, &q, "SELECT coalesce(max(seq), 0) FROM "
-				"event", err);
-
-	if (ret == 0)
-		ret = store_step(q, "cannot read the event log", err);
-	if (ret == 1) {
-		*out = sqlite3_column_int64(q, 0);
-		ret = 0;
-	}
-	sqlite3_finalize(q);
-	return ret;
-}
-
 static void bind_opt(sqlite3_stmt *q, int i, const char *s)
 {
 	if (s)
@@ -220,7 +205,7 @@ static int insert_rule(struct store *st, const struct governance_rule *r,
 	struct buf pattern = BUF_INIT;
 	sqlite3_stmt *q = NULL;
 	int64_t since = 0;
-	int ret = last_seq(st, &since, err);
+	int ret = event_last_seq(st, &since, err);
 
 	if (ret == 0)
 		ret = store_prepare(st, &q, "INSERT INTO event_rule (name, "
@@ -420,7 +405,7 @@ int governance_rule_set_enabled(struct store *st, const char *name,
 				int enabled, struct mlops_err *err)
 {
 	int64_t since = 0;
-	int ret = last_seq(st, &since, err);
+	int ret = event_last_seq(st, &since, err);
 
 	if (ret < 0)
 		return ret;

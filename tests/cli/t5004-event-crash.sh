@@ -37,6 +37,21 @@ all_delivered() {
 	test "$(mlops event rule show --json idem | jq .pending)" = 0
 }
 
+# kill_dispatchers N WHAT: N times, start a dispatcher in a session of
+# its own and SIGKILL it (WHAT "pid") or its whole process group, target
+# included (WHAT "group"), once a target has started.
+kill_dispatchers() {
+	k=0
+	while [ $k -lt "$1" ]; do
+		before=$(lines calls) &&
+		{ setsid mlops event dispatch >>d.log 2>&1 & pid=$!; } &&
+		wait_for has_lines calls $((before + 1)) || return 1
+		if [ "$2" = group ]; then kill -9 -- -$pid; else kill -9 $pid; fi
+		wait $pid 2>/dev/null
+		k=$((k + 1))
+	done
+}
+
 check_exactly_once() {
 	mlops event log --json | jq -r .id | sort >ids &&
 	test_line_count = "$1" ids &&
@@ -51,14 +66,7 @@ check_exactly_once() {
 test_expect_success 'SIGKILL of the dispatcher mid-delivery loses nothing' '
 	make_target 0.3 &&
 	for i in $(seq 1 8); do put_event t x "{\"i\":$i}" >/dev/null || return 1; done &&
-	kills=0 &&
-	while [ $kills -lt 4 ]; do
-		before=$(lines calls) &&
-		{ setsid mlops event dispatch >>d.log 2>&1 & pid=$!; } &&
-		wait_for has_lines calls $((before + 1)) &&
-		kill -9 $pid && wait $pid 2>/dev/null;
-		kills=$((kills + 1))
-	done &&
+	kill_dispatchers 4 pid &&
 	wait_for all_delivered &&
 	check_exactly_once 8 &&
 	test "$(lines calls)" -ge 8 &&
@@ -68,14 +76,7 @@ test_expect_success 'SIGKILL of the dispatcher mid-delivery loses nothing' '
 test_expect_success 'SIGKILL of dispatcher and target together loses nothing' '
 	make_target 0.3 &&
 	for i in $(seq 1 6); do put_event t x "{\"i\":$i}" >/dev/null || return 1; done &&
-	kills=0 &&
-	while [ $kills -lt 3 ]; do
-		before=$(lines calls) &&
-		{ setsid mlops event dispatch >>d.log 2>&1 & pid=$!; } &&
-		wait_for has_lines calls $((before + 1)) &&
-		kill -9 -- -$pid && wait $pid 2>/dev/null;
-		kills=$((kills + 1))
-	done &&
+	kill_dispatchers 3 group &&
 	wait_for all_delivered &&
 	check_exactly_once 6 &&
 	test "$(lines calls)" -ge 9

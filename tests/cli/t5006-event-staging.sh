@@ -7,16 +7,27 @@
 . "$TEST_DIRECTORY/lib-event.sh"
 unset MLOPS_NO_AUTO_DISPATCH
 
+# The shipped rule, a gateway, and GROUP/N approved: until the gateway
+# serves GROUP/N on GROUP-staging.
+approve_and_wait() {
+	mlops-registry approve "$1" >/dev/null &&
+	wait_for_model "${1%/*}-staging" "$1"
+}
+
+# POST rows.csv to ENDPOINT; the predictions must be those of EXPECT.
+predicts() {
+	curl -sf -H "Content-Type: text/csv" --data-binary @rows.csv \
+		"$URL/endpoints/$1/invocations" >got &&
+	close_to got "$2"
+}
+
 test_expect_success 'approve a version -> rule -> the staging endpoint serves it' '
 	train_model m.json 5 20 &&
 	mlops-registry register churn --artifact m.json --framework xgboost >/dev/null &&
 	mlops event rule add staging --from deploy-approved-to-staging &&
 	start_gateway &&
-	mlops-registry approve churn/1 >/dev/null &&
-	wait_for_model churn-staging churn/1 &&
-	curl -sf -H "Content-Type: text/csv" --data-binary @rows.csv \
-		"$URL/endpoints/churn-staging/invocations" >got &&
-	close_to got expect.txt &&
+	approve_and_wait churn/1 &&
+	predicts churn-staging expect.txt &&
 	wait_for dispatch_idle &&
 	mlops event rule show --json staging | jq -e ".delivered == 1" &&
 	mlops audit log --json >audit &&
@@ -32,13 +43,9 @@ test_expect_success 'a newer approved version updates it; a repeat changes nothi
 	mlops-registry register churn --artifact m2.json --framework xgboost >/dev/null &&
 	mlops event rule add staging --from deploy-approved-to-staging &&
 	start_gateway &&
-	mlops-registry approve churn/1 >/dev/null &&
-	wait_for_model churn-staging churn/1 &&
-	mlops-registry approve churn/2 >/dev/null &&
-	wait_for_model churn-staging churn/2 &&
-	curl -sf -H "Content-Type: text/csv" --data-binary @rows.csv \
-		"$URL/endpoints/churn-staging/invocations" >got &&
-	close_to got expect2.txt &&
+	approve_and_wait churn/1 &&
+	approve_and_wait churn/2 &&
+	predicts churn-staging expect2.txt &&
 	wait_for dispatch_idle &&
 	mlops event log --json --type "Model Package State Change" |
 		tail -n 1 | jq -c "del(.seq, .id)" | mlops event put >/dev/null &&

@@ -37,20 +37,24 @@ setup() {
 	git -C repo commit -q -am second
 }
 
-# A baseline of age,spend and three captured requests of "web", one of
-# them with a negative spend (violations), as t6004 makes them.
+# A baseline of age,spend, and three requests to "web" in its data
+# capture (mlops-capture(5)) now, one with a negative spend: a violation
+# of the baseline's constraints. $later is when this hour's window has
+# ended.
 capture() {
 	printf "age,spend\n30,1.5\n40,2.5\n50,3.5\n" >train.csv &&
 	mlops-monitor baseline --data train.csv -o base &&
-	now=$(date +%s) &&
-	d=.mlops/capture/web/$(date -u -d @$now +%Y/%m/%d/%H) &&
-	mkdir -p "$d" &&
-	t=$(date -u -d @$now +%Y-%m-%dT%H:%M:%S.000Z) &&
+	hour=$(date +%s) &&
+	dir=.mlops/capture/web/$(date -u -d @$hour +%Y/%m/%d/%H) &&
+	mkdir -p "$dir" &&
 	for row in 31,2.0 41,-3.0 51,4.0; do
-		printf "{\"captureData\": {\"endpointInput\": {\"observedContentType\": \"text/csv\", \"mode\": \"INPUT\", \"data\": \"%s\\\\n\", \"encoding\": \"CSV\"}}, \"eventMetadata\": {\"eventId\": \"e-%s\", \"inferenceTime\": \"%s\"}, \"eventVersion\": \"0\"}\n" \
-			"$row" "$row" "$t" || return 1
-	done >"$d/00-00-000-test.jsonl" &&
-	later=$(date -u -d @$((now + 3 * 3600)) +%Y-%m-%dT%H:%M:%SZ)
+		jq -nc --arg row "$row" --arg t "$(date -u -d @$hour +%FT%T.000Z)" \
+			"{captureData: {endpointInput: {observedContentType:
+			  \"text/csv\", mode: \"INPUT\", data: (\$row + \"\\n\"),
+			  encoding: \"CSV\"}}, eventMetadata: {eventId: (\"e-\" + \$row),
+			  inferenceTime: \$t}, eventVersion: \"0\"}" || return 1
+	done >"$dir/capture.jsonl" &&
+	later=$(date -u -d @$((hour + 3 * 3600)) +%FT%TZ)
 }
 
 runs_done() {
