@@ -122,7 +122,9 @@ test_expect_success 'counters never written are shown as not available' '
 	mlops-monitor dashboard --json | jq -e ".endpoints[0] |
 		.requests == 5 and .latency_ms == null" &&
 	mlops-monitor dashboard --html d.html &&
-	grep ">not recorded</td>" d.html
+	grep ">not recorded</td>" d.html &&
+	sqlite3 .mlops/mlops.db "UPDATE endpoint_stats SET latency = \"{\"" &&
+	mlops-monitor dashboard --json | jq -e ".endpoints[0].latency_ms == null"
 '
 
 test_expect_success 'groups, card and baseline status, and the baseline alert' '
@@ -185,9 +187,31 @@ test_expect_success 'drift per feature over executions agrees with scipy' '
 	test "$(grep -o "<circle" d.html | wc -l)" = 6
 '
 
-test_expect_success 'a lost baseline leaves the drift unavailable, not an error' '
+test_expect_success 'drift from a registered baseline, read without writing' '
 	models &&
 	drifting &&
+	mlops-monitor baseline --data train.csv -o b2 --register churn/1 \
+		>/dev/null &&
+	sqlite3 .mlops/mlops.db "UPDATE monitor_schedule SET
+		baseline = \"churn/1\"" &&
+	mlops-monitor dashboard --json >dir.json &&
+	rm -rf .mlops/monitoring/baselines &&
+	mlops-monitor dashboard --json >ref.json &&
+	! test -e .mlops/monitoring/baselines &&
+	jq -e ".schedules[0].drift.features | map(.points | length) == [3, 3]" \
+		ref.json &&
+	test "$(jq -c ".schedules[0].drift" ref.json)" = \
+		"$(jq -c ".schedules[0].drift" dir.json)"
+'
+
+test_expect_success 'a broken report loses its points; a lost baseline all' '
+	models &&
+	drifting &&
+	r=$(mlops-monitor dashboard --json | jq -r ".schedules[0].executions[1].report") &&
+	echo "{\"truncated" >".mlops/$r/statistics.json" &&
+	mlops-monitor dashboard --json >d.json &&
+	jq -e ".schedules[0].drift.features | map(.points | length) == [2, 2]" \
+		d.json &&
 	rm -r base &&
 	mlops-monitor dashboard --json >d.json &&
 	jq -e ".schedules[0].drift.error | test(\"statistics.json\")" d.json &&
