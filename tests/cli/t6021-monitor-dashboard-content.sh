@@ -233,6 +233,12 @@ test_expect_success 'shadow tests with their agreement' '
 		\"reasons\": .shadow_tests[0].reasons}]" d.json &&
 	mlops-monitor dashboard >out &&
 	grep "^t1	web	churn/1	churn/2	Running	4	0.75	yes$" out &&
+	sqlite3 .mlops/mlops.db "UPDATE shadow_test SET end_us = 1" &&
+	mlops-monitor dashboard --json |
+		jq -e ".shadow_tests[0].status == \"Completed\"" &&
+	test "$(sqlite3 .mlops/mlops.db "SELECT status FROM shadow_test")" = \
+		Running &&
+	sqlite3 .mlops/mlops.db "UPDATE shadow_test SET end_us = 1e18" &&
 	mlops-shadow stop t1 >/dev/null &&
 	mlops-monitor dashboard --json |
 		jq -e ".shadow_tests[0].status == \"Stopped\""
