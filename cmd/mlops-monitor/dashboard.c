@@ -151,8 +151,8 @@ static void print_endpoints(const json_t *d)
 	json_array_foreach(json_object_get(d, "endpoints"), i, e) {
 		const json_t *lat = json_object_get(e, "latency_ms");
 		const json_t *last = json_object_get(e, "last_execution");
-		int counters = !json_is_null(json_object_get(e,
-							     "counters_updated"));
+		int counters = !json_is_null(json_object_get(
+			e, "counters_updated"));
 		struct row r;
 
 		r.p[0] = jsonio_str(e, "name");

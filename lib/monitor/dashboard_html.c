@@ -289,8 +289,8 @@ static void endpoints(struct buf *b, const json_t *d)
 				cell_num(b, json_object_get(lat, "p99"),
 					 "<td>%.3g</td>", "-");
 			} else {
-				buf_addstr(b, "<td colspan=\"2\" class=\"note\">"
-					   "not recorded</td>");
+				buf_addstr(b, "<td colspan=\"2\" "
+					   "class=\"note\">not recorded</td>");
 			}
 		}
 		cell_list(b, json_object_get(e, "schedules"), "none");
@@ -301,8 +301,8 @@ static void endpoints(struct buf *b, const json_t *d)
 			esc_key(b, last, "status");
 			buf_addstr(b, " (");
 			esc_key(b, last, "schedule");
-			buf_addf(b, ")</td><td>%lld</td>", int_of(last,
-								   "violations"));
+			buf_addf(b, ")</td><td>%lld</td>",
+				 int_of(last, "violations"));
 		} else {
 			buf_addstr(b, "<td>none yet</td><td>-</td>");
 		}
@@ -388,8 +388,8 @@ static void drift(struct buf *b, const json_t *d)
 			buf_addstr(b, "<figcaption>");
 			esc_key(b, f, "name");
 			buf_addf(b, ": threshold %g</figcaption></figure>",
-				 json_number_value(json_object_get(f,
-								   "threshold")));
+				 json_number_value(json_object_get(
+					 f, "threshold")));
 		}
 		buf_addstr(b, "</div>\n");
 	}

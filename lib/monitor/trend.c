@@ -90,14 +90,15 @@ static double bucket_total(const json_t *buckets)
 	return total;
 }
 
-/* The frequency of value in buckets of total count. */
-static double frequency(const json_t *buckets, double total, const char *value)
+/* The frequency of value (NULL: "") in buckets of total count. */
+static double frequency(const json_t *buckets, double total,
+			const char *value)
 {
 	const json_t *b;
 	size_t i;
 
 	json_array_foreach(buckets, i, b)
-		if (!strcmp(jsonio_str(b, "value") ?: "", value))
+		if (!strcmp(jsonio_str(b, "value") ?: "", value ?: ""))
 			return num_or(b, "count", 0) / total;
 	return 0;
 }
@@ -114,10 +115,10 @@ static double categorical_linf(const json_t *a, const json_t *b)
 		return ta <= 0 && tb <= 0 ? 0 : 1;
 	json_array_foreach(a, i, x)
 		d = fmax(d, fabs(num_or(x, "count", 0) / ta -
-				 frequency(b, tb, jsonio_str(x, "value") ?: "")));
+				 frequency(b, tb, jsonio_str(x, "value"))));
 	json_array_foreach(b, i, x)
 		d = fmax(d, fabs(num_or(x, "count", 0) / tb -
-				 frequency(a, ta, jsonio_str(x, "value") ?: "")));
+				 frequency(a, ta, jsonio_str(x, "value"))));
 	return d;
 }
 
