@@ -462,7 +462,9 @@ static void print_rule_table(const json_t *rules)
 	size_t i;
 
 	json_array_foreach(rules, i, r) {
-		char d[32], x[32], p[32];
+		const char *target = jsonio_str(r, "target");
+		const char *nl = strchr(target, '\n');
+		char d[32], x[32], p[32], *shown;
 
 		snprintf(d, sizeof(d), "%" JSON_INTEGER_FORMAT,
 			 json_integer_value(json_object_get(r, "delivered")));
@@ -470,10 +472,16 @@ static void print_rule_table(const json_t *rules)
 			 json_integer_value(json_object_get(r, "deadLetters")));
 		snprintf(p, sizeof(p), "%" JSON_INTEGER_FORMAT,
 			 json_integer_value(json_object_get(r, "pending")));
+		/* A target of several lines shows its first. */
+		shown = nl && nl[1] ? xasprintf("%.*s ...", (int)(nl - target),
+						target) :
+			xstrndup(target, nl ? (size_t)(nl - target) :
+				 strlen(target));
 		table_add(t, (const char *const[]){
 			jsonio_str(r, "name"),
 			json_is_true(json_object_get(r, "enabled")) ? "yes" :
-			"no", d, x, p, jsonio_str(r, "target") });
+			"no", d, x, p, shown });
+		free(shown);
 	}
 	table_print_free(t, stdout);
 }
@@ -627,6 +635,17 @@ static int cmd_test(int argc, char **argv, struct cli *cli)
 	return match ? 0 : MLOPS_EXIT_FINDING;
 }
 
+/* s on one line, for a table or a line of report (the caller frees). */
+static char *one_line(const char *s)
+{
+	char *copy = xstrdup(s ? s : "-");
+
+	for (char *p = copy; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	return copy;
+}
+
 static volatile sig_atomic_t stop_dispatch;
 
 static void on_signal(int sig)
@@ -638,7 +657,8 @@ static void on_signal(int sig)
 static void report_delivery(const json_t *o, void *arg)
 {
 	const int *json = arg;
-	const char *reason = jsonio_str(o, "reason");
+	char *reason = jsonio_str(o, "reason") ?
+		one_line(jsonio_str(o, "reason")) : NULL;
 
 	if (*json) {
 		jsonio_print(stdout, o);
@@ -652,6 +672,7 @@ static void report_delivery(const json_t *o, void *arg)
 		       json_real_value(json_object_get(o, "seconds")),
 		       reason ? ": " : "", reason ? reason : "");
 	}
+	free(reason);
 	fflush(stdout);
 }
 
@@ -723,6 +744,7 @@ static int cmd_dead_letters(int argc, char **argv, struct cli *cli)
 	t = table_new(6, headers);
 	json_array_foreach(all, i, d) {
 		char id[32], seq[32], n[32];
+		char *reason = one_line(jsonio_str(d, "reason"));
 
 		snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
 			 json_integer_value(json_object_get(d, "id")));
@@ -732,9 +754,8 @@ static int cmd_dead_letters(int argc, char **argv, struct cli *cli)
 			 json_integer_value(json_object_get(d, "attempts")));
 		table_add(t, (const char *const[]){
 			id, seq, jsonio_str(d, "rule"), n,
-			jsonio_str(d, "ended"),
-			jsonio_str(d, "reason") ? jsonio_str(d, "reason") :
-			"-" });
+			jsonio_str(d, "ended"), reason });
+		free(reason);
 	}
 	table_print_free(t, stdout);
 	json_decref(all);

@@ -487,7 +487,8 @@ static void exec_target(struct store *st, const struct delivery *d,
 	close_range(4, ~0U, 0);
 	signal(SIGPIPE, SIG_DFL);
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-	_exit(127);
+	dprintf(2, "mlops: cannot run /bin/sh: %s\n", strerror(errno));
+	_exit(126);
 }
 
 /* An unlinked temporary file holding the event, as the target's stdin:
