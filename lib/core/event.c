@@ -401,6 +401,7 @@ void event_dispatch_soon(struct store *st)
 {
 	char *prog, *log, *dir;
 	char *argv[7];
+	sigset_t none;
 	pid_t pid;
 	int fd;
 
@@ -428,6 +429,7 @@ void event_dispatch_soon(struct store *st)
 	argv[4] = "dispatch";
 	argv[5] = "--coalesce";
 	argv[6] = NULL;
+	sigemptyset(&none);
 	fflush(NULL);
 	/* Everything is ready before fork: the child of a threaded program
 	 * (a gateway) may only make system calls. The middle process exits
@@ -439,6 +441,10 @@ void event_dispatch_soon(struct store *st)
 		if (fork() != 0)
 			_exit(0);
 		setsid();
+		/* Not the signals a gateway blocks or ignores. */
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
 		in = open("/dev/null", O_RDONLY);
 		if (in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 ||
 		    dup2(fd, 2) < 0)

@@ -462,6 +462,7 @@ static void exec_target(struct store *st, const struct delivery *d,
 			const json_t *ev, const char *cmd, int in_fd,
 			int out_fd)
 {
+	sigset_t none;
 	char num[32];
 
 	if (chdir(st->root) < 0)
@@ -485,6 +486,8 @@ static void exec_target(struct store *st, const struct delivery *d,
 	    dup2(d->lock_fd, 3) < 0)
 		_exit(126);
 	close_range(4, ~0U, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	dprintf(2, "mlops: cannot run /bin/sh: %s\n", strerror(errno));
@@ -850,6 +853,8 @@ int governance_dispatch_run(struct store *st,
 	char *lock_path = fs_path_join(dir, "delivery.lock");
 	int run_fd = -1, follow_fd = -1, ret = fs_mkdir_p(dir, err);
 
+	/* waitpid() needs the children: SIGCHLD must not be ignored. */
+	signal(SIGCHLD, SIG_DFL);
 	if (ret == 0 && o->coalesce) {
 		ret = coalesce(st, &run_fd, err);
 		if (ret == 0)

@@ -86,8 +86,8 @@ test_expect_success 'while a follower runs, programs start no pass of their own'
 	wait_for lock_held "$MLOPS_STORE/events/follow.lock" &&
 	put_event t x "{}" >/dev/null &&
 	wait_lines calls 1 &&
-	test ! -e "$MLOPS_STORE/events/dispatch.log" &&
-	grep "^delivered r" follow.out
+	wait_for grep -q "^delivered r" follow.out &&
+	test ! -e "$MLOPS_STORE/events/dispatch.log"
 '
 
 # latency SECONDS...: the median, over the events of the log, of the time
