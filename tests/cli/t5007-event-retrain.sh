@@ -9,8 +9,9 @@ unset MLOPS_NO_AUTO_DISPATCH
 
 # A repository whose pipeline "train" publishes an exec model (a worker
 # that echoes its input) as an Approved version of churn; the endpoint
-# "web" serves what the first run registered; then the repository moves
-# on, so that HEAD is no longer the commit that trained the model.
+# "web" serves what the first run (given -p note=...) registered; then
+# the repository moves on, so that HEAD is no longer the commit that
+# trained the model.
 setup() {
 	git init -q -b main repo &&
 	git -C repo config user.email t@example.com &&
@@ -18,6 +19,8 @@ setup() {
 	mkdir repo/ml &&
 	cat >repo/ml/pipeline.yaml <<-\EOF &&
 	name: train
+	parameters:
+	  note: {type: string, default: none}
 	steps:
 	  - name: fit
 	    run: echo cat >worker.sh
@@ -31,7 +34,8 @@ setup() {
 	EOF
 	git -C repo add . && git -C repo commit -q -m first &&
 	git -C repo rev-parse HEAD >trained-at &&
-	mlops-pipeline run -f repo/ml/pipeline.yaml >first-run 2>/dev/null &&
+	mlops-pipeline run -f repo/ml/pipeline.yaml -p "note=first run" \
+		>first-run 2>/dev/null &&
 	mlops-deploy create web --model churn/1 >/dev/null &&
 	echo "# later work" >>repo/ml/pipeline.yaml &&
 	git -C repo commit -q -am second
@@ -73,7 +77,8 @@ test_expect_success 'violations -> rule -> the pipeline runs at the training com
 	wait_for dispatch_idle &&
 	jq -s -e --arg c "$(cat trained-at)" --arg first "$(cat first-run)" "
 		length == 2 and .[1].id != \$first and .[1].pipeline == \"train\"
-		and .[1].status == \"Succeeded\" and .[1].gitCommit == \$c" runs.json &&
+		and .[1].status == \"Succeeded\" and .[1].gitCommit == \$c
+		and .[1].parameters.note == \"first run\"" runs.json &&
 	mlops-registry lineage --json churn/2 |
 		jq -e --arg c "$(cat trained-at)" ".lineage.git_commit == \$c" &&
 	mlops event rule show --json retrain | jq -e ".delivered >= 1 and .deadLetters == 0" &&
