@@ -905,10 +905,29 @@ out:
 
 /* ---- dead letters ---- */
 
+static json_t *dead_letter_row(sqlite3_stmt *q)
+{
+	char when[TIME_RFC3339_MAX];
+	json_t *o;
+
+	time_format_ms(sqlite3_column_int64(q, 6), when);
+	o = json_pack("{s:I,s:I,s:s,s:s,s:I,s:s?,s:s}",
+		      "id", (json_int_t)sqlite3_column_int64(q, 0),
+		      "seq", (json_int_t)sqlite3_column_int64(q, 1),
+		      "event", sqlite3_column_text(q, 2),
+		      "rule", sqlite3_column_text(q, 3),
+		      "attempts", (json_int_t)sqlite3_column_int64(q, 4),
+		      "reason", sqlite3_column_text(q, 5), "ended", when);
+	json_object_set_new(o, "exitStatus",
+			    sqlite3_column_type(q, 7) == SQLITE_NULL ?
+			    json_null() :
+			    json_integer(sqlite3_column_int(q, 7)));
+	return o;
+}
+
 int governance_dispatch_dead_letters(struct store *st, json_t **out,
 				     struct mlops_err *err)
 {
-	json_t *all = json_array();
 	sqlite3_stmt *q = NULL;
 	int ret = store_prepare(st, &q, "SELECT d.id, d.event_seq, e.id, "
 				"d.rule, d.attempts, d.reason, d.ended_us, "
@@ -916,34 +935,10 @@ int governance_dispatch_dead_letters(struct store *st, json_t **out,
 				"event e ON e.seq = d.event_seq WHERE d.state "
 				"= 'dead' ORDER BY d.ended_us, d.id", err);
 
-	while (ret == 0 &&
-	       (ret = store_step(q, "cannot read dead letters", err)) == 1) {
-		char when[TIME_RFC3339_MAX];
-		json_t *o;
-
-		time_format_ms(sqlite3_column_int64(q, 6), when);
-		o = json_pack("{s:I,s:I,s:s,s:s,s:I,s:s?,s:s}",
-			      "id", (json_int_t)sqlite3_column_int64(q, 0),
-			      "seq", (json_int_t)sqlite3_column_int64(q, 1),
-			      "event", sqlite3_column_text(q, 2),
-			      "rule", sqlite3_column_text(q, 3),
-			      "attempts",
-			      (json_int_t)sqlite3_column_int64(q, 4),
-			      "reason", sqlite3_column_text(q, 5),
-			      "ended", when);
-		json_object_set_new(o, "exitStatus",
-			sqlite3_column_type(q, 7) == SQLITE_NULL ?
-			json_null() : json_integer(sqlite3_column_int(q, 7)));
-		json_array_append_new(all, o);
-		ret = 0;
-	}
-	sqlite3_finalize(q);
-	if (ret < 0) {
-		json_decref(all);
+	if (ret < 0)
 		return ret;
-	}
-	*out = all;
-	return 0;
+	return jsonio_rows(out, q, dead_letter_row, "cannot read dead letters",
+			   err);
 }
 
 int governance_dispatch_redrive(struct store *st, int64_t id,

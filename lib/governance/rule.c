@@ -325,26 +325,15 @@ static json_t *rule_row(sqlite3_stmt *q)
 static int select_rules(struct store *st, const char *name, json_t **out,
 			struct mlops_err *err)
 {
-	json_t *all = json_array();
 	sqlite3_stmt *q = NULL;
 	int ret = store_prepare(st, &q, "SELECT " RULE_COLUMNS " FROM "
 				"event_rule r WHERE ?1 IS NULL OR name = ?1 "
 				"ORDER BY name", err);
 
-	if (ret == 0)
-		bind_opt(q, 1, name);
-	while (ret == 0 &&
-	       (ret = store_step(q, "cannot read the rules", err)) == 1) {
-		json_array_append_new(all, rule_row(q));
-		ret = 0;
-	}
-	sqlite3_finalize(q);
-	if (ret < 0) {
-		json_decref(all);
+	if (ret < 0)
 		return ret;
-	}
-	*out = all;
-	return 0;
+	bind_opt(q, 1, name);
+	return jsonio_rows(out, q, rule_row, "cannot read the rules", err);
 }
 
 int governance_rule_list(struct store *st, json_t **out,
