@@ -70,7 +70,7 @@ static int add_captured(const struct monitor_capture_prediction *p,
 	if (fc->variant && strcmp(p->variant, fc->variant) != 0)
 		return 0;
 	ret = monitor_quality_add(fc->q, fc->labels, p->id, p->value, 1,
-				  fc->where, ++fc->n, err);
+				  NULL, fc->where, ++fc->n, err);
 	return ret < 0 ? ret : 0;
 }
 

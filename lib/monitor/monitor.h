@@ -273,19 +273,37 @@ int monitor_baseline_materialise(struct store *st, const char *ref,
  * their executions (schedule.c). */
 struct monitor_schedule {
 	char *name, *endpoint, *baseline, *type, *created_by;
+	char *labels, *problem;	/* quality; else NULL */
+	double threshold;	/* NaN: the type's default */
 	int64_t interval_us, next_start_us, created_us;
+};
+
+/* What a schedule checks, beyond data quality (the default). */
+struct monitor_schedule_spec {
+	const char *type;	/* "data" (or NULL), "quality", "attribution" */
+	const char *labels;	/* quality: the ground truth directory */
+	const char *problem;	/* quality: binary, regression, multiclass */
+	double threshold;	/* NaN: the default; quality binary: the
+				 * score that predicts 1 (0.5); attribution:
+				 * the lowest NDCG without violation (0.9) */
 };
 
 void monitor_schedule_release(struct monitor_schedule *s);
 
-/* Add schedule name checking endpoint's capture against the baseline
- * directory every interval_us (at least a minute), windows aligned on
- * multiples of the interval since the epoch. MLOPS_EUSAGE for a bad name
- * or interval, MLOPS_ENOTFOUND for a missing endpoint or baseline or a
- * name already taken, MLOPS_EINPUT for a malformed baseline. */
+/* Add schedule name checking endpoint's capture every interval_us (at
+ * least a minute), windows aligned on multiples of the interval since
+ * the epoch, as spec says (NULL: data quality). The baseline is, for
+ * data, a baseline directory or a model version (GROUP/N); for quality,
+ * a directory holding the model quality constraints.json; for
+ * attribution, the baseline data (CSV with a header, the model's
+ * features in order). MLOPS_EUSAGE for a bad name, interval or spec,
+ * MLOPS_ENOTFOUND for a missing endpoint, baseline or labels directory
+ * or a name already taken, MLOPS_EINPUT for a malformed baseline. */
 int monitor_schedule_create(struct store *st, const char *name,
 			    const char *endpoint, const char *baseline,
-			    int64_t interval_us, struct mlops_err *err);
+			    int64_t interval_us,
+			    const struct monitor_schedule_spec *spec,
+			    struct mlops_err *err);
 /* MLOPS_ENOTFOUND when there is no such schedule. Its executions go
  * with it (their report files stay until removed by hand). */
 int monitor_schedule_delete(struct store *st, const char *name,
@@ -364,14 +382,16 @@ struct monitor_quality;
 struct monitor_quality *monitor_quality_new(enum monitor_quality_problem pb,
 					    double threshold);
 void monitor_quality_free(struct monitor_quality *q);
-/* Join the prediction pred of inference id to its label in l, if any:
- * 1 when joined, 0 when the id has no label or (repeat_ok) its label was
- * joined already; MLOPS_EINPUT for a value the problem cannot take, or
- * an id joined already when !repeat_ok. where and line are for
- * messages. */
+/* Join the prediction pred of inference id to its label in l, if any,
+ * into q and also into the accumulator also (NULL: none; a variant's
+ * beside the whole window's): 1 when joined, 0 when the id has no label
+ * or (repeat_ok) its label was joined already; MLOPS_EINPUT for a value
+ * the problem cannot take, or an id joined already when !repeat_ok.
+ * where and line are for messages. also must have q's problem. */
 int monitor_quality_add(struct monitor_quality *q, struct monitor_labels *l,
 			const char *id, const char *pred, int repeat_ok,
-			const char *where, long line, struct mlops_err *err);
+			struct monitor_quality *also, const char *where,
+			long line, struct mlops_err *err);
 /* Join the predictions CSV read from fd (columns inference_id and, for
  * binary, score, the probability of class 1; else prediction). */
 int monitor_quality_add_csv(struct monitor_quality *q,
@@ -455,5 +475,13 @@ int monitor_attribution_drift(json_t **out, const char *model,
 			      int base_fd, const char *base_file,
 			      int cur_fd, const char *cur_file, size_t top_k,
 			      struct mlops_err *err);
+/* monitor_attribution_drift of the current rows[0..len), CSV without a
+ * header whose columns are the baseline's (what run-due gathers from
+ * captured requests); rows_name is for messages. */
+int monitor_attribution_drift_rows(json_t **out, const char *model,
+				   int base_fd, const char *base_file,
+				   const char *rows, size_t len,
+				   const char *rows_name, size_t top_k,
+				   struct mlops_err *err);
 
 #endif

@@ -610,9 +610,20 @@ static double next_uniform(uint64_t *state)
 	return (double)(z >> 11) * 0x1.0p-53;
 }
 
+static void quality_add(struct monitor_quality *q, const char *pred,
+			const char *label, double p, double y)
+{
+	acc_add(&q->all, pred, label, p, y, q->threshold);
+	for (int i = 0; i < MONITOR_QUALITY_SAMPLES; i++)
+		if (next_uniform(&q->rng) < MONITOR_QUALITY_SAMPLE_SHARE)
+			acc_add(&q->sample[i], pred, label, p, y,
+				q->threshold);
+}
+
 int monitor_quality_add(struct monitor_quality *q, struct monitor_labels *l,
 			const char *id, const char *pred, int repeat_ok,
-			const char *where, long line, struct mlops_err *err)
+			struct monitor_quality *also, const char *where,
+			long line, struct mlops_err *err)
 {
 	struct label *lab = labels_find(l, id, 0);
 	double p = 0, y = 0;
@@ -636,11 +647,9 @@ int monitor_quality_add(struct monitor_quality *q, struct monitor_labels *l,
 		return ret;
 	lab->used = 1;
 	l->used++;
-	acc_add(&q->all, pred, lab->value, p, y, q->threshold);
-	for (int i = 0; i < MONITOR_QUALITY_SAMPLES; i++)
-		if (next_uniform(&q->rng) < MONITOR_QUALITY_SAMPLE_SHARE)
-			acc_add(&q->sample[i], pred, lab->value, p, y,
-				q->threshold);
+	quality_add(q, pred, lab->value, p, y);
+	if (also)
+		quality_add(also, pred, lab->value, p, y);
 	return 1;
 }
 
@@ -660,7 +669,7 @@ int monitor_quality_add_csv(struct monitor_quality *q,
 			     MONITOR_QUALITY_BINARY ? "score" : "prediction",
 			     file, err);
 	while (ret == 0 && (ret = csv_read_row(r, n, &f, err)) == 1) {
-		ret = monitor_quality_add(q, l, f[idc], f[pc], 0,
+		ret = monitor_quality_add(q, l, f[idc], f[pc], 0, NULL,
 					  csv_reader_name(r),
 					  csv_record_line(r), err);
 		ret = ret < 0 ? ret : 0;
