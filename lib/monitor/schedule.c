@@ -636,8 +636,8 @@ static int model_file(struct run *r, const char *ref, char **out,
 	int ret = deploy_source_resolve(r->st, ref, &res, err);
 
 	if (ret == 0 && strcmp(res.src.framework, "xgboost") != 0)
-		ret = mlops_err_set(err, MLOPS_EINPUT, "%s is a %s model: "
-				    "attribution needs an xgboost one", ref,
+		ret = mlops_err_set(err, MLOPS_EINPUT, "%s runs on %s: "
+				    "attribution needs an xgboost model", ref,
 				    res.src.framework);
 	if (ret == 0)
 		ret = deploy_endpoint_materialise(r->st, r->s->endpoint,
