@@ -94,7 +94,7 @@ static int post_one(struct cli *cli, CURL *h, struct curl_slist *hdr,
 	if (id) {
 		char *line;
 
-		if (!deploy_inference_id_valid(id))
+		if (!deploy_capture_inference_id_valid(id))
 			return cli_error(cli, MLOPS_EUSAGE, "inference id "
 					 "'%.80s' is not 1 to %d printable "
 					 "characters", id,

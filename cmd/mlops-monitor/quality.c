@@ -56,12 +56,12 @@ enum { OPT_CONSTRAINTS = 400, OPT_ENDPOINT, OPT_LABELS, OPT_PREDICTIONS,
 
 struct from_capture {
 	struct monitor_quality *q;
-	struct monitor_labels *labels;
+	struct monitor_quality_labels *labels;
 	const char *variant, *where;
 	long n;
 };
 
-static int add_captured(const struct monitor_capture_prediction *p,
+static int add_captured(const struct monitor_predictions_item *p,
 			void *arg, struct mlops_err *err)
 {
 	struct from_capture *fc = arg;
@@ -77,7 +77,8 @@ static int add_captured(const struct monitor_capture_prediction *p,
 /* Join the predictions CSV path open as fd (or, with endpoint, the
  * capture's) into q; *skipped counts captured records without a single
  * prediction. */
-static int join(struct monitor_quality *q, struct monitor_labels *labels,
+static int join(struct monitor_quality *q,
+		struct monitor_quality_labels *labels,
 		int fd, const char *path, struct store *st,
 		const char *endpoint,
 		int64_t since, int64_t until, const char *variant,
@@ -97,7 +98,7 @@ static int join(struct monitor_quality *q, struct monitor_labels *labels,
 	{
 		struct from_capture fc = { q, labels, variant, where, 0 };
 
-		ret = monitor_capture_predictions(capdir, endpoint,
+		ret = monitor_predictions_capture(capdir, endpoint,
 			DEPLOY_CAPTURE_PRODUCTION, since, until, vectors,
 			add_captured, &fc, skipped, err);
 	}
@@ -133,7 +134,7 @@ int cmd_quality(int argc, char **argv, struct cli *cli)
 	int64_t since = INT64_MIN, until = INT64_MAX;
 	int problem = -1, c, ret, capture, pfd = -1;
 	json_t *docs[2] = { NULL, NULL }, *cons = NULL;
-	struct monitor_labels *lab = NULL;
+	struct monitor_quality_labels *lab = NULL;
 	struct monitor_quality *q = NULL;
 	struct store *st = NULL;
 	uint64_t skipped = 0;
@@ -202,10 +203,11 @@ int cmd_quality(int argc, char **argv, struct cli *cli)
 		json_decref(cons);
 		return cli_fail(cli, &err);
 	}
-	ret = monitor_labels_load(&lab, labels, &err);
+	ret = monitor_quality_labels_load(&lab, labels, &err);
 	if (ret == 0) {
 		q = monitor_quality_new(problem, threshold);
-		ret = join(q, lab, pfd, preds, st, endpoint, since, until, variant,
+		ret = join(q, lab, pfd, preds, st, endpoint, since, until,
+			   variant,
 			   problem == MONITOR_QUALITY_MULTICLASS, &skipped,
 			   &err);
 	}
@@ -231,10 +233,10 @@ int cmd_quality(int argc, char **argv, struct cli *cli)
 						   names, docs, &err);
 		}
 	}
-	if (ret == 0 && monitor_labels_unmatched(lab))
+	if (ret == 0 && monitor_quality_labels_unmatched(lab))
 		cli_warn(cli, "%llu labels have an inference id that no "
 			 "prediction has", (unsigned long long)
-			 monitor_labels_unmatched(lab));
+			 monitor_quality_labels_unmatched(lab));
 	if (ret == 0 && monitor_quality_repeated(q))
 		cli_warn(cli, "%llu predictions repeat an inference id "
 			 "joined already: only the first was taken",
@@ -248,7 +250,7 @@ int cmd_quality(int argc, char **argv, struct cli *cli)
 	json_decref(docs[1]);
 	json_decref(cons);
 	monitor_quality_free(q);
-	monitor_labels_free(lab);
+	monitor_quality_labels_free(lab);
 	if (pfd > STDIN_FILENO)
 		close(pfd);
 	if (ret < 0)

@@ -72,7 +72,7 @@ struct deploy_capture {
 	struct buf line;	/* the writer's line buffer */
 };
 
-int deploy_inference_id_valid(const char *id)
+int deploy_capture_inference_id_valid(const char *id)
 {
 	size_t n = strlen(id);
 

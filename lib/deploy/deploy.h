@@ -331,7 +331,7 @@ int deploy_capture_submit_id(struct deploy_capture *c, const char *endpoint,
  * printable ASCII characters, the first not a space. */
 #define DEPLOY_INFERENCE_ID_MAX 64
 #define DEPLOY_INFERENCE_ID_HEADER "X-Amzn-SageMaker-Inference-Id"
-int deploy_inference_id_valid(const char *id);
+int deploy_capture_inference_id_valid(const char *id);
 
 /* Records written to files so far, and dropped so far. */
 uint64_t deploy_capture_written(const struct deploy_capture *c);

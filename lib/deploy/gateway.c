@@ -459,7 +459,7 @@ static int take_inference_id(struct gw_req *r, char *msg, size_t size)
 			 DEPLOY_INFERENCE_ID_HEADER);
 		return -1;
 	}
-	if (!h.value || !deploy_inference_id_valid(h.value)) {
+	if (!h.value || !deploy_capture_inference_id_valid(h.value)) {
 		snprintf(msg, size, "%s must be 1 to %d printable ASCII "
 			 "characters, the first not a space",
 			 DEPLOY_INFERENCE_ID_HEADER, DEPLOY_INFERENCE_ID_MAX);

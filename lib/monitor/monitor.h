@@ -280,9 +280,11 @@ struct monitor_schedule {
 
 /* What a schedule checks, beyond data quality (the default). */
 struct monitor_schedule_spec {
-	const char *type;	/* "data" (or NULL), "quality", "attribution" */
+	const char *type;	/* "data" (or NULL), "quality" or
+				 * "attribution" */
 	const char *labels;	/* quality: the ground truth directory */
-	const char *problem;	/* quality: binary, regression, multiclass */
+	const char *problem;	/* quality: binary, regression or
+				 * multiclass */
 	double threshold;	/* NaN: the default; quality binary: the
 				 * score that predicts 1 (0.5); attribution:
 				 * the lowest NDCG without violation (0.9) */
@@ -345,7 +347,7 @@ enum monitor_quality_problem {
 };
 
 /* Ground truth by inference id. */
-struct monitor_labels;
+struct monitor_quality_labels;
 
 /* Load the labels of path: a file ("-": standard input) or every *.jsonl
  * and *.csv file below a directory, in name order. A file whose first
@@ -356,13 +358,14 @@ struct monitor_labels;
  * prediction); any other is CSV with columns inference_id and label.
  * MLOPS_EINPUT for a malformed record, a missing column, an inference
  * id labelled twice, or no label at all; MLOPS_ENOTFOUND for a missing
- * path. Free with monitor_labels_free. */
-int monitor_labels_load(struct monitor_labels **out, const char *path,
-			struct mlops_err *err);
-void monitor_labels_free(struct monitor_labels *l);
-uint64_t monitor_labels_count(const struct monitor_labels *l);
+ * path. Free with monitor_quality_labels_free. */
+int monitor_quality_labels_load(struct monitor_quality_labels **out,
+				 const char *path, struct mlops_err *err);
+void monitor_quality_labels_free(struct monitor_quality_labels *l);
+uint64_t monitor_quality_labels_count(const struct monitor_quality_labels *l);
 /* Labels that no prediction has joined so far. */
-uint64_t monitor_labels_unmatched(const struct monitor_labels *l);
+uint64_t
+monitor_quality_labels_unmatched(const struct monitor_quality_labels *l);
 
 /* Model quality of one set of predictions joined to labels, computed as
  * sklearn.metrics does: binary (a score at or above threshold predicts
@@ -388,14 +391,15 @@ void monitor_quality_free(struct monitor_quality *q);
  * or (repeat_ok) its label was joined already; MLOPS_EINPUT for a value
  * the problem cannot take, or an id joined already when !repeat_ok.
  * where and line are for messages. also must have q's problem. */
-int monitor_quality_add(struct monitor_quality *q, struct monitor_labels *l,
+int monitor_quality_add(struct monitor_quality *q,
+			struct monitor_quality_labels *l,
 			const char *id, const char *pred, int repeat_ok,
 			struct monitor_quality *also, const char *where,
 			long line, struct mlops_err *err);
 /* Join the predictions CSV read from fd (columns inference_id and, for
  * binary, score, the probability of class 1; else prediction). */
 int monitor_quality_add_csv(struct monitor_quality *q,
-			    struct monitor_labels *l, int fd,
+			    struct monitor_quality_labels *l, int fd,
 			    const char *file, struct mlops_err *err);
 /* Pairs joined; predictions without a label; repeated ids skipped. */
 uint64_t monitor_quality_items(const struct monitor_quality *q);
@@ -410,8 +414,8 @@ int monitor_quality_statistics(json_t **out, struct monitor_quality *q,
 
 /* A prediction read back from an endpoint's capture (predictions.c);
  * the strings are borrowed for the call. */
-struct monitor_capture_prediction {
-	const char *id;		/* eventMetadata.inferenceId, else eventId */
+struct monitor_predictions_item {
+	const char *id;		/* inferenceId, else eventId */
 	const char *variant;	/* GROUP/N, "" in records that lack it */
 	int shadow;		/* a shadow test's answer */
 	const char *value;	/* the one prediction of endpointOutput */
@@ -424,9 +428,9 @@ struct monitor_capture_prediction {
  * vectors, several values (class probabilities) give the index of the
  * largest. Records with no single prediction are counted in *skipped.
  * fn returns 0, or a negative code that stops the walk and is returned. */
-int monitor_capture_predictions(const char *capdir, const char *endpoint,
+int monitor_predictions_capture(const char *capdir, const char *endpoint,
 		int which, int64_t since_us, int64_t until_us, int vectors,
-		int (*fn)(const struct monitor_capture_prediction *p,
+		int (*fn)(const struct monitor_predictions_item *p,
 			  void *arg, struct mlops_err *err),
 		void *arg, uint64_t *skipped, struct mlops_err *err);
 

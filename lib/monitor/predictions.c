@@ -106,7 +106,7 @@ out:
 
 struct walk {
 	int vectors;
-	int (*fn)(const struct monitor_capture_prediction *p, void *arg,
+	int (*fn)(const struct monitor_predictions_item *p, void *arg,
 		  struct mlops_err *err);
 	void *arg;
 	uint64_t skipped;
@@ -122,7 +122,7 @@ static int on_record(json_t *rec, void *arg)
 				       "endpointOutput");
 	const char *enc = jsonio_str(outp, "encoding");
 	const char *data = jsonio_str(outp, "data");
-	struct monitor_capture_prediction p = { 0 };
+	struct monitor_predictions_item p = { 0 };
 	char *value = NULL;
 
 	p.id = jsonio_str(meta, "inferenceId");
@@ -147,9 +147,9 @@ static int on_record(json_t *rec, void *arg)
 	return w->ret < 0;
 }
 
-int monitor_capture_predictions(const char *capdir, const char *endpoint,
+int monitor_predictions_capture(const char *capdir, const char *endpoint,
 		int which, int64_t since_us, int64_t until_us, int vectors,
-		int (*fn)(const struct monitor_capture_prediction *p,
+		int (*fn)(const struct monitor_predictions_item *p,
 			  void *arg, struct mlops_err *err),
 		void *arg, uint64_t *skipped, struct mlops_err *err)
 {

@@ -26,14 +26,14 @@ struct label {
 };
 
 /* Ground truth by inference id: an open-addressing hash table. */
-struct monitor_labels {
+struct monitor_quality_labels {
 	struct label *slot;
 	size_t n, cap;		/* cap is a power of two */
 	uint64_t used;
 };
 
-static struct label *labels_find(struct monitor_labels *t, const char *id,
-				 int insert)
+static struct label *labels_find(struct monitor_quality_labels *t,
+				 const char *id, int insert)
 {
 	uint64_t h = monitor_hll_hash(id, strlen(id));
 
@@ -45,10 +45,10 @@ static struct label *labels_find(struct monitor_labels *t, const char *id,
 	}
 }
 
-static void labels_grow(struct monitor_labels *t)
+static void labels_grow(struct monitor_quality_labels *t)
 {
-	struct monitor_labels bigger = { NULL, 0, t->cap ? t->cap * 2 : 1024,
-					 t->used };
+	struct monitor_quality_labels bigger = { NULL, 0,
+		t->cap ? t->cap * 2 : 1024, t->used };
 
 	bigger.slot = xcalloc(bigger.cap, sizeof(*bigger.slot));
 	for (size_t i = 0; i < t->cap; i++)
@@ -59,7 +59,7 @@ static void labels_grow(struct monitor_labels *t)
 	*t = bigger;
 }
 
-void monitor_labels_free(struct monitor_labels *t)
+void monitor_quality_labels_free(struct monitor_quality_labels *t)
 {
 	if (!t)
 		return;
@@ -71,18 +71,19 @@ void monitor_labels_free(struct monitor_labels *t)
 	free(t);
 }
 
-uint64_t monitor_labels_count(const struct monitor_labels *t)
+uint64_t monitor_quality_labels_count(const struct monitor_quality_labels *t)
 {
 	return t->n;
 }
 
-uint64_t monitor_labels_unmatched(const struct monitor_labels *t)
+uint64_t
+monitor_quality_labels_unmatched(const struct monitor_quality_labels *t)
 {
 	return t->n - t->used;
 }
 
 /* Add the label of id; where and line are for messages. */
-static int label_add(struct monitor_labels *t, const char *id,
+static int label_add(struct monitor_quality_labels *t, const char *id,
 		     const char *value, const char *where, long line,
 		     struct mlops_err *err)
 {
@@ -114,8 +115,9 @@ static int column(size_t *out, size_t n, char **names, const char *name,
 			     name);
 }
 
-static int read_labels_csv(struct monitor_labels *t, struct csv_reader *r,
-			   const char *file, struct mlops_err *err)
+static int read_labels_csv(struct monitor_quality_labels *t,
+			   struct csv_reader *r, const char *file,
+			   struct mlops_err *err)
 {
 	size_t n = 0, idc = 0, lc = 0;
 	char **names, **f;
@@ -169,7 +171,7 @@ static char *ground_truth_value(const json_t *gt)
  * {"data", "encoding"}, "eventMetadata": {"eventId"[, "inferenceId"]},
  * "eventVersion": "0"}; the inference id, else the event id, names the
  * prediction. */
-static int read_labels_jsonl(struct monitor_labels *t, const char *data,
+static int read_labels_jsonl(struct monitor_quality_labels *t, const char *data,
 			     size_t len, const char *file,
 			     struct mlops_err *err)
 {
@@ -216,7 +218,7 @@ static int read_labels_jsonl(struct monitor_labels *t, const char *data,
 
 /* One labels file (or "-"): JSON Lines when its first byte that is not
  * white space is '{', else CSV. */
-static int read_labels_file(struct monitor_labels *t, const char *path,
+static int read_labels_file(struct monitor_quality_labels *t, const char *path,
 			    struct mlops_err *err)
 {
 	struct buf b = BUF_INIT;
@@ -248,7 +250,7 @@ static int name_cmp(const struct dirent **a, const struct dirent **b)
 
 /* Every *.jsonl and *.csv file below dir, in name order, depth first
  * (ground truth is uploaded under YYYY/MM/DD/HH/ as SageMaker has it). */
-static int read_labels_dir(struct monitor_labels *t, const char *dir,
+static int read_labels_dir(struct monitor_quality_labels *t, const char *dir,
 			   int depth, struct mlops_err *err)
 {
 	struct dirent **ents;
@@ -278,10 +280,10 @@ static int read_labels_dir(struct monitor_labels *t, const char *dir,
 	return ret;
 }
 
-int monitor_labels_load(struct monitor_labels **out, const char *path,
-			struct mlops_err *err)
+int monitor_quality_labels_load(struct monitor_quality_labels **out,
+				 const char *path, struct mlops_err *err)
 {
-	struct monitor_labels *t = xcalloc(1, sizeof(*t));
+	struct monitor_quality_labels *t = xcalloc(1, sizeof(*t));
 	int ret;
 
 	labels_grow(t);
@@ -292,7 +294,7 @@ int monitor_labels_load(struct monitor_labels **out, const char *path,
 	if (ret == 0 && t->n == 0)
 		ret = mlops_err_set(err, MLOPS_EINPUT, "%s: no labels", path);
 	if (ret < 0) {
-		monitor_labels_free(t);
+		monitor_quality_labels_free(t);
 		return ret;
 	}
 	*out = t;
@@ -620,7 +622,8 @@ static void quality_add(struct monitor_quality *q, const char *pred,
 				q->threshold);
 }
 
-int monitor_quality_add(struct monitor_quality *q, struct monitor_labels *l,
+int monitor_quality_add(struct monitor_quality *q,
+			struct monitor_quality_labels *l,
 			const char *id, const char *pred, int repeat_ok,
 			struct monitor_quality *also, const char *where,
 			long line, struct mlops_err *err)
@@ -654,7 +657,7 @@ int monitor_quality_add(struct monitor_quality *q, struct monitor_labels *l,
 }
 
 int monitor_quality_add_csv(struct monitor_quality *q,
-			    struct monitor_labels *l, int fd,
+			    struct monitor_quality_labels *l, int fd,
 			    const char *file, struct mlops_err *err)
 {
 	struct csv_reader *r = csv_reader_new(fd, file);

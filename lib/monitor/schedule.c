@@ -394,7 +394,7 @@ struct group {
 	char *failure, *rel;		/* rel: store-relative report */
 	uint64_t items;
 	size_t nviol;
-	json_t *extra;			/* fields for the execution, or NULL */
+	json_t *extra;			/* more fields, or NULL */
 };
 
 /* A window of a schedule being run. */
@@ -407,7 +407,7 @@ struct run {
 	size_t nvars, cap;
 	struct monitor_report_baseline b;	/* data */
 	json_t *constraints;			/* quality */
-	struct monitor_labels *labels;		/* quality */
+	struct monitor_quality_labels *labels;		/* quality */
 	enum monitor_quality_problem problem;	/* quality */
 	double threshold;			/* quality */
 	uint64_t shadow, skipped;	/* records left out */
@@ -514,7 +514,7 @@ static int attribution_record(json_t *rec, void *arg)
 
 /* Quality: each production prediction joined to its label, into the
  * whole window's accumulator and its variant's. */
-static int quality_record(const struct monitor_capture_prediction *p,
+static int quality_record(const struct monitor_predictions_item *p,
 			  void *arg, struct mlops_err *err)
 {
 	struct run *r = arg;
@@ -773,9 +773,10 @@ static void evaluate(struct run *r, int64_t start, int64_t end)
 		ret = jsonio_load_file(&r->constraints, cpath, 0, &err);
 		free(cpath);
 		if (ret == 0)
-			ret = monitor_labels_load(&r->labels, s->labels, &err);
+			ret = monitor_quality_labels_load(&r->labels,
+							  s->labels, &err);
 		if (ret == 0)
-			ret = monitor_capture_predictions(capdir, s->endpoint,
+			ret = monitor_predictions_capture(capdir, s->endpoint,
 				which, start, end,
 				pb == MONITOR_QUALITY_MULTICLASS,
 				quality_record, r, &r->skipped, &err);
@@ -831,7 +832,8 @@ static json_t *run_detail(const struct run *r)
 				    json_integer((json_int_t)r->skipped));
 	if (r->labels)
 		json_object_set_new(d, "unmatchedLabels", json_integer(
-			(json_int_t)monitor_labels_unmatched(r->labels)));
+			(json_int_t)monitor_quality_labels_unmatched(
+				r->labels)));
 	if (r->all.extra)
 		json_object_update(d, r->all.extra);
 	return d;
@@ -845,7 +847,7 @@ static void run_release(struct run *r)
 	free(r->vars);
 	monitor_report_baseline_release(&r->b);
 	json_decref(r->constraints);
-	monitor_labels_free(r->labels);
+	monitor_quality_labels_free(r->labels);
 	free(r->id);
 }
 
