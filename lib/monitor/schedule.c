@@ -4,6 +4,7 @@
  * and emits its event. A lock file serialises run-due calls, and each
  * window advances the schedule in the transaction that records its
  * execution, so no window ever runs twice. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -542,9 +543,14 @@ static int group_write(struct run *r, struct group *g, size_t n,
 	if (g->variant) {
 		char *leaf = xstrdup(g->variant);
 
+		/* GROUP/N as GROUP-N; the variant comes from a capture
+		 * file, so nothing in it may climb out of the report. */
 		for (char *p = leaf; *p; p++)
 			if (*p == '/')
 				*p = '-';
+			else if (!isalnum((unsigned char)*p) && *p != '-' &&
+				 *p != '_' && (*p != '.' || p == leaf))
+				*p = '_';
 		g->rel = xasprintf("monitoring/%s/%s/%s", r->s->name, r->id,
 				   leaf);
 		free(leaf);

@@ -101,4 +101,32 @@ test_expect_success 'a variant that is not xgboost fails alone; refusals say why
 	! mlops-monitor schedule list | grep "^x	"
 '
 
+test_expect_success 'a hostile variant in a capture file stays in the report' '
+	echo cat >worker.sh &&
+	mlops-registry register echo --artifact worker.sh --framework exec \
+		--entry "sh worker.sh" --status Approved >/dev/null &&
+	mlops-deploy create web --model echo/1 >/dev/null &&
+	printf "f0,f1\n1,2\n3,4\n" >b.csv &&
+	mlops-monitor baseline --data b.csv -o base >/dev/null &&
+	mlops-monitor schedule create d --endpoint web --baseline base &&
+	now=$(date +%s) &&
+	d=.mlops/capture/web/$(date -u -d @$now +%Y/%m/%d/%H) &&
+	mkdir -p "$d" &&
+	t=$(date -u -d @$now +%Y-%m-%dT%H:%M:%S.000Z) &&
+	for v in ../../../../../evil .. . echo/1; do
+		printf "{\"captureData\": {\"endpointInput\": {\"observedContentType\": \"text/csv\", \"mode\": \"INPUT\", \"data\": \"1,2\\\\n\", \"encoding\": \"CSV\"}}, \"eventMetadata\": {\"eventId\": \"e\", \"inferenceTime\": \"%s\", \"variant\": \"%s\"}, \"eventVersion\": \"0\"}\n" \
+			"$t" "$v" || return 1
+	done >"$d/00-00-000-test.jsonl" &&
+	mlops-monitor run-due --now "$(date -u -d @$((now + 3 * 3600)) +%Y-%m-%dT%H:%M:%SZ)" >out;
+	grep "^  variant ../../../../../evil	Completed[A-Za-z]*	1 items" out &&
+	! test -e .mlops/evil && ! test -e ../evil && ! test -e ../../evil &&
+	! test -e .mlops/monitoring/d/statistics.json &&
+	mlops-monitor executions d --json | head -n 1 >e.json &&
+	jq -e ".dataset.item_count == 4" ".mlops/$(jq -r .report e.json)/statistics.json" &&
+	jq -e "[.variants[].report | split(\"/\") | last] ==
+		[\"_.-..-..-..-..-evil\", \"_.\", \"_\", \"echo-1\"]" e.json &&
+	jq -e ".variants[0].report | endswith(\"/_.-..-..-..-..-evil\")" e.json &&
+	test -f ".mlops/$(jq -r .variants[0].report e.json)/statistics.json"
+'
+
 test_done
