@@ -483,6 +483,10 @@ static double fbeta(const struct acc *a, double beta)
 static json_t *binary_json(struct acc *a)
 {
 	double pos = (double)(a->tp + a->fn), neg = (double)(a->tn + a->fp);
+	/* Model Monitor's "best constant classifier" predicts 1 for all
+	 * (its documented example has accuracy_best_constant_classifier
+	 * 0.25 for one positive among four). */
+	struct acc c = { .tp = a->tp + a->fn, .fp = a->fp + a->tn };
 	json_t *m = json_pack("{s:{s:{s:I,s:I},s:{s:I,s:I}}}",
 		"confusion_matrix", "0", "0", (json_int_t)a->tn, "1",
 		(json_int_t)a->fp, "1", "0", (json_int_t)a->fn, "1",
@@ -493,6 +497,12 @@ static json_t *binary_json(struct acc *a)
 		(double)(a->tp + a->fp))));
 	json_object_set_new(m, "accuracy", metric(ratio((double)(a->tp +
 		a->tn), (double)a->n)));
+	json_object_set_new(m, "recall_best_constant_classifier",
+			    metric(ratio(pos, pos)));
+	json_object_set_new(m, "precision_best_constant_classifier",
+			    metric(ratio(pos, (double)a->n)));
+	json_object_set_new(m, "accuracy_best_constant_classifier",
+			    metric(ratio(pos, (double)a->n)));
 	json_object_set_new(m, "true_positive_rate",
 			    metric(ratio((double)a->tp, pos)));
 	json_object_set_new(m, "true_negative_rate",
@@ -507,6 +517,12 @@ static json_t *binary_json(struct acc *a)
 	json_object_set_new(m, "f0_5", metric(fbeta(a, 0.5)));
 	json_object_set_new(m, "f1", metric(fbeta(a, 1)));
 	json_object_set_new(m, "f2", metric(fbeta(a, 2)));
+	json_object_set_new(m, "f0_5_best_constant_classifier",
+			    metric(fbeta(&c, 0.5)));
+	json_object_set_new(m, "f1_best_constant_classifier",
+			    metric(fbeta(&c, 1)));
+	json_object_set_new(m, "f2_best_constant_classifier",
+			    metric(fbeta(&c, 2)));
 	json_object_set_new(m, "log_loss", metric(a->logloss /
 						   (double)a->n));
 	return m;
@@ -529,7 +545,8 @@ static json_t *regression_json(const struct acc *a)
 static json_t *multiclass_json(const struct acc *a)
 {
 	json_t *cm = json_object();
-	double hits = 0, wp = 0, wr = 0, wf = 0;
+	double hits = 0, wp = 0, wr = 0, wf[3] = { 0, 0, 0 };
+	static const double beta2[3] = { 0.25, 1, 4 };
 
 	for (size_t t = 0; t < a->nclasses; t++) {
 		const struct klass *k = &a->classes[t];
@@ -546,13 +563,18 @@ static json_t *multiclass_json(const struct acc *a)
 		hits += (double)k->hit;
 		wp += w * p;
 		wr += w * r;
-		wf += w * ratio(2.0 * (double)k->hit,
-				(double)(k->truth + k->predicted));
+		/* F-beta of the class: (1 + b2) hit / (b2 truth + predicted). */
+		for (int b = 0; b < 3; b++)
+			wf[b] += w * ratio((1 + beta2[b]) * (double)k->hit,
+					   beta2[b] * (double)k->truth +
+					   (double)k->predicted);
 	}
-	return json_pack("{s:o,s:o,s:o,s:o,s:o}", "confusion_matrix", cm,
-			 "accuracy", metric(hits / (double)a->n),
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "confusion_matrix",
+			 cm, "accuracy", metric(hits / (double)a->n),
 			 "weighted_precision", metric(wp), "weighted_recall",
-			 metric(wr), "weighted_f1", metric(wf));
+			 metric(wr), "weighted_f0_5", metric(wf[0]),
+			 "weighted_f1", metric(wf[1]), "weighted_f2",
+			 metric(wf[2]));
 }
 
 static json_t *acc_json(struct acc *a)

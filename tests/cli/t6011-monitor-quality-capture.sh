@@ -87,6 +87,12 @@ test_expect_success 'quality of captured predictions equals sklearn' '
 	close("false_positive_rate", fp / (fp + tn))
 	close("true_negative_rate", tn / (fp + tn))
 	close("false_negative_rate", fn / (fn + tp))
+	ones = np.ones_like(yt)
+	close("recall_best_constant_classifier", m.recall_score(yt, ones))
+	close("precision_best_constant_classifier", m.precision_score(yt, ones))
+	close("accuracy_best_constant_classifier", m.accuracy_score(yt, ones))
+	for k, beta in (("f0_5", 0.5), ("f1", 1), ("f2", 2)):
+	    close(k + "_best_constant_classifier", m.fbeta_score(yt, ones, beta=beta))
 	assert b["confusion_matrix"] == {"0": {"0": int(tn), "1": int(fp)},
 	                                 "1": {"0": int(fn), "1": int(tp)}}
 	PY
