@@ -412,6 +412,7 @@ struct run {
 	enum monitor_quality_problem problem;	/* quality */
 	double threshold;			/* quality */
 	uint64_t shadow, skipped;	/* records left out */
+	uint64_t unnamed;		/* records without a variant */
 	long n;
 };
 
@@ -466,8 +467,9 @@ static const char *record_variant(json_t *rec, int *shadow)
 	return v ? v : "";
 }
 
-/* Data: each production request goes to the whole window's profile and
- * to its variant's; a failure of the whole stops the walk. */
+/* Data: each production request goes to its variant's profile (one
+ * that names none, to the whole window's): the common window, which one
+ * version served, is then profiled once, not twice. */
 static int data_record(json_t *rec, void *arg)
 {
 	struct run *r = arg;
@@ -478,8 +480,25 @@ static int data_record(json_t *rec, void *arg)
 		r->shadow++;
 		return 0;
 	}
-	if (g && !g->w.failed)
+	if (!g) {
+		r->unnamed++;
+		g = &r->all;
+	}
+	if (!g->w.failed)
 		add_request(rec, &g->w);
+	return 0;
+}
+
+/* The second pass of a window that several variants served: every
+ * production request into the whole window's profile. */
+static int data_record_all(json_t *rec, void *arg)
+{
+	struct run *r = arg;
+	int shadow;
+	const char *variant = record_variant(rec, &shadow);
+
+	if (shadow || !*variant)
+		return 0;	/* counted, or in the whole already */
 	return add_request(rec, &r->all.w);
 }
 
@@ -576,7 +595,9 @@ static void group_done(struct group *g, int ret, const struct mlops_err *err)
 		g->status = g->nviol ? "CompletedWithViolations" : "Completed";
 }
 
-static void finish_data(struct run *r, struct group *g)
+/* Check g's profile and write its report; twin (NULL: none), the whole
+ * window when g is all of it, gets the same result and report. */
+static void finish_data(struct run *r, struct group *g, struct group *twin)
 {
 	static const char *const names[] = {"constraint_violations.json",
 					    "statistics.json"};
@@ -600,6 +621,13 @@ static void finish_data(struct run *r, struct group *g)
 		ret = group_write(r, g, 2, names, docs, &g->w.err);
 	}
 	group_done(g, ret, &g->w.err);
+	if (twin) {
+		twin->items = g->items;
+		twin->nviol = g->nviol;
+		ret = ret < 0 ? ret : group_write(r, twin, 2, names, docs,
+						  &g->w.err);
+		group_done(twin, ret, &g->w.err);
+	}
 	json_decref(docs[0]);
 	json_decref(docs[1]);
 }
@@ -760,12 +788,20 @@ static void evaluate(struct run *r, int64_t start, int64_t end)
 			ret = deploy_capture_each_of(capdir, s->endpoint,
 				which, start, end, data_record, r, &err);
 		}
+		/* Several sources: profile the whole in a second pass. */
+		if (ret == 0 && r->nvars + (r->unnamed > 0) > 1)
+			ret = deploy_capture_each_of(capdir, s->endpoint,
+				DEPLOY_CAPTURE_PRODUCTION, start, end,
+				data_record_all, r, &err);
 		if (ret < 0)
 			group_fail(&r->all, err.msg);
+		else if (r->nvars == 1 && !r->unnamed)
+			finish_data(r, &r->vars[0], &r->all);
 		else
-			finish_data(r, &r->all);
+			finish_data(r, &r->all, NULL);
 		for (size_t i = 0; ret == 0 && i < r->nvars; i++)
-			finish_data(r, &r->vars[i]);
+			if (r->nvars > 1 || r->unnamed)
+				finish_data(r, &r->vars[i], NULL);
 	} else if (strcmp(s->type, "quality") == 0) {
 		enum monitor_quality_problem pb = MONITOR_QUALITY_BINARY;
 
