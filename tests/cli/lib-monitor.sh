@@ -91,3 +91,17 @@ ground_truth() {
 	            f.write("nobody-1,1\nnobody-2,0\n")
 	PY
 }
+
+# capture_rows ENDPOINT VARIANT ROW...: capture records of those CSV
+# rows at time $now (Unix seconds), served by VARIANT ("" for none).
+capture_rows() {
+	e=$1 v=$2 &&
+	shift 2 &&
+	d=.mlops/capture/$e/$(date -u -d @$now +%Y/%m/%d/%H) &&
+	mkdir -p "$d" &&
+	t=$(date -u -d @$now +%Y-%m-%dT%H:%M:%S.000Z) &&
+	for row in "$@"; do
+		printf "{\"captureData\": {\"endpointInput\": {\"observedContentType\": \"text/csv\", \"mode\": \"INPUT\", \"data\": \"%s\\\\n\", \"encoding\": \"CSV\"}}, \"eventMetadata\": {\"eventId\": \"e\", \"inferenceTime\": \"%s\"%s}, \"eventVersion\": \"0\"}\n" \
+			"$row" "$t" "${v:+, \"variant\": \"$v\"}" || return 1
+	done >>"$d/00-00-000-test.jsonl"
+}

@@ -75,20 +75,6 @@ test_expect_success 'quality and data schedules report each variant' '
 	mlops audit verify
 '
 
-# capture_rows VARIANT ROW...: records of those CSV rows, now, served by
-# VARIANT ("" for none), in a capture file of endpoint web.
-capture_rows() {
-	v=$1 &&
-	shift &&
-	d=.mlops/capture/web/$(date -u -d @$now +%Y/%m/%d/%H) &&
-	mkdir -p "$d" &&
-	t=$(date -u -d @$now +%Y-%m-%dT%H:%M:%S.000Z) &&
-	for row in "$@"; do
-		printf "{\"captureData\": {\"endpointInput\": {\"observedContentType\": \"text/csv\", \"mode\": \"INPUT\", \"data\": \"%s\\\\n\", \"encoding\": \"CSV\"}}, \"eventMetadata\": {\"eventId\": \"e\", \"inferenceTime\": \"%s\"%s}, \"eventVersion\": \"0\"}\n" \
-			"$row" "$t" "${v:+, \"variant\": \"$v\"}" || return 1
-	done >>"$d/00-00-000-test.jsonl"
-}
-
 test_expect_success 'one variant: the whole window is its twin; unnamed records count in the whole' '
 	echo cat >worker.sh &&
 	mlops-registry register echo --artifact worker.sh --framework exec \
@@ -98,7 +84,7 @@ test_expect_success 'one variant: the whole window is its twin; unnamed records 
 	mlops-monitor baseline --data b.csv -o base >/dev/null &&
 	mlops-monitor schedule create one --endpoint web --baseline base &&
 	now=$(date +%s) &&
-	capture_rows echo/1 1,2 3,-4 5,6 &&
+	capture_rows web echo/1 1,2 3,-4 5,6 &&
 	next=$(date -u -d @$((now + 3 * 3600)) +%Y-%m-%dT%H:%M:%SZ) &&
 	test_expect_code 1 mlops-monitor run-due --now "$next" >out &&
 	mlops-monitor executions one --json | head -n 1 >e.json &&
@@ -110,7 +96,7 @@ test_expect_success 'one variant: the whole window is its twin; unnamed records 
 	cmp "$r/constraint_violations.json" "$r/echo-1/constraint_violations.json" &&
 	mlops-monitor schedule rm one &&
 	mlops-monitor schedule create mixed --endpoint web --baseline base &&
-	capture_rows "" 7,8 &&
+	capture_rows web "" 7,8 &&
 	test_expect_code 1 mlops-monitor run-due --now "$next" >out &&
 	mlops-monitor executions mixed --json | head -n 1 >e.json &&
 	jq -e ".items == 4 and .variants == [.variants[0]] and

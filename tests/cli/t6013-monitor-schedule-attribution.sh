@@ -63,11 +63,7 @@ test_expect_success 'a variant that is not xgboost fails alone; refusals say why
 	mlops-monitor schedule create a2 --type attribution --endpoint web \
 		--baseline b.csv &&
 	now=$(date +%s) &&
-	d=.mlops/capture/web/$(date -u -d @$now +%Y/%m/%d/%H) &&
-	mkdir -p "$d" &&
-	t=$(date -u -d @$now +%Y-%m-%dT%H:%M:%S.000Z) &&
-	printf "{\"captureData\": {\"endpointInput\": {\"observedContentType\": \"text/csv\", \"mode\": \"INPUT\", \"data\": \"1,2\\\\n\", \"encoding\": \"CSV\"}}, \"eventMetadata\": {\"eventId\": \"e\", \"inferenceTime\": \"%s\", \"variant\": \"echo/1\"}, \"eventVersion\": \"0\"}\n" \
-		"$t" >"$d/00-00-000-test.echo-1.jsonl" &&
+	capture_rows web echo/1 1,2 &&
 	test_expect_code 1 mlops-monitor run-due --now "$(date -u -d @$((now + 3 * 3600)) +%Y-%m-%dT%H:%M:%SZ)" >out &&
 	mlops-monitor executions a2 --json | head -n 1 >e.json &&
 	jq -e ".monitoringExecutionStatus == \"Failed\" and
@@ -110,13 +106,9 @@ test_expect_success 'a hostile variant in a capture file stays in the report' '
 	mlops-monitor baseline --data b.csv -o base >/dev/null &&
 	mlops-monitor schedule create d --endpoint web --baseline base &&
 	now=$(date +%s) &&
-	d=.mlops/capture/web/$(date -u -d @$now +%Y/%m/%d/%H) &&
-	mkdir -p "$d" &&
-	t=$(date -u -d @$now +%Y-%m-%dT%H:%M:%S.000Z) &&
 	for v in ../../../../../evil .. . echo/1; do
-		printf "{\"captureData\": {\"endpointInput\": {\"observedContentType\": \"text/csv\", \"mode\": \"INPUT\", \"data\": \"1,2\\\\n\", \"encoding\": \"CSV\"}}, \"eventMetadata\": {\"eventId\": \"e\", \"inferenceTime\": \"%s\", \"variant\": \"%s\"}, \"eventVersion\": \"0\"}\n" \
-			"$t" "$v" || return 1
-	done >"$d/00-00-000-test.jsonl" &&
+		capture_rows web "$v" 1,2 || return 1
+	done &&
 	mlops-monitor run-due --now "$(date -u -d @$((now + 3 * 3600)) +%Y-%m-%dT%H:%M:%SZ)" >out;
 	grep "^  variant ../../../../../evil	Completed[A-Za-z]*	1 items" out &&
 	! test -e .mlops/evil && ! test -e ../evil && ! test -e ../../evil &&
