@@ -150,19 +150,27 @@ int cmd_schedule_rm(int argc, char **argv, struct cli *cli)
 static json_t *schedule_json(const struct monitor_schedule *s)
 {
 	char next[TIME_RFC3339_MAX];
+	json_t *j;
 
 	time_format(s->next_start_us + s->interval_us, next);
-	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "name", s->name,
-			 "endpoint", s->endpoint, "baseline", s->baseline,
-			 "type", s->type, "interval_seconds",
-			 (json_int_t)(s->interval_us / 1000000), "next_run",
-			 next);
+	j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "name", s->name,
+		      "endpoint", s->endpoint, "baseline", s->baseline,
+		      "type", s->type, "interval_seconds",
+		      (json_int_t)(s->interval_us / 1000000), "next_run",
+		      next);
+	if (s->labels)
+		json_object_set_new(j, "labels", json_string(s->labels));
+	if (s->problem)
+		json_object_set_new(j, "problem", json_string(s->problem));
+	if (!isnan(s->threshold))
+		json_object_set_new(j, "threshold", json_real(s->threshold));
+	return j;
 }
 
 int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 {
 	static const char *const head[] = {"name", "endpoint", "every",
-					   "next run", "baseline"};
+					   "next run", "baseline", "type"};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct monitor_schedule *v;
 	struct store *st;
@@ -178,7 +186,7 @@ int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 	if (monitor_schedule_list(st, &v, &n, &err) < 0)
 		return cli_fail(cli, &err);
 	if (!json)
-		t = table_new(5, head);
+		t = table_new(6, head);
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		json_t *j = schedule_json(&v[i]);
 
@@ -189,7 +197,7 @@ int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 						"write to standard output");
 		} else {
 			char every[32];
-			const char *row[5];
+			const char *row[6];
 
 			snprintf(every, sizeof(every), "%llds",
 				 (long long)(v[i].interval_us / 1000000));
@@ -198,6 +206,7 @@ int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 			row[2] = every;
 			row[3] = jsonio_str(j, "next_run");
 			row[4] = v[i].baseline;
+			row[5] = v[i].type;
 			table_add(t, row);
 		}
 		json_decref(j);

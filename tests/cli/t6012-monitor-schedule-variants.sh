@@ -24,6 +24,9 @@ test_expect_success 'quality and data schedules report each variant' '
 		--labels gt --endpoint churn --baseline qbase --every 1d &&
 	mlops-monitor schedule create d1 --endpoint churn --baseline dbase \
 		--every 1d &&
+	mlops-monitor schedule list --json | jq -e "select(.name == \"q1\") |
+		.type == \"quality\" and .problem == \"binary\" and
+		.labels == \"$PWD/gt\" and .threshold == null" &&
 	test_expect_code 1 mlops-monitor run-due --now "$later" >out &&
 	grep "^q1-.*	CompletedWithViolations	220 items	1 violations" out &&
 	grep "^  variant churn/1	CompletedWithViolations	120 items	1 violations" out &&

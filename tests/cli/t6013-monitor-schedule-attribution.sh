@@ -15,7 +15,8 @@ test_expect_success 'an attribution schedule scores each variant by NDCG' '
 	mlops-monitor schedule create a1 --type attribution --threshold 0.999 \
 		--endpoint churn --baseline base.csv --every 1d &&
 	mlops-monitor schedule list --json | jq -e "select(.name == \"a1\") |
-		.type == \"attribution\"" &&
+		.type == \"attribution\" and .threshold == 0.999" &&
+	mlops-monitor schedule list | grep "^a1	churn	86400s	.*base.csv	attribution$" &&
 	test_expect_code 1 mlops-monitor run-due --now "$later" >out &&
 	grep "^a1-.*	220 items" out &&
 	mlops-monitor executions a1 --json | head -n 1 >a.json &&
