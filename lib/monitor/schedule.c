@@ -872,6 +872,9 @@ static json_t *run_detail(const struct run *r)
 	if (r->skipped)
 		json_object_set_new(d, "recordsSkipped",
 				    json_integer((json_int_t)r->skipped));
+	if (r->all.q && monitor_quality_repeated(r->all.q))
+		json_object_set_new(d, "repeatedInferenceIds", json_integer(
+			(json_int_t)monitor_quality_repeated(r->all.q)));
 	if (r->labels)
 		json_object_set_new(d, "unmatchedLabels", json_integer(
 			(json_int_t)monitor_quality_labels_unmatched(

@@ -118,7 +118,21 @@ test_expect_success 'below 200 items the deviations are NaN; ranges and variants
 	! test -e o2 &&
 	mlops-monitor quality --problem regression --predictions capture \
 		--endpoint churn --labels gt -o - | head -n 1 |
-		jq -e ".regression_metrics.mae.value >= 0"
+		jq -e ".regression_metrics.mae.value >= 0" &&
+	head -n 1 req.csv | mlops-deploy invoke --url "$URL" \
+		--inference-id r-1 churn >/dev/null &&
+	wait_capture churn 31 &&
+	mlops-monitor quality --problem binary --predictions capture \
+		--endpoint churn --labels gt -o - >out3 2>err &&
+	grep "1 predictions repeat an inference id joined already" err &&
+	test_cmp out out3 &&
+	mkdir qbase && echo "{}" >qbase/constraints.json &&
+	mlops-monitor schedule create q --type quality --problem binary \
+		--labels gt --endpoint churn --baseline qbase --every 1d &&
+	mlops-monitor run-due --now "$(date -u -d "+2 days" +%Y-%m-%dT%H:%M:%SZ)" >due;
+	mlops-monitor executions q --json | head -n 1 | jq -e ".items == 30 and
+		.repeatedInferenceIds == 1 and .unmatchedLabels == 2 and
+		.monitoringExecutionStatus == \"Completed\""
 '
 
 test_expect_success 'bad input: usage, missing endpoint, hostile labels' '
