@@ -43,3 +43,13 @@ put_event() {
 lock_held() {
 	! flock -n "$1" true
 }
+
+# delivered RULE N: RULE has N deliveries done.
+delivered() {
+	test "$(mlops event rule show --json "$1" | jq .delivered)" = "$2"
+}
+
+# dead_letters N: the dead-letter list holds N deliveries.
+dead_letters() {
+	test "$(mlops event dead-letters --json | wc -l)" = "$1"
+}

@@ -105,8 +105,8 @@ test_expect_success 'a model no pipeline made goes to the dead letters, saying s
 	mlops event rule add retrain --from retrain-on-violations --retries 0 &&
 	put_event mlops.monitor "Monitoring Execution Status Change" \
 		"{\"endpointName\":\"web\",\"violations\":2}" >/dev/null &&
+	wait_for dead_letters 1 &&
 	wait_for dispatch_idle &&
-	MLOPS_NO_AUTO_DISPATCH=1 mlops event dispatch >/dev/null 2>&1 &&
 	mlops event dead-letters --json >dead &&
 	jq -e ".rule == \"retrain\" and .exitStatus == 4 and
 		(.reason | test(\"hand/1 was not made by a pipeline run\"))" dead
