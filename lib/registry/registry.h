@@ -269,6 +269,13 @@ int registry_transfer_export(struct store *st,
 int registry_transfer_import(struct store *st, int fd, const char *stream,
 		    const char *status, uint64_t max_size, char **group,
 		    int64_t *version, int *unchanged, struct mlops_err *err);
+/* registry_transfer_import, with detail (borrowed, may be NULL) added to
+ * the detail of its audit record: what a sync knows of the version's
+ * past in the store it came from. */
+int registry_transfer_import_with(struct store *st, int fd,
+		    const char *stream, const char *status, uint64_t max_size,
+		    const json_t *detail, char **group, int64_t *version,
+		    int *unchanged, struct mlops_err *err);
 
 /* card.c: the model card of each registered version, kept as
  * immutable revisions: every change (create, a field edit, a status
