@@ -26,6 +26,7 @@
 #include "core/fs.h"
 #include "core/time.h"
 #include "core/xalloc.h"
+#include "deploy/deploy.h"
 #include "feature/feature.h"
 #include "governance/governance.h"
 #include "registry/registry.h"
@@ -412,12 +413,6 @@ static int capture_record(struct capture_sync *cs, const char *endpoint,
 	return ret;
 }
 
-/* 1 when endpoint may name a folder below capture/: a name, no path. */
-static int valid_endpoint(const char *s)
-{
-	return *s && *s != '.' && !strchr(s, '/') && strlen(s) <= 255;
-}
-
 static int sync_capture(struct store *from, struct store *to,
 			const char *endpoint, int64_t since_us,
 			struct governance_sync_result *res,
@@ -429,7 +424,7 @@ static int sync_capture(struct store *from, struct store *to,
 	int parts[4] = { 0 }, ret;
 
 	res->item = xstrdup(endpoint);
-	if (!valid_endpoint(endpoint))
+	if (!deploy_endpoint_valid_name(endpoint))
 		return mlops_err_set(err, MLOPS_EUSAGE, "'%s' is not an "
 				     "endpoint name", endpoint);
 	rel = xasprintf("capture/%s", endpoint);
