@@ -339,6 +339,29 @@ int feature_ddl_print(struct buf *out, const struct store *st,
 	      const struct feature_group *g, enum feature_ddl_engine engine,
 	      const char *schema, struct mlops_err *err);
 
+/* lineage.c: which feature data a training dataset was built from,
+ * recorded by `mlops-feature dataset -o FILE` in the feature_dataset
+ * table and looked up by the hash of the file. */
+
+/* The state of each group the requests name (once each), taken before
+ * the dataset reads them: an array of {group, environment, state (see
+ * feature_data_state), data_version, records, online_records,
+ * last_ingest (absent before the first)}. A new reference in *out. */
+int feature_lineage_state(struct store *st,
+			  const struct feature_pit_request *reqs, size_t n,
+			  json_t **out, struct mlops_err *err);
+/* Record that the complete file at path (hashed here) was built from
+ * groups (feature_lineage_state's) as of as_of_us (INT64_MAX: all the
+ * data); audited as "feature.dataset". */
+int feature_lineage_record(struct store *st, const char *path,
+			   const json_t *groups, int64_t as_of_us,
+			   struct mlops_err *err);
+/* The newest record of a dataset whose SHA-256 is hash: 1 with *out =
+ * {dataset (its path), hash, groups, built, as_of (when given)}, a new
+ * reference; 0 when there is none. */
+int feature_lineage_lookup(struct store *st, const char *hash, json_t **out,
+			   struct mlops_err *err);
+
 /* replica.c: copying a group's data to another store (`mlops sync`):
  * the definition (the group is made there when missing; one defined
  * otherwise is MLOPS_ENOTFOUND, a conflict), the offline files the
