@@ -61,7 +61,8 @@ static void print_result(const struct store *from, const struct store *to,
 	if (kind == GOVERNANCE_SYNC_FEATURES)
 		printf(", %" PRId64 " online records", r->records);
 	if (kind == GOVERNANCE_SYNC_MODEL)
-		printf(", %" PRId64 " aliases set", r->aliases);
+		printf(", %" PRId64 " aliases set, %" PRId64 " card revisions",
+		       r->aliases, r->card_revisions);
 	printf(" in %.3f s (%.1f MB/s)\n", secs, mbs);
 }
 
@@ -120,6 +121,10 @@ int cmd_sync(int argc, char **argv, struct cli *cli)
 	if (ret == 0)
 		print_result(to ? st : remote, to ? remote : st, kind, &res,
 			     time_mono_us() - start);
+	if (ret == 0 && res.card_diverged)
+		cli_warn(cli, "%s: the model card at the receiver has "
+			 "revisions of its own; its card was left alone",
+			 res.item);
 	governance_sync_result_release(&res);
 	store_close(remote);
 	return ret < 0 ? cli_fail(cli, &err) : 0;

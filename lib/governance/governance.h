@@ -69,6 +69,9 @@ struct governance_sync_result {
 	uint64_t bytes;		/* bytes copied */
 	int64_t records;	/* feature: online records applied */
 	int64_t aliases;	/* model: aliases set on the receiver */
+	int64_t card_revisions;	/* model: card revisions added later */
+	int card_diverged;	/* model: the receiver's card has revisions
+				 * of its own, so it was left alone */
 	char *item;		/* what was synced, "churn/3" (the caller
 				 * frees with governance_sync_result_release) */
 };

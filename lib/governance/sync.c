@@ -3,7 +3,8 @@
  *
  * A model version travels as the registry's export stream, through a
  * temporary file of the receiver, and is imported there in one
- * transaction; its aliases follow. A feature group goes through
+ * transaction; its aliases follow, and the card revisions the sender
+ * made since (unless the receiver's card went its own way). A feature group goes through
  * feature_replica_copy(). Captured data is files: each complete capture
  * file the receiver lacks is copied whole and installed by rename under
  * the sender's path, then one transaction of the receiver records every
@@ -147,6 +148,28 @@ static int sync_aliases(struct store *from, struct store *to,
 	return ret;
 }
 
+/* Card revisions the sender made after the version first came here. */
+static int sync_card(struct store *from, struct store *to,
+		     const struct registry_version *mv,
+		     struct governance_sync_result *res,
+		     struct mlops_err *err)
+{
+	json_t *theirs = NULL;
+	int ret = registry_card_revisions(from, mv->group, mv->version,
+					  &theirs, err);
+
+	if (ret == 0 && json_array_size(theirs))
+		ret = registry_card_catch_up(to, mv->group, mv->version,
+					     theirs, &res->card_revisions,
+					     err);
+	if (ret == REGISTRY_CARD_DIVERGED) {
+		res->card_diverged = 1;
+		ret = 0;
+	}
+	json_decref(theirs);
+	return ret;
+}
+
 static int sync_model(struct store *from, struct store *to, const char *ref,
 		      struct governance_sync_result *res,
 		      struct mlops_err *err)
@@ -186,6 +209,8 @@ static int sync_model(struct store *from, struct store *to, const char *ref,
 		res->bytes = unchanged ? 0 : (uint64_t)sb.st_size;
 		ret = sync_aliases(from, to, mv, res, err);
 	}
+	if (ret == 0)
+		ret = sync_card(from, to, mv, res, err);
 out:
 	if (fd >= 0) {
 		close(fd);

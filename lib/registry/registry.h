@@ -319,6 +319,18 @@ int registry_card_insert_revisions(struct store *st, const char *group,
 				   int64_t version, const json_t *revisions,
 				   struct mlops_err *err);
 
+/* Bring the card of GROUP/version up to theirs, the revisions of the same
+ * version's card in another store (registry_card_revisions' array, from
+ * a sync): when this store's revisions are the first of theirs, append
+ * the rest in one transaction, audited as "registry.card.import". *added
+ * gets how many (0: nothing to do, nothing recorded). When this store's
+ * card has revisions of its own, nothing changes and the result is
+ * REGISTRY_CARD_DIVERGED. */
+#define REGISTRY_CARD_DIVERGED 1
+int registry_card_catch_up(struct store *st, const char *group,
+			   int64_t version, const json_t *theirs,
+			   int64_t *added, struct mlops_err *err);
+
 /* modelcard.c: model card content after SageMaker's model card JSON
  * schema (v0.1.0): the sections model_overview, intended_uses,
  * business_details, training_details, evaluation_details and

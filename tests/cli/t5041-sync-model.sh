@@ -27,9 +27,9 @@ test_expect_success 'a version syncs with lineage, card and alias, once' '
 	mlops remote add prod prod &&
 	make_version &&
 	mlops sync --to prod model churn/1 >out &&
-	grep "churn/1 test -> prod: 1 copied, 0 present (versions), [1-9][0-9]* bytes, 1 aliases set" out &&
+	grep "churn/1 test -> prod: 1 copied, 0 present (versions), [1-9][0-9]* bytes, 1 aliases set, 0 card revisions" out &&
 	mlops sync --to prod model churn@champion >again &&
-	grep "churn/1 test -> prod: 0 copied, 1 present (versions), 0 bytes, 0 aliases set" again &&
+	grep "churn/1 test -> prod: 0 copied, 1 present (versions), 0 bytes, 0 aliases set, 0 card revisions" again &&
 	P=$PWD/prod/.mlops &&
 	mlops-registry show --json churn/1 >ml.json &&
 	MLOPS_STORE=$P mlops-registry show --json churn/1 >prod.json &&
@@ -54,6 +54,38 @@ test_expect_success 'a version syncs with lineage, card and alias, once' '
 		.detail.sync.environment == \"test\" and
 		any(.detail.sender_audit[]; .action == \"registry.approve\" and
 		    .user == \"lead@example.com\" and .env == \"test\"))" audit
+'
+
+test_expect_success 'card revisions made later follow; a diverged card stays' '
+	mlops init --env prod prod >/dev/null &&
+	mlops remote add prod prod &&
+	make_version &&
+	mlops sync --to prod model churn/1 >/dev/null &&
+	mlops-registry card set churn/1 intended_uses.purpose_of_model=churn \
+		>/dev/null &&
+	mlops-registry card set churn/1 intended_uses.risk_rating=Medium \
+		>/dev/null &&
+	mlops sync --to prod model churn/1 >out &&
+	grep "0 copied, 1 present (versions), 0 bytes, 0 aliases set, 2 card revisions" out &&
+	mlops sync --to prod model churn/1 >out &&
+	grep "0 aliases set, 0 card revisions" out &&
+	P=$PWD/prod/.mlops &&
+	MLOPS_STORE=$P mlops-registry card show --json churn/1 >b &&
+	jq -e ".content.intended_uses.risk_rating == \"Medium\" and
+		.revision == 4" b &&
+	MLOPS_STORE=$P mlops audit log --json >audit &&
+	jq -se "any(.action == \"registry.card.import\" and
+		.detail.revisions == 2)" audit &&
+	MLOPS_STORE=$P mlops-registry card set churn/1 \
+		additional_information.caveats_and_recommendations=prod \
+		>/dev/null &&
+	mlops-registry card set churn/1 intended_uses.risk_rating=High \
+		>/dev/null &&
+	(cd prod && MLOPS_STORE=$P test_snapshot ../prod.snap) &&
+	mlops sync --to prod model churn/1 >out 2>err &&
+	grep "0 card revisions" out &&
+	grep "has revisions of its own" err &&
+	(cd prod && MLOPS_STORE=$P test_store_unchanged ../prod.snap)
 '
 
 test_expect_success 'production deploys the synced version and answers' '
