@@ -59,7 +59,15 @@ static int receiver_group(struct replica *r, struct mlops_err *err)
 			ret = feature_create(r->to, r->tg, err);
 		if (ret == 0)
 			r->res->created = 1;
-	} else if (ret == 0) {
+		/* A concurrent copy made it first: compare with that. */
+		if (ret == MLOPS_ENOTFOUND) {
+			mlops_err_clear(err);
+			feature_group_free(r->tg);
+			r->tg = NULL;
+			ret = feature_load(r->to, r->g->name, &r->tg, err);
+		}
+	}
+	if (ret == 0 && !r->res->created) {
 		theirs = feature_group_to_json(r->tg);
 		if (!json_equal(def, theirs))
 			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "feature "
@@ -132,21 +140,22 @@ static int copy_parts(struct replica *r, struct mlops_err *err)
 		p->path = xstrdup(path);
 		p->rows = sqlite3_column_int64(q, 1);
 		p->write_time_us = sqlite3_column_int64(q, 2);
-		r->res->bytes += p->bytes;
 	}
 	sqlite3_finalize(q);
 	free(tmpdir);
 	return ret < 0 ? ret : 0;
 }
 
-/* In the receiver's transaction: list the copied files. */
+/* In the receiver's transaction: list the copied files, but for those
+ * a concurrent copy listed first (it copied the same bytes). */
 static int insert_parts(struct replica *r, int64_t *rows, int64_t *last_us,
 			struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret = store_prepare(r->to, &q, "INSERT INTO feature_part "
 				"(group_id, path, rows, bytes, write_time_us) "
-				"VALUES (?1, ?2, ?3, ?4, ?5)", err);
+				"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (path) "
+				"DO NOTHING", err);
 
 	for (size_t i = 0; ret == 0 && i < r->nparts; i++) {
 		const struct replica_part *p = &r->parts[i];
@@ -158,6 +167,12 @@ static int insert_parts(struct replica *r, int64_t *rows, int64_t *last_us,
 		sqlite3_bind_int64(q, 4, (sqlite3_int64)p->bytes);
 		sqlite3_bind_int64(q, 5, p->write_time_us);
 		ret = store_step_done(q, "cannot list an offline file", err);
+		if (ret == 0 && sqlite3_changes(r->to->db) == 0) {
+			r->res->present++;
+			continue;
+		}
+		r->res->files++;
+		r->res->bytes += p->bytes;
 		if (ret == 0 && r->o->on_file)
 			ret = r->o->on_file(r->to, p->path, p->hash, p->bytes,
 					    r->o->arg, err);
@@ -254,7 +269,7 @@ static int replicate(struct replica *r, struct mlops_err *err)
 		ret = insert_parts(r, &rows, &last_us, err);
 	if (ret == 0 && r->g->online)
 		ret = apply_online(r, &last_us, err);
-	if (ret == 0 && !r->nparts && !r->res->records) {
+	if (ret == 0 && !r->res->files && !r->res->records) {
 		store_rollback(r->to);
 		return 1;
 	}
@@ -296,7 +311,7 @@ int feature_replica_copy(struct store *from, struct store *to,
 			e.detail = o->detail ? json_deep_copy(o->detail) :
 				json_object();
 			json_object_set_new(e.detail, "files",
-					    json_integer((json_int_t)r.nparts));
+					    json_integer(res->files));
 			json_object_set_new(e.detail, "records",
 					    json_integer(res->records));
 			json_object_set_new(e.detail, "bytes",
@@ -304,7 +319,6 @@ int feature_replica_copy(struct store *from, struct store *to,
 		}
 		ret = audit_done(to, ret, &e, err);
 	}
-	res->files = (int64_t)r.nparts;
 	json_decref(e.detail);
 	replica_release(&r);
 	feature_group_free(g);

@@ -75,6 +75,26 @@ test_expect_success 'a features sync killed before its commit is finished by the
 	MLOPS_STORE=$PWD/ml/.mlops mlops fsck
 '
 
+test_expect_success 'two syncs of one group at once apply it once' '
+	mlops init --env ml ml >/dev/null &&
+	test_customers_group &&
+	batch1 && batch2 &&
+	for i in 1 2 3 4; do
+		mlops sync --to ./ml features customers >out.$i 2>err.$i &
+	done &&
+	wait &&
+	cat out.* &&
+	test $(cat out.* | wc -l) = 4 &&
+	mlops-feature describe customers | grep -v "^created:" >da &&
+	MLOPS_STORE=$PWD/ml/.mlops mlops-feature describe customers |
+		grep -v "^created:" >db &&
+	test_cmp da db &&
+	mlops-feature export customers | cut -d, -f1-3 | sort >a &&
+	MLOPS_STORE=$PWD/ml/.mlops mlops-feature export customers |
+		cut -d, -f1-3 | sort >b &&
+	test_cmp a b
+'
+
 test_expect_success 'a group defined otherwise at the receiver is refused' '
 	mlops init --env ml ml >/dev/null &&
 	test_customers_group &&
