@@ -38,6 +38,14 @@ test_expect_success 'a group syncs whole, then only what is new with --since' '
 	mlops-feature describe customers | grep -v "^created:" >da &&
 	MLOPS_STORE=$M mlops-feature describe customers | grep -v "^created:" >db &&
 	test_cmp da db &&
+	(cd ml/.mlops && find offline -name "*.csv.gz" | sort |
+		xargs sha256sum) >sums &&
+	(cd .mlops && find offline -name "*.csv.gz" | sort |
+		xargs sha256sum) >ours &&
+	test_cmp ours sums &&
+	sqlite3 "$M/mlops.db" "SELECT hash || \"  \" || path FROM sync_file
+		WHERE kind = \"features\" AND item = \"customers\" ORDER BY path" >recorded &&
+	test_cmp sums recorded &&
 	MLOPS_STORE=$M mlops audit log --json >audit &&
 	jq -s "[.[] | select(.action == \"feature.import\")] | length" audit >n &&
 	echo 2 >two &&
