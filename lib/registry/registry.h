@@ -170,6 +170,11 @@ int registry_version_get(struct store *st, const char *group,
 			 int64_t version, struct registry_version **out,
 			 struct mlops_err *err);
 void registry_version_free(struct registry_version *mv);
+/* 1 when a and b are the same version: group, number, framework,
+ * metrics, params and artifacts (names and hashes, in order), as an
+ * import judges a version it finds already there; else 0. */
+int registry_version_same(const struct registry_version *a,
+			  const struct registry_version *b);
 
 /* The versions of group, oldest first, only those with status when it is
  * not NULL; *out is an array of *n pointers, freed with
