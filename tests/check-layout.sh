@@ -23,8 +23,8 @@
 # uses B). Nothing uses deploy; core uses nothing.
 ALLOWED="pipeline:feature registry:pipeline deploy:registry
 shadow:deploy shadow:registry monitor:deploy monitor:registry
-monitor:feature governance:registry governance:feature governance:deploy
-registry:feature"
+monitor:feature monitor:shadow governance:registry governance:feature
+governance:deploy registry:feature"
 
 root=${1:-$(dirname "$0")/..}
 build=$2
