@@ -19,8 +19,9 @@ static const char usage_add[] =
 static const char usage_list[] =
 	"usage: mlops remote list [--json]\n"
 	"\n"
-	"Show the remotes: name, path, who added each and when; --json gives\n"
-	"one object per line.\n";
+	"Show the remotes: name, environment (\"-\" when its store cannot be\n"
+	"read), path, who added each and when; --json gives one object per\n"
+	"line (environment null when unknown).\n";
 static const char usage_rm[] =
 	"usage: mlops remote rm NAME\n"
 	"\n"
@@ -50,8 +51,8 @@ static int cmd_add(int argc, char **argv, struct cli *cli)
 
 static int cmd_list(int argc, char **argv, struct cli *cli)
 {
-	static const char *const headers[] = { "name", "path", "added_by",
-					       "added" };
+	static const char *const headers[] = { "name", "environment", "path",
+					       "added_by", "added" };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct governance_remote *rs = NULL;
 	struct table *t = NULL;
@@ -67,7 +68,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 	if (governance_remote_list(st, &rs, &n, &err) < 0)
 		return cli_fail(cli, &err);
 	if (!json)
-		t = table_new(4, headers);
+		t = table_new(5, headers);
 	for (size_t i = 0; i < n; i++) {
 		char when[TIME_RFC3339_MAX];
 		json_t *o;
@@ -75,12 +76,13 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		time_format(rs[i].added_us, when);
 		if (t) {
 			table_add(t, (const char *const[]){ rs[i].name,
-				  rs[i].path, rs[i].added_by, when });
+				  rs[i].env ? rs[i].env : "-", rs[i].path,
+				  rs[i].added_by, when });
 			continue;
 		}
-		o = json_pack("{s:s,s:s,s:s,s:s}", "name", rs[i].name,
-			      "path", rs[i].path, "added_by", rs[i].added_by,
-			      "added", when);
+		o = json_pack("{s:s,s:s?,s:s,s:s,s:s}", "name", rs[i].name,
+			      "environment", rs[i].env, "path", rs[i].path,
+			      "added_by", rs[i].added_by, "added", when);
 		jsonio_print(stdout, o);
 		json_decref(o);
 	}

@@ -30,6 +30,8 @@
 struct governance_remote {
 	char *name;
 	char *path;		/* the remote's .mlops directory, absolute */
+	char *env;		/* its environment, from its config.yaml, or
+				 * NULL when that cannot be read (gone) */
 	char *added_by;
 	int64_t added_us;
 };

@@ -9,6 +9,7 @@
 
 #include "core/audit.h"
 #include "core/config.h"
+#include "core/fs.h"
 #include "core/identity.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -144,9 +145,26 @@ void governance_remote_list_free(struct governance_remote *rs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(rs[i].name);
 		free(rs[i].path);
+		free(rs[i].env);
 		free(rs[i].added_by);
 	}
 	free(rs);
+}
+
+/* The environment the store at dir names, or NULL when its config
+ * cannot be read: a remote whose store went away is still listed. */
+static char *remote_env(const char *dir)
+{
+	struct spec_doc *cfg = NULL;
+	const char *env;
+	char *out = NULL;
+
+	if (!fs_is_dir(dir) || config_load(&cfg, dir, NULL) < 0)
+		return NULL;
+	env = config_get(cfg, "environment");
+	out = xstrdup(env ? env : "dev");
+	spec_free(cfg);
+	return out;
 }
 
 /* The remotes, all or (name not NULL) the one so named. */
@@ -173,6 +191,7 @@ static int select_remotes(struct store *st, const char *name,
 		r->path = xstrdup((const char *)sqlite3_column_text(q, 1));
 		r->added_us = sqlite3_column_int64(q, 2);
 		r->added_by = xstrdup((const char *)sqlite3_column_text(q, 3));
+		r->env = remote_env(r->path);
 	}
 	sqlite3_finalize(q);
 	if (ret < 0) {

@@ -25,10 +25,10 @@ test_expect_success 'remote add, list and rm, each audited' '
 	mlops remote add prod prod >out &&
 	grep "remote prod added" out &&
 	mlops remote list >list &&
-	grep "^prod	$PWD/prod/.mlops	tester@example.com	" list &&
+	grep "^prod	prod	$PWD/prod/.mlops	tester@example.com	" list &&
 	mlops remote list --json >list.json &&
-	jq -se "any(.name == \"prod\" and .path == \"$PWD/prod/.mlops\")" \
-		list.json &&
+	jq -se "any(.name == \"prod\" and .path == \"$PWD/prod/.mlops\" and
+		.environment == \"prod\")" list.json &&
 	mlops remote rm prod &&
 	mlops remote list --json >after &&
 	test_line_count = 0 after &&
@@ -103,7 +103,9 @@ test_expect_success 'a remote whose store went away is reported, not synced' '
 	mlops-registry register -a m.json churn >/dev/null &&
 	rm -rf prod &&
 	test_expect_code 4 mlops sync --to prod model churn/1 2>err &&
-	grep "remote .prod.: no store at" err
+	grep "remote .prod.: no store at" err &&
+	mlops remote list >list &&
+	grep "^prod	-	" list
 '
 
 test_done
