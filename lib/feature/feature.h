@@ -367,8 +367,10 @@ int feature_lineage_lookup(struct store *st, const char *hash, json_t **out,
  * otherwise is MLOPS_ENOTFOUND, a conflict), the offline files the
  * receiver does not list, each copied whole and installed by rename, and
  * the online records newer than the receiver's, in one transaction of
- * the receiver audited as "feature.import". Copying again changes
- * nothing; a copy killed half way is finished by the next. */
+ * the receiver audited as "feature.import", with an event of
+ * FEATURE_REPLICA_EVENT_TYPE. Copying again changes nothing; a copy
+ * killed half way is finished by the next. */
+#define FEATURE_REPLICA_EVENT_TYPE "Feature Group Data Imported"
 struct feature_replica_opts {
 	int64_t since_us;	/* only what was written since; INT64_MIN:
 				 * everything */

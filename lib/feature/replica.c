@@ -257,6 +257,22 @@ static int update_totals(struct replica *r, int64_t rows, int64_t last_us,
 	return ret;
 }
 
+/* In the receiver's transaction: "Feature Group Data Imported", so that
+ * a rule can react to the data that arrived (retrain on it). */
+static int emit_imported(struct replica *r, struct mlops_err *err)
+{
+	json_t *detail = json_pack("{s:s,s:I,s:I,s:I}", "SourceAccount",
+				   r->from->env, "files",
+				   (json_int_t)r->res->files, "records",
+				   (json_int_t)r->res->records, "bytes",
+				   (json_int_t)r->res->bytes);
+	int ret = feature_emit(r->to, r->tg, FEATURE_REPLICA_EVENT_TYPE,
+			       detail, err);
+
+	json_decref(detail);
+	return ret;
+}
+
 /* The copy proper: 1 when it found nothing to change. */
 static int replicate(struct replica *r, struct mlops_err *err)
 {
@@ -275,6 +291,8 @@ static int replicate(struct replica *r, struct mlops_err *err)
 	}
 	if (ret == 0)
 		ret = update_totals(r, rows, last_us, err);
+	if (ret == 0)
+		ret = emit_imported(r, err);
 	if (ret == 0)
 		ret = store_commit(r->to, err);
 	if (ret < 0)

@@ -64,6 +64,10 @@ void governance_remote_list_free(struct governance_remote *rs, size_t n);
 int governance_remote_open(struct store *st, const char *remote,
 			   struct store **out, struct mlops_err *err);
 
+/* The event a capture sync emits at the receiver, from this source. */
+#define GOVERNANCE_SYNC_EVENT_SOURCE "mlops.sync"
+#define GOVERNANCE_SYNC_CAPTURE_EVENT "Captured Data Imported"
+
 /* What a sync did. */
 struct governance_sync_result {
 	int64_t copied;		/* items (versions, files, records) copied */

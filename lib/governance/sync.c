@@ -24,6 +24,7 @@
 
 #include "core/audit.h"
 #include "core/copy.h"
+#include "core/event.h"
 #include "core/fs.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -441,16 +442,28 @@ static int capture_record(struct capture_sync *cs, const char *endpoint,
 			  struct mlops_err *err)
 {
 	struct sync_files sf = { "capture", endpoint, cs->from->env };
+	json_t *resources = json_pack("[s]", endpoint);
+	json_t *detail = json_pack("{s:s,s:s,s:I,s:I}", "EndpointName",
+				   endpoint, "SourceAccount", cs->from->env,
+				   "files", (json_int_t)cs->res->copied,
+				   "bytes", (json_int_t)cs->res->bytes);
 	int ret = store_begin(cs->to, err);
 
 	for (size_t i = 0; ret == 0 && i < cs->nfiles; i++)
 		ret = record_file(cs->to, cs->files[i].path,
 				  cs->files[i].hash, cs->files[i].bytes, &sf,
 				  err);
+	/* With the rows, so that a rule learns of the data exactly once. */
+	if (ret == 0)
+		ret = event_emit(cs->to, GOVERNANCE_SYNC_EVENT_SOURCE,
+				 GOVERNANCE_SYNC_CAPTURE_EVENT, resources,
+				 detail, NULL, err);
 	if (ret == 0)
 		ret = store_commit(cs->to, err);
 	if (ret < 0)
 		store_rollback(cs->to);
+	json_decref(resources);
+	json_decref(detail);
 	return ret;
 }
 

@@ -61,6 +61,11 @@ test_expect_success 'production capture syncs back to the ML store once' '
 		.user == \"tester@example.com\" and
 		any(.detail.sender_audit[]; .action == \"deploy.create\" and
 		    .env == \"prod\"))" audit &&
+	mlops event log --json --source mlops.sync >events &&
+	test_line_count = 1 events &&
+	jq -e ".\"detail-type\" == \"Captured Data Imported\" and
+		.account == \"test\" and .resources == [\"churn\"] and
+		.detail.SourceAccount == \"prod\" and .detail.files >= 1" events &&
 	mlops audit verify &&
 	mlops fsck
 '

@@ -52,6 +52,12 @@ test_expect_success 'a group syncs whole, then only what is new with --since' '
 	test_cmp two n &&
 	jq -se "any(.action == \"feature.import\" and .resource == \"customers\" and
 		any(.detail.sender_audit[]; .action == \"feature.ingest\"))" audit &&
+	MLOPS_STORE=$M mlops event log --json \
+		--type "Feature Group Data Imported" >events &&
+	test_line_count = 2 events &&
+	jq -se ".[0].detail.files == 2 and .[1].detail.files == 1 and
+		.[0].detail.SourceAccount == \"test\" and
+		.[0].account == \"ml\"" events &&
 	MLOPS_STORE=$M mlops fsck
 '
 
