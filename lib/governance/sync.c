@@ -445,7 +445,7 @@ static int capture_record(struct capture_sync *cs, const char *endpoint,
 	json_t *resources = json_pack("[s]", endpoint);
 	json_t *detail = json_pack("{s:s,s:s,s:I,s:I}", "EndpointName",
 				   endpoint, "SourceAccount", cs->from->env,
-				   "files", (json_int_t)cs->res->copied,
+				   "files", (json_int_t)cs->nfiles,
 				   "bytes", (json_int_t)cs->res->bytes);
 	int ret = store_begin(cs->to, err);
 
@@ -504,6 +504,9 @@ static int sync_capture(struct store *from, struct store *to,
 	} else {
 		if (ret == 0) {
 			json_object_set_new(e.detail, "files",
+					    json_integer((json_int_t)
+							 cs.nfiles));
+			json_object_set_new(e.detail, "copied",
 					    json_integer(res->copied));
 			json_object_set_new(e.detail, "bytes",
 					    json_integer((json_int_t)

@@ -109,6 +109,10 @@ test_expect_success 'a capture sync killed half way is finished by the next' '
 	jq -s "[.[] | select(.action == \"capture.import\")] | length" audit >n &&
 	echo 1 >one &&
 	test_cmp one n &&
+	jq -se "any(.action == \"capture.import\" and .detail.files == 20 and
+		.detail.copied == 0)" audit &&
+	mlops event log --json --source mlops.sync >events &&
+	jq -se "length == 1 and .[0].detail.files == 20" events &&
 	mlops gc --grace 0 >/dev/null &&
 	mlops fsck
 '
