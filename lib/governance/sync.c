@@ -401,6 +401,17 @@ static int hour_wanted(const int *parts, int64_t since_us)
 	return ((int64_t)timegm(&tm) + 3600) * TIME_US_PER_SEC > since_us;
 }
 
+/* 1 when rel in st is a symbolic link (or cannot be examined). */
+static int is_link(const struct store *st, const char *rel)
+{
+	char *path = store_path(st, rel);
+	struct stat sb;
+	int link = lstat(path, &sb) < 0 || S_ISLNK(sb.st_mode);
+
+	free(path);
+	return link;
+}
+
 /* Walk capture/ENDPOINT/YYYY/MM/DD/HH/NAME.jsonl below rel, depth 0 being
  * the year; hidden names are files still being written. */
 static int capture_walk(struct capture_sync *cs, const char *rel, int depth,
@@ -416,8 +427,9 @@ static int capture_walk(struct capture_sync *cs, const char *rel, int depth,
 		char *sub = fs_path_join(rel, name), *end;
 		size_t len = strlen(name);
 
-		if (ret < 0 || name[0] == '.') {
-			/* hidden, or stopped */
+		if (ret < 0 || name[0] == '.' || is_link(cs->from, sub)) {
+			/* hidden, a link (the gateway makes none: nothing
+			 * outside the store is copied), or stopped */
 		} else if (depth == 4) {
 			if (len > 6 && strcmp(name + len - 6, ".jsonl") == 0)
 				ret = capture_one(cs, sub, err);

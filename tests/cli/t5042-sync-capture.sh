@@ -117,6 +117,19 @@ test_expect_success 'a capture sync killed half way is finished by the next' '
 	mlops fsck
 '
 
+test_expect_success 'links in the sender'"'"'s capture folder are not followed' '
+	mlops init --env prod prod >/dev/null &&
+	fake_capture prod/.mlops churn 2026/01/01/00 1 &&
+	d=prod/.mlops/capture/churn/2026/01/01 &&
+	echo secret >secret.jsonl &&
+	ln -s "$PWD/secret.jsonl" "$d/00/99-99-999-x.churn-1.jsonl" &&
+	mkdir -p elsewhere/x && cp secret.jsonl elsewhere/x/a.jsonl &&
+	ln -s "$PWD/elsewhere" "$d/01" &&
+	mlops sync --from ./prod capture churn >out &&
+	grep "1 copied" out &&
+	! grep -r secret "$MLOPS_STORE/capture"
+'
+
 test_expect_success 'a capture file there with other content is a conflict' '
 	mlops init --env prod prod >/dev/null &&
 	fake_capture prod/.mlops churn 2026/01/01/00 2 &&
