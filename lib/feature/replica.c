@@ -81,6 +81,33 @@ static int receiver_group(struct replica *r, struct mlops_err *err)
 	return ret;
 }
 
+/* 1 when path may name one of group's offline files at a receiver:
+ * below offline/GROUP/, no "." or ".." component, no empty one. The
+ * sender's database says where its files are; the receiver writes
+ * nowhere else for it. */
+static int valid_part_path(const char *path, const char *group)
+{
+	size_t n = strlen(group);
+	const char *p;
+
+	if (strncmp(path, "offline/", 8) != 0 ||
+	    strncmp(path + 8, group, n) != 0 || path[8 + n] != '/')
+		return 0;
+	for (p = path; *p; ) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 0 || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += len;
+		if (*p == '/')
+			p++;
+		else
+			break;
+	}
+	return path[strlen(path) - 1] != '/';
+}
+
 /* 1 when the receiver lists the offline file path, else 0. */
 static int listed(struct store *st, const char *path, struct mlops_err *err)
 {
@@ -118,6 +145,14 @@ static int copy_parts(struct replica *r, struct mlops_err *err)
 		struct replica_part *p;
 		char *src, *dst;
 
+		if (!path || !valid_part_path(path, r->g->name)) {
+			ret = mlops_err_set(err, MLOPS_EINPUT, "%s: offline "
+					    "file '%s' of group '%s' is not "
+					    "below offline/%s/", r->from->dir,
+					    path ? path : "", r->g->name,
+					    r->g->name);
+			break;
+		}
 		if ((ret = listed(r->to, path, err)) != 0) {
 			if (ret == 1) {
 				r->res->present++;

@@ -109,6 +109,16 @@ test_expect_success 'two syncs of one group at once apply it once' '
 	test_cmp a b
 '
 
+test_expect_success 'a sender whose files lie outside its offline folder is refused' '
+	mlops init --env ml ml >/dev/null &&
+	test_customers_group &&
+	sqlite3 "$MLOPS_STORE/mlops.db" \
+		"UPDATE feature_part SET path = \"offline/customers/../../../../evil.csv.gz\"" &&
+	test_expect_code 3 mlops sync --to ./ml features customers 2>err &&
+	grep "is not below offline/customers/" err &&
+	! test -e ../evil.csv.gz && ! test -e ../../evil.csv.gz
+'
+
 test_expect_success 'a group defined otherwise at the receiver is refused' '
 	mlops init --env ml ml >/dev/null &&
 	test_customers_group &&
