@@ -24,7 +24,7 @@
 ALLOWED="pipeline:feature registry:pipeline deploy:registry
 shadow:deploy shadow:registry monitor:deploy monitor:registry
 monitor:feature monitor:shadow governance:registry governance:feature
-governance:deploy registry:feature"
+governance:deploy governance:monitor registry:feature"
 
 root=${1:-$(dirname "$0")/..}
 build=$2

@@ -61,8 +61,9 @@ static void print_result(const struct store *from, const struct store *to,
 	if (kind == GOVERNANCE_SYNC_FEATURES)
 		printf(", %" PRId64 " online records", r->records);
 	if (kind == GOVERNANCE_SYNC_MODEL)
-		printf(", %" PRId64 " aliases set, %" PRId64 " card revisions",
-		       r->aliases, r->card_revisions);
+		printf(", %" PRId64 " aliases set, %" PRId64 " card revisions"
+		       ", %" PRId64 " baselines", r->aliases,
+		       r->card_revisions, r->baselines);
 	printf(" in %.3f s (%.1f MB/s)\n", secs, mbs);
 }
 

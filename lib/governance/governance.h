@@ -76,6 +76,8 @@ struct governance_sync_result {
 	int64_t records;	/* feature: online records applied */
 	int64_t aliases;	/* model: aliases set on the receiver */
 	int64_t card_revisions;	/* model: card revisions added later */
+	int64_t baselines;	/* model: monitoring baseline attached (1)
+				 * where the receiver had none */
 	int card_diverged;	/* model: the receiver's card has revisions
 				 * of its own, so it was left alone */
 	char *item;		/* what was synced, "churn/3" (the caller

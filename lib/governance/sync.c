@@ -4,7 +4,8 @@
  * A model version travels as the registry's export stream, through a
  * temporary file of the receiver, and is imported there in one
  * transaction; its aliases follow, and the card revisions the sender
- * made since (unless the receiver's card went its own way). A feature group goes through
+ * made since (unless the receiver's card went its own way), and its
+ * monitoring baseline where the receiver has none. A feature group goes through
  * feature_replica_copy(). Captured data is files: each complete capture
  * file the receiver lacks is copied whole and installed by rename under
  * the sender's path, then one transaction of the receiver records every
@@ -26,11 +27,14 @@
 #include "core/copy.h"
 #include "core/event.h"
 #include "core/fs.h"
+#include "core/jsonio.h"
+#include "core/object.h"
 #include "core/time.h"
 #include "core/xalloc.h"
 #include "deploy/deploy.h"
 #include "feature/feature.h"
 #include "governance/governance.h"
+#include "monitor/monitor.h"
 #include "registry/registry.h"
 
 /* The sender's audit records kept in an import's detail: the newest. */
@@ -171,6 +175,57 @@ static int sync_card(struct store *from, struct store *to,
 	return ret;
 }
 
+/* The sender's monitoring baseline of the version, attached at the
+ * receiver when it has none (one of its own is its business), through
+ * a temporary folder of the receiver: the blobs, verified. */
+static int sync_baseline(struct store *from, struct store *to,
+			 const struct registry_version *mv,
+			 struct governance_sync_result *res,
+			 struct mlops_err *err)
+{
+	static const char *const keys[] = { "statistics", "constraints" };
+	json_t *theirs = NULL, *ours = NULL;
+	char *tmpl = NULL, *dir = NULL, *resolved = NULL, *paths[2] = { 0 };
+	int ret = registry_baseline_get(from, mv->group, mv->version,
+					&theirs, err);
+
+	if (ret == 0 && theirs)
+		ret = registry_baseline_get(to, mv->group, mv->version, &ours,
+					    err);
+	if (ret < 0 || !theirs || ours)
+		goto out;
+	tmpl = store_path(to, "tmp/.sync-baseline.XXXXXX");
+	dir = mkdtemp(tmpl);
+	if (!dir) {
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
+				      "make a folder like '%s'", tmpl);
+		goto out;
+	}
+	for (int i = 0; ret == 0 && i < 2; i++) {
+		paths[i] = xasprintf("%s/%s.json", dir, keys[i]);
+		ret = object_export_file(from, jsonio_str(theirs, keys[i]),
+					 paths[i], err);
+	}
+	if (ret == 0)
+		ret = monitor_baseline_register(to, dir, res->item, &resolved,
+						err);
+	if (ret == 0)
+		res->baselines = 1;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (paths[i])
+			unlink(paths[i]);
+		free(paths[i]);
+	}
+	if (dir)
+		rmdir(dir);
+	free(tmpl);
+	free(resolved);
+	json_decref(theirs);
+	json_decref(ours);
+	return ret;
+}
+
 static int sync_model(struct store *from, struct store *to, const char *ref,
 		      struct governance_sync_result *res,
 		      struct mlops_err *err)
@@ -227,6 +282,8 @@ copied:
 	}
 	if (ret == 0)
 		ret = sync_card(from, to, mv, res, err);
+	if (ret == 0)
+		ret = sync_baseline(from, to, mv, res, err);
 out:
 	if (fd >= 0) {
 		close(fd);

@@ -88,6 +88,27 @@ test_expect_success 'card revisions made later follow; a diverged card stays' '
 	(cd prod && MLOPS_STORE=$P test_store_unchanged ../prod.snap)
 '
 
+test_expect_success 'the monitoring baseline travels where there is none' '
+	mlops init --env prod prod >/dev/null &&
+	mlops remote add prod prod &&
+	make_version &&
+	printf "a,b\n1,2\n3,4\n" >train.csv &&
+	mlops-monitor baseline --data train.csv --register churn/1 -o base \
+		>/dev/null &&
+	mlops sync --to prod model churn/1 >out &&
+	grep "1 copied, .*, 1 baselines" out &&
+	mlops sync --to prod model churn/1 >out &&
+	grep "0 copied, .*, 0 baselines" out &&
+	P=$PWD/prod/.mlops &&
+	mlops-registry show --json churn/1 | jq -S .baseline >a &&
+	MLOPS_STORE=$P mlops-registry show --json churn/1 | jq -S .baseline >b &&
+	jq -e ".statistics | length == 64" b &&
+	jq -S "{statistics, constraints}" a >ha &&
+	jq -S "{statistics, constraints}" b >hb &&
+	test_cmp ha hb &&
+	MLOPS_STORE=$P mlops fsck
+'
+
 test_expect_success 'production deploys the synced version and answers' '
 	mlops init --env prod prod >/dev/null &&
 	mlops remote add prod prod &&
