@@ -145,7 +145,7 @@ load_client() {
 
 # wait_capture ENDPOINT N: until N records are in completed files.
 wait_capture() {
-	for i in $(seq 1 100); do
+	for i in $(seq 1 200); do
 		n=$(cat "$MLOPS_STORE"/capture/"$1"/*/*/*/*/*.jsonl 2>/dev/null | wc -l)
 		test "$n" -ge "$2" && return 0
 		sleep 0.1
