@@ -15,13 +15,6 @@
  * share, as is usual, rather than as an infinite index. */
 #define PSI_FLOOR 1e-4
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The shares of ref and cur in PSI_BINS bins bounded by ref's deciles
  * (bin i holds values above edge i-1 and up to edge i). Sorts both. */
 static void decile_shares(double *ref, size_t nr, double *cur, size_t nc,
@@ -30,8 +23,8 @@ static void decile_shares(double *ref, size_t nr, double *cur, size_t nc,
 	double edges[PSI_BINS - 1];
 	size_t i = 0, j = 0;
 
-	qsort(ref, nr, sizeof(*ref), cmp_double);
-	qsort(cur, nc, sizeof(*cur), cmp_double);
+	monitor_sort_doubles(ref, nr);
+	monitor_sort_doubles(cur, nc);
 	for (int b = 1; b < PSI_BINS; b++)
 		edges[b - 1] = ref[(size_t)b * nr / PSI_BINS];
 	for (int b = 0; b < PSI_BINS; b++) {
@@ -83,8 +76,8 @@ static double wasserstein(double *a, size_t n1, double *b, size_t n2)
 	double s = 0, prev = 0;
 	int started = 0;
 
-	qsort(a, n1, sizeof(*a), cmp_double);
-	qsort(b, n2, sizeof(*b), cmp_double);
+	monitor_sort_doubles(a, n1);
+	monitor_sort_doubles(b, n2);
 	while (i < n1 || j < n2) {
 		double v = i < n1 && (j >= n2 || a[i] <= b[j]) ? a[i] : b[j];
 

@@ -4,6 +4,10 @@
  * MONITOR_PROFILE_DISTINCT_CAP and a HyperLogLog of every value. Memory
  * depends on the number of columns, never on the number of rows. */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@ static void column_init(struct monitor_profile_column *c, const char *name)
 	monitor_kll_init(&c->kll, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
 	c->dist_slots = 2 * MONITOR_PROFILE_DISTINCT_CAP;
 	c->dist = xcalloc(c->dist_slots, sizeof(*c->dist));
+	c->dist_hash = xcalloc(c->dist_slots, sizeof(*c->dist_hash));
 	monitor_hll_init(&c->hll);
 }
 
@@ -36,6 +41,7 @@ static void column_release(struct monitor_profile_column *c)
 	for (size_t i = 0; i < c->dist_slots; i++)
 		free(c->dist[i].value);
 	free(c->dist);
+	free(c->dist_hash);
 	free(c->values);
 }
 
@@ -47,97 +53,137 @@ void monitor_profile_release(struct monitor_profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* A value the exact table has no room for. HyperLogLog is only needed
+ * once the table overflows: it is then given the hash of every value in
+ * the table, which are all the values seen so far, and from there on
+ * every value the table does not hold (HLL ignores repeats, so this
+ * yields the same registers as adding every value). */
+static void overflow(struct monitor_profile_column *c, uint64_t h)
+{
+	if (!c->dist_overflow) {
+		c->dist_overflow = 1;
+		for (size_t i = 0; i < c->dist_slots; i++)
+			if (c->dist[i].value)
+				monitor_hll_add_hash(&c->hll, c->dist[i].hash);
+	}
+	monitor_hll_add_hash(&c->hll, h);
+}
+
+static inline int same_bytes(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 static void count_value(struct monitor_profile_column *c, const char *s,
 			size_t len)
 {
-	uint64_t h = monitor_hll_hash(s, len);
+	uint64_t h = monitor_hll_hash(s, len), key = h ? h : 1;
 	size_t i = h & (c->dist_slots - 1);
 
-	monitor_hll_add_hash(&c->hll, h);
-	for (;;) {
-		struct monitor_profile_distinct *d = &c->dist[i];
+	for (;; i = (i + 1) & (c->dist_slots - 1)) {
+		struct monitor_profile_distinct *d;
 
-		if (!d->value) {
-			if (c->ndist >= MONITOR_PROFILE_DISTINCT_CAP) {
-				c->dist_overflow = 1;
-				return;
-			}
-			d->value = xmalloc(len + 1);
-			memcpy(d->value, s, len);
-			d->value[len] = '\0';
-			d->hash = h;
-			d->len = len;
-			d->count = 1;
-			c->ndist++;
-			return;
-		}
-		if (d->hash == h && d->len == len &&
-		    memcmp(d->value, s, len) == 0) {
+		if (c->dist_hash[i] == 0)
+			break;
+		d = &c->dist[i];
+		if (c->dist_hash[i] == key && d->len == len &&
+		    same_bytes(d->value, s, len)) {
 			d->count++;
 			return;
 		}
-		i = (i + 1) & (c->dist_slots - 1);
+	}
+	if (c->ndist >= MONITOR_PROFILE_DISTINCT_CAP) {
+		overflow(c, h);
+		return;
+	}
+	c->dist_hash[i] = key;
+	c->dist[i].value = xmalloc(len + 1);
+	memcpy(c->dist[i].value, s, len);
+	c->dist[i].value[len] = '\0';
+	c->dist[i].hash = h;
+	c->dist[i].len = len;
+	c->dist[i].count = 1;
+	c->ndist++;
+}
+
+/* Fold n numbers of c, in order, into its moments, extremes and KLL
+ * sketch (or its kept values). The mean and the sum of squared
+ * deviations of the n are merged into c's by Chan et al.'s pairwise
+ * formula, which is as stable as Welford's update one value at a time;
+ * sum is the plain running sum. */
+static void add_numbers(struct monitor_profile_column *c, const double *v,
+			size_t n, int keep)
+{
+	double sum = c->sum, lo = c->min, hi = c->max, s[4] = {0, 0, 0, 0};
+	double q[4] = {0, 0, 0, 0}, mean, m2, d, na = (double)c->n_num, nt;
+	size_t i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		sum += v[i];
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	for (i = 0; i + 4 <= n; i += 4)
+		for (int l = 0; l < 4; l++)
+			s[l] += v[i + l];
+	for (; i < n; i++)
+		s[0] += v[i];
+	mean = ((s[0] + s[1]) + (s[2] + s[3])) / (double)n;
+	for (i = 0; i + 4 <= n; i += 4)
+		for (int l = 0; l < 4; l++)
+			q[l] += (v[i + l] - mean) * (v[i + l] - mean);
+	for (; i < n; i++)
+		q[0] += (v[i] - mean) * (v[i] - mean);
+	m2 = (q[0] + q[1]) + (q[2] + q[3]);
+	c->n_num += n;
+	nt = (double)c->n_num;
+	d = mean - c->mean;
+	c->mean += d * ((double)n / nt);
+	c->m2 += m2 + d * d * (na * (double)n / nt);
+	c->sum = sum;
+	c->min = lo;
+	c->max = hi;
+	if (keep) {
+		ALLOC_GROW(c->values, c->nvalues + n, c->values_cap);
+		memcpy(c->values + c->nvalues, v, n * sizeof(*v));
+		c->nvalues += n;
+	} else {
+		monitor_kll_add_many(&c->kll, v, n);
 	}
 }
 
-/* 1 for an integer, 2 for another finite number, 0 for text; *v gets
- * the number. Integers are optional sign and digits, as Deequ's regular
- * expression has them. */
-static int classify(const char *s, size_t len, double *v)
+/* Count the field s (len bytes, not empty) by type and in the distinct
+ * table: its kind (MONITOR_NUMBER_*, *v set for a number), or -1 for
+ * text that is not UTF-8. */
+static int add_field(struct monitor_profile_column *c, const char *s,
+		     size_t len, double *v)
 {
-	size_t i = (s[0] == '-' || s[0] == '+');
-	int digits = 0;
-	char *end;
+	int kind = monitor_number_parse(s, len, v);
 
-	while (i < len && s[i] >= '0' && s[i] <= '9') {
-		i++;
-		digits = 1;
+	if (kind == MONITOR_NUMBER_TEXT) {
+		if (!utf8_valid(s, len))
+			return -1;
+		c->n_string++;
+	} else if (kind == MONITOR_NUMBER_INTEGRAL) {
+		c->n_integral++;
+	} else {
+		c->n_fractional++;
 	}
-	if (i == len && digits) {
-		if (len <= 18) {
-			long long x = 0;
+	count_value(c, s, len);
+	return kind;
+}
 
-			for (size_t j = (s[0] == '-' || s[0] == '+'); j < len;
-			     j++)
-				x = x * 10 + (s[j] - '0');
-			*v = (double)(s[0] == '-' ? -x : x);
-		} else {
-			*v = strtod(s, NULL);
-		}
-		return 1;
-	}
-	if (i < len && s[i] == '.') {
-		/* Clinger's fast path: with at most 15 digits the mantissa
-		 * and 10^frac are exact doubles, so one division rounds
-		 * correctly, as strtod would. */
-		static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
-			1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
-			1e15 };
-		size_t j = i + 1, ndig = 0, frac;
-		long long m = 0;
-
-		while (j < len && s[j] >= '0' && s[j] <= '9')
-			j++;
-		frac = j - i - 1;
-		for (size_t k = (s[0] == '-' || s[0] == '+'); k < j; k++)
-			if (s[k] != '.' && ++ndig <= 15)
-				m = m * 10 + (s[k] - '0');
-		if (j == len && ndig > 0 && ndig <= 15) {
-			*v = (double)m / p10[frac];
-			if (s[0] == '-')
-				*v = -*v;
-			return 2;
-		}
-	}
-	/* strtod also takes "nan", "inf" and hex, which are text here. */
-	for (size_t j = 0; j < len; j++)
-		if (!strchr("0123456789+-.eE", s[j]))
-			return 0;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (end != s + len || !isfinite(*v))
-		return 0;
-	return 2;
+static int not_utf8(struct monitor_profile_column *c, const char *name,
+		    long line, struct mlops_err *err)
+{
+	return mlops_err_set(err, MLOPS_EINPUT,
+			     "%s:%ld: column '%s': value is not UTF-8", name,
+			     line, c->name);
 }
 
 static int add_value(struct monitor_profile_column *c, const char *s,
@@ -151,37 +197,11 @@ static int add_value(struct monitor_profile_column *c, const char *s,
 		c->n_missing++;
 		return 0;
 	}
-	kind = classify(s, len, &v);
-	if (kind == 0) {
-		if (!utf8_valid(s, len))
-			return mlops_err_set(err, MLOPS_EINPUT,
-					     "%s:%ld: column "
-					     "'%s': value is not UTF-8",
-					     name, line, c->name);
-		c->n_string++;
-	} else {
-		double d;
-
-		if (kind == 1)
-			c->n_integral++;
-		else
-			c->n_fractional++;
-		c->n_num++;
-		c->sum += v;
-		d = v - c->mean;
-		c->mean += d / (double)c->n_num;
-		c->m2 += d * (v - c->mean);
-		if (v < c->min)
-			c->min = v;
-		if (v > c->max)
-			c->max = v;
-		monitor_kll_add(&c->kll, v);
-		if (keep) {
-			ALLOC_GROW(c->values, c->nvalues + 1, c->values_cap);
-			c->values[c->nvalues++] = v;
-		}
-	}
-	count_value(c, s, len);
+	kind = add_field(c, s, len, &v);
+	if (kind < 0)
+		return not_utf8(c, name, line, err);
+	if (kind != MONITOR_NUMBER_TEXT)
+		add_numbers(c, &v, 1, keep);
 	return 0;
 }
 
@@ -215,11 +235,270 @@ static int set_columns(struct monitor_profile *p, size_t n, char *const *names,
 	return 0;
 }
 
+/* CSV is read in blocks of rows. The main thread fills one block with
+ * the reader while the threads (the main one too, once it is done
+ * filling) profile the block before, each taking whole columns; a column
+ * thus sees its values in file order whatever the number of threads,
+ * and the profile is the same as one thread makes. */
+#define BLOCK_ROWS 4096
+#define BLOCK_BYTES (1 << 20)
+
+struct block {
+	size_t nrows;
+	char *bytes;   /* the fields of every row, NUL-terminated */
+	size_t len, cap;
+	uint32_t *off; /* row r, field j: bytes + off[r * (ncols + 1) + j] */
+	size_t off_cap;
+	long line[BLOCK_ROWS];
+};
+
+struct csv_pass {
+	struct monitor_profile *p;
+	const char *name;
+	struct block blk[2];
+	double **scratch;     /* per column, BLOCK_ROWS numbers */
+	size_t *bad_row;      /* per column, its first non-UTF-8 row */
+	const struct block *work;
+	atomic_size_t next;   /* the next column of work to take */
+	struct gate {
+		/* A barrier whose size is set once the threads have
+		 * started (pthread_create may give fewer than asked). */
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		unsigned count, waiting;
+		unsigned long gen;
+	} gate;
+	int done;
+};
+
+static void gate_wait(struct gate *g)
+{
+	unsigned long gen;
+
+	pthread_mutex_lock(&g->mu);
+	gen = g->gen;
+	if (++g->waiting >= g->count) {
+		g->waiting = 0;
+		g->gen++;
+		pthread_cond_broadcast(&g->cv);
+	} else {
+		while (gen == g->gen)
+			pthread_cond_wait(&g->cv, &g->mu);
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void block_add(struct block *b, size_t n, char *const *fields,
+		      const struct csv_reader *r)
+{
+	size_t base = b->len, span, *lens = NULL, lens_small[64];
+	uint32_t *off;
+	int contiguous = 1;
+
+	lens = n <= 64 ? lens_small : xmalloc(n * sizeof(*lens));
+	for (size_t i = 0; i < n; i++) {
+		lens[i] = csv_field_len(r, i);
+		if (i + 1 < n && fields[i] + lens[i] + 1 != fields[i + 1])
+			contiguous = 0;
+	}
+	span = (size_t)(fields[n - 1] - fields[0]) + lens[n - 1] + 1;
+	ALLOC_GROW(b->off, (b->nrows + 1) * (n + 1), b->off_cap);
+	off = b->off + b->nrows * (n + 1);
+	if (contiguous) {
+		/* The reader keeps a record's fields back to back: one
+		 * copy. */
+		ALLOC_GROW(b->bytes, b->len + span, b->cap);
+		memcpy(b->bytes + b->len, fields[0], span);
+		for (size_t i = 0; i < n; i++)
+			off[i] = (uint32_t)(base + (size_t)(fields[i] -
+							    fields[0]));
+		b->len += span;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			ALLOC_GROW(b->bytes, b->len + lens[i] + 1, b->cap);
+			off[i] = (uint32_t)b->len;
+			memcpy(b->bytes + b->len, fields[i], lens[i] + 1);
+			b->len += lens[i] + 1;
+		}
+	}
+	off[n] = (uint32_t)b->len;
+	b->line[b->nrows++] = csv_record_line(r);
+	if (lens != lens_small)
+		free(lens);
+}
+
+/* Profile column j of the block b. */
+static void profile_block_column(struct csv_pass *ps, const struct block *b,
+				 size_t j)
+{
+	struct monitor_profile_column *c = &ps->p->cols[j];
+	size_t stride = ps->p->ncols + 1, nv = 0;
+	double *v = ps->scratch[j];
+
+	for (size_t r = 0; r < b->nrows; r++) {
+		const uint32_t *o = b->off + r * stride + j;
+		size_t len = o[1] - o[0] - 1;
+		int kind;
+
+		if (len == 0) {
+			c->n_missing++;
+			continue;
+		}
+		kind = add_field(c, b->bytes + o[0], len, &v[nv]);
+		if (kind < 0) {
+			ps->bad_row[j] = r;
+			return;
+		}
+		nv += kind != MONITOR_NUMBER_TEXT;
+	}
+	add_numbers(c, v, nv, ps->p->keep);
+}
+
+static void take_columns(struct csv_pass *ps)
+{
+	size_t j;
+
+	while ((j = atomic_fetch_add(&ps->next, 1)) < ps->p->ncols)
+		profile_block_column(ps, ps->work, j);
+}
+
+static void *worker(void *arg)
+{
+	struct csv_pass *ps = arg;
+
+	for (;;) {
+		gate_wait(&ps->gate);
+		if (ps->done)
+			return NULL;
+		take_columns(ps);
+		gate_wait(&ps->gate);
+	}
+}
+
+/* Fill b from r with rows of n fields: 1 when full, 0 at the end of the
+ * input, or an error. */
+static int block_fill(struct block *b, struct csv_reader *r, size_t n,
+		      uint64_t *items, struct mlops_err *err)
+{
+	char **fields;
+	int ret = 1;
+
+	b->nrows = 0;
+	b->len = 0;
+	while (b->nrows < BLOCK_ROWS && b->len < BLOCK_BYTES &&
+	       (ret = csv_read_row(r, n, &fields, err)) > 0) {
+		block_add(b, n, fields, r);
+		(*items)++;
+	}
+	return ret;
+}
+
+/* The first value that is not UTF-8 in b, in file order, as an error. */
+static int block_error(struct csv_pass *ps, const struct block *b,
+		       struct mlops_err *err)
+{
+	size_t best = SIZE_MAX, col = 0;
+
+	for (size_t j = 0; j < ps->p->ncols; j++)
+		if (ps->bad_row[j] < best) {
+			best = ps->bad_row[j];
+			col = j;
+		}
+	if (best == SIZE_MAX)
+		return 0;
+	return not_utf8(&ps->p->cols[col], ps->name, b->line[best], err);
+}
+
+static unsigned thread_count(unsigned want, size_t ncols)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (want == 0)
+		want = online > 0 ? (unsigned)online : 1;
+	if (want > ncols)
+		want = ncols ? (unsigned)ncols : 1;
+	return want > 64 ? 64 : want;
+}
+
+/* Profile the rows of r, whose first row (when first_row is set) has
+ * been read already into fields. */
+static int profile_rows(struct monitor_profile *p, struct csv_reader *r,
+			const char *name, char **first_row, unsigned threads,
+			struct mlops_err *err)
+{
+	struct csv_pass ps = {0};
+	struct mlops_err read_err = MLOPS_ERR_INIT;
+	pthread_t tid[64];
+	unsigned nt = thread_count(threads, p->ncols), started = 0;
+	size_t n = p->ncols, cur = 0;
+	int ret, rd;
+
+	ps.p = p;
+	ps.name = name;
+	ps.scratch = xcalloc(n, sizeof(*ps.scratch));
+	ps.bad_row = xcalloc(n, sizeof(*ps.bad_row));
+	for (size_t j = 0; j < n; j++)
+		ps.scratch[j] = xmalloc(BLOCK_ROWS * sizeof(double));
+	pthread_mutex_init(&ps.gate.mu, NULL);
+	pthread_cond_init(&ps.gate.cv, NULL);
+	ps.gate.count = UINT_MAX;
+	for (unsigned t = 1; t < nt; t++) {
+		if (pthread_create(&tid[started], NULL, worker, &ps) != 0)
+			break;
+		started++;
+	}
+	pthread_mutex_lock(&ps.gate.mu);
+	ps.gate.count = started + 1;
+	pthread_mutex_unlock(&ps.gate.mu);
+	if (first_row) {
+		block_add(&ps.blk[0], n, first_row, r);
+		p->item_count++;
+	}
+	rd = block_fill(&ps.blk[0], r, n, &p->item_count, &read_err);
+	ret = 0;
+	while (ps.blk[cur].nrows > 0 && ret == 0) {
+		const struct block *b = &ps.blk[cur];
+
+		ps.work = b;
+		atomic_store(&ps.next, 0);
+		for (size_t j = 0; j < n; j++)
+			ps.bad_row[j] = SIZE_MAX;
+		gate_wait(&ps.gate);
+		cur ^= 1;
+		ps.blk[cur].nrows = 0;
+		if (rd > 0)
+			rd = block_fill(&ps.blk[cur], r, n, &p->item_count,
+					&read_err);
+		take_columns(&ps);
+		gate_wait(&ps.gate);
+		ret = block_error(&ps, b, err);
+	}
+	ps.done = 1;
+	gate_wait(&ps.gate);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&ps.gate.mu);
+	pthread_cond_destroy(&ps.gate.cv);
+	for (int i = 0; i < 2; i++) {
+		free(ps.blk[i].bytes);
+		free(ps.blk[i].off);
+	}
+	for (size_t j = 0; j < n; j++)
+		free(ps.scratch[j]);
+	free(ps.scratch);
+	free(ps.bad_row);
+	if (ret == 0 && rd < 0) {
+		*err = read_err;
+		ret = rd;
+	}
+	return ret;
+}
+
 static int read_csv(struct monitor_profile *p, int fd, const char *name,
-		    int header, struct mlops_err *err)
+		    int header, unsigned threads, struct mlops_err *err)
 {
 	struct csv_reader *r = csv_reader_new(fd, name);
-	char **fields;
+	char **fields = NULL;
 	size_t n;
 	int ret;
 
@@ -230,33 +509,21 @@ static int read_csv(struct monitor_profile *p, int fd, const char *name,
 		ret = csv_read_header(r, &n, &names, err);
 		if (ret == 0)
 			ret = set_columns(p, n, names, name, err);
-		if (ret < 0)
-			goto out;
-		ret = csv_read_row(r, n, &fields, err);
+		if (ret == 0)
+			ret = profile_rows(p, r, name, NULL, threads, err);
 	} else {
 		ret = csv_read(r, &n, &fields, err);
 		if (ret == 0)
 			ret = mlops_err_set(err, MLOPS_EINPUT,
 					    "%s: no data rows", name);
-		if (ret > 0 && set_columns(p, n, NULL, name, err) < 0)
-			ret = err->code;
-	}
-	while (ret > 0) {
-		long line = csv_record_line(r);
-
-		p->item_count++;
-		for (size_t i = 0; i < n && ret > 0; i++)
-			if (add_value(&p->cols[i], fields[i],
-				      csv_field_len(r, i), p->keep, name, line,
-				      err) < 0)
-				ret = err->code;
 		if (ret > 0)
-			ret = csv_read_row(r, n, &fields, err);
+			ret = set_columns(p, n, NULL, name, err);
+		if (ret == 0)
+			ret = profile_rows(p, r, name, fields, threads, err);
 	}
 	if (ret == 0 && p->item_count == 0)
 		ret =
 		    mlops_err_set(err, MLOPS_EINPUT, "%s: no data rows", name);
-out:
 	csv_reader_free(r);
 	return ret;
 }
@@ -379,18 +646,19 @@ static int read_jsonl(struct monitor_profile *p, int fd, const char *name,
 	return ret;
 }
 
-static int profile_read(struct monitor_profile *out, int fd, const char *name,
-			enum monitor_profile_format format, int header,
-			int keep, struct mlops_err *err)
+int monitor_profile_read_opts(struct monitor_profile *out, int fd,
+			      const char *name,
+			      const struct monitor_profile_opts *o,
+			      struct mlops_err *err)
 {
 	struct monitor_profile p = {0};
 	int ret;
 
-	p.keep = keep;
-	if (format == MONITOR_PROFILE_JSONL)
+	p.keep = o->keep;
+	if (o->format == MONITOR_PROFILE_JSONL)
 		ret = read_jsonl(&p, fd, name, err);
 	else
-		ret = read_csv(&p, fd, name, header, err);
+		ret = read_csv(&p, fd, name, o->header, o->threads, err);
 	if (ret < 0) {
 		monitor_profile_release(&p);
 		return ret;
@@ -403,7 +671,9 @@ int monitor_profile_read(struct monitor_profile *out, int fd, const char *name,
 			 enum monitor_profile_format format, int header,
 			 struct mlops_err *err)
 {
-	return profile_read(out, fd, name, format, header, 0, err);
+	struct monitor_profile_opts o = {format, header, 0, 0};
+
+	return monitor_profile_read_opts(out, fd, name, &o, err);
 }
 
 int monitor_profile_read_values(struct monitor_profile *out, int fd,
@@ -411,7 +681,9 @@ int monitor_profile_read_values(struct monitor_profile *out, int fd,
 				enum monitor_profile_format format, int header,
 				struct mlops_err *err)
 {
-	return profile_read(out, fd, name, format, header, 1, err);
+	struct monitor_profile_opts o = {format, header, 1, 0};
+
+	return monitor_profile_read_opts(out, fd, name, &o, err);
 }
 
 enum monitor_profile_type
