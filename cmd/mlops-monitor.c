@@ -10,6 +10,7 @@
 #include "core/fs.h"
 #include "core/jsonio.h"
 #include "core/parse.h"
+#include "core/xalloc.h"
 #include "mlops-monitor/verbs.h"
 #include "monitor/monitor.h"
 
@@ -366,6 +367,51 @@ static int print_drift(const char *feature, enum monitor_drift_method m,
 
 enum { OPT_JSON = 300, OPT_METHOD, OPT_REFERENCE, OPT_THRESHOLD };
 
+/* Drift of every column of ref that cur has too, computed at once on
+ * o's threads, printed in ref's order; *over is set when a statistic
+ * exceeds *threshold (if not NULL). */
+static int drift_all(const struct monitor_profile *ref,
+		     const struct monitor_profile *cur,
+		     enum monitor_drift_method m, const struct data_opts *o,
+		     int json, const double *threshold, int *over,
+		     struct cli *cli)
+{
+	const struct monitor_profile_column **a, **b;
+	struct monitor_drift *d;
+	const char **names;
+	int *applies, ret = 0;
+	size_t n = 0;
+
+	a = xcalloc(ref->ncols + 1, sizeof(*a));
+	b = xcalloc(ref->ncols + 1, sizeof(*b));
+	names = xcalloc(ref->ncols + 1, sizeof(*names));
+	for (size_t i = 0; i < ref->ncols; i++)
+		for (size_t j = 0; j < cur->ncols; j++)
+			if (strcmp(ref->cols[i].name, cur->cols[j].name) == 0) {
+				names[n] = ref->cols[i].name;
+				a[n] = &ref->cols[i];
+				b[n++] = &cur->cols[j];
+			}
+	d = xcalloc(n + 1, sizeof(*d));
+	applies = xcalloc(n + 1, sizeof(*applies));
+	monitor_drift_many(d, applies, m, a, b, n, o->threads);
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (!applies[i])
+			continue;
+		if (print_drift(names[i], m, &d[i], json) < 0)
+			ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write to "
+					"standard output");
+		if (threshold && d[i].statistic > *threshold)
+			*over = 1;
+	}
+	free(a);
+	free(b);
+	free(names);
+	free(d);
+	free(applies);
+	return ret;
+}
+
 static int cmd_drift(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -449,20 +495,8 @@ static int cmd_drift(int argc, char **argv, struct cli *cli)
 		monitor_profile_release(&ref);
 		return ret;
 	}
-	for (size_t i = 0; i < ref.ncols && ret == 0; i++)
-		for (size_t j = 0; j < cur.ncols && ret == 0; j++) {
-			struct monitor_drift d;
-
-			if (strcmp(ref.cols[i].name, cur.cols[j].name) != 0 ||
-			    !monitor_drift(&d, m, &ref.cols[i], &cur.cols[j]))
-				continue;
-			if (print_drift(ref.cols[i].name, m, &d, json) < 0)
-				ret = cli_error(cli, MLOPS_EINTERNAL,
-						"cannot "
-						"write to standard output");
-			if (threshold_arg && d.statistic > threshold)
-				over = 1;
-		}
+	ret = drift_all(&ref, &cur, m, &o, json, threshold_arg ? &threshold :
+			NULL, &over, cli);
 	monitor_profile_release(&ref);
 	monitor_profile_release(&cur);
 	if (ret == 0 && over)

@@ -4,6 +4,8 @@
  * index, the Jensen-Shannon distance, Pearson's chi-square on categories
  * and the Wasserstein distance. */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,4 +289,44 @@ int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
 	free(a);
 	free(b);
 	return 1;
+}
+
+struct drift_many {
+	struct monitor_drift *out;
+	int *applies;
+	enum monitor_drift_method m;
+	const struct monitor_profile_column *const *ref, *const *cur;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *drift_worker(void *arg)
+{
+	struct drift_many *d = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&d->next, 1)) < d->n)
+		d->applies[i] = monitor_drift(&d->out[i], d->m, d->ref[i],
+					      d->cur[i]);
+	return NULL;
+}
+
+void monitor_drift_many(struct monitor_drift *out, int *applies,
+			enum monitor_drift_method m,
+			const struct monitor_profile_column *const *ref,
+			const struct monitor_profile_column *const *cur,
+			size_t n, unsigned threads)
+{
+	struct drift_many d = {out, applies, m, ref, cur, n, 0};
+	pthread_t tid[MONITOR_MAX_THREADS];
+	unsigned nt = monitor_thread_count(threads, n), started = 0;
+
+	/* Each pair is one job; a thread that cannot be started leaves
+	 * its share to the others. */
+	while (started + 1 < nt &&
+	       pthread_create(&tid[started], NULL, drift_worker, &d) == 0)
+		started++;
+	drift_worker(&d);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
 }

@@ -193,6 +193,12 @@ int monitor_profile_read_opts(struct monitor_profile *out, int fd,
 			      struct mlops_err *err);
 void monitor_profile_release(struct monitor_profile *p);
 
+/* The threads to use for jobs independent pieces of work when want are
+ * asked for: want (0: one per online processor), at most jobs and
+ * MONITOR_MAX_THREADS, at least 1. */
+#define MONITOR_MAX_THREADS 64
+unsigned monitor_thread_count(unsigned want, size_t jobs);
+
 /* Profiles built row by row (what run-due does with captured requests):
  * begin with n columns named names (NULL: _c0, _c1, ...), then add rows
  * of exactly n fields of lens[i] bytes; name and line are for messages.
@@ -288,6 +294,15 @@ struct monitor_drift {
 int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
 		  const struct monitor_profile_column *ref,
 		  const struct monitor_profile_column *cur);
+
+/* monitor_drift of the n column pairs ref[i], cur[i] at once, on up to
+ * threads threads (0: one per online processor): applies[i] gets what
+ * monitor_drift returns for pair i, out[i] its result. */
+void monitor_drift_many(struct monitor_drift *out, int *applies,
+			enum monitor_drift_method m,
+			const struct monitor_profile_column *const *ref,
+			const struct monitor_profile_column *const *cur,
+			size_t n, unsigned threads);
 
 /* Baselines attached to model versions (baseline.c). */
 /* Attach the baseline in dir (statistics.json and constraints.json,

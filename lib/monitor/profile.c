@@ -409,15 +409,15 @@ static int block_error(struct csv_pass *ps, const struct block *b,
 	return not_utf8(&ps->p->cols[col], ps->name, b->line[best], err);
 }
 
-static unsigned thread_count(unsigned want, size_t ncols)
+unsigned monitor_thread_count(unsigned want, size_t jobs)
 {
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (want == 0)
 		want = online > 0 ? (unsigned)online : 1;
-	if (want > ncols)
-		want = ncols ? (unsigned)ncols : 1;
-	return want > 64 ? 64 : want;
+	if (want > jobs)
+		want = jobs ? (unsigned)jobs : 1;
+	return want > MONITOR_MAX_THREADS ? MONITOR_MAX_THREADS : want;
 }
 
 /* Profile the rows of r, whose first row (when first_row is set) has
@@ -428,8 +428,8 @@ static int profile_rows(struct monitor_profile *p, struct csv_reader *r,
 {
 	struct csv_pass ps = {0};
 	struct mlops_err read_err = MLOPS_ERR_INIT;
-	pthread_t tid[64];
-	unsigned nt = thread_count(threads, p->ncols), started = 0;
+	pthread_t tid[MONITOR_MAX_THREADS];
+	unsigned nt = monitor_thread_count(threads, p->ncols), started = 0;
 	size_t n = p->ncols, cur = 0;
 	int ret, rd;
 
