@@ -375,16 +375,14 @@ static void *worker(void *arg)
 	}
 }
 
-/* Fill b from r with rows of n fields: 1 when full, 0 at the end of the
- * input, or an error. */
+/* Fill b, which may hold rows already, from r with rows of n fields: 1
+ * when full, 0 at the end of the input, or an error. */
 static int block_fill(struct block *b, struct csv_reader *r, size_t n,
 		      uint64_t *items, struct mlops_err *err)
 {
 	char **fields;
 	int ret = 1;
 
-	b->nrows = 0;
-	b->len = 0;
 	while (b->nrows < BLOCK_ROWS && b->len < BLOCK_BYTES &&
 	       (ret = csv_read_row(r, n, &fields, err)) > 0) {
 		block_add(b, n, fields, r);
@@ -466,6 +464,7 @@ static int profile_rows(struct monitor_profile *p, struct csv_reader *r,
 		gate_wait(&ps.gate);
 		cur ^= 1;
 		ps.blk[cur].nrows = 0;
+		ps.blk[cur].len = 0;
 		if (rd > 0)
 			rd = block_fill(&ps.blk[cur], r, n, &p->item_count,
 					&read_err);

@@ -51,6 +51,20 @@ test_expect_success 'the first bad value in file order is the one named' '
 	done
 '
 
+test_expect_success 'the first row of a CSV without a header counts' '
+	printf "1,a\n2,b\n3,c\n" >nh.csv &&
+	for t in 1 2
+	do
+		mlops-monitor baseline --threads $t --no-header --data nh.csv \
+			-o out &&
+		jq -e ".features[0].numerical_statistics |
+			.common.num_present == 3 and .sum == 6 and .min == 1" \
+			out/statistics.json &&
+		jq -e ".features[1].string_statistics.distinct_count == 3" \
+			out/statistics.json || return 1
+	done
+'
+
 test_expect_success 'a bad --threads is a usage error' '
 	gen 10 >a.csv &&
 	test_expect_code 2 mlops-monitor baseline --threads 0 --data a.csv \
