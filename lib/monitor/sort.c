@@ -88,8 +88,8 @@ void monitor_sort_doubles(double *a, size_t n)
 	 * large ones. */
 	unsigned w = n >= 65536 ? 11 : 8, nd = (64 + w - 1) / w;
 	size_t nb = (size_t)1 << w, mask = nb - 1;
-	uint32_t *count;
-	uint64_t *k, *tmp, *src, *dst;
+	uint32_t *count, small[8 * 256];
+	uint64_t *k, *tmp, *src, *dst, differ = 0;
 	unsigned pass[8], npass = 0;
 
 	if (n < RADIX_MIN) {
@@ -100,20 +100,24 @@ void monitor_sort_doubles(double *a, size_t n)
 		qsort(a, n, sizeof(*a), monitor_cmp_double);
 		return;
 	}
-	count = xcalloc(nd * nb, sizeof(*count));
 	k = xmalloc(2 * n * sizeof(*k));
 	tmp = k + n;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t x = key_of(a[i]);
-
-		k[i] = x;
-		for (unsigned d = 0; d < nd; d++)
-			count[d * nb + ((x >> (w * d)) & mask)]++;
+		k[i] = key_of(a[i]);
+		differ |= k[i] ^ k[0];
 	}
-	/* A digit that every value shares needs no pass. */
+	/* A digit that every value shares needs neither counting nor a
+	 * pass: integers of a small range differ in two bytes of eight. */
 	for (unsigned d = 0; d < nd; d++)
-		if (count[d * nb + ((k[0] >> (w * d)) & mask)] != n)
+		if ((differ >> (w * d)) & mask)
 			pass[npass++] = d;
+	/* KLL sorts a few hundred values at a time: no allocation then. */
+	count = w == 8 ? small : xmalloc(nd * nb * sizeof(*count));
+	for (unsigned p = 0; p < npass; p++)
+		memset(count + pass[p] * nb, 0, nb * sizeof(*count));
+	for (size_t i = 0; i < n; i++)
+		for (unsigned p = 0; p < npass; p++)
+			count[pass[p] * nb + ((k[i] >> (w * pass[p])) & mask)]++;
 	src = k;
 	dst = tmp;
 	for (unsigned p = 0; p < npass; p++) {
@@ -136,7 +140,8 @@ void monitor_sort_doubles(double *a, size_t n)
 	for (size_t i = 0; i < n; i++)
 		a[i] = value_of(src[i]);
 	free(k);
-	free(count);
+	if (count != small)
+		free(count);
 }
 
 int monitor_cmp_double(const void *a, const void *b)
