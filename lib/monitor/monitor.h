@@ -407,23 +407,59 @@ int monitor_quality_compute(json_t **out, enum monitor_quality_problem pb,
 json_t *monitor_quality_check(const json_t *stats, const json_t *constraints,
 			      struct mlops_err *err);
 
-/* The model dashboard (dashboard.c): one view of every model version,
- * endpoint and monitoring schedule of a store, with alerts. */
-/* Collect the dashboard: {"models": [{group, version, status,
- * endpoints: [...]}], "endpoints": [{name, model, requests, errors,
- * error_rate}], "schedules": [{name, endpoint, executions: [{start,
- * status, violations}], last: {...} or null}], "alerts": [{kind,
- * subject, message}]}. Alerts: a schedule whose last execution found
- * violations or failed; an endpoint whose error rate (errors / requests
- * from the gateway's counters) exceeds max_error_rate; an endpoint
- * serving a model that no schedule monitors. The caller owns *out. */
-int monitor_dashboard_collect(json_t **out, struct store *st,
-			      double max_error_rate, struct mlops_err *err);
+/* Drift over time (trend.c), for the dashboard. */
+/* The baseline a schedule names (a directory, or a model version whose
+ * registered baseline is read from its blobs, writing nothing), loaded
+ * and checked as monitor_report_baseline_load does. MLOPS_ENOTFOUND for
+ * a missing directory, version or baseline. */
+int monitor_trend_baseline(struct monitor_report_baseline *out,
+			   struct store *st, const char *baseline,
+			   struct mlops_err *err);
+/* {"numerical", "categorical"}: the drift thresholds of constraints
+ * (monitoring_config.distribution_constraints comparison_threshold and
+ * categorical_comparison_threshold, 0.1 and the former when absent).
+ * The caller owns it. */
+json_t *monitor_trend_thresholds(const json_t *constraints);
+/* {FEATURE: distance} for each baseline feature that window_stats (an
+ * execution's statistics.json) profiles alike: the L-infinity distance
+ * between the two KLL sketches for numbers, between the categorical
+ * frequencies for strings, the distance baseline_drift_check compares
+ * with its threshold. Features that cannot be compared are left out.
+ * The caller owns it. */
+json_t *monitor_trend_distances(const json_t *base_stats,
+				const json_t *window_stats);
 
-/* The dashboard as one self-contained HTML page: inline CSS, an SVG
- * chart of each schedule's violations per execution drawn here, no
- * script, no external asset; every text escaped. */
-void monitor_dashboard_html(struct buf *out, const json_t *d);
+/* The model dashboard (dashboard.c, dashboard_html.c): one view of
+ * every model group and version, endpoint, monitoring schedule and
+ * shadow test of a store, with alerts. */
+struct monitor_dashboard_limits {
+	double max_error_rate;	/* alert above this share of errors */
+	double max_p99_ms;	/* alert above this latency p99 */
+	size_t history;		/* executions per schedule shown, >= 1 */
+};
+#define MONITOR_DASHBOARD_LIMITS_INIT { 0.05, 1000, 30 }
+
+/* Collect the dashboard (mlops-monitor(1) lists the fields): groups
+ * (versions, latest, latest approved, deployed versions); models (per
+ * version: approval status, card status, baseline registered,
+ * endpoints); endpoints (model, requests, errors, error rate and
+ * latency p50/p99 from the counters the last gateway wrote back, null
+ * when none did; its schedules and their latest execution); schedules
+ * (the last lim->history executions, and drift per feature over them
+ * from monitor_trend_*); shadow tests (status, pairs, agreement); and
+ * alerts {kind, subject, message}: violations (a schedule whose last
+ * execution found violations or failed), error_rate and latency (an
+ * endpoint over lim's limits), unmonitored (an endpoint no schedule
+ * checks), no_baseline (a deployed version with no baseline registered
+ * with it). Reads only. The caller owns *out. */
+int monitor_dashboard_collect(json_t **out, struct store *st,
+			      const struct monitor_dashboard_limits *lim,
+			      struct mlops_err *err);
+
+/* The dashboard d as one self-contained HTML page: inline CSS, SVG
+ * charts drawn here (violations per execution, drift per feature over
+ * time), no script, no external asset; every value escaped. */
+void monitor_dashboard_html_render(struct buf *out, const json_t *d);
 
 /* Feature attribution drift (attribution.c). */
 /* NDCG of the ranking by cur against the relevances base, over the

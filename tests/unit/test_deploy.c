@@ -472,6 +472,42 @@ START_TEST(gateway_records_of_dead_or_silent_gateways_do_not_count)
 }
 END_TEST
 
+/* Bounds 100, 250, 500 us and +Inf: ranks inside a bucket interpolate
+ * linearly from its lower bound, as Prometheus's histogram_quantile. */
+START_TEST(latency_quantiles_interpolate_inside_buckets)
+{
+	json_t *h = json_pack("{s:[i,i,i],s:[i,i,i,i],s:i}", "bounds_us",
+			      100, 250, 500, "counts", 0, 10, 10, 0,
+			      "sum_us", 6000);
+	json_t *inf = json_pack("{s:[i],s:[i,i],s:i}", "bounds_us", 100,
+				"counts", 1, 99, "sum_us", 0);
+	json_t *bad = json_pack("{s:[i],s:[i],s:i}", "bounds_us", 100,
+				"counts", 1, "sum_us", 0);
+	json_t *none = json_pack("{s:[i],s:[i,i],s:i}", "bounds_us", 100,
+				 "counts", 0, 0, "sum_us", 0);
+
+	/* Rank 10 of 20 ends the second bucket: its upper bound. */
+	ck_assert_double_eq_tol(deploy_endpoint_latency_quantile(h, 0.5),
+				0.25, 1e-12);
+	/* Rank 5: halfway through (100, 250]. */
+	ck_assert_double_eq_tol(deploy_endpoint_latency_quantile(h, 0.25),
+				0.175, 1e-12);
+	/* Rank 19.8: 98% through (250, 500]. */
+	ck_assert_double_eq_tol(deploy_endpoint_latency_quantile(h, 0.99),
+				0.495, 1e-12);
+	/* A rank in +Inf gives the largest finite bound. */
+	ck_assert_double_eq_tol(deploy_endpoint_latency_quantile(inf, 0.99),
+				0.1, 1e-12);
+	ck_assert(isnan(deploy_endpoint_latency_quantile(bad, 0.5)));
+	ck_assert(isnan(deploy_endpoint_latency_quantile(none, 0.5)));
+	ck_assert(isnan(deploy_endpoint_latency_quantile(NULL, 0.5)));
+	json_decref(h);
+	json_decref(inf);
+	json_decref(bad);
+	json_decref(none);
+}
+END_TEST
+
 Suite *suite_deploy(void);
 Suite *suite_deploy(void)
 {
@@ -490,6 +526,7 @@ Suite *suite_deploy(void)
 	tcase_add_test(tc, capture_drops_what_exceeds_its_byte_bound);
 	tcase_add_test(tc, capture_escapes_text_and_base64s_the_rest);
 	tcase_add_test(tc, settings_follow_sagemaker_limits);
+	tcase_add_test(tc, latency_quantiles_interpolate_inside_buckets);
 	tcase_add_test(tc, gateway_status_is_the_best_any_gateway_gives);
 	tcase_add_test(tc,
 		       gateway_records_of_dead_or_silent_gateways_do_not_count);
