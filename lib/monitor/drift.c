@@ -319,7 +319,7 @@ void monitor_drift_many(struct monitor_drift *out, int *applies,
 {
 	struct drift_many d = {out, applies, m, ref, cur, n, 0};
 	pthread_t tid[MONITOR_MAX_THREADS];
-	unsigned nt = monitor_thread_count(threads, n), started = 0;
+	unsigned nt = monitor_profile_thread_count(threads, n), started = 0;
 
 	/* Each pair is one job; a thread that cannot be started leaves
 	 * its share to the others. */

@@ -77,7 +77,7 @@ double monitor_kll_linf(const struct monitor_kll *a,
  * large n. Equal values end up together; -0.0 just before 0.0. */
 void monitor_sort_doubles(double *a, size_t n);
 /* qsort(3)'s comparison of two doubles. */
-int monitor_cmp_double(const void *a, const void *b);
+int monitor_sort_cmp_double(const void *a, const void *b);
 
 /* Numbers in data (number.c): what a field of len bytes at s holds,
  * MONITOR_NUMBER_INTEGRAL (optional sign and digits, as Deequ's regular
@@ -197,7 +197,7 @@ void monitor_profile_release(struct monitor_profile *p);
  * asked for: want (0: one per online processor), at most jobs and
  * MONITOR_MAX_THREADS, at least 1. */
 #define MONITOR_MAX_THREADS 64
-unsigned monitor_thread_count(unsigned want, size_t jobs);
+unsigned monitor_profile_thread_count(unsigned want, size_t jobs);
 
 /* Profiles built row by row (what run-due does with captured requests):
  * begin with n columns named names (NULL: _c0, _c1, ...), then add rows

@@ -424,7 +424,7 @@ static int block_error(struct csv_pass *ps, const struct block *b,
 	return not_utf8(&ps->p->cols[col], ps->name, b->line[best], err);
 }
 
-unsigned monitor_thread_count(unsigned want, size_t jobs)
+unsigned monitor_profile_thread_count(unsigned want, size_t jobs)
 {
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -443,7 +443,7 @@ static int profile_rows(struct monitor_profile *p, struct row_source *src,
 	struct csv_pass ps = {0};
 	struct mlops_err read_err = MLOPS_ERR_INIT;
 	pthread_t tid[MONITOR_MAX_THREADS];
-	unsigned nt = monitor_thread_count(threads, p->ncols), started = 0;
+	unsigned nt = monitor_profile_thread_count(threads, p->ncols), started = 0;
 	size_t n = p->ncols, cur = 0;
 	int ret, rd;
 

@@ -97,7 +97,7 @@ void monitor_sort_doubles(double *a, size_t n)
 		return;
 	}
 	if (n > UINT32_MAX) {
-		qsort(a, n, sizeof(*a), monitor_cmp_double);
+		qsort(a, n, sizeof(*a), monitor_sort_cmp_double);
 		return;
 	}
 	k = xmalloc(2 * n * sizeof(*k));
@@ -144,7 +144,7 @@ void monitor_sort_doubles(double *a, size_t n)
 		free(count);
 }
 
-int monitor_cmp_double(const void *a, const void *b)
+int monitor_sort_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 

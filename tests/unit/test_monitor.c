@@ -416,7 +416,7 @@ START_TEST(sort_doubles_agrees_with_qsort)
 			b[i] = a[i];
 		}
 		monitor_sort_doubles(a, n);
-		qsort(b, n, sizeof(*b), monitor_cmp_double);
+		qsort(b, n, sizeof(*b), monitor_sort_cmp_double);
 		for (size_t i = 0; i < n; i++)
 			ck_assert_msg(a[i] == b[i], "n %zu, item %zu", n, i);
 		free(a);
