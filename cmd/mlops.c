@@ -137,6 +137,8 @@ static const struct cli_verb verbs[] = {
 	{ "audit", NULL, usage_audit, "show and verify the audit trail",
 	  audit_verbs },
 	{ "event", NULL, usage_event, "show and put events", event_verbs },
+	{ "role", NULL, usage_role, "personas, grants and access checks",
+	  role_verbs },
 	{ "feature", run_program, NULL, "the feature store (mlops-feature)" },
 	{ "pipeline", run_program, NULL, "pipelines (mlops-pipeline)" },
 	{ "registry", run_program, NULL, "the model registry "

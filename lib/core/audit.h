@@ -39,12 +39,22 @@ struct audit_entry {
 };
 
 /* Declare the record of the change the command is about to make, before
- * it makes it: from then on every store_commit() writes the record into
+ * it makes it, once audit_authorize() allowed it (MLOPS_EPERM, recorded,
+ * when not): from then on every store_commit() writes the record into
  * the audit_pending table in the same transaction as the change, so that
  * no change is ever committed without its record. Call again to change
  * the resource. MLOPS_EINPUT when the text is not UTF-8. */
 int audit_intend(struct store *st, const char *action, const char *resource,
 		 struct mlops_err *err);
+
+/* May the acting user do action to resource (see access_check())? 0
+ * when so; MLOPS_EPERM when not, after appending the refusal's record
+ * (outcome "denied") and emitting an "Action Denied" event (source
+ * mlops.governance). audit_intend() calls it first; a library function
+ * that audits a change without declaring it calls it before changing
+ * anything. */
+int audit_authorize(struct store *st, const char *action,
+		    const char *resource, struct mlops_err *err);
 
 /* Append one record for the store's tool, the acting user and, when roles
  * are in use (st->persona), the persona. Call after the mutation commits:

@@ -1,0 +1,332 @@
+/* access.c - activities, built-in personas, the action -> activity map and
+ * the access check; see access.h. The map is the one place that says
+ * what each verb needs: `mlops role map` prints it and mlops(1) lists it
+ * verb by verb (tests/cli/t5021 fails when a verb is missing there). */
+#include <string.h>
+
+#include "core/access.h"
+#include "core/buf.h"
+#include "core/identity.h"
+#include "core/xalloc.h"
+
+const struct access_activity access_activities[] = {
+	{ "card.edit", "create and edit model cards, change a card's status" },
+	{ "deploy.invoke", "call an endpoint with an API key bound to a "
+	  "persona" },
+	{ "deploy.manage", "create, update, roll back and delete endpoints; "
+	  "API keys and key policy" },
+	{ "deploy.serve", "run the gateway (which ends shadow tests when "
+	  "their budget is spent)" },
+	{ "event.manage", "put events, manage event rules" },
+	{ "feature.ingest", "ingest and delete feature records" },
+	{ "feature.manage", "create and drop feature groups" },
+	{ "feature.read", "read features (get, dataset, export); reads are "
+	  "not checked" },
+	{ "monitor.manage", "register baselines, create and remove "
+	  "monitoring schedules" },
+	{ "monitor.run", "run the monitoring schedules that are due" },
+	{ "object.write", "store blobs (mlops object put)" },
+	{ "pipeline.hook", "install and remove the pipeline git hook" },
+	{ "pipeline.run", "run, retry and cancel pipelines" },
+	{ "registry.approve", "approve and reject model versions, set their "
+	  "status and aliases" },
+	{ "registry.register", "create model groups, register and import "
+	  "model versions" },
+	{ "shadow.manage", "start, stop, promote and replay shadow tests" },
+	{ ACCESS_ADMIN, "grant and revoke personas, define personas, change "
+	  "settings, gc" },
+	{ NULL, NULL }
+};
+
+static const char *const data_scientist[] = {
+	"card.edit", "feature.ingest", "feature.manage", "feature.read",
+	"object.write", "pipeline.hook", "pipeline.run", "registry.register",
+	NULL
+};
+static const char *const mlops_engineer[] = {
+	"card.edit", "deploy.invoke", "deploy.manage", "deploy.serve",
+	"event.manage", "feature.ingest", "feature.manage", "feature.read",
+	"monitor.manage", "monitor.run", "object.write", "pipeline.hook",
+	"pipeline.run", "registry.approve", "registry.register",
+	"shadow.manage", NULL
+};
+static const char *const service[] = {
+	"card.edit", "deploy.invoke", "deploy.serve", "feature.ingest",
+	"feature.read", "monitor.run", "object.write", "pipeline.run",
+	"registry.register", NULL
+};
+static const char *const admin[] = { ACCESS_ADMIN, NULL };
+
+const struct access_persona access_personas[] = {
+	{ "admin", "administers the store: grants, personas, settings",
+	  admin },
+	{ "data-scientist", "builds features, runs pipelines, registers "
+	  "models and writes their cards; no approval, no deployment",
+	  data_scientist },
+	{ "mlops-engineer", "approves, deploys, monitors and shadows models; "
+	  "manages event rules", mlops_engineer },
+	{ "service", "what pipeline steps, cron and the gateway need",
+	  service },
+	{ NULL, NULL, NULL }
+};
+
+/* Which activity each action needs. A name ending in '.' is a family:
+ * an action matches the longest family it starts with, unless it is
+ * listed itself. */
+static const struct {
+	const char *action;
+	const char *activity;
+} action_map[] = {
+	{ "config.", ACCESS_ADMIN },
+	{ "deploy.", "deploy.manage" },
+	{ "event.", "event.manage" },
+	{ "feature.create", "feature.manage" },
+	{ "feature.delete", "feature.ingest" },
+	{ "feature.drop", "feature.manage" },
+	{ "feature.ingest", "feature.ingest" },
+	{ "monitor.", "monitor.manage" },
+	{ "monitor.run-due", "monitor.run" },
+	{ "object.put", "object.write" },
+	{ "pipeline.cancel", "pipeline.run" },
+	{ "pipeline.hook.", "pipeline.hook" },
+	{ "pipeline.retry", "pipeline.run" },
+	{ "pipeline.run", "pipeline.run" },
+	{ "registry.alias.", "registry.approve" },
+	{ "registry.approve", "registry.approve" },
+	{ "registry.card.", "card.edit" },
+	{ "registry.create", "registry.register" },
+	{ "registry.import", "registry.register" },
+	{ "registry.register", "registry.register" },
+	{ "registry.reject", "registry.approve" },
+	{ "registry.status", "registry.approve" },
+	{ "role.", ACCESS_ADMIN },
+	{ "shadow.", "shadow.manage" },
+	{ "shadow.complete", "deploy.serve" },
+	{ "store.", ACCESS_ADMIN },
+};
+
+const char *access_activity_of(const char *action)
+{
+	const char *best = ACCESS_ADMIN;
+	size_t best_len = 0;
+
+	for (size_t i = 0; i < sizeof(action_map) / sizeof(*action_map);
+	     i++) {
+		const char *a = action_map[i].action;
+		size_t n = strlen(a);
+
+		if (a[n - 1] != '.') {
+			if (strcmp(a, action) == 0)
+				return action_map[i].activity;
+		} else if (n > best_len && strncmp(a, action, n) == 0) {
+			best = action_map[i].activity;
+			best_len = n;
+		}
+	}
+	return best;
+}
+
+int access_activity_valid(const char *name)
+{
+	for (const struct access_activity *a = access_activities; a->name;
+	     a++)
+		if (strcmp(a->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+const struct access_persona *access_builtin(const char *name)
+{
+	for (const struct access_persona *p = access_personas; p->name; p++)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+int access_in_use(struct store *st, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, "SELECT EXISTS (SELECT 1 FROM "
+				"role_grant)", err);
+
+	if (ret == 0)
+		ret = store_step(q, "cannot read grants", err);
+	if (ret == 1)
+		ret = sqlite3_column_int(q, 0) != 0;
+	sqlite3_finalize(q);
+	return ret;
+}
+
+/* Collect the first column of q (bound by the caller) into a new array. */
+static int column_strings(sqlite3_stmt *q, const char *what, json_t **out,
+			  struct mlops_err *err)
+{
+	json_t *list = json_array();
+	int ret;
+
+	while ((ret = store_step(q, what, err)) == 1)
+		json_array_append_new(list, json_string((const char *)
+					sqlite3_column_text(q, 0)));
+	if (ret < 0) {
+		json_decref(list);
+		return ret;
+	}
+	*out = list;
+	return 0;
+}
+
+int access_persona_activities(struct store *st, const char *persona,
+			      json_t **out, struct mlops_err *err)
+{
+	const struct access_persona *p = access_builtin(persona);
+	sqlite3_stmt *q = NULL;
+	json_t *list = NULL;
+	int ret;
+
+	if (p) {
+		list = json_array();
+		for (const char *const *a = p->activities; *a; a++)
+			json_array_append_new(list, json_string(*a));
+		*out = list;
+		return 0;
+	}
+	ret = store_prepare(st, &q, "SELECT 1 FROM role_persona WHERE name "
+			    "= ?1", err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, persona, -1, SQLITE_STATIC);
+		ret = store_step(q, "cannot read personas", err);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (ret == 0)
+		return mlops_err_set(err, MLOPS_ENOTFOUND, "no persona '%s' "
+				     "(see 'mlops role list')", persona);
+	if (ret < 0)
+		return ret;
+	ret = store_prepare(st, &q, "SELECT activity FROM role_activity "
+			    "WHERE persona = ?1 ORDER BY activity", err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, persona, -1, SQLITE_STATIC);
+		ret = column_strings(q, "cannot read a persona's activities",
+				     out, err);
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+static int holds(const json_t *activities, const char *activity)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(activities, i, a)
+		if (strcmp(json_string_value(a), activity) == 0)
+			return 1;
+	return 0;
+}
+
+int access_persona_has(struct store *st, const char *persona,
+		       const char *activity, struct mlops_err *err)
+{
+	json_t *activities;
+	int ret = access_persona_activities(st, persona, &activities, err);
+
+	if (ret == MLOPS_ENOTFOUND) {
+		*err = (struct mlops_err)MLOPS_ERR_INIT;
+		return 0;
+	}
+	if (ret < 0)
+		return ret;
+	ret = holds(activities, activity);
+	json_decref(activities);
+	return ret;
+}
+
+int access_user_personas(struct store *st, const char *user, json_t **out,
+			 struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, "SELECT persona FROM role_grant "
+				"WHERE user = ?1 ORDER BY persona", err);
+
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
+		ret = column_strings(q, "cannot read grants", out, err);
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+/* The personas that hold activity, built-in ones first, as "a, b". */
+static int holders(struct store *st, const char *activity, struct buf *out,
+		   struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret;
+
+	for (const struct access_persona *p = access_personas; p->name; p++)
+		for (const char *const *a = p->activities; *a; a++)
+			if (strcmp(*a, activity) == 0)
+				buf_addf(out, "%s%s", out->len ? ", " : "",
+					 p->name);
+	ret = store_prepare(st, &q, "SELECT persona FROM role_activity WHERE "
+			    "activity = ?1 ORDER BY persona", err);
+	if (ret == 0)
+		sqlite3_bind_text(q, 1, activity, -1, SQLITE_STATIC);
+	while (ret == 0 && (ret = store_step(q, "cannot read personas",
+					     err)) == 1) {
+		buf_addf(out, "%s%s", out->len ? ", " : "",
+			 (const char *)sqlite3_column_text(q, 0));
+		ret = 0;
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int access_check(struct store *st, const char *action, const char *resource,
+		 struct mlops_err *err)
+{
+	const char *activity = access_activity_of(action);
+	struct buf names = BUF_INIT, who = BUF_INIT;
+	json_t *personas = NULL, *p;
+	char *user = NULL;
+	size_t i;
+	int ret = access_in_use(st, err);
+
+	free(st->persona);
+	st->persona = NULL;
+	if (ret <= 0)
+		return ret;
+	user = identity_user();
+	ret = access_user_personas(st, user, &personas, err);
+	json_array_foreach(personas, i, p) {
+		const char *name = json_string_value(p);
+
+		if (ret == 0 && !st->persona) {
+			ret = access_persona_has(st, name, activity, err);
+			if (ret == 1)
+				st->persona = xstrdup(name);
+			ret = ret < 0 ? ret : 0;
+		}
+		buf_addf(&names, "%s%s", names.len ? "," : "", name);
+	}
+	if (ret < 0 || st->persona)
+		goto out;
+	ret = holders(st, activity, &who, err);
+	if (ret < 0)
+		goto out;
+	if (names.len)
+		st->persona = xstrdup(names.s);
+	ret = mlops_err_set(err, MLOPS_EPERM, "permission denied: %s (%s%s) "
+			    "may not %s '%s': that needs the activity '%s', "
+			    "held by %s", user,
+			    names.len ? "persona " : "no persona",
+			    names.s, action, resource ? resource : "",
+			    activity, who.len ? who.s : "no persona");
+out:
+	json_decref(personas);
+	buf_release(&names);
+	buf_release(&who);
+	free(user);
+	return ret;
+}
