@@ -36,7 +36,10 @@ static int admin_left(struct store *st, struct mlops_err *err)
 }
 
 /* Commit the transaction if an administrator is left, else refuse with
- * why (what to do instead). */
+ * why (what to do instead). The endpoints with keys bound to a persona
+ * get a new generation with the change: whether such a key opens its
+ * endpoint depends on the grants and personas, and a running gateway
+ * reloads an endpoint's keys when its generation moves. */
 static int commit_if_admin_left(struct store *st, const char *why,
 				struct mlops_err *err)
 {
@@ -44,6 +47,11 @@ static int commit_if_admin_left(struct store *st, const char *why,
 
 	if (ret == 0)
 		return mlops_err_set(err, MLOPS_ENOTFOUND, "%s", why);
+	if (ret > 0)
+		ret = store_exec(st, "UPDATE endpoint SET generation = "
+				 "generation + 1 WHERE name IN (SELECT "
+				 "endpoint FROM endpoint_key WHERE persona IS "
+				 "NOT NULL)", err);
 	return ret < 0 ? ret : store_commit(st, err);
 }
 
