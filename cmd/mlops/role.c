@@ -17,7 +17,8 @@
 	"       mlops role revoke USER [PERSONA]\n" \
 	"       mlops role whoami [--json]\n" \
 	"       mlops role define PERSONA --activities A,B,...\n" \
-	"       mlops role activities [--json]\n"
+	"       mlops role activities [--json]\n" \
+	"       mlops role verbs [--json]\n"
 
 const char usage_role[] = ROLE_SYNOPSIS
 	"\n"
@@ -337,6 +338,45 @@ static int cmd_activities(int argc, char **argv, struct cli *cli)
 	return 0;
 }
 
+static const char usage_verbs[] =
+	"usage: mlops role verbs [--json]\n"
+	"\n"
+	"List every verb of every program with the activity it needs ('-'\n"
+	"for a verb that changes nothing), the action it audits, and when\n"
+	"the check applies only sometimes, when.\n";
+
+static int cmd_verbs(int argc, char **argv, struct cli *cli)
+{
+	static const char *const headers[] = {
+		"verb", "activity", "action", "note"
+	};
+	struct table *t;
+	int json = 0, ret = cli_plain_args(argc, argv, cli, usage_verbs, 0,
+					   &json);
+
+	if (ret >= 0)
+		return ret;
+	t = json ? NULL : table_new(4, headers);
+	for (const struct access_verb *v = access_verbs; v->verb; v++) {
+		const char *activity = access_verb_activity(v);
+		json_t *o;
+
+		if (!json) {
+			table_add(t, (const char *const[]){
+				v->verb, activity, v->action, v->note });
+			continue;
+		}
+		o = json_pack("{s:s,s:s?,s:s?,s:s?}", "verb", v->verb,
+			      "activity", activity, "action", v->action,
+			      "note", v->note);
+		jsonio_print(stdout, o);
+		json_decref(o);
+	}
+	if (t)
+		table_print_free(t, stdout);
+	return 0;
+}
+
 const struct cli_verb role_verbs[] = {
 	{ "list", cmd_list, usage_list, "list personas and their users" },
 	{ "show", cmd_show, usage_show, "show a persona" },
@@ -347,5 +387,6 @@ const struct cli_verb role_verbs[] = {
 	{ "define", cmd_define, usage_define, "make a custom persona" },
 	{ "activities", cmd_activities, usage_activities, "list the "
 	  "activities personas grant" },
+	{ "verbs", cmd_verbs, usage_verbs, "the activity every verb needs" },
 	{ NULL, NULL, NULL, NULL }
 };

@@ -105,6 +105,132 @@ static const struct {
 	{ "store.", ACCESS_ADMIN },
 };
 
+#define READS(verb) { verb, NULL, NULL, NULL, 0 }
+const struct access_verb access_verbs[] = {
+	{ "mlops init", "store.reinit", NULL, "an existing store, to set "
+	  "its --env", 1 },
+	{ "mlops object put", "object.put", NULL, NULL },
+	READS("mlops object get"),
+	READS("mlops object ls"),
+	READS("mlops fsck"),
+	{ "mlops gc", "store.gc", NULL, "not with --dry-run", 1 },
+	READS("mlops config get"),
+	{ "mlops config set", "config.set", NULL, NULL },
+	{ "mlops config unset", "config.unset", NULL, NULL },
+	READS("mlops config list"),
+	READS("mlops audit log"),
+	READS("mlops audit verify"),
+	READS("mlops event log"),
+	{ "mlops event put", "event.put", NULL, NULL },
+	READS("mlops role list"),
+	READS("mlops role show"),
+	{ "mlops role grant", "role.grant", NULL, NULL },
+	{ "mlops role revoke", "role.revoke", NULL, NULL },
+	READS("mlops role whoami"),
+	{ "mlops role define", "role.define", NULL, NULL },
+	READS("mlops role activities"),
+	READS("mlops role verbs"),
+	{ "mlops-deploy create", "deploy.create", NULL, NULL },
+	{ "mlops-deploy update", "deploy.update", NULL, "--public, "
+	  "--require-key: deploy.auth.*" },
+	{ "mlops-deploy rollback", "deploy.rollback", NULL, NULL },
+	{ "mlops-deploy delete", "deploy.delete", NULL, NULL },
+	READS("mlops-deploy list"),
+	READS("mlops-deploy describe"),
+	{ "mlops-deploy key create", "deploy.key.create", NULL, NULL },
+	READS("mlops-deploy key list"),
+	{ "mlops-deploy key delete", "deploy.key.delete", NULL, NULL },
+	{ "mlops-deploy serve", NULL, "deploy.serve", "when the gateway "
+	  "ends a shadow test" },
+	READS("mlops-deploy stop"),
+	{ "mlops-deploy invoke", NULL, "deploy.invoke", "by the gateway, "
+	  "for keys bound to a persona" },
+	READS("mlops-deploy capture"),
+	{ "mlops-feature create", "feature.create", NULL, NULL },
+	READS("mlops-feature list"),
+	READS("mlops-feature describe"),
+	{ "mlops-feature drop", "feature.drop", NULL, NULL },
+	{ "mlops-feature ingest", "feature.ingest", NULL, NULL },
+	READS("mlops-feature get"),
+	{ "mlops-feature delete", "feature.delete", NULL, NULL },
+	READS("mlops-feature ddl"),
+	READS("mlops-feature export"),
+	READS("mlops-feature dataset"),
+	{ "mlops-monitor baseline", "monitor.baseline.register", NULL,
+	  "with --register", 1 },
+	READS("mlops-monitor check"),
+	READS("mlops-monitor drift"),
+	READS("mlops-monitor quality"),
+	READS("mlops-monitor attribution"),
+	{ "mlops-monitor schedule create", "monitor.schedule.create", NULL,
+	  NULL },
+	READS("mlops-monitor schedule list"),
+	{ "mlops-monitor schedule rm", "monitor.schedule.rm", NULL, NULL },
+	{ "mlops-monitor run-due", "monitor.run-due", NULL, NULL },
+	READS("mlops-monitor executions"),
+	READS("mlops-monitor show"),
+	READS("mlops-monitor dashboard"),
+	{ "mlops-pipeline run", "pipeline.run", NULL, NULL },
+	READS("mlops-pipeline list"),
+	READS("mlops-pipeline show"),
+	READS("mlops-pipeline logs"),
+	{ "mlops-pipeline retry", "pipeline.retry", NULL, NULL },
+	{ "mlops-pipeline cancel", "pipeline.cancel", NULL, NULL },
+	READS("mlops-pipeline validate"),
+	READS("mlops-pipeline graph"),
+	{ "mlops-pipeline hook install", "pipeline.hook.install", NULL,
+	  NULL },
+	{ "mlops-pipeline hook uninstall", "pipeline.hook.uninstall", NULL,
+	  NULL },
+	{ "mlops-registry create", "registry.create", NULL, NULL },
+	READS("mlops-registry describe"),
+	READS("mlops-registry list"),
+	{ "mlops-registry register", "registry.register", NULL, NULL },
+	READS("mlops-registry show"),
+	READS("mlops-registry get"),
+	READS("mlops-registry lineage"),
+	READS("mlops-registry diff"),
+	READS("mlops-registry latest"),
+	{ "mlops-registry approve", "registry.approve", NULL, NULL },
+	{ "mlops-registry reject", "registry.reject", NULL, NULL },
+	READS("mlops-registry status"),
+	{ "mlops-registry alias set", "registry.alias.set", NULL, NULL },
+	{ "mlops-registry alias rm", "registry.alias.rm", NULL, NULL },
+	READS("mlops-registry alias list"),
+	READS("mlops-registry export"),
+	{ "mlops-registry import", "registry.import", NULL, NULL },
+	{ "mlops-registry card create", "registry.card.create", NULL, NULL },
+	{ "mlops-registry card set", "registry.card.set", NULL, NULL },
+	READS("mlops-registry card show"),
+	{ "mlops-registry card status", "registry.card.status", NULL,
+	  "when it sets a status", 1 },
+	READS("mlops-registry card history"),
+	READS("mlops-registry card export"),
+	{ "mlops-shadow start", "shadow.start", NULL, NULL },
+	READS("mlops-shadow list"),
+	READS("mlops-shadow status"),
+	{ "mlops-shadow stop", "shadow.stop", NULL, NULL },
+	{ "mlops-shadow promote", "shadow.promote", NULL, NULL },
+	{ "mlops-shadow replay", "shadow.replay", NULL, NULL },
+	READS("mlops-shadow report"),
+	{ NULL, NULL, NULL, NULL }
+};
+
+const struct access_verb *access_verb_find(const char *verb)
+{
+	for (const struct access_verb *v = access_verbs; v->verb; v++)
+		if (strcmp(v->verb, verb) == 0)
+			return v;
+	return NULL;
+}
+
+const char *access_verb_activity(const struct access_verb *v)
+{
+	if (v->activity)
+		return v->activity;
+	return v->action ? access_activity_of(v->action) : NULL;
+}
+
 const char *access_activity_of(const char *action)
 {
 	const char *best = ACCESS_ADMIN;

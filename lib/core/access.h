@@ -35,6 +35,27 @@ struct access_persona {
 extern const struct access_activity access_activities[];
 extern const struct access_persona access_personas[];
 
+/* Every verb of every program ("mlops-registry approve"): the action it
+ * audits when it changes the store, the activity that checks it, and a
+ * note when that holds only sometimes ("with --register"). action and
+ * activity NULL: the verb changes nothing. activity NULL with an action:
+ * access_activity_of(action). The list ends with a NULL verb; `mlops
+ * role verbs` prints it and a test fails when a verb is missing. */
+struct access_verb {
+	const char *verb;
+	const char *action;
+	const char *activity;
+	const char *note;
+	int sometimes;		/* it changes the store only as note says */
+};
+extern const struct access_verb access_verbs[];
+
+/* The entry of verb ("mlops-deploy key create"), or NULL. */
+const struct access_verb *access_verb_find(const char *verb);
+/* The activity verb's entry names, or NULL for a verb that changes
+ * nothing. */
+const char *access_verb_activity(const struct access_verb *v);
+
 /* The activity the audited action needs ("registry.approve" for
  * "registry.approve", "deploy.manage" for "deploy.update"); store.admin
  * for an action that has none, so that a verb nobody mapped is refused

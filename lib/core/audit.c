@@ -473,8 +473,10 @@ int audit_append(struct store *st, const struct audit_entry *e,
 	if (ret == 0 && own)
 		ret = store_audit_drop(st, own, err);
 out:
-	if (ret == 0)
+	if (ret == 0) {
 		intent_clear(st);
+		st->audit_appended = 1;
+	}
 	log_close(&lg);
 	json_decref(rec);
 	free(user);
@@ -505,6 +507,28 @@ void audit_fail(struct store *st, const struct mlops_err *failure)
 	json_decref(e.detail);
 	json_decref(intent);
 	intent_clear(st);
+}
+
+void audit_refusal(struct store *st, const char *action,
+		   const char *resource, const struct mlops_err *failure)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct audit_entry e = { action, resource, "failure", NULL };
+
+	if (!st || st->audit_appended || st->audit_record ||
+	    failure->code == MLOPS_EUSAGE || failure->code == MLOPS_EPERM)
+		return;
+	e.detail = json_pack("{s:s,s:i}", "error", failure->msg, "status",
+			     mlops_err_exit_status(failure->code));
+	if (!e.detail)	/* the message quotes bytes that are not UTF-8 */
+		e.detail = json_pack("{s:i}", "status",
+				     mlops_err_exit_status(failure->code));
+	store_rollback(st);
+	/* For the record's persona only: the one that would have allowed
+	 * the change, else all the user's. */
+	access_check(st, action, resource, &err);
+	audit_append(st, &e, &err);
+	json_decref(e.detail);
 }
 
 void audit_cancel(struct store *st)

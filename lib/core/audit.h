@@ -72,6 +72,17 @@ int audit_append(struct store *st, const struct audit_entry *e,
  * command fails anyway); a no-op without a declared record. */
 void audit_fail(struct store *st, const struct mlops_err *failure);
 
+/* A command that changes the store with action failed with failure
+ * before it declared its change (a name that does not resolve, input
+ * that does not validate): append a record with outcome "failure" and
+ * the reason, unless the command recorded something already (its own
+ * failure, a refusal) or failure is a usage error. Best effort. The verb
+ * frame calls it (cli_fail(), cli_error()), knowing the verb's action
+ * from access_verbs, so that every refusal of a change leaves a record
+ * and the command line's own mistakes (exit 2) leave none. */
+void audit_refusal(struct store *st, const char *action,
+		   const char *resource, const struct mlops_err *failure);
+
 /* The end of a change declared by audit_intend(), called by the library
  * function that made it, so that every caller audits alike: when ret is
  * 0, append e (see audit_append()); when ret is negative, with err
