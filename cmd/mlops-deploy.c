@@ -566,7 +566,7 @@ static void print_key(const char *id, int64_t created_us,
 			  created_by, persona });
 		return;
 	}
-	o = json_pack("{s:s,s:s,s:s,s:s?}", "id", id, "created", when,
+	o = json_pack("{s:s,s:s,s:s,s:s*}", "id", id, "created", when,
 		      "created_by", created_by, "persona", persona);
 	jsonio_print(stdout, o);
 	json_decref(o);

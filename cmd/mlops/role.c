@@ -366,7 +366,7 @@ static int cmd_verbs(int argc, char **argv, struct cli *cli)
 				v->verb, activity, v->action, v->note });
 			continue;
 		}
-		o = json_pack("{s:s,s:s?,s:s?,s:s?}", "verb", v->verb,
+		o = json_pack("{s:s,s:s*,s:s*,s:s*}", "verb", v->verb,
 			      "activity", activity, "action", v->action,
 			      "note", v->note);
 		jsonio_print(stdout, o);

@@ -376,7 +376,7 @@ static void record_denial(struct store *st, const char *action,
 	e.detail = json_pack("{s:s,s:i}", "error", why->msg, "status",
 			     mlops_err_exit_status(why->code));
 	audit_append(st, &e, &ignored);
-	detail = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?}", "user", user,
+	detail = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s*}", "user", user,
 			   "tool", st->tool ? st->tool : "mlops",
 			   "action", action, "resource",
 			   resource ? resource : "", "activity",

@@ -162,7 +162,7 @@ static int revoke_txn(struct store *st, const char *user,
 int governance_role_revoke(struct store *st, const char *user,
 			   const char *persona, struct mlops_err *err)
 {
-	json_t *detail = json_pack("{s:s?}", "persona", persona);
+	json_t *detail = json_pack("{s:s*}", "persona", persona);
 	struct audit_entry e = { "role.revoke", user, "success", detail };
 	int ret = detail ? audit_intend(st, e.action, user, err) :
 		mlops_err_set(err, MLOPS_EINPUT, "the persona name is not "
