@@ -16,8 +16,8 @@
  * role.revoke or role.define, which needs store.admin once grants exist.
  * No change may leave grants without anyone holding store.admin: the
  * first grant of a store must give a persona that holds it (such as the
- * built-in "admin"), and the last administrator's grant goes only with
- * every other grant (which opens the store again). Such a change is
+ * built-in "admin"), and the grant of the last store.admin goes only
+ * once it is the only grant left (which opens the store again). Such a change is
  * MLOPS_ENOTFOUND (a conflicting state), saying what to do instead. */
 
 /* Grant persona to user. 0, or 1 when user held it already (nothing
