@@ -373,11 +373,15 @@ int governance_role_whoami(struct store *st, json_t **out,
 		}
 		json_decref(one);
 	}
-	if (ret >= 0)
+	if (ret >= 0) {
 		*out = json_pack("{s:s,s:o,s:o,s:b}", "user", user, "personas",
 				 personas, "activities", activities,
 				 "enforced", enforced);
-	else {
+		if (!*out)
+			ret = mlops_err_set(err, MLOPS_EINPUT, "the acting "
+					    "user is not valid UTF-8 (see "
+					    "$MLOPS_USER)");
+	} else {
 		json_decref(personas);
 		json_decref(activities);
 	}

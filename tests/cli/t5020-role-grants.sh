@@ -116,6 +116,15 @@ test_expect_success 'unknown personas and bad definitions are refused, audited' 
 	records log ".action == \"role.define\"" ".detail.status"
 '
 
+test_expect_success 'a user name that is not UTF-8 is bad input, nothing else' '
+	test_expect_code 3 as "$(printf "u\\376")" mlops role whoami --json \
+		2>err &&
+	grep "acting user is not valid UTF-8" err &&
+	test_expect_code 3 mlops role grant "$(printf "a\\377")" admin 2>err &&
+	grep "not valid UTF-8" err &&
+	mlops role whoami --json | jq -e ".enforced == false"
+'
+
 test_expect_success 'define makes a custom persona; list, show and whoami show it' '
 	as root mlops role grant root admin &&
 	as root mlops role define labeller \
