@@ -57,7 +57,9 @@ int shadow_start(struct store *st, const struct shadow_start_req *req,
 		 char **name_out, struct mlops_err *err);
 
 /* Mark Completed every running test whose end time has passed (with its
- * event). Every mlops-shadow command calls it first. */
+ * event and one audit record): the number completed, or an error. Every
+ * mlops-shadow command calls it first, and a running gateway every
+ * second (mlops-deploy serve). */
 int shadow_expire(struct store *st, struct mlops_err *err);
 
 /* End a running test with status ("Stopped" or "Promoted").
