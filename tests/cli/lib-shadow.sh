@@ -40,3 +40,10 @@ shadow_gateway() {
 	start_gateway &&
 	wait_for_model web churn/1
 }
+
+# register_slow SECONDS: register and approve an exec version of churn
+# that answers each request "1" after sleeping SECONDS; prints its ref.
+register_slow() {
+	printf 'while read l; do sleep %s; echo 1; done\n' "$1" >slow.sh &&
+	register_model churn slow.sh exec "sh slow.sh"
+}

@@ -67,7 +67,7 @@ test_expect_success 'the sample share is mirrored, the rest is not' '
 test_expect_success 'a shadow that sleeps 2 s or crashes changes nothing for production' '
 	shadow_gateway &&
 	mlops-deploy invoke web --lines <rows.csv >before &&
-	register_model churn m2.json exec "while read l; do sleep 2; echo 1; done" >/dev/null &&
+	register_slow 2 >/dev/null &&
 	register_model churn m2.json exec "exit 3" >/dev/null &&
 	mlops-shadow start web --model churn/3 --name slow &&
 	wait_log "shadow test slow: mirroring" &&
@@ -75,6 +75,11 @@ test_expect_success 'a shadow that sleeps 2 s or crashes changes nothing for pro
 	mlops-deploy invoke web --lines <rows.csv >after &&
 	cmp before after &&
 	test $(( $(date +%s) - start )) -lt 10 &&
+	wait_status slow mirrored 1 &&
+	sqlite3 "$MLOPS_STORE/mlops.db" "SELECT count(*) FROM shadow_pair
+		WHERE test = '"'"'slow'"'"' AND shadow_status = 200 AND
+		shadow_latency_us >= 2000000" >n &&
+	test "$(cat n)" -ge 1 &&
 	mlops-shadow stop slow &&
 	mlops-shadow start web --model churn/4 --name crash &&
 	wait_log "shadow test crash: mirroring" &&
