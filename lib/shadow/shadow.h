@@ -123,16 +123,4 @@ int shadow_report(struct store *st, const char *name,
 		  const struct shadow_report_limits *lim, json_t **out,
 		  int *worse, struct mlops_err *err);
 
-/* The p-value of the two-sample Kolmogorov-Smirnov statistic d of two
- * samples of n values each (outputs are paired, so the sizes are
- * equal), two-sided, as scipy.stats.ks_2samp computes it with method
- * "auto" up to n = 10000 (exact: the share of lattice paths outside
- * the band). Beyond, the Kolmogorov limit distribution at
- * d sqrt(n/2), where scipy uses the finite-n distribution kstwo: the
- * two differ by O(1/sqrt(n)). */
-double shadow_report_ks_pvalue(double d, size_t n);
-/* The statistic: the largest distance between the samples' empirical
- * distribution functions (a and b are sorted in place). */
-double shadow_report_ks_stat(double *a, size_t n1, double *b, size_t n2);
-
 #endif
