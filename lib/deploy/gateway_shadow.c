@@ -24,10 +24,14 @@
  * the request threads: on a saturated machine production keeps the CPU
  * and the shadow sheds (counted) rather than slowing production down.
  *
- * Finished jobs wait, bounded, for the control thread, which writes them
- * every two seconds as paired records into shadow_pair: a reservoir
- * sample (algorithm R) of at most max_pairs per test, so that slot k
- * holds a uniform sample of all pairs seen. */
+ * Paired records are a reservoir sample (algorithm R) of at most
+ * max_pairs per test, so that slot k holds a uniform sample of all pairs
+ * seen. The shadow thread draws a finished job's slot and frees at once
+ * a job the sample does not keep (most of them, once it is full), so
+ * that memory stays hot; kept jobs wait, bounded, for the control
+ * thread, which writes them every two seconds into shadow_pair. The
+ * count of pairs seen is the store's: each write-back adds this
+ * gateway's and learns what other gateways serving the endpoint added. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -58,6 +62,7 @@ struct shadow_job {
 	int64_t time_us;
 	int prod_status, shadow_status, capture;
 	int64_t prod_latency_us, shadow_latency_us;
+	int64_t slot;			/* in the reservoir */
 	size_t in_len, prod_len, size;
 	char *in, *prod_out;		/* into data[] */
 	struct buf shadow_out;
@@ -92,9 +97,13 @@ struct deploy_gateway_shadow {
 	pthread_mutex_t lock;		/* guards what follows */
 	pthread_cond_t cond;
 	struct shadow_job *ready;	/* taken from pushed, oldest first */
-	struct shadow_job *done_head;	/* finished, for the store */
+	struct shadow_job *done_head;	/* finished and kept, for the store */
 	size_t ndone;
 	uint64_t mirrored;		/* since the last write-back */
+	int64_t max_pairs;
+	int64_t seen;			/* pairs seen, this gateway's view */
+	int64_t seen_new;		/* of which since the last write-back */
+	int64_t seen_db;		/* the store's count after it */
 	int error_written;
 	struct shadow_thread threads[MAX_THREADS];
 	int nthreads;
@@ -330,6 +339,19 @@ static struct shadow_job *next_job(struct deploy_gateway_shadow *sh)
 	return NULL;
 }
 
+/* The reservoir slot of the next pair seen, or -1 when the sample does
+ * not keep it (sh->lock held). */
+static int64_t reservoir_slot(struct deploy_gateway_shadow *sh)
+{
+	int64_t s = sh->seen++, slot;
+
+	sh->seen_new++;
+	if (s < sh->max_pairs)
+		return s;
+	slot = (int64_t)(rand64() % (uint64_t)(s + 1));
+	return slot < sh->max_pairs ? slot : -1;
+}
+
 static void *shadow_main(void *arg)
 {
 	struct shadow_thread *t = arg;
@@ -346,7 +368,8 @@ static void *shadow_main(void *arg)
 		atomic_fetch_sub(&sh->queued, 1);
 		atomic_fetch_sub(&sh->queued_bytes, j->size);
 		sh->mirrored++;
-		if (sh->ndone < PENDING_MAX) {
+		j->slot = reservoir_slot(sh);
+		if (j->slot >= 0 && sh->ndone < PENDING_MAX) {
 			j->next = sh->done_head;
 			sh->done_head = j;
 			sh->ndone++;
@@ -366,7 +389,7 @@ static int shadow_write(struct deploy_gateway *gw,
 	struct shadow_job *done;
 	uint64_t mirrored, shed;
 	sqlite3_stmt *q = NULL, *ins = NULL;
-	int64_t seen = 0, max_pairs = 0;
+	int64_t seen_new, db_seen;
 	int ret, write_error;
 
 	pthread_mutex_lock(&sh->lock);
@@ -376,18 +399,19 @@ static int shadow_write(struct deploy_gateway *gw,
 	mirrored = sh->mirrored;
 	shed = atomic_exchange(&sh->shed, 0);
 	sh->mirrored = 0;
+	seen_new = sh->seen_new;
+	sh->seen_new = 0;
 	write_error = sh->error && !sh->error_written;
 	pthread_mutex_unlock(&sh->lock);
-	ret = store_prepare(gw->st, &q, "SELECT pairs_seen, max_pairs FROM "
-			    "shadow_test WHERE name = ?1", err);
+	ret = store_prepare(gw->st, &q, "SELECT pairs_seen FROM shadow_test "
+			    "WHERE name = ?1", err);
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_text(q, 1, sh->test, -1, SQLITE_STATIC);
 	ret = store_step(q, "read shadow test", err);
 	if (ret <= 0)
 		goto out;	/* the test is gone: nothing to keep */
-	seen = sqlite3_column_int64(q, 0);
-	max_pairs = sqlite3_column_int64(q, 1);
+	db_seen = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	q = NULL;
 	ret = store_prepare(gw->st, &ins, "INSERT OR REPLACE INTO shadow_pair "
@@ -397,17 +421,12 @@ static int shadow_write(struct deploy_gateway *gw,
 			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
 			    "?11, ?12)", err);
 	for (struct shadow_job *j = done; j && ret == 0; j = j->next) {
-		int64_t slot = seen < max_pairs ? seen :
-			       (int64_t)(rand64() % (uint64_t)(seen + 1));
 		char id[ID_UUID_LEN];
 
-		seen++;
-		if (slot >= max_pairs)
-			continue;
 		request_id(id);
 		sqlite3_reset(ins);
 		sqlite3_bind_text(ins, 1, sh->test, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 2, slot);
+		sqlite3_bind_int64(ins, 2, j->slot);
 		sqlite3_bind_text(ins, 3, id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(ins, 4, j->time_us);
 		sqlite3_bind_text(ins, 5, j->ctype, -1, SQLITE_STATIC);
@@ -426,12 +445,13 @@ static int shadow_write(struct deploy_gateway *gw,
 	if (ret < 0)
 		goto out;
 	ret = store_prepare(gw->st, &q, "UPDATE shadow_test SET pairs_seen = "
-			    "?2, mirrored = mirrored + ?3, shed = shed + ?4, "
+			    "pairs_seen + ?2, mirrored = mirrored + ?3, "
+			    "shed = shed + ?4, "
 			    "error = coalesce(?5, error) WHERE name = ?1", err);
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_text(q, 1, sh->test, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, seen);
+	sqlite3_bind_int64(q, 2, seen_new);
 	sqlite3_bind_int64(q, 3, (int64_t)mirrored);
 	sqlite3_bind_int64(q, 4, (int64_t)shed);
 	if (write_error)
@@ -439,6 +459,14 @@ static int shadow_write(struct deploy_gateway *gw,
 	ret = store_step_done(q, "update shadow test", err);
 	if (ret == 0 && write_error)
 		sh->error_written = 1;
+	if (ret == 0) {
+		/* What other gateways added since our last write-back. */
+		pthread_mutex_lock(&sh->lock);
+		if (db_seen > sh->seen_db)
+			sh->seen += db_seen - sh->seen_db;
+		sh->seen_db = db_seen + seen_new;
+		pthread_mutex_unlock(&sh->lock);
+	}
 out:
 	sqlite3_finalize(q);
 	sqlite3_finalize(ins);
@@ -513,7 +541,7 @@ struct test_row {
 	char *name, *endpoint;
 	struct deploy_endpoint_model m;
 	double sample_pct;
-	int64_t end_us;
+	int64_t end_us, pairs_seen, max_pairs;
 };
 
 static char *col_dup(sqlite3_stmt *q, int i)
@@ -534,6 +562,8 @@ static struct deploy_gateway_shadow *shadow_new(struct deploy_gateway *gw,
 	sh->gw = gw;
 	sh->test = xstrdup(row->name);
 	sh->end_us = row->end_us;
+	sh->max_pairs = row->max_pairs;
+	sh->seen = sh->seen_db = row->pairs_seen;
 	sh->sample_pct = row->sample_pct;
 	sh->sample_all = row->sample_pct >= 100;
 	sh->sample_below = (uint32_t)(row->sample_pct / 100.0 * 4294967296.0);
@@ -610,7 +640,8 @@ void deploy_gateway_shadow_reload(struct deploy_gateway *gw,
 
 	ret = store_prepare(gw->st, &q, "SELECT name, endpoint, model, "
 			    "framework, entry, model_dir, artifact, "
-			    "sample_pct, end_us FROM shadow_test WHERE "
+			    "sample_pct, end_us, pairs_seen, max_pairs FROM "
+			    "shadow_test WHERE "
 			    "status = 'Running'", &err);
 	while (ret == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct test_row *t;
@@ -626,6 +657,8 @@ void deploy_gateway_shadow_reload(struct deploy_gateway *gw,
 		t->m.artifact = col_dup(q, 6);
 		t->sample_pct = sqlite3_column_double(q, 7);
 		t->end_us = sqlite3_column_int64(q, 8);
+		t->pairs_seen = sqlite3_column_int64(q, 9);
+		t->max_pairs = sqlite3_column_int64(q, 10);
 		t->endpoint = col_dup(q, 1);
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
