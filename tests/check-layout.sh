@@ -22,8 +22,9 @@
 # Which domain may include which other domain's public header ("A:B": A
 # uses B). Nothing uses deploy; core uses nothing.
 ALLOWED="pipeline:feature registry:pipeline deploy:registry
-shadow:deploy shadow:registry shadow:monitor monitor:deploy
-monitor:registry monitor:feature"
+shadow:deploy shadow:registry monitor:deploy monitor:registry
+monitor:feature monitor:shadow governance:registry governance:feature
+governance:deploy governance:monitor registry:feature"
 
 root=${1:-$(dirname "$0")/..}
 build=$2

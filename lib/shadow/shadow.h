@@ -113,8 +113,15 @@ struct shadow_report_limits {
 	double min_agreement;		/* of classes */
 	double threshold;		/* class of a single score */
 	double tolerance;		/* "within" for numeric outputs */
+	/* The two-sample Kolmogorov-Smirnov test of the outputs: the
+	 * statistic, and its p-value in *pvalue, as scipy.stats.ks_2samp
+	 * (method "auto") computes them; sorts a and b in place. Callers
+	 * pass monitor_ks_2samp, the drift checks' test: monitor uses
+	 * shadow, so shadow cannot call monitor. NULL: no KS figures. */
+	double (*ks_2samp)(double *a, size_t n1, double *b, size_t n2,
+			   double *pvalue);
 };
-#define SHADOW_REPORT_LIMITS_INIT { 1.2, 0.001, 0.99, 0.5, 1e-6 }
+#define SHADOW_REPORT_LIMITS_INIT { 1.2, 0.001, 0.99, 0.5, 1e-6, NULL }
 
 /* Build the report of test name into *out (a JSON object the caller
  * decrefs; see mlops-shadow(1) for its fields) and set *worse to 1
