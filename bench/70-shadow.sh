@@ -4,7 +4,8 @@
 # 100% of requests mirrored to a second XGBoost model of the same size,
 # alternated BENCH_ROUNDS (3) times in one gateway run and ending without
 # a shadow. Each round's ratio divides its shadowed req/s by the mean of
-# the unshadowed runs around it; the summary is the median ratio. The
+# the unshadowed runs around it; the summary is the median ratio (and
+# the same for p99). The
 # goal is production within 10% of its throughput while shadowing
 # everything; what the shadow cannot keep up with is shed and counted,
 # never queued. The CPU columns are the gateway's request threads and
@@ -96,22 +97,24 @@ run() {
 		  t["s"] * 1e6 / hz / r }')
 	printf "%-24s %6s %10s %10s %10s %8s %11s %10s\n" "$1" "$CONNS" "$2" \
 		"$3" "$4" "$5" "$6" "$7"
-	rps_=$2
+	rps_=$2 p99_=$4
 }
 run "no shadow"
-base=$rps_ ratios= mirrored=0 shed=0
+base=$rps_ pbase=$p99_ ratios= pratios= mirrored=0 shed=0
 for r in $(seq 1 "$ROUNDS"); do
 	mlops-shadow start bench --model bench/2 --sample 100 --name b$r \
 		--max-pairs "${BENCH_MAX_PAIRS:-100000}" >/dev/null
 	wait_shadow yes
 	run "100% shadow (b$r)"
-	with=$rps_
+	with=$rps_ pwith=$p99_
 	mlops-shadow stop b$r >/dev/null
 	wait_shadow no
 	run "no shadow"
 	ratios="$ratios $(awk -v w="$with" -v a="$base" -v b="$rps_" \
 		'BEGIN { printf "%.3f", 2 * w / (a + b) }')"
-	base=$rps_
+	pratios="$pratios $(awk -v w="$pwith" -v a="$pbase" -v b="$p99_" \
+		'BEGIN { printf "%.2f", 2 * w / (a + b) }')"
+	base=$rps_ pbase=$p99_
 	set -- $(mlops-shadow status --json b$r | $PYTHON -c '
 import json, sys; s = json.load(sys.stdin); print(s["mirrored"], s["shed"])')
 	mirrored=$((mirrored + $1)) shed=$((shed + $2))
@@ -124,3 +127,7 @@ echo $ratios | tr ' ' '\n' | sort -n | awk '{ r[NR] = $1 } END {
 	printf "with shadow / without, by round:"
 	for (i = 1; i <= NR; i++) printf " %s", r[i]
 	printf "; median %s (goal >= 0.90)\n", r[int((NR + 1) / 2)] }'
+echo $pratios | tr ' ' '\n' | sort -n | awk '{ r[NR] = $1 } END {
+	printf "p99 with shadow / without, by round:"
+	for (i = 1; i <= NR; i++) printf " %s", r[i]
+	printf "; median %s\n", r[int((NR + 1) / 2)] }'
