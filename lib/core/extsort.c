@@ -25,6 +25,7 @@
 
 #define WRITE_BUFFER (1u << 20)
 #define MAX_RUNS 128
+#define MAX_RECORD (1u << 30)
 
 struct entry {
 	uint64_t k0;
@@ -32,7 +33,9 @@ struct entry {
 };
 
 struct run {
-	int fd;			/* an unlinked temporary file */
+	int fd;			/* an unlinked temporary file, or a caller's */
+	off_t start;		/* where its records begin */
+	int mem;		/* the records in memory, sorted, not a file */
 	FILE *f;		/* its reader while merging, else NULL */
 	struct extsort_rec *rec;	/* the current record, or NULL at
 					 * the end */
@@ -217,12 +220,17 @@ static int run_create(struct extsort *s, int *fd, FILE **f,
 	return 0;
 }
 
-static int write_rec(struct extsort *s, FILE *f, const struct extsort_rec *rec,
-		     struct mlops_err *err)
+int extsort_write_rec(FILE *f, const struct extsort_rec *rec)
 {
 	size_t len = sizeof(*rec) + rec->keylen + rec->datalen;
 
-	if (fwrite(rec, 1, len, f) != len)
+	return fwrite(rec, 1, len, f) == len ? 0 : -1;
+}
+
+static int write_rec(struct extsort *s, FILE *f, const struct extsort_rec *rec,
+		     struct mlops_err *err)
+{
+	if (extsort_write_rec(f, rec) < 0)
 		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 				       "cannot write a sort run in %s",
 				       s->tmpdir);
@@ -333,12 +341,27 @@ int extsort_add(struct extsort *s, uint64_t k0, const void *key,
 	return 0;
 }
 
+int extsort_add_run(struct extsort *s, int fd, long long start,
+		    struct mlops_err *err)
+{
+	ALLOC_GROW(s->runs, s->nruns + 1, s->runs_cap);
+	memset(&s->runs[s->nruns], 0, sizeof(*s->runs));
+	s->runs[s->nruns].fd = fd;
+	s->runs[s->nruns++].start = (off_t)start;
+	return s->nruns >= s->max_runs ? compact(s, err) : 0;
+}
+
 /* Read the next record of run r into r->rec (NULL at its end). */
 static int run_read(struct extsort *s, struct run *r, struct mlops_err *err)
 {
 	struct extsort_rec head;
 	size_t body;
 
+	if (r->mem) {
+		r->rec = s->next < s->n ? (struct extsort_rec *)(s->arena +
+			 s->entries[s->next++].off) : NULL;
+		return 0;
+	}
 	if (fread(&head, sizeof(head), 1, r->f) != 1) {
 		if (ferror(r->f))
 			goto read_error;
@@ -348,6 +371,10 @@ static int run_read(struct extsort *s, struct run *r, struct mlops_err *err)
 		return 0;
 	}
 	body = (size_t)head.keylen + head.datalen;
+	if (body > MAX_RECORD)
+		return mlops_err_set(err, MLOPS_EINTERNAL, "damaged sort run "
+				     "in %s: a record of %zu bytes", s->tmpdir,
+				     body);
 	if (sizeof(head) + body > r->cap) {
 		r->cap = sizeof(head) + body;
 		free(r->rec);
@@ -403,9 +430,16 @@ static int merge_begin(struct extsort *s, struct mlops_err *err)
 	s->last = NULL;
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct run *r = &s->runs[i];
-		int fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
+		int fd;
 
-		if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+		if (r->mem) {
+			run_read(s, r, err);
+			if (r->rec)
+				s->heap[s->heap_len++] = i;
+			continue;
+		}
+		fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0 || lseek(fd, r->start, SEEK_SET) < 0 ||
 		    !(r->f = fdopen(fd, "r"))) {
 			if (fd >= 0)
 				close(fd);
@@ -452,6 +486,8 @@ static int merge_next(struct extsort *s, const struct extsort_rec **out,
 static void merge_end(struct extsort *s)
 {
 	for (size_t i = 0; i < s->nruns; i++) {
+		if (s->runs[i].mem)
+			continue;
 		if (s->runs[i].f)
 			fclose(s->runs[i].f);
 		close(s->runs[i].fd);
@@ -464,22 +500,22 @@ static void merge_end(struct extsort *s)
 
 int extsort_finish(struct extsort *s, struct mlops_err *err)
 {
-	int ret;
-
 	if (s->nruns == 0) {
 		sort_memory(s);
 		free(s->scratch);
 		s->scratch = NULL;
 		return 0;
 	}
-	if (s->n && (ret = spill(s, err)) < 0)
-		return ret;
-	free(s->arena);
-	free(s->entries);
+	/* What is still in memory joins the merge as one more run rather
+	 * than going to disk first. */
+	sort_memory(s);
 	free(s->scratch);
-	s->arena = NULL;
-	s->entries = s->scratch = NULL;
-	s->arena_cap = s->cap = 0;
+	s->scratch = NULL;
+	s->next = 0;
+	ALLOC_GROW(s->runs, s->nruns + 1, s->runs_cap);
+	memset(&s->runs[s->nruns], 0, sizeof(*s->runs));
+	s->runs[s->nruns].fd = -1;
+	s->runs[s->nruns++].mem = 1;
 	s->merging = 1;
 	return merge_begin(s, err);
 }

@@ -4,11 +4,17 @@
  * most of the work and equal IDs meet), the key bytes are the ID itself
  * (hash collisions stay apart), k1 the event time with its sign bit
  * flipped (so that unsigned order is time order), and k2 the tie-breaker:
- * a feature row's write order (file, then row), or for an entity row its
- * row number with the top bit set, so that at equal times every feature
- * row comes first: allow_exact_matches. */
+ * a feature row's write order (its file's feature_part id, then its row),
+ * or for an entity row its row number with the top bit set, so that at
+ * equal times every feature row comes first: allow_exact_matches.
+ *
+ * Feature rows come from the sorted runs of run.c where they are there
+ * and match their hash (checked on a second thread while the entity file
+ * is read), merged as they are; the CSV files of any other writer are
+ * decompressed, parsed and sorted with the entity rows. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,7 +28,7 @@
 #include "core/time.h"
 #include "core/xalloc.h"
 
-#define ENTITY_BIT (UINT64_C(1) << 63)
+#define ENTITY_BIT FEATURE_RUN_ENTITY_BIT
 #define OUT_FLUSH (64u * 1024)
 
 int feature_pit_request_parse(struct feature_pit_request *req, const char *arg,
@@ -70,6 +76,7 @@ struct pit_group {
 	struct feature_group *g;
 	size_t nsel;
 	size_t *sel;		/* feature indices to output */
+	char **all;		/* an answer's g->nfeatures values */
 	struct extsort *answers;	/* (row number) -> packed values */
 	const struct extsort_rec *next;	/* its next answer, or NULL */
 	struct buf vals;	/* the current row's values of this group */
@@ -85,26 +92,12 @@ struct pit {
 	char *time_name;	/* the time column's name, for messages */
 	struct pit_group *groups;
 	size_t ngroups;
-	size_t part_index;	/* write order of the file being read */
 	struct buf packed, data, last, last_id;
 	char **values;
 };
 
-static uint64_t hash_id(const char *s, size_t n)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h ^ (h >> 29);
-}
-
-static uint64_t time_key(int64_t t)
-{
-	return (uint64_t)t ^ ENTITY_BIT;
-}
+#define hash_id feature_run_id_hash
+#define time_key feature_run_time_key
 
 static int resolve_group(struct pit *p, struct pit_group *pg,
 			 const struct feature_pit_request *req,
@@ -117,6 +110,7 @@ static int resolve_group(struct pit *p, struct pit_group *pg,
 		return ret;
 	g = pg->g;
 	pg->sel = xcalloc(g->nfeatures, sizeof(*pg->sel));
+	pg->all = xcalloc(g->nfeatures, sizeof(*pg->all));
 	if (!g->offline)
 		return mlops_err_set(err, MLOPS_ENOTFOUND, "feature group "
 				     "'%s' has no offline store to join",
@@ -289,7 +283,7 @@ static int add_entities(struct pit *p, struct extsort *s,
 /* Column positions in an offline file. */
 struct part_cols {
 	int id, time, deleted;
-	int *sel;
+	int *col;		/* of each feature, or -1 */
 };
 
 static int map_part(const struct pit_group *pg, size_t n, char **names,
@@ -304,9 +298,8 @@ static int map_part(const struct pit_group *pg, size_t n, char **names,
 	if (pc->id < 0 || pc->time < 0 || pc->deleted < 0)
 		return mlops_err_set(err, MLOPS_EINTERNAL, "%s: not an "
 				     "offline file of '%s'", path, g->name);
-	for (size_t i = 0; i < pg->nsel; i++)
-		pc->sel[i] = find_column(n, names,
-					 g->features[pg->sel[i]].name);
+	for (size_t i = 0; i < g->nfeatures; i++)
+		pc->col[i] = find_column(n, names, g->features[i].name);
 	return 0;
 }
 
@@ -323,18 +316,19 @@ static int add_part(const struct feature_offline_part *part, void *arg)
 	struct part_ctx *c = arg;
 	struct pit *p = c->p;
 	struct pit_group *pg = c->pg;
+	size_t nf = pg->g->nfeatures;
 	struct csv_reader *r;
 	struct part_cols pc;
 	char **fields;
 	size_t ncols;
-	uint64_t row = 0, order = (uint64_t)p->part_index++ << 32;
+	uint64_t row = 0, order = (uint64_t)part->id << 32;
 	int64_t t;
 	int ret;
 
 	buf_reset(&p->data);
 	if ((ret = feature_offline_read_part(part->path, &p->data, c->err)) < 0)
 		return ret;
-	pc.sel = xcalloc(pg->nsel ? pg->nsel : 1, sizeof(int));
+	pc.col = xcalloc(nf, sizeof(int));
 	r = csv_reader_new_mem(p->data.s, p->data.len, part->path);
 	if ((ret = csv_read_header(r, &ncols, &fields, c->err)) == 0)
 		ret = map_part(pg, ncols, fields, &pc, part->path, c->err);
@@ -347,18 +341,19 @@ static int add_part(const struct feature_offline_part *part, void *arg)
 					       csv_record_line(r));
 			break;
 		}
-		/* Payload: the deleted flag, then the selected values. */
+		/* Payload: the deleted flag, then every value, as in a
+		 * sorted run. */
 		buf_reset(&p->packed);
 		buf_addch(&p->packed, strcmp(fields[pc.deleted], "true") == 0);
-		for (size_t i = 0; i < pg->nsel; i++)
-			p->values[i] = pc.sel[i] < 0 ? "" : fields[pc.sel[i]];
-		feature_group_pack(&p->packed, pg->nsel, p->values);
+		for (size_t i = 0; i < nf; i++)
+			p->values[i] = pc.col[i] < 0 ? "" : fields[pc.col[i]];
+		feature_group_pack(&p->packed, nf, p->values);
 		ret = extsort_add(c->s, hash_id(id, strlen(id)), id,
 				  strlen(id), time_key(t), order | row++,
 				  p->packed.s, p->packed.len, c->err);
 	}
 	csv_reader_free(r);
-	free(pc.sel);
+	free(pc.col);
 	return ret < 0 ? ret : 0;
 }
 
@@ -399,23 +394,155 @@ static int pick_answers(struct pit *p, struct pit_group *pg,
 	return ret;
 }
 
+/* The feature rows of one group: its files as of the as-of time, and
+ * the sorted runs that copy some of them. */
+struct pit_sources {
+	struct feature_offline_part *parts;	/* by id */
+	size_t nparts, parts_cap;
+	struct feature_run_info *runs;
+	size_t nruns;
+	int *fds;		/* of each run, or -1 when not used */
+	size_t nfeatures;
+};
+
+static int collect_part(const struct feature_offline_part *part, void *arg)
+{
+	struct pit_sources *src = arg;
+
+	ALLOC_GROW(src->parts, src->nparts + 1, src->parts_cap);
+	src->parts[src->nparts] = *part;
+	src->parts[src->nparts++].path = xstrdup(part->path);
+	return 0;
+}
+
+/* How many of the files with ids first..last are in src->parts, from
+ * index *at on (runs and files both go by id). */
+static size_t parts_in(const struct pit_sources *src, size_t *at,
+		       int64_t first, int64_t last)
+{
+	size_t n = 0;
+
+	while (*at < src->nparts && src->parts[*at].id < first)
+		(*at)++;
+	for (size_t i = *at; i < src->nparts && src->parts[i].id <= last; i++)
+		n++;
+	return n;
+}
+
+/* List the files and runs, and open the runs that copy files the join
+ * reads (all of their files or none: a writer's files share a write
+ * time). A run that cannot be opened or has a wrong header is left out:
+ * its files are read instead. */
+static int collect_sources(struct pit *p, struct pit_group *pg,
+			   struct pit_sources *src, struct mlops_err *err)
+{
+	size_t at = 0;
+	int ret;
+
+	src->nfeatures = pg->g->nfeatures;
+	if ((ret = feature_offline_each_part(p->st, pg->g, p->o->as_of_us,
+					     collect_part, src, err)) < 0 ||
+	    (ret = feature_run_list(p->st, pg->g, &src->runs, &src->nruns,
+				    err)) < 0)
+		return ret;
+	src->fds = xcalloc(src->nruns ? src->nruns : 1, sizeof(int));
+	for (size_t i = 0; i < src->nruns; i++) {
+		const struct feature_run_info *r = &src->runs[i];
+		struct mlops_err ignored = MLOPS_ERR_INIT;
+
+		src->fds[i] = -1;
+		if (parts_in(src, &at, r->first_part, r->last_part) ==
+		    (size_t)(r->last_part - r->first_part + 1))
+			feature_run_open(r, src->nfeatures, &src->fds[i],
+					 &ignored);
+	}
+	return 0;
+}
+
+/* Check each opened run against its SHA-256; close those that differ.
+ * Runs on a thread of its own while the entity file is read. */
+static void *verify_runs(void *arg)
+{
+	struct pit_sources *src = arg;
+
+	for (size_t i = 0; i < src->nruns; i++) {
+		struct mlops_err ignored = MLOPS_ERR_INIT;
+
+		if (src->fds[i] >= 0 &&
+		    feature_run_verify(src->fds[i], &src->runs[i],
+				       &ignored) < 0) {
+			close(src->fds[i]);
+			src->fds[i] = -1;
+		}
+	}
+	return NULL;
+}
+
+/* Give the verified runs to the sort, and sort the rows of every file
+ * no run copies. */
+static int add_sources(struct part_ctx *c, struct pit_sources *src)
+{
+	size_t at = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < src->nruns && ret == 0; i++) {
+		const struct feature_run_info *r = &src->runs[i];
+		size_t n;
+
+		if (src->fds[i] < 0)
+			continue;
+		n = parts_in(src, &at, r->first_part, r->last_part);
+		for (size_t k = at; k < at + n; k++)
+			src->parts[k].rows = -1;	/* read from the run */
+		ret = extsort_add_run(c->s, src->fds[i],
+				      feature_run_data_offset(), c->err);
+		src->fds[i] = -1;
+	}
+	for (size_t i = 0; i < src->nparts && ret == 0; i++)
+		if (src->parts[i].rows >= 0)
+			ret = add_part(&src->parts[i], c);
+	return ret;
+}
+
+static void sources_release(struct pit_sources *src)
+{
+	for (size_t i = 0; i < src->nparts; i++)
+		free(src->parts[i].path);
+	for (size_t i = 0; src->fds && i < src->nruns; i++)
+		if (src->fds[i] >= 0)
+			close(src->fds[i]);
+	free(src->parts);
+	free(src->fds);
+	feature_run_list_free(src->runs, src->nruns);
+}
+
 static int join_group(struct pit *p, struct pit_group *pg,
 		      struct mlops_err *err)
 {
 	struct extsort *s = extsort_new(p->tmpdir, p->o->memory / 2);
 	struct part_ctx c = { p, pg, s, err };
-	int ret;
+	struct pit_sources src = { NULL };
+	pthread_t verifier;
+	int ret, threaded = 0;
 
 	pg->answers = extsort_new(p->tmpdir, p->o->memory / 4);
-	p->values = xreallocarray(p->values, pg->nsel ? pg->nsel : 1,
+	p->values = xreallocarray(p->values, pg->g->nfeatures,
 				  sizeof(*p->values));
-	p->part_index = 0;
-	if ((ret = add_entities(p, s, err)) == 0 &&
-	    (ret = feature_offline_each_part(p->st, pg->g, p->o->as_of_us,
-					     add_part, &c, err)) == 0 &&
+	if ((ret = collect_sources(p, pg, &src, err)) == 0) {
+		threaded = pthread_create(&verifier, NULL, verify_runs,
+					  &src) == 0;
+		if (!threaded)
+			verify_runs(&src);
+		ret = add_entities(p, s, err);
+		if (threaded)
+			pthread_join(verifier, NULL);
+	}
+	if (ret == 0 &&
+	    (ret = add_sources(&c, &src)) == 0 &&
 	    (ret = extsort_finish(s, err)) == 0 &&
 	    (ret = pick_answers(p, pg, s, err)) == 0)
 		ret = extsort_finish(pg->answers, err);
+	sources_release(&src);
 	extsort_free(s);
 	return ret;
 }
@@ -505,8 +632,11 @@ static int write_rows(struct pit *p, struct mlops_err *err)
 			if (pg->next && pg->next->k0 == rowno) {
 				ret = feature_group_unpack(pg->next->data,
 						    pg->next->datalen,
-						    pg->nsel, row + k,
+						    pg->g->nfeatures, pg->all,
 						    &pg->vals, err);
+				for (size_t j = 0; ret == 0 && j < pg->nsel;
+				     j++)
+					row[k + j] = pg->all[pg->sel[j]];
 				if (ret < 0 ||
 				    (ret = extsort_next(pg->answers,
 							&pg->next, err)) < 0)
@@ -563,6 +693,7 @@ int feature_pit_dataset(struct store *st, const struct feature_pit_opts *o,
 	for (size_t i = 0; i < p.ngroups; i++) {
 		feature_group_free(p.groups[i].g);
 		free(p.groups[i].sel);
+		free(p.groups[i].all);
 		extsort_free(p.groups[i].answers);
 		buf_release(&p.groups[i].vals);
 	}
