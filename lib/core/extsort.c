@@ -26,6 +26,7 @@
 #define WRITE_BUFFER (1u << 20)
 #define MAX_RUNS 128
 #define MAX_RECORD (1u << 30)
+#define PREFETCH 8
 
 struct entry {
 	uint64_t k0;
@@ -36,7 +37,9 @@ struct run {
 	int fd;			/* an unlinked temporary file, or a caller's */
 	off_t start;		/* where its records begin */
 	int mem;		/* the records in memory, sorted, not a file */
-	FILE *f;		/* its reader while merging, else NULL */
+	char *buf;		/* its read buffer while merging, else NULL */
+	size_t buf_pos, buf_len, buf_cap;
+	off_t at;		/* where the next read begins */
 	struct extsort_rec *rec;	/* the current record, or NULL at
 					 * the end */
 	size_t cap;
@@ -351,48 +354,102 @@ int extsort_add_run(struct extsort *s, int fd, long long start,
 	return s->nruns >= s->max_runs ? compact(s, err) : 0;
 }
 
+/* Fill r's buffer with what follows its unread bytes: 0, or an error. */
+static int run_fill(struct extsort *s, struct run *r, struct mlops_err *err)
+{
+	size_t keep = r->buf_len - r->buf_pos;
+	ssize_t n;
+
+	memmove(r->buf, r->buf + r->buf_pos, keep);
+	r->buf_pos = 0;
+	r->buf_len = keep;
+	do
+		n = pread(r->fd, r->buf + keep, r->buf_cap - keep, r->at);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
+				       "read a sort run in %s", s->tmpdir);
+	r->at += n;
+	r->buf_len += (size_t)n;
+	return 0;
+}
+
+/* Make n bytes of r readable at r->buf + r->buf_pos: 1, 0 when the run
+ * has ended before them, or an error. */
+static int run_want(struct extsort *s, struct run *r, size_t n,
+		    struct mlops_err *err)
+{
+	size_t before;
+	int ret;
+
+	while (r->buf_len - r->buf_pos < n) {
+		if (n > r->buf_cap) {
+			r->buf_cap = n;
+			r->buf = xrealloc(r->buf, n);
+		}
+		before = r->buf_len - r->buf_pos;
+		if ((ret = run_fill(s, r, err)) < 0)
+			return ret;
+		if (r->buf_len - r->buf_pos == before)
+			return 0;
+	}
+	return 1;
+}
+
 /* Read the next record of run r into r->rec (NULL at its end). */
 static int run_read(struct extsort *s, struct run *r, struct mlops_err *err)
 {
 	struct extsort_rec head;
 	size_t body;
+	int ret;
 
 	if (r->mem) {
+		/* The sorted records lie scattered over the arena: fetch
+		 * ahead, or every comparison waits for memory. */
+		if (s->next + PREFETCH < s->n)
+			__builtin_prefetch(s->arena +
+					   s->entries[s->next + PREFETCH].off);
 		r->rec = s->next < s->n ? (struct extsort_rec *)(s->arena +
 			 s->entries[s->next++].off) : NULL;
 		return 0;
 	}
-	if (fread(&head, sizeof(head), 1, r->f) != 1) {
-		if (ferror(r->f))
-			goto read_error;
+	if ((ret = run_want(s, r, sizeof(head), err)) <= 0) {
+		if (ret == 0 && r->buf_len != r->buf_pos)
+			goto damaged;
 		free(r->rec);
 		r->rec = NULL;
 		r->cap = 0;
-		return 0;
+		return ret;
 	}
+	memcpy(&head, r->buf + r->buf_pos, sizeof(head));
 	body = (size_t)head.keylen + head.datalen;
 	if (body > MAX_RECORD)
-		return mlops_err_set(err, MLOPS_EINTERNAL, "damaged sort run "
-				     "in %s: a record of %zu bytes", s->tmpdir,
-				     body);
+		goto damaged;
 	if (sizeof(head) + body > r->cap) {
 		r->cap = sizeof(head) + body;
 		free(r->rec);
 		r->rec = xmalloc(r->cap);
 	}
-	*r->rec = head;
-	if (body && fread(r->rec->data, 1, body, r->f) != body)
-		goto read_error;
+	if ((ret = run_want(s, r, sizeof(head) + body, err)) < 0)
+		return ret;
+	if (ret == 0)
+		goto damaged;
+	memcpy(r->rec, r->buf + r->buf_pos, sizeof(head) + body);
+	r->buf_pos += sizeof(head) + body;
 	return 0;
-read_error:
-	return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-			       "cannot read a sort run in %s", s->tmpdir);
+damaged:
+	return mlops_err_set(err, MLOPS_EINTERNAL, "damaged sort run in %s",
+			     s->tmpdir);
 }
 
 static int heap_less(struct extsort *s, size_t a, size_t b)
 {
-	return extsort_rec_cmp(s->runs[s->heap[a]].rec,
-			    s->runs[s->heap[b]].rec) < 0;
+	const struct extsort_rec *x = s->runs[s->heap[a]].rec;
+	const struct extsort_rec *y = s->runs[s->heap[b]].rec;
+
+	if (x->k0 != y->k0)
+		return x->k0 < y->k0;
+	return extsort_rec_cmp(x, y) < 0;
 }
 
 static void heap_down(struct extsort *s, size_t i)
@@ -430,7 +487,6 @@ static int merge_begin(struct extsort *s, struct mlops_err *err)
 	s->last = NULL;
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct run *r = &s->runs[i];
-		int fd;
 
 		if (r->mem) {
 			run_read(s, r, err);
@@ -438,15 +494,10 @@ static int merge_begin(struct extsort *s, struct mlops_err *err)
 				s->heap[s->heap_len++] = i;
 			continue;
 		}
-		fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
-		if (fd < 0 || lseek(fd, r->start, SEEK_SET) < 0 ||
-		    !(r->f = fdopen(fd, "r"))) {
-			if (fd >= 0)
-				close(fd);
-			return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-					       "cannot read a sort run");
-		}
-		setvbuf(r->f, NULL, _IOFBF, bufsize);
+		r->buf_cap = bufsize;
+		r->buf = xmalloc(bufsize);
+		r->buf_pos = r->buf_len = 0;
+		r->at = r->start;
 		if ((ret = run_read(s, r, err)) < 0)
 			return ret;
 		if (r->rec)
@@ -488,8 +539,7 @@ static void merge_end(struct extsort *s)
 	for (size_t i = 0; i < s->nruns; i++) {
 		if (s->runs[i].mem)
 			continue;
-		if (s->runs[i].f)
-			fclose(s->runs[i].f);
+		free(s->runs[i].buf);
 		close(s->runs[i].fd);
 		free(s->runs[i].rec);
 	}
@@ -527,6 +577,8 @@ int extsort_next(struct extsort *s, const struct extsort_rec **out,
 		return merge_next(s, out, err);
 	if (s->next >= s->n)
 		return 0;
+	if (s->next + PREFETCH < s->n)
+		__builtin_prefetch(s->arena + s->entries[s->next + PREFETCH].off);
 	*out = (struct extsort_rec *)(s->arena + s->entries[s->next++].off);
 	return 1;
 }
