@@ -488,6 +488,45 @@ int feature_offline_each_part(struct store *st, const struct feature_group *g,
 	return ret;
 }
 
+struct part_list {
+	struct feature_offline_part *v;
+	size_t n, cap;
+};
+
+static int list_one(const struct feature_offline_part *part, void *arg)
+{
+	struct part_list *list = arg;
+
+	ALLOC_GROW(list->v, list->n + 1, list->cap);
+	list->v[list->n] = *part;
+	list->v[list->n++].path = xstrdup(part->path);
+	return 0;
+}
+
+int feature_offline_list(struct store *st, const struct feature_group *g,
+			 int64_t as_of_us, struct feature_offline_part **out,
+			 size_t *n, struct mlops_err *err)
+{
+	struct part_list list = { NULL, 0, 0 };
+	int ret = feature_offline_each_part(st, g, as_of_us, list_one, &list,
+					    err);
+
+	if (ret < 0) {
+		feature_offline_list_free(list.v, list.n);
+		return ret;
+	}
+	*out = list.v;
+	*n = list.n;
+	return 0;
+}
+
+void feature_offline_list_free(struct feature_offline_part *parts, size_t n)
+{
+	for (size_t i = 0; parts && i < n; i++)
+		free(parts[i].path);
+	free(parts);
+}
+
 int feature_offline_read_part(const char *path, struct buf *out,
 		      struct mlops_err *err)
 {
@@ -515,6 +554,64 @@ int feature_offline_read_part(const char *path, struct buf *out,
 	}
 	gzclose(gz);
 	return 0;
+}
+
+static int find_column(size_t n, char **names, const char *want)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], want) == 0)
+			return (int)i;
+	return -1;
+}
+
+int feature_offline_each_row(const char *path, const struct feature_group *g,
+			     struct buf *data,
+			     int (*fn)(void *arg, char *const *values,
+				       int64_t t, int deleted,
+				       struct mlops_err *err),
+			     void *arg, struct mlops_err *err)
+{
+	struct csv_reader *r;
+	char **fields, **values = xcalloc(g->nfeatures, sizeof(*values));
+	int *col = xcalloc(g->nfeatures, sizeof(*col));
+	int id, time, deleted, ret;
+	size_t ncols;
+	int64_t t;
+
+	buf_reset(data);
+	if ((ret = feature_offline_read_part(path, data, err)) < 0)
+		goto out;
+	r = csv_reader_new_mem(data->s, data->len, path);
+	if ((ret = csv_read_header(r, &ncols, &fields, err)) < 0)
+		goto done;
+	id = find_column(ncols, fields, g->features[g->id_index].name);
+	time = find_column(ncols, fields, g->features[g->time_index].name);
+	deleted = find_column(ncols, fields, "is_deleted");
+	if (id < 0 || time < 0 || deleted < 0) {
+		ret = mlops_err_set(err, MLOPS_EINTERNAL, "%s: not an offline "
+				    "file of '%s'", path, g->name);
+		goto done;
+	}
+	for (size_t i = 0; i < g->nfeatures; i++)
+		col[i] = find_column(ncols, fields, g->features[i].name);
+	while ((ret = csv_read_row(r, ncols, &fields, err)) == 1) {
+		if (time_parse(fields[time], &t, err) < 0) {
+			ret = mlops_err_prefix(err, "%s:%ld: ", path,
+					       csv_record_line(r));
+			break;
+		}
+		for (size_t i = 0; i < g->nfeatures; i++)
+			values[i] = col[i] < 0 ? "" : fields[col[i]];
+		if ((ret = fn(arg, values, t, strcmp(fields[deleted],
+						     "true") == 0, err)) < 0)
+			break;
+	}
+done:
+	csv_reader_free(r);
+out:
+	free(values);
+	free(col);
+	return ret < 0 ? ret : 0;
 }
 
 struct export_state {

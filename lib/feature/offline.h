@@ -49,6 +49,24 @@ void feature_offline_writer_abort(struct feature_offline_writer *w);
 size_t feature_offline_writer_files(const struct feature_offline_writer *w);
 void feature_offline_writer_free(struct feature_offline_writer *w);
 
+/* The files of group g as feature_offline_each_part gives them, into
+ * *out (free with feature_offline_list_free). */
+int feature_offline_list(struct store *st, const struct feature_group *g,
+			 int64_t as_of_us, struct feature_offline_part **out,
+			 size_t *n, struct mlops_err *err);
+void feature_offline_list_free(struct feature_offline_part *parts, size_t n);
+
+/* Call fn for every row of the offline file at path (of group g), read
+ * into data (which the caller releases): its g->nfeatures values in
+ * definition order ("" for a column the file lacks), its parsed event
+ * time and its is_deleted flag. Stops at fn's first negative return. */
+int feature_offline_each_row(const char *path, const struct feature_group *g,
+			     struct buf *data,
+			     int (*fn)(void *arg, char *const *values,
+				       int64_t t, int deleted,
+				       struct mlops_err *err),
+			     void *arg, struct mlops_err *err);
+
 /* run.c: sorted runs, the store's binary copy of each writer's rows in
  * the point-in-time join's order, in offline/GROUP/_sorted/ (a folder
  * that Spark, Trino and Hive skip for its leading '_', and that

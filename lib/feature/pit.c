@@ -93,7 +93,6 @@ struct pit {
 	struct pit_group *groups;
 	size_t ngroups;
 	struct buf packed, data, last, last_id;
-	char **values;
 };
 
 #define hash_id feature_run_id_hash
@@ -280,81 +279,39 @@ static int add_entities(struct pit *p, struct extsort *s,
 	return ret;
 }
 
-/* Column positions in an offline file. */
-struct part_cols {
-	int id, time, deleted;
-	int *col;		/* of each feature, or -1 */
-};
-
-static int map_part(const struct pit_group *pg, size_t n, char **names,
-		    struct part_cols *pc, const char *path,
-		    struct mlops_err *err)
-{
-	const struct feature_group *g = pg->g;
-
-	pc->id = find_column(n, names, g->features[g->id_index].name);
-	pc->time = find_column(n, names, g->features[g->time_index].name);
-	pc->deleted = find_column(n, names, "is_deleted");
-	if (pc->id < 0 || pc->time < 0 || pc->deleted < 0)
-		return mlops_err_set(err, MLOPS_EINTERNAL, "%s: not an "
-				     "offline file of '%s'", path, g->name);
-	for (size_t i = 0; i < g->nfeatures; i++)
-		pc->col[i] = find_column(n, names, g->features[i].name);
-	return 0;
-}
-
 struct part_ctx {
 	struct pit *p;
 	struct pit_group *pg;
 	struct extsort *s;
 	struct mlops_err *err;
+	uint64_t order;		/* the file's write order, then its row */
 };
+
+static int add_row(void *arg, char *const *values, int64_t t, int deleted,
+		   struct mlops_err *err)
+{
+	struct part_ctx *c = arg;
+	struct pit *p = c->p;
+	const struct feature_group *g = c->pg->g;
+	const char *id = values[g->id_index];
+
+	/* Payload: the deleted flag, then every value, as in a run. */
+	buf_reset(&p->packed);
+	buf_addch(&p->packed, deleted);
+	feature_group_pack(&p->packed, g->nfeatures, values);
+	return extsort_add(c->s, hash_id(id, strlen(id)), id, strlen(id),
+			   time_key(t), c->order++, p->packed.s,
+			   p->packed.len, err);
+}
 
 /* Sort every row of one offline file into s. */
 static int add_part(const struct feature_offline_part *part, void *arg)
 {
 	struct part_ctx *c = arg;
-	struct pit *p = c->p;
-	struct pit_group *pg = c->pg;
-	size_t nf = pg->g->nfeatures;
-	struct csv_reader *r;
-	struct part_cols pc;
-	char **fields;
-	size_t ncols;
-	uint64_t row = 0, order = (uint64_t)part->id << 32;
-	int64_t t;
-	int ret;
 
-	buf_reset(&p->data);
-	if ((ret = feature_offline_read_part(part->path, &p->data, c->err)) < 0)
-		return ret;
-	pc.col = xcalloc(nf, sizeof(int));
-	r = csv_reader_new_mem(p->data.s, p->data.len, part->path);
-	if ((ret = csv_read_header(r, &ncols, &fields, c->err)) == 0)
-		ret = map_part(pg, ncols, fields, &pc, part->path, c->err);
-	while (ret == 0 &&
-	       (ret = csv_read_row(r, ncols, &fields, c->err)) == 1) {
-		const char *id = fields[pc.id];
-
-		if (time_parse(fields[pc.time], &t, c->err) < 0) {
-			ret = mlops_err_prefix(c->err, "%s:%ld: ", part->path,
-					       csv_record_line(r));
-			break;
-		}
-		/* Payload: the deleted flag, then every value, as in a
-		 * sorted run. */
-		buf_reset(&p->packed);
-		buf_addch(&p->packed, strcmp(fields[pc.deleted], "true") == 0);
-		for (size_t i = 0; i < nf; i++)
-			p->values[i] = pc.col[i] < 0 ? "" : fields[pc.col[i]];
-		feature_group_pack(&p->packed, nf, p->values);
-		ret = extsort_add(c->s, hash_id(id, strlen(id)), id,
-				  strlen(id), time_key(t), order | row++,
-				  p->packed.s, p->packed.len, c->err);
-	}
-	csv_reader_free(r);
-	free(pc.col);
-	return ret < 0 ? ret : 0;
+	c->order = (uint64_t)part->id << 32;
+	return feature_offline_each_row(part->path, c->pg->g, &c->p->data,
+					add_row, c, c->err);
 }
 
 /* Walk the sorted (ID, time) stream and keep, for each entity row, the
@@ -398,22 +355,12 @@ static int pick_answers(struct pit *p, struct pit_group *pg,
  * the sorted runs that copy some of them. */
 struct pit_sources {
 	struct feature_offline_part *parts;	/* by id */
-	size_t nparts, parts_cap;
+	size_t nparts;
 	struct feature_run_info *runs;
 	size_t nruns;
 	int *fds;		/* of each run, or -1 when not used */
 	size_t nfeatures;
 };
-
-static int collect_part(const struct feature_offline_part *part, void *arg)
-{
-	struct pit_sources *src = arg;
-
-	ALLOC_GROW(src->parts, src->nparts + 1, src->parts_cap);
-	src->parts[src->nparts] = *part;
-	src->parts[src->nparts++].path = xstrdup(part->path);
-	return 0;
-}
 
 /* How many of the files with ids first..last are in src->parts, from
  * index *at on (runs and files both go by id). */
@@ -440,8 +387,8 @@ static int collect_sources(struct pit *p, struct pit_group *pg,
 	int ret;
 
 	src->nfeatures = pg->g->nfeatures;
-	if ((ret = feature_offline_each_part(p->st, pg->g, p->o->as_of_us,
-					     collect_part, src, err)) < 0 ||
+	if ((ret = feature_offline_list(p->st, pg->g, p->o->as_of_us,
+					&src->parts, &src->nparts, err)) < 0 ||
 	    (ret = feature_run_list(p->st, pg->g, &src->runs, &src->nruns,
 				    err)) < 0)
 		return ret;
@@ -506,28 +453,28 @@ static int add_sources(struct part_ctx *c, struct pit_sources *src)
 
 static void sources_release(struct pit_sources *src)
 {
-	for (size_t i = 0; i < src->nparts; i++)
-		free(src->parts[i].path);
 	for (size_t i = 0; src->fds && i < src->nruns; i++)
 		if (src->fds[i] >= 0)
 			close(src->fds[i]);
-	free(src->parts);
+	feature_offline_list_free(src->parts, src->nparts);
 	free(src->fds);
 	feature_run_list_free(src->runs, src->nruns);
 }
 
+/* The memory: 3/8 to the main sort (whose merge keeps its records in
+ * memory and takes half as much again in read buffers), 1/4 to the
+ * answers, and the rest for everything else (the program itself, the
+ * CSV reader, the output buffer), so that --memory bounds the process. */
 static int join_group(struct pit *p, struct pit_group *pg,
 		      struct mlops_err *err)
 {
-	struct extsort *s = extsort_new(p->tmpdir, p->o->memory / 2);
+	struct extsort *s = extsort_new(p->tmpdir, p->o->memory / 8 * 3);
 	struct part_ctx c = { p, pg, s, err };
 	struct pit_sources src = { NULL };
 	pthread_t verifier;
 	int ret, threaded = 0;
 
 	pg->answers = extsort_new(p->tmpdir, p->o->memory / 4);
-	p->values = xreallocarray(p->values, pg->g->nfeatures,
-				  sizeof(*p->values));
 	if ((ret = collect_sources(p, pg, &src, err)) == 0) {
 		threaded = pthread_create(&verifier, NULL, verify_runs,
 					  &src) == 0;
@@ -703,7 +650,6 @@ int feature_pit_dataset(struct store *st, const struct feature_pit_opts *o,
 	free(p.spool);
 	free(p.time_name);
 	free(p.tmpdir);
-	free(p.values);
 	buf_release(&p.packed);
 	buf_release(&p.data);
 	buf_release(&p.last);

@@ -27,9 +27,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/audit.h"
 #include "core/extsort.h"
 #include "core/fs.h"
 #include "core/hash.h"
+#include "core/id.h"
 #include "core/xalloc.h"
 #include "feature/offline.h"
 
@@ -48,6 +50,7 @@ struct run_header {
 };
 
 struct feature_run_writer {
+	const struct feature_group *g;	/* for a rebuild */
 	struct extsort *sort;
 	size_t nfeatures;
 	uint64_t rows;
@@ -278,10 +281,12 @@ int feature_run_open(const struct feature_run_info *r, size_t nfeatures,
 	struct stat sb;
 	int f = open(r->path, O_RDONLY | O_CLOEXEC), ret = 0;
 
+	if (f < 0 && errno == ENOENT)
+		return mlops_err_set(err, MLOPS_ENOTFOUND, "sorted run '%s' is "
+				     "missing", r->path);
 	if (f < 0)
-		return mlops_err_errno(err, errno == ENOENT ? MLOPS_ENOTFOUND :
-				       MLOPS_EINTERNAL, errno, "sorted run "
-				       "'%s'", r->path);
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
+				       "open sorted run '%s'", r->path);
 	if (fstat(f, &sb) < 0 || sb.st_size != r->bytes)
 		ret = mlops_err_set(err, MLOPS_EINPUT, "sorted run '%s' has "
 				    "%lld bytes, expected %lld", r->path,
@@ -329,4 +334,226 @@ int feature_run_verify(int fd, const struct feature_run_info *r,
 long long feature_run_data_offset(void)
 {
 	return (long long)sizeof(struct run_header);
+}
+
+/* The files of one writer: consecutive feature_part rows sharing a write
+ * time. */
+struct writer_parts {
+	int64_t first, last, write_time_us, rows;
+	size_t from, n;		/* in the part list */
+};
+
+struct run_check {
+	struct store *st;
+	const struct feature_group *g;
+	struct feature_offline_part *parts;
+	size_t nparts;
+	struct feature_run_info *runs;
+	size_t nruns;
+	struct writer_parts *writers;
+	size_t nwriters, writers_cap;
+};
+
+static void run_check_release(struct run_check *c)
+{
+	feature_offline_list_free(c->parts, c->nparts);
+	free(c->writers);
+	feature_run_list_free(c->runs, c->nruns);
+}
+
+/* List g's files, grouped by writer, and its runs. */
+static int run_check_load(struct run_check *c, struct mlops_err *err)
+{
+	int ret = feature_offline_list(c->st, c->g, INT64_MAX, &c->parts,
+				       &c->nparts, err);
+
+	if (ret == 0)
+		ret = feature_run_list(c->st, c->g, &c->runs, &c->nruns, err);
+	for (size_t i = 0; ret == 0 && i < c->nparts; i++) {
+		const struct feature_offline_part *p = &c->parts[i];
+		struct writer_parts *w = c->nwriters ?
+			&c->writers[c->nwriters - 1] : NULL;
+
+		if (!w || w->write_time_us != p->write_time_us ||
+		    w->last + 1 != p->id) {
+			ALLOC_GROW(c->writers, c->nwriters + 1,
+				   c->writers_cap);
+			w = &c->writers[c->nwriters++];
+			memset(w, 0, sizeof(*w));
+			w->first = p->id;
+			w->write_time_us = p->write_time_us;
+			w->from = i;
+		}
+		w->last = p->id;
+		w->rows += p->rows;
+		w->n++;
+	}
+	return ret;
+}
+
+/* Why run r does not stand for the files it names, into why (empty
+ * when it does). */
+static void run_problem(const struct run_check *c,
+			const struct feature_run_info *r, struct buf *why)
+{
+	struct mlops_err e = MLOPS_ERR_INIT;
+	const struct writer_parts *w = NULL;
+	int fd;
+
+	buf_reset(why);
+	for (size_t i = 0; i < c->nwriters; i++)
+		if (c->writers[i].first == r->first_part)
+			w = &c->writers[i];
+	if (!w || w->last != r->last_part || w->rows != r->rows) {
+		buf_addf(why, "sorted run '%s' does not match offline files "
+			 "%lld to %lld", r->path, (long long)r->first_part,
+			 (long long)r->last_part);
+		return;
+	}
+	if (feature_run_open(r, c->g->nfeatures, &fd, &e) < 0) {
+		buf_addstr(why, e.msg);
+		return;
+	}
+	if (feature_run_verify(fd, r, &e) < 0)
+		buf_addstr(why, e.msg);
+	close(fd);
+}
+
+int feature_run_fsck(struct store *st, const struct feature_group *g,
+		     void (*problem)(const char *msg, void *arg), void *arg,
+		     long *problems, struct mlops_err *err)
+{
+	struct run_check c = { st, g };
+	struct buf why = BUF_INIT, msg = BUF_INIT;
+	int ret = run_check_load(&c, err);
+
+	for (size_t i = 0; ret == 0 && i < c.nruns; i++) {
+		run_problem(&c, &c.runs[i], &why);
+		if (!why.len)
+			continue;
+		buf_reset(&msg);
+		buf_addf(&msg, "feature group '%s': %s (joins read the CSV "
+			 "files instead; 'mlops-feature reindex %s' makes it "
+			 "again)", g->name, why.s, g->name);
+		problem(msg.s, arg);
+		(*problems)++;
+	}
+	buf_release(&why);
+	buf_release(&msg);
+	run_check_release(&c);
+	return ret;
+}
+
+static int rebuild_row(void *arg, char *const *values, int64_t t,
+		       int deleted, struct mlops_err *err)
+{
+	struct feature_run_writer *w = arg;
+	const struct feature_group *g = w->g;
+
+	return feature_run_writer_add(w, values[g->id_index], t, deleted,
+				      values, err);
+}
+
+/* Make the run of writer wp again from its CSV files, replacing any run
+ * listed for them, in one transaction. */
+static int rebuild_one(struct run_check *c, const struct writer_parts *wp,
+		       struct mlops_err *err)
+{
+	char *tmpdir = store_path(c->st, "tmp"), token[9], *name = NULL;
+	struct feature_run_writer *w;
+	struct buf data = BUF_INIT;
+	sqlite3_stmt *q = NULL;
+	int ret, fd;
+
+	w = feature_run_writer_new(tmpdir, c->g->nfeatures);
+	w->g = c->g;
+	free(tmpdir);
+	ret = id_random_hex(token, 8, err);
+	for (size_t i = wp->from; ret == 0 && i < wp->from + wp->n; i++)
+		ret = feature_offline_each_row(c->parts[i].path, c->g, &data,
+					       rebuild_row, w, err);
+	buf_release(&data);
+	if (ret == 0)
+		ret = store_begin(c->st, err);
+	if (ret < 0)
+		goto out;
+	name = xasprintf("run-%" PRId64 "-%s", wp->write_time_us, token);
+	if ((ret = store_prepare(c->st, &q, "DELETE FROM feature_run WHERE "
+				 "group_id = ?1 AND first_part <= ?3 AND "
+				 "last_part >= ?2", err)) == 0) {
+		sqlite3_bind_int64(q, 1, c->g->id);
+		sqlite3_bind_int64(q, 2, wp->first);
+		sqlite3_bind_int64(q, 3, wp->last);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			ret = store_sql_error(c->st, "cannot drop a sorted "
+					      "run", err);
+	}
+	if (ret == 0)
+		ret = feature_run_writer_publish(w, c->st, c->g, wp->first,
+						 wp->last, name, err);
+	if (ret == 0 && (fd = open(c->st->dir, O_RDONLY | O_DIRECTORY |
+				  O_CLOEXEC)) >= 0) {
+		if (syncfs(fd) < 0)
+			ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+					      "cannot sync '%s'", c->st->dir);
+		close(fd);
+	}
+	if (ret == 0)
+		ret = store_commit(c->st, err);
+	if (ret < 0) {
+		store_rollback(c->st);
+		feature_run_writer_abort(w);
+	}
+out:
+	sqlite3_finalize(q);
+	feature_run_writer_free(w);
+	free(name);
+	return ret;
+}
+
+static int rebuild(struct store *st, const struct feature_group *g,
+		   size_t *built, struct mlops_err *err)
+{
+	struct run_check c = { st, g };
+	struct buf why = BUF_INIT;
+	int ret = run_check_load(&c, err);
+
+	*built = 0;
+	for (size_t i = 0; ret == 0 && i < c.nwriters; i++) {
+		const struct writer_parts *wp = &c.writers[i];
+		const struct feature_run_info *r = NULL;
+
+		for (size_t k = 0; k < c.nruns; k++)
+			if (c.runs[k].first_part == wp->first)
+				r = &c.runs[k];
+		if (r) {
+			run_problem(&c, r, &why);
+			if (!why.len)
+				continue;
+		}
+		if ((ret = rebuild_one(&c, wp, err)) == 0) {
+			(*built)++;
+			/* The old file, listed no more, if it was there. */
+			if (r)
+				unlink(r->path);
+		}
+	}
+	buf_release(&why);
+	run_check_release(&c);
+	return ret;
+}
+
+int feature_run_rebuild(struct store *st, const struct feature_group *g,
+			size_t *built, struct mlops_err *err)
+{
+	struct audit_entry e = { "feature.reindex", g->name, "success", NULL };
+	int ret = audit_intend(st, e.action, g->name, err);
+
+	*built = 0;
+	if (ret == 0)
+		ret = rebuild(st, g, built, err);
+	e.detail = json_pack("{s:I}", "runs", (json_int_t)*built);
+	ret = audit_done(st, ret, &e, err);
+	json_decref(e.detail);
+	return ret;
 }
