@@ -73,6 +73,7 @@ int feature_offline_each_row(const char *path, const struct feature_group *g,
  * DuckDB's glob of the partitions does not reach). See run.c. */
 
 #define FEATURE_RUN_DIR "_sorted"
+#define FEATURE_RUN_STAT_MAX 80
 /* The top bit of k2 marks an entity row in the join (pit.c); k1 is the
  * time with that bit flipped, so that unsigned order is time order. */
 #define FEATURE_RUN_ENTITY_BIT (UINT64_C(1) << 63)
@@ -109,6 +110,7 @@ struct feature_run_info {
 	int64_t first_part, last_part;	/* the feature_part ids it copies */
 	int64_t rows, bytes;
 	char sha256[65];
+	char stat[FEATURE_RUN_STAT_MAX];	/* see run_stat in run.c */
 };
 
 /* The runs of group g by first_part into *out (free with
@@ -118,9 +120,13 @@ int feature_run_list(struct store *st, const struct feature_group *g,
 		     struct mlops_err *err);
 void feature_run_list_free(struct feature_run_info *runs, size_t n);
 /* Open run r and check its size and header into *fd: MLOPS_ENOTFOUND
- * when the file is missing, MLOPS_EINPUT when it does not match. */
+ * when the file is missing, MLOPS_EINPUT when it does not match. When
+ * unchanged is not NULL, it is set to 1 when the file's inode,
+ * modification and change times are those recorded when it was made
+ * (nothing has written to it since: its SHA-256 need not be read
+ * again), else 0. */
 int feature_run_open(const struct feature_run_info *r, size_t nfeatures,
-		     int *fd, struct mlops_err *err);
+		     int *fd, int *unchanged, struct mlops_err *err);
 /* Check the SHA-256 of the whole file fd (read with pread) against r:
  * MLOPS_EINPUT when it differs. */
 int feature_run_verify(int fd, const struct feature_run_info *r,

@@ -9,8 +9,9 @@
  * equal times every feature row comes first: allow_exact_matches.
  *
  * Feature rows come from the sorted runs of run.c where they are there
- * and match their hash (checked on a second thread while the entity file
- * is read), merged as they are; the CSV files of any other writer are
+ * and intact (unwritten since they were made, or else matching their
+ * SHA-256, checked on a second thread while the entity file is read),
+ * merged as they are; the CSV files of any other writer are
  * decompressed, parsed and sorted with the entity rows. */
 #include <errno.h>
 #include <fcntl.h>
@@ -359,6 +360,8 @@ struct pit_sources {
 	struct feature_run_info *runs;
 	size_t nruns;
 	int *fds;		/* of each run, or -1 when not used */
+	int *unchanged;		/* its stat is as made: no hash needed */
+	int hashing;		/* some run must be hashed */
 	size_t nfeatures;
 };
 
@@ -393,15 +396,17 @@ static int collect_sources(struct pit *p, struct pit_group *pg,
 				    err)) < 0)
 		return ret;
 	src->fds = xcalloc(src->nruns ? src->nruns : 1, sizeof(int));
+	src->unchanged = xcalloc(src->nruns ? src->nruns : 1, sizeof(int));
 	for (size_t i = 0; i < src->nruns; i++) {
 		const struct feature_run_info *r = &src->runs[i];
 		struct mlops_err ignored = MLOPS_ERR_INIT;
 
 		src->fds[i] = -1;
 		if (parts_in(src, &at, r->first_part, r->last_part) ==
-		    (size_t)(r->last_part - r->first_part + 1))
-			feature_run_open(r, src->nfeatures, &src->fds[i],
-					 &ignored);
+		    (size_t)(r->last_part - r->first_part + 1) &&
+		    feature_run_open(r, src->nfeatures, &src->fds[i],
+				     &src->unchanged[i], &ignored) == 0)
+			src->hashing |= !src->unchanged[i];
 	}
 	return 0;
 }
@@ -415,7 +420,7 @@ static void *verify_runs(void *arg)
 	for (size_t i = 0; i < src->nruns; i++) {
 		struct mlops_err ignored = MLOPS_ERR_INIT;
 
-		if (src->fds[i] >= 0 &&
+		if (src->fds[i] >= 0 && !src->unchanged[i] &&
 		    feature_run_verify(src->fds[i], &src->runs[i],
 				       &ignored) < 0) {
 			close(src->fds[i]);
@@ -458,6 +463,7 @@ static void sources_release(struct pit_sources *src)
 			close(src->fds[i]);
 	feature_offline_list_free(src->parts, src->nparts);
 	free(src->fds);
+	free(src->unchanged);
 	feature_run_list_free(src->runs, src->nruns);
 }
 
@@ -476,8 +482,9 @@ static int join_group(struct pit *p, struct pit_group *pg,
 
 	pg->answers = extsort_new(p->tmpdir, p->o->memory / 4);
 	if ((ret = collect_sources(p, pg, &src, err)) == 0) {
-		threaded = pthread_create(&verifier, NULL, verify_runs,
-					  &src) == 0;
+		threaded = src.hashing &&
+			pthread_create(&verifier, NULL, verify_runs,
+				       &src) == 0;
 		if (!threaded)
 			verify_runs(&src);
 		ret = add_entities(p, s, err);

@@ -148,12 +148,22 @@ static int write_run(struct feature_run_writer *w, int fd, int64_t first,
 	return ret;
 }
 
+/* What a run's stat must still be for a join to trust it unhashed. */
+static void run_stat(const struct stat *sb, char out[FEATURE_RUN_STAT_MAX])
+{
+	snprintf(out, FEATURE_RUN_STAT_MAX, "%llu:%lld%09ld:%lld%09ld",
+		 (unsigned long long)sb->st_ino,
+		 (long long)sb->st_mtim.tv_sec, sb->st_mtim.tv_nsec,
+		 (long long)sb->st_ctim.tv_sec, sb->st_ctim.tv_nsec);
+}
+
 int feature_run_writer_publish(struct feature_run_writer *w, struct store *st,
 			       const struct feature_group *g, int64_t first,
 			       int64_t last, const char *name,
 			       struct mlops_err *err)
 {
 	char hex[HASH_HEX_LEN + 1], *tmpdir, *rel = NULL, *dir = NULL;
+	char stat_text[FEATURE_RUN_STAT_MAX];
 	sqlite3_stmt *q = NULL;
 	struct stat sb;
 	int fd, ret;
@@ -167,9 +177,6 @@ int feature_run_writer_publish(struct feature_run_writer *w, struct store *st,
 	if (fd < 0)
 		return fd;
 	ret = write_run(w, fd, first, hex, err);
-	if (ret == 0 && fstat(fd, &sb) < 0)
-		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
-				      "write '%s'", w->tmp_path);
 	close(fd);
 	if (ret < 0)
 		return ret;
@@ -186,10 +193,17 @@ int feature_run_writer_publish(struct feature_run_writer *w, struct store *st,
 	}
 	free(w->tmp_path);
 	w->tmp_path = NULL;
+	/* Its stat after the rename, which changes the change time. */
+	if (stat(w->path, &sb) < 0) {
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
+				      "read '%s'", w->path);
+		goto out;
+	}
+	run_stat(&sb, stat_text);
 	ret = store_prepare(st, &q, "INSERT INTO feature_run (group_id, "
 			    "path, first_part, last_part, rows, bytes, "
-			    "sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-			    err);
+			    "sha256, stat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+			    "?7, ?8)", err);
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_int64(q, 1, g->id);
@@ -199,6 +213,7 @@ int feature_run_writer_publish(struct feature_run_writer *w, struct store *st,
 	sqlite3_bind_int64(q, 5, (int64_t)w->rows);
 	sqlite3_bind_int64(q, 6, (int64_t)sb.st_size);
 	sqlite3_bind_text(q, 7, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, stat_text, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		ret = store_sql_error(st, "cannot list a sorted run", err);
 out:
@@ -244,7 +259,7 @@ int feature_run_list(struct store *st, const struct feature_group *g,
 	int ret;
 
 	ret = store_prepare(st, &q, "SELECT id, path, first_part, last_part, "
-			    "rows, bytes, sha256 FROM feature_run WHERE "
+			    "rows, bytes, sha256, stat FROM feature_run WHERE "
 			    "group_id = ?1 ORDER BY first_part", err);
 	if (ret < 0)
 		return ret;
@@ -263,6 +278,8 @@ int feature_run_list(struct store *st, const struct feature_group *g,
 		r->rows = sqlite3_column_int64(q, 4);
 		r->bytes = sqlite3_column_int64(q, 5);
 		snprintf(r->sha256, sizeof(r->sha256), "%s", hex ? hex : "");
+		snprintf(r->stat, sizeof(r->stat), "%s",
+			 (const char *)sqlite3_column_text(q, 7));
 	}
 	sqlite3_finalize(q);
 	if (ret < 0) {
@@ -275,7 +292,7 @@ int feature_run_list(struct store *st, const struct feature_group *g,
 }
 
 int feature_run_open(const struct feature_run_info *r, size_t nfeatures,
-		     int *fd, struct mlops_err *err)
+		     int *fd, int *unchanged, struct mlops_err *err)
 {
 	struct run_header head;
 	struct stat sb;
@@ -302,6 +319,12 @@ int feature_run_open(const struct feature_run_info *r, size_t nfeatures,
 	if (ret < 0) {
 		close(f);
 		return ret;
+	}
+	if (unchanged) {
+		char now[FEATURE_RUN_STAT_MAX];
+
+		run_stat(&sb, now);
+		*unchanged = strcmp(now, r->stat) == 0;
 	}
 	*fd = f;
 	return 0;
@@ -410,7 +433,7 @@ static void run_problem(const struct run_check *c,
 			 (long long)r->last_part);
 		return;
 	}
-	if (feature_run_open(r, c->g->nfeatures, &fd, &e) < 0) {
+	if (feature_run_open(r, c->g->nfeatures, &fd, NULL, &e) < 0) {
 		buf_addstr(why, e.msg);
 		return;
 	}

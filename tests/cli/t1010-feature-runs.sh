@@ -71,6 +71,20 @@ test_expect_success 'missing and damaged runs: the same rows, fsck says so' '
 	grep "mlops-feature reindex txn" out
 '
 
+test_expect_success 'a run written over with its old mtime is still hashed' '
+	load_txn &&
+	set -- "$MLOPS_STORE"/offline/txn/_sorted/*.run &&
+	for f; do
+		cp -p "$f" "$f.ref" &&
+		printf X | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null &&
+		touch -r "$f.ref" "$f" &&
+		rm "$f.ref" || return 1
+	done &&
+	join_all &&
+	test_expect_code 1 mlops fsck >out &&
+	test_line_count = $# out
+'
+
 test_expect_success 'reindex makes the runs again, and only those' '
 	load_txn &&
 	set -- "$MLOPS_STORE"/offline/txn/_sorted/*.run &&
