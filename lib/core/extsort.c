@@ -35,7 +35,7 @@ struct entry {
 
 struct run {
 	int fd;			/* an unlinked temporary file, or a caller's */
-	off_t start;		/* where its records begin */
+	off_t start, end;	/* where its records begin and end (-1: EOF) */
 	int mem;		/* the records in memory, sorted, not a file */
 	char *buf;		/* its read buffer while merging, else NULL */
 	size_t buf_pos, buf_len, buf_cap;
@@ -251,6 +251,7 @@ static int run_add(struct extsort *s, int fd, FILE *f, struct mlops_err *err)
 	}
 	ALLOC_GROW(s->runs, s->nruns + 1, s->runs_cap);
 	memset(&s->runs[s->nruns], 0, sizeof(*s->runs));
+	s->runs[s->nruns].end = -1;
 	s->runs[s->nruns++].fd = fd;
 	return 0;
 }
@@ -345,11 +346,12 @@ int extsort_add(struct extsort *s, uint64_t k0, const void *key,
 }
 
 int extsort_add_run(struct extsort *s, int fd, long long start,
-		    struct mlops_err *err)
+		    long long end, struct mlops_err *err)
 {
 	ALLOC_GROW(s->runs, s->nruns + 1, s->runs_cap);
 	memset(&s->runs[s->nruns], 0, sizeof(*s->runs));
 	s->runs[s->nruns].fd = fd;
+	s->runs[s->nruns].end = (off_t)end;
 	s->runs[s->nruns++].start = (off_t)start;
 	return s->nruns >= s->max_runs ? compact(s, err) : 0;
 }
@@ -357,14 +359,19 @@ int extsort_add_run(struct extsort *s, int fd, long long start,
 /* Fill r's buffer with what follows its unread bytes: 0, or an error. */
 static int run_fill(struct extsort *s, struct run *r, struct mlops_err *err)
 {
-	size_t keep = r->buf_len - r->buf_pos;
+	size_t keep = r->buf_len - r->buf_pos, want;
 	ssize_t n;
 
 	memmove(r->buf, r->buf + r->buf_pos, keep);
 	r->buf_pos = 0;
 	r->buf_len = keep;
+	want = r->buf_cap - keep;
+	if (r->end >= 0 && (off_t)want > r->end - r->at)
+		want = (size_t)(r->end - r->at);
+	if (want == 0)
+		return 0;
 	do
-		n = pread(r->fd, r->buf + keep, r->buf_cap - keep, r->at);
+		n = pread(r->fd, r->buf + keep, want, r->at);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "

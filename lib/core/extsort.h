@@ -46,12 +46,11 @@ int extsort_add(struct extsort *s, uint64_t k0, const void *key,
 		size_t keylen, uint64_t k1, uint64_t k2, const void *data,
 		size_t datalen, struct mlops_err *err);
 
-/* Merge the records of file fd from offset start to its end, a sorted
- * run in the format above, with everything else. Takes fd (closed by
- * extsort_free, or at once on failure). Not allowed after
- * extsort_finish. */
+/* Merge the records of file fd from offset start up to offset end (-1:
+ * its end), a sorted run in the format above, with everything else.
+ * Takes fd (closed by extsort_free). Not allowed after extsort_finish. */
 int extsort_add_run(struct extsort *s, int fd, long long start,
-		    struct mlops_err *err);
+		    long long end, struct mlops_err *err);
 
 /* Write rec to f in the run format: 0, or -1 with errno set. */
 int extsort_write_rec(FILE *f, const struct extsort_rec *rec);

@@ -131,7 +131,11 @@ int feature_run_open(const struct feature_run_info *r, size_t nfeatures,
  * MLOPS_EINPUT when it differs. */
 int feature_run_verify(int fd, const struct feature_run_info *r,
 		       struct mlops_err *err);
-/* Where the records of a run file begin. */
-long long feature_run_data_offset(void);
+/* Where in the run fd (opened by feature_run_open) the records lie whose
+ * k0 has a top byte from lo to hi - 1 (0 <= lo <= hi <= 256):
+ * [*start, *end). MLOPS_EINPUT when its index is damaged. */
+int feature_run_range(int fd, const struct feature_run_info *r,
+		      unsigned lo, unsigned hi, long long *start,
+		      long long *end, struct mlops_err *err);
 
 #endif

@@ -72,14 +72,27 @@ void feature_pit_request_release(struct feature_pit_request *req)
 	memset(req, 0, sizeof(*req));
 }
 
+/* One range of ID hashes of one group, joined on a thread of its own:
+ * its entity and feature rows sorted by (ID, time), and its answers
+ * sorted by entity row. */
+struct pit_shard {
+	struct pit *p;
+	struct pit_group *pg;
+	struct extsort *s;
+	struct extsort *answers;	/* (row number) -> packed values */
+	const struct extsort_rec *next;	/* its next answer, or NULL */
+	struct buf last, last_id;	/* the last feature row seen */
+	struct mlops_err err;
+	int ret;
+};
+
 /* One requested group, resolved. */
 struct pit_group {
 	struct feature_group *g;
 	size_t nsel;
 	size_t *sel;		/* feature indices to output */
 	char **all;		/* an answer's g->nfeatures values */
-	struct extsort *answers;	/* (row number) -> packed values */
-	const struct extsort_rec *next;	/* its next answer, or NULL */
+	struct pit_shard *shards;	/* nshards of struct pit */
 	struct buf vals;	/* the current row's values of this group */
 };
 
@@ -93,8 +106,30 @@ struct pit {
 	char *time_name;	/* the time column's name, for messages */
 	struct pit_group *groups;
 	size_t ngroups;
-	struct buf packed, data, last, last_id;
+	unsigned nshards;	/* a power of 2: ranges of ID hashes */
+	struct buf packed, data;
 };
+
+/* The shard of hash k0: its top bits. */
+static unsigned shard_of(const struct pit *p, uint64_t k0)
+{
+	return p->nshards == 1 ? 0 :
+		(unsigned)(k0 >> (64 - __builtin_ctz(p->nshards)));
+}
+
+/* As many shards as there are processors (or $MLOPS_THREADS), a power
+ * of 2, at most 8. */
+static unsigned shard_count(void)
+{
+	const char *env = getenv("MLOPS_THREADS");
+	long n = env && *env ? strtol(env, NULL, 10) :
+		sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned k = 1;
+
+	while (k * 2 <= 8 && (long)k * 2 <= n)
+		k *= 2;
+	return k;
+}
 
 #define hash_id feature_run_id_hash
 #define time_key feature_run_time_key
@@ -243,8 +278,9 @@ static int entity_columns(struct pit *p, struct mlops_err *err)
 	return ret;
 }
 
-/* Sort every entity row into s by (ID, time), marked as an entity. */
-static int add_entities(struct pit *p, struct extsort *s,
+/* Sort every entity row into its shard by (ID, time), marked as an
+ * entity. */
+static int add_entities(struct pit *p, struct pit_group *pg,
 			struct mlops_err *err)
 {
 	struct csv_reader *r = NULL;
@@ -269,8 +305,10 @@ static int add_entities(struct pit *p, struct extsort *s,
 					    p->time_name, when);
 			break;
 		}
-		if (*id && (ret = extsort_add(s, hash_id(id, strlen(id)), id,
-					      strlen(id), time_key(t),
+		uint64_t h = hash_id(id, strlen(id));
+
+		if (*id && (ret = extsort_add(pg->shards[shard_of(p, h)].s, h,
+					      id, strlen(id), time_key(t),
 					      ENTITY_BIT | row, NULL, 0,
 					      err)) < 0)
 			break;
@@ -283,7 +321,6 @@ static int add_entities(struct pit *p, struct extsort *s,
 struct part_ctx {
 	struct pit *p;
 	struct pit_group *pg;
-	struct extsort *s;
 	struct mlops_err *err;
 	uint64_t order;		/* the file's write order, then its row */
 };
@@ -295,12 +332,13 @@ static int add_row(void *arg, char *const *values, int64_t t, int deleted,
 	struct pit *p = c->p;
 	const struct feature_group *g = c->pg->g;
 	const char *id = values[g->id_index];
+	uint64_t h = hash_id(id, strlen(id));
 
 	/* Payload: the deleted flag, then every value, as in a run. */
 	buf_reset(&p->packed);
 	buf_addch(&p->packed, deleted);
 	feature_group_pack(&p->packed, g->nfeatures, values);
-	return extsort_add(c->s, hash_id(id, strlen(id)), id, strlen(id),
+	return extsort_add(c->pg->shards[shard_of(p, h)].s, h, id, strlen(id),
 			   time_key(t), c->order++, p->packed.s,
 			   p->packed.len, err);
 }
@@ -315,41 +353,55 @@ static int add_part(const struct feature_offline_part *part, void *arg)
 					add_row, c, c->err);
 }
 
-/* Walk the sorted (ID, time) stream and keep, for each entity row, the
- * last feature row before it of the same ID. */
-static int pick_answers(struct pit *p, struct pit_group *pg,
-			struct extsort *s, struct mlops_err *err)
+/* Walk the shard's sorted (ID, time) stream and keep, for each entity
+ * row, the last feature row before it of the same ID. */
+static int pick_answers(struct pit_shard *sh, struct mlops_err *err)
 {
 	const struct extsort_rec *r;
 	uint64_t cur_hash = 0;
-	int64_t last_t = 0;
+	int64_t last_t = 0, ttl = sh->pg->g->ttl_us;
 	int have_last = 0, ret;
 
-	while ((ret = extsort_next(s, &r, err)) == 1) {
-		if (r->k0 != cur_hash || r->keylen != p->last_id.len ||
-		    memcmp(r->data, p->last_id.s, r->keylen) != 0) {
+	while ((ret = extsort_next(sh->s, &r, err)) == 1) {
+		if (r->k0 != cur_hash || r->keylen != sh->last_id.len ||
+		    memcmp(r->data, sh->last_id.s, r->keylen) != 0) {
 			cur_hash = r->k0;
-			buf_reset(&p->last_id);
-			buf_add(&p->last_id, r->data, r->keylen);
+			buf_reset(&sh->last_id);
+			buf_add(&sh->last_id, r->data, r->keylen);
 			have_last = 0;
 		}
 		if (!(r->k2 & ENTITY_BIT)) {
-			buf_reset(&p->last);
-			buf_add(&p->last, r->data + r->keylen, r->datalen);
+			buf_reset(&sh->last);
+			buf_add(&sh->last, r->data + r->keylen, r->datalen);
 			last_t = (int64_t)(r->k1 ^ ENTITY_BIT);
 			have_last = 1;
 			continue;
 		}
-		if (!have_last || p->last.s[0] ||
-		    (pg->g->ttl_us && (int64_t)(r->k1 ^ ENTITY_BIT) - last_t >
-		     pg->g->ttl_us))
+		if (!have_last || sh->last.s[0] ||
+		    (ttl && (int64_t)(r->k1 ^ ENTITY_BIT) - last_t > ttl))
 			continue;
-		ret = extsort_add(pg->answers, r->k2 & ~ENTITY_BIT, NULL, 0,
-				  0, 0, p->last.s + 1, p->last.len - 1, err);
+		ret = extsort_add(sh->answers, r->k2 & ~ENTITY_BIT, NULL, 0,
+				  0, 0, sh->last.s + 1, sh->last.len - 1, err);
 		if (ret < 0)
 			return ret;
 	}
 	return ret;
+}
+
+/* Sort the shard, pick its answers and sort them: on a thread of its
+ * own, touching nothing but the shard. */
+static void *join_shard(void *arg)
+{
+	struct pit_shard *sh = arg;
+
+	if ((sh->ret = extsort_finish(sh->s, &sh->err)) == 0 &&
+	    (sh->ret = pick_answers(sh, &sh->err)) == 0)
+		sh->ret = extsort_finish(sh->answers, &sh->err);
+	extsort_free(sh->s);
+	sh->s = NULL;
+	buf_release(&sh->last);
+	buf_release(&sh->last_id);
+	return NULL;
 }
 
 /* The feature rows of one group: its files as of the as-of time, and
@@ -430,6 +482,33 @@ static void *verify_runs(void *arg)
 	return NULL;
 }
 
+/* Give each shard its range of the run in fd, a verified one. */
+static int add_run(struct part_ctx *c, const struct feature_run_info *r,
+		   int fd)
+{
+	unsigned n = c->p->nshards, width = 256 / n;
+	long long start, end;
+	int ret = 0;
+
+	for (unsigned i = 0; i < n && ret == 0; i++) {
+		struct extsort *s = c->pg->shards[i].s;
+		int dup_fd;
+
+		if ((ret = feature_run_range(fd, r, i * width, (i + 1) * width,
+					     &start, &end, c->err)) < 0)
+			break;
+		if (start == end)
+			continue;
+		dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (dup_fd < 0)
+			ret = mlops_err_errno(c->err, MLOPS_EINTERNAL, errno,
+					      "cannot read '%s'", r->path);
+		else
+			ret = extsort_add_run(s, dup_fd, start, end, c->err);
+	}
+	return ret;
+}
+
 /* Give the verified runs to the sort, and sort the rows of every file
  * no run copies. */
 static int add_sources(struct part_ctx *c, struct pit_sources *src)
@@ -446,9 +525,7 @@ static int add_sources(struct part_ctx *c, struct pit_sources *src)
 		n = parts_in(src, &at, r->first_part, r->last_part);
 		for (size_t k = at; k < at + n; k++)
 			src->parts[k].rows = -1;	/* read from the run */
-		ret = extsort_add_run(c->s, src->fds[i],
-				      feature_run_data_offset(), c->err);
-		src->fds[i] = -1;
+		ret = add_run(c, r, src->fds[i]);
 	}
 	for (size_t i = 0; i < src->nparts && ret == 0; i++)
 		if (src->parts[i].rows >= 0)
@@ -467,37 +544,65 @@ static void sources_release(struct pit_sources *src)
 	feature_run_list_free(src->runs, src->nruns);
 }
 
-/* The memory: 3/8 to the main sort (whose merge keeps its records in
- * memory and takes half as much again in read buffers), 1/4 to the
- * answers, and the rest for everything else (the program itself, the
- * CSV reader, the output buffer), so that --memory bounds the process. */
+/* The memory: 3/8 to the main sorts (whose merges keep their records
+ * in memory and take half as much again in read buffers), 1/4 to the
+ * answers, shared among the shards, and the rest for everything else
+ * (the program itself, the CSV reader, the output buffer), so that
+ * --memory bounds the process. */
 static int join_group(struct pit *p, struct pit_group *pg,
 		      struct mlops_err *err)
 {
-	struct extsort *s = extsort_new(p->tmpdir, p->o->memory / 8 * 3);
-	struct part_ctx c = { p, pg, s, err };
+	struct part_ctx c = { p, pg, err, 0 };
 	struct pit_sources src = { NULL };
-	pthread_t verifier;
+	pthread_t verifier, *threads;
 	int ret, threaded = 0;
 
-	pg->answers = extsort_new(p->tmpdir, p->o->memory / 4);
+	pg->shards = xcalloc(p->nshards, sizeof(*pg->shards));
+	threads = xcalloc(p->nshards, sizeof(*threads));
+	for (unsigned i = 0; i < p->nshards; i++) {
+		struct pit_shard *sh = &pg->shards[i];
+
+		sh->p = p;
+		sh->pg = pg;
+		sh->s = extsort_new(p->tmpdir, p->o->memory / 8 * 3 /
+				    p->nshards);
+		sh->answers = extsort_new(p->tmpdir, p->o->memory / 4 /
+					  p->nshards);
+		buf_init(&sh->last);
+		buf_init(&sh->last_id);
+		mlops_err_clear(&sh->err);
+	}
 	if ((ret = collect_sources(p, pg, &src, err)) == 0) {
 		threaded = src.hashing &&
 			pthread_create(&verifier, NULL, verify_runs,
 				       &src) == 0;
 		if (!threaded)
 			verify_runs(&src);
-		ret = add_entities(p, s, err);
+		ret = add_entities(p, pg, err);
 		if (threaded)
 			pthread_join(verifier, NULL);
 	}
-	if (ret == 0 &&
-	    (ret = add_sources(&c, &src)) == 0 &&
-	    (ret = extsort_finish(s, err)) == 0 &&
-	    (ret = pick_answers(p, pg, s, err)) == 0)
-		ret = extsort_finish(pg->answers, err);
+	if (ret == 0)
+		ret = add_sources(&c, &src);
 	sources_release(&src);
-	extsort_free(s);
+	if (ret == 0) {
+		/* Shard 0 on this thread, the others on their own; one that
+		 * cannot start runs here too. */
+		for (unsigned i = 1; i < p->nshards; i++)
+			if (pthread_create(&threads[i], NULL, join_shard,
+					   &pg->shards[i]) != 0) {
+				join_shard(&pg->shards[i]);
+				threads[i] = pthread_self();
+			}
+		join_shard(&pg->shards[0]);
+		for (unsigned i = 1; i < p->nshards; i++)
+			if (!pthread_equal(threads[i], pthread_self()))
+				pthread_join(threads[i], NULL);
+		for (unsigned i = 0; i < p->nshards && ret == 0; i++)
+			if ((ret = pg->shards[i].ret) < 0)
+				*err = pg->shards[i].err;
+	}
+	free(threads);
 	return ret;
 }
 
@@ -553,6 +658,32 @@ static int flush_out(struct pit *p, struct buf *out, struct mlops_err *err)
 	return 0;
 }
 
+/* Set the nsel values of group pg at out when one of its shards has an
+ * answer for entity row rowno; 0, or an error. */
+static int take_answer(struct pit *p, struct pit_group *pg, uint64_t rowno,
+		       char **out, struct mlops_err *err)
+{
+	for (unsigned i = 0; i < p->nshards; i++) {
+		struct pit_shard *sh = &pg->shards[i];
+		int ret;
+
+		if (!sh->next || sh->next->k0 != rowno)
+			continue;
+		ret = feature_group_unpack(sh->next->data, sh->next->datalen,
+					   pg->g->nfeatures, pg->all,
+					   &pg->vals, err);
+		for (size_t j = 0; ret == 0 && j < pg->nsel; j++)
+			out[j] = pg->all[pg->sel[j]];
+		if (ret < 0 ||
+		    (ret = extsort_next(sh->answers, &sh->next, err)) < 0)
+			return ret;
+		if (ret == 0)
+			sh->next = NULL;
+		return 0;
+	}
+	return 0;
+}
+
 /* The final pass: each entity row with its answers, in input order. */
 static int write_rows(struct pit *p, struct mlops_err *err)
 {
@@ -570,11 +701,15 @@ static int write_rows(struct pit *p, struct mlops_err *err)
 	csv_write_record(&out, total, cols);
 	row = xcalloc(total, sizeof(*row));
 	for (size_t i = 0; i < p->ngroups; i++)
-		if ((ret = extsort_next(p->groups[i].answers,
-					&p->groups[i].next, err)) < 0)
-			goto out;
-		else if (ret == 0)
-			p->groups[i].next = NULL;
+		for (unsigned j = 0; j < p->nshards; j++) {
+			struct pit_shard *sh = &p->groups[i].shards[j];
+
+			if ((ret = extsort_next(sh->answers, &sh->next,
+						err)) < 0)
+				goto out;
+			if (ret == 0)
+				sh->next = NULL;
+		}
 	while ((ret = csv_read_row(r, ncols, &fields, err)) == 1) {
 		for (k = 0; k < ncols; k++)
 			row[k] = fields[k];
@@ -583,21 +718,9 @@ static int write_rows(struct pit *p, struct mlops_err *err)
 
 			for (size_t j = 0; j < pg->nsel; j++)
 				row[k + j] = "";
-			if (pg->next && pg->next->k0 == rowno) {
-				ret = feature_group_unpack(pg->next->data,
-						    pg->next->datalen,
-						    pg->g->nfeatures, pg->all,
-						    &pg->vals, err);
-				for (size_t j = 0; ret == 0 && j < pg->nsel;
-				     j++)
-					row[k + j] = pg->all[pg->sel[j]];
-				if (ret < 0 ||
-				    (ret = extsort_next(pg->answers,
-							&pg->next, err)) < 0)
-					goto out;
-				if (ret == 0)
-					pg->next = NULL;
-			}
+			if ((ret = take_answer(p, pg, rowno, row + k,
+					       err)) < 0)
+				goto out;
 			k += pg->nsel;
 		}
 		csv_write_record(&out, total, row);
@@ -625,8 +748,7 @@ int feature_pit_dataset(struct store *st, const struct feature_pit_opts *o,
 	p.tmpdir = store_path(st, "tmp");
 	buf_init(&p.packed);
 	buf_init(&p.data);
-	buf_init(&p.last);
-	buf_init(&p.last_id);
+	p.nshards = shard_count();
 	p.groups = xcalloc(o->nrequests, sizeof(*p.groups));
 	for (size_t i = 0; i < o->nrequests; i++)
 		buf_init(&p.groups[i].vals);
@@ -648,7 +770,16 @@ int feature_pit_dataset(struct store *st, const struct feature_pit_opts *o,
 		feature_group_free(p.groups[i].g);
 		free(p.groups[i].sel);
 		free(p.groups[i].all);
-		extsort_free(p.groups[i].answers);
+		for (unsigned j = 0; p.groups[i].shards && j < p.nshards;
+		     j++) {
+			struct pit_shard *sh = &p.groups[i].shards[j];
+
+			extsort_free(sh->s);
+			extsort_free(sh->answers);
+			buf_release(&sh->last);
+			buf_release(&sh->last_id);
+		}
+		free(p.groups[i].shards);
 		buf_release(&p.groups[i].vals);
 	}
 	free(p.groups);
@@ -659,7 +790,5 @@ int feature_pit_dataset(struct store *st, const struct feature_pit_opts *o,
 	free(p.tmpdir);
 	buf_release(&p.packed);
 	buf_release(&p.data);
-	buf_release(&p.last);
-	buf_release(&p.last_id);
 	return ret;
 }

@@ -17,8 +17,12 @@
  * key bytes the ID, k1 the event time (feature_run_time_key), k2 the
  * write order ((first part id << 32) | row number in the writer's
  * input), and as payload a deleted flag byte and every feature's value
- * packed by feature_group_pack. Host byte order: a run never leaves the
- * machine (sync copies the CSV files). */
+ * packed by feature_group_pack; last, an index of 257 offsets: where
+ * the first record whose k0 has a top byte of at least b begins, for b
+ * from 0 to 256 (the end of the records), so that a join may cut the
+ * run into ranges of hashes and merge them on several threads. Host
+ * byte order: a run never leaves the machine (sync copies the CSV
+ * files). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -40,6 +44,7 @@
 #define RUN_WRITE_CHUNK (1u << 20)
 #define RUN_MAX_ROWS (UINT64_C(1) << 32)
 #define RUN_MAX_PART (INT64_C(1) << 31)
+#define RUN_INDEX 257
 
 struct run_header {
 	char magic[8];
@@ -113,6 +118,8 @@ static int write_run(struct feature_run_writer *w, int fd, int64_t first,
 				   w->rows, first };
 	const struct extsort_rec *rec;
 	struct buf out = BUF_INIT;
+	uint64_t index[RUN_INDEX], at = sizeof(head);
+	unsigned next = 0;
 	int ret;
 
 	buf_add(&out, &head, sizeof(head));
@@ -120,6 +127,10 @@ static int write_run(struct feature_run_writer *w, int fd, int64_t first,
 	while (ret == 0 && (ret = extsort_next(w->sort, &rec, err)) == 1) {
 		size_t len = sizeof(*rec) + rec->keylen + rec->datalen;
 		struct extsort_rec *copy;
+
+		while (next <= (unsigned)(rec->k0 >> 56))
+			index[next++] = at;
+		at += len;
 
 		buf_grow(&out, len);
 		copy = (struct extsort_rec *)(out.s + out.len);
@@ -136,6 +147,9 @@ static int write_run(struct feature_run_writer *w, int fd, int64_t first,
 			buf_reset(&out);
 		}
 	}
+	while (next < RUN_INDEX)
+		index[next++] = at;
+	buf_add(&out, index, sizeof(index));
 	if (ret == 0) {
 		hash_update(h, out.s, out.len);
 		if (fs_write_all(fd, out.s, out.len) < 0)
@@ -291,6 +305,23 @@ int feature_run_list(struct store *st, const struct feature_group *g,
 	return 0;
 }
 
+/* Whether the index at the end of run fd is in order and ends where the
+ * records end. */
+static int index_valid(int fd, const struct feature_run_info *r)
+{
+	uint64_t index[RUN_INDEX];
+	uint64_t end = (uint64_t)r->bytes - sizeof(index);
+
+	if (pread(fd, index, sizeof(index), (off_t)end) !=
+	    (ssize_t)sizeof(index) || index[0] != sizeof(struct run_header) ||
+	    index[RUN_INDEX - 1] != end)
+		return 0;
+	for (unsigned i = 1; i < RUN_INDEX; i++)
+		if (index[i] < index[i - 1])
+			return 0;
+	return 1;
+}
+
 int feature_run_open(const struct feature_run_info *r, size_t nfeatures,
 		     int *fd, int *unchanged, struct mlops_err *err)
 {
@@ -304,7 +335,8 @@ int feature_run_open(const struct feature_run_info *r, size_t nfeatures,
 	if (f < 0)
 		return mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
 				       "open sorted run '%s'", r->path);
-	if (fstat(f, &sb) < 0 || sb.st_size != r->bytes)
+	if (fstat(f, &sb) < 0 || sb.st_size != r->bytes ||
+	    r->bytes < (int64_t)(sizeof(head) + RUN_INDEX * sizeof(uint64_t)))
 		ret = mlops_err_set(err, MLOPS_EINPUT, "sorted run '%s' has "
 				    "%lld bytes, expected %lld", r->path,
 				    (long long)sb.st_size,
@@ -316,6 +348,9 @@ int feature_run_open(const struct feature_run_info *r, size_t nfeatures,
 		 head.first_part != r->first_part)
 		ret = mlops_err_set(err, MLOPS_EINPUT, "sorted run '%s' has a "
 				    "damaged header", r->path);
+	if (ret == 0 && !index_valid(f, r))
+		ret = mlops_err_set(err, MLOPS_EINPUT, "sorted run '%s' has a "
+				    "damaged index", r->path);
 	if (ret < 0) {
 		close(f);
 		return ret;
@@ -354,9 +389,24 @@ int feature_run_verify(int fd, const struct feature_run_info *r,
 	return 0;
 }
 
-long long feature_run_data_offset(void)
+int feature_run_range(int fd, const struct feature_run_info *r,
+		      unsigned lo, unsigned hi, long long *start,
+		      long long *end, struct mlops_err *err)
 {
-	return (long long)sizeof(struct run_header);
+	off_t at = (off_t)r->bytes - (off_t)(RUN_INDEX * sizeof(uint64_t));
+	uint64_t first, last, limit = (uint64_t)at;
+
+	if (lo > hi || hi >= RUN_INDEX ||
+	    pread(fd, &first, sizeof(first), at + lo * sizeof(uint64_t)) !=
+	    (ssize_t)sizeof(first) ||
+	    pread(fd, &last, sizeof(last), at + hi * sizeof(uint64_t)) !=
+	    (ssize_t)sizeof(last) || first < sizeof(struct run_header) ||
+	    first > last || last > limit)
+		return mlops_err_set(err, MLOPS_EINPUT, "sorted run '%s' has a "
+				     "damaged index", r->path);
+	*start = (long long)first;
+	*end = (long long)last;
+	return 0;
 }
 
 /* The files of one writer: consecutive feature_part rows sharing a write

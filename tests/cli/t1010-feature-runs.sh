@@ -48,6 +48,16 @@ test_expect_success 'each ingest and delete lists one run with its hash' '
 	test_must_fail grep . out
 '
 
+test_expect_success 'one thread or eight, runs or CSV: the same rows' '
+	load_txn &&
+	MLOPS_THREADS=1 join_all &&
+	MLOPS_THREADS=8 join_all &&
+	MLOPS_THREADS=3 join_all &&
+	rm "$MLOPS_STORE"/offline/txn/_sorted/*.run &&
+	MLOPS_THREADS=1 join_all &&
+	MLOPS_THREADS=8 join_all
+'
+
 test_expect_success 'the DuckDB view does not see the runs' '
 	load_txn &&
 	mlops-feature ddl --engine duckdb txn >ddl &&

@@ -235,7 +235,7 @@ START_TEST(extsort_merges_an_adopted_run)
 					     (size_t)kl, (uint64_t)i, 1, NULL,
 					     0, &err), 0);
 	}
-	ck_assert_int_eq(extsort_add_run(b, dup(fd), 16, &err), 0);
+	ck_assert_int_eq(extsort_add_run(b, dup(fd), 16, -1, &err), 0);
 	ck_assert_int_eq(extsort_finish(b, &err), 0);
 	while ((ret = extsort_next(b, &r, &err)) == 1) {
 		ck_assert_uint_ge(r->k0, last);
@@ -250,7 +250,7 @@ START_TEST(extsort_merges_an_adopted_run)
 	/* Cut in the middle of a record. */
 	ck_assert_int_eq(ftruncate(fd, 16 + 40), 0);
 	b = extsort_new("/tmp", 1u << 20);
-	ck_assert_int_eq(extsort_add_run(b, fd, 16, &err), 0);
+	ck_assert_int_eq(extsort_add_run(b, fd, 16, -1, &err), 0);
 	ck_assert_int_eq(extsort_finish(b, &err), 0);
 	while ((ret = extsort_next(b, &r, &err)) == 1)
 		;
