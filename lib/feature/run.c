@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -126,17 +127,15 @@ static int write_run(struct feature_run_writer *w, int fd, int64_t first,
 	ret = extsort_finish(w->sort, err);
 	while (ret == 0 && (ret = extsort_next(w->sort, &rec, err)) == 1) {
 		size_t len = sizeof(*rec) + rec->keylen + rec->datalen;
-		struct extsort_rec *copy;
+		uint64_t k2 = rec->k2 | (uint64_t)first << 32;
 
 		while (next <= (unsigned)(rec->k0 >> 56))
 			index[next++] = at;
 		at += len;
-
-		buf_grow(&out, len);
-		copy = (struct extsort_rec *)(out.s + out.len);
-		memcpy(copy, rec, len);
-		copy->k2 |= (uint64_t)first << 32;
-		buf_setlen(&out, out.len + len);
+		/* Records lie unaligned in the file: copy, then patch k2. */
+		buf_add(&out, rec, len);
+		memcpy(out.s + out.len - len + offsetof(struct extsort_rec, k2),
+		       &k2, sizeof(k2));
 		ret = 0;
 		if (out.len >= RUN_WRITE_CHUNK) {
 			hash_update(h, out.s, out.len);
