@@ -64,9 +64,9 @@ static const char usage_register[] =
 static const char usage_show[] =
 	"usage: mlops-registry show [--json] GROUP/N|GROUP@ALIAS|GROUP\n"
 	"\n"
-	"Show a model version: status, artifacts, metrics, params, lineage "
-	"and\n"
-	"the approval history.\n"
+	"Show a model version: status, artifacts, metrics, params, lineage,\n"
+	"the monitoring baseline attached to it (mlops-monitor baseline\n"
+	"--register) and the approval history.\n"
 	"\n"
 	"  --json   as one JSON object\n";
 static const char usage_latest[] =
@@ -580,7 +580,8 @@ static void print_object(const char *title, const json_t *obj)
 	}
 }
 
-static void print_version(const struct registry_version *mv, json_t *approvals)
+static void print_version(const struct registry_version *mv, json_t *approvals,
+			  const json_t *baseline)
 {
 	char created[TIME_RFC3339_MAX];
 	json_t *h;
@@ -606,6 +607,17 @@ static void print_version(const struct registry_version *mv, json_t *approvals)
 	print_object("lineage", mv->lineage);
 	if (mv->origin)
 		print_object("origin", mv->origin);
+	if (baseline) {
+		printf("baseline:     %s (mlops-monitor baseline "
+		       "--register)\n", jsonio_str(baseline, "baseline"));
+		printf("  %-20s sha256:%s\n", "statistics.json",
+		       jsonio_str(baseline, "statistics"));
+		printf("  %-20s sha256:%s\n", "constraints.json",
+		       jsonio_str(baseline, "constraints"));
+		printf("  %-20s %s by %s\n", "registered",
+		       jsonio_str(baseline, "registered"),
+		       jsonio_str(baseline, "registered_by"));
+	}
 	printf("history:\n");
 	json_array_foreach(approvals, i, h)
 		regcmd_print_approval("  ", h);
@@ -615,7 +627,7 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct registry_version *mv = NULL;
-	json_t *history = NULL, *approvals = NULL;
+	json_t *history = NULL, *approvals = NULL, *baseline = NULL;
 	struct store *st;
 	int json = 0, ret;
 
@@ -625,8 +637,11 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (registry_status_history(st, mv->group, mv->version, &history,
 				    &err) < 0 ||
-	    registry_approvals(st, mv, &approvals, &err) < 0) {
+	    registry_approvals(st, mv, &approvals, &err) < 0 ||
+	    registry_baseline_get(st, mv->group, mv->version, &baseline,
+				  &err) < 0) {
 		json_decref(history);
+		json_decref(approvals);
 		registry_version_free(mv);
 		return cli_fail(cli, &err);
 	}
@@ -635,13 +650,16 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 
 		json_object_set(o, "history", history);
 		json_object_set(o, "approvals", approvals);
+		json_object_set(o, "baseline", baseline ? baseline :
+				json_null());
 		jsonio_print(stdout, o);
 		json_decref(o);
 	} else {
-		print_version(mv, approvals);
+		print_version(mv, approvals, baseline);
 	}
 	json_decref(history);
 	json_decref(approvals);
+	json_decref(baseline);
 	registry_version_free(mv);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* dashboard.c - mlops-monitor dashboard: the model dashboard as tables,
  * JSON or one HTML page. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -14,92 +15,261 @@
 #include "verbs.h"
 
 const char usage_dashboard[] =
-	"usage: mlops-monitor dashboard [--json] [--html FILE] "
-	"[--max-error-rate X]\n"
+	"usage: mlops-monitor dashboard [--json] [--html FILE] [--history N]\n"
+	"                               [--max-error-rate X] "
+	"[--max-p99-ms MS]\n"
 	"\n"
-	"One view of every model version, endpoint and monitoring schedule\n"
-	"of the store, with alerts: schedules whose last execution found\n"
-	"violations or failed, endpoints over the error rate, endpoints\n"
-	"that no schedule monitors.\n"
+	"One view of every model group and version, endpoint, monitoring\n"
+	"schedule and shadow test of the store: approval and card status,\n"
+	"deployed versions, requests, errors and latency, executions and\n"
+	"drift per feature, with alerts: schedules whose last execution\n"
+	"found violations or failed, endpoints over the error rate or the\n"
+	"p99 latency, endpoints no schedule monitors, deployed versions\n"
+	"with no registered baseline.\n"
 	"\n"
+	"  --history N         executions shown per schedule (default 30)\n"
 	"  --html FILE         also write one self-contained HTML page\n"
 	"  --json              print the dashboard as one JSON object\n"
 	"  --max-error-rate X  alert above this share of errors (default "
-	"0.05)\n";
+	"0.05)\n"
+	"  --max-p99-ms MS     alert above this latency p99 (default 1000)\n";
 
-enum { OPT_HTML = 500, OPT_JSON, OPT_MAX_ERROR_RATE };
+enum { OPT_HISTORY = 500, OPT_HTML, OPT_JSON, OPT_MAX_ERROR_RATE,
+       OPT_MAX_P99 };
 
-static void print_tables(const json_t *d)
+/* Cells are formatted into one scratch line each; table_add copies. */
+struct row {
+	char cell[10][96];
+	const char *p[10];
+};
+
+static const char *fmt_int(struct row *r, int i, const json_t *v)
 {
-	static const char *const mh[] = { "model", "version", "status",
-					  "endpoints" };
-	static const char *const eh[] = { "endpoint", "model", "requests",
-					  "errors", "schedules" };
-	static const char *const sh[] = { "schedule", "endpoint",
-					  "executions", "last", "violations" };
-	static const char *const ah[] = { "alert", "subject", "message" };
-	struct table *t = table_new(4, mh);
+	if (!json_is_integer(v))
+		return NULL;
+	snprintf(r->cell[i], sizeof(r->cell[i]), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(v));
+	return r->cell[i];
+}
+
+static const char *fmt_num(struct row *r, int i, const json_t *v,
+			   const char *fmt)
+{
+	if (!json_is_number(v))
+		return NULL;
+	snprintf(r->cell[i], sizeof(r->cell[i]), fmt, json_number_value(v));
+	return r->cell[i];
+}
+
+static const char *fmt_list(struct row *r, int i, const json_t *list,
+			    const char *key)
+{
+	const json_t *x;
+	size_t j, at = 0;
+
+	r->cell[i][0] = '\0';
+	json_array_foreach(list, j, x) {
+		const char *s = key ? jsonio_str(x, key) :
+			json_string_value(x);
+		int n = snprintf(r->cell[i] + at, sizeof(r->cell[i]) - at,
+				 "%s%s", j ? "," : "", s ? s : "");
+
+		if (n < 0 || (size_t)n >= sizeof(r->cell[i]) - at)
+			break;
+		at += (size_t)n;
+	}
+	return r->cell[i];
+}
+
+static void print_groups(const json_t *d)
+{
+	static const char *const h[] = { "group", "versions", "latest",
+					 "approved", "deployed" };
+	struct table *t = table_new(5, h);
+	const json_t *g, *x;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(d, "groups"), i, g) {
+		struct row r;
+		size_t at = 0;
+
+		r.cell[4][0] = '\0';
+		json_array_foreach(json_object_get(g, "deployed"), j, x) {
+			int n = snprintf(r.cell[4] + at, sizeof(r.cell[4]) -
+					 at, "%s%s=%" JSON_INTEGER_FORMAT,
+					 j ? "," : "", jsonio_str(x,
+					 "endpoint"), json_integer_value(
+					 json_object_get(x, "version")));
+
+			if (n < 0 || (size_t)n >= sizeof(r.cell[4]) - at)
+				break;
+			at += (size_t)n;
+		}
+		r.p[0] = jsonio_str(g, "group");
+		r.p[1] = fmt_int(&r, 1, json_object_get(g, "versions"));
+		r.p[2] = fmt_int(&r, 2, json_object_get(g, "latest"));
+		r.p[3] = fmt_int(&r, 3, json_object_get(g, "approved"));
+		r.p[4] = at ? r.cell[4] : NULL;
+		table_add(t, r.p);
+	}
+	table_print_free(t, stdout);
+}
+
+static void print_models(const json_t *d)
+{
+	static const char *const h[] = { "model", "version", "status",
+					 "card", "baseline", "endpoints" };
+	struct table *t = table_new(6, h);
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "models"), i, m) {
+		struct row r;
+
+		r.p[0] = jsonio_str(m, "group");
+		r.p[1] = fmt_int(&r, 1, json_object_get(m, "version"));
+		r.p[2] = jsonio_str(m, "status");
+		r.p[3] = jsonio_str(m, "card");
+		r.p[4] = json_is_true(json_object_get(m, "baseline")) ?
+			"registered" : NULL;
+		r.p[5] = fmt_list(&r, 5, json_object_get(m, "endpoints"),
+				  NULL);
+		table_add(t, r.p);
+	}
+	table_print_free(t, stdout);
+}
+
+static void print_endpoints(const json_t *d)
+{
+	static const char *const h[] = { "endpoint", "model", "requests",
+		"errors", "p50_ms", "p99_ms", "schedules", "last_execution",
+		"status", "violations" };
+	struct table *t = table_new(10, h);
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "endpoints"), i, e) {
+		const json_t *lat = json_object_get(e, "latency_ms");
+		const json_t *last = json_object_get(e, "last_execution");
+		int counters = !json_is_null(json_object_get(
+			e, "counters_updated"));
+		struct row r;
+
+		r.p[0] = jsonio_str(e, "name");
+		r.p[1] = jsonio_str(e, "model");
+		r.p[2] = counters ? fmt_int(&r, 2, json_object_get(e,
+					    "requests")) : NULL;
+		r.p[3] = counters ? fmt_int(&r, 3, json_object_get(e,
+					    "errors")) : NULL;
+		r.p[4] = fmt_num(&r, 4, json_object_get(lat, "p50"), "%.3g");
+		r.p[5] = fmt_num(&r, 5, json_object_get(lat, "p99"), "%.3g");
+		r.p[6] = json_array_size(json_object_get(e, "schedules")) ?
+			fmt_list(&r, 6, json_object_get(e, "schedules"),
+				 NULL) : NULL;
+		r.p[7] = jsonio_str(last, "start");
+		r.p[8] = jsonio_str(last, "status");
+		r.p[9] = fmt_int(&r, 9, json_object_get(last, "violations"));
+		table_add(t, r.p);
+	}
+	table_print_free(t, stdout);
+}
+
+static void print_schedules(const json_t *d)
+{
+	static const char *const h[] = { "schedule", "endpoint",
+		"executions", "last", "violations" };
+	struct table *t = table_new(5, h);
+	const json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "schedules"), i, s) {
+		const json_t *last = json_object_get(s, "last");
+		struct row r;
+
+		r.p[0] = jsonio_str(s, "name");
+		r.p[1] = jsonio_str(s, "endpoint");
+		r.p[2] = fmt_int(&r, 2, json_object_get(s,
+							"executions_total"));
+		r.p[3] = jsonio_str(last, "status");
+		r.p[4] = fmt_int(&r, 4, json_object_get(last, "violations"));
+		table_add(t, r.p);
+	}
+	table_print_free(t, stdout);
+}
+
+/* The drift of each feature at the latest execution that measured it,
+ * the largest over the executions shown, and the threshold. */
+static void print_drift(const json_t *d)
+{
+	static const char *const h[] = { "schedule", "feature", "last",
+		"max", "threshold", "executions" };
+	struct table *t = table_new(6, h);
+	const json_t *s, *f, *p;
+	size_t i, j, k;
+
+	json_array_foreach(json_object_get(d, "schedules"), i, s)
+		json_array_foreach(json_object_get(json_object_get(s,
+				   "drift"), "features"), j, f) {
+			const json_t *pts = json_object_get(f, "points");
+			size_t n = json_array_size(pts);
+			double max = 0;
+			struct row r;
+
+			if (!n)
+				continue;
+			json_array_foreach(pts, k, p)
+				max = fmax(max, json_number_value(
+					json_object_get(p, "distance")));
+			r.p[0] = jsonio_str(s, "name");
+			r.p[1] = jsonio_str(f, "name");
+			r.p[2] = fmt_num(&r, 2, json_object_get(
+				json_array_get(pts, n - 1), "distance"),
+				"%.4g");
+			snprintf(r.cell[3], sizeof(r.cell[3]), "%.4g", max);
+			r.p[3] = r.cell[3];
+			r.p[4] = fmt_num(&r, 4, json_object_get(f,
+							"threshold"), "%g");
+			snprintf(r.cell[5], sizeof(r.cell[5]), "%zu", n);
+			r.p[5] = r.cell[5];
+			table_add(t, r.p);
+		}
+	table_print_free(t, stdout);
+}
+
+static void print_shadows(const json_t *d)
+{
+	static const char *const h[] = { "shadow_test", "endpoint",
+		"production", "shadow", "status", "pairs", "agreement",
+		"worse" };
+	struct table *t = table_new(8, h);
 	const json_t *x;
 	size_t i;
 
-	json_array_foreach(json_object_get(d, "models"), i, x) {
-		char ver[32];
-		char *eps = json_dumps(json_object_get(x, "endpoints"),
-				       JSON_COMPACT);
-		const char *row[4];
+	json_array_foreach(json_object_get(d, "shadow_tests"), i, x) {
+		struct row r;
 
-		snprintf(ver, sizeof(ver), "%lld", (long long)
-			 json_integer_value(json_object_get(x, "version")));
-		row[0] = jsonio_str(x, "group");
-		row[1] = ver;
-		row[2] = jsonio_str(x, "status");
-		row[3] = eps;
-		table_add(t, row);
-		free(eps);
+		r.p[0] = jsonio_str(x, "name");
+		r.p[1] = jsonio_str(x, "endpoint");
+		r.p[2] = jsonio_str(x, "production");
+		r.p[3] = jsonio_str(x, "shadow");
+		r.p[4] = jsonio_str(x, "status");
+		r.p[5] = fmt_int(&r, 5, json_object_get(x, "pairs"));
+		r.p[6] = fmt_num(&r, 6, json_object_get(x, "agreement"),
+				 "%.4g");
+		r.p[7] = json_is_true(json_object_get(x, "worse")) ? "yes" :
+			"no";
+		table_add(t, r.p);
 	}
 	table_print_free(t, stdout);
-	putchar('\n');
-	t = table_new(5, eh);
-	json_array_foreach(json_object_get(d, "endpoints"), i, x) {
-		char req[32], errs[32], sc[32];
-		const char *row[5];
+}
 
-		snprintf(req, sizeof(req), "%lld", (long long)
-			 json_integer_value(json_object_get(x, "requests")));
-		snprintf(errs, sizeof(errs), "%lld", (long long)
-			 json_integer_value(json_object_get(x, "errors")));
-		snprintf(sc, sizeof(sc), "%lld", (long long)
-			 json_integer_value(json_object_get(x, "schedules")));
-		row[0] = jsonio_str(x, "name");
-		row[1] = jsonio_str(x, "model");
-		row[2] = req;
-		row[3] = errs;
-		row[4] = sc;
-		table_add(t, row);
-	}
-	table_print_free(t, stdout);
-	putchar('\n');
-	t = table_new(5, sh);
-	json_array_foreach(json_object_get(d, "schedules"), i, x) {
-		const json_t *last = json_object_get(x, "last");
-		char n[32], v[32];
-		const char *row[5];
+static void print_alerts(const json_t *d)
+{
+	static const char *const h[] = { "alert", "subject", "message" };
+	struct table *t = table_new(3, h);
+	const json_t *x;
+	size_t i;
 
-		snprintf(n, sizeof(n), "%zu",
-			 json_array_size(json_object_get(x, "executions")));
-		snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(
-			 json_object_get(last, "violations")));
-		row[0] = jsonio_str(x, "name");
-		row[1] = jsonio_str(x, "endpoint");
-		row[2] = n;
-		row[3] = json_is_object(last) ? jsonio_str(last, "status") :
-			NULL;
-		row[4] = json_is_object(last) ? v : NULL;
-		table_add(t, row);
-	}
-	table_print_free(t, stdout);
-	putchar('\n');
-	t = table_new(3, ah);
 	json_array_foreach(json_object_get(d, "alerts"), i, x) {
 		const char *row[3] = { jsonio_str(x, "kind"),
 				       jsonio_str(x, "subject"),
@@ -110,25 +280,65 @@ static void print_tables(const json_t *d)
 	table_print_free(t, stdout);
 }
 
+/* Each section as a table, a blank line between them. */
+static void print_tables(const json_t *d)
+{
+	void (*const sections[])(const json_t *) = { print_groups,
+		print_models, print_endpoints, print_schedules, print_drift,
+		print_shadows, print_alerts };
+
+	for (size_t i = 0; i < sizeof(sections) / sizeof(*sections); i++) {
+		if (i)
+			putchar('\n');
+		sections[i](d);
+	}
+}
+
+static int write_html(const char *path, const json_t *d,
+		      struct mlops_err *err)
+{
+	struct buf page = BUF_INIT;
+	int ret;
+
+	monitor_dashboard_html_render(&page, d);
+	ret = fs_write_file_atomic(path, page.s, page.len, err);
+	buf_release(&page);
+	/* A page to share, not private like a temporary file. */
+	if (ret == 0 && chmod(path, 0644) < 0)
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno,
+				      "cannot chmod '%s'", path);
+	return ret;
+}
+
 int cmd_dashboard(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, 0, 'h' },
+		{ "history", required_argument, 0, OPT_HISTORY },
 		{ "html", required_argument, 0, OPT_HTML },
 		{ "json", no_argument, 0, OPT_JSON },
 		{ "max-error-rate", required_argument, 0, OPT_MAX_ERROR_RATE },
+		{ "max-p99-ms", required_argument, 0, OPT_MAX_P99 },
 		{ 0, 0, 0, 0 }
 	};
+	struct monitor_dashboard_limits lim = MONITOR_DASHBOARD_LIMITS_INIT;
 	struct mlops_err err = MLOPS_ERR_INIT;
 	const char *html = NULL;
-	double max_rate = 0.05;
 	struct store *st;
+	int64_t history;
 	json_t *d;
 	int c, json = 0, ret;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_dashboard))
 	       != -1)
 		switch (c) {
+		case OPT_HISTORY:
+			if (parse_int64(optarg, 1, 100000, &history,
+					"--history", &err) < 0)
+				return cli_usage(cli, usage_dashboard, "%s",
+						 err.msg);
+			lim.history = (size_t)history;
+			break;
 		case OPT_HTML:
 			html = optarg;
 			break;
@@ -136,10 +346,23 @@ int cmd_dashboard(int argc, char **argv, struct cli *cli)
 			json = 1;
 			break;
 		case OPT_MAX_ERROR_RATE:
-			if (parse_double(optarg, &max_rate, "--max-error-rate",
-					 &err) < 0)
+			if (parse_double(optarg, &lim.max_error_rate,
+					 "--max-error-rate", &err) < 0 ||
+			    lim.max_error_rate < 0 || lim.max_error_rate > 1)
 				return cli_usage(cli, usage_dashboard, "%s",
-						 err.msg);
+						 err.code ? err.msg :
+						 "--max-error-rate: expected "
+						 "a share from 0 to 1");
+			break;
+		case OPT_MAX_P99:
+			if (parse_double(optarg, &lim.max_p99_ms,
+					 "--max-p99-ms", &err) < 0 ||
+			    lim.max_p99_ms < 0)
+				return cli_usage(cli, usage_dashboard, "%s",
+						 err.code ? err.msg :
+						 "--max-p99-ms: expected a "
+						 "number of milliseconds, 0 "
+						 "or more");
 			break;
 		default:
 			return CLI_STATUS(c);
@@ -148,22 +371,11 @@ int cmd_dashboard(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_dashboard, NULL);
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (monitor_dashboard_collect(&d, st, max_rate, &err) < 0)
+	if (monitor_dashboard_collect(&d, st, &lim, &err) < 0)
 		return cli_fail(cli, &err);
-	if (html) {
-		struct buf page = BUF_INIT;
-
-		monitor_dashboard_html(&page, d);
-		ret = fs_write_file_atomic(html, page.s, page.len, &err);
-		buf_release(&page);
-		/* A page to share, not private like a temporary file. */
-		if (ret == 0 && chmod(html, 0644) < 0)
-			ret = mlops_err_errno(&err, MLOPS_EINTERNAL, errno,
-					      "cannot chmod '%s'", html);
-		if (ret < 0) {
-			json_decref(d);
-			return cli_fail(cli, &err);
-		}
+	if (html && write_html(html, d, &err) < 0) {
+		json_decref(d);
+		return cli_fail(cli, &err);
 	}
 	if (json)
 		jsonio_print(stdout, d);

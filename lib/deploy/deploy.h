@@ -64,6 +64,9 @@ struct deploy_endpoint {
 	/* Counters from the last gateway that served it (stats_us 0: none). */
 	int64_t requests, errors, cold_starts, captured, capture_dropped;
 	int64_t stats_us, last_cold_start_us;
+	/* Its latency histogram, {bounds_us, counts, sum_us} (see
+	 * share/sql/0016-endpoint-latency.sql), or NULL: none written. */
+	json_t *latency;
 };
 
 /* What to deploy, as the registry resolved it. */
@@ -149,6 +152,14 @@ int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
 			 size_t *n, struct mlops_err *err);
 void deploy_endpoint_free(struct deploy_endpoint *e);
 void deploy_endpoint_list_free(struct deploy_endpoint **eps, size_t n);
+
+/* The q-quantile (0 <= q <= 1) of a latency histogram as
+ * deploy_endpoint's latency holds it, in milliseconds: interpolated
+ * linearly inside the bucket that holds the rank, as Prometheus's
+ * histogram_quantile does (so it is as exact as the buckets are fine);
+ * a rank in the +Inf bucket gives the largest finite bound. NaN for
+ * NULL, a malformed histogram, or one with no request. */
+double deploy_endpoint_latency_quantile(const json_t *latency, double q);
 
 /* For gateways: write back counters, and record one cold start. */
 int deploy_endpoint_stats_put(struct store *st, const struct deploy_endpoint *e,
@@ -317,6 +328,21 @@ int deploy_capture_submit(struct deploy_capture *c, const char *endpoint,
 			  const char *in_type, const void *in, size_t in_len,
 			  const char *out_type, const void *out,
 			  size_t out_len);
+/* deploy_capture_submit of a request the client named inference_id
+ * (NULL: none; the record's inferenceId is then its eventId). */
+int deploy_capture_submit_id(struct deploy_capture *c, const char *endpoint,
+			     const char *variant, const char *inference_id,
+			     int shadow, int64_t time_us, const char *in_type,
+			     const void *in, size_t in_len,
+			     const char *out_type, const void *out,
+			     size_t out_len);
+
+/* An inference id as SageMaker's InvokeEndpoint takes one (the header
+ * X-Amzn-SageMaker-Inference-Id): 1 to DEPLOY_INFERENCE_ID_MAX
+ * printable ASCII characters, the first not a space. */
+#define DEPLOY_INFERENCE_ID_MAX 64
+#define DEPLOY_INFERENCE_ID_HEADER "X-Amzn-SageMaker-Inference-Id"
+int deploy_capture_inference_id_valid(const char *id);
 
 /* Records written to files so far, and dropped so far. */
 uint64_t deploy_capture_written(const struct deploy_capture *c);

@@ -1,6 +1,7 @@
 /* endpoint.c - endpoints in the store (see deploy.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "core/event.h"
 #include "core/fs.h"
 #include "core/identity.h"
+#include "core/jsonio.h"
 #include "core/id.h"
 #include "core/object.h"
 #include "core/time.h"
@@ -107,6 +109,7 @@ void deploy_endpoint_free(struct deploy_endpoint *e)
 	deploy_endpoint_model_release(&e->prev);
 	free(e->created_by);
 	free(e->keys);
+	json_decref(e->latency);
 	free(e);
 }
 
@@ -185,8 +188,8 @@ static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 	ret = store_prepare(st, &q, "SELECT requests, errors, cold_starts, "
 			    "captured, capture_dropped, updated_us, (SELECT "
 			    "duration_us FROM endpoint_cold_start WHERE "
-			    "endpoint = ?1 ORDER BY seq DESC LIMIT 1) FROM "
-			    "endpoint_stats WHERE endpoint = ?1", err);
+			    "endpoint = ?1 ORDER BY seq DESC LIMIT 1), latency "
+			    "FROM endpoint_stats WHERE endpoint = ?1", err);
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, e->name, -1, SQLITE_STATIC);
@@ -200,6 +203,9 @@ static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 		e->capture_dropped = sqlite3_column_int64(q, 4);
 		e->stats_us = sqlite3_column_int64(q, 5);
 		e->last_cold_start_us = sqlite3_column_int64(q, 6);
+		if (sqlite3_column_type(q, 7) != SQLITE_NULL)
+			e->latency = json_loads((const char *)
+				sqlite3_column_text(q, 7), 0, NULL);
 	}
 	sqlite3_finalize(q);
 	return ret;
@@ -899,13 +905,20 @@ int deploy_endpoint_stats_put(struct store *st, const struct deploy_endpoint *e,
 		       struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
+	struct buf latency = BUF_INIT;
 	int ret = store_prepare(st, &q, "INSERT OR REPLACE INTO endpoint_stats "
 				"(endpoint, requests, errors, cold_starts, "
-				"captured, capture_dropped, updated_us) VALUES "
-				"(?1, ?2, ?3, ?4, ?5, ?6, ?7)", err);
+				"captured, capture_dropped, updated_us, "
+				"latency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+				"?8)", err);
 
 	if (ret < 0)
 		return ret;
+	if (e->latency) {
+		jsonio_append(&latency, e->latency);
+		sqlite3_bind_text(q, 8, latency.s, (int)latency.len,
+				  SQLITE_STATIC);
+	}
 	sqlite3_bind_text(q, 1, e->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, e->requests);
 	sqlite3_bind_int64(q, 3, e->errors);
@@ -916,7 +929,41 @@ int deploy_endpoint_stats_put(struct store *st, const struct deploy_endpoint *e,
 	if (sqlite3_step(q) != SQLITE_DONE)
 		ret = store_sql_error(st, "write endpoint counters", err);
 	sqlite3_finalize(q);
+	buf_release(&latency);
 	return ret;
+}
+
+double deploy_endpoint_latency_quantile(const json_t *latency, double q)
+{
+	const json_t *bounds = json_object_get(latency, "bounds_us");
+	const json_t *counts = json_object_get(latency, "counts");
+	size_t nb = json_array_size(bounds), i;
+	double total = 0, cum = 0, rank, lo = 0;
+
+	if (nb == 0 || json_array_size(counts) != nb + 1)
+		return NAN;
+	for (i = 0; i <= nb; i++) {
+		const json_t *c = json_array_get(counts, i);
+
+		if (!json_is_integer(c) || json_integer_value(c) < 0 ||
+		    (i < nb && !json_is_number(json_array_get(bounds, i))))
+			return NAN;
+		total += (double)json_integer_value(c);
+	}
+	if (total <= 0)
+		return NAN;
+	rank = q * total;
+	for (i = 0; i < nb; i++) {
+		double n = (double)json_integer_value(json_array_get(counts,
+								     i));
+		double hi = json_number_value(json_array_get(bounds, i));
+
+		if (n > 0 && cum + n >= rank)
+			return (lo + (hi - lo) * (rank - cum) / n) / 1000;
+		cum += n;
+		lo = hi;
+	}
+	return lo / 1000;
 }
 
 int deploy_endpoint_cold_start_add(struct store *st, const char *name,

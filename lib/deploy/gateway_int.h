@@ -54,6 +54,9 @@ void deploy_gateway_metrics_count(struct deploy_gateway_counters *c, int status,
 				  int64_t us);
 uint64_t deploy_gateway_metrics_total(const struct deploy_gateway_counters *c,
 				      int errors_only);
+/* The latency histogram of c as the store keeps it (deploy_endpoint's
+ * latency): a new reference. */
+json_t *deploy_gateway_metrics_latency(const struct deploy_gateway_counters *c);
 
 /* An endpoint's settings and keys, immutable once published. */
 struct deploy_gateway_endpoint_conf {

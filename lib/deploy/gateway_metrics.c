@@ -51,6 +51,23 @@ uint64_t deploy_gateway_metrics_total(const struct deploy_gateway_counters *c,
 	return n;
 }
 
+json_t *deploy_gateway_metrics_latency(const struct deploy_gateway_counters *c)
+{
+	json_t *bounds = json_array(), *counts = json_array();
+
+	for (int b = 0; b < DEPLOY_GATEWAY_NBUCKETS; b++) {
+		if (b < DEPLOY_GATEWAY_NBUCKETS - 1)
+			json_array_append_new(bounds, json_integer(
+				deploy_gateway_metrics_bucket_us[b]));
+		json_array_append_new(counts, json_integer((json_int_t)
+			atomic_load_explicit(&c->bucket[b],
+					     memory_order_relaxed)));
+	}
+	return json_pack("{s:o,s:o,s:I}", "bounds_us", bounds, "counts",
+			 counts, "sum_us", (json_int_t)atomic_load_explicit(
+				 &c->sum_us, memory_order_relaxed));
+}
+
 static void metric_head(struct buf *out, const char *name, const char *type,
 			const char *help)
 {

@@ -386,7 +386,9 @@ void deploy_gateway_routes_flush_stats(struct deploy_gateway *gw)
 		e.captured = (int64_t)atomic_load(&gep->n.captured);
 		e.capture_dropped =
 			(int64_t)atomic_load(&gep->n.capture_dropped);
+		e.latency = deploy_gateway_metrics_latency(&gep->n);
 		ret = deploy_endpoint_stats_put(gw->st, &e, &err);
+		json_decref(e.latency);
 	}
 	if (ret == 0)
 		ret = deploy_gateway_shadow_flush(gw, &err);

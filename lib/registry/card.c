@@ -48,18 +48,22 @@ static int no_card(const char *group, int64_t version, int64_t revision,
 
 /* The approval fields of a card follow the version's status as it is
  * now, whichever revision is read: a card written before the version was
- * approved or rejected must not show the status it had then. */
+ * approved or rejected must not show the status it had then. So does the
+ * link to the monitoring baseline, often registered after the card. */
 int registry_card_get(struct store *st, const char *group, int64_t version,
 		      int64_t revision, json_t **out, struct mlops_err *err)
 {
 	struct registry_version *mv = NULL;
 	sqlite3_stmt *q = NULL;
-	json_t *approvals = NULL, *approved;
+	json_t *approvals = NULL, *approved, *baseline = NULL;
 	int ret = registry_version_get(st, group, version, &mv, err);
 
 	/* Approved where, by whom: an import approves nothing. */
 	if (ret == 0)
 		ret = registry_approvals(st, mv, &approvals, err);
+	if (ret == 0)
+		ret = registry_baseline_get(st, group, version, &baseline,
+					    err);
 	if (ret == 0)
 		ret = store_prepare(st, &q, CARD_COLUMNS "AND (?3 = 0 OR "
 				    "revision = ?3) ORDER BY revision DESC "
@@ -76,9 +80,12 @@ int registry_card_get(struct store *st, const char *group, int64_t version,
 		registry_modelcard_set_approval(
 			json_object_get(*out, "content"), mv->status, approved);
 		json_decref(approved);
+		registry_baseline_card(json_object_get(*out, "content"),
+				       baseline);
 	}
 	sqlite3_finalize(q);
 	json_decref(approvals);
+	json_decref(baseline);
 	registry_version_free(mv);
 	if (ret == 0)
 		return no_card(group, version, revision, err);

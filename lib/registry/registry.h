@@ -312,6 +312,21 @@ int registry_card_insert_revisions(struct store *st, const char *group,
 				   int64_t version, const json_t *revisions,
 				   struct mlops_err *err);
 
+/* baseline.c: the monitoring baseline attached to a version by
+ * mlops-monitor baseline --register (lib/monitor keeps it). */
+/* *out gets {baseline: "GROUP/N", statistics, constraints (the files'
+ * SHA-256), registered (RFC 3339), registered_by}, a new reference, or
+ * NULL when the version has none. */
+int registry_baseline_get(struct store *st, const char *group,
+			  int64_t version, json_t **out,
+			  struct mlops_err *err);
+/* Link baseline (registry_baseline_get's, or NULL) from the card
+ * content's evaluation_details as the entry named "monitoring
+ * baseline", replacing an earlier one in place, or removing it when
+ * baseline is NULL. Like the approval fields, the registry applies it
+ * whenever it hands a card out. */
+void registry_baseline_card(json_t *content, const json_t *baseline);
+
 /* modelcard.c: model card content after SageMaker's model card JSON
  * schema (v0.1.0): the sections model_overview, intended_uses,
  * business_details, training_details, evaluation_details and

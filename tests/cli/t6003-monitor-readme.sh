@@ -10,7 +10,7 @@ test_expect_success 'the README examples run and print what it shows' '
 	test $(grep -c "^mlops-monitor" ex.sh) -ge 5 &&
 	bash -e ex.sh >out 2>&1 &&
 	sed -n "s/^# //p" ex.sh >expect &&
-	test_line_count = 19 expect &&
+	test_line_count = 26 expect &&
 	test_cmp expect out
 '
 

@@ -27,21 +27,27 @@ setup() {
 	test_expect_code 1 mlops-monitor run-due \
 		--now "$(date -u -d @$((now + 3600)) +%Y-%m-%dT%H:%M:%SZ)" \
 		>/dev/null &&
-	sqlite3 .mlops/mlops.db "INSERT INTO endpoint_stats VALUES
-		('api', 100, 20, 0, 0, 0, 0)"
+	sqlite3 .mlops/mlops.db "INSERT INTO endpoint_stats (endpoint,
+		requests, errors, cold_starts, captured, capture_dropped,
+		updated_us) VALUES ('api', 100, 20, 0, 0, 0, 1)"
 }
 
 test_expect_success 'the table and the JSON show everything, with alerts' '
 	setup &&
 	mlops-monitor dashboard >out &&
-	grep "^churn	1	Approved	\[\"web\"\]" out &&
-	grep "^churn	2	PendingManualApproval	\[\]" out &&
-	grep "^fraud-v2	1	Approved	\[\"api\"\]" out &&
-	grep "^api	fraud-v2/1	100	20	0" out &&
-	grep "^hourly	web	1	CompletedWithViolations	" out &&
+	grep "^churn	2	2	1	web=1$" out &&
+	grep "^fraud-v2	1	1	1	api=1$" out &&
+	grep "^churn	1	Approved	-	-	web$" out &&
+	grep "^churn	2	PendingManualApproval	-	-	$" out &&
+	grep "^fraud-v2	1	Approved	-	-	api$" out &&
+	grep "^api	fraud-v2/1	100	20	-	-	-	-	-	-$" out &&
+	grep "^web	churn/1	-	-	-	-	hourly	20[-0-9T:]*Z	CompletedWithViolations	2$" out &&
+	grep "^hourly	web	1	CompletedWithViolations	2$" out &&
+	grep "^hourly	age	1	1	0.1	1$" out &&
 	mlops-monitor dashboard --json >d.json &&
 	jq -r ".alerts[] | .kind + \" \" + .subject" d.json | sort >alerts &&
-	printf "%s\n" "error_rate api" "unmonitored api" "violations hourly" \
+	printf "%s\n" "error_rate api" "no_baseline churn/1" \
+		"no_baseline fraud-v2/1" "unmonitored api" "violations hourly" \
 		>expect &&
 	test_cmp expect alerts &&
 	mlops-monitor dashboard --json --max-error-rate 0.5 |

@@ -340,6 +340,69 @@ START_TEST(capture_escapes_text_and_base64s_the_rest)
 }
 END_TEST
 
+static int collect_ids(json_t *rec, void *arg)
+{
+	json_t *ids = arg;
+	json_t *meta = json_object_get(rec, "eventMetadata");
+
+	json_array_append_new(ids, json_pack("[ss]",
+		json_string_value(json_object_get(meta, "eventId")),
+		json_string_value(json_object_get(meta, "inferenceId"))));
+	return 0;
+}
+
+START_TEST(capture_keeps_inference_ids_else_the_event_id)
+{
+	static const char named[] = "a \"quoted\" \\ id";
+	struct mlops_err err = MLOPS_ERR_INIT;
+	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
+	struct deploy_capture *c = NULL;
+	json_t *ids = json_array(), *a, *b;
+	int64_t now = time_now_us();
+	char *cmd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(deploy_capture_start(&c, dir, 8, &err), 0);
+	ck_assert_int_eq(deploy_capture_submit_id(c, "ep", "g/1", named, 0,
+		now, "text/csv", "1", 1, "text/csv", "1\n", 2), 0);
+	ck_assert_int_eq(deploy_capture_submit_id(c, "ep", "g/1", NULL, 0,
+		now + 1, "text/csv", "2", 1, "text/csv", "1\n", 2), 0);
+	deploy_capture_stop(c);
+	ck_assert_int_eq(deploy_capture_each(dir, "ep", 0, INT64_MAX,
+					     collect_ids, ids, &err), 0);
+	ck_assert_uint_eq(json_array_size(ids), 2);
+	a = json_array_get(ids, 0);
+	b = json_array_get(ids, 1);
+	ck_assert_str_eq(json_string_value(json_array_get(a, 1)), named);
+	ck_assert_str_ne(json_string_value(json_array_get(a, 0)), named);
+	ck_assert_str_eq(json_string_value(json_array_get(b, 1)),
+			 json_string_value(json_array_get(b, 0)));
+	json_decref(ids);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+END_TEST
+
+START_TEST(inference_ids_are_short_printable_ascii)
+{
+	char longest[DEPLOY_INFERENCE_ID_MAX + 2];
+
+	memset(longest, 'x', sizeof(longest));
+	longest[DEPLOY_INFERENCE_ID_MAX] = '\0';
+	ck_assert(deploy_capture_inference_id_valid(longest));
+	ck_assert(deploy_capture_inference_id_valid("a b~!"));
+	longest[DEPLOY_INFERENCE_ID_MAX] = 'x';
+	longest[DEPLOY_INFERENCE_ID_MAX + 1] = '\0';
+	ck_assert(!deploy_capture_inference_id_valid(longest));
+	ck_assert(!deploy_capture_inference_id_valid(""));
+	ck_assert(!deploy_capture_inference_id_valid(" a"));
+	ck_assert(!deploy_capture_inference_id_valid("a\tb"));
+	ck_assert(!deploy_capture_inference_id_valid("a\x7f"));
+	ck_assert(!deploy_capture_inference_id_valid("caf\xc3\xa9"));
+}
+END_TEST
+
 START_TEST(settings_follow_sagemaker_limits)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -472,6 +535,42 @@ START_TEST(gateway_records_of_dead_or_silent_gateways_do_not_count)
 }
 END_TEST
 
+/* Bounds 100, 250, 500 us and +Inf: ranks inside a bucket interpolate
+ * linearly from its lower bound, as Prometheus's histogram_quantile. */
+START_TEST(latency_quantiles_interpolate_inside_buckets)
+{
+	json_t *h = json_pack("{s:[i,i,i],s:[i,i,i,i],s:i}", "bounds_us",
+			      100, 250, 500, "counts", 0, 10, 10, 0,
+			      "sum_us", 6000);
+	json_t *inf = json_pack("{s:[i],s:[i,i],s:i}", "bounds_us", 100,
+				"counts", 1, 99, "sum_us", 0);
+	json_t *bad = json_pack("{s:[i],s:[i],s:i}", "bounds_us", 100,
+				"counts", 1, "sum_us", 0);
+	json_t *none = json_pack("{s:[i],s:[i,i],s:i}", "bounds_us", 100,
+				 "counts", 0, 0, "sum_us", 0);
+
+	/* Rank 10 of 20 ends the second bucket: its upper bound. */
+	ck_assert_double_eq_tol(deploy_endpoint_latency_quantile(h, 0.5),
+				0.25, 1e-12);
+	/* Rank 5: halfway through (100, 250]. */
+	ck_assert_double_eq_tol(deploy_endpoint_latency_quantile(h, 0.25),
+				0.175, 1e-12);
+	/* Rank 19.8: 98% through (250, 500]. */
+	ck_assert_double_eq_tol(deploy_endpoint_latency_quantile(h, 0.99),
+				0.495, 1e-12);
+	/* A rank in +Inf gives the largest finite bound. */
+	ck_assert_double_eq_tol(deploy_endpoint_latency_quantile(inf, 0.99),
+				0.1, 1e-12);
+	ck_assert(isnan(deploy_endpoint_latency_quantile(bad, 0.5)));
+	ck_assert(isnan(deploy_endpoint_latency_quantile(none, 0.5)));
+	ck_assert(isnan(deploy_endpoint_latency_quantile(NULL, 0.5)));
+	json_decref(h);
+	json_decref(inf);
+	json_decref(bad);
+	json_decref(none);
+}
+END_TEST
+
 Suite *suite_deploy(void);
 Suite *suite_deploy(void)
 {
@@ -489,7 +588,10 @@ Suite *suite_deploy(void)
 	tcase_add_test(tc, capture_writes_complete_files_and_reads_them_back);
 	tcase_add_test(tc, capture_drops_what_exceeds_its_byte_bound);
 	tcase_add_test(tc, capture_escapes_text_and_base64s_the_rest);
+	tcase_add_test(tc, capture_keeps_inference_ids_else_the_event_id);
+	tcase_add_test(tc, inference_ids_are_short_printable_ascii);
 	tcase_add_test(tc, settings_follow_sagemaker_limits);
+	tcase_add_test(tc, latency_quantiles_interpolate_inside_buckets);
 	tcase_add_test(tc, gateway_status_is_the_best_any_gateway_gives);
 	tcase_add_test(tc,
 		       gateway_records_of_dead_or_silent_gateways_do_not_count);
