@@ -70,7 +70,7 @@ awk -v n="$ingest_rows" -v ids="$ids" 'BEGIN {
 		       rand() * 10
 }' >ingest.csv
 measure ingest.time mlops-feature ingest wide ingest.csv >/dev/null
-read -r ingest_s ingest_kb <ingest.time
+read -r ingest_s ingest_cpu ingest_kb <ingest.time
 
 cc -O2 -std=c11 -D_GNU_SOURCE -I"$src/lib" -o feature-get \
 	"$BENCH_DIR/feature-get.c" "$bin/../lib/libmlops.a" \
@@ -82,8 +82,10 @@ read -r cli_p50 cli_p99 cli_mean < <(./feature-get cli .mlops wide c "$ids" \
 	$((samples / 100 > 10 ? samples / 100 : 10)))
 
 echo "ingest: $ingest_rows rows x 10 features (ids: $ids)"
-awk -v s="$ingest_s" -v kb="$ingest_kb" -v n="$ingest_rows" 'BEGIN {
-	printf "  %.2f s, %.0f rows/s, peak RSS %.0f MB\n", s, n / s, kb / 1024 }'
+awk -v s="$ingest_s" -v c="$ingest_cpu" -v kb="$ingest_kb" \
+    -v n="$ingest_rows" 'BEGIN {
+	printf "  %.2f s (%.2f CPU s), %.0f rows/s, peak RSS %.0f MB\n",
+	       s, c, n / s, kb / 1024 }'
 echo "online get, single key, over $ids entities:"
 printf "  %-22s %10s %10s %10s\n" "" "p50 us" "p99 us" "mean us"
 printf "  %-22s %10s %10s %10s\n" "library (feature_online_get)" "$lib_p50" "$lib_p99" "$lib_mean"
