@@ -28,6 +28,7 @@
 #define MAX_RUNS 128
 #define MAX_RECORD (1u << 30)
 #define PREFETCH 32
+#define HUGE_MIN ((size_t)16 << 20)
 
 struct entry {
 	uint64_t k0;
@@ -103,8 +104,10 @@ size_t extsort_runs(const struct extsort *s)
 /* Ask for huge pages under a large buffer that is read or written in
  * random order (the arena after sorting, the index during the radix
  * sort): with 4 KiB pages, nearly every access there misses the TLB
- * too. Only the 2 MiB-aligned inside of it qualifies; a no-op where the
- * kernel does not do this. */
+ * too. Only the 2 MiB-aligned inside of a buffer of 16 MiB or more
+ * qualifies, so that whole huge pages add little to what the budget
+ * allows (a small budget gets none); a no-op where the kernel does not
+ * do this. */
 static void want_huge_pages(void *p, size_t len)
 {
 #ifdef MADV_HUGEPAGE
@@ -112,7 +115,7 @@ static void want_huge_pages(void *p, size_t len)
 	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
 	uintptr_t end = ((uintptr_t)p + len) & ~(huge - 1);
 
-	if (end > start)
+	if (len >= HUGE_MIN && end > start)
 		madvise((void *)start, end - start, MADV_HUGEPAGE);
 #else
 	(void)p;
