@@ -225,6 +225,25 @@ int feature_offline_read_part(const char *path, struct buf *out,
 int feature_offline_export(struct store *st, const struct feature_group *g,
 		   int64_t as_of_us, FILE *f, struct mlops_err *err);
 
+/* run.c: the sorted runs kept beside the offline files to make joins
+ * fast (see lib/feature/run.c): the store's own cache of them, checked
+ * and rebuilt here. */
+
+/* Check each sorted run of group g: listed for the files it copies,
+ * present, its size, header and SHA-256 as listed. Calls problem(message,
+ * arg) and counts into *problems for each one that is not; a negative
+ * code when the check could not run. */
+int feature_run_fsck(struct store *st, const struct feature_group *g,
+		     void (*problem)(const char *msg, void *arg), void *arg,
+		     long *problems, struct mlops_err *err);
+
+/* Make again, from the CSV files, each sorted run of group g that is
+ * missing (a store from before runs, a file removed) or fails the checks
+ * of feature_run_fsck; *built gets how many. One transaction per run,
+ * audited as "feature.reindex". */
+int feature_run_rebuild(struct store *st, const struct feature_group *g,
+			size_t *built, struct mlops_err *err);
+
 /* ingest.c: ingestion of records into a feature group from CSV (with a
  * header row) or JSON Lines, streaming, in bounded memory.
  *
