@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "core/html.h"
 #include "core/jsonio.h"
 #include "registry/registry.h"
 #include "core/xalloc.h"
@@ -19,19 +20,15 @@ struct emitter {
 
 static void escape(struct emitter *e, const char *s)
 {
+	if (e->html) {
+		html_escape(e->out, s);
+		return;
+	}
 	for (; *s; s++) {
-		if (e->html && *s == '<')
-			buf_addstr(e->out, "&lt;");
-		else if (e->html && *s == '>')
-			buf_addstr(e->out, "&gt;");
-		else if (e->html && *s == '&')
-			buf_addstr(e->out, "&amp;");
-		else if (e->html && *s == '"')
-			buf_addstr(e->out, "&quot;");
-		else if (!e->html && (*s == '|' || *s == '*' || *s == '_' ||
-				      *s == '`' || *s == '<' || *s == '['))
+		if (*s == '|' || *s == '*' || *s == '_' || *s == '`' ||
+		    *s == '<' || *s == '[')
 			buf_addf(e->out, "\\%c", *s);
-		else if (!e->html && *s == '\n')
+		else if (*s == '\n')
 			buf_addch(e->out, ' ');
 		else
 			buf_addch(e->out, *s);
