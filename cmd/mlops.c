@@ -137,6 +137,8 @@ static const struct cli_verb verbs[] = {
 	{ "audit", NULL, usage_audit, "show and verify the audit trail",
 	  audit_verbs },
 	{ "event", NULL, usage_event, "show and put events", event_verbs },
+	{ "web", cmd_web, usage_web, "serve or export a read-only site over "
+	  "the store" },
 	{ "feature", run_program, NULL, "the feature store (mlops-feature)" },
 	{ "pipeline", run_program, NULL, "pipelines (mlops-pipeline)" },
 	{ "registry", run_program, NULL, "the model registry "

@@ -353,6 +353,10 @@ int pipeline_runs_find_producer(struct store *st, const char *run_id,
 				const char *hash, char **step, json_t **inputs,
 				struct mlops_err *err);
 
+/* The fill color of a step with status (NULL: not run) in a drawing
+ * of a run, hit 1 for a cache hit: a color name of SVG and Graphviz
+ * alike. A static string. */
+const char *pipeline_runs_status_color(const char *status, int hit);
 /* The current status of run id into *status (caller frees). */
 int pipeline_runs_status(struct store *st, const char *id, char **status,
 			struct mlops_err *err);

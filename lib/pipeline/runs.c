@@ -505,3 +505,20 @@ int pipeline_runs_cancel(struct store *st, const json_t *run, int *signalled,
 		close(fd);
 	return ret;
 }
+
+const char *pipeline_runs_status_color(const char *status, int hit)
+{
+	if (!status)
+		return "white";
+	if (strcmp(status, "Succeeded") == 0)
+		return hit ? "lightblue" : "palegreen";
+	if (strcmp(status, "Failed") == 0)
+		return "salmon";
+	if (strcmp(status, "Skipped") == 0)
+		return "lightgray";
+	if (strcmp(status, "Stopped") == 0)
+		return "orange";
+	if (strcmp(status, "Executing") == 0)
+		return "yellow";
+	return "white";
+}

@@ -394,8 +394,9 @@ void registry_modelcard_merge(json_t *dst, const json_t *src);
 int registry_modelcard_check_revisions(const json_t *revisions,
 				       const char *name, struct mlops_err *err);
 
-/* Render a card revision for people: format "md" or "html" (one
- * self-contained page, no external assets). title names the model. */
+/* Render a card revision for people: format "md", "html" (one
+ * self-contained page, no external assets) or "fragment" (the same
+ * HTML without its page, to embed). title names the model. */
 int registry_modelcard_render(struct buf *out, const json_t *revision,
 		     const char *title, const char *format,
 		     struct mlops_err *err);
