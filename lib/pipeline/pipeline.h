@@ -331,6 +331,8 @@ int pipeline_runs_get(struct store *st, const char *id, json_t **out,
 
 /* Every run, oldest first, as an array of the objects above without
  * their steps but with a step count per status. */
+/* The number of runs the store holds, into *out. */
+int pipeline_runs_count(struct store *st, int64_t *out, struct mlops_err *err);
 int pipeline_runs_list(struct store *st, json_t **out, struct mlops_err *err);
 
 /* Load the pipeline definition a run was made from (the file as it was,

@@ -108,9 +108,9 @@ int web_views_home(struct web_ctx *c, struct mlops_err *err)
 	struct event_filter f = EVENT_FILTER_INIT;
 	struct registry_group *gs = NULL;
 	struct deploy_endpoint **eps = NULL;
-	json_t *runs = NULL, *dash = NULL, *events = json_array();
+	json_t *dash = NULL, *events = json_array();
 	json_t *audit = json_array(), *counts;
-	int64_t ngroups = 0, nversions = 0;
+	int64_t ngroups = 0, nversions = 0, nruns = 0;
 	size_t nmg = 0, neps = 0;
 	size_t i;
 	int ret;
@@ -118,7 +118,7 @@ int web_views_home(struct web_ctx *c, struct mlops_err *err)
 	lim.history = 1;
 	f.limit = RECENT;
 	if ((ret = feature_each(c->st, count_group, &ngroups, err)) < 0 ||
-	    (ret = pipeline_runs_list(c->st, &runs, err)) < 0 ||
+	    (ret = pipeline_runs_count(c->st, &nruns, err)) < 0 ||
 	    (ret = registry_group_list(c->st, &gs, &nmg, err)) < 0 ||
 	    (ret = deploy_endpoint_list(c->st, &eps, &neps, err)) < 0 ||
 	    (ret = monitor_dashboard_collect(&dash, c->st, &lim, err)) < 0 ||
@@ -128,8 +128,8 @@ int web_views_home(struct web_ctx *c, struct mlops_err *err)
 	for (i = 0; i < nmg; i++)
 		nversions += gs[i].versions;
 	counts = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "feature_groups",
-		(json_int_t)ngroups, "pipeline_runs",
-		(json_int_t)json_array_size(runs), "model_groups",
+		(json_int_t)ngroups, "pipeline_runs", (json_int_t)nruns,
+		"model_groups",
 		(json_int_t)nmg, "model_versions", (json_int_t)nversions,
 		"endpoints", (json_int_t)neps, "schedules", (json_int_t)
 		json_array_size(json_object_get(dash, "schedules")),
@@ -158,7 +158,6 @@ int web_views_home(struct web_ctx *c, struct mlops_err *err)
 	rows_table(c, audit, au_cols, "No audit record.");
 	web_page_end(c);
 out:
-	json_decref(runs);
 	json_decref(dash);
 	json_decref(events);
 	json_decref(audit);
