@@ -74,6 +74,31 @@ static void rows_table(struct web_ctx *c, const json_t *rows,
 	buf_addstr(c->b, "</table>\n");
 }
 
+/* Begin a page that lists n things: its frame, its heading, and the
+ * table's head row, or empty as a sentence when n is 0; list_end
+ * closes what list_begin opened. */
+static void list_begin(struct web_ctx *c, const char *title,
+		       const char *section, size_t n,
+		       const char *const *cols, const char *empty)
+{
+	web_page_begin(c, title, section);
+	heading(c, 1, title);
+	if (n) {
+		web_page_table(c, cols);
+		return;
+	}
+	buf_addstr(c->b, "<p>");
+	html_escape(c->b, empty);
+	buf_addstr(c->b, "</p>\n");
+}
+
+static void list_end(struct web_ctx *c, size_t n)
+{
+	if (n)
+		buf_addstr(c->b, "</table>\n");
+	web_page_end(c);
+}
+
 /* Home */
 
 static int count_group(const struct feature_group *g, void *arg)
@@ -201,12 +226,8 @@ int web_views_features(struct web_ctx *c, struct mlops_err *err)
 		return ret;
 	}
 	c->json = gl.list;
-	web_page_begin(c, "Feature groups", "Features");
-	heading(c, 1, "Feature groups");
-	if (!json_array_size(gl.list))
-		buf_addstr(c->b, "<p>No feature group.</p>\n");
-	else
-		web_page_table(c, cols);
+	list_begin(c, "Feature groups", "Features", json_array_size(gl.list),
+		   cols, "No feature group.");
 	json_array_foreach(gl.list, i, g) {
 		buf_addstr(c->b, "<tr><td>");
 		web_page_linkf(c, str(g, "name"), "features/%s.html",
@@ -219,9 +240,7 @@ int web_views_features(struct web_ctx *c, struct mlops_err *err)
 		web_page_cell_json(c, json_object_get(g, "last_ingest"));
 		buf_addstr(c->b, "</tr>\n");
 	}
-	if (json_array_size(gl.list))
-		buf_addstr(c->b, "</table>\n");
-	web_page_end(c);
+	list_end(c, json_array_size(gl.list));
 	return 0;
 }
 
@@ -361,14 +380,8 @@ int web_views_pipelines(struct web_ctx *c, struct mlops_err *err)
 	if ((ret = pipeline_runs_list(c->st, &runs, err)) < 0)
 		return ret;
 	c->json = runs;
-	web_page_begin(c, "Pipeline runs", "Pipelines");
-	heading(c, 1, "Pipeline runs");
-	if (!json_array_size(runs)) {
-		buf_addstr(c->b, "<p>No pipeline run.</p>\n");
-		web_page_end(c);
-		return 0;
-	}
-	web_page_table(c, cols);
+	list_begin(c, "Pipeline runs", "Pipelines", json_array_size(runs),
+		   cols, "No pipeline run.");
 	json_array_foreach(runs, i, r) {
 		struct buf steps = BUF_INIT;
 		char commit[13];
@@ -389,8 +402,7 @@ int web_views_pipelines(struct web_ctx *c, struct mlops_err *err)
 		buf_addstr(c->b, "</tr>\n");
 		buf_release(&steps);
 	}
-	buf_addstr(c->b, "</table>\n");
-	web_page_end(c);
+	list_end(c, json_array_size(runs));
 	return 0;
 }
 
@@ -499,12 +511,7 @@ int web_views_registry(struct web_ctx *c, struct mlops_err *err)
 	if ((ret = registry_group_list(c->st, &gs, &n, err)) < 0)
 		return ret;
 	c->json = json_array();
-	web_page_begin(c, "Model registry", "Registry");
-	heading(c, 1, "Model groups");
-	if (n)
-		web_page_table(c, cols);
-	else
-		buf_addstr(c->b, "<p>No model group.</p>\n");
+	list_begin(c, "Model groups", "Registry", n, cols, "No model group.");
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = registry_group_json(&gs[i]);
 
@@ -518,9 +525,7 @@ int web_views_registry(struct web_ctx *c, struct mlops_err *err)
 		web_page_cell(c, gs[i].description);
 		buf_addstr(c->b, "</tr>\n");
 	}
-	if (n)
-		buf_addstr(c->b, "</table>\n");
-	web_page_end(c);
+	list_end(c, n);
 	registry_group_list_free(gs, n);
 	return 0;
 }
@@ -711,12 +716,7 @@ int web_views_endpoints(struct web_ctx *c, struct mlops_err *err)
 					      err)) < 0)
 		goto out;
 	c->json = json_array();
-	web_page_begin(c, "Endpoints", "Endpoints");
-	heading(c, 1, "Endpoints");
-	if (n)
-		web_page_table(c, cols);
-	else
-		buf_addstr(c->b, "<p>No endpoint.</p>\n");
+	list_begin(c, "Endpoints", "Endpoints", n, cols, "No endpoint.");
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = deploy_endpoint_json(eps[i], recs, nrecs);
 		const json_t *k = json_object_get(o, "counters");
@@ -734,9 +734,7 @@ int web_views_endpoints(struct web_ctx *c, struct mlops_err *err)
 		web_page_cell(c, str(o, "auth"));
 		buf_addstr(c->b, "</tr>\n");
 	}
-	if (n)
-		buf_addstr(c->b, "</table>\n");
-	web_page_end(c);
+	list_end(c, n);
 out:
 	deploy_endpoint_list_free(eps, n);
 	deploy_gateway_record_list_free(recs, nrecs);

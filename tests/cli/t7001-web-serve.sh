@@ -184,13 +184,7 @@ test_expect_success 'an access key, once given, is required of every request' '
 	stop_web
 '
 
-ISOLATE=
-for try in "unshare --net" "unshare --net --map-root-user"; do
-	if $try true 2>/dev/null; then
-		ISOLATE=$try
-		break
-	fi
-done
+. "$TEST_DIRECTORY/lib-chromium.sh"
 
 # A non-loopback address is tried in a network namespace of its own,
 # where 0.0.0.0 reaches nothing but its own loopback interface.

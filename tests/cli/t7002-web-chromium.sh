@@ -18,39 +18,17 @@ if ! command -v chromium >/dev/null || ! command -v ip >/dev/null; then
 		"chromium or ip is not installed"
 	test_done
 fi
-ISOLATE=
-for try in "unshare --net" "unshare --net --map-root-user"; do
-	if $try true 2>/dev/null; then
-		ISOLATE=$try
-		break
-	fi
-done
+. "$TEST_DIRECTORY/lib-chromium.sh"
 if [ -z "$ISOLATE" ]; then
 	test_skip "the site renders in headless Chromium" \
 		"cannot give chromium a network namespace (unshare --net)"
 	test_done
 fi
 
-# The script run in the namespace: chrome [ARGS...] URL runs headless
-# Chromium with nothing of its own (profile, network), stopped after
-# 120 s at most, its log (with every console message) in chrome.log.
-cat >chrome.sh <<-\CHROME
-chrome() {
-	rm -rf profile &&
-	timeout 120 chromium --headless --no-sandbox --disable-gpu \
-		--user-data-dir="$PWD/profile" --no-first-run \
-		--disable-background-networking --disable-component-update \
-		--disable-sync --disable-default-apps --disable-extensions \
-		--disable-breakpad --no-pings --hide-scrollbars \
-		--enable-logging=stderr --v=0 "$@" 2>>chrome.log
-}
-CHROME
-CHROME_SH=$PWD/chrome.sh
-
 # shoot_pages N1=PATH1 ...: in a namespace, start mlops web, and for
 # each page save a screenshot page-N.png and its DOM dom-N.html.
 shoot_pages() {
-	$ISOLATE sh -c ". '$CHROME_SH' && ip link set lo up &&
+	$ISOLATE bash -c "ip link set lo up &&
 		{ timeout 300 mlops web --listen 127.0.0.1:0 2>web.log & } &&
 		pid=\$! &&
 		for i in \$(seq 1 400); do
@@ -60,24 +38,14 @@ shoot_pages() {
 		done &&
 		for np in $*; do
 			n=\${np%%=*} p=\${np#*=}
-			chrome --screenshot=\"\$PWD/page-\$n.png\" \
+			chromium_run --screenshot=\"\$PWD/page-\$n.png\" \
 				--window-size=1280,1600 \"\$url/\$p\" &&
-			chrome --dump-dom \"\$url/\$p\" >dom-\$n.html || break
+			chromium_run --dump-dom \"\$url/\$p\" \
+				>dom-\$n.html || break
 		done
 		st=\$?
 		kill \$pid; wait \$pid
 		exit \$st"
-}
-
-# no_console: chrome.log has no console message (Chromium logs each as
-# "INFO:CONSOLE" at --v=0, errors and uncaught exceptions included) but
-# those of Chromium's own chrome:// pages (it logs "slow network" there
-# when the machine is loaded).
-no_console() {
-	if grep ":CONSOLE" chrome.log | grep -v "source: chrome://"; then
-		echo >&2 "console messages above"
-		return 1
-	fi
 }
 
 # check_dom DOM WORD...: the DOM has no script element and no reference
@@ -107,25 +75,6 @@ check_dom() {
 	PY
 }
 
-# png_ok FILE: a 1280x1600 PNG that is not blank.
-png_ok() {
-	$PYTHON - "$1" <<-\PY
-	import struct, sys, zlib
-	png = open(sys.argv[1], "rb").read()
-	assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-	w, h = struct.unpack(">II", png[16:24])
-	assert (w, h) == (1280, 1600), (w, h)
-	data, i = b"", 8
-	while i < len(png):
-	    n, kind = struct.unpack(">I4s", png[i:i + 8])
-	    if kind == b"IDAT":
-	        data += png[i + 8:i + 8 + n]
-	    i += 12 + n
-	pixels = zlib.decompress(data)
-	assert len(set(pixels[:len(pixels) // 4])) > 8, "a blank page"
-	PY
-}
-
 test_expect_success 'the main pages render to PNG with no console message' '
 	web_store &&
 	shoot_pages home=index.html features=features.html \
@@ -136,7 +85,7 @@ test_expect_success 'the main pages render to PNG with no console message' '
 	no_console &&
 	for n in home features group pipelines run registry version \
 		endpoints endpoint monitoring; do
-		png_ok page-$n.png || { echo >&2 "page-$n.png"; exit 1; }
+		png_ok page-$n.png 1280 1600 || { echo >&2 "page-$n.png"; exit 1; }
 	done &&
 	check_dom dom-home.html "Store test" feature_groups model_versions \
 		"Recent events" "Recent audit records" &&
@@ -169,8 +118,7 @@ test_expect_success 'the console check sees a page that logs' '
 	sed -e "s|default-src .none.;|default-src '\''none'\''; script-src '\''unsafe-inline'\'';|" \
 		-e "s|</body>|<script>console.error(\"boom\")</script></body>|" \
 		site/index.html >bad.html &&
-	$ISOLATE sh -c ". \"$CHROME_SH\" && chrome --dump-dom \
-		\"file://$PWD/bad.html\" >/dev/null" &&
+	chrome --dump-dom "file://$PWD/bad.html" >/dev/null &&
 	test_must_fail no_console &&
 	grep "CONSOLE.*boom" chrome.log
 '
@@ -210,15 +158,13 @@ test_expect_success '--export writes pages that open from disk, every link resol
 	            n += 1
 	assert n > 50, n
 	PY
-	$ISOLATE sh -c ". \"$CHROME_SH\" &&
-		chrome --screenshot=\"$PWD/disk.png\" --window-size=1280,1600 \
-			\"file://$PWD/site/runs/$RUN.html\" &&
-		chrome --dump-dom \"file://$PWD/site/registry/churn/1.html\" \
-			>dom-disk.html &&
-		chrome --dump-dom \"file://$PWD/site/index.html\" \
-			>dom-index.html" &&
+	chrome --screenshot="$PWD/disk.png" --window-size=1280,1600 \
+		"file://$PWD/site/runs/$RUN.html" &&
+	chrome --dump-dom "file://$PWD/site/registry/churn/1.html" \
+		>dom-disk.html &&
+	chrome --dump-dom "file://$PWD/site/index.html" >dom-index.html &&
 	no_console &&
-	png_ok disk.png &&
+	png_ok disk.png 1280 1600 &&
 	check_dom dom-disk.html "<script>alert(2)</script>" "Model card" &&
 	check_dom dom-index.html feature_groups &&
 	mlops web --export site >out2 &&
