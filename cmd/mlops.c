@@ -1,5 +1,5 @@
 /* mlops.c - the dispatcher: `mlops VERB` runs a store-wide verb of its own
- * (init, object, fsck, gc, config, audit, event) or else executes
+ * (init, object, fsck, gc, config, audit, event, remote, sync) or else executes
  * mlops-VERB, looked up beside this binary and then on $PATH, as git runs
  * git-VERB. */
 #include <errno.h>
@@ -136,7 +136,12 @@ static const struct cli_verb verbs[] = {
 	  config_verbs },
 	{ "audit", NULL, usage_audit, "show and verify the audit trail",
 	  audit_verbs },
-	{ "event", NULL, usage_event, "show and put events", event_verbs },
+	{ "event", NULL, usage_event, "events, and rules that react to them",
+	  event_verbs },
+	{ "remote", NULL, usage_remote, "name other environments' stores",
+	  remote_verbs },
+	{ "sync", cmd_sync, usage_sync, "copy a model, features or captured "
+	  "data between environments" },
 	{ "web", cmd_web, usage_web, "serve or export a read-only site over "
 	  "the store" },
 	{ "feature", run_program, NULL, "the feature store (mlops-feature)" },

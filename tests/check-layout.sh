@@ -23,8 +23,9 @@
 # uses B). Nothing uses deploy; core uses nothing.
 ALLOWED="pipeline:feature registry:pipeline deploy:registry
 shadow:deploy shadow:registry monitor:deploy monitor:registry
-monitor:feature monitor:shadow web:feature web:pipeline web:registry
-web:deploy web:shadow web:monitor"
+monitor:feature monitor:shadow governance:registry governance:feature
+governance:deploy governance:monitor registry:feature web:feature
+web:pipeline web:registry web:deploy web:shadow web:monitor"
 
 root=${1:-$(dirname "$0")/..}
 build=$2

@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "deploy.h"
+#include "deploy/deploy.h"
 #include "core/fs.h"
 #include "core/store.h"
 #include "core/xalloc.h"
@@ -18,7 +19,7 @@
 const char usage_invoke[] =
 	"usage: mlops-deploy invoke [--body FILE|-] [--content-type T]\n"
 	"                           [--url URL] [--api-key KEY] [--lines]\n"
-	"                           ENDPOINT\n"
+	"                           [--inference-id ID] ENDPOINT\n"
 	"\n"
 	"POST the body to ENDPOINT and print the response body. The gateway\n"
 	"is --url, else $MLOPS_DEPLOY_URL, else the one serving this store,\n"
@@ -29,9 +30,12 @@ const char usage_invoke[] =
 	"  --content-type T     its type (default text/csv)\n"
 	"  --api-key KEY        send 'Authorization: Bearer KEY' (also\n"
 	"                       $MLOPS_API_KEY)\n"
+	"  --inference-id ID    name the request ID (X-Amzn-SageMaker-"
+	"Inference-Id);\n"
+	"                       with --lines, line N is ID-N\n"
 	"  --lines              one request per line of standard input\n";
 
-enum { OPT_APIKEY = 1000, OPT_BODY, OPT_CTYPE, OPT_LINES, OPT_URL };
+enum { OPT_APIKEY = 1000, OPT_BODY, OPT_CTYPE, OPT_ID, OPT_LINES, OPT_URL };
 
 static size_t sink(char *data, size_t size, size_t n, void *arg)
 {
@@ -76,18 +80,39 @@ static int status_exit(long code)
 	return 70;
 }
 
-/* POST body; the response goes to stdout on success, stderr otherwise.
- * Returns the exit status. */
-static int post_one(struct cli *cli, CURL *h, const char *body, size_t len,
+/* POST body, named id when not NULL (hdr are the other headers); the
+ * response goes to stdout on success, stderr otherwise. Returns the exit
+ * status. */
+static int post_one(struct cli *cli, CURL *h, struct curl_slist *hdr,
+		    const char *id, const char *body, size_t len,
 		    struct buf *resp)
 {
+	struct curl_slist *id_hdr = NULL;
 	long code = 0;
 	CURLcode res;
 
+	if (id) {
+		char *line;
+
+		if (!deploy_capture_inference_id_valid(id))
+			return cli_error(cli, MLOPS_EUSAGE, "inference id "
+					 "'%.80s' is not 1 to %d printable "
+					 "characters", id,
+					 DEPLOY_INFERENCE_ID_MAX);
+		line = xasprintf("%s: %s", DEPLOY_INFERENCE_ID_HEADER, id);
+		id_hdr = curl_slist_append(NULL, line);
+		free(line);
+		id_hdr->next = hdr;
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, id_hdr ? id_hdr : hdr);
 	buf_reset(resp);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	res = curl_easy_perform(h);
+	if (id_hdr) {
+		id_hdr->next = NULL;
+		curl_slist_free_all(id_hdr);
+	}
 	if (res != CURLE_OK) {
 		const char *url = NULL;
 
@@ -115,6 +140,7 @@ int cmd_invoke(int argc, char **argv, struct cli *cli)
 		{ "body", required_argument, 0, OPT_BODY },
 		{ "content-type", required_argument, 0, OPT_CTYPE },
 		{ "help", no_argument, 0, 'h' },
+		{ "inference-id", required_argument, 0, OPT_ID },
 		{ "lines", no_argument, 0, OPT_LINES },
 		{ "url", required_argument, 0, OPT_URL },
 		{ 0, 0, 0, 0 }
@@ -122,6 +148,7 @@ int cmd_invoke(int argc, char **argv, struct cli *cli)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct buf body = BUF_INIT, resp = BUF_INIT;
 	const char *body_path = "-", *ctype = "text/csv", *url_opt = NULL;
+	const char *id = NULL;
 	const char *key = getenv("MLOPS_API_KEY");
 	struct curl_slist *hdr = NULL;
 	char *url = NULL, *full, *h1, *h2 = NULL;
@@ -139,6 +166,9 @@ int cmd_invoke(int argc, char **argv, struct cli *cli)
 			break;
 		case OPT_CTYPE:
 			ctype = optarg;
+			break;
+		case OPT_ID:
+			id = optarg;
 			break;
 		case OPT_LINES:
 			lines = 1;
@@ -166,7 +196,6 @@ int cmd_invoke(int argc, char **argv, struct cli *cli)
 		hdr = curl_slist_append(hdr, h2);
 	}
 	curl_easy_setopt(h, CURLOPT_URL, full);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -174,9 +203,15 @@ int cmd_invoke(int argc, char **argv, struct cli *cli)
 		char *line = NULL;
 		size_t cap = 0;
 		ssize_t n;
+		long lineno = 0;
 
 		while (ret == 0 && (n = getline(&line, &cap, stdin)) > 0) {
-			ret = post_one(cli, h, line, (size_t)n, &resp);
+			char *lid = id ? xasprintf("%s-%ld", id, ++lineno) :
+				    NULL;
+
+			ret = post_one(cli, h, hdr, lid, line, (size_t)n,
+				       &resp);
+			free(lid);
 			if (ret == 0 && resp.len &&
 			    resp.s[resp.len - 1] != '\n')
 				putchar('\n');
@@ -192,7 +227,8 @@ int cmd_invoke(int argc, char **argv, struct cli *cli)
 		if (ret < 0)
 			ret = cli_fail(cli, &err);
 		else
-			ret = post_one(cli, h, body.s, body.len, &resp);
+			ret = post_one(cli, h, hdr, id, body.s, body.len,
+				       &resp);
 	}
 	if (fflush(stdout) != 0 && ret == 0)
 		ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write output");

@@ -1,9 +1,11 @@
 /* schedule.c - mlops-monitor schedule create|list|rm, run-due,
  * executions and show: monitoring schedules over endpoint capture. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/jsonio.h"
+#include "core/parse.h"
 #include "core/table.h"
 #include "core/time.h"
 #include "verbs.h"
@@ -16,14 +18,36 @@ const char usage_schedule_create[] =
 	"[--type data]\n"
 	"                                     --endpoint E --baseline DIR "
 	"NAME\n"
+	"   or: mlops-monitor schedule create [--every D] --type quality\n"
+	"                                     --problem P --labels DIR "
+	"[--threshold X]\n"
+	"                                     --endpoint E --baseline DIR "
+	"NAME\n"
+	"   or: mlops-monitor schedule create [--every D] --type attribution\n"
+	"                                     [--threshold X] --endpoint E\n"
+	"                                     --baseline FILE NAME\n"
 	"\n"
-	"Check what endpoint E captures against the baseline in DIR every\n"
-	"DURATION (default 1h, at least 1m), when run-due is called.\n"
+	"Check what endpoint E captures every DURATION (default 1h, at "
+	"least\n"
+	"1m), when run-due is called: its requests against a data baseline,\n"
+	"its predictions against ground truth, or its model's feature\n"
+	"attributions against those on the baseline data.\n"
 	"\n"
-	"  --baseline DIR   a directory mlops-monitor baseline wrote\n"
+	"  --baseline DIR   data: a directory mlops-monitor baseline "
+	"wrote, or\n"
+	"                   GROUP/N; quality: a directory with model quality\n"
+	"                   constraints.json; attribution: the baseline data\n"
+	"                   (CSV with a header, the model's features)\n"
 	"  --endpoint E     the endpoint whose capture is checked\n"
 	"  --every D        the window: 1m, 15m, 1h, 1d ... (default 1h)\n"
-	"  --type data      data quality (the only type so far)\n";
+	"  --labels DIR     quality: the ground truth (*.jsonl, *.csv below "
+	"DIR)\n"
+	"  --problem P      quality: binary, regression or multiclass\n"
+	"  --threshold X    quality (binary): the score that predicts 1 "
+	"(0.5);\n"
+	"                   attribution: the lowest NDCG that is no "
+	"violation (0.9)\n"
+	"  --type T         data (default), quality or attribution\n";
 const char usage_schedule_list[] =
 	"usage: mlops-monitor schedule list [--json]\n";
 const char usage_schedule_rm[] = "usage: mlops-monitor schedule rm NAME\n";
@@ -47,15 +71,19 @@ int cmd_schedule_create(int argc, char **argv, struct cli *cli)
 	    {"endpoint", required_argument, 0, 'e'},
 	    {"every", required_argument, 0, 'E'},
 	    {"help", no_argument, 0, 'h'},
+	    {"labels", required_argument, 0, 'l'},
+	    {"problem", required_argument, 0, 'p'},
+	    {"threshold", required_argument, 0, 'T'},
 	    {"type", required_argument, 0, 't'},
 	    {0, 0, 0, 0}};
 	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_schedule_spec spec = { "data", NULL, NULL, NAN };
 	const char *baseline = NULL, *endpoint = NULL, *every = "1h";
 	int64_t interval;
 	struct store *st;
 	int c, ret;
 
-	while ((c = cli_getopt(argc, argv, "b:e:E:ht:", opts, cli,
+	while ((c = cli_getopt(argc, argv, "b:e:E:hl:p:t:T:", opts, cli,
 			       usage_schedule_create)) != -1)
 		switch (c) {
 		case 'b':
@@ -67,10 +95,25 @@ int cmd_schedule_create(int argc, char **argv, struct cli *cli)
 		case 'E':
 			every = optarg;
 			break;
+		case 'l':
+			spec.labels = optarg;
+			break;
+		case 'p':
+			spec.problem = optarg;
+			break;
 		case 't':
-			if (strcmp(optarg, "data") != 0)
+			if (strcmp(optarg, "data") != 0 &&
+			    strcmp(optarg, "quality") != 0 &&
+			    strcmp(optarg, "attribution") != 0)
 				return cli_usage(cli, usage_schedule_create,
 						 "unknown type '%s'", optarg);
+			spec.type = optarg;
+			break;
+		case 'T':
+			if (parse_double(optarg, &spec.threshold,
+					 "--threshold", &err) < 0)
+				return cli_usage(cli, usage_schedule_create,
+						 "%s", err.msg);
 			break;
 		default:
 			return CLI_STATUS(c);
@@ -82,7 +125,7 @@ int cmd_schedule_create(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	if (monitor_schedule_create(st, argv[optind], endpoint, baseline,
-				    interval, &err) < 0)
+				    interval, &spec, &err) < 0)
 		return cli_fail(cli, &err);
 	printf("schedule '%s': created\n", argv[optind]);
 	return 0;
@@ -107,19 +150,27 @@ int cmd_schedule_rm(int argc, char **argv, struct cli *cli)
 static json_t *schedule_json(const struct monitor_schedule *s)
 {
 	char next[TIME_RFC3339_MAX];
+	json_t *j;
 
 	time_format(s->next_start_us + s->interval_us, next);
-	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "name", s->name,
-			 "endpoint", s->endpoint, "baseline", s->baseline,
-			 "type", s->type, "interval_seconds",
-			 (json_int_t)(s->interval_us / 1000000), "next_run",
-			 next);
+	j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "name", s->name,
+		      "endpoint", s->endpoint, "baseline", s->baseline,
+		      "type", s->type, "interval_seconds",
+		      (json_int_t)(s->interval_us / 1000000), "next_run",
+		      next);
+	if (s->labels)
+		json_object_set_new(j, "labels", json_string(s->labels));
+	if (s->problem)
+		json_object_set_new(j, "problem", json_string(s->problem));
+	if (!isnan(s->threshold))
+		json_object_set_new(j, "threshold", json_real(s->threshold));
+	return j;
 }
 
 int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 {
 	static const char *const head[] = {"name", "endpoint", "every",
-					   "next run", "baseline"};
+					   "next run", "baseline", "type"};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct monitor_schedule *v;
 	struct store *st;
@@ -135,7 +186,7 @@ int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 	if (monitor_schedule_list(st, &v, &n, &err) < 0)
 		return cli_fail(cli, &err);
 	if (!json)
-		t = table_new(5, head);
+		t = table_new(6, head);
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		json_t *j = schedule_json(&v[i]);
 
@@ -146,7 +197,7 @@ int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 						"write to standard output");
 		} else {
 			char every[32];
-			const char *row[5];
+			const char *row[6];
 
 			snprintf(every, sizeof(every), "%llds",
 				 (long long)(v[i].interval_us / 1000000));
@@ -155,6 +206,7 @@ int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 			row[2] = every;
 			row[3] = jsonio_str(j, "next_run");
 			row[4] = v[i].baseline;
+			row[5] = v[i].type;
 			table_add(t, row);
 		}
 		json_decref(j);
@@ -167,14 +219,27 @@ int cmd_schedule_list(int argc, char **argv, struct cli *cli)
 	return ret;
 }
 
+/* The execution's line, then a line per variant that served in its
+ * window. */
 static void print_execution(const json_t *e)
 {
+	json_t *v;
+	size_t i;
+
 	printf("%s\t%s\t%s\t%lld items\t%lld violations\n",
 	       jsonio_str(e, "executionId"),
 	       jsonio_str(e, "monitoringScheduleName"),
 	       jsonio_str(e, "monitoringExecutionStatus"),
 	       (long long)json_integer_value(json_object_get(e, "items")),
 	       (long long)json_integer_value(json_object_get(e, "violations")));
+	json_array_foreach(json_object_get(e, "variants"), i, v)
+		printf("  variant %s\t%s\t%lld items\t%lld violations\n",
+		       jsonio_str(v, "variant"),
+		       jsonio_str(v, "monitoringExecutionStatus"),
+		       (long long)json_integer_value(json_object_get(v,
+								     "items")),
+		       (long long)json_integer_value(json_object_get(v,
+							"violations")));
 }
 
 static int on_execution(const json_t *exec, void *arg)

@@ -35,8 +35,8 @@ struct record {
 	size_t size;		/* of the allocation, for queued_bytes */
 	size_t in_len, out_len;
 	int shadow;
-	char *endpoint, *variant, *in_type, *out_type, *in, *out;
-					/* into data[] */
+	char *endpoint, *variant, *inference_id, *in_type, *out_type, *in,
+	     *out;			/* into data[] */
 	char data[];
 };
 
@@ -72,17 +72,41 @@ struct deploy_capture {
 	struct buf line;	/* the writer's line buffer */
 };
 
+int deploy_capture_inference_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > DEPLOY_INFERENCE_ID_MAX || id[0] == ' ')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)id[i] < 0x20 || (unsigned char)id[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 int deploy_capture_submit(struct deploy_capture *c, const char *endpoint,
 		   const char *variant, int shadow, int64_t time_us,
 		   const char *in_type, const void *in, size_t in_len,
 		   const char *out_type, const void *out, size_t out_len)
 {
+	return deploy_capture_submit_id(c, endpoint, variant, NULL, shadow,
+					time_us, in_type, in, in_len,
+					out_type, out, out_len);
+}
+
+int deploy_capture_submit_id(struct deploy_capture *c, const char *endpoint,
+		   const char *variant, const char *inference_id, int shadow,
+		   int64_t time_us, const char *in_type, const void *in,
+		   size_t in_len, const char *out_type, const void *out,
+		   size_t out_len)
+{
 	size_t ne = strlen(endpoint) + 1, nv = strlen(variant) + 1,
-	       nit = strlen(in_type) + 1, not = strlen(out_type) + 1;
+	       nit = strlen(in_type) + 1, not = strlen(out_type) + 1,
+	       ni = inference_id ? strlen(inference_id) + 1 : 1;
 	size_t pos = atomic_load_explicit(&c->head, memory_order_relaxed);
 	struct slot *s;
-	size_t size = sizeof(struct record) + ne + nv + nit + not + in_len +
-		      out_len + 2;
+	size_t size = sizeof(struct record) + ne + nv + ni + nit + not +
+		      in_len + out_len + 2;
 	struct record *r;
 
 	if (atomic_fetch_add_explicit(&c->queued_bytes, size,
@@ -124,12 +148,14 @@ int deploy_capture_submit(struct deploy_capture *c, const char *endpoint,
 	r->shadow = shadow;
 	r->endpoint = r->data;
 	r->variant = r->endpoint + ne;
-	r->in_type = r->variant + nv;
+	r->inference_id = r->variant + nv;
+	r->in_type = r->inference_id + ni;
 	r->out_type = r->in_type + nit;
 	r->in = r->out_type + not;
 	r->out = r->in + in_len + 1;
 	memcpy(r->endpoint, endpoint, ne);
 	memcpy(r->variant, variant, nv);
+	memcpy(r->inference_id, inference_id ? inference_id : "", ni);
 	memcpy(r->in_type, in_type, nit);
 	memcpy(r->out_type, out_type, not);
 	memcpy(r->in, in, in_len);
@@ -246,8 +272,16 @@ static void record_line(struct deploy_capture *c, const struct record *r,
 	capture_side(line, r->in_type, r->in, r->in_len, "INPUT");
 	buf_addstr(line, ",\"endpointOutput\":");
 	capture_side(line, r->out_type, r->out, r->out_len, "OUTPUT");
+	/* inferenceId is the client's (X-Amzn-SageMaker-Inference-Id),
+	 * else the event's own id, so that ground truth always has an id
+	 * to be joined by. */
 	buf_addf(line, "},\"eventMetadata\":{\"eventId\":\"%s\","
-		 "\"inferenceTime\":\"%s\",\"variant\":\"", uuid, when);
+		 "\"inferenceId\":\"", uuid);
+	if (r->inference_id[0])
+		json_escape(line, r->inference_id, strlen(r->inference_id));
+	else
+		buf_addstr(line, uuid);
+	buf_addf(line, "\",\"inferenceTime\":\"%s\",\"variant\":\"", when);
 	json_escape(line, r->variant, strlen(r->variant));
 	buf_addf(line, "\"%s},\"eventVersion\":\"0\"}\n",
 		 r->shadow ? ",\"shadow\":true" : "");

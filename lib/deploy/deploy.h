@@ -335,6 +335,21 @@ int deploy_capture_submit(struct deploy_capture *c, const char *endpoint,
 			  const char *in_type, const void *in, size_t in_len,
 			  const char *out_type, const void *out,
 			  size_t out_len);
+/* deploy_capture_submit of a request the client named inference_id
+ * (NULL: none; the record's inferenceId is then its eventId). */
+int deploy_capture_submit_id(struct deploy_capture *c, const char *endpoint,
+			     const char *variant, const char *inference_id,
+			     int shadow, int64_t time_us, const char *in_type,
+			     const void *in, size_t in_len,
+			     const char *out_type, const void *out,
+			     size_t out_len);
+
+/* An inference id as SageMaker's InvokeEndpoint takes one (the header
+ * X-Amzn-SageMaker-Inference-Id): 1 to DEPLOY_INFERENCE_ID_MAX
+ * printable ASCII characters, the first not a space. */
+#define DEPLOY_INFERENCE_ID_MAX 64
+#define DEPLOY_INFERENCE_ID_HEADER "X-Amzn-SageMaker-Inference-Id"
+int deploy_capture_inference_id_valid(const char *id);
 
 /* Records written to files so far, and dropped so far. */
 uint64_t deploy_capture_written(const struct deploy_capture *c);

@@ -57,6 +57,7 @@ struct gw_req {
 	int capture, too_big, over_budget, counted_inflight;
 	_Atomic int state;
 	char ctype[96];
+	char inference_id[DEPLOY_INFERENCE_ID_MAX + 1];	/* "": none */
 	struct buf body, out;
 	struct deploy_predio_rows rows, pred;
 	struct deploy_pool_job job;
@@ -216,7 +217,8 @@ static void req_capture(struct gw_req *r, const char *out,
 {
 	if (!r->capture || !r->gw->cap)
 		return;
-	if (deploy_capture_submit(r->gw->cap, r->ep->name, r->ver->ref, 0,
+	if (deploy_capture_submit_id(r->gw->cap, r->ep->name, r->ver->ref,
+			   r->inference_id[0] ? r->inference_id : NULL, 0,
 			   r->t0_real, r->ctype,
 			   r->body.s, r->body.len, out_type, out,
 			   out_len) == 0)
@@ -423,6 +425,51 @@ static enum MHD_Result quick_fail(struct deploy_gateway *gw,
 	return ret;
 }
 
+struct id_headers {
+	int n;
+	const char *value;
+};
+
+static enum MHD_Result count_ids(void *cls, enum MHD_ValueKind kind,
+				 const char *key, const char *value)
+{
+	struct id_headers *h = cls;
+
+	(void)kind;
+	if (strcasecmp(key, DEPLOY_INFERENCE_ID_HEADER) == 0) {
+		h->n++;
+		h->value = value;
+	}
+	return MHD_YES;
+}
+
+/* The request's inference id into r->inference_id ("" when it names
+ * none): 0, or -1 with msg set when the header is repeated or its value
+ * is not one (it goes into capture files and the labels' joins, so
+ * nothing but a short printable name is taken). */
+static int take_inference_id(struct gw_req *r, char *msg, size_t size)
+{
+	struct id_headers h = { 0, NULL };
+
+	r->inference_id[0] = '\0';
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_ids, &h);
+	if (h.n == 0)
+		return 0;
+	if (h.n > 1) {
+		snprintf(msg, size, "several %s headers",
+			 DEPLOY_INFERENCE_ID_HEADER);
+		return -1;
+	}
+	if (!h.value || !deploy_capture_inference_id_valid(h.value)) {
+		snprintf(msg, size, "%s must be 1 to %d printable ASCII "
+			 "characters, the first not a space",
+			 DEPLOY_INFERENCE_ID_HEADER, DEPLOY_INFERENCE_ID_MAX);
+		return -1;
+	}
+	memcpy(r->inference_id, h.value, strlen(h.value) + 1);
+	return 0;
+}
+
 /* Check the request's API key against the endpoint's, in constant time
  * for each stored key and over all of them. An endpoint that needs a
  * key and has none refuses every request. */
@@ -549,10 +596,9 @@ static enum MHD_Result begin_invoke(struct deploy_gateway *gw,
 		deploy_gateway_routes_lookup(gw, name, name_len);
 	struct deploy_gateway_endpoint_conf *conf;
 	struct gw_req *r;
+	char msg[160];
 
 	if (!ep || !atomic_load(&ep->active)) {
-		char msg[160];
-
 		snprintf(msg, sizeof(msg), "no endpoint '%.*s'",
 			 (int)(name_len > 100 ? 100 : name_len), name);
 		return quick_fail(gw, c, 404, msg);
@@ -575,6 +621,8 @@ static enum MHD_Result begin_invoke(struct deploy_gateway *gw,
 	if (!key_ok(c, conf))
 		return req_fail(r, 401, "a valid API key is required "
 				"(Authorization: Bearer KEY or X-Api-Key)");
+	if (take_inference_id(r, msg, sizeof(msg)) < 0)
+		return req_fail(r, 400, "%s", msg);
 	len_hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					      MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (len_hdr && strtoull(len_hdr, NULL, 10) > r->max_payload) {

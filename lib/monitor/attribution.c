@@ -14,21 +14,25 @@
 #include "core/xalloc.h"
 #include "monitor/monitor.h"
 
-/* Read a CSV of numbers with a header into a row-major matrix; an empty
- * field is NaN (missing, for XGBoost). */
-static int read_matrix(int fd, const char *file, float **out, size_t *rows,
+/* Read a CSV of numbers into a row-major matrix; an empty field is NaN
+ * (missing, for XGBoost). With names NULL the first row is a header,
+ * whose names go to *names; else the rows have no header and the
+ * columns are the *cols names given. */
+static int read_matrix(struct csv_reader *r, float **out, size_t *rows,
 		       size_t *cols, char ***names, struct mlops_err *err)
 {
-	struct csv_reader *r = csv_reader_new(fd, file);
-	size_t n = 0, len = 0, cap = 0;
-	char **h, **f;
+	size_t n = *cols, len = 0, cap = 0;
+	char **h = *names, **f;
 	float *m = NULL;
-	int ret = csv_read_header(r, &n, &h, err);
+	int ret = 0;
 
-	if (ret == 0) {
-		*names = xcalloc(n, sizeof(**names));
-		for (size_t i = 0; i < n; i++)
-			(*names)[i] = xstrdup(h[i]);
+	if (!h) {
+		ret = csv_read_header(r, &n, &h, err);
+		if (ret == 0) {
+			*names = xcalloc(n, sizeof(**names));
+			for (size_t i = 0; i < n; i++)
+				(*names)[i] = xstrdup(h[i]);
+		}
 	}
 	while (ret == 0 && (ret = csv_read_row(r, n, &f, err)) == 1) {
 		ret = 0;
@@ -48,7 +52,6 @@ static int read_matrix(int fd, const char *file, float **out, size_t *rows,
 	if (ret == 0 && len == 0)
 		ret = mlops_err_set(err, MLOPS_EINPUT, "%s: no data rows",
 				    csv_reader_name(r));
-	csv_reader_free(r);
 	if (ret < 0) {
 		free(m);
 		return ret;
@@ -147,11 +150,15 @@ double monitor_attribution_ndcg(const double *base, const double *cur,
 	return idcg > 0 ? dcg / idcg : 1;
 }
 
-int monitor_attribution_drift(json_t **out, const char *model,
-			      int base_fd, const char *base_file,
-			      int cur_fd, const char *cur_file, size_t top_k,
-			      struct mlops_err *err)
+/* The drift between the baseline CSV (with a header) of br and the
+ * current CSV of cr: with a header when cur_header, else columns as the
+ * baseline's. */
+static int drift(json_t **out, const char *model, struct csv_reader *br,
+		 struct csv_reader *cr, int cur_header, size_t top_k,
+		 struct mlops_err *err)
 {
+	const char *base_file = csv_reader_name(br);
+	const char *cur_file = csv_reader_name(cr);
 	BoosterHandle b = NULL;
 	float *mb = NULL, *mc = NULL;
 	char **nb = NULL, **nc = NULL;
@@ -159,9 +166,13 @@ int monitor_attribution_drift(json_t **out, const char *model,
 	double *ab = NULL, *ac = NULL;
 	int ret;
 
-	ret = read_matrix(base_fd, base_file, &mb, &rb, &cb, &nb, err);
+	ret = read_matrix(br, &mb, &rb, &cb, &nb, err);
+	if (ret == 0 && !cur_header) {
+		cc = cb;
+		nc = nb;
+	}
 	if (ret == 0)
-		ret = read_matrix(cur_fd, cur_file, &mc, &rc, &cc, &nc, err);
+		ret = read_matrix(cr, &mc, &rc, &cc, &nc, err);
 	for (size_t i = 0; ret == 0 && i < cb; i++)
 		if (cc != cb || strcmp(nb[i], nc[i]) != 0)
 			ret = mlops_err_set(err, MLOPS_EINPUT, "%s and %s do "
@@ -194,15 +205,45 @@ int monitor_attribution_drift(json_t **out, const char *model,
 	}
 	if (b)
 		XGBoosterFree(b);
-	for (size_t i = 0; i < cb; i++)
+	for (size_t i = 0; nb && i < cb; i++)
 		free(nb[i]);
-	for (size_t i = 0; nc && i < cc; i++)
+	for (size_t i = 0; nc != nb && nc && i < cc; i++)
 		free(nc[i]);
+	if (nc != nb)
+		free(nc);
 	free(nb);
-	free(nc);
 	free(mb);
 	free(mc);
 	free(ab);
 	free(ac);
+	return ret;
+}
+
+int monitor_attribution_drift(json_t **out, const char *model,
+			      int base_fd, const char *base_file,
+			      int cur_fd, const char *cur_file, size_t top_k,
+			      struct mlops_err *err)
+{
+	struct csv_reader *br = csv_reader_new(base_fd, base_file);
+	struct csv_reader *cr = csv_reader_new(cur_fd, cur_file);
+	int ret = drift(out, model, br, cr, 1, top_k, err);
+
+	csv_reader_free(br);
+	csv_reader_free(cr);
+	return ret;
+}
+
+int monitor_attribution_drift_rows(json_t **out, const char *model,
+				   int base_fd, const char *base_file,
+				   const char *rows, size_t len,
+				   const char *rows_name, size_t top_k,
+				   struct mlops_err *err)
+{
+	struct csv_reader *br = csv_reader_new(base_fd, base_file);
+	struct csv_reader *cr = csv_reader_new_mem(rows, len, rows_name);
+	int ret = drift(out, model, br, cr, 0, top_k, err);
+
+	csv_reader_free(br);
+	csv_reader_free(cr);
 	return ret;
 }

@@ -273,19 +273,39 @@ int monitor_baseline_materialise(struct store *st, const char *ref,
  * their executions (schedule.c). */
 struct monitor_schedule {
 	char *name, *endpoint, *baseline, *type, *created_by;
+	char *labels, *problem;	/* quality; else NULL */
+	double threshold;	/* NaN: the type's default */
 	int64_t interval_us, next_start_us, created_us;
+};
+
+/* What a schedule checks, beyond data quality (the default). */
+struct monitor_schedule_spec {
+	const char *type;	/* "data" (or NULL), "quality" or
+				 * "attribution" */
+	const char *labels;	/* quality: the ground truth directory */
+	const char *problem;	/* quality: binary, regression or
+				 * multiclass */
+	double threshold;	/* NaN: the default; quality binary: the
+				 * score that predicts 1 (0.5); attribution:
+				 * the lowest NDCG without violation (0.9) */
 };
 
 void monitor_schedule_release(struct monitor_schedule *s);
 
-/* Add schedule name checking endpoint's capture against the baseline
- * directory every interval_us (at least a minute), windows aligned on
- * multiples of the interval since the epoch. MLOPS_EUSAGE for a bad name
- * or interval, MLOPS_ENOTFOUND for a missing endpoint or baseline or a
- * name already taken, MLOPS_EINPUT for a malformed baseline. */
+/* Add schedule name checking endpoint's capture every interval_us (at
+ * least a minute), windows aligned on multiples of the interval since
+ * the epoch, as spec says (NULL: data quality). The baseline is, for
+ * data, a baseline directory or a model version (GROUP/N); for quality,
+ * a directory holding the model quality constraints.json; for
+ * attribution, the baseline data (CSV with a header, the model's
+ * features in order). MLOPS_EUSAGE for a bad name, interval or spec,
+ * MLOPS_ENOTFOUND for a missing endpoint, baseline or labels directory
+ * or a name already taken, MLOPS_EINPUT for a malformed baseline. */
 int monitor_schedule_create(struct store *st, const char *name,
 			    const char *endpoint, const char *baseline,
-			    int64_t interval_us, struct mlops_err *err);
+			    int64_t interval_us,
+			    const struct monitor_schedule_spec *spec,
+			    struct mlops_err *err);
 /* MLOPS_ENOTFOUND when there is no such schedule. Its executions go
  * with it (their report files stay until removed by hand). */
 int monitor_schedule_delete(struct store *st, const char *name,
@@ -326,21 +346,93 @@ enum monitor_quality_problem {
 	MONITOR_QUALITY_MULTICLASS
 };
 
-/* Join the labels CSV (columns inference_id and label) read from
- * label_fd to the predictions CSV (inference_id and, for binary, score,
- * the probability of class 1; else prediction) read from pred_fd, and
- * compute the metrics as sklearn.metrics does: binary (a score at or
- * above threshold predicts 1): confusion matrix, accuracy, precision,
- * recall, f1, auc, log_loss; regression: mae, mse, rmse, r2;
- * multiclass: confusion matrix, accuracy, weighted precision, recall
- * and f1. *out is Model Monitor's model quality statistics (the caller
- * owns it); *unmatched counts labels whose inference id no prediction
- * has. MLOPS_EINPUT for a missing column, a bad number, a repeated
- * inference id, or no label matching any prediction. */
-int monitor_quality_compute(json_t **out, enum monitor_quality_problem pb,
-			    int pred_fd, const char *pred_file, int label_fd,
-			    const char *label_file, double threshold,
-			    uint64_t *unmatched, struct mlops_err *err);
+/* Ground truth by inference id. */
+struct monitor_quality_labels;
+
+/* Load the labels of path: a file ("-": standard input) or every *.jsonl
+ * and *.csv file below a directory, in name order. A file whose first
+ * byte that is not white space is '{' holds SageMaker's ground truth
+ * records, one per line ({"groundTruthData": {"data", "encoding": "CSV"
+ * or "JSON"}, "eventMetadata": {"eventId"[, "inferenceId"]},
+ * "eventVersion": "0"}; the inference id, else the event id, names the
+ * prediction); any other is CSV with columns inference_id and label.
+ * MLOPS_EINPUT for a malformed record, a missing column, an inference
+ * id labelled twice, or no label at all; MLOPS_ENOTFOUND for a missing
+ * path. Free with monitor_quality_labels_free. */
+int monitor_quality_labels_load(struct monitor_quality_labels **out,
+				 const char *path, struct mlops_err *err);
+void monitor_quality_labels_free(struct monitor_quality_labels *l);
+uint64_t monitor_quality_labels_count(const struct monitor_quality_labels *l);
+/* Labels that no prediction has joined so far. */
+uint64_t
+monitor_quality_labels_unmatched(const struct monitor_quality_labels *l);
+
+/* Model quality of one set of predictions joined to labels, computed as
+ * sklearn.metrics does: binary (a score at or above threshold predicts
+ * 1): confusion matrix, accuracy, precision, recall, the four rates,
+ * f0_5, f1, f2, auc, log_loss; regression: mae, mse, rmse, r2;
+ * multiclass: confusion matrix, accuracy, weighted precision, recall and
+ * f1. As Model Monitor does, each metric also gets the standard
+ * deviation of its values over MONITOR_QUALITY_SAMPLES subsamples of
+ * the pairs: here each takes each pair with probability
+ * MONITOR_QUALITY_SAMPLE_SHARE, drawn from a fixed seed, so the same
+ * pairs in the same order give the same figures. */
+#define MONITOR_QUALITY_SAMPLES 5
+#define MONITOR_QUALITY_SAMPLE_SHARE 0.8
+#define MONITOR_QUALITY_MIN_FOR_DEVIATION 200
+struct monitor_quality;
+
+struct monitor_quality *monitor_quality_new(enum monitor_quality_problem pb,
+					    double threshold);
+void monitor_quality_free(struct monitor_quality *q);
+/* Join the prediction pred of inference id to its label in l, if any,
+ * into q and also into the accumulator also (NULL: none; a variant's
+ * beside the whole window's): 1 when joined, 0 when the id has no label
+ * or (repeat_ok) its label was joined already; MLOPS_EINPUT for a value
+ * the problem cannot take, or an id joined already when !repeat_ok.
+ * where and line are for messages. also must have q's problem. */
+int monitor_quality_add(struct monitor_quality *q,
+			struct monitor_quality_labels *l,
+			const char *id, const char *pred, int repeat_ok,
+			struct monitor_quality *also, const char *where,
+			long line, struct mlops_err *err);
+/* Join the predictions CSV read from fd (columns inference_id and, for
+ * binary, score, the probability of class 1; else prediction). */
+int monitor_quality_add_csv(struct monitor_quality *q,
+			    struct monitor_quality_labels *l, int fd,
+			    const char *file, struct mlops_err *err);
+/* Pairs joined; predictions without a label; repeated ids skipped. */
+uint64_t monitor_quality_items(const struct monitor_quality *q);
+uint64_t monitor_quality_unlabelled(const struct monitor_quality *q);
+uint64_t monitor_quality_repeated(const struct monitor_quality *q);
+/* Model Monitor's model quality statistics of the pairs joined ({version,
+ * dataset: {item_count}, SECTION_metrics: {NAME: {value,
+ * standard_deviation}, confusion_matrix}}; the caller owns it);
+ * MLOPS_EINPUT when no pair was joined. */
+int monitor_quality_statistics(json_t **out, struct monitor_quality *q,
+			       struct mlops_err *err);
+
+/* A prediction read back from an endpoint's capture (predictions.c);
+ * the strings are borrowed for the call. */
+struct monitor_predictions_item {
+	const char *id;		/* inferenceId, else eventId */
+	const char *variant;	/* GROUP/N, "" in records that lack it */
+	int shadow;		/* a shadow test's answer */
+	const char *value;	/* the one prediction of endpointOutput */
+};
+
+/* Call fn with the prediction of each record of endpoint under capdir
+ * (the store's capture/) whose inferenceTime is in [since_us, until_us),
+ * of the kinds which selects (DEPLOY_CAPTURE_PRODUCTION and/or _SHADOW).
+ * The prediction is endpointOutput's one CSV value or JSON score; with
+ * vectors, several values (class probabilities) give the index of the
+ * largest. Records with no single prediction are counted in *skipped.
+ * fn returns 0, or a negative code that stops the walk and is returned. */
+int monitor_predictions_capture(const char *capdir, const char *endpoint,
+		int which, int64_t since_us, int64_t until_us, int vectors,
+		int (*fn)(const struct monitor_predictions_item *p,
+			  void *arg, struct mlops_err *err),
+		void *arg, uint64_t *skipped, struct mlops_err *err);
 
 /* Hold the statistics against Model Monitor's model quality constraints
  * ({"binary_classification_constraints": {"accuracy": {"threshold": X,
@@ -427,5 +519,13 @@ int monitor_attribution_drift(json_t **out, const char *model,
 			      int base_fd, const char *base_file,
 			      int cur_fd, const char *cur_file, size_t top_k,
 			      struct mlops_err *err);
+/* monitor_attribution_drift of the current rows[0..len), CSV without a
+ * header whose columns are the baseline's (what run-due gathers from
+ * captured requests); rows_name is for messages. */
+int monitor_attribution_drift_rows(json_t **out, const char *model,
+				   int base_fd, const char *base_file,
+				   const char *rows, size_t len,
+				   const char *rows_name, size_t top_k,
+				   struct mlops_err *err);
 
 #endif

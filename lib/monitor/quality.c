@@ -4,11 +4,19 @@
  * labels are held in memory (a hash table by inference id); the
  * predictions stream, keeping what each metric needs: a confusion matrix,
  * sums, and for AUC the scores of each class. */
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/buf.h"
 #include "core/csv.h"
+#include "core/fs.h"
+#include "core/jsonio.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "monitor/monitor.h"
 
@@ -17,13 +25,15 @@ struct label {
 	int used;
 };
 
-struct labels {
+/* Ground truth by inference id: an open-addressing hash table. */
+struct monitor_quality_labels {
 	struct label *slot;
 	size_t n, cap;		/* cap is a power of two */
+	uint64_t used;
 };
 
-static struct label *labels_find(struct labels *t, const char *id,
-				 int insert)
+static struct label *labels_find(struct monitor_quality_labels *t,
+				 const char *id, int insert)
 {
 	uint64_t h = monitor_hll_hash(id, strlen(id));
 
@@ -35,9 +45,10 @@ static struct label *labels_find(struct labels *t, const char *id,
 	}
 }
 
-static void labels_grow(struct labels *t)
+static void labels_grow(struct monitor_quality_labels *t)
 {
-	struct labels bigger = { NULL, 0, t->cap ? t->cap * 2 : 1024 };
+	struct monitor_quality_labels bigger = { NULL, 0,
+		t->cap ? t->cap * 2 : 1024, t->used };
 
 	bigger.slot = xcalloc(bigger.cap, sizeof(*bigger.slot));
 	for (size_t i = 0; i < t->cap; i++)
@@ -48,13 +59,47 @@ static void labels_grow(struct labels *t)
 	*t = bigger;
 }
 
-static void labels_free(struct labels *t)
+void monitor_quality_labels_free(struct monitor_quality_labels *t)
 {
+	if (!t)
+		return;
 	for (size_t i = 0; i < t->cap; i++) {
 		free(t->slot[i].id);
 		free(t->slot[i].value);
 	}
 	free(t->slot);
+	free(t);
+}
+
+uint64_t monitor_quality_labels_count(const struct monitor_quality_labels *t)
+{
+	return t->n;
+}
+
+uint64_t
+monitor_quality_labels_unmatched(const struct monitor_quality_labels *t)
+{
+	return t->n - t->used;
+}
+
+/* Add the label of id; where and line are for messages. */
+static int label_add(struct monitor_quality_labels *t, const char *id,
+		     const char *value, const char *where, long line,
+		     struct mlops_err *err)
+{
+	struct label *l;
+
+	if (2 * (t->n + 1) > t->cap)
+		labels_grow(t);
+	l = labels_find(t, id, 1);
+	if (l->id)
+		return mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: inference id "
+				     "'%s' has a label already", where, line,
+				     id);
+	l->id = xstrdup(id);
+	l->value = xstrdup(value);
+	t->n++;
+	return 0;
 }
 
 /* The index of column name in the header, or an error naming the file. */
@@ -70,10 +115,10 @@ static int column(size_t *out, size_t n, char **names, const char *name,
 			     name);
 }
 
-static int read_labels(struct labels *t, int fd, const char *file,
-		       struct mlops_err *err)
+static int read_labels_csv(struct monitor_quality_labels *t,
+			   struct csv_reader *r, const char *file,
+			   struct mlops_err *err)
 {
-	struct csv_reader *r = csv_reader_new(fd, file);
 	size_t n = 0, idc = 0, lc = 0;
 	char **names, **f;
 	int ret = csv_read_header(r, &n, &names, err);
@@ -82,26 +127,178 @@ static int read_labels(struct labels *t, int fd, const char *file,
 		ret = column(&idc, n, names, "inference_id", file, err);
 	if (ret == 0)
 		ret = column(&lc, n, names, "label", file, err);
-	while (ret == 0 && (ret = csv_read_row(r, n, &f, err)) == 1) {
-		struct label *l;
+	while (ret == 0 && (ret = csv_read_row(r, n, &f, err)) == 1)
+		ret = label_add(t, f[idc], f[lc], csv_reader_name(r),
+				csv_record_line(r), err);
+	return ret;
+}
 
-		if (2 * (t->n + 1) > t->cap)
-			labels_grow(t);
-		l = labels_find(t, f[idc], 1);
-		if (l->id) {
-			ret = mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: "
-					    "inference id '%s' has a label "
-					    "already", csv_reader_name(r),
-					    csv_record_line(r), f[idc]);
+/* The label of a ground truth record's groundTruthData: CSV data is the
+ * text (one line), JSON data a JSON number or string. NULL when it is
+ * neither; the caller frees the result. */
+static char *ground_truth_value(const json_t *gt)
+{
+	const char *enc = jsonio_str(gt, "encoding");
+	const char *data = jsonio_str(gt, "data");
+	json_t *v;
+	char *out = NULL;
+
+	if (!data)
+		return NULL;
+	if (!enc || strcmp(enc, "CSV") == 0) {
+		size_t n = strlen(data);
+
+		while (n && (data[n - 1] == '\n' || data[n - 1] == '\r'))
+			n--;
+		if (n && !memchr(data, '\n', n) && !memchr(data, ',', n))
+			out = xstrndup(data, n);
+		return out;
+	}
+	if (strcmp(enc, "JSON") != 0)
+		return NULL;
+	v = json_loads(data, JSON_DECODE_ANY, NULL);
+	if (json_is_string(v))
+		out = xstrdup(json_string_value(v));
+	else if (json_is_integer(v))
+		out = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		out = xasprintf("%.17g", json_real_value(v));
+	json_decref(v);
+	return out;
+}
+
+/* SageMaker's ground truth records, one per line: {"groundTruthData":
+ * {"data", "encoding"}, "eventMetadata": {"eventId"[, "inferenceId"]},
+ * "eventVersion": "0"}; the inference id, else the event id, names the
+ * prediction. */
+static int read_labels_jsonl(struct monitor_quality_labels *t, const char *data,
+			     size_t len, const char *file,
+			     struct mlops_err *err)
+{
+	long lineno = 0;
+	int ret = 0;
+
+	for (size_t at = 0; ret == 0 && at < len;) {
+		const char *nl = memchr(data + at, '\n', len - at);
+		size_t n = (nl ? (size_t)(nl - data) + 1 : len) - at;
+		const char *line = data + at;
+		json_t *rec, *meta;
+		const char *id;
+		char *value;
+
+		at += n;
+		lineno++;
+		if (strspn(line, " \t\r\n") >= n)
+			continue;
+		if (!utf8_valid(line, n)) {
+			ret = mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: not "
+					    "UTF-8", file, lineno);
 			break;
 		}
-		l->id = xstrdup(f[idc]);
-		l->value = xstrdup(f[lc]);
-		t->n++;
-		ret = 0;
+		rec = json_loadb(line, n, 0, NULL);
+		meta = json_object_get(rec, "eventMetadata");
+		id = jsonio_str(meta, "inferenceId");
+		if (!id)
+			id = jsonio_str(meta, "eventId");
+		value = ground_truth_value(json_object_get(rec,
+							   "groundTruthData"));
+		if (!rec || !id || !value)
+			ret = mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: not a "
+					    "ground truth record (groundTruth"
+					    "Data.data with encoding CSV or "
+					    "JSON, eventMetadata.eventId or "
+					    "inferenceId)", file, lineno);
+		else
+			ret = label_add(t, id, value, file, lineno, err);
+		free(value);
+		json_decref(rec);
 	}
-	csv_reader_free(r);
 	return ret;
+}
+
+/* One labels file (or "-"): JSON Lines when its first byte that is not
+ * white space is '{', else CSV. */
+static int read_labels_file(struct monitor_quality_labels *t, const char *path,
+			    struct mlops_err *err)
+{
+	struct buf b = BUF_INIT;
+	int fd = fs_open_input(path, err), ret;
+	size_t skip;
+
+	if (fd < 0)
+		return fd;
+	ret = buf_read_fd(&b, fd, 0, path, err);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	skip = strspn(b.s, " \t\r\n");
+	if (ret == 0 && skip < b.len && b.s[skip] == '{') {
+		ret = read_labels_jsonl(t, b.s, b.len, path, err);
+	} else if (ret == 0) {
+		struct csv_reader *r = csv_reader_new_mem(b.s, b.len, path);
+
+		ret = read_labels_csv(t, r, path, err);
+		csv_reader_free(r);
+	}
+	buf_release(&b);
+	return ret;
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Every *.jsonl and *.csv file below dir, in name order, depth first
+ * (ground truth is uploaded under YYYY/MM/DD/HH/ as SageMaker has it). */
+static int read_labels_dir(struct monitor_quality_labels *t, const char *dir,
+			   int depth, struct mlops_err *err)
+{
+	struct dirent **ents;
+	int n = scandir(dir, &ents, NULL, name_cmp), ret = 0;
+
+	if (n < 0)
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
+				       "read '%s'", dir);
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		size_t len = strlen(name);
+		char *path = fs_path_join(dir, name);
+
+		if (ret < 0 || name[0] == '.') {
+			/* hidden or in progress */
+		} else if (fs_is_dir(path)) {
+			if (depth < 16)
+				ret = read_labels_dir(t, path, depth + 1, err);
+		} else if ((len > 6 && strcmp(name + len - 6, ".jsonl") == 0) ||
+			   (len > 4 && strcmp(name + len - 4, ".csv") == 0)) {
+			ret = read_labels_file(t, path, err);
+		}
+		free(path);
+		free(ents[i]);
+	}
+	free(ents);
+	return ret;
+}
+
+int monitor_quality_labels_load(struct monitor_quality_labels **out,
+				 const char *path, struct mlops_err *err)
+{
+	struct monitor_quality_labels *t = xcalloc(1, sizeof(*t));
+	int ret;
+
+	labels_grow(t);
+	if (strcmp(path, "-") != 0 && fs_is_dir(path))
+		ret = read_labels_dir(t, path, 0, err);
+	else
+		ret = read_labels_file(t, path, err);
+	if (ret == 0 && t->n == 0)
+		ret = mlops_err_set(err, MLOPS_EINPUT, "%s: no labels", path);
+	if (ret < 0) {
+		monitor_quality_labels_free(t);
+		return ret;
+	}
+	*out = t;
+	return 0;
 }
 
 /* One class of a classification problem and its counts. */
@@ -125,6 +322,16 @@ struct acc {
 	size_t nclasses, classes_cap;
 	uint64_t *confusion;	/* nclasses x nclasses, grown with them */
 };
+
+static void acc_release(struct acc *a)
+{
+	free(a->pos);
+	free(a->neg);
+	for (size_t i = 0; i < a->nclasses; i++)
+		free(a->classes[i].name);
+	free(a->classes);
+	free(a->confusion);
+}
 
 static size_t class_index(struct acc *a, const char *name)
 {
@@ -162,12 +369,31 @@ static int parse_num(const char *s, double *out, const char *what,
 	return 0;
 }
 
-static int add_pair(struct acc *a, const char *pred, const char *label,
-		    double threshold, const char *file, long line,
-		    struct mlops_err *err)
+/* Check a pair of problem pb, reading numbers into *p and *y. */
+static int pair_check(enum monitor_quality_problem pb, const char *pred,
+		      const char *label, double *p, double *y,
+		      const char *file, long line, struct mlops_err *err)
 {
-	double p, y;
+	if (pb == MONITOR_QUALITY_MULTICLASS)
+		return 0;
+	if (parse_num(pred, p, "prediction", file, line, err) < 0 ||
+	    parse_num(label, y, "label", file, line, err) < 0)
+		return err->code;
+	if (pb == MONITOR_QUALITY_REGRESSION)
+		return 0;
+	if (*y != 0 && *y != 1)
+		return mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: binary label "
+				     "'%s' is neither 0 nor 1", file, line,
+				     label);
+	if (*p < 0 || *p > 1)
+		return mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: score '%s' "
+				     "is not a probability", file, line, pred);
+	return 0;
+}
 
+static void acc_add(struct acc *a, const char *pred, const char *label,
+		    double p, double y, double threshold)
+{
 	a->n++;
 	if (a->problem == MONITOR_QUALITY_MULTICLASS) {
 		size_t t = class_index(a, label), q = class_index(a, pred);
@@ -177,25 +403,15 @@ static int add_pair(struct acc *a, const char *pred, const char *label,
 		if (t == q)
 			a->classes[t].hit++;
 		a->confusion[t * a->nclasses + q]++;
-		return 0;
+		return;
 	}
-	if (parse_num(pred, &p, "prediction", file, line, err) < 0 ||
-	    parse_num(label, &y, "label", file, line, err) < 0)
-		return err->code;
 	if (a->problem == MONITOR_QUALITY_REGRESSION) {
 		a->abs_err += fabs(y - p);
 		a->sq_err += (y - p) * (y - p);
 		a->sum_y += y;
 		a->sum_y2 += y * y;
-		return 0;
+		return;
 	}
-	if (y != 0 && y != 1)
-		return mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: binary label "
-				     "'%s' is neither 0 nor 1", file, line,
-				     label);
-	if (p < 0 || p > 1)
-		return mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: score '%s' "
-				     "is not a probability", file, line, pred);
 	if (p >= threshold)
 		y == 1 ? a->tp++ : a->fp++;
 	else
@@ -214,7 +430,6 @@ static int add_pair(struct acc *a, const char *pred, const char *label,
 		ALLOC_GROW(a->neg, a->nneg + 1, a->neg_cap);
 		a->neg[a->nneg++] = p;
 	}
-	return 0;
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -255,25 +470,59 @@ static json_t *metric(double v)
 	return json_pack("{s:f}", "value", v);
 }
 
+/* F-beta from the counts, as sklearn.metrics.fbeta_score (0 when there
+ * is no true or predicted positive). */
+static double fbeta(const struct acc *a, double beta)
+{
+	double b2 = beta * beta;
+
+	return ratio((1 + b2) * (double)a->tp, (1 + b2) * (double)a->tp +
+		     b2 * (double)a->fn + (double)a->fp);
+}
+
 static json_t *binary_json(struct acc *a)
 {
-	double p = ratio((double)a->tp, (double)(a->tp + a->fp));
-	double r = ratio((double)a->tp, (double)(a->tp + a->fn));
-	double f1 = ratio(2.0 * (double)a->tp,
-			  (double)(2 * a->tp + a->fp + a->fn));
+	double pos = (double)(a->tp + a->fn), neg = (double)(a->tn + a->fp);
+	/* Model Monitor's "best constant classifier" predicts 1 for all
+	 * (its documented example has accuracy_best_constant_classifier
+	 * 0.25 for one positive among four). */
+	struct acc c = { .tp = a->tp + a->fn, .fp = a->fp + a->tn };
 	json_t *m = json_pack("{s:{s:{s:I,s:I},s:{s:I,s:I}}}",
 		"confusion_matrix", "0", "0", (json_int_t)a->tn, "1",
 		(json_int_t)a->fp, "1", "0", (json_int_t)a->fn, "1",
 		(json_int_t)a->tp);
 
+	json_object_set_new(m, "recall", metric(ratio((double)a->tp, pos)));
+	json_object_set_new(m, "precision", metric(ratio((double)a->tp,
+		(double)(a->tp + a->fp))));
 	json_object_set_new(m, "accuracy", metric(ratio((double)(a->tp +
 		a->tn), (double)a->n)));
-	json_object_set_new(m, "precision", metric(p));
-	json_object_set_new(m, "recall", metric(r));
-	json_object_set_new(m, "f1", metric(f1));
+	json_object_set_new(m, "recall_best_constant_classifier",
+			    metric(ratio(pos, pos)));
+	json_object_set_new(m, "precision_best_constant_classifier",
+			    metric(ratio(pos, (double)a->n)));
+	json_object_set_new(m, "accuracy_best_constant_classifier",
+			    metric(ratio(pos, (double)a->n)));
+	json_object_set_new(m, "true_positive_rate",
+			    metric(ratio((double)a->tp, pos)));
+	json_object_set_new(m, "true_negative_rate",
+			    metric(ratio((double)a->tn, neg)));
+	json_object_set_new(m, "false_positive_rate",
+			    metric(ratio((double)a->fp, neg)));
+	json_object_set_new(m, "false_negative_rate",
+			    metric(ratio((double)a->fn, pos)));
 	if (a->npos && a->nneg)
 		json_object_set_new(m, "auc", metric(auc(a->pos, a->npos,
 							  a->neg, a->nneg)));
+	json_object_set_new(m, "f0_5", metric(fbeta(a, 0.5)));
+	json_object_set_new(m, "f1", metric(fbeta(a, 1)));
+	json_object_set_new(m, "f2", metric(fbeta(a, 2)));
+	json_object_set_new(m, "f0_5_best_constant_classifier",
+			    metric(fbeta(&c, 0.5)));
+	json_object_set_new(m, "f1_best_constant_classifier",
+			    metric(fbeta(&c, 1)));
+	json_object_set_new(m, "f2_best_constant_classifier",
+			    metric(fbeta(&c, 2)));
 	json_object_set_new(m, "log_loss", metric(a->logloss /
 						   (double)a->n));
 	return m;
@@ -296,7 +545,8 @@ static json_t *regression_json(const struct acc *a)
 static json_t *multiclass_json(const struct acc *a)
 {
 	json_t *cm = json_object();
-	double hits = 0, wp = 0, wr = 0, wf = 0;
+	double hits = 0, wp = 0, wr = 0, wf[3] = { 0, 0, 0 };
+	static const double beta2[3] = { 0.25, 1, 4 };
 
 	for (size_t t = 0; t < a->nclasses; t++) {
 		const struct klass *k = &a->classes[t];
@@ -313,82 +563,215 @@ static json_t *multiclass_json(const struct acc *a)
 		hits += (double)k->hit;
 		wp += w * p;
 		wr += w * r;
-		wf += w * ratio(2.0 * (double)k->hit,
-				(double)(k->truth + k->predicted));
+		/* F-beta of the class: (1 + b2) hit / (b2 truth + predicted). */
+		for (int b = 0; b < 3; b++)
+			wf[b] += w * ratio((1 + beta2[b]) * (double)k->hit,
+					   beta2[b] * (double)k->truth +
+					   (double)k->predicted);
 	}
-	return json_pack("{s:o,s:o,s:o,s:o,s:o}", "confusion_matrix", cm,
-			 "accuracy", metric(hits / (double)a->n),
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "confusion_matrix",
+			 cm, "accuracy", metric(hits / (double)a->n),
 			 "weighted_precision", metric(wp), "weighted_recall",
-			 metric(wr), "weighted_f1", metric(wf));
+			 metric(wr), "weighted_f0_5", metric(wf[0]),
+			 "weighted_f1", metric(wf[1]), "weighted_f2",
+			 metric(wf[2]));
+}
+
+static json_t *acc_json(struct acc *a)
+{
+	if (a->problem == MONITOR_QUALITY_BINARY)
+		return binary_json(a);
+	if (a->problem == MONITOR_QUALITY_REGRESSION)
+		return regression_json(a);
+	return multiclass_json(a);
 }
 
 static const char *const section[] = { "binary_classification_metrics",
 				       "regression_metrics",
 				       "multiclass_classification_metrics" };
 
-int monitor_quality_compute(json_t **out, enum monitor_quality_problem pb,
-			    int pred_fd, const char *pred_file, int label_fd,
-			    const char *label_file, double threshold,
-			    uint64_t *unmatched, struct mlops_err *err)
+struct monitor_quality {
+	enum monitor_quality_problem problem;
+	double threshold;
+	struct acc all, sample[MONITOR_QUALITY_SAMPLES];
+	uint64_t rng;
+	uint64_t no_label, repeated;
+};
+
+struct monitor_quality *monitor_quality_new(enum monitor_quality_problem pb,
+					    double threshold)
 {
-	struct labels t = { NULL, 0, 0 };
-	struct acc a = { .problem = pb };
-	struct csv_reader *r = NULL;
-	size_t n = 0, idc = 0, pc = 0;
-	char **names, **f;
+	struct monitor_quality *q = xcalloc(1, sizeof(*q));
+
+	q->problem = pb;
+	q->threshold = threshold;
+	q->all.problem = pb;
+	for (int i = 0; i < MONITOR_QUALITY_SAMPLES; i++)
+		q->sample[i].problem = pb;
+	q->rng = 0x853c49e6748fea9bULL;	/* fixed: the same data, the same
+					 * figures */
+	return q;
+}
+
+void monitor_quality_free(struct monitor_quality *q)
+{
+	if (!q)
+		return;
+	acc_release(&q->all);
+	for (int i = 0; i < MONITOR_QUALITY_SAMPLES; i++)
+		acc_release(&q->sample[i]);
+	free(q);
+}
+
+/* splitmix64: a uniform number in [0, 1) for the subsamples. */
+static double next_uniform(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	z ^= z >> 31;
+	return (double)(z >> 11) * 0x1.0p-53;
+}
+
+static void quality_add(struct monitor_quality *q, const char *pred,
+			const char *label, double p, double y)
+{
+	acc_add(&q->all, pred, label, p, y, q->threshold);
+	for (int i = 0; i < MONITOR_QUALITY_SAMPLES; i++)
+		if (next_uniform(&q->rng) < MONITOR_QUALITY_SAMPLE_SHARE)
+			acc_add(&q->sample[i], pred, label, p, y,
+				q->threshold);
+}
+
+int monitor_quality_add(struct monitor_quality *q,
+			struct monitor_quality_labels *l,
+			const char *id, const char *pred, int repeat_ok,
+			struct monitor_quality *also, const char *where,
+			long line, struct mlops_err *err)
+{
+	struct label *lab = labels_find(l, id, 0);
+	double p = 0, y = 0;
 	int ret;
 
-	labels_grow(&t);
-	ret = read_labels(&t, label_fd, label_file, err);
-	if (ret == 0) {
-		r = csv_reader_new(pred_fd, pred_file);
-		ret = csv_read_header(r, &n, &names, err);
+	if (!lab) {
+		q->no_label++;
+		return 0;
 	}
-	if (ret == 0)
-		ret = column(&idc, n, names, "inference_id", pred_file, err);
-	if (ret == 0)
-		ret = column(&pc, n, names, pb == MONITOR_QUALITY_BINARY ?
-			     "score" : "prediction", pred_file, err);
-	while (ret == 0 && (ret = csv_read_row(r, n, &f, err)) == 1) {
-		struct label *l = labels_find(&t, f[idc], 0);
-
-		ret = 0;
-		if (!l)
-			continue;
-		if (l->used) {
-			ret = mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: "
-					    "inference id '%s' appears twice",
-					    csv_reader_name(r),
-					    csv_record_line(r), f[idc]);
-			break;
+	if (lab->used) {
+		if (repeat_ok) {
+			q->repeated++;
+			return 0;
 		}
-		l->used = 1;
-		ret = add_pair(&a, f[pc], l->value, threshold,
-			       csv_reader_name(r), csv_record_line(r), err);
+		return mlops_err_set(err, MLOPS_EINPUT, "%s:%ld: inference id "
+				     "'%s' appears twice", where, line, id);
 	}
-	if (ret == 0 && a.n == 0)
-		ret = mlops_err_set(err, MLOPS_EINPUT, "no label of %s has "
-				    "the inference id of a prediction in %s",
-				    label_file, pred_file);
-	if (ret == 0) {
-		json_t *m = pb == MONITOR_QUALITY_BINARY ? binary_json(&a) :
-			pb == MONITOR_QUALITY_REGRESSION ?
-			regression_json(&a) : multiclass_json(&a);
+	ret = pair_check(q->problem, pred, lab->value, &p, &y, where, line,
+			 err);
+	if (ret < 0)
+		return ret;
+	lab->used = 1;
+	l->used++;
+	quality_add(q, pred, lab->value, p, y);
+	if (also)
+		quality_add(also, pred, lab->value, p, y);
+	return 1;
+}
 
-		*out = json_pack("{s:f,s:{s:I},s:o}", "version", 0.0,
-				 "dataset", "item_count", (json_int_t)a.n,
-				 section[pb], m);
-		*unmatched = t.n - a.n;
+int monitor_quality_add_csv(struct monitor_quality *q,
+			    struct monitor_quality_labels *l, int fd,
+			    const char *file, struct mlops_err *err)
+{
+	struct csv_reader *r = csv_reader_new(fd, file);
+	size_t n = 0, idc = 0, pc = 0;
+	char **names, **f;
+	int ret = csv_read_header(r, &n, &names, err);
+
+	if (ret == 0)
+		ret = column(&idc, n, names, "inference_id", file, err);
+	if (ret == 0)
+		ret = column(&pc, n, names, q->problem ==
+			     MONITOR_QUALITY_BINARY ? "score" : "prediction",
+			     file, err);
+	while (ret == 0 && (ret = csv_read_row(r, n, &f, err)) == 1) {
+		ret = monitor_quality_add(q, l, f[idc], f[pc], 0, NULL,
+					  csv_reader_name(r),
+					  csv_record_line(r), err);
+		ret = ret < 0 ? ret : 0;
 	}
 	csv_reader_free(r);
-	labels_free(&t);
-	free(a.pos);
-	free(a.neg);
-	for (size_t i = 0; i < a.nclasses; i++)
-		free(a.classes[i].name);
-	free(a.classes);
-	free(a.confusion);
 	return ret;
+}
+
+uint64_t monitor_quality_items(const struct monitor_quality *q)
+{
+	return q->all.n;
+}
+
+uint64_t monitor_quality_unlabelled(const struct monitor_quality *q)
+{
+	return q->no_label;
+}
+
+uint64_t monitor_quality_repeated(const struct monitor_quality *q)
+{
+	return q->repeated;
+}
+
+/* Set standard_deviation on each {"value"} of full: the sample standard
+ * deviation of the metric over the subsamples that have it, as Model
+ * Monitor reports it from 200 items on; "NaN" (a string, as there) below
+ * that or with fewer than two values. */
+static void add_deviations(json_t *full, json_t *const *samples, int n,
+			   int enough)
+{
+	const char *key;
+	json_t *m;
+
+	json_object_foreach(full, key, m) {
+		double v[MONITOR_QUALITY_SAMPLES], mean = 0, ss = 0;
+		int k = 0;
+
+		if (!json_is_number(json_object_get(m, "value")))
+			continue;
+		for (int i = 0; enough && i < n; i++) {
+			json_t *x = json_object_get(json_object_get(
+				samples[i], key), "value");
+
+			if (json_is_number(x))
+				v[k++] = json_number_value(x);
+		}
+		for (int i = 0; i < k; i++)
+			mean += v[i] / k;
+		for (int i = 0; i < k; i++)
+			ss += (v[i] - mean) * (v[i] - mean);
+		json_object_set_new(m, "standard_deviation", k >= 2 ?
+				    json_real(sqrt(ss / (k - 1))) :
+				    json_string("NaN"));
+	}
+}
+
+int monitor_quality_statistics(json_t **out, struct monitor_quality *q,
+			       struct mlops_err *err)
+{
+	json_t *m, *samples[MONITOR_QUALITY_SAMPLES];
+	int ns = 0;
+
+	if (q->all.n == 0)
+		return mlops_err_set(err, MLOPS_EINPUT, "no prediction has "
+				     "a label");
+	m = acc_json(&q->all);
+	for (int i = 0; i < MONITOR_QUALITY_SAMPLES; i++)
+		if (q->sample[i].n)
+			samples[ns++] = acc_json(&q->sample[i]);
+	add_deviations(m, samples, ns,
+		       q->all.n >= MONITOR_QUALITY_MIN_FOR_DEVIATION);
+	for (int i = 0; i < ns; i++)
+		json_decref(samples[i]);
+	*out = json_pack("{s:f,s:{s:I},s:o}", "version", 0.0, "dataset",
+			 "item_count", (json_int_t)q->all.n,
+			 section[q->problem], m);
+	return 0;
 }
 
 json_t *monitor_quality_check(const json_t *stats, const json_t *constraints,

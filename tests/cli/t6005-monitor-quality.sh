@@ -64,6 +64,13 @@ test_expect_success 'binary, regression and multiclass metrics equal sklearn' '
 	for k in ("precision", "recall", "f1"):
 	    f = getattr(m, k + "_score") if k != "f1" else m.f1_score
 	    close(c["weighted_" + k]["value"], f(yc, pc, average="weighted"))
+	for k, beta in (("f0_5", 0.5), ("f2", 2)):
+	    close(c["weighted_" + k]["value"],
+	          m.fbeta_score(yc, pc, beta=beta, average="weighted"))
+	# From 200 pairs on, each metric has a standard deviation.
+	for k, v in c.items():
+	    if k != "confusion_matrix":
+	        assert 0 < v["standard_deviation"] < 0.05, (k, v)
 	cm = m.confusion_matrix(yc, pc, labels=cls)
 	assert [[c["confusion_matrix"][t][p] for p in cls] for t in cls] == cm.tolist()
 	PY

@@ -340,6 +340,69 @@ START_TEST(capture_escapes_text_and_base64s_the_rest)
 }
 END_TEST
 
+static int collect_ids(json_t *rec, void *arg)
+{
+	json_t *ids = arg;
+	json_t *meta = json_object_get(rec, "eventMetadata");
+
+	json_array_append_new(ids, json_pack("[ss]",
+		json_string_value(json_object_get(meta, "eventId")),
+		json_string_value(json_object_get(meta, "inferenceId"))));
+	return 0;
+}
+
+START_TEST(capture_keeps_inference_ids_else_the_event_id)
+{
+	static const char named[] = "a \"quoted\" \\ id";
+	struct mlops_err err = MLOPS_ERR_INIT;
+	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
+	struct deploy_capture *c = NULL;
+	json_t *ids = json_array(), *a, *b;
+	int64_t now = time_now_us();
+	char *cmd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(deploy_capture_start(&c, dir, 8, &err), 0);
+	ck_assert_int_eq(deploy_capture_submit_id(c, "ep", "g/1", named, 0,
+		now, "text/csv", "1", 1, "text/csv", "1\n", 2), 0);
+	ck_assert_int_eq(deploy_capture_submit_id(c, "ep", "g/1", NULL, 0,
+		now + 1, "text/csv", "2", 1, "text/csv", "1\n", 2), 0);
+	deploy_capture_stop(c);
+	ck_assert_int_eq(deploy_capture_each(dir, "ep", 0, INT64_MAX,
+					     collect_ids, ids, &err), 0);
+	ck_assert_uint_eq(json_array_size(ids), 2);
+	a = json_array_get(ids, 0);
+	b = json_array_get(ids, 1);
+	ck_assert_str_eq(json_string_value(json_array_get(a, 1)), named);
+	ck_assert_str_ne(json_string_value(json_array_get(a, 0)), named);
+	ck_assert_str_eq(json_string_value(json_array_get(b, 1)),
+			 json_string_value(json_array_get(b, 0)));
+	json_decref(ids);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+END_TEST
+
+START_TEST(inference_ids_are_short_printable_ascii)
+{
+	char longest[DEPLOY_INFERENCE_ID_MAX + 2];
+
+	memset(longest, 'x', sizeof(longest));
+	longest[DEPLOY_INFERENCE_ID_MAX] = '\0';
+	ck_assert(deploy_capture_inference_id_valid(longest));
+	ck_assert(deploy_capture_inference_id_valid("a b~!"));
+	longest[DEPLOY_INFERENCE_ID_MAX] = 'x';
+	longest[DEPLOY_INFERENCE_ID_MAX + 1] = '\0';
+	ck_assert(!deploy_capture_inference_id_valid(longest));
+	ck_assert(!deploy_capture_inference_id_valid(""));
+	ck_assert(!deploy_capture_inference_id_valid(" a"));
+	ck_assert(!deploy_capture_inference_id_valid("a\tb"));
+	ck_assert(!deploy_capture_inference_id_valid("a\x7f"));
+	ck_assert(!deploy_capture_inference_id_valid("caf\xc3\xa9"));
+}
+END_TEST
+
 START_TEST(settings_follow_sagemaker_limits)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -525,6 +588,8 @@ Suite *suite_deploy(void)
 	tcase_add_test(tc, capture_writes_complete_files_and_reads_them_back);
 	tcase_add_test(tc, capture_drops_what_exceeds_its_byte_bound);
 	tcase_add_test(tc, capture_escapes_text_and_base64s_the_rest);
+	tcase_add_test(tc, capture_keeps_inference_ids_else_the_event_id);
+	tcase_add_test(tc, inference_ids_are_short_printable_ascii);
 	tcase_add_test(tc, settings_follow_sagemaker_limits);
 	tcase_add_test(tc, latency_quantiles_interpolate_inside_buckets);
 	tcase_add_test(tc, gateway_status_is_the_best_any_gateway_gives);
