@@ -155,6 +155,8 @@ static const struct cli_verb verbs[] = {
 	  remote_verbs },
 	{ "sync", cmd_sync, usage_sync, "copy a model, features or captured "
 	  "data between environments" },
+	{ "web", cmd_web, usage_web, "serve or export a read-only site over "
+	  "the store" },
 	{ "feature", run_program, NULL, "the feature store (mlops-feature)" },
 	{ "pipeline", run_program, NULL, "pipelines (mlops-pipeline)" },
 	{ "registry", run_program, NULL, "the model registry "

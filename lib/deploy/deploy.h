@@ -157,6 +157,13 @@ int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
 			 size_t *n, struct mlops_err *err);
 void deploy_endpoint_free(struct deploy_endpoint *e);
 void deploy_endpoint_list_free(struct deploy_endpoint **eps, size_t n);
+struct deploy_gateway_record;
+/* Endpoint e as `mlops-deploy describe --json` prints it, its status
+ * from the n live gateway records recs (deploy_gateway_record_list).
+ * The caller owns the result. */
+json_t *deploy_endpoint_json(const struct deploy_endpoint *e,
+			     const struct deploy_gateway_record *recs,
+			     size_t n);
 
 /* The q-quantile (0 <= q <= 1) of a latency histogram as
  * deploy_endpoint's latency holds it, in milliseconds: interpolated

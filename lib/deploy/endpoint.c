@@ -236,6 +236,50 @@ static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 	return ret;
 }
 
+json_t *deploy_endpoint_json(const struct deploy_endpoint *e,
+			     const struct deploy_gateway_record *recs, size_t n)
+{
+	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
+	json_t *o;
+
+	time_format(e->created_us, created);
+	time_format(e->updated_us, updated);
+	o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:{s:i,s:i,s:i,s:f,s:f,s:f,"
+		      "s:I},s:I,s:s,s:I,s:s,s:s,s:s}",
+		      "name", e->name, "model", e->cur.ref, "framework",
+		      e->cur.framework, "entry", e->cur.entry,
+		      "previous_model", e->prev.ref, "settings",
+		      "max_concurrency", e->set.max_concurrency, "memory_mb",
+		      e->set.memory_mb, "provisioned", e->set.provisioned,
+		      "idle_timeout_s",
+		      (double)e->set.idle_timeout_us / 1e6, "timeout_s",
+		      (double)e->set.timeout_us / 1e6, "capture_percent",
+		      e->set.capture_pct, "max_payload",
+		      (json_int_t)e->set.max_payload, "keys",
+		      (json_int_t)e->nkeys, "auth", e->key_required ? "key" :
+		      "public", "generation",
+		      (json_int_t)e->generation, "status",
+		      deploy_gateway_record_status(recs, n, e->name,
+						   e->generation),
+		      "created", created, "updated",
+		      updated);
+	if (e->stats_us) {
+		char when[TIME_RFC3339_MAX];
+
+		time_format(e->stats_us, when);
+		json_object_set_new(o, "counters", json_pack(
+			"{s:I,s:I,s:I,s:I,s:I,s:f,s:s}", "requests",
+			(json_int_t)e->requests, "errors",
+			(json_int_t)e->errors, "cold_starts",
+			(json_int_t)e->cold_starts, "captured",
+			(json_int_t)e->captured, "capture_dropped",
+			(json_int_t)e->capture_dropped,
+			"last_cold_start_s",
+			(double)e->last_cold_start_us / 1e6, "as_of", when));
+	}
+	return o;
+}
+
 int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
 			 size_t *n, struct mlops_err *err)
 {

@@ -73,6 +73,10 @@ void feature_group_free(struct feature_group *g);
 int feature_group_find(const struct feature_group *g, const char *name);
 /* "integral", "fractional" or "string". */
 const char *feature_group_type_name(enum feature_group_type t);
+/* Stored value v of type t as JSON, as `mlops-feature get --json`
+ * prints it: null when empty, else a number or a string. A new
+ * reference. */
+json_t *feature_group_value_json(enum feature_group_type t, const char *v);
 
 /* Check value v (NUL-terminated; "" is missing) for feature i: 0, or
  * MLOPS_EINPUT with 'name: "v" is not a fractional'. The event time must
@@ -126,6 +130,10 @@ int feature_each(struct store *st,
 int feature_stats(struct store *st, const struct feature_group *g,
 		 struct feature_stats *out, struct mlops_err *err);
 void feature_stats_release(struct feature_stats *s);
+/* g's definition and s as one JSON object, what `mlops-feature
+ * describe --json` prints. The caller owns it. */
+json_t *feature_stats_json(const struct feature_group *g,
+			   const struct feature_stats *s);
 
 /* Drop group g: its rows in one transaction with an event, then its
  * offline folder. */
@@ -165,6 +173,12 @@ int feature_online_reader_new(struct feature_online_reader **out,
 			      struct store *st, const struct feature_group *g,
 			      struct mlops_err *err);
 void feature_online_reader_free(struct feature_online_reader *r);
+
+/* Up to limit live records of group g's online store, in record
+ * identifier order, as an array of objects {feature: value} typed as
+ * `mlops-feature get --json` prints them. The caller owns *out. */
+int feature_online_sample(struct store *st, const struct feature_group *g,
+			  int limit, json_t **out, struct mlops_err *err);
 
 /* What feature_online_get found for an ID. */
 enum feature_online_state {

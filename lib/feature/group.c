@@ -440,3 +440,14 @@ damaged:
 	return mlops_err_set(err, MLOPS_EINTERNAL,
 			     "a stored online record is damaged");
 }
+
+json_t *feature_group_value_json(enum feature_group_type t, const char *v)
+{
+	if (!*v)
+		return json_null();
+	if (t == FEATURE_GROUP_INTEGRAL)
+		return json_integer(strtoll(v, NULL, 10));
+	if (t == FEATURE_GROUP_FRACTIONAL)
+		return json_real(strtod(v, NULL));
+	return json_string(v);
+}
