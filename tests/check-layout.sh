@@ -23,7 +23,7 @@
 # uses B). Nothing uses deploy; core uses nothing.
 ALLOWED="pipeline:feature registry:pipeline deploy:registry
 shadow:deploy shadow:registry monitor:deploy monitor:registry
-monitor:feature monitor:shadow"
+monitor:feature monitor:shadow iac:feature iac:deploy iac:monitor"
 
 root=${1:-$(dirname "$0")/..}
 build=$2
