@@ -19,6 +19,14 @@
 #include "iac/iac.h"
 #include "monitor/monitor.h"
 
+static const char *const kind_names[] = { "feature_group", "endpoint",
+	"schedule" };
+
+const char *iac_kind_name(enum iac_kind k)
+{
+	return kind_names[k];
+}
+
 /* A resource as the store holds it. */
 struct actual {
 	enum iac_kind kind;

@@ -25,14 +25,6 @@
 
 #define IAC_STACK_MAX_DEPTH 16
 
-static const char *const kind_names[] = { "feature_group", "endpoint",
-	"schedule" };
-
-const char *iac_kind_name(enum iac_kind k)
-{
-	return kind_names[k];
-}
-
 /* One resource while the files are merged. */
 struct entry {
 	struct iac_resource r;
@@ -344,7 +336,7 @@ static int add_named(struct entries *l, enum iac_kind kind,
 		    !feature_group_valid_name(k->value))
 			return spec_error(doc, k, MLOPS_EINPUT, err, "'%s' is "
 					  "not a valid %s name", k->value,
-					  kind_names[kind]);
+					  iac_kind_name(kind));
 		if ((ret = spec_expect(doc, v, SPEC_MAP, k->value, err)) < 0 ||
 		    (ret = spec_check_keys(doc, v, kind == IAC_ENDPOINT ?
 					   endpoint_keys : schedule_keys,
