@@ -1,5 +1,5 @@
 /* mlops.c - the dispatcher: `mlops VERB` runs a store-wide verb of its own
- * (init, object, fsck, gc, config, audit, event) or else executes
+ * (init, object, fsck, gc, config, audit, event, remote, sync) or else executes
  * mlops-VERB, looked up beside this binary and then on $PATH, as git runs
  * git-VERB. */
 #include <errno.h>
@@ -137,6 +137,10 @@ static const struct cli_verb verbs[] = {
 	{ "audit", NULL, usage_audit, "show and verify the audit trail",
 	  audit_verbs },
 	{ "event", NULL, usage_event, "show and put events", event_verbs },
+	{ "remote", NULL, usage_remote, "name other environments' stores",
+	  remote_verbs },
+	{ "sync", cmd_sync, usage_sync, "copy a model, features or captured "
+	  "data between environments" },
 	{ "plan", cmd_plan, usage_plan, "show what apply would change to "
 	  "match a stack file" },
 	{ "apply", cmd_apply, usage_apply, "make the store match a stack "

@@ -23,7 +23,9 @@
 # uses B). Nothing uses deploy; core uses nothing.
 ALLOWED="pipeline:feature registry:pipeline deploy:registry
 shadow:deploy shadow:registry monitor:deploy monitor:registry
-monitor:feature monitor:shadow iac:feature iac:deploy iac:monitor"
+monitor:feature monitor:shadow governance:registry governance:feature
+governance:deploy governance:monitor registry:feature iac:feature iac:deploy
+iac:monitor iac:governance"
 
 root=${1:-$(dirname "$0")/..}
 build=$2

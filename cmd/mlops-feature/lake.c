@@ -228,6 +228,7 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct feature_pit_opts o = { NULL };
 	struct feature_pit_request *reqs = NULL;
+	json_t *groups = NULL;
 	size_t nreqs = 0, cap = 0;
 	const char *output = NULL, *memory = DEFAULT_MEMORY;
 	uint64_t mem;
@@ -284,6 +285,9 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 		ret = cli_usage(cli, usage_dataset, "%s", err.msg);
 	if (ret == 0)
 		ret = cli_store(cli, &st);
+	if (ret == 0 && output &&
+	    feature_lineage_state(st, reqs, nreqs, &groups, &err) < 0)
+		ret = cli_fail(cli, &err);
 	if (ret == 0) {
 		o.requests = reqs;
 		o.nrequests = nreqs;
@@ -293,7 +297,12 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 		     feature_pit_dataset(st, &o, &err)) < 0)
 			ret = cli_fail(cli, &err);
 	}
+	/* The groups' states were taken before the join read them. */
+	if (ret == 0 && output && feature_lineage_record(st, output, groups,
+							 o.as_of_us, &err) < 0)
+		ret = cli_fail(cli, &err);
 out:
+	json_decref(groups);
 	for (size_t i = 0; i < nreqs; i++)
 		feature_pit_request_release(&reqs[i]);
 	free(reqs);

@@ -41,6 +41,37 @@ static const char *str_or_dash(const json_t *obj, const char *key)
 	return s ? s : "-";
 }
 
+/* "features:" lines: each group a training dataset was built from, in
+ * the state it had (see registry_features_lineage). */
+static void print_features(const json_t *features)
+{
+	const json_t *f, *g;
+	size_t i, j;
+
+	json_array_foreach(features, i, f) {
+		const json_t *groups = json_object_get(f, "groups");
+
+		if (!json_is_array(groups)) {
+			printf("%-12s %s state %s (read by step %s)\n",
+			       "features:", str_or_dash(f, "group"),
+			       str_or_dash(f, "state"), str_or_dash(f, "step"));
+			continue;
+		}
+		json_array_foreach(groups, j, g)
+			printf("%-12s %s in %s: data version %"
+			       JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
+			       " records, last ingest %s (dataset %s %s)\n",
+			       "features:", str_or_dash(g, "group"),
+			       str_or_dash(g, "environment"),
+			       json_integer_value(json_object_get(g,
+							"data_version")),
+			       json_integer_value(json_object_get(g,
+							"records")),
+			       str_or_dash(g, "last_ingest"),
+			       str_or_dash(f, "dataset"), str_or_dash(f, "hash"));
+	}
+}
+
 static void print_lineage(const json_t *r)
 {
 	const json_t *lin = json_object_get(r, "lineage");
@@ -66,6 +97,7 @@ static void print_lineage(const json_t *r)
 	json_array_foreach(json_object_get(lin, "datasets"), i, v)
 		print_pair("dataset:", str_or_dash(v, "path"),
 			   str_or_dash(v, "hash"));
+	print_features(json_object_get(lin, "features"));
 	if (json_is_object(train)) {
 		printf("%-12s run/%s/%s\n", "trained by:",
 		       str_or_dash(train, "run_id"),

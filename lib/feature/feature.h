@@ -348,4 +348,59 @@ int feature_ddl_print(struct buf *out, const struct store *st,
 	      const struct feature_group *g, enum feature_ddl_engine engine,
 	      const char *schema, struct mlops_err *err);
 
+/* lineage.c: which feature data a training dataset was built from,
+ * recorded by `mlops-feature dataset -o FILE` in the feature_dataset
+ * table and looked up by the hash of the file. */
+
+/* The state of each group the requests name (once each), taken before
+ * the dataset reads them: an array of {group, environment, state (see
+ * feature_data_state), data_version, records, online_records,
+ * last_ingest (absent before the first)}. A new reference in *out. */
+int feature_lineage_state(struct store *st,
+			  const struct feature_pit_request *reqs, size_t n,
+			  json_t **out, struct mlops_err *err);
+/* Record that the complete file at path (hashed here) was built from
+ * groups (feature_lineage_state's) as of as_of_us (INT64_MAX: all the
+ * data); audited as "feature.dataset". */
+int feature_lineage_record(struct store *st, const char *path,
+			   const json_t *groups, int64_t as_of_us,
+			   struct mlops_err *err);
+/* The newest record of a dataset whose SHA-256 is hash: 1 with *out =
+ * {dataset (its path), hash, groups, built, as_of (when given)}, a new
+ * reference; 0 when there is none. */
+int feature_lineage_lookup(struct store *st, const char *hash, json_t **out,
+			   struct mlops_err *err);
+
+/* replica.c: copying a group's data to another store (`mlops sync`):
+ * the definition (the group is made there when missing; one defined
+ * otherwise is MLOPS_ENOTFOUND, a conflict), the offline files the
+ * receiver does not list, each copied whole and installed by rename, and
+ * the online records newer than the receiver's, in one transaction of
+ * the receiver audited as "feature.import", with an event of
+ * FEATURE_REPLICA_EVENT_TYPE. Copying again changes nothing; a copy
+ * killed half way is finished by the next. */
+#define FEATURE_REPLICA_EVENT_TYPE "Feature Group Data Imported"
+struct feature_replica_opts {
+	int64_t since_us;	/* only what was written since; INT64_MIN:
+				 * everything */
+	json_t *detail;		/* the audit record's detail (borrowed, may
+				 * be NULL): where the data came from */
+	/* Called in the receiver's transaction for each file copied, with
+	 * its path in the store, SHA-256 and size; may be NULL. */
+	int (*on_file)(struct store *to, const char *path, const char *hash,
+		       uint64_t bytes, void *arg, struct mlops_err *err);
+	void *arg;
+};
+struct feature_replica_result {
+	int created;		/* the receiver had no such group */
+	int64_t files;		/* offline files copied */
+	int64_t present;	/* offline files the receiver had */
+	int64_t records;	/* online records applied */
+	uint64_t bytes;		/* bytes of the files copied */
+};
+int feature_replica_copy(struct store *from, struct store *to,
+			 const char *name,
+			 const struct feature_replica_opts *o,
+			 struct feature_replica_result *res,
+			 struct mlops_err *err);
 #endif

@@ -319,9 +319,10 @@ int registry_card_set_status(struct store *st, const char *group,
 			      revision, err);
 }
 
-int registry_card_insert_revisions(struct store *st, const char *group,
-				   int64_t version, const json_t *revisions,
-				   struct mlops_err *err)
+/* Insert revisions[first...] as revisions first + 1, ... */
+static int insert_from(struct store *st, const char *group, int64_t version,
+		       const json_t *revisions, size_t first,
+		       struct mlops_err *err)
 {
 	const json_t *r;
 	size_t i;
@@ -330,6 +331,8 @@ int registry_card_insert_revisions(struct store *st, const char *group,
 	json_array_foreach(revisions, i, r) {
 		int64_t t;
 
+		if (i < first)
+			continue;
 		ret = time_parse(jsonio_str(r, "time"), &t, err);
 		if (ret == 0)
 			ret = insert(st, group, version, (int64_t)i + 1,
@@ -341,4 +344,72 @@ int registry_card_insert_revisions(struct store *st, const char *group,
 			return ret;
 	}
 	return 0;
+}
+
+int registry_card_insert_revisions(struct store *st, const char *group,
+				   int64_t version, const json_t *revisions,
+				   struct mlops_err *err)
+{
+	return insert_from(st, group, version, revisions, 0, err);
+}
+
+/* In a transaction: append what theirs has beyond ours; *added gets how
+ * many, REGISTRY_CARD_DIVERGED when ours is not where theirs began. */
+static int catch_up_txn(struct store *st, const char *group,
+			int64_t version, const json_t *theirs,
+			int64_t *added, struct mlops_err *err)
+{
+	json_t *ours = NULL;
+	size_t n;
+	int ret = store_begin(st, err);
+
+	if (ret == 0)
+		ret = registry_card_revisions(st, group, version, &ours, err);
+	if (ret < 0)
+		goto out;
+	n = json_array_size(ours);
+	for (size_t i = 0; i < n; i++)
+		if (i >= json_array_size(theirs) ||
+		    !json_equal(json_array_get(ours, i),
+				json_array_get(theirs, i))) {
+			ret = REGISTRY_CARD_DIVERGED;
+			goto out;
+		}
+	*added = (int64_t)(json_array_size(theirs) - n);
+	if (*added == 0)
+		goto out;
+	ret = insert_from(st, group, version, theirs, n, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+out:
+	store_rollback(st);
+	json_decref(ours);
+	return ret;
+}
+
+int registry_card_catch_up(struct store *st, const char *group,
+			   int64_t version, const json_t *theirs,
+			   int64_t *added, struct mlops_err *err)
+{
+	char *name = xasprintf("%s/%" PRId64, group, version);
+	struct audit_entry e = { "registry.card.import", name, "success",
+				 NULL };
+	int ret = registry_modelcard_check_revisions(theirs, name, err);
+
+	*added = 0;
+	if (ret == 0)
+		ret = audit_intend(st, e.action, name, err);
+	if (ret == 0)
+		ret = catch_up_txn(st, group, version, theirs, added, err);
+	if (ret == 0 && *added) {
+		e.detail = json_pack("{s:I}", "revisions", (json_int_t)*added);
+		ret = audit_done(st, ret, &e, err);
+	} else if (ret >= 0) {
+		audit_cancel(st);
+	} else {
+		ret = audit_done(st, ret, &e, err);
+	}
+	json_decref(e.detail);
+	free(name);
+	return ret;
 }

@@ -68,4 +68,14 @@ const char *registry_duplicate_name(const char *const *names, size_t n);
 /* "registry:GROUP/N", the owner of a version's blobs; the caller frees. */
 char *registry_ref_owner(const char *group, int64_t version);
 
+/* features.c: the feature data the version's training data was built
+ * from, for its lineage: an array of {dataset, hash, groups, built,
+ * as_of?, step?} (a dataset `mlops-feature dataset -o` recorded) and
+ * {group, state, step?} (a group a step read directly); empty when
+ * nothing is known. lineage (may be NULL) is the version's, artifacts
+ * the files being registered. A new reference in *out. */
+int registry_features_lineage(struct store *st, const json_t *lineage,
+			      const char *const *artifact_paths, size_t n,
+			      json_t **out, struct mlops_err *err);
+
 #endif

@@ -489,11 +489,28 @@ int registry_register(struct store *st, const struct registry_new_version *nv,
 		      int64_t *version, struct mlops_err *err)
 {
 	struct audit_entry e = { "registry.register", NULL, "success", NULL };
+	struct registry_new_version with = *nv;
+	json_t *features = NULL, *lineage = NULL;
 	char *name = NULL;
 	int ret = audit_intend(st, e.action, nv->group, err);
 
+	/* The feature data behind the training data, found where this
+	 * store knows it, goes into the lineage that travels. */
 	if (ret == 0)
-		ret = registry_register_version(st, nv, version, err);
+		ret = registry_features_lineage(st, nv->lineage,
+						nv->artifact_paths,
+						nv->nartifacts, &features,
+						err);
+	if (ret == 0 && json_array_size(features)) {
+		lineage = nv->lineage ? json_deep_copy(nv->lineage) :
+			json_object();
+		json_object_set(lineage, "features", features);
+		with.lineage = lineage;
+	}
+	json_decref(features);
+	if (ret == 0)
+		ret = registry_register_version(st, &with, version, err);
+	json_decref(lineage);
 	if (ret == REGISTRY_ALREADY) {
 		/* A retried pipeline step: nothing changed, nothing to
 		 * audit. */

@@ -329,6 +329,22 @@ int registry_group_list(struct store *st, struct registry_group **out,
 
 /* ---- versions ---- */
 
+int registry_version_same(const struct registry_version *a,
+			  const struct registry_version *b)
+{
+	if (strcmp(a->group, b->group) != 0 || a->version != b->version ||
+	    strcmp(a->framework, b->framework) != 0 ||
+	    a->nartifacts != b->nartifacts ||
+	    !json_equal(a->metrics, b->metrics) ||
+	    !json_equal(a->params, b->params))
+		return 0;
+	for (size_t i = 0; i < a->nartifacts; i++)
+		if (strcmp(a->artifacts[i].name, b->artifacts[i].name) != 0 ||
+		    strcmp(a->artifacts[i].hash, b->artifacts[i].hash) != 0)
+			return 0;
+	return 1;
+}
+
 void registry_version_free(struct registry_version *mv)
 {
 	if (!mv)

@@ -170,6 +170,11 @@ int registry_version_get(struct store *st, const char *group,
 			 int64_t version, struct registry_version **out,
 			 struct mlops_err *err);
 void registry_version_free(struct registry_version *mv);
+/* 1 when a and b are the same version: group, number, framework,
+ * metrics, params and artifacts (names and hashes, in order), as an
+ * import judges a version it finds already there; else 0. */
+int registry_version_same(const struct registry_version *a,
+			  const struct registry_version *b);
 
 /* The versions of group, oldest first, only those with status when it is
  * not NULL; *out is an array of *n pointers, freed with
@@ -269,6 +274,13 @@ int registry_transfer_export(struct store *st,
 int registry_transfer_import(struct store *st, int fd, const char *stream,
 		    const char *status, uint64_t max_size, char **group,
 		    int64_t *version, int *unchanged, struct mlops_err *err);
+/* registry_transfer_import, with detail (borrowed, may be NULL) added to
+ * the detail of its audit record: what a sync knows of the version's
+ * past in the store it came from. */
+int registry_transfer_import_with(struct store *st, int fd,
+		    const char *stream, const char *status, uint64_t max_size,
+		    const json_t *detail, char **group, int64_t *version,
+		    int *unchanged, struct mlops_err *err);
 
 /* card.c: the model card of each registered version, kept as
  * immutable revisions: every change (create, a field edit, a status
@@ -311,6 +323,18 @@ int registry_card_revisions(struct store *st, const char *group,
 int registry_card_insert_revisions(struct store *st, const char *group,
 				   int64_t version, const json_t *revisions,
 				   struct mlops_err *err);
+
+/* Bring the card of GROUP/version up to theirs, the revisions of the same
+ * version's card in another store (registry_card_revisions' array, from
+ * a sync): when this store's revisions are the first of theirs, append
+ * the rest in one transaction, audited as "registry.card.import". *added
+ * gets how many (0: nothing to do, nothing recorded). When this store's
+ * card has revisions of its own, nothing changes and the result is
+ * REGISTRY_CARD_DIVERGED. */
+#define REGISTRY_CARD_DIVERGED 1
+int registry_card_catch_up(struct store *st, const char *group,
+			   int64_t version, const json_t *theirs,
+			   int64_t *added, struct mlops_err *err);
 
 /* baseline.c: the monitoring baseline attached to a version by
  * mlops-monitor baseline --register (lib/monitor keeps it). */

@@ -634,6 +634,16 @@ int registry_transfer_import(struct store *st, int fd, const char *stream,
 		    const char *status, uint64_t max_size, char **group,
 		    int64_t *version, int *unchanged, struct mlops_err *err)
 {
+	return registry_transfer_import_with(st, fd, stream, status, max_size,
+					     NULL, group, version, unchanged,
+					     err);
+}
+
+int registry_transfer_import_with(struct store *st, int fd,
+		    const char *stream, const char *status, uint64_t max_size,
+		    const json_t *detail, char **group, int64_t *version,
+		    int *unchanged, struct mlops_err *err)
+{
 	struct audit_entry e = { "registry.import", NULL, "success", NULL };
 	char *name = NULL;
 	int ret = audit_intend(st, e.action, stream, err);
@@ -648,7 +658,8 @@ int registry_transfer_import(struct store *st, int fd, const char *stream,
 	if (ret == 0) {
 		e.resource = name = xasprintf("%s/%" PRId64, *group,
 					      *version);
-		e.detail = json_pack("{s:s}", "from", stream);
+		e.detail = detail ? json_deep_copy(detail) : json_object();
+		json_object_set_new(e.detail, "from", json_string(stream));
 	}
 	ret = audit_done(st, ret, &e, err);
 	json_decref(e.detail);

@@ -5,17 +5,6 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-deploy.sh"
 
-# wait_capture ENDPOINT N: until N records are in completed files.
-wait_capture() {
-	for i in $(seq 1 100); do
-		n=$(cat "$MLOPS_STORE"/capture/"$1"/*/*/*/*/*.jsonl 2>/dev/null | wc -l)
-		test "$n" -ge "$2" && return 0
-		sleep 0.1
-	done
-	echo >&2 "wait_capture: $n records of $1, expected $2"
-	return 1
-}
-
 test_expect_success '--capture 100 writes every request in the SageMaker format' '
 	train_model m.json &&
 	register_model churn m.json >/dev/null &&
