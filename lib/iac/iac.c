@@ -16,11 +16,12 @@
 #include "core/xalloc.h"
 #include "deploy/deploy.h"
 #include "feature/feature.h"
+#include "governance/governance.h"
 #include "iac/iac.h"
 #include "monitor/monitor.h"
 
 static const char *const kind_names[] = { "feature_group", "endpoint",
-	"schedule" };
+	"schedule", "remote" };
 
 const char *iac_kind_name(enum iac_kind k)
 {
@@ -121,6 +122,21 @@ static json_t *schedule_settings(const struct monitor_schedule *s)
 	return j;
 }
 
+static int load_remotes(struct store *st, struct actuals *a,
+			struct mlops_err *err)
+{
+	struct governance_remote *rs = NULL;
+	size_t n = 0;
+	int ret = governance_remote_list(st, &rs, &n, err);
+
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		actual_add(a, IAC_REMOTE, rs[i].name, json_pack("{s:s}",
+			   "path", rs[i].path), NULL);
+	if (ret == 0)
+		governance_remote_list_free(rs, n);
+	return ret;
+}
+
 /* Every resource of the store, by kind then name. */
 static int load_actuals(struct store *st, struct actuals *a,
 			struct mlops_err *err)
@@ -166,6 +182,8 @@ static int load_actuals(struct store *st, struct actuals *a,
 	}
 	if (ss)
 		monitor_schedule_list_free(ss, n);
+	if (ret == 0)
+		ret = load_remotes(st, a, err);
 	return ret;
 }
 
@@ -238,6 +256,23 @@ static int resolve_model(struct store *st, const struct iac_resource *r,
 	return ret;
 }
 
+/* A remote's path as `mlops remote add` keeps it: the .mlops directory
+ * of the store there, which must exist. */
+static int resolve_remote(json_t *want, const struct iac_resource *r,
+			  struct mlops_err *err)
+{
+	char *dir = NULL;
+	int ret = store_discover(&dir, json_string_value(json_object_get(want,
+				 "path")), err);
+
+	if (ret < 0)
+		return mlops_err_prefix(err, "%s: remote '%s': ", r->where,
+					r->name);
+	json_object_set_new(want, "path", json_string(dir));
+	free(dir);
+	return 0;
+}
+
 int iac_plan(struct iac_plan **out, struct store *st,
 	     const struct iac_stack *stack, int prune, struct mlops_err *err)
 {
@@ -262,6 +297,11 @@ int iac_plan(struct iac_plan **out, struct store *st,
 			json_object_set_new(want, "model",
 					    json_string(res.ref));
 			deploy_source_release(&res);
+		}
+		if (r->kind == IAC_REMOTE &&
+		    (ret = resolve_remote(want, r, err)) < 0) {
+			json_decref(want);
+			break;
 		}
 		d = diff_settings(have ? have->settings : NULL, want);
 		json_decref(want);
@@ -449,8 +489,10 @@ static int apply_one(struct store *st, const struct iac_change *c,
 			ret = drop_group(st, c->name, err);
 		else if (c->kind == IAC_ENDPOINT)
 			ret = deploy_endpoint_delete(st, c->name, err);
-		else
+		else if (c->kind == IAC_SCHEDULE)
 			ret = monitor_schedule_delete(st, c->name, err);
+		else
+			ret = governance_remote_rm(st, c->name, err);
 	}
 	if (ret < 0 || c->action == IAC_DELETE)
 		return ret;
@@ -458,7 +500,10 @@ static int apply_one(struct store *st, const struct iac_change *c,
 		return feature_create(st, c->want->group, err);
 	if (c->kind == IAC_ENDPOINT)
 		return apply_endpoint(st, c, err);
-	return create_schedule(st, c->want, err);
+	if (c->kind == IAC_SCHEDULE)
+		return create_schedule(st, c->want, err);
+	return governance_remote_add(st, c->name, json_string_value(
+		json_object_get(c->want->settings, "path")), err);
 }
 
 int iac_apply(struct store *st, struct iac_plan *plan, struct mlops_err *err)
@@ -491,7 +536,7 @@ static void put_json(struct buf *out, const json_t *v)
 int iac_export(struct store *st, struct buf *out, struct mlops_err *err)
 {
 	static const char *const sections[] = { "feature_groups",
-		"endpoints", "monitoring" };
+		"endpoints", "monitoring", "remotes" };
 	struct actuals a = { 0 };
 	int ret = load_actuals(st, &a, err);
 
@@ -532,7 +577,9 @@ int iac_export(struct store *st, struct buf *out, struct mlops_err *err)
 				buf_addstr(out, "  ");
 				put_json(out, name);
 				buf_addstr(out, ": ");
-				put_json(out, r->settings);
+				put_json(out, k == IAC_REMOTE ?
+					 json_object_get(r->settings, "path") :
+					 r->settings);
 			}
 			buf_addch(out, '\n');
 			json_decref(name);

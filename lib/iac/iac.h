@@ -1,6 +1,6 @@
 /* iac.h - infrastructure as code: a YAML stack file (man 5 mlops-stack)
- * declares the feature groups, endpoints and monitoring schedules a store
- * should hold; iac_plan compares it with the store, iac_apply makes the
+ * declares the feature groups, endpoints, monitoring schedules and
+ * remotes a store should hold; iac_plan compares it with the store, iac_apply makes the
  * store match through each owning domain's library functions (so the
  * same validation, audit records and events as their programs), and
  * iac_export describes a store as a stack.
@@ -9,7 +9,8 @@
  * canonical form (durations as "60s", a model as "GROUP/N"), so that
  * plans, diffs and exports are one comparison of two objects.
  *
- * The public header of lib/iac (it uses feature, deploy and monitor). */
+ * The public header of lib/iac (it uses feature, deploy, monitor and
+ * governance). */
 #ifndef MLOPS_IAC_H
 #define MLOPS_IAC_H
 #include <stddef.h>
@@ -23,9 +24,12 @@
 /* The kinds, in the order apply creates them (and deletes them in
  * reverse): a schedule names an endpoint, an endpoint may serve what a
  * group fed. */
-enum iac_kind { IAC_FEATURE_GROUP, IAC_ENDPOINT, IAC_SCHEDULE, IAC_NKINDS };
+enum iac_kind {
+	IAC_FEATURE_GROUP, IAC_ENDPOINT, IAC_SCHEDULE, IAC_REMOTE,
+	IAC_NKINDS
+};
 
-/* "feature_group", "endpoint", "schedule". */
+/* "feature_group", "endpoint", "schedule", "remote". */
 const char *iac_kind_name(enum iac_kind k);
 
 struct iac_resource {

@@ -21,6 +21,7 @@
 #include "core/xalloc.h"
 #include "deploy/deploy.h"
 #include "feature/feature.h"
+#include "governance/governance.h"
 #include "iac/iac.h"
 
 #define IAC_STACK_MAX_DEPTH 16
@@ -356,6 +357,37 @@ static int add_named(struct entries *l, enum iac_kind kind,
 	return 0;
 }
 
+/* remotes: {NAME: PATH}, a path relative to the stack file (which plan
+ * resolves to the .mlops directory, as `mlops remote add` does). */
+static int add_remotes(struct entries *l, const struct spec_doc *doc,
+		       const struct spec_node *map, struct mlops_err *err)
+{
+	int ret;
+
+	if ((ret = spec_expect(doc, map, SPEC_MAP, "'remotes'", err)) < 0 ||
+	    (ret = no_duplicates(doc, map, err)) < 0)
+		return ret;
+	for (size_t i = 0; i < map->n; i++) {
+		const struct spec_node *k = map->keys[i], *v = map->items[i];
+		struct entry *e;
+		char *p, *abs;
+
+		if (!governance_remote_valid_name(k->value))
+			return spec_error(doc, k, MLOPS_EINPUT, err, "'%s' is "
+					  "not a valid remote name", k->value);
+		if ((ret = spec_expect(doc, v, SPEC_SCALAR, "a remote's path",
+				       err)) < 0)
+			return ret;
+		e = entry_get(l, IAC_REMOTE, k->value, doc, k);
+		p = stack_path(doc, v->value);
+		abs = fs_path_absolute(p);
+		json_object_set_new(e->r.settings, "path", json_string(abs));
+		free(abs);
+		free(p);
+	}
+	return 0;
+}
+
 /* The resource sections of a file or an overlay. */
 static int add_sections(struct entries *l, const struct spec_doc *doc,
 			const struct spec_node *map, struct mlops_err *err)
@@ -377,6 +409,9 @@ static int add_sections(struct entries *l, const struct spec_doc *doc,
 	if ((v = spec_get(map, "monitoring")) &&
 	    (ret = add_named(l, IAC_SCHEDULE, doc, v, err)) < 0)
 		return ret;
+	if ((v = spec_get(map, "remotes")) &&
+	    (ret = add_remotes(l, doc, v, err)) < 0)
+		return ret;
 	return 0;
 }
 
@@ -385,9 +420,10 @@ static int load_file(struct loader *ld, struct entries *l, const char *path,
 		     int depth, struct mlops_err *err)
 {
 	static const char *const keys[] = { "environment", "include",
-		"feature_groups", "endpoints", "monitoring", "overlays", NULL };
+		"feature_groups", "endpoints", "monitoring", "remotes",
+		"overlays", NULL };
 	static const char *const overlay_keys[] = { "feature_groups",
-		"endpoints", "monitoring", NULL };
+		"endpoints", "monitoring", "remotes", NULL };
 	struct mlops_err sub = MLOPS_ERR_INIT;
 	struct spec_doc *doc = NULL;
 	const struct spec_node *root, *v;
@@ -459,6 +495,7 @@ static int finish_entry(struct entry *e, struct mlops_err *err)
 
 	switch (e->r.kind) {
 	case IAC_FEATURE_GROUP:
+	case IAC_REMOTE:
 		return 0;
 	case IAC_ENDPOINT:
 		if (!e->r.model)
@@ -488,7 +525,7 @@ static int finish_entry(struct entry *e, struct mlops_err *err)
 				    json_integer((json_int_t)
 						 e->set.max_payload));
 		return 0;
-	default:
+	default:	/* IAC_SCHEDULE */
 		if (!json_object_get(s, "endpoint") ||
 		    !json_object_get(s, "baseline"))
 			return spec_error(e->doc, e->at, MLOPS_EINPUT, err,
