@@ -154,8 +154,9 @@ static int load_actuals(struct store *st, struct actuals *a,
 		const struct deploy_endpoint *e = eps[i];
 		char *loss = NULL;
 
-		if ((e->requests > 0 && e->stats_us >= hour_ago) ||
-		    e->last_cold_start_us >= hour_ago)
+		/* The counters a gateway wrote back in the last hour
+		 * show requests: it served then. */
+		if (e->requests > 0 && e->stats_us >= hour_ago)
 			loss = xasprintf("endpoint '%s' served requests in the "
 					 "last hour", e->name);
 		actual_add(a, IAC_ENDPOINT, e->name, endpoint_settings(e),

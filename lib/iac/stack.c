@@ -388,6 +388,20 @@ static int add_remotes(struct entries *l, const struct spec_doc *doc,
 	return 0;
 }
 
+/* map[key], or NULL when absent or left empty ("endpoints:" alone, or
+ * ~ or null): an empty section declares nothing. */
+static const struct spec_node *section(const struct spec_node *map,
+				       const char *key)
+{
+	const struct spec_node *v = spec_get(map, key);
+
+	if (v && v->kind == SPEC_SCALAR && v->plain &&
+	    (!v->value[0] || strcmp(v->value, "~") == 0 ||
+	     strcmp(v->value, "null") == 0))
+		return NULL;
+	return v;
+}
+
 /* The resource sections of a file or an overlay. */
 static int add_sections(struct entries *l, const struct spec_doc *doc,
 			const struct spec_node *map, struct mlops_err *err)
@@ -395,7 +409,7 @@ static int add_sections(struct entries *l, const struct spec_doc *doc,
 	const struct spec_node *v;
 	int ret;
 
-	if ((v = spec_get(map, "feature_groups"))) {
+	if ((v = section(map, "feature_groups"))) {
 		if ((ret = spec_expect(doc, v, SPEC_SEQ, "'feature_groups'",
 				       err)) < 0)
 			return ret;
@@ -403,13 +417,13 @@ static int add_sections(struct entries *l, const struct spec_doc *doc,
 			if ((ret = add_group(l, doc, v->items[i], err)) < 0)
 				return ret;
 	}
-	if ((v = spec_get(map, "endpoints")) &&
+	if ((v = section(map, "endpoints")) &&
 	    (ret = add_named(l, IAC_ENDPOINT, doc, v, err)) < 0)
 		return ret;
-	if ((v = spec_get(map, "monitoring")) &&
+	if ((v = section(map, "monitoring")) &&
 	    (ret = add_named(l, IAC_SCHEDULE, doc, v, err)) < 0)
 		return ret;
-	if ((v = spec_get(map, "remotes")) &&
+	if ((v = section(map, "remotes")) &&
 	    (ret = add_remotes(l, doc, v, err)) < 0)
 		return ret;
 	return 0;
