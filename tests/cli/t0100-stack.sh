@@ -345,9 +345,16 @@ test_expect_success 'usage errors exit 2 and touch nothing' '
 '
 
 test_expect_success 'the README section on stacks runs as written' '
-	readme_examples "Environments as code" >ex.sh &&
-	test -s ex.sh &&
-	bash -e ex.sh
+	readme_examples "Environments as code: mlops plan and mlops apply" \
+		>ex.sh &&
+	test $(wc -l <ex.sh) -gt 20 &&
+	env -u MLOPS_STORE bash -e ex.sh >out 2>&1 &&
+	sed -n "s/^# //p" ex.sh >expect &&
+	test $(wc -l <expect) -ge 6 &&
+	while IFS= read -r line; do
+		grep -qxF -- "$line" out ||
+		{ echo "not in the output: $line"; return 1; }
+	done <expect
 '
 
 test_done
