@@ -136,7 +136,8 @@ static const struct cli_verb verbs[] = {
 	  config_verbs },
 	{ "audit", NULL, usage_audit, "show and verify the audit trail",
 	  audit_verbs },
-	{ "event", NULL, usage_event, "show and put events", event_verbs },
+	{ "event", NULL, usage_event, "events, and rules that react to them",
+	  event_verbs },
 	{ "remote", NULL, usage_remote, "name other environments' stores",
 	  remote_verbs },
 	{ "sync", cmd_sync, usage_sync, "copy a model, features or captured "
