@@ -21,7 +21,7 @@
 #include "monitor/monitor.h"
 
 static const char *const kind_names[] = { "feature_group", "endpoint",
-	"schedule", "remote" };
+	"schedule", "rule", "remote" };
 
 const char *iac_kind_name(enum iac_kind k)
 {
@@ -122,6 +122,55 @@ static json_t *schedule_settings(const struct monitor_schedule *s)
 	return j;
 }
 
+/* A rule as the stack describes it, from governance_rule_list's JSON. */
+static json_t *rule_settings(const json_t *r)
+{
+	int64_t backoff_us = (int64_t)(json_number_value(json_object_get(r,
+				       "backoff")) * TIME_US_PER_SEC + 0.5);
+	char *backoff = iac_stack_duration(backoff_us);
+	const json_t *desc = json_object_get(r, "description");
+	json_t *s = json_pack("{s:O,s:O,s:O,s:s,s:O}",
+			      "pattern", json_object_get(r, "pattern"),
+			      "target", json_object_get(r, "target"),
+			      "retries", json_object_get(r, "retries"),
+			      "backoff", backoff,
+			      "enabled", json_object_get(r, "enabled"));
+
+	if (json_is_string(desc))
+		json_object_set(s, "description", (json_t *)desc);
+	free(backoff);
+	return s;
+}
+
+static int load_rules(struct store *st, struct actuals *a,
+		      struct mlops_err *err)
+{
+	json_t *rules = NULL, *r;
+	size_t i;
+	int ret = governance_rule_list(st, &rules, err);
+
+	if (ret < 0)
+		return ret;
+	json_array_foreach(rules, i, r) {
+		json_int_t dead = json_integer_value(json_object_get(r,
+						     "deadLetters"));
+		json_int_t pending = json_integer_value(json_object_get(r,
+							"pending"));
+		char *loss = NULL;
+
+		if (dead + pending > 0)
+			loss = xasprintf("rule '%s' has %lld dead letters and "
+					 "%lld pending deliveries",
+					 json_string_value(json_object_get(r,
+					 "name")), (long long)dead,
+					 (long long)pending);
+		actual_add(a, IAC_RULE, json_string_value(json_object_get(r,
+			   "name")), rule_settings(r), loss);
+	}
+	json_decref(rules);
+	return 0;
+}
+
 static int load_remotes(struct store *st, struct actuals *a,
 			struct mlops_err *err)
 {
@@ -183,6 +232,8 @@ static int load_actuals(struct store *st, struct actuals *a,
 	}
 	if (ss)
 		monitor_schedule_list_free(ss, n);
+	if (ret == 0)
+		ret = load_rules(st, a, err);
 	if (ret == 0)
 		ret = load_remotes(st, a, err);
 	return ret;
@@ -314,7 +365,9 @@ int iac_plan(struct iac_plan **out, struct store *st,
 			       r->kind, r->name);
 		c->diff = d;
 		c->want = r;
-		c->replace = have && r->kind != IAC_ENDPOINT;
+		c->replace = have && r->kind != IAC_ENDPOINT &&
+			!(r->kind == IAC_RULE && json_object_size(d) == 1 &&
+			  json_object_get(d, "enabled"));
 		if (c->replace && have->loss)
 			c->loss = xstrdup(have->loss);
 	}
@@ -452,6 +505,30 @@ static int create_schedule(struct store *st, const struct iac_resource *r,
 	return ret;
 }
 
+static int add_rule(struct store *st, const struct iac_resource *res,
+		    struct mlops_err *err)
+{
+	const json_t *s = res->settings;
+	struct governance_rule r;
+	int ret;
+
+	governance_rule_init(&r);
+	r.name = xstrdup(res->name);
+	r.pattern = json_deep_copy(json_object_get(s, "pattern"));
+	r.target = xstrdup(json_string_value(json_object_get(s, "target")));
+	r.retries = json_integer_value(json_object_get(s, "retries"));
+	r.enabled = json_is_true(json_object_get(s, "enabled"));
+	if (json_object_get(s, "description"))
+		r.description = xstrdup(json_string_value(json_object_get(s,
+					"description")));
+	ret = time_parse_duration(json_string_value(json_object_get(s,
+				  "backoff")), &r.backoff_us, err);
+	if (ret == 0)
+		ret = governance_rule_add(st, &r, err);
+	governance_rule_release(&r);
+	return ret;
+}
+
 static int apply_endpoint(struct store *st, const struct iac_change *c,
 			  struct mlops_err *err)
 {
@@ -492,6 +569,8 @@ static int apply_one(struct store *st, const struct iac_change *c,
 			ret = deploy_endpoint_delete(st, c->name, err);
 		else if (c->kind == IAC_SCHEDULE)
 			ret = monitor_schedule_delete(st, c->name, err);
+		else if (c->kind == IAC_RULE)
+			ret = governance_rule_rm(st, c->name, err);
 		else
 			ret = governance_remote_rm(st, c->name, err);
 	}
@@ -503,6 +582,12 @@ static int apply_one(struct store *st, const struct iac_change *c,
 		return apply_endpoint(st, c, err);
 	if (c->kind == IAC_SCHEDULE)
 		return create_schedule(st, c->want, err);
+	if (c->kind == IAC_RULE && c->action == IAC_UPDATE && !c->replace)
+		return governance_rule_set_enabled(st, c->name,
+			json_is_true(json_object_get(c->want->settings,
+						     "enabled")), err);
+	if (c->kind == IAC_RULE)
+		return add_rule(st, c->want, err);
 	return governance_remote_add(st, c->name, json_string_value(
 		json_object_get(c->want->settings, "path")), err);
 }
@@ -537,7 +622,7 @@ static void put_json(struct buf *out, const json_t *v)
 int iac_export(struct store *st, struct buf *out, struct mlops_err *err)
 {
 	static const char *const sections[] = { "feature_groups",
-		"endpoints", "monitoring", "remotes" };
+		"endpoints", "monitoring", "rules", "remotes" };
 	struct actuals a = { 0 };
 	int ret = load_actuals(st, &a, err);
 
@@ -574,6 +659,22 @@ int iac_export(struct store *st, struct buf *out, struct mlops_err *err)
 				buf_addstr(out, "  - ");
 				put_json(out, g);
 				json_decref(g);
+			} else if (k == IAC_RULE) {
+				/* The pattern as its JSON text, which is
+				 * how a stack gives it inline. */
+				json_t *rule = json_deep_copy(r->settings);
+				char *text = json_dumps(json_object_get(rule,
+					"pattern"), JSON_COMPACT |
+					JSON_SORT_KEYS);
+
+				json_object_set_new(rule, "pattern",
+						    json_string(text));
+				free(text);
+				buf_addstr(out, "  ");
+				put_json(out, name);
+				buf_addstr(out, ": ");
+				put_json(out, rule);
+				json_decref(rule);
 			} else {
 				buf_addstr(out, "  ");
 				put_json(out, name);

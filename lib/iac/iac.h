@@ -1,6 +1,6 @@
 /* iac.h - infrastructure as code: a YAML stack file (man 5 mlops-stack)
- * declares the feature groups, endpoints, monitoring schedules and
- * remotes a store should hold; iac_plan compares it with the store, iac_apply makes the
+ * declares the feature groups, endpoints, monitoring schedules, event
+ * rules and remotes a store should hold; iac_plan compares it with the store, iac_apply makes the
  * store match through each owning domain's library functions (so the
  * same validation, audit records and events as their programs), and
  * iac_export describes a store as a stack.
@@ -25,11 +25,11 @@
  * reverse): a schedule names an endpoint, an endpoint may serve what a
  * group fed. */
 enum iac_kind {
-	IAC_FEATURE_GROUP, IAC_ENDPOINT, IAC_SCHEDULE, IAC_REMOTE,
+	IAC_FEATURE_GROUP, IAC_ENDPOINT, IAC_SCHEDULE, IAC_RULE, IAC_REMOTE,
 	IAC_NKINDS
 };
 
-/* "feature_group", "endpoint", "schedule", "remote". */
+/* "feature_group", "endpoint", "schedule", "rule", "remote". */
 const char *iac_kind_name(enum iac_kind k);
 
 struct iac_resource {
@@ -78,11 +78,13 @@ struct iac_change {
 	/* Each changed setting: {KEY: [OLD, NEW]} (null for absent); for a
 	 * create or a delete, every setting against null. Owned. */
 	json_t *diff;
-	/* An update of a group or a schedule replaces it (drop, create). */
+	/* An update of a group, a schedule, a remote or a rule (beyond
+	 * enabling it) replaces it (drop, create). */
 	int replace;
 	/* Why the change loses data (a group with records, an endpoint
-	 * that served in the last hour, a schedule with executions), or
-	 * NULL when it does not. */
+	 * that served in the last hour, a schedule with executions, a rule
+	 * with dead letters or pending deliveries), or NULL when it does
+	 * not. */
 	char *loss;
 	const struct iac_resource *want;	/* borrowed; NULL: delete */
 	enum iac_state state;

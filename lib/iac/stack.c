@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "core/fs.h"
+#include "core/jsonio.h"
+#include "core/bounds.h"
 #include "core/parse.h"
 #include "core/spec.h"
 #include "core/time.h"
@@ -312,6 +314,116 @@ static int no_duplicates(const struct spec_doc *doc,
 	return 0;
 }
 
+/* A rule's pattern: the pattern's JSON text, or a file holding it
+ * (relative to the stack file). */
+static int rule_pattern(const struct spec_doc *doc, const struct spec_node *v,
+			json_t **out, struct mlops_err *err)
+{
+	struct buf text = BUF_INIT;
+	char *path;
+	int ret;
+
+	if (v->value[0] == '{') {
+		/* A block scalar starts on the line after its key. */
+		ret = jsonio_parse_at(out, v->value, strlen(v->value),
+				      doc->name, v->plain ? v->line :
+				      v->line + 1, err);
+		if (ret == 0 && (ret = governance_pattern_check(*out,
+						doc->name, err)) < 0)
+			json_decref(*out);
+		return ret;
+	}
+	path = stack_path(doc, v->value);
+	if (!fs_exists(path))
+		ret = spec_error(doc, v, MLOPS_EINPUT, err, "pattern file '%s' "
+				 "does not exist", path);
+	else if ((ret = buf_read_file(&text, path, MLOPS_MAX_SPEC,
+					    err)) == 0)
+		ret = governance_pattern_parse(out, text.s, text.len, path,
+					       err);
+	buf_release(&text);
+	free(path);
+	return ret;
+}
+
+/* A rule file's settings (from: FILE or a shipped rule's NAME). */
+static int rule_from(struct entry *e, const struct spec_doc *doc,
+		     const struct spec_node *v, struct mlops_err *err)
+{
+	struct mlops_err sub = MLOPS_ERR_INIT;
+	struct governance_rule r;
+	char *path = stack_path(doc, v->value);
+	const char *arg = fs_exists(path) || strchr(v->value, '/') ? path :
+		v->value;
+	json_t *s = e->r.settings;
+	char *backoff;
+	int ret;
+
+	governance_rule_init(&r);
+	ret = governance_rule_load(&r, arg, &sub);
+	free(path);
+	if (ret < 0) {
+		governance_rule_release(&r);
+		return spec_error(doc, v, ret, err, "from: %s", sub.msg);
+	}
+	backoff = iac_stack_duration(r.backoff_us);
+	json_object_set(s, "pattern", r.pattern);
+	json_object_set_new(s, "target", json_string(r.target));
+	json_object_set_new(s, "retries", json_integer(r.retries));
+	json_object_set_new(s, "backoff", json_string(backoff));
+	json_object_set_new(s, "enabled", json_boolean(r.enabled));
+	if (r.description)
+		json_object_set_new(s, "description",
+				    json_string(r.description));
+	free(backoff);
+	governance_rule_release(&r);
+	return 0;
+}
+
+/* One setting of an event rule, canonical in e's settings; "from" is
+ * read first, so that the other keys override the rule file's. */
+static int rule_key(struct entry *e, const struct spec_doc *doc,
+		    const char *key, const struct spec_node *v,
+		    struct mlops_err *err)
+{
+	struct mlops_err sub = MLOPS_ERR_INIT;
+	json_t *val = NULL;
+	int64_t n;
+	int ret, b;
+
+	if (v->kind != SPEC_SCALAR)
+		return spec_error(doc, v, MLOPS_EINPUT, err, "%s must be a "
+				  "scalar (a pattern is a file or its JSON "
+				  "text)", key);
+	if (strcmp(key, "from") == 0)
+		return rule_from(e, doc, v, err);
+	if (strcmp(key, "pattern") == 0) {
+		if ((ret = rule_pattern(doc, v, &val, err)) < 0)
+			return ret;
+	} else if (strcmp(key, "retries") == 0) {
+		if (parse_int64(v->value, 0, 100, &n, key, &sub) < 0)
+			return setting_error(doc, v, key, &sub, err);
+		val = json_integer(n);
+	} else if (strcmp(key, "backoff") == 0) {
+		char *d;
+
+		if (time_parse_duration(v->value, &n, &sub) < 0)
+			return setting_error(doc, v, key, &sub, err);
+		d = iac_stack_duration(n);
+		val = json_string(d);
+		free(d);
+	} else if (strcmp(key, "enabled") == 0) {
+		if ((b = spec_scalar_bool(v->value)) < 0)
+			return spec_error(doc, v, MLOPS_EINPUT, err, "enabled "
+					  "must be true or false");
+		val = json_boolean(b);
+	} else {
+		val = json_string(v->value);
+	}
+	json_object_set_new(e->r.settings, key, val);
+	return 0;
+}
+
 static int add_named(struct entries *l, enum iac_kind kind,
 		     const struct spec_doc *doc, const struct spec_node *map,
 		     struct mlops_err *err)
@@ -321,8 +433,12 @@ static int add_named(struct entries *l, enum iac_kind kind,
 		"idle_timeout", "timeout", "capture", "max_payload", NULL };
 	static const char *const schedule_keys[] = { "endpoint", "baseline",
 		"every", "type", "labels", "problem", "threshold", NULL };
+	static const char *const rule_keys[] = { "from", "pattern", "target",
+		"retries", "backoff", "enabled", "description", NULL };
+	const char *const *keys = kind == IAC_ENDPOINT ? endpoint_keys :
+		kind == IAC_SCHEDULE ? schedule_keys : rule_keys;
 	const char *what = kind == IAC_ENDPOINT ? "'endpoints'" :
-		"'monitoring'";
+		kind == IAC_SCHEDULE ? "'monitoring'" : "'rules'";
 	int ret;
 
 	if ((ret = spec_expect(doc, map, SPEC_MAP, what, err)) < 0 ||
@@ -334,22 +450,30 @@ static int add_named(struct entries *l, enum iac_kind kind,
 
 		if (kind == IAC_ENDPOINT ?
 		    !deploy_endpoint_valid_name(k->value) :
-		    !feature_group_valid_name(k->value))
+		    kind == IAC_SCHEDULE ?
+		    !feature_group_valid_name(k->value) : !k->value[0])
 			return spec_error(doc, k, MLOPS_EINPUT, err, "'%s' is "
 					  "not a valid %s name", k->value,
 					  iac_kind_name(kind));
 		if ((ret = spec_expect(doc, v, SPEC_MAP, k->value, err)) < 0 ||
-		    (ret = spec_check_keys(doc, v, kind == IAC_ENDPOINT ?
-					   endpoint_keys : schedule_keys,
-					   err)) < 0)
+		    (ret = spec_check_keys(doc, v, keys, err)) < 0)
 			return ret;
 		e = entry_get(l, kind, k->value, doc, k);
+		if (kind == IAC_RULE && spec_get(v, "from") &&
+		    (ret = rule_key(e, doc, "from", spec_get(v, "from"),
+				    err)) < 0)
+			return ret;
 		for (size_t j = 0; j < v->n; j++) {
-			ret = kind == IAC_ENDPOINT ?
-				endpoint_key(e, doc, v->keys[j]->value,
-					     v->items[j], err) :
-				schedule_key(e, doc, v->keys[j]->value,
-					     v->items[j], err);
+			const char *key = v->keys[j]->value;
+
+			if (kind == IAC_ENDPOINT)
+				ret = endpoint_key(e, doc, key, v->items[j],
+						   err);
+			else if (kind == IAC_SCHEDULE)
+				ret = schedule_key(e, doc, key, v->items[j],
+						   err);
+			else if (strcmp(key, "from") != 0)
+				ret = rule_key(e, doc, key, v->items[j], err);
 			if (ret < 0)
 				return ret;
 		}
@@ -423,6 +547,9 @@ static int add_sections(struct entries *l, const struct spec_doc *doc,
 	if ((v = section(map, "monitoring")) &&
 	    (ret = add_named(l, IAC_SCHEDULE, doc, v, err)) < 0)
 		return ret;
+	if ((v = section(map, "rules")) &&
+	    (ret = add_named(l, IAC_RULE, doc, v, err)) < 0)
+		return ret;
 	if ((v = section(map, "remotes")) &&
 	    (ret = add_remotes(l, doc, v, err)) < 0)
 		return ret;
@@ -434,10 +561,10 @@ static int load_file(struct loader *ld, struct entries *l, const char *path,
 		     int depth, struct mlops_err *err)
 {
 	static const char *const keys[] = { "environment", "include",
-		"feature_groups", "endpoints", "monitoring", "remotes",
-		"overlays", NULL };
+		"feature_groups", "endpoints", "monitoring", "rules",
+		"remotes", "overlays", NULL };
 	static const char *const overlay_keys[] = { "feature_groups",
-		"endpoints", "monitoring", "remotes", NULL };
+		"endpoints", "monitoring", "rules", "remotes", NULL };
 	struct mlops_err sub = MLOPS_ERR_INIT;
 	struct spec_doc *doc = NULL;
 	const struct spec_node *root, *v;
@@ -538,6 +665,24 @@ static int finish_entry(struct entry *e, struct mlops_err *err)
 		json_object_set_new(s, "max_payload",
 				    json_integer((json_int_t)
 						 e->set.max_payload));
+		return 0;
+	case IAC_RULE:
+		if (!json_object_get(s, "pattern") ||
+		    !json_object_get(s, "target"))
+			return spec_error(e->doc, e->at, MLOPS_EINPUT, err,
+					  "rule '%s' needs a pattern and a "
+					  "target (or from: a rule file)",
+					  e->r.name);
+		if (!json_object_get(s, "retries"))
+			json_object_set_new(s, "retries",
+				json_integer(GOVERNANCE_RULE_RETRIES));
+		if (!json_object_get(s, "backoff")) {
+			d = iac_stack_duration(GOVERNANCE_RULE_BACKOFF_US);
+			json_object_set_new(s, "backoff", json_string(d));
+			free(d);
+		}
+		if (!json_object_get(s, "enabled"))
+			json_object_set_new(s, "enabled", json_true());
 		return 0;
 	default:	/* IAC_SCHEDULE */
 		if (!json_object_get(s, "endpoint") ||

@@ -24,7 +24,9 @@ setup() {
 	YAML
 	printf "age,spend\n30,1.5\n40,2.5\n" >train.csv &&
 	mlops-monitor baseline --data train.csv -o base >/dev/null &&
-	mlops init prod >/dev/null
+	mlops init prod >/dev/null &&
+	mkdir -p rules &&
+	echo "{\"source\": [\"mlops.registry\"]}" >rules/approved.json
 }
 
 write_stack() {
@@ -44,6 +46,8 @@ write_stack() {
 	monitoring:
 	  churn-hourly: {endpoint: churn, baseline: base, every: 1h}
 	remotes: {prod: prod}
+	rules:
+	  deploy-approved: {pattern: rules/approved.json, target: "echo approved"}
 	YAML
 }
 
@@ -55,9 +59,13 @@ test_expect_success 'apply creates everything; a second apply changes nothing' '
 	grep "^+ endpoint churn" plan &&
 	grep "^+ schedule churn-hourly" plan &&
 	grep "^+ remote prod" plan &&
-	grep "^Plan: 5 to create, 0 to update, 0 to delete" plan &&
+	grep "^+ rule deploy-approved" plan &&
+	grep "^Plan: 6 to create, 0 to update, 0 to delete" plan &&
 	mlops apply >out &&
-	grep "Applied: 5 created" out &&
+	grep "Applied: 6 created" out &&
+	mlops event rule list --json >rules.json &&
+	jq -e "select(.name == \"deploy-approved\") |
+		.target == \"echo approved\" and .retries == 3" rules.json &&
 	mlops-feature describe orders >d && grep -i "ttl" d &&
 	mlops-deploy describe --json churn >d.json &&
 	jq -e ".settings.max_concurrency == 20 and
@@ -148,7 +156,14 @@ test_expect_success 'invalid settings fail before anything changes' '
 	write_stack &&
 	printf "overlays:\n  prod:\n    endpoints:\n      churn: {capture: many}\n" \
 		>>stack.yaml &&
-	check_broken 3 "^mlops: stack.yaml:19:.*capture: "
+	check_broken 3 "^mlops: stack.yaml:21:.*capture: " &&
+	write_stack &&
+	echo "{\"source\": \"mlops.registry\"}" >rules/approved.json &&
+	check_broken 3 "rules/approved.json.*source" &&
+	echo "{\"source\": [\"mlops.registry\"]}" >rules/approved.json &&
+	sed -i "s|pattern: rules/approved.json|pattern: rules/nope.json|" \
+		stack.yaml &&
+	check_broken 3 "^mlops: stack.yaml:17:.*pattern file .*nope.json. does not exist"
 '
 
 test_expect_success 'a missing or unapproved model fails before anything changes' '
@@ -188,7 +203,7 @@ test_expect_success 'export-stack | apply on an empty store reproduces it' '
 		MLOPS_STORE=$PWD/other/.mlops &&
 		register_model churn worker.sh exec "sh worker.sh" >/dev/null &&
 		test_expect_code 1 mlops plan -f exported.yaml >plan &&
-		grep "Plan: 5 to create, 0 to update, 0 to delete" plan &&
+		grep "Plan: 6 to create, 0 to update, 0 to delete" plan &&
 		mlops apply -f exported.yaml >/dev/null &&
 		mlops plan -f exported.yaml >plan &&
 		grep "No changes" plan &&
@@ -264,6 +279,36 @@ test_expect_success 'deleting an endpoint that served in the last hour needs --y
 	test_expect_code 4 mlops-deploy describe churn 2>err
 '
 
+test_expect_success 'a rule is disabled in place, and replaced when it changes' '
+	setup && write_stack && mlops apply >/dev/null &&
+	sed -i "s|target: \"echo approved\"}|target: \"echo approved\", enabled: false}|" \
+		stack.yaml &&
+	test_expect_code 1 mlops plan >plan &&
+	grep "^~ rule deploy-approved$" plan &&
+	grep "^    enabled: true -> false$" plan &&
+	mlops apply >/dev/null &&
+	mlops event rule list --json | jq -e "select(.name ==
+		\"deploy-approved\") | .enabled == false" &&
+	sed -i "s|echo approved|echo yes|" stack.yaml &&
+	test_expect_code 1 mlops plan >plan &&
+	grep "^~ rule deploy-approved (replaced: dropped and created)" plan &&
+	mlops apply >/dev/null &&
+	mlops event rule list --json | jq -e "select(.name ==
+		\"deploy-approved\") | .target == \"echo yes\"" &&
+	mlops plan &&
+	cat >stack2.yaml <<-\YAML &&
+	rules:
+	  staging: {from: deploy-approved-to-staging, retries: 5}
+	  inline: {pattern: "{\"source\": [\"mlops.deploy\"]}", target: "true"}
+	YAML
+	mlops apply -f stack2.yaml >/dev/null &&
+	mlops event rule list --json >rules.json &&
+	jq -se "map(select(.name == \"staging\"))[0].retries == 5" rules.json &&
+	jq -se "map(select(.name == \"inline\"))[0].pattern.source[0] ==
+		\"mlops.deploy\"" rules.json &&
+	mlops plan -f stack2.yaml
+'
+
 test_expect_success 'includes: later files override earlier ones, key by key' '
 	setup &&
 	cat >base.yaml <<-\YAML &&
@@ -324,10 +369,11 @@ test_expect_success 'an apply that fails says what was done; a second one finish
 	grep "^done: + feature_group customers" err &&
 	grep "^done: + endpoint churn" err &&
 	grep "^FAILED: + schedule churn-hourly" err &&
+	grep "^not done: + rule deploy-approved" err &&
 	grep "^not done: + remote prod" err &&
 	sed -i "s/baseline: nobase/baseline: base/" stack.yaml &&
 	test_expect_code 1 mlops plan >plan &&
-	grep "Plan: 2 to create, 0 to update, 0 to delete" plan &&
+	grep "Plan: 3 to create, 0 to update, 0 to delete" plan &&
 	mlops apply >/dev/null &&
 	mlops plan
 '
