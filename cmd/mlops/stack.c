@@ -50,6 +50,7 @@ struct stack_opts {
 	int prune, json, yes;
 };
 
+/* -1 to go on, else the exit status to stop with (0 after --help). */
 static int parse_opts(int argc, char **argv, struct cli *cli,
 		      const char *usage, struct stack_opts *o)
 {
@@ -96,7 +97,7 @@ static int parse_opts(int argc, char **argv, struct cli *cli,
 	if (optind != argc)
 		return cli_usage(cli, usage, "unexpected argument '%s'",
 				 argv[optind]);
-	return 0;
+	return -1;
 }
 
 /* Load the stack and plan it against the store. */
@@ -170,8 +171,9 @@ int cmd_plan(int argc, char **argv, struct cli *cli)
 	struct store *st;
 	int ret = parse_opts(argc, argv, cli, usage_plan, &o);
 
-	if (ret == 0)
-		ret = make_plan(cli, &o, &st, &stack, &plan);
+	if (ret >= 0)
+		return ret;
+	ret = make_plan(cli, &o, &st, &stack, &plan);
 	if (ret == 0 && o.json) {
 		json_t *j = iac_plan_json(plan);
 
@@ -212,8 +214,9 @@ int cmd_apply(int argc, char **argv, struct cli *cli)
 	struct store *st;
 	int ret = parse_opts(argc, argv, cli, usage_apply, &o);
 
-	if (ret == 0)
-		ret = make_plan(cli, &o, &st, &stack, &plan);
+	if (ret >= 0)
+		return ret;
+	ret = make_plan(cli, &o, &st, &stack, &plan);
 	if (ret == 0 && plan->n == 0)
 		print_summary(stdout, plan);
 	if (ret == 0 && plan->nloss && !o.yes) {
