@@ -56,53 +56,6 @@ static int coin(struct monitor_kll *s)
 	return (int)((s->rng * 0x2545f4914f6cdd1dull) >> 63);
 }
 
-/* Sorting doubles is the sketch's inner loop: a quicksort with the
- * comparison inlined is several times faster than qsort(3). */
-static void sort_doubles(double *a, size_t n)
-{
-	while (n > 16) {
-		double p = a[n / 2], t;
-		size_t i = 0, j = n - 1;
-
-		if (a[0] > p && a[n - 1] > p)
-			p = a[0] < a[n - 1] ? a[0] : a[n - 1];
-		else if (a[0] < p && a[n - 1] < p)
-			p = a[0] > a[n - 1] ? a[0] : a[n - 1];
-		for (;;) {
-			while (a[i] < p)
-				i++;
-			while (a[j] > p)
-				j--;
-			if (i >= j)
-				break;
-			t = a[i];
-			a[i] = a[j];
-			a[j] = t;
-			i++;
-			j--;
-		}
-		/* Recurse into the smaller part, loop on the larger. */
-		if (j + 1 < n - j - 1) {
-			sort_doubles(a, j + 1);
-			a += j + 1;
-			n -= j + 1;
-		} else {
-			sort_doubles(a + j + 1, n - j - 1);
-			n = j + 1;
-		}
-	}
-	for (size_t i = 1; i < n; i++) {
-		double v = a[i];
-		size_t j = i;
-
-		while (j > 0 && a[j - 1] > v) {
-			a[j] = a[j - 1];
-			j--;
-		}
-		a[j] = v;
-	}
-}
-
 static void level_push(struct monitor_kll_level *l, double v)
 {
 	ALLOC_GROW(l->items, l->n + 1, l->cap);
@@ -143,7 +96,7 @@ static void compress(struct monitor_kll *s)
 			grow(s);
 		l = &s->levels[h];
 		if (h == 0)
-			sort_doubles(l->items, l->n);
+			monitor_sort_doubles(l->items, l->n);
 		/* An odd item out stays (the smallest), the rest pair up;
 		 * the chosen half is gathered in place, in order. */
 		keep = l->n % 2;
@@ -164,6 +117,28 @@ void monitor_kll_add(struct monitor_kll *s, double v)
 	s->count++;
 	if (s->size >= s->max_size)
 		compress(s);
+}
+
+void monitor_kll_add_many(struct monitor_kll *s, const double *v, size_t n)
+{
+	while (n > 0) {
+		struct monitor_kll_level *l = &s->levels[0];
+		size_t take = s->max_size - s->size;
+
+		/* Up to the next compaction at once: the same sketch as
+		 * adding one at a time. */
+		if (take > n)
+			take = n;
+		ALLOC_GROW(l->items, l->n + take, l->cap);
+		memcpy(l->items + l->n, v, take * sizeof(*v));
+		l->n += take;
+		s->size += take;
+		s->count += take;
+		v += take;
+		n -= take;
+		if (s->size >= s->max_size)
+			compress(s);
+	}
 }
 
 struct witem {
@@ -324,7 +299,7 @@ int monitor_kll_from_json(struct monitor_kll *out, const json_t *j,
 	}
 	/* Keep the invariant of levels above 0 whatever wrote the file. */
 	for (h = 1; h < s.nlevels; h++)
-		sort_doubles(s.levels[h].items, s.levels[h].n);
+		monitor_sort_doubles(s.levels[h].items, s.levels[h].n);
 	*out = s;
 	return 0;
 }

@@ -54,6 +54,9 @@ struct monitor_kll {
 void monitor_kll_init(struct monitor_kll *s, unsigned k, double c);
 void monitor_kll_release(struct monitor_kll *s);
 void monitor_kll_add(struct monitor_kll *s, double v);
+/* monitor_kll_add of v[0], ..., v[n-1], in that order, in fewer steps:
+ * the sketch is the same. */
+void monitor_kll_add_many(struct monitor_kll *s, const double *v, size_t n);
 /* The estimated fraction of added items <= v (0 for an empty sketch). */
 double monitor_kll_cdf(const struct monitor_kll *s, double v);
 /* The estimated q-quantile, 0 <= q <= 1 (NaN for an empty sketch). */
@@ -69,6 +72,26 @@ int monitor_kll_from_json(struct monitor_kll *out, const json_t *j,
  * L-infinity distance Model Monitor compares with its threshold. */
 double monitor_kll_linf(const struct monitor_kll *a,
 			const struct monitor_kll *b);
+
+/* Sort n doubles ascending (sort.c): a radix sort on their bits for
+ * large n. Equal values end up together; -0.0 just before 0.0. */
+void monitor_sort_doubles(double *a, size_t n);
+/* qsort(3)'s comparison of two doubles. */
+int monitor_sort_cmp_double(const void *a, const void *b);
+
+/* Numbers in data (number.c): what a field of len bytes at s holds,
+ * MONITOR_NUMBER_INTEGRAL (optional sign and digits, as Deequ's regular
+ * expression has integers), MONITOR_NUMBER_FRACTIONAL (any other finite
+ * decimal number strtod(3) reads in full: a point, an exponent) or
+ * MONITOR_NUMBER_TEXT (anything else, "nan", "inf", hex and numbers
+ * out of range among it). For a number, *v gets its value, rounded
+ * exactly as strtod rounds it. s need not be NUL-terminated. */
+enum {
+	MONITOR_NUMBER_TEXT,
+	MONITOR_NUMBER_INTEGRAL,
+	MONITOR_NUMBER_FRACTIONAL
+};
+int monitor_number_parse(const char *s, size_t len, double *v);
 
 #define MONITOR_HLL_P 14
 #define MONITOR_HLL_M (1u << MONITOR_HLL_P)
@@ -116,6 +139,9 @@ struct monitor_profile_column {
 	/* Exact counts of the first MONITOR_PROFILE_DISTINCT_CAP distinct
 	 * values. */
 	struct monitor_profile_distinct *dist;
+	/* dist[i].hash, or 0 for an empty slot (a hash of 0 is kept as
+	 * 1): what a lookup probes, 8 bytes a slot rather than 40. */
+	uint64_t *dist_hash;
 	size_t ndist, dist_slots;
 	int dist_overflow;
 	struct monitor_hll hll;
@@ -144,12 +170,34 @@ int monitor_profile_read(struct monitor_profile *out, int fd, const char *name,
 			 enum monitor_profile_format format, int header,
 			 struct mlops_err *err);
 /* monitor_profile_read that also keeps every number of every column (for
- * monitor_drift): memory grows with the rows. */
+ * monitor_drift), instead of a KLL sketch of them: memory grows with the
+ * rows. */
 int monitor_profile_read_values(struct monitor_profile *out, int fd,
 				const char *name,
 				enum monitor_profile_format format, int header,
 				struct mlops_err *err);
+
+/* How monitor_profile_read_opts reads: format, header as above; keep as
+ * monitor_profile_read_values does; threads profiling CSV (0: one per
+ * online processor). The profile is the same for any number of threads:
+ * each column is profiled by one thread at a time, in file order. */
+struct monitor_profile_opts {
+	enum monitor_profile_format format;
+	int header;
+	int keep;
+	unsigned threads;
+};
+int monitor_profile_read_opts(struct monitor_profile *out, int fd,
+			      const char *name,
+			      const struct monitor_profile_opts *o,
+			      struct mlops_err *err);
 void monitor_profile_release(struct monitor_profile *p);
+
+/* The threads to use for jobs independent pieces of work when want are
+ * asked for: want (0: one per online processor), at most jobs and
+ * MONITOR_MAX_THREADS, at least 1. */
+#define MONITOR_MAX_THREADS 64
+unsigned monitor_profile_thread_count(unsigned want, size_t jobs);
 
 /* Profiles built row by row (what run-due does with captured requests):
  * begin with n columns named names (NULL: _c0, _c1, ...), then add rows
@@ -246,6 +294,15 @@ struct monitor_drift {
 int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
 		  const struct monitor_profile_column *ref,
 		  const struct monitor_profile_column *cur);
+
+/* monitor_drift of the n column pairs ref[i], cur[i] at once, on up to
+ * threads threads (0: one per online processor): applies[i] gets what
+ * monitor_drift returns for pair i, out[i] its result. */
+void monitor_drift_many(struct monitor_drift *out, int *applies,
+			enum monitor_drift_method m,
+			const struct monitor_profile_column *const *ref,
+			const struct monitor_profile_column *const *cur,
+			size_t n, unsigned threads);
 
 /* Baselines attached to model versions (baseline.c). */
 /* Attach the baseline in dir (statistics.json and constraints.json,

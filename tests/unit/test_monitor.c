@@ -281,6 +281,236 @@ START_TEST(numbers_read_exactly_as_strtod_reads_them)
 }
 END_TEST
 
+/* The kind and value monitor_number_parse gives s, checked against
+ * strtod bit for bit (so -0.0 is not 0.0) when s is a number. */
+static void parse_like_strtod(const char *s, int kind)
+{
+	double v = 12345, want;
+	int got = monitor_number_parse(s, strlen(s), &v);
+
+	ck_assert_msg(got == kind, "'%.40s': kind %d, not %d", s, got, kind);
+	if (kind == MONITOR_NUMBER_TEXT)
+		return;
+	want = strtod(s, NULL);
+	ck_assert_msg(memcmp(&v, &want, sizeof(v)) == 0,
+		      "'%.40s': %.17g, strtod %.17g", s, v, want);
+}
+
+START_TEST(number_parse_edge_cases)
+{
+	static const char *const integral[] = {
+		"0", "-0", "+0", "7", "+7", "-7", "007", "9007199254740992",
+		"9007199254740993", "9007199254740995", "18446744073709551615",
+		"9999999999999999999", "123456789012345678901234567890",
+		"-99999999999999999999999",
+	};
+	static const char *const fractional[] = {
+		"1.", ".5", "-.5", "+.5", "0.1", "0.30000000000000004",
+		"1e5", "1E+5", "1e-5", "-1.5e-300", "1e22", "1e23", "1e-22",
+		"1e-23", "4.9e-324", "2.2250738585072011e-308",
+		"1.7976931348623157e308", "1e-400", "0e99999999999",
+		"-0.0", "123456789.123456789123", "0.000000000000000000001",
+		"9007199254740993.0", "1.00000000000000011102230246251565",
+		"2.5e-1", "00000000000000000000000001.5",
+	};
+	static const char *const text[] = {
+		"", "nan", "NaN", "inf", "-inf", "Infinity", "0x1p3", "0x10",
+		"1e", "1e+", "e5", "+", "-", ".", "1.2.3", " 1", "1 ",
+		"1,0", "--1", "1e400", "-1e400", "1e99999999999", "1_000",
+		"\xef\xbc\x91", "1d5", "1f",
+	};
+	char big[1200];
+
+	for (size_t i = 0; i < sizeof(integral) / sizeof(*integral); i++)
+		parse_like_strtod(integral[i], MONITOR_NUMBER_INTEGRAL);
+	for (size_t i = 0; i < sizeof(fractional) / sizeof(*fractional); i++)
+		parse_like_strtod(fractional[i], MONITOR_NUMBER_FRACTIONAL);
+	for (size_t i = 0; i < sizeof(text) / sizeof(*text); i++)
+		parse_like_strtod(text[i], MONITOR_NUMBER_TEXT);
+	/* Huge digit strings: 300 nines with a fraction, 400 (past
+	 * DBL_MAX), 800 digits after the point, 1000 digits of an
+	 * integer. */
+	memset(big, '9', 300);
+	strcpy(big + 300, ".5");
+	parse_like_strtod(big, MONITOR_NUMBER_FRACTIONAL);
+	memset(big, '9', 400);
+	strcpy(big + 400, ".5");
+	parse_like_strtod(big, MONITOR_NUMBER_TEXT);
+	strcpy(big, "0.");
+	memset(big + 2, '0', 797);
+	strcpy(big + 799, "17");
+	parse_like_strtod(big, MONITOR_NUMBER_FRACTIONAL);
+	memset(big, '7', 1000);
+	big[1000] = '\0';
+	parse_like_strtod(big, MONITOR_NUMBER_TEXT);
+	/* Not NUL-terminated: only len bytes are read. */
+	{
+		double v = 0;
+
+		ck_assert_int_eq(monitor_number_parse("12345", 3, &v),
+				 MONITOR_NUMBER_INTEGRAL);
+		ck_assert_double_eq(v, 123);
+	}
+}
+END_TEST
+
+START_TEST(number_parse_rounds_as_strtod_on_random_input)
+{
+	uint64_t x = 0x2545f4914f6cdd1dull;
+
+	for (int i = 0; i < 200000; i++) {
+		char s[80], mant[32];
+		int nd, point, e;
+		size_t n = 0;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		nd = 1 + (int)(x % 21);
+		for (int d = 0; d < nd; d++)
+			mant[d] = (char)('0' + (x >> (3 * d % 60)) % 10);
+		mant[nd] = '\0';
+		point = (int)((x >> 40) % (uint64_t)(nd + 2)) - 1;
+		e = (int)((x >> 48) % 81) - 40;
+		if (x >> 63)
+			s[n++] = '-';
+		for (int d = 0; d < nd; d++) {
+			if (d == point)
+				s[n++] = '.';
+			s[n++] = mant[d];
+		}
+		if (point == nd)
+			s[n++] = '.';
+		s[n] = '\0';
+		if ((x >> 56) % 3 == 0)
+			snprintf(s + n, sizeof(s) - n, "e%d", e);
+		parse_like_strtod(s, point < 0 && (x >> 56) % 3 != 0 ?
+					     MONITOR_NUMBER_INTEGRAL :
+					     MONITOR_NUMBER_FRACTIONAL);
+	}
+}
+END_TEST
+
+START_TEST(sort_doubles_agrees_with_qsort)
+{
+	static const size_t sizes[] = {0, 1, 17, 63, 64, 300, 5000, 70000};
+	uint64_t x = 88172645463325252ull;
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+		size_t n = sizes[k];
+		double *a = malloc((n + 1) * sizeof(*a));
+		double *b = malloc((n + 1) * sizeof(*b));
+
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			switch (x % 5) {
+			case 0: a[i] = (double)(x >> 54) - 512; break;
+			case 1: a[i] = -0.0; break;
+			case 2: a[i] = 0.0; break;
+			case 3: a[i] = ldexp((double)(x >> 11), -40) - 4096;
+				break;
+			default: a[i] = (x >> 1) % 2 ? 1e300 : -1e-300;
+			}
+			b[i] = a[i];
+		}
+		monitor_sort_doubles(a, n);
+		qsort(b, n, sizeof(*b), monitor_sort_cmp_double);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_msg(a[i] == b[i], "n %zu, item %zu", n, i);
+		free(a);
+		free(b);
+	}
+}
+END_TEST
+
+/* statistics.json and constraints.json of csv read with threads. */
+static char *report_with_threads(const char *csv, unsigned threads)
+{
+	struct monitor_profile_opts o = {MONITOR_PROFILE_CSV, 1, 0, threads};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_profile p;
+	FILE *f = tmpfile();
+	json_t *j;
+	char *out;
+
+	fputs(csv, f);
+	fflush(f);
+	rewind(f);
+	ck_assert_int_eq(monitor_profile_read_opts(&p, fileno(f), "t.csv", &o,
+						   &err), 0);
+	fclose(f);
+	j = json_pack("[o,o]", monitor_report_statistics(&p),
+		      monitor_report_constraints(&p));
+	out = json_dumps(j, JSON_SORT_KEYS);
+	json_decref(j);
+	monitor_profile_release(&p);
+	return out;
+}
+
+START_TEST(profile_is_the_same_for_any_thread_count)
+{
+	char *csv = NULL, *one, *more;
+	size_t len = 0;
+	FILE *f = open_memstream(&csv, &len);
+	uint64_t x = 7;
+
+	/* Past several blocks of rows, numbers, text, blanks and a column
+	 * that turns to String late. */
+	fputs("a,b,c,d,e\n", f);
+	for (int i = 0; i < 30000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		fprintf(f, "%d,%.4f,k%d,%s,%s\n", (int)(x % 1000),
+			(double)(x >> 11) / 9007199254740992.0 * 100,
+			(int)(x >> 20) % 3000, x % 7 ? "1.5" : "",
+			i == 25000 ? "late" : "3");
+	}
+	fclose(f);
+	one = report_with_threads(csv, 1);
+	for (unsigned t = 2; t <= 4; t++) {
+		more = report_with_threads(csv, t);
+		ck_assert_str_eq(one, more);
+		free(more);
+	}
+	free(one);
+	free(csv);
+}
+END_TEST
+
+START_TEST(kll_add_many_is_add_one_by_one)
+{
+	struct monitor_kll a, b;
+	double v[1000];
+	char *ja, *jb;
+	json_t *j;
+
+	monitor_kll_init(&a, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	monitor_kll_init(&b, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	for (uint64_t r = 0; r < 300; r++) {
+		for (uint64_t i = 0; i < 1000; i++) {
+			v[i] = scrambled(r * 1000 + i, 300000);
+			monitor_kll_add(&a, v[i]);
+		}
+		monitor_kll_add_many(&b, v, 1 + r % 1000);
+		monitor_kll_add_many(&b, v + 1 + r % 1000, 999 - r % 1000);
+	}
+	j = monitor_kll_to_json(&a);
+	ja = json_dumps(j, 0);
+	json_decref(j);
+	j = monitor_kll_to_json(&b);
+	jb = json_dumps(j, 0);
+	json_decref(j);
+	ck_assert_str_eq(ja, jb);
+	free(ja);
+	free(jb);
+	monitor_kll_release(&a);
+	monitor_kll_release(&b);
+}
+END_TEST
+
 Suite *suite_monitor(void)
 {
 	Suite *s = suite_create("monitor");
@@ -296,6 +526,11 @@ Suite *suite_monitor(void)
 	tcase_add_test(tc, check_finds_each_violation_type);
 	tcase_add_test(tc, bad_input_is_refused_with_its_line);
 	tcase_add_test(tc, numbers_read_exactly_as_strtod_reads_them);
+	tcase_add_test(tc, number_parse_edge_cases);
+	tcase_add_test(tc, number_parse_rounds_as_strtod_on_random_input);
+	tcase_add_test(tc, sort_doubles_agrees_with_qsort);
+	tcase_add_test(tc, profile_is_the_same_for_any_thread_count);
+	tcase_add_test(tc, kll_add_many_is_add_one_by_one);
 	suite_add_tcase(s, tc);
 	return s;
 }
