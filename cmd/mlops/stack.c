@@ -39,7 +39,8 @@ const char usage_export_stack[] =
 	"usage: mlops export-stack [-o FILE]\n"
 	"\n"
 	"Write a stack file describing the store's feature groups,\n"
-	"endpoints and monitoring schedules (to stdout by default).\n"
+	"endpoints, monitoring schedules, event rules, grants and remotes\n"
+	"(to stdout by default).\n"
 	"\n"
 	"  -o, --output FILE  write FILE instead (replaced atomically)\n";
 

@@ -21,7 +21,7 @@
 #include "monitor/monitor.h"
 
 static const char *const kind_names[] = { "feature_group", "endpoint",
-	"schedule", "rule", "remote" };
+	"schedule", "rule", "grant", "remote" };
 
 const char *iac_kind_name(enum iac_kind k)
 {
@@ -122,6 +122,12 @@ static json_t *schedule_settings(const struct monitor_schedule *s)
 	return j;
 }
 
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
+}
+
 /* A rule as the stack describes it, from governance_rule_list's JSON. */
 static json_t *rule_settings(const json_t *r)
 {
@@ -169,6 +175,45 @@ static int load_rules(struct store *st, struct actuals *a,
 	}
 	json_decref(rules);
 	return 0;
+}
+
+/* Each user's personas, from governance_role_list (personas by name,
+ * so each user's list comes out sorted). */
+static int load_grants(struct store *st, struct actuals *a,
+		       struct mlops_err *err)
+{
+	json_t *personas = NULL, *users = json_object(), *p, *u, *list;
+	const char *user;
+	size_t i, j;
+	int ret = governance_role_list(st, &personas, err);
+
+	json_array_foreach(personas, i, p)
+		json_array_foreach(json_object_get(p, "users"), j, u) {
+			list = json_object_get(users, json_string_value(u));
+			if (!list) {
+				list = json_array();
+				json_object_set_new(users,
+						    json_string_value(u), list);
+			}
+			json_array_append(list, json_object_get(p, "name"));
+		}
+	json_object_foreach(users, user, list) {
+		json_t **v = xcalloc(json_array_size(list) + 1, sizeof(*v));
+		json_t *sorted = json_array();
+		size_t n = json_array_size(list);
+
+		for (j = 0; j < n; j++)
+			v[j] = json_array_get(list, j);
+		qsort(v, n, sizeof(*v), cmp_json_str);
+		for (j = 0; j < n; j++)
+			json_array_append(sorted, v[j]);
+		free(v);
+		actual_add(a, IAC_GRANT, user, json_pack("{s:o}", "personas",
+			   sorted), NULL);
+	}
+	json_decref(users);
+	json_decref(personas);
+	return ret;
 }
 
 static int load_remotes(struct store *st, struct actuals *a,
@@ -234,6 +279,8 @@ static int load_actuals(struct store *st, struct actuals *a,
 		monitor_schedule_list_free(ss, n);
 	if (ret == 0)
 		ret = load_rules(st, a, err);
+	if (ret == 0)
+		ret = load_grants(st, a, err);
 	if (ret == 0)
 		ret = load_remotes(st, a, err);
 	return ret;
@@ -325,6 +372,32 @@ static int resolve_remote(json_t *want, const struct iac_resource *r,
 	return 0;
 }
 
+/* The first grant of a store must give store.admin (governance refuses
+ * any other), so grants of the built-in admin persona go first. */
+static void admin_grants_first(struct iac_plan *p)
+{
+	size_t first = 0;
+
+	while (first < p->n && p->changes[first].kind != IAC_GRANT)
+		first++;
+	for (size_t i = first; i < p->n; i++) {
+		json_t *d = json_object_get(p->changes[i].diff, "personas");
+		json_t *new = json_array_get(d, 1), *v;
+		size_t j;
+		int admin = 0;
+
+		json_array_foreach(new, j, v)
+			admin |= strcmp(json_string_value(v), "admin") == 0;
+		if (p->changes[i].kind == IAC_GRANT && admin) {
+			struct iac_change c = p->changes[i];
+
+			memmove(&p->changes[first + 1], &p->changes[first],
+				(i - first) * sizeof(c));
+			p->changes[first++] = c;
+		}
+	}
+}
+
 int iac_plan(struct iac_plan **out, struct store *st,
 	     const struct iac_stack *stack, int prune, struct mlops_err *err)
 {
@@ -366,11 +439,14 @@ int iac_plan(struct iac_plan **out, struct store *st,
 		c->diff = d;
 		c->want = r;
 		c->replace = have && r->kind != IAC_ENDPOINT &&
+			r->kind != IAC_GRANT &&
 			!(r->kind == IAC_RULE && json_object_size(d) == 1 &&
 			  json_object_get(d, "enabled"));
 		if (c->replace && have->loss)
 			c->loss = xstrdup(have->loss);
 	}
+	if (ret == 0)
+		admin_grants_first(p);
 	/* Deletes come last, schedules before the endpoints they name. */
 	for (int k = IAC_NKINDS - 1; ret == 0 && prune && k >= 0; k--)
 		for (size_t i = 0; i < a.n; i++) {
@@ -505,6 +581,38 @@ static int create_schedule(struct store *st, const struct iac_resource *r,
 	return ret;
 }
 
+/* Grant what the user should hold and lacks, then revoke the rest (in
+ * that order, so that a user moved from one admin persona to another is
+ * never left without store.admin in between). */
+static int set_grants(struct store *st, const struct iac_change *c,
+		      struct mlops_err *err)
+{
+	json_t *d = json_object_get(c->diff, "personas");
+	json_t *old = json_array_get(d, 0), *new = json_array_get(d, 1), *p;
+	size_t i, j;
+	int ret = 0;
+
+	json_array_foreach(new, i, p) {
+		for (j = 0; j < json_array_size(old); j++)
+			if (json_equal(json_array_get(old, j), p))
+				break;
+		if (j == json_array_size(old) &&
+		    (ret = governance_role_grant(st, c->name,
+						 json_string_value(p), err)) < 0)
+			return ret;
+	}
+	json_array_foreach(old, i, p) {
+		for (j = 0; j < json_array_size(new); j++)
+			if (json_equal(json_array_get(new, j), p))
+				break;
+		if (j == json_array_size(new) &&
+		    (ret = governance_role_revoke(st, c->name,
+						  json_string_value(p), err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int add_rule(struct store *st, const struct iac_resource *res,
 		    struct mlops_err *err)
 {
@@ -571,6 +679,8 @@ static int apply_one(struct store *st, const struct iac_change *c,
 			ret = monitor_schedule_delete(st, c->name, err);
 		else if (c->kind == IAC_RULE)
 			ret = governance_rule_rm(st, c->name, err);
+		else if (c->kind == IAC_GRANT)
+			ret = governance_role_revoke(st, c->name, NULL, err);
 		else
 			ret = governance_remote_rm(st, c->name, err);
 	}
@@ -588,6 +698,8 @@ static int apply_one(struct store *st, const struct iac_change *c,
 						     "enabled")), err);
 	if (c->kind == IAC_RULE)
 		return add_rule(st, c->want, err);
+	if (c->kind == IAC_GRANT)
+		return set_grants(st, c, err);
 	return governance_remote_add(st, c->name, json_string_value(
 		json_object_get(c->want->settings, "path")), err);
 }
@@ -622,7 +734,7 @@ static void put_json(struct buf *out, const json_t *v)
 int iac_export(struct store *st, struct buf *out, struct mlops_err *err)
 {
 	static const char *const sections[] = { "feature_groups",
-		"endpoints", "monitoring", "rules", "remotes" };
+		"endpoints", "monitoring", "rules", "roles", "remotes" };
 	struct actuals a = { 0 };
 	int ret = load_actuals(st, &a, err);
 
@@ -649,10 +761,17 @@ int iac_export(struct store *st, struct buf *out, struct mlops_err *err)
 			if ((int)r->kind != k)
 				continue;
 			if (first)
-				buf_addf(out, "%s:\n", sections[k]);
+				buf_addf(out, "%s:\n%s", sections[k],
+					 k == IAC_GRANT ? "  grants:\n" : "");
 			first = 0;
 			name = json_string(r->name);
-			if (k == IAC_FEATURE_GROUP) {
+			if (k == IAC_GRANT) {
+				buf_addstr(out, "    ");
+				put_json(out, name);
+				buf_addstr(out, ": ");
+				put_json(out, json_object_get(r->settings,
+							      "personas"));
+			} else if (k == IAC_FEATURE_GROUP) {
 				json_t *g = json_pack("{s:O}", "name", name);
 
 				json_object_update(g, r->settings);

@@ -1,6 +1,6 @@
 /* iac.h - infrastructure as code: a YAML stack file (man 5 mlops-stack)
  * declares the feature groups, endpoints, monitoring schedules, event
- * rules and remotes a store should hold; iac_plan compares it with the store, iac_apply makes the
+ * rules, role grants and remotes a store should hold; iac_plan compares it with the store, iac_apply makes the
  * store match through each owning domain's library functions (so the
  * same validation, audit records and events as their programs), and
  * iac_export describes a store as a stack.
@@ -25,11 +25,11 @@
  * reverse): a schedule names an endpoint, an endpoint may serve what a
  * group fed. */
 enum iac_kind {
-	IAC_FEATURE_GROUP, IAC_ENDPOINT, IAC_SCHEDULE, IAC_RULE, IAC_REMOTE,
-	IAC_NKINDS
+	IAC_FEATURE_GROUP, IAC_ENDPOINT, IAC_SCHEDULE, IAC_RULE, IAC_GRANT,
+	IAC_REMOTE, IAC_NKINDS
 };
 
-/* "feature_group", "endpoint", "schedule", "rule", "remote". */
+/* "feature_group", "endpoint", "schedule", "rule", "grant", "remote". */
 const char *iac_kind_name(enum iac_kind k);
 
 struct iac_resource {

@@ -526,6 +526,71 @@ static const struct spec_node *section(const struct spec_node *map,
 	return v;
 }
 
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
+}
+
+/* roles: {grants: {USER: PERSONA or [PERSONA, ...]}}: each user's
+ * personas, as a sorted list without repeats. */
+static int add_roles(struct entries *l, const struct spec_doc *doc,
+		     const struct spec_node *map, struct mlops_err *err)
+{
+	static const char *const keys[] = { "grants", NULL };
+	const struct spec_node *g;
+	int ret;
+
+	if ((ret = spec_expect(doc, map, SPEC_MAP, "'roles'", err)) < 0 ||
+	    (ret = spec_check_keys(doc, map, keys, err)) < 0)
+		return ret;
+	if (!(g = section(map, "grants")))
+		return 0;
+	if ((ret = spec_expect(doc, g, SPEC_MAP, "'grants'", err)) < 0 ||
+	    (ret = no_duplicates(doc, g, err)) < 0)
+		return ret;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct spec_node *k = g->keys[i], *v = g->items[i];
+		const struct spec_node *const *items = &v;
+		size_t n = 1, m = 0;
+		json_t **names;
+		json_t *list = json_array();
+		struct entry *e;
+
+		if (!k->value[0])
+			return spec_error(doc, k, MLOPS_EINPUT, err, "a grant "
+					  "needs a user");
+		if (v->kind == SPEC_SEQ) {
+			items = (const struct spec_node *const *)v->items;
+			n = v->n;
+		}
+		names = xcalloc(n + 1, sizeof(*names));
+		for (size_t j = 0; j < n; j++) {
+			if (items[j]->kind != SPEC_SCALAR ||
+			    !items[j]->value[0]) {
+				for (size_t x = 0; x < m; x++)
+					json_decref(names[x]);
+				free(names);
+				json_decref(list);
+				return spec_error(doc, items[j], MLOPS_EINPUT,
+						  err, "a grant names a persona "
+						  "or a list of personas");
+			}
+			names[m++] = json_string(items[j]->value);
+		}
+		qsort(names, m, sizeof(*names), cmp_json_str);
+		for (size_t j = 0; j < m; j++)
+			if (j == 0 || !json_equal(names[j], names[j - 1]))
+				json_array_append(list, names[j]);
+		for (size_t j = 0; j < m; j++)
+			json_decref(names[j]);
+		free(names);
+		e = entry_get(l, IAC_GRANT, k->value, doc, k);
+		json_object_set_new(e->r.settings, "personas", list);
+	}
+	return 0;
+}
+
 /* The resource sections of a file or an overlay. */
 static int add_sections(struct entries *l, const struct spec_doc *doc,
 			const struct spec_node *map, struct mlops_err *err)
@@ -550,6 +615,9 @@ static int add_sections(struct entries *l, const struct spec_doc *doc,
 	if ((v = section(map, "rules")) &&
 	    (ret = add_named(l, IAC_RULE, doc, v, err)) < 0)
 		return ret;
+	if ((v = section(map, "roles")) &&
+	    (ret = add_roles(l, doc, v, err)) < 0)
+		return ret;
 	if ((v = section(map, "remotes")) &&
 	    (ret = add_remotes(l, doc, v, err)) < 0)
 		return ret;
@@ -561,10 +629,10 @@ static int load_file(struct loader *ld, struct entries *l, const char *path,
 		     int depth, struct mlops_err *err)
 {
 	static const char *const keys[] = { "environment", "include",
-		"feature_groups", "endpoints", "monitoring", "rules",
+		"feature_groups", "endpoints", "monitoring", "rules", "roles",
 		"remotes", "overlays", NULL };
 	static const char *const overlay_keys[] = { "feature_groups",
-		"endpoints", "monitoring", "rules", "remotes", NULL };
+		"endpoints", "monitoring", "rules", "roles", "remotes", NULL };
 	struct mlops_err sub = MLOPS_ERR_INIT;
 	struct spec_doc *doc = NULL;
 	const struct spec_node *root, *v;
@@ -636,6 +704,7 @@ static int finish_entry(struct entry *e, struct mlops_err *err)
 
 	switch (e->r.kind) {
 	case IAC_FEATURE_GROUP:
+	case IAC_GRANT:
 	case IAC_REMOTE:
 		return 0;
 	case IAC_ENDPOINT:

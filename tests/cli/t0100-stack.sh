@@ -309,6 +309,39 @@ test_expect_success 'a rule is disabled in place, and replaced when it changes' 
 	mlops plan -f stack2.yaml
 '
 
+test_expect_success 'grants: the admin first, personas added and revoked' '
+	cat >roles.yaml <<-\YAML &&
+	roles:
+	  grants:
+	    alice@example.com: data-scientist
+	    tester@example.com: [mlops-engineer, admin]
+	YAML
+	test_expect_code 1 mlops plan -f roles.yaml >plan &&
+	head -n 2 plan >head &&
+	grep "^+ grant tester@example.com" head &&
+	grep "^    personas: \[\"admin\",\"mlops-engineer\"\]" head &&
+	mlops apply -f roles.yaml >/dev/null &&
+	mlops role show --json data-scientist |
+		jq -e ".users == [\"alice@example.com\"]" &&
+	mlops plan -f roles.yaml &&
+	sed -i "s/alice@example.com: data-scientist/alice@example.com: [mlops-engineer]/" \
+		roles.yaml &&
+	test_expect_code 1 mlops plan -f roles.yaml >plan &&
+	grep "^    personas: \[\"data-scientist\"\] -> \[\"mlops-engineer\"\]" plan &&
+	mlops apply -f roles.yaml >/dev/null &&
+	mlops role show --json data-scientist | jq -e ".users == []" &&
+	mlops export-stack >exported.yaml &&
+	grep "\"alice@example.com\": \[\"mlops-engineer\"\]" exported.yaml &&
+	mlops plan -f exported.yaml &&
+	echo "    bob@example.com: data-scientist" >>roles.yaml &&
+	test_snapshot &&
+	test_expect_code 5 env MLOPS_USER=alice@example.com \
+		mlops apply -f roles.yaml 2>err &&
+	grep "store.admin" err &&
+	grep "^FAILED: + grant bob@example.com" err &&
+	test_store_unchanged
+'
+
 test_expect_success 'includes: later files override earlier ones, key by key' '
 	setup &&
 	cat >base.yaml <<-\YAML &&
