@@ -158,10 +158,11 @@ static int add_group(struct entries *l, const struct spec_doc *doc,
 	if (item->kind == SPEC_SCALAR) {
 		char *path = stack_path(doc, item->value);
 
-		if (!fs_exists(path)) {
+		if (!fs_exists(path) || fs_is_dir(path)) {
 			ret = spec_error(doc, item, MLOPS_EINPUT, err,
-					 "feature group file '%s' does not "
-					 "exist", path);
+					 "feature group file '%s' %s", path,
+					 fs_exists(path) ? "is a directory" :
+					 "does not exist");
 			free(path);
 			return ret;
 		}
@@ -180,10 +181,17 @@ static int add_group(struct entries *l, const struct spec_doc *doc,
 	return 0;
 }
 
+/* A setting's value refused by a parser: sub's message at v, after
+ * "KEY: " unless the message starts with the key already (parse_*
+ * name what they parse). */
 static int setting_error(const struct spec_doc *doc,
 			 const struct spec_node *v, const char *key,
 			 struct mlops_err *sub, struct mlops_err *err)
 {
+	size_t n = strlen(key);
+
+	if (strncmp(sub->msg, key, n) == 0 && sub->msg[n] == ':')
+		return spec_error(doc, v, MLOPS_EINPUT, err, "%s", sub->msg);
 	return spec_error(doc, v, MLOPS_EINPUT, err, "%s: %s", key, sub->msg);
 }
 
@@ -324,19 +332,21 @@ static int rule_pattern(const struct spec_doc *doc, const struct spec_node *v,
 	int ret;
 
 	if (v->value[0] == '{') {
-		/* A block scalar starts on the line after its key. */
+		/* A block scalar (several lines) starts on the line after
+		 * its key; a quoted one on the key's line. */
 		ret = jsonio_parse_at(out, v->value, strlen(v->value),
-				      doc->name, v->plain ? v->line :
-				      v->line + 1, err);
+				      doc->name, strchr(v->value, '\n') ?
+				      v->line + 1 : v->line, err);
 		if (ret == 0 && (ret = governance_pattern_check(*out,
 						doc->name, err)) < 0)
 			json_decref(*out);
 		return ret;
 	}
 	path = stack_path(doc, v->value);
-	if (!fs_exists(path))
+	if (!fs_exists(path) || fs_is_dir(path))
 		ret = spec_error(doc, v, MLOPS_EINPUT, err, "pattern file '%s' "
-				 "does not exist", path);
+				 "%s", path, fs_exists(path) ? "is a directory" :
+				 "does not exist");
 	else if ((ret = buf_read_file(&text, path, MLOPS_MAX_SPEC,
 					    err)) == 0)
 		ret = governance_pattern_parse(out, text.s, text.len, path,
@@ -797,7 +807,8 @@ int iac_stack_load(struct iac_stack **out, const char *path,
 		ret = finish_entry(&l.v[i], err);
 	entries_release(&scratch);
 	if (ret == 0) {
-		qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
+		if (l.n)
+			qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
 		s = xcalloc(1, sizeof(*s));
 		s->environment = env ? xstrdup(env) : NULL;
 		s->n = l.n;

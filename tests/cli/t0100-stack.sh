@@ -166,6 +166,19 @@ test_expect_success 'invalid settings fail before anything changes' '
 	check_broken 3 "^mlops: stack.yaml:17:.*pattern file .*nope.json. does not exist"
 '
 
+test_expect_success 'an empty stack plans nothing; a directory is no file' '
+	: >empty.yaml &&
+	mlops plan -f empty.yaml >plan &&
+	grep "No changes" plan &&
+	mkdir -p d &&
+	echo "feature_groups: [d]" >dir.yaml &&
+	test_expect_code 3 mlops plan -f dir.yaml 2>err &&
+	grep "^mlops: dir.yaml:1:18: feature group file .*d. is a directory" err &&
+	echo "include: [d]" >dir.yaml &&
+	test_expect_code 3 mlops plan -f dir.yaml 2>err &&
+	grep "^mlops: dir.yaml:1:11: " err
+'
+
 test_expect_success 'a missing or unapproved model fails before anything changes' '
 	setup && write_stack &&
 	sed -i "s|model: churn/1|model: churn/7|" stack.yaml &&
