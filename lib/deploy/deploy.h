@@ -214,6 +214,13 @@ struct deploy_gateway_conf {
 	FILE *log;		/* where to log, one line per event */
 	/* Called once listening, with the base URL ("http://host:port"). */
 	void (*on_ready)(void *arg, const char *url);
+	/* Or NULL: called by the control thread about once a second with
+	 * the gateway's store, for what other tools keep in time with the
+	 * gateway (serve ends the shadow tests whose duration is over).
+	 * More than 0: it changed the store, which the gateway rereads
+	 * (its own writes do not show in the data version). A failure is
+	 * logged, and serving goes on. */
+	int (*on_tick)(void *arg, struct store *st, struct mlops_err *err);
 	void *arg;
 };
 
