@@ -145,6 +145,12 @@ const struct access_verb access_verbs[] = {
 	{ "mlops sync", "registry.import", NULL, "in the receiving store, "
 	  "as its acting user: a model is registry.import, features "
 	  "feature.import and capture capture.import (feature.ingest)", 1 },
+	READS("mlops plan"),
+	{ "mlops apply", "feature.create", NULL, "each change as the verb "
+	  "that makes it does: feature.manage, deploy.manage, "
+	  "monitor.manage, event.manage, store.admin for grants and "
+	  "remotes", 1 },
+	READS("mlops export-stack"),
 	READS("mlops role list"),
 	READS("mlops role show"),
 	{ "mlops role grant", "role.grant", NULL, NULL },

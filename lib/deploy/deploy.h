@@ -111,6 +111,12 @@ int deploy_endpoint_update(struct store *st, const char *name,
 int deploy_endpoint_update_txn(struct store *st, const char *name,
 			       const struct deploy_endpoint_source *src,
 			       struct mlops_err *err);
+/* Change the serverless settings of name (checked as on create); a
+ * running gateway applies them at its next reload. MLOPS_ENOTFOUND when
+ * there is no such endpoint. */
+int deploy_endpoint_set_settings(struct store *st, const char *name,
+				 const struct deploy_endpoint_settings *set,
+				 struct mlops_err *err);
 /* Swap the current and the previous version. MLOPS_ENOTFOUND when there
  * is no previous version. */
 int deploy_endpoint_rollback(struct store *st, const char *name,

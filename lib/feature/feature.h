@@ -63,6 +63,15 @@ int feature_group_load_yaml_mem(struct feature_group **out, const char *data,
 				size_t len, const char *name,
 				struct mlops_err *err);
 
+/* The same from node, a mapping inside a loaded spec (a stack file's
+ * inline group); doc is borrowed, for messages. */
+struct spec_doc;
+struct spec_node;
+int feature_group_load_spec(struct feature_group **out,
+			    const struct spec_doc *doc,
+			    const struct spec_node *node,
+			    struct mlops_err *err);
+
 /* The definition as a JSON object (the caller decrefs), and back. */
 json_t *feature_group_to_json(const struct feature_group *g);
 int feature_group_from_json(struct feature_group **out, const json_t *def,
