@@ -26,6 +26,9 @@ export MLOPS_STORE=$ML
 run mlops sync --to prod model churn/2
 export MLOPS_STORE=$PROD
 cd "$REPO"
+# the monitoring schedule's baseline: the training data's features
+tail -n +2 "$work/dataset.csv" | cut -d, -f4- >"$work/train-features.csv"
+run mlops-monitor baseline --no-header --data "$work/train-features.csv" -o baselines/churn
 run mlops apply -f ops.yaml --yes
 cd "$work"
 mlops-deploy describe churn | grep -q '^model: *churn/2$' || fail "prod's churn does not serve churn/2"
