@@ -144,6 +144,9 @@ struct monitor_profile_column {
 	uint64_t *dist_hash;
 	size_t ndist, dist_slots;
 	int dist_overflow;
+	/* Read with strings_only, the column turned String after numbers
+	 * that dist and hll never saw. */
+	int dist_partial;
 	struct monitor_hll hll;
 	/* Every number read, in order, when the profile was read with
 	 * keep_values; else NULL. */
@@ -156,6 +159,7 @@ struct monitor_profile {
 	size_t ncols;
 	struct monitor_profile_column *cols;
 	int keep; /* keep every number (values) */
+	int strings_only; /* value counts of String columns only */
 };
 
 enum monitor_profile_format { MONITOR_PROFILE_CSV, MONITOR_PROFILE_JSONL };
@@ -180,12 +184,18 @@ int monitor_profile_read_values(struct monitor_profile *out, int fd,
 /* How monitor_profile_read_opts reads: format, header as above; keep as
  * monitor_profile_read_values does; threads profiling CSV (0: one per
  * online processor). The profile is the same for any number of threads:
- * each column is profiled by one thread at a time, in file order. */
+ * each column is profiled by one thread at a time, in file order.
+ * strings_only: exact value counts and HyperLogLog for String columns
+ * only (a column that reads as numbers then has ndist 0, as its
+ * numerical_statistics need none); CSV in a regular file only, which is
+ * read a second time, every column counted, if a column turns String
+ * after numbers. */
 struct monitor_profile_opts {
 	enum monitor_profile_format format;
 	int header;
 	int keep;
 	unsigned threads;
+	int strings_only;
 };
 int monitor_profile_read_opts(struct monitor_profile *out, int fd,
 			      const char *name,
