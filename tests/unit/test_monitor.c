@@ -553,6 +553,29 @@ START_TEST(kll_add_many_is_add_one_by_one)
 }
 END_TEST
 
+/* Level 0 is compacted in runs of at least 512 items (k 2048), not of
+ * the fewer its geometric capacity gives a deep sketch. */
+START_TEST(kll_level0_compacts_in_long_runs)
+{
+	struct monitor_kll s;
+	size_t before = 0, runs = 0;
+
+	monitor_kll_init(&s, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	for (uint64_t i = 0; i < 1000000; i++) {
+		monitor_kll_add(&s, scrambled(i, 1000000));
+		/* The add after before items made the run. */
+		if (s.levels[0].n < before) {
+			ck_assert_uint_ge(before + 1, 512);
+			runs++;
+		}
+		before = s.levels[0].n;
+	}
+	ck_assert_uint_gt(runs, 0);
+	ck_assert_uint_gt(s.nlevels, 8);
+	monitor_kll_release(&s);
+}
+END_TEST
+
 Suite *suite_monitor(void)
 {
 	Suite *s = suite_create("monitor");
@@ -574,6 +597,7 @@ Suite *suite_monitor(void)
 	tcase_add_test(tc, profile_is_the_same_for_any_thread_count);
 	tcase_add_test(tc, profile_strings_only_gives_the_same_report);
 	tcase_add_test(tc, kll_add_many_is_add_one_by_one);
+	tcase_add_test(tc, kll_level0_compacts_in_long_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }
