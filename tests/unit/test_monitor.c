@@ -553,6 +553,70 @@ START_TEST(kll_add_many_is_add_one_by_one)
 }
 END_TEST
 
+/* The report of csv read from a pipe (the general reader). */
+static char *report_of_pipe(const char *csv)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_profile p;
+	int fd[2];
+	json_t *j;
+	char *out;
+
+	ck_assert_int_eq(pipe(fd), 0);
+	ck_assert_int_eq(write(fd[1], csv, strlen(csv)), (ssize_t)strlen(csv));
+	close(fd[1]);
+	ck_assert_int_eq(monitor_profile_read(&p, fd[0], "t.csv",
+					      MONITOR_PROFILE_CSV, 1, &err),
+			 0);
+	close(fd[0]);
+	j = json_pack("[o,o]", monitor_report_statistics(&p),
+		      monitor_report_constraints(&p));
+	out = json_dumps(j, JSON_SORT_KEYS);
+	json_decref(j);
+	monitor_profile_release(&p);
+	return out;
+}
+
+/* The fast reader scans eight bytes at a time for bytes below ','
+ * (some of them ordinary: space, tab, !, #, +): fields of every length
+ * and such bytes at every offset split as the general reader splits
+ * them, with and without a last line end. */
+START_TEST(fast_csv_splits_as_the_general_reader)
+{
+	static const char pick[] = " \t!#$%&'()*+-.0123456789az";
+	uint64_t x = 99;
+
+	for (int last_lf = 0; last_lf < 2; last_lf++) {
+		char *csv = NULL, *fast, *general;
+		size_t len = 0;
+		FILE *f = open_memstream(&csv, &len);
+
+		fputs("a,b,c\n", f);
+		for (int r = 0; r < 1500; r++) {
+			for (int c = 0; c < 3; c++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				for (int i = 0; i < (int)(x % 11); i++)
+					fputc(pick[(x >> (8 + 4 * i)) %
+						   (sizeof(pick) - 1)],
+					      f);
+				fputc(c < 2 ? ',' : '\n', f);
+			}
+		}
+		fclose(f);
+		if (!last_lf)
+			csv[--len] = '\0';
+		fast = report_with(csv, 1, 0);
+		general = report_of_pipe(csv);
+		ck_assert_str_eq(fast, general);
+		free(fast);
+		free(general);
+		free(csv);
+	}
+}
+END_TEST
+
 /* Level 0 is compacted in runs of at least 512 items (k 2048), not of
  * the fewer its geometric capacity gives a deep sketch. */
 START_TEST(kll_level0_compacts_in_long_runs)
@@ -598,6 +662,7 @@ Suite *suite_monitor(void)
 	tcase_add_test(tc, profile_strings_only_gives_the_same_report);
 	tcase_add_test(tc, kll_add_many_is_add_one_by_one);
 	tcase_add_test(tc, kll_level0_compacts_in_long_runs);
+	tcase_add_test(tc, fast_csv_splits_as_the_general_reader);
 	suite_add_tcase(s, tc);
 	return s;
 }
