@@ -58,7 +58,7 @@ static void insertion_sort(uint64_t *k, size_t n)
 static void sort_keys(uint64_t *k, uint64_t *tmp, size_t n)
 {
 	uint64_t differ = 0;
-	uint32_t small[256 + 1], *start;
+	uint32_t small[256 + 1], *start, biggest = 0;
 	unsigned top, bits = 8, shift;
 	size_t nb, mask;
 
@@ -82,14 +82,20 @@ static void sort_keys(uint64_t *k, uint64_t *tmp, size_t n)
 	memset(start, 0, (nb + 1) * sizeof(*start));
 	for (size_t i = 0; i < n; i++)
 		start[((k[i] >> shift) & mask) + 1]++;
-	for (size_t b = 0; b < nb; b++)
+	for (size_t b = 0; b < nb; b++) {
+		biggest = start[b + 1] > biggest ? start[b + 1] : biggest;
 		start[b + 1] += start[b];
+	}
 	/* start[b] is bucket b's first slot; it is moved on while keys
 	 * are placed, ending as bucket b + 1's first. */
 	for (size_t i = 0; i < n; i++)
 		tmp[start[(k[i] >> shift) & mask]++] = k[i];
 	memcpy(k, tmp, n * sizeof(*k));
-	for (size_t b = 0, from = 0; b < nb; b++) {
+	/* Buckets in order, each small: one insertion sort of the whole
+	 * moves keys within their buckets only. */
+	if (biggest <= INSERTION_MAX)
+		insertion_sort(k, n);
+	for (size_t b = 0, from = 0; b < nb && biggest > INSERTION_MAX; b++) {
 		size_t to = start[b];
 
 		if (to - from > 1)
