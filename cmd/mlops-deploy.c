@@ -67,7 +67,7 @@ static const char usage_describe[] =
 	"Show an endpoint: model, settings, status and the counters its\n"
 	"gateway last wrote back.\n";
 static const char usage_key[] =
-	"usage: mlops-deploy key create ENDPOINT\n"
+	"usage: mlops-deploy key create [--persona PERSONA] ENDPOINT\n"
 	"       mlops-deploy key list [--json] ENDPOINT\n"
 	"       mlops-deploy key delete ENDPOINT ID\n"
 	"\n"
@@ -75,11 +75,15 @@ static const char usage_key[] =
 	"'Authorization: Bearer KEY' or 'X-Api-Key: KEY', even after its\n"
 	"last key is revoked, until 'mlops-deploy update ENDPOINT --public'.\n";
 static const char usage_key_create[] =
-	"usage: mlops-deploy key create ENDPOINT\n"
+	"usage: mlops-deploy key create [--persona PERSONA] ENDPOINT\n"
 	"\n"
 	"Print a new API key for ENDPOINT (only its SHA-256 is stored).\n"
 	"From then on, requests need 'Authorization: Bearer KEY' or\n"
-	"'X-Api-Key: KEY'.\n";
+	"'X-Api-Key: KEY'.\n"
+	"\n"
+	"  --persona PERSONA   bind the key to PERSONA: it is accepted only\n"
+	"                      while PERSONA holds deploy.invoke (always\n"
+	"                      while the store has no grant)\n";
 static const char usage_key_list[] =
 	"usage: mlops-deploy key list [--json] ENDPOINT\n"
 	"\n"
@@ -550,7 +554,7 @@ struct key_out {
 };
 
 static void print_key(const char *id, int64_t created_us,
-		      const char *created_by, void *arg)
+		      const char *created_by, const char *persona, void *arg)
 {
 	struct key_out *ko = arg;
 	char when[TIME_RFC3339_MAX];
@@ -559,28 +563,43 @@ static void print_key(const char *id, int64_t created_us,
 	time_format(created_us, when);
 	if (ko->table) {
 		table_add(ko->table, (const char *const[]){ id, when,
-			  created_by });
+			  created_by, persona });
 		return;
 	}
-	o = json_pack("{s:s,s:s,s:s}", "id", id, "created", when,
-		      "created_by", created_by);
+	o = json_pack("{s:s,s:s,s:s,s:s*}", "id", id, "created", when,
+		      "created_by", created_by, "persona", persona);
 	jsonio_print(stdout, o);
 	json_decref(o);
 }
 
 static int cmd_key_create(int argc, char **argv, struct cli *cli)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "persona", required_argument, 0, 'p' }, { 0, 0, 0, 0 }
+	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char key[DEPLOY_ENDPOINT_KEY_LEN + 1];
+	const char *persona = NULL;
 	struct store *st;
-	int ret;
+	int c, ret;
 
-	ret = cli_plain_args(argc, argv, cli, usage_key_create, 1, NULL);
-	if (ret >= 0)
-		return ret;
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_key_create))
+	       != -1)
+		switch (c) {
+		case 'p':
+			persona = optarg;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_key_create, "expected one "
+				 "argument");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (deploy_endpoint_key_create(st, argv[optind], key, &err) < 0)
+	if (deploy_endpoint_key_create(st, argv[optind], persona, key,
+				       &err) < 0)
 		return cli_fail(cli, &err);
 	printf("%s\n", key);
 	return 0;
@@ -588,7 +607,9 @@ static int cmd_key_create(int argc, char **argv, struct cli *cli)
 
 static int cmd_key_list(int argc, char **argv, struct cli *cli)
 {
-	static const char *const headers[] = { "id", "created", "by" };
+	static const char *const headers[] = {
+		"id", "created", "by", "persona"
+	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct key_out ko = { NULL };
 	struct store *st;
@@ -600,7 +621,7 @@ static int cmd_key_list(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	if (!json)
-		ko.table = table_new(3, headers);
+		ko.table = table_new(4, headers);
 	ret = deploy_endpoint_key_each(st, argv[optind], print_key, &ko, &err);
 	if (ko.table && table_print_free(ko.table, stdout) < 0 && ret == 0)
 		return cli_error(cli, MLOPS_EINTERNAL, "cannot write output");

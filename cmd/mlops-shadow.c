@@ -14,6 +14,7 @@
 #include "registry/registry.h"
 #include "core/table.h"
 #include "core/time.h"
+#include "monitor/monitor.h"
 #include "shadow/shadow.h"
 
 static const char usage_start[] =
@@ -590,6 +591,7 @@ static int cmd_report(int argc, char **argv, struct cli *cli)
 	json_t *rep = NULL;
 	int c, json = 0, worse = 0, ret;
 
+	lim.ks_2samp = monitor_ks_2samp;
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_report)) !=
 	       -1) {
 		double *target = NULL;

@@ -49,6 +49,17 @@ static int cmd_init(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_init, "too many arguments");
 	dir = optind < argc ? argv[optind] : cli->store_dir ? cli->store_dir :
 		".";
+	/* Setting the environment of an existing store is a change of its
+	 * settings: check it before store_init() writes config.yaml. */
+	abs = fs_path_absolute(dir);
+	ret = env ? store_open(&st, abs, cli->prog, &err) : -1;
+	if (ret == 0)
+		ret = audit_authorize(st, "store.reinit", st->dir, &err);
+	store_close(st);
+	st = NULL;
+	free(abs);
+	if (ret == MLOPS_EPERM)
+		return cli_fail(cli, &err);
 	if (store_init(dir, env, &created, &err) < 0)
 		return cli_fail(cli, &err);
 	/* The one record appended in cmd/: store_init() makes the folder,
@@ -138,6 +149,8 @@ static const struct cli_verb verbs[] = {
 	  audit_verbs },
 	{ "event", NULL, usage_event, "events, and rules that react to them",
 	  event_verbs },
+	{ "role", NULL, usage_role, "personas, grants and access checks",
+	  role_verbs },
 	{ "remote", NULL, usage_remote, "name other environments' stores",
 	  remote_verbs },
 	{ "sync", cmd_sync, usage_sync, "copy a model, features or captured "

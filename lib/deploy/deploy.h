@@ -121,8 +121,12 @@ int deploy_endpoint_delete(struct store *st, const char *name,
 		    struct mlops_err *err);
 
 /* Make a new API key for name: key gets DEPLOY_ENDPOINT_KEY_LEN characters
- * (shown once); only its SHA-256 is stored. */
+ * (shown once); only its SHA-256 is stored. A key bound to persona (not
+ * NULL) opens the endpoint only while the persona holds deploy.invoke
+ * or the store has no grant; MLOPS_ENOTFOUND when it does not hold it
+ * now. */
 int deploy_endpoint_key_create(struct store *st, const char *name,
+			       const char *persona,
 			       char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
 			       struct mlops_err *err);
 
@@ -137,11 +141,12 @@ int deploy_endpoint_set_auth(struct store *st, const char *name,
  * is id. MLOPS_ENOTFOUND when there is none. */
 int deploy_endpoint_key_delete(struct store *st, const char *name,
 			       const char *id, struct mlops_err *err);
-/* Call fn(id, created_us, created_by) for each key of name, oldest
- * first. */
+/* Call fn(id, created_us, created_by, persona) for each key of name,
+ * oldest first; persona is NULL for a key bound to none. */
 int deploy_endpoint_key_each(struct store *st, const char *name,
 		      void (*fn)(const char *id, int64_t created_us,
-				 const char *created_by, void *arg),
+				 const char *created_by, const char *persona,
+				 void *arg),
 		      void *arg, struct mlops_err *err);
 
 /* Load one endpoint (with keys and counters); MLOPS_ENOTFOUND. */
@@ -203,6 +208,13 @@ struct deploy_gateway_conf {
 	FILE *log;		/* where to log, one line per event */
 	/* Called once listening, with the base URL ("http://host:port"). */
 	void (*on_ready)(void *arg, const char *url);
+	/* Or NULL: called by the control thread about once a second with
+	 * the gateway's store, for what other tools keep in time with the
+	 * gateway (serve ends the shadow tests whose duration is over).
+	 * More than 0: it changed the store, which the gateway rereads
+	 * (its own writes do not show in the data version). A failure is
+	 * logged, and serving goes on. */
+	int (*on_tick)(void *arg, struct store *st, struct mlops_err *err);
 	void *arg;
 };
 

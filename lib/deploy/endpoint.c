@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/access.h"
 #include "core/audit.h"
 #include "deploy/deploy.h"
 #include "core/event.h"
@@ -163,6 +164,18 @@ static int hex_to_bytes(const char *hex, unsigned char out[32])
 	return 0;
 }
 
+/* 1 when a key bound to persona may invoke: the store has no grant,
+ * or persona holds deploy.invoke; else 0, or a negative code. */
+static int key_persona_ok(struct store *st, const char *persona,
+			  struct mlops_err *err)
+{
+	int ret = access_in_use(st, err);
+
+	if (ret <= 0)
+		return ret < 0 ? ret : 1;
+	return access_persona_has(st, persona, "deploy.invoke", err);
+}
+
 /* Keys and counters of e. */
 static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 			       struct mlops_err *err)
@@ -171,18 +184,30 @@ static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 	size_t cap = 0;
 	int ret, rc;
 
-	ret = store_prepare(st, &q, "SELECT hash FROM endpoint_key WHERE "
-			    "endpoint = ?1 ORDER BY id", err);
+	ret = store_prepare(st, &q, "SELECT hash, persona FROM endpoint_key "
+			    "WHERE endpoint = ?1 ORDER BY id", err);
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, e->name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *persona = (const char *)sqlite3_column_text(q, 1);
+
+		/* A key bound to a persona opens the endpoint only while
+		 * the persona holds deploy.invoke; role changes bump the
+		 * generation, so a gateway reloads the keys. */
+		if (persona && (ret = key_persona_ok(st, persona, err)) <= 0) {
+			if (ret < 0)
+				break;
+			continue;
+		}
 		ALLOC_GROW(e->keys, e->nkeys + 1, cap);
 		if (hex_to_bytes((const char *)sqlite3_column_text(q, 0),
 				 e->keys[e->nkeys]) == 0)
 			e->nkeys++;
 	}
 	sqlite3_finalize(q);
+	if (ret < 0)
+		return ret;
 	if (rc != SQLITE_DONE)
 		return store_sql_error(st, "endpoint keys", err);
 	ret = store_prepare(st, &q, "SELECT requests, errors, cold_starts, "
@@ -660,6 +685,7 @@ out:
 }
 
 static int key_create_txn(struct store *st, const char *name,
+			  const char *persona,
 			  char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
 			  struct mlops_err *err)
 {
@@ -682,9 +708,20 @@ static int key_create_txn(struct store *st, const char *name,
 		goto out;
 	if ((ret = deploy_endpoint_get(st, name, &e, err)) < 0)
 		goto out;
+	if (persona && (ret = access_persona_has(st, persona, "deploy.invoke",
+						 err)) <= 0) {
+		if (ret == 0)
+			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "persona "
+					    "'%s' does not hold deploy.invoke "
+					    "(or does not exist): a key bound "
+					    "to it would open nothing (see "
+					    "'mlops role show %s')", persona,
+					    persona);
+		goto out;
+	}
 	ret = store_prepare(st, &q, "INSERT INTO endpoint_key (id, endpoint, "
-			    "hash, created_us, created_by) VALUES (?1, ?2, ?3, "
-			    "?4, ?5)", err);
+			    "hash, created_us, created_by, persona) VALUES "
+			    "(?1, ?2, ?3, ?4, ?5, ?6)", err);
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
@@ -692,6 +729,8 @@ static int key_create_txn(struct store *st, const char *name,
 	sqlite3_bind_text(q, 3, hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, time_now_us());
 	sqlite3_bind_text(q, 5, user, -1, SQLITE_STATIC);
+	if (persona)
+		sqlite3_bind_text(q, 6, persona, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE) {
 		ret = store_sql_error(st, "insert key", err);
 		goto out;
@@ -841,13 +880,14 @@ int deploy_endpoint_delete(struct store *st, const char *name,
 }
 
 int deploy_endpoint_key_create(struct store *st, const char *name,
+			       const char *persona,
 			       char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
 			       struct mlops_err *err)
 {
 	int ret = audit_intend(st, "deploy.key.create", name, err);
 
 	if (ret == 0)
-		ret = key_create_txn(st, name, key, err);
+		ret = key_create_txn(st, name, persona, key, err);
 	return audit_end(st, ret, "deploy.key.create", name, NULL, err);
 }
 
@@ -875,7 +915,8 @@ int deploy_endpoint_set_auth(struct store *st, const char *name,
 
 int deploy_endpoint_key_each(struct store *st, const char *name,
 		      void (*fn)(const char *id, int64_t created_us,
-				 const char *created_by, void *arg),
+				 const char *created_by, const char *persona,
+				 void *arg),
 		      void *arg, struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
@@ -885,16 +926,17 @@ int deploy_endpoint_key_each(struct store *st, const char *name,
 	if ((ret = deploy_endpoint_get(st, name, &e, err)) < 0)
 		return ret;
 	deploy_endpoint_free(e);
-	ret = store_prepare(st, &q, "SELECT id, created_us, created_by FROM "
-			    "endpoint_key WHERE endpoint = ?1 ORDER BY "
-			    "created_us, id", err);
+	ret = store_prepare(st, &q, "SELECT id, created_us, created_by, "
+			    "persona FROM endpoint_key WHERE endpoint = ?1 "
+			    "ORDER BY created_us, id", err);
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 		fn((const char *)sqlite3_column_text(q, 0),
 		   sqlite3_column_int64(q, 1),
-		   (const char *)sqlite3_column_text(q, 2), arg);
+		   (const char *)sqlite3_column_text(q, 2),
+		   (const char *)sqlite3_column_text(q, 3), arg);
 	if (rc != SQLITE_DONE)
 		ret = store_sql_error(st, "list keys", err);
 	sqlite3_finalize(q);

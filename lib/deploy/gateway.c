@@ -953,21 +953,32 @@ static void unlink_if_holds(const char *path, const char *url)
 }
 
 /* Serve until SIGTERM/SIGINT: reload on change or SIGHUP, sweep what
- * is retired, write counters every two seconds. */
+ * is retired, write counters every two seconds, call on_tick every
+ * second. */
 static void control_loop(struct deploy_gateway *gw, const sigset_t *sigs,
 			 struct gw_self *self)
 {
 	const struct timespec tick = { 0, 200000000 };
 	int64_t seen = data_version(gw->st), last_flush = time_mono_us();
+	int64_t last_tick = 0;
 
 	for (;;) {
 		struct mlops_err err = MLOPS_ERR_INIT;
 		int sig = sigtimedwait(sigs, NULL, &tick);
 		int64_t v = data_version(gw->st);
+		int changed = 0;
 
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP || v != seen) {
+		if (gw->conf->on_tick &&
+		    time_mono_us() - last_tick >= TIME_US_PER_SEC) {
+			changed = gw->conf->on_tick(gw->conf->arg, gw->st,
+						    &err);
+			if (changed < 0)
+				deploy_gateway_routes_logf(gw, "%s", err.msg);
+			last_tick = time_mono_us();
+		}
+		if (sig == SIGHUP || v != seen || changed > 0) {
 			seen = v;
 			if (deploy_gateway_routes_reload(gw, &err) < 0 &&
 			    gw->conf->log)

@@ -243,7 +243,7 @@ int shadow_expire(struct store *st, struct mlops_err *err)
 				     (json_int_t)completed);
 	ret = audit_done(st, ret, &e, err);
 	json_decref(e.detail);
-	return ret;
+	return ret < 0 ? ret : (int)completed;
 }
 
 /* End running test name with status; with src, first make src the
