@@ -372,13 +372,13 @@ enum { OPT_JSON = 300, OPT_METHOD, OPT_REFERENCE, OPT_THRESHOLD };
 /* Drift of every column of ref that cur has too, computed at once on
  * o's threads, printed in ref's order; *over is set when a statistic
  * exceeds *threshold (if not NULL). */
-static int drift_all(const struct monitor_profile *ref,
-		     const struct monitor_profile *cur,
+static int drift_all(struct monitor_profile *ref,
+		     struct monitor_profile *cur,
 		     enum monitor_drift_method m, const struct data_opts *o,
 		     int json, const double *threshold, int *over,
 		     struct cli *cli)
 {
-	const struct monitor_profile_column **a, **b;
+	struct monitor_profile_column **a, **b;
 	struct monitor_drift *d;
 	const char **names;
 	int *applies, ret = 0;

@@ -300,18 +300,19 @@ struct monitor_drift {
  * current column cur (both read with keep_values): ks and wasserstein
  * for numeric columns, chi2 for String ones, psi and js for both (over
  * the reference's deciles, or over the categories). Returns 1 with *out
- * set, or 0 when m does not apply to the columns' types. */
+ * set, or 0 when m does not apply to the columns' types. The numeric
+ * methods sort the columns' values in place. */
 int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
-		  const struct monitor_profile_column *ref,
-		  const struct monitor_profile_column *cur);
+		  struct monitor_profile_column *ref,
+		  struct monitor_profile_column *cur);
 
 /* monitor_drift of the n column pairs ref[i], cur[i] at once, on up to
  * threads threads (0: one per online processor): applies[i] gets what
  * monitor_drift returns for pair i, out[i] its result. */
 void monitor_drift_many(struct monitor_drift *out, int *applies,
 			enum monitor_drift_method m,
-			const struct monitor_profile_column *const *ref,
-			const struct monitor_profile_column *const *cur,
+			struct monitor_profile_column *const *ref,
+			struct monitor_profile_column *const *cur,
 			size_t n, unsigned threads);
 
 /* Baselines attached to model versions (baseline.c). */
