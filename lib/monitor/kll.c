@@ -183,16 +183,33 @@ static struct witem *weighted(const struct monitor_kll *s, size_t *n,
 	return w;
 }
 
-double monitor_kll_cdf(const struct monitor_kll *s, double v)
+void monitor_kll_cdf_many(const struct monitor_kll *s, const double *v,
+			  size_t nv, double *out)
 {
 	double total, below = 0;
-	size_t n;
+	size_t n, i = 0;
 	struct witem *w = weighted(s, &n, &total);
 
-	for (size_t i = 0; i < n && w[i].v <= v; i++)
-		below += w[i].w;
+	for (size_t j = 0; j < nv; j++) {
+		/* Going on from the last value's sum only when this value
+		 * is not below it (the sum is then the same). */
+		if (j > 0 && !(v[j] >= v[j - 1])) {
+			i = 0;
+			below = 0;
+		}
+		for (; i < n && w[i].v <= v[j]; i++)
+			below += w[i].w;
+		out[j] = total > 0 ? below / total : 0;
+	}
 	free(w);
-	return total > 0 ? below / total : 0;
+}
+
+double monitor_kll_cdf(const struct monitor_kll *s, double v)
+{
+	double out;
+
+	monitor_kll_cdf_many(s, &v, 1, &out);
+	return out;
 }
 
 double monitor_kll_quantile(const struct monitor_kll *s, double q)

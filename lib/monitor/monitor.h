@@ -59,6 +59,10 @@ void monitor_kll_add(struct monitor_kll *s, double v);
 void monitor_kll_add_many(struct monitor_kll *s, const double *v, size_t n);
 /* The estimated fraction of added items <= v (0 for an empty sketch). */
 double monitor_kll_cdf(const struct monitor_kll *s, double v);
+/* out[j] = monitor_kll_cdf(s, v[j]) for each of the nv values, sorting
+ * the sketch once (fastest when v is ascending). */
+void monitor_kll_cdf_many(const struct monitor_kll *s, const double *v,
+			  size_t nv, double *out);
 /* The estimated q-quantile, 0 <= q <= 1 (NaN for an empty sketch). */
 double monitor_kll_quantile(const struct monitor_kll *s, double q);
 /* {"parameters": {"c", "k"}, "data": [[level 0 items], [level 1], ...]},

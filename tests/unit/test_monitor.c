@@ -553,6 +553,27 @@ START_TEST(kll_add_many_is_add_one_by_one)
 }
 END_TEST
 
+/* One sort of the sketch for many values gives each value's cdf, in
+ * whatever order the values come. */
+START_TEST(kll_cdf_many_is_cdf_of_each)
+{
+	static const double v[] = {-1, 0.1, 0.25, 0.25, 0.5, 0.9, 2, 0.3,
+				   NAN, 0.7, -0.5};
+	size_t n = sizeof(v) / sizeof(*v);
+	struct monitor_kll s;
+	double out[sizeof(v) / sizeof(*v)];
+
+	monitor_kll_init(&s, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	for (uint64_t i = 0; i < 200000; i++)
+		monitor_kll_add(&s, scrambled(i, 200000));
+	monitor_kll_cdf_many(&s, v, n, out);
+	for (size_t j = 0; j < n; j++)
+		ck_assert_msg(out[j] == monitor_kll_cdf(&s, v[j]), "value %zu",
+			      j);
+	monitor_kll_release(&s);
+}
+END_TEST
+
 /* The report of csv read from a pipe (the general reader). */
 static char *report_of_pipe(const char *csv)
 {
@@ -663,6 +684,7 @@ Suite *suite_monitor(void)
 	tcase_add_test(tc, kll_add_many_is_add_one_by_one);
 	tcase_add_test(tc, kll_level0_compacts_in_long_runs);
 	tcase_add_test(tc, fast_csv_splits_as_the_general_reader);
+	tcase_add_test(tc, kll_cdf_many_is_cdf_of_each);
 	suite_add_tcase(s, tc);
 	return s;
 }
