@@ -354,7 +354,7 @@ static int cmd_delete(int argc, char **argv, struct cli *cli)
 			   deploy_endpoint_delete, report_deleted);
 }
 
-/* The gateways serving the store, for endpoint_json's status. */
+/* The gateways serving the store, for deploy_endpoint_json's status. */
 struct gateways {
 	struct deploy_gateway_record *recs;
 	size_t n;
@@ -368,50 +368,6 @@ static int gateways_load(struct cli *cli, struct store *st,
 	if (deploy_gateway_record_list(st->dir, &gws->recs, &gws->n, &err) < 0)
 		return cli_fail(cli, &err);
 	return 0;
-}
-
-static json_t *endpoint_json(const struct deploy_endpoint *e,
-			     const struct gateways *gws)
-{
-	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
-	json_t *o;
-
-	time_format(e->created_us, created);
-	time_format(e->updated_us, updated);
-	o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:{s:i,s:i,s:i,s:f,s:f,s:f,"
-		      "s:I},s:I,s:s,s:I,s:s,s:s,s:s}",
-		      "name", e->name, "model", e->cur.ref, "framework",
-		      e->cur.framework, "entry", e->cur.entry,
-		      "previous_model", e->prev.ref, "settings",
-		      "max_concurrency", e->set.max_concurrency, "memory_mb",
-		      e->set.memory_mb, "provisioned", e->set.provisioned,
-		      "idle_timeout_s",
-		      (double)e->set.idle_timeout_us / 1e6, "timeout_s",
-		      (double)e->set.timeout_us / 1e6, "capture_percent",
-		      e->set.capture_pct, "max_payload",
-		      (json_int_t)e->set.max_payload, "keys",
-		      (json_int_t)e->nkeys, "auth", e->key_required ? "key" :
-		      "public", "generation",
-		      (json_int_t)e->generation, "status",
-		      deploy_gateway_record_status(gws->recs, gws->n, e->name,
-						   e->generation),
-		      "created", created, "updated",
-		      updated);
-	if (e->stats_us) {
-		char when[TIME_RFC3339_MAX];
-
-		time_format(e->stats_us, when);
-		json_object_set_new(o, "counters", json_pack(
-			"{s:I,s:I,s:I,s:I,s:I,s:f,s:s}", "requests",
-			(json_int_t)e->requests, "errors",
-			(json_int_t)e->errors, "cold_starts",
-			(json_int_t)e->cold_starts, "captured",
-			(json_int_t)e->captured, "capture_dropped",
-			(json_int_t)e->capture_dropped,
-			"last_cold_start_s",
-			(double)e->last_cold_start_us / 1e6, "as_of", when));
-	}
-	return o;
 }
 
 static int cmd_list(int argc, char **argv, struct cli *cli)
@@ -455,7 +411,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		char max[16], prov[16], cap[32], keys[16];
 
 		if (json) {
-			json_t *o = endpoint_json(eps[i], &gws);
+			json_t *o = deploy_endpoint_json(eps[i], gws.recs, gws.n);
 
 			jsonio_print(stdout, o);
 			json_decref(o);
@@ -524,7 +480,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		deploy_endpoint_free(e);
 		return ret;
 	}
-	o = endpoint_json(e, &gws);
+	o = deploy_endpoint_json(e, gws.recs, gws.n);
 	if (json) {
 		jsonio_print(stdout, o);
 	} else {

@@ -155,6 +155,14 @@ static const struct cli_verb verbs[] = {
 	  remote_verbs },
 	{ "sync", cmd_sync, usage_sync, "copy a model, features or captured "
 	  "data between environments" },
+	{ "web", cmd_web, usage_web, "serve or export a read-only site over "
+	  "the store" },
+	{ "plan", cmd_plan, usage_plan, "show what apply would change to "
+	  "match a stack file" },
+	{ "apply", cmd_apply, usage_apply, "make the store match a stack "
+	  "file" },
+	{ "export-stack", cmd_export_stack, usage_export_stack, "write a "
+	  "stack file describing the store" },
 	{ "feature", run_program, NULL, "the feature store (mlops-feature)" },
 	{ "pipeline", run_program, NULL, "pipelines (mlops-pipeline)" },
 	{ "registry", run_program, NULL, "the model registry "

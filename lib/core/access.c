@@ -86,6 +86,7 @@ static const struct {
 	{ "feature.delete", "feature.ingest" },
 	{ "feature.drop", "feature.manage" },
 	{ "feature.import", "feature.ingest" },
+	{ "feature.reindex", "feature.ingest" },
 	{ "feature.ingest", "feature.ingest" },
 	{ "monitor.", "monitor.manage" },
 	{ "monitor.run-due", "monitor.run" },
@@ -140,9 +141,16 @@ const struct access_verb access_verbs[] = {
 	{ "mlops remote add", "remote.add", NULL, NULL },
 	READS("mlops remote list"),
 	{ "mlops remote rm", "remote.rm", NULL, NULL },
+	READS("mlops web"),
 	{ "mlops sync", "registry.import", NULL, "in the receiving store, "
 	  "as its acting user: a model is registry.import, features "
 	  "feature.import and capture capture.import (feature.ingest)", 1 },
+	READS("mlops plan"),
+	{ "mlops apply", "feature.create", NULL, "each change as the verb "
+	  "that makes it does: feature.manage, deploy.manage, "
+	  "monitor.manage, event.manage, store.admin for grants and "
+	  "remotes", 1 },
+	READS("mlops export-stack"),
 	READS("mlops role list"),
 	READS("mlops role show"),
 	{ "mlops role grant", "role.grant", NULL, NULL },
@@ -175,6 +183,7 @@ const struct access_verb access_verbs[] = {
 	READS("mlops-feature get"),
 	{ "mlops-feature delete", "feature.delete", NULL, NULL },
 	READS("mlops-feature ddl"),
+	{ "mlops-feature reindex", "feature.reindex", NULL, NULL },
 	READS("mlops-feature export"),
 	{ "mlops-feature dataset", "feature.dataset", NULL, "with -o, "
 	  "which records the dataset for lineage", 1 },

@@ -111,6 +111,12 @@ int deploy_endpoint_update(struct store *st, const char *name,
 int deploy_endpoint_update_txn(struct store *st, const char *name,
 			       const struct deploy_endpoint_source *src,
 			       struct mlops_err *err);
+/* Change the serverless settings of name (checked as on create); a
+ * running gateway applies them at its next reload. MLOPS_ENOTFOUND when
+ * there is no such endpoint. */
+int deploy_endpoint_set_settings(struct store *st, const char *name,
+				 const struct deploy_endpoint_settings *set,
+				 struct mlops_err *err);
 /* Swap the current and the previous version. MLOPS_ENOTFOUND when there
  * is no previous version. */
 int deploy_endpoint_rollback(struct store *st, const char *name,
@@ -157,6 +163,13 @@ int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
 			 size_t *n, struct mlops_err *err);
 void deploy_endpoint_free(struct deploy_endpoint *e);
 void deploy_endpoint_list_free(struct deploy_endpoint **eps, size_t n);
+struct deploy_gateway_record;
+/* Endpoint e as `mlops-deploy describe --json` prints it, its status
+ * from the n live gateway records recs (deploy_gateway_record_list).
+ * The caller owns the result. */
+json_t *deploy_endpoint_json(const struct deploy_endpoint *e,
+			     const struct deploy_gateway_record *recs,
+			     size_t n);
 
 /* The q-quantile (0 <= q <= 1) of a latency histogram as
  * deploy_endpoint's latency holds it, in milliseconds: interpolated

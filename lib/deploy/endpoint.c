@@ -236,6 +236,50 @@ static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 	return ret;
 }
 
+json_t *deploy_endpoint_json(const struct deploy_endpoint *e,
+			     const struct deploy_gateway_record *recs, size_t n)
+{
+	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
+	json_t *o;
+
+	time_format(e->created_us, created);
+	time_format(e->updated_us, updated);
+	o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:{s:i,s:i,s:i,s:f,s:f,s:f,"
+		      "s:I},s:I,s:s,s:I,s:s,s:s,s:s}",
+		      "name", e->name, "model", e->cur.ref, "framework",
+		      e->cur.framework, "entry", e->cur.entry,
+		      "previous_model", e->prev.ref, "settings",
+		      "max_concurrency", e->set.max_concurrency, "memory_mb",
+		      e->set.memory_mb, "provisioned", e->set.provisioned,
+		      "idle_timeout_s",
+		      (double)e->set.idle_timeout_us / 1e6, "timeout_s",
+		      (double)e->set.timeout_us / 1e6, "capture_percent",
+		      e->set.capture_pct, "max_payload",
+		      (json_int_t)e->set.max_payload, "keys",
+		      (json_int_t)e->nkeys, "auth", e->key_required ? "key" :
+		      "public", "generation",
+		      (json_int_t)e->generation, "status",
+		      deploy_gateway_record_status(recs, n, e->name,
+						   e->generation),
+		      "created", created, "updated",
+		      updated);
+	if (e->stats_us) {
+		char when[TIME_RFC3339_MAX];
+
+		time_format(e->stats_us, when);
+		json_object_set_new(o, "counters", json_pack(
+			"{s:I,s:I,s:I,s:I,s:I,s:f,s:s}", "requests",
+			(json_int_t)e->requests, "errors",
+			(json_int_t)e->errors, "cold_starts",
+			(json_int_t)e->cold_starts, "captured",
+			(json_int_t)e->captured, "capture_dropped",
+			(json_int_t)e->capture_dropped,
+			"last_cold_start_s",
+			(double)e->last_cold_start_us / 1e6, "as_of", when));
+	}
+	return o;
+}
+
 int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
 			 size_t *n, struct mlops_err *err)
 {
@@ -820,6 +864,49 @@ static int set_auth_txn(struct store *st, const char *name, int key_required,
 	return ret;
 }
 
+static int set_settings_txn(struct store *st, const char *name,
+			    const struct deploy_endpoint_settings *set,
+			    struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret;
+
+	if ((ret = deploy_endpoint_settings_check(set, err)) < 0)
+		return ret;
+	if ((ret = store_begin(st, err)) < 0)
+		return ret;
+	ret = store_prepare(st, &q, "UPDATE endpoint SET generation = "
+			    "generation + 1, max_concurrency = ?2, memory_mb = "
+			    "?3, provisioned = ?4, idle_timeout_us = ?5, "
+			    "capture_pct = ?6, timeout_us = ?7, max_payload = "
+			    "?8, updated_us = ?9 WHERE name = ?1", err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, set->max_concurrency);
+		sqlite3_bind_int(q, 3, set->memory_mb);
+		sqlite3_bind_int(q, 4, set->provisioned);
+		sqlite3_bind_int64(q, 5, set->idle_timeout_us);
+		sqlite3_bind_double(q, 6, set->capture_pct);
+		sqlite3_bind_int64(q, 7, set->timeout_us);
+		sqlite3_bind_int64(q, 8, (sqlite3_int64)set->max_payload);
+		sqlite3_bind_int64(q, 9, time_now_us());
+		if (sqlite3_step(q) != SQLITE_DONE)
+			ret = store_sql_error(st, "update endpoint", err);
+		else if (sqlite3_changes(st->db) == 0)
+			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint "
+					    "'%s' does not exist", name);
+	}
+	sqlite3_finalize(q);
+	if (ret == 0)
+		ret = emit_change(st, name, "settings", "InService", NULL,
+				  NULL, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
+	return ret;
+}
+
 /* The changes to an endpoint, each audited by the function that makes it
  * so that every caller (the CLI, an event rule's command, a sync) records
  * it alike: declared before the change, so that the record commits with
@@ -911,6 +998,17 @@ int deploy_endpoint_set_auth(struct store *st, const char *name,
 	if (ret == 0)
 		ret = set_auth_txn(st, name, key_required, err);
 	return audit_end(st, ret, action, name, NULL, err);
+}
+
+int deploy_endpoint_set_settings(struct store *st, const char *name,
+				 const struct deploy_endpoint_settings *set,
+				 struct mlops_err *err)
+{
+	int ret = audit_intend(st, "deploy.settings", name, err);
+
+	if (ret == 0)
+		ret = set_settings_txn(st, name, set, err);
+	return audit_end(st, ret, "deploy.settings", name, NULL, err);
 }
 
 int deploy_endpoint_key_each(struct store *st, const char *name,

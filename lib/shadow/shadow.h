@@ -102,6 +102,9 @@ int shadow_list(struct store *st, struct shadow_test ***out, size_t *n,
 		struct mlops_err *err);
 void shadow_test_free(struct shadow_test *t);
 void shadow_list_free(struct shadow_test **ts, size_t n);
+/* Test t as `mlops-shadow list --json` prints it. The caller owns the
+ * result. */
+json_t *shadow_test_json(const struct shadow_test *t);
 
 /* report.c: a shadow test's report, production and shadow side by side
  * from the paired records, and whether the shadow is worse beyond
