@@ -2,8 +2,22 @@
 # 1M rows x 20 columns (16 numeric, 4 categorical) against pandas
 # describe + quantiles + value_counts on the same file, and drift of 16
 # columns, 500k vs 500k rows, against scipy.stats.ks_2samp per column
-# (wall and CPU seconds and peak RSS from /usr/bin/time; the ratios are
-# of CPU seconds, which a machine shared with other work disturbs less).
+# (wall and CPU seconds and peak RSS from /usr/bin/time, each the median
+# of BENCH_RUNS runs, the two sides taking turns; the machine's load is
+# printed with them). What each side does:
+#   baseline, ours:   read the CSV, infer types, count, mean, sum,
+#                     std_dev, min, max, a KLL sketch per number column,
+#                     exact value counts up to 1024 then HyperLogLog for
+#                     every column, and write statistics.json and
+#                     constraints.json;
+#   baseline, pandas: pd.read_csv, describe() of the numbers, eleven
+#                     quantiles, value_counts() of each other column;
+#   KS, ours:         read both CSVs, per column sort both samples and
+#                     compute ks_2samp's statistic and p-value;
+#   KS, scipy:        pd.read_csv of both, stats.ks_2samp per column.
+# Ours runs with one thread per processor (the default) and again with
+# --threads 1; the ratios x (CPU) compare CPU seconds, which other work
+# on a shared machine disturbs less, x (wall) compare wall seconds.
 #
 # Last, run-due over an hour of capture of 16 columns.
 #
@@ -11,14 +25,29 @@
 #   BENCH_MONITOR_ROWS  rows of the baseline file (1000000)
 #   BENCH_DRIFT_ROWS    rows of each drift sample (500000)
 #   BENCH_CAPTURE_RATE  captured requests a second (1000)
+#   BENCH_RUNS          runs of each side to take the median of (5)
 set -e
 rows=${BENCH_MONITOR_ROWS:-1000000}
 drift_rows=${BENCH_DRIFT_ROWS:-500000}
+runs=${BENCH_RUNS:-5}
 
 measure() {
 	out=$1
 	shift
 	/usr/bin/time -f "%e %U %S %M" -o "$out" "$@"
+}
+
+# median FILE: the medians of wall, user + sys and peak RSS over the
+# lines of FILE ("wall user sys kb").
+median() {
+	awk '{ w[NR] = $1; c[NR] = $2 + $3; k[NR] = $4 }
+	function med(a, n,    i, j, t) {
+		for (i = 1; i <= n; i++)
+			for (j = i + 1; j <= n; j++)
+				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	END { printf "%s %s %s\n", med(w, NR), med(c, NR), med(k, NR) }' "$1"
 }
 
 # gen N SEED SHIFT: N rows of 16 numeric and 4 categorical columns.
@@ -41,10 +70,6 @@ gen() {
 	}'
 }
 
-gen "$rows" 1 0 >base.csv
-measure mon.time mlops-monitor baseline --data base.csv -o out
-read -r mon_s mon_u mon_k mon_kb <mon.time
-mon_c=$(awk -v u="$mon_u" -v k="$mon_k" "BEGIN { print u + k }")
 cat >pandas-baseline.py <<'PY'
 import sys
 import pandas as pd
@@ -55,16 +80,6 @@ num.quantile([i / 10 for i in range(11)])
 for c in df.select_dtypes(exclude="number"):
     df[c].value_counts()
 PY
-measure pd.time "$PYTHON" pandas-baseline.py base.csv
-read -r pd_s pd_u pd_k pd_kb <pd.time
-pd_c=$(awk -v u="$pd_u" -v k="$pd_k" "BEGIN { print u + k }")
-
-gen "$drift_rows" 2 0 | cut -d, -f1-16 >ref.csv
-gen "$drift_rows" 3 1 | cut -d, -f1-16 >cur.csv
-measure drift.time mlops-monitor drift --reference ref.csv --data cur.csv \
-	>drift.out
-read -r drift_s drift_u drift_k drift_kb <drift.time
-drift_c=$(awk -v u="$drift_u" -v k="$drift_k" "BEGIN { print u + k }")
 cat >scipy-drift.py <<'PY'
 import sys
 import pandas as pd
@@ -74,9 +89,32 @@ for c in a.columns:
     r = stats.ks_2samp(a[c], b[c])
     print(f"{c}\tks\t{r.statistic!r}\t{r.pvalue!r}")
 PY
-measure scipy.time "$PYTHON" scipy-drift.py ref.csv cur.csv >scipy.out
-read -r sp_s sp_u sp_k sp_kb <scipy.time
-sp_c=$(awk -v u="$sp_u" -v k="$sp_k" "BEGIN { print u + k }")
+
+gen "$rows" 1 0 >base.csv
+gen "$drift_rows" 2 0 | cut -d, -f1-16 >ref.csv
+gen "$drift_rows" 3 1 | cut -d, -f1-16 >cur.csv
+load0=$(cut -d" " -f1-3 /proc/loadavg)
+: >mon.runs; : >mon1.runs; : >pd.runs; : >drift.runs; : >drift1.runs
+: >scipy.runs
+for r in $(seq "$runs"); do
+	measure t mlops-monitor baseline --data base.csv -o out
+	cat t >>mon.runs
+	measure t mlops-monitor baseline --threads 1 --data base.csv -o out1
+	cat t >>mon1.runs
+	measure t "$PYTHON" pandas-baseline.py base.csv
+	cat t >>pd.runs
+	measure t mlops-monitor drift --reference ref.csv --data cur.csv \
+		>drift.out
+	cat t >>drift.runs
+	measure t mlops-monitor drift --threads 1 --reference ref.csv \
+		--data cur.csv >drift1.out
+	cat t >>drift1.runs
+	measure t "$PYTHON" scipy-drift.py ref.csv cur.csv >scipy.out
+	cat t >>scipy.runs
+done
+load1=$(cut -d" " -f1-3 /proc/loadavg)
+cmp -s out/statistics.json out1/statistics.json &&
+	cmp -s drift.out drift1.out && threads_same=yes || threads_same=NO
 same=$("$PYTHON" - <<'PY'
 ours = [l.split("\t") for l in open("drift.out").read().splitlines()]
 theirs = [l.split("\t") for l in open("scipy.out").read().splitlines()]
@@ -88,22 +126,38 @@ print("yes" if ok else "NO")
 PY
 )
 
-awk -v r="$rows" -v ms="$mon_s" -v mc="$mon_c" -v mk="$mon_kb" \
-    -v ps="$pd_s" -v pc="$pd_c" -v pk="$pd_kb" -v dr="$drift_rows" \
-    -v ds="$drift_s" -v dc="$drift_c" -v dk="$drift_kb" -v ss="$sp_s" \
-    -v sc="$sp_c" -v sk="$sp_kb" -v same="$same" 'BEGIN {
-	printf "%-36s %8s %8s %8s %9s\n", "", "wall s", "CPU s", "peak MB",
-	       "x (CPU)"
-	printf "%-36s %8.2f %8.2f %8.1f\n", "baseline " r " x 20, ours",
-	       ms, mc, mk / 1024
-	printf "%-36s %8.2f %8.2f %8.1f %9.1f\n", "baseline, pandas", ps, pc,
-	       pk / 1024, pc / (mc > 0 ? mc : 0.01)
-	printf "%-36s %8.2f %8.2f %8.1f\n", "KS 16 cols " dr " x 2, ours",
-	       ds, dc, dk / 1024
-	printf "%-36s %8.2f %8.2f %8.1f %9.1f\n", "KS, scipy ks_2samp", ss, sc,
-	       sk / 1024, sc / (dc > 0 ? dc : 0.01)
+{
+	echo "mon $(median mon.runs)"
+	echo "mon1 $(median mon1.runs)"
+	echo "pd $(median pd.runs)"
+	echo "drift $(median drift.runs)"
+	echo "drift1 $(median drift1.runs)"
+	echo "scipy $(median scipy.runs)"
+} >medians
+awk -v r="$rows" -v dr="$drift_rows" -v runs="$runs" -v same="$same" \
+    -v ts="$threads_same" -v l0="$load0" -v l1="$load1" '
+{ w[$1] = $2; c[$1] = $3; k[$1] = $4 }
+function row(label, key, peer) {
+	printf "%-36s %7.2f %7.2f %8.1f", label, w[key], c[key], k[key] / 1024
+	if (peer != "")
+		printf " %8.1f %8.1f", w[peer] / (w[key] > 0 ? w[key] : 0.01),
+		       c[peer] / (c[key] > 0 ? c[key] : 0.01)
+	printf "\n"
+}
+END {
+	printf "medians of %d runs; load average %s before, %s after\n",
+	       runs, l0, l1
+	printf "%-36s %7s %7s %8s %8s %8s\n", "", "wall s", "CPU s",
+	       "peak MB", "x (wall)", "x (CPU)"
+	row("baseline " r " x 20, ours", "mon", "pd")
+	row("baseline, ours, --threads 1", "mon1", "pd")
+	row("baseline, pandas", "pd", "")
+	row("KS 16 cols " dr " x 2, ours", "drift", "scipy")
+	row("KS, ours, --threads 1", "drift1", "scipy")
+	row("KS, scipy ks_2samp", "scipy", "")
 	printf "same KS statistics and p-values as scipy: %s\n", same
-}'
+	printf "same output with one thread and with several: %s\n", ts
+}' medians
 
 # run-due over one hour of capture at BENCH_CAPTURE_RATE requests a
 # second (1000): one schedule, one window.

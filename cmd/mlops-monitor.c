@@ -10,6 +10,7 @@
 #include "core/fs.h"
 #include "core/jsonio.h"
 #include "core/parse.h"
+#include "core/xalloc.h"
 #include "mlops-monitor/verbs.h"
 #include "monitor/monitor.h"
 
@@ -17,6 +18,8 @@ static const char usage_baseline[] =
 	"usage: mlops-monitor baseline [--format csv|jsonl] "
 	"[--header|--no-header]\n"
 	"                              [-o DIR] [--register GROUP/N] "
+	"[--threads N]\n"
+	"                              "
 	"--data FILE|-\n"
 	"\n"
 	"Profile FILE in one streaming pass and write Model Monitor's\n"
@@ -32,12 +35,16 @@ static const char usage_baseline[] =
 	"  -o, --output DIR  where to write (default: the current "
 	"directory;\n"
 	"                  - prints each file as one line of JSON instead)\n"
-	"  --register GROUP/N  keep the baseline with the model version\n";
+	"  --register GROUP/N  keep the baseline with the model version\n"
+	"  --threads N     profile CSV with N threads (default: one per "
+	"processor;\n"
+	"                  the result is the same for any N)\n";
 
 static const char usage_check[] =
 	"usage: mlops-monitor check [--format csv|jsonl] "
 	"[--header|--no-header]\n"
-	"                           [-o DIR] --baseline DIR --data FILE|-\n"
+	"                           [-o DIR] [--threads N] --baseline DIR\n"
+	"                           --data FILE|-\n"
 	"\n"
 	"Profile FILE, check it against the baseline in DIR and write\n"
 	"constraint_violations.json and the data's statistics.json into the\n"
@@ -52,14 +59,29 @@ static const char usage_check[] =
 	"  --header, --no-header   as for baseline\n"
 	"  -o, --output DIR  where to write (default: the current "
 	"directory;\n"
-	"                  - prints each file as one line of JSON instead)\n";
+	"                  - prints each file as one line of JSON instead)\n"
+	"  --threads N     as for baseline\n";
 
 struct data_opts {
 	const char *data, *format, *out, *baseline, *reg;
 	int header;
+	unsigned threads;
 };
 
-enum { OPT_HEADER = 256, OPT_NO_HEADER };
+enum { OPT_HEADER = 256, OPT_NO_HEADER, OPT_THREADS };
+
+/* --threads N into o, 1 to 1024: 0, or a usage error's status. */
+static int parse_threads(struct data_opts *o, const char *arg,
+			 struct cli *cli, const char *usage)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	int64_t n;
+
+	if (parse_int64(arg, 1, 1024, &n, "--threads", &err) < 0)
+		return cli_usage(cli, usage, "%s", err.msg);
+	o->threads = (unsigned)n;
+	return 0;
+}
 
 static int parse_data_opts(struct data_opts *o, int argc, char **argv,
 			   struct cli *cli, const char *usage, int baseline)
@@ -73,8 +95,9 @@ static int parse_data_opts(struct data_opts *o, int argc, char **argv,
 	    {"no-header", no_argument, 0, OPT_NO_HEADER},
 	    {"output", required_argument, 0, 'o'},
 	    {"register", required_argument, 0, 'r'},
+	    {"threads", required_argument, 0, OPT_THREADS},
 	    {0, 0, 0, 0}};
-	int c;
+	int c, ret;
 
 	o->header = 1;
 	o->out = ".";
@@ -109,6 +132,10 @@ static int parse_data_opts(struct data_opts *o, int argc, char **argv,
 		case OPT_NO_HEADER:
 			o->header = 0;
 			break;
+		case OPT_THREADS:
+			if ((ret = parse_threads(o, optarg, cli, usage)) != 0)
+				return ret;
+			break;
 		default:
 			return CLI_STATUS(c);
 		}
@@ -126,23 +153,24 @@ static int parse_data_opts(struct data_opts *o, int argc, char **argv,
 }
 
 /* Profile the file at path (the options give its format); with keep,
- * keep its numbers too. */
+ * keep its numbers too; with strings_only, count the values of String
+ * columns only (monitor_profile_opts). */
 static int profile(struct monitor_profile *p, const char *path,
-		   const struct data_opts *o, int keep, struct cli *cli)
+		   const struct data_opts *o, int keep, int strings_only,
+		   struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	size_t n = strlen(path);
-	enum monitor_profile_format f = MONITOR_PROFILE_CSV;
+	struct monitor_profile_opts po = {MONITOR_PROFILE_CSV, o->header, keep,
+					  o->threads, strings_only};
 	int fd = STDIN_FILENO, ret;
 
 	if (o->format ? strcmp(o->format, "jsonl") == 0
 		      : n > 6 && strcmp(path + n - 6, ".jsonl") == 0)
-		f = MONITOR_PROFILE_JSONL;
+		po.format = MONITOR_PROFILE_JSONL;
 	if (strcmp(path, "-") != 0 && (fd = fs_open_input(path, &err)) < 0)
 		return cli_fail(cli, &err);
-	ret = keep
-		  ? monitor_profile_read_values(p, fd, path, f, o->header, &err)
-		  : monitor_profile_read(p, fd, path, f, o->header, &err);
+	ret = monitor_profile_read_opts(p, fd, path, &po, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return ret < 0 ? cli_fail(cli, &err) : 0;
@@ -218,7 +246,7 @@ static int cmd_baseline(int argc, char **argv, struct cli *cli)
 	if (o.reg && !cli_output(o.out))
 		return cli_usage(cli, usage_baseline, "--register needs the "
 				 "files: -o DIR, not -o -");
-	if ((ret = profile(&p, o.data, &o, 0, cli)) != 0)
+	if ((ret = profile(&p, o.data, &o, 0, 1, cli)) != 0)
 		return ret;
 	docs[0] = monitor_report_statistics(&p);
 	docs[1] = monitor_report_constraints(&p);
@@ -253,7 +281,7 @@ static int cmd_check(int argc, char **argv, struct cli *cli)
 	free(owned);
 	if (ret < 0)
 		return cli_fail(cli, &err);
-	if ((ret = profile(&p, o.data, &o, 0, cli)) != 0) {
+	if ((ret = profile(&p, o.data, &o, 0, 0, cli)) != 0) {
 		monitor_report_baseline_release(&b);
 		return ret;
 	}
@@ -280,7 +308,8 @@ static int cmd_check(int argc, char **argv, struct cli *cli)
 static const char usage_drift[] =
 	"usage: mlops-monitor drift [--format csv|jsonl] "
 	"[--header|--no-header] [--json]\n"
-	"                           [--method M] [--threshold X]\n"
+	"                           [--method M] [--threshold X] "
+	"[--threads N]\n"
 	"                           --reference FILE --data FILE|-\n"
 	"\n"
 	"Measure, feature by feature, how far the data has moved from the\n"
@@ -293,7 +322,8 @@ static const char usage_drift[] =
 	"  --method M        ks (default), psi, js, chi2 or wasserstein\n"
 	"  --reference FILE  the reference data\n"
 	"  --threshold X     exit 1 when a statistic exceeds X\n"
-	"  --format, --header, --no-header   as for baseline\n";
+	"  --format, --header, --no-header, --threads N   as for "
+	"baseline\n";
 
 /* d in the shortest form that reads back as d, as --json prints it. */
 static void add_real(struct buf *b, double d)
@@ -339,6 +369,51 @@ static int print_drift(const char *feature, enum monitor_drift_method m,
 
 enum { OPT_JSON = 300, OPT_METHOD, OPT_REFERENCE, OPT_THRESHOLD };
 
+/* Drift of every column of ref that cur has too, computed at once on
+ * o's threads, printed in ref's order; *over is set when a statistic
+ * exceeds *threshold (if not NULL). */
+static int drift_all(struct monitor_profile *ref,
+		     struct monitor_profile *cur,
+		     enum monitor_drift_method m, const struct data_opts *o,
+		     int json, const double *threshold, int *over,
+		     struct cli *cli)
+{
+	struct monitor_profile_column **a, **b;
+	struct monitor_drift *d;
+	const char **names;
+	int *applies, ret = 0;
+	size_t n = 0;
+
+	a = xcalloc(ref->ncols + 1, sizeof(*a));
+	b = xcalloc(ref->ncols + 1, sizeof(*b));
+	names = xcalloc(ref->ncols + 1, sizeof(*names));
+	for (size_t i = 0; i < ref->ncols; i++)
+		for (size_t j = 0; j < cur->ncols; j++)
+			if (strcmp(ref->cols[i].name, cur->cols[j].name) == 0) {
+				names[n] = ref->cols[i].name;
+				a[n] = &ref->cols[i];
+				b[n++] = &cur->cols[j];
+			}
+	d = xcalloc(n + 1, sizeof(*d));
+	applies = xcalloc(n + 1, sizeof(*applies));
+	monitor_drift_many(d, applies, m, a, b, n, o->threads);
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (!applies[i])
+			continue;
+		if (print_drift(names[i], m, &d[i], json) < 0)
+			ret = cli_error(cli, MLOPS_EINTERNAL, "cannot write to "
+					"standard output");
+		if (threshold && d[i].statistic > *threshold)
+			*over = 1;
+	}
+	free(a);
+	free(b);
+	free(names);
+	free(d);
+	free(applies);
+	return ret;
+}
+
 static int cmd_drift(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -350,6 +425,7 @@ static int cmd_drift(int argc, char **argv, struct cli *cli)
 	    {"method", required_argument, 0, OPT_METHOD},
 	    {"no-header", no_argument, 0, OPT_NO_HEADER},
 	    {"reference", required_argument, 0, OPT_REFERENCE},
+	    {"threads", required_argument, 0, OPT_THREADS},
 	    {"threshold", required_argument, 0, OPT_THRESHOLD},
 	    {0, 0, 0, 0}};
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -389,6 +465,11 @@ static int cmd_drift(int argc, char **argv, struct cli *cli)
 		case OPT_REFERENCE:
 			reference = optarg;
 			break;
+		case OPT_THREADS:
+			if ((ret = parse_threads(&o, optarg, cli,
+						 usage_drift)) != 0)
+				return ret;
+			break;
 		case OPT_THRESHOLD:
 			threshold_arg = optarg;
 			if (parse_double(optarg, &threshold, "--threshold",
@@ -410,26 +491,14 @@ static int cmd_drift(int argc, char **argv, struct cli *cli)
 	    strcmp(o.format, "jsonl") != 0)
 		return cli_usage(cli, usage_drift, "unknown format '%s'",
 				 o.format);
-	if ((ret = profile(&ref, reference, &o, 1, cli)) != 0)
+	if ((ret = profile(&ref, reference, &o, 1, 1, cli)) != 0)
 		return ret;
-	if ((ret = profile(&cur, o.data, &o, 1, cli)) != 0) {
+	if ((ret = profile(&cur, o.data, &o, 1, 1, cli)) != 0) {
 		monitor_profile_release(&ref);
 		return ret;
 	}
-	for (size_t i = 0; i < ref.ncols && ret == 0; i++)
-		for (size_t j = 0; j < cur.ncols && ret == 0; j++) {
-			struct monitor_drift d;
-
-			if (strcmp(ref.cols[i].name, cur.cols[j].name) != 0 ||
-			    !monitor_drift(&d, m, &ref.cols[i], &cur.cols[j]))
-				continue;
-			if (print_drift(ref.cols[i].name, m, &d, json) < 0)
-				ret = cli_error(cli, MLOPS_EINTERNAL,
-						"cannot "
-						"write to standard output");
-			if (threshold_arg && d.statistic > threshold)
-				over = 1;
-		}
+	ret = drift_all(&ref, &cur, m, &o, json, threshold_arg ? &threshold :
+			NULL, &over, cli);
 	monitor_profile_release(&ref);
 	monitor_profile_release(&cur);
 	if (ret == 0 && over)

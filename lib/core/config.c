@@ -131,6 +131,11 @@ static int check_value(const char *key, const char *value,
 				     "environment: \"%s\" is not a valid name "
 				     "(letters, digits, '-' and '_', up to 63)",
 				     value);
+	if (strcmp(key, "events.auto_dispatch") == 0 &&
+	    spec_scalar_bool(value) < 0)
+		return mlops_err_set(err, MLOPS_EINPUT,
+				     "events.auto_dispatch: \"%s\" is not a "
+				     "boolean (true or false)", value);
 	return 0;
 }
 

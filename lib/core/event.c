@@ -1,12 +1,27 @@
-/* event.c - emit, validate and query EventBridge-style events. */
+/* event.c - emit, validate and query EventBridge-style events, wait for
+ * new ones, and start the background dispatch pass that delivers them to
+ * rules (the rules themselves are lib/governance's). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/audit.h"
 #include "core/buf.h"
+#include "core/config.h"
 #include "core/event.h"
+#include "core/fs.h"
 #include "core/id.h"
 #include "core/jsonio.h"
+#include "core/spec.h"
 #include "core/time.h"
+#include "core/xalloc.h"
 
 static int insert(struct store *st, json_t *ev, int64_t time_us,
 		  struct mlops_err *err)
@@ -31,6 +46,12 @@ static int insert(struct store *st, json_t *ev, int64_t time_us,
 		ret = store_sql_error(st, "cannot record the event", err);
 	sqlite3_finalize(q);
 	buf_release(&body);
+	/* Rules see the event once it commits: with the caller's
+	 * transaction (store_commit), or now when it had none. */
+	if (ret == 0 && sqlite3_get_autocommit(st->db))
+		event_dispatch_soon(st);
+	else if (ret == 0)
+		st->events_recorded = 1;
 	return ret;
 }
 
@@ -83,7 +104,7 @@ int event_normalise(struct store *st, json_t *ev, const char *name,
 {
 	static const char *const allowed[] = {
 		"version", "id", "detail-type", "source", "account", "time",
-		"region", "resources", "detail", NULL
+		"region", "resources", "detail", "seq", NULL
 	};
 	const char *key;
 	json_t *v, *res;
@@ -104,6 +125,8 @@ int event_normalise(struct store *st, json_t *ev, const char *name,
 					     "%s: unknown envelope field "
 					     "\"%s\"", name, key);
 	}
+	/* What `event log --json` adds: the seq in the log it came from. */
+	json_object_del(ev, "seq");
 	if ((ret = require_string(ev, "source", name, err)) < 0 ||
 	    (ret = require_string(ev, "detail-type", name, err)) < 0)
 		return ret;
@@ -244,4 +267,197 @@ int event_each(struct store *st, const struct event_filter *f,
 		ret = store_sql_error(st, "cannot read events", err);
 	sqlite3_finalize(q);
 	return ret;
+}
+
+/* ---- waiting for events ---- */
+
+int event_last_seq(struct store *st, int64_t *out, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, "SELECT coalesce(max(seq), 0) FROM "
+				"event", err);
+
+	if (ret == 0)
+		ret = store_step(q, "cannot read the event log", err);
+	if (ret == 1) {
+		*out = sqlite3_column_int64(q, 0);
+		ret = 0;
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int event_wait(struct store *st, int64_t after_seq, int64_t timeout_us,
+	       volatile sig_atomic_t *stop, struct mlops_err *err)
+{
+	int64_t end = time_mono_us() + timeout_us, seq = 0;
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), ret = 0;
+
+	/* Watch first, then look: a commit between the two still wakes. */
+	if (fd >= 0 && inotify_add_watch(fd, st->dir, IN_MODIFY | IN_CREATE |
+					 IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	while (ret == 0 && !(stop && *stop)) {
+		int64_t left = end - time_mono_us();
+		struct pollfd p = { fd, POLLIN, 0 };
+		char drain[4096];
+
+		ret = event_last_seq(st, &seq, err);
+		if (ret < 0)
+			break;
+		if (seq > after_seq) {
+			ret = 1;
+			break;
+		}
+		if (left <= 0)
+			break;
+		/* Without inotify, look again every 100 ms. */
+		if (fd < 0 && left > 100000)
+			left = 100000;
+		if (poll(fd >= 0 ? &p : NULL, fd >= 0, (int)((left + 999) /
+							     1000)) > 0)
+			while (read(fd, drain, sizeof(drain)) > 0)
+				;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* ---- the background dispatch pass ---- */
+
+static int auto_dispatch_off(struct store *st)
+{
+	const char *env = getenv("MLOPS_NO_AUTO_DISPATCH");
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct spec_doc *cfg = NULL;
+	sqlite3_stmt *q = NULL;
+	const char *v;
+	int off = 1;
+
+	if (env && *env && strcmp(env, "0") != 0)
+		return 1;
+	/* The rules are lib/governance's; a plain query suffices here. */
+	if (store_prepare(st, &q, "SELECT 1 FROM event_rule WHERE enabled "
+			  "LIMIT 1", &err) == 0)
+		off = store_step(q, "cannot read the rules", &err) != 1;
+	sqlite3_finalize(q);
+	if (off || config_load(&cfg, st->dir, &err) < 0)
+		return 1;
+	v = config_get(cfg, "events.auto_dispatch");
+	off = v && spec_scalar_bool(v) == 0;
+	spec_free(cfg);
+	return off;
+}
+
+/* 1 when flock(op) on the store's events/NAME would have to wait: a
+ * follower or a waiting pass holds it. */
+static int lock_busy(struct store *st, const char *name, int op)
+{
+	char *path = store_path(st, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), busy = 0;
+
+	free(path);
+	if (fd < 0)
+		return 0;
+	busy = flock(fd, op | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
+}
+
+/* The mlops program: beside this one, else the first on $PATH. */
+static char *find_mlops(void)
+{
+	char exe[PATH_MAX], *dir, *path, *copy, *save = NULL;
+	const char *env = getenv("PATH");
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		dir = fs_path_dirname(exe);
+		path = fs_path_join(dir, "mlops");
+		free(dir);
+		if (access(path, X_OK) == 0)
+			return path;
+		free(path);
+	}
+	copy = xstrdup(env ? env : "/usr/local/bin:/usr/bin:/bin");
+	for (char *d = strtok_r(copy, ":", &save); d;
+	     d = strtok_r(NULL, ":", &save)) {
+		path = fs_path_join(*d ? d : ".", "mlops");
+		if (access(path, X_OK) == 0) {
+			free(copy);
+			return path;
+		}
+		free(path);
+	}
+	free(copy);
+	return NULL;
+}
+
+void event_dispatch_soon(struct store *st)
+{
+	char *prog, *log, *dir;
+	char *argv[7];
+	sigset_t none;
+	pid_t pid;
+	int fd;
+
+	if (auto_dispatch_off(st) ||
+	    lock_busy(st, "events/follow.lock", LOCK_EX) ||
+	    lock_busy(st, "events/queue.lock", LOCK_EX))
+		return;
+	prog = find_mlops();
+	if (!prog)
+		return;
+	dir = store_path(st, "events");
+	log = fs_path_join(dir, "dispatch.log");
+	if (fs_mkdir_p(dir, NULL) < 0 ||
+	    (fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		       0644)) < 0) {
+		free(prog);
+		free(log);
+		free(dir);
+		return;
+	}
+	argv[0] = "mlops";
+	argv[1] = "--store";
+	argv[2] = st->dir;
+	argv[3] = "event";
+	argv[4] = "dispatch";
+	argv[5] = "--coalesce";
+	argv[6] = NULL;
+	sigemptyset(&none);
+	fflush(NULL);
+	/* Everything is ready before fork: the child of a threaded program
+	 * (a gateway) may only make system calls. The middle process exits
+	 * at once, so the pass is nobody's child and no zombie. */
+	pid = fork();
+	if (pid == 0) {
+		int in;
+
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		/* Not the signals a gateway blocks or ignores. */
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		in = open("/dev/null", O_RDONLY);
+		if (in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 ||
+		    dup2(fd, 2) < 0)
+			_exit(70);
+		close_range(3, ~0U, 0);
+		execv(prog, argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	close(fd);
+	free(prog);
+	free(log);
+	free(dir);
 }

@@ -1,9 +1,11 @@
 /* event.h - events in the EventBridge envelope, kept in the store's event
  * table: {version "0", id, detail-type, source, account (the store's
  * environment), time, region "local", resources [], detail {}}.
- * Rules that react to events read this table (a later issue). */
+ * Rules that react to events read this table: lib/governance matches
+ * them and runs the rules' targets (`mlops event dispatch`). */
 #ifndef MLOPS_EVENT_H
 #define MLOPS_EVENT_H
+#include <signal.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -45,5 +47,25 @@ struct event_filter {
 int event_each(struct store *st, const struct event_filter *f,
 	       int (*fn)(int64_t seq, json_t *ev, void *arg), void *arg,
 	       struct mlops_err *err);
+
+/* The seq of the newest event (0 when there is none). */
+int event_last_seq(struct store *st, int64_t *out, struct mlops_err *err);
+
+/* Wait until the store holds an event after after_seq (1), or until
+ * timeout_us has passed or *stop (may be NULL) is set (0). Sleeps on
+ * inotify(7) over the store's directory, so a new commit wakes it at
+ * once, with no polling in between. */
+int event_wait(struct store *st, int64_t after_seq, int64_t timeout_us,
+	       volatile sig_atomic_t *stop, struct mlops_err *err);
+
+/* Start `mlops event dispatch --coalesce` in the background, detached
+ * (double fork, setsid, stdio to events/dispatch.log in the store, no
+ * other descriptor), when enabled rules exist and automatic dispatch is
+ * on: not turned off by `events.auto_dispatch: false` in config.yaml or
+ * MLOPS_NO_AUTO_DISPATCH=1, and no `dispatch --follow` runs. mlops is
+ * found beside this program, else on $PATH. Best effort: a failure only
+ * leaves the events for the next pass. Called after every commit that
+ * recorded events. */
+void event_dispatch_soon(struct store *st);
 
 #endif

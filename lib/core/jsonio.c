@@ -5,6 +5,7 @@
 
 #include "core/bounds.h"
 #include "core/jsonio.h"
+#include "core/store.h"
 
 #define JSONIO_DEFAULT_MAX MLOPS_MAX_JSON
 
@@ -165,4 +166,21 @@ int jsonio_print(FILE *f, const json_t *v)
 const char *jsonio_str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
+}
+
+int jsonio_rows(json_t **out, sqlite3_stmt *q, json_t *(*row)(sqlite3_stmt *q),
+		const char *what, struct mlops_err *err)
+{
+	json_t *all = json_array();
+	int ret;
+
+	while ((ret = store_step(q, what, err)) == 1)
+		json_array_append_new(all, row(q));
+	sqlite3_finalize(q);
+	if (ret < 0) {
+		json_decref(all);
+		return ret;
+	}
+	*out = all;
+	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -30,6 +31,12 @@ void jsonio_format(struct buf *out, const json_t *v);
  * Lines, which is what --json prints everywhere. 0, or -1 on a write
  * error. */
 int jsonio_print(FILE *f, const json_t *v);
+/* Step the prepared query q to its end and set *out (the caller's) to
+ * an array of row(q) for each row; finalizes q in every case. A step
+ * error is "what: SQLite's message". */
+int jsonio_rows(json_t **out, sqlite3_stmt *q, json_t *(*row)(sqlite3_stmt *q),
+		const char *what, struct mlops_err *err);
+
 /* The string under key, or NULL when absent or not a string. */
 const char *jsonio_str(const json_t *obj, const char *key);
 

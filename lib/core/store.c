@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/event.h"
 #include "core/fs.h"
 #include "core/schema.h"
 #include "core/store.h"
@@ -219,11 +220,17 @@ int store_commit(struct store *st, struct mlops_err *err)
 	st->audit_writing = 0;
 	if (ret == 0 && st->audit_record)
 		st->audit_committed = 1;
+	if (ret == 0 && st->events_recorded) {
+		st->events_recorded = 0;
+		event_dispatch_soon(st);
+	}
 	return ret;
 }
 
 void store_rollback(struct store *st)
 {
+	if (st)
+		st->events_recorded = 0;
 	if (st && st->db && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }

@@ -25,6 +25,9 @@ struct store {
 	char *audit_record;	/* its fields, JSON text */
 	int audit_committed;	/* a transaction committed it */
 	int audit_writing;	/* a commit that may go without it */
+	int events_recorded;	/* the open transaction recorded events:
+				 * its commit starts a dispatch pass */
+	int audit_appended;	/* this process appended a record */
 };
 
 /* Find the store: explicit (--store) if given, else $MLOPS_STORE, else

@@ -1,6 +1,7 @@
 /* check.c - new data against a baseline, with Model Monitor's check
  * types and its wording. Thresholds come from the baseline's
- * monitoring_config; a feature's monitoringConfigOverrides is not read. */
+ * monitoring_config, and for one feature from its
+ * monitoringConfigOverrides in constraints.json. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +35,76 @@ static void read_thresholds(struct thresholds *t, const json_t *constraints)
 	t->cat_drift = num_or(dc, "categorical_comparison_threshold", t->drift);
 	t->compare = !perform || strcmp(perform, "Enabled") == 0;
 	t->robust = method && strcmp(method, "Robust") == 0;
+}
+
+/* A threshold of a feature's overrides into *out when it is there:
+ * MLOPS_EINPUT when it is not a number in [0, 1]. */
+static int override_threshold(double *out, const json_t *o, const char *key,
+			      const char *feature, struct mlops_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_number(v) || json_number_value(v) < 0 ||
+	    json_number_value(v) > 1)
+		return mlops_err_set(err, MLOPS_EINPUT,
+				     "constraints.json: feature '%s': "
+				     "monitoringConfigOverrides.%s must be a "
+				     "number from 0 to 1", feature, key);
+	*out = json_number_value(v);
+	return 0;
+}
+
+/* The thresholds of one feature: t with what the feature's
+ * monitoringConfigOverrides sets (comparison_threshold, for a numeric
+ * or a categorical feature alike, categorical_comparison_threshold,
+ * comparison_method, datatype_check_threshold, domain_content_threshold;
+ * other keys are left to whoever wrote them). */
+static int feature_thresholds(struct thresholds *out,
+			      const struct thresholds *t, const json_t *cons,
+			      const char *feature, struct mlops_err *err)
+{
+	const json_t *o = json_object_get(cons, "monitoringConfigOverrides");
+	const json_t *method = json_object_get(o, "comparison_method");
+	int ret = 0;
+
+	*out = *t;
+	if (!o)
+		return 0;
+	if (!json_is_object(o))
+		return mlops_err_set(err, MLOPS_EINPUT, "constraints.json: "
+				     "feature '%s': monitoringConfigOverrides "
+				     "is not an object", feature);
+	if (json_object_get(o, "comparison_threshold")) {
+		ret = override_threshold(&out->drift, o,
+					 "comparison_threshold", feature, err);
+		out->cat_drift = out->drift;
+	}
+	if (ret == 0)
+		ret = override_threshold(&out->cat_drift, o,
+					 "categorical_comparison_threshold",
+					 feature, err);
+	if (ret == 0)
+		ret = override_threshold(&out->datatype, o,
+					 "datatype_check_threshold", feature,
+					 err);
+	if (ret == 0)
+		ret = override_threshold(&out->domain, o,
+					 "domain_content_threshold", feature,
+					 err);
+	if (ret == 0 && method) {
+		const char *m = json_string_value(method);
+
+		if (!m || (strcmp(m, "Simple") && strcmp(m, "Robust")))
+			return mlops_err_set(err, MLOPS_EINPUT,
+					     "constraints.json: feature '%s': "
+					     "monitoringConfigOverrides."
+					     "comparison_method must be Simple "
+					     "or Robust", feature);
+		out->robust = strcmp(m, "Robust") == 0;
+	}
+	return ret;
 }
 
 static void violation(json_t *list, const char *feature, const char *type,
@@ -234,7 +305,12 @@ json_t *monitor_check(const struct monitor_report_baseline *b,
 		uint64_t present, base_present;
 		json_t *common;
 		json_t *nc = json_object_get(cons, "num_constraints");
+		struct thresholds ft;
 
+		if (feature_thresholds(&ft, &t, cons, name, err) < 0) {
+			ret = err->code;
+			break;
+		}
 		if (!c) {
 			violation(out, name, "missing_column_check",
 				  "There "
@@ -246,7 +322,7 @@ json_t *monitor_check(const struct monitor_report_baseline *b,
 			continue;
 		}
 		present = cur->item_count - c->n_missing;
-		check_type(out, &t, jsonio_str(stat, "inferred_type"), c,
+		check_type(out, &ft, jsonio_str(stat, "inferred_type"), c,
 			   present);
 		if (cons &&
 		    json_is_number(json_object_get(cons, "completeness")) &&
@@ -270,7 +346,7 @@ json_t *monitor_check(const struct monitor_report_baseline *b,
 				  "non-negative.",
 				  name, c->min);
 		check_domain(
-		    out, &t,
+		    out, &ft,
 		    json_object_get(json_object_get(cons, "string_constraints"),
 				    "domains"),
 		    c, present);
@@ -280,8 +356,8 @@ json_t *monitor_check(const struct monitor_report_baseline *b,
 		    "common");
 		base_present =
 		    (uint64_t)num_or(common, "num_present", (double)base_items);
-		if (t.compare)
-			check_drift(out, &t, stat, c, present, base_present,
+		if (ft.compare)
+			check_drift(out, &ft, stat, c, present, base_present,
 				    err, &ret);
 	}
 	for (size_t i = 0; i < cur->ncols && ret == 0; i++)

@@ -4,6 +4,8 @@
  * index, the Jensen-Shannon distance, Pearson's chi-square on categories
  * and the Wasserstein distance. */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,13 +17,6 @@
  * share, as is usual, rather than as an infinite index. */
 #define PSI_FLOOR 1e-4
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The shares of ref and cur in PSI_BINS bins bounded by ref's deciles
  * (bin i holds values above edge i-1 and up to edge i). Sorts both. */
 static void decile_shares(double *ref, size_t nr, double *cur, size_t nc,
@@ -30,8 +25,8 @@ static void decile_shares(double *ref, size_t nr, double *cur, size_t nc,
 	double edges[PSI_BINS - 1];
 	size_t i = 0, j = 0;
 
-	qsort(ref, nr, sizeof(*ref), cmp_double);
-	qsort(cur, nc, sizeof(*cur), cmp_double);
+	monitor_sort_doubles(ref, nr);
+	monitor_sort_doubles(cur, nc);
 	for (int b = 1; b < PSI_BINS; b++)
 		edges[b - 1] = ref[(size_t)b * nr / PSI_BINS];
 	for (int b = 0; b < PSI_BINS; b++) {
@@ -83,8 +78,8 @@ static double wasserstein(double *a, size_t n1, double *b, size_t n2)
 	double s = 0, prev = 0;
 	int started = 0;
 
-	qsort(a, n1, sizeof(*a), cmp_double);
-	qsort(b, n2, sizeof(*b), cmp_double);
+	monitor_sort_doubles(a, n1);
+	monitor_sort_doubles(b, n2);
 	while (i < n1 || j < n2) {
 		double v = i < n1 && (j >= n2 || a[i] <= b[j]) ? a[i] : b[j];
 
@@ -231,8 +226,8 @@ const char *monitor_drift_method_name(enum monitor_drift_method m)
 }
 
 int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
-		  const struct monitor_profile_column *ref,
-		  const struct monitor_profile_column *cur)
+		  struct monitor_profile_column *ref,
+		  struct monitor_profile_column *cur)
 {
 	enum monitor_profile_type tr = monitor_profile_column_type(ref),
 				  tc = monitor_profile_column_type(cur);
@@ -273,12 +268,9 @@ int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
 	}
 	if (!numeric || m == MONITOR_DRIFT_CHI2 || !ref->n_num || !cur->n_num)
 		return 0;
-	/* The methods sort; work on copies so that the columns stay as
-	 * read. */
-	a = xmalloc(ref->nvalues * sizeof(*a));
-	b = xmalloc(cur->nvalues * sizeof(*b));
-	memcpy(a, ref->values, ref->nvalues * sizeof(*a));
-	memcpy(b, cur->values, cur->nvalues * sizeof(*b));
+	/* The methods sort the values in place: no copy of millions. */
+	a = ref->values;
+	b = cur->values;
 	if (m == MONITOR_DRIFT_KS) {
 		out->statistic = monitor_ks_2samp(a, ref->nvalues, b,
 						  cur->nvalues, &out->p_value);
@@ -291,7 +283,45 @@ int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
 		out->statistic = m == MONITOR_DRIFT_PSI ? psi(pr, pc, PSI_BINS)
 							: js(pr, pc, PSI_BINS);
 	}
-	free(a);
-	free(b);
 	return 1;
+}
+
+struct drift_many {
+	struct monitor_drift *out;
+	int *applies;
+	enum monitor_drift_method m;
+	struct monitor_profile_column *const *ref, *const *cur;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *drift_worker(void *arg)
+{
+	struct drift_many *d = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&d->next, 1)) < d->n)
+		d->applies[i] = monitor_drift(&d->out[i], d->m, d->ref[i],
+					      d->cur[i]);
+	return NULL;
+}
+
+void monitor_drift_many(struct monitor_drift *out, int *applies,
+			enum monitor_drift_method m,
+			struct monitor_profile_column *const *ref,
+			struct monitor_profile_column *const *cur,
+			size_t n, unsigned threads)
+{
+	struct drift_many d = {out, applies, m, ref, cur, n, 0};
+	pthread_t tid[MONITOR_MAX_THREADS];
+	unsigned nt = monitor_profile_thread_count(threads, n), started = 0;
+
+	/* Each pair is one job; a thread that cannot be started leaves
+	 * its share to the others. */
+	while (started + 1 < nt &&
+	       pthread_create(&tid[started], NULL, drift_worker, &d) == 0)
+		started++;
+	drift_worker(&d);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
 }

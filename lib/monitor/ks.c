@@ -306,13 +306,6 @@ static double kolmogorov_sf(int64_t n, double x)
 	return clip01(1 - clip01(pelz_good_cdf(n, x)));
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 double monitor_ks_2samp(double *a, size_t n1, double *b, size_t n2,
 			double *pvalue)
 {
@@ -324,8 +317,8 @@ double monitor_ks_2samp(double *a, size_t n1, double *b, size_t n2,
 		*pvalue = NAN;
 		return NAN;
 	}
-	qsort(a, n1, sizeof(*a), cmp_double);
-	qsort(b, n2, sizeof(*b), cmp_double);
+	monitor_sort_doubles(a, n1);
+	monitor_sort_doubles(b, n2);
 	/* The largest |F1 - F2| just after each value of either sample,
 	 * which is what searchsorted(side='right') evaluates. */
 	while (i < n1 || j < n2) {

@@ -54,8 +54,15 @@ struct monitor_kll {
 void monitor_kll_init(struct monitor_kll *s, unsigned k, double c);
 void monitor_kll_release(struct monitor_kll *s);
 void monitor_kll_add(struct monitor_kll *s, double v);
+/* monitor_kll_add of v[0], ..., v[n-1], in that order, in fewer steps:
+ * the sketch is the same. */
+void monitor_kll_add_many(struct monitor_kll *s, const double *v, size_t n);
 /* The estimated fraction of added items <= v (0 for an empty sketch). */
 double monitor_kll_cdf(const struct monitor_kll *s, double v);
+/* out[j] = monitor_kll_cdf(s, v[j]) for each of the nv values, sorting
+ * the sketch once (fastest when v is ascending). */
+void monitor_kll_cdf_many(const struct monitor_kll *s, const double *v,
+			  size_t nv, double *out);
 /* The estimated q-quantile, 0 <= q <= 1 (NaN for an empty sketch). */
 double monitor_kll_quantile(const struct monitor_kll *s, double q);
 /* {"parameters": {"c", "k"}, "data": [[level 0 items], [level 1], ...]},
@@ -69,6 +76,26 @@ int monitor_kll_from_json(struct monitor_kll *out, const json_t *j,
  * L-infinity distance Model Monitor compares with its threshold. */
 double monitor_kll_linf(const struct monitor_kll *a,
 			const struct monitor_kll *b);
+
+/* Sort n doubles ascending (sort.c): a radix sort on their bits for
+ * large n. Equal values end up together; -0.0 just before 0.0. */
+void monitor_sort_doubles(double *a, size_t n);
+/* qsort(3)'s comparison of two doubles. */
+int monitor_sort_cmp_double(const void *a, const void *b);
+
+/* Numbers in data (number.c): what a field of len bytes at s holds,
+ * MONITOR_NUMBER_INTEGRAL (optional sign and digits, as Deequ's regular
+ * expression has integers), MONITOR_NUMBER_FRACTIONAL (any other finite
+ * decimal number strtod(3) reads in full: a point, an exponent) or
+ * MONITOR_NUMBER_TEXT (anything else, "nan", "inf", hex and numbers
+ * out of range among it). For a number, *v gets its value, rounded
+ * exactly as strtod rounds it. s need not be NUL-terminated. */
+enum {
+	MONITOR_NUMBER_TEXT,
+	MONITOR_NUMBER_INTEGRAL,
+	MONITOR_NUMBER_FRACTIONAL
+};
+int monitor_number_parse(const char *s, size_t len, double *v);
 
 #define MONITOR_HLL_P 14
 #define MONITOR_HLL_M (1u << MONITOR_HLL_P)
@@ -116,8 +143,14 @@ struct monitor_profile_column {
 	/* Exact counts of the first MONITOR_PROFILE_DISTINCT_CAP distinct
 	 * values. */
 	struct monitor_profile_distinct *dist;
+	/* dist[i].hash, or 0 for an empty slot (a hash of 0 is kept as
+	 * 1): what a lookup probes, 8 bytes a slot rather than 40. */
+	uint64_t *dist_hash;
 	size_t ndist, dist_slots;
 	int dist_overflow;
+	/* Read with strings_only, the column turned String after numbers
+	 * that dist and hll never saw. */
+	int dist_partial;
 	struct monitor_hll hll;
 	/* Every number read, in order, when the profile was read with
 	 * keep_values; else NULL. */
@@ -130,6 +163,7 @@ struct monitor_profile {
 	size_t ncols;
 	struct monitor_profile_column *cols;
 	int keep; /* keep every number (values) */
+	int strings_only; /* value counts of String columns only */
 };
 
 enum monitor_profile_format { MONITOR_PROFILE_CSV, MONITOR_PROFILE_JSONL };
@@ -144,12 +178,40 @@ int monitor_profile_read(struct monitor_profile *out, int fd, const char *name,
 			 enum monitor_profile_format format, int header,
 			 struct mlops_err *err);
 /* monitor_profile_read that also keeps every number of every column (for
- * monitor_drift): memory grows with the rows. */
+ * monitor_drift), instead of a KLL sketch of them: memory grows with the
+ * rows. */
 int monitor_profile_read_values(struct monitor_profile *out, int fd,
 				const char *name,
 				enum monitor_profile_format format, int header,
 				struct mlops_err *err);
+
+/* How monitor_profile_read_opts reads: format, header as above; keep as
+ * monitor_profile_read_values does; threads profiling CSV (0: one per
+ * online processor). The profile is the same for any number of threads:
+ * each column is profiled by one thread at a time, in file order.
+ * strings_only: exact value counts and HyperLogLog for String columns
+ * only (a column that reads as numbers then has ndist 0, as its
+ * numerical_statistics need none); CSV in a regular file only, which is
+ * read a second time, every column counted, if a column turns String
+ * after numbers. */
+struct monitor_profile_opts {
+	enum monitor_profile_format format;
+	int header;
+	int keep;
+	unsigned threads;
+	int strings_only;
+};
+int monitor_profile_read_opts(struct monitor_profile *out, int fd,
+			      const char *name,
+			      const struct monitor_profile_opts *o,
+			      struct mlops_err *err);
 void monitor_profile_release(struct monitor_profile *p);
+
+/* The threads to use for jobs independent pieces of work when want are
+ * asked for: want (0: one per online processor), at most jobs and
+ * MONITOR_MAX_THREADS, at least 1. */
+#define MONITOR_MAX_THREADS 64
+unsigned monitor_profile_thread_count(unsigned want, size_t jobs);
 
 /* Profiles built row by row (what run-due does with captured requests):
  * begin with n columns named names (NULL: _c0, _c1, ...), then add rows
@@ -242,10 +304,20 @@ struct monitor_drift {
  * current column cur (both read with keep_values): ks and wasserstein
  * for numeric columns, chi2 for String ones, psi and js for both (over
  * the reference's deciles, or over the categories). Returns 1 with *out
- * set, or 0 when m does not apply to the columns' types. */
+ * set, or 0 when m does not apply to the columns' types. The numeric
+ * methods sort the columns' values in place. */
 int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
-		  const struct monitor_profile_column *ref,
-		  const struct monitor_profile_column *cur);
+		  struct monitor_profile_column *ref,
+		  struct monitor_profile_column *cur);
+
+/* monitor_drift of the n column pairs ref[i], cur[i] at once, on up to
+ * threads threads (0: one per online processor): applies[i] gets what
+ * monitor_drift returns for pair i, out[i] its result. */
+void monitor_drift_many(struct monitor_drift *out, int *applies,
+			enum monitor_drift_method m,
+			struct monitor_profile_column *const *ref,
+			struct monitor_profile_column *const *cur,
+			size_t n, unsigned threads);
 
 /* Baselines attached to model versions (baseline.c). */
 /* Attach the baseline in dir (statistics.json and constraints.json,
@@ -495,6 +567,10 @@ int monitor_dashboard_collect(json_t **out, struct store *st,
  * charts drawn here (violations per execution, drift per feature over
  * time), no script, no external asset; every value escaped. */
 void monitor_dashboard_html_render(struct buf *out, const json_t *d);
+/* The same page's content without <html>, <head> or <body>, for a page
+ * that embeds it (mlops web), and the style sheet it needs. */
+void monitor_dashboard_html_sections(struct buf *out, const json_t *d);
+extern const char monitor_dashboard_html_css[];
 
 /* Feature attribution drift (attribution.c). */
 /* NDCG of the ranking by cur against the relevances base, over the

@@ -4,10 +4,15 @@
  * MONITOR_PROFILE_DISTINCT_CAP and a HyperLogLog of every value. Memory
  * depends on the number of columns, never on the number of rows. */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -26,6 +31,7 @@ static void column_init(struct monitor_profile_column *c, const char *name)
 	monitor_kll_init(&c->kll, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
 	c->dist_slots = 2 * MONITOR_PROFILE_DISTINCT_CAP;
 	c->dist = xcalloc(c->dist_slots, sizeof(*c->dist));
+	c->dist_hash = xcalloc(c->dist_slots, sizeof(*c->dist_hash));
 	monitor_hll_init(&c->hll);
 }
 
@@ -36,6 +42,7 @@ static void column_release(struct monitor_profile_column *c)
 	for (size_t i = 0; i < c->dist_slots; i++)
 		free(c->dist[i].value);
 	free(c->dist);
+	free(c->dist_hash);
 	free(c->values);
 }
 
@@ -47,97 +54,142 @@ void monitor_profile_release(struct monitor_profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* A value the exact table has no room for. HyperLogLog is only needed
+ * once the table overflows: it is then given the hash of every value in
+ * the table, which are all the values seen so far, and from there on
+ * every value the table does not hold (HLL ignores repeats, so this
+ * yields the same registers as adding every value). */
+static void overflow(struct monitor_profile_column *c, uint64_t h)
+{
+	if (!c->dist_overflow) {
+		c->dist_overflow = 1;
+		for (size_t i = 0; i < c->dist_slots; i++)
+			if (c->dist[i].value)
+				monitor_hll_add_hash(&c->hll, c->dist[i].hash);
+	}
+	monitor_hll_add_hash(&c->hll, h);
+}
+
+static inline int same_bytes(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 static void count_value(struct monitor_profile_column *c, const char *s,
 			size_t len)
 {
-	uint64_t h = monitor_hll_hash(s, len);
+	uint64_t h = monitor_hll_hash(s, len), key = h ? h : 1;
 	size_t i = h & (c->dist_slots - 1);
 
-	monitor_hll_add_hash(&c->hll, h);
-	for (;;) {
-		struct monitor_profile_distinct *d = &c->dist[i];
+	for (;; i = (i + 1) & (c->dist_slots - 1)) {
+		struct monitor_profile_distinct *d;
 
-		if (!d->value) {
-			if (c->ndist >= MONITOR_PROFILE_DISTINCT_CAP) {
-				c->dist_overflow = 1;
-				return;
-			}
-			d->value = xmalloc(len + 1);
-			memcpy(d->value, s, len);
-			d->value[len] = '\0';
-			d->hash = h;
-			d->len = len;
-			d->count = 1;
-			c->ndist++;
-			return;
-		}
-		if (d->hash == h && d->len == len &&
-		    memcmp(d->value, s, len) == 0) {
+		if (c->dist_hash[i] == 0)
+			break;
+		d = &c->dist[i];
+		if (c->dist_hash[i] == key && d->len == len &&
+		    same_bytes(d->value, s, len)) {
 			d->count++;
 			return;
 		}
-		i = (i + 1) & (c->dist_slots - 1);
+	}
+	if (c->ndist >= MONITOR_PROFILE_DISTINCT_CAP) {
+		overflow(c, h);
+		return;
+	}
+	c->dist_hash[i] = key;
+	c->dist[i].value = xmalloc(len + 1);
+	memcpy(c->dist[i].value, s, len);
+	c->dist[i].value[len] = '\0';
+	c->dist[i].hash = h;
+	c->dist[i].len = len;
+	c->dist[i].count = 1;
+	c->ndist++;
+}
+
+/* Fold n numbers of c, in order, into its moments, extremes and KLL
+ * sketch (or its kept values). The mean and the sum of squared
+ * deviations of the n are merged into c's by Chan et al.'s pairwise
+ * formula, which is as stable as Welford's update one value at a time;
+ * sum is the plain running sum. */
+static void add_numbers(struct monitor_profile_column *c, const double *v,
+			size_t n, int keep)
+{
+	double sum = c->sum, lo = c->min, hi = c->max, s[4] = {0, 0, 0, 0};
+	double q[4] = {0, 0, 0, 0}, mean, m2, d, na = (double)c->n_num, nt;
+	size_t i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		sum += v[i];
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	for (i = 0; i + 4 <= n; i += 4)
+		for (int l = 0; l < 4; l++)
+			s[l] += v[i + l];
+	for (; i < n; i++)
+		s[0] += v[i];
+	mean = ((s[0] + s[1]) + (s[2] + s[3])) / (double)n;
+	for (i = 0; i + 4 <= n; i += 4)
+		for (int l = 0; l < 4; l++)
+			q[l] += (v[i + l] - mean) * (v[i + l] - mean);
+	for (; i < n; i++)
+		q[0] += (v[i] - mean) * (v[i] - mean);
+	m2 = (q[0] + q[1]) + (q[2] + q[3]);
+	c->n_num += n;
+	nt = (double)c->n_num;
+	d = mean - c->mean;
+	c->mean += d * ((double)n / nt);
+	c->m2 += m2 + d * d * (na * (double)n / nt);
+	c->sum = sum;
+	c->min = lo;
+	c->max = hi;
+	if (keep) {
+		ALLOC_GROW(c->values, c->nvalues + n, c->values_cap);
+		memcpy(c->values + c->nvalues, v, n * sizeof(*v));
+		c->nvalues += n;
+	} else {
+		monitor_kll_add_many(&c->kll, v, n);
 	}
 }
 
-/* 1 for an integer, 2 for another finite number, 0 for text; *v gets
- * the number. Integers are optional sign and digits, as Deequ's regular
- * expression has them. */
-static int classify(const char *s, size_t len, double *v)
+/* Count the field s (len bytes, not empty) by type and in the distinct
+ * table: its kind (MONITOR_NUMBER_*, *v set for a number), or -1 for
+ * text that is not UTF-8. */
+static int add_field(struct monitor_profile_column *c, const char *s,
+		     size_t len, double *v, int strings_only)
 {
-	size_t i = (s[0] == '-' || s[0] == '+');
-	int digits = 0;
-	char *end;
+	int kind = monitor_number_parse(s, len, v);
 
-	while (i < len && s[i] >= '0' && s[i] <= '9') {
-		i++;
-		digits = 1;
+	if (kind == MONITOR_NUMBER_TEXT) {
+		if (!utf8_valid(s, len))
+			return -1;
+		/* The first text after numbers the table never saw. */
+		if (strings_only && c->n_string == 0 &&
+		    c->n_integral + c->n_fractional > 0)
+			c->dist_partial = 1;
+		c->n_string++;
+	} else if (kind == MONITOR_NUMBER_INTEGRAL) {
+		c->n_integral++;
+	} else {
+		c->n_fractional++;
 	}
-	if (i == len && digits) {
-		if (len <= 18) {
-			long long x = 0;
+	if (!strings_only || c->n_string > 0)
+		count_value(c, s, len);
+	return kind;
+}
 
-			for (size_t j = (s[0] == '-' || s[0] == '+'); j < len;
-			     j++)
-				x = x * 10 + (s[j] - '0');
-			*v = (double)(s[0] == '-' ? -x : x);
-		} else {
-			*v = strtod(s, NULL);
-		}
-		return 1;
-	}
-	if (i < len && s[i] == '.') {
-		/* Clinger's fast path: with at most 15 digits the mantissa
-		 * and 10^frac are exact doubles, so one division rounds
-		 * correctly, as strtod would. */
-		static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
-			1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
-			1e15 };
-		size_t j = i + 1, ndig = 0, frac;
-		long long m = 0;
-
-		while (j < len && s[j] >= '0' && s[j] <= '9')
-			j++;
-		frac = j - i - 1;
-		for (size_t k = (s[0] == '-' || s[0] == '+'); k < j; k++)
-			if (s[k] != '.' && ++ndig <= 15)
-				m = m * 10 + (s[k] - '0');
-		if (j == len && ndig > 0 && ndig <= 15) {
-			*v = (double)m / p10[frac];
-			if (s[0] == '-')
-				*v = -*v;
-			return 2;
-		}
-	}
-	/* strtod also takes "nan", "inf" and hex, which are text here. */
-	for (size_t j = 0; j < len; j++)
-		if (!strchr("0123456789+-.eE", s[j]))
-			return 0;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (end != s + len || !isfinite(*v))
-		return 0;
-	return 2;
+static int not_utf8(struct monitor_profile_column *c, const char *name,
+		    long line, struct mlops_err *err)
+{
+	return mlops_err_set(err, MLOPS_EINPUT,
+			     "%s:%ld: column '%s': value is not UTF-8", name,
+			     line, c->name);
 }
 
 static int add_value(struct monitor_profile_column *c, const char *s,
@@ -151,37 +203,11 @@ static int add_value(struct monitor_profile_column *c, const char *s,
 		c->n_missing++;
 		return 0;
 	}
-	kind = classify(s, len, &v);
-	if (kind == 0) {
-		if (!utf8_valid(s, len))
-			return mlops_err_set(err, MLOPS_EINPUT,
-					     "%s:%ld: column "
-					     "'%s': value is not UTF-8",
-					     name, line, c->name);
-		c->n_string++;
-	} else {
-		double d;
-
-		if (kind == 1)
-			c->n_integral++;
-		else
-			c->n_fractional++;
-		c->n_num++;
-		c->sum += v;
-		d = v - c->mean;
-		c->mean += d / (double)c->n_num;
-		c->m2 += d * (v - c->mean);
-		if (v < c->min)
-			c->min = v;
-		if (v > c->max)
-			c->max = v;
-		monitor_kll_add(&c->kll, v);
-		if (keep) {
-			ALLOC_GROW(c->values, c->nvalues + 1, c->values_cap);
-			c->values[c->nvalues++] = v;
-		}
-	}
-	count_value(c, s, len);
+	kind = add_field(c, s, len, &v, 0);
+	if (kind < 0)
+		return not_utf8(c, name, line, err);
+	if (kind != MONITOR_NUMBER_TEXT)
+		add_numbers(c, &v, 1, keep);
 	return 0;
 }
 
@@ -215,50 +241,552 @@ static int set_columns(struct monitor_profile *p, size_t n, char *const *names,
 	return 0;
 }
 
-static int read_csv(struct monitor_profile *p, int fd, const char *name,
-		    int header, struct mlops_err *err)
+/* CSV is read in blocks of rows. The main thread fills one block with
+ * the reader while the threads (the main one too, once it is done
+ * filling) profile the block before, each taking whole columns; a column
+ * thus sees its values in file order whatever the number of threads,
+ * and the profile is the same as one thread makes. */
+#define BLOCK_ROWS 4096
+#define BLOCK_BYTES (1 << 20)
+
+struct block {
+	size_t nrows;
+	char *bytes;   /* the fields of every row, NUL-terminated */
+	size_t len, cap;
+	uint32_t *off; /* row r, field j: bytes + off[r * (ncols + 1) + j] */
+	size_t off_cap;
+	long line[BLOCK_ROWS];
+};
+
+struct csv_pass {
+	struct monitor_profile *p;
+	const char *name;
+	struct block blk[2];
+	double **scratch;     /* per column, BLOCK_ROWS numbers */
+	size_t *bad_row;      /* per column, its first non-UTF-8 row */
+	const struct block *work;
+	atomic_size_t next;   /* the next column of work to take */
+	struct gate {
+		/* A barrier whose size is set once the threads have
+		 * started (pthread_create may give fewer than asked). */
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		unsigned count, waiting;
+		unsigned long gen;
+	} gate;
+	int done;
+};
+
+static void gate_wait(struct gate *g)
 {
-	struct csv_reader *r = csv_reader_new(fd, name);
+	unsigned long gen;
+
+	pthread_mutex_lock(&g->mu);
+	gen = g->gen;
+	if (++g->waiting >= g->count) {
+		g->waiting = 0;
+		g->gen++;
+		pthread_cond_broadcast(&g->cv);
+	} else {
+		while (gen == g->gen)
+			pthread_cond_wait(&g->cv, &g->mu);
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void block_add(struct block *b, size_t n, char *const *fields,
+		      const struct csv_reader *r)
+{
+	size_t base = b->len, span, *lens = NULL, lens_small[64];
+	uint32_t *off;
+	int contiguous = 1;
+
+	lens = n <= 64 ? lens_small : xmalloc(n * sizeof(*lens));
+	for (size_t i = 0; i < n; i++) {
+		lens[i] = csv_field_len(r, i);
+		if (i + 1 < n && fields[i] + lens[i] + 1 != fields[i + 1])
+			contiguous = 0;
+	}
+	span = (size_t)(fields[n - 1] - fields[0]) + lens[n - 1] + 1;
+	ALLOC_GROW(b->off, (b->nrows + 1) * (n + 1), b->off_cap);
+	off = b->off + b->nrows * (n + 1);
+	if (contiguous) {
+		/* The reader keeps a record's fields back to back: one
+		 * copy. */
+		ALLOC_GROW(b->bytes, b->len + span, b->cap);
+		memcpy(b->bytes + b->len, fields[0], span);
+		for (size_t i = 0; i < n; i++)
+			off[i] = (uint32_t)(base + (size_t)(fields[i] -
+							    fields[0]));
+		b->len += span;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			ALLOC_GROW(b->bytes, b->len + lens[i] + 1, b->cap);
+			off[i] = (uint32_t)b->len;
+			memcpy(b->bytes + b->len, fields[i], lens[i] + 1);
+			b->len += lens[i] + 1;
+		}
+	}
+	off[n] = (uint32_t)b->len;
+	b->line[b->nrows++] = csv_record_line(r);
+	if (lens != lens_small)
+		free(lens);
+}
+
+/* Profile column j of the block b. */
+static void profile_block_column(struct csv_pass *ps, const struct block *b,
+				 size_t j)
+{
+	struct monitor_profile_column *c = &ps->p->cols[j];
+	size_t stride = ps->p->ncols + 1, nv = 0;
+	double *v = ps->scratch[j];
+
+	for (size_t r = 0; r < b->nrows; r++) {
+		const uint32_t *o = b->off + r * stride + j;
+		size_t len = o[1] - o[0] - 1;
+		int kind;
+
+		if (len == 0) {
+			c->n_missing++;
+			continue;
+		}
+		kind = add_field(c, b->bytes + o[0], len, &v[nv],
+				 ps->p->strings_only);
+		if (kind < 0) {
+			ps->bad_row[j] = r;
+			return;
+		}
+		nv += kind != MONITOR_NUMBER_TEXT;
+	}
+	add_numbers(c, v, nv, ps->p->keep);
+}
+
+static void take_columns(struct csv_pass *ps)
+{
+	size_t j;
+
+	while ((j = atomic_fetch_add(&ps->next, 1)) < ps->p->ncols)
+		profile_block_column(ps, ps->work, j);
+}
+
+static void *worker(void *arg)
+{
+	struct csv_pass *ps = arg;
+
+	for (;;) {
+		gate_wait(&ps->gate);
+		if (ps->done)
+			return NULL;
+		take_columns(ps);
+		gate_wait(&ps->gate);
+	}
+}
+
+/* Where the blocks come from: fill adds rows of n fields to b (empty)
+ * and returns 1 when more may follow, 0 at the end of the input, or an
+ * error with *err set. */
+struct row_source {
+	int (*fill)(struct block *b, struct row_source *src, size_t n,
+		    struct mlops_err *err);
+};
+
+/* Rows from the general CSV reader (csv.c). */
+struct csv_source {
+	struct row_source base;
+	struct csv_reader *r;
+	char **first_row; /* read already (no header), not yet added */
+};
+
+static int csv_fill(struct block *b, struct row_source *src, size_t n,
+		    struct mlops_err *err)
+{
+	struct csv_source *cs = (struct csv_source *)src;
 	char **fields;
+	int ret = 1;
+
+	if (cs->first_row) {
+		block_add(b, n, cs->first_row, cs->r);
+		cs->first_row = NULL;
+	}
+	while (b->nrows < BLOCK_ROWS && b->len < BLOCK_BYTES &&
+	       (ret = csv_read_row(cs->r, n, &fields, err)) > 0)
+		block_add(b, n, fields, cs->r);
+	return ret;
+}
+
+/* The first value that is not UTF-8 in b, in file order, as an error. */
+static int block_error(struct csv_pass *ps, const struct block *b,
+		       struct mlops_err *err)
+{
+	size_t best = SIZE_MAX, col = 0;
+
+	for (size_t j = 0; j < ps->p->ncols; j++)
+		if (ps->bad_row[j] < best) {
+			best = ps->bad_row[j];
+			col = j;
+		}
+	if (best == SIZE_MAX)
+		return 0;
+	return not_utf8(&ps->p->cols[col], ps->name, b->line[best], err);
+}
+
+unsigned monitor_profile_thread_count(unsigned want, size_t jobs)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (want == 0)
+		want = online > 0 ? (unsigned)online : 1;
+	if (want > jobs)
+		want = jobs ? (unsigned)jobs : 1;
+	return want > MONITOR_MAX_THREADS ? MONITOR_MAX_THREADS : want;
+}
+
+/* What profile_rows returns when a column read with strings_only turns
+ * String after numbers: its value counts miss those numbers, and the
+ * input must be read again with every column counted. */
+#define EXACT_RESTART (-1001)
+
+/* Profile the rows src gives. */
+static int profile_rows(struct monitor_profile *p, struct row_source *src,
+			const char *name, unsigned threads,
+			struct mlops_err *err)
+{
+	struct csv_pass ps = {0};
+	struct mlops_err read_err = MLOPS_ERR_INIT;
+	pthread_t tid[MONITOR_MAX_THREADS];
+	unsigned nt = monitor_profile_thread_count(threads, p->ncols), started = 0;
+	size_t n = p->ncols, cur = 0;
+	int ret, rd;
+
+	ps.p = p;
+	ps.name = name;
+	ps.scratch = xcalloc(n, sizeof(*ps.scratch));
+	ps.bad_row = xcalloc(n, sizeof(*ps.bad_row));
+	for (size_t j = 0; j < n; j++)
+		ps.scratch[j] = xmalloc(BLOCK_ROWS * sizeof(double));
+	pthread_mutex_init(&ps.gate.mu, NULL);
+	pthread_cond_init(&ps.gate.cv, NULL);
+	ps.gate.count = UINT_MAX;
+	for (unsigned t = 1; t < nt; t++) {
+		if (pthread_create(&tid[started], NULL, worker, &ps) != 0)
+			break;
+		started++;
+	}
+	pthread_mutex_lock(&ps.gate.mu);
+	ps.gate.count = started + 1;
+	pthread_mutex_unlock(&ps.gate.mu);
+	rd = src->fill(&ps.blk[0], src, n, &read_err);
+	p->item_count += ps.blk[0].nrows;
+	ret = 0;
+	while (ps.blk[cur].nrows > 0 && ret == 0) {
+		const struct block *b = &ps.blk[cur];
+
+		ps.work = b;
+		atomic_store(&ps.next, 0);
+		for (size_t j = 0; j < n; j++)
+			ps.bad_row[j] = SIZE_MAX;
+		gate_wait(&ps.gate);
+		cur ^= 1;
+		ps.blk[cur].nrows = 0;
+		ps.blk[cur].len = 0;
+		if (rd > 0) {
+			rd = src->fill(&ps.blk[cur], src, n, &read_err);
+			p->item_count += ps.blk[cur].nrows;
+		}
+		take_columns(&ps);
+		gate_wait(&ps.gate);
+		ret = block_error(&ps, b, err);
+		for (size_t j = 0; j < n && ret == 0; j++)
+			if (p->cols[j].dist_partial)
+				ret = EXACT_RESTART;
+	}
+	ps.done = 1;
+	gate_wait(&ps.gate);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&ps.gate.mu);
+	pthread_cond_destroy(&ps.gate.cv);
+	for (int i = 0; i < 2; i++) {
+		free(ps.blk[i].bytes);
+		free(ps.blk[i].off);
+	}
+	for (size_t j = 0; j < n; j++)
+		free(ps.scratch[j]);
+	free(ps.scratch);
+	free(ps.bad_row);
+	if (ret == 0 && rd < 0) {
+		*err = read_err;
+		ret = rd;
+	}
+	return ret;
+}
+
+static int read_csv_general(struct monitor_profile *p, int fd,
+			    const char *name, int header, unsigned threads,
+			    struct mlops_err *err)
+{
+	struct csv_source src = {{csv_fill}, csv_reader_new(fd, name), NULL};
 	size_t n;
 	int ret;
 
-	name = csv_reader_name(r);
+	name = csv_reader_name(src.r);
 	if (header) {
 		char **names;
 
-		ret = csv_read_header(r, &n, &names, err);
+		ret = csv_read_header(src.r, &n, &names, err);
 		if (ret == 0)
 			ret = set_columns(p, n, names, name, err);
-		if (ret < 0)
-			goto out;
-		ret = csv_read_row(r, n, &fields, err);
 	} else {
-		ret = csv_read(r, &n, &fields, err);
+		ret = csv_read(src.r, &n, &src.first_row, err);
 		if (ret == 0)
 			ret = mlops_err_set(err, MLOPS_EINPUT,
 					    "%s: no data rows", name);
-		if (ret > 0 && set_columns(p, n, NULL, name, err) < 0)
-			ret = err->code;
-	}
-	while (ret > 0) {
-		long line = csv_record_line(r);
-
-		p->item_count++;
-		for (size_t i = 0; i < n && ret > 0; i++)
-			if (add_value(&p->cols[i], fields[i],
-				      csv_field_len(r, i), p->keep, name, line,
-				      err) < 0)
-				ret = err->code;
 		if (ret > 0)
-			ret = csv_read_row(r, n, &fields, err);
+			ret = set_columns(p, n, NULL, name, err);
 	}
+	if (ret == 0)
+		ret = profile_rows(p, &src.base, name, threads, err);
 	if (ret == 0 && p->item_count == 0)
 		ret =
 		    mlops_err_set(err, MLOPS_EINPUT, "%s: no data rows", name);
-out:
-	csv_reader_free(r);
+	csv_reader_free(src.r);
 	return ret;
+}
+
+/* The fast path, for plain CSV in a regular file: every record on one
+ * line, and no quote, CR or NUL anywhere. The file is read in large
+ * pieces straight into the blocks and split there in place, with no
+ * copy per record. Anything else (a quoted field, CRLF line ends, a row
+ * of the wrong width, a line longer than a piece, an empty file) makes
+ * the profile start again from the beginning of the file with the
+ * general reader, which then gives its own results and messages, so
+ * that the fast path only ever changes the speed. */
+#define FAST_PIECE (1 << 20)
+#define FAST_RESTART (-1000)
+
+struct fast_source {
+	struct row_source base;
+	int fd, eof;
+	const char *name;
+	long line;   /* the physical line at carry[0] */
+	char *carry; /* the unsplit rest of the last piece */
+	size_t carry_len;
+};
+
+/* Bytes that end a run of ordinary ones: 1 a comma, 2 a line end, 3
+ * what only the general reader may read. */
+static const unsigned char fast_stop[256] = {
+	[','] = 1, ['\n'] = 2, ['"'] = 3, ['\r'] = 3, [0] = 3
+};
+
+/* The bytes of x below 0x2d (a comma, a line end, a quote, CR, NUL and
+ * some rarer ones), each as its top bit: the candidates for fast_stop,
+ * eight bytes at a time. Exact per byte (no carry crosses bytes). */
+static inline uint64_t below_2d(uint64_t x)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+	uint64_t t = (x & low7) + 0x5353535353535353ull; /* 0x80 - 0x2d */
+
+	return ~(t | x) & ~low7;
+}
+
+/* Split the line at s[pos..len) into n fields (their offsets into off,
+ * off[n] after the line's end, commas and the end made NULs): 1 for a
+ * record, 0 for a blank line, -1 when no line end comes before len and
+ * the input goes on, FAST_RESTART for what the general reader must
+ * read. *next is where the following line starts. s has FAST_PAD
+ * readable bytes past len: the scan reads eight bytes at a time. */
+#define FAST_PAD 8
+
+static int fast_split(char *s, size_t pos, size_t len, int eof, size_t n,
+		      uint32_t *off, size_t *next)
+{
+	size_t k = 1, i = len;
+
+	off[0] = (uint32_t)pos;
+	for (size_t at = pos; at < len; at += 8) {
+		uint64_t w, m;
+
+		memcpy(&w, s + at, sizeof(w));
+		for (m = below_2d(w); m; m &= m - 1) {
+			size_t j = at + (size_t)(__builtin_ctzll(m) >> 3);
+			unsigned char c = fast_stop[(unsigned char)s[j]];
+
+			if (j >= len)
+				break;
+			if (c == 0)
+				continue;
+			if (c == 2) {
+				i = j;
+				goto line_end;
+			}
+			if (c == 3 || k == n)
+				return FAST_RESTART;
+			off[k++] = (uint32_t)(j + 1);
+		}
+	}
+	if (!eof)
+		return -1;
+line_end:
+	*next = i + 1;
+	if (i == pos)
+		return 0;
+	if (k != n)
+		return FAST_RESTART;
+	for (size_t j = 1; j < n; j++)
+		s[off[j] - 1] = '\0';
+	s[i] = '\0';
+	off[n] = (uint32_t)(i + 1);
+	return 1;
+}
+
+/* Read more of the file after the len bytes at buf, up to FAST_PIECE. */
+static int fast_read(struct fast_source *fs, char *buf, size_t *len,
+		     struct mlops_err *err)
+{
+	while (*len < FAST_PIECE && !fs->eof) {
+		ssize_t got = read(fs->fd, buf + *len, FAST_PIECE - *len);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return mlops_err_errno(err, MLOPS_EINPUT, errno,
+					       "cannot read '%s'", fs->name);
+		if (got == 0)
+			fs->eof = 1;
+		*len += (size_t)got;
+	}
+	return 0;
+}
+
+static int fast_fill(struct block *b, struct row_source *src, size_t n,
+		     struct mlops_err *err)
+{
+	struct fast_source *fs = (struct fast_source *)src;
+	size_t len = fs->carry_len, pos = 0, next;
+	int ret;
+
+	ALLOC_GROW(b->bytes, FAST_PIECE + FAST_PAD, b->cap);
+	memcpy(b->bytes, fs->carry, len);
+	fs->carry_len = 0;
+	if (fast_read(fs, b->bytes, &len, err) < 0)
+		return err->code;
+	memset(b->bytes + len, 0, FAST_PAD);
+	while (pos < len && b->nrows < BLOCK_ROWS) {
+		ALLOC_GROW(b->off, (b->nrows + 1) * (n + 1), b->off_cap);
+		ret = fast_split(b->bytes, pos, len, fs->eof, n,
+				 b->off + b->nrows * (n + 1), &next);
+		if (ret == FAST_RESTART)
+			return FAST_RESTART;
+		if (ret < 0)
+			break;
+		if (ret == 1)
+			b->line[b->nrows++] = fs->line;
+		fs->line++;
+		pos = next;
+	}
+	if (pos == 0 && len == FAST_PIECE)
+		return FAST_RESTART; /* a line longer than a piece */
+	if (pos < len) {
+		memcpy(fs->carry, b->bytes + pos, len - pos);
+		fs->carry_len = len - pos;
+	}
+	b->len = len;
+	return fs->eof && fs->carry_len == 0 ? 0 : 1;
+}
+
+static int read_csv_fast(struct monitor_profile *p, struct fast_source *fs,
+			 const char *name, int header, unsigned threads,
+			 struct mlops_err *err)
+{
+	size_t len = 0, next = 0, n = 1;
+	char **names = NULL;
+	int ret = fast_read(fs, fs->carry, &len, err);
+
+	if (ret < 0)
+		return ret;
+	memset(fs->carry + len, 0, FAST_PAD);
+	if (len >= 3 && memcmp(fs->carry, "\xef\xbb\xbf", 3) == 0)
+		next = 3;
+	/* The first line gives the width, and with a header the names. */
+	for (size_t i = next; i < len && fs->carry[i] != '\n'; i++)
+		n += fs->carry[i] == ',';
+	if (len == next || n > 65536)
+		return FAST_RESTART;
+	if (header) {
+		uint32_t *off = xcalloc(n + 1, sizeof(*off));
+
+		ret = fast_split(fs->carry, next, len, fs->eof, n, off, &next);
+		if (ret == 1) {
+			names = xcalloc(n, sizeof(*names));
+			for (size_t i = 0; i < n; i++)
+				names[i] = fs->carry + off[i];
+			ret = set_columns(p, n, names, name, err);
+		} else {
+			ret = FAST_RESTART;
+		}
+		free(off);
+		free(names);
+		fs->line++;
+	} else {
+		ret = set_columns(p, n, NULL, name, err);
+	}
+	if (ret < 0)
+		return ret;
+	if (next > len)
+		next = len; /* a header ending the file without a line end */
+	memmove(fs->carry, fs->carry + next, len - next);
+	fs->carry_len = len - next;
+	ret = profile_rows(p, &fs->base, name, threads, err);
+	if (ret == 0 && p->item_count == 0)
+		ret = FAST_RESTART;
+	return ret;
+}
+
+/* Forget what p has read and go back to start in fd, for another
+ * read with the same options (strings_only as given). */
+static int read_again(struct monitor_profile *p, int fd, off_t start,
+		      int strings_only, const char *name,
+		      struct mlops_err *err)
+{
+	int keep = p->keep;
+
+	monitor_profile_release(p);
+	p->keep = keep;
+	p->strings_only = strings_only;
+	if (lseek(fd, start, SEEK_SET) < 0)
+		return mlops_err_errno(err, MLOPS_EINPUT, errno,
+				       "%s: cannot read it again", name);
+	return 0;
+}
+
+static int read_csv(struct monitor_profile *p, int fd, const char *name,
+		    int header, unsigned threads, struct mlops_err *err)
+{
+	struct fast_source fs = {{fast_fill}, fd, 0, name, 1, NULL, 0};
+	off_t start = lseek(fd, 0, SEEK_CUR);
+	struct stat st;
+	int ret;
+
+	if (start < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* No second read: count every column. */
+		p->strings_only = 0;
+		return read_csv_general(p, fd, name, header, threads, err);
+	}
+	fs.carry = xmalloc(FAST_PIECE + FAST_PAD);
+	ret = read_csv_fast(p, &fs, strcmp(name, "-") ? name : "<stdin>",
+			    header, threads, err);
+	free(fs.carry);
+	if (ret == FAST_RESTART) {
+		ret = read_again(p, fd, start, p->strings_only, name, err);
+		if (ret == 0)
+			ret = read_csv_general(p, fd, name, header, threads,
+					       err);
+	}
+	if (ret != EXACT_RESTART)
+		return ret;
+	ret = read_again(p, fd, start, 0, name, err);
+	return ret < 0 ? ret : read_csv(p, fd, name, header, threads, err);
 }
 
 /* One JSON value as the text a CSV file would hold for it; NULL for
@@ -379,18 +907,20 @@ static int read_jsonl(struct monitor_profile *p, int fd, const char *name,
 	return ret;
 }
 
-static int profile_read(struct monitor_profile *out, int fd, const char *name,
-			enum monitor_profile_format format, int header,
-			int keep, struct mlops_err *err)
+int monitor_profile_read_opts(struct monitor_profile *out, int fd,
+			      const char *name,
+			      const struct monitor_profile_opts *o,
+			      struct mlops_err *err)
 {
 	struct monitor_profile p = {0};
 	int ret;
 
-	p.keep = keep;
-	if (format == MONITOR_PROFILE_JSONL)
+	p.keep = o->keep;
+	p.strings_only = o->format == MONITOR_PROFILE_CSV && o->strings_only;
+	if (o->format == MONITOR_PROFILE_JSONL)
 		ret = read_jsonl(&p, fd, name, err);
 	else
-		ret = read_csv(&p, fd, name, header, err);
+		ret = read_csv(&p, fd, name, o->header, o->threads, err);
 	if (ret < 0) {
 		monitor_profile_release(&p);
 		return ret;
@@ -403,7 +933,9 @@ int monitor_profile_read(struct monitor_profile *out, int fd, const char *name,
 			 enum monitor_profile_format format, int header,
 			 struct mlops_err *err)
 {
-	return profile_read(out, fd, name, format, header, 0, err);
+	struct monitor_profile_opts o = {format, header, 0, 0, 0};
+
+	return monitor_profile_read_opts(out, fd, name, &o, err);
 }
 
 int monitor_profile_read_values(struct monitor_profile *out, int fd,
@@ -411,7 +943,9 @@ int monitor_profile_read_values(struct monitor_profile *out, int fd,
 				enum monitor_profile_format format, int header,
 				struct mlops_err *err)
 {
-	return profile_read(out, fd, name, format, header, 1, err);
+	struct monitor_profile_opts o = {format, header, 1, 0, 0};
+
+	return monitor_profile_read_opts(out, fd, name, &o, err);
 }
 
 enum monitor_profile_type

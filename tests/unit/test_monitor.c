@@ -281,6 +281,386 @@ START_TEST(numbers_read_exactly_as_strtod_reads_them)
 }
 END_TEST
 
+/* The kind and value monitor_number_parse gives s, checked against
+ * strtod bit for bit (so -0.0 is not 0.0) when s is a number. */
+static void parse_like_strtod(const char *s, int kind)
+{
+	double v = 12345, want;
+	int got = monitor_number_parse(s, strlen(s), &v);
+
+	ck_assert_msg(got == kind, "'%.40s': kind %d, not %d", s, got, kind);
+	if (kind == MONITOR_NUMBER_TEXT)
+		return;
+	want = strtod(s, NULL);
+	ck_assert_msg(memcmp(&v, &want, sizeof(v)) == 0,
+		      "'%.40s': %.17g, strtod %.17g", s, v, want);
+}
+
+START_TEST(number_parse_edge_cases)
+{
+	static const char *const integral[] = {
+		"0", "-0", "+0", "7", "+7", "-7", "007", "9007199254740992",
+		"9007199254740993", "9007199254740995", "18446744073709551615",
+		"9999999999999999999", "123456789012345678901234567890",
+		"-99999999999999999999999",
+	};
+	static const char *const fractional[] = {
+		"1.", ".5", "-.5", "+.5", "0.1", "0.30000000000000004",
+		"1e5", "1E+5", "1e-5", "-1.5e-300", "1e22", "1e23", "1e-22",
+		"1e-23", "4.9e-324", "2.2250738585072011e-308",
+		"1.7976931348623157e308", "1e-400", "0e99999999999",
+		"-0.0", "123456789.123456789123", "0.000000000000000000001",
+		"9007199254740993.0", "1.00000000000000011102230246251565",
+		"2.5e-1", "00000000000000000000000001.5",
+	};
+	static const char *const text[] = {
+		"", "nan", "NaN", "inf", "-inf", "Infinity", "0x1p3", "0x10",
+		"1e", "1e+", "e5", "+", "-", ".", "1.2.3", " 1", "1 ",
+		"1,0", "--1", "1e400", "-1e400", "1e99999999999", "1_000",
+		"\xef\xbc\x91", "1d5", "1f",
+	};
+	char big[1200];
+
+	for (size_t i = 0; i < sizeof(integral) / sizeof(*integral); i++)
+		parse_like_strtod(integral[i], MONITOR_NUMBER_INTEGRAL);
+	for (size_t i = 0; i < sizeof(fractional) / sizeof(*fractional); i++)
+		parse_like_strtod(fractional[i], MONITOR_NUMBER_FRACTIONAL);
+	for (size_t i = 0; i < sizeof(text) / sizeof(*text); i++)
+		parse_like_strtod(text[i], MONITOR_NUMBER_TEXT);
+	/* Huge digit strings: 300 nines with a fraction, 400 (past
+	 * DBL_MAX), 800 digits after the point, 1000 digits of an
+	 * integer. */
+	memset(big, '9', 300);
+	strcpy(big + 300, ".5");
+	parse_like_strtod(big, MONITOR_NUMBER_FRACTIONAL);
+	memset(big, '9', 400);
+	strcpy(big + 400, ".5");
+	parse_like_strtod(big, MONITOR_NUMBER_TEXT);
+	strcpy(big, "0.");
+	memset(big + 2, '0', 797);
+	strcpy(big + 799, "17");
+	parse_like_strtod(big, MONITOR_NUMBER_FRACTIONAL);
+	memset(big, '7', 1000);
+	big[1000] = '\0';
+	parse_like_strtod(big, MONITOR_NUMBER_TEXT);
+	/* Not NUL-terminated: only len bytes are read. */
+	{
+		double v = 0;
+
+		ck_assert_int_eq(monitor_number_parse("12345", 3, &v),
+				 MONITOR_NUMBER_INTEGRAL);
+		ck_assert_double_eq(v, 123);
+	}
+}
+END_TEST
+
+START_TEST(number_parse_rounds_as_strtod_on_random_input)
+{
+	uint64_t x = 0x2545f4914f6cdd1dull;
+
+	for (int i = 0; i < 200000; i++) {
+		char s[80], mant[32];
+		int nd, point, e;
+		size_t n = 0;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		nd = 1 + (int)(x % 21);
+		for (int d = 0; d < nd; d++)
+			mant[d] = (char)('0' + (x >> (3 * d % 60)) % 10);
+		mant[nd] = '\0';
+		point = (int)((x >> 40) % (uint64_t)(nd + 2)) - 1;
+		e = (int)((x >> 48) % 81) - 40;
+		if (x >> 63)
+			s[n++] = '-';
+		for (int d = 0; d < nd; d++) {
+			if (d == point)
+				s[n++] = '.';
+			s[n++] = mant[d];
+		}
+		if (point == nd)
+			s[n++] = '.';
+		s[n] = '\0';
+		if ((x >> 56) % 3 == 0)
+			snprintf(s + n, sizeof(s) - n, "e%d", e);
+		parse_like_strtod(s, point < 0 && (x >> 56) % 3 != 0 ?
+					     MONITOR_NUMBER_INTEGRAL :
+					     MONITOR_NUMBER_FRACTIONAL);
+	}
+}
+END_TEST
+
+START_TEST(sort_doubles_agrees_with_qsort)
+{
+	static const size_t sizes[] = {0, 1, 17, 63, 64, 300, 5000, 70000};
+	uint64_t x = 88172645463325252ull;
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+		size_t n = sizes[k];
+		double *a = malloc((n + 1) * sizeof(*a));
+		double *b = malloc((n + 1) * sizeof(*b));
+
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			switch (x % 5) {
+			case 0: a[i] = (double)(x >> 54) - 512; break;
+			case 1: a[i] = -0.0; break;
+			case 2: a[i] = 0.0; break;
+			case 3: a[i] = ldexp((double)(x >> 11), -40) - 4096;
+				break;
+			default: a[i] = (x >> 1) % 2 ? 1e300 : -1e-300;
+			}
+			b[i] = a[i];
+		}
+		monitor_sort_doubles(a, n);
+		qsort(b, n, sizeof(*b), monitor_sort_cmp_double);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_msg(a[i] == b[i], "n %zu, item %zu", n, i);
+		free(a);
+		free(b);
+	}
+}
+END_TEST
+
+/* statistics.json and constraints.json of csv read with threads. */
+static char *report_with(const char *csv, unsigned threads, int strings_only)
+{
+	struct monitor_profile_opts o = {MONITOR_PROFILE_CSV, 1, 0, threads,
+					 strings_only};
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_profile p;
+	FILE *f = tmpfile();
+	json_t *j;
+	char *out;
+
+	fputs(csv, f);
+	fflush(f);
+	rewind(f);
+	ck_assert_int_eq(monitor_profile_read_opts(&p, fileno(f), "t.csv", &o,
+						   &err), 0);
+	fclose(f);
+	/* Only a String column has value counts with strings_only, unless
+	 * a column turned String after numbers and the file was read
+	 * again counting every column. */
+	for (size_t i = 0; i < p.ncols && p.strings_only; i++)
+		if (monitor_profile_column_type(&p.cols[i]) !=
+		    MONITOR_PROFILE_STRING)
+			ck_assert_uint_eq(p.cols[i].ndist, 0);
+	j = json_pack("[o,o]", monitor_report_statistics(&p),
+		      monitor_report_constraints(&p));
+	out = json_dumps(j, JSON_SORT_KEYS);
+	json_decref(j);
+	monitor_profile_release(&p);
+	return out;
+}
+
+/* CSV past several blocks of rows: numbers, text, blanks, a column
+ * that turns to String late (late_text, or never for NULL), one that
+ * starts with text and goes on with numbers, and with quoted a quoted
+ * field that only the general reader reads. */
+static char *mixed_csv(const char *late_text, int quoted)
+{
+	char *csv = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&csv, &len);
+	uint64_t x = 7;
+
+	fputs("a,b,c,d,e,f\n", f);
+	for (int i = 0; i < 30000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		fprintf(f, "%d,%.4f,k%d,%s,%s,%s\n", (int)(x % 1000),
+			(double)(x >> 11) / 9007199254740992.0 * 100,
+			(int)(x >> 20) % 3000, x % 7 ? "1.5" : "",
+			i == 25000 && late_text ? late_text : "3",
+			i == 0 ? (quoted ? "\"first\"" : "first") : "2.25");
+	}
+	fclose(f);
+	return csv;
+}
+
+START_TEST(profile_is_the_same_for_any_thread_count)
+{
+	char *csv = mixed_csv("late", 0), *one, *more;
+
+	one = report_with(csv, 1, 0);
+	for (unsigned t = 2; t <= 4; t++) {
+		more = report_with(csv, t, 0);
+		ck_assert_str_eq(one, more);
+		free(more);
+	}
+	free(one);
+	free(csv);
+}
+END_TEST
+
+/* Counting the values of String columns only changes nothing in the
+ * report, whichever reader reads the file, whenever a column turns
+ * String (the read after numbers starts again), for any thread count. */
+START_TEST(profile_strings_only_gives_the_same_report)
+{
+	static const char *const late[] = {NULL, "late", "3"};
+
+	for (int q = 0; q < 2; q++)
+		for (size_t k = 0; k < sizeof(late) / sizeof(*late); k++) {
+			char *csv = mixed_csv(late[k], q);
+			char *all = report_with(csv, 1, 0);
+
+			for (unsigned t = 1; t <= 3; t++) {
+				char *only = report_with(csv, t, 1);
+
+				ck_assert_str_eq(all, only);
+				free(only);
+			}
+			free(all);
+			free(csv);
+		}
+}
+END_TEST
+
+START_TEST(kll_add_many_is_add_one_by_one)
+{
+	struct monitor_kll a, b;
+	double v[1000];
+	char *ja, *jb;
+	json_t *j;
+
+	monitor_kll_init(&a, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	monitor_kll_init(&b, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	for (uint64_t r = 0; r < 300; r++) {
+		for (uint64_t i = 0; i < 1000; i++) {
+			v[i] = scrambled(r * 1000 + i, 300000);
+			monitor_kll_add(&a, v[i]);
+		}
+		monitor_kll_add_many(&b, v, 1 + r % 1000);
+		monitor_kll_add_many(&b, v + 1 + r % 1000, 999 - r % 1000);
+	}
+	j = monitor_kll_to_json(&a);
+	ja = json_dumps(j, 0);
+	json_decref(j);
+	j = monitor_kll_to_json(&b);
+	jb = json_dumps(j, 0);
+	json_decref(j);
+	ck_assert_str_eq(ja, jb);
+	free(ja);
+	free(jb);
+	monitor_kll_release(&a);
+	monitor_kll_release(&b);
+}
+END_TEST
+
+/* One sort of the sketch for many values gives each value's cdf, in
+ * whatever order the values come. */
+START_TEST(kll_cdf_many_is_cdf_of_each)
+{
+	static const double v[] = {-1, 0.1, 0.25, 0.25, 0.5, 0.9, 2, 0.3,
+				   NAN, 0.7, -0.5};
+	size_t n = sizeof(v) / sizeof(*v);
+	struct monitor_kll s;
+	double out[sizeof(v) / sizeof(*v)];
+
+	monitor_kll_init(&s, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	for (uint64_t i = 0; i < 200000; i++)
+		monitor_kll_add(&s, scrambled(i, 200000));
+	monitor_kll_cdf_many(&s, v, n, out);
+	for (size_t j = 0; j < n; j++)
+		ck_assert_msg(out[j] == monitor_kll_cdf(&s, v[j]), "value %zu",
+			      j);
+	monitor_kll_release(&s);
+}
+END_TEST
+
+/* The report of csv read from a pipe (the general reader). */
+static char *report_of_pipe(const char *csv)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_profile p;
+	int fd[2];
+	json_t *j;
+	char *out;
+
+	ck_assert_int_eq(pipe(fd), 0);
+	ck_assert_int_eq(write(fd[1], csv, strlen(csv)), (ssize_t)strlen(csv));
+	close(fd[1]);
+	ck_assert_int_eq(monitor_profile_read(&p, fd[0], "t.csv",
+					      MONITOR_PROFILE_CSV, 1, &err),
+			 0);
+	close(fd[0]);
+	j = json_pack("[o,o]", monitor_report_statistics(&p),
+		      monitor_report_constraints(&p));
+	out = json_dumps(j, JSON_SORT_KEYS);
+	json_decref(j);
+	monitor_profile_release(&p);
+	return out;
+}
+
+/* The fast reader scans eight bytes at a time for bytes below ','
+ * (some of them ordinary: space, tab, !, #, +): fields of every length
+ * and such bytes at every offset split as the general reader splits
+ * them, with and without a last line end. */
+START_TEST(fast_csv_splits_as_the_general_reader)
+{
+	static const char pick[] = " \t!#$%&'()*+-.0123456789az";
+	uint64_t x = 99;
+
+	for (int last_lf = 0; last_lf < 2; last_lf++) {
+		char *csv = NULL, *fast, *general;
+		size_t len = 0;
+		FILE *f = open_memstream(&csv, &len);
+
+		fputs("a,b,c\n", f);
+		for (int r = 0; r < 1500; r++) {
+			for (int c = 0; c < 3; c++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				for (int i = 0; i < (int)(x % 11); i++)
+					fputc(pick[(x >> (8 + 4 * i)) %
+						   (sizeof(pick) - 1)],
+					      f);
+				fputc(c < 2 ? ',' : '\n', f);
+			}
+		}
+		fclose(f);
+		if (!last_lf)
+			csv[--len] = '\0';
+		fast = report_with(csv, 1, 0);
+		general = report_of_pipe(csv);
+		ck_assert_str_eq(fast, general);
+		free(fast);
+		free(general);
+		free(csv);
+	}
+}
+END_TEST
+
+/* Level 0 is compacted in runs of at least 512 items (k 2048), not of
+ * the fewer its geometric capacity gives a deep sketch. */
+START_TEST(kll_level0_compacts_in_long_runs)
+{
+	struct monitor_kll s;
+	size_t before = 0, runs = 0;
+
+	monitor_kll_init(&s, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	for (uint64_t i = 0; i < 1000000; i++) {
+		monitor_kll_add(&s, scrambled(i, 1000000));
+		/* The add after before items made the run. */
+		if (s.levels[0].n < before) {
+			ck_assert_uint_ge(before + 1, 512);
+			runs++;
+		}
+		before = s.levels[0].n;
+	}
+	ck_assert_uint_gt(runs, 0);
+	ck_assert_uint_gt(s.nlevels, 8);
+	monitor_kll_release(&s);
+}
+END_TEST
+
 Suite *suite_monitor(void)
 {
 	Suite *s = suite_create("monitor");
@@ -296,6 +676,15 @@ Suite *suite_monitor(void)
 	tcase_add_test(tc, check_finds_each_violation_type);
 	tcase_add_test(tc, bad_input_is_refused_with_its_line);
 	tcase_add_test(tc, numbers_read_exactly_as_strtod_reads_them);
+	tcase_add_test(tc, number_parse_edge_cases);
+	tcase_add_test(tc, number_parse_rounds_as_strtod_on_random_input);
+	tcase_add_test(tc, sort_doubles_agrees_with_qsort);
+	tcase_add_test(tc, profile_is_the_same_for_any_thread_count);
+	tcase_add_test(tc, profile_strings_only_gives_the_same_report);
+	tcase_add_test(tc, kll_add_many_is_add_one_by_one);
+	tcase_add_test(tc, kll_level0_compacts_in_long_runs);
+	tcase_add_test(tc, fast_csv_splits_as_the_general_reader);
+	tcase_add_test(tc, kll_cdf_many_is_cdf_of_each);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,106 @@
+/* number.c - the reading of numbers in data: whether a field is an
+ * integer, another finite number or text, and its value, rounded exactly
+ * as strtod(3) rounds it. Profiling calls this for every field, so the
+ * common case (at most 19 significant digits and a small exponent) is
+ * done by hand with Clinger's fast path; anything else goes to strtod. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+#include "monitor/monitor.h"
+
+/* Powers of ten that are exact doubles (10^22 < 2^53 * 2^22). */
+static const double p10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/* strtod over exactly len bytes, which the syntax check has found to be
+ * a decimal number: 0 with *v set, or -1 when it is out of range. */
+static int slow(const char *s, size_t len, double *v)
+{
+	char small[64], *copy = len < sizeof(small) ? small : xmalloc(len + 1);
+	char *end;
+
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	errno = 0;
+	*v = strtod(copy, &end);
+	if (copy != small)
+		free(copy);
+	return isfinite(*v) ? 0 : -1;
+}
+
+int monitor_number_parse(const char *s, size_t len, double *v)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	uint64_t m = 0;
+	int neg = 0, nsig = 0, ndig = 0, dexp = 0, frac = 0, exp = 0;
+	int truncated = 0, kind = MONITOR_NUMBER_INTEGRAL;
+
+	if (p < e && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	for (; p < e && (unsigned)(*p - '0') < 10u; p++, ndig++) {
+		if (nsig < 19) {
+			m = m * 10 + (*p - '0');
+			nsig += m != 0;
+		} else {
+			truncated = 1;
+		}
+	}
+	if (p < e && *p == '.') {
+		kind = MONITOR_NUMBER_FRACTIONAL;
+		for (p++; p < e && (unsigned)(*p - '0') < 10u; p++, ndig++) {
+			if (nsig < 19) {
+				m = m * 10 + (*p - '0');
+				nsig += m != 0;
+				frac++;
+			} else {
+				truncated = 1;
+			}
+		}
+	}
+	if (ndig == 0)
+		return MONITOR_NUMBER_TEXT;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		int eneg = 0, edig = 0;
+
+		kind = MONITOR_NUMBER_FRACTIONAL;
+		p++;
+		if (p < e && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		for (; p < e && (unsigned)(*p - '0') < 10u; p++, edig++)
+			if (exp < 100000)
+				exp = exp * 10 + (*p - '0');
+		if (edig == 0)
+			return MONITOR_NUMBER_TEXT;
+		if (eneg)
+			exp = -exp;
+	}
+	if (p != e)
+		return MONITOR_NUMBER_TEXT;
+	dexp = exp - frac;
+	/* Clinger: m and 10^|dexp| are exact doubles, so one product or
+	 * quotient is rounded once, correctly. An integer of up to 19
+	 * digits is converted by the correctly rounded integer conversion. */
+	if (!truncated && dexp == 0) {
+		*v = (double)m;
+	} else if (!truncated && m <= (1ull << 53) && dexp > 0 && dexp <= 22) {
+		*v = (double)m * p10[dexp];
+	} else if (!truncated && m <= (1ull << 53) && dexp < 0 &&
+		   dexp >= -22) {
+		*v = (double)m / p10[-dexp];
+	} else if (!truncated && m == 0) {
+		*v = 0;
+	} else {
+		if (slow(s, len, v) < 0)
+			return MONITOR_NUMBER_TEXT;
+		return kind;
+	}
+	if (neg)
+		*v = -*v;
+	return kind;
+}
