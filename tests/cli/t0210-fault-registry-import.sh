@@ -4,15 +4,6 @@
 # tests/fault/run, docs/RELIABILITY.md).
 . "$(dirname "$0")/test-lib.sh"
 
-FAULT_SO=$(cd "$MLOPS_BIN/.." && pwd)/tests/fault.so
-
-# fault KIND N CMD...: run CMD with the Nth call of KIND failing.
-fault() {
-	FAULT_CALL=$1 FAULT_N=$2 LD_PRELOAD=$FAULT_SO \
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-		"${@:3}"
-}
-
 # The step failing at a BEGIN made the import run outside a transaction
 # (sqlite3_exec's finalize hid the failure): the group's insert committed
 # on its own and stayed when a later step failed, and the message named
