@@ -168,7 +168,7 @@ check: deps
 	@tests/run-all $(O)
 
 fuzz: $(FUZZ)
-	tests/fuzz/run $(O) $${FUZZ_SECONDS:-300}
+	tests/fuzz/run $(O) $${FUZZ_SECONDS:-60}
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BINS)
