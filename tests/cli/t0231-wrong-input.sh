@@ -150,4 +150,63 @@ done 3<<EOF_TABLE
 5|as_nobody mlops gc
 EOF_TABLE
 
+test_expect_success 'a symlink planted in place of a blob is no blob' '
+	echo hello >a.txt &&
+	h=$(mlops object put a.txt) &&
+	f=$MLOPS_STORE/objects/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-) &&
+	rm "$f" && ln -s /etc/hostname "$f" &&
+	test_expect_code 70 mlops object get $h >out 2>err &&
+	! test -s out &&
+	grep "mlops: object $h is corrupt" err &&
+	test_expect_code 1 mlops fsck >out 2>&1 &&
+	grep "missing object $h (referenced by pin)" out &&
+	mlops object put a.txt &&
+	test -f "$f" && ! test -L "$f" &&
+	mlops fsck &&
+	mlops object get $h >out && test_cmp a.txt out
+'
+
+# full_store SIZE: a store on a fresh tmpfs of SIZE (root only); sets
+# $MLOPS_STORE to it, unmounted when the test ends.
+full_store() {
+	mkdir mnt &&
+	mount -t tmpfs -o size="$1" tmpfs mnt 2>/dev/null || return 1
+	trap "umount \"$PWD/mnt\" 2>/dev/null" EXIT
+	(cd mnt && mlops init >/dev/null) &&
+	MLOPS_STORE=$PWD/mnt/.mlops
+}
+
+tmpfs= probe=$(mktemp -d)
+if mount -t tmpfs -o size=64k tmpfs "$probe" 2>/dev/null; then
+	umount "$probe"
+	tmpfs=yes
+fi
+rmdir "$probe"
+
+full_disk='a full disk: a clear message, exit 70, the store as it was'
+test -n "$tmpfs" || test_skip "$full_disk" "mount -t tmpfs is not allowed here"
+test -z "$tmpfs" || test_expect_success "$full_disk" '
+	full_store 3m &&
+	world &&
+	$PYTHON -c "
+import sys
+with open(\"big.csv\", \"w\") as f:
+    f.write(\"id,t,age\\n\")
+    for i in range(300000):
+        f.write(\"customer-%08d,2024-01-01T00:00:00Z,%d\\n\" % (i, i))
+" &&
+	head -c 8000000 /dev/urandom >big.bin &&
+	test_expect_code 70 mlops-feature ingest customers big.csv 2>err &&
+	cat err && grep -iE "disk is full|no space left" err &&
+	test_store_unchanged &&
+	test_expect_code 70 mlops-registry register m --artifact big.bin --framework exec --entry cat 2>err &&
+	cat err && grep -iE "disk is full|no space left" err &&
+	test_store_unchanged &&
+	test_expect_code 70 mlops object put big.bin 2>err &&
+	grep -iE "disk is full|no space left" err &&
+	test_store_unchanged &&
+	mlops fsck &&
+	mlops-feature ingest customers good.csv
+'
+
 test_done
