@@ -67,7 +67,7 @@ static const char usage_describe[] =
 	"Show an endpoint: model, settings, status and the counters its\n"
 	"gateway last wrote back.\n";
 static const char usage_key[] =
-	"usage: mlops-deploy key create ENDPOINT\n"
+	"usage: mlops-deploy key create [--persona PERSONA] ENDPOINT\n"
 	"       mlops-deploy key list [--json] ENDPOINT\n"
 	"       mlops-deploy key delete ENDPOINT ID\n"
 	"\n"
@@ -75,11 +75,15 @@ static const char usage_key[] =
 	"'Authorization: Bearer KEY' or 'X-Api-Key: KEY', even after its\n"
 	"last key is revoked, until 'mlops-deploy update ENDPOINT --public'.\n";
 static const char usage_key_create[] =
-	"usage: mlops-deploy key create ENDPOINT\n"
+	"usage: mlops-deploy key create [--persona PERSONA] ENDPOINT\n"
 	"\n"
 	"Print a new API key for ENDPOINT (only its SHA-256 is stored).\n"
 	"From then on, requests need 'Authorization: Bearer KEY' or\n"
-	"'X-Api-Key: KEY'.\n";
+	"'X-Api-Key: KEY'.\n"
+	"\n"
+	"  --persona PERSONA   bind the key to PERSONA: it is accepted only\n"
+	"                      while PERSONA holds deploy.invoke (always\n"
+	"                      while the store has no grant)\n";
 static const char usage_key_list[] =
 	"usage: mlops-deploy key list [--json] ENDPOINT\n"
 	"\n"
@@ -350,7 +354,7 @@ static int cmd_delete(int argc, char **argv, struct cli *cli)
 			   deploy_endpoint_delete, report_deleted);
 }
 
-/* The gateways serving the store, for endpoint_json's status. */
+/* The gateways serving the store, for deploy_endpoint_json's status. */
 struct gateways {
 	struct deploy_gateway_record *recs;
 	size_t n;
@@ -364,50 +368,6 @@ static int gateways_load(struct cli *cli, struct store *st,
 	if (deploy_gateway_record_list(st->dir, &gws->recs, &gws->n, &err) < 0)
 		return cli_fail(cli, &err);
 	return 0;
-}
-
-static json_t *endpoint_json(const struct deploy_endpoint *e,
-			     const struct gateways *gws)
-{
-	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
-	json_t *o;
-
-	time_format(e->created_us, created);
-	time_format(e->updated_us, updated);
-	o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:{s:i,s:i,s:i,s:f,s:f,s:f,"
-		      "s:I},s:I,s:s,s:I,s:s,s:s,s:s}",
-		      "name", e->name, "model", e->cur.ref, "framework",
-		      e->cur.framework, "entry", e->cur.entry,
-		      "previous_model", e->prev.ref, "settings",
-		      "max_concurrency", e->set.max_concurrency, "memory_mb",
-		      e->set.memory_mb, "provisioned", e->set.provisioned,
-		      "idle_timeout_s",
-		      (double)e->set.idle_timeout_us / 1e6, "timeout_s",
-		      (double)e->set.timeout_us / 1e6, "capture_percent",
-		      e->set.capture_pct, "max_payload",
-		      (json_int_t)e->set.max_payload, "keys",
-		      (json_int_t)e->nkeys, "auth", e->key_required ? "key" :
-		      "public", "generation",
-		      (json_int_t)e->generation, "status",
-		      deploy_gateway_record_status(gws->recs, gws->n, e->name,
-						   e->generation),
-		      "created", created, "updated",
-		      updated);
-	if (e->stats_us) {
-		char when[TIME_RFC3339_MAX];
-
-		time_format(e->stats_us, when);
-		json_object_set_new(o, "counters", json_pack(
-			"{s:I,s:I,s:I,s:I,s:I,s:f,s:s}", "requests",
-			(json_int_t)e->requests, "errors",
-			(json_int_t)e->errors, "cold_starts",
-			(json_int_t)e->cold_starts, "captured",
-			(json_int_t)e->captured, "capture_dropped",
-			(json_int_t)e->capture_dropped,
-			"last_cold_start_s",
-			(double)e->last_cold_start_us / 1e6, "as_of", when));
-	}
-	return o;
 }
 
 static int cmd_list(int argc, char **argv, struct cli *cli)
@@ -451,7 +411,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		char max[16], prov[16], cap[32], keys[16];
 
 		if (json) {
-			json_t *o = endpoint_json(eps[i], &gws);
+			json_t *o = deploy_endpoint_json(eps[i], gws.recs, gws.n);
 
 			jsonio_print(stdout, o);
 			json_decref(o);
@@ -520,7 +480,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		deploy_endpoint_free(e);
 		return ret;
 	}
-	o = endpoint_json(e, &gws);
+	o = deploy_endpoint_json(e, gws.recs, gws.n);
 	if (json) {
 		jsonio_print(stdout, o);
 	} else {
@@ -550,7 +510,7 @@ struct key_out {
 };
 
 static void print_key(const char *id, int64_t created_us,
-		      const char *created_by, void *arg)
+		      const char *created_by, const char *persona, void *arg)
 {
 	struct key_out *ko = arg;
 	char when[TIME_RFC3339_MAX];
@@ -559,28 +519,43 @@ static void print_key(const char *id, int64_t created_us,
 	time_format(created_us, when);
 	if (ko->table) {
 		table_add(ko->table, (const char *const[]){ id, when,
-			  created_by });
+			  created_by, persona });
 		return;
 	}
-	o = json_pack("{s:s,s:s,s:s}", "id", id, "created", when,
-		      "created_by", created_by);
+	o = json_pack("{s:s,s:s,s:s,s:s*}", "id", id, "created", when,
+		      "created_by", created_by, "persona", persona);
 	jsonio_print(stdout, o);
 	json_decref(o);
 }
 
 static int cmd_key_create(int argc, char **argv, struct cli *cli)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "persona", required_argument, 0, 'p' }, { 0, 0, 0, 0 }
+	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char key[DEPLOY_ENDPOINT_KEY_LEN + 1];
+	const char *persona = NULL;
 	struct store *st;
-	int ret;
+	int c, ret;
 
-	ret = cli_plain_args(argc, argv, cli, usage_key_create, 1, NULL);
-	if (ret >= 0)
-		return ret;
+	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_key_create))
+	       != -1)
+		switch (c) {
+		case 'p':
+			persona = optarg;
+			break;
+		default:
+			return CLI_STATUS(c);
+		}
+	if (argc - optind != 1)
+		return cli_usage(cli, usage_key_create, "expected one "
+				 "argument");
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (deploy_endpoint_key_create(st, argv[optind], key, &err) < 0)
+	if (deploy_endpoint_key_create(st, argv[optind], persona, key,
+				       &err) < 0)
 		return cli_fail(cli, &err);
 	printf("%s\n", key);
 	return 0;
@@ -588,7 +563,9 @@ static int cmd_key_create(int argc, char **argv, struct cli *cli)
 
 static int cmd_key_list(int argc, char **argv, struct cli *cli)
 {
-	static const char *const headers[] = { "id", "created", "by" };
+	static const char *const headers[] = {
+		"id", "created", "by", "persona"
+	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct key_out ko = { NULL };
 	struct store *st;
@@ -600,7 +577,7 @@ static int cmd_key_list(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
 	if (!json)
-		ko.table = table_new(3, headers);
+		ko.table = table_new(4, headers);
 	ret = deploy_endpoint_key_each(st, argv[optind], print_key, &ko, &err);
 	if (ko.table && table_print_free(ko.table, stdout) < 0 && ret == 0)
 		return cli_error(cli, MLOPS_EINTERNAL, "cannot write output");

@@ -38,6 +38,8 @@ static const struct cli_verb verbs[] = {
 	  "CSV" },
 	{ "dataset", cmd_dataset, usage_dataset, "a point-in-time correct "
 	  "training dataset" },
+	{ "reindex", cmd_reindex, usage_reindex, "make missing or damaged "
+	  "sorted runs again" },
 	{ NULL, NULL, NULL, NULL }
 };
 

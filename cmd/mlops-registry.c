@@ -200,24 +200,6 @@ static char *version_or_dash(int64_t v)
 	return v ? xasprintf("%" PRId64, v) : xstrdup("-");
 }
 
-static json_t *group_json(const struct registry_group *g)
-{
-	char created[TIME_RFC3339_MAX];
-	json_t *o;
-
-	time_format(g->created_us, created);
-	o = json_pack("{s:s,s:O,s:s,s:s,s:I}", "name", g->name,
-		      "tags", g->tags, "created_by", g->created_by,
-		      "created", created, "versions", (json_int_t)g->versions);
-	json_object_set_new(o, "description", g->description ?
-			    json_string(g->description) : json_null());
-	json_object_set_new(o, "latest", g->latest ?
-			    json_integer(g->latest) : json_null());
-	json_object_set_new(o, "latest_approved", g->latest_approved ?
-			    json_integer(g->latest_approved) : json_null());
-	return o;
-}
-
 static int list_groups(struct cli *cli, struct store *st, int json)
 {
 	static const char *const headers[] = {
@@ -235,7 +217,7 @@ static int list_groups(struct cli *cli, struct store *st, int json)
 		char *count, *latest, *approved;
 
 		if (json) {
-			json_t *o = group_json(&gs[i]);
+			json_t *o = registry_group_json(&gs[i]);
 
 			jsonio_print(stdout, o);
 			json_decref(o);
@@ -366,7 +348,7 @@ static int cmd_describe(int argc, char **argv, struct cli *cli)
 		registry_group_free(g);
 		return cli_fail(cli, &err);
 	}
-	o = group_json(g);
+	o = registry_group_json(g);
 	json_object_set(o, "aliases", aliases);
 	if (json) {
 		jsonio_print(stdout, o);
@@ -627,39 +609,27 @@ static int cmd_show(int argc, char **argv, struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct registry_version *mv = NULL;
-	json_t *history = NULL, *approvals = NULL, *baseline = NULL;
 	struct store *st;
+	json_t *o = NULL;
 	int json = 0, ret;
 
 	if ((ret = regcmd_parse_args(argc, argv, cli, usage_show, 1, &json,
 				     &st)) != REGCMD_GO_ON ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
-	if (registry_status_history(st, mv->group, mv->version, &history,
-				    &err) < 0 ||
-	    registry_approvals(st, mv, &approvals, &err) < 0 ||
-	    registry_baseline_get(st, mv->group, mv->version, &baseline,
-				  &err) < 0) {
-		json_decref(history);
-		json_decref(approvals);
+	if (registry_report_show(st, mv, &o, &err) < 0) {
 		registry_version_free(mv);
 		return cli_fail(cli, &err);
 	}
 	if (json) {
-		json_t *o = registry_version_json(mv);
-
-		json_object_set(o, "history", history);
-		json_object_set(o, "approvals", approvals);
-		json_object_set(o, "baseline", baseline ? baseline :
-				json_null());
 		jsonio_print(stdout, o);
-		json_decref(o);
 	} else {
-		print_version(mv, approvals, baseline);
+		const json_t *baseline = json_object_get(o, "baseline");
+
+		print_version(mv, json_object_get(o, "approvals"),
+			      json_is_null(baseline) ? NULL : baseline);
 	}
-	json_decref(history);
-	json_decref(approvals);
-	json_decref(baseline);
+	json_decref(o);
 	registry_version_free(mv);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "registry/registry.h"
 #include "core/table.h"
 #include "core/time.h"
+#include "monitor/monitor.h"
 #include "shadow/shadow.h"
 
 static const char usage_start[] =
@@ -196,33 +197,6 @@ static int cmd_start(int argc, char **argv, struct cli *cli)
 	return start_test(cli, &req, model, allow);
 }
 
-static json_t *test_json(const struct shadow_test *t)
-{
-	char start[TIME_RFC3339_MAX], end[TIME_RFC3339_MAX];
-	json_t *o;
-
-	time_format(t->start_us, start);
-	time_format(t->end_us, end);
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:s,s:I,s:I,"
-		      "s:I,s:I,s:I,s:s}", "name", t->name, "kind", t->kind,
-		      "endpoint",
-		      t->endpoint, "production", t->production, "model",
-		      t->model.ref, "framework", t->model.framework,
-		      "sample_percent", t->sample_pct, "status", t->status,
-		      "start", start, "end", end, "mirrored",
-		      (json_int_t)t->mirrored, "shed", (json_int_t)t->shed,
-		      "pairs_seen", (json_int_t)t->pairs_seen, "pairs_kept",
-		      (json_int_t)t->pairs_kept, "max_pairs",
-		      (json_int_t)t->max_pairs, "created_by", t->created_by);
-	if (t->ended_us) {
-		time_format(t->ended_us, end);
-		json_object_set_new(o, "ended", json_string(end));
-	}
-	if (t->error)
-		json_object_set_new(o, "error", json_string(t->error));
-	return o;
-}
-
 static int cmd_list(int argc, char **argv, struct cli *cli)
 {
 	static const char *const headers[] = { "test", "endpoint",
@@ -248,7 +222,7 @@ static int cmd_list(int argc, char **argv, struct cli *cli)
 		char sample[32], mirrored[32], shed[32];
 
 		if (json) {
-			json_t *o = test_json(ts[i]);
+			json_t *o = shadow_test_json(ts[i]);
 
 			jsonio_print(stdout, o);
 			json_decref(o);
@@ -287,7 +261,7 @@ static int cmd_status(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (shadow_get(st, argv[optind], &t, &err) < 0)
 		return cli_fail(cli, &err);
-	o = test_json(t);
+	o = shadow_test_json(t);
 	if (json) {
 		jsonio_print(stdout, o);
 	} else {
@@ -590,6 +564,7 @@ static int cmd_report(int argc, char **argv, struct cli *cli)
 	json_t *rep = NULL;
 	int c, json = 0, worse = 0, ret;
 
+	lim.ks_2samp = monitor_ks_2samp;
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_report)) !=
 	       -1) {
 		double *target = NULL;

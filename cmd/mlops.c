@@ -49,6 +49,17 @@ static int cmd_init(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_init, "too many arguments");
 	dir = optind < argc ? argv[optind] : cli->store_dir ? cli->store_dir :
 		".";
+	/* Setting the environment of an existing store is a change of its
+	 * settings: check it before store_init() writes config.yaml. */
+	abs = fs_path_absolute(dir);
+	ret = env ? store_open(&st, abs, cli->prog, &err) : -1;
+	if (ret == 0)
+		ret = audit_authorize(st, "store.reinit", st->dir, &err);
+	store_close(st);
+	st = NULL;
+	free(abs);
+	if (ret == MLOPS_EPERM)
+		return cli_fail(cli, &err);
 	if (store_init(dir, env, &created, &err) < 0)
 		return cli_fail(cli, &err);
 	/* The one record appended in cmd/: store_init() makes the folder,
@@ -138,10 +149,20 @@ static const struct cli_verb verbs[] = {
 	  audit_verbs },
 	{ "event", NULL, usage_event, "events, and rules that react to them",
 	  event_verbs },
+	{ "role", NULL, usage_role, "personas, grants and access checks",
+	  role_verbs },
 	{ "remote", NULL, usage_remote, "name other environments' stores",
 	  remote_verbs },
 	{ "sync", cmd_sync, usage_sync, "copy a model, features or captured "
 	  "data between environments" },
+	{ "web", cmd_web, usage_web, "serve or export a read-only site over "
+	  "the store" },
+	{ "plan", cmd_plan, usage_plan, "show what apply would change to "
+	  "match a stack file" },
+	{ "apply", cmd_apply, usage_apply, "make the store match a stack "
+	  "file" },
+	{ "export-stack", cmd_export_stack, usage_export_stack, "write a "
+	  "stack file describing the store" },
 	{ "feature", run_program, NULL, "the feature store (mlops-feature)" },
 	{ "pipeline", run_program, NULL, "pipelines (mlops-pipeline)" },
 	{ "registry", run_program, NULL, "the model registry "

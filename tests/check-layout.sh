@@ -24,7 +24,9 @@
 ALLOWED="pipeline:feature registry:pipeline deploy:registry
 shadow:deploy shadow:registry monitor:deploy monitor:registry
 monitor:feature monitor:shadow governance:registry governance:feature
-governance:deploy governance:monitor registry:feature"
+governance:deploy governance:monitor registry:feature web:feature
+web:pipeline web:registry web:deploy web:shadow web:monitor iac:feature
+iac:deploy iac:monitor iac:governance"
 
 root=${1:-$(dirname "$0")/..}
 build=$2

@@ -15,6 +15,7 @@
 #include "core/fs.h"
 #include "deploy/deploy.h"
 #include "core/parse.h"
+#include "shadow/shadow.h"
 #include "core/store.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -61,6 +62,15 @@ struct serve_state {
 	const char *pidfile;
 	int notify_fd;		/* daemon: tells the parent we listen */
 };
+
+/* The gateway, which mirrors a shadow test only until its end time,
+ * also marks it Completed then (with its event and audit record), so
+ * that the store says so without waiting for an mlops-shadow command. */
+static int on_tick(void *arg, struct store *st, struct mlops_err *err)
+{
+	(void)arg;
+	return shadow_expire(st, err);
+}
 
 static void on_ready(void *arg, const char *url)
 {
@@ -249,6 +259,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	conf.threads = (int)threads;
 	conf.log = log ? log : daemonize ? NULL : stderr;
 	conf.on_ready = on_ready;
+	conf.on_tick = on_tick;
 	conf.arg = &state;
 	state.pidfile = pidfile;
 	if (daemonize) {

@@ -70,31 +70,6 @@ out:
 	return ret;
 }
 
-/* The definition and totals as one JSON object (the caller decrefs). */
-static json_t *group_json(const struct feature_group *g,
-			  const struct feature_stats *s)
-{
-	json_t *j = feature_group_to_json(g);
-	char when[TIME_RFC3339_MAX];
-
-	json_object_set_new(j, "record_count", json_integer(s->record_count));
-	json_object_set_new(j, "online_count", json_integer(s->online_count));
-	json_object_set_new(j, "offline_files",
-			    json_integer(s->offline_files));
-	json_object_set_new(j, "offline_bytes",
-			    json_integer(s->offline_bytes));
-	time_format(s->created_us, when);
-	json_object_set_new(j, "created", json_string(when));
-	json_object_set_new(j, "created_by", json_string(s->created_by));
-	if (s->last_ingest_us) {
-		time_format(s->last_ingest_us, when);
-		json_object_set_new(j, "last_ingest", json_string(when));
-	} else {
-		json_object_set_new(j, "last_ingest", json_null());
-	}
-	return j;
-}
-
 struct list_state {
 	struct store *st;
 	int json;
@@ -112,7 +87,7 @@ static int list_one(const struct feature_group *g, void *arg)
 	if ((ret = feature_stats(ls->st, g, &s, ls->err)) < 0)
 		return ret;
 	if (ls->json) {
-		json_t *j = group_json(g, &s);
+		json_t *j = feature_stats_json(g, &s);
 
 		jsonio_print(stdout, j);
 		json_decref(j);
@@ -220,7 +195,7 @@ int cmd_describe(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	}
 	if (json) {
-		json_t *j = group_json(g, &s);
+		json_t *j = feature_stats_json(g, &s);
 
 		jsonio_print(stdout, j);
 		json_decref(j);

@@ -219,17 +219,6 @@ struct get_state {
 	int64_t now, found, missing;
 };
 
-static json_t *typed(enum feature_group_type t, const char *v)
-{
-	if (!*v)
-		return json_null();
-	if (t == FEATURE_GROUP_INTEGRAL)
-		return json_integer(strtoll(v, NULL, 10));
-	if (t == FEATURE_GROUP_FRACTIONAL)
-		return json_real(strtod(v, NULL));
-	return json_string(v);
-}
-
 /* Say on stderr why id has no row, so that no ID goes missing silently
  * whatever the output format. */
 static void report_missing(struct get_state *gs, const char *id,
@@ -272,7 +261,7 @@ static int get_one(struct get_state *gs, const char *id,
 			const struct feature_group_def *f =
 				&gs->g->features[gs->sel[i]];
 
-			json_object_set_new(j, f->name, typed(f->type,
+			json_object_set_new(j, f->name, feature_group_value_json(f->type,
 						values[gs->sel[i]]));
 		}
 		jsonio_print(stdout, j);

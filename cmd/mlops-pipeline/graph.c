@@ -85,24 +85,6 @@ int cmd_validate(int argc, char **argv, struct cli *cli)
 	return 0;
 }
 
-/* DOT colors by step status. */
-static const char *status_color(const char *status, int hit)
-{
-	if (!status)
-		return "white";
-	if (strcmp(status, "Succeeded") == 0)
-		return hit ? "lightblue" : "palegreen";
-	if (strcmp(status, "Failed") == 0)
-		return "salmon";
-	if (strcmp(status, "Skipped") == 0)
-		return "lightgray";
-	if (strcmp(status, "Stopped") == 0)
-		return "orange";
-	if (strcmp(status, "Executing") == 0)
-		return "yellow";
-	return "white";
-}
-
 /* Append s as the inside of a DOT double-quoted string. */
 static void dot_escape(struct buf *b, const char *s)
 {
@@ -165,7 +147,7 @@ static void print_dot(const struct pipeline *p, const json_t *run)
 			if (hit)
 				buf_addstr(&b, " (cached)");
 		}
-		buf_addf(&b, "\", fillcolor=\"%s\"];\n", status_color(status,
+		buf_addf(&b, "\", fillcolor=\"%s\"];\n", pipeline_runs_status_color(status,
 								      hit));
 	}
 	for (size_t i = 0; i < p->nsteps; i++)

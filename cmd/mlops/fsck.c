@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/fsck.h"
+#include "feature/feature.h"
 #include "mlops.h"
 #include "core/time.h"
 
@@ -14,10 +15,12 @@ const char usage_fsck[] =
 	"\n"
 	"Verify the database, the schema version, every blob (its content\n"
 	"must match its hash), every reference from the database to a blob,\n"
-	"the audit chain, changes committed without their audit record, and\n"
-	"temporary files left by killed commands. Each problem is printed on\n"
-	"standard output; the exit status is 1 when there is any, 0 when\n"
-	"there is none, 70 when a check could not run.\n";
+	"the audit chain, changes committed without their audit record,\n"
+	"temporary files left by killed commands, and the sorted runs kept\n"
+	"beside the offline feature store (each against its files and its\n"
+	"SHA-256). Each problem is printed on standard output; the exit\n"
+	"status is 1 when there is any, 0 when there is none, 70 when a\n"
+	"check could not run.\n";
 
 const char usage_gc[] =
 	"usage: mlops gc [--dry-run] [--grace DURATION]\n"
@@ -38,6 +41,20 @@ static void print_problem(const char *msg, void *arg)
 	printf("%s\n", msg);
 }
 
+struct runs_check {
+	struct store *st;
+	long problems;
+	struct mlops_err *err;
+};
+
+static int check_runs(const struct feature_group *g, void *arg)
+{
+	struct runs_check *rc = arg;
+
+	return feature_run_fsck(rc->st, g, print_problem, NULL,
+				&rc->problems, rc->err) < 0 ? -1 : 0;
+}
+
 int cmd_fsck(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -55,8 +72,12 @@ int cmd_fsck(int argc, char **argv, struct cli *cli)
 				 argv[optind]);
 	if ((ret = cli_store(cli, &st)) != 0)
 		return ret;
-	if (fsck_run(st, print_problem, NULL, &res, &err) < 0)
+	struct runs_check rc = { st, 0, &err };
+
+	if (fsck_run(st, print_problem, NULL, &res, &err) < 0 ||
+	    feature_each(st, check_runs, &rc, &err) < 0)
 		return cli_fail(cli, &err);
+	res.problems += rc.problems;
 	fprintf(stderr, "%s: checked %ld objects and %lld audit records: "
 		"%ld problem%s\n", cli->prog, res.objects,
 		(long long)res.audit_records, res.problems,

@@ -7,11 +7,16 @@
 int cmd_fsck(int argc, char **argv, struct cli *cli);
 int cmd_gc(int argc, char **argv, struct cli *cli);
 int cmd_sync(int argc, char **argv, struct cli *cli);
+int cmd_web(int argc, char **argv, struct cli *cli);
+int cmd_plan(int argc, char **argv, struct cli *cli);
+int cmd_apply(int argc, char **argv, struct cli *cli);
+int cmd_export_stack(int argc, char **argv, struct cli *cli);
 
 extern const char usage_object[], usage_fsck[], usage_gc[], usage_config[],
-	usage_audit[], usage_event[], usage_remote[], usage_sync[];
+	usage_audit[], usage_event[], usage_role[], usage_remote[], usage_sync[],
+	usage_web[], usage_plan[], usage_apply[], usage_export_stack[];
 /* The nested verbs: mlops object put, mlops config get, ... */
 extern const struct cli_verb object_verbs[], config_verbs[], audit_verbs[],
-	event_verbs[], remote_verbs[];
+	event_verbs[], role_verbs[], remote_verbs[];
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/audit.h"
 #include "core/jsonio.h"
 #include "mlops.h"
 #include "core/object.h"
@@ -72,6 +73,12 @@ static int cmd_put(int argc, char **argv, struct cli *cli)
 	n = optind < argc ? argc - optind : 1;
 	paths = optind < argc ? (const char *const *)argv + optind :
 		stdin_only;
+	/* May the user pin blobs at all? Asked before writing any, so that
+	 * a refusal leaves the store as it was (object_pin() asks again,
+	 * as every change does). */
+	if (audit_authorize(st, "object.put", n == 1 ? paths[0] : "objects",
+			    &err) < 0)
+		return cli_fail(cli, &err);
 	hashes = xcalloc((size_t)n, sizeof(*hashes));
 	/* Blobs first, outside any transaction (they may be large), then
 	 * the pins in one: a failure leaves at most unreferenced blobs,

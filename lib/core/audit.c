@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/access.h"
 #include "core/audit.h"
+#include "core/event.h"
 #include "core/fs.h"
 #include "core/hash.h"
 #include "core/identity.h"
@@ -141,6 +143,9 @@ static json_t *make_base(struct store *st, const struct audit_entry *e,
 		      "resource", e->resource ? e->resource : "",
 		      "outcome", e->outcome ? e->outcome : "success",
 		      "env", st->env ? st->env : "dev");
+	if (r)
+		json_object_set_new(r, "activity", json_string(
+					    access_activity_of(e->action)));
 	if (r && st->persona)
 		json_object_set_new(r, "persona", json_string(st->persona));
 	if (r && e->detail)
@@ -345,23 +350,77 @@ static int recover_locked(struct store *st, struct audit_log *lg,
 	return ret;
 }
 
+static void intent_clear(struct store *st)
+{
+	free(st->audit_record);
+	free(st->audit_token);
+	st->audit_record = st->audit_token = NULL;
+	st->audit_committed = 0;
+}
+
+/* Record a refusal by access_check(): the record (outcome "denied", the
+ * user's personas, the reason) and an "Action Denied" event, which
+ * commits on its own, as nothing else does. Best effort: the command
+ * fails with why anyway. A change committed earlier under a declared
+ * record keeps that record pending, to be recovered. */
+static void record_denial(struct store *st, const char *action,
+			  const char *resource, const struct mlops_err *why)
+{
+	struct mlops_err ignored = MLOPS_ERR_INIT;
+	struct audit_entry e = { action, resource, "denied", NULL };
+	char *user = identity_user();
+	json_t *detail;
+
+	store_rollback(st);
+	intent_clear(st);
+	e.detail = json_pack("{s:s,s:i}", "error", why->msg, "status",
+			     mlops_err_exit_status(why->code));
+	audit_append(st, &e, &ignored);
+	detail = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s*}", "user", user,
+			   "tool", st->tool ? st->tool : "mlops",
+			   "action", action, "resource",
+			   resource ? resource : "", "activity",
+			   access_activity_of(action), "persona",
+			   st->persona);
+	if (detail)
+		event_emit(st, "mlops.governance", "Action Denied", NULL,
+			   detail, NULL, &ignored);
+	json_decref(detail);
+	json_decref(e.detail);
+	free(user);
+}
+
+int audit_authorize(struct store *st, const char *action,
+		    const char *resource, struct mlops_err *err)
+{
+	int ret = access_check(st, action, resource, err);
+
+	if (ret == MLOPS_EPERM)
+		record_denial(st, action, resource, err);
+	return ret;
+}
+
 int audit_intend(struct store *st, const char *action, const char *resource,
 		 struct mlops_err *err)
 {
 	struct audit_entry e = { action, resource, "success", NULL };
-	char *user = identity_user();
 	struct buf text = BUF_INIT;
-	json_t *rec = make_base(st, &e, user);
+	char *user;
+	json_t *rec;
 	char token[33];
+	int ret = audit_authorize(st, action, resource, err);
 
+	if (ret < 0)
+		return ret;
+	user = identity_user();
+	rec = make_base(st, &e, user);
 	free(user);
 	if (!rec)
 		return mlops_err_set(err, MLOPS_EINPUT, "cannot audit '%s': "
 				     "the resource or user is not valid "
 				     "UTF-8", action);
 	if (!st->audit_token) {
-		int ret = id_random_hex(token, 32, err);
-
+		ret = id_random_hex(token, 32, err);
 		if (ret < 0) {
 			json_decref(rec);
 			return ret;
@@ -373,14 +432,6 @@ int audit_intend(struct store *st, const char *action, const char *resource,
 	free(st->audit_record);
 	st->audit_record = buf_detach(&text, NULL);
 	return 0;
-}
-
-static void intent_clear(struct store *st)
-{
-	free(st->audit_record);
-	free(st->audit_token);
-	st->audit_record = st->audit_token = NULL;
-	st->audit_committed = 0;
 }
 
 int audit_append(struct store *st, const struct audit_entry *e,
@@ -422,8 +473,10 @@ int audit_append(struct store *st, const struct audit_entry *e,
 	if (ret == 0 && own)
 		ret = store_audit_drop(st, own, err);
 out:
-	if (ret == 0)
+	if (ret == 0) {
 		intent_clear(st);
+		st->audit_appended = 1;
+	}
 	log_close(&lg);
 	json_decref(rec);
 	free(user);
@@ -454,6 +507,28 @@ void audit_fail(struct store *st, const struct mlops_err *failure)
 	json_decref(e.detail);
 	json_decref(intent);
 	intent_clear(st);
+}
+
+void audit_refusal(struct store *st, const char *action,
+		   const char *resource, const struct mlops_err *failure)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct audit_entry e = { action, resource, "failure", NULL };
+
+	if (!st || st->audit_appended || st->audit_record ||
+	    failure->code == MLOPS_EUSAGE || failure->code == MLOPS_EPERM)
+		return;
+	e.detail = json_pack("{s:s,s:i}", "error", failure->msg, "status",
+			     mlops_err_exit_status(failure->code));
+	if (!e.detail)	/* the message quotes bytes that are not UTF-8 */
+		e.detail = json_pack("{s:i}", "status",
+				     mlops_err_exit_status(failure->code));
+	store_rollback(st);
+	/* For the record's persona only: the one that would have allowed
+	 * the change, else all the user's. */
+	access_check(st, action, resource, &err);
+	audit_append(st, &e, &err);
+	json_decref(e.detail);
 }
 
 void audit_cancel(struct store *st)

@@ -39,12 +39,22 @@ struct audit_entry {
 };
 
 /* Declare the record of the change the command is about to make, before
- * it makes it: from then on every store_commit() writes the record into
+ * it makes it, once audit_authorize() allowed it (MLOPS_EPERM, recorded,
+ * when not): from then on every store_commit() writes the record into
  * the audit_pending table in the same transaction as the change, so that
  * no change is ever committed without its record. Call again to change
  * the resource. MLOPS_EINPUT when the text is not UTF-8. */
 int audit_intend(struct store *st, const char *action, const char *resource,
 		 struct mlops_err *err);
+
+/* May the acting user do action to resource (see access_check())? 0
+ * when so; MLOPS_EPERM when not, after appending the refusal's record
+ * (outcome "denied") and emitting an "Action Denied" event (source
+ * mlops.governance). audit_intend() calls it first; a library function
+ * that audits a change without declaring it calls it before changing
+ * anything. */
+int audit_authorize(struct store *st, const char *action,
+		    const char *resource, struct mlops_err *err);
 
 /* Append one record for the store's tool, the acting user and, when roles
  * are in use (st->persona), the persona. Call after the mutation commits:
@@ -61,6 +71,17 @@ int audit_append(struct store *st, const struct audit_entry *e,
  * (MLOPS_EPERM) or "failure" and the error as detail. Best effort (the
  * command fails anyway); a no-op without a declared record. */
 void audit_fail(struct store *st, const struct mlops_err *failure);
+
+/* A command that changes the store with action failed with failure
+ * before it declared its change (a name that does not resolve, input
+ * that does not validate): append a record with outcome "failure" and
+ * the reason, unless the command recorded something already (its own
+ * failure, a refusal) or failure is a usage error. Best effort. The verb
+ * frame calls it (cli_fail(), cli_error()), knowing the verb's action
+ * from access_verbs, so that every refusal of a change leaves a record
+ * and the command line's own mistakes (exit 2) leave none. */
+void audit_refusal(struct store *st, const char *action,
+		   const char *resource, const struct mlops_err *failure);
 
 /* The end of a change declared by audit_intend(), called by the library
  * function that made it, so that every caller audits alike: when ret is

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/access.h"
 #include "core/audit.h"
 #include "core/cli.h"
 #include "core/fsck.h"
@@ -18,21 +19,42 @@ static void vmessage(const struct cli *cli, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+/* Record the failure of a verb that changes the store, when the library
+ * recorded nothing (see audit_refusal()). The resource is the verb's
+ * first operand, where its option parsing left optind. */
+static void record_refusal(const struct cli *cli, const struct mlops_err *err)
+{
+	const struct access_verb *v;
+
+	if (!cli->st || !cli->verb)
+		return;
+	v = access_verb_find(cli->verb);
+	if (!v || !v->action || v->sometimes)
+		return;
+	audit_refusal(cli->st, v->action, optind > 0 && optind < cli->argc ?
+		      cli->argv[optind] : "", err);
+}
+
 int cli_fail(const struct cli *cli, const struct mlops_err *err)
 {
 	fprintf(stderr, "%s: %s\n", cli->prog,
 		err->msg[0] ? err->msg : "unknown error");
 	audit_fail(cli->st, err);	/* a declared change that failed */
+	record_refusal(cli, err);	/* one that failed before */
 	return mlops_err_exit_status(err->code);
 }
 
 int cli_error(const struct cli *cli, int code, const char *fmt, ...)
 {
+	struct mlops_err err = { code, "" };
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(cli, fmt, ap);
+	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "%s: %s\n", cli->prog, err.msg);
+	if (code < 0)
+		record_refusal(cli, &err);
 	return mlops_err_exit_status(code);
 }
 
@@ -232,7 +254,11 @@ static int dispatch(int argc, char **argv, struct cli *cli,
 			if (v->usage)
 				argv[0] = name;
 			optind = 0;	/* re-initialise GNU getopt */
+			cli->verb = name;
+			cli->argc = argc;
+			cli->argv = argv;
 			status = v->run(argc, argv, cli);
+			cli->verb = NULL;
 			argv[0] = verb;
 			free(name);
 			return status;
@@ -284,7 +310,7 @@ int cli_main_or(int argc, char **argv, const char *prog,
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 }
 	};
-	struct cli cli = { prog, NULL, NULL };
+	struct cli cli = { prog, NULL, NULL, NULL, 0, NULL };
 	int c, status;
 
 	/* '+': stop at the verb; its options are its own. */

@@ -33,6 +33,11 @@ struct cli {
 	const char *prog;	/* "mlops-feature" */
 	const char *store_dir;	/* --store, or NULL */
 	struct store *st;	/* opened by cli_store, closed by cli_main */
+	/* The verb running ("mlops-registry approve") and its arguments,
+	 * for the record of a change that fails before it is declared. */
+	const char *verb;
+	int argc;
+	char **argv;
 };
 
 struct cli_verb {
@@ -69,7 +74,9 @@ int cli_dispatch_or(int argc, char **argv, struct cli *cli,
  * or 0 with *out set. */
 int cli_store(struct cli *cli, struct store **out);
 
-/* Print "prog: message" for err and return the exit status for it. */
+/* Print "prog: message" for err and return the exit status for it. A
+ * verb that changes the store (see access_verbs) records the failure in
+ * the audit trail, as cli_error does for codes other than usage. */
 int cli_fail(const struct cli *cli, const struct mlops_err *err);
 /* Print "prog: message" and return the exit status for code. */
 int cli_error(const struct cli *cli, int code, const char *fmt, ...)

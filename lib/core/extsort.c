@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "core/extsort.h"
@@ -25,6 +26,9 @@
 
 #define WRITE_BUFFER (1u << 20)
 #define MAX_RUNS 128
+#define MAX_RECORD (1u << 30)
+#define PREFETCH 32
+#define HUGE_MIN ((size_t)16 << 20)
 
 struct entry {
 	uint64_t k0;
@@ -32,8 +36,12 @@ struct entry {
 };
 
 struct run {
-	int fd;			/* an unlinked temporary file */
-	FILE *f;		/* its reader while merging, else NULL */
+	int fd;			/* an unlinked temporary file, or a caller's */
+	off_t start, end;	/* where its records begin and end (-1: EOF) */
+	int mem;		/* the records in memory, sorted, not a file */
+	char *buf;		/* its read buffer while merging, else NULL */
+	size_t buf_pos, buf_len, buf_cap;
+	off_t at;		/* where the next read begins */
 	struct extsort_rec *rec;	/* the current record, or NULL at
 					 * the end */
 	size_t cap;
@@ -93,6 +101,28 @@ size_t extsort_runs(const struct extsort *s)
 	return s->runs_written;
 }
 
+/* Ask for huge pages under a large buffer that is read or written in
+ * random order (the arena after sorting, the index during the radix
+ * sort): with 4 KiB pages, nearly every access there misses the TLB
+ * too. Only the 2 MiB-aligned inside of a buffer of 16 MiB or more
+ * qualifies, so that whole huge pages add little to what the budget
+ * allows (a small budget gets none); a no-op where the kernel does not
+ * do this. */
+static void want_huge_pages(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(huge - 1);
+
+	if (len >= HUGE_MIN && end > start)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
 static size_t rec_size(size_t keylen, size_t datalen)
 {
 	return (sizeof(struct extsort_rec) + keylen + datalen + 7) & ~(size_t)7;
@@ -132,6 +162,8 @@ static void radix_sort(struct extsort *s)
 	/* The passes swap the two arrays, so both get the full capacity. */
 	s->scratch = xreallocarray(s->scratch, s->cap ? s->cap : 1,
 				   sizeof(*s->scratch));
+	want_huge_pages(s->scratch, s->cap * sizeof(*s->scratch));
+	want_huge_pages(s->entries, s->cap * sizeof(*s->entries));
 	dst = s->scratch;
 	for (size_t i = 0; i < s->n; i++) {
 		all_and &= src[i].k0;
@@ -217,12 +249,17 @@ static int run_create(struct extsort *s, int *fd, FILE **f,
 	return 0;
 }
 
-static int write_rec(struct extsort *s, FILE *f, const struct extsort_rec *rec,
-		     struct mlops_err *err)
+int extsort_write_rec(FILE *f, const struct extsort_rec *rec)
 {
 	size_t len = sizeof(*rec) + rec->keylen + rec->datalen;
 
-	if (fwrite(rec, 1, len, f) != len)
+	return fwrite(rec, 1, len, f) == len ? 0 : -1;
+}
+
+static int write_rec(struct extsort *s, FILE *f, const struct extsort_rec *rec,
+		     struct mlops_err *err)
+{
+	if (extsort_write_rec(f, rec) < 0)
 		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
 				       "cannot write a sort run in %s",
 				       s->tmpdir);
@@ -240,6 +277,7 @@ static int run_add(struct extsort *s, int fd, FILE *f, struct mlops_err *err)
 	}
 	ALLOC_GROW(s->runs, s->nruns + 1, s->runs_cap);
 	memset(&s->runs[s->nruns], 0, sizeof(*s->runs));
+	s->runs[s->nruns].end = -1;
 	s->runs[s->nruns++].fd = fd;
 	return 0;
 }
@@ -314,6 +352,7 @@ int extsort_add(struct extsort *s, uint64_t k0, const void *key,
 			cap *= 2;
 		s->arena = xrealloc(s->arena, cap);
 		s->arena_cap = cap;
+		want_huge_pages(s->arena, cap);
 	}
 	rec = (struct extsort_rec *)(s->arena + s->arena_len);
 	rec->k0 = k0;
@@ -333,39 +372,118 @@ int extsort_add(struct extsort *s, uint64_t k0, const void *key,
 	return 0;
 }
 
+int extsort_add_run(struct extsort *s, int fd, long long start,
+		    long long end, struct mlops_err *err)
+{
+	ALLOC_GROW(s->runs, s->nruns + 1, s->runs_cap);
+	memset(&s->runs[s->nruns], 0, sizeof(*s->runs));
+	s->runs[s->nruns].fd = fd;
+	s->runs[s->nruns].end = (off_t)end;
+	s->runs[s->nruns++].start = (off_t)start;
+	return s->nruns >= s->max_runs ? compact(s, err) : 0;
+}
+
+/* Fill r's buffer with what follows its unread bytes: 0, or an error. */
+static int run_fill(struct extsort *s, struct run *r, struct mlops_err *err)
+{
+	size_t keep = r->buf_len - r->buf_pos, want;
+	ssize_t n;
+
+	memmove(r->buf, r->buf + r->buf_pos, keep);
+	r->buf_pos = 0;
+	r->buf_len = keep;
+	want = r->buf_cap - keep;
+	if (r->end >= 0 && (off_t)want > r->end - r->at)
+		want = (size_t)(r->end - r->at);
+	if (want == 0)
+		return 0;
+	do
+		n = pread(r->fd, r->buf + keep, want, r->at);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
+				       "read a sort run in %s", s->tmpdir);
+	r->at += n;
+	r->buf_len += (size_t)n;
+	return 0;
+}
+
+/* Make n bytes of r readable at r->buf + r->buf_pos: 1, 0 when the run
+ * has ended before them, or an error. */
+static int run_want(struct extsort *s, struct run *r, size_t n,
+		    struct mlops_err *err)
+{
+	size_t before;
+	int ret;
+
+	while (r->buf_len - r->buf_pos < n) {
+		if (n > r->buf_cap) {
+			r->buf_cap = n;
+			r->buf = xrealloc(r->buf, n);
+		}
+		before = r->buf_len - r->buf_pos;
+		if ((ret = run_fill(s, r, err)) < 0)
+			return ret;
+		if (r->buf_len - r->buf_pos == before)
+			return 0;
+	}
+	return 1;
+}
+
 /* Read the next record of run r into r->rec (NULL at its end). */
 static int run_read(struct extsort *s, struct run *r, struct mlops_err *err)
 {
 	struct extsort_rec head;
 	size_t body;
+	int ret;
 
-	if (fread(&head, sizeof(head), 1, r->f) != 1) {
-		if (ferror(r->f))
-			goto read_error;
+	if (r->mem) {
+		/* The sorted records lie scattered over the arena: fetch
+		 * ahead, or every comparison waits for memory. */
+		if (s->next + PREFETCH < s->n)
+			__builtin_prefetch(s->arena +
+					   s->entries[s->next + PREFETCH].off);
+		r->rec = s->next < s->n ? (struct extsort_rec *)(s->arena +
+			 s->entries[s->next++].off) : NULL;
+		return 0;
+	}
+	if ((ret = run_want(s, r, sizeof(head), err)) <= 0) {
+		if (ret == 0 && r->buf_len != r->buf_pos)
+			goto damaged;
 		free(r->rec);
 		r->rec = NULL;
 		r->cap = 0;
-		return 0;
+		return ret;
 	}
+	memcpy(&head, r->buf + r->buf_pos, sizeof(head));
 	body = (size_t)head.keylen + head.datalen;
+	if (body > MAX_RECORD)
+		goto damaged;
 	if (sizeof(head) + body > r->cap) {
 		r->cap = sizeof(head) + body;
 		free(r->rec);
 		r->rec = xmalloc(r->cap);
 	}
-	*r->rec = head;
-	if (body && fread(r->rec->data, 1, body, r->f) != body)
-		goto read_error;
+	if ((ret = run_want(s, r, sizeof(head) + body, err)) < 0)
+		return ret;
+	if (ret == 0)
+		goto damaged;
+	memcpy(r->rec, r->buf + r->buf_pos, sizeof(head) + body);
+	r->buf_pos += sizeof(head) + body;
 	return 0;
-read_error:
-	return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-			       "cannot read a sort run in %s", s->tmpdir);
+damaged:
+	return mlops_err_set(err, MLOPS_EINTERNAL, "damaged sort run in %s",
+			     s->tmpdir);
 }
 
 static int heap_less(struct extsort *s, size_t a, size_t b)
 {
-	return extsort_rec_cmp(s->runs[s->heap[a]].rec,
-			    s->runs[s->heap[b]].rec) < 0;
+	const struct extsort_rec *x = s->runs[s->heap[a]].rec;
+	const struct extsort_rec *y = s->runs[s->heap[b]].rec;
+
+	if (x->k0 != y->k0)
+		return x->k0 < y->k0;
+	return extsort_rec_cmp(x, y) < 0;
 }
 
 static void heap_down(struct extsort *s, size_t i)
@@ -403,16 +521,17 @@ static int merge_begin(struct extsort *s, struct mlops_err *err)
 	s->last = NULL;
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct run *r = &s->runs[i];
-		int fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
 
-		if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
-		    !(r->f = fdopen(fd, "r"))) {
-			if (fd >= 0)
-				close(fd);
-			return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-					       "cannot read a sort run");
+		if (r->mem) {
+			run_read(s, r, err);
+			if (r->rec)
+				s->heap[s->heap_len++] = i;
+			continue;
 		}
-		setvbuf(r->f, NULL, _IOFBF, bufsize);
+		r->buf_cap = bufsize;
+		r->buf = xmalloc(bufsize);
+		r->buf_pos = r->buf_len = 0;
+		r->at = r->start;
 		if ((ret = run_read(s, r, err)) < 0)
 			return ret;
 		if (r->rec)
@@ -452,8 +571,9 @@ static int merge_next(struct extsort *s, const struct extsort_rec **out,
 static void merge_end(struct extsort *s)
 {
 	for (size_t i = 0; i < s->nruns; i++) {
-		if (s->runs[i].f)
-			fclose(s->runs[i].f);
+		if (s->runs[i].mem)
+			continue;
+		free(s->runs[i].buf);
 		close(s->runs[i].fd);
 		free(s->runs[i].rec);
 	}
@@ -464,22 +584,22 @@ static void merge_end(struct extsort *s)
 
 int extsort_finish(struct extsort *s, struct mlops_err *err)
 {
-	int ret;
-
 	if (s->nruns == 0) {
 		sort_memory(s);
 		free(s->scratch);
 		s->scratch = NULL;
 		return 0;
 	}
-	if (s->n && (ret = spill(s, err)) < 0)
-		return ret;
-	free(s->arena);
-	free(s->entries);
+	/* What is still in memory joins the merge as one more run rather
+	 * than going to disk first. */
+	sort_memory(s);
 	free(s->scratch);
-	s->arena = NULL;
-	s->entries = s->scratch = NULL;
-	s->arena_cap = s->cap = 0;
+	s->scratch = NULL;
+	s->next = 0;
+	ALLOC_GROW(s->runs, s->nruns + 1, s->runs_cap);
+	memset(&s->runs[s->nruns], 0, sizeof(*s->runs));
+	s->runs[s->nruns].fd = -1;
+	s->runs[s->nruns++].mem = 1;
 	s->merging = 1;
 	return merge_begin(s, err);
 }
@@ -491,6 +611,8 @@ int extsort_next(struct extsort *s, const struct extsort_rec **out,
 		return merge_next(s, out, err);
 	if (s->next >= s->n)
 		return 0;
+	if (s->next + PREFETCH < s->n)
+		__builtin_prefetch(s->arena + s->entries[s->next + PREFETCH].off);
 	*out = (struct extsort_rec *)(s->arena + s->entries[s->next++].off);
 	return 1;
 }

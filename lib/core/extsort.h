@@ -11,11 +11,17 @@
  * (radix sort on k0, then the rest within runs of equal k0) and written
  * to an unlinked temporary file as a sorted run; at the end the runs are
  * merged through a heap. Memory stays near the budget whatever the
- * input size. Input that fits is never written anywhere. */
+ * input size. Input that fits is never written anywhere.
+ *
+ * A run on disk is a sequence of records, each a struct extsort_rec
+ * header in host byte order (32 bytes) followed by its keylen + datalen
+ * bytes, unpadded. A caller may hand over a file it sorted earlier in
+ * that format (extsort_add_run), and it is merged with the rest. */
 #ifndef MLOPS_EXTSORT_H
 #define MLOPS_EXTSORT_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/err.h"
 
@@ -39,6 +45,15 @@ void extsort_free(struct extsort *s);
 int extsort_add(struct extsort *s, uint64_t k0, const void *key,
 		size_t keylen, uint64_t k1, uint64_t k2, const void *data,
 		size_t datalen, struct mlops_err *err);
+
+/* Merge the records of file fd from offset start up to offset end (-1:
+ * its end), a sorted run in the format above, with everything else.
+ * Takes fd (closed by extsort_free). Not allowed after extsort_finish. */
+int extsort_add_run(struct extsort *s, int fd, long long start,
+		    long long end, struct mlops_err *err);
+
+/* Write rec to f in the run format: 0, or -1 with errno set. */
+int extsort_write_rec(FILE *f, const struct extsort_rec *rec);
 
 /* Sort what was added and get ready for extsort_next. */
 int extsort_finish(struct extsort *s, struct mlops_err *err);

@@ -377,7 +377,11 @@ int fsck_gc_run(struct store *st, int64_t cutoff, int dry_run,
 	struct audit_entry entry = { "store.gc", NULL, "success", NULL };
 	struct mlops_err item_err = MLOPS_ERR_INIT;
 	char resource[64];
-	int ret = fsck_gc_plan_make(&plan, st, cutoff, err);
+	int ret = dry_run ? 0 : audit_authorize(st, entry.action, "objects",
+						err);
+
+	if (ret == 0)
+		ret = fsck_gc_plan_make(&plan, st, cutoff, err);
 
 	for (size_t i = 0; ret == 0 && i < plan.n; i++) {
 		const struct fsck_gc_item *it = &plan.items[i];

@@ -27,6 +27,7 @@ struct store {
 	int audit_writing;	/* a commit that may go without it */
 	int events_recorded;	/* the open transaction recorded events:
 				 * its commit starts a dispatch pass */
+	int audit_appended;	/* this process appended a record */
 };
 
 /* Find the store: explicit (--store) if given, else $MLOPS_STORE, else

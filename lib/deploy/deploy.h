@@ -111,6 +111,12 @@ int deploy_endpoint_update(struct store *st, const char *name,
 int deploy_endpoint_update_txn(struct store *st, const char *name,
 			       const struct deploy_endpoint_source *src,
 			       struct mlops_err *err);
+/* Change the serverless settings of name (checked as on create); a
+ * running gateway applies them at its next reload. MLOPS_ENOTFOUND when
+ * there is no such endpoint. */
+int deploy_endpoint_set_settings(struct store *st, const char *name,
+				 const struct deploy_endpoint_settings *set,
+				 struct mlops_err *err);
 /* Swap the current and the previous version. MLOPS_ENOTFOUND when there
  * is no previous version. */
 int deploy_endpoint_rollback(struct store *st, const char *name,
@@ -121,8 +127,12 @@ int deploy_endpoint_delete(struct store *st, const char *name,
 		    struct mlops_err *err);
 
 /* Make a new API key for name: key gets DEPLOY_ENDPOINT_KEY_LEN characters
- * (shown once); only its SHA-256 is stored. */
+ * (shown once); only its SHA-256 is stored. A key bound to persona (not
+ * NULL) opens the endpoint only while the persona holds deploy.invoke
+ * or the store has no grant; MLOPS_ENOTFOUND when it does not hold it
+ * now. */
 int deploy_endpoint_key_create(struct store *st, const char *name,
+			       const char *persona,
 			       char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
 			       struct mlops_err *err);
 
@@ -137,11 +147,12 @@ int deploy_endpoint_set_auth(struct store *st, const char *name,
  * is id. MLOPS_ENOTFOUND when there is none. */
 int deploy_endpoint_key_delete(struct store *st, const char *name,
 			       const char *id, struct mlops_err *err);
-/* Call fn(id, created_us, created_by) for each key of name, oldest
- * first. */
+/* Call fn(id, created_us, created_by, persona) for each key of name,
+ * oldest first; persona is NULL for a key bound to none. */
 int deploy_endpoint_key_each(struct store *st, const char *name,
 		      void (*fn)(const char *id, int64_t created_us,
-				 const char *created_by, void *arg),
+				 const char *created_by, const char *persona,
+				 void *arg),
 		      void *arg, struct mlops_err *err);
 
 /* Load one endpoint (with keys and counters); MLOPS_ENOTFOUND. */
@@ -152,6 +163,13 @@ int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
 			 size_t *n, struct mlops_err *err);
 void deploy_endpoint_free(struct deploy_endpoint *e);
 void deploy_endpoint_list_free(struct deploy_endpoint **eps, size_t n);
+struct deploy_gateway_record;
+/* Endpoint e as `mlops-deploy describe --json` prints it, its status
+ * from the n live gateway records recs (deploy_gateway_record_list).
+ * The caller owns the result. */
+json_t *deploy_endpoint_json(const struct deploy_endpoint *e,
+			     const struct deploy_gateway_record *recs,
+			     size_t n);
 
 /* The q-quantile (0 <= q <= 1) of a latency histogram as
  * deploy_endpoint's latency holds it, in milliseconds: interpolated
@@ -203,6 +221,13 @@ struct deploy_gateway_conf {
 	FILE *log;		/* where to log, one line per event */
 	/* Called once listening, with the base URL ("http://host:port"). */
 	void (*on_ready)(void *arg, const char *url);
+	/* Or NULL: called by the control thread about once a second with
+	 * the gateway's store, for what other tools keep in time with the
+	 * gateway (serve ends the shadow tests whose duration is over).
+	 * More than 0: it changed the store, which the gateway rereads
+	 * (its own writes do not show in the data version). A failure is
+	 * logged, and serving goes on. */
+	int (*on_tick)(void *arg, struct store *st, struct mlops_err *err);
 	void *arg;
 };
 

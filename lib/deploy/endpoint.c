@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/access.h"
 #include "core/audit.h"
 #include "deploy/deploy.h"
 #include "core/event.h"
@@ -163,6 +164,18 @@ static int hex_to_bytes(const char *hex, unsigned char out[32])
 	return 0;
 }
 
+/* 1 when a key bound to persona may invoke: the store has no grant,
+ * or persona holds deploy.invoke; else 0, or a negative code. */
+static int key_persona_ok(struct store *st, const char *persona,
+			  struct mlops_err *err)
+{
+	int ret = access_in_use(st, err);
+
+	if (ret <= 0)
+		return ret < 0 ? ret : 1;
+	return access_persona_has(st, persona, "deploy.invoke", err);
+}
+
 /* Keys and counters of e. */
 static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 			       struct mlops_err *err)
@@ -171,18 +184,30 @@ static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 	size_t cap = 0;
 	int ret, rc;
 
-	ret = store_prepare(st, &q, "SELECT hash FROM endpoint_key WHERE "
-			    "endpoint = ?1 ORDER BY id", err);
+	ret = store_prepare(st, &q, "SELECT hash, persona FROM endpoint_key "
+			    "WHERE endpoint = ?1 ORDER BY id", err);
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, e->name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *persona = (const char *)sqlite3_column_text(q, 1);
+
+		/* A key bound to a persona opens the endpoint only while
+		 * the persona holds deploy.invoke; role changes bump the
+		 * generation, so a gateway reloads the keys. */
+		if (persona && (ret = key_persona_ok(st, persona, err)) <= 0) {
+			if (ret < 0)
+				break;
+			continue;
+		}
 		ALLOC_GROW(e->keys, e->nkeys + 1, cap);
 		if (hex_to_bytes((const char *)sqlite3_column_text(q, 0),
 				 e->keys[e->nkeys]) == 0)
 			e->nkeys++;
 	}
 	sqlite3_finalize(q);
+	if (ret < 0)
+		return ret;
 	if (rc != SQLITE_DONE)
 		return store_sql_error(st, "endpoint keys", err);
 	ret = store_prepare(st, &q, "SELECT requests, errors, cold_starts, "
@@ -209,6 +234,50 @@ static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 	}
 	sqlite3_finalize(q);
 	return ret;
+}
+
+json_t *deploy_endpoint_json(const struct deploy_endpoint *e,
+			     const struct deploy_gateway_record *recs, size_t n)
+{
+	char created[TIME_RFC3339_MAX], updated[TIME_RFC3339_MAX];
+	json_t *o;
+
+	time_format(e->created_us, created);
+	time_format(e->updated_us, updated);
+	o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:{s:i,s:i,s:i,s:f,s:f,s:f,"
+		      "s:I},s:I,s:s,s:I,s:s,s:s,s:s}",
+		      "name", e->name, "model", e->cur.ref, "framework",
+		      e->cur.framework, "entry", e->cur.entry,
+		      "previous_model", e->prev.ref, "settings",
+		      "max_concurrency", e->set.max_concurrency, "memory_mb",
+		      e->set.memory_mb, "provisioned", e->set.provisioned,
+		      "idle_timeout_s",
+		      (double)e->set.idle_timeout_us / 1e6, "timeout_s",
+		      (double)e->set.timeout_us / 1e6, "capture_percent",
+		      e->set.capture_pct, "max_payload",
+		      (json_int_t)e->set.max_payload, "keys",
+		      (json_int_t)e->nkeys, "auth", e->key_required ? "key" :
+		      "public", "generation",
+		      (json_int_t)e->generation, "status",
+		      deploy_gateway_record_status(recs, n, e->name,
+						   e->generation),
+		      "created", created, "updated",
+		      updated);
+	if (e->stats_us) {
+		char when[TIME_RFC3339_MAX];
+
+		time_format(e->stats_us, when);
+		json_object_set_new(o, "counters", json_pack(
+			"{s:I,s:I,s:I,s:I,s:I,s:f,s:s}", "requests",
+			(json_int_t)e->requests, "errors",
+			(json_int_t)e->errors, "cold_starts",
+			(json_int_t)e->cold_starts, "captured",
+			(json_int_t)e->captured, "capture_dropped",
+			(json_int_t)e->capture_dropped,
+			"last_cold_start_s",
+			(double)e->last_cold_start_us / 1e6, "as_of", when));
+	}
+	return o;
 }
 
 int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
@@ -660,6 +729,7 @@ out:
 }
 
 static int key_create_txn(struct store *st, const char *name,
+			  const char *persona,
 			  char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
 			  struct mlops_err *err)
 {
@@ -682,9 +752,20 @@ static int key_create_txn(struct store *st, const char *name,
 		goto out;
 	if ((ret = deploy_endpoint_get(st, name, &e, err)) < 0)
 		goto out;
+	if (persona && (ret = access_persona_has(st, persona, "deploy.invoke",
+						 err)) <= 0) {
+		if (ret == 0)
+			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "persona "
+					    "'%s' does not hold deploy.invoke "
+					    "(or does not exist): a key bound "
+					    "to it would open nothing (see "
+					    "'mlops role show %s')", persona,
+					    persona);
+		goto out;
+	}
 	ret = store_prepare(st, &q, "INSERT INTO endpoint_key (id, endpoint, "
-			    "hash, created_us, created_by) VALUES (?1, ?2, ?3, "
-			    "?4, ?5)", err);
+			    "hash, created_us, created_by, persona) VALUES "
+			    "(?1, ?2, ?3, ?4, ?5, ?6)", err);
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
@@ -692,6 +773,8 @@ static int key_create_txn(struct store *st, const char *name,
 	sqlite3_bind_text(q, 3, hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, time_now_us());
 	sqlite3_bind_text(q, 5, user, -1, SQLITE_STATIC);
+	if (persona)
+		sqlite3_bind_text(q, 6, persona, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE) {
 		ret = store_sql_error(st, "insert key", err);
 		goto out;
@@ -781,6 +864,49 @@ static int set_auth_txn(struct store *st, const char *name, int key_required,
 	return ret;
 }
 
+static int set_settings_txn(struct store *st, const char *name,
+			    const struct deploy_endpoint_settings *set,
+			    struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret;
+
+	if ((ret = deploy_endpoint_settings_check(set, err)) < 0)
+		return ret;
+	if ((ret = store_begin(st, err)) < 0)
+		return ret;
+	ret = store_prepare(st, &q, "UPDATE endpoint SET generation = "
+			    "generation + 1, max_concurrency = ?2, memory_mb = "
+			    "?3, provisioned = ?4, idle_timeout_us = ?5, "
+			    "capture_pct = ?6, timeout_us = ?7, max_payload = "
+			    "?8, updated_us = ?9 WHERE name = ?1", err);
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, set->max_concurrency);
+		sqlite3_bind_int(q, 3, set->memory_mb);
+		sqlite3_bind_int(q, 4, set->provisioned);
+		sqlite3_bind_int64(q, 5, set->idle_timeout_us);
+		sqlite3_bind_double(q, 6, set->capture_pct);
+		sqlite3_bind_int64(q, 7, set->timeout_us);
+		sqlite3_bind_int64(q, 8, (sqlite3_int64)set->max_payload);
+		sqlite3_bind_int64(q, 9, time_now_us());
+		if (sqlite3_step(q) != SQLITE_DONE)
+			ret = store_sql_error(st, "update endpoint", err);
+		else if (sqlite3_changes(st->db) == 0)
+			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint "
+					    "'%s' does not exist", name);
+	}
+	sqlite3_finalize(q);
+	if (ret == 0)
+		ret = emit_change(st, name, "settings", "InService", NULL,
+				  NULL, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
+	return ret;
+}
+
 /* The changes to an endpoint, each audited by the function that makes it
  * so that every caller (the CLI, an event rule's command, a sync) records
  * it alike: declared before the change, so that the record commits with
@@ -841,13 +967,14 @@ int deploy_endpoint_delete(struct store *st, const char *name,
 }
 
 int deploy_endpoint_key_create(struct store *st, const char *name,
+			       const char *persona,
 			       char key[DEPLOY_ENDPOINT_KEY_LEN + 1],
 			       struct mlops_err *err)
 {
 	int ret = audit_intend(st, "deploy.key.create", name, err);
 
 	if (ret == 0)
-		ret = key_create_txn(st, name, key, err);
+		ret = key_create_txn(st, name, persona, key, err);
 	return audit_end(st, ret, "deploy.key.create", name, NULL, err);
 }
 
@@ -873,9 +1000,21 @@ int deploy_endpoint_set_auth(struct store *st, const char *name,
 	return audit_end(st, ret, action, name, NULL, err);
 }
 
+int deploy_endpoint_set_settings(struct store *st, const char *name,
+				 const struct deploy_endpoint_settings *set,
+				 struct mlops_err *err)
+{
+	int ret = audit_intend(st, "deploy.settings", name, err);
+
+	if (ret == 0)
+		ret = set_settings_txn(st, name, set, err);
+	return audit_end(st, ret, "deploy.settings", name, NULL, err);
+}
+
 int deploy_endpoint_key_each(struct store *st, const char *name,
 		      void (*fn)(const char *id, int64_t created_us,
-				 const char *created_by, void *arg),
+				 const char *created_by, const char *persona,
+				 void *arg),
 		      void *arg, struct mlops_err *err)
 {
 	struct deploy_endpoint *e = NULL;
@@ -885,16 +1024,17 @@ int deploy_endpoint_key_each(struct store *st, const char *name,
 	if ((ret = deploy_endpoint_get(st, name, &e, err)) < 0)
 		return ret;
 	deploy_endpoint_free(e);
-	ret = store_prepare(st, &q, "SELECT id, created_us, created_by FROM "
-			    "endpoint_key WHERE endpoint = ?1 ORDER BY "
-			    "created_us, id", err);
+	ret = store_prepare(st, &q, "SELECT id, created_us, created_by, "
+			    "persona FROM endpoint_key WHERE endpoint = ?1 "
+			    "ORDER BY created_us, id", err);
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 		fn((const char *)sqlite3_column_text(q, 0),
 		   sqlite3_column_int64(q, 1),
-		   (const char *)sqlite3_column_text(q, 2), arg);
+		   (const char *)sqlite3_column_text(q, 2),
+		   (const char *)sqlite3_column_text(q, 3), arg);
 	if (rc != SQLITE_DONE)
 		ret = store_sql_error(st, "list keys", err);
 	sqlite3_finalize(q);

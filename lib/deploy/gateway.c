@@ -30,6 +30,7 @@
 #include "deploy/gateway_int.h"
 #include "deploy/deploy.h"
 #include "core/hash.h"
+#include "core/net.h"
 #include "deploy/predio.h"
 #include "core/time.h"
 #include "core/xalloc.h"
@@ -835,63 +836,6 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 	atomic_fetch_sub(&gw->inflight, 1);
 }
 
-/* Bind host:port ourselves, for a precise error and for port 0. */
-static int listen_socket(const char *listen_on, char **url,
-			 struct mlops_err *err)
-{
-	char host[256];
-	const char *colon = strrchr(listen_on, ':');
-	struct addrinfo hints = { 0 }, *ai = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
-	char port_s[16], addr_s[INET6_ADDRSTRLEN];
-	int fd, one = 1, e;
-
-	if (!colon || colon == listen_on || (size_t)(colon - listen_on) >=
-	    sizeof(host))
-		return mlops_err_set(err, MLOPS_EUSAGE, "--listen '%s': "
-				     "expected HOST:PORT", listen_on);
-	memcpy(host, listen_on, (size_t)(colon - listen_on));
-	host[colon - listen_on] = '\0';
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	e = getaddrinfo(host, colon + 1, &hints, &ai);
-	if (e != 0)
-		return mlops_err_set(err, MLOPS_EUSAGE, "--listen '%s': %s",
-				     listen_on, gai_strerror(e));
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		freeaddrinfo(ai);
-		return mlops_err_errno(err, MLOPS_EINTERNAL, errno, "socket");
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
-		e = errno;
-		close(fd);
-		freeaddrinfo(ai);
-		return mlops_err_errno(err, e == EADDRINUSE ? MLOPS_ENOTFOUND :
-				       MLOPS_EINTERNAL, e, "cannot listen on "
-				       "%s", listen_on);
-	}
-	freeaddrinfo(ai);
-	getsockname(fd, (struct sockaddr *)&ss, &sslen);
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &a->sin6_addr, addr_s, sizeof(addr_s));
-		snprintf(port_s, sizeof(port_s), "%d", ntohs(a->sin6_port));
-		*url = xasprintf("http://[%s]:%s", addr_s, port_s);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &a->sin_addr, addr_s, sizeof(addr_s));
-		snprintf(port_s, sizeof(port_s), "%d", ntohs(a->sin_port));
-		*url = xasprintf("http://%s:%s", addr_s, port_s);
-	}
-	return fd;
-}
-
 static int64_t data_version(struct store *st)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -953,21 +897,32 @@ static void unlink_if_holds(const char *path, const char *url)
 }
 
 /* Serve until SIGTERM/SIGINT: reload on change or SIGHUP, sweep what
- * is retired, write counters every two seconds. */
+ * is retired, write counters every two seconds, call on_tick every
+ * second. */
 static void control_loop(struct deploy_gateway *gw, const sigset_t *sigs,
 			 struct gw_self *self)
 {
 	const struct timespec tick = { 0, 200000000 };
 	int64_t seen = data_version(gw->st), last_flush = time_mono_us();
+	int64_t last_tick = 0;
 
 	for (;;) {
 		struct mlops_err err = MLOPS_ERR_INIT;
 		int sig = sigtimedwait(sigs, NULL, &tick);
 		int64_t v = data_version(gw->st);
+		int changed = 0;
 
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP || v != seen) {
+		if (gw->conf->on_tick &&
+		    time_mono_us() - last_tick >= TIME_US_PER_SEC) {
+			changed = gw->conf->on_tick(gw->conf->arg, gw->st,
+						    &err);
+			if (changed < 0)
+				deploy_gateway_routes_logf(gw, "%s", err.msg);
+			last_tick = time_mono_us();
+		}
+		if (sig == SIGHUP || v != seen || changed > 0) {
 			seen = v;
 			if (deploy_gateway_routes_reload(gw, &err) < 0 &&
 			    gw->conf->log)
@@ -1031,7 +986,7 @@ int deploy_gateway_run(const struct deploy_gateway_conf *conf,
 	if (ret < 0)
 		goto out;
 	/* Bind first: a port in use is reported before any model loads. */
-	if ((fd = listen_socket(conf->listen, &url, err)) < 0) {
+	if ((fd = net_listen(conf->listen, &url, err)) < 0) {
 		ret = fd;
 		goto out;
 	}

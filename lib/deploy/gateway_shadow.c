@@ -3,24 +3,43 @@
  * endpoint's requests, taken after production's response is queued,
  * goes to the shadow version; both answers are kept as paired records.
  *
- * Production never waits for the shadow: a request thread copies the
- * request and production's answer into a job and appends it to the
- * test's bounded queue under a mutex held for a few instructions; when
- * the queue is full (in jobs or bytes) the job is shed and counted.
+ * Production never waits for the shadow, and pays for a mirrored
+ * request only what it must: a request thread reserves a slot with two
+ * atomic adds (when the queue is full, in jobs or bytes, the job is
+ * shed and counted), copies the request and production's answer into
+ * one allocation and pushes it on a lock-free stack. It takes no lock
+ * and wakes no thread, unless the shadow's threads all went to sleep
+ * after a quiet spell: a busy shadow thread polls, taking what the
+ * stack holds every POLL_US, so that on a loaded gateway one wake-up
+ * serves a batch of requests instead of one (a wake-up per request
+ * costed production more than the shadow's model did).
+ *
  * The shadow's own threads, at most its endpoint's max concurrency
- * (one for xgboost), take jobs from the queue and run them on the same
+ * (one for xgboost), take jobs oldest first and run them on the same
  * runtimes as production: xgboost in process, exec and http through a
  * worker pool of its own with the endpoint's serverless settings. The
  * shadow's latency is measured in its thread around the model call, as
- * production's is measured inside the gateway.
+ * production's is measured inside the gateway, so time spent queued is
+ * not counted. The threads run at a lower priority (SHADOW_NICE) than
+ * the request threads: on a saturated machine production keeps the CPU
+ * and the shadow sheds (counted) rather than slowing production down.
  *
- * Finished jobs wait, bounded, for the control thread, which writes them
- * every two seconds as paired records into shadow_pair: a reservoir
- * sample (algorithm R) of at most max_pairs per test, so that slot k
- * holds a uniform sample of all pairs seen. */
+ * Paired records are a reservoir sample (algorithm R) of at most
+ * max_pairs per test, so that slot k holds a uniform sample of all pairs
+ * seen. The shadow thread draws a finished job's slot and frees at once
+ * a job the sample does not keep (most of them, once it is full), so
+ * that memory stays hot; kept jobs wait, bounded, for the control
+ * thread, which writes them every two seconds into shadow_pair. The
+ * count of pairs seen is the store's: each write-back adds this
+ * gateway's and learns what other gateways serving the endpoint added. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/id.h"
 #include "core/time.h"
@@ -31,14 +50,19 @@
 #define QUEUE_BYTES ((size_t)64 << 20)
 #define PENDING_MAX 65536
 #define MAX_THREADS 8
+/* A busy thread looks for jobs this often; after IDLE_POLLS empty looks
+ * it sleeps until a request thread wakes it. */
+#define POLL_US 1000
+#define IDLE_POLLS 50
+#define SHADOW_NICE 10
 
 struct shadow_job {
 	struct shadow_job *next;
-	char request_id[ID_UUID_LEN];
 	char ctype[96], shadow_type[96];
 	int64_t time_us;
 	int prod_status, shadow_status, capture;
 	int64_t prod_latency_us, shadow_latency_us;
+	int64_t slot;			/* in the reservoir */
 	size_t in_len, prod_len, size;
 	char *in, *prod_out;		/* into data[] */
 	struct buf shadow_out;
@@ -64,14 +88,22 @@ struct deploy_gateway_shadow {
 	struct deploy_gateway_version *ver;
 	char *error;			/* why it cannot serve, or NULL */
 	int64_t timeout_us;
+	/* Request threads and shadow threads, without a lock. */
+	_Atomic(struct shadow_job *) pushed;	/* newest first */
+	atomic_size_t queued, queued_bytes;	/* reserved, unfinished */
+	atomic_uint_fast64_t shed;		/* since the last write-back */
+	atomic_int sleepers;		/* threads waiting for a signal */
+	atomic_int stopping;
 	pthread_mutex_t lock;		/* guards what follows */
 	pthread_cond_t cond;
-	struct shadow_job *head, *tail;	/* queued */
-	size_t queued, queued_bytes;
-	struct shadow_job *done_head;	/* finished, for the store */
+	struct shadow_job *ready;	/* taken from pushed, oldest first */
+	struct shadow_job *done_head;	/* finished and kept, for the store */
 	size_t ndone;
-	int stopping, idle;		/* idle: threads waiting for a job */
-	uint64_t mirrored, shed;	/* since the last write-back */
+	uint64_t mirrored;		/* since the last write-back */
+	int64_t max_pairs;
+	int64_t seen;			/* pairs seen, this gateway's view */
+	int64_t seen_new;		/* of which since the last write-back */
+	int64_t seen_db;		/* the store's count after it */
 	int error_written;
 	struct shadow_thread threads[MAX_THREADS];
 	int nthreads;
@@ -128,27 +160,30 @@ void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
 				  size_t out_len, int64_t latency_us,
 				  int64_t time_us, int capture)
 {
-	struct shadow_job *j;
-	size_t size;
+	struct shadow_job *j, *top;
+	size_t size, n, bytes;
 
 	if (time_us >= sh->end_us)
 		return;
 	if (!sh->sample_all && (uint32_t)(rand64() >> 32) >= sh->sample_below)
 		return;
 	size = sizeof(*j) + in_len + out_len + 2;
-	pthread_mutex_lock(&sh->lock);
-	if (sh->stopping || sh->error || sh->queued >= QUEUE_JOBS ||
-	    sh->queued_bytes + size > QUEUE_BYTES) {
-		sh->shed++;
-		pthread_mutex_unlock(&sh->lock);
+	if (sh->error || atomic_load_explicit(&sh->stopping,
+					      memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&sh->shed, 1, memory_order_relaxed);
 		return;
 	}
-	sh->queued++;
-	sh->queued_bytes += size;
-	pthread_mutex_unlock(&sh->lock);
-	/* Copy outside the lock; the slot is reserved. */
+	n = atomic_fetch_add_explicit(&sh->queued, 1, memory_order_relaxed);
+	bytes = atomic_fetch_add_explicit(&sh->queued_bytes, size,
+					  memory_order_relaxed);
+	if (n >= QUEUE_JOBS || bytes + size > QUEUE_BYTES) {
+		atomic_fetch_sub_explicit(&sh->queued, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&sh->queued_bytes, size,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&sh->shed, 1, memory_order_relaxed);
+		return;
+	}
 	j = xmalloc(size);
-	memset(j, 0, sizeof(*j));
 	j->size = size;
 	j->in = j->data;
 	j->prod_out = j->data + in_len + 1;
@@ -159,22 +194,28 @@ void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
 	j->prod_out[out_len] = '\0';
 	j->in_len = in_len;
 	j->prod_len = out_len;
-	snprintf(j->ctype, sizeof(j->ctype), "%s", ctype);
+	n = strnlen(ctype, sizeof(j->ctype) - 1);
+	memcpy(j->ctype, ctype, n);
+	j->ctype[n] = '\0';
+	j->shadow_type[0] = '\0';
+	j->shadow_status = 0;
+	j->shadow_latency_us = 0;
 	j->time_us = time_us;
 	j->prod_status = status;
 	j->prod_latency_us = latency_us;
 	j->capture = capture;
 	buf_init(&j->shadow_out);
-	pthread_mutex_lock(&sh->lock);
-	if (sh->tail)
-		sh->tail->next = j;
-	else
-		sh->head = j;
-	sh->tail = j;
-	/* A busy thread takes the job when done: no wake-up, no syscall. */
-	if (sh->idle)
+	top = atomic_load(&sh->pushed);
+	do
+		j->next = top;
+	while (!atomic_compare_exchange_weak(&sh->pushed, &top, j));
+	/* Sequentially consistent with the sleeper's count and look (see
+	 * next_job): either it sees the job or we see it asleep. */
+	if (atomic_load(&sh->sleepers)) {
+		pthread_mutex_lock(&sh->lock);
 		pthread_cond_signal(&sh->cond);
-	pthread_mutex_unlock(&sh->lock);
+		pthread_mutex_unlock(&sh->lock);
+	}
 }
 
 static void pool_done(struct deploy_pool_job *pj)
@@ -194,7 +235,6 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 	struct deploy_gateway_version *v = sh->ver;
 	int64_t t0 = time_mono_us();
 
-	request_id(j->request_id);
 	if (v->kind == DEPLOY_GATEWAY_XGBOOST) {
 		const char *type = NULL;
 		char msg[1024];
@@ -241,44 +281,103 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 				      j->shadow_out.s, j->shadow_out.len);
 }
 
+/* The oldest job not yet taken, or NULL; sh->lock held. */
+static struct shadow_job *take_job(struct deploy_gateway_shadow *sh)
+{
+	struct shadow_job *j;
+
+	if (!sh->ready) {
+		/* Take the whole stack and turn it oldest first. */
+		j = atomic_exchange(&sh->pushed, NULL);
+		while (j) {
+			struct shadow_job *next = j->next;
+
+			j->next = sh->ready;
+			sh->ready = j;
+			j = next;
+		}
+	}
+	j = sh->ready;
+	if (j) {
+		sh->ready = j->next;
+		j->next = NULL;
+	}
+	return j;
+}
+
+/* The next job, waiting for one (sh->lock held): poll every POLL_US
+ * while jobs come, sleep until signalled after IDLE_POLLS empty looks.
+ * NULL when the test stops. */
+static struct shadow_job *next_job(struct deploy_gateway_shadow *sh)
+{
+	struct shadow_job *j;
+	int empty = 0;
+
+	while (!atomic_load(&sh->stopping)) {
+		if ((j = take_job(sh)))
+			return j;
+		if (empty++ < IDLE_POLLS) {
+			struct timespec ts;
+			int64_t at;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			at = ts.tv_nsec + POLL_US * INT64_C(1000);
+			ts.tv_sec += at / 1000000000;
+			ts.tv_nsec = at % 1000000000;
+			pthread_cond_timedwait(&sh->cond, &sh->lock, &ts);
+			continue;
+		}
+		atomic_fetch_add(&sh->sleepers, 1);
+		j = take_job(sh);
+		if (!j && !atomic_load(&sh->stopping))
+			pthread_cond_wait(&sh->cond, &sh->lock);
+		atomic_fetch_sub(&sh->sleepers, 1);
+		if (j)
+			return j;
+		empty = 0;
+	}
+	return NULL;
+}
+
+/* The reservoir slot of the next pair seen, or -1 when the sample does
+ * not keep it (sh->lock held). */
+static int64_t reservoir_slot(struct deploy_gateway_shadow *sh)
+{
+	int64_t s = sh->seen++, slot;
+
+	sh->seen_new++;
+	if (s < sh->max_pairs)
+		return s;
+	slot = (int64_t)(rand64() % (uint64_t)(s + 1));
+	return slot < sh->max_pairs ? slot : -1;
+}
+
 static void *shadow_main(void *arg)
 {
 	struct shadow_thread *t = arg;
 	struct deploy_gateway_shadow *sh = t->sh;
+	struct shadow_job *j;
 
-	for (;;) {
-		struct shadow_job *j;
-
-		pthread_mutex_lock(&sh->lock);
-		while (!sh->head && !sh->stopping) {
-			sh->idle++;
-			pthread_cond_wait(&sh->cond, &sh->lock);
-			sh->idle--;
-		}
-		if (sh->stopping) {
-			pthread_mutex_unlock(&sh->lock);
-			break;
-		}
-		j = sh->head;
-		sh->head = j->next;
-		if (!sh->head)
-			sh->tail = NULL;
-		j->next = NULL;
+	/* Below the request threads: this thread alone (Linux). */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SHADOW_NICE);
+	pthread_mutex_lock(&sh->lock);
+	while ((j = next_job(sh))) {
 		pthread_mutex_unlock(&sh->lock);
 		run_job(t, j);
 		pthread_mutex_lock(&sh->lock);
-		sh->queued--;
-		sh->queued_bytes -= j->size;
+		atomic_fetch_sub(&sh->queued, 1);
+		atomic_fetch_sub(&sh->queued_bytes, j->size);
 		sh->mirrored++;
-		if (sh->ndone < PENDING_MAX) {
+		j->slot = reservoir_slot(sh);
+		if (j->slot >= 0 && sh->ndone < PENDING_MAX) {
 			j->next = sh->done_head;
 			sh->done_head = j;
 			sh->ndone++;
 			j = NULL;
 		}
-		pthread_mutex_unlock(&sh->lock);
 		job_free(j);
 	}
+	pthread_mutex_unlock(&sh->lock);
 	return NULL;
 }
 
@@ -290,7 +389,7 @@ static int shadow_write(struct deploy_gateway *gw,
 	struct shadow_job *done;
 	uint64_t mirrored, shed;
 	sqlite3_stmt *q = NULL, *ins = NULL;
-	int64_t seen = 0, max_pairs = 0;
+	int64_t seen_new, db_seen;
 	int ret, write_error;
 
 	pthread_mutex_lock(&sh->lock);
@@ -298,20 +397,21 @@ static int shadow_write(struct deploy_gateway *gw,
 	sh->done_head = NULL;
 	sh->ndone = 0;
 	mirrored = sh->mirrored;
-	shed = sh->shed;
-	sh->mirrored = sh->shed = 0;
+	shed = atomic_exchange(&sh->shed, 0);
+	sh->mirrored = 0;
+	seen_new = sh->seen_new;
+	sh->seen_new = 0;
 	write_error = sh->error && !sh->error_written;
 	pthread_mutex_unlock(&sh->lock);
-	ret = store_prepare(gw->st, &q, "SELECT pairs_seen, max_pairs FROM "
-			    "shadow_test WHERE name = ?1", err);
+	ret = store_prepare(gw->st, &q, "SELECT pairs_seen FROM shadow_test "
+			    "WHERE name = ?1", err);
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_text(q, 1, sh->test, -1, SQLITE_STATIC);
 	ret = store_step(q, "read shadow test", err);
 	if (ret <= 0)
 		goto out;	/* the test is gone: nothing to keep */
-	seen = sqlite3_column_int64(q, 0);
-	max_pairs = sqlite3_column_int64(q, 1);
+	db_seen = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	q = NULL;
 	ret = store_prepare(gw->st, &ins, "INSERT OR REPLACE INTO shadow_pair "
@@ -321,16 +421,13 @@ static int shadow_write(struct deploy_gateway *gw,
 			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
 			    "?11, ?12)", err);
 	for (struct shadow_job *j = done; j && ret == 0; j = j->next) {
-		int64_t slot = seen < max_pairs ? seen :
-			       (int64_t)(rand64() % (uint64_t)(seen + 1));
+		char id[ID_UUID_LEN];
 
-		seen++;
-		if (slot >= max_pairs)
-			continue;
+		request_id(id);
 		sqlite3_reset(ins);
 		sqlite3_bind_text(ins, 1, sh->test, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 2, slot);
-		sqlite3_bind_text(ins, 3, j->request_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, j->slot);
+		sqlite3_bind_text(ins, 3, id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(ins, 4, j->time_us);
 		sqlite3_bind_text(ins, 5, j->ctype, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(ins, 6, j->in, (int)j->in_len,
@@ -348,12 +445,13 @@ static int shadow_write(struct deploy_gateway *gw,
 	if (ret < 0)
 		goto out;
 	ret = store_prepare(gw->st, &q, "UPDATE shadow_test SET pairs_seen = "
-			    "?2, mirrored = mirrored + ?3, shed = shed + ?4, "
+			    "pairs_seen + ?2, mirrored = mirrored + ?3, "
+			    "shed = shed + ?4, "
 			    "error = coalesce(?5, error) WHERE name = ?1", err);
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_text(q, 1, sh->test, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, seen);
+	sqlite3_bind_int64(q, 2, seen_new);
 	sqlite3_bind_int64(q, 3, (int64_t)mirrored);
 	sqlite3_bind_int64(q, 4, (int64_t)shed);
 	if (write_error)
@@ -361,6 +459,14 @@ static int shadow_write(struct deploy_gateway *gw,
 	ret = store_step_done(q, "update shadow test", err);
 	if (ret == 0 && write_error)
 		sh->error_written = 1;
+	if (ret == 0) {
+		/* What other gateways added since our last write-back. */
+		pthread_mutex_lock(&sh->lock);
+		if (db_seen > sh->seen_db)
+			sh->seen += db_seen - sh->seen_db;
+		sh->seen_db = db_seen + seen_new;
+		pthread_mutex_unlock(&sh->lock);
+	}
 out:
 	sqlite3_finalize(q);
 	sqlite3_finalize(ins);
@@ -395,7 +501,7 @@ void deploy_gateway_shadow_free(void *p)
 		return;
 	gw = sh->gw;
 	pthread_mutex_lock(&sh->lock);
-	sh->stopping = 1;
+	atomic_store(&sh->stopping, 1);
 	pthread_cond_broadcast(&sh->cond);
 	pthread_mutex_unlock(&sh->lock);
 	for (int i = 0; i < sh->nthreads; i++) {
@@ -409,7 +515,7 @@ void deploy_gateway_shadow_free(void *p)
 		deploy_predio_rows_release(&t->pred);
 	}
 	/* What finished is kept; what was still queued is shed. */
-	sh->shed += sh->queued;
+	atomic_fetch_add(&sh->shed, atomic_load(&sh->queued));
 	ret = store_begin(gw->st, &err);
 	if (ret == 0)
 		ret = shadow_write(gw, sh, &err);
@@ -421,7 +527,8 @@ void deploy_gateway_shadow_free(void *p)
 			"shadow test %s: cannot write its records: %s",
 			sh->test, err.msg);
 	}
-	jobs_free(sh->head);
+	jobs_free(sh->ready);
+	jobs_free(atomic_load(&sh->pushed));
 	deploy_gateway_routes_version_free(sh->ver);
 	pthread_mutex_destroy(&sh->lock);
 	pthread_cond_destroy(&sh->cond);
@@ -434,7 +541,7 @@ struct test_row {
 	char *name, *endpoint;
 	struct deploy_endpoint_model m;
 	double sample_pct;
-	int64_t end_us;
+	int64_t end_us, pairs_seen, max_pairs;
 };
 
 static char *col_dup(sqlite3_stmt *q, int i)
@@ -450,16 +557,22 @@ static struct deploy_gateway_shadow *shadow_new(struct deploy_gateway *gw,
 				    const struct test_row *row)
 {
 	struct deploy_gateway_shadow *sh = xcalloc(1, sizeof(*sh));
+	pthread_condattr_t ca;
 
 	sh->gw = gw;
 	sh->test = xstrdup(row->name);
 	sh->end_us = row->end_us;
+	sh->max_pairs = row->max_pairs;
+	sh->seen = sh->seen_db = row->pairs_seen;
 	sh->sample_pct = row->sample_pct;
 	sh->sample_all = row->sample_pct >= 100;
 	sh->sample_below = (uint32_t)(row->sample_pct / 100.0 * 4294967296.0);
 	sh->timeout_us = e->set.timeout_us;
 	pthread_mutex_init(&sh->lock, NULL);
-	pthread_cond_init(&sh->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sh->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	sh->ver = deploy_gateway_routes_version_load(gw, gep, e, &row->m, 1, 1);
 	if (sh->ver->error) {
 		sh->error = xasprintf("%s cannot serve: %s", row->m.ref,
@@ -484,6 +597,7 @@ static struct deploy_gateway_shadow *shadow_new(struct deploy_gateway *gw,
 			sh->nthreads = i;
 			break;
 		}
+		pthread_setname_np(t->tid, "mlops-shadow");
 	}
 	if (sh->nthreads == 0)
 		sh->error = xstrdup("cannot start a shadow thread");
@@ -526,7 +640,8 @@ void deploy_gateway_shadow_reload(struct deploy_gateway *gw,
 
 	ret = store_prepare(gw->st, &q, "SELECT name, endpoint, model, "
 			    "framework, entry, model_dir, artifact, "
-			    "sample_pct, end_us FROM shadow_test WHERE "
+			    "sample_pct, end_us, pairs_seen, max_pairs FROM "
+			    "shadow_test WHERE "
 			    "status = 'Running'", &err);
 	while (ret == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct test_row *t;
@@ -542,6 +657,8 @@ void deploy_gateway_shadow_reload(struct deploy_gateway *gw,
 		t->m.artifact = col_dup(q, 6);
 		t->sample_pct = sqlite3_column_double(q, 7);
 		t->end_us = sqlite3_column_int64(q, 8);
+		t->pairs_seen = sqlite3_column_int64(q, 9);
+		t->max_pairs = sqlite3_column_int64(q, 10);
 		t->endpoint = col_dup(q, 1);
 	}
 	if (ret == 0 && rc != SQLITE_DONE)

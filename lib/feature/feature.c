@@ -243,6 +243,31 @@ int feature_data_changed(struct store *st, const struct feature_group *g,
 	return ret;
 }
 
+/* The definition and totals as one JSON object (the caller decrefs). */
+json_t *feature_stats_json(const struct feature_group *g,
+			   const struct feature_stats *s)
+{
+	json_t *j = feature_group_to_json(g);
+	char when[TIME_RFC3339_MAX];
+
+	json_object_set_new(j, "record_count", json_integer(s->record_count));
+	json_object_set_new(j, "online_count", json_integer(s->online_count));
+	json_object_set_new(j, "offline_files",
+			    json_integer(s->offline_files));
+	json_object_set_new(j, "offline_bytes",
+			    json_integer(s->offline_bytes));
+	time_format(s->created_us, when);
+	json_object_set_new(j, "created", json_string(when));
+	json_object_set_new(j, "created_by", json_string(s->created_by));
+	if (s->last_ingest_us) {
+		time_format(s->last_ingest_us, when);
+		json_object_set_new(j, "last_ingest", json_string(when));
+	} else {
+		json_object_set_new(j, "last_ingest", json_null());
+	}
+	return j;
+}
+
 void feature_stats_release(struct feature_stats *s)
 {
 	free(s->created_by);

@@ -63,6 +63,15 @@ int feature_group_load_yaml_mem(struct feature_group **out, const char *data,
 				size_t len, const char *name,
 				struct mlops_err *err);
 
+/* The same from node, a mapping inside a loaded spec (a stack file's
+ * inline group); doc is borrowed, for messages. */
+struct spec_doc;
+struct spec_node;
+int feature_group_load_spec(struct feature_group **out,
+			    const struct spec_doc *doc,
+			    const struct spec_node *node,
+			    struct mlops_err *err);
+
 /* The definition as a JSON object (the caller decrefs), and back. */
 json_t *feature_group_to_json(const struct feature_group *g);
 int feature_group_from_json(struct feature_group **out, const json_t *def,
@@ -73,6 +82,10 @@ void feature_group_free(struct feature_group *g);
 int feature_group_find(const struct feature_group *g, const char *name);
 /* "integral", "fractional" or "string". */
 const char *feature_group_type_name(enum feature_group_type t);
+/* Stored value v of type t as JSON, as `mlops-feature get --json`
+ * prints it: null when empty, else a number or a string. A new
+ * reference. */
+json_t *feature_group_value_json(enum feature_group_type t, const char *v);
 
 /* Check value v (NUL-terminated; "" is missing) for feature i: 0, or
  * MLOPS_EINPUT with 'name: "v" is not a fractional'. The event time must
@@ -126,6 +139,10 @@ int feature_each(struct store *st,
 int feature_stats(struct store *st, const struct feature_group *g,
 		 struct feature_stats *out, struct mlops_err *err);
 void feature_stats_release(struct feature_stats *s);
+/* g's definition and s as one JSON object, what `mlops-feature
+ * describe --json` prints. The caller owns it. */
+json_t *feature_stats_json(const struct feature_group *g,
+			   const struct feature_stats *s);
 
 /* Drop group g: its rows in one transaction with an event, then its
  * offline folder. */
@@ -165,6 +182,12 @@ int feature_online_reader_new(struct feature_online_reader **out,
 			      struct store *st, const struct feature_group *g,
 			      struct mlops_err *err);
 void feature_online_reader_free(struct feature_online_reader *r);
+
+/* Up to limit live records of group g's online store, in record
+ * identifier order, as an array of objects {feature: value} typed as
+ * `mlops-feature get --json` prints them. The caller owns *out. */
+int feature_online_sample(struct store *st, const struct feature_group *g,
+			  int limit, json_t **out, struct mlops_err *err);
 
 /* What feature_online_get found for an ID. */
 enum feature_online_state {
@@ -224,6 +247,25 @@ int feature_offline_read_part(const char *path, struct buf *out,
  * header, as known at as_of_us (INT64_MAX: now). */
 int feature_offline_export(struct store *st, const struct feature_group *g,
 		   int64_t as_of_us, FILE *f, struct mlops_err *err);
+
+/* run.c: the sorted runs kept beside the offline files to make joins
+ * fast (see lib/feature/run.c): the store's own cache of them, checked
+ * and rebuilt here. */
+
+/* Check each sorted run of group g: listed for the files it copies,
+ * present, its size, header and SHA-256 as listed. Calls problem(message,
+ * arg) and counts into *problems for each one that is not; a negative
+ * code when the check could not run. */
+int feature_run_fsck(struct store *st, const struct feature_group *g,
+		     void (*problem)(const char *msg, void *arg), void *arg,
+		     long *problems, struct mlops_err *err);
+
+/* Make again, from the CSV files, each sorted run of group g that is
+ * missing (a store from before runs, a file removed) or fails the checks
+ * of feature_run_fsck; *built gets how many. One transaction per run,
+ * audited as "feature.reindex". */
+int feature_run_rebuild(struct store *st, const struct feature_group *g,
+			size_t *built, struct mlops_err *err);
 
 /* ingest.c: ingestion of records into a feature group from CSV (with a
  * header row) or JSON Lines, streaming, in bounded memory.

@@ -145,13 +145,12 @@ static int find_role(const struct feature_group *g, const struct spec_doc *doc,
 }
 
 static int from_spec(struct feature_group *g, const struct spec_doc *doc,
-		     struct mlops_err *err)
+		     const struct spec_node *root, struct mlops_err *err)
 {
 	static const char *const keys[] = {
 		"name", "description", "record_identifier", "event_time",
 		"features", "ttl", "online", "offline", NULL
 	};
-	const struct spec_node *root = doc->root;
 	const char *name = NULL, *desc = "", *ttl = NULL;
 	struct spec_node *features;
 	int ret;
@@ -221,10 +220,19 @@ static struct feature_group *fgroup_new(void)
 static int from_doc(struct feature_group **out, struct spec_doc *doc,
 		    struct mlops_err *err)
 {
-	struct feature_group *g = fgroup_new();
-	int ret = from_spec(g, doc, err);
+	int ret = feature_group_load_spec(out, doc, doc->root, err);
 
 	spec_free(doc);
+	return ret;
+}
+
+int feature_group_load_spec(struct feature_group **out,
+			    const struct spec_doc *doc,
+			    const struct spec_node *node, struct mlops_err *err)
+{
+	struct feature_group *g = fgroup_new();
+	int ret = from_spec(g, doc, node, err);
+
 	if (ret < 0) {
 		feature_group_free(g);
 		return ret;
@@ -439,4 +447,15 @@ damaged:
 	free(offsets);
 	return mlops_err_set(err, MLOPS_EINTERNAL,
 			     "a stored online record is damaged");
+}
+
+json_t *feature_group_value_json(enum feature_group_type t, const char *v)
+{
+	if (!*v)
+		return json_null();
+	if (t == FEATURE_GROUP_INTEGRAL)
+		return json_integer(strtoll(v, NULL, 10));
+	if (t == FEATURE_GROUP_FRACTIONAL)
+		return json_real(strtod(v, NULL));
+	return json_string(v);
 }

@@ -65,6 +65,7 @@ struct feature_offline_writer {
 	uint64_t clock;
 	char **fields;		/* a row: features, then the extra columns */
 	struct buf header;
+	struct feature_run_writer *run;	/* the same rows, sorted */
 };
 
 int feature_offline_writer_new(struct feature_offline_writer **out,
@@ -94,6 +95,7 @@ int feature_offline_writer_new(struct feature_offline_writer **out,
 	w->fields[g->nfeatures + 2] = "is_deleted";
 	csv_write_record(&w->header, ncols, w->fields);
 	w->last_bucket = NO_PART;
+	w->run = feature_run_writer_new(w->tmpdir, g->nfeatures);
 	*out = w;
 	return 0;
 }
@@ -293,6 +295,7 @@ int feature_offline_writer_add(struct feature_offline_writer *w,
 	struct bucket *b = bucket_for(w, floor_div(event_time_us,
 						   3600 * TIME_US_PER_SEC));
 	size_t before = b->pending.len;
+	int ret;
 
 	for (size_t i = 0; i < g->nfeatures; i++)
 		w->fields[i] = values[i];
@@ -301,6 +304,10 @@ int feature_offline_writer_add(struct feature_offline_writer *w,
 	w->fields[g->nfeatures + 2] = deleted ? "true" : "false";
 	csv_write_record(&b->pending, g->nfeatures + EXTRA_COLUMNS, w->fields);
 	b->pending_rows++;
+	ret = feature_run_writer_add(w->run, values[g->id_index],
+				     event_time_us, deleted, values, err);
+	if (ret < 0)
+		return ret;
 	w->pending += b->pending.len - before;
 	if (w->pending > PENDING_BUDGET)
 		return flush_largest(w, err);
@@ -308,7 +315,8 @@ int feature_offline_writer_add(struct feature_offline_writer *w,
 }
 
 static int list_part(struct feature_offline_writer *w, sqlite3_stmt *q,
-		     const struct part *p, struct mlops_err *err)
+		     const struct part *p, int64_t *first, int64_t *last,
+		     struct mlops_err *err)
 {
 	sqlite3_reset(q);
 	sqlite3_bind_int64(q, 1, w->g->id);
@@ -319,6 +327,9 @@ static int list_part(struct feature_offline_writer *w, sqlite3_stmt *q,
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return store_sql_error(w->st, "cannot list an offline file",
 				       err);
+	*last = sqlite3_last_insert_rowid(w->st->db);
+	if (!*first)
+		*first = *last;
 	return 0;
 }
 
@@ -342,6 +353,7 @@ int feature_offline_writer_publish(struct feature_offline_writer *w,
 				   struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
+	int64_t first = 0, last = 0;
 	int ret = 0;
 
 	for (size_t i = 0; i < w->nbuckets && ret == 0; i++)
@@ -359,7 +371,7 @@ int feature_offline_writer_publish(struct feature_offline_writer *w,
 		char *path = store_path(w->st, p->rel_path);
 		char *dir = fs_path_dirname(path);
 
-		if ((ret = list_part(w, q, p, err)) == 0 &&
+		if ((ret = list_part(w, q, p, &first, &last, err)) == 0 &&
 		    (ret = fs_mkdir_p(dir, err)) == 0) {
 			if (rename(p->tmp_path, path) < 0)
 				ret = mlops_err_errno(err, MLOPS_EINTERNAL,
@@ -372,6 +384,14 @@ int feature_offline_writer_publish(struct feature_offline_writer *w,
 		free(dir);
 	}
 	sqlite3_finalize(q);
+	if (ret == 0 && w->n) {
+		char *name = xasprintf("run-%" PRId64 "-%s", w->write_time_us,
+				       w->token);
+
+		ret = feature_run_writer_publish(w->run, w->st, w->g, first,
+						 last, name, err);
+		free(name);
+	}
 	if (ret == 0 && w->n)
 		ret = sync_store(w, err);
 	return ret;
@@ -390,6 +410,7 @@ static void part_discard(struct feature_offline_writer *w, struct part *p)
 
 void feature_offline_writer_abort(struct feature_offline_writer *w)
 {
+	feature_run_writer_abort(w->run);
 	for (size_t i = 0; i < w->n; i++) {
 		struct part *p = &w->parts[i];
 
@@ -427,6 +448,7 @@ void feature_offline_writer_free(struct feature_offline_writer *w)
 	free(w->parts);
 	free(w->fields);
 	free(w->tmpdir);
+	feature_run_writer_free(w->run);
 	buf_release(&w->header);
 	free(w);
 }
@@ -466,6 +488,45 @@ int feature_offline_each_part(struct store *st, const struct feature_group *g,
 	return ret;
 }
 
+struct part_list {
+	struct feature_offline_part *v;
+	size_t n, cap;
+};
+
+static int list_one(const struct feature_offline_part *part, void *arg)
+{
+	struct part_list *list = arg;
+
+	ALLOC_GROW(list->v, list->n + 1, list->cap);
+	list->v[list->n] = *part;
+	list->v[list->n++].path = xstrdup(part->path);
+	return 0;
+}
+
+int feature_offline_list(struct store *st, const struct feature_group *g,
+			 int64_t as_of_us, struct feature_offline_part **out,
+			 size_t *n, struct mlops_err *err)
+{
+	struct part_list list = { NULL, 0, 0 };
+	int ret = feature_offline_each_part(st, g, as_of_us, list_one, &list,
+					    err);
+
+	if (ret < 0) {
+		feature_offline_list_free(list.v, list.n);
+		return ret;
+	}
+	*out = list.v;
+	*n = list.n;
+	return 0;
+}
+
+void feature_offline_list_free(struct feature_offline_part *parts, size_t n)
+{
+	for (size_t i = 0; parts && i < n; i++)
+		free(parts[i].path);
+	free(parts);
+}
+
 int feature_offline_read_part(const char *path, struct buf *out,
 		      struct mlops_err *err)
 {
@@ -493,6 +554,64 @@ int feature_offline_read_part(const char *path, struct buf *out,
 	}
 	gzclose(gz);
 	return 0;
+}
+
+static int find_column(size_t n, char **names, const char *want)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], want) == 0)
+			return (int)i;
+	return -1;
+}
+
+int feature_offline_each_row(const char *path, const struct feature_group *g,
+			     struct buf *data,
+			     int (*fn)(void *arg, char *const *values,
+				       int64_t t, int deleted,
+				       struct mlops_err *err),
+			     void *arg, struct mlops_err *err)
+{
+	struct csv_reader *r;
+	char **fields, **values = xcalloc(g->nfeatures, sizeof(*values));
+	int *col = xcalloc(g->nfeatures, sizeof(*col));
+	int id, time, deleted, ret;
+	size_t ncols;
+	int64_t t;
+
+	buf_reset(data);
+	if ((ret = feature_offline_read_part(path, data, err)) < 0)
+		goto out;
+	r = csv_reader_new_mem(data->s, data->len, path);
+	if ((ret = csv_read_header(r, &ncols, &fields, err)) < 0)
+		goto done;
+	id = find_column(ncols, fields, g->features[g->id_index].name);
+	time = find_column(ncols, fields, g->features[g->time_index].name);
+	deleted = find_column(ncols, fields, "is_deleted");
+	if (id < 0 || time < 0 || deleted < 0) {
+		ret = mlops_err_set(err, MLOPS_EINTERNAL, "%s: not an offline "
+				    "file of '%s'", path, g->name);
+		goto done;
+	}
+	for (size_t i = 0; i < g->nfeatures; i++)
+		col[i] = find_column(ncols, fields, g->features[i].name);
+	while ((ret = csv_read_row(r, ncols, &fields, err)) == 1) {
+		if (time_parse(fields[time], &t, err) < 0) {
+			ret = mlops_err_prefix(err, "%s:%ld: ", path,
+					       csv_record_line(r));
+			break;
+		}
+		for (size_t i = 0; i < g->nfeatures; i++)
+			values[i] = col[i] < 0 ? "" : fields[col[i]];
+		if ((ret = fn(arg, values, t, strcmp(fields[deleted],
+						     "true") == 0, err)) < 0)
+			break;
+	}
+done:
+	csv_reader_free(r);
+out:
+	free(values);
+	free(col);
+	return ret < 0 ? ret : 0;
 }
 
 struct export_state {

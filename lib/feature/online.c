@@ -47,6 +47,51 @@ void feature_online_reader_free(struct feature_online_reader *r)
 	free(r);
 }
 
+int feature_online_sample(struct store *st, const struct feature_group *g,
+			  int limit, json_t **out, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct buf scratch = BUF_INIT;
+	char **values = xcalloc(g->nfeatures, sizeof(*values));
+	json_t *list = json_array();
+	int rc, ret;
+
+	ret = store_prepare(st, &q, "SELECT record FROM feature_online "
+			    "WHERE group_id = ?1 AND NOT deleted ORDER BY "
+			    "record_id LIMIT ?2", err);
+	if (ret < 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, g->id);
+	sqlite3_bind_int(q, 2, limit);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		json_t *o;
+
+		ret = feature_group_unpack(sqlite3_column_blob(q, 0),
+				    (size_t)sqlite3_column_bytes(q, 0),
+				    g->nfeatures, values, &scratch, err);
+		if (ret < 0)
+			goto out;
+		o = json_object();
+		for (size_t i = 0; i < g->nfeatures; i++)
+			json_object_set_new(o, g->features[i].name,
+				feature_group_value_json(g->features[i].type,
+							 values[i]));
+		json_array_append_new(list, o);
+	}
+	if (rc != SQLITE_DONE) {
+		ret = store_sql_error(st, "cannot read the online store", err);
+		goto out;
+	}
+	*out = list;
+	list = NULL;
+out:
+	json_decref(list);
+	sqlite3_finalize(q);
+	buf_release(&scratch);
+	free(values);
+	return ret;
+}
+
 int feature_online_get(struct feature_online_reader *r, const char *id,
 		       int64_t now_us, char ***values, int64_t *event_time_us,
 		       struct mlops_err *err)

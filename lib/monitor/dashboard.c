@@ -377,8 +377,9 @@ static int collect_endpoints(json_t *eps, json_t *alerts, struct store *st,
 }
 
 /* Every shadow test, newest first, with the agreement of its pairs. A
- * running test whose end has passed shows as Completed, as the next
- * mlops-shadow command will mark it: the dashboard changes nothing. */
+ * running test whose end has passed shows as Completed, as a running
+ * gateway or the next mlops-shadow command will mark it: the dashboard
+ * changes nothing. */
 static int collect_shadows(json_t *out, struct store *st,
 			   struct mlops_err *err)
 {
@@ -388,6 +389,7 @@ static int collect_shadows(json_t *out, struct store *st,
 	size_t n = 0;
 	int ret = shadow_list(st, &v, &n, err);
 
+	lim.ks_2samp = monitor_ks_2samp;
 	for (size_t i = 0; ret == 0 && i < n; i++) {
 		const struct shadow_test *t = v[i];
 		json_t *rep = NULL, *ag;

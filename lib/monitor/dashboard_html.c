@@ -6,36 +6,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/html.h"
 #include "core/jsonio.h"
 #include "monitor/monitor.h"
 
-static void esc(struct buf *b, const char *s)
-{
-	for (; s && *s; s++)
-		switch (*s) {
-		case '&':
-			buf_addstr(b, "&amp;");
-			break;
-		case '<':
-			buf_addstr(b, "&lt;");
-			break;
-		case '>':
-			buf_addstr(b, "&gt;");
-			break;
-		case '"':
-			buf_addstr(b, "&quot;");
-			break;
-		case '\'':
-			buf_addstr(b, "&#39;");
-			break;
-		default:
-			buf_addch(b, *s);
-		}
-}
-
 static void esc_key(struct buf *b, const json_t *o, const char *key)
 {
-	esc(b, jsonio_str(o, key));
+	html_escape(b, jsonio_str(o, key));
 }
 
 static long long int_of(const json_t *o, const char *key)
@@ -47,7 +24,7 @@ static long long int_of(const json_t *o, const char *key)
 static void cell(struct buf *b, const char *text, const char *dash)
 {
 	buf_addstr(b, "<td>");
-	esc(b, text ? text : dash);
+	html_escape(b, text ? text : dash);
 	buf_addstr(b, "</td>");
 }
 
@@ -69,9 +46,9 @@ static void cell_list(struct buf *b, const json_t *list, const char *empty)
 	buf_addstr(b, "<td>");
 	json_array_foreach(list, i, x) {
 		buf_addstr(b, i ? ", " : "");
-		esc(b, json_string_value(x));
+		html_escape(b, json_string_value(x));
 	}
-	esc(b, json_array_size(list) ? "" : empty);
+	html_escape(b, json_array_size(list) ? "" : empty);
 	buf_addstr(b, "</td>");
 }
 
@@ -425,31 +402,31 @@ static void shadows(struct buf *b, const json_t *d)
 			buf_addstr(b, "not worse");
 		json_array_foreach(json_object_get(t, "reasons"), j, r) {
 			buf_addstr(b, j ? "; " : "worse: ");
-			esc(b, json_string_value(r));
+			html_escape(b, json_string_value(r));
 		}
 		buf_addstr(b, "</td></tr>\n");
 	}
 	buf_addstr(b, "</table>\n");
 }
 
-void monitor_dashboard_html_render(struct buf *b, const json_t *d)
+const char monitor_dashboard_html_css[] =
+	"table{border-collapse:collapse;margin-bottom:1.5em}"
+	"th,td{border:1px solid #ccc;padding:4px 8px;"
+	"text-align:left;vertical-align:top}th{background:#eee}"
+	".alert{color:#c0392b}.note{color:#666}"
+	".charts{display:flex;flex-wrap:wrap;gap:1em}"
+	"figure{margin:0}svg text{font:11px sans-serif;"
+	"fill:#444}svg text.t{font-weight:bold}"
+	".ax{stroke:#888}.th{stroke:#c0392b;"
+	"stroke-dasharray:4 3}.ln{fill:none;stroke:#2c6fbb;"
+	"stroke-width:1.5}";
+
+void monitor_dashboard_html_sections(struct buf *b, const json_t *d)
 {
 	const json_t *lim = json_object_get(d, "limits");
 
-	buf_addstr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
-		   "charset=\"utf-8\"><title>Model dashboard</title><style>"
-		   "body{font-family:sans-serif;margin:2em;color:#222}"
-		   "table{border-collapse:collapse;margin-bottom:1.5em}"
-		   "th,td{border:1px solid #ccc;padding:4px 8px;"
-		   "text-align:left;vertical-align:top}th{background:#eee}"
-		   ".alert{color:#c0392b}.note{color:#666}"
-		   ".charts{display:flex;flex-wrap:wrap;gap:1em}"
-		   "figure{margin:0}svg text{font:11px sans-serif;"
-		   "fill:#444}svg text.t{font-weight:bold}"
-		   ".ax{stroke:#888}.th{stroke:#c0392b;"
-		   "stroke-dasharray:4 3}.ln{fill:none;stroke:#2c6fbb;"
-		   "stroke-width:1.5}</style></head><body>\n"
-		   "<h1>Model dashboard</h1>\n<p class=\"note\">Generated ");
+	buf_addstr(b, "<h1>Model dashboard</h1>\n<p class=\"note\">"
+		   "Generated ");
 	esc_key(b, d, "generated");
 	buf_addf(b, "; alert limits: error rate %g%%, latency p99 %g ms.</p>"
 		 "\n", 100 * json_number_value(json_object_get(lim,
@@ -462,5 +439,15 @@ void monitor_dashboard_html_render(struct buf *b, const json_t *d)
 	schedules(b, d);
 	drift(b, d);
 	shadows(b, d);
+}
+
+void monitor_dashboard_html_render(struct buf *b, const json_t *d)
+{
+	buf_addstr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+		   "charset=\"utf-8\"><title>Model dashboard</title><style>"
+		   "body{font-family:sans-serif;margin:2em;color:#222}");
+	buf_addstr(b, monitor_dashboard_html_css);
+	buf_addstr(b, "</style></head><body>\n");
+	monitor_dashboard_html_sections(b, d);
 	buf_addstr(b, "</body></html>\n");
 }

@@ -552,6 +552,10 @@ int monitor_dashboard_collect(json_t **out, struct store *st,
  * charts drawn here (violations per execution, drift per feature over
  * time), no script, no external asset; every value escaped. */
 void monitor_dashboard_html_render(struct buf *out, const json_t *d);
+/* The same page's content without <html>, <head> or <body>, for a page
+ * that embeds it (mlops web), and the style sheet it needs. */
+void monitor_dashboard_html_sections(struct buf *out, const json_t *d);
+extern const char monitor_dashboard_html_css[];
 
 /* Feature attribution drift (attribution.c). */
 /* NDCG of the ranking by cur against the relevances base, over the

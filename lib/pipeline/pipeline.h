@@ -331,6 +331,8 @@ int pipeline_runs_get(struct store *st, const char *id, json_t **out,
 
 /* Every run, oldest first, as an array of the objects above without
  * their steps but with a step count per status. */
+/* The number of runs the store holds, into *out. */
+int pipeline_runs_count(struct store *st, int64_t *out, struct mlops_err *err);
 int pipeline_runs_list(struct store *st, json_t **out, struct mlops_err *err);
 
 /* Load the pipeline definition a run was made from (the file as it was,
@@ -353,6 +355,10 @@ int pipeline_runs_find_producer(struct store *st, const char *run_id,
 				const char *hash, char **step, json_t **inputs,
 				struct mlops_err *err);
 
+/* The fill color of a step with status (NULL: not run) in a drawing
+ * of a run, hit 1 for a cache hit: a color name of SVG and Graphviz
+ * alike. A static string. */
+const char *pipeline_runs_status_color(const char *status, int hit);
 /* The current status of run id into *status (caller frees). */
 int pipeline_runs_status(struct store *st, const char *id, char **status,
 			struct mlops_err *err);

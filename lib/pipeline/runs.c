@@ -224,6 +224,20 @@ out:
 	return ret;
 }
 
+int pipeline_runs_count(struct store *st, int64_t *out, struct mlops_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret;
+
+	ret = store_prepare(st, &q, "SELECT count(*) FROM pipeline_run", err);
+	if (ret == 0 && (ret = store_step(q, "cannot count runs", err)) == 1) {
+		*out = sqlite3_column_int64(q, 0);
+		ret = 0;
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
 int pipeline_runs_list(struct store *st, json_t **out, struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL, *c = NULL;
@@ -504,4 +518,21 @@ int pipeline_runs_cancel(struct store *st, const json_t *run, int *signalled,
 	if (fd >= 0)
 		close(fd);
 	return ret;
+}
+
+const char *pipeline_runs_status_color(const char *status, int hit)
+{
+	if (!status)
+		return "white";
+	if (strcmp(status, "Succeeded") == 0)
+		return hit ? "lightblue" : "palegreen";
+	if (strcmp(status, "Failed") == 0)
+		return "salmon";
+	if (strcmp(status, "Skipped") == 0)
+		return "lightgray";
+	if (strcmp(status, "Stopped") == 0)
+		return "orange";
+	if (strcmp(status, "Executing") == 0)
+		return "yellow";
+	return "white";
 }

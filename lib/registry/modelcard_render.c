@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "core/html.h"
 #include "core/jsonio.h"
 #include "registry/registry.h"
 #include "core/xalloc.h"
@@ -19,19 +20,15 @@ struct emitter {
 
 static void escape(struct emitter *e, const char *s)
 {
+	if (e->html) {
+		html_escape(e->out, s);
+		return;
+	}
 	for (; *s; s++) {
-		if (e->html && *s == '<')
-			buf_addstr(e->out, "&lt;");
-		else if (e->html && *s == '>')
-			buf_addstr(e->out, "&gt;");
-		else if (e->html && *s == '&')
-			buf_addstr(e->out, "&amp;");
-		else if (e->html && *s == '"')
-			buf_addstr(e->out, "&quot;");
-		else if (!e->html && (*s == '|' || *s == '*' || *s == '_' ||
-				      *s == '`' || *s == '<' || *s == '['))
+		if (*s == '|' || *s == '*' || *s == '_' || *s == '`' ||
+		    *s == '<' || *s == '[')
 			buf_addf(e->out, "\\%c", *s);
-		else if (!e->html && *s == '\n')
+		else if (*s == '\n')
 			buf_addch(e->out, ' ');
 		else
 			buf_addch(e->out, *s);
@@ -264,23 +261,26 @@ int registry_modelcard_render(struct buf *out, const json_t *revision,
 {
 	struct emitter e = { out, 0, 0 };
 	const json_t *content = json_object_get(revision, "content");
+	int page = strcmp(format, "html") == 0;
 	char *meta;
 
-	if (strcmp(format, "html") == 0)
+	if (page || strcmp(format, "fragment") == 0)
 		e.html = 1;
 	else if (strcmp(format, "md") != 0)
 		return mlops_err_set(err, MLOPS_EUSAGE, "unknown format '%s' "
-				     "(md or html)", format);
+				     "(md, html or fragment)", format);
 	meta = xasprintf("Status: %s. Revision %" JSON_INTEGER_FORMAT
 			 ", %s by %s.", jsonio_str(revision, "status"),
 			 json_integer_value(json_object_get(revision,
 							    "revision")),
 			 jsonio_str(revision, "time"),
 			 jsonio_str(revision, "user"));
-	if (e.html) {
+	if (page) {
 		buf_addstr(out, html_head);
 		escape(&e, title);
 		buf_addstr(out, html_style);
+	}
+	if (e.html) {
 		buf_addstr(out, "<h1>Model card: ");
 		escape(&e, title);
 		buf_addstr(out, "</h1>\n<p class=\"meta\">");
@@ -305,7 +305,7 @@ int registry_modelcard_render(struct buf *out, const json_t *revision,
 			value(&e, *s, v, 3);
 		end_list(&e);
 	}
-	if (e.html)
+	if (page)
 		buf_addstr(out, "</body>\n</html>\n");
 	free(meta);
 	return 0;

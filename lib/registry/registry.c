@@ -605,6 +605,24 @@ int registry_resolve(struct store *st, const char *ref,
 
 /* ---- output ---- */
 
+json_t *registry_group_json(const struct registry_group *g)
+{
+	char created[TIME_RFC3339_MAX];
+	json_t *o;
+
+	time_format(g->created_us, created);
+	o = json_pack("{s:s,s:O,s:s,s:s,s:I}", "name", g->name,
+		      "tags", g->tags, "created_by", g->created_by,
+		      "created", created, "versions", (json_int_t)g->versions);
+	json_object_set_new(o, "description", g->description ?
+			    json_string(g->description) : json_null());
+	json_object_set_new(o, "latest", g->latest ?
+			    json_integer(g->latest) : json_null());
+	json_object_set_new(o, "latest_approved", g->latest_approved ?
+			    json_integer(g->latest_approved) : json_null());
+	return o;
+}
+
 json_t *registry_version_json(const struct registry_version *mv)
 {
 	char created[TIME_RFC3339_MAX];

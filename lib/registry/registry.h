@@ -193,6 +193,9 @@ int registry_latest(struct store *st, const char *group, const char *status,
  * version, arn, status, framework, entry, artifacts, metrics, params,
  * meta, lineage, origin, description, created_by, created (RFC 3339).
  * A new reference. */
+/* Group g as `mlops-registry list --json` prints it. The caller owns
+ * the result. */
+json_t *registry_group_json(const struct registry_group *g);
 json_t *registry_version_json(const struct registry_version *mv);
 
 /* Move a version to status (Approved or Rejected, or back to
@@ -246,6 +249,12 @@ int registry_get_artifacts(struct store *st, const struct registry_version *mv,
  * that step's inputs. */
 int registry_report_lineage(struct store *st, const struct registry_version *mv,
 			    json_t **out, struct mlops_err *err);
+
+/* Version mv as `mlops-registry show --json` prints it: its fields
+ * (registry_version_json) with its status history, approvals and the
+ * baseline registered with it (or null). The caller owns *out. */
+int registry_report_show(struct store *st, const struct registry_version *mv,
+			 json_t **out, struct mlops_err *err);
 
 /* Compare two versions: {a, b, metrics, params, artifacts, differ}, each
  * section an array of {key, a, b} sorted by key (nested metrics as dotted
@@ -409,8 +418,9 @@ void registry_modelcard_merge(json_t *dst, const json_t *src);
 int registry_modelcard_check_revisions(const json_t *revisions,
 				       const char *name, struct mlops_err *err);
 
-/* Render a card revision for people: format "md" or "html" (one
- * self-contained page, no external assets). title names the model. */
+/* Render a card revision for people: format "md", "html" (one
+ * self-contained page, no external assets) or "fragment" (the same
+ * HTML without its page, to embed). title names the model. */
 int registry_modelcard_render(struct buf *out, const json_t *revision,
 		     const char *title, const char *format,
 		     struct mlops_err *err);

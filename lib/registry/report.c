@@ -209,3 +209,25 @@ json_t *registry_report_diff(const struct registry_version *a,
 	json_decref(arts_b);
 	return d;
 }
+
+int registry_report_show(struct store *st, const struct registry_version *mv,
+			 json_t **out, struct mlops_err *err)
+{
+	json_t *history = NULL, *approvals = NULL, *baseline = NULL, *o;
+
+	if (registry_status_history(st, mv->group, mv->version, &history,
+				    err) < 0 ||
+	    registry_approvals(st, mv, &approvals, err) < 0 ||
+	    registry_baseline_get(st, mv->group, mv->version, &baseline,
+				  err) < 0) {
+		json_decref(history);
+		json_decref(approvals);
+		return err->code;
+	}
+	o = registry_version_json(mv);
+	json_object_set_new(o, "history", history);
+	json_object_set_new(o, "approvals", approvals);
+	json_object_set_new(o, "baseline", baseline ? baseline : json_null());
+	*out = o;
+	return 0;
+}

@@ -13,7 +13,6 @@
 #include "shadow/shadow.h"
 
 #define MAX_CLASSES 64
-#define EXACT_MAX_N 10000
 
 struct dvec {
 	double *v;
@@ -47,77 +46,6 @@ static double percentile(const double *v, size_t n, double q)
 	if (lo + 1 >= n)
 		return v[n - 1];
 	return v[lo] + (v[lo + 1] - v[lo]) * frac;
-}
-
-double shadow_report_ks_stat(double *a, size_t n1, double *b, size_t n2)
-{
-	size_t i = 0, j = 0;
-	double d = 0;
-
-	qsort(a, n1, sizeof(*a), cmp_double);
-	qsort(b, n2, sizeof(*b), cmp_double);
-	while (i < n1 && j < n2) {
-		double x = a[i] <= b[j] ? a[i] : b[j], diff;
-
-		while (i < n1 && a[i] == x)
-			i++;
-		while (j < n2 && b[j] == x)
-			j++;
-		diff = fabs((double)i / (double)n1 - (double)j / (double)n2);
-		if (diff > d)
-			d = diff;
-	}
-	return d;
-}
-
-/* P(D >= h/n) for two samples of n: scipy's _compute_prob_outside_square,
- * 2 A0 (1 - A1 (1 - A2 (...))) evaluated Horner-like from the inside. */
-static double prob_outside_square(size_t n, size_t h)
-{
-	double P = 0;
-
-	for (long k = (long)(n / h); k >= 0; k--) {
-		double p1 = 1.0;
-
-		for (size_t j = 0; j < h; j++)
-			p1 = ((double)n - (double)k * (double)h - (double)j) *
-			     p1 / ((double)n + (double)k * (double)h +
-				   (double)j + 1);
-		P = p1 * (1.0 - P);
-	}
-	return 2 * P;
-}
-
-/* Kolmogorov's limit: P(sqrt(n) D > x) = 2 sum (-1)^(k-1) e^(-2k^2x^2). */
-static double kolmogorov_sf(double x)
-{
-	double s = 0;
-
-	if (x <= 0)
-		return 1;
-	for (int k = 1; k <= 100; k++) {
-		double t = exp(-2.0 * k * k * x * x);
-
-		s += (k % 2 ? 2 : -2) * t;
-		if (t < 1e-17)
-			break;
-	}
-	return s < 0 ? 0 : s > 1 ? 1 : s;
-}
-
-double shadow_report_ks_pvalue(double d, size_t n)
-{
-	size_t h;
-
-	if (n == 0)
-		return NAN;
-	if (n > EXACT_MAX_N)
-		return kolmogorov_sf(d * sqrt(round((double)n / 2.0)));
-	/* scipy rounds d onto the lattice of steps 1/n first */
-	h = (size_t)llround(d * (double)n);
-	if (h == 0)
-		return 1.0;
-	return fmin(1.0, fmax(0.0, prob_outside_square(n, h)));
 }
 
 /* The numbers of one response body: rows x cols into v. -1 when it is
@@ -350,8 +278,9 @@ static json_t *agree_json(struct agree *ag,
 		memcpy(a, ag->a.v, n * sizeof(*a));
 		memcpy(b, ag->b.v, n * sizeof(*b));
 	}
-	d = n ? shadow_report_ks_stat(a, n, b, n) : NAN;
-	p = n ? shadow_report_ks_pvalue(d, n) : NAN;
+	d = p = NAN;
+	if (n && lim->ks_2samp)
+		d = lim->ks_2samp(a, n, b, n, &p);
 	free(a);
 	free(b);
 	for (size_t x = 0; x < k && n; x++) {

@@ -243,7 +243,7 @@ int shadow_expire(struct store *st, struct mlops_err *err)
 				     (json_int_t)completed);
 	ret = audit_done(st, ret, &e, err);
 	json_decref(e.detail);
-	return ret;
+	return ret < 0 ? ret : (int)completed;
 }
 
 /* End running test name with status; with src, first make src the
@@ -521,4 +521,31 @@ int shadow_start(struct store *st, const struct shadow_start_req *req,
 	else
 		free(name);
 	return ret;
+}
+
+json_t *shadow_test_json(const struct shadow_test *t)
+{
+	char start[TIME_RFC3339_MAX], end[TIME_RFC3339_MAX];
+	json_t *o;
+
+	time_format(t->start_us, start);
+	time_format(t->end_us, end);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:s,s:I,s:I,"
+		      "s:I,s:I,s:I,s:s}", "name", t->name, "kind", t->kind,
+		      "endpoint",
+		      t->endpoint, "production", t->production, "model",
+		      t->model.ref, "framework", t->model.framework,
+		      "sample_percent", t->sample_pct, "status", t->status,
+		      "start", start, "end", end, "mirrored",
+		      (json_int_t)t->mirrored, "shed", (json_int_t)t->shed,
+		      "pairs_seen", (json_int_t)t->pairs_seen, "pairs_kept",
+		      (json_int_t)t->pairs_kept, "max_pairs",
+		      (json_int_t)t->max_pairs, "created_by", t->created_by);
+	if (t->ended_us) {
+		time_format(t->ended_us, end);
+		json_object_set_new(o, "ended", json_string(end));
+	}
+	if (t->error)
+		json_object_set_new(o, "error", json_string(t->error));
+	return o;
 }

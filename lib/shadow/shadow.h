@@ -57,7 +57,9 @@ int shadow_start(struct store *st, const struct shadow_start_req *req,
 		 char **name_out, struct mlops_err *err);
 
 /* Mark Completed every running test whose end time has passed (with its
- * event). Every mlops-shadow command calls it first. */
+ * event and one audit record): the number completed, or an error. Every
+ * mlops-shadow command calls it first, and a running gateway every
+ * second (mlops-deploy serve). */
 int shadow_expire(struct store *st, struct mlops_err *err);
 
 /* End a running test with status ("Stopped" or "Promoted").
@@ -100,6 +102,9 @@ int shadow_list(struct store *st, struct shadow_test ***out, size_t *n,
 		struct mlops_err *err);
 void shadow_test_free(struct shadow_test *t);
 void shadow_list_free(struct shadow_test **ts, size_t n);
+/* Test t as `mlops-shadow list --json` prints it. The caller owns the
+ * result. */
+json_t *shadow_test_json(const struct shadow_test *t);
 
 /* report.c: a shadow test's report, production and shadow side by side
  * from the paired records, and whether the shadow is worse beyond
@@ -111,8 +116,15 @@ struct shadow_report_limits {
 	double min_agreement;		/* of classes */
 	double threshold;		/* class of a single score */
 	double tolerance;		/* "within" for numeric outputs */
+	/* The two-sample Kolmogorov-Smirnov test of the outputs: the
+	 * statistic, and its p-value in *pvalue, as scipy.stats.ks_2samp
+	 * (method "auto") computes them; sorts a and b in place. Callers
+	 * pass monitor_ks_2samp, the drift checks' test: monitor uses
+	 * shadow, so shadow cannot call monitor. NULL: no KS figures. */
+	double (*ks_2samp)(double *a, size_t n1, double *b, size_t n2,
+			   double *pvalue);
 };
-#define SHADOW_REPORT_LIMITS_INIT { 1.2, 0.001, 0.99, 0.5, 1e-6 }
+#define SHADOW_REPORT_LIMITS_INIT { 1.2, 0.001, 0.99, 0.5, 1e-6, NULL }
 
 /* Build the report of test name into *out (a JSON object the caller
  * decrefs; see mlops-shadow(1) for its fields) and set *worse to 1
@@ -120,17 +132,5 @@ struct shadow_report_limits {
 int shadow_report(struct store *st, const char *name,
 		  const struct shadow_report_limits *lim, json_t **out,
 		  int *worse, struct mlops_err *err);
-
-/* The p-value of the two-sample Kolmogorov-Smirnov statistic d of two
- * samples of n values each (outputs are paired, so the sizes are
- * equal), two-sided, as scipy.stats.ks_2samp computes it with method
- * "auto" up to n = 10000 (exact: the share of lattice paths outside
- * the band). Beyond, the Kolmogorov limit distribution at
- * d sqrt(n/2), where scipy uses the finite-n distribution kstwo: the
- * two differ by O(1/sqrt(n)). */
-double shadow_report_ks_pvalue(double d, size_t n);
-/* The statistic: the largest distance between the samples' empirical
- * distribution functions (a and b are sorted in place). */
-double shadow_report_ks_stat(double *a, size_t n1, double *b, size_t n2);
 
 #endif

@@ -5,14 +5,11 @@
 # changes nothing.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-deploy.sh"
+. "$TEST_DIRECTORY/lib-shadow.sh"
 
 # setup: endpoint web serving churn/1, churn/2 registered and approved.
 setup() {
-	train_model m1.json 5 10 &&
-	train_model m2.json 5 12 &&
-	register_model churn m1.json >/dev/null &&
-	register_model churn m2.json >/dev/null &&
-	mlops-deploy create web --model churn/1 >/dev/null
+	shadow_models
 }
 
 test_expect_success 'start records a running test, list and status show it' '

@@ -6,41 +6,7 @@
 # nor its error count, and paired records of both answers are kept.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-deploy.sh"
-
-# setup: web serves churn/1 behind a gateway; churn/2 is another xgboost
-# model; rows.csv and expect.txt are churn/2's rows and predictions.
-setup() {
-	train_model m1.json 5 10 &&
-	train_model m2.json 5 12 &&
-	register_model churn m1.json >/dev/null &&
-	register_model churn m2.json >/dev/null &&
-	mlops-deploy create web --model churn/1 >/dev/null &&
-	start_gateway &&
-	wait_for_model web churn/1
-}
-
-# wait_log TEXT: until the gateway's log has a line with TEXT.
-wait_log() {
-	for i in $(seq 1 400); do
-		grep -q "$1" gw.log && return 0
-		sleep 0.05
-	done
-	echo >&2 "wait_log: no '$1' in gw.log" && cat gw.log >&2
-	return 1
-}
-
-# wait_status TEST FIELD N: until status --json TEST has FIELD >= N.
-wait_status() {
-	for i in $(seq 1 400); do
-		mlops-shadow status --json "$1" | $PYTHON -c "
-import json, sys
-sys.exit(0 if json.load(sys.stdin)[sys.argv[1]] >= int(sys.argv[2]) else 1)
-" "$2" "$3" && return 0
-		sleep 0.05
-	done
-	mlops-shadow status "$1" >&2
-	return 1
-}
+. "$TEST_DIRECTORY/lib-shadow.sh"
 
 # errors ENDPOINT N: production's error count, once the gateway wrote
 # back counters for at least N requests.
@@ -57,7 +23,7 @@ print(c[\"errors\"])" "$2" && return 0
 }
 
 test_expect_success 'production answers are byte for byte the same with a shadow' '
-	setup &&
+	shadow_gateway &&
 	mlops-deploy invoke web --lines <rows.csv >before &&
 	mlops-shadow start web --model churn/2 --name t1 &&
 	wait_log "shadow test t1: mirroring 100% of web to churn/2" &&
@@ -89,7 +55,7 @@ test_expect_success 'production answers are byte for byte the same with a shadow
 '
 
 test_expect_success 'the sample share is mirrored, the rest is not' '
-	setup &&
+	shadow_gateway &&
 	mlops-shadow start web --model churn/2 --name t1 --sample 0 &&
 	wait_log "shadow test t1: mirroring 0% of web" &&
 	mlops-deploy invoke web --lines <rows.csv >/dev/null &&
@@ -99,9 +65,9 @@ test_expect_success 'the sample share is mirrored, the rest is not' '
 '
 
 test_expect_success 'a shadow that sleeps 2 s or crashes changes nothing for production' '
-	setup &&
+	shadow_gateway &&
 	mlops-deploy invoke web --lines <rows.csv >before &&
-	register_model churn m2.json exec "while read l; do sleep 2; echo 1; done" >/dev/null &&
+	register_slow 2 >/dev/null &&
 	register_model churn m2.json exec "exit 3" >/dev/null &&
 	mlops-shadow start web --model churn/3 --name slow &&
 	wait_log "shadow test slow: mirroring" &&
@@ -109,6 +75,11 @@ test_expect_success 'a shadow that sleeps 2 s or crashes changes nothing for pro
 	mlops-deploy invoke web --lines <rows.csv >after &&
 	cmp before after &&
 	test $(( $(date +%s) - start )) -lt 10 &&
+	wait_status slow mirrored 1 &&
+	sqlite3 "$MLOPS_STORE/mlops.db" "SELECT count(*) FROM shadow_pair
+		WHERE test = '"'"'slow'"'"' AND shadow_status = 200 AND
+		shadow_latency_us >= 2000000" >n &&
+	test "$(cat n)" -ge 1 &&
 	mlops-shadow stop slow &&
 	mlops-shadow start web --model churn/4 --name crash &&
 	wait_log "shadow test crash: mirroring" &&
@@ -122,7 +93,7 @@ test_expect_success 'a shadow that sleeps 2 s or crashes changes nothing for pro
 '
 
 test_expect_success 'a shadow that cannot start mirrors nothing and says why' '
-	setup &&
+	shadow_gateway &&
 	mlops-deploy invoke web --lines <rows.csv >before &&
 	register_model churn m2.json http "/nonexistent/serve" >/dev/null &&
 	mlops-shadow start web --model churn/3 --name t1 &&
@@ -172,7 +143,7 @@ test_expect_success 'captures name the version that answered, shadow ones marked
 '
 
 test_expect_success 'promote switches blue/green with no failed request' '
-	setup &&
+	shadow_gateway &&
 	mlops-shadow start web --model churn/2 --name t1 &&
 	wait_log "shadow test t1: mirroring" &&
 	head -1 rows.csv >body.csv || exit 1

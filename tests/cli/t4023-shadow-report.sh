@@ -5,14 +5,11 @@
 # confusion and agreement), its formats, and its exit status as a gate.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-deploy.sh"
+. "$TEST_DIRECTORY/lib-shadow.sh"
 
 # setup: endpoint web serves churn/1; a test t1 of churn/2 (no gateway).
 setup() {
-	train_model m1.json 5 10 &&
-	train_model m2.json 5 12 &&
-	register_model churn m1.json >/dev/null &&
-	register_model churn m2.json >/dev/null &&
-	mlops-deploy create web --model churn/1 >/dev/null &&
+	shadow_models &&
 	mlops-shadow start web --model churn/2 --name t1 >/dev/null
 }
 

@@ -18,42 +18,12 @@ then
 		"no chromium or pdftotext"
 	test_done
 fi
-ISOLATE=
-for try in "unshare --net" "unshare --net --map-root-user"; do
-	if $try true 2>/dev/null; then
-		ISOLATE=$try
-		break
-	fi
-done
+. "$TEST_DIRECTORY/lib-chromium.sh"
 if [ -z "$ISOLATE" ]; then
 	test_skip "the dashboard renders in headless Chromium" \
 		"cannot give chromium a network namespace (unshare --net)"
 	test_done
 fi
-
-# chrome [ARGS...] URL: headless Chromium with nothing of its own
-# (profile, network), stopped after 120 s at most; its log (with every
-# console message) goes to chrome.log.
-chrome() {
-	rm -rf profile &&
-	$ISOLATE timeout 120 chromium --headless --no-sandbox --disable-gpu \
-		--user-data-dir="$PWD/profile" --no-first-run \
-		--disable-background-networking --disable-component-update \
-		--disable-sync --disable-default-apps --disable-extensions \
-		--disable-breakpad --no-pings --hide-scrollbars \
-		--enable-logging=stderr --v=0 "$@" 2>>chrome.log
-}
-
-# no_console: chrome.log has no console message from the page (Chromium
-# logs each as "INFO:CONSOLE" at --v=0, errors and uncaught exceptions
-# included). Chromium's own chrome:// pages may log too (a "Slow network
-# is detected" notice on a loaded machine); those are not the page's.
-no_console() {
-	if grep ":CONSOLE" chrome.log | grep -v 'source: chrome://'; then
-		echo >&2 "console messages above"
-		return 1
-	fi
-}
 
 # Three model groups on two endpoints, one monitored with three
 # executions (one feature named <script>...), one with gateway counters.
@@ -108,22 +78,7 @@ test_expect_success 'the dashboard prints to PDF and PNG with no console message
 	chrome --dump-dom "file://$PWD/dash.html" >dom.html &&
 	no_console &&
 	test "$(head -c 5 dash.pdf)" = "%PDF-" &&
-	$PYTHON - <<-\PY
-	import struct, zlib
-	png = open("dash.png", "rb").read()
-	assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-	w, h = struct.unpack(">II", png[16:24])
-	assert w == 1280 and h == 2000, (w, h)
-	# Decode enough of the image to see it is not blank.
-	data, i = b"", 8
-	while i < len(png):
-	    n, kind = struct.unpack(">I4s", png[i:i + 8])
-	    if kind == b"IDAT":
-	        data += png[i + 8:i + 8 + n]
-	    i += 12 + n
-	pixels = zlib.decompress(data)
-	assert len(set(pixels[:len(pixels) // 4])) > 8, "a blank page"
-	PY
+	png_ok dash.png 1280 2000
 '
 
 test_expect_success 'the rendered text names every group and endpoint' '

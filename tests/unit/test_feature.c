@@ -197,6 +197,69 @@ START_TEST(extsort_merges_spilled_runs_in_order)
 }
 END_TEST
 
+/* A run written earlier (after a 16-byte header of the caller's) is
+ * merged with records in memory; a truncated one is an error. */
+START_TEST(extsort_merges_an_adopted_run)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct extsort *a = extsort_new("/tmp", 1u << 20), *b;
+	const struct extsort_rec *r;
+	char key[32], path[] = "/tmp/extsort-run-XXXXXX";
+	int fd = mkstemp(path), ret;
+	FILE *f;
+	uint64_t last = 0;
+	size_t n = 0;
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	f = fdopen(dup(fd), "w");
+	fputs("0123456789abcdef", f);
+	for (int i = 0; i < 3000; i++) {
+		int kl = snprintf(key, sizeof(key), "k%d", i % 97);
+
+		ck_assert_int_eq(extsort_add(a, (uint64_t)(i % 97), key,
+					     (size_t)kl, (uint64_t)i, 0, "x", 1,
+					     &err), 0);
+	}
+	ck_assert_int_eq(extsort_finish(a, &err), 0);
+	while (extsort_next(a, &r, &err) == 1)
+		ck_assert_int_eq(extsort_write_rec(f, r), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	extsort_free(a);
+
+	b = extsort_new("/tmp", 1u << 20);
+	for (int i = 0; i < 1000; i++) {
+		int kl = snprintf(key, sizeof(key), "k%d", i % 97);
+
+		ck_assert_int_eq(extsort_add(b, (uint64_t)(i % 97), key,
+					     (size_t)kl, (uint64_t)i, 1, NULL,
+					     0, &err), 0);
+	}
+	ck_assert_int_eq(extsort_add_run(b, dup(fd), 16, -1, &err), 0);
+	ck_assert_int_eq(extsort_finish(b, &err), 0);
+	while ((ret = extsort_next(b, &r, &err)) == 1) {
+		ck_assert_uint_ge(r->k0, last);
+		ck_assert_uint_eq(r->datalen, r->k2 ? 0 : 1);
+		last = r->k0;
+		n++;
+	}
+	ck_assert_int_eq(ret, 0);
+	ck_assert_uint_eq(n, 4000);
+	extsort_free(b);
+
+	/* Cut in the middle of a record. */
+	ck_assert_int_eq(ftruncate(fd, 16 + 40), 0);
+	b = extsort_new("/tmp", 1u << 20);
+	ck_assert_int_eq(extsort_add_run(b, fd, 16, -1, &err), 0);
+	ck_assert_int_eq(extsort_finish(b, &err), 0);
+	while ((ret = extsort_next(b, &r, &err)) == 1)
+		;
+	ck_assert_int_eq(ret, MLOPS_EINTERNAL);
+	ck_assert(strstr(err.msg, "damaged sort run") != NULL);
+	extsort_free(b);
+}
+END_TEST
+
 /* With at most 3 runs at a time, the runs are merged again and again;
  * every record still comes out once, in order. */
 START_TEST(extsort_compacts_many_runs)
@@ -260,6 +323,7 @@ Suite *suite_feature(void)
 	tcase_add_test(tc, fgroup_checks_values_against_types);
 	tcase_add_test(tc, fgroup_pack_round_trips_values);
 	tcase_add_test(tc, extsort_merges_spilled_runs_in_order);
+	tcase_add_test(tc, extsort_merges_an_adopted_run);
 	tcase_add_test(tc, extsort_compacts_many_runs);
 	tcase_add_test(tc, extsort_sorts_in_memory_by_all_keys);
 	suite_add_tcase(s, tc);
