@@ -59,13 +59,14 @@ BINS = $(PROGRAMS:%=$(O)/bin/%)
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT = $(O)/tests/unit-tests
 # LD_PRELOAD shims that inject faults, for the shell tests (tests/tools/).
-TOOLS = $(O)/tests/sqlite-fault.so
+TOOLS = $(O)/tests/sqlite-fault.so $(O)/tests/fault.so
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 SQL = $(sort $(wildcard share/sql/*.sql))
 MAN = $(wildcard man/man*/*.[0-9])
 
-.PHONY: all deps check demo bench fuzz install clean unit cli FORCE
+.PHONY: all deps check demo bench fuzz faults crash stress install clean \
+	unit cli FORCE
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(TOOLS)
@@ -131,6 +132,13 @@ $(O)/tests/%.so: tests/tools/%.c
 	$(CC) -std=c11 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) $(CFLAGS) -fPIC \
 		-shared -o $@ $< -ldl
 
+# The fault library (tests/fault/fault.c) is built without sanitizers
+# whatever the flavour: it replaces malloc.
+$(O)/tests/fault.so: tests/fault/fault.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) -O2 -g -fPIC \
+		-shared -o $@ $< -ldl
+
 # The fuzz flavour: the library is instrumented with
 # -fsanitize=fuzzer-no-link (libFuzzer's way for code without a main) and
 # each target, built with -fsanitize=fuzzer, links it.
@@ -166,6 +174,17 @@ cli: $(BINS) $(TOOLS)
 check: deps
 	@$(MAKE) --no-print-directory $(BINS) $(TOOLS) $(UNIT) $(FUZZ)
 	@tests/run-all $(O)
+
+# The long reliability runs (docs/RELIABILITY.md); `make check` runs a
+# quick sample of each through tests/run-all.
+faults: $(BINS) $(TOOLS)
+	tests/fault/run $(O) full
+
+crash: $(BINS) $(TOOLS)
+	tests/crash/run $(O) $${CRASH_TRIALS:-100}
+
+stress: $(BINS) $(TOOLS)
+	tests/stress/run $(O) full
 
 fuzz: $(FUZZ)
 	tests/fuzz/run $(O) $${FUZZ_SECONDS:-60}
