@@ -15,6 +15,8 @@ BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 SHAREDIR = $(PREFIX)/share/mlops
 COMPDIR = $(PREFIX)/share/bash-completion/completions
+DOCDIR = $(PREFIX)/share/doc/mlops
+EXAMPLES = contrib/systemd contrib/cron contrib/hooks
 
 CC ?= cc
 FUZZ_CC ?= clang
@@ -212,9 +214,11 @@ install: $(BINS)
 		install -m 644 contrib/completion/mlops.bash \
 			$(DESTDIR)$(COMPDIR)/$$p || exit 1; \
 	done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	cp -R $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 
 # Removes what install put: the programs, the man pages, the completion
-# files and $(SHAREDIR) (which is mlops's own).
+# files, and $(SHAREDIR) and $(DOCDIR), which are mlops's own.
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(COMPDIR)/%)
@@ -222,7 +226,7 @@ uninstall:
 		rm -f $(DESTDIR)$(MANDIR)/$$(basename $$(dirname $$m))/$$(basename $$m) \
 			|| exit 1; \
 	done
-	rm -rf $(DESTDIR)$(SHAREDIR)
+	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build build-san

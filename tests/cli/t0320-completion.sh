@@ -123,6 +123,8 @@ test_expect_success 'make install then make uninstall leaves no file behind' '
 		return 1
 	done &&
 	test -f "$dest/usr/local/share/man/man1/mlops.1" &&
+	test -x "$dest/usr/local/share/doc/mlops/examples/hooks/pipeline-validate" &&
+	test -f "$dest/usr/local/share/doc/mlops/examples/systemd/mlops-gateway.service" &&
 	make -s -C "$TEST_ROOT" O="$build" DESTDIR="$dest" PREFIX=/usr/local \
 		uninstall >out 2>&1 &&
 	find "$dest" ! -type d >left &&
