@@ -34,7 +34,7 @@ _mlops_verbs() {
 # _mlops_run PROG CUR PREV WORD...: complete CUR for PROG given the
 # words typed between PROG and CUR.
 _mlops_run() {
-	local prog=$1 cur=$2 prev=$3 verbs path="" w i n=0 found=""
+	local prog=$1 cur=$2 prev=$3 verbs path="" w i found=""
 	shift 3
 	verbs=$(_mlops_verbs "$prog")
 	# The verb path: the longest run of leading words (past global
@@ -77,13 +77,14 @@ _mlops_run() {
 	help=$(_mlops_help "$prog" $path)
 	# The argument of an option that takes one: bash's default.
 	if [[ $prev == -* && $found -lt ${#words[@]} ]] &&
-		printf '%s\n' "$help" | grep -qE -- "(^|[ ,\[])$prev[ =][A-Z]"; then
+		printf '%s\n' "$help" | grep -qE -- "(^|[ ,\[])${prev}[ =][A-Z]"; then
 		return
 	fi
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$(printf '%s\n' "$help" |
+		# every verb takes --help, even one whose usage shows no option
+		mapfile -t COMPREPLY < <(compgen -W "--help $(printf '%s\n' "$help" |
 			grep -oE -- '(^|[ ,\[|])--?[a-zA-Z][a-zA-Z0-9-]*' |
-			sed 's/^[ ,[|]//' | sort -u)" -- "$cur"))
+			sed 's/^[ ,[|]//' | sort -u)" -- "$cur")
 		return
 	fi
 	# Only words past the verb path: they are arguments.
@@ -94,7 +95,7 @@ _mlops_run() {
 		index($0, p " ") == 1 {
 			rest = substr($0, length(p) + 2); split(rest, a, " "); print a[1]
 		}' | sort -u)
-	COMPREPLY=($(compgen -W "$next" -- "$cur"))
+	mapfile -t COMPREPLY < <(compgen -W "$next" -- "$cur")
 }
 
 _mlops() {
@@ -106,8 +107,9 @@ _mlops() {
 }
 
 # Every mlops program on PATH, and the one this file was loaded for.
-_mlops_progs=$(compgen -c -- mlops- | sort -u)
-complete -o default -F _mlops mlops ${_mlops_progs} \
-	$([[ ${BASH_SOURCE[0]##*/} == mlops* && ${BASH_SOURCE[0]##*/} != *.* ]] &&
-		echo "${BASH_SOURCE[0]##*/}")
+mapfile -t _mlops_progs < <(compgen -c -- mlops- | sort -u)
+_mlops_progs+=(mlops)
+[[ ${BASH_SOURCE[0]##*/} == mlops* && ${BASH_SOURCE[0]##*/} != *.* ]] &&
+	_mlops_progs+=("${BASH_SOURCE[0]##*/}")
+complete -o default -F _mlops "${_mlops_progs[@]}"
 unset _mlops_progs

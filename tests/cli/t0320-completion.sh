@@ -66,6 +66,9 @@ test_expect_success 'options come from VERB --help; option arguments are files' 
 	test_cmp expect out &&
 	complete_words mlops-registry approve -- >out &&
 	grep -qx -- --note out &&
+	complete_words mlops object put --h >out &&
+	echo --help >expect &&
+	test_cmp expect out &&
 	complete_words mlops --st >out &&
 	echo --store >expect &&
 	test_cmp expect out &&
