@@ -134,14 +134,20 @@ test_expect_success 'make install then make uninstall leaves no file behind' '
 	test ! -s left
 '
 
-test_expect_success 'the installed completion loads by program name' '
+# bash-completion's own loader, as an interactive shell uses it: the
+# first completion of a program sources completions/PROGRAM from
+# XDG_DATA_DIRS.
+test_expect_success 'bash-completion loads the installed completion by name' '
 	dest=$PWD/dest &&
 	build=$(cd "$MLOPS_BIN/.." && pwd) &&
 	make -s -C "$TEST_ROOT" O="$build" DESTDIR="$dest" PREFIX=/usr/local \
 		install >out 2>&1 &&
-	COMPLETION=$dest/usr/local/share/bash-completion/completions/mlops-shadow &&
-	bash -c ". \"$COMPLETION\" && complete -p mlops-shadow" >spec &&
-	grep -q -- "-F _mlops mlops-shadow\$" spec
+	for p in $(cd "$MLOPS_BIN" && ls mlops mlops-*); do
+		XDG_DATA_DIRS=$dest/usr/local/share bash -c "
+			. /usr/share/bash-completion/bash_completion &&
+			__load_completion $p && complete -p $p" >spec &&
+		grep -q -- "-F _mlops $p\$" spec || return 1
+	done
 '
 
 test_done
