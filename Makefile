@@ -190,7 +190,7 @@ stress: $(BINS) $(TOOLS)
 	tests/stress/run $(O) full
 
 fuzz: $(FUZZ)
-	tests/fuzz/run $(O) $${FUZZ_SECONDS:-300}
+	tests/fuzz/run $(O) $${FUZZ_SECONDS:-60}
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BINS)
