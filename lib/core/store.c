@@ -98,7 +98,7 @@ static int db_error(sqlite3 *db, int rc, const char *what,
 		    struct mlops_err *err)
 {
 	int code = MLOPS_EINTERNAL;
-	const char *msg = sqlite3_errstr(rc);
+	const char *msg = sqlite3_errstr(rc), *why = "";
 
 	/* The connection's last error says more (the constraint, the
 	 * file), but only when it is this failure's: a step that failed
@@ -112,7 +112,13 @@ static int db_error(sqlite3 *db, int rc, const char *what,
 		msg = "failed, and SQLite recorded no error";
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		code = MLOPS_ENOTFOUND;
-	return mlops_err_set(err, code, "%s: %s", what, msg);
+	/* A store the caller may read but not write (permissions, a
+	 * read-only mount) is a permission error, not a bug. */
+	if ((rc & 0xff) == SQLITE_READONLY) {
+		code = MLOPS_EPERM;
+		why = " (the store is read-only to this user)";
+	}
+	return mlops_err_set(err, code, "%s: %s%s", what, msg, why);
 }
 
 int store_sql_error(struct store *st, const char *what,
@@ -153,8 +159,7 @@ int store_prepare(struct store *st, sqlite3_stmt **out, const char *sql,
 
 /* Each statement is stepped here, not by sqlite3_exec, whose finalize
  * may hide a step's failure: a BEGIN or COMMIT that did not run must
- * stop the change, not let it run or end outside a transaction. Any
- * failure here is the database's (status 70), constraints included. */
+ * stop the change, not let it run or end outside a transaction. */
 int store_exec(struct store *st, const char *sql, struct mlops_err *err)
 {
 	const char *tail = sql;
@@ -170,11 +175,6 @@ int store_exec(struct store *st, const char *sql, struct mlops_err *err)
 		       (ret = store_step(q, "database", err)) == 1)
 			ret = 0;
 		sqlite3_finalize(q);
-	}
-	if (ret < 0) {
-		if (err)
-			err->code = MLOPS_EINTERNAL;
-		ret = MLOPS_EINTERNAL;
 	}
 	return ret;
 }
