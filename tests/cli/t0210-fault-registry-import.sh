@@ -15,7 +15,7 @@ test_expect_success 'a failed step leaves no group without its version' '
 		--entry cat >/dev/null &&
 	 mlops-registry export g/1 >v.tar) &&
 	cp -a "$MLOPS_STORE" base &&
-	FAULT_CALL=step FAULT_COUNTS=$PWD/counts LD_PRELOAD=$FAULT_SO \
+	FAULT_COUNTS=$PWD/counts fault step 0 \
 		mlops-registry import v.tar >/dev/null &&
 	max=$(awk "{ print \$3 }" counts) &&
 	test "$max" -gt 10 &&

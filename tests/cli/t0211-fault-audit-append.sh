@@ -16,7 +16,7 @@ test_expect_success 'an ingest committed under a failing append is recorded' '
 	mlops-feature ingest txn "$DATA/feature/batch1.csv" >/dev/null &&
 	cp -a "$MLOPS_STORE" base &&
 	old=$(parts) &&
-	FAULT_CALL=write FAULT_COUNTS=$PWD/counts LD_PRELOAD=$FAULT_SO \
+	FAULT_COUNTS=$PWD/counts fault write 0 \
 		mlops-feature ingest txn "$DATA/feature/batch2.csv" >/dev/null &&
 	max=$(awk "{ print \$3 }" counts) &&
 	new=$(parts) && test "$new" -gt "$old" &&
