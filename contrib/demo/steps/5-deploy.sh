@@ -41,8 +41,13 @@ done
 PYTHONDONTWRITEBYTECODE=1 MLOPS_MODEL_DIR=$work PYTHONPATH=$byom $PYTHON -c 'import sys, churn_model as m
 rows = [m.parse(l) for l in sys.stdin]
 print("\n".join(m.score(m.load(), rows)))' <three.csv >byom-expect.txt
+# routed: the staging gateway routes $1 (it reloads when the store changes)
+routed() {
+	curl -sf "http://127.0.0.1:$port/endpoints" |
+		jq -e --arg n "$1" 'any(.[]; .name == $n)'
+}
 for g in churn-sklearn churn-flask; do
-	wait_for 60 mlops-deploy describe $g-staging
+	wait_for 60 routed $g-staging
 	echo "\$ mlops-deploy invoke $g-staging --lines <three.csv" >&2
 	mlops-deploy invoke $g-staging --lines <three.csv | tee byom-out.txt
 	cmp -s byom-expect.txt byom-out.txt ||
