@@ -14,6 +14,9 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 SHAREDIR = $(PREFIX)/share/mlops
+COMPDIR = $(PREFIX)/share/bash-completion/completions
+DOCDIR = $(PREFIX)/share/doc/mlops
+EXAMPLES = contrib/systemd contrib/cron contrib/hooks
 
 CC ?= cc
 FUZZ_CC ?= clang
@@ -65,7 +68,7 @@ FUZZ = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 SQL = $(sort $(wildcard share/sql/*.sql))
 MAN = $(wildcard man/man*/*.[0-9])
 
-.PHONY: all deps check demo bench fuzz faults crash stress install clean \
+.PHONY: all deps check demo bench fuzz faults crash stress install uninstall clean \
 	unit cli FORCE
 .DELETE_ON_ERROR:
 
@@ -187,7 +190,7 @@ stress: $(BINS) $(TOOLS)
 	tests/stress/run $(O) full
 
 fuzz: $(FUZZ)
-	tests/fuzz/run $(O) $${FUZZ_SECONDS:-300}
+	tests/fuzz/run $(O) $${FUZZ_SECONDS:-60}
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BINS)
@@ -206,6 +209,24 @@ install: $(BINS)
 		install -d $$d && install -m 644 $$m $$d || exit 1; \
 	done
 	cp -R share/. $(DESTDIR)$(SHAREDIR)/
+	install -d $(DESTDIR)$(COMPDIR)
+	for p in $(PROGRAMS); do \
+		install -m 644 contrib/completion/mlops.bash \
+			$(DESTDIR)$(COMPDIR)/$$p || exit 1; \
+	done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	cp -R $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+
+# Removes what install put: the programs, the man pages, the completion
+# files, and $(SHAREDIR) and $(DOCDIR), which are mlops's own.
+uninstall:
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(COMPDIR)/%)
+	for m in $(MAN); do \
+		rm -f $(DESTDIR)$(MANDIR)/$$(basename $$(dirname $$m))/$$(basename $$m) \
+			|| exit 1; \
+	done
+	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build build-san
