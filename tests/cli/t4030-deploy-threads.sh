@@ -115,7 +115,8 @@ test_expect_success 'a burst of connections is served by every HTTP thread' '
 '
 
 # hold PORT N STOP: open N connections, get an answer to one request on
-# each, then print "open N" and keep them until the file STOP exists.
+# each, then print "open N" and keep them until the file STOP exists
+# (60 s at most, should the test fail before it makes STOP).
 hold() {
 	$PYTHON - "$@" <<-'PY'
 	import os, socket, sys, time
@@ -133,7 +134,8 @@ hold() {
 	        got += part
 	    socks.append(s)
 	print("open", n, flush=True)
-	while not os.path.exists(sys.argv[3]):
+	end = time.time() + 60
+	while not os.path.exists(sys.argv[3]) and time.time() < end:
 	    time.sleep(0.02)
 	PY
 }
