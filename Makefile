@@ -14,6 +14,9 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 SHAREDIR = $(PREFIX)/share/mlops
+COMPDIR = $(PREFIX)/share/bash-completion/completions
+DOCDIR = $(PREFIX)/share/doc/mlops
+EXAMPLES = contrib/systemd contrib/cron contrib/hooks
 
 CC ?= cc
 FUZZ_CC ?= clang
@@ -59,13 +62,14 @@ BINS = $(PROGRAMS:%=$(O)/bin/%)
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT = $(O)/tests/unit-tests
 # LD_PRELOAD shims that inject faults, for the shell tests (tests/tools/).
-TOOLS = $(O)/tests/sqlite-fault.so
+TOOLS = $(O)/tests/sqlite-fault.so $(O)/tests/fault.so
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 SQL = $(sort $(wildcard share/sql/*.sql))
 MAN = $(wildcard man/man*/*.[0-9])
 
-.PHONY: all deps check demo bench fuzz install clean unit cli FORCE
+.PHONY: all deps check demo bench fuzz faults crash stress install uninstall clean \
+	unit cli FORCE
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(TOOLS)
@@ -131,6 +135,13 @@ $(O)/tests/%.so: tests/tools/%.c
 	$(CC) -std=c11 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) $(CFLAGS) -fPIC \
 		-shared -o $@ $< -ldl
 
+# The fault library (tests/fault/fault.c) is built without sanitizers
+# whatever the flavour: it replaces malloc.
+$(O)/tests/fault.so: tests/fault/fault.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) -O2 -g -fPIC \
+		-shared -o $@ $< -ldl
+
 # The fuzz flavour: the library is instrumented with
 # -fsanitize=fuzzer-no-link (libFuzzer's way for code without a main) and
 # each target, built with -fsanitize=fuzzer, links it.
@@ -167,8 +178,19 @@ check: deps
 	@$(MAKE) --no-print-directory $(BINS) $(TOOLS) $(UNIT) $(FUZZ)
 	@tests/run-all $(O)
 
+# The long reliability runs (docs/RELIABILITY.md); `make check` runs a
+# quick sample of each through tests/run-all.
+faults: $(BINS) $(TOOLS)
+	tests/fault/run $(O) full
+
+crash: $(BINS) $(TOOLS)
+	tests/crash/run $(O) $${CRASH_TRIALS:-100}
+
+stress: $(BINS) $(TOOLS)
+	tests/stress/run $(O) full
+
 fuzz: $(FUZZ)
-	tests/fuzz/run $(O) $${FUZZ_SECONDS:-300}
+	tests/fuzz/run $(O) $${FUZZ_SECONDS:-60}
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BINS)
@@ -187,6 +209,24 @@ install: $(BINS)
 		install -d $$d && install -m 644 $$m $$d || exit 1; \
 	done
 	cp -R share/. $(DESTDIR)$(SHAREDIR)/
+	install -d $(DESTDIR)$(COMPDIR)
+	for p in $(PROGRAMS); do \
+		install -m 644 contrib/completion/mlops.bash \
+			$(DESTDIR)$(COMPDIR)/$$p || exit 1; \
+	done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	cp -R $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+
+# Removes what install put: the programs, the man pages, the completion
+# files, and $(SHAREDIR) and $(DOCDIR), which are mlops's own.
+uninstall:
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(COMPDIR)/%)
+	for m in $(MAN); do \
+		rm -f $(DESTDIR)$(MANDIR)/$$(basename $$(dirname $$m))/$$(basename $$m) \
+			|| exit 1; \
+	done
+	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build build-san

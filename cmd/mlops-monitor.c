@@ -153,14 +153,16 @@ static int parse_data_opts(struct data_opts *o, int argc, char **argv,
 }
 
 /* Profile the file at path (the options give its format); with keep,
- * keep its numbers too. */
+ * keep its numbers too; with strings_only, count the values of String
+ * columns only (monitor_profile_opts). */
 static int profile(struct monitor_profile *p, const char *path,
-		   const struct data_opts *o, int keep, struct cli *cli)
+		   const struct data_opts *o, int keep, int strings_only,
+		   struct cli *cli)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	size_t n = strlen(path);
 	struct monitor_profile_opts po = {MONITOR_PROFILE_CSV, o->header, keep,
-					  o->threads};
+					  o->threads, strings_only};
 	int fd = STDIN_FILENO, ret;
 
 	if (o->format ? strcmp(o->format, "jsonl") == 0
@@ -244,7 +246,7 @@ static int cmd_baseline(int argc, char **argv, struct cli *cli)
 	if (o.reg && !cli_output(o.out))
 		return cli_usage(cli, usage_baseline, "--register needs the "
 				 "files: -o DIR, not -o -");
-	if ((ret = profile(&p, o.data, &o, 0, cli)) != 0)
+	if ((ret = profile(&p, o.data, &o, 0, 1, cli)) != 0)
 		return ret;
 	docs[0] = monitor_report_statistics(&p);
 	docs[1] = monitor_report_constraints(&p);
@@ -279,7 +281,7 @@ static int cmd_check(int argc, char **argv, struct cli *cli)
 	free(owned);
 	if (ret < 0)
 		return cli_fail(cli, &err);
-	if ((ret = profile(&p, o.data, &o, 0, cli)) != 0) {
+	if ((ret = profile(&p, o.data, &o, 0, 0, cli)) != 0) {
 		monitor_report_baseline_release(&b);
 		return ret;
 	}
@@ -370,13 +372,13 @@ enum { OPT_JSON = 300, OPT_METHOD, OPT_REFERENCE, OPT_THRESHOLD };
 /* Drift of every column of ref that cur has too, computed at once on
  * o's threads, printed in ref's order; *over is set when a statistic
  * exceeds *threshold (if not NULL). */
-static int drift_all(const struct monitor_profile *ref,
-		     const struct monitor_profile *cur,
+static int drift_all(struct monitor_profile *ref,
+		     struct monitor_profile *cur,
 		     enum monitor_drift_method m, const struct data_opts *o,
 		     int json, const double *threshold, int *over,
 		     struct cli *cli)
 {
-	const struct monitor_profile_column **a, **b;
+	struct monitor_profile_column **a, **b;
 	struct monitor_drift *d;
 	const char **names;
 	int *applies, ret = 0;
@@ -489,9 +491,9 @@ static int cmd_drift(int argc, char **argv, struct cli *cli)
 	    strcmp(o.format, "jsonl") != 0)
 		return cli_usage(cli, usage_drift, "unknown format '%s'",
 				 o.format);
-	if ((ret = profile(&ref, reference, &o, 1, cli)) != 0)
+	if ((ret = profile(&ref, reference, &o, 1, 1, cli)) != 0)
 		return ret;
-	if ((ret = profile(&cur, o.data, &o, 1, cli)) != 0) {
+	if ((ret = profile(&cur, o.data, &o, 1, 1, cli)) != 0) {
 		monitor_profile_release(&ref);
 		return ret;
 	}

@@ -10,6 +10,7 @@
 #include "core/audit.h"
 #include "core/cli.h"
 #include "core/fsck.h"
+#include "core/hash.h"
 #include "core/xalloc.h"
 
 static void vmessage(const struct cli *cli, const char *fmt, va_list ap)
@@ -313,6 +314,7 @@ int cli_main_or(int argc, char **argv, const char *prog,
 	struct cli cli = { prog, NULL, NULL, NULL, 0, NULL };
 	int c, status;
 
+	hash_init();
 	/* '+': stop at the verb; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
 		switch (c) {

@@ -13,6 +13,53 @@ struct hash_ctx {
 	EVP_MD_CTX *md;
 };
 
+/* SHA-256 of the default provider, fetched once by hash_init. */
+static EVP_MD *sha256;
+
+/* OpenSSL 3 does not survive a failed allocation while it sets itself up
+ * (it goes on with a NULL lock and dies by SIGSEGV later), so its
+ * allocations end like ours: exit 70 through xalloc_die(). */
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+	void *p = malloc(n);
+
+	(void)file;
+	(void)line;
+	if (!p && n)
+		xalloc_die("OpenSSL cannot allocate");
+	return p;
+}
+
+static void *ossl_realloc(void *old, size_t n, const char *file, int line)
+{
+	void *p = realloc(old, n);
+
+	(void)file;
+	(void)line;
+	if (!p && n)
+		xalloc_die("OpenSSL cannot allocate");
+	return p;
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+void hash_init(void)
+{
+	if (sha256)
+		return;
+	/* Refused once OpenSSL has allocated (a library set it up first);
+	 * then its own allocator stays. */
+	CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
+	if (OPENSSL_init_crypto(0, NULL) != 1 ||
+	    !(sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))
+		xalloc_die("cannot set up OpenSSL's SHA-256");
+}
+
 struct hash_ctx *hash_begin(void)
 {
 	struct hash_ctx *h = xmalloc(sizeof(*h));
@@ -20,8 +67,9 @@ struct hash_ctx *hash_begin(void)
 	/* SHA-256 is built into libcrypto's default provider: starting a
 	 * digest fails only when OpenSSL cannot allocate its context, so it
 	 * ends like any other allocation failure. */
+	hash_init();
 	if (!(h->md = EVP_MD_CTX_new()) ||
-	    EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1)
+	    EVP_DigestInit_ex(h->md, sha256, NULL) != 1)
 		xalloc_die("cannot start a SHA-256 digest");
 	return h;
 }

@@ -7,6 +7,13 @@
 
 struct hash_ctx;
 
+/* Set up OpenSSL and fetch SHA-256 once, exiting 70 when that cannot be
+ * done. Programs call it first thing (cli_main_or): it routes OpenSSL's
+ * allocations through functions that exit 70 on failure, since OpenSSL
+ * setting itself up dereferences NULL after a failed allocation (found by
+ * tests/fault). */
+void hash_init(void);
+
 /* Start a digest; never NULL (exits 70 through xalloc_die() when OpenSSL
  * cannot allocate). */
 struct hash_ctx *hash_begin(void);

@@ -1,23 +1,32 @@
-/* id.c - random identifiers from OpenSSL's CSPRNG. */
+/* id.c - random identifiers from the kernel's CSPRNG (getrandom(2)).
+ *
+ * Not OpenSSL's RAND_bytes: its first call sets up the generator and its
+ * locks, and when an allocation fails there it dereferences a NULL lock
+ * (found by tests/fault: every mutating command makes an id for its audit
+ * record, so any of them died by SIGSEGV instead of exiting 70).
+ * getrandom allocates nothing and cannot be left half set up. */
+#include <errno.h>
 #include <stdio.h>
-
-#include <openssl/err.h>
-#include <openssl/rand.h>
+#include <string.h>
+#include <sys/random.h>
 
 #include "core/id.h"
 
 static int random_bytes(unsigned char *b, size_t n, struct mlops_err *err)
 {
-	char why[256] = "the generator is not seeded";
-	unsigned long e;
+	while (n > 0) {
+		ssize_t got = getrandom(b, n, 0);
 
-	if (RAND_bytes(b, (int)n) == 1)
-		return 0;
-	if ((e = ERR_get_error()) != 0)
-		ERR_error_string_n(e, why, sizeof(why));
-	ERR_clear_error();
-	return mlops_err_set(err, MLOPS_EINTERNAL, "cannot get random bytes: "
-			     "%s", why);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return mlops_err_set(err, MLOPS_EINTERNAL, "cannot get "
+					     "random bytes: %s",
+					     strerror(errno));
+		b += got;
+		n -= (size_t)got;
+	}
+	return 0;
 }
 
 int id_uuid4(char out[ID_UUID_LEN], struct mlops_err *err)

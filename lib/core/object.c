@@ -88,6 +88,15 @@ int object_list(struct store *st,
 	return ret;
 }
 
+/* A blob is a regular file: a symlink or anything else in its place
+ * (planted in the store) is no blob, whatever it points to. */
+static int is_blob_file(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 int object_exists(struct store *st, const char *hash)
 {
 	char *path;
@@ -96,7 +105,7 @@ int object_exists(struct store *st, const char *hash)
 	if (!hash_is_valid(hash))
 		return 0;
 	path = object_path(st, hash);
-	yes = fs_exists(path);
+	yes = is_blob_file(path);
 	free(path);
 	return yes;
 }
@@ -109,7 +118,7 @@ static int install(struct store *st, int fd, const char *tmp,
 	char *dir = fs_path_dirname(path);
 	int ret = 0;
 
-	if (fs_exists(path)) {
+	if (is_blob_file(path)) {
 		close(fd);
 		unlink(tmp);
 	} else {

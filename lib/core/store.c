@@ -98,15 +98,21 @@ static int db_error(sqlite3 *db, int rc, const char *what,
 		    struct mlops_err *err)
 {
 	int code = MLOPS_EINTERNAL;
-	const char *msg;
+	const char *msg, *why = "";
 
 	if (sqlite3_errcode(db) != SQLITE_OK)
 		rc = sqlite3_extended_errcode(db);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		code = MLOPS_ENOTFOUND;
+	/* A store the caller may read but not write (permissions, a
+	 * read-only mount) is a permission error, not a bug. */
+	if ((rc & 0xff) == SQLITE_READONLY) {
+		code = MLOPS_EPERM;
+		why = " (the store is read-only to this user)";
+	}
 	msg = sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) :
 		sqlite3_errstr(rc);
-	return mlops_err_set(err, code, "%s: %s", what, msg);
+	return mlops_err_set(err, code, "%s: %s%s", what, msg, why);
 }
 
 int store_sql_error(struct store *st, const char *what,
@@ -147,14 +153,10 @@ int store_prepare(struct store *st, sqlite3_stmt **out, const char *sql,
 
 int store_exec(struct store *st, const char *sql, struct mlops_err *err)
 {
-	char *msg = NULL;
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int ret = mlops_err_set(err, MLOPS_EINTERNAL, "database: %s",
-					msg ? msg : sqlite3_errmsg(st->db));
-		sqlite3_free(msg);
-		return ret;
-	}
+	if (rc != SQLITE_OK)
+		return db_error(st->db, rc, "database", err);
 	return 0;
 }
 

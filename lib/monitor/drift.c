@@ -226,8 +226,8 @@ const char *monitor_drift_method_name(enum monitor_drift_method m)
 }
 
 int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
-		  const struct monitor_profile_column *ref,
-		  const struct monitor_profile_column *cur)
+		  struct monitor_profile_column *ref,
+		  struct monitor_profile_column *cur)
 {
 	enum monitor_profile_type tr = monitor_profile_column_type(ref),
 				  tc = monitor_profile_column_type(cur);
@@ -268,12 +268,9 @@ int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
 	}
 	if (!numeric || m == MONITOR_DRIFT_CHI2 || !ref->n_num || !cur->n_num)
 		return 0;
-	/* The methods sort; work on copies so that the columns stay as
-	 * read. */
-	a = xmalloc(ref->nvalues * sizeof(*a));
-	b = xmalloc(cur->nvalues * sizeof(*b));
-	memcpy(a, ref->values, ref->nvalues * sizeof(*a));
-	memcpy(b, cur->values, cur->nvalues * sizeof(*b));
+	/* The methods sort the values in place: no copy of millions. */
+	a = ref->values;
+	b = cur->values;
 	if (m == MONITOR_DRIFT_KS) {
 		out->statistic = monitor_ks_2samp(a, ref->nvalues, b,
 						  cur->nvalues, &out->p_value);
@@ -286,8 +283,6 @@ int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
 		out->statistic = m == MONITOR_DRIFT_PSI ? psi(pr, pc, PSI_BINS)
 							: js(pr, pc, PSI_BINS);
 	}
-	free(a);
-	free(b);
 	return 1;
 }
 
@@ -295,7 +290,7 @@ struct drift_many {
 	struct monitor_drift *out;
 	int *applies;
 	enum monitor_drift_method m;
-	const struct monitor_profile_column *const *ref, *const *cur;
+	struct monitor_profile_column *const *ref, *const *cur;
 	size_t n;
 	atomic_size_t next;
 };
@@ -313,8 +308,8 @@ static void *drift_worker(void *arg)
 
 void monitor_drift_many(struct monitor_drift *out, int *applies,
 			enum monitor_drift_method m,
-			const struct monitor_profile_column *const *ref,
-			const struct monitor_profile_column *const *cur,
+			struct monitor_profile_column *const *ref,
+			struct monitor_profile_column *const *cur,
 			size_t n, unsigned threads)
 {
 	struct drift_many d = {out, applies, m, ref, cur, n, 0};

@@ -59,6 +59,10 @@ void monitor_kll_add(struct monitor_kll *s, double v);
 void monitor_kll_add_many(struct monitor_kll *s, const double *v, size_t n);
 /* The estimated fraction of added items <= v (0 for an empty sketch). */
 double monitor_kll_cdf(const struct monitor_kll *s, double v);
+/* out[j] = monitor_kll_cdf(s, v[j]) for each of the nv values, sorting
+ * the sketch once (fastest when v is ascending). */
+void monitor_kll_cdf_many(const struct monitor_kll *s, const double *v,
+			  size_t nv, double *out);
 /* The estimated q-quantile, 0 <= q <= 1 (NaN for an empty sketch). */
 double monitor_kll_quantile(const struct monitor_kll *s, double q);
 /* {"parameters": {"c", "k"}, "data": [[level 0 items], [level 1], ...]},
@@ -144,6 +148,9 @@ struct monitor_profile_column {
 	uint64_t *dist_hash;
 	size_t ndist, dist_slots;
 	int dist_overflow;
+	/* Read with strings_only, the column turned String after numbers
+	 * that dist and hll never saw. */
+	int dist_partial;
 	struct monitor_hll hll;
 	/* Every number read, in order, when the profile was read with
 	 * keep_values; else NULL. */
@@ -156,6 +163,7 @@ struct monitor_profile {
 	size_t ncols;
 	struct monitor_profile_column *cols;
 	int keep; /* keep every number (values) */
+	int strings_only; /* value counts of String columns only */
 };
 
 enum monitor_profile_format { MONITOR_PROFILE_CSV, MONITOR_PROFILE_JSONL };
@@ -180,12 +188,18 @@ int monitor_profile_read_values(struct monitor_profile *out, int fd,
 /* How monitor_profile_read_opts reads: format, header as above; keep as
  * monitor_profile_read_values does; threads profiling CSV (0: one per
  * online processor). The profile is the same for any number of threads:
- * each column is profiled by one thread at a time, in file order. */
+ * each column is profiled by one thread at a time, in file order.
+ * strings_only: exact value counts and HyperLogLog for String columns
+ * only (a column that reads as numbers then has ndist 0, as its
+ * numerical_statistics need none); CSV in a regular file only, which is
+ * read a second time, every column counted, if a column turns String
+ * after numbers. */
 struct monitor_profile_opts {
 	enum monitor_profile_format format;
 	int header;
 	int keep;
 	unsigned threads;
+	int strings_only;
 };
 int monitor_profile_read_opts(struct monitor_profile *out, int fd,
 			      const char *name,
@@ -290,18 +304,19 @@ struct monitor_drift {
  * current column cur (both read with keep_values): ks and wasserstein
  * for numeric columns, chi2 for String ones, psi and js for both (over
  * the reference's deciles, or over the categories). Returns 1 with *out
- * set, or 0 when m does not apply to the columns' types. */
+ * set, or 0 when m does not apply to the columns' types. The numeric
+ * methods sort the columns' values in place. */
 int monitor_drift(struct monitor_drift *out, enum monitor_drift_method m,
-		  const struct monitor_profile_column *ref,
-		  const struct monitor_profile_column *cur);
+		  struct monitor_profile_column *ref,
+		  struct monitor_profile_column *cur);
 
 /* monitor_drift of the n column pairs ref[i], cur[i] at once, on up to
  * threads threads (0: one per online processor): applies[i] gets what
  * monitor_drift returns for pair i, out[i] its result. */
 void monitor_drift_many(struct monitor_drift *out, int *applies,
 			enum monitor_drift_method m,
-			const struct monitor_profile_column *const *ref,
-			const struct monitor_profile_column *const *cur,
+			struct monitor_profile_column *const *ref,
+			struct monitor_profile_column *const *cur,
 			size_t n, unsigned threads);
 
 /* Baselines attached to model versions (baseline.c). */

@@ -162,20 +162,25 @@ static void add_numbers(struct monitor_profile_column *c, const double *v,
  * table: its kind (MONITOR_NUMBER_*, *v set for a number), or -1 for
  * text that is not UTF-8. */
 static int add_field(struct monitor_profile_column *c, const char *s,
-		     size_t len, double *v)
+		     size_t len, double *v, int strings_only)
 {
 	int kind = monitor_number_parse(s, len, v);
 
 	if (kind == MONITOR_NUMBER_TEXT) {
 		if (!utf8_valid(s, len))
 			return -1;
+		/* The first text after numbers the table never saw. */
+		if (strings_only && c->n_string == 0 &&
+		    c->n_integral + c->n_fractional > 0)
+			c->dist_partial = 1;
 		c->n_string++;
 	} else if (kind == MONITOR_NUMBER_INTEGRAL) {
 		c->n_integral++;
 	} else {
 		c->n_fractional++;
 	}
-	count_value(c, s, len);
+	if (!strings_only || c->n_string > 0)
+		count_value(c, s, len);
 	return kind;
 }
 
@@ -198,7 +203,7 @@ static int add_value(struct monitor_profile_column *c, const char *s,
 		c->n_missing++;
 		return 0;
 	}
-	kind = add_field(c, s, len, &v);
+	kind = add_field(c, s, len, &v, 0);
 	if (kind < 0)
 		return not_utf8(c, name, line, err);
 	if (kind != MONITOR_NUMBER_TEXT)
@@ -345,7 +350,8 @@ static void profile_block_column(struct csv_pass *ps, const struct block *b,
 			c->n_missing++;
 			continue;
 		}
-		kind = add_field(c, b->bytes + o[0], len, &v[nv]);
+		kind = add_field(c, b->bytes + o[0], len, &v[nv],
+				 ps->p->strings_only);
 		if (kind < 0) {
 			ps->bad_row[j] = r;
 			return;
@@ -435,6 +441,11 @@ unsigned monitor_profile_thread_count(unsigned want, size_t jobs)
 	return want > MONITOR_MAX_THREADS ? MONITOR_MAX_THREADS : want;
 }
 
+/* What profile_rows returns when a column read with strings_only turns
+ * String after numbers: its value counts miss those numbers, and the
+ * input must be read again with every column counted. */
+#define EXACT_RESTART (-1001)
+
 /* Profile the rows src gives. */
 static int profile_rows(struct monitor_profile *p, struct row_source *src,
 			const char *name, unsigned threads,
@@ -485,6 +496,9 @@ static int profile_rows(struct monitor_profile *p, struct row_source *src,
 		take_columns(&ps);
 		gate_wait(&ps.gate);
 		ret = block_error(&ps, b, err);
+		for (size_t j = 0; j < n && ret == 0; j++)
+			if (p->cols[j].dist_partial)
+				ret = EXACT_RESTART;
 	}
 	ps.done = 1;
 	gate_wait(&ps.gate);
@@ -565,30 +579,55 @@ static const unsigned char fast_stop[256] = {
 	[','] = 1, ['\n'] = 2, ['"'] = 3, ['\r'] = 3, [0] = 3
 };
 
+/* The bytes of x below 0x2d (a comma, a line end, a quote, CR, NUL and
+ * some rarer ones), each as its top bit: the candidates for fast_stop,
+ * eight bytes at a time. Exact per byte (no carry crosses bytes). */
+static inline uint64_t below_2d(uint64_t x)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+	uint64_t t = (x & low7) + 0x5353535353535353ull; /* 0x80 - 0x2d */
+
+	return ~(t | x) & ~low7;
+}
+
 /* Split the line at s[pos..len) into n fields (their offsets into off,
  * off[n] after the line's end, commas and the end made NULs): 1 for a
  * record, 0 for a blank line, -1 when no line end comes before len and
  * the input goes on, FAST_RESTART for what the general reader must
- * read. *next is where the following line starts. */
+ * read. *next is where the following line starts. s has FAST_PAD
+ * readable bytes past len: the scan reads eight bytes at a time. */
+#define FAST_PAD 8
+
 static int fast_split(char *s, size_t pos, size_t len, int eof, size_t n,
 		      uint32_t *off, size_t *next)
 {
-	size_t k = 1, i;
+	size_t k = 1, i = len;
 
 	off[0] = (uint32_t)pos;
-	for (i = pos; i < len; i++) {
-		unsigned char c = fast_stop[(unsigned char)s[i]];
+	for (size_t at = pos; at < len; at += 8) {
+		uint64_t w, m;
 
-		if (c == 0)
-			continue;
-		if (c == 2)
-			break;
-		if (c == 3 || k == n)
-			return FAST_RESTART;
-		off[k++] = (uint32_t)(i + 1);
+		memcpy(&w, s + at, sizeof(w));
+		for (m = below_2d(w); m; m &= m - 1) {
+			size_t j = at + (size_t)(__builtin_ctzll(m) >> 3);
+			unsigned char c = fast_stop[(unsigned char)s[j]];
+
+			if (j >= len)
+				break;
+			if (c == 0)
+				continue;
+			if (c == 2) {
+				i = j;
+				goto line_end;
+			}
+			if (c == 3 || k == n)
+				return FAST_RESTART;
+			off[k++] = (uint32_t)(j + 1);
+		}
 	}
-	if (i == len && !eof)
+	if (!eof)
 		return -1;
+line_end:
 	*next = i + 1;
 	if (i == pos)
 		return 0;
@@ -627,12 +666,12 @@ static int fast_fill(struct block *b, struct row_source *src, size_t n,
 	size_t len = fs->carry_len, pos = 0, next;
 	int ret;
 
-	ALLOC_GROW(b->bytes, FAST_PIECE + 1, b->cap);
+	ALLOC_GROW(b->bytes, FAST_PIECE + FAST_PAD, b->cap);
 	memcpy(b->bytes, fs->carry, len);
 	fs->carry_len = 0;
 	if (fast_read(fs, b->bytes, &len, err) < 0)
 		return err->code;
-	b->bytes[len] = '\0';
+	memset(b->bytes + len, 0, FAST_PAD);
 	while (pos < len && b->nrows < BLOCK_ROWS) {
 		ALLOC_GROW(b->off, (b->nrows + 1) * (n + 1), b->off_cap);
 		ret = fast_split(b->bytes, pos, len, fs->eof, n,
@@ -666,6 +705,7 @@ static int read_csv_fast(struct monitor_profile *p, struct fast_source *fs,
 
 	if (ret < 0)
 		return ret;
+	memset(fs->carry + len, 0, FAST_PAD);
 	if (len >= 3 && memcmp(fs->carry, "\xef\xbb\xbf", 3) == 0)
 		next = 3;
 	/* The first line gives the width, and with a header the names. */
@@ -703,28 +743,50 @@ static int read_csv_fast(struct monitor_profile *p, struct fast_source *fs,
 	return ret;
 }
 
+/* Forget what p has read and go back to start in fd, for another
+ * read with the same options (strings_only as given). */
+static int read_again(struct monitor_profile *p, int fd, off_t start,
+		      int strings_only, const char *name,
+		      struct mlops_err *err)
+{
+	int keep = p->keep;
+
+	monitor_profile_release(p);
+	p->keep = keep;
+	p->strings_only = strings_only;
+	if (lseek(fd, start, SEEK_SET) < 0)
+		return mlops_err_errno(err, MLOPS_EINPUT, errno,
+				       "%s: cannot read it again", name);
+	return 0;
+}
+
 static int read_csv(struct monitor_profile *p, int fd, const char *name,
 		    int header, unsigned threads, struct mlops_err *err)
 {
 	struct fast_source fs = {{fast_fill}, fd, 0, name, 1, NULL, 0};
 	off_t start = lseek(fd, 0, SEEK_CUR);
 	struct stat st;
-	int keep = p->keep, ret;
+	int ret;
 
-	if (start < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (start < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* No second read: count every column. */
+		p->strings_only = 0;
 		return read_csv_general(p, fd, name, header, threads, err);
-	fs.carry = xmalloc(FAST_PIECE + 1);
+	}
+	fs.carry = xmalloc(FAST_PIECE + FAST_PAD);
 	ret = read_csv_fast(p, &fs, strcmp(name, "-") ? name : "<stdin>",
 			    header, threads, err);
 	free(fs.carry);
-	if (ret != FAST_RESTART)
+	if (ret == FAST_RESTART) {
+		ret = read_again(p, fd, start, p->strings_only, name, err);
+		if (ret == 0)
+			ret = read_csv_general(p, fd, name, header, threads,
+					       err);
+	}
+	if (ret != EXACT_RESTART)
 		return ret;
-	monitor_profile_release(p);
-	p->keep = keep;
-	if (lseek(fd, start, SEEK_SET) < 0)
-		return mlops_err_errno(err, MLOPS_EINPUT, errno,
-				       "%s: cannot read it again", name);
-	return read_csv_general(p, fd, name, header, threads, err);
+	ret = read_again(p, fd, start, 0, name, err);
+	return ret < 0 ? ret : read_csv(p, fd, name, header, threads, err);
 }
 
 /* One JSON value as the text a CSV file would hold for it; NULL for
@@ -854,6 +916,7 @@ int monitor_profile_read_opts(struct monitor_profile *out, int fd,
 	int ret;
 
 	p.keep = o->keep;
+	p.strings_only = o->format == MONITOR_PROFILE_CSV && o->strings_only;
 	if (o->format == MONITOR_PROFILE_JSONL)
 		ret = read_jsonl(&p, fd, name, err);
 	else
@@ -870,7 +933,7 @@ int monitor_profile_read(struct monitor_profile *out, int fd, const char *name,
 			 enum monitor_profile_format format, int header,
 			 struct mlops_err *err)
 {
-	struct monitor_profile_opts o = {format, header, 0, 0};
+	struct monitor_profile_opts o = {format, header, 0, 0, 0};
 
 	return monitor_profile_read_opts(out, fd, name, &o, err);
 }
@@ -880,7 +943,7 @@ int monitor_profile_read_values(struct monitor_profile *out, int fd,
 				enum monitor_profile_format format, int header,
 				struct mlops_err *err)
 {
-	struct monitor_profile_opts o = {format, header, 1, 0};
+	struct monitor_profile_opts o = {format, header, 1, 0, 0};
 
 	return monitor_profile_read_opts(out, fd, name, &o, err);
 }

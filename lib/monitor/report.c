@@ -28,12 +28,16 @@ static json_t *numerical_json(const struct monitor_profile_column *c,
 {
 	json_t *buckets = json_array();
 	double width = (c->max - c->min) / MONITOR_REPORT_BUCKETS, below = 0;
+	double his[MONITOR_REPORT_BUCKETS], cdf[MONITOR_REPORT_BUCKETS];
 
+	for (int i = 0; i < MONITOR_REPORT_BUCKETS; i++)
+		his[i] = i == MONITOR_REPORT_BUCKETS - 1
+			     ? c->max
+			     : c->min + i * width + width;
+	monitor_kll_cdf_many(&c->kll, his, MONITOR_REPORT_BUCKETS, cdf);
 	for (int i = 0; i < MONITOR_REPORT_BUCKETS; i++) {
-		double lo = c->min + i * width;
-		double hi =
-		    i == MONITOR_REPORT_BUCKETS - 1 ? c->max : lo + width;
-		double upto = monitor_kll_cdf(&c->kll, hi) * (double)c->n_num;
+		double lo = c->min + i * width, hi = his[i];
+		double upto = cdf[i] * (double)c->n_num;
 
 		json_array_append_new(buckets,
 				      json_pack("{s:f,s:f,s:f}", "lower_bound",

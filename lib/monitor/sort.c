@@ -1,67 +1,18 @@
 /* sort.c - sorting doubles, the inner loop of the KLL sketch (its level 0
  * is sorted at every compaction) and of the KS test (two samples of up
- * to millions of values per feature). Small arrays go to a quicksort
- * with the comparison inlined; larger ones to a least-significant-digit
- * radix sort on the bits of the doubles, bytes at a time, which skips
- * each byte position where every value has the same byte (integers and
- * values of a narrow range share most high bytes). Values compare as <
- * does, except that -0.0 comes just before 0.0; NaN is not expected. */
+ * to millions of values per feature). A most-significant-digit radix
+ * sort on the bits of the doubles: one pass on the highest bits in
+ * which the values differ (integers and values of a narrow range share
+ * most high bits) spreads them over about as many buckets as values,
+ * which then need little more than an insertion sort; an LSD radix sort
+ * needed a pass per byte. Values compare as < does, except that -0.0
+ * comes just before 0.0; NaN is not expected. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/xalloc.h"
 #include "monitor/monitor.h"
-
-/* Below this many values the quicksort wins. KLL sorts level 0 at
- * about 200 values a time, where the radix sort is already some 30%
- * faster (a branch-free merge sort was slower than either). */
-#define RADIX_MIN 64
-
-static void quicksort(double *a, size_t n)
-{
-	while (n > 16) {
-		double p = a[n / 2], t;
-		size_t i = 0, j = n - 1;
-
-		if (a[0] > p && a[n - 1] > p)
-			p = a[0] < a[n - 1] ? a[0] : a[n - 1];
-		else if (a[0] < p && a[n - 1] < p)
-			p = a[0] > a[n - 1] ? a[0] : a[n - 1];
-		for (;;) {
-			while (a[i] < p)
-				i++;
-			while (a[j] > p)
-				j--;
-			if (i >= j)
-				break;
-			t = a[i];
-			a[i] = a[j];
-			a[j] = t;
-			i++;
-			j--;
-		}
-		/* Recurse into the smaller part, loop on the larger. */
-		if (j + 1 < n - j - 1) {
-			quicksort(a, j + 1);
-			a += j + 1;
-			n -= j + 1;
-		} else {
-			quicksort(a + j + 1, n - j - 1);
-			n = j + 1;
-		}
-	}
-	for (size_t i = 1; i < n; i++) {
-		double v = a[i];
-		size_t j = i;
-
-		while (j > 0 && a[j - 1] > v) {
-			a[j] = a[j - 1];
-			j--;
-		}
-		a[j] = v;
-	}
-}
 
 /* The bits of v as an unsigned key in the order of v. */
 static inline uint64_t key_of(double v)
@@ -81,67 +32,97 @@ static inline double value_of(uint64_t k)
 	return v;
 }
 
-void monitor_sort_doubles(double *a, size_t n)
-{
-	/* Digits of 8 bits for small arrays, where the counting of 2^11
-	 * buckets would dominate; of 11 bits (six passes, not eight) for
-	 * large ones. */
-	unsigned w = n >= 65536 ? 11 : 8, nd = (64 + w - 1) / w;
-	size_t nb = (size_t)1 << w, mask = nb - 1;
-	uint32_t *count, small[8 * 256];
-	uint64_t *k, *tmp, *src, *dst, differ = 0;
-	unsigned pass[8], npass = 0;
+/* Up to this many keys go to an insertion sort. */
+#define INSERTION_MAX 24
 
-	if (n < RADIX_MIN) {
-		quicksort(a, n);
+static void insertion_sort(uint64_t *k, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint64_t v = k[i];
+		size_t j = i;
+
+		while (j > 0 && k[j - 1] > v) {
+			k[j] = k[j - 1];
+			j--;
+		}
+		k[j] = v;
+	}
+}
+
+/* Sort the n keys at k (tmp is room for n more): one counting pass on
+ * the highest bits in which they differ, at most 16 of them, about one
+ * bucket per key, then each bucket likewise, down to buckets small
+ * enough for an insertion sort. A bucket's keys share every bit the
+ * pass looked at, so each level goes at least 8 bits (or to the last
+ * bit) deeper: at most 8 levels. */
+static void sort_keys(uint64_t *k, uint64_t *tmp, size_t n)
+{
+	uint64_t differ = 0;
+	uint32_t small[256 + 1], *start, biggest = 0;
+	unsigned top, bits = 8, shift;
+	size_t nb, mask;
+
+	if (n <= INSERTION_MAX) {
+		insertion_sort(k, n);
 		return;
 	}
+	for (size_t i = 1; i < n; i++)
+		differ |= k[i] ^ k[0];
+	if (differ == 0)
+		return;
+	top = 64 - (unsigned)__builtin_clzll(differ);
+	while (bits < 16 && ((size_t)1 << bits) < n)
+		bits++;
+	if (bits > top)
+		bits = top;
+	shift = top - bits;
+	nb = (size_t)1 << bits;
+	mask = nb - 1;
+	start = nb <= 256 ? small : xmalloc((nb + 1) * sizeof(*start));
+	memset(start, 0, (nb + 1) * sizeof(*start));
+	for (size_t i = 0; i < n; i++)
+		start[((k[i] >> shift) & mask) + 1]++;
+	for (size_t b = 0; b < nb; b++) {
+		biggest = start[b + 1] > biggest ? start[b + 1] : biggest;
+		start[b + 1] += start[b];
+	}
+	/* start[b] is bucket b's first slot; it is moved on while keys
+	 * are placed, ending as bucket b + 1's first. */
+	for (size_t i = 0; i < n; i++)
+		tmp[start[(k[i] >> shift) & mask]++] = k[i];
+	memcpy(k, tmp, n * sizeof(*k));
+	/* Buckets in order, each small: one insertion sort of the whole
+	 * moves keys within their buckets only. */
+	if (biggest <= INSERTION_MAX)
+		insertion_sort(k, n);
+	for (size_t b = 0, from = 0; b < nb && biggest > INSERTION_MAX; b++) {
+		size_t to = start[b];
+
+		if (to - from > 1)
+			sort_keys(k + from, tmp + from, to - from);
+		from = to;
+	}
+	if (start != small)
+		free(start);
+}
+
+void monitor_sort_doubles(double *a, size_t n)
+{
+	uint64_t *k, keys[INSERTION_MAX];
+
 	if (n > UINT32_MAX) {
 		qsort(a, n, sizeof(*a), monitor_sort_cmp_double);
 		return;
 	}
-	k = xmalloc(2 * n * sizeof(*k));
-	tmp = k + n;
-	for (size_t i = 0; i < n; i++) {
+	/* KLL sorts a few hundred values at a time. */
+	k = n <= INSERTION_MAX ? keys : xmalloc(2 * n * sizeof(*k));
+	for (size_t i = 0; i < n; i++)
 		k[i] = key_of(a[i]);
-		differ |= k[i] ^ k[0];
-	}
-	/* A digit that every value shares needs neither counting nor a
-	 * pass: integers of a small range differ in two bytes of eight. */
-	for (unsigned d = 0; d < nd; d++)
-		if ((differ >> (w * d)) & mask)
-			pass[npass++] = d;
-	/* KLL sorts a few hundred values at a time: no allocation then. */
-	count = w == 8 ? small : xmalloc(nd * nb * sizeof(*count));
-	for (unsigned p = 0; p < npass; p++)
-		memset(count + pass[p] * nb, 0, nb * sizeof(*count));
+	sort_keys(k, k + n, n);
 	for (size_t i = 0; i < n; i++)
-		for (unsigned p = 0; p < npass; p++)
-			count[pass[p] * nb + ((k[i] >> (w * pass[p])) & mask)]++;
-	src = k;
-	dst = tmp;
-	for (unsigned p = 0; p < npass; p++) {
-		unsigned d = pass[p];
-		uint32_t *c = count + d * nb, sum = 0;
-		uint64_t *t;
-
-		for (size_t b = 0; b < nb; b++) {
-			uint32_t x = c[b];
-
-			c[b] = sum;
-			sum += x;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[c[(src[i] >> (w * d)) & mask]++] = src[i];
-		t = src;
-		src = dst;
-		dst = t;
-	}
-	for (size_t i = 0; i < n; i++)
-		a[i] = value_of(src[i]);
-	free(k);
-	if (count != small)
-		free(count);
+		a[i] = value_of(k[i]);
+	if (k != keys)
+		free(k);
 }
 
 int monitor_sort_cmp_double(const void *a, const void *b)

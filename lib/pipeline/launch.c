@@ -60,7 +60,7 @@ static void warn_no_commit(const struct pipeline_launch *a, const char *why)
  * a copy of the pipeline file's folder. */
 static int prepare(struct store *st, struct pipeline_launch *a, const char *ws,
 		   const char *final_ws, struct pipeline **p, struct buf *spec,
-		   char **spec_dir, char sha[PIPELINE_GIT_SHA_HEX],
+		   char **spec_dir, char **repo, char sha[PIPELINE_GIT_SHA_HEX],
 		   struct mlops_err *err)
 {
 	int ret;
@@ -79,7 +79,10 @@ static int prepare(struct store *st, struct pipeline_launch *a, const char *ws,
 		free(path);
 		*spec_dir = xstrdup(final_ws);
 		a->opts.git_commit = sha;
-		a->opts.git_repo = a->repo;
+		/* absolute, so that a later run (a retraining rule) finds
+		 * the repository from wherever it runs */
+		*repo = fs_path_absolute(a->repo);
+		a->opts.git_repo = *repo;
 	} else {
 		char *abs = fs_path_absolute(a->file);
 		struct mlops_err ignored = MLOPS_ERR_INIT;
@@ -119,6 +122,7 @@ int pipeline_launch_run(struct store *st, struct pipeline_launch *a,
 	struct pipeline *p = NULL;
 	struct buf spec = BUF_INIT;
 	char *ws = NULL, *tmp = NULL, *final_ws = NULL, *spec_dir = NULL;
+	char *repo = NULL;
 	int ret;
 
 	*status = "Failed";
@@ -129,8 +133,8 @@ int pipeline_launch_run(struct store *st, struct pipeline_launch *a,
 	final_ws = xasprintf("%s/runs/%s", st->dir, run_id);
 	ret = fs_mkdir_p(ws, err);
 	if (ret == 0)
-		ret = prepare(st, a, ws, final_ws, &p, &spec, &spec_dir, sha,
-			      err);
+		ret = prepare(st, a, ws, final_ws, &p, &spec, &spec_dir, &repo,
+			      sha, err);
 	/* Locked before the run is recorded Executing, so that no one
 	 * takes it for a run whose runner is gone. */
 	if (ret == 0)
@@ -162,6 +166,9 @@ out:
 	 * point at it. */
 	if (a->opts.git_commit == sha)
 		a->opts.git_commit = NULL;
+	if (a->opts.git_repo == repo)
+		a->opts.git_repo = NULL;
+	free(repo);
 	pipeline_free(p);
 	buf_release(&spec);
 	free(ws);

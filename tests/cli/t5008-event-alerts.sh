@@ -23,4 +23,26 @@ test_expect_success 'a denied action -> one line in security-alerts.log' '
 	mlops event rule list --json | jq -se "all(.[]; .delivered == 1)"
 '
 
+test_expect_success 'a real refusal by a data scientist -> its line, by itself' '
+	rm -f "$MLOPS_STORE/security-alerts.log" &&
+	echo model >m.bin &&
+	mlops-registry register churn --artifact m.bin >/dev/null &&
+	mlops role grant ops@example.com admin &&
+	MLOPS_USER=ops@example.com mlops role grant ops@example.com \
+		mlops-engineer &&
+	MLOPS_USER=ops@example.com mlops role grant dan@example.com \
+		data-scientist &&
+	MLOPS_USER=ops@example.com \
+		mlops event rule add real-alerts --from security-alerts &&
+	test_expect_code 5 env MLOPS_USER=dan@example.com \
+		mlops-registry approve churn/1 2>err &&
+	grep "permission denied" err &&
+	wait_for grep -q "denied user=dan@example.com persona=data-scientist tool=mlops-registry action=registry.approve resource=churn/1 activity=registry.approve" \
+		"$MLOPS_STORE/security-alerts.log" &&
+	wait_for dispatch_idle &&
+	test_line_count = 1 "$MLOPS_STORE/security-alerts.log" &&
+	mlops-registry status churn/1 >status;
+	test "$(cat status)" != Approved
+'
+
 test_done

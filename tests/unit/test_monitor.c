@@ -426,9 +426,10 @@ START_TEST(sort_doubles_agrees_with_qsort)
 END_TEST
 
 /* statistics.json and constraints.json of csv read with threads. */
-static char *report_with_threads(const char *csv, unsigned threads)
+static char *report_with(const char *csv, unsigned threads, int strings_only)
 {
-	struct monitor_profile_opts o = {MONITOR_PROFILE_CSV, 1, 0, threads};
+	struct monitor_profile_opts o = {MONITOR_PROFILE_CSV, 1, 0, threads,
+					 strings_only};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct monitor_profile p;
 	FILE *f = tmpfile();
@@ -441,6 +442,13 @@ static char *report_with_threads(const char *csv, unsigned threads)
 	ck_assert_int_eq(monitor_profile_read_opts(&p, fileno(f), "t.csv", &o,
 						   &err), 0);
 	fclose(f);
+	/* Only a String column has value counts with strings_only, unless
+	 * a column turned String after numbers and the file was read
+	 * again counting every column. */
+	for (size_t i = 0; i < p.ncols && p.strings_only; i++)
+		if (monitor_profile_column_type(&p.cols[i]) !=
+		    MONITOR_PROFILE_STRING)
+			ck_assert_uint_eq(p.cols[i].ndist, 0);
 	j = json_pack("[o,o]", monitor_report_statistics(&p),
 		      monitor_report_constraints(&p));
 	out = json_dumps(j, JSON_SORT_KEYS);
@@ -449,34 +457,68 @@ static char *report_with_threads(const char *csv, unsigned threads)
 	return out;
 }
 
-START_TEST(profile_is_the_same_for_any_thread_count)
+/* CSV past several blocks of rows: numbers, text, blanks, a column
+ * that turns to String late (late_text, or never for NULL), one that
+ * starts with text and goes on with numbers, and with quoted a quoted
+ * field that only the general reader reads. */
+static char *mixed_csv(const char *late_text, int quoted)
 {
-	char *csv = NULL, *one, *more;
+	char *csv = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&csv, &len);
 	uint64_t x = 7;
 
-	/* Past several blocks of rows, numbers, text, blanks and a column
-	 * that turns to String late. */
-	fputs("a,b,c,d,e\n", f);
+	fputs("a,b,c,d,e,f\n", f);
 	for (int i = 0; i < 30000; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		fprintf(f, "%d,%.4f,k%d,%s,%s\n", (int)(x % 1000),
+		fprintf(f, "%d,%.4f,k%d,%s,%s,%s\n", (int)(x % 1000),
 			(double)(x >> 11) / 9007199254740992.0 * 100,
 			(int)(x >> 20) % 3000, x % 7 ? "1.5" : "",
-			i == 25000 ? "late" : "3");
+			i == 25000 && late_text ? late_text : "3",
+			i == 0 ? (quoted ? "\"first\"" : "first") : "2.25");
 	}
 	fclose(f);
-	one = report_with_threads(csv, 1);
+	return csv;
+}
+
+START_TEST(profile_is_the_same_for_any_thread_count)
+{
+	char *csv = mixed_csv("late", 0), *one, *more;
+
+	one = report_with(csv, 1, 0);
 	for (unsigned t = 2; t <= 4; t++) {
-		more = report_with_threads(csv, t);
+		more = report_with(csv, t, 0);
 		ck_assert_str_eq(one, more);
 		free(more);
 	}
 	free(one);
 	free(csv);
+}
+END_TEST
+
+/* Counting the values of String columns only changes nothing in the
+ * report, whichever reader reads the file, whenever a column turns
+ * String (the read after numbers starts again), for any thread count. */
+START_TEST(profile_strings_only_gives_the_same_report)
+{
+	static const char *const late[] = {NULL, "late", "3"};
+
+	for (int q = 0; q < 2; q++)
+		for (size_t k = 0; k < sizeof(late) / sizeof(*late); k++) {
+			char *csv = mixed_csv(late[k], q);
+			char *all = report_with(csv, 1, 0);
+
+			for (unsigned t = 1; t <= 3; t++) {
+				char *only = report_with(csv, t, 1);
+
+				ck_assert_str_eq(all, only);
+				free(only);
+			}
+			free(all);
+			free(csv);
+		}
 }
 END_TEST
 
@@ -511,6 +553,114 @@ START_TEST(kll_add_many_is_add_one_by_one)
 }
 END_TEST
 
+/* One sort of the sketch for many values gives each value's cdf, in
+ * whatever order the values come. */
+START_TEST(kll_cdf_many_is_cdf_of_each)
+{
+	static const double v[] = {-1, 0.1, 0.25, 0.25, 0.5, 0.9, 2, 0.3,
+				   NAN, 0.7, -0.5};
+	size_t n = sizeof(v) / sizeof(*v);
+	struct monitor_kll s;
+	double out[sizeof(v) / sizeof(*v)];
+
+	monitor_kll_init(&s, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	for (uint64_t i = 0; i < 200000; i++)
+		monitor_kll_add(&s, scrambled(i, 200000));
+	monitor_kll_cdf_many(&s, v, n, out);
+	for (size_t j = 0; j < n; j++)
+		ck_assert_msg(out[j] == monitor_kll_cdf(&s, v[j]), "value %zu",
+			      j);
+	monitor_kll_release(&s);
+}
+END_TEST
+
+/* The report of csv read from a pipe (the general reader). */
+static char *report_of_pipe(const char *csv)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_profile p;
+	int fd[2];
+	json_t *j;
+	char *out;
+
+	ck_assert_int_eq(pipe(fd), 0);
+	ck_assert_int_eq(write(fd[1], csv, strlen(csv)), (ssize_t)strlen(csv));
+	close(fd[1]);
+	ck_assert_int_eq(monitor_profile_read(&p, fd[0], "t.csv",
+					      MONITOR_PROFILE_CSV, 1, &err),
+			 0);
+	close(fd[0]);
+	j = json_pack("[o,o]", monitor_report_statistics(&p),
+		      monitor_report_constraints(&p));
+	out = json_dumps(j, JSON_SORT_KEYS);
+	json_decref(j);
+	monitor_profile_release(&p);
+	return out;
+}
+
+/* The fast reader scans eight bytes at a time for bytes below ','
+ * (some of them ordinary: space, tab, !, #, +): fields of every length
+ * and such bytes at every offset split as the general reader splits
+ * them, with and without a last line end. */
+START_TEST(fast_csv_splits_as_the_general_reader)
+{
+	static const char pick[] = " \t!#$%&'()*+-.0123456789az";
+	uint64_t x = 99;
+
+	for (int last_lf = 0; last_lf < 2; last_lf++) {
+		char *csv = NULL, *fast, *general;
+		size_t len = 0;
+		FILE *f = open_memstream(&csv, &len);
+
+		fputs("a,b,c\n", f);
+		for (int r = 0; r < 1500; r++) {
+			for (int c = 0; c < 3; c++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				for (int i = 0; i < (int)(x % 11); i++)
+					fputc(pick[(x >> (8 + 4 * i)) %
+						   (sizeof(pick) - 1)],
+					      f);
+				fputc(c < 2 ? ',' : '\n', f);
+			}
+		}
+		fclose(f);
+		if (!last_lf)
+			csv[--len] = '\0';
+		fast = report_with(csv, 1, 0);
+		general = report_of_pipe(csv);
+		ck_assert_str_eq(fast, general);
+		free(fast);
+		free(general);
+		free(csv);
+	}
+}
+END_TEST
+
+/* Level 0 is compacted in runs of at least 512 items (k 2048), not of
+ * the fewer its geometric capacity gives a deep sketch. */
+START_TEST(kll_level0_compacts_in_long_runs)
+{
+	struct monitor_kll s;
+	size_t before = 0, runs = 0;
+
+	monitor_kll_init(&s, MONITOR_KLL_DEFAULT_K, MONITOR_KLL_DEFAULT_C);
+	for (uint64_t i = 0; i < 1000000; i++) {
+		monitor_kll_add(&s, scrambled(i, 1000000));
+		/* The add after before items made the run. */
+		if (s.levels[0].n < before) {
+			ck_assert_uint_ge(before + 1, 512);
+			runs++;
+		}
+		before = s.levels[0].n;
+	}
+	ck_assert_uint_gt(runs, 0);
+	ck_assert_uint_gt(s.nlevels, 8);
+	monitor_kll_release(&s);
+}
+END_TEST
+
 Suite *suite_monitor(void)
 {
 	Suite *s = suite_create("monitor");
@@ -530,7 +680,11 @@ Suite *suite_monitor(void)
 	tcase_add_test(tc, number_parse_rounds_as_strtod_on_random_input);
 	tcase_add_test(tc, sort_doubles_agrees_with_qsort);
 	tcase_add_test(tc, profile_is_the_same_for_any_thread_count);
+	tcase_add_test(tc, profile_strings_only_gives_the_same_report);
 	tcase_add_test(tc, kll_add_many_is_add_one_by_one);
+	tcase_add_test(tc, kll_level0_compacts_in_long_runs);
+	tcase_add_test(tc, fast_csv_splits_as_the_general_reader);
+	tcase_add_test(tc, kll_cdf_many_is_cdf_of_each);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,32 @@
+#!/bin/bash
+# t0200-fault-injection.sh - regressions found by the fault library
+# (tests/fault/fault.c, driven by tests/fault/run; docs/RELIABILITY.md).
+. "$(dirname "$0")/test-lib.sh"
+
+FAULT_SO=$(cd "$MLOPS_BIN/.." && pwd)/tests/fault.so
+
+# fault KIND N CMD...: run CMD with the Nth call of KIND failing.
+fault() {
+	FAULT_CALL=$1 FAULT_N=$2 LD_PRELOAD=$FAULT_SO \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		"${@:3}"
+}
+
+# Every mutating command makes a random id for its audit record early on,
+# (within the first 3000 allocations), and programs set OpenSSL up first.
+# OpenSSL's RAND_bytes, which made it, dereferenced NULL when an
+# allocation of its first call failed.
+test_expect_success 'a failed allocation around the audit id is no crash' '
+	for n in $(seq 1 12 3000); do
+		fault malloc $n mlops config set environment x >/dev/null 2>err
+		rc=$?
+		if [ $rc -gt 128 ]; then
+			echo "malloc $n: killed by signal $((rc - 128))"
+			exit 1
+		fi
+		test $rc = 0 || grep -q "^mlops: " err || {
+			echo "malloc $n: status $rc and no message"; exit 1; }
+	done
+'
+
+test_done

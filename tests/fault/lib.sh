@@ -1,0 +1,230 @@
+# lib.sh - what the fault, crash and stress drivers share (tests/fault/run,
+# tests/crash/run, tests/stress/run): the mutating verbs as scenarios, a
+# logical dump of a store, and the checks a store must pass after any
+# failure or crash. Sourced; expects $BUILD (the build folder).
+#
+# A scenario NAME is two functions: setup_NAME prepares a store (the
+# "old" state) in $MLOPS_STORE, running in the scenario's work folder, and
+# cmd_NAME runs the one mutating command under test there.
+
+BIN=$(cd "$BUILD/bin" && pwd)
+FAULT_SO=$(cd "$BUILD/tests" && pwd)/fault.so
+DATA=$(cd "$(dirname "${BASH_SOURCE[0]}")/../data" && pwd)
+PATH=$BIN:$PATH
+export MLOPS_USER=reliability
+unset MLOPS_DEPLOY_URL MLOPS_API_KEY
+
+SCENARIOS="object_put feature_create feature_ingest feature_delete
+registry_register registry_approve registry_import card_set
+pipeline_run pipeline_cached deploy_create deploy_update gc
+shadow_start monitor_schedule event_put config_set remote_add"
+
+write_pipeline() {
+	cat >pipeline.yaml <<-\EOF2
+	name: p
+	steps:
+	  - name: a
+	    run: echo hi >a.out
+	    outputs: [a.out]
+	  - name: b
+	    run: cat a.out a.out >b.out
+	    needs: [a]
+    inputs: [a.out]
+	    outputs: [b.out]
+	EOF2
+}
+
+register_exec() {	# GROUP: an approved version served by cat
+	echo "model $1 $RANDOM" >m.bin &&
+	mlops-registry register "$1" --artifact m.bin --framework exec \
+		--entry cat --status Approved >/dev/null
+}
+
+setup_object_put() { head -c 100000 /dev/urandom >data.bin; }
+cmd_object_put() { mlops object put data.bin; }
+
+setup_feature_create() { cp "$DATA/feature/group.yaml" .; }
+cmd_feature_create() { mlops-feature create group.yaml; }
+
+setup_feature_ingest() {
+	mlops-feature create "$DATA/feature/group.yaml" >/dev/null &&
+	mlops-feature ingest txn "$DATA/feature/batch1.csv" >/dev/null
+}
+cmd_feature_ingest() { mlops-feature ingest txn "$DATA/feature/batch2.csv"; }
+
+setup_feature_delete() { setup_feature_ingest; }
+cmd_feature_delete() {
+	mlops-feature delete --event-time 2030-01-01T00:00:00Z txn u1
+}
+
+setup_registry_register() { echo weights >w.bin; register_exec g; }
+cmd_registry_register() { mlops-registry register g --artifact w.bin; }
+
+setup_registry_approve() {
+	echo weights >w.bin &&
+	mlops-registry register g --artifact w.bin >/dev/null
+}
+cmd_registry_approve() { mlops-registry approve g/1; }
+
+setup_registry_import() {
+	(export MLOPS_STORE=$PWD/other && mlops init other >/dev/null &&
+	 register_exec g && mlops-registry export g/1 >v.tar)
+}
+cmd_registry_import() { mlops-registry import v.tar; }
+
+setup_card_set() {
+	register_exec g && mlops-registry card create g/1 >/dev/null
+}
+cmd_card_set() {
+	mlops-registry card set g/1 intended_uses.risk_rating=Low \
+		intended_uses.purpose_of_model=test
+}
+
+setup_pipeline_run() { write_pipeline; }
+cmd_pipeline_run() { mlops-pipeline run; }
+
+setup_pipeline_cached() { write_pipeline && mlops-pipeline run >/dev/null; }
+cmd_pipeline_cached() { mlops-pipeline run; }
+
+setup_deploy_create() { register_exec g; }
+cmd_deploy_create() { mlops-deploy create ep --model g/1; }
+
+setup_deploy_update() {
+	register_exec g && mlops-deploy create ep --model g/1 >/dev/null &&
+	register_exec g
+}
+cmd_deploy_update() { mlops-deploy update ep --model g/2; }
+
+setup_gc() {
+	echo kept | mlops object put >/dev/null &&
+	register_exec g &&
+	mlops-registry register g --artifact m.bin >/dev/null
+}
+cmd_gc() { mlops gc --grace 0; }
+
+setup_shadow_start() { setup_deploy_update; }
+cmd_shadow_start() { mlops-shadow start ep --model g/2 --name sh; }
+
+setup_monitor_schedule() {
+	register_exec g && mlops-deploy create ep --model g/1 >/dev/null &&
+	printf 'a,b\n1,2\n3,4\n5,6\n' >ref.csv &&
+	mlops-monitor baseline -o base --data ref.csv >/dev/null
+}
+cmd_monitor_schedule() {
+	mlops-monitor schedule create --every 1h --endpoint ep --baseline base s
+}
+
+setup_event_put() {
+	for i in 1 2 3 4 5; do
+		echo "{\"source\":\"t\",\"detail-type\":\"T\",\"detail\":{\"i\":$i}}"
+	done >ev.jsonl
+}
+cmd_event_put() { mlops event put ev.jsonl; }
+
+setup_config_set() { :; }
+cmd_config_set() { mlops config set environment staging; }
+
+setup_remote_add() { mlops init other >/dev/null; }
+cmd_remote_add() { mlops remote add prod "$PWD/other"; }
+
+# dump_columns TABLE: the columns of TABLE that logical_dump shows; not
+# the sizes of compressed files nor packed records, which hold the time.
+dump_columns() {
+	case $1 in
+	feature_part) echo "id, group_id, rows" ;;
+	feature_online) echo "group_id, record_id, event_time_us, deleted" ;;
+	*) echo "*" ;;
+	esac
+}
+
+# logical_dump STORE: the store's content as a user sees it, stable
+# across runs of the same command: every table but the bookkeeping of
+# audit and events and gateway statistics, rows sorted, times, ids and
+# hashes replaced by placeholders (they differ from run to run).
+logical_dump() {
+	local db=$1/mlops.db t
+	for t in $(sqlite3 "$db" "SELECT name FROM sqlite_master
+		WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN
+		('event', 'audit_pending', 'endpoint_stats',
+		 'endpoint_cold_start') ORDER BY name"); do
+		echo "== $t"
+		sqlite3 -csv "$db" "SELECT $(dump_columns "$t") FROM \"$t\"" |
+		sed -E -e "s|${1%/.mlops}|W|g" \
+			-e 's/[0-9]{8}T[0-9]{6}-[0-9a-f]{6}/R/g' \
+			-e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+Z?/T/g' \
+			-e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/U/g' \
+			-e 's/[0-9a-f]{16,}/H/g' -e 's/[0-9]{9,}/N/g' |
+		sort
+	done
+}
+
+# check_store STORE [strict]: fsck and the audit chain pass, or say why.
+# Temporary files a killed command left are gc's to remove (DESIGN.md),
+# so fsck's findings of that kind are cleared by gc first, unless strict
+# (a command that failed and exited must clean up after itself).
+check_store() {
+	local out
+	out=$(mlops --store "$1" fsck 2>&1)
+	if [ $? -ne 0 ]; then
+		if [ "$2" = strict ] || echo "$out" | grep -Evq 'left by (a )?killed command|^mlops: checked .* problems?$'; then
+			echo "fsck: $out"
+			return 1
+		fi
+		mlops --store "$1" gc --grace 0 >/dev/null 2>&1 &&
+		out=$(mlops --store "$1" fsck 2>&1) ||
+		{ echo "fsck after gc: $out"; return 1; }
+	fi
+	out=$(mlops --store "$1" audit verify 2>&1) ||
+	{ echo "audit verify: $out"; return 1; }
+}
+
+# check_outcome STORE SCENARIO OLD NEW: the store holds the logical
+# content of file OLD or of file NEW, model versions are numbered without
+# holes; for a pipeline run, which is recorded whatever its end, instead:
+# after the next `mlops-pipeline list` no run or step reads Executing (a
+# runner that died leaves its run to the next command that looks).
+check_outcome() {
+	local st=$1 state holes out
+	case $2 in
+	pipeline_*)
+		out=$(mlops-pipeline --store "$st" list 2>&1) ||
+			{ echo "pipeline list: $out"; return 1; }
+		if sqlite3 "$st/mlops.db" "SELECT status FROM pipeline_run
+			UNION ALL SELECT status FROM pipeline_step" |
+			grep -qx 'Executing'; then
+			echo "left Executing after the runner ended:"
+			sqlite3 "$st/mlops.db" "SELECT id, status FROM pipeline_run"
+			return 1
+		fi ;;
+	*)
+		state=$(logical_dump "$st")
+		[ "$state" = "$(cat "$3")" ] || [ "$state" = "$(cat "$4")" ] || {
+			echo "neither old nor new state:"
+			diff "$3" <(echo "$state") | head -n 8
+			return 1
+		} ;;
+	esac
+	holes=$(sqlite3 "$st/mlops.db" "SELECT group_name, count(*),
+		max(version) FROM registry_version GROUP BY group_name
+		HAVING count(*) != max(version)" 2>/dev/null)
+	[ -z "$holes" ] || { echo "version numbers with holes: $holes"; return 1; }
+}
+
+# make_base DIR SCENARIO: a work folder DIR/base holding a fresh store
+# (DIR/base/.mlops) prepared by setup_SCENARIO.
+make_base() {
+	mkdir -p "$1/base" &&
+	(cd "$1/base" && export MLOPS_STORE=$PWD/.mlops &&
+	 mlops init . >/dev/null && "setup_$2") >"$1/setup.log" 2>&1
+}
+
+# copy_base DIR NAME: a fresh copy DIR/NAME of DIR/base.
+copy_base() {
+	rm -rf "${1:?}/$2" && cp -a "$1/base" "$1/$2"
+}
+
+# cmd_lib FILE: write what `bash -c ". FILE; cmd_NAME"` needs to run a
+# scenario's command under the shim (functions, PATH, DATA).
+cmd_lib() {
+	{ declare -f; declare -p PATH DATA MLOPS_USER; } >"$1"
+}
