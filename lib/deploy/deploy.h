@@ -191,7 +191,9 @@ int deploy_endpoint_cold_start_add(struct store *st, const char *name,
  * /invocations with X-Mlops-Endpoint), GET /ping, GET /endpoints (JSON),
  * GET /metrics (Prometheus text).
  *
- * libmicrohttpd runs a pool of epoll threads, one per core by default.
+ * One libmicrohttpd epoll thread per core by default; an acceptor thread
+ * hands each new connection to the one with the fewest, under the caps
+ * on connections (in all, per client address).
  * xgboost endpoints are predicted on those threads, with no lock and no
  * allocation per request once warm; exec and http endpoints suspend the
  * connection and hand the request to their worker pool, so a slow model

@@ -11,12 +11,15 @@
  * counters are relaxed atomic adds. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -329,12 +332,174 @@ static int reserve(struct gw_req *r, uint64_t n)
 	return 0;
 }
 
-/* One open connection, for the deadline sweep. */
+/* The open connections of one client address. */
+struct deploy_gateway_client {
+	int family;
+	unsigned char addr[16];
+	unsigned n;
+	struct deploy_gateway_client *next;
+};
+
+/* One open connection, for the deadline sweep and the admission. */
 struct deploy_gateway_conn {
 	MHD_socket fd;
 	_Atomic int64_t deadline_us;	/* monotonic; 0: none */
+	struct sockaddr_storage addr;	/* its client's, for the admission */
+	int http;			/* its HTTP thread */
 	struct deploy_gateway_conn *prev, *next;
 };
+
+static void acceptor_wake(struct deploy_gateway *gw)
+{
+	uint64_t one = 1;
+
+	if (write(gw->wake_fd, &one, sizeof(one)) < 0)
+		return;	/* the counter is full: the acceptor wakes anyway */
+}
+
+/* Which HTTP thread's daemon c belongs to. */
+static int http_index(struct deploy_gateway *gw, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_DAEMON);
+
+	for (int i = 0; info && i < gw->nhttp; i++)
+		if (gw->http[i] == info->daemon)
+			return i;
+	return 0;
+}
+
+/* The bytes of addr's address (not its port), and its family. */
+static void client_key(const struct sockaddr *addr, unsigned char key[16],
+		       int *family)
+{
+	*family = addr->sa_family;
+	memset(key, 0, 16);
+	if (addr->sa_family == AF_INET)
+		memcpy(key, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+	else if (addr->sa_family == AF_INET6)
+		memcpy(key, &((const struct sockaddr_in6 *)addr)->sin6_addr,
+		       16);
+}
+
+/* Under admit_lock: where addr's entry is, or goes. */
+static struct deploy_gateway_client **client_slot(struct deploy_gateway *gw,
+						  const struct sockaddr *addr)
+{
+	uint32_t h;
+	unsigned char key[16];
+	int family;
+	struct deploy_gateway_client **p;
+
+	client_key(addr, key, &family);
+	h = 2166136261u ^ (uint32_t)family;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u;
+	p = &gw->clients[h % DEPLOY_GATEWAY_CLIENT_BUCKETS];
+	while (*p && ((*p)->family != family || memcmp((*p)->addr, key, 16)))
+		p = &(*p)->next;
+	return p;
+}
+
+/* Give back the admission of a connection from addr, made by
+ * accept_some() to HTTP thread i; wake the acceptor when it waits for
+ * the total to go below the cap. */
+static void admit_release(struct deploy_gateway *gw,
+			  const struct sockaddr *addr, int i)
+{
+	struct deploy_gateway_client **p, *c;
+	int was_full;
+
+	pthread_mutex_lock(&gw->admit_lock);
+	p = client_slot(gw, addr);
+	c = *p;
+	if (c && --c->n == 0) {
+		*p = c->next;
+		free(c);
+	}
+	was_full = gw->nconns >= gw->max_connections;
+	gw->nconns--;
+	gw->http_conns[i]--;
+	pthread_mutex_unlock(&gw->admit_lock);
+	if (was_full)
+		acceptor_wake(gw);
+}
+
+/* Accept what waits on the listening socket while the gateway has room:
+ * close a connection whose client address is at its cap, hand the
+ * others to the HTTP thread with the fewest connections. Returns 1 when
+ * accept() is short of descriptors or memory (try again later). */
+static int accept_some(struct deploy_gateway *gw)
+{
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		struct deploy_gateway_client **p;
+		int fd, i, best = 0;
+
+		fd = accept4(gw->listen_fd, (struct sockaddr *)&ss, &len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return errno == EMFILE || errno == ENFILE ||
+			       errno == ENOBUFS || errno == ENOMEM;
+		pthread_mutex_lock(&gw->admit_lock);
+		p = client_slot(gw, (struct sockaddr *)&ss);
+		if (*p && (*p)->n >= gw->max_per_client) {
+			pthread_mutex_unlock(&gw->admit_lock);
+			close(fd);
+			continue;
+		}
+		if (!*p) {
+			*p = xcalloc(1, sizeof(**p));
+			client_key((struct sockaddr *)&ss, (*p)->addr,
+				   &(*p)->family);
+		}
+		(*p)->n++;
+		for (i = 1; i < gw->nhttp; i++)
+			if (gw->http_conns[i] < gw->http_conns[best])
+				best = i;
+		gw->http_conns[best]++;
+		i = ++gw->nconns >= gw->max_connections;
+		pthread_mutex_unlock(&gw->admit_lock);
+		/* On failure libmicrohttpd closed fd and on_connection never
+		 * saw it. */
+		if (MHD_add_connection(gw->http[best], fd,
+				       (struct sockaddr *)&ss, len) != MHD_YES)
+			admit_release(gw, (struct sockaddr *)&ss, best);
+		if (i)
+			return 0;
+	}
+}
+
+/* The acceptor thread: accepts while the open connections are below the
+ * cap; at the cap, new ones wait in the listen queue until one closes. */
+static void *acceptor(void *arg)
+{
+	struct deploy_gateway *gw = arg;
+	int starved = 0;
+
+	while (!atomic_load(&gw->accept_stop)) {
+		struct pollfd p[2] = { { gw->wake_fd, POLLIN, 0 },
+				       { gw->listen_fd, POLLIN, 0 } };
+		int full;
+
+		pthread_mutex_lock(&gw->admit_lock);
+		full = gw->nconns >= gw->max_connections;
+		pthread_mutex_unlock(&gw->admit_lock);
+		if (poll(p, full || starved ? 1 : 2, starved ? 100 : -1) < 0)
+			continue;
+		if (p[0].revents & POLLIN) {
+			uint64_t v;
+
+			if (read(gw->wake_fd, &v, sizeof(v)) < 0)
+				continue;
+		}
+		starved = 0;
+		if (!full && (p[1].revents & POLLIN))
+			starved = accept_some(gw);
+	}
+	return NULL;
+}
 
 static void on_connection(void *cls, struct MHD_Connection *c,
 			  void **socket_context,
@@ -345,10 +510,20 @@ static void on_connection(void *cls, struct MHD_Connection *c,
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *info = MHD_get_connection_info(
-			c, MHD_CONNECTION_INFO_CONNECTION_FD);
+			c, MHD_CONNECTION_INFO_CONNECTION_FD), *addr;
 
 		k = xcalloc(1, sizeof(*k));
 		k->fd = info ? info->connect_fd : MHD_INVALID_SOCKET;
+		k->http = http_index(gw, c);
+		addr = MHD_get_connection_info(c,
+			MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (addr && addr->client_addr)
+			memcpy(&k->addr, addr->client_addr,
+			       addr->client_addr->sa_family == AF_INET6 ?
+			       sizeof(struct sockaddr_in6) :
+			       sizeof(struct sockaddr_in));
+		else
+			k->addr.ss_family = AF_UNSPEC;
 		atomic_init(&k->deadline_us, time_mono_us() +
 			    gw->header_timeout_us);
 		pthread_mutex_lock(&gw->conns_lock);
@@ -370,6 +545,7 @@ static void on_connection(void *cls, struct MHD_Connection *c,
 	if (k->next)
 		k->next->prev = k->prev;
 	pthread_mutex_unlock(&gw->conns_lock);
+	admit_release(gw, (struct sockaddr *)&k->addr, k->http);
 	free(k);
 	*socket_context = NULL;
 }
@@ -942,6 +1118,21 @@ static void control_loop(struct deploy_gateway *gw, const sigset_t *sigs,
 	}
 }
 
+/* Stop accepting (new connections are refused once the listening socket
+ * is closed) and wait for the acceptor thread to end. */
+static void acceptor_stop(struct deploy_gateway *gw, int *accepting)
+{
+	if (*accepting) {
+		atomic_store(&gw->accept_stop, 1);
+		acceptor_wake(gw);
+		pthread_join(gw->acceptor, NULL);
+		*accepting = 0;
+	}
+	if (gw->listen_fd >= 0)
+		close(gw->listen_fd);
+	gw->listen_fd = -1;
+}
+
 static int thread_count(int asked)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -956,10 +1147,9 @@ int deploy_gateway_run(const struct deploy_gateway_conf *conf,
 {
 	struct deploy_gateway gw = { 0 };
 	struct gw_self self = { NULL, NULL, BUF_INIT };
-	struct MHD_Daemon *d = NULL;
 	sigset_t sigs;
 	char *url = NULL, *capdir = NULL, *urlfile = NULL;
-	int fd = -1, ret;
+	int accepting = 0, ret, i;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -982,12 +1172,31 @@ int deploy_gateway_run(const struct deploy_gateway_conf *conf,
 			  DEPLOY_GATEWAY_DEFAULT_MAX_BUFFERED;
 	pthread_mutex_init(&gw.cold_lock, NULL);
 	pthread_mutex_init(&gw.conns_lock, NULL);
+	pthread_mutex_init(&gw.admit_lock, NULL);
+	gw.clients = xcalloc(DEPLOY_GATEWAY_CLIENT_BUCKETS,
+			     sizeof(*gw.clients));
+	gw.nhttp = thread_count(conf->threads);
+	gw.http = xcalloc((size_t)gw.nhttp, sizeof(*gw.http));
+	gw.http_conns = xcalloc((size_t)gw.nhttp, sizeof(*gw.http_conns));
+	gw.listen_fd = -1;
+	gw.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (gw.wake_fd < 0) {
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "eventfd");
+		goto out;
+	}
 	ret = store_open_dir(&gw.st, conf->store_dir, "mlops-deploy", err);
 	if (ret < 0)
 		goto out;
 	/* Bind first: a port in use is reported before any model loads. */
-	if ((fd = net_listen(conf->listen, &url, err)) < 0) {
-		ret = fd;
+	if ((gw.listen_fd = net_listen(conf->listen, &url, err)) < 0) {
+		ret = gw.listen_fd;
+		goto out;
+	}
+	/* The acceptor accepts until there is nothing left. */
+	if (fcntl(gw.listen_fd, F_SETFL, fcntl(gw.listen_fd, F_GETFL) |
+		  O_NONBLOCK) < 0) {
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
+				      "listen on %s", conf->listen);
 		goto out;
 	}
 	if ((ret = deploy_gateway_routes_reload(&gw, err)) < 0)
@@ -1003,29 +1212,40 @@ int deploy_gateway_run(const struct deploy_gateway_conf *conf,
 	self.url = url;
 	if ((ret = self_record(&gw, &self, err)) < 0)
 		goto out;
-	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
-			     MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
-			     on_request, &gw,
-			     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-			     MHD_OPTION_THREAD_POOL_SIZE,
-			     (unsigned)thread_count(conf->threads),
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-			     MHD_OPTION_CONNECTION_LIMIT, gw.max_connections,
-			     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			     gw.max_per_client,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &gw,
-			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &gw,
-			     MHD_OPTION_END);
-	if (!d) {
-		ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot start the "
-				    "HTTP server on %s", conf->listen);
+	/* One daemon per HTTP thread, each one epoll loop without a
+	 * listening socket: the acceptor hands each connection to the one
+	 * with the fewest (threads sharing one listening socket let
+	 * whichever wakes first take a burst of connections all), and
+	 * keeps the caps on connections across them. */
+	for (i = 0; i < gw.nhttp; i++) {
+		gw.http[i] = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
+			MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME |
+			MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
+			on_request, &gw,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+			MHD_OPTION_CONNECTION_LIMIT, gw.max_connections,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, &gw,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, &gw,
+			MHD_OPTION_END);
+		if (!gw.http[i]) {
+			ret = mlops_err_set(err, MLOPS_EINTERNAL, "cannot "
+					    "start the HTTP server on %s",
+					    conf->listen);
+			goto out;
+		}
+	}
+	if ((errno = pthread_create(&gw.acceptor, NULL, acceptor,
+				    &gw)) != 0) {
+		ret = mlops_err_errno(err, MLOPS_EINTERNAL, errno, "cannot "
+				      "start the acceptor thread");
 		goto out;
 	}
+	accepting = 1;
 	urlfile = store_path(gw.st, "gateway.url");
 	fs_write_file_atomic(urlfile, url, strlen(url), NULL);
 	if (conf->log)
 		fprintf(conf->log, "mlops-deploy: listening on %s with %d "
-			"threads\n", url, thread_count(conf->threads));
+			"threads\n", url, gw.nhttp);
 	if (conf->on_ready)
 		conf->on_ready(conf->arg, url);
 	control_loop(&gw, &sigs, &self);
@@ -1033,11 +1253,7 @@ int deploy_gateway_run(const struct deploy_gateway_conf *conf,
 	{
 		int64_t give_up = time_mono_us() + gw.max_timeout_us +
 				  5 * TIME_US_PER_SEC;
-		MHD_socket lfd = MHD_quiesce_daemon(d);
-
-		if (lfd != MHD_INVALID_SOCKET)
-			close(lfd);
-		fd = -1;
+		acceptor_stop(&gw, &accepting);
 		while (atomic_load(&gw.inflight) > 0 &&
 		       time_mono_us() < give_up)
 			usleep(10000);
@@ -1046,10 +1262,12 @@ int deploy_gateway_run(const struct deploy_gateway_conf *conf,
 	}
 	ret = 0;
 out:
-	if (d)
-		MHD_stop_daemon(d);
-	if (fd >= 0)
-		close(fd);
+	acceptor_stop(&gw, &accepting);
+	for (i = 0; gw.http && i < gw.nhttp; i++)
+		if (gw.http[i])
+			MHD_stop_daemon(gw.http[i]);
+	if (gw.wake_fd >= 0)
+		close(gw.wake_fd);
 	if (urlfile)
 		unlink_if_holds(urlfile, url);
 	if (self.path)
@@ -1064,6 +1282,17 @@ out:
 	store_close(gw.st);
 	pthread_mutex_destroy(&gw.cold_lock);
 	pthread_mutex_destroy(&gw.conns_lock);
+	pthread_mutex_destroy(&gw.admit_lock);
+	for (i = 0; gw.clients && i < DEPLOY_GATEWAY_CLIENT_BUCKETS; i++)
+		while (gw.clients[i]) {
+			struct deploy_gateway_client *c = gw.clients[i];
+
+			gw.clients[i] = c->next;
+			free(c);
+		}
+	free(gw.clients);
+	free(gw.http);
+	free(gw.http_conns);
 	curl_global_cleanup();
 	free(url);
 	free(capdir);

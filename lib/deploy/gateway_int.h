@@ -111,8 +111,13 @@ struct deploy_gateway_cold_start {
 	int64_t time_us, duration_us;
 };
 
+struct MHD_Daemon;
 struct deploy_gateway_conn;
+struct deploy_gateway_client;
 struct deploy_gateway_shadow;
+
+/* Buckets of the table of connections per client address. */
+#define DEPLOY_GATEWAY_CLIENT_BUCKETS 1024
 
 struct deploy_gateway {
 	const struct deploy_gateway_conf *conf;
@@ -123,6 +128,17 @@ struct deploy_gateway {
 	atomic_uint_fast64_t buffered;	/* body bytes reserved */
 	/* connections closed by deadline */
 	deploy_gateway_counter timed_out;
+	/* HTTP threads: one libmicrohttpd daemon each, fed by the
+	 * acceptor thread, which admits connections under the caps. */
+	struct MHD_Daemon **http;
+	int nhttp;
+	int listen_fd, wake_fd;		/* wake_fd: eventfd, wakes acceptor */
+	pthread_t acceptor;
+	atomic_int accept_stop;
+	pthread_mutex_t admit_lock;	/* guards what follows */
+	unsigned nconns;		/* open connections in all */
+	unsigned *http_conns;		/* per HTTP thread */
+	struct deploy_gateway_client **clients;	/* per client address */
 	pthread_mutex_t conns_lock;	/* guards conns */
 	struct deploy_gateway_conn *conns;	/* every open connection */
 	struct store *st;

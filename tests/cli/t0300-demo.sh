@@ -24,6 +24,8 @@ test_expect_success 'the demo runs the life cycle and ends with demo: ok' '
 	done &&
 	grep -q "^total: [0-9]* s" summary &&
 	grep -q "cache hit" err &&
+	grep -q "^\$ mlops-deploy invoke churn-sklearn-staging " err &&
+	grep -q "^\$ mlops-deploy invoke churn-flask-staging " err &&
 	grep -q "churn-3: promoted; churn serves churn/3" out &&
 	grep -q "^(retrained: churn/4, from the commit that made churn/3)" out &&
 	test -z "$(ls tmp)" &&
