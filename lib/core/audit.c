@@ -434,6 +434,26 @@ int audit_intend(struct store *st, const char *action, const char *resource,
 	return 0;
 }
 
+/* The change committed, its record did not reach the log: the row in
+ * audit_pending stays for the next command to append (or to drop, when
+ * the line did reach the log), and the message says the change is made.
+ * The intent is cleared, so that neither store_close() drops the row
+ * (it drops only a change's that decided to record nothing) nor
+ * audit_fail() or audit_refusal() record the change as failed. */
+static void kept_pending(struct store *st, struct mlops_err *err)
+{
+	intent_clear(st);
+	st->audit_appended = 1;	/* its record is, to be recovered */
+	if (err) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		mlops_err_set(err, MLOPS_EINTERNAL, "the change is made, but "
+			      "its audit record is not complete (%s); the "
+			      "next command on this store completes it", why);
+	}
+}
+
 int audit_append(struct store *st, const struct audit_entry *e,
 		 struct mlops_err *err)
 {
@@ -476,6 +496,8 @@ out:
 	if (ret == 0) {
 		intent_clear(st);
 		st->audit_appended = 1;
+	} else if (own) {
+		kept_pending(st, err);
 	}
 	log_close(&lg);
 	json_decref(rec);

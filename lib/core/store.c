@@ -98,10 +98,18 @@ static int db_error(sqlite3 *db, int rc, const char *what,
 		    struct mlops_err *err)
 {
 	int code = MLOPS_EINTERNAL;
-	const char *msg, *why = "";
+	const char *msg = sqlite3_errstr(rc), *why = "";
 
-	if (sqlite3_errcode(db) != SQLITE_OK)
+	/* The connection's last error says more (the constraint, the
+	 * file), but only when it is this failure's: a step that failed
+	 * before it ran leaves an earlier error there. */
+	if (sqlite3_errcode(db) != SQLITE_OK &&
+	    (sqlite3_errcode(db) & 0xff) == (rc & 0xff)) {
 		rc = sqlite3_extended_errcode(db);
+		msg = sqlite3_errmsg(db);
+	}
+	if (rc == SQLITE_OK)
+		msg = "failed, and SQLite recorded no error";
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		code = MLOPS_ENOTFOUND;
 	/* A store the caller may read but not write (permissions, a
@@ -110,8 +118,6 @@ static int db_error(sqlite3 *db, int rc, const char *what,
 		code = MLOPS_EPERM;
 		why = " (the store is read-only to this user)";
 	}
-	msg = sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) :
-		sqlite3_errstr(rc);
 	return mlops_err_set(err, code, "%s: %s%s", what, msg, why);
 }
 
@@ -151,13 +157,26 @@ int store_prepare(struct store *st, sqlite3_stmt **out, const char *sql,
 	return 0;
 }
 
+/* Each statement is stepped here, not by sqlite3_exec, whose finalize
+ * may hide a step's failure: a BEGIN or COMMIT that did not run must
+ * stop the change, not let it run or end outside a transaction. */
 int store_exec(struct store *st, const char *sql, struct mlops_err *err)
 {
-	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	const char *tail = sql;
+	int ret = 0;
 
-	if (rc != SQLITE_OK)
-		return db_error(st->db, rc, "database", err);
-	return 0;
+	while (ret == 0 && tail && *tail) {
+		sqlite3_stmt *q = NULL;
+
+		if (sqlite3_prepare_v2(st->db, tail, -1, &q, &tail) !=
+		    SQLITE_OK)
+			ret = store_sql_error(st, "database", err);
+		while (ret == 0 && q &&
+		       (ret = store_step(q, "database", err)) == 1)
+			ret = 0;
+		sqlite3_finalize(q);
+	}
+	return ret;
 }
 
 int store_begin(struct store *st, struct mlops_err *err)

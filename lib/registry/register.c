@@ -245,8 +245,7 @@ static int take_number(struct store *st, const struct registry_new_version *nv,
 		return ret;
 	sqlite3_bind_text(q, 1, nv->group, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, *version);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot number the version", err);
+	ret = store_step_done(q, "cannot number the version", err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -295,8 +294,7 @@ static int insert_version(struct store *st,
 	sqlite3_bind_text(q, 11, nv->description, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 12, user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 13, now);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot record the version", err);
+	ret = store_step_done(q, "cannot record the version", err);
 	sqlite3_finalize(q);
 	buf_release(&scratch);
 	return ret;
@@ -322,9 +320,7 @@ static int insert_artifacts(struct store *st,
 		sqlite3_bind_text(q, 4, arts[i].name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 5, arts[i].hash, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 6, (int64_t)arts[i].size);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot record an artifact",
-					      err);
+		ret = store_step_done(q, "cannot record an artifact", err);
 		if (ret == 0)
 			ret = store_ref_add(st, arts[i].hash, owner, err);
 	}

@@ -3,15 +3,6 @@
 # (tests/fault/fault.c, driven by tests/fault/run; docs/RELIABILITY.md).
 . "$(dirname "$0")/test-lib.sh"
 
-FAULT_SO=$(cd "$MLOPS_BIN/.." && pwd)/tests/fault.so
-
-# fault KIND N CMD...: run CMD with the Nth call of KIND failing.
-fault() {
-	FAULT_CALL=$1 FAULT_N=$2 LD_PRELOAD=$FAULT_SO \
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-		"${@:3}"
-}
-
 # Every mutating command makes a random id for its audit record early on,
 # (within the first 3000 allocations), and programs set OpenSSL up first.
 # OpenSSL's RAND_bytes, which made it, dereferenced NULL when an

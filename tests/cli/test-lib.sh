@@ -174,6 +174,16 @@ sqlite_fault() {
 		"${@:2}"
 }
 
+# fault KIND N CMD...: run CMD with the Nth call of KIND (step, write,
+# fsync, rename, malloc, open) failing, through tests/fault/fault.c
+# (docs/RELIABILITY.md); FAULT_ERRNO and the other settings pass through.
+FAULT_SO=$(cd "$MLOPS_BIN/.." && pwd)/tests/fault.so
+fault() {
+	FAULT_CALL=$1 FAULT_N=$2 LD_PRELOAD=$FAULT_SO \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		"${@:3}"
+}
+
 # readme_section TITLE: print the section of the README whose heading is
 # TITLE, up to the next heading, so that a test can run its examples.
 readme_section() {

@@ -133,6 +133,8 @@ dump_columns() {
 	case $1 in
 	feature_part) echo "id, group_id, rows" ;;
 	feature_online) echo "group_id, record_id, event_time_us, deleted" ;;
+	# A sorted run's file name has a random part and its stat the inode.
+	feature_run) echo "group_id, first_part, last_part, rows, bytes" ;;
 	*) echo "*" ;;
 	esac
 }
