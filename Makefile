@@ -136,10 +136,12 @@ $(O)/tests/%.so: tests/tools/%.c
 		-shared -o $@ $< -ldl
 
 # The fault library (tests/fault/fault.c) is built without sanitizers
-# whatever the flavour: it replaces malloc.
+# whatever the flavour. It replaces malloc, except in the sanitized
+# flavour, where AddressSanitizer owns allocation (FAULT_NO_MALLOC).
 $(O)/tests/fault.so: tests/fault/fault.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) -O2 -g -fPIC \
+		$(if $(filter 1,$(SANITIZE)),-DFAULT_NO_MALLOC) \
 		-shared -o $@ $< -ldl
 
 # The fuzz flavour: the library is instrumented with
