@@ -19,8 +19,10 @@ mirrored() {
 }
 wait_for 30 mirrored $REQUESTS
 # the candidate may differ from production a little (deeper trees): it
-# passes if 95% of its classes agree and it is neither slower nor failing
-run mlops-shadow report --min-agreement 0.95 churn-3
+# passes if 95% of its classes agree and it does not fail. A few hundred
+# requests on a busy 2-core machine time noise more than the models, so
+# latency gates only at twice production's p90 here (the default is 1.2).
+run mlops-shadow report --min-agreement 0.95 --max-latency-ratio 2 churn-3
 run mlops-shadow promote churn-3
 mlops-deploy describe churn | grep -q '^model: *churn/3$' || fail "churn-3 promoted, yet prod's churn does not serve churn/3"
 unset MLOPS_STORE MLOPS_USER
