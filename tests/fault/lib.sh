@@ -226,7 +226,25 @@ copy_base() {
 }
 
 # cmd_lib FILE: write what `bash -c ". FILE; cmd_NAME"` needs to run a
-# scenario's command under the shim (functions, PATH, DATA).
+# scenario's command under the shim (functions, PATH, DATA); run_cmd
+# loads it.
 cmd_lib() {
 	{ declare -f; declare -p PATH DATA MLOPS_USER; } >"$1"
+	CMD_LIB=$1
+}
+
+# run_cmd WORK SCENARIO [env...]: run cmd_SCENARIO (from cmd_lib's file)
+# in WORK under the fault shim, with env added (FAULT_CALL, FAULT_N, ...);
+# status in $rc, output in WORK.out and WORK.err. AddressSanitizer is told
+# the preload is meant, as test-lib.sh does.
+run_cmd() {
+	local work=$1 sc=$2
+	shift 2
+	(cd "$work" && export MLOPS_STORE=$PWD/.mlops &&
+	 env LD_PRELOAD="$FAULT_SO" \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		"$@" \
+		timeout -s KILL 120 bash -c ". \"$CMD_LIB\"; cmd_$sc" \
+		>"$work.out" 2>"$work.err")
+	rc=$?
 }
