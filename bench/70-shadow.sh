@@ -77,7 +77,8 @@ cpu_snap() {
 		echo "${t##*/} $(cat $t/comm 2>/dev/null) $(cut -d")" -f2 \
 			$t/stat 2>/dev/null)"
 	done | awk '$2 == "" { next }
-		{ k = $2 == "MHD-worker" ? "w" : $2 == "mlops-shadow" ? "s" : "o"
+		{ k = $2 ~ /^MHD-(worker|single)$/ ? "w" : \
+		      $2 == "mlops-shadow" ? "s" : "o"
 		  print $1, k, $14 + $15 }' | sort >"$1"
 }
 wrk_run "$inv" "$CONNS" >/dev/null	# warm up
