@@ -205,8 +205,7 @@ for r in $(seq "$cold_runs"); do
 	ms_of >>warm.ms
 	timed byhand.t "$PYTHON" worker.py <row.csv >/dev/null
 done
-med() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-cold=$(med cold.ms) warm=$(med warm.ms)
+cold=$(median_of cold.ms) warm=$(median_of warm.ms)
 read -r hand_s hand_c hand_kb < <(median_cols byhand.t)
 hand=$(awk -v s="$hand_s" 'BEGIN { printf "%.1f", s * 1000 }')
 echo "exec endpoint (python3 worker importing xgboost), request to answer"

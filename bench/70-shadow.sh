@@ -13,9 +13,11 @@
 # /proc, so the split between production and shadow is measured, not
 # guessed).
 # BENCH_MAX_PAIRS (100000) bounds the paired records the gateway keeps.
+# The quick mode runs one round of 2 s runs.
 set -e
-DUR=${BENCH_SECONDS:-5}
-ROUNDS=${BENCH_ROUNDS:-3}
+. "$BENCH_DIR/lib-report.sh"
+DUR=${BENCH_SECONDS:-$(quick 2 5)}
+ROUNDS=${BENCH_ROUNDS:-$(quick 1 3)}
 CONNS=${BENCH_CONNS:-64}
 pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; }
@@ -99,6 +101,10 @@ run() {
 	printf "%-24s %6s %10s %10s %10s %8s %11s %10s\n" "$1" "$CONNS" "$2" \
 		"$3" "$4" "$5" "$6" "$7"
 	rps_=$2 p99_=$4
+	case $1 in
+	"no shadow") echo "$2" >>without.rps ;;
+	*) echo "$2" >>with.rps ;;
+	esac
 }
 run "no shadow"
 base=$rps_ pbase=$p99_ ratios= pratios= mirrored=0 shed=0
@@ -132,3 +138,6 @@ echo $pratios | tr ' ' '\n' | sort -n | awk '{ r[NR] = $1 } END {
 	printf "p99 with shadow / without, by round:"
 	for (i = 1; i <= NR; i++) printf " %s", r[i]
 	printf "; median %s\n", r[int((NR + 1) / 2)] }'
+report_row shadow "req/s, 100% mirrored to a 2nd model" "$(median_of with.rps)" \
+	"the same gateway, no shadow" "$(median_of without.rps)" req/s \
+	"$(tree_hwm "$gw")"

@@ -36,6 +36,13 @@ timed() {
 	return $rc
 }
 
+# median_of [FILE]: the median of the numbers of FILE (or standard input),
+# one a line (the mean of the middle two of an even count).
+median_of() {
+	sort -g "$@" | awk '{ v[NR] = $1 } END {
+		print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # median_cols FILE: the median of each of the three columns of FILE
 # (lines written by timed), taken column by column.
 median_cols() {
