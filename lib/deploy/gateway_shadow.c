@@ -20,8 +20,9 @@
  * worker pool of its own with the endpoint's serverless settings. The
  * shadow's latency is measured in its thread around the model call, as
  * production's is measured inside the gateway, so time spent queued is
- * not counted. The threads run at a lower priority (SHADOW_NICE) than
- * the request threads: on a saturated machine production keeps the CPU
+ * not counted. The threads run at a lower priority (SHADOW_NICE steps
+ * below the gateway's own, whatever it was started with) than the
+ * request threads: on a saturated machine production keeps the CPU
  * and the shadow sheds (counted) rather than slowing production down.
  *
  * Paired records are a reservoir sample (algorithm R) of at most
@@ -357,9 +358,15 @@ static void *shadow_main(void *arg)
 	struct shadow_thread *t = arg;
 	struct deploy_gateway_shadow *sh = t->sh;
 	struct shadow_job *j;
+	int nice;
 
 	/* Below the request threads: this thread alone (Linux). */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SHADOW_NICE);
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		nice = 0;
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+		    nice + SHADOW_NICE > 19 ? 19 : nice + SHADOW_NICE);
 	pthread_mutex_lock(&sh->lock);
 	while ((j = next_job(sh))) {
 		pthread_mutex_unlock(&sh->lock);

@@ -182,6 +182,91 @@ START_TEST(trees_walk_splits_ties_and_missing_values)
 }
 END_TEST
 
+/* The two stumps' trees and a deeper one, "deep": x1 < 0.5 ? (x0 < 0.25 ?
+ * 3 : 4) : 2, missing going right everywhere. */
+#define STUMP_LEFT "{\"left_children\":[1,-1,-1],\"right_children\":" \
+	"[2,-1,-1],\"split_conditions\":[0.5,-1.0,1.0],\"split_indices\":" \
+	"[1,0,0],\"default_left\":[1,0,0],\"split_type\":[0,0,0]}"
+#define DEEP "{\"left_children\":[1,3,-1,-1,-1],\"right_children\":" \
+	"[2,4,-1,-1,-1],\"split_conditions\":[0.5,0.25,2.0,3.0,4.0]," \
+	"\"split_indices\":[1,0,0,0,0],\"default_left\":[0,0,0,0,0]," \
+	"\"split_type\":[0,0,0,0,0]}"
+
+/* A model of n trees, stump and deep alternating, with the two stumps'
+ * header and the identity objective. */
+static char *ensemble(size_t n, const char *first)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addstr(&b, "{\"learner\":{\"learner_model_param\":{"
+		   "\"base_score\":\"0\",\"num_feature\":\"2\"},"
+		   "\"objective\":{\"name\":\"reg:squarederror\"},"
+		   "\"gradient_booster\":{\"name\":\"gbtree\",\"model\":"
+		   "{\"trees\":[");
+	for (size_t k = 0; k < n; k++)
+		buf_addf(&b, "%s%s", k ? "," : "",
+			 k == 0 && first ? first : k % 2 ? DEEP : STUMP_LEFT);
+	buf_addstr(&b, "]}}}}");
+	return buf_detach(&b, NULL);
+}
+
+START_TEST(trees_of_every_depth_sum_in_tree_order)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	const float x[] = { 0.1f, 0.4f, 9, 0.4f, 9, 0.7f, 0, NAN };
+	/* Leaves of each row in a stump and in deep. */
+	const float stump[] = { -1, -1, 1, -1 }, deep[] = { 3, 4, 2, 2 };
+
+	/* 1 to 19 trees: groups of walks side by side, full and not. */
+	for (size_t n = 1; n <= 19; n++) {
+		struct deploy_xgbtrees *t = NULL;
+		char *json = ensemble(n, NULL);
+		float out[4];
+
+		ck_assert_int_eq(deploy_xgbtrees_build(&t, json, strlen(json),
+						       &err), 0);
+		deploy_xgbtrees_predict(t, x, 4, out);
+		for (size_t r = 0; r < 4; r++) {
+			float want = 0;
+
+			for (size_t k = 0; k < n; k++)
+				want += k % 2 ? deep[r] : stump[r];
+			ck_assert_msg(out[r] == want, "%zu trees, row %zu: "
+				      "%g, not %g", n, r, out[r], want);
+		}
+		deploy_xgbtrees_free(t);
+		free(json);
+	}
+}
+END_TEST
+
+START_TEST(trees_with_a_node_reached_twice_are_refused)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct deploy_xgbtrees *t = NULL;
+	/* A child pointing back at the root would make the walk endless;
+	 * two parents sharing a child is no tree either. */
+	const char *bad[] = {
+		"{\"left_children\":[1,0,-1],\"right_children\":[2,2,-1],"
+		"\"split_conditions\":[0.5,0.5,1],\"split_indices\":[1,0,0],"
+		"\"default_left\":[0,0,0],\"split_type\":[0,0,0]}",
+		"{\"left_children\":[1,2,-1],\"right_children\":[2,2,-1],"
+		"\"split_conditions\":[0.5,0.5,1],\"split_indices\":[1,0,0],"
+		"\"default_left\":[0,0,0],\"split_type\":[0,0,0]}",
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		char *json = ensemble(3, bad[i]);
+
+		ck_assert_int_eq(deploy_xgbtrees_build(&t, json, strlen(json),
+						       &err), MLOPS_EINPUT);
+		ck_assert_str_eq(err.msg, "malformed tree 0: a node reached "
+				 "twice");
+		free(json);
+	}
+}
+END_TEST
+
 START_TEST(trees_refuse_what_they_cannot_evaluate)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -585,6 +670,8 @@ Suite *suite_deploy(void)
 	tcase_add_test(tc, csv_and_json_answers);
 	tcase_add_test(tc, trees_walk_splits_ties_and_missing_values);
 	tcase_add_test(tc, trees_refuse_what_they_cannot_evaluate);
+	tcase_add_test(tc, trees_of_every_depth_sum_in_tree_order);
+	tcase_add_test(tc, trees_with_a_node_reached_twice_are_refused);
 	tcase_add_test(tc, capture_writes_complete_files_and_reads_them_back);
 	tcase_add_test(tc, capture_drops_what_exceeds_its_byte_bound);
 	tcase_add_test(tc, capture_escapes_text_and_base64s_the_rest);
