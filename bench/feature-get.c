@@ -105,6 +105,7 @@ static int run_sql(sqlite3_stmt *q, const char *id)
 
 int main(int argc, char **argv)
 {
+	static const char *const modes[] = { "lib", "cli", "sql", "sqlcli" };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct feature_online_reader *r = NULL;
 	struct store *st = NULL;
@@ -116,13 +117,14 @@ int main(int argc, char **argv)
 	int mode, want;
 	char id[64], sql[256];
 
-	if (argc != 7) {
+	for (mode = 0; argc == 7 && mode < 4; mode++)
+		if (strcmp(argv[1], modes[mode]) == 0)
+			break;
+	if (argc != 7 || mode == 4) {
 		fprintf(stderr, "usage: feature-get lib|cli|sql|sqlcli STORE "
 			"GROUP PREFIX NIDS SAMPLES\n");
 		return 2;
 	}
-	mode = strcmp(argv[1], "lib") == 0 ? 0 : strcmp(argv[1], "cli") == 0 ?
-	       1 : strcmp(argv[1], "sql") == 0 ? 2 : 3;
 	want = mode == 0 || mode == 2 ? 1 : 0;
 	nids = atol(argv[5]);
 	samples = atol(argv[6]);
