@@ -6,14 +6,14 @@ set -e
 mb=${BENCH_STORE_MB:-$(quick 10 100)}
 mlops init >/dev/null
 head -c $((mb * 1000000)) /dev/urandom > blob
-timed put.t mlops object put blob >hash
-timed get.t mlops object get "$(cat hash)" >/dev/null
+timed put.t mlops object put blob >hash.txt
+timed get.t mlops object get "$(cat hash.txt)" >/dev/null
 timed sha.t sha256sum blob >/dev/null
 timed gzip.t gzip -1 -c blob >/dev/null
-read -r put put_c put_kb <put.t
-read -r get get_c get_kb <get.t
-read -r sha sha_c sha_kb <sha.t
-read -r gz gz_c gz_kb <gzip.t
+read -r put _ put_kb <put.t
+read -r get _ get_kb <get.t
+read -r sha _ sha_kb <sha.t
+read -r gz _ gz_kb <gzip.t
 peer=$(awk -v a="$sha" -v b="$gz" 'BEGIN { print a + b }')
 peer_kb=$((sha_kb > gz_kb ? sha_kb : gz_kb))
 awk -v put="$put" -v get="$get" -v peer="$peer" -v mb="$mb" 'BEGIN {
