@@ -3,7 +3,8 @@
 # program has a page in man/man1, and every verb its --help lists (nested
 # ones too) a section there (a .TP item naming it); every page renders
 # without a groff warning; every mlops page a page refers to exists; and
-# mlops-workflow(7) refers to every program's page and every format's.
+# mlops-workflow(7) refers to every program's page and every format's,
+# mlops(1) to every program's, and every program's page to the workflow.
 . "$(dirname "$0")/test-lib.sh"
 
 MAN=$TEST_ROOT/man
@@ -54,6 +55,13 @@ documented() {
 	grep -qx -e "$verb" -e "$verb .*" tags.txt
 }
 
+# see_also PAGE: the name.section of each page PAGE's SEE ALSO names.
+see_also() {
+	sed -n "/^\.SH SEE ALSO/,/^\.SH/p" "$1" |
+		sed -n "s/^\.BR* \([^ ]*\) (\([157]\)).*/\1.\2/p" |
+		sed "s/\\\\-/-/g" | sort
+}
+
 test_expect_success 'the tag reader expands grouped items' '
 	printf "%s\n" .TP ".B remote add\\fR|\\fBlist\\fR|\\fBrm" .TP \
 		".B event rule enable\\fR, \\fBdisable" .TP \
@@ -100,13 +108,22 @@ test_expect_success 'every mlops page a page refers to exists' '
 '
 
 test_expect_success 'mlops-workflow(7) sees also every program and format' '
-	sed -n "/^\.SH SEE ALSO/,/^\.SH/p" "$MAN/man7/mlops-workflow.7" |
-		sed -n "s/^\.BR* \([^ ]*\) (\([157]\)).*/\1.\2/p" |
-		sed "s/\\\\-/-/g" | sort >seealso &&
+	see_also "$MAN/man7/mlops-workflow.7" >seealso &&
 	(cd "$MAN" && ls man1 man5) | grep "\.[15]$" | sort >pages &&
 	comm -13 seealso pages >missing &&
 	test_line_count = 0 missing ||
 	{ cat missing; return 1; }
+'
+
+test_expect_success 'mlops(1) sees also every program; each program the workflow' '
+	see_also "$MAN/man1/mlops.1" >seealso &&
+	for p in $(cd "$MLOPS_BIN" && ls mlops-*); do
+		grep -qx "$p.1" seealso || { echo "mlops(1) lacks $p"; return 1; }
+	done &&
+	for page in "$MAN"/man1/*.1; do
+		see_also "$page" | grep -qx mlops-workflow.7 ||
+		{ echo "$page lacks mlops-workflow(7)"; return 1; }
+	done
 '
 
 test_done
