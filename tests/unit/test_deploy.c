@@ -325,6 +325,9 @@ START_TEST(capture_writes_complete_files_and_reads_them_back)
 	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
 	struct deploy_capture *c = NULL;
 	int64_t now = time_now_us();
+	const struct deploy_capture_meta m = {
+		.endpoint = "ep", .variant = "g/1", .time_us = now,
+	};
 	int n, dropped = 0;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -332,7 +335,7 @@ START_TEST(capture_writes_complete_files_and_reads_them_back)
 	/* A queue of 4: some of 1000 quick submits must be dropped, and
 	 * every one is either written or counted as dropped. */
 	for (int i = 0; i < 1000; i++)
-		dropped -= deploy_capture_submit(c, "ep", "g/1", 0, now,
+		dropped -= deploy_capture_submit(c, &m,
 						 "text/csv", "1,2\n", 4,
 						 "text/csv", "0.5\n", 4);
 	ck_assert_int_eq(deploy_capture_dropped(c), dropped);
@@ -350,17 +353,20 @@ START_TEST(capture_drops_what_exceeds_its_byte_bound)
 	static char big[4096];
 	struct deploy_capture *c = NULL;
 	int64_t now = time_now_us();
+	const struct deploy_capture_meta m = {
+		.endpoint = "ep", .variant = "g/1", .time_us = now,
+	};
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	memset(big, '1', sizeof(big));
 	ck_assert_int_eq(deploy_capture_start(&c, dir, 1024, &err), 0);
 	deploy_capture_limit_bytes(c, 2048);
 	/* The queue has room for 1024 records, but not for 4 KB of body. */
-	ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now,
+	ck_assert_int_eq(deploy_capture_submit(c, &m,
 					       "text/csv", big, sizeof(big),
 					       "text/csv", "0.5\n", 4), -1);
 	ck_assert_int_eq(deploy_capture_dropped(c), 1);
-	ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now,
+	ck_assert_int_eq(deploy_capture_submit(c, &m,
 					       "text/csv", "1,2\n", 4,
 					       "text/csv", "0.5\n", 4), 0);
 	deploy_capture_stop(c);
@@ -402,6 +408,9 @@ START_TEST(capture_escapes_text_and_base64s_the_rest)
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	int64_t now = time_now_us();
+	const struct deploy_capture_meta m = {
+		.endpoint = "ep", .variant = "g/1", .time_us = now,
+	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char dir[] = "/tmp/mlops-test-capture.XXXXXX";
@@ -411,7 +420,7 @@ START_TEST(capture_escapes_text_and_base64s_the_rest)
 
 		ck_assert_ptr_nonnull(mkdtemp(dir));
 		ck_assert_int_eq(deploy_capture_start(&c, dir, 8, &err), 0);
-		ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now,
+		ck_assert_int_eq(deploy_capture_submit(c, &m,
 			cases[i].type, cases[i].in, strlen(cases[i].in),
 			"text/csv", "1\n", 2), 0);
 		deploy_capture_stop(c);
@@ -439,30 +448,60 @@ static int collect_ids(json_t *rec, void *arg)
 START_TEST(capture_keeps_inference_ids_else_the_event_id)
 {
 	static const char named[] = "a \"quoted\" \\ id";
+	static const char given[] = "0b9c6a3e-6a4f-4d7e-9c1f-3f2a9d8e7b10";
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
 	struct deploy_capture *c = NULL;
-	json_t *ids = json_array(), *a, *b;
+	json_t *ids = json_array(), *shadow_ids = json_array(), *a, *b;
 	int64_t now = time_now_us();
+	struct deploy_capture_meta m = {
+		.endpoint = "ep", .variant = "g/1", .time_us = now,
+		.inference_id = named,
+	};
 	char *cmd;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(deploy_capture_start(&c, dir, 8, &err), 0);
-	ck_assert_int_eq(deploy_capture_submit_id(c, "ep", "g/1", named, 0,
-		now, "text/csv", "1", 1, "text/csv", "1\n", 2), 0);
-	ck_assert_int_eq(deploy_capture_submit_id(c, "ep", "g/1", NULL, 0,
-		now + 1, "text/csv", "2", 1, "text/csv", "1\n", 2), 0);
+
+	ck_assert_int_eq(deploy_capture_submit(c, &m, "text/csv", "1", 1,
+					       "text/csv", "1\n", 2), 0);
+	m.inference_id = NULL;
+	m.time_us = now + 1;
+	ck_assert_int_eq(deploy_capture_submit(c, &m, "text/csv", "2", 1,
+					       "text/csv", "1\n", 2), 0);
+	/* The gateway names a request once: its record and its shadow's. */
+	m.event_id = given;
+	m.time_us = now + 2;
+	ck_assert_int_eq(deploy_capture_submit(c, &m, "text/csv", "3", 1,
+					       "text/csv", "1\n", 2), 0);
+	m.event_id = NULL;
+	m.inference_id = given;
+	m.shadow = 1;
+	m.time_us = now + 3;
+	ck_assert_int_eq(deploy_capture_submit(c, &m, "text/csv", "4", 1,
+					       "text/csv", "1\n", 2), 0);
 	deploy_capture_stop(c);
 	ck_assert_int_eq(deploy_capture_each(dir, "ep", 0, INT64_MAX,
 					     collect_ids, ids, &err), 0);
-	ck_assert_uint_eq(json_array_size(ids), 2);
+	ck_assert_int_eq(deploy_capture_each_of(dir, "ep",
+		DEPLOY_CAPTURE_SHADOW, 0, INT64_MAX, collect_ids, shadow_ids,
+		&err), 0);
+	ck_assert_uint_eq(json_array_size(ids), 3);
+	ck_assert_uint_eq(json_array_size(shadow_ids), 1);
 	a = json_array_get(ids, 0);
 	b = json_array_get(ids, 1);
 	ck_assert_str_eq(json_string_value(json_array_get(a, 1)), named);
 	ck_assert_str_ne(json_string_value(json_array_get(a, 0)), named);
 	ck_assert_str_eq(json_string_value(json_array_get(b, 1)),
 			 json_string_value(json_array_get(b, 0)));
+	a = json_array_get(ids, 2);
+	b = json_array_get(shadow_ids, 0);
+	ck_assert_str_eq(json_string_value(json_array_get(a, 0)), given);
+	ck_assert_str_eq(json_string_value(json_array_get(a, 1)), given);
+	ck_assert_str_ne(json_string_value(json_array_get(b, 0)), given);
+	ck_assert_str_eq(json_string_value(json_array_get(b, 1)), given);
 	json_decref(ids);
+	json_decref(shadow_ids);
 	cmd = xasprintf("rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
