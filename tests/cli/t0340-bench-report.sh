@@ -32,6 +32,7 @@ test_expect_success 'speed-up, RSS and "-" as report_row gives them; a failure i
 	report_row demo "a time" 2 "slow peer" 5 s 1024 3072
 	report_row demo "a rate" 30 "peer" 10 req/s
 	report_row demo "no peer" 7 - - ms
+	report_row demo "a | b" 1 "c | d" 1 s
 	echo "quick=$(quick small big)"
 	EOF
 	printf "echo partial\nexit 3\n" >02-fails.sh &&
@@ -40,6 +41,7 @@ test_expect_success 'speed-up, RSS and "-" as report_row gives them; a failure i
 	grep "^| demo | a time | 2 | slow peer | 5 | s | 2.50x | 1 | 3 |$" R.md &&
 	grep "^| demo | a rate | 30 | peer | 10 | req/s | 3.00x | - | - |$" R.md &&
 	grep "^| demo | no peer | 7 | - | - | ms | - | - | - |$" R.md &&
+	grep "^| demo | a \\\\| b | 1 | c \\\\| d | 1 | s | 1.00x | - | - |$" R.md &&
 	grep "^| 02-fails | FAILED (exit 3), see its output |" R.md &&
 	grep "^exit 3, " R.md && grep "^partial$" R.md &&
 	grep "^quick=small$" R.md &&
