@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/progress.h"
@@ -133,6 +134,17 @@ void progress_tick(struct progress *p)
 		p->next = UINT64_MAX;
 	if (now - p->drawn_us >= REDRAW_US)
 		redraw(p, now, 0);
+}
+
+uint64_t progress_fd_total(int fd)
+{
+	struct stat sb;
+	off_t at;
+
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return 0;
+	at = lseek(fd, 0, SEEK_CUR);
+	return at >= 0 && at < sb.st_size ? (uint64_t)(sb.st_size - at) : 0;
 }
 
 void progress_done(struct progress *p)

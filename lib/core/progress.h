@@ -77,6 +77,10 @@ static inline void progress_set(struct progress *p, uint64_t done)
 		progress_tick(p);
 }
 
+/* The bytes left to read on fd when it is a regular file, else 0: the
+ * total of an operation that reads fd to its end. */
+uint64_t progress_fd_total(int fd);
+
 /* The operation is over: its last line stays, ended by a newline, when
  * it took a second or more, and is wiped otherwise. */
 void progress_done(struct progress *p);

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "core/err.h"
+#include "core/progress.h"
 
 struct store {
 	char *dir;		/* absolute path of the .mlops directory */
