@@ -69,6 +69,15 @@ static inline void progress_add(struct progress *p, uint64_t n)
 		progress_tick(p);
 }
 
+/* n more bytes, counted only when the operation counts bytes: for code
+ * that runs under several operations (the object store's reads and
+ * writes count for an export or a register, not for a check of rows). */
+static inline void progress_add_bytes(struct progress *p, uint64_t n)
+{
+	if (p && p->unit == PROGRESS_BYTES)
+		progress_add(p, n);
+}
+
 /* The operation has done units in all (a position, for loops that know
  * one rather than a step). */
 static inline void progress_set(struct progress *p, uint64_t done)

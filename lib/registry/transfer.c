@@ -53,6 +53,15 @@ static int write_json_member(struct tar_writer *w, const char *name,
 	return ret;
 }
 
+static uint64_t artifacts_size(const struct registry_version *mv)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < mv->nartifacts; i++)
+		n += mv->artifacts[i].size;
+	return n;
+}
+
 int registry_transfer_export(struct store *st,
 			     const struct registry_version *mv, int fd,
 			     struct mlops_err *err)
@@ -86,6 +95,8 @@ int registry_transfer_export(struct store *st,
 			     "card_revisions",
 			     (json_int_t)json_array_size(card));
 	ret = write_json_member(&w, MEMBER_MANIFEST, manifest, mtime, err);
+	progress_start(st->progress, PROGRESS_BYTES, artifacts_size(mv),
+		       "export %s/%" PRId64, mv->group, mv->version);
 	for (size_t i = 0; ret == 0 && i < mv->nartifacts; i++) {
 		const struct registry_artifact *a = &mv->artifacts[i];
 		char *name = xasprintf(MEMBER_ARTIFACTS "%s", a->name);
@@ -103,6 +114,8 @@ int registry_transfer_export(struct store *st,
 		ret = write_json_member(&w, MEMBER_CARD, card, mtime, err);
 	if (ret == 0)
 		ret = tar_write_end(&w, err);
+	if (ret == 0)
+		progress_done(st->progress);
 	json_decref(manifest);
 	json_decref(history);
 	json_decref(card);
@@ -590,10 +603,15 @@ static int import_stream(struct store *st, int fd, const char *stream,
 				     "(PendingManualApproval, Approved or "
 				     "Rejected)", status);
 	in.max_size = max_size;
+	progress_start(st->progress, PROGRESS_BYTES, progress_fd_total(fd),
+		       "import %s", stream);
 	ret = tar_reader_open(&r, fd, stream, err);
+	r.progress = st->progress;
 	if (ret == 0)
 		ret = receive(st, &r, &in, err);
 	tar_reader_release(&r);
+	if (ret == 0)
+		progress_done(st->progress);
 	if (ret < 0)
 		goto out;
 	*unchanged = 0;
