@@ -441,14 +441,13 @@ static int cmp_double(const void *x, const void *y)
 
 /* The area under the ROC curve: the share of (positive, negative) pairs
  * ordered right, a tie counting half (which is what the trapezoids of
- * sklearn's roc_auc_score sum to). */
-static double auc(double *pos, size_t np, double *neg, size_t nn)
+ * sklearn's roc_auc_score sum to). pos and neg are sorted ascending. */
+static double auc(const double *pos, size_t np, const double *neg,
+		  size_t nn)
 {
 	double s = 0;
 	size_t j = 0, k = 0;
 
-	qsort(pos, np, sizeof(*pos), cmp_double);
-	qsort(neg, nn, sizeof(*neg), cmp_double);
 	for (size_t i = 0; i < np; i++) {
 		while (j < nn && neg[j] < pos[i])
 			j++;
@@ -463,6 +462,151 @@ static double auc(double *pos, size_t np, double *neg, size_t nn)
 static double ratio(double a, double b)
 {
 	return b > 0 ? a / b : 0;
+}
+
+/* The points of sklearn's _binary_clf_curve: for each distinct score,
+ * from the highest down, the score and how many positives and negatives
+ * score at or above it. */
+struct clf_curve {
+	double *thr;
+	uint64_t *tps, *fps;
+	size_t n;
+};
+
+static void clf_curve_release(struct clf_curve *c)
+{
+	free(c->thr);
+	free(c->tps);
+	free(c->fps);
+}
+
+/* pos and neg must be sorted ascending, and one of them non-empty. */
+static void clf_curve_build(struct clf_curve *c, const double *pos,
+			    size_t np, const double *neg, size_t nn)
+{
+	size_t i = np, j = nn, cap = np + nn;
+	uint64_t tp = 0, fp = 0;
+
+	c->thr = xmalloc(cap * sizeof(*c->thr));
+	c->tps = xmalloc(cap * sizeof(*c->tps));
+	c->fps = xmalloc(cap * sizeof(*c->fps));
+	c->n = 0;
+	while (i > 0 || j > 0) {
+		double t;
+
+		if (j == 0 || (i > 0 && pos[i - 1] >= neg[j - 1]))
+			t = pos[i - 1];
+		else
+			t = neg[j - 1];
+		for (; i > 0 && pos[i - 1] == t; i--)
+			tp++;
+		for (; j > 0 && neg[j - 1] == t; j--)
+			fp++;
+		c->thr[c->n] = t;
+		c->tps[c->n] = tp;
+		c->fps[c->n] = fp;
+		c->n++;
+	}
+}
+
+/* sklearn.metrics.average_precision_score: the precision at each
+ * threshold weighted by the recall it adds, with no interpolation. */
+static double average_precision(const struct clf_curve *c)
+{
+	double p = (double)c->tps[c->n - 1], s = 0, prev = 0;
+
+	for (size_t k = 0; k < c->n; k++) {
+		double r = (double)c->tps[k] / p;
+
+		s += (r - prev) * ((double)c->tps[k] /
+				   (double)(c->tps[k] + c->fps[k]));
+		prev = r;
+	}
+	return s;
+}
+
+/* Append to curve's arrays x, y and "thresholds" the points keep[0..n)
+ * of xs, ys, ts, at most MONITOR_QUALITY_CURVE_POINTS of them: beyond,
+ * points evenly spaced in that order, the first and the last kept. A
+ * NaN threshold is JSON's null (no score is that high, or none low). */
+static json_t *curve_json(const char *xname, const char *yname,
+			  const double *xs, const double *ys,
+			  const double *ts, size_t n)
+{
+	json_t *x = json_array(), *y = json_array(), *t = json_array();
+	size_t m = n < MONITOR_QUALITY_CURVE_POINTS ? n :
+		MONITOR_QUALITY_CURVE_POINTS;
+
+	for (size_t k = 0; k < m; k++) {
+		size_t i = m < 2 ? k : (size_t)(((double)k * (double)(n - 1)) /
+						 (double)(m - 1) + 0.5);
+
+		json_array_append_new(x, json_real(xs[i]));
+		json_array_append_new(y, json_real(ys[i]));
+		json_array_append_new(t, isnan(ts[i]) ? json_null() :
+				      json_real(ts[i]));
+	}
+	return json_pack("{s:o,s:o,s:o}", xname, x, yname, y, "thresholds",
+			 t);
+}
+
+/* Model Monitor's receiver_operating_characteristic_curve, the points
+ * sklearn.metrics.roc_curve gives with drop_intermediate: (0, 0), then
+ * each threshold where the curve turns. Needs positives and negatives. */
+static json_t *roc_json(const struct clf_curve *c)
+{
+	size_t n = 0;
+	double *x = xmalloc((c->n + 1) * sizeof(*x));
+	double *y = xmalloc((c->n + 1) * sizeof(*y));
+	double *t = xmalloc((c->n + 1) * sizeof(*t));
+	double pos = (double)c->tps[c->n - 1], neg = (double)c->fps[c->n - 1];
+	json_t *out;
+
+	x[n] = 0;
+	y[n] = 0;
+	t[n++] = NAN;
+	for (size_t k = 0; k < c->n; k++) {
+		if (k > 0 && k + 1 < c->n &&
+		    c->fps[k + 1] - c->fps[k] == c->fps[k] - c->fps[k - 1] &&
+		    c->tps[k + 1] - c->tps[k] == c->tps[k] - c->tps[k - 1])
+			continue;	/* collinear with its neighbours */
+		x[n] = (double)c->fps[k] / neg;
+		y[n] = (double)c->tps[k] / pos;
+		t[n++] = c->thr[k];
+	}
+	out = curve_json("false_positive_rates", "true_positive_rates", x, y,
+			 t, n);
+	free(x);
+	free(y);
+	free(t);
+	return out;
+}
+
+/* Model Monitor's precision_recall_curve, the points of
+ * sklearn.metrics.precision_recall_curve: from the lowest threshold up,
+ * then precision 1 at recall 0. Needs positives. */
+static json_t *pr_json(const struct clf_curve *c)
+{
+	size_t n = 0;
+	double *p = xmalloc((c->n + 1) * sizeof(*p));
+	double *r = xmalloc((c->n + 1) * sizeof(*r));
+	double *t = xmalloc((c->n + 1) * sizeof(*t));
+	double pos = (double)c->tps[c->n - 1];
+	json_t *out;
+
+	for (size_t k = c->n; k-- > 0;) {
+		p[n] = (double)c->tps[k] / (double)(c->tps[k] + c->fps[k]);
+		r[n] = (double)c->tps[k] / pos;
+		t[n++] = c->thr[k];
+	}
+	p[n] = 1;
+	r[n] = 0;
+	t[n++] = NAN;
+	out = curve_json("precisions", "recalls", p, r, t, n);
+	free(p);
+	free(r);
+	free(t);
+	return out;
 }
 
 static json_t *metric(double v)
@@ -480,7 +624,33 @@ static double fbeta(const struct acc *a, double beta)
 		     b2 * (double)a->fn + (double)a->fp);
 }
 
-static json_t *binary_json(struct acc *a)
+/* The metrics that rank the scores: auc, average_precision and, when
+ * curves, the ROC and precision-recall curves. */
+static void ranking_json(json_t *m, struct acc *a, int curves)
+{
+	struct clf_curve c;
+
+	if (!a->npos)
+		return;
+	qsort(a->pos, a->npos, sizeof(*a->pos), cmp_double);
+	qsort(a->neg, a->nneg, sizeof(*a->neg), cmp_double);
+	clf_curve_build(&c, a->pos, a->npos, a->neg, a->nneg);
+	if (a->nneg) {
+		json_object_set_new(m, "auc", metric(auc(a->pos, a->npos,
+							  a->neg, a->nneg)));
+		if (curves)
+			json_object_set_new(m, "receiver_operating_"
+					    "characteristic_curve",
+					    roc_json(&c));
+	}
+	json_object_set_new(m, "average_precision",
+			    metric(average_precision(&c)));
+	if (curves)
+		json_object_set_new(m, "precision_recall_curve", pr_json(&c));
+	clf_curve_release(&c);
+}
+
+static json_t *binary_json(struct acc *a, int curves)
 {
 	double pos = (double)(a->tp + a->fn), neg = (double)(a->tn + a->fp);
 	/* Model Monitor's "best constant classifier" predicts 1 for all
@@ -511,9 +681,7 @@ static json_t *binary_json(struct acc *a)
 			    metric(ratio((double)a->fp, neg)));
 	json_object_set_new(m, "false_negative_rate",
 			    metric(ratio((double)a->fn, pos)));
-	if (a->npos && a->nneg)
-		json_object_set_new(m, "auc", metric(auc(a->pos, a->npos,
-							  a->neg, a->nneg)));
+	ranking_json(m, a, curves);
 	json_object_set_new(m, "f0_5", metric(fbeta(a, 0.5)));
 	json_object_set_new(m, "f1", metric(fbeta(a, 1)));
 	json_object_set_new(m, "f2", metric(fbeta(a, 2)));
@@ -577,10 +745,10 @@ static json_t *multiclass_json(const struct acc *a)
 			 metric(wf[2]));
 }
 
-static json_t *acc_json(struct acc *a)
+static json_t *acc_json(struct acc *a, int curves)
 {
 	if (a->problem == MONITOR_QUALITY_BINARY)
-		return binary_json(a);
+		return binary_json(a, curves);
 	if (a->problem == MONITOR_QUALITY_REGRESSION)
 		return regression_json(a);
 	return multiclass_json(a);
@@ -760,10 +928,10 @@ int monitor_quality_statistics(json_t **out, struct monitor_quality *q,
 	if (q->all.n == 0)
 		return mlops_err_set(err, MLOPS_EINPUT, "no prediction has "
 				     "a label");
-	m = acc_json(&q->all);
+	m = acc_json(&q->all, 1);
 	for (int i = 0; i < MONITOR_QUALITY_SAMPLES; i++)
 		if (q->sample[i].n)
-			samples[ns++] = acc_json(&q->sample[i]);
+			samples[ns++] = acc_json(&q->sample[i], 0);
 	add_deviations(m, samples, ns,
 		       q->all.n >= MONITOR_QUALITY_MIN_FOR_DEVIATION);
 	for (int i = 0; i < ns; i++)
