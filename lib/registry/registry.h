@@ -353,6 +353,14 @@ int registry_card_catch_up(struct store *st, const char *group,
 int registry_baseline_get(struct store *st, const char *group,
 			  int64_t version, json_t **out,
 			  struct mlops_err *err);
+/* Attach the baseline whose files are the blobs statistics and
+ * constraints (written already) to group/version, replacing any, held
+ * by the blob owner "monitor-baseline:GROUP/N". Inside the caller's
+ * transaction: mlops-monitor baseline --register and an import. */
+int registry_baseline_insert(struct store *st, const char *group,
+			     int64_t version, const char *statistics,
+			     const char *constraints, int64_t created_us,
+			     const char *created_by, struct mlops_err *err);
 /* Link baseline (registry_baseline_get's, or NULL) from the card
  * content's evaluation_details as the entry named "monitoring
  * baseline", replacing an earlier one in place, or removing it when
