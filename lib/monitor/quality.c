@@ -464,149 +464,173 @@ static double ratio(double a, double b)
 	return b > 0 ? a / b : 0;
 }
 
-/* The points of sklearn's _binary_clf_curve: for each distinct score,
- * from the highest down, the score and how many positives and negatives
- * score at or above it. */
-struct clf_curve {
-	double *thr;
-	uint64_t *tps, *fps;
-	size_t n;
+/* The points of sklearn's _binary_clf_curve, one at a time without
+ * storing them: for each distinct score, from the highest down, the
+ * score and how many positives and negatives score at or above it. pos
+ * and neg are sorted ascending. */
+struct walk {
+	const double *pos, *neg;
+	size_t i, j;		/* the scores not passed yet are below these */
+	uint64_t tp, fp;
+	double thr;
 };
 
-static void clf_curve_release(struct clf_curve *c)
+static void walk_init(struct walk *w, const struct acc *a)
 {
-	free(c->thr);
-	free(c->tps);
-	free(c->fps);
+	memset(w, 0, sizeof(*w));
+	w->pos = a->pos;
+	w->neg = a->neg;
+	w->i = a->npos;
+	w->j = a->nneg;
 }
 
-/* pos and neg must be sorted ascending, and one of them non-empty. */
-static void clf_curve_build(struct clf_curve *c, const double *pos,
-			    size_t np, const double *neg, size_t nn)
+/* Step to the next lower distinct score: 0 past the last one. */
+static int walk_next(struct walk *w)
 {
-	size_t i = np, j = nn, cap = np + nn;
-	uint64_t tp = 0, fp = 0;
+	double t;
 
-	c->thr = xmalloc(cap * sizeof(*c->thr));
-	c->tps = xmalloc(cap * sizeof(*c->tps));
-	c->fps = xmalloc(cap * sizeof(*c->fps));
-	c->n = 0;
-	while (i > 0 || j > 0) {
-		double t;
-
-		if (j == 0 || (i > 0 && pos[i - 1] >= neg[j - 1]))
-			t = pos[i - 1];
-		else
-			t = neg[j - 1];
-		for (; i > 0 && pos[i - 1] == t; i--)
-			tp++;
-		for (; j > 0 && neg[j - 1] == t; j--)
-			fp++;
-		c->thr[c->n] = t;
-		c->tps[c->n] = tp;
-		c->fps[c->n] = fp;
-		c->n++;
-	}
+	if (w->i == 0 && w->j == 0)
+		return 0;
+	if (w->j == 0 || (w->i > 0 && w->pos[w->i - 1] >= w->neg[w->j - 1]))
+		t = w->pos[w->i - 1];
+	else
+		t = w->neg[w->j - 1];
+	for (; w->i > 0 && w->pos[w->i - 1] == t; w->i--)
+		w->tp++;
+	for (; w->j > 0 && w->neg[w->j - 1] == t; w->j--)
+		w->fp++;
+	w->thr = t;
+	return 1;
 }
 
 /* sklearn.metrics.average_precision_score: the precision at each
- * threshold weighted by the recall it adds, with no interpolation. */
-static double average_precision(const struct clf_curve *c)
+ * threshold weighted by the recall it adds, with no interpolation;
+ * *distinct gets the number of distinct scores. Needs a positive. */
+static double average_precision(const struct acc *a, size_t *distinct)
 {
-	double p = (double)c->tps[c->n - 1], s = 0, prev = 0;
+	struct walk w;
+	double s = 0, prev = 0;
+	size_t n = 0;
 
-	for (size_t k = 0; k < c->n; k++) {
-		double r = (double)c->tps[k] / p;
+	walk_init(&w, a);
+	while (walk_next(&w)) {
+		double r = (double)w.tp / (double)a->npos;
 
-		s += (r - prev) * ((double)c->tps[k] /
-				   (double)(c->tps[k] + c->fps[k]));
+		s += (r - prev) * ((double)w.tp / (double)(w.tp + w.fp));
 		prev = r;
+		n++;
 	}
+	*distinct = n;
 	return s;
 }
 
-/* Append to curve's arrays x, y and "thresholds" the points keep[0..n)
- * of xs, ys, ts, at most MONITOR_QUALITY_CURVE_POINTS of them: beyond,
- * points evenly spaced in that order, the first and the last kept. A
+/* A curve of n points cut to at most MONITOR_QUALITY_CURVE_POINTS,
+ * evenly spaced along it, its first and last kept: which are kept (at,
+ * ascending), and those points as they are offered. */
+struct curve_cut {
+	size_t m;
+	size_t at[MONITOR_QUALITY_CURVE_POINTS];
+	double x[MONITOR_QUALITY_CURVE_POINTS], y[MONITOR_QUALITY_CURVE_POINTS];
+	double t[MONITOR_QUALITY_CURVE_POINTS];
+};
+
+static void cut_init(struct curve_cut *c, size_t n)
+{
+	c->m = n < MONITOR_QUALITY_CURVE_POINTS ? n :
+		MONITOR_QUALITY_CURVE_POINTS;
+	/* With spacing (n - 1) / (m - 1) of at least 1, no index twice. */
+	for (size_t k = 0; k < c->m; k++)
+		c->at[k] = c->m < 2 ? k : (size_t)((double)k * (double)(n - 1) /
+						  (double)(c->m - 1) + 0.5);
+}
+
+/* Point i of the curve, in any order; c NULL: counting only. */
+static void cut_offer(struct curve_cut *c, size_t i, double x, double y,
+		      double t)
+{
+	size_t lo = 0, hi;
+
+	if (!c)
+		return;
+	for (hi = c->m; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->at[mid] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->m && c->at[lo] == i) {
+		c->x[lo] = x;
+		c->y[lo] = y;
+		c->t[lo] = t;
+	}
+}
+
+/* The kept points as {xname: [...], yname: [...], thresholds: [...]}; a
  * NaN threshold is JSON's null (no score is that high, or none low). */
-static json_t *curve_json(const char *xname, const char *yname,
-			  const double *xs, const double *ys,
-			  const double *ts, size_t n)
+static json_t *cut_json(const struct curve_cut *c, const char *xname,
+			const char *yname)
 {
 	json_t *x = json_array(), *y = json_array(), *t = json_array();
-	size_t m = n < MONITOR_QUALITY_CURVE_POINTS ? n :
-		MONITOR_QUALITY_CURVE_POINTS;
 
-	for (size_t k = 0; k < m; k++) {
-		size_t i = m < 2 ? k : (size_t)(((double)k * (double)(n - 1)) /
-						 (double)(m - 1) + 0.5);
-
-		json_array_append_new(x, json_real(xs[i]));
-		json_array_append_new(y, json_real(ys[i]));
-		json_array_append_new(t, isnan(ts[i]) ? json_null() :
-				      json_real(ts[i]));
+	for (size_t k = 0; k < c->m; k++) {
+		json_array_append_new(x, json_real(c->x[k]));
+		json_array_append_new(y, json_real(c->y[k]));
+		json_array_append_new(t, isnan(c->t[k]) ? json_null() :
+				      json_real(c->t[k]));
 	}
 	return json_pack("{s:o,s:o,s:o}", xname, x, yname, y, "thresholds",
 			 t);
 }
 
-/* Model Monitor's receiver_operating_characteristic_curve, the points
- * sklearn.metrics.roc_curve gives with drop_intermediate: (0, 0), then
- * each threshold where the curve turns. Needs positives and negatives. */
-static json_t *roc_json(const struct clf_curve *c)
+/* Offer the points of sklearn.metrics.roc_curve with drop_intermediate
+ * to c (NULL: count them): (0, 0), then each threshold where the curve
+ * turns, its first and last always. Returns how many. Needs positives
+ * and negatives. */
+static size_t roc_points(const struct acc *a, struct curve_cut *c)
 {
+	struct walk w;
+	uint64_t ptp = 0, pfp = 0, tp, fp;
+	double thr;
 	size_t n = 0;
-	double *x = xmalloc((c->n + 1) * sizeof(*x));
-	double *y = xmalloc((c->n + 1) * sizeof(*y));
-	double *t = xmalloc((c->n + 1) * sizeof(*t));
-	double pos = (double)c->tps[c->n - 1], neg = (double)c->fps[c->n - 1];
-	json_t *out;
+	int first = 1, more;
 
-	x[n] = 0;
-	y[n] = 0;
-	t[n++] = NAN;
-	for (size_t k = 0; k < c->n; k++) {
-		if (k > 0 && k + 1 < c->n &&
-		    c->fps[k + 1] - c->fps[k] == c->fps[k] - c->fps[k - 1] &&
-		    c->tps[k + 1] - c->tps[k] == c->tps[k] - c->tps[k - 1])
-			continue;	/* collinear with its neighbours */
-		x[n] = (double)c->fps[k] / neg;
-		y[n] = (double)c->tps[k] / pos;
-		t[n++] = c->thr[k];
-	}
-	out = curve_json("false_positive_rates", "true_positive_rates", x, y,
-			 t, n);
-	free(x);
-	free(y);
-	free(t);
-	return out;
+	cut_offer(c, n++, 0, 0, NAN);
+	walk_init(&w, a);
+	walk_next(&w);
+	do {
+		tp = w.tp;
+		fp = w.fp;
+		thr = w.thr;
+		more = walk_next(&w);
+		/* Collinear with its neighbours: left out. */
+		if (first || !more || w.fp - fp != fp - pfp ||
+		    w.tp - tp != tp - ptp)
+			cut_offer(c, n++, (double)fp / (double)a->nneg,
+				  (double)tp / (double)a->npos, thr);
+		ptp = tp;
+		pfp = fp;
+		first = 0;
+	} while (more);
+	return n;
 }
 
-/* Model Monitor's precision_recall_curve, the points of
- * sklearn.metrics.precision_recall_curve: from the lowest threshold up,
- * then precision 1 at recall 0. Needs positives. */
-static json_t *pr_json(const struct clf_curve *c)
+/* Offer the points of sklearn.metrics.precision_recall_curve to c: from
+ * the lowest of the distinct thresholds up, then precision 1 at recall
+ * 0. Needs a positive. */
+static void pr_points(const struct acc *a, struct curve_cut *c,
+		      size_t distinct)
 {
-	size_t n = 0;
-	double *p = xmalloc((c->n + 1) * sizeof(*p));
-	double *r = xmalloc((c->n + 1) * sizeof(*r));
-	double *t = xmalloc((c->n + 1) * sizeof(*t));
-	double pos = (double)c->tps[c->n - 1];
-	json_t *out;
+	struct walk w;
+	size_t k = 0;
 
-	for (size_t k = c->n; k-- > 0;) {
-		p[n] = (double)c->tps[k] / (double)(c->tps[k] + c->fps[k]);
-		r[n] = (double)c->tps[k] / pos;
-		t[n++] = c->thr[k];
-	}
-	p[n] = 1;
-	r[n] = 0;
-	t[n++] = NAN;
-	out = curve_json("precisions", "recalls", p, r, t, n);
-	free(p);
-	free(r);
-	free(t);
-	return out;
+	walk_init(&w, a);
+	while (walk_next(&w))
+		cut_offer(c, distinct - 1 - k++, (double)w.tp /
+			  (double)(w.tp + w.fp), (double)w.tp /
+			  (double)a->npos, w.thr);
+	cut_offer(c, distinct, 1, 0, NAN);
 }
 
 static json_t *metric(double v)
@@ -625,29 +649,37 @@ static double fbeta(const struct acc *a, double beta)
 }
 
 /* The metrics that rank the scores: auc, average_precision and, when
- * curves, the ROC and precision-recall curves. */
+ * curves, Model Monitor's receiver_operating_characteristic_curve and
+ * precision_recall_curve. Memory: nothing beyond the scores. */
 static void ranking_json(json_t *m, struct acc *a, int curves)
 {
-	struct clf_curve c;
+	struct curve_cut c;
+	size_t distinct;
 
 	if (!a->npos)
 		return;
 	qsort(a->pos, a->npos, sizeof(*a->pos), cmp_double);
 	qsort(a->neg, a->nneg, sizeof(*a->neg), cmp_double);
-	clf_curve_build(&c, a->pos, a->npos, a->neg, a->nneg);
 	if (a->nneg) {
 		json_object_set_new(m, "auc", metric(auc(a->pos, a->npos,
 							  a->neg, a->nneg)));
-		if (curves)
+		if (curves) {
+			cut_init(&c, roc_points(a, NULL));
+			roc_points(a, &c);
 			json_object_set_new(m, "receiver_operating_"
 					    "characteristic_curve",
-					    roc_json(&c));
+					    cut_json(&c, "false_positive_rates",
+						     "true_positive_rates"));
+		}
 	}
 	json_object_set_new(m, "average_precision",
-			    metric(average_precision(&c)));
-	if (curves)
-		json_object_set_new(m, "precision_recall_curve", pr_json(&c));
-	clf_curve_release(&c);
+			    metric(average_precision(a, &distinct)));
+	if (curves) {
+		cut_init(&c, distinct + 1);
+		pr_points(a, &c, distinct);
+		json_object_set_new(m, "precision_recall_curve",
+				    cut_json(&c, "precisions", "recalls"));
+	}
 }
 
 static json_t *binary_json(struct acc *a, int curves)
