@@ -659,8 +659,8 @@ static void ranking_json(json_t *m, struct acc *a, int curves)
 	if (!a->npos)
 		return;
 	qsort(a->pos, a->npos, sizeof(*a->pos), cmp_double);
-	qsort(a->neg, a->nneg, sizeof(*a->neg), cmp_double);
-	if (a->nneg) {
+	if (a->nneg) {		/* else neg is NULL, which qsort may not take */
+		qsort(a->neg, a->nneg, sizeof(*a->neg), cmp_double);
 		json_object_set_new(m, "auc", metric(auc(a->pos, a->npos,
 							  a->neg, a->nneg)));
 		if (curves) {
