@@ -281,7 +281,8 @@ static int sync_model(struct store *from, struct store *to, const char *ref,
 copied:
 	if (ret == 0) {
 		res->copied = !unchanged;
-		res->present = unchanged;
+		res->present = unchanged != 0;
+		res->baselines = unchanged == REGISTRY_IMPORT_BASELINE;
 		res->bytes = unchanged ? 0 : (uint64_t)sb.st_size;
 		ret = sync_aliases(from, to, mv, res, err);
 	}

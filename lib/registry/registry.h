@@ -276,10 +276,15 @@ int registry_transfer_export(struct store *st,
  * status when that is not NULL. An artifact larger than max_size bytes
  * (0: no limit) is refused. The whole stream is read and checked
  * (names, sizes, hashes, an exact member list) before anything is
- * written; a refused stream changes nothing (MLOPS_EINPUT). Importing a
- * version that is already here with the same content sets *unchanged;
- * with other content it is MLOPS_ENOTFOUND (a conflict). *group (new
- * string) and *version name the version. */
+ * written; a refused stream changes nothing (MLOPS_EINPUT). The
+ * version's monitoring baseline, when the stream has one, is attached
+ * with it. Importing a version that is already here with the same
+ * content sets *unchanged to REGISTRY_IMPORT_SAME, or to
+ * REGISTRY_IMPORT_BASELINE when the stream's baseline was attached to
+ * it, having none here; with other content it is MLOPS_ENOTFOUND (a
+ * conflict). *group (new string) and *version name the version. */
+#define REGISTRY_IMPORT_SAME 1
+#define REGISTRY_IMPORT_BASELINE 2
 int registry_transfer_import(struct store *st, int fd, const char *stream,
 		    const char *status, uint64_t max_size, char **group,
 		    int64_t *version, int *unchanged, struct mlops_err *err);

@@ -681,6 +681,54 @@ static json_t *object_or_empty(json_t *v)
 	return json_is_object(v) ? v : NULL;
 }
 
+/* The baseline's files as blobs, before the row that names them. */
+static int write_baseline(struct store *st, const struct incoming *in,
+			  struct mlops_err *err)
+{
+	char hash[HASH_HEX_LEN + 1];
+	int ret = 0;
+
+	for (int i = 0; ret == 0 && in->baseline && i < 2; i++)
+		ret = object_write_mem(st, in->base[i].s, in->base[i].len,
+				       hash, err);
+	return ret;
+}
+
+/* The version is here already: attach the stream's baseline when the
+ * version has none here (one of its own is this store's business), as
+ * a sync does. *attached says whether it did. */
+static int attach_baseline(struct store *st, const struct incoming *in,
+			   int *attached, struct mlops_err *err)
+{
+	json_t *ours = NULL;
+	int ret;
+
+	*attached = 0;
+	if (!in->baseline)
+		return 0;
+	ret = registry_baseline_get(st, in->group, in->version, &ours, err);
+	if (ret < 0 || ours) {
+		json_decref(ours);
+		return ret;
+	}
+	ret = write_baseline(st, in, err);
+	if (ret == 0)
+		ret = store_begin(st, err);
+	if (ret < 0)
+		return ret;
+	ret = registry_baseline_insert(st, in->group, in->version,
+				       in->base_hash[0], in->base_hash[1],
+				       in->base_registered_us,
+				       jsonio_str(in->baseline,
+						  "registered_by"), err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	else
+		store_rollback(st);
+	*attached = ret == 0;
+	return ret;
+}
+
 static int register_incoming(struct store *st, struct incoming *in,
 			     const char *status, const char *stream,
 			     struct mlops_err *err)
@@ -730,15 +778,9 @@ static int register_incoming(struct store *st, struct incoming *in,
 	nv.in_transaction = insert_extras;
 	nv.in_transaction_arg = in;
 	/* Blobs before the rows that name them. */
-	for (int i = 0; in->baseline && i < 2; i++) {
-		char hash[HASH_HEX_LEN + 1];
-
-		ret = object_write_mem(st, in->base[i].s, in->base[i].len,
-				       hash, err);
-		if (ret < 0)
-			goto out;
-	}
-	ret = registry_register_version(st, &nv, &version, err);
+	ret = write_baseline(st, in, err);
+	if (ret == 0)
+		ret = registry_register_version(st, &nv, &version, err);
 	/* What register calls usage (an unknown framework, a missing entry)
 	 * is, in a stream, bad input data. */
 	if (ret == MLOPS_EUSAGE) {
@@ -746,7 +788,6 @@ static int register_incoming(struct store *st, struct incoming *in,
 		if (err)
 			err->code = ret;
 	}
-out:
 	if (ret < 0)
 		mlops_err_prefix(err, "%s: ", stream);
 	json_decref(origin);
@@ -763,6 +804,7 @@ static int import_stream(struct store *st, int fd, const char *stream,
 	struct incoming in = { 0 };
 	struct registry_version *mv = NULL;
 	struct tar_reader r;
+	int attached = 0;
 	int ret;
 
 	if (status && !registry_valid_status(status))
@@ -788,7 +830,9 @@ static int import_stream(struct store *st, int fd, const char *stream,
 					    in.group, in.version);
 			goto out;
 		}
-		*unchanged = 1;
+		ret = attach_baseline(st, &in, &attached, err);
+		*unchanged = attached ? REGISTRY_IMPORT_BASELINE :
+			REGISTRY_IMPORT_SAME;
 	} else if (ret == MLOPS_ENOTFOUND) {
 		mlops_err_clear(err);
 		ret = register_incoming(st, &in, status, stream, err);
@@ -798,7 +842,7 @@ static int import_stream(struct store *st, int fd, const char *stream,
 		    registry_version_get(st, in.group, in.version, &mv,
 					 NULL) == 0 && same_version(mv, &in)) {
 			mlops_err_clear(err);
-			*unchanged = 1;
+			*unchanged = REGISTRY_IMPORT_SAME;
 			ret = 0;
 		}
 	}
@@ -833,7 +877,7 @@ int registry_transfer_import_with(struct store *st, int fd,
 	if (ret == 0)
 		ret = import_stream(st, fd, stream, status, max_size, group,
 				    version, unchanged, err);
-	if (ret == 0 && *unchanged) {
+	if (ret == 0 && *unchanged == REGISTRY_IMPORT_SAME) {
 		audit_cancel(st);
 		return 0;
 	}
@@ -842,6 +886,9 @@ int registry_transfer_import_with(struct store *st, int fd,
 					      *version);
 		e.detail = detail ? json_deep_copy(detail) : json_object();
 		json_object_set_new(e.detail, "from", json_string(stream));
+		if (*unchanged == REGISTRY_IMPORT_BASELINE)
+			json_object_set_new(e.detail, "baseline_only",
+					    json_true());
 	}
 	ret = audit_done(st, ret, &e, err);
 	json_decref(e.detail);

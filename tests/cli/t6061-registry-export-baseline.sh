@@ -57,6 +57,29 @@ test_expect_success 'export and import carry the baseline; checks use it' '
 	test_cmp a b
 '
 
+test_expect_success 'a baseline registered later comes with the next import' '
+	setup &&
+	mlops-registry register churn --artifact worker.sh --framework exec \
+		--entry "sh worker.sh" >/dev/null &&
+	mlops-registry export -o before.tar churn/2 &&
+	MLOPS_STORE=$P mlops-registry import before.tar &&
+	mlops-monitor baseline --data train.csv -o base2 --register churn/2 \
+		>/dev/null &&
+	mlops-registry export -o after.tar churn/2 &&
+	MLOPS_STORE=$P mlops-registry import after.tar 2>err &&
+	grep "churn/2 is here already with the same content; its monitoring baseline attached" err &&
+	MLOPS_STORE=$P mlops-registry show --json churn/2 |
+		jq -e ".baseline.baseline == \"churn/2\"" &&
+	MLOPS_STORE=$P mlops audit log | grep "registry.import	churn/2	success" >imports &&
+	test_line_count = 2 imports &&
+	(cd prod && MLOPS_STORE=$P test_snapshot ../prod.snap) &&
+	MLOPS_STORE=$P mlops-registry import after.tar 2>err &&
+	grep "nothing changed" err &&
+	(cd prod && MLOPS_STORE=$P test_store_unchanged ../prod.snap) &&
+	MLOPS_STORE=$P mlops fsck &&
+	MLOPS_STORE=$P mlops audit verify
+'
+
 test_expect_success 'a version without a baseline exports as before' '
 	setup &&
 	mlops-registry register churn --artifact worker.sh --framework exec \
