@@ -2,6 +2,7 @@
 export MLOPS_STORE=$PROD MLOPS_USER=$ENG
 run $PYTHON "$REPO/generate.py" requests drifted.csv --customers $REQUESTS --drift
 run $PYTHON "$REPO/send.py" "$prod_url" drifted.csv
+sent=$(date -u +%s)
 # meanwhile the outcomes of customers like these become known: the data
 # scientist ingests their records and churn labels in ml, the ground truth
 # the pipeline's dataset step reads (its inputs are the feature groups)
@@ -13,10 +14,12 @@ captured() { [ "$(mlops-deploy capture churn | wc -l)" -ge $((2 * REQUESTS + 3))
 wait_for 30 captured
 served=$(mlops-deploy describe churn | sed -n 's/^model: *//p')
 before=$(MLOPS_STORE=$ML mlops-registry list --json churn | jq -s length)
-# the schedule runs hourly; --now an hour on makes it due at once
-# (it exits 1 when an execution found violations, which is what we want)
+# the schedule runs hourly; --now just after the end of the hour the
+# drifted traffic came in makes its window due at once, and no later
+# window, which would be empty (it exits 1 when an execution found
+# violations, which is what we want)
 rc=0
-run mlops-monitor run-due --now "$(date -u -d '+61 min' +%Y-%m-%dT%H:%M:%SZ)" || rc=$?
+run mlops-monitor run-due --now "$(date -u -d "@$(( (sent / 3600 + 1) * 3600 + 30 ))" +%Y-%m-%dT%H:%M:%SZ)" || rc=$?
 [ $rc -eq 1 ] || fail "run-due exited $rc, expected 1 (violations)"
 run mlops-monitor executions churn-data
 mlops-monitor executions --json churn-data | jq -s -e 'map(.violations // 0) | max > 0' >/dev/null ||
