@@ -435,8 +435,10 @@ static void row_out(enum fmt f, const char *label, const char *a,
 	else if (f == FMT_HTML)
 		printf("<tr><th>%s</th><td>%s</td><td>%s</td></tr>\n", label,
 		       a, b);
-	else
+	else if (*b)
 		printf("%-22s %16s %16s\n", label, a, b);
+	else
+		printf("%-22s %16s\n", label, a);
 }
 
 /* One line of a side-by-side table: path a.b in production and shadow. */
