@@ -66,6 +66,7 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0 ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
+	cli_progress(cli, st, 0);
 	if (!output) {
 		fflush(stdout);
 		ret = registry_transfer_export(st, mv, STDOUT_FILENO, &err);
@@ -131,6 +132,7 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 	if (strcmp(path, "-") != 0 &&
 	    (fd = fs_open_input(path, &err)) < 0)
 		return cli_fail(cli, &err);
+	cli_progress(cli, st, 0);
 	ret = registry_transfer_import(st, fd, strcmp(path, "-") == 0 ?
 				      "<stdin>" : path, status, max_size,
 				      &group, &version, &unchanged, &err);

@@ -440,6 +440,7 @@ static int capture_one(struct capture_sync *cs, const char *rel,
 		if (ret == 0) {
 			cs->res->copied++;
 			cs->res->bytes += f->bytes;
+			progress_add(cs->to->progress, f->bytes);
 		}
 	}
 	if (ret == 0) {
@@ -604,14 +605,24 @@ int governance_sync_run(struct store *from, struct store *to,
 			int64_t since_us, struct governance_sync_result *res,
 			struct mlops_err *err)
 {
+	int ret;
+
 	memset(res, 0, sizeof(*res));
 	switch (kind) {
 	case GOVERNANCE_SYNC_MODEL:
+		/* The export and the import show their own progress. */
 		return sync_model(from, to, item, res, err);
 	case GOVERNANCE_SYNC_FEATURES:
-		return sync_features(from, to, item, since_us, res, err);
 	case GOVERNANCE_SYNC_CAPTURE:
-		return sync_capture(from, to, item, since_us, res, err);
+		progress_start(to->progress, PROGRESS_BYTES, 0, "sync %s %s",
+			       kind == GOVERNANCE_SYNC_FEATURES ? "features" :
+			       "capture", item);
+		ret = kind == GOVERNANCE_SYNC_FEATURES ?
+			sync_features(from, to, item, since_us, res, err) :
+			sync_capture(from, to, item, since_us, res, err);
+		if (ret == 0)
+			progress_done(to->progress);
+		return ret;
 	}
 	return mlops_err_set(err, MLOPS_EINTERNAL, "unknown sync kind %d",
 			     (int)kind);

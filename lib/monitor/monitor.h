@@ -164,6 +164,7 @@ struct monitor_profile {
 	struct monitor_profile_column *cols;
 	int keep; /* keep every number (values) */
 	int strings_only; /* value counts of String columns only */
+	struct progress *progress; /* told the rows read, or NULL */
 };
 
 enum monitor_profile_format { MONITOR_PROFILE_CSV, MONITOR_PROFILE_JSONL };
@@ -200,6 +201,7 @@ struct monitor_profile_opts {
 	int keep;
 	unsigned threads;
 	int strings_only;
+	struct progress *progress; /* told the rows read, or NULL */
 };
 int monitor_profile_read_opts(struct monitor_profile *out, int fd,
 			      const char *name,

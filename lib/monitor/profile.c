@@ -493,6 +493,7 @@ static int profile_rows(struct monitor_profile *p, struct row_source *src,
 			rd = src->fill(&ps.blk[cur], src, n, &read_err);
 			p->item_count += ps.blk[cur].nrows;
 		}
+		progress_set(p->progress, p->item_count);
 		take_columns(&ps);
 		gate_wait(&ps.gate);
 		ret = block_error(&ps, b, err);
@@ -750,9 +751,11 @@ static int read_again(struct monitor_profile *p, int fd, off_t start,
 		      struct mlops_err *err)
 {
 	int keep = p->keep;
+	struct progress *progress = p->progress;
 
 	monitor_profile_release(p);
 	p->keep = keep;
+	p->progress = progress;
 	p->strings_only = strings_only;
 	if (lseek(fd, start, SEEK_SET) < 0)
 		return mlops_err_errno(err, MLOPS_EINPUT, errno,
@@ -864,6 +867,7 @@ static int read_jsonl(struct monitor_profile *p, int fd, const char *name,
 			}
 		}
 		p->item_count++;
+		progress_set(p->progress, p->item_count);
 		json_object_foreach(obj, key, v)
 		{
 			size_t i;
@@ -917,6 +921,9 @@ int monitor_profile_read_opts(struct monitor_profile *out, int fd,
 
 	p.keep = o->keep;
 	p.strings_only = o->format == MONITOR_PROFILE_CSV && o->strings_only;
+	p.progress = o->progress;
+	progress_start(p.progress, PROGRESS_ROWS, 0, "profile %s",
+		       strcmp(name, "-") ? name : "<stdin>");
 	if (o->format == MONITOR_PROFILE_JSONL)
 		ret = read_jsonl(&p, fd, name, err);
 	else
@@ -925,6 +932,7 @@ int monitor_profile_read_opts(struct monitor_profile *out, int fd,
 		monitor_profile_release(&p);
 		return ret;
 	}
+	progress_done(p.progress);
 	*out = p;
 	return 0;
 }

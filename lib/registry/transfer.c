@@ -54,6 +54,15 @@ static int write_json_member(struct tar_writer *w, const char *name,
 	return ret;
 }
 
+static uint64_t artifacts_size(const struct registry_version *mv)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < mv->nartifacts; i++)
+		n += mv->artifacts[i].size;
+	return n;
+}
+
 /* The files of a monitoring baseline: the manifest's keys and members. */
 static const char *const baseline_keys[2] = { "statistics", "constraints" };
 static const char *const baseline_members[2] = {
@@ -139,6 +148,8 @@ int registry_transfer_export(struct store *st,
 	if (baseline)
 		json_object_set_new(manifest, "baseline", baseline);
 	ret = write_json_member(&w, MEMBER_MANIFEST, manifest, mtime, err);
+	progress_start(st->progress, PROGRESS_BYTES, artifacts_size(mv),
+		       "export %s/%" PRId64, mv->group, mv->version);
 	for (size_t i = 0; ret == 0 && i < mv->nartifacts; i++) {
 		const struct registry_artifact *a = &mv->artifacts[i];
 		char *name = xasprintf(MEMBER_ARTIFACTS "%s", a->name);
@@ -159,6 +170,8 @@ int registry_transfer_export(struct store *st,
 				    base[i].len, mtime, err);
 	if (ret == 0)
 		ret = tar_write_end(&w, err);
+	if (ret == 0)
+		progress_done(st->progress);
 	json_decref(manifest);
 	json_decref(history);
 	json_decref(card);
@@ -814,10 +827,15 @@ static int import_stream(struct store *st, int fd, const char *stream,
 	in.max_size = max_size;
 	in.base[0] = (struct buf)BUF_INIT;
 	in.base[1] = (struct buf)BUF_INIT;
+	progress_start(st->progress, PROGRESS_BYTES, progress_fd_total(fd),
+		       "import %s", stream);
 	ret = tar_reader_open(&r, fd, stream, err);
+	r.progress = st->progress;
 	if (ret == 0)
 		ret = receive(st, &r, &in, err);
 	tar_reader_release(&r);
+	if (ret == 0)
+		progress_done(st->progress);
 	if (ret < 0)
 		goto out;
 	*unchanged = 0;
