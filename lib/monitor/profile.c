@@ -333,31 +333,52 @@ static void block_add(struct block *b, size_t n, char *const *fields,
 		free(lens);
 }
 
-/* Profile column j of the block b. */
+/* Profile column j of the block b. While a column read with
+ * strings_only has only numbers, a field is only parsed and counted by
+ * type, in locals handed to c before any other field is added (the
+ * first text reads the counts). */
 static void profile_block_column(struct csv_pass *ps, const struct block *b,
 				 size_t j)
 {
 	struct monitor_profile_column *c = &ps->p->cols[j];
 	size_t stride = ps->p->ncols + 1, nv = 0;
+	uint64_t kinds[3] = {0, 0, 0};
+	int strings_only = ps->p->strings_only;
+	int numbers = strings_only && c->n_string == 0;
 	double *v = ps->scratch[j];
+	const uint32_t *o = b->off + j;
 
-	for (size_t r = 0; r < b->nrows; r++) {
-		const uint32_t *o = b->off + r * stride + j;
+	for (size_t r = 0; r < b->nrows; r++, o += stride) {
 		size_t len = o[1] - o[0] - 1;
-		int kind;
+		int kind = MONITOR_NUMBER_TEXT;
 
 		if (len == 0) {
 			c->n_missing++;
 			continue;
 		}
+		if (numbers)
+			kind = monitor_number_parse(b->bytes + o[0], len,
+						    &v[nv]);
+		if (kind != MONITOR_NUMBER_TEXT) {
+			kinds[kind]++;
+			nv++;
+			continue;
+		}
+		c->n_integral += kinds[MONITOR_NUMBER_INTEGRAL];
+		c->n_fractional += kinds[MONITOR_NUMBER_FRACTIONAL];
+		kinds[MONITOR_NUMBER_INTEGRAL] = 0;
+		kinds[MONITOR_NUMBER_FRACTIONAL] = 0;
 		kind = add_field(c, b->bytes + o[0], len, &v[nv],
-				 ps->p->strings_only);
+				 strings_only);
 		if (kind < 0) {
 			ps->bad_row[j] = r;
 			return;
 		}
 		nv += kind != MONITOR_NUMBER_TEXT;
+		numbers = strings_only && c->n_string == 0;
 	}
+	c->n_integral += kinds[MONITOR_NUMBER_INTEGRAL];
+	c->n_fractional += kinds[MONITOR_NUMBER_FRACTIONAL];
 	add_numbers(c, v, nv, ps->p->keep);
 }
 
