@@ -16,7 +16,9 @@ MANDIR = $(PREFIX)/share/man
 SHAREDIR = $(PREFIX)/share/mlops
 COMPDIR = $(PREFIX)/share/bash-completion/completions
 DOCDIR = $(PREFIX)/share/doc/mlops
-EXAMPLES = contrib/systemd contrib/cron contrib/hooks
+# Installed in $(DOCDIR)/examples: scheduler, service and hook examples,
+# and the example model repository of the README's tour and mlops-workflow(7).
+EXAMPLES = contrib/systemd contrib/cron contrib/hooks examples/churn
 
 CC ?= cc
 FUZZ_CC ?= clang
@@ -218,6 +220,8 @@ install: $(BINS)
 	done
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	cp -R $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	find $(DESTDIR)$(DOCDIR)/examples -name __pycache__ -prune \
+		-exec rm -rf {} +
 
 # Removes what install put: the programs, the man pages, the completion
 # files, and $(SHAREDIR) and $(DOCDIR), which are mlops's own.

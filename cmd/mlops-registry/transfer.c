@@ -140,7 +140,10 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	name = xasprintf("%s/%" PRId64, group, version);
 	printf("%s\n", name);
-	if (unchanged)
+	if (unchanged == REGISTRY_IMPORT_BASELINE)
+		cli_warn(cli, "%s is here already with the same content; "
+			 "its monitoring baseline attached", name);
+	else if (unchanged)
 		cli_warn(cli, "%s is here already with the same content; "
 			 "nothing changed", name);
 	free(name);
