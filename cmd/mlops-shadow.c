@@ -401,6 +401,7 @@ static int cmd_replay(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	}
 	req.src = &res.src;
+	cli_progress(cli, st, 0);
 	ret = shadow_replay(st, &req, &name, &n, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
