@@ -200,10 +200,11 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BINS)
 	@contrib/demo/run $(O)/bin
 
+# make bench [QUICK=1]: bench/run's report, also in bench/RESULTS.md.
 bench:
 	@contrib/install-deps --bench
 	@$(MAKE) --no-print-directory $(BINS)
-	@bench/run $(O)/bin
+	@BENCH_QUICK=$(QUICK) bench/run $(O)/bin
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)

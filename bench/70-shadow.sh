@@ -20,9 +20,11 @@
 # is, below what the machine can take (each of 32 connections waits
 # BENCH_PACE_MS, 1 ms, before each request): there every request should
 # be mirrored, none shed, and production's latency should not move.
+# The quick mode runs one round of 2 s runs.
 set -e
-DUR=${BENCH_SECONDS:-5}
-ROUNDS=${BENCH_ROUNDS:-3}
+. "$BENCH_DIR/lib-report.sh"
+DUR=${BENCH_SECONDS:-$(quick 2 5)}
+ROUNDS=${BENCH_ROUNDS:-$(quick 1 3)}
 CONNS=${BENCH_CONNS:-64}
 pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; }
@@ -110,6 +112,10 @@ run() {
 	printf "%-24s %6s %10s %10s %10s %8s %11s %10s\n" "$1" "$conns" "$2" \
 		"$3" "$4" "$5" "$6" "$7"
 	rps_=$2 p99_=$4
+	case $1 in
+	"no shadow") echo "$2" >>without.rps ;;
+	"100% shadow"*) echo "$2" >>with.rps ;;
+	esac
 }
 run "no shadow"
 base=$rps_ pbase=$p99_ ratios= pratios= mirrored=0 shed=0
@@ -157,3 +163,8 @@ set -- $(mlops-shadow status --json paced | $PYTHON -c '
 import json, sys; s = json.load(sys.stdin); print(s["mirrored"], s["shed"])')
 echo "paced: $1 mirrored, $2 shed; p99 with shadow / without:" \
 	"$(awk -v w="$p99_" -v b="$pbase" 'BEGIN { printf "%.2f", w / b }')"
+report_row shadow "req/s, 100% mirrored to a 2nd model" "$(median_of with.rps)" \
+	"the same gateway, no shadow" "$(median_of without.rps)" req/s \
+	"$(tree_hwm "$gw")"
+report_row shadow "p99, paced, 100% mirrored" "$p99_" \
+	"the same, no shadow" "$pbase" us
