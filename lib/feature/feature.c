@@ -130,7 +130,7 @@ static int group_row(struct store *st, const char *sql, const char *name,
 	if (rc == SQLITE_DONE)
 		return mlops_err_set(err, MLOPS_ENOTFOUND, "feature group '%s' "
 				     "does not exist", name);
-	return store_sql_error(st, "cannot read feature groups", err);
+	return store_step_failed(st, rc, "cannot read feature groups", err);
 }
 
 int feature_load(struct store *st, const char *name, struct feature_group **out,
@@ -168,7 +168,8 @@ int feature_each(struct store *st,
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot read feature groups", err);
+		ret = store_step_failed(st, rc, "cannot read feature groups",
+					err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -237,8 +238,7 @@ int feature_data_changed(struct store *st, const struct feature_group *g,
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_int64(q, 1, g->id);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot update the group", err);
+	ret = store_step_done(q, "cannot update the group", err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -307,10 +307,9 @@ static int group_delete(struct store *st, const struct feature_group *g,
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_int64(q, 1, g->id);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		ret = store_sql_error(st, "cannot drop the group", err);
+	ret = store_step_done(q, "cannot drop the group", err);
+	if (ret < 0)
 		goto out;
-	}
 	if ((ret = feature_emit(st, g, "Feature Group State Change", detail,
 			       err)) < 0 ||
 	    (ret = store_commit(st, err)) < 0)
