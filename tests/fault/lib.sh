@@ -12,12 +12,17 @@ FAULT_SO=$(cd "$BUILD/tests" && pwd)/fault.so
 DATA=$(cd "$(dirname "${BASH_SOURCE[0]}")/../data" && pwd)
 PATH=$BIN:$PATH
 export MLOPS_USER=reliability
+# Rules would start a background dispatch after each command, racing the
+# checks; dispatch is a scenario of its own.
+export MLOPS_NO_AUTO_DISPATCH=1
 unset MLOPS_DEPLOY_URL MLOPS_API_KEY
 
 SCENARIOS="object_put feature_create feature_ingest feature_delete
 registry_register registry_approve registry_import card_set
 pipeline_run pipeline_cached deploy_create deploy_update gc
-shadow_start monitor_schedule event_put config_set remote_add"
+shadow_start monitor_schedule event_put config_set remote_add
+rule_add rule_rm rule_enable rule_disable dispatch role_grant role_revoke
+sync_model sync_features"
 
 write_pipeline() {
 	cat >pipeline.yaml <<-\EOF2
@@ -127,6 +132,55 @@ cmd_config_set() { mlops config set environment staging; }
 setup_remote_add() { mlops init other >/dev/null; }
 cmd_remote_add() { mlops remote add prod "$PWD/other"; }
 
+setup_rule_add() { :; }
+cmd_rule_add() {
+	mlops event rule add r --pattern '{"source":["t"]}' --target 'cat >/dev/null'
+}
+
+setup_rule_rm() { cmd_rule_add >/dev/null; }
+cmd_rule_rm() { mlops event rule rm r; }
+
+setup_rule_enable() { cmd_rule_add >/dev/null && cmd_rule_disable; }
+cmd_rule_enable() { mlops event rule enable r; }
+
+setup_rule_disable() { cmd_rule_add >/dev/null; }
+cmd_rule_disable() { mlops event rule disable r; }
+
+# One event for one rule: the delivery is done or not (several would be
+# delivered one by one, each a state of its own).
+setup_dispatch() {
+	mlops event rule add r --pattern '{"source":["t"]}' \
+		--target 'cat >>delivered' >/dev/null &&
+	echo '{"source":"t","detail-type":"T","detail":{"i":1}}' |
+	mlops event put >/dev/null
+}
+cmd_dispatch() { mlops event dispatch; }
+
+setup_role_grant() { :; }
+cmd_role_grant() { mlops role grant reliability admin; }
+
+setup_role_revoke() {
+	mlops role grant reliability admin >/dev/null &&
+	mlops role grant bob data-scientist >/dev/null
+}
+cmd_role_revoke() { mlops role revoke bob; }
+
+# A sync pulls from the store other/ of the work folder into this one:
+# this store is the receiver, whose content must be old or new;
+# check_store checks other/ too.
+setup_sync_model() {
+	(export MLOPS_STORE=$PWD/other/.mlops && mlops init other >/dev/null &&
+	 register_exec g && mlops-registry card create g/1 >/dev/null)
+}
+cmd_sync_model() { mlops sync --from ./other model g/1; }
+
+setup_sync_features() {
+	(export MLOPS_STORE=$PWD/other/.mlops && mlops init other >/dev/null &&
+	 setup_feature_ingest &&
+	 mlops-feature ingest txn "$DATA/feature/batch2.csv" >/dev/null)
+}
+cmd_sync_features() { mlops sync --from ./other features txn; }
+
 # dump_columns TABLE: the columns of TABLE that logical_dump shows; not
 # the sizes of compressed files nor packed records, which hold the time.
 dump_columns() {
@@ -178,6 +232,12 @@ check_store() {
 	fi
 	out=$(mlops --store "$1" audit verify 2>&1) ||
 	{ echo "audit verify: $out"; return 1; }
+	# The other store of a sync, which the command read or wrote too.
+	if [ -d "${1%/.mlops}/other/.mlops" ]; then
+		check_store "${1%/.mlops}/other/.mlops" "$2" |
+			sed 's/^/other store: /'
+		return "${PIPESTATUS[0]}"
+	fi
 }
 
 # check_outcome STORE SCENARIO OLD NEW: the store holds the logical
@@ -229,7 +289,7 @@ copy_base() {
 # scenario's command under the shim (functions, PATH, DATA); run_cmd
 # loads it.
 cmd_lib() {
-	{ declare -f; declare -p PATH DATA MLOPS_USER; } >"$1"
+	{ declare -f; declare -p PATH DATA MLOPS_USER MLOPS_NO_AUTO_DISPATCH; } >"$1"
 	CMD_LIB=$1
 }
 
