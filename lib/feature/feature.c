@@ -31,8 +31,8 @@ int feature_emit(struct store *st, const struct feature_group *g,
 	return ret;
 }
 
-static int group_insert(struct store *st, struct feature_group *g,
-			struct mlops_err *err)
+int feature_create_in(struct store *st, struct feature_group *g,
+		      struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	json_t *def = feature_group_to_json(g);
@@ -42,8 +42,6 @@ static int group_insert(struct store *st, struct feature_group *g,
 	int ret;
 
 	jsonio_append(&text, def);
-	if ((ret = store_begin(st, err)) < 0)
-		goto out;
 	ret = store_prepare(st, &q, "INSERT INTO feature_group (name, "
 			    "definition, created_us, created_by) "
 			    "VALUES (?1, ?2, ?3, ?4)", err);
@@ -53,30 +51,39 @@ static int group_insert(struct store *st, struct feature_group *g,
 	sqlite3_bind_text(q, 2, text.s, (int)text.len, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, time_now_us());
 	sqlite3_bind_text(q, 4, user, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) ==
+	ret = store_step_done(q, "cannot create the group", err);
+	if (ret < 0) {
+		/* ENOTFOUND: the step's own constraint failure. */
+		if (ret == MLOPS_ENOTFOUND &&
+		    sqlite3_extended_errcode(st->db) ==
 		    SQLITE_CONSTRAINT_UNIQUE)
 			ret = mlops_err_set(err, MLOPS_ENOTFOUND,
 					    "feature group '%s' already "
 					    "exists", g->name);
-		else
-			ret = store_sql_error(st, "cannot create the group",
-					      err);
 		goto out;
 	}
 	g->id = sqlite3_last_insert_rowid(st->db);
-	if ((ret = feature_emit(st, g, "Feature Group State Change", detail,
-			       err)) < 0)
-		goto out;
-	ret = store_commit(st, err);
+	ret = feature_emit(st, g, "Feature Group State Change", detail, err);
 out:
-	if (ret < 0)
-		store_rollback(st);
 	sqlite3_finalize(q);
 	json_decref(def);
 	json_decref(detail);
 	buf_release(&text);
 	free(user);
+	return ret;
+}
+
+static int group_insert(struct store *st, struct feature_group *g,
+			struct mlops_err *err)
+{
+	int ret = store_begin(st, err);
+
+	if (ret == 0)
+		ret = feature_create_in(st, g, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
 	return ret;
 }
 
