@@ -22,7 +22,7 @@ registry_register registry_approve registry_import card_set
 pipeline_run pipeline_cached deploy_create deploy_update gc
 shadow_start monitor_schedule event_put config_set remote_add
 rule_add rule_rm rule_enable rule_disable dispatch role_grant role_revoke
-sync_model sync_features"
+sync_model sync_features capture"
 
 write_pipeline() {
 	cat >pipeline.yaml <<-\EOF2
@@ -181,6 +181,60 @@ setup_sync_features() {
 }
 cmd_sync_features() { mlops sync --from ./other features txn; }
 
+# A gateway answers five requests to an endpoint that captures them all,
+# and stops. Only the capture's files are failed (FAULT_PATH): the
+# answers must not suffer, and readers must accept whatever files the
+# capture leaves, whole records each (check_capture). The status is the
+# gateway's.
+setup_capture() {
+	register_exec g &&
+	mlops-deploy create ep --model g/1 --capture 100 >/dev/null &&
+	# 3 KB a request: records cross the writer's buffer boundaries.
+	head -c 3000 /dev/zero | tr '\0' 7 >body.csv
+}
+cmd_capture() {
+	local pid url i rc
+	export FAULT_PATH=/capture/
+	mlops-deploy serve --listen 127.0.0.1:0 --threads 1 --log gw.log &
+	pid=$!
+	for i in $(seq 1 600); do
+		[ -s .mlops/gateway.url ] && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
+	url=$(cat .mlops/gateway.url 2>/dev/null)
+	for i in 1 2 3 4 5; do
+		curl -s -m 30 -o /dev/null -w "%{http_code}\n" \
+			-H "Content-Type: text/csv" --data-binary @body.csv \
+			"$url/endpoints/ep/invocations" >>answers
+	done
+	kill -TERM $pid 2>/dev/null
+	wait $pid
+	rc=$?
+	echo $rc >gateway.status
+	return $rc
+}
+
+# check_capture STORE: the gateway answered every request 200 and ended
+# well (unless the crash driver killed it), and readers accept every
+# capture file it completed: whole records, no more than were answered.
+check_capture() {
+	local work=${1%/.mlops} status n
+	[ -d "$1/capture/ep" ] || return 0	# nothing captured
+	status=$(cat "$work/gateway.status" 2>/dev/null)
+	if [ "$status" != 137 ]; then
+		[ "$status" = 0 ] || { echo "gateway status ${status:-none}"; return 1; }
+		[ "$(grep -c '^200$' "$work/answers")" = 5 ] ||
+			{ echo "answers: $(tr '\n' ' ' <"$work/answers")"; return 1; }
+		[ -z "$(find "$1/capture" -name '*.part')" ] ||
+			{ echo "a capture file left in progress"; return 1; }
+	fi
+	n=$(mlops-deploy --store "$1" capture ep 2>&1) ||
+		{ echo "capture: $n"; return 1; }
+	[ "$(printf '%s\n' "$n" | grep -c '"captureData"')" -le 5 ] ||
+		{ echo "records: $n"; return 1; }
+}
+
 # dump_columns TABLE: the columns of TABLE that logical_dump shows; not
 # the sizes of compressed files nor packed records, which hold the time.
 dump_columns() {
@@ -266,6 +320,9 @@ check_outcome() {
 			return 1
 		} ;;
 	esac
+	if declare -F "check_$2" >/dev/null; then
+		"check_$2" "$st" || return 1
+	fi
 	holes=$(sqlite3 "$st/mlops.db" "SELECT group_name, count(*),
 		max(version) FROM registry_version GROUP BY group_name
 		HAVING count(*) != max(version)" 2>/dev/null)
