@@ -67,6 +67,11 @@ int jsonio_load_file(json_t **out, const char *path, size_t max,
 	return ret;
 }
 
+void jsonio_init(void)
+{
+	json_set_alloc_funcs(xmalloc, free);
+}
+
 static int dump_cb(const char *data, size_t size, void *arg)
 {
 	buf_add(arg, data, size);
