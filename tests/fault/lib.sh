@@ -243,6 +243,8 @@ dump_columns() {
 	feature_online) echo "group_id, record_id, event_time_us, deleted" ;;
 	# A sorted run's file name has a random part and its stat the inode.
 	feature_run) echo "group_id, first_part, last_part, rows, bytes" ;;
+	# How many runs a delivery took: a second after a dispatcher died.
+	event_delivery) echo "event_seq, rule, state, attempts" ;;
 	*) echo "*" ;;
 	esac
 }
@@ -298,7 +300,9 @@ check_store() {
 # content of file OLD or of file NEW, model versions are numbered without
 # holes; for a pipeline run, which is recorded whatever its end, instead:
 # after the next `mlops-pipeline list` no run or step reads Executing (a
-# runner that died leaves its run to the next command that looks).
+# runner that died leaves its run to the next command that looks); for a
+# dispatch, which delivers at least once, the next dispatch ends in the
+# new state (it runs what a dead or failed one left pending or running).
 check_outcome() {
 	local st=$1 state holes out
 	case $2 in
@@ -312,6 +316,15 @@ check_outcome() {
 			sqlite3 "$st/mlops.db" "SELECT id, status FROM pipeline_run"
 			return 1
 		fi ;;
+	dispatch)
+		out=$(cd "${st%/.mlops}" && mlops --store "$st" event dispatch 2>&1) ||
+			{ echo "the next dispatch: $out"; return 1; }
+		state=$(logical_dump "$st")
+		[ "$state" = "$(cat "$4")" ] || {
+			echo "not the new state after the next dispatch:"
+			diff "$4" <(echo "$state") | head -n 8
+			return 1
+		} ;;
 	*)
 		state=$(logical_dump "$st")
 		[ "$state" = "$(cat "$3")" ] || [ "$state" = "$(cat "$4")" ] || {
