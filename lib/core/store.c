@@ -522,9 +522,8 @@ int store_ref_add(struct store *st, const char *hash, const char *owner,
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot record a blob "
-					      "reference", err);
+		ret = store_step_done(q, "cannot record a blob reference",
+				      err);
 	}
 	sqlite3_finalize(q);
 	return ret;
@@ -539,9 +538,7 @@ int store_ref_drop(struct store *st, const char *owner,
 
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, owner, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot drop blob "
-					      "references", err);
+		ret = store_step_done(q, "cannot drop blob references", err);
 	}
 	sqlite3_finalize(q);
 	return ret;
