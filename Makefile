@@ -16,7 +16,9 @@ MANDIR = $(PREFIX)/share/man
 SHAREDIR = $(PREFIX)/share/mlops
 COMPDIR = $(PREFIX)/share/bash-completion/completions
 DOCDIR = $(PREFIX)/share/doc/mlops
-EXAMPLES = contrib/systemd contrib/cron contrib/hooks
+# Installed in $(DOCDIR)/examples: scheduler, service and hook examples,
+# and the example model repository of the README's tour and mlops-workflow(7).
+EXAMPLES = contrib/systemd contrib/cron contrib/hooks examples/churn
 
 CC ?= cc
 FUZZ_CC ?= clang
@@ -198,10 +200,11 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BINS)
 	@contrib/demo/run $(O)/bin
 
+# make bench [QUICK=1]: bench/run's report, also in bench/RESULTS.md.
 bench:
 	@contrib/install-deps --bench
 	@$(MAKE) --no-print-directory $(BINS)
-	@bench/run $(O)/bin
+	@BENCH_QUICK=$(QUICK) bench/run $(O)/bin
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
@@ -218,6 +221,8 @@ install: $(BINS)
 	done
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	cp -R $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	find $(DESTDIR)$(DOCDIR)/examples -name __pycache__ -prune \
+		-exec rm -rf {} +
 
 # Removes what install put: the programs, the man pages, the completion
 # files, and $(SHAREDIR) and $(DOCDIR), which are mlops's own.

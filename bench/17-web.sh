@@ -6,7 +6,8 @@
 # ones. Each page is fetched 9 times with curl from a server on an
 # ephemeral 127.0.0.1 port; the median of curl's time_total is shown,
 # and the server's CPU time per fetch (from /proc), which a loaded
-# machine does not inflate.
+# machine does not inflate. No peer: the summary shows the slowest page.
+. "$BENCH_DIR/lib-report.sh"
 mlops init --env bench >/dev/null
 export MLOPS_STORE=$PWD/.mlops
 git init -q -b main repo
@@ -96,9 +97,15 @@ for p in index.html features.html pipelines.html \
 	registry/churn/1000.html endpoints.html endpoints/ep-web.html \
 	monitoring.html; do
 	kb=$(curl -sf "$url/$p" | wc -c | awk '{ printf "%.0f", $1 / 1024 }')
-	printf "%-34s %8s %8s %8s %6s\n" "$p" "$(median "$p")" \
-		"$(median "$p?format=json")" "$(cpu "$p")" "$kb"
+	html=$(median "$p") cpu_ms=$(cpu "$p")
+	printf "%-34s %8s %8s %8s %6s\n" "$p" "$html" \
+		"$(median "$p?format=json")" "$cpu_ms" "$kb"
+	echo "$html $cpu_ms $p" >>pages.t
 done
+set -- $(sort -g pages.t | tail -n 1)
+report_row web "slowest page ($3), HTML" "$1" - - ms "$(tree_hwm $srv)"
+set -- $(sort -g -k2,2 pages.t | tail -n 1)
+report_row web "most CPU per fetch ($3)" "$2" - - "CPU ms"
 echo "load: $(cat /proc/loadavg)"
 kill $pid
 wait $pid 2>/dev/null

@@ -1,5 +1,8 @@
 # 20-feature.sh - the feature store: ingest throughput, online get
-# latency (library and CLI) and a point-in-time join side by side with
+# latency (library and CLI) next to plain SQLite holding the same rows
+# (sqlite3 .import of the same CSV into a typed history table and a
+# latest-row-per-ID table; lookups as a prepared SELECT and as one sqlite3
+# process per key), and a point-in-time join side by side with
 # pandas merge_asof and DuckDB's ASOF JOIN on the same files: wall time,
 # CPU seconds and peak RSS from /usr/bin/time (medians of BENCH_RUNS
 # runs, taken in turns), the three outputs checked row for row, ratios.
@@ -7,40 +10,26 @@
 # package ships DuckDB's binary; the package "duckdb" downloads one at
 # install time, which fails offline); without npm it is left out.
 #
-# Sizes (defaults are the issue's figures; set smaller ones to try it):
-#   BENCH_INGEST_ROWS   rows x 10 features ingested (1000000)
-#   BENCH_ENTITIES      entity rows of the join (1000000)
-#   BENCH_FEATURE_ROWS  feature rows of the join (5000000)
-#   BENCH_GET_SAMPLES   library gets timed (100000); CLI gets: 1/100 of it
-#   BENCH_RUNS          runs of each join, medians reported (3)
+# Sizes (defaults are the issue's figures, the quick mode's in brackets):
+#   BENCH_INGEST_ROWS   rows x 10 features ingested (1000000 [100000])
+#   BENCH_ENTITIES      entity rows of the join (1000000 [100000])
+#   BENCH_FEATURE_ROWS  feature rows of the join (5000000 [500000])
+#   BENCH_GET_SAMPLES   library gets timed (100000 [10000]); CLI gets:
+#                       1/100 of it
+#   BENCH_RUNS          runs of each join, medians reported (3 [1])
 #   BENCH_CACHE         where npm installs DuckDB ($HOME/.cache/mlops-bench)
 #   BENCH_SKIP_INGEST   set: skip the ingest and online get part
 set -e
-ingest_rows=${BENCH_INGEST_ROWS:-1000000}
-entities=${BENCH_ENTITIES:-1000000}
-feature_rows=${BENCH_FEATURE_ROWS:-5000000}
-samples=${BENCH_GET_SAMPLES:-100000}
-runs=${BENCH_RUNS:-3}
+. "$BENCH_DIR/lib-report.sh"
+ingest_rows=${BENCH_INGEST_ROWS:-$(quick 100000 1000000)}
+entities=${BENCH_ENTITIES:-$(quick 100000 1000000)}
+feature_rows=${BENCH_FEATURE_ROWS:-$(quick 500000 5000000)}
+samples=${BENCH_GET_SAMPLES:-$(quick 10000 100000)}
+runs=${BENCH_RUNS:-$(quick 1 3)}
 cache=${BENCH_CACHE:-$HOME/.cache/mlops-bench}
 bin=$(dirname "$(command -v mlops-feature)")
 src=$(cd "$BENCH_DIR/.." && pwd)
 ids=$((ingest_rows / 2 > 0 ? ingest_rows / 2 : 1))
-
-# measure OUT CMD...: run CMD with /usr/bin/time; OUT gets a line
-# "wall-seconds cpu-seconds peak-KB" appended.
-measure() {
-	out=$1
-	shift
-	/usr/bin/time -f "%e %U %S %M" -o "$out.1" "$@"
-	awk '{ printf "%.2f %.2f %d\n", $1, $2 + $3, $4 }' "$out.1" >>"$out"
-}
-
-# median FILE: the median of each column of FILE.
-median() {
-	sort -n "$1" | awk '{ w[NR] = $1 } END { printf "%s ", w[int((NR + 1) / 2)] }'
-	sort -k2,2n "$1" | awk '{ c[NR] = $2 } END { printf "%s ", c[int((NR + 1) / 2)] }'
-	sort -k3,3n "$1" | awk '{ m[NR] = $3 } END { print m[int((NR + 1) / 2)] }'
-}
 
 mlops init >/dev/null
 if [ -z "$BENCH_SKIP_INGEST" ]; then
@@ -69,8 +58,22 @@ awk -v n="$ingest_rows" -v ids="$ids" 'BEGIN {
 		       rand() * 1000, i % 5, i % 1000, rand(), i % 13, i,
 		       rand() * 10
 }' >ingest.csv
-measure ingest.time mlops-feature ingest wide ingest.csv >/dev/null
+timed ingest.time mlops-feature ingest wide ingest.csv >/dev/null
 read -r ingest_s ingest_cpu ingest_kb <ingest.time
+# The peer: plain SQLite, the same rows typed in a history table and the
+# latest row of each ID in a keyed table (max() picks the row's other
+# columns in SQLite).
+cat >peer.sql <<SQL
+CREATE TABLE history (id TEXT, t INTEGER, a INTEGER, b REAL, c TEXT,
+	d INTEGER, e REAL, f TEXT, g INTEGER, h REAL);
+.import --csv --skip 1 ingest.csv history
+CREATE TABLE wide (id TEXT PRIMARY KEY, t INTEGER, a INTEGER, b REAL,
+	c TEXT, d INTEGER, e REAL, f TEXT, g INTEGER, h REAL) WITHOUT ROWID;
+INSERT INTO wide SELECT id, max(t), a, b, c, d, e, f, g, h FROM history
+	GROUP BY id;
+SQL
+timed peer-ingest.time sqlite3 peer.db <peer.sql
+read -r peer_s peer_cpu peer_kb <peer-ingest.time
 
 cc -O2 -std=c11 -D_GNU_SOURCE -I"$src/lib" -o feature-get \
 	"$BENCH_DIR/feature-get.c" "$bin/../lib/libmlops.a" \
@@ -78,18 +81,39 @@ cc -O2 -std=c11 -D_GNU_SOURCE -I"$src/lib" -o feature-get \
 	-lpthread -lm
 read -r lib_p50 lib_p99 lib_mean < <(./feature-get lib .mlops wide c "$ids" \
 	"$samples")
+cli_samples=$((samples / 100 > 10 ? samples / 100 : 10))
 read -r cli_p50 cli_p99 cli_mean < <(./feature-get cli .mlops wide c "$ids" \
-	$((samples / 100 > 10 ? samples / 100 : 10)))
+	$cli_samples)
+read -r sql_p50 sql_p99 sql_mean < <(./feature-get sql peer.db wide c "$ids" \
+	"$samples")
+read -r sqlcli_p50 sqlcli_p99 sqlcli_mean < <(./feature-get sqlcli peer.db \
+	wide c "$ids" $cli_samples)
 
 echo "ingest: $ingest_rows rows x 10 features (ids: $ids)"
 awk -v s="$ingest_s" -v c="$ingest_cpu" -v kb="$ingest_kb" \
     -v n="$ingest_rows" 'BEGIN {
-	printf "  %.2f s (%.2f CPU s), %.0f rows/s, peak RSS %.0f MB\n",
+	printf "  mlops-feature ingest   %.2f s (%.2f CPU s), %.0f rows/s, peak RSS %.0f MB\n",
+	       s, c, n / s, kb / 1024 }'
+awk -v s="$peer_s" -v c="$peer_cpu" -v kb="$peer_kb" \
+    -v n="$ingest_rows" 'BEGIN {
+	printf "  sqlite3 .import        %.2f s (%.2f CPU s), %.0f rows/s, peak RSS %.0f MB\n",
 	       s, c, n / s, kb / 1024 }'
 echo "online get, single key, over $ids entities:"
-printf "  %-22s %10s %10s %10s\n" "" "p50 us" "p99 us" "mean us"
-printf "  %-22s %10s %10s %10s\n" "library (feature_online_get)" "$lib_p50" "$lib_p99" "$lib_mean"
-printf "  %-22s %10s %10s %10s\n" "CLI (one process)" "$cli_p50" "$cli_p99" "$cli_mean"
+printf "  %-30s %10s %10s %10s\n" "" "p50 us" "p99 us" "mean us"
+printf "  %-30s %10s %10s %10s\n" "library (feature_online_get)" "$lib_p50" "$lib_p99" "$lib_mean"
+printf "  %-30s %10s %10s %10s\n" "SQLite prepared SELECT" "$sql_p50" "$sql_p99" "$sql_mean"
+printf "  %-30s %10s %10s %10s\n" "CLI (one process per key)" "$cli_p50" "$cli_p99" "$cli_mean"
+printf "  %-30s %10s %10s %10s\n" "sqlite3 CLI (one per key)" "$sqlcli_p50" "$sqlcli_p99" "$sqlcli_mean"
+rate() { awk -v n="$ingest_rows" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
+report_row ingest "$ingest_rows rows x 10 features" "$(rate "$ingest_s")" \
+	"sqlite3 .import + latest per ID" "$(rate "$peer_s")" rows/s \
+	"$ingest_kb" "$peer_kb"
+report_row "online get" "p50, in-process (library)" "$lib_p50" \
+	"SQLite prepared SELECT" "$sql_p50" us
+report_row "online get" "p99, in-process (library)" "$lib_p99" \
+	"SQLite prepared SELECT" "$sql_p99" us
+report_row "online get" "p50, one CLI process per key" "$cli_p50" \
+	"sqlite3 CLI per key" "$sqlcli_p50" us
 fi
 
 # The join: entity rows and feature rows over half as many IDs as
@@ -143,17 +167,21 @@ out["n"] = out["n"].astype("Int64")
 out.sort_values("_row").drop(columns="_row").to_csv(sys.argv[1],
                                                     index=False)
 PY
-duck=
-if command -v npm >/dev/null && command -v node >/dev/null; then
+duck=$(duckdb_dir)
+if [ -z "$duck" ] && command -v npm >/dev/null && command -v node >/dev/null
+then
 	mkdir -p "$cache"
-	if [ -d "$cache/node_modules/@duckdb/node-api" ] ||
-	   npm install --silent --no-audit --no-fund --prefix "$cache" \
+	if npm install --silent --no-audit --no-fund --prefix "$cache" \
 		@duckdb/node-api >npm.log 2>&1; then
 		duck=$cache/node_modules/@duckdb/node-api
 	else
 		echo "(DuckDB left out: npm install @duckdb/node-api failed)"
 	fi
+elif [ -z "$duck" ]; then
+	echo "(DuckDB left out: no node and npm here)"
 fi
+pandas=
+have_peer "pandas merge_asof" py_has pandas && pandas=1
 cat >asof.js <<'JS'
 const { DuckDBInstance } = require(process.env.DUCK);
 (async () => {
@@ -195,17 +223,16 @@ with open(sys.argv[1], newline="") as a, open(sys.argv[2], newline="") as b:
 PY
 echo "load before: $(cat /proc/loadavg)"
 for r in $(seq "$runs"); do
-	measure mlops.time mlops-feature dataset --entities entities.csv \
+	timed mlops.time mlops-feature dataset --entities entities.csv \
 		--features pit:x,n,s -o mlops-out.csv
-	measure pandas.time "$PYTHON" asof.py pandas-out.csv
-	[ -z "$duck" ] || DUCK=$duck measure duck.time node asof.js duck-out.csv
+	[ -z "$pandas" ] || timed pandas.time "$PYTHON" asof.py pandas-out.csv
+	[ -z "$duck" ] || DUCK=$duck timed duck.time node asof.js duck-out.csv
 done
 echo "load after:  $(cat /proc/loadavg)"
-"$PYTHON" same.py mlops-out.csv pandas-out.csv
+[ -z "$pandas" ] || "$PYTHON" same.py mlops-out.csv pandas-out.csv
 [ -z "$duck" ] || "$PYTHON" same.py mlops-out.csv duck-out.csv
 hits=$(awk -F, 'NR > 1 && $4 != "" { n++ } END { print n + 0 }' mlops-out.csv)
-read -r m_s m_c m_kb < <(median mlops.time)
-read -r p_s p_c p_kb < <(median pandas.time)
+read -r m_s m_c m_kb < <(median_cols mlops.time)
 echo "point-in-time join: $entities entity rows x $feature_rows feature rows," \
 	"$hits matched; outputs agree row for row (medians of $runs runs)"
 printf "  %-24s %9s %9s %12s\n" "" "wall s" "CPU s" "peak RSS MB"
@@ -220,10 +247,19 @@ ratio() {
 		       n, s / ms, c / mc, k / mk }'
 }
 row "mlops-feature dataset" "$m_s" "$m_c" "$m_kb"
-row "pandas merge_asof" "$p_s" "$p_c" "$p_kb"
+p_s=- p_kb=- d_s=- d_kb=-
+if [ -n "$pandas" ]; then
+	read -r p_s p_c p_kb < <(median_cols pandas.time)
+	row "pandas merge_asof" "$p_s" "$p_c" "$p_kb"
+fi
 if [ -n "$duck" ]; then
-	read -r d_s d_c d_kb < <(median duck.time)
+	read -r d_s d_c d_kb < <(median_cols duck.time)
 	row "DuckDB ASOF JOIN" "$d_s" "$d_c" "$d_kb"
 fi
-ratio pandas "$p_s" "$p_c" "$p_kb"
+[ -z "$pandas" ] || ratio pandas "$p_s" "$p_c" "$p_kb"
 [ -z "$duck" ] || ratio DuckDB "$d_s" "$d_c" "$d_kb"
+what="$entities x $feature_rows rows"
+report_row "point-in-time" "dataset $what" "$m_s" "pandas merge_asof" "$p_s" \
+	s "$m_kb" "$p_kb"
+report_row "point-in-time" "dataset $what" "$m_s" "DuckDB ASOF JOIN" "$d_s" \
+	s "$m_kb" "$d_kb"

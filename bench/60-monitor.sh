@@ -21,15 +21,19 @@
 #
 # Last, run-due over an hour of capture of 16 columns.
 #
-# Sizes (defaults are the issue's figures; set smaller ones to try it):
-#   BENCH_MONITOR_ROWS  rows of the baseline file (1000000)
-#   BENCH_DRIFT_ROWS    rows of each drift sample (500000)
-#   BENCH_CAPTURE_RATE  captured requests a second (1000)
-#   BENCH_RUNS          runs of each side to take the median of (5)
+# Sizes (defaults are the issue's figures, the quick mode's in brackets):
+#   BENCH_MONITOR_ROWS  rows of the baseline file (1000000 [100000])
+#   BENCH_DRIFT_ROWS    rows of each drift sample (500000 [50000])
+#   BENCH_CAPTURE_RATE  captured requests a second (1000 [100])
+#   BENCH_RUNS          runs of each side to take the median of (5 [1])
+# Without pandas and scipy, their side is left out ("-").
 set -e
-rows=${BENCH_MONITOR_ROWS:-1000000}
-drift_rows=${BENCH_DRIFT_ROWS:-500000}
-runs=${BENCH_RUNS:-5}
+. "$BENCH_DIR/lib-report.sh"
+rows=${BENCH_MONITOR_ROWS:-$(quick 100000 1000000)}
+drift_rows=${BENCH_DRIFT_ROWS:-$(quick 50000 500000)}
+runs=${BENCH_RUNS:-$(quick 1 5)}
+py=1
+have_peer "pandas and scipy" py_has pandas scipy || py=
 
 measure() {
 	out=$1
@@ -101,21 +105,22 @@ for r in $(seq "$runs"); do
 	cat t >>mon.runs
 	measure t mlops-monitor baseline --threads 1 --data base.csv -o out1
 	cat t >>mon1.runs
-	measure t "$PYTHON" pandas-baseline.py base.csv
-	cat t >>pd.runs
+	[ -z "$py" ] || { measure t "$PYTHON" pandas-baseline.py base.csv &&
+		cat t >>pd.runs; }
 	measure t mlops-monitor drift --reference ref.csv --data cur.csv \
 		>drift.out
 	cat t >>drift.runs
 	measure t mlops-monitor drift --threads 1 --reference ref.csv \
 		--data cur.csv >drift1.out
 	cat t >>drift1.runs
-	measure t "$PYTHON" scipy-drift.py ref.csv cur.csv >scipy.out
-	cat t >>scipy.runs
+	[ -z "$py" ] || { measure t "$PYTHON" scipy-drift.py ref.csv cur.csv \
+		>scipy.out && cat t >>scipy.runs; }
 done
 load1=$(cut -d" " -f1-3 /proc/loadavg)
 cmp -s out/statistics.json out1/statistics.json &&
 	cmp -s drift.out drift1.out && threads_same=yes || threads_same=NO
-same=$("$PYTHON" - <<'PY'
+same=-
+[ -z "$py" ] || same=$("$PYTHON" - <<'PY'
 ours = [l.split("\t") for l in open("drift.out").read().splitlines()]
 theirs = [l.split("\t") for l in open("scipy.out").read().splitlines()]
 ok = len(ours) == len(theirs) == 16 and all(
@@ -129,17 +134,21 @@ PY
 {
 	echo "mon $(median mon.runs)"
 	echo "mon1 $(median mon1.runs)"
-	echo "pd $(median pd.runs)"
+	[ -z "$py" ] || echo "pd $(median pd.runs)"
 	echo "drift $(median drift.runs)"
 	echo "drift1 $(median drift1.runs)"
-	echo "scipy $(median scipy.runs)"
+	[ -z "$py" ] || echo "scipy $(median scipy.runs)"
 } >medians
 awk -v r="$rows" -v dr="$drift_rows" -v runs="$runs" -v same="$same" \
     -v ts="$threads_same" -v l0="$load0" -v l1="$load1" '
 { w[$1] = $2; c[$1] = $3; k[$1] = $4 }
 function row(label, key, peer) {
+	if (!(key in w)) {
+		printf "%-36s %7s %7s %8s\n", label, "-", "-", "-"
+		return
+	}
 	printf "%-36s %7.2f %7.2f %8.1f", label, w[key], c[key], k[key] / 1024
-	if (peer != "")
+	if (peer in w)
 		printf " %8.1f %8.1f", w[peer] / (w[key] > 0 ? w[key] : 0.01),
 		       c[peer] / (c[key] > 0 ? c[key] : 0.01)
 	printf "\n"
@@ -158,10 +167,21 @@ END {
 	printf "same KS statistics and p-values as scipy: %s\n", same
 	printf "same output with one thread and with several: %s\n", ts
 }' medians
+# The summary's rows: wall and CPU seconds, ours against the peer.
+# kv KEY FIELD: a column of medians (2 wall, 3 CPU, 4 peak KiB) or "-".
+kv() { awk -v k="$1" -v f="$2" '$1 == k { v = $f } END { print v == "" ? "-" : v }' medians; }
+report_row baseline "$rows x 20, wall" "$(kv mon 2)" "pandas" "$(kv pd 2)" s \
+	"$(kv mon 4)" "$(kv pd 4)"
+report_row baseline "$rows x 20, CPU, --threads 1" "$(kv mon1 3)" "pandas" \
+	"$(kv pd 3)" "CPU s" "$(kv mon1 4)" "$(kv pd 4)"
+report_row drift "KS 16 cols, $drift_rows x 2, wall" "$(kv drift 2)" \
+	"scipy ks_2samp" "$(kv scipy 2)" s "$(kv drift 4)" "$(kv scipy 4)"
+report_row drift "KS, CPU, --threads 1" "$(kv drift1 3)" "scipy ks_2samp" \
+	"$(kv scipy 3)" "CPU s" "$(kv drift1 4)" "$(kv scipy 4)"
 
 # run-due over one hour of capture at BENCH_CAPTURE_RATE requests a
 # second (1000): one schedule, one window.
-rate=${BENCH_CAPTURE_RATE:-1000}
+rate=${BENCH_CAPTURE_RATE:-$(quick 100 1000)}
 mlops init store >/dev/null
 export MLOPS_STORE=$PWD/store/.mlops
 echo cat >worker.sh
@@ -198,3 +218,5 @@ awk -v n="$((rate * 3600))" -v s="$due_s" -v k="$due_kb" -v out="$(cat due.out)"
 	       n, s, k / 1024
 	printf "  %s\n", out
 }'
+report_row monitor "run-due, 1 hour of capture ($((rate * 3600)) requests)" \
+	"$due_s" - - s "$due_kb"

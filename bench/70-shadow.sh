@@ -13,9 +13,18 @@
 # /proc, so the split between production and shadow is measured, not
 # guessed).
 # BENCH_MAX_PAIRS (100000) bounds the paired records the gateway keeps.
+#
+# Saturating the machine is the worst case: a shadow thread runs below
+# the request threads (nice 10), so there it gets what production leaves
+# and sheds the rest. A last pair of runs is paced as production traffic
+# is, below what the machine can take (each of 32 connections waits
+# BENCH_PACE_MS, 1 ms, before each request): there every request should
+# be mirrored, none shed, and production's latency should not move.
+# The quick mode runs one round of 2 s runs.
 set -e
-DUR=${BENCH_SECONDS:-5}
-ROUNDS=${BENCH_ROUNDS:-3}
+. "$BENCH_DIR/lib-report.sh"
+DUR=${BENCH_SECONDS:-$(quick 2 5)}
+ROUNDS=${BENCH_ROUNDS:-$(quick 1 3)}
 CONNS=${BENCH_CONNS:-64}
 pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; }
@@ -39,6 +48,8 @@ wrk.method = "POST"
 wrk.body = io.open("row.csv"):read("a")
 wrk.headers["Content-Type"] = "text/csv"
 LUA
+{ cat post.lua; echo "function delay() return ${BENCH_PACE_MS:-1} end"; } \
+	>paced.lua
 
 mlops init >/dev/null
 mlops-registry register bench --artifact a.json --status Approved >/dev/null
@@ -85,10 +96,12 @@ wrk_run "$inv" "$CONNS" >/dev/null	# warm up
 hz=$(getconf CLK_TCK)
 printf "%-24s %6s %10s %10s %10s %8s %11s %10s\n" production conns req/s \
 	p50_us p99_us non2xx cpu_us/req shadow_us
-# run LABEL: one wrk run; sets rps_.
+# run LABEL [CONNS SCRIPT]: one wrk run; sets rps_ and p99_.
 run() {
+	local conns=${2:-$CONNS}
+
 	cpu_snap cpu0
-	set -- "$1" $(wrk_run "$inv" "$CONNS")
+	set -- "$1" $(wrk_run "$inv" "$conns" "${3:-post.lua}")
 	cpu_snap cpu1
 	# Threads present at both ends only: a shadow thread that ended
 	# took its ticks with it.
@@ -96,9 +109,13 @@ run() {
 		{ t[$2] += $5 - $3 } END { r = n * d
 		  printf "%.2f %.2f", t["w"] * 1e6 / hz / r,
 		  t["s"] * 1e6 / hz / r }')
-	printf "%-24s %6s %10s %10s %10s %8s %11s %10s\n" "$1" "$CONNS" "$2" \
+	printf "%-24s %6s %10s %10s %10s %8s %11s %10s\n" "$1" "$conns" "$2" \
 		"$3" "$4" "$5" "$6" "$7"
 	rps_=$2 p99_=$4
+	case $1 in
+	"no shadow") echo "$2" >>without.rps ;;
+	"100% shadow"*) echo "$2" >>with.rps ;;
+	esac
 }
 run "no shadow"
 base=$rps_ pbase=$p99_ ratios= pratios= mirrored=0 shed=0
@@ -132,3 +149,22 @@ echo $pratios | tr ' ' '\n' | sort -n | awk '{ r[NR] = $1 } END {
 	printf "p99 with shadow / without, by round:"
 	for (i = 1; i <= NR; i++) printf " %s", r[i]
 	printf "; median %s\n", r[int((NR + 1) / 2)] }'
+
+# The paced pair.
+run "paced, no shadow" 32 paced.lua
+pbase=$p99_
+mlops-shadow start bench --model bench/2 --sample 100 --name paced \
+	--max-pairs "${BENCH_MAX_PAIRS:-100000}" >/dev/null
+wait_shadow yes
+run "paced, 100% shadow" 32 paced.lua
+mlops-shadow stop paced >/dev/null
+wait_shadow no
+set -- $(mlops-shadow status --json paced | $PYTHON -c '
+import json, sys; s = json.load(sys.stdin); print(s["mirrored"], s["shed"])')
+echo "paced: $1 mirrored, $2 shed; p99 with shadow / without:" \
+	"$(awk -v w="$p99_" -v b="$pbase" 'BEGIN { printf "%.2f", w / b }')"
+report_row shadow "req/s, 100% mirrored to a 2nd model" "$(median_of with.rps)" \
+	"the same gateway, no shadow" "$(median_of without.rps)" req/s \
+	"$(tree_hwm "$gw")"
+report_row shadow "p99, paced, 100% mirrored" "$p99_" \
+	"the same, no shadow" "$pbase" us

@@ -3,15 +3,18 @@
 # store, and a feature group of 1M rows to another store, each synced
 # RUNS times into a fresh receiver (median), next to cp -r + sha256sum
 # doing the same copy and hashing; then the second sync, which copies
-# nothing.
-RUNS=${RUNS:-5}
+# nothing. The quick mode: 40 files, 100k rows, one run.
+. "$BENCH_DIR/lib-report.sh"
+RUNS=${RUNS:-$(quick 1 5)}
+files=$(quick 40 200)
+feature_rows=$(quick 100000 1000000)
 mlops init --env prod prod >/dev/null
 mlops init --env ml ml >/dev/null
-$PYTHON - prod/.mlops/capture/churn/2026/01/01/00 <<'PY'
+$PYTHON - prod/.mlops/capture/churn/2026/01/01/00 "$files" <<'PY'
 import json, os, sys
 d = sys.argv[1]; os.makedirs(d, exist_ok=True)
 row = ",".join("%.6f" % (i / 7) for i in range(60)) + "\n"
-for f in range(200):
+for f in range(int(sys.argv[2])):
     with open(os.path.join(d, "%02d-%02d-000-%08x.churn-1.jsonl" % (f // 60, f % 60, f)), "w") as out:
         n = 0
         while n < 1000000:
@@ -34,16 +37,15 @@ features:
   - {name: c, type: string}
 YAML
 $PYTHON -c '
-import random
+import random, sys
 random.seed(1)
 print("id,t,a,b,c")
-for i in range(1000000):
+for i in range(int(sys.argv[1])):
     print("c%d,%d,%.4f,%.4f,s%d" % (i % 200000, 1700000000 + i, random.random(), random.random(), i % 97))
-' >rows.csv
+' "$feature_rows" >rows.csv
 MLOPS_STORE=$PWD/ml/.mlops mlops-feature create g.yaml >/dev/null
 MLOPS_STORE=$PWD/ml/.mlops mlops-feature ingest customers rows.csv >/dev/null
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # secs CMD...: wall seconds of CMD.
 secs() {
 	t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
@@ -63,12 +65,16 @@ for i in $(seq 1 "$RUNS"); do
 done
 again=$(cd r && secs mlops sync --from ../prod capture churn)
 (cd r && mlops sync --from ../prod capture churn | sed 's/ in .*//')
-awk -v c="$(median <capr.t)" -v f="$(median <feat.t)" -v p="$(median <peer.t)" \
-    -v cm="$cap_mb" -v fm="$feat_mb" -v a="$again" -v n="$RUNS" 'BEGIN {
+awk -v c="$(median_of <capr.t)" -v f="$(median_of <feat.t)" -v p="$(median_of <peer.t)" \
+    -v cm="$cap_mb" -v fm="$feat_mb" -v a="$again" -v n="$RUNS" \
+    -v files="$files" -v rows="$feature_rows" 'BEGIN {
 	printf "%-44s %8s %8s\n", "median of " n " runs", "seconds", "MB/s"
-	printf "%-44s %8.2f %8.0f\n", "sync capture (" cm " MB, 200 files)", c, cm / c
-	printf "%-44s %8.2f %8.0f  (%.0f rows/s)\n", "sync features (1M rows, " fm " MB gzip)", f, fm / f, 1000000 / f
+	printf "%-44s %8.2f %8.0f\n", "sync capture (" cm " MB, " files " files)", c, cm / c
+	printf "%-44s %8.2f %8.0f  (%.0f rows/s)\n", "sync features (" rows " rows, " fm " MB gzip)", f, fm / f, rows / f
 	printf "%-44s %8.2f %8.0f\n", "cp -r + sync + sha256sum (capture)", p, cm / p
 	printf "%-44s %8.2f\n", "second capture sync (0 copied)", a
 	printf "ratio sync capture / (cp + sha256sum): %.2f\n", c / p
 }'
+report_row sync "capture, $cap_mb MB in $files files" "$(median_of <capr.t)" \
+	"cp -r + sync + sha256sum" "$(median_of <peer.t)" s
+report_row sync "features, $feature_rows rows" "$(median_of <feat.t)" - - s

@@ -3,8 +3,10 @@
 # empty store, plan of the store that matches (no changes), plan with one
 # setting changed on each endpoint, and the apply of those changes;
 # RUNS times each (median). A run of mlops-feature create and
-# mlops-deploy create doing the same creates by hand is the peer.
-RUNS=${RUNS:-5}
+# mlops-deploy create doing the same creates by hand is the peer. The
+# quick mode runs once.
+. "$BENCH_DIR/lib-report.sh"
+RUNS=${RUNS:-$(quick 1 5)}
 echo cat >worker.sh
 mkdir -p features
 for g in $(seq 1 100); do
@@ -30,7 +32,6 @@ done
 } >stack.yaml
 sed 's/max_concurrency: 20/max_concurrency: 30/' stack.yaml >changed.yaml
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # secs CMD...: wall seconds of CMD (whatever its exit status).
 secs() {
 	t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
@@ -63,9 +64,9 @@ for i in $(seq 1 "$RUNS"); do
 	secs by_hand >>hand.t
 done
 mlops plan >/dev/null && echo "plan after apply: no changes (exit 0)"
-awk -v a="$(median <apply.t)" -v p="$(median <plan.t)" \
-    -v pc="$(median <plan-changed.t)" -v ac="$(median <apply-changed.t)" \
-    -v h="$(median <hand.t)" -v n="$RUNS" 'BEGIN {
+awk -v a="$(median_of <apply.t)" -v p="$(median_of <plan.t)" \
+    -v pc="$(median_of <plan-changed.t)" -v ac="$(median_of <apply-changed.t)" \
+    -v h="$(median_of <hand.t)" -v n="$RUNS" 'BEGIN {
 	printf "%-48s %8s\n", "median of " n " runs (100 groups, 20 endpoints)", "seconds"
 	printf "%-48s %8.2f\n", "apply into an empty store (120 creates)", a
 	printf "%-48s %8.2f\n", "plan, nothing to change", p
@@ -74,3 +75,6 @@ awk -v a="$(median <apply.t)" -v p="$(median <plan.t)" \
 	printf "%-48s %8.2f\n", "120 creates by hand (mlops-feature, mlops-deploy)", h
 	printf "ratio apply / by hand: %.2f\n", a / h
 }'
+report_row stack "apply, 100 groups + 20 endpoints" "$(median_of <apply.t)" \
+	"120 mlops-feature/deploy creates" "$(median_of <hand.t)" s
+report_row stack "plan, no changes" "$(median_of <plan.t)" - - s

@@ -6,10 +6,11 @@ free_port() {
 	$PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# wrk_run URL CONNS: "req/s p50_us p99_us non2xx"
+# wrk_run URL CONNS [SCRIPT]: "req/s p50_us p99_us non2xx", the request
+# made by SCRIPT (post.lua).
 wrk_run() {
 	wrk -t$([ "$2" -gt 1 ] && echo 2 || echo 1) -c"$2" -d"${DUR}s" \
-		-s post.lua --latency "$1" | awk '
+		-s "${3:-post.lua}" --latency "$1" | awk '
 	function us(s) {
 		if (s ~ /us$/) return s + 0
 		if (s ~ /ms$/) return s * 1000

@@ -170,6 +170,7 @@ static int profile(struct monitor_profile *p, const char *path,
 		po.format = MONITOR_PROFILE_JSONL;
 	if (strcmp(path, "-") != 0 && (fd = fs_open_input(path, &err)) < 0)
 		return cli_fail(cli, &err);
+	po.progress = cli_progress(cli, NULL, 0);
 	ret = monitor_profile_read_opts(p, fd, path, &po, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);

@@ -508,6 +508,7 @@ static int cmd_register(int argc, char **argv, struct cli *cli)
 	nv.params = ra.params;
 	nv.meta = ra.meta;
 	nv.lineage = lineage;
+	cli_progress(cli, st, 0);
 	if ((ret = registry_register(st, &nv, &version, &err)) < 0)
 		goto fail;
 	name = xasprintf("%s/%" PRId64, nv.group, version);

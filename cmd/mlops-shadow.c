@@ -135,6 +135,40 @@ static int start_test(struct cli *cli, struct shadow_start_req *req,
 	return ret;
 }
 
+/* The options start and replay share (--model, --name, --max-pairs):
+ * 1 when c is one of them, with *bad set and err saying why when its
+ * value is wrong; 0 when it is not. */
+static int test_option(int c, const char **model, const char **name,
+		       int64_t *max_pairs, int *bad, struct mlops_err *err)
+{
+	switch (c) {
+	case OPT_MAXPAIRS:
+		*bad = parse_int64(optarg, 1, SHADOW_MAX_PAIRS, max_pairs,
+				   "--max-pairs", err) < 0;
+		return 1;
+	case OPT_MODEL:
+		*model = optarg;
+		return 1;
+	case OPT_NAME:
+		*name = optarg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* After the options of start or replay: the usage error when there is
+ * not one ENDPOINT operand or no --model, else -1. */
+static int endpoint_and_model(int argc, const struct cli *cli,
+			      const char *usage, const char *model)
+{
+	if (argc - optind != 1)
+		return cli_usage(cli, usage, "expected one ENDPOINT");
+	if (!model)
+		return cli_usage(cli, usage, "--model is required");
+	return -1;
+}
+
 static int cmd_start(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -152,7 +186,7 @@ static int cmd_start(int argc, char **argv, struct cli *cli)
 		.duration_us = SHADOW_DEFAULT_DURATION_US,
 		.max_pairs = SHADOW_DEFAULT_MAX_PAIRS };
 	const char *model = NULL;
-	int c, allow = 0;
+	int c, ret, allow = 0;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, cli, usage_start)) !=
 	       -1) {
@@ -168,31 +202,20 @@ static int cmd_start(int argc, char **argv, struct cli *cli)
 			if (bad)
 				mlops_err_prefix(&err, "--duration: ");
 			break;
-		case OPT_MAXPAIRS:
-			bad = parse_int64(optarg, 1, SHADOW_MAX_PAIRS,
-					  &req.max_pairs, "--max-pairs",
-					  &err) < 0;
-			break;
-		case OPT_MODEL:
-			model = optarg;
-			break;
-		case OPT_NAME:
-			req.name = optarg;
-			break;
 		case OPT_SAMPLE:
 			bad = parse_double(optarg, &req.sample_pct, "--sample",
 					   &err) < 0;
 			break;
 		default:
-			return CLI_STATUS(c);
+			if (!test_option(c, &model, &req.name, &req.max_pairs,
+					 &bad, &err))
+				return CLI_STATUS(c);
 		}
 		if (bad)
 			return cli_usage(cli, usage_start, "%s", err.msg);
 	}
-	if (argc - optind != 1)
-		return cli_usage(cli, usage_start, "expected one ENDPOINT");
-	if (!model)
-		return cli_usage(cli, usage_start, "--model is required");
+	if ((ret = endpoint_and_model(argc, cli, usage_start, model)) >= 0)
+		return ret;
 	req.endpoint = argv[optind];
 	return start_test(cli, &req, model, allow);
 }
@@ -351,17 +374,6 @@ static int cmd_replay(int argc, char **argv, struct cli *cli)
 		int bad = 0;
 
 		switch (c) {
-		case OPT_MAXPAIRS:
-			bad = parse_int64(optarg, 1, SHADOW_MAX_PAIRS,
-					  &req.max_pairs, "--max-pairs",
-					  &err) < 0;
-			break;
-		case OPT_MODEL:
-			model = optarg;
-			break;
-		case OPT_NAME:
-			req.name = optarg;
-			break;
 		case OPT_SINCE:
 		case OPT_UNTIL:
 			bad = time_parse(optarg, c == OPT_SINCE ?
@@ -372,15 +384,15 @@ static int cmd_replay(int argc, char **argv, struct cli *cli)
 						 "--since" : "--until");
 			break;
 		default:
-			return CLI_STATUS(c);
+			if (!test_option(c, &model, &req.name, &req.max_pairs,
+					 &bad, &err))
+				return CLI_STATUS(c);
 		}
 		if (bad)
 			return cli_usage(cli, usage_replay, "%s", err.msg);
 	}
-	if (argc - optind != 1)
-		return cli_usage(cli, usage_replay, "expected one ENDPOINT");
-	if (!model)
-		return cli_usage(cli, usage_replay, "--model is required");
+	if ((ret = endpoint_and_model(argc, cli, usage_replay, model)) >= 0)
+		return ret;
 	req.endpoint = argv[optind];
 	if ((ret = open_store(cli, &st)) != 0)
 		return ret;
@@ -389,6 +401,7 @@ static int cmd_replay(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	}
 	req.src = &res.src;
+	cli_progress(cli, st, 0);
 	ret = shadow_replay(st, &req, &name, &n, &err);
 	if (ret < 0)
 		ret = cli_fail(cli, &err);
@@ -422,8 +435,10 @@ static void row_out(enum fmt f, const char *label, const char *a,
 	else if (f == FMT_HTML)
 		printf("<tr><th>%s</th><td>%s</td><td>%s</td></tr>\n", label,
 		       a, b);
-	else
+	else if (*b)
 		printf("%-22s %16s %16s\n", label, a, b);
+	else
+		printf("%-22s %16s\n", label, a);
 }
 
 /* One line of a side-by-side table: path a.b in production and shadow. */

@@ -168,6 +168,8 @@ static const struct cli_verb verbs[] = {
 	{ "registry", run_program, NULL, "the model registry "
 	  "(mlops-registry)" },
 	{ "deploy", run_program, NULL, "serverless endpoints (mlops-deploy)" },
+	{ "shadow", run_program, NULL, "shadow tests (mlops-shadow)" },
+	{ "monitor", run_program, NULL, "model monitoring (mlops-monitor)" },
 	{ NULL, NULL, NULL, NULL }
 };
 

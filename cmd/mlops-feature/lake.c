@@ -177,6 +177,7 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		return cli_usage(cli, usage_export, NULL);
 	if ((ret = load_offline_group(cli, argv[optind], &st, &g)) != 0)
 		return ret;
+	cli_progress(cli, st, 1);
 	if (feature_offline_export(st, g, as_of, stdout, &err) < 0)
 		ret = cli_fail(cli, &err);
 	feature_group_free(g);
@@ -294,6 +295,8 @@ int cmd_dataset(int argc, char **argv, struct cli *cli)
 		ret = cli_usage(cli, usage_dataset, "%s", err.msg);
 	if (ret == 0)
 		ret = cli_store(cli, &st);
+	if (ret == 0)
+		cli_progress(cli, st, !output);
 	if (ret == 0 && output &&
 	    feature_lineage_state(st, reqs, nreqs, &groups, &err) < 0)
 		ret = cli_fail(cli, &err);

@@ -55,11 +55,6 @@ const char usage_delete[] =
 	"                   seconds)\n"
 	"  --hard           remove the online record instead of marking it\n";
 
-static void show_progress(int64_t rows, void *arg)
-{
-	fprintf(stderr, "\r%s: %" PRId64 " rows", (const char *)arg, rows);
-}
-
 static enum feature_ingest_format guess_format(const char *path)
 {
 	size_t n = strlen(path);
@@ -138,13 +133,8 @@ int cmd_ingest(int argc, char **argv, struct cli *cli)
 				errors, strerror(errno));
 		goto out;
 	}
-	if (isatty(STDERR_FILENO)) {
-		o.progress = show_progress;
-		o.progress_arg = g->name;
-	}
+	cli_progress(cli, st, 0);
 	ret = feature_ingest_run(st, g, &o, &res, &err);
-	if (o.progress && res.rows >= 65536)
-		fputc('\n', stderr);
 	if (o.errors && fclose(o.errors) != 0 && ret == 0)
 		ret = mlops_err_errno(&err, MLOPS_EINTERNAL, errno,
 				      "cannot write '%s'", errors);

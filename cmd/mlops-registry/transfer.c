@@ -66,6 +66,7 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 	if ((ret = cli_store(cli, &st)) != 0 ||
 	    (ret = regcmd_resolve(cli, st, argv[optind], &mv)) != 0)
 		return ret;
+	cli_progress(cli, st, 0);
 	if (!output) {
 		fflush(stdout);
 		ret = registry_transfer_export(st, mv, STDOUT_FILENO, &err);
@@ -131,6 +132,7 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 	if (strcmp(path, "-") != 0 &&
 	    (fd = fs_open_input(path, &err)) < 0)
 		return cli_fail(cli, &err);
+	cli_progress(cli, st, 0);
 	ret = registry_transfer_import(st, fd, strcmp(path, "-") == 0 ?
 				      "<stdin>" : path, status, max_size,
 				      &group, &version, &unchanged, &err);
@@ -140,7 +142,10 @@ int cmd_import(int argc, char **argv, struct cli *cli)
 		return cli_fail(cli, &err);
 	name = xasprintf("%s/%" PRId64, group, version);
 	printf("%s\n", name);
-	if (unchanged)
+	if (unchanged == REGISTRY_IMPORT_BASELINE)
+		cli_warn(cli, "%s is here already with the same content; "
+			 "its monitoring baseline attached", name);
+	else if (unchanged)
 		cli_warn(cli, "%s is here already with the same content; "
 			 "nothing changed", name);
 	free(name);

@@ -35,9 +35,11 @@ const char usage_gc[] =
 	"  --grace DURATION    keep what is younger than this (default 1h;\n"
 	"                      0 removes everything unreferenced)\n";
 
+/* A problem, over the progress line (arg) when standard output is the
+ * same terminal. */
 static void print_problem(const char *msg, void *arg)
 {
-	(void)arg;
+	progress_clear(arg);
 	printf("%s\n", msg);
 }
 
@@ -51,7 +53,7 @@ static int check_runs(const struct feature_group *g, void *arg)
 {
 	struct runs_check *rc = arg;
 
-	return feature_run_fsck(rc->st, g, print_problem, NULL,
+	return feature_run_fsck(rc->st, g, print_problem, rc->st->progress,
 				&rc->problems, rc->err) < 0 ? -1 : 0;
 }
 
@@ -74,7 +76,8 @@ int cmd_fsck(int argc, char **argv, struct cli *cli)
 		return ret;
 	struct runs_check rc = { st, 0, &err };
 
-	if (fsck_run(st, print_problem, NULL, &res, &err) < 0 ||
+	cli_progress(cli, st, 0);
+	if (fsck_run(st, print_problem, st->progress, &res, &err) < 0 ||
 	    feature_each(st, check_runs, &rc, &err) < 0)
 		return cli_fail(cli, &err);
 	res.problems += rc.problems;

@@ -114,6 +114,7 @@ int cmd_sync(int argc, char **argv, struct cli *cli)
 		return ret;
 	if (governance_remote_open(st, to ? to : from, &remote, &err) < 0)
 		return cli_fail(cli, &err);
+	remote->progress = cli_progress(cli, st, 0);
 	start = time_mono_us();
 	ret = to ? governance_sync_run(st, remote, kind, argv[optind + 1],
 				       since, &res, &err) :

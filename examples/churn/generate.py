@@ -6,7 +6,9 @@
   generate.py requests FILE  feature rows to send to an endpoint (no header)
 
 Options: --customers N (default 300), --seed S (default 19), --drift
-(support_calls shifted up by about 4 calls: the drift the monitor sees).
+(support_calls shifted up by about 4 calls: the drift the monitor sees;
+for events, new customers, c5000 on, over the 90 days that follow: the
+drifted traffic's outcomes, as they become known).
 Each customer's features change over 90 days, and each label is taken at a
 time between events, so only a point-in-time join gives the right values.
 """
@@ -23,8 +25,11 @@ rng = random.Random(a.seed + (1000 if a.what == "requests" else 0))
 shift = 4.0 if a.drift else 0.0
 
 def stamp(day, minute):
-    return "2026-%02d-%02dT%02d:%02d:00Z" % (9 + day // 30, 1 + day % 30,
-                                             minute // 60, minute % 60)
+    # months of 30 days from 2026-09-01
+    month = 8 + day // 30
+    return "%d-%02d-%02dT%02d:%02d:00Z" % (2026 + month // 12, 1 + month % 12,
+                                           1 + day % 30, minute // 60,
+                                           minute % 60)
 
 def features(tenure):
     calls = max(0, int(rng.gauss(2.0 + shift, 1.5)))
@@ -44,11 +49,12 @@ ev = open(os.path.join(a.out, "customers.csv"), "w")
 lb = open(os.path.join(a.out, "labels.csv"), "w")
 ev.write("customer_id,event_time,tenure,support_calls,monthly_spend\n")
 lb.write("customer_id,event_time,churned\n")
-for c in range(a.customers):
+first, start = (5000, 90) if a.drift else (0, 0)
+for c in range(first, first + a.customers):
     cid = "c%04d" % c
     tenure = rng.randint(1, 48)
-    day = rng.randint(0, 10)
-    while day < 80:
+    day = start + rng.randint(0, 10)
+    while day < start + 80:
         calls, spend = features(tenure)
         ev.write("%s,%s,%d,%d,%.2f\n" % (cid, stamp(day, rng.randint(0, 1439)),
                                          tenure, calls, spend))

@@ -16,6 +16,7 @@
 
 static void vmessage(const struct cli *cli, const char *fmt, va_list ap)
 {
+	progress_clear(cli->progress);
 	fprintf(stderr, "%s: ", cli->prog);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -39,6 +40,7 @@ static void record_refusal(const struct cli *cli, const struct mlops_err *err)
 
 int cli_fail(const struct cli *cli, const struct mlops_err *err)
 {
+	progress_clear(cli->progress);
 	fprintf(stderr, "%s: %s\n", cli->prog,
 		err->msg[0] ? err->msg : "unknown error");
 	audit_fail(cli->st, err);	/* a declared change that failed */
@@ -54,6 +56,7 @@ int cli_error(const struct cli *cli, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
 	va_end(ap);
+	progress_clear(cli->progress);
 	fprintf(stderr, "%s: %s\n", cli->prog, err.msg);
 	if (code < 0)
 		record_refusal(cli, &err);
@@ -96,6 +99,28 @@ const char *cli_output(const char *arg)
 int cli_stdout_is_tty(void)
 {
 	return isatty(STDOUT_FILENO);
+}
+
+struct progress *cli_progress(struct cli *cli, struct store *st,
+			      int stdout_data)
+{
+	const char *env = getenv("MLOPS_PROGRESS");
+	int want;
+
+	if (env && strcmp(env, "1") == 0)
+		want = 1;
+	else if (env && strcmp(env, "0") == 0)
+		want = 0;
+	else
+		want = isatty(STDERR_FILENO) &&
+			!(stdout_data && isatty(STDOUT_FILENO));
+	if (want && !cli->progress)
+		cli->progress = progress_new(STDERR_FILENO, cli->prog);
+	if (!want)
+		return NULL;
+	if (st)
+		st->progress = cli->progress;
+	return cli->progress;
 }
 
 /* A stop with this exit status: below -1, where no option can be. */
@@ -312,7 +337,7 @@ int cli_main_or(int argc, char **argv, const char *prog,
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 }
 	};
-	struct cli cli = { prog, NULL, NULL, NULL, 0, NULL };
+	struct cli cli = { .prog = prog };
 	int c, status;
 
 	hash_init();
@@ -340,5 +365,6 @@ int cli_main_or(int argc, char **argv, const char *prog,
 	status = cli_dispatch_or(argc - optind, argv + optind, &cli, prog,
 				 verbs, fallback);
 	store_close(cli.st);
+	progress_free(cli.progress);
 	return finish_stdout(&cli, status);
 }

@@ -27,6 +27,7 @@
 #include <getopt.h>
 
 #include "core/err.h"
+#include "core/progress.h"
 #include "core/store.h"
 
 struct cli {
@@ -38,6 +39,7 @@ struct cli {
 	const char *verb;
 	int argc;
 	char **argv;
+	struct progress *progress;	/* made by cli_progress, or NULL */
 };
 
 struct cli_verb {
@@ -125,5 +127,16 @@ const char *cli_output(const char *arg);
 
 /* Whether stdout/stderr is a terminal (for tables and progress). */
 int cli_stdout_is_tty(void);
+
+/* The progress line of a verb that can run long (see progress.h), hung
+ * on st (st->progress) when st is not NULL so that the library reports
+ * to it; NULL when no line is wanted. It is wanted when $MLOPS_PROGRESS
+ * is 1, never when it is 0, and otherwise when standard error is a
+ * terminal, unless the verb writes its data to standard output as it
+ * works (stdout_data) and that is a terminal too, where the line would
+ * break into the data. The frame frees it after the verb; messages of
+ * cli_warn, cli_error and cli_fail wipe it first. */
+struct progress *cli_progress(struct cli *cli, struct store *st,
+			      int stdout_data);
 
 #endif

@@ -54,6 +54,7 @@ struct csv_reader {
 	int started;		/* the byte order mark has been looked for */
 	struct mlops_err failure;	/* code 0 until an error, then final */
 	size_t max_record;
+	struct progress *progress;	/* gets the bytes read, or NULL */
 	long line;		/* the physical line being read, from 1 */
 	long rec_line;		/* where the record last read began */
 
@@ -95,6 +96,11 @@ struct csv_reader *csv_reader_new(int fd, const char *name)
 	r->chunk = xmalloc(CSV_CHUNK);
 	r->in = r->chunk;
 	return r;
+}
+
+void csv_reader_set_progress(struct csv_reader *r, struct progress *p)
+{
+	r->progress = p;
 }
 
 struct csv_reader *csv_reader_new_mem(const char *data, size_t len,
@@ -187,6 +193,7 @@ static int read_more(struct csv_reader *r, struct mlops_err *err)
 		return 0;
 	}
 	r->len += (size_t)n;
+	progress_add(r->progress, (uint64_t)n);
 	return 1;
 }
 

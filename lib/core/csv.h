@@ -32,6 +32,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/progress.h"
 
 struct csv_reader;
 
@@ -51,6 +52,10 @@ void csv_reader_free(struct csv_reader *r);
  * field, about its size on disk) to max bytes, MLOPS_MAX_RECORD (16 MiB,
  * bounds.h) by default. A larger record fails with MLOPS_EINPUT. */
 void csv_reader_set_max_record(struct csv_reader *r, size_t max);
+
+/* Report the bytes read from the input to p (NULL: to nobody), a chunk
+ * at a time. */
+void csv_reader_set_progress(struct csv_reader *r, struct progress *p);
 
 /* Read the next record. Returns 1 and sets *nfields (at least 1) and
  * *fields, an array of NUL-terminated fields that stays the reader's and is

@@ -54,6 +54,7 @@ static int check_object(const char *hash, const char *path, uint64_t bytes,
 
 	(void)bytes;
 	(void)mtime;
+	progress_add(fs->st->progress, 1);
 	if (!hash) {
 		problem(fs, "stray file in objects/: %s", path);
 		return 0;
@@ -62,6 +63,36 @@ static int check_object(const char *hash, const char *path, uint64_t bytes,
 	if (object_verify(fs->st, hash, NULL, &err) < 0)
 		problem(fs, "%s", err.msg);
 	return 0;
+}
+
+static int count_object(const char *hash, const char *path, uint64_t bytes,
+			int64_t mtime, void *arg)
+{
+	(void)hash;
+	(void)path;
+	(void)bytes;
+	(void)mtime;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+/* Check every blob, after counting them for the progress line, when
+ * there is one: the count walks the folders, the check reads every
+ * byte. */
+static int check_objects(struct fsck_state *fs, struct mlops_err *err)
+{
+	uint64_t n = 0;
+	int ret = 0;
+
+	if (fs->st->progress)
+		ret = object_each(fs->st, count_object, &n, err);
+	progress_start(fs->st->progress, PROGRESS_OBJECTS, n,
+		       "fsck: objects");
+	if (ret == 0)
+		ret = object_each(fs->st, check_object, fs, err);
+	if (ret == 0)
+		progress_done(fs->st->progress);
+	return ret;
 }
 
 static int check_database(struct fsck_state *fs, struct mlops_err *err)
@@ -142,7 +173,7 @@ int fsck_run(struct store *st, void (*fn)(const char *msg, void *arg),
 	memset(out, 0, sizeof(*out));
 	ret = check_database(&fs, err);
 	if (ret == 0)
-		ret = object_each(st, check_object, &fs, err);
+		ret = check_objects(&fs, err);
 	if (ret == 0)
 		ret = check_refs(&fs, err);
 	if (ret == 0)

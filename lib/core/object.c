@@ -194,6 +194,7 @@ static int write_from(struct store *st, struct source *src, const char *name,
 		}
 		hash_update(h, in, (size_t)n);
 		total += (uint64_t)n;
+		progress_add_bytes(st->progress, (uint64_t)n);
 		flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
 		z.next_in = in;
 		z.avail_in = (uInt)n;
@@ -332,6 +333,7 @@ static int read_into(struct store *st, const char *hash, struct sink *sink,
 			got = CHUNK - z.avail_out;
 			hash_update(h, zout, got);
 			total += got;
+			progress_add_bytes(st->progress, got);
 			if (sink->fd >= 0 && fs_write_all(sink->fd, zout,
 						       got) < 0) {
 				ret = mlops_err_errno(err, MLOPS_EINTERNAL,

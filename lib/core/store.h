@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "core/err.h"
+#include "core/progress.h"
 
 struct store {
 	char *dir;		/* absolute path of the .mlops directory */
@@ -28,6 +29,9 @@ struct store {
 	int events_recorded;	/* the open transaction recorded events:
 				 * its commit starts a dispatch pass */
 	int audit_appended;	/* this process appended a record */
+	/* Where long loops report how far they are (see progress.h): set
+	 * by the command-line frame, NULL otherwise; not the store's. */
+	struct progress *progress;
 };
 
 /* Find the store: explicit (--store) if given, else $MLOPS_STORE, else

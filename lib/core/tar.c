@@ -172,6 +172,7 @@ static la_ssize_t feed(struct archive *a, void *arg, const void **out)
 	memcpy(r->tail + at, r->chunk, first);
 	memcpy(r->tail, r->chunk + first, (size_t)n - first);
 	r->in += (uint64_t)n;
+	progress_add(r->progress, (uint64_t)n);
 	*out = r->chunk;
 	return n;
 }

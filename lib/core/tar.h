@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/progress.h"
 
 #define TAR_BLOCK 512
 #define TAR_NAME_MAX 256	/* prefix (155) + '/' + name (100) */
@@ -61,6 +62,8 @@ struct tar_reader {
 	unsigned char *chunk;	/* what each read of fd fills */
 	unsigned char *tail;	/* the last bytes handed, at offset % size */
 	locale_t utf8;		/* C.UTF-8 for libarchive's calls, or 0 */
+	struct progress *progress;	/* told the bytes read, or NULL;
+					 * set after tar_reader_open */
 };
 
 struct tar_member {

@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "deploy/deploy.h"
 #include "core/fs.h"
@@ -44,6 +43,7 @@ struct record {
 	size_t size;		/* of the allocation, for queued_bytes */
 	size_t in_len, out_len;
 	int shadow;
+	char event_id[ID_UUID_LEN];	/* "": the writer makes one */
 	char *endpoint, *variant, *inference_id, *in_type, *out_type, *in,
 	     *out;			/* into data[] */
 	char data[];
@@ -81,7 +81,6 @@ struct deploy_capture {
 	pthread_t thread;
 	struct cap_file *files;
 	size_t nfiles, files_cap;
-	uint64_t seed[2], rng;	/* event IDs */
 	struct buf line;	/* the writer's line buffer */
 };
 
@@ -97,25 +96,16 @@ int deploy_capture_inference_id_valid(const char *id)
 	return 1;
 }
 
-int deploy_capture_submit(struct deploy_capture *c, const char *endpoint,
-		   const char *variant, int shadow, int64_t time_us,
-		   const char *in_type, const void *in, size_t in_len,
-		   const char *out_type, const void *out, size_t out_len)
+int deploy_capture_submit(struct deploy_capture *c,
+			  const struct deploy_capture_meta *m,
+			  const char *in_type, const void *in, size_t in_len,
+			  const char *out_type, const void *out,
+			  size_t out_len)
 {
-	return deploy_capture_submit_id(c, endpoint, variant, NULL, shadow,
-					time_us, in_type, in, in_len,
-					out_type, out, out_len);
-}
-
-int deploy_capture_submit_id(struct deploy_capture *c, const char *endpoint,
-		   const char *variant, const char *inference_id, int shadow,
-		   int64_t time_us, const char *in_type, const void *in,
-		   size_t in_len, const char *out_type, const void *out,
-		   size_t out_len)
-{
-	size_t ne = strlen(endpoint) + 1, nv = strlen(variant) + 1,
+	const char *inference_id = m->inference_id ? m->inference_id : "";
+	size_t ne = strlen(m->endpoint) + 1, nv = strlen(m->variant) + 1,
 	       nit = strlen(in_type) + 1, not = strlen(out_type) + 1,
-	       ni = inference_id ? strlen(inference_id) + 1 : 1;
+	       ni = strlen(inference_id) + 1;
 	size_t pos = atomic_load_explicit(&c->head, memory_order_relaxed);
 	struct slot *s;
 	size_t size = sizeof(struct record) + ne + nv + ni + nit + not +
@@ -155,10 +145,12 @@ int deploy_capture_submit_id(struct deploy_capture *c, const char *endpoint,
 	}
 	r = xmalloc(size);
 	r->size = size;
-	r->time_us = time_us;
+	r->time_us = m->time_us;
 	r->in_len = in_len;
 	r->out_len = out_len;
-	r->shadow = shadow;
+	r->shadow = m->shadow;
+	snprintf(r->event_id, sizeof(r->event_id), "%s",
+		 m->event_id ? m->event_id : "");
 	r->endpoint = r->data;
 	r->variant = r->endpoint + ne;
 	r->inference_id = r->variant + nv;
@@ -166,9 +158,9 @@ int deploy_capture_submit_id(struct deploy_capture *c, const char *endpoint,
 	r->out_type = r->in_type + nit;
 	r->in = r->out_type + not;
 	r->out = r->in + in_len + 1;
-	memcpy(r->endpoint, endpoint, ne);
-	memcpy(r->variant, variant, nv);
-	memcpy(r->inference_id, inference_id ? inference_id : "", ni);
+	memcpy(r->endpoint, m->endpoint, ne);
+	memcpy(r->variant, m->variant, nv);
+	memcpy(r->inference_id, inference_id, ni);
 	memcpy(r->in_type, in_type, nit);
 	memcpy(r->out_type, out_type, not);
 	memcpy(r->in, in, in_len);
@@ -255,30 +247,15 @@ static void capture_side(struct buf *out, const char *type,
 		 encoding ? encoding : "BASE64");
 }
 
-/* A version 4 UUID from the writer's generator: unique, not secret. */
-static void event_id(struct deploy_capture *c, char out[ID_UUID_LEN])
-{
-	uint64_t a, b;
-
-	c->rng = c->rng * 6364136223846793005ULL + 1442695040888963407ULL;
-	a = c->rng ^ c->seed[0];
-	c->rng = c->rng * 6364136223846793005ULL + 1442695040888963407ULL;
-	b = c->rng ^ c->seed[1];
-	a = (a & ~0xF000ULL) | 0x4000ULL;
-	b = (b & ~(3ULL << 62)) | (2ULL << 62);
-	snprintf(out, ID_UUID_LEN, "%08x-%04x-%04x-%04x-%012llx",
-		 (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xFFFF),
-		 (unsigned)(a & 0xFFFF), (unsigned)(b >> 48),
-		 (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
-}
-
 /* The record's JSON line, keys in SageMaker's order, into line. */
-static void record_line(struct deploy_capture *c, const struct record *r,
-			struct buf *line)
+static void record_line(const struct record *r, struct buf *line)
 {
 	char uuid[ID_UUID_LEN], when[TIME_RFC3339_MAX];
 
-	event_id(c, uuid);
+	if (r->event_id[0])
+		memcpy(uuid, r->event_id, sizeof(uuid));
+	else
+		id_uuid4_fast(uuid);
 	time_format_ms(r->time_us, when);
 	buf_reset(line);
 	buf_addstr(line, "{\"captureData\":{\"endpointInput\":");
@@ -466,7 +443,7 @@ static void record_write(struct deploy_capture *c, struct record *r)
 					  memory_order_relaxed);
 		return;
 	}
-	record_line(c, r, &c->line);
+	record_line(r, &c->line);
 	cf->bytes += c->line.len;
 	buf_add(&cf->pend, c->line.s, c->line.len);
 	cf->pend_records++;
@@ -528,9 +505,6 @@ int deploy_capture_start(struct deploy_capture **out, const char *dir,
 	c->dir = xstrdup(dir);
 	c->max_bytes = DEPLOY_CAPTURE_MAX_BYTES;
 	buf_init(&c->line);
-	if (RAND_bytes((unsigned char *)c->seed, sizeof(c->seed)) != 1)
-		c->seed[0] = (uint64_t)time_now_us();
-	c->rng = c->seed[0] ^ c->seed[1];
 	c->slots = xcalloc(n, sizeof(*c->slots));
 	c->mask = n - 1;
 	for (size_t i = 0; i < n; i++)

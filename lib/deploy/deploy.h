@@ -347,23 +347,27 @@ void deploy_capture_limit_bytes(struct deploy_capture *c, size_t max_bytes);
 /* Write what is queued, complete every file, stop the thread and free. */
 void deploy_capture_stop(struct deploy_capture *c);
 
-/* Queue one record of endpoint answered by model version variant
- * ("GROUP/N"; shadow: by a shadow test's version); never blocks.
+/* What a capture record says about its request. */
+struct deploy_capture_meta {
+	const char *endpoint;
+	const char *variant;	/* the version that answered, "GROUP/N" */
+	int shadow;		/* the answer is a shadow test's */
+	int64_t time_us;
+	/* The request's inference id: the client's (the header), or for a
+	 * shadow's answer the production request's; NULL: none, and the
+	 * record's inferenceId is then its eventId. */
+	const char *inference_id;
+	const char *event_id;	/* NULL: the writer makes one */
+};
+
+/* Queue one record of the request m describes; never blocks.
  * Returns 0, or -1 when the queue was full (in records or bytes) and the
  * record was dropped. The data is copied. */
-int deploy_capture_submit(struct deploy_capture *c, const char *endpoint,
-			  const char *variant, int shadow, int64_t time_us,
+int deploy_capture_submit(struct deploy_capture *c,
+			  const struct deploy_capture_meta *m,
 			  const char *in_type, const void *in, size_t in_len,
 			  const char *out_type, const void *out,
 			  size_t out_len);
-/* deploy_capture_submit of a request the client named inference_id
- * (NULL: none; the record's inferenceId is then its eventId). */
-int deploy_capture_submit_id(struct deploy_capture *c, const char *endpoint,
-			     const char *variant, const char *inference_id,
-			     int shadow, int64_t time_us, const char *in_type,
-			     const void *in, size_t in_len,
-			     const char *out_type, const void *out,
-			     size_t out_len);
 
 /* An inference id as SageMaker's InvokeEndpoint takes one (the header
  * X-Amzn-SageMaker-Inference-Id): 1 to DEPLOY_INFERENCE_ID_MAX

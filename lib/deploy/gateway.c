@@ -34,6 +34,7 @@
 #include "deploy/gateway_int.h"
 #include "deploy/deploy.h"
 #include "core/hash.h"
+#include "core/id.h"
 #include "core/net.h"
 #include "deploy/predio.h"
 #include "core/time.h"
@@ -62,6 +63,7 @@ struct gw_req {
 	_Atomic int state;
 	char ctype[96];
 	char inference_id[DEPLOY_INFERENCE_ID_MAX + 1];	/* "": none */
+	char event_id[ID_UUID_LEN];	/* "": not named yet */
 	struct buf body, out;
 	struct deploy_predio_rows rows, pred;
 	struct deploy_pool_job job;
@@ -70,7 +72,6 @@ struct gw_req {
 };
 
 static _Thread_local struct gw_req *free_reqs;
-static _Thread_local uint64_t rng_state;
 static pthread_mutex_t all_reqs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gw_req *all_reqs;
 
@@ -95,6 +96,7 @@ static struct gw_req *req_get(struct deploy_gateway *gw)
 	r->ver = NULL;
 	r->capture = r->too_big = r->over_budget = r->counted_inflight = 0;
 	r->skipped = r->reserved = 0;
+	r->inference_id[0] = r->event_id[0] = '\0';
 	atomic_store_explicit(&r->state, REQ_READING, memory_order_relaxed);
 	buf_reset(&r->body);
 	buf_reset(&r->out);
@@ -133,18 +135,6 @@ static void reqs_free_all(void)
 		free(r);
 	}
 	pthread_mutex_unlock(&all_reqs_lock);
-}
-
-static uint32_t rand32(void)
-{
-	/* xorshift64*, seeded per thread: a capture decision, not crypto. */
-	if (!rng_state)
-		rng_state = (uint64_t)time_mono_us() * 0x9E3779B97F4A7C15ULL |
-			    1;
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
 /* Queue a response; body must outlive it unless copy is set. */
@@ -216,16 +206,29 @@ static const char *error_kind(int status)
 	}
 }
 
+/* The request's event id, made the first time it is asked for: its
+ * capture record and its shadow's name it, so they can be joined. */
+static const char *req_event_id(struct gw_req *r)
+{
+	if (!r->event_id[0])
+		id_uuid4_fast(r->event_id);
+	return r->event_id;
+}
+
 static void req_capture(struct gw_req *r, const char *out,
 			size_t out_len, const char *out_type)
 {
+	struct deploy_capture_meta m = {
+		.endpoint = r->ep->name, .variant = r->ver->ref,
+		.time_us = r->t0_real,
+		.inference_id = r->inference_id[0] ? r->inference_id : NULL,
+	};
+
 	if (!r->capture || !r->gw->cap)
 		return;
-	if (deploy_capture_submit_id(r->gw->cap, r->ep->name, r->ver->ref,
-			   r->inference_id[0] ? r->inference_id : NULL, 0,
-			   r->t0_real, r->ctype,
-			   r->body.s, r->body.len, out_type, out,
-			   out_len) == 0)
+	m.event_id = req_event_id(r);
+	if (deploy_capture_submit(r->gw->cap, &m, r->ctype, r->body.s,
+				  r->body.len, out_type, out, out_len) == 0)
 		atomic_fetch_add_explicit(&r->ep->n.captured, 1,
 					  memory_order_relaxed);
 	else
@@ -246,9 +249,11 @@ static void req_mirror(struct gw_req *r, int status, const char *out,
 		return;
 	sh = atomic_load_explicit(&r->ep->shadow, memory_order_acquire);
 	if (sh)
-		deploy_gateway_shadow_mirror(sh, r->ctype, r->body.s,
-					     r->body.len, status, out, len, us,
-					     r->t0_real,
+		deploy_gateway_shadow_mirror(sh, r->inference_id[0] ?
+					     r->inference_id :
+					     req_event_id(r), r->ctype,
+					     r->body.s, r->body.len, status,
+					     out, len, us, r->t0_real,
 					     r->capture && r->gw->cap);
 }
 
@@ -816,7 +821,8 @@ static enum MHD_Result begin_invoke(struct deploy_gateway *gw,
 	r->max_payload = conf->set.max_payload;
 	r->timeout_us = conf->set.timeout_us;
 	r->capture = conf->capture_all ||
-		(conf->capture_below && rand32() < conf->capture_below);
+		(conf->capture_below && (uint32_t)(id_fast_rand64() >> 32) <
+		 conf->capture_below);
 	ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					    MHD_HTTP_HEADER_CONTENT_TYPE);
 	snprintf(r->ctype, sizeof(r->ctype), "%s", ctype ? ctype : "text/csv");

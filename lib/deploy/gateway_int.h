@@ -204,10 +204,12 @@ void deploy_gateway_shadow_free(void *sh);
 /* {"test", "model", "sample_percent", "error"?} for GET /endpoints. */
 json_t *deploy_gateway_shadow_json(struct deploy_gateway_shadow *sh);
 /* Request threads: queue a copy of one answered request for the shadow,
- * or count it shed. Never blocks on the shadow. capture: production
- * captured the request, so capture the shadow's answer too. */
+ * or count it shed. Never blocks on the shadow. request_id: the
+ * request's inference id, which the shadow's capture record and its
+ * paired record carry too. capture: production captured the request,
+ * so capture the shadow's answer too. */
 void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
-				  const char *ctype, const char *in,
+				  const char *request_id, const char *ctype, const char *in,
 				  size_t in_len, int status, const char *out,
 				  size_t out_len, int64_t latency_us,
 				  int64_t time_us, int capture);

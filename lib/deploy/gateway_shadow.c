@@ -20,8 +20,9 @@
  * worker pool of its own with the endpoint's serverless settings. The
  * shadow's latency is measured in its thread around the model call, as
  * production's is measured inside the gateway, so time spent queued is
- * not counted. The threads run at a lower priority (SHADOW_NICE) than
- * the request threads: on a saturated machine production keeps the CPU
+ * not counted. The threads run at a lower priority (SHADOW_NICE steps
+ * below the gateway's own, whatever it was started with) than the
+ * request threads: on a saturated machine production keeps the CPU
  * and the shadow sheds (counted) rather than slowing production down.
  *
  * Paired records are a reservoir sample (algorithm R) of at most
@@ -59,6 +60,7 @@
 struct shadow_job {
 	struct shadow_job *next;
 	char ctype[96], shadow_type[96];
+	char request_id[DEPLOY_INFERENCE_ID_MAX + 1];
 	int64_t time_us;
 	int prod_status, shadow_status, capture;
 	int64_t prod_latency_us, shadow_latency_us;
@@ -110,32 +112,6 @@ struct deploy_gateway_shadow {
 	struct deploy_gateway *gw;
 };
 
-static _Thread_local uint64_t rng;
-
-static uint64_t rand64(void)
-{
-	if (!rng)
-		rng = (uint64_t)time_mono_us() * 0x9E3779B97F4A7C15ULL | 1;
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545F4914F6CDD1DULL;
-}
-
-/* A version 4 UUID from this thread's generator: unique, not secret,
- * and no system call per request. */
-static void request_id(char out[ID_UUID_LEN])
-{
-	uint64_t a = rand64(), b = rand64();
-
-	a = (a & ~0xF000ULL) | 0x4000ULL;
-	b = (b & ~(3ULL << 62)) | (2ULL << 62);
-	snprintf(out, ID_UUID_LEN, "%08x-%04x-%04x-%04x-%012llx",
-		 (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xFFFF),
-		 (unsigned)(a & 0xFFFF), (unsigned)(b >> 48),
-		 (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
-}
-
 static void job_free(struct shadow_job *j)
 {
 	if (!j)
@@ -155,7 +131,7 @@ static void jobs_free(struct shadow_job *j)
 }
 
 void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
-				  const char *ctype, const char *in,
+				  const char *request_id, const char *ctype, const char *in,
 				  size_t in_len, int status, const char *out,
 				  size_t out_len, int64_t latency_us,
 				  int64_t time_us, int capture)
@@ -165,7 +141,7 @@ void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
 
 	if (time_us >= sh->end_us)
 		return;
-	if (!sh->sample_all && (uint32_t)(rand64() >> 32) >= sh->sample_below)
+	if (!sh->sample_all && (uint32_t)(id_fast_rand64() >> 32) >= sh->sample_below)
 		return;
 	size = sizeof(*j) + in_len + out_len + 2;
 	if (sh->error || atomic_load_explicit(&sh->stopping,
@@ -200,6 +176,7 @@ void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
 	j->shadow_type[0] = '\0';
 	j->shadow_status = 0;
 	j->shadow_latency_us = 0;
+	snprintf(j->request_id, sizeof(j->request_id), "%s", request_id);
 	j->time_us = time_us;
 	j->prod_status = status;
 	j->prod_latency_us = latency_us;
@@ -273,12 +250,18 @@ static void run_job(struct shadow_thread *t, struct shadow_job *j)
 			 pj->out_type);
 	}
 	j->shadow_latency_us = time_mono_us() - t0;
-	if (j->capture && j->shadow_status == 200)
-		deploy_capture_submit(sh->gw->cap, v->ep->name, v->ref, 1,
-				      j->time_us, j->ctype, j->in, j->in_len,
-				      j->shadow_type[0] ? j->shadow_type :
-							  j->ctype,
+	if (j->capture && j->shadow_status == 200) {
+		struct deploy_capture_meta m = {
+			.endpoint = v->ep->name, .variant = v->ref,
+			.shadow = 1, .time_us = j->time_us,
+			.inference_id = j->request_id,
+		};
+
+		deploy_capture_submit(sh->gw->cap, &m, j->ctype, j->in,
+				      j->in_len, j->shadow_type[0] ?
+				      j->shadow_type : j->ctype,
 				      j->shadow_out.s, j->shadow_out.len);
+	}
 }
 
 /* The oldest job not yet taken, or NULL; sh->lock held. */
@@ -348,7 +331,7 @@ static int64_t reservoir_slot(struct deploy_gateway_shadow *sh)
 	sh->seen_new++;
 	if (s < sh->max_pairs)
 		return s;
-	slot = (int64_t)(rand64() % (uint64_t)(s + 1));
+	slot = (int64_t)(id_fast_rand64() % (uint64_t)(s + 1));
 	return slot < sh->max_pairs ? slot : -1;
 }
 
@@ -357,9 +340,15 @@ static void *shadow_main(void *arg)
 	struct shadow_thread *t = arg;
 	struct deploy_gateway_shadow *sh = t->sh;
 	struct shadow_job *j;
+	int nice;
 
 	/* Below the request threads: this thread alone (Linux). */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SHADOW_NICE);
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		nice = 0;
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+		    nice + SHADOW_NICE > 19 ? 19 : nice + SHADOW_NICE);
 	pthread_mutex_lock(&sh->lock);
 	while ((j = next_job(sh))) {
 		pthread_mutex_unlock(&sh->lock);
@@ -421,13 +410,10 @@ static int shadow_write(struct deploy_gateway *gw,
 			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
 			    "?11, ?12)", err);
 	for (struct shadow_job *j = done; j && ret == 0; j = j->next) {
-		char id[ID_UUID_LEN];
-
-		request_id(id);
 		sqlite3_reset(ins);
 		sqlite3_bind_text(ins, 1, sh->test, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 2, j->slot);
-		sqlite3_bind_text(ins, 3, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(ins, 3, j->request_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 4, j->time_us);
 		sqlite3_bind_text(ins, 5, j->ctype, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(ins, 6, j->in, (int)j->in_len,

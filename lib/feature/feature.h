@@ -248,7 +248,8 @@ int feature_offline_read_part(const char *path, struct buf *out,
 		      struct mlops_err *err);
 
 /* Write the group's whole offline table to f as one CSV stream with one
- * header, as known at as_of_us (INT64_MAX: now). */
+ * header, as known at as_of_us (INT64_MAX: now), telling st->progress
+ * the rows written. */
 int feature_offline_export(struct store *st, const struct feature_group *g,
 		   int64_t as_of_us, FILE *f, struct mlops_err *err);
 
@@ -291,9 +292,6 @@ struct feature_ingest_opts {
 	enum feature_ingest_format format;
 	FILE *errors;		/* rejected rows go here; NULL: all or
 				 * nothing */
-	/* Called every 65536 rows when not NULL (for a progress line). */
-	void (*progress)(int64_t rows, void *arg);
-	void *progress_arg;
 };
 
 struct feature_ingest_result {
@@ -304,7 +302,8 @@ struct feature_ingest_result {
 	char first_reject[1024];	/* the first rejected row's message */
 };
 
-/* Ingest the input of opts into group g. */
+/* Ingest the input of opts into group g, telling st->progress the
+ * bytes read (of the input's size when it is a regular file). */
 int feature_ingest_run(struct store *st, const struct feature_group *g,
 		       const struct feature_ingest_opts *opts,
 		       struct feature_ingest_result *res,
@@ -353,7 +352,8 @@ int feature_pit_request_parse(struct feature_pit_request *req, const char *arg,
 		      struct mlops_err *err);
 void feature_pit_request_release(struct feature_pit_request *req);
 
-/* Build the dataset and write it as CSV to o->out. */
+/* Build the dataset and write it as CSV to o->out, telling st->progress
+ * the rows sorted for each group, then the rows written. */
 int feature_pit_dataset(struct store *st, const struct feature_pit_opts *o,
 		struct mlops_err *err);
 

@@ -18,8 +18,6 @@
 #include "core/utf8.h"
 #include "core/xalloc.h"
 
-#define PROGRESS_EVERY 65536
-
 struct ingest {
 	struct store *st;
 	const struct feature_group *g;
@@ -95,8 +93,7 @@ static int store_row(struct ingest *in, int64_t t, struct mlops_err *err)
 	    (ret = feature_offline_writer_add(in->w, in->values, t, 0,
 					      err)) < 0)
 		return ret;
-	if (++in->res->rows % PROGRESS_EVERY == 0 && in->o->progress)
-		in->o->progress(in->res->rows, in->o->progress_arg);
+	in->res->rows++;
 	return 0;
 }
 
@@ -194,6 +191,7 @@ static int ingest_csv(struct ingest *in, struct mlops_err *err)
 	int64_t t;
 	int ret;
 
+	csv_reader_set_progress(r, in->st->progress);
 	ret = csv_read_header(r, &ncols, &names, err);
 	if (ret == 0)
 		ret = map_header(in, ncols, names, err);
@@ -323,6 +321,7 @@ static int ingest_jsonl(struct ingest *in, struct mlops_err *err)
 	while (ret == 0 && (got = buf_getline(&lb, f, MLOPS_MAX_RECORD,
 					      err)) != 0) {
 		lineno++;
+		progress_add(in->st->progress, lb.len + 1);
 		if (got < 0) {
 			ret = got;
 			mlops_err_prefix(err, "%s:%ld: ", in->o->name, lineno);
@@ -398,6 +397,8 @@ static int ingest_run(struct store *st, const struct feature_group *g,
 		goto out;
 	if ((ret = prepare(&in, err)) < 0)
 		goto out;
+	progress_start(st->progress, PROGRESS_BYTES, progress_fd_total(opts->fd),
+		       "ingest %s", g->name);
 	ret = opts->format == FEATURE_INGEST_CSV ? ingest_csv(&in, err) :
 		ingest_jsonl(&in, err);
 	if (ret < 0)
@@ -410,6 +411,8 @@ static int ingest_run(struct store *st, const struct feature_group *g,
 	if ((ret = finish(&in, err)) < 0)
 		goto out;
 	ret = store_commit(st, err);
+	if (ret == 0)
+		progress_done(st->progress);
 out:
 	if (ret < 0) {
 		sqlite3_finalize(in.upsert);

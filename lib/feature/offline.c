@@ -622,6 +622,7 @@ struct export_state {
 	struct buf data;
 	int header_done;
 	struct mlops_err *err;
+	struct progress *progress;
 };
 
 static int export_part(const struct feature_offline_part *p, void *arg)
@@ -644,15 +645,19 @@ static int export_part(const struct feature_offline_part *p, void *arg)
 	    != (size_t)(x->data.s + x->data.len - body))
 		return mlops_err_errno(x->err, MLOPS_EINTERNAL, errno,
 				       "cannot write the export");
+	progress_add(x->progress, p->rows > 0 ? (uint64_t)p->rows : 0);
 	return 0;
 }
 
 int feature_offline_export(struct store *st, const struct feature_group *g,
 		   int64_t as_of_us, FILE *f, struct mlops_err *err)
 {
-	struct export_state x = { f, BUF_INIT, 0, err };
-	int ret = feature_offline_each_part(st, g, as_of_us, export_part,
-					    &x, err);
+	struct export_state x = { f, BUF_INIT, 0, err, st->progress };
+	int ret;
+
+	progress_start(x.progress, PROGRESS_ROWS, 0, "export %s", g->name);
+	ret = feature_offline_each_part(st, g, as_of_us, export_part, &x,
+					err);
 
 	if (ret == 0 && !x.header_done) {
 		/* No file yet: still one header, so readers see the columns. */
@@ -666,6 +671,8 @@ int feature_offline_export(struct store *st, const struct feature_group *g,
 		feature_offline_writer_free(w);
 	}
 out:
+	if (ret == 0)
+		progress_done(x.progress);
 	buf_release(&x.data);
 	return ret;
 }

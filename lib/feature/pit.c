@@ -103,6 +103,7 @@ struct pit {
 	int fd;			/* the entity file, seekable */
 	char *spool;		/* its temporary copy, when stdin */
 	size_t id_col, time_col, ncols;
+	uint64_t nentities;	/* rows of the entity file */
 	char *time_name;	/* the time column's name, for messages */
 	struct pit_group *groups;
 	size_t ngroups;
@@ -313,7 +314,9 @@ static int add_entities(struct pit *p, struct pit_group *pg,
 					      err)) < 0)
 			break;
 		row++;
+		progress_add(p->st->progress, 1);
 	}
+	p->nentities = row;
 	csv_reader_free(r);
 	return ret;
 }
@@ -335,6 +338,7 @@ static int add_row(void *arg, char *const *values, int64_t t, int deleted,
 	uint64_t h = hash_id(id, strlen(id));
 
 	/* Payload: the deleted flag, then every value, as in a run. */
+	progress_add(p->st->progress, 1);
 	buf_reset(&p->packed);
 	buf_addch(&p->packed, deleted);
 	feature_group_pack(&p->packed, g->nfeatures, values);
@@ -559,6 +563,8 @@ static int join_group(struct pit *p, struct pit_group *pg,
 
 	pg->shards = xcalloc(p->nshards, sizeof(*pg->shards));
 	threads = xcalloc(p->nshards, sizeof(*threads));
+	progress_start(p->st->progress, PROGRESS_ROWS, 0, "dataset: join %s",
+		       pg->g->name);
 	for (unsigned i = 0; i < p->nshards; i++) {
 		struct pit_shard *sh = &pg->shards[i];
 
@@ -700,6 +706,8 @@ static int write_rows(struct pit *p, struct mlops_err *err)
 		goto out;
 	csv_write_record(&out, total, cols);
 	row = xcalloc(total, sizeof(*row));
+	progress_start(p->st->progress, PROGRESS_ROWS, p->nentities,
+		       "dataset: write");
 	for (size_t i = 0; i < p->ngroups; i++)
 		for (unsigned j = 0; j < p->nshards; j++) {
 			struct pit_shard *sh = &p->groups[i].shards[j];
@@ -725,6 +733,7 @@ static int write_rows(struct pit *p, struct mlops_err *err)
 		}
 		csv_write_record(&out, total, row);
 		rowno++;
+		progress_add(p->st->progress, 1);
 		if (out.len >= OUT_FLUSH && (ret = flush_out(p, &out, err)) < 0)
 			goto out;
 	}
@@ -766,6 +775,8 @@ int feature_pit_dataset(struct store *st, const struct feature_pit_opts *o,
 		ret = join_group(&p, &p.groups[i], err);
 	if (ret == 0)
 		ret = write_rows(&p, err);
+	if (ret == 0)
+		progress_done(st->progress);
 	for (size_t i = 0; i < p.ngroups; i++) {
 		feature_group_free(p.groups[i].g);
 		free(p.groups[i].sel);

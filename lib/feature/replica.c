@@ -172,6 +172,7 @@ static int copy_parts(struct replica *r, struct mlops_err *err)
 		free(dst);
 		if (ret < 0)
 			break;
+		progress_add(r->to->progress, p->bytes);
 		r->nparts++;
 		p->path = xstrdup(path);
 		p->rows = sqlite3_column_int64(q, 1);

@@ -102,7 +102,7 @@ int governance_sync_kind_parse(const char *s, enum governance_sync_kind *out);
  * and capture to the hours that end after it. A model that does not
  * exist is MLOPS_ENOTFOUND, one that exists at the receiver with other
  * content MLOPS_ENOTFOUND (a conflict), as is a feature group defined
- * otherwise there. */
+ * otherwise there. to->progress is told the bytes copied. */
 int governance_sync_run(struct store *from, struct store *to,
 			enum governance_sync_kind kind, const char *item,
 			int64_t since_us, struct governance_sync_result *res,

@@ -5,7 +5,8 @@
  * temporary file of the receiver, and is imported there in one
  * transaction; its aliases follow, and the card revisions the sender
  * made since (unless the receiver's card went its own way), and its
- * monitoring baseline where the receiver has none. A feature group goes through
+ * monitoring baseline where the receiver has none (a new version brings
+ * it in the stream). A feature group goes through
  * feature_replica_copy(). Captured data is files: each complete capture
  * file the receiver lacks is copied whole and installed by rename under
  * the sender's path, then one transaction of the receiver records every
@@ -177,7 +178,9 @@ static int sync_card(struct store *from, struct store *to,
 
 /* The sender's monitoring baseline of the version, attached at the
  * receiver when it has none (one of its own is its business), through
- * a temporary folder of the receiver: the blobs, verified. */
+ * a temporary folder of the receiver: the blobs, verified. A version
+ * copied just now brought it in its export stream already; one that
+ * was there may have had its baseline registered since. */
 static int sync_baseline(struct store *from, struct store *to,
 			 const struct registry_version *mv,
 			 struct governance_sync_result *res,
@@ -192,6 +195,8 @@ static int sync_baseline(struct store *from, struct store *to,
 	if (ret == 0 && theirs)
 		ret = registry_baseline_get(to, mv->group, mv->version, &ours,
 					    err);
+	if (ret == 0 && theirs && ours && res->copied)
+		res->baselines = 1;
 	if (ret < 0 || !theirs || ours)
 		goto out;
 	tmpl = store_path(to, "tmp/.sync-baseline.XXXXXX");
@@ -276,7 +281,8 @@ static int sync_model(struct store *from, struct store *to, const char *ref,
 copied:
 	if (ret == 0) {
 		res->copied = !unchanged;
-		res->present = unchanged;
+		res->present = unchanged != 0;
+		res->baselines = unchanged == REGISTRY_IMPORT_BASELINE;
 		res->bytes = unchanged ? 0 : (uint64_t)sb.st_size;
 		ret = sync_aliases(from, to, mv, res, err);
 	}
@@ -434,6 +440,7 @@ static int capture_one(struct capture_sync *cs, const char *rel,
 		if (ret == 0) {
 			cs->res->copied++;
 			cs->res->bytes += f->bytes;
+			progress_add(cs->to->progress, f->bytes);
 		}
 	}
 	if (ret == 0) {
@@ -598,14 +605,24 @@ int governance_sync_run(struct store *from, struct store *to,
 			int64_t since_us, struct governance_sync_result *res,
 			struct mlops_err *err)
 {
+	int ret;
+
 	memset(res, 0, sizeof(*res));
 	switch (kind) {
 	case GOVERNANCE_SYNC_MODEL:
+		/* The export and the import show their own progress. */
 		return sync_model(from, to, item, res, err);
 	case GOVERNANCE_SYNC_FEATURES:
-		return sync_features(from, to, item, since_us, res, err);
 	case GOVERNANCE_SYNC_CAPTURE:
-		return sync_capture(from, to, item, since_us, res, err);
+		progress_start(to->progress, PROGRESS_BYTES, 0, "sync %s %s",
+			       kind == GOVERNANCE_SYNC_FEATURES ? "features" :
+			       "capture", item);
+		ret = kind == GOVERNANCE_SYNC_FEATURES ?
+			sync_features(from, to, item, since_us, res, err) :
+			sync_capture(from, to, item, since_us, res, err);
+		if (ret == 0)
+			progress_done(to->progress);
+		return ret;
 	}
 	return mlops_err_set(err, MLOPS_EINTERNAL, "unknown sync kind %d",
 			     (int)kind);

@@ -24,8 +24,7 @@ static int baseline_register(struct store *st, const char *dir,
 	struct monitor_report_baseline b;
 	struct registry_version *v = NULL;
 	char hash[2][HASH_HEX_LEN + 1];
-	char *owner = NULL, *user = identity_user();
-	sqlite3_stmt *q = NULL;
+	char *user = identity_user();
 	uint64_t size;
 	int ret;
 
@@ -42,37 +41,19 @@ static int baseline_register(struct store *st, const char *dir,
 	}
 	if (ret < 0)
 		goto out;
-	owner = xasprintf("monitor-baseline:%s/%lld", v->group,
-			  (long long)v->version);
 	if ((ret = store_begin(st, err)) < 0)
 		goto out;
-	ret = store_prepare(st, &q, "INSERT OR REPLACE INTO monitor_baseline "
-			    "(grp, version, statistics, constraints, "
-			    "created_us, created_by) VALUES (?1, ?2, ?3, ?4, "
-			    "?5, ?6)", err);
-	if (ret == 0) {
-		sqlite3_bind_text(q, 1, v->group, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 2, v->version);
-		sqlite3_bind_text(q, 3, hash[0], -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, hash[1], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 5, time_now_us());
-		sqlite3_bind_text(q, 6, user, -1, SQLITE_STATIC);
-		ret = store_step(q, "cannot record the baseline", err);
-	}
-	if (ret == 0)
-		ret = store_ref_drop(st, owner, err);
-	for (int i = 0; i < 2 && ret == 0; i++)
-		ret = store_ref_add(st, hash[i], owner, err);
+	ret = registry_baseline_insert(st, v->group, v->version, hash[0],
+				       hash[1], time_now_us(), user, err);
 	if (ret == 0)
 		ret = store_commit(st, err);
 	else
 		store_rollback(st);
 	if (ret == 0)
-		*resolved = xstrdup(owner + strlen("monitor-baseline:"));
+		*resolved = xasprintf("%s/%lld", v->group,
+				      (long long)v->version);
 out:
-	sqlite3_finalize(q);
 	registry_version_free(v);
-	free(owner);
 	free(user);
 	return ret;
 }

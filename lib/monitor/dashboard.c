@@ -123,6 +123,55 @@ static json_t *groups_of(const json_t *models)
 	return groups;
 }
 
+/* The statistics.json an execution kept, or NULL when it has none or
+ * it cannot be read (a dashboard shows what it can). */
+static json_t *exec_statistics(struct store *st, const json_t *e)
+{
+	const char *report = jsonio_str(e, "report");
+	struct mlops_err err = MLOPS_ERR_INIT;
+	json_t *stats = NULL;
+	char *rel, *path;
+
+	if (!report)
+		return NULL;
+	rel = xasprintf("%s/statistics.json", report);
+	path = store_path(st, rel);
+	if (jsonio_load_file(&stats, path, 0, &err) < 0)
+		stats = NULL;
+	free(rel);
+	free(path);
+	return stats;
+}
+
+/* The ROC curve of a binary quality schedule's latest execution that
+ * has one: {start, auc, false_positive_rates, true_positive_rates}, or
+ * null. */
+static json_t *roc_of(struct store *st, const json_t *execs)
+{
+	for (size_t i = json_array_size(execs); i-- > 0;) {
+		const json_t *e = json_array_get(execs, i);
+		json_t *stats = exec_statistics(st, e), *out = NULL;
+		const json_t *m = json_object_get(stats,
+			"binary_classification_metrics");
+		const json_t *roc = json_object_get(m,
+			"receiver_operating_characteristic_curve");
+
+		if (json_is_object(roc))
+			out = json_pack("{s:O,s:O,s:O,s:O}", "start",
+				json_object_get(e, "start"), "auc",
+				json_object_get(json_object_get(m, "auc"),
+						"value"),
+				"false_positive_rates", json_object_get(roc,
+					"false_positive_rates"),
+				"true_positive_rates", json_object_get(roc,
+					"true_positive_rates"));
+		json_decref(stats);
+		if (out)
+			return out;
+	}
+	return json_null();
+}
+
 /* The drift of each feature over executions, from the schedule's
  * baseline and each execution's statistics.json: {thresholds, features:
  * [{name, threshold, points: [{start, distance}]}]}, or {error} when
@@ -151,20 +200,10 @@ static json_t *drift_of(struct store *st, const char *baseline,
 					"numerical"), "points"));
 	}
 	json_array_foreach(execs, i, e) {
-		const char *report = jsonio_str(e, "report");
-		json_t *stats = NULL, *d;
-		char *rel, *path;
+		json_t *stats = exec_statistics(st, e), *d;
 
-		if (!report)
+		if (!stats)
 			continue;
-		rel = xasprintf("%s/statistics.json", report);
-		path = store_path(st, rel);
-		if (jsonio_load_file(&stats, path, 0, &err) < 0) {
-			mlops_err_clear(&err);
-			free(rel);
-			free(path);
-			continue;
-		}
 		d = monitor_trend_distances(b.statistics, stats);
 		json_array_foreach(features, j, f) {
 			json_t *v = json_object_get(d, jsonio_str(f, "name"));
@@ -177,8 +216,6 @@ static json_t *drift_of(struct store *st, const char *baseline,
 		}
 		json_decref(d);
 		json_decref(stats);
-		free(rel);
-		free(path);
 	}
 	out = json_pack("{s:o,s:o}", "thresholds", th, "features", features);
 	monitor_report_baseline_release(&b);
@@ -253,6 +290,9 @@ static int collect_schedules(json_t *scheds, json_t *alerts,
 		json_object_set_new(s, "drift", strcmp(text_col(q, 3), "data") ?
 				    json_null() : drift_of(st, text_col(q, 2),
 							   execs));
+		json_object_set_new(s, "roc", strcmp(text_col(q, 3),
+						     "quality") ?
+				    json_null() : roc_of(st, execs));
 		json_array_append_new(scheds, s);
 	}
 	sqlite3_finalize(q);

@@ -372,6 +372,69 @@ static void drift(struct buf *b, const json_t *d)
 	}
 }
 
+/* The ROC curve of a quality schedule's latest execution (roc_of in
+ * dashboard.c): true positive rate over false positive rate in a square
+ * plot, the chance diagonal dashed. */
+static void roc_chart(struct buf *b, const json_t *roc)
+{
+	enum { S = 220, M = 34 };
+	const json_t *xs = json_object_get(roc, "false_positive_rates");
+	const json_t *ys = json_object_get(roc, "true_positive_rates");
+	double side = S - 2 * M;
+	size_t n = json_array_size(xs), i;
+
+	buf_addf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		 "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\"><title>"
+		 "ROC curve</title>", S, S, S, S);
+	buf_addf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		 "class=\"ax\"/><line x1=\"%d\" y1=\"%d\" x2=\"%d\" "
+		 "y2=\"%d\" class=\"ax\"/><line x1=\"%d\" y1=\"%d\" "
+		 "x2=\"%d\" y2=\"%d\" class=\"th\"/>", M, M, M, S - M, M,
+		 S - M, S - M, S - M, M, S - M, S - M, M);
+	buf_addf(b, "<text x=\"%d\" y=\"%d\" class=\"l\" "
+		 "text-anchor=\"end\">1</text><text x=\"%d\" y=\"%d\" "
+		 "class=\"l\">1</text><text x=\"%d\" y=\"%d\" class=\"l\">"
+		 "false positive rate</text><text x=\"%d\" y=\"%d\" "
+		 "class=\"l\">true positive rate</text>", M - 4, M + 4, S - M - 4,
+		 S - M + 14, M + 30, S - M + 14, M, M - 8);
+	buf_addstr(b, "<polyline class=\"ln\" points=\"");
+	for (i = 0; i < n && i < json_array_size(ys); i++)
+		buf_addf(b, "%s%.1f,%.1f", i ? " " : "", M + side *
+			 json_number_value(json_array_get(xs, i)), S - M -
+			 side * json_number_value(json_array_get(ys, i)));
+	buf_addstr(b, "\"/></svg>");
+}
+
+static void quality(struct buf *b, const json_t *d)
+{
+	const json_t *s, *roc;
+	size_t i;
+	int any = 0;
+
+	buf_addstr(b, "<h2 id=\"quality\">Model quality</h2>\n<p "
+		   "class=\"note\">The ROC curve of the latest execution of "
+		   "each binary quality schedule, against chance (dashed)."
+		   "</p>\n<div class=\"charts\">");
+	json_array_foreach(json_object_get(d, "schedules"), i, s) {
+		roc = json_object_get(s, "roc");
+		if (!json_is_object(roc))
+			continue;
+		any = 1;
+		buf_addstr(b, "<figure>");
+		roc_chart(b, roc);
+		buf_addstr(b, "<figcaption>");
+		esc_key(b, s, "name");
+		buf_addstr(b, " on ");
+		esc_key(b, s, "endpoint");
+		buf_addstr(b, ", ");
+		esc_key(b, roc, "start");
+		buf_addf(b, ": AUC %.4g</figcaption></figure>",
+			 json_number_value(json_object_get(roc, "auc")));
+	}
+	buf_addstr(b, any ? "</div>\n" : "</div>\n<p>No binary quality "
+		   "execution yet.</p>\n");
+}
+
 static void shadows(struct buf *b, const json_t *d)
 {
 	static const char *const cols[] = { "shadow test", "endpoint",
@@ -438,6 +501,7 @@ void monitor_dashboard_html_sections(struct buf *b, const json_t *d)
 	endpoints(b, d);
 	schedules(b, d);
 	drift(b, d);
+	quality(b, d);
 	shadows(b, d);
 }
 

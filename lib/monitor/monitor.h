@@ -164,6 +164,7 @@ struct monitor_profile {
 	struct monitor_profile_column *cols;
 	int keep; /* keep every number (values) */
 	int strings_only; /* value counts of String columns only */
+	struct progress *progress; /* told the rows read, or NULL */
 };
 
 enum monitor_profile_format { MONITOR_PROFILE_CSV, MONITOR_PROFILE_JSONL };
@@ -200,6 +201,7 @@ struct monitor_profile_opts {
 	int keep;
 	unsigned threads;
 	int strings_only;
+	struct progress *progress; /* told the rows read, or NULL */
 };
 int monitor_profile_read_opts(struct monitor_profile *out, int fd,
 			      const char *name,
@@ -442,7 +444,12 @@ monitor_quality_labels_unmatched(const struct monitor_quality_labels *l);
 /* Model quality of one set of predictions joined to labels, computed as
  * sklearn.metrics does: binary (a score at or above threshold predicts
  * 1): confusion matrix, accuracy, precision, recall, the four rates,
- * f0_5, f1, f2, auc, log_loss; regression: mae, mse, rmse, r2;
+ * f0_5, f1, f2, auc, average_precision, log_loss, and Model Monitor's
+ * receiver_operating_characteristic_curve and precision_recall_curve
+ * (the points of sklearn's roc_curve and precision_recall_curve, each
+ * with its thresholds; past MONITOR_QUALITY_CURVE_POINTS points, that
+ * many evenly spaced along the curve, its ends kept); regression: mae,
+ * mse, rmse, r2;
  * multiclass: confusion matrix, accuracy, weighted precision, recall and
  * f1. As Model Monitor does, each metric also gets the standard
  * deviation of its values over MONITOR_QUALITY_SAMPLES subsamples of
@@ -452,6 +459,7 @@ monitor_quality_labels_unmatched(const struct monitor_quality_labels *l);
 #define MONITOR_QUALITY_SAMPLES 5
 #define MONITOR_QUALITY_SAMPLE_SHARE 0.8
 #define MONITOR_QUALITY_MIN_FOR_DEVIATION 200
+#define MONITOR_QUALITY_CURVE_POINTS 100
 struct monitor_quality;
 
 struct monitor_quality *monitor_quality_new(enum monitor_quality_problem pb,

@@ -2,7 +2,9 @@
  * integer, another finite number or text, and its value, rounded exactly
  * as strtod(3) rounds it. Profiling calls this for every field, so the
  * common case (at most 19 significant digits and a small exponent) is
- * done by hand with Clinger's fast path; anything else goes to strtod. */
+ * done by hand with Clinger's fast path; anything else goes to strtod.
+ * Plain decimals of up to 19 digits, most fields of most data, take a
+ * shorter path still. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -34,7 +36,44 @@ static int slow(const char *s, size_t len, double *v)
 	return isfinite(*v) ? 0 : -1;
 }
 
-int monitor_number_parse(const char *s, size_t len, double *v)
+/* The common case: an optional '-' and 1 to 19 digits with at most one
+ * '.' among them, so that the mantissa holds every digit exactly.
+ * MONITOR_NUMBER_TEXT means only that this path does not decide. */
+static int plain(const char *s, size_t len, double *v)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	const unsigned char *dot = NULL;
+	uint64_t m = 0;
+	int neg = len > 0 && *p == '-';
+
+	p += neg;
+	if ((size_t)(e - p) - 1 >= 19)
+		return MONITOR_NUMBER_TEXT;
+	for (; p < e; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (d < 10u)
+			m = m * 10 + d;
+		else if (*p == '.' && !dot)
+			dot = p;
+		else
+			return MONITOR_NUMBER_TEXT;
+	}
+	if (!dot) {
+		*v = neg ? -(double)m : (double)m;
+		return MONITOR_NUMBER_INTEGRAL;
+	}
+	/* At most 18 digits after the point: 10^18 is exact. */
+	if (len - (size_t)neg == 1 || m > (1ull << 53))
+		return MONITOR_NUMBER_TEXT;
+	*v = (double)m / p10[e - dot - 1];
+	*v = neg ? -*v : *v;
+	return MONITOR_NUMBER_FRACTIONAL;
+}
+
+/* Any other number: signs, exponents, long mantissas. */
+static __attribute__((noinline)) int general(const char *s, size_t len,
+					     double *v)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + len;
 	uint64_t m = 0;
@@ -103,4 +142,11 @@ int monitor_number_parse(const char *s, size_t len, double *v)
 	if (neg)
 		*v = -*v;
 	return kind;
+}
+
+int monitor_number_parse(const char *s, size_t len, double *v)
+{
+	int kind = plain(s, len, v);
+
+	return kind != MONITOR_NUMBER_TEXT ? kind : general(s, len, v);
 }

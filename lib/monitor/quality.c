@@ -441,14 +441,13 @@ static int cmp_double(const void *x, const void *y)
 
 /* The area under the ROC curve: the share of (positive, negative) pairs
  * ordered right, a tie counting half (which is what the trapezoids of
- * sklearn's roc_auc_score sum to). */
-static double auc(double *pos, size_t np, double *neg, size_t nn)
+ * sklearn's roc_auc_score sum to). pos and neg are sorted ascending. */
+static double auc(const double *pos, size_t np, const double *neg,
+		  size_t nn)
 {
 	double s = 0;
 	size_t j = 0, k = 0;
 
-	qsort(pos, np, sizeof(*pos), cmp_double);
-	qsort(neg, nn, sizeof(*neg), cmp_double);
 	for (size_t i = 0; i < np; i++) {
 		while (j < nn && neg[j] < pos[i])
 			j++;
@@ -463,6 +462,175 @@ static double auc(double *pos, size_t np, double *neg, size_t nn)
 static double ratio(double a, double b)
 {
 	return b > 0 ? a / b : 0;
+}
+
+/* The points of sklearn's _binary_clf_curve, one at a time without
+ * storing them: for each distinct score, from the highest down, the
+ * score and how many positives and negatives score at or above it. pos
+ * and neg are sorted ascending. */
+struct walk {
+	const double *pos, *neg;
+	size_t i, j;		/* the scores not passed yet are below these */
+	uint64_t tp, fp;
+	double thr;
+};
+
+static void walk_init(struct walk *w, const struct acc *a)
+{
+	memset(w, 0, sizeof(*w));
+	w->pos = a->pos;
+	w->neg = a->neg;
+	w->i = a->npos;
+	w->j = a->nneg;
+}
+
+/* Step to the next lower distinct score: 0 past the last one. */
+static int walk_next(struct walk *w)
+{
+	double t;
+
+	if (w->i == 0 && w->j == 0)
+		return 0;
+	if (w->j == 0 || (w->i > 0 && w->pos[w->i - 1] >= w->neg[w->j - 1]))
+		t = w->pos[w->i - 1];
+	else
+		t = w->neg[w->j - 1];
+	for (; w->i > 0 && w->pos[w->i - 1] == t; w->i--)
+		w->tp++;
+	for (; w->j > 0 && w->neg[w->j - 1] == t; w->j--)
+		w->fp++;
+	w->thr = t;
+	return 1;
+}
+
+/* sklearn.metrics.average_precision_score: the precision at each
+ * threshold weighted by the recall it adds, with no interpolation;
+ * *distinct gets the number of distinct scores. Needs a positive. */
+static double average_precision(const struct acc *a, size_t *distinct)
+{
+	struct walk w;
+	double s = 0, prev = 0;
+	size_t n = 0;
+
+	walk_init(&w, a);
+	while (walk_next(&w)) {
+		double r = (double)w.tp / (double)a->npos;
+
+		s += (r - prev) * ((double)w.tp / (double)(w.tp + w.fp));
+		prev = r;
+		n++;
+	}
+	*distinct = n;
+	return s;
+}
+
+/* A curve of n points cut to at most MONITOR_QUALITY_CURVE_POINTS,
+ * evenly spaced along it, its first and last kept: which are kept (at,
+ * ascending), and those points as they are offered. */
+struct curve_cut {
+	size_t m;
+	size_t at[MONITOR_QUALITY_CURVE_POINTS];
+	double x[MONITOR_QUALITY_CURVE_POINTS], y[MONITOR_QUALITY_CURVE_POINTS];
+	double t[MONITOR_QUALITY_CURVE_POINTS];
+};
+
+static void cut_init(struct curve_cut *c, size_t n)
+{
+	c->m = n < MONITOR_QUALITY_CURVE_POINTS ? n :
+		MONITOR_QUALITY_CURVE_POINTS;
+	/* With spacing (n - 1) / (m - 1) of at least 1, no index twice. */
+	for (size_t k = 0; k < c->m; k++)
+		c->at[k] = c->m < 2 ? k : (size_t)((double)k * (double)(n - 1) /
+						  (double)(c->m - 1) + 0.5);
+}
+
+/* Point i of the curve, in any order; c NULL: counting only. */
+static void cut_offer(struct curve_cut *c, size_t i, double x, double y,
+		      double t)
+{
+	size_t lo = 0, hi;
+
+	if (!c)
+		return;
+	for (hi = c->m; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->at[mid] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->m && c->at[lo] == i) {
+		c->x[lo] = x;
+		c->y[lo] = y;
+		c->t[lo] = t;
+	}
+}
+
+/* The kept points as {xname: [...], yname: [...], thresholds: [...]}; a
+ * NaN threshold is JSON's null (no score is that high, or none low). */
+static json_t *cut_json(const struct curve_cut *c, const char *xname,
+			const char *yname)
+{
+	json_t *x = json_array(), *y = json_array(), *t = json_array();
+
+	for (size_t k = 0; k < c->m; k++) {
+		json_array_append_new(x, json_real(c->x[k]));
+		json_array_append_new(y, json_real(c->y[k]));
+		json_array_append_new(t, isnan(c->t[k]) ? json_null() :
+				      json_real(c->t[k]));
+	}
+	return json_pack("{s:o,s:o,s:o}", xname, x, yname, y, "thresholds",
+			 t);
+}
+
+/* Offer the points of sklearn.metrics.roc_curve with drop_intermediate
+ * to c (NULL: count them): (0, 0), then each threshold where the curve
+ * turns, its first and last always. Returns how many. Needs positives
+ * and negatives. */
+static size_t roc_points(const struct acc *a, struct curve_cut *c)
+{
+	struct walk w;
+	uint64_t ptp = 0, pfp = 0, tp, fp;
+	double thr;
+	size_t n = 0;
+	int first = 1, more;
+
+	cut_offer(c, n++, 0, 0, NAN);
+	walk_init(&w, a);
+	walk_next(&w);
+	do {
+		tp = w.tp;
+		fp = w.fp;
+		thr = w.thr;
+		more = walk_next(&w);
+		/* Collinear with its neighbours: left out. */
+		if (first || !more || w.fp - fp != fp - pfp ||
+		    w.tp - tp != tp - ptp)
+			cut_offer(c, n++, (double)fp / (double)a->nneg,
+				  (double)tp / (double)a->npos, thr);
+		ptp = tp;
+		pfp = fp;
+		first = 0;
+	} while (more);
+	return n;
+}
+
+/* Offer the points of sklearn.metrics.precision_recall_curve to c: from
+ * the lowest of the distinct thresholds up, then precision 1 at recall
+ * 0. Needs a positive. */
+static void pr_points(const struct acc *a, struct curve_cut *c,
+		      size_t distinct)
+{
+	struct walk w;
+	size_t k = 0;
+
+	walk_init(&w, a);
+	while (walk_next(&w))
+		cut_offer(c, distinct - 1 - k++, (double)w.tp /
+			  (double)(w.tp + w.fp), (double)w.tp /
+			  (double)a->npos, w.thr);
+	cut_offer(c, distinct, 1, 0, NAN);
 }
 
 static json_t *metric(double v)
@@ -480,7 +648,41 @@ static double fbeta(const struct acc *a, double beta)
 		     b2 * (double)a->fn + (double)a->fp);
 }
 
-static json_t *binary_json(struct acc *a)
+/* The metrics that rank the scores: auc, average_precision and, when
+ * curves, Model Monitor's receiver_operating_characteristic_curve and
+ * precision_recall_curve. Memory: nothing beyond the scores. */
+static void ranking_json(json_t *m, struct acc *a, int curves)
+{
+	struct curve_cut c;
+	size_t distinct;
+
+	if (!a->npos)
+		return;
+	qsort(a->pos, a->npos, sizeof(*a->pos), cmp_double);
+	if (a->nneg) {		/* else neg is NULL, which qsort may not take */
+		qsort(a->neg, a->nneg, sizeof(*a->neg), cmp_double);
+		json_object_set_new(m, "auc", metric(auc(a->pos, a->npos,
+							  a->neg, a->nneg)));
+		if (curves) {
+			cut_init(&c, roc_points(a, NULL));
+			roc_points(a, &c);
+			json_object_set_new(m, "receiver_operating_"
+					    "characteristic_curve",
+					    cut_json(&c, "false_positive_rates",
+						     "true_positive_rates"));
+		}
+	}
+	json_object_set_new(m, "average_precision",
+			    metric(average_precision(a, &distinct)));
+	if (curves) {
+		cut_init(&c, distinct + 1);
+		pr_points(a, &c, distinct);
+		json_object_set_new(m, "precision_recall_curve",
+				    cut_json(&c, "precisions", "recalls"));
+	}
+}
+
+static json_t *binary_json(struct acc *a, int curves)
 {
 	double pos = (double)(a->tp + a->fn), neg = (double)(a->tn + a->fp);
 	/* Model Monitor's "best constant classifier" predicts 1 for all
@@ -511,9 +713,7 @@ static json_t *binary_json(struct acc *a)
 			    metric(ratio((double)a->fp, neg)));
 	json_object_set_new(m, "false_negative_rate",
 			    metric(ratio((double)a->fn, pos)));
-	if (a->npos && a->nneg)
-		json_object_set_new(m, "auc", metric(auc(a->pos, a->npos,
-							  a->neg, a->nneg)));
+	ranking_json(m, a, curves);
 	json_object_set_new(m, "f0_5", metric(fbeta(a, 0.5)));
 	json_object_set_new(m, "f1", metric(fbeta(a, 1)));
 	json_object_set_new(m, "f2", metric(fbeta(a, 2)));
@@ -577,10 +777,10 @@ static json_t *multiclass_json(const struct acc *a)
 			 metric(wf[2]));
 }
 
-static json_t *acc_json(struct acc *a)
+static json_t *acc_json(struct acc *a, int curves)
 {
 	if (a->problem == MONITOR_QUALITY_BINARY)
-		return binary_json(a);
+		return binary_json(a, curves);
 	if (a->problem == MONITOR_QUALITY_REGRESSION)
 		return regression_json(a);
 	return multiclass_json(a);
@@ -760,10 +960,10 @@ int monitor_quality_statistics(json_t **out, struct monitor_quality *q,
 	if (q->all.n == 0)
 		return mlops_err_set(err, MLOPS_EINPUT, "no prediction has "
 				     "a label");
-	m = acc_json(&q->all);
+	m = acc_json(&q->all, 1);
 	for (int i = 0; i < MONITOR_QUALITY_SAMPLES; i++)
 		if (q->sample[i].n)
-			samples[ns++] = acc_json(&q->sample[i]);
+			samples[ns++] = acc_json(&q->sample[i], 0);
 	add_deviations(m, samples, ns,
 		       q->all.n >= MONITOR_QUALITY_MIN_FOR_DEVIATION);
 	for (int i = 0; i < ns; i++)

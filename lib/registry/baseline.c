@@ -1,19 +1,55 @@
 /* baseline.c - the monitoring baseline attached to a model version, as
  * the registry shows it: in `show` and in the model card's evaluation
- * section. lib/monitor writes the monitor_baseline row (mlops-monitor
- * baseline --register) and keeps the files as blobs; the registry only
- * reads the row, with SQL, since lib/monitor builds on the registry and
- * not the other way round. */
+ * section. lib/monitor checks and stores the files as blobs (mlops-monitor
+ * baseline --register) and an import brings them in an export stream;
+ * both record the row here, with SQL, since lib/monitor builds on the
+ * registry and not the other way round. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/jsonio.h"
 #include "core/time.h"
+#include "core/xalloc.h"
 #include "registry/internal.h"
 #include "registry/registry.h"
 
 /* The name of the evaluation_details entry that links the baseline. */
 #define BASELINE_EVALUATION "monitoring baseline"
+
+int registry_baseline_insert(struct store *st, const char *group,
+			     int64_t version, const char *statistics,
+			     const char *constraints, int64_t created_us,
+			     const char *created_by, struct mlops_err *err)
+{
+	char *owner = xasprintf("monitor-baseline:%s/%" PRId64, group,
+				version);
+	sqlite3_stmt *q = NULL;
+	int ret = store_prepare(st, &q, "INSERT OR REPLACE INTO "
+				"monitor_baseline (grp, version, statistics, "
+				"constraints, created_us, created_by) VALUES "
+				"(?1, ?2, ?3, ?4, ?5, ?6)", err);
+
+	if (ret == 0) {
+		sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, version);
+		sqlite3_bind_text(q, 3, statistics, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, constraints, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 5, created_us);
+		sqlite3_bind_text(q, 6, created_by, -1, SQLITE_STATIC);
+		ret = store_step_done(q, "cannot record the baseline", err);
+	}
+	/* The blobs are held by the owner, so that gc keeps them. */
+	if (ret == 0)
+		ret = store_ref_drop(st, owner, err);
+	if (ret == 0)
+		ret = store_ref_add(st, statistics, owner, err);
+	if (ret == 0)
+		ret = store_ref_add(st, constraints, owner, err);
+	sqlite3_finalize(q);
+	free(owner);
+	return ret;
+}
 
 int registry_baseline_get(struct store *st, const char *group,
 			  int64_t version, json_t **out, struct mlops_err *err)

@@ -407,6 +407,18 @@ static int find_run_step_version(struct store *st,
 	return ret;
 }
 
+/* The bytes of the artifacts' files, for the progress line. */
+static uint64_t files_size(const struct registry_new_version *nv)
+{
+	struct stat sb;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < nv->nartifacts; i++)
+		if (stat(nv->artifact_paths[i], &sb) == 0)
+			n += (uint64_t)sb.st_size;
+	return n;
+}
+
 int registry_register_version(struct store *st,
 			      const struct registry_new_version *nv,
 			      int64_t *version, struct mlops_err *err)
@@ -434,6 +446,8 @@ int registry_register_version(struct store *st,
 	 * failure later leaves at most unreferenced blobs, which gc removes,
 	 * never a row naming a missing blob. */
 	arts = xcalloc(nv->nartifacts, sizeof(*arts));
+	progress_start(st->progress, PROGRESS_BYTES, files_size(nv),
+		       "register %s", nv->group);
 	for (size_t i = 0; ret == 0 && i < nv->nartifacts; i++) {
 		arts[i].name = (char *)artifact_name(nv, i);
 		ret = object_write_file(st, nv->artifact_paths[i],
@@ -445,6 +459,8 @@ int registry_register_version(struct store *st,
 					    arts[i].hash,
 					    nv->artifact_hashes[i]);
 	}
+	if (ret == 0)
+		progress_done(st->progress);
 	if (ret == 0)
 		ret = store_begin(st, err);
 	if (ret == 0)

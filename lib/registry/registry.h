@@ -276,10 +276,15 @@ int registry_transfer_export(struct store *st,
  * status when that is not NULL. An artifact larger than max_size bytes
  * (0: no limit) is refused. The whole stream is read and checked
  * (names, sizes, hashes, an exact member list) before anything is
- * written; a refused stream changes nothing (MLOPS_EINPUT). Importing a
- * version that is already here with the same content sets *unchanged;
- * with other content it is MLOPS_ENOTFOUND (a conflict). *group (new
- * string) and *version name the version. */
+ * written; a refused stream changes nothing (MLOPS_EINPUT). The
+ * version's monitoring baseline, when the stream has one, is attached
+ * with it. Importing a version that is already here with the same
+ * content sets *unchanged to REGISTRY_IMPORT_SAME, or to
+ * REGISTRY_IMPORT_BASELINE when the stream's baseline was attached to
+ * it, having none here; with other content it is MLOPS_ENOTFOUND (a
+ * conflict). *group (new string) and *version name the version. */
+#define REGISTRY_IMPORT_SAME 1
+#define REGISTRY_IMPORT_BASELINE 2
 int registry_transfer_import(struct store *st, int fd, const char *stream,
 		    const char *status, uint64_t max_size, char **group,
 		    int64_t *version, int *unchanged, struct mlops_err *err);
@@ -353,6 +358,14 @@ int registry_card_catch_up(struct store *st, const char *group,
 int registry_baseline_get(struct store *st, const char *group,
 			  int64_t version, json_t **out,
 			  struct mlops_err *err);
+/* Attach the baseline whose files are the blobs statistics and
+ * constraints (written already) to group/version, replacing any, held
+ * by the blob owner "monitor-baseline:GROUP/N". Inside the caller's
+ * transaction: mlops-monitor baseline --register and an import. */
+int registry_baseline_insert(struct store *st, const char *group,
+			     int64_t version, const char *statistics,
+			     const char *constraints, int64_t created_us,
+			     const char *created_by, struct mlops_err *err);
 /* Link baseline (registry_baseline_get's, or NULL) from the card
  * content's evaluation_details as the entry named "monitoring
  * baseline", replacing an earlier one in place, or removing it when

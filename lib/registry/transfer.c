@@ -31,6 +31,7 @@
 #define MEMBER_CARD EXPORT_DIR "/card.json"
 #define MEMBER_ARTIFACTS_DIR EXPORT_DIR "/artifacts"
 #define MEMBER_ARTIFACTS MEMBER_ARTIFACTS_DIR "/"
+#define MEMBER_BASELINE_DIR EXPORT_DIR "/baseline"
 /* Artifacts that come before the manifest are kept in temporary files
  * unchecked; a stream of many tiny ones would fill the disk's inodes. */
 #define UNLISTED_MAX 4096
@@ -53,6 +54,56 @@ static int write_json_member(struct tar_writer *w, const char *name,
 	return ret;
 }
 
+static uint64_t artifacts_size(const struct registry_version *mv)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < mv->nartifacts; i++)
+		n += mv->artifacts[i].size;
+	return n;
+}
+
+/* The files of a monitoring baseline: the manifest's keys and members. */
+static const char *const baseline_keys[2] = { "statistics", "constraints" };
+static const char *const baseline_members[2] = {
+	MEMBER_BASELINE_DIR "/statistics.json",
+	MEMBER_BASELINE_DIR "/constraints.json" };
+
+/* The version's monitoring baseline, if any: its files into text[] and
+ * its manifest entry into *out ({statistics, constraints: {hash, size},
+ * registered, registered_by}; NULL when there is none). */
+static int export_baseline(struct store *st,
+			   const struct registry_version *mv,
+			   struct buf text[2], json_t **out,
+			   struct mlops_err *err)
+{
+	json_t *b = NULL, *entry;
+	int ret = registry_baseline_get(st, mv->group, mv->version, &b, err);
+
+	*out = NULL;
+	if (ret < 0 || !b)
+		return ret;
+	entry = json_pack("{s:O,s:O}", "registered",
+			  json_object_get(b, "registered"), "registered_by",
+			  json_object_get(b, "registered_by"));
+	for (int i = 0; ret == 0 && i < 2; i++) {
+		const char *hash = jsonio_str(b, baseline_keys[i]);
+
+		ret = object_read_mem(st, hash, &text[i], JSON_MEMBER_MAX,
+				      err);
+		if (ret == 0)
+			json_object_set_new(entry, baseline_keys[i], json_pack(
+				"{s:s,s:I}", "hash", hash, "size",
+				(json_int_t)text[i].len));
+	}
+	json_decref(b);
+	if (ret < 0)
+		json_decref(entry);
+	else
+		*out = entry;
+	return ret;
+}
+
 int registry_transfer_export(struct store *st,
 			     const struct registry_version *mv, int fd,
 			     struct mlops_err *err)
@@ -60,6 +111,8 @@ int registry_transfer_export(struct store *st,
 	struct tar_writer w = { fd, 0 };
 	int64_t mtime = mv->created_us / TIME_US_PER_SEC;
 	json_t *manifest, *history = NULL, *approvals = NULL, *card = NULL;
+	json_t *baseline = NULL;
+	struct buf base[2] = { BUF_INIT, BUF_INIT };
 	int ret = registry_status_history(st, mv->group, mv->version,
 					  &history, err);
 
@@ -68,9 +121,14 @@ int registry_transfer_export(struct store *st,
 	if (ret == 0)
 		ret = registry_card_revisions(st, mv->group, mv->version, &card,
 					      err);
+	if (ret == 0)
+		ret = export_baseline(st, mv, base, &baseline, err);
 	if (ret < 0) {
 		json_decref(history);
 		json_decref(approvals);
+		json_decref(card);
+		buf_release(&base[0]);
+		buf_release(&base[1]);
 		return ret;
 	}
 	/* No export time: exporting a version twice gives the same bytes.
@@ -85,7 +143,13 @@ int registry_transfer_export(struct store *st,
 			     "approvals", approvals,
 			     "card_revisions",
 			     (json_int_t)json_array_size(card));
+	/* Only with a baseline: the export of a version without one is the
+	 * same as before baselines travelled. */
+	if (baseline)
+		json_object_set_new(manifest, "baseline", baseline);
 	ret = write_json_member(&w, MEMBER_MANIFEST, manifest, mtime, err);
+	progress_start(st->progress, PROGRESS_BYTES, artifacts_size(mv),
+		       "export %s/%" PRId64, mv->group, mv->version);
 	for (size_t i = 0; ret == 0 && i < mv->nartifacts; i++) {
 		const struct registry_artifact *a = &mv->artifacts[i];
 		char *name = xasprintf(MEMBER_ARTIFACTS "%s", a->name);
@@ -101,11 +165,18 @@ int registry_transfer_export(struct store *st,
 	}
 	if (ret == 0 && json_array_size(card))
 		ret = write_json_member(&w, MEMBER_CARD, card, mtime, err);
+	for (int i = 0; ret == 0 && baseline && i < 2; i++)
+		ret = tar_write_mem(&w, baseline_members[i], base[i].s,
+				    base[i].len, mtime, err);
 	if (ret == 0)
 		ret = tar_write_end(&w, err);
+	if (ret == 0)
+		progress_done(st->progress);
 	json_decref(manifest);
 	json_decref(history);
 	json_decref(card);
+	buf_release(&base[0]);
+	buf_release(&base[1]);
 	return ret;
 }
 
@@ -135,6 +206,14 @@ struct incoming {
 	json_t *card;		/* card revisions, or NULL */
 	json_t *approvals;	/* the record the manifest carries, checked */
 	uint64_t max_size;	/* largest artifact accepted; 0: any */
+	/* The monitoring baseline: manifest.baseline (borrowed, NULL when
+	 * none), the members' bytes as received, and its blobs once
+	 * written. */
+	const json_t *baseline;
+	struct buf base[2];
+	int base_got[2];
+	char base_hash[2][HASH_HEX_LEN + 1];
+	int64_t base_registered_us;
 };
 
 static void incoming_release(struct incoming *in)
@@ -154,6 +233,8 @@ static void incoming_release(struct incoming *in)
 	json_decref(in->manifest);
 	json_decref(in->card);
 	json_decref(in->approvals);
+	buf_release(&in->base[0]);
+	buf_release(&in->base[1]);
 }
 
 /* MLOPS_EINPUT with "STREAM: why": a refused stream. */
@@ -174,29 +255,39 @@ static int refuse(struct mlops_err *err, const char *stream, const char *fmt,
 	return ret;
 }
 
-static int read_json_member(struct tar_reader *r, const struct tar_member *m,
-			    json_t **out, struct mlops_err *err)
+/* A JSON member into *out; its bytes into *text (empty on entry). */
+static int read_json_text(struct tar_reader *r, const struct tar_member *m,
+			  struct buf *text, json_t **out,
+			  struct mlops_err *err)
 {
-	struct buf text = BUF_INIT;
 	int64_t n;
 	int ret = 0;
 
 	if (m->size > JSON_MEMBER_MAX)
 		return refuse(err, r->name, "oversize member '%s'", m->name);
-	buf_grow(&text, (size_t)m->size);
-	while ((n = tar_read(r, text.s + text.len,
-			     (size_t)m->size - text.len, err)) > 0)
-		buf_setlen(&text, text.len + (size_t)n);
+	buf_grow(text, (size_t)m->size);
+	while ((n = tar_read(r, text->s + text->len,
+			     (size_t)m->size - text->len, err)) > 0)
+		buf_setlen(text, text->len + (size_t)n);
 	if (n < 0)
 		ret = (int)n;
-	else if (text.len != m->size)
+	else if (text->len != m->size)
 		ret = refuse(err, r->name, "member '%s' ends early", m->name);
 	if (ret == 0) {
 		char *name = xasprintf("%s: %s", r->name, m->name);
 
-		ret = jsonio_parse(out, text.s, text.len, name, err);
+		ret = jsonio_parse(out, text->s, text->len, name, err);
 		free(name);
 	}
+	return ret;
+}
+
+static int read_json_member(struct tar_reader *r, const struct tar_member *m,
+			    json_t **out, struct mlops_err *err)
+{
+	struct buf text = BUF_INIT;
+	int ret = read_json_text(r, m, &text, out, err);
+
 	buf_release(&text);
 	return ret;
 }
@@ -208,6 +299,34 @@ static const char *source_account(const json_t *manifest)
 				   "account");
 
 	return s ? s : "unknown";
+}
+
+/* manifest.baseline, when there: both files' hash and size, who
+ * registered it and when. */
+static int check_manifest_baseline(struct incoming *in, const char *stream,
+				   struct mlops_err *err)
+{
+	const json_t *b = json_object_get(in->manifest, "baseline");
+	const char *when = jsonio_str(b, "registered");
+
+	if (!b || json_is_null(b))
+		return 0;
+	if (!json_is_object(b) || !when || !jsonio_str(b, "registered_by") ||
+	    time_parse(when, &in->base_registered_us, NULL) < 0)
+		return refuse(err, stream, "manifest: baseline is malformed");
+	for (int i = 0; i < 2; i++) {
+		const json_t *f = json_object_get(b, baseline_keys[i]);
+		const char *hash = jsonio_str(f, "hash");
+		json_t *size = json_object_get(f, "size");
+
+		if (!hash || !hash_is_valid(hash) || !json_is_integer(size) ||
+		    json_integer_value(size) < 0 ||
+		    json_integer_value(size) > JSON_MEMBER_MAX)
+			return refuse(err, stream, "manifest: baseline %s is "
+				      "malformed", baseline_keys[i]);
+	}
+	in->baseline = b;
+	return 0;
 }
 
 /* The manifest must describe a version this store could have written. */
@@ -278,6 +397,9 @@ static int check_manifest(struct incoming *in, const char *stream,
 				      "the %" PRIu64 " allowed", in->names[i],
 				      in->sizes[i], in->max_size);
 	}
+	ret = check_manifest_baseline(in, stream, err);
+	if (ret < 0)
+		return ret;
 	ret = registry_approvals_check(m, source_account(m), &in->approvals,
 				       err);
 	if (ret < 0)
@@ -395,6 +517,49 @@ static int receive_card(struct tar_reader *r, struct incoming *in,
 	       registry_modelcard_check_revisions(in->card, r->name, err);
 }
 
+/* A baseline file: its bytes as they came (they are stored as they are,
+ * so that their hash is the sender's), which must be a JSON object. */
+static int receive_baseline(struct tar_reader *r, struct incoming *in,
+			    int i, const struct tar_member *m,
+			    struct mlops_err *err)
+{
+	json_t *v = NULL;
+	int ret = read_json_text(r, m, &in->base[i], &v, err);
+
+	if (ret == 0 && !json_is_object(v))
+		ret = refuse(err, r->name, "member '%s' is not a JSON object",
+			     m->name);
+	in->base_got[i] = 1;
+	json_decref(v);
+	return ret;
+}
+
+/* The baseline files came as the manifest lists them, or none did. */
+static int check_baseline(struct incoming *in, const char *stream,
+			  struct mlops_err *err)
+{
+	for (int i = 0; i < 2; i++) {
+		const json_t *f = json_object_get(in->baseline,
+						  baseline_keys[i]);
+
+		if (!in->baseline && in->base_got[i])
+			return refuse(err, stream, "unexpected member '%s'",
+				      baseline_members[i]);
+		if (!in->baseline)
+			continue;
+		if (!in->base_got[i])
+			return refuse(err, stream, "expected the member %s",
+				      baseline_members[i]);
+		hash_hex(in->base[i].s, in->base[i].len, in->base_hash[i]);
+		if ((json_int_t)in->base[i].len !=
+		    json_integer_value(json_object_get(f, "size")) ||
+		    strcmp(in->base_hash[i], jsonio_str(f, "hash")) != 0)
+			return refuse(err, stream, "hash mismatch in member "
+				      "'%s'", baseline_members[i]);
+	}
+	return 0;
+}
+
 /* After the stream: every listed artifact came, with its hash, and the
  * card the manifest announces. */
 static int check_complete(struct incoming *in, const char *stream,
@@ -435,7 +600,7 @@ static int check_complete(struct incoming *in, const char *stream,
 	if (in->card && json_array_size(in->card) != (size_t)card_revisions)
 		return refuse(err, stream, "%s has a different number of "
 			      "revisions than the manifest says", MEMBER_CARD);
-	return 0;
+	return check_baseline(in, stream, err);
 }
 
 /* Read and check the whole stream, its members in any order, with or
@@ -455,12 +620,17 @@ static int receive(struct store *st, struct tar_reader *r,
 				      "twice", m.name);
 		json_object_set_new(in->seen, m.name, json_true());
 		if (m.dir && (strcmp(m.name, EXPORT_DIR) == 0 ||
-			      strcmp(m.name, MEMBER_ARTIFACTS_DIR) == 0))
+			      strcmp(m.name, MEMBER_ARTIFACTS_DIR) == 0 ||
+			      strcmp(m.name, MEMBER_BASELINE_DIR) == 0))
 			continue;
 		if (!m.dir && strcmp(m.name, MEMBER_MANIFEST) == 0)
 			ret = receive_manifest(r, in, &m, err);
 		else if (!m.dir && strcmp(m.name, MEMBER_CARD) == 0)
 			ret = receive_card(r, in, &m, err);
+		else if (!m.dir && strcmp(m.name, baseline_members[0]) == 0)
+			ret = receive_baseline(r, in, 0, &m, err);
+		else if (!m.dir && strcmp(m.name, baseline_members[1]) == 0)
+			ret = receive_baseline(r, in, 1, &m, err);
 		else if (!m.dir && strncmp(m.name, MEMBER_ARTIFACTS,
 					   strlen(MEMBER_ARTIFACTS)) == 0)
 			ret = receive_artifact(st, r, in, &m, err);
@@ -497,18 +667,79 @@ static int same_version(const struct registry_version *mv,
 	return 1;
 }
 
-static int insert_card(struct store *st, const char *group, int64_t version,
-		       void *arg, struct mlops_err *err)
+/* The rows that come with the new version: its card revisions and its
+ * monitoring baseline (the blobs are written already). */
+static int insert_extras(struct store *st, const char *group,
+			 int64_t version, void *arg, struct mlops_err *err)
 {
-	json_t *revisions = arg;
+	const struct incoming *in = arg;
+	int ret = 0;
 
-	return revisions ? registry_card_insert_revisions(st, group, version,
-							  revisions, err) : 0;
+	if (in->card)
+		ret = registry_card_insert_revisions(st, group, version,
+						     in->card, err);
+	if (ret == 0 && in->baseline)
+		ret = registry_baseline_insert(st, group, version,
+					       in->base_hash[0],
+					       in->base_hash[1],
+					       in->base_registered_us,
+					       jsonio_str(in->baseline,
+							  "registered_by"),
+					       err);
+	return ret;
 }
 
 static json_t *object_or_empty(json_t *v)
 {
 	return json_is_object(v) ? v : NULL;
+}
+
+/* The baseline's files as blobs, before the row that names them. */
+static int write_baseline(struct store *st, const struct incoming *in,
+			  struct mlops_err *err)
+{
+	char hash[HASH_HEX_LEN + 1];
+	int ret = 0;
+
+	for (int i = 0; ret == 0 && in->baseline && i < 2; i++)
+		ret = object_write_mem(st, in->base[i].s, in->base[i].len,
+				       hash, err);
+	return ret;
+}
+
+/* The version is here already: attach the stream's baseline when the
+ * version has none here (one of its own is this store's business), as
+ * a sync does. *attached says whether it did. */
+static int attach_baseline(struct store *st, const struct incoming *in,
+			   int *attached, struct mlops_err *err)
+{
+	json_t *ours = NULL;
+	int ret;
+
+	*attached = 0;
+	if (!in->baseline)
+		return 0;
+	ret = registry_baseline_get(st, in->group, in->version, &ours, err);
+	if (ret < 0 || ours) {
+		json_decref(ours);
+		return ret;
+	}
+	ret = write_baseline(st, in, err);
+	if (ret == 0)
+		ret = store_begin(st, err);
+	if (ret < 0)
+		return ret;
+	ret = registry_baseline_insert(st, in->group, in->version,
+				       in->base_hash[0], in->base_hash[1],
+				       in->base_registered_us,
+				       jsonio_str(in->baseline,
+						  "registered_by"), err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	else
+		store_rollback(st);
+	*attached = ret == 0;
+	return ret;
 }
 
 static int register_incoming(struct store *st, struct incoming *in,
@@ -557,9 +788,12 @@ static int register_incoming(struct store *st, struct incoming *in,
 	nv.created_by = jsonio_str(model, "created_by");
 	nv.created_us = created_us;
 	nv.note = note;
-	nv.in_transaction = insert_card;
-	nv.in_transaction_arg = in->card;
-	ret = registry_register_version(st, &nv, &version, err);
+	nv.in_transaction = insert_extras;
+	nv.in_transaction_arg = in;
+	/* Blobs before the rows that name them. */
+	ret = write_baseline(st, in, err);
+	if (ret == 0)
+		ret = registry_register_version(st, &nv, &version, err);
 	/* What register calls usage (an unknown framework, a missing entry)
 	 * is, in a stream, bad input data. */
 	if (ret == MLOPS_EUSAGE) {
@@ -583,6 +817,7 @@ static int import_stream(struct store *st, int fd, const char *stream,
 	struct incoming in = { 0 };
 	struct registry_version *mv = NULL;
 	struct tar_reader r;
+	int attached = 0;
 	int ret;
 
 	if (status && !registry_valid_status(status))
@@ -590,10 +825,17 @@ static int import_stream(struct store *st, int fd, const char *stream,
 				     "(PendingManualApproval, Approved or "
 				     "Rejected)", status);
 	in.max_size = max_size;
+	in.base[0] = (struct buf)BUF_INIT;
+	in.base[1] = (struct buf)BUF_INIT;
+	progress_start(st->progress, PROGRESS_BYTES, progress_fd_total(fd),
+		       "import %s", stream);
 	ret = tar_reader_open(&r, fd, stream, err);
+	r.progress = st->progress;
 	if (ret == 0)
 		ret = receive(st, &r, &in, err);
 	tar_reader_release(&r);
+	if (ret == 0)
+		progress_done(st->progress);
 	if (ret < 0)
 		goto out;
 	*unchanged = 0;
@@ -606,7 +848,9 @@ static int import_stream(struct store *st, int fd, const char *stream,
 					    in.group, in.version);
 			goto out;
 		}
-		*unchanged = 1;
+		ret = attach_baseline(st, &in, &attached, err);
+		*unchanged = attached ? REGISTRY_IMPORT_BASELINE :
+			REGISTRY_IMPORT_SAME;
 	} else if (ret == MLOPS_ENOTFOUND) {
 		mlops_err_clear(err);
 		ret = register_incoming(st, &in, status, stream, err);
@@ -616,7 +860,7 @@ static int import_stream(struct store *st, int fd, const char *stream,
 		    registry_version_get(st, in.group, in.version, &mv,
 					 NULL) == 0 && same_version(mv, &in)) {
 			mlops_err_clear(err);
-			*unchanged = 1;
+			*unchanged = REGISTRY_IMPORT_SAME;
 			ret = 0;
 		}
 	}
@@ -651,7 +895,7 @@ int registry_transfer_import_with(struct store *st, int fd,
 	if (ret == 0)
 		ret = import_stream(st, fd, stream, status, max_size, group,
 				    version, unchanged, err);
-	if (ret == 0 && *unchanged) {
+	if (ret == 0 && *unchanged == REGISTRY_IMPORT_SAME) {
 		audit_cancel(st);
 		return 0;
 	}
@@ -660,6 +904,9 @@ int registry_transfer_import_with(struct store *st, int fd,
 					      *version);
 		e.detail = detail ? json_deep_copy(detail) : json_object();
 		json_object_set_new(e.detail, "from", json_string(stream));
+		if (*unchanged == REGISTRY_IMPORT_BASELINE)
+			json_object_set_new(e.detail, "baseline_only",
+					    json_true());
 	}
 	ret = audit_done(st, ret, &e, err);
 	json_decref(e.detail);

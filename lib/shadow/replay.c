@@ -119,6 +119,7 @@ static int on_record(json_t *rec, void *arg)
 	slot = rp->seen < rp->max_pairs ? rp->seen :
 	       (int64_t)((rp->rng >> 11) % (uint64_t)(rp->seen + 1));
 	rp->seen++;
+	progress_add(rp->st->progress, 1);
 	if (slot < rp->max_pairs) {
 		pair_release(&rp->pairs[slot]);
 		rp->pairs[slot] = p;
@@ -202,6 +203,8 @@ static int replay(struct store *st, const struct shadow_replay_req *req,
 		goto out;
 	rp.pairs = xcalloc((size_t)req->max_pairs, sizeof(*rp.pairs));
 	capdir = store_path(st, "capture");
+	progress_start(st->progress, PROGRESS_RECORDS, 0, "replay %s",
+		       e->name);
 	ret = deploy_capture_each(capdir, e->name, req->since_us, req->until_us,
 			   on_record, &rp, err);
 	if (ret == 0)
@@ -224,6 +227,8 @@ static int replay(struct store *st, const struct shadow_replay_req *req,
 		ret = store_commit(st, err);
 	if (ret < 0)
 		store_rollback(st);
+	else
+		progress_done(st->progress);
 out:
 	if (ret == 0) {
 		*name_out = name;

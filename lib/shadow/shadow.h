@@ -89,8 +89,8 @@ struct shadow_replay_req {
  * answers, and record the result as a completed test of kind "replay"
  * whose pairs hold the captured answer as production's (latency -1:
  * not known) and src's. *name_out gets its name (the caller frees it),
- * *count the requests replayed. MLOPS_EINPUT for a version that does
- * not load or start, or a malformed capture. */
+ * *count the requests replayed, as st->progress is told. MLOPS_EINPUT
+ * for a version that does not load or start, or a malformed capture. */
 int shadow_replay(struct store *st, const struct shadow_replay_req *req,
 		  char **name_out, int64_t *count, struct mlops_err *err);
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # t0300-demo.sh - make demo's life cycle (contrib/demo/run, DEMO_QUICK=1)
-# runs end to end, ends with "demo: ok" and a summary of its 8 steps,
+# runs end to end, ends with "demo: ok" and a summary of its 8 steps
+# (the retrained version learned from the drifted customers' outcomes),
 # leaves no process and no temporary directory behind; a step that does
 # not do what it says (a run-due that finds nothing) fails the demo,
 # naming the step, and still stops its gateways.
@@ -28,6 +29,7 @@ test_expect_success 'the demo runs the life cycle and ends with demo: ok' '
 	grep -q "^\$ mlops-deploy invoke churn-flask-staging " err &&
 	grep -q "churn-3: promoted; churn serves churn/3" out &&
 	grep -q "^(retrained: churn/4, from the commit that made churn/3)" out &&
+	grep -q "^churn/4 trained with the drifted customers. outcomes ([0-9]* held-out rows, churn/3 [0-9]*)$" summary &&
 	test -z "$(ls tmp)" &&
 	test -z "$(leftovers "$PWD/tmp/mlops-demo")"
 '

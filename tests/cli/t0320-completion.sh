@@ -115,7 +115,7 @@ test_expect_success 'every verb of every program completes' '
 	test_cmp expect out
 '
 
-test_expect_success 'make install then make uninstall leaves no file behind' '
+test_expect_success 'make install (programs, pages, examples), then uninstall: no file left' '
 	dest=$PWD/dest &&
 	build=$(cd "$MLOPS_BIN/.." && pwd) &&
 	make -s -C "$TEST_ROOT" O="$build" DESTDIR="$dest" PREFIX=/usr/local \
@@ -128,6 +128,10 @@ test_expect_success 'make install then make uninstall leaves no file behind' '
 	test -f "$dest/usr/local/share/man/man1/mlops.1" &&
 	test -x "$dest/usr/local/share/doc/mlops/examples/hooks/pipeline-validate" &&
 	test -f "$dest/usr/local/share/doc/mlops/examples/systemd/mlops-gateway.service" &&
+	test -f "$dest/usr/local/share/man/man7/mlops-workflow.7" &&
+	ex=$dest/usr/local/share/doc/mlops/examples/churn &&
+	diff -r -x __pycache__ "$TEST_ROOT/examples/churn" "$ex" &&
+	mlops-pipeline validate -f "$ex/pipeline.yaml" &&
 	make -s -C "$TEST_ROOT" O="$build" DESTDIR="$dest" PREFIX=/usr/local \
 		uninstall >out 2>&1 &&
 	find "$dest" ! -type d >left &&

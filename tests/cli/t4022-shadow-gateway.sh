@@ -118,7 +118,12 @@ test_expect_success 'captures name the version that answered, shadow ones marked
 	mlops-shadow start web --model churn/2 --name t1 &&
 	wait_log "shadow test t1: mirroring" &&
 	mlops-deploy invoke web --lines <rows.csv >answers &&
-	wait_status t1 mirrored 20 &&
+	head -1 rows.csv | mlops-deploy invoke web --inference-id mine \
+		>/dev/null &&
+	wait_status t1 mirrored 21 &&
+	wait_status t1 pairs_kept 21 &&
+	sqlite3 "$MLOPS_STORE/mlops.db" "SELECT request_id FROM shadow_pair" |
+		sort >pair-ids &&
 	kill $GW_PID && wait $GW_PID;
 	find .mlops/capture -name "*.jsonl" >files &&
 	grep "/web/[0-9/]*/[0-9-]*-[0-9a-f]*\.churn-1\.jsonl$" files &&
@@ -129,16 +134,30 @@ test_expect_success 'captures name the version that answered, shadow ones marked
 	import json
 	p = [json.loads(l) for l in open("prod.jsonl")]
 	s = [json.loads(l) for l in open("shadow.jsonl")]
-	assert len(p) == 20 and len(s) == 20, (len(p), len(s))
+	assert len(p) == 21 and len(s) == 21, (len(p), len(s))
 	assert all(r["eventMetadata"]["variant"] == "churn/1" for r in p)
 	assert all("shadow" not in r["eventMetadata"] for r in p)
 	assert all(r["eventMetadata"]["variant"] == "churn/2" for r in s)
 	assert all(r["eventMetadata"]["shadow"] is True for r in s)
 	ins = sorted(r["captureData"]["endpointInput"]["data"] for r in p)
 	assert ins == sorted(r["captureData"]["endpointInput"]["data"] for r in s)
+	# A shadow record carries the inference id of the request it
+	# mirrored (the client one, else the production event id), as
+	# does the paired record.
+	def ids(recs):
+	    return {r["eventMetadata"]["inferenceId"]:
+	            r["captureData"]["endpointInput"]["data"] for r in recs}
+	assert ids(p) == ids(s)
+	assert "mine" in ids(p)
+	assert all(r["eventMetadata"]["inferenceId"] ==
+	           r["eventMetadata"]["eventId"]
+	           for r in p if r["eventMetadata"]["inferenceId"] != "mine")
+	assert not set(r["eventMetadata"]["eventId"] for r in p) & \
+	    set(r["eventMetadata"]["eventId"] for r in s)
+	assert set(ids(p)) == set(open("pair-ids").read().split()), "pairs"
 	PY
 	mlops-deploy capture web >captured &&
-	test_line_count = 20 captured &&
+	test_line_count = 21 captured &&
 	! grep "\"shadow\"" captured
 '
 

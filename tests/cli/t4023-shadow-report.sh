@@ -117,6 +117,7 @@ test_expect_success 'the report gates: exit 1 beyond limits, 0 within' '
 		--max-latency-ratio 1000 >out &&
 	grep "shadow is within the limits" out &&
 	grep "^KS p-value" out &&
+	! grep " $" empty out &&
 	mlops-shadow report --format md t1 --min-agreement 0 \
 		--max-error-rate 1 --max-latency-ratio 1000 >out.md &&
 	grep "^| latency p99 (ms) |" out.md &&

@@ -26,7 +26,7 @@ PATH="$MLOPS_BIN:$PATH"
 export PATH MLOPS_BIN TEST_DIRECTORY TEST_ROOT
 export MLOPS_USER=tester@example.com
 export TZ=UTC LC_ALL=C
-unset MLOPS_STORE
+unset MLOPS_STORE MLOPS_PROGRESS
 # Debian's python3 with pandas, xgboost and flask, whatever comes first on
 # PATH.
 PYTHON=/usr/bin/python3

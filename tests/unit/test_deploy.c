@@ -182,6 +182,91 @@ START_TEST(trees_walk_splits_ties_and_missing_values)
 }
 END_TEST
 
+/* The two stumps' trees and a deeper one, "deep": x1 < 0.5 ? (x0 < 0.25 ?
+ * 3 : 4) : 2, missing going right everywhere. */
+#define STUMP_LEFT "{\"left_children\":[1,-1,-1],\"right_children\":" \
+	"[2,-1,-1],\"split_conditions\":[0.5,-1.0,1.0],\"split_indices\":" \
+	"[1,0,0],\"default_left\":[1,0,0],\"split_type\":[0,0,0]}"
+#define DEEP "{\"left_children\":[1,3,-1,-1,-1],\"right_children\":" \
+	"[2,4,-1,-1,-1],\"split_conditions\":[0.5,0.25,2.0,3.0,4.0]," \
+	"\"split_indices\":[1,0,0,0,0],\"default_left\":[0,0,0,0,0]," \
+	"\"split_type\":[0,0,0,0,0]}"
+
+/* A model of n trees, stump and deep alternating, with the two stumps'
+ * header and the identity objective. */
+static char *ensemble(size_t n, const char *first)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addstr(&b, "{\"learner\":{\"learner_model_param\":{"
+		   "\"base_score\":\"0\",\"num_feature\":\"2\"},"
+		   "\"objective\":{\"name\":\"reg:squarederror\"},"
+		   "\"gradient_booster\":{\"name\":\"gbtree\",\"model\":"
+		   "{\"trees\":[");
+	for (size_t k = 0; k < n; k++)
+		buf_addf(&b, "%s%s", k ? "," : "",
+			 k == 0 && first ? first : k % 2 ? DEEP : STUMP_LEFT);
+	buf_addstr(&b, "]}}}}");
+	return buf_detach(&b, NULL);
+}
+
+START_TEST(trees_of_every_depth_sum_in_tree_order)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	const float x[] = { 0.1f, 0.4f, 9, 0.4f, 9, 0.7f, 0, NAN };
+	/* Leaves of each row in a stump and in deep. */
+	const float stump[] = { -1, -1, 1, -1 }, deep[] = { 3, 4, 2, 2 };
+
+	/* 1 to 19 trees: groups of walks side by side, full and not. */
+	for (size_t n = 1; n <= 19; n++) {
+		struct deploy_xgbtrees *t = NULL;
+		char *json = ensemble(n, NULL);
+		float out[4];
+
+		ck_assert_int_eq(deploy_xgbtrees_build(&t, json, strlen(json),
+						       &err), 0);
+		deploy_xgbtrees_predict(t, x, 4, out);
+		for (size_t r = 0; r < 4; r++) {
+			float want = 0;
+
+			for (size_t k = 0; k < n; k++)
+				want += k % 2 ? deep[r] : stump[r];
+			ck_assert_msg(out[r] == want, "%zu trees, row %zu: "
+				      "%g, not %g", n, r, out[r], want);
+		}
+		deploy_xgbtrees_free(t);
+		free(json);
+	}
+}
+END_TEST
+
+START_TEST(trees_with_a_node_reached_twice_are_refused)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct deploy_xgbtrees *t = NULL;
+	/* A child pointing back at the root would make the walk endless;
+	 * two parents sharing a child is no tree either. */
+	const char *bad[] = {
+		"{\"left_children\":[1,0,-1],\"right_children\":[2,2,-1],"
+		"\"split_conditions\":[0.5,0.5,1],\"split_indices\":[1,0,0],"
+		"\"default_left\":[0,0,0],\"split_type\":[0,0,0]}",
+		"{\"left_children\":[1,2,-1],\"right_children\":[2,2,-1],"
+		"\"split_conditions\":[0.5,0.5,1],\"split_indices\":[1,0,0],"
+		"\"default_left\":[0,0,0],\"split_type\":[0,0,0]}",
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		char *json = ensemble(3, bad[i]);
+
+		ck_assert_int_eq(deploy_xgbtrees_build(&t, json, strlen(json),
+						       &err), MLOPS_EINPUT);
+		ck_assert_str_eq(err.msg, "malformed tree 0: a node reached "
+				 "twice");
+		free(json);
+	}
+}
+END_TEST
+
 START_TEST(trees_refuse_what_they_cannot_evaluate)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -240,6 +325,9 @@ START_TEST(capture_writes_complete_files_and_reads_them_back)
 	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
 	struct deploy_capture *c = NULL;
 	int64_t now = time_now_us();
+	const struct deploy_capture_meta m = {
+		.endpoint = "ep", .variant = "g/1", .time_us = now,
+	};
 	int n, dropped = 0;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -247,7 +335,7 @@ START_TEST(capture_writes_complete_files_and_reads_them_back)
 	/* A queue of 4: some of 1000 quick submits must be dropped, and
 	 * every one is either written or counted as dropped. */
 	for (int i = 0; i < 1000; i++)
-		dropped -= deploy_capture_submit(c, "ep", "g/1", 0, now,
+		dropped -= deploy_capture_submit(c, &m,
 						 "text/csv", "1,2\n", 4,
 						 "text/csv", "0.5\n", 4);
 	ck_assert_int_eq(deploy_capture_dropped(c), dropped);
@@ -265,17 +353,20 @@ START_TEST(capture_drops_what_exceeds_its_byte_bound)
 	static char big[4096];
 	struct deploy_capture *c = NULL;
 	int64_t now = time_now_us();
+	const struct deploy_capture_meta m = {
+		.endpoint = "ep", .variant = "g/1", .time_us = now,
+	};
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	memset(big, '1', sizeof(big));
 	ck_assert_int_eq(deploy_capture_start(&c, dir, 1024, &err), 0);
 	deploy_capture_limit_bytes(c, 2048);
 	/* The queue has room for 1024 records, but not for 4 KB of body. */
-	ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now,
+	ck_assert_int_eq(deploy_capture_submit(c, &m,
 					       "text/csv", big, sizeof(big),
 					       "text/csv", "0.5\n", 4), -1);
 	ck_assert_int_eq(deploy_capture_dropped(c), 1);
-	ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now,
+	ck_assert_int_eq(deploy_capture_submit(c, &m,
 					       "text/csv", "1,2\n", 4,
 					       "text/csv", "0.5\n", 4), 0);
 	deploy_capture_stop(c);
@@ -317,6 +408,9 @@ START_TEST(capture_escapes_text_and_base64s_the_rest)
 	};
 	struct mlops_err err = MLOPS_ERR_INIT;
 	int64_t now = time_now_us();
+	const struct deploy_capture_meta m = {
+		.endpoint = "ep", .variant = "g/1", .time_us = now,
+	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char dir[] = "/tmp/mlops-test-capture.XXXXXX";
@@ -326,7 +420,7 @@ START_TEST(capture_escapes_text_and_base64s_the_rest)
 
 		ck_assert_ptr_nonnull(mkdtemp(dir));
 		ck_assert_int_eq(deploy_capture_start(&c, dir, 8, &err), 0);
-		ck_assert_int_eq(deploy_capture_submit(c, "ep", "g/1", 0, now,
+		ck_assert_int_eq(deploy_capture_submit(c, &m,
 			cases[i].type, cases[i].in, strlen(cases[i].in),
 			"text/csv", "1\n", 2), 0);
 		deploy_capture_stop(c);
@@ -354,30 +448,60 @@ static int collect_ids(json_t *rec, void *arg)
 START_TEST(capture_keeps_inference_ids_else_the_event_id)
 {
 	static const char named[] = "a \"quoted\" \\ id";
+	static const char given[] = "0b9c6a3e-6a4f-4d7e-9c1f-3f2a9d8e7b10";
 	struct mlops_err err = MLOPS_ERR_INIT;
 	char dir[] = "/tmp/mlops-test-capture.XXXXXX";
 	struct deploy_capture *c = NULL;
-	json_t *ids = json_array(), *a, *b;
+	json_t *ids = json_array(), *shadow_ids = json_array(), *a, *b;
 	int64_t now = time_now_us();
+	struct deploy_capture_meta m = {
+		.endpoint = "ep", .variant = "g/1", .time_us = now,
+		.inference_id = named,
+	};
 	char *cmd;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(deploy_capture_start(&c, dir, 8, &err), 0);
-	ck_assert_int_eq(deploy_capture_submit_id(c, "ep", "g/1", named, 0,
-		now, "text/csv", "1", 1, "text/csv", "1\n", 2), 0);
-	ck_assert_int_eq(deploy_capture_submit_id(c, "ep", "g/1", NULL, 0,
-		now + 1, "text/csv", "2", 1, "text/csv", "1\n", 2), 0);
+
+	ck_assert_int_eq(deploy_capture_submit(c, &m, "text/csv", "1", 1,
+					       "text/csv", "1\n", 2), 0);
+	m.inference_id = NULL;
+	m.time_us = now + 1;
+	ck_assert_int_eq(deploy_capture_submit(c, &m, "text/csv", "2", 1,
+					       "text/csv", "1\n", 2), 0);
+	/* The gateway names a request once: its record and its shadow's. */
+	m.event_id = given;
+	m.time_us = now + 2;
+	ck_assert_int_eq(deploy_capture_submit(c, &m, "text/csv", "3", 1,
+					       "text/csv", "1\n", 2), 0);
+	m.event_id = NULL;
+	m.inference_id = given;
+	m.shadow = 1;
+	m.time_us = now + 3;
+	ck_assert_int_eq(deploy_capture_submit(c, &m, "text/csv", "4", 1,
+					       "text/csv", "1\n", 2), 0);
 	deploy_capture_stop(c);
 	ck_assert_int_eq(deploy_capture_each(dir, "ep", 0, INT64_MAX,
 					     collect_ids, ids, &err), 0);
-	ck_assert_uint_eq(json_array_size(ids), 2);
+	ck_assert_int_eq(deploy_capture_each_of(dir, "ep",
+		DEPLOY_CAPTURE_SHADOW, 0, INT64_MAX, collect_ids, shadow_ids,
+		&err), 0);
+	ck_assert_uint_eq(json_array_size(ids), 3);
+	ck_assert_uint_eq(json_array_size(shadow_ids), 1);
 	a = json_array_get(ids, 0);
 	b = json_array_get(ids, 1);
 	ck_assert_str_eq(json_string_value(json_array_get(a, 1)), named);
 	ck_assert_str_ne(json_string_value(json_array_get(a, 0)), named);
 	ck_assert_str_eq(json_string_value(json_array_get(b, 1)),
 			 json_string_value(json_array_get(b, 0)));
+	a = json_array_get(ids, 2);
+	b = json_array_get(shadow_ids, 0);
+	ck_assert_str_eq(json_string_value(json_array_get(a, 0)), given);
+	ck_assert_str_eq(json_string_value(json_array_get(a, 1)), given);
+	ck_assert_str_ne(json_string_value(json_array_get(b, 0)), given);
+	ck_assert_str_eq(json_string_value(json_array_get(b, 1)), given);
 	json_decref(ids);
+	json_decref(shadow_ids);
 	cmd = xasprintf("rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
@@ -585,6 +709,8 @@ Suite *suite_deploy(void)
 	tcase_add_test(tc, csv_and_json_answers);
 	tcase_add_test(tc, trees_walk_splits_ties_and_missing_values);
 	tcase_add_test(tc, trees_refuse_what_they_cannot_evaluate);
+	tcase_add_test(tc, trees_of_every_depth_sum_in_tree_order);
+	tcase_add_test(tc, trees_with_a_node_reached_twice_are_refused);
 	tcase_add_test(tc, capture_writes_complete_files_and_reads_them_back);
 	tcase_add_test(tc, capture_drops_what_exceeds_its_byte_bound);
 	tcase_add_test(tc, capture_escapes_text_and_base64s_the_rest);

@@ -391,34 +391,49 @@ START_TEST(number_parse_rounds_as_strtod_on_random_input)
 }
 END_TEST
 
+/* Values of the first shape spread evenly over their range (KLL's level
+ * 0 of a column: sorted in buckets by value), of the second far apart
+ * (crowded buckets, then the radix sort). */
+static double sort_sample(uint64_t *x, int shape)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	if (shape == 0)
+		return *x % 7 == 0 ? (*x % 2 ? -0.0 : 0.0)
+				    : ldexp((double)(*x >> 11), -53) - 0.5;
+	switch (*x % 5) {
+	case 0: return (double)(*x >> 54) - 512;
+	case 1: return -0.0;
+	case 2: return 0.0;
+	case 3: return ldexp((double)(*x >> 11), -40) - 4096;
+	default: return (*x >> 1) % 2 ? 1e300 : -1e-300;
+	}
+}
+
 START_TEST(sort_doubles_agrees_with_qsort)
 {
 	static const size_t sizes[] = {0, 1, 17, 63, 64, 300, 5000, 70000};
 	uint64_t x = 88172645463325252ull;
 
+	for (int shape = 0; shape < 2; shape++)
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
 		size_t n = sizes[k];
 		double *a = malloc((n + 1) * sizeof(*a));
 		double *b = malloc((n + 1) * sizeof(*b));
 
-		for (size_t i = 0; i < n; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			switch (x % 5) {
-			case 0: a[i] = (double)(x >> 54) - 512; break;
-			case 1: a[i] = -0.0; break;
-			case 2: a[i] = 0.0; break;
-			case 3: a[i] = ldexp((double)(x >> 11), -40) - 4096;
-				break;
-			default: a[i] = (x >> 1) % 2 ? 1e300 : -1e-300;
-			}
-			b[i] = a[i];
-		}
+		for (size_t i = 0; i < n; i++)
+			a[i] = b[i] = sort_sample(&x, shape);
 		monitor_sort_doubles(a, n);
 		qsort(b, n, sizeof(*b), monitor_sort_cmp_double);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			ck_assert_msg(a[i] == b[i], "n %zu, item %zu", n, i);
+			/* -0.0 comes before 0.0. */
+			ck_assert_msg(i == 0 || a[i] != 0 || !signbit(a[i]) ||
+				      signbit(a[i - 1]),
+				      "n %zu, item %zu: 0.0 before -0.0", n,
+				      i);
+		}
 		free(a);
 		free(b);
 	}

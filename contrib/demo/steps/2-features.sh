@@ -1,9 +1,9 @@
-# 2-features.sh - raw customer events ingested into a feature group, a point-in-time dataset
+# 2-features.sh - raw customer events and churn outcomes ingested into feature groups, a point-in-time dataset
 export MLOPS_STORE=$ML
 run $PYTHON "$REPO/generate.py" events raw --customers $CUSTOMERS
 as $DS mlops-feature ingest customers raw/customers.csv
+as $DS mlops-feature ingest churn_labels raw/labels.csv
 as $DS mlops-feature get customers c0000
-cp raw/labels.csv "$REPO/labels.csv"
 as $DS mlops-feature dataset --entities raw/labels.csv \
 	--features customers:tenure,support_calls,monthly_spend >dataset.csv
 head -n 3 dataset.csv
