@@ -11,6 +11,7 @@
 #include "core/cli.h"
 #include "core/fsck.h"
 #include "core/hash.h"
+#include "core/jsonio.h"
 #include "core/xalloc.h"
 
 static void vmessage(const struct cli *cli, const char *fmt, va_list ap)
@@ -340,6 +341,7 @@ int cli_main_or(int argc, char **argv, const char *prog,
 	int c, status;
 
 	hash_init();
+	jsonio_init();
 	/* '+': stop at the verb; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
 		switch (c) {

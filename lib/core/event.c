@@ -42,8 +42,7 @@ static int insert(struct store *st, json_t *ev, int64_t time_us,
 	sqlite3_bind_text(q, 4, jsonio_str(ev, "detail-type"), -1,
 			  SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, body.s, (int)body.len, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot record the event", err);
+	ret = store_step_done(q, "cannot record the event", err);
 	sqlite3_finalize(q);
 	buf_release(&body);
 	/* Rules see the event once it commits: with the caller's
@@ -264,7 +263,7 @@ int event_each(struct store *st, const struct event_filter *f,
 		json_decref(ev);
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot read events", err);
+		ret = store_step_failed(st, rc, "cannot read events", err);
 	sqlite3_finalize(q);
 	return ret;
 }

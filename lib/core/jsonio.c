@@ -6,6 +6,7 @@
 #include "core/bounds.h"
 #include "core/jsonio.h"
 #include "core/store.h"
+#include "core/xalloc.h"
 
 #define JSONIO_DEFAULT_MAX MLOPS_MAX_JSON
 
@@ -66,6 +67,11 @@ int jsonio_load_file(json_t **out, const char *path, size_t max,
 	return ret;
 }
 
+void jsonio_init(void)
+{
+	json_set_alloc_funcs(xmalloc, free);
+}
+
 static int dump_cb(const char *data, size_t size, void *arg)
 {
 	buf_add(arg, data, size);
@@ -74,8 +80,10 @@ static int dump_cb(const char *data, size_t size, void *arg)
 
 void jsonio_append(struct buf *out, const json_t *v)
 {
-	json_dump_callback(v, dump_cb, out, JSON_COMPACT | JSON_SORT_KEYS |
-			   JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+	if (json_dump_callback(v, dump_cb, out, JSON_COMPACT |
+			       JSON_SORT_KEYS | JSON_ENCODE_ANY |
+			       JSON_REAL_PRECISION(17)) != 0)
+		xalloc_die("cannot write JSON");
 }
 
 /* The shortest %g form of d that strtod reads back as d, in positional

@@ -21,7 +21,17 @@ int jsonio_parse_at(json_t **out, const char *data, size_t len,
 /* Parse the file at path ("-": stdin), at most max bytes (0: 64 MiB). */
 int jsonio_load_file(json_t **out, const char *path, size_t max,
 		     struct mlops_err *err);
-/* Append v to out as compact JSON with sorted keys (no newline). */
+/* Make jansson allocate through xmalloc, so that its allocation failures
+ * end the program (exit 70) as every other one does: jansson answers
+ * one with NULL, which json_object_set_new and json_pack callers do not
+ * check, and an audit record or a stored document would lose a member
+ * silently. Called first by cli_main_or. */
+void jsonio_init(void);
+
+/* Append v to out as compact JSON with sorted keys (no newline). jansson
+ * fails only when it cannot allocate (it sorts the keys, tracks the
+ * containers it is in): that ends through xalloc_die, never in a short
+ * or empty text taken for v. */
 void jsonio_append(struct buf *out, const json_t *v);
 /* Append v to out as output for people and scripts: compact, keys in
  * the object's order, and each real in the shortest form that reads back

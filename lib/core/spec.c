@@ -160,14 +160,18 @@ int spec_load_mem(struct spec_doc **out, const char *data, size_t len,
 				     "bytes", name, MLOPS_MAX_SPEC);
 	doc = xcalloc(1, sizeof(*doc));
 	doc->name = xstrdup(name);
-	if (!yaml_parser_initialize(&parser)) {
-		spec_free(doc);
-		return mlops_err_set(err, MLOPS_EINTERNAL,
-				     "cannot initialise the YAML parser");
-	}
+	/* libyaml fails to initialise only for memory, and reports memory
+	 * as it reports a syntax error: either ends as an allocation failure
+	 * does, never as "malformed YAML" (exit 3) about a sound file. */
+	if (!yaml_parser_initialize(&parser))
+		xalloc_die("cannot set up the YAML parser");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data,
 				     len);
 	if (!yaml_parser_load(&parser, &ydoc)) {
+		/* Every error of the text comes with its problem; some
+		 * failed allocations of the loader come with none. */
+		if (parser.error == YAML_MEMORY_ERROR || !parser.problem)
+			xalloc_die("cannot parse YAML");
 		const yaml_mark_t *m = parser.problem_mark.line ||
 			parser.problem_mark.column ? &parser.problem_mark :
 			&parser.context_mark;
@@ -496,6 +500,8 @@ int spec_emit(const struct spec_node *node, struct buf *out,
 	yaml_stream_end_event_initialize(&ev);
 	ok = ok && yaml_emitter_emit(&em, &ev);
 	ok = ok && yaml_emitter_flush(&em);
+	if (!ok && em.error == YAML_MEMORY_ERROR)
+		xalloc_die("cannot write YAML");
 	if (!ok) {
 		int ret = mlops_err_set(err, MLOPS_EINTERNAL,
 					"cannot write YAML: %s",

@@ -127,6 +127,12 @@ int store_sql_error(struct store *st, const char *what,
 	return db_error(st->db, sqlite3_extended_errcode(st->db), what, err);
 }
 
+int store_step_failed(struct store *st, int rc, const char *what,
+		      struct mlops_err *err)
+{
+	return db_error(st->db, rc, what, err);
+}
+
 int store_step(sqlite3_stmt *q, const char *what, struct mlops_err *err)
 {
 	int rc = sqlite3_step(q);
@@ -167,12 +173,18 @@ int store_exec(struct store *st, const char *sql, struct mlops_err *err)
 
 	while (ret == 0 && tail && *tail) {
 		sqlite3_stmt *q = NULL;
+		const char *head = tail + strspn(tail, " \t\n;");
+		size_t n = strcspn(head, "\n;");
+		char what[80];
 
+		/* "cannot run 'BEGIN IMMEDIATE'": the statement's first
+		 * line, as much as a message needs to tell it. */
+		snprintf(what, sizeof(what), "cannot run '%.*s'",
+			 (int)(n < 48 ? n : 48), head);
 		if (sqlite3_prepare_v2(st->db, tail, -1, &q, &tail) !=
 		    SQLITE_OK)
-			ret = store_sql_error(st, "database", err);
-		while (ret == 0 && q &&
-		       (ret = store_step(q, "database", err)) == 1)
+			ret = store_sql_error(st, what, err);
+		while (ret == 0 && q && (ret = store_step(q, what, err)) == 1)
 			ret = 0;
 		sqlite3_finalize(q);
 	}
@@ -331,6 +343,24 @@ static int commit_hook(void *arg)
 	return st->audit_record && !st->audit_writing;
 }
 
+/* Read the schema first, so that a store whose schema cannot be read
+ * (an I/O error, a file that is no database) says so, rather than
+ * failing the first query that needs a table with "no such table". */
+static int read_schema(struct store *st, struct mlops_err *err)
+{
+	static const char what[] = "cannot read the store's schema";
+	sqlite3_stmt *q = NULL;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_schema",
+			       -1, &q, NULL) != SQLITE_OK)
+		ret = store_sql_error(st, what, err);
+	if (ret == 0)
+		ret = store_step(q, what, err);
+	sqlite3_finalize(q);
+	return ret < 0 ? ret : 0;
+}
+
 static int open_db(struct store *st, int create, struct mlops_err *err)
 {
 	char *path = fs_path_join(st->dir, STORE_DB);
@@ -348,6 +378,9 @@ static int open_db(struct store *st, int create, struct mlops_err *err)
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_commit_hook(st->db, commit_hook, st);
+	ret = read_schema(st, err);
+	if (ret < 0)
+		goto out;
 	/* journal_mode=WAL is persistent; the others hold per connection.
 	 * synchronous=FULL: a committed mutation survives power loss. */
 	ret = store_exec(st, "PRAGMA journal_mode = WAL;"
@@ -489,9 +522,8 @@ int store_ref_add(struct store *st, const char *hash, const char *owner,
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot record a blob "
-					      "reference", err);
+		ret = store_step_done(q, "cannot record a blob reference",
+				      err);
 	}
 	sqlite3_finalize(q);
 	return ret;
@@ -506,9 +538,7 @@ int store_ref_drop(struct store *st, const char *owner,
 
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, owner, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot drop blob "
-					      "references", err);
+		ret = store_step_done(q, "cannot drop blob references", err);
 	}
 	sqlite3_finalize(q);
 	return ret;

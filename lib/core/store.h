@@ -79,7 +79,9 @@ int store_prepare(struct store *st, sqlite3_stmt **out, const char *sql,
 		  struct mlops_err *err);
 /* Run SQL without results (several statements allowed). */
 int store_exec(struct store *st, const char *sql, struct mlops_err *err);
-/* Set err from the database's last error: "what: sqlite message". A
+/* Set err from the database's last error: "what: sqlite message", for a
+ * call whose failure SQLite records there (prepare, open); a step's
+ * failure is store_step's or store_step_failed's to report. A
  * constraint violation becomes MLOPS_ENOTFOUND (a conflict), a full or
  * read-only disk MLOPS_EINTERNAL. Returns the code. */
 int store_sql_error(struct store *st, const char *what,
@@ -89,6 +91,13 @@ int store_sql_error(struct store *st, const char *what,
  * rows), or a negative code with err set to "what: SQLite's message" for
  * any other result: an error is never taken for "no row". */
 int store_step(sqlite3_stmt *q, const char *what, struct mlops_err *err);
+/* Set err for rc, the result of a step on st that was neither a row
+ * nor done (a loop that steps itself): "what: " the step's own error,
+ * never an earlier one the connection holds, as store_sql_error would
+ * give when the step failed before it reached the database. Returns
+ * the code. */
+int store_step_failed(struct store *st, int rc, const char *what,
+		      struct mlops_err *err);
 /* Step a statement that returns no rows: 0 when done, else negative. */
 int store_step_done(sqlite3_stmt *q, const char *what,
 		    struct mlops_err *err);

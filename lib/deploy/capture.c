@@ -4,9 +4,17 @@
  * slot with one compare-and-swap and publishes it with a release store;
  * the single consumer needs no atomic read-modify-write at all. When it
  * finds the queue empty, the writer sleeps 2 ms: capture is never urgent,
- * and producers then never have to wake anybody (no syscall, no lock). */
+ * and producers then never have to wake anybody (no syscall, no lock).
+ *
+ * A file holds whole records only: records are gathered in a buffer and
+ * written at offsets past the last whole one, so that a failed or short
+ * write is cut off again (ftruncate) and its records counted as dropped;
+ * a file whose completion fails (its fsync or rename) is removed, its
+ * records dropped, rather than shown to readers half written. A file
+ * that cannot be cut back is given up the same way. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -28,6 +36,7 @@
 #define FILE_IDLE_US	(1 * TIME_US_PER_SEC)
 #define FILE_AGE_US	(30 * TIME_US_PER_SEC)
 #define FILE_MAX_BYTES	((size_t)64 << 20)
+#define FLUSH_BYTES	((size_t)64 << 10)
 
 struct record {
 	int64_t time_us;
@@ -49,10 +58,14 @@ struct cap_file {
 	char *endpoint, *variant;
 	int shadow;
 	int64_t hour;		/* time_us / 3600 s of the records */
-	FILE *f;
+	int fd;			/* -1: no file open */
 	char *part, *final;
 	int64_t opened_us, last_us;
-	size_t bytes;
+	size_t bytes;		/* written and pending */
+	off_t whole;		/* bytes of the file holding whole records */
+	size_t records;		/* whole records in the file */
+	struct buf pend;	/* whole records not yet written */
+	size_t pend_records;
 };
 
 struct deploy_capture {
@@ -264,20 +277,84 @@ static void record_line(const struct record *r, struct buf *line)
 		 r->shadow ? ",\"shadow\":true" : "");
 }
 
-static void file_complete(struct cap_file *cf)
+/* n records handed to a file are lost after all: they count as dropped
+ * too (both are counters, which never go down). */
+static void records_lost(struct deploy_capture *c, size_t n)
 {
-	if (!cf->f)
-		return;
-	if (fflush(cf->f) == 0)
-		fsync(fileno(cf->f));
-	fclose(cf->f);
-	cf->f = NULL;
-	if (rename(cf->part, cf->final) == 0) {
-		char *dir = fs_path_dirname(cf->final);
+	atomic_fetch_add_explicit(&c->dropped, n, memory_order_relaxed);
+}
 
+/* Close cf's file and remove it: its records are lost. */
+static void file_abandon(struct deploy_capture *c, struct cap_file *cf)
+{
+	close(cf->fd);
+	cf->fd = -1;
+	unlink(cf->part);
+	records_lost(c, cf->records + cf->pend_records);
+	cf->records = cf->pend_records = 0;
+	buf_reset(&cf->pend);
+	free(cf->part);
+	free(cf->final);
+	cf->part = cf->final = NULL;
+}
+
+/* Write the pending records after the whole ones. On failure the file is
+ * cut back to its whole records and the pending ones are lost; a file
+ * that cannot be cut back is given up. Returns 0 when the file is whole
+ * (the pending records written or lost), -1 when it was given up. */
+static int file_flush(struct deploy_capture *c, struct cap_file *cf)
+{
+	size_t done = 0;
+
+	while (done < cf->pend.len) {
+		ssize_t n = pwrite(cf->fd, cf->pend.s + done,
+				   cf->pend.len - done, cf->whole +
+				   (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done == cf->pend.len) {
+		cf->whole += (off_t)done;
+		cf->records += cf->pend_records;
+	} else if (ftruncate(cf->fd, cf->whole) == 0) {
+		records_lost(c, cf->pend_records);
+		cf->bytes -= cf->pend.len;
+	} else {
+		file_abandon(c, cf);
+		return -1;
+	}
+	cf->pend_records = 0;
+	buf_reset(&cf->pend);
+	return 0;
+}
+
+/* Make the file durable and show it to readers under its final name;
+ * one that cannot be made durable or renamed is removed. */
+static void file_complete(struct deploy_capture *c, struct cap_file *cf)
+{
+	char *dir;
+
+	if (cf->fd < 0 || file_flush(c, cf) < 0)
+		return;
+	if (cf->records == 0 || fsync(cf->fd) < 0) {
+		file_abandon(c, cf);
+		return;
+	}
+	close(cf->fd);
+	cf->fd = -1;
+	if (rename(cf->part, cf->final) < 0) {
+		unlink(cf->part);
+		records_lost(c, cf->records);
+	} else {
+		dir = fs_path_dirname(cf->final);
 		fs_sync_dir(dir, NULL);
 		free(dir);
 	}
+	cf->records = 0;
 	free(cf->part);
 	free(cf->final);
 	cf->part = cf->final = NULL;
@@ -300,6 +377,8 @@ static struct cap_file *file_for(struct deploy_capture *c,
 	cf->endpoint = xstrdup(r->endpoint);
 	cf->variant = xstrdup(r->variant);
 	cf->shadow = r->shadow;
+	cf->fd = -1;
+	buf_init(&cf->pend);
 	return cf;
 }
 
@@ -337,8 +416,8 @@ static int file_open(struct deploy_capture *c, struct cap_file *cf,
 			      (int)(time_us / 1000 % 1000), rnd, leaf);
 	free(dir);
 	free(leaf);
-	cf->f = fopen(cf->part, "we");
-	if (!cf->f) {
+	cf->fd = open(cf->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (cf->fd < 0) {
 		free(cf->part);
 		free(cf->final);
 		cf->part = cf->final = NULL;
@@ -347,6 +426,8 @@ static int file_open(struct deploy_capture *c, struct cap_file *cf,
 	cf->hour = time_us / (3600 * TIME_US_PER_SEC);
 	cf->opened_us = time_mono_us();
 	cf->bytes = 0;
+	cf->whole = 0;
+	cf->records = cf->pend_records = 0;
 	return 0;
 }
 
@@ -354,19 +435,22 @@ static void record_write(struct deploy_capture *c, struct record *r)
 {
 	struct cap_file *cf = file_for(c, r);
 
-	if (cf->f && (cf->hour != r->time_us / (3600 * TIME_US_PER_SEC) ||
-		      cf->bytes >= FILE_MAX_BYTES))
-		file_complete(cf);
-	if (!cf->f && file_open(c, cf, r->time_us) < 0) {
+	if (cf->fd >= 0 && (cf->hour != r->time_us / (3600 * TIME_US_PER_SEC) ||
+			    cf->bytes >= FILE_MAX_BYTES))
+		file_complete(c, cf);
+	if (cf->fd < 0 && file_open(c, cf, r->time_us) < 0) {
 		atomic_fetch_add_explicit(&c->dropped, 1,
 					  memory_order_relaxed);
 		return;
 	}
 	record_line(r, &c->line);
 	cf->bytes += c->line.len;
-	fwrite(c->line.s, 1, c->line.len, cf->f);
+	buf_add(&cf->pend, c->line.s, c->line.len);
+	cf->pend_records++;
 	cf->last_us = time_mono_us();
 	atomic_fetch_add_explicit(&c->written, 1, memory_order_relaxed);
+	if (cf->pend.len >= FLUSH_BYTES)
+		file_flush(c, cf);
 }
 
 static void files_complete_due(struct deploy_capture *c, int all)
@@ -376,9 +460,9 @@ static void files_complete_due(struct deploy_capture *c, int all)
 	for (size_t i = 0; i < c->nfiles; i++) {
 		struct cap_file *cf = &c->files[i];
 
-		if (cf->f && (all || now - cf->last_us >= FILE_IDLE_US ||
-			      now - cf->opened_us >= FILE_AGE_US))
-			file_complete(cf);
+		if (cf->fd >= 0 && (all || now - cf->last_us >= FILE_IDLE_US ||
+				    now - cf->opened_us >= FILE_AGE_US))
+			file_complete(c, cf);
 	}
 }
 
@@ -452,6 +536,7 @@ void deploy_capture_stop(struct deploy_capture *c)
 	for (size_t i = 0; i < c->nfiles; i++) {
 		free(c->files[i].endpoint);
 		free(c->files[i].variant);
+		buf_release(&c->files[i].pend);
 	}
 	free(c->files);
 	free(c->slots);

@@ -330,7 +330,8 @@ void deploy_gateway_record_prune(const char *store_dir);
  * is dropped and counted, never the request. A file is written under a
  * hidden ".NAME.part" name and completed by renaming it to NAME.jsonl
  * when its hour ends, after a second without records, after 30 seconds,
- * at 64 MB, and when the writer stops; readers only see whole files. */
+ * at 64 MB, and when the writer stops; readers only see whole files of
+ * whole records (see capture.c for write failures). */
 
 struct deploy_capture;
 
@@ -375,7 +376,9 @@ int deploy_capture_submit(struct deploy_capture *c,
 #define DEPLOY_INFERENCE_ID_HEADER "X-Amzn-SageMaker-Inference-Id"
 int deploy_capture_inference_id_valid(const char *id);
 
-/* Records written to files so far, and dropped so far. */
+/* Records handed to files so far, and dropped so far: not queued (the
+ * queue was full), or lost by a file that could not be written, made
+ * durable or completed (they count in both). */
 uint64_t deploy_capture_written(const struct deploy_capture *c);
 uint64_t deploy_capture_dropped(const struct deploy_capture *c);
 

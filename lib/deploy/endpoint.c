@@ -209,7 +209,7 @@ static int endpoint_load_extra(struct store *st, struct deploy_endpoint *e,
 	if (ret < 0)
 		return ret;
 	if (rc != SQLITE_DONE)
-		return store_sql_error(st, "endpoint keys", err);
+		return store_step_failed(st, rc, "endpoint keys", err);
 	ret = store_prepare(st, &q, "SELECT requests, errors, cold_starts, "
 			    "captured, capture_dropped, updated_us, (SELECT "
 			    "duration_us FROM endpoint_cold_start WHERE "
@@ -298,7 +298,7 @@ int deploy_endpoint_list(struct store *st, struct deploy_endpoint ***out,
 	}
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
-		ret = store_sql_error(st, "list endpoints", err);
+		ret = store_step_failed(st, rc, "list endpoints", err);
 	for (size_t i = 0; i < count && ret == 0; i++)
 		ret = endpoint_load_extra(st, eps[i], err);
 	if (ret < 0) {
@@ -329,7 +329,7 @@ int deploy_endpoint_get(struct store *st, const char *name,
 	if (!e)
 		return rc == SQLITE_DONE ? mlops_err_set(err, MLOPS_ENOTFOUND,
 			"no endpoint '%s'", name) :
-			store_sql_error(st, "read endpoint", err);
+			store_step_failed(st, rc, "read endpoint", err);
 	ret = endpoint_load_extra(st, e, err);
 	if (ret < 0) {
 		deploy_endpoint_free(e);
@@ -349,8 +349,7 @@ static int exec_by_name(struct store *st, const char *sql, const char *name,
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, what, err);
+	ret = store_step_done(q, what, err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -535,10 +534,9 @@ static int create_txn(struct store *st, const char *name,
 	sqlite3_bind_int64(q, 13, (sqlite3_int64)set->max_payload);
 	sqlite3_bind_int64(q, 14, now);
 	sqlite3_bind_text(q, 15, user, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		ret = store_sql_error(st, "insert endpoint", err);
+	ret = store_step_done(q, "insert endpoint", err);
+	if (ret < 0)
 		goto out;
-	}
 	ret = finish_change(st, name, src, "create", m.ref, NULL, err);
 out:
 	sqlite3_finalize(q);
@@ -583,10 +581,9 @@ int deploy_endpoint_update_txn(struct store *st, const char *name,
 	sqlite3_bind_text(q, 5, m.model_dir, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 6, m.artifact, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 7, time_now_us());
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		ret = store_sql_error(st, "update endpoint", err);
+	ret = store_step_done(q, "update endpoint", err);
+	if (ret < 0)
 		goto out;
-	}
 	ret = add_refs(st, name, src, err);
 	if (ret == 0)
 		ret = emit_change(st, name, "update", "InService", m.ref,
@@ -645,8 +642,7 @@ static int rollback_txn(struct store *st, const char *name,
 		if (ret == 0) {
 			sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(q, 2, time_now_us());
-			if (sqlite3_step(q) != SQLITE_DONE)
-				ret = store_sql_error(st, "roll back", err);
+			ret = store_step_done(q, "roll back", err);
 		}
 		sqlite3_finalize(q);
 	}
@@ -775,10 +771,9 @@ static int key_create_txn(struct store *st, const char *name,
 	sqlite3_bind_text(q, 5, user, -1, SQLITE_STATIC);
 	if (persona)
 		sqlite3_bind_text(q, 6, persona, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		ret = store_sql_error(st, "insert key", err);
+	ret = store_step_done(q, "insert key", err);
+	if (ret < 0)
 		goto out;
-	}
 	/* From now on the endpoint needs a key, even once its last key
 	 * is revoked: only deploy_endpoint_set_auth() opens it again. */
 	ret = exec_by_name(st, "UPDATE endpoint SET generation = generation "
@@ -811,9 +806,8 @@ static int key_delete_txn(struct store *st, const char *name,
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "delete key", err);
-		else if (sqlite3_changes(st->db) == 0)
+		ret = store_step_done(q, "delete key", err);
+		if (ret == 0 && sqlite3_changes(st->db) == 0)
 			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint "
 					    "'%s' has no key '%s'", name, id);
 	}
@@ -890,9 +884,8 @@ static int set_settings_txn(struct store *st, const char *name,
 		sqlite3_bind_int64(q, 7, set->timeout_us);
 		sqlite3_bind_int64(q, 8, (sqlite3_int64)set->max_payload);
 		sqlite3_bind_int64(q, 9, time_now_us());
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "update endpoint", err);
-		else if (sqlite3_changes(st->db) == 0)
+		ret = store_step_done(q, "update endpoint", err);
+		if (ret == 0 && sqlite3_changes(st->db) == 0)
 			ret = mlops_err_set(err, MLOPS_ENOTFOUND, "endpoint "
 					    "'%s' does not exist", name);
 	}
@@ -1036,7 +1029,7 @@ int deploy_endpoint_key_each(struct store *st, const char *name,
 		   (const char *)sqlite3_column_text(q, 2),
 		   (const char *)sqlite3_column_text(q, 3), arg);
 	if (rc != SQLITE_DONE)
-		ret = store_sql_error(st, "list keys", err);
+		ret = store_step_failed(st, rc, "list keys", err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -1066,8 +1059,7 @@ int deploy_endpoint_stats_put(struct store *st, const struct deploy_endpoint *e,
 	sqlite3_bind_int64(q, 5, e->captured);
 	sqlite3_bind_int64(q, 6, e->capture_dropped);
 	sqlite3_bind_int64(q, 7, time_now_us());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "write endpoint counters", err);
+	ret = store_step_done(q, "write endpoint counters", err);
 	sqlite3_finalize(q);
 	buf_release(&latency);
 	return ret;
@@ -1121,8 +1113,7 @@ int deploy_endpoint_cold_start_add(struct store *st, const char *name,
 	sqlite3_bind_text(q, 2, model, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, time_us);
 	sqlite3_bind_int64(q, 4, duration_us);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "record cold start", err);
+	ret = store_step_done(q, "record cold start", err);
 	sqlite3_finalize(q);
 	return ret;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -567,10 +568,29 @@ static void conn_deadline(struct MHD_Connection *c, int64_t us)
 				      us : 0, memory_order_relaxed);
 }
 
-/* Close every connection past its deadline. shutdown() ends its stream,
- * so its libmicrohttpd thread closes it; the lock keeps the socket from
- * being closed and its number reused meanwhile, as libmicrohttpd tells
- * on_connection before it closes a socket. */
+/* How long past its deadline a connection whose bytes waited unread is
+ * given, from the last sweep that saw them waiting, for its thread to
+ * read and parse them. */
+#define UNREAD_GRACE_US (1 * TIME_US_PER_SEC)
+
+/* 1 when bytes the client of socket fd sent wait unread in the socket:
+ * then its HTTP thread is behind (a long prediction on it, a loaded
+ * machine), not the client. */
+static int unread_bytes(MHD_socket fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/* Close every connection past its deadline. A deadline measures the
+ * client: one whose bytes wait unread is not closed but given
+ * UNREAD_GRACE_US from now, so that a connection queued behind a busy
+ * thread counts its time from when the thread reads it, and a client
+ * that trickles bytes is still closed once they are read. shutdown()
+ * ends its stream, so its libmicrohttpd thread closes it; the lock keeps
+ * the socket from being closed and its number reused meanwhile, as
+ * libmicrohttpd tells on_connection before it closes a socket. */
 static void conns_sweep(struct deploy_gateway *gw)
 {
 	int64_t now = time_mono_us();
@@ -580,13 +600,19 @@ static void conns_sweep(struct deploy_gateway *gw)
 		int64_t d = atomic_load_explicit(&k->deadline_us,
 						 memory_order_relaxed);
 
-		if (d && now >= d && k->fd != MHD_INVALID_SOCKET) {
-			shutdown(k->fd, SHUT_RDWR);
-			atomic_store_explicit(&k->deadline_us, 0,
-					      memory_order_relaxed);
-			atomic_fetch_add_explicit(&gw->timed_out, 1,
-						  memory_order_relaxed);
+		if (!d || now < d || k->fd == MHD_INVALID_SOCKET)
+			continue;
+		if (unread_bytes(k->fd)) {
+			/* Unless its thread set a new deadline meanwhile. */
+			atomic_compare_exchange_strong(&k->deadline_us, &d,
+						       now + UNREAD_GRACE_US);
+			continue;
 		}
+		shutdown(k->fd, SHUT_RDWR);
+		atomic_store_explicit(&k->deadline_us, 0,
+				      memory_order_relaxed);
+		atomic_fetch_add_explicit(&gw->timed_out, 1,
+					  memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&gw->conns_lock);
 }

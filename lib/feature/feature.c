@@ -31,8 +31,8 @@ int feature_emit(struct store *st, const struct feature_group *g,
 	return ret;
 }
 
-static int group_insert(struct store *st, struct feature_group *g,
-			struct mlops_err *err)
+int feature_create_in(struct store *st, struct feature_group *g,
+		      struct mlops_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	json_t *def = feature_group_to_json(g);
@@ -42,8 +42,6 @@ static int group_insert(struct store *st, struct feature_group *g,
 	int ret;
 
 	jsonio_append(&text, def);
-	if ((ret = store_begin(st, err)) < 0)
-		goto out;
 	ret = store_prepare(st, &q, "INSERT INTO feature_group (name, "
 			    "definition, created_us, created_by) "
 			    "VALUES (?1, ?2, ?3, ?4)", err);
@@ -53,30 +51,39 @@ static int group_insert(struct store *st, struct feature_group *g,
 	sqlite3_bind_text(q, 2, text.s, (int)text.len, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, time_now_us());
 	sqlite3_bind_text(q, 4, user, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) ==
+	ret = store_step_done(q, "cannot create the group", err);
+	if (ret < 0) {
+		/* ENOTFOUND: the step's own constraint failure. */
+		if (ret == MLOPS_ENOTFOUND &&
+		    sqlite3_extended_errcode(st->db) ==
 		    SQLITE_CONSTRAINT_UNIQUE)
 			ret = mlops_err_set(err, MLOPS_ENOTFOUND,
 					    "feature group '%s' already "
 					    "exists", g->name);
-		else
-			ret = store_sql_error(st, "cannot create the group",
-					      err);
 		goto out;
 	}
 	g->id = sqlite3_last_insert_rowid(st->db);
-	if ((ret = feature_emit(st, g, "Feature Group State Change", detail,
-			       err)) < 0)
-		goto out;
-	ret = store_commit(st, err);
+	ret = feature_emit(st, g, "Feature Group State Change", detail, err);
 out:
-	if (ret < 0)
-		store_rollback(st);
 	sqlite3_finalize(q);
 	json_decref(def);
 	json_decref(detail);
 	buf_release(&text);
 	free(user);
+	return ret;
+}
+
+static int group_insert(struct store *st, struct feature_group *g,
+			struct mlops_err *err)
+{
+	int ret = store_begin(st, err);
+
+	if (ret == 0)
+		ret = feature_create_in(st, g, err);
+	if (ret == 0)
+		ret = store_commit(st, err);
+	if (ret < 0)
+		store_rollback(st);
 	return ret;
 }
 
@@ -130,7 +137,7 @@ static int group_row(struct store *st, const char *sql, const char *name,
 	if (rc == SQLITE_DONE)
 		return mlops_err_set(err, MLOPS_ENOTFOUND, "feature group '%s' "
 				     "does not exist", name);
-	return store_sql_error(st, "cannot read feature groups", err);
+	return store_step_failed(st, rc, "cannot read feature groups", err);
 }
 
 int feature_load(struct store *st, const char *name, struct feature_group **out,
@@ -168,7 +175,8 @@ int feature_each(struct store *st,
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot read feature groups", err);
+		ret = store_step_failed(st, rc, "cannot read feature groups",
+					err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -237,8 +245,7 @@ int feature_data_changed(struct store *st, const struct feature_group *g,
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_int64(q, 1, g->id);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot update the group", err);
+	ret = store_step_done(q, "cannot update the group", err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -307,10 +314,9 @@ static int group_delete(struct store *st, const struct feature_group *g,
 	if (ret < 0)
 		goto out;
 	sqlite3_bind_int64(q, 1, g->id);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		ret = store_sql_error(st, "cannot drop the group", err);
+	ret = store_step_done(q, "cannot drop the group", err);
+	if (ret < 0)
 		goto out;
-	}
 	if ((ret = feature_emit(st, g, "Feature Group State Change", detail,
 			       err)) < 0 ||
 	    (ret = store_commit(st, err)) < 0)

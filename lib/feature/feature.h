@@ -124,6 +124,10 @@ struct feature_stats {
  * the name is taken. */
 int feature_create(struct store *st, struct feature_group *g,
 		   struct mlops_err *err);
+/* The same inside the caller's open transaction, without an audit
+ * record of its own: for a change that creates the group with more. */
+int feature_create_in(struct store *st, struct feature_group *g,
+		      struct mlops_err *err);
 
 /* Load group name into *out (the caller frees with feature_group_free);
  * MLOPS_ENOTFOUND "feature group 'x' does not exist". */

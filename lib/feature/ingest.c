@@ -83,9 +83,10 @@ static int store_row(struct ingest *in, int64_t t, struct mlops_err *err)
 		sqlite3_bind_int64(in->upsert, 3, t);
 		sqlite3_bind_blob(in->upsert, 5, in->packed.s,
 				  (int)in->packed.len, SQLITE_STATIC);
-		if (sqlite3_step(in->upsert) != SQLITE_DONE)
-			return store_sql_error(in->st, "cannot write the "
-					       "online store", err);
+		ret = store_step_done(in->upsert, "cannot write the online "
+				      "store", err);
+		if (ret < 0)
+			return ret;
 		sqlite3_reset(in->upsert);
 	}
 	if (g->offline &&
@@ -360,8 +361,7 @@ static int finish(struct ingest *in, struct mlops_err *err)
 	sqlite3_bind_int64(q, 1, in->g->id);
 	sqlite3_bind_int64(q, 2, in->res->rows);
 	sqlite3_bind_int64(q, 3, in->res->write_time_us);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(in->st, "cannot update the group", err);
+	ret = store_step_done(q, "cannot update the group", err);
 	sqlite3_finalize(q);
 	if (ret < 0)
 		return ret;

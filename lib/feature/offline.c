@@ -318,15 +318,17 @@ static int list_part(struct feature_offline_writer *w, sqlite3_stmt *q,
 		     const struct part *p, int64_t *first, int64_t *last,
 		     struct mlops_err *err)
 {
+	int ret;
+
 	sqlite3_reset(q);
 	sqlite3_bind_int64(q, 1, w->g->id);
 	sqlite3_bind_text(q, 2, p->rel_path, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, p->rows);
 	sqlite3_bind_int64(q, 4, p->bytes);
 	sqlite3_bind_int64(q, 5, w->write_time_us);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		return store_sql_error(w->st, "cannot list an offline file",
-				       err);
+	ret = store_step_done(q, "cannot list an offline file", err);
+	if (ret < 0)
+		return ret;
 	*last = sqlite3_last_insert_rowid(w->st->db);
 	if (!*first)
 		*first = *last;
@@ -483,7 +485,8 @@ int feature_offline_each_part(struct store *st, const struct feature_group *g,
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot list offline files", err);
+		ret = store_step_failed(st, rc, "cannot list offline files",
+					err);
 	sqlite3_finalize(q);
 	return ret;
 }

@@ -79,7 +79,8 @@ int feature_online_sample(struct store *st, const struct feature_group *g,
 		json_array_append_new(list, o);
 	}
 	if (rc != SQLITE_DONE) {
-		ret = store_sql_error(st, "cannot read the online store", err);
+		ret = store_step_failed(st, rc, "cannot read the online store",
+					err);
 		goto out;
 	}
 	*out = list;
@@ -153,7 +154,8 @@ static int online_current(struct store *st, const struct feature_group *g,
 		*deleted = sqlite3_column_int(q, 1);
 		ret = 1;
 	} else if (rc != SQLITE_DONE) {
-		ret = store_sql_error(st, "cannot read the online store", err);
+		ret = store_step_failed(st, rc, "cannot read the online store",
+					err);
 	}
 	sqlite3_finalize(q);
 	return ret;
@@ -180,8 +182,7 @@ static int online_apply_delete(struct store *st, const struct feature_group *g,
 		sqlite3_bind_int64(q, 3, t_us);
 		sqlite3_bind_int64(q, 4, now);
 	}
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot delete the record", err);
+	ret = store_step_done(q, "cannot delete the record", err);
 	sqlite3_finalize(q);
 	return ret;
 }

@@ -45,27 +45,28 @@ static void replica_release(struct replica *r)
 	feature_group_free(r->tg);
 }
 
-/* The receiver's group, made with the sender's definition when missing;
- * a group defined otherwise is a conflict. */
-static int receiver_group(struct replica *r, struct mlops_err *err)
+/* The receiver's group, made with the sender's definition when missing
+ * (in the transaction of the copy: a receiver never holds the group
+ * without its data); a group defined otherwise is a conflict. Called
+ * again inside that transaction, as a concurrent copy may have made the
+ * group meanwhile. */
+static int receiver_group(struct replica *r, int in_transaction,
+			  struct mlops_err *err)
 {
 	json_t *def = feature_group_to_json(r->g), *theirs = NULL;
-	int ret = feature_load(r->to, r->g->name, &r->tg, err);
+	int ret;
 
+	feature_group_free(r->tg);
+	r->tg = NULL;
+	r->res->created = 0;
+	ret = feature_load(r->to, r->g->name, &r->tg, err);
 	if (ret == MLOPS_ENOTFOUND) {
 		mlops_err_clear(err);
 		ret = feature_group_from_json(&r->tg, def, err);
-		if (ret == 0)
-			ret = feature_create(r->to, r->tg, err);
+		if (ret == 0 && in_transaction)
+			ret = feature_create_in(r->to, r->tg, err);
 		if (ret == 0)
 			r->res->created = 1;
-		/* A concurrent copy made it first: compare with that. */
-		if (ret == MLOPS_ENOTFOUND) {
-			mlops_err_clear(err);
-			feature_group_free(r->tg);
-			r->tg = NULL;
-			ret = feature_load(r->to, r->g->name, &r->tg, err);
-		}
 	}
 	if (ret == 0 && !r->res->created) {
 		theirs = feature_group_to_json(r->tg);
@@ -259,8 +260,7 @@ static int apply_online(struct replica *r, int64_t *last_us,
 		sqlite3_bind_int64(up, 4, written);
 		sqlite3_bind_int64(up, 5, sqlite3_column_int64(q, 3));
 		sqlite3_bind_value(up, 6, sqlite3_column_value(q, 4));
-		ret = store_step_done(up, "cannot write the online store",
-				      err);
+		ret = store_step_done(up, "cannot write the online store", err);
 		if (ret == 0 && sqlite3_changes(r->to->db) > 0) {
 			r->res->records++;
 			if (written > *last_us)
@@ -318,10 +318,13 @@ static int replicate(struct replica *r, struct mlops_err *err)
 	if (ret == 0)
 		ret = store_begin(r->to, err);
 	if (ret == 0)
+		ret = receiver_group(r, 1, err);
+	if (ret == 0)
 		ret = insert_parts(r, &rows, &last_us, err);
 	if (ret == 0 && r->g->online)
 		ret = apply_online(r, &last_us, err);
-	if (ret == 0 && !r->res->files && !r->res->records) {
+	if (ret == 0 && !r->res->created && !r->res->files &&
+	    !r->res->records) {
 		store_rollback(r->to);
 		return 1;
 	}
@@ -352,7 +355,7 @@ int feature_replica_copy(struct store *from, struct store *to,
 	if (ret < 0)
 		return ret;
 	r.g = g;
-	ret = receiver_group(&r, err);
+	ret = receiver_group(&r, 0, err);
 	if (ret == 0)
 		ret = audit_intend(to, e.action, name, err);
 	if (ret == 0)
@@ -364,6 +367,8 @@ int feature_replica_copy(struct store *from, struct store *to,
 		if (ret == 0) {
 			e.detail = o->detail ? json_deep_copy(o->detail) :
 				json_object();
+			json_object_set_new(e.detail, "created",
+					    json_boolean(res->created));
 			json_object_set_new(e.detail, "files",
 					    json_integer(res->files));
 			json_object_set_new(e.detail, "records",

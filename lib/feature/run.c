@@ -227,8 +227,7 @@ int feature_run_writer_publish(struct feature_run_writer *w, struct store *st,
 	sqlite3_bind_int64(q, 6, (int64_t)sb.st_size);
 	sqlite3_bind_text(q, 7, hex, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 8, stat_text, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot list a sorted run", err);
+	ret = store_step_done(q, "cannot list a sorted run", err);
 out:
 	sqlite3_finalize(q);
 	free(rel);
@@ -556,9 +555,7 @@ static int rebuild_one(struct run_check *c, const struct writer_parts *wp,
 		sqlite3_bind_int64(q, 1, c->g->id);
 		sqlite3_bind_int64(q, 2, wp->first);
 		sqlite3_bind_int64(q, 3, wp->last);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(c->st, "cannot drop a sorted "
-					      "run", err);
+		ret = store_step_done(q, "cannot drop a sorted run", err);
 	}
 	if (ret == 0)
 		ret = feature_run_writer_publish(w, c->st, c->g, wp->first,

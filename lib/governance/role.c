@@ -67,9 +67,8 @@ static int exec2(struct store *st, const char *sql, const char *p1,
 		sqlite3_bind_text(q, 1, p1, -1, SQLITE_STATIC);
 		if (p2)
 			sqlite3_bind_text(q, 2, p2, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot change roles", err);
-		else if (changes)
+		ret = store_step_done(q, "cannot change roles", err);
+		if (ret == 0 && changes)
 			*changes = sqlite3_changes(st->db);
 	}
 	sqlite3_finalize(q);
@@ -95,9 +94,8 @@ static int grant_txn(struct store *st, const char *user, const char *persona,
 		sqlite3_bind_text(q, 2, persona, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 3, me, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 4, time_now_us());
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot grant", err);
-		else
+		ret = store_step_done(q, "cannot grant", err);
+		if (ret == 0)
 			changes = sqlite3_changes(st->db);
 	}
 	if (ret == 0 && changes == 0)
@@ -203,9 +201,7 @@ static int define_txn(struct store *st, const char *name,
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, me, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 3, time_now_us());
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot define a persona",
-					      err);
+		ret = store_step_done(q, "cannot define a persona", err);
 	}
 	for (size_t i = 0; ret == 0 && i < n; i++)
 		ret = exec2(st, "INSERT OR IGNORE INTO role_activity (persona, "

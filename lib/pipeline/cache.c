@@ -325,8 +325,8 @@ int pipeline_cache_lookup(struct store *st, const char *key, int64_t expire_us,
 				hit = 0;	/* lost a blob: run again */
 		}
 		if (rc != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot read the step cache",
-					      err);
+			ret = store_step_failed(st, rc, "cannot read the step "
+						"cache", err);
 	}
 	sqlite3_finalize(q);
 	if (ret == 0 && hit) {
@@ -428,9 +428,7 @@ int pipeline_cache_record(struct pipeline_exec *e, struct pipeline_exec_step *s,
 				    "WHERE key = ?1", err);
 	if (ret == 0) {
 		sqlite3_bind_text(q, 1, s->key, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(e->st, "cannot replace a cache "
-					      "entry", err);
+		ret = store_step_done(q, "cannot replace a cache entry", err);
 	}
 	sqlite3_finalize(q);
 	q = NULL;
@@ -448,9 +446,7 @@ int pipeline_cache_record(struct pipeline_exec *e, struct pipeline_exec_step *s,
 			sqlite3_bind_text(q, 5, props.s, (int)props.len,
 					  SQLITE_STATIC);
 		sqlite3_bind_int64(q, 6, time_now_us());
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(e->st, "cannot record a cache "
-					      "entry", err);
+		ret = store_step_done(q, "cannot record a cache entry", err);
 	}
 	sqlite3_finalize(q);
 	q = NULL;
@@ -464,9 +460,7 @@ int pipeline_cache_record(struct pipeline_exec *e, struct pipeline_exec_step *s,
 		sqlite3_bind_text(q, 2, s->save[i].path, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 3, s->save[i].hash, -1, SQLITE_STATIC);
 		sqlite3_bind_int(q, 4, (int)s->save[i].mode);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(e->st, "cannot record a cached "
-					      "output", err);
+		ret = store_step_done(q, "cannot record a cached output", err);
 		if (ret == 0)
 			ret = store_ref_add(e->st, s->save[i].hash, owner,
 					    err);

@@ -361,8 +361,7 @@ int pipeline_exec_create(struct store *st, const char *run_id,
 		sqlite3_bind_int64(q, 13, (int64_t)getpid());
 		sqlite3_bind_text(q, 14, user, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 15, time_now_us());
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot record the run", err);
+		ret = store_step_done(q, "cannot record the run", err);
 	}
 	sqlite3_finalize(q);
 	q = NULL;
@@ -375,8 +374,7 @@ int pipeline_exec_create(struct store *st, const char *run_id,
 		sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, p->steps[i].name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 3, (int64_t)i);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot record a step", err);
+		ret = store_step_done(q, "cannot record a step", err);
 	}
 	sqlite3_finalize(q);
 	if (ret == 0) {
@@ -502,8 +500,8 @@ static int load_steps(struct pipeline_exec *e, struct mlops_err *err)
 			s->exit_code = sqlite3_column_int(q, 5);
 	}
 	if (rc != SQLITE_DONE)
-		ret = store_sql_error(e->st, "cannot read the run's steps",
-				      err);
+		ret = store_step_failed(e->st, rc, "cannot read the run's "
+					"steps", err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -970,8 +968,7 @@ static int write_step(struct pipeline_exec *e, struct pipeline_exec_step *s,
 	sqlite3_bind_text(q, 12, s->def->name, -1, SQLITE_STATIC);
 	bind_opt_text(q, 13, s->inputs_json);
 	bind_opt_text(q, 14, s->outputs_json);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(e->st, "cannot record a step", err);
+	ret = store_step_done(q, "cannot record a step", err);
 	if (ret == 0 && strcmp(s->status, "Succeeded") == 0 && s->save) {
 		ret = pipeline_cache_record(e, s, err);
 		if (ret == 0) {
@@ -1232,9 +1229,7 @@ static int finish_run(struct pipeline_exec *e, const char *prev,
 		sqlite3_bind_int64(q, 2, time_now_us());
 		bind_opt_text(q, 3, strcmp(status, "Succeeded") ? why : NULL);
 		sqlite3_bind_text(q, 4, e->run_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(e->st, "cannot record the run",
-					      err);
+		ret = store_step_done(q, "cannot record the run", err);
 	}
 	sqlite3_finalize(q);
 	if (ret == 0)
@@ -1286,9 +1281,7 @@ static int claim_run(struct pipeline_exec *e, const char **prev, char **commit,
 		if (ret == 0) {
 			sqlite3_bind_int64(q, 1, (int64_t)getpid());
 			sqlite3_bind_text(q, 2, e->run_id, -1, SQLITE_STATIC);
-			if (sqlite3_step(q) != SQLITE_DONE)
-				ret = store_sql_error(e->st, "cannot record "
-						      "the run", err);
+			ret = store_step_done(q, "cannot record the run", err);
 		}
 		sqlite3_finalize(q);
 		if (ret == 0)

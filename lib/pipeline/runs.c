@@ -141,7 +141,7 @@ static int add_steps(struct store *st, json_t *run, struct mlops_err *err)
 		json_array_append_new(steps, s);
 	}
 	if (rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot read steps", err);
+		ret = store_step_failed(st, rc, "cannot read steps", err);
 	sqlite3_finalize(q);
 	json_object_set_new(run, "steps", steps);
 	return ret;
@@ -173,7 +173,7 @@ int pipeline_runs_find_producer(struct store *st, const char *run_id,
 			json_decref(in);
 		found = 1;
 	} else if (rc != SQLITE_DONE) {
-		ret = store_sql_error(st, "cannot read steps", err);
+		ret = store_step_failed(st, rc, "cannot read steps", err);
 	}
 	sqlite3_finalize(q);
 	return ret < 0 ? ret : found;
@@ -273,7 +273,7 @@ int pipeline_runs_list(struct store *st, json_t **out, struct mlops_err *err)
 		json_array_append_new(list, run);
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot list runs", err);
+		ret = store_step_failed(st, rc, "cannot list runs", err);
 	sqlite3_finalize(q);
 	sqlite3_finalize(c);
 	if (ret < 0) {
@@ -371,7 +371,7 @@ static int end_orphaned_run(struct store *st, const char *id,
 		pipeline_slurm_cancel_job((const char *)
 					  sqlite3_column_text(q, 0));
 	if (rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot read steps", err);
+		ret = store_step_failed(st, rc, "cannot read steps", err);
 	sqlite3_finalize(q);
 	q = NULL;
 	if (ret == 0)
@@ -390,8 +390,7 @@ static int end_orphaned_run(struct store *st, const char *id,
 		sqlite3_bind_text(q, 2, status, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 3, reason, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 4, time_now_us());
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot end steps", err);
+		ret = store_step_done(q, "cannot end steps", err);
 	}
 	sqlite3_finalize(q);
 	q = NULL;
@@ -405,8 +404,7 @@ static int end_orphaned_run(struct store *st, const char *id,
 		sqlite3_bind_text(q, 2, status, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 3, time_now_us());
 		sqlite3_bind_text(q, 4, reason, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot end the run", err);
+		ret = store_step_done(q, "cannot end the run", err);
 	}
 	sqlite3_finalize(q);
 	if (ret == 0 && sqlite3_changes(st->db) == 1)
@@ -459,7 +457,7 @@ int pipeline_runs_reap(struct store *st, struct mlops_err *err)
 			col_text(q, 2),
 			(json_int_t)sqlite3_column_int64(q, 3)));
 	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot list runs", err);
+		ret = store_step_failed(st, rc, "cannot list runs", err);
 	sqlite3_finalize(q);
 	json_array_foreach(runs, i, r) {
 		json_int_t pid = json_integer_value(json_array_get(r, 3));

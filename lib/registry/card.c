@@ -111,7 +111,7 @@ int registry_card_revisions(struct store *st, const char *group,
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 		json_array_append_new(list, revision_from_row(q));
 	if (rc != SQLITE_DONE) {
-		ret = store_sql_error(st, "cannot read model cards", err);
+		ret = store_step_failed(st, rc, "cannot read model cards", err);
 		json_decref(list);
 	} else {
 		*out = list;
@@ -143,9 +143,7 @@ static int insert(struct store *st, const char *group, int64_t version,
 	sqlite3_bind_text(q, 6, change, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 7, user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 8, time_us);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot record the card revision",
-				      err);
+	ret = store_step_done(q, "cannot record the card revision", err);
 	sqlite3_finalize(q);
 	buf_release(&text);
 	return ret;

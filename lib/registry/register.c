@@ -355,7 +355,7 @@ static int same_artifacts(struct store *st, const char *group,
 		i++;
 	}
 	if (rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot read artifacts", err);
+		ret = store_step_failed(st, rc, "cannot read artifacts", err);
 	sqlite3_finalize(q);
 	return ret < 0 ? ret : same && i == n;
 }
@@ -401,8 +401,8 @@ static int find_run_step_version(struct store *st,
 		ret = 0;
 	}
 	if (ret == 0 && !*found && rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot look up the run's versions",
-				      err);
+		ret = store_step_failed(st, rc, "cannot look up the run's "
+					"versions", err);
 	sqlite3_finalize(q);
 	return ret;
 }

@@ -200,16 +200,11 @@ int registry_group_insert(struct store *st, const char *name,
 	sqlite3_bind_text(q, 3, tags_text.s, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, time_now_us());
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		if ((sqlite3_extended_errcode(st->db) & 0xff) ==
-		    SQLITE_CONSTRAINT)
-			ret = mlops_err_set(err, MLOPS_ENOTFOUND,
-					    "model group '%s' already exists",
-					    name);
-		else
-			ret = store_sql_error(st, "cannot create the model "
-					      "group", err);
-	}
+	ret = store_step_done(q, "cannot create the model group", err);
+	/* ENOTFOUND: the step's own constraint failure. */
+	if (ret == MLOPS_ENOTFOUND)
+		ret = mlops_err_set(err, MLOPS_ENOTFOUND,
+				    "model group '%s' already exists", name);
 	sqlite3_finalize(q);
 	if (own && ret == 0)
 		ret = store_commit(st, err);
@@ -317,7 +312,8 @@ int registry_group_list(struct store *st, struct registry_group **out,
 		group_from_row(&gs[count++], q);
 	}
 	if (rc != SQLITE_DONE) {
-		ret = store_sql_error(st, "cannot read model groups", err);
+		ret = store_step_failed(st, rc, "cannot read model groups",
+					err);
 		registry_group_list_free(gs, count);
 	} else {
 		*out = gs;
@@ -423,7 +419,8 @@ static int load_artifacts(struct store *st, struct registry_version *mv,
 		a->size = (uint64_t)sqlite3_column_int64(q, 2);
 	}
 	if (rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot read model artifacts", err);
+		ret = store_step_failed(st, rc, "cannot read model artifacts",
+					err);
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -485,7 +482,8 @@ int registry_version_list(struct store *st, const char *group,
 		mvs[count++] = version_from_row(q);
 	}
 	if (rc != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot read model versions", err);
+		ret = store_step_failed(st, rc, "cannot read model versions",
+					err);
 	sqlite3_finalize(q);
 	for (size_t i = 0; ret == 0 && i < count; i++)
 		ret = load_artifacts(st, mvs[i], err);

@@ -35,9 +35,7 @@ int registry_status_record(struct store *st, const char *group,
 	sqlite3_bind_text(q, 5, user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 6, time_us);
 	sqlite3_bind_text(q, 7, note, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot record the status change",
-				      err);
+	ret = store_step_done(q, "cannot record the status change", err);
 	sqlite3_finalize(q);
 	if (ret < 0)
 		return ret;
@@ -96,9 +94,7 @@ static int set_status_txn(struct store *st, const char *group,
 		sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 2, version);
 		sqlite3_bind_text(q, 3, status, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot change the status",
-					      err);
+		ret = store_step_done(q, "cannot change the status", err);
 	}
 	if (ret == 0)
 		ret = registry_status_record(st, group, version, old, status,
@@ -155,8 +151,8 @@ int registry_status_history(struct store *st, const char *group,
 		json_array_append_new(history, row);
 	}
 	if (rc != SQLITE_DONE) {
-		ret = store_sql_error(st, "cannot read the status history",
-				      err);
+		ret = store_step_failed(st, rc, "cannot read the status "
+					"history", err);
 		json_decref(history);
 	} else {
 		*out = history;
@@ -201,8 +197,7 @@ static int alias_set_txn(struct store *st, const char *group,
 		sqlite3_bind_int64(q, 3, version);
 		sqlite3_bind_text(q, 4, user, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 5, time_now_us());
-		if (sqlite3_step(q) != SQLITE_DONE)
-			ret = store_sql_error(st, "cannot set the alias", err);
+		ret = store_step_done(q, "cannot set the alias", err);
 	}
 	sqlite3_finalize(q);
 	if (ret == 0)
@@ -232,9 +227,8 @@ static int alias_rm_txn(struct store *st, const char *group,
 	}
 	sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, alias, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		ret = store_sql_error(st, "cannot remove the alias", err);
-	else if (sqlite3_changes(st->db) == 0)
+	ret = store_step_done(q, "cannot remove the alias", err);
+	if (ret == 0 && sqlite3_changes(st->db) == 0)
 		ret = mlops_err_set(err, MLOPS_ENOTFOUND, "alias '%s' is not "
 				    "set in model group '%s'", alias, group);
 	sqlite3_finalize(q);
@@ -270,7 +264,7 @@ int registry_status_alias_list(struct store *st, const char *group,
 			"set_by", sqlite3_column_text(q, 2), "set", when));
 	}
 	if (rc != SQLITE_DONE) {
-		ret = store_sql_error(st, "cannot read aliases", err);
+		ret = store_step_failed(st, rc, "cannot read aliases", err);
 		json_decref(list);
 	} else {
 		*out = list;

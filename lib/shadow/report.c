@@ -387,7 +387,7 @@ int shadow_report(struct store *st, const char *name,
 				  lim->threshold);
 	}
 	if (rc != SQLITE_DONE) {
-		ret = store_sql_error(st, "read shadow pairs", err);
+		ret = store_step_failed(st, rc, "read shadow pairs", err);
 		goto out;
 	}
 	rep = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",

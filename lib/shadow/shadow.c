@@ -101,7 +101,7 @@ static int load_tests(struct store *st, const char *sql, const char *arg,
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE) {
 		shadow_list_free(ts, count);
-		return store_sql_error(st, "read shadow tests", err);
+		return store_step_failed(st, rc, "read shadow tests", err);
 	}
 	*out = ts;
 	*n = count;

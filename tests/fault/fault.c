@@ -8,7 +8,8 @@
  *   FAULT_MARK=/tmp/x.fired mlops-registry register -a m.bin g
  *
  * Settings, from the environment:
- *   FAULT_CALL    the kind of call counted and failed: step (sqlite3_step),
+ *   FAULT_CALL    the kind of call counted and failed: step (sqlite3_step,
+ *                 the program's own calls, not SQLite's: see from_sqlite),
  *                 write (write, pwrite, pwrite64, writev), fsync (fsync,
  *                 fdatasync), rename (rename, renameat, renameat2),
  *                 malloc (malloc, calloc, realloc), open (open, open64,
@@ -26,6 +27,11 @@
  *                 one fault, and the driver knows whether N was reached
  *   FAULT_COUNTS  a file to which each process appends, at exit,
  *                 "PROGRAM CALL COUNT": how many calls it saw
+ *   FAULT_PATH    count (and fail) only calls on a file whose path holds
+ *                 this string (write and fsync: the descriptor's file;
+ *                 rename: either name); steps and allocations are then
+ *                 not counted. "/capture/" aims at the gateway's data
+ *                 capture and spares its network and database
  *
  * Only programs whose name starts with "mlops" count and fail; the
  * commands they run (pipeline steps, python workers) are left alone. The
@@ -55,6 +61,7 @@ static const char *const kind_names[] = {
 
 static enum kind kind;		/* K_NONE until the constructor is done */
 static long target, seen;
+static const char *path_filter;	/* FAULT_PATH */
 static int err_no = EIO, do_kill;
 
 static int (*real_step)(sqlite3_stmt *);
@@ -114,6 +121,9 @@ __attribute__((constructor)) static void fault_init(void)
 		err_no = EIO;
 	target = n ? strtol(n, NULL, 10) : 0;
 	do_kill = a && strcmp(a, "kill") == 0;
+	path_filter = getenv("FAULT_PATH");
+	if (path_filter && !*path_filter)
+		path_filter = NULL;
 	kind = k;
 }
 
@@ -129,22 +139,45 @@ __attribute__((destructor)) static void fault_fini(void)
 	raw_append(path, line);
 }
 
-/* 1 when this call, of kind k, is the one to fail. */
-static int hit(enum kind k)
+/* 1 when FAULT_PATH lets a call on path (NULL: on descriptor fd, -1:
+ * on no file) count. */
+static int path_counts(const char *path, int fd)
+{
+	char link[64], buf[4096];
+	long n;
+
+	if (!path_filter)
+		return 1;
+	if (!path && fd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = syscall(SYS_readlinkat, AT_FDCWD, link, buf,
+			    sizeof(buf) - 1);
+		if (n <= 0)
+			return 0;
+		buf[n] = '\0';
+		path = buf;
+	}
+	return path && strstr(path, path_filter) != NULL;
+}
+
+/* 1 when this call, of kind k on path or fd (see path_counts), is the
+ * one to fail. */
+static int hit_on(enum kind k, const char *path, int fd)
 {
 	const char *mark;
-	int fd;
+	int mfd;
 
-	if (kind != k || ++seen != target)
+	if (kind != k || !path_counts(path, fd) || ++seen != target)
 		return 0;
 	mark = getenv("FAULT_MARK");
 	if (mark) {
-		fd = (int)syscall(SYS_openat, AT_FDCWD, mark,
-				  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd < 0)
+		mfd = (int)syscall(SYS_openat, AT_FDCWD, mark,
+				   O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				   0644);
+		if (mfd < 0)
 			return 0;	/* another process of the tree failed */
-		syscall(SYS_write, fd, kind_names[k], strlen(kind_names[k]));
-		syscall(SYS_close, fd);
+		syscall(SYS_write, mfd, kind_names[k], strlen(kind_names[k]));
+		syscall(SYS_close, mfd);
 	}
 	if (do_kill)
 		raise(SIGKILL);
@@ -152,9 +185,33 @@ static int hit(enum kind k)
 	return 1;
 }
 
+#define hit(k) hit_on(k, NULL, -1)
+
+/* Of a rename's two names, the one FAULT_PATH would count. */
+static const char *either(const char *from, const char *to)
+{
+	return path_filter && !strstr(from, path_filter) ? to : from;
+}
+
+/* 1 when the caller at address ret is SQLite itself: sqlite3_exec,
+ * running its schema load through the exported sqlite3_step. Such a step
+ * is not failed: a real error inside it comes from the VFS (the other
+ * kinds), and SQLite reports it, whereas a step refused before it runs
+ * is lost by sqlite3_exec (its finalize says SQLITE_OK), which would
+ * leave the schema half read, a state no real fault makes. */
+static int from_sqlite(void *ret)
+{
+	static void *base;
+	Dl_info me, caller;
+
+	if (!base && dladdr((void *)REAL(real_step, "sqlite3_step"), &me))
+		base = me.dli_fbase;
+	return base && dladdr(ret, &caller) && caller.dli_fbase == base;
+}
+
 int sqlite3_step(sqlite3_stmt *q)
 {
-	if (hit(K_STEP))
+	if (!from_sqlite(__builtin_return_address(0)) && hit(K_STEP))
 		return err_no == ENOSPC ? SQLITE_FULL :
 		       err_no == ENOMEM ? SQLITE_NOMEM : SQLITE_IOERR;
 	return REAL(real_step, "sqlite3_step")(q);
@@ -162,48 +219,54 @@ int sqlite3_step(sqlite3_stmt *q)
 
 ssize_t write(int fd, const void *p, size_t n)
 {
-	return hit(K_WRITE) ? -1 : REAL(real_write, "write")(fd, p, n);
+	return hit_on(K_WRITE, NULL, fd) ? -1 : REAL(real_write, "write")(fd, p, n);
 }
 
 ssize_t pwrite(int fd, const void *p, size_t n, off_t off)
 {
-	return hit(K_WRITE) ? -1 : REAL(real_pwrite, "pwrite")(fd, p, n, off);
+	return hit_on(K_WRITE, NULL, fd) ? -1 :
+	       REAL(real_pwrite, "pwrite")(fd, p, n, off);
 }
 
 ssize_t pwrite64(int fd, const void *p, size_t n, off_t off)
 {
-	return hit(K_WRITE) ? -1 : REAL(real_pwrite64, "pwrite64")(fd, p, n, off);
+	return hit_on(K_WRITE, NULL, fd) ? -1 :
+	       REAL(real_pwrite64, "pwrite64")(fd, p, n, off);
 }
 
 ssize_t writev(int fd, const struct iovec *v, int n)
 {
-	return hit(K_WRITE) ? -1 : REAL(real_writev, "writev")(fd, v, n);
+	return hit_on(K_WRITE, NULL, fd) ? -1 :
+	       REAL(real_writev, "writev")(fd, v, n);
 }
 
 int fsync(int fd)
 {
-	return hit(K_FSYNC) ? -1 : REAL(real_fsync, "fsync")(fd);
+	return hit_on(K_FSYNC, NULL, fd) ? -1 : REAL(real_fsync, "fsync")(fd);
 }
 
 int fdatasync(int fd)
 {
-	return hit(K_FSYNC) ? -1 : REAL(real_fdatasync, "fdatasync")(fd);
+	return hit_on(K_FSYNC, NULL, fd) ? -1 :
+	       REAL(real_fdatasync, "fdatasync")(fd);
 }
 
 int rename(const char *from, const char *to)
 {
-	return hit(K_RENAME) ? -1 : REAL(real_rename, "rename")(from, to);
+	return hit_on(K_RENAME, either(from, to), -1) ? -1 :
+	       REAL(real_rename, "rename")(from, to);
 }
 
 int renameat(int dfrom, const char *from, int dto, const char *to)
 {
-	return hit(K_RENAME) ? -1 : REAL(real_renameat, "renameat")(dfrom, from, dto, to);
+	return hit_on(K_RENAME, either(from, to), -1) ? -1 :
+	       REAL(real_renameat, "renameat")(dfrom, from, dto, to);
 }
 
 int renameat2(int dfrom, const char *from, int dto, const char *to,
 	      unsigned flags)
 {
-	return hit(K_RENAME) ? -1 :
+	return hit_on(K_RENAME, either(from, to), -1) ? -1 :
 	       REAL(real_renameat2, "renameat2")(dfrom, from, dto, to, flags);
 }
 
@@ -223,7 +286,8 @@ int open(const char *path, int flags, ...)
 	int mode = 0;
 
 	MODE_ARG(flags, mode);
-	return hit(K_OPEN) ? -1 : REAL(real_open, "open")(path, flags, mode);
+	return hit_on(K_OPEN, path, -1) ? -1 :
+	       REAL(real_open, "open")(path, flags, mode);
 }
 
 int open64(const char *path, int flags, ...)
@@ -231,7 +295,8 @@ int open64(const char *path, int flags, ...)
 	int mode = 0;
 
 	MODE_ARG(flags, mode);
-	return hit(K_OPEN) ? -1 : REAL(real_open64, "open64")(path, flags, mode);
+	return hit_on(K_OPEN, path, -1) ? -1 :
+	       REAL(real_open64, "open64")(path, flags, mode);
 }
 
 int openat(int dir, const char *path, int flags, ...)
@@ -239,7 +304,8 @@ int openat(int dir, const char *path, int flags, ...)
 	int mode = 0;
 
 	MODE_ARG(flags, mode);
-	return hit(K_OPEN) ? -1 : REAL(real_openat, "openat")(dir, path, flags, mode);
+	return hit_on(K_OPEN, path, -1) ? -1 :
+	       REAL(real_openat, "openat")(dir, path, flags, mode);
 }
 
 int openat64(int dir, const char *path, int flags, ...)
@@ -247,17 +313,20 @@ int openat64(int dir, const char *path, int flags, ...)
 	int mode = 0;
 
 	MODE_ARG(flags, mode);
-	return hit(K_OPEN) ? -1 : REAL(real_openat64, "openat64")(dir, path, flags, mode);
+	return hit_on(K_OPEN, path, -1) ? -1 :
+	       REAL(real_openat64, "openat64")(dir, path, flags, mode);
 }
 
 FILE *fopen(const char *path, const char *how)
 {
-	return hit(K_OPEN) ? NULL : REAL(real_fopen, "fopen")(path, how);
+	return hit_on(K_OPEN, path, -1) ? NULL :
+	       REAL(real_fopen, "fopen")(path, how);
 }
 
 FILE *fopen64(const char *path, const char *how)
 {
-	return hit(K_OPEN) ? NULL : REAL(real_fopen64, "fopen64")(path, how);
+	return hit_on(K_OPEN, path, -1) ? NULL :
+	       REAL(real_fopen64, "fopen64")(path, how);
 }
 
 /* Built for sanitized programs (FAULT_NO_MALLOC), the shim leaves

@@ -12,12 +12,17 @@ FAULT_SO=$(cd "$BUILD/tests" && pwd)/fault.so
 DATA=$(cd "$(dirname "${BASH_SOURCE[0]}")/../data" && pwd)
 PATH=$BIN:$PATH
 export MLOPS_USER=reliability
+# Rules would start a background dispatch after each command, racing the
+# checks; dispatch is a scenario of its own.
+export MLOPS_NO_AUTO_DISPATCH=1
 unset MLOPS_DEPLOY_URL MLOPS_API_KEY
 
 SCENARIOS="object_put feature_create feature_ingest feature_delete
 registry_register registry_approve registry_import card_set
 pipeline_run pipeline_cached deploy_create deploy_update gc
-shadow_start monitor_schedule event_put config_set remote_add"
+shadow_start monitor_schedule event_put config_set remote_add
+rule_add rule_rm rule_enable rule_disable dispatch role_grant role_revoke
+sync_model sync_features capture"
 
 write_pipeline() {
 	cat >pipeline.yaml <<-\EOF2
@@ -127,6 +132,109 @@ cmd_config_set() { mlops config set environment staging; }
 setup_remote_add() { mlops init other >/dev/null; }
 cmd_remote_add() { mlops remote add prod "$PWD/other"; }
 
+setup_rule_add() { :; }
+cmd_rule_add() {
+	mlops event rule add r --pattern '{"source":["t"]}' --target 'cat >/dev/null'
+}
+
+setup_rule_rm() { cmd_rule_add >/dev/null; }
+cmd_rule_rm() { mlops event rule rm r; }
+
+setup_rule_enable() { cmd_rule_add >/dev/null && cmd_rule_disable; }
+cmd_rule_enable() { mlops event rule enable r; }
+
+setup_rule_disable() { cmd_rule_add >/dev/null; }
+cmd_rule_disable() { mlops event rule disable r; }
+
+# One event for one rule: the delivery is done or not (several would be
+# delivered one by one, each a state of its own).
+setup_dispatch() {
+	mlops event rule add r --pattern '{"source":["t"]}' \
+		--target 'cat >>delivered' >/dev/null &&
+	echo '{"source":"t","detail-type":"T","detail":{"i":1}}' |
+	mlops event put >/dev/null
+}
+cmd_dispatch() { mlops event dispatch; }
+
+setup_role_grant() { :; }
+cmd_role_grant() { mlops role grant reliability admin; }
+
+setup_role_revoke() {
+	mlops role grant reliability admin >/dev/null &&
+	mlops role grant bob data-scientist >/dev/null
+}
+cmd_role_revoke() { mlops role revoke bob; }
+
+# A sync pulls from the store other/ of the work folder into this one:
+# this store is the receiver, whose content must be old or new;
+# check_store checks other/ too.
+setup_sync_model() {
+	(export MLOPS_STORE=$PWD/other/.mlops && mlops init other >/dev/null &&
+	 register_exec g && mlops-registry card create g/1 >/dev/null)
+}
+cmd_sync_model() { mlops sync --from ./other model g/1; }
+
+setup_sync_features() {
+	(export MLOPS_STORE=$PWD/other/.mlops && mlops init other >/dev/null &&
+	 setup_feature_ingest &&
+	 mlops-feature ingest txn "$DATA/feature/batch2.csv" >/dev/null)
+}
+cmd_sync_features() { mlops sync --from ./other features txn; }
+
+# A gateway answers five requests to an endpoint that captures them all,
+# and stops. Only the capture's files are failed (FAULT_PATH): the
+# answers must not suffer, and readers must accept whatever files the
+# capture leaves, whole records each (check_capture). The status is the
+# gateway's.
+setup_capture() {
+	register_exec g &&
+	mlops-deploy create ep --model g/1 --capture 100 >/dev/null &&
+	# 3 KB a request: records cross the writer's buffer boundaries.
+	head -c 3000 /dev/zero | tr '\0' 7 >body.csv
+}
+cmd_capture() {
+	local pid url i rc
+	export FAULT_PATH=/capture/
+	mlops-deploy serve --listen 127.0.0.1:0 --threads 1 --log gw.log &
+	pid=$!
+	for i in $(seq 1 600); do
+		[ -s .mlops/gateway.url ] && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
+	url=$(cat .mlops/gateway.url 2>/dev/null)
+	for i in 1 2 3 4 5; do
+		curl -s -m 30 -o /dev/null -w "%{http_code}\n" \
+			-H "Content-Type: text/csv" --data-binary @body.csv \
+			"$url/endpoints/ep/invocations" >>answers
+	done
+	kill -TERM $pid 2>/dev/null
+	wait $pid
+	rc=$?
+	echo $rc >gateway.status
+	return $rc
+}
+
+# check_capture STORE: the gateway answered every request 200 and ended
+# well (unless the crash driver killed it), and readers accept every
+# capture file it completed: whole records, no more than were answered.
+check_capture() {
+	local work=${1%/.mlops} status n
+	[ -d "$1/capture/ep" ] || return 0	# nothing captured
+	status=$(cat "$work/gateway.status" 2>/dev/null)
+	if [ "$status" != 137 ]; then
+		[ "$status" = 0 ] || { echo "gateway status ${status:-none}"; return 1; }
+		[ "$(grep -c '^200$' "$work/answers")" = 5 ] ||
+			{ echo "answers: $(tr '\n' ' ' <"$work/answers")"; return 1; }
+		[ -z "$(find "$1/capture" -name '*.part')" ] ||
+			{ echo "a capture file left in progress"; return 1; }
+	fi
+	n=$(mlops-deploy --store "$1" capture ep 2>&1) ||
+		{ echo "capture: $n"; return 1; }
+	[ "$(printf '%s\n' "$n" | grep -c '"captureData"')" -le 5 ] ||
+		{ echo "records: $n"; return 1; }
+}
+
 # dump_columns TABLE: the columns of TABLE that logical_dump shows; not
 # the sizes of compressed files nor packed records, which hold the time.
 dump_columns() {
@@ -135,6 +243,8 @@ dump_columns() {
 	feature_online) echo "group_id, record_id, event_time_us, deleted" ;;
 	# A sorted run's file name has a random part and its stat the inode.
 	feature_run) echo "group_id, first_part, last_part, rows, bytes" ;;
+	# How many runs a delivery took: a second after a dispatcher died.
+	event_delivery) echo "event_seq, rule, state, attempts" ;;
 	*) echo "*" ;;
 	esac
 }
@@ -178,13 +288,21 @@ check_store() {
 	fi
 	out=$(mlops --store "$1" audit verify 2>&1) ||
 	{ echo "audit verify: $out"; return 1; }
+	# The other store of a sync, which the command read or wrote too.
+	if [ -d "${1%/.mlops}/other/.mlops" ]; then
+		check_store "${1%/.mlops}/other/.mlops" "$2" |
+			sed 's/^/other store: /'
+		return "${PIPESTATUS[0]}"
+	fi
 }
 
 # check_outcome STORE SCENARIO OLD NEW: the store holds the logical
 # content of file OLD or of file NEW, model versions are numbered without
 # holes; for a pipeline run, which is recorded whatever its end, instead:
 # after the next `mlops-pipeline list` no run or step reads Executing (a
-# runner that died leaves its run to the next command that looks).
+# runner that died leaves its run to the next command that looks); for a
+# dispatch, which delivers at least once, the next dispatch ends in the
+# new state (it runs what a dead or failed one left pending or running).
 check_outcome() {
 	local st=$1 state holes out
 	case $2 in
@@ -198,6 +316,15 @@ check_outcome() {
 			sqlite3 "$st/mlops.db" "SELECT id, status FROM pipeline_run"
 			return 1
 		fi ;;
+	dispatch)
+		out=$(cd "${st%/.mlops}" && mlops --store "$st" event dispatch 2>&1) ||
+			{ echo "the next dispatch: $out"; return 1; }
+		state=$(logical_dump "$st")
+		[ "$state" = "$(cat "$4")" ] || {
+			echo "not the new state after the next dispatch:"
+			diff "$4" <(echo "$state") | head -n 8
+			return 1
+		} ;;
 	*)
 		state=$(logical_dump "$st")
 		[ "$state" = "$(cat "$3")" ] || [ "$state" = "$(cat "$4")" ] || {
@@ -206,6 +333,9 @@ check_outcome() {
 			return 1
 		} ;;
 	esac
+	if declare -F "check_$2" >/dev/null; then
+		"check_$2" "$st" || return 1
+	fi
 	holes=$(sqlite3 "$st/mlops.db" "SELECT group_name, count(*),
 		max(version) FROM registry_version GROUP BY group_name
 		HAVING count(*) != max(version)" 2>/dev/null)
@@ -229,7 +359,7 @@ copy_base() {
 # scenario's command under the shim (functions, PATH, DATA); run_cmd
 # loads it.
 cmd_lib() {
-	{ declare -f; declare -p PATH DATA MLOPS_USER; } >"$1"
+	{ declare -f; declare -p PATH DATA MLOPS_USER MLOPS_NO_AUTO_DISPATCH; } >"$1"
 	CMD_LIB=$1
 }
 

@@ -332,6 +332,27 @@ START_TEST(json_output_is_one_line_with_shortest_reals)
 }
 END_TEST
 
+static void *no_memory(size_t n)
+{
+	(void)n;
+	return NULL;
+}
+
+/* An object written while jansson cannot allocate (it sorts the keys)
+ * ends the process as any allocation failure does, rather than leaving
+ * an empty text where the object belonged: event rule add stored an
+ * empty pattern so and said nothing. */
+START_TEST(json_output_without_memory_exits_70)
+{
+	json_t *o = json_pack("{s:i,s:i}", "b", 1, "a", 2);
+	struct buf b = BUF_INIT;
+
+	json_set_alloc_funcs(no_memory, free);
+	jsonio_append(&b, o);
+	ck_abort_msg("jsonio_append returned '%s'", b.s);
+}
+END_TEST
+
 Suite *suite_base(void)
 {
 	Suite *s = suite_create("base");
@@ -351,6 +372,7 @@ Suite *suite_base(void)
 	tcase_add_test(tc, uuids_are_version_4);
 	tcase_add_test(tc, cli_stops_are_never_options);
 	tcase_add_test(tc, json_output_is_one_line_with_shortest_reals);
+	tcase_add_exit_test(tc, json_output_without_memory_exits_70, 70);
 	suite_add_tcase(s, tc);
 	return s;
 }
