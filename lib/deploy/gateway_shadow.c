@@ -648,7 +648,8 @@ void deploy_gateway_shadow_reload(struct deploy_gateway *gw,
 		t->endpoint = col_dup(q, 1);
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store_sql_error(gw->st, "read shadow tests", &err);
+		ret = store_step_failed(gw->st, rc, "read shadow tests",
+					&err);
 	sqlite3_finalize(q);
 	if (ret < 0) {
 		deploy_gateway_routes_logf(gw, "cannot read shadow tests: %s",
