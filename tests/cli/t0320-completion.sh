@@ -131,6 +131,9 @@ test_expect_success 'make install (programs, pages, examples), then uninstall: n
 	test -f "$dest/usr/local/share/man/man7/mlops-workflow.7" &&
 	ex=$dest/usr/local/share/doc/mlops/examples/churn &&
 	diff -r -x __pycache__ "$TEST_ROOT/examples/churn" "$ex" &&
+	for g in "$ex"/features/*.yaml; do
+		mlops-feature create "$g" >/dev/null || return 1
+	done &&
 	mlops-pipeline validate -f "$ex/pipeline.yaml" &&
 	make -s -C "$TEST_ROOT" O="$build" DESTDIR="$dest" PREFIX=/usr/local \
 		uninstall >out 2>&1 &&
