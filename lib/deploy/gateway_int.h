@@ -209,8 +209,9 @@ json_t *deploy_gateway_shadow_json(struct deploy_gateway_shadow *sh);
  * paired record carry too. capture: production captured the request,
  * so capture the shadow's answer too. */
 void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
-				  const char *request_id, const char *ctype, const char *in,
-				  size_t in_len, int status, const char *out,
+				  const char *request_id, const char *ctype,
+				  const char *in, size_t in_len, int status,
+				  const char *out,
 				  size_t out_len, int64_t latency_us,
 				  int64_t time_us, int capture);
 

@@ -131,8 +131,9 @@ static void jobs_free(struct shadow_job *j)
 }
 
 void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
-				  const char *request_id, const char *ctype, const char *in,
-				  size_t in_len, int status, const char *out,
+				  const char *request_id, const char *ctype,
+				  const char *in, size_t in_len, int status,
+				  const char *out,
 				  size_t out_len, int64_t latency_us,
 				  int64_t time_us, int capture)
 {
@@ -141,7 +142,8 @@ void deploy_gateway_shadow_mirror(struct deploy_gateway_shadow *sh,
 
 	if (time_us >= sh->end_us)
 		return;
-	if (!sh->sample_all && (uint32_t)(id_fast_rand64() >> 32) >= sh->sample_below)
+	if (!sh->sample_all &&
+	    (uint32_t)(id_fast_rand64() >> 32) >= sh->sample_below)
 		return;
 	size = sizeof(*j) + in_len + out_len + 2;
 	if (sh->error || atomic_load_explicit(&sh->stopping,

@@ -262,7 +262,8 @@ int deploy_xgbtrees_build(struct deploy_xgbtrees **out, const char *json,
 	else
 		t->base_margin = (float)base;
 	for (size_t i = 0; i < json_array_size(trees) && ret == 0; i++)
-		ret = add_tree(t, &cap, &tcap, &gcap, json_array_get(trees, i), err);
+		ret = add_tree(t, &cap, &tcap, &gcap,
+			       json_array_get(trees, i), err);
 	if (ret < 0)
 		goto out;
 	t->thresholds = xcalloc(t->nnodes + 1, sizeof(*t->thresholds));
