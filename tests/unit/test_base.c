@@ -240,15 +240,30 @@ START_TEST(sha256_matches_known_vectors)
 }
 END_TEST
 
+/* a is "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" in lowercase hex. */
+static void check_uuid4(const char *a)
+{
+	ck_assert_uint_eq(strlen(a), 36);
+	for (int i = 0; i < 36; i++)
+		ck_assert_msg(i == 8 || i == 13 || i == 18 || i == 23 ?
+			      a[i] == '-' : strchr("0123456789abcdef",
+						   a[i]) != NULL, "%s", a);
+	ck_assert_int_eq(a[14], '4');
+	ck_assert(strchr("89ab", a[19]) != NULL);
+}
+
 START_TEST(uuids_are_version_4)
 {
 	char a[ID_UUID_LEN], b[ID_UUID_LEN], h[17];
 
 	ck_assert_int_eq(id_uuid4(a, NULL), 0);
 	ck_assert_int_eq(id_uuid4(b, NULL), 0);
-	ck_assert_uint_eq(strlen(a), 36);
-	ck_assert_int_eq(a[14], '4');
-	ck_assert(strchr("89ab", a[19]) != NULL);
+	check_uuid4(a);
+	ck_assert_str_ne(a, b);
+	id_uuid4_fast(a);
+	id_uuid4_fast(b);
+	check_uuid4(a);
+	check_uuid4(b);
 	ck_assert_str_ne(a, b);
 	ck_assert_int_eq(id_random_hex(h, 16, NULL), 0);
 	ck_assert_uint_eq(strlen(h), 16);
