@@ -249,12 +249,16 @@ static int cmd_baseline(int argc, char **argv, struct cli *cli)
 				 "files: -o DIR, not -o -");
 	if ((ret = profile(&p, o.data, &o, 0, 1, cli)) != 0)
 		return ret;
-	docs[0] = monitor_report_statistics(&p);
-	docs[1] = monitor_report_constraints(&p);
+	if (cli_output(o.out)) {
+		ret = monitor_report_write_baseline(o.out, &p, o.threads, &err);
+	} else {
+		docs[0] = monitor_report_statistics(&p);
+		docs[1] = monitor_report_constraints(&p);
+		ret = write_docs(o.out, 2, names, docs, &err);
+		json_decref(docs[0]);
+		json_decref(docs[1]);
+	}
 	monitor_profile_release(&p);
-	ret = write_docs(o.out, 2, names, docs, &err);
-	json_decref(docs[0]);
-	json_decref(docs[1]);
 	if (ret < 0)
 		return cli_fail(cli, &err);
 	return o.reg ? register_baseline(cli, o.out, o.reg) : 0;

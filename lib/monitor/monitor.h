@@ -248,6 +248,23 @@ json_t *monitor_report_constraints(const struct monitor_profile *p);
  * so a failure leaves no file half-written. */
 int monitor_report_write(const char *dir, size_t n, const char *const *names,
 			 json_t *const *values, struct mlops_err *err);
+/* The same for texts already rendered. */
+int monitor_report_write_text(const char *dir, size_t n,
+			      const char *const *names, const struct buf *text,
+			      struct mlops_err *err);
+
+/* Append statistics.json for p to out, as monitor_report_write renders
+ * monitor_report_statistics(p), its features rendered by up to threads
+ * threads (0: one per processor). */
+void monitor_report_statistics_text(struct buf *out,
+				    const struct monitor_profile *p,
+				    unsigned threads);
+
+/* Write statistics.json and constraints.json for p into dir, as
+ * monitor_report_write would, rendering with up to threads threads. */
+int monitor_report_write_baseline(const char *dir,
+				  const struct monitor_profile *p,
+				  unsigned threads, struct mlops_err *err);
 
 /* A baseline: statistics.json and constraints.json of a directory,
  * checked for the fields the checks read. */

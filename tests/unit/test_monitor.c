@@ -537,6 +537,55 @@ START_TEST(profile_strings_only_gives_the_same_report)
 }
 END_TEST
 
+/* statistics.json rendered a feature per thread is the document
+ * rendered whole, byte for byte: numbers, strings, a column with only
+ * blanks, names that need escaping, one column. */
+START_TEST(statistics_text_is_the_document_rendered_whole)
+{
+	static const char *const csvs[] = {
+		"x\n1\n2\n",
+		"a,\"b \"\"q\"\"\",c\n1,t\\u,\n2.5,\"line\nend\",\n",
+	};
+	char *mixed = mixed_csv("late", 1);
+
+	for (size_t k = 0; k <= sizeof(csvs) / sizeof(*csvs); k++) {
+		const char *csv = k < sizeof(csvs) / sizeof(*csvs) ? csvs[k]
+								  : mixed;
+		struct monitor_profile_opts o = {MONITOR_PROFILE_CSV, 1, 0, 1,
+						 0};
+		struct mlops_err err = MLOPS_ERR_INIT;
+		struct monitor_profile p;
+		FILE *f = tmpfile();
+		json_t *doc;
+		char *whole;
+
+		fputs(csv, f);
+		fflush(f);
+		rewind(f);
+		ck_assert_int_eq(monitor_profile_read_opts(&p, fileno(f),
+							   "t.csv", &o, &err),
+				 0);
+		fclose(f);
+		doc = monitor_report_statistics(&p);
+		whole = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+						JSON_REAL_PRECISION(17));
+		for (unsigned t = 1; t <= 3; t++) {
+			struct buf text = BUF_INIT;
+
+			monitor_report_statistics_text(&text, &p, t);
+			ck_assert_uint_eq(text.len, strlen(whole) + 1);
+			ck_assert(memcmp(text.s, whole, strlen(whole)) == 0);
+			ck_assert_int_eq(text.s[text.len - 1], '\n');
+			buf_release(&text);
+		}
+		free(whole);
+		json_decref(doc);
+		monitor_profile_release(&p);
+	}
+	free(mixed);
+}
+END_TEST
+
 START_TEST(kll_add_many_is_add_one_by_one)
 {
 	struct monitor_kll a, b;
@@ -700,6 +749,7 @@ Suite *suite_monitor(void)
 	tcase_add_test(tc, kll_level0_compacts_in_long_runs);
 	tcase_add_test(tc, fast_csv_splits_as_the_general_reader);
 	tcase_add_test(tc, kll_cdf_many_is_cdf_of_each);
+	tcase_add_test(tc, statistics_text_is_the_document_rendered_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }
