@@ -96,6 +96,8 @@ enum {
 	MONITOR_NUMBER_FRACTIONAL
 };
 int monitor_number_parse(const char *s, size_t len, double *v);
+/* The same, faster, for s with 8 readable bytes past len. */
+int monitor_number_parse_padded(const char *s, size_t len, double *v);
 
 #define MONITOR_HLL_P 14
 #define MONITOR_HLL_M (1u << MONITOR_HLL_P)

@@ -354,6 +354,44 @@ START_TEST(number_parse_edge_cases)
 }
 END_TEST
 
+/* The padded parser gives every string of up to 9 bytes over digits,
+ * '.', '-', '+', 'e' and a byte above 0x7f the kind and the value (bit
+ * for bit) the plain one gives, whatever follows the string. */
+START_TEST(number_parse_padded_is_number_parse)
+{
+	static const char alphabet[] = "0159.-+e\xc3";
+	const size_t na = sizeof(alphabet) - 1;
+	char buf[9 + 8];
+
+	for (size_t len = 0; len <= 9; len++) {
+		size_t total = 1;
+
+		/* Every string of up to 6 bytes (9^6 = 531,441), as many
+		 * of the longer ones. */
+		for (size_t i = 0; i < len && i < 6; i++)
+			total *= na;
+		for (size_t k = 0; k < total; k++) {
+			size_t x = len <= 6 ? k : k * 2654435761u;
+			double want = 0, got = 0;
+			int kw, kg;
+
+			for (size_t i = 0; i < len; i++, x /= na)
+				buf[i] = alphabet[x % na];
+			/* Past the end: what a next field may hold. */
+			memcpy(buf + len, k % 2 ? "7.5,\"x\"\n" : "\0\0\0\0\0\0\0\0", 8);
+			kw = monitor_number_parse(buf, len, &want);
+			kg = monitor_number_parse_padded(buf, len, &got);
+			ck_assert_msg(kw == kg, "'%.*s': kind %d, not %d",
+				      (int)len, buf, kg, kw);
+			ck_assert_msg(kw == MONITOR_NUMBER_TEXT ||
+				      memcmp(&want, &got, sizeof(got)) == 0,
+				      "'%.*s': %.17g, not %.17g", (int)len,
+				      buf, got, want);
+		}
+	}
+}
+END_TEST
+
 START_TEST(number_parse_rounds_as_strtod_on_random_input)
 {
 	uint64_t x = 0x2545f4914f6cdd1dull;
@@ -742,6 +780,7 @@ Suite *suite_monitor(void)
 	tcase_add_test(tc, numbers_read_exactly_as_strtod_reads_them);
 	tcase_add_test(tc, number_parse_edge_cases);
 	tcase_add_test(tc, number_parse_rounds_as_strtod_on_random_input);
+	tcase_add_test(tc, number_parse_padded_is_number_parse);
 	tcase_add_test(tc, sort_doubles_agrees_with_qsort);
 	tcase_add_test(tc, profile_is_the_same_for_any_thread_count);
 	tcase_add_test(tc, profile_strings_only_gives_the_same_report);
