@@ -1,4 +1,5 @@
-/* capture.c - the data capture writer and reader (see deploy.h).
+/* capture.c - the data capture writer (see deploy.h; capture_read.c
+ * reads captures back).
  *
  * The queue is Vyukov's bounded multi-producer queue: a producer claims a
  * slot with one compare-and-swap and publishes it with a release store;
@@ -12,7 +13,6 @@
  * a file whose completion fails (its fsync or rename) is removed, its
  * records dropped, rather than shown to readers half written. A file
  * that cannot be cut back is given up the same way. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -553,132 +553,4 @@ uint64_t deploy_capture_written(const struct deploy_capture *c)
 uint64_t deploy_capture_dropped(const struct deploy_capture *c)
 {
 	return atomic_load_explicit(&c->dropped, memory_order_relaxed);
-}
-
-/* Sorted visible entries of dir (NULL-safe scandir wrapper). */
-static int list_dir(const char *dir, struct dirent ***out)
-{
-	int n = scandir(dir, out, NULL, alphasort);
-
-	if (n < 0)
-		*out = NULL;
-	return n < 0 ? 0 : n;
-}
-
-struct capture_walk {
-	int64_t since_us, until_us;
-	int which;
-	int (*fn)(json_t *record, void *arg);
-	void *arg;
-	int stopped;
-};
-
-static int read_file_records(struct capture_walk *w, const char *path,
-			     struct mlops_err *err)
-{
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t n;
-	int ret = 0;
-
-	if (!f)
-		return mlops_err_errno(err, MLOPS_EINTERNAL, errno,
-				       "cannot open %s", path);
-	while (ret == 0 && !w->stopped && (n = getline(&line, &cap, f)) > 0) {
-		json_error_t jerr;
-		json_t *rec = json_loadb(line, (size_t)n, 0, &jerr);
-		const char *when = NULL;
-		int64_t t;
-
-		lineno++;
-		if (rec)
-			json_unpack(rec, "{s:{s:s}}", "eventMetadata",
-				    "inferenceTime", &when);
-		if (!rec || !when || time_parse(when, &t, NULL) < 0) {
-			ret = mlops_err_set(err, MLOPS_EINPUT, "%s:%zu: not a "
-					    "capture record", path, lineno);
-		} else if (t >= w->since_us && t < w->until_us &&
-			   w->fn(rec, w->arg)) {
-			w->stopped = 1;
-		}
-		json_decref(rec);
-	}
-	free(line);
-	fclose(f);
-	return ret;
-}
-
-/* Walk the YYYY/MM/DD/HH levels below dir, depth 0 being the year. */
-static int walk_level(struct capture_walk *w, const char *dir, int depth,
-		      int *tm_parts, struct mlops_err *err)
-{
-	struct dirent **ents;
-	int n = list_dir(dir, &ents), ret = 0;
-
-	for (int i = 0; i < n; i++) {
-		const char *name = ents[i]->d_name;
-		char *path = fs_path_join(dir, name);
-
-		if (name[0] == '.' || ret < 0 || w->stopped) {
-			/* hidden, in progress, or done */
-		} else if (depth == 4) {
-			size_t len = strlen(name);
-
-			int shadow = len > 13 &&
-				strcmp(name + len - 13, ".shadow.jsonl") == 0;
-
-			if (len > 6 && strcmp(name + len - 6, ".jsonl") == 0 &&
-			    (w->which & (shadow ? DEPLOY_CAPTURE_SHADOW :
-					 DEPLOY_CAPTURE_PRODUCTION)))
-				ret = read_file_records(w, path, err);
-		} else {
-			char *end;
-			long v = strtol(name, &end, 10);
-			int keep = *end == '\0';
-
-			tm_parts[depth] = (int)v;
-			if (keep && depth == 3) {
-				struct tm tm = { 0 };
-				int64_t start;
-
-				tm.tm_year = tm_parts[0] - 1900;
-				tm.tm_mon = tm_parts[1] - 1;
-				tm.tm_mday = tm_parts[2];
-				tm.tm_hour = tm_parts[3];
-				start = (int64_t)timegm(&tm) * TIME_US_PER_SEC;
-				keep = start < w->until_us && start +
-					3600 * TIME_US_PER_SEC > w->since_us;
-			}
-			if (keep)
-				ret = walk_level(w, path, depth + 1, tm_parts,
-						 err);
-		}
-		free(path);
-		free(ents[i]);
-	}
-	free(ents);
-	return ret;
-}
-
-int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
-		 int64_t until_us, int (*fn)(json_t *record, void *arg),
-		 void *arg, struct mlops_err *err)
-{
-	return deploy_capture_each_of(dir, endpoint, DEPLOY_CAPTURE_PRODUCTION,
-				      since_us, until_us, fn, arg, err);
-}
-
-int deploy_capture_each_of(const char *dir, const char *endpoint, int which,
-		    int64_t since_us, int64_t until_us,
-		    int (*fn)(json_t *record, void *arg), void *arg,
-		    struct mlops_err *err)
-{
-	struct capture_walk w = { since_us, until_us, which, fn, arg, 0 };
-	int tm_parts[4] = { 0 };
-	char *top = fs_path_join(dir, endpoint);
-	int ret = walk_level(&w, top, 0, tm_parts, err);
-
-	free(top);
-	return ret;
 }
