@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -423,6 +424,10 @@ static int file_open(struct deploy_capture *c, struct cap_file *cf,
 		cf->part = cf->final = NULL;
 		return -1;
 	}
+	/* Held while the file is open: deploy_capture_recover leaves it
+	 * alone. (Without locks, as on some network file systems, only
+	 * the file's age tells.) */
+	flock(cf->fd, LOCK_EX | LOCK_NB);
 	cf->hour = time_us / (3600 * TIME_US_PER_SEC);
 	cf->opened_us = time_mono_us();
 	cf->bytes = 0;

@@ -90,23 +90,36 @@ static int list_dir(const char *dir, struct dirent ***out)
 	return n < 0 ? 0 : n;
 }
 
+/* The record on the line at s (len bytes) and its time, or NULL. */
+static json_t *record_of(const char *s, size_t len, int64_t *t)
+{
+	json_error_t jerr;
+	json_t *rec = json_loadb(s, len, 0, &jerr);
+	const char *when = NULL;
+
+	if (rec && (json_unpack(rec, "{s:{s:s}}", "eventMetadata",
+				"inferenceTime", &when) < 0 ||
+		    !when || time_parse(when, t, NULL) < 0)) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	return rec;
+}
+
+int deploy_capture_line_time(const char *s, size_t len, int64_t *t)
+{
+	json_t *rec = record_of(s, len, t);
+
+	json_decref(rec);
+	return rec ? 0 : -1;
+}
+
 static void parse_batch(struct batch *b)
 {
-	for (size_t i = 0; i < b->nlines; i++) {
-		struct parsed *p = &b->out[i];
-		const char *when = NULL;
-		json_error_t jerr;
-
-		p->rec = json_loadb(b->text + b->start[i],
-				    b->start[i + 1] - b->start[i], 0, &jerr);
-		if (p->rec &&
-		    (json_unpack(p->rec, "{s:{s:s}}", "eventMetadata",
-				 "inferenceTime", &when) < 0 ||
-		     !when || time_parse(when, &p->t, NULL) < 0)) {
-			json_decref(p->rec);
-			p->rec = NULL;
-		}
-	}
+	for (size_t i = 0; i < b->nlines; i++)
+		b->out[i].rec = record_of(b->text + b->start[i],
+					  b->start[i + 1] - b->start[i],
+					  &b->out[i].t);
 }
 
 static void release_batch(struct batch *b)

@@ -331,7 +331,9 @@ void deploy_gateway_record_prune(const char *store_dir);
  * hidden ".NAME.part" name and completed by renaming it to NAME.jsonl
  * when its hour ends, after a second without records, after 30 seconds,
  * at 64 MB, and when the writer stops; readers only see whole files of
- * whole records (see capture.c for write failures). */
+ * whole records (see capture.c for write failures). The writer holds a
+ * lock on its part files, by which deploy_capture_recover tells the
+ * files of a writer that died. */
 
 struct deploy_capture;
 
@@ -389,6 +391,27 @@ uint64_t deploy_capture_dropped(const struct deploy_capture *c);
 int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
 		 int64_t until_us, int (*fn)(json_t *record, void *arg),
 		 void *arg, struct mlops_err *err);
+/* 0 when the line at s (len bytes, its '\n' optional) is a capture
+ * record, its inferenceTime in *t; -1 when it is not. */
+int deploy_capture_line_time(const char *s, size_t len, int64_t *t);
+
+/* Finish the files stopped writers left in progress under dir (the
+ * store's capture/ folder), in hours ending after since_us: a part file
+ * no writer holds (the writer locks it) and untouched for
+ * DEPLOY_CAPTURE_PART_DEAD_US (longer than a writer keeps a file open)
+ * gets its whole records up to the first line that is not one made
+ * durable under its final name, or is removed when it has none. */
+#define DEPLOY_CAPTURE_PART_DEAD_US (INT64_C(60) * 1000000)
+struct deploy_capture_recovery {
+	uint64_t files, records; /* finished, and their records */
+	uint64_t cut_bytes;      /* cut off their ends */
+	uint64_t removed;        /* without a whole record */
+	uint64_t young;          /* no writer, but touched too lately */
+};
+int deploy_capture_recover(const char *dir, int64_t since_us,
+			   struct deploy_capture_recovery *out,
+			   struct mlops_err *err);
+
 /* deploy_capture_each for the records which selects: production's,
  * shadow tests', or both. */
 #define DEPLOY_CAPTURE_PRODUCTION 1

@@ -1104,15 +1104,46 @@ static void unlink_if_holds(const char *path, const char *url)
 	buf_release(&b);
 }
 
+/* Finish the capture files stopped gateways left in progress, in hours
+ * ending after since_us, and say so in the log. */
+static void capture_recover(struct deploy_gateway *gw, int64_t since_us)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct deploy_capture_recovery r;
+	char *dir = store_path(gw->st, "capture");
+
+	if (deploy_capture_recover(dir, since_us, &r, &err) < 0)
+		deploy_gateway_routes_logf(gw, "capture: %s", err.msg);
+	if (r.files > 0)
+		deploy_gateway_routes_logf(gw, "capture: finished %llu "
+			"file(s) a stopped gateway left in progress: %llu "
+			"record(s), %llu byte(s) of a cut record dropped",
+			(unsigned long long)r.files,
+			(unsigned long long)r.records,
+			(unsigned long long)r.cut_bytes);
+	if (r.removed > 0)
+		deploy_gateway_routes_logf(gw, "capture: removed %llu "
+			"file(s) a stopped gateway left without a whole "
+			"record", (unsigned long long)r.removed);
+	free(dir);
+}
+
+/* How often, and over how many hours back, the files a gateway that
+ * stops meanwhile leaves are looked for (all hours once, at the start). */
+#define RECOVER_EVERY_US (60 * TIME_US_PER_SEC)
+#define RECOVER_HOURS_US (2 * 3600 * TIME_US_PER_SEC)
+
 /* Serve until SIGTERM/SIGINT: reload on change or SIGHUP, sweep what
  * is retired, write counters every two seconds, call on_tick every
- * second. */
+ * second, finish stopped gateways' capture files every minute. */
 static void control_loop(struct deploy_gateway *gw, const sigset_t *sigs,
 			 struct gw_self *self)
 {
 	const struct timespec tick = { 0, 200000000 };
 	int64_t seen = data_version(gw->st), last_flush = time_mono_us();
-	int64_t last_tick = 0;
+	int64_t last_tick = 0, last_recover = time_mono_us();
+
+	capture_recover(gw, INT64_MIN);
 
 	for (;;) {
 		struct mlops_err err = MLOPS_ERR_INIT;
@@ -1146,6 +1177,10 @@ static void control_loop(struct deploy_gateway *gw, const sigset_t *sigs,
 			deploy_gateway_routes_flush_stats(gw);
 			deploy_gateway_record_touch(self->path);
 			last_flush = time_mono_us();
+		}
+		if (time_mono_us() - last_recover >= RECOVER_EVERY_US) {
+			capture_recover(gw, time_now_us() - RECOVER_HOURS_US);
+			last_recover = time_mono_us();
 		}
 	}
 }
