@@ -78,8 +78,13 @@ struct deploy_capture {
 	atomic_size_t queued_bytes;	/* held by queued records */
 	size_t max_bytes;
 	atomic_int stop;
+	int finished;		/* the writer thread has ended */
 	atomic_uint_fast64_t written, dropped;
 	pthread_t thread;
+	/* Failures to write files, and what the last one was. */
+	atomic_uint_fast64_t failures;
+	pthread_mutex_t failure_mu;
+	char failure[512];
 	struct cap_file *files;
 	size_t nfiles, files_cap;
 	struct buf line;	/* the writer's line buffer */
@@ -278,6 +283,35 @@ static void record_line(const struct record *r, struct buf *line)
 		 r->shadow ? ",\"shadow\":true" : "");
 }
 
+/* Remember a failure to write files, msg saying what it was. */
+static void failed_msg(struct deploy_capture *c, const char *msg)
+{
+	pthread_mutex_lock(&c->failure_mu);
+	snprintf(c->failure, sizeof(c->failure), "%s", msg);
+	pthread_mutex_unlock(&c->failure_mu);
+	atomic_fetch_add_explicit(&c->failures, 1, memory_order_relaxed);
+}
+
+/* Remember that what (a verb) failed on path with errno e. */
+static void failed(struct deploy_capture *c, const char *what,
+		   const char *path, int e)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "cannot %s '%s': %s", what, path,
+		 e ? strerror(e) : "nothing written");
+	failed_msg(c, msg);
+}
+
+uint64_t deploy_capture_failures(struct deploy_capture *c, char *last,
+				 size_t size)
+{
+	pthread_mutex_lock(&c->failure_mu);
+	snprintf(last, size, "%s", c->failure);
+	pthread_mutex_unlock(&c->failure_mu);
+	return atomic_load_explicit(&c->failures, memory_order_relaxed);
+}
+
 /* n records handed to a file are lost after all: they count as dropped
  * too (both are counters, which never go down). */
 static void records_lost(struct deploy_capture *c, size_t n)
@@ -314,8 +348,10 @@ static int file_flush(struct deploy_capture *c, struct cap_file *cf)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			failed(c, "write", cf->part, n < 0 ? errno : 0);
 			break;
+		}
 		done += (size_t)n;
 	}
 	if (done == cf->pend.len) {
@@ -325,6 +361,7 @@ static int file_flush(struct deploy_capture *c, struct cap_file *cf)
 		records_lost(c, cf->pend_records);
 		cf->bytes -= cf->pend.len;
 	} else {
+		failed(c, "cut back", cf->part, errno);
 		file_abandon(c, cf);
 		return -1;
 	}
@@ -341,13 +378,19 @@ static void file_complete(struct deploy_capture *c, struct cap_file *cf)
 
 	if (cf->fd < 0 || file_flush(c, cf) < 0)
 		return;
-	if (cf->records == 0 || fsync(cf->fd) < 0) {
+	if (cf->records == 0) {
+		file_abandon(c, cf);
+		return;
+	}
+	if (fsync(cf->fd) < 0) {
+		failed(c, "fsync", cf->part, errno);
 		file_abandon(c, cf);
 		return;
 	}
 	close(cf->fd);
 	cf->fd = -1;
 	if (rename(cf->part, cf->final) < 0) {
+		failed(c, "rename", cf->part, errno);
 		unlink(cf->part);
 		records_lost(c, cf->records);
 	} else {
@@ -387,6 +430,7 @@ static int file_open(struct deploy_capture *c, struct cap_file *cf,
 		     int64_t time_us)
 {
 	time_t t = (time_t)(time_us / TIME_US_PER_SEC);
+	struct mlops_err mkdir_err = MLOPS_ERR_INIT;
 	char rnd[9];
 	struct tm tm;
 	char *dir, *leaf = xasprintf("%s%s", cf->variant,
@@ -397,6 +441,7 @@ static int file_open(struct deploy_capture *c, struct cap_file *cf,
 		if (*p == '/')
 			*p = '-';
 	if (id_random_hex(rnd, 8, NULL) < 0) {
+		failed(c, "name a file in", c->dir, errno);
 		free(leaf);
 		return -1;
 	}
@@ -404,7 +449,8 @@ static int file_open(struct deploy_capture *c, struct cap_file *cf,
 	dir = xasprintf("%s/%s/%04d/%02d/%02d/%02d", c->dir, cf->endpoint,
 			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 			tm.tm_hour);
-	if (fs_mkdir_p(dir, NULL) < 0) {
+	if (fs_mkdir_p(dir, &mkdir_err) < 0) {
+		failed_msg(c, mkdir_err.msg);
 		free(dir);
 		free(leaf);
 		return -1;
@@ -419,6 +465,7 @@ static int file_open(struct deploy_capture *c, struct cap_file *cf,
 	free(leaf);
 	cf->fd = open(cf->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (cf->fd < 0) {
+		failed(c, "create", cf->part, errno);
 		free(cf->part);
 		free(cf->final);
 		cf->part = cf->final = NULL;
@@ -509,6 +556,7 @@ int deploy_capture_start(struct deploy_capture **out, const char *dir,
 		n *= 2;
 	c->dir = xstrdup(dir);
 	c->max_bytes = DEPLOY_CAPTURE_MAX_BYTES;
+	pthread_mutex_init(&c->failure_mu, NULL);
 	buf_init(&c->line);
 	c->slots = xcalloc(n, sizeof(*c->slots));
 	c->mask = n - 1;
@@ -516,6 +564,7 @@ int deploy_capture_start(struct deploy_capture **out, const char *dir,
 		atomic_init(&c->slots[i].seq, i);
 	e = pthread_create(&c->thread, NULL, writer_main, c);
 	if (e != 0) {
+		pthread_mutex_destroy(&c->failure_mu);
 		buf_release(&c->line);
 		free(c->slots);
 		free(c->dir);
@@ -532,12 +581,20 @@ void deploy_capture_limit_bytes(struct deploy_capture *c, size_t max_bytes)
 	c->max_bytes = max_bytes;
 }
 
+void deploy_capture_finish(struct deploy_capture *c)
+{
+	if (c->finished)
+		return;
+	atomic_store(&c->stop, 1);
+	pthread_join(c->thread, NULL);
+	c->finished = 1;
+}
+
 void deploy_capture_stop(struct deploy_capture *c)
 {
 	if (!c)
 		return;
-	atomic_store(&c->stop, 1);
-	pthread_join(c->thread, NULL);
+	deploy_capture_finish(c);
 	for (size_t i = 0; i < c->nfiles; i++) {
 		free(c->files[i].endpoint);
 		free(c->files[i].variant);
@@ -547,6 +604,7 @@ void deploy_capture_stop(struct deploy_capture *c)
 	free(c->slots);
 	free(c->dir);
 	buf_release(&c->line);
+	pthread_mutex_destroy(&c->failure_mu);
 	free(c);
 }
 

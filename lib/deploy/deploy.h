@@ -346,7 +346,10 @@ int deploy_capture_start(struct deploy_capture **out, const char *dir,
  * than the writer writes cannot grow the gateway without bound. */
 #define DEPLOY_CAPTURE_MAX_BYTES ((size_t)256 << 20)
 void deploy_capture_limit_bytes(struct deploy_capture *c, size_t max_bytes);
-/* Write what is queued, complete every file, stop the thread and free. */
+/* Write what is queued, complete every file and stop the thread; no
+ * record may be submitted after. */
+void deploy_capture_finish(struct deploy_capture *c);
+/* deploy_capture_finish unless done, and free. */
 void deploy_capture_stop(struct deploy_capture *c);
 
 /* What a capture record says about its request. */
@@ -383,6 +386,10 @@ int deploy_capture_inference_id_valid(const char *id);
  * durable or completed (they count in both). */
 uint64_t deploy_capture_written(const struct deploy_capture *c);
 uint64_t deploy_capture_dropped(const struct deploy_capture *c);
+/* Failures to write capture files so far (each loses the records it
+ * says), and in last (size bytes) what the last one was. */
+uint64_t deploy_capture_failures(struct deploy_capture *c, char *last,
+				 size_t size);
 
 /* Call fn for each production record of endpoint under dir whose
  * inferenceTime is in [since_us, until_us), files in time order. fn

@@ -1128,6 +1128,21 @@ static void capture_recover(struct deploy_gateway *gw, int64_t since_us)
 	free(dir);
 }
 
+/* Say in the log that writing capture files failed since last said. */
+static void capture_failures_log(struct deploy_gateway *gw)
+{
+	char last[512];
+	uint64_t n = deploy_capture_failures(gw->cap, last, sizeof(last));
+
+	if (n == gw->capture_failures)
+		return;
+	deploy_gateway_routes_logf(gw, "capture: %llu failure(s) to write "
+		"capture files, the last: %s; %llu record(s) dropped in all",
+		(unsigned long long)(n - gw->capture_failures), last,
+		(unsigned long long)deploy_capture_dropped(gw->cap));
+	gw->capture_failures = n;
+}
+
 /* How often, and over how many hours back, the files a gateway that
  * stops meanwhile leaves are looked for (all hours once, at the start). */
 #define RECOVER_EVERY_US (60 * TIME_US_PER_SEC)
@@ -1176,6 +1191,7 @@ static void control_loop(struct deploy_gateway *gw, const sigset_t *sigs,
 		if (time_mono_us() - last_flush >= 2 * TIME_US_PER_SEC) {
 			deploy_gateway_routes_flush_stats(gw);
 			deploy_gateway_record_touch(self->path);
+			capture_failures_log(gw);
 			last_flush = time_mono_us();
 		}
 		if (time_mono_us() - last_recover >= RECOVER_EVERY_US) {
@@ -1341,6 +1357,10 @@ out:
 		unlink(self.path);
 	if (gw.st && ret == 0)
 		deploy_gateway_routes_flush_stats(&gw);
+	if (gw.cap) {
+		deploy_capture_finish(gw.cap);
+		capture_failures_log(&gw);
+	}
 	deploy_capture_stop(gw.cap);
 	deploy_gateway_routes_retire_sweep(&gw, 1);
 	deploy_gateway_routes_free_all(&gw);

@@ -143,6 +143,7 @@ struct deploy_gateway {
 	struct deploy_gateway_conn *conns;	/* every open connection */
 	struct store *st;
 	struct deploy_capture *cap;
+	uint64_t capture_failures; /* logged so far */
 	_Atomic(struct deploy_gateway_routes *) routes;
 	/* Every endpoint ever loaded (deleted ones too): freed at the end. */
 	struct deploy_gateway_endpoint **all;

@@ -3,7 +3,8 @@
 # left in progress (hidden .NAME.jsonl.part, which readers skip) are
 # finished by the next gateway: their whole records shown to readers, a
 # cut last record dropped; files a live writer holds, or touched lately,
-# are left alone, and one without a whole record is removed.
+# are left alone, and one without a whole record is removed. A failure to
+# write capture files is said in the gateway's log.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-deploy.sh"
 
@@ -91,6 +92,25 @@ time.sleep(60)" "$dir/.00-00-000-cccccccc.churn-1.jsonl.part" >held & } &&
 	kill $holder &&
 	mlops-deploy capture churn >records &&
 	test_line_count = 0 records
+'
+
+test_expect_success 'a failure to write capture files is logged; answers go on' '
+	train_model m.json &&
+	register_model churn m.json >/dev/null &&
+	mlops-deploy create churn --model churn/1 --capture 100 &&
+	# A file where the hour directory should be (the next hour too).
+	for when in now "+1 hour"; do
+		hour=$MLOPS_STORE/capture/churn/$(date -u -d "$when" +%Y/%m/%d/%H) &&
+		mkdir -p "$(dirname "$hour")" &&
+		: >"$hour" || return 1
+	done &&
+	start_gateway &&
+	curl -sf -H "Content-Type: text/csv" --data-binary @rows.csv \
+		"$URL/endpoints/churn/invocations" >got &&
+	test_line_count = 20 got &&
+	wait_log "capture: 1 failure(s) to write capture files" &&
+	grep "the last: .*/churn/[0-9/]*.* exists and is not a directory; 1 record(s) dropped in all" gw.log &&
+	kill $GW_PID && wait $GW_PID
 '
 
 test_done
