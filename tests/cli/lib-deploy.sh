@@ -115,24 +115,31 @@ close_to() {
 	PY
 }
 
-# load_client SECONDS ENDPOINT BODY: 4 threads with kept-alive
-# connections posting BODY; prints "STATUS MODEL" counts at the end.
+# load_client SECONDS ENDPOINT BODY [STOPFILE]: 4 threads with
+# kept-alive connections posting BODY for SECONDS, or until STOPFILE
+# exists; prints "STATUS MODEL" counts at the end.
 load_client() {
 	$PYTHON - "$URL" "$@" <<-'PY'
-	import http.client, sys, threading, time, collections, urllib.parse
+	import http.client, os, sys, threading, time, collections, urllib.parse
 	url, secs, ep, body = sys.argv[1], float(sys.argv[2]), sys.argv[3], open(sys.argv[4], "rb").read()
+	stop = sys.argv[5] if len(sys.argv) > 5 else None
 	u = urllib.parse.urlparse(url)
 	seen = collections.Counter(); lock = threading.Lock()
 	end = time.time() + secs
 	def run():
 	    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-	    while time.time() < end:
+	    refused = 0
+	    # Until the time is up or told to stop; a gateway gone for good
+	    # (refused 50 times in a row) ends it too.
+	    while time.time() < end and not (stop and os.path.exists(stop)) and refused < 50:
 	        try:
 	            c.request("POST", "/endpoints/%s/invocations" % ep, body, {"Content-Type": "text/csv"})
 	            r = c.getresponse(); r.read()
 	            key = "%d %s" % (r.status, r.getheader("X-Mlops-Model"))
+	            refused = 0
 	        except Exception as e:
 	            key = "error " + type(e).__name__
+	            refused = refused + 1 if isinstance(e, ConnectionRefusedError) else 0
 	            c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
 	        with lock:
 	            seen[key] += 1

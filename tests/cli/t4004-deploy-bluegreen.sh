@@ -13,7 +13,7 @@ test_expect_success 'xgboost: update and rollback under load, no failed request'
 	register_model churn b.json >/dev/null &&
 	mlops-deploy create churn --model churn/1 &&
 	start_gateway || exit 1
-	load_client 4 churn body.csv >seen &
+	load_client 60 churn body.csv stop >seen &
 	client=$!
 	sleep 1 &&
 	mlops-deploy update churn --model churn/2 &&
@@ -21,6 +21,7 @@ test_expect_success 'xgboost: update and rollback under load, no failed request'
 	sleep 1 &&
 	mlops-deploy rollback churn &&
 	wait_for_model churn churn/1 &&
+	touch stop &&
 	wait $client &&
 	cat seen &&
 	! grep -v "^200 " seen &&
@@ -37,12 +38,13 @@ test_expect_success 'exec: the new version answers before it gets traffic' '
 	register_model echo v2.py exec "$PYTHON v2.py" >/dev/null &&
 	mlops-deploy create echo --model echo/1 &&
 	start_gateway || exit 1
-	load_client 4 echo body.csv >seen &
+	load_client 60 echo body.csv stop >seen &
 	client=$!
 	sleep 1 &&
 	mlops-deploy update echo --model echo/2 &&
 	wait_for_model echo echo/2 &&
 	sleep 1 &&
+	touch stop &&
 	wait $client &&
 	cat seen &&
 	! grep -v "^200 " seen &&

@@ -166,13 +166,14 @@ test_expect_success 'promote switches blue/green with no failed request' '
 	mlops-shadow start web --model churn/2 --name t1 &&
 	wait_log "shadow test t1: mirroring" &&
 	head -1 rows.csv >body.csv || exit 1
-	load_client 4 web body.csv >seen &
+	load_client 60 web body.csv stop >seen &
 	client=$!
 	sleep 1 &&
 	mlops-shadow promote t1 >out &&
 	grep "t1: promoted; web serves churn/2" out &&
 	wait_for_model web churn/2 &&
 	sleep 1 &&
+	touch stop &&
 	wait $client &&
 	cat seen &&
 	! grep -v "^200 " seen &&
