@@ -1,4 +1,4 @@
-/* capture.c - the data capture writer (see deploy.h; capture_read.c
+/* capture.c - the data capture writer (see deploy.h; capture_each.c
  * reads captures back).
  *
  * The queue is Vyukov's bounded multi-producer queue: a producer claims a

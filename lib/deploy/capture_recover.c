@@ -46,7 +46,7 @@ static size_t whole_records(const char *s, size_t len, uint64_t *records)
 		const char *nl = memchr(s + at, '\n', len - at);
 		int64_t t;
 
-		if (!nl || deploy_capture_line_time(s + at,
+		if (!nl || deploy_capture_each_line_time(s + at,
 						    (size_t)(nl - s) - at,
 						    &t) < 0)
 			break;

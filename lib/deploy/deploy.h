@@ -400,7 +400,7 @@ int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
 		 void *arg, struct mlops_err *err);
 /* 0 when the line at s (len bytes, its '\n' optional) is a capture
  * record, its inferenceTime in *t; -1 when it is not. */
-int deploy_capture_line_time(const char *s, size_t len, int64_t *t);
+int deploy_capture_each_line_time(const char *s, size_t len, int64_t *t);
 
 /* Finish the files stopped writers left in progress under dir (the
  * store's capture/ folder), in hours ending after since_us: a part file

@@ -1,4 +1,4 @@
-/* capture_read.c - reading data capture back (deploy_capture_each_of):
+/* capture_each.c - reading data capture back (deploy_capture_each_of):
  * the walk over the YYYY/MM/DD/HH directories in time order, and the
  * records of each file, handed to the caller's function in file order.
  *
@@ -106,7 +106,7 @@ static json_t *record_of(const char *s, size_t len, int64_t *t)
 	return rec;
 }
 
-int deploy_capture_line_time(const char *s, size_t len, int64_t *t)
+int deploy_capture_each_line_time(const char *s, size_t len, int64_t *t)
 {
 	json_t *rec = record_of(s, len, t);
 
