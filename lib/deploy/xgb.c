@@ -12,9 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xgboost/c_api.h>
-
 #include "core/xalloc.h"
+#include "core/xgbapi.h"
 #include "deploy/xgb.h"
 #include "deploy/xgbtrees.h"
 
@@ -52,11 +51,11 @@ static int api_predict(struct deploy_xgb_model *m, const float *x, size_t nrows,
 	snprintf(iface, sizeof(iface), "{\"data\":[%" PRIuPTR ",true],"
 		 "\"shape\":[%zu,%zu],\"typestr\":\"<f4\",\"version\":3}",
 		 (uintptr_t)x, nrows, m->nfeatures);
-	if (XGBoosterPredictFromDense(m->booster, iface, predict_config, NULL,
+	if (xgbapi_booster_predict_from_dense(m->booster, iface, predict_config, NULL,
 				      &shape, &dim, &res) != 0)
 		return mlops_err_set(err, MLOPS_EINPUT, "xgboost: %.*s",
-				     first_line_len(XGBGetLastError()),
-				     XGBGetLastError());
+				     first_line_len(xgbapi_last_error()),
+				     xgbapi_last_error());
 	for (bst_ulong i = 1; i < dim; i++)
 		nout *= (size_t)shape[i];
 	deploy_predio_rows_reserve(out, nrows * nout);
@@ -101,7 +100,7 @@ static void try_native(struct deploy_xgb_model *m)
 	bst_ulong len = 0;
 	float *x, *got;
 
-	if (XGBoosterSaveModelToBuffer(m->booster, "{\"format\":\"json\"}",
+	if (xgbapi_booster_save_model_to_buffer(m->booster, "{\"format\":\"json\"}",
 				       &len, &json) != 0) {
 		snprintf(m->predictor, sizeof(m->predictor), "xgboost "
 			 "(cannot dump the model)");
@@ -148,13 +147,13 @@ int deploy_xgb_model_load(struct deploy_xgb_model **out, const char *path,
 	struct deploy_xgb_model *m = xcalloc(1, sizeof(*m));
 	bst_ulong nf = 0;
 
-	if (XGBoosterCreate(NULL, 0, &m->booster) != 0)
+	if (xgbapi_booster_create(NULL, 0, &m->booster) != 0)
 		goto fail;
-	if (XGBoosterLoadModel(m->booster, path) != 0)
+	if (xgbapi_booster_load_model(m->booster, path) != 0)
 		goto fail;
-	if (XGBoosterSetParam(m->booster, "nthread", "1") != 0)
+	if (xgbapi_booster_set_param(m->booster, "nthread", "1") != 0)
 		goto fail;
-	if (XGBoosterGetNumFeature(m->booster, &nf) != 0)
+	if (xgbapi_booster_get_num_feature(m->booster, &nf) != 0)
 		goto fail;
 	m->nfeatures = (size_t)nf;
 	try_native(m);
@@ -162,8 +161,8 @@ int deploy_xgb_model_load(struct deploy_xgb_model **out, const char *path,
 	return 0;
 fail:
 	mlops_err_set(err, MLOPS_EINPUT, "%s: xgboost cannot load the model: "
-		      "%.*s", path, first_line_len(XGBGetLastError()),
-		      XGBGetLastError());
+		      "%.*s", path, first_line_len(xgbapi_last_error()),
+		      xgbapi_last_error());
 	deploy_xgb_model_free(m);
 	return err->code;
 }
@@ -173,7 +172,7 @@ void deploy_xgb_model_free(struct deploy_xgb_model *m)
 	if (!m)
 		return;
 	if (m->booster)
-		XGBoosterFree(m->booster);
+		xgbapi_booster_free(m->booster);
 	deploy_xgbtrees_free(m->trees);
 	free(m);
 }

@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xgboost/c_api.h>
-
 #include "core/csv.h"
 #include "core/xalloc.h"
+#include "core/xgbapi.h"
 #include "monitor/monitor.h"
 
 /* Read a CSV of numbers into a row-major matrix; an empty field is NaN
@@ -76,12 +75,12 @@ static int mean_abs_shap(BoosterHandle b, const float *m, size_t rows,
 	const float *res;
 	int ret = 0;
 
-	if (XGDMatrixCreateFromMat(m, rows, cols, NAN, &d) != 0 ||
-	    XGBoosterPredictFromDMatrix(b, d, config, &shape, &dim,
+	if (xgbapi_dmatrix_create_from_mat(m, rows, cols, NAN, &d) != 0 ||
+	    xgbapi_booster_predict_from_dmatrix(b, d, config, &shape, &dim,
 					&res) != 0) {
 		ret = mlops_err_set(err, MLOPS_EINPUT, "%s: XGBoost cannot "
 				    "explain the rows: %s", file,
-				    XGBGetLastError());
+				    xgbapi_last_error());
 		goto out;
 	}
 	if (dim != 2 || shape[0] != rows || shape[1] != cols + 1) {
@@ -102,7 +101,7 @@ static int mean_abs_shap(BoosterHandle b, const float *m, size_t rows,
 		attr[j] /= (double)rows;
 out:
 	if (d)
-		XGDMatrixFree(d);
+		xgbapi_dmatrix_free(d);
 	return ret;
 }
 
@@ -178,11 +177,11 @@ static int drift(json_t **out, const char *model, struct csv_reader *br,
 			ret = mlops_err_set(err, MLOPS_EINPUT, "%s and %s do "
 					    "not have the same columns",
 					    base_file, cur_file);
-	if (ret == 0 && (XGBoosterCreate(NULL, 0, &b) != 0 ||
-			 XGBoosterLoadModel(b, model) != 0))
+	if (ret == 0 && (xgbapi_booster_create(NULL, 0, &b) != 0 ||
+			 xgbapi_booster_load_model(b, model) != 0))
 		ret = mlops_err_set(err, MLOPS_EINPUT, "cannot load the "
 				    "XGBoost model '%s': %s", model,
-				    XGBGetLastError());
+				    xgbapi_last_error());
 	if (ret == 0) {
 		ab = xcalloc(cb, sizeof(*ab));
 		ac = xcalloc(cb, sizeof(*ac));
@@ -204,7 +203,7 @@ static int drift(json_t **out, const char *model, struct csv_reader *br,
 				 cb) : cb), "features", feats);
 	}
 	if (b)
-		XGBoosterFree(b);
+		xgbapi_booster_free(b);
 	for (size_t i = 0; nb && i < cb; i++)
 		free(nb[i]);
 	for (size_t i = 0; nc != nb && nc && i < cc; i++)
