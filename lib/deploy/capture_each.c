@@ -63,6 +63,7 @@ struct capture_walk {
 	int which;
 	int (*fn)(json_t *record, void *arg);
 	void *arg;
+	struct mlops_err *err;
 	int stopped;
 	/* The parsers: started with the first file of more than a batch. */
 	pthread_mutex_t mu;
@@ -335,33 +336,28 @@ static int read_file_records(struct capture_walk *w, const char *path,
 	return ret;
 }
 
-/* Walk the YYYY/MM/DD/HH levels below dir, depth 0 being the year. */
-static int walk_level(struct capture_walk *w, const char *dir, int depth,
-		      int *tm_parts, struct mlops_err *err)
+/* deploy_capture_each_file below dir, depth 0 being the year: the
+ * YYYY/MM/DD/HH levels, tm_parts holding the levels above. */
+static int walk_level(const char *dir, int depth, int *tm_parts,
+		      int64_t since_us, int64_t until_us,
+		      int (*fn)(const char *dir, const char *name, void *arg),
+		      void *arg)
 {
 	struct dirent **ents;
 	int n = list_dir(dir, &ents), ret = 0;
 
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
-		char *path = fs_path_join(dir, name);
 
-		if (name[0] == '.' || ret < 0 || w->stopped) {
-			/* hidden, in progress, or done */
+		if (ret != 0 || strcmp(name, ".") == 0 ||
+		    strcmp(name, "..") == 0) {
+			/* done, or not an entry */
 		} else if (depth == 4) {
-			size_t len = strlen(name);
-
-			int shadow = len > 13 &&
-				strcmp(name + len - 13, ".shadow.jsonl") == 0;
-
-			if (len > 6 && strcmp(name + len - 6, ".jsonl") == 0 &&
-			    (w->which & (shadow ? DEPLOY_CAPTURE_SHADOW :
-					 DEPLOY_CAPTURE_PRODUCTION)))
-				ret = read_file_records(w, path, err);
+			ret = fn(dir, name, arg);
 		} else {
 			char *end;
 			long v = strtol(name, &end, 10);
-			int keep = *end == '\0';
+			int keep = *end == '\0' && end != name;
 
 			tm_parts[depth] = (int)v;
 			if (keep && depth == 3) {
@@ -373,18 +369,54 @@ static int walk_level(struct capture_walk *w, const char *dir, int depth,
 				tm.tm_mday = tm_parts[2];
 				tm.tm_hour = tm_parts[3];
 				start = (int64_t)timegm(&tm) * TIME_US_PER_SEC;
-				keep = start < w->until_us && start +
-					3600 * TIME_US_PER_SEC > w->since_us;
+				keep = start < until_us && start +
+					3600 * TIME_US_PER_SEC > since_us;
 			}
-			if (keep)
-				ret = walk_level(w, path, depth + 1, tm_parts,
-						 err);
+			if (keep) {
+				char *path = fs_path_join(dir, name);
+
+				ret = walk_level(path, depth + 1, tm_parts,
+						 since_us, until_us, fn, arg);
+				free(path);
+			}
 		}
-		free(path);
 		free(ents[i]);
 	}
 	free(ents);
 	return ret;
+}
+
+int deploy_capture_each_file(const char *top, int64_t since_us,
+			     int64_t until_us,
+			     int (*fn)(const char *dir, const char *name,
+				       void *arg),
+			     void *arg)
+{
+	int tm_parts[4] = { 0 };
+
+	return walk_level(top, 0, tm_parts, since_us, until_us, fn, arg);
+}
+
+/* The records of the file name in dir, if it is a complete capture file
+ * of the side the walk w reads: 0 to go on, 1 when the function
+ * stopped, or an error. */
+static int read_file(const char *dir, const char *name, void *arg)
+{
+	struct capture_walk *w = arg;
+	size_t len = strlen(name);
+	int shadow = len > 13 && strcmp(name + len - 13, ".shadow.jsonl") == 0;
+	char *path;
+	int ret;
+
+	if (name[0] == '.' || len <= 6 ||
+	    strcmp(name + len - 6, ".jsonl") != 0 ||
+	    !(w->which & (shadow ? DEPLOY_CAPTURE_SHADOW
+				 : DEPLOY_CAPTURE_PRODUCTION)))
+		return 0; /* in progress, or not wanted */
+	path = fs_path_join(dir, name);
+	ret = read_file_records(w, path, w->err);
+	free(path);
+	return ret < 0 ? ret : w->stopped;
 }
 
 int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
@@ -402,7 +434,6 @@ int deploy_capture_each_of(const char *dir, const char *endpoint, int which,
 {
 	/* On the heap: the batches are some 100 KB. */
 	struct capture_walk *w = xcalloc(1, sizeof(*w));
-	int tm_parts[4] = { 0 };
 	char *top = fs_path_join(dir, endpoint);
 	int ret;
 
@@ -411,10 +442,13 @@ int deploy_capture_each_of(const char *dir, const char *endpoint, int which,
 	w->which = which;
 	w->fn = fn;
 	w->arg = arg;
+	w->err = err;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->caller_cv, NULL);
 	pthread_cond_init(&w->parser_cv, NULL);
-	ret = walk_level(w, top, 0, tm_parts, err);
+	ret = deploy_capture_each_file(top, since_us, until_us, read_file, w);
+	if (ret > 0)
+		ret = 0; /* the function stopped the walk */
 	parsers_stop(w);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->caller_cv);

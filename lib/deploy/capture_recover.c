@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "deploy/deploy.h"
@@ -30,7 +29,7 @@
 #define PART_MAX_BYTES ((size_t)256 << 20)
 
 struct recover_walk {
-	int64_t since_us, now_us;
+	int64_t now_us;
 	struct deploy_capture_recovery *out;
 	struct mlops_err *err;
 };
@@ -108,65 +107,38 @@ out:
 	return ret;
 }
 
-/* Walk the ENDPOINT/YYYY/MM/DD/HH levels below dir, depth 0 being the
- * endpoint; hours ending before since_us are passed over. */
-static int walk(struct recover_walk *w, const char *dir, int depth,
-		int *tm_parts)
+/* deploy_capture_each_file's function: finish name in dir if it is a
+ * part file. */
+static int recover_file(const char *dir, const char *name, void *arg)
 {
-	struct dirent **ents = NULL;
-	int n = scandir(dir, &ents, NULL, alphasort), ret = 0;
+	size_t len = strlen(name);
 
-	for (int i = 0; i < n; i++) {
-		const char *name = ents[i]->d_name;
-		size_t len = strlen(name);
-		char *path;
-
-		if (ret < 0 || strcmp(name, ".") == 0 ||
-		    strcmp(name, "..") == 0) {
-			free(ents[i]);
-			continue;
-		}
-		path = fs_path_join(dir, name);
-		if (depth == 5) {
-			if (name[0] == '.' && len > 12 &&
-			    strcmp(name + len - 11, ".jsonl.part") == 0)
-				ret = recover_part(w, dir, name);
-		} else if (depth == 0) {
-			if (name[0] != '.')
-				ret = walk(w, path, 1, tm_parts);
-		} else {
-			char *end;
-			long v = strtol(name, &end, 10);
-			int keep = *end == '\0' && end != name;
-
-			tm_parts[depth - 1] = (int)v;
-			if (keep && depth == 4) {
-				struct tm tm = { 0 };
-
-				tm.tm_year = tm_parts[0] - 1900;
-				tm.tm_mon = tm_parts[1] - 1;
-				tm.tm_mday = tm_parts[2];
-				tm.tm_hour = tm_parts[3];
-				keep = ((int64_t)timegm(&tm) + 3600) *
-					TIME_US_PER_SEC > w->since_us;
-			}
-			if (keep)
-				ret = walk(w, path, depth + 1, tm_parts);
-		}
-		free(path);
-		free(ents[i]);
-	}
-	free(ents);
-	return ret;
+	if (name[0] != '.' || len <= 12 ||
+	    strcmp(name + len - 11, ".jsonl.part") != 0)
+		return 0;
+	return recover_part(arg, dir, name);
 }
 
 int deploy_capture_recover(const char *dir, int64_t since_us,
 			   struct deploy_capture_recovery *out,
 			   struct mlops_err *err)
 {
-	struct recover_walk w = { since_us, time_now_us(), out, err };
-	int tm_parts[4] = { 0 };
+	struct recover_walk w = { time_now_us(), out, err };
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort), ret = 0;
 
 	memset(out, 0, sizeof(*out));
-	return walk(&w, dir, 0, tm_parts);
+	/* Every endpoint's capture. */
+	for (int i = 0; i < n; i++) {
+		if (ret == 0 && ents[i]->d_name[0] != '.') {
+			char *top = fs_path_join(dir, ents[i]->d_name);
+
+			ret = deploy_capture_each_file(top, since_us, INT64_MAX,
+						       recover_file, &w);
+			free(top);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return ret;
 }

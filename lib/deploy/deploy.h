@@ -398,6 +398,15 @@ uint64_t deploy_capture_failures(struct deploy_capture *c, char *last,
 int deploy_capture_each(const char *dir, const char *endpoint, int64_t since_us,
 		 int64_t until_us, int (*fn)(json_t *record, void *arg),
 		 void *arg, struct mlops_err *err);
+/* Call fn(DIR, NAME, arg) for each file NAME, hidden ones too, of the
+ * hour directories YYYY/MM/DD/HH below top (the capture of one endpoint)
+ * whose hour overlaps [since_us, until_us), hours and names in order.
+ * A non-zero return from fn ends the walk and is returned. */
+int deploy_capture_each_file(const char *top, int64_t since_us,
+			     int64_t until_us,
+			     int (*fn)(const char *dir, const char *name,
+				       void *arg),
+			     void *arg);
 /* 0 when the line at s (len bytes, its '\n' optional) is a capture
  * record, its inferenceTime in *t; -1 when it is not. */
 int deploy_capture_each_line_time(const char *s, size_t len, int64_t *t);
