@@ -477,6 +477,14 @@ static void wake(struct csv_pass *ps)
 		pthread_cond_broadcast(&ps->cv);
 }
 
+/* Wait under ps->mu until another thread changes something. */
+static void wait_for_change(struct csv_pass *ps)
+{
+	ps->idle++;
+	pthread_cond_wait(&ps->cv, &ps->mu);
+	ps->idle--;
+}
+
 /* Fill the next block, under ps->mu (released while reading). */
 static void fill_next(struct csv_pass *ps)
 {
@@ -555,15 +563,11 @@ static void *run_pass(void *arg)
 					ps->blk[s % NBLOCKS].started;
 			if (!busy)
 				break;
-			ps->idle++;
-			pthread_cond_wait(&ps->cv, &ps->mu);
-			ps->idle--;
+			wait_for_change(ps);
 		} else if (ps->filled >= ps->stop && !ps->filling) {
 			ps->more = 0; /* stopped early: read no further */
 		} else {
-			ps->idle++;
-			pthread_cond_wait(&ps->cv, &ps->mu);
-			ps->idle--;
+			wait_for_change(ps);
 		}
 	}
 	wake(ps);

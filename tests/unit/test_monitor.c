@@ -587,23 +587,13 @@ START_TEST(statistics_text_is_the_document_rendered_whole)
 	char *mixed = mixed_csv("late", 1);
 
 	for (size_t k = 0; k <= sizeof(csvs) / sizeof(*csvs); k++) {
-		const char *csv = k < sizeof(csvs) / sizeof(*csvs) ? csvs[k]
-								  : mixed;
-		struct monitor_profile_opts o = {MONITOR_PROFILE_CSV, 1, 0, 1,
-						 0};
-		struct mlops_err err = MLOPS_ERR_INIT;
 		struct monitor_profile p;
-		FILE *f = tmpfile();
 		json_t *doc;
 		char *whole;
 
-		fputs(csv, f);
-		fflush(f);
-		rewind(f);
-		ck_assert_int_eq(monitor_profile_read_opts(&p, fileno(f),
-							   "t.csv", &o, &err),
-				 0);
-		fclose(f);
+		profile_of(&p, k < sizeof(csvs) / sizeof(*csvs) ? csvs[k]
+								: mixed,
+			   0);
 		doc = monitor_report_statistics(&p);
 		whole = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 						JSON_REAL_PRECISION(17));
