@@ -19,40 +19,15 @@
 # the small request's status line ("closed" if the gateway closed it
 # unanswered).
 stall() {
-	$PYTHON - "$@" <<-'PY'
-	import glob, os, select, socket, sys, time
+	PYTHONPATH=$TEST_DIRECTORY $PYTHON - "$@" <<-'PY'
+	import os, select, socket, sys, time
+	from lib_gateway import answer as answer_head, http_thread_ticks, request
 	pid, port = sys.argv[1], int(sys.argv[2])
 	hz = os.sysconf("SC_CLK_TCK")
 	def ticks():
-	    n = 0
-	    for t in glob.glob("/proc/%s/task/*/stat" % pid):
-	        try:
-	            s = open(t).read()
-	        except OSError:
-	            continue
-	        f = s[s.rindex(")") + 2:].split()
-	        if s[s.index("(") + 1:].startswith("MHD-"):
-	            n += int(f[11]) + int(f[12])
-	    return n
-	def request(body):
-	    return ("POST /endpoints/churn/invocations HTTP/1.1\r\nHost: x\r\n"
-	            "Content-Type: text/csv\r\nContent-Length: %d\r\n\r\n%s"
-	            % (len(body), body)).encode()
+	    return sum(http_thread_ticks(pid).values())
 	def answer(s):
-	    got = b""
-	    while b"\r\n\r\n" not in got:
-	        part = s.recv(65536)
-	        if not part:
-	            return b"closed"
-	        got += part
-	    head, _, rest = got.partition(b"\r\n\r\n")
-	    need = int(head.lower().split(b"content-length:")[1].split()[0])
-	    while len(rest) < need:
-	        part = s.recv(1 << 20)
-	        if not part:
-	            return b"closed"
-	        rest += part
-	    return head.split(b"\r\n")[0]
+	    return answer_head(s).split(b"\r\n")[0]
 	rows, tries = 50000, 0
 	while True:
 	    tries += 1

@@ -27,35 +27,13 @@ test_expect_success '--threads N runs N HTTP threads' '
 # CPU between them (or 90 s pass); print the CPU ticks each HTTP thread
 # used on them, one a line.
 burst() {
-	$PYTHON - "$@" <<-'PY'
-	import glob, os, selectors, socket, sys, time
+	PYTHONPATH=$TEST_DIRECTORY $PYTHON - "$@" <<-'PY'
+	import os, selectors, socket, sys, time
+	from lib_gateway import answer, http_thread_ticks, request
 	pid, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 	hz = os.sysconf("SC_CLK_TCK")
 	def ticks():
-	    out = {}
-	    for t in glob.glob("/proc/%s/task/*/stat" % pid):
-	        try:
-	            s = open(t).read()
-	        except OSError:
-	            continue
-	        name = s[s.index("(") + 1:s.rindex(")")]
-	        f = s[s.rindex(")") + 2:].split()
-	        if name.startswith("MHD-"):
-	            out[t] = int(f[11]) + int(f[12])
-	    return out
-	def request(body):
-	    return ("POST /endpoints/churn/invocations HTTP/1.1\r\nHost: x\r\n"
-	            "Content-Type: text/csv\r\nContent-Length: %d\r\n\r\n%s"
-	            % (len(body), body)).encode()
-	def answer(s):
-	    got = b""
-	    while b"\r\n\r\n" not in got:
-	        got += s.recv(65536)
-	    head, _, rest = got.partition(b"\r\n\r\n")
-	    need = int(head.lower().split(b"content-length:")[1].split()[0])
-	    while len(rest) < need:
-	        rest += s.recv(1 << 20)
-	    return head
+	    return http_thread_ticks(pid)
 	# The large request: the thread that reads it is busy predicting.
 	big = socket.create_connection(("127.0.0.1", port))
 	start = ticks()
